@@ -1,0 +1,306 @@
+// The registry of reason codes: every failing or noteworthy check adds one
+// reason `{code, layer, message}`. Codes are stable (users and alerts key on
+// them); `docs/reason-codes.md` lists them all and a test keeps it in step.
+
+/** The layers of DESIGN.md §2, plus the stages that can make a verdict undecidable. */
+export type Layer =
+  | 'fetch'
+  | 'authenticity'
+  | 'metadata'
+  | 'binding'
+  | 'content'
+  | 'bits'
+  | 'upload'
+  | 'sandbox';
+
+/**
+ * What a reason does to the verdict:
+ * - `reject`: the tag should never have been uploaded (authenticity or metadata fails);
+ * - `mismatch`: the upload differs from what the tag says;
+ * - `unverifiable`: the verifier could not decide;
+ * - `note`: reported, does not change the verdict (a policy set to `report`).
+ */
+export type Effect = 'reject' | 'mismatch' | 'unverifiable' | 'note';
+
+export interface ReasonInfo {
+  readonly layer: Layer;
+  readonly effect: Effect;
+  /** One line: what it means. */
+  readonly meaning: string;
+  /** One line: what an operator should do. */
+  readonly action: string;
+}
+
+const INVESTIGATE = 'Treat the tag as hostile until the maintainer explains it; do not trust the upload.';
+const RETRY = 'Retry later; if it persists, check the repository URL and the network path.';
+
+export const REASONS = {
+  // fetch: the verifier could not obtain the objects it must judge.
+  UNSUPPORTED_URL: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The repository URL is not https:// (plain http is allowed only on loopback, when configured).',
+    action: 'Use the https:// URL of the repository.',
+  },
+  FETCH_FAILED: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The repository could not be contacted or answered with an error.',
+    action: RETRY,
+  },
+  FETCH_TIMEOUT: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'Fetching took longer than the configured time limit.',
+    action: 'Retry later, or raise fetch.timeoutMs if the repository is known to be slow.',
+  },
+  PACK_TOO_LARGE: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The server sent more than the configured maximum pack size.',
+    action: 'Raise fetch.maxPackBytes if the package is known to be this large.',
+  },
+  PACK_INVALID: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The pack the server sent is corrupt or fails git\'s strict object checks.',
+    action: 'Retry; a persistent corrupt pack from a forge deserves investigation.',
+  },
+  TAG_NOT_FOUND: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The repository does not have the named tag.',
+    action: 'Check the tag name and the repository; the tag may have been deleted.',
+  },
+  OBJECT_MISSING: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'An object the tag refers to (commit, tree, changelog, upstream tag) is not in the repository.',
+    action: 'Check that the repository is complete (for a local path: not a partial or shallow clone missing it).',
+  },
+  UNSUPPORTED_OBJECT_FORMAT: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The repository uses an object format other than SHA-1 (for example sha256), which tag2upload does not support.',
+    action: 'None: such a tag cannot be a tag2upload instruction today.',
+  },
+  LOCAL_REPO_INVALID: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The local path is not a readable git repository.',
+    action: 'Point --repo at a git checkout or a bare repository.',
+  },
+  SANDBOX_FAILED: {
+    layer: 'sandbox', effect: 'unverifiable',
+    meaning: 'A sandboxed helper (git index-pack, git cat-file) failed to run.',
+    action: 'Check that bubblewrap works on this host (user namespaces) and see the message for details.',
+  },
+  SANDBOX_TIMEOUT: {
+    layer: 'sandbox', effect: 'unverifiable',
+    meaning: 'A sandboxed step exceeded its time limit and was killed.',
+    action: RETRY,
+  },
+
+  // authenticity: the tag's signature, the key, and the policy of DESIGN.md §5.
+  SHA1_COLLISION: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'A fetched git object carries a SHA-1 collision attack (detected by sha1dc).',
+    action: INVESTIGATE,
+  },
+  OBJECT_HASH_MISMATCH: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'A git object does not hash to its object id.',
+    action: INVESTIGATE,
+  },
+  TAG_OBJECT_MALFORMED: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The tag object\'s headers are not a well-formed git tag (object, type, tag, tagger).',
+    action: INVESTIGATE,
+  },
+  NOT_ANNOTATED_TAG: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The ref names a commit (lightweight tag), not a signed tag object.',
+    action: 'The maintainer must push a signed tag made by git-debpush.',
+  },
+  SIGNATURE_MISSING: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The tag carries no signature.',
+    action: 'The maintainer must sign the tag (git-debpush does).',
+  },
+  SIGNATURE_NOT_OPENPGP: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The tag is signed with SSH or X.509, which tag2upload does not accept.',
+    action: 'The maintainer must sign with an OpenPGP key in Debian\'s keyrings.',
+  },
+  SIGNATURE_MALFORMED: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signature block cannot be parsed as exactly one OpenPGP signature.',
+    action: INVESTIGATE,
+  },
+  SIGNATURE_CLASS: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signature is not of class 00 (binary document), the only class tag2upload accepts.',
+    action: INVESTIGATE,
+  },
+  SIGNATURE_INVALID: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signature does not verify over the tag\'s raw bytes: the tag was altered after signing, or forged.',
+    action: INVESTIGATE,
+  },
+  KEY_UNKNOWN: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'No key in the configured keyrings made this signature.',
+    action: 'Check that the keyrings are current; otherwise the signer is not a Debian uploader.',
+  },
+  KEY_EXPIRED: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signing key (or its primary key) had expired when the signature was made.',
+    action: 'The maintainer must extend the key\'s expiry in the keyring and re-tag.',
+  },
+  KEY_REVOKED: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signing key (or its primary key) was revoked when the signature was made.',
+    action: INVESTIGATE,
+  },
+  KEY_NOT_YET_VALID: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signature predates the creation of the key that made it.',
+    action: INVESTIGATE,
+  },
+  KEY_NOT_SIGNING: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The key that made the signature is not certified for signing.',
+    action: INVESTIGATE,
+  },
+  WEAK_DIGEST: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
+    action: 'The maintainer must re-sign with SHA-256 or better (gpg: personal-digest-preferences SHA512).',
+  },
+  WEAK_KEY: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signing key is weak under the policy (RSA below the minimum size, DSA, ElGamal).',
+    action: 'The maintainer must move to a stronger key.',
+  },
+  SHA1_KEY_BINDING: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The key\'s self-signature or subkey binding uses SHA-1 (an error when policy.sha1KeyBindings is "reject", a note when "report").',
+    action: 'The key owner should refresh the key\'s self-signatures with a modern digest.',
+  },
+  DM_NOT_AUTHORISED: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The signer is a Debian Maintainer whose dm.txt Allow: list does not include this package (or no dm.txt is configured).',
+    action: 'A DD must grant the DM upload rights for the package (dcut dm), or a DD must upload.',
+  },
+
+  // metadata: the tag as a tag2upload(5) instruction.
+  TAG_NAME_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The tag name is not a DEP-14 debian/<version> name tag2upload accepts.',
+    action: 'The maintainer must use git-debpush, which names the tag correctly.',
+  },
+  TAG_NAME_MISMATCH: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The `tag` header inside the signed tag object differs from the ref name it was fetched under.',
+    action: INVESTIGATE,
+  },
+  TAG_TARGET_NOT_COMMIT: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The tag points at a tree, blob or another tag; tag2upload needs a commit.',
+    action: 'The maintainer must tag the commit to upload.',
+  },
+  TAG_MESSAGE_MALFORMED: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The tag message lacks the summary line and blank line that tag2upload(5) requires.',
+    action: 'The maintainer must re-tag with git-debpush.',
+  },
+  TAG_LINE_TOO_LONG: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'A line of the tag object exceeds tag2upload\'s limit of 900 characters.',
+    action: 'The maintainer must re-tag with a shorter message.',
+  },
+  DGIT_ITEM_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'A [dgit …] item is not of the form tag2upload accepts (unknown critical dgit info).',
+    action: 'The maintainer must re-tag with a git-debpush that the service supports.',
+  },
+  DGIT_ITEM_UNKNOWN_CRITICAL: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'A [dgit …] item starting with `!` is not one tag2upload knows, so it must refuse the tag.',
+    action: 'The maintainer must re-tag without the unsupported instruction.',
+  },
+  PLEASE_UPLOAD_MISSING: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The tag does not contain the `please-upload` instruction.',
+    action: 'None needed if the tag was not meant for tag2upload; an upload of it is unauthorised.',
+  },
+  SPLIT_MISSING: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The tag does not contain the `split` item that tag2upload requires.',
+    action: 'The maintainer must re-tag with git-debpush.',
+  },
+  DISTRO_MISSING: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'No `distro=debian` item: the tag is not an instruction to upload to Debian.',
+    action: 'None needed if the tag was meant for another distribution; an upload of it to Debian is unauthorised.',
+  },
+  SOURCE_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The `source=` item is missing or is not a valid source package name.',
+    action: 'The maintainer must re-tag with git-debpush.',
+  },
+  SOURCE_MISMATCH: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The `source=` item differs from the package named in debian/changelog.',
+    action: 'The maintainer must re-tag the right commit.',
+  },
+  VERSION_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The `version=` item is missing or is not a valid Debian version.',
+    action: 'The maintainer must re-tag with git-debpush.',
+  },
+  VERSION_MISMATCH: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The `version=` item differs from the version in the tag name.',
+    action: 'The maintainer must re-tag with git-debpush.',
+  },
+  CHANGELOG_MISMATCH: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The version in debian/changelog at the tagged commit differs from the tag\'s version.',
+    action: 'The maintainer must tag the commit whose changelog names the version.',
+  },
+  CHANGELOG_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The tagged commit has no readable debian/changelog, or its first entry cannot be parsed.',
+    action: 'The maintainer must tag a commit with a valid debian/changelog.',
+  },
+  QUILT_MODE_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The `--quilt=` item names a mode tag2upload does not know, or is given twice.',
+    action: 'The maintainer must re-tag with a supported quilt mode.',
+  },
+  UPSTREAM_INCOMPLETE: {
+    layer: 'metadata', effect: 'reject',
+    meaning: '`upstream=` and `upstream-tag=` must be given together (and are required for baredebian and with `!pristine-tar=`).',
+    action: 'The maintainer must re-tag with git-debpush.',
+  },
+  UPSTREAM_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: '`upstream=` is not a full commit id, or `upstream-tag=` is not a valid tag name.',
+    action: 'The maintainer must re-tag with git-debpush.',
+  },
+  UPSTREAM_MISMATCH: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The `upstream-tag=` tag does not resolve to the `upstream=` commit in the repository.',
+    action: INVESTIGATE,
+  },
+  UPSTREAM_TAG_MISSING: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: 'The repository does not have the `upstream-tag=` tag.',
+    action: 'The maintainer must push the upstream tag (git-debpush does).',
+  },
+} as const satisfies Record<string, ReasonInfo>;
+
+export type ReasonCode = keyof typeof REASONS;
+
+export interface Reason {
+  readonly code: ReasonCode;
+  readonly layer: Layer;
+  readonly message: string;
+}
+
+/** Builds a reason for `code`; the layer comes from the registry. */
+export function reason(code: ReasonCode, message: string): Reason {
+  return { code, layer: REASONS[code].layer, message };
+}
