@@ -93,6 +93,16 @@ export const REASONS = {
   },
 
   // authenticity: the tag's signature, the key, and the policy of DESIGN.md §5.
+  KEYRING_UNAVAILABLE: {
+    layer: 'authenticity', effect: 'unverifiable',
+    meaning: "Debian's keyrings could not be obtained (no network to the mirror and no cached copy), so no signature can be judged.",
+    action: 'Restore access to the configured Debian mirror, or pass --keyring files explicitly.',
+  },
+  KEYRING_STALE: {
+    layer: 'authenticity', effect: 'note',
+    meaning: "Debian's keyrings could not be refreshed; a cached copy older than debianKeyrings.maxAgeHours was used.",
+    action: 'Restore access to the configured Debian mirror; keys added or removed since the cached copy are not known.',
+  },
   SHA1_COLLISION: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'A fetched git object carries a SHA-1 collision attack (detected by sha1dc).',

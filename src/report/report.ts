@@ -54,14 +54,13 @@ export interface CheckTagReport {
 }
 
 /**
- * The verdict of layers 1–2: any `unverifiable` reason wins over `reject`
- * only when nothing was found wrong first; a definite rejection is never
- * hidden behind an undecidable later step.
+ * The verdict of layers 1–2: a definite rejection is never hidden behind an
+ * undecidable later step; `note` reasons never change the verdict.
  */
 export function checkTagVerdict(reasons: readonly Reason[]): CheckTagVerdict {
-  if (reasons.some((r) => REASONS[r.code].effect === 'reject')) return 'rejected';
-  if (reasons.some((r) => REASONS[r.code].effect === 'unverifiable')) return 'unverifiable';
-  if (reasons.some((r) => REASONS[r.code].effect === 'mismatch')) return 'rejected';
+  const effects = new Set<string>(reasons.map((r) => REASONS[r.code].effect));
+  if (effects.has('reject') || effects.has('mismatch')) return 'rejected';
+  if (effects.has('unverifiable')) return 'unverifiable';
   return 'authentic';
 }
 

@@ -1,0 +1,82 @@
+// `t2u-verify check-tag`: layers 1–2 (authenticity, metadata) for one tag.
+import type { Command } from 'commander';
+import { loadConfig, ConfigError } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { checkTag } from '../pipeline/check-tag.js';
+import { openRepository } from '../pipeline/open-repository.js';
+import { loadTrust, TrustSetupError } from '../pipeline/trust.js';
+import { reason } from '../report/reasons.js';
+import { exitCodeFor, REPORT_SCHEMA, type CheckTagReport } from '../report/report.js';
+import { renderCheckTag } from './render.js';
+import { UsageError } from './usage-error.js';
+
+interface CheckTagOptions {
+  repo: string;
+  tag: string;
+  keyring: string[];
+  dmTxt?: string;
+  config?: string;
+  json?: boolean;
+  allowHttp?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerCheckTag(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('check-tag')
+    .description('Authenticate a tag2upload tag: signature over the raw tag bytes, key policy, tag2upload(5) metadata')
+    .requiredOption('--repo <url|path>', 'repository: an https:// URL (smart HTTP) or a local git checkout')
+    .requiredOption('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)')
+    .option('--keyring <file>', "uploader keyring (repeatable); replaces Debian's keyrings and authorises any package", collect, [])
+    .option('--dm-txt <file>', "ftp-master's dm.txt: which packages each Debian Maintainer may upload")
+    .option('--config <file>', 'configuration file (JSON; see docs/configuration.md)')
+    .option('--allow-http', 'allow plain http:// repositories on loopback addresses (tests)')
+    .option('--json', 'print the report object (schema t2u-verify/report/v1)')
+    .addHelpText('after', '\nExit status: 0 authentic, 1 rejected, 2 usage or configuration error, 3 unverifiable.')
+    .action(async (opts: CheckTagOptions) => {
+      const config = await configFrom(opts);
+      let report: CheckTagReport;
+      try {
+        const trust = await loadTrust(config);
+        report = await checkTag(
+          { repo: opts.repo, tag: opts.tag },
+          { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
+        );
+        report.notes.unshift(...trust.warnings.map((w) => reason('KEYRING_STALE', w)));
+      } catch (err) {
+        if (!(err instanceof TrustSetupError)) throw err;
+        report = unverifiableReport(opts, reason('KEYRING_UNAVAILABLE', err.message));
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderCheckTag(report));
+      setExit(exitCodeFor(report.verdict));
+    });
+}
+
+async function configFrom(opts: CheckTagOptions): Promise<Readonly<Config>> {
+  const overrides: Partial<Config> = {};
+  if (opts.keyring.length > 0) overrides.keyrings = opts.keyring.map((path) => ({ path, role: 'uploader' as const }));
+  if (opts.dmTxt !== undefined) overrides.dmTxt = opts.dmTxt;
+  try {
+    const config = await loadConfig(opts.config, overrides);
+    return opts.allowHttp ? { ...config, fetch: { ...config.fetch, allowHttpLoopback: true } } : config;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function unverifiableReport(opts: CheckTagOptions, why: ReturnType<typeof reason>): CheckTagReport {
+  return {
+    schema: REPORT_SCHEMA,
+    kind: 'check-tag',
+    verdict: 'unverifiable',
+    reasons: [why],
+    notes: [],
+    layers: { authenticity: { status: 'skipped', detail: 'no keyring' }, metadata: { status: 'skipped', detail: 'no keyring' } },
+    repo: opts.repo,
+    tag: { name: opts.tag },
+    source: {},
+    timings: {},
+  };
+}

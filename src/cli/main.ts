@@ -1,0 +1,39 @@
+// The t2u-verify command line: one subcommand per job, each with --help.
+// Exit codes (DESIGN.md §4): 0 authentic/reproduced/equivalent, 1 rejected/
+// mismatch, 2 usage or configuration error, 3 unverifiable.
+import { Command, CommanderError } from 'commander';
+import { registerCheckTag } from './check-tag-command.js';
+import { EXIT } from '../report/report.js';
+import { UsageError } from './usage-error.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('t2u-verify')
+    .description("Independent verifier for Debian's tag2upload service")
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerCheckTag(program, setExit);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`t2u-verify: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`t2u-verify: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.unverifiable;
+  }
+}

@@ -1,0 +1,69 @@
+// Loads, validates and freezes the configuration. A bad file fails with the
+// field path and the reason, never with a stack trace.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ZodError } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function formatZodError(err: ZodError, source: string): string {
+  return err.issues.map((i) => `${source}: ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
+}
+
+/** Parses `raw` (already JSON-decoded) merged under `overrides`, and freezes the result. */
+export function parseConfig(raw: unknown, source: string, overrides: Partial<Config> = {}): Readonly<Config> {
+  const base = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : raw;
+  const merged = typeof base === 'object' && base !== null ? mergeDeep(base as Record<string, unknown>, overrides as Record<string, unknown>) : base;
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(formatZodError(result.error, source));
+  return deepFreeze(result.data);
+}
+
+export async function loadConfig(path: string | undefined, overrides: Partial<Config> = {}): Promise<Readonly<Config>> {
+  if (path === undefined) return parseConfig({}, 'defaults', overrides);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${path}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, path, overrides);
+}
+
+function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+      ? mergeDeep(b as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}
+
+/** `$T2U_VERIFY_CACHE`, else `$XDG_CACHE_HOME/t2u-verify`, else `~/.cache/t2u-verify`. */
+export function cacheDir(config: Pick<Config, 'cacheDir'>): string {
+  if (config.cacheDir) return config.cacheDir;
+  if (process.env['T2U_VERIFY_CACHE']) return process.env['T2U_VERIFY_CACHE'];
+  if (process.env['XDG_CACHE_HOME']) return join(process.env['XDG_CACHE_HOME'], 't2u-verify');
+  return join(homedir(), '.cache', 't2u-verify');
+}

@@ -1,0 +1,68 @@
+// The configuration: one zod schema, defaults documented beside each field,
+// parsed once at start-up and then frozen (fastify's initial-config-validation).
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+export const keyringRole = z.enum(['uploader', 'dm', 'nonupload']);
+
+export const configSchema = z
+  .object({
+    /**
+     * Uploader keyrings, in order. Absent: Debian's real keyrings (debian-keyring as
+     * `uploader`, debian-maintainers as `dm`, debian-nonupload as `nonupload`),
+     * obtained from Debian's `debian-keyring` package into the cache.
+     */
+    keyrings: z.array(z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict()).optional(),
+    /** ftp-master's dm.txt, which says which packages each Debian Maintainer may upload. */
+    dmTxt: z.string().min(1).optional(),
+    /** Where Debian's keyrings come from when `keyrings` is absent. */
+    debianKeyrings: z
+      .object({
+        mirror: z.string().url().default('http://deb.debian.org/debian'),
+        suite: z.string().min(1).default('sid'),
+        /** Re-download when the cached copy is older than this. */
+        maxAgeHours: z.number().positive().default(24),
+      })
+      .strict()
+      .default({}),
+    /** DESIGN.md §5: rejecting SHA-1-weak inputs. */
+    policy: z
+      .object({
+        /** Data-signature digests that reject a signature (WEAK_DIGEST). */
+        rejectDigests: z.array(z.enum(['md5', 'sha1', 'ripemd160', 'sha224', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512'])).default(['md5', 'sha1', 'ripemd160']),
+        /** RSA keys below this size are weak (WEAK_KEY). */
+        minRsaBits: z.number().int().min(1024).default(2048),
+        rejectDsa: z.boolean().default(true),
+        rejectElgamal: z.boolean().default(true),
+        /**
+         * SHA-1 self-signatures and subkey bindings: `report` (a note) or `reject`.
+         * Rejecting them drops 13% of valid keys in the 2022 debian-keyring, so the
+         * default is `report` until Debian itself rejects them.
+         */
+        sha1KeyBindings: z.enum(['reject', 'report']).default('report'),
+      })
+      .strict()
+      .default({}),
+    fetch: z
+      .object({
+        /** Wall-clock limit for fetching one tag (discovery, packs, indexing), in ms. */
+        timeoutMs: z.number().int().positive().default(10 * 60_000),
+        /** Maximum pack data per repository, in bytes. */
+        maxPackBytes: z.number().int().positive().default(2048 * MiB),
+        /** Maximum size of one git object read back (e.g. a large upstream blob). */
+        maxObjectBytes: z.number().int().positive().default(1024 * MiB),
+        /** Maximum size of the server's ref advertisement. */
+        maxRefsBytes: z.number().int().positive().default(64 * MiB),
+        /** Allow http:// repositories on loopback addresses (tests only). */
+        allowHttpLoopback: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+    /** Cache directory (Debian keyrings, sandbox root filesystems). */
+    cacheDir: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type KeyringRole = z.infer<typeof keyringRole>;

@@ -1,0 +1,135 @@
+// The one HTTP client of the fetch stage: streaming bodies, a shared deadline
+// (AbortSignal), byte caps, and redirects only where git itself follows them
+// (the initial info/refs request, http.followRedirects=initial) and only to
+// URLs the policy allows. It also serves as isomorphic-git's `http` plugin.
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { FetchError } from './fetch-error.js';
+import { checkRepositoryUrl, type UrlPolicy } from './url-policy.js';
+
+export interface HttpRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Follow up to this many redirects (GET only). */
+  maxRedirects?: number;
+}
+
+export interface HttpResponse {
+  /** The URL that answered, after redirects. */
+  url: string;
+  statusCode: number;
+  statusMessage: string;
+  headers: Record<string, string>;
+  body: AsyncIterable<Buffer>;
+}
+
+export interface TransportOptions {
+  policy: UrlPolicy;
+  signal: AbortSignal;
+  userAgent: string;
+}
+
+export class HttpTransport {
+  constructor(private readonly opts: TransportOptions) {}
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    let url = checkRepositoryUrl(req.url, this.opts.policy);
+    const redirects = req.method === 'GET' ? (req.maxRedirects ?? 0) : 0;
+    for (let hop = 0; ; hop++) {
+      const res = await this.once(url, req);
+      const location = res.headers['location'];
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && location !== undefined) {
+        res.destroy();
+        if (hop >= redirects) {
+          throw new FetchError('FETCH_FAILED', `${url.href} redirects to ${location}; not followed`);
+        }
+        url = checkRepositoryUrl(new URL(location, url).href, this.opts.policy);
+        continue;
+      }
+      return {
+        url: url.href,
+        statusCode: res.statusCode ?? 0,
+        statusMessage: res.statusMessage ?? '',
+        headers: flattenHeaders(res.headers),
+        body: res as AsyncIterable<Buffer>,
+      };
+    }
+  }
+
+  private once(url: URL, req: HttpRequest): Promise<http.IncomingMessage> {
+    const signal = this.opts.signal;
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...req.headers };
+      if (req.body) headers['content-length'] = String(req.body.length);
+      const r = mod.request(url, { method: req.method, headers, signal }, resolve);
+      r.on('error', (err) => reject(signal.aborted ? abortError(signal) : new FetchError('FETCH_FAILED', `${url.href}: ${err.message}`, { cause: err })));
+      r.end(req.body ? Buffer.from(req.body) : undefined);
+    });
+  }
+
+  /** Adapter for isomorphic-git (getRemoteInfo2, listServerRefs); `maxBytes` caps each body. */
+  isomorphicGitClient(maxBytes: number): HttpClient {
+    return {
+      request: async (r: GitHttpRequest): Promise<GitHttpResponse> => {
+        let body: Uint8Array | undefined;
+        if (r.body) body = await collect(r.body, maxBytes, 'request body');
+        const res = await this.request({
+          url: r.url,
+          method: r.method === 'POST' ? 'POST' : 'GET',
+          headers: r.headers ?? {},
+          ...(body ? { body } : {}),
+          maxRedirects: r.method === 'POST' ? 0 : 3,
+        });
+        const capped = capStream(res.body, maxBytes, r.url);
+        return {
+          url: res.url,
+          method: r.method ?? 'GET',
+          headers: res.headers,
+          statusCode: res.statusCode,
+          statusMessage: res.statusMessage,
+          body: capped,
+        };
+      },
+    };
+  }
+}
+
+function flattenHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+export function abortError(signal: AbortSignal): FetchError {
+  const why: unknown = signal.reason;
+  if (why instanceof FetchError) return why;
+  return new FetchError('FETCH_TIMEOUT', 'the fetch time limit was reached');
+}
+
+/** Yields the stream's chunks, failing once more than `maxBytes` have passed. */
+export async function* capStream(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > maxBytes) {
+      if (body instanceof Readable) body.destroy();
+      throw new FetchError('PACK_TOO_LARGE', `${what}: more than ${maxBytes} bytes`);
+    }
+    yield chunk;
+  }
+}
+
+export async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of capStream(body, maxBytes, what)) parts.push(chunk);
+  return Buffer.concat(parts);
+}

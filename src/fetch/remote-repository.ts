@@ -1,0 +1,184 @@
+// A repository reached over smart HTTP(S): refs are listed with isomorphic-git
+// (protocol v2 `ls-refs` with a ref prefix when the server speaks v2, the v0
+// advertisement otherwise), and each wanted tag is fetched shallowly into a
+// private object store, bounded in time and size.
+import { getRemoteInfo2, listServerRefs, type ServerRef } from 'isomorphic-git';
+import { FetchError } from './fetch-error.js';
+import { HttpTransport, abortError } from './http-transport.js';
+import { ObjectStore } from './object-store.js';
+import type { ObjectReader } from './cat-file-reader.js';
+import { fetchPack } from './upload-pack.js';
+import type { UrlPolicy } from './url-policy.js';
+import { checkRepositoryUrl } from './url-policy.js';
+import type { RefInfo, Repository } from './repository.js';
+
+export interface RemoteLimits {
+  /** Wall-clock limit for everything this repository does (discovery, packs, indexing). */
+  timeoutMs: number;
+  /** Maximum bytes of pack data per fetch. */
+  maxPackBytes: number;
+  /** Maximum size of one object read back. */
+  maxObjectBytes: number;
+  /** Maximum size of a ref advertisement. */
+  maxRefsBytes: number;
+}
+
+const AGENT = 't2u-verify/0.1';
+
+export class RemoteRepository implements Repository {
+  readonly kind = 'remote';
+  private reader: ObjectReader | undefined;
+  packBytes = 0;
+
+  private constructor(
+    readonly location: string,
+    private readonly transport: HttpTransport,
+    private readonly controller: AbortController,
+    private readonly timer: NodeJS.Timeout,
+    private readonly limits: RemoteLimits,
+    private readonly store: ObjectStore,
+    private readonly protocol: 1 | 2,
+    private readonly capabilities: Record<string, string | true>,
+    private readonly baseUrl: string,
+    private readonly v0Refs: ServerRef[] | undefined,
+  ) {}
+
+  static async open(url: string, policy: UrlPolicy, limits: RemoteLimits): Promise<RemoteRepository> {
+    checkRepositoryUrl(url, policy);
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new FetchError('FETCH_TIMEOUT', `fetching from ${url} took longer than ${limits.timeoutMs} ms`)),
+      limits.timeoutMs,
+    );
+    timer.unref();
+    const transport = new HttpTransport({ policy, signal: controller.signal, userAgent: `git/2.0 (${AGENT})` });
+    let store: ObjectStore | undefined;
+    try {
+      let finalUrl = url;
+      const client = transport.isomorphicGitClient(limits.maxRefsBytes);
+      const info = await withAbort(controller.signal, () =>
+        getRemoteInfo2({
+          http: {
+            request: async (r) => {
+              const res = await client.request(r);
+              // git follows redirects of the initial request only, and uses the final URL afterwards.
+              if (r.url.endsWith('/info/refs?service=git-upload-pack')) finalUrl = res.url.replace(/\/info\/refs\?service=git-upload-pack$/, '');
+              return res;
+            },
+          },
+          url,
+          protocolVersion: 2,
+        }),
+      );
+      const format = info.capabilities['object-format'];
+      if (format !== undefined && format !== 'sha1') {
+        throw new FetchError('UNSUPPORTED_OBJECT_FORMAT', `the repository uses object-format=${String(format)}; only sha1 is supported`);
+      }
+      store = await ObjectStore.create({ timeoutMs: limits.timeoutMs, maxObjectBytes: limits.maxObjectBytes });
+      return new RemoteRepository(url, transport, controller, timer, limits, store, info.protocolVersion, info.capabilities, finalUrl, info.refs);
+    } catch (err) {
+      clearTimeout(timer);
+      await store?.dispose();
+      throw normalise(err, controller.signal, url);
+    }
+  }
+
+  async resolveTag(name: string): Promise<RefInfo | undefined> {
+    const ref = `refs/tags/${name}`;
+    let refs: ServerRef[];
+    if (this.v0Refs) {
+      refs = this.v0Refs;
+    } else {
+      refs = await withAbort(this.controller.signal, () =>
+        listServerRefs({
+          http: this.transport.isomorphicGitClient(this.limits.maxRefsBytes),
+          url: this.baseUrl,
+          protocolVersion: 2,
+          prefix: ref,
+          peelTags: true,
+        }),
+      ).catch((err: unknown) => {
+        throw normalise(err, this.controller.signal, this.location);
+      });
+    }
+    const hit = refs.find((r) => r.ref === ref);
+    if (!hit) return undefined;
+    return { oid: hit.oid, ...(hit.peeled ? { peeled: hit.peeled } : {}) };
+  }
+
+  /** Fetches `oid` (a tag object) with depth 1 into the object store. */
+  async fetchObjects(oid: string): Promise<void> {
+    const signal = this.controller.signal;
+    let indexer: ReturnType<ObjectStore['startIndexPack']> | undefined;
+    try {
+      const result = await withAbort(signal, () =>
+        fetchPack(
+          this.transport,
+          {
+            baseUrl: this.baseUrl,
+            protocol: this.protocol,
+            capabilities: this.capabilities,
+            wants: [oid],
+            depth: 1,
+            agent: AGENT,
+            maxPackBytes: this.limits.maxPackBytes - this.packBytes,
+          },
+          async (shallow) => {
+            await this.store.addShallow(shallow);
+            indexer = this.store.startIndexPack();
+            return indexer.sink;
+          },
+        ),
+      );
+      this.packBytes += result.packBytes;
+      await indexer!.done();
+    } catch (err) {
+      if (indexer) {
+        indexer.sink.destroy();
+        // index-pack's own verdict (e.g. a detected collision) is the more precise reason.
+        const indexed = await indexer.done().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (indexed instanceof FetchError && indexed.code === 'SHA1_COLLISION') throw indexed;
+      }
+      throw normalise(err, signal, this.location);
+    }
+  }
+
+  objects(): ObjectReader {
+    this.reader ??= this.store.reader();
+    return this.reader;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.controller.abort(new FetchError('FETCH_FAILED', 'repository closed'));
+    await this.reader?.close();
+    await this.store.dispose();
+  }
+}
+
+async function withAbort<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  if (signal.aborted) throw abortError(signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([fn(), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
+function normalise(err: unknown, signal: AbortSignal, url: string): FetchError {
+  if (err instanceof FetchError) return err;
+  if (signal.aborted) return abortError(signal);
+  const e = err as { code?: string; data?: { statusCode?: number; statusMessage?: string }; message?: string };
+  if (e.code === 'HttpError' && e.data?.statusCode !== undefined) {
+    return new FetchError('FETCH_FAILED', `${url}: HTTP ${e.data.statusCode} ${e.data.statusMessage ?? ''}`.trim(), { cause: err });
+  }
+  return new FetchError('FETCH_FAILED', `${url}: ${e.message ?? String(err)}`, { cause: err });
+}

@@ -1,0 +1,25 @@
+// The repository adapter the pipeline works against: a remote over smart
+// HTTP(S) or a local checkout read in place.
+import type { ObjectReader } from './cat-file-reader.js';
+
+export interface RefInfo {
+  /** What the ref points at: a tag object for an annotated tag, a commit for a lightweight one. */
+  readonly oid: string;
+  /** The object the tag peels to, when the source reports it. */
+  readonly peeled?: string;
+}
+
+export interface Repository {
+  readonly kind: 'remote' | 'local';
+  /** URL or path, as given. */
+  readonly location: string;
+  resolveTag(name: string): Promise<RefInfo | undefined>;
+  /**
+   * Makes the object `oid` (a tag) and what it needs readable: its target
+   * commit and that commit's tree. A shallow fetch for a remote; nothing for a
+   * local repository, which has its objects already.
+   */
+  fetchObjects(oid: string): Promise<void>;
+  objects(): ObjectReader;
+  close(): Promise<void>;
+}

@@ -1,0 +1,249 @@
+// check-tag: layers 1–2 of DESIGN.md §2 for one (repository, tag). The only
+// place that sequences fetch → authenticate → interpret; every stage failure
+// becomes a reason with a stable code, never an exception.
+import { performance } from 'node:perf_hooks';
+import { FetchError } from '../fetch/fetch-error.js';
+import { refNameProblem } from '../fetch/ref-name.js';
+import type { Repository } from '../fetch/repository.js';
+import type { GitObject, ObjectReader } from '../fetch/cat-file-reader.js';
+import { parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
+import { parseCommit, parseTree } from '../gitobj/commit-tree.js';
+import { checkObject, walkAndCheck } from '../gitobj/object-integrity.js';
+import type { KeyringIndex } from '../authenticate/keyring-index.js';
+import type { DmPermissions } from '../authenticate/dm-txt.js';
+import { checkDmAuthorisation, verifyTagSignature, type SignaturePolicy } from '../authenticate/verify-tag-signature.js';
+import { interpretTag } from '../interpret/interpret.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { checkTagVerdict, layerResult, REPORT_SCHEMA, type CheckTagReport, type SourceFacts, type TagFacts } from '../report/report.js';
+
+export interface CheckTagInput {
+  /** URL or local path, as given by the user or the intake. */
+  readonly repo: string;
+  /** Tag name without refs/tags/, e.g. "debian/1.0-1". */
+  readonly tag: string;
+}
+
+export interface CheckTagDeps {
+  openRepository(repo: string): Promise<Repository>;
+  readonly keyrings: KeyringIndex;
+  readonly dm: DmPermissions | undefined;
+  readonly policy: SignaturePolicy;
+}
+
+/** An annotated tag may point at another tag; git peels at most this deep here. */
+const MAX_PEEL = 5;
+
+export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promise<CheckTagReport> {
+  const reasons: Reason[] = [];
+  const notes: Reason[] = [];
+  const timings: Record<string, number> = {};
+  const tagFacts: TagFacts = { name: input.tag };
+  const source: SourceFacts = {};
+  let authRan = false;
+  let metaRan = false;
+  let metaSkipped: string | undefined;
+
+  const finish = (): CheckTagReport => ({
+    schema: REPORT_SCHEMA,
+    kind: 'check-tag',
+    verdict: checkTagVerdict(reasons),
+    reasons,
+    notes,
+    layers: {
+      authenticity: layerResult('authenticity', reasons, authRan, 'the tag could not be obtained'),
+      metadata: layerResult('metadata', reasons, metaRan, metaSkipped ?? 'the tag could not be obtained'),
+    },
+    repo: input.repo,
+    tag: tagFacts,
+    source,
+    timings,
+  });
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round((performance.now() - t0) * 10) / 10 + (timings[name] ?? 0);
+    }
+  };
+
+  const badName = refNameProblem(input.tag);
+  if (badName !== undefined) {
+    reasons.push(reason('TAG_NAME_INVALID', `tag name ${JSON.stringify(input.tag)} is not a valid git ref name: ${badName}`));
+    metaRan = true;
+    return finish();
+  }
+
+  let repo: Repository | undefined;
+  try {
+    repo = await timed('fetchMs', () => deps.openRepository(input.repo));
+    const ref = await timed('fetchMs', () => repo!.resolveTag(input.tag));
+    if (!ref) {
+      reasons.push(reason('TAG_NOT_FOUND', `${input.repo} has no tag ${input.tag}`));
+      return finish();
+    }
+    await timed('fetchMs', () => repo!.fetchObjects(ref.oid));
+    const objects = repo.objects();
+    const read = (oid: string) => timed('fetchMs', () => readChecked(objects, oid, reasons));
+
+    // Layer 1: authenticity, over the tag object's raw bytes.
+    const tagObj = await read(ref.oid);
+    if (!tagObj) return finish();
+    tagFacts.object = ref.oid;
+    authRan = true;
+    if (tagObj.type !== 'tag') {
+      reasons.push(reason('NOT_ANNOTATED_TAG', `refs/tags/${input.tag} points at a ${tagObj.type}, not a signed tag object`));
+      metaSkipped = 'authenticity failed';
+      return finish();
+    }
+    let tag: ParsedTag;
+    try {
+      tag = parseTagObject(tagObj.content);
+    } catch (err) {
+      if (!(err instanceof TagParseError)) throw err;
+      reasons.push(reason('TAG_OBJECT_MALFORMED', err.message));
+      metaSkipped = 'authenticity failed';
+      return finish();
+    }
+    if (tag.headers.tagger !== undefined) {
+      const ident = splitIdent(tag.headers.tagger);
+      tagFacts.tagger = ident.ident;
+      if (ident.date) tagFacts.taggerDate = ident.date.toISOString();
+    }
+    if (tag.headers.type === 'commit') tagFacts.commit = tag.headers.object;
+
+    const sig = await timed('signatureMs', () => verifyTagSignature(tag, deps.keyrings, deps.policy));
+    reasons.push(...sig.reasons);
+    notes.push(...sig.notes);
+    if (sig.signerFingerprint) tagFacts.signerFingerprint = sig.signerFingerprint;
+    if (sig.primaryFingerprint) tagFacts.primaryFingerprint = sig.primaryFingerprint;
+    if (sig.keyring) tagFacts.keyring = sig.keyring;
+    if (sig.digestAlgorithm) tagFacts.digestAlgorithm = sig.digestAlgorithm;
+    if (sig.created) tagFacts.signatureCreated = sig.created.toISOString();
+    if (!sig.ok || reasons.length > 0) {
+      // Verify, then parse: metadata in bytes we could not authenticate is not interpreted.
+      metaSkipped = 'authenticity failed';
+      return finish();
+    }
+
+    // Layer 2: metadata, against the tagged commit's debian/changelog.
+    metaRan = true;
+    const target = await read(tag.headers.object);
+    if (!target) return finish();
+    if (target.type !== tag.headers.type) {
+      reasons.push(reason('TAG_OBJECT_MALFORMED', `the tag says its object is a ${tag.headers.type}, but ${tag.headers.object} is a ${target.type}`));
+      return finish();
+    }
+    const changelog = target.type === 'commit' ? await readChangelog(target, read, reasons) : undefined;
+    if (reasons.length > 0) return finish();
+
+    let result = interpretTag({ refName: input.tag, tag, changelog });
+    const instruction = result.instruction;
+    if (instruction) {
+      Object.assign(source, {
+        package: instruction.source,
+        version: instruction.version,
+        quiltMode: instruction.quiltMode,
+        distros: instruction.distros,
+        ...(instruction.upstreamCommit ? { upstreamCommit: instruction.upstreamCommit } : {}),
+        ...(instruction.upstreamTag ? { upstreamTag: instruction.upstreamTag } : {}),
+      });
+    }
+    const upstreamTag = instruction?.upstreamTag;
+    let upstreamRoot: string | undefined;
+    if (upstreamTag !== undefined && refNameProblem(upstreamTag) === undefined && instruction?.upstreamCommit !== undefined) {
+      const peeled = await timed('fetchMs', () => resolveUpstream(repo!, upstreamTag, read, reasons));
+      if (peeled) {
+        upstreamRoot = peeled.root;
+        result = interpretTag({ refName: input.tag, tag, changelog, upstreamTagTarget: peeled.commit });
+      }
+    }
+    reasons.push(...result.reasons);
+
+    // DM permissions depend on the package the (now authenticated) tag names.
+    if (instruction?.source !== undefined) reasons.push(...checkDmAuthorisation(sig, instruction.source, deps.dm));
+
+    // Objects of a local repository did not pass through index-pack --strict:
+    // hash everything the tag and upstream tag reach with collision detection.
+    if (repo.kind === 'local') {
+      const roots = [ref.oid, ...(upstreamRoot ? [upstreamRoot] : [])];
+      const walk = await timed('integrityMs', () => walkAndCheck(roots, (oid) => objects.read(oid)));
+      for (const p of walk.problems) reasons.push(reason(p.code, p.message));
+      if (walk.missing.length > 0) {
+        reasons.push(reason('OBJECT_MISSING', `${walk.missing.length} object(s) reachable from the tag are missing, e.g. ${walk.missing[0]}`));
+      }
+    }
+    return finish();
+  } catch (err) {
+    if (err instanceof FetchError) {
+      reasons.push(reason(err.code, err.message));
+      return finish();
+    }
+    throw err;
+  } finally {
+    await repo?.close();
+  }
+}
+
+/** Reads an object and checks its hash with sha1dc; records a reason and returns undefined on failure. */
+async function readChecked(objects: ObjectReader, oid: string, reasons: Reason[]): Promise<GitObject | undefined> {
+  const obj = await objects.read(oid);
+  if (!obj) {
+    reasons.push(reason('OBJECT_MISSING', `object ${oid} is not in the repository`));
+    return undefined;
+  }
+  const problem = checkObject(oid, obj.type, obj.content);
+  if (problem) {
+    reasons.push(reason(problem.code, problem.message));
+    return undefined;
+  }
+  return obj;
+}
+
+type Read = (oid: string) => Promise<GitObject | undefined>;
+
+/** debian/changelog at the commit, or undefined when the tree has none (interpret reports it). */
+async function readChangelog(commit: GitObject, read: Read, reasons: Reason[]): Promise<Uint8Array | undefined> {
+  const root = await read(parseCommit(commit.content).tree);
+  if (!root) return undefined;
+  const debian = parseTree(root.content).find((e) => e.name.toString('latin1') === 'debian');
+  if (!debian || debian.kind !== 'tree') return undefined;
+  const dir = await read(debian.oid);
+  if (!dir) return undefined;
+  const entry = parseTree(dir.content).find((e) => e.name.toString('latin1') === 'changelog');
+  if (!entry) return undefined;
+  if (entry.kind !== 'blob' || entry.mode === '120000') {
+    reasons.push(reason('CHANGELOG_INVALID', `debian/changelog is not a regular file (mode ${entry.mode})`));
+    return undefined;
+  }
+  return (await read(entry.oid))?.content;
+}
+
+/** Fetches the upstream tag and peels it to a commit; records UPSTREAM_TAG_MISSING when absent. */
+async function resolveUpstream(repo: Repository, name: string, read: Read, reasons: Reason[]): Promise<{ commit: string; root: string } | undefined> {
+  const ref = await repo.resolveTag(name);
+  if (!ref) {
+    reasons.push(reason('UPSTREAM_TAG_MISSING', `the repository has no tag ${name}`));
+    return undefined;
+  }
+  await repo.fetchObjects(ref.oid);
+  let oid = ref.oid;
+  for (let depth = 0; depth <= MAX_PEEL; depth++) {
+    const obj = await read(oid);
+    if (!obj) return undefined;
+    if (obj.type === 'commit') return { commit: oid, root: ref.oid };
+    if (obj.type !== 'tag') {
+      reasons.push(reason('UPSTREAM_MISMATCH', `upstream tag ${name} points at a ${obj.type}, not a commit`));
+      return undefined;
+    }
+    try {
+      oid = parseTagObject(obj.content).headers.object;
+    } catch (err) {
+      if (!(err instanceof TagParseError)) throw err;
+      reasons.push(reason('UPSTREAM_MISMATCH', `upstream tag ${name} is malformed: ${err.message}`));
+      return undefined;
+    }
+  }
+  reasons.push(reason('UPSTREAM_MISMATCH', `upstream tag ${name} is nested more than ${MAX_PEEL} deep`));
+  return undefined;
+}

@@ -1,0 +1,23 @@
+// Chooses the repository adapter: a URL is fetched over smart HTTP(S), anything
+// else is a local path read in place.
+import type { Config } from '../config/schema.js';
+import { LocalRepository } from '../fetch/local-repository.js';
+import { RemoteRepository } from '../fetch/remote-repository.js';
+import type { Repository } from '../fetch/repository.js';
+
+export function isUrl(repo: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo);
+}
+
+export async function openRepository(repo: string, config: Readonly<Config>): Promise<Repository> {
+  const f = config.fetch;
+  if (isUrl(repo)) {
+    return RemoteRepository.open(repo, { allowHttpLoopback: f.allowHttpLoopback }, {
+      timeoutMs: f.timeoutMs,
+      maxPackBytes: f.maxPackBytes,
+      maxObjectBytes: f.maxObjectBytes,
+      maxRefsBytes: f.maxRefsBytes,
+    });
+  }
+  return LocalRepository.open(repo, { timeoutMs: f.timeoutMs, maxObjectBytes: f.maxObjectBytes });
+}
