@@ -43,9 +43,10 @@ export function registerCheckTag(program: Command, setExit: (code: number) => vo
           { repo: opts.repo, tag: opts.tag },
           { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
         );
-        report.notes.unshift(...trust.warnings.map((w) => reason('KEYRING_STALE', w)));
+        report.notes.unshift(...trust.warnings.map((w: string) => reason('KEYRING_STALE', w)));
       } catch (err) {
         if (!(err instanceof TrustSetupError)) throw err;
+        if (err.kind === 'usage') throw new UsageError(err.message);
         report = unverifiableReport(opts, reason('KEYRING_UNAVAILABLE', err.message));
       }
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderCheckTag(report));

@@ -7,7 +7,7 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { FetchError } from './fetch-error.js';
-import { checkRepositoryUrl, type UrlPolicy } from './url-policy.js';
+import { checkEndpointUrl, type UrlPolicy } from './url-policy.js';
 
 export interface HttpRequest {
   url: string;
@@ -37,7 +37,7 @@ export class HttpTransport {
   constructor(private readonly opts: TransportOptions) {}
 
   async request(req: HttpRequest): Promise<HttpResponse> {
-    let url = checkRepositoryUrl(req.url, this.opts.policy);
+    let url = checkEndpointUrl(parseUrl(req.url), this.opts.policy);
     const redirects = req.method === 'GET' ? (req.maxRedirects ?? 0) : 0;
     for (let hop = 0; ; hop++) {
       const res = await this.once(url, req);
@@ -48,7 +48,7 @@ export class HttpTransport {
         if (hop >= redirects) {
           throw new FetchError('FETCH_FAILED', `${url.href} redirects to ${location}; not followed`);
         }
-        url = checkRepositoryUrl(new URL(location, url).href, this.opts.policy);
+        url = checkEndpointUrl(parseUrl(location, url), this.opts.policy);
         continue;
       }
       return {
@@ -98,6 +98,14 @@ export class HttpTransport {
         };
       },
     };
+  }
+}
+
+function parseUrl(raw: string, base?: URL): URL {
+  try {
+    return new URL(raw, base);
+  } catch {
+    throw new FetchError('FETCH_FAILED', `not a URL: ${JSON.stringify(raw)}`);
   }
 }
 

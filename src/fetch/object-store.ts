@@ -48,7 +48,7 @@ export class ObjectStore {
    * Starts index-pack and returns its stdin; `done()` resolves when the pack
    * is indexed, or rejects with SHA1_COLLISION / PACK_INVALID / SANDBOX_*.
    */
-  startIndexPack(): { sink: Writable; done: () => Promise<void> } {
+  startIndexPack(): { sink: Writable; done: () => Promise<void>; abort: () => void } {
     // zeroPaddedFilemode is tolerated: real Debian histories carry such trees (DESIGN.md §3).
     const proc: SandboxProcess = spawnSandboxed({
       argv: ['git', 'index-pack', '--stdin', '--strict=zeroPaddedFilemode=ignore'],
@@ -63,6 +63,7 @@ export class ObjectStore {
     return {
       sink: proc.stdin,
       done: async () => checkIndexPack(await proc.result),
+      abort: () => void proc.kill(),
     };
   }
 

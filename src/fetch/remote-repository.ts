@@ -134,7 +134,8 @@ export class RemoteRepository implements Repository {
       await indexer!.done();
     } catch (err) {
       if (indexer) {
-        indexer.sink.destroy();
+        // The pack is incomplete: index-pack is killed, not left waiting for more.
+        indexer.abort();
         // index-pack's own verdict (e.g. a detected collision) is the more precise reason.
         const indexed = await indexer.done().then(
           () => undefined,

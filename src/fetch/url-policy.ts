@@ -31,6 +31,14 @@ export function checkRepositoryUrl(raw: string, policy: UrlPolicy): URL {
   if (url.search !== '' || url.hash !== '') {
     throw new FetchError('UNSUPPORTED_URL', 'repository URLs must not have a query or fragment');
   }
+  return checkEndpointUrl(url, policy);
+}
+
+/** The scheme and host rules alone, for every request the transport makes (including redirects). */
+export function checkEndpointUrl(url: URL, policy: UrlPolicy): URL {
+  if (url.username !== '' || url.password !== '') {
+    throw new FetchError('UNSUPPORTED_URL', 'URLs must not carry credentials');
+  }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:') {
     if (policy.allowHttpLoopback && isLoopbackHost(url.hostname)) return url;

@@ -3,7 +3,7 @@
 // becomes a reason with a stable code, never an exception.
 import { performance } from 'node:perf_hooks';
 import { FetchError } from '../fetch/fetch-error.js';
-import { refNameProblem } from '../fetch/ref-name.js';
+import { refNameProblem } from '../gitobj/ref-name.js';
 import type { Repository } from '../fetch/repository.js';
 import type { GitObject, ObjectReader } from '../fetch/cat-file-reader.js';
 import { parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
@@ -67,7 +67,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
   };
 
-  const badName = refNameProblem(input.tag);
+  const badName = refNameProblem(`refs/tags/${input.tag}`);
   if (badName !== undefined) {
     reasons.push(reason('TAG_NAME_INVALID', `tag name ${JSON.stringify(input.tag)} is not a valid git ref name: ${badName}`));
     metaRan = true;
@@ -151,7 +151,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
     const upstreamTag = instruction?.upstreamTag;
     let upstreamRoot: string | undefined;
-    if (upstreamTag !== undefined && refNameProblem(upstreamTag) === undefined && instruction?.upstreamCommit !== undefined) {
+    if (upstreamTag !== undefined && refNameProblem(`refs/tags/${upstreamTag}`) === undefined && instruction?.upstreamCommit !== undefined) {
       const peeled = await timed('fetchMs', () => resolveUpstream(repo!, upstreamTag, read, reasons));
       if (peeled) {
         upstreamRoot = peeled.root;

@@ -277,8 +277,18 @@ export const REASONS = {
   },
   QUILT_MODE_INVALID: {
     layer: 'metadata', effect: 'reject',
-    meaning: 'The `--quilt=` item names a mode tag2upload does not know, or is given twice.',
+    meaning: 'The `--quilt=` item names a mode tag2upload does not know.',
     action: 'The maintainer must re-tag with a supported quilt mode.',
+  },
+  TAGGER_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The tag has no single tagger header ending in `Name <address>` and a timestamp, which tag2upload needs (it mails the tagger and copies the identity into Git-Tag-Tagger).',
+    action: 'The maintainer must set user.name and user.email in git and re-tag.',
+  },
+  SUITE_INVALID: {
+    layer: 'metadata', effect: 'reject',
+    meaning: 'The distribution of the first debian/changelog entry is not one suite name tag2upload accepts (for example UNRELEASED, or several suites).',
+    action: 'The maintainer must finalise the changelog entry (dch -r) and re-tag.',
   },
   UPSTREAM_INCOMPLETE: {
     layer: 'metadata', effect: 'reject',

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { refNameProblem } from '../../src/fetch/ref-name.js';
+import { refNameProblem } from '../../src/gitobj/ref-name.js';
 
 /** git's own verdict on refs/tags/<name>. */
 function gitAccepts(name: string): boolean {
@@ -19,6 +19,6 @@ describe('ref names', () => {
     'a b', 'a~b', 'a^b', 'a:b', 'a?b', 'a*b', 'a[b', 'a\\b', 'a@{b', '@', '/a', 'a/', '', 'x\x01y',
   ];
   it.each(names)('agrees with git check-ref-format on %j', (name) => {
-    expect(refNameProblem(name) === undefined).toBe(gitAccepts(name));
+    expect(refNameProblem(`refs/tags/${name}`) === undefined).toBe(gitAccepts(name));
   });
 });

@@ -1,0 +1,5 @@
+// Regenerates the generated documents under docs/.
+import { writeFileSync } from 'node:fs';
+import { renderReasonCodes } from '../src/report/reason-codes-doc.js';
+
+writeFileSync(new URL('../docs/reason-codes.md', import.meta.url), renderReasonCodes());

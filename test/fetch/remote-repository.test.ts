@@ -1,0 +1,186 @@
+// The fetch stage against real `git http-backend` over loopback HTTP: refs,
+// shallow single-tag fetches, limits and failures, each with its reason code.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FetchError } from '../../src/fetch/fetch-error.js';
+import { ObjectStore } from '../../src/fetch/object-store.js';
+import { RemoteRepository, type RemoteLimits } from '../../src/fetch/remote-repository.js';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', ...args], { cwd, encoding: 'utf8' }).trim();
+
+const limits: RemoteLimits = { timeoutMs: 30_000, maxPackBytes: 64 << 20, maxObjectBytes: 64 << 20, maxRefsBytes: 1 << 20 };
+const loopback = { allowHttpLoopback: true };
+
+let root: string;
+let server: GitHttpServer;
+let tagOid: string;
+let commit: string;
+let parent: string;
+let upstreamTag: string;
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof FetchError) return err.code;
+    throw err;
+  }
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 't2u-remote-'));
+  const work = join(root, 'work');
+  mkdirSync(work);
+  git(work, 'init', '-q', '-b', 'main');
+  writeFileSync(join(work, 'README'), 'upstream\n');
+  git(work, 'add', '.');
+  git(work, 'commit', '-qm', 'upstream');
+  git(work, 'tag', '-a', '-m', 'upstream 1.0', 'upstream/1.0');
+  mkdirSync(join(work, 'debian'));
+  writeFileSync(join(work, 'debian', 'changelog'), 'x (1.0-1) unstable; urgency=medium\n');
+  writeFileSync(join(work, 'big'), randomBytes(300_000));
+  git(work, 'add', '.');
+  git(work, 'commit', '-qm', 'packaging');
+  git(work, 'tag', '-a', '-m', 'release', 'debian/1.0-1');
+  git(root, 'clone', '-q', '--bare', work, 'pkg.git');
+  git(root, 'init', '-q', '--bare', '--object-format=sha256', 'sha256.git');
+  tagOid = git(work, 'rev-parse', 'refs/tags/debian/1.0-1');
+  commit = git(work, 'rev-parse', 'HEAD');
+  parent = git(work, 'rev-parse', 'HEAD~1');
+  upstreamTag = git(work, 'rev-parse', 'refs/tags/upstream/1.0');
+  server = await startGitHttpServer({ root });
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('RemoteRepository over loopback smart HTTP', () => {
+  it('lists the tag with protocol v2 and fetches it shallowly: tag, commit and tree, no history', async () => {
+    server.setFaults(undefined);
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
+    try {
+      const ref = await repo.resolveTag('debian/1.0-1');
+      expect(ref).toEqual({ oid: tagOid, peeled: commit });
+      expect(await repo.resolveTag('debian/9.9-9')).toBeUndefined();
+      await repo.fetchObjects(tagOid);
+      const objects = repo.objects();
+      const tag = await objects.read(tagOid);
+      expect(tag?.type).toBe('tag');
+      expect(tag?.content.toString()).toBe(execFileSync('git', ['cat-file', 'tag', tagOid], { cwd: join(root, 'pkg.git'), encoding: 'utf8' }));
+      expect((await objects.read(commit))?.type).toBe('commit');
+      // Depth 1: the parent commit is not fetched.
+      expect(await objects.read(parent)).toBeUndefined();
+      // The upstream tag comes with a second, separate fetch.
+      expect(await objects.read(upstreamTag)).toBeUndefined();
+      await repo.fetchObjects(upstreamTag);
+      expect((await objects.read(upstreamTag))?.type).toBe('tag');
+      expect(repo.packBytes).toBeGreaterThan(0);
+    } finally {
+      await repo.close();
+    }
+    expect(server.requests.some((r) => r.gitProtocol === 'version=2')).toBe(true);
+  });
+
+  it('refuses plain http unless allowed, before any request', async () => {
+    const before = server.requests.length;
+    expect(await codeOf(RemoteRepository.open(`${server.url}/pkg.git`, { allowHttpLoopback: false }, limits))).toBe('UNSUPPORTED_URL');
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('says unverifiable (UNSUPPORTED_OBJECT_FORMAT) for a sha256 repository', async () => {
+    expect(await codeOf(RemoteRepository.open(`${server.url}/sha256.git`, loopback, limits))).toBe('UNSUPPORTED_OBJECT_FORMAT');
+  });
+
+  it('reports an HTTP error from the server as FETCH_FAILED', async () => {
+    server.setFaults({ status: 500 });
+    try {
+      expect(await codeOf(RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits))).toBe('FETCH_FAILED');
+    } finally {
+      server.setFaults(undefined);
+    }
+    expect(await codeOf(RemoteRepository.open(`${server.url}/missing.git`, loopback, limits))).toBe('FETCH_FAILED');
+  });
+
+  it('stops at the time limit (FETCH_TIMEOUT) when the server stalls', async () => {
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, { ...limits, timeoutMs: 1500 });
+    server.setFaults({ delayMs: 10_000, only: 'upload-pack' });
+    try {
+      const t0 = Date.now();
+      expect(await codeOf(repo.fetchObjects(tagOid))).toBe('FETCH_TIMEOUT');
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      server.setFaults(undefined);
+      await repo.close();
+    }
+  });
+
+  it('stops when the pack exceeds the maximum size (PACK_TOO_LARGE)', async () => {
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, { ...limits, maxPackBytes: 1000 });
+    try {
+      expect(await codeOf(repo.fetchObjects(tagOid))).toBe('PACK_TOO_LARGE');
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('reports a connection cut in the middle of the pack as FETCH_FAILED', async () => {
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
+    server.setFaults({ cutAfterBytes: 200, only: 'upload-pack' });
+    try {
+      expect(await codeOf(repo.fetchObjects(tagOid))).toBe('FETCH_FAILED');
+    } finally {
+      server.setFaults(undefined);
+      await repo.close();
+    }
+  });
+});
+
+describe('ObjectStore: index-pack in the sandbox', () => {
+  const packOf = (revs: string): Buffer =>
+    execFileSync('git', ['pack-objects', '--stdout', '--revs', '-q'], { cwd: join(root, 'pkg.git'), input: `${revs}\n` });
+
+  async function index(store: ObjectStore, pack: Buffer): Promise<string> {
+    const ix = store.startIndexPack();
+    ix.sink.end(pack);
+    return codeOf(ix.done());
+  }
+
+  it('indexes a real pack, and rejects a corrupted one (PACK_INVALID)', async () => {
+    const store = await ObjectStore.create({ timeoutMs: 30_000, maxObjectBytes: 1 << 20 });
+    try {
+      const pack = packOf(commit);
+      expect(await index(store, pack)).toBe('ok');
+      const bad = Buffer.from(pack);
+      bad[bad.length - 30] = bad[bad.length - 30]! ^ 0xff;
+      expect(await index(store, bad)).toBe('PACK_INVALID');
+    } finally {
+      await store.dispose();
+    }
+  });
+
+  it('maps git\'s collision detection to SHA1_COLLISION: an object id already present with other content', async () => {
+    const store = await ObjectStore.create({ timeoutMs: 30_000, maxObjectBytes: 1 << 20 });
+    try {
+      // Plant a loose object under the README blob's id whose content is different: when the
+      // pack brings the real blob, index-pack compares and reports "SHA1 COLLISION FOUND".
+      const blob = git(join(root, 'pkg.git'), 'rev-parse', `${commit}:README`);
+      const other = Buffer.from('not the README\n');
+      const loose = deflateSync(Buffer.concat([Buffer.from(`blob ${other.length}\0`), other]));
+      mkdirSync(join(store.gitDir, 'objects', blob.slice(0, 2)), { recursive: true });
+      writeFileSync(join(store.gitDir, 'objects', blob.slice(0, 2), blob.slice(2)), loose);
+      expect(await index(store, packOf(commit))).toBe('SHA1_COLLISION');
+    } finally {
+      await store.dispose();
+    }
+  });
+});
