@@ -23,6 +23,12 @@ export const configSchema = z
         suite: z.string().min(1).default('sid'),
         /** Re-download when the cached copy is older than this. */
         maxAgeHours: z.number().positive().default(24),
+        /**
+         * Accept a Release file past its Valid-Until, with a warning (apt's
+         * Acquire::Check-Valid-Until=false). Off: an expired Release is how a
+         * mirror would replay keyrings from which keys have since been removed.
+         */
+        allowExpiredRelease: z.boolean().default(false),
       })
       .strict()
       .default({}),

@@ -45,7 +45,13 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
   } else {
     const d = config.debianKeyrings;
     try {
-      const debian = await obtainDebianKeyrings({ mirror: d.mirror, suite: d.suite, cacheDir: cacheDir(config), maxAgeMs: d.maxAgeHours * 3600_000 });
+      const debian = await obtainDebianKeyrings({
+        mirror: d.mirror,
+        suite: d.suite,
+        cacheDir: cacheDir(config),
+        maxAgeMs: d.maxAgeHours * 3600_000,
+        allowExpiredRelease: d.allowExpiredRelease,
+      });
       sources = [...debian.keyrings];
       warnings.push(...debian.warnings);
       keyringOrigin = `debian-keyring ${debian.version} (${d.suite})`;

@@ -1,0 +1,72 @@
+// The parts of a Debian archive's indices that the keyring download needs:
+// the SHA256 file list of a (verified) Release file and one package's stanza
+// in a Packages file (Debian Policy §5.1 control-file syntax; the Release and
+// Packages formats of https://wiki.debian.org/DebianRepository/Format).
+
+export type Stanza = ReadonlyMap<string, string>;
+
+/** Control-file stanzas: field names lower-cased, continuation lines joined with "\n". */
+export function parseStanzas(text: string): Stanza[] {
+  const out: Array<Map<string, string>> = [];
+  let current: Map<string, string> | undefined;
+  let field: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') {
+      current = undefined;
+      field = undefined;
+      continue;
+    }
+    if (line.startsWith('#')) continue;
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (current && field !== undefined) current.set(field, `${current.get(field)}\n${line.slice(1)}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    if (!current) {
+      current = new Map();
+      out.push(current);
+    }
+    field = line.slice(0, colon).toLowerCase();
+    current.set(field, line.slice(colon + 1).trim());
+  }
+  return out;
+}
+
+export interface IndexedFile {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** The SHA256 field of a Release file: path → hash and size. */
+export function releaseSha256(release: Stanza): Map<string, IndexedFile> {
+  const files = new Map<string, IndexedFile>();
+  for (const line of (release.get('sha256') ?? '').split('\n')) {
+    const m = /^\s*([0-9a-f]{64})\s+(\d+)\s+(\S+)\s*$/i.exec(line);
+    if (m) files.set(m[3]!, { sha256: m[1]!.toLowerCase(), size: Number(m[2]) });
+  }
+  return files;
+}
+
+export interface PackageEntry {
+  readonly version: string;
+  readonly filename: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** The stanzas of `name` in a Packages file that name a file with its SHA256 and size. */
+export function findPackage(packages: string, name: string): PackageEntry[] {
+  const found: PackageEntry[] = [];
+  for (const s of parseStanzas(packages)) {
+    if (s.get('package') !== name) continue;
+    const version = s.get('version');
+    const filename = s.get('filename');
+    const sha256 = s.get('sha256')?.toLowerCase();
+    const size = Number(s.get('size'));
+    if (!version || !filename || !sha256 || !/^[0-9a-f]{64}$/.test(sha256) || !Number.isSafeInteger(size)) continue;
+    found.push({ version, filename, sha256, size });
+  }
+  return found;
+}

@@ -1,0 +1,97 @@
+// ASCII armor (RFC 9580 §6) decoding that checks the CRC-24 line when one is
+// present, as gpg 2.2 does ("CRC error" fails the verification), where
+// openpgp.js 6 ignores it. Used for tag signature blocks and armored keyrings.
+
+export interface ArmorBlock {
+  /** The word(s) after BEGIN PGP, e.g. "SIGNATURE", "MESSAGE", "PUBLIC KEY BLOCK". */
+  readonly type: string;
+  readonly headers: readonly string[];
+  readonly data: Uint8Array;
+  /** Offset just past the END line in the input text. */
+  readonly end: number;
+}
+
+export class ArmorError extends Error {
+  override readonly name = 'ArmorError';
+}
+
+const BEGIN = /^-----BEGIN PGP ([A-Z0-9 ,/]+)-----$/;
+const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** CRC-24 of RFC 9580 §6.1. */
+export function crc24(data: Uint8Array): number {
+  let crc = 0xb704ce;
+  for (const byte of data) {
+    crc ^= byte << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+/**
+ * Decodes the first armored block at or after `from` in `text`.
+ * Returns undefined when there is no BEGIN line; throws ArmorError when the block is malformed.
+ */
+export function dearmor(text: string, from = 0): ArmorBlock | undefined {
+  // gpg tolerates trailing white space (and CR) on armor lines.
+  const lineRe = /([^\n]*)(\n|$)/g;
+  lineRe.lastIndex = from;
+  const lines: Array<{ text: string; end: number }> = [];
+  for (;;) {
+    const m = lineRe.exec(text);
+    if (!m || (m[0] === '' && m.index >= text.length)) break;
+    lines.push({ text: m[1]!.replace(/[ \t\r]+$/, ''), end: m.index + m[0].length });
+    if (m[0] === '') break;
+  }
+  let i = lines.findIndex((l) => BEGIN.test(l.text));
+  if (i === -1) return undefined;
+  const type = BEGIN.exec(lines[i]!.text)![1]!;
+  i++;
+  const headers: string[] = [];
+  for (; i < lines.length && lines[i]!.text !== ''; i++) {
+    const line = lines[i]!.text;
+    // An armor header is "Key: Value"; a line of base64 here means the blank line is missing.
+    if (!/^[^\s:]+: /.test(line)) throw new ArmorError(`invalid armor header line "${line.slice(0, 40)}"`);
+    headers.push(line);
+  }
+  if (i >= lines.length) throw new ArmorError('armor ends before its body');
+  i++;
+  const body: string[] = [];
+  let crcText: string | undefined;
+  for (; i < lines.length; i++) {
+    const line = lines[i]!.text;
+    if (line.startsWith('-----END PGP ')) {
+      if (line !== `-----END PGP ${type}-----`) throw new ArmorError(`armor END line "${line}" does not match BEGIN PGP ${type}`);
+      const data = Buffer.from(body.join(''), 'base64');
+      if (crcText !== undefined) {
+        const want = Buffer.from(crcText, 'base64');
+        if (want.length !== 3 || !/^[A-Za-z0-9+/]{4}$/.test(crcText)) throw new ArmorError('armor checksum line is malformed');
+        if (((want[0]! << 16) | (want[1]! << 8) | want[2]!) !== crc24(data)) throw new ArmorError('armor CRC-24 checksum does not match');
+      }
+      return { type, headers, data: new Uint8Array(data.buffer, data.byteOffset, data.length), end: lines[i]!.end };
+    }
+    if (crcText !== undefined) throw new ArmorError('data after the armor checksum line');
+    if (line.startsWith('=') && line.length === 5) {
+      crcText = line.slice(1);
+      continue;
+    }
+    if (!BASE64_LINE.test(line)) throw new ArmorError('invalid character in armored data');
+    body.push(line);
+  }
+  throw new ArmorError(`armor has no END PGP ${type} line`);
+}
+
+/** Every armored block in `text`, in order. */
+export function dearmorAll(text: string): ArmorBlock[] {
+  const out: ArmorBlock[] = [];
+  let from = 0;
+  for (;;) {
+    const block = dearmor(text, from);
+    if (!block) return out;
+    out.push(block);
+    from = block.end;
+  }
+}

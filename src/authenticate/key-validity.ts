@@ -1,0 +1,255 @@
+// Judges whether a key could make a data signature at the signature's creation
+// time: created, self-certified, bound (with a back-signature) for signing,
+// unexpired and unrevoked at that time, and not weak under the policy.
+//
+// The time rule follows RFC 9580 §5.2.3.31 and §10.1 as Sequoia and
+// openpgp.js apply it: the self-signatures that count are the newest valid
+// ones made no later than the signature; a revocation for "key superseded" or
+// "key retired" (soft) counts only if made no later than the signature, while
+// one for "key compromised", "no reason" or an unknown reason (hard) makes
+// every signature suspect, whenever it was made. gpg instead judges expiry and
+// revocation at verification time, and gpgv emits VALIDSIG either way (which
+// is all dgit's tag check looks at).
+import { config as defaultConfig, enums, type Config, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePacket } from 'openpgp';
+import { reason, type Reason } from '../report/reasons.js';
+import type { KeyModel, SubkeyModel } from './key-model.js';
+
+export interface KeyPolicy {
+  readonly rejectDigests: readonly string[];
+  readonly minRsaBits: number;
+  readonly rejectDsa: boolean;
+  readonly rejectElgamal: boolean;
+}
+
+export interface KeyJudgement {
+  /** Failures at the signature's time (KEY_* and WEAK_KEY reasons). */
+  readonly reasons: Reason[];
+  /** Self-signatures or bindings in force at that time whose digest the policy calls weak. */
+  readonly weakBindings: Array<{ what: string; digest: string }>;
+}
+
+/** openpgp.js does the cryptography only; every policy decision is ours, so its own refusals are switched off. */
+export const CRYPTO_ONLY_CONFIG: Config = {
+  ...defaultConfig,
+  rejectHashAlgorithms: new Set<enums.hash>(),
+  rejectMessageHashAlgorithms: new Set<enums.hash>(),
+  rejectPublicKeyAlgorithms: new Set<enums.publicKey>(),
+  rejectCurves: new Set<enums.curve>(),
+  minRSABits: 0,
+};
+
+const DIGEST_NAMES: Record<number, string> = {
+  1: 'md5',
+  2: 'sha1',
+  3: 'ripemd160',
+  8: 'sha256',
+  9: 'sha384',
+  10: 'sha512',
+  11: 'sha224',
+  12: 'sha3-256',
+  14: 'sha3-512',
+};
+
+/** The policy name of an OpenPGP hash algorithm id ("sha256"; "hash-N" when unknown). */
+export function digestName(id: number | null): string {
+  return id === null ? 'unknown' : (DIGEST_NAMES[id] ?? `hash-${id}`);
+}
+
+type AnyKeyPacket = PublicKeyPacket | PublicSubkeyPacket;
+
+/**
+ * True when `sig` verifies cryptographically with `key` over `data`. Time is
+ * not checked here (callers compare dates themselves). A designated-revoker
+ * subpacket makes openpgp.js refuse a self-signature outright; gpg honours
+ * such keys, so the subpacket is set aside for the check.
+ */
+export async function verifiesWith(sig: SignaturePacket, key: AnyKeyPacket, type: enums.signature, data: object | Uint8Array): Promise<boolean> {
+  const revocationKeyClass = sig.revocationKeyClass;
+  sig.revocationKeyClass = null;
+  try {
+    await sig.verify(key, type, data, null as unknown as Date, true, CRYPTO_ONLY_CONFIG);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    sig.revocationKeyClass = revocationKeyClass;
+  }
+}
+
+function iso(d: Date): string {
+  return d.toISOString().replace('.000Z', 'Z');
+}
+
+/** Valid at `at`: made no later than `at` and not expired then (signature expiration, RFC 9580 §5.2.3.18). */
+function inForceAt(sig: SignaturePacket, at: Date): boolean {
+  return sig.created !== null && sig.created <= at && !sig.isExpired(at);
+}
+
+function newest(sigs: readonly SignaturePacket[]): SignaturePacket | undefined {
+  let best: SignaturePacket | undefined;
+  for (const s of sigs) if (!best || s.created! >= best.created!) best = s;
+  return best;
+}
+
+const SOFT_REVOCATIONS = new Set<number>([enums.reasonForRevocation.keySuperseded, enums.reasonForRevocation.keyRetired]);
+
+function revocationReason(sig: SignaturePacket): string {
+  const names: Record<number, string> = { 0: 'no reason given', 1: 'key superseded', 2: 'key compromised', 3: 'key retired' };
+  const flag = sig.reasonForRevocationFlag;
+  const name = flag === null ? 'no reason given' : (names[flag] ?? `reason ${flag}`);
+  return sig.reasonForRevocationString ? `${name}: "${sig.reasonForRevocationString}"` : name;
+}
+
+/** The revocation among `revocations` (already verified) that applies at `at`, if any. */
+function applyingRevocation(revocations: readonly SignaturePacket[], at: Date): SignaturePacket | undefined {
+  for (const rev of revocations) {
+    const soft = rev.reasonForRevocationFlag !== null && SOFT_REVOCATIONS.has(rev.reasonForRevocationFlag);
+    if (!soft || rev.created! <= at) return rev;
+  }
+  return undefined;
+}
+
+/** Algorithms that can sign at all (RFC 9580 §9.1), for keys whose self-signature has no key flags. */
+const SIGNING_ALGORITHMS = new Set<number>([1, 3, 17, 19, 22, 27, 28]);
+
+function canSign(flags: Uint8Array | null, algorithm: number): boolean {
+  // Without a key-flags subpacket, usage follows the algorithm (as in gpg and openpgp.js).
+  if (!flags || flags.length === 0) return SIGNING_ALGORITHMS.has(algorithm);
+  return (flags[0]! & enums.keyFlags.signData) !== 0;
+}
+
+function weakness(key: AnyKeyPacket, policy: KeyPolicy): string | undefined {
+  const algorithm = key.algorithm as number;
+  if (algorithm === 1 || algorithm === 2 || algorithm === 3) {
+    const bits = key.getAlgorithmInfo().bits ?? 0;
+    if (bits < policy.minRsaBits) return `RSA ${bits} bits (policy minimum ${policy.minRsaBits})`;
+  }
+  if (algorithm === 17 && policy.rejectDsa) return `DSA ${key.getAlgorithmInfo().bits ?? '?'} bits`;
+  if ((algorithm === 16 || algorithm === 20) && policy.rejectElgamal) return 'ElGamal';
+  return undefined;
+}
+
+/** Expiry of a key created at `created` under a self-signature, or undefined when it never expires. */
+function expiryOf(created: Date, sig: SignaturePacket | undefined): Date | undefined {
+  if (!sig || sig.keyNeverExpires !== false || !sig.keyExpirationTime) return undefined;
+  return new Date(created.getTime() + sig.keyExpirationTime * 1000);
+}
+
+/** Judges `model` (and its subkey `signer`, when the signature was made by a subkey) at time `at`. */
+export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefined, at: Date, policy: KeyPolicy): Promise<KeyJudgement> {
+  const reasons: Reason[] = [];
+  const weakBindings: KeyJudgement['weakBindings'] = [];
+  const primary = model.primary;
+  const fpr = primary.getFingerprint();
+  const weakDigest = (sig: SignaturePacket | undefined, what: string): void => {
+    if (!sig) return;
+    const digest = digestName(sig.hashAlgorithm);
+    if (policy.rejectDigests.includes(digest)) weakBindings.push({ what, digest });
+  };
+
+  // The primary key.
+  if (primary.created > at) {
+    reasons.push(reason('KEY_NOT_YET_VALID', `The signature (${iso(at)}) predates the creation of key ${fpr} (${iso(primary.created)}).`));
+  }
+  const certs: Array<{ sig: SignaturePacket; primaryUser: boolean }> = [];
+  let laterOnly = false;
+  for (const user of model.users) {
+    const data = user.userId ? { userID: user.userId, key: primary } : { userAttribute: user.userAttribute, key: primary };
+    for (const sig of user.selfCertifications) {
+      if (!(await verifiesWith(sig, primary, sig.signatureType!, data))) continue;
+      if (inForceAt(sig, at)) certs.push({ sig, primaryUser: !!user.userId && sig.isPrimaryUserID === true });
+      else if (sig.created! > at) laterOnly = true;
+    }
+  }
+  const directs: SignaturePacket[] = [];
+  for (const sig of model.directSignatures) {
+    if ((await verifiesWith(sig, primary, enums.signature.key, { key: primary })) && inForceAt(sig, at)) directs.push(sig);
+  }
+  // The primary user ID's newest self-signature rules the key's properties (RFC 9580 §5.2.3.10, gpg's choice too).
+  const selfSig = newest(certs.filter((c) => c.primaryUser).map((c) => c.sig)) ?? newest(certs.map((c) => c.sig));
+  const direct = newest(directs);
+  if (!selfSig && !direct) {
+    if (laterOnly && primary.created <= at) {
+      reasons.push(reason('KEY_NOT_YET_VALID', `Key ${fpr} was not self-certified until after the signature (${iso(at)}).`));
+    } else if (primary.created <= at) {
+      reasons.push(reason('KEY_NOT_SIGNING', `Key ${fpr} has no valid self-signature in force at ${iso(at)}.`));
+    }
+  }
+  weakDigest(selfSig, `self-signature of ${fpr}`);
+  weakDigest(direct, `direct-key signature of ${fpr}`);
+
+  const expiries = [expiryOf(primary.created, selfSig), expiryOf(primary.created, direct)].filter((d): d is Date => d !== undefined);
+  const primaryExpiry = expiries.length ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
+  if (primaryExpiry && at >= primaryExpiry) {
+    reasons.push(reason('KEY_EXPIRED', `Key ${fpr} expired at ${iso(primaryExpiry)}, before the signature (${iso(at)}).`));
+  }
+  const keyRevocations: SignaturePacket[] = [];
+  for (const sig of model.revocations) {
+    if (await verifiesWith(sig, primary, enums.signature.keyRevocation, { key: primary })) keyRevocations.push(sig);
+  }
+  const keyRevoked = applyingRevocation(keyRevocations, at);
+  if (keyRevoked) {
+    reasons.push(reason('KEY_REVOKED', `Key ${fpr} was revoked at ${iso(keyRevoked.created!)} (${revocationReason(keyRevoked)}); the signature is from ${iso(at)}.`));
+  }
+  const primaryWeak = weakness(primary, policy);
+  if (primaryWeak) reasons.push(reason('WEAK_KEY', `Primary key ${fpr} is weak: ${primaryWeak}.`));
+
+  if (!signer) {
+    const flags = selfSig?.keyFlags ?? direct?.keyFlags ?? null;
+    if ((selfSig || direct) && !canSign(flags, primary.algorithm)) {
+      reasons.push(reason('KEY_NOT_SIGNING', `Key ${fpr} is not certified for signing (its key flags lack "sign data").`));
+    }
+    return { reasons, weakBindings };
+  }
+
+  // The subkey that made the signature.
+  const sub = signer.packet;
+  const subFpr = sub.getFingerprint();
+  if (sub.created > at) {
+    reasons.push(reason('KEY_NOT_YET_VALID', `The signature (${iso(at)}) predates the creation of subkey ${subFpr} (${iso(sub.created)}).`));
+  }
+  const bindData = { key: primary, bind: sub };
+  const bindings: SignaturePacket[] = [];
+  let bindingLaterOnly = false;
+  for (const sig of signer.bindings) {
+    if (!(await verifiesWith(sig, primary, enums.signature.subkeyBinding, bindData))) continue;
+    if (inForceAt(sig, at)) bindings.push(sig);
+    else if (sig.created! > at) bindingLaterOnly = true;
+  }
+  const binding = newest(bindings);
+  if (!binding) {
+    if (bindingLaterOnly && sub.created <= at) {
+      reasons.push(reason('KEY_NOT_YET_VALID', `Subkey ${subFpr} was not bound to ${fpr} until after the signature (${iso(at)}).`));
+    } else if (sub.created <= at) {
+      reasons.push(reason('KEY_NOT_SIGNING', `Subkey ${subFpr} has no valid binding signature from ${fpr} in force at ${iso(at)}.`));
+    }
+  } else {
+    weakDigest(binding, `binding of subkey ${subFpr}`);
+    if (!canSign(binding.keyFlags, sub.algorithm)) {
+      reasons.push(reason('KEY_NOT_SIGNING', `Subkey ${subFpr} is not bound for signing (its key flags lack "sign data").`));
+    } else {
+      // A signing subkey must cross-certify its primary (RFC 9580 §5.2.1, 0x19); gpg refuses subkeys that do not.
+      const back = binding.embeddedSignature;
+      if (!back || back.signatureType !== enums.signature.keyBinding || !(await verifiesWith(back, sub, enums.signature.keyBinding, bindData))) {
+        reasons.push(reason('KEY_NOT_SIGNING', `Signing subkey ${subFpr} has no valid back-signature (it is not cross-certified).`));
+      } else {
+        weakDigest(back, `back-signature of subkey ${subFpr}`);
+      }
+    }
+    const subExpiry = expiryOf(sub.created, binding);
+    if (subExpiry && at >= subExpiry) {
+      reasons.push(reason('KEY_EXPIRED', `Subkey ${subFpr} expired at ${iso(subExpiry)}, before the signature (${iso(at)}).`));
+    }
+  }
+  const subRevocations: SignaturePacket[] = [];
+  for (const sig of signer.revocations) {
+    if (await verifiesWith(sig, primary, enums.signature.subkeyRevocation, bindData)) subRevocations.push(sig);
+  }
+  const subRevoked = applyingRevocation(subRevocations, at);
+  if (subRevoked) {
+    reasons.push(reason('KEY_REVOKED', `Subkey ${subFpr} was revoked at ${iso(subRevoked.created!)} (${revocationReason(subRevoked)}); the signature is from ${iso(at)}.`));
+  }
+  const subWeak = weakness(sub, policy);
+  if (subWeak) reasons.push(reason('WEAK_KEY', `Signing subkey ${subFpr} is weak: ${subWeak}.`));
+  return { reasons, weakBindings };
+}
