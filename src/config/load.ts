@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ZodError } from 'zod';
+import type { ZodError } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -24,8 +24,7 @@ export function formatZodError(err: ZodError, source: string): string {
 
 /** Parses `raw` (already JSON-decoded) merged under `overrides`, and freezes the result. */
 export function parseConfig(raw: unknown, source: string, overrides: Partial<Config> = {}): Readonly<Config> {
-  const base = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : raw;
-  const merged = typeof base === 'object' && base !== null ? mergeDeep(base as Record<string, unknown>, overrides as Record<string, unknown>) : base;
+  const merged = isRecord(raw) ? mergeDeep(raw, overrides) : raw;
   const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(formatZodError(result.error, source));
   return deepFreeze(result.data);
@@ -48,14 +47,16 @@ export async function loadConfig(path: string | undefined, overrides: Partial<Co
   return parseConfig(raw, path, overrides);
 }
 
-function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mergeDeep(base: Record<string, unknown>, over: object): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
     const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
-      ? mergeDeep(b as Record<string, unknown>, v as Record<string, unknown>)
-      : v;
+    out[k] = isRecord(v) && isRecord(b) ? mergeDeep(b, v) : v;
   }
   return out;
 }

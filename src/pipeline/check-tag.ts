@@ -3,6 +3,7 @@
 // becomes a reason with a stable code, never an exception.
 import { performance } from 'node:perf_hooks';
 import { FetchError } from '../fetch/fetch-error.js';
+import { SandboxError } from '../sandbox/sandbox-error.js';
 import { refNameProblem } from '../gitobj/ref-name.js';
 import type { Repository } from '../fetch/repository.js';
 import type { GitObject, ObjectReader } from '../fetch/cat-file-reader.js';
@@ -175,7 +176,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
     return finish();
   } catch (err) {
-    if (err instanceof FetchError) {
+    if (err instanceof FetchError || err instanceof SandboxError) {
       reasons.push(reason(err.code, err.message));
       return finish();
     }

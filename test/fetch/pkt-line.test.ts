@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pktLine, readPkts, PktLineError, type Pkt } from '../../src/fetch/pkt-line.js';
 
 async function* chunks(...parts: (string | Buffer)[]): AsyncGenerator<Uint8Array> {
-  for (const p of parts) yield typeof p === 'string' ? Buffer.from(p) : p;
+  for (const p of parts) yield await Promise.resolve(typeof p === 'string' ? Buffer.from(p) : p);
 }
 async function all(it: AsyncIterable<Pkt>): Promise<Pkt[]> {
   const out: Pkt[] = [];

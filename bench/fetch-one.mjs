@@ -1,0 +1,19 @@
+// One shallow single-tag fetch with the verifier's fetch stage (compiled CLI
+// code in dist/), for bench/fetch.bench.ts to time and measure in a process
+// of its own. Usage: node bench/fetch-one.mjs URL TAG
+import { RemoteRepository } from '../dist/fetch/remote-repository.js';
+
+const [url, tag] = process.argv.slice(2);
+const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, {
+  timeoutMs: 600_000, maxPackBytes: 4 << 30, maxObjectBytes: 1 << 30, maxRefsBytes: 64 << 20,
+});
+try {
+  const ref = await repo.resolveTag(tag);
+  if (!ref) throw new Error(`no tag ${tag}`);
+  await repo.fetchObjects(ref.oid);
+  const obj = await repo.objects().read(ref.oid);
+  if (obj?.type !== 'tag') throw new Error('tag object not readable after the fetch');
+  process.stdout.write(`${repo.packBytes}\n`);
+} finally {
+  await repo.close();
+}

@@ -1,0 +1,110 @@
+// Who the sandboxed command runs as, and what that user must be able to
+// reach. bwrap started by root keeps uid 0 and nearly all capabilities inside
+// (it maps `0 0 1` and needs no user namespace), so as root the launcher
+// starts bwrap as a dedicated unprivileged uid; bwrap then makes its own user
+// namespace and holds no capability on the host. That uid sets up the mounts,
+// so every bound path must be reachable by it.
+import { chmod, lchown, lstat, opendir } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SandboxError } from './sandbox-error.js';
+
+export interface SandboxIdentity {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** 65534 is Debian's `nobody`/`nogroup`: owns no files, so it can reach only what is world-readable. */
+const DEFAULT_ID = 65534;
+
+function idFromEnv(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0 || n >= 2 ** 32 - 1) {
+    throw new SandboxError('SANDBOX_FAILED', `${name}=${JSON.stringify(text)} is not a valid non-root id`);
+  }
+  return n;
+}
+
+export const isRoot = (): boolean => process.getuid?.() === 0;
+
+/**
+ * The identity bwrap runs as: the given one, else T2U_SANDBOX_UID/GID, else
+ * 65534 when we are root; undefined when we are not root (bwrap then runs as
+ * us, and cannot change uid anyway).
+ */
+export function sandboxIdentity(requested?: SandboxIdentity): SandboxIdentity | undefined {
+  if (!isRoot()) return undefined;
+  if (requested) {
+    if (requested.uid === 0) throw new SandboxError('SANDBOX_FAILED', 'the sandbox uid must not be 0');
+    return requested;
+  }
+  const uid = idFromEnv('T2U_SANDBOX_UID') ?? DEFAULT_ID;
+  const gid = idFromEnv('T2U_SANDBOX_GID') ?? uid;
+  return { uid, gid };
+}
+
+function canAccess(st: { uid: number; gid: number; mode: number }, who: SandboxIdentity, bits: number): boolean {
+  // The classic owner/group/other check; the sandbox uid has no supplementary groups.
+  if (st.uid === who.uid) return ((st.mode >> 6) & bits) === bits;
+  if (st.gid === who.gid) return ((st.mode >> 3) & bits) === bits;
+  return (st.mode & bits) === bits;
+}
+
+const SEARCH = 1;
+const READ = 4;
+
+/**
+ * Checks that `who` can reach `path` (search permission on every ancestor)
+ * and read it (read, plus search for a directory). bwrap reports only
+ * "Can't find source path: Permission denied"; this names the directory.
+ */
+export function checkReachable(path: string, who: SandboxIdentity, purpose: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new SandboxError('SANDBOX_FAILED', `${purpose} ${path} does not exist`, { cause: e });
+  }
+  const need = st.isDirectory() ? READ | SEARCH : READ;
+  if (!canAccess(st, who, need)) {
+    throw new SandboxError('SANDBOX_FAILED', `${purpose} ${path} is not readable by the sandbox uid ${who.uid} (mode ${(st.mode & 0o7777).toString(8)}, owner ${st.uid})`);
+  }
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const d = statSync(dir);
+    if (!canAccess(d, who, SEARCH)) {
+      throw new SandboxError('SANDBOX_FAILED', `${purpose} ${path} is not reachable by the sandbox uid ${who.uid}: ${dir} is mode ${(d.mode & 0o7777).toString(8)}; use a directory the uid can traverse (for the cache: T2U_VERIFY_CACHE)`);
+    }
+    if (dir === '/') break;
+  }
+}
+
+/**
+ * Gives the work directory to the sandbox uid: the directory and everything
+ * in it (the caller may have prepared files, e.g. an empty git directory that
+ * `git index-pack` must write into). Skipped when it is already owned.
+ */
+export async function prepareWorkDir(path: string, who: SandboxIdentity | undefined): Promise<void> {
+  const st = await lstat(path).catch((e: unknown) => {
+    throw new SandboxError('SANDBOX_FAILED', `work directory ${path} does not exist`, { cause: e });
+  });
+  if (!st.isDirectory()) throw new SandboxError('SANDBOX_FAILED', `work directory ${path} is not a directory`);
+  if (!who) {
+    if ((st.mode & 0o700) !== 0o700) await chmod(path, st.mode | 0o700);
+    return;
+  }
+  if (st.uid !== who.uid || st.gid !== who.gid) await chownTree(path, who);
+  if ((st.mode & 0o700) !== 0o700) await chmod(path, (st.mode & 0o7777) | 0o700);
+  checkReachable(path, who, 'work directory');
+}
+
+async function chownTree(path: string, who: SandboxIdentity): Promise<void> {
+  // lchown: a symlink in the tree is re-owned itself, never followed.
+  await lchown(path, who.uid, who.gid);
+  const st = await lstat(path);
+  if (!st.isDirectory()) return;
+  for await (const entry of await opendir(path)) {
+    await chownTree(join(path, entry.name), who);
+  }
+}

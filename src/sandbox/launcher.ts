@@ -1,0 +1,402 @@
+// Runs one command under bubblewrap: everything that touches fetched content
+// (git index-pack, git cat-file, dpkg-source, dgit) goes through here. The
+// sandbox has a read-only root, a private /tmp, one writable work directory,
+// no network (a fresh network namespace), its own PID namespace, no
+// capabilities, an unprivileged uid, a clean environment, and caps on wall
+// time, memory, processes and output. The command's own behaviour is data in
+// SandboxResult; only a sandbox that could not be set up throws SandboxError.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { bwrapArgs, GITCONFIG_INSIDE, type Rootfs } from './bwrap-args.js';
+import { RunCgroups, type CgroupVersion } from './cgroups.js';
+import { checkReachable, prepareWorkDir, sandboxIdentity, type SandboxIdentity } from './identity.js';
+import { devNullFd, leakingFds } from './inherited-fds.js';
+import { SandboxError } from './sandbox-error.js';
+
+export type { Rootfs } from './bwrap-args.js';
+export type { SandboxIdentity } from './identity.js';
+export { SandboxError, type SandboxErrorCode } from './sandbox-error.js';
+
+export interface SandboxLimits {
+  /** Address-space or cgroup memory cap for the whole sandbox. Default 2 GiB. */
+  memoryBytes?: number;
+  /** Processes (and threads) the sandbox may have at once. Default 256. */
+  maxProcesses?: number;
+  /** Bytes of stdout plus stderr kept; beyond it the sandbox is killed. Default 64 MiB. */
+  maxOutputBytes?: number;
+}
+
+export interface SandboxSpec {
+  /** The command inside the sandbox; a bare name is looked up in the sandbox's PATH. */
+  argv: string[];
+  /** 'host': the host's /usr, /bin, /lib* and a minimal /etc (no secrets), read-only. */
+  rootfs: Rootfs;
+  /** Host directory bound read-write at /work, the working directory; given to the sandbox uid. */
+  workDir?: string;
+  readOnly?: { host: string; inside: string }[];
+  /** Added to a clean environment (PATH, HOME=/tmp, LANG=C.UTF-8, git's configuration isolated). */
+  env?: Record<string, string>;
+  stdin?: Uint8Array | string;
+  timeoutMs: number;
+  limits?: SandboxLimits;
+  /** The uid/gid bwrap runs as when we are root (default T2U_SANDBOX_UID/GID, else 65534). */
+  identity?: SandboxIdentity;
+}
+
+export interface SandboxResult {
+  /** The command's exit status; a command killed by signal N reads 128+N (bwrap's init reports it so). Null when the sandbox was killed from outside. */
+  exitCode: number | null;
+  /** Set when the launcher killed the sandbox (timeout, output cap, kill()). */
+  signal: string | null;
+  timedOut: boolean;
+  stdout: Buffer;
+  stderr: Buffer;
+  outputTruncated: boolean;
+  memoryLimit: CgroupVersion | 'rlimit-as' | 'unavailable';
+  processLimit: CgroupVersion | 'rlimit-nproc' | 'unavailable';
+  /** The kernel's OOM killer acted in the sandbox's memory cgroup (cgroup mechanisms only). */
+  memoryExceeded: boolean;
+  durationMs: number;
+}
+
+export interface SandboxProcess {
+  readonly stdin: Writable;
+  /** The command's stdout; counted against maxOutputBytes. SandboxResult.stdout stays empty. */
+  readonly stdout: Readable;
+  /** Kills everything in the sandbox; `result` then resolves with signal SIGKILL. */
+  kill(): void;
+  readonly result: Promise<SandboxResult>;
+}
+
+export const DEFAULT_LIMITS = {
+  memoryBytes: 2 * 1024 ** 3,
+  maxProcesses: 256,
+  maxOutputBytes: 64 * 1024 ** 2,
+} as const satisfies Required<SandboxLimits>;
+
+const BWRAP = '/usr/bin/bwrap';
+const PRLIMIT = '/usr/bin/prlimit';
+
+/**
+ * git refuses a repository owned by another uid ("dubious ownership") unless
+ * safe.directory allows it, and reads that key only from protected (system,
+ * global, command-line) configuration; git 2.39 ignores it in
+ * GIT_CONFIG_COUNT variables. So a global file is generated, and the
+ * system file is skipped for reproducibility.
+ */
+const GITCONFIG = new TextEncoder().encode('[safe]\n\tdirectory = *\n');
+
+const BASE_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  HOME: '/tmp',
+  TMPDIR: '/tmp',
+  LANG: 'C.UTF-8',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: GITCONFIG_INSIDE,
+  GIT_ATTR_NOSYSTEM: '1',
+};
+
+/** Descriptor numbers in the child: 0-2 stdio, then bwrap's side channels. */
+const FD_GITCONFIG = 3;
+const FD_STATUS = 4;
+const FD_BLOCK = 5;
+
+type KillReason = 'timeout' | 'output' | 'kill';
+
+/** Runs a command to completion and collects its output. */
+export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
+  const proc = launch(spec, false);
+  return proc.result;
+}
+
+/** Starts a long-running command (e.g. `git cat-file --batch`) with streaming stdin and stdout. */
+export function spawnSandboxed(spec: Omit<SandboxSpec, 'stdin'>): SandboxProcess {
+  return launch(spec, true);
+}
+
+/**
+ * Throws SANDBOX_TIMEOUT or SANDBOX_FAILED unless the command ran to its own
+ * end (whatever its exit status, which stays for the caller to judge).
+ */
+export function requireCompleted(r: SandboxResult, what: string): SandboxResult {
+  if (r.timedOut) throw new SandboxError('SANDBOX_TIMEOUT', `${what} exceeded its time limit and was killed`);
+  if (r.outputTruncated) throw new SandboxError('SANDBOX_FAILED', `${what} wrote more output than allowed and was killed`);
+  if (r.memoryExceeded) throw new SandboxError('SANDBOX_FAILED', `${what} exceeded its memory limit and was killed`);
+  if (r.exitCode === null) throw new SandboxError('SANDBOX_FAILED', `${what} was killed (${r.signal ?? 'unknown signal'})`);
+  return r;
+}
+
+function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
+  const stdin = new PassThrough();
+  const limits = { ...DEFAULT_LIMITS, ...spec.limits };
+  let outputBytes = 0;
+  let truncated = false;
+  let killReason: KillReason | undefined;
+  let killNow: (() => void) | undefined;
+  const kill = (reason: KillReason): void => {
+    killReason ??= reason;
+    killNow?.();
+  };
+  const stdout = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, takeOutput(chunk));
+    },
+  });
+  // The output cap counts stdout and stderr together: what is over is dropped and the sandbox killed.
+  const takeOutput = (chunk: Buffer): Buffer | undefined => {
+    if (truncated) return undefined;
+    const room = limits.maxOutputBytes - outputBytes;
+    if (chunk.length <= room) {
+      outputBytes += chunk.length;
+      return chunk;
+    }
+    truncated = true;
+    outputBytes += room;
+    kill('output');
+    return room > 0 ? chunk.subarray(0, room) : undefined;
+  };
+
+  const result = (async (): Promise<SandboxResult> => {
+    const started = performance.now();
+    if (spec.argv.length === 0) throw new SandboxError('SANDBOX_FAILED', 'empty command');
+    if (!(spec.timeoutMs > 0)) throw new SandboxError('SANDBOX_FAILED', `invalid timeout ${spec.timeoutMs}`);
+    const who = sandboxIdentity(spec.identity);
+    if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
+    if (who) {
+      if (spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
+      for (const ro of spec.readOnly ?? []) checkReachable(ro.host, who, 'read-only path');
+    }
+    if (killReason) return killedBeforeStart(killReason, started);
+
+    const cgroups = RunCgroups.create({ memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses });
+    try {
+      return await runInCgroups(cgroups);
+    } finally {
+      // Not awaited: the kernel may take a few ms to release the cgroups of
+      // reaped processes, and the result does not depend on it.
+      void cgroups.remove();
+    }
+
+    async function runInCgroups(cg: RunCgroups): Promise<SandboxResult> {
+      // Fallbacks where no cgroup applies: rlimits, set by prlimit just before bwrap.
+      // RLIMIT_NPROC counts every process of the real uid, so the budget adds those that already exist.
+      const rlimits: string[] = [];
+      const canRlimit = hasPrlimit();
+      if (!cg.memory && canRlimit) rlimits.push(`--as=${limits.memoryBytes}`);
+      if (!cg.pids && canRlimit) rlimits.push(`--nproc=${processesOf(who?.uid ?? process.getuid?.() ?? -1) + limits.maxProcesses + 3}`);
+      const block = cg.empty ? undefined : FD_BLOCK;
+      const args = bwrapArgs({
+        rootfs: spec.rootfs,
+        workDir: spec.workDir,
+        readOnly: spec.readOnly,
+        argv: spec.argv,
+        tmpBytes: limits.memoryBytes,
+        fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block },
+      });
+      const [file, fileArgs] = rlimits.length ? [PRLIMIT, [...rlimits, '--', BWRAP, ...args]] : [BWRAP, args];
+
+      const stdio: (string | number)[] = [
+        streaming || spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe',
+        'pipe', 'pipe', block !== undefined ? 'pipe' : 'ignore',
+      ];
+      for (const fd of leakingFds(stdio.length)) {
+        while (stdio.length < fd) stdio.push('ignore');
+        stdio[fd] = devNullFd();
+      }
+
+      // node:child_process rather than execa here: execa costs ~10 ms per
+      // spawn (more with many stdio entries), more than bwrap itself.
+      const child = spawn(file, fileArgs, {
+        stdio: stdio as StdioOptions,
+        env: { ...BASE_ENV, ...spec.env },
+        // libuv drops supplementary groups (setgroups(0)) before setgid/setuid.
+        ...(who ? { uid: who.uid, gid: who.gid } : {}),
+        // Its own process group, so a kill reaches bwrap and not us.
+        detached: true,
+      });
+      const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+        child.on('error', (error) => {
+          // Spawning failed (no bwrap, no prlimit): there will be no 'close' with a status.
+          if (child.pid === undefined) resolve({ code: null, signal: null, error });
+        });
+        // 'exit', not 'close': 'close' also waits for stdout, which a streaming consumer may leave unread.
+        child.on('exit', (code, signal) => resolve({ code, signal }));
+      });
+      const extra = child.stdio as readonly (Readable | Writable | null | undefined)[];
+      for (const s of extra) (s as Readable | null | undefined)?.on?.('error', () => undefined);
+      (extra[FD_GITCONFIG] as Writable | undefined)?.end(GITCONFIG);
+      let innerPid: number | undefined;
+      let exited = false;
+      killNow = () => {
+        // bwrap's outer process is the group leader; its pid-namespace init dies with it
+        // (--die-with-parent), and the kernel then kills every process in the namespace.
+        for (const pgid of exited ? [] : [child.pid, innerPid]) {
+          if (pgid === undefined) continue;
+          try {
+            process.kill(-pgid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        cg.killAll();
+        if (streaming) {
+          // Do not wait for a consumer that may never read the rest.
+          child.stdout?.unpipe(stdout);
+          child.stdout?.destroy();
+          stdout.end();
+        }
+      };
+      if (killReason) killNow();
+      const timer = setTimeout(() => kill('timeout'), spec.timeoutMs);
+
+      const stderrChunks: Buffer[] = [];
+      const stdoutChunks: Buffer[] = [];
+      let setupError: SandboxError | undefined;
+      const status = collectStatus(extra[FD_STATUS] as Readable | undefined, (pid) => {
+        innerPid = pid;
+        if (block === undefined) return;
+        try {
+          cg.attach(child.pid === undefined ? [pid] : [child.pid, pid]);
+        } catch (e) {
+          setupError = new SandboxError('SANDBOX_FAILED', `cannot move the sandbox into its cgroup: ${(e as Error).message}`, { cause: e });
+          kill('kill');
+          return;
+        }
+        (extra[FD_BLOCK] as Writable).end('x');
+      });
+
+      const ends: Promise<unknown>[] = [status];
+      child.stderr?.on('data', (c: Buffer) => {
+        const kept = takeOutput(c);
+        if (kept) stderrChunks.push(kept);
+      });
+      ends.push(ended(child.stderr));
+      if (child.stdin) {
+        // The command may exit without reading its input: EPIPE is not our failure.
+        child.stdin.on('error', () => undefined);
+        if (streaming) stdin.pipe(child.stdin);
+        else child.stdin.end(spec.stdin);
+      }
+      if (streaming) {
+        child.stdout?.pipe(stdout);
+        ends.push(ended(child.stdout));
+      } else {
+        child.stdout?.on('data', (c: Buffer) => {
+          const kept = takeOutput(c);
+          if (kept) stdoutChunks.push(kept);
+        });
+        ends.push(ended(child.stdout));
+        stdout.end();
+      }
+
+      const outcome = await exit;
+      exited = true;
+      // The timer runs on until the output is delivered: a streaming consumer
+      // that stops reading would otherwise hold the result forever.
+      const [exitCode] = await Promise.all([status, ...ends.slice(1)]) as [number | undefined];
+      clearTimeout(timer);
+      const base = {
+        timedOut: killReason === 'timeout',
+        stdout: Buffer.concat(stdoutChunks),
+        stderr: Buffer.concat(stderrChunks),
+        outputTruncated: truncated,
+        memoryLimit: cg.memory?.version ?? (canRlimit ? 'rlimit-as' : 'unavailable'),
+        processLimit: cg.pids?.version ?? (canRlimit ? 'rlimit-nproc' : 'unavailable'),
+        memoryExceeded: cg.oomKilled(),
+        durationMs: performance.now() - started,
+      } as const;
+      if (setupError) throw setupError;
+      if (killReason) return { ...base, exitCode: null, signal: 'SIGKILL' };
+      if (exitCode === undefined) {
+        // No "exit-code" status: bwrap never started the command (bad mount, missing program, no user namespaces).
+        const why = base.stderr.toString('utf8').trim() || outcome.error?.message || `exit ${outcome.code ?? outcome.signal}`;
+        throw new SandboxError('SANDBOX_FAILED', `the sandbox could not start ${JSON.stringify(spec.argv[0])}: ${why}`);
+      }
+      return { ...base, exitCode, signal: null };
+    }
+  })();
+
+  // Until the caller awaits it, a failed launch must not become an unhandled
+  // rejection; a stdout reader must see the stream end either way.
+  result.catch(() => {
+    if (!stdout.writableEnded) stdout.end();
+  });
+  return {
+    stdin,
+    stdout,
+    kill: () => kill('kill'),
+    result,
+  };
+
+  function killedBeforeStart(reason: KillReason, started: number): SandboxResult {
+    stdout.end();
+    return {
+      exitCode: null, signal: 'SIGKILL', timedOut: reason === 'timeout', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0),
+      outputTruncated: false, memoryLimit: 'unavailable', processLimit: 'unavailable', memoryExceeded: false,
+      durationMs: performance.now() - started,
+    };
+  }
+}
+
+/**
+ * Reads bwrap's --json-status-fd: one JSON object per line, first
+ * `{"child-pid": N, …}` (N is the host pid of the namespace's init), then
+ * `{"exit-code": N}` only if the command was started; resolves to that code.
+ */
+function collectStatus(stream: Readable | undefined, onChild: (pid: number) => void): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    if (!stream) return resolve(undefined);
+    let text = '';
+    let exitCode: number | undefined;
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+      let nl;
+      while ((nl = text.indexOf('\n')) >= 0) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        let doc: Record<string, unknown>;
+        try {
+          doc = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        if (typeof doc['child-pid'] === 'number') onChild(doc['child-pid']);
+        if (typeof doc['exit-code'] === 'number') exitCode = doc['exit-code'];
+      }
+    });
+    stream.on('error', () => resolve(exitCode));
+    stream.on('close', () => resolve(exitCode));
+  });
+}
+
+function ended(stream: Readable | null | undefined): Promise<void> {
+  if (!stream || stream.destroyed || stream.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.on('close', resolve);
+    stream.on('end', resolve);
+    stream.on('error', () => resolve());
+  });
+}
+
+let prlimitFound: boolean | undefined;
+/** prlimit (util-linux) sets the fallback rlimits; without it they are reported unavailable. */
+function hasPrlimit(): boolean {
+  prlimitFound ??= existsSync(PRLIMIT);
+  return prlimitFound;
+}
+
+/** Processes whose /proc entry belongs to `uid` (the owner of /proc/PID is the process's uid). */
+function processesOf(uid: number): number {
+  let n = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (statSync(`/proc/${name}`).uid === uid) n++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return n;
+}

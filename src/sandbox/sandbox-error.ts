@@ -1,0 +1,18 @@
+// Failures of the sandbox itself, as data. The command's own behaviour (exit
+// status, a timeout, truncated output) is reported in SandboxResult; an error
+// is thrown only when the sandbox could not be set up or the caller asks for
+// a result to be a success (requireSuccess).
+import type { ReasonCode } from '../report/reasons.js';
+
+export type SandboxErrorCode = Extract<ReasonCode, 'SANDBOX_FAILED' | 'SANDBOX_TIMEOUT'>;
+
+export class SandboxError extends Error {
+  override readonly name = 'SandboxError';
+  constructor(
+    readonly code: SandboxErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

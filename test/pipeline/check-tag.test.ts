@@ -1,0 +1,130 @@
+// check-tag end to end through the real stages, on every tag of the fixture
+// corpus (made by git-debpush, git tag -s, git mktag; fixtures/tags/make.sh):
+// from a local repository read in place and over loopback smart HTTP, the
+// verdict and the expected reason codes; and the authenticity layer's
+// agreement with `git verify-tag` (recorded when the fixtures were made),
+// except where the policy is stricter, which the manifest states.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { checkTag } from '../../src/pipeline/check-tag.js';
+import { openRepository } from '../../src/pipeline/open-repository.js';
+import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
+import type { CheckTagReport } from '../../src/report/report.js';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { unpackFixtureRepos, type FixtureRepos, type FixtureTag } from '../helpers/fixture-repos.js';
+
+let fixtures: FixtureRepos;
+let server: GitHttpServer;
+let trust: Trust;
+let config: Awaited<ReturnType<typeof loadConfig>>;
+
+beforeAll(async () => {
+  fixtures = await unpackFixtureRepos();
+  server = await startGitHttpServer({ root: fixtures.root });
+  config = await loadConfig(undefined, {
+    keyrings: [
+      { path: fixtures.keyrings.uploaders, role: 'uploader' },
+      { path: fixtures.keyrings.dm, role: 'dm' },
+    ],
+    dmTxt: fixtures.keyrings.dmTxt,
+    fetch: { timeoutMs: 60_000, maxPackBytes: 64 << 20, maxObjectBytes: 64 << 20, maxRefsBytes: 1 << 20, allowHttpLoopback: true },
+  });
+  trust = await loadTrust(config);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await fixtures?.cleanup();
+});
+
+function run(repo: string, tag: string): Promise<CheckTagReport> {
+  return checkTag({ repo, tag }, { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy });
+}
+
+function codes(r: CheckTagReport): string[] {
+  return [...r.reasons, ...r.notes].map((x) => x.code);
+}
+
+function describeReport(r: CheckTagReport): string {
+  return `${r.verdict}: ${[...r.reasons.map((x) => `${x.code} ${x.message}`), ...r.notes.map((x) => `note ${x.code}`)].join('; ')}`;
+}
+
+function expectMatches(t: FixtureTag, r: CheckTagReport): void {
+  expect(r.verdict, `${t.id}: ${describeReport(r)}`).toBe(t.expect.verdict);
+  for (const code of t.expect.codes) expect(codes(r), `${t.id}: ${describeReport(r)}`).toContain(code);
+  if (t.expect.verdict === 'authentic') expect(r.reasons, t.id).toEqual([]);
+}
+
+describe('check-tag on the fixture corpus', async () => {
+  const { loadManifest } = await import('../helpers/fixture-repos.js');
+  const manifest = await loadManifest();
+
+  it.each(manifest.tags.map((t) => [t.id, t] as const))('local repository: %s', async (_id, t) => {
+    const r = await run(fixtures.repos[t.repo]!, t.tag);
+    expectMatches(t, r);
+  });
+
+  it.each(manifest.tags.map((t) => [t.id, t] as const))('over smart HTTP: %s', async (_id, t) => {
+    const r = await run(`${server.url}/${t.repo}.git`, t.tag);
+    expectMatches(t, r);
+  });
+
+  it.each(manifest.tags.map((t) => [t.id, t] as const))('authenticity agrees with git verify-tag: %s', async (_id, t) => {
+    const r = await run(fixtures.repos[t.repo]!, t.tag);
+    const ours = r.layers.authenticity.status;
+    if (t.gitVerifyTag === 'good' && t.policyStricterThanGit === undefined) {
+      expect(ours, `${t.id}: git says good; ${describeReport(r)}`).toBe('pass');
+    } else if (t.gitVerifyTag === 'good') {
+      // Stricter than git by policy: the manifest says why, the report must say which rule.
+      expect(t.expect.codes.length, t.id).toBeGreaterThan(0);
+      expect(codes(r), t.id).toEqual(expect.arrayContaining([...t.expect.codes]));
+    } else if (t.gitVerifyTag === 'error') {
+      // git could not process the tag at all (e.g. no tagger, two signature packets): never authentic.
+      expect(r.verdict, `${t.id}: git says error; ${describeReport(r)}`).toBe('rejected');
+    } else {
+      // bad, no-signature, no-public-key, expired-key, revoked-key, not-a-tag: our signature check fails too.
+      expect(ours, `${t.id}: git says ${t.gitVerifyTag}; ${describeReport(r)}`).toBe('fail');
+    }
+  });
+
+  it('reports the signer, its primary key, the keyring and the digest of an authentic tag', async () => {
+    const { loadFixtureKeys } = await import('../helpers/fixture-repos.js');
+    const keys = await loadFixtureKeys();
+    const t = manifest.tags.find((x) => x.id === 'honest/ed25519-subkey')!;
+    const r = await run(`${server.url}/${t.repo}.git`, t.tag);
+    expect(r.verdict).toBe('authentic');
+    expect(r.tag.object).toBe(t.object);
+    expect(r.tag.signerFingerprint).toBe(keys['ed25519']!.signing.toLowerCase());
+    expect(r.tag.primaryFingerprint).toBe(keys['ed25519']!.primary.toLowerCase());
+    expect(r.tag.signerFingerprint).not.toBe(r.tag.primaryFingerprint);
+    expect(r.tag.keyring).toBe(fixtures.keyrings.uploaders);
+    expect(r.tag.digestAlgorithm).toMatch(/^sha(256|384|512)$/);
+    expect(r.source.package).toBe('hello-t2u');
+    expect(r.layers).toEqual({ authenticity: { status: 'pass' }, metadata: { status: 'pass' } });
+  });
+
+  it('reports the upstream commit and tag of a gbp tag', async () => {
+    const t = manifest.tags.find((x) => x.id === 'honest/rsa3072')!;
+    const r = await run(fixtures.repos[t.repo]!, t.tag);
+    expect(r.source).toMatchObject({ package: 'hello-t2u', version: '1.0-1', quiltMode: 'gbp', upstreamTag: 'upstream/1.0' });
+    expect(r.source.upstreamCommit).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('says unverifiable (TAG_NOT_FOUND) for a tag the repository does not have', async () => {
+    const r = await run(`${server.url}/hello-t2u.git`, 'debian/9.9-9');
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['TAG_NOT_FOUND']);
+  });
+
+  it('rejects a tag name git would refuse before touching the repository', async () => {
+    const r = await run('/nonexistent', '../../config');
+    expect(r.verdict).toBe('rejected');
+    expect(codes(r)).toEqual(['TAG_NAME_INVALID']);
+  });
+
+  it('says unverifiable (LOCAL_REPO_INVALID) for a path that is not a repository', async () => {
+    const r = await run(fixtures.root, 'debian/1.0-1');
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['LOCAL_REPO_INVALID']);
+  });
+});

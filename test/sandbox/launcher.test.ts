@@ -1,0 +1,387 @@
+// The sandbox's promises, each measured from inside a real bwrap sandbox on
+// the host root filesystem, with a control that shows the check can fail.
+import { createServer, type Server } from 'node:net';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { requireCompleted, runSandboxed, SandboxError, spawnSandboxed, type SandboxSpec } from '../../src/sandbox/launcher.js';
+
+const root = process.getuid?.() === 0;
+const scratch = mkdtempSync(join(tmpdir(), 't2u-sandbox-test-'));
+// The sandbox uid must traverse the parents of every bound path (mkdtemp makes 0700).
+chmodSync(scratch, 0o755);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const execFileAsync = promisify(execFile);
+const host = { kind: 'host' } as const;
+const text = (b: Buffer): string => b.toString('utf8');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freshDir(name: string): string {
+  const d = join(scratch, `${name}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(d, { mode: 0o700 });
+  return d;
+}
+
+function sh(script: string, more: Partial<SandboxSpec> = {}): Promise<ReturnType<typeof runSandboxed> extends Promise<infer R> ? R : never> {
+  return runSandboxed({ argv: ['/bin/bash', '-c', script], rootfs: host, timeoutMs: 10_000, ...more });
+}
+
+/** Host processes whose command line contains `marker`. */
+function processesWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(marker)) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Runs each case with cgroups (where this host has them) and with the rlimit fallback. */
+const mechanisms = [
+  { name: 'default mechanisms', env: undefined },
+  { name: 'cgroups off (rlimit fallback)', env: 'off' },
+] as const;
+
+function withCgroupPolicy(value: string | undefined): void {
+  if (value === undefined) delete process.env.T2U_SANDBOX_CGROUPS;
+  else process.env.T2U_SANDBOX_CGROUPS = value;
+}
+afterEach(() => withCgroupPolicy(undefined));
+
+describe('isolation', () => {
+  let server: Server;
+  let port = 0;
+  let connections = 0;
+  beforeAll(async () => {
+    server = createServer((s) => {
+      connections++;
+      s.end('canary\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('cannot reach a TCP listener on the host loopback (no network namespace)', async () => {
+    const probe = `exec 3<>/dev/tcp/127.0.0.1/${port} && head -n1 <&3`;
+    // Control: the same probe outside the sandbox reaches the canary.
+    const outside = await execFileAsync('/bin/bash', ['-c', probe], { encoding: 'utf8', timeout: 5000 });
+    expect(outside.stdout).toBe('canary\n');
+    const before = connections;
+    const r = await sh(`${probe}; echo "rc=$?"; ip -o link 2>/dev/null || cat /proc/net/dev`);
+    expect(r.exitCode).toBe(0);
+    expect(text(r.stdout)).not.toContain('canary');
+    expect(text(r.stdout)).toMatch(/rc=1/);
+    expect(connections).toBe(before);
+  });
+
+  it('sees only its own processes in /proc (new PID namespace)', async () => {
+    const r = await sh('for p in /proc/[0-9]*; do echo "${p#/proc/} $(tr "\\0" " " < $p/cmdline)"; done');
+    const lines = text(r.stdout).trim().split('\n');
+    // bwrap's init, bash, and the subshells of the loop: never the host's processes.
+    expect(lines.length).toBeLessThan(8);
+    expect(lines[0]).toMatch(/^1 \S*bwrap /);
+    expect(text(r.stdout)).not.toMatch(/vitest|node/);
+    expect(readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length).toBeGreaterThan(lines.length);
+  });
+
+  it('runs as a non-root uid with no capabilities and no new privileges, seen from inside and from the host', async () => {
+    const marker = `t2u-uid-probe-${Math.random().toString(36).slice(2)}`;
+    const p = spawnSandboxed({
+      argv: ['/bin/sh', '-c', 'grep -E "^(Uid|Gid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status; sleep 30', marker],
+      rootfs: host,
+      timeoutMs: 20_000,
+    });
+    const chunks: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => chunks.push(c));
+    let pids: number[] = [];
+    for (let i = 0; i < 100 && pids.length === 0; i++) {
+      await sleep(20);
+      // The shell itself, not bwrap (whose command line holds the marker too).
+      pids = processesWith(marker).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('/bin/sh\0'));
+    }
+    // From the host: the kernel's view of the sandboxed process's real, effective, saved and fs uids.
+    const hostView = readFileSync(`/proc/${pids[0]}/status`, 'utf8');
+    p.kill();
+    await p.result;
+    const field = (s: string, k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(s)?.[1]?.trim() ?? 'missing';
+    for (const id of field(hostView, 'Uid').split(/\s+/)) expect(Number(id)).not.toBe(0);
+    for (const id of field(hostView, 'Gid').split(/\s+/)) expect(Number(id)).not.toBe(0);
+    if (root) expect(field(hostView, 'Uid').split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
+    const inside = text(Buffer.concat(chunks));
+    for (const id of field(inside, 'Uid').split(/\s+/)) expect(Number(id)).not.toBe(0);
+    for (const k of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) {
+      expect(field(inside, k)).toBe('0000000000000000');
+      expect(field(hostView, k)).toBe('0000000000000000');
+    }
+    expect(field(inside, 'NoNewPrivs')).toBe('1');
+  });
+
+  it('passes a clean environment: host variables do not leak, given ones do', async () => {
+    process.env.T2U_LEAK_CANARY = 'secret-canary';
+    try {
+      const r = await sh('env', { env: { GIVEN_VAR: 'given' } });
+      const env = text(r.stdout);
+      expect(env).not.toContain('secret-canary');
+      expect(env).toContain('GIVEN_VAR=given');
+      expect(env).toContain('LANG=C.UTF-8');
+      expect(env).toMatch(/^HOME=\/tmp$/m);
+      // Control: a plain child of ours does inherit it.
+      expect(execFileSync('/usr/bin/env', { encoding: 'utf8' })).toContain('secret-canary');
+    } finally {
+      delete process.env.T2U_LEAK_CANARY;
+    }
+  });
+
+  it('cannot write outside the work directory and /tmp', async () => {
+    const work = freshDir('work');
+    const ro = freshDir('ro');
+    writeFileSync(join(ro, 'existing'), 'original\n');
+    if (root) execFileSync('chmod', ['755', ro]);
+    const r = await sh(
+      'for f in /usr/t2u-probe /etc/t2u-probe /t2u-probe /ro/t2u-probe /ro/existing /dev/t2u-probe /proc/t2u-probe; do ' +
+        '(echo x > "$f") 2>/dev/null && echo "WROTE $f" || echo "denied $f"; done; ' +
+        'echo ok > /work/inside && echo "wrote work"; echo ok > /tmp/inside && echo "wrote tmp"; echo > /dev/null && echo "wrote null"',
+      { workDir: work, readOnly: [{ host: ro, inside: '/ro' }] },
+    );
+    const out = text(r.stdout);
+    expect(out).not.toContain('WROTE');
+    expect(out.match(/denied/g)).toHaveLength(7);
+    expect(out).toContain('wrote work');
+    expect(out).toContain('wrote tmp');
+    expect(out).toContain('wrote null');
+    expect(readFileSync(join(work, 'inside'), 'utf8')).toBe('ok\n');
+    expect(readFileSync(join(ro, 'existing'), 'utf8')).toBe('original\n');
+    expect(existsSync(join(ro, 't2u-probe'))).toBe(false);
+    expect(existsSync('/usr/t2u-probe')).toBe(false);
+    // /tmp is private: nothing of it reaches the host's /tmp.
+    expect(existsSync('/tmp/inside')).toBe(false);
+  });
+
+  it('does not pass descriptors we inherited without close-on-exec into the sandbox', async () => {
+    // A child of ours with fd 200 open without close-on-exec, as bash's `exec 200<` leaves it.
+    const probe = new URL('./fd-leak-probe.ts', import.meta.url).pathname;
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn('/bin/bash', ['-c', 'exec 200</dev/zero; exec "$0" --import tsx "$1"', process.execPath, probe], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      c.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      c.on('error', reject);
+      c.on('close', () => resolve(text));
+    });
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    expect(line, out).toBeDefined();
+    const seen = JSON.parse(line!) as { outside: string; inside: string; exitCode: number };
+    expect(seen.outside).toBe('/dev/zero');
+    expect(seen.inside).toBe('/dev/null');
+  }, 60_000);
+
+  it('gives the work directory to the sandbox uid, including what the caller prepared in it', async () => {
+    const work = freshDir('owned');
+    mkdirSync(join(work, 'objects', 'pack'), { recursive: true });
+    const r = await sh('echo data > /work/objects/pack/new && cat /work/objects/pack/new');
+    expect(text(r.stdout)).toBe('');
+    const r2 = await sh('echo data > /work/objects/pack/new && cat /work/objects/pack/new', { workDir: work });
+    expect(text(r2.stderr)).toBe('');
+    expect(text(r2.stdout)).toBe('data\n');
+    if (root) expect(statSync(join(work, 'objects', 'pack', 'new')).uid).toBe(65534);
+  });
+});
+
+describe('git on a repository owned by another uid', () => {
+  const repo = freshDir('repo');
+  beforeAll(() => {
+    execFileSync('git', ['init', '-q', repo]);
+    execFileSync('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.org', 'commit', '-q', '--allow-empty', '-m', 'probe commit']);
+    execFileSync('chmod', ['-R', 'a+rX', repo]);
+  });
+
+  it.runIf(root)('reads it read-only despite "dubious ownership", through the generated global git config', async () => {
+    // A uid other than 65534, so that root's files (unmapped: shown as 65534) are not "ours" inside.
+    const identity = { uid: 4242, gid: 4242 };
+    const spec = { argv: ['git', '-C', '/repo', 'log', '--format=%s'], rootfs: host, readOnly: [{ host: repo, inside: '/repo' }], timeoutMs: 10_000, identity };
+    const r = await runSandboxed(spec);
+    expect(text(r.stderr)).toBe('');
+    expect(text(r.stdout)).toBe('probe commit\n');
+    // Control: without the generated configuration git refuses the repository.
+    const refused = await runSandboxed({ ...spec, env: { GIT_CONFIG_GLOBAL: '/dev/null' } });
+    expect(refused.exitCode).not.toBe(0);
+    expect(text(refused.stderr)).toContain('dubious ownership');
+  });
+});
+
+describe.each(mechanisms)('limits with $name', ({ env }) => {
+  it('kills everything at the timeout: no child survives to write after the deadline', async () => {
+    withCgroupPolicy(env);
+    const work = freshDir('timeout');
+    const started = performance.now();
+    const r = await sh(
+      '(sleep 1; echo late > /work/late-child) & ' +
+        'setsid sh -c "sleep 1; echo late > /work/late-session" & ' +
+        'nohup sh -c "trap \\"\\" TERM HUP; sleep 1; echo late > /work/late-nohup" >/dev/null 2>&1 & ' +
+        'echo started; sleep 100',
+      { workDir: work, timeoutMs: 400 },
+    );
+    const elapsed = performance.now() - started;
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode).toBeNull();
+    expect(r.signal).toBe('SIGKILL');
+    expect(text(r.stdout)).toBe('started\n');
+    expect(elapsed).toBeLessThan(3000);
+    await sleep(1600);
+    expect(readdirSync(work)).toEqual([]);
+    expect(() => requireCompleted(r, 'probe')).toThrow(expect.objectContaining({ code: 'SANDBOX_TIMEOUT' }) as Error);
+  });
+
+  it('contains a fork bomb: bounded time, nothing left behind, the host still spawns', async () => {
+    withCgroupPolicy(env);
+    const marker = `t2u-forkbomb-${Math.random().toString(36).slice(2)}`;
+    const started = performance.now();
+    const running = runSandboxed({
+      // Every copy keeps forking forever: only the process cap and the timeout end it.
+      argv: ['/bin/bash', '-c', 'bomb() { while :; do bomb & done; }; bomb', marker],
+      rootfs: host,
+      timeoutMs: 3000,
+      limits: { maxProcesses: 64 },
+    });
+    // Sample the bomb's population while it runs; the host must still spawn meanwhile.
+    let during = 0;
+    let done = false;
+    void running.finally(() => (done = true));
+    let hostSpawns = true;
+    while (!done) {
+      during = Math.max(during, processesWith(marker).length);
+      if (during > 8) hostSpawns &&= spawnSync('/bin/true').status === 0;
+      await sleep(20);
+    }
+    const r = await running;
+    expect(hostSpawns).toBe(true);
+    expect(performance.now() - started).toBeLessThan(8000);
+    expect(during).toBeGreaterThan(0);
+    expect(during).toBeLessThanOrEqual(64 + 3);
+    // The cap was hit (bash retries, then gives up on fork), or the timeout ended it.
+    expect(r.timedOut || text(r.stderr).includes('Resource temporarily unavailable')).toBe(true);
+    expect(r.processLimit).toMatch(env === 'off' ? /^rlimit-nproc$/ : /^(cgroup-v1|cgroup-v2|rlimit-nproc)$/);
+    await sleep(200);
+    expect(processesWith(marker)).toEqual([]);
+  });
+
+  it('enforces the memory limit: an allocation beyond it is killed or refused', async () => {
+    withCgroupPolicy(env);
+    const alloc = (mib: number): string[] => ['python3', '-c', `b = bytearray(${mib} * 1024 * 1024); b[::4096] = b"x" * len(b[::4096]); print("allocated")`];
+    const limits = { memoryBytes: 128 * 1024 ** 2 };
+    const small = await runSandboxed({ argv: alloc(16), rootfs: host, timeoutMs: 20_000, limits });
+    expect(text(small.stdout)).toBe('allocated\n');
+    const big = await runSandboxed({ argv: alloc(400), rootfs: host, timeoutMs: 20_000, limits });
+    expect(big.memoryLimit).not.toBe('unavailable');
+    expect(text(big.stdout)).not.toContain('allocated');
+    expect(big.exitCode).not.toBe(0);
+    if (big.memoryLimit === 'rlimit-as') {
+      expect(text(big.stderr)).toContain('MemoryError');
+    } else {
+      expect(big.memoryExceeded).toBe(true);
+      expect(big.exitCode).toBe(128 + 9);
+    }
+    if (env === 'off') expect(big.memoryLimit).toBe('rlimit-as');
+  });
+});
+
+describe('output', () => {
+  it('cuts output beyond the cap, kills the command and reports it', async () => {
+    const started = performance.now();
+    const r = await sh('cat /dev/zero', { limits: { maxOutputBytes: 100_000 } });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(r.outputTruncated).toBe(true);
+    expect(r.stdout.length).toBe(100_000);
+    expect(r.exitCode).toBeNull();
+    expect(r.timedOut).toBe(false);
+    // Control: output under the cap is whole and not flagged.
+    const ok = await sh('head -c 99999 /dev/zero', { limits: { maxOutputBytes: 100_000 } });
+    expect(ok.outputTruncated).toBe(false);
+    expect(ok.stdout.length).toBe(99_999);
+  });
+
+  it('counts stderr against the same cap', async () => {
+    const r = await sh('head -c 60000 /dev/zero; head -c 60000 /dev/zero >&2; sleep 5', { limits: { maxOutputBytes: 100_000 } });
+    expect(r.outputTruncated).toBe(true);
+    expect(r.stdout.length + r.stderr.length).toBe(100_000);
+  });
+
+  it('feeds stdin to the command', async () => {
+    const r = await runSandboxed({ argv: ['tr', 'a-z', 'A-Z'], rootfs: host, timeoutMs: 5000, stdin: 'hello sandbox\n' });
+    expect(text(r.stdout)).toBe('HELLO SANDBOX\n');
+    expect(r.exitCode).toBe(0);
+  });
+});
+
+describe('streaming', () => {
+  it('talks to a long-running helper and kills it on request', async () => {
+    const p = spawnSandboxed({ argv: ['cat'], rootfs: host, timeoutMs: 10_000 });
+    const got: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => got.push(c));
+    p.stdin.write('line one\n');
+    await sleep(200);
+    expect(Buffer.concat(got).toString()).toBe('line one\n');
+    p.kill();
+    const r = await p.result;
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.timedOut).toBe(false);
+  });
+
+  it('settles at the deadline even when the consumer never reads stdout', async () => {
+    const started = performance.now();
+    const p = spawnSandboxed({ argv: ['head', '-c', '10000000', '/dev/zero'], rootfs: host, timeoutMs: 800 });
+    const r = await p.result;
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(r.timedOut).toBe(true);
+  });
+
+  it('ends cleanly when stdin is closed', async () => {
+    const p = spawnSandboxed({ argv: ['wc', '-c'], rootfs: host, timeoutMs: 10_000 });
+    const got: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => got.push(c));
+    p.stdin.end('12345');
+    const r = await p.result;
+    expect(r.exitCode).toBe(0);
+    await sleep(10);
+    expect(Buffer.concat(got).toString().trim()).toBe('5');
+  });
+});
+
+describe('setup failures are SANDBOX_FAILED, not command results', () => {
+  it('reports a missing program', async () => {
+    const err = await runSandboxed({ argv: ['/no/such/program'], rootfs: host, timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SandboxError);
+    expect((err as SandboxError).code).toBe('SANDBOX_FAILED');
+    expect((err as SandboxError).message).toContain('/no/such/program');
+  });
+
+  it('reports a missing read-only path', async () => {
+    const err = await runSandboxed({ argv: ['true'], rootfs: host, readOnly: [{ host: '/no/such/dir', inside: '/x' }], timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SANDBOX_FAILED' });
+  });
+
+  it.runIf(root)('names a path the sandbox uid cannot reach', async () => {
+    const hidden = freshDir('hidden');
+    const inner = join(hidden, 'inner');
+    mkdirSync(inner, { mode: 0o755 });
+    execFileSync('chmod', ['700', hidden]);
+    const err = await runSandboxed({ argv: ['true'], rootfs: host, readOnly: [{ host: inner, inside: '/x' }], timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SANDBOX_FAILED' });
+    expect((err as Error).message).toContain(hidden);
+  });
+
+  it('a command failing on its own is a result, not an error', async () => {
+    const r = await sh('exit 7');
+    expect(r.exitCode).toBe(7);
+    expect(requireCompleted(r, 'probe')).toBe(r);
+  });
+});
