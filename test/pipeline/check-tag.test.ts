@@ -4,6 +4,10 @@
 // verdict and the expected reason codes; and the authenticity layer's
 // agreement with `git verify-tag` (recorded when the fixtures were made),
 // except where the policy is stricter, which the manifest states.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { checkTag } from '../../src/pipeline/check-tag.js';
@@ -120,6 +124,37 @@ describe('check-tag on the fixture corpus', async () => {
     const r = await run('/nonexistent', '../../config');
     expect(r.verdict).toBe('rejected');
     expect(codes(r)).toEqual(['TAG_NAME_INVALID']);
+  });
+
+  it('rejects an authentic tag whose local tree holds an object that does not hash to its id (OBJECT_HASH_MISMATCH)', async () => {
+    const t = manifest.tags.find((x) => x.id === 'honest/rsa3072')!;
+    const src = fixtures.repos[t.repo]!;
+    // The same objects, loose, in a new repository; then one blob of the tagged tree is replaced.
+    const dir = join(fixtures.root, 'loose.git');
+    execFileSync('git', ['init', '-q', '--bare', dir]);
+    const upstream = execFileSync('git', ['rev-parse', 'refs/tags/upstream/1.0'], { cwd: src, encoding: 'utf8' }).trim();
+    const pack = execFileSync('git', ['pack-objects', '--stdout', '--revs', '-q'], { cwd: src, input: `${t.object}\n${upstream}\n` });
+    execFileSync('git', ['unpack-objects', '-q'], { cwd: dir, input: pack });
+    execFileSync('git', ['update-ref', `refs/tags/${t.tag}`, t.object], { cwd: dir });
+    execFileSync('git', ['update-ref', 'refs/tags/upstream/1.0', upstream], { cwd: dir });
+    expect((await run(dir, t.tag)).verdict).toBe('authentic');
+    const blob = execFileSync('git', ['rev-parse', `${t.object}^{commit}:debian/control`], { cwd: dir, encoding: 'utf8' }).trim();
+    const other = Buffer.from('Source: evil\n');
+    const file = join(dir, 'objects', blob.slice(0, 2), blob.slice(2));
+    chmodSync(file, 0o644);
+    writeFileSync(file, deflateSync(Buffer.concat([Buffer.from(`blob ${other.length}\0`), other])));
+    const r = await run(dir, t.tag);
+    expect(r.verdict).toBe('rejected');
+    expect(r.reasons).toEqual([expect.objectContaining({ code: 'OBJECT_HASH_MISMATCH', layer: 'authenticity' })]);
+  });
+
+  it('says unverifiable (OBJECT_MISSING) when the tag names an object the repository lacks', async () => {
+    const dir = join(fixtures.root, 'dangling.git');
+    execFileSync('git', ['init', '-q', '--bare', dir]);
+    writeFileSync(join(dir, 'packed-refs'), `${'ab'.repeat(20)} refs/tags/debian/1.0-1\n`);
+    const r = await run(dir, 'debian/1.0-1');
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['OBJECT_MISSING']);
   });
 
   it('says unverifiable (LOCAL_REPO_INVALID) for a path that is not a repository', async () => {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderReasonCodes } from '../../src/report/reason-codes-doc.js';
 import { REASONS } from '../../src/report/reasons.js';
@@ -15,5 +17,25 @@ describe('reason code documentation', () => {
       expect(info.meaning.length).toBeGreaterThan(10);
       expect(info.action.length).toBeGreaterThan(3);
     }
+  });
+});
+
+/** Every file under `dir`, recursively. */
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? files(p) : [p];
+  });
+}
+
+describe('reason code coverage', () => {
+  it('every code is expected somewhere in the tests or the fixture manifest (a test produces it)', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const corpus = [...files(join(root, 'test')), join(root, 'fixtures', 'tags', 'manifest.json')]
+      .filter((f) => !f.endsWith('reason-codes-doc.test.ts'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    const untested = Object.keys(REASONS).filter((code) => !new RegExp(`\\b${code}\\b`).test(corpus));
+    expect(untested).toEqual([]);
   });
 });

@@ -1,0 +1,111 @@
+// The CLI as users run it (`node bin/t2u-verify.js`, the compiled code that
+// `npx t2u-verify` runs): exit codes, --json report shape, human output,
+// --help on every subcommand, usage and configuration errors.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 't2u-verify.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile('node', [BIN, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let fixtures: FixtureRepos;
+let server: GitHttpServer;
+let keyringArgs: string[];
+
+beforeAll(async () => {
+  fixtures = await unpackFixtureRepos(['hello-t2u']);
+  server = await startGitHttpServer({ root: fixtures.root });
+  keyringArgs = ['--keyring', fixtures.keyrings.uploaders, '--dm-txt', fixtures.keyrings.dmTxt];
+});
+
+afterAll(async () => {
+  await server?.close();
+  await fixtures?.cleanup();
+});
+
+describe('t2u-verify check-tag', () => {
+  it('exits 0 and prints the report object for an authentic tag fetched over HTTP', async () => {
+    const r = await cli('check-tag', '--repo', `${server.url}/hello-t2u.git`, '--tag', 'debian/1.0-1', ...keyringArgs, '--allow-http', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, unknown> & { tag: Record<string, string>; source: Record<string, string> };
+    expect(report).toMatchObject({ schema: 't2u-verify/report/v1', verdict: 'authentic', reasons: [] });
+    expect(report.tag.name).toBe('debian/1.0-1');
+    expect(report.tag.object).toMatch(/^[0-9a-f]{40}$/);
+    expect(report.tag.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(report.tag.signerFingerprint).toMatch(/^[0-9a-f]{40}$/);
+    expect(report.tag.primaryFingerprint).toMatch(/^[0-9a-f]{40}$/);
+    expect(report.tag.keyring).toBe(fixtures.keyrings.uploaders);
+    expect(report.tag.digestAlgorithm).toBe('sha512');
+    expect(report.tag.tagger).toMatch(/<.+@.+>$/);
+    expect(report.source).toMatchObject({ package: 'hello-t2u', version: '1.0-1', quiltMode: 'gbp', upstreamTag: 'upstream/1.0' });
+  });
+
+  it('exits 1 with the reason code for a rejected tag, in human output', async () => {
+    const r = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-10', ...keyringArgs);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toMatch(/^rejected: debian\/1\.0-10/);
+    expect(r.stdout).toContain('PLEASE_UPLOAD_MISSING (metadata)');
+  });
+
+  it('exits 3 when it cannot decide (tag missing)', async () => {
+    const r = await cli('check-tag', '--repo', `${server.url}/hello-t2u.git`, '--tag', 'debian/9.9-9', ...keyringArgs, '--allow-http', '--json');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'unverifiable', reasons: [{ code: 'TAG_NOT_FOUND', layer: 'fetch' }] });
+  });
+
+  it('refuses plain http without --allow-http (unverifiable, UNSUPPORTED_URL)', async () => {
+    const r = await cli('check-tag', '--repo', `${server.url}/hello-t2u.git`, '--tag', 'debian/1.0-1', ...keyringArgs, '--json');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({ reasons: [{ code: 'UNSUPPORTED_URL' }] });
+  });
+
+  it('exits 2 on usage errors: missing options, a missing keyring file, a bad configuration file', async () => {
+    const missing = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--tag/);
+
+    const noKeyring = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--keyring', '/nonexistent.gpg');
+    expect(noKeyring.code).toBe(2);
+    expect(noKeyring.stderr).toMatch(/nonexistent\.gpg/);
+
+    const dir = mkdtempSync(join(tmpdir(), 't2u-cli-'));
+    const bad = join(dir, 'config.json');
+    writeFileSync(bad, JSON.stringify({ fetch: { timeoutMs: 'soon' } }));
+    const badConfig = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--config', bad);
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toMatch(/fetch\.timeoutMs/);
+
+    const unknown = await cli('frobnicate');
+    expect(unknown.code).toBe(2);
+  });
+
+  it('has --help on every subcommand, exiting 0', async () => {
+    for (const args of [['--help'], ['check-tag', '--help'], ['sandbox', '--help'], ['sandbox', 'build', '--help'], ['sandbox', 'status', '--help']]) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/Usage: t2u-verify/);
+    }
+    const top = await cli('--help');
+    for (const sub of ['check-tag', 'sandbox']) expect(top.stdout).toContain(sub);
+  });
+});
