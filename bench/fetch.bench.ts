@@ -92,7 +92,7 @@ try {
       rmSync(dir, { recursive: true, force: true });
     }
     const packBytes = await new Promise<number>((resolve, reject) =>
-      execFile('node', ['bench/fetch-one.mjs', url, 'debian/1.0-1'], { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(Number(out.trim().split(' ')[0])))),
+      execFile('node', ['bench/fetch-one.mjs', url, 'debian/1.0-1'], { encoding: 'utf8' }, (err, out) => (err ? reject(new Error(err.message)) : resolve(Number(out.trim().split(' ')[0])))),
     );
     const inProc = median(ours.map((s) => s.inProcessMs ?? NaN)) / 1000;
     const t = median(ours.map((s) => s.seconds));

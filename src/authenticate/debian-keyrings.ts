@@ -10,11 +10,11 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findPackage, parseStanzas, releaseSha256 } from './apt-index.js';
 import type { KeyringRole, KeyringSource } from './keyring-index.js';
 import { makeHttpGet, MirrorNetworkError, type HttpGet } from './mirror-http.js';
+import { defaultCacheDir } from '../config/load.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 export const DEFAULT_SUITE = 'sid';
@@ -24,7 +24,7 @@ export const DEFAULT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 export interface DebianKeyringOptions {
   mirror?: string;
   suite?: string;
-  /** Defaults to keyringCacheDir(process.env). */
+  /** Defaults to defaultCacheDir() (src/config/load.ts). */
   cacheDir?: string;
   /** Reuse a cached copy younger than this without asking the mirror. */
   maxAgeMs?: number;
@@ -63,12 +63,6 @@ export class DebianKeyringError extends Error {
   }
 }
 
-/** `$T2U_VERIFY_CACHE`, else `$XDG_CACHE_HOME/t2u-verify`, else `~/.cache/t2u-verify`. */
-export function keyringCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.T2U_VERIFY_CACHE) return env.T2U_VERIFY_CACHE;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 't2u-verify');
-  return join(homedir(), '.cache', 't2u-verify');
-}
 
 interface CacheRecord {
   suite: string;
@@ -204,7 +198,7 @@ async function download(mirror: string, suite: string, cacheDir: string, archive
 export async function obtainDebianKeyrings(options: DebianKeyringOptions = {}): Promise<DebianKeyrings> {
   const mirror = (options.mirror ?? DEFAULT_MIRROR).replace(/\/+$/, '');
   const suite = options.suite ?? DEFAULT_SUITE;
-  const cacheDir = options.cacheDir ?? keyringCacheDir();
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const archiveKeyring = options.archiveKeyring ?? DEFAULT_ARCHIVE_KEYRING;
   const get = options.http ?? makeHttpGet();

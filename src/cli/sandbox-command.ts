@@ -2,7 +2,8 @@
 // runs dpkg-source and dgit in (recipe: sandbox/rootfs.json).
 import type { Command } from 'commander';
 import { EXIT } from '../report/report.js';
-import { buildRootfs, cacheDir, loadRecipes, rootfsStatus, type CachedRootfs } from '../sandbox/rootfs.js';
+import { buildRootfs, loadRecipes, rootfsStatus, type CachedRootfs } from '../sandbox/rootfs.js';
+import { defaultCacheDir } from '../config/load.js';
 import { UsageError } from './usage-error.js';
 
 interface BuildOptions {
@@ -60,9 +61,9 @@ export function registerSandboxCommands(program: Command, setExit: (code: number
       const profiles = loadRecipes();
       if (opts.json) {
         const missing = Object.keys(profiles).filter((p) => !entries.some((e) => e.name === p && e.current));
-        process.stdout.write(`${JSON.stringify({ schema: 't2u-verify/rootfs-status/v1', cache: cacheDir(), rootfs: entries, notBuilt: missing }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ schema: 't2u-verify/rootfs-status/v1', cache: defaultCacheDir(), rootfs: entries, notBuilt: missing }, null, 2)}\n`);
       } else {
-        process.stdout.write(`cache: ${cacheDir()}\n`);
+        process.stdout.write(`cache: ${defaultCacheDir()}\n`);
         for (const e of entries) process.stdout.write(`${describeLine(e)}\n`);
         for (const p of Object.keys(profiles)) {
           if (!entries.some((e) => e.name === p && e.current)) process.stdout.write(`${p}: not built (t2u-verify sandbox build --profile ${p})\n`);

@@ -61,10 +61,21 @@ function mergeDeep(base: Record<string, unknown>, over: object): Record<string, 
   return out;
 }
 
-/** `$T2U_VERIFY_CACHE`, else `$XDG_CACHE_HOME/t2u-verify`, else `~/.cache/t2u-verify`. */
-export function cacheDir(config: Pick<Config, 'cacheDir'>): string {
-  if (config.cacheDir) return config.cacheDir;
-  if (process.env['T2U_VERIFY_CACHE']) return process.env['T2U_VERIFY_CACHE'];
-  if (process.env['XDG_CACHE_HOME']) return join(process.env['XDG_CACHE_HOME'], 't2u-verify');
+/**
+ * The cache directory (Debian keyrings, builder root filesystems):
+ * $T2U_VERIFY_CACHE, else $XDG_CACHE_HOME/t2u-verify, else
+ * ~/.cache/t2u-verify, except for root, whose home is usually mode 0700 and
+ * so unreachable to the sandbox uid that must read the cache:
+ * /var/cache/t2u-verify then.
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['T2U_VERIFY_CACHE']) return env['T2U_VERIFY_CACHE'];
+  if (env['XDG_CACHE_HOME']) return join(env['XDG_CACHE_HOME'], 't2u-verify');
+  if (process.getuid?.() === 0) return '/var/cache/t2u-verify';
   return join(homedir(), '.cache', 't2u-verify');
+}
+
+/** The configured cache directory, else the default. */
+export function cacheDir(config: Pick<Config, 'cacheDir'>): string {
+  return config.cacheDir ?? defaultCacheDir();
 }

@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -22,6 +21,7 @@ import { z } from 'zod';
 import type { Rootfs } from './bwrap-args.js';
 import { installedVersions, KEY_PACKAGES } from './dpkg-status.js';
 import { isRoot } from './identity.js';
+import { defaultCacheDir } from '../config/load.js';
 
 const RecipeSchema = z.object({
   description: z.string(),
@@ -82,19 +82,6 @@ export function loadRecipes(file = DEFAULT_RECIPE_FILE): Record<string, RootfsRe
   return parsed.data.profiles;
 }
 
-/**
- * The cache directory: $T2U_VERIFY_CACHE, else $XDG_CACHE_HOME/t2u-verify,
- * else ~/.cache/t2u-verify, except for root, whose home is usually mode 0700
- * and so unreachable to the sandbox uid that must bind the rootfs:
- * /var/cache/t2u-verify then.
- */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.T2U_VERIFY_CACHE) return env.T2U_VERIFY_CACHE;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 't2u-verify');
-  if (isRoot()) return '/var/cache/t2u-verify';
-  return join(homedir(), '.cache', 't2u-verify');
-}
-
 /** JSON with object keys sorted at every level: the same recipe always hashes the same. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -135,7 +122,7 @@ export async function locateRootfs(name: string, opts: RootfsOptions = {}): Prom
   if (!recipe) throw new Error(`no rootfs profile ${JSON.stringify(name)} (known: ${Object.keys(recipes).join(', ')})`);
   const architecture = await hostArchitecture();
   const key = rootfsKey(recipe, architecture);
-  const dir = join(opts.cache ?? cacheDir(), 'rootfs', dirName(name, key));
+  const dir = join(opts.cache ?? defaultCacheDir(), 'rootfs', dirName(name, key));
   return { recipe, key, dir, root: join(dir, 'root'), architecture };
 }
 
@@ -249,7 +236,7 @@ async function describe(dir: string, current: boolean): Promise<CachedRootfs> {
 
 /** Every rootfs in the cache, with whether the current recipe still uses it. */
 export async function rootfsStatus(opts: RootfsOptions = {}): Promise<CachedRootfs[]> {
-  const base = join(opts.cache ?? cacheDir(), 'rootfs');
+  const base = join(opts.cache ?? defaultCacheDir(), 'rootfs');
   let names: string[];
   try {
     names = await readdir(base);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DebianKeyringError, keyringCacheDir, obtainDebianKeyrings, type DebianKeyringOptions } from '../../src/authenticate/debian-keyrings.js';
+import { DebianKeyringError, obtainDebianKeyrings, type DebianKeyringOptions } from '../../src/authenticate/debian-keyrings.js';
 import { loadKeyrings } from '../../src/authenticate/keyring-index.js';
 import { Gpg } from './gpg-harness.js';
 
@@ -219,13 +219,6 @@ describe('obtainDebianKeyrings against a loopback mirror', () => {
   });
 });
 
-describe('keyringCacheDir', () => {
-  it('follows T2U_VERIFY_CACHE, then XDG_CACHE_HOME, then ~/.cache', () => {
-    expect(keyringCacheDir({ T2U_VERIFY_CACHE: '/c', XDG_CACHE_HOME: '/x' })).toBe('/c');
-    expect(keyringCacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/t2u-verify');
-    expect(keyringCacheDir({})).toMatch(/\.cache\/t2u-verify$/);
-  });
-});
 
 describe('obtainDebianKeyrings against deb.debian.org', () => {
   it('verifies the real sid InRelease with the host\'s debian-archive-keyring and unpacks the real keyrings', async () => {

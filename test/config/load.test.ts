@@ -38,3 +38,12 @@ describe('configuration', () => {
     expect(c.fetch.timeoutMs).toBe(5);
   });
 });
+
+describe('cache directory', () => {
+  it('follows T2U_VERIFY_CACHE, then XDG_CACHE_HOME, then /var/cache for root or ~/.cache', async () => {
+    const { defaultCacheDir } = await import('../../src/config/load.js');
+    expect(defaultCacheDir({ T2U_VERIFY_CACHE: '/c', XDG_CACHE_HOME: '/x' })).toBe('/c');
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/t2u-verify');
+    expect(defaultCacheDir({})).toBe(process.getuid?.() === 0 ? '/var/cache/t2u-verify' : `${process.env['HOME']}/.cache/t2u-verify`);
+  });
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { walkAndCheck, type ReadObject, type ObjectKind } from '../../src/gitobj/object-integrity.js';
+import { walkAndCheck, type ReadObject } from '../../src/gitobj/object-integrity.js';
 import { LocalRepository } from '../../src/fetch/local-repository.js';
 
 let root: string;
@@ -51,7 +51,7 @@ async function withReader<T>(dir: string, fn: (read: ReadObject, seen: string[])
     return await fn(async (oid) => {
       seen.push(oid);
       const o = await repo.objects().read(oid);
-      return o ? { type: o.type as ObjectKind, content: o.content } : undefined;
+      return o ? { type: o.type, content: o.content } : undefined;
     }, seen);
   } finally {
     await repo.close();

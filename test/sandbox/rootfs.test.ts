@@ -1,6 +1,7 @@
 // The builder rootfs: recipe keys, dpkg status reading, and one real build
 // with mmdebstrap (reused from the cache when the recipe is unchanged), then
 // dgit run inside it through the launcher.
+import { defaultCacheDir } from '../../src/config/load.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { registerSandboxCommands } from '../../src/cli/sandbox-command.js';
 import { parseDpkgStatus } from '../../src/sandbox/dpkg-status.js';
 import { runSandboxed } from '../../src/sandbox/launcher.js';
-import { buildRootfs, cacheDir, canonicalJson, DEFAULT_RECIPE_FILE, loadRecipes, rootfsKey, rootfsStatus, type RootfsManifest } from '../../src/sandbox/rootfs.js';
+import { buildRootfs, canonicalJson, DEFAULT_RECIPE_FILE, loadRecipes, rootfsKey, rootfsStatus, type RootfsManifest } from '../../src/sandbox/rootfs.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-rootfs-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -60,7 +61,7 @@ describe('build', () => {
     const lines: string[] = [];
     const built = await buildRootfs('trixie', { onProgress: (l) => lines.push(l) });
     expect(built.current).toBe(true);
-    expect(built.path.startsWith(cacheDir())).toBe(true);
+    expect(built.path.startsWith(defaultCacheDir())).toBe(true);
     // The manifest next to the rootfs records the versions, as dpkg-query reads them in the rootfs.
     const manifest = JSON.parse(readFileSync(join(built.path, '..', 'manifest.json'), 'utf8')) as RootfsManifest;
     const admindir = join(built.path, 'var', 'lib', 'dpkg');

@@ -1,0 +1,91 @@
+// Parses deb822 control data (deb822(5), Debian Policy §5.1) with the rules of
+// Dpkg::Control::HashCore::parse, so that a .dsc or an archive index reads the
+// way dpkg-source and dak read it: trailing white space is dropped from every
+// line; a line that is empty after that ends a paragraph; "#" lines are
+// comments; "Name: value" starts a field (white space around the colon is
+// dropped); a line starting with white space continues the field, minus that
+// first character, and a continuation line of dots loses one dot (" ." is an
+// empty line). Where dpkg is lax this parser is strict: a field needs a colon
+// and a name of printable US-ASCII, and a field may not appear twice.
+import { Deb822Paragraph } from './paragraph.js';
+
+export class Deb822Error extends Error {
+  override readonly name = 'Deb822Error';
+  constructor(
+    message: string,
+    /** 1-based line number of the offending line. */
+    readonly line: number,
+  ) {
+    super(`line ${line}: ${message}`);
+  }
+}
+
+export interface ParseOptions {
+  /** Skip "#" lines, as dpkg does. Default true. */
+  readonly comments?: boolean;
+}
+
+/** Perl's \s on bytes: space, \t, \n, \v, \f, \r (not the Unicode spaces of JavaScript's \s). */
+const TRAILING_WS = /[ \t\n\v\f\r]+$/;
+const WS = /^[ \t\n\v\f\r]/;
+/** deb822(5): a field name is US-ASCII without control characters, space or colon, and does not start with "#" or "-". */
+const FIELD_NAME = /^[!-9;-~]+$/;
+
+/** Every paragraph of `text`, in order. Throws Deb822Error with the line number on malformed input. */
+export function parseDeb822(text: string, options: ParseOptions = {}): Deb822Paragraph[] {
+  const comments = options.comments ?? true;
+  const out: Deb822Paragraph[] = [];
+  let current: Deb822Paragraph | undefined;
+  let field: string | undefined;
+  let value = '';
+  const flush = (): void => {
+    if (current && field !== undefined) current.set(field, value);
+    field = undefined;
+  };
+  let lineNo = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl === -1) nl = text.length;
+    const line = text.slice(pos, nl).replace(TRAILING_WS, '');
+    pos = nl + 1;
+    lineNo++;
+    if (line.length === 0) {
+      flush();
+      current = undefined;
+      continue;
+    }
+    if (line[0] === '#' && comments) continue;
+    if (WS.test(line)) {
+      if (field === undefined) throw new Deb822Error('continuation line outside any field', lineNo);
+      let cont = line.slice(1);
+      if (/^\.+$/.test(cont)) cont = cont.slice(1);
+      value += `\n${cont}`;
+      continue;
+    }
+    if (line.startsWith('-----BEGIN PGP ')) throw new Deb822Error('OpenPGP armor is not allowed here (strip the clearsignature first)', lineNo);
+    const colon = line.indexOf(':');
+    if (colon === -1) throw new Deb822Error(`line is not "Field: value": ${JSON.stringify(line.slice(0, 60))}`, lineNo);
+    const name = line.slice(0, colon).replace(TRAILING_WS, '');
+    if (!FIELD_NAME.test(name) || name[0] === '-' || name[0] === '#') {
+      throw new Deb822Error(`invalid field name ${JSON.stringify(name.slice(0, 60))}`, lineNo);
+    }
+    flush();
+    if (!current) {
+      current = new Deb822Paragraph();
+      out.push(current);
+    }
+    if (current.has(name)) throw new Deb822Error(`duplicate field ${name}`, lineNo);
+    field = name;
+    value = line.slice(colon + 1).replace(/^[ \t\n\v\f\r]+/, '');
+  }
+  flush();
+  return out;
+}
+
+/** Exactly one paragraph (a .dsc, a Release file); throws Deb822Error otherwise. */
+export function parseDeb822Paragraph(text: string, options: ParseOptions = {}): Deb822Paragraph {
+  const paragraphs = parseDeb822(text, options);
+  if (paragraphs.length !== 1) throw new Deb822Error(`expected one paragraph, found ${paragraphs.length}`, 1);
+  return paragraphs[0]!;
+}
