@@ -64,10 +64,12 @@ interface Sample { seconds: number; maxRssKiB: number; inProcessMs?: number }
  */
 function measure(argv: string[], cwd: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    execFile('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
+    execFile('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${argv.join(' ')} failed: ${stderr}`));
       const [secs, rss] = stderr.trim().split('\n').at(-1)!.split(' ');
-      resolve({ seconds: Number(secs), maxRssKiB: Number(rss) });
+      // fetch-one.mjs prints "<pack bytes> <in-process ms>".
+      const inProcess = stdout.trim().split(' ')[1];
+      resolve({ seconds: Number(secs), maxRssKiB: Number(rss), ...(inProcess ? { inProcessMs: Number(inProcess) } : {}) });
     });
   });
 }

@@ -2,36 +2,15 @@
 // the SHA256 file list of a (verified) Release file and one package's stanza
 // in a Packages file (Debian Policy §5.1 control-file syntax; the Release and
 // Packages formats of https://wiki.debian.org/DebianRepository/Format).
+import type { Deb822Paragraph } from '../deb822/paragraph.js';
+import { parseDeb822 } from '../deb822/parse.js';
 
-export type Stanza = ReadonlyMap<string, string>;
+/** One control-file stanza; fields are looked up case-insensitively. */
+export type Stanza = Deb822Paragraph;
 
-/** Control-file stanzas: field names lower-cased, continuation lines joined with "\n". */
+/** Control-file stanzas, read with dpkg's rules (src/deb822); throws Deb822Error on malformed input. */
 export function parseStanzas(text: string): Stanza[] {
-  const out: Array<Map<string, string>> = [];
-  let current: Map<string, string> | undefined;
-  let field: string | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') {
-      current = undefined;
-      field = undefined;
-      continue;
-    }
-    if (line.startsWith('#')) continue;
-    if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (current && field !== undefined) current.set(field, `${current.get(field)}\n${line.slice(1)}`);
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    if (!current) {
-      current = new Map();
-      out.push(current);
-    }
-    field = line.slice(0, colon).toLowerCase();
-    current.set(field, line.slice(colon + 1).trim());
-  }
-  return out;
+  return parseDeb822(text);
 }
 
 export interface IndexedFile {

@@ -33,8 +33,12 @@ const FIELD_NAME = /^[!-9;-~]+$/;
 
 /** Every paragraph of `text`, in order. Throws Deb822Error with the line number on malformed input. */
 export function parseDeb822(text: string, options: ParseOptions = {}): Deb822Paragraph[] {
+  return [...iterateDeb822(text, options)];
+}
+
+/** The paragraphs of `text` one at a time (an archive index need not be held as objects all at once). */
+export function* iterateDeb822(text: string, options: ParseOptions = {}): Generator<Deb822Paragraph> {
   const comments = options.comments ?? true;
-  const out: Deb822Paragraph[] = [];
   let current: Deb822Paragraph | undefined;
   let field: string | undefined;
   let value = '';
@@ -52,6 +56,7 @@ export function parseDeb822(text: string, options: ParseOptions = {}): Deb822Par
     lineNo++;
     if (line.length === 0) {
       flush();
+      if (current) yield current;
       current = undefined;
       continue;
     }
@@ -71,16 +76,13 @@ export function parseDeb822(text: string, options: ParseOptions = {}): Deb822Par
       throw new Deb822Error(`invalid field name ${JSON.stringify(name.slice(0, 60))}`, lineNo);
     }
     flush();
-    if (!current) {
-      current = new Deb822Paragraph();
-      out.push(current);
-    }
+    current ??= new Deb822Paragraph();
     if (current.has(name)) throw new Deb822Error(`duplicate field ${name}`, lineNo);
     field = name;
     value = line.slice(colon + 1).replace(/^[ \t\n\v\f\r]+/, '');
   }
   flush();
-  return out;
+  if (current) yield current;
 }
 
 /** Exactly one paragraph (a .dsc, a Release file); throws Deb822Error otherwise. */

@@ -33,7 +33,7 @@ export function formatField(name: string, value: string): string {
 export function formatParagraph(paragraph: Deb822Paragraph, options: WriteOptions = {}): string {
   let out = '';
   for (const { name, value } of paragraph.fields) {
-    if (options.dropEmpty && !/\S/.test(value)) continue;
+    if (options.dropEmpty && !/[^ \t\n\v\f\r]/.test(value)) continue;
     out += formatField(name, value);
   }
   return out;

@@ -43,7 +43,11 @@ export class RemoteRepository implements Repository {
     private readonly v0Refs: ServerRef[] | undefined,
   ) {}
 
-  static async open(url: string, policy: UrlPolicy, limits: RemoteLimits): Promise<RemoteRepository> {
+  /**
+   * `protocolVersion` is what we ask for; a server that does not speak v2
+   * answers with the v0 advertisement, which is handled as well.
+   */
+  static async open(url: string, policy: UrlPolicy, limits: RemoteLimits, protocolVersion: 1 | 2 = 2): Promise<RemoteRepository> {
     checkRepositoryUrl(url, policy);
     const controller = new AbortController();
     const timer = setTimeout(
@@ -67,7 +71,7 @@ export class RemoteRepository implements Repository {
             },
           },
           url,
-          protocolVersion: 2,
+          protocolVersion,
         }),
       );
       const format = info.capabilities['object-format'];

@@ -310,6 +310,94 @@ export const REASONS = {
     meaning: 'The repository does not have the `upstream-tag=` tag.',
     action: 'The maintainer must push the upstream tag (git-debpush does).',
   },
+
+  // upload: obtaining the upload (.dsc and the files it lists). A file that does
+  // not match its checksum, even one vouched for by a verified archive index, is
+  // a failure to obtain the upload (transport, mirror or cache corruption), not
+  // evidence about what tag2upload built: the archive's own record still names
+  // the true bytes, and dpkg-source refuses the wrong ones. So: unverifiable.
+  UPLOAD_NOT_FOUND: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: 'The .dsc, a file it lists, or the source version in the archive index could not be found.',
+    action: 'Check the path, URL or source and version; a mirror may not carry the file (yet).',
+  },
+  UPLOAD_FETCH_FAILED: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: 'The mirror or server could not be contacted or answered with an error other than "not found".',
+    action: RETRY,
+  },
+  UPLOAD_TIMEOUT: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: 'Obtaining the upload took longer than the configured time limit.',
+    action: 'Retry later, or raise the upload time limit for large source packages.',
+  },
+  UPLOAD_TOO_LARGE: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: 'The .dsc, a file it lists, or the upload as a whole exceeds the configured size limit.',
+    action: 'Raise the upload size limits if the package is known to be this large.',
+  },
+  UPLOAD_URL_INVALID: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: 'The upload URL or mirror is not an https:// URL of a .dsc or mirror (plain http only on loopback, when allowed), or carries credentials, a query or a fragment.',
+    action: 'Use the https:// URL of the .dsc or of the mirror.',
+  },
+  UPLOAD_DSC_INVALID: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: 'The .dsc is not a well-formed source control file: bad syntax, a missing field, an unsafe or duplicated file name, or Files and Checksums-* that disagree.',
+    action: 'Check that the file is a complete .dsc; a malformed .dsc signed by the service deserves investigation.',
+  },
+  UPLOAD_CHECKSUM_MISMATCH: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: 'A file differs in size or SHA-256 from what the .dsc (or, for the .dsc, the verified archive index) says.',
+    action: 'Retry from another mirror; a persistent mismatch on deb.debian.org deserves investigation.',
+  },
+  UPLOAD_INDEX_UNVERIFIED: {
+    layer: 'upload', effect: 'unverifiable',
+    meaning: "The archive's InRelease does not verify against the archive keyring, is for another suite or has expired, or its Sources index does not match it.",
+    action: 'Check the mirror and the archive keyring (debian-archive-keyring); an expired Release can be allowed explicitly.',
+  },
+
+  // binding: the upload's .dsc is signed by the tag2upload service.
+  UPLOAD_SIGNATURE_MISSING: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The .dsc is not clearsigned, but every tag2upload upload is signed by the service.',
+    action: 'Check that the .dsc is the one from the archive; an unsigned .dsc cannot be bound to the service.',
+  },
+  UPLOAD_SIGNATURE_MALFORMED: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: "The .dsc's cleartext signature framework or signature block is malformed (not exactly one OpenPGP signature of class 01).",
+    action: INVESTIGATE,
+  },
+  UPLOAD_SIGNATURE_INVALID: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: "The .dsc's signature does not verify over its signed text: the .dsc was altered after signing, or forged.",
+    action: INVESTIGATE,
+  },
+  UPLOAD_SIGNER_UNKNOWN: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'No key in the upload keyring (the tag2upload service key) made the .dsc signature.',
+    action: 'Check that the upload keyring is current (debian-tag2upload-keyring); otherwise the upload was not made by the service.',
+  },
+  UPLOAD_KEY_EXPIRED: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The service key had expired when the .dsc was signed (gpgv still accepts such a signature).',
+    action: 'Use a current upload keyring (debian-tag2upload-keyring 1.2 or later extends the key); otherwise investigate.',
+  },
+  UPLOAD_KEY_REVOKED: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The service key was revoked when the .dsc was signed.',
+    action: INVESTIGATE,
+  },
+  UPLOAD_KEY_UNUSABLE: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The service key could not sign at the signature time: not yet valid, not certified for signing, weak under the policy, or with a binding digest the policy rejects.',
+    action: INVESTIGATE,
+  },
+  UPLOAD_WEAK_DIGEST: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The .dsc signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
+    action: INVESTIGATE,
+  },
 } as const satisfies Record<string, ReasonInfo>;
 
 export type ReasonCode = keyof typeof REASONS;

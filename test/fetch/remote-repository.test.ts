@@ -91,6 +91,20 @@ describe('RemoteRepository over loopback smart HTTP', () => {
     expect(server.requests.some((r) => r.gitProtocol === 'version=2')).toBe(true);
   });
 
+  it('speaks protocol v0 to a server or client that does not use v2', async () => {
+    const before = server.requests.length;
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits, 1);
+    try {
+      expect(await repo.resolveTag('debian/1.0-1')).toEqual({ oid: tagOid, peeled: commit });
+      await repo.fetchObjects(tagOid);
+      expect((await repo.objects().read(commit))?.type).toBe('commit');
+      expect(await repo.objects().read(parent)).toBeUndefined();
+    } finally {
+      await repo.close();
+    }
+    expect(server.requests.slice(before).every((r) => r.gitProtocol === undefined)).toBe(true);
+  });
+
   it('refuses plain http unless allowed, before any request', async () => {
     const before = server.requests.length;
     expect(await codeOf(RemoteRepository.open(`${server.url}/pkg.git`, { allowHttpLoopback: false }, limits))).toBe('UNSUPPORTED_URL');

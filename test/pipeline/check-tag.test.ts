@@ -157,6 +157,14 @@ describe('check-tag on the fixture corpus', async () => {
     expect(codes(r)).toEqual(['OBJECT_MISSING']);
   });
 
+  it('says unverifiable (UNSUPPORTED_OBJECT_FORMAT) for a local sha256 repository', async () => {
+    const dir = join(fixtures.root, 'sha256.git');
+    execFileSync('git', ['init', '-q', '--bare', '--object-format=sha256', dir]);
+    const r = await run(dir, 'debian/1.0-1');
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['UNSUPPORTED_OBJECT_FORMAT']);
+  });
+
   it('says unverifiable (LOCAL_REPO_INVALID) for a path that is not a repository', async () => {
     const r = await run(fixtures.root, 'debian/1.0-1');
     expect(r.verdict).toBe('unverifiable');

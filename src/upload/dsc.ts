@@ -1,0 +1,229 @@
+// A typed view of a source control file (.dsc, deb-src-control(5)) for the
+// upload checks: the source and version, the files with their sizes and
+// hashes, and the three fields tag2upload appends (Dgit, Git-Tag-Info,
+// Git-Tag-Tagger). File names are checked as dpkg checks them
+// (Dpkg::Checksums: [0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+: no directory part) and
+// each must belong to the source package, as dak requires. Every file is
+// listed in Files and Checksums-Sha256 (and Checksums-Sha1 when present) with
+// one size; DESIGN.md §5 trusts only the SHA-256 hashes, the others are checked
+// for agreement of names and sizes only.
+import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../deb822/clearsigned.js';
+import type { Deb822Paragraph } from '../deb822/paragraph.js';
+import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
+
+export class DscError extends Error {
+  override readonly name = 'DscError';
+}
+
+export interface DscFile {
+  readonly name: string;
+  readonly size: number;
+  /** Lower-case hex. */
+  readonly hash: string;
+}
+
+export interface GitTagInfo {
+  /** The tag object id (40 lower-case hex digits). */
+  readonly tag: string;
+  /** The fingerprint of the key that signed the tag (often a subkey), lower case. */
+  readonly fp: string;
+}
+
+export interface DgitField {
+  /** The dgit view commit. */
+  readonly commit: string;
+  readonly distro?: string;
+  /** e.g. archive/debian/1.0-1 */
+  readonly tag?: string;
+  readonly url?: string;
+}
+
+export interface Dsc {
+  readonly source: string;
+  readonly version: string;
+  /** "1.0" when the field is absent, as dpkg-source assumes. */
+  readonly format: string;
+  /** Files and sizes with their SHA-256: the list the upload is obtained and checked by. */
+  readonly files: readonly DscFile[];
+  /** The Files field (MD5), names and sizes agreeing with `files`. */
+  readonly md5: readonly DscFile[];
+  readonly sha1?: readonly DscFile[];
+  readonly dgit?: DgitField;
+  readonly gitTagInfo?: GitTagInfo;
+  readonly gitTagTagger?: string;
+  readonly paragraph: Deb822Paragraph;
+}
+
+/** Source package names (Debian Policy §5.6.1). */
+export const SOURCE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+/** Debian versions (Policy §5.6.12): [epoch:]upstream[-revision], from dpkg's allowed characters. */
+const VERSION = /^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/;
+/** Dpkg::Checksums' file-name pattern. */
+const DPKG_FILE_NAME = /^[0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+$/;
+const HASH_LENGTH = { md5: 32, sha1: 40, sha256: 64 } as const;
+export type ChecksumAlgorithm = keyof typeof HASH_LENGTH;
+
+/**
+ * Throws DscError unless `name` is a plain file name dpkg would accept. With
+ * no "/" and an alphanumeric first character, a name can never be or contain
+ * the path component ".."; a ".." inside a name is legitimate (sid carries
+ * weechat-matrix_0.3.0-3.4..dsc, version 0.3.0-3.4.).
+ */
+export function checkFileName(name: string): void {
+  if (!DPKG_FILE_NAME.test(name)) throw new DscError(`file name ${JSON.stringify(name.slice(0, 120))} has characters dpkg does not allow in a source package`);
+}
+
+/**
+ * The entries of a Files or Checksums-* field ("hash size name" lines), as
+ * Dpkg::Checksums::add_from_string reads them, refusing duplicate names.
+ */
+export function parseChecksumField(value: string, algorithm: ChecksumAlgorithm, field: string): DscFile[] {
+  const out: DscFile[] = [];
+  const seen = new Set<string>();
+  const hashRe = new RegExp(`^[0-9a-f]{${HASH_LENGTH[algorithm]}}$`);
+  for (const line of value.split(/\n */)) {
+    if (line === '') continue;
+    const parts = line.split(/[ \t]+/);
+    if (parts.length !== 3) throw new DscError(`${field}: invalid line ${JSON.stringify(line.slice(0, 120))}`);
+    const [hash, sizeText, name] = parts as [string, string, string];
+    if (!hashRe.test(hash)) throw new DscError(`${field}: ${JSON.stringify(hash.slice(0, 80))} is not a lower-case ${algorithm} hash`);
+    if (!/^[0-9]+$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw new DscError(`${field}: invalid size ${JSON.stringify(sizeText.slice(0, 40))}`);
+    checkFileName(name);
+    if (seen.has(name)) throw new DscError(`${field} lists ${name} twice`);
+    seen.add(name);
+    out.push({ name, size: Number(sizeText), hash });
+  }
+  return out;
+}
+
+/** `Git-Tag-Info: tag=<tag object id> fp=<fingerprint>`; other key=value items are tolerated. */
+export function parseGitTagInfo(value: string): GitTagInfo {
+  const items = new Map<string, string>();
+  for (const item of value.trim().split(/ +/)) {
+    const m = /^([a-z][a-z0-9-]*)=(\S+)$/.exec(item);
+    if (!m) throw new DscError(`Git-Tag-Info: invalid item ${JSON.stringify(item.slice(0, 80))}`);
+    if (items.has(m[1]!)) throw new DscError(`Git-Tag-Info: ${m[1]}= given twice`);
+    items.set(m[1]!, m[2]!);
+  }
+  const tag = items.get('tag');
+  const fp = items.get('fp');
+  if (!tag || !/^[0-9a-f]{40}$/.test(tag)) throw new DscError('Git-Tag-Info: tag= must be a 40-digit lower-case object id');
+  // dgit writes the signing key's fingerprint in lower case: 40 digits (v4) or 64 (v6).
+  if (!fp || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(fp)) throw new DscError('Git-Tag-Info: fp= must be a lower-case OpenPGP fingerprint');
+  return { tag, fp };
+}
+
+/** `Dgit: <commit> [<distro> <tag> <url>]` (dgit's older uploads carry the commit alone). */
+export function parseDgitField(value: string): DgitField {
+  const parts = value.trim().split(/ +/);
+  const commit = parts[0] ?? '';
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new DscError('Dgit: the first word must be a 40-digit lower-case commit id');
+  if (parts.length === 1) return { commit };
+  if (parts.length !== 4) throw new DscError(`Dgit: expected "<commit> <distro> <tag> <url>", found ${parts.length} words`);
+  return { commit, distro: parts[1]!, tag: parts[2]!, url: parts[3]! };
+}
+
+/** Names and sizes of `other` must be exactly those of `sha256`. */
+function agree(sha256: readonly DscFile[], other: readonly DscFile[], field: string): void {
+  const want = new Map(sha256.map((f) => [f.name, f.size]));
+  for (const f of other) {
+    const size = want.get(f.name);
+    if (size === undefined) throw new DscError(`${field} lists ${f.name}, which Checksums-Sha256 does not`);
+    if (size !== f.size) throw new DscError(`${field} gives ${f.name} size ${f.size}, Checksums-Sha256 says ${size}`);
+  }
+  if (other.length !== sha256.length) {
+    const listed = new Set(other.map((f) => f.name));
+    const missing = sha256.filter((f) => !listed.has(f.name)).map((f) => f.name);
+    throw new DscError(`${field} does not list ${missing.join(', ')}`);
+  }
+}
+
+function single(paragraph: Deb822Paragraph, name: string): string | undefined {
+  const v = paragraph.get(name);
+  if (v === undefined) return undefined;
+  if (v.includes('\n')) throw new DscError(`${name} must be a single line`);
+  return v;
+}
+
+/** The typed view of a parsed .dsc paragraph; throws DscError when it is not a valid one. */
+export function dscFromParagraph(paragraph: Deb822Paragraph): Dsc {
+  const source = single(paragraph, 'Source');
+  if (!source || !SOURCE_NAME.test(source)) throw new DscError(`Source ${JSON.stringify(source ?? '')} is not a valid source package name`);
+  const version = single(paragraph, 'Version');
+  if (!version || !VERSION.test(version)) throw new DscError(`Version ${JSON.stringify(version ?? '')} is not a valid Debian version`);
+  const format = single(paragraph, 'Format') ?? '1.0';
+  if (!/^[0-9]+\.[0-9]+(?: \([a-z0-9]+\))?$/.test(format)) throw new DscError(`Format ${JSON.stringify(format)} is not a source format`);
+
+  const sha256Field = paragraph.get('Checksums-Sha256');
+  if (sha256Field === undefined) throw new DscError('the .dsc has no Checksums-Sha256 field, the only checksums trusted');
+  const filesField = paragraph.get('Files');
+  if (filesField === undefined) throw new DscError('the .dsc has no Files field (dpkg-source requires it)');
+  const files = parseChecksumField(sha256Field, 'sha256', 'Checksums-Sha256');
+  if (files.length === 0) throw new DscError('Checksums-Sha256 lists no files');
+  const md5 = parseChecksumField(filesField, 'md5', 'Files');
+  agree(files, md5, 'Files');
+  const sha1Field = paragraph.get('Checksums-Sha1');
+  const sha1 = sha1Field === undefined ? undefined : parseChecksumField(sha1Field, 'sha1', 'Checksums-Sha1');
+  if (sha1) agree(files, sha1, 'Checksums-Sha1');
+  for (const f of files) {
+    // dak: every file of a source package is named after it (SOURCE_VERSION.dsc, SOURCE_UVERSION.orig.tar.*).
+    if (!f.name.startsWith(`${source}_`)) throw new DscError(`${f.name} is not a file of source package ${source}`);
+    if (f.name.endsWith('.dsc')) throw new DscError(`the .dsc lists another .dsc (${f.name})`);
+  }
+
+  const dgitValue = single(paragraph, 'Dgit');
+  const tagInfoValue = single(paragraph, 'Git-Tag-Info');
+  const tagger = single(paragraph, 'Git-Tag-Tagger');
+  if (tagger !== undefined && !/^[^<>\n]*<[^<>\s]*>$/.test(tagger)) throw new DscError(`Git-Tag-Tagger ${JSON.stringify(tagger.slice(0, 120))} is not "Name <address>"`);
+  return {
+    source,
+    version,
+    format,
+    files,
+    md5,
+    ...(sha1 ? { sha1 } : {}),
+    ...(dgitValue !== undefined ? { dgit: parseDgitField(dgitValue) } : {}),
+    ...(tagInfoValue !== undefined ? { gitTagInfo: parseGitTagInfo(tagInfoValue) } : {}),
+    ...(tagger !== undefined ? { gitTagTagger: tagger } : {}),
+    paragraph,
+  };
+}
+
+export interface ReadDsc {
+  readonly dsc: Dsc;
+  /** The cleartext signature parts, when the .dsc is clearsigned. */
+  readonly clearsigned?: Clearsigned;
+}
+
+/**
+ * Reads a .dsc file's bytes. When it is clearsigned, the fields are read from
+ * the signed text only (trailing white space cut, as the signature covers it),
+ * so nothing unsigned can reach them. The text must be UTF-8.
+ */
+export function readDsc(data: Uint8Array): ReadDsc {
+  let clearsigned: Clearsigned | undefined;
+  let text: Uint8Array = data;
+  if (isClearsigned(data)) {
+    try {
+      clearsigned = parseClearsigned(data);
+    } catch (e) {
+      if (e instanceof ClearsignError) throw new DscError(`the .dsc's cleartext signature is malformed: ${e.message}`);
+      throw e;
+    }
+    text = clearsigned.text;
+  }
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(text);
+  } catch {
+    throw new DscError('the .dsc is not valid UTF-8');
+  }
+  let paragraph: Deb822Paragraph;
+  try {
+    paragraph = parseDeb822Paragraph(decoded);
+  } catch (e) {
+    if (e instanceof Deb822Error) throw new DscError(`the .dsc is not a control file: ${e.message}`);
+    throw e;
+  }
+  return { dsc: dscFromParagraph(paragraph), ...(clearsigned ? { clearsigned } : {}) };
+}

@@ -1,0 +1,200 @@
+// Obtains one upload into a private directory: its .dsc and exactly the files
+// the .dsc lists, each checked against the .dsc's Checksums-Sha256 and size
+// while it is copied (DESIGN.md §5: the only checksums trusted). Three ways in:
+// a local .dsc (files beside it), a .dsc URL (files from the same directory),
+// or a mirror, source and version (the .dsc found in the verified Sources
+// index and checked against it, files from its Directory). Names come only
+// from the .dsc, already checked to be plain file names; nothing else is
+// fetched. One deadline covers the whole upload; failures are reasons.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { checkEndpointUrl, type UrlPolicy } from '../fetch/url-policy.js';
+import { FetchError } from '../fetch/fetch-error.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { checkedCopy, type Expected } from './checked-copy.js';
+import { DscError, readDsc, type Dsc } from './dsc.js';
+import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
+import { DEFAULT_UPLOAD_MIRROR, fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
+import { UploadError } from './upload-error.js';
+
+export type UploadLocator =
+  | { readonly kind: 'dsc-path'; readonly path: string }
+  | { readonly kind: 'dsc-url'; readonly url: string }
+  | { readonly kind: 'archive'; readonly source: string; readonly version: string; readonly mirror?: string; readonly suite?: string };
+
+export interface ObtainOptions {
+  /** Where the private directory is made (mode 0700). Default os.tmpdir(). */
+  readonly parentDir?: string;
+  /** The whole upload, index included. Default 10 minutes. */
+  readonly timeoutMs?: number;
+  /** Default 1 MiB: a .dsc is a few kilobytes. */
+  readonly maxDscBytes?: number;
+  /** Per listed file. Default 2 GiB. */
+  readonly maxFileBytes?: number;
+  /** All listed files together. Default 4 GiB. */
+  readonly maxTotalBytes?: number;
+  /** Default: https only. */
+  readonly policy?: UrlPolicy;
+  /** For `archive`: an index already fetched and verified (the archive watcher holds one). */
+  readonly index?: SourcesIndex;
+  /** For `archive`: how to fetch and verify the index when none is given. */
+  readonly indexOptions?: Omit<SourcesIndexOptions, 'mirror' | 'suite' | 'http' | 'policy'>;
+  /** Replaces the HTTP client (tests). */
+  readonly http?: HttpSource;
+}
+
+export interface ObtainedFile {
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface ObtainedUpload {
+  /** The private directory holding the .dsc and its files; the caller removes it (`dispose`). */
+  readonly dir: string;
+  readonly dscPath: string;
+  readonly dscBytes: Uint8Array;
+  readonly dsc: Dsc;
+  readonly files: readonly ObtainedFile[];
+  /** Where it came from: a path, a URL, or the index entry. */
+  readonly origin: string;
+  readonly indexEntry?: SourcesEntry;
+  dispose(): Promise<void>;
+}
+
+export type ObtainResult = { readonly ok: true; readonly upload: ObtainedUpload } | { readonly ok: false; readonly reasons: readonly Reason[] };
+
+/** Reads a file's bytes as a stream of chunks. */
+type ByteSource = (name: string) => Promise<AsyncIterable<Uint8Array>>;
+
+function localSource(dir: string): ByteSource {
+  return async (name) => {
+    const path = join(dir, name);
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw new UploadError('UPLOAD_NOT_FOUND', `${path} is not a regular file`);
+    } catch (e) {
+      if (e instanceof UploadError) throw e;
+      throw new UploadError('UPLOAD_NOT_FOUND', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return createReadStream(path);
+  };
+}
+
+function urlSource(base: URL, http: HttpSource): ByteSource {
+  // The name is a checked plain file name, so it resolves inside the .dsc's directory.
+  return (name) => http(new URL(encodeURIComponent(name), base).href);
+}
+
+/** A .dsc URL: a checked endpoint, no query or fragment, ending in .dsc. */
+function checkDscUrl(raw: string, policy: UrlPolicy): URL {
+  let url: URL;
+  try {
+    url = checkEndpointUrl(new URL(raw), policy);
+  } catch (e) {
+    if (e instanceof FetchError) throw new UploadError('UPLOAD_URL_INVALID', e.message);
+    throw new UploadError('UPLOAD_URL_INVALID', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`);
+  }
+  if (url.search !== '' || url.hash !== '') throw new UploadError('UPLOAD_URL_INVALID', 'a .dsc URL must not have a query or fragment');
+  if (!url.pathname.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${url.href} does not name a .dsc`);
+  return url;
+}
+
+/** Obtains the upload `where` names. Never throws for bad input or network trouble. */
+export async function obtainUpload(where: UploadLocator, options: ObtainOptions = {}): Promise<ObtainResult> {
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new UploadError('UPLOAD_TIMEOUT', `obtaining the upload took longer than ${timeoutMs} ms`)), timeoutMs);
+  const signal = controller.signal;
+  const policy = options.policy ?? { allowHttpLoopback: false };
+  const http = options.http ?? makeHttpSource({ policy, signal });
+  let dir: string | undefined;
+  try {
+    dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 't2u-upload-'));
+    const upload = await obtainInto(dir, where, options, policy, http, signal);
+    return { ok: true, upload };
+  } catch (e) {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    const err = e instanceof DscError ? new UploadError('UPLOAD_DSC_INVALID', e.message) : uploadErrorOf(e, signal, 'obtaining the upload');
+    return { ok: false, reasons: [reason(err.code, err.message)] };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function obtainInto(dir: string, where: UploadLocator, options: ObtainOptions, policy: UrlPolicy, http: HttpSource, signal: AbortSignal): Promise<ObtainedUpload> {
+  const maxDscBytes = options.maxDscBytes ?? 1 << 20;
+  let source: ByteSource;
+  let dscName: string;
+  let dscExpect: Expected | undefined;
+  let origin: string;
+  let indexEntry: SourcesEntry | undefined;
+  let dscClaim = 'the limit';
+  switch (where.kind) {
+    case 'dsc-path': {
+      dscName = basename(where.path);
+      source = localSource(dirname(where.path));
+      origin = where.path;
+      break;
+    }
+    case 'dsc-url': {
+      const url = checkDscUrl(where.url, policy);
+      dscName = decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
+      source = urlSource(url, http);
+      origin = url.href;
+      break;
+    }
+    case 'archive': {
+      const mirror = (where.mirror ?? options.index?.mirror ?? DEFAULT_UPLOAD_MIRROR).replace(/\/+$/, '');
+      const index = options.index ?? (await fetchSourcesIndex({ ...options.indexOptions, mirror, ...(where.suite ? { suite: where.suite } : {}), http, policy }));
+      const entry = findSourcesEntry(index, where.source, where.version);
+      if (!entry) throw new UploadError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);
+      indexEntry = entry;
+      dscName = entry.dsc.name;
+      dscExpect = { size: entry.dsc.size, sha256: entry.dsc.hash };
+      dscClaim = `the verified Sources index of ${index.suite}`;
+      const base = checkDscUrl(`${index.mirror}/${entry.directory}/${encodeURIComponent(entry.dsc.name)}`, policy);
+      source = urlSource(base, http);
+      origin = base.href;
+      break;
+    }
+  }
+  if (!dscName.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${dscName} is not a .dsc`);
+  const dscPath = join(dir, dscName);
+  await checkedCopy(await source(dscName), dscPath, { what: dscName, claim: dscClaim, maxBytes: maxDscBytes, ...(dscExpect ? { expect: dscExpect } : {}) });
+  const dscBytes = new Uint8Array(await readFile(dscPath));
+  const { dsc } = readDsc(dscBytes);
+  if (indexEntry && (dsc.source !== indexEntry.source || dsc.version !== indexEntry.version)) {
+    throw new UploadError('UPLOAD_DSC_INVALID', `the .dsc is for ${dsc.source} ${dsc.version}, the index entry for ${indexEntry.source} ${indexEntry.version}`);
+  }
+
+  const maxFile = options.maxFileBytes ?? 2 ** 31;
+  const maxTotal = options.maxTotalBytes ?? 2 ** 32;
+  const total = dsc.files.reduce((n, f) => n + f.size, 0);
+  if (total > maxTotal) throw new UploadError('UPLOAD_TOO_LARGE', `the .dsc lists ${total} bytes of files, over the limit of ${maxTotal}`);
+  const files: ObtainedFile[] = [];
+  for (const f of dsc.files) {
+    if (signal.aborted) throw uploadErrorOf(signal.reason, signal, f.name);
+    if (f.size > maxFile) throw new UploadError('UPLOAD_TOO_LARGE', `${f.name} is ${f.size} bytes, over the limit of ${maxFile}`);
+    const path = join(dir, f.name);
+    try {
+      await checkedCopy(await source(f.name), path, { what: f.name, claim: 'the .dsc', expect: { size: f.size, sha256: f.hash }, maxBytes: maxFile });
+    } catch (e) {
+      throw uploadErrorOf(e, signal, f.name);
+    }
+    files.push({ name: f.name, path, size: f.size, sha256: f.hash });
+  }
+  return {
+    dir,
+    dscPath,
+    dscBytes,
+    dsc,
+    files,
+    origin,
+    ...(indexEntry ? { indexEntry } : {}),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
