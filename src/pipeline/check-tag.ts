@@ -85,10 +85,10 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
     await timed('fetchMs', () => repo!.fetchObjects(ref.oid));
     const objects = repo.objects();
-    const read = (oid: string) => timed('fetchMs', () => readChecked(objects, oid, reasons));
+    const read = (oid: string) => readChecked(objects, oid, reasons);
 
     // Layer 1: authenticity, over the tag object's raw bytes.
-    const tagObj = await read(ref.oid);
+    const tagObj = await timed('fetchMs', () => read(ref.oid));
     if (!tagObj) return finish();
     tagFacts.object = ref.oid;
     authRan = true;
@@ -129,6 +129,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
 
     // Layer 2: metadata, against the tagged commit's debian/changelog.
     metaRan = true;
+    const metadataStart = performance.now();
     const target = await read(tag.headers.object);
     if (!target) return finish();
     if (target.type !== tag.headers.type) {
@@ -153,13 +154,14 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     const upstreamTag = instruction?.upstreamTag;
     let upstreamRoot: string | undefined;
     if (upstreamTag !== undefined && refNameProblem(`refs/tags/${upstreamTag}`) === undefined && instruction?.upstreamCommit !== undefined) {
-      const peeled = await timed('fetchMs', () => resolveUpstream(repo!, upstreamTag, read, reasons));
+      const peeled = await resolveUpstream(repo, upstreamTag, read, reasons);
       if (peeled) {
         upstreamRoot = peeled.root;
         result = interpretTag({ refName: input.tag, tag, changelog, upstreamTagTarget: peeled.commit });
       }
     }
     reasons.push(...result.reasons);
+    timings['metadataMs'] = Math.round((performance.now() - metadataStart) * 10) / 10;
 
     // DM permissions depend on the package the (now authenticated) tag names.
     if (instruction?.source !== undefined) reasons.push(...checkDmAuthorisation(sig, instruction.source, deps.dm));

@@ -110,6 +110,8 @@ describe('isolation', () => {
     }
     // From the host: the kernel's view of the sandboxed process's real, effective, saved and fs uids.
     const hostView = readFileSync(`/proc/${pids[0]}/status`, 'utf8');
+    // The inside view is grep's output: wait for it before stopping the sandbox (slow under load).
+    for (let i = 0; i < 500 && !Buffer.concat(chunks).includes('NoNewPrivs'); i++) await sleep(20);
     p.kill();
     await p.result;
     const field = (s: string, k: string): string => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(s)?.[1]?.trim() ?? 'missing';
@@ -266,7 +268,9 @@ describe.each(mechanisms)('limits with $name', ({ env }) => {
     expect(hostSpawns).toBe(true);
     expect(performance.now() - started).toBeLessThan(8000);
     expect(during).toBeGreaterThan(0);
-    expect(during).toBeLessThanOrEqual(64 + 3);
+    // RLIMIT_NPROC counts every process of the sandbox uid: other sandboxes that exit while the
+    // bomb runs (tests run in parallel) free slots it may take. Unbounded, it reaches thousands.
+    expect(during).toBeLessThanOrEqual(env === 'off' ? 64 + 3 + 32 : 64 + 3);
     // The cap was hit (bash retries, then gives up on fork), or the timeout ended it.
     expect(r.timedOut || text(r.stderr).includes('Resource temporarily unavailable')).toBe(true);
     expect(r.processLimit).toMatch(env === 'off' ? /^rlimit-nproc$/ : /^(cgroup-v1|cgroup-v2|rlimit-nproc)$/);
