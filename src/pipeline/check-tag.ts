@@ -2,8 +2,7 @@
 // place that sequences fetch → authenticate → interpret; every stage failure
 // becomes a reason with a stable code, never an exception.
 import { performance } from 'node:perf_hooks';
-import { FetchError } from '../fetch/fetch-error.js';
-import { SandboxError } from '../sandbox/sandbox-error.js';
+import { isVerificationError } from '../report/verification-error.js';
 import { refNameProblem } from '../gitobj/ref-name.js';
 import type { Repository } from '../fetch/repository.js';
 import type { GitObject, ObjectReader } from '../fetch/cat-file-reader.js';
@@ -178,7 +177,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
     return finish();
   } catch (err) {
-    if (err instanceof FetchError || err instanceof SandboxError) {
+    if (isVerificationError(err)) {
       reasons.push(reason(err.code, err.message));
       return finish();
     }

@@ -3,16 +3,10 @@
 // is thrown only when the sandbox could not be set up or the caller asks for
 // a result to be a success (requireSuccess).
 import type { ReasonCode } from '../report/reasons.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export type SandboxErrorCode = Extract<ReasonCode, 'SANDBOX_FAILED' | 'SANDBOX_TIMEOUT'>;
 
-export class SandboxError extends Error {
+export class SandboxError extends VerificationError<SandboxErrorCode> {
   override readonly name = 'SandboxError';
-  constructor(
-    readonly code: SandboxErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
