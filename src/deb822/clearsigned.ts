@@ -16,9 +16,13 @@ export class ClearsignError extends Error {
 export interface Clearsigned {
   /** Digest names from the "Hash:" headers, upper case as written (e.g. ["SHA512"]); empty when none. */
   readonly hashes: readonly string[];
-  /** The text as the file carries it, dash-escapes removed, each line ending in "\n" (the .dsc as dpkg-source wrote it). */
+  /** The text as the file carries it: dash-escapes removed, lines joined by "\n" (what was given to gpg --clearsign: the .dsc as dpkg-source wrote it). */
   readonly body: Uint8Array;
-  /** What the signature covers, with "\n" line ends: `body` with trailing white space cut from each line. */
+  /**
+   * The text as `gpgv --output` writes it: trailing spaces and tabs cut from
+   * each line (a CR before the line end kept), every line ending in a line end.
+   * Its content is exactly what the signature covers.
+   */
   readonly text: Uint8Array;
   /** The exact bytes the signature's digest is computed over (CR LF line ends, no final line end). */
   readonly signed: Uint8Array;
@@ -83,12 +87,13 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
   if (lines.slice(i + 1).some((l) => !/^[ \t\r\f\v]*$/.test(l))) throw new ClearsignError('data after the signature is not signed');
 
   // The line end before the signature block belongs to the framing, not to the text.
-  const trimmed = body.map((l) => l.replace(TRAILING, ''));
+  const hashed = body.map((l) => l.replace(TRAILING, ''));
+  const output = body.map((l) => (l.endsWith('\r') ? `${l.slice(0, -1).replace(/[ \t]+$/, '')}\r\n` : `${l.replace(/[ \t]+$/, '')}\n`));
   return {
     hashes,
     body: bytes(body.join('\n')),
-    text: bytes(trimmed.join('\n')),
-    signed: bytes(trimmed.join('\r\n')),
+    text: bytes(output.join('')),
+    signed: bytes(hashed.join('\r\n')),
     signatureArmor,
   };
 }

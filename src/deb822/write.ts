@@ -11,6 +11,23 @@ export interface WriteOptions {
    * drop_empty, on for every control type except templates). Default false.
    */
   readonly dropEmpty?: boolean;
+  /**
+   * Write field names as dpkg stores them (Dpkg::Control::FieldsCore's
+   * field_capitalize: "x-some-field" becomes "X-Some-Field"). Default false:
+   * names are written as they were read.
+   */
+  readonly capitalize?: boolean;
+}
+
+/** The fields whose dpkg spelling is not the generic capitalisation (Dpkg::Control::FieldsCore). */
+const DPKG_SPELLING = new Map(
+  ['ButAutomaticUpgrades', 'MD5sum', 'No-Support-for-Architecture-all', 'NotAutomatic', 'SHA1', 'SHA256'].map((n) => [n.toLowerCase(), n]),
+);
+
+/** A field name as dpkg capitalises it. */
+export function dpkgFieldName(name: string): string {
+  const lower = name.toLowerCase();
+  return DPKG_SPELLING.get(lower) ?? lower.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
 }
 
 /** One field as dpkg writes it, ending in "\n". */
@@ -34,7 +51,7 @@ export function formatParagraph(paragraph: Deb822Paragraph, options: WriteOption
   let out = '';
   for (const { name, value } of paragraph.fields) {
     if (options.dropEmpty && !/[^ \t\n\v\f\r]/.test(value)) continue;
-    out += formatField(name, value);
+    out += formatField(options.capitalize ? dpkgFieldName(name) : name, value);
   }
   return out;
 }

@@ -1,14 +1,7 @@
 // Failures of the upload stage, as data: each carries the reason code the
 // verdict will record (upload layer: the upload could not be obtained).
-import type { ReasonCode } from '../report/reasons.js';
+import { VerificationError } from '../report/verification-error.js';
 
-export class UploadError extends Error {
+export class UploadError extends VerificationError {
   override readonly name = 'UploadError';
-  constructor(
-    readonly code: ReasonCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
