@@ -3,6 +3,7 @@
 // mismatch, 2 usage or configuration error, 3 unverifiable.
 import { Command, CommanderError } from 'commander';
 import { registerCheckTag } from './check-tag-command.js';
+import { registerReproduce } from './reproduce-command.js';
 import { registerSandboxCommands } from './sandbox-command.js';
 import { EXIT } from '../report/report.js';
 import { UsageError } from './usage-error.js';
@@ -16,6 +17,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
   registerCheckTag(program, setExit);
+  registerReproduce(program, setExit);
   registerSandboxCommands(program, setExit);
   return program;
 }

@@ -193,6 +193,25 @@ export const REASONS = {
     meaning: 'The signer is a Debian Maintainer whose dm.txt Allow: list does not include this package (or no dm.txt is configured).',
     action: 'A DD must grant the DM upload rights for the package (dcut dm), or a DD must upload.',
   },
+  // The ledger of tag objects seen (DESIGN.md §6). A fork copies its tags and a
+  // maintainer may re-tag after a failed upload, so the two tag alarms do not
+  // change the verdict of the tag judged now; two trees under one commit id
+  // cannot happen without a SHA-1 collision, so that one rejects.
+  TAG_REPLAYED: {
+    layer: 'authenticity', effect: 'note',
+    meaning: 'The same tag object was seen before in another repository (a fork, a mirror, or a replay).',
+    action: 'Check that the other repository is a known fork or mirror of this package; otherwise investigate.',
+  },
+  TAG_MOVED: {
+    layer: 'authenticity', effect: 'note',
+    meaning: 'The tag name now names a different tag object than when it was seen before in this repository.',
+    action: 'Ask the maintainer why the tag was replaced; compare both tag objects with what was uploaded.',
+  },
+  UPSTREAM_TREE_CHANGED: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: 'The upstream commit id was seen before with a different tree: one of the two copies is forged.',
+    action: INVESTIGATE,
+  },
 
   // metadata: the tag as a tag2upload(5) instruction.
   TAG_NAME_INVALID: {
@@ -397,6 +416,58 @@ export const REASONS = {
     layer: 'binding', effect: 'mismatch',
     meaning: 'The .dsc signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
     action: INVESTIGATE,
+  },
+
+  // bits: the source package rebuilt from the tag, as tag2upload's builder would, against the upload.
+  RECONSTRUCTION_MISMATCH: {
+    layer: 'bits', effect: 'mismatch',
+    meaning: 'A file named in the .dsc differs (size or SHA-256) from the one rebuilt from the tag under every builder profile tried, or one side lacks it.',
+    action: INVESTIGATE,
+  },
+  DSC_FIELD_MISMATCH: {
+    layer: 'bits', effect: 'mismatch',
+    meaning: "A field of the upload's .dsc body differs from the rebuilt .dsc (including Dgit, Git-Tag-Info and Git-Tag-Tagger when rebuilt from the repository).",
+    action: INVESTIGATE,
+  },
+  BUILD_FAILED: {
+    layer: 'bits', effect: 'unverifiable',
+    meaning: "tag2upload's build steps (fetch, git deborig, dgit build-source, the added fields) failed in the sandbox for the tag or tree.",
+    action: 'See the message; a tag the real builder could build but the verifier cannot deserves a bug report.',
+  },
+  BUILD_TIMEOUT: {
+    layer: 'bits', effect: 'unverifiable',
+    meaning: 'A rebuild exceeded its time limit and was killed.',
+    action: 'Retry, or raise the time limit for large packages.',
+  },
+  ROOTFS_UNAVAILABLE: {
+    layer: 'bits', effect: 'unverifiable',
+    meaning: "A builder profile's root filesystem is not cached and could not be built (mmdebstrap, network to the mirror).",
+    action: 'Run `t2u-verify sandbox build --profile NAME` with network access to the Debian mirror.',
+  },
+  SOURCE_FORMAT_UNSUPPORTED: {
+    layer: 'bits', effect: 'unverifiable',
+    meaning: 'The source format, or the input, is one the reconstruction does not handle.',
+    action: 'None: the bits layer cannot be judged for this upload.',
+  },
+  ORIG_TREE_MISMATCH: {
+    layer: 'content', effect: 'mismatch',
+    meaning: "dgit refused to build with the upload's orig: the orig and debian/patches do not give the tag's (or tree's) upstream files.",
+    action: INVESTIGATE,
+  },
+  DGIT_VIEW_NOT_REPRODUCIBLE: {
+    layer: 'bits', effect: 'note',
+    meaning: "The Dgit field's commit is dgit's own quilt-fixup commit (linear and smash modes), made with the builder's git identity and clock: only the service knows its id. Everything else must still be identical (verdict equivalent).",
+    action: 'None; the files and the rest of the .dsc were compared byte for byte.',
+  },
+  ORIG_NOT_REBUILT: {
+    layer: 'bits', effect: 'note',
+    meaning: "An orig named in the .dsc was taken from the upload as the archive's existing orig (as the builder does), not rebuilt by git deborig: its bytes are not reproduced, only used.",
+    action: 'The content layer must check the orig against the upstream commit.',
+  },
+  TAG_FIELDS_NOT_CHECKED: {
+    layer: 'bits', effect: 'note',
+    meaning: 'Rebuilt from a plain tree without git: Dgit, Git-Tag-Info and Git-Tag-Tagger were taken from the upload, not derived.',
+    action: 'Rebuild from the repository and tag to check them.',
   },
 } as const satisfies Record<string, ReasonInfo>;
 

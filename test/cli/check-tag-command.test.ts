@@ -100,12 +100,12 @@ describe('t2u-verify check-tag', () => {
   });
 
   it('has --help on every subcommand, exiting 0', async () => {
-    for (const args of [['--help'], ['check-tag', '--help'], ['sandbox', '--help'], ['sandbox', 'build', '--help'], ['sandbox', 'status', '--help']]) {
+    for (const args of [['--help'], ['check-tag', '--help'], ['reproduce', '--help'], ['sandbox', '--help'], ['sandbox', 'build', '--help'], ['sandbox', 'status', '--help']]) {
       const r = await cli(...args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).toMatch(/Usage: t2u-verify/);
     }
     const top = await cli('--help');
-    for (const sub of ['check-tag', 'sandbox']) expect(top.stdout).toContain(sub);
+    for (const sub of ['check-tag', 'reproduce', 'sandbox']) expect(top.stdout).toContain(sub);
   });
 });

@@ -1,0 +1,119 @@
+// `t2u-verify reproduce`: the bits layer alone. Rebuilds a tag of a
+// repository as tag2upload's builder would, under builder profiles, and
+// compares the result byte for byte with a given upload.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { profileByName, PROFILES } from '../reconstruct/profiles.js';
+import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
+import { EXIT, REPORT_SCHEMA } from '../report/report.js';
+import { UsageError } from './usage-error.js';
+
+interface ReproduceOptions {
+  repo?: string;
+  tag?: string;
+  tree?: string;
+  dsc: string;
+  uploadKeyring?: string;
+  profile?: string;
+  existingOrig?: boolean;
+  timeout: string;
+  json?: boolean;
+}
+
+export function exitCodeForReproduce(verdict: ReproduceVerdict): number {
+  switch (verdict) {
+    case 'reproduced':
+    case 'equivalent':
+      return EXIT.ok;
+    case 'mismatch':
+      return EXIT.failed;
+    case 'unverifiable':
+      return EXIT.unverifiable;
+  }
+}
+
+export function registerReproduce(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('reproduce')
+    .description("Rebuild a tag as tag2upload's builder would (in the sandbox, under builder profiles) and compare it byte for byte with an upload")
+    .option('--repo <path>', 'local git repository (work tree, bare repository or bundle) holding the tag and its upstream tag')
+    .option('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)')
+    .option('--tree <dir>', 'a plain source tree (dpkg-source -x) instead of a repository')
+    .requiredOption('--dsc <file>', "the upload's .dsc; the files it names are read from beside it")
+    .option('--upload-keyring <file>', "the tag2upload service keyring: the .dsc's signature must verify by one of its keys")
+    .option('--profile <name>', `try only this builder profile (${PROFILES.map((p) => p.name).join(', ')})`)
+    .option('--existing-orig', "treat the origs beside the .dsc as the archive's existing ones, even one git deborig could make")
+    .option('--timeout <seconds>', 'time limit per build', '600')
+    .option('--json', 'print the report object (schema t2u-verify/report/v1)')
+    .addHelpText('after', [
+      '',
+      'Profiles are tried most recent first (those in service when the .dsc was signed first) until one',
+      'reproduces every file and the .dsc body. Everything from the repository runs in the sandbox.',
+      'Exit status: 0 reproduced or equivalent, 1 mismatch, 2 usage error, 3 unverifiable.',
+    ].join('\n'))
+    .action(async (opts: ReproduceOptions) => {
+      if (opts.tree !== undefined && (opts.repo !== undefined || opts.tag !== undefined)) throw new UsageError('give either --repo and --tag, or --tree');
+      if (opts.tree === undefined && (opts.repo === undefined || opts.tag === undefined)) throw new UsageError('give --repo and --tag (or --tree)');
+      const profile = opts.profile === undefined ? undefined : profileByName(opts.profile);
+      if (opts.profile !== undefined && !profile) throw new UsageError(`unknown builder profile ${JSON.stringify(opts.profile)} (known: ${PROFILES.map((p) => p.name).join(', ')})`);
+      const seconds = Number(opts.timeout);
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(opts.timeout)}`);
+      for (const [flag, path] of [['--dsc', opts.dsc], ['--upload-keyring', opts.uploadKeyring], ['--repo', opts.repo], ['--tree', opts.tree]] as const) {
+        if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
+      }
+      if (opts.tree !== undefined && !statSync(opts.tree).isDirectory()) throw new UsageError(`--tree ${opts.tree}: not a directory`);
+      const result = await reproduce({
+        from: opts.tree !== undefined ? { kind: 'tree', dir: resolve(opts.tree) } : { kind: 'git', repo: resolve(opts.repo!), tag: opts.tag! },
+        dsc: resolve(opts.dsc),
+        ...(opts.uploadKeyring !== undefined ? { uploadKeyring: resolve(opts.uploadKeyring) } : {}),
+        ...(profile ? { profiles: [profile] } : {}),
+        existingOrigs: opts.existingOrig === true,
+        timeoutMs: seconds * 1000,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(reportOf(opts, result), null, 2)}\n` : render(opts, result));
+      setExit(exitCodeForReproduce(result.verdict));
+    });
+}
+
+function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, unknown> {
+  const bits = r.verdict === 'unverifiable' ? 'skipped' : r.verdict === 'mismatch' && !r.files.length ? 'skipped' : r.verdict === 'mismatch' ? 'fail' : 'pass';
+  return {
+    schema: REPORT_SCHEMA,
+    kind: 'reproduce',
+    verdict: r.verdict,
+    reasons: r.reasons,
+    notes: r.notes,
+    layers: {
+      bits: { status: bits },
+      ...(r.signature ? { binding: { status: r.signature.ok ? 'pass' : 'fail', detail: 'the .dsc signature by the upload keyring' } } : {}),
+    },
+    ...(opts.repo !== undefined ? { repo: opts.repo } : {}),
+    tag: { name: opts.tag ?? null, ...(r.build?.tag ? { object: r.build.tag.object, signer: r.build.tag.fingerprint } : {}) },
+    upload: { dsc: opts.dsc, ...(r.signature ? { signature: r.signature } : {}) },
+    reconstruction: {
+      profile: r.profile ?? null,
+      dscIdentical: r.dscIdentical,
+      files: r.files,
+      fields: r.fields,
+      attempts: r.attempts,
+      ...(r.build ? { build: r.build } : {}),
+    },
+    timings: r.timings,
+  };
+}
+
+function render(opts: ReproduceOptions, r: ReproduceResult): string {
+  const out: string[] = [];
+  out.push(`${r.verdict.toUpperCase()}: ${opts.tag !== undefined ? `${opts.repo} ${opts.tag}` : opts.tree} against ${opts.dsc}${r.profile ? ` (profile ${r.profile})` : ''}`);
+  if (r.signature) out.push(`  .dsc signature: ${r.signature.ok ? `good, by ${r.signature.signer ?? '?'}` : 'FAILED'}${r.signature.created ? ` at ${r.signature.created}` : ''}`);
+  for (const f of r.files) {
+    out.push(`  ${f.match ? 'same' : 'DIFF'} ${f.name}${f.origin === 'given' ? ' (the archive\'s orig, used as given)' : ''}${f.match ? '' : `: upload ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}`}`);
+  }
+  if (r.files.length) out.push(`  ${r.dscIdentical ? 'same' : 'DIFF'} .dsc body`);
+  for (const d of r.fields) out.push(`    field ${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`);
+  for (const a of r.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} differences)` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
+  for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${x.message}`);
+  for (const x of r.notes) out.push(`  note ${x.code}: ${x.message}`);
+  return `${out.join('\n')}\n`;
+}

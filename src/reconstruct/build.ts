@@ -1,0 +1,175 @@
+// Rebuilds one tag of a git repository (or a plain source tree) into a source
+// package exactly as tag2upload's builder would, under one builder profile,
+// inside the sandbox (read-only rootfs, no network, the source bound
+// read-only). Nothing of the source runs outside: the host only copies given
+// origs in and reads the products out.
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { ADD_FIELDS_PL, BUILD_SCRIPT, TREE_SCRIPT } from './builder-script.js';
+import type { BuilderProfile } from './profiles.js';
+
+interface CommonBuildInput {
+  /** Origs the archive already has: used as they are, `git deborig` is not run. */
+  readonly existingOrigs: readonly string[];
+  readonly profile: BuilderProfile;
+  readonly rootfs: Rootfs;
+  readonly timeoutMs: number;
+  /** Parent of the build directory (default the system temp directory). */
+  readonly tmpDir?: string;
+}
+
+export interface GitBuildInput extends CommonBuildInput {
+  /** Host path of a git repository (work tree or bare) or of a git bundle. */
+  readonly repo: string;
+  /** Tag name without refs/tags/. */
+  readonly tag: string;
+}
+
+export interface TreeBuildInput extends CommonBuildInput {
+  /** Host path of a plain source tree (dpkg-source -x). */
+  readonly tree: string;
+  /** The upload's values of the fields the service adds, added as they are (they cannot be derived without the tag). */
+  readonly fields: { readonly dgit?: string; readonly gitTagInfo?: string; readonly gitTagTagger?: string };
+}
+
+/** Facts the build learnt, as the service's dgit-repos-server does. */
+export interface BuildFacts {
+  readonly source: string;
+  readonly version: string;
+  /** The quilt mode built with ('' for native formats). */
+  readonly quilt: string;
+  readonly origs: 'given' | 'deborig' | 'none';
+  readonly dsc: string;
+  /** From the tag (absent for a plain tree). */
+  readonly tag?: {
+    readonly object: string;
+    /** Lower case, as Git-Tag-Info has it. */
+    readonly fingerprint: string;
+    readonly dgitView: string;
+    readonly upstreamTag: string;
+    readonly upstreamCommit: string;
+  };
+  /** The dgit view's head is dgit's own quilt-fixup commit, made with the builder's identity and clock. */
+  readonly dgitViewBuilderCommit: boolean;
+}
+
+export type BuildResult =
+  | { readonly ok: true; readonly dir: string; readonly productsDir: string; readonly facts: BuildFacts; readonly durationMs: number; cleanup(): Promise<void> }
+  | { readonly ok: false; readonly reasons: readonly Reason[]; readonly log: string; readonly durationMs: number };
+
+/**
+ * dgit's quilt check failing against given origs: "git tree differs from orig
+ * in upstream files" (gbp, unapplied) or the suggestion it adds when the
+ * origs and debian/patches do not give the tree (linear).
+ */
+const ORIG_DIFFERS = /git tree differs from orig in upstream files|Maybe orig tarball\(s\) are not identical to git representation/;
+
+/** A ref name the script may pass to git: what git-debpush makes, and nothing a shell or git option could take for more. */
+const TAG_NAME = /^[A-Za-z0-9][-+.%_0-9A-Za-z/]*$/;
+
+export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
+  if (!TAG_NAME.test(input.tag) || input.tag.includes('..') || input.tag.endsWith('/') || input.tag.endsWith('.lock')) {
+    return { ok: false, reasons: [reason('BUILD_FAILED', `${JSON.stringify(input.tag)} is not a tag name tag2upload could build`)], log: '', durationMs: 0 };
+  }
+  return runBuild(input, BUILD_SCRIPT, { host: input.repo, inside: '/src/repo' }, { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption });
+}
+
+export async function buildFromTree(input: TreeBuildInput): Promise<BuildResult> {
+  return runBuild(input, TREE_SCRIPT, { host: input.tree, inside: '/src/tree' }, {
+    T2U_TREE: '/src/tree',
+    T2U_FIELD_DGIT: input.fields.dgit ?? '',
+    T2U_FIELD_INFO: input.fields.gitTagInfo ?? '',
+    T2U_FIELD_TAGGER: input.fields.gitTagTagger ?? '',
+  });
+}
+
+async function runBuild(input: CommonBuildInput, script: string, source: { host: string; inside: string }, sourceEnv: Record<string, string>): Promise<BuildResult> {
+  const started = performance.now();
+  const took = (): number => performance.now() - started;
+  const dir = await mkdtemp(join(input.tmpDir ?? tmpdir(), `t2u-reproduce-${input.profile.name}-`));
+  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    await mkdir(join(dir, 'origs'));
+    for (const orig of input.existingOrigs) await copyFile(orig, join(dir, 'origs', basename(orig)));
+    await writeFile(join(dir, 'build.sh'), script);
+    await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
+    const env: Record<string, string> = {
+      ...sourceEnv,
+      T2U_UMASK: input.profile.umask,
+      LC_ALL: 'C.UTF-8',
+      TZ: 'UTC',
+      // dgit's commit_admin needs an identity; the builder's own does not reach the files.
+      GIT_COMMITTER_NAME: 't2u-verify rebuild',
+      GIT_COMMITTER_EMAIL: 'rebuild@t2u-verify.invalid',
+      GIT_AUTHOR_NAME: 't2u-verify rebuild',
+      GIT_AUTHOR_EMAIL: 'rebuild@t2u-verify.invalid',
+    };
+    // xz ≥ 5.6 runs multi-threaded by default; -T1 gives xz 5.4's single-threaded format.
+    if (input.profile.xzThreads === 'single') env.XZ_DEFAULTS = '-T1';
+    let r: SandboxResult;
+    try {
+      r = await runSandboxed({ argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, readOnly: [source], env, timeoutMs: input.timeoutMs });
+    } catch (e) {
+      await cleanup();
+      if (e instanceof SandboxError) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };
+      throw e;
+    }
+    const meta = await readMeta(join(dir, 'out', 'meta'));
+    const log = `${r.stderr.toString('utf8')}${await readFile(join(dir, 'out', 'build.log'), 'utf8').catch(() => '')}`;
+    const failed = (code: 'BUILD_FAILED' | 'BUILD_TIMEOUT', message: string): BuildResult => ({ ok: false, reasons: [reason(code, message)], log, durationMs: took() });
+    if (r.timedOut) {
+      await cleanup();
+      return failed('BUILD_TIMEOUT', `the build under profile ${input.profile.name} exceeded ${input.timeoutMs} ms (during step ${meta.step ?? 'start'}) and was killed`);
+    }
+    if (r.exitCode !== 0 && input.existingOrigs.length > 0 && ORIG_DIFFERS.test(log)) {
+      await cleanup();
+      return {
+        ok: false, log, durationMs: took(),
+        reasons: [reason('ORIG_TREE_MISMATCH', `dgit refused to build with the upload's orig: ${log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)).slice(0, 6).join(' | ')}`)],
+      };
+    }
+    if (r.exitCode !== 0) {
+      await cleanup();
+      const why = r.outputTruncated ? 'wrote more output than allowed' : r.memoryExceeded ? 'exceeded its memory limit' : `exited with status ${r.exitCode ?? r.signal}`;
+      return failed('BUILD_FAILED', `the build under profile ${input.profile.name} failed at step ${meta.step ?? 'start'} (${why}): ${lastLines(r.stderr.toString('utf8'), 6)}`);
+    }
+    const facts = factsOf(meta);
+    if (!facts) {
+      await cleanup();
+      return failed('BUILD_FAILED', `the build under profile ${input.profile.name} ended without naming its .dsc`);
+    }
+    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, durationMs: took(), cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+async function readMeta(path: string): Promise<Record<string, string>> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function factsOf(m: Record<string, string>): BuildFacts | undefined {
+  const { source, version, dsc, tagObject, dgitView, fingerprint } = m;
+  if (!source || !version || !dsc || m.step !== 'done') return undefined;
+  // The name is the script's own SRC_VER.dsc, but from tag data: keep it a plain file name.
+  if (dsc.includes('/') || dsc.startsWith('.')) return undefined;
+  const origs = m.origs === 'given' || m.origs === 'deborig' ? m.origs : 'none';
+  const tag = tagObject && dgitView && fingerprint
+    ? { object: tagObject, fingerprint: fingerprint.toLowerCase(), dgitView, upstreamTag: m.upstreamTag ?? '', upstreamCommit: m.upstreamCommit ?? '' }
+    : undefined;
+  return { source, version, dsc, origs, quilt: m.quilt ?? '', dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1', ...(tag ? { tag } : {}) };
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ') || '(no output)';
+}

@@ -1,0 +1,176 @@
+// The shell script and Perl helper that run inside the sandbox to build one
+// tag the way tag2upload's builder does: dgit-infrastructure 12.16's
+// dgit-repos-server (mode tag2upload9) steps tag2upload_fetch,
+// tag2upload_obtain_origs and the build half of tag2upload_push, then the
+// fields the oracle's push_mktags adds. Both are our own code, written into
+// the sandbox's work directory; only their data comes from the repository.
+
+/** Shared by both scripts: the umask, the playground, and the `meta`/`fact` writers. */
+const PRELUDE = String.raw`set -eu
+umask "$T2U_UMASK"
+mkdir -p /work/pg/work /work/pg/bpd /work/out
+meta() { printf '%s=%s\n' "$1" "$2" >> /work/out/meta; }
+fact() { printf 'step=%s\n' "$1" >> /work/out/meta; }
+cd /work/pg/work`;
+
+/**
+ * Inputs (environment): T2U_TAG, T2U_UMASK, T2U_REPO (the read-only source:
+ * a repository or a bundle), T2U_UPSTREAM_OPT (the profile's dgit spelling). Given origs are in /work/origs. Writes the build
+ * products to /work/pg/bpd and `key=value` facts to /work/out/meta.
+ */
+export const BUILD_SCRIPT = String.raw`${PRELUDE}
+fact init
+# tag2upload_fetch: git init; dgit setup-gitattributes (neutralises in-tree
+# .gitattributes through .git/info/attributes); fetch the tag (and the
+# upstream tag) without other tags; check the tag out.
+dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
+git init -q
+git fetch -q "$T2U_REPO" --no-tags "refs/tags/$T2U_TAG:refs/tags/$T2U_TAG"
+[ "$(git cat-file -t "refs/tags/$T2U_TAG")" = tag ] || { echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65; }
+git cat-file tag "refs/tags/$T2U_TAG" > /work/out/tag.raw
+# dgit-repos-server tag2upload_parsetag: only [dgit ...] lines of the body, items split on spaces.
+items=$(sed -n '/^-----BEGIN PGP SIGNATURE-----/q; s/^\[dgit \([^"].*\)\]$/\1/p' /work/out/tag.raw | tr ' ' '\n')
+item() { printf '%s\n' "$items" | sed -n "s/^$1=//p" | tail -n 1; }
+SRC=$(item source); VER=$(item version); QUILT=$(item --quilt); UT=$(item upstream-tag); UC=$(item upstream)
+[ -n "$SRC" ] && [ -n "$VER" ] || { echo "the tag has no source= or version= item" >&2; exit 65; }
+meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "$UT"; meta upstreamCommit "$UC"
+dg setup-gitattributes >/dev/null
+if [ -n "$UT" ]; then
+  git fetch -q "$T2U_REPO" --no-tags "refs/tags/$UT:refs/tags/$UT"
+fi
+git checkout -q "refs/tags/$T2U_TAG"
+fact origs
+# tag2upload_obtain_origs: the archive's origs when it has them, else git deborig.
+if [ -n "$(ls /work/origs 2>/dev/null)" ]; then
+  cp /work/origs/* ../bpd/
+  meta origs given
+elif [ -n "$UC" ]; then
+  [ "$(git rev-parse "refs/tags/$UT^{commit}")" = "$UC" ] || { echo "upstream-tag $UT is not upstream=$UC" >&2; exit 65; }
+  git deborig "$UC" >/dev/null
+  meta origs deborig
+else
+  meta origs none
+fi
+fact build
+# tag2upload_push, build half (cmd_push_source: build_check_quilt_splitbrain,
+# build_source); -d debian and --since-version=_ stand for what the service
+# learns from the archive; --dgit-view-save keeps the split-brain view that
+# dopush names in the Dgit field.
+set -- -d debian --since-version=_
+if [ -n "$QUILT" ]; then
+  set -- "$@" "--quilt=$QUILT"
+  case "$QUILT" in *baredebian*) set -- "$@" "--upstream-commitish=refs/tags/$UT";; esac
+fi
+[ -z "$UT" ] || set -- "$@" "$T2U_UPSTREAM_OPT=$UT"
+[ -z "$UC" ] || set -- "$@" "$T2U_UPSTREAM_OPT-commit=$UC"
+dg "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
+  --dgit-view-save=refs/heads/t2u-dgit-view build-source > /work/out/build.log 2>&1 || { tail -n 40 /work/out/build.log >&2; exit 66; }
+fact fields
+# dopush: the dgit view is the split-brain cache's commit for quilt formats,
+# HEAD otherwise (splitbrain_pseudomerge returns it unchanged for a package
+# new to the archive).
+HEAD=$(git rev-parse -q --verify refs/heads/t2u-dgit-view || git rev-parse HEAD)
+# dgit's commit_admin ("Commit Debian 3.0 (quilt) metadata", linear and
+# smash modes) commits in the dgit view with the builder's own git identity
+# and clock, unlike quiltify_splitting, which takes them from the changelog.
+if git log -1 --format=%B "$HEAD" | grep -q '^\[dgit ([^)]*) quilt-fixup\]$'; then meta dgitViewBuilderCommit 1; fi
+TAGOBJ=$(git rev-parse "refs/tags/$T2U_TAG")
+# Git-Tag-Info fp=: the key that made the signature (gpgv's VALIDSIG), which
+# the signature's hashed Issuer Fingerprint subpacket names; a subkey when a
+# subkey signed. Authenticity is checked elsewhere (layer 1).
+sed -n '/^-----BEGIN PGP SIGNATURE-----/,$p' /work/out/tag.raw > /work/out/tag.sig
+FPR=$(GNUPGHOME=/tmp/gnupg-list gpg --batch --list-packets /work/out/tag.sig 2>/dev/null \
+  | sed -n 's/^[[:space:]]*hashed subpkt 33 len [0-9]* (issuer fpr v[0-9] \([0-9A-Fa-f]*\))$/\1/p' | head -n 1)
+[ -n "$FPR" ] || { echo "the tag's signature names no issuer fingerprint" >&2; exit 67; }
+# tag2upload_parsetag's $t2u_tagger: the tagger header up to the angle-addr.
+TAGGER=$(perl -ne 'if (/^tagger ([^\n\r]+ <[^<>\s]+>) \d+ [-+]\d+$/) { print $1; exit } exit 1 if /^$/' /work/out/tag.raw) \
+  || { echo "the tag has no usable tagger header" >&2; exit 65; }
+MVER=$(printf '%s' "$VER" | sed 's/^[0-9]*://')
+DSC=$SRC'_'$MVER.dsc
+meta dsc "$DSC"; meta tagObject "$TAGOBJ"; meta dgitView "$HEAD"; meta fingerprint "$FPR"
+perl /work/add-fields.pl "../bpd/$DSC" "$HEAD" "$SRC" "$VER" "$TAGOBJ" "$FPR" "$TAGGER"
+fact done
+`;
+
+/**
+ * A plain tree (dpkg-source -x) turned into what the tag's checkout would
+ * have been, then built the same way. Inputs (environment): T2U_UMASK,
+ * T2U_TREE (read-only), the upload's Dgit, Git-Tag-Info and Git-Tag-Tagger in
+ * T2U_FIELD_DGIT, T2U_FIELD_INFO, T2U_FIELD_TAGGER (empty: not added).
+ */
+export const TREE_SCRIPT = String.raw`${PRELUDE}
+fact init
+SRC=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Source)
+VER=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Version)
+meta source "$SRC"; meta version "$VER"
+dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
+git init -q
+# Before anything is added: in-tree .gitattributes must not filter the files.
+dg setup-gitattributes >/dev/null
+# dpkg-source -x leaves its quilt state in .pc/ (patches applied); with no
+# .pc/applied-patches the patches were not applied (--skip-patches).
+cp -R "$T2U_TREE/." .
+QUILT=
+if [ -f .pc/applied-patches ]; then QUILT=linear; elif [ -s debian/patches/series ]; then QUILT=gbp; fi
+rm -rf .pc
+meta quilt "$QUILT"
+# What a checkout makes: every file through git (-f: .gitignore'd files are
+# in the package too), then written afresh, so modes are git's (0644 or 0755
+# under umask 022) and mtimes the checkout's (clamped to the changelog date
+# by dpkg-source's tar).
+git add -A -f
+git commit -q --no-verify -m tree
+# dgit's builder mode reads (and keeps) the DEP-14 tag of the version it builds.
+git tag -a -m tree "debian/$(printf '%s' "$VER" | tr ':~' '%_')"
+find . -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
+git reset -q --hard
+fact origs
+if [ -n "$(ls /work/origs 2>/dev/null)" ]; then cp /work/origs/* ../bpd/; meta origs given; else meta origs none; fi
+fact build
+set -- -d debian --since-version=_
+[ -z "$QUILT" ] || set -- "$@" "--quilt=$QUILT"
+dg "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog build-source > /work/out/build.log 2>&1 || { tail -n 40 /work/out/build.log >&2; exit 66; }
+fact fields
+MVER=$(printf '%s' "$VER" | sed 's/^[0-9]*://')
+DSC=$SRC'_'$MVER.dsc
+meta dsc "$DSC"
+perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER"
+fact done
+`;
+
+/**
+ * The fields tag2upload adds to the .dsc, by the code path of dgit 12.16's
+ * push_mktags: parsed with Debian::Dgit::parsecontrol (a
+ * Dpkg::Control::Hash), `Dgit` set, then the --dsc-control-add fields of
+ * dgit-repos-server's tag2upload_push in sorted key order (Git-Tag-Info,
+ * Git-Tag-Tagger), then saved. dgit 17 keeps parsecontrol in Debian::Dgit.
+ */
+export const ADD_FIELDS_PL = String.raw`use strict;
+use warnings;
+use Debian::Dgit qw(parsecontrol debiantag_new);
+my ($dscfn, $dgit, %control_add);
+if (@ARGV && $ARGV[0] eq '--verbatim') {
+  # A plain tree: the upload's own values, added by the same code path.
+  (undef, $dscfn, $dgit, my $info, my $tagger) = @ARGV;
+  die "usage: add-fields.pl --verbatim DSC DGIT GIT-TAG-INFO GIT-TAG-TAGGER\n" unless defined $tagger;
+  $control_add{'Git-Tag-Info'} = $info if length $info;
+  $control_add{'Git-Tag-Tagger'} = $tagger if length $tagger;
+} else {
+  my ($head, $package, $version, $tagval, $tagfp, $tagger);
+  ($dscfn, $head, $package, $version, $tagval, $tagfp, $tagger) = @ARGV;
+  die "usage: add-fields.pl DSC HEAD SOURCE VERSION TAG-OBJECT FP TAGGER\n" unless defined $tagger;
+  # dgit-repos-server tag2upload_push: "Downcase it for display consistency".
+  $tagfp = lc $tagfp;
+  %control_add = ('Git-Tag-Tagger' => $tagger, 'Git-Tag-Info' => "tag=$tagval fp=$tagfp");
+  # dgit's default dgit-distro.debian.git-url, with git-url-suffix ''.
+  $dgit = join ' ', $head, 'debian', debiantag_new($version, 'debian'), "https://git.dgit.debian.org/$package";
+}
+my $dsc = parsecontrol($dscfn, 'source package');
+$dsc->{Dgit} = $dgit if length $dgit;
+foreach my $field (sort keys %control_add) {
+  die "dsc already contains field $field\n" if exists $dsc->{$field};
+  $dsc->{$field} = $control_add{$field};
+}
+$dsc->save("$dscfn.tmp") or die "$dscfn.tmp: $!\n";
+rename "$dscfn.tmp", $dscfn or die "$dscfn: $!\n";
+`;

@@ -1,0 +1,167 @@
+// Compares a rebuilt source package with an upload, byte for byte: every file
+// either .dsc names (size and SHA-256 of the bytes on both sides), and the
+// .dsc body: exactly (the service signs the body its builder wrote, so an
+// honest rebuild is identical to the signed text), and field by field to say
+// what differs. Also checks the upload .dsc's signature by the service key,
+// when a keyring is given.
+import { createHash } from 'node:crypto';
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadKeyrings } from '../authenticate/keyring-index.js';
+import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
+import type { Deb822Paragraph } from '../deb822/paragraph.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { verifyDscSignature, type DscSignatureResult } from '../upload/verify-dsc-signature.js';
+
+export interface FileDigest {
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface FileComparison {
+  readonly name: string;
+  /** The upload's file (undefined when the upload's .dsc does not name it, or it is not beside the .dsc). */
+  readonly expected?: FileDigest;
+  /** The rebuilt file (undefined when the rebuilt .dsc does not name it). */
+  readonly got?: FileDigest;
+  readonly match: boolean;
+  /** `given`: an orig taken from the upload as the archive's, so `match` is by construction. */
+  readonly origin: 'rebuilt' | 'given';
+}
+
+export interface FieldDifference {
+  readonly field: string;
+  readonly expected?: string;
+  readonly got?: string;
+}
+
+export interface Comparison {
+  readonly files: readonly FileComparison[];
+  /** The rebuilt .dsc is byte-identical to the upload's signed body. */
+  readonly dscIdentical: boolean;
+  readonly fields: readonly FieldDifference[];
+  readonly reasons: readonly Reason[];
+  /** Differences the builder explains (DGIT_VIEW_NOT_REPRODUCIBLE): the .dsc bodies are identical but for them. */
+  readonly explained: readonly Reason[];
+}
+
+export function digest(data: Uint8Array): FileDigest {
+  return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/** The names in Checksums-Sha256 (the one list DESIGN.md §5 trusts). */
+export function namedFiles(p: Deb822Paragraph): string[] {
+  const v = p.get('Checksums-Sha256') ?? '';
+  return v.split('\n').map((l) => l.trim().split(/\s+/)[2]).filter((n): n is string => n !== undefined && n !== '');
+}
+
+/** Lines of `a` and `b` as deb822 fields; differing, missing or extra fields. */
+export function fieldDifferences(expected: Deb822Paragraph, got: Deb822Paragraph): FieldDifference[] {
+  const out: FieldDifference[] = [];
+  const seen = new Set<string>();
+  for (const f of expected.fields) {
+    seen.add(f.name.toLowerCase());
+    const g = got.get(f.name);
+    if (g !== f.value) out.push({ field: f.name, expected: f.value, ...(g !== undefined ? { got: g } : {}) });
+  }
+  for (const f of got.fields) if (!seen.has(f.name.toLowerCase())) out.push({ field: f.name, got: f.value });
+  return out;
+}
+
+export interface CompareInput {
+  /** The upload's .dsc body as signed (Clearsigned.body), or the whole file when unsigned. */
+  readonly uploadBody: Uint8Array;
+  /** Directory holding the upload's files. */
+  readonly uploadDir: string;
+  readonly rebuiltDsc: Uint8Array;
+  readonly rebuiltDir: string;
+  /** Files taken from the upload as the archive's origs. */
+  readonly given: ReadonlySet<string>;
+  /** The rebuilt dgit view's head is dgit's own quilt-fixup commit (BuildFacts.dgitViewBuilderCommit). */
+  readonly dgitViewBuilderCommit: boolean;
+}
+
+export async function compareBuild(input: CompareInput): Promise<Comparison> {
+  const reasons: Reason[] = [];
+  const up = paragraphOf(input.uploadBody);
+  const re = paragraphOf(input.rebuiltDsc);
+  if (!up || !re) {
+    return {
+      files: [], dscIdentical: false, fields: [], explained: [],
+      reasons: [reason(up ? 'BUILD_FAILED' : 'UPLOAD_DSC_INVALID', `the ${up ? 'rebuilt' : "upload's"} .dsc is not a control file`)],
+    };
+  }
+  const upNames = namedFiles(up);
+  const reNames = namedFiles(re);
+  const names = [...new Set([...upNames, ...reNames])].sort();
+  const files: FileComparison[] = [];
+  for (const name of names) {
+    const expected = upNames.includes(name) ? await digestOf(input.uploadDir, name) : undefined;
+    const got = reNames.includes(name) ? await digestOf(input.rebuiltDir, name) : undefined;
+    const match = expected !== undefined && got !== undefined && expected.size === got.size && expected.sha256 === got.sha256;
+    files.push({ name, ...(expected ? { expected } : {}), ...(got ? { got } : {}), match, origin: input.given.has(name) ? 'given' : 'rebuilt' });
+    if (!match) {
+      const why = !upNames.includes(name) ? "the upload's .dsc does not name it"
+        : !expected ? 'the upload does not have it beside its .dsc'
+          : !got ? 'the rebuilt .dsc does not name it'
+            : `upload ${expected.size} bytes sha256 ${expected.sha256}, rebuilt ${got.size} bytes sha256 ${got.sha256}`;
+      reasons.push(reason('RECONSTRUCTION_MISMATCH', `${name}: ${why}`));
+    }
+  }
+  const explained: Reason[] = [];
+  let rebuiltBody = Buffer.from(input.rebuiltDsc);
+  const fields = fieldDifferences(up, re).filter((d) => {
+    // dgit's commit_admin commit (linear, smash) carries the builder's
+    // identity and clock, so the dgit view's id is the service's alone; the
+    // rest of the field, and every file, must still agree.
+    const [upCommit, ...upRest] = (d.expected ?? '').split(' ');
+    const [reCommit, ...reRest] = (d.got ?? '').split(' ');
+    if (d.field.toLowerCase() !== 'dgit' || !input.dgitViewBuilderCommit || !upCommit || !reCommit || upRest.join(' ') !== reRest.join(' ')) return true;
+    explained.push(reason('DGIT_VIEW_NOT_REPRODUCIBLE', `Dgit: the upload names dgit view ${upCommit}, the rebuild ${reCommit}: dgit committed its quilt fixup with the builder's identity and clock`));
+    rebuiltBody = Buffer.from(rebuiltBody.toString('latin1').replace(`\nDgit: ${reCommit} `, `\nDgit: ${upCommit} `), 'latin1');
+    return false;
+  });
+  for (const d of fields) {
+    reasons.push(reason('DSC_FIELD_MISMATCH', `${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`));
+  }
+  const sameBytes = Buffer.compare(Buffer.from(input.uploadBody), rebuiltBody) === 0;
+  const dscIdentical = sameBytes && explained.length === 0;
+  if (!sameBytes && fields.length === 0) {
+    reasons.push(reason('DSC_FIELD_MISMATCH', 'the .dsc bodies have the same fields but differ in bytes (field order, spelling or white space)'));
+  }
+  return { files, dscIdentical, fields, reasons, explained };
+}
+
+function paragraphOf(data: Uint8Array): Deb822Paragraph | undefined {
+  try {
+    return parseDeb822Paragraph(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch (e) {
+    if (e instanceof Deb822Error || e instanceof TypeError) return undefined;
+    throw e;
+  }
+}
+
+/** A plain file name as dpkg-source writes them: nothing that leaves the directory. */
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9+._~-]*$/;
+
+/**
+ * The digest of a regular file `name` in `dir`. The rebuilt side was written
+ * by the sandbox: a name or a symlink there must not lead the host to read
+ * (and report the digest of) a file outside it.
+ */
+async function digestOf(dir: string, name: string): Promise<FileDigest | undefined> {
+  if (!FILE_NAME.test(name)) return undefined;
+  try {
+    const path = join(dir, name);
+    if (!(await lstat(path)).isFile()) return undefined;
+    return digest(await readFile(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The upload .dsc's signature by a key of `keyring` (the tag2upload service keyring). */
+export async function checkDscSignature(dsc: Uint8Array, keyring: string): Promise<DscSignatureResult> {
+  const index = await loadKeyrings([{ path: keyring, role: 'uploader' }]);
+  return verifyDscSignature(dsc, index);
+}

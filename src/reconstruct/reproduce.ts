@@ -1,0 +1,250 @@
+// The bits layer (DESIGN.md §2 layer 5): rebuild the source package from the
+// tag as tag2upload's builder would, under builder profiles in order, until
+// one reproduces the upload's .dsc body and every file it names byte for
+// byte. Verdicts: `reproduced` (the profile named), `mismatch` (what differs
+// under the closest profile), `unverifiable` (the upload, the sandbox, the
+// rootfs or the build could not be used).
+import { lstat, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { KeyringIndex } from '../authenticate/keyring-index.js';
+import { REASONS, reason, type Reason } from '../report/reasons.js';
+import type { Rootfs } from '../sandbox/launcher.js';
+import { ensureRootfs } from '../sandbox/rootfs.js';
+import { DscError, readDsc, type Dsc } from '../upload/dsc.js';
+import { verifyDscSignature } from '../upload/verify-dsc-signature.js';
+import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
+import { checkDscSignature, compareBuild, digest, type Comparison, type FieldDifference, type FileComparison } from './compare.js';
+import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
+
+/** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE) is identical. */
+export type ReproduceVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable';
+
+/** What to build: a tag of a repository (work tree, bare repository or bundle), or a plain tree from `dpkg-source -x`. */
+export type BuildSource =
+  | { readonly kind: 'git'; readonly repo: string; readonly tag: string }
+  | { readonly kind: 'tree'; readonly dir: string };
+
+export interface ReproduceInput {
+  readonly from: BuildSource;
+  /** Path of the upload's .dsc; the files it names are read beside it. */
+  readonly dsc: string;
+  /** The tag2upload service keyring: the .dsc's signature must verify by one of its keys. */
+  readonly uploadKeyring?: string;
+  /** Profiles to try, in this order (default: PROFILES ordered by the upload's signature date). */
+  readonly profiles?: readonly BuilderProfile[];
+  /** Use every orig beside the .dsc as the archive's existing orig, even one git deborig could make. */
+  readonly existingOrigs?: boolean;
+  /** Per build. Default 10 minutes. */
+  readonly timeoutMs?: number;
+  /** The rootfs of a profile (default ensureRootfs, which builds it if it is not cached). */
+  readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
+  readonly tmpDir?: string;
+}
+
+export interface Attempt {
+  readonly profile: string;
+  readonly outcome: 'reproduced' | 'equivalent' | 'differs' | 'failed';
+  /** Files and fields that differ (0 when reproduced; undefined when the build failed). */
+  readonly differences?: number;
+  readonly reasons: readonly Reason[];
+  readonly durationMs: number;
+}
+
+export interface ReproduceResult {
+  readonly verdict: ReproduceVerdict;
+  /** Reasons that make the verdict. */
+  readonly reasons: readonly Reason[];
+  /** Reasons that do not change it (ORIG_NOT_REBUILT). */
+  readonly notes: readonly Reason[];
+  /** The profile that reproduced, or the closest one on a mismatch. */
+  readonly profile?: string;
+  readonly attempts: readonly Attempt[];
+  readonly files: readonly FileComparison[];
+  readonly fields: readonly FieldDifference[];
+  readonly dscIdentical: boolean;
+  readonly signature?: { readonly ok: boolean; readonly signer?: string; readonly created?: string };
+  readonly build?: BuildFacts;
+  readonly timings: { readonly totalMs: number };
+}
+
+/** Fields a builder profile can change (dpkg-dev's Package-List and Uploaders; the checksums of files the profile changes). */
+const PROFILE_SENSITIVE = new Set(['files', 'checksums-sha1', 'checksums-sha256', 'package-list', 'uploaders', 'dgit']);
+
+const CHECKSUM_FIELDS = new Set(['files', 'checksums-sha1', 'checksums-sha256']);
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+export async function reproduce(input: ReproduceInput): Promise<ReproduceResult> {
+  const started = performance.now();
+  const reasons: Reason[] = [];
+  const notes: Reason[] = [];
+  const attempts: Attempt[] = [];
+  const done = (verdict: ReproduceVerdict, extra: Partial<ReproduceResult> = {}): ReproduceResult => ({
+    verdict, reasons, notes, attempts, files: [], fields: [], dscIdentical: false, ...extra,
+    timings: { totalMs: Math.round(performance.now() - started) },
+  });
+
+  // The upload: its .dsc and the files it names, checked against its Checksums-Sha256.
+  let raw: Buffer;
+  try {
+    raw = await readFile(input.dsc);
+  } catch (e) {
+    reasons.push(reason('UPLOAD_NOT_FOUND', `${input.dsc}: ${(e as Error).message}`));
+    return done('unverifiable');
+  }
+  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
+  let dsc: Dsc;
+  let body: Uint8Array;
+  try {
+    const read = readDsc(bytes);
+    dsc = read.dsc;
+    body = read.clearsigned?.body ?? bytes;
+  } catch (e) {
+    if (!(e instanceof DscError)) throw e;
+    reasons.push(reason('UPLOAD_DSC_INVALID', `${input.dsc}: ${e.message}`));
+    return done('unverifiable');
+  }
+  const uploadDir = dirname(input.dsc);
+  for (const f of dsc.files) {
+    let d;
+    try {
+      d = digest(await readFile(join(uploadDir, f.name)));
+    } catch {
+      reasons.push(reason('UPLOAD_NOT_FOUND', `${f.name} (named in the .dsc) is not beside ${input.dsc}`));
+      continue;
+    }
+    if (d.size !== f.size || d.sha256 !== f.hash) {
+      reasons.push(reason('UPLOAD_CHECKSUM_MISMATCH', `${f.name}: ${d.size} bytes sha256 ${d.sha256}, the .dsc says ${f.size} bytes sha256 ${f.hash}`));
+    }
+  }
+  if (reasons.length) return done('unverifiable');
+  if (!/^(1\.0|3\.0 \((quilt|native)\))$/.test(dsc.format)) {
+    reasons.push(reason('SOURCE_FORMAT_UNSUPPORTED', `source format ${JSON.stringify(dsc.format)} is not one tag2upload builds`));
+    return done('unverifiable');
+  }
+
+  // The binding's signature check, when the service keyring is given; its
+  // time also orders the profiles (the builder as it was then).
+  let signature: ReproduceResult['signature'];
+  let madeAt: Date | undefined;
+  if (input.uploadKeyring !== undefined) {
+    const s = await checkDscSignature(bytes, input.uploadKeyring);
+    signature = { ok: s.ok, ...(s.signerFingerprint ? { signer: s.signerFingerprint } : {}), ...(s.created ? { created: s.created.toISOString() } : {}) };
+    madeAt = s.created;
+    if (!s.ok) reasons.push(...s.reasons);
+  } else {
+    // Unverified, used only to order the profiles: the signature packet's creation time.
+    madeAt = (await verifyDscSignature(bytes, new KeyringIndex())).created;
+  }
+
+  // A plain tree has no upstream commit for git deborig: its origs can only be the upload's.
+  const { given, deborigName } = origPlan(dsc, input.existingOrigs === true || input.from.kind === 'tree');
+  if (input.from.kind === 'tree') {
+    notes.push(reason('TAG_FIELDS_NOT_CHECKED', 'built from a plain tree: Dgit, Git-Tag-Info and Git-Tag-Tagger are the upload\'s own, not derived from a tag'));
+  }
+  for (const name of given) {
+    notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's orig${deborigName ? ` (git deborig would make ${deborigName})` : ''}; its bytes are not reproduced`));
+  }
+
+  const order = input.profiles ?? profileOrder(madeAt, PROFILES);
+  const rootfsFor = input.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
+  const rootfsCache = new Map<string, Promise<Rootfs>>();
+  let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number } | undefined;
+  for (const profile of order) {
+    const t0 = performance.now();
+    let rootfs: Rootfs;
+    try {
+      let p = rootfsCache.get(profile.rootfs);
+      if (!p) rootfsCache.set(profile.rootfs, (p = rootfsFor(profile.rootfs)));
+      rootfs = await p;
+    } catch (e) {
+      attempts.push({ profile: profile.name, outcome: 'failed', reasons: [reason('ROOTFS_UNAVAILABLE', `rootfs ${profile.rootfs}: ${(e as Error).message}`)], durationMs: performance.now() - t0 });
+      continue;
+    }
+    const common = {
+      profile, rootfs,
+      existingOrigs: given.map((n) => join(uploadDir, n)),
+      timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
+    };
+    const fields = {
+      ...(dsc.paragraph.get('Dgit') !== undefined ? { dgit: dsc.paragraph.get('Dgit') } : {}),
+      ...(dsc.paragraph.get('Git-Tag-Info') !== undefined ? { gitTagInfo: dsc.paragraph.get('Git-Tag-Info') } : {}),
+      ...(dsc.paragraph.get('Git-Tag-Tagger') !== undefined ? { gitTagTagger: dsc.paragraph.get('Git-Tag-Tagger') } : {}),
+    };
+    const built = input.from.kind === 'git'
+      ? await buildFromGit({ ...common, repo: input.from.repo, tag: input.from.tag })
+      : await buildFromTree({ ...common, tree: input.from.dir, fields });
+    if (!built.ok) {
+      attempts.push({ profile: profile.name, outcome: 'failed', reasons: built.reasons, durationMs: built.durationMs });
+      // A timeout or a broken sandbox would recur under every profile.
+      if (built.reasons.some((r) => r.code !== 'BUILD_FAILED')) break;
+      continue;
+    }
+    try {
+      // Written by the sandbox: a regular file only, never a symlink out of it.
+      const dscPath = join(built.productsDir, built.facts.dsc);
+      const rebuilt = (await lstat(dscPath).catch(() => undefined))?.isFile() ? await readFile(dscPath).catch(() => undefined) : undefined;
+      if (!rebuilt) {
+        attempts.push({ profile: profile.name, outcome: 'failed', reasons: [reason('BUILD_FAILED', `the build did not write ${built.facts.dsc} (the upload is ${dsc.source} ${dsc.version})`)], durationMs: built.durationMs });
+        continue;
+      }
+      const comparison = await compareBuild({
+        uploadBody: body, uploadDir, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
+        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit,
+      });
+      // Files, then fields; the checksum fields follow the files and are not counted twice.
+      const differences = comparison.files.filter((f) => !f.match).length
+        + comparison.fields.filter((f) => !CHECKSUM_FIELDS.has(f.field.toLowerCase())).length
+        + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
+      const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
+      attempts.push({ profile: profile.name, outcome, differences, reasons: comparison.reasons, durationMs: performance.now() - t0 });
+      if (!closest || differences < closest.differences) closest = { profile: profile.name, comparison, facts: built.facts, differences };
+      if (outcome === 'reproduced') break;
+      // No profile changes these fields: trying more profiles cannot help.
+      if (comparison.fields.some((f) => !PROFILE_SENSITIVE.has(f.field.toLowerCase()))) break;
+    } finally {
+      await built.cleanup();
+    }
+  }
+
+  if (!closest) {
+    const last = attempts.at(-1);
+    reasons.push(...(last?.reasons ?? [reason('BUILD_FAILED', 'no builder profile to try')]));
+    return done(verdictOf(reasons, 'unverifiable'), signature ? { signature } : {});
+  }
+  const c = closest.comparison;
+  reasons.push(...c.reasons);
+  notes.push(...c.explained);
+  return done(verdictOf(reasons, c.explained.length > 0 ? 'equivalent' : 'reproduced'), {
+    profile: closest.profile, files: c.files, fields: c.fields, dscIdentical: c.dscIdentical, build: closest.facts,
+    ...(signature ? { signature } : {}),
+  });
+}
+
+/** The verdict the reasons make: any unverifiable wins over mismatch, which wins over a clean pass. */
+function verdictOf(reasons: readonly Reason[], clean: ReproduceVerdict): ReproduceVerdict {
+  const effects = new Set(reasons.map((r) => REASONS[r.code].effect));
+  if (effects.has('unverifiable')) return 'unverifiable';
+  if (effects.has('mismatch') || effects.has('reject')) return 'mismatch';
+  return clean;
+}
+
+/**
+ * Which origs to take from the upload. tag2upload_obtain_origs uses the
+ * archive's origs when it has them and otherwise runs git deborig, which
+ * makes SRC_UVER.orig.tar.xz for `3.0 (quilt)` and .orig.tar.gz for other
+ * formats. So an upload whose only orig is the one git deborig would make is
+ * rebuilt with git deborig (its bytes then checked); any other orig (another
+ * compression, components, a signature) can only have come from the archive
+ * and is used as it is.
+ */
+export function origPlan(dsc: Dsc, forceGiven: boolean): { given: string[]; deborigName?: string } {
+  const uver = dsc.version.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
+  const prefix = `${dsc.source}_${uver}.orig`;
+  const origs = dsc.files.map((f) => f.name).filter((n) => n.startsWith(prefix) && /^\.orig(-[0-9A-Za-z-]+)?\.tar\.[a-z0-9]+(\.asc)?$/.test(n.slice(prefix.length - 5)));
+  if (origs.length === 0) return { given: [] };
+  const deborigName = `${prefix}.tar.${dsc.format === '3.0 (quilt)' ? 'xz' : 'gz'}`;
+  if (!forceGiven && origs.length === 1 && origs[0] === deborigName) return { given: [], deborigName };
+  return { given: origs, deborigName };
+}

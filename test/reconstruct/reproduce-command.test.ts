@@ -1,0 +1,78 @@
+// `t2u-verify reproduce` as registered on a program: exit codes (0
+// reproduced, 1 mismatch, 2 usage, 3 unverifiable), the --json report and
+// --help, on the committed upload fixtures.
+import { Command, CommanderError } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { registerReproduce } from '../../src/cli/reproduce-command.js';
+import { UsageError } from '../../src/cli/usage-error.js';
+import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from './upload-fixtures.js';
+
+interface Outcome { code: number | undefined; stdout: string; error?: unknown }
+
+async function cli(...args: string[]): Promise<Outcome> {
+  let code: number | undefined;
+  const program = new Command('t2u-verify').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  registerReproduce(program, (c) => (code = c));
+  let stdout = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 't2u-verify', 'reproduce', ...args]);
+    return { code, stdout };
+  } catch (error) {
+    return { code, stdout, error };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('reproduce command', () => {
+  it('--help exits through commander with code 0', async () => {
+    const r = await cli('--help');
+    expect(r.error).toBeInstanceOf(CommanderError);
+    expect((r.error as CommanderError).exitCode).toBe(0);
+  });
+
+  it('usage errors', async () => {
+    const gbp = uploadCase('gbp');
+    expect((await cli('--dsc', dscOf(gbp))).error).toBeInstanceOf(UsageError);
+    expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--tree', '/tmp', '--dsc', dscOf(gbp))).error).toBeInstanceOf(UsageError);
+    expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--dsc', dscOf(gbp), '--profile', 'bookworm')).error).toBeInstanceOf(UsageError);
+    expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--dsc', '/nonexistent.dsc')).error).toBeInstanceOf(UsageError);
+    const missing = await cli('--repo', bundleOf(gbp), '--tag', gbp.tag);
+    expect(missing.error).toBeInstanceOf(CommanderError);
+  });
+
+  it('reproduced: exit 0 and a report naming the profile', async () => {
+    const u = uploadCase('native');
+    const r = await cli('--repo', bundleOf(u), '--tag', u.tag, '--dsc', dscOf(u), '--upload-keyring', SERVICE_KEYRING, '--profile', 'trixie', '--json');
+    expect(r.error).toBeUndefined();
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { schema: string; verdict: string; reconstruction: { profile: string; files: { name: string; match: boolean }[] }; layers: Record<string, { status: string }> };
+    expect(report.schema).toBe('t2u-verify/report/v1');
+    expect(report.verdict).toBe('reproduced');
+    expect(report.reconstruction.profile).toBe('trixie');
+    expect(report.reconstruction.files).toEqual([expect.objectContaining({ name: 't2u-native_2.0.tar.xz', match: true })]);
+    expect(report.layers.bits?.status).toBe('pass');
+    expect(report.layers.binding?.status).toBe('pass');
+  }, 120_000);
+
+  it('mismatch: exit 1, the differing field in the text output', async () => {
+    const u = uploadCase('tamper-tag-info-fp');
+    const r = await cli('--repo', bundleOf(u), '--tag', u.tag, '--dsc', dscOf(u), '--profile', 'trixie');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^MISMATCH: /);
+    expect(r.stdout).toContain('field Git-Tag-Info');
+  }, 120_000);
+
+  it('unverifiable: exit 3', async () => {
+    const u = uploadCase('gbp');
+    const r = await cli('--repo', bundleOf(u), '--tag', u.tag, '--dsc', dscOf(u), '--profile', 'trixie', '--timeout', '0.2', '--json');
+    expect(r.code).toBe(3);
+    expect((JSON.parse(r.stdout) as { reasons: { code: string }[] }).reasons.map((x) => x.code)).toEqual(['BUILD_TIMEOUT']);
+  });
+});

@@ -1,0 +1,202 @@
+// The bits layer on the committed upload fixtures (made by dgit 12.16 the
+// way tag2upload builds): each honest upload is rebuilt from its bundle and
+// tag in the sandbox and reproduced byte for byte under the trixie profile;
+// each tampered copy is a mismatch naming what differs; a .dsc signed by a
+// key outside the service keyring fails the signature check; a build that
+// runs out of time or has no rootfs is unverifiable.
+import { chmod, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { profileByName, type BuilderProfile } from '../../src/reconstruct/profiles.js';
+import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
+import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
+import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase, type UploadCase } from './upload-fixtures.js';
+
+const TRIXIE = profileByName('trixie')!;
+let rootfs: Rootfs;
+let scratch: string;
+
+beforeAll(async () => {
+  rootfs = await ensureRootfs('trixie');
+  scratch = await mkdtemp(join(tmpdir(), 't2u-reproduce-test-'));
+  await chmod(scratch, 0o755);
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function run(u: UploadCase, extra: { profiles?: readonly BuilderProfile[]; dsc?: string; tag?: string; timeoutMs?: number } = {}): Promise<ReproduceResult> {
+  return reproduce({
+    from: { kind: 'git', repo: bundleOf(u), tag: extra.tag ?? u.tag }, dsc: extra.dsc ?? dscOf(u), uploadKeyring: SERVICE_KEYRING,
+    profiles: extra.profiles ?? [TRIXIE], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: extra.timeoutMs ?? 120_000,
+  });
+}
+
+const codes = (r: ReproduceResult): string[] => r.reasons.map((x) => x.code);
+
+describe.concurrent('honest uploads are reproduced', () => {
+  for (const u of MANIFEST.uploads.filter((x) => x.kind === 'honest')) {
+    it(`${u.case}: ${u.quiltMode ?? 'native'}`, async () => {
+      const r = await run(u);
+      expect(r.reasons).toEqual([]);
+      expect(r.signature?.ok).toBe(true);
+      expect(r.profile).toBe(u.profile);
+      // Every file the .dsc names, with the sizes and digests of the manifest.
+      expect(r.files.map((f) => ({ name: f.name, size: f.got?.size, sha256: f.got?.sha256 }))).toEqual(
+        [...u.dscFiles].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ name: f.name, size: f.size, sha256: f.sha256 })),
+      );
+      expect(r.files.every((f) => f.match)).toBe(true);
+      expect(r.build?.tag?.object).toBe(u.tagObject);
+      expect(r.build?.tag?.fingerprint).toBe(u.tagSigner.fingerprint.toLowerCase());
+      if (u.quiltMode === 'linear') {
+        // dgit's commit_admin made the dgit view's head with the builder's
+        // identity and clock: only the Dgit commit id differs, explained.
+        expect(r.verdict).toBe('equivalent');
+        expect(r.dscIdentical).toBe(false);
+        expect(r.notes.map((n) => n.code)).toEqual(['DGIT_VIEW_NOT_REPRODUCIBLE']);
+      } else {
+        expect(r.verdict).toBe('reproduced');
+        expect(r.dscIdentical).toBe(true);
+        expect(r.build?.dgitViewBuilderCommit).toBe(false);
+      }
+      if (u.existingOrig) {
+        expect(r.notes.map((n) => n.code)).toEqual(['ORIG_NOT_REBUILT']);
+        expect(r.files.find((f) => f.name.includes('.orig.'))?.origin).toBe('given');
+      } else {
+        expect(r.files.every((f) => f.origin === 'rebuilt')).toBe(true);
+      }
+    });
+  }
+});
+
+describe.concurrent('tampered uploads are mismatches', () => {
+  for (const u of MANIFEST.uploads.filter((x) => x.kind === 'tampered')) {
+    it(`${u.case}: ${u.expect.differs?.what}`, async () => {
+      const r = await run(u);
+      expect(r.verdict).toBe('mismatch');
+      const d = u.expect.differs!;
+      if (d.what === 'signature') {
+        expect(r.signature?.ok).toBe(false);
+        expect(codes(r)).toEqual(['UPLOAD_SIGNER_UNKNOWN']);
+        // The body and files are the honest ones: only the signature fails.
+        expect(r.files.every((f) => f.match)).toBe(true);
+        return;
+      }
+      expect(r.signature?.ok).toBe(true);
+      if (d.file !== null) {
+        expect(r.files.filter((f) => !f.match).map((f) => f.name)).toEqual([d.file]);
+        expect(codes(r)).toContain('RECONSTRUCTION_MISMATCH');
+        expect(r.reasons.find((x) => x.code === 'RECONSTRUCTION_MISMATCH')?.message).toContain(d.file);
+      }
+      if (d.field !== null) {
+        // Git-Tag-Info tampering shows as a .dsc field that the rebuild derives from the tag.
+        expect(r.files.every((f) => f.match)).toBe(true);
+        expect(r.fields.map((f) => f.field)).toEqual([d.field]);
+        expect(codes(r)).toEqual(['DSC_FIELD_MISMATCH']);
+        expect(r.fields[0]?.expected).not.toBe(r.fields[0]?.got);
+      }
+    });
+  }
+});
+
+describe('builder profiles', () => {
+  it('tries profiles in order until one reproduces, and names it', async () => {
+    const u = uploadCase('gbp');
+    const order = ['trixie-umask002', 'trixie-xz-single', 'trixie'].map((n) => profileByName(n)!);
+    const r = await run(u, { profiles: order });
+    expect(r.verdict).toBe('reproduced');
+    expect(r.profile).toBe('trixie');
+    // Each parameter changes the bits: umask the debian.tar modes, xz threading the deborig orig.
+    expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['trixie-umask002', 'differs'], ['trixie-xz-single', 'differs'], ['trixie', 'reproduced']]);
+    expect(r.attempts[0]?.reasons.map((x) => x.message).join('\n')).toContain('t2u-gbp_1.0-1.debian.tar.xz');
+    expect(r.attempts[1]?.reasons.map((x) => x.message).join('\n')).toContain('t2u-gbp_1.0.orig.tar.xz');
+  }, 120_000);
+
+  it('default order: most recent first; forky (dgit 17) differs on a baredebian dgit view, trixie reproduces', async () => {
+    const u = uploadCase('baredebian');
+    const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, timeoutMs: 120_000 });
+    expect(r.verdict).toBe('reproduced');
+    expect(r.profile).toBe('trixie');
+    expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky', 'differs'], ['forky-umask002', 'differs'], ['trixie', 'reproduced']]);
+    expect(r.attempts[0]?.reasons.map((x) => x.message.split(':')[0])).toEqual(['Dgit']);
+  }, 300_000);
+
+  it('reports the closest profile when none reproduces', async () => {
+    const u = uploadCase('tamper-debian-tar');
+    const r = await run(u, { profiles: ['trixie-xz-single', 'trixie'].map((n) => profileByName(n)!) });
+    expect(r.verdict).toBe('mismatch');
+    // xz-single differs in the orig and the debian.tar, trixie in the tampered debian.tar only.
+    expect(r.profile).toBe('trixie');
+    expect(r.attempts.map((a) => [a.outcome, a.differences])).toEqual([['differs', 2], ['differs', 1]]);
+    expect(r.files.filter((f) => !f.match).map((f) => f.name)).toEqual(['t2u-gbp_1.0-1.debian.tar.xz']);
+  }, 120_000);
+
+  it('stops early on a field no profile changes', async () => {
+    const u = uploadCase('tamper-dsc-build-depends');
+    const r = await run(u, { profiles: ['trixie', 'trixie-umask002'].map((n) => profileByName(n)!) });
+    expect(r.verdict).toBe('mismatch');
+    expect(r.attempts).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('other inputs', () => {
+  it('another tag of the same repository is a mismatch', async () => {
+    const r = await run(uploadCase('gbp'), { tag: 'debian/1.1-1' });
+    expect(r.verdict).toBe('mismatch');
+    expect(r.fields.map((f) => f.field)).toContain('Version');
+  }, 120_000);
+
+  it('a tag the repository does not have is unverifiable (the build fails)', async () => {
+    const r = await run(uploadCase('gbp'), { tag: 'debian/9.9-9' });
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['BUILD_FAILED']);
+    expect(r.reasons[0]?.message).toContain('step init');
+  }, 120_000);
+
+  it('a build that runs out of time is unverifiable', async () => {
+    const r = await run(uploadCase('gbp'), { timeoutMs: 300, profiles: [TRIXIE, profileByName('trixie-umask002')!] });
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['BUILD_TIMEOUT']);
+    // A timeout would recur: no second profile is tried.
+    expect(r.attempts).toHaveLength(1);
+  });
+
+  it('a missing rootfs is unverifiable', async () => {
+    const u = uploadCase('gbp');
+    const r = await reproduce({
+      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), profiles: [TRIXIE],
+      rootfsFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
+    });
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['ROOTFS_UNAVAILABLE']);
+  });
+
+  it('a source format tag2upload does not build (3.0 (git), made by dpkg-source) is unverifiable', async () => {
+    const u = uploadCase('native');
+    const dir = await mkdtemp(join(scratch, 'git-format-'));
+    for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
+    const id = "-c user.name=t2u-test -c user.email=test@t2u.invalid";
+    const made = await runSandboxed({
+      argv: ['sh', '-ec', `dpkg-source -x ${u.dsc} tree; cd tree; echo '3.0 (git)' > debian/source/format; git init -q; git add -A -f; git ${id} commit -qm import; mkdir ../out; cd ../out; dpkg-source -b ../tree`],
+      rootfs, workDir: dir, timeoutMs: 60_000,
+    });
+    expect(made.exitCode, made.stderr.toString()).toBe(0);
+    const r = await run(u, { dsc: join(dir, 'out', u.dsc) });
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['SOURCE_FORMAT_UNSUPPORTED']);
+    expect(r.attempts).toEqual([]);
+  });
+
+  it('an upload file that does not match its .dsc is unverifiable, before any build', async () => {
+    const u = uploadCase('gbp');
+    const dir = await mkdtemp(join(scratch, 'bad-'));
+    for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
+    await writeFile(join(dir, 't2u-gbp_1.0-1.debian.tar.xz'), 'not the file');
+    const r = await run(u, { dsc: join(dir, u.dsc) });
+    expect(r.verdict).toBe('unverifiable');
+    expect(codes(r)).toEqual(['UPLOAD_CHECKSUM_MISMATCH']);
+    expect(r.attempts).toEqual([]);
+  });
+});
