@@ -1,0 +1,117 @@
+// GitLab's Tag Push Hook, reduced to what starts a verification: the
+// repository (project.git_http_url), the tag name (ref) and the tag object
+// (after). Fields are those of GitLab's documented payload
+// (doc/user/project/integrations/webhook_events.md, "Tag events"); unknown
+// fields are ignored, as GitLab adds fields over time.
+import { z } from 'zod';
+import { decodeTagName, DISTRO } from '../interpret/tag-name.js';
+import { checkRepositoryUrl } from '../fetch/url-policy.js';
+import { isVerificationError } from '../report/verification-error.js';
+
+/** The X-Gitlab-Event value of tag creation and deletion. */
+export const TAG_PUSH_EVENT = 'Tag Push Hook';
+
+/** A git object id: SHA-1 (40 hex digits) or SHA-256 (64); GitLab sends lower case. */
+const objectId = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'must be a hex object id');
+const optionalText = z.string().max(1024).nullish();
+
+const tagPushSchema = z.object({
+  object_kind: z.literal('tag_push'),
+  ref: z.string().min(1).max(1024),
+  before: objectId,
+  after: objectId,
+  // GitLab sends null for a deletion.
+  checkout_sha: objectId.nullish(),
+  user_id: z.number().int().nullish(),
+  user_name: optionalText,
+  user_username: optionalText,
+  user_email: optionalText,
+  project_id: z.number().int().nullish(),
+  project: z.object({
+    git_http_url: z.string().min(1).max(2048),
+    path_with_namespace: z.string().min(1).max(1024),
+    web_url: optionalText,
+  }),
+});
+
+export interface TagPushEvent {
+  /** project.git_http_url, checked (https://, or http:// to loopback when allowed). */
+  readonly repo: string;
+  /** The tag name without "refs/tags/", e.g. "debian/1.2-1". */
+  readonly tag: string;
+  /** The Debian version the tag name encodes. */
+  readonly version: string;
+  /** `after`: the tag object the ref now names. */
+  readonly object: string;
+  /** `checkout_sha`: the commit the tag points at, as GitLab saw it. */
+  readonly commit: string | undefined;
+  readonly project: string;
+  readonly pusher: { readonly id?: number; readonly name?: string; readonly username?: string; readonly email?: string };
+}
+
+export type GitlabPayloadResult =
+  | { readonly kind: 'tag-push'; readonly event: TagPushEvent }
+  | { readonly kind: 'ignored'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly reason: string; readonly path?: string };
+
+export interface GitlabPayloadOptions {
+  /** Accept http:// repository URLs to loopback addresses (tests only). */
+  readonly allowHttp: boolean;
+}
+
+const TAG_PREFIX = 'refs/tags/';
+const DEBIAN_TAG_PREFIX = `${TAG_PREFIX}${DISTRO}/`;
+
+/**
+ * Interprets an authenticated GitLab webhook: `eventHeader` is X-Gitlab-Event,
+ * `body` the parsed JSON. Events other than tag pushes, tag deletions and tags
+ * outside DEP-14's `debian/` namespace are acknowledged and ignored; a body
+ * that does not have the documented shape is invalid.
+ */
+export function interpretGitlabHook(eventHeader: string | undefined, body: unknown, options: GitlabPayloadOptions): GitlabPayloadResult {
+  if (eventHeader !== TAG_PUSH_EVENT) {
+    return { kind: 'ignored', reason: `event ${JSON.stringify(eventHeader ?? '(none)')} is not a ${TAG_PUSH_EVENT}` };
+  }
+  const parsed = tagPushSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.join('.');
+    return { kind: 'invalid', reason: `${path || '(top level)'}: ${issue.message}`, path };
+  }
+  const p = parsed.data;
+  // GitLab reports a deleted tag with `after` all zeros (git's null object id).
+  if (/^0+$/.test(p.after)) return { kind: 'ignored', reason: `tag deletion of ${p.ref}` };
+  if (!p.ref.startsWith(DEBIAN_TAG_PREFIX)) {
+    return { kind: 'ignored', reason: `ref ${JSON.stringify(p.ref)} is not a ${DEBIAN_TAG_PREFIX}… tag (DEP-14)` };
+  }
+  const tag = p.ref.slice(TAG_PREFIX.length);
+  // git's ref-name rules and the tag2upload service's name rule: a tag the
+  // service would refuse is not a tag2upload tag.
+  const name = decodeTagName(tag);
+  if (!name.ok) return { kind: 'ignored', reason: name.reasons.map((r) => r.message).join('; ') };
+  let repo: string;
+  try {
+    repo = checkRepositoryUrl(p.project.git_http_url, { allowHttpLoopback: options.allowHttp }).href;
+  } catch (err) {
+    if (!isVerificationError(err)) throw err;
+    return { kind: 'invalid', reason: `project.git_http_url: ${err.message} (${err.code})`, path: 'project.git_http_url' };
+  }
+  const pusher = {
+    ...(p.user_id != null && { id: p.user_id }),
+    ...(p.user_name != null && { name: p.user_name }),
+    ...(p.user_username != null && { username: p.user_username }),
+    ...(p.user_email != null && { email: p.user_email }),
+  };
+  return {
+    kind: 'tag-push',
+    event: {
+      repo,
+      tag,
+      version: name.version,
+      object: p.after,
+      commit: p.checkout_sha ?? undefined,
+      project: p.project.path_with_namespace,
+      pusher,
+    },
+  };
+}

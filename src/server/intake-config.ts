@@ -1,0 +1,56 @@
+// The intake's settings: which secrets authenticate GitLab and API callers,
+// limits, and the loopback-http test switch. One zod schema, defaults beside
+// each field, validated once when the routes are registered.
+import { z } from 'zod';
+import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS, signingSecretProblem } from './webhook-auth.js';
+
+const MiB = 1024 * 1024;
+
+/** A shared secret; short ones are guessable over many requests. */
+const secret = z.string().min(16, 'must be at least 16 characters');
+
+export const intakeConfigSchema = z
+  .object({
+    gitlab: z
+      .object({
+        /**
+         * Accepted X-Gitlab-Token values (the webhook's "Secret token"). Several
+         * during a rotation. When set, every webhook must carry one of them.
+         */
+        tokens: z.array(secret).default([]),
+        /**
+         * Accepted signing tokens (`whsec_<base64 key>`, the webhook's "Signing
+         * token"). When set, every webhook must carry a valid `webhook-signature`
+         * from one of them; with `tokens` also set, both are required.
+         */
+        signingSecrets: z
+          .array(z.string().superRefine((s, ctx) => {
+            const problem = signingSecretProblem(s);
+            if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `signing secret ${problem}` });
+          }))
+          .default([]),
+        /** How far `webhook-timestamp` may be from our clock, in seconds. */
+        signatureToleranceSeconds: z.number().int().positive().default(DEFAULT_SIGNATURE_TOLERANCE_SECONDS),
+      })
+      .strict()
+      .default({})
+      .refine((g) => g.tokens.length > 0 || g.signingSecrets.length > 0, {
+        message: 'set gitlab.tokens or gitlab.signingSecrets: an unauthenticated webhook would let anyone queue work',
+      }),
+    /** Bearer tokens for POST /api/v1/verifications. Empty: the API answers 401 to everyone. */
+    apiTokens: z.array(secret).default([]),
+    /** Largest request body accepted, in bytes (413 beyond). GitLab's tag push bodies are a few KiB. */
+    bodyLimit: z.number().int().positive().max(64 * MiB).default(1 * MiB),
+    /**
+     * Longest wait for the job to be persisted before answering 503. GitLab
+     * gives a webhook 10 s and disables hooks that keep failing; a 503 makes
+     * it retry, and the retry is idempotent.
+     */
+    enqueueTimeoutMs: z.number().int().positive().default(5_000),
+    /** Accept http:// repository and upload URLs to loopback addresses (tests only). */
+    allowHttp: z.boolean().default(false),
+  })
+  .strict();
+
+export type IntakeConfigInput = z.input<typeof intakeConfigSchema>;
+export type IntakeConfig = z.infer<typeof intakeConfigSchema>;

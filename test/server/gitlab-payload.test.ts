@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { interpretGitlabHook } from '../../src/server/gitlab-payload.js';
+import { PUSH_FIXTURE, TAG_PUSH_FIXTURE, tagPushBody } from './intake-helpers.js';
+
+const TAG = 'Tag Push Hook';
+const opts = { allowHttp: false };
+const parse = (s: string): unknown => JSON.parse(s);
+
+describe('interpretGitlabHook', () => {
+  it('turns the documented Tag Push Hook, with a debian/ ref, into a tag push event', () => {
+    const result = interpretGitlabHook(TAG, parse(tagPushBody({ ref: 'refs/tags/debian/1%2.0_rc1-1' })), opts);
+    expect(result).toEqual({
+      kind: 'tag-push',
+      event: {
+        repo: 'https://salsa.debian.org/jsmith/example.git',
+        tag: 'debian/1%2.0_rc1-1',
+        version: '1:2.0~rc1-1',
+        object: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+        commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+        project: 'jsmith/example',
+        pusher: { id: 1, name: 'John Smith' },
+      },
+    });
+  });
+
+  it('ignores the documented payload as is: v1.0.0 is not a DEP-14 debian/ tag', () => {
+    const result = interpretGitlabHook(TAG, parse(TAG_PUSH_FIXTURE), opts);
+    expect(result).toEqual({ kind: 'ignored', reason: expect.stringContaining('refs/tags/v1.0.0') as string });
+  });
+
+  it('ignores other events, including the documented Push Hook', () => {
+    expect(interpretGitlabHook('Push Hook', parse(PUSH_FIXTURE), opts)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/Push Hook/) as string });
+    expect(interpretGitlabHook(undefined, parse(tagPushBody()), opts)).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('ignores a tag deletion (after is all zeros)', () => {
+    const body = parse(tagPushBody({ before: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', after: '0'.repeat(40) })) as Record<string, unknown>;
+    body['checkout_sha'] = null;
+    expect(interpretGitlabHook(TAG, body, opts)).toEqual({ kind: 'ignored', reason: 'tag deletion of refs/tags/debian/1.0-1' });
+  });
+
+  it('ignores tag names that git or tag2upload refuse', () => {
+    for (const ref of ['refs/tags/debian/1.0..1', 'refs/tags/debian/1.0.lock', 'refs/tags/debian/1:2.0-1', 'refs/tags/debian/', 'refs/tags/debian/1.0~1']) {
+      expect(interpretGitlabHook(TAG, parse(tagPushBody({ ref })), opts)).toMatchObject({ kind: 'ignored' });
+    }
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ ref: 'refs/heads/debian/1.0-1' })), opts)).toMatchObject({ kind: 'ignored' });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ ref: 'refs/tags/upstream/1.0' })), opts)).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('rejects a body without the documented shape, naming the field', () => {
+    const cases: [unknown, string][] = [
+      [{ ...(parse(tagPushBody()) as object), object_kind: 'push' }, 'object_kind'],
+      [{ ...(parse(tagPushBody()) as object), after: 'not-hex' }, 'after'],
+      [{ ...(parse(tagPushBody()) as object), project: { path_with_namespace: 'a/b' } }, 'project.git_http_url'],
+      [[], ''],
+      [null, ''],
+    ];
+    for (const [body, path] of cases) {
+      expect(interpretGitlabHook(TAG, body, opts)).toMatchObject({ kind: 'invalid', path });
+    }
+  });
+
+  it('accepts https only; http only to loopback when allowed', () => {
+    // GitLab's documented example itself uses http://example.com.
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), opts)).toMatchObject({ kind: 'invalid', path: 'project.git_http_url', reason: expect.stringMatching(/UNSUPPORTED_URL/) as string });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), { allowHttp: true })).toMatchObject({ kind: 'invalid' });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://127.0.0.1:8080/x.git' })), { allowHttp: true })).toMatchObject({ kind: 'tag-push', event: { repo: 'http://127.0.0.1:8080/x.git' } });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'https://user:pw@salsa.debian.org/x.git' })), opts)).toMatchObject({ kind: 'invalid' });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'file:///etc' })), opts)).toMatchObject({ kind: 'invalid' });
+  });
+});
