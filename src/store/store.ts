@@ -1,0 +1,230 @@
+// The store: the verification queue (jobs, leases, retries, verdicts) and the
+// ledger of tag objects seen. One interface, two implementations: SQLite (a
+// file under the data directory, the default) and PostgreSQL (several worker
+// processes on several machines sharing one queue). Both enforce the same
+// rules in the database itself, not in process memory:
+// - a job is persisted once per idempotency key, and once per (repository,
+//   tag, tag object); a request naming no object is collapsed with a pending
+//   one for the same repository and tag;
+// - at most one job per (repository, tag) is running at any time (a unique
+//   partial index on running jobs): two runs of the same tag could race to
+//   publish different verdicts;
+// - a claim carries a fresh lease token; only the holder of the current token
+//   may complete, fail or extend the job, so a worker that lost its lease
+//   (its job reclaimed by another after expiry) cannot record a second verdict.
+
+/** Where a request came from. */
+export type JobSource = 'webhook' | 'api' | 'archive';
+
+export type JobStatus = 'queued' | 'running' | 'done';
+
+/** DESIGN.md §2: the verdicts of `verify`, and `authentic` of `check-tag`. */
+export type JobVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'rejected' | 'unverifiable' | 'authentic';
+
+export const JOB_VERDICTS: readonly JobVerdict[] = ['reproduced', 'equivalent', 'mismatch', 'rejected', 'unverifiable', 'authentic'];
+
+export interface EnqueueRequest {
+  readonly repo: string;
+  readonly tag: string;
+  /** The tag object id, when the caller knows it (a webhook does; an API request by name may not). */
+  readonly tagObject?: string;
+  /** The upload to compare with (a .dsc path or URL). */
+  readonly upload?: string;
+  readonly source: JobSource;
+  /** A delivery id (e.g. a webhook's): a redelivery with the same key creates no second job. */
+  readonly idempotencyKey?: string;
+  /** The Debian version, when known at intake; `complete` may fill it in later. */
+  readonly version?: string;
+}
+
+export interface EnqueueResult {
+  readonly id: string;
+  /** False when an existing job was returned instead. */
+  readonly created: boolean;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly repo: string;
+  readonly tag: string;
+  readonly tagObject: string | null;
+  readonly upload: string | null;
+  readonly source: JobSource;
+  readonly idempotencyKey: string | null;
+  readonly version: string | null;
+  readonly status: JobStatus;
+  /** Claims so far (a claim counts as an attempt even if its worker died). */
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  /** When a queued job becomes claimable (later than now while backing off). */
+  readonly runAt: Date;
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: Date | null;
+  readonly verdict: JobVerdict | null;
+  /** The report JSON of the final attempt (DESIGN.md §4), as given to `complete` or `fail`. */
+  readonly report: unknown;
+  /** Why the last attempt failed, if it did. */
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+/** A job held by a worker; `leaseToken` proves the hold on later calls. */
+export interface ClaimedJob extends Job {
+  readonly leaseToken: string;
+}
+
+export interface ClaimOptions {
+  /** Identifies the worker (host and pid), shown in listings; not a credential. */
+  readonly workerId: string;
+  /** How many jobs to claim at most (the worker's free slots). */
+  readonly limit: number;
+  /** Lease length; defaults to the store's `leaseMs`. */
+  readonly leaseMs?: number;
+}
+
+export interface CompleteInput {
+  readonly verdict: JobVerdict;
+  readonly report: unknown;
+  readonly version?: string;
+}
+
+export interface FailInput {
+  readonly error: string;
+  /** True for causes that may pass later (fetch failures, timeouts): retried with backoff until maxAttempts. */
+  readonly retryable: boolean;
+  /** The report of the failed attempt, kept on a final failure. */
+  readonly report?: unknown;
+}
+
+export type FailResult =
+  | { readonly outcome: 'retry'; readonly runAt: Date }
+  | { readonly outcome: 'failed' }
+  | { readonly outcome: 'lease-lost' };
+
+export interface JobFilter {
+  readonly status?: JobStatus;
+  readonly source?: JobSource;
+  readonly version?: string;
+  readonly verdict?: JobVerdict;
+  readonly repo?: string;
+  /** Created at or after. */
+  readonly since?: Date;
+  /** Created before. */
+  readonly until?: Date;
+  /** Newest first; default 100, at most 1000. */
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface QueueDepth {
+  /** Queued and claimable now. */
+  readonly ready: number;
+  /** Queued, waiting for a retry time. */
+  readonly delayed: number;
+  readonly running: number;
+}
+
+export type AlarmCode = 'TAG_REPLAYED' | 'TAG_MOVED' | 'UPSTREAM_TREE_CHANGED';
+
+/** A ledger alarm: what was seen now contradicts what was seen before. */
+export interface Alarm {
+  readonly code: AlarmCode;
+  readonly message: string;
+  /** The earlier sighting that the new one contradicts. */
+  readonly previous: {
+    readonly repo?: string;
+    readonly tagName?: string;
+    readonly tagObject?: string;
+    readonly upstreamCommit?: string;
+    readonly upstreamTree?: string;
+    readonly firstSeen: Date;
+  };
+}
+
+export interface TagSighting {
+  readonly repo: string;
+  readonly tagName: string;
+  readonly tagObject: string;
+  /** The `upstream=` commit of the tag, and the tree it had when seen. */
+  readonly upstreamCommit?: string;
+  readonly upstreamTree?: string;
+}
+
+export interface Store {
+  enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
+  /**
+   * Claims up to `limit` jobs: queued ones whose run time has come, and running
+   * ones whose lease expired (their worker died). Never two of the same
+   * (repository, tag), and never one whose (repository, tag) is running.
+   */
+  claim(options: ClaimOptions): Promise<ClaimedJob[]>;
+  /** Extends the lease; false if the lease was lost (stop work on the job). */
+  heartbeat(id: string, leaseToken: string, leaseMs?: number): Promise<boolean>;
+  /** Records the verdict; false (and nothing recorded) if the lease was lost. */
+  complete(id: string, leaseToken: string, input: CompleteInput): Promise<boolean>;
+  fail(id: string, leaseToken: string, input: FailInput): Promise<FailResult>;
+  get(id: string): Promise<Job | undefined>;
+  list(filter?: JobFilter): Promise<Job[]>;
+  depth(): Promise<QueueDepth>;
+  /**
+   * Records a tag object seen in a repository (DESIGN.md §6) and returns the
+   * alarms it raises against earlier sightings: the same object in another
+   * repository (replay), another object under the same name in the same
+   * repository (moved), another tree for the same upstream commit id.
+   * Recording the same sighting again returns the same alarms.
+   */
+  recordTagSeen(sighting: TagSighting): Promise<Alarm[]>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Default lease length for claims and heartbeats. */
+  readonly leaseMs?: number;
+  /** Attempts before a job fails for good (a crashed attempt counts). */
+  readonly maxAttempts?: number;
+  /** First retry delay; doubles with each attempt up to `backoffMaxMs`. */
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+export const STORE_DEFAULTS = {
+  leaseMs: 5 * 60_000,
+  maxAttempts: 5,
+  backoffBaseMs: 30_000,
+  backoffMaxMs: 6 * 3600_000,
+} as const satisfies Required<StoreOptions>;
+
+export function resolveOptions(options: StoreOptions | undefined): Required<StoreOptions> {
+  return { ...STORE_DEFAULTS, ...options };
+}
+
+/**
+ * The delay before retry number `attempts` (1 after the first failure):
+ * exponential, capped, with up to 20% jitter so that jobs failed together by
+ * one outage do not all return in the same instant.
+ */
+export function backoffMs(attempts: number, options: Required<StoreOptions>, random: () => number = Math.random): number {
+  const exp = options.backoffBaseMs * 2 ** Math.max(0, attempts - 1);
+  const capped = Math.min(exp, options.backoffMaxMs);
+  return Math.round(capped * (1 + 0.2 * random()));
+}
+
+export const MAX_LIST_LIMIT = 1000;
+
+export function listLimit(filter: JobFilter | undefined): number {
+  return Math.min(Math.max(1, filter?.limit ?? 100), MAX_LIST_LIMIT);
+}
+
+/** The message of an alarm, shared by both stores so they say the same thing. */
+export function alarmMessage(code: AlarmCode, now: TagSighting, previous: Alarm['previous']): string {
+  switch (code) {
+    case 'TAG_REPLAYED':
+      return `tag object ${now.tagObject} (${now.tagName}) in ${now.repo} was first seen in ${previous.repo ?? '?'} as ${previous.tagName ?? '?'}`;
+    case 'TAG_MOVED':
+      return `tag ${now.tagName} in ${now.repo} is now object ${now.tagObject}; it was ${previous.tagObject ?? '?'}`;
+    case 'UPSTREAM_TREE_CHANGED':
+      return `upstream commit ${now.upstreamCommit ?? '?'} now has tree ${now.upstreamTree ?? '?'}; it had ${previous.upstreamTree ?? '?'}`;
+  }
+}
