@@ -1,11 +1,12 @@
 // `t2u-verify reproduce`: the bits layer alone. Rebuilds a tag of a
 // repository as tag2upload's builder would, under builder profiles, and
 // compares the result byte for byte with a given upload.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { profileByName, PROFILES } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
+import { tagNameForVersion } from '../interpret/tag-name.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
 import { UsageError } from './usage-error.js';
 
@@ -39,7 +40,7 @@ export function registerReproduce(program: Command, setExit: (code: number) => v
     .description("Rebuild a tag as tag2upload's builder would (in the sandbox, under builder profiles) and compare it byte for byte with an upload")
     .option('--repo <path>', 'local git repository (work tree, bare repository or bundle) holding the tag and its upstream tag')
     .option('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)')
-    .option('--tree <dir>', 'a plain source tree (dpkg-source -x) instead of a repository')
+    .option('--tree <dir>', 'a source tree: a git checkout (rebuilt from --tag, default debian/<.dsc version>) or what dpkg-source -x gives')
     .requiredOption('--dsc <file>', "the upload's .dsc; the files it names are read from beside it")
     .option('--upload-keyring <file>', "the tag2upload service keyring: the .dsc's signature must verify by one of its keys")
     .option('--profile <name>', `try only this builder profile (${PROFILES.map((p) => p.name).join(', ')})`)
@@ -53,6 +54,12 @@ export function registerReproduce(program: Command, setExit: (code: number) => v
       'Exit status: 0 reproduced or equivalent, 1 mismatch, 2 usage error, 3 unverifiable.',
     ].join('\n'))
     .action(async (opts: ReproduceOptions) => {
+      // A --tree that is a git checkout is rebuilt from its tag (the three .dsc fields can
+      // then be checked): --tag, or the DEP-14 name of the .dsc's version.
+      if (opts.tree !== undefined && opts.repo === undefined && existsSync(join(opts.tree, '.git'))) {
+        opts = { ...opts, repo: opts.tree, tag: opts.tag ?? tagForDsc(opts.dsc) };
+        delete opts.tree;
+      }
       if (opts.tree !== undefined && (opts.repo !== undefined || opts.tag !== undefined)) throw new UsageError('give either --repo and --tag, or --tree');
       if (opts.tree === undefined && (opts.repo === undefined || opts.tag === undefined)) throw new UsageError('give --repo and --tag (or --tree)');
       const profile = opts.profile === undefined ? undefined : profileByName(opts.profile);
@@ -116,4 +123,17 @@ function render(opts: ReproduceOptions, r: ReproduceResult): string {
   for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${x.message}`);
   for (const x of r.notes) out.push(`  note ${x.code}: ${x.message}`);
   return `${out.join('\n')}\n`;
+}
+
+/** The DEP-14 tag name of the version a .dsc names (debian/1%2.0_rc1-1 for 1:2.0~rc1-1). */
+function tagForDsc(dsc: string): string {
+  let text: string;
+  try {
+    text = readFileSync(dsc, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--dsc ${dsc}: ${(err as Error).message}`);
+  }
+  const version = /^Version: *(\S+) *$/m.exec(text)?.[1];
+  if (version === undefined) throw new UsageError(`--dsc ${dsc}: no Version field; give --tag`);
+  return tagNameForVersion(version);
 }

@@ -1,6 +1,10 @@
 // `t2u-verify reproduce` as registered on a program: exit codes (0
 // reproduced, 1 mismatch, 2 usage, 3 unverifiable), the --json report and
 // --help, on the committed upload fixtures.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerReproduce } from '../../src/cli/reproduce-command.js';
@@ -45,6 +49,26 @@ describe('reproduce command', () => {
     expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--dsc', '/nonexistent.dsc')).error).toBeInstanceOf(UsageError);
     const missing = await cli('--repo', bundleOf(gbp), '--tag', gbp.tag);
     expect(missing.error).toBeInstanceOf(CommanderError);
+  });
+
+  it('--tree given a git checkout rebuilds from the tag named after the .dsc version', async () => {
+    const u = uploadCase('native');
+    const dir = mkdtempSync(join(tmpdir(), 't2u-tree-checkout-'));
+    chmodSync(dir, 0o755);
+    try {
+      const work = join(dir, 'work');
+      execFileSync('git', ['clone', '-q', bundleOf(u), work]);
+      execFileSync('git', ['checkout', '-q', `refs/tags/${u.tag}`], { cwd: work });
+      const r = await cli('--tree', work, '--dsc', dscOf(u), '--profile', 'trixie', '--json');
+      expect(r.error).toBeUndefined();
+      const report = JSON.parse(r.stdout) as { verdict: string; tag: { name: string; object?: string } };
+      expect(report.verdict).toBe('reproduced');
+      expect(report.tag.name).toBe(u.tag);
+      expect(report.tag.object).toMatch(/^[0-9a-f]{40}$/);
+      expect(r.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reproduced: exit 0 and a report naming the profile', async () => {
