@@ -2,6 +2,7 @@
 // Exit codes (DESIGN.md §4): 0 authentic/reproduced/equivalent, 1 rejected/
 // mismatch, 2 usage or configuration error, 3 unverifiable.
 import { Command, CommanderError } from 'commander';
+import { registerCalibrate } from './calibrate-command.js';
 import { registerCheckTag } from './check-tag-command.js';
 import { registerReproduce } from './reproduce-command.js';
 import { registerSandboxCommands } from './sandbox-command.js';
@@ -19,6 +20,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerCheckTag(program, setExit);
   registerReproduce(program, setExit);
   registerSandboxCommands(program, setExit);
+  registerCalibrate(program, setExit);
   return program;
 }
 

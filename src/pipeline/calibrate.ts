@@ -1,0 +1,274 @@
+// Calibration: does the verifier's builder model still match Debian's
+// builder? Picks tag2upload uploads from a suite's verified Sources index
+// (the entries with Git-Tag-Info), obtains each from the mirror (a mirror may
+// serve only part of the pool: "not found" is counted and skipped), unpacks it
+// with `dpkg-source -x` in the sandbox (the upload is untrusted), rebuilds the
+// tree as tag2upload would under the builder profiles, and reports the rate
+// and every miss with its reasons and what differs.
+//
+// The Sources index carries no upload date, so "newest" cannot be read from it
+// without fetching every .dsc; selection is a seeded random sample (repeatable)
+// or the smallest uploads first (cheap runs).
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { reason, type Reason } from '../report/reasons.js';
+import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
+import type { BuilderProfile } from '../reconstruct/profiles.js';
+import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
+import { ensureRootfs } from '../sandbox/rootfs.js';
+import type { UrlPolicy } from '../fetch/url-policy.js';
+import type { HttpSource } from '../upload/http-source.js';
+import { obtainUpload, type ObtainedUpload } from '../upload/obtain.js';
+import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../upload/sources-index.js';
+
+export type Selection = { readonly kind: 'random'; readonly seed: number } | { readonly kind: 'smallest' };
+
+export interface CalibrateOptions {
+  /** Default https://deb.debian.org/debian. */
+  readonly mirror?: string;
+  /** Default sid. */
+  readonly suite?: string;
+  /** How many downloadable uploads to calibrate on. Default 10. */
+  readonly sample?: number;
+  readonly selection?: Selection;
+  /** Candidates to try at most (most are not on a partial mirror). Default 40 × sample. */
+  readonly maxCandidates?: number;
+  /** Skip entries whose files add up to more than this (bytes). */
+  readonly maxBytes?: number;
+  /** The tag2upload service keyring: each .dsc's signature must verify by it. */
+  readonly uploadKeyring?: string;
+  /** Accept an InRelease past its Valid-Until (reported as a warning). */
+  readonly allowExpiredRelease?: boolean;
+  /** An index already fetched and verified (otherwise fetched from the mirror). */
+  readonly index?: SourcesIndex;
+  readonly profiles?: readonly BuilderProfile[];
+  /** Per build. Default 10 minutes. */
+  readonly buildTimeoutMs?: number;
+  /** The rootfs of a profile; `trixie` also runs dpkg-source -x. */
+  readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
+  readonly tmpDir?: string;
+  /** Replaces the HTTP client (tests). */
+  readonly http?: HttpSource;
+  readonly policy?: UrlPolicy;
+  /** Called as each upload is settled. */
+  readonly onUpload?: (u: CalibratedUpload) => void;
+}
+
+export interface Miss {
+  readonly files: ReadonlyArray<{ name: string; expected?: { size: number; sha256: string }; got?: { size: number; sha256: string } }>;
+  readonly fields: ReadonlyArray<{ field: string; expected?: string; got?: string }>;
+}
+
+export interface CalibratedUpload {
+  readonly source: string;
+  readonly version: string;
+  /** Bytes of every file of the entry. */
+  readonly size: number;
+  /** `skipped`: not on the mirror (or not obtainable); `unpack-failed` is an unverifiable verdict. */
+  readonly verdict: ReproduceVerdict | 'skipped';
+  /** The profile that reproduced, or the closest on a mismatch. */
+  readonly profile?: string;
+  readonly reasons: readonly Reason[];
+  readonly notes: readonly Reason[];
+  readonly attempts: ReadonlyArray<Pick<Attempt, 'profile' | 'outcome' | 'differences'> & { codes: string[] }>;
+  readonly differs?: Miss;
+  readonly signature?: ReproduceResult['signature'];
+  readonly durationMs: number;
+}
+
+export interface CalibrationReport {
+  readonly mirror: string;
+  readonly suite: string;
+  readonly selection: Selection;
+  readonly warnings: readonly string[];
+  /** tag2upload entries in the index (after the size filter). */
+  readonly eligible: number;
+  readonly tried: number;
+  readonly notOnMirror: number;
+  readonly downloadable: number;
+  readonly reproduced: number;
+  readonly equivalent: number;
+  readonly mismatch: number;
+  readonly unverifiable: number;
+  /** Reproduced or equivalent, over downloadable (null when none). */
+  readonly rate: number | null;
+  /** Uploads reproduced, per profile. */
+  readonly byProfile: Readonly<Record<string, number>>;
+  readonly uploads: readonly CalibratedUpload[];
+}
+
+/** mulberry32: a small seeded generator, so a sample can be drawn again from the same index. */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const entryBytes = (e: SourcesEntry): number => e.files.reduce((n, f) => n + f.size, 0);
+
+/** The tag2upload entries of the index in the order calibration tries them. */
+export function orderCandidates(entries: readonly SourcesEntry[], selection: Selection, maxBytes?: number): SourcesEntry[] {
+  const pool = entries.filter((e) => e.gitTagInfo !== undefined && (maxBytes === undefined || entryBytes(e) <= maxBytes));
+  if (selection.kind === 'smallest') {
+    return pool.map((e, i) => ({ e, i })).sort((a, b) => entryBytes(a.e) - entryBytes(b.e) || a.i - b.i).map(({ e }) => e);
+  }
+  // Fisher-Yates over the index order (Sources is sorted by name), seeded.
+  const next = generator(selection.seed);
+  const out = [...pool];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Counts, rate and per-profile tally of settled uploads. */
+export function summarise(uploads: readonly CalibratedUpload[]): Pick<CalibrationReport, 'tried' | 'notOnMirror' | 'downloadable' | 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' | 'rate' | 'byProfile'> {
+  const count = (v: CalibratedUpload['verdict']): number => uploads.filter((u) => u.verdict === v).length;
+  const downloadable = uploads.length - count('skipped');
+  const byProfile: Record<string, number> = {};
+  for (const u of uploads) if ((u.verdict === 'reproduced' || u.verdict === 'equivalent') && u.profile) byProfile[u.profile] = (byProfile[u.profile] ?? 0) + 1;
+  const ok = count('reproduced') + count('equivalent');
+  return {
+    tried: uploads.length,
+    notOnMirror: count('skipped'),
+    downloadable,
+    reproduced: count('reproduced'),
+    equivalent: count('equivalent'),
+    mismatch: count('mismatch'),
+    unverifiable: count('unverifiable'),
+    rate: downloadable === 0 ? null : ok / downloadable,
+    byProfile,
+  };
+}
+
+/** 0 every downloadable upload reproduced (or equivalent); 1 a miss; 3 nothing could be obtained. */
+export function calibrationExitCode(r: Pick<CalibrationReport, 'downloadable' | 'reproduced' | 'equivalent'>): 0 | 1 | 3 {
+  if (r.downloadable === 0) return 3;
+  return r.reproduced + r.equivalent === r.downloadable ? 0 : 1;
+}
+
+export async function calibrate(options: CalibrateOptions = {}): Promise<CalibrationReport> {
+  const sample = options.sample ?? 10;
+  const selection = options.selection ?? { kind: 'random', seed: 1 };
+  const index = options.index ?? (await fetchSourcesIndex({
+    ...(options.mirror ? { mirror: options.mirror } : {}),
+    ...(options.suite ? { suite: options.suite } : {}),
+    ...(options.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
+    ...(options.http ? { http: options.http } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
+  }));
+  const candidates = orderCandidates(tag2uploadEntries(index), selection, options.maxBytes);
+  const maxCandidates = options.maxCandidates ?? 40 * sample;
+  const rootfsFor = options.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
+  const uploads: CalibratedUpload[] = [];
+  let obtained = 0;
+  for (const entry of candidates) {
+    if (obtained >= sample || uploads.length >= maxCandidates) break;
+    const u = await calibrateOne(entry, index, options, rootfsFor);
+    if (u.verdict !== 'skipped') obtained++;
+    uploads.push(u);
+    options.onUpload?.(u);
+  }
+  return {
+    mirror: index.mirror,
+    suite: index.suite,
+    selection,
+    warnings: index.warnings,
+    eligible: candidates.length,
+    ...summarise(uploads),
+    uploads,
+  };
+}
+
+async function calibrateOne(entry: SourcesEntry, index: SourcesIndex, options: CalibrateOptions, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>): Promise<CalibratedUpload> {
+  const started = performance.now();
+  const base = { source: entry.source, version: entry.version, size: entryBytes(entry) };
+  const settled = (rest: Omit<CalibratedUpload, 'source' | 'version' | 'size' | 'durationMs' | 'notes' | 'attempts'> & Partial<Pick<CalibratedUpload, 'notes' | 'attempts'>>): CalibratedUpload => ({
+    ...base, notes: [], attempts: [], ...rest, durationMs: Math.round(performance.now() - started),
+  });
+  const got = await obtainUpload(
+    { kind: 'archive', source: entry.source, version: entry.version },
+    { index, ...(options.tmpDir ? { parentDir: options.tmpDir } : {}), ...(options.http ? { http: options.http } : {}), ...(options.policy ? { policy: options.policy } : {}) },
+  );
+  if (!got.ok) {
+    // Not on this mirror: skipped and counted. Anything else (a checksum that
+    // does not match the verified index, a malformed .dsc) is a finding.
+    if (got.reasons.every((r) => r.code === 'UPLOAD_NOT_FOUND')) return settled({ verdict: 'skipped', reasons: got.reasons });
+    return settled({ verdict: 'unverifiable', reasons: got.reasons });
+  }
+  const upload = got.upload;
+  try {
+    const unpacked = await unpack(upload, rootfsFor, options.tmpDir);
+    if (!unpacked.ok) return settled({ verdict: 'unverifiable', reasons: [unpacked.reason] });
+    const r = await reproduce({
+      from: { kind: 'tree', dir: unpacked.tree },
+      dsc: upload.dscPath,
+      ...(options.uploadKeyring ? { uploadKeyring: options.uploadKeyring } : {}),
+      ...(options.profiles ? { profiles: options.profiles } : {}),
+      ...(options.buildTimeoutMs ? { timeoutMs: options.buildTimeoutMs } : {}),
+      rootfsFor,
+      ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
+    }).finally(() => unpacked.dispose());
+    const differs: Miss = {
+      files: r.files.filter((f) => !f.match).map((f) => ({ name: f.name, ...(f.expected ? { expected: f.expected } : {}), ...(f.got ? { got: f.got } : {}) })),
+      fields: r.fields.map((f) => ({ field: f.field, ...(f.expected !== undefined ? { expected: f.expected } : {}), ...(f.got !== undefined ? { got: f.got } : {}) })),
+    };
+    return settled({
+      verdict: r.verdict,
+      ...(r.profile ? { profile: r.profile } : {}),
+      reasons: r.reasons,
+      notes: r.notes,
+      attempts: r.attempts.map((a) => ({ profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), codes: a.reasons.map((x) => x.code) })),
+      ...(differs.files.length || differs.fields.length ? { differs } : {}),
+      ...(r.signature ? { signature: r.signature } : {}),
+    });
+  } finally {
+    await upload.dispose();
+  }
+}
+
+/**
+ * `dpkg-source -x` of the obtained upload, in the sandbox: the upload bound
+ * read-only (what is compared afterwards cannot be touched by the unpacking),
+ * the tree written into a fresh work directory.
+ */
+async function unpack(upload: ObtainedUpload, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>, tmpDir?: string): Promise<{ ok: true; tree: string; dispose: () => Promise<void> } | { ok: false; reason: Reason }> {
+  let rootfs: Rootfs;
+  try {
+    rootfs = await rootfsFor('trixie');
+  } catch (e) {
+    return { ok: false, reason: reason('ROOTFS_UNAVAILABLE', `rootfs trixie (for dpkg-source -x): ${(e as Error).message}`) };
+  }
+  const name = basename(upload.dscPath);
+  // The sandbox uid reads the upload through the read-only bind.
+  await chmod(upload.dir, 0o755);
+  for (const f of [upload.dscPath, ...upload.files.map((x) => x.path)]) await chmod(f, 0o644);
+  const work = await mkdtemp(join(tmpDir ?? tmpdir(), 't2u-calibrate-unpack-'));
+  const dispose = (): Promise<void> => rm(work, { recursive: true, force: true });
+  try {
+    // --no-check: the files were already checked against the .dsc (and the
+    // .dsc against the verified index); dpkg-source would look for the
+    // uploader's key, which the sandbox has no keyring for.
+    const r = await runSandboxed({
+      argv: ['dpkg-source', '--no-check', '-x', `/upload/${name}`, '/work/tree'],
+      rootfs, workDir: work, readOnly: [{ host: upload.dir, inside: '/upload' }], timeoutMs: 10 * 60_000,
+    });
+    if (r.timedOut || r.exitCode !== 0) {
+      await dispose();
+      const why = r.timedOut ? 'timed out' : `exited with status ${r.exitCode ?? r.signal}`;
+      return { ok: false, reason: reason('BUILD_FAILED', `dpkg-source -x ${name} ${why}: ${r.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')}`) };
+    }
+  } catch (e) {
+    await dispose();
+    if (e instanceof SandboxError) return { ok: false, reason: reason(e.code, e.message) };
+    throw e;
+  }
+  return { ok: true, tree: join(work, 'tree'), dispose };
+}

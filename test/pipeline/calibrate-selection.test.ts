@@ -1,0 +1,142 @@
+// Calibration's selection and reporting on the committed real tag2upload .dsc
+// files (fixtures/dsc, from the sid Sources index): which entries are
+// candidates and in what order, how settled uploads are counted, the exit
+// status; and one offline run against a loopback mirror that serves only one
+// of them (the others answer 404), rebuilt for real in the sandbox.
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calibrate, calibrationExitCode, entryBytes, orderCandidates, summarise, type CalibratedUpload } from '../../src/pipeline/calibrate.js';
+import { render } from '../../src/cli/calibrate-command.js';
+import { readDsc, parseGitTagInfo } from '../../src/upload/dsc.js';
+import type { SourcesEntry, SourcesIndex } from '../../src/upload/sources-index.js';
+import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import type { Rootfs } from '../../src/sandbox/launcher.js';
+import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
+import { tag2uploadKeyring } from '../upload/tag2upload-keyring.js';
+
+const FIXTURES = new URL('../../fixtures/dsc/', import.meta.url).pathname;
+
+/** Sources entries as dak writes them for these uploads: index.tsv's Directory and .dsc checksum, the .dsc's own file list and Git-Tag-Info. */
+async function fixtureEntries(): Promise<SourcesEntry[]> {
+  const rows = (await readFile(join(FIXTURES, 'index.tsv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const out: SourcesEntry[] = [];
+  for (const [source, version, directory, dscName, sha256, size] of rows) {
+    const { dsc } = readDsc(new Uint8Array(await readFile(join(FIXTURES, dscName!))));
+    const self = { name: dscName!, size: Number(size), hash: sha256! };
+    out.push({ source: source!, version: version!, directory: directory!, dsc: self, files: [self, ...dsc.files], gitTagInfo: parseGitTagInfo(dsc.paragraph.get('Git-Tag-Info')!) });
+  }
+  return out;
+}
+
+let entries: SourcesEntry[];
+beforeAll(async () => {
+  entries = await fixtureEntries();
+});
+
+describe('selection', () => {
+  it('takes only entries with Git-Tag-Info', () => {
+    const plain = { ...entries[0]!, source: 'not-t2u' } as SourcesEntry & { gitTagInfo?: unknown };
+    delete plain.gitTagInfo;
+    const got = orderCandidates([plain, ...entries], { kind: 'smallest' });
+    expect(got.map((e) => e.source)).not.toContain('not-t2u');
+    expect(got).toHaveLength(entries.length);
+  });
+
+  it('smallest first orders by the bytes of all files', () => {
+    const sizes = orderCandidates(entries, { kind: 'smallest' }).map(entryBytes);
+    expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+    expect(sizes[0]).toBe(Math.min(...entries.map(entryBytes)));
+  });
+
+  it('a seed repeats its draw; another seed draws another order; every entry appears once', () => {
+    const a = orderCandidates(entries, { kind: 'random', seed: 7 }).map((e) => e.source);
+    expect(orderCandidates(entries, { kind: 'random', seed: 7 }).map((e) => e.source)).toEqual(a);
+    expect(orderCandidates(entries, { kind: 'random', seed: 8 }).map((e) => e.source)).not.toEqual(a);
+    expect([...a].sort()).toEqual(entries.map((e) => e.source).sort());
+  });
+
+  it('--max-size leaves out larger uploads', () => {
+    const limit = entryBytes(entries.find((e) => e.source === 'mawk')!);
+    const got = orderCandidates(entries, { kind: 'random', seed: 1 }, limit);
+    expect(got.every((e) => entryBytes(e) <= limit)).toBe(true);
+    expect(got.map((e) => e.source)).toContain('mawk');
+    expect(got.length).toBeLessThan(entries.length);
+  });
+});
+
+describe('reporting', () => {
+  const u = (verdict: CalibratedUpload['verdict'], profile?: string): CalibratedUpload => ({
+    source: 'p', version: '1', size: 1, verdict, ...(profile ? { profile } : {}), reasons: [], notes: [], attempts: [], durationMs: 0,
+  });
+
+  it('counts skipped uploads apart from the rate', () => {
+    const s = summarise([u('skipped'), u('reproduced', 'trixie'), u('equivalent', 'forky'), u('reproduced', 'trixie'), u('skipped')]);
+    expect(s).toMatchObject({ tried: 5, notOnMirror: 2, downloadable: 3, reproduced: 2, equivalent: 1, mismatch: 0, unverifiable: 0, rate: 1 });
+    expect(s.byProfile).toEqual({ trixie: 2, forky: 1 });
+    expect(calibrationExitCode(s)).toBe(0);
+  });
+
+  it('a mismatch or an unverifiable upload makes exit 1; nothing obtained makes exit 3', () => {
+    expect(calibrationExitCode(summarise([u('reproduced', 'trixie'), u('mismatch', 'trixie')]))).toBe(1);
+    expect(calibrationExitCode(summarise([u('reproduced', 'trixie'), u('unverifiable')]))).toBe(1);
+    const none = summarise([u('skipped'), u('skipped')]);
+    expect(none.rate).toBeNull();
+    expect(calibrationExitCode(none)).toBe(3);
+  });
+});
+
+describe('against a mirror serving one upload of the index', () => {
+  let scratch: string;
+  let mirror: MirrorServer;
+  let rootfs: Rootfs;
+  beforeAll(async () => {
+    rootfs = await ensureRootfs('trixie');
+    scratch = await mkdtemp(join(tmpdir(), 't2u-calibrate-test-'));
+    await chmod(scratch, 0o755);
+    const pool = join(scratch, 'mirror', 'pool/main/d/dh-ocaml');
+    await mkdir(pool, { recursive: true });
+    for (const f of await readdir(join(FIXTURES, 'upload'))) await copyFile(join(FIXTURES, 'upload', f), join(pool, f));
+    mirror = await startMirrorServer(join(scratch, 'mirror'));
+  });
+  afterAll(async () => {
+    await mirror?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('skips what is not served, rebuilds what is, names the profile', async () => {
+    const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries, skipped: [], warnings: [] };
+    const keyring = (await tag2uploadKeyring('sid')).path;
+    const r = await calibrate({
+      index, sample: 1, selection: { kind: 'random', seed: 3 }, uploadKeyring: keyring, policy: { allowHttpLoopback: true },
+      rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch, buildTimeoutMs: 120_000,
+    });
+    const done = r.uploads.filter((x) => x.verdict !== 'skipped');
+    expect(done.map((x) => x.source)).toEqual(['dh-ocaml']);
+    expect(r.downloadable).toBe(1);
+    expect(r.notOnMirror).toBe(r.tried - 1);
+    expect(r.uploads.filter((x) => x.verdict === 'skipped').every((x) => x.reasons.every((c) => c.code === 'UPLOAD_NOT_FOUND'))).toBe(true);
+    expect(done[0]!.reasons).toEqual([]);
+    expect(done[0]!.verdict).toBe('reproduced');
+    expect(done[0]!.profile).toBeTruthy();
+    expect(done[0]!.signature?.ok).toBe(true);
+    expect(calibrationExitCode(r)).toBe(0);
+    expect(render(r)).toMatch(/REPRODUCED dh-ocaml 3\.8 .*profile /);
+  }, 600_000);
+
+  it('a file of the upload that does not match the .dsc is unverifiable, not skipped', async () => {
+    const orig = await readFile(join(FIXTURES, 'upload', 'dh-ocaml_3.8.tar.xz'));
+    const tarball = join(scratch, 'mirror', 'pool/main/d/dh-ocaml', 'dh-ocaml_3.8.tar.xz');
+    await writeFile(tarball, Buffer.concat([orig.subarray(0, orig.length - 1), Buffer.from([orig[orig.length - 1]! ^ 1])]));
+    try {
+      const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries: entries.filter((e) => e.source === 'dh-ocaml'), skipped: [], warnings: [] };
+      const r = await calibrate({ index, sample: 1, selection: { kind: 'smallest' }, policy: { allowHttpLoopback: true }, rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch });
+      expect(r.uploads[0]!.verdict).toBe('unverifiable');
+      expect(r.uploads[0]!.reasons.map((x) => x.code)).toEqual(['UPLOAD_CHECKSUM_MISMATCH']);
+      expect(calibrationExitCode(r)).toBe(1);
+    } finally {
+      await writeFile(tarball, orig);
+    }
+  }, 120_000);
+});
