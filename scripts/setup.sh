@@ -25,6 +25,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The tests fetch Debian's keyring package with `apt-get download`, which needs
+# package lists even when nothing had to be installed.
+if [[ $(id -u) -eq 0 ]] && ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+  apt-get update -qq
+fi
+
 # npm dependencies, reinstalled only when the lock file or Node changes.
 stamp="$(sha256sum package-lock.json | cut -c1-64)-$(node --version)"
 if [[ ! -d node_modules || "$(cat .setup-stamp 2>/dev/null)" != "$stamp" ]]; then
