@@ -74,6 +74,31 @@ export class HttpTransport {
     });
   }
 
+  private bodyError: Error | undefined;
+
+  /**
+   * isomorphic-git's pkt-line reader treats an error of the body stream as its
+   * end (GitPktLine.streamReader): a capped or broken advertisement would be
+   * parsed as a short one. The error is kept here and raised by
+   * `throwIfBodyFailed()` after each isomorphic-git call.
+   */
+  private async *remember(body: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+    try {
+      yield* body;
+    } catch (err) {
+      this.bodyError ??= err instanceof Error ? err : new FetchError('FETCH_FAILED', String(err));
+      throw err;
+    }
+  }
+
+  throwIfBodyFailed(): void {
+    const err = this.bodyError;
+    this.bodyError = undefined;
+    if (err === undefined) return;
+    if (err instanceof FetchError) throw err;
+    throw this.opts.signal.aborted ? abortError(this.opts.signal) : new FetchError('FETCH_FAILED', `reading the server's answer: ${err.message}`, { cause: err });
+  }
+
   /** Adapter for isomorphic-git (getRemoteInfo2, listServerRefs); `maxBytes` caps each body. */
   isomorphicGitClient(maxBytes: number): HttpClient {
     return {
@@ -87,7 +112,7 @@ export class HttpTransport {
           ...(body ? { body } : {}),
           maxRedirects: r.method === 'POST' ? 0 : 3,
         });
-        const capped = capStream(res.body, maxBytes, r.url);
+        const capped = this.remember(capStream(res.body, maxBytes, `the answer of ${r.url}`));
         return {
           url: res.url,
           method: r.method ?? 'GET',
@@ -123,21 +148,26 @@ export function abortError(signal: AbortSignal): FetchError {
   return new FetchError('FETCH_TIMEOUT', 'the fetch time limit was reached');
 }
 
+/** What to throw when a body passes its cap. */
+export type TooLarge = (message: string) => Error;
+
+const tooLargeFetch: TooLarge = (message) => new FetchError('FETCH_FAILED', message);
+
 /** Yields the stream's chunks, failing once more than `maxBytes` have passed. */
-export async function* capStream(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string): AsyncGenerator<Uint8Array> {
+export async function* capStream(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string, tooLarge: TooLarge = tooLargeFetch): AsyncGenerator<Uint8Array> {
   let n = 0;
   for await (const chunk of body) {
     n += chunk.length;
     if (n > maxBytes) {
       if (body instanceof Readable) body.destroy();
-      throw new FetchError('PACK_TOO_LARGE', `${what}: more than ${maxBytes} bytes`);
+      throw tooLarge(`${what} is larger than the limit of ${maxBytes} bytes`);
     }
     yield chunk;
   }
 }
 
-export async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string): Promise<Buffer> {
+export async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string, tooLarge: TooLarge = tooLargeFetch): Promise<Buffer> {
   const parts: Uint8Array[] = [];
-  for await (const chunk of capStream(body, maxBytes, what)) parts.push(chunk);
+  for await (const chunk of capStream(body, maxBytes, what, tooLarge)) parts.push(chunk);
   return Buffer.concat(parts);
 }

@@ -74,6 +74,7 @@ export class RemoteRepository implements Repository {
           protocolVersion,
         }),
       );
+      transport.throwIfBodyFailed();
       const format = info.capabilities['object-format'];
       if (format !== undefined && format !== 'sha1') {
         throw new FetchError('UNSUPPORTED_OBJECT_FORMAT', `the repository uses object-format=${String(format)}; only sha1 is supported`);
@@ -83,6 +84,8 @@ export class RemoteRepository implements Repository {
     } catch (err) {
       clearTimeout(timer);
       await store?.dispose();
+      // A broken or capped answer that isomorphic-git parsed as a short one is the real cause.
+      transport.throwIfBodyFailed();
       throw normalise(err, controller.signal, url);
     }
   }
@@ -102,8 +105,10 @@ export class RemoteRepository implements Repository {
           peelTags: true,
         }),
       ).catch((err: unknown) => {
+        this.transport.throwIfBodyFailed();
         throw normalise(err, this.controller.signal, this.location);
       });
+      this.transport.throwIfBodyFailed();
     }
     const hit = refs.find((r) => r.ref === ref);
     if (!hit) return undefined;

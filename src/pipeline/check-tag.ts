@@ -12,7 +12,7 @@ import { checkObject, walkAndCheck } from '../gitobj/object-integrity.js';
 import type { KeyringIndex } from '../authenticate/keyring-index.js';
 import type { DmPermissions } from '../authenticate/dm-txt.js';
 import { checkDmAuthorisation, verifyTagSignature, type SignaturePolicy } from '../authenticate/verify-tag-signature.js';
-import { interpretTag } from '../interpret/interpret.js';
+import { interpretTag, needsUpstreamTag } from '../interpret/interpret.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { checkTagVerdict, layerResult, REPORT_SCHEMA, type CheckTagReport, type SourceFacts, type TagFacts } from '../report/report.js';
 
@@ -150,7 +150,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
         ...(instruction.upstreamTag ? { upstreamTag: instruction.upstreamTag } : {}),
       });
     }
-    const upstreamTag = instruction?.upstreamTag;
+    const upstreamTag = instruction && needsUpstreamTag(instruction) ? instruction.upstreamTag : undefined;
     let upstreamRoot: string | undefined;
     if (upstreamTag !== undefined && refNameProblem(`refs/tags/${upstreamTag}`) === undefined && instruction?.upstreamCommit !== undefined) {
       const peeled = await resolveUpstream(repo, upstreamTag, read, reasons);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { releaseSha256 } from '../authenticate/apt-index.js';
 import { DebianKeyringError, DEFAULT_ARCHIVE_KEYRING, verifyInRelease } from '../authenticate/debian-keyrings.js';
+import { collect } from '../fetch/http-transport.js';
 import type { UrlPolicy } from '../fetch/url-policy.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { Deb822Error, iterateDeb822, parseDeb822Paragraph } from '../deb822/parse.js';
@@ -68,20 +69,6 @@ export interface SourcesIndexOptions {
   readonly maxDecompressedBytes?: number;
   /** Replaces the HTTP client (tests). */
   readonly http?: HttpSource;
-}
-
-async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += chunk.length;
-    if (n > maxBytes) {
-      (body as { destroy?: () => void }).destroy?.();
-      throw new UploadError('UPLOAD_TOO_LARGE', `${what} is larger than the limit of ${maxBytes} bytes`);
-    }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts);
 }
 
 /** `xz -dc`, failing past `maxBytes` of output. */
@@ -183,7 +170,7 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
   const get = options.http ?? makeHttpSource({ policy: options.policy ?? { allowHttpLoopback: false }, signal });
   const fetchBytes = async (url: string, max: number, what: string): Promise<Buffer> => {
     try {
-      return await collect(await get(url), max, what);
+      return await collect(await get(url), max, what, (message) => new UploadError('UPLOAD_TOO_LARGE', message));
     } catch (e) {
       throw uploadErrorOf(e, signal, what);
     }

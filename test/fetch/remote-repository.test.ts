@@ -138,6 +138,16 @@ describe('RemoteRepository over loopback smart HTTP', () => {
     }
   });
 
+  it('refuses a ref advertisement above its cap (FETCH_FAILED), before any pack', async () => {
+    // isomorphic-git reads a failing body as a short one: the cap must still surface.
+    const err = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, { ...limits, maxRefsBytes: 64 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FetchError);
+    expect(err).toMatchObject({ code: 'FETCH_FAILED', message: expect.stringMatching(/larger than the limit of 64 bytes/) as unknown });
+  });
+
   it('stops when the pack exceeds the maximum size (PACK_TOO_LARGE)', async () => {
     const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, { ...limits, maxPackBytes: 1000 });
     try {
