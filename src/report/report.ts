@@ -82,3 +82,150 @@ export function exitCodeFor(verdict: CheckTagVerdict): number {
       return EXIT.unverifiable;
   }
 }
+
+/** The verdicts of `verify` (DESIGN.md §2). */
+export type VerifyVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'rejected' | 'unverifiable';
+
+export const VERIFY_VERDICTS: readonly VerifyVerdict[] = ['reproduced', 'equivalent', 'mismatch', 'rejected', 'unverifiable'];
+
+/** The upload that was judged. */
+export interface UploadFacts {
+  /** Where it came from: a path, a .dsc URL, or the mirror URL of the .dsc. */
+  origin: string;
+  /** The .dsc file name. */
+  dsc: string;
+  /** SHA-256 of the .dsc file as obtained (signature included). */
+  sha256: string;
+  source?: string;
+  version?: string;
+  /** The fingerprint of the service key that signed the .dsc, lower case. */
+  signer?: string;
+  /** The .dsc signature's creation time. */
+  signed?: string;
+  /** The upload's Git-Tag-Info, Git-Tag-Tagger and Dgit fields as written. */
+  gitTagInfo?: string;
+  gitTagTagger?: string;
+  dgit?: string;
+}
+
+/** A path that differs between the upload's unpacked content and the tag's tree. */
+export interface ContentDifference {
+  /** `tree`: the whole source tree; `orig`: the upstream part against the upstream= commit. */
+  readonly scope: 'tree' | 'orig';
+  readonly path: string;
+  readonly change: 'added' | 'removed' | 'changed' | 'mode';
+  /** On the tag's side: git mode and blob id. */
+  readonly expected?: { readonly mode: string; readonly oid: string };
+  /** On the upload's side. */
+  readonly got?: { readonly mode: string; readonly oid: string };
+}
+
+export interface ContentFacts {
+  /** What was compared, in words, e.g. "dpkg-source -x (patches applied) against the tag's tree". */
+  readonly checked: readonly string[];
+  /** Every difference, up to a cap (`truncated` says how many more). */
+  readonly differences: readonly ContentDifference[];
+  readonly truncated?: number;
+}
+
+/** One file of a source package, compared byte for byte. */
+export interface ReconstructedFile {
+  readonly name: string;
+  /** The upload's file (undefined when the upload's .dsc does not name it, or it is not beside the .dsc). */
+  readonly expected?: { readonly size: number; readonly sha256: string };
+  /** The rebuilt file (undefined when the rebuilt .dsc does not name it). */
+  readonly got?: { readonly size: number; readonly sha256: string };
+  readonly match: boolean;
+  /** `given`: an orig taken from the upload as the archive's, so `match` is by construction. */
+  readonly origin: 'rebuilt' | 'given';
+}
+
+export interface FieldDiff {
+  readonly field: string;
+  readonly expected?: string;
+  readonly got?: string;
+}
+
+/** What one toolchain made of the tag, against the upload. */
+export interface ToolchainResult {
+  /** `dgit`: Debian's builder code in the sandbox; `typescript`: the verifier's own implementation. */
+  readonly name: 'dgit' | 'typescript';
+  readonly status: 'agrees' | 'differs' | 'not-run' | 'failed';
+  readonly detail?: string;
+}
+
+/** A member-level account of one tarball that differs (for the human diff). */
+export interface TarballDiff {
+  readonly file: string;
+  readonly members: readonly {
+    readonly path: string;
+    readonly change: 'added' | 'removed' | 'changed';
+    readonly expected?: { readonly size: number; readonly mode: string; readonly sha256: string; readonly mtime?: number };
+    readonly got?: { readonly size: number; readonly mode: string; readonly sha256: string; readonly mtime?: number };
+    /** A bounded unified diff, for text members. */
+    readonly diff?: string;
+  }[];
+  readonly truncated?: number;
+  /** Why members could not be listed, when they could not. */
+  readonly error?: string;
+}
+
+export interface ReconstructionFacts {
+  /** The builder profile that reproduced, or the closest one. */
+  profile?: string;
+  attempts: readonly { readonly profile: string; readonly outcome: string; readonly differences?: number; readonly durationMs: number }[];
+  toolchains: ToolchainResult[];
+  files: readonly ReconstructedFile[];
+  fields: readonly FieldDiff[];
+  /** The rebuilt .dsc body is byte-identical to the upload's signed body. */
+  dscIdentical: boolean;
+  tarballs?: TarballDiff[];
+}
+
+export interface VerifyReport {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly kind: 'verify';
+  readonly verdict: VerifyVerdict;
+  readonly reasons: Reason[];
+  readonly notes: Reason[];
+  readonly layers: {
+    authenticity: LayerResult;
+    metadata: LayerResult;
+    binding: LayerResult;
+    content: LayerResult;
+    bits: LayerResult;
+  };
+  readonly repo: string;
+  readonly tag: TagFacts;
+  readonly source: SourceFacts;
+  upload?: UploadFacts;
+  content?: ContentFacts;
+  reconstruction?: ReconstructionFacts;
+  readonly timings: Record<string, number>;
+}
+
+/**
+ * The verdict of all five layers: a rejected tag wins (nothing was built),
+ * then any mismatch (an alarm is never hidden behind an undecidable step),
+ * then unverifiable; `explained` differences make `equivalent`.
+ */
+export function verifyVerdict(reasons: readonly Reason[], explained: boolean): VerifyVerdict {
+  const effects = new Set<string>(reasons.map((r) => REASONS[r.code].effect));
+  if (effects.has('reject')) return 'rejected';
+  if (effects.has('mismatch')) return 'mismatch';
+  if (effects.has('unverifiable')) return 'unverifiable';
+  return explained ? 'equivalent' : 'reproduced';
+}
+
+export function exitCodeForVerify(verdict: VerifyVerdict): number {
+  switch (verdict) {
+    case 'reproduced':
+    case 'equivalent':
+      return EXIT.ok;
+    case 'mismatch':
+    case 'rejected':
+      return EXIT.failed;
+    case 'unverifiable':
+      return EXIT.unverifiable;
+  }
+}
