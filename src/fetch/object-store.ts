@@ -4,7 +4,7 @@
 // collision attack anywhere in the pack is detected while indexing.
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FetchError } from './fetch-error.js';
 import { CatFileReader } from './cat-file-reader.js';
@@ -38,6 +38,22 @@ export class ObjectStore {
     const have = new Set((await readFile(file, 'latin1').catch(() => '')).split('\n').filter(Boolean));
     for (const o of oids) have.add(o);
     await writeFile(file, [...have].sort().map((o) => `${o}\n`).join(''));
+  }
+
+  /**
+   * Writes refs/tags/<name> for each judged tag, so that a sandboxed git can
+   * fetch them by name. Names were checked as git ref names before they were
+   * fetched; object ids are full hex.
+   */
+  async writeTagRefs(refs: ReadonlyMap<string, string>): Promise<void> {
+    for (const [name, oid] of refs) {
+      if (!/^[0-9a-f]{40}$/.test(oid) || name.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+        throw new FetchError('PACK_INVALID', `refusing to write ref refs/tags/${name} -> ${oid}`);
+      }
+      const path = join(this.gitDir, 'refs', 'tags', ...name.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, `${oid}\n`);
+    }
   }
 
   async shallow(): Promise<string[]> {

@@ -156,6 +156,11 @@ export class RemoteRepository implements Repository {
     }
   }
 
+  async buildSource(refs: ReadonlyMap<string, string>): Promise<string> {
+    await this.store.writeTagRefs(refs);
+    return this.store.gitDir;
+  }
+
   objects(): ObjectReader {
     this.reader ??= this.store.reader();
     return this.reader;

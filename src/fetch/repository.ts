@@ -21,5 +21,13 @@ export interface Repository {
    */
   fetchObjects(oid: string): Promise<void>;
   objects(): ObjectReader;
+  /**
+   * A git repository on the host that the sandboxed builder may fetch
+   * `refs` from (tag name → object id, objects already fetched): the private
+   * object store, with those refs written, for a remote; the repository
+   * itself for a local path (its refs are its own: the builder checks that
+   * they still name the judged objects).
+   */
+  buildSource(refs: ReadonlyMap<string, string>): Promise<string>;
   close(): Promise<void>;
 }

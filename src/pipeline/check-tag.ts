@@ -28,6 +28,19 @@ export interface CheckTagDeps {
   readonly keyrings: KeyringIndex;
   readonly dm: DmPermissions | undefined;
   readonly policy: SignaturePolicy;
+  /**
+   * Takes the open repository over (verify builds from it afterwards): given
+   * the repository and the refs it was judged by, the callee closes it. Called
+   * only when the tag was found.
+   */
+  hold?(held: HeldRepository): void;
+}
+
+/** The repository check-tag read, and the refs it resolved. */
+export interface HeldRepository {
+  readonly repo: Repository;
+  /** refs/tags/<name> → object id, for the tag and (when resolved) the upstream tag. */
+  readonly refs: Map<string, string>;
 }
 
 /** An annotated tag may point at another tag; git peels at most this deep here. */
@@ -75,12 +88,17 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
   }
 
   let repo: Repository | undefined;
+  let held: HeldRepository | undefined;
   try {
     repo = await timed('fetchMs', () => deps.openRepository(input.repo));
     const ref = await timed('fetchMs', () => repo!.resolveTag(input.tag));
     if (!ref) {
       reasons.push(reason('TAG_NOT_FOUND', `${input.repo} has no tag ${input.tag}`));
       return finish();
+    }
+    if (deps.hold) {
+      held = { repo, refs: new Map([[input.tag, ref.oid]]) };
+      deps.hold(held);
     }
     await timed('fetchMs', () => repo!.fetchObjects(ref.oid));
     const objects = repo.objects();
@@ -155,6 +173,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     if (upstreamTag !== undefined && refNameProblem(`refs/tags/${upstreamTag}`) === undefined && instruction?.upstreamCommit !== undefined) {
       const peeled = await resolveUpstream(repo, upstreamTag, read, reasons);
       if (peeled) {
+        held?.refs.set(upstreamTag, peeled.root);
         upstreamRoot = peeled.root;
         result = interpretTag({ refName: input.tag, tag, changelog, upstreamTagTarget: peeled.commit });
       }
@@ -183,7 +202,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
     throw err;
   } finally {
-    await repo?.close();
+    if (!held) await repo?.close();
   }
 }
 

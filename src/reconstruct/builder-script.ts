@@ -25,7 +25,10 @@ fact init
 # upstream tag) without other tags; check the tag out.
 dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
 git init -q
-git fetch -q "$T2U_REPO" --no-tags "refs/tags/$T2U_TAG:refs/tags/$T2U_TAG"
+# --update-shallow: the verifier's own fetch is shallow, and git refuses refs
+# from a shallow repository that need new shallow roots without it; a
+# complete repository is fetched as the service fetches it.
+git fetch -q --update-shallow "$T2U_REPO" --no-tags "refs/tags/$T2U_TAG:refs/tags/$T2U_TAG"
 [ "$(git cat-file -t "refs/tags/$T2U_TAG")" = tag ] || { echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65; }
 git cat-file tag "refs/tags/$T2U_TAG" > /work/out/tag.raw
 # dgit-repos-server tag2upload_parsetag: only [dgit ...] lines of the body, items split on spaces.
@@ -36,7 +39,7 @@ SRC=$(item source); VER=$(item version); QUILT=$(item --quilt); UT=$(item upstre
 meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "$UT"; meta upstreamCommit "$UC"
 dg setup-gitattributes >/dev/null
 if [ -n "$UT" ]; then
-  git fetch -q "$T2U_REPO" --no-tags "refs/tags/$UT:refs/tags/$UT"
+  git fetch -q --update-shallow "$T2U_REPO" --no-tags "refs/tags/$UT:refs/tags/$UT"
 fi
 git checkout -q "refs/tags/$T2U_TAG"
 fact origs

@@ -417,6 +417,78 @@ export const REASONS = {
     meaning: 'The .dsc signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
     action: INVESTIGATE,
   },
+  UPLOAD_KEYRING_UNAVAILABLE: {
+    layer: 'binding', effect: 'unverifiable',
+    meaning: "No upload keyring (the tag2upload service key) is configured or readable, so the .dsc signature cannot be judged.",
+    action: 'Pass --upload-keyring (debian-tag2upload-keyring 1.2 or later: /usr/share/keyrings/debian-tag2upload.pgp) or set uploadKeyring in the configuration.',
+  },
+  UPLOAD_NOT_FOR_TAG: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: "The upload's Source or Version is not the package and version the tag asks to upload.",
+    action: 'Check that the right upload was given; an archive upload of another version under this tag is an alarm.',
+  },
+  GIT_TAG_INFO_MISSING: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The .dsc has no Git-Tag-Info field (or no Git-Tag-Tagger): it does not claim to come from a tag, but tag2upload always adds them.',
+    action: 'Check that the upload is a tag2upload upload; otherwise investigate.',
+  },
+  GIT_TAG_INFO_MALFORMED: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The Git-Tag-Info field is not `tag=<40 hex> fp=<40 hex>` as tag2upload writes it.',
+    action: INVESTIGATE,
+  },
+  TAG_OBJECT_MISMATCH: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'Git-Tag-Info tag= names another tag object than the one fetched and authenticated: the upload was made from another tag.',
+    action: INVESTIGATE,
+  },
+  TAG_SIGNER_MISMATCH: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'Git-Tag-Info fp= is not the fingerprint of the key that made the tag\'s signature.',
+    action: INVESTIGATE,
+  },
+  TAG_TAGGER_MISMATCH: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: "Git-Tag-Tagger is not the tag's tagger (name and address as in the tag's tagger header).",
+    action: INVESTIGATE,
+  },
+  DGIT_FIELD_MISMATCH: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: 'The Dgit field is missing or malformed, or does not name distro debian, archive/debian/<version> and https://git.dgit.debian.org/<source>.',
+    action: INVESTIGATE,
+  },
+
+  // content: the upload's unpacked content against the tag's tree.
+  CONTENT_MISMATCH: {
+    layer: 'content', effect: 'mismatch',
+    meaning: "The upload, unpacked by dpkg-source -x, does not hold the tag's tree: files added, removed, changed or with other modes.",
+    action: INVESTIGATE,
+  },
+  ORIG_CONTENT_MISMATCH: {
+    layer: 'content', effect: 'mismatch',
+    meaning: "The orig's content (the upload unpacked without patches, debian/ set aside) is not the tree of the tag's upstream= commit.",
+    action: INVESTIGATE,
+  },
+  UPLOAD_UNPACK_FAILED: {
+    layer: 'content', effect: 'mismatch',
+    meaning: 'dpkg-source -x refused to unpack the upload (bad patch, bad tarball, unsafe path): the service never uploads such a package.',
+    action: INVESTIGATE,
+  },
+  CONTENT_UNSUPPORTED: {
+    layer: 'content', effect: 'unverifiable',
+    meaning: 'The quilt mode or source format is one the content layer does not know how to compare with the tag.',
+    action: 'None: the content layer cannot be judged for this upload; a bug report with the tag helps.',
+  },
+  ORIG_EXPORT_ATTRIBUTES: {
+    layer: 'content', effect: 'note',
+    meaning: "The orig is git archive's rendering of the upstream commit: .gitattributes export-ignore/export-subst (honoured by dgit before 14) shaped it.",
+    action: 'None; the orig was compared with what git archive makes of the upstream commit.',
+  },
+  ORIG_NOT_COMPARED: {
+    layer: 'content', effect: 'note',
+    meaning: 'The orig was not compared with an upstream commit (quilt mode baredebian+tarball: the tarball is the upstream source).',
+    action: 'None; the tag\'s debian/ directory was still compared.',
+  },
 
   // bits: the source package rebuilt from the tag, as tag2upload's builder would, against the upload.
   RECONSTRUCTION_MISMATCH: {
@@ -463,6 +535,11 @@ export const REASONS = {
     layer: 'bits', effect: 'note',
     meaning: "An orig named in the .dsc was taken from the upload as the archive's existing orig (as the builder does), not rebuilt by git deborig: its bytes are not reproduced, only used.",
     action: 'The content layer must check the orig against the upstream commit.',
+  },
+  TOOLCHAINS_DISAGREE: {
+    layer: 'bits', effect: 'unverifiable',
+    meaning: "dgit's build and the verifier's own TypeScript implementation made different bytes from the same tag: one of them is wrong, so neither answer is trusted.",
+    action: 'Investigate with both outputs (a bug in either toolchain, or a compromised builder image); report it.',
   },
   TAG_FIELDS_NOT_CHECKED: {
     layer: 'bits', effect: 'note',

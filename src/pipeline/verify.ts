@@ -1,0 +1,276 @@
+// verify: the five layers of DESIGN.md §2 for one (repository, tag) and one
+// upload. Layers 1–2 are check-tag's; a tag they reject is `rejected` and
+// nothing is built. Then the upload is obtained (a .dsc path, a .dsc URL, or
+// the archive entry for the tag's source and version), bound to the tag
+// (service signature, Git-Tag-Info, Git-Tag-Tagger, Dgit, Source/Version),
+// unpacked and compared with the tag's tree (content), and rebuilt from the
+// tag under builder profiles and compared byte for byte (bits). Every stage
+// failure is a reason with a stable code; nothing throws for bad input.
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { checkContent } from '../compare/content.js';
+import { mangleVersion } from '../interpret/tag-name.js';
+import { checkDscSignature } from '../reconstruct/compare.js';
+import { profileOrder, PROFILES, type BuilderProfile } from '../reconstruct/profiles.js';
+import { reproduce, type ReproduceResult } from '../reconstruct/reproduce.js';
+import { reason, type Reason } from '../report/reasons.js';
+import {
+  layerResult, REPORT_SCHEMA, verifyVerdict,
+  type CheckTagReport, type ReconstructionFacts, type UploadFacts, type VerifyReport,
+} from '../report/report.js';
+import type { Rootfs } from '../sandbox/launcher.js';
+import { ensureRootfs } from '../sandbox/rootfs.js';
+import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocator } from '../upload/obtain.js';
+import { checkTag, type CheckTagDeps, type HeldRepository } from './check-tag.js';
+
+/** Where the upload comes from; `mirror`: the archive entry for the tag's source and version. */
+export type VerifyUpload =
+  | Extract<UploadLocator, { kind: 'dsc-path' | 'dsc-url' }>
+  | { readonly kind: 'mirror'; readonly mirror?: string; readonly suite?: string };
+
+export interface VerifyInput {
+  readonly repo: string;
+  readonly tag: string;
+  readonly upload: VerifyUpload;
+}
+
+export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
+  /** The tag2upload service keyring; absent: the binding's signature check cannot pass (UPLOAD_KEYRING_UNAVAILABLE). */
+  readonly uploadKeyring?: string;
+  /** Limits, URL policy and index options for obtaining the upload. */
+  readonly obtain?: ObtainOptions;
+  /** The rootfs of a profile (default ensureRootfs, which builds it when it is not cached). */
+  readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
+  /** Builder profiles to try (default all, ordered by the .dsc signature's date). */
+  readonly profiles?: readonly BuilderProfile[];
+  /** Per sandboxed build or unpacking. Default 10 minutes. */
+  readonly buildTimeoutMs?: number;
+  readonly tmpDir?: string;
+}
+
+const DGIT_REPOS = 'https://git.dgit.debian.org';
+const HEX40 = /^[0-9a-f]{40}$/;
+
+export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyReport> {
+  const started = performance.now();
+  let held: HeldRepository | undefined;
+  let upload: ObtainedUpload | undefined;
+  try {
+    const check = await checkTag({ repo: input.repo, tag: input.tag }, { ...deps, hold: (h) => (held = h) });
+    const v = new VerifyRun(input, check);
+    if (check.verdict !== 'authentic') return v.finish(started, 'the tag was not authenticated');
+
+    // The upload.
+    const source = check.source.package!;
+    const version = check.source.version!;
+    const locator: UploadLocator = input.upload.kind === 'mirror'
+      ? { kind: 'archive', source, version, ...(input.upload.mirror ? { mirror: input.upload.mirror } : {}), ...(input.upload.suite ? { suite: input.upload.suite } : {}) }
+      : input.upload;
+    const obtained = await v.timed('obtainMs', () => obtainUpload(locator, { ...deps.obtain, ...(deps.tmpDir ? { parentDir: deps.tmpDir } : {}) }));
+    if (!obtained.ok) {
+      v.reasons.push(...obtained.reasons);
+      return v.finish(started, 'the upload could not be obtained');
+    }
+    upload = obtained.upload;
+    v.bindingRan = true;
+    const signedAt = await v.timed('bindingMs', () => v.bind(upload!, deps.uploadKeyring));
+
+    // Content and bits both need the tag's objects where the sandbox can fetch them.
+    const repoPath = await held!.repo.buildSource(held!.refs);
+    const rootfsFor = deps.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
+    const timeoutMs = deps.buildTimeoutMs ?? 10 * 60_000;
+    await v.timed('contentMs', async () => {
+      let rootfs: Rootfs;
+      try {
+        rootfs = await rootfsFor('trixie');
+      } catch (e) {
+        v.reasons.push(reason('ROOTFS_UNAVAILABLE', `rootfs trixie: ${(e as Error).message}`));
+        return;
+      }
+      const c = await checkContent({
+        repo: repoPath, tag: input.tag, commit: check.tag.commit!,
+        ...(check.source.upstreamCommit && check.source.upstreamTag ? { upstreamCommit: check.source.upstreamCommit, upstreamTag: check.source.upstreamTag } : {}),
+        ...(check.source.quiltMode !== undefined ? { quiltMode: check.source.quiltMode } : {}),
+        format: upload!.dsc.format, uploadDir: upload!.dir, dscName: basename(upload!.dscPath), uploadFiles: upload!.files.map((f) => f.name),
+        rootfs, timeoutMs, ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
+      });
+      v.reasons.push(...c.reasons);
+      v.notes.push(...c.notes);
+      if (c.facts) {
+        v.contentRan = true;
+        v.report.content = c.facts;
+      }
+    });
+
+    const r = await v.timed('bitsMs', () => reproduce({
+      from: { kind: 'git', repo: repoPath, tag: input.tag },
+      dsc: upload!.dscPath,
+      profiles: deps.profiles ?? profileOrder(signedAt, PROFILES),
+      rootfsFor, timeoutMs,
+      ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
+    }));
+    v.takeReproduction(r);
+    return v.finish(started);
+  } finally {
+    await upload?.dispose();
+    await (held as HeldRepository | undefined)?.repo.close();
+  }
+}
+
+/** The report being assembled, and the per-layer bookkeeping. */
+class VerifyRun {
+  readonly reasons: Reason[];
+  readonly notes: Reason[];
+  readonly timings: Record<string, number>;
+  readonly report: { upload?: UploadFacts; content?: VerifyReport['content']; reconstruction?: ReconstructionFacts } = {};
+  bindingRan = false;
+  contentRan = false;
+  bitsRan = false;
+  explained = false;
+
+  constructor(
+    private readonly input: VerifyInput,
+    private readonly check: CheckTagReport,
+  ) {
+    this.reasons = [...check.reasons];
+    this.notes = [...check.notes];
+    this.timings = { ...check.timings };
+  }
+
+  async timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings[name] = Math.round((performance.now() - t0) * 10) / 10 + (this.timings[name] ?? 0);
+    }
+  }
+
+  /**
+   * Layer 3. Returns the .dsc signature's creation time (verified when the
+   * keyring verified it), which orders the builder profiles.
+   */
+  async bind(upload: ObtainedUpload, uploadKeyring: string | undefined): Promise<Date | undefined> {
+    const { dsc } = upload;
+    const p = dsc.paragraph;
+    const facts: UploadFacts = {
+      origin: upload.origin,
+      dsc: basename(upload.dscPath),
+      sha256: createHash('sha256').update(upload.dscBytes).digest('hex'),
+      source: dsc.source,
+      version: dsc.version,
+    };
+    const info = p.get('Git-Tag-Info');
+    const tagger = p.get('Git-Tag-Tagger');
+    const dgit = p.get('Dgit');
+    if (info !== undefined) facts.gitTagInfo = info;
+    if (tagger !== undefined) facts.gitTagTagger = tagger;
+    if (dgit !== undefined) facts.dgit = dgit;
+    this.report.upload = facts;
+
+    let signedAt: Date | undefined;
+    if (uploadKeyring === undefined) {
+      this.reasons.push(reason('UPLOAD_KEYRING_UNAVAILABLE', 'no upload keyring is configured: the .dsc signature by the tag2upload service cannot be checked'));
+    } else {
+      let s;
+      try {
+        s = await checkDscSignature(upload.dscBytes, uploadKeyring);
+      } catch (e) {
+        this.reasons.push(reason('UPLOAD_KEYRING_UNAVAILABLE', `${uploadKeyring}: ${(e as Error).message}`));
+      }
+      if (s) {
+        if (s.signerFingerprint) facts.signer = s.signerFingerprint.toLowerCase();
+        if (s.created) facts.signed = s.created.toISOString();
+        if (s.ok) signedAt = s.created;
+        else this.reasons.push(...s.reasons);
+      }
+    }
+
+    const tag = this.check.tag;
+    const src = this.check.source;
+    if (dsc.source !== src.package || dsc.version !== src.version) {
+      this.reasons.push(reason('UPLOAD_NOT_FOR_TAG', `the upload is ${dsc.source} ${dsc.version}; the tag asks to upload ${src.package ?? '?'} ${src.version ?? '?'}`));
+    }
+    if (info === undefined || tagger === undefined) {
+      this.reasons.push(reason('GIT_TAG_INFO_MISSING', `the .dsc has no ${info === undefined ? 'Git-Tag-Info' : 'Git-Tag-Tagger'} field`));
+    }
+    if (info !== undefined) {
+      // dgit-repos-server writes exactly "tag=<tag object> fp=<fingerprint>", lower case.
+      const m = /^tag=(\S+) fp=(\S+)$/.exec(info);
+      if (!m || !HEX40.test(m[1]!) || !HEX40.test(m[2]!)) {
+        this.reasons.push(reason('GIT_TAG_INFO_MALFORMED', `Git-Tag-Info ${JSON.stringify(info.slice(0, 200))} is not "tag=<40 hex> fp=<40 hex>"`));
+      } else {
+        if (m[1] !== tag.object) this.reasons.push(reason('TAG_OBJECT_MISMATCH', `Git-Tag-Info names tag object ${m[1]!}; the tag ${tag.name} is object ${tag.object ?? '?'}`));
+        if (m[2] !== tag.signerFingerprint?.toLowerCase()) {
+          this.reasons.push(reason('TAG_SIGNER_MISMATCH', `Git-Tag-Info names signer ${m[2]!}; the tag's signature was made by ${tag.signerFingerprint ?? '?'}`));
+        }
+      }
+    }
+    if (tagger !== undefined && tagger !== tag.tagger) {
+      this.reasons.push(reason('TAG_TAGGER_MISMATCH', `Git-Tag-Tagger is ${JSON.stringify(tagger)}; the tag's tagger is ${JSON.stringify(tag.tagger ?? null)}`));
+    }
+    // The Dgit field: the dgit view commit, then what dopush names. The
+    // commit id itself depends on the dgit view (and, for a package with
+    // archive history, on dgit-repos' pseudo-merge): the bits layer compares
+    // it with the rebuilt one.
+    const want = `debian archive/debian/${mangleVersion(dsc.version)} ${DGIT_REPOS}/${dsc.source}`;
+    const words = dgit?.split(' ') ?? [];
+    if (dgit === undefined || words.length !== 4 || !HEX40.test(words[0]!) || words.slice(1).join(' ') !== want) {
+      this.reasons.push(reason('DGIT_FIELD_MISMATCH', `Dgit is ${JSON.stringify(dgit?.slice(0, 300) ?? null)}; expected "<commit> ${want}"`));
+    }
+    return signedAt;
+  }
+
+  takeReproduction(r: ReproduceResult): void {
+    this.reasons.push(...r.reasons);
+    this.notes.push(...r.notes);
+    this.bitsRan = r.profile !== undefined;
+    this.explained = r.verdict === 'equivalent';
+    // The build fetched the tag again: it must have been the judged object.
+    const built = r.build?.tag?.object;
+    if (built !== undefined && built !== this.check.tag.object) {
+      this.reasons.push(reason('BUILD_FAILED', `the repository's tag changed during verification: ${built}, not ${this.check.tag.object ?? '?'}`));
+    }
+    this.report.reconstruction = {
+      ...(r.profile ? { profile: r.profile } : {}),
+      attempts: r.attempts.map((a) => ({ profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), durationMs: Math.round(a.durationMs) })),
+      toolchains: [{
+        name: 'dgit',
+        status: r.profile === undefined ? 'failed' : r.verdict === 'reproduced' || r.verdict === 'equivalent' ? 'agrees' : 'differs',
+        ...(r.profile ? { detail: `dgit's builder mode under profile ${r.profile}` } : {}),
+      }],
+      files: r.files,
+      fields: r.fields,
+      dscIdentical: r.dscIdentical,
+    };
+  }
+
+  finish(started: number, skipped?: string): VerifyReport {
+    const c = this.check;
+    this.timings['totalMs'] = Math.round(performance.now() - started);
+    const reasons = this.reasons;
+    // A tag check-tag did not authenticate: rejected or unverifiable as it said, nothing built.
+    const verdict = c.verdict === 'rejected' ? 'rejected' : verifyVerdict(reasons, this.explained);
+    const later = skipped ?? 'an earlier step failed';
+    return {
+      schema: REPORT_SCHEMA,
+      kind: 'verify',
+      verdict,
+      reasons,
+      notes: this.notes,
+      layers: {
+        authenticity: c.layers.authenticity,
+        metadata: c.layers.metadata,
+        binding: layerResult('binding', reasons, this.bindingRan, later),
+        content: layerResult('content', reasons, this.contentRan, later),
+        bits: layerResult('bits', reasons, this.bitsRan, later),
+      },
+      repo: this.input.repo,
+      tag: c.tag,
+      source: c.source,
+      ...this.report,
+      timings: this.timings,
+    };
+  }
+}
