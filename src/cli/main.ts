@@ -6,6 +6,7 @@ import { registerCalibrate } from './calibrate-command.js';
 import { registerCheckTag } from './check-tag-command.js';
 import { registerReproduce } from './reproduce-command.js';
 import { registerSandboxCommands } from './sandbox-command.js';
+import { registerVerify } from './verify-command.js';
 import { EXIT } from '../report/report.js';
 import { UsageError } from './usage-error.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
+  registerVerify(program, setExit);
   registerCheckTag(program, setExit);
   registerReproduce(program, setExit);
   registerSandboxCommands(program, setExit);

@@ -65,6 +65,39 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * The tag2upload service keyring that must have signed every upload's .dsc
+     * (debian-tag2upload-keyring 1.2 or later). Absent: the installed
+     * package's keyring when present, else the binding cannot pass.
+     */
+    uploadKeyring: z.string().min(1).optional(),
+    /** Where and how uploads are obtained (verify). */
+    upload: z
+      .object({
+        /** The mirror whose Sources index names the upload, when no .dsc is given. */
+        mirror: z.string().url().default('https://deb.debian.org/debian'),
+        suite: z.string().min(1).default('sid'),
+        /** Verifies the mirror's InRelease. */
+        archiveKeyring: z.string().min(1).default('/usr/share/keyrings/debian-archive-keyring.gpg'),
+        /** Accept an InRelease past its Valid-Until, with a warning. */
+        allowExpiredRelease: z.boolean().default(false),
+        /** The whole upload (index, .dsc and files), in ms. */
+        timeoutMs: z.number().int().positive().default(10 * 60_000),
+        /** Per file named by the .dsc, in bytes. */
+        maxFileBytes: z.number().int().positive().default(2048 * MiB),
+        /** All files together, in bytes. */
+        maxTotalBytes: z.number().int().positive().default(4096 * MiB),
+      })
+      .strict()
+      .default({}),
+    /** Sandboxed rebuilds and unpacking (verify, reproduce). */
+    build: z
+      .object({
+        /** Per sandboxed build or unpacking, in ms. */
+        timeoutMs: z.number().int().positive().default(10 * 60_000),
+      })
+      .strict()
+      .default({}),
     /** Cache directory (Debian keyrings, sandbox root filesystems). */
     cacheDir: z.string().min(1).optional(),
   })
