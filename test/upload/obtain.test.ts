@@ -2,25 +2,21 @@
 // upload (fixtures/dsc/upload: dh-ocaml 3.8, .dsc and tarball as the archive
 // has them) under test suites whose InRelease is clearsigned by an archive key
 // made with gpg; and from a local directory. Every failure path has its case.
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Deb822Paragraph } from '../../src/deb822/paragraph.js';
-import { formatDeb822 } from '../../src/deb822/write.js';
-import { readDsc } from '../../src/upload/dsc.js';
 import { obtainUpload, type ObtainOptions, type ObtainResult, type UploadLocator } from '../../src/upload/obtain.js';
 import { fetchSourcesIndex, tag2uploadEntries } from '../../src/upload/sources-index.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { startMirrorServer, type MirrorServer } from './mirror-server.js';
+import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
 
 const UPLOAD = resolve(import.meta.dirname, '../../fixtures/dsc/upload');
 const DSC = 'dh-ocaml_3.8.dsc';
 const TARBALL = 'dh-ocaml_3.8.tar.xz';
 const POOL = 'pool/main/d/dh-ocaml';
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 let tree: string;
 let work: string;
@@ -30,41 +26,13 @@ let stranger: Gpg;
 let archiveRing: string;
 
 function write(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(join(tree, path)), { recursive: true });
-  writeFileSync(join(tree, path), data);
+  writeTreeFile(tree, path, data);
 }
 
-/** A Sources stanza for a .dsc as dak writes one: Package, Version, Directory, the .dsc among the files, Git-Tag-Info copied. */
-function sourcesStanza(dscBytes: Buffer, directory: string, dscName: string): Deb822Paragraph {
-  const { dsc } = readDsc(dscBytes);
-  const files = [{ name: dscName, size: dscBytes.length, hash: sha256(dscBytes) }, ...dsc.files];
-  return new Deb822Paragraph([
-    ['Package', dsc.source],
-    ['Version', dsc.version],
-    ['Format', dsc.format],
-    ['Checksums-Sha256', ['', ...files.map((f) => `${f.hash} ${f.size} ${f.name}`)].join('\n')],
-    ['Dgit', dsc.paragraph.get('Dgit')!],
-    ['Git-Tag-Info', dsc.paragraph.get('Git-Tag-Info')!],
-    ['Directory', directory],
-  ]);
-}
-
-/** Publishes dists/SUITE: Sources.xz from `stanzas`, InRelease signed by `signer`. */
 function publish(suite: string, stanzas: Deb822Paragraph[], opts: { signer?: Gpg; validUntil?: Date; tamper?: boolean } = {}): void {
-  const xz = spawnSync('xz', ['-z', '-c'], { input: formatDeb822(stanzas) }).stdout;
-  write(`dists/${suite}/main/source/Sources.xz`, opts.tamper ? Buffer.concat([xz, Buffer.from('x')]) : xz);
-  const release = [
-    `Suite: ${suite}`,
-    `Codename: ${suite}`,
-    `Date: ${new Date().toUTCString()}`,
-    `Valid-Until: ${(opts.validUntil ?? new Date(Date.now() + 7 * 86400_000)).toUTCString()}`,
-    'SHA256:',
-    ` ${sha256(xz)} ${xz.length} main/source/Sources.xz`,
-    '',
-  ].join('\n');
   const signer = opts.signer ?? archive;
   const uid = signer === archive ? 'Test Archive <archive@t2u.test>' : 'Stranger <stranger@t2u.test>';
-  write(`dists/${suite}/InRelease`, signer.must(['--clearsign', '-u', uid, '-o', '-'], { input: release }));
+  publishSuite(tree, suite, stanzas, { ...opts, signer, uid });
 }
 
 beforeAll(async () => {
