@@ -84,7 +84,7 @@ function finish(parts: Buffer[]): Buffer {
  * the magic "ustar  \0"; with --numeric-owner the user and group names stay
  * empty, and device numbers are left empty for non-devices.
  */
-function gnuHeader(name: Buffer, type: string, mode: number, size: number, mtime: number, linkname?: Buffer, owner = ''): Buffer {
+function gnuHeader(name: Buffer, type: string, mode: number, size: number, mtime: number, linkname?: Buffer): Buffer {
   const h = Buffer.alloc(BLOCK);
   name.copy(h, 0, 0, Math.min(name.length, 100));
   octal(h, 100, 7, mode);
@@ -95,23 +95,18 @@ function gnuHeader(name: Buffer, type: string, mode: number, size: number, mtime
   h.write(type, 156, 'latin1');
   if (linkname) linkname.copy(h, 157, 0, Math.min(linkname.length, 100));
   h.write('ustar  \0', 257, 'latin1');
-  if (owner) {
-    h.write(owner, 265, 'latin1');
-    h.write(owner, 297, 'latin1');
-  }
   h.write(`${checksum(h).toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   return h;
 }
 
 /**
  * GNU tar's ././@LongLink member for a name or link target over 100 bytes
- * (write_gnu_long_link): a private header, mode 0644, mtime 0, owned by
- * "root" (uid_to_uname(0) even under --numeric-owner), holding the full
- * string and its NUL.
+ * (write_gnu_long_link): a private header, mode 0644, mtime 0, no owner
+ * names under --numeric-owner, holding the full string and its NUL.
  */
 function gnuLongLink(value: Buffer, type: 'L' | 'K'): Buffer[] {
   const data = Buffer.concat([value, Buffer.alloc(1)]);
-  return [gnuHeader(Buffer.from('././@LongLink', 'latin1'), type, 0o644, data.length, 0, undefined, 'root'), ...pad(data)];
+  return [gnuHeader(Buffer.from('././@LongLink', 'latin1'), type, 0o644, data.length, 0), ...pad(data)];
 }
 
 /** A GNU-format archive of `entries`, in the order given. */
