@@ -18,17 +18,30 @@ const SPECIAL: Record<string, string> = {
   'hurd-amd64': 'base-gnu-hurd-amd64', 'hurd-i386': 'base-gnu-hurd-i386',
 };
 
+/** /usr/share/dpkg/cputable's names (the same in 1.22 and 1.23): what `<cpu>` stands for. */
+const CPUS = new Set([
+  'alpha', 'amd64', 'arc', 'armeb', 'arm', 'arm64', 'hppa', 'loong64', 'i386', 'ia64', 'm68k', 'mips', 'mipsel', 'mipsr6', 'mipsr6el',
+  'mips64', 'mips64el', 'mips64r6', 'mips64r6el', 'nios2', 'or1k', 'powerpc', 'powerpcel', 'ppc64', 'ppc64el', 'riscv64', 's390', 's390x',
+  'sh3', 'sh3eb', 'sh4', 'sh4eb', 'sparc', 'sparc64',
+]);
+
 /** Prefixes of the `<cpu>` rows with an os part. */
 const PREFIXED: Record<string, string> = {
   'uclibc-linux-': 'base-uclibc-linux-', 'musl-linux-': 'base-musl-linux-', 'openbsd-': 'base-bsd-openbsd-', 'netbsd-': 'base-bsd-netbsd-',
 };
 
-function archTuple(arch: string): string[] {
+/**
+ * debarch_to_debtuple: the first tupletable row naming the architecture,
+ * or undefined for a name the table does not have (such as "all"). The
+ * kfreebsd, kopensolaris and powerpcspe rows are 1.22's (1.23 dropped them).
+ */
+function archTuple(arch: string): string[] | undefined {
   const special = SPECIAL[arch];
   if (special) return special.split('-');
-  for (const [p, t] of Object.entries(PREFIXED)) if (arch.startsWith(p)) return `${t}${arch.slice(p.length)}`.split('-');
-  if (/^[a-z0-9]+$/.test(arch)) return ['base', 'gnu', 'linux', arch];
-  throw new ArchError(`architecture ${JSON.stringify(arch)} is not in the tuple table modelled here`);
+  for (const [p, t] of Object.entries(PREFIXED)) {
+    if (arch.startsWith(p)) return CPUS.has(arch.slice(p.length)) ? `${t}${arch.slice(p.length)}`.split('-') : undefined;
+  }
+  return CPUS.has(arch) ? ['base', 'gnu', 'linux', arch] : undefined;
 }
 
 /** debwildcard_to_debtuple for a name with an "any" part, padded on the left with "any". */
@@ -49,7 +62,7 @@ function archIs(real: string, wildcard: string): boolean {
   const w = wildcardTuple(wildcard);
   if (!w) return false;
   const r = archTuple(real);
-  return w.every((part, i) => part === 'any' || part === r[i]);
+  return r !== undefined && w.every((part, i) => part === 'any' || part === r[i]);
 }
 
 /**

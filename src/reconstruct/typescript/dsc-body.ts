@@ -155,8 +155,8 @@ function checksumField(files: readonly DscFileSums[], key: 'md5' | 'sha1' | 'sha
   return files.map((f) => `\n${f[key]} ${f.size} ${f.name}`).join('');
 }
 
-/** The .dsc body (unsigned), as bytes. */
-export function dscBody(input: DscBodyInput): Buffer {
+/** The .dsc dpkg-source writes (before tag2upload appends its fields), as bytes. */
+export function dpkgSourceDsc(input: Omit<DscBodyInput, 'appended'>): Buffer {
   try {
     return Buffer.from(build(input), 'latin1');
   } catch (e) {
@@ -165,7 +165,18 @@ export function dscBody(input: DscBodyInput): Buffer {
   }
 }
 
-function build(input: DscBodyInput): string {
+/** The .dsc body tag2upload signs: dpkg-source's, then Dgit, Git-Tag-Info and Git-Tag-Tagger (UTF-8). */
+export function dscBody(input: DscBodyInput): Buffer {
+  const field = (name: string, value: string): Buffer => Buffer.from(formatField(name, Buffer.from(value, 'utf8').toString('latin1')), 'latin1');
+  return Buffer.concat([
+    dpkgSourceDsc(input),
+    field('Dgit', input.appended.dgit),
+    field('Git-Tag-Info', input.appended.gitTagInfo),
+    field('Git-Tag-Tagger', input.appended.gitTagTagger),
+  ]);
+}
+
+function build(input: Omit<DscBodyInput, 'appended'>): string {
   const paragraphs = parseDeb822(input.control.toString('latin1'));
   const src = paragraphs[0];
   if (!src || !src.has('Source')) throw new DscBodyError("debian/control doesn't contain any information about the source package");
@@ -233,9 +244,5 @@ function build(input: DscBodyInput): string {
   fields.set('Checksums-Sha256', checksumField(input.files, 'sha256'));
   fields.set('Files', checksumField(input.files, 'md5'));
 
-  const utf8 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
-  return fields.output()
-    + formatField('Dgit', utf8(input.appended.dgit))
-    + formatField('Git-Tag-Info', utf8(input.appended.gitTagInfo))
-    + formatField('Git-Tag-Tagger', utf8(input.appended.gitTagTagger));
+  return fields.output();
 }
