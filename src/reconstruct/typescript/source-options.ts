@@ -1,0 +1,37 @@
+// debian/source/options and local-options, as dpkg-source reads them
+// (Dpkg::Conf: one long option per line, "name = value" or "name",
+// "#" comments, quotes around the value dropped), for the settings that
+// change the bytes of the tarballs this toolchain makes.
+
+export class SourceOptionsError extends Error {
+  override readonly name = 'SourceOptionsError';
+}
+
+export interface SourceOptions {
+  /** `compression` (-Z). */
+  readonly compression?: string;
+  /** `compression-level` (-z). */
+  readonly level?: string;
+}
+
+/** Options that change which members the tarballs hold, which this toolchain does not model. */
+const UNMODELLED = /^(?:tar-ignore|I)$/;
+
+export function parseSourceOptions(text: string): SourceOptions {
+  let compression: string | undefined;
+  let level: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:--)?([^=\s]+)\s*(?:=\s*(.*))?$/.exec(line);
+    if (!m) continue;
+    const name = m[1]!;
+    const value = m[2]?.replace(/^(['"])(.*)\1$/, '$2');
+    if (name === 'compression') compression = value;
+    else if (name === 'compression-level') level = value;
+    else if (/^-Z./.test(name)) compression = name.slice(2);
+    else if (/^-z./.test(name)) level = name.slice(2);
+    else if (UNMODELLED.test(name) || /^-I/.test(name)) throw new SourceOptionsError(`debian/source options set ${name}, which is not modelled`);
+  }
+  return { ...(compression !== undefined ? { compression } : {}), ...(level !== undefined ? { level } : {}) };
+}
