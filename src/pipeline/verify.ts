@@ -12,8 +12,9 @@ import { performance } from 'node:perf_hooks';
 import { checkContent } from '../compare/content.js';
 import { mangleVersion } from '../interpret/tag-name.js';
 import { checkDscSignature } from '../reconstruct/compare.js';
-import { profileOrder, PROFILES, type BuilderProfile } from '../reconstruct/profiles.js';
+import { profileByName, profileOrder, PROFILES, type BuilderProfile } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult } from '../reconstruct/reproduce.js';
+import { runSecondToolchain, type SecondToolchainResult } from '../reconstruct/typescript/second-toolchain.js';
 import { reason, type Reason } from '../report/reasons.js';
 import {
   layerResult, REPORT_SCHEMA, verifyVerdict,
@@ -111,6 +112,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     }));
     v.takeReproduction(r);
+    await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor));
     return v.finish(started);
   } finally {
     await upload?.dispose();
@@ -244,6 +246,69 @@ class VerifyRun {
       fields: r.fields,
       dscIdentical: r.dscIdentical,
     };
+  }
+
+  /**
+   * The verifier's own TypeScript toolchain (DESIGN.md §2 layer 5 twice
+   * over): tarballs and .dsc body from the tag's git objects, under the
+   * profile dgit's build reproduced with (or came closest under). Its answer
+   * and dgit's must agree; a disagreement is reported, never resolved.
+   */
+  async runSecondToolchain(held: HeldRepository, upload: ObtainedUpload, r: ReproduceResult, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>): Promise<void> {
+    const rec = this.report.reconstruction;
+    const profile = r.profile !== undefined ? profileByName(r.profile) : undefined;
+    const tag = this.check.tag;
+    if (!rec) return;
+    if (!profile || tag.object === undefined || tag.commit === undefined || tag.signerFingerprint === undefined || tag.tagger === undefined) {
+      rec.toolchains.push({ name: 'typescript', status: 'not-run', detail: 'dgit\'s build did not run to a comparison, so no builder profile is known' });
+      return;
+    }
+    const src = this.check.source;
+    let result: SecondToolchainResult;
+    try {
+      result = await runSecondToolchain({
+        objects: held.repo.objects(),
+        commit: tag.commit,
+        ...(src.upstreamCommit ? { upstreamCommit: src.upstreamCommit } : {}),
+        quiltMode: src.quiltMode ?? '',
+        umask: profile.umask,
+        dpkgDev: profile.packages['dpkg-dev'],
+        rootfs: await rootfsFor(profile.rootfs),
+        appended: {
+          // dgit's view commit is dgit's alone: the upload's value is taken, and compared by the dgit toolchain.
+          dgit: upload.dsc.paragraph.get('Dgit') ?? '',
+          gitTagInfo: `tag=${tag.object} fp=${tag.signerFingerprint.toLowerCase()}`,
+          gitTagTagger: tag.tagger,
+        },
+        uploadDir: upload.dir,
+        uploadDsc: upload.dsc,
+      });
+    } catch (e) {
+      rec.toolchains.push({ name: 'typescript', status: 'failed', detail: (e as Error).message });
+      return;
+    }
+    if (!result.supported) {
+      rec.toolchains.push({ name: 'typescript', status: 'not-run', detail: result.why });
+      return;
+    }
+    const differing = [
+      ...result.files.filter((f) => f.status === 'differs').map((f) => `${f.name}${f.detail ? ` (${f.detail})` : ''}`),
+      ...(result.dscBody.status === 'differs' ? [`.dsc body${result.dscBody.fields?.length ? ` (${result.dscBody.fields.map((f) => f.field).join(', ')})` : ''}`] : []),
+    ];
+    const recompressed = result.files.filter((f) => f.status === 'same-tar-different-compression').map((f) => f.name);
+    rec.toolchains.push({
+      name: 'typescript',
+      status: result.agrees ? 'agrees' : 'differs',
+      detail: result.agrees
+        ? `the verifier's own tar, git archive and .dsc writers${recompressed.length ? `; same tar stream, other compression: ${recompressed.join(', ')}` : ''}`
+        : `differs from the upload: ${differing.join('; ')}`,
+    });
+    const dgitAgrees = r.verdict === 'reproduced' || r.verdict === 'equivalent';
+    if (dgitAgrees !== result.agrees) {
+      this.reasons.push(reason('TOOLCHAINS_DISAGREE', dgitAgrees
+        ? `dgit's build reproduced the upload under ${profile.name}, the TypeScript toolchain did not: ${differing.join('; ')}`
+        : `the TypeScript toolchain reproduced the upload under ${profile.name}, dgit's build did not`));
+    }
   }
 
   finish(started: number, skipped?: string): VerifyReport {

@@ -26,7 +26,7 @@ export interface BuilderProfile {
   /** The rootfs profile of sandbox/rootfs.json. */
   readonly rootfs: 'trixie' | 'forky';
   /** Versions the rootfs profile carries (documentation; the rootfs's dpkg status is authoritative). */
-  readonly packages: { readonly 'dpkg-dev': string; readonly dgit: string };
+  readonly packages: { readonly 'dpkg-dev': '1.22' | '1.23'; readonly dgit: string };
   /** The builder's umask, octal. */
   readonly umask: '0022' | '0002';
   readonly gitattributes: GitattributesRegime;
