@@ -82,12 +82,16 @@ tr.removed td.change { color: #c0152f; }
 tr.changed td.change, tr.mode td.change { color: #a15c00; }
 `;
 
+/** A plain mark, so browsers find an icon here instead of asking for /favicon.ico. */
+export const FAVICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#a80030"/></svg>';
+
 export interface PageOptions {
   readonly title: string;
   /** Path of the stylesheet (the plugin's prefix applied). */
   readonly stylesheet: string;
   /** Path of the list page (the plugin's prefix applied). */
   readonly home: string;
+  readonly icon: string;
 }
 
 export function page(options: PageOptions, body: HtmlValue): SafeHtml {
@@ -98,6 +102,7 @@ export function page(options: PageOptions, body: HtmlValue): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${options.title} · t2u-verify</title>
+<link rel="icon" href="${options.icon}" type="image/svg+xml">
 <link rel="stylesheet" href="${options.stylesheet}">
 </head>
 <body>

@@ -10,7 +10,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
 import { detailBody } from './dashboard-detail.js';
-import { page, SECURITY_HEADERS, STYLESHEET } from './dashboard-layout.js';
+import { FAVICON_SVG, page, SECURITY_HEADERS, STYLESHEET } from './dashboard-layout.js';
 import { badQueryBody, listBody, listJobs, listQuerySchema, type ListQuery } from './dashboard-list.js';
 import { html, type SafeHtml } from './html.js';
 
@@ -28,11 +28,12 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
   const paths = {
     home: `${base}/`,
     stylesheet: `${base}/dashboard.css`,
+    icon: `${base}/favicon.svg`,
     detail: (id: string) => `${base}/verifications/${encodeURIComponent(id)}`,
     json: (id: string) => `${base}/verifications/${encodeURIComponent(id)}/report.json`,
   };
   const send = (reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply =>
-    reply.code(status).type('text/html; charset=utf-8').send(page({ title, stylesheet: paths.stylesheet, home: paths.home }, body).value);
+    reply.code(status).type('text/html; charset=utf-8').send(page({ title, ...paths }, body).value);
   const notFound = (reply: FastifyReply, id: string): FastifyReply =>
     send(reply, 404, 'Not found', html`<h1>Not found</h1><p>There is no verification ${id}.</p><p><a href="${paths.home}">← all verifications</a></p>`);
 
@@ -46,6 +47,8 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
   });
 
   app.get('/dashboard.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
+
+  app.get('/favicon.svg', async (_request, reply) => reply.type('image/svg+xml').send(FAVICON_SVG));
 
   app.get('/', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
     const parsed = listQuerySchema.safeParse(request.query);
