@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { JobSource, JobVerdict } from '../../src/store/store.js';
+import type { JobSource } from '../../src/store/store.js';
 import type { VerifyReport } from '../../src/report/report.js';
 
 export interface ReportCase {
