@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: the runtime needs git, gpgv, bwrap, mmdebstrap; the test
 # suite also uses gpg (fixture checks), git's http-backend, dpkg-dev, ssh-keygen
 # (SSH-signed fixture tags) and python3; debian-archive-keyring verifies InRelease.
-packages=(git gnupg gpgv bubblewrap mmdebstrap dpkg-dev xz-utils ca-certificates curl debian-archive-keyring openssh-client python3 util-linux postgresql)
+packages=(git gnupg gpgv bubblewrap mmdebstrap dpkg-dev xz-utils ca-certificates curl debian-archive-keyring openssh-client python3 util-linux postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

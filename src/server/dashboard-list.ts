@@ -1,0 +1,189 @@
+// The dashboard's list page: recent verifications, newest first, filtered by
+// GET parameters from a plain HTML form, with paging. Query values are
+// validated (a bad value is a 400 page naming the parameter, never a store
+// query with it).
+import { z } from 'zod';
+import { JOB_VERDICTS, type Job, type JobFilter, type Store } from '../store/store.js';
+import { timeText, verdictBadge } from './dashboard-layout.js';
+import { html, type SafeHtml } from './html.js';
+
+export const PAGE_SIZE = 50;
+
+/**
+ * The store filters on job columns; the source package is in the report, so
+ * that filter reads pages of jobs and keeps the matches, over at most this
+ * many jobs per request.
+ */
+export const PACKAGE_SCAN_LIMIT = 5000;
+const SCAN_BATCH = 500;
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** An empty form field means "any". */
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const dateParam = z
+  .string()
+  .regex(DATE_RE, 'expected a date YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'not a calendar date');
+
+export const listQuerySchema = z
+  .object({
+    verdict: optional(z.enum(JOB_VERDICTS as [string, ...string[]])),
+    status: optional(z.enum(['queued', 'running', 'done'])),
+    source: optional(z.enum(['webhook', 'api', 'archive'])),
+    package: optional(z.string().max(200)),
+    version: optional(z.string().max(200)),
+    repo: optional(z.string().max(2048)),
+    since: optional(dateParam),
+    until: optional(dateParam),
+    page: optional(z.coerce.number().int().min(1).max(100_000)),
+  })
+  .strip();
+
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+/** Reads a report's field defensively: reports are stored JSON of several versions. */
+function reportField(report: unknown, ...path: string[]): string | undefined {
+  let v: unknown = report;
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The source package of a job: the tag's `source=` item, else the upload's Source. */
+export function jobPackage(job: Job): string | undefined {
+  return reportField(job.report, 'source', 'package') ?? reportField(job.report, 'upload', 'source');
+}
+
+export function jobVersion(job: Job): string | undefined {
+  return job.version ?? reportField(job.report, 'source', 'version') ?? reportField(job.report, 'upload', 'version');
+}
+
+export function storeFilter(q: ListQuery): JobFilter {
+  const DAY = 86_400_000;
+  return {
+    ...(q.verdict !== undefined ? { verdict: q.verdict as JobFilter['verdict'] } : {}),
+    ...(q.status !== undefined ? { status: q.status } : {}),
+    ...(q.source !== undefined ? { source: q.source } : {}),
+    ...(q.version !== undefined ? { version: q.version } : {}),
+    ...(q.repo !== undefined ? { repo: q.repo } : {}),
+    ...(q.since !== undefined ? { since: new Date(`${q.since}T00:00:00Z`) } : {}),
+    // `until` names a day and includes it.
+    ...(q.until !== undefined ? { until: new Date(Date.parse(`${q.until}T00:00:00Z`) + DAY) } : {}),
+  };
+}
+
+export interface ListResult {
+  readonly jobs: readonly Job[];
+  readonly hasMore: boolean;
+  /** The package filter stopped after PACKAGE_SCAN_LIMIT jobs: older matches may exist. */
+  readonly scanLimited: boolean;
+}
+
+export async function listJobs(store: Store, q: ListQuery, pageSize = PAGE_SIZE): Promise<ListResult> {
+  const filter = storeFilter(q);
+  const page = q.page ?? 1;
+  const skip = (page - 1) * pageSize;
+  if (q.package === undefined) {
+    // One more than a page tells whether an older page exists.
+    const jobs = await store.list({ ...filter, limit: pageSize + 1, offset: skip });
+    return { jobs: jobs.slice(0, pageSize), hasMore: jobs.length > pageSize, scanLimited: false };
+  }
+  const matches: Job[] = [];
+  let offset = 0;
+  let exhausted = false;
+  while (offset < PACKAGE_SCAN_LIMIT && matches.length <= skip + pageSize) {
+    const limit = Math.min(SCAN_BATCH, PACKAGE_SCAN_LIMIT - offset);
+    const batch = await store.list({ ...filter, limit, offset });
+    matches.push(...batch.filter((j) => jobPackage(j) === q.package));
+    offset += batch.length;
+    if (batch.length < limit) {
+      exhausted = true;
+      break;
+    }
+  }
+  const hasMore = matches.length > skip + pageSize;
+  return { jobs: matches.slice(skip, skip + pageSize), hasMore, scanLimited: !exhausted && !hasMore };
+}
+
+/** The query string of `q` with `page` replaced: paging links keep the filters. */
+export function queryString(q: ListQuery, page: number | undefined): string {
+  const params = new URLSearchParams();
+  for (const key of ['verdict', 'status', 'source', 'package', 'version', 'repo', 'since', 'until'] as const) {
+    const v = q[key];
+    if (v !== undefined) params.set(key, String(v));
+  }
+  if (page !== undefined && page > 1) params.set('page', String(page));
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+function select(name: string, label: string, options: readonly string[], value: string | undefined): SafeHtml {
+  return html`<label>${label}<select name="${name}"><option value="">any</option>${options.map(
+    (o) => html`<option value="${o}"${o === value ? html` selected` : ''}>${o}</option>`,
+  )}</select></label>`;
+}
+
+function input(name: string, label: string, value: string | undefined, type = 'text'): SafeHtml {
+  return html`<label>${label}<input type="${type}" name="${name}" value="${value ?? ''}"></label>`;
+}
+
+export interface ListPaths {
+  readonly home: string;
+  readonly detail: (id: string) => string;
+}
+
+export function filterForm(q: Partial<ListQuery>, paths: ListPaths): SafeHtml {
+  return html`<form class="filters" method="get" action="${paths.home}">
+${select('verdict', 'Verdict', JOB_VERDICTS, q.verdict)}
+${select('status', 'Status', ['queued', 'running', 'done'], q.status)}
+${input('package', 'Source package', q.package)}
+${input('version', 'Version', q.version)}
+${select('source', 'Requested by', ['webhook', 'api', 'archive'], q.source)}
+${input('repo', 'Repository (exact)', q.repo)}
+${input('since', 'From (UTC)', q.since, 'date')}
+${input('until', 'To (UTC, inclusive)', q.until, 'date')}
+<button type="submit">Filter</button> <a href="${paths.home}">clear</a>
+</form>`;
+}
+
+export function listBody(q: ListQuery, result: ListResult, paths: ListPaths): SafeHtml {
+  const page = q.page ?? 1;
+  const rows = result.jobs.map((job) => {
+    const link = paths.detail(job.id);
+    return html`<tr>
+<td class="mono"><a href="${link}">${timeText(job.createdAt)}</a></td>
+<td>${jobPackage(job) ?? ''}</td>
+<td class="mono">${jobVersion(job) ?? ''}</td>
+<td class="mono"><a href="${link}">${job.tag}</a></td>
+<td class="mono wrap">${job.repo}</td>
+<td>${verdictBadge(job.verdict, job.status)}</td>
+<td>${job.status}</td>
+</tr>`;
+  });
+  const nav = html`<nav class="pages">${page > 1 ? html`<a rel="prev" href="${paths.home}${queryString(q, page - 1)}">← newer</a>` : ''}<span class="muted">page ${page}</span>${
+    result.hasMore ? html`<a rel="next" href="${paths.home}${queryString(q, page + 1)}">older →</a>` : ''
+  }</nav>`;
+  return html`<h1>Verifications</h1>
+${filterForm(q, paths)}
+${result.scanLimited ? html`<p class="notice">The package filter looked at the newest ${PACKAGE_SCAN_LIMIT} matching jobs only; narrow the other filters (time, verdict) to reach older ones.</p>` : ''}
+${
+  result.jobs.length === 0
+    ? html`<p class="muted">No verifications match.</p>`
+    : html`<table class="jobs"><thead><tr><th>Time</th><th>Package</th><th>Version</th><th>Tag</th><th>Repository</th><th>Verdict</th><th>Status</th></tr></thead>
+<tbody>${rows}</tbody></table>`
+}
+${nav}`;
+}
+
+export function badQueryBody(q: Record<string, unknown>, problems: readonly string[], paths: ListPaths): SafeHtml {
+  const keep: Partial<ListQuery> = {};
+  for (const key of ['package', 'version', 'repo'] as const) if (typeof q[key] === 'string') keep[key] = q[key];
+  return html`<h1>Verifications</h1>
+<div class="error"><p>The filter was not applied:</p><ul>${problems.map((p) => html`<li>${p}</li>`)}</ul></div>
+${filterForm(keep, paths)}`;
+}

@@ -1,0 +1,82 @@
+// The verification dashboard: server-rendered HTML over the store, read-only.
+// `GET /` lists recent verifications with filters and paging;
+// `GET /verifications/:id` shows one job's report and its diff;
+// `GET /verifications/:id/report.json` returns the stored report as it is.
+// Nothing here changes state (GET routes only, no forms that post). Every
+// value from a report is escaped by the `html` template (tag messages, tagger
+// names and paths are chosen by whoever pushed the tag), and the
+// Content-Security-Policy forbids scripts and inline style outright.
+// Authentication is left to a reverse proxy (docs/service.md, Dashboard).
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Store } from '../store/store.js';
+import { detailBody } from './dashboard-detail.js';
+import { FAVICON_SVG, page, SECURITY_HEADERS, STYLESHEET } from './dashboard-layout.js';
+import { badQueryBody, listBody, listJobs, listQuerySchema, type ListQuery } from './dashboard-list.js';
+import { html, type SafeHtml } from './html.js';
+
+export interface DashboardOptions {
+  readonly store: Store;
+  /** Rows per list page (default 50). */
+  readonly pageSize?: number;
+}
+
+/** Job ids are the stores' decimal row ids; anything else cannot name a job. */
+const ID_RE = /^[0-9]{1,19}$/;
+
+export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) => {
+  const base = app.prefix;
+  const paths = {
+    home: `${base}/`,
+    stylesheet: `${base}/dashboard.css`,
+    icon: `${base}/favicon.svg`,
+    detail: (id: string) => `${base}/verifications/${encodeURIComponent(id)}`,
+    json: (id: string) => `${base}/verifications/${encodeURIComponent(id)}/report.json`,
+  };
+  const send = (reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply =>
+    reply.code(status).type('text/html; charset=utf-8').send(page({ title, ...paths }, body).value);
+  const notFound = (reply: FastifyReply, id: string): FastifyReply =>
+    send(reply, 404, 'Not found', html`<h1>Not found</h1><p>There is no verification ${id}.</p><p><a href="${paths.home}">← all verifications</a></p>`);
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    request.log.error({ err: error }, 'dashboard request failed');
+    return send(reply, 500, 'Error', html`<h1>Error</h1><p>The verifications could not be read. The service log has the details.</p>`);
+  });
+
+  app.get('/dashboard.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
+
+  app.get('/favicon.svg', async (_request, reply) => reply.type('image/svg+xml').send(FAVICON_SVG));
+
+  app.get('/', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
+    const parsed = listQuerySchema.safeParse(request.query);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
+      return send(reply, 400, 'Verifications', badQueryBody(request.query, problems, paths));
+    }
+    const q: ListQuery = parsed.data;
+    const result = await listJobs(options.store, q, options.pageSize);
+    return send(reply, 200, 'Verifications', listBody(q, result, paths));
+  });
+
+  app.get('/verifications/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const { id } = request.params;
+    const job = ID_RE.test(id) ? await options.store.get(id) : undefined;
+    if (job === undefined) return notFound(reply, id);
+    return send(reply, 200, `Verification ${job.id}`, detailBody(job, paths));
+  });
+
+  app.get('/verifications/:id/report.json', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const { id } = request.params;
+    const job = ID_RE.test(id) ? await options.store.get(id) : undefined;
+    if (job === undefined) return notFound(reply, id);
+    // Served as a download, never rendered: the JSON holds the same untrusted strings.
+    return reply
+      .type('application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="verification-${job.id}.json"`)
+      .send(JSON.stringify(job.report ?? null, null, 2));
+  });
+  return Promise.resolve();
+};

@@ -1,0 +1,336 @@
+// The dashboard through fastify's inject, over a real SQLite store holding
+// reports from real runs (test/server/fixtures/make-reports.ts): the list,
+// its filters and paging, the detail page with its diff, escaping of
+// attacker-chosen strings, the security headers, 404s and read-only routes.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REASONS } from '../../src/report/reasons.js';
+import { dashboard } from '../../src/server/dashboard.js';
+import { escapeHtml } from '../../src/server/html.js';
+import type { Store } from '../../src/store/store.js';
+import { HOSTILE_TAGGER_NAME, reportOf, seededStore, type SeededStore } from './dashboard-fixtures.js';
+
+let seeded: SeededStore;
+let app: FastifyInstance;
+
+async function makeApp(store: Store, options: { pageSize?: number; prefix?: string } = {}): Promise<FastifyInstance> {
+  const a = Fastify({ logger: false });
+  await a.register(dashboard, { store, ...(options.pageSize ? { pageSize: options.pageSize } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) });
+  await a.ready();
+  return a;
+}
+
+beforeAll(async () => {
+  seeded = await seededStore();
+  app = await makeApp(seeded.store);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await seeded?.cleanup();
+});
+
+const get = async (url: string) => app.inject({ method: 'GET', url });
+
+/** The seeded store with some methods replaced (its others still reach the database). */
+const storeWith = (overrides: Partial<Store>): Store => Object.assign(Object.create(seeded.store) as Store, overrides);
+
+/** Job ids listed on a page, in order. */
+function listedIds(body: string): string[] {
+  return [...body.matchAll(/<tr>\n<td class="mono"><a href="\/verifications\/(\d+)">/g)].map((m) => m[1]!);
+}
+
+describe('list page', () => {
+  it('lists every job newest first with verdict badges, linking each row to its detail page', async () => {
+    const res = await get('/');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    const ids = listedIds(res.body);
+    expect(ids).toEqual(Object.values(seeded.ids).sort((a, b) => Number(b) - Number(a)));
+    for (const v of ['reproduced', 'mismatch', 'rejected']) expect(res.body).toContain(`<span class="badge v-${v}">${v}</span>`);
+    expect(res.body).toContain('<span class="badge v-none">queued</span>');
+    expect(res.body).toContain('<span class="badge v-none">running</span>');
+    expect(res.body).toContain('t2u-gbp');
+    expect(res.body).toContain('1.0-1');
+  });
+
+  it('filters by verdict', async () => {
+    const res = await get('/?verdict=mismatch');
+    expect(res.statusCode).toBe(200);
+    const ids = listedIds(res.body);
+    expect(ids.sort()).toEqual([seeded.ids['tamper-debian-tar'], seeded.ids['tamper-orig-byte'], seeded.ids['tamper-dsc-build-depends'], seeded.ids['hostile-tagger']].sort());
+    // The form shows the filter that is applied.
+    expect(res.body).toContain('<option value="mismatch" selected>');
+  });
+
+  it('filters by request source, status, version, repository and source package', async () => {
+    expect(listedIds((await get('/?source=archive')).body).sort()).toEqual([seeded.ids['tamper-debian-tar'], seeded.ids['tamper-orig-byte']].sort());
+    expect(listedIds((await get('/?status=queued')).body)).toEqual([seeded.ids['queued']]);
+    expect(listedIds((await get('/?status=running')).body)).toEqual([seeded.ids['running']]);
+    expect(listedIds((await get('/?version=2.0-1')).body)).toEqual([seeded.ids['running']]);
+    expect(listedIds((await get(`/?repo=${encodeURIComponent('https://salsa.debian.org/t2u-test/queued.git')}`)).body)).toEqual([seeded.ids['queued']]);
+    // The package comes from the report: the six finished jobs are all t2u-gbp; the pending ones have none yet.
+    expect(listedIds((await get('/?package=t2u-gbp')).body)).toHaveLength(6);
+    expect(listedIds((await get('/?package=other')).body)).toEqual([]);
+    expect((await get('/?package=other')).body).toContain('No verifications match.');
+    // Filters combine.
+    expect(listedIds((await get('/?package=t2u-gbp&verdict=rejected')).body)).toEqual([seeded.ids['hostile-tagger-rejected']]);
+  });
+
+  it('filters by time (UTC days, the end day included)', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    expect(listedIds((await get(`/?since=${today}`)).body)).toHaveLength(8);
+    expect(listedIds((await get(`/?until=${today}`)).body)).toHaveLength(8);
+    expect(listedIds((await get(`/?since=${tomorrow}`)).body)).toEqual([]);
+    expect(listedIds((await get(`/?until=${yesterday}`)).body)).toEqual([]);
+  });
+
+  it('treats empty form fields as "any"', async () => {
+    const res = await get('/?verdict=&status=&package=&version=&source=&repo=&since=&until=');
+    expect(res.statusCode).toBe(200);
+    expect(listedIds(res.body)).toHaveLength(8);
+  });
+
+  it('answers a bad parameter with 400, naming it, and runs no query', async () => {
+    const calls: string[] = [];
+    const spy = storeWith({ list: (f) => (calls.push(JSON.stringify(f)), seeded.store.list(f)) });
+    const a = await makeApp(spy);
+    try {
+      for (const url of ['/?verdict=<b>bad</b>', '/?since=yesterday', '/?until=2026-13-45', '/?source=ftp', '/?page=0', '/?page=abc']) {
+        const res = await a.inject({ method: 'GET', url });
+        expect(res.statusCode, url).toBe(400);
+        expect(res.body, url).toContain('The filter was not applied');
+        expect(res.body, url).not.toContain('<b>bad</b>');
+      }
+      expect(calls).toEqual([]);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('pages, keeping the filters in the links', async () => {
+    const a = await makeApp(seeded.store, { pageSize: 3 });
+    try {
+      const all = listedIds((await a.inject({ method: 'GET', url: '/' })).body);
+      expect(all).toHaveLength(3);
+      const p1 = await a.inject({ method: 'GET', url: '/?verdict=mismatch' });
+      expect(listedIds(p1.body)).toHaveLength(3);
+      expect(p1.body).toContain('href="/?verdict=mismatch&amp;page=2"');
+      expect(p1.body).not.toContain('rel="prev"');
+      const p2 = await a.inject({ method: 'GET', url: '/?verdict=mismatch&page=2' });
+      expect(listedIds(p2.body)).toHaveLength(1);
+      expect(p2.body).toContain('href="/?verdict=mismatch"');
+      expect(p2.body).not.toContain('rel="next"');
+      expect(new Set([...listedIds(p1.body), ...listedIds(p2.body)]).size).toBe(4);
+      // The package filter reads the reports, and pages the same way.
+      const k1 = await a.inject({ method: 'GET', url: '/?package=t2u-gbp' });
+      const k2 = await a.inject({ method: 'GET', url: '/?package=t2u-gbp&page=2' });
+      expect(listedIds(k1.body)).toHaveLength(3);
+      expect(listedIds(k2.body)).toHaveLength(3);
+      expect(k2.body).not.toContain('rel="next"');
+      expect(new Set([...listedIds(k1.body), ...listedIds(k2.body)]).size).toBe(6);
+    } finally {
+      await a.close();
+    }
+  });
+});
+
+describe('detail page', () => {
+  it('shows a mismatch: verdict line, layers, reasons with meaning and action, the files table with both hashes, and the member diff', async () => {
+    const report = reportOf('tamper-debian-tar');
+    const res = await get(`/verifications/${seeded.ids['tamper-debian-tar']}`);
+    expect(res.statusCode).toBe(200);
+    const body = res.body;
+    expect(body).toContain('<span class="badge v-mismatch">mismatch</span>');
+    expect(body).toContain('The upload differs from what the tag says');
+    const file = report.reconstruction!.files.find((f) => !f.match)!;
+    expect(file.name).toBe('t2u-gbp_1.0-1.debian.tar.xz');
+    expect(body).toContain(file.name);
+    expect(body).toContain(file.expected!.sha256);
+    expect(body).toContain(file.got!.sha256);
+    expect(file.expected!.sha256).not.toBe(file.got!.sha256);
+    for (const r of report.reasons) {
+      expect(body).toContain(`<code>${r.code}</code>`);
+      expect(body).toContain(escapeHtml(REASONS[r.code].meaning));
+      expect(body).toContain(escapeHtml(REASONS[r.code].action));
+    }
+    expect(body).toContain('debian/extra-file');
+    expect(body).toContain('<pre class="diff">--- upload/debian/extra-file');
+    expect(body).toContain('-An extra file the tag does not have.');
+    expect(body).toMatch(/<td>bits<\/td><td class="s-fail">fail<\/td>/);
+    expect(body).toMatch(/<td>authenticity<\/td><td class="s-pass">pass<\/td>/);
+    // Tag and upload facts.
+    expect(body).toContain(report.tag.object!);
+    expect(body).toContain(report.upload!.sha256);
+    expect(body).toContain(escapeHtml(report.upload!.gitTagTagger!));
+  });
+
+  it('shows a changed member with its unified diff, and .dsc field differences with both values', async () => {
+    const orig = (await get(`/verifications/${seeded.ids['tamper-orig-byte']}`)).body;
+    expect(orig).toContain('t2u-gbp-1.0/src/hello.c');
+    expect(orig).toContain(escapeHtml('-\tputs("jello, tag2upload 1.0");'));
+    expect(orig).toContain(escapeHtml('+\tputs("hello, tag2upload 1.0");'));
+    const bd = reportOf('tamper-dsc-build-depends').reconstruction!.fields.find((f) => f.field === 'Build-Depends')!;
+    const body = (await get(`/verifications/${seeded.ids['tamper-dsc-build-depends']}`)).body;
+    expect(body).toContain('<code>Build-Depends</code>');
+    expect(bd.expected).toContain('t2u-evil-build-helper');
+    expect(body).toContain(escapeHtml(bd.expected!));
+    expect(body).toContain(escapeHtml(bd.got!));
+  });
+
+  it('shows a reproduced job with every layer that ran passing and no reasons', async () => {
+    const body = (await get(`/verifications/${seeded.ids['reproduced']}`)).body;
+    expect(body).toContain('<span class="badge v-reproduced">reproduced</span>');
+    expect(body).toContain('No reasons: every check that ran passed.');
+    expect(body).toContain('No .dsc field differs.');
+    expect(body).not.toContain('s-fail">fail');
+  });
+
+  it('shows queued and running jobs with their status', async () => {
+    const queued = (await get(`/verifications/${seeded.ids['queued']}`)).body;
+    expect(queued).toContain('Queued: not started yet');
+    expect(queued).toContain('No report yet.');
+    const running = (await get(`/verifications/${seeded.ids['running']}`)).body;
+    expect(running).toContain('Running since');
+    expect(running).toContain('worker-7@test');
+  });
+
+  it('answers 404 for unknown and malformed ids, escaping the id', async () => {
+    for (const id of ['999999', 'abc', '%3Cscript%3Ealert(1)%3C%2Fscript%3E', '1%20OR%201=1']) {
+      const res = await get(`/verifications/${id}`);
+      expect(res.statusCode, id).toBe(404);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.body).toContain('Not found');
+      expect(res.body).not.toContain('<script>alert');
+    }
+    expect((await get('/verifications/999999/report.json')).statusCode).toBe(404);
+  });
+
+  it('serves the stored report as a JSON download', async () => {
+    const res = await get(`/verifications/${seeded.ids['hostile-tagger']}/report.json`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers['content-disposition']).toMatch(/^attachment;/);
+    expect(JSON.parse(res.body)).toEqual(reportOf('hostile-tagger'));
+  });
+});
+
+describe('hostile strings', () => {
+  it('escapes a markup tagger name from a real hostile tag, in the tag facts and the Git-Tag-Tagger field', async () => {
+    const body = (await get(`/verifications/${seeded.ids['hostile-tagger']}`)).body;
+    expect(reportOf('hostile-tagger').tag.tagger).toContain(HOSTILE_TAGGER_NAME);
+    expect(body).not.toContain(HOSTILE_TAGGER_NAME);
+    expect(body).not.toMatch(/<img/i);
+    expect(body).toContain(escapeHtml(HOSTILE_TAGGER_NAME));
+    expect(body).toContain('<code>Git-Tag-Tagger</code>');
+  });
+
+  it('escapes <script> in every place a report puts text: tagger, messages, paths, field values, profile', async () => {
+    // A real report with its strings replaced: the renderer must not trust any field.
+    const base = reportOf('tamper-debian-tar');
+    const evil = '<script>window.__pwned=1</script>';
+    const recon = base.reconstruction!;
+    const report = {
+      ...base,
+      tag: { ...base.tag, tagger: `${evil} <a@b>` },
+      reasons: base.reasons.map((r) => ({ ...r, message: evil })),
+      content: { checked: [evil], differences: [{ scope: 'tree', path: `debian/${evil}`, change: 'added', got: { mode: '100644', oid: evil } }] },
+      reconstruction: {
+        ...recon,
+        profile: evil,
+        fields: [{ field: evil, expected: evil, got: evil }],
+        tarballs: recon.tarballs!.map((t) => ({ ...t, file: evil, members: t.members.map((m) => ({ ...m, path: evil, diff: evil })) })),
+      },
+    };
+    const job = (await seeded.store.get(seeded.ids['tamper-debian-tar']!))!;
+    const store = storeWith({ get: () => Promise.resolve({ ...job, tag: evil, repo: evil, report }) });
+    const a = await makeApp(store);
+    try {
+      const body = (await a.inject({ method: 'GET', url: '/verifications/1' })).body;
+      expect(body).not.toContain('<script');
+      const escaped = escapeHtml(evil);
+      // tagger, reason message, checked, path, oid, profile, field name and values, tarball file, member path, diff, repo, tag
+      expect(body.split(escaped).length - 1).toBeGreaterThanOrEqual(13);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('survives reports of another shape without a crash', async () => {
+    for (const report of [null, 'text', 42, [], { tag: 'x', layers: [], reasons: 'no', reconstruction: { files: {}, tarballs: [null, 1] } }]) {
+      const job = (await seeded.store.get(seeded.ids['reproduced']!))!;
+      const store = storeWith({ get: () => Promise.resolve({ ...job, report }) });
+      const a = await makeApp(store);
+      try {
+        const res = await a.inject({ method: 'GET', url: '/verifications/1' });
+        expect(res.statusCode, JSON.stringify(report)).toBe(200);
+      } finally {
+        await a.close();
+      }
+    }
+  });
+});
+
+describe('headers, methods and errors', () => {
+  it('sends a strict Content-Security-Policy and no inline script or style on any page', async () => {
+    for (const url of ['/', '/?verdict=mismatch', `/verifications/${seeded.ids['hostile-tagger']}`, '/verifications/0', '/?since=bad']) {
+      const res = await get(url);
+      const csp = res.headers['content-security-policy'];
+      expect(csp, url).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      // Escaped text has no '<', so a match inside '<…>' is real markup.
+      expect(res.body, url).not.toMatch(/<script|<style|<[^>]*\s(?:style|on[a-z]+)=/i);
+    }
+  });
+
+  it('serves the stylesheet', async () => {
+    const res = await get('/dashboard.css');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(res.body).toContain('.v-mismatch');
+  });
+
+  it('is read-only: no route takes another method', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
+      for (const url of ['/', `/verifications/${seeded.ids['queued']}`, `/verifications/${seeded.ids['queued']}/report.json`]) {
+        expect((await app.inject({ method, url })).statusCode, `${method} ${url}`).toBe(404);
+      }
+    }
+    expect((await seeded.store.get(seeded.ids['queued']!))!.status).toBe('queued');
+  });
+
+  it('answers a store failure with a 500 page that tells nothing of the cause', async () => {
+    const failing = storeWith({ list: () => Promise.reject(new Error('SQLITE_CORRUPT secret-path')), get: () => Promise.reject(new Error('boom')) });
+    const a = await makeApp(failing);
+    try {
+      for (const url of ['/', '/verifications/1']) {
+        const res = await a.inject({ method: 'GET', url });
+        expect(res.statusCode).toBe(500);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+        expect(res.body).not.toContain('secret-path');
+      }
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('mounts under a prefix, with links, form and stylesheet under it', async () => {
+    const a = await makeApp(seeded.store, { prefix: '/dashboard' });
+    try {
+      const res = await a.inject({ method: 'GET', url: '/dashboard/' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('href="/dashboard/dashboard.css"');
+      expect(res.body).toContain('action="/dashboard/"');
+      expect(res.body).toMatch(/href="\/dashboard\/verifications\/\d+"/);
+      expect((await a.inject({ method: 'GET', url: `/dashboard/verifications/${seeded.ids['reproduced']}` })).statusCode).toBe(200);
+      expect((await a.inject({ method: 'GET', url: '/dashboard/dashboard.css' })).statusCode).toBe(200);
+    } finally {
+      await a.close();
+    }
+  });
+});
