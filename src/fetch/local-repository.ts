@@ -58,6 +58,10 @@ export class LocalRepository implements Repository {
     // A local repository has its objects already; missing ones are reported when read.
   }
 
+  async fetchHistory(): Promise<void> {
+    // A local repository has its history already.
+  }
+
   async buildSource(): Promise<string> {
     return resolve(this.location);
   }

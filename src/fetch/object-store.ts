@@ -56,6 +56,13 @@ export class ObjectStore {
     }
   }
 
+  /** Replaces the shallow boundaries (after a fetch that deepened them). */
+  async setShallow(oids: readonly string[]): Promise<void> {
+    const file = join(this.gitDir, 'shallow');
+    if (oids.length === 0) await rm(file, { force: true });
+    else await writeFile(file, [...new Set(oids)].sort().map((o) => `${o}\n`).join(''));
+  }
+
   async shallow(): Promise<string[]> {
     return (await readFile(join(this.gitDir, 'shallow'), 'latin1').catch(() => '')).split('\n').filter(Boolean);
   }

@@ -117,6 +117,25 @@ export class RemoteRepository implements Repository {
 
   /** Fetches `oid` (a tag object) with depth 1 into the object store. */
   async fetchObjects(oid: string): Promise<void> {
+    await this.fetchInto([oid], 1);
+  }
+
+  /**
+   * Deepens what was fetched to the whole history of `oids`, as `git fetch
+   * --unshallow` does (deepen 2147483647, git's infinite depth, sending our
+   * shallow boundaries): dgit's build walks history (gbp pq, quilt
+   * linearisation) in playtrees that do not carry a shallow file. Bounded by
+   * the same pack limit and deadline as the first fetch.
+   */
+  async fetchHistory(oids: readonly string[]): Promise<void> {
+    const before = await this.store.shallow();
+    if (before.length === 0) return;
+    const remaining = await this.fetchInto(oids, 2147483647, before);
+    await this.store.setShallow(remaining);
+  }
+
+  /** One pack into the object store; returns the server's shallow boundaries. */
+  private async fetchInto(wants: readonly string[], depth: number, shallow?: readonly string[]): Promise<string[]> {
     const signal = this.controller.signal;
     let indexer: ReturnType<ObjectStore['startIndexPack']> | undefined;
     try {
@@ -127,13 +146,14 @@ export class RemoteRepository implements Repository {
             baseUrl: this.baseUrl,
             protocol: this.protocol,
             capabilities: this.capabilities,
-            wants: [oid],
-            depth: 1,
+            wants,
+            depth,
+            ...(shallow ? { shallow } : {}),
             agent: AGENT,
             maxPackBytes: this.limits.maxPackBytes - this.packBytes,
           },
-          async (shallow) => {
-            await this.store.addShallow(shallow);
+          async (boundaries) => {
+            await this.store.addShallow(boundaries);
             indexer = this.store.startIndexPack();
             return indexer.sink;
           },
@@ -141,6 +161,7 @@ export class RemoteRepository implements Repository {
       );
       this.packBytes += result.packBytes;
       await indexer!.done();
+      return result.shallow;
     } catch (err) {
       if (indexer) {
         // The pack is incomplete: index-pack is killed, not left waiting for more.

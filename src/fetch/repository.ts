@@ -20,6 +20,8 @@ export interface Repository {
    * local repository, which has its objects already.
    */
   fetchObjects(oid: string): Promise<void>;
+  /** Makes the whole history of `oids` (fetched tags) readable: what dgit's build walks. */
+  fetchHistory(oids: readonly string[]): Promise<void>;
   objects(): ObjectReader;
   /**
    * A git repository on the host that the sandboxed builder may fetch

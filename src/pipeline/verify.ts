@@ -16,6 +16,7 @@ import { profileByName, profileOrder, PROFILES, type BuilderProfile } from '../r
 import { reproduce, type ReproduceResult } from '../reconstruct/reproduce.js';
 import { runSecondToolchain, type SecondToolchainResult } from '../reconstruct/typescript/second-toolchain.js';
 import { reason, type Reason } from '../report/reasons.js';
+import { isVerificationError } from '../report/verification-error.js';
 import {
   layerResult, REPORT_SCHEMA, verifyVerdict,
   type CheckTagReport, type ReconstructionFacts, type UploadFacts, type VerifyReport,
@@ -78,6 +79,13 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const signedAt = await v.timed('bindingMs', () => v.bind(upload!, deps.uploadKeyring));
 
     // Content and bits both need the tag's objects where the sandbox can fetch them.
+    try {
+      await v.timed('fetchMs', () => held!.repo.fetchHistory([...held!.refs.values()]));
+    } catch (e) {
+      if (!isVerificationError(e)) throw e;
+      v.reasons.push(reason(e.code, e.message));
+      return v.finish(started, 'the history of the tag could not be fetched');
+    }
     const repoPath = await held!.repo.buildSource(held!.refs);
     const rootfsFor = deps.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
     const timeoutMs = deps.buildTimeoutMs ?? 10 * 60_000;
@@ -197,16 +205,12 @@ class VerifyRun {
     if (info === undefined || tagger === undefined) {
       this.reasons.push(reason('GIT_TAG_INFO_MISSING', `the .dsc has no ${info === undefined ? 'Git-Tag-Info' : 'Git-Tag-Tagger'} field`));
     }
-    if (info !== undefined) {
-      // dgit-repos-server writes exactly "tag=<tag object> fp=<fingerprint>", lower case.
-      const m = /^tag=(\S+) fp=(\S+)$/.exec(info);
-      if (!m || !HEX40.test(m[1]!) || !HEX40.test(m[2]!)) {
-        this.reasons.push(reason('GIT_TAG_INFO_MALFORMED', `Git-Tag-Info ${JSON.stringify(info.slice(0, 200))} is not "tag=<40 hex> fp=<40 hex>"`));
-      } else {
-        if (m[1] !== tag.object) this.reasons.push(reason('TAG_OBJECT_MISMATCH', `Git-Tag-Info names tag object ${m[1]!}; the tag ${tag.name} is object ${tag.object ?? '?'}`));
-        if (m[2] !== tag.signerFingerprint?.toLowerCase()) {
-          this.reasons.push(reason('TAG_SIGNER_MISMATCH', `Git-Tag-Info names signer ${m[2]!}; the tag's signature was made by ${tag.signerFingerprint ?? '?'}`));
-        }
+    // Parsed (tag= and fp= as lower-case hex) when the upload was read: a malformed one is UPLOAD_DSC_INVALID.
+    const parsed = dsc.gitTagInfo;
+    if (parsed) {
+      if (parsed.tag !== tag.object) this.reasons.push(reason('TAG_OBJECT_MISMATCH', `Git-Tag-Info names tag object ${parsed.tag}; the tag ${tag.name} is object ${tag.object ?? '?'}`));
+      if (parsed.fp !== tag.signerFingerprint?.toLowerCase()) {
+        this.reasons.push(reason('TAG_SIGNER_MISMATCH', `Git-Tag-Info names signer ${parsed.fp}; the tag's signature was made by ${tag.signerFingerprint ?? '?'}`));
       }
     }
     if (tagger !== undefined && tagger !== tag.tagger) {

@@ -432,11 +432,6 @@ export const REASONS = {
     meaning: 'The .dsc has no Git-Tag-Info field (or no Git-Tag-Tagger): it does not claim to come from a tag, but tag2upload always adds them.',
     action: 'Check that the upload is a tag2upload upload; otherwise investigate.',
   },
-  GIT_TAG_INFO_MALFORMED: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: 'The Git-Tag-Info field is not `tag=<40 hex> fp=<40 hex>` as tag2upload writes it.',
-    action: INVESTIGATE,
-  },
   TAG_OBJECT_MISMATCH: {
     layer: 'binding', effect: 'mismatch',
     meaning: 'Git-Tag-Info tag= names another tag object than the one fetched and authenticated: the upload was made from another tag.',

@@ -1,0 +1,231 @@
+// verify end to end on the uploads of the reference builder (fixtures/uploads:
+// real git-debpush tags, real dgit builder-mode uploads signed by a test
+// service key, and tampered copies re-signed by it): every honest case is
+// reproduced (equivalent for linear), every tampered one fails with its
+// specific code, through a loopback smart-HTTP git server (the shallow fetch)
+// and from a local repository; the upload from a path, a .dsc URL and a
+// loopback mirror whose InRelease is signed by a test archive key; and the
+// undecidable cases are unverifiable.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { openRepository } from '../../src/pipeline/open-repository.js';
+import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
+import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/verify.js';
+import type { ReasonCode } from '../../src/report/reasons.js';
+import type { VerifyReport } from '../../src/report/report.js';
+import { Gpg } from '../authenticate/gpg-harness.js';
+import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, type UploadCase } from '../reconstruct/upload-fixtures.js';
+import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
+
+const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
+
+let root: string;
+let gitServer: GitHttpServer;
+let mirror: MirrorServer;
+let mirrorTree: string;
+let archive: Gpg;
+let archiveRing: string;
+let config: Readonly<Config>;
+let trust: Trust;
+
+/** One bare repository per fixture bundle, named after the case. */
+const repoName = (u: UploadCase): string => `${u.case}.git`;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 't2u-verify-test-'));
+  // The sandbox user (when the tests run as root) must read the repositories.
+  chmodSync(root, 0o755);
+  const repos = join(root, 'repos');
+  mkdirSync(repos);
+  for (const u of MANIFEST.uploads) execFileSync('git', ['clone', '-q', '--mirror', bundleOf(u), join(repos, repoName(u))]);
+  gitServer = await startGitHttpServer({ root: repos });
+
+  // A mirror with the gbp upload in its pool, and one suite signed by the test archive key.
+  mirrorTree = join(root, 'mirror');
+  archive = Gpg.create();
+  archive.must(['--quick-gen-key', 'Test Archive <archive@t2u.test>', 'ed25519', 'sign', 'never']);
+  archiveRing = join(root, 'archive.gpg');
+  writeFileSync(archiveRing, archive.must(['--export']));
+  const gbp = MANIFEST.uploads.find((u) => u.case === 'gbp')!;
+  const pool = 'pool/main/t/t2u-gbp';
+  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)]) writeTreeFile(mirrorTree, `${pool}/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
+  publishSuite(mirrorTree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), pool, gbp.dsc)], { signer: archive, uid: 'Test Archive <archive@t2u.test>' });
+  mirror = await startMirrorServer(mirrorTree);
+
+  config = await loadConfig(undefined, {
+    keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
+    dmTxt: join(KEYS, 'dm.txt'),
+    fetch: { timeoutMs: 60_000, maxPackBytes: 64 << 20, maxObjectBytes: 64 << 20, maxRefsBytes: 1 << 20, allowHttpLoopback: true },
+  });
+  trust = await loadTrust(config);
+});
+
+afterAll(async () => {
+  await gitServer?.close();
+  await mirror?.close();
+  archive?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+function deps(extra: Partial<VerifyDeps> = {}): VerifyDeps {
+  return {
+    openRepository: (r) => openRepository(r, config),
+    keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
+    uploadKeyring: SERVICE_KEYRING,
+    obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: archiveRing } },
+    buildTimeoutMs: 300_000,
+    ...extra,
+  };
+}
+
+const remote = (u: UploadCase): string => `${gitServer.url}/${repoName(u)}`;
+const local = (u: UploadCase): string => join(root, 'repos', repoName(u));
+const atPath = (u: UploadCase): VerifyUpload => ({ kind: 'dsc-path', path: dscOf(u) });
+
+function codes(r: VerifyReport): string[] {
+  return r.reasons.map((x) => x.code);
+}
+
+function describeReport(r: VerifyReport): string {
+  return `${r.verdict}: ${[...r.reasons.map((x) => `${x.code} ${x.message}`), ...r.notes.map((x) => `note ${x.code}`)].join('; ')}`;
+}
+
+/** The code each kind of tampering must raise (fixtures/uploads/manifest.json `expect.differs.what`). */
+const TAMPER_CODES: Record<string, ReasonCode[]> = {
+  'tamper-debian-tar': ['CONTENT_MISMATCH', 'RECONSTRUCTION_MISMATCH'],
+  'tamper-orig-byte': ['ORIG_CONTENT_MISMATCH', 'RECONSTRUCTION_MISMATCH'],
+  'tamper-dsc-build-depends': ['DSC_FIELD_MISMATCH'],
+  'tamper-tag-info-object': ['TAG_OBJECT_MISMATCH'],
+  'tamper-tag-info-fp': ['TAG_SIGNER_MISMATCH'],
+  'foreign-signed': ['UPLOAD_SIGNER_UNKNOWN'],
+};
+
+describe('verify on the reference builder uploads, over loopback smart HTTP', () => {
+  const honest = MANIFEST.uploads.filter((u) => u.kind === 'honest');
+  const tampered = MANIFEST.uploads.filter((u) => u.kind === 'tampered');
+
+  it('every tampered case has its expected codes listed here', () => {
+    expect(tampered.map((u) => u.case).sort()).toEqual(Object.keys(TAMPER_CODES).sort());
+  });
+
+  it.each(honest.map((u) => [u.case, u] as const))('honest %s is reproduced, every layer passing', async (_c, u) => {
+    const r = await verify({ repo: remote(u), tag: u.tag, upload: atPath(u) }, deps());
+    // linear: dgit's quilt fixup commit carries the builder's identity and clock (DGIT_VIEW_NOT_REPRODUCIBLE).
+    expect(r.verdict, describeReport(r)).toBe(u.quiltMode === 'linear' ? 'equivalent' : 'reproduced');
+    expect(r.reasons).toEqual([]);
+    for (const layer of Object.values(r.layers)) expect(layer.status).toBe('pass');
+    expect(r.content?.differences).toEqual([]);
+    expect(r.upload?.signer).toBe(MANIFEST.serviceKey.fingerprint.toLowerCase());
+    expect(r.tag.object).toBe(u.tagObject);
+    const toolchains = Object.fromEntries(r.reconstruction!.toolchains.map((t) => [t.name, t.status]));
+    expect(toolchains.dgit).toBe('agrees');
+    // The TypeScript toolchain covers the modes whose patches come from the tree.
+    expect(toolchains.typescript, JSON.stringify(r.reconstruction!.toolchains)).toBe(u.quiltMode === 'linear' ? 'not-run' : 'agrees');
+  });
+
+  it.each(tampered.map((u) => [u.case, u] as const))('tampered %s is a mismatch with its code', async (_c, u) => {
+    const r = await verify({ repo: remote(u), tag: u.tag, upload: atPath(u) }, deps());
+    expect(r.verdict, describeReport(r)).toBe('mismatch');
+    for (const code of TAMPER_CODES[u.case]!) expect(codes(r), describeReport(r)).toContain(code);
+    const failing = Object.entries(r.layers).filter(([, l]) => l.status === 'fail').map(([k]) => k);
+    const layer = { content: 'content', bits: 'bits', binding: 'binding', signature: 'binding' }[u.expect.differs!.what];
+    expect(failing, describeReport(r)).toContain(layer);
+    if (u.expect.differs!.file) {
+      const named = [...(r.content?.differences ?? []).map((d) => d.path), ...r.reconstruction!.files.filter((f) => !f.match).map((f) => f.name)];
+      expect(named.some((n) => n.includes(u.expect.differs!.file!) || u.expect.differs!.file!.includes(n)), `${named.join(', ')} vs ${u.expect.differs!.file}`).toBe(true);
+    }
+  });
+});
+
+describe('verify from a local repository, and the upload from each kind of source', () => {
+  const gbp = MANIFEST.uploads.find((u) => u.case === 'gbp')!;
+
+  it('a local repository read in place', async () => {
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps());
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+  });
+
+  it('a .dsc URL on a loopback mirror', async () => {
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-url', url: `${mirror.url}/pool/main/t/t2u-gbp/${gbp.dsc}` } }, deps());
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+    expect(r.upload?.origin).toBe(`${mirror.url}/pool/main/t/t2u-gbp/${gbp.dsc}`);
+  });
+
+  it('the archive entry found in a mirror whose InRelease verifies', async () => {
+    const r = await verify({ repo: remote(gbp), tag: gbp.tag, upload: { kind: 'mirror', mirror: mirror.url, suite: 'sid' } }, deps());
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+  });
+
+  it('a mirror whose InRelease is signed by another key is unverifiable, nothing built', async () => {
+    const r = await verify({ repo: remote(gbp), tag: gbp.tag, upload: { kind: 'mirror', mirror: mirror.url, suite: 'sid' } }, deps({
+      obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: join(KEYS, 'uploaders.gpg') } },
+    }));
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r)).toContain('UPLOAD_INDEX_UNVERIFIED');
+    expect(r.layers.bits.status).toBe('skipped');
+    expect(r.timings.bitsMs).toBeUndefined();
+  });
+});
+
+describe('verify: binding failures and undecidable cases', () => {
+  const gbp = MANIFEST.uploads.find((u) => u.case === 'gbp')!;
+  const other = MANIFEST.uploads.find((u) => u.source !== gbp.source && u.kind === 'honest')!;
+
+  it('an upload of another package or version is a mismatch (UPLOAD_NOT_FOR_TAG)', async () => {
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(other) }, deps());
+    expect(r.verdict, describeReport(r)).toBe('mismatch');
+    expect(codes(r)).toContain('UPLOAD_NOT_FOR_TAG');
+    expect(codes(r)).toContain('TAG_OBJECT_MISMATCH');
+  });
+
+  it('a .dsc whose Dgit field names another version and repository is a mismatch, as is its broken signature', async () => {
+    const dir = mkdtempSync(join(root, 'edited-'));
+    chmodSync(dir, 0o755);
+    for (const f of gbp.dscFiles) copyFileSync(join(REPO_ROOT, gbp.dir, f.name), join(dir, f.name));
+    const text = readFileSync(dscOf(gbp), 'utf8')
+      .replace(/^Dgit: (\S+) .*$/m, 'Dgit: $1 debian archive/debian/9.9 https://evil.example/t2u-gbp');
+    writeFileSync(join(dir, gbp.dsc), text);
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-path', path: join(dir, gbp.dsc) } }, deps());
+    expect(r.verdict, describeReport(r)).toBe('mismatch');
+    expect(codes(r)).toEqual(expect.arrayContaining(['DGIT_FIELD_MISMATCH', 'UPLOAD_SIGNATURE_INVALID']));
+  });
+
+  it('without an upload keyring the binding cannot pass: unverifiable, never reproduced', async () => {
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, { ...deps(), uploadKeyring: undefined });
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r)).toEqual(['UPLOAD_KEYRING_UNAVAILABLE']);
+  });
+
+  it('a tag the keyrings do not authenticate is rejected and nothing is obtained or built', async () => {
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, { ...deps(), keyrings: (await loadTrust({ ...config, keyrings: [{ path: join(KEYS, 'dm.gpg'), role: 'dm' }] })).keyrings });
+    expect(r.verdict, describeReport(r)).toBe('rejected');
+    expect(r.layers.binding).toEqual({ status: 'skipped', detail: 'the tag was not authenticated' });
+    expect(r.upload).toBeUndefined();
+    expect(r.timings.obtainMs).toBeUndefined();
+  });
+
+  it('a missing upload is unverifiable (UPLOAD_NOT_FOUND)', async () => {
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-path', path: join(root, 'nothing', gbp.dsc) } }, deps());
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r)).toEqual(['UPLOAD_NOT_FOUND']);
+  });
+
+  it('a repository that cannot be fetched is unverifiable', async () => {
+    const r = await verify({ repo: `${gitServer.url}/no-such-repo.git`, tag: gbp.tag, upload: atPath(gbp) }, deps());
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r)).toEqual(['FETCH_FAILED']);
+  });
+
+  it('a sandboxed step past its time limit is unverifiable', async () => {
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ buildTimeoutMs: 50 }));
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r).some((c) => c === 'SANDBOX_TIMEOUT' || c === 'BUILD_TIMEOUT'), describeReport(r)).toBe(true);
+  });
+});
