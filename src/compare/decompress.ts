@@ -117,6 +117,9 @@ async function* runDecompressor(
       proc.kill();
       await proc.result.catch(() => undefined);
     }
+    // Input the decompressor never read (it stopped, or was killed) would hold
+    // the pipe's buffer full and the feeding pipeline open forever.
+    proc.stdin.destroy();
     await feeding;
   }
 }
