@@ -154,14 +154,30 @@ export interface ToolchainResult {
   readonly detail?: string;
 }
 
+/** One side of a tarball member in a TarballDiff. */
+export interface TarMemberFacts {
+  readonly size: number;
+  readonly mode: string;
+  readonly sha256: string;
+  readonly mtime?: number;
+  /** The member type: `file`, `dir`, `symlink`, `hardlink`, `pax-global`, … */
+  readonly type?: string;
+  /** Link target of a symlink or hard link. */
+  readonly link?: string;
+  /** `uid/gid uname/gname` as the header records them. */
+  readonly owner?: string;
+}
+
 /** A member-level account of one tarball that differs (for the human diff). */
 export interface TarballDiff {
   readonly file: string;
   readonly members: readonly {
     readonly path: string;
     readonly change: 'added' | 'removed' | 'changed';
-    readonly expected?: { readonly size: number; readonly mode: string; readonly sha256: string; readonly mtime?: number };
-    readonly got?: { readonly size: number; readonly mode: string; readonly sha256: string; readonly mtime?: number };
+    readonly expected?: TarMemberFacts;
+    readonly got?: TarMemberFacts;
+    /** For `changed`: which of content, mode, type, link, mtime, owner differ. */
+    readonly aspects?: readonly string[];
     /** A bounded unified diff, for text members. */
     readonly diff?: string;
   }[];
