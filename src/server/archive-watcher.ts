@@ -98,6 +98,8 @@ export interface SuitePoll {
   readonly suite: string;
   /** `unchanged`: the InRelease is the one processed last (or the mirror said 304). */
   readonly status: 'changed' | 'unchanged' | 'failed';
+  /** Unchanged because the mirror answered 304 Not Modified (rather than the same bytes). */
+  readonly notModified?: boolean;
   readonly error?: WatcherFailure;
   /** Entries with Git-Tag-Info in the index (changed), or kept from the last one (unchanged). */
   readonly uploads: number;
@@ -216,6 +218,7 @@ async function pollSuite(suite: string, o: ArchiveWatcherOptions, state: Watcher
   const work: SuiteWork = { enqueued: [], known: 0, discrepancies: [], notes: [] };
   const previous = state.cursors.get(suite);
   let status: SuitePoll['status'];
+  let notModified = false;
   let warnings: readonly string[] = [];
   try {
     const fetched = await fetchIndexIfChanged({
@@ -245,6 +248,7 @@ async function pollSuite(suite: string, o: ArchiveWatcherOptions, state: Watcher
       state.indexes.set(suite, { mirror: fetched.index.mirror, suite, entries });
     } else {
       status = 'unchanged';
+      notModified = fetched.notModified;
     }
     state.cursors.set(suite, fetched.cursor);
   } catch (e) {
@@ -270,7 +274,7 @@ async function pollSuite(suite: string, o: ArchiveWatcherOptions, state: Watcher
       return { suite, status: 'failed', error, uploads: index.entries.length, ...work, warnings };
     }
   }
-  return { suite, status, uploads: index?.entries.length ?? 0, ...work, warnings, ...(reconciliation ? { reconciliation } : {}) };
+  return { suite, status, ...(notModified ? { notModified } : {}), uploads: index?.entries.length ?? 0, ...work, warnings, ...(reconciliation ? { reconciliation } : {}) };
 }
 
 /** One poll of every configured suite. Never throws: a suite's failure is in its result. */
