@@ -5,6 +5,7 @@
 // upload stage's fetchSourcesIndex, which is handed the InRelease bytes read
 // here so that the index checked is the one of the InRelease hashed.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { collect, HttpTransport } from '../fetch/http-transport.js';
 import type { UrlPolicy } from '../fetch/url-policy.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from '../upload/http-source.js';
@@ -111,8 +112,8 @@ function stillValid(cursor: IndexCursor, suite: string, now: Date, allowExpired:
   return cursor;
 }
 
-async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield b;
+function once(b: Uint8Array): AsyncIterable<Uint8Array> {
+  return Readable.from([b]);
 }
 
 function drain(body: AsyncIterable<Uint8Array>): void {

@@ -26,6 +26,8 @@ export interface Published {
   readonly dscPath: string;
   /** Replaces (string) or removes (null) the .dsc's Vcs-Git in the index stanza. */
   readonly vcsGit?: string | null;
+  /** Without Dgit and Git-Tag-Info: stands for an upload not made by tag2upload. */
+  readonly plain?: boolean;
 }
 
 export interface Upload {
@@ -132,6 +134,7 @@ export class ArchiveFixture {
       else if (f.name === 'Checksums-Sha256') fields.push([f.name, ['', ...files.map((x) => `${x.hash} ${x.size} ${x.name}`)].join('\n')]);
       else if (f.name === 'Files' || f.name === 'Checksums-Sha1' || f.name === 'Git-Tag-Tagger') continue; // dak leaves Git-Tag-Tagger out
       else if (f.name === 'Vcs-Git' && p.vcsGit !== undefined) continue;
+      else if ((f.name === 'Dgit' || f.name === 'Git-Tag-Info') && p.plain) continue;
       else fields.push([f.name, f.value]);
     }
     if (typeof p.vcsGit === 'string') fields.push(['Vcs-Git', p.vcsGit]);
