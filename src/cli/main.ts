@@ -7,6 +7,7 @@ import { registerCheckTag } from './check-tag-command.js';
 import { registerReproduce } from './reproduce-command.js';
 import { registerSandboxCommands } from './sandbox-command.js';
 import { registerVerify } from './verify-command.js';
+import { registerWatch } from './watch-command.js';
 import { EXIT } from '../report/report.js';
 import { UsageError } from './usage-error.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerReproduce(program, setExit);
   registerSandboxCommands(program, setExit);
   registerCalibrate(program, setExit);
+  registerWatch(program, setExit);
   return program;
 }
 

@@ -452,6 +452,13 @@ export const REASONS = {
     meaning: 'The Dgit field is missing or malformed, or does not name distro debian, archive/debian/<version> and https://git.dgit.debian.org/<source>.',
     action: INVESTIGATE,
   },
+  // The archive watcher reads the tag from both copies before queueing: dgit-repos
+  // (where tag2upload pushes it) and the maintainer's Vcs-Git (where git-debpush pushed it).
+  TAG_COPIES_DIFFER: {
+    layer: 'binding', effect: 'mismatch',
+    meaning: "The tag named by an archive upload's Git-Tag-Info is missing from, or names another object in, dgit-repos or the package's Vcs-Git repository.",
+    action: 'Compare the two tag objects (git cat-file tag) and ask the maintainer; a tag that moved after the upload, or exists in one copy only, deserves an explanation.',
+  },
 
   // content: the upload's unpacked content against the tag's tree.
   CONTENT_MISMATCH: {

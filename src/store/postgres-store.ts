@@ -98,6 +98,10 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: 'CREATE INDEX jobs_by_tag_object ON jobs (tag_object) WHERE tag_object IS NOT NULL;',
+  },
 ];
 
 interface JobRow {
@@ -373,6 +377,7 @@ export class PostgresStore implements Store {
     if (filter.version !== undefined) add('version = ?', filter.version);
     if (filter.verdict !== undefined) add('verdict = ?', filter.verdict);
     if (filter.repo !== undefined) add('repo = ?', filter.repo);
+    if (filter.tagObject !== undefined) add('tag_object = ?', filter.tagObject);
     if (filter.since !== undefined) add('created_at >= ?', filter.since);
     if (filter.until !== undefined) add('created_at < ?', filter.until);
     params.push(listLimit(filter), Math.max(0, filter.offset ?? 0));

@@ -88,6 +88,10 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: 'CREATE INDEX jobs_by_tag_object ON jobs (tag_object) WHERE tag_object IS NOT NULL;',
+  },
 ];
 
 interface JobRow {
@@ -338,6 +342,7 @@ export class SqliteStore implements Store {
     eq('version', filter.version);
     eq('verdict', filter.verdict);
     eq('repo', filter.repo);
+    eq('tag_object', filter.tagObject);
     if (filter.since !== undefined) {
       where.push('created_at >= @since');
       params.since = filter.since.getTime();

@@ -109,6 +109,8 @@ export interface JobFilter {
   readonly version?: string;
   readonly verdict?: JobVerdict;
   readonly repo?: string;
+  /** The tag object (indexed: the archive watcher looks up every upload of a suite by it). */
+  readonly tagObject?: string;
   /** Created at or after. */
   readonly since?: Date;
   /** Created before. */

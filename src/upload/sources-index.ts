@@ -33,6 +33,8 @@ export interface SourcesEntry {
   readonly files: readonly DscFile[];
   readonly gitTagInfo?: GitTagInfo;
   readonly dgit?: DgitField;
+  /** The Vcs-Git field as written (dak copies it from the .dsc): URL, then optional ` -b BRANCH` and ` [PATH]`. */
+  readonly vcsGit?: string;
 }
 
 export interface SourcesIndex {
@@ -122,6 +124,7 @@ export function sourcesEntry(p: Deb822Paragraph): SourcesEntry {
   if (dscs.length !== 1) throw new DscError(`lists ${dscs.length} .dsc files, not one`);
   const tagInfo = p.get('Git-Tag-Info');
   const dgit = p.get('Dgit');
+  const vcsGit = p.get('Vcs-Git');
   return {
     source,
     version,
@@ -130,6 +133,7 @@ export function sourcesEntry(p: Deb822Paragraph): SourcesEntry {
     files,
     ...(tagInfo !== undefined ? { gitTagInfo: parseGitTagInfo(tagInfo) } : {}),
     ...(dgit !== undefined ? { dgit: parseDgitField(dgit) } : {}),
+    ...(vcsGit !== undefined ? { vcsGit } : {}),
   };
 }
 

@@ -45,9 +45,9 @@ describe('PostgresStore', () => {
     await Promise.all(stores.map((s) => s.close()));
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const versions = await client.query('SELECT version FROM schema_migrations');
+    const versions = await client.query('SELECT version FROM schema_migrations ORDER BY version');
     await client.end();
-    expect(versions.rows).toEqual([{ version: 1 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('is chosen by openStore for a postgres:// URL, which must be one', async () => {

@@ -304,7 +304,7 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect((await store.get(b))?.lastError).toMatch(/lease/);
     });
 
-    it('lists jobs filtered by status, source, version, verdict, repository and time', async () => {
+    it('lists jobs filtered by status, source, version, verdict, repository, tag object and time', async () => {
       const { store } = await fresh();
       const a = await store.enqueue(job(1, { source: 'webhook', version: '1.0-1' }));
       const b = await store.enqueue(job(2, { source: 'archive' }));
@@ -326,6 +326,8 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(await ids({ verdict: 'mismatch' })).toEqual([b.id]);
       expect(await ids({ verdict: 'rejected' })).toEqual([]);
       expect(await ids({ repo: job(3).repo })).toEqual([c.id]);
+      expect(await ids({ tagObject: job(2).tagObject })).toEqual([b.id]);
+      expect(await ids({ tagObject: job(2).tagObject, source: 'webhook' })).toEqual([]);
       expect(await ids({ since: middle })).toEqual([c.id]);
       expect(await ids({ until: middle })).toEqual([b.id, a.id]);
       expect(await ids({ status: 'done', verdict: 'reproduced', source: 'webhook' })).toEqual([a.id]);

@@ -1,6 +1,7 @@
 // A loopback HTTP server for the upload tests: serves a directory tree the way
 // a Debian mirror does (plain files, 404 for what is missing), with faults to
 // inject per path: a delay before answering, a status, or a body cut short.
+// Answers carry Last-Modified (the file's mtime) and honour If-Modified-Since.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -38,7 +39,14 @@ export async function startMirrorServer(root: string): Promise<MirrorServer> {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         return;
       }
-      res.writeHead(200, { 'content-length': String(statSync(file).size) });
+      // Last-Modified / If-Modified-Since as a static file server answers them (second granularity).
+      const { mtime, size } = statSync(file);
+      const since = Date.parse(String(req.headers['if-modified-since'] ?? ''));
+      if (Math.floor(mtime.getTime() / 1000) <= Math.floor(since / 1000)) {
+        res.writeHead(304, { 'last-modified': mtime.toUTCString() }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-length': String(size), 'last-modified': mtime.toUTCString() });
       createReadStream(file).pipe(res);
     };
     if (fault?.delayMs) setTimeout(answer, fault.delayMs);
