@@ -6,6 +6,7 @@ import { registerCalibrate } from './calibrate-command.js';
 import { registerCheckTag } from './check-tag-command.js';
 import { registerReproduce } from './reproduce-command.js';
 import { registerSandboxCommands } from './sandbox-command.js';
+import { registerServe } from './serve-command.js';
 import { EXIT } from '../report/report.js';
 import { UsageError } from './usage-error.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerReproduce(program, setExit);
   registerSandboxCommands(program, setExit);
   registerCalibrate(program, setExit);
+  registerServe(program, setExit);
   return program;
 }
 
