@@ -1,7 +1,7 @@
 // The service's HTTP application: the intake (its own encapsulated context,
 // with its raw-body parser), the read API, health, metrics and the OpenAPI
 // document on one fastify instance.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Store } from '../store/store.js';
 import { apiRoutes } from './api-routes.js';
 import { intakeRoutes, type Enqueue } from './intake-routes.js';
@@ -27,8 +27,8 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
   const { store, metrics, log } = options;
   const app = Fastify({
     loggerInstance: log,
-    // Every request is still logged once, on completion, with its status and time.
-    disableRequestLogging: true,
+    // One line per request, on completion, with its status and time (below), not fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     // Behind a proxy the client address would be the proxy's: logs only, no decisions depend on it.
     trustProxy: false,
   });

@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { REASONS, reason, type ReasonCode } from '../report/reasons.js';
-import type { VerifyReport } from '../report/report.js';
+import { verifyVerdict, type VerifyReport } from '../report/report.js';
 import type { Alarm, ClaimedJob, Store } from '../store/store.js';
 import type { AlertSender } from './alerts.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -252,7 +252,7 @@ export class Worker {
   async #finish(r: Running, report: VerifyReport, durationMs: number, baseLog: Logger): Promise<void> {
     const { store, metrics, alerts } = this.#o;
     const { job } = r;
-    const log = baseLog.child({ verdict: report.verdict });
+    const vlog = baseLog.child({ verdict: report.verdict });
     let alarms: Alarm[] = [];
     const tagObject = report.tag.object;
     if (tagObject !== undefined) {
@@ -261,11 +261,13 @@ export class Worker {
         tagName: report.tag.name || job.tag,
         tagObject,
       });
-      for (const a of alarms) log.warn({ alarm: a.code, previous: a.previous }, a.message);
+      for (const a of alarms) vlog.warn({ alarm: a.code, previous: a.previous }, a.message);
     }
     const stored: StoredReport = alarms.length === 0 ? report : withAlarms(report, alarms);
+    const verdict = stored.verdict;
+    const log = verdict === report.verdict ? vlog : baseLog.child({ verdict });
     const ok = await store.complete(job.id, job.leaseToken, {
-      verdict: report.verdict,
+      verdict,
       report: stored,
       ...(report.source.version !== undefined && { version: report.source.version }),
     });
@@ -273,17 +275,26 @@ export class Worker {
       log.warn('verdict not recorded: the lease was lost (another worker records its own)');
       return;
     }
-    metrics?.verdict(report.verdict, durationMs);
-    log.info({ durationMs: Math.round(durationMs), reasons: report.reasons.map((x) => x.code) }, 'verification done');
-    const event = report.verdict === 'mismatch' || report.verdict === 'rejected' ? report.verdict : alarms.length > 0 ? 'alarm' : undefined;
+    metrics?.verdict(verdict, durationMs);
+    log.info({ durationMs: Math.round(durationMs), reasons: stored.reasons.map((x) => x.code) }, 'verification done');
+    const event = verdict === 'mismatch' || verdict === 'rejected' ? verdict : alarms.length > 0 ? 'alarm' : undefined;
     if (event !== undefined) alerts?.send({ jobId: job.id, event, report: stored }, log);
   }
 }
 
-/** The report with the ledger's alarms: as notes (those with a reason code) and in full. */
+/**
+ * The report with the ledger's alarms, in full and as reasons: an alarm whose
+ * code is a `note` (TAG_REPLAYED, TAG_MOVED: a fork or a re-pushed tag may be
+ * innocent) joins the notes; one that is not (UPSTREAM_TREE_CHANGED) joins the
+ * reasons and takes part in the verdict.
+ */
 function withAlarms(report: VerifyReport, alarms: Alarm[]): StoredReport {
-  const notes = alarms.filter((a) => a.code in REASONS).map((a) => reason(a.code as ReasonCode, a.message));
-  return { ...report, notes: [...report.notes, ...notes], alarms };
+  const known = alarms.filter((a) => a.code in REASONS).map((a) => reason(a.code as ReasonCode, a.message));
+  const notes = known.filter((r) => REASONS[r.code].effect === 'note');
+  const reasons = known.filter((r) => REASONS[r.code].effect !== 'note');
+  const all = [...report.reasons, ...reasons];
+  const verdict = reasons.length === 0 ? report.verdict : verifyVerdict(all, report.verdict === 'equivalent');
+  return { ...report, verdict, reasons: all, notes: [...report.notes, ...notes], alarms };
 }
 
 function describe(err: unknown): string {
