@@ -18,6 +18,8 @@ export interface ServiceAppOptions {
   readonly intake?: IntakeConfigInput;
   /** Called when the intake created a job (wakes this process's worker). */
   readonly onEnqueued?: () => void;
+  /** Told of every route as it is added (the OpenAPI test checks each one is documented). */
+  readonly onRoute?: (route: { readonly method: string; readonly url: string }) => void;
 }
 
 /** The intake routes whose answers are counted in t2u_verify_intake_requests_total. */
@@ -31,6 +33,9 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
     logController: new LogController({ disableRequestLogging: true }),
     // Behind a proxy the client address would be the proxy's: logs only, no decisions depend on it.
     trustProxy: false,
+  });
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) options.onRoute?.({ method, url: route.url });
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = `${request.method} ${request.routeOptions.url ?? ''}`;
