@@ -102,7 +102,7 @@ async function baseline(): Promise<LoadResult> {
 async function service(): Promise<{ result: LoadResult; persisted: number }> {
   const dir = mkdtempSync(join(tmpdir(), 't2u-bench-serve-'));
   const log = pino({ level: 'info' }, pino.destination('/dev/null'));
-  const h = await startTestService({ dataDir: dir, workers: 0, log, verifyJob: async (req) => verifyReport(req) });
+  const h = await startTestService({ dataDir: dir, workers: 0, log, verifyJob: (req) => Promise.resolve(verifyReport(req)) });
   try {
     const result = await offer(h.url!, 'service');
     const depth = await h.store.depth();

@@ -21,7 +21,7 @@ let service: ServiceHandle;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 't2u-flood-'));
   // No workers: the test is about the intake and the store; jobs stay queued.
-  service = await startTestService({ dataDir: dir, workers: 0, verifyJob: async (req) => verifyReport(req) });
+  service = await startTestService({ dataDir: dir, workers: 0, verifyJob: (req) => Promise.resolve(verifyReport(req)) });
 });
 afterAll(async () => {
   await service.stop();

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 const backends = [
-  { name: 'SQLite', database: async (): Promise<string | undefined> => undefined },
+  { name: 'SQLite', database: (): Promise<string | undefined> => Promise.resolve(undefined) },
   {
     name: 'PostgreSQL',
     database: async (): Promise<string | undefined> => {
@@ -69,9 +69,9 @@ describe.each(backends)('service over $name', (backend) => {
     const calls: Parameters<VerifyJob>[0][] = [];
     const h = await start({
       log: capture.logger,
-      verifyJob: async (req) => {
+      verifyJob: (req) => {
         calls.push(req);
-        return verifyReport(req, [], { version: '1.0-1' });
+        return Promise.resolve(verifyReport(req, [], { version: '1.0-1' }));
       },
     });
     // Without a job to run, the worker is idle: it is woken by the intake, not by polling alone.
@@ -135,7 +135,7 @@ describe.each(backends)('service over $name', (backend) => {
     try {
       const h = await start({
         config: { alerts: { urls: [receiver.url], retries: 3, backoffMs: 20, timeoutMs: 2_000 } },
-        verifyJob: async (req) => verifyReport(req, ['RECONSTRUCTION_MISMATCH']),
+        verifyJob: (req) => Promise.resolve(verifyReport(req, ['RECONSTRUCTION_MISMATCH'])),
       });
       const { id } = (await (await postHook(h, tagPushBody({ after: OBJECT_A }))).json()) as { id: string };
       await waitFor(() => (receiver.received.length >= 3 ? true : undefined), 'the alert to be delivered');
@@ -161,7 +161,7 @@ describe.each(backends)('service over $name', (backend) => {
     try {
       const h = await start({
         config: { alerts: { urls: [receiver.url], retries: 0, backoffMs: 0 } },
-        verifyJob: async (req) => verifyReport(req),
+        verifyJob: (req) => Promise.resolve(verifyReport(req)),
       });
       const first = (await (await postHook(h, tagPushBody({ after: OBJECT_A }))).json()) as { id: string };
       await waitFor(async () => ((await getJob(h, first.id)).status === 'done' ? true : undefined), 'the first job');
@@ -185,11 +185,11 @@ describe.each(backends)('service over $name', (backend) => {
   it('retries a transient unverifiable outcome and keeps a permanent one', async () => {
     const attempts = new Map<string, number>();
     const h = await start({
-      verifyJob: async (req) => {
+      verifyJob: (req) => {
         const n = (attempts.get(req.tag) ?? 0) + 1;
         attempts.set(req.tag, n);
-        if (req.tag === 'debian/1.0-1') return verifyReport(req, n === 1 ? ['FETCH_FAILED'] : []);
-        return verifyReport(req, ['UNSUPPORTED_OBJECT_FORMAT', 'FETCH_TIMEOUT']);
+        if (req.tag === 'debian/1.0-1') return Promise.resolve(verifyReport(req, n === 1 ? ['FETCH_FAILED'] : []));
+        return Promise.resolve(verifyReport(req, ['UNSUPPORTED_OBJECT_FORMAT', 'FETCH_TIMEOUT']));
       },
     });
     const a = (await (await postHook(h, tagPushBody({ after: OBJECT_A }))).json()) as { id: string };
