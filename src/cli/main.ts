@@ -6,6 +6,7 @@ import { registerCalibrate } from './calibrate-command.js';
 import { registerCheckTag } from './check-tag-command.js';
 import { registerReproduce } from './reproduce-command.js';
 import { registerSandboxCommands } from './sandbox-command.js';
+import { registerServe } from './serve-command.js';
 import { registerVerify } from './verify-command.js';
 import { registerWatch } from './watch-command.js';
 import { EXIT } from '../report/report.js';
@@ -25,6 +26,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerSandboxCommands(program, setExit);
   registerCalibrate(program, setExit);
   registerWatch(program, setExit);
+  registerServe(program, setExit);
   return program;
 }
 

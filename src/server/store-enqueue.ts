@@ -1,19 +1,71 @@
 // Joins the intake to the store: an accepted webhook or API request becomes a
 // persisted job before the intake answers 2xx.
-import type { Store } from '../store/store.js';
-import type { Enqueue } from './intake-routes.js';
+//
+// Group commit: with SQLite under synchronous=FULL every commit waits for an
+// fsync (2-3 ms on an ordinary disk), and better-sqlite3 waits on the event
+// loop, so one commit per request caps the intake at a few hundred requests a
+// second. Requests that arrive together (read in the same turn of the event
+// loop, typically those that queued up during the previous commit) are
+// persisted in one transaction, one fsync, each still answered only once that
+// commit is durable. A store without `enqueueMany` gets them one by one.
+import type { EnqueueRequest, EnqueueResult, Store } from '../store/store.js';
+import type { Enqueue, IntakeRequest } from './intake-routes.js';
+
+/** Largest batch per commit: bounds the time one commit holds the event loop. */
+export const MAX_BATCH = 256;
+
+function toEnqueueRequest(r: IntakeRequest): EnqueueRequest {
+  return {
+    repo: r.repo,
+    tag: r.tag,
+    ...(r.object !== undefined ? { tagObject: r.object } : {}),
+    ...(r.upload !== undefined ? { upload: r.upload } : {}),
+    source: r.source === 'gitlab' ? 'webhook' : 'api',
+    // Delivery ids only ("gitlab:…", "api:…"). The intake's "work:" fallback stands for
+    // (repo, tag, object, upload), which the store deduplicates itself, with its own rule
+    // for requests by tag name (merged while pending, not with a finished job).
+    ...(r.idempotencyKey.startsWith('work:') ? {} : { idempotencyKey: r.idempotencyKey }),
+  };
+}
+
+interface Waiting {
+  readonly request: EnqueueRequest;
+  resolve(result: EnqueueResult): void;
+  reject(error: unknown): void;
+}
+
+/** Batches concurrent enqueues into one commit when the store can (see the header). */
+export function groupCommit(store: Store, maxBatch: number = MAX_BATCH): (request: EnqueueRequest) => Promise<EnqueueResult> {
+  const many = store.enqueueMany?.bind(store);
+  if (many === undefined) return (request) => store.enqueue(request);
+  const waiting: Waiting[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    const batch = waiting.splice(0, maxBatch);
+    if (waiting.length > 0) schedule();
+    many(batch.map((w) => w.request)).then(
+      (outcomes) =>
+        outcomes.forEach((o, i) => {
+          if (o.ok) batch[i]!.resolve(o.result);
+          else batch[i]!.reject(o.error);
+        }),
+      (err: unknown) => batch.forEach((w) => w.reject(err)),
+    );
+  };
+  // setImmediate runs after the event loop's I/O phase: every request read in this turn is in the batch.
+  const schedule = (): void => {
+    scheduled = true;
+    setImmediate(flush);
+  };
+  return (request) =>
+    new Promise<EnqueueResult>((resolve, reject) => {
+      waiting.push({ request, resolve, reject });
+      if (!scheduled) schedule();
+    });
+}
 
 export function storeEnqueue(store: Store): Enqueue {
-  return (r) =>
-    store.enqueue({
-      repo: r.repo,
-      tag: r.tag,
-      ...(r.object !== undefined ? { tagObject: r.object } : {}),
-      ...(r.upload !== undefined ? { upload: r.upload } : {}),
-      source: r.source === 'gitlab' ? 'webhook' : 'api',
-      // Delivery ids only ("gitlab:…", "api:…"). The intake's "work:" fallback stands for
-      // (repo, tag, object, upload), which the store deduplicates itself, with its own rule
-      // for requests by tag name (merged while pending, not with a finished job).
-      ...(r.idempotencyKey.startsWith('work:') ? {} : { idempotencyKey: r.idempotencyKey }),
-    });
+  const enqueue = groupCommit(store);
+  return (r) => enqueue(toEnqueueRequest(r));
 }

@@ -18,6 +18,7 @@ import {
   type ClaimOptions,
   type ClaimedJob,
   type CompleteInput,
+  type EnqueueOutcome,
   type EnqueueRequest,
   type EnqueueResult,
   type FailInput,
@@ -189,46 +190,65 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  /** One request, inside the caller's transaction. */
+  private enqueueOne(request: EnqueueRequest): EnqueueResult {
+    const now = Date.now();
+    const info = this.db
+      .prepare(
+        `INSERT INTO jobs (repo, tag, tag_object, upload, source, idempotency_key, version, status, max_attempts, run_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(
+        request.repo,
+        request.tag,
+        request.tagObject ?? null,
+        request.upload ?? null,
+        request.source,
+        request.idempotencyKey ?? null,
+        request.version ?? null,
+        this.options.maxAttempts,
+        now,
+        now,
+      );
+    if (info.changes === 1) return { id: String(info.lastInsertRowid), created: true };
+    const existing = this.db
+      .prepare(
+        `SELECT id FROM jobs WHERE idempotency_key = @key
+           OR (tag_object IS NOT NULL AND repo = @repo AND tag = @tag AND tag_object = @obj AND coalesce(upload, '') = @upload)
+           OR (tag_object IS NULL AND @obj IS NULL AND repo = @repo AND tag = @tag AND coalesce(upload, '') = @upload AND status <> 'done')
+         ORDER BY (idempotency_key IS NOT @key), id LIMIT 1`,
+      )
+      .get({
+        key: request.idempotencyKey ?? null,
+        repo: request.repo,
+        tag: request.tag,
+        obj: request.tagObject ?? null,
+        upload: request.upload ?? '',
+      }) as { id: number } | undefined;
+    if (existing === undefined) throw new Error('enqueue: conflicting job not found');
+    return { id: String(existing.id), created: false };
+  }
+
   enqueue(request: EnqueueRequest): Promise<EnqueueResult> {
+    return Promise.resolve(this.db.transaction(() => this.enqueueOne(request)).immediate());
+  }
+
+  enqueueMany(requests: readonly EnqueueRequest[]): Promise<EnqueueOutcome[]> {
+    // One BEGIN IMMEDIATE … COMMIT, so one fsync under synchronous=FULL; each
+    // request in its own savepoint (better-sqlite3 nests transactions so), so
+    // one failure rolls back only its own request.
+    const one = this.db.transaction((request: EnqueueRequest) => this.enqueueOne(request));
     return Promise.resolve(
       this.db
-        .transaction((): EnqueueResult => {
-          const now = Date.now();
-          const info = this.db
-            .prepare(
-              `INSERT INTO jobs (repo, tag, tag_object, upload, source, idempotency_key, version, status, max_attempts, run_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT DO NOTHING`,
-            )
-            .run(
-              request.repo,
-              request.tag,
-              request.tagObject ?? null,
-              request.upload ?? null,
-              request.source,
-              request.idempotencyKey ?? null,
-              request.version ?? null,
-              this.options.maxAttempts,
-              now,
-              now,
-            );
-          if (info.changes === 1) return { id: String(info.lastInsertRowid), created: true };
-          const existing = this.db
-            .prepare(
-              `SELECT id FROM jobs WHERE idempotency_key = @key
-                 OR (tag_object IS NOT NULL AND repo = @repo AND tag = @tag AND tag_object = @obj AND coalesce(upload, '') = @upload)
-                 OR (tag_object IS NULL AND @obj IS NULL AND repo = @repo AND tag = @tag AND coalesce(upload, '') = @upload AND status <> 'done')
-               ORDER BY (idempotency_key IS NOT @key), id LIMIT 1`,
-            )
-            .get({
-              key: request.idempotencyKey ?? null,
-              repo: request.repo,
-              tag: request.tag,
-              obj: request.tagObject ?? null,
-              upload: request.upload ?? '',
-            }) as { id: number } | undefined;
-          if (existing === undefined) throw new Error('enqueue: conflicting job not found');
-          return { id: String(existing.id), created: false };
-        })
+        .transaction((): EnqueueOutcome[] =>
+          requests.map((request) => {
+            try {
+              return { ok: true, result: one(request) };
+            } catch (err) {
+              return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
+            }
+          }),
+        )
         .immediate(),
     );
   }

@@ -154,8 +154,19 @@ export interface TagSighting {
   readonly upstreamTree?: string;
 }
 
+/** The outcome of one request of a batch: a job, or why this request (alone) failed. */
+export type EnqueueOutcome = { readonly ok: true; readonly result: EnqueueResult } | { readonly ok: false; readonly error: Error };
+
 export interface Store {
   enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
+  /**
+   * Enqueues several requests in one durable commit (group commit: one fsync
+   * for the batch instead of one per request), each with the rules of
+   * `enqueue`; a request that fails does not fail the others. Optional: a
+   * store whose commits are already shared by concurrent transactions
+   * (PostgreSQL) need not have it.
+   */
+  enqueueMany?(requests: readonly EnqueueRequest[]): Promise<EnqueueOutcome[]>;
   /**
    * Claims up to `limit` jobs: queued ones whose run time has come, and running
    * ones whose lease expired (their worker died). Never two of the same

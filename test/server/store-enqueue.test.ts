@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storeEnqueue } from '../../src/server/store-enqueue.js';
+import { groupCommit, storeEnqueue } from '../../src/server/store-enqueue.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { API_TOKEN, TOKEN, buildApp, tagPushBody } from './intake-helpers.js';
 
 let dir: string;
@@ -64,5 +65,40 @@ describe('intake → store', () => {
     expect(b.json<{ created: boolean }>().created).toBe(false);
     expect(await store.get(a.json<{ id: string }>().id)).toMatchObject({ source: 'api', status: 'queued', tagObject: null });
     await app.close();
+  });
+});
+
+describe('group commit', () => {
+  const request = (i: number) => ({ repo: 'https://salsa.debian.org/x/y.git', tag: `debian/1.${i}-1`, tagObject: (i + 1).toString(16).padStart(40, 'f'), source: 'webhook' as const, idempotencyKey: `gitlab:d-${i}` });
+
+  it('persists requests that arrive together in one transaction, each answered with its own job', async () => {
+    const batches: number[] = [];
+    const many = store.enqueueMany.bind(store);
+    store.enqueueMany = (rs) => {
+      batches.push(rs.length);
+      return many(rs);
+    };
+    const enqueue = groupCommit(store, 100);
+    const results = await Promise.all([...Array.from({ length: 250 }, (_, i) => enqueue(request(i))), enqueue(request(3))]);
+    expect(batches).toEqual([100, 100, 51]);
+    expect(results.slice(0, 250).every((r) => r.created)).toBe(true);
+    expect(new Set(results.map((r) => r.id)).size).toBe(250);
+    // The copy of request 3 in the same batch as others found the job its original made.
+    expect(results[250]).toEqual({ id: results[3]!.id, created: false });
+    expect((await store.list({ limit: 1000 })).length).toBe(250);
+  });
+
+  it('fails only the request that fails, and a store without enqueueMany gets them one by one', async () => {
+    const enqueue = groupCommit(store);
+    const bad = { ...request(1), source: 'elsewhere' as never };
+    const [ok, failed] = await Promise.allSettled([enqueue(request(0)), enqueue(bad)]);
+    expect(ok).toMatchObject({ status: 'fulfilled', value: { created: true } });
+    expect(failed).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/CHECK constraint/) as unknown }) as unknown });
+    expect((await store.list({})).map((j) => j.tag)).toEqual(['debian/1.0-1']);
+
+    const calls: string[] = [];
+    const single = groupCommit({ enqueue: (r: { tag: string }) => (calls.push(r.tag), Promise.resolve({ id: r.tag, created: true })) } as unknown as Store);
+    await Promise.all([single(request(5)), single(request(6))]);
+    expect(calls).toEqual(['debian/1.5-1', 'debian/1.6-1']);
   });
 });

@@ -1,0 +1,110 @@
+// `t2u-verify serve` (intake, API, health, metrics and workers in one
+// process; SQLite by default) and `t2u-verify worker` (workers only, sharing
+// the queue of a `serve` process through --database PostgreSQL, or the SQLite
+// file of one on the same machine). Both run until SIGTERM or SIGINT and then
+// stop gracefully; a second signal ends the process at once (Node's default
+// once our one-shot handler is gone).
+import type { Command } from 'commander';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { EXIT } from '../report/report.js';
+import { loadServiceConfig, ServiceConfigError, type ServiceConfig, type ServiceFlags } from '../server/service-config.js';
+import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
+import { makeVerifyJob } from '../server/verify-job.js';
+import type { VerifyJob } from '../server/worker.js';
+import { UsageError } from './usage-error.js';
+
+export interface ServeDeps {
+  /** The verification the workers run (default: the pipeline, src/server/verify-job.ts). */
+  readonly makeVerifyJob?: (config: Readonly<ServiceConfig>) => VerifyJob;
+  /** Stops the service when aborted; without it, SIGTERM and SIGINT do. */
+  readonly signal?: AbortSignal;
+  readonly onStarted?: (handle: ServiceHandle) => void;
+  /** Where logs go (default: stdout, one JSON object per line). */
+  readonly logDestination?: DestinationStream;
+}
+
+interface Flags extends ServiceFlags {
+  logLevel: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'configuration file (JSON; see docs/service.md)')
+    .option('--data-dir <dir>', 'data directory (the SQLite queue when --database is absent)')
+    .option('--database <url>', 'postgres:// URL of a shared queue (several worker processes, several machines)')
+    .option('--workers <n>', 'verifications run at once by this process')
+    .option('--keyring <file>', "uploader keyring (repeatable); replaces Debian's keyrings", collect, [])
+    .option('--dm-txt <file>', "ftp-master's dm.txt")
+    .option('--upload-keyring <file>', "the tag2upload service's keyring (signs the uploads' .dsc)")
+    .option('--mirror <url>', 'Debian mirror the uploads are obtained from')
+    .option('--alert-url <url>', 'POST the report here on mismatch, rejected or a ledger alarm (repeatable)', collect, [])
+    .option('--allow-http', 'allow plain http:// repositories and uploads on loopback addresses (tests)')
+    .option('--log-level <level>', `log level (${LOG_LEVELS.join(', ')})`, 'info')
+    .addHelpText('after', '\nExit status: 0 after a graceful stop, 2 usage or configuration error.');
+}
+
+export function registerServe(program: Command, setExit: (code: number) => void, deps: ServeDeps = {}): void {
+  common(
+    program
+      .command('serve')
+      .description('Run the verification service: GitLab webhook and API intake, read API, health, metrics and workers')
+      .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080)')
+      .option('--webhook-secret <secret>', 'GitLab webhook secret token, or signing token (whsec_…) (repeatable)', collect, [])
+      .option('--api-token <token>', 'bearer token for the API (repeatable)', collect, []),
+  ).action(async (flags: Flags) => {
+    setExit(await runService('serve', flags, deps));
+  });
+  common(
+    program
+      .command('worker')
+      .description('Run workers only, on the queue of a serve process (--database for PostgreSQL)')
+      .option('--listen <host:port>', 'serve /healthz and /metrics on this address (default: no HTTP)'),
+  ).action(async (flags: Flags) => {
+    setExit(await runService('worker', flags, deps));
+  });
+}
+
+async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Promise<number> {
+  if (!LOG_LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
+  let config: Readonly<ServiceConfig>;
+  try {
+    config = await loadServiceConfig(flags, mode);
+  } catch (err) {
+    if (err instanceof ServiceConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const log: Logger = pino({ level: flags.logLevel, base: { pid: process.pid, mode } }, deps.logDestination ?? pino.destination(1));
+  const verifyJob = (deps.makeVerifyJob ?? makeVerifyJob)(config);
+  let handle: ServiceHandle;
+  try {
+    handle = await startService(config, { verifyJob, log }, mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`cannot listen on ${flags.listen ?? 'the configured address'}: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+  deps.onStarted?.(handle);
+  await new Promise<void>((resolve) => {
+    if (deps.signal !== undefined) {
+      if (deps.signal.aborted) resolve();
+      deps.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const onSignal = (name: string): void => {
+      log.info({ signal: name }, 'signal received: stopping gracefully (send it again to stop at once)');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await handle.stop();
+  log.flush();
+  return EXIT.ok;
+}

@@ -1,0 +1,114 @@
+// The read side of the verification API: GET /api/v1/verifications (a
+// filtered, paged listing, newest first) and GET /api/v1/verifications/:id
+// (one job, with its report once done). Bearer tokens as for the POST:
+// reports name maintainers, keys and repositories, and listing them is not
+// for everyone.
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { JOB_VERDICTS, MAX_LIST_LIMIT, type Job, type JobVerdict, type Store } from '../store/store.js';
+import { TokenSet } from './webhook-auth.js';
+
+export interface ApiRoutesOptions {
+  readonly store: Store;
+  readonly apiTokens: readonly string[];
+}
+
+/** What the API shows of a job (the lease token and owner stay inside). */
+export interface JobView {
+  readonly id: string;
+  readonly status: Job['status'];
+  readonly verdict: JobVerdict | null;
+  readonly repo: string;
+  readonly tag: string;
+  readonly tagObject: string | null;
+  readonly upload: string | null;
+  readonly source: Job['source'];
+  readonly version: string | null;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly report?: unknown;
+}
+
+export function jobView(job: Job, withReport: boolean): JobView {
+  return {
+    id: job.id,
+    status: job.status,
+    verdict: job.verdict,
+    repo: job.repo,
+    tag: job.tag,
+    tagObject: job.tagObject,
+    upload: job.upload,
+    source: job.source,
+    version: job.version,
+    attempts: job.attempts,
+    lastError: job.lastError,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    ...(withReport && job.status === 'done' && job.report !== null && { report: job.report }),
+  };
+}
+
+const isoTime = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-06-01T00:00:00Z' });
+const count = (max: number) => z.string().regex(/^[0-9]{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().max(max));
+
+export const listQuerySchema = z
+  .object({
+    source: z.enum(['webhook', 'api', 'archive']).optional(),
+    version: z.string().min(1).max(256).optional(),
+    verdict: z.enum(JOB_VERDICTS as [JobVerdict, ...JobVerdict[]]).optional(),
+    status: z.enum(['queued', 'running', 'done']).optional(),
+    since: isoTime.optional(),
+    until: isoTime.optional(),
+    limit: count(MAX_LIST_LIMIT).pipe(z.number().min(1)).optional(),
+    offset: count(1e9).optional(),
+  })
+  .strict();
+
+function invalid(reply: FastifyReply, error: z.ZodError): FastifyReply {
+  const issue = error.issues[0]!;
+  const path = issue.path.join('.');
+  return reply.code(400).send({ error: 'invalid', reason: `${path || '(query)'}: ${issue.message}`, ...(path !== '' && { path }) });
+}
+
+export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options, done) => {
+  const tokens = new TokenSet(options.apiTokens);
+  const { store } = options;
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const value = request.headers.authorization;
+    const m = /^Bearer ([\x21-\x7e]+)$/i.exec(typeof value === 'string' ? value : '');
+    if (!tokens.matches(m?.[1])) {
+      request.log.warn('API request refused: bearer token missing or wrong');
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+    }
+  });
+
+  app.get('/api/v1/verifications', async (request, reply) => {
+    const q = listQuerySchema.safeParse(request.query);
+    if (!q.success) return invalid(reply, q.error);
+    const limit = q.data.limit ?? 100;
+    const offset = q.data.offset ?? 0;
+    const jobs = await store.list({
+      ...(q.data.source !== undefined && { source: q.data.source }),
+      ...(q.data.version !== undefined && { version: q.data.version }),
+      ...(q.data.verdict !== undefined && { verdict: q.data.verdict }),
+      ...(q.data.status !== undefined && { status: q.data.status }),
+      ...(q.data.since !== undefined && { since: new Date(q.data.since) }),
+      ...(q.data.until !== undefined && { until: new Date(q.data.until) }),
+      limit,
+      offset,
+    });
+    return reply.send({ verifications: jobs.map((j) => jobView(j, false)), limit, offset });
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/verifications/:id', async (request, reply) => {
+    const job = /^[0-9]{1,18}$/.test(request.params.id) ? await store.get(request.params.id) : undefined;
+    if (job === undefined) return reply.code(404).send({ error: 'not found' });
+    return reply.send(jobView(job, true));
+  });
+  done();
+};

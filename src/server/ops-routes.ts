@@ -1,0 +1,54 @@
+// Routes for operators and their tools: GET /healthz (the store answers),
+// GET /metrics (Prometheus text) and GET /api/v1/openapi.json. No
+// credentials: they say nothing about any job (health and metrics only
+// count), and a load balancer or Prometheus must reach them.
+import type { FastifyPluginCallback } from 'fastify';
+import type { QueueDepth, Store } from '../store/store.js';
+import { METRICS_CONTENT_TYPE, type ServiceMetrics } from './metrics.js';
+import { renderOpenApi } from './openapi.js';
+
+export interface OpsRoutesOptions {
+  readonly store: Store;
+  readonly metrics: ServiceMetrics;
+  /** Also serve the OpenAPI document (the full service; a worker-only process has no API). */
+  readonly openApi: boolean;
+  /** How long the store may take to answer a health check. */
+  readonly healthTimeoutMs?: number;
+}
+
+async function depthWithin(store: Store, ms: number): Promise<QueueDepth | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([store.depth(), timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options, done) => {
+  const { store, metrics } = options;
+  const timeoutMs = options.healthTimeoutMs ?? 2_000;
+
+  app.get('/healthz', async (request, reply) => {
+    const depth = await depthWithin(store, timeoutMs);
+    if (depth === undefined) {
+      request.log.warn('health check: the store did not answer');
+      return reply.code(503).send({ status: 'unavailable', reason: 'the store did not answer' });
+    }
+    return reply.send({ status: 'ok', queue: depth });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const depth = await depthWithin(store, timeoutMs);
+    return reply.header('content-type', METRICS_CONTENT_TYPE).send(metrics.render(depth));
+  });
+
+  if (options.openApi) {
+    const text = renderOpenApi();
+    app.get('/api/v1/openapi.json', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(text));
+  }
+  done();
+};

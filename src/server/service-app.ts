@@ -1,0 +1,57 @@
+// The service's HTTP application: the intake (its own encapsulated context,
+// with its raw-body parser), the read API, health, metrics and the OpenAPI
+// document on one fastify instance.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Store } from '../store/store.js';
+import { apiRoutes } from './api-routes.js';
+import { intakeRoutes, type Enqueue } from './intake-routes.js';
+import type { IntakeConfigInput } from './intake-config.js';
+import type { ServiceMetrics } from './metrics.js';
+import { opsRoutes } from './ops-routes.js';
+import { storeEnqueue } from './store-enqueue.js';
+
+export interface ServiceAppOptions {
+  readonly store: Store;
+  readonly metrics: ServiceMetrics;
+  readonly log: FastifyBaseLogger;
+  /** The intake's settings; absent: no intake and no API (a worker-only process serving health and metrics). */
+  readonly intake?: IntakeConfigInput;
+  /** Called when the intake created a job (wakes this process's worker). */
+  readonly onEnqueued?: () => void;
+  /** Told of every route as it is added (the OpenAPI test checks each one is documented). */
+  readonly onRoute?: (route: { readonly method: string; readonly url: string }) => void;
+}
+
+/** The intake routes whose answers are counted in t2u_verify_intake_requests_total. */
+const INTAKE_ROUTES = new Set(['POST /hooks/gitlab', 'POST /api/v1/verifications']);
+
+export async function buildServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
+  const { store, metrics, log } = options;
+  const app = Fastify({
+    loggerInstance: log,
+    // One line per request, on completion, with its status and time (below), not fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Behind a proxy the client address would be the proxy's: logs only, no decisions depend on it.
+    trustProxy: false,
+  });
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) options.onRoute?.({ method, url: route.url });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = `${request.method} ${request.routeOptions.url ?? ''}`;
+    if (INTAKE_ROUTES.has(route)) metrics.request(route.slice(route.indexOf(' ') + 1), reply.statusCode);
+    request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+  });
+  await app.register(opsRoutes, { store, metrics, openApi: options.intake !== undefined });
+  if (options.intake !== undefined) {
+    const persist = storeEnqueue(store);
+    const enqueue: Enqueue = async (request) => {
+      const result = await persist(request);
+      if (result.created) options.onEnqueued?.();
+      return result;
+    };
+    await app.register(intakeRoutes, { config: options.intake, enqueue });
+    await app.register(apiRoutes, { store, apiTokens: options.intake.apiTokens ?? [] });
+  }
+  return app;
+}

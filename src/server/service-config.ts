@@ -1,0 +1,194 @@
+// The service's settings (`t2u-verify serve` and `t2u-verify worker`): one zod
+// schema, a superset of the verifier's own configuration (src/config/schema.ts)
+// so that the same file configures keyrings and policy for the verifications
+// the service runs. Loaded from `--config FILE` (JSON), flags on top, parsed
+// once at start-up and frozen; a bad file or flag fails with the field path
+// and the reason.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { formatZodError } from '../config/load.js';
+import { configSchema } from '../config/schema.js';
+import { STORE_DEFAULTS } from '../store/store.js';
+import { intakeConfigSchema } from './intake-config.js';
+
+/** `HOST:PORT`, `[IPv6]:PORT`; port 0 picks a free port (tests). */
+const listenSchema = z.string().transform((s, ctx) => {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(s);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port > 65535) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), not ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return { host: m[1] ?? m[2]!, port };
+});
+
+const alertUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+
+const serviceFields = {
+  /** Where the HTTP server listens. The default is loopback: put a TLS proxy in front. */
+  listen: listenSchema.default('127.0.0.1:8080'),
+  /** The SQLite database (when `database` is absent) lives here. */
+  dataDir: z.string().min(1).default('/var/lib/t2u-verify'),
+  /** A `postgres://` URL: the shared queue of several worker processes. Absent: SQLite in `dataDir`. */
+  database: z
+    .string()
+    .regex(/^postgres(?:ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Verifications run at once by this process. Each one builds in the sandbox: about one per two cores. */
+  workers: z.number().int().min(0).max(64).default(1),
+  /**
+   * A job's lease: a worker that stops renewing it (it died) loses the job to
+   * another after this long. Renewed every `leaseMs / 3` while the job runs.
+   */
+  leaseMs: z.number().int().min(1_000).default(STORE_DEFAULTS.leaseMs),
+  /** Attempts before a job fails for good with `unverifiable` (a crashed attempt counts). */
+  maxAttempts: z.number().int().min(1).max(100).default(STORE_DEFAULTS.maxAttempts),
+  /** First retry delay; doubles with each attempt, with jitter, up to `backoffMaxMs`. */
+  backoffBaseMs: z.number().int().min(0).default(STORE_DEFAULTS.backoffBaseMs),
+  backoffMaxMs: z.number().int().min(0).default(STORE_DEFAULTS.backoffMaxMs),
+  /** How often an idle worker asks the store for work (a job queued by this process wakes it at once). */
+  pollMs: z.number().int().min(10).default(1_000),
+  /** On SIGTERM: how long running verifications may take to finish before they are aborted and released. */
+  shutdownGraceMs: z.number().int().min(0).default(30_000),
+  /** Wall-clock limit of one verification; beyond it the job is aborted and retried. */
+  jobTimeoutMs: z.number().int().min(1_000).default(60 * 60_000),
+  /** The Debian mirror uploads are obtained from (its signed Release and Sources index). */
+  mirror: z.string().url().optional(),
+  /** The tag2upload service's key (debian-tag2upload-keyring), which must sign the upload's .dsc. */
+  uploadKeyring: z.string().min(1).optional(),
+  alerts: z
+    .object({
+      /** Every URL receives a POST of the report JSON on `mismatch`, `rejected` and ledger alarms. */
+      urls: z.array(alertUrl).default([]),
+      /** Retries after the first failed delivery, with exponential backoff from `backoffMs`. */
+      retries: z.number().int().min(0).max(20).default(5),
+      backoffMs: z.number().int().min(0).default(1_000),
+      /** Limit on one delivery attempt. */
+      timeoutMs: z.number().int().min(100).default(10_000),
+    })
+    .strict()
+    .default({}),
+};
+
+/** `serve`: intake, API and workers; a webhook secret is required (intakeConfigSchema). */
+export const serviceConfigSchema = configSchema.extend(intakeConfigSchema.shape).extend(serviceFields).strict();
+
+/**
+ * `worker`: the same file is accepted, but the intake's settings are not used
+ * (a worker answers no HTTP), so no webhook secret is required.
+ */
+export const workerConfigSchema = serviceConfigSchema.extend({ gitlab: z.unknown().optional() }).strict();
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
+
+export class ServiceConfigError extends Error {
+  override readonly name = 'ServiceConfigError';
+}
+
+/** The flags of `serve` and `worker`, as commander gives them. */
+export interface ServiceFlags {
+  readonly config?: string;
+  readonly listen?: string;
+  readonly dataDir?: string;
+  readonly webhookSecret?: readonly string[];
+  readonly apiToken?: readonly string[];
+  readonly keyring?: readonly string[];
+  readonly dmTxt?: string;
+  readonly uploadKeyring?: string;
+  readonly mirror?: string;
+  readonly allowHttp?: boolean;
+  readonly workers?: string;
+  readonly database?: string;
+  readonly alertUrl?: readonly string[];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const nonEmpty = (a: readonly string[] | undefined): a is readonly string[] => a !== undefined && a.length > 0;
+
+/**
+ * Applies flags over the file's object. A repeatable flag replaces the file's
+ * list (as `--keyring` does for check-tag). `--webhook-secret` values that
+ * start with `whsec_` are GitLab signing tokens, the others X-Gitlab-Token
+ * values. `--workers` stays a string here so that "two" fails in the schema,
+ * with its field name, like a bad file value.
+ */
+export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  if (flags.listen !== undefined) out['listen'] = flags.listen;
+  if (flags.dataDir !== undefined) out['dataDir'] = flags.dataDir;
+  if (flags.database !== undefined) out['database'] = flags.database;
+  if (flags.mirror !== undefined) out['mirror'] = flags.mirror;
+  if (flags.uploadKeyring !== undefined) out['uploadKeyring'] = flags.uploadKeyring;
+  if (flags.dmTxt !== undefined) out['dmTxt'] = flags.dmTxt;
+  if (flags.workers !== undefined) out['workers'] = /^[0-9]+$/.test(flags.workers) ? Number(flags.workers) : flags.workers;
+  if (nonEmpty(flags.apiToken)) out['apiTokens'] = [...flags.apiToken];
+  if (nonEmpty(flags.keyring)) out['keyrings'] = flags.keyring.map((path) => ({ path, role: 'uploader' }));
+  if (nonEmpty(flags.webhookSecret)) {
+    const gitlab = isRecord(out['gitlab']) ? { ...out['gitlab'] } : {};
+    gitlab['tokens'] = flags.webhookSecret.filter((s) => !s.startsWith('whsec_'));
+    gitlab['signingSecrets'] = flags.webhookSecret.filter((s) => s.startsWith('whsec_'));
+    out['gitlab'] = gitlab;
+  }
+  if (nonEmpty(flags.alertUrl)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), urls: [...flags.alertUrl] };
+  if (flags.allowHttp === true) {
+    // One switch for both doors: webhook/API repository URLs and the fetcher.
+    out['allowHttp'] = true;
+    out['fetch'] = { ...(isRecord(out['fetch']) ? out['fetch'] : {}), allowHttpLoopback: true };
+  }
+  return out;
+}
+
+/** Validates `raw` (the file's object with flags applied) for `mode`, and freezes it. */
+export function parseServiceConfig(raw: unknown, source: string, mode: 'serve' | 'worker' = 'serve'): Readonly<ServiceConfig> {
+  const schema = mode === 'serve' ? serviceConfigSchema : workerConfigSchema;
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ServiceConfigError(formatZodError(result.error, source));
+  return deepFreeze(result.data as ServiceConfig);
+}
+
+/** Reads `--config FILE` (if any), applies the flags, validates. */
+export async function loadServiceConfig(flags: ServiceFlags, mode: 'serve' | 'worker' = 'serve'): Promise<Readonly<ServiceConfig>> {
+  let raw: unknown = {};
+  const source = flags.config ?? 'flags';
+  if (flags.config !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (err) {
+      throw new ServiceConfigError(`${flags.config}: cannot read: ${(err as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ServiceConfigError(`${flags.config}: not valid JSON: ${(err as Error).message}`);
+    }
+    if (!isRecord(raw)) throw new ServiceConfigError(`${flags.config}: (top level): must be a JSON object`);
+  }
+  return parseServiceConfig(applyFlags(raw as Record<string, unknown>, flags), source, mode);
+}
+
+/** The intake's part of the service configuration. */
+export function intakeSettings(config: ServiceConfig): z.input<typeof intakeConfigSchema> {
+  return {
+    gitlab: config.gitlab,
+    apiTokens: [...config.apiTokens],
+    bodyLimit: config.bodyLimit,
+    enqueueTimeoutMs: config.enqueueTimeoutMs,
+    allowHttp: config.allowHttp,
+  };
+}

@@ -1,0 +1,102 @@
+// The service's life cycle: open the store, start the HTTP application and
+// the workers, and stop them in the order that loses nothing: the listener
+// first (requests under way finish; each is persisted before its 2xx), then
+// the workers (grace period, then abort and hand back), then alert deliveries
+// under way, then the store.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { AlertSender } from './alerts.js';
+import { ServiceMetrics } from './metrics.js';
+import { buildServiceApp } from './service-app.js';
+import { intakeSettings, type ServiceConfig } from './service-config.js';
+import { Worker, type VerifyJob } from './worker.js';
+
+export interface ServiceDeps {
+  readonly verifyJob: VerifyJob;
+  readonly log: Logger;
+  /** A store to use instead of the configured one (not closed by stop). */
+  readonly store?: Store;
+  /** Worker id (tests tell workers apart). */
+  readonly workerId?: string;
+  /** Worker abort wait (see WorkerOptions.abortWaitMs). */
+  readonly abortWaitMs?: number;
+}
+
+export interface ServiceHandle {
+  /** `http://host:port` when listening. */
+  readonly url: string | undefined;
+  readonly app: FastifyInstance | undefined;
+  readonly store: Store;
+  readonly worker: Worker;
+  readonly metrics: ServiceMetrics;
+  /** Graceful stop; resolves when everything is closed. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export type ServiceMode = 'serve' | 'worker';
+
+/**
+ * `serve`: intake, API, health, metrics and `config.workers` workers.
+ * `worker`: workers only; health and metrics on `config.listen` when set.
+ */
+export async function startService(config: ServiceConfig, deps: ServiceDeps, mode: ServiceMode = 'serve'): Promise<ServiceHandle> {
+  const { log } = deps;
+  const store =
+    deps.store ??
+    (await openStore(
+      { ...(config.database !== undefined && { url: config.database }), dataDir: config.dataDir },
+      { leaseMs: config.leaseMs, maxAttempts: config.maxAttempts, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs },
+    ));
+  const metrics = new ServiceMetrics();
+  const alerts = new AlertSender(config.alerts, metrics);
+  const worker = new Worker({
+    store,
+    verifyJob: deps.verifyJob,
+    concurrency: config.workers,
+    leaseMs: config.leaseMs,
+    pollMs: config.pollMs,
+    jobTimeoutMs: config.jobTimeoutMs,
+    log: log.child({ worker: true }),
+    metrics,
+    alerts,
+    ...(deps.workerId !== undefined && { workerId: deps.workerId }),
+    ...(deps.abortWaitMs !== undefined && { abortWaitMs: deps.abortWaitMs }),
+  });
+
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  try {
+    // `listen` is always set for serve (it has a default) and optional for worker.
+    const listen = config.listen as ServiceConfig['listen'] | undefined;
+    if (listen !== undefined) {
+      app = await buildServiceApp({
+        store,
+        metrics,
+        log,
+        ...(mode === 'serve' && { intake: intakeSettings(config), onEnqueued: () => worker.wake() }),
+      });
+      const address = await app.listen({ host: listen.host, port: listen.port });
+      url = address;
+    }
+  } catch (err) {
+    await app?.close();
+    if (deps.store === undefined) await store.close();
+    throw err;
+  }
+  worker.start();
+  log.info({ mode, url, workers: config.workers, store: config.database !== undefined ? 'postgresql' : 'sqlite', workerId: worker.id }, 'service started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info('service stopping');
+      await app?.close();
+      await worker.stop(config.shutdownGraceMs);
+      await alerts.drain(config.alerts.timeoutMs);
+      if (deps.store === undefined) await store.close();
+      log.info('service stopped');
+    })());
+  return { url, app, store, worker, metrics, stop };
+}
