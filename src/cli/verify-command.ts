@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openRepository } from '../pipeline/open-repository.js';
 import { loadTrust, TrustSetupError } from '../pipeline/trust.js';
-import { verify, type VerifyUpload } from '../pipeline/verify.js';
+import { INSTALLED_UPLOAD_KEYRING, verify, type VerifyUpload } from '../pipeline/verify.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { exitCodeForVerify, REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
 import { renderVerify } from './render-verify.js';
@@ -28,9 +28,6 @@ interface VerifyOptions {
   timeout?: string;
   json?: boolean;
 }
-
-/** Debian's debian-tag2upload-keyring package installs the service key here. */
-export const INSTALLED_UPLOAD_KEYRING = '/usr/share/keyrings/debian-tag2upload.pgp';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 

@@ -7,9 +7,10 @@
 // tag under builder profiles and compared byte for byte (bits). Every stage
 // failure is a reason with a stable code; nothing throws for bad input.
 import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkContent } from '../compare/content.js';
+import { diffTarballs } from '../compare/tar-diff.js';
 import { mangleVersion } from '../interpret/tag-name.js';
 import { checkDscSignature } from '../reconstruct/compare.js';
 import { profileByName, profileOrder, PROFILES, type BuilderProfile } from '../reconstruct/profiles.js';
@@ -52,12 +53,16 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
 }
 
 const DGIT_REPOS = 'https://git.dgit.debian.org';
+
+/** Debian's debian-tag2upload-keyring package installs the service key here. */
+export const INSTALLED_UPLOAD_KEYRING = '/usr/share/keyrings/debian-tag2upload.pgp';
 const HEX40 = /^[0-9a-f]{40}$/;
 
 export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyReport> {
   const started = performance.now();
   let held: HeldRepository | undefined;
   let upload: ObtainedUpload | undefined;
+  let products: ReproduceResult['products'];
   try {
     const check = await checkTag({ repo: input.repo, tag: input.tag }, { ...deps, hold: (h) => (held = h) });
     const v = new VerifyRun(input, check);
@@ -116,14 +121,17 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       from: { kind: 'git', repo: repoPath, tag: input.tag },
       dsc: upload!.dscPath,
       profiles: deps.profiles ?? profileOrder(signedAt, PROFILES),
-      rootfsFor, timeoutMs,
+      rootfsFor, timeoutMs, keepProducts: true,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     }));
+    products = r.products;
     v.takeReproduction(r);
+    if (products) await v.timed('diffMs', () => v.diffTarballs(upload!, products!.dir, rootfsFor));
     await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor));
     return v.finish(started);
   } finally {
     await upload?.dispose();
+    await products?.cleanup();
     await (held as HeldRepository | undefined)?.repo.close();
   }
 }
@@ -312,6 +320,23 @@ class VerifyRun {
       this.reasons.push(reason('TOOLCHAINS_DISAGREE', dgitAgrees
         ? `dgit's build reproduced the upload under ${profile.name}, the TypeScript toolchain did not: ${differing.join('; ')}`
         : `the TypeScript toolchain reproduced the upload under ${profile.name}, dgit's build did not`));
+    }
+  }
+
+  /**
+   * For the human diff: every tarball that differs, member by member (the
+   * upload's side as `expected`). Read by the verifier's own tar reader after
+   * sandboxed decompression; names are data, never paths on the host.
+   */
+  async diffTarballs(upload: ObtainedUpload, productsDir: string, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>): Promise<void> {
+    const rec = this.report.reconstruction;
+    if (!rec) return;
+    const differing = rec.files.filter((f) => !f.match && f.expected && f.got && f.origin === 'rebuilt' && /\.tar(\.[a-z0-9]+)?$/.test(f.name));
+    if (differing.length === 0) return;
+    const rootfs = await rootfsFor('trixie');
+    rec.tarballs = [];
+    for (const f of differing.slice(0, 4)) {
+      rec.tarballs.push(await diffTarballs(join(upload.dir, f.name), join(productsDir, f.name), { file: f.name, decompress: { rootfs } }));
     }
   }
 

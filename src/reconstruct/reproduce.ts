@@ -39,6 +39,8 @@ export interface ReproduceInput {
   /** The rootfs of a profile (default ensureRootfs, which builds it if it is not cached). */
   readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
   readonly tmpDir?: string;
+  /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
+  readonly keepProducts?: boolean;
 }
 
 export interface Attempt {
@@ -64,6 +66,8 @@ export interface ReproduceResult {
   readonly dscIdentical: boolean;
   readonly signature?: { readonly ok: boolean; readonly signer?: string; readonly created?: string };
   readonly build?: BuildFacts;
+  /** With `keepProducts`: the closest attempt's products directory, until `cleanup`. */
+  readonly products?: { readonly dir: string; cleanup(): Promise<void> };
   readonly timings: { readonly totalMs: number };
 }
 
@@ -149,7 +153,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   const order = input.profiles ?? profileOrder(madeAt, PROFILES);
   const rootfsFor = input.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
   const rootfsCache = new Map<string, Promise<Rootfs>>();
-  let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number } | undefined;
+  let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> } | undefined;
   for (const profile of order) {
     const t0 = performance.now();
     let rootfs: Rootfs;
@@ -187,6 +191,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       const rebuilt = (await lstat(dscPath).catch(() => undefined))?.isFile() ? await readFile(dscPath).catch(() => undefined) : undefined;
       if (!rebuilt) {
         attempts.push({ profile: profile.name, outcome: 'failed', reasons: [reason('BUILD_FAILED', `the build did not write ${built.facts.dsc} (the upload is ${dsc.source} ${dsc.version})`)], durationMs: built.durationMs });
+        await built.cleanup();
         continue;
       }
       const comparison = await compareBuild({
@@ -199,12 +204,22 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
       const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
       attempts.push({ profile: profile.name, outcome, differences, reasons: comparison.reasons, durationMs: performance.now() - t0 });
-      if (!closest || differences < closest.differences) closest = { profile: profile.name, comparison, facts: built.facts, differences };
-      if (outcome === 'reproduced') break;
+      let keep = false;
+      if (!closest || differences < closest.differences) {
+        if (input.keepProducts) await closest?.cleanup();
+        closest = { profile: profile.name, comparison, facts: built.facts, differences, productsDir: built.productsDir, cleanup: built.cleanup };
+        keep = input.keepProducts === true;
+      }
+      if (outcome === 'reproduced') {
+        if (!keep) await built.cleanup();
+        break;
+      }
+      if (!keep) await built.cleanup();
       // No profile changes these fields: trying more profiles cannot help.
       if (comparison.fields.some((f) => !PROFILE_SENSITIVE.has(f.field.toLowerCase()))) break;
-    } finally {
+    } catch (e) {
       await built.cleanup();
+      throw e;
     }
   }
 
@@ -218,6 +233,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   notes.push(...c.explained);
   return done(verdictOf(reasons, c.explained.length > 0 ? 'equivalent' : 'reproduced'), {
     profile: closest.profile, files: c.files, fields: c.fields, dscIdentical: c.dscIdentical, build: closest.facts,
+    ...(input.keepProducts ? { products: { dir: closest.productsDir, cleanup: closest.cleanup } } : {}),
     ...(signature ? { signature } : {}),
   });
 }

@@ -1,9 +1,60 @@
 // The verification the service's workers run, made from the service's
 // configuration (keyrings, upload keyring, mirror, policy, fetch limits): the
-// join between the worker loop and the verify pipeline (src/pipeline/).
+// join between the worker loop and the verify pipeline (src/pipeline/). The
+// trust configuration (Debian's keyrings take about a second to index) is
+// loaded once, on the first job, and again after a failure.
+import { existsSync } from 'node:fs';
+import { isUrl, openRepository } from '../pipeline/open-repository.js';
+import { loadTrust, TrustSetupError, type Trust } from '../pipeline/trust.js';
+import { INSTALLED_UPLOAD_KEYRING, verify, type VerifyUpload } from '../pipeline/verify.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
 import type { ServiceConfig } from './service-config.js';
 import type { VerifyJob } from './worker.js';
 
-export function makeVerifyJob(_config: Readonly<ServiceConfig>): VerifyJob {
-  throw new Error('verify pipeline not wired');
+export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
+  let trust: Promise<Trust> | undefined;
+  const uploadKeyring = config.uploadKeyring ?? (existsSync(INSTALLED_UPLOAD_KEYRING) ? INSTALLED_UPLOAD_KEYRING : undefined);
+  const policy = { allowHttpLoopback: config.fetch.allowHttpLoopback };
+  return async (req, ctx) => {
+    // Only a .dsc URL: a job must never make the service read a path on its own host.
+    let upload: VerifyUpload;
+    if (req.upload === undefined) upload = { kind: 'mirror', mirror: config.mirror ?? config.upload.mirror, suite: config.upload.suite };
+    else if (isUrl(req.upload)) upload = { kind: 'dsc-url', url: req.upload };
+    else return unverifiable(req, reason('UPLOAD_URL_INVALID', `the job's upload ${JSON.stringify(req.upload.slice(0, 200))} is not a URL`));
+    let t: Trust;
+    try {
+      trust ??= loadTrust(config);
+      t = await trust;
+    } catch (err) {
+      trust = undefined;
+      if (!(err instanceof TrustSetupError)) throw err;
+      return unverifiable(req, reason('KEYRING_UNAVAILABLE', err.message));
+    }
+    ctx.log.debug({ upload }, 'verifying');
+    const report = await verify({ repo: req.repo, tag: req.tag, upload }, {
+      openRepository: (r) => openRepository(r, config),
+      keyrings: t.keyrings, dm: t.dm, policy: t.policy,
+      ...(uploadKeyring !== undefined ? { uploadKeyring } : {}),
+      obtain: {
+        policy,
+        timeoutMs: config.upload.timeoutMs,
+        maxFileBytes: config.upload.maxFileBytes,
+        maxTotalBytes: config.upload.maxTotalBytes,
+        indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
+      },
+      buildTimeoutMs: config.build.timeoutMs,
+    });
+    report.notes.unshift(...t.warnings.map((w: string) => reason('KEYRING_STALE', w)));
+    return report;
+  };
+}
+
+function unverifiable(req: { repo: string; tag: string }, why: Reason): VerifyReport {
+  const skipped = { status: 'skipped' as const, detail: why.message };
+  return {
+    schema: REPORT_SCHEMA, kind: 'verify', verdict: 'unverifiable', reasons: [why], notes: [],
+    layers: { authenticity: skipped, metadata: skipped, binding: skipped, content: skipped, bits: skipped },
+    repo: req.repo, tag: { name: req.tag }, source: {}, timings: {},
+  };
 }
