@@ -87,7 +87,7 @@ function fieldValue(v: string | undefined): string {
 }
 
 function tarballLines(tb: TarballDiff): string[] {
-  const out = [`  ${tb.file}, member by member (upload → rebuilt):`];
+  const out = [`  ${tb.file}, member by member (rebuilt from the tag → upload):`];
   if (tb.error) out.push(`    (members not listed: ${safe(tb.error)})`);
   for (const m of tb.members) {
     const side = (x: typeof m.expected): string => (x ? `${x.mode} ${x.size} bytes ${short(x.sha256)}${x.mtime !== undefined ? ` mtime ${x.mtime}` : ''}` : 'absent');

@@ -324,8 +324,9 @@ class VerifyRun {
   }
 
   /**
-   * For the human diff: every tarball that differs, member by member (the
-   * upload's side as `expected`). Read by the verifier's own tar reader after
+   * For the human diff: every tarball that differs, member by member, from
+   * what the tag gives (the rebuild, `expected`) to what was uploaded (`got`):
+   * `added` is a member only the upload has, as in the content layer. Read by the verifier's own tar reader after
    * sandboxed decompression; names are data, never paths on the host.
    */
   async diffTarballs(upload: ObtainedUpload, productsDir: string, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>): Promise<void> {
@@ -336,7 +337,7 @@ class VerifyRun {
     const rootfs = await rootfsFor('trixie');
     rec.tarballs = [];
     for (const f of differing.slice(0, 4)) {
-      rec.tarballs.push(await diffTarballs(join(upload.dir, f.name), join(productsDir, f.name), { file: f.name, decompress: { rootfs } }));
+      rec.tarballs.push(await diffTarballs(join(productsDir, f.name), join(upload.dir, f.name), { file: f.name, decompress: { rootfs } }));
     }
   }
 

@@ -168,7 +168,12 @@ export interface TarMemberFacts {
   readonly owner?: string;
 }
 
-/** A member-level account of one tarball that differs (for the human diff). */
+/**
+ * A member-level account of one tarball that differs (for the human diff):
+ * `expected` is the tarball rebuilt from the tag, `got` the upload's, so
+ * `added` is a member only the upload has and the unified diffs run from
+ * the tag's content to the upload's.
+ */
 export interface TarballDiff {
   readonly file: string;
   readonly members: readonly {

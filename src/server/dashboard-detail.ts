@@ -130,7 +130,7 @@ function tarballSection(t: Obj): SafeHtml {
 ${error !== undefined ? html`<p class="error">Members could not be listed: ${error}</p>` : ''}
 ${
   members.length > 0
-    ? html`<table class="members"><thead><tr><th>Member</th><th>Change</th><th>Upload</th><th>Rebuilt</th></tr></thead><tbody>${members.map(member)}</tbody></table>`
+    ? html`<table class="members"><thead><tr><th>Member</th><th>Change</th><th>Rebuilt from the tag</th><th>Upload</th></tr></thead><tbody>${members.map(member)}</tbody></table>`
     : error === undefined
       ? html`<p class="muted">No member differs.</p>`
       : ''
