@@ -14,9 +14,10 @@ import { DscError, readDsc, type Dsc } from '../upload/dsc.js';
 import { verifyDscSignature } from '../upload/verify-dsc-signature.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
 import { checkDscSignature, compareBuild, digest, type Comparison, type FieldDifference, type FileComparison } from './compare.js';
+import { explainMtimeLeak } from './mtime-leak.js';
 import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
 
-/** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE) is identical. */
+/** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
 export type ReproduceVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable';
 
 /** What to build: a tag of a repository (work tree, bare repository or bundle), or a plain tree from `dpkg-source -x`. */
@@ -189,12 +190,22 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         attempts.push({ profile: profile.name, outcome: 'failed', reasons: [reason('BUILD_FAILED', `the build did not write ${built.facts.dsc} (the upload is ${dsc.source} ${dsc.version})`)], durationMs: built.durationMs });
         continue;
       }
-      const comparison = await compareBuild({
+      const { changelogTime, taggerTime } = built.facts;
+      const explainFile = changelogTime === undefined ? undefined : async (name: string, uploadPath: string, rebuiltPath: string) => {
+        const r = await explainMtimeLeak({
+          name, uploadPath, rebuiltPath, changelogTime, ...(taggerTime !== undefined ? { taggerTime } : {}),
+          rootfs, timeoutMs: common.timeoutMs, ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
+        });
+        return r.explained ? r.reason : undefined;
+      };
+      const compared = await compareBuild({
         uploadBody: body, uploadDir, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
-        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit,
+        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, ...(explainFile ? { explainFile } : {}),
       });
+      // What the build itself found wrong with the upload's files (an upstream signature that does not verify).
+      const comparison: Comparison = built.findings.length ? { ...compared, reasons: [...built.findings, ...compared.reasons] } : compared;
       // Files, then fields; the checksum fields follow the files and are not counted twice.
-      const differences = comparison.files.filter((f) => !f.match).length
+      const differences = built.findings.length + comparison.files.filter((f) => !f.match && !f.explainedBy).length
         + comparison.fields.filter((f) => !CHECKSUM_FIELDS.has(f.field.toLowerCase())).length
         + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
       const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
