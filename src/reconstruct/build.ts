@@ -54,8 +54,6 @@ export interface BuildFacts {
   };
   /** The dgit view's head is dgit's own quilt-fixup commit, made with the builder's identity and clock. */
   readonly dgitViewBuilderCommit: boolean;
-  /** The changelog date (dpkg-source's SOURCE_DATE_EPOCH), seconds since the epoch. */
-  readonly changelogTime?: number;
   /** The tag's tagger date, seconds since the epoch (absent for a plain tree). */
   readonly taggerTime?: number;
 }
@@ -177,11 +175,10 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
     ? { object: tagObject, fingerprint: fingerprint.toLowerCase(), dgitView, upstreamTag: m.upstreamTag ?? '', upstreamCommit: m.upstreamCommit ?? '' }
     : undefined;
   const seconds = (v: string | undefined): number | undefined => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : undefined);
-  const changelogTime = seconds(m.changelogTime);
   const taggerTime = seconds(m.taggerTime);
   return {
     source, version, dsc, origs, quilt: m.quilt ?? '', dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1', ...(tag ? { tag } : {}),
-    ...(changelogTime !== undefined ? { changelogTime } : {}), ...(taggerTime !== undefined ? { taggerTime } : {}),
+    ...(taggerTime !== undefined ? { taggerTime } : {}),
   };
 }
 

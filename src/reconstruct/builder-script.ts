@@ -39,10 +39,9 @@ if [ -n "$UT" ]; then
   git fetch -q "$T2U_REPO" --no-tags "refs/tags/$UT:refs/tags/$UT"
 fi
 git checkout -q "refs/tags/$T2U_TAG"
-# SOURCE_DATE_EPOCH as dpkg-source takes it, and the tag's date: the window
-# of a checkout mtime leaking past --clamp-mtime.
-meta changelogTime "$(dpkg-parsechangelog -S Timestamp)"
-meta taggerTime "$(perl -ne 'if (/^tagger .* (\d+) [-+]\d{4}$/) { print $1; exit } exit 1 if /^$/' /work/out/tag.raw || true)"
+# The tag's date: where the window of a checkout mtime leaking past
+# dpkg-source's --clamp-mtime begins.
+meta taggerTime "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)"
 fact origs
 # tag2upload_obtain_origs: the archive's origs when it has them, else git deborig.
 if [ -n "$(ls /work/origs 2>/dev/null)" ]; then
@@ -107,7 +106,6 @@ fact init
 SRC=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Source)
 VER=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Version)
 meta source "$SRC"; meta version "$VER"
-meta changelogTime "$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Timestamp)"
 dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
 git init -q
 # Before anything is added: in-tree .gitattributes must not filter the files.

@@ -37,8 +37,12 @@ export interface MtimeLeakInput {
   readonly name: string;
   readonly uploadPath: string;
   readonly rebuiltPath: string;
-  /** SOURCE_DATE_EPOCH: the changelog date, seconds. */
-  readonly changelogTime: number;
+  /**
+   * The checkout's debian/changelog, whose date dpkg-source made
+   * SOURCE_DATE_EPOCH; read by dpkg-parsechangelog in the sandbox, only when
+   * a file differs.
+   */
+  readonly changelog: string;
   /** The tag's tagger date, seconds (absent for a plain tree: the changelog date stands in). */
   readonly taggerTime?: number;
   readonly rootfs: Rootfs;
@@ -54,13 +58,15 @@ export async function explainMtimeLeak(input: MtimeLeakInput): Promise<MtimeLeak
   const suffix = /\.tar\.([a-z0-9]+)$/.exec(input.name)?.[1];
   const decompress = suffix === undefined ? undefined : DECOMPRESSORS[suffix];
   if (!decompress) return { explained: false, why: `${input.name} is not a compressed tarball` };
+  if (!(await lstat(input.changelog).catch(() => undefined))?.isFile()) return { explained: false, why: 'the checkout has no debian/changelog file' };
   const tars = await decompressBoth(input, decompress);
   if ('why' in tars) return { explained: false, why: tars.why };
+  const changelogTime = tars.changelogTime;
   const c = compareTarsIgnoringMtime(tars.upload, tars.rebuilt);
   if (!c.ok) return { explained: false, why: c.why };
   if (c.mtimes.length === 0) return { explained: false, why: 'the decompressed archives are identical; the compressed bytes differ' };
-  const from = Math.min(input.taggerTime ?? input.changelogTime, input.changelogTime) - CHECKOUT_CLOCK_SKEW_S;
-  const to = input.changelogTime;
+  const from = Math.min(input.taggerTime ?? changelogTime, changelogTime) - CHECKOUT_CLOCK_SKEW_S;
+  const to = changelogTime;
   // Both sides: a leaked checkout time, or the changelog date it was clamped to.
   const outside = c.mtimes.find((m) => [m.expected, m.got].some((t) => t < from || t > to));
   if (outside) {
@@ -80,17 +86,18 @@ function iso(t: number): string {
 }
 
 /** Both files decompressed by the rootfs's own tools in the sandbox, each capped at MAX_TAR_BYTES. */
-async function decompressBoth(input: MtimeLeakInput, decompress: readonly string[]): Promise<{ upload: Uint8Array; rebuilt: Uint8Array } | { why: string }> {
+async function decompressBoth(input: MtimeLeakInput, decompress: readonly string[]): Promise<{ upload: Uint8Array; rebuilt: Uint8Array; changelogTime: number } | { why: string }> {
   const dir = await mkdtemp(join(input.tmpDir ?? tmpdir(), 't2u-mtime-'));
   try {
     // head -c stops a decompression bomb at the cap; a decompressor that
     // fails (corrupt input, trailing garbage) leaves a mark.
-    const script = 'for side in upload rebuilt; do { "$@" < "/in/$side" || echo > "/work/$side.failed"; } | head -c "$T2U_CAP" > "/work/$side.tar"; done';
+    const script = 'dpkg-parsechangelog -l /in/changelog -S Timestamp > /work/timestamp\n'
+      + 'for side in upload rebuilt; do { "$@" < "/in/$side" || echo > "/work/$side.failed"; } | head -c "$T2U_CAP" > "/work/$side.tar"; done';
     let r;
     try {
       r = await runSandboxed({
         argv: ['sh', '-c', script, 'sh', ...decompress], rootfs: input.rootfs, workDir: dir, timeoutMs: input.timeoutMs,
-        readOnly: [{ host: input.uploadPath, inside: '/in/upload' }, { host: input.rebuiltPath, inside: '/in/rebuilt' }],
+        readOnly: [{ host: input.uploadPath, inside: '/in/upload' }, { host: input.rebuiltPath, inside: '/in/rebuilt' }, { host: input.changelog, inside: '/in/changelog' }],
         env: { T2U_CAP: String(MAX_TAR_BYTES + 1) },
       });
     } catch (e) {
@@ -98,7 +105,9 @@ async function decompressBoth(input: MtimeLeakInput, decompress: readonly string
       throw e;
     }
     if (r.exitCode !== 0 || r.timedOut) return { why: `decompressing ${input.name} in the sandbox failed (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? r.signal}`})` };
-    const out: Record<'upload' | 'rebuilt', Uint8Array> = { upload: new Uint8Array(), rebuilt: new Uint8Array() };
+    const timestamp = (await readFile(join(dir, 'timestamp'), 'utf8').catch(() => '')).trim();
+    if (!/^\d{1,12}$/.test(timestamp)) return { why: 'dpkg-parsechangelog found no date in debian/changelog' };
+    const out = { upload: new Uint8Array(), rebuilt: new Uint8Array(), changelogTime: Number(timestamp) };
     for (const side of ['upload', 'rebuilt'] as const) {
       if (await lstat(join(dir, `${side}.failed`)).then(() => true, () => false)) return { why: `the ${side} ${input.name} does not decompress cleanly` };
       const st = await lstat(join(dir, `${side}.tar`)).catch(() => undefined);

@@ -190,17 +190,17 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         attempts.push({ profile: profile.name, outcome: 'failed', reasons: [reason('BUILD_FAILED', `the build did not write ${built.facts.dsc} (the upload is ${dsc.source} ${dsc.version})`)], durationMs: built.durationMs });
         continue;
       }
-      const { changelogTime, taggerTime } = built.facts;
-      const explainFile = changelogTime === undefined ? undefined : async (name: string, uploadPath: string, rebuiltPath: string) => {
+      const { taggerTime } = built.facts;
+      const explainFile = async (name: string, uploadPath: string, rebuiltPath: string): Promise<Reason | undefined> => {
         const r = await explainMtimeLeak({
-          name, uploadPath, rebuiltPath, changelogTime, ...(taggerTime !== undefined ? { taggerTime } : {}),
+          name, uploadPath, rebuiltPath, changelog: join(built.dir, 'pg', 'work', 'debian', 'changelog'), ...(taggerTime !== undefined ? { taggerTime } : {}),
           rootfs, timeoutMs: common.timeoutMs, ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
         });
         return r.explained ? r.reason : undefined;
       };
       const compared = await compareBuild({
         uploadBody: body, uploadDir, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
-        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, ...(explainFile ? { explainFile } : {}),
+        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, explainFile,
       });
       // What the build itself found wrong with the upload's files (an upstream signature that does not verify).
       const comparison: Comparison = built.findings.length ? { ...compared, reasons: [...built.findings, ...compared.reasons] } : compared;

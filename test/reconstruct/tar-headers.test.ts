@@ -32,8 +32,9 @@ afterAll(async () => {
  * (--format=gnu --sort=name --mtime=@CHANGELOG --clamp-mtime, owner 0) and
  * compressed with xz. Returns the paths of the .tar and the .tar.xz.
  */
-async function pack(name: string, checkout: number, change = ':'): Promise<{ tar: string; xz: string }> {
+async function pack(name: string, checkout: number, change = ':'): Promise<{ tar: string; xz: string; changelog: string }> {
   const script = `set -e; mkdir -p t/debian/source "t/$(dirname "${LONG}")"; cd t
+printf 'x (1.0-1) unstable; urgency=medium\\n\\n  * Release.\\n\\n -- T <t@t2u.test>  Mon, 01 Apr 2024 00:03:00 +0000\\n' > debian/changelog
 printf 'Source: x\\n' > debian/control; printf '3.0 (quilt)\\n' > debian/source/format; printf 'long\\n' > "${LONG}"
 ln -s control debian/link
 find . -exec touch -h -d @${checkout} {} +
@@ -44,7 +45,7 @@ xz -6 -c ../${name}.tar > ../${name}.tar.xz`;
   await chmod(dir, 0o777);
   const r = await runSandboxed({ argv: ['sh', '-c', script], rootfs, workDir: dir, timeoutMs: 60_000 });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
-  return { tar: join(dir, `${name}.tar`), xz: join(dir, `${name}.tar.xz`) };
+  return { tar: join(dir, `${name}.tar`), xz: join(dir, `${name}.tar.xz`), changelog: join(dir, 't', 'debian', 'changelog') };
 }
 
 describe('compareTarsIgnoringMtime', () => {
@@ -54,14 +55,14 @@ describe('compareTarsIgnoringMtime', () => {
     const c = compareTarsIgnoringMtime(await readFile(before.tar), await readFile(after.tar));
     expect(c.ok).toBe(true);
     if (!c.ok) return;
-    // debian, debian/control, debian/link, debian/source, its format, the long directories and file.
-    expect(c.members).toBe(5 + 7);
+    // debian, its changelog, control, link, source/, source/format, the long directories and file.
+    expect(c.members).toBe(6 + 7);
     expect(c.mtimes).toHaveLength(c.members);
     expect(c.mtimes.map((m) => m.name)).toContain(LONG);
     expect(new Set(c.mtimes.map((m) => `${m.expected} ${m.got}`))).toEqual(new Set([`${CHANGELOG - 21} ${CHANGELOG}`]));
     // Identical archives: nothing differs.
     const same = compareTarsIgnoringMtime(await readFile(after.tar), await readFile(after.tar));
-    expect(same).toEqual({ ok: true, members: 12, mtimes: [] });
+    expect(same).toEqual({ ok: true, members: 13, mtimes: [] });
   });
 
   it('one changed byte of content is not an mtime difference', async () => {
@@ -91,18 +92,18 @@ describe('explainMtimeLeak', () => {
   it('explains checkout mtimes before the changelog date, within the window of the tag', async () => {
     const upload = await pack('up', CHANGELOG - 21);
     const rebuilt = await pack('re', CHANGELOG + 86400 * 900);
-    const r = await explainMtimeLeak({ name: 'x_1.0-1.debian.tar.xz', uploadPath: upload.xz, rebuiltPath: rebuilt.xz, changelogTime: CHANGELOG, taggerTime: CHANGELOG, rootfs, timeoutMs: 60_000, tmpDir: scratch });
+    const r = await explainMtimeLeak({ name: 'x_1.0-1.debian.tar.xz', uploadPath: upload.xz, rebuiltPath: rebuilt.xz, changelog: rebuilt.changelog, taggerTime: CHANGELOG, rootfs, timeoutMs: 60_000, tmpDir: scratch });
     expect(r.explained).toBe(true);
     if (!r.explained) return;
     expect(r.reason.code).toBe('CHECKOUT_MTIME_LEAK');
-    expect(r.reason.message).toContain('x_1.0-1.debian.tar.xz: 12 of 12 members');
+    expect(r.reason.message).toContain('x_1.0-1.debian.tar.xz: 13 of 13 members');
     expect(r.reason.message).toContain('2024-04-01T00:02:39Z');
   });
 
   it('does not explain mtimes from before the window, content changes, or a file that is not a tarball', async () => {
     const early = await pack('early', CHANGELOG - CHECKOUT_CLOCK_SKEW_S - 60);
     const rebuilt = await pack('re2', CHANGELOG + 60);
-    const base = { name: 'x_1.0-1.debian.tar.xz', rebuiltPath: rebuilt.xz, changelogTime: CHANGELOG, taggerTime: CHANGELOG, rootfs, timeoutMs: 60_000, tmpDir: scratch };
+    const base = { name: 'x_1.0-1.debian.tar.xz', rebuiltPath: rebuilt.xz, changelog: rebuilt.changelog, taggerTime: CHANGELOG, rootfs, timeoutMs: 60_000, tmpDir: scratch };
     const r1 = await explainMtimeLeak({ ...base, uploadPath: early.xz });
     expect(r1).toMatchObject({ explained: false, why: expect.stringContaining('outside the checkout window') as unknown });
     const changed = await pack('ch', CHANGELOG - 21, 'printf more >> debian/control; touch -d @' + String(CHANGELOG - 21) + ' debian/control');
