@@ -135,7 +135,7 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
       await cleanup();
       return {
         ok: false, log, durationMs: took(),
-        reasons: [reason('ORIG_TREE_MISMATCH', `dgit refused to build with the upload's orig: ${log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)).slice(0, 6).join(' | ')}`)],
+        reasons: [reason('ORIG_TREE_MISMATCH', `dgit refused to build with the upload's orig${input.existingOrigs.length > 1 ? 's' : ''} ${input.existingOrigs.map((o) => basename(o)).join(', ')}: ${[...new Set(log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)))].slice(0, 6).join(' | ')}`)],
       };
     }
     if (r.exitCode !== 0) {

@@ -144,7 +144,9 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     notes.push(reason('TAG_FIELDS_NOT_CHECKED', 'built from a plain tree: Dgit, Git-Tag-Info and Git-Tag-Tagger are the upload\'s own, not derived from a tag'));
   }
   for (const name of given) {
-    notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's orig${deborigName ? ` (git deborig would make ${deborigName})` : ''}; its bytes are not reproduced`));
+    // dpkg-source -b verifies an .asc against debian/upstream/signing-key.asc when the tree has one (UPSTREAM_SIGNATURE_INVALID).
+    const what = name.endsWith('.asc') ? 'upstream signature' : `orig${deborigName ? ` (git deborig would make ${deborigName})` : ''}`;
+    notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's ${what}; its bytes are not reproduced`));
   }
 
   const order = input.profiles ?? profileOrder(madeAt, PROFILES);
