@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, TREE_SCRIPT } from './builder-script.js';
+import { defusedGitattributes } from './gitattributes.js';
 import type { BuilderProfile } from './profiles.js';
 
 interface CommonBuildInput {
@@ -103,6 +104,8 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     for (const orig of input.existingOrigs) await copyFile(orig, join(dir, 'origs', basename(orig)));
     await writeFile(join(dir, 'build.sh'), script);
     await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
+    const attributes = await defusedGitattributes(input.rootfs, input.tmpDir);
+    if (attributes) await writeFile(join(dir, 'gitattributes'), attributes);
     const env: Record<string, string> = {
       ...sourceEnv,
       T2U_UMASK: input.profile.umask,

@@ -124,19 +124,13 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     return done('unverifiable');
   }
 
-  // The binding's signature check, when the service keyring is given; its
-  // time also orders the profiles (the builder as it was then).
-  let signature: ReproduceResult['signature'];
-  let madeAt: Date | undefined;
-  if (input.uploadKeyring !== undefined) {
-    const s = await checkDscSignature(bytes, input.uploadKeyring);
-    signature = { ok: s.ok, ...(s.signerFingerprint ? { signer: s.signerFingerprint } : {}), ...(s.created ? { created: s.created.toISOString() } : {}) };
-    madeAt = s.created;
-    if (!s.ok) reasons.push(...s.reasons);
-  } else {
-    // Unverified, used only to order the profiles: the signature packet's creation time.
-    madeAt = (await verifyDscSignature(bytes, new KeyringIndex())).created;
-  }
+  // The binding's signature check, when the service keyring is given, runs
+  // while the builds do (it needs none of them); the verdict waits for it.
+  const sigCheck = input.uploadKeyring === undefined ? undefined
+    : checkDscSignature(bytes, input.uploadKeyring).then((s) => ({ s }), (e: unknown) => ({ e }));
+  // The signature's creation time orders the profiles (the builder as it was
+  // then): unverified here, only an order; the same packet's time the check reports.
+  const madeAt = input.profiles ? undefined : (await verifyDscSignature(bytes, new KeyringIndex())).created;
 
   // A plain tree has no upstream commit for git deborig: its origs can only be the upload's.
   const { given, deborigName } = origPlan(dsc, input.existingOrigs === true || input.from.kind === 'tree');
@@ -219,6 +213,15 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     } finally {
       await built.cleanup();
     }
+  }
+
+  let signature: ReproduceResult['signature'];
+  if (sigCheck) {
+    const checked = await sigCheck;
+    if ('e' in checked) throw checked.e;
+    const s = checked.s;
+    signature = { ok: s.ok, ...(s.signerFingerprint ? { signer: s.signerFingerprint } : {}), ...(s.created ? { created: s.created.toISOString() } : {}) };
+    if (!s.ok) reasons.push(...s.reasons);
   }
 
   if (!closest) {
