@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, TREE_SCRIPT } from './builder-script.js';
+import { defusedGitattributes } from './gitattributes.js';
 import type { BuilderProfile } from './profiles.js';
 
 interface CommonBuildInput {
@@ -54,10 +55,17 @@ export interface BuildFacts {
   };
   /** The dgit view's head is dgit's own quilt-fixup commit, made with the builder's identity and clock. */
   readonly dgitViewBuilderCommit: boolean;
+  /** The tag's tagger date, seconds since the epoch (absent for a plain tree). */
+  readonly taggerTime?: number;
 }
 
 export type BuildResult =
-  | { readonly ok: true; readonly dir: string; readonly productsDir: string; readonly facts: BuildFacts; readonly durationMs: number; cleanup(): Promise<void> }
+  | {
+    readonly ok: true; readonly dir: string; readonly productsDir: string; readonly facts: BuildFacts; readonly durationMs: number;
+    /** What the build's own checks found (UPSTREAM_SIGNATURE_INVALID). */
+    readonly findings: readonly Reason[];
+    cleanup(): Promise<void>;
+  }
   | { readonly ok: false; readonly reasons: readonly Reason[]; readonly log: string; readonly durationMs: number };
 
 /**
@@ -96,6 +104,8 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     for (const orig of input.existingOrigs) await copyFile(orig, join(dir, 'origs', basename(orig)));
     await writeFile(join(dir, 'build.sh'), script);
     await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
+    const attributes = await defusedGitattributes(input.rootfs, input.tmpDir);
+    if (attributes) await writeFile(join(dir, 'gitattributes'), attributes);
     const env: Record<string, string> = {
       ...sourceEnv,
       T2U_UMASK: input.profile.umask,
@@ -128,7 +138,7 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
       await cleanup();
       return {
         ok: false, log, durationMs: took(),
-        reasons: [reason('ORIG_TREE_MISMATCH', `dgit refused to build with the upload's orig: ${log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)).slice(0, 6).join(' | ')}`)],
+        reasons: [reason('ORIG_TREE_MISMATCH', `dgit refused to build with the upload's orig${input.existingOrigs.length > 1 ? 's' : ''} ${input.existingOrigs.map((o) => basename(o)).join(', ')}: ${[...new Set(log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)))].slice(0, 6).join(' | ')}`)],
       };
     }
     if (r.exitCode !== 0) {
@@ -141,7 +151,7 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
       await cleanup();
       return failed('BUILD_FAILED', `the build under profile ${input.profile.name} ended without naming its .dsc`);
     }
-    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, durationMs: took(), cleanup };
+    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, findings: upstreamSignatureFindings(log), durationMs: took(), cleanup };
   } catch (e) {
     await cleanup();
     throw e;
@@ -167,7 +177,28 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
   const tag = tagObject && dgitView && fingerprint
     ? { object: tagObject, fingerprint: fingerprint.toLowerCase(), dgitView, upstreamTag: m.upstreamTag ?? '', upstreamCommit: m.upstreamCommit ?? '' }
     : undefined;
-  return { source, version, dsc, origs, quilt: m.quilt ?? '', dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1', ...(tag ? { tag } : {}) };
+  const seconds = (v: string | undefined): number | undefined => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : undefined);
+  const taggerTime = seconds(m.taggerTime);
+  return {
+    source, version, dsc, origs, quilt: m.quilt ?? '', dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1', ...(tag ? { tag } : {}),
+    ...(taggerTime !== undefined ? { taggerTime } : {}),
+  };
+}
+
+/**
+ * dpkg-source -b verifies each SRC_UVER.orig*.tar.*.asc it builds with
+ * against debian/upstream/signing-key.asc
+ * (Dpkg::Source::Package::check_original_tarball_signature); without
+ * --require-valid-signature a failure is only a warning and the build goes
+ * on, so the builder would have uploaded it all the same.
+ */
+const SIGNATURE_WARNING = /^dpkg-source: warning: cannot verify upstream tarball signature for (\S+): (.*)$/gm;
+
+function upstreamSignatureFindings(log: string): Reason[] {
+  return [...log.matchAll(SIGNATURE_WARNING)].map((m) => {
+    const orig = basename(m[1] ?? '');
+    return reason('UPSTREAM_SIGNATURE_INVALID', `${orig}.asc: dpkg-source -b cannot verify it over ${orig} with debian/upstream/signing-key.asc: ${m[2] ?? ''}`);
+  });
 }
 
 function lastLines(text: string, n: number): string {

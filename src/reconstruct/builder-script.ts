@@ -37,11 +37,16 @@ item() { printf '%s\n' "$items" | sed -n "s/^$1=//p" | tail -n 1; }
 SRC=$(item source); VER=$(item version); QUILT=$(item --quilt); UT=$(item upstream-tag); UC=$(item upstream)
 [ -n "$SRC" ] && [ -n "$VER" ] || { echo "the tag has no source= or version= item" >&2; exit 65; }
 meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "$UT"; meta upstreamCommit "$UC"
-dg setup-gitattributes >/dev/null
+# /work/gitattributes: what this rootfs's dgit setup-gitattributes writes
+# into a fresh repository (src/reconstruct/gitattributes.ts).
+if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes; else dg setup-gitattributes >/dev/null; fi
 if [ -n "$UT" ]; then
   git fetch -q --update-shallow "$T2U_REPO" --no-tags "refs/tags/$UT:refs/tags/$UT"
 fi
 git checkout -q "refs/tags/$T2U_TAG"
+# The tag's date: where the window of a checkout mtime leaking past
+# dpkg-source's --clamp-mtime begins.
+meta taggerTime "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)"
 fact origs
 # tag2upload_obtain_origs: the archive's origs when it has them, else git deborig.
 if [ -n "$(ls /work/origs 2>/dev/null)" ]; then
@@ -109,7 +114,7 @@ meta source "$SRC"; meta version "$VER"
 dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
 git init -q
 # Before anything is added: in-tree .gitattributes must not filter the files.
-dg setup-gitattributes >/dev/null
+if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes; else dg setup-gitattributes >/dev/null; fi
 # dpkg-source -x leaves its quilt state in .pc/ (patches applied); with no
 # .pc/applied-patches the patches were not applied (--skip-patches).
 cp -R "$T2U_TREE/." .

@@ -27,6 +27,8 @@ export interface FileComparison {
   readonly match: boolean;
   /** `given`: an orig taken from the upload as the archive's, so `match` is by construction. */
   readonly origin: 'rebuilt' | 'given';
+  /** The bytes differ in a way the builder explains (the code of the note in Comparison.explained). */
+  readonly explainedBy?: 'CHECKOUT_MTIME_LEAK';
 }
 
 export interface FieldDifference {
@@ -41,9 +43,16 @@ export interface Comparison {
   readonly dscIdentical: boolean;
   readonly fields: readonly FieldDifference[];
   readonly reasons: readonly Reason[];
-  /** Differences the builder explains (DGIT_VIEW_NOT_REPRODUCIBLE): the .dsc bodies are identical but for them. */
+  /** Differences the builder explains (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK): the .dsc bodies are identical but for them. */
   readonly explained: readonly Reason[];
 }
+
+/**
+ * Judges a rebuilt file whose bytes differ from the upload's (both regular
+ * files): a note when the builder explains the difference (explainMtimeLeak),
+ * undefined otherwise.
+ */
+export type ExplainFile = (name: string, uploadPath: string, rebuiltPath: string) => Promise<Reason | undefined>;
 
 export function digest(data: Uint8Array): FileDigest {
   return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
@@ -79,6 +88,8 @@ export interface CompareInput {
   readonly given: ReadonlySet<string>;
   /** The rebuilt dgit view's head is dgit's own quilt-fixup commit (BuildFacts.dgitViewBuilderCommit). */
   readonly dgitViewBuilderCommit: boolean;
+  /** Asked about each rebuilt file that differs. */
+  readonly explainFile?: ExplainFile;
 }
 
 export async function compareBuild(input: CompareInput): Promise<Comparison> {
@@ -95,12 +106,19 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const reNames = namedFiles(re);
   const names = [...new Set([...upNames, ...reNames])].sort();
   const files: FileComparison[] = [];
+  const explained: Reason[] = [];
   for (const name of names) {
     const expected = upNames.includes(name) ? await digestOf(input.uploadDir, name) : undefined;
     const got = reNames.includes(name) ? await digestOf(input.rebuiltDir, name) : undefined;
     const match = expected !== undefined && got !== undefined && expected.size === got.size && expected.sha256 === got.sha256;
-    files.push({ name, ...(expected ? { expected } : {}), ...(got ? { got } : {}), match, origin: input.given.has(name) ? 'given' : 'rebuilt' });
-    if (!match) {
+    const origin = input.given.has(name) ? 'given' : 'rebuilt';
+    const note = !match && expected && got && origin === 'rebuilt' && input.explainFile
+      ? await input.explainFile(name, join(input.uploadDir, name), join(input.rebuiltDir, name))
+      : undefined;
+    files.push({ name, ...(expected ? { expected } : {}), ...(got ? { got } : {}), match, origin, ...(note ? { explainedBy: 'CHECKOUT_MTIME_LEAK' as const } : {}) });
+    if (note) {
+      explained.push(note);
+    } else if (!match) {
       const why = !upNames.includes(name) ? "the upload's .dsc does not name it"
         : !expected ? 'the upload does not have it beside its .dsc'
           : !got ? 'the rebuilt .dsc does not name it'
@@ -108,9 +126,11 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
       reasons.push(reason('RECONSTRUCTION_MISMATCH', `${name}: ${why}`));
     }
   }
-  const explained: Reason[] = [];
-  let rebuiltBody = Buffer.from(input.rebuiltDsc);
-  const fields = fieldDifferences(up, re).filter((d) => {
+  // An explained file's checksum lines are the upload's, so that the rest of
+  // the body is still compared byte for byte.
+  let rebuiltBody = withChecksumLinesOf(input.uploadBody, input.rebuiltDsc, new Set(files.filter((f) => f.explainedBy).map((f) => f.name)));
+  const reExplained = paragraphOf(rebuiltBody) ?? re;
+  const fields = fieldDifferences(up, reExplained).filter((d) => {
     // dgit's commit_admin commit (linear, smash) carries the builder's
     // identity and clock, so the dgit view's id is the service's alone; the
     // rest of the field, and every file, must still agree.
@@ -130,6 +150,35 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
     reasons.push(reason('DSC_FIELD_MISMATCH', 'the .dsc bodies have the same fields but differ in bytes (field order, spelling or white space)'));
   }
   return { files, dscIdentical, fields, reasons, explained };
+}
+
+const CHECKSUM_FIELD = /^(Files|Checksums-Sha1|Checksums-Sha256):/i;
+const CHECKSUM_LINE = /^ \S+ \d+ (\S+)$/;
+
+/**
+ * `rebuilt` with the lines of Files, Checksums-Sha1 and Checksums-Sha256 that
+ * name a file of `names` taken from `upload`'s same field. Lines are
+ * replaced in place, so a field that differs otherwise still differs.
+ */
+export function withChecksumLinesOf(upload: Uint8Array, rebuilt: Uint8Array, names: ReadonlySet<string>): Buffer {
+  if (names.size === 0) return Buffer.from(rebuilt);
+  const lineOf = new Map<string, string>();
+  let field = '';
+  for (const line of Buffer.from(upload).toString('latin1').split('\n')) {
+    const f = /^([^\s:]+):/.exec(line);
+    if (f?.[1]) field = f[1].toLowerCase();
+    const name = CHECKSUM_LINE.exec(line)?.[1];
+    if (name && names.has(name) && !lineOf.has(`${field}\0${name}`)) lineOf.set(`${field}\0${name}`, line);
+  }
+  field = '';
+  const out = Buffer.from(rebuilt).toString('latin1').split('\n').map((line) => {
+    const f = /^([^\s:]+):/.exec(line);
+    if (f?.[1]) field = f[1].toLowerCase();
+    const name = CHECKSUM_LINE.exec(line)?.[1];
+    if (!name || !names.has(name) || !CHECKSUM_FIELD.test(`${field}:`)) return line;
+    return lineOf.get(`${field}\0${name}`) ?? line;
+  });
+  return Buffer.from(out.join('\n'), 'latin1');
 }
 
 function paragraphOf(data: Uint8Array): Deb822Paragraph | undefined {

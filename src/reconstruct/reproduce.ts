@@ -14,9 +14,10 @@ import { DscError, readDsc, type Dsc } from '../upload/dsc.js';
 import { verifyDscSignature } from '../upload/verify-dsc-signature.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
 import { checkDscSignature, compareBuild, digest, type Comparison, type FieldDifference, type FileComparison } from './compare.js';
+import { explainMtimeLeak } from './mtime-leak.js';
 import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
 
-/** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE) is identical. */
+/** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
 export type ReproduceVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable';
 
 /** What to build: a tag of a repository (work tree, bare repository or bundle), or a plain tree from `dpkg-source -x`. */
@@ -127,19 +128,13 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     return done('unverifiable');
   }
 
-  // The binding's signature check, when the service keyring is given; its
-  // time also orders the profiles (the builder as it was then).
-  let signature: ReproduceResult['signature'];
-  let madeAt: Date | undefined;
-  if (input.uploadKeyring !== undefined) {
-    const s = await checkDscSignature(bytes, input.uploadKeyring);
-    signature = { ok: s.ok, ...(s.signerFingerprint ? { signer: s.signerFingerprint } : {}), ...(s.created ? { created: s.created.toISOString() } : {}) };
-    madeAt = s.created;
-    if (!s.ok) reasons.push(...s.reasons);
-  } else {
-    // Unverified, used only to order the profiles: the signature packet's creation time.
-    madeAt = (await verifyDscSignature(bytes, new KeyringIndex())).created;
-  }
+  // The binding's signature check, when the service keyring is given, runs
+  // while the builds do (it needs none of them); the verdict waits for it.
+  const sigCheck = input.uploadKeyring === undefined ? undefined
+    : checkDscSignature(bytes, input.uploadKeyring).then((s) => ({ s }), (e: unknown) => ({ e }));
+  // The signature's creation time orders the profiles (the builder as it was
+  // then): unverified here, only an order; the same packet's time the check reports.
+  const madeAt = input.profiles ? undefined : (await verifyDscSignature(bytes, new KeyringIndex())).created;
 
   // A plain tree has no upstream commit for git deborig: its origs can only be the upload's.
   const { given, deborigName } = origPlan(dsc, input.existingOrigs === true || input.from.kind === 'tree');
@@ -147,7 +142,9 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     notes.push(reason('TAG_FIELDS_NOT_CHECKED', 'built from a plain tree: Dgit, Git-Tag-Info and Git-Tag-Tagger are the upload\'s own, not derived from a tag'));
   }
   for (const name of given) {
-    notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's orig${deborigName ? ` (git deborig would make ${deborigName})` : ''}; its bytes are not reproduced`));
+    // dpkg-source -b verifies an .asc against debian/upstream/signing-key.asc when the tree has one (UPSTREAM_SIGNATURE_INVALID).
+    const what = name.endsWith('.asc') ? 'upstream signature' : `orig${deborigName ? ` (git deborig would make ${deborigName})` : ''}`;
+    notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's ${what}; its bytes are not reproduced`));
   }
 
   const order = input.profiles ?? profileOrder(madeAt, PROFILES);
@@ -194,12 +191,22 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         await built.cleanup();
         continue;
       }
-      const comparison = await compareBuild({
+      const { taggerTime } = built.facts;
+      const explainFile = async (name: string, uploadPath: string, rebuiltPath: string): Promise<Reason | undefined> => {
+        const r = await explainMtimeLeak({
+          name, uploadPath, rebuiltPath, changelog: join(built.dir, 'pg', 'work', 'debian', 'changelog'), ...(taggerTime !== undefined ? { taggerTime } : {}),
+          rootfs, timeoutMs: common.timeoutMs, ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
+        });
+        return r.explained ? r.reason : undefined;
+      };
+      const compared = await compareBuild({
         uploadBody: body, uploadDir, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
-        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit,
+        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, explainFile,
       });
+      // What the build itself found wrong with the upload's files (an upstream signature that does not verify).
+      const comparison: Comparison = built.findings.length ? { ...compared, reasons: [...built.findings, ...compared.reasons] } : compared;
       // Files, then fields; the checksum fields follow the files and are not counted twice.
-      const differences = comparison.files.filter((f) => !f.match).length
+      const differences = built.findings.length + comparison.files.filter((f) => !f.match && !f.explainedBy).length
         + comparison.fields.filter((f) => !CHECKSUM_FIELDS.has(f.field.toLowerCase())).length
         + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
       const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
@@ -221,6 +228,15 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       await built.cleanup();
       throw e;
     }
+  }
+
+  let signature: ReproduceResult['signature'];
+  if (sigCheck) {
+    const checked = await sigCheck;
+    if ('e' in checked) throw checked.e;
+    const s = checked.s;
+    signature = { ok: s.ok, ...(s.signerFingerprint ? { signer: s.signerFingerprint } : {}), ...(s.created ? { created: s.created.toISOString() } : {}) };
+    if (!s.ok) reasons.push(...s.reasons);
   }
 
   if (!closest) {

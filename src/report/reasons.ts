@@ -533,6 +533,16 @@ export const REASONS = {
     meaning: "The Dgit field's commit is dgit's own quilt-fixup commit (linear and smash modes), made with the builder's git identity and clock: only the service knows its id. Everything else must still be identical (verdict equivalent).",
     action: 'None; the files and the rest of the .dsc were compared byte for byte.',
   },
+  CHECKOUT_MTIME_LEAK: {
+    layer: 'bits', effect: 'note',
+    meaning: "A rebuilt tarball differs from the upload's only in member mtimes, all between the tag's date (less a day of clock skew) and the changelog date: the changelog was dated after the builder's checkout, so dpkg-source's --clamp-mtime kept the checkout's mtimes (verdict equivalent).",
+    action: 'None; every other header byte and all content were compared. The uploader\'s clock was probably ahead of the builder\'s.',
+  },
+  UPSTREAM_SIGNATURE_INVALID: {
+    layer: 'content', effect: 'mismatch',
+    meaning: "dpkg-source -b could not verify an upstream signature the upload carries (SRC_UVER.orig*.tar.*.asc) with the tree's debian/upstream/signing-key.asc.",
+    action: INVESTIGATE,
+  },
   ORIG_NOT_REBUILT: {
     layer: 'bits', effect: 'note',
     meaning: "An orig named in the .dsc was taken from the upload as the archive's existing orig (as the builder does), not rebuilt by git deborig: its bytes are not reproduced, only used.",

@@ -57,6 +57,47 @@ describe.concurrent('plain trees', () => {
     });
   }
 
+  for (const name of ['component-orig', 'upstream-signature'] as const) {
+    it(`${name}: reproduced from the dpkg-source -x tree, every orig the upload's`, async () => {
+      const { tree, dir } = await unpack(name);
+      const r = await run(tree, join(dir, uploadCase(name).dsc));
+      expect(r.reasons).toEqual([]);
+      expect(r.verdict).toBe('reproduced');
+      expect(r.dscIdentical).toBe(true);
+      const origs = uploadCase(name).dscFiles.map((f) => f.name).filter((n) => n.includes('.orig')).sort();
+      expect(origs.length).toBe(2);
+      expect(r.files.filter((f) => f.origin === 'given').map((f) => f.name)).toEqual(origs);
+    });
+  }
+
+  it('component-orig: the honest tree against a tampered component orig: dgit refuses it, named', async () => {
+    const { tree } = await unpack('component-orig');
+    const r = await run(tree, dscOf(uploadCase('tamper-component-orig')));
+    expect(r.verdict).toBe('mismatch');
+    expect(r.reasons.map((x) => x.code)).toEqual(['ORIG_TREE_MISMATCH']);
+    expect(r.reasons[0]?.message).toContain('t2u-comp_1.0.orig-extra.tar.gz');
+  });
+
+  it('upstream-signature: the honest tree against a signature by another key: mismatch naming the .asc', async () => {
+    const { tree } = await unpack('upstream-signature');
+    const r = await run(tree, dscOf(uploadCase('tamper-upstream-signature')));
+    expect(r.verdict).toBe('mismatch');
+    expect(r.reasons.map((x) => x.code)).toEqual(['UPSTREAM_SIGNATURE_INVALID']);
+    expect(r.reasons[0]?.message).toMatch(/^t2u-sig_1\.0\.orig\.tar\.gz\.asc: /);
+  });
+
+  it('future-changelog: from the tree too, the checkout mtimes are explained (the changelog date bounds the window)', async () => {
+    const { tree, dir } = await unpack('future-changelog');
+    const r = await run(tree, join(dir, uploadCase('future-changelog').dsc));
+    expect(r.reasons).toEqual([]);
+    expect(r.verdict).toBe('equivalent');
+    // From a plain tree the orig can only be the upload's (no upstream commit for git deborig).
+    expect(r.notes.map((n) => n.code)).toEqual(['TAG_FIELDS_NOT_CHECKED', 'ORIG_NOT_REBUILT', 'CHECKOUT_MTIME_LEAK']);
+    const bad = await run(tree, dscOf(uploadCase('tamper-future-content')));
+    expect(bad.verdict).toBe('mismatch');
+    expect(bad.files.filter((f) => !f.match).map((f) => f.name)).toEqual(['t2u-future_1.0-1.debian.tar.xz']);
+  });
+
   it('the honest tree against a tampered debian.tar: mismatch naming the file', async () => {
     const { tree } = await unpack('gbp');
     const r = await run(tree, dscOf(uploadCase('tamper-debian-tar')));

@@ -22,7 +22,9 @@ export interface UploadCase {
   readonly tagSigner: { key: string; fingerprint: string };
   readonly profile: string;
   readonly expect: {
-    readonly verdict: 'reproduced' | 'mismatch';
+    readonly verdict: 'reproduced' | 'equivalent' | 'mismatch';
+    /** Notes that make an honest upload `equivalent`. */
+    readonly explained?: readonly string[];
     readonly differs?: { what: 'content' | 'bits' | 'binding' | 'signature'; file: string | null; field: string | null };
   };
 }

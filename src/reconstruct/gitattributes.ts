@@ -1,0 +1,41 @@
+// The .git/info/attributes that `dgit setup-gitattributes` writes into a
+// fresh repository, made once per root filesystem and reused by every build
+// in it. dgit's setup_gitattrs writes a fixed text for a repository without
+// one (the `[attr]dgit-defuse-attrs` macro of the rootfs's dgit version and
+// `* dgit-defuse-attrs`), so copying that text after `git init` gives the
+// build the same file without starting dgit's Perl once more per build
+// (about half a second). The text is made by the rootfs's own dgit, in the
+// sandbox; a build without the copy runs dgit itself.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
+
+const cache = new Map<string, Promise<Buffer | undefined>>();
+
+/** The file for `rootfs` (undefined when dgit could not make it: the build then runs dgit itself). */
+export function defusedGitattributes(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
+  const key = rootfs.kind === 'host' ? 'host' : rootfs.path;
+  let p = cache.get(key);
+  if (!p) {
+    p = make(rootfs, tmpDir);
+    cache.set(key, p);
+  }
+  return p;
+}
+
+async function make(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
+  const dir = await mkdtemp(join(tmpDir ?? tmpdir(), 't2u-gitattributes-'));
+  try {
+    const r = await runSandboxed({
+      argv: ['sh', '-ec', 'mkdir r; cd r; git init -q; dgit -wn -pgitattributes --build-products-dir=../bpd setup-gitattributes >/dev/null'],
+      rootfs, workDir: dir, timeoutMs: 60_000,
+    });
+    if (r.exitCode !== 0) return undefined;
+    const text = await readFile(join(dir, 'r', '.git', 'info', 'attributes')).catch(() => undefined);
+    // What dgit's is_gitattrs_setup accepts as set up: the macro, negating working-tree-encoding.
+    return text && /^\[attr\]dgit-defuse-attrs\s.*\s-working-tree-encoding\b/m.test(text.toString('utf8')) ? text : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,23 @@
+// The defused .git/info/attributes a build copies instead of starting dgit:
+// made by each rootfs's own `dgit setup-gitattributes` (dgit 12.16 in
+// trixie; dgit 17 in forky also defuses export-ignore and export-subst, which
+// change what git deborig puts in an orig), once per rootfs.
+import { describe, expect, it } from 'vitest';
+import { defusedGitattributes } from '../../src/reconstruct/gitattributes.js';
+import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+
+describe('defusedGitattributes', () => {
+  it("is the rootfs's dgit's text, made once per rootfs", async () => {
+    const trixie = await ensureRootfs('trixie');
+    const a = await defusedGitattributes(trixie);
+    expect(a?.toString('utf8')).toMatch(/^\*\tdgit-defuse-attrs\n\[attr\]dgit-defuse-attrs\t-text -eol -crlf -ident -filter -working-tree-encoding\n/);
+    expect(a?.toString('utf8')).toContain('# ^ see GITATTRIBUTES in dgit(7)');
+    expect(await defusedGitattributes(trixie)).toBe(a);
+    const forky = await defusedGitattributes(await ensureRootfs('forky'));
+    expect(forky?.toString('utf8')).toMatch(/^\[attr\]dgit-defuse-attrs\t.*-export-ignore -export-subst/m);
+  }, 120_000);
+
+  it('is undefined where dgit cannot make it (the build then runs dgit itself)', async () => {
+    expect(await defusedGitattributes({ kind: 'host' })).toBeUndefined();
+  }, 60_000);
+});
