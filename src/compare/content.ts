@@ -192,7 +192,7 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
         readOnly: [{ host: input.repo, inside: '/src/repo' }],
         env: {
           T2U_TAG: input.tag, T2U_COMMIT: input.commit,
-          T2U_UT: upstream ? input.upstreamTag! : '', T2U_UC: upstream ? input.upstreamCommit! : '',
+          T2U_UT: upstream ? input.upstreamTag : '', T2U_UC: upstream ? input.upstreamCommit : '',
           T2U_DSC: input.dscName, T2U_UNPACK: plan.unpack.join(' '),
           LC_ALL: 'C.UTF-8', TZ: 'UTC',
         },
@@ -250,12 +250,12 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
       const unapplied = await list('unapplied');
       const up = await list('upstream');
       if (unapplied && up) {
-        checked.push(`the orig (dpkg-source -x --skip-patches, debian/ excepted) against upstream commit ${input.upstreamCommit!}`);
+        checked.push(`the orig (dpkg-source -x --skip-patches, debian/ excepted) against upstream commit ${input.upstreamCommit}`);
         const keep = notUnder('debian');
         const origDiff = diffListings('orig', up, unapplied, keep);
         const archive = origDiff.length > 0 ? await list('archive') : undefined;
         if (archive && diffListings('orig', archive, unapplied, keep).length === 0) {
-          notes.push(reason('ORIG_EXPORT_ATTRIBUTES', `the orig is git archive's rendering of ${input.upstreamCommit!}: its .gitattributes export-ignore/export-subst shaped it (${origDiff.length} path(s) differ from the plain tree)`));
+          notes.push(reason('ORIG_EXPORT_ATTRIBUTES', `the orig is git archive's rendering of ${input.upstreamCommit}: its .gitattributes export-ignore/export-subst shaped it (${origDiff.length} path(s) differ from the plain tree)`));
         } else {
           differences.push(...origDiff);
         }

@@ -62,8 +62,8 @@ export class LocalRepository implements Repository {
     // A local repository has its history already.
   }
 
-  async buildSource(): Promise<string> {
-    return resolve(this.location);
+  buildSource(): Promise<string> {
+    return Promise.resolve(resolve(this.location));
   }
 
   objects(): ObjectReader {

@@ -50,6 +50,8 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
   /** Per sandboxed build or unpacking. Default 10 minutes. */
   readonly buildTimeoutMs?: number;
   readonly tmpDir?: string;
+  /** The second toolchain (default the verifier's own; replaced only to test disagreement handling). */
+  readonly secondToolchain?: typeof runSecondToolchain;
 }
 
 const DGIT_REPOS = 'https://git.dgit.debian.org';
@@ -127,12 +129,12 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     products = r.products;
     v.takeReproduction(r);
     if (products) await v.timed('diffMs', () => v.diffTarballs(upload!, products!.dir, rootfsFor));
-    await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor));
+    await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain));
     return v.finish(started);
   } finally {
     await upload?.dispose();
     await products?.cleanup();
-    await (held as HeldRepository | undefined)?.repo.close();
+    await (held)?.repo.close();
   }
 }
 
@@ -266,7 +268,10 @@ class VerifyRun {
    * profile dgit's build reproduced with (or came closest under). Its answer
    * and dgit's must agree; a disagreement is reported, never resolved.
    */
-  async runSecondToolchain(held: HeldRepository, upload: ObtainedUpload, r: ReproduceResult, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>): Promise<void> {
+  async runSecondToolchain(
+    held: HeldRepository, upload: ObtainedUpload, r: ReproduceResult,
+    rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>, second: typeof runSecondToolchain,
+  ): Promise<void> {
     const rec = this.report.reconstruction;
     const profile = r.profile !== undefined ? profileByName(r.profile) : undefined;
     const tag = this.check.tag;
@@ -278,7 +283,7 @@ class VerifyRun {
     const src = this.check.source;
     let result: SecondToolchainResult;
     try {
-      result = await runSecondToolchain({
+      result = await second({
         objects: held.repo.objects(),
         commit: tag.commit,
         ...(src.upstreamCommit ? { upstreamCommit: src.upstreamCommit } : {}),

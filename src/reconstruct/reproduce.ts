@@ -214,7 +214,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       let keep = false;
       if (!closest || differences < closest.differences) {
         if (input.keepProducts) await closest?.cleanup();
-        closest = { profile: profile.name, comparison, facts: built.facts, differences, productsDir: built.productsDir, cleanup: built.cleanup };
+        closest = { profile: profile.name, comparison, facts: built.facts, differences, productsDir: built.productsDir, cleanup: () => built.cleanup() };
         keep = input.keepProducts === true;
       }
       if (outcome === 'reproduced') {

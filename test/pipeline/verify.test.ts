@@ -16,6 +16,7 @@ import type { Config } from '../../src/config/schema.js';
 import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/verify.js';
+import { runSecondToolchain } from '../../src/reconstruct/typescript/second-toolchain.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
@@ -189,16 +190,18 @@ describe('verify: binding failures and undecidable cases', () => {
     expect(codes(r)).toContain('TAG_OBJECT_MISMATCH');
   });
 
-  it('a .dsc whose Dgit field names another version and repository is a mismatch, as is its broken signature', async () => {
+  it('a .dsc without Git-Tag-Info, with another tagger and a Dgit field naming another version and repository is a mismatch', async () => {
     const dir = mkdtempSync(join(root, 'edited-'));
     chmodSync(dir, 0o755);
     for (const f of gbp.dscFiles) copyFileSync(join(REPO_ROOT, gbp.dir, f.name), join(dir, f.name));
     const text = readFileSync(dscOf(gbp), 'utf8')
-      .replace(/^Dgit: (\S+) .*$/m, 'Dgit: $1 debian archive/debian/9.9 https://evil.example/t2u-gbp');
+      .replace(/^Dgit: (\S+) .*$/m, 'Dgit: $1 debian archive/debian/9.9 https://evil.example/t2u-gbp')
+      .replace(/^Git-Tag-Info: .*\n/m, '')
+      .replace(/^Git-Tag-Tagger: .*$/m, 'Git-Tag-Tagger: Mallory <mallory@t2u.test>');
     writeFileSync(join(dir, gbp.dsc), text);
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-path', path: join(dir, gbp.dsc) } }, deps());
     expect(r.verdict, describeReport(r)).toBe('mismatch');
-    expect(codes(r)).toEqual(expect.arrayContaining(['DGIT_FIELD_MISMATCH', 'UPLOAD_SIGNATURE_INVALID']));
+    expect(codes(r)).toEqual(expect.arrayContaining(['GIT_TAG_INFO_MISSING', 'TAG_TAGGER_MISMATCH', 'DGIT_FIELD_MISMATCH', 'UPLOAD_SIGNATURE_INVALID']));
   });
 
   it('without an upload keyring the binding cannot pass: unverifiable, never reproduced', async () => {
@@ -213,6 +216,14 @@ describe('verify: binding failures and undecidable cases', () => {
     expect(r.layers.binding).toEqual({ status: 'skipped', detail: 'the tag was not authenticated' });
     expect(r.upload).toBeUndefined();
     expect(r.timings.obtainMs).toBeUndefined();
+  });
+
+  it('a second toolchain that disagrees with dgit (here: run under the wrong umask) makes the verdict unverifiable', async () => {
+    const wrongUmask: VerifyDeps['secondToolchain'] = (i) => runSecondToolchain({ ...i, umask: i.umask === '0022' ? '0002' : '0022' });
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ secondToolchain: wrongUmask }));
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r)).toEqual(['TOOLCHAINS_DISAGREE']);
+    expect(r.reconstruction!.toolchains.map((t) => `${t.name}:${t.status}`)).toEqual(['dgit:agrees', 'typescript:differs']);
   });
 
   it('a missing upload is unverifiable (UPLOAD_NOT_FOUND)', async () => {
