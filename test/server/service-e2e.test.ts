@@ -6,7 +6,8 @@
 // it. An API request with the honest .dsc URL is reproduced; the same tag with
 // the tampered .dsc is a mismatch, named in the dashboard and POSTed to the
 // alert receiver; GitLab's Tag Push Hook without an upload is verified against
-// the mirror's archive entry.
+// the mirror's archive entry, and one that names another tag object than the
+// one fetched gets a TAG_MOVED note.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,11 +32,13 @@ import { API_TOKEN, TOKEN, apiHeaders, hookHeaders, startAlertReceiver, waitFor 
 const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 const ARCHIVE_UID = 'Test Archive <archive@t2u.test>';
 const POOL = 'pool/main/t/t2u-gbp';
-/** Three verifications of about 10 s each, one worker. */
-const VERDICT_MS = 90_000;
+/** Four verifications of 10 to 50 s each, one worker. */
+const VERDICT_MS = 100_000;
 
 const gbp = uploadCase('gbp');
 const tampered = uploadCase('tamper-debian-tar');
+/** A real tag object of another package: what a push event could have named before the tag was replaced. */
+const OTHER_OBJECT = MANIFEST.uploads.find((u) => u.tagObject !== gbp.tagObject)!.tagObject;
 
 let root: string;
 let gitServer: GitHttpServer;
@@ -165,6 +168,7 @@ describe('serve with the real verification, on loopback', () => {
   let honestId: string;
   let tamperedId: string;
   let hookId: string;
+  let movedId: string;
   beforeAll(async () => {
     honestId = await requestVerification(`${mirror.url}/${POOL}/${gbp.dsc}`);
     tamperedId = await requestVerification(`${mirror.url}/tampered/${tampered.dsc}`);
@@ -175,6 +179,14 @@ describe('serve with the real verification, on loopback', () => {
     });
     expect(res.status).toBe(202);
     hookId = ((await res.json()) as { id: string }).id;
+    // A push event for the same tag naming another object (as if the tag was replaced before the fetch).
+    const moved = await fetch(`${service.url}/hooks/gitlab`, {
+      method: 'POST',
+      headers: hookHeaders('e2e-delivery-2'),
+      body: tagPushBody({ ref: `refs/tags/${gbp.tag}`, after: OTHER_OBJECT, url: repoUrl() }),
+    });
+    expect(moved.status).toBe(202);
+    movedId = ((await moved.json()) as { id: string }).id;
   });
 
   it('the honest upload by .dsc URL is reproduced, every layer passing, and the dashboard says so', async () => {
@@ -223,7 +235,21 @@ describe('serve with the real verification, on loopback', () => {
     expect(r?.upload?.origin).toContain(`${mirror.url}/${POOL}/${gbp.dsc}`);
     // The mirror was read through its signed index, not guessed.
     expect(mirror.requests).toContain('/dists/sid/InRelease');
+    expect(r?.notes.map((x) => x.code)).not.toContain('TAG_MOVED');
     expect(await detailPage(hookId)).toContain('v-reproduced');
+  }, VERDICT_MS);
+
+  it('a push event naming another tag object than the one fetched: the report is about the fetched one and says so', async () => {
+    const job = await finished(movedId);
+    const r = job.report;
+    expect(job.tagObject).toBe(OTHER_OBJECT);
+    expect(r?.tag.object).toBe(gbp.tagObject);
+    // The tag fetched is still authentic and reproduced; the move is a note, not a verdict.
+    expect(job.verdict, describeReport(r)).toBe('reproduced');
+    const moved = r?.notes.find((x) => x.code === 'TAG_MOVED');
+    expect(moved, JSON.stringify(r?.notes)).toBeDefined();
+    expect(moved?.message).toContain(OTHER_OBJECT);
+    expect(moved?.message).toContain(gbp.tagObject);
   }, VERDICT_MS);
 
   it('stops gracefully with exit 0', async () => {
