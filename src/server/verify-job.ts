@@ -46,6 +46,13 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       buildTimeoutMs: config.build.timeoutMs,
     });
     report.notes.unshift(...t.warnings.map((w: string) => reason('KEYRING_STALE', w)));
+    // A webhook names the tag object that was pushed (GitLab's `after`); the
+    // fetch reads the tag as it is now. Another object means the tag was
+    // replaced in between: the report is about the one fetched, and says so.
+    const fetched = report.tag.object;
+    if (req.tagObject !== undefined && fetched !== undefined && fetched !== req.tagObject) {
+      report.notes.push(reason('TAG_MOVED', `refs/tags/${req.tag} was announced as tag object ${req.tagObject} but names ${fetched} now; the report is about ${fetched}`));
+    }
     return report;
   };
 }

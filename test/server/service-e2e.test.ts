@@ -1,0 +1,261 @@
+// `t2u-verify serve` end to end on loopback with the real verification: the
+// command as the CLI runs it (flags and a --config file, no injected job), a
+// smart-HTTP git server with the repository of a real git-debpush tag, a
+// mirror with the real dgit upload in its pool, a signed InRelease over its
+// Sources index (a test archive key), and a tampered copy of the upload beside
+// it. An API request with the honest .dsc URL is reproduced; the same tag with
+// the tampered .dsc is a mismatch, named in the dashboard and POSTed to the
+// alert receiver; GitLab's Tag Push Hook without an upload is verified against
+// the mirror's archive entry, and one that names another tag object than the
+// one fetched gets a TAG_MOVED note.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Command } from 'commander';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerServe } from '../../src/cli/serve-command.js';
+import type { VerifyReport } from '../../src/report/report.js';
+import { dashboard } from '../../src/server/dashboard.js';
+import type { ServiceHandle } from '../../src/server/service.js';
+import type { Job } from '../../src/store/store.js';
+import { Gpg } from '../authenticate/gpg-harness.js';
+import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase, type UploadCase } from '../reconstruct/upload-fixtures.js';
+import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
+import { tagPushBody } from './intake-helpers.js';
+import { API_TOKEN, TOKEN, apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
+
+const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
+const ARCHIVE_UID = 'Test Archive <archive@t2u.test>';
+const POOL = 'pool/main/t/t2u-gbp';
+/** Four verifications of 10 to 50 s each, one worker. */
+const VERDICT_MS = 100_000;
+
+const gbp = uploadCase('gbp');
+const tampered = uploadCase('tamper-debian-tar');
+/** A real tag object of another package: what a push event could have named before the tag was replaced. */
+const OTHER_OBJECT = MANIFEST.uploads.find((u) => u.tagObject !== gbp.tagObject)!.tagObject;
+
+let root: string;
+let gitServer: GitHttpServer;
+let mirror: MirrorServer;
+let archive: Gpg;
+let alerts: Awaited<ReturnType<typeof startAlertReceiver>>;
+let service: ServiceHandle;
+let stopService: AbortController;
+let served: Promise<unknown>;
+let exitCode = -1;
+/** The dashboard over the service's store (the service's HTTP app does not mount it). */
+let board: FastifyInstance;
+const logLines: string[] = [];
+
+/** Copies the upload's .dsc and the files it names into `dir` of the mirror tree. */
+function publishUpload(tree: string, dir: string, u: UploadCase): void {
+  for (const f of [u.dsc, ...u.dscFiles.map((x) => x.name)]) writeTreeFile(tree, `${dir}/${f}`, readFileSync(join(REPO_ROOT, u.dir, f)));
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 't2u-service-e2e-'));
+  // The sandbox user (when the tests run as root) must read the repositories.
+  chmodSync(root, 0o755);
+  const repos = join(root, 'repos');
+  mkdirSync(repos);
+  execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), join(repos, 'gbp.git')]);
+  gitServer = await startGitHttpServer({ root: repos });
+
+  // The honest upload in the pool, indexed by a suite the test archive key signs; the tampered copy elsewhere.
+  const tree = join(root, 'mirror');
+  publishUpload(tree, POOL, gbp);
+  publishUpload(tree, 'tampered', tampered);
+  archive = Gpg.create();
+  archive.must(['--quick-gen-key', ARCHIVE_UID, 'ed25519', 'sign', 'never']);
+  const archiveRing = join(root, 'archive.gpg');
+  writeFileSync(archiveRing, archive.must(['--export']));
+  publishSuite(tree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), POOL, gbp.dsc)], { signer: archive, uid: ARCHIVE_UID });
+  mirror = await startMirrorServer(tree);
+
+  alerts = await startAlertReceiver();
+
+  // What flags cannot say goes in the file: keyring roles and the archive keyring.
+  const configFile = join(root, 'service.json');
+  writeFileSync(configFile, JSON.stringify({
+    keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
+    upload: { suite: 'sid', archiveKeyring: archiveRing },
+    pollMs: 50,
+  }));
+  const dataDir = join(root, 'data');
+  stopService = new AbortController();
+  const program = new Command().exitOverride();
+  registerServe(program, (c) => (exitCode = c), {
+    signal: stopService.signal,
+    onStarted: (h) => (service = h),
+    logDestination: new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString('utf8')), cb()) }),
+  });
+  served = program.parseAsync([
+    'node', 't2u-verify', 'serve',
+    '--config', configFile,
+    '--listen', '127.0.0.1:0',
+    '--data-dir', dataDir,
+    '--webhook-secret', TOKEN,
+    '--api-token', API_TOKEN,
+    '--dm-txt', join(KEYS, 'dm.txt'),
+    '--upload-keyring', SERVICE_KEYRING,
+    '--mirror', mirror.url,
+    '--alert-url', alerts.url,
+    '--allow-http',
+    '--workers', '1',
+  ]);
+  await waitFor(() => service, 'the service to start');
+
+  board = Fastify({ logger: false });
+  await board.register(dashboard, { store: service.store });
+  await board.ready();
+}, 60_000);
+
+afterAll(async () => {
+  stopService?.abort();
+  await served;
+  await board?.close();
+  await alerts?.close();
+  await gitServer?.close();
+  await mirror?.close();
+  archive?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+type ApiJob = Job & { report?: VerifyReport };
+
+const repoUrl = (): string => `${gitServer.url}/gbp.git`;
+
+async function requestVerification(upload: string): Promise<string> {
+  const res = await fetch(`${service.url}/api/v1/verifications`, {
+    method: 'POST',
+    headers: { ...apiHeaders, 'content-type': 'application/json' },
+    body: JSON.stringify({ repo: repoUrl(), tag: gbp.tag, upload }),
+  });
+  const body = (await res.json()) as { id: string; created: boolean };
+  expect(res.status, JSON.stringify(body)).toBe(202);
+  expect(body.created).toBe(true);
+  return body.id;
+}
+
+async function finished(id: string): Promise<ApiJob> {
+  return waitFor(async () => {
+    const res = await fetch(`${service.url}/api/v1/verifications/${id}`, { headers: apiHeaders });
+    expect(res.status).toBe(200);
+    const job = (await res.json()) as ApiJob;
+    return job.status === 'done' ? job : undefined;
+  }, `verification ${id}`, VERDICT_MS);
+}
+
+function describeReport(r: VerifyReport | undefined): string {
+  if (r === undefined) return 'no report';
+  return `${r.verdict}: ${r.reasons.map((x) => `${x.code} ${x.message}`).join('; ')}`;
+}
+
+async function detailPage(id: string): Promise<string> {
+  const res = await board.inject({ method: 'GET', url: `/verifications/${id}` });
+  expect(res.statusCode).toBe(200);
+  return res.body;
+}
+
+describe('serve with the real verification, on loopback', () => {
+  // Queued at once: the single worker takes them in order while the first test waits.
+  let honestId: string;
+  let tamperedId: string;
+  let hookId: string;
+  let movedId: string;
+  beforeAll(async () => {
+    honestId = await requestVerification(`${mirror.url}/${POOL}/${gbp.dsc}`);
+    tamperedId = await requestVerification(`${mirror.url}/tampered/${tampered.dsc}`);
+    const res = await fetch(`${service.url}/hooks/gitlab`, {
+      method: 'POST',
+      headers: hookHeaders('e2e-delivery-1'),
+      body: tagPushBody({ ref: `refs/tags/${gbp.tag}`, after: gbp.tagObject, url: repoUrl() }),
+    });
+    expect(res.status).toBe(202);
+    hookId = ((await res.json()) as { id: string }).id;
+    // A push event for the same tag naming another object (as if the tag was replaced before the fetch).
+    const moved = await fetch(`${service.url}/hooks/gitlab`, {
+      method: 'POST',
+      headers: hookHeaders('e2e-delivery-2'),
+      body: tagPushBody({ ref: `refs/tags/${gbp.tag}`, after: OTHER_OBJECT, url: repoUrl() }),
+    });
+    expect(moved.status).toBe(202);
+    movedId = ((await moved.json()) as { id: string }).id;
+  });
+
+  it('the honest upload by .dsc URL is reproduced, every layer passing, and the dashboard says so', async () => {
+    const job = await finished(honestId);
+    const r = job.report;
+    expect(job.verdict, describeReport(r)).toBe('reproduced');
+    expect(job.source).toBe('api');
+    expect(job.upload).toBe(`${mirror.url}/${POOL}/${gbp.dsc}`);
+    expect(job.version).toBe(gbp.version);
+    expect(r?.reasons).toEqual([]);
+    for (const [name, layer] of Object.entries(r!.layers)) expect(layer.status, name).toBe('pass');
+    expect(r?.tag.object).toBe(gbp.tagObject);
+    expect(r?.upload?.signer).toBe(MANIFEST.serviceKey.fingerprint.toLowerCase());
+    const page = await detailPage(honestId);
+    expect(page).toMatch(/class="[^"]*v-reproduced[^"]*"[^>]*>\s*reproduced/);
+    expect(page).not.toContain('v-mismatch');
+  }, VERDICT_MS);
+
+  it('the tampered upload is a mismatch naming the extra file, on the dashboard and in the alert', async () => {
+    const job = await finished(tamperedId);
+    const r = job.report;
+    expect(job.verdict, describeReport(r)).toBe('mismatch');
+    expect(r?.reasons.map((x) => x.code)).toContain('CONTENT_MISMATCH');
+    expect(r?.layers.content.status).toBe('fail');
+    expect(r?.content?.differences.map((d) => d.path)).toContain('debian/extra-file');
+    const page = await detailPage(tamperedId);
+    expect(page).toMatch(/class="[^"]*v-mismatch[^"]*"[^>]*>\s*mismatch/);
+    expect(page).toContain('CONTENT_MISMATCH');
+    expect(page).toContain('debian/extra-file');
+    const alert = await waitFor(() => alerts.received.find((a) => (a.body as VerifyReport).verdict === 'mismatch'), 'the alert', 10_000);
+    const body = alert.body as VerifyReport;
+    expect(body.reasons.map((x) => x.code)).toContain('CONTENT_MISMATCH');
+    expect(body.repo).toBe(repoUrl());
+    expect(body.tag.object).toBe(gbp.tagObject);
+    // Only the mismatch is alerted; the reproduced job before it is not.
+    expect(alerts.received.filter((a) => (a.body as VerifyReport).verdict !== 'mismatch')).toEqual([]);
+  }, VERDICT_MS);
+
+  it("a GitLab Tag Push Hook is verified against the mirror's signed archive entry", async () => {
+    const job = await finished(hookId);
+    const r = job.report;
+    expect(job.source).toBe('webhook');
+    expect(job.tagObject).toBe(gbp.tagObject);
+    expect(job.upload).toBeNull();
+    expect(job.verdict, describeReport(r)).toBe('reproduced');
+    expect(r?.upload?.origin).toContain(`${mirror.url}/${POOL}/${gbp.dsc}`);
+    // The mirror was read through its signed index, not guessed.
+    expect(mirror.requests).toContain('/dists/sid/InRelease');
+    expect(r?.notes.map((x) => x.code)).not.toContain('TAG_MOVED');
+    expect(await detailPage(hookId)).toContain('v-reproduced');
+  }, VERDICT_MS);
+
+  it('a push event naming another tag object than the one fetched: the report is about the fetched one and says so', async () => {
+    const job = await finished(movedId);
+    const r = job.report;
+    expect(job.tagObject).toBe(OTHER_OBJECT);
+    expect(r?.tag.object).toBe(gbp.tagObject);
+    // The tag fetched is still authentic and reproduced; the move is a note, not a verdict.
+    expect(job.verdict, describeReport(r)).toBe('reproduced');
+    const moved = r?.notes.find((x) => x.code === 'TAG_MOVED');
+    expect(moved, JSON.stringify(r?.notes)).toBeDefined();
+    expect(moved?.message).toContain(OTHER_OBJECT);
+    expect(moved?.message).toContain(gbp.tagObject);
+  }, VERDICT_MS);
+
+  it('stops gracefully with exit 0', async () => {
+    stopService.abort();
+    await served;
+    expect(exitCode).toBe(0);
+    await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
+  });
+});
