@@ -8,6 +8,7 @@ import { intakeRoutes, type Enqueue } from './intake-routes.js';
 import type { IntakeConfigInput } from './intake-config.js';
 import type { ServiceMetrics } from './metrics.js';
 import { opsRoutes } from './ops-routes.js';
+import { dashboard } from './dashboard.js';
 import { storeEnqueue } from './store-enqueue.js';
 
 export interface ServiceAppOptions {
@@ -52,6 +53,8 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
     };
     await app.register(intakeRoutes, { config: options.intake, enqueue });
     await app.register(apiRoutes, { store, apiTokens: options.intake.apiTokens ?? [] });
+    // The read-only HTML dashboard (no authentication of its own: docs/service.md).
+    await app.register(dashboard, { store });
   }
   return app;
 }
