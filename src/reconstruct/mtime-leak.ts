@@ -9,7 +9,7 @@
 // identical but for member mtimes (and the header checksums that follow
 // them), every one of which lies in the window a checkout could have had:
 // from the tag's tagger date less CHECKOUT_CLOCK_SKEW_S to the changelog date.
-import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reason, type Reason } from '../report/reasons.js';
@@ -91,13 +91,21 @@ async function decompressBoth(input: MtimeLeakInput, decompress: readonly string
   try {
     // head -c stops a decompression bomb at the cap; a decompressor that
     // fails (corrupt input, trailing garbage) leaves a mark.
-    const script = 'dpkg-parsechangelog -l /in/changelog -S Timestamp > /work/timestamp\n'
-      + 'for side in upload rebuilt; do { "$@" < "/in/$side" || echo > "/work/$side.failed"; } | head -c "$T2U_CAP" > "/work/$side.tar"; done';
+    // The inputs are copied into the work directory: the upload's private
+    // directory (mode 0700) is not the sandbox user's to read.
+    // Regular files only: the changelog is from the checkout the sandbox
+    // wrote, and a symlink there must not make the host read its target.
+    await mkdir(join(dir, 'in'));
+    for (const [path, name] of [[input.uploadPath, 'upload'], [input.rebuiltPath, 'rebuilt'], [input.changelog, 'changelog']] as const) {
+      if (!(await lstat(path).catch(() => undefined))?.isFile()) return { why: `${name === 'changelog' ? 'debian/changelog' : `the ${name} ${input.name}`} is not a regular file` };
+      await copyFile(path, join(dir, 'in', name));
+    }
+    const script = 'dpkg-parsechangelog -l /work/in/changelog -S Timestamp > /work/timestamp\n'
+      + 'for side in upload rebuilt; do { "$@" < "/work/in/$side" || echo > "/work/$side.failed"; } | head -c "$T2U_CAP" > "/work/$side.tar"; done';
     let r;
     try {
       r = await runSandboxed({
         argv: ['sh', '-c', script, 'sh', ...decompress], rootfs: input.rootfs, workDir: dir, timeoutMs: input.timeoutMs,
-        readOnly: [{ host: input.uploadPath, inside: '/in/upload' }, { host: input.rebuiltPath, inside: '/in/rebuilt' }, { host: input.changelog, inside: '/in/changelog' }],
         env: { T2U_CAP: String(MAX_TAR_BYTES + 1) },
       });
     } catch (e) {

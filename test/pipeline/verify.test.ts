@@ -143,7 +143,8 @@ describe('verify on the reference builder uploads, over loopback smart HTTP', ()
     const layer = { content: 'content', bits: 'bits', binding: 'binding', signature: 'binding' }[u.expect.differs!.what];
     expect(failing, describeReport(r)).toContain(layer);
     if (u.expect.differs!.file) {
-      const named = [...(r.content?.differences ?? []).map((d) => d.path), ...r.reconstruction!.files.filter((f) => !f.match).map((f) => f.name)];
+      // Named by the content layer (a path), the bits layer (a file), or the reason (an orig dgit refused, a signature).
+      const named = [...(r.content?.differences ?? []).map((d) => d.path), ...r.reconstruction!.files.filter((f) => !f.match).map((f) => f.name), ...r.reasons.map((x) => x.message)];
       expect(named.some((n) => n.includes(u.expect.differs!.file!) || u.expect.differs!.file!.includes(n)), `${named.join(', ')} vs ${u.expect.differs!.file}`).toBe(true);
     }
   });
