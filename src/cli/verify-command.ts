@@ -76,6 +76,7 @@ export function registerVerify(program: Command, setExit: (code: number) => void
             indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
           },
           buildTimeoutMs: config.build.timeoutMs,
+      dgitReposUrl: config.dgitReposUrl,
         });
         report.notes.unshift(...trust.warnings.map((w: string) => reason('KEYRING_STALE', w)));
       } catch (err) {

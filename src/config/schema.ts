@@ -98,6 +98,11 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * dgit-repos, where the Dgit field's pseudo-merges over archive history
+     * are read (`<url>/<source>`, tag archive/debian/<version>).
+     */
+    dgitReposUrl: z.string().url().default('https://git.dgit.debian.org'),
     /** Cache directory (Debian keyrings, sandbox root filesystems). */
     cacheDir: z.string().min(1).optional(),
   })

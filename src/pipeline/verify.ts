@@ -16,7 +16,7 @@ import { checkDscSignature } from '../reconstruct/compare.js';
 import { profileByName, profileOrder, PROFILES, type BuilderProfile } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult } from '../reconstruct/reproduce.js';
 import { runSecondToolchain, type SecondToolchainResult } from '../reconstruct/typescript/second-toolchain.js';
-import { reason, type Reason } from '../report/reasons.js';
+import { REASONS, reason, type Reason } from '../report/reasons.js';
 import { isVerificationError } from '../report/verification-error.js';
 import {
   layerResult, REPORT_SCHEMA, verifyVerdict,
@@ -26,6 +26,7 @@ import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocator } from '../upload/obtain.js';
 import { checkTag, type CheckTagDeps, type HeldRepository } from './check-tag.js';
+import { checkPseudomerge } from './dgit-view.js';
 
 /** Where the upload comes from; `mirror`: the archive entry for the tag's source and version. */
 export type VerifyUpload =
@@ -50,6 +51,8 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
   /** Per sandboxed build or unpacking. Default 10 minutes. */
   readonly buildTimeoutMs?: number;
   readonly tmpDir?: string;
+  /** dgit-repos, where pseudo-merges named by Dgit fields are read (default https://git.dgit.debian.org). */
+  readonly dgitReposUrl?: string;
   /** The second toolchain (default the verifier's own; replaced only to test disagreement handling). */
   readonly secondToolchain?: typeof runSecondToolchain;
 }
@@ -119,14 +122,15 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       }
     });
 
-    const r = await v.timed('bitsMs', () => reproduce({
+    const rebuilt = await v.timed('bitsMs', () => reproduce({
       from: { kind: 'git', repo: repoPath, tag: input.tag },
       dsc: upload!.dscPath,
       profiles: deps.profiles ?? profileOrder(signedAt, PROFILES),
       rootfsFor, timeoutMs, keepProducts: true,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     }));
-    products = r.products;
+    products = rebuilt.products;
+    const r = await v.timed('bitsMs', () => v.explainDgitView(rebuilt, upload!, deps));
     v.takeReproduction(r);
     if (products) await v.timed('diffMs', () => v.diffTarballs(upload!, products!.dir, rootfsFor));
     await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain));
@@ -238,6 +242,39 @@ class VerifyRun {
     return signedAt;
   }
 
+  /**
+   * When the only difference is the Dgit field's commit (every file
+   * identical, the rest of the field too), it may be dgit-repos'
+   * pseudo-merge over archive history (dgit-view.ts): checked there, it
+   * becomes a note (equivalent); unreadable, unverifiable; anything else stays
+   * a mismatch, with why.
+   */
+  async explainDgitView(r: ReproduceResult, upload: ObtainedUpload, deps: VerifyDeps): Promise<ReproduceResult> {
+    const dgit = r.fields.find((f) => f.field.toLowerCase() === 'dgit');
+    const others = r.fields.filter((f) => !/^(dgit|files|checksums-sha1|checksums-sha256)$/i.test(f.field));
+    const view = r.build?.tag;
+    if (!dgit || others.length > 0 || !r.files.every((f) => f.match || f.explainedBy) || !view?.dgitViewTree || !dgit.expected || !dgit.got) return r;
+    const [uploadCommit, ...uploadRest] = dgit.expected.split(' ');
+    const [rebuilt, ...rebuiltRest] = dgit.got.split(' ');
+    if (!uploadCommit || !rebuilt || uploadRest.join(' ') !== rebuiltRest.join(' ') || rebuilt !== view.dgitView) return r;
+    const res = await checkPseudomerge({
+      repoUrl: `${(deps.dgitReposUrl ?? DGIT_REPOS).replace(/\/+$/, '')}/${upload.dsc.source}`,
+      version: upload.dsc.version,
+      uploadCommit, rebuiltView: rebuilt, rebuiltViewTree: view.dgitViewTree,
+      viewIsBuilderCommit: r.build!.dgitViewBuilderCommit,
+      openRepository: (url) => deps.openRepository(url),
+    });
+    const isDgitField = (x: Reason): boolean => x.code === 'DSC_FIELD_MISMATCH' && x.message.startsWith('Dgit:');
+    if (res.explained) {
+      const reasons = r.reasons.filter((x) => !isDgitField(x));
+      return { ...r, reasons, notes: [...r.notes, res.note], fields: r.fields.filter((f) => f !== dgit), verdict: reasons.length === 0 ? 'equivalent' : r.verdict };
+    }
+    // Undecidable is not a mismatch: the field difference is replaced by why it could not be judged.
+    const unchecked = res.reasons.some((x) => x.code === 'DGIT_VIEW_UNCHECKED');
+    const reasons = [...(unchecked ? r.reasons.filter((x) => !isDgitField(x)) : r.reasons), ...res.reasons];
+    return { ...r, reasons, verdict: unchecked && !reasons.some((x) => REASONS[x.code].effect === 'mismatch') ? 'unverifiable' : 'mismatch' };
+  }
+
   takeReproduction(r: ReproduceResult): void {
     this.reasons.push(...r.reasons);
     this.notes.push(...r.notes);
@@ -329,8 +366,9 @@ class VerifyRun {
         ? `the verifier's own tar, git archive and .dsc writers${recompressed.length ? `; same tar stream, other compression: ${recompressed.join(', ')}` : ''}${leaked.size ? `; checkout mtimes not modelled: ${[...leaked].join(', ')}` : ''}`
         : `differs from the upload: ${differing.join('; ')}`,
     });
+    // An undecided dgit comparison (say, a Dgit commit dgit-repos could not show) is no disagreement.
     const dgitAgrees = r.verdict === 'reproduced' || r.verdict === 'equivalent';
-    if (dgitAgrees !== agrees) {
+    if ((dgitAgrees && !agrees) || (r.verdict === 'mismatch' && agrees)) {
       this.reasons.push(reason('TOOLCHAINS_DISAGREE', dgitAgrees
         ? `dgit's build reproduced the upload under ${profile.name}, the TypeScript toolchain did not: ${differing.join('; ')}`
         : `the TypeScript toolchain reproduced the upload under ${profile.name}, dgit's build did not`));

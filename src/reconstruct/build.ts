@@ -50,6 +50,8 @@ export interface BuildFacts {
     /** Lower case, as Git-Tag-Info has it. */
     readonly fingerprint: string;
     readonly dgitView: string;
+    /** The dgit view's tree: what a pseudo-merge over archive history must keep. */
+    readonly dgitViewTree?: string;
     readonly upstreamTag: string;
     readonly upstreamCommit: string;
   };
@@ -175,7 +177,10 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
   if (dsc.includes('/') || dsc.startsWith('.')) return undefined;
   const origs = m.origs === 'given' || m.origs === 'deborig' ? m.origs : 'none';
   const tag = tagObject && dgitView && fingerprint
-    ? { object: tagObject, fingerprint: fingerprint.toLowerCase(), dgitView, upstreamTag: m.upstreamTag ?? '', upstreamCommit: m.upstreamCommit ?? '' }
+    ? {
+      object: tagObject, fingerprint: fingerprint.toLowerCase(), dgitView, upstreamTag: m.upstreamTag ?? '', upstreamCommit: m.upstreamCommit ?? '',
+      ...(m.dgitViewTree && /^[0-9a-f]{40}$/.test(m.dgitViewTree) ? { dgitViewTree: m.dgitViewTree } : {}),
+    }
     : undefined;
   const seconds = (v: string | undefined): number | undefined => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : undefined);
   const taggerTime = seconds(m.taggerTime);

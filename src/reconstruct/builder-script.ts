@@ -95,7 +95,7 @@ TAGGER=$(perl -ne 'if (/^tagger ([^\n\r]+ <[^<>\s]+>) \d+ [-+]\d+$/) { print $1;
   || { echo "the tag has no usable tagger header" >&2; exit 65; }
 MVER=$(printf '%s' "$VER" | sed 's/^[0-9]*://')
 DSC=$SRC'_'$MVER.dsc
-meta dsc "$DSC"; meta tagObject "$TAGOBJ"; meta dgitView "$HEAD"; meta fingerprint "$FPR"
+meta dsc "$DSC"; meta tagObject "$TAGOBJ"; meta dgitView "$HEAD"; meta dgitViewTree "$(git rev-parse "$HEAD^{tree}")"; meta fingerprint "$FPR"
 perl /work/add-fields.pl "../bpd/$DSC" "$HEAD" "$SRC" "$VER" "$TAGOBJ" "$FPR" "$TAGGER"
 fact done
 `;

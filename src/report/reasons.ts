@@ -543,6 +543,21 @@ export const REASONS = {
     meaning: "dpkg-source -b could not verify an upstream signature the upload carries (SRC_UVER.orig*.tar.*.asc) with the tree's debian/upstream/signing-key.asc.",
     action: INVESTIGATE,
   },
+  DGIT_VIEW_PSEUDOMERGE: {
+    layer: 'bits', effect: 'note',
+    meaning: "The Dgit field names dgit-repos' pseudo-merge of the rebuilt dgit view with the archive's history (dgit's splitbrain_pseudomerge): its tree and first parent are the rebuilt view's. The archive history itself is not rebuilt (verdict equivalent).",
+    action: 'None; the files and the rest of the .dsc were compared byte for byte.',
+  },
+  DGIT_VIEW_UNCHECKED: {
+    layer: 'bits', effect: 'unverifiable',
+    meaning: "The Dgit field's commit is not the rebuilt dgit view, and dgit-repos could not be read to see whether it is a pseudo-merge over archive history.",
+    action: 'Retry when dgit-repos (git.dgit.debian.org, or dgitReposUrl) is reachable.',
+  },
+  DGIT_VIEW_MISMATCH: {
+    layer: 'bits', effect: 'mismatch',
+    meaning: "The Dgit field's commit is neither the rebuilt dgit view nor a pseudo-merge of it (dgit-repos' archive/debian tag, its tree, parents or message say otherwise).",
+    action: INVESTIGATE,
+  },
   ORIG_NOT_REBUILT: {
     layer: 'bits', effect: 'note',
     meaning: "An orig named in the .dsc was taken from the upload as the archive's existing orig (as the builder does), not rebuilt by git deborig: its bytes are not reproduced, only used.",

@@ -44,6 +44,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
         indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
       },
       buildTimeoutMs: config.build.timeoutMs,
+      dgitReposUrl: config.dgitReposUrl,
     });
     report.notes.unshift(...t.warnings.map((w: string) => reason('KEYRING_STALE', w)));
     // A webhook names the tag object that was pushed (GitLab's `after`); the

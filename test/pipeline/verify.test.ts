@@ -180,6 +180,81 @@ describe('verify from a local repository, and the upload from each kind of sourc
   });
 });
 
+/**
+ * A dgit-repos for t2u-native holding archive/debian/2.0 as dgit's
+ * pseudomerge_hash_commit writes it (tree and first parent the dgit view,
+ * here the tag's commit, second parent archive history, dgit's message),
+ * and the native upload with its Dgit field naming that commit, re-signed
+ * with the test service key as the service would sign it.
+ */
+describe('verify: the Dgit field over archive history (pseudo-merge)', () => {
+  const native = MANIFEST.uploads.find((u) => u.case === 'native')!;
+  let dgitRoot: string;
+  let dgitServer: GitHttpServer;
+  let service: Gpg;
+
+  const inRepo = (...args: string[]): string => execFileSync('git', ['-C', join(dgitRoot, native.source), ...args], {
+    env: { ...process.env, GIT_AUTHOR_NAME: 'T2U Test', GIT_AUTHOR_EMAIL: 't@t2u.test', GIT_COMMITTER_NAME: 'T2U Test', GIT_COMMITTER_EMAIL: 't@t2u.test', GIT_AUTHOR_DATE: '2024-03-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-03-01T00:00:00Z' },
+  }).toString().trim();
+
+  /** An upload whose Dgit field names `commit`, in its own directory, signed by the service key. */
+  function uploadNaming(commit: string, name: string): VerifyUpload {
+    const dir = mkdtempSync(join(root, `${name}-`));
+    chmodSync(dir, 0o755);
+    for (const f of native.dscFiles) copyFileSync(join(REPO_ROOT, native.dir, f.name), join(dir, f.name));
+    const body = service.must(['--decrypt'], { input: readFileSync(dscOf(native)) }).toString('utf8').replace(/^Dgit: \S+ /m, `Dgit: ${commit} `);
+    writeFileSync(join(dir, native.dsc), service.must(['--clearsign', '--digest-algo', 'SHA512', '-u', MANIFEST.serviceKey.fingerprint], { input: body, at: '20240301T003000' }));
+    return { kind: 'dsc-path', path: join(dir, native.dsc) };
+  }
+
+  /** archive/debian/2.0 on a commit made with `tree` and `parents`, and the message given. */
+  function archiveTag(tree: string, parents: string[], message: string): string {
+    const commit = inRepo('commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message);
+    inRepo('tag', '-f', '-a', '-m', 'dgit-repos', 'archive/debian/2.0', commit);
+    return commit;
+  }
+
+  beforeAll(async () => {
+    dgitRoot = join(root, 'dgit-repos');
+    mkdirSync(dgitRoot);
+    execFileSync('git', ['clone', '-q', '--mirror', bundleOf(native), join(dgitRoot, native.source)]);
+    dgitServer = await startGitHttpServer({ root: dgitRoot });
+    service = Gpg.create();
+    service.importFile(join(REPO_ROOT, 'fixtures', 'uploads', 'service-key', 'service.sec.asc'));
+  });
+
+  afterAll(async () => {
+    await dgitServer?.close();
+    service?.close();
+  });
+
+  it('a pseudo-merge of the rebuilt dgit view with archive history is equivalent (DGIT_VIEW_PSEUDOMERGE)', async () => {
+    const view = inRepo('rev-parse', `${native.tag}^{commit}`);
+    const history = inRepo('commit-tree', inRepo('mktree'), '-m', 'archive 1.0');
+    const merge = archiveTag(inRepo('rev-parse', `${view}^{tree}`), [view, history], 'Make fast forward from 1.0\n\n[dgit --quilt=linear]');
+    const r = await verify({ repo: remote(native), tag: native.tag, upload: uploadNaming(merge, 'merge') }, deps({ dgitReposUrl: dgitServer.url }));
+    expect(r.verdict, describeReport(r)).toBe('equivalent');
+    expect(r.notes.map((n) => n.code)).toContain('DGIT_VIEW_PSEUDOMERGE');
+    expect(r.layers.bits.status).toBe('pass');
+  });
+
+  it('a "pseudo-merge" whose tree is not the dgit view\'s is a mismatch (DGIT_VIEW_MISMATCH)', async () => {
+    const view = inRepo('rev-parse', `${native.tag}^{commit}`);
+    const empty = inRepo('mktree');
+    const history = inRepo('commit-tree', empty, '-m', 'archive 1.0');
+    const forged = archiveTag(empty, [view, history], 'Make fast forward from 1.0\n\n[dgit --quilt=linear]');
+    const r = await verify({ repo: remote(native), tag: native.tag, upload: uploadNaming(forged, 'forged') }, deps({ dgitReposUrl: dgitServer.url }));
+    expect(r.verdict, describeReport(r)).toBe('mismatch');
+    expect(codes(r)).toContain('DGIT_VIEW_MISMATCH');
+  });
+
+  it('a Dgit commit dgit-repos cannot show is unverifiable (DGIT_VIEW_UNCHECKED), not a pass', async () => {
+    const r = await verify({ repo: remote(native), tag: native.tag, upload: uploadNaming('1'.repeat(40), 'unknown') }, deps({ dgitReposUrl: `${dgitServer.url}/nowhere` }));
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r)).toEqual(['DGIT_VIEW_UNCHECKED']);
+  });
+});
+
 describe('verify: binding failures and undecidable cases', () => {
   const gbp = MANIFEST.uploads.find((u) => u.case === 'gbp')!;
   const other = MANIFEST.uploads.find((u) => u.source !== gbp.source && u.kind === 'honest')!;

@@ -1,0 +1,95 @@
+// The Dgit field's commit when it is not the rebuilt dgit view: for a
+// package with history in dgit-repos, dgit's splitbrain_pseudomerge makes a
+// pseudo-merge (pseudomerge_hash_commit in dgit 12.16 and 17) that the
+// service pushes as archive/debian/<version>:
+//
+//   tree   <the dgit view's tree>
+//   parent <the dgit view>
+//   parent <the archive's previous dgit-repos head>
+//   author/committer <the changelog's maintainer and date>
+//
+//   Make fast forward from <previous version>   (or "Declare fast forward …")
+//
+// The second parent is archive history the verifier does not rebuild. What
+// it checks: dgit-repos' archive/debian/<version> names the upload's commit;
+// that commit has exactly two parents, the first being the rebuilt dgit view
+// (or, when the view is dgit's own quilt-fixup commit, any commit: its id is
+// the builder's) and its tree being the rebuilt view's tree; its message is
+// dgit's. Then the upload's Dgit field says nothing the tag does not.
+import { ObjectParseError, parseCommit } from '../gitobj/commit-tree.js';
+import { checkObject } from '../gitobj/object-integrity.js';
+import { parseTagObject, TagParseError } from '../gitobj/tag-object.js';
+import type { Repository } from '../fetch/repository.js';
+import { mangleVersion } from '../interpret/tag-name.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { isVerificationError } from '../report/verification-error.js';
+
+export interface PseudomergeInput {
+  /** The repository the Dgit field names (possibly rewritten by configuration). */
+  readonly repoUrl: string;
+  readonly version: string;
+  /** The upload's Dgit commit. */
+  readonly uploadCommit: string;
+  /** The rebuilt dgit view and its tree. */
+  readonly rebuiltView: string;
+  readonly rebuiltViewTree: string;
+  /** The rebuilt view is dgit's own quilt-fixup commit, whose id only the service knows. */
+  readonly viewIsBuilderCommit: boolean;
+  openRepository(url: string): Promise<Repository>;
+}
+
+/** `explained`: a note (the pseudo-merge checks out); otherwise the reasons say why not. */
+export type PseudomergeResult = { readonly explained: true; readonly note: Reason } | { readonly explained: false; readonly reasons: readonly Reason[] };
+
+const MESSAGE = /^(?:Make|Declare) fast forward from \S+\n\n\[dgit[^\n]*\]\n?$/;
+
+export async function checkPseudomerge(input: PseudomergeInput): Promise<PseudomergeResult> {
+  const tagName = `archive/debian/${mangleVersion(input.version)}`;
+  const unchecked = (why: string): PseudomergeResult => ({
+    explained: false,
+    reasons: [reason('DGIT_VIEW_UNCHECKED', `the upload's Dgit commit ${input.uploadCommit} is not the rebuilt dgit view ${input.rebuiltView}, and ${input.repoUrl} could not show whether it is a pseudo-merge over archive history: ${why}`)],
+  });
+  const mismatch = (why: string): PseudomergeResult => ({
+    explained: false,
+    reasons: [reason('DGIT_VIEW_MISMATCH', `the upload's Dgit commit ${input.uploadCommit} is not the rebuilt dgit view ${input.rebuiltView} nor a pseudo-merge of it: ${why}`)],
+  });
+  let repo: Repository | undefined;
+  try {
+    repo = await input.openRepository(input.repoUrl);
+    const ref = await repo.resolveTag(tagName);
+    if (!ref) return unchecked(`it has no ${tagName}`);
+    await repo.fetchObjects(ref.oid);
+    const objects = repo.objects();
+    let oid = ref.oid;
+    // dgit-repos' archive/debian/<version> is a tag object naming the commit.
+    for (let depth = 0; depth < 3; depth++) {
+      const obj = await objects.read(oid);
+      if (!obj) return unchecked(`object ${oid} is missing`);
+      const problem = checkObject(oid, obj.type, obj.content);
+      if (problem) return { explained: false, reasons: [reason(problem.code, problem.message)] };
+      if (obj.type === 'commit') break;
+      if (obj.type !== 'tag') return mismatch(`${tagName} names a ${obj.type}`);
+      oid = parseTagObject(obj.content).headers.object;
+    }
+    if (oid !== input.uploadCommit) return mismatch(`dgit-repos' ${tagName} names commit ${oid}`);
+    const commit = await objects.read(oid);
+    if (commit?.type !== 'commit') return mismatch(`${tagName} does not lead to a commit`);
+    const { tree, parents } = parseCommit(commit.content);
+    const end = commit.content.indexOf('\n\n');
+    const message = end < 0 ? '' : commit.content.subarray(end + 2).toString('utf8');
+    if (parents.length !== 2) return mismatch(`it has ${parents.length} parent(s), a pseudo-merge has 2`);
+    if (tree !== input.rebuiltViewTree) return mismatch(`its tree is ${tree}, the rebuilt dgit view's is ${input.rebuiltViewTree}`);
+    if (!input.viewIsBuilderCommit && parents[0] !== input.rebuiltView) return mismatch(`its first parent is ${parents[0]!}, not the rebuilt dgit view`);
+    if (!MESSAGE.test(message)) return mismatch(`its message is not dgit's pseudo-merge message: ${JSON.stringify(message.slice(0, 120))}`);
+    return {
+      explained: true,
+      note: reason('DGIT_VIEW_PSEUDOMERGE', `Dgit names ${input.uploadCommit}, dgit-repos' ${tagName}: a pseudo-merge of the rebuilt dgit view (tree ${tree}${input.viewIsBuilderCommit ? '' : `, first parent ${input.rebuiltView}`}) with archive history ${parents[1]!} (${message.split('\n')[0]!})`),
+    };
+  } catch (e) {
+    if (isVerificationError(e)) return unchecked(`${e.code}: ${e.message}`);
+    if (e instanceof TagParseError || e instanceof ObjectParseError) return mismatch(`${tagName} or its commit is malformed: ${e.message}`);
+    throw e;
+  } finally {
+    await repo?.close();
+  }
+}
