@@ -8,7 +8,8 @@
 // by a loopback smart-HTTP git server and the upload a local .dsc path;
 // (c) the split of (b) from report.timings. Medians of N runs, (a) and (b)
 // interleaved so both see the same machine load; the load average is printed.
-// Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...]
+// Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...] [--profiles trixie,...]
+// (--profiles: the builder profiles verify tries, in order; default its own order by the .dsc signature's date)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { openRepository } from '../src/pipeline/open-repository.js';
 import { loadTrust } from '../src/pipeline/trust.js';
+import { profileByName } from '../src/reconstruct/profiles.js';
 import { verify, type VerifyDeps } from '../src/pipeline/verify.js';
 import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
@@ -64,6 +66,7 @@ const deps: VerifyDeps = {
   rootfsFor: () => Promise.resolve(rootfs),
   buildTimeoutMs: 300_000,
   tmpDir: scratch,
+  ...(arg('--profiles') ? { profiles: arg('--profiles')!.split(',').map((n) => profileByName(n) ?? (() => { throw new Error(`no profile ${n}`); })()) } : {}),
 };
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -107,14 +110,15 @@ async function reference(u: Upload): Promise<Reference> {
   return { wall, inside, fetch, deborig, build };
 }
 
-async function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<string, number> }> {
+async function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<string, number>; attempts: string }> {
   const t0 = performance.now();
   const r = await verify({ repo: `${server.url}/${u.case}.git`, tag: u.tag, upload: { kind: 'dsc-path', path: join(ROOT, u.dir, u.dsc) } }, deps);
   const wall = performance.now() - t0;
   if (r.verdict !== 'reproduced' && r.verdict !== 'equivalent') {
     throw new Error(`${u.case}: ${r.verdict} ${r.reasons.map((x) => `${x.code} ${x.message}`).join('; ')}`);
   }
-  return { wall, timings: r.timings };
+  const attempts = (r.reconstruction?.attempts ?? []).map((a) => `${a.profile}:${a.outcome}:${a.durationMs}`).join(',');
+  return { wall, timings: r.timings, attempts };
 }
 
 const startups: number[] = [];
@@ -129,7 +133,7 @@ const rows: string[][] = [];
 const splits: string[][] = [];
 for (const u of cases) {
   const refs: Reference[] = [];
-  const vers: { wall: number; timings: Record<string, number> }[] = [];
+  const vers: { wall: number; timings: Record<string, number>; attempts: string }[] = [];
   // One warm-up of each (page cache, first start of the rootfs), not counted.
   await reference(u);
   await verifyOnce(u);
@@ -144,7 +148,7 @@ for (const u of cases) {
     b.toFixed(0), (b / a).toFixed(2)]);
   const keys = [...SPLIT, ...Object.keys(vers[0]!.timings).filter((k) => !SPLIT.includes(k) && k !== 'totalMs')];
   const accounted = median(vers.map((v) => keys.reduce((s, k) => s + (v.timings[k] ?? 0), 0)));
-  splits.push([u.case, ...keys.map((k) => `${k.replace(/Ms$/, '')}=${median(vers.map((v) => v.timings[k] ?? 0)).toFixed(0)}`), `other=${(b - accounted).toFixed(0)}`]);
+  splits.push([u.case, ...keys.map((k) => `${k.replace(/Ms$/, '')}=${median(vers.map((v) => v.timings[k] ?? 0)).toFixed(0)}`), `other=${(b - accounted).toFixed(0)}`, `attempts(last run)=${vers.at(-1)!.attempts}`]);
   console.error(`${u.case} done (load ${load()})`);
 }
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkContent } from '../compare/content.js';
+import { checkContent, type ContentCheckResult } from '../compare/content.js';
 import { diffTarballs } from '../compare/tar-diff.js';
 import { mangleVersion } from '../interpret/tag-name.js';
 import { checkDscSignature } from '../reconstruct/compare.js';
@@ -97,40 +97,57 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       return v.finish(started, 'the history of the tag could not be fetched');
     }
     const repoPath = await held!.repo.buildSource(held!.refs);
-    const rootfsFor = deps.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
+    // One promise per rootfs for the whole run: the content check and the
+    // builds ask for the same one at once, and an uncached one is built once.
+    const rootfsOf = deps.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
+    const rootfsCache = new Map<string, Promise<Rootfs>>();
+    const rootfsFor = (name: BuilderProfile['rootfs']): Promise<Rootfs> => {
+      let p = rootfsCache.get(name);
+      if (!p) rootfsCache.set(name, (p = rootfsOf(name)));
+      return p;
+    };
     const timeoutMs = deps.buildTimeoutMs ?? 10 * 60_000;
-    await v.timed('contentMs', async () => {
+    // Content and bits are independent (each reads the repository and the
+    // upload read-only, each in its own sandbox and scratch directory), so
+    // they run at once; their findings are taken in the same order as before.
+    const content = v.timed('contentMs', async (): Promise<ContentCheckResult | Reason> => {
       let rootfs: Rootfs;
       try {
         rootfs = await rootfsFor('trixie');
       } catch (e) {
-        v.reasons.push(reason('ROOTFS_UNAVAILABLE', `rootfs trixie: ${(e as Error).message}`));
-        return;
+        return reason('ROOTFS_UNAVAILABLE', `rootfs trixie: ${(e as Error).message}`);
       }
-      const c = await checkContent({
+      return checkContent({
         repo: repoPath, tag: input.tag, commit: check.tag.commit!,
         ...(check.source.upstreamCommit && check.source.upstreamTag ? { upstreamCommit: check.source.upstreamCommit, upstreamTag: check.source.upstreamTag } : {}),
         ...(check.source.quiltMode !== undefined ? { quiltMode: check.source.quiltMode } : {}),
         format: upload!.dsc.format, uploadDir: upload!.dir, dscName: basename(upload!.dscPath), uploadFiles: upload!.files.map((f) => f.name),
         rootfs, timeoutMs, ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
       });
-      v.reasons.push(...c.reasons);
-      v.notes.push(...c.notes);
-      if (c.facts) {
-        v.contentRan = true;
-        v.report.content = c.facts;
-      }
     });
-
-    const rebuilt = await v.timed('bitsMs', () => reproduce({
+    const bits = v.timed('bitsMs', () => reproduce({
       from: { kind: 'git', repo: repoPath, tag: input.tag },
       dsc: upload!.dscPath,
       profiles: deps.profiles ?? profileOrder(signedAt, PROFILES),
       rootfsFor, timeoutMs, keepProducts: true,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     }));
-    products = rebuilt.products;
-    const r = await v.timed('bitsMs', () => v.explainDgitView(rebuilt, upload!, deps));
+    // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
+    const [c, b] = await Promise.allSettled([content, bits]);
+    if (b.status === 'fulfilled') products = b.value.products;
+    if (c.status === 'rejected') throw c.reason;
+    if (b.status === 'rejected') throw b.reason;
+    if ('code' in c.value) {
+      v.reasons.push(c.value);
+    } else {
+      v.reasons.push(...c.value.reasons);
+      v.notes.push(...c.value.notes);
+      if (c.value.facts) {
+        v.contentRan = true;
+        v.report.content = c.value.facts;
+      }
+    }
+    const r = await v.timed('bitsMs', () => v.explainDgitView(b.value, upload!, deps));
     v.takeReproduction(r);
     if (products) await v.timed('diffMs', () => v.diffTarballs(upload!, products!.dir, rootfsFor));
     await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain));
@@ -138,7 +155,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   } finally {
     await upload?.dispose();
     await products?.cleanup();
-    await (held)?.repo.close();
+    await held?.repo.close();
   }
 }
 
