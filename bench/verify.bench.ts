@@ -63,7 +63,8 @@ const deps: VerifyDeps = {
   openRepository: (r) => openRepository(r, config),
   keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
   uploadKeyring: join(ROOT, manifest.serviceKey.keyring),
-  rootfsFor: () => Promise.resolve(rootfs),
+  // Each profile's own rootfs (cached images; forky's for forky profiles).
+  rootfsFor: (name) => ensureRootfs(name),
   buildTimeoutMs: 300_000,
   tmpDir: scratch,
   ...(arg('--profiles') ? { profiles: arg('--profiles')!.split(',').map((n) => profileByName(n) ?? (() => { throw new Error(`no profile ${n}`); })()) } : {}),
