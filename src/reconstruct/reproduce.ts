@@ -217,7 +217,10 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         closest = { profile: profile.name, comparison, facts: built.facts, differences, productsDir: built.productsDir, cleanup: () => built.cleanup() };
         keep = input.keepProducts === true;
       }
-      if (outcome === 'reproduced') {
+      // An explained difference (dgit's own quilt-fixup commit, checkout
+      // mtimes) comes from the builder's identity and clock, which no other
+      // profile has either: no profile could do better than `equivalent`.
+      if (outcome === 'reproduced' || outcome === 'equivalent') {
         if (!keep) await built.cleanup();
         break;
       }
