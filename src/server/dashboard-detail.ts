@@ -80,7 +80,7 @@ ${checked.length > 0 ? html`<p>Compared: ${checked.filter((c) => c !== undefined
 ${
   diffs.length === 0
     ? html`<p class="muted">No content differences.</p>`
-    : html`<table class="content-diff"><thead><tr><th>Scope</th><th>Path</th><th>Change</th><th>Tag's tree</th><th>Upload</th></tr></thead><tbody>${diffs.map(
+    : html`<p class="muted">The upload's unpacked source against the tag's tree: <em>added</em> is a path only the upload has.</p><table class="content-diff"><thead><tr><th>Scope</th><th>Path</th><th>Change</th><th>Tag's tree</th><th>Upload</th></tr></thead><tbody>${diffs.map(
         (d) =>
           html`<tr class="${text(d['change']) ?? ''}"><td>${text(d['scope']) ?? ''}</td><td class="mono wrap">${text(d['path']) ?? ''}</td><td class="change">${
             text(d['change']) ?? ''
@@ -111,31 +111,37 @@ function fieldsTable(fields: readonly Obj[]): SafeHtml {
   )}</tbody></table>`;
 }
 
+/** A tarball member's side, as src/compare/tar-diff.ts records it. */
+const MEMBER_KEYS = ['type', 'size', 'mode', 'owner', 'mtime', 'link', 'sha256'] as const;
+
 function tarballSection(t: Obj): SafeHtml {
   const members = list(t['members']);
   const error = text(t['error']);
   const truncated = text(t['truncated']);
   const member = (m: Obj): SafeHtml => {
-    const e = m['expected'];
-    const g = m['got'];
     const diff = text(m['diff']);
-    return html`<tr class="${text(m['change']) ?? ''}"><td class="mono wrap">${text(m['path']) ?? ''}</td><td class="change">${text(m['change']) ?? ''}</td><td>${side(e, [
-      'size',
-      'mode',
-      'sha256',
-      'mtime',
-    ])}</td><td>${side(g, ['size', 'mode', 'sha256', 'mtime'])}</td></tr>${diff !== undefined ? html`<tr><td colspan="4"><pre class="diff">${diff}</pre></td></tr>` : ''}`;
+    const aspects = Array.isArray(m['aspects']) ? (m['aspects'] as unknown[]).map(text).filter((a) => a !== undefined).join(', ') : '';
+    return html`<tr class="${text(m['change']) ?? ''}"><td class="mono wrap">${text(m['path']) ?? ''}</td><td class="change">${text(m['change']) ?? ''}</td><td>${aspects}</td><td>${side(
+      m['expected'],
+      MEMBER_KEYS,
+    )}</td><td>${side(m['got'], MEMBER_KEYS)}</td></tr>${diff !== undefined ? html`<tr class="member-diff"><td colspan="5"><pre class="diff">${diff}</pre></td></tr>` : ''}`;
   };
   return html`<h3>Tarball <code>${text(t['file']) ?? '?'}</code></h3>
 ${error !== undefined ? html`<p class="error">Members could not be listed: ${error}</p>` : ''}
 ${
   members.length > 0
-    ? html`<table class="members"><thead><tr><th>Member</th><th>Change</th><th>Rebuilt from the tag</th><th>Upload</th></tr></thead><tbody>${members.map(member)}</tbody></table>`
+    ? html`<p class="muted">Members of the tarball rebuilt from the tag against the upload's: <em>added</em> is a member only the upload has, <em>removed</em> one only the rebuild has; the diffs run from the rebuild (<code>a/</code>) to the upload (<code>b/</code>).</p>
+<table class="members"><thead><tr><th>Member</th><th>Change</th><th>Differs in</th><th>Rebuilt from the tag</th><th>Upload</th></tr></thead><tbody>${members.map(member)}</tbody></table>`
     : error === undefined
       ? html`<p class="muted">No member differs.</p>`
       : ''
 }
 ${truncated !== undefined ? html`<p class="notice">${truncated} more members not listed.</p>` : ''}`;
+}
+
+/** agrees/differs/failed/not-run (ToolchainResult) as the layer colours. */
+function toolchainClass(status: string | undefined): string {
+  return status === 'agrees' ? 's-pass' : status === 'differs' || status === 'failed' ? 's-fail' : status === 'not-run' ? 's-skipped' : '';
 }
 
 function reconstructionSection(r: Obj): SafeHtml {
@@ -149,8 +155,8 @@ ${facts([
 ])}
 ${
   toolchains.length > 0
-    ? html`<h3>Toolchains</h3><table class="toolchains"><thead><tr><th>Toolchain</th><th>Result</th><th>Detail</th></tr></thead><tbody>${toolchains.map(
-        (t) => html`<tr><td>${text(t['name']) ?? ''}</td><td>${text(t['status']) ?? ''}</td><td class="wrap">${text(t['detail']) ?? ''}</td></tr>`,
+    ? html`<h3>Toolchains</h3><p class="muted">dgit: Debian's builder code in the sandbox; typescript: the verifier's own implementation. A verdict needs them to agree.</p><table class="toolchains"><thead><tr><th>Toolchain</th><th>Result</th><th>Detail</th></tr></thead><tbody>${toolchains.map(
+        (t) => html`<tr><td>${text(t['name']) ?? ''}</td><td class="${toolchainClass(text(t['status']))}">${text(t['status']) ?? ''}</td><td class="wrap">${text(t['detail']) ?? ''}</td></tr>`,
       )}</tbody></table>`
     : ''
 }
@@ -262,6 +268,7 @@ ${layersTable(obj(report['layers']))}
 <h2>Reasons</h2>
 ${reasonsTable(list(report['reasons']), 'No reasons: every check that ran passed.')}
 <h2>Notes</h2>
+${list(report['notes']).length > 0 ? html`<p class="muted">Reported without failing a layer: a difference with a known, harmless cause (which makes the verdict equivalent) or a policy remark.</p>` : ''}
 ${reasonsTable(list(report['notes']), 'No notes.')}
 ${isObj(content) || isObj(reconstruction) ? html`<h2>Differences</h2>` : ''}
 ${isObj(content) ? contentSection(content) : ''}

@@ -58,8 +58,8 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     const page = await open('/');
     expect(await page.title()).toBe('Verifications · t2u-verify');
     const shown = await badges(page);
-    expect(shown).toHaveLength(8);
-    for (const v of ['reproduced', 'mismatch', 'rejected', 'queued', 'running']) expect(shown).toContain(v);
+    expect(shown).toHaveLength(10);
+    for (const v of ['reproduced', 'equivalent', 'mismatch', 'rejected', 'queued', 'running']) expect(shown).toContain(v);
     // The stylesheet applied under style-src 'self': a mismatch badge is red.
     type Css = { getComputedStyle(e: unknown): { backgroundColor: string } };
     const colour = await page.locator('.badge.v-mismatch').first().evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).backgroundColor);
@@ -90,8 +90,20 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     expect(text).toContain('differs');
     expect(text).toContain(file.expected!.sha256);
     expect(text).toContain(file.got!.sha256);
-    expect(await page.locator('table.members').innerText()).toContain('debian/extra-file');
-    expect(await page.locator('pre.diff').first().innerText()).toContain('-An extra file the tag does not have.');
+    // verify's content layer: the path only the upload has.
+    const content = page.locator('table.content-diff tbody tr', { hasText: 'debian/extra-file' });
+    expect(await content.count()).toBe(1);
+    expect(await content.locator('td.change').innerText()).toBe('added');
+    // The debian tarball's members, rebuilt from the tag against the upload, with the unified diff.
+    const members = page.locator('table.members');
+    expect(await members.locator('thead th').allInnerTexts()).toEqual(['Member', 'Change', 'Differs in', 'Rebuilt from the tag', 'Upload']);
+    const member = members.locator('tbody tr', { hasText: 'debian/extra-file' }).first();
+    expect(await member.locator('td.change').innerText()).toBe('added');
+    expect(await member.locator('td').nth(3).innerText()).toBe('—');
+    expect(await member.locator('td').nth(4).innerText()).toContain(report.reconstruction!.tarballs![0]!.members[0]!.got!.sha256);
+    const diff = await page.locator('pre.diff').first().innerText();
+    expect(diff).toContain('+++ b/debian/extra-file');
+    expect(diff).toContain('+An extra file the tag does not have.');
     await page.close();
   });
 

@@ -1,6 +1,6 @@
 // Shared by the dashboard tests: a SQLite store holding one finished job per
-// report of test/server/fixtures/reports.json (reports from real runs, made
-// by make-reports.ts), one running and one queued job, recorded through the
+// report of test/server/fixtures/reports.json (reports of real `verify` runs
+// on the upload fixtures, made by make-reports.ts), one running and one queued job, recorded through the
 // store's own enqueue → claim → complete path.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -30,9 +30,11 @@ export function reportOf(name: string): VerifyReport {
 /** Finished jobs, oldest first: name → how the job was requested. */
 const DONE: readonly { name: string; source: JobSource }[] = [
   { name: 'reproduced', source: 'webhook' },
+  { name: 'equivalent', source: 'webhook' },
   { name: 'tamper-debian-tar', source: 'archive' },
   { name: 'tamper-orig-byte', source: 'archive' },
   { name: 'tamper-dsc-build-depends', source: 'api' },
+  { name: 'rejected', source: 'api' },
   { name: 'hostile-tagger-rejected', source: 'webhook' },
   { name: 'hostile-tagger', source: 'webhook' },
 ];

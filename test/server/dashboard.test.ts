@@ -1,5 +1,5 @@
 // The dashboard through fastify's inject, over a real SQLite store holding
-// reports from real runs (test/server/fixtures/make-reports.ts): the list,
+// reports of real `verify` runs (test/server/fixtures/make-reports.ts): the list,
 // its filters and paging, the detail page with its diff, escaping of
 // attacker-chosen strings, the security headers, 404s and read-only routes.
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -47,7 +47,7 @@ describe('list page', () => {
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     const ids = listedIds(res.body);
     expect(ids).toEqual(Object.values(seeded.ids).sort((a, b) => Number(b) - Number(a)));
-    for (const v of ['reproduced', 'mismatch', 'rejected']) expect(res.body).toContain(`<span class="badge v-${v}">${v}</span>`);
+    for (const v of ['reproduced', 'equivalent', 'mismatch', 'rejected']) expect(res.body).toContain(`<span class="badge v-${v}">${v}</span>`);
     expect(res.body).toContain('<span class="badge v-none">queued</span>');
     expect(res.body).toContain('<span class="badge v-none">running</span>');
     expect(res.body).toContain('t2u-gbp');
@@ -69,20 +69,22 @@ describe('list page', () => {
     expect(listedIds((await get('/?status=running')).body)).toEqual([seeded.ids['running']]);
     expect(listedIds((await get('/?version=2.0-1')).body)).toEqual([seeded.ids['running']]);
     expect(listedIds((await get(`/?repo=${encodeURIComponent('https://salsa.debian.org/t2u-test/queued.git')}`)).body)).toEqual([seeded.ids['queued']]);
-    // The package comes from the report: the six finished jobs are all t2u-gbp; the pending ones have none yet.
-    expect(listedIds((await get('/?package=t2u-gbp')).body)).toHaveLength(6);
+    // The package comes from the report: five finished jobs are t2u-gbp, one t2u-linear; rejected tags and pending jobs have none.
+    expect(listedIds((await get('/?package=t2u-gbp')).body)).toHaveLength(5);
+    expect(listedIds((await get('/?package=t2u-linear')).body)).toEqual([seeded.ids['equivalent']]);
     expect(listedIds((await get('/?package=other')).body)).toEqual([]);
     expect((await get('/?package=other')).body).toContain('No verifications match.');
     // Filters combine.
-    expect(listedIds((await get('/?package=t2u-gbp&verdict=rejected')).body)).toEqual([seeded.ids['hostile-tagger-rejected']]);
+    expect(listedIds((await get('/?package=t2u-gbp&verdict=reproduced')).body)).toEqual([seeded.ids['reproduced']]);
+    expect(listedIds((await get('/?verdict=rejected')).body).sort()).toEqual([seeded.ids['rejected'], seeded.ids['hostile-tagger-rejected']].sort());
   });
 
   it('filters by time (UTC days, the end day included)', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-    expect(listedIds((await get(`/?since=${today}`)).body)).toHaveLength(8);
-    expect(listedIds((await get(`/?until=${today}`)).body)).toHaveLength(8);
+    expect(listedIds((await get(`/?since=${today}`)).body)).toHaveLength(10);
+    expect(listedIds((await get(`/?until=${today}`)).body)).toHaveLength(10);
     expect(listedIds((await get(`/?since=${tomorrow}`)).body)).toEqual([]);
     expect(listedIds((await get(`/?until=${yesterday}`)).body)).toEqual([]);
   });
@@ -90,7 +92,7 @@ describe('list page', () => {
   it('treats empty form fields as "any"', async () => {
     const res = await get('/?verdict=&status=&package=&version=&source=&repo=&since=&until=');
     expect(res.statusCode).toBe(200);
-    expect(listedIds(res.body)).toHaveLength(8);
+    expect(listedIds(res.body)).toHaveLength(10);
   });
 
   it('answers a bad parameter with 400, naming it, and runs no query', async () => {
@@ -128,9 +130,9 @@ describe('list page', () => {
       const k1 = await a.inject({ method: 'GET', url: '/?package=t2u-gbp' });
       const k2 = await a.inject({ method: 'GET', url: '/?package=t2u-gbp&page=2' });
       expect(listedIds(k1.body)).toHaveLength(3);
-      expect(listedIds(k2.body)).toHaveLength(3);
+      expect(listedIds(k2.body)).toHaveLength(2);
       expect(k2.body).not.toContain('rel="next"');
-      expect(new Set([...listedIds(k1.body), ...listedIds(k2.body)]).size).toBe(6);
+      expect(new Set([...listedIds(k1.body), ...listedIds(k2.body)]).size).toBe(5);
     } finally {
       await a.close();
     }
@@ -156,10 +158,23 @@ describe('detail page', () => {
       expect(body).toContain(escapeHtml(REASONS[r.code].meaning));
       expect(body).toContain(escapeHtml(REASONS[r.code].action));
     }
-    expect(body).toContain('debian/extra-file');
-    expect(body).toContain('<pre class="diff">--- upload/debian/extra-file');
-    expect(body).toContain('-An extra file the tag does not have.');
+    // verify's content layer: the path only the upload has, with its blob.
+    const added = report.content!.differences.find((d) => d.path === 'debian/extra-file')!;
+    expect(added).toMatchObject({ scope: 'tree', change: 'added' });
+    expect(body).toContain(`<tr class="added"><td>tree</td><td class="mono wrap">debian/extra-file</td><td class="change">added</td><td>—</td><td>`);
+    expect(body).toContain(added.got!.oid);
+    // The member table of the debian tarball (tar-diff: expected = the rebuild, got = the upload), with the unified diff.
+    const tar = report.reconstruction!.tarballs!.find((t) => t.file === file.name)!;
+    const member = tar.members.find((m) => m.path === 'debian/extra-file')!;
+    expect(member.change).toBe('added');
+    expect(body).toContain('<th>Rebuilt from the tag</th><th>Upload</th>');
+    expect(body).toContain(`<tr class="added"><td class="mono wrap">debian/extra-file</td><td class="change">added</td><td></td><td>—</td><td>`);
+    expect(body).toContain(member.got!.sha256);
+    expect(body).toContain('<pre class="diff">--- a/debian/extra-file\n+++ b/debian/extra-file');
+    expect(body).toContain('+An extra file the tag does not have.');
     expect(body).toMatch(/<td>bits<\/td><td class="s-fail">fail<\/td>/);
+    expect(body).toMatch(/<td>content<\/td><td class="s-fail">fail<\/td>/);
+    expect(body).toContain('<td>dgit</td><td class="s-fail">differs</td>');
     expect(body).toMatch(/<td>authenticity<\/td><td class="s-pass">pass<\/td>/);
     // Tag and upload facts.
     expect(body).toContain(report.tag.object!);
@@ -170,8 +185,13 @@ describe('detail page', () => {
   it('shows a changed member with its unified diff, and .dsc field differences with both values', async () => {
     const orig = (await get(`/verifications/${seeded.ids['tamper-orig-byte']}`)).body;
     expect(orig).toContain('t2u-gbp-1.0/src/hello.c');
-    expect(orig).toContain(escapeHtml('-\tputs("jello, tag2upload 1.0");'));
-    expect(orig).toContain(escapeHtml('+\tputs("hello, tag2upload 1.0");'));
+    // From the rebuild (the tag's content) to the upload's.
+    expect(orig).toContain('<td class="change">changed</td><td>content</td>');
+    expect(orig).toContain(escapeHtml('-\tputs("hello, tag2upload 1.0");'));
+    expect(orig).toContain(escapeHtml('+\tputs("jello, tag2upload 1.0");'));
+    // The content layer names the file in the whole tree and in the orig.
+    expect(orig).toContain('<td>tree</td><td class="mono wrap">src/hello.c</td><td class="change">changed</td>');
+    expect(orig).toContain('<td>orig</td><td class="mono wrap">src/hello.c</td><td class="change">changed</td>');
     const bd = reportOf('tamper-dsc-build-depends').reconstruction!.fields.find((f) => f.field === 'Build-Depends')!;
     const body = (await get(`/verifications/${seeded.ids['tamper-dsc-build-depends']}`)).body;
     expect(body).toContain('<code>Build-Depends</code>');
@@ -185,7 +205,34 @@ describe('detail page', () => {
     expect(body).toContain('<span class="badge v-reproduced">reproduced</span>');
     expect(body).toContain('No reasons: every check that ran passed.');
     expect(body).toContain('No .dsc field differs.');
-    expect(body).not.toContain('s-fail">fail');
+    expect(body).toContain('No content differences.');
+    expect(body).toContain('<td>dgit</td><td class="s-pass">agrees</td>');
+    expect(body).toContain('<td>typescript</td><td class="s-pass">agrees</td>');
+    expect(body).not.toContain('s-fail">');
+    for (const layer of ['authenticity', 'metadata', 'binding', 'content', 'bits']) expect(body).toContain(`<td>${layer}</td><td class="s-pass">pass</td>`);
+  });
+
+  it('shows an equivalent job with the note that explains it and the toolchain that did not run', async () => {
+    const report = reportOf('equivalent');
+    expect(report.notes.map((n) => n.code)).toEqual(['DGIT_VIEW_NOT_REPRODUCIBLE']);
+    const body = (await get(`/verifications/${seeded.ids['equivalent']}`)).body;
+    expect(body).toContain('<span class="badge v-equivalent">equivalent</span>');
+    expect(body).toContain('No reasons: every check that ran passed.');
+    expect(body).toContain('<code>DGIT_VIEW_NOT_REPRODUCIBLE</code>');
+    expect(body).toContain(escapeHtml(REASONS.DGIT_VIEW_NOT_REPRODUCIBLE.meaning));
+    expect(body).toContain('<td>typescript</td><td class="s-skipped">not-run</td>');
+    expect(body).not.toContain('s-fail">');
+  });
+
+  it('shows a rejected tag: the reason, and the later layers skipped with why', async () => {
+    const report = reportOf('rejected');
+    expect(report.reasons.map((r) => r.code)).toContain('KEY_UNKNOWN');
+    const body = (await get(`/verifications/${seeded.ids['rejected']}`)).body;
+    expect(body).toContain('<span class="badge v-rejected">rejected</span>');
+    expect(body).toContain('<code>KEY_UNKNOWN</code>');
+    expect(body).toMatch(/<td>authenticity<\/td><td class="s-fail">fail<\/td>/);
+    for (const layer of ['binding', 'content', 'bits']) expect(body).toMatch(new RegExp(`<td>${layer}</td><td class="s-skipped">skipped</td><td>[^<]*</td><td>the tag was not authenticated</td>`));
+    expect(body).not.toContain('<h2>Reconstruction</h2>');
   });
 
   it('shows queued and running jobs with their status', async () => {
