@@ -31,8 +31,9 @@ type Member = TarballDiff['members'][number];
 export const ASPECTS = ['content', 'type', 'mode', 'link', 'owner', 'mtime'] as const;
 
 /**
- * Compares the members of two tarballs. `expected` is the upload's file and
- * `got` the rebuilt one, as in ReconstructedFile.
+ * Compares the members of two tarballs: `added` is a member only `got` has.
+ * verify passes the tarball rebuilt from the tag as `expected` and the
+ * upload's as `got` (TarballDiff in src/report/report.ts).
  */
 export async function diffTarballs(expectedPath: string, gotPath: string, options: TarDiffOptions = {}): Promise<TarballDiff> {
   const file = options.file ?? basename(expectedPath);
