@@ -37,7 +37,11 @@ export async function startKeyringPackageMirror(): Promise<KeyringPackageMirror>
   const serviceKeyring = service.must(['--export']);
   service.close();
 
+  // One .deb per version, shared by every suite that lists it (as a pool is).
+  const built = new Map<string, { filename: string; deb: Buffer }>();
   const build = (version: string): { filename: string; deb: Buffer } => {
+    const done = built.get(version);
+    if (done) return done;
     const root = join(dir, `pkg-${version}`);
     mkdirSync(join(root, 'DEBIAN'), { recursive: true });
     mkdirSync(join(root, 'usr/share/keyrings'), { recursive: true });
@@ -56,6 +60,7 @@ export async function startKeyringPackageMirror(): Promise<KeyringPackageMirror>
     const filename = `pool/main/d/debian-tag2upload-keyring/debian-tag2upload-keyring_${version}_all.deb`;
     const deb = readFileSync(out);
     writeTreeFile(tree, filename, deb);
+    built.set(version, { filename, deb });
     return { filename, deb };
   };
 
