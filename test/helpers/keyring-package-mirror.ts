@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
-import { sha256, writeTreeFile } from './debian-mirror.js';
+import { releaseText, sha256, writeTreeFile } from './debian-mirror.js';
 
 const ARCHIVE_UID = 'Test Archive <archive@t2u.test>';
 const SERVICE_UID = 'Test tag2upload service <service@t2u.test>';
@@ -71,15 +71,7 @@ export async function startKeyringPackageMirror(): Promise<KeyringPackageMirror>
     }).join('\n');
     const xz = spawnSync('xz', ['-z', '-c'], { input: packages }).stdout;
     writeTreeFile(tree, `dists/${suite}/main/binary-all/Packages.xz`, xz);
-    const release = [
-      `Suite: ${suite}`,
-      `Codename: ${suite}`,
-      `Date: ${new Date().toUTCString()}`,
-      `Valid-Until: ${new Date(Date.now() + 7 * 86400_000).toUTCString()}`,
-      'SHA256:',
-      ` ${sha256(xz)} ${xz.length} main/binary-all/Packages.xz`,
-      '',
-    ].join('\n');
+    const release = releaseText(suite, { 'main/binary-all/Packages.xz': xz });
     writeTreeFile(tree, `dists/${suite}/InRelease`, archive.must(['--clearsign', '-u', ARCHIVE_UID, '-o', '-'], { input: release }));
   };
 
