@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openRepository } from '../pipeline/open-repository.js';
-import { loadTrust, TrustSetupError } from '../pipeline/trust.js';
+import { loadTrust, resolveUploadKeyring, TrustSetupError } from '../pipeline/trust.js';
 import { INSTALLED_UPLOAD_KEYRING, verify, type VerifyUpload } from '../pipeline/verify.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { exitCodeForVerify, REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
@@ -42,7 +42,7 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .option('--suite <name>', 'the suite whose Sources index to search (default sid)')
     .option('--keyring <file>', "uploader keyring (repeatable); replaces Debian's keyrings and authorises any package", collect, [])
     .option('--dm-txt <file>', "ftp-master's dm.txt: which packages each Debian Maintainer may upload")
-    .option('--upload-keyring <file>', `the tag2upload service keyring (default ${INSTALLED_UPLOAD_KEYRING} when installed)`)
+    .option('--upload-keyring <file>', `the tag2upload service keyring (default ${INSTALLED_UPLOAD_KEYRING} when installed, else debian-tag2upload-keyring from the Debian mirror)`)
     .option('--config <file>', 'configuration file (JSON; see docs/configuration.md)')
     .option('--allow-http', 'allow plain http:// repositories and uploads on loopback addresses (tests)')
     .option('--allow-expired-release', "accept a mirror's InRelease past its Valid-Until (with a warning)")
@@ -58,16 +58,17 @@ export function registerVerify(program: Command, setExit: (code: number) => void
       if (opts.upload !== undefined && (opts.mirror !== undefined || opts.suite !== undefined)) throw new UsageError('give either --upload or --mirror/--suite');
       const config = await configFrom(opts);
       const upload = uploadOf(opts, config);
-      const uploadKeyring = config.uploadKeyring ?? (existsSync(INSTALLED_UPLOAD_KEYRING) ? INSTALLED_UPLOAD_KEYRING : undefined);
-      if (uploadKeyring !== undefined && !existsSync(uploadKeyring)) throw new UsageError(`upload keyring ${uploadKeyring}: no such file`);
+      if (config.uploadKeyring !== undefined && !existsSync(config.uploadKeyring)) throw new UsageError(`upload keyring ${config.uploadKeyring}: no such file`);
       let report: VerifyReport;
       try {
         const trust = await loadTrust(config);
+        const uploadKeyring = await resolveUploadKeyring(config);
         const policy = { allowHttpLoopback: config.fetch.allowHttpLoopback };
         report = await verify({ repo: opts.repo, tag: opts.tag, upload }, {
           openRepository: (r) => openRepository(r, config),
           keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
-          ...(uploadKeyring !== undefined ? { uploadKeyring } : {}),
+          ...(uploadKeyring.path !== undefined ? { uploadKeyring: uploadKeyring.path } : {}),
+          ...(uploadKeyring.unavailable !== undefined ? { uploadKeyringUnavailable: uploadKeyring.unavailable } : {}),
           obtain: {
             policy,
             timeoutMs: config.upload.timeoutMs,
@@ -76,9 +77,9 @@ export function registerVerify(program: Command, setExit: (code: number) => void
             indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
           },
           buildTimeoutMs: config.build.timeoutMs,
-      dgitReposUrl: config.dgitReposUrl,
+          dgitReposUrl: config.dgitReposUrl,
         });
-        report.notes.unshift(...trust.warnings.map((w: string) => reason('KEYRING_STALE', w)));
+        report.notes.unshift(...[...trust.warnings, ...uploadKeyring.warnings].map((w: string) => reason('KEYRING_STALE', w)));
       } catch (err) {
         if (!(err instanceof TrustSetupError)) throw err;
         if (err.kind === 'usage') throw new UsageError(err.message);

@@ -16,7 +16,7 @@ export const configSchema = z
     keyrings: z.array(z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict()).optional(),
     /** ftp-master's dm.txt, which says which packages each Debian Maintainer may upload. */
     dmTxt: z.string().min(1).optional(),
-    /** Where Debian's keyrings come from when `keyrings` is absent. */
+    /** Where Debian's keyrings come from when `keyrings` (and, for debian-tag2upload-keyring, `uploadKeyring`) is absent. */
     debianKeyrings: z
       .object({
         mirror: z.string().url().default('http://deb.debian.org/debian'),
@@ -68,7 +68,9 @@ export const configSchema = z
     /**
      * The tag2upload service keyring that must have signed every upload's .dsc
      * (debian-tag2upload-keyring 1.2 or later). Absent: the installed
-     * package's keyring when present, else the binding cannot pass.
+     * package's keyring when present, else the package obtained like
+     * debian-keyring (debianKeyrings' mirror and suite), else the binding
+     * cannot pass.
      */
     uploadKeyring: z.string().min(1).optional(),
     /** Where and how uploads are obtained (verify). */

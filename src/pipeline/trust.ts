@@ -1,14 +1,19 @@
 // The trust configuration a verification runs under: the uploader keyrings
-// (given, or Debian's own from its keyring package), dm.txt, and the
-// signature policy. Loaded once per process (the full Debian keyring takes
+// (given, or Debian's own from its keyring package), dm.txt, the signature
+// policy, and the tag2upload service keyring (given, installed, or Debian's
+// debian-tag2upload-keyring package). Loaded once per process (the full Debian keyring takes
 // about a second to index) and shared by every verification.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/debian-keyrings.js';
 import { parseDmTxt, type DmPermissions } from '../authenticate/dm-txt.js';
+import type { MirrorPackageOptions } from '../authenticate/mirror-package.js';
+import { obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
 import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/keyring-index.js';
 import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
+import { INSTALLED_UPLOAD_KEYRING } from './verify.js';
 
 export interface Trust {
   readonly keyrings: KeyringIndex;
@@ -86,4 +91,50 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
     sha1KeyBindings: p.sha1KeyBindings,
   };
   return { keyrings, dm, policy, keyringOrigin, warnings };
+}
+
+/** The service keyring to check the .dsc signature with, or why there is none. */
+export interface UploadKeyring {
+  readonly path?: string;
+  /** Set when `path` is absent: the reason, for UPLOAD_KEYRING_UNAVAILABLE. */
+  readonly unavailable?: string;
+  /** Where the keyring came from, for logs. */
+  readonly origin: string;
+  /** Degradations worth reporting (a stale cached package, an expired Release accepted). */
+  readonly warnings: readonly string[];
+}
+
+export interface UploadKeyringOptions {
+  /** The installed package's file (default INSTALLED_UPLOAD_KEYRING). */
+  readonly installed?: string;
+  /** Mirror access beyond the configuration (the archive keyring that signs InRelease, the HTTP client). */
+  readonly mirror?: Pick<MirrorPackageOptions, 'archiveKeyring' | 'http' | 'now'>;
+}
+
+/**
+ * `uploadKeyring` when configured; else the installed package's keyring;
+ * else debian-tag2upload-keyring (1.2 or later) from the mirror and suite of
+ * `debianKeyrings`, cached like Debian's uploader keyrings. Never throws for
+ * an unobtainable package: the binding then reports UPLOAD_KEYRING_UNAVAILABLE
+ * with the reason.
+ */
+export async function resolveUploadKeyring(config: Readonly<Config>, options: UploadKeyringOptions = {}): Promise<UploadKeyring> {
+  if (config.uploadKeyring !== undefined) return { path: config.uploadKeyring, origin: 'configured upload keyring', warnings: [] };
+  const installed = options.installed ?? INSTALLED_UPLOAD_KEYRING;
+  if (existsSync(installed)) return { path: installed, origin: `installed ${installed}`, warnings: [] };
+  const d = config.debianKeyrings;
+  try {
+    const got = await obtainTag2uploadKeyring({
+      ...options.mirror,
+      mirror: d.mirror,
+      suite: d.suite,
+      cacheDir: cacheDir(config),
+      maxAgeMs: d.maxAgeHours * 3600_000,
+      allowExpiredRelease: d.allowExpiredRelease,
+    });
+    return { path: got.path, origin: `debian-tag2upload-keyring ${got.version} (${d.suite})`, warnings: got.warnings };
+  } catch (err) {
+    if (!(err instanceof DebianKeyringError)) throw err;
+    return { unavailable: `${installed} is not installed and debian-tag2upload-keyring could not be obtained: ${err.message}`, origin: 'none', warnings: [] };
+  }
 }

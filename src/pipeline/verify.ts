@@ -42,6 +42,8 @@ export interface VerifyInput {
 export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
   /** The tag2upload service keyring; absent: the binding's signature check cannot pass (UPLOAD_KEYRING_UNAVAILABLE). */
   readonly uploadKeyring?: string;
+  /** Why there is no upload keyring (e.g. the package could not be obtained), for UPLOAD_KEYRING_UNAVAILABLE. */
+  readonly uploadKeyringUnavailable?: string;
   /** Limits, URL policy and index options for obtaining the upload. */
   readonly obtain?: ObtainOptions;
   /** The rootfs of a profile (default ensureRootfs, which builds it when it is not cached). */
@@ -86,7 +88,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     }
     upload = obtained.upload;
     v.bindingRan = true;
-    const signedAt = await v.timed('bindingMs', () => v.bind(upload!, deps.uploadKeyring));
+    const signedAt = await v.timed('bindingMs', () => v.bind(upload!, deps.uploadKeyring, deps.uploadKeyringUnavailable));
 
     // Content and bits both need the tag's objects where the sandbox can fetch them.
     try {
@@ -192,7 +194,7 @@ class VerifyRun {
    * Layer 3. Returns the .dsc signature's creation time (verified when the
    * keyring verified it), which orders the builder profiles.
    */
-  async bind(upload: ObtainedUpload, uploadKeyring: string | undefined): Promise<Date | undefined> {
+  async bind(upload: ObtainedUpload, uploadKeyring: string | undefined, unavailable?: string): Promise<Date | undefined> {
     const { dsc } = upload;
     const p = dsc.paragraph;
     const facts: UploadFacts = {
@@ -212,7 +214,7 @@ class VerifyRun {
 
     let signedAt: Date | undefined;
     if (uploadKeyring === undefined) {
-      this.reasons.push(reason('UPLOAD_KEYRING_UNAVAILABLE', 'no upload keyring is configured: the .dsc signature by the tag2upload service cannot be checked'));
+      this.reasons.push(reason('UPLOAD_KEYRING_UNAVAILABLE', `${unavailable ?? 'no upload keyring is configured'}: the .dsc signature by the tag2upload service cannot be checked`));
     } else {
       let s;
       try {

@@ -100,7 +100,7 @@ export const REASONS = {
   },
   KEYRING_STALE: {
     layer: 'authenticity', effect: 'note',
-    meaning: "Debian's keyrings could not be refreshed; a cached copy older than debianKeyrings.maxAgeHours was used.",
+    meaning: "Debian's keyrings (debian-keyring, or debian-tag2upload-keyring for the upload keyring) could not be refreshed; a cached copy older than debianKeyrings.maxAgeHours was used.",
     action: 'Restore access to the configured Debian mirror; keys added or removed since the cached copy are not known.',
   },
   SHA1_COLLISION: {
@@ -419,8 +419,8 @@ export const REASONS = {
   },
   UPLOAD_KEYRING_UNAVAILABLE: {
     layer: 'binding', effect: 'unverifiable',
-    meaning: "No upload keyring (the tag2upload service key) is configured or readable, so the .dsc signature cannot be judged.",
-    action: 'Pass --upload-keyring (debian-tag2upload-keyring 1.2 or later: /usr/share/keyrings/debian-tag2upload.pgp) or set uploadKeyring in the configuration.',
+    meaning: "No upload keyring (the tag2upload service key) is configured, installed, obtainable from the mirror or readable, so the .dsc signature cannot be judged.",
+    action: 'Restore access to the Debian mirror (debian-tag2upload-keyring 1.2 or later is obtained from debianKeyrings.mirror), pass --upload-keyring (/usr/share/keyrings/debian-tag2upload.pgp) or set uploadKeyring in the configuration.',
   },
   UPLOAD_NOT_FOR_TAG: {
     layer: 'binding', effect: 'mismatch',

@@ -57,7 +57,7 @@ const serviceFields = {
   jobTimeoutMs: z.number().int().min(1_000).default(60 * 60_000),
   /** The Debian mirror uploads are obtained from (its signed Release and Sources index). */
   mirror: z.string().url().optional(),
-  /** The tag2upload service's key (debian-tag2upload-keyring), which must sign the upload's .dsc. */
+  /** The tag2upload service's key, which must sign the upload's .dsc. Absent: installed, else debian-tag2upload-keyring from the mirror (resolveUploadKeyring). */
   uploadKeyring: z.string().min(1).optional(),
   alerts: z
     .object({

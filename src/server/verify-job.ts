@@ -2,11 +2,12 @@
 // configuration (keyrings, upload keyring, mirror, policy, fetch limits): the
 // join between the worker loop and the verify pipeline (src/pipeline/). The
 // trust configuration (Debian's keyrings take about a second to index) is
-// loaded once, on the first job, and again after a failure.
-import { existsSync } from 'node:fs';
+// loaded once, on the first job, and again after a failure; the upload keyring
+// is resolved on the first job, again when it could not be obtained, and
+// again once the cached package is older than debianKeyrings.maxAgeHours.
 import { isUrl, openRepository } from '../pipeline/open-repository.js';
-import { loadTrust, TrustSetupError, type Trust } from '../pipeline/trust.js';
-import { INSTALLED_UPLOAD_KEYRING, verify, type VerifyUpload } from '../pipeline/verify.js';
+import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../pipeline/trust.js';
+import { verify, type VerifyUpload } from '../pipeline/verify.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
 import type { ServiceConfig } from './service-config.js';
@@ -14,7 +15,8 @@ import type { VerifyJob } from './worker.js';
 
 export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
   let trust: Promise<Trust> | undefined;
-  const uploadKeyring = config.uploadKeyring ?? (existsSync(INSTALLED_UPLOAD_KEYRING) ? INSTALLED_UPLOAD_KEYRING : undefined);
+  let uploadKeyring: { at: number; keyring: Promise<UploadKeyring> } | undefined;
+  const maxAgeMs = config.debianKeyrings.maxAgeHours * 3600_000;
   const policy = { allowHttpLoopback: config.fetch.allowHttpLoopback };
   return async (req, ctx) => {
     // Only a .dsc URL: a job must never make the service read a path on its own host.
@@ -31,11 +33,16 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       if (!(err instanceof TrustSetupError)) throw err;
       return unverifiable(req, reason('KEYRING_UNAVAILABLE', err.message));
     }
-    ctx.log.debug({ upload }, 'verifying');
+    if (uploadKeyring === undefined || Date.now() - uploadKeyring.at >= maxAgeMs) uploadKeyring = { at: Date.now(), keyring: resolveUploadKeyring(config) };
+    const uk = await uploadKeyring.keyring;
+    // Not kept: the next job asks the mirror again.
+    if (uk.path === undefined) uploadKeyring = undefined;
+    ctx.log.debug({ upload, uploadKeyring: uk.origin }, 'verifying');
     const report = await verify({ repo: req.repo, tag: req.tag, upload }, {
       openRepository: (r) => openRepository(r, config),
       keyrings: t.keyrings, dm: t.dm, policy: t.policy,
-      ...(uploadKeyring !== undefined ? { uploadKeyring } : {}),
+      ...(uk.path !== undefined ? { uploadKeyring: uk.path } : {}),
+      ...(uk.unavailable !== undefined ? { uploadKeyringUnavailable: uk.unavailable } : {}),
       obtain: {
         policy,
         timeoutMs: config.upload.timeoutMs,
@@ -46,7 +53,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       buildTimeoutMs: config.build.timeoutMs,
       dgitReposUrl: config.dgitReposUrl,
     });
-    report.notes.unshift(...t.warnings.map((w: string) => reason('KEYRING_STALE', w)));
+    report.notes.unshift(...[...t.warnings, ...uk.warnings].map((w: string) => reason('KEYRING_STALE', w)));
     // A webhook names the tag object that was pushed (GitLab's `after`); the
     // fetch reads the tag as it is now. Another object means the tag was
     // replaced in between: the report is about the one fetched, and says so.

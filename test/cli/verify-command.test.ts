@@ -2,13 +2,14 @@
 // 1 mismatch, 2 usage, 3 unverifiable), the --json report and the human
 // output, on the reference builder's uploads.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
 import { UsageError } from '../../src/cli/usage-error.js';
+import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
@@ -90,5 +91,18 @@ describe('verify command', () => {
     const r = await cli('--repo', 'http://127.0.0.1:9/none.git', '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--allow-http', '--json');
     expect(r.code).toBe(3);
     expect((JSON.parse(r.stdout) as VerifyReport).reasons.map((x) => x.code)).toEqual(['FETCH_FAILED']);
+  });
+
+  // Without --upload-keyring and without the installed package, the package is obtained from the mirror.
+  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: UPLOAD_KEYRING_UNAVAILABLE with the reason, exit 3', async () => {
+    const config = join(dir, 'dead-mirror.json');
+    writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: 'http://127.0.0.1:9/debian' }, cacheDir: join(dir, 'cache') }));
+    const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--keyring', join(KEYS, 'uploaders.gpg'), '--config', config, '--json');
+    expect(r.error).toBeUndefined();
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    expect(report.verdict).toBe('unverifiable');
+    expect(r.code).toBe(3);
+    const why = report.reasons.find((x) => x.code === 'UPLOAD_KEYRING_UNAVAILABLE');
+    expect(why?.message).toMatch(/debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from http:\/\/127\.0\.0\.1:9\/debian .*no cached copy/);
   });
 });

@@ -35,6 +35,19 @@ export function sourcesStanza(dscBytes: Uint8Array, directory: string, dscName: 
   return new Deb822Paragraph(fields);
 }
 
+/** A Release file for `suite` listing `files` (path → bytes) in its SHA256 field, valid for a week unless `validUntil`. */
+export function releaseText(suite: string, files: Readonly<Record<string, Uint8Array>>, validUntil?: Date): string {
+  return [
+    `Suite: ${suite}`,
+    `Codename: ${suite}`,
+    `Date: ${new Date().toUTCString()}`,
+    `Valid-Until: ${(validUntil ?? new Date(Date.now() + 7 * 86400_000)).toUTCString()}`,
+    'SHA256:',
+    ...Object.entries(files).map(([path, data]) => ` ${sha256(data)} ${data.length} ${path}`),
+    '',
+  ].join('\n');
+}
+
 export interface PublishOptions {
   readonly signer: Gpg;
   /** The signing key's user id. */
@@ -48,14 +61,6 @@ export interface PublishOptions {
 export function publishSuite(tree: string, suite: string, stanzas: readonly Deb822Paragraph[], opts: PublishOptions): void {
   const xz = spawnSync('xz', ['-z', '-c'], { input: formatDeb822([...stanzas]) }).stdout;
   writeTreeFile(tree, `dists/${suite}/main/source/Sources.xz`, opts.tamper ? Buffer.concat([xz, Buffer.from('x')]) : xz);
-  const release = [
-    `Suite: ${suite}`,
-    `Codename: ${suite}`,
-    `Date: ${new Date().toUTCString()}`,
-    `Valid-Until: ${(opts.validUntil ?? new Date(Date.now() + 7 * 86400_000)).toUTCString()}`,
-    'SHA256:',
-    ` ${sha256(xz)} ${xz.length} main/source/Sources.xz`,
-    '',
-  ].join('\n');
+  const release = releaseText(suite, { 'main/source/Sources.xz': xz }, opts.validUntil);
   writeTreeFile(tree, `dists/${suite}/InRelease`, opts.signer.must(['--clearsign', '-u', opts.uid, '-o', '-'], { input: release }));
 }

@@ -1,0 +1,56 @@
+// The service's verification as the workers run it, on a reference-builder
+// upload served over loopback: without an upload keyring configured or
+// installed, debian-tag2upload-keyring is asked of the configured mirror, and
+// a mirror that cannot be reached makes the binding unverifiable with the
+// reason, not a pass.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
+import { makeVerifyJob } from '../../src/server/verify-job.js';
+import { REPO_ROOT, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
+import { testConfig } from './service-helpers.js';
+
+const gbp = uploadCase('gbp');
+let dir: string;
+let repo: string;
+let uploads: MirrorServer;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 't2u-verify-job-'));
+  chmodSync(dir, 0o755);
+  repo = join(dir, 'repo.git');
+  execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), repo]);
+  uploads = await startMirrorServer(dirname(dscOf(gbp)));
+});
+
+afterAll(async () => {
+  await uploads?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('makeVerifyJob', () => {
+  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: UPLOAD_KEYRING_UNAVAILABLE with the reason', async () => {
+    const config = testConfig({
+      dataDir: join(dir, 'data'),
+      config: {
+        keyrings: [{ path: join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), role: 'uploader' }],
+        debianKeyrings: { mirror: 'http://127.0.0.1:9/debian' },
+        cacheDir: join(dir, 'cache'),
+        fetch: { allowHttpLoopback: true },
+      },
+    });
+    const job = makeVerifyJob(config);
+    const report = await job(
+      { repo, tag: gbp.tag, upload: `${uploads.url}/${basename(dscOf(gbp))}` },
+      { signal: new AbortController().signal, log: pino({ enabled: false }) },
+    );
+    expect(report.verdict).toBe('unverifiable');
+    const why = report.reasons.find((x) => x.code === 'UPLOAD_KEYRING_UNAVAILABLE');
+    expect(why?.message).toMatch(/debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from http:\/\/127\.0\.0\.1:9\/debian .*no cached copy/);
+  }, 300_000);
+});
