@@ -10,11 +10,21 @@ import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type Uplo
 import { verify, type VerifyUpload } from '../pipeline/verify.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
+import { fetchSourcesIndex, type SourcesIndex } from '../upload/sources-index.js';
 import type { ServiceConfig } from './service-config.js';
 import type { VerifyJob } from './worker.js';
 
+/**
+ * How long a verified Sources index serves jobs that name no upload. Parsing
+ * sid's takes seconds and hundreds of megabytes, so it is not done per job;
+ * an upload not yet in it is UPLOAD_NOT_FOUND, retried after the index is
+ * fetched again.
+ */
+export const INDEX_MAX_AGE_MS = 5 * 60_000;
+
 export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
   let trust: Promise<Trust> | undefined;
+  let index: { at: number; index: Promise<SourcesIndex> } | undefined;
   let uploadKeyring: { at: number; keyring: Promise<UploadKeyring> } | undefined;
   const maxAgeMs = config.debianKeyrings.maxAgeHours * 3600_000;
   const policy = { allowHttpLoopback: config.fetch.allowHttpLoopback };
@@ -37,6 +47,25 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
     const uk = await uploadKeyring.keyring;
     // Not kept: the next job asks the mirror again.
     if (uk.path === undefined) uploadKeyring = undefined;
+    // One verified index for every job within INDEX_MAX_AGE_MS; a failed
+    // fetch is not kept, and obtaining the upload then says why itself.
+    let sources: SourcesIndex | undefined;
+    if (upload.kind === 'mirror') {
+      if (index === undefined || Date.now() - index.at >= INDEX_MAX_AGE_MS) {
+        index = {
+          at: Date.now(),
+          index: fetchSourcesIndex({
+            mirror: upload.mirror ?? config.upload.mirror, suite: upload.suite ?? config.upload.suite, policy,
+            archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease,
+          }),
+        };
+      }
+      try {
+        sources = await index.index;
+      } catch {
+        index = undefined;
+      }
+    }
     ctx.log.debug({ upload, uploadKeyring: uk.origin }, 'verifying');
     const report = await verify({ repo: req.repo, tag: req.tag, upload }, {
       openRepository: (r) => openRepository(r, config),
@@ -49,6 +78,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
         maxFileBytes: config.upload.maxFileBytes,
         maxTotalBytes: config.upload.maxTotalBytes,
         indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
+        ...(sources ? { index: sources } : {}),
       },
       buildTimeoutMs: config.build.timeoutMs,
       dgitReposUrl: config.dgitReposUrl,

@@ -250,6 +250,8 @@ describe('serve with the real verification, on loopback', () => {
     expect(moved, JSON.stringify(r?.notes)).toBeDefined();
     expect(moved?.message).toContain(OTHER_OBJECT);
     expect(moved?.message).toContain(gbp.tagObject);
+    // Both webhook jobs found their upload in one verified index, fetched once.
+    expect(mirror.requests.filter((p) => p === '/dists/sid/InRelease')).toHaveLength(1);
   }, VERDICT_MS);
 
   it('stops gracefully with exit 0', async () => {
