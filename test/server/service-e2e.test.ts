@@ -14,11 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerServe } from '../../src/cli/serve-command.js';
 import type { VerifyReport } from '../../src/report/report.js';
-import { dashboard } from '../../src/server/dashboard.js';
 import type { ServiceHandle } from '../../src/server/service.js';
 import type { Job } from '../../src/store/store.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
@@ -49,8 +47,6 @@ let service: ServiceHandle;
 let stopService: AbortController;
 let served: Promise<unknown>;
 let exitCode = -1;
-/** The dashboard over the service's store (the service's HTTP app does not mount it). */
-let board: FastifyInstance;
 const logLines: string[] = [];
 
 /** Copies the upload's .dsc and the files it names into `dir` of the mirror tree. */
@@ -110,16 +106,11 @@ beforeAll(async () => {
     '--workers', '1',
   ]);
   await waitFor(() => service, 'the service to start');
-
-  board = Fastify({ logger: false });
-  await board.register(dashboard, { store: service.store });
-  await board.ready();
 }, 60_000);
 
 afterAll(async () => {
   stopService?.abort();
   await served;
-  await board?.close();
   await alerts?.close();
   await gitServer?.close();
   await mirror?.close();
@@ -157,10 +148,11 @@ function describeReport(r: VerifyReport | undefined): string {
   return `${r.verdict}: ${r.reasons.map((x) => `${x.code} ${x.message}`).join('; ')}`;
 }
 
+/** The service's own dashboard page for a verification, over HTTP. */
 async function detailPage(id: string): Promise<string> {
-  const res = await board.inject({ method: 'GET', url: `/verifications/${id}` });
-  expect(res.statusCode).toBe(200);
-  return res.body;
+  const res = await fetch(`${service.url}/verifications/${id}`);
+  expect(res.status).toBe(200);
+  return res.text();
 }
 
 describe('serve with the real verification, on loopback', () => {
