@@ -41,6 +41,8 @@ export interface ContentCheckInput {
   readonly rootfs: Rootfs;
   readonly timeoutMs: number;
   readonly tmpDir?: string;
+  /** Stops the sandbox (the verification was abandoned). */
+  readonly signal?: AbortSignal;
   /** Differences kept in the report (default 200). */
   readonly maxDifferences?: number;
 }
@@ -197,6 +199,7 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
           LC_ALL: 'C.UTF-8', TZ: 'UTC',
         },
         timeoutMs: input.timeoutMs,
+        ...(input.signal ? { signal: input.signal } : {}),
       });
     } catch (e) {
       if (e instanceof SandboxError) return { reasons: [reason(e.code, e.message)], notes: [] };

@@ -53,6 +53,12 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
   /** Per sandboxed build or unpacking. Default 10 minutes. */
   readonly buildTimeoutMs?: number;
   readonly tmpDir?: string;
+  /**
+   * Abandons the verification (service shutdown, the job's time limit):
+   * sandboxes are killed, no further stage starts, and the report is
+   * unverifiable with VERIFICATION_ABORTED.
+   */
+  readonly signal?: AbortSignal;
   /** dgit-repos, where pseudo-merges named by Dgit fields are read (default https://git.dgit.debian.org). */
   readonly dgitReposUrl?: string;
   /** The second toolchain (default the verifier's own; replaced only to test disagreement handling). */
@@ -81,6 +87,13 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const locator: UploadLocator = input.upload.kind === 'mirror'
       ? { kind: 'archive', source, version, ...(input.upload.mirror ? { mirror: input.upload.mirror } : {}), ...(input.upload.suite ? { suite: input.upload.suite } : {}) }
       : input.upload;
+    const stopped = (): VerifyReport | undefined => {
+      if (!deps.signal?.aborted) return undefined;
+      v.reasons.push(reason('VERIFICATION_ABORTED', `the verification was stopped before it finished: ${String(deps.signal.reason ?? 'aborted')}`));
+      return v.finish(started, 'the verification was stopped');
+    };
+    const early = stopped();
+    if (early) return early;
     const obtained = await v.timed('obtainMs', () => obtainUpload(locator, { ...deps.obtain, ...(deps.tmpDir ? { parentDir: deps.tmpDir } : {}) }));
     if (!obtained.ok) {
       v.reasons.push(...obtained.reasons);
@@ -98,6 +111,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       v.reasons.push(reason(e.code, e.message));
       return v.finish(started, 'the history of the tag could not be fetched');
     }
+    const beforeBuild = stopped();
+    if (beforeBuild) return beforeBuild;
     const repoPath = await held!.repo.buildSource(held!.refs);
     // One promise per rootfs for the whole run: the content check and the
     // builds ask for the same one at once, and an uncached one is built once.
@@ -124,7 +139,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
         ...(check.source.upstreamCommit && check.source.upstreamTag ? { upstreamCommit: check.source.upstreamCommit, upstreamTag: check.source.upstreamTag } : {}),
         ...(check.source.quiltMode !== undefined ? { quiltMode: check.source.quiltMode } : {}),
         format: upload!.dsc.format, uploadDir: upload!.dir, dscName: basename(upload!.dscPath), uploadFiles: upload!.files.map((f) => f.name),
-        rootfs, timeoutMs, ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
+        rootfs, timeoutMs, ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}), ...(deps.signal ? { signal: deps.signal } : {}),
       });
     });
     const bits = v.timed('bitsMs', () => reproduce({
@@ -133,6 +148,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       profiles: deps.profiles ?? profileOrder(signedAt, PROFILES),
       rootfsFor, timeoutMs, keepProducts: true,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
     }));
     // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
     const [c, b] = await Promise.allSettled([content, bits]);
@@ -151,6 +167,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     }
     const r = await v.timed('bitsMs', () => v.explainDgitView(b.value, upload!, deps));
     v.takeReproduction(r);
+    const afterBuild = stopped();
+    if (afterBuild) return afterBuild;
     if (products) await v.timed('diffMs', () => v.diffTarballs(upload!, products!.dir, rootfsFor));
     await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain));
     return v.finish(started);

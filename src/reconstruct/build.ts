@@ -18,6 +18,8 @@ interface CommonBuildInput {
   readonly profile: BuilderProfile;
   readonly rootfs: Rootfs;
   readonly timeoutMs: number;
+  /** Stops the build (the verification was abandoned). */
+  readonly signal?: AbortSignal;
   /** Parent of the build directory (default the system temp directory). */
   readonly tmpDir?: string;
 }
@@ -123,7 +125,7 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     if (input.profile.xzThreads === 'single') env.XZ_DEFAULTS = '-T1';
     let r: SandboxResult;
     try {
-      r = await runSandboxed({ argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, readOnly: [source], env, timeoutMs: input.timeoutMs });
+      r = await runSandboxed({ argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, readOnly: [source], env, timeoutMs: input.timeoutMs, ...(input.signal ? { signal: input.signal } : {}) });
     } catch (e) {
       await cleanup();
       if (e instanceof SandboxError) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };

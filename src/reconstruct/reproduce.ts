@@ -40,6 +40,8 @@ export interface ReproduceInput {
   /** The rootfs of a profile (default ensureRootfs, which builds it if it is not cached). */
   readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
   readonly tmpDir?: string;
+  /** Stops the builds, and tries no further profile, once aborted. */
+  readonly signal?: AbortSignal;
   /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
   readonly keepProducts?: boolean;
 }
@@ -152,6 +154,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   const rootfsCache = new Map<string, Promise<Rootfs>>();
   let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> } | undefined;
   for (const profile of order) {
+    if (input.signal?.aborted) break;
     const t0 = performance.now();
     let rootfs: Rootfs;
     try {
@@ -167,6 +170,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       existingOrigs: given.map((n) => join(uploadDir, n)),
       timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
+      ...(input.signal ? { signal: input.signal } : {}),
     };
     const fields = {
       ...(dsc.paragraph.get('Dgit') !== undefined ? { dgit: dsc.paragraph.get('Dgit') } : {}),

@@ -86,6 +86,11 @@ export const REASONS = {
     meaning: 'A sandboxed helper (git index-pack, git cat-file) failed to run.',
     action: 'Check that bubblewrap works on this host (user namespaces) and see the message for details.',
   },
+  VERIFICATION_ABORTED: {
+    layer: 'sandbox', effect: 'unverifiable',
+    meaning: "The verification was stopped before it finished (the service shut down, or the job exceeded its time limit); its sandboxes were killed.",
+    action: 'None: the service retries the job; a job that keeps hitting its time limit needs a larger jobTimeoutMs.',
+  },
   SANDBOX_TIMEOUT: {
     layer: 'sandbox', effect: 'unverifiable',
     meaning: 'A sandboxed step exceeded its time limit and was killed.',

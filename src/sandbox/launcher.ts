@@ -40,6 +40,8 @@ export interface SandboxSpec {
   stdin?: Uint8Array | string;
   timeoutMs: number;
   limits?: SandboxLimits;
+  /** Kills everything in the sandbox when aborted (runSandboxed): the result then has signal SIGKILL. */
+  signal?: AbortSignal;
   /** The uid/gid bwrap runs as when we are root (default T2U_SANDBOX_UID/GID, else 65534). */
   identity?: SandboxIdentity;
 }
@@ -107,7 +109,14 @@ type KillReason = 'timeout' | 'output' | 'kill';
 /** Runs a command to completion and collects its output. */
 export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   const proc = launch(spec, false);
-  return proc.result;
+  const onAbort = (): void => proc.kill();
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  if (spec.signal?.aborted) proc.kill();
+  try {
+    return await proc.result;
+  } finally {
+    spec.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Starts a long-running command (e.g. `git cat-file --batch`) with streaming stdin and stdout. */

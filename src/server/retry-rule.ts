@@ -25,6 +25,7 @@ export const TRANSIENT_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'UPLOAD_TIMEOUT',
   'BUILD_TIMEOUT',
   'ROOTFS_UNAVAILABLE',
+  'VERIFICATION_ABORTED',
 ]);
 
 export interface RetryDecision {

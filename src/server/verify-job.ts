@@ -82,6 +82,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       },
       buildTimeoutMs: config.build.timeoutMs,
       dgitReposUrl: config.dgitReposUrl,
+      signal: ctx.signal,
     });
     report.notes.unshift(...[...t.warnings, ...uk.warnings].map((w: string) => reason('KEYRING_STALE', w)));
     // A webhook names the tag object that was pushed (GitLab's `after`); the

@@ -17,6 +17,7 @@ import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/verify.js';
 import { runSecondToolchain } from '../../src/reconstruct/typescript/second-toolchain.js';
+import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
@@ -300,6 +301,25 @@ describe('verify: binding failures and undecidable cases', () => {
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
     expect(codes(r)).toEqual(['TOOLCHAINS_DISAGREE']);
     expect(r.reconstruction!.toolchains.map((t) => `${t.name}:${t.status}`)).toEqual(['dgit:agrees', 'typescript:differs']);
+  });
+
+  it('a verification stopped while it builds kills its sandboxes, starts no further profile and is unverifiable (VERIFICATION_ABORTED)', async () => {
+    const stop = new AbortController();
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({
+      signal: stop.signal,
+      // Stopped as the sandboxed stages ask for their root filesystem.
+      rootfsFor: async (name) => {
+        stop.abort('service shutting down');
+        return ensureRootfs(name);
+      },
+    }));
+    expect(r.verdict, describeReport(r)).toBe('unverifiable');
+    expect(codes(r)).toContain('VERIFICATION_ABORTED');
+    expect(r.reasons.find((x) => x.code === 'VERIFICATION_ABORTED')?.message).toContain('service shutting down');
+    expect(r.reconstruction?.attempts.length ?? 0).toBeLessThanOrEqual(1);
+    // The build was killed, not left to finish.
+    expect(r.reconstruction?.attempts.map((x) => x.outcome)).toEqual(['failed']);
+    expect(r.layers.bits.status).not.toBe('pass');
   });
 
   it('a missing upload is unverifiable (UPLOAD_NOT_FOUND)', async () => {
