@@ -423,7 +423,13 @@ class VerifyRun {
     if (!rec) return;
     const differing = rec.files.filter((f) => !f.match && f.expected && f.got && f.origin === 'rebuilt' && /\.tar(\.[a-z0-9]+)?$/.test(f.name));
     if (differing.length === 0) return;
-    const rootfs = await rootfsFor('trixie');
+    let rootfs: Rootfs;
+    try {
+      rootfs = await rootfsFor('trixie');
+    } catch (e) {
+      rec.tarballs = differing.slice(0, 4).map((f) => ({ file: f.name, members: [], error: `no sandbox to decompress in: ${(e as Error).message}` }));
+      return;
+    }
     rec.tarballs = [];
     for (const f of differing.slice(0, 4)) {
       rec.tarballs.push(await diffTarballs(join(productsDir, f.name), join(upload.dir, f.name), { file: f.name, decompress: { rootfs } }));
