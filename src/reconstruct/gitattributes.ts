@@ -6,9 +6,9 @@
 // build the same file without starting dgit's Perl once more per build
 // (about half a second). The text is made by the rootfs's own dgit, in the
 // sandbox; a build without the copy runs dgit itself.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
 
 const cache = new Map<string, Promise<Buffer | undefined>>();
@@ -24,7 +24,26 @@ export function defusedGitattributes(rootfs: Rootfs, tmpDir?: string): Promise<B
   return p;
 }
 
+/** What dgit's is_gitattrs_setup accepts as set up: the macro, negating working-tree-encoding. */
+const SET_UP = /^\[attr\]dgit-defuse-attrs\s.*\s-working-tree-encoding\b/m;
+
+/**
+ * Beside a cached rootfs (its directory is named by its recipe's hash, so
+ * the file belongs to that dgit): each process, and each CLI run, would
+ * otherwise start dgit once to learn it.
+ */
+const besideRootfs = (rootfs: Rootfs): string | undefined => (rootfs.kind === 'dir' ? join(dirname(rootfs.path), 'dgit-gitattributes') : undefined);
+
 async function make(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
+  const saved = besideRootfs(rootfs);
+  const known = saved ? await readFile(saved).catch(() => undefined) : undefined;
+  if (known && SET_UP.test(known.toString('utf8'))) return known;
+  const made = await run(rootfs, tmpDir);
+  if (made && saved) await writeFile(`${saved}.tmp`, made).then(() => rename(`${saved}.tmp`, saved)).catch(() => undefined);
+  return made;
+}
+
+async function run(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
   const dir = await mkdtemp(join(tmpDir ?? tmpdir(), 't2u-gitattributes-'));
   try {
     const r = await runSandboxed({
@@ -33,8 +52,7 @@ async function make(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined
     });
     if (r.exitCode !== 0) return undefined;
     const text = await readFile(join(dir, 'r', '.git', 'info', 'attributes')).catch(() => undefined);
-    // What dgit's is_gitattrs_setup accepts as set up: the macro, negating working-tree-encoding.
-    return text && /^\[attr\]dgit-defuse-attrs\s.*\s-working-tree-encoding\b/m.test(text.toString('utf8')) ? text : undefined;
+    return text && SET_UP.test(text.toString('utf8')) ? text : undefined;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

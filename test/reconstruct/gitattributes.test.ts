@@ -2,6 +2,8 @@
 // made by each rootfs's own `dgit setup-gitattributes` (dgit 12.16 in
 // trixie; dgit 17 in forky also defuses export-ignore and export-subst, which
 // change what git deborig puts in an orig), once per rootfs.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defusedGitattributes } from '../../src/reconstruct/gitattributes.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
@@ -13,6 +15,8 @@ describe('defusedGitattributes', () => {
     expect(a?.toString('utf8')).toMatch(/^\*\tdgit-defuse-attrs\n\[attr\]dgit-defuse-attrs\t-text -eol -crlf -ident -filter -working-tree-encoding\n/);
     expect(a?.toString('utf8')).toContain('# ^ see GITATTRIBUTES in dgit(7)');
     expect(await defusedGitattributes(trixie)).toBe(a);
+    // Kept beside the cached rootfs, for the next process.
+    if (trixie.kind === 'dir') expect(readFileSync(join(dirname(trixie.path), 'dgit-gitattributes'))).toEqual(a);
     const forky = await defusedGitattributes(await ensureRootfs('forky'));
     expect(forky?.toString('utf8')).toMatch(/^\[attr\]dgit-defuse-attrs\t.*-export-ignore -export-subst/m);
   }, 120_000);
