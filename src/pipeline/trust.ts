@@ -10,7 +10,8 @@ import type { Config } from '../config/schema.js';
 import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/debian-keyrings.js';
 import { parseDmTxt, type DmPermissions } from '../authenticate/dm-txt.js';
 import type { MirrorPackageOptions } from '../authenticate/mirror-package.js';
-import { obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
+import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
+import { compareVersions } from '../reconstruct/typescript/dpkg-deps.js';
 import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/keyring-index.js';
 import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
 import { INSTALLED_UPLOAD_KEYRING } from './verify.js';
@@ -107,6 +108,8 @@ export interface UploadKeyring {
 export interface UploadKeyringOptions {
   /** The installed package's file (default INSTALLED_UPLOAD_KEYRING). */
   readonly installed?: string;
+  /** dpkg's status file, which says the installed package's version (default /var/lib/dpkg/status). */
+  readonly dpkgStatus?: string;
   /** Mirror access beyond the configuration (the archive keyring that signs InRelease, the HTTP client). */
   readonly mirror?: Pick<MirrorPackageOptions, 'archiveKeyring' | 'http' | 'now'>;
 }
@@ -121,7 +124,14 @@ export interface UploadKeyringOptions {
 export async function resolveUploadKeyring(config: Readonly<Config>, options: UploadKeyringOptions = {}): Promise<UploadKeyring> {
   if (config.uploadKeyring !== undefined) return { path: config.uploadKeyring, origin: 'configured upload keyring', warnings: [] };
   const installed = options.installed ?? INSTALLED_UPLOAD_KEYRING;
-  if (existsSync(installed)) return { path: installed, origin: `installed ${installed}`, warnings: [] };
+  const warnings: string[] = [];
+  if (existsSync(installed)) {
+    // trixie's 1.1 carries the service key that expired on 2026-03-13: every
+    // later upload would look signed by an expired key. Not used; the mirror's is.
+    const version = await installedPackageVersion(options.dpkgStatus ?? '/var/lib/dpkg/status', 'debian-tag2upload-keyring');
+    if (version === undefined || compareVersions(version, MIN_TAG2UPLOAD_KEYRING_VERSION) >= 0) return { path: installed, origin: `installed ${installed}`, warnings: [] };
+    warnings.push(`the installed debian-tag2upload-keyring ${version} is older than ${MIN_TAG2UPLOAD_KEYRING_VERSION} (its service key expired on 2026-03-13): ${installed} is not used`);
+  }
   const d = config.debianKeyrings;
   try {
     const got = await obtainTag2uploadKeyring({
@@ -132,9 +142,21 @@ export async function resolveUploadKeyring(config: Readonly<Config>, options: Up
       maxAgeMs: d.maxAgeHours * 3600_000,
       allowExpiredRelease: d.allowExpiredRelease,
     });
-    return { path: got.path, origin: `debian-tag2upload-keyring ${got.version} (${d.suite})`, warnings: got.warnings };
+    return { path: got.path, origin: `debian-tag2upload-keyring ${got.version} (${d.suite})`, warnings: [...warnings, ...got.warnings] };
   } catch (err) {
     if (!(err instanceof DebianKeyringError)) throw err;
-    return { unavailable: `${installed} is not installed and debian-tag2upload-keyring could not be obtained: ${err.message}`, origin: 'none', warnings: [] };
+    const local = warnings.length > 0 ? `${warnings[0]!}, and` : `${installed} is not installed and`;
+    return { unavailable: `${local} debian-tag2upload-keyring could not be obtained: ${err.message}`, origin: 'none', warnings: [] };
   }
+}
+
+/** The version dpkg's status file records for an installed package, if it is installed. */
+async function installedPackageVersion(statusFile: string, name: string): Promise<string | undefined> {
+  const text = await readFile(statusFile, 'utf8').catch(() => '');
+  for (const stanza of text.split(/\n\s*\n/)) {
+    if (!new RegExp(`^Package: ${name}$`, 'm').test(stanza)) continue;
+    if (!/^Status: \S+ \S+ installed$/m.test(stanza)) return undefined;
+    return /^Version: (\S+)$/m.exec(stanza)?.[1];
+  }
+  return undefined;
 }

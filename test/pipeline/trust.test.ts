@@ -50,6 +50,19 @@ describe('resolveUploadKeyring', () => {
     expect(mirror.server.requests).toEqual([]);
   });
 
+  it("an installed 1.1 (its key expired on 2026-03-13) is passed over for the mirror's, with a warning", async () => {
+    const installed = join(dir, 'installed-old.pgp');
+    writeFileSync(installed, mirror.serviceKeyring);
+    const status = join(dir, 'status');
+    const stanza = (version: string): string => `Package: debian-tag2upload-keyring\nStatus: install ok installed\nArchitecture: all\nVersion: ${version}\n`;
+    writeFileSync(status, `Package: dpkg\nStatus: install ok installed\nVersion: 1.22.21\n\n${stanza('1.1')}`);
+    const old = await resolveUploadKeyring(config(), { ...NOT_INSTALLED(), installed, dpkgStatus: status });
+    expect(old.path).toBe(join(cache, 'tag2upload-keyring', '1.2', 'usr/share/keyrings/debian-tag2upload.pgp'));
+    expect(old.warnings.join('\n')).toMatch(/installed debian-tag2upload-keyring 1\.1 is older than 1\.2 .* is not used/);
+    writeFileSync(status, stanza('1.2'));
+    expect((await resolveUploadKeyring(config(), { ...NOT_INSTALLED(), installed, dpkgStatus: status })).path).toBe(installed);
+  });
+
   it('neither: debian-tag2upload-keyring from the configured mirror and suite, cached', async () => {
     const got = await resolveUploadKeyring(config(), NOT_INSTALLED());
     expect(got).toEqual({
