@@ -5,11 +5,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openRepository } from '../pipeline/open-repository.js';
 import { loadTrust, resolveUploadKeyring, TrustSetupError } from '../pipeline/trust.js';
 import { INSTALLED_UPLOAD_KEYRING, verify, type VerifyUpload } from '../pipeline/verify.js';
-import { reason, type Reason } from '../report/reasons.js';
-import { exitCodeForVerify, REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
+import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
+import { reason } from '../report/reasons.js';
+import { exitCodeForVerify, type VerifyReport } from '../report/report.js';
 import { renderVerify } from './render-verify.js';
 import { UsageError } from './usage-error.js';
 
@@ -63,27 +63,12 @@ export function registerVerify(program: Command, setExit: (code: number) => void
       try {
         const trust = await loadTrust(config);
         const uploadKeyring = await resolveUploadKeyring(config);
-        const policy = { allowHttpLoopback: config.fetch.allowHttpLoopback };
-        report = await verify({ repo: opts.repo, tag: opts.tag, upload }, {
-          openRepository: (r) => openRepository(r, config),
-          keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
-          ...(uploadKeyring.path !== undefined ? { uploadKeyring: uploadKeyring.path } : {}),
-          ...(uploadKeyring.unavailable !== undefined ? { uploadKeyringUnavailable: uploadKeyring.unavailable } : {}),
-          obtain: {
-            policy,
-            timeoutMs: config.upload.timeoutMs,
-            maxFileBytes: config.upload.maxFileBytes,
-            maxTotalBytes: config.upload.maxTotalBytes,
-            indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
-          },
-          buildTimeoutMs: config.build.timeoutMs,
-          dgitReposUrl: config.dgitReposUrl,
-        });
-        report.notes.unshift(...[...trust.warnings, ...uploadKeyring.warnings].map((w: string) => reason('KEYRING_STALE', w)));
+        report = await verify({ repo: opts.repo, tag: opts.tag, upload }, verifyDepsFrom(config, trust, uploadKeyring));
+        report.notes.unshift(...keyringNotes(trust, uploadKeyring));
       } catch (err) {
         if (!(err instanceof TrustSetupError)) throw err;
         if (err.kind === 'usage') throw new UsageError(err.message);
-        report = unverifiableReport(opts, reason('KEYRING_UNAVAILABLE', err.message));
+        report = unverifiableReport(opts.repo, opts.tag, reason('KEYRING_UNAVAILABLE', err.message));
       }
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
       setExit(exitCodeForVerify(report.verdict));
@@ -117,20 +102,4 @@ async function configFrom(opts: VerifyOptions): Promise<Readonly<Config>> {
     config.build = { ...config.build, timeoutMs: Math.round(seconds * 1000) };
   }
   return config;
-}
-
-function unverifiableReport(opts: VerifyOptions, why: Reason): VerifyReport {
-  const skipped = { status: 'skipped' as const, detail: 'no keyring' };
-  return {
-    schema: REPORT_SCHEMA,
-    kind: 'verify',
-    verdict: 'unverifiable',
-    reasons: [why],
-    notes: [],
-    layers: { authenticity: skipped, metadata: skipped, binding: skipped, content: skipped, bits: skipped },
-    repo: opts.repo,
-    tag: { name: opts.tag },
-    source: {},
-    timings: {},
-  };
 }

@@ -5,11 +5,11 @@
 // loaded once, on the first job, and again after a failure; the upload keyring
 // is resolved on the first job, again when it could not be obtained, and
 // again once the cached package is older than debianKeyrings.maxAgeHours.
-import { isUrl, openRepository } from '../pipeline/open-repository.js';
+import { isUrl } from '../pipeline/open-repository.js';
 import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../pipeline/trust.js';
 import { verify, type VerifyUpload } from '../pipeline/verify.js';
-import { reason, type Reason } from '../report/reasons.js';
-import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
+import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
+import { reason } from '../report/reasons.js';
 import { fetchSourcesIndex, type SourcesIndex } from '../upload/sources-index.js';
 import type { ServiceConfig } from './service-config.js';
 import type { VerifyJob } from './worker.js';
@@ -33,7 +33,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
     let upload: VerifyUpload;
     if (req.upload === undefined) upload = { kind: 'mirror', mirror: config.mirror ?? config.upload.mirror, suite: config.upload.suite };
     else if (isUrl(req.upload)) upload = { kind: 'dsc-url', url: req.upload };
-    else return unverifiable(req, reason('UPLOAD_URL_INVALID', `the job's upload ${JSON.stringify(req.upload.slice(0, 200))} is not a URL`));
+    else return unverifiableReport(req.repo, req.tag, reason('UPLOAD_URL_INVALID', `the job's upload ${JSON.stringify(req.upload.slice(0, 200))} is not a URL`));
     let t: Trust;
     try {
       trust ??= loadTrust(config);
@@ -41,7 +41,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
     } catch (err) {
       trust = undefined;
       if (!(err instanceof TrustSetupError)) throw err;
-      return unverifiable(req, reason('KEYRING_UNAVAILABLE', err.message));
+      return unverifiableReport(req.repo, req.tag, reason('KEYRING_UNAVAILABLE', err.message));
     }
     if (uploadKeyring === undefined || Date.now() - uploadKeyring.at >= maxAgeMs) uploadKeyring = { at: Date.now(), keyring: resolveUploadKeyring(config) };
     const uk = await uploadKeyring.keyring;
@@ -67,24 +67,8 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       }
     }
     ctx.log.debug({ upload, uploadKeyring: uk.origin }, 'verifying');
-    const report = await verify({ repo: req.repo, tag: req.tag, upload }, {
-      openRepository: (r) => openRepository(r, config),
-      keyrings: t.keyrings, dm: t.dm, policy: t.policy,
-      ...(uk.path !== undefined ? { uploadKeyring: uk.path } : {}),
-      ...(uk.unavailable !== undefined ? { uploadKeyringUnavailable: uk.unavailable } : {}),
-      obtain: {
-        policy,
-        timeoutMs: config.upload.timeoutMs,
-        maxFileBytes: config.upload.maxFileBytes,
-        maxTotalBytes: config.upload.maxTotalBytes,
-        indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
-        ...(sources ? { index: sources } : {}),
-      },
-      buildTimeoutMs: config.build.timeoutMs,
-      dgitReposUrl: config.dgitReposUrl,
-      signal: ctx.signal,
-    });
-    report.notes.unshift(...[...t.warnings, ...uk.warnings].map((w: string) => reason('KEYRING_STALE', w)));
+    const report = await verify({ repo: req.repo, tag: req.tag, upload }, verifyDepsFrom(config, t, uk, { ...(sources ? { index: sources } : {}), signal: ctx.signal }));
+    report.notes.unshift(...keyringNotes(t, uk));
     // A webhook names the tag object that was pushed (GitLab's `after`); the
     // fetch reads the tag as it is now. Another object means the tag was
     // replaced in between: the report is about the one fetched, and says so.
@@ -93,14 +77,5 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       report.notes.push(reason('TAG_MOVED', `refs/tags/${req.tag} was announced as tag object ${req.tagObject} but names ${fetched} now; the report is about ${fetched}`));
     }
     return report;
-  };
-}
-
-function unverifiable(req: { repo: string; tag: string }, why: Reason): VerifyReport {
-  const skipped = { status: 'skipped' as const, detail: why.message };
-  return {
-    schema: REPORT_SCHEMA, kind: 'verify', verdict: 'unverifiable', reasons: [why], notes: [],
-    layers: { authenticity: skipped, metadata: skipped, binding: skipped, content: skipped, bits: skipped },
-    repo: req.repo, tag: { name: req.tag }, source: {}, timings: {},
   };
 }

@@ -1,0 +1,52 @@
+// What a verification runs under, made from the configuration: the
+// dependencies verify() takes (keyrings, upload keyring, limits, policy) and
+// the report for a run that could not start. Shared by the CLI and the
+// service's workers, so that both verify under the same settings.
+import type { Config } from '../config/schema.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
+import type { SourcesIndex } from '../upload/sources-index.js';
+import { openRepository } from './open-repository.js';
+import type { Trust, UploadKeyring } from './trust.js';
+import type { VerifyDeps } from './verify.js';
+
+export interface RunContext {
+  /** A verified Sources index to find uploads in (the service keeps one). */
+  readonly index?: SourcesIndex;
+  readonly signal?: AbortSignal;
+}
+
+export function verifyDepsFrom(config: Readonly<Config>, trust: Trust, uploadKeyring: UploadKeyring, run: RunContext = {}): VerifyDeps {
+  return {
+    openRepository: (r) => openRepository(r, config),
+    keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
+    ...(uploadKeyring.path !== undefined ? { uploadKeyring: uploadKeyring.path } : {}),
+    ...(uploadKeyring.unavailable !== undefined ? { uploadKeyringUnavailable: uploadKeyring.unavailable } : {}),
+    obtain: {
+      policy: { allowHttpLoopback: config.fetch.allowHttpLoopback },
+      timeoutMs: config.upload.timeoutMs,
+      maxFileBytes: config.upload.maxFileBytes,
+      maxTotalBytes: config.upload.maxTotalBytes,
+      indexOptions: { archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease },
+      ...(run.index ? { index: run.index } : {}),
+    },
+    buildTimeoutMs: config.build.timeoutMs,
+    dgitReposUrl: config.dgitReposUrl,
+    ...(run.signal ? { signal: run.signal } : {}),
+  };
+}
+
+/** The keyrings' degradations (a stale cached copy), as notes for the report. */
+export function keyringNotes(trust: Trust, uploadKeyring: UploadKeyring): Reason[] {
+  return [...trust.warnings, ...uploadKeyring.warnings].map((w) => reason('KEYRING_STALE', w));
+}
+
+/** The report of a verification that could not start (no keyrings, an unusable job). */
+export function unverifiableReport(repo: string, tag: string, why: Reason): VerifyReport {
+  const skipped = { status: 'skipped' as const, detail: why.message };
+  return {
+    schema: REPORT_SCHEMA, kind: 'verify', verdict: 'unverifiable', reasons: [why], notes: [],
+    layers: { authenticity: skipped, metadata: skipped, binding: skipped, content: skipped, bits: skipped },
+    repo, tag: { name: tag }, source: {}, timings: {},
+  };
+}
