@@ -118,7 +118,7 @@ async function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<st
   if (r.verdict !== 'reproduced' && r.verdict !== 'equivalent') {
     throw new Error(`${u.case}: ${r.verdict} ${r.reasons.map((x) => `${x.code} ${x.message}`).join('; ')}`);
   }
-  const attempts = (r.reconstruction?.attempts ?? []).map((a) => `${a.profile}:${a.outcome}:${a.durationMs}`).join(',');
+  const attempts = (r.reconstruction?.attempts ?? []).map((a) => `${a.profile}:${a.outcome}:${a.durationMs}${a.stepsMs ? `(${Object.entries(a.stepsMs).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`).join(',');
   return { wall, timings: r.timings, attempts };
 }
 

@@ -324,7 +324,10 @@ class VerifyRun {
     }
     this.report.reconstruction = {
       ...(r.profile ? { profile: r.profile } : {}),
-      attempts: r.attempts.map((a) => ({ profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), durationMs: Math.round(a.durationMs) })),
+      attempts: r.attempts.map((a) => ({
+        profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), durationMs: Math.round(a.durationMs),
+        ...(a.steps ? { stepsMs: Object.fromEntries(Object.entries(a.steps).map(([k, v]) => [k, Math.round(v)])) } : {}),
+      })),
       toolchains: [{
         name: 'dgit',
         status: r.profile === undefined ? 'failed' : r.verdict === 'reproduced' || r.verdict === 'equivalent' ? 'agrees' : 'differs',

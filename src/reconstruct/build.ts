@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { reason, type Reason } from '../report/reasons.js';
-import { ADD_FIELDS_PL, BUILD_SCRIPT, TREE_SCRIPT } from './builder-script.js';
+import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
 import type { BuilderProfile } from './profiles.js';
 
@@ -66,6 +66,8 @@ export interface BuildFacts {
 export type BuildResult =
   | {
     readonly ok: true; readonly dir: string; readonly productsDir: string; readonly facts: BuildFacts; readonly durationMs: number;
+    /** Milliseconds each step of the script took inside the sandbox (init, origs, build, fields). */
+    readonly steps: Readonly<Record<string, number>>;
     /** What the build's own checks found (UPSTREAM_SIGNATURE_INVALID). */
     readonly findings: readonly Reason[];
     cleanup(): Promise<void>;
@@ -108,6 +110,8 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     for (const orig of input.existingOrigs) await copyFile(orig, join(dir, 'origs', basename(orig)));
     await writeFile(join(dir, 'build.sh'), script);
     await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
+    await mkdir(join(dir, 'bin'));
+    for (const [name, text] of Object.entries(NO_PRODUCT_SCRIPTS)) await writeFile(join(dir, 'bin', name), text, { mode: 0o755 });
     const attributes = await defusedGitattributes(input.rootfs, input.tmpDir);
     if (attributes) await writeFile(join(dir, 'gitattributes'), attributes);
     const env: Record<string, string> = {
@@ -155,7 +159,7 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
       await cleanup();
       return failed('BUILD_FAILED', `the build under profile ${input.profile.name} ended without naming its .dsc`);
     }
-    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, findings: upstreamSignatureFindings(log), durationMs: took(), cleanup };
+    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, steps: stepTimes(meta), findings: upstreamSignatureFindings(log), durationMs: took(), cleanup };
   } catch (e) {
     await cleanup();
     throw e;
@@ -169,6 +173,14 @@ async function readMeta(path: string): Promise<Record<string, string>> {
     const eq = line.indexOf('=');
     if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
   }
+  return out;
+}
+
+/** `at.STEP` (ns since the epoch, in order of writing) to each step's duration in ms, up to `done`. */
+function stepTimes(m: Record<string, string>): Record<string, number> {
+  const marks = Object.entries(m).filter(([k, v]) => k.startsWith('at.') && /^\d{1,20}$/.test(v)).map(([k, v]) => [k.slice(3), BigInt(v)] as const);
+  const out: Record<string, number> = {};
+  for (let i = 0; i + 1 < marks.length; i++) out[marks[i]![0]] = Number(marks[i + 1]![1] - marks[i]![1]) / 1e6;
   return out;
 }
 

@@ -53,6 +53,8 @@ export interface Attempt {
   readonly differences?: number;
   readonly reasons: readonly Reason[];
   readonly durationMs: number;
+  /** The build script's steps inside the sandbox, ms (init, origs, build, fields), when the build ran to its end. */
+  readonly steps?: Readonly<Record<string, number>>;
 }
 
 export interface ReproduceResult {
@@ -214,7 +216,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         + comparison.fields.filter((f) => !CHECKSUM_FIELDS.has(f.field.toLowerCase())).length
         + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
       const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
-      attempts.push({ profile: profile.name, outcome, differences, reasons: comparison.reasons, durationMs: performance.now() - t0 });
+      attempts.push({ profile: profile.name, outcome, differences, reasons: comparison.reasons, durationMs: performance.now() - t0, steps: built.steps });
       let keep = false;
       if (!closest || differences < closest.differences) {
         if (input.keepProducts) await closest?.cleanup();

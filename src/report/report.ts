@@ -194,7 +194,11 @@ export interface TarballDiff {
 export interface ReconstructionFacts {
   /** The builder profile that reproduced, or the closest one. */
   profile?: string;
-  attempts: readonly { readonly profile: string; readonly outcome: string; readonly differences?: number; readonly durationMs: number }[];
+  attempts: readonly {
+    readonly profile: string; readonly outcome: string; readonly differences?: number; readonly durationMs: number;
+    /** The build's steps inside the sandbox, ms (init, origs, build, fields). */
+    readonly stepsMs?: Readonly<Record<string, number>>;
+  }[];
   toolchains: ToolchainResult[];
   files: readonly ReconstructedFile[];
   fields: readonly FieldDiff[];
