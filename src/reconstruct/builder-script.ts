@@ -18,10 +18,15 @@ meta() { printf '%s=%s\n' "$1" "$2" >> /work/out/meta; }
 fact() { printf 'step=%s\nat.%s=%s\n' "$1" "$1" "$(date +%s%N)" >> /work/out/meta; }
 # build_source STEM ARGS...: dgit build-source in builder mode; STEM is
 # SOURCE_VERSION-without-epoch, the name dgit gives the .buildinfo and
-# .git.tar.xz (srcfn).
+# .git.tar.xz (srcfn). dgit 17's build-source ends by unpacking the .dsc it
+# made and comparing it with the dgit view (build_source_check_dsc_vs_git,
+# dgit-distro.*.build-source-check-correspondence); 12.16's build-source does
+# not, and neither does this rebuild under either dgit: the verifier's
+# content layer makes that comparison on the upload itself, and the check
+# writes nothing the products depend on.
 build_source() {
   T2U_STEM=$1; export T2U_STEM; shift
-  dg "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
+  dg -cdgit-distro.debian.build-source-check-correspondence=false "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
     --dpkg-genbuildinfo=/work/bin/no-buildinfo --dpkg-query=/work/bin/no-installed \
     --mini-git-tag-fsck=/work/bin/no-git-tarball --dpkg-genchanges=/work/bin/no-changes \
     build-source > /work/out/build.log 2>&1 || { tail -n 40 /work/out/build.log >&2; exit 66; }
@@ -40,10 +45,30 @@ fact init
 # upstream tag) without other tags; check the tag out.
 dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
 git init -q
-# --update-shallow: the verifier's own fetch is shallow, and git refuses refs
-# from a shallow repository that need new shallow roots without it; a
-# complete repository is fetched as the service fetches it.
-git fetch -q --update-shallow "$T2U_REPO" --no-tags "refs/tags/$T2U_TAG:refs/tags/$T2U_TAG"
+# take_tag NAME: refs/tags/NAME of the source, with every object it reaches.
+# A repository's object store is shared read-only (git's alternates, its
+# shallow list copied) instead of fetched: the objects are the same, and a
+# fetch would pack them and index-pack them a second time, which for a large
+# history costs more than the build. A bundle (or a repository git cannot
+# find objects/ in, such as a linked worktree) is fetched; --update-shallow
+# takes a shallow source's boundaries as the verifier's own fetch left them.
+GD=
+for d in "$T2U_REPO" "$T2U_REPO/.git"; do
+  if [ -d "$d/objects" ] && [ -f "$d/HEAD" ]; then GD=$d; break; fi
+done
+if [ -n "$GD" ]; then
+  printf '%s\n' "$GD/objects" > .git/objects/info/alternates
+  [ ! -f "$GD/shallow" ] || cp "$GD/shallow" .git/shallow
+fi
+take_tag() {
+  if [ -n "$GD" ]; then
+    oid=$(git --git-dir="$GD" rev-parse -q --verify "refs/tags/$1") || { echo "the repository has no tag $1" >&2; exit 65; }
+    git update-ref "refs/tags/$1" "$oid"
+  else
+    git fetch -q --update-shallow "$T2U_REPO" --no-tags "refs/tags/$1:refs/tags/$1"
+  fi
+}
+take_tag "$T2U_TAG"
 [ "$(git cat-file -t "refs/tags/$T2U_TAG")" = tag ] || { echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65; }
 git cat-file tag "refs/tags/$T2U_TAG" > /work/out/tag.raw
 # dgit-repos-server tag2upload_parsetag: only [dgit ...] lines of the body, items split on spaces.
@@ -55,9 +80,7 @@ meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "
 # /work/gitattributes: what this rootfs's dgit setup-gitattributes writes
 # into a fresh repository (src/reconstruct/gitattributes.ts).
 if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes; else dg setup-gitattributes >/dev/null; fi
-if [ -n "$UT" ]; then
-  git fetch -q --update-shallow "$T2U_REPO" --no-tags "refs/tags/$UT:refs/tags/$UT"
-fi
+[ -z "$UT" ] || take_tag "$UT"
 git checkout -q "refs/tags/$T2U_TAG"
 # The tag's date: where the window of a checkout mtime leaking past
 # dpkg-source's --clamp-mtime begins.
