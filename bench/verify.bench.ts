@@ -1,17 +1,21 @@
 // End-to-end verify time against the reference builder, per upload fixture:
-// (a) the steps tag2upload's builder runs for the tag (fixtures/uploads/lib/
-// build.sh: git init, dgit setup-gitattributes, git fetch of the tag from the
-// origin repository, git deborig when the tag names an upstream commit, dgit
-// build-source in builder mode, whose quilt fixup makes the dgit view) in one
-// sandbox on the trixie rootfs, timed inside it step by step and from outside
-// (sandbox start included); (b) `verify()` end to end, the repository served
-// by a loopback smart-HTTP git server and the upload a local .dsc path;
+// (a) what the reference builder runs to make the upload (fixtures/uploads/
+// lib/build.sh and make.sh: git init, dgit setup-gitattributes, git fetch of
+// the tag from the origin repository, git deborig when the tag names an
+// upstream commit, dgit build-source in builder mode with all its products,
+// then the tag's signer, the three fields and debsign with the service key)
+// in one sandbox, on the trixie rootfs (dgit 12.16, which made the fixtures)
+// and on the forky one (dgit 17), timed inside it step by step and from
+// outside (sandbox start included); (b) `verify()` end to end, the
+// repository served by a loopback smart-HTTP git server and the upload a
+// local .dsc path, as a ratio to (a) in the rootfs of the profile that
+// reproduced, to (a) on trixie, and to both without the signing steps;
 // (c) the split of (b) from report.timings. Medians of N runs, (a) and (b)
 // interleaved so both see the same machine load; the load average is printed.
 // Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...] [--profiles trixie,...]
 // (--profiles: the builder profiles verify tries, in order; default its own order by the .dsc signature's date)
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,7 +38,7 @@ const caseNames = (arg('--cases') ?? 'gbp,native,new-upstream,linear').split(','
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 interface Upload {
-  case: string; kind: string; source: string; tag: string; bundle: string; dir: string; dsc: string;
+  case: string; kind: string; source: string; version: string; tag: string; bundle: string; dir: string; dsc: string;
   quiltMode: string | null; upstreamTag: string | null; upstreamCommit: string | null;
 }
 const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as { serviceKey: { keyring: string }; uploads: Upload[] };
@@ -44,10 +48,20 @@ const cases = caseNames.map((c) => {
   return u;
 });
 const KEYS = join(ROOT, 'fixtures/keys/keyrings');
-const rootfs = await ensureRootfs('trixie');
+const rootfsByName = { trixie: await ensureRootfs('trixie'), forky: await ensureRootfs('forky') };
+const rootfs = rootfsByName.trixie;
 const scratch = mkdtempSync(join(tmpdir(), 't2u-bench-verify-'));
-// The sandbox user (when run as root) reads the origin repositories.
+// The sandbox user (when run as root) reads the origin repositories and the keys.
 chmodSync(scratch, 0o755);
+// What the reference's signing steps read: the service's secret key, the uploader keyrings, the fields' Perl.
+const keysDir = join(scratch, 'keys');
+mkdirSync(keysDir);
+for (const [from, to] of [['fixtures/uploads/service-key/service.sec.asc', 'service.sec.asc'], ['fixtures/keys/keyrings/uploaders.gpg', 'uploaders.gpg'],
+  ['fixtures/keys/keyrings/dm.gpg', 'dm.gpg'], ['fixtures/uploads/lib/add-fields.pl', 'add-fields.pl']] as const) {
+  copyFileSync(join(ROOT, from), join(keysDir, to));
+  chmodSync(join(keysDir, to), 0o644);
+}
+const serviceFpr = readFileSync(join(ROOT, 'fixtures/uploads/service-key/fingerprint'), 'utf8').trim();
 const repos = join(scratch, 'repos');
 mkdirSync(repos);
 for (const u of cases) execFileSync('git', ['clone', '-q', '--mirror', join(ROOT, u.bundle), join(repos, `${u.case}.git`)]);
@@ -73,20 +87,33 @@ const deps: VerifyDeps = {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 
-interface Reference { wall: number; inside: number; fetch: number; deborig: number; build: number }
+interface Reference { wall: number; inside: number; fetch: number; deborig: number; build: number; sign: number }
 
 /**
- * The reference builder's steps for the tag, as build.sh runs them (the
- * origin is the case's bare repository, bound read-only; the service fetches
- * it over the network instead). Step times are taken inside the sandbox.
+ * The reference builder's steps for the tag, as fixtures/uploads/lib/build.sh
+ * and make.sh run them to make the uploads: tag2upload_fetch (git init,
+ * dgit setup-gitattributes, fetch, checkout; the origin is the case's bare
+ * repository bound read-only, where the service fetches it over the
+ * network), git deborig, dgit's builder-mode build-source with every product
+ * (.dsc, .buildinfo, .git.tar.xz, .changes), then what makes it an upload:
+ * the tag's signer by gpgv (the fixture uploader keyrings; the service reads
+ * Debian's, which are larger), the fields (push_mktags' code path), and
+ * debsign with the service key (imported before the clock starts). In
+ * `rootfs` (trixie: dgit 12.16, as the fixtures were made; forky: dgit 17).
+ * Step times are taken inside the sandbox.
  */
-async function reference(u: Upload): Promise<Reference> {
+async function reference(u: Upload, rootfsName: 'trixie' | 'forky'): Promise<Reference> {
   const dir = mkdtempSync(join(scratch, 'ref-'));
+  const rootfs = rootfsByName[rootfsName];
   const quilt = u.quiltMode ? [`--quilt=${u.quiltMode}`, ...(u.quiltMode.includes('baredebian') ? [`--upstream-commitish=refs/tags/${u.upstreamTag}`] : [])] : [];
-  const up = [...(u.upstreamTag ? [`--tag2upload-upstream=${u.upstreamTag}`] : []), ...(u.upstreamCommit ? [`--tag2upload-upstream-commit=${u.upstreamCommit}`] : [])];
+  const opt = rootfsName === 'forky' ? '--t2u-upstream' : '--tag2upload-upstream';
+  const up = [...(u.upstreamTag ? [`${opt}=${u.upstreamTag}`] : []), ...(u.upstreamCommit ? [`${opt}-commit=${u.upstreamCommit}`] : [])];
   const dg = `dgit -wn -p${u.source} --build-products-dir=../bpd`;
+  const mver = u.version.replace(/^\d+:/, '');
   const script = [
     'set -eu', 'umask 022', 'now() { date +%s%N; }',
+    'export GNUPGHOME=/work/gnupg', 'mkdir -m 700 "$GNUPGHOME"',
+    'gpg --batch --quiet --import /keys/service.sec.asc 2>/dev/null',
     't0=$(now)', 'mkdir -p pg/work pg/bpd', 'cd pg/work', 'git init -q',
     `${dg} setup-gitattributes >/dev/null`, 'git remote add origin /origin.git',
     `git fetch -q origin --no-tags refs/tags/${u.tag}:refs/tags/${u.tag}${u.upstreamTag ? ` refs/tags/${u.upstreamTag}:refs/tags/${u.upstreamTag}` : ''}`,
@@ -96,22 +123,33 @@ async function reference(u: Upload): Promise<Reference> {
     't2=$(now)',
     `${dg} -d debian --since-version=_ ${[...quilt, ...up].join(' ')} --tag2upload-builder-mode --split-view=always --new --trust-changelog --dgit-view-save=refs/heads/t2u-dgit-view build-source >../build.log 2>&1 || { cat ../build.log >&2; exit 1; }`,
     't3=$(now)',
-    'echo $((t3 - t0)) $((t1 - t0)) $((t2 - t1)) $((t3 - t2))',
+    'head=$(git rev-parse -q --verify refs/heads/t2u-dgit-view || git rev-parse HEAD)',
+    `tagobj=$(git rev-parse refs/tags/${u.tag})`,
+    `git cat-file tag refs/tags/${u.tag} > ../tag.raw`,
+    "sed '/^-----BEGIN PGP SIGNATURE-----/,$d' ../tag.raw > ../tag.payload",
+    "sed -n '/^-----BEGIN PGP SIGNATURE-----/,$p' ../tag.raw > ../tag.sig",
+    "fpr=$(gpgv --status-fd 1 --keyring /keys/uploaders.gpg --keyring /keys/dm.gpg ../tag.sig ../tag.payload 2>/dev/null | awk '$2 == \"VALIDSIG\" {print $3; exit}')",
+    "tagger=$(perl -ne 'if (/^tagger ([^\\n\\r]+ <[^<>\\s]+>) \\d+ [-+]\\d+$/) { print $1; exit } exit 1 if /^$/' ../tag.raw)",
+    `perl /keys/add-fields.pl ../bpd/${u.source}_${mver}.dsc ../bpd/${u.source}_${mver}_source.changes "$head" ${u.source} ${u.version} "$tagobj" "$fpr" "$tagger"`,
+    `debsign --no-conf -k${serviceFpr} ../bpd/${u.source}_${mver}_source.changes >../debsign.log 2>&1 || { cat ../debsign.log >&2; exit 1; }`,
+    't4=$(now)',
+    'gpgconf --kill all 2>/dev/null || true',
+    'echo $((t4 - t0)) $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t4 - t3))',
   ].join('\n');
   const t0 = performance.now();
   const r = await runSandboxed({
     argv: ['sh', '-c', script], rootfs, workDir: dir, timeoutMs: 300_000,
-    readOnly: [{ host: join(repos, `${u.case}.git`), inside: '/origin.git' }],
-    env: { GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@invalid', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@invalid' },
+    readOnly: [{ host: join(repos, `${u.case}.git`), inside: '/origin.git' }, { host: keysDir, inside: '/keys' }],
+    env: { GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@invalid', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@invalid', TZ: 'UTC', LC_ALL: 'C.UTF-8' },
   });
   const wall = performance.now() - t0;
   rmSync(dir, { recursive: true, force: true });
-  if (r.exitCode !== 0) throw new Error(`${u.case}: reference build failed: ${r.stderr.toString()}`);
-  const [inside, fetch, deborig, build] = r.stdout.toString().trim().split(' ').map((x) => Number(x) / 1e6) as [number, number, number, number];
-  return { wall, inside, fetch, deborig, build };
+  if (r.exitCode !== 0) throw new Error(`${u.case}: reference build (${rootfsName}) failed: ${r.stderr.toString()}`);
+  const [inside, fetch, deborig, build, sign] = r.stdout.toString().trim().split(' ').map((x) => Number(x) / 1e6) as [number, number, number, number, number];
+  return { wall, inside, fetch, deborig, build, sign };
 }
 
-async function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<string, number>; attempts: string }> {
+async function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<string, number>; attempts: string; profile: string }> {
   const t0 = performance.now();
   const r = await verify({ repo: `${server.url}/${u.case}.git`, tag: u.tag, upload: { kind: 'dsc-path', path: join(ROOT, u.dir, u.dsc) } }, deps);
   const wall = performance.now() - t0;
@@ -119,7 +157,7 @@ async function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<st
     throw new Error(`${u.case}: ${r.verdict} ${r.reasons.map((x) => `${x.code} ${x.message}`).join('; ')}`);
   }
   const attempts = (r.reconstruction?.attempts ?? []).map((a) => `${a.profile}:${a.outcome}:${a.durationMs}${a.stepsMs ? `(${Object.entries(a.stepsMs).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`).join(',');
-  return { wall, timings: r.timings, attempts };
+  return { wall, timings: r.timings, attempts, profile: r.reconstruction?.profile ?? '?' };
 }
 
 const startups: number[] = [];
@@ -131,22 +169,32 @@ console.log(`runs per case: ${runs}; medians in ms`);
 
 const SPLIT = ['fetchMs', 'signatureMs', 'metadataMs', 'integrityMs', 'obtainMs', 'bindingMs', 'contentMs', 'bitsMs', 'diffMs', 'secondToolchainMs'];
 const rows: string[][] = [];
+const ratios: string[][] = [];
 const splits: string[][] = [];
 for (const u of cases) {
-  const refs: Reference[] = [];
-  const vers: { wall: number; timings: Record<string, number>; attempts: string }[] = [];
+  const refs: Record<'trixie' | 'forky', Reference[]> = { trixie: [], forky: [] };
+  const vers: { wall: number; timings: Record<string, number>; attempts: string; profile: string }[] = [];
   // One warm-up of each (page cache, first start of the rootfs), not counted.
-  await reference(u);
+  await reference(u, 'trixie');
+  await reference(u, 'forky');
   await verifyOnce(u);
   for (let i = 0; i < runs; i++) {
-    refs.push(await reference(u));
+    refs.trixie.push(await reference(u, 'trixie'));
+    refs.forky.push(await reference(u, 'forky'));
     vers.push(await verifyOnce(u));
   }
-  const m = (f: (r: Reference) => number): number => median(refs.map(f));
-  const a = m((r) => r.wall);
+  const m = (name: 'trixie' | 'forky', f: (r: Reference) => number): number => median(refs[name].map(f));
   const b = median(vers.map((v) => v.wall));
-  rows.push([u.case, a.toFixed(0), m((r) => r.inside).toFixed(0), m((r) => r.fetch).toFixed(0), m((r) => r.deborig).toFixed(0), m((r) => r.build).toFixed(0),
-    b.toFixed(0), (b / a).toFixed(2)]);
+  for (const name of ['trixie', 'forky'] as const) {
+    rows.push([u.case, name, m(name, (r) => r.wall).toFixed(0), m(name, (r) => r.inside).toFixed(0), m(name, (r) => r.fetch).toFixed(0), m(name, (r) => r.deborig).toFixed(0),
+      m(name, (r) => r.build).toFixed(0), m(name, (r) => r.sign).toFixed(0)]);
+  }
+  // The reference without its signing steps (fields, debsign), sandbox start included.
+  const unsigned = (name: 'trixie' | 'forky'): number => median(refs[name].map((r) => r.wall - r.sign));
+  const profile = vers.at(-1)!.profile;
+  const same = profile.startsWith('forky') ? 'forky' : 'trixie';
+  ratios.push([u.case, b.toFixed(0), profile,
+    (b / m(same, (r) => r.wall)).toFixed(2), (b / m('trixie', (r) => r.wall)).toFixed(2), (b / unsigned('trixie')).toFixed(2), (b / unsigned(same)).toFixed(2)]);
   const keys = [...SPLIT, ...Object.keys(vers[0]!.timings).filter((k) => !SPLIT.includes(k) && k !== 'totalMs')];
   // contentMs runs alongside bitsMs (verify starts both at once): not added.
   const accounted = median(vers.map((v) => keys.filter((k) => k !== 'contentMs').reduce((s, k) => s + (v.timings[k] ?? 0), 0)));
@@ -159,9 +207,11 @@ const table = (head: string[], body: string[][]): void => {
   console.log(head.map((h, i) => h.padStart(w[i]!)).join('  '));
   for (const r of body) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
 };
-console.log('\n(a) reference builder (wall: sandbox included; inside: the steps; fetch = init+gitattributes+fetch+checkout), (b) verify end to end');
-table(['case', '(a) wall', '(a) inside', 'fetch', 'deborig', 'build-source', '(b) verify', '(b)/(a)'], rows);
-console.log('\n(c) split of (b), report.timings medians (content runs alongside bits; other: (b) less every timing but content, e.g. preparing the build source, clean-up)');
+console.log('\n(a) the reference builder in each rootfs (wall: sandbox included; inside: the steps; fetch = init+gitattributes+fetch+checkout; sign = signer, fields, debsign)');
+table(['case', 'rootfs', 'wall', 'inside', 'fetch', 'deborig', 'build-source', 'sign'], rows);
+console.log('\n(b) verify end to end, and its ratio to (a): in the rootfs of the profile that reproduced, in trixie (the fixtures\' own), and to (a) without its signing steps');
+table(['case', 'verify', 'profile', '/(a) same', '/(a) trixie', '/(a) trixie unsigned', '/(a) same unsigned'], ratios);
+console.log('\n(c) split of verify, report.timings medians (content runs alongside bits; other: verify less every timing but content, e.g. preparing the build source, clean-up)');
 for (const s of splits) console.log(`${s[0]!.padEnd(13)} ${s.slice(1).join('  ')}`);
 console.log(`\nload average at end: ${load()}`);
 

@@ -145,6 +145,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const bits = v.timed('bitsMs', () => reproduce({
       from: { kind: 'git', repo: repoPath, tag: input.tag },
       dsc: upload!.dscPath,
+      // Checked against the .dsc's Checksums-Sha256 as they were obtained.
+      uploadDigests: new Map(upload!.files.map((f) => [f.name, { size: f.size, sha256: f.sha256 }])),
       profiles: deps.profiles ?? profileOrder(signedAt, PROFILES),
       rootfsFor, timeoutMs, keepProducts: true,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),

@@ -5,7 +5,8 @@
 // what differs. Also checks the upload .dsc's signature by the service key,
 // when a keyring is given.
 import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadKeyrings } from '../authenticate/keyring-index.js';
 import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
@@ -58,6 +59,31 @@ export function digest(data: Uint8Array): FileDigest {
   return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
+/**
+ * The digest of the regular file at `path`, read in chunks (an orig may be
+ * gigabytes). Opened without following a final symlink and judged by the
+ * opened file itself, so a name cannot lead the host to another file.
+ * Throws when it is not a regular file or cannot be read.
+ */
+export async function digestFile(path: string): Promise<FileDigest> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { size, sha256: hash.digest('hex') };
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The names in Checksums-Sha256 (the one list DESIGN.md §5 trusts). */
 export function namedFiles(p: Deb822Paragraph): string[] {
   const v = p.get('Checksums-Sha256') ?? '';
@@ -90,6 +116,8 @@ export interface CompareInput {
   readonly dgitViewBuilderCommit: boolean;
   /** Asked about each rebuilt file that differs. */
   readonly explainFile?: ExplainFile;
+  /** Digests of the upload's files already taken (by name): not read again. */
+  readonly uploadDigests?: ReadonlyMap<string, FileDigest>;
 }
 
 export async function compareBuild(input: CompareInput): Promise<Comparison> {
@@ -108,7 +136,7 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const files: FileComparison[] = [];
   const explained: Reason[] = [];
   for (const name of names) {
-    const expected = upNames.includes(name) ? await digestOf(input.uploadDir, name) : undefined;
+    const expected = upNames.includes(name) ? input.uploadDigests?.get(name) ?? await digestOf(input.uploadDir, name) : undefined;
     const got = reNames.includes(name) ? await digestOf(input.rebuiltDir, name) : undefined;
     const match = expected !== undefined && got !== undefined && expected.size === got.size && expected.sha256 === got.sha256;
     const origin = input.given.has(name) ? 'given' : 'rebuilt';
@@ -201,9 +229,7 @@ const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9+._~-]*$/;
 async function digestOf(dir: string, name: string): Promise<FileDigest | undefined> {
   if (!FILE_NAME.test(name)) return undefined;
   try {
-    const path = join(dir, name);
-    if (!(await lstat(path)).isFile()) return undefined;
-    return digest(await readFile(path));
+    return await digestFile(join(dir, name));
   } catch {
     return undefined;
   }

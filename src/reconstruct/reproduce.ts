@@ -13,7 +13,7 @@ import { ensureRootfs } from '../sandbox/rootfs.js';
 import { DscError, readDsc, type Dsc } from '../upload/dsc.js';
 import { verifyDscSignature } from '../upload/verify-dsc-signature.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
-import { checkDscSignature, compareBuild, digest, type Comparison, type FieldDifference, type FileComparison } from './compare.js';
+import { checkDscSignature, compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from './compare.js';
 import { explainMtimeLeak } from './mtime-leak.js';
 import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
 
@@ -42,6 +42,8 @@ export interface ReproduceInput {
   readonly tmpDir?: string;
   /** Stops the builds, and tries no further profile, once aborted. */
   readonly signal?: AbortSignal;
+  /** Digests of the upload's files (by name) the caller has already checked as it obtained them: not read again. */
+  readonly uploadDigests?: ReadonlyMap<string, FileDigest>;
   /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
   readonly keepProducts?: boolean;
 }
@@ -114,14 +116,16 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     return done('unverifiable');
   }
   const uploadDir = dirname(input.dsc);
+  const uploadDigests = new Map<string, FileDigest>();
   for (const f of dsc.files) {
-    let d;
+    let d = input.uploadDigests?.get(f.name);
     try {
-      d = digest(await readFile(join(uploadDir, f.name)));
+      d ??= await digestFile(join(uploadDir, f.name));
     } catch {
       reasons.push(reason('UPLOAD_NOT_FOUND', `${f.name} (named in the .dsc) is not beside ${input.dsc}`));
       continue;
     }
+    uploadDigests.set(f.name, d);
     if (d.size !== f.size || d.sha256 !== f.hash) {
       reasons.push(reason('UPLOAD_CHECKSUM_MISMATCH', `${f.name}: ${d.size} bytes sha256 ${d.sha256}, the .dsc says ${f.size} bytes sha256 ${f.hash}`));
     }
@@ -206,7 +210,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         return r.explained ? r.reason : undefined;
       };
       const compared = await compareBuild({
-        uploadBody: body, uploadDir, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
+        uploadBody: body, uploadDir, uploadDigests, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
         dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, explainFile,
       });
       // What the build itself found wrong with the upload's files (an upstream signature that does not verify).

@@ -2,11 +2,13 @@
 // itself is identical; against a tampered copy every differing file and field
 // is named with both values; the signature check by the service keyring; and
 // which origs are taken as the archive's.
-import { copyFile, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDscSignature, compareBuild } from '../../src/reconstruct/compare.js';
+import { checkDscSignature, compareBuild, digestFile } from '../../src/reconstruct/compare.js';
 import { origPlan } from '../../src/reconstruct/reproduce.js';
 import { readDsc } from '../../src/upload/dsc.js';
 import { REPO_ROOT, SERVICE_KEYRING, dscOf, uploadCase } from './upload-fixtures.js';
@@ -91,5 +93,34 @@ describe('origPlan', () => {
     expect(origPlan(await dscOfCase('gbp'), true)).toEqual({ given: ['t2u-gbp_1.0.orig.tar.xz'], deborigName: 't2u-gbp_1.0.orig.tar.xz' });
     expect(origPlan(await dscOfCase('existing-orig'), false)).toEqual({ given: ['t2u-existing_1.0.orig.tar.gz'], deborigName: 't2u-existing_1.0.orig.tar.xz' });
     expect(origPlan(await dscOfCase('native'), false)).toEqual({ given: [] });
+  });
+});
+
+describe('digestFile', () => {
+  it('hashes a file larger than its read buffer as sha256sum does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 't2u-digest-'));
+    try {
+      const data = randomBytes(3 * (1 << 20) + 12345);
+      await writeFile(join(dir, 'f'), data);
+      const sum = execFileSync('sha256sum', [join(dir, 'f')], { encoding: 'utf8' }).split(' ')[0];
+      expect(await digestFile(join(dir, 'f'))).toEqual({ size: data.length, sha256: sum });
+      expect(sum).toBe(createHash('sha256').update(data).digest('hex'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a symlink, a directory and a FIFO (without waiting on it)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 't2u-digest-'));
+    try {
+      await writeFile(join(dir, 'f'), 'x');
+      await symlink(join(dir, 'f'), join(dir, 'link'));
+      execFileSync('mkfifo', [join(dir, 'fifo')]);
+      await expect(digestFile(join(dir, 'link'))).rejects.toThrow();
+      await expect(digestFile(dir)).rejects.toThrow(/not a regular file/);
+      await expect(digestFile(join(dir, 'fifo'))).rejects.toThrow(/not a regular file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
