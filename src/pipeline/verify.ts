@@ -13,7 +13,7 @@ import { checkContent, type ContentCheckResult } from '../compare/content.js';
 import { diffTarballs } from '../compare/tar-diff.js';
 import { mangleVersion } from '../interpret/tag-name.js';
 import { checkDscSignature } from '../reconstruct/compare.js';
-import { profileByName, profileOrder, PROFILES, type BuilderProfile } from '../reconstruct/profiles.js';
+import { profileByName, type BuilderProfile } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult } from '../reconstruct/reproduce.js';
 import { runSecondToolchain, type SecondToolchainResult } from '../reconstruct/typescript/second-toolchain.js';
 import { REASONS, reason, type Reason } from '../report/reasons.js';
@@ -147,7 +147,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       dsc: upload!.dscPath,
       // Checked against the .dsc's Checksums-Sha256 as they were obtained.
       uploadDigests: new Map(upload!.files.map((f) => [f.name, { size: f.size, sha256: f.sha256 }])),
-      profiles: deps.profiles ?? profileOrder(signedAt, PROFILES),
+      ...(deps.profiles ? { profiles: deps.profiles } : signedAt ? { madeAt: signedAt } : {}),
       rootfsFor, timeoutMs, keepProducts: true,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
@@ -326,6 +326,7 @@ class VerifyRun {
     }
     this.report.reconstruction = {
       ...(r.profile ? { profile: r.profile } : {}),
+      ...(r.profileHint ? { profileHint: r.profileHint } : {}),
       attempts: r.attempts.map((a) => ({
         profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), durationMs: Math.round(a.durationMs),
         ...(a.steps ? { stepsMs: Object.fromEntries(Object.entries(a.steps).map(([k, v]) => [k, Math.round(v)])) } : {}),

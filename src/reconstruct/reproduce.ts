@@ -15,6 +15,7 @@ import { verifyDscSignature } from '../upload/verify-dsc-signature.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
 import { checkDscSignature, compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from './compare.js';
 import { explainMtimeLeak } from './mtime-leak.js';
+import { preferUmask, umaskHint, type UmaskHint } from './profile-hints.js';
 import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
 
 /** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
@@ -31,8 +32,14 @@ export interface ReproduceInput {
   readonly dsc: string;
   /** The tag2upload service keyring: the .dsc's signature must verify by one of its keys. */
   readonly uploadKeyring?: string;
-  /** Profiles to try, in this order (default: PROFILES ordered by the upload's signature date). */
+  /**
+   * Profiles to try, in this order. Default: PROFILES ordered by `madeAt`,
+   * those of the umask the upload's debian or native tarball shows first
+   * (profile-hints.ts).
+   */
   readonly profiles?: readonly BuilderProfile[];
+  /** When the upload was made (its verified signature's time); default the .dsc signature's time, unverified (it only orders the profiles). */
+  readonly madeAt?: Date;
   /** Use every orig beside the .dsc as the archive's existing orig, even one git deborig could make. */
   readonly existingOrigs?: boolean;
   /** Per build. Default 10 minutes. */
@@ -73,6 +80,8 @@ export interface ReproduceResult {
   readonly dscIdentical: boolean;
   readonly signature?: { readonly ok: boolean; readonly signer?: string; readonly created?: string };
   readonly build?: BuildFacts;
+  /** Why the profiles were tried in their order, when the upload's own tarball set it (profile-hints.ts). */
+  readonly profileHint?: string;
   /** With `keepProducts`: the closest attempt's products directory, until `cleanup`. */
   readonly products?: { readonly dir: string; cleanup(): Promise<void> };
   readonly timings: { readonly totalMs: number };
@@ -90,8 +99,9 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   const reasons: Reason[] = [];
   const notes: Reason[] = [];
   const attempts: Attempt[] = [];
+  let profileHint: string | undefined;
   const done = (verdict: ReproduceVerdict, extra: Partial<ReproduceResult> = {}): ReproduceResult => ({
-    verdict, reasons, notes, attempts, files: [], fields: [], dscIdentical: false, ...extra,
+    verdict, reasons, notes, attempts, files: [], fields: [], dscIdentical: false, ...(profileHint ? { profileHint } : {}), ...extra,
     timings: { totalMs: Math.round(performance.now() - started) },
   });
 
@@ -142,7 +152,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     : checkDscSignature(bytes, input.uploadKeyring).then((s) => ({ s }), (e: unknown) => ({ e }));
   // The signature's creation time orders the profiles (the builder as it was
   // then): unverified here, only an order; the same packet's time the check reports.
-  const madeAt = input.profiles ? undefined : (await verifyDscSignature(bytes, new KeyringIndex())).created;
+  const madeAt = input.profiles ? undefined : input.madeAt ?? (await verifyDscSignature(bytes, new KeyringIndex())).created;
 
   // A plain tree has no upstream commit for git deborig: its origs can only be the upload's.
   const { given, deborigName } = origPlan(dsc, input.existingOrigs === true || input.from.kind === 'tree');
@@ -155,9 +165,24 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's ${what}; its bytes are not reproduced`));
   }
 
-  const order = input.profiles ?? profileOrder(madeAt, PROFILES);
   const rootfsFor = input.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
   const rootfsCache = new Map<string, Promise<Rootfs>>();
+  let hint: UmaskHint | undefined;
+  let order: readonly BuilderProfile[];
+  if (input.profiles) {
+    order = input.profiles;
+  } else {
+    const byDate = profileOrder(madeAt, PROFILES);
+    const first = byDate[0]!.rootfs;
+    const rootfs = rootfsFor(first);
+    rootfsCache.set(first, rootfs);
+    hint = await rootfs.then((r) => umaskHint({
+      files: dsc.files.map((f) => ({ name: f.name, path: join(uploadDir, f.name) })), origs: new Set(origNames(dsc)), rootfs: r,
+      ...(input.signal ? { signal: input.signal } : {}),
+    }), () => undefined);
+    order = preferUmask(byDate, hint);
+    if (hint) profileHint = `umask ${hint.umask} profiles first: ${hint.evidence}`;
+  }
   let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> } | undefined;
   for (const profile of order) {
     if (input.signal?.aborted) break;
@@ -285,11 +310,18 @@ function verdictOf(reasons: readonly Reason[], clean: ReproduceVerdict): Reprodu
  * and is used as it is.
  */
 export function origPlan(dsc: Dsc, forceGiven: boolean): { given: string[]; deborigName?: string } {
+  const origs = origNames(dsc);
+  if (origs.length === 0) return { given: [] };
   const uver = dsc.version.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
   const prefix = `${dsc.source}_${uver}.orig`;
-  const origs = dsc.files.map((f) => f.name).filter((n) => n.startsWith(prefix) && /^\.orig(-[0-9A-Za-z-]+)?\.tar\.[a-z0-9]+(\.asc)?$/.test(n.slice(prefix.length - 5)));
-  if (origs.length === 0) return { given: [] };
   const deborigName = `${prefix}.tar.${dsc.format === '3.0 (quilt)' ? 'xz' : 'gz'}`;
   if (!forceGiven && origs.length === 1 && origs[0] === deborigName) return { given: [], deborigName };
   return { given: origs, deborigName };
+}
+
+/** The .dsc's origs (SRC_UVER.orig[-COMP].tar.*[.asc]), in its order. */
+function origNames(dsc: Dsc): string[] {
+  const uver = dsc.version.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
+  const prefix = `${dsc.source}_${uver}.orig`;
+  return dsc.files.map((f) => f.name).filter((n) => n.startsWith(prefix) && /^\.orig(-[0-9A-Za-z-]+)?\.tar\.[a-z0-9]+(\.asc)?$/.test(n.slice(prefix.length - 5)));
 }

@@ -194,6 +194,8 @@ export interface TarballDiff {
 export interface ReconstructionFacts {
   /** The builder profile that reproduced, or the closest one. */
   profile?: string;
+  /** Why the profiles were tried in their order, when the upload's own tarball set it. */
+  profileHint?: string;
   attempts: readonly {
     readonly profile: string; readonly outcome: string; readonly differences?: number; readonly durationMs: number;
     /** The build's steps inside the sandbox, ms (init, origs, build, fields). */

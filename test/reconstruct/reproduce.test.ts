@@ -8,6 +8,7 @@ import { chmod, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFromGit } from '../../src/reconstruct/build.js';
 import { profileByName, type BuilderProfile } from '../../src/reconstruct/profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
@@ -145,8 +146,27 @@ describe('builder profiles', () => {
     const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, timeoutMs: 120_000 });
     expect(r.verdict).toBe('reproduced');
     expect(r.profile).toBe('trixie');
-    expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky', 'differs'], ['forky-umask002', 'differs'], ['trixie', 'reproduced']]);
+    // The debian.tar.xz's modes (not group-writable) put the umask 0022 profiles first: forky-umask002 is not tried.
+    expect(r.profileHint).toMatch(/^umask 0022 profiles first: t2u-bare_1\.0-1\.debian\.tar\.xz: none of the \d+ files and directories read is group-writable$/);
+    expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky', 'differs'], ['trixie', 'reproduced']]);
     expect(r.attempts[0]?.reasons.map((x) => x.message.split(':')[0])).toEqual(['Dgit']);
+  }, 300_000);
+
+  it('an upload built under umask 0002: its group-writable debian.tar members put the umask 0002 profiles first', async () => {
+    // The upload: dgit's builder mode under trixie-umask002, made here (unsigned).
+    const u = uploadCase('gbp');
+    const built = await buildFromGit({ repo: bundleOf(u), tag: u.tag, profile: profileByName('trixie-umask002')!, rootfs, existingOrigs: [], timeoutMs: 120_000, tmpDir: scratch });
+    if (!built.ok) throw new Error(built.log);
+    try {
+      const dsc = join(built.productsDir, built.facts.dsc);
+      const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc, madeAt: new Date('2026-06-01T00:00:00Z'), timeoutMs: 120_000, tmpDir: scratch });
+      expect(r.profileHint).toMatch(/^umask 0002 profiles first: t2u-gbp_1\.0-1\.debian\.tar\.xz: all \d+ files and directories read are group-writable$/);
+      // By date alone forky (umask 0022) would come first and differ.
+      expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky-umask002', 'reproduced']]);
+      expect(r.verdict).toBe('reproduced');
+    } finally {
+      await built.cleanup();
+    }
   }, 300_000);
 
   it('reports the closest profile when none reproduces', async () => {

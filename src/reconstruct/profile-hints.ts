@@ -1,0 +1,69 @@
+// What an upload's own files say about the builder that made it, used only to
+// choose which builder profile to try first. Every profile is still tried
+// until one reproduces: a wrong or missing hint costs builds, never a verdict.
+//
+// The umask: dpkg-source's tar records the modes of the checkout it packs
+// (git writes 0666/0777 less the umask), so the members of the debian tarball
+// (or a native tarball) are group-writable under the builder's umask 0002 and
+// not under 0022. Origs are not read: git archive writes its own modes
+// (tar.umask), whatever the builder's umask.
+import { basename } from 'node:path';
+import { compressionOf, decompress } from '../compare/decompress.js';
+import { readTar } from '../compare/tar-reader.js';
+import type { Rootfs } from '../sandbox/launcher.js';
+import type { BuilderProfile } from './profiles.js';
+
+export interface UmaskHint {
+  readonly umask: BuilderProfile['umask'];
+  /** What was read, for the report. */
+  readonly evidence: string;
+}
+
+export interface UmaskHintInput {
+  /** The upload's files: path and name. */
+  readonly files: readonly { readonly name: string; readonly path: string }[];
+  /** Names of origs (not read). */
+  readonly origs: ReadonlySet<string>;
+  /** Where the decompressor runs. */
+  readonly rootfs: Rootfs;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Members read at most: the modes of a few hundred are as telling as all of them, and a native tarball may be large. */
+const MAX_MEMBERS = 512;
+const MAX_STREAM_BYTES = 64 * 1024 ** 2;
+
+/**
+ * The umask the upload's debian (or native) tarball shows: every regular
+ * file and directory group-writable, or none; undefined when there is no
+ * such tarball, it cannot be read, or its modes are mixed.
+ */
+export async function umaskHint(input: UmaskHintInput): Promise<UmaskHint | undefined> {
+  const tarball = input.files.find((f) => !input.origs.has(f.name) && compressionOf(f.name) !== undefined);
+  if (!tarball) return undefined;
+  let writable = 0;
+  let other = 0;
+  try {
+    const stream = decompress(tarball.path, { rootfs: input.rootfs, timeoutMs: input.timeoutMs ?? 60_000, maxOutputBytes: MAX_STREAM_BYTES });
+    for await (const m of readTar(stream, { maxTextBytes: 0, maxTotalBytes: MAX_STREAM_BYTES })) {
+      if (input.signal?.aborted) return undefined;
+      if (m.type !== 'file' && m.type !== 'dir') continue;
+      if (m.mode & 0o020) writable++;
+      else other++;
+      if (writable + other >= MAX_MEMBERS) break;
+    }
+  } catch {
+    // Too large to read to the end within the caps, or unreadable: what was read still counts.
+  }
+  const name = basename(tarball.name);
+  if (writable > 0 && other === 0) return { umask: '0002', evidence: `${name}: all ${writable} files and directories read are group-writable` };
+  if (other > 0 && writable === 0) return { umask: '0022', evidence: `${name}: none of the ${other} files and directories read is group-writable` };
+  return undefined;
+}
+
+/** `order` with the profiles of the hinted umask first, each group in its own order. */
+export function preferUmask(order: readonly BuilderProfile[], hint: UmaskHint | undefined): BuilderProfile[] {
+  if (!hint) return [...order];
+  return [...order.filter((p) => p.umask === hint.umask), ...order.filter((p) => p.umask !== hint.umask)];
+}
