@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { findPackage, parseStanzas, releaseSha256, type PackageEntry } from './apt-index.js';
 import { makeHttpGet, MirrorNetworkError, type HttpGet } from './mirror-http.js';
 import { defaultCacheDir } from '../config/load.js';
-import { compareVersions } from '../reconstruct/typescript/dpkg-deps.js';
+import { compareVersions } from '../deb822/version-compare.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 export const DEFAULT_SUITE = 'sid';

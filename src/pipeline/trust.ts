@@ -11,7 +11,7 @@ import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/debian
 import { parseDmTxt, type DmPermissions } from '../authenticate/dm-txt.js';
 import type { MirrorPackageOptions } from '../authenticate/mirror-package.js';
 import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
-import { compareVersions } from '../reconstruct/typescript/dpkg-deps.js';
+import { compareVersions } from '../deb822/version-compare.js';
 import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/keyring-index.js';
 import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
 import { INSTALLED_UPLOAD_KEYRING } from './verify.js';

@@ -217,7 +217,9 @@ export class Worker {
       log.warn('result dropped: the job belongs to another worker now');
       return;
     }
-    // An aborted run's result says more about the abort than about the tag: hand the job back.
+    // A shutdown says nothing about the job: it goes back at once, its attempt not counted.
+    if (r.stopReason === 'shutdown') return this.#handBack(r, 'aborted: shutdown', log);
+    // Past the job's time limit: its result says more about the limit than about the tag; counted, with backoff.
     if (r.stopReason !== undefined) return this.#release(r, `aborted: ${r.stopReason}`, log);
     if (report === undefined) return this.#release(r, `verification failed: ${describe(error)}`, log, error);
 
@@ -227,6 +229,15 @@ export class Worker {
       return this.#release(r, `unverifiable (${decision.codes.join(', ')})`, log, undefined, report);
     }
     await this.#finish(r, report, performance.now() - started, log);
+  }
+
+  async #handBack(r: Running, why: string, log: Logger): Promise<void> {
+    if (await this.#o.store.handBack(r.job.id, r.job.leaseToken, why)) {
+      this.#o.metrics?.released();
+      log.info({ why }, 'job handed back, its attempt not counted');
+    } else {
+      log.warn({ why }, 'could not hand the job back: the lease was lost');
+    }
   }
 
   async #release(r: Running, why: string, log: Logger, err?: unknown, report?: VerifyReport): Promise<void> {

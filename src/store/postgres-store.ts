@@ -331,6 +331,16 @@ export class PostgresStore implements Store {
     return r.rowCount === 1;
   }
 
+  async handBack(id: string, leaseToken: string, why: string): Promise<boolean> {
+    if (!/^[0-9]+$/.test(id)) return false;
+    const r = await this.pool.query(
+      `UPDATE jobs SET status = 'queued', run_at = now(), attempts = greatest(attempts - 1, 0), last_error = $3, ${CLEAR_LEASE}
+       WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
+      [id, leaseToken, why],
+    );
+    return r.rowCount === 1;
+  }
+
   async fail(id: string, leaseToken: string, input: FailInput): Promise<FailResult> {
     if (!/^[0-9]+$/.test(id)) return { outcome: 'lease-lost' };
     return this.transaction(async (c): Promise<FailResult> => {

@@ -312,6 +312,17 @@ export class SqliteStore implements Store {
     return Promise.resolve(info.changes === 1);
   }
 
+  handBack(id: string, leaseToken: string, why: string): Promise<boolean> {
+    const info = this.db
+      .prepare(
+        `UPDATE jobs SET status = 'queued', run_at = ?, attempts = max(attempts - 1, 0), last_error = ?,
+           lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+         WHERE id = ? AND lease_token = ? AND status = 'running'`,
+      )
+      .run(Date.now(), why, Number(id), leaseToken);
+    return Promise.resolve(info.changes === 1);
+  }
+
   fail(id: string, leaseToken: string, input: FailInput): Promise<FailResult> {
     return Promise.resolve(
       this.db

@@ -178,6 +178,13 @@ export interface Store {
   /** Records the verdict; false (and nothing recorded) if the lease was lost. */
   complete(id: string, leaseToken: string, input: CompleteInput): Promise<boolean>;
   fail(id: string, leaseToken: string, input: FailInput): Promise<FailResult>;
+  /**
+   * Gives a job back without charging it an attempt and without a backoff:
+   * queued again at once, its claim's attempt taken back. For a worker that
+   * stops (shutdown) while the job runs, which says nothing about the job.
+   * False (and nothing changed) if the lease was lost.
+   */
+  handBack(id: string, leaseToken: string, why: string): Promise<boolean>;
   get(id: string): Promise<Job | undefined>;
   list(filter?: JobFilter): Promise<Job[]>;
   depth(): Promise<QueueDepth>;

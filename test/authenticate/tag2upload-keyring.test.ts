@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadKeyrings } from '../../src/authenticate/keyring-index.js';
 import { DebianKeyringError, type MirrorPackageOptions } from '../../src/authenticate/mirror-package.js';
 import { obtainTag2uploadKeyring } from '../../src/authenticate/tag2upload-keyring.js';
-import { compareVersions } from '../../src/reconstruct/typescript/dpkg-deps.js';
+import { compareVersions } from '../../src/deb822/version-compare.js';
 import { verifyDscSignature } from '../../src/upload/verify-dsc-signature.js';
 import { startKeyringPackageMirror, type KeyringPackageMirror } from '../helpers/keyring-package-mirror.js';
 

@@ -290,6 +290,23 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(await store.claim({ workerId: 'w', limit: 1 })).toEqual([]);
     });
 
+    it('hands a job back without charging its attempt or a backoff, for its lease holder only', async () => {
+      const { store } = await fresh({ maxAttempts: 1, backoffBaseMs: 60_000 });
+      const { id } = await store.enqueue(job(1));
+      const [first] = await store.claim({ workerId: 'w', limit: 1 });
+      expect(first).toMatchObject({ id, attempts: 1 });
+      expect(await store.handBack(id, 'not-the-token', 'aborted: shutdown')).toBe(false);
+      expect(await store.handBack(id, first!.leaseToken, 'aborted: shutdown')).toBe(true);
+      expect(await store.get(id)).toMatchObject({ status: 'queued', attempts: 0, lastError: 'aborted: shutdown', leaseOwner: null });
+      // Ready at once, and its one attempt is still there to be made.
+      const [again] = await store.claim({ workerId: 'v', limit: 1 });
+      expect(again).toMatchObject({ id, attempts: 1 });
+      expect(await store.handBack(id, first!.leaseToken, 'late')).toBe(false);
+      expect(await store.fail(id, again!.leaseToken, { error: 'fetch failed', retryable: true })).toEqual({ outcome: 'failed' });
+      expect(await store.handBack(id, again!.leaseToken, 'after the end')).toBe(false);
+      expect(await store.get(id)).toMatchObject({ status: 'done', verdict: 'unverifiable', attempts: 1 });
+    });
+
     it('fails a non-retryable cause at once, and a job whose last attempt lost its lease', async () => {
       const { store } = await fresh({ maxAttempts: 1 });
       const { id: a } = await store.enqueue(job(1));

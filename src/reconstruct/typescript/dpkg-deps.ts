@@ -6,6 +6,8 @@
 // The rules follow Dpkg::Deps, Dpkg::Deps::{Simple,AND,OR,Union} and
 // Dpkg::Version of dpkg-dev 1.22 and 1.23 (unchanged between them).
 
+import { compareVersions, isValidVersion } from '../../deb822/version-compare.js';
+
 export class DepsError extends Error {
   override readonly name = 'DepsError';
 }
@@ -28,78 +30,6 @@ export interface OrDep {
 }
 
 export type Dep = SimpleDep | OrDep;
-
-// ------------------------------------------------------------ versions
-
-interface Version { epoch: string; upstream: string; revision: string }
-
-/** Dpkg::Version->new: epoch before the first ":", revision after the last "-". */
-function splitVersion(v: string): Version {
-  let rest = v;
-  let epoch = '0';
-  const e = /^([^:]*):(.+)$/s.exec(v);
-  if (e) {
-    epoch = e[1]!;
-    rest = e[2]!;
-  }
-  const r = /^(.*)-(.*)$/s.exec(rest);
-  return r ? { epoch, upstream: r[1]!, revision: r[2]! } : { epoch, upstream: rest, revision: '0' };
-}
-
-/** Dpkg::Version::version_check, as is_valid uses it. */
-function versionValid(v: string): boolean {
-  if (v === '' || /\s/.test(v)) return false;
-  const p = splitVersion(v);
-  if (!/^\d+$/.test(p.epoch)) return false;
-  if (!/^\d/.test(p.upstream)) return false;
-  if (/[^A-Za-z0-9.+~:-]/.test(p.upstream)) return false;
-  return !/[^A-Za-z0-9.+~]/.test(p.revision);
-}
-
-/** dpkg's order(): "~" sorts before everything, then the end, then letters, then the rest. */
-function order(c: string | undefined): number {
-  if (c === undefined || /[0-9]/.test(c)) return 0;
-  if (/[A-Za-z]/.test(c)) return c.charCodeAt(0);
-  if (c === '~') return -1;
-  return c.charCodeAt(0) + 256;
-}
-
-/** dpkg's verrevcmp. */
-function verrevcmp(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    let diff = 0;
-    while ((i < a.length && !/[0-9]/.test(a[i]!)) || (j < b.length && !/[0-9]/.test(b[j]!))) {
-      const ac = order(a[i]);
-      const bc = order(b[j]);
-      if (ac !== bc) return ac - bc;
-      i++;
-      j++;
-    }
-    while (a[i] === '0') i++;
-    while (b[j] === '0') j++;
-    while (i < a.length && /[0-9]/.test(a[i]!) && j < b.length && /[0-9]/.test(b[j]!)) {
-      if (!diff) diff = a.charCodeAt(i) - b.charCodeAt(j);
-      i++;
-      j++;
-    }
-    if (i < a.length && /[0-9]/.test(a[i]!)) return 1;
-    if (j < b.length && /[0-9]/.test(b[j]!)) return -1;
-    if (diff) return diff;
-  }
-  return 0;
-}
-
-/** Dpkg::Version's <=> (version_compare_parts). */
-export function compareVersions(a: string, b: string): number {
-  const x = splitVersion(a);
-  const y = splitVersion(b);
-  const ea = Number(x.epoch);
-  const eb = Number(y.epoch);
-  if (ea !== eb) return ea < eb ? -1 : 1;
-  return Math.sign(verrevcmp(x.upstream, y.upstream)) || Math.sign(verrevcmp(x.revision, y.revision));
-}
 
 // ------------------------------------------------------------- parsing
 
@@ -180,7 +110,7 @@ function restrictionsImply(p?: readonly (readonly string[])[], q?: readonly (rea
 
 /** Dpkg::Deps::deps_eval_implication: 1 true, 0 false, undefined unknown. */
 function evalImplication(relP: Relation, vP: string, relQ: Relation, vQ: string): 0 | 1 | undefined {
-  if (!versionValid(vP) || !versionValid(vQ)) return undefined;
+  if (!isValidVersion(vP) || !isValidVersion(vQ)) return undefined;
   const c = compareVersions(vP, vQ);
   const when = (cond: boolean, yes: 0 | 1 | undefined, no: 0 | 1 | undefined): 0 | 1 | undefined => (cond ? yes : no);
   switch (relQ) {

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dpkgSourceDsc, dscBody, DscBodyError } from '../../../src/reconstruct/typescript/dsc-body.js';
-import { normalizeBuildDeps, compareVersions } from '../../../src/reconstruct/typescript/dpkg-deps.js';
+import { compareVersions } from '../../../src/deb822/version-compare.js';
+import { normalizeBuildDeps } from '../../../src/reconstruct/typescript/dpkg-deps.js';
 import { requireCompleted, runSandboxed } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
 
