@@ -105,7 +105,11 @@ export function render(r: CalibrationReport): string {
   for (const u of r.uploads.filter((x) => x.verdict !== 'skipped')) {
     out.push(`${u.verdict.toUpperCase()} ${u.source} ${u.version} (${u.size} bytes)${u.profile ? ` profile ${u.profile}` : ''}`);
     if (u.signature) out.push(`  .dsc signature: ${u.signature.ok ? `good, by ${u.signature.signer ?? '?'}` : 'FAILED'}`);
-    if (u.verdict === 'reproduced' || u.verdict === 'equivalent') continue;
+    if (u.profileHint) out.push(`  profile order: ${u.profileHint}`);
+    if (u.verdict === 'reproduced' || u.verdict === 'equivalent') {
+      if (u.attempts.length > 1) out.push(`  builds: ${u.attempts.map((a) => `${a.profile} ${a.outcome}`).join(', ')}`);
+      continue;
+    }
     for (const x of u.reasons) out.push(`  ${x.code}: ${x.message}`);
     for (const f of u.differs?.files ?? []) out.push(`  file ${f.name}: upload ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}`);
     for (const f of u.differs?.fields ?? []) out.push(`  field ${f.field}: upload ${JSON.stringify(f.expected ?? null)}, rebuilt ${JSON.stringify(f.got ?? null)}`);

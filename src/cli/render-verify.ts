@@ -28,7 +28,10 @@ export function renderVerify(r: VerifyReport): string {
     out.push(`               ${safe(u.dsc)} sha256 ${u.sha256}${u.signer ? `, signed by ${u.signer}` : ''}${u.signed ? ` at ${u.signed}` : ''}`);
   }
   const rec = r.reconstruction;
-  if (rec?.profile) out.push(`  profile      ${rec.profile}`);
+  if (rec?.profile) {
+    const others = rec.attempts.filter((a) => a.profile !== rec.profile);
+    out.push(`  profile      ${rec.profile}${others.length ? ` (also tried: ${others.map((a) => `${a.profile} ${a.outcome}`).join(', ')})` : ''}`);
+  }
   if (rec?.toolchains.length) out.push(`  toolchains   ${rec.toolchains.map((x) => `${x.name} ${x.status}`).join(', ')}`);
   const l = r.layers;
   out.push(`  layers       ${(['authenticity', 'metadata', 'binding', 'content', 'bits'] as const).map((k) => `${k} ${l[k].status === 'skipped' && l[k].detail ? `skipped (${l[k].detail})` : l[k].status}`).join(', ')}`);

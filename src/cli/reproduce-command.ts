@@ -104,6 +104,7 @@ function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, un
       files: r.files,
       fields: r.fields,
       attempts: r.attempts,
+      ...(r.profileHint ? { profileHint: r.profileHint } : {}),
       ...(r.build ? { build: r.build } : {}),
     },
     timings: r.timings,
@@ -119,6 +120,7 @@ function render(opts: ReproduceOptions, r: ReproduceResult): string {
   }
   if (r.files.length) out.push(`  ${r.dscIdentical ? 'same' : 'DIFF'} .dsc body`);
   for (const d of r.fields) out.push(`    field ${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`);
+  if (r.profileHint) out.push(`  profile order: ${r.profileHint}`);
   for (const a of r.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} differences)` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
   for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${x.message}`);
   for (const x of r.notes) out.push(`  note ${x.code}: ${x.message}`);

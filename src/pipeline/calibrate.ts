@@ -74,6 +74,8 @@ export interface CalibratedUpload {
   readonly attempts: ReadonlyArray<Pick<Attempt, 'profile' | 'outcome' | 'differences'> & { codes: string[] }>;
   readonly differs?: Miss;
   readonly signature?: ReproduceResult['signature'];
+  /** Why the profiles were tried in their order (the umask the upload's own tarball shows). */
+  readonly profileHint?: string;
   readonly durationMs: number;
 }
 
@@ -228,6 +230,7 @@ async function calibrateOne(entry: SourcesEntry, index: SourcesIndex, options: C
       attempts: r.attempts.map((a) => ({ profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), codes: a.reasons.map((x) => x.code) })),
       ...(differs.files.length || differs.fields.length ? { differs } : {}),
       ...(r.signature ? { signature: r.signature } : {}),
+      ...(r.profileHint ? { profileHint: r.profileHint } : {}),
     });
   } finally {
     await upload.dispose();
