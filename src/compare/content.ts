@@ -14,6 +14,7 @@
 // dpm, single) against `dpkg-source -x`, debian/patches excepted where dgit
 // writes the patches itself; bare-debian trees against the debian/ directory
 // only. `.pc/` (dpkg-source's quilt state) is not content.
+import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,8 +184,8 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     // The upload's private directory is not the sandbox user's to read: its
     // .dsc and files are copied into the work directory, which is.
     await mkdir(join(dir, 'upload'));
-    await copyFile(join(input.uploadDir, input.dscName), join(dir, 'upload', input.dscName));
-    for (const name of input.uploadFiles) await copyFile(join(input.uploadDir, name), join(dir, 'upload', name));
+    await copyFile(join(input.uploadDir, input.dscName), join(dir, 'upload', input.dscName), constants.COPYFILE_FICLONE);
+    for (const name of input.uploadFiles) await copyFile(join(input.uploadDir, name), join(dir, 'upload', name), constants.COPYFILE_FICLONE);
     let r;
     try {
       r = await runSandboxed({

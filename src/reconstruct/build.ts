@@ -3,6 +3,7 @@
 // inside the sandbox (read-only rootfs, no network, the source bound
 // read-only). Nothing of the source runs outside: the host only copies given
 // origs in and reads the products out.
+import { constants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -107,7 +108,7 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     await mkdir(join(dir, 'origs'));
-    for (const orig of input.existingOrigs) await copyFile(orig, join(dir, 'origs', basename(orig)));
+    for (const orig of input.existingOrigs) await copyFile(orig, join(dir, 'origs', basename(orig)), constants.COPYFILE_FICLONE);
     await writeFile(join(dir, 'build.sh'), script);
     await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
     await mkdir(join(dir, 'bin'));

@@ -88,7 +88,8 @@ meta taggerTime "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-
 fact origs
 # tag2upload_obtain_origs: the archive's origs when it has them, else git deborig.
 if [ -n "$(ls /work/origs 2>/dev/null)" ]; then
-  cp /work/origs/* ../bpd/
+  # Moved, not copied: the host wrote them here for this build alone.
+  mv /work/origs/* ../bpd/
   meta origs given
 elif [ -n "$UC" ]; then
   [ "$(git rev-parse "refs/tags/$UT^{commit}")" = "$UC" ] || { echo "upstream-tag $UT is not upstream=$UC" >&2; exit 65; }
@@ -170,7 +171,7 @@ git tag -a -m tree "debian/$(printf '%s' "$VER" | tr ':~' '%_')"
 find . -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
 git reset -q --hard
 fact origs
-if [ -n "$(ls /work/origs 2>/dev/null)" ]; then cp /work/origs/* ../bpd/; meta origs given; else meta origs none; fi
+if [ -n "$(ls /work/origs 2>/dev/null)" ]; then mv /work/origs/* ../bpd/; meta origs given; else meta origs none; fi
 fact build
 set -- -d debian --since-version=_
 [ -z "$QUILT" ] || set -- "$@" "--quilt=$QUILT"

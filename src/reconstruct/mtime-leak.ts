@@ -9,6 +9,7 @@
 // identical but for member mtimes (and the header checksums that follow
 // them), every one of which lies in the window a checkout could have had:
 // from the tag's tagger date less CHECKOUT_CLOCK_SKEW_S to the changelog date.
+import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,7 +99,7 @@ async function decompressBoth(input: MtimeLeakInput, decompress: readonly string
     await mkdir(join(dir, 'in'));
     for (const [path, name] of [[input.uploadPath, 'upload'], [input.rebuiltPath, 'rebuilt'], [input.changelog, 'changelog']] as const) {
       if (!(await lstat(path).catch(() => undefined))?.isFile()) return { why: `${name === 'changelog' ? 'debian/changelog' : `the ${name} ${input.name}`} is not a regular file` };
-      await copyFile(path, join(dir, 'in', name));
+      await copyFile(path, join(dir, 'in', name), constants.COPYFILE_FICLONE);
     }
     const script = 'dpkg-parsechangelog -l /work/in/changelog -S Timestamp > /work/timestamp\n'
       + 'for side in upload rebuilt; do { "$@" < "/work/in/$side" || echo > "/work/$side.failed"; } | head -c "$T2U_CAP" > "/work/$side.tar"; done';
