@@ -6,9 +6,9 @@
 // TarballDiff with `error`.
 import { basename } from 'node:path';
 import type { TarballDiff, TarMemberFacts } from '../report/report.js';
-import { isCompareError } from './compare-error.js';
-import { decompress, type DecompressOptions } from './decompress.js';
-import { readTar, type TarEntry, type TarLimits } from './tar-reader.js';
+import { isTarballError } from '../tarball/tarball-error.js';
+import { decompress, type DecompressOptions } from '../tarball/decompress.js';
+import { readTar, type TarEntry, type TarLimits } from '../tarball/tar-reader.js';
 import { unifiedDiff, type UnifiedDiffLimits } from './unified-diff.js';
 
 export interface TarDiffOptions {
@@ -100,7 +100,7 @@ async function index(path: string, options: TarDiffOptions): Promise<Map<string,
 }
 
 function failure(side: 'expected' | 'got', path: string, e: unknown): string {
-  const what = isCompareError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+  const what = isTarballError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
   return `${side} ${basename(path)}: ${what}`;
 }
 

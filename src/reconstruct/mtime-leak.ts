@@ -9,13 +9,12 @@
 // identical but for member mtimes (and the header checksums that follow
 // them), every one of which lies in the window a checkout could have had:
 // from the tag's tagger date less CHECKOUT_CLOCK_SKEW_S to the changelog date.
-import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { lstat, readFile } from 'node:fs/promises';
 import { reason, type Reason } from '../report/reasons.js';
-import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
-import { compareTarsIgnoringMtime } from './tar-headers.js';
+import { requireCompleted, runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
+import { compressionOf, decompress } from '../tarball/decompress.js';
+import { compareTarsIgnoringMtime } from '../tarball/tar-headers.js';
+import { TarballError } from '../tarball/tarball-error.js';
 
 /**
  * How far the builder's clock may be behind the uploader's (whose clock dated
@@ -26,13 +25,8 @@ export const CHECKOUT_CLOCK_SKEW_S = 24 * 3600;
 /** Decompressed archives larger than this are not compared (a decompression bomb stays in the sandbox). */
 const MAX_TAR_BYTES = 512 * 1024 ** 2;
 
-/** dpkg-source's compressors (Dpkg::Compression), by file name suffix. */
-const DECOMPRESSORS: Readonly<Record<string, readonly string[]>> = {
-  xz: ['xz', '-dc'],
-  gz: ['gzip', '-dc'],
-  bz2: ['bzip2', '-dc'],
-  lzma: ['xz', '--format=lzma', '-dc'],
-};
+/** A changelog larger than this is not read (it is the checkout's, which the sandbox wrote). */
+const MAX_CHANGELOG_BYTES = 64 * 1024 ** 2;
 
 export interface MtimeLeakInput {
   readonly name: string;
@@ -48,7 +42,6 @@ export interface MtimeLeakInput {
   readonly taggerTime?: number;
   readonly rootfs: Rootfs;
   readonly timeoutMs: number;
-  readonly tmpDir?: string;
 }
 
 export type MtimeLeakResult =
@@ -56,11 +49,9 @@ export type MtimeLeakResult =
   | { readonly explained: false; readonly why: string };
 
 export async function explainMtimeLeak(input: MtimeLeakInput): Promise<MtimeLeakResult> {
-  const suffix = /\.tar\.([a-z0-9]+)$/.exec(input.name)?.[1];
-  const decompress = suffix === undefined ? undefined : DECOMPRESSORS[suffix];
-  if (!decompress) return { explained: false, why: `${input.name} is not a compressed tarball` };
+  if (!/\.tar\.[a-z0-9]+$/.test(input.name) || compressionOf(input.name) === undefined) return { explained: false, why: `${input.name} is not a compressed tarball` };
   if (!(await lstat(input.changelog).catch(() => undefined))?.isFile()) return { explained: false, why: 'the checkout has no debian/changelog file' };
-  const tars = await decompressBoth(input, decompress);
+  const tars = await decompressBoth(input);
   if ('why' in tars) return { explained: false, why: tars.why };
   const changelogTime = tars.changelogTime;
   const c = compareTarsIgnoringMtime(tars.upload, tars.rebuilt);
@@ -86,46 +77,42 @@ function iso(t: number): string {
   return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** Both files decompressed by the rootfs's own tools in the sandbox, each capped at MAX_TAR_BYTES. */
-async function decompressBoth(input: MtimeLeakInput, decompress: readonly string[]): Promise<{ upload: Uint8Array; rebuilt: Uint8Array; changelogTime: number } | { why: string }> {
-  const dir = await mkdtemp(join(input.tmpDir ?? tmpdir(), 't2u-mtime-'));
+/**
+ * The changelog's date (dpkg-parsechangelog in the sandbox, the file on its
+ * standard input), then both files decompressed in the sandbox by the
+ * rootfs's own tools (compare/decompress.ts), each capped at MAX_TAR_BYTES.
+ */
+async function decompressBoth(input: MtimeLeakInput): Promise<{ upload: Uint8Array; rebuilt: Uint8Array; changelogTime: number } | { why: string }> {
+  // Regular files only: the changelog is from the checkout the sandbox
+  // wrote, and a symlink there must not make the host read its target.
+  const st = await lstat(input.changelog).catch(() => undefined);
+  if (!st?.isFile()) return { why: 'debian/changelog is not a regular file' };
+  if (st.size > MAX_CHANGELOG_BYTES) return { why: `debian/changelog is larger than ${MAX_CHANGELOG_BYTES} bytes` };
+  let timestamp: string;
   try {
-    // head -c stops a decompression bomb at the cap; a decompressor that
-    // fails (corrupt input, trailing garbage) leaves a mark.
-    // The inputs are copied into the work directory: the upload's private
-    // directory (mode 0700) is not the sandbox user's to read.
-    // Regular files only: the changelog is from the checkout the sandbox
-    // wrote, and a symlink there must not make the host read its target.
-    await mkdir(join(dir, 'in'));
-    for (const [path, name] of [[input.uploadPath, 'upload'], [input.rebuiltPath, 'rebuilt'], [input.changelog, 'changelog']] as const) {
-      if (!(await lstat(path).catch(() => undefined))?.isFile()) return { why: `${name === 'changelog' ? 'debian/changelog' : `the ${name} ${input.name}`} is not a regular file` };
-      await copyFile(path, join(dir, 'in', name), constants.COPYFILE_FICLONE);
-    }
-    const script = 'dpkg-parsechangelog -l /work/in/changelog -S Timestamp > /work/timestamp\n'
-      + 'for side in upload rebuilt; do { "$@" < "/work/in/$side" || echo > "/work/$side.failed"; } | head -c "$T2U_CAP" > "/work/$side.tar"; done';
-    let r;
+    const r = requireCompleted(await runSandboxed({
+      argv: ['dpkg-parsechangelog', '-l', '-', '-S', 'Timestamp'], rootfs: input.rootfs, timeoutMs: input.timeoutMs,
+      stdin: await readFile(input.changelog),
+    }), 'dpkg-parsechangelog');
+    timestamp = r.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
+  } catch (e) {
+    return { why: `the sandbox could not read the changelog's date: ${(e as Error).message}` };
+  }
+  if (!/^\d{1,12}$/.test(timestamp)) return { why: 'dpkg-parsechangelog found no date in debian/changelog' };
+  const out = { upload: new Uint8Array(), rebuilt: new Uint8Array(), changelogTime: Number(timestamp) };
+  for (const [side, path] of [['upload', input.uploadPath], ['rebuilt', input.rebuiltPath]] as const) {
+    if (!(await lstat(path).catch(() => undefined))?.isFile()) return { why: `the ${side} ${input.name} is not a regular file` };
+    const chunks: Buffer[] = [];
     try {
-      r = await runSandboxed({
-        argv: ['sh', '-c', script, 'sh', ...decompress], rootfs: input.rootfs, workDir: dir, timeoutMs: input.timeoutMs,
-        env: { T2U_CAP: String(MAX_TAR_BYTES + 1) },
-      });
+      for await (const chunk of decompress(path, { rootfs: input.rootfs, timeoutMs: input.timeoutMs, maxOutputBytes: MAX_TAR_BYTES })) chunks.push(chunk);
     } catch (e) {
+      if (e instanceof TarballError) {
+        return { why: e.code === 'DECOMPRESS_TOO_LARGE' ? `the ${side} ${input.name} decompresses to more than ${MAX_TAR_BYTES} bytes` : `the ${side} ${input.name} does not decompress cleanly: ${e.message}` };
+      }
       if (e instanceof SandboxError) return { why: `the sandbox could not decompress ${input.name}: ${e.message}` };
       throw e;
     }
-    if (r.exitCode !== 0 || r.timedOut) return { why: `decompressing ${input.name} in the sandbox failed (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? r.signal}`})` };
-    const timestamp = (await readFile(join(dir, 'timestamp'), 'utf8').catch(() => '')).trim();
-    if (!/^\d{1,12}$/.test(timestamp)) return { why: 'dpkg-parsechangelog found no date in debian/changelog' };
-    const out = { upload: new Uint8Array(), rebuilt: new Uint8Array(), changelogTime: Number(timestamp) };
-    for (const side of ['upload', 'rebuilt'] as const) {
-      if (await lstat(join(dir, `${side}.failed`)).then(() => true, () => false)) return { why: `the ${side} ${input.name} does not decompress cleanly` };
-      const st = await lstat(join(dir, `${side}.tar`)).catch(() => undefined);
-      if (!st?.isFile()) return { why: `decompressing the ${side} ${input.name} wrote no archive` };
-      if (st.size > MAX_TAR_BYTES) return { why: `the ${side} ${input.name} decompresses to more than ${MAX_TAR_BYTES} bytes` };
-      out[side] = await readFile(join(dir, `${side}.tar`));
-    }
-    return out;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    out[side] = Buffer.concat(chunks);
   }
+  return out;
 }

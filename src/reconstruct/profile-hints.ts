@@ -8,8 +8,8 @@
 // not under 0022. Origs are not read: git archive writes its own modes
 // (tar.umask), whatever the builder's umask.
 import { basename } from 'node:path';
-import { compressionOf, decompress } from '../compare/decompress.js';
-import { readTar } from '../compare/tar-reader.js';
+import { compressionOf, decompress } from '../tarball/decompress.js';
+import { readTar } from '../tarball/tar-reader.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import type { BuilderProfile } from './profiles.js';
 

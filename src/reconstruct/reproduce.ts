@@ -230,7 +230,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       const explainFile = async (name: string, uploadPath: string, rebuiltPath: string): Promise<Reason | undefined> => {
         const r = await explainMtimeLeak({
           name, uploadPath, rebuiltPath, changelog: join(built.dir, 'pg', 'work', 'debian', 'changelog'), ...(taggerTime !== undefined ? { taggerTime } : {}),
-          rootfs, timeoutMs: common.timeoutMs, ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
+          rootfs, timeoutMs: common.timeoutMs,
         });
         return r.explained ? r.reason : undefined;
       };

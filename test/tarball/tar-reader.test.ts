@@ -1,18 +1,18 @@
 // The tar reader against archives made by GNU tar in the sandbox (GNU,
 // pax and ustar formats; long names and link targets; every member type),
 // the committed upload fixtures, and malformed archives: each malformation
-// gives its CompareError code, never a crash or a hang.
+// gives its TarballError code, never a crash or a hang.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompareError, isCompareError } from '../../src/compare/compare-error.js';
-import { decompress } from '../../src/compare/decompress.js';
-import { readTar, TarParser, type TarEntry, type TarLimits } from '../../src/compare/tar-reader.js';
+import { TarballError, isTarballError } from '../../src/tarball/tarball-error.js';
+import { decompress } from '../../src/tarball/decompress.js';
+import { readTar, TarParser, type TarEntry, type TarLimits } from '../../src/tarball/tar-reader.js';
 import type { Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
-import { REPO_ROOT, scratch, UPLOADS, type Scratch } from './sandbox-tar.js';
+import { REPO_ROOT, scratch, UPLOADS, type Scratch } from '../compare/sandbox-tar.js';
 
 let rootfs: Rootfs;
 let s: Scratch;
@@ -69,14 +69,14 @@ function parseAll(bytes: Uint8Array, limits: TarLimits = {}, chunk = 65536): Tar
   return out;
 }
 
-function failure(fn: () => unknown): CompareError {
+function failure(fn: () => unknown): TarballError {
   try {
     fn();
   } catch (e) {
-    if (isCompareError(e)) return e;
+    if (isTarballError(e)) return e;
     throw e;
   }
-  throw new Error('expected a CompareError');
+  throw new Error('expected a TarballError');
 }
 
 /** Writes a header field and recomputes the header's checksum, as a hostile archiver would. */
@@ -133,9 +133,9 @@ describe('archives made by GNU tar', () => {
   });
 
   it('the reader touches no filesystem: it imports nothing but hashing and its error type', () => {
-    const src = readFileSync(join(REPO_ROOT, 'src/compare/tar-reader.ts'), 'utf8');
+    const src = readFileSync(join(REPO_ROOT, 'src/tarball/tar-reader.ts'), 'utf8');
     const imports = [...src.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-    expect(imports).toEqual(['node:crypto', './compare-error.js']);
+    expect(imports).toEqual(['node:crypto', './tarball-error.js']);
   });
 
   it('a name that is not UTF-8 is shown with its bytes escaped', async () => {
@@ -145,7 +145,7 @@ describe('archives made by GNU tar', () => {
   it('GNU sparse members are refused (GNU format and pax GNU.sparse keys)', async () => {
     for (const f of ['sparse-gnu.tar', 'sparse-pax.tar']) {
       const err = await entries(s.path(f)).then(() => undefined, (e: unknown) => e);
-      expect(err).toBeInstanceOf(CompareError);
+      expect(err).toBeInstanceOf(TarballError);
       expect(err).toMatchObject({ code: 'TAR_UNSUPPORTED', message: expect.stringMatching(/sparse/) as string });
     }
   });
@@ -231,7 +231,7 @@ describe('malformed archives', () => {
     expect(failure(() => parseAll(len)).code).toBe('TAR_PAX_INVALID');
   });
 
-  it('fuzz: random corruption ends in members or a CompareError, quickly', () => {
+  it('fuzz: random corruption ends in members or a TarballError, quickly', () => {
     // xorshift32: a fixed seed, so a failure can be replayed.
     let seed = 12345;
     const rnd = (n: number): number => {
@@ -252,7 +252,7 @@ describe('malformed archives', () => {
       try {
         parseAll(cut, { maxTotalBytes: 1 << 24 }, 64 + rnd(4096));
       } catch (e) {
-        if (!isCompareError(e)) throw e;
+        if (!isTarballError(e)) throw e;
         outcome = e.code;
       }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { spawnSandboxed, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
-import { CompareError } from './compare-error.js';
+import { TarballError } from './tarball-error.js';
 
 export type Compression = 'xz' | 'gzip' | 'bzip2' | 'lzma' | 'zstd' | 'none';
 
@@ -47,15 +47,15 @@ export function compressionOf(name: string): Compression | undefined {
   return SUFFIXES.find(([suffix]) => name.endsWith(suffix))?.[1];
 }
 
-/** Streams the uncompressed bytes of a tarball; throws CompareError. */
+/** Streams the uncompressed bytes of a tarball; throws TarballError. */
 export async function* decompress(path: string, options: DecompressOptions = {}): AsyncGenerator<Buffer> {
   const compression = compressionOf(basename(path));
   if (compression === undefined) {
-    throw new CompareError('DECOMPRESS_UNSUPPORTED', `${basename(path)}: not a tarball name dpkg-source knows (.tar, .tar.xz, .tar.gz, .tar.bz2, .tar.lzma, .tar.zst)`);
+    throw new TarballError('DECOMPRESS_UNSUPPORTED', `${basename(path)}: not a tarball name dpkg-source knows (.tar, .tar.xz, .tar.gz, .tar.bz2, .tar.lzma, .tar.zst)`);
   }
   const cap = options.maxOutputBytes ?? DEFAULT_DECOMPRESS.maxOutputBytes;
   const file = await open(path).catch((e: NodeJS.ErrnoException) => {
-    throw new CompareError('DECOMPRESS_FAILED', `cannot read ${basename(path)}: ${e.code ?? e.message}`, { cause: e });
+    throw new TarballError('DECOMPRESS_FAILED', `cannot read ${basename(path)}: ${e.code ?? e.message}`, { cause: e });
   });
   try {
     if (compression === 'none') {
@@ -83,7 +83,7 @@ async function* runDecompressor(
   const argv = [...COMMANDS[compression]];
   const rootfs = options.rootfs ?? await ensureRootfs('trixie');
   if (rootfs.kind === 'dir' && !['usr/bin', 'bin'].some((d) => existsSync(join(rootfs.path, d, argv[0]!)))) {
-    throw new CompareError('DECOMPRESSOR_MISSING', `${basename(path)}: ${argv[0]} is not installed in the sandbox root filesystem ${rootfs.path}`);
+    throw new TarballError('DECOMPRESSOR_MISSING', `${basename(path)}: ${argv[0]} is not installed in the sandbox root filesystem ${rootfs.path}`);
   }
   const proc = spawnSandboxed({
     argv,
@@ -107,7 +107,7 @@ async function* runDecompressor(
       yield chunk;
     }
     const r = await proc.result.catch((e: unknown) => {
-      throw new CompareError('DECOMPRESS_FAILED', `${basename(path)}: ${argv[0]} could not run in the sandbox: ${(e as Error).message}`, { cause: e });
+      throw new TarballError('DECOMPRESS_FAILED', `${basename(path)}: ${argv[0]} could not run in the sandbox: ${(e as Error).message}`, { cause: e });
     });
     finished = true;
     check(r, path, argv[0]!, cap, options.timeoutMs ?? DEFAULT_DECOMPRESS.timeoutMs);
@@ -125,14 +125,14 @@ async function* runDecompressor(
 }
 
 function check(r: SandboxResult, path: string, tool: string, cap: number, timeoutMs: number): void {
-  if (r.timedOut) throw new CompareError('DECOMPRESS_TIMEOUT', `${basename(path)}: ${tool} did not finish within ${timeoutMs} ms`);
+  if (r.timedOut) throw new TarballError('DECOMPRESS_TIMEOUT', `${basename(path)}: ${tool} did not finish within ${timeoutMs} ms`);
   if (r.outputTruncated) throw tooLarge(path, cap);
   if (r.exitCode !== 0) {
     const err = r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' / ');
-    throw new CompareError('DECOMPRESS_FAILED', `${basename(path)}: ${tool} failed (${r.exitCode === null ? r.signal ?? 'killed' : `exit ${r.exitCode}`})${err ? `: ${err}` : ''}`);
+    throw new TarballError('DECOMPRESS_FAILED', `${basename(path)}: ${tool} failed (${r.exitCode === null ? r.signal ?? 'killed' : `exit ${r.exitCode}`})${err ? `: ${err}` : ''}`);
   }
 }
 
-function tooLarge(path: string, cap: number): CompareError {
-  return new CompareError('DECOMPRESS_TOO_LARGE', `${basename(path)} decompresses to more than ${cap} bytes (the cap); stopped there`);
+function tooLarge(path: string, cap: number): TarballError {
+  return new TarballError('DECOMPRESS_TOO_LARGE', `${basename(path)} decompresses to more than ${cap} bytes (the cap); stopped there`);
 }

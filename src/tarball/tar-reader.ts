@@ -6,10 +6,10 @@
 // is just a name. Formats: POSIX ustar, GNU (`././@LongLink` L and K
 // headers, base-256 numbers), pax extended (x) and global (g) headers. GNU
 // sparse members are refused, since their data is not the file's content.
-// Every input ends in members or a CompareError; limits bound members,
+// Every input ends in members or a TarballError; limits bound members,
 // bytes and the metadata held in memory.
 import { createHash, type Hash } from 'node:crypto';
-import { CompareError } from './compare-error.js';
+import { TarballError } from './tarball-error.js';
 
 export interface TarLimits {
   /** Members (including pax global headers) before TAR_LIMIT. Default 100 000. */
@@ -168,18 +168,18 @@ export class TarParser {
     if (this.ended) return;
     if (this.cur || this.padding > 0) {
       const what = this.cur ? `the data of ${describe(this.cur.header)}` : 'the padding after a member';
-      throw new CompareError('TAR_TRUNCATED', `the archive is truncated: it ends at byte ${this.consumed}, inside ${what}`);
+      throw new TarballError('TAR_TRUNCATED', `the archive is truncated: it ends at byte ${this.consumed}, inside ${what}`);
     }
     if (this.headerFill > 0) {
-      throw new CompareError('TAR_TRUNCATED', `the archive is truncated: it ends at byte ${this.consumed}, inside a header`);
+      throw new TarballError('TAR_TRUNCATED', `the archive is truncated: it ends at byte ${this.consumed}, inside a header`);
     }
-    throw new CompareError('TAR_TRUNCATED', `the archive is truncated: it ends at byte ${this.consumed} without the end-of-archive block`);
+    throw new TarballError('TAR_TRUNCATED', `the archive is truncated: it ends at byte ${this.consumed} without the end-of-archive block`);
   }
 
   private advance(n: number): void {
     this.consumed += n;
     if (this.consumed > this.limits.maxTotalBytes) {
-      throw new CompareError('TAR_LIMIT', `the archive is larger than the limit of ${this.limits.maxTotalBytes} bytes`);
+      throw new TarballError('TAR_LIMIT', `the archive is larger than the limit of ${this.limits.maxTotalBytes} bytes`);
     }
   }
 
@@ -200,7 +200,7 @@ export class TarParser {
     // first one too (it only warns about a lone zero block), so the rest is drained.
     if (h.every((b) => b === 0)) {
       if (this.memberStart !== undefined) {
-        throw new CompareError('TAR_HEADER_INVALID', `the end-of-archive block at byte ${offset} follows an extended header that applies to no member`);
+        throw new TarballError('TAR_HEADER_INVALID', `the end-of-archive block at byte ${offset} follows an extended header that applies to no member`);
       }
       this.ended = true;
       return;
@@ -211,17 +211,17 @@ export class TarParser {
     const role = metaRole(header.typeflag);
     if (role) {
       if (header.size > this.limits.maxMetaBytes) {
-        throw new CompareError('TAR_LIMIT', `the ${metaName(role)} at byte ${offset} declares ${header.size} bytes, more than the limit of ${this.limits.maxMetaBytes}`);
+        throw new TarballError('TAR_LIMIT', `the ${metaName(role)} at byte ${offset} declares ${header.size} bytes, more than the limit of ${this.limits.maxMetaBytes}`);
       }
       this.start({ header, role, remaining: header.size, kept: [], keptBytes: 0 }, out);
       return;
     }
     if (header.typeflag === 'S') {
-      throw new CompareError('TAR_UNSUPPORTED', `member ${JSON.stringify(this.nameOf(header))} at byte ${offset} is a GNU sparse file, which is not supported`);
+      throw new TarballError('TAR_UNSUPPORTED', `member ${JSON.stringify(this.nameOf(header))} at byte ${offset} is a GNU sparse file, which is not supported`);
     }
     if (header.typeflag === 'M' || header.typeflag === 'N') {
       const what = header.typeflag === 'M' ? 'a GNU multi-volume continuation' : 'an old GNU long-name member';
-      throw new CompareError('TAR_UNSUPPORTED', `the header at byte ${offset} is ${what}, which is not supported`);
+      throw new TarballError('TAR_UNSUPPORTED', `the header at byte ${offset} is ${what}, which is not supported`);
     }
     this.startMember(header, out);
   }
@@ -230,7 +230,7 @@ export class TarParser {
     const pax = new Map([...this.globalPax, ...(this.pax ?? [])]);
     for (const key of pax.keys()) {
       if (key.startsWith('GNU.sparse.')) {
-        throw new CompareError('TAR_UNSUPPORTED', `member ${JSON.stringify(this.nameOf(header))} at byte ${header.offset} is a GNU sparse file (pax ${key}), which is not supported`);
+        throw new TarballError('TAR_UNSUPPORTED', `member ${JSON.stringify(this.nameOf(header))} at byte ${header.offset} is a GNU sparse file (pax ${key}), which is not supported`);
       }
     }
     const applied: RawHeader = { ...header };
@@ -252,7 +252,7 @@ export class TarParser {
     this.pax = undefined;
     this.memberStart = undefined;
     if (++this.members > this.limits.maxMembers) {
-      throw new CompareError('TAR_LIMIT', `the archive has more than ${this.limits.maxMembers} members`);
+      throw new TarballError('TAR_LIMIT', `the archive has more than ${this.limits.maxMembers} members`);
     }
     this.checkRoom(applied);
     const type = TYPES[applied.typeflag] ?? `unknown-${escapeByte(applied.typeflag)}`;
@@ -263,7 +263,7 @@ export class TarParser {
   private checkRoom(h: RawHeader): void {
     const room = this.limits.maxTotalBytes - this.consumed;
     if (h.size > room) {
-      throw new CompareError('TAR_LIMIT', `${describe(h)} declares ${h.size} bytes, more than the archive size limit of ${this.limits.maxTotalBytes} allows`);
+      throw new TarballError('TAR_LIMIT', `${describe(h)} declares ${h.size} bytes, more than the archive size limit of ${this.limits.maxTotalBytes} allows`);
     }
   }
 
@@ -297,7 +297,7 @@ export class TarParser {
         }
         this.memberStart = undefined;
         if (++this.members > this.limits.maxMembers) {
-          throw new CompareError('TAR_LIMIT', `the archive has more than ${this.limits.maxMembers} members`);
+          throw new TarballError('TAR_LIMIT', `the archive has more than ${this.limits.maxMembers} members`);
         }
         out.push(entryOf(c.header, 'pax-global', createHash('sha256').update(data!).digest('hex'), textOf(data!)));
         return;
@@ -371,7 +371,7 @@ function checkChecksum(h: Buffer, offset: number): void {
     signed += b >= 0x80 ? b - 0x100 : b;
   }
   if (stored !== unsigned && stored !== signed) {
-    throw new CompareError('TAR_CHECKSUM', `the header at byte ${offset} has checksum ${stored}, but its bytes sum to ${unsigned}: not a tar header, or corrupted`);
+    throw new TarballError('TAR_CHECKSUM', `the header at byte ${offset} has checksum ${stored}, but its bytes sum to ${unsigned}: not a tar header, or corrupted`);
   }
 }
 
@@ -399,7 +399,7 @@ function parseHeader(h: Buffer, offset: number): RawHeader {
     devminor: numeric(h, 337, 8, 'devminor', offset),
   };
   for (const f of ['mode', 'uid', 'gid', 'size', 'devmajor', 'devminor'] as const) {
-    if (header[f] < 0) throw new CompareError('TAR_HEADER_INVALID', `the header at byte ${offset} has a negative ${f} (${header[f]})`);
+    if (header[f] < 0) throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a negative ${f} (${header[f]})`);
   }
   return header;
 }
@@ -414,12 +414,12 @@ function numeric(h: Buffer, at: number, len: number, field: string, offset: numb
   if (first & 0x80) {
     const negative = first === 0xff;
     if (!negative && first !== 0x80) {
-      throw new CompareError('TAR_HEADER_INVALID', `the header at byte ${offset} has an invalid base-256 ${field} field`);
+      throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has an invalid base-256 ${field} field`);
     }
     let v = 0;
     for (let i = 1; i < len; i++) {
       v = v * 256 + (negative ? 0xff - h[at + i]! : h[at + i]!);
-      if (v > Number.MAX_SAFE_INTEGER) throw new CompareError('TAR_HEADER_INVALID', `the header at byte ${offset} has a ${field} too large to represent`);
+      if (v > Number.MAX_SAFE_INTEGER) throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a ${field} too large to represent`);
     }
     return negative ? -(v + 1) : v;
   }
@@ -432,7 +432,7 @@ function numeric(h: Buffer, at: number, len: number, field: string, offset: numb
     const c = h[i]!;
     if (c === 0 || c === 0x20) break;
     if (c < 0x30 || c > 0x37) {
-      throw new CompareError('TAR_HEADER_INVALID', `the header at byte ${offset} has a ${field} field that is not an octal number (${JSON.stringify(h.subarray(at, end).toString('latin1'))})`);
+      throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a ${field} field that is not an octal number (${JSON.stringify(h.subarray(at, end).toString('latin1'))})`);
     }
     v = v * 8 + (c - 0x30);
     digits++;
@@ -440,11 +440,11 @@ function numeric(h: Buffer, at: number, len: number, field: string, offset: numb
   // After the terminator only further NULs or spaces may follow.
   for (; i < end; i++) {
     if (h[i] !== 0 && h[i] !== 0x20) {
-      throw new CompareError('TAR_HEADER_INVALID', `the header at byte ${offset} has garbage after its ${field} field's number`);
+      throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has garbage after its ${field} field's number`);
     }
   }
   if (digits === 0 && field === 'checksum') {
-    throw new CompareError('TAR_HEADER_INVALID', `the header at byte ${offset} has an empty checksum field`);
+    throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has an empty checksum field`);
   }
   return v;
 }
@@ -456,8 +456,8 @@ function numeric(h: Buffer, at: number, len: number, field: string, offset: numb
 function parsePax(data: Buffer, offset: number): Pax {
   const out: Pax = new Map();
   let pos = 0;
-  const bad = (why: string): CompareError =>
-    new CompareError('TAR_PAX_INVALID', `the pax header at byte ${offset} is malformed: ${why} (record at ${pos})`);
+  const bad = (why: string): TarballError =>
+    new TarballError('TAR_PAX_INVALID', `the pax header at byte ${offset} is malformed: ${why} (record at ${pos})`);
   while (pos < data.length) {
     // GNU tar pads some pax headers with NULs after the last record.
     if (data[pos] === 0 && data.subarray(pos).every((b) => b === 0)) break;
@@ -480,14 +480,14 @@ function parsePax(data: Buffer, offset: number): Pax {
 
 function paxInteger(v: string, key: string, offset: number): number {
   if (!/^[0-9]{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new CompareError('TAR_PAX_INVALID', `the pax header before byte ${offset} has an invalid ${key} ${JSON.stringify(v)}`);
+    throw new TarballError('TAR_PAX_INVALID', `the pax header before byte ${offset} has an invalid ${key} ${JSON.stringify(v)}`);
   }
   return Number(v);
 }
 
 function paxTime(v: string, offset: number): number {
   if (!/^-?[0-9]{1,16}(\.[0-9]{0,9})?$/.test(v)) {
-    throw new CompareError('TAR_PAX_INVALID', `the pax header before byte ${offset} has an invalid mtime ${JSON.stringify(v)}`);
+    throw new TarballError('TAR_PAX_INVALID', `the pax header before byte ${offset} has an invalid mtime ${JSON.stringify(v)}`);
   }
   return Number(v);
 }

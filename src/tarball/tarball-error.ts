@@ -1,9 +1,11 @@
-// Failures while reading a tarball for the human diff, as data with stable
-// codes. The diff explains a mismatch that the file hashes already decided,
-// so these codes describe why members could not be listed; they are not
-// reasons and never change a verdict.
+// Failures while reading a tarball (src/tarball/: sandboxed decompression,
+// the streaming tar reader), as data with stable codes. A tarball is read to
+// explain (the human diff, CHECKOUT_MTIME_LEAK) or to choose (the builder
+// profile's umask), never to decide: a mismatch is decided by the file
+// hashes, so these codes say why members could not be listed; they are not
+// reasons and never change a verdict on their own.
 
-export type CompareErrorCode =
+export type TarballErrorCode =
   /** The archive ends inside a header or a member's data. */
   | 'TAR_TRUNCATED'
   /** A header's checksum does not match its bytes. */
@@ -27,10 +29,10 @@ export type CompareErrorCode =
   /** Decompression took longer than its time limit. */
   | 'DECOMPRESS_TIMEOUT';
 
-export class CompareError extends Error {
-  override readonly name = 'CompareError';
+export class TarballError extends Error {
+  override readonly name = 'TarballError';
   constructor(
-    readonly code: CompareErrorCode,
+    readonly code: TarballErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -38,6 +40,6 @@ export class CompareError extends Error {
   }
 }
 
-export function isCompareError(err: unknown): err is CompareError {
-  return err instanceof CompareError;
+export function isTarballError(err: unknown): err is TarballError {
+  return err instanceof TarballError;
 }

@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressionOf, decompress, type DecompressOptions } from '../../src/compare/decompress.js';
+import { compressionOf, decompress, type DecompressOptions } from '../../src/tarball/decompress.js';
 import type { Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
-import { scratch, type Scratch } from './sandbox-tar.js';
+import { scratch, type Scratch } from '../compare/sandbox-tar.js';
 
 let rootfs: Rootfs;
 let s: Scratch;
