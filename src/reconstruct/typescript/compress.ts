@@ -1,7 +1,7 @@
-// Compression and decompression with the builder's own xz and gzip, run in
+// Compression with the builder's own xz and gzip, run in
 // the sandbox on the profile's rootfs: xz's output differs between versions
-// (xz 5.8 in trixie and forky, 5.4 in bookworm), and the upload's files are
-// fetched data, which is only ever decompressed inside the sandbox.
+// (xz 5.8 in trixie and forky, 5.4 in bookworm). The upload's files are
+// decompressed, in the sandbox too, by src/tarball/decompress.ts.
 //
 // The exact command lines, read from the tools:
 // - dpkg-source (Dpkg::Compression::compression_get_cmdline_compress) spawns
@@ -42,9 +42,4 @@ async function filter(rootfs: Rootfs, argv: string[], env: Record<string, string
 export function compress(rootfs: Rootfs, c: Compressor, data: Uint8Array): Promise<Buffer> {
   const { argv, env } = compressorArgv(c);
   return filter(rootfs, argv, env, data, data.length + 1024 ** 2);
-}
-
-/** The decompressed bytes of an upload's .tar.xz or .tar.gz. */
-export function decompress(rootfs: Rootfs, format: 'xz' | 'gzip', data: Uint8Array, maxOutputBytes: number): Promise<Buffer> {
-  return filter(rootfs, [format === 'xz' ? 'xz' : 'gzip', '-dc'], {}, data, maxOutputBytes);
 }

@@ -21,7 +21,8 @@ import type { Rootfs } from '../../sandbox/launcher.js';
 import type { Dsc } from '../../upload/dsc.js';
 import { fieldDifferences } from '../compare.js';
 import { origPlan } from '../reproduce.js';
-import { compress, decompress, type Compressor } from './compress.js';
+import { decompress } from '../../tarball/decompress.js';
+import { compress, type Compressor } from './compress.js';
 import { deborigTar, usesExportAttributes } from './deborig.js';
 import { dscBody, DscBodyError, type DscFileSums } from './dsc-body.js';
 import { debianTar, nativeTar, type Umask } from './dpkg-source-tar.js';
@@ -255,7 +256,9 @@ async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<
   if (!upload) return { file: { name: p.name, status: 'differs', detail: "the upload's .dsc does not name it, or the file is not beside it" }, sums: ours };
   let unpacked: Buffer;
   try {
-    unpacked = await decompress(input.rootfs, p.format, upload, tar.length + 1);
+    const chunks: Buffer[] = [];
+    for await (const chunk of decompress(join(input.uploadDir, p.name), { rootfs: input.rootfs, maxOutputBytes: tar.length + 1 })) chunks.push(chunk);
+    unpacked = Buffer.concat(chunks);
   } catch (e) {
     return { file: { name: p.name, status: 'differs', detail: `the upload's file does not decompress to a tar of ${tar.length} bytes (${(e as Error).message})` }, sums: ours };
   }
