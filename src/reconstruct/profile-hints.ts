@@ -7,9 +7,16 @@
 // (or a native tarball) are group-writable under the builder's umask 0002 and
 // not under 0022. Origs are not read: git archive writes its own modes
 // (tar.umask), whatever the builder's umask.
+//
+// dpkg-dev: 1.23 writes Uploaders through Dpkg::Email::AddressList, which
+// never ends it with a comma, and adds `profile:v1=` beside `profile=` in
+// Package-List; 1.22 copies Uploaders as written and writes `profile=` alone.
+// So an Uploaders ending in a comma, or a `profile=` without `profile:v1=`,
+// is 1.22's; a `profile:v1=` is 1.23's; anything else tells nothing.
 import { basename } from 'node:path';
 import { compressionOf, decompress } from '../tarball/decompress.js';
 import { readTar } from '../tarball/tar-reader.js';
+import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import type { BuilderProfile } from './profiles.js';
 
@@ -62,8 +69,40 @@ export async function umaskHint(input: UmaskHintInput): Promise<UmaskHint | unde
   return undefined;
 }
 
-/** `order` with the profiles of the hinted umask first, each group in its own order. */
-export function preferUmask(order: readonly BuilderProfile[], hint: UmaskHint | undefined): BuilderProfile[] {
-  if (!hint) return [...order];
-  return [...order.filter((p) => p.umask === hint.umask), ...order.filter((p) => p.umask !== hint.umask)];
+export interface DpkgDevHint {
+  readonly dpkgDev: BuilderProfile['packages']['dpkg-dev'];
+  readonly evidence: string;
+}
+
+/** The dpkg-dev the upload's .dsc fields show, or undefined. */
+export function dpkgDevHint(dsc: Deb822Paragraph): DpkgDevHint | undefined {
+  const list = dsc.get('Package-List') ?? '';
+  if (/ profile:v1=/.test(list)) return { dpkgDev: '1.23', evidence: 'Package-List has profile:v1= (dpkg-dev 1.23)' };
+  if (/ profile=/.test(list)) return { dpkgDev: '1.22', evidence: 'Package-List has profile= without profile:v1= (dpkg-dev 1.22)' };
+  if (/,\s*$/.test(dsc.get('Uploaders') ?? '')) return { dpkgDev: '1.22', evidence: 'Uploaders ends in a comma, which dpkg-dev 1.23 drops' };
+  return undefined;
+}
+
+export interface ProfileHints {
+  readonly umask?: UmaskHint;
+  readonly dpkgDev?: DpkgDevHint;
+}
+
+/**
+ * `order` with the profiles that match more of the hints first (each hint
+ * counting once), the date order kept among equals.
+ */
+export function preferHinted(order: readonly BuilderProfile[], hints: ProfileHints): BuilderProfile[] {
+  const score = (p: BuilderProfile): number =>
+    (hints.umask && p.umask === hints.umask.umask ? 1 : 0) + (hints.dpkgDev && p.packages['dpkg-dev'] === hints.dpkgDev.dpkgDev ? 1 : 0);
+  return order.map((p, i) => ({ p, i, s: score(p) })).sort((a, b) => b.s - a.s || a.i - b.i).map(({ p }) => p);
+}
+
+/** What the hints say, for the report; undefined when there are none. */
+export function describeHints(hints: ProfileHints): string | undefined {
+  const parts = [
+    ...(hints.umask ? [`umask ${hints.umask.umask} (${hints.umask.evidence})`] : []),
+    ...(hints.dpkgDev ? [`dpkg-dev ${hints.dpkgDev.dpkgDev} (${hints.dpkgDev.evidence})`] : []),
+  ];
+  return parts.length ? `profiles of ${parts.join(' and ')} first` : undefined;
 }

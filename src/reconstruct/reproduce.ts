@@ -15,7 +15,7 @@ import { verifyDscSignature } from '../upload/verify-dsc-signature.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
 import { checkDscSignature, compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from './compare.js';
 import { explainMtimeLeak } from './mtime-leak.js';
-import { preferUmask, umaskHint, type UmaskHint } from './profile-hints.js';
+import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
 import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
 
 /** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
@@ -167,7 +167,6 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
 
   const rootfsFor = input.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
   const rootfsCache = new Map<string, Promise<Rootfs>>();
-  let hint: UmaskHint | undefined;
   let order: readonly BuilderProfile[];
   if (input.profiles) {
     order = input.profiles;
@@ -176,12 +175,14 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     const first = byDate[0]!.rootfs;
     const rootfs = rootfsFor(first);
     rootfsCache.set(first, rootfs);
-    hint = await rootfs.then((r) => umaskHint({
+    const umask = await rootfs.then((r) => umaskHint({
       files: dsc.files.map((f) => ({ name: f.name, path: join(uploadDir, f.name) })), origs: new Set(origNames(dsc)), rootfs: r,
       ...(input.signal ? { signal: input.signal } : {}),
     }), () => undefined);
-    order = preferUmask(byDate, hint);
-    if (hint) profileHint = `umask ${hint.umask} profiles first: ${hint.evidence}`;
+    const dpkgDev = dpkgDevHint(dsc.paragraph);
+    const hints = { ...(umask ? { umask } : {}), ...(dpkgDev ? { dpkgDev } : {}) };
+    order = preferHinted(byDate, hints);
+    profileHint = describeHints(hints);
   }
   let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> } | undefined;
   for (const profile of order) {

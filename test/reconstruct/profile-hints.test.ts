@@ -6,7 +6,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preferUmask, umaskHint } from '../../src/reconstruct/profile-hints.js';
+import { parseDeb822Paragraph } from '../../src/deb822/parse.js';
+import { describeHints, dpkgDevHint, preferHinted, umaskHint } from '../../src/reconstruct/profile-hints.js';
 import { PROFILES, profileOrder } from '../../src/reconstruct/profiles.js';
 import type { Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
@@ -72,12 +73,37 @@ describe('umaskHint', () => {
   });
 });
 
-describe('preferUmask', () => {
-  it('puts the hinted umask first and keeps the date order within each group', () => {
-    const byDate = profileOrder(new Date('2026-06-01T00:00:00Z'), PROFILES);
-    expect(byDate.map((p) => p.name)).toEqual(['forky', 'forky-umask002', 'trixie', 'trixie-umask002', 'trixie-xz-single']);
-    expect(preferUmask(byDate, { umask: '0002', evidence: '' }).map((p) => p.name)).toEqual(['forky-umask002', 'trixie-umask002', 'forky', 'trixie', 'trixie-xz-single']);
-    expect(preferUmask(byDate, { umask: '0022', evidence: '' }).map((p) => p.name)).toEqual(['forky', 'trixie', 'trixie-xz-single', 'forky-umask002', 'trixie-umask002']);
-    expect(preferUmask(byDate, undefined)).toEqual(byDate);
+describe('dpkgDevHint', () => {
+  const dsc = (fields: string): ReturnType<typeof parseDeb822Paragraph> => parseDeb822Paragraph(`Format: 3.0 (quilt)\nSource: x\n${fields}`);
+  it('reads dpkg-dev 1.22 from a trailing comma in Uploaders (sid: boca 1.0.7+git20260412.690d4ffe+dfsg-2)', () => {
+    expect(dpkgDevHint(dsc('Uploaders: Xiyue Deng <manphiz@gmail.com>, Christopher Obbard <obbardc@debian.org>,\n'))).toEqual({
+      dpkgDev: '1.22', evidence: 'Uploaders ends in a comma, which dpkg-dev 1.23 drops',
+    });
+  });
+  it('reads the Package-List profile properties of each version', () => {
+    expect(dpkgDevHint(dsc('Package-List:\n x deb libs optional arch=any profile=!nocheck\n'))?.dpkgDev).toBe('1.22');
+    expect(dpkgDevHint(dsc('Package-List:\n x deb libs optional arch=any profile=!nocheck profile:v1=!nocheck\n'))?.dpkgDev).toBe('1.23');
+  });
+  it('says nothing when neither version is shown', () => {
+    expect(dpkgDevHint(dsc('Uploaders: A <a@b.c>, B <b@c.d>\nPackage-List:\n x deb libs optional arch=any\n'))).toBeUndefined();
+    expect(dpkgDevHint(dsc(''))).toBeUndefined();
+  });
+});
+
+describe('preferHinted', () => {
+  const byDate = profileOrder(new Date('2026-06-01T00:00:00Z'), PROFILES);
+  const names = (ps: readonly { name: string }[]): string[] => ps.map((p) => p.name);
+  it('puts the profiles that match more hints first and keeps the date order among equals', () => {
+    expect(names(byDate)).toEqual(['forky', 'forky-umask002', 'trixie', 'trixie-umask002', 'trixie-xz-single']);
+    expect(names(preferHinted(byDate, { umask: { umask: '0002', evidence: '' } }))).toEqual(['forky-umask002', 'trixie-umask002', 'forky', 'trixie', 'trixie-xz-single']);
+    expect(names(preferHinted(byDate, { umask: { umask: '0022', evidence: '' } }))).toEqual(['forky', 'trixie', 'trixie-xz-single', 'forky-umask002', 'trixie-umask002']);
+    // boca and docker-compose in sid: group-writable debian.tar members and a trailing comma in Uploaders.
+    expect(names(preferHinted(byDate, { umask: { umask: '0002', evidence: '' }, dpkgDev: { dpkgDev: '1.22', evidence: '' } })))
+      .toEqual(['trixie-umask002', 'forky-umask002', 'trixie', 'trixie-xz-single', 'forky']);
+    expect(names(preferHinted(byDate, {}))).toEqual(names(byDate));
+  });
+  it('describes the hints for the report', () => {
+    expect(describeHints({})).toBeUndefined();
+    expect(describeHints({ umask: { umask: '0002', evidence: 'a' }, dpkgDev: { dpkgDev: '1.22', evidence: 'b' } })).toBe('profiles of umask 0002 (a) and dpkg-dev 1.22 (b) first');
   });
 });

@@ -147,7 +147,7 @@ describe('builder profiles', () => {
     expect(r.verdict).toBe('reproduced');
     expect(r.profile).toBe('trixie');
     // The debian.tar.xz's modes (not group-writable) put the umask 0022 profiles first: forky-umask002 is not tried.
-    expect(r.profileHint).toMatch(/^umask 0022 profiles first: t2u-bare_1\.0-1\.debian\.tar\.xz: none of the \d+ files and directories read is group-writable$/);
+    expect(r.profileHint).toMatch(/^profiles of umask 0022 \(t2u-bare_1\.0-1\.debian\.tar\.xz: none of the \d+ files and directories read is group-writable\) first$/);
     expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky', 'differs'], ['trixie', 'reproduced']]);
     expect(r.attempts[0]?.reasons.map((x) => x.message.split(':')[0])).toEqual(['Dgit']);
   }, 300_000);
@@ -160,7 +160,7 @@ describe('builder profiles', () => {
     try {
       const dsc = join(built.productsDir, built.facts.dsc);
       const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc, madeAt: new Date('2026-06-01T00:00:00Z'), timeoutMs: 120_000, tmpDir: scratch });
-      expect(r.profileHint).toMatch(/^umask 0002 profiles first: t2u-gbp_1\.0-1\.debian\.tar\.xz: all \d+ files and directories read are group-writable$/);
+      expect(r.profileHint).toMatch(/^profiles of umask 0002 \(t2u-gbp_1\.0-1\.debian\.tar\.xz: all \d+ files and directories read are group-writable\) first$/);
       // By date alone forky (umask 0022) would come first and differ.
       expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky-umask002', 'reproduced']]);
       expect(r.verdict).toBe('reproduced');
