@@ -238,7 +238,7 @@ export const NO_PRODUCT_SCRIPTS: Readonly<Record<string, string>> = Object.freez
   'no-buildinfo': String.raw`#!/bin/sh
 # dpkg-genbuildinfo --build=source, run in the playtree: dgit parses ../STEM_source.buildinfo next.
 set -eu
-printf 'Format: 1.0\nSource: %s\n' "$T2U_STEM" > "../$T2U_STEM"_source.buildinfo
+printf 'Format: 1.0\n' > "../$T2U_STEM"_source.buildinfo
 `,
   'no-installed': String.raw`#!/bin/sh
 # dpkg-query -W: the buildinfo's Installed-Build-Depends, which nothing reads.
