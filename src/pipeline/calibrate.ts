@@ -74,7 +74,7 @@ export interface CalibratedUpload {
   readonly attempts: ReadonlyArray<Pick<Attempt, 'profile' | 'outcome' | 'differences'> & { codes: string[] }>;
   readonly differs?: Miss;
   readonly signature?: ReproduceResult['signature'];
-  /** Why the profiles were tried in their order (the umask the upload's own tarball shows). */
+  /** Why the profiles were tried in their order (the umask and dpkg-dev the upload shows). */
   readonly profileHint?: string;
   readonly durationMs: number;
 }

@@ -34,7 +34,7 @@ export interface ReproduceInput {
   readonly uploadKeyring?: string;
   /**
    * Profiles to try, in this order. Default: PROFILES ordered by `madeAt`,
-   * those of the umask the upload's debian or native tarball shows first
+   * those matching the umask and dpkg-dev the upload itself shows first
    * (profile-hints.ts).
    */
   readonly profiles?: readonly BuilderProfile[];
@@ -80,7 +80,7 @@ export interface ReproduceResult {
   readonly dscIdentical: boolean;
   readonly signature?: { readonly ok: boolean; readonly signer?: string; readonly created?: string };
   readonly build?: BuildFacts;
-  /** Why the profiles were tried in their order, when the upload's own tarball set it (profile-hints.ts). */
+  /** Why the profiles were tried in their order, when what the upload shows set it (profile-hints.ts). */
   readonly profileHint?: string;
   /** With `keepProducts`: the closest attempt's products directory, until `cleanup`. */
   readonly products?: { readonly dir: string; cleanup(): Promise<void> };

@@ -194,7 +194,7 @@ export interface TarballDiff {
 export interface ReconstructionFacts {
   /** The builder profile that reproduced, or the closest one. */
   profile?: string;
-  /** Why the profiles were tried in their order, when the upload's own tarball set it. */
+  /** Why the profiles were tried in their order, when what the upload shows set it. */
   profileHint?: string;
   attempts: readonly {
     readonly profile: string; readonly outcome: string; readonly differences?: number; readonly durationMs: number;
