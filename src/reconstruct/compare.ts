@@ -55,10 +55,6 @@ export interface Comparison {
  */
 export type ExplainFile = (name: string, uploadPath: string, rebuiltPath: string) => Promise<Reason | undefined>;
 
-export function digest(data: Uint8Array): FileDigest {
-  return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
-}
-
 /**
  * The digest of the regular file at `path`, read in chunks (an orig may be
  * gigabytes). Opened without following a final symlink and judged by the
