@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the runtime needs git, gpgv, bwrap, mmdebstrap; the test
 # suite also uses gpg (fixture checks), git's http-backend, dpkg-dev, ssh-keygen
-# (SSH-signed fixture tags) and python3; debian-archive-keyring verifies InRelease.
-packages=(git gnupg gpgv bubblewrap mmdebstrap dpkg-dev xz-utils ca-certificates curl debian-archive-keyring openssh-client python3 util-linux postgresql chromium)
+# (SSH-signed fixture tags) and python3; debian-archive-keyring verifies InRelease;
+# Go and golang.org/x/mod (sumdb/note, sumdb/tlog) check the transparency log
+# independently.
+packages=(git gnupg gpgv bubblewrap mmdebstrap dpkg-dev xz-utils ca-certificates curl debian-archive-keyring openssh-client python3 util-linux postgresql chromium golang-go golang-golang-x-mod-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -34,12 +36,10 @@ fi
 # npm dependencies, reinstalled only when the lock file or Node changes.
 stamp="$(sha256sum package-lock.json | cut -c1-64)-$(node --version)"
 if [[ ! -d node_modules || "$(cat .setup-stamp 2>/dev/null)" != "$stamp" ]]; then
-  # `npm install` from the lock file rather than `npm ci`: npm 11 writes lock
-  # files without the other platforms' optional packages (rollup's binaries)
-  # and then refuses them in `npm ci` ("Missing: @rollup/rollup-… from lock
-  # file"). With an unchanged package.json, install keeps the lock file as is.
-  echo "setup: npm install (from package-lock.json)" >&2
-  npm install --no-audit --no-fund --loglevel=error
+  # `npm ci`: exactly the lock file, which lists every platform's optional
+  # packages (rollup's binaries), so it installs unchanged on any machine.
+  echo "setup: npm ci (from package-lock.json)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
   echo "$stamp" > .setup-stamp
 fi
 
