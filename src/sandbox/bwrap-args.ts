@@ -32,7 +32,8 @@ export interface BwrapPlan {
   argv: readonly string[];
   /** Size cap of the private /tmp (bytes); it also counts against the memory cgroup. */
   tmpBytes?: number;
-  fds: { gitconfig: number; status: number; block?: number };
+  /** Descriptors the launcher passes: the git configuration, bwrap's status channel, the cgroup gate, the seccomp program. */
+  fds: { gitconfig: number; status: number; block?: number; seccomp: number };
 }
 
 const entryCache = new Map<string, string[]>();
@@ -82,6 +83,8 @@ export function bwrapArgs(p: BwrapPlan): string[] {
   args.push('--remount-ro', '/dev', '--remount-ro', '/');
   args.push('--chdir', p.workDir !== undefined ? '/work' : '/tmp');
   args.push('--json-status-fd', String(p.fds.status));
+  // Installed just before the command is executed: bwrap's own set-up is not filtered, the command and its children are.
+  args.push('--seccomp', String(p.fds.seccomp));
   if (p.fds.block !== undefined) args.push('--block-fd', String(p.fds.block));
   args.push('--', ...p.argv);
   return args;

@@ -12,6 +12,7 @@ import { bwrapArgs, GITCONFIG_INSIDE, type Rootfs } from './bwrap-args.js';
 import { RunCgroups, type CgroupVersion } from './cgroups.js';
 import { checkReachable, prepareWorkDir, sandboxIdentity, type SandboxIdentity } from './identity.js';
 import { devNullFd, leakingFds } from './inherited-fds.js';
+import { seccompBytes } from './seccomp.js';
 import { SandboxError } from './sandbox-error.js';
 
 export type { Rootfs } from './bwrap-args.js';
@@ -78,6 +79,8 @@ export const DEFAULT_LIMITS = {
 } as const satisfies Required<SandboxLimits>;
 
 const BWRAP = '/usr/bin/bwrap';
+/** The seccomp program (src/sandbox/seccomp.ts), made once: it depends on the machine alone. */
+let seccompProgramBytes: Buffer | undefined;
 const PRLIMIT = '/usr/bin/prlimit';
 
 /**
@@ -103,6 +106,7 @@ const BASE_ENV: Readonly<Record<string, string>> = {
 const FD_GITCONFIG = 3;
 const FD_STATUS = 4;
 const FD_BLOCK = 5;
+const FD_SECCOMP = 6;
 
 type KillReason = 'timeout' | 'output' | 'kill';
 
@@ -171,6 +175,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     if (spec.argv.length === 0) throw new SandboxError('SANDBOX_FAILED', 'empty command');
     if (!(spec.timeoutMs > 0)) throw new SandboxError('SANDBOX_FAILED', `invalid timeout ${spec.timeoutMs}`);
     const who = sandboxIdentity(spec.identity);
+    const seccomp = seccompProgramBytes ??= seccompBytes();
     if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
     if (who) {
       if (spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
@@ -201,13 +206,13 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         readOnly: spec.readOnly,
         argv: spec.argv,
         tmpBytes: limits.memoryBytes,
-        fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block },
+        fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block, seccomp: FD_SECCOMP },
       });
       const [file, fileArgs] = rlimits.length ? [PRLIMIT, [...rlimits, '--', BWRAP, ...args]] : [BWRAP, args];
 
       const stdio: (string | number)[] = [
         streaming || spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe',
-        'pipe', 'pipe', block !== undefined ? 'pipe' : 'ignore',
+        'pipe', 'pipe', block !== undefined ? 'pipe' : 'ignore', 'pipe',
       ];
       for (const fd of leakingFds(stdio.length)) {
         while (stdio.length < fd) stdio.push('ignore');
@@ -235,6 +240,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const extra = child.stdio as readonly (Readable | Writable | null | undefined)[];
       for (const s of extra) (s as Readable | null | undefined)?.on?.('error', () => undefined);
       (extra[FD_GITCONFIG] as Writable | undefined)?.end(GITCONFIG);
+      (extra[FD_SECCOMP] as Writable | undefined)?.end(seccomp);
       let innerPid: number | undefined;
       let exited = false;
       killNow = () => {

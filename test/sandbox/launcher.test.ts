@@ -127,6 +127,28 @@ describe('isolation', () => {
     expect(field(inside, 'NoNewPrivs')).toBe('1');
   });
 
+  it('cannot ptrace its own pid 1 or mount, under the seccomp filter; ordinary calls work', async () => {
+    // perl's syscall(): PTRACE_ATTACH (16) to pid 1, mount(2), unshare(CLONE_NEWNS), then getpid as the control.
+    const probe = [
+      'my %nr = (x64 => [101, 165, 272, 39], arm64 => [117, 40, 97, 172]);',
+      `my ($ptrace, $mount, $unshare, $getpid) = @{$nr{'${process.arch}'}};`,
+      'for ([ptrace => $ptrace, 16, 1, 0, 0], [mount => $mount, 0, 0, 0, 0, 0], [unshare => $unshare, 0x20000]) {',
+      '  my ($name, $n, @args) = @$_; $! = 0; my $rc = syscall($n, @args); print "$name ", ($rc == -1 ? $! + 0 : "ok"), "\\n";',
+      '}',
+      'print "getpid ", syscall($getpid), "\\n";',
+    ].join('\n');
+    const r = await runSandboxed({ argv: ['perl', '-e', probe], rootfs: host, timeoutMs: 10_000 });
+    expect(text(r.stderr)).toBe('');
+    // EPERM is 1: denied as a missing capability would be, not killed.
+    expect(text(r.stdout)).toBe('ptrace 1\nmount 1\nunshare 1\ngetpid 2\n');
+  });
+
+  it.runIf(process.arch === 'x64')('kills a process making an x32 system call', async () => {
+    const r = await runSandboxed({ argv: ['perl', '-e', 'syscall(0x40000000 + 39); print "survived\\n"'], rootfs: host, timeoutMs: 10_000 });
+    expect(text(r.stdout)).toBe('');
+    expect(r.exitCode).toBe(128 + 31); // SIGSYS
+  });
+
   it('passes a clean environment: host variables do not leak, given ones do', async () => {
     process.env.T2U_LEAK_CANARY = 'secret-canary';
     try {
@@ -242,6 +264,29 @@ describe.each(mechanisms)('limits with $name', ({ env }) => {
     expect(readdirSync(work)).toEqual([]);
     expect(() => requireCompleted(r, 'probe')).toThrow(expect.objectContaining({ code: 'SANDBOX_TIMEOUT' }) as Error);
   });
+
+  it('ends when its command exits, killing a daemon that still holds stdout and stderr', async () => {
+    withCgroupPolicy(env);
+    const marker = `t2u-daemon-${Math.random().toString(36).slice(2)}`;
+    const work = freshDir('daemon');
+    const started = performance.now();
+    // Double fork, new session, SIGTERM and SIGHUP ignored, stdout and stderr inherited: a daemon
+    // that would hold the pipes (and write into /work) for 5 s after the command returns.
+    const r = await sh(
+      `setsid sh -c 'trap "" TERM HUP; (sleep 5; echo late; echo late > /work/late) & exit 0' ${marker} & ` +
+        'sleep 0.2; echo started; exit 3',
+      { workDir: work, timeoutMs: 60_000 },
+    );
+    const elapsed = performance.now() - started;
+    expect(r.exitCode).toBe(3);
+    expect(r.timedOut).toBe(false);
+    expect(text(r.stdout)).toBe('started\n');
+    expect(elapsed).toBeLessThan(4000);
+    // The PID namespace's init exiting takes every process in it along.
+    expect(processesWith(marker)).toEqual([]);
+    await sleep(5500);
+    expect(readdirSync(work)).toEqual([]);
+  }, 20_000);
 
   it('contains a fork bomb: bounded time, nothing left behind, the host still spawns', async () => {
     withCgroupPolicy(env);
