@@ -1,10 +1,13 @@
 // What a verification runs under, made from the configuration: the
-// dependencies verify() takes (keyrings, upload keyring, limits, policy) and
+// dependencies verify() takes (keyrings, upload keyring, limits, policy, the
+// builder root filesystems under the configured cache directory) and
 // the report for a run that could not start. Shared by the CLI and the
 // service's workers, so that both verify under the same settings.
+import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
+import { ensureRootfs } from '../sandbox/rootfs.js';
 import type { SourcesIndex } from '../upload/sources-index.js';
 import { openRepository } from './open-repository.js';
 import type { Trust, UploadKeyring } from './trust.js';
@@ -31,6 +34,8 @@ export function verifyDepsFrom(config: Readonly<Config>, trust: Trust, uploadKey
       ...(run.index ? { index: run.index } : {}),
     },
     buildTimeoutMs: config.build.timeoutMs,
+    // The builder root filesystems live (and are built) under the configured cache directory.
+    rootfsFor: (name) => ensureRootfs(name, { cache: cacheDir(config) }),
     dgitReposUrl: config.dgitReposUrl,
     ...(run.signal ? { signal: run.signal } : {}),
   };
