@@ -176,6 +176,10 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
         held?.refs.set(upstreamTag, peeled.root);
         upstreamRoot = peeled.root;
         result = interpretTag({ refName: input.tag, tag, changelog, upstreamTagTarget: peeled.commit });
+        if (peeled.commit === instruction.upstreamCommit) {
+          const tree = await upstreamTreeOf(peeled.commit, read);
+          if (tree !== undefined) source.upstreamTree = tree;
+        }
       }
     }
     reasons.push(...result.reasons);
@@ -238,6 +242,13 @@ async function readChangelog(commit: GitObject, read: Read, reasons: Reason[]): 
     return undefined;
   }
   return (await read(entry.oid))?.content;
+}
+
+/** The tree a commit names (its first header line), or undefined when the commit cannot be read. */
+async function upstreamTreeOf(commit: string, read: Read): Promise<string | undefined> {
+  const obj = await read(commit);
+  if (obj?.type !== 'commit') return undefined;
+  return /^tree ([0-9a-f]{40})\n/.exec(Buffer.from(obj.content.subarray(0, 64)).toString('latin1'))?.[1];
 }
 
 /** Fetches the upstream tag and peels it to a commit; records UPSTREAM_TAG_MISSING when absent. */

@@ -37,6 +37,8 @@ export interface SourceFacts {
   distros?: string[];
   upstreamCommit?: string;
   upstreamTag?: string;
+  /** The tree of the `upstream=` commit, when the upstream tag resolved to it (for the ledger of upstream trees). */
+  upstreamTree?: string;
 }
 
 export interface CheckTagReport {

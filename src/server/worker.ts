@@ -271,6 +271,10 @@ export class Worker {
         repo: job.repo,
         tagName: report.tag.name || job.tag,
         tagObject,
+        // The upstream= commit and its tree: the same commit id with another tree is UPSTREAM_TREE_CHANGED.
+        ...(report.source.upstreamCommit !== undefined && report.source.upstreamTree !== undefined
+          ? { upstreamCommit: report.source.upstreamCommit, upstreamTree: report.source.upstreamTree }
+          : {}),
       });
       for (const a of alarms) vlog.warn({ alarm: a.code, previous: a.previous }, a.message);
     }

@@ -112,6 +112,9 @@ describe('check-tag on the fixture corpus', async () => {
     const r = await run(fixtures.repos[t.repo]!, t.tag);
     expect(r.source).toMatchObject({ package: 'hello-t2u', version: '1.0-1', quiltMode: 'gbp', upstreamTag: 'upstream/1.0' });
     expect(r.source.upstreamCommit).toMatch(/^[0-9a-f]{40}$/);
+    // The upstream commit's tree, for the ledger of upstream trees (UPSTREAM_TREE_CHANGED).
+    const tree = execFileSync('git', ['rev-parse', `${r.source.upstreamCommit!}^{tree}`], { cwd: fixtures.repos[t.repo]!, encoding: 'utf8' }).trim();
+    expect(r.source.upstreamTree).toBe(tree);
   });
 
   it('says unverifiable (TAG_NOT_FOUND) for a tag the repository does not have', async () => {

@@ -182,6 +182,30 @@ describe.each(backends)('service over $name', (backend) => {
     }
   });
 
+  it('records upstream trees in the ledger: the same upstream= commit with another tree is rejected (UPSTREAM_TREE_CHANGED)', async () => {
+    const upstreamCommit = 'c'.repeat(40);
+    const treeOf: Record<string, string> = { 'debian/1.0-1': 'd'.repeat(40), 'debian/1.0-2': 'e'.repeat(40) };
+    const h = await start({
+      verifyJob: (req) => {
+        const r = verifyReport(req);
+        return Promise.resolve({ ...r, source: { ...r.source, upstreamCommit, upstreamTree: treeOf[req.tag]! } });
+      },
+    });
+    const first = (await (await postHook(h, tagPushBody({ after: OBJECT_A }))).json()) as { id: string };
+    const one = await waitFor(async () => {
+      const j = await getJob(h, first.id);
+      return j.status === 'done' ? j : undefined;
+    }, 'the first job');
+    expect(one.verdict).toBe('reproduced');
+    const second = (await (await postHook(h, tagPushBody({ ref: 'refs/tags/debian/1.0-2', after: OBJECT_B }))).json()) as { id: string };
+    const done = await waitFor(async () => {
+      const j = await getJob(h, second.id);
+      return j.status === 'done' ? j : undefined;
+    }, 'the second job');
+    expect(done.verdict).toBe('rejected');
+    expect(done.report).toMatchObject({ reasons: [{ code: 'UPSTREAM_TREE_CHANGED' }], alarms: [{ code: 'UPSTREAM_TREE_CHANGED', previous: { upstreamCommit, upstreamTree: treeOf['debian/1.0-1'] } }] });
+  });
+
   it('retries a transient unverifiable outcome and keeps a permanent one', async () => {
     const attempts = new Map<string, number>();
     const h = await start({
