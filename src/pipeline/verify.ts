@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
 import { checkContent, type ContentCheckResult } from '../compare/content.js';
 import { diffTarballs } from '../compare/tar-diff.js';
 import { mangleVersion } from '../interpret/tag-name.js';
@@ -101,7 +102,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     }
     upload = obtained.upload;
     v.bindingRan = true;
-    const signedAt = await v.timed('bindingMs', () => v.bind(upload!, deps.uploadKeyring, deps.uploadKeyringUnavailable));
+    const signedAt = await v.timed('bindingMs', () => v.bind(upload!, deps.policy, deps.uploadKeyring, deps.uploadKeyringUnavailable));
 
     // Content and bits both need the tag's objects where the sandbox can fetch them.
     try {
@@ -214,7 +215,7 @@ class VerifyRun {
    * Layer 3. Returns the .dsc signature's creation time (verified when the
    * keyring verified it), which orders the builder profiles.
    */
-  async bind(upload: ObtainedUpload, uploadKeyring: string | undefined, unavailable?: string): Promise<Date | undefined> {
+  async bind(upload: ObtainedUpload, policy: Readonly<SignaturePolicy>, uploadKeyring: string | undefined, unavailable?: string): Promise<Date | undefined> {
     const { dsc } = upload;
     const p = dsc.paragraph;
     const facts: UploadFacts = {
@@ -238,7 +239,7 @@ class VerifyRun {
     } else {
       let s;
       try {
-        s = await checkDscSignature(upload.dscBytes, uploadKeyring);
+        s = await checkDscSignature(upload.dscBytes, uploadKeyring, policy);
       } catch (e) {
         this.reasons.push(reason('UPLOAD_KEYRING_UNAVAILABLE', `${uploadKeyring}: ${(e as Error).message}`));
       }
@@ -303,7 +304,7 @@ class VerifyRun {
       viewIsBuilderCommit: r.build!.dgitViewBuilderCommit,
       openRepository: (url) => deps.openRepository(url),
     });
-    const isDgitField = (x: Reason): boolean => x.code === 'DSC_FIELD_MISMATCH' && x.message.startsWith('Dgit:');
+    const isDgitField = (x: Reason): boolean => x.code === 'DSC_DGIT_FIELD_MISMATCH';
     if (res.explained) {
       const reasons = r.reasons.filter((x) => !isDgitField(x));
       return { ...r, reasons, notes: [...r.notes, res.note], fields: r.fields.filter((f) => f !== dgit), verdict: reasons.length === 0 ? 'equivalent' : r.verdict };

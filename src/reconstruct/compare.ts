@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadKeyrings } from '../authenticate/keyring-index.js';
+import { DEFAULT_SIGNATURE_POLICY, type SignaturePolicy } from '../authenticate/verify-tag-signature.js';
 import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { reason, type Reason } from '../report/reasons.js';
@@ -166,7 +167,9 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
     return false;
   });
   for (const d of fields) {
-    reasons.push(reason('DSC_FIELD_MISMATCH', `${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`));
+    // The Dgit field has its own code: verify explains a differing dgit view commit by that code alone.
+    const code = d.field.toLowerCase() === 'dgit' ? 'DSC_DGIT_FIELD_MISMATCH' : 'DSC_FIELD_MISMATCH';
+    reasons.push(reason(code, `${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`));
   }
   const sameBytes = Buffer.compare(Buffer.from(input.uploadBody), rebuiltBody) === 0;
   const dscIdentical = sameBytes && explained.length === 0;
@@ -231,8 +234,8 @@ async function digestOf(dir: string, name: string): Promise<FileDigest | undefin
   }
 }
 
-/** The upload .dsc's signature by a key of `keyring` (the tag2upload service keyring). */
-export async function checkDscSignature(dsc: Uint8Array, keyring: string): Promise<DscSignatureResult> {
+/** The upload .dsc's signature by a key of `keyring` (the tag2upload service keyring), under the configured `policy`. */
+export async function checkDscSignature(dsc: Uint8Array, keyring: string, policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY): Promise<DscSignatureResult> {
   const index = await loadKeyrings([{ path: keyring, role: 'uploader' }]);
-  return verifyDscSignature(dsc, index);
+  return verifyDscSignature(dsc, index, policy);
 }

@@ -7,6 +7,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { KeyringIndex } from '../authenticate/keyring-index.js';
+import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
 import { REASONS, reason, type Reason } from '../report/reasons.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
@@ -32,6 +33,8 @@ export interface ReproduceInput {
   readonly dsc: string;
   /** The tag2upload service keyring: the .dsc's signature must verify by one of its keys. */
   readonly uploadKeyring?: string;
+  /** The signature policy the .dsc's signature is judged under (default DESIGN.md §5's). */
+  readonly policy?: Readonly<SignaturePolicy>;
   /**
    * Profiles to try, in this order. Default: PROFILES ordered by `madeAt`,
    * those matching the umask and dpkg-dev the upload itself shows first
@@ -149,7 +152,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   // The binding's signature check, when the service keyring is given, runs
   // while the builds do (it needs none of them); the verdict waits for it.
   const sigCheck = input.uploadKeyring === undefined ? undefined
-    : checkDscSignature(bytes, input.uploadKeyring).then((s) => ({ s }), (e: unknown) => ({ e }));
+    : checkDscSignature(bytes, input.uploadKeyring, input.policy).then((s) => ({ s }), (e: unknown) => ({ e }));
   // The signature's creation time orders the profiles (the builder as it was
   // then): unverified here, only an order; the same packet's time the check reports.
   const madeAt = input.profiles ? undefined : input.madeAt ?? (await verifyDscSignature(bytes, new KeyringIndex())).created;

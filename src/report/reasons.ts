@@ -505,7 +505,12 @@ export const REASONS = {
   },
   DSC_FIELD_MISMATCH: {
     layer: 'bits', effect: 'mismatch',
-    meaning: "A field of the upload's .dsc body differs from the rebuilt .dsc (including Dgit, Git-Tag-Info and Git-Tag-Tagger when rebuilt from the repository).",
+    meaning: "A field of the upload's .dsc body differs from the rebuilt .dsc (including Git-Tag-Info and Git-Tag-Tagger when rebuilt from the repository; Dgit has its own code, DSC_DGIT_FIELD_MISMATCH).",
+    action: INVESTIGATE,
+  },
+  DSC_DGIT_FIELD_MISMATCH: {
+    layer: 'bits', effect: 'mismatch',
+    meaning: "The upload's Dgit field differs from the rebuilt one. When only its commit differs, and every file and other field agrees, the verifier checks whether that commit is dgit-repos' pseudo-merge of the rebuilt dgit view (DGIT_VIEW_PSEUDOMERGE, DGIT_VIEW_MISMATCH, DGIT_VIEW_UNCHECKED).",
     action: INVESTIGATE,
   },
   BUILD_FAILED: {

@@ -287,6 +287,16 @@ describe('verify: binding failures and undecidable cases', () => {
     expect(codes(r)).toEqual(['UPLOAD_KEYRING_UNAVAILABLE']);
   });
 
+  it('the configured signature policy judges the .dsc signature too (UPLOAD_KEY_UNUSABLE for a service key below minRsaBits)', async () => {
+    // The tag is signed by an Ed25519 subkey, which minRsaBits leaves alone; the service key is RSA 3072.
+    const unapplied = MANIFEST.uploads.find((u) => u.case === 'unapplied')!;
+    const r = await verify({ repo: local(unapplied), tag: unapplied.tag, upload: atPath(unapplied) }, deps({ policy: { ...trust.policy, minRsaBits: 4096 } }));
+    expect(r.layers.authenticity.status).toBe('pass');
+    expect(r.verdict, describeReport(r)).toBe('mismatch');
+    expect(codes(r)).toContain('UPLOAD_KEY_UNUSABLE');
+    expect(r.reasons.find((x) => x.code === 'UPLOAD_KEY_UNUSABLE')?.message).toContain('RSA 3072 bits');
+  });
+
   it('a tag the keyrings do not authenticate is rejected and nothing is obtained or built', async () => {
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, { ...deps(), keyrings: (await loadTrust({ ...config, keyrings: [{ path: join(KEYS, 'dm.gpg'), role: 'dm' }] })).keyrings });
     expect(r.verdict, describeReport(r)).toBe('rejected');
