@@ -9,12 +9,12 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { EXIT } from '../report/report.js';
 import { loadServiceConfig, ServiceConfigError, type ServiceConfig, type ServiceFlags } from '../server/service-config.js';
 import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
-import { makeVerifyJob } from '../server/verify-job.js';
+import { isolatedVerifyJob } from '../server/job-process.js';
 import type { VerifyJob } from '../server/worker.js';
 import { UsageError } from './usage-error.js';
 
 export interface ServeDeps {
-  /** The verification the workers run (default: the pipeline, src/server/verify-job.ts). */
+  /** The verification the workers run (default: the pipeline, src/server/verify-job.ts, each job in its own process: src/server/job-process.ts). */
   readonly makeVerifyJob?: (config: Readonly<ServiceConfig>) => VerifyJob;
   /** Stops the service when aborted; without it, SIGTERM and SIGINT do. */
   readonly signal?: AbortSignal;
@@ -77,11 +77,12 @@ async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Pro
     throw err;
   }
   const log: Logger = pino({ level: flags.logLevel, base: { pid: process.pid, mode } }, deps.logDestination ?? pino.destination(1));
-  const verifyJob = (deps.makeVerifyJob ?? makeVerifyJob)(config);
+  const verifyJob = (deps.makeVerifyJob ?? ((c) => isolatedVerifyJob({ config: c })))(config);
   let handle: ServiceHandle;
   try {
     handle = await startService(config, { verifyJob, log }, mode);
   } catch (err) {
+    await verifyJob.close?.();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new UsageError(`cannot listen on ${flags.listen ?? 'the configured address'}: ${(err as Error).message}`);
@@ -105,6 +106,7 @@ async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Pro
     process.on('SIGINT', onSignal);
   });
   await handle.stop();
+  await verifyJob.close?.();
   log.flush();
   return EXIT.ok;
 }

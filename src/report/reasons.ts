@@ -91,6 +91,21 @@ export const REASONS = {
     meaning: "The verification was stopped before it finished (the service shut down, or the job exceeded its time limit); its sandboxes were killed.",
     action: 'None: the service retries the job; a job that keeps hitting its time limit needs a larger jobTimeoutMs.',
   },
+  JOB_TIME_LIMIT: {
+    layer: 'sandbox', effect: 'unverifiable',
+    meaning: "The verification's process ran past jobLimits.timeMs and was killed; the service kept answering meanwhile.",
+    action: 'Retried by the service; a job that always hits the limit on one tag deserves a look at that tag (a hostile one may be built to be slow).',
+  },
+  JOB_MEMORY_LIMIT: {
+    layer: 'sandbox', effect: 'unverifiable',
+    meaning: "The verification's process used more memory than jobLimits.heapMb or jobLimits.rssMb allow and was killed.",
+    action: 'Look at the tag and upload: no real tag2upload input needs this much; raise the limits only for a known large package.',
+  },
+  JOB_PROCESS_FAILED: {
+    layer: 'sandbox', effect: 'unverifiable',
+    meaning: "The verification's process ended without a report (a crash, or a signal from outside).",
+    action: 'Retried by the service; if it persists, see the log line with the process exit status and its last error output.',
+  },
   SANDBOX_TIMEOUT: {
     layer: 'sandbox', effect: 'unverifiable',
     meaning: 'A sandboxed step exceeded its time limit and was killed.',

@@ -26,6 +26,9 @@ export const TRANSIENT_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'BUILD_TIMEOUT',
   'ROOTFS_UNAVAILABLE',
   'VERIFICATION_ABORTED',
+  // The job's process: past its time limit (a loaded machine), or killed from outside.
+  'JOB_TIME_LIMIT',
+  'JOB_PROCESS_FAILED',
 ]);
 
 export interface RetryDecision {

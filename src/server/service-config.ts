@@ -55,6 +55,23 @@ const serviceFields = {
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Wall-clock limit of one verification; beyond it the job is aborted and retried. */
   jobTimeoutMs: z.number().int().min(1_000).default(60 * 60_000),
+  /**
+   * Limits of the process each verification runs in (src/server/job-process.ts):
+   * the fetched bytes are parsed and judged there, never on the service's event
+   * loop. A job past a limit is killed and ends `unverifiable` with
+   * JOB_TIME_LIMIT or JOB_MEMORY_LIMIT.
+   */
+  jobLimits: z
+    .object({
+      /** V8 heap of the job's process (--max-old-space-size). Debian's keyrings and sid's Sources index take about 500 MiB. */
+      heapMb: z.number().int().min(64).default(2048),
+      /** Resident memory of the job's process (heap, buffers and code), checked every 250 ms. */
+      rssMb: z.number().int().min(128).default(3072),
+      /** Wall-clock limit; absent: 95% of jobTimeoutMs, so that the job's own verdict comes before the worker's backstop. */
+      timeMs: z.number().int().min(100).optional(),
+    })
+    .strict()
+    .default({}),
   /** The Debian mirror uploads are obtained from (its signed Release and Sources index). */
   mirror: z.string().url().optional(),
   /** The tag2upload service's key, which must sign the upload's .dsc. Absent: installed, else debian-tag2upload-keyring from the mirror (resolveUploadKeyring). */

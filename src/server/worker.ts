@@ -22,11 +22,15 @@ import type { AlertSender } from './alerts.js';
 import type { ServiceMetrics } from './metrics.js';
 import { retryDecision } from './retry-rule.js';
 
-/** One verification: the pipeline, injected (src/server/verify-job.ts makes the real one). */
-export type VerifyJob = (
+/**
+ * One verification: the pipeline, injected (src/server/verify-job.ts makes the
+ * real one, src/server/job-process.ts runs it in a child process); `close`
+ * ends what it holds once the workers have stopped.
+ */
+export type VerifyJob = ((
   req: { repo: string; tag: string; tagObject?: string; upload?: string },
   ctx: { signal: AbortSignal; log: Logger },
-) => Promise<VerifyReport>;
+) => Promise<VerifyReport>) & { close?: () => Promise<void> };
 
 /** The report as stored: the pipeline's, with the ledger's alarms. */
 export type StoredReport = VerifyReport & { alarms?: Alarm[] };
