@@ -1,0 +1,70 @@
+// The log's leaf order in PostgreSQL (log-store.ts): appends hold an
+// exclusive lock on the table for their transaction, so the count they check
+// is the count they extend.
+import pg from 'pg';
+import { LogOrderError, type LogLeaf, type LogStore } from './log-store.js';
+
+export class PostgresLogStore implements LogStore {
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(url: string): Promise<PostgresLogStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    pool.on('error', () => undefined);
+    try {
+      await pool.query(`
+        CREATE TABLE IF NOT EXISTS log_leaves (
+          idx bigint PRIMARY KEY,
+          entry bytea NOT NULL,
+          dsc_sha256 text,
+          created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS log_leaves_dsc ON log_leaves (dsc_sha256) WHERE dsc_sha256 IS NOT NULL;
+      `);
+    } catch (error) {
+      // Two processes creating the table at once: one wins, the other finds it.
+      if ((error as { code?: string }).code !== '23505' && (error as { code?: string }).code !== '42P07') {
+        await pool.end();
+        throw error;
+      }
+    }
+    return new PostgresLogStore(pool);
+  }
+
+  async appendLeaves(start: number, leaves: readonly LogLeaf[]): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE log_leaves IN EXCLUSIVE MODE');
+      const count = Number((await c.query<{ n: string }>('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves')).rows[0]?.n ?? 0);
+      if (count !== start) throw new LogOrderError(`the log has ${count} leaves, not ${start}: another sequencer appended`);
+      await c.query(
+        'INSERT INTO log_leaves (idx, entry, dsc_sha256) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[])',
+        [leaves.map((_, i) => start + i), leaves.map((l) => l.entry), leaves.map((l) => l.dscSha256)],
+      );
+      await c.query('COMMIT');
+    } catch (error) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      c.release();
+    }
+  }
+
+  async leafCount(): Promise<number> {
+    return Number((await this.pool.query<{ n: string }>('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves')).rows[0]?.n ?? 0);
+  }
+
+  async leaves(from: number, to: number): Promise<Buffer[]> {
+    const r = await this.pool.query<{ entry: Buffer }>('SELECT entry FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx', [from, to]);
+    return r.rows.map((row) => row.entry);
+  }
+
+  async indexesForDsc(sha256: string, limit: number): Promise<number[]> {
+    const r = await this.pool.query<{ idx: string }>('SELECT idx FROM log_leaves WHERE dsc_sha256 = $1 ORDER BY idx LIMIT $2', [sha256, limit]);
+    return r.rows.map((row) => Number(row.idx));
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

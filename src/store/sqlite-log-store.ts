@@ -1,0 +1,64 @@
+// The log's leaf order in the SQLite file (log-store.ts), on a connection of
+// its own with synchronous=FULL: an append is durable when it returns.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { LogOrderError, type LogLeaf, type LogStore } from './log-store.js';
+import { SQLITE_FILE_NAME } from './sqlite-store.js';
+
+export class SqliteLogStore implements LogStore {
+  private readonly db: Database.Database;
+
+  constructor(location: { readonly dataDir?: string; readonly file?: string }) {
+    if (location.file === undefined && location.dataDir !== undefined) mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
+    this.db = new Database(location.file ?? join(location.dataDir ?? '.', SQLITE_FILE_NAME));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS log_leaves (
+        idx INTEGER PRIMARY KEY,
+        entry BLOB NOT NULL,
+        dsc_sha256 TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS log_leaves_dsc ON log_leaves (dsc_sha256) WHERE dsc_sha256 IS NOT NULL;
+    `);
+  }
+
+  appendLeaves(start: number, leaves: readonly LogLeaf[]): Promise<void> {
+    const insert = this.db.prepare('INSERT INTO log_leaves (idx, entry, dsc_sha256, created_at) VALUES (?, ?, ?, ?)');
+    const now = Date.now();
+    try {
+      this.db
+        .transaction(() => {
+          const count = (this.db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves').get() as { n: number }).n;
+          if (count !== start) throw new LogOrderError(`the log has ${count} leaves, not ${start}: another sequencer appended`);
+          leaves.forEach((l, i) => insert.run(start + i, l.entry, l.dscSha256, now));
+        })
+        .immediate();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return Promise.resolve();
+  }
+
+  leafCount(): Promise<number> {
+    return Promise.resolve((this.db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves').get() as { n: number }).n);
+  }
+
+  leaves(from: number, to: number): Promise<Buffer[]> {
+    const rows = this.db.prepare('SELECT entry FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as { entry: Buffer }[];
+    return Promise.resolve(rows.map((r) => r.entry));
+  }
+
+  indexesForDsc(sha256: string, limit: number): Promise<number[]> {
+    const rows = this.db.prepare('SELECT idx FROM log_leaves WHERE dsc_sha256 = ? ORDER BY idx LIMIT ?').all(sha256, limit) as { idx: number }[];
+    return Promise.resolve(rows.map((r) => r.idx));
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+}

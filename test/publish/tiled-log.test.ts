@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCheckpoint } from '../../src/publish/checkpoint.js';
+import { generateEd25519, type Ed25519Key } from '../../src/publish/ed25519.js';
+import { loadOrCreateKey } from '../../src/publish/log-keys.js';
+import { consistencyProof, leafHash, treeHash, verifyConsistency, verifyInclusion } from '../../src/publish/merkle.js';
+import { ed25519NoteSigner, ed25519NoteVerifier, ed25519Vkey, openNote } from '../../src/publish/signed-note.js';
+import { LogCorruptError, TiledLog } from '../../src/publish/tiled-log.js';
+import { decodeBundle, tilePath, tileSubtreeReader, tileWidthAt } from '../../src/publish/tiles.js';
+import { SqliteLogStore } from '../../src/store/sqlite-log-store.js';
+
+const CHILD = fileURLToPath(new URL('./log-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ORIGIN = 'verifier.test/log';
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tiled-log-'));
+  dirs.push(d);
+  return d;
+}
+
+async function openLog(dataDir: string, key: Ed25519Key, store = new SqliteLogStore({ dataDir })) {
+  const log = await TiledLog.open({
+    dir: join(dataDir, 'log'),
+    store,
+    origin: ORIGIN,
+    signer: ed25519NoteSigner(ORIGIN, key),
+    verifier: ed25519NoteVerifier(ed25519Vkey(ORIGIN, key)),
+  });
+  return { log, store };
+}
+
+/** Audits the log directory as a client would: checkpoint signature, root from tiles, every entry hashed. */
+async function audit(dir: string, key: Ed25519Key): Promise<{ size: number; root: Buffer }> {
+  const cp = parseCheckpoint(openNote(readFileSync(join(dir, 'checkpoint')), [ed25519NoteVerifier(ed25519Vkey(ORIGIN, key))]).text);
+  const read = tileSubtreeReader(cp.size, (c) => Promise.resolve(readFileSync(join(dir, tilePath(c)))));
+  expect((await treeHash(cp.size, read)).equals(cp.root)).toBe(true);
+  for (let n = 0; n * 256 < cp.size; n++) {
+    const width = tileWidthAt(0, n, cp.size);
+    const entries = decodeBundle(readFileSync(join(dir, tilePath({ level: 'entries', n, width }))));
+    const level0 = readFileSync(join(dir, tilePath({ level: 0, n, width })));
+    expect(entries).toHaveLength(width);
+    entries.forEach((e, i) => expect(leafHash(e).equals(level0.subarray(i * 32, i * 32 + 32))).toBe(true));
+  }
+  return { size: cp.size, root: cp.root };
+}
+
+describe('the tiled log', () => {
+  it('appends concurrent entries in batches, proves inclusion and consistency, and reopens where it was', async () => {
+    const dataDir = tmp();
+    const key = generateEd25519().key;
+    const { log, store } = await openLog(dataDir, key);
+    expect(log.current.size).toBe(0);
+    const indexes = await Promise.all(Array.from({ length: 600 }, (_, i) => log.append({ entry: Buffer.from(`entry ${i}`), dscSha256: i % 2 === 0 ? 'a'.repeat(64) : null })));
+    expect(new Set(indexes).size).toBe(600);
+    expect(log.current.size).toBe(600);
+    const first = await audit(join(dataDir, 'log'), key);
+    expect(first.size).toBe(600);
+    const entries = await store.leaves(0, 600);
+    for (const i of [0, 255, 256, 599]) {
+      const proof = await log.inclusionProof(i, 600);
+      expect(verifyInclusion(i, 600, leafHash(entries[i] as Buffer), proof, log.current.root)).toBe(true);
+    }
+    expect(await store.indexesForDsc('a'.repeat(64), 3)).toEqual([0, 2, 4]);
+    for (let i = 0; i < 5; i++) await log.append({ entry: Buffer.from(`late ${i}`), dscSha256: null });
+    const proof = await log.consistencyProof(600, 605);
+    expect(verifyConsistency(600, 605, first.root, log.current.root, proof)).toBe(true);
+    // An old partial width is still served (cut from the newest bundle).
+    expect(decodeBundle((await log.readTile({ level: 'entries', n: 2, width: 88 })) as Buffer)).toHaveLength(88);
+    await store.close();
+    const again = await openLog(dataDir, key);
+    expect(again.log.current.note).toBe(log.current.note);
+    await again.store.close();
+  });
+
+  it('generates its key at mode 0600 on first start and keeps it', async () => {
+    const dataDir = tmp();
+    const a = await loadOrCreateKey(dataDir);
+    const b = await loadOrCreateKey(dataDir);
+    expect(a.publicRaw.equals(b.publicRaw)).toBe(true);
+    expect(statSync(join(dataDir, 'log-key.pem')).mode & 0o777).toBe(0o600);
+  });
+
+  it('integrates leaves the store committed before a crash, and refuses to start on a fork or a changed tile', async () => {
+    const dataDir = tmp();
+    const key = generateEd25519().key;
+    const { log, store } = await openLog(dataDir, key);
+    for (let i = 0; i < 10; i++) await log.append({ entry: Buffer.from(`e${i}`), dscSha256: null });
+    // Committed to the store, never written to tiles (a crash between steps 1 and 2).
+    await store.appendLeaves(10, [{ entry: Buffer.from('e10'), dscSha256: null }]);
+    await store.close();
+    const reopened = await openLog(dataDir, key);
+    expect(reopened.log.current.size).toBe(11);
+    await reopened.store.close();
+    await audit(join(dataDir, 'log'), key);
+
+    // A store with fewer leaves than the published checkpoint: refuse rather than fork.
+    const emptyStoreDir = tmp();
+    await expect(openLog(dataDir, key, new SqliteLogStore({ dataDir: emptyStoreDir }))).rejects.toThrow(LogCorruptError);
+    // A changed tile.
+    const tile = join(dataDir, 'log', 'tile/0/000.p/11');
+    const bytes = readFileSync(tile);
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    writeFileSync(tile, bytes);
+    await expect(openLog(dataDir, key)).rejects.toThrow(/do not rebuild/);
+    // Another key.
+    await expect(openLog(dataDir, generateEd25519().key)).rejects.toThrow(LogCorruptError);
+  });
+
+  it('survives kill -9 at any point: every restart audits, and every checkpoint seen is consistent with the last', async () => {
+    const dataDir = tmp();
+    const { key, pem } = generateEd25519();
+    const keyFile = join(dataDir, 'key.pem');
+    writeFileSync(keyFile, pem, { mode: 0o600 });
+    const dir = join(dataDir, 'log');
+    const seen: { size: number; root: Buffer }[] = [];
+    for (let round = 0; round < 6; round++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+      child.stdin.end(JSON.stringify({ dir, dataDir, keyFile, origin: ORIGIN, batches: 1_000_000, perBatch: 1 + round * 7 }));
+      const exited = new Promise((r) => child.on('exit', r));
+      // Kill after a varying number of durable batches: mid-append, mid-tile or mid-checkpoint.
+      const batches = 3 + round * 5;
+      await new Promise<void>((resolve) => {
+        let lines = 0;
+        child.stdout.on('data', (d: Buffer) => {
+          lines += d.toString().split('\n').length - 1;
+          if (lines >= batches) resolve();
+        });
+        void exited.then(() => resolve());
+      });
+      await new Promise((r) => setTimeout(r, round * 3));
+      child.kill('SIGKILL');
+      await exited;
+      seen.push(await audit(dir, key));
+    }
+    const { log, store } = await openLog(dataDir, key);
+    const final = await audit(dir, key);
+    expect(final.size).toBeGreaterThanOrEqual((seen.at(-1) as { size: number }).size);
+    expect(await store.leafCount()).toBe(final.size);
+    for (const s of seen) {
+      expect(verifyConsistency(s.size, final.size, s.root, final.root, await log.consistencyProof(s.size, final.size))).toBe(true);
+      // Using the tile files directly too.
+      const read = tileSubtreeReader(final.size, (c) => Promise.resolve(readFileSync(join(dir, tilePath(c)))));
+      expect(verifyConsistency(s.size, final.size, s.root, final.root, await consistencyProof(s.size, final.size, read))).toBe(true);
+    }
+    await store.close();
+  });
+});
