@@ -8,27 +8,27 @@ import { loadTrust, TrustSetupError } from '../pipeline/trust.js';
 import { reason } from '../report/reasons.js';
 import { exitCodeFor, REPORT_SCHEMA, type CheckTagReport } from '../report/report.js';
 import { renderCheckTag } from './render.js';
+import { addKeyringOptions, keyringOverrides } from './keyring-flags.js';
 import { UsageError } from './usage-error.js';
 
 interface CheckTagOptions {
   repo: string;
   tag: string;
   keyring: string[];
+  defaultKeyrings: boolean;
   dmTxt?: string;
   config?: string;
   json?: boolean;
   allowHttp?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
 export function registerCheckTag(program: Command, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('check-tag')
     .description('Authenticate a tag2upload tag: signature over the raw tag bytes, key policy, tag2upload(5) metadata')
     .requiredOption('--repo <url|path>', 'repository: an https:// URL (smart HTTP) or a local git checkout')
-    .requiredOption('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)')
-    .option('--keyring <file>', "uploader keyring (repeatable); replaces Debian's keyrings and authorises any package", collect, [])
+    .requiredOption('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)');
+  addKeyringOptions(cmd)
     .option('--dm-txt <file>', "ftp-master's dm.txt: which packages each Debian Maintainer may upload")
     .option('--config <file>', 'configuration file (JSON; see docs/configuration.md)')
     .option('--allow-http', 'allow plain http:// repositories on loopback addresses (tests)')
@@ -56,7 +56,7 @@ export function registerCheckTag(program: Command, setExit: (code: number) => vo
 
 async function configFrom(opts: CheckTagOptions): Promise<Readonly<Config>> {
   const overrides: Partial<Config> = {};
-  if (opts.keyring.length > 0) overrides.keyrings = opts.keyring.map((path) => ({ path, role: 'uploader' as const }));
+  Object.assign(overrides, keyringOverrides(opts));
   if (opts.dmTxt !== undefined) overrides.dmTxt = opts.dmTxt;
   try {
     const config = await loadConfig(opts.config, overrides);

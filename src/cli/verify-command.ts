@@ -1,25 +1,37 @@
 // `t2u-verify verify`: the verifier's main job. All five layers for one tag
 // and one upload: a verdict line, then what differs, or the report object.
+// Three ways to name them: SOURCE VERSION (the upload from the archive's
+// verified Sources index, the tag and repository found from its .dsc), a
+// .dsc path or URL as dscverify takes (the same, for that upload), or
+// --repo and --tag (the upload from --upload, or the archive).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { loadTrust, resolveUploadKeyring, TrustSetupError } from '../pipeline/trust.js';
-import { INSTALLED_UPLOAD_KEYRING, verify, type VerifyUpload } from '../pipeline/verify.js';
+import { tagNameForVersion } from '../interpret/tag-name.js';
+import { locateTag } from '../pipeline/locate-tag.js';
+import { openRepository } from '../pipeline/open-repository.js';
+import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../pipeline/trust.js';
+import { formatBytes, INSTALLED_UPLOAD_KEYRING, verify, type VerifyUpload } from '../pipeline/verify.js';
 import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
 import { reason } from '../report/reasons.js';
 import { exitCodeForVerify, type VerifyReport } from '../report/report.js';
+import { SOURCE_NAME } from '../upload/dsc.js';
+import { obtainUpload, type UploadLocator } from '../upload/obtain.js';
+import { addKeyringOptions, keyringOverrides } from './keyring-flags.js';
+import { progressFor, type Progress } from './progress.js';
 import { renderVerify } from './render-verify.js';
 import { UsageError } from './usage-error.js';
 
 interface VerifyOptions {
-  repo: string;
-  tag: string;
+  repo?: string;
+  tag?: string;
   upload?: string;
   mirror?: string;
   suite?: string;
   keyring: string[];
+  defaultKeyrings: boolean;
   dmTxt?: string;
   uploadKeyring?: string;
   config?: string;
@@ -27,20 +39,28 @@ interface VerifyOptions {
   allowExpiredRelease?: boolean;
   timeout?: string;
   json?: boolean;
+  progress?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** What the command line names: a tag (and where its upload is), or an upload whose tag is to be found. */
+type Target =
+  | { readonly kind: 'tag'; readonly repo: string; readonly tag: string; readonly upload: VerifyUpload }
+  | { readonly kind: 'upload'; readonly locator: UploadLocator; readonly repo?: string; readonly tag?: string };
+
+const isUrl = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 
 export function registerVerify(program: Command, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('verify')
     .description('Prove or refute a tag2upload upload: tag authenticity and metadata, binding, content and bits')
-    .requiredOption('--repo <url|path>', 'repository: an https:// URL (smart HTTP) or a local git checkout')
-    .requiredOption('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)')
-    .option('--upload <dsc>', "the upload's .dsc: a path (files beside it) or an https:// URL (files from the same directory)")
+    .argument('[source|dsc]', "a source package name (then VERSION), or the upload's .dsc (a path, its files beside it, or an https:// URL)")
+    .argument('[version]', 'the version of SOURCE whose upload to verify')
+    .option('--repo <url|path>', "repository: an https:// URL (smart HTTP) or a local git checkout (default with SOURCE VERSION or a .dsc: the .dsc's Dgit URL, its Vcs-Git, then Salsa's debian/SOURCE, whichever has the tag)")
+    .option('--tag <name>', "tag name, e.g. debian/1.2-3 (without refs/tags/; default with SOURCE VERSION or a .dsc: git-debpush's name for the version)")
+    .option('--upload <dsc>', "the upload's .dsc, with --repo and --tag: a path (files beside it) or an https:// URL (files from the same directory)")
     .option('--mirror <url>', "find the upload in this mirror's verified Sources index (default: the configured mirror, deb.debian.org)")
-    .option('--suite <name>', 'the suite whose Sources index to search (default sid)')
-    .option('--keyring <file>', "uploader keyring (repeatable); replaces Debian's keyrings and authorises any package", collect, [])
+    .option('--suite <name>', 'the suite whose Sources index to search (default sid)');
+  addKeyringOptions(cmd)
     .option('--dm-txt <file>', "ftp-master's dm.txt: which packages each Debian Maintainer may upload")
     .option('--upload-keyring <file>', `the tag2upload service keyring (default ${INSTALLED_UPLOAD_KEYRING} when installed, else debian-tag2upload-keyring from the Debian mirror)`)
     .option('--config <file>', 'configuration file (JSON; see docs/configuration.md)')
@@ -48,43 +68,112 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .option('--allow-expired-release', "accept a mirror's InRelease past its Valid-Until (with a warning)")
     .option('--timeout <seconds>', 'time limit per sandboxed build or unpacking')
     .option('--json', 'print the report object (schema t2u-verify/report/v1)')
+    .option('--progress', 'print progress on stderr even when it is not a terminal, or with --json')
+    .option('--no-progress', 'print no progress, even on a terminal')
     .addHelpText('after', [
       '',
-      'Without --upload, the upload is the archive entry for the tag\'s source and version in the mirror.',
+      'Examples:',
+      '  t2u-verify verify hello 2.10-5                 the archive\'s upload of hello 2.10-5 (sid)',
+      '  t2u-verify verify ./hello_2.10-5.dsc           an upload at hand, as dscverify takes it',
+      '  t2u-verify verify --repo https://salsa.debian.org/debian/hello.git --tag debian/2.10-5',
+      '',
+      'With --repo and --tag and without --upload, the upload is the archive entry for the tag\'s source',
+      'and version in the mirror.',
       'Exit status: 0 reproduced or equivalent, 1 mismatch or rejected, 2 usage or configuration error,',
       '3 unverifiable.',
     ].join('\n'))
-    .action(async (opts: VerifyOptions) => {
-      if (opts.upload !== undefined && (opts.mirror !== undefined || opts.suite !== undefined)) throw new UsageError('give either --upload or --mirror/--suite');
+    .action(async (first: string | undefined, version: string | undefined, opts: VerifyOptions) => {
       const config = await configFrom(opts);
-      const upload = uploadOf(opts, config);
+      const target = targetOf(first, version, opts, config);
       if (config.uploadKeyring !== undefined && !existsSync(config.uploadKeyring)) throw new UsageError(`upload keyring ${config.uploadKeyring}: no such file`);
+      const progress = progressFor(opts);
       let report: VerifyReport;
       try {
         const trust = await loadTrust(config);
         const uploadKeyring = await resolveUploadKeyring(config);
-        report = await verify({ repo: opts.repo, tag: opts.tag, upload }, verifyDepsFrom(config, trust, uploadKeyring));
-        report.notes.unshift(...keyringNotes(trust, uploadKeyring));
+        report = await run(target, config, trust, uploadKeyring, progress);
       } catch (err) {
         if (!(err instanceof TrustSetupError)) throw err;
         if (err.kind === 'usage') throw new UsageError(err.message);
-        report = unverifiableReport(opts.repo, opts.tag, reason('KEYRING_UNAVAILABLE', err.message));
+        report = unverifiableReport(target.repo ?? '(not located)', target.tag ?? '(not located)', reason('KEYRING_UNAVAILABLE', err.message));
       }
+      progress?.(`verdict: ${report.verdict}`);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
       setExit(exitCodeForVerify(report.verdict));
     });
 }
 
+async function run(target: Target, config: Readonly<Config>, trust: Trust, uploadKeyring: UploadKeyring, progress: Progress | undefined): Promise<VerifyReport> {
+  const deps = { ...verifyDepsFrom(config, trust, uploadKeyring), ...(progress ? { progress } : {}) };
+  const withNotes = (report: VerifyReport): VerifyReport => {
+    report.notes.unshift(...keyringNotes(trust, uploadKeyring));
+    return report;
+  };
+  if (target.kind === 'tag') return withNotes(await verify({ repo: target.repo, tag: target.tag, upload: target.upload }, deps));
+
+  const where = target.locator;
+  progress?.(where.kind === 'archive' ? `obtaining ${where.source} ${where.version} from the verified Sources index of ${where.suite ?? 'sid'}` : `obtaining the upload from ${where.kind === 'dsc-path' ? where.path : where.url}`);
+  const obtained = await obtainUpload(where, deps.obtain);
+  if (!obtained.ok) {
+    const name = where.kind === 'archive' ? tagNameForVersion(where.version) : '(not located)';
+    const report = unverifiableReport(target.repo ?? '(not located)', target.tag ?? name, obtained.reasons[0]!);
+    report.reasons.push(...obtained.reasons.slice(1));
+    return withNotes(report);
+  }
+  const upload = obtained.upload;
+  const { dsc } = upload;
+  progress?.(`upload ${dsc.source} ${dsc.version}: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`);
+  if (dsc.gitTagInfo === undefined) {
+    await upload.dispose();
+    throw new UsageError(`${dsc.source} ${dsc.version} (${upload.origin}) is not a tag2upload upload: its .dsc has no Git-Tag-Info field, so no tag made it`);
+  }
+  const tag = target.tag ?? tagNameForVersion(dsc.version);
+  let repo = target.repo;
+  if (repo === undefined) {
+    const located = await locateTag(dsc, (url) => openRepository(url, config), (c) => progress?.(`looking for ${tag} in ${c.url} (${c.from})`));
+    for (const line of located.tried) progress?.(`  ${line}`);
+    if (located.repo === undefined) {
+      await upload.dispose();
+      return withNotes(unverifiableReport('(not located)', tag, located.reason!));
+    }
+    repo = located.repo;
+  }
+  return withNotes(await verify({ repo, tag, upload: { kind: 'obtained', upload } }, deps));
+}
+
+function targetOf(first: string | undefined, version: string | undefined, opts: VerifyOptions, config: Readonly<Config>): Target {
+  const mirrorGiven = opts.mirror !== undefined || opts.suite !== undefined;
+  if (opts.upload !== undefined && mirrorGiven) throw new UsageError('give either --upload or --mirror/--suite');
+  const repo = opts.repo === undefined ? undefined : isUrl(opts.repo) ? opts.repo : resolve(opts.repo);
+  if (first === undefined) {
+    if (repo === undefined || opts.tag === undefined) throw new UsageError('give SOURCE VERSION, a .dsc, or --repo and --tag');
+    return { kind: 'tag', repo, tag: opts.tag, upload: uploadOf(opts, config) };
+  }
+  if (opts.upload !== undefined) throw new UsageError('--upload names the upload of --repo and --tag; with SOURCE VERSION or a .dsc, leave it out');
+  const named = { ...(repo !== undefined ? { repo } : {}), ...(opts.tag !== undefined ? { tag: opts.tag } : {}) };
+  if (version === undefined) {
+    if (!first.endsWith('.dsc')) throw new UsageError(`${first}: give SOURCE VERSION, or a .dsc path or URL`);
+    if (mirrorGiven) throw new UsageError('--mirror/--suite find an upload by SOURCE VERSION; a .dsc is the upload');
+    return { kind: 'upload', locator: dscLocator(first, 'the .dsc'), ...named };
+  }
+  if (!SOURCE_NAME.test(first)) throw new UsageError(`${JSON.stringify(first)} is not a source package name`);
+  if (!/^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/.test(version)) throw new UsageError(`${JSON.stringify(version)} is not a Debian version`);
+  return { kind: 'upload', locator: { kind: 'archive', source: first, version, mirror: opts.mirror ?? config.upload.mirror, suite: opts.suite ?? config.upload.suite }, ...named };
+}
+
+function dscLocator(dsc: string, what: string): Extract<UploadLocator, { kind: 'dsc-path' | 'dsc-url' }> {
+  if (isUrl(dsc)) return { kind: 'dsc-url', url: dsc };
+  if (!existsSync(dsc)) throw new UsageError(`${what} ${dsc}: no such file`);
+  return { kind: 'dsc-path', path: resolve(dsc) };
+}
+
 function uploadOf(opts: VerifyOptions, config: Readonly<Config>): VerifyUpload {
   if (opts.upload === undefined) return { kind: 'mirror', mirror: opts.mirror ?? config.upload.mirror, suite: opts.suite ?? config.upload.suite };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(opts.upload)) return { kind: 'dsc-url', url: opts.upload };
-  if (!existsSync(opts.upload)) throw new UsageError(`--upload ${opts.upload}: no such file`);
-  return { kind: 'dsc-path', path: resolve(opts.upload) };
+  return dscLocator(opts.upload, '--upload');
 }
 
 async function configFrom(opts: VerifyOptions): Promise<Readonly<Config>> {
-  const overrides: Partial<Config> = {};
-  if (opts.keyring.length > 0) overrides.keyrings = opts.keyring.map((path) => ({ path, role: 'uploader' as const }));
+  const overrides: Partial<Config> = { ...keyringOverrides(opts) };
   if (opts.dmTxt !== undefined) overrides.dmTxt = opts.dmTxt;
   if (opts.uploadKeyring !== undefined) overrides.uploadKeyring = resolve(opts.uploadKeyring);
   let config: Config;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 const MiB = 1024 * 1024;
 
 export const keyringRole = z.enum(['uploader', 'dm', 'nonupload']);
+const keyringSchema = z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict();
 
 export const configSchema = z
   .object({
@@ -13,7 +14,13 @@ export const configSchema = z
      * `uploader`, debian-maintainers as `dm`, debian-nonupload as `nonupload`),
      * obtained from Debian's `debian-keyring` package into the cache.
      */
-    keyrings: z.array(z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict()).optional(),
+    keyrings: z.array(keyringSchema).optional(),
+    /**
+     * Keyrings added to `keyrings` (to Debian's when `keyrings` is absent), as
+     * dscverify's --keyring adds to Debian's keyrings. `--keyring FILE` fills
+     * this list; `--no-default-keyrings` sets `keyrings` to the empty list.
+     */
+    extraKeyrings: z.array(keyringSchema).default([]),
     /** ftp-master's dm.txt, which says which packages each Debian Maintainer may upload. */
     dmTxt: z.string().min(1).optional(),
     /** Where Debian's keyrings come from when `keyrings` (and, for debian-tag2upload-keyring, `uploadKeyring`) is absent. */

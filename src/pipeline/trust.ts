@@ -47,7 +47,7 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
   let keyringOrigin: string;
   if (config.keyrings) {
     sources = config.keyrings.map((k) => ({ path: k.path, role: k.role }));
-    keyringOrigin = 'configured keyrings';
+    keyringOrigin = sources.length > 0 ? 'configured keyrings' : 'no default keyrings';
   } else {
     const d = config.debianKeyrings;
     try {
@@ -66,6 +66,12 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
       throw err;
     }
   }
+  const extra = config.extraKeyrings ?? [];
+  if (extra.length > 0) {
+    sources.push(...extra.map((k) => ({ path: k.path, role: k.role })));
+    keyringOrigin += ` + ${extra.map((k) => k.path).join(', ')}`;
+  }
+  if (sources.length === 0) throw new TrustSetupError('usage', 'no uploader keyrings: without the default keyrings, give at least one --keyring FILE');
   let keyrings: KeyringIndex;
   try {
     keyrings = await loadKeyrings(sources);

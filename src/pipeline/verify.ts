@@ -29,10 +29,15 @@ import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocat
 import { checkTag, type CheckTagDeps, type HeldRepository } from './check-tag.js';
 import { checkPseudomerge } from './dgit-view.js';
 
-/** Where the upload comes from; `mirror`: the archive entry for the tag's source and version. */
+/**
+ * Where the upload comes from; `mirror`: the archive entry for the tag's
+ * source and version; `obtained`: an upload already obtained (verify owns it
+ * from then on and disposes of it).
+ */
 export type VerifyUpload =
   | Extract<UploadLocator, { kind: 'dsc-path' | 'dsc-url' }>
-  | { readonly kind: 'mirror'; readonly mirror?: string; readonly suite?: string };
+  | { readonly kind: 'mirror'; readonly mirror?: string; readonly suite?: string }
+  | { readonly kind: 'obtained'; readonly upload: ObtainedUpload };
 
 export interface VerifyInput {
   readonly repo: string;
@@ -62,6 +67,8 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
   readonly signal?: AbortSignal;
   /** dgit-repos, where pseudo-merges named by Dgit fields are read (default https://git.dgit.debian.org). */
   readonly dgitReposUrl?: string;
+  /** One line as each long step starts or ends (fetch, upload, rootfs, builds, comparison): the CLI's progress. */
+  readonly progress?: (line: string) => void;
   /** The second toolchain (default the verifier's own; replaced only to test disagreement handling). */
   readonly secondToolchain?: typeof runSecondToolchain;
 }
@@ -75,19 +82,23 @@ const HEX40 = /^[0-9a-f]{40}$/;
 export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyReport> {
   const started = performance.now();
   let held: HeldRepository | undefined;
-  let upload: ObtainedUpload | undefined;
+  let upload: ObtainedUpload | undefined = input.upload.kind === 'obtained' ? input.upload.upload : undefined;
   let products: ReproduceResult['products'];
   try {
+    const progress = deps.progress ?? (() => {});
+    progress(`fetching ${input.tag} from ${input.repo} and checking its signature`);
     const check = await checkTag({ repo: input.repo, tag: input.tag }, { ...deps, hold: (h) => (held = h) });
     const v = new VerifyRun(input, check);
+    progress(`tag ${check.verdict}${fetchedBytes(held)}`);
     if (check.verdict !== 'authentic') return v.finish(started, 'the tag was not authenticated');
 
     // The upload.
     const source = check.source.package!;
     const version = check.source.version!;
-    const locator: UploadLocator = input.upload.kind === 'mirror'
-      ? { kind: 'archive', source, version, ...(input.upload.mirror ? { mirror: input.upload.mirror } : {}), ...(input.upload.suite ? { suite: input.upload.suite } : {}) }
-      : input.upload;
+    const given = input.upload;
+    const locator: UploadLocator | undefined = given.kind === 'mirror'
+      ? { kind: 'archive', source, version, ...(given.mirror ? { mirror: given.mirror } : {}), ...(given.suite ? { suite: given.suite } : {}) }
+      : given.kind === 'obtained' ? undefined : given;
     const stopped = (): VerifyReport | undefined => {
       if (!deps.signal?.aborted) return undefined;
       v.reasons.push(reason('VERIFICATION_ABORTED', `the verification was stopped before it finished: ${String(deps.signal.reason ?? 'aborted')}`));
@@ -95,18 +106,25 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     };
     const early = stopped();
     if (early) return early;
-    const obtained = await v.timed('obtainMs', () => obtainUpload(locator, { ...deps.obtain, ...(deps.tmpDir ? { parentDir: deps.tmpDir } : {}) }));
-    if (!obtained.ok) {
-      v.reasons.push(...obtained.reasons);
-      return v.finish(started, 'the upload could not be obtained');
+    if (locator !== undefined) {
+      progress(locator.kind === 'archive' ? `obtaining ${source} ${version} from the archive` : `obtaining the upload from ${locator.kind === 'dsc-path' ? locator.path : locator.url}`);
+      const obtained = await v.timed('obtainMs', () => obtainUpload(locator, { ...deps.obtain, ...(deps.tmpDir ? { parentDir: deps.tmpDir } : {}) }));
+      if (!obtained.ok) {
+        v.reasons.push(...obtained.reasons);
+        return v.finish(started, 'the upload could not be obtained');
+      }
+      upload = obtained.upload;
+      progress(`upload: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`);
     }
-    upload = obtained.upload;
+    if (upload === undefined) throw new Error('verify: no upload');
     v.bindingRan = true;
     const signedAt = await v.timed('bindingMs', () => v.bind(upload!, deps.policy, deps.uploadKeyring, deps.uploadKeyringUnavailable));
 
     // Content and bits both need the tag's objects where the sandbox can fetch them.
     try {
+      progress('fetching the history of the tag');
       await v.timed('fetchMs', () => held!.repo.fetchHistory([...held!.refs.values()]));
+      progress(`fetched${fetchedBytes(held) || ' (a local repository)'}`);
     } catch (e) {
       if (!isVerificationError(e)) throw e;
       v.reasons.push(reason(e.code, e.message));
@@ -117,7 +135,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const repoPath = await held!.repo.buildSource(held!.refs);
     // One promise per rootfs for the whole run: the content check and the
     // builds ask for the same one at once, and an uncached one is built once.
-    const rootfsOf = deps.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
+    const rootfsOf = deps.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name, { onProgress: (line) => progress(`rootfs ${name}: ${line}`) }));
     const rootfsCache = new Map<string, Promise<Rootfs>>();
     const rootfsFor = (name: BuilderProfile['rootfs']): Promise<Rootfs> => {
       let p = rootfsCache.get(name);
@@ -128,6 +146,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // Content and bits are independent (each reads the repository and the
     // upload read-only, each in its own sandbox and scratch directory), so
     // they run at once; their findings are taken in the same order as before.
+    progress("comparing the upload's content with the tag's tree, and rebuilding the tag");
     const content = v.timed('contentMs', async (): Promise<ContentCheckResult | Reason> => {
       let rootfs: Rootfs;
       try {
@@ -149,7 +168,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       // Checked against the .dsc's Checksums-Sha256 as they were obtained.
       uploadDigests: new Map(upload!.files.map((f) => [f.name, { size: f.size, sha256: f.sha256 }])),
       ...(deps.profiles ? { profiles: deps.profiles } : signedAt ? { madeAt: signedAt } : {}),
-      rootfsFor, timeoutMs, keepProducts: true,
+      rootfsFor, timeoutMs, keepProducts: true, onProgress: progress,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
     }));
@@ -173,6 +192,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const afterBuild = stopped();
     if (afterBuild) return afterBuild;
     if (products) await v.timed('diffMs', () => v.diffTarballs(upload!, products!.dir, rootfsFor));
+    progress('rebuilding with the second toolchain');
     await v.timed('secondToolchainMs', () => v.runSecondToolchain(held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain));
     return v.finish(started);
   } finally {
@@ -180,6 +200,18 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     await products?.cleanup();
     await held?.repo.close();
   }
+}
+
+/** ", N bytes fetched" for a remote repository, for progress lines. */
+function fetchedBytes(held: HeldRepository | undefined): string {
+  const repo = held?.repo as { packBytes?: unknown } | undefined;
+  return typeof repo?.packBytes === 'number' && repo.packBytes > 0 ? `, ${formatBytes(repo.packBytes)} fetched` : '';
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** The report being assembled, and the per-layer bookkeeping. */

@@ -56,6 +56,8 @@ export interface ReproduceInput {
   readonly uploadDigests?: ReadonlyMap<string, FileDigest>;
   /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
   readonly keepProducts?: boolean;
+  /** One line as each profile's build starts and ends (the CLI's progress). */
+  readonly onProgress?: (line: string) => void;
 }
 
 export interface Attempt {
@@ -188,8 +190,18 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     profileHint = describeHints(hints);
   }
   let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> } | undefined;
-  for (const profile of order) {
+  const progress = input.onProgress ?? (() => {});
+  let told = 0;
+  const tellAttempt = (): void => {
+    for (; told < attempts.length; told++) {
+      const a = attempts[told]!;
+      progress(`profile ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} difference${a.differences === 1 ? '' : 's'})` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
+    }
+  };
+  for (const [i, profile] of order.entries()) {
+    tellAttempt();
     if (input.signal?.aborted) break;
+    progress(`building under profile ${profile.name} (${i + 1} of ${order.length})`);
     const t0 = performance.now();
     let rootfs: Rootfs;
     try {
@@ -271,6 +283,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       throw e;
     }
   }
+  tellAttempt();
 
   let signature: ReproduceResult['signature'];
   if (sigCheck) {

@@ -66,6 +66,11 @@ export const REASONS = {
     meaning: 'The repository does not have the named tag.',
     action: 'Check the tag name and the repository; the tag may have been deleted.',
   },
+  REPOSITORY_NOT_FOUND: {
+    layer: 'fetch', effect: 'unverifiable',
+    meaning: "Verifying by source and version (or by .dsc): no repository tried (the .dsc's Dgit URL, its Vcs-Git, Salsa's debian/SOURCE) has the tag object the upload's Git-Tag-Info names.",
+    action: 'Give the repository that holds the tag with --repo (and --tag if it is not named as git-debpush names it); a tag moved or deleted since the upload deserves a question to the maintainer.',
+  },
   OBJECT_MISSING: {
     layer: 'fetch', effect: 'unverifiable',
     meaning: 'An object the tag refers to (commit, tree, changelog, upstream tag) is not in the repository.',

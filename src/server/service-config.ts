@@ -114,6 +114,8 @@ export interface ServiceFlags {
   readonly webhookSecret?: readonly string[];
   readonly apiToken?: readonly string[];
   readonly keyring?: readonly string[];
+  /** false with --no-default-keyrings. */
+  readonly defaultKeyrings?: boolean;
   readonly dmTxt?: string;
   readonly uploadKeyring?: string;
   readonly mirror?: string;
@@ -139,7 +141,8 @@ const nonEmpty = (a: readonly string[] | undefined): a is readonly string[] => a
 
 /**
  * Applies flags over the file's object. A repeatable flag replaces the file's
- * list (as `--keyring` does for check-tag). `--webhook-secret` values that
+ * list, except `--keyring`, which adds to the keyrings (`extraKeyrings`), as
+ * dscverify's does; `--no-default-keyrings` empties `keyrings`. `--webhook-secret` values that
  * start with `whsec_` are GitLab signing tokens, the others X-Gitlab-Token
  * values. `--workers` stays a string here so that "two" fails in the schema,
  * with its field name, like a bad file value.
@@ -154,7 +157,8 @@ export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): R
   if (flags.dmTxt !== undefined) out['dmTxt'] = flags.dmTxt;
   if (flags.workers !== undefined) out['workers'] = /^[0-9]+$/.test(flags.workers) ? Number(flags.workers) : flags.workers;
   if (nonEmpty(flags.apiToken)) out['apiTokens'] = [...flags.apiToken];
-  if (nonEmpty(flags.keyring)) out['keyrings'] = flags.keyring.map((path) => ({ path, role: 'uploader' }));
+  if (flags.defaultKeyrings === false) out['keyrings'] = [];
+  if (nonEmpty(flags.keyring)) out['extraKeyrings'] = flags.keyring.map((path) => ({ path, role: 'uploader' }));
   if (nonEmpty(flags.webhookSecret)) {
     const gitlab = isRecord(out['gitlab']) ? { ...out['gitlab'] } : {};
     gitlab['tokens'] = flags.webhookSecret.filter((s) => !s.startsWith('whsec_'));

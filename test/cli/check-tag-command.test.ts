@@ -2,7 +2,7 @@
 // `npx t2u-verify` runs): exit codes, --json report shape, human output,
 // --help on every subcommand, usage and configuration errors.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ let keyringArgs: string[];
 beforeAll(async () => {
   fixtures = await unpackFixtureRepos(['hello-t2u']);
   server = await startGitHttpServer({ root: fixtures.root });
-  keyringArgs = ['--keyring', fixtures.keyrings.uploaders, '--dm-txt', fixtures.keyrings.dmTxt];
+  keyringArgs = ['--no-default-keyrings', '--keyring', fixtures.keyrings.uploaders, '--dm-txt', fixtures.keyrings.dmTxt];
 });
 
 afterAll(async () => {
@@ -79,12 +79,29 @@ describe('t2u-verify check-tag', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ reasons: [{ code: 'UNSUPPORTED_URL' }] });
   });
 
+  it("--keyring adds to Debian's keyrings, as dscverify's does; --no-default-keyrings leaves only the given ones", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 't2u-cli-'));
+    const config = join(dir, 'dead-mirror.json');
+    writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: 'http://127.0.0.1:9/debian' }, cacheDir: join(dir, 'cache') }));
+    const args = ['check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--keyring', fixtures.keyrings.uploaders, '--config', config, '--json'];
+    // Debian's keyrings are still wanted, and this mirror cannot give them.
+    const added = await cli(...args);
+    expect(added.code, added.stderr).toBe(3);
+    expect(JSON.parse(added.stdout)).toMatchObject({ verdict: 'unverifiable', reasons: [{ code: 'KEYRING_UNAVAILABLE' }] });
+    const only = await cli(...args, '--no-default-keyrings');
+    expect(only.code, only.stderr).toBe(0);
+    const none = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--no-default-keyrings');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no uploader keyrings/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('exits 2 on usage errors: missing options, a missing keyring file, a bad configuration file', async () => {
     const missing = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--tag/);
 
-    const noKeyring = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--keyring', '/nonexistent.gpg');
+    const noKeyring = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--no-default-keyrings', '--keyring', '/nonexistent.gpg');
     expect(noKeyring.code).toBe(2);
     expect(noKeyring.stderr).toMatch(/nonexistent\.gpg/);
 

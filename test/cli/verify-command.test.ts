@@ -2,7 +2,7 @@
 // 1 mismatch, 2 usage, 3 unverifiable), the --json report and the human
 // output, on the reference builder's uploads.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -11,7 +11,10 @@ import { registerVerify } from '../../src/cli/verify-command.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
 import type { VerifyReport } from '../../src/report/report.js';
+import { Gpg } from '../authenticate/gpg-harness.js';
+import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 
 interface Outcome { code: number | undefined; stdout: string; error?: unknown }
 
@@ -38,17 +41,37 @@ const gbp = uploadCase('gbp');
 const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 let dir: string;
 let repo: string;
+let mirror: MirrorServer;
+let archive: Gpg;
+/** A configuration whose archive keyring is the loopback mirror's. */
+let mirrorConfig: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 't2u-verify-cli-'));
   chmodSync(dir, 0o755);
   repo = join(dir, 'repo.git');
   execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), repo]);
+  // A loopback mirror with the gbp upload in its pool, sid signed by a test archive key.
+  const tree = join(dir, 'mirror');
+  archive = Gpg.create();
+  archive.must(['--quick-gen-key', 'Test Archive <archive@t2u.test>', 'ed25519', 'sign', 'never']);
+  const archiveRing = join(dir, 'archive.gpg');
+  writeFileSync(archiveRing, archive.must(['--export']));
+  const pool = `pool/main/t/${gbp.source}`;
+  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)]) writeTreeFile(tree, `${pool}/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
+  publishSuite(tree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), pool, gbp.dsc)], { signer: archive, uid: 'Test Archive <archive@t2u.test>' });
+  mirror = await startMirrorServer(tree);
+  mirrorConfig = join(dir, 'mirror.json');
+  writeFileSync(mirrorConfig, JSON.stringify({ upload: { archiveKeyring: archiveRing } }));
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await mirror?.close();
+  archive?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const trustFlags = (): string[] => ['--keyring', join(KEYS, 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING];
+const trustFlags = (): string[] => ['--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING];
 
 describe('verify command', () => {
   it('--help exits through commander with code 0', async () => {
@@ -87,6 +110,70 @@ describe('verify command', () => {
     expect(r.stdout).toContain('CONTENT_MISMATCH (content)');
   });
 
+  it("SOURCE VERSION: the upload from the mirror's verified Sources index, the tag named by git-debpush's mangling", async () => {
+    const r = await cli(gbp.source, gbp.version, '--repo', repo, '--mirror', mirror.url, '--allow-http', '--config', mirrorConfig, ...trustFlags(), '--json');
+    expect(r.error).toBeUndefined();
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    expect(report.verdict).toBe('reproduced');
+    expect(r.code).toBe(0);
+    expect(report.tag.name).toBe(gbp.tag);
+    expect(report.tag.object).toBe(gbp.tagObject);
+    expect(report.upload?.origin).toBe(`${mirror.url}/pool/main/t/${gbp.source}/${gbp.dsc}`);
+  });
+
+  it('a .dsc, as dscverify takes it: its tag in --repo; a version the mirror lacks is UPLOAD_NOT_FOUND (exit 3)', async () => {
+    const r = await cli(dscOf(gbp), '--repo', repo, ...trustFlags(), '--json');
+    expect(r.error).toBeUndefined();
+    expect((JSON.parse(r.stdout) as VerifyReport).verdict).toBe('reproduced');
+    const absent = await cli(gbp.source, '9.9-9', '--repo', repo, '--mirror', mirror.url, '--allow-http', '--config', mirrorConfig, ...trustFlags(), '--json');
+    expect(absent.code).toBe(3);
+    const report = JSON.parse(absent.stdout) as VerifyReport;
+    expect(report.tag.name).toBe('debian/9.9-9');
+    expect(report.reasons.map((x) => x.code)).toEqual(['UPLOAD_NOT_FOUND']);
+  });
+
+  it('the ways of naming an upload do not mix: usage errors, exit 2', async () => {
+    for (const args of [
+      [],
+      ['--repo', repo],
+      ['hello'],
+      ['Hello_World', '1.0-1'],
+      ['hello', 'not a version'],
+      [dscOf(gbp), '--upload', dscOf(gbp)],
+      [gbp.source, gbp.version, '--upload', dscOf(gbp)],
+      [dscOf(gbp), '--mirror', 'https://deb.debian.org/debian'],
+      [join(dir, 'absent.dsc')],
+    ]) {
+      const r = await cli(...args, ...trustFlags());
+      expect(r.error, args.join(' ')).toBeInstanceOf(UsageError);
+    }
+  });
+
+  it('progress: none on a pipe or with --json; --progress prints each long step on stderr', async () => {
+    let stderr = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += chunk.toString();
+      return true;
+    });
+    try {
+      await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--json');
+      expect(stderr).toBe('');
+      const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--json', '--progress');
+      expect(r.code).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const lines = stderr.split('\n').filter(Boolean);
+    expect(lines.every((l) => /^t2u-verify: \[ *[0-9]+\.[0-9] s\] /.test(l))).toBe(true);
+    const steps = lines.map((l) => l.replace(/^t2u-verify: \[ *[0-9.]+ s\] /, ''));
+    expect(steps[0]).toBe(`fetching ${gbp.tag} from ${repo} and checking its signature`);
+    expect(steps).toContain('tag authentic');
+    expect(steps).toContain(`upload: ${gbp.dscFiles.length + 1} files, ${((gbp.dscFiles.reduce((n, f) => n + f.size, 0) + readFileSync(dscOf(gbp)).length) / 1024).toFixed(1)} KiB`);
+    expect(steps.find((l) => /^building under profile \S+ \(1 of [0-9]+\)$/.test(l))).toBeDefined();
+    expect(steps.find((l) => /^profile \S+: reproduced in [0-9.]+ s$/.test(l))).toBeDefined();
+    expect(steps.at(-1)).toBe('verdict: reproduced');
+  });
+
   it('an unreachable repository: exit 3', async () => {
     const r = await cli('--repo', 'http://127.0.0.1:9/none.git', '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--allow-http', '--json');
     expect(r.code).toBe(3);
@@ -97,7 +184,7 @@ describe('verify command', () => {
   it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: UPLOAD_KEYRING_UNAVAILABLE with the reason, exit 3', async () => {
     const config = join(dir, 'dead-mirror.json');
     writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: 'http://127.0.0.1:9/debian' }, cacheDir: join(dir, 'cache') }));
-    const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--keyring', join(KEYS, 'uploaders.gpg'), '--config', config, '--json');
+    const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--config', config, '--json');
     expect(r.error).toBeUndefined();
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.verdict).toBe('unverifiable');
