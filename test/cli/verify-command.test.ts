@@ -2,12 +2,13 @@
 // 1 mismatch, 2 usage, 3 unverifiable), the --json report and the human
 // output, on the reference builder's uploads.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
+import { defaultCacheDir } from '../../src/config/load.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
 import type { VerifyReport } from '../../src/report/report.js';
@@ -183,6 +184,10 @@ describe('verify command', () => {
   // Without --upload-keyring and without the installed package, the package is obtained from the mirror.
   it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: UPLOAD_KEYRING_UNAVAILABLE with the reason, exit 3', async () => {
     const config = join(dir, 'dead-mirror.json');
+    // A cache of its own for the keyring packages; the builder root filesystems, found under the
+    // same cacheDir, are the shared ones (built by `sandbox build`).
+    mkdirSync(join(dir, 'cache'));
+    symlinkSync(join(defaultCacheDir(), 'rootfs'), join(dir, 'cache', 'rootfs'));
     writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: 'http://127.0.0.1:9/debian' }, cacheDir: join(dir, 'cache') }));
     const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--config', config, '--json');
     expect(r.error).toBeUndefined();
