@@ -43,4 +43,4 @@ if [[ ! -d node_modules || "$(cat .setup-stamp 2>/dev/null)" != "$stamp" ]]; the
   echo "$stamp" > .setup-stamp
 fi
 
-npx tsc -p tsconfig.build.json
+bash scripts/build.sh

@@ -11,6 +11,7 @@ import { loadServiceConfig, ServiceConfigError, type ServiceConfig, type Service
 import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
 import { isolatedVerifyJob } from '../server/job-process.js';
 import type { VerifyJob } from '../server/worker.js';
+import { resolveSecrets, type SecretFlags } from './secret-sources.js';
 import { UsageError } from './usage-error.js';
 
 export interface ServeDeps {
@@ -23,7 +24,7 @@ export interface ServeDeps {
   readonly logDestination?: DestinationStream;
 }
 
-interface Flags extends ServiceFlags {
+interface Flags extends ServiceFlags, SecretFlags {
   logLevel: string;
 }
 
@@ -53,8 +54,10 @@ export function registerServe(program: Command, setExit: (code: number) => void,
       .command('serve')
       .description('Run the verification service: GitLab webhook and API intake, read API, health, metrics and workers')
       .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080)')
-      .option('--webhook-secret <secret>', 'GitLab webhook secret token, or signing token (whsec_…) (repeatable)', collect, [])
-      .option('--api-token <token>', 'bearer token for the API (repeatable)', collect, []),
+      .option('--webhook-secret <secret>', 'GitLab webhook secret token, or signing token (whsec_…) (repeatable; visible in ps: prefer the file)', collect, [])
+      .option('--webhook-secret-file <file>', 'read webhook secrets from FILE, one a line (repeatable; also $T2U_WEBHOOK_SECRET, $CREDENTIALS_DIRECTORY/webhook-secret)', collect, [])
+      .option('--api-token <token>', 'bearer token for the API (repeatable; visible in ps: prefer the file)', collect, [])
+      .option('--api-token-file <file>', 'read API tokens from FILE, one a line (repeatable; also $T2U_API_TOKEN, $CREDENTIALS_DIRECTORY/api-token)', collect, []),
   ).action(async (flags: Flags) => {
     setExit(await runService('serve', flags, deps));
   });
@@ -72,7 +75,7 @@ async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Pro
   if (!LOG_LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
   let config: Readonly<ServiceConfig>;
   try {
-    config = await loadServiceConfig(flags, mode);
+    config = await loadServiceConfig(mode === 'serve' ? { ...flags, ...resolveSecrets(flags) } : flags, mode);
   } catch (err) {
     if (err instanceof ServiceConfigError) throw new UsageError(err.message);
     throw err;
