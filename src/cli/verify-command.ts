@@ -22,6 +22,10 @@ import { obtainUpload, type UploadLocator } from '../upload/obtain.js';
 import { addKeyringOptions, keyringOverrides } from './keyring-flags.js';
 import { progressFor, type Progress } from './progress.js';
 import { renderVerify } from './render-verify.js';
+import { loadKeyFile } from '../publish/log-keys.js';
+import { isValidKeyName } from '../publish/signed-note.js';
+import { writeAttestation } from './attest-file.js';
+import type { Ed25519Key } from '../publish/ed25519.js';
 import { UsageError } from './usage-error.js';
 
 interface VerifyOptions {
@@ -40,6 +44,9 @@ interface VerifyOptions {
   timeout?: string;
   json?: boolean;
   progress?: boolean;
+  attest?: string;
+  attestOut?: string;
+  attestName: string;
 }
 
 /** What the command line names: a tag (and where its upload is), or an upload whose tag is to be found. */
@@ -70,6 +77,9 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .option('--json', 'print the report object (schema t2u-verify/report/v1)')
     .option('--progress', 'print progress on stderr even when it is not a terminal, or with --json')
     .option('--no-progress', 'print no progress, even on a terminal')
+    .option('--attest <keyfile>', 'sign an attestation of the verdict (in-toto in DSSE; docs/transparency.md) with this Ed25519 PEM key')
+    .option('--attest-out <file>', 'where to write the attestation (default: SOURCE_VERSION.t2u-verify.intoto.json in the current directory)')
+    .option('--attest-name <name>', "the key name in the attestation's keyid", 't2u-verify')
     .addHelpText('after', [
       '',
       'Examples:',
@@ -87,6 +97,16 @@ export function registerVerify(program: Command, setExit: (code: number) => void
       const target = targetOf(first, version, opts, config);
       if (config.uploadKeyring !== undefined && !existsSync(config.uploadKeyring)) throw new UsageError(`upload keyring ${config.uploadKeyring}: no such file`);
       const progress = progressFor(opts);
+      let attestKey: Ed25519Key | undefined;
+      if (opts.attest !== undefined) {
+        if (!isValidKeyName(opts.attestName)) throw new UsageError(`--attest-name ${JSON.stringify(opts.attestName)}: a key name has no spaces and no "+"`);
+        try {
+          attestKey = await loadKeyFile(opts.attest);
+        } catch (err) {
+          throw new UsageError(`--attest: ${(err as Error).message}`);
+        }
+      }
+      const startedOn = new Date();
       let report: VerifyReport;
       try {
         const trust = await loadTrust(config);
@@ -99,6 +119,10 @@ export function registerVerify(program: Command, setExit: (code: number) => void
       }
       progress?.(`verdict: ${report.verdict}`);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
+      if (attestKey !== undefined) {
+        const path = await writeAttestation(report, { name: opts.attestName, key: attestKey }, startedOn, opts.attestOut);
+        process.stderr.write(`attestation: ${path}\n`);
+      }
       setExit(exitCodeForVerify(report.verdict));
     });
 }

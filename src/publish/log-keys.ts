@@ -21,11 +21,11 @@ export async function loadKeyFile(path: string): Promise<Ed25519Key> {
   }
 }
 
-/** The configured key, else the data directory's, made if absent. */
-export async function loadOrCreateKey(dataDir: string, configured?: string): Promise<Ed25519Key> {
+/** The configured key, else the data directory's `fileName`, made if absent. */
+export async function loadOrCreateKey(dataDir: string, configured?: string, fileName = GENERATED_KEY_FILE): Promise<Ed25519Key> {
   if (configured !== undefined) return loadKeyFile(configured);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, GENERATED_KEY_FILE);
+  const path = join(dataDir, fileName);
   const { pem } = generateEd25519();
   try {
     const fh = await open(path, 'wx', 0o600);

@@ -192,6 +192,64 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/attestations': {
+      get: {
+        operationId: 'getAttestations',
+        summary: "Every attestation of one .dsc in this instance's transparency log, with inclusion proofs (docs/transparency.md)",
+        security: [],
+        parameters: [{ name: 'dsc-sha256', in: 'query', required: true, schema: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } }],
+        responses: {
+          '200': {
+            description: 'The current checkpoint and the attestations it includes (oldest first, at most 100).',
+            content: json({
+              type: 'object',
+              required: ['checkpoint', 'logKey', 'attestations'],
+              properties: {
+                checkpoint: { type: 'string', description: 'The signed checkpoint (c2sp.org/tlog-checkpoint) the proofs are against.' },
+                logKey: { type: 'string', description: "The log's vkey (c2sp.org/signed-note)." },
+                attestations: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['index', 'envelope', 'inclusionProof'],
+                    properties: {
+                      index: { type: 'integer', description: 'The leaf index.' },
+                      envelope: { type: 'string', description: 'The DSSE envelope JSON, exactly the leaf bytes.' },
+                      inclusionProof: { type: 'array', items: { type: 'string', description: 'base64 SHA-256 hash' } },
+                    },
+                  },
+                },
+              },
+            }),
+          },
+          '400': invalid,
+          '404': { description: 'This instance keeps no log.', content: json(error) },
+        },
+      },
+    },
+    '/api/v1/log/consistency': {
+      get: {
+        operationId: 'getConsistencyProof',
+        summary: 'An RFC 6962 consistency proof between two sizes of the log',
+        security: [],
+        parameters: [
+          { name: 'from', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } },
+          { name: 'to', in: 'query', required: true, schema: { type: 'integer', minimum: 0 }, description: 'At most the current checkpoint size.' },
+        ],
+        responses: {
+          '200': {
+            description: 'The proof.',
+            content: json({
+              type: 'object',
+              required: ['from', 'to', 'proof'],
+              properties: { from: { type: 'integer' }, to: { type: 'integer' }, proof: { type: 'array', items: { type: 'string', description: 'base64 SHA-256 hash' } } },
+            }),
+          },
+          '400': invalid,
+          '404': { description: 'This instance keeps no log.', content: json(error) },
+        },
+      },
+    },
     '/healthz': {
       get: {
         operationId: 'health',

@@ -9,6 +9,8 @@ import type { IntakeConfigInput } from './intake-config.js';
 import type { ServiceMetrics } from './metrics.js';
 import { opsRoutes } from './ops-routes.js';
 import { dashboard } from './dashboard.js';
+import { logRoutes } from './log-routes.js';
+import type { Publisher } from '../publish/publisher.js';
 import { storeEnqueue } from './store-enqueue.js';
 
 export interface ServiceAppOptions {
@@ -21,6 +23,8 @@ export interface ServiceAppOptions {
   readonly onEnqueued?: () => void;
   /** Told of every route as it is added (the OpenAPI test checks each one is documented). */
   readonly onRoute?: (route: { readonly method: string; readonly url: string }) => void;
+  /** The transparency log and attestation keys (absent: the /log/ routes answer 404). */
+  readonly publisher?: Publisher;
 }
 
 /** The intake routes whose answers are counted in t2u_verify_intake_requests_total. */
@@ -44,6 +48,7 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
     request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
   await app.register(opsRoutes, { store, metrics, openApi: options.intake !== undefined });
+  await app.register(logRoutes, { ...(options.publisher !== undefined && { publisher: options.publisher }) });
   if (options.intake !== undefined) {
     const persist = storeEnqueue(store);
     const enqueue: Enqueue = async (request) => {

@@ -10,6 +10,7 @@ import { formatZodError } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { STORE_DEFAULTS } from '../store/store.js';
 import { intakeConfigSchema } from './intake-config.js';
+import { logConfigSchema } from '../publish/log-config.js';
 
 /** `HOST:PORT`, `[IPv6]:PORT`; port 0 picks a free port (tests). */
 const listenSchema = z.string().transform((s, ctx) => {
@@ -88,6 +89,8 @@ const serviceFields = {
     })
     .strict()
     .default({}),
+  /** Attestations and the transparency log (docs/transparency.md). */
+  log: logConfigSchema,
 };
 
 /** `serve`: intake, API and workers; a webhook secret is required (intakeConfigSchema). */

@@ -12,6 +12,7 @@ import { ServiceMetrics } from './metrics.js';
 import { buildServiceApp } from './service-app.js';
 import { intakeSettings, type ServiceConfig } from './service-config.js';
 import { Worker, type VerifyJob } from './worker.js';
+import { openPublisher, type Publisher } from '../publish/publisher.js';
 
 export interface ServiceDeps {
   readonly verifyJob: VerifyJob;
@@ -31,6 +32,8 @@ export interface ServiceHandle {
   readonly store: Store;
   readonly worker: Worker;
   readonly metrics: ServiceMetrics;
+  /** The transparency log (serve mode with log.enabled). */
+  readonly publisher: Publisher | undefined;
   /** Graceful stop; resolves when everything is closed. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -49,10 +52,20 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
       { ...(config.database !== undefined && { url: config.database }), dataDir: config.dataDir },
       { leaseMs: config.leaseMs, maxAttempts: config.maxAttempts, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs },
     ));
+  // The log's one sequencer is the serve process: its workers' verdicts are attested.
+  let publisher: Publisher | undefined;
+  if (mode === 'serve' && config.log.enabled) {
+    try {
+      publisher = await openPublisher({ dataDir: config.dataDir, log: config.log, ...(config.database !== undefined && { database: config.database }) });
+    } catch (err) {
+      if (deps.store === undefined) await store.close();
+      throw err;
+    }
+  }
   const metrics = new ServiceMetrics();
   const alerts = new AlertSender(config.alerts, metrics);
   const worker = new Worker({
-    store,
+    store: publisher === undefined ? store : publisher.attesting(store, log.child({ log: true })),
     verifyJob: deps.verifyJob,
     concurrency: config.workers,
     leaseMs: config.leaseMs,
@@ -75,6 +88,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
         store,
         metrics,
         log,
+        ...(publisher !== undefined && { publisher }),
         ...(mode === 'serve' && { intake: intakeSettings(config), onEnqueued: () => worker.wake() }),
       });
       const address = await app.listen({ host: listen.host, port: listen.port });
@@ -82,6 +96,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
     }
   } catch (err) {
     await app?.close();
+    await publisher?.close();
     if (deps.store === undefined) await store.close();
     throw err;
   }
@@ -95,8 +110,9 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
       await app?.close();
       await worker.stop(config.shutdownGraceMs);
       await alerts.drain(config.alerts.timeoutMs);
+      await publisher?.close();
       if (deps.store === undefined) await store.close();
       log.info('service stopped');
     })());
-  return { url, app, store, worker, metrics, stop };
+  return { url, app, store, worker, metrics, publisher, stop };
 }

@@ -1,0 +1,91 @@
+// The transparency log's routes, without authentication (docs/transparency.md):
+// the c2sp.org/tlog-tiles resources under /log/, the keys, attestations of a
+// .dsc with inclusion proofs, consistency proofs, and the witness's
+// add-checkpoint. Without a log (log.enabled false) they answer 404.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseTilePath, tileWidthAt, TILE_WIDTH } from '../publish/tiles.js';
+import type { Publisher } from '../publish/publisher.js';
+import { MAX_ADD_CHECKPOINT_BYTES } from '../publish/witness.js';
+
+export interface LogRoutesOptions {
+  readonly publisher?: Publisher;
+}
+
+/** Attestations returned for one .dsc at most. */
+const MAX_ATTESTATIONS = 100;
+
+const noLog = (reply: FastifyReply) => reply.code(404).send({ error: 'this instance keeps no log' });
+
+function queryInt(value: unknown): number | undefined {
+  return typeof value === 'string' && /^(?:0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : undefined;
+}
+
+export async function logRoutes(app: FastifyInstance, options: LogRoutesOptions): Promise<void> {
+  const p = options.publisher;
+  const plain = 'text/plain; charset=utf-8';
+
+  app.get('/log/checkpoint', async (_req, reply) => {
+    if (p === undefined) return noLog(reply);
+    return reply.type(plain).header('cache-control', 'no-cache').send(p.log.current.note);
+  });
+
+  app.get('/log/key', async (_req, reply) => (p === undefined ? noLog(reply) : reply.type(plain).send(`${p.logVkey}\n`)));
+  app.get('/attestations/key', async (_req, reply) => (p === undefined ? noLog(reply) : reply.type(plain).send(`${p.attestationVkey}\n`)));
+
+  app.get('/log/tile/*', async (req, reply) => {
+    if (p === undefined) return noLog(reply);
+    const rest = (req.params as { '*': string })['*'];
+    const coord = parseTilePath(rest);
+    // Only tiles of the published size: nothing beyond the checkpoint.
+    const size = p.log.current.size;
+    const available = coord === undefined ? 0 : tileWidthAt(coord.level === 'entries' ? 0 : coord.level, coord.n, size);
+    if (coord === undefined || coord.width > available) return reply.code(404).type(plain).send('no such tile\n');
+    const data = await p.log.readTile(coord);
+    if (data === undefined) return reply.code(404).type(plain).send('no such tile\n');
+    const immutable = coord.width === TILE_WIDTH ? 'public, max-age=31536000, immutable' : 'public, max-age=3600';
+    return reply.type('application/octet-stream').header('cache-control', immutable).send(data);
+  });
+
+  app.get('/api/v1/attestations', async (req, reply) => {
+    if (p === undefined) return noLog(reply);
+    const sha = (req.query as Record<string, unknown>)['dsc-sha256'];
+    if (typeof sha !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha)) {
+      return reply.code(400).send({ error: 'dsc-sha256 must be 64 hexadecimal digits', path: 'dsc-sha256' });
+    }
+    const { size, note } = p.log.current;
+    const indexes = (await p.logStore.indexesForDsc(sha.toLowerCase(), MAX_ATTESTATIONS)).filter((i) => i < size);
+    const attestations = await Promise.all(
+      indexes.map(async (index) => {
+        const [entry] = await p.logStore.leaves(index, index + 1);
+        const proof = await p.log.inclusionProof(index, size);
+        return { index, envelope: entry?.toString('utf8') ?? '', inclusionProof: proof.map((h) => h.toString('base64')) };
+      }),
+    );
+    return reply.header('cache-control', 'no-cache').send({ checkpoint: note, logKey: p.logVkey, attestations });
+  });
+
+  app.get('/api/v1/log/consistency', async (req, reply) => {
+    if (p === undefined) return noLog(reply);
+    const q = req.query as Record<string, unknown>;
+    const from = queryInt(q['from']);
+    const to = queryInt(q['to']);
+    const size = p.log.current.size;
+    if (from === undefined) return reply.code(400).send({ error: 'from must be a tree size', path: 'from' });
+    if (to === undefined || to < from || to > size) return reply.code(400).send({ error: `to must be a tree size from ${from} to ${size}`, path: 'to' });
+    const proof = await p.log.consistencyProof(from, to);
+    return reply.send({ from, to, proof: proof.map((h) => h.toString('base64')) });
+  });
+
+  await app.register((witnessApp, _opts, done) => {
+    witnessApp.removeAllContentTypeParsers();
+    witnessApp.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_ADD_CHECKPOINT_BYTES }, (_req, body, done) => done(null, body));
+    witnessApp.post('/witness/add-checkpoint', async (req, reply) => {
+      const witness = p?.witness;
+      if (witness === undefined) return reply.code(404).type(plain).send('this instance is not a witness\n');
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const res = await witness.addCheckpoint(body);
+      return reply.code(res.status).type(res.contentType).send(res.body);
+    });
+    done();
+  });
+}
