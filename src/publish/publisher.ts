@@ -1,7 +1,8 @@
 // The service's publisher: keys, the tiled log, and the attestation of every
-// finished verification. A job's attestation is appended when the store
-// records its final verdict (`attestingStore` wraps the store the workers use),
-// and `complete` returns once the checkpoint that includes it is durable.
+// finished verification. A job's attestation is appended once the store has
+// recorded its final verdict (`attesting` wraps the store the workers use);
+// the append runs beside the worker (it does not hold the job's slot), and
+// stopping the service waits for appends under way.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -135,14 +136,14 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
           if (prop === 'complete') {
             return async (...args: Parameters<Store['complete']>) => {
               const ok = await target.complete(...args);
-              if (ok) await after(args[0]);
+              if (ok) void after(args[0]);
               return ok;
             };
           }
           if (prop === 'fail') {
             return async (...args: Parameters<Store['fail']>) => {
               const result = await target.fail(...args);
-              if (result.outcome === 'failed') await after(args[0]);
+              if (result.outcome === 'failed') void after(args[0]);
               return result;
             };
           }

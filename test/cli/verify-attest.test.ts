@@ -33,7 +33,7 @@ async function cli(...args: string[]): Promise<{ code: number | undefined; error
 }
 
 const gbp = uploadCase('gbp');
-const trust = ['--keyring', join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING];
+const trust = ['--no-default-keyrings', '--keyring', join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING];
 
 it('writes a signed attestation of the verdict, whatever it is', async () => {
   const { key, pem } = generateEd25519();

@@ -61,9 +61,14 @@ describe('the log routes', () => {
     const vkey = (await (await fetch(`${h.url}/log/key`)).text()).trim();
     expect(vkey).toMatch(/^verifier\.test\/log\+[0-9a-f]{8}\+/);
     expect((await (await fetch(`${h.url}/attestations/key`)).text()).trim()).toBe(vkey);
-    const res = await fetch(`${h.url}/api/v1/attestations?dsc-sha256=${DSC_SHA}`);
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { checkpoint: string; attestations: { index: number; envelope: string; inclusionProof: string[] }[] };
+    type Body = { checkpoint: string; attestations: { index: number; envelope: string; inclusionProof: string[] }[] };
+    // The attestation is appended once the verdict is recorded.
+    const body = await waitFor(async () => {
+      const res = await fetch(`${h.url}/api/v1/attestations?dsc-sha256=${DSC_SHA}`);
+      expect(res.status).toBe(200);
+      const b = (await res.json()) as Body;
+      return b.attestations.length === 2 ? b : undefined;
+    }, 'both attestations');
     const cp = parseCheckpoint(openNote(body.checkpoint, [ed25519NoteVerifier(vkey)]).text);
     expect(cp.size).toBe(2);
     expect(body.attestations.map((a) => a.index)).toEqual([0, 1]);
