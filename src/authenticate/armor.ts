@@ -2,6 +2,8 @@
 // present, as gpg 2.2 does ("CRC error" fails the verification), where
 // openpgp.js 6 ignores it. Used for tag signature blocks and armored keyrings.
 
+import { trimEnd } from '../text/scan.js';
+
 export interface ArmorBlock {
   /** The word(s) after BEGIN PGP, e.g. "SIGNATURE", "MESSAGE", "PUBLIC KEY BLOCK". */
   readonly type: string;
@@ -37,14 +39,12 @@ export function crc24(data: Uint8Array): number {
  */
 export function dearmor(text: string, from = 0): ArmorBlock | undefined {
   // gpg tolerates trailing white space (and CR) on armor lines.
-  const lineRe = /([^\n]*)(\n|$)/g;
-  lineRe.lastIndex = from;
   const lines: Array<{ text: string; end: number }> = [];
-  for (;;) {
-    const m = lineRe.exec(text);
-    if (!m || (m[0] === '' && m.index >= text.length)) break;
-    lines.push({ text: m[1]!.replace(/[ \t\r]+$/, ''), end: m.index + m[0].length });
-    if (m[0] === '') break;
+  for (let pos = from; pos < text.length;) {
+    const nl = text.indexOf('\n', pos);
+    const end = nl === -1 ? text.length : nl + 1;
+    lines.push({ text: trimEnd(text.slice(pos, nl === -1 ? text.length : nl), ' \t\r'), end });
+    pos = end;
   }
   let i = lines.findIndex((l) => BEGIN.test(l.text));
   if (i === -1) return undefined;

@@ -44,7 +44,7 @@ function stanzas(text: string): Array<Map<string, string>> {
       if (current && field !== undefined) current.set(field, `${current.get(field)}\n${line.trim()}`);
       continue;
     }
-    const m = /^([^:\s]+):[ \t]*(.*)$/.exec(line);
+    const m = /^([^:\s]+):(.*)$/.exec(line);
     if (!m) {
       field = undefined;
       continue;

@@ -7,6 +7,7 @@
 // repository. A fresh cached copy is reused; when the network fails a cached
 // copy stands in, with a warning. A verification failure is never papered
 // over by the cache.
+import { trimEnd } from '../text/scan.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -225,7 +226,7 @@ async function download<T>(spec: MirrorPackageSpec<T>, d: Download, warnings: st
 
 /** The package, from the cache when fresh, else from the mirror (falling back to the cache when offline). */
 export async function obtainMirrorPackage<T>(spec: MirrorPackageSpec<T>, options: MirrorPackageOptions = {}): Promise<MirrorPackage<T>> {
-  const mirror = (options.mirror ?? DEFAULT_MIRROR).replace(/\/+$/, '');
+  const mirror = trimEnd(options.mirror ?? DEFAULT_MIRROR, '/');
   const suite = options.suite ?? DEFAULT_SUITE;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;

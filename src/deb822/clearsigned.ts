@@ -9,6 +9,8 @@
 // signed block other than white space is refused: it would be unsigned data a
 // reader might take for signed.
 
+import { trimEnd } from '../text/scan.js';
+
 export class ClearsignError extends Error {
   override readonly name = 'ClearsignError';
 }
@@ -34,7 +36,7 @@ const BEGIN_MESSAGE = /^-----BEGIN PGP SIGNED MESSAGE-----[ \t\r]*$/;
 const BEGIN_SIGNATURE = /^-----BEGIN PGP SIGNATURE-----[ \t\r]*$/;
 const END_SIGNATURE = /^-----END PGP SIGNATURE-----[ \t\r]*$/;
 /** gpg's trim_trailing_ws for clearsigned text: spaces, tabs and carriage returns. */
-const TRAILING = /[ \t\r]+$/;
+const TRAILING = ' \t\r';
 
 function bytes(latin1: string): Uint8Array {
   const b = Buffer.from(latin1, 'latin1');
@@ -58,7 +60,7 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
   i++;
   const hashes: string[] = [];
   for (; i < lines.length; i++) {
-    const line = lines[i]!.replace(TRAILING, '');
+    const line = trimEnd(lines[i]!, TRAILING);
     if (line === '') break;
     const m = /^Hash: ?(.*)$/.exec(line);
     // gpg: "invalid clearsig header" for anything else (NotDashEscaped: is refused here too).
@@ -83,12 +85,12 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
   const start = i;
   for (i++; i < lines.length; i++) if (END_SIGNATURE.test(lines[i]!)) break;
   if (i >= lines.length) throw new ClearsignError('the signature has no "-----END PGP SIGNATURE-----" line');
-  const signatureArmor = lines.slice(start, i + 1).map((l) => l.replace(TRAILING, '')).join('\n') + '\n';
+  const signatureArmor = lines.slice(start, i + 1).map((l) => trimEnd(l, TRAILING)).join('\n') + '\n';
   if (lines.slice(i + 1).some((l) => !/^[ \t\r\f\v]*$/.test(l))) throw new ClearsignError('data after the signature is not signed');
 
   // The line end before the signature block belongs to the framing, not to the text.
-  const hashed = body.map((l) => l.replace(TRAILING, ''));
-  const output = body.map((l) => (l.endsWith('\r') ? `${l.slice(0, -1).replace(/[ \t]+$/, '')}\r\n` : `${l.replace(/[ \t]+$/, '')}\n`));
+  const hashed = body.map((l) => trimEnd(l, TRAILING));
+  const output = body.map((l) => (l.endsWith('\r') ? `${trimEnd(l.slice(0, -1), ' \t')}\r\n` : `${trimEnd(l, ' \t')}\n`));
   return {
     hashes,
     body: bytes(body.join('\n')),

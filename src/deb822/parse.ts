@@ -7,6 +7,7 @@
 // first character, and a continuation line of dots loses one dot (" ." is an
 // empty line). Where dpkg is lax this parser is strict: a field needs a colon
 // and a name of printable US-ASCII, and a field may not appear twice.
+import { PERL_SPACE, trimEnd, trimStart } from '../text/scan.js';
 import { Deb822Paragraph } from './paragraph.js';
 
 export class Deb822Error extends Error {
@@ -26,10 +27,9 @@ export interface ParseOptions {
 }
 
 /** Perl's \s on bytes: space, \t, \n, \v, \f, \r (not the Unicode spaces of JavaScript's \s). */
-const TRAILING_WS = /[ \t\n\v\f\r]+$/;
 const WS = /^[ \t\n\v\f\r]/;
 /** deb822(5): a field name is US-ASCII without control characters, space or colon, and does not start with "#" or "-". */
-const FIELD_NAME = /^[!-9;-~]+$/;
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 
 /** Every paragraph of `text`, in order. Throws Deb822Error with the line number on malformed input. */
 export function parseDeb822(text: string, options: ParseOptions = {}): Deb822Paragraph[] {
@@ -51,7 +51,7 @@ export function* iterateDeb822(text: string, options: ParseOptions = {}): Genera
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
     if (nl === -1) nl = text.length;
-    const line = text.slice(pos, nl).replace(TRAILING_WS, '');
+    const line = trimEnd(text.slice(pos, nl), PERL_SPACE);
     pos = nl + 1;
     lineNo++;
     if (line.length === 0) {
@@ -71,7 +71,7 @@ export function* iterateDeb822(text: string, options: ParseOptions = {}): Genera
     if (line.startsWith('-----BEGIN PGP ')) throw new Deb822Error('OpenPGP armor is not allowed here (strip the clearsignature first)', lineNo);
     const colon = line.indexOf(':');
     if (colon === -1) throw new Deb822Error(`line is not "Field: value": ${JSON.stringify(line.slice(0, 60))}`, lineNo);
-    const name = line.slice(0, colon).replace(TRAILING_WS, '');
+    const name = trimEnd(line.slice(0, colon), PERL_SPACE);
     if (!FIELD_NAME.test(name) || name[0] === '-' || name[0] === '#') {
       throw new Deb822Error(`invalid field name ${JSON.stringify(name.slice(0, 60))}`, lineNo);
     }
@@ -79,7 +79,7 @@ export function* iterateDeb822(text: string, options: ParseOptions = {}): Genera
     current ??= new Deb822Paragraph();
     if (current.has(name)) throw new Deb822Error(`duplicate field ${name}`, lineNo);
     field = name;
-    value = line.slice(colon + 1).replace(/^[ \t\n\v\f\r]+/, '');
+    value = trimStart(line.slice(colon + 1), PERL_SPACE);
   }
   flush();
   if (current) yield current;

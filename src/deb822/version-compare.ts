@@ -15,8 +15,9 @@ function splitVersion(v: string): Version {
     epoch = e[1]!;
     rest = e[2]!;
   }
-  const r = /^(.*)-(.*)$/s.exec(rest);
-  return r ? { epoch, upstream: r[1]!, revision: r[2]! } : { epoch, upstream: rest, revision: '0' };
+  // The revision follows the last hyphen.
+  const hyphen = rest.lastIndexOf('-');
+  return hyphen === -1 ? { epoch, upstream: rest, revision: '0' } : { epoch, upstream: rest.slice(0, hyphen), revision: rest.slice(hyphen + 1) };
 }
 
 /** Dpkg::Version::version_check (the Perl one, which Dpkg::Deps and is_valid use), check by check. */
@@ -24,7 +25,7 @@ export function isValidVersion(v: string): boolean {
   if (v === '') return false;
   const p = splitVersion(v);
   if (p.epoch === '' || p.upstream === '' || p.revision === '') return false;
-  if (/^[^\d]/.test(p.upstream)) return false;
+  if (/^\D/.test(p.upstream)) return false;
   if (/[^-+:.0-9a-zA-Z~]/.test(v)) return false;
   return /^\d*$/.test(p.epoch);
 }

@@ -3,6 +3,7 @@
 // .dsc through it): "Name:" then " first line" when there is one; each
 // further line with trailing white space removed, prefixed by " ", or by " ."
 // when it is empty or only dots. Perl's split drops trailing empty lines.
+import { PERL_SPACE, trimEnd } from '../text/scan.js';
 import type { Deb822Paragraph } from './paragraph.js';
 
 export interface WriteOptions {
@@ -40,7 +41,7 @@ export function formatField(name: string, value: string): string {
   if (first !== undefined && first.length > 0) out += ` ${first}`;
   out += '\n';
   for (const raw of rest) {
-    const line = raw.replace(/[ \t\n\v\f\r]+$/, '');
+    const line = trimEnd(raw, PERL_SPACE);
     out += line.length === 0 || /^\.+$/.test(line) ? ` .${line}\n` : ` ${line}\n`;
   }
   return out;

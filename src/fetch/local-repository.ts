@@ -122,8 +122,11 @@ async function readCommonDir(gitDir: string): Promise<string> {
 
 async function readObjectFormat(commonDir: string): Promise<string> {
   const config = await readFile(join(commonDir, 'config'), 'utf8').catch(() => '');
-  const m = /^\s*objectformat\s*=\s*(\S+)/im.exec(config);
-  return m ? m[1]!.toLowerCase() : 'sha1';
+  for (const line of config.split('\n')) {
+    const m = /^objectformat\s*=\s*(\S+)/i.exec(line.trim());
+    if (m) return m[1]!.toLowerCase();
+  }
+  return 'sha1';
 }
 
 async function readAlternates(objectsDir: string, depth = 0): Promise<string[]> {

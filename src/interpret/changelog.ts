@@ -7,6 +7,7 @@
 // (or one that declares another changelog format) makes it fail. This parser
 // follows the same state machine so that it agrees with dpkg on odd files.
 
+import { PERL_SPACE, splitAround, trimEnd, trimStart } from '../text/scan.js';
 import { SPACE, NON_SPACE, bytesToLatin1, displayText, chompLine, perlLines } from './perl-text.js';
 import { versionProblem } from './debian-version.js';
 
@@ -41,24 +42,131 @@ export interface ChangelogResult {
 }
 
 const NAME = '[-+0-9a-zA-Z.]';
-// Dpkg::Changelog::Entry::Debian $regex_header (with /i), on a chomped line.
+// Dpkg::Changelog::Entry::Debian $regex_header (with /i), on a chomped line,
+// less its final `\s*$`: the options group is trimmed by hand (headerOf), since
+// a lazy group before `\s*$` backtracks quadratically on a run of white space.
 const HEADER_RE = new RegExp(
-  `^(\\w${NAME}*) \\(([^() \\t]+)\\)((?:${SPACE}+${NAME}+)+);(.*?)${SPACE}*$`, 's');
-// $regex_trailer: name, email, blanks, date (day of week, date-time, month).
-const TRAILER_RE = new RegExp(
-  `^ -- (.*) <(.*)>(  ?)(((\\w+),${SPACE}*)?(\\d{1,2}${SPACE}+(\\w+)${SPACE}+\\d{4}${SPACE}+\\d{1,2}:\\d\\d:\\d\\d${SPACE}+[-+]\\d{4}))${SPACE}*$`, 's');
+  `^(\\w${NAME}*) \\(([^() \\t]+)\\)((?:${SPACE}+${NAME}+)+);(.*)$`, 's');
+// The tail of $regex_trailer after the email's ">": blanks, date (day of week, date-time, month).
+const TRAILER_TAIL_RE =
+  /^( {1,2})(((\w+),[\t\n\v\f\r ]*)?(\d{1,2}[\t\n\v\f\r ]+(\w+)[\t\n\v\f\r ]+\d{4}[\t\n\v\f\r ]+\d{1,2}:\d\d:\d\d[\t\n\v\f\r ]+[-+]\d{4}))[\t\n\v\f\r ]*$/;
+
+/** The groups of $regex_header, or null when the line is not a header. */
+export function headerOf(line: string): [string, string, string, string] | null {
+  const m = HEADER_RE.exec(line);
+  return m ? [m[1]!, m[2]!, m[3]!, trimEnd(m[4]!, PERL_SPACE)] : null;
+}
+
+interface Trailer {
+  readonly name: string;
+  readonly email: string;
+  readonly blanks: string;
+  readonly date: string;
+  readonly weekDay?: string;
+  readonly dateTime: string;
+  readonly month: string;
+}
+
+/**
+ * $regex_trailer, `^ -- (.*) <(.*)>(  ?)(((\w+),\s*)?(\d{1,2}\s+(\w+)\s+\d{4}\s+\d{1,2}:\d\d:\d\d\s+[-+]\d{4}))\s*$`,
+ * matched without backtracking: nothing after the email's ">" can be a ">", so
+ * it is the last ">" of the line, and the greedy name ends at the last " <" before it.
+ */
+export function trailerOf(line: string): Trailer | null {
+  if (!line.startsWith(' -- ')) return null;
+  const gt = line.lastIndexOf('>');
+  if (gt < 6) return null;
+  const lt = line.lastIndexOf(' <', gt - 2);
+  if (lt < 4) return null;
+  const t = TRAILER_TAIL_RE.exec(line.slice(gt + 1));
+  if (!t) return null;
+  return {
+    name: line.slice(4, lt),
+    email: line.slice(lt + 2, gt),
+    blanks: t[1]!,
+    date: t[2]!,
+    ...(t[3] === undefined ? {} : { weekDay: t[4]! }),
+    dateTime: t[5]!,
+    month: t[6]!,
+  };
+}
+
+const isPerlSpace = (c: string | undefined): boolean => c !== undefined && PERL_SPACE.includes(c);
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /^\w$/.test(c);
+
+/** `.*\s+[<(].*[)>]` from `from`: a white space, then "<" or "(", then later ")" or ">". */
+function bracketTail(line: string, from: number): boolean {
+  for (let i = from; i + 1 < line.length; i++) {
+    if (isPerlSpace(line[i]) && (line[i + 1] === '<' || line[i + 1] === '(')) return /[)>]/.test(line.slice(i + 2));
+  }
+  return false;
+}
+
 // Dpkg::Changelog::Debian $ancient_delimiter_re (with /i): old formats end the parse.
-const ANCIENT_RE = new RegExp(
-  '^(?:' + [
-    `\\w+${SPACE}+\\w+${SPACE}+\\d{1,2} \\d{1,2}:\\d{1,2}:\\d{1,2}${SPACE}+[\\w\\t\\n\\x0b\\f\\r ]*\\d{4}${SPACE}+.*${SPACE}+[<(].*[)>]`,
-    `\\w+${SPACE}+\\w+${SPACE}+\\d{1,2},?${SPACE}*\\d{4}${SPACE}+.*${SPACE}+[<(].*[)>]`,
-    `\\w[-+0-9a-z.]* \\([^() \\t]+\\);?`,
-    `[\\w.+-]+[- ]${NON_SPACE}+ Debian ${NON_SPACE}+`,
-    `Changes from version .* to .*:`,
-    `Changes for [\\w.+-]+-[\\w.+-]+:?${SPACE}*$`,
-    `Old Changelog:${SPACE}*$`,
-    `(?:\\d+:)?\\w[\\w.+~-]*:?${SPACE}*$`,
-  ].join('|') + ')', 'is');
+// Its alternatives, each matched in linear time; those whose regular
+// expression would backtrack over the line are scanned by hand.
+const ANCIENT_DATE_TIME = /^\w+[\t\n\v\f\r ]+\w+[\t\n\v\f\r ]+\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}[\t\n\v\f\r ]/;
+const ANCIENT_DATE = /^\w+[\t\n\v\f\r ]+\w+[\t\n\v\f\r ]+\d{1,2},?[\t\n\v\f\r ]*\d{4}[\t\n\v\f\r ]/;
+const ANCIENT_SIMPLE = [
+  /^\w[-+0-9a-z.]* \([^() \t]+\);?/i,
+  /^old changelog:[\t\n\v\f\r ]*$/i,
+  /^(?:\d+:)?\w[-\w.+~]*:?[\t\n\v\f\r ]*$/,
+];
+
+export function isAncientDelimiter(line: string): boolean {
+  if (ANCIENT_SIMPLE.some((re) => re.test(line))) return true;
+  // `\w+\s+\w+\s+\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}\s+[\w\s]*\d{4}\s+.*\s+[<(].*[)>]`: the
+  // earliest year followed by white space leaves the most room for the tail.
+  const dt = ANCIENT_DATE_TIME.exec(line);
+  if (dt) {
+    for (let i = dt[0].length; i < line.length && (isWordChar(line[i]) || isPerlSpace(line[i])); i++) {
+      if (/^\d{4}[\t\n\v\f\r ]/.test(line.slice(i, i + 5)) && bracketTail(line, i + 5)) return true;
+    }
+  }
+  // `\w+\s+\w+\s+\d{1,2},?\s*\d{4}\s+.*\s+[<(].*[)>]`
+  const d = ANCIENT_DATE.exec(line);
+  if (d && bracketTail(line, d[0].length)) return true;
+  // `[\w.+-]+[- ]\S+ Debian \S+`
+  if (wordDashDebian(line)) return true;
+  const lower = line.toLowerCase();
+  // `Changes from version .* to .*:`
+  if (lower.startsWith('changes from version ')) {
+    const to = lower.indexOf(' to ', 21);
+    if (to !== -1 && lower.includes(':', to + 4)) return true;
+  }
+  // `Changes for [\w.+-]+-[\w.+-]+:?\s*$`
+  if (lower.startsWith('changes for ')) {
+    let end = 12;
+    while (end < line.length && /^[-\w.+]$/.test(line[end]!)) end++;
+    const run = line.slice(12, end);
+    if (run.slice(1, -1).includes('-') && /^:?[\t\n\v\f\r ]*$/.test(line.slice(end))) return true;
+  }
+  return false;
+}
+
+/** `[\w.+-]+[- ]\S+ Debian \S+` (case-insensitive), anchored at the start. */
+function wordDashDebian(line: string): boolean {
+  let w = 0;
+  while (w < line.length && /^[-\w.+]$/.test(line[w]!)) w++;
+  if (w === 0) return false;
+  const debianAt = (space: number): boolean =>
+    line.slice(space, space + 8).toLowerCase() === ' debian ' && space + 8 < line.length && !isPerlSpace(line[space + 8]);
+  const nextSpace = (from: number): number => {
+    let i = from;
+    while (i < line.length && !isPerlSpace(line[i])) i++;
+    return i;
+  };
+  // The separator is a "-" inside the run: the \S+ after it runs to the first white space.
+  const s0 = nextSpace(w);
+  const dash = line.indexOf('-', 1);
+  if (dash !== -1 && dash < w && dash + 1 < s0 && debianAt(s0)) return true;
+  // Or the space just after the run.
+  if (line[w] === ' ') {
+    const s1 = nextSpace(w + 1);
+    if (s1 > w + 1 && debianAt(s1)) return true;
+  }
+  return false;
+}
 
 const LOCAL_VARIABLES_RE = new RegExp(`^(?:;;${SPACE}*)?Local variables:`, 'i');
 
@@ -101,7 +209,7 @@ export function parseChangelog(bytes: Uint8Array): ChangelogResult {
   let n = 0;
   for (const line of lines) {
     n++;
-    if (HEADER_RE.test(line)) {
+    if (headerOf(line)) {
       if (expect !== 'first heading' && expect !== 'next heading or end of file') {
         warn(n, `found start of entry where expected ${expect}`);
       }
@@ -117,12 +225,12 @@ export function parseChangelog(bytes: Uint8Array): ChangelogResult {
       break;
     } else if (/^\$\w+:.*\$/s.test(line) || line.startsWith('# ') || /^\/\*.*\*\//s.test(line)) {
       continue;
-    } else if (ANCIENT_RE.test(line)) {
+    } else if (isAncientDelimiter(line)) {
       // The rest of the file is kept verbatim as an old-format tail.
       break;
     } else if (new RegExp(`^${NON_SPACE}`).test(line)) {
       warn(n, 'badly formatted heading line');
-    } else if (TRAILER_RE.test(line)) {
+    } else if (trailerOf(line)) {
       if (expect !== 'more change data or trailer') warn(n, `found trailer where expected ${expect}`);
       entry.trailer = line;
       expect = 'next heading or end of file';
@@ -163,34 +271,34 @@ function describeEntry(raw: RawEntry, warnings: string[]): ChangelogEntry {
   let distribution = '';
   let urgency = '';
   let problem: string | undefined;
-  const h = raw.header === undefined ? null : HEADER_RE.exec(raw.header);
+  const h = raw.header === undefined ? null : headerOf(raw.header);
   if (h) {
-    source = h[1]!;
-    problem = versionProblem(h[2]!);
-    if (problem === undefined) version = h[2]!;
-    else warnings.push(`version '${h[2]!}' is invalid: ${problem}`);
-    distribution = h[3]!.split(new RegExp(`${SPACE}+`)).filter((d) => d !== '').join(' ');
-    urgency = urgencyOf(h[4]!);
+    source = h[0];
+    problem = versionProblem(h[1]);
+    if (problem === undefined) version = h[1];
+    else warnings.push(`version '${h[1]}' is invalid: ${problem}`);
+    distribution = h[2].split(new RegExp(`${SPACE}+`)).filter((d) => d !== '').join(' ');
+    urgency = urgencyOf(h[3]);
   }
 
   let maintainer = '';
   let date = '';
   let timestamp: number | undefined;
-  const t = raw.trailer === undefined ? null : TRAILER_RE.exec(raw.trailer);
+  const t = raw.trailer === undefined ? null : trailerOf(raw.trailer);
   if (t) {
-    maintainer = `${t[1]!} <${t[2]!}>`;
-    date = t[4]!;
-    if (t[3] !== '  ') warnings.push('badly formatted trailer line');
-    if (t[5] !== undefined && !WEEK_DAYS.has(t[6]!)) warnings.push(`ignoring invalid week day '${t[6]!}'`);
-    timestamp = parseDate(t[7]!);
+    maintainer = `${t.name} <${t.email}>`;
+    date = t.date;
+    if (t.blanks !== '  ') warnings.push('badly formatted trailer line');
+    if (t.weekDay !== undefined && !WEEK_DAYS.has(t.weekDay)) warnings.push(`ignoring invalid week day '${t.weekDay}'`);
+    timestamp = parseDate(t.dateTime);
     if (timestamp === undefined) {
-      const month = t[8]!;
+      const month = t.month;
       if (!MONTHS.includes(month)) {
         warnings.push(FULL_MONTHS.includes(month)
           ? `uses full '${month}' instead of abbreviated month name`
           : `invalid abbreviated month name '${month}'`);
       }
-      warnings.push(`cannot parse non-conformant date '${t[7]!}'`);
+      warnings.push(`cannot parse non-conformant date '${t.dateTime}'`);
     }
   }
   return {
@@ -208,13 +316,16 @@ function describeEntry(raw: RawEntry, warnings: string[]): ChangelogEntry {
 }
 
 /** Entry::Debian parse_header: the first "urgency=" of the ";"-options, first word, lower case. */
-function urgencyOf(options: string): string {
-  const opts = options.replace(new RegExp(`^${SPACE}+`), '');
+export function urgencyOf(options: string): string {
+  const opts = trimStart(options, PERL_SPACE);
   if (opts === '') return '';
-  for (const opt of opts.split(new RegExp(`${SPACE}*,${SPACE}*`))) {
-    const m = new RegExp(`^([-0-9a-z]+)=${SPACE}*(.*${NON_SPACE})$`, 'is').exec(opt);
-    if (m && m[1]!.toLowerCase() === 'urgency') {
-      return m[2]!.replace(new RegExp(`${SPACE}.*$`, 's'), '').toLowerCase();
+  for (const opt of splitAround(opts, ',', PERL_SPACE)) {
+    // `^([-0-9a-z]+)=\s*(.*\S)$`: the value runs from its first non-space to the end, which must not be a space.
+    const m = /^([-0-9a-z]+)=(.*)$/is.exec(opt);
+    const value = m ? trimStart(m[2]!, PERL_SPACE) : '';
+    if (m && value !== '' && !PERL_SPACE.includes(value[value.length - 1]!) && m[1]!.toLowerCase() === 'urgency') {
+      const space = [...PERL_SPACE].map((c) => value.indexOf(c)).filter((i) => i !== -1);
+      return (space.length === 0 ? value : value.slice(0, Math.min(...space))).toLowerCase();
     }
   }
   return '';

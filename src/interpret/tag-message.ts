@@ -78,8 +78,8 @@ export interface ParsedTagMessage {
 }
 
 // Debian::Dgit: RFC 5322 angle-addr without obsolete syntax.
-const ATEXT = "[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]";
-const DOT_ATOM = `${ATEXT}(?:\\.|${ATEXT})*`;
+const ATEXT_CHARS = "A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~";
+const DOT_ATOM = `[${ATEXT_CHARS}][.${ATEXT_CHARS}]*`;
 const TAGGER_RE = new RegExp(`^([^\\n\\r]+ <(${DOT_ATOM}@${DOT_ATOM})>) [0-9]+ [-+][0-9]+$`);
 const DGIT_LINE_RE = /^\[dgit ([^"].*)\]$/s;
 

@@ -6,6 +6,7 @@
 // unpacked and compared with the tag's tree (content), and rebuilt from the
 // tag under builder profiles and compared byte for byte (bits). Every stage
 // failure is a reason with a stable code; nothing throws for bad input.
+import { trimEnd } from '../text/scan.js';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -330,7 +331,7 @@ class VerifyRun {
     const [rebuilt, ...rebuiltRest] = dgit.got.split(' ');
     if (!uploadCommit || !rebuilt || uploadRest.join(' ') !== rebuiltRest.join(' ') || rebuilt !== view.dgitView) return r;
     const res = await checkPseudomerge({
-      repoUrl: `${(deps.dgitReposUrl ?? DGIT_REPOS).replace(/\/+$/, '')}/${upload.dsc.source}`,
+      repoUrl: `${trimEnd(deps.dgitReposUrl ?? DGIT_REPOS, '/')}/${upload.dsc.source}`,
       version: upload.dsc.version,
       uploadCommit, rebuiltView: rebuilt, rebuiltViewTree: view.dgitViewTree,
       viewIsBuilderCommit: r.build!.dgitViewBuilderCommit,

@@ -2,6 +2,7 @@
 // needs: the tag (name from the version, object from Git-Tag-Info), the
 // repository tag2upload pushed it to (the Dgit field's URL), the .dsc in the
 // mirror, and the jobs that already verify it.
+import { trimEnd } from '../text/scan.js';
 import { tagNameForVersion } from '../interpret/tag-name.js';
 import type { Job, Store } from '../store/store.js';
 import type { SourcesEntry, SourcesIndex } from '../upload/sources-index.js';
@@ -56,7 +57,7 @@ export function archiveUploadOf(index: Pick<SourcesIndex, 'mirror' | 'suite'>, e
     dgitRepo: entry.dgit?.url ?? `${DGIT_REPOS_BASE}${entry.source}`,
     ...(vcsGit !== undefined ? { vcsGit } : {}),
     poolPath,
-    upload: `${index.mirror.replace(/\/+$/, '')}/${poolPath}`,
+    upload: `${trimEnd(index.mirror, '/')}/${poolPath}`,
   };
 }
 

@@ -4,6 +4,7 @@
 // verified (gpgv, suite, Valid-Until) and its Sources.xz downloaded, by the
 // upload stage's fetchSourcesIndex, which is handed the InRelease bytes read
 // here so that the index checked is the one of the InRelease hashed.
+import { trimEnd } from '../text/scan.js';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { collect, HttpTransport } from '../fetch/http-transport.js';
@@ -43,7 +44,7 @@ export type IndexFetch =
 const MAX_IN_RELEASE_BYTES = 16 << 20;
 
 export async function fetchIndexIfChanged(options: IndexFetchOptions): Promise<IndexFetch> {
-  const mirror = options.mirror.replace(/\/+$/, '');
+  const mirror = trimEnd(options.mirror, '/');
   const { suite, previous } = options;
   if (!/^[A-Za-z0-9.+_-]+$/.test(suite)) throw new UploadError('UPLOAD_URL_INVALID', `invalid suite name ${JSON.stringify(suite.slice(0, 80))}`);
   const timeoutMs = options.timeoutMs ?? 300_000;

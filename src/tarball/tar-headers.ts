@@ -5,6 +5,8 @@
 // and the end-of-archive blocks must be identical. Pure: the bytes come from
 // a decompressor that ran in the sandbox.
 
+import { trimEnd, trimStart } from '../text/scan.js';
+
 const BLOCK = 512;
 /** ustar header fields (POSIX.1-1988 and GNU tar): offsets and lengths. */
 const NAME = [0, 100] as const;
@@ -98,7 +100,7 @@ function numeric(h: Uint8Array, [off, len]: readonly [number, number]): number |
 }
 
 function octal(f: Uint8Array): number | undefined {
-  const text = Buffer.from(f).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const text = trimStart(trimEnd(Buffer.from(f).toString('latin1'), '\0 '), ' ');
   return /^[0-7]+$/.test(text) ? parseInt(text, 8) : text === '' ? 0 : undefined;
 }
 

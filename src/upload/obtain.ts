@@ -6,6 +6,7 @@
 // index and checked against it, files from its Directory). Names come only
 // from the .dsc, already checked to be plain file names; nothing else is
 // fetched. One deadline covers the whole upload; failures are reasons.
+import { trimEnd } from '../text/scan.js';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -148,7 +149,7 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
       break;
     }
     case 'archive': {
-      const mirror = (where.mirror ?? options.index?.mirror ?? DEFAULT_UPLOAD_MIRROR).replace(/\/+$/, '');
+      const mirror = trimEnd(where.mirror ?? options.index?.mirror ?? DEFAULT_UPLOAD_MIRROR, '/');
       const index = options.index ?? (await fetchSourcesIndex({ ...options.indexOptions, mirror, ...(where.suite ? { suite: where.suite } : {}), http, policy }));
       const entry = findSourcesEntry(index, where.source, where.version);
       if (!entry) throw new UploadError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);

@@ -5,6 +5,7 @@
 // allowed); COMPONENT/source/Sources.xz must match the Release's SHA256 line.
 // Entries carrying Git-Tag-Info are tag2upload uploads (dak copies the field
 // from the .dsc into the index; Git-Tag-Tagger it leaves out).
+import { trimEnd } from '../text/scan.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -165,7 +166,7 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 
 /** Downloads and verifies a suite's Sources index. Throws UploadError. */
 export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Promise<SourcesIndex> {
-  const mirror = (options.mirror ?? DEFAULT_UPLOAD_MIRROR).replace(/\/+$/, '');
+  const mirror = trimEnd(options.mirror ?? DEFAULT_UPLOAD_MIRROR, '/');
   const suite = options.suite ?? 'sid';
   const component = options.component ?? 'main';
   if (!/^[A-Za-z0-9.+_-]+$/.test(suite) || !/^[A-Za-z0-9.+_-]+$/.test(component)) throw new UploadError('UPLOAD_URL_INVALID', 'invalid suite or component name');

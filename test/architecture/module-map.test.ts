@@ -16,7 +16,7 @@ const TIERS: readonly (readonly string[])[] = [
   ['server'],
   ['pipeline'],
   ['authenticate', 'interpret', 'upload', 'reconstruct', 'compare', 'fetch', 'publish'],
-  ['tarball', 'gitobj', 'sandbox', 'store', 'deb822', 'config', 'report'],
+  ['tarball', 'gitobj', 'sandbox', 'store', 'deb822', 'config', 'report', 'text'],
 ];
 const FOUNDATIONS = TIERS[TIERS.length - 1]!;
 

@@ -6,6 +6,7 @@
 // The rules follow Dpkg::Deps, Dpkg::Deps::{Simple,AND,OR,Union} and
 // Dpkg::Version of dpkg-dev 1.22 and 1.23 (unchanged between them).
 
+import { angleGroups, foldLineBreaks, isJsSpace, splitAround, trimBoth, trimStart } from '../../text/scan.js';
 import { compareVersions, isValidVersion } from '../../deb822/version-compare.js';
 
 export class DepsError extends Error {
@@ -36,8 +37,8 @@ export type Dep = SimpleDep | OrDep;
 const simpleRe = (pkg: string): RegExp => new RegExp(
   String.raw`^\s*(${pkg})(?::([a-zA-Z0-9][a-zA-Z0-9-]*))?` +
   String.raw`(?:\s*\(\s*(<<|<=|=|>=|>>|[<>])\s*([^)\s]+)\s*\))?` +
-  String.raw`(?:\s*\[\s*([^\]]+)\s*\])?` +
-  String.raw`((?:\s*<\s*[^>]+\s*>)+)?\s*$`, 's');
+  String.raw`(?:\s*\[([^\]]+)\])?` +
+  String.raw`((?:\s*<[^>]+>)+)?\s*$`, 's');
 const SIMPLE_RE = simpleRe('[a-zA-Z0-9][a-zA-Z0-9+.-]*');
 /** tests_dep: debian/tests/control may name "@" and "@builddeps@". */
 const TESTS_RE = simpleRe('[@a-zA-Z0-9][@a-zA-Z0-9+.-]*');
@@ -52,17 +53,27 @@ function normalizeRelation(op: string): Relation {
 /** Perl's split ' ': on runs of white space, leading white space ignored. */
 const words = (s: string): string[] => s.split(/[ \t\n\v\f\r]+/).filter((w) => w !== '');
 
+/**
+ * What `\[\s*([^\]]+)\s*\]` (ends 'start') or `<\s*([^>]+?)\s*>` (ends 'both')
+ * captures of the text between the brackets: JavaScript white space cut, and
+ * when nothing else is left, the last white-space character.
+ */
+function bracketed(inner: string, ends: 'start' | 'both'): string {
+  const cut = ends === 'start' ? trimStart(inner, isJsSpace) : trimBoth(inner, isJsSpace);
+  return cut === '' ? inner.slice(-1) : cut;
+}
+
 function parseSimple(text: string, testsDep: boolean): SimpleDep {
   const m = (testsDep ? TESTS_RE : SIMPLE_RE).exec(text);
   if (!m) throw new DepsError(`cannot parse dependency ${JSON.stringify(text)}`);
   // Dpkg::BuildProfiles: the restriction formula is a list of "<a b>" groups.
-  const restrictions = m[6] === undefined ? undefined : [...m[6].matchAll(/<\s*([^>]+?)\s*>/g)].map((g) => words(g[1]!));
+  const restrictions = m[6] === undefined ? undefined : angleGroups(m[6]).map((g) => words(bracketed(g, 'both')));
   return {
     kind: 'simple',
     package: m[1]!,
     ...(m[2] !== undefined ? { archqual: m[2] } : {}),
     ...(m[3] !== undefined ? { relation: normalizeRelation(m[3]), version: m[4]! } : {}),
-    ...(m[5] !== undefined ? { arches: words(m[5]) } : {}),
+    ...(m[5] !== undefined ? { arches: words(bracketed(m[5], 'start')) } : {}),
     ...(restrictions ? { restrictions } : {}),
   };
 }
@@ -74,12 +85,12 @@ export interface ParseOptions {
 
 /** deps_parse(line, build_dep => 1): the AND list, in field order. */
 export function parseDeps(line: string, options: ParseOptions = {}): Dep[] {
-  const flat = line.replace(/\s*[\r\n]\s*/g, ' ').replace(/^\s+/, '').replace(/\s+$/, '');
-  const ands = flat.split(/\s*,\s*/);
+  const flat = trimBoth(foldLineBreaks(line, isJsSpace), isJsSpace);
+  const ands = splitAround(flat, ',', isJsSpace);
   // Perl's split drops trailing empty fields (a trailing comma is allowed).
   while (ands.length > 0 && ands[ands.length - 1] === '') ands.pop();
   return ands.map((and) => {
-    const alternatives = and.split(/\s*\|\s*/).map((t) => parseSimple(t, options.testsDep === true));
+    const alternatives = splitAround(and, '|', isJsSpace).map((t) => parseSimple(t, options.testsDep === true));
     return alternatives.length === 1 ? alternatives[0]! : { kind: 'or', alternatives };
   });
 }

@@ -7,6 +7,7 @@
 // Control data is handled as bytes (each byte one character), as Perl
 // reads it; the appended fields are UTF-8.
 import { Deb822Error, parseDeb822 } from '../../deb822/parse.js';
+import { angleGroups, foldLineBreaks, isJsSpace, splitAround, trimBoth, trimEnd, trimStart } from '../../text/scan.js';
 import type { Deb822Paragraph } from '../../deb822/paragraph.js';
 import { formatField } from '../../deb822/write.js';
 import { ArchError, sourceArchitecture } from './debian-arch.js';
@@ -102,23 +103,76 @@ function customField(p: Deb822Paragraph, name: string): string | undefined {
 }
 
 // Dpkg::Email::Address (1.23): "name <email>", name of unquoted parts without
-// commas or quoted parts, at least one space before "<".
-const ADDR_NAME = String.raw`(?:[^<>"\x00-\x1f\x7f,]+|"[^<>"\x00-\x1f\x7f]+")*`;
-const ADDR_EMAIL = String.raw`[^@<>"\s\x00-\x1f\x7f,]+@[^@<>"\s\x00-\x1f\x7f,]+`;
-const ADDR = String.raw`\s*(${ADDR_NAME})\s+<(${ADDR_EMAIL})>\s*`;
+// commas or quoted parts, at least one space before "<". Its regular
+// expression, `\s*((?:[^<>"\x00-\x1f\x7f,]+|"[^<>"\x00-\x1f\x7f]+")*)\s+<(EMAIL)>\s*`,
+// nests quantifiers and backtracks exponentially on a name without "<";
+// the same language is read here by one scan.
+// eslint-disable-next-line no-control-regex -- dpkg's class names the control characters it excludes
+const ADDR_EMAIL = /^[^@<>"\s\x00-\x1f\x7f,]+@[^@<>"\s\x00-\x1f\x7f,]+$/;
+const isControl = (c: string): boolean => c <= '\x1f' || c === '\x7f';
 
-function formatAddress(value: string, field: string): string {
-  const m = new RegExp(`^${ADDR}$`).exec(value);
-  if (!m) throw new DscBodyError(`cannot parse ${field} field value "${value}"`);
-  return `${m[1]!} <${m[2]!}>`;
+/** Whether `core` is a sequence of unquoted parts and non-empty quoted parts. */
+function isAddressName(core: string): boolean {
+  for (let i = 0; i < core.length; i++) {
+    const c = core[i]!;
+    if (c === '"') {
+      const close = core.indexOf('"', i + 1);
+      if (close <= i + 1) return false;
+      for (let j = i + 1; j < close; j++) if (isControl(core[j]!)) return false;
+      i = close;
+    } else if (c === ',' || isControl(c)) return false;
+  }
+  return true;
 }
 
-function formatAddressList(value: string): string {
-  if (!new RegExp(String.raw`^(?:\s*${ADDR}(?:\s*,)+)*(?:\s*${ADDR})(?:\s*,)*\s*$`).test(value)) {
-    throw new DscBodyError(`cannot parse Uploaders field value "${value}"`);
+/** The name and email of one address, as the regular expression would capture them, or null. */
+export function parseAddress(value: string): { name: string; email: string } | null {
+  // Neither the name nor the email nor the white space may hold "<" or ">": each occurs once.
+  const lt = value.indexOf('<');
+  const gt = value.indexOf('>');
+  if (lt === -1 || gt < lt || value.indexOf('<', lt + 1) !== -1 || value.indexOf('>', gt + 1) !== -1) return null;
+  const email = value.slice(lt + 1, gt);
+  if (!ADDR_EMAIL.test(email) || trimStart(value.slice(gt + 1), isJsSpace) !== '') return null;
+  const prefix = value.slice(0, lt);
+  const body = trimStart(prefix, isJsSpace);
+  // Only white space before "<": the name is empty, and "\s+" needs one character of it.
+  if (body === '') return prefix === '' ? null : { name: '', email };
+  const core = trimEnd(body, isJsSpace);
+  if (core.length === body.length || !isAddressName(core)) return null;
+  // The greedy name also takes the white space a name may hold, leaving one for "\s+".
+  const tail = body.slice(core.length);
+  let k = 0;
+  while (k < tail.length - 1 && !isControl(tail[k]!)) k++;
+  return { name: core + tail.slice(0, k), email };
+}
+
+function formatAddress(value: string, field: string): string {
+  const a = parseAddress(value);
+  if (!a) throw new DscBodyError(`cannot parse ${field} field value "${value}"`);
+  return `${a.name} <${a.email}>`;
+}
+
+/** Dpkg::Email::Address::parse_list: addresses separated by commas, none before the first, any after the last. */
+export function formatAddressList(value: string): string {
+  // A comma inside a quoted name part separates nothing.
+  const pieces: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '"') quoted = !quoted;
+    else if (value[i] === ',' && !quoted) {
+      pieces.push(value.slice(start, i));
+      start = i + 1;
+    }
   }
+  pieces.push(value.slice(start));
   const out: string[] = [];
-  for (const m of value.matchAll(new RegExp(String.raw`\s*${ADDR}(?:\s*,)*`, 'g'))) out.push(`${m[1]!} <${m[2]!}>`);
+  for (const [i, piece] of pieces.entries()) {
+    if (i > 0 && trimStart(piece, isJsSpace) === '') continue;
+    const a = parseAddress(piece);
+    if (!a) throw new DscBodyError(`cannot parse Uploaders field value "${value}"`);
+    out.push(`${a.name} <${a.email}>`);
+  }
   return out.join(', ');
 }
 
@@ -126,11 +180,13 @@ function formatAddressList(value: string): string {
 function profileProps(value: string, dpkgDev: '1.22' | '1.23'): string {
   if (dpkgDev === '1.22') {
     // 1.22: string replacements: drop the outer <>, join lists with "+", their elements with ",".
-    const p = value.replace(/^\s*<(.*)>\s*$/s, '$1').replace(/>\s+</g, '+').replace(/\s+/g, ',');
+    const t = trimBoth(value, isJsSpace);
+    const inner = t.length >= 2 && t.startsWith('<') && t.endsWith('>') ? t.slice(1, -1) : value;
+    const p = inner.replace(/>\s+</g, '+').replace(/\s+/g, ',');
     return ` profile=${p}`;
   }
   // 1.23: parse_build_profiles, then the deprecated "profile=" and the new "profile:v1=".
-  const restrictions = [...value.matchAll(/<\s*([^>]+?)\s*>/g)].map((g) => g[1]!.split(/\s+/).filter((w) => w !== ''));
+  const restrictions = angleGroups(value).map((g) => g.split(/\s+/).filter((w) => w !== ''));
   return ` profile=${restrictions.map((r) => r.join(',')).join('+')} profile:v1=${restrictions.map((r) => r.join('&')).join('|')}`;
 }
 
@@ -186,7 +242,7 @@ function build(input: Omit<DscBodyInput, 'appended'>): string {
   for (const { name, value } of src.fields) {
     // dpkg-source compares the names as written (exact case).
     if (name === 'Source') fields.set(name, value);
-    else if (name === 'Uploaders') fields.set(name, value.replace(/\s*[\r\n]\s*/g, ' '));
+    else if (name === 'Uploaders') fields.set(name, foldLineBreaks(value, isJsSpace));
     else if (name in SRC_DEP) fields.set(name, normalizeBuildDeps(value, SRC_DEP[name]!));
     else transfer(fields, name, value);
   }
@@ -217,7 +273,7 @@ function build(input: Omit<DscBodyInput, 'appended'>): string {
   fields.set('Package-List', `\n${[...pkgList].sort(cmp).join('\n')}`);
 
   // set_testsuite_fields.
-  const suites = new Set((fields.get('Testsuite') ?? '').split(/\s*,\s*/).filter((s) => s !== ''));
+  const suites = new Set(splitAround(fields.get('Testsuite') ?? '', ',', isJsSpace).filter((s) => s !== ''));
   if (input.testsControl) {
     suites.add('autopkgtest');
     if (!fields.get('Testsuite-Triggers')) fields.set('Testsuite-Triggers', testTriggers(input.testsControl, binaries));

@@ -3,6 +3,8 @@
 // "#" comments, quotes around the value dropped), for the settings that
 // change the bytes of the tarballs this toolchain makes.
 
+import { isJsSpace, trimStart } from '../../text/scan.js';
+
 export class SourceOptionsError extends Error {
   override readonly name = 'SourceOptionsError';
 }
@@ -23,10 +25,15 @@ export function parseSourceOptions(text: string): SourceOptions {
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const m = /^(?:--)?([^=\s]+)\s*(?:=\s*(.*))?$/.exec(line);
+    // `^(?:--)?([^=\s]+)\s*(?:=\s*(.*))?$`, with the white space cut by hand.
+    const m = /^(?:--)?([^=\s]+)/.exec(line);
     if (!m) continue;
+    const rest = trimStart(line.slice(m[0].length), isJsSpace);
+    if (rest !== '' && rest[0] !== '=') continue;
+    const given = rest === '' ? undefined : trimStart(rest.slice(1), isJsSpace);
+    if (given !== undefined && /[\n\r\u2028\u2029]/.test(given)) continue;
     const name = m[1]!;
-    const value = m[2]?.replace(/^(['"])(.*)\1$/, '$2');
+    const value = given?.replace(/^(['"])(.*)\1$/, '$2');
     if (name === 'compression') compression = value;
     else if (name === 'compression-level') level = value;
     else if (/^-Z./.test(name)) compression = name.slice(2);
