@@ -42,7 +42,7 @@ async function dgitAlone(u: Upload): Promise<number> {
     'b=$(date +%s%N)', 'echo $((b - a))',
   ].join('\n');
   const r = await runSandboxed({
-    argv: ['sh', '-c', script], rootfs, workDir: dir, timeoutMs: 300_000,
+    argv: ['sh', '-c', script], rootfs, workDir: dir, keep: ['.'], timeoutMs: 300_000,
     env: { GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@invalid', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@invalid' },
   });
   rmSync(dir, { recursive: true, force: true });

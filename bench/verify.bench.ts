@@ -138,7 +138,7 @@ async function reference(u: Upload, rootfsName: 'trixie' | 'forky'): Promise<Ref
   ].join('\n');
   const t0 = performance.now();
   const r = await runSandboxed({
-    argv: ['sh', '-c', script], rootfs, workDir: dir, timeoutMs: 300_000,
+    argv: ['sh', '-c', script], rootfs, workDir: dir, keep: ['.'], timeoutMs: 300_000,
     readOnly: [{ host: join(repos, `${u.case}.git`), inside: '/origin.git' }, { host: keysDir, inside: '/keys' }],
     env: { GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@invalid', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@invalid', TZ: 'UTC', LC_ALL: 'C.UTF-8' },
   });

@@ -192,6 +192,7 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
         argv: ['sh', '/work/content.sh'],
         rootfs: input.rootfs,
         workDir: dir,
+        keep: ['out'],
         readOnly: [{ host: input.repo, inside: '/src/repo' }],
         env: {
           T2U_TAG: input.tag, T2U_COMMIT: input.commit,
@@ -209,6 +210,9 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     const step = (await readFile(join(dir, 'out', 'meta'), 'utf8').catch(() => 'step=start')).trim().replace(/^step=/, '');
     const stderr = r.stderr.toString('utf8').trim().split('\n').slice(-8).join(' | ');
     if (r.timedOut) return { reasons: [reason('SANDBOX_TIMEOUT', `unpacking and listing the upload exceeded ${input.timeoutMs} ms (step ${step})`)], notes: [] };
+    if (r.exitCode !== 0 && r.workQuotaExceeded) {
+      return { reasons: [reason('WORK_QUOTA_EXCEEDED', `unpacking and listing the upload filled its work directory (${r.workBytes} bytes) at step ${step}: ${stderr}`)], notes: [] };
+    }
     if (r.exitCode === 66) {
       // dpkg-source -x refused a file the service signed: dak would too.
       return { reasons: [reason('UPLOAD_UNPACK_FAILED', `the upload does not unpack: ${stderr}`)], notes: [] };

@@ -77,6 +77,9 @@ export class ObjectStore {
       argv: ['git', 'index-pack', '--stdin', '--strict=zeroPaddedFilemode=ignore'],
       rootfs: { kind: 'host' },
       workDir: this.gitDir,
+      // The store persists across runs: bound as it is. What index-pack
+      // writes is the pack and its index, bounded by the pack size cap.
+      bindWorkDir: true,
       env: { GIT_DIR: '/work' },
       timeoutMs: this.limits.timeoutMs,
       limits: { maxOutputBytes: 1 << 20, ...(this.limits.memoryBytes ? { memoryBytes: this.limits.memoryBytes } : {}) },

@@ -261,8 +261,14 @@ async function unpack(upload: ObtainedUpload, rootfsFor: (name: BuilderProfile['
     // uploader's key, which the sandbox has no keyring for.
     const r = await runSandboxed({
       argv: ['dpkg-source', '--no-check', '-x', `/upload/${name}`, '/work/tree'],
-      rootfs, workDir: work, readOnly: [{ host: upload.dir, inside: '/upload' }], timeoutMs: 10 * 60_000,
+      rootfs, workDir: work, keep: ['tree'], readOnly: [{ host: upload.dir, inside: '/upload' }], timeoutMs: 10 * 60_000,
+      // The work directory's limit follows the upload's size (it starts empty).
+      limits: { inputBytes: upload.files.reduce((n, f) => n + f.size, 0) },
     });
+    if (r.exitCode !== 0 && r.workQuotaExceeded) {
+      await dispose();
+      return { ok: false, reason: reason('WORK_QUOTA_EXCEEDED', `dpkg-source -x ${name} filled its work directory (${r.workBytes} bytes)`) };
+    }
     if (r.timedOut || r.exitCode !== 0) {
       await dispose();
       const why = r.timedOut ? 'timed out' : `exited with status ${r.exitCode ?? r.signal}`;

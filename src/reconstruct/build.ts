@@ -8,6 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
+import { mentionsNoSpace } from '../sandbox/work-quota.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
@@ -23,6 +24,8 @@ interface CommonBuildInput {
   readonly signal?: AbortSignal;
   /** Parent of the build directory (default the system temp directory). */
   readonly tmpDir?: string;
+  /** Size of the upload being rebuilt (its files together): the work directory's limit is a multiple of it. */
+  readonly inputBytes?: number;
 }
 
 export interface GitBuildInput extends CommonBuildInput {
@@ -85,6 +88,12 @@ const ORIG_DIFFERS = /git tree differs from orig in upstream files|Maybe orig ta
 /** A ref name the script may pass to git: what git-debpush makes, and nothing a shell or git option could take for more. */
 const TAG_NAME = /^[A-Za-z0-9][-+.%_0-9A-Za-z/]*$/;
 
+/**
+ * What the host reads after a build: the script's facts and log, the build
+ * products, and the checkout's changelog (the mtime-leak explanation reads it).
+ */
+const BUILD_KEEPS = ['out', 'pg/bpd', 'pg/work/debian/changelog'] as const;
+
 export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   if (!TAG_NAME.test(input.tag) || input.tag.includes('..') || input.tag.endsWith('/') || input.tag.endsWith('.lock')) {
     return { ok: false, reasons: [reason('BUILD_FAILED', `${JSON.stringify(input.tag)} is not a tag name tag2upload could build`)], log: '', durationMs: 0 };
@@ -130,7 +139,11 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     if (input.profile.xzThreads === 'single') env.XZ_DEFAULTS = '-T1';
     let r: SandboxResult;
     try {
-      r = await runSandboxed({ argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, readOnly: [source], env, timeoutMs: input.timeoutMs, ...(input.signal ? { signal: input.signal } : {}) });
+      r = await runSandboxed({
+        argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, keep: BUILD_KEEPS, readOnly: [source], env, timeoutMs: input.timeoutMs,
+        ...(input.inputBytes !== undefined ? { limits: { inputBytes: input.inputBytes } } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
     } catch (e) {
       await cleanup();
       if (e instanceof SandboxError) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };
@@ -142,6 +155,11 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     if (r.timedOut) {
       await cleanup();
       return failed('BUILD_TIMEOUT', `the build under profile ${input.profile.name} exceeded ${input.timeoutMs} ms (during step ${meta.step ?? 'start'}) and was killed`);
+    }
+    // dgit keeps dpkg-source's messages in the build log, not on stderr.
+    if (r.exitCode !== 0 && (r.workQuotaExceeded || (r.workBytes !== null && mentionsNoSpace(log)))) {
+      await cleanup();
+      return { ok: false, log, durationMs: took(), reasons: [reason('WORK_QUOTA_EXCEEDED', `the build under profile ${input.profile.name} filled its work directory (${r.workBytes} bytes) during step ${meta.step ?? 'start'}: ${lastLines(r.stderr.toString('utf8'), 3)}`)] };
     }
     if (r.exitCode !== 0 && input.existingOrigs.length > 0 && ORIG_DIFFERS.test(log)) {
       await cleanup();

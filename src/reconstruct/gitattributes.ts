@@ -48,7 +48,7 @@ async function run(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined>
   try {
     const r = await runSandboxed({
       argv: ['sh', '-ec', 'mkdir r; cd r; git init -q; dgit -wn -pgitattributes --build-products-dir=../bpd setup-gitattributes >/dev/null'],
-      rootfs, workDir: dir, timeoutMs: 60_000,
+      rootfs, workDir: dir, keep: ['r/.git/info/attributes'], timeoutMs: 60_000,
     });
     if (r.exitCode !== 0) return undefined;
     const text = await readFile(join(dir, 'r', '.git', 'info', 'attributes')).catch(() => undefined);

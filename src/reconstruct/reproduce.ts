@@ -215,6 +215,8 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     const common = {
       profile, rootfs,
       existingOrigs: given.map((n) => join(uploadDir, n)),
+      // What the build unpacks follows the upload's size: the sandbox's work directory limit is a multiple of it.
+      inputBytes: dsc.files.reduce((n, f) => n + f.size, 0),
       timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
       ...(input.signal ? { signal: input.signal } : {}),

@@ -116,6 +116,11 @@ export const REASONS = {
     meaning: 'A sandboxed step exceeded its time limit and was killed.',
     action: RETRY,
   },
+  WORK_QUOTA_EXCEEDED: {
+    layer: 'sandbox', effect: 'unverifiable',
+    meaning: "A sandboxed step filled its work directory's size limit (a tmpfs of a multiple of the inputs' size): an upload or tree that unpacks to far more than its size (a decompression bomb), or a package larger than the limit allows.",
+    action: 'Investigate the upload; for an honest package this large, raise T2U_SANDBOX_WORK_FACTOR or T2U_SANDBOX_WORK_FLOOR.',
+  },
 
   // authenticity: the tag's signature, the key, and the policy of DESIGN.md §5.
   KEYRING_UNAVAILABLE: {

@@ -4,6 +4,7 @@
 // can be created without writing to the root filesystem itself.
 import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { WORK_INPUT } from './work-quota.js';
 
 export type Rootfs = { kind: 'host' } | { kind: 'dir'; path: string };
 
@@ -27,7 +28,11 @@ export const GITCONFIG_INSIDE = '/run/t2u-sandbox/gitconfig';
 
 export interface BwrapPlan {
   rootfs: Rootfs;
-  workDir?: string;
+  /**
+   * The host work directory: bound read-write at /work as it is ('bind'), or
+   * bound read-only at WORK_INPUT under a tmpfs /work of `bytes` ('tmpfs').
+   */
+  work?: { kind: 'bind'; host: string } | { kind: 'tmpfs'; host: string; bytes: number };
   readOnly?: readonly { host: string; inside: string }[];
   argv: readonly string[];
   /** Size cap of the private /tmp (bytes); it also counts against the memory cgroup. */
@@ -76,12 +81,13 @@ export function bwrapArgs(p: BwrapPlan): string[] {
   if (p.tmpBytes !== undefined) args.push('--size', String(p.tmpBytes));
   args.push('--tmpfs', '/tmp');
   args.push('--perms', '0444', '--ro-bind-data', String(p.fds.gitconfig), GITCONFIG_INSIDE);
-  if (p.workDir !== undefined) args.push('--bind', p.workDir, '/work');
+  if (p.work?.kind === 'bind') args.push('--bind', p.work.host, '/work');
+  if (p.work?.kind === 'tmpfs') args.push('--ro-bind', p.work.host, WORK_INPUT, '--size', String(p.work.bytes), '--tmpfs', '/work');
   for (const ro of p.readOnly ?? []) args.push('--ro-bind', ro.host, ro.inside);
   // bwrap's root and /dev are tmpfs of its own, writable unless remounted:
   // read-only, so that /work and /tmp are the only writable places.
   args.push('--remount-ro', '/dev', '--remount-ro', '/');
-  args.push('--chdir', p.workDir !== undefined ? '/work' : '/tmp');
+  args.push('--chdir', p.work !== undefined ? '/work' : '/tmp');
   args.push('--json-status-fd', String(p.fds.status));
   // Installed just before the command is executed: bwrap's own set-up is not filtered, the command and its children are.
   args.push('--seccomp', String(p.fds.seccomp));

@@ -8,11 +8,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { spawn, type StdioOptions } from 'node:child_process';
-import { bwrapArgs, GITCONFIG_INSIDE, type Rootfs } from './bwrap-args.js';
+import { bwrapArgs, GITCONFIG_INSIDE, type BwrapPlan, type Rootfs } from './bwrap-args.js';
 import { RunCgroups, type CgroupVersion } from './cgroups.js';
 import { checkReachable, prepareWorkDir, sandboxIdentity, type SandboxIdentity } from './identity.js';
 import { devNullFd, leakingFds } from './inherited-fds.js';
 import { seccompBytes } from './seccomp.js';
+import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK_ARGV, workBytesFor, wrapCommand } from './work-quota.js';
 import { SandboxError } from './sandbox-error.js';
 
 export type { Rootfs } from './bwrap-args.js';
@@ -26,6 +27,14 @@ export interface SandboxLimits {
   maxProcesses?: number;
   /** Bytes of stdout plus stderr kept; beyond it the sandbox is killed. Default 64 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Size of the tmpfs /work (and the most the copy-out writes to the host).
+   * Default: DEFAULT_WORK.factor times the inputs (the work directory's
+   * content plus `inputBytes`), at least DEFAULT_WORK.floorBytes.
+   */
+  workBytes?: number;
+  /** Bytes the command is expected to unpack from inputs bound elsewhere (e.g. an upload's files), for the default workBytes. */
+  inputBytes?: number;
 }
 
 export interface SandboxSpec {
@@ -33,8 +42,21 @@ export interface SandboxSpec {
   argv: string[];
   /** 'host': the host's /usr, /bin, /lib* and a minimal /etc (no secrets), read-only. */
   rootfs: Rootfs;
-  /** Host directory bound read-write at /work, the working directory; given to the sandbox uid. */
+  /**
+   * Host directory whose content is /work, the working directory; given to
+   * the sandbox uid. /work is a tmpfs of limits.workBytes: the directory is
+   * copied in when the command starts, and `keep` copied back out when it
+   * has ended (src/sandbox/work-quota.ts).
+   */
   workDir?: string;
+  /** Paths under /work copied back into workDir when the command has ended (default none; `.` is all of /work). */
+  keep?: readonly string[];
+  /**
+   * Binds workDir read-write as it is, without a size limit: only for a
+   * persistent store whose writes the caller bounds (the object store, fed a
+   * pack of capped size).
+   */
+  bindWorkDir?: boolean;
   readOnly?: { host: string; inside: string }[];
   /** Added to a clean environment (PATH, HOME=/tmp, LANG=C.UTF-8, git's configuration isolated). */
   env?: Record<string, string>;
@@ -60,6 +82,10 @@ export interface SandboxResult {
   processLimit: CgroupVersion | 'rlimit-nproc' | 'unavailable';
   /** The kernel's OOM killer acted in the sandbox's memory cgroup (cgroup mechanisms only). */
   memoryExceeded: boolean;
+  /** The size limit of /work; null when there was no work directory or it was bound as it is. */
+  workBytes: number | null;
+  /** /work was full when the command ended, or what it kept exceeded the limit: writes beyond the limit failed. */
+  workQuotaExceeded: boolean;
   durationMs: number;
 }
 
@@ -76,7 +102,7 @@ export const DEFAULT_LIMITS = {
   memoryBytes: 2 * 1024 ** 3,
   maxProcesses: 256,
   maxOutputBytes: 64 * 1024 ** 2,
-} as const satisfies Required<SandboxLimits>;
+} as const satisfies Required<Omit<SandboxLimits, 'workBytes' | 'inputBytes'>>;
 
 const BWRAP = '/usr/bin/bwrap';
 /** The seccomp program (src/sandbox/seccomp.ts), made once: it depends on the machine alone. */
@@ -107,6 +133,9 @@ const FD_GITCONFIG = 3;
 const FD_STATUS = 4;
 const FD_BLOCK = 5;
 const FD_SECCOMP = 6;
+/** The wrapper's tar of the kept paths, and its report of /work's free space (tmpfs work directories only). */
+const FD_COPYOUT = 7;
+const FD_WORK_REPORT = 8;
 
 type KillReason = 'timeout' | 'output' | 'kill';
 
@@ -136,6 +165,7 @@ export function requireCompleted(r: SandboxResult, what: string): SandboxResult 
   if (r.timedOut) throw new SandboxError('SANDBOX_TIMEOUT', `${what} exceeded its time limit and was killed`);
   if (r.outputTruncated) throw new SandboxError('SANDBOX_FAILED', `${what} wrote more output than allowed and was killed`);
   if (r.memoryExceeded) throw new SandboxError('SANDBOX_FAILED', `${what} exceeded its memory limit and was killed`);
+  if (r.workQuotaExceeded) throw new SandboxError('WORK_QUOTA_EXCEEDED', `${what} filled its work directory (${r.workBytes} bytes)`);
   if (r.exitCode === null) throw new SandboxError('SANDBOX_FAILED', `${what} was killed (${r.signal ?? 'unknown signal'})`);
   return r;
 }
@@ -177,13 +207,20 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     const who = sandboxIdentity(spec.identity);
     const seccomp = seccompProgramBytes ??= seccompBytes();
     if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
+    const keep = spec.keep ?? [];
+    checkKeep(keep);
+    const work: BwrapPlan['work'] = spec.workDir === undefined ? undefined
+      : spec.bindWorkDir ? { kind: 'bind', host: spec.workDir }
+      : { kind: 'tmpfs', host: spec.workDir, bytes: limits.workBytes ?? workBytesFor(await treeBytes(spec.workDir) + (limits.inputBytes ?? 0)) };
+    const workBytes = work?.kind === 'tmpfs' ? work.bytes : null;
     if (who) {
       if (spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
       for (const ro of spec.readOnly ?? []) checkReachable(ro.host, who, 'read-only path');
     }
     if (killReason) return killedBeforeStart(killReason, started);
 
-    const cgroups = RunCgroups.create({ memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses });
+    // tmpfs pages are charged to the memory cgroup: the work directory's limit comes on top.
+    const cgroups = RunCgroups.create({ memoryBytes: limits.memoryBytes + (workBytes ?? 0), maxProcesses: limits.maxProcesses });
     try {
       return await runInCgroups(cgroups);
     } finally {
@@ -198,13 +235,14 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const rlimits: string[] = [];
       const canRlimit = hasPrlimit();
       if (!cg.memory && canRlimit) rlimits.push(`--as=${limits.memoryBytes}`);
+      const copying = work?.kind === 'tmpfs';
       if (!cg.pids && canRlimit) rlimits.push(`--nproc=${processesOf(who?.uid ?? process.getuid?.() ?? -1) + limits.maxProcesses + 3}`);
       const block = cg.empty ? undefined : FD_BLOCK;
       const args = bwrapArgs({
         rootfs: spec.rootfs,
-        workDir: spec.workDir,
+        ...(work ? { work } : {}),
         readOnly: spec.readOnly,
-        argv: spec.argv,
+        argv: copying ? wrapCommand(spec.argv, keep, { copyOut: FD_COPYOUT, report: FD_WORK_REPORT }) : spec.argv,
         tmpBytes: limits.memoryBytes,
         fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block, seccomp: FD_SECCOMP },
       });
@@ -213,6 +251,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const stdio: (string | number)[] = [
         streaming || spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe',
         'pipe', 'pipe', block !== undefined ? 'pipe' : 'ignore', 'pipe',
+        ...(copying ? ['pipe', 'pipe'] : []),
       ];
       for (const fd of leakingFds(stdio.length)) {
         while (stdio.length < fd) stdio.push('ignore');
@@ -282,6 +321,16 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       });
 
       const ends: Promise<unknown>[] = [status];
+      let workFull = false;
+      let copyOut: Promise<CopyOutcome> | undefined;
+      if (copying) {
+        const report = collectText(extra[FD_WORK_REPORT] as Readable | undefined).then((t) => {
+          workFull = reportedFull(t);
+        });
+        ends.push(report);
+        copyOut = copyOutInto(spec, work.host, extra[FD_COPYOUT] as Readable, copyOutCap(work.bytes));
+        ends.push(copyOut);
+      }
       child.stderr?.on('data', (c: Buffer) => {
         const kept = takeOutput(c);
         if (kept) stderrChunks.push(kept);
@@ -311,7 +360,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       // that stops reading would otherwise hold the result forever.
       const [exitCode] = await Promise.all([status, ...ends.slice(1)]) as [number | undefined];
       clearTimeout(timer);
-      const base = {
+      const base: Omit<SandboxResult, 'exitCode' | 'signal'> = {
         timedOut: killReason === 'timeout',
         stdout: Buffer.concat(stdoutChunks),
         stderr: Buffer.concat(stderrChunks),
@@ -319,9 +368,14 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         memoryLimit: cg.memory?.version ?? (canRlimit ? 'rlimit-as' : 'unavailable'),
         processLimit: cg.pids?.version ?? (canRlimit ? 'rlimit-nproc' : 'unavailable'),
         memoryExceeded: cg.oomKilled(),
+        workBytes,
+        workQuotaExceeded: false,
         durationMs: performance.now() - started,
-      } as const;
+      };
+      const out = await copyOut;
+      base.workQuotaExceeded = workBytes !== null && (workFull || out?.exceeded === true || mentionsNoSpace(base.stderr.toString('latin1')));
       if (setupError) throw setupError;
+      if (out?.error && !killReason && exitCode === 0) throw new SandboxError('SANDBOX_FAILED', `copying the results of ${JSON.stringify(spec.argv[0])} out of /work failed: ${out.error}`);
       if (killReason) return { ...base, exitCode: null, signal: 'SIGKILL' };
       if (exitCode === undefined) {
         // No "exit-code" status: bwrap never started the command (bad mount, missing program, no user namespaces).
@@ -348,7 +402,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     stdout.end();
     return {
       exitCode: null, signal: 'SIGKILL', timedOut: reason === 'timeout', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0),
-      outputTruncated: false, memoryLimit: 'unavailable', processLimit: 'unavailable', memoryExceeded: false,
+      outputTruncated: false, memoryLimit: 'unavailable', processLimit: 'unavailable', memoryExceeded: false, workBytes: null, workQuotaExceeded: false,
       durationMs: performance.now() - started,
     };
   }
@@ -384,6 +438,73 @@ function collectStatus(stream: Readable | undefined, onChild: (pid: number) => v
     stream.on('error', () => resolve(exitCode));
     stream.on('close', () => resolve(exitCode));
   });
+}
+
+/** All of a small side channel's text (the wrapper's report). */
+function collectText(stream: Readable | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    if (!stream) return resolve('');
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => {
+      if (text.length < 4096) text += c;
+    });
+    stream.on('error', () => resolve(text));
+    stream.on('close', () => resolve(text));
+  });
+}
+
+interface CopyOutcome {
+  /** The stream was longer than the cap: the rest was not written. */
+  exceeded: boolean;
+  /** Unpacking failed (a cut stream after a kill, or tar's own error). */
+  error?: string;
+}
+
+/**
+ * Unpacks the wrapper's tar of the kept paths into the host work directory,
+ * by GNU tar in a sandbox of its own whose only writable place is that
+ * directory, reading at most `cap` bytes.
+ */
+async function copyOutInto(spec: SandboxSpec, host: string, source: Readable, cap: number): Promise<CopyOutcome> {
+  let total = 0;
+  let exceeded = false;
+  const first = await new Promise<Buffer | undefined>((resolve) => {
+    source.once('data', (c: Buffer) => resolve(c));
+    source.once('end', () => resolve(undefined));
+    source.once('close', () => resolve(undefined));
+    source.once('error', () => resolve(undefined));
+  });
+  // Nothing kept, or nothing to keep: no second sandbox.
+  if (!first) return { exceeded: false };
+  source.pause();
+  const proc = spawnSandboxed({
+    argv: [...UNPACK_ARGV], rootfs: spec.rootfs, workDir: host, bindWorkDir: true, timeoutMs: spec.timeoutMs,
+    ...(spec.identity ? { identity: spec.identity } : {}),
+  });
+  proc.stdout.resume();
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      total += chunk.length;
+      if (total > cap) {
+        exceeded = true;
+        proc.kill();
+        source.destroy();
+        done();
+        return;
+      }
+      done(null, chunk);
+    },
+  });
+  counter.pipe(proc.stdin);
+  proc.stdin.on('error', () => undefined);
+  counter.write(first);
+  source.pipe(counter);
+  const r = await proc.result.catch((e: unknown) => e as Error);
+  source.destroy();
+  if (r instanceof Error) return { exceeded, error: r.message };
+  if (r.exitCode !== 0) return { exceeded, error: `tar exited with ${r.exitCode ?? r.signal}: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' / ')}` };
+  return { exceeded };
 }
 
 function ended(stream: Readable | null | undefined): Promise<void> {

@@ -5,7 +5,7 @@
 import type { ReasonCode } from '../report/reasons.js';
 import { VerificationError } from '../report/verification-error.js';
 
-export type SandboxErrorCode = Extract<ReasonCode, 'SANDBOX_FAILED' | 'SANDBOX_TIMEOUT'>;
+export type SandboxErrorCode = Extract<ReasonCode, 'SANDBOX_FAILED' | 'SANDBOX_TIMEOUT' | 'WORK_QUOTA_EXCEEDED'>;
 
 export class SandboxError extends VerificationError<SandboxErrorCode> {
   override readonly name = 'SandboxError';

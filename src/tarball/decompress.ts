@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { spawnSandboxed, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
+import { workBytesFor } from '../sandbox/work-quota.js';
 import { TarballError } from './tarball-error.js';
 
 export type Compression = 'xz' | 'gzip' | 'bzip2' | 'lzma' | 'zstd' | 'none';
@@ -34,13 +35,18 @@ export interface DecompressOptions {
   rootfs?: Rootfs;
   /** Wall-clock limit for the whole decompression. Default 120 s. */
   timeoutMs?: number;
-  /** Decompressed bytes allowed; beyond them, DECOMPRESS_TOO_LARGE. Default 4 GiB. */
+  /**
+   * Decompressed bytes allowed; beyond them, DECOMPRESS_TOO_LARGE. Default:
+   * the sandbox's work-directory rule (src/sandbox/work-quota.ts) applied to
+   * the compressed size, a multiple of it with a floor, so that a small bomb
+   * stops early instead of streaming gigabytes through the tar reader.
+   */
   maxOutputBytes?: number;
   /** Memory cap of the sandbox. Default the launcher's. */
   memoryBytes?: number;
 }
 
-export const DEFAULT_DECOMPRESS = { timeoutMs: 120_000, maxOutputBytes: 4 * 1024 ** 3 } as const;
+export const DEFAULT_DECOMPRESS = { timeoutMs: 120_000 } as const;
 
 /** The compression named by a tarball's file name, as dpkg-source reads it; undefined if none matches. */
 export function compressionOf(name: string): Compression | undefined {
@@ -53,11 +59,11 @@ export async function* decompress(path: string, options: DecompressOptions = {})
   if (compression === undefined) {
     throw new TarballError('DECOMPRESS_UNSUPPORTED', `${basename(path)}: not a tarball name dpkg-source knows (.tar, .tar.xz, .tar.gz, .tar.bz2, .tar.lzma, .tar.zst)`);
   }
-  const cap = options.maxOutputBytes ?? DEFAULT_DECOMPRESS.maxOutputBytes;
   const file = await open(path).catch((e: NodeJS.ErrnoException) => {
     throw new TarballError('DECOMPRESS_FAILED', `cannot read ${basename(path)}: ${e.code ?? e.message}`, { cause: e });
   });
   try {
+    const cap = options.maxOutputBytes ?? workBytesFor((await file.stat()).size);
     if (compression === 'none') {
       let total = 0;
       for await (const chunk of file.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {

@@ -31,7 +31,7 @@ async function unpack(name: string, skipPatches = false): Promise<{ dir: string;
   const u = uploadCase(name);
   const dir = await mkdtemp(join(scratch, `${name}-`));
   for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
-  const r = await runSandboxed({ argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'], rootfs, workDir: dir, timeoutMs: 60_000 });
+  const r = await runSandboxed({ argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
   return { dir, tree: join(dir, 'tree') };
 }

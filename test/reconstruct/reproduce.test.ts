@@ -226,7 +226,7 @@ describe('other inputs', () => {
     const id = "-c user.name=t2u-test -c user.email=test@t2u.invalid";
     const made = await runSandboxed({
       argv: ['sh', '-ec', `dpkg-source -x ${u.dsc} tree; cd tree; echo '3.0 (git)' > debian/source/format; git init -q; git add -A -f; git ${id} commit -qm import; mkdir ../out; cd ../out; dpkg-source -b ../tree`],
-      rootfs, workDir: dir, timeoutMs: 60_000,
+      rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000,
     });
     expect(made.exitCode, made.stderr.toString()).toBe(0);
     const r = await run(u, { dsc: join(dir, 'out', u.dsc) });

@@ -43,7 +43,7 @@ tar --format=gnu --sort=name --mtime=@${CHANGELOG} --clamp-mtime --numeric-owner
 xz -6 -c ../${name}.tar > ../${name}.tar.xz`;
   const dir = await mkdtemp(join(scratch, `${name}-`));
   await chmod(dir, 0o777);
-  const r = await runSandboxed({ argv: ['sh', '-c', script], rootfs, workDir: dir, timeoutMs: 60_000 });
+  const r = await runSandboxed({ argv: ['sh', '-c', script], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
   return { tar: join(dir, `${name}.tar`), xz: join(dir, `${name}.tar.xz`), changelog: join(dir, 't', 'debian', 'changelog') };
 }

@@ -171,14 +171,15 @@ describe('isolation', () => {
     writeFileSync(join(ro, 'existing'), 'original\n');
     if (root) execFileSync('chmod', ['755', ro]);
     const r = await sh(
-      'for f in /usr/t2u-probe /etc/t2u-probe /t2u-probe /ro/t2u-probe /ro/existing /dev/t2u-probe /proc/t2u-probe; do ' +
+      'for f in /usr/t2u-probe /etc/t2u-probe /t2u-probe /ro/t2u-probe /ro/existing /dev/t2u-probe /proc/t2u-probe /run/t2u-work-in/t2u-probe; do ' +
         '(echo x > "$f") 2>/dev/null && echo "WROTE $f" || echo "denied $f"; done; ' +
         'echo ok > /work/inside && echo "wrote work"; echo ok > /tmp/inside && echo "wrote tmp"; echo > /dev/null && echo "wrote null"',
-      { workDir: work, readOnly: [{ host: ro, inside: '/ro' }] },
+      { workDir: work, keep: ['inside'], readOnly: [{ host: ro, inside: '/ro' }] },
     );
     const out = text(r.stdout);
     expect(out).not.toContain('WROTE');
-    expect(out.match(/denied/g)).toHaveLength(7);
+    // The host work directory itself is read-only inside (its content is copied into /work).
+    expect(out.match(/denied/g)).toHaveLength(8);
     expect(out).toContain('wrote work');
     expect(out).toContain('wrote tmp');
     expect(out).toContain('wrote null');
@@ -208,12 +209,12 @@ describe('isolation', () => {
     expect(seen.inside).toBe('/dev/null');
   }, 60_000);
 
-  it('gives the work directory to the sandbox uid, including what the caller prepared in it', async () => {
+  it('gives a work directory bound as it is to the sandbox uid, including what the caller prepared in it', async () => {
     const work = freshDir('owned');
     mkdirSync(join(work, 'objects', 'pack'), { recursive: true });
     const r = await sh('echo data > /work/objects/pack/new && cat /work/objects/pack/new');
     expect(text(r.stdout)).toBe('');
-    const r2 = await sh('echo data > /work/objects/pack/new && cat /work/objects/pack/new', { workDir: work });
+    const r2 = await sh('echo data > /work/objects/pack/new && cat /work/objects/pack/new', { workDir: work, bindWorkDir: true });
     expect(text(r2.stderr)).toBe('');
     expect(text(r2.stdout)).toBe('data\n');
     if (root) expect(statSync(join(work, 'objects', 'pack', 'new')).uid).toBe(65534);
@@ -252,7 +253,7 @@ describe.each(mechanisms)('limits with $name', ({ env }) => {
         'setsid sh -c "sleep 1; echo late > /work/late-session" & ' +
         'nohup sh -c "trap \\"\\" TERM HUP; sleep 1; echo late > /work/late-nohup" >/dev/null 2>&1 & ' +
         'echo started; sleep 100',
-      { workDir: work, timeoutMs: 400 },
+      { workDir: work, bindWorkDir: true, timeoutMs: 400 },
     );
     const elapsed = performance.now() - started;
     expect(r.timedOut).toBe(true);
@@ -275,7 +276,7 @@ describe.each(mechanisms)('limits with $name', ({ env }) => {
     const r = await sh(
       `setsid sh -c 'trap "" TERM HUP; (sleep 5; echo late; echo late > /work/late) & exit 0' ${marker} & ` +
         'sleep 0.2; echo started; exit 3',
-      { workDir: work, timeoutMs: 60_000 },
+      { workDir: work, bindWorkDir: true, timeoutMs: 60_000 },
     );
     const elapsed = performance.now() - started;
     expect(r.exitCode).toBe(3);

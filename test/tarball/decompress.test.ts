@@ -72,6 +72,19 @@ describe('decompress', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 
+  it('without a cap given, a bomb stops at a multiple of its compressed size (with the floor lowered)', async () => {
+    const saved = process.env.T2U_SANDBOX_WORK_FLOOR;
+    process.env.T2U_SANDBOX_WORK_FLOOR = String(1 << 20);
+    try {
+      const size = (await readFile(s.path('bomb.tar.gz'))).length;
+      const err = await failure(collect(s.path('bomb.tar.gz')));
+      expect(err).toMatchObject({ code: 'DECOMPRESS_TOO_LARGE', message: expect.stringContaining(`more than ${Math.max(1 << 20, 64 * size)} bytes`) as string });
+    } finally {
+      if (saved === undefined) delete process.env.T2U_SANDBOX_WORK_FLOOR;
+      else process.env.T2U_SANDBOX_WORK_FLOOR = saved;
+    }
+  });
+
   it('a decompression over its time limit stops with DECOMPRESS_TIMEOUT', async () => {
     // A consumer slower than the limit: the sandbox is killed at the deadline.
     const slow = (async () => {

@@ -98,7 +98,7 @@ async function dpkgSource(rootfsName: 'trixie' | 'forky', control: string, tests
     await writeFile(join(dir, 'work', 'debian', 'tests', 'control'), tests);
   }
   const rootfs = await ensureRootfs(rootfsName);
-  const r = requireCompleted(await runSandboxed({ argv: ['dpkg-source', '-I.git', '-b', 'work'], rootfs, workDir: dir, timeoutMs: 60_000 }), 'dpkg-source');
+  const r = requireCompleted(await runSandboxed({ argv: ['dpkg-source', '-I.git', '-b', 'work'], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 }), 'dpkg-source');
   expect(r.exitCode, r.stderr.toString()).toBe(0);
   return { dsc: await readFile(join(dir, 't2u-fields_1.0.dsc')), tarball: await readFile(join(dir, 't2u-fields_1.0.tar.xz')), name: 't2u-fields_1.0.tar.xz' };
 }

@@ -74,7 +74,7 @@ afterAll(async () => {
 async function sandboxed(script: string): Promise<Buffer> {
   const out = await mkdtemp(join(work, 'run-'));
   const r = requireCompleted(await runSandboxed({
-    argv: ['sh', '-ec', script], rootfs, workDir: out, readOnly: [{ host: join(work, 'repo'), inside: '/repo' }],
+    argv: ['sh', '-ec', script], rootfs, workDir: out, keep: ['.'], readOnly: [{ host: join(work, 'repo'), inside: '/repo' }],
     env: { GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t.test' }, timeoutMs: 60_000,
   }), 'tar');
   expect(r.stderr.toString(), r.stderr.toString()).toBe('');

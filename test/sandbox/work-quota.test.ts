@@ -1,0 +1,121 @@
+// The work directory's size limit: /work is a tmpfs of the given size, the
+// host directory is read-only inside, only the kept paths come back, and
+// what comes back is bounded and defused (no symlink followed, no setuid bit).
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
+import { checkKeep, DEFAULT_WORK, reportedFull, treeBytes, workBytesFor } from '../../src/sandbox/work-quota.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 't2u-work-quota-'));
+chmodSync(scratch, 0o755);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterEach(() => {
+  delete process.env.T2U_SANDBOX_WORK_FLOOR;
+  delete process.env.T2U_SANDBOX_WORK_FACTOR;
+});
+const host = { kind: 'host' } as const;
+const MiB = 1024 ** 2;
+
+function freshDir(name: string): string {
+  const d = mkdtempSync(join(scratch, `${name}-`));
+  chmodSync(d, 0o755);
+  return d;
+}
+
+const sh = (script: string, workDir: string, more: { keep?: string[]; workBytes?: number } = {}): ReturnType<typeof runSandboxed> =>
+  runSandboxed({ argv: ['sh', '-c', script], rootfs: host, workDir, keep: more.keep ?? [], timeoutMs: 60_000, limits: { workBytes: more.workBytes ?? 32 * MiB } });
+
+describe('the default limit', () => {
+  it('is a multiple of the inputs, never below the floor; both configurable', () => {
+    expect(workBytesFor(0)).toBe(DEFAULT_WORK.floorBytes);
+    expect(workBytesFor(100 * MiB)).toBe(DEFAULT_WORK.factor * 100 * MiB);
+    process.env.T2U_SANDBOX_WORK_FLOOR = String(MiB);
+    process.env.T2U_SANDBOX_WORK_FACTOR = '2';
+    expect(workBytesFor(10)).toBe(MiB);
+    expect(workBytesFor(10 * MiB)).toBe(20 * MiB);
+    process.env.T2U_SANDBOX_WORK_FACTOR = '-1';
+    expect(() => workBytesFor(1)).toThrow(/T2U_SANDBOX_WORK_FACTOR/);
+  });
+
+  it('follows the work directory\'s content when none is given', async () => {
+    const work = freshDir('default');
+    writeFileSync(join(work, 'input'), Buffer.alloc(MiB));
+    process.env.T2U_SANDBOX_WORK_FLOOR = String(MiB);
+    process.env.T2U_SANDBOX_WORK_FACTOR = '3';
+    expect(await treeBytes(work)).toBe(MiB);
+    const r = await runSandboxed({ argv: ['df', '-B1', '--output=size', '/work'], rootfs: host, workDir: work, timeoutMs: 20_000 });
+    expect(r.workBytes).toBe(3 * MiB);
+    expect(Number(r.stdout.toString().trim().split('\n')[1])).toBe(3 * MiB);
+  });
+});
+
+describe('kept paths', () => {
+  it('accepts relative plain paths and `.` only', () => {
+    expect(() => checkKeep(['out', 'pg/bpd', 'r/.git/info/attributes', '.'])).not.toThrow();
+    for (const bad of ['/etc', '../x', 'a/../b', '-rf', 'a b', 'a//b', '', 'a\nb']) expect(() => checkKeep([bad])).toThrow(/cannot be kept|can be kept/);
+  });
+
+  it('reads the wrapper\'s report of free space and inodes', () => {
+    expect(reportedFull('100 4096 50\n')).toBe(true); // 400 KB free
+    expect(reportedFull('1000 4096 50\n')).toBe(false);
+    expect(reportedFull('1000 4096 0\n')).toBe(true);
+    expect(reportedFull('garbage')).toBe(false);
+  });
+});
+
+describe('a tmpfs /work', () => {
+  it('stops writes at the limit with ENOSPC, says so, and writes nothing more on the host', async () => {
+    const work = freshDir('full');
+    const r = await sh('head -c 100M /dev/zero > big; echo "rc=$?"; rm big; echo done', work, { keep: ['big'] });
+    expect(r.stdout.toString()).toBe('rc=1\ndone\n');
+    expect(r.stderr.toString()).toContain('No space left on device');
+    expect(r.workQuotaExceeded).toBe(true);
+    expect(r.workBytes).toBe(32 * MiB);
+    expect(readdirSync(work)).toEqual([]);
+    expect(() => requireCompleted({ ...r, exitCode: 1 }, 'probe')).toThrow(expect.objectContaining({ code: 'WORK_QUOTA_EXCEEDED' }) as Error);
+  });
+
+  it('a full /work at the end is reported even without an error message', async () => {
+    const work = freshDir('silent');
+    const r = await sh('head -c 100M /dev/zero > big 2>/dev/null; exit 0', work);
+    expect(r.stderr.toString()).toBe('');
+    expect(r.workQuotaExceeded).toBe(true);
+  });
+
+  it('within the limit: inputs are there, the host directory is read-only, only kept paths come back', async () => {
+    const work = freshDir('kept');
+    writeFileSync(join(work, 'input'), 'in\n');
+    const r = await sh([
+      'cat input',
+      '(echo x > /run/t2u-work-in/input) 2>/dev/null && echo "WROTE input" || echo "input read-only"',
+      'mkdir -p out/sub && echo result > out/sub/file && echo other > scratch && echo changed > input',
+      'ln -s /etc/shadow out/link && ln -s ../.. out/up',
+      'echo s > out/setuid && chmod 4755 out/setuid',
+    ].join('\n'), work, { keep: ['out', 'missing'] });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.toString()).toBe('in\ninput read-only\n');
+    expect(r.workQuotaExceeded).toBe(false);
+    expect(readdirSync(work).sort()).toEqual(['input', 'out']);
+    expect(readFileSync(join(work, 'input'), 'utf8')).toBe('in\n');
+    expect(readFileSync(join(work, 'out', 'sub', 'file'), 'utf8')).toBe('result\n');
+    // Symlinks come back as symlinks, never followed on the host.
+    expect(lstatSync(join(work, 'out', 'link')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(work, 'out', 'link'))).toBe('/etc/shadow');
+    expect(lstatSync(join(work, 'out', 'setuid')).mode & 0o6000).toBe(0);
+    expect(existsSync(join(work, 'scratch'))).toBe(false);
+  });
+
+  it('what comes back is bounded too: tar headers of many empty files beyond the limit are cut', async () => {
+    const work = freshDir('headers');
+    // 60,000 empty files take no blocks but 30 MB of tar headers; the copy-out cap is 1 MiB + 16 MiB.
+    const r = await sh('mkdir -p out && cd out && seq 60000 | xargs touch', work, { keep: ['out'], workBytes: MiB });
+    // The command succeeded; its results could not all be copied out, and the run says so.
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr.toString()).toContain('cannot copy the results out of /work');
+    expect(r.workQuotaExceeded).toBe(true);
+    expect(await treeBytes(work)).toBe(0);
+    expect(readdirSync(join(work, 'out')).length).toBeLessThan(60000);
+  });
+});
