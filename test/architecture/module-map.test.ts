@@ -15,7 +15,8 @@ const TIERS: readonly (readonly string[])[] = [
   ['cli'],
   ['server'],
   ['pipeline'],
-  ['authenticate', 'interpret', 'upload', 'reconstruct', 'compare', 'fetch', 'publish'],
+  ['publish'],
+  ['authenticate', 'interpret', 'upload', 'reconstruct', 'compare', 'fetch'],
   ['tarball', 'gitobj', 'sandbox', 'store', 'deb822', 'config', 'report', 'text'],
 ];
 const FOUNDATIONS = TIERS[TIERS.length - 1]!;
