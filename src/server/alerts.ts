@@ -1,6 +1,7 @@
 // Alerts: a verdict that says the archive holds something the tag does not
-// justify (`mismatch`, `rejected`) or a ledger alarm is POSTed, as the stored
-// report JSON, to every configured URL. Each URL is tried independently, with
+// justify (`mismatch`, `rejected`), a ledger alarm, or an archive upload still
+// `unverifiable` after its retries is POSTed, as the stored report JSON, to
+// every configured URL. Each URL is tried independently, with
 // bounded retries and exponential backoff: network errors, timeouts, 5xx, 408
 // and 429 are retried; another 4xx is the receiver refusing and is not.
 // Deliveries are at least once per URL while the process lives (a receiver
@@ -17,7 +18,12 @@ export interface AlertSettings {
   readonly timeoutMs: number;
 }
 
-export type AlertEvent = 'mismatch' | 'rejected' | 'alarm';
+/**
+ * `unverifiable`: an upload found in the archive (a job of the archive
+ * watcher) that is still unverifiable after its retries: an upload in Debian
+ * that nobody has checked.
+ */
+export type AlertEvent = 'mismatch' | 'rejected' | 'alarm' | 'unverifiable';
 
 export interface Alert {
   readonly jobId: string;
@@ -41,6 +47,7 @@ export class AlertSender {
 
   /** Starts delivery to every URL and returns at once; `drain` waits for deliveries under way. */
   send(alert: Alert, log: Logger): void {
+    this.#metrics?.alertRaised(alert.event);
     const body = JSON.stringify(alert.report);
     for (const url of this.#settings.urls) {
       const p = this.#deliver(url, alert, body, log).finally(() => this.#inFlight.delete(p));

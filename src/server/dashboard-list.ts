@@ -151,7 +151,18 @@ ${input('until', 'To (UTC, inclusive)', q.until, 'date')}
 </form>`;
 }
 
-export function listBody(q: ListQuery, result: ListResult, paths: ListPaths): SafeHtml {
+/**
+ * The alarm for archive uploads the verifier could not read: each is an upload
+ * in Debian that nobody has checked, so the count stays on the front page
+ * until they are dealt with.
+ */
+function unverifiableNotice(count: number | undefined, paths: ListPaths): SafeHtml | string {
+  if (count === undefined || count === 0) return '';
+  const link = `${paths.home}${queryString({ verdict: 'unverifiable', source: 'archive' }, undefined)}`;
+  return html`<p class="notice" id="unverifiable-archive"><a href="${link}">${count} archive ${count === 1 ? 'upload is' : 'uploads are'} unverifiable</a> after ${count === 1 ? 'its' : 'their'} retries: nobody has checked ${count === 1 ? 'it' : 'them'} against ${count === 1 ? 'its tag' : 'their tags'}.</p>`;
+}
+
+export function listBody(q: ListQuery, result: ListResult, paths: ListPaths, unverifiableArchive?: number): SafeHtml {
   const page = q.page ?? 1;
   const rows = result.jobs.map((job) => {
     const link = paths.detail(job.id);
@@ -169,6 +180,7 @@ export function listBody(q: ListQuery, result: ListResult, paths: ListPaths): Sa
     result.hasMore ? html`<a rel="next" href="${paths.home}${queryString(q, page + 1)}">older →</a>` : ''
   }</nav>`;
   return html`<h1>Verifications</h1>
+${unverifiableNotice(unverifiableArchive, paths)}
 ${filterForm(q, paths)}
 ${result.scanLimited ? html`<p class="notice">The package filter looked at the newest ${PACKAGE_SCAN_LIMIT} matching jobs only; narrow the other filters (time, verdict) to reach older ones.</p>` : ''}
 ${

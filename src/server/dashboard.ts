@@ -58,7 +58,8 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     }
     const q: ListQuery = parsed.data;
     const result = await listJobs(options.store, q, options.pageSize);
-    return send(reply, 200, 'Verifications', listBody(q, result, paths));
+    const unverifiable = await options.store.count({ source: 'archive', verdict: 'unverifiable' });
+    return send(reply, 200, 'Verifications', listBody(q, result, paths, unverifiable));
   });
 
   app.get('/verifications/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {

@@ -31,6 +31,7 @@ export class ServiceMetrics {
   #durationCount = 0;
   readonly #requests = new Map<string, { route: string; status: string; n: number }>();
   readonly #alerts = new Map<string, number>([['delivered', 0], ['failed', 0]]);
+  readonly #raised = new Map<string, number>(['mismatch', 'rejected', 'alarm', 'unverifiable'].map((e) => [e, 0]));
   #released = 0;
 
   /** A verdict recorded in the store (not counted when the lease was lost); its duration, when this worker ran it to the end. */
@@ -56,12 +57,21 @@ export class ServiceMetrics {
     else this.#requests.set(key, { route, status: String(status), n: 1 });
   }
 
+  /** An alert raised by this process's workers (counted once, whatever the number of receivers). */
+  alertRaised(event: string): void {
+    this.#raised.set(event, (this.#raised.get(event) ?? 0) + 1);
+  }
+
   alert(outcome: 'delivered' | 'failed'): void {
     this.#alerts.set(outcome, (this.#alerts.get(outcome) ?? 0) + 1);
   }
 
-  /** The exposition text; `depth` is the store's answer, absent if the store did not answer. */
-  render(depth: QueueDepth | undefined): string {
+  /**
+   * The exposition text; `depth` is the store's answer, absent if the store
+   * did not answer; `unverifiableArchive` the number of archive uploads whose
+   * job ended `unverifiable`.
+   */
+  render(depth: QueueDepth | undefined, unverifiableArchive?: number): string {
     const out: string[] = [];
     out.push('# HELP t2u_verify_verifications_total Verdicts recorded by the workers of this process.');
     out.push('# TYPE t2u_verify_verifications_total counter');
@@ -96,6 +106,14 @@ export class ServiceMetrics {
     out.push('# HELP t2u_verify_alerts_total Alert deliveries by outcome (after retries).');
     out.push('# TYPE t2u_verify_alerts_total counter');
     for (const [outcome, n] of this.#alerts) out.push(`t2u_verify_alerts_total${labels({ outcome })} ${n}`);
+
+    out.push('# HELP t2u_verify_alerts_raised_total Alerts raised by the workers of this process, by event.');
+    out.push('# TYPE t2u_verify_alerts_raised_total counter');
+    for (const [event, n] of this.#raised) out.push(`t2u_verify_alerts_raised_total${labels({ event })} ${n}`);
+
+    out.push('# HELP t2u_verify_unverifiable_archive_uploads Archive uploads whose verification ended unverifiable (the whole store).');
+    out.push('# TYPE t2u_verify_unverifiable_archive_uploads gauge');
+    if (unverifiableArchive !== undefined) out.push(`t2u_verify_unverifiable_archive_uploads ${unverifiableArchive}`);
     return `${out.join('\n')}\n`;
   }
 }

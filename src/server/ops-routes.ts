@@ -16,11 +16,16 @@ export interface OpsRoutesOptions {
   readonly healthTimeoutMs?: number;
 }
 
-async function depthWithin(store: Store, ms: number): Promise<QueueDepth | undefined> {
+function depthWithin(store: Store, ms: number): Promise<QueueDepth | undefined> {
+  return within(store.depth(), ms);
+}
+
+/** The store's answer, or undefined if it failed or took longer than `ms`. */
+async function within<T>(answer: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
   try {
-    return await Promise.race([store.depth(), timeout]);
+    return await Promise.race([answer, timeout]);
   } catch {
     return undefined;
   } finally {
@@ -42,8 +47,11 @@ export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options,
   });
 
   app.get('/metrics', async (_request, reply) => {
-    const depth = await depthWithin(store, timeoutMs);
-    return reply.header('content-type', METRICS_CONTENT_TYPE).send(metrics.render(depth));
+    const [depth, unverifiable] = await Promise.all([
+      depthWithin(store, timeoutMs),
+      within(store.count({ source: 'archive', verdict: 'unverifiable' }), timeoutMs),
+    ]);
+    return reply.header('content-type', METRICS_CONTENT_TYPE).send(metrics.render(depth, unverifiable));
   });
 
   if (options.openApi) {

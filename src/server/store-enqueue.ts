@@ -2,12 +2,13 @@
 // persisted job before the intake answers 2xx.
 //
 // Group commit: with SQLite under synchronous=FULL every commit waits for an
-// fsync (2-3 ms on an ordinary disk), and better-sqlite3 waits on the event
-// loop, so one commit per request caps the intake at a few hundred requests a
-// second. Requests that arrive together (read in the same turn of the event
-// loop, typically those that queued up during the previous commit) are
-// persisted in one transaction, one fsync, each still answered only once that
-// commit is durable. A store without `enqueueMany` gets them one by one.
+// fsync (2-3 ms on an ordinary disk). The store does that wait on a thread of
+// its own (src/store/sqlite-thread-store.ts), and one batch is committed at a
+// time: requests that arrive while a batch is being committed wait together,
+// and go in the next one, one transaction, one fsync, each still answered only
+// once that commit is durable. So the commits keep pace with any rate of
+// arrival, and the event loop goes on reading requests meanwhile. A store
+// without `enqueueMany` gets them one by one.
 import type { EnqueueRequest, EnqueueResult, Store } from '../store/store.js';
 import type { Enqueue, IntakeRequest } from './intake-routes.js';
 
@@ -40,18 +41,27 @@ export function groupCommit(store: Store, maxBatch: number = MAX_BATCH): (reques
   if (many === undefined) return (request) => store.enqueue(request);
   const waiting: Waiting[] = [];
   let scheduled = false;
+  let committing = false;
   const flush = (): void => {
     scheduled = false;
+    // The commit under way schedules the next batch when it ends.
+    if (committing) return;
     const batch = waiting.splice(0, maxBatch);
-    if (waiting.length > 0) schedule();
-    many(batch.map((w) => w.request)).then(
-      (outcomes) =>
-        outcomes.forEach((o, i) => {
-          if (o.ok) batch[i]!.resolve(o.result);
-          else batch[i]!.reject(o.error);
-        }),
-      (err: unknown) => batch.forEach((w) => w.reject(err)),
-    );
+    if (batch.length === 0) return;
+    committing = true;
+    many(batch.map((w) => w.request))
+      .then(
+        (outcomes) =>
+          outcomes.forEach((o, i) => {
+            if (o.ok) batch[i]!.resolve(o.result);
+            else batch[i]!.reject(o.error);
+          }),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        committing = false;
+        if (waiting.length > 0 && !scheduled) schedule();
+      });
   };
   // setImmediate runs after the event loop's I/O phase: every request read in this turn is in the batch.
   const schedule = (): void => {

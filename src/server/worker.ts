@@ -7,6 +7,9 @@
 // `fail(retryable)`, and the store retries it with backoff, on this worker or
 // another, until its attempts run out.
 //
+// An archive upload that ends `unverifiable` raises an alert too (see
+// #alertUnverifiable).
+//
 // Order of the finish, so that a crash at any point loses nothing: the ledger
 // is written first (recording the same sighting again returns the same
 // alarms, so a retried job raises them again), then the verdict, then the
@@ -257,6 +260,7 @@ export class Worker {
         // The store recorded `unverifiable` after the last attempt.
         this.#o.metrics?.verdict('unverifiable');
         log.warn({ ...fields, verdict: 'unverifiable' }, 'job failed for good: attempts exhausted');
+        this.#alertUnverifiable(r.job, report ?? { verdict: 'unverifiable', repo: r.job.repo, tag: { name: r.job.tag }, upload: r.job.upload, error: why }, log);
         return;
       case 'lease-lost':
         log.warn(fields, 'could not hand the job back: the lease was lost');
@@ -298,6 +302,20 @@ export class Worker {
     log.info({ durationMs: Math.round(durationMs), reasons: stored.reasons.map((x) => x.code) }, 'verification done');
     const event = verdict === 'mismatch' || verdict === 'rejected' ? verdict : alarms.length > 0 ? 'alarm' : undefined;
     if (event !== undefined) alerts?.send({ jobId: job.id, event, report: stored }, log);
+    // A recorded `unverifiable` is final: its reasons are permanent, or this was the last attempt.
+    else if (verdict === 'unverifiable') this.#alertUnverifiable(job, stored, log);
+  }
+
+  /**
+   * An upload the archive holds (a job of the archive watcher) that stays
+   * unverifiable after its retries is an upload in Debian that nobody has
+   * checked: it raises an alert of its own kind. Other jobs name uploads that
+   * may never exist (a tag tag2upload refused), so they do not.
+   */
+  #alertUnverifiable(job: ClaimedJob, report: unknown, log: Logger): void {
+    if (job.source !== 'archive') return;
+    log.error({ verdict: 'unverifiable', upload: job.upload }, 'an archive upload is unverifiable after its retries');
+    this.#o.alerts?.send({ jobId: job.id, event: 'unverifiable', report }, log);
   }
 }
 

@@ -1,7 +1,8 @@
 // Opens the configured store: PostgreSQL when a postgres:// URL is given,
-// otherwise the SQLite file under the data directory.
+// otherwise the SQLite file under the data directory, its connection on a
+// thread of its own so that no commit waits on the caller's event loop.
 import { PostgresStore } from './postgres-store.js';
-import { SqliteStore } from './sqlite-store.js';
+import { SqliteThreadStore } from './sqlite-thread-store.js';
 import type { Store, StoreOptions } from './store.js';
 
 export interface StoreLocation {
@@ -20,5 +21,5 @@ export async function openStore(location: StoreLocation, options?: StoreOptions)
     if (!isPostgresUrl(location.url)) throw new Error(`store URL must start with postgres:// or postgresql://, not ${JSON.stringify(location.url.split(':')[0])}`);
     return PostgresStore.open({ url: location.url }, options);
   }
-  return new SqliteStore({ dataDir: location.dataDir }, options);
+  return SqliteThreadStore.open({ dataDir: location.dataDir }, options);
 }

@@ -168,6 +168,25 @@ export interface PostgresStoreLocation {
   readonly poolSize?: number;
 }
 
+/** The WHERE clause of a job filter, with its positional parameters. */
+function whereOf(filter: JobFilter): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown): void => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.status !== undefined) add('status = ?', filter.status);
+  if (filter.source !== undefined) add('source = ?', filter.source);
+  if (filter.version !== undefined) add('version = ?', filter.version);
+  if (filter.verdict !== undefined) add('verdict = ?', filter.verdict);
+  if (filter.repo !== undefined) add('repo = ?', filter.repo);
+  if (filter.tagObject !== undefined) add('tag_object = ?', filter.tagObject);
+  if (filter.since !== undefined) add('created_at >= ?', filter.since);
+  if (filter.until !== undefined) add('created_at < ?', filter.until);
+  return { where: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
 export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly options: Required<StoreOptions>;
@@ -376,27 +395,19 @@ export class PostgresStore implements Store {
   }
 
   async list(filter: JobFilter = {}): Promise<Job[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown): void => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.status !== undefined) add('status = ?', filter.status);
-    if (filter.source !== undefined) add('source = ?', filter.source);
-    if (filter.version !== undefined) add('version = ?', filter.version);
-    if (filter.verdict !== undefined) add('verdict = ?', filter.verdict);
-    if (filter.repo !== undefined) add('repo = ?', filter.repo);
-    if (filter.tagObject !== undefined) add('tag_object = ?', filter.tagObject);
-    if (filter.since !== undefined) add('created_at >= ?', filter.since);
-    if (filter.until !== undefined) add('created_at < ?', filter.until);
+    const { where, params } = whereOf(filter);
     params.push(listLimit(filter), Math.max(0, filter.offset ?? 0));
     const r = await this.pool.query<JobRow>(
-      `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      `SELECT * FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );
     return r.rows.map(toJob);
+  }
+
+  async count(filter: JobFilter = {}): Promise<number> {
+    const { where, params } = whereOf(filter);
+    const r = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs ${where}`, params);
+    return r.rows[0]?.n ?? 0;
   }
 
   async depth(): Promise<QueueDepth> {

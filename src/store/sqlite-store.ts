@@ -153,6 +153,32 @@ export interface SqliteStoreLocation {
   readonly file?: string;
 }
 
+/** The WHERE clause of a job filter, with its named parameters. */
+function whereOf(filter: JobFilter): { where: string; params: Record<string, string | number> } {
+  const where: string[] = [];
+  const params: Record<string, string | number> = {};
+  const eq = (column: string, value: string | undefined): void => {
+    if (value === undefined) return;
+    where.push(`${column} = @${column}`);
+    params[column] = value;
+  };
+  eq('status', filter.status);
+  eq('source', filter.source);
+  eq('version', filter.version);
+  eq('verdict', filter.verdict);
+  eq('repo', filter.repo);
+  eq('tag_object', filter.tagObject);
+  if (filter.since !== undefined) {
+    where.push('created_at >= @since');
+    params.since = filter.since.getTime();
+  }
+  if (filter.until !== undefined) {
+    where.push('created_at < @until');
+    params.until = filter.until.getTime();
+  }
+  return { where: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
 export class SqliteStore implements Store {
   readonly file: string;
   private readonly db: Database.Database;
@@ -361,32 +387,16 @@ export class SqliteStore implements Store {
   }
 
   list(filter: JobFilter = {}): Promise<Job[]> {
-    const where: string[] = [];
-    const params: Record<string, string | number> = {};
-    const eq = (column: string, value: string | undefined): void => {
-      if (value === undefined) return;
-      where.push(`${column} = @${column}`);
-      params[column] = value;
-    };
-    eq('status', filter.status);
-    eq('source', filter.source);
-    eq('version', filter.version);
-    eq('verdict', filter.verdict);
-    eq('repo', filter.repo);
-    eq('tag_object', filter.tagObject);
-    if (filter.since !== undefined) {
-      where.push('created_at >= @since');
-      params.since = filter.since.getTime();
-    }
-    if (filter.until !== undefined) {
-      where.push('created_at < @until');
-      params.until = filter.until.getTime();
-    }
+    const { where, params } = whereOf(filter);
     params.limit = listLimit(filter);
     params.offset = Math.max(0, filter.offset ?? 0);
-    const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-                 ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`;
+    const sql = `SELECT * FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`;
     return Promise.resolve((this.db.prepare(sql).all(params) as JobRow[]).map(toJob));
+  }
+
+  count(filter: JobFilter = {}): Promise<number> {
+    const { where, params } = whereOf(filter);
+    return Promise.resolve((this.db.prepare(`SELECT count(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n);
   }
 
   depth(): Promise<QueueDepth> {

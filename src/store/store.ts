@@ -188,6 +188,8 @@ export interface Store {
   get(id: string): Promise<Job | undefined>;
   list(filter?: JobFilter): Promise<Job[]>;
   depth(): Promise<QueueDepth>;
+  /** How many jobs match (`limit` and `offset` are ignored). */
+  count(filter?: JobFilter): Promise<number>;
   /**
    * Records a tag object seen in a repository (DESIGN.md §6) and returns the
    * alarms it raises against earlier sightings: the same object in another

@@ -156,6 +156,51 @@ describe.each(backends)('service over $name', (backend) => {
     }
   });
 
+  it('an archive upload still unverifiable after its retries raises an unverifiable alert, counted in the metrics and on the dashboard', async () => {
+    const receiver = await startAlertReceiver();
+    try {
+      const attempts = new Map<string, number>();
+      const h = await start({
+        config: { maxAttempts: 2, alerts: { urls: [receiver.url], retries: 0, backoffMs: 0 } },
+        verifyJob: (req) => {
+          attempts.set(req.tag, (attempts.get(req.tag) ?? 0) + 1);
+          // One that throws on every attempt, the others transient failures.
+          if (req.tag === 'debian/3.0-1') return Promise.reject(new Error('the verification crashed'));
+          return Promise.resolve(verifyReport(req, ['UPLOAD_FETCH_FAILED']));
+        },
+      });
+      const repo = 'https://git.dgit.debian.org/hello';
+      const upload = 'https://deb.debian.org/debian/pool/main/h/hello/hello_2.0-1.dsc';
+      // As the archive watcher queues them, and the same failure for a job that names no archive upload.
+      const archive = await h.store.enqueue({ repo, tag: 'debian/2.0-1', tagObject: OBJECT_A, upload, source: 'archive' });
+      const crashing = await h.store.enqueue({ repo, tag: 'debian/3.0-1', tagObject: OBJECT_B, upload, source: 'archive' });
+      const api = (await (await postHook(h, tagPushBody({ after: 'c'.repeat(40) }))).json()) as { id: string };
+      h.worker.wake();
+      for (const id of [archive.id, crashing.id, api.id]) {
+        await waitFor(async () => ((await getJob(h, id)).status === 'done' ? true : undefined), `job ${id}`);
+        expect((await getJob(h, id)).verdict).toBe('unverifiable');
+      }
+      expect([...attempts.values()]).toEqual([2, 2, 2]);
+      await waitFor(() => (receiver.received.length >= 2 ? true : undefined), 'the unverifiable alerts');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(receiver.received.map((r) => [r.headers['t2u-verify-job'], r.headers['t2u-verify-event']]).sort()).toEqual(
+        [[archive.id, 'unverifiable'], [crashing.id, 'unverifiable']].sort(),
+      );
+      const fromArchive = receiver.received.find((r) => r.headers['t2u-verify-job'] === archive.id)!;
+      expect(fromArchive.body).toMatchObject({ verdict: 'unverifiable', reasons: [{ code: 'UPLOAD_FETCH_FAILED' }] });
+      const crashed = receiver.received.find((r) => r.headers['t2u-verify-job'] === crashing.id)!;
+      expect(crashed.body).toMatchObject({ verdict: 'unverifiable', error: expect.stringContaining('the verification crashed') as unknown });
+
+      const metrics = await (await fetch(`${h.url}/metrics`)).text();
+      expect(metrics).toContain('t2u_verify_unverifiable_archive_uploads 2\n');
+      expect(metrics).toContain('t2u_verify_alerts_raised_total{event="unverifiable"} 2\n');
+      const page = await (await fetch(`${h.url}/`)).text();
+      expect(page).toMatch(/<p class="notice" id="unverifiable-archive"><a href="\/\?verdict=unverifiable&amp;source=archive">2 archive uploads are unverifiable<\/a>/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('records tags in the ledger: a moved tag is noted in the report and raises an alarm alert', async () => {
     const receiver = await startAlertReceiver();
     try {

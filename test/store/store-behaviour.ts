@@ -349,6 +349,12 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(await ids({ until: middle })).toEqual([b.id, a.id]);
       expect(await ids({ status: 'done', verdict: 'reproduced', source: 'webhook' })).toEqual([a.id]);
       expect(await ids({ limit: 1, offset: 1 })).toEqual([b.id]);
+      // count takes the same filters, and ignores limit and offset.
+      expect(await store.count()).toBe(3);
+      expect(await store.count({ status: 'done', limit: 1 })).toBe(2);
+      expect(await store.count({ source: 'archive', verdict: 'mismatch' })).toBe(1);
+      expect(await store.count({ since: middle })).toBe(1);
+      expect(await store.count({ verdict: 'unverifiable', source: 'archive' })).toBe(0);
       const [done] = await store.list({ verdict: 'reproduced' });
       expect(done).toMatchObject({ report: { ok: 1 }, status: 'done' });
       expect(done!.finishedAt).toBeInstanceOf(Date);

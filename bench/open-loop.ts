@@ -1,0 +1,93 @@
+// Shared by the service benches: an open-loop webhook flood (request i is
+// sent at start + i/rate whatever the answers so far, and its latency runs
+// from that scheduled time, so a stall is not hidden by sending less), a
+// /healthz prober, quantiles and the machine's load average.
+import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
+import { hookHeaders } from '../test/server/service-helpers.js';
+import { tagPushBody } from '../test/server/intake-helpers.js';
+
+export interface LoadResult {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly rps: number;
+  readonly errors: number;
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** GitLab Tag Push Hooks at `rate` per second for `seconds`, each a distinct tag; 202 is success. */
+export async function offerWebhooks(base: string, label: string, rate: number, seconds: number): Promise<LoadResult> {
+  const url = new URL(base);
+  const total = rate * seconds;
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const bodies = Array.from({ length: total }, (_, i) =>
+    Buffer.from(tagPushBody({ ref: `refs/tags/debian/${label}.${i}-1`, after: (i + 1).toString(16).padStart(40, 'd') })),
+  );
+  const post = (i: number, tag: string): Promise<number> =>
+    new Promise((resolve) => {
+      const body = i < 0 ? Buffer.from(tagPushBody({ ref: `refs/tags/debian/${tag}-1`, after: 'e'.repeat(40) })) : bodies[i]!;
+      const req = request(
+        { host: url.hostname, port: url.port, path: '/hooks/gitlab', method: 'POST', agent, headers: { ...hookHeaders(`${label}-${tag}`), 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', () => resolve(0));
+      req.end(body);
+    });
+  // Warm-up: connections and JIT, not counted (one job, redelivered).
+  for (let i = 0; i < 200; i++) await post(-1, 'warm-up');
+
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now() + 10;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      post(i, String(i)).then((status) => {
+        latencies.push(performance.now() - due);
+        if (status !== 202) errors++;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]!, rps: total / elapsed, errors };
+}
+
+/** GET /healthz every `intervalMs` (one at a time) until `until` resolves; latencies sorted, non-200 counted. */
+export async function probeHealth(base: string, until: Promise<unknown>, intervalMs = 20): Promise<{ latencies: number[]; failures: number }> {
+  let done = false;
+  void until.finally(() => (done = true));
+  const latencies: number[] = [];
+  let failures = 0;
+  while (!done) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      if (res.status !== 200) failures++;
+    } catch {
+      failures++;
+    }
+    latencies.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  latencies.sort((a, b) => a - b);
+  return { latencies, failures };
+}
+
+export const fmtLoad = (r: LoadResult): string =>
+  `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(1)} ms  ${Math.round(r.rps)} req/s  non-202: ${r.errors}`;
+
+export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');

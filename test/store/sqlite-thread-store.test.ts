@@ -1,0 +1,70 @@
+// The SQLite store with its connection on a worker thread (what the service
+// opens): the shared behaviour, the same file readable by the in-process
+// store, a failure to open reported to the caller, and this event loop free
+// while the thread commits.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SqliteThreadStore } from '../../src/store/sqlite-thread-store.js';
+import { storeBehaviour } from './store-behaviour.js';
+
+const dir = mkdtempSync(join(tmpdir(), 't2u-sqlite-thread-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+storeBehaviour('SQLite on its thread', () => ({
+  fresh: () => Promise.resolve({ kind: 'sqlite-thread', file: join(dir, `store-${n++}.sqlite`) }),
+  rawExec: async (backend, sql) => {
+    if (backend.kind !== 'sqlite-thread') throw new Error('not SQLite');
+    await Promise.resolve();
+    const db = new Database(backend.file);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  },
+}));
+
+describe('SqliteThreadStore', () => {
+  it('writes the same database the in-process store reads, with dates and errors intact across the thread', async () => {
+    const dataDir = join(dir, 'data');
+    const store = await SqliteThreadStore.open({ dataDir });
+    const { id } = await store.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' });
+    const job = await store.get(id);
+    expect(job?.createdAt).toBeInstanceOf(Date);
+    const [bad] = await store.enqueueMany([{ repo: 'r', tag: 'debian/2', source: 'elsewhere' as never }]);
+    expect(bad).toMatchObject({ ok: false, error: expect.objectContaining({ message: expect.stringMatching(/CHECK constraint/) as unknown }) as unknown });
+    await store.close();
+    await expect(store.depth()).rejects.toThrow(/closed|ended/);
+    const reader = new SqliteStore({ dataDir });
+    expect(await reader.get(id)).toMatchObject({ repo: 'r', status: 'queued' });
+    await reader.close();
+  });
+
+  it("a database that cannot be opened fails the open, with SQLite's reason", async () => {
+    const file = join(dir, 'not-a-database');
+    writeFileSync(file, 'x'.repeat(4096));
+    await expect(SqliteThreadStore.open({ file })).rejects.toThrow(/not a database/);
+  });
+
+  it('leaves this event loop free while it commits', async () => {
+    const store = await SqliteThreadStore.open({ file: join(dir, 'busy.sqlite') });
+    let worstLagMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      worstLagMs = Math.max(worstLagMs, now - last - 5);
+      last = now;
+    }, 5);
+    // 200 commits, each with its own fsync, one after the other.
+    for (let i = 0; i < 200; i++) await store.enqueue({ repo: 'r', tag: `debian/${i}`, source: 'api' });
+    clearInterval(ticker);
+    expect((await store.list({ limit: 1000 })).length).toBe(200);
+    expect(worstLagMs).toBeLessThan(200);
+    await store.close();
+  });
+});
