@@ -5,7 +5,7 @@
 // .dsc path or URL as dscverify takes (the same, for that upload), or
 // --repo and --tag (the upload from --upload, or the archive).
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -18,7 +18,9 @@ import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/ve
 import { reason } from '../report/reasons.js';
 import { exitCodeForVerify, type VerifyReport } from '../report/report.js';
 import { SOURCE_NAME } from '../upload/dsc.js';
-import { obtainUpload, type UploadLocator } from '../upload/obtain.js';
+import { dscNameOfUrl, obtainUpload, type UploadLocator } from '../upload/obtain.js';
+import { UploadError } from '../upload/upload-error.js';
+import { isPlainFileName } from '../deb822/file-name.js';
 import { addKeyringOptions, keyringOverrides } from './keyring-flags.js';
 import { progressFor, type Progress } from './progress.js';
 import { renderVerify } from './render-verify.js';
@@ -186,8 +188,16 @@ function targetOf(first: string | undefined, version: string | undefined, opts: 
 }
 
 function dscLocator(dsc: string, what: string): Extract<UploadLocator, { kind: 'dsc-path' | 'dsc-url' }> {
-  if (isUrl(dsc)) return { kind: 'dsc-url', url: dsc };
+  if (isUrl(dsc)) {
+    try {
+      dscNameOfUrl(new URL(dsc));
+    } catch (e) {
+      throw new UsageError(`${what} ${dsc}: ${e instanceof UploadError ? e.message : 'not a URL'}`);
+    }
+    return { kind: 'dsc-url', url: dsc };
+  }
   if (!existsSync(dsc)) throw new UsageError(`${what} ${dsc}: no such file`);
+  if (!isPlainFileName(basename(dsc))) throw new UsageError(`${what} ${dsc}: ${JSON.stringify(basename(dsc))} is not a file name dpkg allows for a .dsc`);
   return { kind: 'dsc-path', path: resolve(dsc) };
 }
 

@@ -18,6 +18,7 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileInside } from '../deb822/file-name.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { ContentDifference, ContentFacts } from '../report/report.js';
 import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
@@ -184,8 +185,9 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     // The upload's private directory is not the sandbox user's to read: its
     // .dsc and files are copied into the work directory, which is.
     await mkdir(join(dir, 'upload'));
-    await copyFile(join(input.uploadDir, input.dscName), join(dir, 'upload', input.dscName), constants.COPYFILE_FICLONE);
-    for (const name of input.uploadFiles) await copyFile(join(input.uploadDir, name), join(dir, 'upload', name), constants.COPYFILE_FICLONE);
+    for (const name of [input.dscName, ...input.uploadFiles]) {
+      await copyFile(fileInside(input.uploadDir, name), fileInside(join(dir, 'upload'), name), constants.COPYFILE_FICLONE);
+    }
     let r;
     try {
       r = await runSandboxed({

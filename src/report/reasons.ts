@@ -387,7 +387,7 @@ export const REASONS = {
   },
   UPLOAD_URL_INVALID: {
     layer: 'upload', effect: 'unverifiable',
-    meaning: 'The upload URL or mirror is not an https:// URL of a .dsc or mirror (plain http only on loopback, when allowed), or carries credentials, a query or a fragment.',
+    meaning: 'The upload URL or mirror is not an https:// URL of a .dsc or mirror (plain http only on loopback, when allowed), carries credentials, a query or a fragment, or does not end in a plain .dsc file name dpkg allows (a decoded "/" or ".." is refused).',
     action: 'Use the https:// URL of the .dsc or of the mirror.',
   },
   UPLOAD_DSC_INVALID: {

@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import { z } from 'zod';
 import { formatZodError } from '../config/load.js';
 import { checkEndpointUrl, checkRepositoryUrl } from '../fetch/url-policy.js';
+import { dscNameOfUrl } from '../upload/obtain.js';
 import { decodeTagName } from '../interpret/tag-name.js';
 import { isVerificationError } from '../report/verification-error.js';
 import { interpretGitlabHook } from './gitlab-payload.js';
@@ -244,9 +245,11 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       }
       if (body.data.upload !== undefined) {
         try {
-          upload = checkEndpointUrl(new URL(body.data.upload), policy).href;
+          const url = checkEndpointUrl(new URL(body.data.upload), policy);
+          dscNameOfUrl(url);
+          upload = url.href;
         } catch (err) {
-          const message = isVerificationError(err) ? `${err.message} (UPLOAD_URL_INVALID)` : 'not a URL';
+          const message = isVerificationError(err) ? `${err.message} (${err.code})` : 'not a URL';
           return invalid(reply, `upload: ${message}`, 'upload');
         }
       }

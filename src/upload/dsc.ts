@@ -7,6 +7,7 @@
 // listed in Files and Checksums-Sha256 (and Checksums-Sha1 when present) with
 // one size; DESIGN.md §5 trusts only the SHA-256 hashes, the others are checked
 // for agreement of names and sizes only.
+import { checkFileName as checkDpkgFileName, FileNameError } from '../deb822/file-name.js';
 import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../deb822/clearsigned.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
@@ -58,19 +59,17 @@ export interface Dsc {
 export const SOURCE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 /** Debian versions (Policy §5.6.12): [epoch:]upstream[-revision], from dpkg's allowed characters. */
 const VERSION = /^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/;
-/** Dpkg::Checksums' file-name pattern. */
-const DPKG_FILE_NAME = /^[0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+$/;
 const HASH_LENGTH = { md5: 32, sha1: 40, sha256: 64 } as const;
 export type ChecksumAlgorithm = keyof typeof HASH_LENGTH;
 
-/**
- * Throws DscError unless `name` is a plain file name dpkg would accept. With
- * no "/" and an alphanumeric first character, a name can never be or contain
- * the path component ".."; a ".." inside a name is legitimate (sid carries
- * weechat-matrix_0.3.0-3.4..dsc, version 0.3.0-3.4.).
- */
+/** Throws DscError unless `name` is a plain file name dpkg would accept (deb822/file-name.ts). */
 export function checkFileName(name: string): void {
-  if (!DPKG_FILE_NAME.test(name)) throw new DscError(`file name ${JSON.stringify(name.slice(0, 120))} has characters dpkg does not allow in a source package`);
+  try {
+    checkDpkgFileName(name);
+  } catch (e) {
+    if (e instanceof FileNameError) throw new DscError(e.message);
+    throw e;
+  }
 }
 
 /**

@@ -6,11 +6,12 @@
 // index and checked against it, files from its Directory). Names come only
 // from the .dsc, already checked to be plain file names; nothing else is
 // fetched. One deadline covers the whole upload; failures are reasons.
-import { trimEnd } from '../text/scan.js';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { trimEnd } from '../text/scan.js';
+import { checkFileName, fileInside, FileNameError } from '../deb822/file-name.js';
 import { checkEndpointUrl, type UrlPolicy } from '../fetch/url-policy.js';
 import { FetchError } from '../fetch/fetch-error.js';
 import { reason, type Reason } from '../report/reasons.js';
@@ -90,6 +91,33 @@ function urlSource(base: URL, http: HttpSource): ByteSource {
   return (name) => http(new URL(encodeURIComponent(name), base).href);
 }
 
+/** The .dsc's file name from a URL, path or index: a plain name dpkg allows, or UPLOAD_URL_INVALID. */
+function uploadFileName(name: string, from: string): string {
+  try {
+    return checkFileName(name);
+  } catch (e) {
+    if (e instanceof FileNameError) throw new UploadError('UPLOAD_URL_INVALID', `${from} does not end in a plain .dsc file name: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The .dsc's file name an upload URL ends in, decoded: a plain name dpkg
+ * allows (so "..%2F" and "%2F" are refused), or UPLOAD_URL_INVALID.
+ */
+export function dscNameOfUrl(url: URL): string {
+  const segment = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    throw new UploadError('UPLOAD_URL_INVALID', `${url.href} ends in a malformed percent-encoding`);
+  }
+  uploadFileName(name, url.href);
+  if (!name.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${url.href} does not name a .dsc`);
+  return name;
+}
+
 /** A .dsc URL: a checked endpoint, no query or fragment, ending in .dsc. */
 function checkDscUrl(raw: string, policy: UrlPolicy): URL {
   let url: URL;
@@ -136,14 +164,14 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
   let dscClaim = 'the limit';
   switch (where.kind) {
     case 'dsc-path': {
-      dscName = basename(where.path);
+      dscName = uploadFileName(basename(where.path), where.path);
       source = localSource(dirname(where.path));
       origin = where.path;
       break;
     }
     case 'dsc-url': {
       const url = checkDscUrl(where.url, policy);
-      dscName = decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
+      dscName = dscNameOfUrl(url);
       source = urlSource(url, http);
       origin = url.href;
       break;
@@ -154,7 +182,7 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
       const entry = findSourcesEntry(index, where.source, where.version);
       if (!entry) throw new UploadError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);
       indexEntry = entry;
-      dscName = entry.dsc.name;
+      dscName = uploadFileName(entry.dsc.name, `the ${index.suite} index entry`);
       dscExpect = { size: entry.dsc.size, sha256: entry.dsc.hash };
       dscClaim = `the verified Sources index of ${index.suite}`;
       const base = checkDscUrl(`${index.mirror}/${entry.directory}/${encodeURIComponent(entry.dsc.name)}`, policy);
@@ -164,7 +192,7 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
     }
   }
   if (!dscName.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${dscName} is not a .dsc`);
-  const dscPath = join(dir, dscName);
+  const dscPath = fileInside(dir, dscName);
   await checkedCopy(await source(dscName), dscPath, { what: dscName, claim: dscClaim, maxBytes: maxDscBytes, ...(dscExpect ? { expect: dscExpect } : {}) });
   const dscBytes = new Uint8Array(await readFile(dscPath));
   const { dsc } = readDsc(dscBytes);
@@ -180,7 +208,7 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
   for (const f of dsc.files) {
     if (signal.aborted) throw uploadErrorOf(signal.reason, signal, f.name);
     if (f.size > maxFile) throw new UploadError('UPLOAD_TOO_LARGE', `${f.name} is ${f.size} bytes, over the limit of ${maxFile}`);
-    const path = join(dir, f.name);
+    const path = fileInside(dir, f.name);
     try {
       await checkedCopy(await source(f.name), path, { what: f.name, claim: 'the .dsc', expect: { size: f.size, sha256: f.hash }, maxBytes: maxFile });
     } catch (e) {
