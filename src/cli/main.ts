@@ -9,6 +9,8 @@ import { registerSandboxCommands } from './sandbox-command.js';
 import { registerServe } from './serve-command.js';
 import { registerVerify } from './verify-command.js';
 import { registerWatch } from './watch-command.js';
+import { registerLog } from './log-command.js';
+import { registerConsensus } from './consensus-command.js';
 import { EXIT } from '../report/report.js';
 import { UsageError } from './usage-error.js';
 
@@ -27,6 +29,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerCalibrate(program, setExit);
   registerWatch(program, setExit);
   registerServe(program, setExit);
+  registerLog(program, setExit);
+  registerConsensus(program, setExit);
   return program;
 }
 

@@ -11,7 +11,8 @@ export type Layer =
   | 'content'
   | 'bits'
   | 'upload'
-  | 'sandbox';
+  | 'sandbox'
+  | 'transparency';
 
 /**
  * What a reason does to the verdict:
@@ -607,6 +608,47 @@ export const REASONS = {
     layer: 'bits', effect: 'note',
     meaning: 'Rebuilt from a plain tree without git: Dgit, Git-Tag-Info and Git-Tag-Tagger were taken from the upload, not derived.',
     action: 'Rebuild from the repository and tag to check them.',
+  },
+  // transparency: checking a verifier's log and attestations (docs/transparency.md).
+  LOG_UNREACHABLE: {
+    layer: 'transparency', effect: 'unverifiable',
+    meaning: "The verifier's log (its checkpoint, a tile or an attestation) could not be fetched, or answered what no log answers.",
+    action: 'Retry later; if it persists, ask the operator of that verifier.',
+  },
+  LOG_SIGNATURE_INVALID: {
+    layer: 'transparency', effect: 'mismatch',
+    meaning: "The log's checkpoint is not signed by the configured key, or is not a checkpoint of the key's log.",
+    action: "Check the configured vkey against the one the operator publishes; if it is right, the log is not the operator's.",
+  },
+  LOG_COSIGNATURE_MISSING: {
+    layer: 'transparency', effect: 'unverifiable',
+    meaning: "The checkpoint lacks a valid cosignature by a witness the configuration requires: nothing shows that others see the same log.",
+    action: 'Retry later (witnesses cosign each new checkpoint); if it persists, ask the operators of the log and the witness.',
+  },
+  LOG_TILES_INVALID: {
+    layer: 'transparency', effect: 'mismatch',
+    meaning: "The log's tiles or entries do not rebuild the root hash its signed checkpoint commits to.",
+    action: 'Keep the checkpoint and the tiles as evidence; do not trust this log until its operator explains it.',
+  },
+  LOG_INCONSISTENT: {
+    layer: 'transparency', effect: 'mismatch',
+    meaning: 'The log signed a checkpoint that does not extend one it signed before (history rewritten, or a split view): both signed checkpoints are the evidence.',
+    action: "Publish both signed checkpoints; stop trusting this log's attestations until its operator explains them.",
+  },
+  ATTESTATION_MISSING: {
+    layer: 'transparency', effect: 'unverifiable',
+    meaning: 'The verifier has no attestation for this .dsc in its log.',
+    action: 'Ask the verifier to verify the upload, or wait for it to do so.',
+  },
+  ATTESTATION_SIGNATURE_INVALID: {
+    layer: 'transparency', effect: 'mismatch',
+    meaning: "An attestation is not signed by the verifier's key, or is not a verdict statement about this .dsc.",
+    action: 'Ignore it; ask the operator why the log holds it.',
+  },
+  ATTESTATION_NOT_IN_LOG: {
+    layer: 'transparency', effect: 'mismatch',
+    meaning: "An attestation's inclusion proof does not place it in the verifier's signed log: it was shown, not published.",
+    action: 'Do not count it; keep it as evidence of the verifier showing unlogged verdicts.',
   },
 } as const satisfies Record<string, ReasonInfo>;
 

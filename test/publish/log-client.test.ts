@@ -1,0 +1,108 @@
+// The log client against a real service app on loopback: each failure a
+// client must tell apart has its reason code.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { consensus } from '../../src/publish/consensus.js';
+import { generateEd25519 } from '../../src/publish/ed25519.js';
+import { logConfigSchema } from '../../src/publish/log-config.js';
+import { auditLog, LogClient, LogProblem, SeenStore } from '../../src/publish/log-client.js';
+import { openPublisher, type Publisher } from '../../src/publish/publisher.js';
+import { ed25519Vkey } from '../../src/publish/signed-note.js';
+import { ServiceMetrics } from '../../src/server/metrics.js';
+import { buildServiceApp } from '../../src/server/service-app.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { Job } from '../../src/store/store.js';
+import { verifyReport } from '../server/service-helpers.js';
+
+const SHA = 'ef'.repeat(32);
+let dir: string;
+let store: SqliteStore;
+let publisher: Publisher;
+let app: FastifyInstance;
+let url: string;
+
+function job(verdict: 'reproduced' | 'mismatch'): Job {
+  const now = new Date();
+  return {
+    id: '1', repo: 'r', tag: 't', tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, status: 'done', attempts: 1, maxAttempts: 1,
+    runAt: now, leaseOwner: null, leaseExpiresAt: null, verdict, lastError: null, createdAt: now, startedAt: now, finishedAt: now,
+    report: { ...verifyReport({ repo: 'r', tag: 't' }, verdict === 'mismatch' ? ['CONTENT_MISMATCH'] : []), upload: { origin: 'x', dsc: 'x.dsc', sha256: SHA } },
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 't2u-log-client-'));
+  store = new SqliteStore({ dataDir: dir });
+  publisher = await openPublisher({ dataDir: dir, log: logConfigSchema.parse({ origin: 'client.test/log' }) });
+  await publisher.attestJob(job('reproduced'));
+  for (let i = 0; i < 300; i++) await publisher.log.append({ entry: Buffer.from(`{"n":${i}}`), dscSha256: null });
+  app = await buildServiceApp({ store, metrics: new ServiceMetrics(), log: pino({ level: 'silent' }), publisher });
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app.close();
+  await publisher.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const problem = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof LogProblem) return e.code;
+    throw e;
+  }
+  return 'none';
+};
+
+describe('the log client', () => {
+  it('audits a good log and finds its attestation', async () => {
+    const client = new LogClient(url, publisher.logVkey);
+    const { current } = await auditLog(client, new SeenStore(join(dir, 'state')));
+    expect(current.checkpoint.size).toBe(301);
+    const { found } = await client.attestations(SHA, current);
+    expect(found.map((f) => f.statement.predicate.verdict)).toEqual(['reproduced']);
+  });
+
+  it('LOG_UNREACHABLE: nothing answers', async () => {
+    expect(await problem(new LogClient('http://127.0.0.1:9', publisher.logVkey).fetchCheckpoint())).toBe('LOG_UNREACHABLE');
+  });
+
+  it('LOG_SIGNATURE_INVALID: the checkpoint is not signed by the configured key', async () => {
+    expect(await problem(new LogClient(url, ed25519Vkey('client.test/log', generateEd25519().key)).fetchCheckpoint())).toBe('LOG_SIGNATURE_INVALID');
+  });
+
+  it('ATTESTATION_SIGNATURE_INVALID: an attestation not signed by the expected key', async () => {
+    const client = new LogClient(url, publisher.logVkey);
+    const current = await client.fetchCheckpoint();
+    const { found, rejected } = await client.attestations(SHA, current, ed25519Vkey('client.test/log', generateEd25519().key));
+    expect(found).toEqual([]);
+    expect(rejected.map((r) => r.code)).toEqual(['ATTESTATION_SIGNATURE_INVALID']);
+  });
+
+  it('ATTESTATION_MISSING: the verifier has no attestation of the .dsc', async () => {
+    const r = await consensus('01'.repeat(32), [{ name: 'one', baseUrl: url, vkey: publisher.logVkey, witnessVkeys: [] }], 1, join(dir, 'state2'));
+    expect(r.result).toBe('insufficient');
+    expect(r.verifiers[0]).toMatchObject({ status: 'not-counted', code: 'ATTESTATION_MISSING' });
+  });
+
+  it('LOG_TILES_INVALID: a tile changed under a signed checkpoint', async () => {
+    const tile = join(dir, 'log', 'tile', '0', '001.p', '45');
+    const original = readFileSync(tile);
+    const changed = Buffer.from(original);
+    changed[5] = (changed[5] ?? 0) ^ 0xff;
+    writeFileSync(tile, changed);
+    try {
+      const client = new LogClient(url, publisher.logVkey);
+      expect(await problem(auditLog(client, undefined))).toBe('LOG_TILES_INVALID');
+    } finally {
+      writeFileSync(tile, original);
+    }
+  });
+});
