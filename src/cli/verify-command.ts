@@ -117,7 +117,8 @@ export function registerVerify(program: Command, setExit: (code: number) => void
       } catch (err) {
         if (!(err instanceof TrustSetupError)) throw err;
         if (err.kind === 'usage') throw new UsageError(err.message);
-        report = unverifiableReport(target.repo ?? '(not located)', target.tag ?? '(not located)', reason('KEYRING_UNAVAILABLE', err.message));
+        const named = target.tag ?? (target.kind === 'upload' && target.locator.kind === 'archive' ? tagNameForVersion(target.locator.version) : '(not located)');
+        report = unverifiableReport(target.repo ?? '(not located)', named, reason('KEYRING_UNAVAILABLE', err.message));
       }
       progress?.(`verdict: ${report.verdict}`);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
@@ -160,7 +161,13 @@ async function run(target: Target, config: Readonly<Config>, trust: Trust, uploa
     for (const line of located.tried) progress?.(`  ${line}`);
     if (located.repo === undefined) {
       await upload.dispose();
-      return withNotes(unverifiableReport('(not located)', tag, located.reason!));
+      const skipped = { status: 'skipped' as const, detail: 'no repository holds the tag' };
+      return withNotes({
+        ...unverifiableReport('(not located)', tag, located.reason!),
+        layers: { authenticity: skipped, metadata: skipped, binding: skipped, content: skipped, bits: skipped },
+        source: { package: dsc.source, version: dsc.version },
+        tag: { name: tag, object: located.tagObject },
+      });
     }
     repo = located.repo;
   }
