@@ -1,7 +1,14 @@
 // Regenerates the generated documents under docs/.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { renderManPages } from '../src/cli/man-pages.js';
 import { renderReasonCodes } from '../src/report/reason-codes-doc.js';
 import { renderOpenApi } from '../src/server/openapi.js';
 
 writeFileSync(new URL('../docs/reason-codes.md', import.meta.url), renderReasonCodes());
 writeFileSync(new URL('../docs/openapi.json', import.meta.url), renderOpenApi());
+
+// Manual pages, from the commands' own --help definitions.
+const man = new URL('../docs/man/', import.meta.url);
+rmSync(man, { recursive: true, force: true });
+mkdirSync(man, { recursive: true });
+for (const [name, text] of renderManPages()) writeFileSync(new URL(name, man), text);
