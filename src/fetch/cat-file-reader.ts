@@ -12,15 +12,38 @@ export interface GitObject {
   readonly content: Buffer;
 }
 
+export interface ReadOptions {
+  /**
+   * A size cap for this one object, below the reader's own: a larger object
+   * is never held (its bytes are skipped as they arrive) and the read fails
+   * with ObjectTooLargeError, leaving the reader usable.
+   */
+  readonly maxBytes?: number;
+}
+
 /** What the stages need from a repository's object database. */
 export interface ObjectReader {
   /** The object, or undefined when the repository does not have it. */
-  read(oid: string): Promise<GitObject | undefined>;
+  read(oid: string, options?: ReadOptions): Promise<GitObject | undefined>;
   close(): Promise<void>;
+}
+
+/** An object larger than the cap its reader asked for. */
+export class ObjectTooLargeError extends Error {
+  override readonly name = 'ObjectTooLargeError';
+  constructor(
+    readonly oid: string,
+    readonly type: GitObjectType,
+    readonly size: number,
+    readonly maxBytes: number,
+  ) {
+    super(`${type} ${oid} is ${size} bytes, above the cap of ${maxBytes}`);
+  }
 }
 
 interface Pending {
   oid: string;
+  maxBytes?: number;
   resolve: (o: GitObject | undefined) => void;
   reject: (e: Error) => void;
 }
@@ -45,11 +68,11 @@ export class CatFileReader implements ObjectReader {
     );
   }
 
-  read(oid: string): Promise<GitObject | undefined> {
+  read(oid: string, options: ReadOptions = {}): Promise<GitObject | undefined> {
     if (!OID.test(oid)) return Promise.reject(new FetchError('OBJECT_MISSING', `not an object id: ${JSON.stringify(oid)}`));
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ oid, resolve, reject });
+      this.queue.push({ oid, ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }), resolve, reject });
       this.proc.stdin.write(`${oid}\n`);
     });
   }
@@ -72,10 +95,19 @@ export class CatFileReader implements ObjectReader {
 
   /** The object whose content is arriving: filled in place, so a large blob is copied once. */
   private current: { oid: string; type: GitObjectType; content: Buffer; filled: number } | undefined;
+  /** Bytes of an object over its read's cap still to skip (its content and the newline after it). */
+  private skipping = 0;
 
   private onData(chunk: Buffer): void {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     for (;;) {
+      if (this.skipping > 0) {
+        const drop = Math.min(this.skipping, this.buf.length);
+        this.skipping -= drop;
+        this.buf = this.buf.subarray(drop);
+        if (this.skipping > 0) return;
+        continue;
+      }
       const cur = this.current;
       if (cur) {
         const take = Math.min(cur.content.length - cur.filled, this.buf.length);
@@ -110,6 +142,11 @@ export class CatFileReader implements ObjectReader {
         this.fail(new FetchError('PACK_TOO_LARGE', `object ${oid} is ${size} bytes, above the maximum object size ${this.maxObjectBytes}`));
         void this.proc.kill();
         return;
+      }
+      if (head.maxBytes !== undefined && size > head.maxBytes) {
+        this.skipping = size + 1;
+        this.queue.shift()!.reject(new ObjectTooLargeError(oid, type as GitObjectType, size, head.maxBytes));
+        continue;
       }
       this.current = { oid, type: type as GitObjectType, content: Buffer.allocUnsafe(size), filled: 0 };
     }

@@ -66,6 +66,15 @@ export function signatureOffset(bytes: Uint8Array): number {
   return match;
 }
 
+/**
+ * The largest tag object the verifier reads (1 MiB). git-debpush writes a
+ * summary line, two or three "[dgit …]" lines (tag2upload refuses lines over
+ * 900 characters) and one detached signature (under 2 KiB armored for RSA
+ * 4096): a few KiB. The cap leaves a factor of hundreds, and is checked from
+ * the object's header, before its bytes are held.
+ */
+export const MAX_TAG_OBJECT_BYTES = 1 << 20;
+
 const HEX40 = /^[0-9a-f]{40}$/;
 
 /** Parses a tag object; throws TagParseError when git would not call it a tag. */

@@ -183,6 +183,13 @@ interface RawEntry {
   changes: number;
 }
 
+/**
+ * The largest debian/changelog the verifier reads (64 MiB, the bound
+ * reconstruct/mtime-leak.ts also uses): the longest-lived packages' changelogs
+ * are a few MiB; the parser is linear, so the cap bounds memory, not time.
+ */
+export const MAX_CHANGELOG_BYTES = 64 << 20;
+
 /** Parses debian/changelog bytes; never throws. */
 export function parseChangelog(bytes: Uint8Array): ChangelogResult {
   const text = bytesToLatin1(bytes);

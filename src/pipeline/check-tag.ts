@@ -5,15 +5,16 @@ import { performance } from 'node:perf_hooks';
 import { isVerificationError } from '../report/verification-error.js';
 import { refNameProblem } from '../gitobj/ref-name.js';
 import type { Repository } from '../fetch/repository.js';
-import type { GitObject, ObjectReader } from '../fetch/cat-file-reader.js';
-import { parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
+import { ObjectTooLargeError, type GitObject, type ObjectReader } from '../fetch/cat-file-reader.js';
+import { MAX_TAG_OBJECT_BYTES, parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
 import { parseCommit, parseTree } from '../gitobj/commit-tree.js';
 import { checkObject, walkAndCheck } from '../gitobj/object-integrity.js';
 import type { KeyringIndex } from '../authenticate/keyring-index.js';
 import type { DmPermissions } from '../authenticate/dm-txt.js';
 import { checkDmAuthorisation, verifyTagSignature, type SignaturePolicy } from '../authenticate/verify-tag-signature.js';
 import { interpretTag, needsUpstreamTag } from '../interpret/interpret.js';
-import { reason, type Reason } from '../report/reasons.js';
+import { MAX_CHANGELOG_BYTES } from '../interpret/changelog.js';
+import { reason, type Reason, type ReasonCode } from '../report/reasons.js';
 import { checkTagVerdict, layerResult, REPORT_SCHEMA, type CheckTagReport, type SourceFacts, type TagFacts } from '../report/report.js';
 
 export interface CheckTagInput {
@@ -105,7 +106,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     const read = (oid: string) => readChecked(objects, oid, reasons);
 
     // Layer 1: authenticity, over the tag object's raw bytes.
-    const tagObj = await timed('fetchMs', () => read(ref.oid));
+    const tagObj = await timed('fetchMs', () => readCapped(objects, ref.oid, MAX_TAG_OBJECT_BYTES, 'TAG_TOO_LARGE', 'the tag object', reasons));
     if (!tagObj) return finish();
     tagFacts.object = ref.oid;
     authRan = true;
@@ -153,7 +154,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
       reasons.push(reason('TAG_OBJECT_MALFORMED', `the tag says its object is a ${tag.headers.type}, but ${tag.headers.object} is a ${target.type}`));
       return finish();
     }
-    const changelog = target.type === 'commit' ? await readChangelog(target, read, reasons) : undefined;
+    const changelog = target.type === 'commit' ? await readChangelog(target, read, (oid) => readCapped(objects, oid, MAX_CHANGELOG_BYTES, 'CHANGELOG_TOO_LARGE', 'debian/changelog', reasons), reasons) : undefined;
     if (reasons.length > 0) return finish();
 
     let result = interpretTag({ refName: input.tag, tag, changelog });
@@ -211,8 +212,19 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
 }
 
 /** Reads an object and checks its hash with sha1dc; records a reason and returns undefined on failure. */
-async function readChecked(objects: ObjectReader, oid: string, reasons: Reason[]): Promise<GitObject | undefined> {
-  const obj = await objects.read(oid);
+/** readChecked with a size cap: a larger object is never held, and `code` says so. */
+async function readCapped(objects: ObjectReader, oid: string, maxBytes: number, code: ReasonCode, what: string, reasons: Reason[]): Promise<GitObject | undefined> {
+  try {
+    return await readChecked(objects, oid, reasons, maxBytes);
+  } catch (err) {
+    if (!(err instanceof ObjectTooLargeError)) throw err;
+    reasons.push(reason(code, `${what} (${err.type} ${oid}) is ${err.size} bytes, above the ${maxBytes} bytes the verifier reads`));
+    return undefined;
+  }
+}
+
+async function readChecked(objects: ObjectReader, oid: string, reasons: Reason[], maxBytes?: number): Promise<GitObject | undefined> {
+  const obj = await objects.read(oid, maxBytes === undefined ? {} : { maxBytes });
   if (!obj) {
     reasons.push(reason('OBJECT_MISSING', `object ${oid} is not in the repository`));
     return undefined;
@@ -228,7 +240,7 @@ async function readChecked(objects: ObjectReader, oid: string, reasons: Reason[]
 type Read = (oid: string) => Promise<GitObject | undefined>;
 
 /** debian/changelog at the commit, or undefined when the tree has none (interpret reports it). */
-async function readChangelog(commit: GitObject, read: Read, reasons: Reason[]): Promise<Uint8Array | undefined> {
+async function readChangelog(commit: GitObject, read: Read, readBlob: Read, reasons: Reason[]): Promise<Uint8Array | undefined> {
   const root = await read(parseCommit(commit.content).tree);
   if (!root) return undefined;
   const debian = parseTree(root.content).find((e) => e.name.toString('latin1') === 'debian');
@@ -241,7 +253,7 @@ async function readChangelog(commit: GitObject, read: Read, reasons: Reason[]): 
     reasons.push(reason('CHANGELOG_INVALID', `debian/changelog is not a regular file (mode ${entry.mode})`));
     return undefined;
   }
-  return (await read(entry.oid))?.content;
+  return (await readBlob(entry.oid))?.content;
 }
 
 /** The tree a commit names (its first header line), or undefined when the commit cannot be read. */

@@ -149,6 +149,11 @@ export const REASONS = {
     meaning: 'The tag object\'s headers are not a well-formed git tag (object, type, tag, tagger).',
     action: INVESTIGATE,
   },
+  TAG_TOO_LARGE: {
+    layer: 'authenticity', effect: 'unverifiable',
+    meaning: 'The tag object is larger than the verifier reads (1 MiB; git-debpush makes tags of a few KiB): it was not read, so nothing about it is judged.',
+    action: 'Inspect the tag by hand: no tool of tag2upload makes a tag this large.',
+  },
   NOT_ANNOTATED_TAG: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The ref names a commit (lightweight tag), not a signed tag object.',
@@ -324,6 +329,11 @@ export const REASONS = {
     layer: 'metadata', effect: 'reject',
     meaning: 'The tagged commit has no readable debian/changelog, or its first entry cannot be parsed.',
     action: 'The maintainer must tag a commit with a valid debian/changelog.',
+  },
+  CHANGELOG_TOO_LARGE: {
+    layer: 'metadata', effect: 'unverifiable',
+    meaning: 'debian/changelog at the tagged commit is larger than the verifier reads (64 MiB): it was not read, so the metadata is not judged.',
+    action: 'Inspect the changelog by hand.',
   },
   QUILT_MODE_INVALID: {
     layer: 'metadata', effect: 'reject',
