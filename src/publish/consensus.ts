@@ -24,12 +24,13 @@ export class VerifiersFileError extends Error {
 export function parseVerifiersFile(text: string, source = 'verifiers file'): VerifierEntry[] {
   const out: VerifierEntry[] = [];
   text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/#.*$/, '').trim();
+    const hash = raw.indexOf('#');
+    const line = (hash < 0 ? raw : raw.slice(0, hash)).trim();
     if (line === '') return;
     const [name, baseUrl, vkey, ...witnessVkeys] = line.split(/\s+/);
     const where = `${source}:${i + 1}`;
     if (name === undefined || baseUrl === undefined || vkey === undefined) throw new VerifiersFileError(`${where}: expected NAME BASE_URL VKEY [WITNESS_VKEY…]`);
-    if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) throw new VerifiersFileError(`${where}: ${baseUrl} is not an http(s) URL`);
+    if (!/^https?:\/\/\S+$/.test(baseUrl)) throw new VerifiersFileError(`${where}: ${baseUrl} is not an http(s) URL`);
     for (const [k, expected] of [[vkey, 1], ...witnessVkeys.map((w) => [w, 4] as const)] as const) {
       let type: number;
       try {

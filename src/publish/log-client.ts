@@ -17,6 +17,7 @@ import { consistencyProof, leafHash, treeHash, verifyConsistency, verifyInclusio
 import { ed25519NoteVerifier, NoteError, openNote, type NoteVerifier } from './signed-note.js';
 import type { Statement } from './statement.js';
 import { tilePath, tileSubtreeReader, TILE_WIDTH } from './tiles.js';
+import { trimEnd } from '../text/scan.js';
 
 const MAX_CHECKPOINT_BYTES = 64 * 1024;
 const MAX_TILE_BYTES = TILE_WIDTH * 32;
@@ -86,7 +87,7 @@ export class LogClient {
   readonly #witnesses: NoteVerifier[];
 
   constructor(baseUrl: string, vkey: string, witnessVkeys: readonly string[] = []) {
-    this.base = baseUrl.replace(/\/+$/, '');
+    this.base = trimEnd(baseUrl, '/');
     this.vkey = vkey;
     this.#verifier = ed25519NoteVerifier(vkey);
     this.#witnesses = witnessVkeys.map((w) => cosignatureVerifier(w));

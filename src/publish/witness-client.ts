@@ -6,6 +6,7 @@
 import { cosignatureVerifier } from './cosignature.js';
 import type { Hash } from './merkle.js';
 import { openNote } from './signed-note.js';
+import { trimEnd } from '../text/scan.js';
 
 export interface WitnessEndpoint {
   readonly url: string;
@@ -30,7 +31,7 @@ export async function requestCosignatures(
   const size = Number(text.split('\n')[1]);
   const results = await Promise.all(
     witnesses.map(async (w) => {
-      const endpoint = `${w.url.replace(/\/+$/, '')}/add-checkpoint`;
+      const endpoint = `${trimEnd(w.url, '/')}/add-checkpoint`;
       const verifier = cosignatureVerifier(w.vkey);
       let old = known.get(endpoint) ?? previousSize;
       for (let attempt = 0; attempt < 2; attempt++) {
