@@ -69,6 +69,13 @@ export const configSchema = z
         maxRefsBytes: z.number().int().positive().default(64 * MiB),
         /** Allow http:// repositories on loopback addresses (tests only). */
         allowHttpLoopback: z.boolean().default(false),
+        /**
+         * The hosts repositories and uploads may come from (names, lower
+         * case). Absent: any host with a public address (the CLI; the
+         * service's default is Salsa, dgit-repos and its mirror). Addresses
+         * that are not public are refused whatever this says.
+         */
+        allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/, 'must be a lower-case host name')).optional(),
       })
       .strict()
       .default({}),

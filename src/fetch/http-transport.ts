@@ -1,13 +1,14 @@
 // The one HTTP client of the fetch stage: streaming bodies, a shared deadline
 // (AbortSignal), byte caps, and redirects only where git itself follows them
 // (the initial info/refs request, http.followRedirects=initial) and only to
-// URLs the policy allows. It also serves as isomorphic-git's `http` plugin.
+// URLs the policy allows; every connection's address is checked after DNS
+// (src/fetch/url-policy.ts). It also serves as isomorphic-git's `http` plugin.
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { FetchError } from './fetch-error.js';
-import { checkEndpointUrl, type UrlPolicy } from './url-policy.js';
+import { checkEndpointUrl, policyLookup, type UrlPolicy } from './url-policy.js';
 
 export interface HttpRequest {
   url: string;
@@ -34,7 +35,11 @@ export interface TransportOptions {
 }
 
 export class HttpTransport {
-  constructor(private readonly opts: TransportOptions) {}
+  private readonly lookup: ReturnType<typeof policyLookup>;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.lookup = policyLookup(opts.policy);
+  }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     let url = checkEndpointUrl(parseUrl(req.url), this.opts.policy);
@@ -68,8 +73,13 @@ export class HttpTransport {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...req.headers };
       if (req.body) headers['content-length'] = String(req.body.length);
-      const r = mod.request(url, { method: req.method, headers, signal }, resolve);
-      r.on('error', (err) => reject(signal.aborted ? abortError(signal) : new FetchError('FETCH_FAILED', `${url.href}: ${err.message}`, { cause: err })));
+      // Every connection resolves its host through the policy's lookup: the address connected to is checked.
+      const r = mod.request(url, { method: req.method, headers, signal, lookup: this.lookup }, resolve);
+      r.on('error', (err) => {
+        if (signal.aborted) reject(abortError(signal));
+        else if (err instanceof FetchError) reject(err);
+        else reject(new FetchError('FETCH_FAILED', `${url.href}: ${err.message}`, { cause: err }));
+      });
       r.end(req.body ? Buffer.from(req.body) : undefined);
     });
   }

@@ -212,9 +212,17 @@ async function withAbort<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<
 function normalise(err: unknown, signal: AbortSignal, url: string): FetchError {
   if (err instanceof FetchError) return err;
   if (signal.aborted) return abortError(signal);
-  const e = err as { code?: string; data?: { statusCode?: number; statusMessage?: string }; message?: string };
+  const e = err as { code?: string; data?: { statusCode?: number; statusMessage?: string; response?: unknown }; message?: string };
   if (e.code === 'HttpError' && e.data?.statusCode !== undefined) {
     return new FetchError('FETCH_FAILED', `${url}: HTTP ${e.data.statusCode} ${e.data.statusMessage ?? ''}`.trim(), { cause: err });
+  }
+  // isomorphic-git's parse errors quote the server's answer; the answer is
+  // whatever the URL served (possibly an internal page), so a report names
+  // the error and the answer's size, never its bytes.
+  if (e.data !== undefined && e.code !== undefined) {
+    const response = e.data.response;
+    const size = typeof response === 'string' || response instanceof Uint8Array ? `; the answer has ${response.length} bytes` : '';
+    return new FetchError('FETCH_FAILED', `${url}: the server did not answer in git's smart HTTP protocol (${e.code}${size})`, { cause: err });
   }
   return new FetchError('FETCH_FAILED', `${url}: ${e.message ?? String(err)}`, { cause: err });
 }

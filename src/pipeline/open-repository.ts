@@ -4,15 +4,22 @@ import type { Config } from '../config/schema.js';
 import { LocalRepository } from '../fetch/local-repository.js';
 import { RemoteRepository } from '../fetch/remote-repository.js';
 import type { Repository } from '../fetch/repository.js';
+import type { UrlPolicy } from '../fetch/url-policy.js';
 
 export function isUrl(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo);
 }
 
+/** The URL policy of a configuration: every repository, upload and index fetch follows it. */
+export function urlPolicyOf(config: Readonly<Config>): UrlPolicy {
+  const { allowHttpLoopback, allowedHosts } = config.fetch;
+  return { allowHttpLoopback, ...(allowedHosts !== undefined && { allowedHosts }) };
+}
+
 export async function openRepository(repo: string, config: Readonly<Config>): Promise<Repository> {
   const f = config.fetch;
   if (isUrl(repo)) {
-    return RemoteRepository.open(repo, { allowHttpLoopback: f.allowHttpLoopback }, {
+    return RemoteRepository.open(repo, urlPolicyOf(config), {
       timeoutMs: f.timeoutMs,
       maxPackBytes: f.maxPackBytes,
       maxObjectBytes: f.maxObjectBytes,

@@ -9,7 +9,7 @@ import { reason, type Reason } from '../report/reasons.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import type { SourcesIndex } from '../upload/sources-index.js';
-import { openRepository } from './open-repository.js';
+import { openRepository, urlPolicyOf } from './open-repository.js';
 import type { Trust, UploadKeyring } from './trust.js';
 import type { VerifyDeps } from './verify.js';
 
@@ -26,7 +26,7 @@ export function verifyDepsFrom(config: Readonly<Config>, trust: Trust, uploadKey
     ...(uploadKeyring.path !== undefined ? { uploadKeyring: uploadKeyring.path } : {}),
     ...(uploadKeyring.unavailable !== undefined ? { uploadKeyringUnavailable: uploadKeyring.unavailable } : {}),
     obtain: {
-      policy: { allowHttpLoopback: config.fetch.allowHttpLoopback },
+      policy: urlPolicyOf(config),
       timeoutMs: config.upload.timeoutMs,
       maxFileBytes: config.upload.maxFileBytes,
       maxTotalBytes: config.upload.maxTotalBytes,

@@ -182,7 +182,24 @@ export function parseServiceConfig(raw: unknown, source: string, mode: 'serve' |
   const schema = mode === 'serve' ? serviceConfigSchema : workerConfigSchema;
   const result = schema.safeParse(raw);
   if (!result.success) throw new ServiceConfigError(formatZodError(result.error, source));
-  return deepFreeze(result.data as ServiceConfig);
+  return deepFreeze(withDefaultHosts(result.data as ServiceConfig));
+}
+
+/**
+ * Salsa (where maintainers push and webhooks come from) and dgit-repos (where
+ * tag2upload pushes every tag it builds: the Dgit field of an archive upload).
+ */
+export const DEFAULT_ALLOWED_HOSTS = ['salsa.debian.org', 'git.dgit.debian.org'] as const;
+
+/**
+ * The service fetches repositories and uploads that others name, so it
+ * contacts only known hosts: `fetch.allowedHosts` when set, else Salsa,
+ * dgit-repos and the configured mirror.
+ */
+function withDefaultHosts(config: ServiceConfig): ServiceConfig {
+  if (config.fetch.allowedHosts !== undefined) return config;
+  const mirrors = [config.mirror, config.upload.mirror].filter((m): m is string => m !== undefined).map((m) => new URL(m).hostname.toLowerCase());
+  return { ...config, fetch: { ...config.fetch, allowedHosts: [...new Set([...DEFAULT_ALLOWED_HOSTS, ...mirrors])] } };
 }
 
 /** Reads `--config FILE` (if any), applies the flags, validates. */

@@ -5,7 +5,7 @@
 // loaded once, on the first job, and again after a failure; the upload keyring
 // is resolved on the first job, again when it could not be obtained, and
 // again once the cached package is older than debianKeyrings.maxAgeHours.
-import { isUrl } from '../pipeline/open-repository.js';
+import { isUrl, urlPolicyOf } from '../pipeline/open-repository.js';
 import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../pipeline/trust.js';
 import { verify, type VerifyUpload } from '../pipeline/verify.js';
 import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
@@ -27,7 +27,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
   let index: { at: number; index: Promise<SourcesIndex> } | undefined;
   let uploadKeyring: { at: number; keyring: Promise<UploadKeyring> } | undefined;
   const maxAgeMs = config.debianKeyrings.maxAgeHours * 3600_000;
-  const policy = { allowHttpLoopback: config.fetch.allowHttpLoopback };
+  const policy = urlPolicyOf(config);
   return async (req, ctx) => {
     // Only a .dsc URL: a job must never make the service read a path on its own host.
     let upload: VerifyUpload;
