@@ -56,6 +56,24 @@ const SEARCH = 1;
 const READ = 4;
 
 /**
+ * Whether `who` can reach and read `path` as checkReachable judges it;
+ * 'missing' when it does not exist (or cannot be examined).
+ */
+export function reachability(path: string, who: SandboxIdentity): 'reachable' | 'unreachable' | 'missing' {
+  try {
+    statSync(path);
+  } catch {
+    return 'missing';
+  }
+  try {
+    checkReachable(path, who, 'path');
+    return 'reachable';
+  } catch {
+    return 'unreachable';
+  }
+}
+
+/**
  * Checks that `who` can reach `path` (search permission on every ancestor)
  * and read it (read, plus search for a directory). bwrap reports only
  * "Can't find source path: Permission denied"; this names the directory.

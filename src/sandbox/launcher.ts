@@ -10,7 +10,8 @@ import { PassThrough, Transform, type Readable, type Writable } from 'node:strea
 import { spawn, type StdioOptions } from 'node:child_process';
 import { bwrapArgs, GITCONFIG_INSIDE, type BwrapPlan, type Rootfs } from './bwrap-args.js';
 import { RunCgroups, type CgroupVersion } from './cgroups.js';
-import { checkReachable, prepareWorkDir, sandboxIdentity, type SandboxIdentity } from './identity.js';
+import { checkReachable, prepareWorkDir, reachability, sandboxIdentity, type SandboxIdentity } from './identity.js';
+import { stagedFor } from './staging.js';
 import { devNullFd, leakingFds } from './inherited-fds.js';
 import { seccompBytes } from './seccomp.js';
 import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK_ARGV, workBytesFor, wrapCommand } from './work-quota.js';
@@ -213,9 +214,16 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       : spec.bindWorkDir ? { kind: 'bind', host: spec.workDir }
       : { kind: 'tmpfs', host: spec.workDir, bytes: limits.workBytes ?? workBytesFor(await treeBytes(spec.workDir) + (limits.inputBytes ?? 0)) };
     const workBytes = work?.kind === 'tmpfs' ? work.bytes : null;
-    if (who) {
-      if (spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
-      for (const ro of spec.readOnly ?? []) checkReachable(ro.host, who, 'read-only path');
+    if (who && spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
+    // An input the invoking user can read but the sandbox uid cannot reach is staged (src/sandbox/staging.ts).
+    const readOnly: { host: string; inside: string }[] = [];
+    for (const ro of spec.readOnly ?? []) {
+      if (who && reachability(ro.host, who) === 'unreachable') {
+        readOnly.push({ host: (await stagedFor(ro.host, who)).path, inside: ro.inside });
+      } else {
+        if (who) checkReachable(ro.host, who, 'read-only path');
+        readOnly.push(ro);
+      }
     }
     if (killReason) return killedBeforeStart(killReason, started);
 
@@ -241,7 +249,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const args = bwrapArgs({
         rootfs: spec.rootfs,
         ...(work ? { work } : {}),
-        readOnly: spec.readOnly,
+        readOnly,
         argv: copying ? wrapCommand(spec.argv, keep, { copyOut: FD_COPYOUT, report: FD_WORK_REPORT }) : spec.argv,
         tmpBytes: limits.memoryBytes,
         fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block, seccomp: FD_SECCOMP },

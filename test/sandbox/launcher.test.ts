@@ -8,12 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requireCompleted, runSandboxed, SandboxError, spawnSandboxed, type SandboxSpec } from '../../src/sandbox/launcher.js';
+import { disposeStaged } from '../../src/sandbox/staging.js';
 
 const root = process.getuid?.() === 0;
 const scratch = mkdtempSync(join(tmpdir(), 't2u-sandbox-test-'));
 // The sandbox uid must traverse the parents of every bound path (mkdtemp makes 0700).
 chmodSync(scratch, 0o755);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
+  await disposeStaged();
+});
 
 const execFileAsync = promisify(execFile);
 const host = { kind: 'host' } as const;
@@ -419,14 +423,37 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
     expect(err).toMatchObject({ code: 'SANDBOX_FAILED' });
   });
 
-  it.runIf(root)('names a path the sandbox uid cannot reach', async () => {
+  it.runIf(root)('names a root filesystem the sandbox uid cannot reach', async () => {
     const hidden = freshDir('hidden');
     const inner = join(hidden, 'inner');
     mkdirSync(inner, { mode: 0o755 });
     execFileSync('chmod', ['700', hidden]);
-    const err = await runSandboxed({ argv: ['true'], rootfs: host, readOnly: [{ host: inner, inside: '/x' }], timeoutMs: 5000 }).catch((e: unknown) => e);
+    const err = await runSandboxed({ argv: ['true'], rootfs: { kind: 'dir', path: inner }, timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SANDBOX_FAILED' });
     expect((err as Error).message).toContain(hidden);
+  });
+
+  it.runIf(root)('reads an input the invoking user can read but the sandbox uid cannot reach, through a staged copy', async () => {
+    const hidden = freshDir('private');
+    const inner = join(hidden, 'repo');
+    mkdirSync(join(inner, 'sub'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(inner, 'public'), 'public\n', { mode: 0o644 });
+    writeFileSync(join(inner, 'sub', 'secret'), 'secret\n', { mode: 0o600 });
+    execFileSync('ln', ['-s', 'public', join(inner, 'link')]);
+    execFileSync('chmod', ['700', hidden, inner]);
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-')));
+    const r = await sh('cat /x/public /x/sub/secret /x/link; (echo x > /x/public) 2>/dev/null && echo WROTE || echo read-only', { readOnly: [{ host: inner, inside: '/x' }] });
+    expect(text(r.stderr)).toBe('');
+    expect(text(r.stdout)).toBe('public\nsecret\npublic\nread-only\n');
+    expect(readFileSync(join(inner, 'public'), 'utf8')).toBe('public\n');
+    expect(statSync(join(inner, 'sub', 'secret')).mode & 0o777).toBe(0o600);
+    // One staged copy, entered by the sandbox uid alone, and reused by the next run on the same input.
+    const made = readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-') && !before.has(n));
+    expect(made).toHaveLength(1);
+    const top = statSync(join(tmpdir(), made[0]!));
+    expect([top.uid, top.mode & 0o777]).toEqual([65534, 0o700]);
+    await sh('cat /x/public', { readOnly: [{ host: inner, inside: '/x' }] });
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-') && !before.has(n))).toEqual(made);
   });
 
   it('a command failing on its own is a result, not an error', async () => {
