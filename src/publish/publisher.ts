@@ -43,6 +43,9 @@ function isVerifyReport(value: unknown): value is VerifyReport {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'verify' && typeof (value as { verdict?: unknown }).verdict === 'string';
 }
 
+/** How many of the most recent finished jobs are checked for a missing attestation on start. */
+const RECONCILE_JOBS = 1000;
+
 export interface Publisher {
   readonly log: TiledLog;
   readonly logStore: LogStore;
@@ -55,6 +58,12 @@ export interface Publisher {
   attestJob(job: Job): Promise<number | undefined>;
   /** The store, with attestations appended as verdicts are recorded. */
   attesting(store: Store, log: Logger): Store;
+  /**
+   * Appends the attestations of recently finished jobs that have none (a
+   * process stopped between recording a verdict and logging it); resolves
+   * with how many were appended.
+   */
+  reconcile(store: Store, log: Logger): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -110,7 +119,7 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
       finishedOn: job.finishedAt ?? new Date(),
       tools: profileTools(report.reconstruction?.profile),
     });
-    return tiled.append({ entry: signAttestation(statement, attestation), dscSha256: report.upload?.sha256 ?? null });
+    return tiled.append({ entry: signAttestation(statement, attestation), dscSha256: report.upload?.sha256 ?? null, jobId: job.id });
   };
 
   return {
@@ -151,6 +160,18 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
       });
+    },
+    async reconcile(store, log) {
+      const recent = (await store.list({ status: 'done', limit: RECONCILE_JOBS })).filter((j) => isVerifyReport(j.report));
+      const logged = await logStore.jobsLogged(recent.map((j) => j.id));
+      const missing = recent.filter((j) => !logged.has(j.id)).reverse();
+      for (const j of missing) {
+        // `list` leaves reports out of listings in some stores: read each job whole.
+        const full = (await store.get(j.id)) ?? j;
+        await attestJob(full);
+      }
+      if (missing.length > 0) log.info({ appended: missing.length }, 'attestations of finished jobs logged on start');
+      return missing.length;
     },
     async close() {
       await tiled.drain();

@@ -101,6 +101,8 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
     throw err;
   }
   worker.start();
+  // Verdicts recorded but not yet logged when a previous process stopped.
+  publisher?.reconcile(store, log).catch((err: unknown) => log.error({ err }, 'finished jobs could not be checked for missing attestations'));
   log.info({ mode, url, workers: config.workers, store: config.database !== undefined ? 'postgresql' : 'sqlite', workerId: worker.id }, 'service started');
 
   let stopping: Promise<void> | undefined;

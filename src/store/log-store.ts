@@ -14,6 +14,8 @@ export interface LogLeaf {
   readonly entry: Buffer;
   /** The .dsc the attestation is about, to find it again (lower-case hex). */
   readonly dscSha256: string | null;
+  /** The job whose verdict it attests, when there is one. */
+  readonly jobId?: string | null;
 }
 
 export class LogOrderError extends Error {
@@ -31,5 +33,7 @@ export interface LogStore {
   leaves(from: number, to: number): Promise<Buffer[]>;
   /** Indexes of the leaves about this .dsc, oldest first, at most `limit`. */
   indexesForDsc(sha256: string, limit: number): Promise<number[]>;
+  /** Which of these jobs have an attestation in the log. */
+  jobsLogged(jobIds: readonly string[]): Promise<Set<string>>;
   close(): Promise<void>;
 }

@@ -19,6 +19,8 @@ export class PostgresLogStore implements LogStore {
           created_at timestamptz NOT NULL DEFAULT now()
         );
         CREATE INDEX IF NOT EXISTS log_leaves_dsc ON log_leaves (dsc_sha256) WHERE dsc_sha256 IS NOT NULL;
+        ALTER TABLE log_leaves ADD COLUMN IF NOT EXISTS job_id text;
+        CREATE INDEX IF NOT EXISTS log_leaves_job ON log_leaves (job_id) WHERE job_id IS NOT NULL;
       `);
     } catch (error) {
       // Two processes creating the table at once: one wins, the other finds it.
@@ -38,8 +40,8 @@ export class PostgresLogStore implements LogStore {
       const count = Number((await c.query<{ n: string }>('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves')).rows[0]?.n ?? 0);
       if (count !== start) throw new LogOrderError(`the log has ${count} leaves, not ${start}: another sequencer appended`);
       await c.query(
-        'INSERT INTO log_leaves (idx, entry, dsc_sha256) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[])',
-        [leaves.map((_, i) => start + i), leaves.map((l) => l.entry), leaves.map((l) => l.dscSha256)],
+        'INSERT INTO log_leaves (idx, entry, dsc_sha256, job_id) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::text[])',
+        [leaves.map((_, i) => start + i), leaves.map((l) => l.entry), leaves.map((l) => l.dscSha256), leaves.map((l) => l.jobId ?? null)],
       );
       await c.query('COMMIT');
     } catch (error) {
@@ -62,6 +64,11 @@ export class PostgresLogStore implements LogStore {
   async indexesForDsc(sha256: string, limit: number): Promise<number[]> {
     const r = await this.pool.query<{ idx: string }>('SELECT idx FROM log_leaves WHERE dsc_sha256 = $1 ORDER BY idx LIMIT $2', [sha256, limit]);
     return r.rows.map((row) => Number(row.idx));
+  }
+
+  async jobsLogged(jobIds: readonly string[]): Promise<Set<string>> {
+    const r = await this.pool.query<{ job_id: string }>('SELECT DISTINCT job_id FROM log_leaves WHERE job_id = ANY($1::text[])', [jobIds]);
+    return new Set(r.rows.map((row) => row.job_id));
   }
 
   close(): Promise<void> {

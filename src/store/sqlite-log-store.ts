@@ -24,17 +24,20 @@ export class SqliteLogStore implements LogStore {
       );
       CREATE INDEX IF NOT EXISTS log_leaves_dsc ON log_leaves (dsc_sha256) WHERE dsc_sha256 IS NOT NULL;
     `);
+    const columns = this.db.prepare('PRAGMA table_info(log_leaves)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'job_id')) this.db.exec('ALTER TABLE log_leaves ADD COLUMN job_id TEXT');
+    this.db.exec('CREATE INDEX IF NOT EXISTS log_leaves_job ON log_leaves (job_id) WHERE job_id IS NOT NULL');
   }
 
   appendLeaves(start: number, leaves: readonly LogLeaf[]): Promise<void> {
-    const insert = this.db.prepare('INSERT INTO log_leaves (idx, entry, dsc_sha256, created_at) VALUES (?, ?, ?, ?)');
+    const insert = this.db.prepare('INSERT INTO log_leaves (idx, entry, dsc_sha256, job_id, created_at) VALUES (?, ?, ?, ?, ?)');
     const now = Date.now();
     try {
       this.db
         .transaction(() => {
           const count = (this.db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves').get() as { n: number }).n;
           if (count !== start) throw new LogOrderError(`the log has ${count} leaves, not ${start}: another sequencer appended`);
-          leaves.forEach((l, i) => insert.run(start + i, l.entry, l.dscSha256, now));
+          leaves.forEach((l, i) => insert.run(start + i, l.entry, l.dscSha256, l.jobId ?? null, now));
         })
         .immediate();
     } catch (e) {
@@ -55,6 +58,11 @@ export class SqliteLogStore implements LogStore {
   indexesForDsc(sha256: string, limit: number): Promise<number[]> {
     const rows = this.db.prepare('SELECT idx FROM log_leaves WHERE dsc_sha256 = ? ORDER BY idx LIMIT ?').all(sha256, limit) as { idx: number }[];
     return Promise.resolve(rows.map((r) => r.idx));
+  }
+
+  jobsLogged(jobIds: readonly string[]): Promise<Set<string>> {
+    const q = this.db.prepare('SELECT 1 FROM log_leaves WHERE job_id = ? LIMIT 1');
+    return Promise.resolve(new Set(jobIds.filter((id) => q.get(id) !== undefined)));
   }
 
   close(): Promise<void> {

@@ -106,3 +106,26 @@ describe('the log client', () => {
     }
   });
 });
+
+describe('reconciling on start', () => {
+  it('logs the attestation of a verdict recorded without one, once', async () => {
+    const d = mkdtempSync(join(tmpdir(), 't2u-reconcile-'));
+    const s = new SqliteStore({ dataDir: d });
+    try {
+      await s.enqueue({ repo: 'r', tag: 'debian/1-1', source: 'api' });
+      const [claimed] = await s.claim({ workerId: 'w', limit: 1 });
+      if (claimed === undefined) throw new Error('no job');
+      // Recorded by a process that stopped before logging it.
+      await s.complete(claimed.id, claimed.leaseToken, { verdict: 'reproduced', report: job('reproduced').report });
+      const p = await openPublisher({ dataDir: d, log: logConfigSchema.parse({ origin: 'reconcile.test/log' }) });
+      const silent = pino({ level: 'silent' });
+      expect(await p.reconcile(s, silent)).toBe(1);
+      expect(await p.reconcile(s, silent)).toBe(0);
+      expect(await p.logStore.indexesForDsc(SHA, 10)).toEqual([0]);
+      await p.close();
+    } finally {
+      await s.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
