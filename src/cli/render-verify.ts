@@ -3,6 +3,7 @@
 // layer, files and .dsc fields of the bits layer, tarball members with
 // bounded diffs), then every reason with its code. Strings from the tag or
 // the upload are shown escaped: a tagger name must not move the cursor.
+import { unifiedDiff } from '../compare/unified-diff.js';
 import type { ContentDifference, TarballDiff, VerifyReport } from '../report/report.js';
 
 /** Control characters (and the C1 range) as JSON escapes; everything else as it is. */
@@ -58,7 +59,13 @@ export function renderVerify(r: VerifyReport): string {
     for (const d of rec.fields) {
       // The checksum fields follow the files, which are listed above.
       if (/^(files|checksums-sha1|checksums-sha256)$/i.test(d.field)) continue;
-      out.push(`    ${d.field}:`, `      upload  ${fieldValue(d.expected)}`, `      rebuilt ${fieldValue(d.got)}`);
+      if (d.expected?.includes('\n') && d.got?.includes('\n')) {
+        // A multi-line field as a diff of its lines, upload → rebuilt.
+        const diff = unifiedDiff(`${d.expected}\n`, `${d.got}\n`, `upload ${d.field}`, `rebuilt ${d.field}`, { maxLines: 40 });
+        out.push(`    ${d.field}:`, ...diff.replace(/\n$/, '').split('\n').slice(2).map((l) => `      ${safe(l)}`));
+      } else {
+        out.push(`    ${d.field}:`, `      upload  ${fieldValue(d.expected)}`, `      rebuilt ${fieldValue(d.got)}`);
+      }
     }
     for (const tb of rec.tarballs ?? []) out.push(...tarballLines(tb));
   }
@@ -82,6 +89,12 @@ function contentLine(d: ContentDifference): string {
   }
 }
 
+/** A tar mtime (seconds since the epoch) as a UTC date, as diffoscope shows it. */
+function date(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString().replace('T', ' ').replace(/\.000Z$/, ' UTC');
+}
+
 function fieldValue(v: string | undefined): string {
   if (v === undefined) return '(absent)';
   const lines = v.split('\n');
@@ -93,7 +106,7 @@ function tarballLines(tb: TarballDiff): string[] {
   const out = [`  ${tb.file}, member by member (rebuilt from the tag → upload):`];
   if (tb.error) out.push(`    (members not listed: ${safe(tb.error)})`);
   for (const m of tb.members) {
-    const side = (x: typeof m.expected): string => (x ? `${x.mode} ${x.size} bytes ${short(x.sha256)}${x.mtime !== undefined ? ` mtime ${x.mtime}` : ''}` : 'absent');
+    const side = (x: typeof m.expected): string => (x ? `${x.mode} ${x.size} bytes ${short(x.sha256)}${x.mtime !== undefined ? ` mtime ${date(x.mtime)}` : ''}` : 'absent');
     out.push(`    ${m.change.padEnd(7)} ${safe(m.path)}: ${side(m.expected)} → ${side(m.got)}`);
     if (m.diff) out.push(...m.diff.split('\n').map((x) => `      ${safe(x)}`));
   }

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { TarballDiff, TarMemberFacts } from '../report/report.js';
 import { isTarballError } from '../tarball/tarball-error.js';
 import { decompress, type DecompressOptions } from '../tarball/decompress.js';
-import { readTar, type TarEntry, type TarLimits } from '../tarball/tar-reader.js';
+import { BINARY_HEAD_BYTES, readTar, type TarEntry, type TarLimits } from '../tarball/tar-reader.js';
 import { unifiedDiff, type UnifiedDiffLimits } from './unified-diff.js';
 
 export interface TarDiffOptions {
@@ -121,8 +121,32 @@ function textDiff(path: string, e: TarEntry | undefined, g: TarEntry | undefined
   // An added or removed text member is shown against nothing, as `diff -N` does.
   const a = e ? e.text : '';
   const b = g ? g.text : '';
-  if (a === undefined || b === undefined) return undefined;
-  return unifiedDiff(a, b, `a/${path}`, `b/${path}`, limits) || undefined;
+  if (a !== undefined && b !== undefined) return unifiedDiff(a, b, `a/${path}`, `b/${path}`, limits) || undefined;
+  // Binary on either side: a diff of hexdumps of the first bytes, as diffoscope shows binary files.
+  const ha = e ? hexdumpOf(e) : '';
+  const hb = g ? hexdumpOf(g) : '';
+  if (ha === undefined || hb === undefined) return undefined;
+  return unifiedDiff(ha, hb, `a/${path} (hexdump)`, `b/${path} (hexdump)`, limits) || undefined;
+}
+
+/** xxd's layout: offset, 16 bytes in pairs, the printable ASCII; the first BINARY_HEAD_BYTES only. */
+function hexdumpOf(e: TarEntry): string | undefined {
+  const data = e.binaryHead ?? (e.text !== undefined ? Buffer.from(e.text, 'utf8').subarray(0, BINARY_HEAD_BYTES) : undefined);
+  if (data === undefined) return undefined;
+  return hexdump(data, e.size);
+}
+
+export function hexdump(data: Uint8Array, size: number): string {
+  const lines: string[] = [];
+  for (let off = 0; off < data.length; off += 16) {
+    const row = data.subarray(off, off + 16);
+    let hex = '';
+    for (let i = 0; i < 16; i++) hex += (i < row.length ? row[i]!.toString(16).padStart(2, '0') : '  ') + (i % 2 === 1 ? ' ' : '');
+    const ascii = Array.from(row, (c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.')).join('');
+    lines.push(`${off.toString(16).padStart(8, '0')}: ${hex} ${ascii}\n`);
+  }
+  if (size > data.length) lines.push(`… ${size - data.length} more bytes not shown\n`);
+  return lines.join('');
 }
 
 function facts(e: TarEntry): TarMemberFacts {

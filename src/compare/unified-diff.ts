@@ -1,9 +1,13 @@
 // A bounded unified diff of two texts, in GNU `diff -u` form (without the
 // header timestamps), for showing a person what changed in a tarball member.
-// Myers' O(ND) algorithm after trimming the common prefix and suffix; when
-// the edit distance would cost more than a work cap, the differing middle is
-// shown as one replacement (still a correct diff, only not minimal). The
-// output is capped in lines and bytes and then says it was truncated.
+// The common prefix and suffix are trimmed, then jsdiff's Myers search
+// (diffArrays) finds the edit script of the middle; past its edit-length or
+// time cap the differing middle is shown as one replacement (still a correct
+// diff, only not minimal). The hunks are laid out as GNU diff lays them out
+// (context, ranges, "\ No newline at end of file"). The output is capped in
+// lines and bytes and then says it was truncated.
+
+import { diffArrays } from 'diff';
 
 export interface UnifiedDiffLimits {
   /** Lines of context around each change, as `diff -U`. Default 3. */
@@ -12,15 +16,18 @@ export interface UnifiedDiffLimits {
   maxLines?: number;
   /** Output bytes (UTF-16 code units) before the truncation marker. Default 64 KiB. */
   maxBytes?: number;
-  /** Steps of the Myers search before falling back to one replacement. Default 20 million. */
-  maxWork?: number;
+  /** Edit length (lines added and removed) past which the search stops and the differing middle is one replacement. Default 10 000. */
+  maxEditLength?: number;
+  /** Time past which the search stops, likewise, in ms. Default 2000. */
+  timeoutMs?: number;
 }
 
 export const DEFAULT_DIFF_LIMITS: Required<UnifiedDiffLimits> = {
   context: 3,
   maxLines: 500,
   maxBytes: 64 * 1024,
-  maxWork: 20_000_000,
+  maxEditLength: 10_000,
+  timeoutMs: 2_000,
 };
 
 /** GNU diff's marker for a last line without a newline. */
@@ -41,7 +48,7 @@ export function unifiedDiff(a: string, b: string, aName: string, bName: string, 
   const lim = { ...DEFAULT_DIFF_LIMITS, ...limits };
   const la = splitLines(a);
   const lb = splitLines(b);
-  const ops = editScript(la, lb, lim.maxWork);
+  const ops = editScript(la, lb, lim);
   const out = new BoundedOutput(lim.maxLines, lim.maxBytes);
   out.push(`--- ${aName}`);
   out.push(`+++ ${bName}`);
@@ -64,7 +71,7 @@ export function splitLines(s: string): string[] {
 }
 
 /** The edit script from `a` to `b` as a list of operations, one per line. */
-function editScript(a: readonly string[], b: readonly string[], maxWork: number): Op[] {
+function editScript(a: readonly string[], b: readonly string[], lim: Required<UnifiedDiffLimits>): Op[] {
   // Lines as small integers: comparisons in the search are then cheap.
   const ids = new Map<string, number>();
   const idOf = (l: string): number => {
@@ -72,84 +79,28 @@ function editScript(a: readonly string[], b: readonly string[], maxWork: number)
     if (id === undefined) ids.set(l, (id = ids.size));
     return id;
   };
-  const A = Int32Array.from(a, idOf);
-  const B = Int32Array.from(b, idOf);
+  const A = Array.from(a, idOf);
+  const B = Array.from(b, idOf);
   let pre = 0;
   while (pre < A.length && pre < B.length && A[pre] === B[pre]) pre++;
   let suf = 0;
   while (suf < A.length - pre && suf < B.length - pre && A[A.length - 1 - suf] === B[B.length - 1 - suf]) suf++;
-  const middle = myers(A.subarray(pre, A.length - suf), B.subarray(pre, B.length - suf), maxWork)
-    ?? replacement(A.length - pre - suf, B.length - pre - suf);
+  const n = A.length - pre - suf;
+  const m = B.length - pre - suf;
+  // jsdiff's Myers search, abandoned (undefined) past the edit-length or time cap.
+  const changes = n === 0 || m === 0 ? undefined : diffArrays(A.slice(pre, pre + n), B.slice(pre, pre + m), { maxEditLength: lim.maxEditLength, timeout: lim.timeoutMs });
   const ops: Op[] = new Array<Op>(pre).fill(EQ);
-  for (const op of middle) ops.push(op);
+  if (changes === undefined) {
+    ops.push(...replacement(n, m));
+  } else {
+    for (const c of changes) ops.push(...new Array<Op>(c.count).fill(c.added ? INS : c.removed ? DEL : EQ));
+  }
   for (let i = 0; i < suf; i++) ops.push(EQ);
   return ops;
 }
 
 function replacement(n: number, m: number): Op[] {
   return [...new Array<Op>(n).fill(DEL), ...new Array<Op>(m).fill(INS)];
-}
-
-/**
- * Myers (1986), "An O(ND) difference algorithm": greedy search of the
- * furthest-reaching D-paths, then a walk back through the saved frontiers.
- * Returns undefined when the work exceeds `maxWork`.
- */
-function myers(A: Int32Array, B: Int32Array, maxWork: number): Op[] | undefined {
-  const n = A.length;
-  const m = B.length;
-  const max = n + m;
-  if (max === 0) return [];
-  const off = max + 1;
-  const v = new Int32Array(2 * max + 3);
-  const trace: Int32Array[] = [];
-  let work = 0;
-  let found = -1;
-  for (let d = 0; d <= max && found < 0; d++) {
-    for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[off + k - 1]! < v[off + k + 1]!) ? v[off + k + 1]! : v[off + k - 1]! + 1;
-      let y = x - k;
-      while (x < n && y < m && A[x] === B[y]) {
-        x++;
-        y++;
-        work++;
-      }
-      v[off + k] = x;
-      if (++work > maxWork) return undefined;
-      if (x >= n && y >= m) {
-        found = d;
-        break;
-      }
-    }
-    // The frontier after step d, k from -d to d.
-    trace.push(v.slice(off - d, off + d + 1));
-  }
-  const ops: Op[] = [];
-  let x = n;
-  let y = m;
-  for (let d = found; d > 0; d--) {
-    const prev = trace[d - 1]!;
-    const at = (k: number): number => prev[k + d - 1]!;
-    const k = x - y;
-    const down = k === -d || (k !== d && at(k - 1) < at(k + 1));
-    const pk = down ? k + 1 : k - 1;
-    const px = at(pk);
-    const py = px - pk;
-    while (x > (down ? px : px + 1) && y > (down ? py + 1 : py)) {
-      ops.push(EQ);
-      x--;
-      y--;
-    }
-    ops.push(down ? INS : DEL);
-    x = px;
-    y = py;
-  }
-  while (x > 0 && y > 0) {
-    ops.push(EQ);
-    x--;
-    y--;
-  }
-  return ops.reverse();
 }
 
 interface Hunk {

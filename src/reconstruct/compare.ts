@@ -169,7 +169,7 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   for (const d of fields) {
     // The Dgit field has its own code: verify explains a differing dgit view commit by that code alone.
     const code = d.field.toLowerCase() === 'dgit' ? 'DSC_DGIT_FIELD_MISMATCH' : 'DSC_FIELD_MISMATCH';
-    reasons.push(reason(code, `${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`));
+    reasons.push(reason(code, `${d.field}: ${fieldDifference(d.expected, d.got)}`));
   }
   const sameBytes = Buffer.compare(Buffer.from(input.uploadBody), rebuiltBody) === 0;
   const dscIdentical = sameBytes && explained.length === 0;
@@ -238,4 +238,21 @@ async function digestOf(dir: string, name: string): Promise<FileDigest | undefin
 export async function checkDscSignature(dsc: Uint8Array, keyring: string, policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY): Promise<DscSignatureResult> {
   const index = await loadKeyrings([{ path: keyring, role: 'uploader' }]);
   return verifyDscSignature(dsc, index, policy);
+}
+
+/**
+ * One line saying how two values of a field differ: the values themselves
+ * when each is one line, else the first line that differs (a multi-line
+ * field such as Package-List would otherwise show as one string full of
+ * "\\n" escapes).
+ */
+export function fieldDifference(upload: string | undefined, rebuilt: string | undefined): string {
+  const q = (v: string | undefined): string => (v === undefined ? 'absent' : JSON.stringify(v));
+  if (upload === undefined || rebuilt === undefined || (!upload.includes('\n') && !rebuilt.includes('\n'))) return `upload ${q(upload)}, rebuilt ${q(rebuilt)}`;
+  const a = upload.split('\n');
+  const b = rebuilt.split('\n');
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const count = a.length === b.length ? `${a.length} lines each` : `upload ${a.length} lines, rebuilt ${b.length}`;
+  return `line ${i + 1} of ${count}: upload ${q(a[i])}, rebuilt ${q(b[i])}`;
 }

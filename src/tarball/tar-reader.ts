@@ -55,11 +55,15 @@ export interface TarEntry {
   readonly sha256: string;
   /** The data, when it is at most maxTextBytes, valid UTF-8 and free of NUL. */
   readonly text?: string;
+  /** The first BINARY_HEAD_BYTES of the data, when it is at most maxTextBytes and not text: what a hexdump shows. */
+  readonly binaryHead?: Uint8Array;
   /** Offset of the member's (first) header in the tar stream. */
   readonly offset: number;
 }
 
 const BLOCK = 512;
+/** Bytes of a binary member kept for its hexdump. */
+export const BINARY_HEAD_BYTES = 512;
 
 /** Typeflags of POSIX and GNU tar (GNU tar's tar.h). */
 const TYPES: Record<string, TarMemberType> = {
@@ -304,7 +308,9 @@ export class TarParser {
       }
       case 'member': {
         const type = TYPES[c.header.typeflag] ?? `unknown-${escapeByte(c.header.typeflag)}`;
-        out.push(entryOf(c.header, type, c.hash!.digest('hex'), data ? textOf(data) : undefined));
+        const text = data ? textOf(data) : undefined;
+        const entry = entryOf(c.header, type, c.hash!.digest('hex'), text);
+        out.push(data && text === undefined && data.length > 0 ? { ...entry, binaryHead: Uint8Array.prototype.slice.call(data, 0, BINARY_HEAD_BYTES) } : entry);
         return;
       }
     }

@@ -2,10 +2,12 @@
 // debian.tar, one byte changed in the orig) and on tarballs made by GNU tar
 // in the sandbox, one per kind of change: content, mode, type, link target,
 // owner, mtime, long names, binary data, repeated names, caps and errors.
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffTarballs, type TarDiffOptions } from '../../src/compare/tar-diff.js';
+import { diffTarballs, hexdump, type TarDiffOptions } from '../../src/compare/tar-diff.js';
+import { BINARY_HEAD_BYTES } from '../../src/tarball/tar-reader.js';
 import type { TarballDiff } from '../../src/report/report.js';
 import type { Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
@@ -109,10 +111,20 @@ describe('each kind of change', () => {
     expect(m.diff).toContain('-long\n+longer\n');
   });
 
-  it('binary content: hashes and sizes, no diff', async () => {
+  it('binary content: hashes and sizes, and a diff of hexdumps of the first bytes, as diffoscope shows', async () => {
     const m = await only('binary');
     expect(m).toMatchObject({ aspects: ['content'], expected: { size: 7 }, got: { size: 8 } });
-    expect(m.diff).toBeUndefined();
+    expect(m.diff).toBe([
+      '--- a/d/bin (hexdump)', '+++ b/d/bin (hexdump)', '@@ -1 +1 @@',
+      '-00000000: 6269 6e00 6172 79                        bin.ary',
+      '+00000000: 6269 6e00 6172 7921                      bin.ary!', '',
+    ].join('\n'));
+  });
+
+  it.skipIf(spawnSync('xxd', ['-v']).status === null)("the hexdump is xxd's, bounded to the first bytes", () => {
+    const data = Buffer.from(Array.from({ length: 700 }, (_, i) => (i * 37) % 256));
+    const xxd = spawnSync('xxd', ['-l', String(BINARY_HEAD_BYTES)], { input: data, encoding: 'utf8' }).stdout;
+    expect(hexdump(data.subarray(0, BINARY_HEAD_BYTES), data.length)).toBe(`${xxd}… ${700 - BINARY_HEAD_BYTES} more bytes not shown\n`);
   });
 
   it('mtime of every member', async () => {

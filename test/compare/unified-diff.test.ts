@@ -108,10 +108,10 @@ describe('bounds', () => {
     expect(d).toMatch(/\n-x{900,}\n\.\.\. diff truncated: \d+ more lines not shown\n$/);
   });
 
-  it('a search over the work cap still gives a correct (non-minimal) diff', () => {
+  it('a search over the edit-length cap still gives a correct (non-minimal) diff', () => {
     const a = lines(200, (i) => `${i % 7}`);
     const b = lines(200, (i) => `${i % 5}`);
-    const capped = unifiedDiff(a, b, 'a/f', 'b/f', { maxWork: 100, maxLines: 10_000 });
+    const capped = unifiedDiff(a, b, 'a/f', 'b/f', { maxEditLength: 10, maxLines: 10_000 });
     const full = unifiedDiff(a, b, 'a/f', 'b/f', { maxLines: 10_000 });
     expect(applied(a, capped)).toBe(b);
     expect(applied(a, full)).toBe(b);
