@@ -1,13 +1,13 @@
 // /healthz while a job verifies a hostile tag. A real repository, served by
 // git over loopback smart HTTP, holds a tag whose signature block carries one
-// line of --mb MiB of white space (tag2upload's real tags are a few KiB; the
-// line is the input that made a backtracking trim take minutes, and its size
-// is what the fetch accepts). The service is asked to verify it, and /healthz
+// line of --kib KiB of white space (tag2upload's real tags are a few KiB; the
+// line is the input that made a backtracking trim take minutes; the default is
+// the largest tag object the verifier reads, just under its 1 MiB cap). The service is asked to verify it, and /healthz
 // is asked every 20 ms until the job has a verdict: with each verification in
 // its own process (the service's design, src/server/job-process.ts), and with
 // the same verification on the service's event loop (the design before it),
 // against the idle service measured in the same run. Goal: p99 under 100 ms.
-// Usage: npx tsx bench/hostile.bench.ts [--mb 64] [--idle-seconds 5]
+// Usage: npx tsx bench/hostile.bench.ts [--kib 1000] [--idle-seconds 5]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,13 +27,13 @@ const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) || fallback : fallback;
 };
-const MB = arg('--mb', 64);
+const KIB = arg('--kib', 1000);
 const IDLE_SECONDS = arg('--idle-seconds', 5);
 
 const root = mkdtempSync(join(tmpdir(), 't2u-bench-hostile-'));
 const repos = join(root, 'repos');
 mkdirSync(repos);
-const tag = hostileTagRepository(join(repos, 'hostile.git'), MB * 1024 * 1024);
+const tag = hostileTagRepository(join(repos, 'hostile.git'), KIB * 1024);
 const git = await startGitHttpServer({ root: repos });
 const keys = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 
@@ -77,7 +77,7 @@ async function measure(variant: Variant): Promise<string> {
   }
 }
 
-console.log(`node ${process.version}; hostile tag: one ${MB} MiB line of white space in its signature block; /healthz every 20 ms, one at a time`);
+console.log(`node ${process.version}; hostile tag: one ${KIB} KiB line of white space in its signature block; /healthz every 20 ms, one at a time`);
 console.log(`load average at start: ${loadAverage()}`);
 console.log(`idle service (baseline)                      ${await measure('idle')}`);
 console.log(`hostile job in its own process (the service) ${await measure('process')}`);

@@ -11,7 +11,8 @@
 // route on fastify measured in the same run: with the store's commits on the
 // event loop (the in-process store), with them on the store's thread (what the
 // service opens), and the same while a hostile job runs (a tag whose
-// signature block has a line of --hostile-kb KiB of white space, served by git
+// signature block has a line of --hostile-kb KiB of white space (default: the
+// largest tag object the verifier reads), served by git
 // over loopback and verified in the job's process). Goal: p99 ≤ 20 ms at 500
 // req/s. The machine's load average is printed with each figure.
 // Usage: npx tsx bench/webhook.bench.ts [--concurrency N] [--total M] [--rate R] [--seconds S] [--hostile-kb K]
@@ -44,7 +45,7 @@ const concurrency = arg('--concurrency', 32);
 const total = arg('--total', 20_000);
 const RATE = arg('--rate', 500);
 const SECONDS = arg('--seconds', 10);
-const HOSTILE_KB = arg('--hostile-kb', 400);
+const HOSTILE_KB = arg('--hostile-kb', 1000);
 
 interface Result {
   p50: number;
@@ -162,7 +163,25 @@ async function service(variant: Variant): Promise<{ result: LoadResult; persiste
       jobTimeoutMs: 600_000,
     },
   });
-  const verifyJob: VerifyJob = variant === 'hostile' ? isolatedVerifyJob({ config }) : (req) => Promise.resolve(verifyReport(req));
+  // The hostile tag is verified again and again in the job's process until the flood is over
+  // (it takes seconds now that the parsers are linear, the flood longer).
+  let flooding = true;
+  const isolated = variant === 'hostile' ? isolatedVerifyJob({ config }) : undefined;
+  let hostileRuns = 0;
+  const verifyJob: VerifyJob =
+    isolated === undefined
+      ? (req) => Promise.resolve(verifyReport(req))
+      : Object.assign(
+          async (req: Parameters<VerifyJob>[0], ctx: Parameters<VerifyJob>[1]) => {
+            let report;
+            do {
+              report = await isolated(req, ctx);
+              hostileRuns++;
+            } while (flooding && !ctx.signal.aborted);
+            return report;
+          },
+          { close: () => isolated.close() },
+        );
   const store: Store | undefined = variant === 'loop' ? new SqliteStore({ dataDir: config.dataDir }) : undefined;
   const h = await startService(config, { verifyJob, log, ...(store !== undefined && { store }) });
   try {
@@ -172,9 +191,11 @@ async function service(variant: Variant): Promise<{ result: LoadResult; persiste
       while ((await h.store.get(id))?.status !== 'running') await new Promise((r) => setTimeout(r, 50));
       // The job's process starts, loads its keyrings and fetches the tag before it parses it.
       await new Promise((r) => setTimeout(r, 5_000));
-      if ((await h.store.get(id))?.status !== 'running') throw new Error('the hostile job ended before the flood');
     }
+    const runsBefore = hostileRuns;
     const result = await offerWebhooks(h.url!, variant, RATE, SECONDS);
+    flooding = false;
+    if (variant === 'hostile') console.log(`  (the hostile tag was verified ${hostileRuns - runsBefore} times during the flood)`);
     const load = loadAverage();
     const depth = await h.store.depth();
     return { result, persisted: depth.ready + depth.delayed, load };
