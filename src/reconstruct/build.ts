@@ -4,12 +4,17 @@
 // read-only). Nothing of the source runs outside: the host only copies given
 // origs in and reads the products out.
 import { constants } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { mentionsNoSpace } from '../sandbox/work-quota.js';
 import { reason, type Reason } from '../report/reasons.js';
+import { ObjectTooLargeError } from '../fetch/cat-file-reader.js';
+import { FetchError } from '../fetch/fetch-error.js';
+import { LocalRepository } from '../fetch/local-repository.js';
+import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
+import { parseTagMessage } from '../interpret/tag-message.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
 import type { BuilderProfile } from './profiles.js';
@@ -98,7 +103,68 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   if (!TAG_NAME.test(input.tag) || input.tag.includes('..') || input.tag.endsWith('/') || input.tag.endsWith('.lock')) {
     return { ok: false, reasons: [reason('BUILD_FAILED', `${JSON.stringify(input.tag)} is not a tag name tag2upload could build`)], log: '', durationMs: 0 };
   }
-  return runBuild(input, BUILD_SCRIPT, { host: input.repo, inside: '/src/repo' }, { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption });
+  let items: Record<string, string>;
+  try {
+    items = await tagItemsOf(input.repo, input.tag, input.timeoutMs);
+  } catch (e) {
+    if (!(e instanceof BuildInputError || e instanceof FetchError || e instanceof ObjectTooLargeError || e instanceof SandboxError)) throw e;
+    const why = e.message;
+    return { ok: false, reasons: [reason('BUILD_FAILED', `the tag ${input.tag} cannot be read: ${why}`)], log: '', durationMs: 0 };
+  }
+  return runBuild(input, BUILD_SCRIPT, { host: input.repo, inside: '/src/repo' }, { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption, ...items });
+}
+
+class BuildInputError extends Error {
+  override readonly name = 'BuildInputError';
+}
+
+/**
+ * The tag's [dgit …] items as the builder script needs them, read by the
+ * verifier's one tag parser (interpret/tag-message.ts: only body lines, as
+ * dgit-repos-server's tag2upload_parsetag), with the tag object's id the
+ * script checks it builds.
+ */
+export async function tagItemsOf(repoPath: string, tag: string, timeoutMs: number): Promise<Record<string, string>> {
+  const st = await stat(repoPath).catch(() => undefined);
+  if (!st) throw new BuildInputError(`${repoPath} does not exist`);
+  const { oid, raw } = st.isFile() ? await tagOfBundle(repoPath, tag, timeoutMs) : await tagOfRepository(repoPath, tag, timeoutMs);
+  const parsed = parseTagMessage(raw);
+  const i = parsed.instruction;
+  if (parsed.source === undefined || parsed.version === undefined) throw new BuildInputError('the tag has no source= or version= item');
+  return {
+    T2U_TAG_OBJECT: oid,
+    T2U_SOURCE: parsed.source,
+    T2U_VERSION: parsed.version,
+    T2U_QUILT: i?.quiltModeExplicit ? i.quiltMode : '',
+    T2U_UPSTREAM_TAG: i?.upstreamTag ?? '',
+    T2U_UPSTREAM: i?.upstreamCommit ?? '',
+  };
+}
+
+async function tagOfRepository(repoPath: string, tag: string, timeoutMs: number): Promise<{ oid: string; raw: Uint8Array }> {
+  const repo = await LocalRepository.open(repoPath, { timeoutMs, maxObjectBytes: MAX_TAG_OBJECT_BYTES });
+  try {
+    const ref = await repo.resolveTag(tag);
+    if (!ref) throw new BuildInputError(`the repository has no tag ${tag}`);
+    const obj = await repo.objects().read(ref.oid, { maxBytes: MAX_TAG_OBJECT_BYTES });
+    if (obj?.type !== 'tag') throw new BuildInputError(`refs/tags/${tag} is not an annotated tag`);
+    return { oid: ref.oid, raw: obj.content };
+  } finally {
+    await repo.close();
+  }
+}
+
+/** The tag of a git bundle, fetched from it by git in the sandbox (as the build script does). */
+async function tagOfBundle(bundle: string, tag: string, timeoutMs: number): Promise<{ oid: string; raw: Uint8Array }> {
+  const r = await runSandboxed({
+    argv: ['sh', '-c', 'git init -q --bare /tmp/r && git -C /tmp/r fetch -q /src/bundle "refs/tags/$T:refs/tags/$T" && ' +
+      '[ "$(git -C /tmp/r cat-file -t "refs/tags/$T")" = tag ] && git -C /tmp/r rev-parse "refs/tags/$T" && git -C /tmp/r cat-file tag "refs/tags/$T"'],
+    rootfs: { kind: 'host' }, readOnly: [{ host: bundle, inside: '/src/bundle' }], env: { T: tag }, timeoutMs,
+    limits: { maxOutputBytes: MAX_TAG_OBJECT_BYTES + 64 },
+  });
+  const nl = r.stdout.indexOf(0x0a);
+  if (r.exitCode !== 0 || r.outputTruncated || nl !== 40) throw new BuildInputError(`the bundle has no annotated tag ${tag} of a readable size: ${r.stderr.toString('utf8').trim().slice(0, 300)}`);
+  return { oid: r.stdout.subarray(0, 40).toString('latin1'), raw: r.stdout.subarray(nl + 1) };
 }
 
 export async function buildFromTree(input: TreeBuildInput): Promise<BuildResult> {

@@ -71,10 +71,10 @@ take_tag() {
 take_tag "$T2U_TAG"
 [ "$(git cat-file -t "refs/tags/$T2U_TAG")" = tag ] || { echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65; }
 git cat-file tag "refs/tags/$T2U_TAG" > /work/out/tag.raw
-# dgit-repos-server tag2upload_parsetag: only [dgit ...] lines of the body, items split on spaces.
-items=$(sed -n '/^-----BEGIN PGP SIGNATURE-----/q; s/^\[dgit \([^"].*\)\]$/\1/p' /work/out/tag.raw | tr ' ' '\n')
-item() { printf '%s\n' "$items" | sed -n "s/^$1=//p" | tail -n 1; }
-SRC=$(item source); VER=$(item version); QUILT=$(item --quilt); UT=$(item upstream-tag); UC=$(item upstream)
+# The [dgit ...] items come from the verifier's one tag parser (interpret/tag-message.ts,
+# dgit-repos-server's tag2upload_parsetag: only body lines), which read this very object.
+[ "$(git rev-parse "refs/tags/$T2U_TAG")" = "$T2U_TAG_OBJECT" ] || { echo "refs/tags/$T2U_TAG is not the tag object whose items were read" >&2; exit 65; }
+SRC=$T2U_SOURCE; VER=$T2U_VERSION; QUILT=$T2U_QUILT; UT=$T2U_UPSTREAM_TAG; UC=$T2U_UPSTREAM
 [ -n "$SRC" ] && [ -n "$VER" ] || { echo "the tag has no source= or version= item" >&2; exit 65; }
 meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "$UT"; meta upstreamCommit "$UC"
 # /work/gitattributes: what this rootfs's dgit setup-gitattributes writes
