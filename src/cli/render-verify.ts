@@ -33,6 +33,7 @@ export function renderVerify(r: VerifyReport): string {
     const others = rec.attempts.filter((a) => a.profile !== rec.profile);
     out.push(`  profile      ${rec.profile}${others.length ? ` (also tried: ${others.map((a) => `${a.profile} ${a.outcome}`).join(', ')})` : ''}`);
   }
+  for (const [why, profiles] of skippedByWhy(rec?.skipped ?? [])) out.push(`  not tried    ${profiles.join(', ')}: ${safe(why)}`);
   if (rec?.toolchains.length) out.push(`  toolchains   ${rec.toolchains.map((x) => `${x.name} ${x.status}`).join(', ')}`);
   const l = r.layers;
   out.push(`  layers       ${(['authenticity', 'metadata', 'binding', 'content', 'bits'] as const).map((k) => `${k} ${l[k].status === 'skipped' && l[k].detail ? `skipped (${l[k].detail})` : l[k].status}`).join(', ')}`);
@@ -73,6 +74,13 @@ export function renderVerify(r: VerifyReport): string {
   for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${safe(x.message)}`);
   for (const x of r.notes) out.push(`  note ${x.code} (${x.layer}): ${safe(x.message)}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Skipped profiles grouped by their reason, in order. */
+export function skippedByWhy(skipped: readonly { readonly profile: string; readonly why: string }[]): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const x of skipped) by.set(x.why, [...(by.get(x.why) ?? []), x.profile]);
+  return by;
 }
 
 function contentLine(d: ContentDifference): string {

@@ -8,6 +8,7 @@ import { profileByName, PROFILES } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
 import { tagNameForVersion } from '../interpret/tag-name.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
+import { skippedByWhy } from './render-verify.js';
 import { UsageError } from './usage-error.js';
 
 interface ReproduceOptions {
@@ -104,6 +105,7 @@ function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, un
       files: r.files,
       fields: r.fields,
       attempts: r.attempts,
+      ...(r.skipped.length ? { skipped: r.skipped } : {}),
       ...(r.profileHint ? { profileHint: r.profileHint } : {}),
       ...(r.build ? { build: r.build } : {}),
     },
@@ -122,6 +124,7 @@ function render(opts: ReproduceOptions, r: ReproduceResult): string {
   for (const d of r.fields) out.push(`    field ${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`);
   if (r.profileHint) out.push(`  profile order: ${r.profileHint}`);
   for (const a of r.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} differences)` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
+  for (const [why, profiles] of skippedByWhy(r.skipped)) out.push(`  not tried ${profiles.join(', ')}: ${why}`);
   for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${x.message}`);
   for (const x of r.notes) out.push(`  note ${x.code}: ${x.message}`);
   return `${out.join('\n')}\n`;

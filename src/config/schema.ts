@@ -4,6 +4,9 @@ import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
+/** The limit of one sandboxed build or unpacking unless configured (build.timeoutMs); the library's default too. */
+export const DEFAULT_BUILD_TIMEOUT_MS = 10 * 60_000;
+
 export const keyringRole = z.enum(['uploader', 'dm', 'nonupload']);
 const keyringSchema = z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict();
 
@@ -110,7 +113,7 @@ export const configSchema = z
     build: z
       .object({
         /** Per sandboxed build or unpacking, in ms. */
-        timeoutMs: z.number().int().positive().default(10 * 60_000),
+        timeoutMs: z.number().int().positive().default(DEFAULT_BUILD_TIMEOUT_MS),
       })
       .strict()
       .default({}),

@@ -12,6 +12,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
 import { checkContent, type ContentCheckResult } from '../compare/content.js';
+import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
 import { diffTarballs } from '../compare/tar-diff.js';
 import { mangleVersion } from '../interpret/tag-name.js';
 import { checkDscSignature } from '../reconstruct/compare.js';
@@ -75,6 +76,12 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
 }
 
 const DGIT_REPOS = 'https://git.dgit.debian.org';
+
+/** Why the reasons so far already make the upload a mismatch (the first alarm's layer and code), or undefined. */
+function refutation(reasons: readonly Reason[]): string | undefined {
+  const alarm = reasons.find((r) => REASONS[r.code].effect === 'mismatch');
+  return alarm ? `the ${alarm.layer} layer already refutes the upload (${alarm.code})` : undefined;
+}
 
 /** Debian's debian-tag2upload-keyring package installs the service key here. */
 export const INSTALLED_UPLOAD_KEYRING = '/usr/share/keyrings/debian-tag2upload.pgp';
@@ -143,7 +150,11 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       if (!p) rootfsCache.set(name, (p = rootfsOf(name)));
       return p;
     };
-    const timeoutMs = deps.buildTimeoutMs ?? 10 * 60_000;
+    const timeoutMs = deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
+    // A mismatch the binding or the content layer has decided needs no
+    // further builder profile: the bits layer stops after its first build.
+    let contentRefutes: string | undefined;
+    const refuted = (): string | undefined => refutation(v.reasons) ?? contentRefutes;
     // Content and bits are independent (each reads the repository and the
     // upload read-only, each in its own sandbox and scratch directory), so
     // they run at once; their findings are taken in the same order as before.
@@ -155,13 +166,15 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       } catch (e) {
         return reason('ROOTFS_UNAVAILABLE', `rootfs trixie: ${(e as Error).message}`);
       }
-      return checkContent({
+      const result = await checkContent({
         repo: repoPath, tag: input.tag, commit: check.tag.commit!,
         ...(check.source.upstreamCommit && check.source.upstreamTag ? { upstreamCommit: check.source.upstreamCommit, upstreamTag: check.source.upstreamTag } : {}),
         ...(check.source.quiltMode !== undefined ? { quiltMode: check.source.quiltMode } : {}),
         format: upload!.dsc.format, uploadDir: upload!.dir, dscName: basename(upload!.dscPath), uploadFiles: upload!.files.map((f) => f.name),
         rootfs, timeoutMs, ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}), ...(deps.signal ? { signal: deps.signal } : {}),
       });
+      contentRefutes = refutation(result.reasons);
+      return result;
     });
     const bits = v.timed('bitsMs', () => reproduce({
       from: { kind: 'git', repo: repoPath, tag: input.tag },
@@ -169,7 +182,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       // Checked against the .dsc's Checksums-Sha256 as they were obtained.
       uploadDigests: new Map(upload!.files.map((f) => [f.name, { size: f.size, sha256: f.sha256 }])),
       ...(deps.profiles ? { profiles: deps.profiles } : signedAt ? { madeAt: signedAt } : {}),
-      rootfsFor, timeoutMs, keepProducts: true, onProgress: progress,
+      rootfsFor, timeoutMs, keepProducts: true, onProgress: progress, refuted,
       ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
       ...(deps.signal ? { signal: deps.signal } : {}),
     }));
@@ -365,6 +378,7 @@ class VerifyRun {
         profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), durationMs: Math.round(a.durationMs),
         ...(a.steps ? { stepsMs: Object.fromEntries(Object.entries(a.steps).map(([k, v]) => [k, Math.round(v)])) } : {}),
       })),
+      ...(r.skipped.length ? { skipped: r.skipped } : {}),
       toolchains: [{
         name: 'dgit',
         status: r.profile === undefined ? 'failed' : r.verdict === 'reproduced' || r.verdict === 'equivalent' ? 'agrees' : 'differs',

@@ -3,12 +3,17 @@
 // one reproduces the upload's .dsc body and every file it names byte for
 // byte. Verdicts: `reproduced` (the profile named), `mismatch` (what differs
 // under the closest profile), `unverifiable` (the upload, the sandbox, the
-// rootfs or the build could not be used).
+// rootfs or the build could not be used). A decided mismatch stops early:
+// once the .dsc signature or another layer refutes the upload, or a build
+// shows a difference a profile's settings cannot change (profile-reach.ts),
+// the profiles left are reported as skipped, with why.
 import { lstat, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { KeyringIndex } from '../authenticate/keyring-index.js';
 import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
-import { REASONS, reason, type Reason } from '../report/reasons.js';
+import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { reproduceVerdict, strongestEffect } from '../report/report.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import { DscError, readDsc, type Dsc } from '../upload/dsc.js';
@@ -17,6 +22,7 @@ import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
 import { checkDscSignature, compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from './compare.js';
 import { explainMtimeLeak } from './mtime-leak.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
+import { differencesOf, whyNotReachable, type Difference } from './profile-reach.js';
 import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
 
 /** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
@@ -58,6 +64,12 @@ export interface ReproduceInput {
   readonly keepProducts?: boolean;
   /** One line as each profile's build starts and ends (the CLI's progress). */
   readonly onProgress?: (line: string) => void;
+  /**
+   * Asked before each profile after the first: why the upload is already
+   * refuted by another layer (content, binding), if it is. Then no further
+   * profile is tried: each is reported in `skipped` with that reason.
+   */
+  readonly refuted?: () => string | undefined;
 }
 
 export interface Attempt {
@@ -71,6 +83,11 @@ export interface Attempt {
   readonly steps?: Readonly<Record<string, number>>;
 }
 
+export interface SkippedProfile {
+  readonly profile: string;
+  readonly why: string;
+}
+
 export interface ReproduceResult {
   readonly verdict: ReproduceVerdict;
   /** Reasons that make the verdict. */
@@ -80,6 +97,8 @@ export interface ReproduceResult {
   /** The profile that reproduced, or the closest one on a mismatch. */
   readonly profile?: string;
   readonly attempts: readonly Attempt[];
+  /** Profiles not tried, and why: the upload was refuted already, or a tried profile's build showed a difference this one could not change (profile-reach.ts). */
+  readonly skipped: readonly SkippedProfile[];
   readonly files: readonly FileComparison[];
   readonly fields: readonly FieldDifference[];
   readonly dscIdentical: boolean;
@@ -92,21 +111,17 @@ export interface ReproduceResult {
   readonly timings: { readonly totalMs: number };
 }
 
-/** Fields a builder profile can change (dpkg-dev's Package-List and Uploaders; the checksums of files the profile changes). */
-const PROFILE_SENSITIVE = new Set(['files', 'checksums-sha1', 'checksums-sha256', 'package-list', 'uploaders', 'dgit']);
-
 const CHECKSUM_FIELDS = new Set(['files', 'checksums-sha1', 'checksums-sha256']);
-
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 export async function reproduce(input: ReproduceInput): Promise<ReproduceResult> {
   const started = performance.now();
   const reasons: Reason[] = [];
   const notes: Reason[] = [];
   const attempts: Attempt[] = [];
+  const skipped: SkippedProfile[] = [];
   let profileHint: string | undefined;
   const done = (verdict: ReproduceVerdict, extra: Partial<ReproduceResult> = {}): ReproduceResult => ({
-    verdict, reasons, notes, attempts, files: [], fields: [], dscIdentical: false, ...(profileHint ? { profileHint } : {}), ...extra,
+    verdict, reasons, notes, attempts, skipped, files: [], fields: [], dscIdentical: false, ...(profileHint ? { profileHint } : {}), ...extra,
     timings: { totalMs: Math.round(performance.now() - started) },
   });
 
@@ -153,8 +168,14 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
 
   // The binding's signature check, when the service keyring is given, runs
   // while the builds do (it needs none of them); the verdict waits for it.
+  // A signature that fails refutes the upload: no further profile is needed.
+  let signatureRefutes: string | undefined;
   const sigCheck = input.uploadKeyring === undefined ? undefined
-    : checkDscSignature(bytes, input.uploadKeyring, input.policy).then((s) => ({ s }), (e: unknown) => ({ e }));
+    : checkDscSignature(bytes, input.uploadKeyring, input.policy).then((s) => {
+      const alarm = s.ok ? undefined : s.reasons.find((r) => strongestEffect([r]) === 'mismatch' || strongestEffect([r]) === 'reject');
+      if (alarm) signatureRefutes = `the .dsc signature refutes the upload (${alarm.code})`;
+      return { s };
+    }, (e: unknown) => ({ e }));
   // The signature's creation time orders the profiles (the builder as it was
   // then): unverified here, only an order; the same packet's time the check reports.
   const madeAt = input.profiles ? undefined : input.madeAt ?? (await verifyDscSignature(bytes, new KeyringIndex())).created;
@@ -198,9 +219,27 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       progress(`profile ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} difference${a.differences === 1 ? '' : 's'})` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
     }
   };
+  // What each compared build showed, and which settings could change it (profile-reach.ts).
+  const shown: { profile: BuilderProfile; differences: Difference[] }[] = [];
   for (const [i, profile] of order.entries()) {
     tellAttempt();
     if (input.signal?.aborted) break;
+    if (attempts.length > 0) {
+      // The signature check takes milliseconds against a build's seconds: its answer is awaited, not raced.
+      if (sigCheck) await sigCheck;
+      const refuted = signatureRefutes ?? input.refuted?.();
+      if (refuted !== undefined) {
+        skipped.push(...order.slice(i).map((p) => ({ profile: p.name, why: refuted })));
+        progress(`not trying ${order.slice(i).map((p) => p.name).join(', ')}: ${refuted}`);
+        break;
+      }
+      const why = shown.map((t) => whyNotReachable(profile, t.profile, t.differences)).find((w) => w !== undefined);
+      if (why !== undefined) {
+        skipped.push({ profile: profile.name, why });
+        progress(`not trying ${profile.name}: ${why}`);
+        continue;
+      }
+    }
     progress(`building under profile ${profile.name} (${i + 1} of ${order.length})`);
     const t0 = performance.now();
     let rootfs: Rootfs;
@@ -217,7 +256,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       existingOrigs: given.map((n) => join(uploadDir, n)),
       // What the build unpacks follows the upload's size: the sandbox's work directory limit is a multiple of it.
       inputBytes: dsc.files.reduce((n, f) => n + f.size, 0),
-      timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs: input.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
       ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
     };
@@ -231,8 +270,12 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       : await buildFromTree({ ...common, tree: input.from.dir, fields });
     if (!built.ok) {
       attempts.push({ profile: profile.name, outcome: 'failed', reasons: built.reasons, durationMs: built.durationMs });
-      // A timeout or a broken sandbox would recur under every profile.
-      if (built.reasons.some((r) => r.code !== 'BUILD_FAILED')) break;
+      // A timeout, a broken sandbox or an orig dgit refuses would recur under every profile.
+      const recurs = built.reasons.find((r) => r.code !== 'BUILD_FAILED');
+      if (recurs) {
+        skipped.push(...order.slice(i + 1).map((p) => ({ profile: p.name, why: `the build under ${profile.name} ended with ${recurs.code}, which no profile setting changes` })));
+        break;
+      }
       continue;
     }
     try {
@@ -264,6 +307,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
       const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
       attempts.push({ profile: profile.name, outcome, differences, reasons: comparison.reasons, durationMs: performance.now() - t0, steps: built.steps });
+      shown.push({ profile, differences: differencesOf({ ...comparison, findings: built.findings, ...(deborigName && given.length === 0 ? { deborigName } : {}) }) });
       let keep = false;
       if (!closest || differences < closest.differences) {
         if (input.keepProducts) await closest?.cleanup();
@@ -278,8 +322,6 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         break;
       }
       if (!keep) await built.cleanup();
-      // No profile changes these fields: trying more profiles cannot help.
-      if (comparison.fields.some((f) => !PROFILE_SENSITIVE.has(f.field.toLowerCase()))) break;
     } catch (e) {
       await built.cleanup();
       throw e;
@@ -299,24 +341,16 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   if (!closest) {
     const last = attempts.at(-1);
     reasons.push(...(last?.reasons ?? [reason('BUILD_FAILED', 'no builder profile to try')]));
-    return done(verdictOf(reasons, 'unverifiable'), signature ? { signature } : {});
+    return done(reproduceVerdict(reasons, 'unverifiable'), signature ? { signature } : {});
   }
   const c = closest.comparison;
   reasons.push(...c.reasons);
   notes.push(...c.explained);
-  return done(verdictOf(reasons, c.explained.length > 0 ? 'equivalent' : 'reproduced'), {
+  return done(reproduceVerdict(reasons, c.explained.length > 0 ? 'equivalent' : 'reproduced'), {
     profile: closest.profile, files: c.files, fields: c.fields, dscIdentical: c.dscIdentical, build: closest.facts,
     ...(input.keepProducts ? { products: { dir: closest.productsDir, cleanup: closest.cleanup } } : {}),
     ...(signature ? { signature } : {}),
   });
-}
-
-/** The verdict the reasons make: any unverifiable wins over mismatch, which wins over a clean pass. */
-function verdictOf(reasons: readonly Reason[], clean: ReproduceVerdict): ReproduceVerdict {
-  const effects = new Set(reasons.map((r) => REASONS[r.code].effect));
-  if (effects.has('unverifiable')) return 'unverifiable';
-  if (effects.has('mismatch') || effects.has('reject')) return 'mismatch';
-  return clean;
 }
 
 /**

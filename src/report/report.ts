@@ -1,5 +1,5 @@
 // The report object of DESIGN.md §4 and the rule that turns reasons into a verdict.
-import { REASONS, type Layer, type Reason } from './reasons.js';
+import { REASONS, type Effect, type Layer, type Reason } from './reasons.js';
 
 export const REPORT_SCHEMA = 't2u-verify/report/v1';
 
@@ -56,14 +56,24 @@ export interface CheckTagReport {
 }
 
 /**
- * The verdict of layers 1–2: a definite rejection is never hidden behind an
- * undecidable later step; `note` reasons never change the verdict.
+ * The one precedence rule every verdict follows: the strongest effect among
+ * the reasons, `reject` before `mismatch` before `unverifiable`. An alarm is
+ * never hidden by a later failure: a mismatch found before a build broke, or
+ * while a signature check could not run, stays a mismatch. `note` reasons
+ * never count; undefined means no reason changes the verdict.
  */
+export function strongestEffect(reasons: readonly Reason[]): Exclude<Effect, 'note'> | undefined {
+  const effects = new Set<Effect>(reasons.map((r) => REASONS[r.code].effect));
+  for (const e of EFFECT_PRECEDENCE) if (effects.has(e)) return e;
+  return undefined;
+}
+
+const EFFECT_PRECEDENCE = ['reject', 'mismatch', 'unverifiable'] as const;
+
+/** The verdict of layers 1–2 (strongestEffect: a rejection or mismatch is `rejected`). */
 export function checkTagVerdict(reasons: readonly Reason[]): CheckTagVerdict {
-  const effects = new Set<string>(reasons.map((r) => REASONS[r.code].effect));
-  if (effects.has('reject') || effects.has('mismatch')) return 'rejected';
-  if (effects.has('unverifiable')) return 'unverifiable';
-  return 'authentic';
+  const e = strongestEffect(reasons);
+  return e === undefined ? 'authentic' : e === 'unverifiable' ? 'unverifiable' : 'rejected';
 }
 
 export function layerResult(layer: Layer, reasons: readonly Reason[], ran: boolean, detail?: string): LayerResult {
@@ -203,6 +213,8 @@ export interface ReconstructionFacts {
     /** The build's steps inside the sandbox, ms (init, origs, build, fields). */
     readonly stepsMs?: Readonly<Record<string, number>>;
   }[];
+  /** Profiles not tried, and why (the upload already refuted, or a difference a tried profile showed that they could not change). */
+  skipped?: readonly { readonly profile: string; readonly why: string }[];
   toolchains: ToolchainResult[];
   files: readonly ReconstructedFile[];
   fields: readonly FieldDiff[];
@@ -234,16 +246,24 @@ export interface VerifyReport {
 }
 
 /**
- * The verdict of all five layers: a rejected tag wins (nothing was built),
- * then any mismatch (an alarm is never hidden behind an undecidable step),
- * then unverifiable; `explained` differences make `equivalent`.
+ * The verdict of all five layers (strongestEffect): a rejected tag wins
+ * (nothing was built), then any mismatch, then unverifiable; `explained`
+ * differences make `equivalent`.
  */
 export function verifyVerdict(reasons: readonly Reason[], explained: boolean): VerifyVerdict {
-  const effects = new Set<string>(reasons.map((r) => REASONS[r.code].effect));
-  if (effects.has('reject')) return 'rejected';
-  if (effects.has('mismatch')) return 'mismatch';
-  if (effects.has('unverifiable')) return 'unverifiable';
-  return explained ? 'equivalent' : 'reproduced';
+  const e = strongestEffect(reasons);
+  if (e === 'reject') return 'rejected';
+  return e ?? (explained ? 'equivalent' : 'reproduced');
+}
+
+/**
+ * The verdict of the bits layer alone (`reproduce`), which has no `rejected`:
+ * a reason that would reject a tag there (the .dsc signature) refutes the
+ * upload, so it is a mismatch. Same precedence as verifyVerdict.
+ */
+export function reproduceVerdict(reasons: readonly Reason[], clean: 'reproduced' | 'equivalent' | 'unverifiable'): 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' {
+  const e = strongestEffect(reasons);
+  return e === undefined ? clean : e === 'unverifiable' ? 'unverifiable' : 'mismatch';
 }
 
 export function exitCodeForVerify(verdict: VerifyVerdict): number {

@@ -16,6 +16,9 @@ import { Gpg } from '../authenticate/gpg-harness.js';
 import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
+import { PROFILES } from '../../src/reconstruct/profiles.js';
+import { deadPort } from '../helpers/dead-port.js';
+import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
 interface Outcome { code: number | undefined; stdout: string; error?: unknown }
 
@@ -72,7 +75,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const trustFlags = (): string[] => ['--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING];
+// Each build or unpacking is limited to TEST_BUILD_MS by the command itself.
+const trustFlags = (): string[] => ['--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING, '--timeout', String(TEST_BUILD_MS / 1000)];
+
+// Each test runs at most one verify, under every profile at worst.
+vi.setConfig({ testTimeout: forSteps(verifySteps(PROFILES.length)) });
 
 describe('verify command', () => {
   it('--help exits through commander with code 0', async () => {
@@ -109,6 +116,8 @@ describe('verify command', () => {
     expect(r.stdout).toMatch(/member by member/);
     expect(r.stdout).toMatch(/added +debian\/extra-file: absent → 0644 /);
     expect(r.stdout).toContain('CONTENT_MISMATCH (content)');
+    // The mismatch is decided: the profiles not built under are named, with why.
+    expect(r.stdout).toMatch(/^ {2}not tried {4}\S.*: \S/m);
   });
 
   it("SOURCE VERSION: the upload from the mirror's verified Sources index, the tag named by git-debpush's mangling", async () => {
@@ -176,7 +185,7 @@ describe('verify command', () => {
   });
 
   it('an unreachable repository: exit 3', async () => {
-    const r = await cli('--repo', 'http://127.0.0.1:9/none.git', '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--allow-http', '--json');
+    const r = await cli('--repo', `http://127.0.0.1:${await deadPort()}/none.git`, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--allow-http', '--json');
     expect(r.code).toBe(3);
     expect((JSON.parse(r.stdout) as VerifyReport).reasons.map((x) => x.code)).toEqual(['FETCH_FAILED']);
   });
@@ -188,13 +197,15 @@ describe('verify command', () => {
     // same cacheDir, are the shared ones (built by `sandbox build`).
     mkdirSync(join(dir, 'cache'));
     symlinkSync(join(defaultCacheDir(), 'rootfs'), join(dir, 'cache', 'rootfs'));
-    writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: 'http://127.0.0.1:9/debian' }, cacheDir: join(dir, 'cache') }));
-    const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--config', config, '--json');
+    const mirror = `http://127.0.0.1:${await deadPort()}/debian`;
+    writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror }, cacheDir: join(dir, 'cache') }));
+    const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--config', config, '--timeout', String(TEST_BUILD_MS / 1000), '--json');
     expect(r.error).toBeUndefined();
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.verdict).toBe('unverifiable');
     expect(r.code).toBe(3);
     const why = report.reasons.find((x) => x.code === 'UPLOAD_KEYRING_UNAVAILABLE');
-    expect(why?.message).toMatch(/debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from http:\/\/127\.0\.0\.1:9\/debian .*no cached copy/);
+    expect(why?.message).toContain(`debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `);
+    expect(why?.message).toMatch(/no cached copy/);
   });
 });

@@ -10,23 +10,28 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/verify.js';
 import { runSecondToolchain } from '../../src/reconstruct/typescript/second-toolchain.js';
+import { PROFILES } from '../../src/reconstruct/profiles.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, type UploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 
 const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
+
+// Each test runs at most one verify, under every profile at worst.
+vi.setConfig({ testTimeout: forSteps(verifySteps(PROFILES.length)) });
 
 let root: string;
 let gitServer: GitHttpServer;
@@ -82,7 +87,7 @@ function deps(extra: Partial<VerifyDeps> = {}): VerifyDeps {
     keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
     uploadKeyring: SERVICE_KEYRING,
     obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: archiveRing } },
-    buildTimeoutMs: 300_000,
+    buildTimeoutMs: TEST_BUILD_MS,
     ...extra,
   };
 }
@@ -143,6 +148,13 @@ describe('verify on the reference builder uploads, over loopback smart HTTP', ()
     const failing = Object.entries(r.layers).filter(([, l]) => l.status === 'fail').map(([k]) => k);
     const layer = { content: 'content', bits: 'bits', binding: 'binding', signature: 'binding' }[u.expect.differs!.what];
     expect(failing, describeReport(r)).toContain(layer);
+    // A decided mismatch is not rebuilt under every profile: those not tried
+    // are named, with why (unless the first build reproduced: a foreign signature).
+    const rec = r.reconstruction!;
+    expect(rec.attempts.length, JSON.stringify(rec.attempts)).toBeLessThan(PROFILES.length);
+    if (!['reproduced', 'equivalent'].includes(rec.attempts.at(-1)!.outcome)) {
+      expect(rec.attempts.length + (rec.skipped?.length ?? 0), JSON.stringify(rec.skipped)).toBe(PROFILES.length);
+    }
     if (u.expect.differs!.file) {
       // Named by the content layer (a path), the bits layer (a file), or the reason (an orig dgit refused, a signature).
       const named = [...(r.content?.differences ?? []).map((d) => d.path), ...r.reconstruction!.files.filter((f) => !f.match).map((f) => f.name), ...r.reasons.map((x) => x.message)];

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromGit } from '../../src/reconstruct/build.js';
-import { profileByName, type BuilderProfile } from '../../src/reconstruct/profiles.js';
+import { profileByName, PROFILES, type BuilderProfile } from '../../src/reconstruct/profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
 import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase, type UploadCase } from './upload-fixtures.js';
 
 const TRIXIE = profileByName('trixie')!;
@@ -31,7 +32,7 @@ afterAll(async () => {
 function run(u: UploadCase, extra: { profiles?: readonly BuilderProfile[]; dsc?: string; tag?: string; timeoutMs?: number } = {}): Promise<ReproduceResult> {
   return reproduce({
     from: { kind: 'git', repo: bundleOf(u), tag: extra.tag ?? u.tag }, dsc: extra.dsc ?? dscOf(u), uploadKeyring: SERVICE_KEYRING,
-    profiles: extra.profiles ?? [TRIXIE], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: extra.timeoutMs ?? 120_000,
+    profiles: extra.profiles ?? [TRIXIE], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: extra.timeoutMs ?? TEST_BUILD_MS,
   });
 }
 
@@ -83,7 +84,7 @@ describe.concurrent('honest uploads are reproduced', () => {
       } else {
         expect(r.files.every((f) => f.origin === 'rebuilt')).toBe(true);
       }
-    });
+    }, forSteps(2));
   }
 });
 
@@ -124,7 +125,7 @@ describe.concurrent('tampered uploads are mismatches', () => {
         expect(codes(r)).toEqual(['DSC_FIELD_MISMATCH']);
         expect(r.fields[0]?.expected).not.toBe(r.fields[0]?.got);
       }
-    });
+    }, forSteps(2));
   }
 });
 
@@ -139,27 +140,27 @@ describe('builder profiles', () => {
     expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['trixie-umask002', 'differs'], ['trixie-xz-single', 'differs'], ['trixie', 'reproduced']]);
     expect(r.attempts[0]?.reasons.map((x) => x.message).join('\n')).toContain('t2u-gbp_1.0-1.debian.tar.xz');
     expect(r.attempts[1]?.reasons.map((x) => x.message).join('\n')).toContain('t2u-gbp_1.0.orig.tar.xz');
-  }, 120_000);
+  }, forSteps(3));
 
   it('default order: most recent first; forky (dgit 17) differs on a baredebian dgit view, trixie reproduces', async () => {
     const u = uploadCase('baredebian');
-    const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, timeoutMs: 120_000 });
+    const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, timeoutMs: TEST_BUILD_MS });
     expect(r.verdict).toBe('reproduced');
     expect(r.profile).toBe('trixie');
     // The debian.tar.xz's modes (not group-writable) put the umask 0022 profiles first: forky-umask002 is not tried.
     expect(r.profileHint).toMatch(/^profiles of umask 0022 \(t2u-bare_1\.0-1\.debian\.tar\.xz: none of the \d+ files and directories read is group-writable\) first$/);
     expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky', 'differs'], ['trixie', 'reproduced']]);
     expect(r.attempts[0]?.reasons.map((x) => x.message.split(':')[0])).toEqual(['Dgit']);
-  }, 300_000);
+  }, forSteps(5));
 
   it('an upload built under umask 0002: its group-writable debian.tar members put the umask 0002 profiles first', async () => {
     // The upload: dgit's builder mode under trixie-umask002, made here (unsigned).
     const u = uploadCase('gbp');
-    const built = await buildFromGit({ repo: bundleOf(u), tag: u.tag, profile: profileByName('trixie-umask002')!, rootfs, existingOrigs: [], timeoutMs: 120_000, tmpDir: scratch });
+    const built = await buildFromGit({ repo: bundleOf(u), tag: u.tag, profile: profileByName('trixie-umask002')!, rootfs, existingOrigs: [], timeoutMs: TEST_BUILD_MS, tmpDir: scratch });
     if (!built.ok) throw new Error(built.log);
     try {
       const dsc = join(built.productsDir, built.facts.dsc);
-      const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc, madeAt: new Date('2026-06-01T00:00:00Z'), timeoutMs: 120_000, tmpDir: scratch });
+      const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc, madeAt: new Date('2026-06-01T00:00:00Z'), timeoutMs: TEST_BUILD_MS, tmpDir: scratch });
       expect(r.profileHint).toMatch(/^profiles of umask 0002 \(t2u-gbp_1\.0-1\.debian\.tar\.xz: all \d+ files and directories read are group-writable\) first$/);
       // By date alone forky (umask 0022) would come first and differ.
       expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky-umask002', 'reproduced']]);
@@ -167,24 +168,56 @@ describe('builder profiles', () => {
     } finally {
       await built.cleanup();
     }
-  }, 300_000);
+  }, forSteps(1 + PROFILES.length));
 
   it('reports the closest profile when none reproduces', async () => {
     const u = uploadCase('tamper-debian-tar');
-    const r = await run(u, { profiles: ['trixie-xz-single', 'trixie'].map((n) => profileByName(n)!) });
+    const r = await run(u, { profiles: ['trixie-xz-single', 'trixie-umask002'].map((n) => profileByName(n)!) });
     expect(r.verdict).toBe('mismatch');
-    // xz-single differs in the orig and the debian.tar, trixie in the tampered debian.tar only.
-    expect(r.profile).toBe('trixie');
+    // xz-single differs in the orig and the debian.tar, umask002 in the debian.tar only.
+    expect(r.profile).toBe('trixie-umask002');
     expect(r.attempts.map((a) => [a.outcome, a.differences])).toEqual([['differs', 2], ['differs', 1]]);
     expect(r.files.filter((f) => !f.match).map((f) => f.name)).toEqual(['t2u-gbp_1.0-1.debian.tar.xz']);
-  }, 120_000);
+  }, forSteps(2));
 
-  it('stops early on a field no profile changes', async () => {
+  it('stops early on a field no profile changes, naming the profiles not tried', async () => {
     const u = uploadCase('tamper-dsc-build-depends');
-    const r = await run(u, { profiles: ['trixie', 'trixie-umask002'].map((n) => profileByName(n)!) });
+    const r = await run(u, { profiles: ['trixie', 'trixie-umask002', 'forky'].map((n) => profileByName(n)!) });
     expect(r.verdict).toBe('mismatch');
     expect(r.attempts).toHaveLength(1);
-  }, 120_000);
+    expect(r.skipped).toEqual(['trixie-umask002', 'forky'].map((profile) => ({ profile, why: 'trixie showed a difference no profile setting changes: the .dsc field Build-Depends' })));
+  }, forSteps(1));
+
+  it('skips a profile that shares every setting able to change what differs, tries one that does not', async () => {
+    // The tampered debian.tar: umask could change it, xz threading could not.
+    const u = uploadCase('tamper-debian-tar');
+    const r = await run(u, { profiles: ['trixie', 'trixie-xz-single', 'trixie-umask002'].map((n) => profileByName(n)!) });
+    expect(r.verdict).toBe('mismatch');
+    expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['trixie', 'differs'], ['trixie-umask002', 'differs']]);
+    expect(r.skipped.map((x) => x.profile)).toEqual(['trixie-xz-single']);
+    expect(r.skipped[0]?.why).toMatch(/^trixie showed a difference only umask, dgit, dpkg-dev, rootfs can change, which trixie-xz-single shares with it: t2u-gbp_1\.0-1\.debian\.tar\.xz$/);
+  }, 2 * forSteps(1));
+
+  it('an upload another layer has refuted gets one build, and says why the rest were not tried', async () => {
+    const u = uploadCase('tamper-debian-tar');
+    const r = await reproduce({
+      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING,
+      profiles: ['trixie', 'trixie-umask002'].map((n) => profileByName(n)!), rootfsFor: () => Promise.resolve(rootfs), timeoutMs: TEST_BUILD_MS,
+      refuted: () => 'the content layer already refutes the upload (CONTENT_MISMATCH)',
+    });
+    expect(r.verdict).toBe('mismatch');
+    expect(r.attempts).toHaveLength(1);
+    expect(r.skipped).toEqual([{ profile: 'trixie-umask002', why: 'the content layer already refutes the upload (CONTENT_MISMATCH)' }]);
+  }, forSteps(1));
+
+  it('a .dsc signature that fails refutes the upload: no profile after the first build', async () => {
+    // The files are honest; the first profile (the wrong umask) differs, the second would reproduce.
+    const u = uploadCase('foreign-signed');
+    const r = await run(u, { profiles: ['trixie-umask002', 'trixie'].map((n) => profileByName(n)!) });
+    expect(r.verdict).toBe('mismatch');
+    expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['trixie-umask002', 'differs']]);
+    expect(r.skipped).toEqual([{ profile: 'trixie', why: 'the .dsc signature refutes the upload (UPLOAD_SIGNER_UNKNOWN)' }]);
+  }, forSteps(1));
 });
 
 describe('other inputs', () => {
@@ -192,14 +225,14 @@ describe('other inputs', () => {
     const r = await run(uploadCase('gbp'), { tag: 'debian/1.1-1' });
     expect(r.verdict).toBe('mismatch');
     expect(r.fields.map((f) => f.field)).toContain('Version');
-  }, 120_000);
+  }, forSteps(1));
 
   it('a tag the repository does not have is unverifiable (the build fails)', async () => {
     const r = await run(uploadCase('gbp'), { tag: 'debian/9.9-9' });
     expect(r.verdict).toBe('unverifiable');
     expect(codes(r)).toEqual(['BUILD_FAILED']);
     expect(r.reasons[0]?.message).toContain('the tag debian/9.9-9 cannot be read');
-  }, 120_000);
+  }, forSteps(1));
 
   it('a build that runs out of time is unverifiable', async () => {
     const r = await run(uploadCase('gbp'), { timeoutMs: 300, profiles: [TRIXIE, profileByName('trixie-umask002')!] });
@@ -207,7 +240,7 @@ describe('other inputs', () => {
     expect(codes(r)).toEqual(['BUILD_TIMEOUT']);
     // A timeout would recur: no second profile is tried.
     expect(r.attempts).toHaveLength(1);
-  });
+  }, forSteps(1));
 
   it('a missing rootfs is unverifiable', async () => {
     const u = uploadCase('gbp');
@@ -219,6 +252,16 @@ describe('other inputs', () => {
     expect(codes(r)).toEqual(['ROOTFS_UNAVAILABLE']);
   });
 
+  it('a refuted signature with no build to compare is still a mismatch: an alarm is never hidden by a failure', async () => {
+    const u = uploadCase('foreign-signed');
+    const r = await reproduce({
+      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, profiles: [TRIXIE],
+      rootfsFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
+    });
+    expect(codes(r).sort()).toEqual(['ROOTFS_UNAVAILABLE', 'UPLOAD_SIGNER_UNKNOWN']);
+    expect(r.verdict).toBe('mismatch');
+  });
+
   it('a source format tag2upload does not build (3.0 (git), made by dpkg-source) is unverifiable', async () => {
     const u = uploadCase('native');
     const dir = await mkdtemp(join(scratch, 'git-format-'));
@@ -226,14 +269,14 @@ describe('other inputs', () => {
     const id = "-c user.name=t2u-test -c user.email=test@t2u.invalid";
     const made = await runSandboxed({
       argv: ['sh', '-ec', `dpkg-source -x ${u.dsc} tree; cd tree; echo '3.0 (git)' > debian/source/format; git init -q; git add -A -f; git ${id} commit -qm import; mkdir ../out; cd ../out; dpkg-source -b ../tree`],
-      rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000,
+      rootfs, workDir: dir, keep: ['.'], timeoutMs: TEST_BUILD_MS,
     });
     expect(made.exitCode, made.stderr.toString()).toBe(0);
     const r = await run(u, { dsc: join(dir, 'out', u.dsc) });
     expect(r.verdict).toBe('unverifiable');
     expect(codes(r)).toEqual(['SOURCE_FORMAT_UNSUPPORTED']);
     expect(r.attempts).toEqual([]);
-  });
+  }, forSteps(2));
 
   it('an upload file that does not match its .dsc is unverifiable, before any build', async () => {
     const u = uploadCase('gbp');
