@@ -98,9 +98,11 @@ export const serviceConfigSchema = configSchema.extend(intakeConfigSchema.shape)
 
 /**
  * `worker`: the same file is accepted, but the intake's settings are not used
- * (a worker answers no HTTP), so no webhook secret is required.
+ * (a worker answers no webhook), so no webhook secret is required; it listens
+ * (for /healthz and /metrics) only when `listen` is given, so that workers
+ * beside a `serve` on the same machine never contend for its port.
  */
-export const workerConfigSchema = serviceConfigSchema.extend({ gitlab: z.unknown().optional() }).strict();
+export const workerConfigSchema = serviceConfigSchema.extend({ gitlab: z.unknown().optional(), listen: listenSchema.optional() }).strict();
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;

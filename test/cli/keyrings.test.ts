@@ -4,11 +4,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { createServer as httpCreateServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadPort } from '../helpers/dead-port.js';
 import { unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,15 +19,6 @@ function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: nu
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );
   });
-}
-
-/** A loopback port with nothing listening. */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 let fixtures: FixtureRepos;

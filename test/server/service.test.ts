@@ -300,6 +300,8 @@ describe.each(backends)('service over $name', (backend) => {
         return verifyReport(req, [], { timings: { second: 1 } });
       },
     });
+    // A worker listens on no port unless told to: it never contends for serve's.
+    expect(second.url).toBeUndefined();
     // The second worker cannot take a job under a live lease.
     await new Promise((r) => setTimeout(r, 150));
     expect(secondCalls).toEqual([]);

@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { storeBehaviour } from './store-behaviour.js';
+import { deadPort } from '../helpers/dead-port.js';
 
 let server: PostgresServer | undefined;
 beforeAll(async () => {
@@ -59,6 +60,6 @@ describe('PostgresStore', () => {
   });
 
   it('fails to open with the connection error when the server is not there', async () => {
-    await expect(PostgresStore.open({ url: 'postgres://postgres@127.0.0.1:1/none' })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(PostgresStore.open({ url: `postgres://postgres@127.0.0.1:${await deadPort()}/none` })).rejects.toThrow(/ECONNREFUSED/);
   });
 });
