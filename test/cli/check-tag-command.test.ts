@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
+import { deadPort } from '../helpers/dead-port.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 't2u-verify.js');
@@ -82,7 +83,7 @@ describe('t2u-verify check-tag', () => {
   it("--keyring adds to Debian's keyrings, as dscverify's does; --no-default-keyrings leaves only the given ones", async () => {
     const dir = mkdtempSync(join(tmpdir(), 't2u-cli-'));
     const config = join(dir, 'dead-mirror.json');
-    writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: 'http://127.0.0.1:9/debian' }, cacheDir: join(dir, 'cache') }));
+    writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: `http://127.0.0.1:${await deadPort()}/debian` }, cacheDir: join(dir, 'cache') }));
     const args = ['check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--keyring', fixtures.keyrings.uploaders, '--config', config, '--json'];
     // Debian's keyrings are still wanted, and this mirror cannot give them.
     const added = await cli(...args);
