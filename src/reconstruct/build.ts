@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { mentionsNoSpace } from '../sandbox/work-quota.js';
+import { recordSandboxTime } from '../sandbox/time-ledger.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { ObjectTooLargeError } from '../fetch/cat-file-reader.js';
 import { FetchError } from '../fetch/fetch-error.js';
@@ -205,11 +206,16 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     if (input.profile.xzThreads === 'single') env.XZ_DEFAULTS = '-T1';
     let r: SandboxResult;
     try {
-      r = await runSandboxed({
-        argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, keep: BUILD_KEEPS, readOnly: [source], env, timeoutMs: input.timeoutMs,
-        ...(input.inputBytes !== undefined ? { limits: { inputBytes: input.inputBytes } } : {}),
-        ...(input.signal ? { signal: input.signal } : {}),
-      });
+      const t0 = performance.now();
+      try {
+        r = await runSandboxed({
+          argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, keep: BUILD_KEEPS, readOnly: [source], env, timeoutMs: input.timeoutMs,
+          ...(input.inputBytes !== undefined ? { limits: { inputBytes: input.inputBytes } } : {}),
+          ...(input.signal ? { signal: input.signal } : {}),
+        });
+      } finally {
+        recordSandboxTime('build', performance.now() - t0);
+      }
     } catch (e) {
       await cleanup();
       if (e instanceof SandboxError) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };

@@ -16,6 +16,7 @@ import { devNullFd, leakingFds } from './inherited-fds.js';
 import { seccompBytes } from './seccomp.js';
 import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK_ARGV, workBytesFor, wrapCommand } from './work-quota.js';
 import { SandboxError } from './sandbox-error.js';
+import { recordSandboxTime } from './time-ledger.js';
 
 export type { Rootfs } from './bwrap-args.js';
 export type { SandboxIdentity } from './identity.js';
@@ -142,6 +143,7 @@ type KillReason = 'timeout' | 'output' | 'kill';
 
 /** Runs a command to completion and collects its output. */
 export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
+  const started = performance.now();
   const proc = launch(spec, false);
   const onAbort = (): void => proc.kill();
   spec.signal?.addEventListener('abort', onAbort, { once: true });
@@ -150,6 +152,7 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     return await proc.result;
   } finally {
     spec.signal?.removeEventListener('abort', onAbort);
+    recordSandboxTime('command', performance.now() - started);
   }
 }
 
