@@ -26,12 +26,14 @@ import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase, type
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { tagPushBody } from './intake-helpers.js';
 import { API_TOKEN, TOKEN, apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
+import { PROFILES } from '../../src/reconstruct/profiles.js';
+import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
 const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 const ARCHIVE_UID = 'Test Archive <archive@t2u.test>';
 const POOL = 'pool/main/t/t2u-gbp';
-/** Four verifications of 10 to 50 s each, one worker. */
-const VERDICT_MS = 100_000;
+/** One verification: each of its sandboxed steps limited to TEST_BUILD_MS by the service's configuration (build.timeoutMs). */
+const VERDICT_MS = forSteps(verifySteps(PROFILES.length));
 
 const gbp = uploadCase('gbp');
 const tampered = uploadCase('tamper-debian-tar');
@@ -81,6 +83,7 @@ beforeAll(async () => {
   writeFileSync(configFile, JSON.stringify({
     keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
     upload: { suite: 'sid', archiveKeyring: archiveRing },
+    build: { timeoutMs: TEST_BUILD_MS },
     pollMs: 50,
   }));
   const dataDir = join(root, 'data');
