@@ -4,17 +4,20 @@
 // a mirror that cannot be reached makes the binding unverifiable with the
 // reason, not a pass.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultCacheDir } from '../../src/config/load.js';
 import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
+import { PROFILES } from '../../src/reconstruct/profiles.js';
 import { makeVerifyJob } from '../../src/server/verify-job.js';
 import { REPO_ROOT, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { testConfig } from './service-helpers.js';
 import { deadPort } from '../helpers/dead-port.js';
+import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
 const gbp = uploadCase('gbp');
 let dir: string;
@@ -37,12 +40,17 @@ afterAll(async () => {
 describe('makeVerifyJob', () => {
   it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: UPLOAD_KEYRING_UNAVAILABLE with the reason', async () => {
     const mirror = `http://127.0.0.1:${await deadPort()}/debian`;
+    // A cache of its own for the keyring packages; the builder root filesystems, found under the
+    // same cacheDir, are the shared ones (built by `sandbox build`), not built again here.
+    mkdirSync(join(dir, 'cache'));
+    symlinkSync(join(defaultCacheDir(), 'rootfs'), join(dir, 'cache', 'rootfs'));
     const config = testConfig({
       dataDir: join(dir, 'data'),
       config: {
         keyrings: [{ path: join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), role: 'uploader' }],
         debianKeyrings: { mirror },
         cacheDir: join(dir, 'cache'),
+        build: { timeoutMs: TEST_BUILD_MS },
         fetch: { allowHttpLoopback: true },
       },
     });
@@ -55,5 +63,5 @@ describe('makeVerifyJob', () => {
     const why = report.reasons.find((x) => x.code === 'UPLOAD_KEYRING_UNAVAILABLE');
     expect(why?.message).toContain(`debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `);
     expect(why?.message).toMatch(/no cached copy/);
-  }, 300_000);
+  }, forSteps(verifySteps(PROFILES.length)));
 });
