@@ -6,12 +6,16 @@
 import { chmod, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { profileByName } from '../../src/reconstruct/profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import { REPO_ROOT, SERVICE_KEYRING, dscOf, uploadCase } from './upload-fixtures.js';
+import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
+
+// Each test unpacks a tree, builds it once, and may check the checkout's mtimes: three sandboxed steps.
+vi.setConfig({ testTimeout: forSteps(3) });
 
 let rootfs: Rootfs;
 let scratch: string;
@@ -31,7 +35,7 @@ async function unpack(name: string, skipPatches = false): Promise<{ dir: string;
   const u = uploadCase(name);
   const dir = await mkdtemp(join(scratch, `${name}-`));
   for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
-  const r = await runSandboxed({ argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 });
+  const r = await runSandboxed({ argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'], rootfs, workDir: dir, keep: ['.'], timeoutMs: TEST_BUILD_MS });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
   return { dir, tree: join(dir, 'tree') };
 }
@@ -39,7 +43,7 @@ async function unpack(name: string, skipPatches = false): Promise<{ dir: string;
 function run(tree: string, dsc: string): Promise<ReproduceResult> {
   return reproduce({
     from: { kind: 'tree', dir: tree }, dsc, uploadKeyring: SERVICE_KEYRING,
-    profiles: [profileByName('trixie')!], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: 120_000,
+    profiles: [profileByName('trixie')!], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: TEST_BUILD_MS,
   });
 }
 
