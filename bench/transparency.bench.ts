@@ -137,9 +137,9 @@ async function serving(): Promise<void> {
       case 1:
         return `/api/v1/log/consistency?from=${(i * 31) % n}&to=${n}`;
       case 2:
-        return `/log/tile/0/${String((i / 4) % 7).padStart(3, '0')}`;
+        return `/log/tile/0/${String(Math.floor(i / 4) % 7).padStart(3, '0')}`;
       default:
-        return `/log/tile/entries/${String((i / 4) % 7).padStart(3, '0')}`;
+        return `/log/tile/entries/${String(Math.floor(i / 4) % 7).padStart(3, '0')}`;
     }
   });
   console.log(`serving at ${rate} req/s for ${SECONDS} s (log of ${n}):`);

@@ -110,9 +110,20 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
     throw e;
   }
 
+  // Jobs whose attestation is being appended: reconciling skips them.
+  const inFlight = new Set<string>();
   const attestJob = async (job: Job): Promise<number | undefined> => {
-    if (job.status !== 'done' || !isVerifyReport(job.report)) return undefined;
-    const report: VerifyReport = job.verdict !== null && job.verdict !== 'authentic' && job.verdict !== job.report.verdict ? { ...job.report, verdict: job.verdict } : job.report;
+    if (job.status !== 'done' || !isVerifyReport(job.report) || inFlight.has(job.id)) return undefined;
+    inFlight.add(job.id);
+    try {
+      return await appendAttestation(job, job.report);
+    } finally {
+      inFlight.delete(job.id);
+    }
+  };
+  const appendAttestation = (job: Job, stored: VerifyReport): Promise<number> => {
+    // The store's verdict is final (a job failed for good is `unverifiable` whatever its last report said).
+    const report: VerifyReport = job.verdict !== null && job.verdict !== 'authentic' && job.verdict !== stored.verdict ? { ...stored, verdict: job.verdict } : stored;
     const statement = verdictStatement(report, {
       verifierVersion: VERIFIER_VERSION,
       startedOn: job.startedAt ?? job.createdAt,
@@ -164,7 +175,7 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
     async reconcile(store, log) {
       const recent = (await store.list({ status: 'done', limit: RECONCILE_JOBS })).filter((j) => isVerifyReport(j.report));
       const logged = await logStore.jobsLogged(recent.map((j) => j.id));
-      const missing = recent.filter((j) => !logged.has(j.id)).reverse();
+      const missing = recent.filter((j) => !logged.has(j.id) && !inFlight.has(j.id)).reverse();
       for (const j of missing) {
         // `list` leaves reports out of listings in some stores: read each job whole.
         const full = (await store.get(j.id)) ?? j;

@@ -40,6 +40,9 @@ export interface ServiceHandle {
 
 export type ServiceMode = 'serve' | 'worker';
 
+/** How often the serve process logs verdicts recorded without an attestation. */
+const RECONCILE_MS = 60_000;
+
 /**
  * `serve`: intake, API, health, metrics and `config.workers` workers.
  * `worker`: workers only; health and metrics on `config.listen` when set.
@@ -101,14 +104,21 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
     throw err;
   }
   worker.start();
-  // Verdicts recorded but not yet logged when a previous process stopped.
-  publisher?.reconcile(store, log).catch((err: unknown) => log.error({ err }, 'finished jobs could not be checked for missing attestations'));
+  // Verdicts recorded but not logged: by a previous process that stopped in
+  // between, or by `worker` processes sharing the store (they do not append).
+  const reconcile = (): void => {
+    publisher?.reconcile(store, log).catch((err: unknown) => log.error({ err }, 'finished jobs could not be checked for missing attestations'));
+  };
+  reconcile();
+  const reconciling = publisher === undefined ? undefined : setInterval(reconcile, RECONCILE_MS);
+  reconciling?.unref();
   log.info({ mode, url, workers: config.workers, store: config.database !== undefined ? 'postgresql' : 'sqlite', workerId: worker.id }, 'service started');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info('service stopping');
+      clearInterval(reconciling);
       await app?.close();
       await worker.stop(config.shutdownGraceMs);
       await alerts.drain(config.alerts.timeoutMs);
