@@ -1,8 +1,13 @@
 // The one network call of the Debian keyring download: GET a URL from a
 // Debian mirror into memory, with a deadline, a size cap and a few redirects.
-// It is an interface so tests can point it at a loopback server.
+// It is an interface so tests can point it at a loopback server. The mirror
+// is the operator's choice; a redirect to another host is not, so with a
+// `redirectGuard` (the pipeline passes the URL policy's, src/fetch/url-policy.ts)
+// it must lead to an allowed address: literals, and every address the name
+// resolves to.
 import http from 'node:http';
 import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 
 export type HttpGet = (url: string) => Promise<Uint8Array>;
 
@@ -11,17 +16,26 @@ export class MirrorNetworkError extends Error {
   override readonly name = 'MirrorNetworkError';
 }
 
+/** How a redirect to another host than the mirror's is judged. */
+export interface RedirectGuard {
+  readonly addressAllowed: (address: string) => boolean;
+  /** The DNS lookup of such a request's connection: refuses a name that resolves to an address not allowed. */
+  readonly lookup: LookupFunction;
+}
+
 export interface HttpGetOptions {
   timeoutMs?: number;
   maxBytes?: number;
   maxRedirects?: number;
+  redirectGuard?: RedirectGuard;
 }
 
 export function makeHttpGet(options: HttpGetOptions = {}): HttpGet {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
   const maxRedirects = options.maxRedirects ?? 5;
-  const get = (url: string, redirects: number): Promise<Uint8Array> =>
+  const guard = options.redirectGuard;
+  const get = (url: string, redirects: number, mirrorHost?: string): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
       let parsed: URL;
       try {
@@ -35,7 +49,14 @@ export function makeHttpGet(options: HttpGetOptions = {}): HttpGet {
         reject(new MirrorNetworkError(`unsupported URL scheme in ${url}`));
         return;
       }
-      const req = client.get(parsed, { timeout: timeoutMs }, (res) => {
+      const guarded = guard !== undefined && mirrorHost !== undefined && parsed.host !== mirrorHost ? guard : undefined;
+      const host = parsed.hostname.replace(/^\[|\]$/g, '');
+      if (guarded !== undefined && isIP(host) !== 0 && !guarded.addressAllowed(host)) {
+        reject(new MirrorNetworkError(`${mirrorHost} redirects to ${host}, which is not a public address`));
+        return;
+      }
+      const options = { timeout: timeoutMs, ...(guarded !== undefined && { lookup: guarded.lookup }) };
+      const req = client.get(parsed, options, (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
           res.resume();
@@ -43,7 +64,7 @@ export function makeHttpGet(options: HttpGetOptions = {}): HttpGet {
             reject(new MirrorNetworkError(`too many redirects fetching ${url}`));
             return;
           }
-          resolve(get(new URL(res.headers.location, parsed).toString(), redirects + 1));
+          resolve(get(new URL(res.headers.location, parsed).toString(), redirects + 1, mirrorHost ?? parsed.host));
           return;
         }
         if (status !== 200) {

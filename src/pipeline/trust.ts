@@ -9,7 +9,9 @@ import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/debian-keyrings.js';
 import { parseDmTxt, type DmPermissions } from '../authenticate/dm-txt.js';
+import { makeHttpGet, type HttpGet } from '../authenticate/mirror-http.js';
 import type { MirrorPackageOptions } from '../authenticate/mirror-package.js';
+import { addressAllowed, policyLookup } from '../fetch/url-policy.js';
 import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
 import { compareVersions } from '../deb822/version-compare.js';
 import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/keyring-index.js';
@@ -41,6 +43,16 @@ export class TrustSetupError extends Error {
   }
 }
 
+/**
+ * The keyring mirror's HTTP client: a redirect to another host than the
+ * configured mirror must lead to a public address, as every URL a job names
+ * must (src/fetch/url-policy.ts).
+ */
+export function mirrorHttpGet(): HttpGet {
+  const policy = { allowHttpLoopback: false };
+  return makeHttpGet({ redirectGuard: { addressAllowed: (a) => addressAllowed(a, policy), lookup: policyLookup(policy) } });
+}
+
 export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
   const warnings: string[] = [];
   let sources: KeyringSource[];
@@ -52,6 +64,7 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
     const d = config.debianKeyrings;
     try {
       const debian = await obtainDebianKeyrings({
+        http: mirrorHttpGet(),
         mirror: d.mirror,
         suite: d.suite,
         cacheDir: cacheDir(config),
@@ -141,6 +154,7 @@ export async function resolveUploadKeyring(config: Readonly<Config>, options: Up
   const d = config.debianKeyrings;
   try {
     const got = await obtainTag2uploadKeyring({
+      http: mirrorHttpGet(),
       ...options.mirror,
       mirror: d.mirror,
       suite: d.suite,
