@@ -1,7 +1,8 @@
 // The OpenPGP cleartext signature framework (RFC 4880 §7, RFC 9580 §7) as gpg
 // reads it, for clearsigned .dsc, .changes and InRelease files: the
-// "-----BEGIN PGP SIGNED MESSAGE-----" line, "Hash:" armor headers (gpg
-// refuses any other header in a cleartext message), an empty line, the
+// "-----BEGIN PGP SIGNED MESSAGE-----" line, "Hash:" armor headers read by
+// gpg 2.2's rules (parse_header_line, parse_hash_header; gpg refuses any
+// other header in a cleartext message), an empty line, the
 // dash-escaped text, then the armored signature. The signature covers the
 // text with dash-escapes removed, trailing spaces, tabs and CRs cut from every
 // line (gpg's trim_trailing_ws), lines joined by CR LF, and without the line
@@ -16,7 +17,7 @@ export class ClearsignError extends Error {
 }
 
 export interface Clearsigned {
-  /** Digest names from the "Hash:" headers, upper case as written (e.g. ["SHA512"]); empty when none. */
+  /** The digests the "Hash:" headers declare, by gpg's names (e.g. ["SHA512"]); ["MD5"] when there is no Hash: header. */
   readonly hashes: readonly string[];
   /** The text as the file carries it: dash-escapes removed, lines joined by "\n" (what was given to gpg --clearsign: the .dsc as dpkg-source wrote it). */
   readonly body: Uint8Array;
@@ -43,6 +44,37 @@ function bytes(latin1: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
+/** The digests gpg 2.2 knows in a Hash: header, in the order its parse_hash_header tries them. */
+const HASH_NAMES = ['RIPEMD160', 'SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512'] as const;
+
+/**
+ * gpg 2.2's parse_hash_header: a line of 6 to 60 characters, "Hash:", then
+ * names separated by commas, each with optional spaces or tabs around it (a
+ * comma may end the list). A name matches the first known digest it is a
+ * prefix of, case-sensitively ("SHA5" is SHA512, "SHA" is SHA1). Undefined
+ * when gpg would refuse the line; the canonical names otherwise.
+ */
+function hashHeader(line: string): string[] | undefined {
+  if (line.length < 6 || line.length > 60 || !line.startsWith('Hash:')) return undefined;
+  const found: string[] = [];
+  const blank = (c: string | undefined): boolean => c === ' ' || c === '\t';
+  let i = 5;
+  for (;;) {
+    while (blank(line[i])) i++;
+    if (i >= line.length) break;
+    let end = i + 1;
+    while (end < line.length && !blank(line[end]) && line[end] !== ',') end++;
+    const token = line.slice(i, end);
+    const name = HASH_NAMES.find((n) => n.startsWith(token));
+    if (!name) return undefined;
+    found.push(name);
+    while (blank(line[end])) end++;
+    if (end < line.length && line[end] !== ',') return undefined;
+    i = end < line.length ? end + 1 : end;
+  }
+  return found.length > 0 ? found : undefined;
+}
+
 /** True when `data` starts (after white space) with a cleartext signature header. */
 export function isClearsigned(data: Uint8Array): boolean {
   const head = Buffer.from(data.subarray(0, 200)).toString('latin1').replace(/^\s+/, '');
@@ -58,18 +90,19 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
     throw new ClearsignError('the data does not start with "-----BEGIN PGP SIGNED MESSAGE-----"');
   }
   i++;
-  const hashes: string[] = [];
+  const hashes = new Set<string>();
+  let declared = false;
   for (; i < lines.length; i++) {
     const line = trimEnd(lines[i]!, TRAILING);
     if (line === '') break;
-    const m = /^Hash: ?(.*)$/.exec(line);
-    // gpg: "invalid clearsig header" for anything else (NotDashEscaped: is refused here too).
-    if (!m) throw new ClearsignError(`invalid cleartext header ${JSON.stringify(line.slice(0, 60))}`);
-    for (const h of m[1]!.split(',')) {
-      const name = h.trim();
-      if (!/^[A-Za-z0-9-]+$/.test(name)) throw new ClearsignError(`invalid Hash header ${JSON.stringify(line.slice(0, 60))}`);
-      hashes.push(name);
-    }
+    // gpg's parse_header_line: "Name: value", a space after the colon.
+    const colon = line.indexOf(':');
+    if (colon === -1 || line[colon + 1] !== ' ') throw new ClearsignError(`invalid armor header ${JSON.stringify(line.slice(0, 60))}`);
+    // gpg: "invalid clearsig header" for anything but Hash: (NotDashEscaped: is refused here too).
+    const names = hashHeader(line);
+    if (!names) throw new ClearsignError(`invalid cleartext header ${JSON.stringify(line.slice(0, 60))}`);
+    for (const name of names) hashes.add(name);
+    declared = true;
   }
   if (i >= lines.length) throw new ClearsignError('the cleartext headers are not followed by an empty line');
   i++;
@@ -92,7 +125,8 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
   const hashed = body.map((l) => trimEnd(l, TRAILING));
   const output = body.map((l) => (l.endsWith('\r') ? `${trimEnd(l.slice(0, -1), ' \t')}\r\n` : `${trimEnd(l, ' \t')}\n`));
   return {
-    hashes,
+    // Without a Hash: header, RFC 4880 §7 (and gpg) assume MD5.
+    hashes: declared ? [...hashes] : ['MD5'],
     body: bytes(body.join('\n')),
     text: bytes(output.join('')),
     signed: bytes(hashed.join('\r\n')),

@@ -95,7 +95,7 @@ export async function verifyDscSignature(dsc: Uint8Array, index: KeyringIndex, p
   }
   if (!created) return fail('UPLOAD_SIGNATURE_MALFORMED', "The .dsc's signature has no creation time.", facts);
   // gpg refuses a message whose Hash: header does not name the signature's digest.
-  if (clearsigned.hashes.length > 0 && !clearsigned.hashes.some((h) => h.toLowerCase() === digestAlgorithm)) {
+  if (!clearsigned.hashes.some((h) => h.toLowerCase() === digestAlgorithm)) {
     reasons.push(reason('UPLOAD_SIGNATURE_INVALID', `The .dsc's Hash: header (${clearsigned.hashes.join(', ')}) does not name the signature's digest (${digestAlgorithm}).`));
   }
   if (policy.rejectDigests.includes(digestAlgorithm)) {
