@@ -13,6 +13,7 @@
 import { config as defaultConfig, enums, type Config, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePacket } from 'openpgp';
 import { reason, type Reason } from '../report/reasons.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
+import { verifyWithNodeCrypto } from './node-crypto-verify.js';
 
 export interface KeyPolicy {
   readonly rejectDigests: readonly string[];
@@ -65,14 +66,38 @@ type AnyKeyPacket = PublicKeyPacket | PublicSubkeyPacket;
  */
 export async function verifiesWith(sig: SignaturePacket, key: AnyKeyPacket, type: enums.signature, data: object | Uint8Array): Promise<boolean> {
   const revocationKeyClass = sig.revocationKeyClass;
+  const signedHashValue = sig.signedHashValue;
   sig.revocationKeyClass = null;
+  const attempt = async (): Promise<Error | undefined> => {
+    try {
+      await sig.verify(key, type, data, null as unknown as Date, true, CRYPTO_ONLY_CONFIG);
+      return undefined;
+    } catch (e) {
+      return e as Error;
+    }
+  };
   try {
-    await sig.verify(key, type, data, null as unknown as Date, true, CRYPTO_ONLY_CONFIG);
-    return true;
-  } catch {
+    let failure = await attempt();
+    if (failure?.message === 'Signed digest did not match') {
+      // The 16-bit digest prefix is a hint, not part of the signature: gpg verifies the
+      // signature whatever it says. So the check is made again with the right prefix.
+      // hash() and toHash() are openpgp.js's own steps of verify(), not in its typings.
+      const inner = sig as unknown as { toHash(t: enums.signature, d: object | Uint8Array, detached: boolean): Uint8Array; hash(t: enums.signature, d: object | Uint8Array, toHash: Uint8Array, detached: boolean): Promise<Uint8Array> };
+      try {
+        const hash = await inner.hash(type, data, inner.toHash(type, data, true), true);
+        sig.signedHashValue = hash.subarray(0, 2);
+        failure = await attempt();
+      } catch (e) {
+        failure = e as Error;
+      }
+    }
+    if (!failure) return true;
+    // Signatures openpgp.js refuses to check but gpgv verifies (node-crypto-verify.ts).
+    if (failure.message !== 'Signature verification failed') return (await verifyWithNodeCrypto(sig, key, type, data)) ?? false;
     return false;
   } finally {
     sig.revocationKeyClass = revocationKeyClass;
+    sig.signedHashValue = signedHashValue;
   }
 }
 

@@ -1,10 +1,17 @@
-// The authenticity check of a tag (DESIGN.md §1, §2 layer 1, §5): the tag's
-// OpenPGP signature must verify over the tag object's payload bytes exactly
-// (git hands gpg the bytes before the signature block; no canonicalisation),
-// be of class 00 as dgit-repos-server requires ("signature is not of type
-// 00!"), come from a key in the configured keyrings, and pass the policy.
-// openpgp.js does the cryptography with its own refusals switched off, so each
-// policy failure gets its own reason code; every applicable reason is reported.
+// The authenticity check of a tag (DESIGN.md §1, §2 layer 1, §5), as
+// tag2upload's server makes it (dgit-repos-server: parsetag_split,
+// checksig_keyring, verifytag): the tag object is cut at its *first* line
+// starting `-----BEGIN PGP` (git cuts at the last signature line; tag2upload
+// does not); everything before is the signed plaintext, everything from there
+// is handed to gpgv as the detached signature. gpgv reads the first armored
+// block and dgit acts on the first signature's status (VALIDSIG of class 00
+// accepts, BADSIG rejects, NO_PUBKEY tries the next keyring), so text after
+// that block, further blocks and further signature packets change nothing.
+// gpgv verifies a signature whose 16-bit digest prefix is wrong, verifies v4
+// and (trixie's GnuPG 2.4) v5 signatures, and cannot verify v6 (RFC 9580)
+// ones. openpgp.js does the cryptography with its own refusals switched off,
+// so each policy failure gets its own reason code; every applicable reason is
+// reported.
 import { SignaturePacket, enums } from 'openpgp';
 import type { ParsedTag } from '../gitobj/tag-object.js';
 import { reason, type Reason } from '../report/reasons.js';
@@ -13,7 +20,7 @@ import type { DmPermissions } from './dm-txt.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
 import { digestName, judgeKeyAt, verifiesWith } from './key-validity.js';
 import type { KeyMatch, KeyringIndex, KeyringRole } from './keyring-index.js';
-import { PacketFramingError, PacketTag, readPackets } from './packet-stream.js';
+import { PacketFramingError, PacketTag, readPacket } from './packet-stream.js';
 
 export interface SignaturePolicy {
   /** Data-signature digests to reject (WEAK_DIGEST); also what counts as a weak key binding. */
@@ -58,7 +65,26 @@ function fail(reasons: Reason[], extra: Partial<TagSignatureResult> = {}): TagSi
   return { ok: false, reasons, notes: [], ...extra };
 }
 
-/** Reads the signature block as exactly one OpenPGP signature packet, or says why it is not one. */
+/** dgit-repos-server's parsetag_split: the signature starts at the first line that starts with `-----BEGIN PGP`. */
+const DGIT_SIGNATURE_START = Buffer.from('-----BEGIN PGP', 'latin1');
+
+/** The plaintext and signature data as tag2upload cuts the raw tag object, or undefined when it finds no signature. */
+export function dgitSplit(raw: Uint8Array): { plaintext: Uint8Array; signature: Uint8Array } | undefined {
+  for (let pos = 0; pos < raw.length;) {
+    let match = pos + DGIT_SIGNATURE_START.length <= raw.length;
+    for (let i = 0; match && i < DGIT_SIGNATURE_START.length; i++) if (raw[pos + i] !== DGIT_SIGNATURE_START[i]) match = false;
+    if (match) return { plaintext: raw.subarray(0, pos), signature: raw.subarray(pos) };
+    const nl = raw.indexOf(0x0a, pos);
+    if (nl === -1) break;
+    pos = nl + 1;
+  }
+  return undefined;
+}
+
+/**
+ * The first signature packet of the first armored block, which is the one
+ * gpgv's first status line (and so dgit) is about; or why there is none.
+ */
 function readSignatureBlock(block: Uint8Array): SignaturePacket | Reason {
   const text = Buffer.from(block).toString('latin1');
   let armor;
@@ -73,22 +99,22 @@ function readSignatureBlock(block: Uint8Array): SignaturePacket | Reason {
     // git accepts "BEGIN PGP MESSAGE" as a signature start, but an inline-signed message is not a detached signature.
     return reason('SIGNATURE_MALFORMED', `The signature block is a PGP ${armor.type}, not a detached PGP SIGNATURE.`);
   }
-  if (text.slice(armor.end).trim() !== '') {
-    return reason('SIGNATURE_MALFORMED', 'The signature block has data after its END PGP SIGNATURE line.');
-  }
-  let packets;
+  let packet;
   try {
-    packets = readPackets(armor.data);
+    packet = readPacket(armor.data, 0);
   } catch (e) {
     if (e instanceof PacketFramingError) return reason('SIGNATURE_MALFORMED', `The signature's packets cannot be read: ${e.message}.`);
     throw e;
   }
-  if (packets.length !== 1) {
-    return reason('SIGNATURE_MALFORMED', `The signature block holds ${packets.length} packets; exactly one signature packet is required.`);
-  }
-  const packet = packets[0]!;
   if (packet.tag !== PacketTag.signature) {
-    return reason('SIGNATURE_MALFORMED', `The signature block holds a packet of type ${packet.tag}, not a signature packet.`);
+    return reason('SIGNATURE_MALFORMED', `The signature block starts with a packet of type ${packet.tag}, not a signature packet.`);
+  }
+  const version = packet.body[0];
+  if (version === 6) {
+    return reason('SIGNATURE_VERSION_REJECTED', 'The signature is a v6 (RFC 9580) signature, which tag2upload\'s gpgv (GnuPG 2.4) cannot verify.');
+  }
+  if (version === 5 || version === 3) {
+    return reason('SIGNATURE_VERSION_UNSUPPORTED', `The signature is a v${version} signature: tag2upload's gpgv verifies it, the verifier cannot.`);
   }
   const sig = new SignaturePacket();
   try {
@@ -118,11 +144,12 @@ function signerOf(match: KeyMatch, model: KeyModel): Signer | undefined {
 
 /** Verifies the tag's signature against the keyrings under `policy`. Never throws for bad input. */
 export async function verifyTagSignature(tag: ParsedTag, index: KeyringIndex, policy: SignaturePolicy): Promise<TagSignatureResult> {
-  if (!tag.signature) return fail([reason('SIGNATURE_MISSING', 'The tag object carries no signature.')]);
-  if (tag.signature.format !== 'openpgp') {
+  const split = dgitSplit(tag.raw);
+  if (!split) {
+    if (!tag.signature) return fail([reason('SIGNATURE_MISSING', 'The tag object carries no signature.')]);
     return fail([reason('SIGNATURE_NOT_OPENPGP', `The tag is signed with ${tag.signature.format === 'ssh' ? 'SSH' : 'X.509'}; tag2upload accepts only OpenPGP.`)]);
   }
-  const sig = readSignatureBlock(tag.signature.block);
+  const sig = readSignatureBlock(split.signature);
   if (!(sig instanceof SignaturePacket)) return fail([sig]);
 
   const reasons: Reason[] = [];
@@ -174,8 +201,8 @@ export async function verifyTagSignature(tag: ParsedTag, index: KeyringIndex, po
   const checkable = isBinary || sig.signatureType === enums.signature.text;
   if (checkable && critical.length === 0) {
     // openpgp.js hashes the bytes of a literal-data packet (SignaturePacket.toSign; for class 01 after
-    // turning line ends into CRLF, as gpg does): give it the payload exactly as git cut it.
-    const literal = { text: null, getBytes: () => tag.payload };
+    // turning line ends into CRLF, as gpg does): give it the plaintext exactly as tag2upload cut it.
+    const literal = { text: null, getBytes: () => split.plaintext };
     for (const s of signers) {
       const keyPacket = s.subkey ? s.subkey.packet : s.model.primary;
       if (await verifiesWith(sig, keyPacket, sig.signatureType!, literal)) {

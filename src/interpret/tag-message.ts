@@ -10,7 +10,6 @@
 // this parser carries on so that a report lists every problem.
 
 import { reason, type Reason } from '../report/reasons.js';
-import { signatureOffset } from '../gitobj/tag-object.js';
 import { DISTRO } from './tag-name.js';
 import { refNameProblem } from '../gitobj/ref-name.js';
 import { versionProblem } from './debian-version.js';
@@ -98,15 +97,11 @@ export function parseTagMessage(raw: Uint8Array, rules: ServiceRules = 'current'
       `line ${long.join(', ')} of the tag object exceeds ${TAG_LINE_MAX_LENGTH} bytes (counting the newline)`));
   }
 
-  // parsetag_split: the plaintext ends at the first line starting "-----BEGIN PGP", where
-  // git cuts at the last signature line; if they differ, gpgv is fed other bytes than git's.
+  // parsetag_split: the plaintext ends at the first line starting "-----BEGIN PGP" (git cuts
+  // at the last signature line). Only the plaintext is parsed, as tag2upload does; the
+  // signature is checked over the same bytes (verify-tag-signature.ts).
   let cut = lines.findIndex((line) => line.startsWith('-----BEGIN PGP'));
   if (cut === -1) cut = lines.length;
-  const plaintextLength = lines.slice(0, cut).reduce((sum, line) => sum + line.length, 0);
-  if (plaintextLength !== signatureOffset(raw) && cut < lines.length) {
-    reasons.push(reason('TAG_MESSAGE_MALFORMED',
-      `line ${cut + 1} of the tag starts with "-----BEGIN PGP" before the signature; tag2upload cuts the signed text there, git does not`));
-  }
 
   const headers = new Map<string, string[]>();
   const need = new Set(['please-upload', 'split']);

@@ -169,6 +169,16 @@ export const REASONS = {
     meaning: 'The tag is signed with SSH or X.509, which tag2upload does not accept.',
     action: 'The maintainer must sign with an OpenPGP key in Debian\'s keyrings.',
   },
+  SIGNATURE_VERSION_REJECTED: {
+    layer: 'authenticity', effect: 'reject',
+    meaning: "The tag's signature is a v6 (RFC 9580) signature. tag2upload's gpgv (GnuPG 2.4) cannot verify it, so tag2upload never uploads such a tag.",
+    action: 'Sign the tag with a v4 key, as Debian keyrings hold.',
+  },
+  SIGNATURE_VERSION_UNSUPPORTED: {
+    layer: 'authenticity', effect: 'unverifiable',
+    meaning: "The tag's signature is a v5 (LibrePGP) or v3 signature: tag2upload's gpgv verifies it, but the verifier cannot, so it cannot say whether the tag is authentic.",
+    action: 'Check the signature by hand with gpgv and the keyrings; Debian keyrings hold v4 keys.',
+  },
   SIGNATURE_MALFORMED: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signature block cannot be parsed as exactly one OpenPGP signature.',

@@ -209,7 +209,6 @@ interface BadCase {
 const BAD: BadCase[] = [
   { name: 'unsigned tag', make: () => unsignedTag(), want: ['SIGNATURE_MISSING'] },
   { name: 'SSH-signed tag', make: () => sshTag(), want: ['SIGNATURE_NOT_OPENPGP'] },
-  { name: 'two signatures in one block', make: () => makeTag(keys.rsa3072!.signing, { gpgArgs: ['-u', `${keys.ed25519!.signing}!`] }), want: ['SIGNATURE_MALFORMED'] },
   { name: 'an inline-signed PGP MESSAGE', make: () => makeTag('', { signature: (p) => signer.must(['--armor', '-u', `${keys.rsa3072!.signing}!`, '--sign', '-o', '-'], { at: SIGN_AT, input: p }) }), want: ['SIGNATURE_MALFORMED'] },
   { name: 'armor CRC-24 mismatch', make: () => makeTag(keys.rsa3072!.signing, { tamper: (raw) => corruptCrc(raw) }), want: ['SIGNATURE_MALFORMED'] },
   { name: 'text-mode signature (class 01)', make: () => makeTag(keys.rsa3072!.signing, { gpgArgs: ['--textmode'] }), want: ['SIGNATURE_CLASS'] },
@@ -278,6 +277,22 @@ describe('verifyTagSignature: each reason code', () => {
  * policy is stricter, except for a soft revocation made after the signature,
  * which gpg applies at verification time and RFC 9580 §5.2.3.31 does not.
  */
+describe('signatures judged as tag2upload judges them', () => {
+  it('two signatures in one block: the first decides, as gpgv\'s first status line does for dgit', async () => {
+    const made = makeTag(keys.rsa3072!.signing, { gpgArgs: ['-u', `${keys.outsider!.signing}!`] });
+    const r = await verify(made);
+    // gpg writes the packets in its own order: the verdict follows whichever comes first.
+    const first = spawnSync('gpg', ['--list-packets'], { input: made.signature, env: { ...process.env, GNUPGHOME: work } }).stdout.toString().match(/keyid ([0-9A-F]{16})/)?.[1];
+    if (first === keys.rsa3072!.signing.slice(-16)) {
+      expect(r.ok, codes(r).join()).toBe(true);
+      expect(r.signerFingerprint).toBe(keys.rsa3072!.signing.toLowerCase());
+    } else {
+      expect(first).toBe(keys.outsider!.signing.slice(-16));
+      expect(codes(r)).toEqual(['KEY_UNKNOWN']);
+    }
+  });
+});
+
 describe('verdicts compared with git verify-tag and gpgv', () => {
   const stricter = new Set<ReasonCode>(['WEAK_DIGEST', 'WEAK_KEY', 'SIGNATURE_CLASS', 'SHA1_KEY_BINDING', 'SIGNATURE_MALFORMED']);
   it('agrees with gpg except where the policy is stricter', async () => {
@@ -289,6 +304,8 @@ describe('verdicts compared with git verify-tag and gpgv', () => {
       { name: 'sha1binding', made: makeTag(keys.sha1binding!.signing) },
       // gpg reports REVKEYSIG for any revocation, whenever made; git verify-tag then fails.
       { name: 'retired after signing', made: makeTag(scenario.retired!), lenient: true },
+      // git verify-tag refuses more than one signature; tag2upload acts on gpgv's first (dgit's checksig_keyring).
+      { name: 'two signatures in one block', made: makeTag(keys.rsa3072!.signing, { gpgArgs: ['-u', `${keys.ed25519!.signing}!`] }), lenient: true },
       ...BAD.map((c) => ({ name: c.name, made: c.make() })),
     ];
     for (const c of cases) {

@@ -73,10 +73,17 @@ describe('check-tag on the fixture corpus', async () => {
     expectMatches(t, r);
   });
 
+  // Tags on which tag2upload and git disagree: tag2upload cuts at the first -----BEGIN PGP line
+  // and acts on the first signature packet, git at the last line and refuses two packets.
+  // check-tag follows tag2upload (test/authenticate/tag-oracle-corpus.test.ts runs its code).
+  const TAG2UPLOAD_NOT_GIT = new Set(['corpus/two-signature-blocks', 'corpus/nested-signature', 'corpus/two-signatures-one-armor', 'corpus/marker-in-message']);
+
   it.each(manifest.tags.map((t) => [t.id, t] as const))('authenticity agrees with git verify-tag: %s', async (_id, t) => {
     const r = await run(fixtures.repos[t.repo]!, t.tag);
     const ours = r.layers.authenticity.status;
-    if (t.gitVerifyTag === 'good' && t.policyStricterThanGit === undefined) {
+    if (TAG2UPLOAD_NOT_GIT.has(t.id)) {
+      expect(ours, `${t.id}: ${describeReport(r)}`).toBe(t.expect.verdict === 'authentic' ? 'pass' : 'fail');
+    } else if (t.gitVerifyTag === 'good' && t.policyStricterThanGit === undefined) {
       expect(ours, `${t.id}: git says good; ${describeReport(r)}`).toBe('pass');
     } else if (t.gitVerifyTag === 'good') {
       // Stricter than git by policy: the manifest says why, the report must say which rule.
