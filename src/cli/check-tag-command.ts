@@ -10,6 +10,7 @@ import { exitCodeFor, REPORT_SCHEMA, type CheckTagReport } from '../report/repor
 import { renderCheckTag } from './render.js';
 import { addKeyringOptions, keyringOverrides } from './keyring-flags.js';
 import { UsageError } from './usage-error.js';
+import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
 
 interface CheckTagOptions {
   repo: string;
@@ -35,6 +36,8 @@ export function registerCheckTag(program: Command, setExit: (code: number) => vo
     .option('--json', 'print the report object (schema t2u-verify/report/v1)')
     .addHelpText('after', '\nExit status: 0 authentic, 1 rejected, 2 usage or configuration error, 3 unverifiable.')
     .action(async (opts: CheckTagOptions) => {
+      const badRepo = repoArgumentProblem(opts.repo);
+      if (badRepo !== undefined) throw new UsageError(badRepo);
       const config = await configFrom(opts);
       let report: CheckTagReport;
       try {
@@ -49,6 +52,8 @@ export function registerCheckTag(program: Command, setExit: (code: number) => vo
         if (err.kind === 'usage') throw new UsageError(err.message);
         report = unverifiableReport(opts, reason('KEYRING_UNAVAILABLE', err.message));
       }
+      const mistake = usageMistakeOf(report, opts.repo, opts.tag);
+      if (mistake) throw mistake;
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderCheckTag(report));
       setExit(exitCodeFor(report.verdict));
     });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { profileByName, PROFILES } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
 import { tagNameForVersion } from '../interpret/tag-name.js';
+import { reason } from '../report/reasons.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
 import { skippedByWhy } from './render-verify.js';
 import { UsageError } from './usage-error.js';
@@ -71,7 +72,7 @@ export function registerReproduce(program: Command, setExit: (code: number) => v
         if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
       }
       if (opts.tree !== undefined && !statSync(opts.tree).isDirectory()) throw new UsageError(`--tree ${opts.tree}: not a directory`);
-      const result = await reproduce({
+      const run = await reproduce({
         from: opts.tree !== undefined ? { kind: 'tree', dir: resolve(opts.tree) } : { kind: 'git', repo: resolve(opts.repo!), tag: opts.tag! },
         dsc: resolve(opts.dsc),
         ...(opts.uploadKeyring !== undefined ? { uploadKeyring: resolve(opts.uploadKeyring) } : {}),
@@ -79,6 +80,11 @@ export function registerReproduce(program: Command, setExit: (code: number) => v
         existingOrigs: opts.existingOrig === true,
         timeoutMs: seconds * 1000,
       });
+      // Without the service keyring the binding was never checked: the report says so, and so does the verdict line.
+      const result: ReproduceResult = opts.uploadKeyring !== undefined ? run : {
+        ...run,
+        notes: [...run.notes, reason('UPLOAD_SIGNATURE_NOT_CHECKED', `no --upload-keyring: the signature of ${opts.dsc} was not checked`)],
+      };
       process.stdout.write(opts.json ? `${JSON.stringify(reportOf(opts, result), null, 2)}\n` : render(opts, result));
       setExit(exitCodeForReproduce(result.verdict));
     });
@@ -115,7 +121,8 @@ function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, un
 
 function render(opts: ReproduceOptions, r: ReproduceResult): string {
   const out: string[] = [];
-  out.push(`${r.verdict.toUpperCase()}: ${opts.tag !== undefined ? `${opts.repo} ${opts.tag}` : opts.tree} against ${opts.dsc}${r.profile ? ` (profile ${r.profile})` : ''}`);
+  const unsigned = r.signature === undefined ? '; the .dsc signature was not checked (no --upload-keyring)' : '';
+  out.push(`${r.verdict.toUpperCase()}: ${opts.tag !== undefined ? `${opts.repo} ${opts.tag}` : opts.tree} against ${opts.dsc}${r.profile ? ` (profile ${r.profile})` : ''}${unsigned}`);
   if (r.signature) out.push(`  .dsc signature: ${r.signature.ok ? `good, by ${r.signature.signer ?? '?'}` : 'FAILED'}${r.signature.created ? ` at ${r.signature.created}` : ''}`);
   for (const f of r.files) {
     out.push(`  ${f.match ? 'same' : 'DIFF'} ${f.name}${f.origin === 'given' ? ' (the archive\'s orig, used as given)' : ''}${f.match ? '' : `: upload ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}`}`);

@@ -29,6 +29,7 @@ import { isValidKeyName } from '../publish/signed-note.js';
 import { writeAttestation } from './attest-file.js';
 import type { Ed25519Key } from '../publish/ed25519.js';
 import { UsageError } from './usage-error.js';
+import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
 
 interface VerifyOptions {
   repo?: string;
@@ -95,6 +96,8 @@ export function registerVerify(program: Command, setExit: (code: number) => void
       '3 unverifiable.',
     ].join('\n'))
     .action(async (first: string | undefined, version: string | undefined, opts: VerifyOptions) => {
+      const badRepo = opts.repo === undefined ? undefined : repoArgumentProblem(opts.repo);
+      if (badRepo !== undefined) throw new UsageError(badRepo);
       const config = await configFrom(opts);
       const target = targetOf(first, version, opts, config);
       if (config.uploadKeyring !== undefined && !existsSync(config.uploadKeyring)) throw new UsageError(`upload keyring ${config.uploadKeyring}: no such file`);
@@ -120,6 +123,9 @@ export function registerVerify(program: Command, setExit: (code: number) => void
         const named = target.tag ?? (target.kind === 'upload' && target.locator.kind === 'archive' ? tagNameForVersion(target.locator.version) : '(not located)');
         report = unverifiableReport(target.repo ?? '(not located)', named, reason('KEYRING_UNAVAILABLE', err.message));
       }
+      // A tag the user named that the repository does not have is their mistake, not a verdict.
+      const mistake = target.kind === 'tag' ? usageMistakeOf(report, opts.repo ?? target.repo, target.tag) : undefined;
+      if (mistake) throw mistake;
       progress?.(`verdict: ${report.verdict}`);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
       if (attestKey !== undefined) {

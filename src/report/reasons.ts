@@ -624,6 +624,11 @@ export const REASONS = {
     meaning: "dgit's build and the verifier's own TypeScript implementation made different bytes from the same tag: one of them is wrong, so neither answer is trusted.",
     action: 'Investigate with both outputs (a bug in either toolchain, or a compromised builder image); report it.',
   },
+  UPLOAD_SIGNATURE_NOT_CHECKED: {
+    layer: 'binding', effect: 'note',
+    meaning: "`reproduce` was given no --upload-keyring: the bits were compared, but nothing says the tag2upload service signed this .dsc.",
+    action: "Give --upload-keyring (Debian's is /usr/share/keyrings/debian-tag2upload.pgp from debian-tag2upload-keyring 1.2 or later), or use `verify`, which checks it.",
+  },
   TAG_FIELDS_NOT_CHECKED: {
     layer: 'bits', effect: 'note',
     meaning: 'Rebuilt from a plain tree without git: Dgit, Git-Tag-Info and Git-Tag-Tagger were taken from the upload, not derived.',

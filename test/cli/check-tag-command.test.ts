@@ -68,16 +68,49 @@ describe('t2u-verify check-tag', () => {
     expect(r.stdout).toContain('PLEASE_UPLOAD_MISSING (metadata)');
   });
 
-  it('exits 3 when it cannot decide (tag missing)', async () => {
-    const r = await cli('check-tag', '--repo', `${server.url}/hello-t2u.git`, '--tag', 'debian/9.9-9', ...keyringArgs, '--allow-http', '--json');
-    expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'unverifiable', reasons: [{ code: 'TAG_NOT_FOUND', layer: 'fetch' }] });
+  // A user's mistake is a usage error (exit 2, one line naming the thing), never a verdict.
+  it('a tag the repository does not have: exit 2 naming the tag and the repository, over HTTP and locally', async () => {
+    for (const repo of [`${server.url}/hello-t2u.git`, fixtures.repos['hello-t2u']!]) {
+      const r = await cli('check-tag', '--repo', repo, '--tag', 'debian/9.9-9', ...keyringArgs, '--allow-http', '--json');
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([`t2u-verify: tag debian/9.9-9: no such tag in ${repo}`]);
+    }
   });
 
-  it('refuses plain http without --allow-http (unverifiable, UNSUPPORTED_URL)', async () => {
+  it('a missing path, a path that is not a repository, a malformed URL, an invalid tag name: exit 2 naming each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 't2u-cli-'));
+    const cases: Array<[string[], RegExp]> = [
+      [['--repo', join(dir, 'nowhere'), '--tag', 'debian/1.0-1'], /^t2u-verify: --repo \S*nowhere: .*not a directory$/],
+      [['--repo', dir, '--tag', 'debian/1.0-1'], /^t2u-verify: --repo \S+: .*not a git repository/],
+      [['--repo', 'htps:/salsa.debian.org/x.git', '--tag', 'debian/1.0-1'], /^t2u-verify: --repo htps:\/salsa\.debian\.org\/x\.git: not an https:\/\/ URL or a local path$/],
+      [['--repo', 'https://[salsa/x.git', '--tag', 'debian/1.0-1'], /^t2u-verify: --repo https:\/\/\[salsa\/x\.git: malformed URL$/],
+      [['--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/../x'], /^t2u-verify: --tag debian\/\.\.\/x: .*not a valid git ref name/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await cli('check-tag', ...args, ...keyringArgs);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(want);
+    }
+  });
+
+  it('plain http without --allow-http is a usage error naming the rule (UNSUPPORTED_URL)', async () => {
     const r = await cli('check-tag', '--repo', `${server.url}/hello-t2u.git`, '--tag', 'debian/1.0-1', ...keyringArgs, '--json');
-    expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ reasons: [{ code: 'UNSUPPORTED_URL' }] });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^t2u-verify: --repo http:\/\/127\.0\.0\.1:\d+\/hello-t2u\.git: /);
+  });
+
+  it('verify: a tag the repository does not have is a usage error too, before any upload is read', async () => {
+    const r = await cli('verify', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/9.9-9', '--upload', join(ROOT, 'fixtures', 'uploads', 'gbp', 't2u-gbp_1.0-1.dsc'), '--upload-keyring', fixtures.keyrings.uploaders, ...keyringArgs);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr.trim()).toBe(`t2u-verify: tag debian/9.9-9: no such tag in ${fixtures.repos['hello-t2u']!}`);
+  });
+
+  it('a tag that exists and fails the rules is rejected (exit 1), not a usage error', async () => {
+    const r = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-5', ...keyringArgs, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'rejected', reasons: [{ code: 'KEY_UNKNOWN' }] });
   });
 
   it("--keyring adds to Debian's keyrings, as dscverify's does; --no-default-keyrings leaves only the given ones", async () => {

@@ -61,8 +61,10 @@ describe('reproduce command', () => {
       execFileSync('git', ['checkout', '-q', `refs/tags/${u.tag}`], { cwd: work });
       const r = await cli('--tree', work, '--dsc', dscOf(u), '--profile', 'trixie', '--json');
       expect(r.error).toBeUndefined();
-      const report = JSON.parse(r.stdout) as { verdict: string; tag: { name: string; object?: string } };
+      const report = JSON.parse(r.stdout) as { verdict: string; tag: { name: string; object?: string }; notes: { code: string }[] };
       expect(report.verdict).toBe('reproduced');
+      // No --upload-keyring: the report says the .dsc signature was never checked.
+      expect(report.notes.map((x) => x.code)).toContain('UPLOAD_SIGNATURE_NOT_CHECKED');
       expect(report.tag.name).toBe(u.tag);
       expect(report.tag.object).toMatch(/^[0-9a-f]{40}$/);
       expect(r.code).toBe(0);
@@ -83,13 +85,14 @@ describe('reproduce command', () => {
     expect(report.reconstruction.files).toEqual([expect.objectContaining({ name: 't2u-native_2.0.tar.xz', match: true })]);
     expect(report.layers.bits?.status).toBe('pass');
     expect(report.layers.binding?.status).toBe('pass');
+    expect((report as unknown as { notes: { code: string }[] }).notes.map((x) => x.code)).not.toContain('UPLOAD_SIGNATURE_NOT_CHECKED');
   }, 120_000);
 
   it('mismatch: exit 1, the differing field in the text output', async () => {
     const u = uploadCase('tamper-tag-info-fp');
     const r = await cli('--repo', bundleOf(u), '--tag', u.tag, '--dsc', dscOf(u), '--profile', 'trixie');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^MISMATCH: /);
+    expect(r.stdout).toMatch(/^MISMATCH: .*; the \.dsc signature was not checked \(no --upload-keyring\)\n/);
     expect(r.stdout).toContain('field Git-Tag-Info');
   }, 120_000);
 
