@@ -31,6 +31,8 @@ export interface CorpusCase {
   readonly what: string;
   /** The ref name under refs/tags/. */
   readonly tag: string;
+  /** The source package tag2upload's manager reads from the tag's `source=` and hands the server. */
+  readonly package: string;
 }
 
 export interface Corpus {
@@ -93,11 +95,22 @@ interface Signed {
   target?: 'commit' | 'tree' | 'blob';
   extraHeader?: string;
   tagger?: string;
+  /** The version debian/changelog names at the tagged commit (default the tag's). */
+  changelogVersion?: string;
 }
 
 /** Makes the corpus; slow (key generation), so made once per test file. */
 export async function makeCorpus(): Promise<Corpus> {
   const root = mkdtempSync(join(tmpdir(), 't2u-oracle-corpus-'));
+  try {
+    return await makeCorpusIn(root);
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function makeCorpusIn(root: string): Promise<Corpus> {
   chmodSync(root, 0o755);
   const repo = join(root, 'repo.git');
   execFileSync('git', ['init', '-q', '--bare', repo]);
@@ -121,10 +134,11 @@ export async function makeCorpus(): Promise<Corpus> {
   };
 
   const add = async (id: string, what: string, s: Signed): Promise<void> => {
+    await tick();
     n++;
     const version = `1.0-${n}`;
     const tag = `debian/${version}`;
-    const { commit, tree, blob } = commitFor(version);
+    const { commit, tree, blob } = commitFor(s.changelogVersion ?? version);
     const target = s.target ?? 'commit';
     const object = target === 'commit' ? commit : target === 'tree' ? tree : blob;
     const message = s.message ?? `${PACKAGE} release ${version} for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=${version}]\n`;
@@ -136,7 +150,7 @@ export async function makeCorpus(): Promise<Corpus> {
     const raw = Buffer.concat([signed, typeof sig === 'string' ? Buffer.from(sig, 'latin1') : sig]);
     const id0 = git(repo, ['hash-object', '-t', 'tag', '-w', '--literally', '--stdin'], raw);
     git(repo, ['update-ref', `refs/tags/${tag}`, id0]);
-    cases.push({ id, what, tag });
+    cases.push({ id, what, tag, package: /\bsource=([0-9a-z][-+.0-9a-z]*)/.exec(message)?.[1] ?? PACKAGE });
   };
 
   const addLightweight = (id: string): void => {
@@ -144,16 +158,21 @@ export async function makeCorpus(): Promise<Corpus> {
     const version = `1.0-${n}`;
     const { commit } = commitFor(version);
     git(repo, ['update-ref', `refs/tags/debian/${version}`, commit]);
-    cases.push({ id, what: 'lightweight tag', tag: `debian/${version}` });
+    cases.push({ id, what: 'lightweight tag', tag: `debian/${version}`, package: PACKAGE });
   };
 
-  const key = (uid: string, algo: string, usage = 'sign', ring: 'uploaders' | 'dm' | 'none' = 'uploaders'): string => {
+  // gpg runs synchronously: the event loop is given a turn around each call, so that the
+  // test runner's messages are answered while the corpus is made.
+  const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+  const key = async (uid: string, algo: string, usage = 'sign', ring: 'uploaders' | 'dm' | 'none' = 'uploaders'): Promise<string> => {
+    await tick();
     const fpr = gpg.genKey(uid, algo, usage, T0);
     if (ring === 'uploaders') uploaderKeys.push(fpr);
     if (ring === 'dm') dmKeys.push(fpr);
     return fpr;
   };
-  const subkey = (primary: string, algo: string): string => {
+  const subkey = async (primary: string, algo: string): Promise<string> => {
+    await tick();
     gpg.must(['--quick-add-key', primary, algo, 'sign', 'never'], { at: T0 });
     return gpg.fingerprints(primary).at(-1)!;
   };
@@ -168,46 +187,46 @@ export async function makeCorpus(): Promise<Corpus> {
   };
 
   // Keys: types and sizes.
-  const rsa3072 = key('RSA 3072 <rsa3072@t2u.test>', 'rsa3072');
-  const rsa2048 = key('RSA 2048 <rsa2048@t2u.test>', 'rsa2048');
-  const rsa4096 = key('RSA 4096 <rsa4096@t2u.test>', 'rsa4096');
-  const rsa1024 = key('RSA 1024 <rsa1024@t2u.test>', 'rsa1024');
-  const dsa = key('DSA 2048 <dsa@t2u.test>', 'dsa2048');
-  const ed25519 = key('Ed25519 <ed25519@t2u.test>', 'ed25519');
-  const p256 = key('NIST P-256 <p256@t2u.test>', 'nistp256');
-  const p384 = key('NIST P-384 <p384@t2u.test>', 'nistp384');
-  const p521 = key('NIST P-521 <p521@t2u.test>', 'nistp521');
-  const brainpool = key('Brainpool P-256 <bp256@t2u.test>', 'brainpoolP256r1');
-  const edSubPrimary = key('Ed25519 subkey <edsub@t2u.test>', 'ed25519', 'cert');
-  const edSub = subkey(edSubPrimary, 'ed25519');
-  const rsaSubPrimary = key('RSA subkey <rsasub@t2u.test>', 'rsa3072', 'cert');
-  const rsaSub = subkey(rsaSubPrimary, 'rsa2048');
-  const outsider = key('Outsider <outsider@t2u.test>', 'ed25519', 'sign', 'none');
+  const rsa3072 = await key('RSA 3072 <rsa3072@t2u.test>', 'rsa3072');
+  const rsa2048 = await key('RSA 2048 <rsa2048@t2u.test>', 'rsa2048');
+  const rsa4096 = await key('RSA 4096 <rsa4096@t2u.test>', 'rsa4096');
+  const rsa1024 = await key('RSA 1024 <rsa1024@t2u.test>', 'rsa1024');
+  const dsa = await key('DSA 2048 <dsa@t2u.test>', 'dsa2048');
+  const ed25519 = await key('Ed25519 <ed25519@t2u.test>', 'ed25519');
+  const p256 = await key('NIST P-256 <p256@t2u.test>', 'nistp256');
+  const p384 = await key('NIST P-384 <p384@t2u.test>', 'nistp384');
+  const p521 = await key('NIST P-521 <p521@t2u.test>', 'nistp521');
+  const brainpool = await key('Brainpool P-256 <bp256@t2u.test>', 'brainpoolP256r1');
+  const edSubPrimary = await key('Ed25519 subkey <edsub@t2u.test>', 'ed25519', 'cert');
+  const edSub = await subkey(edSubPrimary, 'ed25519');
+  const rsaSubPrimary = await key('RSA subkey <rsasub@t2u.test>', 'rsa3072', 'cert');
+  const rsaSub = await subkey(rsaSubPrimary, 'rsa2048');
+  const outsider = await key('Outsider <outsider@t2u.test>', 'ed25519', 'sign', 'none');
   // Keys whose public copy changes after they signed.
-  const expiredBefore = key('Expired before <expbefore@t2u.test>', 'ed25519');
-  const expiresAfter = key('Expires after <expafter@t2u.test>', 'ed25519');
-  const revBeforeSoft = key('Superseded before <revbs@t2u.test>', 'ed25519');
-  const revBeforeHard = key('Compromised before <revbh@t2u.test>', 'ed25519');
-  const revAfterSoft = key('Superseded after <revas@t2u.test>', 'ed25519');
-  const revAfterRetired = key('Retired after <revar@t2u.test>', 'ed25519');
-  const revAfterHard = key('Compromised after <revah@t2u.test>', 'ed25519');
-  const revAfterNone = key('Revoked after, no reason <revan@t2u.test>', 'ed25519');
-  const noSign = key('Certify-only later <nosign@t2u.test>', 'ed25519');
-  const late = key('Made later <late@t2u.test>', 'ed25519');
-  const subExpPrimary = key('Subkey expired <subexp@t2u.test>', 'ed25519', 'cert');
-  const subExp = subkey(subExpPrimary, 'ed25519');
-  const subRevPrimary = key('Subkey compromised after <subrev@t2u.test>', 'ed25519', 'cert');
-  const subRev = subkey(subRevPrimary, 'ed25519');
-  const subRevBeforePrimary = key('Subkey retired before <subrevb@t2u.test>', 'ed25519', 'cert');
-  const subRevBefore = subkey(subRevBeforePrimary, 'ed25519');
+  const expiredBefore = await key('Expired before <expbefore@t2u.test>', 'ed25519');
+  const expiresAfter = await key('Expires after <expafter@t2u.test>', 'ed25519');
+  const revBeforeSoft = await key('Superseded before <revbs@t2u.test>', 'ed25519');
+  const revBeforeHard = await key('Compromised before <revbh@t2u.test>', 'ed25519');
+  const revAfterSoft = await key('Superseded after <revas@t2u.test>', 'ed25519');
+  const revAfterRetired = await key('Retired after <revar@t2u.test>', 'ed25519');
+  const revAfterHard = await key('Compromised after <revah@t2u.test>', 'ed25519');
+  const revAfterNone = await key('Revoked after, no reason <revan@t2u.test>', 'ed25519');
+  const noSign = await key('Certify-only later <nosign@t2u.test>', 'ed25519');
+  const late = await key('Made later <late@t2u.test>', 'ed25519');
+  const subExpPrimary = await key('Subkey expired <subexp@t2u.test>', 'ed25519', 'cert');
+  const subExp = await subkey(subExpPrimary, 'ed25519');
+  const subRevPrimary = await key('Subkey compromised after <subrev@t2u.test>', 'ed25519', 'cert');
+  const subRev = await subkey(subRevPrimary, 'ed25519');
+  const subRevBeforePrimary = await key('Subkey retired before <subrevb@t2u.test>', 'ed25519', 'cert');
+  const subRevBefore = await subkey(subRevBeforePrimary, 'ed25519');
   // Debian Maintainers (dm.gpg + dm.txt).
-  const dmAllowed = key('DM allowed <dm@t2u.test>', 'ed25519', 'sign', 'dm');
-  const dmOther = key('DM other package <dmother@t2u.test>', 'ed25519', 'sign', 'dm');
-  const dmAbsent = key('DM not in dm.txt <dmabsent@t2u.test>', 'ed25519', 'sign', 'dm');
-  const dmSubPrimary = key('DM subkey <dmsub@t2u.test>', 'ed25519', 'cert', 'dm');
-  const dmSub = subkey(dmSubPrimary, 'ed25519');
+  const dmAllowed = await key('DM allowed <dm@t2u.test>', 'ed25519', 'sign', 'dm');
+  const dmOther = await key('DM other package <dmother@t2u.test>', 'ed25519', 'sign', 'dm');
+  const dmAbsent = await key('DM not in dm.txt <dmabsent@t2u.test>', 'ed25519', 'sign', 'dm');
+  const dmSubPrimary = await key('DM subkey <dmsub@t2u.test>', 'ed25519', 'cert', 'dm');
+  const dmSub = await subkey(dmSubPrimary, 'ed25519');
   // In both keyrings, in no dm.txt: dgit's keyring order (uploaders first) lets it upload anything.
-  const both = key('In both <both@t2u.test>', 'ed25519');
+  const both = await key('In both <both@t2u.test>', 'ed25519');
   dmKeys.push(both);
 
   // The signing keys, one honest tag each.
@@ -291,6 +310,11 @@ export async function makeCorpus(): Promise<Corpus> {
   await add('bytes/encoding-header', 'an encoding header', { extraHeader: 'encoding ISO-8859-1\n', sign: gpgSign(rsa3072) });
   await add('bytes/trailing-space-item', 'a [dgit] line with a trailing space', { message: `${PACKAGE} release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear] \n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072) });
 
+  // The message against the tag name and the changelog.
+  await add('metadata/tag-header-other-name', 'the signed tag header names another tag than the ref', { sign: gpgSign(rsa3072), editPayload: (p) => Buffer.from(p.toString('latin1').replace(/^tag debian\/\S+$/m, 'tag debian/9.9-9'), 'latin1') });
+  await add('metadata/version-not-changelog', 'version= and the tag name agree, the changelog says another version', { message: `${PACKAGE} release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072), changelogVersion: '0.9-1' });
+  await add('metadata/source-other-package', 'source= names another package than the one pushed', { message: `other-pkg release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=other-pkg version=VERSION]\n`, sign: gpgSign(rsa3072) });
+
   // The kind of tag.
   addLightweight('kind/lightweight');
   await add('kind/tag-of-tree', 'an annotated tag of a tree', { target: 'tree', sign: gpgSign(rsa3072) });
@@ -322,12 +346,14 @@ export async function makeCorpus(): Promise<Corpus> {
   // After signing: expiry, revocation and usage changes, dated as each case says.
   gpg.must(['--quick-set-expire', expiredBefore, '20240102T000000'], { at: '20240101T120000' });
   gpg.must(['--quick-set-expire', expiresAfter, '20250101T000000'], { at: '20240101T120000' });
+  await tick();
   revoke(revBeforeSoft, 'superseded', '20240201T000000');
   revoke(revBeforeHard, 'compromised', '20240201T000000');
   revoke(revAfterSoft, 'superseded', '20240401T000000');
   revoke(revAfterRetired, 'retired', '20240401T000000');
   revoke(revAfterHard, 'compromised', '20240401T000000');
   revoke(revAfterNone, 'noReason', '20240401T000000');
+  await tick();
   gpg.must(['--expert', '--command-fd', '0', '--edit-key', noSign], { at: '20240201T000000', input: 'change-usage\nS\nQ\nsave\n', interactive: true });
   gpg.must(['--quick-set-expire', subExpPrimary, '20240102T000000', subExp], { at: '20240101T120000' });
   revokeSubkey(subRevPrimary, 'compromised', '20240401T000000');
@@ -361,15 +387,15 @@ async function v5KeyAndSigner(root: string): Promise<{ publicKey: Uint8Array; si
   const params = '%no-protection\nKey-Type: eddsa\nKey-Curve: Ed448\nKey-Usage: sign\nName-Real: V5 Ed448\nName-Email: v5@t2u.test\nExpire-Date: 0\n%commit\n';
   writeFileSync(join(dir, 'params'), params);
   const r = await runSandboxed({
-    argv: ['sh', '-c', 'mkdir -m 700 /work/home && gpg --homedir /work/home --batch --faked-system-time 20240101T000000! --gen-key /work/params && gpg --homedir /work/home --export >/work/key.gpg && chmod -R a+rwX /work/home'],
-    rootfs, workDir: dir, timeoutMs: 120_000,
+    argv: ['sh', '-c', 'mkdir -m 700 /tmp/home && gpg --homedir /tmp/home --batch --faked-system-time 20240101T000000! --gen-key /work/params && gpg --homedir /tmp/home --export >/work/key.gpg && gpg --homedir /tmp/home --batch --export-secret-keys >/work/secret.gpg'],
+    rootfs, workDir: dir, keep: ['key.gpg', 'secret.gpg'], timeoutMs: 120_000,
   });
   if (r.exitCode !== 0) throw new Error(`trixie gpg could not make a v5 key: ${r.stderr.toString()}`);
   const publicKey = readFileSync(join(dir, 'key.gpg'));
   const sign = async (payload: Buffer): Promise<string> => {
     writeFileSync(join(dir, 'payload'), payload);
     const s = await runSandboxed({
-      argv: ['sh', '-c', 'gpg --homedir /work/home --batch --faked-system-time 20240301T000000! --armor --detach-sign -o - /work/payload'],
+      argv: ['sh', '-c', 'mkdir -m 700 /tmp/home && gpg --homedir /tmp/home --batch --quiet --import /work/secret.gpg 2>/dev/null && gpg --homedir /tmp/home --batch --faked-system-time 20240301T000000! --armor --detach-sign -o - /work/payload'],
       rootfs, workDir: dir, timeoutMs: 120_000,
     });
     if (s.exitCode !== 0) throw new Error(`trixie gpg could not sign with the v5 key: ${s.stderr.toString()}`);

@@ -14,7 +14,7 @@ import { checkTag } from '../../src/pipeline/check-tag.js';
 import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import type { CheckTagReport } from '../../src/report/report.js';
-import { makeCorpus, PACKAGE, type Corpus, type CorpusCase } from './oracle-corpus.js';
+import { makeCorpus, type Corpus, type CorpusCase } from './oracle-corpus.js';
 import { tag2uploadVerdict, type OracleVerdict } from './tag2upload-oracle.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -66,7 +66,7 @@ describe('check-tag agrees with tag2upload (dgit-repos-server and gpgv in trixie
   it('every tag: same decision, or refused by a documented stricter rule', async () => {
     const failures: string[] = [];
     for (const c of corpus.cases) {
-      const oracle = await tag2uploadVerdict(corpus.repo, c.tag, PACKAGE, { uploaders: corpus.uploaders, dm: [corpus.dm], dmTxt: corpus.dmTxt });
+      const oracle = await tag2uploadVerdict(corpus.repo, c.tag, c.package, { uploaders: corpus.uploaders, dm: [corpus.dm], dmTxt: corpus.dmTxt });
       const ours = await checkTag({ repo: corpus.repo, tag: c.tag }, { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy });
       const authentic = ours.verdict === 'authentic';
       const codes = ours.reasons.map((x) => x.code);

@@ -90,6 +90,7 @@ export async function tag2uploadVerdict(repo: string, tagName: string, putativeP
       ],
       rootfs,
       workDir: work,
+      keep: ['archive-reached', 'server/dgit-tmp/email-report'],
       readOnly: [{ host: repo, inside: '/repo' }],
       env: { DGIT_DRS_SENDMAIL: '/work/sendmail', DGIT_DRS_ANY_URL: '1', TAG: tagName, TZ: 'UTC' },
       timeoutMs: 60_000,
