@@ -9,7 +9,8 @@
 //   its resident size is read from /proc every 250 ms (buffers are outside the
 //   heap); past either, the child is killed and the job ends `unverifiable`
 //   with JOB_MEMORY_LIMIT.
-// - Time: past timeMs the child is killed (SIGKILL: a parser stuck in one
+// - Time: past timeMs (counted from the child's start-up, which has its own
+//   bound) the child is killed (SIGKILL: a parser stuck in one
 //   regular expression never returns to its event loop to hear an abort) and
 //   the job ends with JOB_TIME_LIMIT.
 // - Abort (shutdown, lease lost, the worker's backstop): the child is asked to
@@ -79,6 +80,9 @@ function childModule(entry: URL | undefined): { entry: URL; execArgv: string[] }
 }
 
 const PAGE_SIZE = 4096;
+
+/** How long a new job process may take to load before it is given up on. */
+const STARTUP_MS = 120_000;
 
 async function residentBytes(pid: number): Promise<number | undefined> {
   try {
@@ -255,7 +259,18 @@ export function isolatedVerifyJob(options: JobProcessOptions): IsolatedVerifyJob
     const id = ++nextId;
     const started = Date.now();
     const outcome = child.run(id, request, ctx.log);
-    const timer = setTimeout(() => child.limit('JOB_TIME_LIMIT', `the verification ran for more than ${limits.timeMs} ms and was stopped`), limits.timeMs);
+    let settled = false;
+    // The time limit is the job's: it starts once the process is ready (a new
+    // process loads its modules first); the start itself has its own bound.
+    let timer: NodeJS.Timeout | undefined;
+    const startup = setTimeout(() => child.limit('JOB_PROCESS_FAILED', `the job process did not start within ${STARTUP_MS} ms`), STARTUP_MS);
+    child.ready.then(
+      () => {
+        clearTimeout(startup);
+        if (!settled) timer = setTimeout(() => child.limit('JOB_TIME_LIMIT', `the verification ran for more than ${limits.timeMs} ms and was stopped`), limits.timeMs);
+      },
+      () => clearTimeout(startup),
+    );
     const memory = setInterval(() => {
       void residentBytes(child.process.pid ?? 0).then((bytes) => {
         if (bytes !== undefined && bytes > limits.rssMb * 1024 * 1024) {
@@ -275,6 +290,8 @@ export function isolatedVerifyJob(options: JobProcessOptions): IsolatedVerifyJob
     try {
       result = await outcome;
     } finally {
+      settled = true;
+      clearTimeout(startup);
       clearTimeout(timer);
       clearInterval(memory);
       clearTimeout(killer);
