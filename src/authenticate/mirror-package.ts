@@ -186,7 +186,9 @@ async function download<T>(spec: MirrorPackageSpec<T>, d: Download, warnings: st
     const validUntil = release.get('valid-until');
     if (validUntil && Date.parse(validUntil) < d.now.getTime()) {
       const msg = `InRelease of ${suite} expired at ${validUntil} (now ${d.now.toISOString()})`;
-      if (!d.allowExpired) throw new DebianKeyringError('verification', `${msg}; set debianKeyrings.allowExpiredRelease to accept it`);
+      if (!d.allowExpired) {
+        throw new DebianKeyringError('verification', `${msg}: refused, as a mirror replaying an old Release would bring back removed keys; if the mirror is a known snapshot, pass --allow-expired-release (debianKeyrings.allowExpiredRelease)`);
+      }
       warnings.push(`${msg}; accepted because expired Release files are allowed.`);
     }
     const indexPath = 'main/binary-all/Packages.xz';

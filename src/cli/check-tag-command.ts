@@ -9,6 +9,7 @@ import { reason } from '../report/reasons.js';
 import { exitCodeFor, REPORT_SCHEMA, type CheckTagReport } from '../report/report.js';
 import { renderCheckTag } from './render.js';
 import { addKeyringOptions, keyringOverrides } from './keyring-flags.js';
+import { addAllowExpiredRelease, allowingExpiredRelease } from './expired-release.js';
 import { UsageError } from './usage-error.js';
 import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
 
@@ -21,11 +22,12 @@ interface CheckTagOptions {
   config?: string;
   json?: boolean;
   allowHttp?: boolean;
+  allowExpiredRelease?: boolean;
 }
 
 export function registerCheckTag(program: Command, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('check-tag')
+  const cmd = addAllowExpiredRelease(program
+    .command('check-tag'))
     .description('Authenticate a tag2upload tag: signature over the raw tag bytes, key policy, tag2upload(5) metadata')
     .requiredOption('--repo <url|path>', 'repository: an https:// URL (smart HTTP) or a local git checkout')
     .requiredOption('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)');
@@ -64,7 +66,8 @@ async function configFrom(opts: CheckTagOptions): Promise<Readonly<Config>> {
   Object.assign(overrides, keyringOverrides(opts));
   if (opts.dmTxt !== undefined) overrides.dmTxt = opts.dmTxt;
   try {
-    const config = await loadConfig(opts.config, overrides);
+    const loaded = await loadConfig(opts.config, overrides);
+    const config = opts.allowExpiredRelease ? allowingExpiredRelease(loaded) : loaded;
     return opts.allowHttp ? { ...config, fetch: { ...config.fetch, allowHttpLoopback: true } } : config;
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);

@@ -30,6 +30,7 @@ import { writeAttestation } from './attest-file.js';
 import type { Ed25519Key } from '../publish/ed25519.js';
 import { UsageError } from './usage-error.js';
 import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
+import { addAllowExpiredRelease, allowingExpiredRelease } from './expired-release.js';
 
 interface VerifyOptions {
   repo?: string;
@@ -60,8 +61,8 @@ type Target =
 const isUrl = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 
 export function registerVerify(program: Command, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('verify')
+  const cmd = addAllowExpiredRelease(program
+    .command('verify'))
     .description('Prove or refute a tag2upload upload: tag authenticity and metadata, binding, content and bits')
     .argument('[source|dsc]', "a source package name (then VERSION), or the upload's .dsc (a path, its files beside it, or an https:// URL)")
     .argument('[version]', 'the version of SOURCE whose upload to verify')
@@ -75,7 +76,6 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .option('--upload-keyring <file>', `the tag2upload service keyring (default ${INSTALLED_UPLOAD_KEYRING} when installed, else debian-tag2upload-keyring from the Debian mirror)`)
     .option('--config <file>', 'configuration file (JSON; see docs/configuration.md)')
     .option('--allow-http', 'allow plain http:// repositories and uploads on loopback addresses (tests)')
-    .option('--allow-expired-release', "accept a mirror's InRelease past its Valid-Until (with a warning)")
     .option('--timeout <seconds>', 'time limit per sandboxed build or unpacking')
     .option('--json', 'print the report object (schema t2u-verify/report/v1)')
     .option('--progress', 'print progress on stderr even when it is not a terminal, or with --json')
@@ -231,7 +231,7 @@ async function configFrom(opts: VerifyOptions): Promise<Readonly<Config>> {
     throw err;
   }
   if (opts.allowHttp) config.fetch = { ...config.fetch, allowHttpLoopback: true };
-  if (opts.allowExpiredRelease) config.upload = { ...config.upload, allowExpiredRelease: true };
+  if (opts.allowExpiredRelease) config = allowingExpiredRelease(config);
   if (opts.timeout !== undefined) {
     const seconds = Number(opts.timeout);
     if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(opts.timeout)}`);

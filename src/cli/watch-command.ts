@@ -10,6 +10,7 @@ import { pollArchive, startArchiveWatcher, type PollResult, type WatcherLog } fr
 import type { RepoUrlRewrite } from '../server/tag-copies.js';
 import { isPostgresUrl, openStore } from '../store/open-store.js';
 import { UsageError } from './usage-error.js';
+import { addAllowExpiredRelease } from './expired-release.js';
 
 interface WatchFlags {
   mirror: string;
@@ -60,14 +61,13 @@ function codeOf(obj: object): string {
 }
 
 export function registerWatch(program: Command, setExit: (code: number) => void): void {
-  program
-    .command('watch')
+  addAllowExpiredRelease(program
+    .command('watch'))
     .description('Find tag2upload uploads in a Debian mirror and queue them for verification')
     .option('--mirror <url>', 'Debian mirror', 'https://deb.debian.org/debian')
     .option('--suite <name>', 'suite to watch (repeatable; default unstable)', collect, [])
     .option('--component <name>', 'archive component', 'main')
     .option('--archive-keyring <file>', 'keyring that signs the InRelease files (default: debian-archive-keyring)')
-    .option('--allow-expired-release', "accept an InRelease past its Valid-Until (said in the output)")
     .option('--data-dir <dir>', 'the SQLite store lives here')
     .option('--database <url>', 'the PostgreSQL store (postgres://…)')
     .option('--repo-url-map <from=to>', 'read repositories whose URL starts with FROM at TO instead (repeatable; nothing is rewritten otherwise)', collect, [])

@@ -205,8 +205,11 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
   }
   const validUntil = release.get('Valid-Until');
   if (validUntil !== undefined && !(Date.parse(validUntil) >= now.getTime())) {
-    const msg = `InRelease of ${suite} expired at ${validUntil} (now ${now.toISOString()})`;
-    if (!options.allowExpiredRelease) throw new UploadError('UPLOAD_INDEX_UNVERIFIED', msg);
+    const msg = `InRelease of ${suite} at ${mirror} expired at ${validUntil} (now ${now.toISOString()})`;
+    // Said plainly: a mirror replaying an old Release is how old uploads would come back.
+    if (!options.allowExpiredRelease) {
+      throw new UploadError('UPLOAD_INDEX_UNVERIFIED', `${msg}: refused, as a mirror replaying an old Release would look the same; if the mirror is a known snapshot, pass --allow-expired-release (upload.allowExpiredRelease)`);
+    }
     warnings.push(`${msg}; accepted because expired Release files are allowed.`);
   }
   const path = `${component}/source/Sources.xz`;

@@ -201,6 +201,8 @@ describe('obtainDebianKeyrings against a loopback mirror', () => {
     const err = await obtainDebianKeyrings(opts(cache)).catch((e: unknown) => e);
     expect((err as DebianKeyringError).kind).toBe('verification');
     expect((err as Error).message).toMatch(/expired/);
+    // Why it was refused, and how to accept it.
+    expect((err as Error).message).toMatch(/refused, as a mirror replaying an old Release .*--allow-expired-release/);
     const allowed = await obtainDebianKeyrings(opts(cache, { allowExpiredRelease: true }));
     expect(allowed.warnings.join('\n')).toMatch(/expired/);
   });

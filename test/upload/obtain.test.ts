@@ -215,6 +215,8 @@ describe('obtainUpload from a verified Sources index', () => {
     for (const suite of ['stranger', 'expired', 'tampered', 'renamed']) {
       const r = await obtain({ kind: 'archive', source: 'dh-ocaml', version: '3.8', mirror: server.url, suite }, { indexOptions: indexOptions() });
       expect(codes(r), suite).toEqual(['UPLOAD_INDEX_UNVERIFIED']);
+      // Why it was refused, and how to accept it.
+      if (suite === 'expired') expect(r.ok ? '' : r.reasons[0]!.message).toMatch(/expired at .*refused, as a mirror replaying an old Release would look the same.*--allow-expired-release/);
     }
     // An expired Release is accepted, with a warning, when explicitly allowed.
     const index = fetchSourcesIndex({ mirror: server.url, suite: 'expired', archiveKeyring: archiveRing, policy: { allowHttpLoopback: true }, allowExpiredRelease: true });
