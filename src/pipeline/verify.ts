@@ -203,6 +203,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     }
     const r = await v.timed('bitsMs', () => v.explainDgitView(b.value, upload!, deps));
     v.takeReproduction(r);
+    v.settleUnpackRefusal(r);
     const afterBuild = stopped();
     if (afterBuild) return afterBuild;
     if (products) await v.timed('diffMs', () => v.diffTarballs(upload!, products!.dir, rootfsFor));
@@ -236,6 +237,8 @@ class VerifyRun {
   readonly report: { upload?: UploadFacts; content?: VerifyReport['content']; reconstruction?: ReconstructionFacts } = {};
   bindingRan = false;
   contentRan = false;
+  /** Why the content layer compared nothing, when it is known. */
+  contentSkipped: string | undefined;
   bitsRan = false;
   explained = false;
 
@@ -359,6 +362,21 @@ class VerifyRun {
     const unchecked = res.reasons.some((x) => x.code === 'DGIT_VIEW_UNCHECKED');
     const reasons = [...(unchecked ? r.reasons.filter((x) => !isDgitField(x)) : r.reasons), ...res.reasons];
     return { ...r, reasons, verdict: unchecked && !reasons.some((x) => REASONS[x.code].effect === 'mismatch') ? 'unverifiable' : 'mismatch' };
+  }
+
+  /**
+   * An upload dpkg-source -x refuses (UPLOAD_UNPACK_REFUSED) could not be
+   * compared by the content layer. When the bits layer rebuilt it from the
+   * tag byte for byte, every file is what the tag makes: the refusal becomes
+   * a note and the verdict is the bits layer's. Otherwise it stays (the bits
+   * layer's own mismatch, or an unverifiable verdict).
+   */
+  settleUnpackRefusal(r: ReproduceResult): void {
+    const i = this.reasons.findIndex((x) => x.code === 'UPLOAD_UNPACK_REFUSED');
+    if (i < 0 || (r.verdict !== 'reproduced' && r.verdict !== 'equivalent')) return;
+    const [refusal] = this.reasons.splice(i, 1);
+    this.contentSkipped = "dpkg-source -x refuses the upload (a debian/ symlink points outside the tree); the bits layer rebuilt every file from the tag";
+    this.notes.push(reason('UPLOAD_UNPACK_REFUSED', `${refusal!.message}; the rebuild from the tag gave every file of the upload byte for byte (profile ${r.profile ?? '?'}), so the upload is what the tag says, although Debian's own dpkg-source -x will not unpack it`));
   }
 
   takeReproduction(r: ReproduceResult): void {
@@ -507,7 +525,7 @@ class VerifyRun {
         authenticity: c.layers.authenticity,
         metadata: c.layers.metadata,
         binding: layerResult('binding', reasons, this.bindingRan, later),
-        content: layerResult('content', reasons, this.contentRan, later),
+        content: layerResult('content', reasons, this.contentRan, this.contentSkipped ?? later),
         bits: layerResult('bits', reasons, this.bitsRan, later),
       },
       repo: this.input.repo,

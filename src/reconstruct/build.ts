@@ -78,8 +78,8 @@ export type BuildResult =
     readonly ok: true; readonly dir: string; readonly productsDir: string; readonly facts: BuildFacts; readonly durationMs: number;
     /** Milliseconds each step of the script took inside the sandbox (init, origs, build, fields). */
     readonly steps: Readonly<Record<string, number>>;
-    /** What the build's own checks found (UPSTREAM_SIGNATURE_INVALID). */
-    readonly findings: readonly Reason[];
+    /** What dpkg-source -b warned of each upstream signature, by orig name (it goes on: upstream-signature.ts judges them). */
+    readonly upstreamWarnings: ReadonlyMap<string, string>;
     cleanup(): Promise<void>;
   }
   | { readonly ok: false; readonly reasons: readonly Reason[]; readonly log: string; readonly durationMs: number };
@@ -250,7 +250,7 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
       await cleanup();
       return failed('BUILD_FAILED', `the build under profile ${input.profile.name} ended without naming its .dsc`);
     }
-    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, steps: stepTimes(meta), findings: upstreamSignatureFindings(log), durationMs: took(), cleanup };
+    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, steps: stepTimes(meta), upstreamWarnings: upstreamSignatureWarnings(log), durationMs: took(), cleanup };
   } catch (e) {
     await cleanup();
     throw e;
@@ -299,16 +299,13 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
  * dpkg-source -b verifies each SRC_UVER.orig*.tar.*.asc it builds with
  * against debian/upstream/signing-key.asc
  * (Dpkg::Source::Package::check_original_tarball_signature); without
- * --require-valid-signature a failure is only a warning and the build goes
- * on, so the builder would have uploaded it all the same.
+ * --require-valid-signature, which dgit never passes, a failure is only a
+ * warning and the build goes on, so the builder uploads it all the same.
  */
 const SIGNATURE_WARNING = /^dpkg-source: warning: cannot verify upstream tarball signature for (\S+): (.*)$/gm;
 
-function upstreamSignatureFindings(log: string): Reason[] {
-  return [...log.matchAll(SIGNATURE_WARNING)].map((m) => {
-    const orig = basename(m[1] ?? '');
-    return reason('UPSTREAM_SIGNATURE_INVALID', `${orig}.asc: dpkg-source -b cannot verify it over ${orig} with debian/upstream/signing-key.asc: ${m[2] ?? ''}`);
-  });
+function upstreamSignatureWarnings(log: string): Map<string, string> {
+  return new Map([...log.matchAll(SIGNATURE_WARNING)].map((m) => [basename(m[1] ?? ''), m[2] ?? '']));
 }
 
 function lastLines(text: string, n: number): string {

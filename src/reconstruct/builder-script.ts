@@ -157,14 +157,46 @@ if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes;
 # .pc/applied-patches the patches were not applied (--skip-patches).
 cp -R "$T2U_TREE/." .
 QUILT=
-if [ -f .pc/applied-patches ]; then QUILT=linear; elif [ -s debian/patches/series ]; then QUILT=gbp; fi
+FROM_PC=
+if [ -f .pc/applied-patches ]; then
+  FROM_PC=1
+  # Applied: built as --quilt=linear (dgit finds the patches already there).
+  # But a patch may create, delete or change a symlink or a file's mode,
+  # which linear cannot represent as a patch (dgit's
+  # quiltify_trees_differ: "cannot represent change"); the tag then had the
+  # patches unapplied (gbp, unapplied), as tag2upload requires, and so does
+  # the rebuild: dpkg's own Dpkg::Source::Quilt pops them with the backups
+  # dpkg-source -x kept in .pc/, and the tree is built as --quilt=gbp.
+  QUILT=linear
+  mv .pc /work/pc
+  git add -A -f
+  APPLIED=$(git write-tree)
+  mv /work/pc .pc
+  perl -MDpkg::Source::Quilt -e 'my $q = Dpkg::Source::Quilt->new("."); $q->pop() while defined $q->top();'
+  rm -rf .pc
+  git add -A -f
+  UNAPPLIED=$(git write-tree)
+  # Outside debian/, a path that is a symlink (120000) or no plain file on
+  # either side (git's raw format ":OLD NEW ..."; 000000 is absent); changes
+  # between 100644 and 100755, creations and deletions of plain files are
+  # what linear represents.
+  if git diff-tree -r --raw --no-renames "$UNAPPLIED" "$APPLIED" -- . ':(exclude)debian' \
+      | awk '{ o = substr($1, 2); n = $2; for (i = 0; i < 2; i++) { m = i ? n : o; if (m != "000000" && m != "100644" && m != "100755") bad = 1 } } END { exit bad ? 0 : 1 }'; then
+    QUILT=gbp
+    git read-tree "$UNAPPLIED"
+  else
+    git read-tree "$APPLIED"
+  fi
+elif [ -s debian/patches/series ]; then
+  QUILT=gbp
+fi
 rm -rf .pc
 meta quilt "$QUILT"
 # What a checkout makes: every file through git (-f: .gitignore'd files are
 # in the package too), then written afresh, so modes are git's (0644 or 0755
 # under umask 022) and mtimes the checkout's (clamped to the changelog date
 # by dpkg-source's tar).
-git add -A -f
+[ -n "$FROM_PC" ] || git add -A -f
 git commit -q --no-verify -m tree
 # dgit's builder mode reads (and keeps) the DEP-14 tag of the version it builds.
 git tag -a -m tree "debian/$(printf '%s' "$VER" | tr ':~' '%_')"

@@ -16,7 +16,6 @@
 // some difference that build showed would show that difference too: it is
 // not tried. A difference no setting changes (a .dsc field no profile
 // writes, a file present on one side only) leaves no profile to try.
-import type { Reason } from '../report/reasons.js';
 import type { FieldDifference, FileComparison } from './compare.js';
 import type { BuilderProfile } from './profiles.js';
 
@@ -42,8 +41,6 @@ export interface BuildDifferences {
   readonly files: readonly FileComparison[];
   readonly fields: readonly FieldDifference[];
   readonly dscIdentical: boolean;
-  /** What the build itself found wrong with the upload's files (UPSTREAM_SIGNATURE_INVALID). */
-  readonly findings: readonly Reason[];
   /** The orig `git deborig` made, when one was made (not the archive's). */
   readonly deborigName?: string;
 }
@@ -79,7 +76,6 @@ export function differencesOf(d: BuildDifferences): Difference[] {
   if (d.fields.length === 0 && !d.dscIdentical && d.files.every((f) => f.match || f.explainedBy)) {
     out.push({ what: 'the .dsc layout', settings: ['dpkg-dev'] });
   }
-  for (const r of d.findings) out.push({ what: `${r.code}: ${r.message.slice(0, 120)}`, settings: ['dpkg-dev', 'rootfs'] });
   return out;
 }
 

@@ -24,6 +24,7 @@ import { explainMtimeLeak } from './mtime-leak.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
 import { differencesOf, whyNotReachable, type Difference } from './profile-reach.js';
 import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
+import { checkUpstreamSignatures } from './upstream-signature.js';
 
 /** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
 export type ReproduceVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable';
@@ -186,7 +187,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     notes.push(reason('TAG_FIELDS_NOT_CHECKED', 'built from a plain tree: Dgit, Git-Tag-Info and Git-Tag-Tagger are the upload\'s own, not derived from a tag'));
   }
   for (const name of given) {
-    // dpkg-source -b verifies an .asc against debian/upstream/signing-key.asc when the tree has one (UPSTREAM_SIGNATURE_INVALID).
+    // An .asc is judged against the tree's debian/upstream/signing-key.asc (upstream-signature.ts).
     const what = name.endsWith('.asc') ? 'upstream signature' : `orig${deborigName ? ` (git deborig would make ${deborigName})` : ''}`;
     notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's ${what}; its bytes are not reproduced`));
   }
@@ -210,6 +211,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     order = preferHinted(byDate, hints);
     profileHint = describeHints(hints);
   }
+  let upstream: { reasons: Reason[]; notes: Reason[] } | undefined;
   let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> } | undefined;
   const progress = input.onProgress ?? (() => {});
   let told = 0;
@@ -299,15 +301,19 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         uploadBody: body, uploadDir, uploadDigests, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
         dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, explainFile,
       });
-      // What the build itself found wrong with the upload's files (an upstream signature that does not verify).
-      const comparison: Comparison = built.findings.length ? { ...compared, reasons: [...built.findings, ...compared.reasons] } : compared;
+      // The upstream signatures: the same under every profile, judged once.
+      upstream ??= await checkUpstreamSignatures({
+        rootfs, pgDir: join(built.dir, 'pg'), ascs: given.filter((n) => n.endsWith('.asc')), builderWarnings: built.upstreamWarnings,
+        timeoutMs: common.timeoutMs, ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}), ...(input.signal ? { signal: input.signal } : {}),
+      });
+      const comparison: Comparison = compared;
       // Files, then fields; the checksum fields follow the files and are not counted twice.
-      const differences = built.findings.length + comparison.files.filter((f) => !f.match && !f.explainedBy).length
+      const differences = comparison.files.filter((f) => !f.match && !f.explainedBy).length
         + comparison.fields.filter((f) => !CHECKSUM_FIELDS.has(f.field.toLowerCase())).length
         + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
       const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
       attempts.push({ profile: profile.name, outcome, differences, reasons: comparison.reasons, durationMs: performance.now() - t0, steps: built.steps });
-      shown.push({ profile, differences: differencesOf({ ...comparison, findings: built.findings, ...(deborigName && given.length === 0 ? { deborigName } : {}) }) });
+      shown.push({ profile, differences: differencesOf({ ...comparison, ...(deborigName && given.length === 0 ? { deborigName } : {}) }) });
       let keep = false;
       if (!closest || differences < closest.differences) {
         if (input.keepProducts) await closest?.cleanup();
@@ -344,8 +350,8 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     return done(reproduceVerdict(reasons, 'unverifiable'), signature ? { signature } : {});
   }
   const c = closest.comparison;
-  reasons.push(...c.reasons);
-  notes.push(...c.explained);
+  reasons.push(...(upstream?.reasons ?? []), ...c.reasons);
+  notes.push(...(upstream?.notes ?? []), ...c.explained);
   return done(reproduceVerdict(reasons, c.explained.length > 0 ? 'equivalent' : 'reproduced'), {
     profile: closest.profile, files: c.files, fields: c.fields, dscIdentical: c.dscIdentical, build: closest.facts,
     ...(input.keepProducts ? { products: { dir: closest.productsDir, cleanup: closest.cleanup } } : {}),

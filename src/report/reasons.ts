@@ -527,6 +527,11 @@ export const REASONS = {
     meaning: 'dpkg-source -x refused to unpack the upload (bad patch, bad tarball, unsafe path): the service never uploads such a package.',
     action: INVESTIGATE,
   },
+  UPLOAD_UNPACK_REFUSED: {
+    layer: 'content', effect: 'unverifiable',
+    meaning: "dpkg-source -x refuses to unpack the upload because a symlink under debian/ points outside the source tree (Dpkg::Path::check_directory_traversal), which dpkg-source -b and so tag2upload accept: the content layer cannot compare. When the rebuild from the tag reproduces the upload byte for byte, the upload is what the tag says and this is a note; the verdict is the bits layer's.",
+    action: "None when the bits layer reproduced the upload; Debian's own tools will not unpack it either, which is the maintainer's to fix.",
+  },
   CONTENT_UNSUPPORTED: {
     layer: 'content', effect: 'unverifiable',
     meaning: 'The quilt mode or source format is one the content layer does not know how to compare with the tag.',
@@ -596,8 +601,18 @@ export const REASONS = {
   },
   UPSTREAM_SIGNATURE_INVALID: {
     layer: 'content', effect: 'mismatch',
-    meaning: "dpkg-source -b could not verify an upstream signature the upload carries (SRC_UVER.orig*.tar.*.asc) with the tree's debian/upstream/signing-key.asc.",
+    meaning: "An upstream signature the upload carries (SRC_UVER.orig*.tar.*.asc) is by a key of the tree's debian/upstream/signing-key.asc but does not verify over its orig (gpgv's BADSIG), or holds no signature at all: the orig or the .asc was changed after signing.",
     action: INVESTIGATE,
+  },
+  UPSTREAM_SIGNATURE_GOOD: {
+    layer: 'content', effect: 'note',
+    meaning: "An upstream signature the upload carries verifies over its orig by a key of the tree's debian/upstream/signing-key.asc (gpgv); the note names the key and says whether the tree's copy of it has expired, and whether dpkg-source -b's own check (sqv or sop, stricter) warned, which does not stop tag2upload's builder.",
+    action: 'None.',
+  },
+  UPSTREAM_SIGNATURE_UNVERIFIED: {
+    layer: 'content', effect: 'note',
+    meaning: "No signature in an upstream .asc the upload carries is by a key of the tree's debian/upstream/signing-key.asc: tag2upload's builder uploads it with a warning, and whether the orig is upstream's cannot be told from the tree.",
+    action: "If the orig matters, fetch upstream's current key and check the .asc by hand.",
   },
   DGIT_VIEW_PSEUDOMERGE: {
     layer: 'bits', effect: 'note',

@@ -11,7 +11,7 @@ const d = { size: 1, sha256: 'a' };
 const e = { size: 1, sha256: 'b' };
 const differs = (name: string): FileComparison => ({ name, expected: d, got: e, match: false, origin: 'rebuilt' });
 const same = (name: string): FileComparison => ({ name, expected: d, got: d, match: true, origin: 'rebuilt' });
-const build = (x: Partial<BuildDifferences>): BuildDifferences => ({ files: [], fields: [], dscIdentical: false, findings: [], ...x });
+const build = (x: Partial<BuildDifferences>): BuildDifferences => ({ files: [], fields: [], dscIdentical: false, ...x });
 const p = (name: string): BuilderProfile => profileByName(name)!;
 const reachable = (tried: string, x: BuildDifferences): string[] =>
   PROFILES.filter((c) => c.name !== tried && whyNotReachable(c, p(tried), differencesOf(x)) === undefined).map((c) => c.name);

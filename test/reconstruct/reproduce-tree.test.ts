@@ -3,6 +3,7 @@
 // --skip-patches) are turned back into what the checkout would be and built
 // as tag2upload would. The three fields the service adds come from the
 // upload (noted as not checked); everything else is compared byte for byte.
+import { readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
 
 // Each test unpacks a tree, builds it once, and may check the checkout's mtimes: three sandboxed steps.
 vi.setConfig({ testTimeout: forSteps(3) });
+
+const UPSTREAM_FPR = readFileSync(join(REPO_ROOT, 'fixtures/uploads/upstream-key/fingerprint'), 'utf8').trim();
 
 let rootfs: Rootfs;
 let scratch: string;
@@ -74,6 +77,15 @@ describe.concurrent('plain trees', () => {
     });
   }
 
+  it('patch-symlink: a patch creating a symlink, applied by dpkg-source -x, is popped again and built as gbp: reproduced', async () => {
+    // --quilt=linear on the applied tree fails in dgit: "cannot represent change: creation with non-default mode, or symlink".
+    const { tree, dir } = await unpack('patch-symlink');
+    const r = await run(tree, join(dir, uploadCase('patch-symlink').dsc));
+    expect(r.reasons).toEqual([]);
+    expect(r.verdict).toBe('reproduced');
+    expect(r.build?.quilt).toBe('gbp');
+  });
+
   it('component-orig: the honest tree against a tampered component orig: dgit refuses it, named', async () => {
     const { tree } = await unpack('component-orig');
     const r = await run(tree, dscOf(uploadCase('tamper-component-orig')));
@@ -82,13 +94,45 @@ describe.concurrent('plain trees', () => {
     expect(r.reasons[0]?.message).toContain('t2u-comp_1.0.orig-extra.tar.gz');
   });
 
-  it('upstream-signature: the honest tree against a signature by another key: mismatch naming the .asc', async () => {
+  it('upstream-signature: the honest tree against an .asc by the upstream key over other bytes: mismatch naming the .asc', async () => {
     const { tree } = await unpack('upstream-signature');
     const r = await run(tree, dscOf(uploadCase('tamper-upstream-signature')));
     expect(r.verdict).toBe('mismatch');
     expect(r.reasons.map((x) => x.code)).toEqual(['UPSTREAM_SIGNATURE_INVALID']);
-    expect(r.reasons[0]?.message).toMatch(/^t2u-sig_1\.0\.orig\.tar\.gz\.asc: /);
+    expect(r.reasons[0]?.message).toMatch(/^t2u-sig_1\.0\.orig\.tar\.gz\.asc: .*does not verify over t2u-sig_1\.0\.orig\.tar\.gz/);
+    expect(r.reasons[0]?.message).toContain(UPSTREAM_FPR.slice(-16));
   });
+
+  it('tamper-upstream-orig: a changed orig with upstream\'s .asc kept is refuted even from its own dpkg-source -x tree', async () => {
+    // The tree agrees with the changed orig (it was unpacked from it): only the upstream signature tells.
+    const { tree, dir } = await unpack('tamper-upstream-orig');
+    const r = await run(tree, join(dir, uploadCase('tamper-upstream-orig').dsc));
+    expect(r.verdict).toBe('mismatch');
+    expect(r.reasons.map((x) => x.code)).toEqual(['UPSTREAM_SIGNATURE_INVALID']);
+    expect(r.reasons[0]?.message).toContain('BAD');
+  });
+
+  // What tag2upload's builder uploads whether or not its dpkg-source -b accepts the signature: notes, not alarms.
+  // The trixie rootfs's Dpkg::OpenPGP backend is sopv-gpgv (sop, gpgv's rules): it refuses no key and an
+  // expired key, and accepts the first good signature of the multi-block .asc (sqv, forky's rsopv refuse it: SHA-1 bindings).
+  for (const [name, code, says, builderWarns] of [
+    ['upstream-signature-unknown-key', 'UPSTREAM_SIGNATURE_UNVERIFIED', /no signature in it is by a key of the tree's debian\/upstream\/signing-key\.asc \(456EBAC57CD9BA9E5B271079EC5C3E265FD24D98|EC5C3E265FD24D98/, true],
+    ['upstream-signature-multi', 'UPSTREAM_SIGNATURE_GOOD', /1E71B10C1B3D70A0B9DAC33FF5FD4161DA5491ED, made [-0-9]+: good;.*by a key not in debian\/upstream\/signing-key\.asc/, false],
+    ['upstream-signature-expired', 'UPSTREAM_SIGNATURE_GOOD', /CC51A6917AC7A0D587F46C71F474D5FF8115BA22, made [-0-9]+: good, by a key whose copy in the tree has expired/, true],
+  ] as const) {
+    it(`${name}: reproduced, the upstream signature told in a note (${code})`, async () => {
+      const { tree, dir } = await unpack(name);
+      const r = await run(tree, join(dir, uploadCase(name).dsc));
+      expect(r.reasons).toEqual([]);
+      expect(r.verdict).toBe('reproduced');
+      const note = r.notes.find((n) => n.code === code);
+      expect(note?.message, JSON.stringify(r.notes)).toMatch(says);
+      // When dpkg-source -b's own backend refused it, it only warned: said, not judged.
+      expect(note?.message.includes("dpkg-source -b's own check")).toBe(builderWarns);
+      // One build: the signature no longer counts as a difference under every profile.
+      expect(r.attempts).toHaveLength(1);
+    });
+  }
 
   it('future-changelog: from the tree too, the checkout mtimes are explained (the changelog date bounds the window)', async () => {
     const { tree, dir } = await unpack('future-changelog');

@@ -25,6 +25,8 @@ export interface UploadCase {
     readonly verdict: 'reproduced' | 'equivalent' | 'mismatch';
     /** Notes that make an honest upload `equivalent`. */
     readonly explained?: readonly string[];
+    /** Notes the verdict carries (an upstream signature told, not judged). */
+    readonly notes?: readonly string[];
     readonly differs?: { what: 'content' | 'bits' | 'binding' | 'signature'; file: string | null; field: string | null };
   };
 }
