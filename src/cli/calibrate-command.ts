@@ -9,10 +9,12 @@ import { calibrate, calibrationExitCode, type CalibratedUpload, type Calibration
 import { REPORT_SCHEMA } from '../report/report.js';
 import { UploadError } from '../upload/upload-error.js';
 import { UsageError } from './usage-error.js';
+import { addAllowExpiredRelease } from './expired-release.js';
 
 interface CalibrateFlags {
   mirror?: string;
-  suite: string;
+  suite: string[];
+  all?: boolean;
   sample: string;
   seed?: string;
   smallest?: boolean;
@@ -31,38 +33,43 @@ function positiveInt(flag: string, value: string): number {
 }
 
 export function registerCalibrate(program: Command, setExit: (code: number) => void): void {
-  program
-    .command('calibrate')
+  addAllowExpiredRelease(program
+    .command('calibrate'))
     .description("Rebuild a sample of real tag2upload uploads from the archive and report how many the builder profiles reproduce")
     .option('--mirror <url>', 'Debian mirror (https)', 'https://deb.debian.org/debian')
-    .option('--suite <name>', 'suite whose Sources index is read', 'sid')
+    .option('--suite <name>', 'suite whose Sources index is read (repeatable; default sid)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--all', 'every tag2upload upload the suites list (each source and version once), not a sample')
     .option('--sample <n>', 'downloadable uploads to rebuild', '10')
     .option('--seed <n>', 'seed of the random sample (default: a fresh one, printed)')
     .option('--smallest', 'take the smallest uploads first instead of a random sample')
     .option('--max-size <bytes>', 'skip uploads whose files add up to more than this')
     .option('--max-candidates <n>', 'index entries to try at most (a partial mirror lacks most); default 40 x sample')
     .option('--upload-keyring <file>', "the tag2upload service keyring (debian-tag2upload-keyring): each .dsc's signature must verify by it")
-    .option('--allow-expired-release', "accept the suite's InRelease past its Valid-Until (said in the output)")
     .option('--timeout <seconds>', 'time limit per build', '600')
     .option('--json', 'print the calibration report object')
     .addHelpText('after', [
       '',
       'The Sources index has no upload date, so uploads are drawn at random (--seed repeats a draw) or',
       'smallest first. Entries the mirror does not serve (HTTP 404) are skipped and counted.',
+      'With --all, each upload prints a progress line on stderr (n/N, package, verdict, time) and the',
+      'output ends in a table of verdicts by reason code, the median and p90 time per upload and the',
+      'load average.',
       'Exit status: 0 every downloadable upload reproduced or equivalent, 1 a miss, 2 usage error,',
       '3 no upload could be obtained.',
     ].join('\n'))
     .action(async (flags: CalibrateFlags) => {
       if (flags.seed !== undefined && flags.smallest) throw new UsageError('give either --seed or --smallest');
+      if (flags.all && (flags.seed !== undefined || flags.smallest)) throw new UsageError('--all takes every upload: it has no --seed or --smallest');
+      const suites = flags.suite.length ? flags.suite : ['sid'];
       const sample = positiveInt('--sample', flags.sample);
       const seconds = positiveInt('--timeout', flags.timeout);
       if (flags.uploadKeyring !== undefined && !existsSync(flags.uploadKeyring)) throw new UsageError(`--upload-keyring ${flags.uploadKeyring}: no such file`);
-      const selection: Selection = flags.smallest
+      const selection: Selection = flags.all ? { kind: 'all' } : flags.smallest
         ? { kind: 'smallest' }
         : { kind: 'random', seed: flags.seed !== undefined ? positiveInt('--seed', flags.seed) : 1 + Math.floor(Math.random() * 2 ** 31) };
       const report = await calibrate({
         ...(flags.mirror ? { mirror: flags.mirror } : {}),
-        suite: flags.suite,
+        suites,
         sample,
         selection,
         ...(flags.maxSize !== undefined ? { maxBytes: positiveInt('--max-size', flags.maxSize) } : {}),
@@ -70,7 +77,7 @@ export function registerCalibrate(program: Command, setExit: (code: number) => v
         ...(flags.uploadKeyring !== undefined ? { uploadKeyring: resolve(flags.uploadKeyring) } : {}),
         ...(flags.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
         buildTimeoutMs: seconds * 1000,
-        ...(flags.json ? {} : { onUpload: (u: CalibratedUpload) => process.stderr.write(`${line(u)}\n`) }),
+        ...(flags.json && !flags.all ? {} : { onUpload: (u: CalibratedUpload, at: { n: number; total: number }) => process.stderr.write(`${flags.all ? progressLine(u, at) : line(u)}\n`) }),
       }).catch((e: unknown) => {
         // The index could not be had (unverified, expired, unreachable): nothing to calibrate on.
         if (e instanceof UploadError) return e;
@@ -88,6 +95,13 @@ export function registerCalibrate(program: Command, setExit: (code: number) => v
     });
 }
 
+/** One line per settled upload of an `--all` run. */
+export function progressLine(u: CalibratedUpload, at: { n: number; total: number }): string {
+  const codes = [...new Set(u.reasons.map((r) => r.code))];
+  const verdict = u.verdict === 'skipped' ? 'not on the mirror' : `${u.verdict}${codes.length ? ` (${codes.join(', ')})` : ''}`;
+  return `[${at.n}/${at.total}] ${u.source} ${u.version}${u.suite ? ` [${u.suite}]` : ''}: ${verdict}${u.profile && u.verdict !== 'skipped' ? `, profile ${u.profile}` : ''}, ${(u.durationMs / 1000).toFixed(1)} s`;
+}
+
 function line(u: CalibratedUpload): string {
   if (u.verdict === 'skipped') return `  skip ${u.source} ${u.version}: ${u.reasons[0]?.message ?? 'not obtained'}`;
   return `  ${u.verdict.toUpperCase()} ${u.source} ${u.version}${u.profile ? ` (profile ${u.profile})` : ''} in ${(u.durationMs / 1000).toFixed(1)} s`;
@@ -96,7 +110,7 @@ function line(u: CalibratedUpload): string {
 export function render(r: CalibrationReport): string {
   const out: string[] = [];
   for (const w of r.warnings) out.push(`warning: ${w}`);
-  const sel = r.selection.kind === 'random' ? `random, seed ${r.selection.seed}` : 'smallest first';
+  const sel = r.selection.kind === 'random' ? `random, seed ${r.selection.seed}` : r.selection.kind === 'all' ? 'every upload' : 'smallest first';
   out.push(`calibration against ${r.mirror} ${r.suite} (${sel}): ${r.eligible} tag2upload uploads eligible`);
   out.push(`  tried ${r.tried}, not on the mirror ${r.notOnMirror}, downloadable ${r.downloadable}`);
   out.push(`  reproduced ${r.reproduced}, equivalent ${r.equivalent}, mismatch ${r.mismatch}, unverifiable ${r.unverifiable}`);
@@ -115,5 +129,9 @@ export function render(r: CalibrationReport): string {
     for (const f of u.differs?.fields ?? []) out.push(`  field ${f.field}: upload ${JSON.stringify(f.expected ?? null)}, rebuilt ${JSON.stringify(f.got ?? null)}`);
     for (const a of u.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences !== undefined ? ` (${a.differences} differences)` : ''}${a.codes.length ? ` ${a.codes.join(',')}` : ''}`);
   }
+  out.push('', 'verdict       reason                              uploads');
+  for (const row of r.byVerdictAndReason) out.push(`${row.verdict.padEnd(13)} ${row.code.padEnd(35)} ${row.count}`);
+  const secs = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
+  out.push(`time per upload: median ${secs(r.timePerUpload.medianMs)}, p90 ${secs(r.timePerUpload.p90Ms)}; load average ${r.loadAverage.start.toFixed(2)} at the start, ${r.loadAverage.end.toFixed(2)} at the end`);
   return `${out.join('\n')}\n`;
 }

@@ -7,10 +7,11 @@
 // and every miss with its reasons and what differs.
 //
 // The Sources index carries no upload date, so "newest" cannot be read from it
-// without fetching every .dsc; selection is a seeded random sample (repeatable)
-// or the smallest uploads first (cheap runs).
+// without fetching every .dsc; selection is a seeded random sample (repeatable),
+// the smallest uploads first (cheap runs), or every upload of the suites asked
+// (`all`: each source and version once, in index order).
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
@@ -22,14 +23,16 @@ import type { HttpSource } from '../upload/http-source.js';
 import { obtainUpload, type ObtainedUpload } from '../upload/obtain.js';
 import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../upload/sources-index.js';
 
-export type Selection = { readonly kind: 'random'; readonly seed: number } | { readonly kind: 'smallest' };
+export type Selection = { readonly kind: 'random'; readonly seed: number } | { readonly kind: 'smallest' } | { readonly kind: 'all' };
 
 export interface CalibrateOptions {
   /** Default https://deb.debian.org/debian. */
   readonly mirror?: string;
   /** Default sid. */
   readonly suite?: string;
-  /** How many downloadable uploads to calibrate on. Default 10. */
+  /** Several suites: their indexes are read in this order and an upload in more than one is taken once. Overrides `suite`. */
+  readonly suites?: readonly string[];
+  /** How many downloadable uploads to calibrate on. Default 10; every one with selection `all`. */
   readonly sample?: number;
   readonly selection?: Selection;
   /** Candidates to try at most (most are not on a partial mirror). Default 40 × sample. */
@@ -42,6 +45,8 @@ export interface CalibrateOptions {
   readonly allowExpiredRelease?: boolean;
   /** An index already fetched and verified (otherwise fetched from the mirror). */
   readonly index?: SourcesIndex;
+  /** Several, as `suites` (tests). */
+  readonly indexes?: readonly SourcesIndex[];
   readonly profiles?: readonly BuilderProfile[];
   /** Per build. Default 10 minutes. */
   readonly buildTimeoutMs?: number;
@@ -51,8 +56,8 @@ export interface CalibrateOptions {
   /** Replaces the HTTP client (tests). */
   readonly http?: HttpSource;
   readonly policy?: UrlPolicy;
-  /** Called as each upload is settled. */
-  readonly onUpload?: (u: CalibratedUpload) => void;
+  /** Called as each upload is settled: the n-th (from 1) of at most `total` candidates. */
+  readonly onUpload?: (u: CalibratedUpload, progress: { readonly n: number; readonly total: number }) => void;
 }
 
 export interface Miss {
@@ -76,12 +81,16 @@ export interface CalibratedUpload {
   readonly signature?: ReproduceResult['signature'];
   /** Why the profiles were tried in their order (the umask and dpkg-dev the upload shows). */
   readonly profileHint?: string;
+  /** The suite whose index listed it (the first, when several did). */
+  readonly suite?: string;
   readonly durationMs: number;
 }
 
 export interface CalibrationReport {
   readonly mirror: string;
+  /** The suites, comma-separated. */
   readonly suite: string;
+  readonly suites: readonly string[];
   readonly selection: Selection;
   readonly warnings: readonly string[];
   /** tag2upload entries in the index (after the size filter). */
@@ -97,6 +106,12 @@ export interface CalibrationReport {
   readonly rate: number | null;
   /** Uploads reproduced, per profile. */
   readonly byProfile: Readonly<Record<string, number>>;
+  /** Downloadable uploads per verdict and reason code (`-` for none): the table an operator reads first. */
+  readonly byVerdictAndReason: ReadonlyArray<{ readonly verdict: string; readonly code: string; readonly count: number }>;
+  /** Wall-clock time per downloadable upload (obtain, unpack, builds), ms. */
+  readonly timePerUpload: { readonly medianMs: number | null; readonly p90Ms: number | null };
+  /** The 1-minute load average as the run began and ended. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
   readonly uploads: readonly CalibratedUpload[];
 }
 
@@ -117,6 +132,7 @@ export const entryBytes = (e: SourcesEntry): number => e.files.reduce((n, f) => 
 /** The tag2upload entries of the index in the order calibration tries them. */
 export function orderCandidates(entries: readonly SourcesEntry[], selection: Selection, maxBytes?: number): SourcesEntry[] {
   const pool = entries.filter((e) => e.gitTagInfo !== undefined && (maxBytes === undefined || entryBytes(e) <= maxBytes));
+  if (selection.kind === 'all') return pool;
   if (selection.kind === 'smallest') {
     return pool.map((e, i) => ({ e, i })).sort((a, b) => entryBytes(a.e) - entryBytes(b.e) || a.i - b.i).map(({ e }) => e);
   }
@@ -130,8 +146,32 @@ export function orderCandidates(entries: readonly SourcesEntry[], selection: Sel
   return out;
 }
 
+/** The q-quantile (0..1) of `values` by the nearest-rank method; null when empty. */
+function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Downloadable uploads counted per (verdict, reason code); an upload with several codes counts under each, one with none under `-`. */
+export function verdictTable(uploads: readonly CalibratedUpload[]): CalibrationReport['byVerdictAndReason'] {
+  const counts = new Map<string, { verdict: string; code: string; count: number }>();
+  for (const u of uploads) {
+    if (u.verdict === 'skipped') continue;
+    const codes = [...new Set(u.reasons.map((r) => r.code))];
+    for (const code of codes.length ? codes : ['-']) {
+      const key = `${u.verdict}\0${code}`;
+      const row = counts.get(key) ?? { verdict: u.verdict, code, count: 0 };
+      row.count++;
+      counts.set(key, row);
+    }
+  }
+  const order = ['reproduced', 'equivalent', 'mismatch', 'unverifiable'];
+  return [...counts.values()].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict) || b.count - a.count || a.code.localeCompare(b.code));
+}
+
 /** Counts, rate and per-profile tally of settled uploads. */
-export function summarise(uploads: readonly CalibratedUpload[]): Pick<CalibrationReport, 'tried' | 'notOnMirror' | 'downloadable' | 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' | 'rate' | 'byProfile'> {
+export function summarise(uploads: readonly CalibratedUpload[]): Pick<CalibrationReport, 'tried' | 'notOnMirror' | 'downloadable' | 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' | 'rate' | 'byProfile' | 'byVerdictAndReason' | 'timePerUpload'> {
   const count = (v: CalibratedUpload['verdict']): number => uploads.filter((u) => u.verdict === v).length;
   const downloadable = uploads.length - count('skipped');
   const byProfile: Record<string, number> = {};
@@ -147,6 +187,11 @@ export function summarise(uploads: readonly CalibratedUpload[]): Pick<Calibratio
     unverifiable: count('unverifiable'),
     rate: downloadable === 0 ? null : ok / downloadable,
     byProfile,
+    byVerdictAndReason: verdictTable(uploads),
+    timePerUpload: (() => {
+      const times = uploads.filter((u) => u.verdict !== 'skipped').map((u) => u.durationMs);
+      return { medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9) };
+    })(),
   };
 }
 
@@ -157,36 +202,60 @@ export function calibrationExitCode(r: Pick<CalibrationReport, 'downloadable' | 
 }
 
 export async function calibrate(options: CalibrateOptions = {}): Promise<CalibrationReport> {
-  const sample = options.sample ?? 10;
+  const loadStart = loadavg()[0]!;
   const selection = options.selection ?? { kind: 'random', seed: 1 };
-  const index = options.index ?? (await fetchSourcesIndex({
-    ...(options.mirror ? { mirror: options.mirror } : {}),
-    ...(options.suite ? { suite: options.suite } : {}),
-    ...(options.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
-    ...(options.http ? { http: options.http } : {}),
-    ...(options.policy ? { policy: options.policy } : {}),
-  }));
-  const candidates = orderCandidates(tag2uploadEntries(index), selection, options.maxBytes);
-  const maxCandidates = options.maxCandidates ?? 40 * sample;
+  const all = selection.kind === 'all';
+  const sample = all ? Infinity : options.sample ?? 10;
+  const indexes = options.indexes ?? (options.index ? [options.index] : await fetchIndexes(options));
+  // Each source and version once, from the first suite that lists it.
+  const seen = new Set<string>();
+  const candidates: Array<{ entry: SourcesEntry; index: SourcesIndex }> = [];
+  for (const index of indexes) {
+    for (const entry of orderCandidates(tag2uploadEntries(index), selection, options.maxBytes)) {
+      const key = `${entry.source}\0${entry.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      candidates.push({ entry, index });
+    }
+  }
+  const maxCandidates = all ? Infinity : options.maxCandidates ?? 40 * sample;
+  const total = Math.min(candidates.length, maxCandidates);
   const rootfsFor = options.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
   const uploads: CalibratedUpload[] = [];
   let obtained = 0;
-  for (const entry of candidates) {
+  for (const { entry, index } of candidates) {
     if (obtained >= sample || uploads.length >= maxCandidates) break;
-    const u = await calibrateOne(entry, index, options, rootfsFor);
+    const u = { ...(await calibrateOne(entry, index, options, rootfsFor)), ...(indexes.length > 1 ? { suite: index.suite } : {}) };
     if (u.verdict !== 'skipped') obtained++;
     uploads.push(u);
-    options.onUpload?.(u);
+    options.onUpload?.(u, { n: uploads.length, total });
   }
   return {
-    mirror: index.mirror,
-    suite: index.suite,
+    mirror: indexes[0]?.mirror ?? options.mirror ?? 'https://deb.debian.org/debian',
+    suite: indexes.map((i) => i.suite).join(','),
+    suites: indexes.map((i) => i.suite),
     selection,
-    warnings: index.warnings,
+    warnings: indexes.flatMap((i) => i.warnings),
     eligible: candidates.length,
     ...summarise(uploads),
+    loadAverage: { start: loadStart, end: loadavg()[0]! },
     uploads,
   };
+}
+
+/** The verified Sources index of each suite asked, in order. */
+async function fetchIndexes(options: CalibrateOptions): Promise<SourcesIndex[]> {
+  const out: SourcesIndex[] = [];
+  for (const suite of options.suites ?? [options.suite ?? 'sid']) {
+    out.push(await fetchSourcesIndex({
+      ...(options.mirror ? { mirror: options.mirror } : {}),
+      suite,
+      ...(options.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
+      ...(options.http ? { http: options.http } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+    }));
+  }
+  return out;
 }
 
 async function calibrateOne(entry: SourcesEntry, index: SourcesIndex, options: CalibrateOptions, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>): Promise<CalibratedUpload> {

@@ -7,8 +7,8 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrate, calibrationExitCode, entryBytes, orderCandidates, summarise, type CalibratedUpload } from '../../src/pipeline/calibrate.js';
-import { render } from '../../src/cli/calibrate-command.js';
+import { calibrate, calibrationExitCode, entryBytes, orderCandidates, summarise, verdictTable, type CalibratedUpload } from '../../src/pipeline/calibrate.js';
+import { progressLine, render } from '../../src/cli/calibrate-command.js';
 import { readDsc, parseGitTagInfo } from '../../src/upload/dsc.js';
 import type { SourcesEntry, SourcesIndex } from '../../src/upload/sources-index.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
@@ -78,6 +78,23 @@ describe('reporting', () => {
     expect(calibrationExitCode(s)).toBe(0);
   });
 
+  it('tables downloadable uploads by verdict and reason code; times are the median and p90 of downloadable ones', () => {
+    const r = (code: string) => ({ code, layer: 'bits', message: code }) as unknown as CalibratedUpload['reasons'][number];
+    const list: CalibratedUpload[] = [
+      { ...u('reproduced', 'trixie'), durationMs: 1000 }, { ...u('reproduced', 'trixie'), durationMs: 3000 },
+      { ...u('mismatch', 'trixie'), reasons: [r('RECONSTRUCTION_MISMATCH'), r('RECONSTRUCTION_MISMATCH')], durationMs: 2000 },
+      { ...u('unverifiable'), reasons: [r('BUILD_FAILED')], durationMs: 10_000 }, { ...u('skipped'), durationMs: 99_000 },
+    ];
+    expect(verdictTable(list)).toEqual([
+      { verdict: 'reproduced', code: '-', count: 2 },
+      { verdict: 'mismatch', code: 'RECONSTRUCTION_MISMATCH', count: 1 },
+      { verdict: 'unverifiable', code: 'BUILD_FAILED', count: 1 },
+    ]);
+    expect(summarise(list).timePerUpload).toEqual({ medianMs: 2000, p90Ms: 10_000 });
+    expect(progressLine({ ...list[2]!, suite: 'forky' }, { n: 3, total: 5 })).toBe('[3/5] p 1 [forky]: mismatch (RECONSTRUCTION_MISMATCH), profile trixie, 2.0 s');
+    expect(progressLine(list[4]!, { n: 5, total: 5 })).toBe('[5/5] p 1: not on the mirror, 99.0 s');
+  });
+
   it('a mismatch or an unverifiable upload makes exit 1; nothing obtained makes exit 3', () => {
     expect(calibrationExitCode(summarise([u('reproduced', 'trixie'), u('mismatch', 'trixie')]))).toBe(1);
     expect(calibrationExitCode(summarise([u('reproduced', 'trixie'), u('unverifiable')]))).toBe(1);
@@ -123,6 +140,28 @@ describe('against a mirror serving one upload of the index', () => {
     expect(done[0]!.signature?.ok).toBe(true);
     expect(calibrationExitCode(r)).toBe(0);
     expect(render(r)).toMatch(/REPRODUCED dh-ocaml 3\.8 .*profile /);
+  }, 600_000);
+
+  it('all: every entry of every suite asked, an upload two suites list taken once, each reported as it settles', async () => {
+    const sid: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries, skipped: [], warnings: [] };
+    const forky: SourcesIndex = { ...sid, suite: 'forky', entries: entries.filter((e) => e.source === 'dh-ocaml' || e.source === 'mawk') };
+    const seen: string[] = [];
+    const r = await calibrate({
+      indexes: [sid, forky], selection: { kind: 'all' }, sample: 1, maxCandidates: 1, policy: { allowHttpLoopback: true },
+      rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch, buildTimeoutMs: 120_000,
+      onUpload: (x, at) => seen.push(progressLine(x, at)),
+    });
+    // Neither --sample nor --max-candidates limits --all.
+    expect(r.tried).toBe(entries.length);
+    expect(r.suites).toEqual(['sid', 'forky']);
+    expect(r.uploads.every((x) => x.suite === 'sid')).toBe(true);
+    expect(seen).toHaveLength(entries.length);
+    expect(seen.at(-1)).toMatch(new RegExp(`^\\[${entries.length}/${entries.length}\\] `));
+    expect(seen.find((l) => l.includes('dh-ocaml'))).toMatch(/: reproduced, profile \S+, \d+\.\d s$/);
+    expect(r.byVerdictAndReason).toEqual([{ verdict: 'reproduced', code: '-', count: 1 }]);
+    expect(r.timePerUpload.medianMs).toBeGreaterThan(0);
+    expect(render(r)).toMatch(/^reproduced +- +1$/m);
+    expect(render(r)).toMatch(/time per upload: median \d+\.\d s, p90 \d+\.\d s; load average/);
   }, 600_000);
 
   it('a file of the upload that does not match the .dsc is unverifiable, not skipped', async () => {
