@@ -149,7 +149,8 @@ describe('verify on the reference builder uploads, over loopback smart HTTP', ()
     expect(r.reasons).toEqual([]);
     const note = r.notes.find((n) => n.code === 'UPLOAD_UNPACK_REFUSED');
     expect(note?.message).toMatch(/points outside source root.*the rebuild from the tag gave every file of the upload byte for byte/);
-    expect(r.layers.content).toEqual({ status: 'skipped', detail: expect.stringMatching(/dpkg-source -x refuses the upload/) });
+    expect(r.layers.content.status).toBe('skipped');
+    expect(r.layers.content.detail).toMatch(/dpkg-source -x refuses the upload/);
     for (const layer of ['binding', 'bits'] as const) expect(r.layers[layer].status).toBe('pass');
   });
 
