@@ -96,9 +96,10 @@ const TAG_NAME = /^[A-Za-z0-9][-+.%_0-9A-Za-z/]*$/;
 
 /**
  * What the host reads after a build: the script's facts and log, the build
- * products, and the checkout's changelog (the mtime-leak explanation reads it).
+ * products, the checkout's changelog (the mtime-leak explanation reads it)
+ * and its upstream signing key (upstream-signature.ts reads it, in a sandbox).
  */
-const BUILD_KEEPS = ['out', 'pg/bpd', 'pg/work/debian/changelog'] as const;
+const BUILD_KEEPS = ['out', 'pg/bpd', 'pg/work/debian/changelog', 'pg/work/debian/upstream/signing-key.asc'] as const;
 
 export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   if (!TAG_NAME.test(input.tag) || input.tag.includes('..') || input.tag.endsWith('/') || input.tag.endsWith('.lock')) {
