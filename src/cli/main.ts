@@ -1,4 +1,7 @@
 // The t2u-verify command line: one subcommand per job, each with --help.
+// Each *-command.ts module only registers its command (options and help
+// text) and imports the code that does the work when the command runs, so
+// --version and --help load commander and little else (bench/startup.bench.ts).
 // Exit codes (DESIGN.md §4): 0 authentic/reproduced/equivalent, 1 rejected/
 // mismatch, 2 usage or configuration error, 3 unverifiable.
 import { Command, CommanderError } from 'commander';

@@ -5,14 +5,11 @@
 // stop gracefully; a second signal ends the process at once (Node's default
 // once our one-shot handler is gone).
 import type { Command } from 'commander';
-import pino, { type DestinationStream, type Logger } from 'pino';
-import { EXIT } from '../report/report.js';
-import { loadServiceConfig, ServiceConfigError, type ServiceConfig, type ServiceFlags } from '../server/service-config.js';
-import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
-import { isolatedVerifyJob } from '../server/job-process.js';
+import type { DestinationStream } from 'pino';
+import type { ServiceConfig, ServiceFlags } from '../server/service-config.js';
+import type { ServiceHandle } from '../server/service.js';
 import type { VerifyJob } from '../server/worker.js';
-import { resolveSecrets, type SecretFlags } from './secret-sources.js';
-import { UsageError } from './usage-error.js';
+import type { SecretFlags } from './secret-sources.js';
 
 export interface ServeDeps {
   /** The verification the workers run (default: the pipeline, src/server/verify-job.ts, each job in its own process: src/server/job-process.ts). */
@@ -24,12 +21,12 @@ export interface ServeDeps {
   readonly logDestination?: DestinationStream;
 }
 
-interface Flags extends ServiceFlags, SecretFlags {
+export interface Flags extends ServiceFlags, SecretFlags {
   logLevel: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 function common(cmd: Command): Command {
   return cmd
@@ -59,6 +56,7 @@ export function registerServe(program: Command, setExit: (code: number) => void,
       .option('--api-token <token>', 'bearer token for the API (repeatable; visible in ps: prefer the file)', collect, [])
       .option('--api-token-file <file>', 'read API tokens from FILE, one a line (repeatable; also $T2U_API_TOKEN, $CREDENTIALS_DIRECTORY/api-token)', collect, []),
   ).action(async (flags: Flags) => {
+    const { runService } = await import('./serve-action.js');
     setExit(await runService('serve', flags, deps));
   });
   common(
@@ -67,50 +65,7 @@ export function registerServe(program: Command, setExit: (code: number) => void,
       .description('Run workers only, on the queue of a serve process (--database for PostgreSQL)')
       .option('--listen <host:port>', 'serve /healthz and /metrics on this address (default: no HTTP)'),
   ).action(async (flags: Flags) => {
+    const { runService } = await import('./serve-action.js');
     setExit(await runService('worker', flags, deps));
   });
-}
-
-async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Promise<number> {
-  if (!LOG_LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
-  let config: Readonly<ServiceConfig>;
-  try {
-    config = await loadServiceConfig(mode === 'serve' ? { ...flags, ...resolveSecrets(flags) } : flags, mode);
-  } catch (err) {
-    if (err instanceof ServiceConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-  const log: Logger = pino({ level: flags.logLevel, base: { pid: process.pid, mode } }, deps.logDestination ?? pino.destination(1));
-  const verifyJob = (deps.makeVerifyJob ?? ((c) => isolatedVerifyJob({ config: c })))(config);
-  let handle: ServiceHandle;
-  try {
-    handle = await startService(config, { verifyJob, log }, mode);
-  } catch (err) {
-    await verifyJob.close?.();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new UsageError(`cannot listen on ${flags.listen ?? 'the configured address'}: ${(err as Error).message}`);
-    }
-    throw err;
-  }
-  deps.onStarted?.(handle);
-  await new Promise<void>((resolve) => {
-    if (deps.signal !== undefined) {
-      if (deps.signal.aborted) resolve();
-      deps.signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    const onSignal = (name: string): void => {
-      log.info({ signal: name }, 'signal received: stopping gracefully (send it again to stop at once)');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await handle.stop();
-  await verifyJob.close?.();
-  log.flush();
-  return EXIT.ok;
 }

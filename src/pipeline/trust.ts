@@ -16,7 +16,7 @@ import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../auth
 import { compareVersions } from '../deb822/version-compare.js';
 import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/keyring-index.js';
 import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
-import { INSTALLED_UPLOAD_KEYRING } from './verify.js';
+import { INSTALLED_UPLOAD_KEYRING } from './upload-keyring-path.js';
 
 export interface Trust {
   readonly keyrings: KeyringIndex;

@@ -84,7 +84,7 @@ function refutation(reasons: readonly Reason[]): string | undefined {
 }
 
 /** Debian's debian-tag2upload-keyring package installs the service key here. */
-export const INSTALLED_UPLOAD_KEYRING = '/usr/share/keyrings/debian-tag2upload.pgp';
+export { INSTALLED_UPLOAD_KEYRING } from './upload-keyring-path.js';
 const HEX40 = /^[0-9a-f]{40}$/;
 
 export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyReport> {

@@ -7,7 +7,6 @@
 // checkpoints as evidence.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ReasonCode } from '../report/reasons.js';
 import { openAttestation } from './attestation.js';
@@ -41,11 +40,7 @@ export interface SeenCheckpoint {
   readonly checkpoint: Checkpoint;
 }
 
-/** The default state directory: $XDG_STATE_HOME/t2u-verify, else ~/.local/state/t2u-verify. */
-export function defaultStateDir(): string {
-  const base = process.env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state');
-  return join(base, 't2u-verify');
-}
+export { defaultStateDir } from './state-dir.js';
 
 async function get(url: string, maxBytes: number): Promise<Buffer> {
   let res: Response;

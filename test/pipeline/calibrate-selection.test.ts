@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrate, calibrationExitCode, entryBytes, orderCandidates, summarise, verdictTable, type CalibratedUpload } from '../../src/pipeline/calibrate.js';
-import { progressLine, render } from '../../src/cli/calibrate-command.js';
+import { progressLine, render } from '../../src/cli/calibrate-action.js';
 import { readDsc, parseGitTagInfo } from '../../src/upload/dsc.js';
 import type { SourcesEntry, SourcesIndex } from '../../src/upload/sources-index.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { calibrate, calibrationExitCode, type CalibrationReport } from '../../src/pipeline/calibrate.js';
-import { render } from '../../src/cli/calibrate-command.js';
+import { render } from '../../src/cli/calibrate-action.js';
 import { tag2uploadKeyring } from '../upload/tag2upload-keyring.js';
 import { realMirrorProblem } from '../helpers/real-mirror.js';
 

@@ -1,0 +1,132 @@
+// `t2u-verify reproduce`: the bits layer alone. Rebuilds a tag of a
+// repository as tag2upload's builder would, under builder profiles, and
+// compares the result byte for byte with a given upload.
+// This module is the command's action: reproduce-command.ts registers the command
+// (its options and help) and loads this only when the command runs.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { profileByName, PROFILES } from '../reconstruct/profiles.js';
+import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
+import { tagNameForVersion } from '../interpret/tag-name.js';
+import { reason } from '../report/reasons.js';
+import { EXIT, REPORT_SCHEMA } from '../report/report.js';
+import { skippedByWhy } from './render-verify.js';
+import { UsageError } from './usage-error.js';
+
+export interface ReproduceOptions {
+  repo?: string;
+  tag?: string;
+  tree?: string;
+  dsc: string;
+  uploadKeyring?: string;
+  profile?: string;
+  existingOrig?: boolean;
+  timeout: string;
+  json?: boolean;
+}
+
+export function exitCodeForReproduce(verdict: ReproduceVerdict): number {
+  switch (verdict) {
+    case 'reproduced':
+    case 'equivalent':
+      return EXIT.ok;
+    case 'mismatch':
+      return EXIT.failed;
+    case 'unverifiable':
+      return EXIT.unverifiable;
+  }
+}
+
+export async function reproduceAction(setExit: (code: number) => void, opts: ReproduceOptions): Promise<void> {
+  // A --tree that is a git checkout is rebuilt from its tag (the three .dsc fields can
+  // then be checked): --tag, or the DEP-14 name of the .dsc's version.
+  if (opts.tree !== undefined && opts.repo === undefined && existsSync(join(opts.tree, '.git'))) {
+    opts = { ...opts, repo: opts.tree, tag: opts.tag ?? tagForDsc(opts.dsc) };
+    delete opts.tree;
+  }
+  if (opts.tree !== undefined && (opts.repo !== undefined || opts.tag !== undefined)) throw new UsageError('give either --repo and --tag, or --tree');
+  if (opts.tree === undefined && (opts.repo === undefined || opts.tag === undefined)) throw new UsageError('give --repo and --tag (or --tree)');
+  const profile = opts.profile === undefined ? undefined : profileByName(opts.profile);
+  if (opts.profile !== undefined && !profile) throw new UsageError(`unknown builder profile ${JSON.stringify(opts.profile)} (known: ${PROFILES.map((p) => p.name).join(', ')})`);
+  const seconds = Number(opts.timeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(opts.timeout)}`);
+  for (const [flag, path] of [['--dsc', opts.dsc], ['--upload-keyring', opts.uploadKeyring], ['--repo', opts.repo], ['--tree', opts.tree]] as const) {
+    if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
+  }
+  if (opts.tree !== undefined && !statSync(opts.tree).isDirectory()) throw new UsageError(`--tree ${opts.tree}: not a directory`);
+  const run = await reproduce({
+    from: opts.tree !== undefined ? { kind: 'tree', dir: resolve(opts.tree) } : { kind: 'git', repo: resolve(opts.repo!), tag: opts.tag! },
+    dsc: resolve(opts.dsc),
+    ...(opts.uploadKeyring !== undefined ? { uploadKeyring: resolve(opts.uploadKeyring) } : {}),
+    ...(profile ? { profiles: [profile] } : {}),
+    existingOrigs: opts.existingOrig === true,
+    timeoutMs: seconds * 1000,
+  });
+  // Without the service keyring the binding was never checked: the report says so, and so does the verdict line.
+  const result: ReproduceResult = opts.uploadKeyring !== undefined ? run : {
+    ...run,
+    notes: [...run.notes, reason('UPLOAD_SIGNATURE_NOT_CHECKED', `no --upload-keyring: the signature of ${opts.dsc} was not checked`)],
+  };
+  process.stdout.write(opts.json ? `${JSON.stringify(reportOf(opts, result), null, 2)}\n` : render(opts, result));
+  setExit(exitCodeForReproduce(result.verdict));
+}
+
+function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, unknown> {
+  const bits = r.verdict === 'unverifiable' ? 'skipped' : r.verdict === 'mismatch' && !r.files.length ? 'skipped' : r.verdict === 'mismatch' ? 'fail' : 'pass';
+  return {
+    schema: REPORT_SCHEMA,
+    kind: 'reproduce',
+    verdict: r.verdict,
+    reasons: r.reasons,
+    notes: r.notes,
+    layers: {
+      bits: { status: bits },
+      ...(r.signature ? { binding: { status: r.signature.ok ? 'pass' : 'fail', detail: 'the .dsc signature by the upload keyring' } } : {}),
+    },
+    ...(opts.repo !== undefined ? { repo: opts.repo } : {}),
+    tag: { name: opts.tag ?? null, ...(r.build?.tag ? { object: r.build.tag.object, signer: r.build.tag.fingerprint } : {}) },
+    upload: { dsc: opts.dsc, ...(r.signature ? { signature: r.signature } : {}) },
+    reconstruction: {
+      profile: r.profile ?? null,
+      dscIdentical: r.dscIdentical,
+      files: r.files,
+      fields: r.fields,
+      attempts: r.attempts,
+      ...(r.skipped.length ? { skipped: r.skipped } : {}),
+      ...(r.profileHint ? { profileHint: r.profileHint } : {}),
+      ...(r.build ? { build: r.build } : {}),
+    },
+    timings: r.timings,
+  };
+}
+
+function render(opts: ReproduceOptions, r: ReproduceResult): string {
+  const out: string[] = [];
+  const unsigned = r.signature === undefined ? '; the .dsc signature was not checked (no --upload-keyring)' : '';
+  out.push(`${r.verdict.toUpperCase()}: ${opts.tag !== undefined ? `${opts.repo} ${opts.tag}` : opts.tree} against ${opts.dsc}${r.profile ? ` (profile ${r.profile})` : ''}${unsigned}`);
+  if (r.signature) out.push(`  .dsc signature: ${r.signature.ok ? `good, by ${r.signature.signer ?? '?'}` : 'FAILED'}${r.signature.created ? ` at ${r.signature.created}` : ''}`);
+  for (const f of r.files) {
+    out.push(`  ${f.match ? 'same' : 'DIFF'} ${f.name}${f.origin === 'given' ? ' (the archive\'s orig, used as given)' : ''}${f.match ? '' : `: upload ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}`}`);
+  }
+  if (r.files.length) out.push(`  ${r.dscIdentical ? 'same' : 'DIFF'} .dsc body`);
+  for (const d of r.fields) out.push(`    field ${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`);
+  if (r.profileHint) out.push(`  profile order: ${r.profileHint}`);
+  for (const a of r.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} differences)` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
+  for (const [why, profiles] of skippedByWhy(r.skipped)) out.push(`  not tried ${profiles.join(', ')}: ${why}`);
+  for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${x.message}`);
+  for (const x of r.notes) out.push(`  note ${x.code}: ${x.message}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** The DEP-14 tag name of the version a .dsc names (debian/1%2.0_rc1-1 for 1:2.0~rc1-1). */
+function tagForDsc(dsc: string): string {
+  let text: string;
+  try {
+    text = readFileSync(dsc, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--dsc ${dsc}: ${(err as Error).message}`);
+  }
+  const version = /^Version: *(\S+) *$/m.exec(text)?.[1];
+  if (version === undefined) throw new UsageError(`--dsc ${dsc}: no Version field; give --tag`);
+  return tagNameForVersion(version);
+}

@@ -1,0 +1,56 @@
+// What `t2u-verify serve` and `t2u-verify worker` run once their command line
+// is parsed (serve-command.ts registers them): the configuration, the logger,
+// the service, and the graceful stop on SIGTERM or SIGINT; loaded only when
+// one of the two commands runs, so --help need not load the service.
+import pino, { type Logger } from 'pino';
+import { EXIT } from '../report/report.js';
+import { loadServiceConfig, ServiceConfigError, type ServiceConfig } from '../server/service-config.js';
+import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
+import { isolatedVerifyJob } from '../server/job-process.js';
+import { resolveSecrets } from './secret-sources.js';
+import { UsageError } from './usage-error.js';
+import { LOG_LEVELS, type Flags, type ServeDeps } from './serve-command.js';
+
+export async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Promise<number> {
+  if (!LOG_LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
+  let config: Readonly<ServiceConfig>;
+  try {
+    config = await loadServiceConfig(mode === 'serve' ? { ...flags, ...resolveSecrets(flags) } : flags, mode);
+  } catch (err) {
+    if (err instanceof ServiceConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const log: Logger = pino({ level: flags.logLevel, base: { pid: process.pid, mode } }, deps.logDestination ?? pino.destination(1));
+  const verifyJob = (deps.makeVerifyJob ?? ((c) => isolatedVerifyJob({ config: c })))(config);
+  let handle: ServiceHandle;
+  try {
+    handle = await startService(config, { verifyJob, log }, mode);
+  } catch (err) {
+    await verifyJob.close?.();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`cannot listen on ${flags.listen ?? 'the configured address'}: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+  deps.onStarted?.(handle);
+  await new Promise<void>((resolve) => {
+    if (deps.signal !== undefined) {
+      if (deps.signal.aborted) resolve();
+      deps.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const onSignal = (name: string): void => {
+      log.info({ signal: name }, 'signal received: stopping gracefully (send it again to stop at once)');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await handle.stop();
+  await verifyJob.close?.();
+  log.flush();
+  return EXIT.ok;
+}

@@ -1,0 +1,105 @@
+// What the CLI loads to start: `--version` and `--help` (of the program and of
+// each command) must not load the code that does the work. Each command
+// module registers its options and help text from light modules and imports
+// its action when it runs; this test runs the compiled CLI
+// (`node bin/t2u-verify.js`) with a module-loading hook that records every
+// module resolved (ES modules) or required (CommonJS), and fails when one of
+// the heavy dependencies is among them. It checks what is loaded, not how
+// long it takes (the time is bench/startup.bench.ts's).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 't2u-verify.js');
+
+/** The packages that make start-up slow, or that only some commands need. */
+const HEAVY = ['fastify', 'isomorphic-git', 'openpgp', 'pg', 'pino', 'execa', 'better-sqlite3', 'zod'];
+
+/** The resolve hook (on the loader's thread): each resolved URL, appended to the file it is given. */
+const HOOKS = `
+import { appendFileSync } from 'node:fs';
+let out;
+export function initialize(data) { out = data.out; }
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(out, result.url + '\\n');
+  return result;
+}`;
+
+/** Given to node --import: registers HOOKS, and at exit adds the CommonJS modules required. */
+const RECORDER = `
+import { register, createRequire } from 'node:module';
+import { appendFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const out = process.env.T2U_RECORD_LOADS;
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}), { data: { out } });
+const require = createRequire(pathToFileURL(process.cwd() + '/').href);
+process.on('exit', () => {
+  appendFileSync(out, Object.keys(require.cache).map((f) => pathToFileURL(f).href + '\\n').join(''));
+});`;
+
+const dir = mkdtempSync(join(tmpdir(), 't2u-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let runs = 0;
+
+/** The CLI run with `args`: its exit code, output, and the URLs of the modules it loaded. */
+function loadsOf(...args: string[]): Promise<{ code: number; stdout: string; loaded: string[] }> {
+  const out = join(dir, `loads-${runs++}.txt`);
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(RECORDER)}`, BIN, ...args],
+      { cwd: ROOT, env: { ...process.env, T2U_RECORD_LOADS: out }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        try {
+          resolve({ code, stdout, loaded: [...new Set(readFileSync(out, 'utf8').split('\n').filter((l) => l !== ''))] });
+        } catch (e) {
+          reject(new Error(`${(e as Error).message}; stderr: ${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+/** The packages under node_modules among `urls`, by name (@scope/name for scoped ones). */
+function packagesOf(urls: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const u of urls) {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u);
+    if (m) names.add(m[1]!);
+  }
+  return names;
+}
+
+const heavyIn = (urls: readonly string[]): string[] => [...packagesOf(urls)].filter((p) => HEAVY.includes(p));
+
+describe('start-up loads no heavy dependency', () => {
+  it('the recorder sees the heavy dependencies a command that runs loads', async () => {
+    // `verify` with a missing --config gets as far as loading its action (then a usage error):
+    // the recorder must see what that loads, or the checks below prove nothing.
+    const r = await loadsOf('verify', 'hello', '2.10-5', '--config', join(dir, 'no-such-config.json'));
+    expect(r.code).toBe(2);
+    expect(heavyIn(r.loaded)).toEqual(expect.arrayContaining(['isomorphic-git', 'openpgp', 'execa', 'zod']));
+  });
+
+  for (const args of [
+    ['--version'],
+    ['--help'],
+    ...['verify', 'check-tag', 'reproduce', 'sandbox', 'sandbox build', 'sandbox status', 'calibrate', 'watch', 'serve', 'worker', 'log', 'log audit', 'consensus']
+      .map((c) => [...c.split(' '), '--help']),
+  ]) {
+    it(`t2u-verify ${args.join(' ')}`, async () => {
+      const r = await loadsOf(...args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toBe('');
+      expect(packagesOf(r.loaded)).toContain('commander');
+      expect(heavyIn(r.loaded)).toEqual([]);
+    });
+  }
+});
