@@ -82,7 +82,8 @@ export function layerResult(layer: Layer, reasons: readonly Reason[], ran: boole
   return { status: 'pass' };
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, unverifiable: 3 } as const;
+import { EXIT } from './exit-codes.js';
+export { EXIT };
 
 export function exitCodeFor(verdict: CheckTagVerdict): number {
   switch (verdict) {

@@ -1,0 +1,5 @@
+// The exit codes of every command (DESIGN.md §4): 0 authentic, reproduced or
+// equivalent; 1 rejected or mismatch; 2 usage or configuration error;
+// 3 unverifiable. Apart from the report types so that the command line can
+// start without loading the reason catalogue.
+export const EXIT = { ok: 0, failed: 1, usage: 2, unverifiable: 3 } as const;
