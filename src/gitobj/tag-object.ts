@@ -18,6 +18,8 @@ export interface TagHeaders {
   readonly tag: string;
   /** The tagger line's value ("Name <email> 1700000000 +0000"), absent in very old tags. */
   readonly tagger?: string;
+  /** The tagger line's value as bytes, undecoded (what dgit copies into Git-Tag-Tagger). */
+  readonly taggerBytes?: Uint8Array;
 }
 
 export interface ParsedTag {
@@ -112,10 +114,12 @@ export function parseTagObject(raw: Uint8Array): ParsedTag {
   if (values.tag === '') throw new TagParseError('tag object header "tag" is empty');
 
   let tagger: string | undefined;
+  let taggerBytes: Uint8Array | undefined;
   const extraHeaders: string[] = [];
   for (const line of lines.slice(3)) {
     if (line.startsWith('tagger ') && tagger === undefined && extraHeaders.length === 0) {
       // Re-decode the tagger as UTF-8 when it is valid UTF-8 (git's default encoding).
+      taggerBytes = new Uint8Array(Buffer.from(line.slice('tagger '.length), 'latin1'));
       tagger = decodeHeaderValue(line.slice('tagger '.length));
     } else if (line.startsWith('tagger ')) {
       throw new TagParseError('tag object has a misplaced or repeated tagger header');
@@ -128,7 +132,7 @@ export function parseTagObject(raw: Uint8Array): ParsedTag {
   if (sigBlock.length > 0) {
     signature = { format: formatOfLine(raw, cut)!, block: sigBlock };
   }
-  const headers: TagHeaders = { object: values.object!, type: values.type!, tag: values.tag!, ...(tagger === undefined ? {} : { tagger }) };
+  const headers: TagHeaders = { object: values.object!, type: values.type!, tag: values.tag!, ...(tagger === undefined ? {} : { tagger, taggerBytes: taggerBytes! }) };
   return { raw, headers, extraHeaders, payload, message, ...(signature ? { signature } : {}) };
 }
 
@@ -139,6 +143,16 @@ function decodeHeaderValue(latin1: string): string {
   } catch {
     return latin1;
   }
+}
+
+/**
+ * The identity part of a tagger value's bytes ("Name <email>", the timestamp
+ * cut), as tag2upload_parsetag takes it for Git-Tag-Tagger: the bytes up to
+ * and including the last '>'.
+ */
+export function identBytes(value: Uint8Array): Uint8Array {
+  const gt = value.lastIndexOf(0x3e);
+  return gt < 0 ? value : value.subarray(0, gt + 1);
 }
 
 /** "Name <email> 1700000000 +0100" → identity and date, as dgit copies it into Git-Tag-Tagger. */

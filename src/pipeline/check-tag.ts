@@ -1,12 +1,13 @@
 // check-tag: layers 1–2 of DESIGN.md §2 for one (repository, tag). The only
 // place that sequences fetch → authenticate → interpret; every stage failure
 // becomes a reason with a stable code, never an exception.
+import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { isVerificationError } from '../report/verification-error.js';
 import { refNameProblem } from '../gitobj/ref-name.js';
 import type { Repository } from '../fetch/repository.js';
 import { ObjectTooLargeError, type GitObject, type ObjectReader } from '../fetch/cat-file-reader.js';
-import { MAX_TAG_OBJECT_BYTES, parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
+import { identBytes, MAX_TAG_OBJECT_BYTES, parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
 import { parseCommit, parseTree } from '../gitobj/commit-tree.js';
 import { checkObject, walkAndCheck } from '../gitobj/object-integrity.js';
 import type { KeyringIndex } from '../authenticate/keyring-index.js';
@@ -127,6 +128,8 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     if (tag.headers.tagger !== undefined) {
       const ident = splitIdent(tag.headers.tagger);
       tagFacts.tagger = ident.ident;
+      const bytes = identBytes(tag.headers.taggerBytes!);
+      if (!isUtf8(bytes)) tagFacts.taggerBytes = Buffer.from(bytes).toString('hex');
       if (ident.date) tagFacts.taggerDate = ident.date.toISOString();
     }
     if (tag.headers.type === 'commit') tagFacts.commit = tag.headers.object;

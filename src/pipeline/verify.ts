@@ -23,7 +23,7 @@ import { REASONS, reason, type Reason } from '../report/reasons.js';
 import { isVerificationError } from '../report/verification-error.js';
 import {
   layerResult, REPORT_SCHEMA, verifyVerdict,
-  type CheckTagReport, type ReconstructionFacts, type UploadFacts, type VerifyReport,
+  type CheckTagReport, type ReconstructionFacts, type TagFacts, type UploadFacts, type VerifyReport,
 } from '../report/report.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
@@ -76,6 +76,16 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
 }
 
 const DGIT_REPOS = 'https://git.dgit.debian.org';
+
+/** The tag's tagger identity as bytes: `taggerBytes` when they are not UTF-8, else `tagger` in UTF-8. */
+export function taggerIdentBytes(tag: Pick<TagFacts, 'tagger' | 'taggerBytes'>): Uint8Array | undefined {
+  if (tag.taggerBytes !== undefined) return new Uint8Array(Buffer.from(tag.taggerBytes, 'hex'));
+  return tag.tagger === undefined ? undefined : new Uint8Array(Buffer.from(tag.tagger, 'utf8'));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
+  return b !== undefined && Buffer.from(a).equals(b);
+}
 
 /** Why the reasons so far already make the upload a mismatch (the first alarm's layer and code), or undefined. */
 function refutation(reasons: readonly Reason[]): string | undefined {
@@ -316,8 +326,9 @@ class VerifyRun {
         this.reasons.push(reason('TAG_SIGNER_MISMATCH', `Git-Tag-Info names signer ${parsed.fp}; the tag's signature was made by ${tag.signerFingerprint ?? '?'}`));
       }
     }
-    if (tagger !== undefined && tagger !== tag.tagger) {
-      this.reasons.push(reason('TAG_TAGGER_MISMATCH', `Git-Tag-Tagger is ${JSON.stringify(tagger)}; the tag's tagger is ${JSON.stringify(tag.tagger ?? null)}`));
+    // Byte for byte: dgit copies the tagger header's bytes, whatever their encoding.
+    if (dsc.gitTagTaggerBytes !== undefined && !sameBytes(dsc.gitTagTaggerBytes, taggerIdentBytes(tag))) {
+      this.reasons.push(reason('TAG_TAGGER_MISMATCH', `Git-Tag-Tagger is ${JSON.stringify(tagger)}${dsc.encoding === 'utf-8' ? '' : ` (bytes ${Buffer.from(dsc.gitTagTaggerBytes).toString('hex')})`}; the tag's tagger is ${JSON.stringify(tag.tagger ?? null)}${tag.taggerBytes ? ` (bytes ${tag.taggerBytes})` : ''}`));
     }
     // The Dgit field: the dgit view commit, then what dopush names. The
     // commit id itself depends on the dgit view (and, for a package with
@@ -441,7 +452,7 @@ class VerifyRun {
           // dgit's view commit is dgit's alone: the upload's value is taken, and compared by the dgit toolchain.
           dgit: upload.dsc.paragraph.get('Dgit') ?? '',
           gitTagInfo: `tag=${tag.object} fp=${tag.signerFingerprint.toLowerCase()}`,
-          gitTagTagger: tag.tagger,
+          gitTagTagger: taggerIdentBytes(tag)!,
         },
         uploadDir: upload.dir,
         uploadDsc: upload.dsc,

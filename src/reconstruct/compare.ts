@@ -4,6 +4,7 @@
 // honest rebuild is identical to the signed text), and field by field to say
 // what differs. Also checks the upload .dsc's signature by the service key,
 // when a keyring is given.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -119,8 +120,11 @@ export interface CompareInput {
 
 export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const reasons: Reason[] = [];
-  const up = paragraphOf(input.uploadBody);
-  const re = paragraphOf(input.rebuiltDsc);
+  // Both sides read the same way (UTF-8 when both are, else byte for byte),
+  // so equal bytes give equal field values.
+  const encoding = isUtf8(input.uploadBody) && isUtf8(input.rebuiltDsc) ? 'utf8' : 'latin1';
+  const up = paragraphOf(input.uploadBody, encoding);
+  const re = paragraphOf(input.rebuiltDsc, encoding);
   if (!up || !re) {
     return {
       files: [], dscIdentical: false, fields: [], explained: [],
@@ -154,7 +158,7 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   // An explained file's checksum lines are the upload's, so that the rest of
   // the body is still compared byte for byte.
   let rebuiltBody = withChecksumLinesOf(input.uploadBody, input.rebuiltDsc, new Set(files.filter((f) => f.explainedBy).map((f) => f.name)));
-  const reExplained = paragraphOf(rebuiltBody) ?? re;
+  const reExplained = paragraphOf(rebuiltBody, encoding) ?? re;
   const fields = fieldDifferences(up, reExplained).filter((d) => {
     // dgit's commit_admin commit (linear, smash) carries the builder's
     // identity and clock, so the dgit view's id is the service's alone; the
@@ -208,11 +212,13 @@ export function withChecksumLinesOf(upload: Uint8Array, rebuilt: Uint8Array, nam
   return Buffer.from(out.join('\n'), 'latin1');
 }
 
-function paragraphOf(data: Uint8Array): Deb822Paragraph | undefined {
+/** A .dsc's paragraph; a .dsc is bytes (Dpkg reads it undecoded): 'latin1' keeps every byte. */
+function paragraphOf(data: Uint8Array, encoding: 'utf8' | 'latin1'): Deb822Paragraph | undefined {
   try {
-    return parseDeb822Paragraph(new TextDecoder('utf-8', { fatal: true }).decode(data));
+    const text = encoding === 'utf8' ? new TextDecoder('utf-8').decode(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+    return parseDeb822Paragraph(text);
   } catch (e) {
-    if (e instanceof Deb822Error || e instanceof TypeError) return undefined;
+    if (e instanceof Deb822Error) return undefined;
     throw e;
   }
 }

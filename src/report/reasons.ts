@@ -495,7 +495,7 @@ export const REASONS = {
   },
   TAG_TAGGER_MISMATCH: {
     layer: 'binding', effect: 'mismatch',
-    meaning: "Git-Tag-Tagger is not the tag's tagger (name and address as in the tag's tagger header).",
+    meaning: "Git-Tag-Tagger is not the tag's tagger (name and address as in the tag's tagger header, compared byte for byte: dgit copies the header's bytes, UTF-8 or not).",
     action: INVESTIGATE,
   },
   DGIT_FIELD_MISMATCH: {

@@ -17,7 +17,10 @@ export interface TagFacts {
   name: string;
   object?: string;
   commit?: string;
+  /** The tagger identity `Name <address>` (shown as Latin-1 when its bytes are not UTF-8). */
   tagger?: string;
+  /** The tagger identity's bytes in hex, present only when they are not UTF-8 (then `tagger` cannot carry them). */
+  taggerBytes?: string;
   taggerDate?: string;
   /** Fingerprint of the key that made the signature (often a subkey), lower case, as in `Git-Tag-Info fp=`. */
   signerFingerprint?: string;

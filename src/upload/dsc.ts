@@ -51,9 +51,16 @@ export interface Dsc {
   readonly sha1?: readonly DscFile[];
   readonly dgit?: DgitField;
   readonly gitTagInfo?: GitTagInfo;
+  /** Git-Tag-Tagger as text (Latin-1 when the .dsc is not UTF-8), for display. */
   readonly gitTagTagger?: string;
+  /** Git-Tag-Tagger's bytes as the .dsc carries them: what the binding compares with the tag's tagger. */
+  readonly gitTagTaggerBytes?: Uint8Array;
+  /** How the text was read: UTF-8 when it is valid UTF-8, otherwise byte for byte (Latin-1), as Dpkg reads bytes. */
+  readonly encoding: DscEncoding;
   readonly paragraph: Deb822Paragraph;
 }
+
+export type DscEncoding = 'utf-8' | 'latin1';
 
 /** Source package names (Debian Policy §5.6.1). */
 export const SOURCE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
@@ -144,8 +151,12 @@ function single(paragraph: Deb822Paragraph, name: string): string | undefined {
   return v;
 }
 
-/** The typed view of a parsed .dsc paragraph; throws DscError when it is not a valid one. */
-export function dscFromParagraph(paragraph: Deb822Paragraph): Dsc {
+/**
+ * The typed view of a parsed .dsc paragraph; throws DscError when it is not a
+ * valid one. `encoding` is how the paragraph's text was decoded from the
+ * file's bytes (field values turn back into those bytes by it).
+ */
+export function dscFromParagraph(paragraph: Deb822Paragraph, encoding: DscEncoding = 'utf-8'): Dsc {
   const source = single(paragraph, 'Source');
   if (!source || !SOURCE_NAME.test(source)) throw new DscError(`Source ${JSON.stringify(source ?? '')} is not a valid source package name`);
   const version = single(paragraph, 'Version');
@@ -183,7 +194,8 @@ export function dscFromParagraph(paragraph: Deb822Paragraph): Dsc {
     ...(sha1 ? { sha1 } : {}),
     ...(dgitValue !== undefined ? { dgit: parseDgitField(dgitValue) } : {}),
     ...(tagInfoValue !== undefined ? { gitTagInfo: parseGitTagInfo(tagInfoValue) } : {}),
-    ...(tagger !== undefined ? { gitTagTagger: tagger } : {}),
+    ...(tagger !== undefined ? { gitTagTagger: tagger, gitTagTaggerBytes: new Uint8Array(Buffer.from(tagger, encoding === 'utf-8' ? 'utf8' : 'latin1')) } : {}),
+    encoding,
     paragraph,
   };
 }
@@ -197,7 +209,10 @@ export interface ReadDsc {
 /**
  * Reads a .dsc file's bytes. When it is clearsigned, the fields are read from
  * the signed text only (trailing white space cut, as the signature covers it),
- * so nothing unsigned can reach them. The text must be UTF-8.
+ * so nothing unsigned can reach them. A .dsc is bytes (Dpkg reads it without
+ * decoding): valid UTF-8 is read as UTF-8, anything else byte for byte as
+ * Latin-1, so a field such as Git-Tag-Tagger, which dgit copies from the
+ * tag's tagger header whatever its bytes, keeps them (Dsc.gitTagTaggerBytes).
  */
 export function readDsc(data: Uint8Array): ReadDsc {
   let clearsigned: Clearsigned | undefined;
@@ -212,10 +227,12 @@ export function readDsc(data: Uint8Array): ReadDsc {
     text = clearsigned.text;
   }
   let decoded: string;
+  let encoding: DscEncoding = 'utf-8';
   try {
     decoded = new TextDecoder('utf-8', { fatal: true }).decode(text);
   } catch {
-    throw new DscError('the .dsc is not valid UTF-8');
+    encoding = 'latin1';
+    decoded = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1');
   }
   let paragraph: Deb822Paragraph;
   try {
@@ -224,5 +241,5 @@ export function readDsc(data: Uint8Array): ReadDsc {
     if (e instanceof Deb822Error) throw new DscError(`the .dsc is not a control file: ${e.message}`);
     throw e;
   }
-  return { dsc: dscFromParagraph(paragraph), ...(clearsigned ? { clearsigned } : {}) };
+  return { dsc: dscFromParagraph(paragraph, encoding), ...(clearsigned ? { clearsigned } : {}) };
 }

@@ -36,7 +36,7 @@ export interface DscBodyInput {
   readonly dpkgDev: '1.22' | '1.23';
   /** The files, in the order dpkg-source adds them. */
   readonly files: readonly DscFileSums[];
-  readonly appended: { readonly dgit: string; readonly gitTagInfo: string; readonly gitTagTagger: string };
+  readonly appended: { readonly dgit: string; readonly gitTagInfo: string; readonly gitTagTagger: string | Uint8Array };
 }
 
 /** Dpkg::Control::FieldsCore field_ordered_list(CTRL_DSC), the same in 1.22 and 1.23. */
@@ -221,9 +221,14 @@ export function dpkgSourceDsc(input: Omit<DscBodyInput, 'appended'>): Buffer {
   }
 }
 
-/** The .dsc body tag2upload signs: dpkg-source's, then Dgit, Git-Tag-Info and Git-Tag-Tagger (UTF-8). */
+/**
+ * The .dsc body tag2upload signs: dpkg-source's, then Dgit, Git-Tag-Info and
+ * Git-Tag-Tagger (text in UTF-8; bytes as given, as dgit copies the tag's
+ * tagger header whatever its encoding).
+ */
 export function dscBody(input: DscBodyInput): Buffer {
-  const field = (name: string, value: string): Buffer => Buffer.from(formatField(name, Buffer.from(value, 'utf8').toString('latin1')), 'latin1');
+  const field = (name: string, value: string | Uint8Array): Buffer =>
+    Buffer.from(formatField(name, Buffer.from(typeof value === 'string' ? Buffer.from(value, 'utf8') : value).toString('latin1')), 'latin1');
   return Buffer.concat([
     dpkgSourceDsc(input),
     field('Dgit', input.appended.dgit),

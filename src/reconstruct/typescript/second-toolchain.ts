@@ -10,6 +10,7 @@
 // `3.0 (native)` and `1.0` native, and git deborig origs. For linear, auto
 // and smash dgit writes the patches itself, so this toolchain does not
 // claim to make those packages.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ export interface SecondToolchainInput {
   readonly dpkgDev: '1.22' | '1.23';
   /** For compressors. */
   readonly rootfs: Rootfs;
-  readonly appended: { dgit: string; gitTagInfo: string; gitTagTagger: string };
+  readonly appended: { dgit: string; gitTagInfo: string; gitTagTagger: string | Uint8Array };
   /** The upload's files, beside its .dsc, already checksum-checked. */
   readonly uploadDir: string;
   readonly uploadDsc: Dsc;
@@ -285,7 +286,9 @@ async function compareBody(input: SecondToolchainInput, body: Buffer): Promise<{
   if (uploaded.equals(body)) return { status: 'identical' };
   let fields: { field: string; expected?: string; got?: string }[] = [];
   try {
-    const decode = (b: Buffer): string => new TextDecoder('utf-8', { fatal: true }).decode(b);
+    // Both read the same way: UTF-8 when both are, else byte for byte (a .dsc is bytes).
+    const encoding = isUtf8(uploaded) && isUtf8(body) ? 'utf8' : 'latin1';
+    const decode = (b: Buffer): string => (encoding === 'utf8' ? new TextDecoder('utf-8', { fatal: true }).decode(b) : b.toString('latin1'));
     fields = fieldDifferences(parseDeb822Paragraph(decode(uploaded)), parseDeb822Paragraph(decode(body)));
   } catch (e) {
     if (!(e instanceof Deb822Error) && !(e instanceof TypeError)) throw e;
