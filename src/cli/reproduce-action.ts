@@ -7,6 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { profileByName, PROFILES } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
+import { FetchError } from '../fetch/fetch-error.js';
+import { LocalRepository } from '../fetch/local-repository.js';
 import { tagNameForVersion } from '../interpret/tag-name.js';
 import { reason } from '../report/reasons.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
@@ -54,6 +56,7 @@ export async function reproduceAction(setExit: (code: number) => void, opts: Rep
     if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
   }
   if (opts.tree !== undefined && !statSync(opts.tree).isDirectory()) throw new UsageError(`--tree ${opts.tree}: not a directory`);
+  if (opts.repo !== undefined && statSync(opts.repo).isDirectory()) await checkTagIsThere(opts.repo, opts.tag!, seconds * 1000);
   const run = await reproduce({
     from: opts.tree !== undefined ? { kind: 'tree', dir: resolve(opts.tree) } : { kind: 'git', repo: resolve(opts.repo!), tag: opts.tag! },
     dsc: resolve(opts.dsc),
@@ -116,6 +119,26 @@ function render(opts: ReproduceOptions, r: ReproduceResult): string {
   for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${x.message}`);
   for (const x of r.notes) out.push(`  note ${x.code}: ${x.message}`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * A --repo directory that is not a git repository, or lacks the tag, is the
+ * user's mistake (exit 2), not a build that failed: it is found here by
+ * reading the repository's refs, before anything is built.
+ */
+async function checkTagIsThere(repoPath: string, tag: string, timeoutMs: number): Promise<void> {
+  let repo: LocalRepository;
+  try {
+    repo = await LocalRepository.open(repoPath, { timeoutMs, maxObjectBytes: 1 << 20 });
+  } catch (err) {
+    if (err instanceof FetchError) throw new UsageError(`--repo ${repoPath}: ${err.message}`);
+    throw err;
+  }
+  try {
+    if ((await repo.resolveTag(tag)) === undefined) throw new UsageError(`tag ${tag}: no such tag in ${repoPath}`);
+  } finally {
+    await repo.close();
+  }
 }
 
 /** The DEP-14 tag name of the version a .dsc names (debian/1%2.0_rc1-1 for 1:2.0~rc1-1). */

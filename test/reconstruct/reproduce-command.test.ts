@@ -51,6 +51,26 @@ describe('reproduce command', () => {
     expect(missing.error).toBeInstanceOf(CommanderError);
   });
 
+  it('a tag the --repo directory lacks, or a directory that is no repository, is a usage error naming it, found before any build', async () => {
+    const gbp = uploadCase('gbp');
+    const dir = mkdtempSync(join(tmpdir(), 't2u-repro-mistake-'));
+    try {
+      const work = join(dir, 'work');
+      execFileSync('git', ['clone', '-q', bundleOf(gbp), work]);
+      const typo = await cli('--repo', work, '--tag', `${gbp.tag}9`, '--dsc', dscOf(gbp));
+      expect(typo.error).toBeInstanceOf(UsageError);
+      expect((typo.error as Error).message).toBe(`tag ${gbp.tag}9: no such tag in ${work}`);
+      expect(typo.stdout).toBe('');
+      const plain = join(dir, 'plain');
+      execFileSync('mkdir', [plain]);
+      const notRepo = await cli('--repo', plain, '--tag', gbp.tag, '--dsc', dscOf(gbp));
+      expect(notRepo.error).toBeInstanceOf(UsageError);
+      expect((notRepo.error as Error).message).toMatch(new RegExp(`^--repo ${plain}: `));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--tree given a git checkout rebuilds from the tag named after the .dsc version', async () => {
     const u = uploadCase('native');
     const dir = mkdtempSync(join(tmpdir(), 't2u-tree-checkout-'));
