@@ -45,7 +45,8 @@ export interface TreeBuildInput extends CommonBuildInput {
   /** Host path of a plain source tree (dpkg-source -x). */
   readonly tree: string;
   /** The upload's values of the fields the service adds, added as they are (they cannot be derived without the tag). */
-  readonly fields: { readonly dgit?: string; readonly gitTagInfo?: string; readonly gitTagTagger?: string };
+  /** The upload's appended fields; Git-Tag-Tagger as its bytes, which need not be UTF-8 (dgit copies the tag's tagger header). */
+  readonly fields: { readonly dgit?: string; readonly gitTagInfo?: string; readonly gitTagTagger?: Uint8Array };
 }
 
 /** Facts the build learnt, as the service's dgit-repos-server does. */
@@ -174,7 +175,8 @@ export async function buildFromTree(input: TreeBuildInput): Promise<BuildResult>
     T2U_TREE: '/src/tree',
     T2U_FIELD_DGIT: input.fields.dgit ?? '',
     T2U_FIELD_INFO: input.fields.gitTagInfo ?? '',
-    T2U_FIELD_TAGGER: input.fields.gitTagTagger ?? '',
+    // As hex: the environment is written as UTF-8, and the tagger's bytes may not be.
+    T2U_FIELD_TAGGER_HEX: input.fields.gitTagTagger !== undefined ? Buffer.from(input.fields.gitTagTagger).toString('hex') : '',
   });
 }
 

@@ -142,7 +142,7 @@ fact done
  * A plain tree (dpkg-source -x) turned into what the tag's checkout would
  * have been, then built the same way. Inputs (environment): T2U_UMASK,
  * T2U_TREE (read-only), the upload's Dgit, Git-Tag-Info and Git-Tag-Tagger in
- * T2U_FIELD_DGIT, T2U_FIELD_INFO, T2U_FIELD_TAGGER (empty: not added).
+ * T2U_FIELD_DGIT, T2U_FIELD_INFO, T2U_FIELD_TAGGER_HEX (the tagger's bytes in hex; empty: not added).
  */
 export const TREE_SCRIPT = String.raw`${PRELUDE}
 fact init
@@ -212,7 +212,7 @@ build_source "$SRC"_"$MVER" "$@"
 fact fields
 DSC=$SRC'_'$MVER.dsc
 meta dsc "$DSC"
-perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER"
+perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER_HEX"
 fact done
 `;
 
@@ -229,10 +229,11 @@ use Debian::Dgit qw(parsecontrol debiantag_new);
 my ($dscfn, $dgit, %control_add);
 if (@ARGV && $ARGV[0] eq '--verbatim') {
   # A plain tree: the upload's own values, added by the same code path.
-  (undef, $dscfn, $dgit, my $info, my $tagger) = @ARGV;
-  die "usage: add-fields.pl --verbatim DSC DGIT GIT-TAG-INFO GIT-TAG-TAGGER\n" unless defined $tagger;
+  (undef, $dscfn, $dgit, my $info, my $taggerhex) = @ARGV;
+  die "usage: add-fields.pl --verbatim DSC DGIT GIT-TAG-INFO GIT-TAG-TAGGER-HEX\n" unless defined $taggerhex;
   $control_add{'Git-Tag-Info'} = $info if length $info;
-  $control_add{'Git-Tag-Tagger'} = $tagger if length $tagger;
+  # The tagger's bytes, whatever they are, as dgit copies them from the tag.
+  $control_add{'Git-Tag-Tagger'} = pack('H*', $taggerhex) if length $taggerhex;
 } else {
   my ($head, $package, $version, $tagval, $tagfp, $tagger);
   ($dscfn, $head, $package, $version, $tagval, $tagfp, $tagger) = @ARGV;

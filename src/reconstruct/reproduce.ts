@@ -265,7 +265,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     const fields = {
       ...(dsc.paragraph.get('Dgit') !== undefined ? { dgit: dsc.paragraph.get('Dgit') } : {}),
       ...(dsc.paragraph.get('Git-Tag-Info') !== undefined ? { gitTagInfo: dsc.paragraph.get('Git-Tag-Info') } : {}),
-      ...(dsc.paragraph.get('Git-Tag-Tagger') !== undefined ? { gitTagTagger: dsc.paragraph.get('Git-Tag-Tagger') } : {}),
+      ...(dsc.gitTagTaggerBytes !== undefined ? { gitTagTagger: dsc.gitTagTaggerBytes } : {}),
     };
     const built = input.from.kind === 'git'
       ? await buildFromGit({ ...common, repo: input.from.repo, tag: input.from.tag })

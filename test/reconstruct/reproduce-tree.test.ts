@@ -167,3 +167,18 @@ describe.concurrent('plain trees', () => {
     expect(r.fields.map((f) => f.field)).toEqual(['Build-Depends']);
   });
 });
+
+describe('a plain tree whose upload names a non-UTF-8 tagger', () => {
+  it('gets Git-Tag-Tagger back byte for byte (0xE9, not its UTF-8 spelling), so the .dsc is identical', async () => {
+    const fixture = join(REPO_ROOT, 'fixtures/uploads/latin1-tagger');
+    const dsc = JSON.parse(readFileSync(join(fixture, 'case.json'), 'utf8')) as { dsc: string };
+    const dir = await mkdtemp(join(scratch, 'latin1-'));
+    for (const f of await readdir(fixture)) await copyFile(join(fixture, f), join(dir, f));
+    const x = await runSandboxed({ argv: ['dpkg-source', '-x', dsc.dsc, 'tree'], rootfs, workDir: dir, keep: ['.'], timeoutMs: TEST_BUILD_MS });
+    expect(x.exitCode, x.stderr.toString()).toBe(0);
+    const r = await run(join(dir, 'tree'), join(dir, dsc.dsc));
+    expect(r.reasons).toEqual([]);
+    expect(r.verdict).toBe('reproduced');
+    expect(r.dscIdentical).toBe(true);
+  });
+});
