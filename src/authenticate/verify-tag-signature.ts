@@ -1,4 +1,4 @@
-// The authenticity check of a tag (DESIGN.md §1, §2 layer 1, §5), as
+// The authenticity check of a tag (docs/architecture.md §1, §2 layer 1, §5), as
 // tag2upload's server makes it (dgit-repos-server: parsetag_split,
 // checksig_keyring, verifytag): the tag object is cut at its *first* line
 // starting `-----BEGIN PGP` (git cuts at the last signature line; tag2upload
@@ -33,7 +33,7 @@ export interface SignaturePolicy {
   sha1KeyBindings: 'reject' | 'report';
 }
 
-/** DESIGN.md §5 defaults; SHA-1 bindings are only reported while Debian's keyring still carries many. */
+/** docs/architecture.md §5 defaults; SHA-1 bindings are only reported while Debian's keyring still carries many. */
 export const DEFAULT_SIGNATURE_POLICY: Readonly<SignaturePolicy> = Object.freeze({
   rejectDigests: ['sha1', 'md5', 'ripemd160'],
   minRsaBits: 2048,

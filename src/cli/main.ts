@@ -2,7 +2,7 @@
 // Each *-command.ts module only registers its command (options and help
 // text) and imports the code that does the work when the command runs, so
 // --version and --help load commander and little else (bench/startup.bench.ts).
-// Exit codes (DESIGN.md §4): 0 authentic/reproduced/equivalent, 1 rejected/
+// Exit codes (docs/architecture.md §4): 0 authentic/reproduced/equivalent, 1 rejected/
 // mismatch, 2 usage or configuration error, 3 unverifiable.
 import { createRequire } from 'node:module';
 import type * as commander from 'commander';

@@ -1,4 +1,4 @@
-// The content layer (DESIGN.md §2 layer 4): the upload, unpacked by
+// The content layer (docs/architecture.md §2 layer 4): the upload, unpacked by
 // dpkg-source -x in the sandbox, must hold exactly the tag's tree; and, when
 // the tag names an upstream= commit, the orig's content must be that commit's
 // tree. Byte-level reproduction is the bits layer's job: this one is the

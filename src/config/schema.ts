@@ -42,7 +42,7 @@ export const configSchema = z
       })
       .strict()
       .default({}),
-    /** DESIGN.md §5: rejecting SHA-1-weak inputs. */
+    /** docs/architecture.md §5: rejecting SHA-1-weak inputs. */
     policy: z
       .object({
         /** Data-signature digests that reject a signature (WEAK_DIGEST). */

@@ -1,5 +1,5 @@
 // Failures of the fetch stage, as data: each carries the reason code that the
-// verdict will record (DESIGN.md §2: fetch problems make a verdict unverifiable,
+// verdict will record (docs/architecture.md §2: fetch problems make a verdict unverifiable,
 // a detected SHA-1 collision rejects).
 import { VerificationError } from '../report/verification-error.js';
 

@@ -72,7 +72,7 @@ export class ObjectStore {
    * is indexed, or rejects with SHA1_COLLISION / PACK_INVALID / SANDBOX_*.
    */
   startIndexPack(): { sink: Writable; done: () => Promise<void>; abort: () => void } {
-    // zeroPaddedFilemode is tolerated: real Debian histories carry such trees (DESIGN.md §3).
+    // zeroPaddedFilemode is tolerated: real Debian histories carry such trees (docs/architecture.md §3).
     const proc: SandboxProcess = spawnSandboxed({
       argv: ['git', 'index-pack', '--stdin', '--strict=zeroPaddedFilemode=ignore'],
       rootfs: { kind: 'host' },

@@ -1,4 +1,4 @@
-// check-tag: layers 1–2 of DESIGN.md §2 for one (repository, tag). The only
+// check-tag: layers 1–2 of docs/architecture.md §2 for one (repository, tag). The only
 // place that sequences fetch → authenticate → interpret; every stage failure
 // becomes a reason with a stable code, never an exception.
 import { isUtf8 } from 'node:buffer';

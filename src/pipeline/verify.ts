@@ -1,4 +1,4 @@
-// verify: the five layers of DESIGN.md §2 for one (repository, tag) and one
+// verify: the five layers of docs/architecture.md §2 for one (repository, tag) and one
 // upload. Layers 1–2 are check-tag's; a tag they reject is `rejected` and
 // nothing is built. Then the upload is obtained (a .dsc path, a .dsc URL, or
 // the archive entry for the tag's source and version), bound to the tag
@@ -420,7 +420,7 @@ class VerifyRun {
   }
 
   /**
-   * The verifier's own TypeScript toolchain (DESIGN.md §2 layer 5 twice
+   * The verifier's own TypeScript toolchain (docs/architecture.md §2 layer 5 twice
    * over): tarballs and .dsc body from the tag's git objects, under the
    * profile dgit's build reproduced with (or came closest under). Its answer
    * and dgit's must agree; a disagreement is reported, never resolved.

@@ -1,4 +1,4 @@
-// Publishing verdicts others can check (DESIGN.md §7): attestations, the
+// Publishing verdicts others can check (docs/architecture.md §7): attestations, the
 // tiled log's formats and proofs, and the note signatures that bind them.
 export { attestationVkey, keyidOf, openAttestation, signAttestation, type AttestationKey, type OpenedAttestation } from './attestation.js';
 export { formatCheckpoint, parseCheckpoint, CheckpointError, type Checkpoint } from './checkpoint.js';

@@ -82,7 +82,7 @@ export async function digestFile(path: string): Promise<FileDigest> {
   }
 }
 
-/** The names in Checksums-Sha256 (the one list DESIGN.md §5 trusts). */
+/** The names in Checksums-Sha256 (the one list docs/architecture.md §5 trusts). */
 export function namedFiles(p: Deb822Paragraph): string[] {
   const v = p.get('Checksums-Sha256') ?? '';
   return v.split('\n').map((l) => l.trim().split(/\s+/)[2]).filter((n): n is string => n !== undefined && n !== '');

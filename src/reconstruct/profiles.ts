@@ -1,4 +1,4 @@
-// Builder profiles (DESIGN.md §1, "Builder parameters that the tag does not
+// Builder profiles (docs/architecture.md §1, "Builder parameters that the tag does not
 // determine"): one table of named parameter sets under which tag2upload's
 // builder may have made an upload, and the order in which to try them.
 //

@@ -1,4 +1,4 @@
-// The bits layer (DESIGN.md §2 layer 5): rebuild the source package from the
+// The bits layer (docs/architecture.md §2 layer 5): rebuild the source package from the
 // tag as tag2upload's builder would, under builder profiles in order, until
 // one reproduces the upload's .dsc body and every file it names byte for
 // byte. Verdicts: `reproduced` (the profile named), `mismatch` (what differs
@@ -40,7 +40,7 @@ export interface ReproduceInput {
   readonly dsc: string;
   /** The tag2upload service keyring: the .dsc's signature must verify by one of its keys. */
   readonly uploadKeyring?: string;
-  /** The signature policy the .dsc's signature is judged under (default DESIGN.md §5's). */
+  /** The signature policy the .dsc's signature is judged under (default docs/architecture.md §5's). */
   readonly policy?: Readonly<SignaturePolicy>;
   /**
    * Profiles to try, in this order. Default: PROFILES ordered by `madeAt`,

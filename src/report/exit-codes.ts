@@ -1,4 +1,4 @@
-// The exit codes of every command (DESIGN.md §4): 0 authentic, reproduced or
+// The exit codes of every command (docs/architecture.md §4): 0 authentic, reproduced or
 // equivalent; 1 rejected or mismatch; 2 usage or configuration error;
 // 3 unverifiable. Apart from the report types so that the command line can
 // start without loading the reason catalogue.

@@ -2,7 +2,7 @@
 // reason `{code, layer, message}`. Codes are stable (users and alerts key on
 // them); `docs/reason-codes.md` lists them all and a test keeps it in step.
 
-/** The layers of DESIGN.md §2, plus the stages that can make a verdict undecidable. */
+/** The layers of docs/architecture.md §2, plus the stages that can make a verdict undecidable. */
 export type Layer =
   | 'fetch'
   | 'authenticity'
@@ -123,7 +123,7 @@ export const REASONS = {
     action: 'Investigate the upload; for an honest package this large, raise T2U_SANDBOX_WORK_FACTOR or T2U_SANDBOX_WORK_FLOOR.',
   },
 
-  // authenticity: the tag's signature, the key, and the policy of DESIGN.md §5.
+  // authenticity: the tag's signature, the key, and the policy of docs/architecture.md §5.
   KEYRING_UNAVAILABLE: {
     layer: 'authenticity', effect: 'unverifiable',
     meaning: "Debian's keyrings could not be obtained (no network to the mirror and no cached copy), so no signature can be judged.",
@@ -239,7 +239,7 @@ export const REASONS = {
     meaning: 'The signer is a Debian Maintainer whose dm.txt Allow: list does not include this package (or no dm.txt is configured).',
     action: 'A DD must grant the DM upload rights for the package (dcut dm), or a DD must upload.',
   },
-  // The ledger of tag objects seen (DESIGN.md §6). A fork copies its tags and a
+  // The ledger of tag objects seen (docs/architecture.md §6). A fork copies its tags and a
   // maintainer may re-tag after a failed upload, so the two tag alarms do not
   // change the verdict of the tag judged now; two trees under one commit id
   // cannot happen without a SHA-1 collision, so that one rejects.

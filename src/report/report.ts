@@ -1,4 +1,4 @@
-// The report object of DESIGN.md §4 and the rule that turns reasons into a verdict.
+// The report object of docs/architecture.md §4 and the rule that turns reasons into a verdict.
 import { REASONS, type Effect, type Layer, type Reason } from './reasons.js';
 
 export const REPORT_SCHEMA = 't2u-verify/report/v1';
@@ -99,7 +99,7 @@ export function exitCodeFor(verdict: CheckTagVerdict): number {
   }
 }
 
-/** The verdicts of `verify` (DESIGN.md §2). */
+/** The verdicts of `verify` (docs/architecture.md §2). */
 export type VerifyVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'rejected' | 'unverifiable';
 
 export const VERIFY_VERDICTS: readonly VerifyVerdict[] = ['reproduced', 'equivalent', 'mismatch', 'rejected', 'unverifiable'];

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Packages whose versions change the bytes tag2upload produces (DESIGN.md §1, builder profiles). */
+/** Packages whose versions change the bytes tag2upload produces (docs/architecture.md §1, builder profiles). */
 export const KEY_PACKAGES = ['dgit', 'dpkg-dev', 'git', 'xz-utils'] as const;
 
 /** Installed packages of a dpkg status file, name → version (`name:arch` for multi-arch same packages). */

@@ -27,7 +27,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-/** DESIGN.md §2, one line per verdict, for the detail page's verdict line. */
+/** docs/architecture.md §2, one line per verdict, for the detail page's verdict line. */
 export const VERDICT_MEANINGS: Readonly<Record<JobVerdict, string>> = {
   reproduced: 'All five layers pass: the upload is byte-identical to a rebuild of the tag.',
   equivalent: 'Authenticity, metadata, binding and content pass; the bits differ only in an explained way.',

@@ -82,7 +82,7 @@ export const openApiDocument = {
               report: {
                 type: 'object',
                 description:
-                  'The verify report (schema t2u-verify/report/v1, see DESIGN.md §4), present once done; ledger alarms are added as `notes` and `alarms`.',
+                  'The verify report (schema t2u-verify/report/v1, see docs/architecture.md §4), present once done; ledger alarms are added as `notes` and `alarms`.',
                 required: ['schema', 'verdict', 'reasons'],
                 properties: {
                   schema: { const: 't2u-verify/report/v1' },

@@ -18,7 +18,7 @@ export type JobSource = 'webhook' | 'api' | 'archive';
 
 export type JobStatus = 'queued' | 'running' | 'done';
 
-/** DESIGN.md §2: the verdicts of `verify`, and `authentic` of `check-tag`. */
+/** docs/architecture.md §2: the verdicts of `verify`, and `authentic` of `check-tag`. */
 export type JobVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'rejected' | 'unverifiable' | 'authentic';
 
 export const JOB_VERDICTS: readonly JobVerdict[] = ['reproduced', 'equivalent', 'mismatch', 'rejected', 'unverifiable', 'authentic'];
@@ -61,7 +61,7 @@ export interface Job {
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: Date | null;
   readonly verdict: JobVerdict | null;
-  /** The report JSON of the final attempt (DESIGN.md §4), as given to `complete` or `fail`. */
+  /** The report JSON of the final attempt (docs/architecture.md §4), as given to `complete` or `fail`. */
   readonly report: unknown;
   /** Why the last attempt failed, if it did. */
   readonly lastError: string | null;
@@ -191,7 +191,7 @@ export interface Store {
   /** How many jobs match (`limit` and `offset` are ignored). */
   count(filter?: JobFilter): Promise<number>;
   /**
-   * Records a tag object seen in a repository (DESIGN.md §6) and returns the
+   * Records a tag object seen in a repository (docs/architecture.md §6) and returns the
    * alarms it raises against earlier sightings: the same object in another
    * repository (replay), another object under the same name in the same
    * repository (moved), another tree for the same upstream commit id.

@@ -5,7 +5,7 @@
 // (Dpkg::Checksums: [0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+: no directory part) and
 // each must belong to the source package, as dak requires. Every file is
 // listed in Files and Checksums-Sha256 (and Checksums-Sha1 when present) with
-// one size; DESIGN.md §5 trusts only the SHA-256 hashes, the others are checked
+// one size; docs/architecture.md §5 trusts only the SHA-256 hashes, the others are checked
 // for agreement of names and sizes only.
 import { checkFileName as checkDpkgFileName, FileNameError } from '../deb822/file-name.js';
 import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../deb822/clearsigned.js';

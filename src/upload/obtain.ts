@@ -1,6 +1,6 @@
 // Obtains one upload into a private directory: its .dsc and exactly the files
 // the .dsc lists, each checked against the .dsc's Checksums-Sha256 and size
-// while it is copied (DESIGN.md §5: the only checksums trusted). Three ways in:
+// while it is copied (docs/architecture.md §5: the only checksums trusted). Three ways in:
 // a local .dsc (files beside it), a .dsc URL (files from the same directory),
 // or a mirror, source and version (the .dsc found in the verified Sources
 // index and checked against it, files from its Directory). Names come only

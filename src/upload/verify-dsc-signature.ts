@@ -1,4 +1,4 @@
-// The binding layer's first check (DESIGN.md §2 layer 3): the upload's .dsc is
+// The binding layer's first check (docs/architecture.md §2 layer 3): the upload's .dsc is
 // clearsigned by the tag2upload service key. The signature must be exactly one
 // OpenPGP signature of class 01 (canonical text, what gpg --clearsign makes)
 // over the cleartext as RFC 4880 §7 defines it, by a key in the upload keyring,
