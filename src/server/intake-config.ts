@@ -49,6 +49,12 @@ export const intakeConfigSchema = z
     enqueueTimeoutMs: z.number().int().positive().default(5_000),
     /** Accept http:// repository and upload URLs to loopback addresses (tests only). */
     allowHttp: z.boolean().default(false),
+    /**
+     * The hosts an API request may name for its repository and upload (the
+     * service's `fetch.allowedHosts`): others are refused with a 400 at once,
+     * rather than queued to end `unverifiable`. Absent: any public host.
+     */
+    allowedHosts: z.array(z.string()).optional(),
   })
   .strict();
 

@@ -234,7 +234,7 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
         const path = issue.path.join('.');
         return invalid(reply, `${path || '(top level)'}: ${issue.message}`, path);
       }
-      const policy = { allowHttpLoopback: config.allowHttp };
+      const policy = { allowHttpLoopback: config.allowHttp, ...(config.allowedHosts !== undefined && { allowedHosts: config.allowedHosts }) };
       let repo: string;
       let upload: string | undefined;
       try {

@@ -233,5 +233,6 @@ export function intakeSettings(config: ServiceConfig): z.input<typeof intakeConf
     bodyLimit: config.bodyLimit,
     enqueueTimeoutMs: config.enqueueTimeoutMs,
     allowHttp: config.allowHttp,
+    ...(config.fetch.allowedHosts !== undefined && { allowedHosts: [...config.fetch.allowedHosts] }),
   };
 }

@@ -273,6 +273,22 @@ describe('POST /api/v1/verifications', () => {
     expect((await a.inject(api('{"repo": '))).statusCode).toBe(400);
   });
 
+  it('answers 400 to a repository or upload on a host the service may not contact, naming the field', async () => {
+    const queue = new MemoryQueue();
+    const a = await app({ allowedHosts: ['salsa.debian.org', 'deb.debian.org'] }, queue.enqueue);
+    const upload = 'https://deb.debian.org/debian/pool/main/h/hello/hello_2.10-3.dsc';
+    const outside = await a.inject(api({ repo: 'https://git.example.org/hello.git', tag: 'debian/2.10-3', upload }));
+    expect(outside.statusCode).toBe(400);
+    expect(outside.json()).toMatchObject({ error: 'invalid', path: 'repo' });
+    expect(outside.json<{ reason: string }>().reason).toMatch(/git\.example\.org is not one of the hosts/);
+    const badUpload = await a.inject(api({ repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload: 'https://mirror.example.org/hello_2.10-3.dsc' }));
+    expect(badUpload.statusCode).toBe(400);
+    expect(badUpload.json()).toMatchObject({ error: 'invalid', path: 'upload' });
+    expect(queue.jobs).toHaveLength(0);
+    const inside = await a.inject(api({ repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload }));
+    expect(inside.statusCode).toBe(202);
+  });
+
   it('refuses every token when none is configured', async () => {
     const a = await app({ apiTokens: [] });
     expect((await a.inject(api({ repo: 'https://x.org/r.git', tag: 'debian/1-1' }, { authorization: 'Bearer ' }))).statusCode).toBe(401);
