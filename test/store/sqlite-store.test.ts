@@ -6,25 +6,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SQLITE_FILE_NAME, SqliteStore } from '../../src/store/sqlite-store.js';
+import { sqliteEnv } from './backend.js';
 import { storeBehaviour } from './store-behaviour.js';
 
 const dir = mkdtempSync(join(tmpdir(), 't2u-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-
-storeBehaviour('SQLite', () => ({
-  fresh: () => Promise.resolve({ kind: 'sqlite', file: join(dir, `store-${n++}.sqlite`) }),
-  rawExec: async (backend, sql) => {
-    if (backend.kind !== 'sqlite') throw new Error('not SQLite');
-    await Promise.resolve();
-    const db = new Database(backend.file);
-    try {
-      db.exec(sql);
-    } finally {
-      db.close();
-    }
-  },
-}));
+storeBehaviour('SQLite', () => sqliteEnv('sqlite', dir));
 
 describe('SqliteStore', () => {
   it('keeps one WAL-mode file under the data directory and migrates it once', async () => {

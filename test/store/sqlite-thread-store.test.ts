@@ -5,29 +5,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { SqliteThreadStore } from '../../src/store/sqlite-thread-store.js';
+import { sqliteEnv } from './backend.js';
 import { storeBehaviour } from './store-behaviour.js';
 
 const dir = mkdtempSync(join(tmpdir(), 't2u-sqlite-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-
-storeBehaviour('SQLite on its thread', () => ({
-  fresh: () => Promise.resolve({ kind: 'sqlite-thread', file: join(dir, `store-${n++}.sqlite`) }),
-  rawExec: async (backend, sql) => {
-    if (backend.kind !== 'sqlite-thread') throw new Error('not SQLite');
-    await Promise.resolve();
-    const db = new Database(backend.file);
-    try {
-      db.exec(sql);
-    } finally {
-      db.close();
-    }
-  },
-}));
+storeBehaviour('SQLite on its thread', () => sqliteEnv('sqlite-thread', dir));
 
 describe('SqliteThreadStore', () => {
   it('writes the same database the in-process store reads, with dates and errors intact across the thread', async () => {
