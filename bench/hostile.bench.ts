@@ -4,7 +4,7 @@
 // line is the input that made a backtracking trim take minutes; the default is
 // the largest tag object the verifier reads, just under its 1 MiB cap). The service is asked to verify it, and /healthz
 // is asked every 20 ms until the job has a verdict: with each verification in
-// its own process (the service's design, src/server/job-process.ts), and with
+// its own process (the service's design, src/server/queue/job-process.ts), and with
 // the same verification on the service's event loop (the design before it),
 // against the idle service measured in the same run. Goal: p99 under 100 ms.
 // Usage: npx tsx bench/hostile.bench.ts [--kib 1000] [--idle-seconds 5]
@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { VerifyReport } from '../src/report/report.js';
-import { isolatedVerifyJob } from '../src/server/job-process.js';
+import { isolatedVerifyJob } from '../src/server/queue/job-process.js';
 import { startService } from '../src/server/service.js';
-import { makeVerifyJob } from '../src/server/verify-job.js';
-import type { VerifyJob } from '../src/server/worker.js';
+import { makeVerifyJob } from '../src/server/queue/verify-job.js';
+import type { VerifyJob } from '../src/server/queue/worker.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
 import { REPO_ROOT, SERVICE_KEYRING } from '../test/reconstruct/upload-fixtures.js';
 import { hostileTagRepository } from '../test/server/hostile-tag.js';

@@ -18,7 +18,7 @@ import pino from 'pino';
 import { consensus } from '../src/publish/consensus.js';
 import { logConfigSchema } from '../src/publish/log-config.js';
 import { openPublisher, type Publisher } from '../src/publish/publisher.js';
-import { ServiceMetrics } from '../src/server/metrics.js';
+import { ServiceMetrics } from '../src/server/api/metrics.js';
 import { buildServiceApp } from '../src/server/service-app.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { Store } from '../src/store/store.js';

@@ -2,7 +2,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { renderManPages } from '../src/cli/man-pages.js';
 import { renderReasonCodes } from '../src/report/reason-codes-doc.js';
-import { renderOpenApi } from '../src/server/openapi.js';
+import { renderOpenApi } from '../src/server/api/openapi.js';
 
 writeFileSync(new URL('../docs/reason-codes.md', import.meta.url), renderReasonCodes());
 writeFileSync(new URL('../docs/openapi.json', import.meta.url), renderOpenApi());

@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { EXIT } from '../report/report.js';
 import { loadServiceConfig, ServiceConfigError, type ServiceConfig } from '../server/service-config.js';
 import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
-import { isolatedVerifyJob } from '../server/job-process.js';
+import { isolatedVerifyJob } from '../server/queue/job-process.js';
 import { resolveSecrets } from './secret-sources.js';
 import { UsageError } from './usage-error.js';
 import { LOG_LEVELS, type Flags, type ServeDeps } from './serve-command.js';

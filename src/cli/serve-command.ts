@@ -8,11 +8,11 @@ import type { Command } from 'commander';
 import type { DestinationStream } from 'pino';
 import type { ServiceConfig, ServiceFlags } from '../server/service-config.js';
 import type { ServiceHandle } from '../server/service.js';
-import type { VerifyJob } from '../server/worker.js';
+import type { VerifyJob } from '../server/queue/worker.js';
 import type { SecretFlags } from './secret-sources.js';
 
 export interface ServeDeps {
-  /** The verification the workers run (default: the pipeline, src/server/verify-job.ts, each job in its own process: src/server/job-process.ts). */
+  /** The verification the workers run (default: the pipeline, src/server/queue/verify-job.ts, each job in its own process: src/server/queue/job-process.ts). */
   readonly makeVerifyJob?: (config: Readonly<ServiceConfig>) => VerifyJob;
   /** Stops the service when aborted; without it, SIGTERM and SIGINT do. */
   readonly signal?: AbortSignal;

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPORT_SCHEMA } from '../report/report.js';
-import { pollArchive, startArchiveWatcher, type PollResult, type WatcherLog } from '../server/archive-watcher.js';
-import type { RepoUrlRewrite } from '../server/tag-copies.js';
+import { pollArchive, startArchiveWatcher, type PollResult, type WatcherLog } from '../server/archive-watch/archive-watcher.js';
+import type { RepoUrlRewrite } from '../server/intake/tag-copies.js';
 import { isPostgresUrl, openStore } from '../store/open-store.js';
 import { UsageError } from './usage-error.js';
 

@@ -18,7 +18,7 @@ import { mangleVersion } from '../interpret/tag-name.js';
 import { checkDscSignature } from '../reconstruct/compare.js';
 import { profileByName, type BuilderProfile } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult } from '../reconstruct/reproduce.js';
-import { runSecondToolchain, type SecondToolchainResult } from '../reconstruct/typescript/second-toolchain.js';
+import { runSecondToolchain, type SecondToolchainResult } from '../reconstruct/second-toolchain/second-toolchain.js';
 import { REASONS, reason, type Reason } from '../report/reasons.js';
 import { isVerificationError } from '../report/verification-error.js';
 import {

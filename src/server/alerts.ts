@@ -9,7 +9,7 @@
 // `Idempotency-Key` lets it drop the copy); the verdict itself is in the store
 // before any alert is sent, so a lost alert never loses a verdict.
 import type { Logger } from 'pino';
-import type { ServiceMetrics } from './metrics.js';
+import type { ServiceMetrics } from './api/metrics.js';
 
 export interface AlertSettings {
   readonly urls: readonly string[];

@@ -3,15 +3,15 @@
 // document on one fastify instance.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Store } from '../store/store.js';
-import { apiRoutes } from './api-routes.js';
-import { intakeRoutes, type Enqueue } from './intake-routes.js';
-import type { IntakeConfigInput } from './intake-config.js';
-import type { ServiceMetrics } from './metrics.js';
-import { opsRoutes } from './ops-routes.js';
-import { dashboard } from './dashboard.js';
-import { logRoutes } from './log-routes.js';
+import { apiRoutes } from './api/api-routes.js';
+import { intakeRoutes, type Enqueue } from './intake/intake-routes.js';
+import type { IntakeConfigInput } from './intake/intake-config.js';
+import type { ServiceMetrics } from './api/metrics.js';
+import { opsRoutes } from './api/ops-routes.js';
+import { dashboard } from './dashboard/dashboard.js';
+import { logRoutes } from './api/log-routes.js';
 import type { Publisher } from '../publish/publisher.js';
-import { storeEnqueue } from './store-enqueue.js';
+import { storeEnqueue } from './intake/store-enqueue.js';
 
 export interface ServiceAppOptions {
   readonly store: Store;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { formatZodError } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { STORE_DEFAULTS } from '../store/store.js';
-import { intakeConfigSchema } from './intake-config.js';
+import { intakeConfigSchema } from './intake/intake-config.js';
 import { logConfigSchema } from '../publish/log-config.js';
 
 /** `HOST:PORT`, `[IPv6]:PORT`; port 0 picks a free port (tests). */
@@ -57,7 +57,7 @@ const serviceFields = {
   /** Wall-clock limit of one verification; beyond it the job is aborted and retried. */
   jobTimeoutMs: z.number().int().min(1_000).default(60 * 60_000),
   /**
-   * Limits of the process each verification runs in (src/server/job-process.ts):
+   * Limits of the process each verification runs in (src/server/queue/job-process.ts):
    * the fetched bytes are parsed and judged there, never on the service's event
    * loop. A job past a limit is killed and ends `unverifiable` with
    * JOB_TIME_LIMIT or JOB_MEMORY_LIMIT.

@@ -8,10 +8,10 @@ import type { Logger } from 'pino';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { AlertSender } from './alerts.js';
-import { ServiceMetrics } from './metrics.js';
+import { ServiceMetrics } from './api/metrics.js';
 import { buildServiceApp } from './service-app.js';
 import { intakeSettings, type ServiceConfig } from './service-config.js';
-import { Worker, type VerifyJob } from './worker.js';
+import { Worker, type VerifyJob } from './queue/worker.js';
 import { openPublisher, type Publisher } from '../publish/publisher.js';
 
 export interface ServiceDeps {

@@ -2,7 +2,7 @@
 // on a worker thread of its own (src/store/sqlite-thread.ts), so that no
 // commit's fsync ever waits on the service's event loop. Each call is a
 // message; its answer comes back once the thread has done it, durably for a
-// write. Together with the intake's group commit (src/server/store-enqueue.ts:
+// write. Together with the intake's group commit (src/server/intake/store-enqueue.ts:
 // while one batch is being committed, the requests that arrive wait and go
 // together in the next), a webhook is acknowledged only after its job is on
 // disk, and the loop meanwhile reads and answers other requests.

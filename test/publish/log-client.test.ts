@@ -12,7 +12,7 @@ import { logConfigSchema } from '../../src/publish/log-config.js';
 import { auditLog, LogClient, LogProblem, SeenStore } from '../../src/publish/log-client.js';
 import { openPublisher, type Publisher } from '../../src/publish/publisher.js';
 import { ed25519Vkey } from '../../src/publish/signed-note.js';
-import { ServiceMetrics } from '../../src/server/metrics.js';
+import { ServiceMetrics } from '../../src/server/api/metrics.js';
 import { buildServiceApp } from '../../src/server/service-app.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Job } from '../../src/store/store.js';

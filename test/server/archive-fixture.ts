@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Deb822Paragraph } from '../../src/deb822/paragraph.js';
 import { formatDeb822 } from '../../src/deb822/write.js';
 import { readDsc } from '../../src/upload/dsc.js';
-import type { RepoUrlRewrite } from '../../src/server/tag-copies.js';
+import type { RepoUrlRewrite } from '../../src/server/intake/tag-copies.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';

@@ -18,9 +18,9 @@ import {
   type PollResult,
   type SuitePoll,
   type WatcherLog,
-} from '../../src/server/archive-watcher.js';
-import { rewriteRepoUrl } from '../../src/server/tag-copies.js';
-import { vcsGitUrl } from '../../src/server/archive-entry.js';
+} from '../../src/server/archive-watch/archive-watcher.js';
+import { rewriteRepoUrl } from '../../src/server/intake/tag-copies.js';
+import { vcsGitUrl } from '../../src/server/archive-watch/archive-entry.js';
 import { ArchiveFixture, archiveDscs, fixtureUploads, type Published, type Upload } from './archive-fixture.js';
 import { deadPort } from '../helpers/dead-port.js';
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboard } from '../../src/server/dashboard.js';
+import { dashboard } from '../../src/server/dashboard/dashboard.js';
 import { HOSTILE_TAGGER_NAME, reportOf, seededStore, type SeededStore } from './dashboard-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';

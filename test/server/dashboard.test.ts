@@ -5,8 +5,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASONS } from '../../src/report/reasons.js';
-import { dashboard } from '../../src/server/dashboard.js';
-import { escapeHtml } from '../../src/server/html.js';
+import { dashboard } from '../../src/server/dashboard/dashboard.js';
+import { escapeHtml } from '../../src/server/dashboard/html.js';
 import type { Store } from '../../src/store/store.js';
 import { HOSTILE_TAGGER_NAME, reportOf, seededStore, type SeededStore } from './dashboard-fixtures.js';
 

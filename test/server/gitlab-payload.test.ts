@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpretGitlabHook } from '../../src/server/gitlab-payload.js';
+import { interpretGitlabHook } from '../../src/server/intake/gitlab-payload.js';
 import { PUSH_FIXTURE, TAG_PUSH_FIXTURE, tagPushBody } from './intake-helpers.js';
 
 const TAG = 'Tag Push Hook';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/report/report.js';
-import { isolatedVerifyJob, type IsolatedVerifyJob } from '../../src/server/job-process.js';
+import { isolatedVerifyJob, type IsolatedVerifyJob } from '../../src/server/queue/job-process.js';
 import type { ServiceHandle } from '../../src/server/service.js';
 import type { Job } from '../../src/store/store.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';

@@ -1,6 +1,6 @@
 // The escaping template: interpolated text is escaped, markup from `html` is not.
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, html, raw } from '../../src/server/html.js';
+import { escapeHtml, html, raw } from '../../src/server/dashboard/html.js';
 
 describe('html', () => {
   it('escapes the characters that open markup or end an attribute', () => {

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { intakeRoutes, type Enqueue, type IntakeRequest } from '../../src/server/intake-routes.js';
-import type { IntakeConfigInput } from '../../src/server/intake-config.js';
+import { intakeRoutes, type Enqueue, type IntakeRequest } from '../../src/server/intake/intake-routes.js';
+import type { IntakeConfigInput } from '../../src/server/intake/intake-config.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`../../fixtures/gitlab/${name}`, import.meta.url)), 'utf8');
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { intakeRoutes, type Enqueue } from '../../src/server/intake-routes.js';
-import { signStandardWebhook } from '../../src/server/webhook-auth.js';
+import { intakeRoutes, type Enqueue } from '../../src/server/intake/intake-routes.js';
+import { signStandardWebhook } from '../../src/server/intake/webhook-auth.js';
 import { API_TOKEN, buildApp, MemoryQueue, OLD_TOKEN, PUSH_FIXTURE, TAG_PUSH_FIXTURE, tagPushBody, TOKEN } from './intake-helpers.js';
 
 type App = Awaited<ReturnType<typeof buildApp>>;

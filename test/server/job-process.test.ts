@@ -1,4 +1,4 @@
-// Each verification in its own process (src/server/job-process.ts): a job
+// Each verification in its own process (src/server/queue/job-process.ts): a job
 // past its heap, its resident memory or its time ends `unverifiable` with its
 // reason code while the service's event loop stays free; a child that dies is
 // JOB_PROCESS_FAILED; an aborted job that does not stop is killed; a child
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isolatedVerifyJob, type IsolatedVerifyJob } from '../../src/server/job-process.js';
+import { isolatedVerifyJob, type IsolatedVerifyJob } from '../../src/server/queue/job-process.js';
 import { LogCapture, testConfig } from './service-helpers.js';
 
 const ENTRY = new URL('./fixtures/job-child-limits.ts', import.meta.url);

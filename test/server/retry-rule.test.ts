@@ -1,6 +1,6 @@
 // Which unverifiable outcomes the queue retries: only those whose every undecided reason is transient.
 import { describe, expect, it } from 'vitest';
-import { retryDecision, TRANSIENT_REASONS } from '../../src/server/retry-rule.js';
+import { retryDecision, TRANSIENT_REASONS } from '../../src/server/queue/retry-rule.js';
 import { REASONS, type ReasonCode } from '../../src/report/reasons.js';
 import { verifyReport } from './service-helpers.js';
 

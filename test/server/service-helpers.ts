@@ -9,7 +9,7 @@ import { reason, type ReasonCode } from '../../src/report/reasons.js';
 import { REPORT_SCHEMA, verifyVerdict, type VerifyReport } from '../../src/report/report.js';
 import { applyFlags, parseServiceConfig, type ServiceConfig } from '../../src/server/service-config.js';
 import { startService, type ServiceHandle, type ServiceMode } from '../../src/server/service.js';
-import type { VerifyJob } from '../../src/server/worker.js';
+import type { VerifyJob } from '../../src/server/queue/worker.js';
 import { TOKEN, API_TOKEN } from './intake-helpers.js';
 
 export { TOKEN, API_TOKEN };

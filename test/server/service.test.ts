@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ServiceHandle } from '../../src/server/service.js';
-import type { VerifyJob } from '../../src/server/worker.js';
+import type { VerifyJob } from '../../src/server/queue/worker.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import type { Job } from '../../src/store/store.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { groupCommit, storeEnqueue } from '../../src/server/store-enqueue.js';
+import { groupCommit, storeEnqueue } from '../../src/server/intake/store-enqueue.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { API_TOKEN, TOKEN, buildApp, tagPushBody } from './intake-helpers.js';

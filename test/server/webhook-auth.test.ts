@@ -6,7 +6,7 @@ import {
   signStandardWebhook,
   TokenSet,
   verifyStandardWebhook,
-} from '../../src/server/webhook-auth.js';
+} from '../../src/server/intake/webhook-auth.js';
 
 describe('TokenSet', () => {
   const set = new TokenSet(['first-secret-token-aaaa', 'second-secret-token-bb']);

@@ -10,9 +10,9 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dpkgSourceDsc, dscBody, DscBodyError } from '../../../src/reconstruct/typescript/dsc-body.js';
+import { dpkgSourceDsc, dscBody, DscBodyError } from '../../../src/reconstruct/second-toolchain/dsc-body.js';
 import { compareVersions } from '../../../src/deb822/version-compare.js';
-import { normalizeBuildDeps } from '../../../src/reconstruct/typescript/dpkg-deps.js';
+import { normalizeBuildDeps } from '../../../src/reconstruct/second-toolchain/dpkg-deps.js';
 import { requireCompleted, runSandboxed } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddressList, parseAddress } from '../../../src/reconstruct/typescript/dsc-body.js';
-import { parseDeps } from '../../../src/reconstruct/typescript/dpkg-deps.js';
-import { parseSourceOptions } from '../../../src/reconstruct/typescript/source-options.js';
+import { formatAddressList, parseAddress } from '../../../src/reconstruct/second-toolchain/dsc-body.js';
+import { parseDeps } from '../../../src/reconstruct/second-toolchain/dpkg-deps.js';
+import { parseSourceOptions } from '../../../src/reconstruct/second-toolchain/source-options.js';
 
 // dpkg's regular expressions (Dpkg::Email::Address, Dpkg::Deps, Dpkg::Conf) as
 // JavaScript: the reference the linear scans must agree with. They backtrack

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseClearsigned } from '../../../src/deb822/clearsigned.js';
 import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
-import { runSecondToolchain, type SecondToolchainInput, type SecondToolchainResult } from '../../../src/reconstruct/typescript/second-toolchain.js';
+import { runSecondToolchain, type SecondToolchainInput, type SecondToolchainResult } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
 import type { Rootfs } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
 import { readDsc } from '../../../src/upload/dsc.js';

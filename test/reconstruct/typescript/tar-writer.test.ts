@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
-import { deborigTar } from '../../../src/reconstruct/typescript/deborig.js';
-import { debianTar, nativeTar } from '../../../src/reconstruct/typescript/dpkg-source-tar.js';
-import { readCommitInfo, readTree } from '../../../src/reconstruct/typescript/git-tree.js';
-import { writeGnuTar } from '../../../src/reconstruct/typescript/tar-writer.js';
-import { memberAt } from '../../../src/reconstruct/typescript/tar-members.js';
+import { deborigTar } from '../../../src/reconstruct/second-toolchain/deborig.js';
+import { debianTar, nativeTar } from '../../../src/reconstruct/second-toolchain/dpkg-source-tar.js';
+import { readCommitInfo, readTree } from '../../../src/reconstruct/second-toolchain/git-tree.js';
+import { writeGnuTar } from '../../../src/reconstruct/second-toolchain/tar-writer.js';
+import { memberAt } from '../../../src/reconstruct/second-toolchain/tar-members.js';
 import { requireCompleted, runSandboxed, type Rootfs } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
 

@@ -1,14 +1,14 @@
-// The process a verification runs in (started by src/server/job-process.ts):
+// The process a verification runs in (started by src/server/queue/job-process.ts):
 // the fetched bytes of a job are parsed and judged here, so that however long
 // or however much memory a hostile tag makes them take, the service's event
 // loop (intake, API, /healthz, lease renewals) is not the one waiting. It runs
-// the service's own verification (src/server/verify-job.ts), keeps its caches
+// the service's own verification (src/server/queue/verify-job.ts), keeps its caches
 // (keyrings, the Sources index) between the jobs it is given one at a time,
 // and sends its log lines and its report to the service over the IPC channel.
 // It ends when that channel closes: a service that died leaves no job running.
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import type { ServiceConfig } from './service-config.js';
+import type { ServiceConfig } from '../service-config.js';
 import { makeVerifyJob } from './verify-job.js';
 import type { VerifyJob } from './worker.js';
 import type { ChildMessage, ParentMessage } from './job-process.js';

@@ -3,7 +3,7 @@
 // validated (a bad value is a 400 page naming the parameter, never a store
 // query with it).
 import { z } from 'zod';
-import { JOB_VERDICTS, type Job, type JobFilter, type Store } from '../store/store.js';
+import { JOB_VERDICTS, type Job, type JobFilter, type Store } from '../../store/store.js';
 import { timeText, verdictBadge } from './dashboard-layout.js';
 import { html, type SafeHtml } from './html.js';
 

@@ -2,7 +2,7 @@
 // GET /api/v1/openapi.json and kept, identical, in docs/openapi.json
 // (`npm run docs` writes it; a test checks both and that every route the
 // service registers is described here).
-import { JOB_VERDICTS, MAX_LIST_LIMIT } from '../store/store.js';
+import { JOB_VERDICTS, MAX_LIST_LIMIT } from '../../store/store.js';
 
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: object) => ({ 'application/json': { schema } });

@@ -4,9 +4,9 @@
 // (doc/user/project/integrations/webhook_events.md, "Tag events"); unknown
 // fields are ignored, as GitLab adds fields over time.
 import { z } from 'zod';
-import { decodeTagName, DISTRO } from '../interpret/tag-name.js';
-import { checkRepositoryUrl } from '../fetch/url-policy.js';
-import { isVerificationError } from '../report/verification-error.js';
+import { decodeTagName, DISTRO } from '../../interpret/tag-name.js';
+import { checkRepositoryUrl } from '../../fetch/url-policy.js';
+import { isVerificationError } from '../../report/verification-error.js';
 
 /** The X-Gitlab-Event value of tag creation and deletion. */
 export const TAG_PUSH_EVENT = 'Tag Push Hook';

@@ -9,7 +9,7 @@
 // once that commit is durable. So the commits keep pace with any rate of
 // arrival, and the event loop goes on reading requests meanwhile. A store
 // without `enqueueMany` gets them one by one.
-import type { EnqueueRequest, EnqueueResult, Store } from '../store/store.js';
+import type { EnqueueRequest, EnqueueResult, Store } from '../../store/store.js';
 import type { Enqueue, IntakeRequest } from './intake-routes.js';
 
 /** Largest batch per commit: bounds the time one commit holds the event loop. */

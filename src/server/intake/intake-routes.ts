@@ -12,11 +12,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { formatZodError } from '../config/load.js';
-import { checkEndpointUrl, checkRepositoryUrl } from '../fetch/url-policy.js';
-import { dscNameOfUrl } from '../upload/obtain.js';
-import { decodeTagName } from '../interpret/tag-name.js';
-import { isVerificationError } from '../report/verification-error.js';
+import { formatZodError } from '../../config/load.js';
+import { checkEndpointUrl, checkRepositoryUrl } from '../../fetch/url-policy.js';
+import { dscNameOfUrl } from '../../upload/obtain.js';
+import { decodeTagName } from '../../interpret/tag-name.js';
+import { isVerificationError } from '../../report/verification-error.js';
 import { interpretGitlabHook } from './gitlab-payload.js';
 import { intakeConfigSchema, type IntakeConfig, type IntakeConfigInput } from './intake-config.js';
 import { decodeSigningSecret, TokenSet, verifyStandardWebhook } from './webhook-auth.js';

@@ -6,8 +6,8 @@
 // repository, a malformed .dsc, a checksum that does not match) makes retrying
 // pointless: the same input gives the same answer. `rejected` and `mismatch`
 // are never retried: they are verdicts about the input.
-import { REASONS, type ReasonCode } from '../report/reasons.js';
-import type { VerifyReport } from '../report/report.js';
+import { REASONS, type ReasonCode } from '../../report/reasons.js';
+import type { VerifyReport } from '../../report/report.js';
 
 /** Reasons that may pass on a later attempt. */
 export const TRANSIENT_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([

@@ -4,14 +4,14 @@
 // verified (gpgv, suite, Valid-Until) and its Sources.xz downloaded, by the
 // upload stage's fetchSourcesIndex, which is handed the InRelease bytes read
 // here so that the index checked is the one of the InRelease hashed.
-import { trimEnd } from '../text/scan.js';
+import { trimEnd } from '../../text/scan.js';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { collect, HttpTransport } from '../fetch/http-transport.js';
-import type { UrlPolicy } from '../fetch/url-policy.js';
-import { makeHttpSource, uploadErrorOf, type HttpSource } from '../upload/http-source.js';
-import { fetchSourcesIndex, type SourcesIndex } from '../upload/sources-index.js';
-import { UploadError } from '../upload/upload-error.js';
+import { collect, HttpTransport } from '../../fetch/http-transport.js';
+import type { UrlPolicy } from '../../fetch/url-policy.js';
+import { makeHttpSource, uploadErrorOf, type HttpSource } from '../../upload/http-source.js';
+import { fetchSourcesIndex, type SourcesIndex } from '../../upload/sources-index.js';
+import { UploadError } from '../../upload/upload-error.js';
 
 /** What the watcher keeps of the last InRelease it processed for a suite. */
 export interface IndexCursor {

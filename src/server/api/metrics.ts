@@ -3,8 +3,8 @@
 // from the store at scrape time (it is shared by every worker process, so only
 // the store knows it). Written by hand: four families do not need a client
 // library.
-import { VERIFY_VERDICTS } from '../report/report.js';
-import type { QueueDepth } from '../store/store.js';
+import { VERIFY_VERDICTS } from '../../report/report.js';
+import type { QueueDepth } from '../../store/store.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

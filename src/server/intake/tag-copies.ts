@@ -3,11 +3,11 @@
 // the same tag object to dgit-repos. Each copy is read from the server's ref
 // advertisement only (no objects fetched), bounded in size and time, and
 // compared with the object the archive's Git-Tag-Info names.
-import type { RefInfo } from '../fetch/repository.js';
-import { RemoteRepository } from '../fetch/remote-repository.js';
-import type { UrlPolicy } from '../fetch/url-policy.js';
-import { isVerificationError } from '../report/verification-error.js';
-import type { ArchiveUpload } from './archive-entry.js';
+import type { RefInfo } from '../../fetch/repository.js';
+import { RemoteRepository } from '../../fetch/remote-repository.js';
+import type { UrlPolicy } from '../../fetch/url-policy.js';
+import { isVerificationError } from '../../report/verification-error.js';
+import type { ArchiveUpload } from '../archive-watch/archive-entry.js';
 
 /**
  * One rewrite of repository URLs: a URL starting with `from` is read at `to`

@@ -3,9 +3,9 @@
 // .dsc with inclusion proofs, consistency proofs, and the witness's
 // add-checkpoint. Without a log (log.enabled false) they answer 404.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { parseTilePath, tileWidthAt, TILE_WIDTH } from '../publish/tiles.js';
-import type { Publisher } from '../publish/publisher.js';
-import { MAX_ADD_CHECKPOINT_BYTES } from '../publish/witness.js';
+import { parseTilePath, tileWidthAt, TILE_WIDTH } from '../../publish/tiles.js';
+import type { Publisher } from '../../publish/publisher.js';
+import { MAX_ADD_CHECKPOINT_BYTES } from '../../publish/witness.js';
 
 export interface LogRoutesOptions {
   readonly publisher?: Publisher;

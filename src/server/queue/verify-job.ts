@@ -5,13 +5,13 @@
 // loaded once, on the first job, and again after a failure; the upload keyring
 // is resolved on the first job, again when it could not be obtained, and
 // again once the cached package is older than debianKeyrings.maxAgeHours.
-import { isUrl, urlPolicyOf } from '../pipeline/open-repository.js';
-import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../pipeline/trust.js';
-import { verify, type VerifyUpload } from '../pipeline/verify.js';
-import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
-import { reason } from '../report/reasons.js';
-import { fetchSourcesIndex, type SourcesIndex } from '../upload/sources-index.js';
-import type { ServiceConfig } from './service-config.js';
+import { isUrl, urlPolicyOf } from '../../pipeline/open-repository.js';
+import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../../pipeline/trust.js';
+import { verify, type VerifyUpload } from '../../pipeline/verify.js';
+import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../../pipeline/verify-setup.js';
+import { reason } from '../../report/reasons.js';
+import { fetchSourcesIndex, type SourcesIndex } from '../../upload/sources-index.js';
+import type { ServiceConfig } from '../service-config.js';
 import type { VerifyJob } from './worker.js';
 
 /**

@@ -3,7 +3,7 @@
 // credentials: they say nothing about any job (health and metrics only
 // count), and a load balancer or Prometheus must reach them.
 import type { FastifyPluginCallback } from 'fastify';
-import type { QueueDepth, Store } from '../store/store.js';
+import type { QueueDepth, Store } from '../../store/store.js';
 import { METRICS_CONTENT_TYPE, type ServiceMetrics } from './metrics.js';
 import { renderOpenApi } from './openapi.js';
 

@@ -6,15 +6,15 @@
 // tag from both dgit-repos and Vcs-Git; then reconcile the index with the
 // store. The loop repeats polls with jitter, backs off after failures, and
 // never lets a failure escape: each is logged with a code.
-import type { UrlPolicy } from '../fetch/url-policy.js';
-import { reason, type Reason, type ReasonCode } from '../report/reasons.js';
-import { isVerificationError } from '../report/verification-error.js';
-import type { Store } from '../store/store.js';
-import { tag2uploadEntries, type SourcesIndex } from '../upload/sources-index.js';
+import type { UrlPolicy } from '../../fetch/url-policy.js';
+import { reason, type Reason, type ReasonCode } from '../../report/reasons.js';
+import { isVerificationError } from '../../report/verification-error.js';
+import type { Store } from '../../store/store.js';
+import { tag2uploadEntries, type SourcesIndex } from '../../upload/sources-index.js';
 import { archiveIdempotencyKey, archiveJobsFor, archiveUploadOf, uploadIdentity, type ArchiveUpload } from './archive-entry.js';
 import { fetchIndexIfChanged, type IndexCursor } from './archive-index-fetch.js';
 import { reconcile, type Reconciliation } from './archive-reconcile.js';
-import { checkTagCopies, describeCopies, remoteTagRefReader, REF_READ_DEFAULTS, type RepoUrlRewrite, type TagCopy, type TagRefReader } from './tag-copies.js';
+import { checkTagCopies, describeCopies, remoteTagRefReader, REF_READ_DEFAULTS, type RepoUrlRewrite, type TagCopy, type TagRefReader } from '../intake/tag-copies.js';
 
 /** A pino-style logger (fastify's `log` fits). */
 export interface WatcherLog {

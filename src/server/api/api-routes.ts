@@ -5,8 +5,8 @@
 // for everyone.
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { JOB_VERDICTS, MAX_LIST_LIMIT, type Job, type JobVerdict, type Store } from '../store/store.js';
-import { TokenSet } from './webhook-auth.js';
+import { JOB_VERDICTS, MAX_LIST_LIMIT, type Job, type JobVerdict, type Store } from '../../store/store.js';
+import { TokenSet } from '../intake/webhook-auth.js';
 
 export interface ApiRoutesOptions {
   readonly store: Store;

@@ -18,16 +18,16 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { REASONS, reason, type ReasonCode } from '../report/reasons.js';
-import { verifyVerdict, type VerifyReport } from '../report/report.js';
-import type { Alarm, ClaimedJob, Store } from '../store/store.js';
-import type { AlertSender } from './alerts.js';
-import type { ServiceMetrics } from './metrics.js';
+import { REASONS, reason, type ReasonCode } from '../../report/reasons.js';
+import { verifyVerdict, type VerifyReport } from '../../report/report.js';
+import type { Alarm, ClaimedJob, Store } from '../../store/store.js';
+import type { AlertSender } from '../alerts.js';
+import type { ServiceMetrics } from '../api/metrics.js';
 import { retryDecision } from './retry-rule.js';
 
 /**
- * One verification: the pipeline, injected (src/server/verify-job.ts makes the
- * real one, src/server/job-process.ts runs it in a child process); `close`
+ * One verification: the pipeline, injected (src/server/queue/verify-job.ts makes the
+ * real one, src/server/queue/job-process.ts runs it in a child process); `close`
  * ends what it holds once the workers have stopped.
  */
 export type VerifyJob = ((

@@ -2,7 +2,7 @@
 // (verdict badges, fact lists, time stamps). The stylesheet is served as a
 // file so the Content-Security-Policy can forbid inline style and every
 // script: the pages need no JavaScript.
-import type { JobStatus, JobVerdict } from '../store/store.js';
+import type { JobStatus, JobVerdict } from '../../store/store.js';
 import { html, type HtmlValue, type SafeHtml } from './html.js';
 
 /**

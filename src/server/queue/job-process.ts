@@ -25,10 +25,10 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import { unverifiableReport } from '../pipeline/verify-setup.js';
-import { reason, type ReasonCode } from '../report/reasons.js';
-import type { VerifyReport } from '../report/report.js';
-import type { ServiceConfig } from './service-config.js';
+import { unverifiableReport } from '../../pipeline/verify-setup.js';
+import { reason, type ReasonCode } from '../../report/reasons.js';
+import type { VerifyReport } from '../../report/report.js';
+import type { ServiceConfig } from '../service-config.js';
 import type { VerifyJob } from './worker.js';
 
 type JobRequest = Parameters<VerifyJob>[0];
@@ -54,7 +54,7 @@ export interface JobLimits {
 
 export interface JobProcessOptions {
   readonly config: Readonly<ServiceConfig>;
-  /** The child's module; the default runs the service's verification (src/server/job-child.ts). */
+  /** The child's module; the default runs the service's verification (src/server/queue/job-child.ts). */
   readonly entry?: URL;
   /** How long an aborted job may take to stop before its process is killed. */
   readonly killGraceMs?: number;

@@ -3,8 +3,8 @@
 // and still not done after a bound — is listed, so an operator sees any
 // upload in the archive that nobody verified. Data only; routes and the CLI
 // render it.
-import type { JobStatus, Store } from '../store/store.js';
-import type { SourcesIndex } from '../upload/sources-index.js';
+import type { JobStatus, Store } from '../../store/store.js';
+import type { SourcesIndex } from '../../upload/sources-index.js';
 import { archiveJobsFor, archiveUploadOf, uploadIdentity, type ArchiveUpload } from './archive-entry.js';
 
 export const DEFAULT_PENDING_BOUND_MS = 24 * 3600_000;

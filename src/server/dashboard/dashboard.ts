@@ -8,7 +8,7 @@
 // Content-Security-Policy forbids scripts and inline style outright.
 // Authentication is left to a reverse proxy (docs/service.md, Dashboard).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Store } from '../store/store.js';
+import type { Store } from '../../store/store.js';
 import { detailBody } from './dashboard-detail.js';
 import { FAVICON_SVG, page, SECURITY_HEADERS, STYLESHEET } from './dashboard-layout.js';
 import { badQueryBody, listBody, listJobs, listQuerySchema, type ListQuery } from './dashboard-list.js';

@@ -5,8 +5,8 @@
 // files table. The stored report is JSON written by some version of the
 // verifier, so every field is read defensively: a missing or odd field shows
 // as absent, never as a crash.
-import { REASONS, type ReasonCode } from '../report/reasons.js';
-import type { Job } from '../store/store.js';
+import { REASONS, type ReasonCode } from '../../report/reasons.js';
+import type { Job } from '../../store/store.js';
 import { facts, timeText, VERDICT_MEANINGS, verdictBadge } from './dashboard-layout.js';
 import { jobPackage, jobVersion } from './dashboard-list.js';
 import { html, type HtmlValue, type SafeHtml } from './html.js';
