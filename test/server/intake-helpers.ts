@@ -14,6 +14,10 @@ const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`..
 export const TAG_PUSH_FIXTURE = fixture('tag-push-hook.json');
 /** GitLab's documented Push Hook body, verbatim. */
 export const PUSH_FIXTURE = fixture('push-hook.json');
+/** GitLab's documented system hook bodies (X-Gitlab-Event: System Hook), verbatim: tag push, push, project created. */
+export const SYSTEM_TAG_PUSH_FIXTURE = fixture('system-hook-tag-push.json');
+export const SYSTEM_PUSH_FIXTURE = fixture('system-hook-push.json');
+export const SYSTEM_PROJECT_CREATE_FIXTURE = fixture('system-hook-project-create.json');
 
 export interface TagPushChanges {
   ref?: string;
@@ -22,9 +26,13 @@ export interface TagPushChanges {
   url?: string;
 }
 
-/** The documented Tag Push body with `changes` applied; defaults make it a tag2upload tag on https. */
-export function tagPushBody(changes: TagPushChanges = {}): string {
-  const body = JSON.parse(TAG_PUSH_FIXTURE) as Record<string, unknown> & { project: Record<string, unknown> };
+/**
+ * The documented Tag Push body (`fixture`: the project hook's by default, or
+ * the system hook's) with `changes` applied; defaults make it a tag2upload tag
+ * on https.
+ */
+export function tagPushBody(changes: TagPushChanges = {}, fixture: string = TAG_PUSH_FIXTURE): string {
+  const body = JSON.parse(fixture) as Record<string, unknown> & { project: Record<string, unknown> };
   body['ref'] = changes.ref ?? 'refs/tags/debian/1.0-1';
   if (changes.after !== undefined) body['after'] = changes.after;
   if (changes.before !== undefined) body['before'] = changes.before;

@@ -4,7 +4,10 @@ import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { intakeRoutes, type Enqueue } from '../../src/server/intake/intake-routes.js';
 import { signStandardWebhook } from '../../src/server/intake/webhook-auth.js';
-import { API_TOKEN, buildApp, MemoryQueue, OLD_TOKEN, PUSH_FIXTURE, TAG_PUSH_FIXTURE, tagPushBody, TOKEN } from './intake-helpers.js';
+import {
+  API_TOKEN, buildApp, MemoryQueue, OLD_TOKEN, PUSH_FIXTURE, SYSTEM_PROJECT_CREATE_FIXTURE, SYSTEM_PUSH_FIXTURE, SYSTEM_TAG_PUSH_FIXTURE,
+  TAG_PUSH_FIXTURE, tagPushBody, TOKEN,
+} from './intake-helpers.js';
 
 type App = Awaited<ReturnType<typeof buildApp>>;
 const apps: App[] = [];
@@ -125,7 +128,7 @@ describe('POST /hooks/gitlab: X-Gitlab-Token', () => {
     expect(moved.json()).toEqual({ id: 'job-2', created: true });
   });
 
-  it('answers 503 (GitLab retries) when the job cannot be persisted, and stays up', async () => {
+  it('answers 503 (not a 2xx: the job may not exist) when the job cannot be persisted, and stays up', async () => {
     const failing: Enqueue = () => Promise.reject(new Error('database is locked'));
     const a = await app({}, failing);
     const res = await a.inject(hook(tagPushBody()));
@@ -222,6 +225,63 @@ describe('POST /hooks/gitlab: signing token (Standard Webhooks)', () => {
     const both = signed(tagPushBody());
     both.headers['x-gitlab-token'] = TOKEN;
     expect((await a.inject(both)).statusCode).toBe(202);
+  });
+});
+
+// An instance administrator's system hook (https://docs.gitlab.com/administration/system_hooks/, "Tag events"
+// and "Hooks request example"): the same path, the same secrets, X-Gitlab-Event: System Hook for every event.
+describe('POST /hooks/gitlab: system hook', () => {
+  const system = (payload: string, headers: Record<string, string> = {}) => hook(payload, { 'x-gitlab-event': 'System Hook', ...headers });
+
+  it('queues a DEP-14 tag_push from a system hook, authenticated like a project hook', async () => {
+    const queue = new MemoryQueue();
+    const a = await app({}, queue.enqueue);
+    const res = await a.inject(system(tagPushBody({}, SYSTEM_TAG_PUSH_FIXTURE), { 'idempotency-key': 's1' }));
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ id: 'job-1', created: true });
+    expect(queue.jobs[0]).toMatchObject({
+      source: 'gitlab',
+      idempotencyKey: 'gitlab:s1',
+      repo: 'https://salsa.debian.org/jsmith/example.git',
+      tag: 'debian/1.0-1',
+      object: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+      gitlab: { project: 'jsmith/example', commit: '5937ac0a7beb003549fc5fd26fc247adbce4a52e' },
+    });
+    const wrong = await a.inject(system(tagPushBody({}, SYSTEM_TAG_PUSH_FIXTURE), { 'x-gitlab-token': 'wrong-token-wrong-token' }));
+    expect(wrong.statusCode).toBe(401);
+    expect(queue.seen).toHaveLength(1);
+  });
+
+  it('acknowledges the other system hook events with 200 {ignored} naming the event, and queues nothing', async () => {
+    const queue = new MemoryQueue();
+    const a = await app({}, queue.enqueue);
+    const push = await a.inject(system(SYSTEM_PUSH_FIXTURE));
+    const created = await a.inject(system(SYSTEM_PROJECT_CREATE_FIXTURE));
+    const documented = await a.inject(system(SYSTEM_TAG_PUSH_FIXTURE));
+    expect(push.statusCode).toBe(200);
+    expect(push.json()).toEqual({ ignored: 'system hook event "push" is not a tag_push' });
+    expect(created.statusCode).toBe(200);
+    expect(created.json()).toEqual({ ignored: 'system hook event "project_create" is not a tag_push' });
+    expect(documented.statusCode).toBe(200);
+    expect(documented.json()).toEqual({ ignored: expect.stringContaining('refs/tags/v1.0.0') as string });
+    expect(queue.seen).toHaveLength(0);
+  });
+
+  it('answers 400 to a system hook tag_push without the documented shape', async () => {
+    const a = await app();
+    const res = await a.inject(system(JSON.stringify({ event_name: 'tag_push', ref: 'refs/tags/debian/1-1' })));
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ path: 'before' });
+  });
+
+  it('one push seen by a system hook and a project hook is one job (same repository, tag and object)', async () => {
+    const queue = new MemoryQueue();
+    const a = await app({}, queue.enqueue);
+    const project = await a.inject(hook(tagPushBody(), { 'x-gitlab-event-uuid': 'p1' }));
+    const instance = await a.inject(system(tagPushBody({}, SYSTEM_TAG_PUSH_FIXTURE), { 'x-gitlab-event-uuid': 's1' }));
+    expect(project.json()).toEqual({ id: 'job-1', created: true });
+    expect(instance.json()).toEqual({ id: 'job-1', created: false });
+    expect(queue.jobs).toHaveLength(1);
   });
 });
 

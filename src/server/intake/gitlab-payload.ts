@@ -1,22 +1,28 @@
-// GitLab's Tag Push Hook, reduced to what starts a verification: the
-// repository (project.git_http_url), the tag name (ref) and the tag object
-// (after). Fields are those of GitLab's documented payload
-// (doc/user/project/integrations/webhook_events.md, "Tag events"); unknown
-// fields are ignored, as GitLab adds fields over time.
+// GitLab's tag push, reduced to what starts a verification: the repository
+// (project.git_http_url), the tag name (ref) and the tag object (after).
+// Two senders, one payload: a project or group webhook's Tag Push Hook
+// (doc/user/project/integrations/webhook_events.md, "Tag events":
+// `X-Gitlab-Event: Tag Push Hook`, `object_kind: tag_push`), and an
+// instance's system hook (doc/administration/system_hooks.md, "Tag events":
+// `X-Gitlab-Event: System Hook` for every event, told apart by
+// `event_name: tag_push`; "the same structure ... as project and group
+// webhooks", without commits). Unknown fields are ignored, as GitLab adds
+// fields over time.
 import { z } from 'zod';
 import { decodeTagName, DISTRO } from '../../interpret/tag-name.js';
 import { checkRepositoryUrl } from '../../fetch/url-policy.js';
 import { isVerificationError } from '../../report/verification-error.js';
 
-/** The X-Gitlab-Event value of tag creation and deletion. */
+/** The X-Gitlab-Event value of tag creation and deletion, from a project or group webhook. */
 export const TAG_PUSH_EVENT = 'Tag Push Hook';
+/** The X-Gitlab-Event value of every system hook event; `event_name` says which. */
+export const SYSTEM_HOOK_EVENT = 'System Hook';
 
 /** A git object id: SHA-1 (40 hex digits) or SHA-256 (64); GitLab sends lower case. */
 const objectId = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'must be a hex object id');
 const optionalText = z.string().max(1024).nullish();
 
-const tagPushSchema = z.object({
-  object_kind: z.literal('tag_push'),
+const tagPushFields = {
   ref: z.string().min(1).max(1024),
   before: objectId,
   after: objectId,
@@ -32,7 +38,17 @@ const tagPushSchema = z.object({
     path_with_namespace: z.string().min(1).max(1024),
     web_url: optionalText,
   }),
-});
+};
+
+/** A project or group webhook's body. */
+const tagPushSchema = z.object({ object_kind: z.literal('tag_push'), ...tagPushFields });
+
+/**
+ * A system hook's body: `event_name` names the event, and the documented
+ * example has no `object_kind` (GitLab's push data builder adds one; when
+ * present it must agree).
+ */
+const systemTagPushSchema = z.object({ event_name: z.literal('tag_push'), object_kind: z.literal('tag_push').optional(), ...tagPushFields });
 
 export interface TagPushEvent {
   /** project.git_http_url, checked (https://, or http:// to loopback when allowed). */
@@ -63,16 +79,36 @@ const TAG_PREFIX = 'refs/tags/';
 const DEBIAN_TAG_PREFIX = `${TAG_PREFIX}${DISTRO}/`;
 
 /**
- * Interprets an authenticated GitLab webhook: `eventHeader` is X-Gitlab-Event,
- * `body` the parsed JSON. Events other than tag pushes, tag deletions and tags
- * outside DEP-14's `debian/` namespace are acknowledged and ignored; a body
- * that does not have the documented shape is invalid.
+ * The event a system hook body announces: `event_name`, or `object_kind` for
+ * the events GitLab sends in its newer form (merge requests, member approvals).
+ */
+function systemEventName(body: Record<string, unknown>): string | undefined {
+  const name = body['event_name'] ?? body['object_kind'];
+  return typeof name === 'string' ? name : undefined;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Interprets an authenticated GitLab webhook or system hook: `eventHeader` is
+ * X-Gitlab-Event, `body` the parsed JSON. Events other than tag pushes, tag
+ * deletions and tags outside DEP-14's `debian/` namespace are acknowledged and
+ * ignored; a body that does not have the documented shape is invalid.
  */
 export function interpretGitlabHook(eventHeader: string | undefined, body: unknown, options: GitlabPayloadOptions): GitlabPayloadResult {
-  if (eventHeader !== TAG_PUSH_EVENT) {
-    return { kind: 'ignored', reason: `event ${JSON.stringify(eventHeader ?? '(none)')} is not a ${TAG_PUSH_EVENT}` };
+  let schema: typeof tagPushSchema | typeof systemTagPushSchema;
+  if (eventHeader === TAG_PUSH_EVENT) {
+    schema = tagPushSchema;
+  } else if (eventHeader === SYSTEM_HOOK_EVENT) {
+    // A system hook sends every event the administrator ticked (project_create, user_create, push…);
+    // a body that is no JSON object is not one of them, and is invalid below.
+    const name = isRecord(body) ? systemEventName(body) : 'tag_push';
+    if (name !== 'tag_push') return { kind: 'ignored', reason: `system hook event ${JSON.stringify(name ?? '(none)')} is not a tag_push` };
+    schema = systemTagPushSchema;
+  } else {
+    return { kind: 'ignored', reason: `event ${JSON.stringify(eventHeader ?? '(none)')} is not a ${TAG_PUSH_EVENT} or a ${SYSTEM_HOOK_EVENT}` };
   }
-  const parsed = tagPushSchema.safeParse(body);
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.join('.');

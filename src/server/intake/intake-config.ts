@@ -43,8 +43,9 @@ export const intakeConfigSchema = z
     bodyLimit: z.number().int().positive().max(64 * MiB).default(1 * MiB),
     /**
      * Longest wait for the job to be persisted before answering 503. GitLab
-     * gives a webhook 10 s and disables hooks that keep failing; a 503 makes
-     * it retry, and the retry is idempotent.
+     * gives a webhook 10 s; it does not redeliver a failed one by itself, and
+     * counts every failure toward disabling the hook (docs/service.md, "When
+     * the store is down"). A manual redelivery is idempotent.
      */
     enqueueTimeoutMs: z.number().int().positive().default(5_000),
     /** Accept http:// repository and upload URLs to loopback addresses (tests only). */

@@ -1,4 +1,5 @@
-// The intake: POST /hooks/gitlab (GitLab's Tag Push Hook) and
+// The intake: POST /hooks/gitlab (GitLab's Tag Push Hook, or a system hook's
+// tag_push) and
 // POST /api/v1/verifications (sponsors and scripts) turn an authenticated
 // request into a persisted job, and answer fast.
 //
@@ -7,8 +8,9 @@
 // as raw bytes (a content-type parser that does not parse), the signature
 // checked over those bytes, and only then JSON.parse. GitLab gives a webhook
 // 10 s and disables hooks that keep failing, so the answer waits only for the
-// job to be persisted; a store failure is a 503, which GitLab retries, and the
-// retry is idempotent.
+// job to be persisted. A store failure is a 503: GitLab does not redeliver it
+// by itself (an operator resends it, idempotently, and the archive watcher
+// finds the upload regardless), but a 2xx would claim a job that does not exist.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -148,7 +150,7 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
     try {
       result = await withTimeout(options.enqueue(job), config.enqueueTimeoutMs);
     } catch (err) {
-      // A 503 makes GitLab deliver again; the redelivery finds the job if it was persisted after all.
+      // Not a 2xx: the job may not exist. A redelivery (resent by hand) finds the job if it was persisted after all.
       request.log.error({ err, source: job.source, repo: job.repo, tag: job.tag }, 'could not persist job');
       return reply.code(503).header('retry-after', '30').send({ error: 'unavailable', reason: 'the job could not be stored; retry later' });
     }
