@@ -14,8 +14,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { obtainDebianKeyrings } from '../src/authenticate/debian-keyrings.js';
-import { loadKeyrings, type KeyringSource } from '../src/authenticate/keyring-index.js';
-import { DEFAULT_SIGNATURE_POLICY, verifyTagSignature } from '../src/authenticate/verify-tag-signature.js';
+import { loadKeyrings, type KeyringSource } from '../src/authenticate/openpgp/keyring-index.js';
+import { DEFAULT_SIGNATURE_POLICY, verifyTagSignature } from '../src/authenticate/openpgp/verify-tag-signature.js';
 import { parseTagObject } from '../src/gitobj/tag-object.js';
 import { DM_RING, fixtureKeys, Gpg, KEYS_DIR, signedTag, TagRepo, UPLOADERS } from '../test/authenticate/gpg-harness.js';
 

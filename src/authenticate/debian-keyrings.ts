@@ -3,7 +3,7 @@
 // its three keyring files given dgit's AUTH-SPEC roles.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyringRole, KeyringSource } from './keyring-index.js';
+import type { KeyringRole, KeyringSource } from './openpgp/keyring-index.js';
 import { DebianKeyringError, obtainMirrorPackage, type MirrorPackageOptions, type MirrorPackageSpec } from './mirror-package.js';
 
 export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MAX_AGE_MS, DEFAULT_MIRROR, DEFAULT_SUITE, DebianKeyringError, verifyInRelease } from './mirror-package.js';

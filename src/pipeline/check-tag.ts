@@ -10,9 +10,9 @@ import { ObjectTooLargeError, type GitObject, type ObjectReader } from '../fetch
 import { identBytes, MAX_TAG_OBJECT_BYTES, parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
 import { parseCommit, parseTree } from '../gitobj/commit-tree.js';
 import { checkObject, walkAndCheck } from '../gitobj/object-integrity.js';
-import type { KeyringIndex } from '../authenticate/keyring-index.js';
+import type { KeyringIndex } from '../authenticate/openpgp/keyring-index.js';
 import type { DmPermissions } from '../authenticate/dm-txt.js';
-import { checkDmAuthorisation, verifyTagSignature, type SignaturePolicy } from '../authenticate/verify-tag-signature.js';
+import { checkDmAuthorisation, verifyTagSignature, type SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
 import { interpretTag, needsUpstreamTag } from '../interpret/interpret.js';
 import { MAX_CHANGELOG_BYTES } from '../interpret/changelog.js';
 import { reason, type Reason, type ReasonCode } from '../report/reasons.js';

@@ -14,8 +14,8 @@ import type { MirrorPackageOptions } from '../authenticate/mirror-package.js';
 import { addressAllowed, policyLookup } from '../fetch/url-policy.js';
 import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
 import { compareVersions } from '../deb822/version-compare.js';
-import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/keyring-index.js';
-import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
+import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/openpgp/keyring-index.js';
+import type { SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
 import { INSTALLED_UPLOAD_KEYRING } from './upload-keyring-path.js';
 
 export interface Trust {

@@ -10,7 +10,7 @@ import { trimEnd } from '../text/scan.js';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
+import type { SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
 import { checkContent, type ContentCheckResult } from '../compare/content.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
 import { diffTarballs } from '../compare/tar-diff.js';

@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadKeyrings } from '../authenticate/keyring-index.js';
-import { DEFAULT_SIGNATURE_POLICY, type SignaturePolicy } from '../authenticate/verify-tag-signature.js';
+import { loadKeyrings } from '../authenticate/openpgp/keyring-index.js';
+import { DEFAULT_SIGNATURE_POLICY, type SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
 import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { reason, type Reason } from '../report/reasons.js';
-import { verifyDscSignature, type DscSignatureResult } from '../upload/verify-dsc-signature.js';
+import { verifyDscSignature, type DscSignatureResult } from '../authenticate/openpgp/verify-dsc-signature.js';
 
 export interface FileDigest {
   readonly size: number;

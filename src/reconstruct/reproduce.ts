@@ -9,15 +9,15 @@
 // the profiles left are reported as skipped, with why.
 import { lstat, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { KeyringIndex } from '../authenticate/keyring-index.js';
-import type { SignaturePolicy } from '../authenticate/verify-tag-signature.js';
+import { KeyringIndex } from '../authenticate/openpgp/keyring-index.js';
+import type { SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduceVerdict, strongestEffect } from '../report/report.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import { DscError, readDsc, type Dsc } from '../upload/dsc.js';
-import { verifyDscSignature } from '../upload/verify-dsc-signature.js';
+import { verifyDscSignature } from '../authenticate/openpgp/verify-dsc-signature.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
 import { checkDscSignature, compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from './compare.js';
 import { explainMtimeLeak } from './mtime-leak.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DebianKeyringError, obtainDebianKeyrings, type DebianKeyringOptions } from '../../src/authenticate/debian-keyrings.js';
-import { loadKeyrings } from '../../src/authenticate/keyring-index.js';
+import { loadKeyrings } from '../../src/authenticate/openpgp/keyring-index.js';
 import { Gpg } from './gpg-harness.js';
 import { realMirrorProblem } from '../helpers/real-mirror.js';
 

@@ -13,8 +13,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { crc24, dearmor } from '../../src/authenticate/armor.js';
-import { readPackets } from '../../src/authenticate/packet-stream.js';
+import { crc24, dearmor } from '../../src/authenticate/openpgp/armor.js';
+import { readPackets } from '../../src/authenticate/openpgp/packet-stream.js';
 import { runSandboxed } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import { Gpg } from './gpg-harness.js';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDmTxt } from '../../src/authenticate/dm-txt.js';
-import { loadKeyrings } from '../../src/authenticate/keyring-index.js';
-import { checkDmAuthorisation, DEFAULT_SIGNATURE_POLICY, verifyTagSignature } from '../../src/authenticate/verify-tag-signature.js';
+import { loadKeyrings } from '../../src/authenticate/openpgp/keyring-index.js';
+import { checkDmAuthorisation, DEFAULT_SIGNATURE_POLICY, verifyTagSignature } from '../../src/authenticate/openpgp/verify-tag-signature.js';
 import { parseTagObject } from '../../src/gitobj/tag-object.js';
 import { REASONS, type ReasonCode } from '../../src/report/reasons.js';
 

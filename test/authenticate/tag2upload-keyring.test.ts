@@ -7,11 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadKeyrings } from '../../src/authenticate/keyring-index.js';
+import { loadKeyrings } from '../../src/authenticate/openpgp/keyring-index.js';
 import { DebianKeyringError, type MirrorPackageOptions } from '../../src/authenticate/mirror-package.js';
 import { obtainTag2uploadKeyring } from '../../src/authenticate/tag2upload-keyring.js';
 import { compareVersions } from '../../src/deb822/version-compare.js';
-import { verifyDscSignature } from '../../src/upload/verify-dsc-signature.js';
+import { verifyDscSignature } from '../../src/authenticate/openpgp/verify-dsc-signature.js';
 import { startKeyringPackageMirror, type KeyringPackageMirror } from '../helpers/keyring-package-mirror.js';
 import { realMirrorProblem } from '../helpers/real-mirror.js';
 

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKeyrings, type KeyringIndex } from '../../src/authenticate/keyring-index.js';
-import { verifyDscSignature } from '../../src/upload/verify-dsc-signature.js';
+import { loadKeyrings, type KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
+import { verifyDscSignature } from '../../src/authenticate/openpgp/verify-dsc-signature.js';
 import { fixtureKeys, Gpg, KEYS_DIR } from '../authenticate/gpg-harness.js';
 
 const BODY = readFileSync(resolve(import.meta.dirname, '../../fixtures/dsc/upload/dh-ocaml_3.8.dsc'), 'latin1');

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { verifyDepsFrom } from '../../src/pipeline/verify-setup.js';
 import { locateRootfs } from '../../src/sandbox/rootfs.js';
-import { KeyringIndex } from '../../src/authenticate/keyring-index.js';
-import { DEFAULT_SIGNATURE_POLICY } from '../../src/authenticate/verify-tag-signature.js';
+import { KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
+import { DEFAULT_SIGNATURE_POLICY } from '../../src/authenticate/openpgp/verify-tag-signature.js';
 
 const cache = mkdtempSync(join(tmpdir(), 't2u-verify-setup-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dearmor } from '../../src/authenticate/armor.js';
+import { dearmor } from '../../src/authenticate/openpgp/armor.js';
 import { parseClearsigned } from '../../src/deb822/clearsigned.js';
 import { parseDeb822 } from '../../src/deb822/parse.js';
 import { parseChangelog } from '../../src/interpret/changelog.js';

@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadKeyrings } from '../../src/authenticate/keyring-index.js';
+import { loadKeyrings } from '../../src/authenticate/openpgp/keyring-index.js';
 import { obtainUpload } from '../../src/upload/obtain.js';
 import { fetchSourcesIndex, findSourcesEntry, tag2uploadEntries } from '../../src/upload/sources-index.js';
-import { verifyDscSignature } from '../../src/upload/verify-dsc-signature.js';
+import { verifyDscSignature } from '../../src/authenticate/openpgp/verify-dsc-signature.js';
 import { tag2uploadKeyring } from './tag2upload-keyring.js';
 import { realMirrorProblem } from '../helpers/real-mirror.js';
 

@@ -8,13 +8,13 @@
 // OpenPGP work is the authenticate stage's: its keyring index finds the
 // issuer, verifiesWith does the cryptography, judgeKeyAt the time rules.
 import { SignaturePacket, enums } from 'openpgp';
-import { dearmor, ArmorError } from '../authenticate/armor.js';
-import { digestName, judgeKeyAt, verifiesWith } from '../authenticate/key-validity.js';
-import type { KeyMatch, KeyringIndex } from '../authenticate/keyring-index.js';
-import { PacketFramingError, PacketTag, readPackets } from '../authenticate/packet-stream.js';
-import { DEFAULT_SIGNATURE_POLICY, type SignaturePolicy } from '../authenticate/verify-tag-signature.js';
-import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../deb822/clearsigned.js';
-import { reason, type Reason, type ReasonCode } from '../report/reasons.js';
+import { dearmor, ArmorError } from './armor.js';
+import { digestName, judgeKeyAt, verifiesWith } from './key-validity.js';
+import type { KeyMatch, KeyringIndex } from './keyring-index.js';
+import { PacketFramingError, PacketTag, readPackets } from './packet-stream.js';
+import { DEFAULT_SIGNATURE_POLICY, type SignaturePolicy } from './verify-tag-signature.js';
+import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../../deb822/clearsigned.js';
+import { reason, type Reason, type ReasonCode } from '../../report/reasons.js';
 
 export interface DscSignatureResult {
   /** Signature valid, by a key of the upload keyring that could sign at the time. */

@@ -11,7 +11,7 @@
 // revocation at verification time, and gpgv emits VALIDSIG either way (which
 // is all dgit's tag check looks at).
 import { config as defaultConfig, enums, type Config, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePacket } from 'openpgp';
-import { reason, type Reason } from '../report/reasons.js';
+import { reason, type Reason } from '../../report/reasons.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
 import { verifyWithNodeCrypto } from './node-crypto-verify.js';
 

@@ -8,13 +8,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKeyrings, type KeyringIndex } from '../../src/authenticate/keyring-index.js';
-import { verifyDscSignature } from '../../src/upload/verify-dsc-signature.js';
-import { fixtureKeys, Gpg, KEYS_DIR } from '../authenticate/gpg-harness.js';
-import { realMirrorProblem } from '../helpers/real-mirror.js';
-import { tag2uploadKeyring } from './tag2upload-keyring.js';
+import { loadKeyrings, type KeyringIndex } from '../../../src/authenticate/openpgp/keyring-index.js';
+import { verifyDscSignature } from '../../../src/authenticate/openpgp/verify-dsc-signature.js';
+import { fixtureKeys, Gpg, KEYS_DIR } from '../gpg-harness.js';
+import { realMirrorProblem } from '../../helpers/real-mirror.js';
+import { tag2uploadKeyring } from '../../upload/tag2upload-keyring.js';
 
-const DSC_DIR = resolve(import.meta.dirname, '../../fixtures/dsc');
+const DSC_DIR = resolve(import.meta.dirname, '../../../fixtures/dsc');
 const REAL = readdirSync(DSC_DIR).filter((f) => f.endsWith('.dsc'));
 const keys = fixtureKeys();
 const BODY = readFileSync(join(DSC_DIR, 'upload', 'dh-ocaml_3.8.dsc'), 'latin1');

@@ -13,10 +13,10 @@
 // so each policy failure gets its own reason code; every applicable reason is
 // reported.
 import { SignaturePacket, enums } from 'openpgp';
-import type { ParsedTag } from '../gitobj/tag-object.js';
-import { reason, type Reason } from '../report/reasons.js';
+import type { ParsedTag } from '../../gitobj/tag-object.js';
+import { reason, type Reason } from '../../report/reasons.js';
 import { ArmorError, dearmor } from './armor.js';
-import type { DmPermissions } from './dm-txt.js';
+import type { DmPermissions } from '../dm-txt.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
 import { digestName, judgeKeyAt, verifiesWith } from './key-validity.js';
 import type { KeyMatch, KeyringIndex, KeyringRole } from './keyring-index.js';

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyringIndex, KeyringLoadError, loadKeyrings } from '../../src/authenticate/keyring-index.js';
-import { DM_RING, fixtureKeys, KEYS_DIR, UPLOADERS } from './gpg-harness.js';
+import { KeyringIndex, KeyringLoadError, loadKeyrings } from '../../../src/authenticate/openpgp/keyring-index.js';
+import { DM_RING, fixtureKeys, KEYS_DIR, UPLOADERS } from '../gpg-harness.js';
 
 /** gpg's view of a keyring: primary fingerprint → [primary, ...subkeys] fingerprints (lower case). */
 function gpgListing(file: string): Map<string, string[]> {

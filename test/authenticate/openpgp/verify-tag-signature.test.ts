@@ -6,12 +6,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDmTxt } from '../../src/authenticate/dm-txt.js';
-import { loadKeyrings, type KeyringIndex } from '../../src/authenticate/keyring-index.js';
-import { checkDmAuthorisation, DEFAULT_SIGNATURE_POLICY, verifyTagSignature, type TagSignatureResult } from '../../src/authenticate/verify-tag-signature.js';
-import { parseTagObject } from '../../src/gitobj/tag-object.js';
-import type { ReasonCode } from '../../src/report/reasons.js';
-import { DM_RING, DM_TXT, fixtureKeys, Gpg, gpgv, KEYS_DIR, signedTag, TagRepo, UPLOADERS, type FixtureKey } from './gpg-harness.js';
+import { parseDmTxt } from '../../../src/authenticate/dm-txt.js';
+import { loadKeyrings, type KeyringIndex } from '../../../src/authenticate/openpgp/keyring-index.js';
+import { checkDmAuthorisation, DEFAULT_SIGNATURE_POLICY, verifyTagSignature, type TagSignatureResult } from '../../../src/authenticate/openpgp/verify-tag-signature.js';
+import { parseTagObject } from '../../../src/gitobj/tag-object.js';
+import type { ReasonCode } from '../../../src/report/reasons.js';
+import { DM_RING, DM_TXT, fixtureKeys, Gpg, gpgv, KEYS_DIR, signedTag, TagRepo, UPLOADERS, type FixtureKey } from '../gpg-harness.js';
 
 const SIGN_AT = '20240301T000000';
 const SIGN_EPOCH = 1709251200;

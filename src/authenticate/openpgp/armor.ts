@@ -2,7 +2,7 @@
 // present, as gpg 2.2 does ("CRC error" fails the verification), where
 // openpgp.js 6 ignores it. Used for tag signature blocks and armored keyrings.
 
-import { trimEnd } from '../text/scan.js';
+import { trimEnd } from '../../text/scan.js';
 
 export interface ArmorBlock {
   /** The word(s) after BEGIN PGP, e.g. "SIGNATURE", "MESSAGE", "PUBLIC KEY BLOCK". */
