@@ -2,7 +2,7 @@
 // service logs (src/publish/statement.ts), written to a file.
 import { writeFile } from 'node:fs/promises';
 import { signAttestation, type AttestationKey } from '../publish/attestation.js';
-import { profileTools, VERIFIER_VERSION } from '../publish/publisher.js';
+import { profileTools, VERIFIER_VERSION } from '../publish/verifier-facts.js';
 import { verdictStatement } from '../publish/statement.js';
 import type { VerifyReport } from '../report/report.js';
 import { UsageError } from './usage-error.js';

@@ -3,10 +3,8 @@
 // recorded its final verdict (`attesting` wraps the store the workers use);
 // the append runs beside the worker (it does not hold the job's slot), and
 // stopping the service waits for appends under way.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { PROFILES } from '../reconstruct/profiles.js';
 import type { VerifyReport } from '../report/report.js';
 import type { LogStore } from '../store/log-store.js';
 import { openLogStore } from '../store/open-log-store.js';
@@ -21,23 +19,8 @@ import { verdictStatement } from './statement.js';
 import { TiledLog } from './tiled-log.js';
 import { requestCosignatures } from './witness-client.js';
 import { Witness } from './witness.js';
+import { profileTools, VERIFIER_VERSION } from './verifier-facts.js';
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-export const VERIFIER_VERSION = packageVersion();
-
-/** The tool versions of a builder profile, by name (empty for an unknown name). */
-export function profileTools(profile: string | undefined): Record<string, string> {
-  const p = PROFILES.find((x) => x.name === profile);
-  return p === undefined ? {} : { ...p.packages };
-}
 
 function isVerifyReport(value: unknown): value is VerifyReport {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'verify' && typeof (value as { verdict?: unknown }).verdict === 'string';

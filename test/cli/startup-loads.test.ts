@@ -19,6 +19,9 @@ const BIN = join(ROOT, 'bin', 't2u-verify.js');
 /** The packages that make start-up slow, or that only some commands need. */
 const HEAVY = ['fastify', 'isomorphic-git', 'openpgp', 'pg', 'pino', 'execa', 'better-sqlite3', 'zod'];
 
+/** The database drivers: only the service and the log commands need them, never `verify`. */
+const STORE = ['pg', 'better-sqlite3'];
+
 /** The resolve hook (on the loader's thread): each resolved URL, appended to the file it is given. */
 const HOOKS = `
 import { appendFileSync } from 'node:fs';
@@ -86,6 +89,15 @@ describe('start-up loads no heavy dependency', () => {
     const r = await loadsOf('verify', 'hello', '2.10-5', '--config', join(dir, 'no-such-config.json'));
     expect(r.code).toBe(2);
     expect(heavyIn(r.loaded)).toEqual(expect.arrayContaining(['isomorphic-git', 'openpgp', 'execa', 'zod']));
+  });
+
+  it('verify, as it runs, loads no store (pg, better-sqlite3)', async () => {
+    // Up to its action's first step: the modules the verification imports are all loaded by then.
+    const r = await loadsOf('verify', 'hello', '2.10-5', '--attest', join(dir, 'no-such-key.pem'), '--config', join(dir, 'no-such-config.json'));
+    expect(r.code).toBe(2);
+    expect(packagesOf(r.loaded)).toContain('openpgp');
+    expect([...packagesOf(r.loaded)].filter((p) => STORE.includes(p))).toEqual([]);
+    expect(r.loaded.filter((u) => /\/(?:src|dist)\/store\//.test(u))).toEqual([]);
   });
 
   for (const args of [
