@@ -159,7 +159,7 @@ async function consensusTime(): Promise<void> {
     const store = new SqliteStore({ dataDir });
     const publisher = await open(dataDir, `${name}.bench/log`);
     await publisher.attestJob({
-      id: '1', repo: 'r', tag: 't', tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, status: 'done', attempts: 1, maxAttempts: 1,
+      id: '1', repo: 'r', tag: 't', tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, package: null, status: 'done', attempts: 1, maxAttempts: 1,
       runAt: new Date(), leaseOwner: null, leaseExpiresAt: null, verdict: 'reproduced', lastError: null, createdAt: new Date(), startedAt: new Date(), finishedAt: new Date(),
       report: { ...verifyReport({ repo: 'r', tag: 't' }), upload: { origin: 'x', dsc: 'x.dsc', sha256: dsc } },
     });

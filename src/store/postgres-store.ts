@@ -22,6 +22,7 @@ import {
   alarmMessage,
   backoffMs,
   listLimit,
+  packageOf,
   resolveOptions,
   type Alarm,
   type ClaimOptions,
@@ -102,6 +103,18 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 2,
     sql: 'CREATE INDEX jobs_by_tag_object ON jobs (tag_object) WHERE tag_object IS NOT NULL;',
   },
+  {
+    // The source package of each job, for listing by package; existing jobs take it from their reports.
+    version: 3,
+    sql: `
+      ALTER TABLE jobs ADD COLUMN package text;
+      UPDATE jobs SET package = report->'source'->>'package'
+        WHERE json_typeof(report) = 'object' AND json_typeof(report->'source') = 'object'
+          AND json_typeof(report->'source'->'package') = 'string'
+          AND report->'source'->>'package' ~ '^[a-z0-9][a-z0-9+.-]{1,199}$';
+      CREATE INDEX jobs_by_package ON jobs (package, created_at) WHERE package IS NOT NULL;
+    `,
+  },
 ];
 
 interface JobRow {
@@ -113,6 +126,7 @@ interface JobRow {
   source: string;
   idempotency_key: string | null;
   version: string | null;
+  package: string | null;
   status: string;
   attempts: number;
   max_attempts: number;
@@ -138,6 +152,7 @@ function toJob(row: JobRow): Job {
     source: row.source as JobSource,
     idempotencyKey: row.idempotency_key,
     version: row.version,
+    package: row.package,
     status: row.status as JobStatus,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
@@ -181,6 +196,7 @@ function whereOf(filter: JobFilter): { where: string; params: unknown[] } {
   if (filter.version !== undefined) add('version = ?', filter.version);
   if (filter.verdict !== undefined) add('verdict = ?', filter.verdict);
   if (filter.repo !== undefined) add('repo = ?', filter.repo);
+  if (filter.package !== undefined) add('package = ?', filter.package);
   if (filter.tagObject !== undefined) add('tag_object = ?', filter.tagObject);
   if (filter.since !== undefined) add('created_at >= ?', filter.since);
   if (filter.until !== undefined) add('created_at < ?', filter.until);
@@ -342,10 +358,10 @@ export class PostgresStore implements Store {
     // The row lock orders this against a concurrent reclaim: after a reclaim
     // commits, the token no longer matches and nothing is written.
     const r = await this.pool.query(
-      `UPDATE jobs SET status = 'done', verdict = $3, report = $4::json, version = coalesce($5, version), finished_at = now(),
+      `UPDATE jobs SET status = 'done', verdict = $3, report = $4::json, version = coalesce($5, version), package = coalesce($6, package), finished_at = now(),
          last_error = NULL, ${CLEAR_LEASE}
        WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
-      [id, leaseToken, input.verdict, JSON.stringify(input.report ?? null), input.version ?? null],
+      [id, leaseToken, input.verdict, JSON.stringify(input.report ?? null), input.version ?? null, packageOf(input.report)],
     );
     return r.rowCount === 1;
   }
@@ -379,9 +395,9 @@ export class PostgresStore implements Store {
         return { outcome: 'retry', runAt: u.rows[0]?.run_at ?? new Date(Date.now() + delay) };
       }
       await c.query(
-        `UPDATE jobs SET status = 'done', verdict = 'unverifiable', report = $2::json, last_error = $3, finished_at = now(), ${CLEAR_LEASE}
+        `UPDATE jobs SET status = 'done', verdict = 'unverifiable', report = $2::json, package = coalesce($4, package), last_error = $3, finished_at = now(), ${CLEAR_LEASE}
          WHERE id = $1`,
-        [id, input.report === undefined ? null : JSON.stringify(input.report), input.error],
+        [id, input.report === undefined ? null : JSON.stringify(input.report), input.error, packageOf(input.report)],
       );
       return { outcome: 'failed' };
     });

@@ -13,6 +13,7 @@ import {
   alarmMessage,
   backoffMs,
   listLimit,
+  packageOf,
   resolveOptions,
   type Alarm,
   type ClaimOptions,
@@ -93,6 +94,19 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 2,
     sql: 'CREATE INDEX jobs_by_tag_object ON jobs (tag_object) WHERE tag_object IS NOT NULL;',
   },
+  {
+    // The source package of each job, for listing by package; existing jobs take it from their reports.
+    version: 3,
+    sql: `
+      ALTER TABLE jobs ADD COLUMN package TEXT;
+      UPDATE jobs SET package = json_extract(report, '$.source.package')
+        WHERE json_valid(report) AND json_type(report, '$.source.package') = 'text'
+          AND json_extract(report, '$.source.package') GLOB '[a-z0-9][a-z0-9+.-]*'
+          AND NOT json_extract(report, '$.source.package') GLOB '*[^a-z0-9+.-]*'
+          AND length(json_extract(report, '$.source.package')) BETWEEN 2 AND 200;
+      CREATE INDEX jobs_by_package ON jobs (package, created_at) WHERE package IS NOT NULL;
+    `,
+  },
 ];
 
 interface JobRow {
@@ -104,6 +118,7 @@ interface JobRow {
   source: string;
   idempotency_key: string | null;
   version: string | null;
+  package: string | null;
   status: string;
   attempts: number;
   max_attempts: number;
@@ -131,6 +146,7 @@ function toJob(row: JobRow): Job {
     source: row.source as JobSource,
     idempotencyKey: row.idempotency_key,
     version: row.version,
+    package: row.package,
     status: row.status as JobStatus,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
@@ -167,6 +183,7 @@ function whereOf(filter: JobFilter): { where: string; params: Record<string, str
   eq('version', filter.version);
   eq('verdict', filter.verdict);
   eq('repo', filter.repo);
+  eq('package', filter.package);
   eq('tag_object', filter.tagObject);
   if (filter.since !== undefined) {
     where.push('created_at >= @since');
@@ -330,11 +347,11 @@ export class SqliteStore implements Store {
   complete(id: string, leaseToken: string, input: CompleteInput): Promise<boolean> {
     const info = this.db
       .prepare(
-        `UPDATE jobs SET status = 'done', verdict = ?, report = ?, version = coalesce(?, version), finished_at = ?,
+        `UPDATE jobs SET status = 'done', verdict = ?, report = ?, version = coalesce(?, version), package = coalesce(?, package), finished_at = ?,
            last_error = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
          WHERE id = ? AND lease_token = ? AND status = 'running'`,
       )
-      .run(input.verdict, JSON.stringify(input.report ?? null), input.version ?? null, Date.now(), Number(id), leaseToken);
+      .run(input.verdict, JSON.stringify(input.report ?? null), input.version ?? null, packageOf(input.report), Date.now(), Number(id), leaseToken);
     return Promise.resolve(info.changes === 1);
   }
 
@@ -370,10 +387,10 @@ export class SqliteStore implements Store {
           }
           this.db
             .prepare(
-              `UPDATE jobs SET status = 'done', verdict = 'unverifiable', report = ?, last_error = ?, finished_at = ?,
+              `UPDATE jobs SET status = 'done', verdict = 'unverifiable', report = ?, package = coalesce(?, package), last_error = ?, finished_at = ?,
                  lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
             )
-            .run(input.report === undefined ? null : JSON.stringify(input.report), input.error, now, Number(id));
+            .run(input.report === undefined ? null : JSON.stringify(input.report), packageOf(input.report), input.error, now, Number(id));
           return { outcome: 'failed' };
         })
         .immediate(),

@@ -52,6 +52,8 @@ export interface Job {
   readonly source: JobSource;
   readonly idempotencyKey: string | null;
   readonly version: string | null;
+  /** The source package, once a report names it (filled in with the verdict). */
+  readonly package: string | null;
   readonly status: JobStatus;
   /** Claims so far (a claim counts as an attempt even if its worker died). */
   readonly attempts: number;
@@ -109,6 +111,8 @@ export interface JobFilter {
   readonly version?: string;
   readonly verdict?: JobVerdict;
   readonly repo?: string;
+  /** The source package (indexed; known once a report names it). */
+  readonly package?: string;
   /** The tag object (indexed: the archive watcher looks up every upload of a suite by it). */
   readonly tagObject?: string;
   /** Created at or after. */
@@ -234,6 +238,24 @@ export function backoffMs(attempts: number, options: Required<StoreOptions>, ran
 }
 
 export const MAX_LIST_LIMIT = 1000;
+
+/**
+ * A Debian source package name (Debian Policy §5.6.1: lower case letters,
+ * digits, `+`, `-` and `.`, at least two characters, starting with a letter
+ * or digit), bounded.
+ */
+export const SOURCE_PACKAGE = /^[a-z0-9][a-z0-9+.-]{1,199}$/;
+
+/**
+ * The source package a report names (`source.package`), kept in its own
+ * indexed column so that jobs can be listed by package; anything else than a
+ * valid name is none.
+ */
+export function packageOf(report: unknown): string | null {
+  const source = typeof report === 'object' && report !== null ? (report as { source?: unknown }).source : undefined;
+  const name = typeof source === 'object' && source !== null ? (source as { package?: unknown }).package : undefined;
+  return typeof name === 'string' && SOURCE_PACKAGE.test(name) ? name : null;
+}
 
 export function listLimit(filter: JobFilter | undefined): number {
   return Math.min(Math.max(1, filter?.limit ?? 100), MAX_LIST_LIMIT);

@@ -28,7 +28,7 @@ let url: string;
 function job(verdict: 'reproduced' | 'mismatch'): Job {
   const now = new Date();
   return {
-    id: '1', repo: 'r', tag: 't', tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, status: 'done', attempts: 1, maxAttempts: 1,
+    id: '1', repo: 'r', tag: 't', tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, package: null, status: 'done', attempts: 1, maxAttempts: 1,
     runAt: now, leaseOwner: null, leaseExpiresAt: null, verdict, lastError: null, createdAt: now, startedAt: now, finishedAt: now,
     report: { ...verifyReport({ repo: 'r', tag: 't' }, verdict === 'mismatch' ? ['CONTENT_MISMATCH'] : []), upload: { origin: 'x', dsc: 'x.dsc', sha256: SHA } },
   };

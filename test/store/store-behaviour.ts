@@ -361,6 +361,34 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(done!.createdAt.getTime()).toBeLessThanOrEqual(done!.finishedAt!.getTime());
     });
 
+    it('lists jobs by the source package their report names, and fills it in for jobs stored before the column existed', async () => {
+      const { backend, store, another } = await fresh();
+      const a = await store.enqueue(job(1));
+      const b = await store.enqueue(job(2));
+      const c = await store.enqueue(job(3));
+      const d = await store.enqueue(job(4));
+      const byId = new Map((await store.claim({ workerId: 'w', limit: 4 })).map((j) => [j.id, j]));
+      const token = (id: string): string => byId.get(id)!.leaseToken;
+      expect(await store.complete(a.id, token(a.id), { verdict: 'reproduced', report: { source: { package: 'hello' } } })).toBe(true);
+      expect(await store.complete(b.id, token(b.id), { verdict: 'mismatch', report: { source: { package: 'hello' } } })).toBe(true);
+      // A name that is not a source package's is not kept.
+      expect(await store.complete(c.id, token(c.id), { verdict: 'rejected', report: { source: { package: 'Bad Name' } } })).toBe(true);
+      expect(await store.fail(d.id, token(d.id), { error: 'x', retryable: false, report: { source: { package: 'zlib' } } })).toEqual({ outcome: 'failed' });
+      const ids = async (f: Parameters<Store['list']>[0]): Promise<string[]> => (await store.list(f)).map((j) => j.id);
+      expect(await ids({ package: 'hello' })).toEqual([b.id, a.id]);
+      expect(await ids({ package: 'hello', verdict: 'mismatch' })).toEqual([b.id]);
+      expect(await ids({ package: 'zlib' })).toEqual([d.id]);
+      expect(await store.count({ package: 'hello' })).toBe(2);
+      expect((await store.get(a.id))?.package).toBe('hello');
+      expect((await store.get(c.id))?.package).toBeNull();
+      // A database made before the column: the migration reads the package from the stored reports.
+      await env().rawExec(backend, 'DROP INDEX jobs_by_package; ALTER TABLE jobs DROP COLUMN package; DELETE FROM schema_migrations WHERE version = 3');
+      const reopened = await another();
+      expect((await reopened.list({ package: 'hello' })).map((j) => j.id)).toEqual([b.id, a.id]);
+      expect((await reopened.get(d.id))?.package).toBe('zlib');
+      expect((await reopened.get(c.id))?.package).toBeNull();
+    });
+
     it('raises TAG_REPLAYED, TAG_MOVED and UPSTREAM_TREE_CHANGED from the ledger', async () => {
       const { store } = await fresh();
       const r1 = 'https://salsa.debian.org/debian/hello.git';

@@ -5,7 +5,7 @@
 // for everyone.
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { JOB_VERDICTS, MAX_LIST_LIMIT, type Job, type JobVerdict, type Store } from '../../store/store.js';
+import { JOB_VERDICTS, MAX_LIST_LIMIT, SOURCE_PACKAGE, type Job, type JobVerdict, type Store } from '../../store/store.js';
 import { TokenSet } from '../intake/webhook-auth.js';
 
 export interface ApiRoutesOptions {
@@ -24,6 +24,7 @@ export interface JobView {
   readonly upload: string | null;
   readonly source: Job['source'];
   readonly version: string | null;
+  readonly package: string | null;
   readonly attempts: number;
   readonly lastError: string | null;
   readonly createdAt: string;
@@ -43,6 +44,7 @@ export function jobView(job: Job, withReport: boolean): JobView {
     upload: job.upload,
     source: job.source,
     version: job.version,
+    package: job.package,
     attempts: job.attempts,
     lastError: job.lastError,
     createdAt: job.createdAt.toISOString(),
@@ -59,6 +61,7 @@ export const listQuerySchema = z
   .object({
     source: z.enum(['webhook', 'api', 'archive']).optional(),
     version: z.string().min(1).max(256).optional(),
+    package: z.string().regex(SOURCE_PACKAGE, 'must be a Debian source package name').optional(),
     verdict: z.enum(JOB_VERDICTS as [JobVerdict, ...JobVerdict[]]).optional(),
     status: z.enum(['queued', 'running', 'done']).optional(),
     since: isoTime.optional(),
@@ -92,17 +95,17 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
     if (!q.success) return invalid(reply, q.error);
     const limit = q.data.limit ?? 100;
     const offset = q.data.offset ?? 0;
-    const jobs = await store.list({
+    const filter = {
       ...(q.data.source !== undefined && { source: q.data.source }),
       ...(q.data.version !== undefined && { version: q.data.version }),
+      ...(q.data.package !== undefined && { package: q.data.package }),
       ...(q.data.verdict !== undefined && { verdict: q.data.verdict }),
       ...(q.data.status !== undefined && { status: q.data.status }),
       ...(q.data.since !== undefined && { since: new Date(q.data.since) }),
       ...(q.data.until !== undefined && { until: new Date(q.data.until) }),
-      limit,
-      offset,
-    });
-    return reply.send({ verifications: jobs.map((j) => jobView(j, false)), limit, offset });
+    };
+    const [jobs, total] = await Promise.all([store.list({ ...filter, limit, offset }), store.count(filter)]);
+    return reply.send({ verifications: jobs.map((j) => jobView(j, false)), total, limit, offset });
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/verifications/:id', async (request, reply) => {

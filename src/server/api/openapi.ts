@@ -55,7 +55,7 @@ export const openApiDocument = {
       Status: { type: 'string', enum: ['queued', 'running', 'done'] },
       Job: {
         type: 'object',
-        required: ['id', 'status', 'verdict', 'repo', 'tag', 'tagObject', 'upload', 'source', 'version', 'attempts', 'lastError', 'createdAt', 'startedAt', 'finishedAt'],
+        required: ['id', 'status', 'verdict', 'repo', 'tag', 'tagObject', 'upload', 'source', 'version', 'package', 'attempts', 'lastError', 'createdAt', 'startedAt', 'finishedAt'],
         properties: {
           id: { type: 'string' },
           status: { $ref: '#/components/schemas/Status' },
@@ -66,6 +66,7 @@ export const openApiDocument = {
           upload: { type: ['string', 'null'] },
           source: { type: 'string', enum: ['webhook', 'api', 'archive'] },
           version: { type: ['string', 'null'], description: 'The Debian version, once known.' },
+          package: { type: ['string', 'null'], description: 'The source package, once a report names it.' },
           attempts: { type: 'integer', minimum: 0 },
           lastError: { type: ['string', 'null'], description: 'Why the last attempt was handed back or failed.' },
           createdAt: { type: 'string', format: 'date-time' },
@@ -158,6 +159,7 @@ export const openApiDocument = {
         parameters: [
           { name: 'source', in: 'query', schema: { type: 'string', enum: ['webhook', 'api', 'archive'] } },
           { name: 'version', in: 'query', schema: { type: 'string' } },
+          { name: 'package', in: 'query', description: 'The source package.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]{1,199}$' } },
           { name: 'verdict', in: 'query', schema: { $ref: '#/components/schemas/Verdict' } },
           { name: 'status', in: 'query', schema: { $ref: '#/components/schemas/Status' } },
           { name: 'since', in: 'query', description: 'Created at or after.', schema: { type: 'string', format: 'date-time' } },
@@ -170,8 +172,13 @@ export const openApiDocument = {
             description: 'A page of jobs (without reports).',
             content: json({
               type: 'object',
-              required: ['verifications', 'limit', 'offset'],
-              properties: { verifications: { type: 'array', items: { $ref: '#/components/schemas/Job' } }, limit: { type: 'integer' }, offset: { type: 'integer' } },
+              required: ['verifications', 'total', 'limit', 'offset'],
+              properties: {
+                verifications: { type: 'array', items: { $ref: '#/components/schemas/Job' } },
+                total: { type: 'integer', description: 'Jobs matching the filters, in all pages.' },
+                limit: { type: 'integer' },
+                offset: { type: 'integer' },
+              },
             }),
           },
           '400': invalid,
