@@ -10,7 +10,8 @@
 //   -T0 is xz's multi-threaded format, the same bytes for any thread count.
 // - git deborig pipes git archive through `xz -c` (xz ≥ 5.6 defaults to
 //   multi-threaded mode; with XZ_DEFAULTS=-T1, single-threaded) or `gzip -cn`.
-import { requireCompleted, runSandboxed, type Rootfs } from '../../sandbox/launcher.js';
+import { once } from 'node:events';
+import { requireCompleted, spawnSandboxed, type Rootfs } from '../../sandbox/launcher.js';
 
 export type Compressor =
   | { readonly tool: 'dpkg-source'; readonly format: 'xz' | 'gzip'; readonly level: number }
@@ -33,13 +34,51 @@ export class CompressError extends Error {
 
 const TIMEOUT_MS = 10 * 60_000;
 
-async function filter(rootfs: Rootfs, argv: string[], env: Record<string, string>, data: Uint8Array, maxOutputBytes: number): Promise<Buffer> {
-  const r = requireCompleted(await runSandboxed({ argv, rootfs, env, stdin: data, timeoutMs: TIMEOUT_MS, limits: { maxOutputBytes } }), argv.join(' '));
-  if (r.exitCode !== 0) throw new CompressError(`${argv.join(' ')} exited ${r.exitCode}: ${r.stderr.toString('utf8').trim().slice(0, 300)}`);
-  return r.stdout;
-}
-
-export function compress(rootfs: Rootfs, c: Compressor, data: Uint8Array): Promise<Buffer> {
+/**
+ * Compresses a stream (the tar as it is written) with the builder's tool in
+ * the sandbox, handing each chunk of the output to `sink` as it comes: neither
+ * side is ever held whole. The input stream is read only as fast as the
+ * compressor takes it. Throws CompressError when the tool fails, and what the
+ * input stream throws (the compressor is then killed).
+ */
+export async function compressStream(
+  rootfs: Rootfs, c: Compressor, input: AsyncIterable<Buffer>, sink: (chunk: Buffer) => void | Promise<void>, maxOutputBytes: number,
+): Promise<void> {
   const { argv, env } = compressorArgv(c);
-  return filter(rootfs, argv, env, data, data.length + 1024 ** 2);
+  const what = argv.join(' ');
+  const proc = spawnSandboxed({ argv, rootfs, env, timeoutMs: TIMEOUT_MS, limits: { maxOutputBytes } });
+  let settled = false;
+  const result = proc.result.finally(() => {
+    settled = true;
+  });
+  const stopped = result.then(() => undefined, () => undefined);
+  const feed = async (): Promise<void> => {
+    try {
+      for await (const chunk of input) {
+        if (settled) return;
+        // The compressor may end without reading everything (it failed): its status tells.
+        if (!proc.stdin.write(chunk)) await Promise.race([once(proc.stdin, 'drain'), stopped]);
+      }
+      proc.stdin.end();
+    } catch (e) {
+      proc.kill();
+      throw e;
+    }
+  };
+  const read = async (): Promise<void> => {
+    try {
+      for await (const chunk of proc.stdout as AsyncIterable<Buffer>) await sink(chunk);
+    } catch (e) {
+      proc.kill();
+      throw e;
+    }
+  };
+  const outcome = await Promise.allSettled([feed(), read()]);
+  const failed = outcome.find((o) => o.status === 'rejected');
+  if (failed) {
+    await stopped;
+    throw failed.reason;
+  }
+  const r = requireCompleted(await result, what);
+  if (r.exitCode !== 0) throw new CompressError(`${what} exited ${r.exitCode}: ${r.stderr.toString('utf8').trim().slice(0, 300)}`);
 }

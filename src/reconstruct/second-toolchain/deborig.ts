@@ -14,7 +14,7 @@
 import type { ObjectReader } from '../../fetch/cat-file-reader.js';
 import { GitTreeError, readBlob, type TreeNode } from './git-tree.js';
 import { DEFAULT_TAR_LIMITS, type TarLimits } from './dpkg-source-tar.js';
-import { writeGitArchiveTar, type GitArchiveEntry } from './tar-writer.js';
+import { gitArchiveTar, type GitArchiveEntry } from './tar-writer.js';
 
 /** git's tar.umask default (archive-tar.c: tar_umask = 002). */
 const GIT_TAR_UMASK = 0o002;
@@ -31,32 +31,31 @@ export interface DeborigInput {
   readonly limits?: TarLimits;
 }
 
-export async function deborigTar(input: DeborigInput): Promise<Buffer> {
+/** git archive's tar of the upstream commit, as a stream (one blob in memory at a time). */
+export function deborigTar(input: DeborigInput): AsyncGenerator<Buffer> {
   const limits = input.limits ?? DEFAULT_TAR_LIMITS;
   const mtime = input.committerTime;
   const dirMode = 0o777 & ~GIT_TAR_UMASK;
-  const entries: GitArchiveEntry[] = [];
   let bytes = 0;
   const slash = Buffer.from('/');
   // The prefix directory entry carries the commit's own id in git (it is the root tree's entry).
-  const walk = async (path: Buffer, oid: string, children: readonly TreeNode[]): Promise<void> => {
-    entries.push({ name: Buffer.concat([path, slash]), oid, type: 'dir', mode: dirMode, mtime });
+  async function* walk(path: Buffer, oid: string, children: readonly TreeNode[]): AsyncGenerator<GitArchiveEntry> {
+    yield { name: Buffer.concat([path, slash]), oid, type: 'dir', mode: dirMode, mtime };
     for (const n of children) {
       const name = Buffer.concat([path, slash, n.name]);
-      if (n.kind === 'dir') await walk(name, n.oid, n.children ?? []);
-      else if (n.kind === 'gitlink') entries.push({ name: Buffer.concat([name, slash]), oid: n.oid, type: 'dir', mode: dirMode, mtime });
+      if (n.kind === 'dir') yield* walk(name, n.oid, n.children ?? []);
+      else if (n.kind === 'gitlink') yield { name: Buffer.concat([name, slash]), oid: n.oid, type: 'dir', mode: dirMode, mtime };
       else {
         const data = await readBlob(input.objects, n.oid);
         bytes += data.length;
         if (bytes > limits.maxBytes) throw new GitTreeError(`the upstream tree holds more than ${limits.maxBytes} bytes`);
         if (data.length > USTAR_MAX_SIZE) throw new GitTreeError('an upstream file is 8 GiB or more');
-        if (n.kind === 'symlink') entries.push({ name, oid: n.oid, type: 'symlink', mode: 0o777, mtime, linkname: data });
-        else entries.push({ name, oid: n.oid, type: 'file', mode: (n.executable ? 0o777 : 0o666) & ~GIT_TAR_UMASK, mtime, data });
+        if (n.kind === 'symlink') yield { name, oid: n.oid, type: 'symlink', mode: 0o777, mtime, linkname: data };
+        else yield { name, oid: n.oid, type: 'file', mode: (n.executable ? 0o777 : 0o666) & ~GIT_TAR_UMASK, mtime, data };
       }
     }
-  };
-  await walk(Buffer.from(input.prefix, 'latin1'), input.commit, input.root);
-  return writeGitArchiveTar(input.commit, mtime, entries);
+  }
+  return gitArchiveTar(input.commit, mtime, walk(Buffer.from(input.prefix, 'latin1'), input.commit, input.root));
 }
 
 /** Whether any .gitattributes in the tree mentions export-ignore or export-subst. */

@@ -17,7 +17,7 @@
 // - a gitlink (submodule) checks out as an empty directory.
 import type { ObjectReader } from '../../fetch/cat-file-reader.js';
 import { GitTreeError, readBlob, type TreeNode } from './git-tree.js';
-import { writeGnuTar, type TarEntry } from './tar-writer.js';
+import { gnuTar, type TarEntry } from './tar-writer.js';
 
 export type Umask = '0022' | '0002';
 
@@ -39,38 +39,40 @@ export const PLAYTREE = 'work';
 const EXCLUDED = '.git';
 
 export interface TarLimits {
-  /** Content bytes the tarball may hold (it is built in memory). */
+  /**
+   * Content bytes the tarball may hold. The tarball is streamed (one blob in
+   * memory at a time), so this bounds the work a tree can ask for, not memory.
+   */
   readonly maxBytes: number;
 }
 
-export const DEFAULT_TAR_LIMITS: TarLimits = { maxBytes: 1024 ** 3 };
+export const DEFAULT_TAR_LIMITS: TarLimits = { maxBytes: 8 * 1024 ** 3 };
 
 const byName = (a: TreeNode, b: TreeNode): number => Buffer.compare(a.name, b.name);
 
-async function collect(
+/** The checkout's members under `top`, in tar's --sort=name order, each blob read as its turn comes. */
+async function* members(
   objects: ObjectReader, top: Buffer, nodes: readonly TreeNode[], modes: CheckoutModes, mtime: number, limits: TarLimits,
-): Promise<TarEntry[]> {
-  const out: TarEntry[] = [];
+): AsyncGenerator<TarEntry> {
   let bytes = 0;
   const slash = Buffer.from('/');
-  const walk = async (path: Buffer, children: readonly TreeNode[]): Promise<void> => {
-    out.push({ name: Buffer.concat([path, slash]), type: 'dir', mode: modes.dir, mtime });
+  async function* walk(path: Buffer, children: readonly TreeNode[]): AsyncGenerator<TarEntry> {
+    yield { name: Buffer.concat([path, slash]), type: 'dir', mode: modes.dir, mtime };
     for (const n of [...children].sort(byName)) {
       if (n.name.toString('latin1') === EXCLUDED) continue;
       const name = Buffer.concat([path, slash, n.name]);
-      if (n.kind === 'dir') await walk(name, n.children ?? []);
-      else if (n.kind === 'gitlink') await walk(name, []);
+      if (n.kind === 'dir') yield* walk(name, n.children ?? []);
+      else if (n.kind === 'gitlink') yield* walk(name, []);
       else {
         const data = await readBlob(objects, n.oid);
         bytes += data.length;
         if (bytes > limits.maxBytes) throw new GitTreeError(`the tree holds more than ${limits.maxBytes} bytes`);
-        if (n.kind === 'symlink') out.push({ name, type: 'symlink', mode: 0o777, mtime, linkname: data });
-        else out.push({ name, type: 'file', mode: n.executable ? modes.executable : modes.file, mtime, data });
+        if (n.kind === 'symlink') yield { name, type: 'symlink', mode: 0o777, mtime, linkname: data };
+        else yield { name, type: 'file', mode: n.executable ? modes.executable : modes.file, mtime, data };
       }
     }
-  };
-  await walk(top, nodes);
-  return out;
+  }
+  yield* walk(top, nodes);
 }
 
 export interface CheckoutTarInput {
@@ -83,16 +85,14 @@ export interface CheckoutTarInput {
   readonly limits?: TarLimits;
 }
 
-/** `SRC_VER.debian.tar` (uncompressed): the tree's debian/ directory. */
-export async function debianTar(input: CheckoutTarInput): Promise<Buffer> {
+/** `SRC_VER.debian.tar` (uncompressed), as a stream: the tree's debian/ directory. */
+export function debianTar(input: CheckoutTarInput): AsyncGenerator<Buffer> {
   const debian = input.root.find((n) => n.name.toString('latin1') === 'debian');
   if (!debian || debian.kind !== 'dir') throw new GitTreeError('the tree has no debian/ directory');
-  const entries = await collect(input.objects, Buffer.from('debian'), debian.children ?? [], checkoutModes(input.umask), input.sourceDateEpoch, input.limits ?? DEFAULT_TAR_LIMITS);
-  return writeGnuTar(entries);
+  return gnuTar(members(input.objects, Buffer.from('debian'), debian.children ?? [], checkoutModes(input.umask), input.sourceDateEpoch, input.limits ?? DEFAULT_TAR_LIMITS));
 }
 
-/** The native tarball (uncompressed): the whole tree under `work/`. */
-export async function nativeTar(input: CheckoutTarInput): Promise<Buffer> {
-  const entries = await collect(input.objects, Buffer.from(PLAYTREE), input.root, checkoutModes(input.umask), input.sourceDateEpoch, input.limits ?? DEFAULT_TAR_LIMITS);
-  return writeGnuTar(entries);
+/** The native tarball (uncompressed), as a stream: the whole tree under `work/`. */
+export function nativeTar(input: CheckoutTarInput): AsyncGenerator<Buffer> {
+  return gnuTar(members(input.objects, Buffer.from(PLAYTREE), input.root, checkoutModes(input.umask), input.sourceDateEpoch, input.limits ?? DEFAULT_TAR_LIMITS));
 }

@@ -11,8 +11,7 @@
 // and smash dgit writes the patches itself, so this toolchain does not
 // claim to make those packages.
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectReader } from '../../fetch/cat-file-reader.js';
 import { isClearsigned, parseClearsigned } from '../../deb822/clearsigned.js';
@@ -23,13 +22,13 @@ import type { Dsc } from '../../upload/dsc.js';
 import { fieldDifferences } from '../compare.js';
 import { origPlan } from '../reproduce.js';
 import { decompress } from '../../tarball/decompress.js';
-import { compress, type Compressor } from './compress.js';
+import { compressStream, type Compressor } from './compress.js';
 import { deborigTar, usesExportAttributes } from './deborig.js';
 import { dscBody, DscBodyError, type DscFileSums } from './dsc-body.js';
-import { debianTar, nativeTar, type Umask } from './dpkg-source-tar.js';
+import { debianTar, DEFAULT_TAR_LIMITS, nativeTar, type Umask } from './dpkg-source-tar.js';
 import { findNode, GitTreeError, readBlob, readCommitInfo, readFileAt, readTree } from './git-tree.js';
 import { parseSourceOptions, SourceOptionsError } from './source-options.js';
-import { memberAt } from './tar-members.js';
+import { FileMatch, firstDifference, StreamSums, TheirStreamError } from './stream-compare.js';
 
 export interface SecondToolchainInput {
   readonly objects: ObjectReader;
@@ -45,7 +44,12 @@ export interface SecondToolchainInput {
   /** The upload's files, beside its .dsc, already checksum-checked. */
   readonly uploadDir: string;
   readonly uploadDsc: Dsc;
+  /** The most compressed bytes a compressor may write (default DEFAULT_MAX_COMPRESSED_BYTES). */
+  readonly maxCompressedBytes?: number;
 }
+
+/** Beyond the tar size limit (DEFAULT_TAR_LIMITS) with room for incompressible content. */
+export const DEFAULT_MAX_COMPRESSED_BYTES = DEFAULT_TAR_LIMITS.maxBytes + 1024 ** 3;
 
 export type FileStatus = 'identical' | 'same-tar-different-compression' | 'differs' | 'not-made';
 
@@ -65,14 +69,6 @@ class Unsupported extends Error {
   override readonly name = 'Unsupported';
 }
 
-const sums = (name: string, data: Buffer): DscFileSums => ({
-  name,
-  size: data.length,
-  md5: createHash('md5').update(data).digest('hex'),
-  sha1: createHash('sha1').update(data).digest('hex'),
-  sha256: createHash('sha256').update(data).digest('hex'),
-});
-
 /** The upload's own sums for a file, from its .dsc. */
 function uploadSums(dsc: Dsc, name: string): DscFileSums | undefined {
   const f = dsc.files.find((x) => x.name === name);
@@ -83,7 +79,8 @@ function uploadSums(dsc: Dsc, name: string): DscFileSums | undefined {
 /** A file this toolchain makes: the uncompressed tar and how dpkg-source or git deborig compresses it. */
 interface Planned {
   readonly name: string;
-  readonly tar: () => Promise<Buffer>;
+  /** The uncompressed tar as a stream, made afresh at each call. */
+  readonly tar: () => AsyncIterable<Buffer>;
   readonly compressors: readonly { readonly compressor: Compressor; readonly note?: string }[];
   readonly format: 'xz' | 'gzip';
 }
@@ -231,9 +228,9 @@ function deborigPlan(input: SecondToolchainInput, name: string, source: string, 
   return {
     name,
     format,
-    tar: async () => {
+    tar: async function* () {
       const u = await readCommitInfo(input.objects, upstream);
-      return deborigTar({ objects: input.objects, commit: upstream, committerTime: u.committerTime, root: await readTree(input.objects, u.tree), prefix: `${source}-${uver}` });
+      yield* deborigTar({ objects: input.objects, commit: upstream, committerTime: u.committerTime, root: await readTree(input.objects, u.tree), prefix: `${source}-${uver}` });
     },
     // xz ≥ 5.6 (trixie, forky) compresses multi-threaded by default; an older builder's xz single-threaded.
     compressors: [
@@ -243,40 +240,64 @@ function deborigPlan(input: SecondToolchainInput, name: string, source: string, 
   };
 }
 
-async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<{ file: { name: string; status: FileStatus; detail?: string }; sums: DscFileSums }> {
-  const tar = await p.tar();
-  const expectedSums = uploadSums(input.uploadDsc, p.name);
-  const upload = expectedSums ? await readFile(join(input.uploadDir, p.name)).catch(() => undefined) : undefined;
-  let first: Buffer | undefined;
-  for (const { compressor, note } of p.compressors) {
-    const bytes = await compress(input.rootfs, compressor, tar);
-    first ??= bytes;
-    if (upload && bytes.equals(upload)) return { file: { name: p.name, status: 'identical', ...(note ? { detail: note } : {}) }, sums: sums(p.name, bytes) };
-  }
-  const ours = sums(p.name, first!);
-  if (!upload) return { file: { name: p.name, status: 'differs', detail: "the upload's .dsc does not name it, or the file is not beside it" }, sums: ours };
-  let unpacked: Buffer;
-  try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of decompress(join(input.uploadDir, p.name), { rootfs: input.rootfs, maxOutputBytes: tar.length + 1 })) chunks.push(chunk);
-    unpacked = Buffer.concat(chunks);
-  } catch (e) {
-    return { file: { name: p.name, status: 'differs', detail: `the upload's file does not decompress to a tar of ${tar.length} bytes (${(e as Error).message})` }, sums: ours };
-  }
-  if (unpacked.equals(tar)) {
-    // The tar streams agree: the .dsc is then checked with the upload's own checksums for this file.
-    return { file: { name: p.name, status: 'same-tar-different-compression', detail: 'the decompressed tar streams are byte-identical; the compressed bytes differ' }, sums: expectedSums! };
-  }
-  return { file: { name: p.name, status: 'differs', detail: describeTarDifference(tar, unpacked) }, sums: ours };
+/** The upload's file, open for reading, when it is a regular file beside the .dsc. */
+async function openUploadFile(dir: string, name: string): Promise<{ file: FileHandle; size: number } | undefined> {
+  const file = await open(join(dir, name)).catch(() => undefined);
+  if (!file) return undefined;
+  const st = await file.stat().catch(() => undefined);
+  if (st?.isFile()) return { file, size: st.size };
+  await file.close();
+  return undefined;
 }
 
-/** Where two tar streams first differ, named by the member there. */
-function describeTarDifference(ours: Buffer, theirs: Buffer): string {
-  const n = Math.min(ours.length, theirs.length);
-  let i = 0;
-  while (i < n && ours[i] === theirs[i]) i++;
-  const at = memberAt(theirs, i) ?? memberAt(ours, i);
-  return `the tar streams first differ at byte ${i}${at ? ` (member ${JSON.stringify(at)})` : ''}; upload ${theirs.length} bytes, made ${ours.length} bytes`;
+/**
+ * Makes one file and compares it with the upload's, streaming: the tar is
+ * written into each compressor in turn (made again for each, from the git
+ * objects) and the compressed bytes checked against the upload's file as
+ * they come; only when none agrees is the upload's file decompressed and its
+ * tar stream compared with ours, made once more.
+ */
+async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<{ file: { name: string; status: FileStatus; detail?: string }; sums: DscFileSums }> {
+  const expectedSums = uploadSums(input.uploadDsc, p.name);
+  const upload = expectedSums ? await openUploadFile(input.uploadDir, p.name) : undefined;
+  try {
+    let ours: DscFileSums | undefined;
+    let tarBytes = 0;
+    for (const { compressor, note } of p.compressors) {
+      const sums = new StreamSums();
+      const match = upload ? new FileMatch(upload.file, upload.size) : undefined;
+      tarBytes = 0;
+      const counted = async function* (tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+        for await (const chunk of tar) {
+          tarBytes += chunk.length;
+          yield chunk;
+        }
+      };
+      await compressStream(input.rootfs, compressor, counted(p.tar()), async (chunk) => {
+        sums.update(chunk);
+        await match?.update(chunk);
+      }, input.maxCompressedBytes ?? DEFAULT_MAX_COMPRESSED_BYTES);
+      const made = { name: p.name, ...sums.digest() };
+      ours ??= made;
+      if (match?.matches()) return { file: { name: p.name, status: 'identical', ...(note ? { detail: note } : {}) }, sums: made };
+    }
+    if (!upload) return { file: { name: p.name, status: 'differs', detail: "the upload's .dsc does not name it, or the file is not beside it" }, sums: ours! };
+    let d;
+    try {
+      d = await firstDifference(p.tar(), decompress(join(input.uploadDir, p.name), { rootfs: input.rootfs, maxOutputBytes: tarBytes + 1 }));
+    } catch (e) {
+      if (!(e instanceof TheirStreamError)) throw e;
+      return { file: { name: p.name, status: 'differs', detail: `the upload's file does not decompress to a tar of ${tarBytes} bytes (${e.message})` }, sums: ours! };
+    }
+    if (d.offset === undefined) {
+      // The tar streams agree: the .dsc is then checked with the upload's own checksums for this file.
+      return { file: { name: p.name, status: 'same-tar-different-compression', detail: 'the decompressed tar streams are byte-identical; the compressed bytes differ' }, sums: expectedSums! };
+    }
+    const detail = `the tar streams first differ at byte ${d.offset}${d.member ? ` (member ${JSON.stringify(d.member)})` : ''}; upload ${d.theirsBytes} bytes, made ${d.oursBytes} bytes`;
+    return { file: { name: p.name, status: 'differs', detail }, sums: ours! };
+  } finally {
+    await upload?.file.close();
+  }
 }
 
 async function compareBody(input: SecondToolchainInput, body: Buffer): Promise<{ status: 'identical' | 'differs'; fields?: { field: string; expected?: string; got?: string }[] }> {

@@ -7,6 +7,9 @@
 // Both pad the archive with zero blocks to a whole record of 20 blocks
 // (GNU tar's default blocking factor; git's RECORDSIZE * 20), with at least
 // two zero blocks at the end.
+// The archive is a stream of chunks, made as the entries arrive: it holds one
+// member's content at a time, never the whole archive (a source package may
+// be gigabytes).
 
 export const BLOCK = 512;
 const RECORD = BLOCK * 20;
@@ -20,7 +23,7 @@ export interface TarEntry {
   /** Permission bits (07777). */
   readonly mode: number;
   readonly mtime: number;
-  /** File content (files only). */
+  /** File content (files only): one member's bytes, dropped once written. */
   readonly data?: Buffer;
   /** Symlink target (symlinks only). */
   readonly linkname?: Buffer;
@@ -69,11 +72,23 @@ function trailer(length: number): Buffer {
   return Buffer.alloc(end - length);
 }
 
-/** Concatenates members and the trailer. */
-function finish(parts: Buffer[]): Buffer {
-  const length = parts.reduce((n, b) => n + b.length, 0);
-  parts.push(trailer(length));
-  return Buffer.concat(parts);
+/** Entries from an array or as they are read. */
+export type Entries<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Yields each member's chunks, then the trailer. */
+async function* archive<T>(entries: Entries<T>, member: (e: T) => Buffer[], first: Buffer[] = []): AsyncGenerator<Buffer> {
+  let length = 0;
+  for (const b of first) {
+    length += b.length;
+    yield b;
+  }
+  for await (const e of entries) {
+    for (const b of member(e)) {
+      length += b.length;
+      yield b;
+    }
+  }
+  yield trailer(length);
 }
 
 // ---------------------------------------------------------------- GNU tar
@@ -109,18 +124,21 @@ function gnuLongLink(value: Buffer, type: 'L' | 'K'): Buffer[] {
   return [gnuHeader(Buffer.from('././@LongLink', 'latin1'), type, 0o644, data.length, 0), ...pad(data)];
 }
 
-/** A GNU-format archive of `entries`, in the order given. */
-export function writeGnuTar(entries: readonly TarEntry[]): Buffer {
+/** One member of a GNU-format archive: long-name members, header, padded content. */
+function gnuMember(e: TarEntry): Buffer[] {
   const parts: Buffer[] = [];
-  for (const e of entries) {
-    const size = e.type === 'file' ? (e.data?.length ?? 0) : 0;
-    // GNU_FORMAT: a name longer than NAME_FIELD_SIZE (100) goes to a long-name member first.
-    if (e.name.length > 100) parts.push(...gnuLongLink(e.name, 'L'));
-    if (e.linkname && e.linkname.length > 100) parts.push(...gnuLongLink(e.linkname, 'K'));
-    parts.push(gnuHeader(e.name, TYPEFLAG[e.type], e.mode, size, e.mtime, e.linkname));
-    if (e.type === 'file' && e.data && e.data.length > 0) parts.push(...pad(e.data));
-  }
-  return finish(parts);
+  const size = e.type === 'file' ? (e.data?.length ?? 0) : 0;
+  // GNU_FORMAT: a name longer than NAME_FIELD_SIZE (100) goes to a long-name member first.
+  if (e.name.length > 100) parts.push(...gnuLongLink(e.name, 'L'));
+  if (e.linkname && e.linkname.length > 100) parts.push(...gnuLongLink(e.linkname, 'K'));
+  parts.push(gnuHeader(e.name, TYPEFLAG[e.type], e.mode, size, e.mtime, e.linkname));
+  if (e.type === 'file' && e.data && e.data.length > 0) parts.push(...pad(e.data));
+  return parts;
+}
+
+/** A GNU-format archive of `entries`, in the order given. */
+export function gnuTar(entries: Entries<TarEntry>): AsyncGenerator<Buffer> {
+  return archive(entries, gnuMember);
 }
 
 // ---------------------------------------------------------- git archive
@@ -184,37 +202,39 @@ export interface GitArchiveEntry extends TarEntry {
  * bytes. Sizes beyond the octal field (8 GiB) are not written: the caller
  * refuses them.
  */
-export function writeGitArchiveTar(commit: string, mtime: number, entries: readonly GitArchiveEntry[]): Buffer {
-  const parts: Buffer[] = [];
+export function gitArchiveTar(commit: string, mtime: number, entries: Entries<GitArchiveEntry>): AsyncGenerator<Buffer> {
   const global = paxRecord('comment', Buffer.from(commit, 'latin1'));
-  parts.push(gitHeader(Buffer.from('pax_global_header', 'latin1'), 'g', 0o666, global.length, mtime), ...pad(global));
-  for (const e of entries) {
-    const size = e.type === 'file' ? (e.data?.length ?? 0) : 0;
-    const ext: Buffer[] = [];
-    let name = e.name;
-    let prefix: Buffer | undefined;
-    if (e.name.length > 100) {
-      const plen = pathPrefixLength(e.name);
-      const rest = e.name.length - plen - 1;
-      if (plen > 0 && rest <= 100) {
-        prefix = e.name.subarray(0, plen);
-        name = e.name.subarray(plen + 1);
-      } else {
-        name = Buffer.from(`${e.oid}.data`, 'latin1');
-        ext.push(paxRecord('path', e.name));
-      }
+  return archive(entries, (e) => gitMember(e, mtime), [gitHeader(Buffer.from('pax_global_header', 'latin1'), 'g', 0o666, global.length, mtime), ...pad(global)]);
+}
+
+/** One member of git archive's tar: a pax extended header where needed, header, padded content. */
+function gitMember(e: GitArchiveEntry, mtime: number): Buffer[] {
+  const parts: Buffer[] = [];
+  const size = e.type === 'file' ? (e.data?.length ?? 0) : 0;
+  const ext: Buffer[] = [];
+  let name = e.name;
+  let prefix: Buffer | undefined;
+  if (e.name.length > 100) {
+    const plen = pathPrefixLength(e.name);
+    const rest = e.name.length - plen - 1;
+    if (plen > 0 && rest <= 100) {
+      prefix = e.name.subarray(0, plen);
+      name = e.name.subarray(plen + 1);
+    } else {
+      name = Buffer.from(`${e.oid}.data`, 'latin1');
+      ext.push(paxRecord('path', e.name));
     }
-    let linkname = e.linkname;
-    if (linkname && linkname.length > 100) {
-      ext.push(paxRecord('linkpath', linkname));
-      linkname = Buffer.from(`see ${e.oid}.paxheader`, 'latin1');
-    }
-    if (ext.length > 0) {
-      const body = Buffer.concat(ext);
-      parts.push(gitHeader(Buffer.from(`${e.oid}.paxheader`, 'latin1'), 'x', 0o666, body.length, mtime), ...pad(body));
-    }
-    parts.push(gitHeader(name, TYPEFLAG[e.type], e.mode, size, e.mtime, linkname, prefix));
-    if (e.type === 'file' && e.data && e.data.length > 0) parts.push(...pad(e.data));
   }
-  return finish(parts);
+  let linkname = e.linkname;
+  if (linkname && linkname.length > 100) {
+    ext.push(paxRecord('linkpath', linkname));
+    linkname = Buffer.from(`see ${e.oid}.paxheader`, 'latin1');
+  }
+  if (ext.length > 0) {
+    const body = Buffer.concat(ext);
+    parts.push(gitHeader(Buffer.from(`${e.oid}.paxheader`, 'latin1'), 'x', 0o666, body.length, mtime), ...pad(body));
+  }
+  parts.push(gitHeader(name, TYPEFLAG[e.type], e.mode, size, e.mtime, linkname, prefix));
+  if (e.type === 'file' && e.data && e.data.length > 0) parts.push(...pad(e.data));
+  return parts;
 }

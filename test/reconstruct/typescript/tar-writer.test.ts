@@ -14,7 +14,7 @@ import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
 import { deborigTar } from '../../../src/reconstruct/second-toolchain/deborig.js';
 import { debianTar, nativeTar } from '../../../src/reconstruct/second-toolchain/dpkg-source-tar.js';
 import { readCommitInfo, readTree } from '../../../src/reconstruct/second-toolchain/git-tree.js';
-import { writeGnuTar } from '../../../src/reconstruct/second-toolchain/tar-writer.js';
+import { gnuTar } from '../../../src/reconstruct/second-toolchain/tar-writer.js';
 import { memberAt } from '../../../src/reconstruct/second-toolchain/tar-members.js';
 import { requireCompleted, runSandboxed, type Rootfs } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
@@ -85,10 +85,17 @@ async function sandboxed(script: string): Promise<Buffer> {
 /** dpkg-source's tar command line (Dpkg::Source::Archive::create) with dgit's -I.git. */
 const TAR = `tar -cf - --format=gnu --sort=name --mtime=@${SDE} --clamp-mtime --null --numeric-owner --owner=0 --group=0 --exclude=.git -T -`;
 
-async function ours<T>(f: (objects: CatFileReader) => Promise<T>): Promise<T> {
+async function bytes(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/** The tar our writer streams, collected. */
+async function ours(f: (objects: CatFileReader) => Promise<AsyncIterable<Buffer>>): Promise<Buffer> {
   const objects = new CatFileReader({ rootfs: { kind: 'host' }, readOnly: [{ host: join(work, 'repo', '.git'), inside: '/repo' }], env: { GIT_DIR: '/repo' }, timeoutMs: 60_000 }, 1024 ** 3);
   try {
-    return await f(objects);
+    return await bytes(await f(objects));
   } finally {
     await objects.close();
   }
@@ -118,7 +125,7 @@ describe('GNU tar as dpkg-source runs it', () => {
 
   it('a time beyond the octal field is written in base-256, as GNU tar does', async () => {
     const real = await sandboxed('umask 0022; mkdir d; tar -cf - --format=gnu --mtime=@8589934592 --numeric-owner --owner=0 --group=0 d');
-    expect(writeGnuTar([{ name: Buffer.from('d/'), type: 'dir', mode: 0o755, mtime: 8 ** 11 }]).equals(real)).toBe(true);
+    expect((await bytes(gnuTar([{ name: Buffer.from('d/'), type: 'dir', mode: 0o755, mtime: 8 ** 11 }]))).equals(real)).toBe(true);
   });
 });
 
