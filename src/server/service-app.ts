@@ -57,7 +57,7 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
       return result;
     };
     await app.register(intakeRoutes, { config: options.intake, enqueue });
-    await app.register(apiRoutes, { store, apiTokens: options.intake.apiTokens ?? [] });
+    await app.register(apiRoutes, { store, apiTokens: options.intake.apiTokens ?? [], publicReads: options.intake.publicReads ?? false });
     // The read-only HTML dashboard (no authentication of its own: docs/service.md).
     await app.register(dashboard, { store });
   }

@@ -230,6 +230,7 @@ export function intakeSettings(config: ServiceConfig): z.input<typeof intakeConf
   return {
     gitlab: config.gitlab,
     apiTokens: [...config.apiTokens],
+    publicReads: config.publicReads,
     bodyLimit: config.bodyLimit,
     enqueueTimeoutMs: config.enqueueTimeoutMs,
     allowHttp: config.allowHttp,

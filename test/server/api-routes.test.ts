@@ -93,3 +93,27 @@ describe('GET /api/v1/verifications', () => {
     await a.close();
   });
 });
+
+describe('who may read', () => {
+  it('asks for a token by default, compared with every configured one', async () => {
+    const a = await app();
+    for (const url of ['/api/v1/verifications', `/api/v1/verifications/${ids['reproduced']}`]) {
+      expect((await a.inject({ url })).statusCode).toBe(401);
+      expect((await a.inject({ url, headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+      expect((await a.inject({ url, headers: auth })).statusCode).toBe(200);
+    }
+    await a.close();
+  });
+
+  it('lets anyone read with publicReads, and still asks a token to write', async () => {
+    const a = await app({ publicReads: true });
+    const list = await a.inject({ url: '/api/v1/verifications' });
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toMatchObject({ total: 5 });
+    expect((await a.inject({ url: `/api/v1/verifications/${ids['reproduced']}` })).json()).toMatchObject({ verdict: 'reproduced' });
+    expect((await a.inject({ method: 'HEAD', url: '/api/v1/verifications' })).statusCode).toBe(200);
+    const write = await a.inject({ method: 'POST', url: '/api/v1/verifications', payload: { repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/1-1' } });
+    expect(write.statusCode).toBe(401);
+    await a.close();
+  });
+});

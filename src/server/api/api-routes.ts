@@ -1,8 +1,9 @@
 // The read side of the verification API: GET /api/v1/verifications (a
 // filtered, paged listing, newest first) and GET /api/v1/verifications/:id
-// (one job, with its report once done). Bearer tokens as for the POST:
-// reports name maintainers, keys and repositories, and listing them is not
-// for everyone.
+// (one job, with its report once done). Bearer tokens as for the POST
+// (compared in constant time): reports name maintainers, keys and
+// repositories, and listing them is not for everyone, unless the operator
+// makes the reads public (`publicReads`: the dashboard shows the same).
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { JOB_VERDICTS, MAX_LIST_LIMIT, SOURCE_PACKAGE, type Job, type JobVerdict, type Store } from '../../store/store.js';
@@ -11,6 +12,8 @@ import { TokenSet } from '../intake/webhook-auth.js';
 export interface ApiRoutesOptions {
   readonly store: Store;
   readonly apiTokens: readonly string[];
+  /** GET and HEAD need no token (writes have their own routes, which always do). */
+  readonly publicReads?: boolean;
 }
 
 /** What the API shows of a job (the lease token and owner stay inside). */
@@ -82,6 +85,7 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
   const { store } = options;
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (options.publicReads === true && (request.method === 'GET' || request.method === 'HEAD')) return;
     const value = request.headers.authorization;
     const m = /^Bearer ([\x21-\x7e]+)$/i.exec(typeof value === 'string' ? value : '');
     if (!tokens.matches(m?.[1])) {

@@ -26,7 +26,7 @@ export const openApiDocument = {
   servers: [{ url: '/' }],
   components: {
     securitySchemes: {
-      bearer: { type: 'http', scheme: 'bearer', description: 'One of the configured apiTokens.' },
+      bearer: { type: 'http', scheme: 'bearer', description: 'One of the configured apiTokens; reads need none when the service sets publicReads.' },
       gitlabToken: { type: 'apiKey', in: 'header', name: 'X-Gitlab-Token', description: "The webhook's secret token (gitlab.tokens)." },
       webhookSignature: {
         type: 'apiKey',

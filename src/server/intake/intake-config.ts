@@ -37,8 +37,16 @@ export const intakeConfigSchema = z
       .refine((g) => g.tokens.length > 0 || g.signingSecrets.length > 0, {
         message: 'set gitlab.tokens or gitlab.signingSecrets: an unauthenticated webhook would let anyone queue work',
       }),
-    /** Bearer tokens for POST /api/v1/verifications. Empty: the API answers 401 to everyone. */
+    /** Bearer tokens for the API (POST /api/v1/verifications, and the reads unless `publicReads`). Empty: the API answers 401 to everyone. */
     apiTokens: z.array(secret).default([]),
+    /**
+     * The API's reads (GET /api/v1/verifications and what is under it) need
+     * no token. Off by default: reports name maintainers, keys and
+     * repositories. The dashboard shows the same data without a token, so an
+     * instance whose dashboard is public loses nothing by turning this on.
+     * Writes always need a token.
+     */
+    publicReads: z.boolean().default(false),
     /** Largest request body accepted, in bytes (413 beyond). GitLab's tag push bodies are a few KiB. */
     bodyLimit: z.number().int().positive().max(64 * MiB).default(1 * MiB),
     /**
