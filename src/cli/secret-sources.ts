@@ -5,6 +5,9 @@
 // systemd's credentials directory ($CREDENTIALS_DIRECTORY/webhook-secret and
 // /api-token, what LoadCredential= provides). The first of these that says
 // anything wins: flags and files, then the environment, then credentials.
+// The secret that signs outgoing alerts comes the same ways (a file only, no
+// plain flag; T2U_ALERT_SIGNING_SECRET; alert-signing-secret), for `serve`
+// and `worker` alike, since both send alerts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './usage-error.js';
@@ -14,6 +17,7 @@ export interface SecretFlags {
   readonly webhookSecretFile?: readonly string[];
   readonly apiToken?: readonly string[];
   readonly apiTokenFile?: readonly string[];
+  readonly alertSigningSecretFile?: readonly string[];
 }
 
 /** A secret file: one secret a line, blank lines and surrounding space ignored. Bounded: a secret file is small. */
@@ -56,4 +60,9 @@ export function resolveSecrets(flags: SecretFlags, env: NodeJS.ProcessEnv = proc
     webhookSecret: one(flags.webhookSecret, flags.webhookSecretFile, '--webhook-secret-file', 'T2U_WEBHOOK_SECRET', 'webhook-secret', env),
     apiToken: one(flags.apiToken, flags.apiTokenFile, '--api-token-file', 'T2U_API_TOKEN', 'api-token', env),
   };
+}
+
+/** The alert signing secrets (`whsec_…`), from the first source that has them; none: the service generates one. */
+export function resolveAlertSigningSecrets(flags: SecretFlags, env: NodeJS.ProcessEnv = process.env): string[] {
+  return one(undefined, flags.alertSigningSecretFile, '--alert-signing-secret-file', 'T2U_ALERT_SIGNING_SECRET', 'alert-signing-secret', env);
 }

@@ -7,7 +7,7 @@ import { EXIT } from '../report/report.js';
 import { loadServiceConfig, ServiceConfigError, type ServiceConfig } from '../server/service-config.js';
 import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
 import { isolatedVerifyJob } from '../server/queue/job-process.js';
-import { resolveSecrets } from './secret-sources.js';
+import { resolveAlertSigningSecrets, resolveSecrets } from './secret-sources.js';
 import { UsageError } from './usage-error.js';
 import { LOG_LEVELS, type Flags, type ServeDeps } from './serve-command.js';
 
@@ -15,7 +15,8 @@ export async function runService(mode: ServiceMode, flags: Flags, deps: ServeDep
   if (!LOG_LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
   let config: Readonly<ServiceConfig>;
   try {
-    config = await loadServiceConfig(mode === 'serve' ? { ...flags, ...resolveSecrets(flags) } : flags, mode);
+    const alertSigningSecret = resolveAlertSigningSecrets(flags);
+    config = await loadServiceConfig({ ...flags, ...(mode === 'serve' && resolveSecrets(flags)), alertSigningSecret }, mode);
   } catch (err) {
     if (err instanceof ServiceConfigError) throw new UsageError(err.message);
     throw err;

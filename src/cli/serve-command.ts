@@ -40,6 +40,12 @@ function common(cmd: Command): Command {
     .option('--upload-keyring <file>', "the tag2upload service's keyring (signs the uploads' .dsc)")
     .option('--mirror <url>', 'Debian mirror the uploads are obtained from')
     .option('--alert-url <url>', 'POST the report here on mismatch, rejected or a ledger alarm (repeatable)', collect, [])
+    .option(
+      '--alert-signing-secret-file <file>',
+      'sign alerts with the whsec_ secrets in FILE, one a line (repeatable; also $T2U_ALERT_SIGNING_SECRET, $CREDENTIALS_DIRECTORY/alert-signing-secret; default: DATA-DIR/alert-signing-secret, generated)',
+      collect,
+      [],
+    )
     .option('--allow-http', 'allow plain http:// repositories and uploads on loopback addresses (tests)')
     .option('--log-level <level>', `log level (${LOG_LEVELS.join(', ')})`, 'info')
     .addHelpText('after', '\nExit status: 0 after a graceful stop, 2 usage or configuration error.');

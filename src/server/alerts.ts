@@ -8,14 +8,24 @@
 // may see a retry of a delivery it did accept but could not acknowledge:
 // `Idempotency-Key` lets it drop the copy); the verdict itself is in the store
 // before any alert is sent, so a lost alert never loses a verdict.
+//
+// Every delivery is signed by the Standard Webhooks rules the intake verifies
+// GitLab's signing token with (src/server/intake/webhook-auth.ts):
+// `webhook-id` (the idempotency key, the same for each retry),
+// `webhook-timestamp` (this attempt) and `webhook-signature: v1,<base64
+// HMAC-SHA256 of "id.timestamp.body">`, one signature per configured secret.
+// A receiver trusts an alert by its signature, without a secret in its URL.
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from './api/metrics.js';
+import { decodeSigningSecret, standardWebhookHeaders } from './intake/webhook-auth.js';
 
 export interface AlertSettings {
   readonly urls: readonly string[];
   readonly retries: number;
   readonly backoffMs: number;
   readonly timeoutMs: number;
+  /** `whsec_…` secrets the deliveries are signed with (several during a rotation); empty: unsigned. */
+  readonly signingSecrets?: readonly string[];
 }
 
 /**
@@ -39,16 +49,20 @@ export class AlertSender {
   readonly #metrics: ServiceMetrics | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stop = new AbortController();
+  readonly #keys: readonly Buffer[];
+  readonly #now: () => number;
 
-  constructor(settings: AlertSettings, metrics?: ServiceMetrics) {
+  constructor(settings: AlertSettings, metrics?: ServiceMetrics, now: () => number = Date.now) {
     this.#settings = settings;
     this.#metrics = metrics;
+    this.#keys = (settings.signingSecrets ?? []).map(decodeSigningSecret);
+    this.#now = now;
   }
 
   /** Starts delivery to every URL and returns at once; `drain` waits for deliveries under way. */
   send(alert: Alert, log: Logger): void {
     this.#metrics?.alertRaised(alert.event);
-    const body = JSON.stringify(alert.report);
+    const body = Buffer.from(JSON.stringify(alert.report), 'utf8');
     for (const url of this.#settings.urls) {
       const p = this.#deliver(url, alert, body, log).finally(() => this.#inFlight.delete(p));
       this.#inFlight.add(p);
@@ -65,11 +79,12 @@ export class AlertSender {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #deliver(url: string, alert: Alert, body: string, log: Logger): Promise<void> {
+  async #deliver(url: string, alert: Alert, body: Buffer, log: Logger): Promise<void> {
     const { retries, backoffMs, timeoutMs } = this.#settings;
     const target = new URL(url);
     // The URL may carry a secret (a chat hook's path); log only where it goes.
     const where = `${target.protocol}//${target.host}`;
+    const id = `t2u-verify-job-${alert.jobId}-${alert.event}`;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (this.#stop.signal.aborted) break;
       let problem: string;
@@ -78,9 +93,11 @@ export class AlertSender {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            'idempotency-key': `t2u-verify-job-${alert.jobId}-${alert.event}`,
+            'idempotency-key': id,
             't2u-verify-job': alert.jobId,
             't2u-verify-event': alert.event,
+            // Signed per attempt: the timestamp is this attempt's, so a receiver's tolerance window holds for retries.
+            ...(this.#keys.length > 0 && standardWebhookHeaders(this.#keys, id, this.#now(), body)),
           },
           body,
           signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#stop.signal]),

@@ -10,6 +10,7 @@ import { formatZodError } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { STORE_DEFAULTS } from '../store/store.js';
 import { intakeConfigSchema } from './intake/intake-config.js';
+import { signingSecretProblem } from './intake/webhook-auth.js';
 import { logConfigSchema } from '../publish/log-config.js';
 
 /** `HOST:PORT`, `[IPv6]:PORT`; port 0 picks a free port (tests). */
@@ -86,6 +87,18 @@ const serviceFields = {
       backoffMs: z.number().int().min(0).default(1_000),
       /** Limit on one delivery attempt. */
       timeoutMs: z.number().int().min(100).default(10_000),
+      /**
+       * `whsec_<base64 key>` secrets every delivery is signed with (Standard
+       * Webhooks; several during a rotation, each adding a signature). Empty:
+       * one generated into `dataDir` (`alert-signing-secret`, mode 0600) when
+       * there are `urls`.
+       */
+      signingSecrets: z
+        .array(z.string().superRefine((s, ctx) => {
+          const problem = signingSecretProblem(s);
+          if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `signing secret ${problem}` });
+        }))
+        .default([]),
     })
     .strict()
     .default({}),
@@ -128,6 +141,8 @@ export interface ServiceFlags {
   readonly workers?: string;
   readonly database?: string;
   readonly alertUrl?: readonly string[];
+  /** The alert signing secrets, from --alert-signing-secret-file, the environment or credentials (src/cli/secret-sources.ts). */
+  readonly alertSigningSecret?: readonly string[];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -171,6 +186,7 @@ export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): R
     out['gitlab'] = gitlab;
   }
   if (nonEmpty(flags.alertUrl)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), urls: [...flags.alertUrl] };
+  if (nonEmpty(flags.alertSigningSecret)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), signingSecrets: [...flags.alertSigningSecret] };
   if (flags.allowHttp === true) {
     // One switch for both doors: webhook/API repository URLs and the fetcher.
     out['allowHttp'] = true;

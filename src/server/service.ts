@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { AlertSender } from './alerts.js';
+import { loadOrCreateAlertSecret } from './alert-secret.js';
 import { ServiceMetrics } from './api/metrics.js';
 import { buildServiceApp } from './service-app.js';
 import { intakeSettings, type ServiceConfig } from './service-config.js';
@@ -40,6 +41,14 @@ export interface ServiceHandle {
 
 export type ServiceMode = 'serve' | 'worker';
 
+/** The configured alert signing secrets, else the data directory's (made on first start), when there is a receiver. */
+async function alertSigningSecrets(config: ServiceConfig, log: Logger): Promise<readonly string[]> {
+  if (config.alerts.urls.length === 0 || config.alerts.signingSecrets.length > 0) return config.alerts.signingSecrets;
+  const { secret, path, created } = await loadOrCreateAlertSecret(config.dataDir);
+  if (created) log.info({ path }, 'alert signing secret generated: give this file to the alert receivers');
+  return [secret];
+}
+
 /** How often the serve process logs verdicts recorded without an attestation. */
 const RECONCILE_MS = 60_000;
 
@@ -66,7 +75,14 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
     }
   }
   const metrics = new ServiceMetrics();
-  const alerts = new AlertSender(config.alerts, metrics);
+  let alerts: AlertSender;
+  try {
+    alerts = new AlertSender({ ...config.alerts, signingSecrets: await alertSigningSecrets(config, log) }, metrics);
+  } catch (err) {
+    await publisher?.close();
+    if (deps.store === undefined) await store.close();
+    throw err;
+  }
   const worker = new Worker({
     store: publisher === undefined ? store : publisher.attesting(store, log.child({ log: true })),
     verifyJob: deps.verifyJob,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveSecrets } from '../../src/cli/secret-sources.js';
+import { resolveAlertSigningSecrets, resolveSecrets } from '../../src/cli/secret-sources.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 't2u-secrets-'));
@@ -35,5 +35,17 @@ describe('resolveSecrets', () => {
   it('a named file that is missing or empty is a usage error', () => {
     expect(() => resolveSecrets({ webhookSecretFile: [join(dir, 'absent')] }, {})).toThrow(UsageError);
     expect(() => resolveSecrets({ apiTokenFile: [file('empty', '\n \n')] }, {})).toThrow(/--api-token-file .*empty: empty/);
+  });
+
+  it('the alert signing secret: --alert-signing-secret-file, then T2U_ALERT_SIGNING_SECRET, then the credential; none: empty (the service generates one)', () => {
+    const creds = mkdtempSync(join(dir, 'creds-'));
+    writeFileSync(join(creds, 'alert-signing-secret'), 'whsec_Y3JlZGVudGlhbC1rZXktMDEyMzQ1\n');
+    const env = { CREDENTIALS_DIRECTORY: creds, T2U_ALERT_SIGNING_SECRET: 'whsec_ZW52aXJvbm1lbnQta2V5LTAxMjM0' };
+    const rotation = file('alert', 'whsec_b2xkLWtleS0wMTIzNDU2Nzg5YWI=\nwhsec_bmV3LWtleS0wMTIzNDU2Nzg5YWI=\n');
+    expect(resolveAlertSigningSecrets({ alertSigningSecretFile: [rotation] }, env)).toEqual(['whsec_b2xkLWtleS0wMTIzNDU2Nzg5YWI=', 'whsec_bmV3LWtleS0wMTIzNDU2Nzg5YWI=']);
+    expect(resolveAlertSigningSecrets({}, env)).toEqual(['whsec_ZW52aXJvbm1lbnQta2V5LTAxMjM0']);
+    expect(resolveAlertSigningSecrets({}, { CREDENTIALS_DIRECTORY: creds })).toEqual(['whsec_Y3JlZGVudGlhbC1rZXktMDEyMzQ1']);
+    expect(resolveAlertSigningSecrets({}, {})).toEqual([]);
+    expect(() => resolveAlertSigningSecrets({ alertSigningSecretFile: [join(dir, 'absent')] }, {})).toThrow(/--alert-signing-secret-file/);
   });
 });

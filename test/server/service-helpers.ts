@@ -106,6 +106,8 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
 
 export interface ReceivedAlert {
   readonly headers: IncomingHttpHeaders;
+  /** The bytes as received (a signature is over these). */
+  readonly raw: Buffer;
   readonly body: unknown;
   readonly status: number;
 }
@@ -118,7 +120,8 @@ export async function startAlertReceiver(statuses: number[] = []): Promise<{ url
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = statuses[received.length] ?? 200;
-      received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown, status });
+      const raw = Buffer.concat(chunks);
+      received.push({ headers: req.headers, raw, body: JSON.parse(raw.toString('utf8')) as unknown, status });
       res.writeHead(status).end();
     });
   });

@@ -1,5 +1,7 @@
 // Authenticating intake requests over the raw request, before any JSON is
-// parsed (@octokit/webhooks verify-and-receive: verify, then parse).
+// parsed (@octokit/webhooks verify-and-receive: verify, then parse), and
+// signing the service's own outgoing alerts the same way (one implementation
+// of Standard Webhooks for both directions: src/server/alerts.ts).
 //
 // Two schemes, both with several secrets at once so that a secret can be
 // rotated without dropping deliveries:
@@ -11,7 +13,7 @@
 //   Idempotency-Key), `webhook-timestamp` (Unix seconds) and
 //   `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`,
 //   several space-separated signatures allowed.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const sha256 = (data: string | Buffer): Buffer => createHash('sha256').update(data).digest();
 
@@ -81,9 +83,30 @@ function hmac(key: Buffer, id: string, timestamp: string, body: Buffer): Buffer 
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
 }
 
-/** The `webhook-signature` value a sender computes (tests and the benchmark sign with it). */
+/** The `webhook-signature` value a sender computes with one key. */
 export function signStandardWebhook(key: Buffer, id: string, timestamp: string, body: Buffer): string {
   return `v1,${hmac(key, id, timestamp, body).toString('base64')}`;
+}
+
+/** A new `whsec_` secret: 32 random bytes, the size GitLab makes. */
+export function generateSigningSecret(): string {
+  return `${SIGNING_SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
+
+/**
+ * The three headers a Standard Webhooks sender adds: `id` is the message id
+ * (the same for every retry of one message), the timestamp the time of this
+ * attempt, and one `v1,` signature per key, space-separated, so a receiver
+ * holding either the old or the new secret accepts the message during a
+ * rotation.
+ */
+export function standardWebhookHeaders(keys: readonly Buffer[], id: string, nowMs: number, body: Buffer): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': keys.map((key) => signStandardWebhook(key, id, timestamp, body)).join(' '),
+  };
 }
 
 /**
