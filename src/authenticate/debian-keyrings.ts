@@ -1,12 +1,12 @@
 // Debian's real uploader keyrings: the debian-keyring package, obtained from a
-// mirror the way apt would and cached (src/authenticate/mirror-package.ts),
+// mirror the way apt would and cached (src/archive/mirror-package.ts),
 // its three keyring files given dgit's AUTH-SPEC roles.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyringRole, KeyringSource } from './openpgp/keyring-index.js';
-import { DebianKeyringError, obtainMirrorPackage, type MirrorPackageOptions, type MirrorPackageSpec } from './mirror-package.js';
+import { DebianKeyringError, obtainMirrorPackage, type MirrorPackageOptions, type MirrorPackageSpec } from '../archive/mirror-package.js';
 
-export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MAX_AGE_MS, DEFAULT_MIRROR, DEFAULT_SUITE, DebianKeyringError, verifyInRelease } from './mirror-package.js';
+export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MAX_AGE_MS, DEFAULT_MIRROR, DEFAULT_SUITE, DebianKeyringError, verifyInRelease } from '../archive/mirror-package.js';
 
 export type DebianKeyringOptions = MirrorPackageOptions;
 

@@ -1,10 +1,10 @@
 // The tag2upload service keyring that signs every upload's .dsc: Debian's
 // debian-tag2upload-keyring package, obtained from a mirror the way apt would
-// and cached (src/authenticate/mirror-package.ts), for hosts where the
+// and cached (src/archive/mirror-package.ts), for hosts where the
 // package is not installed (bookworm has none).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DebianKeyringError, obtainMirrorPackage, type MirrorPackageOptions, type MirrorPackageSpec } from './mirror-package.js';
+import { DebianKeyringError, obtainMirrorPackage, type MirrorPackageOptions, type MirrorPackageSpec } from '../archive/mirror-package.js';
 
 /** Where the package installs the keyring (and where it is in the unpacked .deb). */
 export const TAG2UPLOAD_KEYRING_FILE = 'usr/share/keyrings/debian-tag2upload.pgp';

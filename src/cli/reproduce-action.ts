@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { profileByName, PROFILES } from '../reconstruct/profiles.js';
 import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
-import { FetchError } from '../fetch/fetch-error.js';
+import { FetchError } from '../net/fetch-error.js';
 import { LocalRepository } from '../fetch/local-repository.js';
 import { tagNameForVersion } from '../interpret/tag-name.js';
 import { reason } from '../report/reasons.js';

@@ -1,7 +1,7 @@
 // Reads git objects through one long-running `git cat-file --batch` in the
 // sandbox. Memory stays bounded by the largest object read, not by the pack:
 // isomorphic-git's reader loads whole packfiles into memory.
-import { FetchError } from './fetch-error.js';
+import { FetchError } from '../net/fetch-error.js';
 import { spawnSandboxed, type SandboxProcess, type SandboxSpec } from '../sandbox/launcher.js';
 
 export type GitObjectType = 'commit' | 'tree' | 'blob' | 'tag';

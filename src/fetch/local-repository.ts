@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import git from 'isomorphic-git';
-import { FetchError } from './fetch-error.js';
+import { FetchError } from '../net/fetch-error.js';
 import { CatFileReader } from './cat-file-reader.js';
 import type { ObjectReader } from './cat-file-reader.js';
 import type { RefInfo, Repository } from './repository.js';

@@ -6,7 +6,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { FetchError } from './fetch-error.js';
+import { FetchError } from '../net/fetch-error.js';
 import { CatFileReader } from './cat-file-reader.js';
 import { spawnSandboxed, type SandboxProcess, type SandboxResult } from '../sandbox/launcher.js';
 

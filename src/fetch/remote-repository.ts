@@ -3,13 +3,13 @@
 // advertisement otherwise), and each wanted tag is fetched shallowly into a
 // private object store, bounded in time and size.
 import { getRemoteInfo2, listServerRefs, type ServerRef } from 'isomorphic-git';
-import { FetchError } from './fetch-error.js';
-import { HttpTransport, abortError } from './http-transport.js';
+import { FetchError } from '../net/fetch-error.js';
+import { HttpTransport, abortError } from '../net/http-transport.js';
 import { ObjectStore } from './object-store.js';
 import type { ObjectReader } from './cat-file-reader.js';
 import { fetchPack } from './upload-pack.js';
-import type { UrlPolicy } from './url-policy.js';
-import { checkRepositoryUrl } from './url-policy.js';
+import type { UrlPolicy } from '../net/url-policy.js';
+import { checkRepositoryUrl } from '../net/url-policy.js';
 import type { RefInfo, Repository } from './repository.js';
 
 export interface RemoteLimits {

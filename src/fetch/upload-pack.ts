@@ -5,8 +5,8 @@
 // straight into `git index-pack --stdin --strict` in the sandbox.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { FetchError } from './fetch-error.js';
-import type { HttpTransport } from './http-transport.js';
+import { FetchError } from '../net/fetch-error.js';
+import type { HttpTransport } from '../net/http-transport.js';
 import { DELIM, FLUSH, pktLine, pktText, readPkts, type Pkt } from './pkt-line.js';
 
 export interface PackRequest {

@@ -18,7 +18,7 @@ import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } 
 import type { BuilderProfile } from '../reconstruct/profiles.js';
 import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
-import type { UrlPolicy } from '../fetch/url-policy.js';
+import type { UrlPolicy } from '../net/url-policy.js';
 import type { HttpSource } from '../upload/http-source.js';
 import { obtainUpload, type ObtainedUpload } from '../upload/obtain.js';
 import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../upload/sources-index.js';

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { LocalRepository } from '../fetch/local-repository.js';
 import { RemoteRepository } from '../fetch/remote-repository.js';
 import type { Repository } from '../fetch/repository.js';
-import type { UrlPolicy } from '../fetch/url-policy.js';
+import type { UrlPolicy } from '../net/url-policy.js';
 
 export function isUrl(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo);

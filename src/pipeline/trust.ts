@@ -9,9 +9,9 @@ import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/debian-keyrings.js';
 import { parseDmTxt, type DmPermissions } from '../authenticate/dm-txt.js';
-import { makeHttpGet, type HttpGet } from '../authenticate/mirror-http.js';
-import type { MirrorPackageOptions } from '../authenticate/mirror-package.js';
-import { addressAllowed, policyLookup } from '../fetch/url-policy.js';
+import { makeHttpGet, type HttpGet } from '../archive/mirror-http.js';
+import type { MirrorPackageOptions } from '../archive/mirror-package.js';
+import { addressAllowed, policyLookup } from '../net/url-policy.js';
 import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
 import { compareVersions } from '../deb822/version-compare.js';
 import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/openpgp/keyring-index.js';
@@ -46,7 +46,7 @@ export class TrustSetupError extends Error {
 /**
  * The keyring mirror's HTTP client: a redirect to another host than the
  * configured mirror must lead to a public address, as every URL a job names
- * must (src/fetch/url-policy.ts).
+ * must (src/net/url-policy.ts).
  */
 export function mirrorHttpGet(): HttpGet {
   const policy = { allowHttpLoopback: false };

@@ -12,7 +12,7 @@ import { mentionsNoSpace } from '../sandbox/work-quota.js';
 import { recordSandboxTime } from '../sandbox/time-ledger.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { ObjectTooLargeError } from '../fetch/cat-file-reader.js';
-import { FetchError } from '../fetch/fetch-error.js';
+import { FetchError } from '../net/fetch-error.js';
 import { LocalRepository } from '../fetch/local-repository.js';
 import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { parseTagMessage } from '../interpret/tag-message.js';

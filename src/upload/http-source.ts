@@ -5,9 +5,9 @@
 // InRelease signature and the .dsc signature vouch for it), but https keeps
 // the verifier's one rule for every URL it contacts. HTTP 404 is "not found";
 // every other failure is a fetch failure or a timeout.
-import { FetchError } from '../fetch/fetch-error.js';
-import { HttpTransport } from '../fetch/http-transport.js';
-import type { UrlPolicy } from '../fetch/url-policy.js';
+import { FetchError } from '../net/fetch-error.js';
+import { HttpTransport } from '../net/http-transport.js';
+import type { UrlPolicy } from '../net/url-policy.js';
 import { UploadError } from './upload-error.js';
 
 export interface HttpSourceOptions {

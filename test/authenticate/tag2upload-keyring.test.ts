@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadKeyrings } from '../../src/authenticate/openpgp/keyring-index.js';
-import { DebianKeyringError, type MirrorPackageOptions } from '../../src/authenticate/mirror-package.js';
+import { DebianKeyringError, type MirrorPackageOptions } from '../../src/archive/mirror-package.js';
 import { obtainTag2uploadKeyring } from '../../src/authenticate/tag2upload-keyring.js';
 import { compareVersions } from '../../src/deb822/version-compare.js';
 import { verifyDscSignature } from '../../src/authenticate/openpgp/verify-dsc-signature.js';

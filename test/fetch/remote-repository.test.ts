@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FetchError } from '../../src/fetch/fetch-error.js';
+import { FetchError } from '../../src/net/fetch-error.js';
 import { ObjectStore } from '../../src/fetch/object-store.js';
 import { RemoteRepository, type RemoteLimits } from '../../src/fetch/remote-repository.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';

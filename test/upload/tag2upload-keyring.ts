@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPackage, parseStanzas, releaseSha256 } from '../../src/authenticate/apt-index.js';
+import { findPackage, parseStanzas, releaseSha256 } from '../../src/archive/apt-index.js';
 import { DEFAULT_ARCHIVE_KEYRING, verifyInRelease } from '../../src/authenticate/debian-keyrings.js';
 
 const MIRROR = 'https://deb.debian.org/debian';

@@ -7,8 +7,8 @@
 import { trimEnd } from '../../text/scan.js';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { collect, HttpTransport } from '../../fetch/http-transport.js';
-import type { UrlPolicy } from '../../fetch/url-policy.js';
+import { collect, HttpTransport } from '../../net/http-transport.js';
+import type { UrlPolicy } from '../../net/url-policy.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from '../../upload/http-source.js';
 import { fetchSourcesIndex, type SourcesIndex } from '../../upload/sources-index.js';
 import { UploadError } from '../../upload/upload-error.js';

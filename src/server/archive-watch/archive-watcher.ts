@@ -6,7 +6,7 @@
 // tag from both dgit-repos and Vcs-Git; then reconcile the index with the
 // store. The loop repeats polls with jitter, backs off after failures, and
 // never lets a failure escape: each is logged with a code.
-import type { UrlPolicy } from '../../fetch/url-policy.js';
+import type { UrlPolicy } from '../../net/url-policy.js';
 import { reason, type Reason, type ReasonCode } from '../../report/reasons.js';
 import { isVerificationError } from '../../report/verification-error.js';
 import type { Store } from '../../store/store.js';

@@ -10,7 +10,7 @@
 // fields over time.
 import { z } from 'zod';
 import { decodeTagName, DISTRO } from '../../interpret/tag-name.js';
-import { checkRepositoryUrl } from '../../fetch/url-policy.js';
+import { checkRepositoryUrl } from '../../net/url-policy.js';
 import { isVerificationError } from '../../report/verification-error.js';
 
 /** The X-Gitlab-Event value of tag creation and deletion, from a project or group webhook. */

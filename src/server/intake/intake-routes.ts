@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatZodError } from '../../config/load.js';
-import { checkEndpointUrl, checkRepositoryUrl } from '../../fetch/url-policy.js';
+import { checkEndpointUrl, checkRepositoryUrl } from '../../net/url-policy.js';
 import { dscNameOfUrl } from '../../upload/obtain.js';
 import { decodeTagName } from '../../interpret/tag-name.js';
 import { isVerificationError } from '../../report/verification-error.js';

@@ -5,7 +5,7 @@
 // compared with the object the archive's Git-Tag-Info names.
 import type { RefInfo } from '../../fetch/repository.js';
 import { RemoteRepository } from '../../fetch/remote-repository.js';
-import type { UrlPolicy } from '../../fetch/url-policy.js';
+import type { UrlPolicy } from '../../net/url-policy.js';
 import { isVerificationError } from '../../report/verification-error.js';
 import type { ArchiveUpload } from '../archive-watch/archive-entry.js';
 

@@ -1,11 +1,11 @@
-// The keyring download's GET (src/authenticate/mirror-http.ts with the URL
+// The keyring download's GET (src/archive/mirror-http.ts with the URL
 // policy's guard, src/pipeline/trust.ts): the configured mirror is the operator's choice
 // (a loopback one here), but a redirect to another host must lead to a public
 // address, literal or resolved.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MirrorNetworkError } from '../../src/authenticate/mirror-http.js';
+import { MirrorNetworkError } from '../../src/archive/mirror-http.js';
 import { mirrorHttpGet } from '../../src/pipeline/trust.js';
 
 let server: Server;

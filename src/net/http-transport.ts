@@ -2,7 +2,7 @@
 // (AbortSignal), byte caps, and redirects only where git itself follows them
 // (the initial info/refs request, http.followRedirects=initial) and only to
 // URLs the policy allows; every connection's address is checked after DNS
-// (src/fetch/url-policy.ts). It also serves as isomorphic-git's `http` plugin.
+// (src/net/url-policy.ts). It also serves as isomorphic-git's `http` plugin.
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';

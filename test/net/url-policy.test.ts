@@ -4,9 +4,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressAllowed, checkRepositoryUrl } from '../../src/fetch/url-policy.js';
-import { FetchError } from '../../src/fetch/fetch-error.js';
-import { HttpTransport } from '../../src/fetch/http-transport.js';
+import { addressAllowed, checkRepositoryUrl } from '../../src/net/url-policy.js';
+import { FetchError } from '../../src/net/fetch-error.js';
+import { HttpTransport } from '../../src/net/http-transport.js';
 import { RemoteRepository } from '../../src/fetch/remote-repository.js';
 import { makeHttpSource } from '../../src/upload/http-source.js';
 import { UploadError } from '../../src/upload/upload-error.js';

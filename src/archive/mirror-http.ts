@@ -2,7 +2,7 @@
 // Debian mirror into memory, with a deadline, a size cap and a few redirects.
 // It is an interface so tests can point it at a loopback server. The mirror
 // is the operator's choice; a redirect to another host is not, so with a
-// `redirectGuard` (the pipeline passes the URL policy's, src/fetch/url-policy.ts)
+// `redirectGuard` (the pipeline passes the URL policy's, src/net/url-policy.ts)
 // it must lead to an allowed address: literals, and every address the name
 // resolves to.
 import http from 'node:http';

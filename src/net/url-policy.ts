@@ -11,7 +11,7 @@
 //   ranges are refused, for address literals here and, for names, after DNS
 //   (`policyLookup`, the lookup of every connection, so a name that resolves
 //   inward is refused too); with the test switch, loopback is allowed;
-// - every redirect is checked again by the same rules (src/fetch/http-transport.ts).
+// - every redirect is checked again by the same rules (src/net/http-transport.ts).
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { FetchError } from './fetch-error.js';
