@@ -1,12 +1,17 @@
-// The service's metrics in Prometheus' text exposition format (version
-// 0.0.4): counters and a histogram kept in this process, the queue depth read
-// from the store at scrape time (it is shared by every worker process, so only
-// the store knows it). Written by hand: four families do not need a client
-// library.
+// The service's metrics, through prom-client, in Prometheus' text exposition
+// format (version 0.0.4): the process's own (prom-client's default metrics,
+// `process_*` and `nodejs_*`), `t2u_verify_build_info`, the counters and the
+// histogram kept in this process, and the gauges read from the store at
+// scrape time (the queue is shared by every worker process, so only the store
+// knows it). Each ServiceMetrics has registries of its own, never
+// prom-client's global one, so that several services in one process (the
+// tests) keep their counts apart.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { VERIFIER_VERSION } from '../../publish/verifier-facts.js';
 import { VERIFY_VERDICTS } from '../../report/report.js';
 import type { QueueDepth } from '../../store/store.js';
 
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /**
  * Bucket bounds of the verification duration, in seconds: a check that fails
@@ -15,105 +20,83 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  */
 export const DURATION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600] as const;
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function labels(l: Record<string, string>): string {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-  return parts.length > 0 ? `{${parts.join(',')}}` : '';
-}
+const ALERT_EVENTS = ['mismatch', 'rejected', 'alarm', 'unverifiable'] as const;
 
 export class ServiceMetrics {
-  readonly #verdicts = new Map<string, number>(VERIFY_VERDICTS.map((v) => [v, 0]));
-  readonly #durationCounts: number[] = DURATION_BUCKETS.map(() => 0);
-  #durationSum = 0;
-  #durationCount = 0;
-  readonly #requests = new Map<string, { route: string; status: string; n: number }>();
-  readonly #alerts = new Map<string, number>([['delivered', 0], ['failed', 0]]);
-  readonly #raised = new Map<string, number>(['mismatch', 'rejected', 'alarm', 'unverifiable'].map((e) => [e, 0]));
-  #released = 0;
+  readonly #registry = new Registry();
+  readonly #verdicts: Counter<'verdict'>;
+  readonly #duration: Histogram;
+  readonly #released: Counter;
+  readonly #requests: Counter<'route' | 'status'>;
+  readonly #alerts: Counter<'outcome'>;
+  readonly #raised: Counter<'event'>;
+
+  constructor() {
+    const registers = [this.#registry];
+    collectDefaultMetrics({ register: this.#registry });
+    new Gauge({
+      name: 't2u_verify_build_info',
+      help: 'The running verifier: its version and the Node.js version; always 1.',
+      labelNames: ['version', 'node'] as const,
+      registers,
+    }).set({ version: VERIFIER_VERSION, node: process.versions.node }, 1);
+    this.#verdicts = new Counter({ name: 't2u_verify_verifications_total', help: 'Verdicts recorded by the workers of this process.', labelNames: ['verdict'] as const, registers });
+    for (const verdict of VERIFY_VERDICTS) this.#verdicts.inc({ verdict }, 0);
+    this.#duration = new Histogram({ name: 't2u_verify_verification_duration_seconds', help: 'Time from claim to recorded verdict.', buckets: [...DURATION_BUCKETS], registers });
+    this.#released = new Counter({ name: 't2u_verify_jobs_released_total', help: 'Jobs handed back to the queue for a later attempt.', registers });
+    this.#requests = new Counter({
+      name: 't2u_verify_intake_requests_total',
+      help: 'Webhook and API intake requests by route and status.',
+      labelNames: ['route', 'status'] as const,
+      registers,
+    });
+    this.#alerts = new Counter({ name: 't2u_verify_alerts_total', help: 'Alert deliveries by outcome (after retries).', labelNames: ['outcome'] as const, registers });
+    for (const outcome of ['delivered', 'failed']) this.#alerts.inc({ outcome }, 0);
+    this.#raised = new Counter({ name: 't2u_verify_alerts_raised_total', help: 'Alerts raised by the workers of this process, by event.', labelNames: ['event'] as const, registers });
+    for (const event of ALERT_EVENTS) this.#raised.inc({ event }, 0);
+  }
 
   /** A verdict recorded in the store (not counted when the lease was lost); its duration, when this worker ran it to the end. */
   verdict(verdict: string, durationMs?: number): void {
-    this.#verdicts.set(verdict, (this.#verdicts.get(verdict) ?? 0) + 1);
-    if (durationMs === undefined) return;
-    const s = durationMs / 1000;
-    for (let i = 0; i < DURATION_BUCKETS.length; i++) if (s <= DURATION_BUCKETS[i]!) this.#durationCounts[i]!++;
-    this.#durationSum += s;
-    this.#durationCount++;
+    this.#verdicts.inc({ verdict });
+    if (durationMs !== undefined) this.#duration.observe(durationMs / 1000);
   }
 
   /** A job handed back to the queue (retry, shutdown, timeout). */
   released(): void {
-    this.#released++;
+    this.#released.inc();
   }
 
   /** An intake request answered: `route` is the route pattern, never the raw URL (bounded label values). */
   request(route: string, status: number): void {
-    const key = `${route} ${status}`;
-    const e = this.#requests.get(key);
-    if (e) e.n++;
-    else this.#requests.set(key, { route, status: String(status), n: 1 });
+    this.#requests.inc({ route, status: String(status) });
   }
 
   /** An alert raised by this process's workers (counted once, whatever the number of receivers). */
   alertRaised(event: string): void {
-    this.#raised.set(event, (this.#raised.get(event) ?? 0) + 1);
+    this.#raised.inc({ event });
   }
 
   alert(outcome: 'delivered' | 'failed'): void {
-    this.#alerts.set(outcome, (this.#alerts.get(outcome) ?? 0) + 1);
+    this.#alerts.inc({ outcome });
   }
 
   /**
    * The exposition text; `depth` is the store's answer, absent if the store
    * did not answer; `unverifiableArchive` the number of archive uploads whose
-   * job ended `unverifiable`.
+   * job ended `unverifiable`, absent likewise. The store's gauges live in a
+   * registry made for this scrape, so an unknown value is absent rather than
+   * a stale or zero one.
    */
-  render(depth: QueueDepth | undefined, unverifiableArchive?: number): string {
-    const out: string[] = [];
-    out.push('# HELP t2u_verify_verifications_total Verdicts recorded by the workers of this process.');
-    out.push('# TYPE t2u_verify_verifications_total counter');
-    for (const [verdict, n] of this.#verdicts) out.push(`t2u_verify_verifications_total${labels({ verdict })} ${n}`);
-
-    out.push('# HELP t2u_verify_verification_duration_seconds Time from claim to recorded verdict.');
-    out.push('# TYPE t2u_verify_verification_duration_seconds histogram');
-    DURATION_BUCKETS.forEach((le, i) =>
-      out.push(`t2u_verify_verification_duration_seconds_bucket${labels({ le: String(le) })} ${this.#durationCounts[i]}`),
-    );
-    out.push(`t2u_verify_verification_duration_seconds_bucket${labels({ le: '+Inf' })} ${this.#durationCount}`);
-    out.push(`t2u_verify_verification_duration_seconds_sum ${this.#durationSum}`);
-    out.push(`t2u_verify_verification_duration_seconds_count ${this.#durationCount}`);
-
-    out.push('# HELP t2u_verify_jobs_released_total Jobs handed back to the queue for a later attempt.');
-    out.push('# TYPE t2u_verify_jobs_released_total counter');
-    out.push(`t2u_verify_jobs_released_total ${this.#released}`);
-
-    out.push('# HELP t2u_verify_queue_depth Jobs in the store by state (all processes sharing it).');
-    out.push('# TYPE t2u_verify_queue_depth gauge');
-    if (depth !== undefined) {
-      for (const state of ['ready', 'delayed', 'running'] as const) out.push(`t2u_verify_queue_depth${labels({ state })} ${depth[state]}`);
-    }
-    out.push('# HELP t2u_verify_store_up Whether the store answered this scrape.');
-    out.push('# TYPE t2u_verify_store_up gauge');
-    out.push(`t2u_verify_store_up ${depth === undefined ? 0 : 1}`);
-
-    out.push('# HELP t2u_verify_intake_requests_total Webhook and API intake requests by route and status.');
-    out.push('# TYPE t2u_verify_intake_requests_total counter');
-    for (const { route, status, n } of this.#requests.values()) out.push(`t2u_verify_intake_requests_total${labels({ route, status })} ${n}`);
-
-    out.push('# HELP t2u_verify_alerts_total Alert deliveries by outcome (after retries).');
-    out.push('# TYPE t2u_verify_alerts_total counter');
-    for (const [outcome, n] of this.#alerts) out.push(`t2u_verify_alerts_total${labels({ outcome })} ${n}`);
-
-    out.push('# HELP t2u_verify_alerts_raised_total Alerts raised by the workers of this process, by event.');
-    out.push('# TYPE t2u_verify_alerts_raised_total counter');
-    for (const [event, n] of this.#raised) out.push(`t2u_verify_alerts_raised_total${labels({ event })} ${n}`);
-
-    out.push('# HELP t2u_verify_unverifiable_archive_uploads Archive uploads whose verification ended unverifiable (the whole store).');
-    out.push('# TYPE t2u_verify_unverifiable_archive_uploads gauge');
-    if (unverifiableArchive !== undefined) out.push(`t2u_verify_unverifiable_archive_uploads ${unverifiableArchive}`);
-    return `${out.join('\n')}\n`;
+  async render(depth: QueueDepth | undefined, unverifiableArchive?: number): Promise<string> {
+    const scrape = new Registry();
+    const registers = [scrape];
+    const queue = new Gauge({ name: 't2u_verify_queue_depth', help: 'Jobs in the store by state (all processes sharing it).', labelNames: ['state'] as const, registers });
+    if (depth !== undefined) for (const state of ['ready', 'delayed', 'running'] as const) queue.set({ state }, depth[state]);
+    new Gauge({ name: 't2u_verify_store_up', help: 'Whether the store answered this scrape.', registers }).set(depth === undefined ? 0 : 1);
+    const archive = new Gauge({ name: 't2u_verify_unverifiable_archive_uploads', help: 'Archive uploads whose verification ended unverifiable (the whole store).', registers });
+    if (unverifiableArchive !== undefined) archive.set(unverifiableArchive);
+    else scrape.removeSingleMetric('t2u_verify_unverifiable_archive_uploads');
+    return `${await this.#registry.metrics()}\n${await scrape.metrics()}`;
   }
 }

@@ -51,7 +51,7 @@ export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options,
       depthWithin(store, timeoutMs),
       within(store.count({ source: 'archive', verdict: 'unverifiable' }), timeoutMs),
     ]);
-    return reply.header('content-type', METRICS_CONTENT_TYPE).send(metrics.render(depth, unverifiable));
+    return reply.header('content-type', METRICS_CONTENT_TYPE).send(await metrics.render(depth, unverifiable));
   });
 
   if (options.openApi) {
