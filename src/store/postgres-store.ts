@@ -40,6 +40,8 @@ import {
   type QueueDepth,
   type Store,
   type StoreOptions,
+  type SummaryCount,
+  type SummaryQuery,
   type TagSighting,
 } from './store.js';
 
@@ -114,6 +116,11 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
           AND report->'source'->>'package' ~ '^[a-z0-9][a-z0-9+.-]{1,199}$';
       CREATE INDEX jobs_by_package ON jobs (package, created_at) WHERE package IS NOT NULL;
     `,
+  },
+  {
+    // The summary counts done jobs per period and verdict by their finish time: an index range scan.
+    version: 4,
+    sql: 'CREATE INDEX jobs_finished ON jobs (status, finished_at, verdict);',
   },
 ];
 
@@ -424,6 +431,18 @@ export class PostgresStore implements Store {
     const { where, params } = whereOf(filter);
     const r = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs ${where}`, params);
     return r.rows[0]?.n ?? 0;
+  }
+
+  async summary(query: SummaryQuery): Promise<SummaryCount[]> {
+    // date_trunc on the UTC wall time: midnight, and ISO weeks from Monday,
+    // as periodStart computes them.
+    const r = await this.pool.query<{ start: Date; verdict: string; n: number }>(
+      `SELECT date_trunc($1, finished_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS start, verdict, count(*)::int AS n FROM jobs
+       WHERE status = 'done' AND finished_at >= $2 AND finished_at < $3 AND verdict IS NOT NULL
+       GROUP BY 1, 2`,
+      [query.period, query.since, query.until],
+    );
+    return r.rows.map((row) => ({ start: row.start, verdict: row.verdict as JobVerdict, count: row.n }));
   }
 
   async depth(): Promise<QueueDepth> {

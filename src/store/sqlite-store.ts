@@ -12,6 +12,8 @@ import Database from 'better-sqlite3';
 import {
   alarmMessage,
   backoffMs,
+  FIRST_MONDAY_MS,
+  PERIOD_MS,
   listLimit,
   packageOf,
   resolveOptions,
@@ -32,6 +34,8 @@ import {
   type QueueDepth,
   type Store,
   type StoreOptions,
+  type SummaryCount,
+  type SummaryQuery,
   type TagSighting,
 } from './store.js';
 
@@ -106,6 +110,11 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
           AND length(json_extract(report, '$.source.package')) BETWEEN 2 AND 200;
       CREATE INDEX jobs_by_package ON jobs (package, created_at) WHERE package IS NOT NULL;
     `,
+  },
+  {
+    // The summary counts done jobs per period and verdict by their finish time: an index range scan.
+    version: 4,
+    sql: 'CREATE INDEX jobs_finished ON jobs (status, finished_at, verdict);',
   },
 ];
 
@@ -414,6 +423,22 @@ export class SqliteStore implements Store {
   count(filter: JobFilter = {}): Promise<number> {
     const { where, params } = whereOf(filter);
     return Promise.resolve((this.db.prepare(`SELECT count(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n);
+  }
+
+  summary(query: SummaryQuery): Promise<SummaryCount[]> {
+    // Integer division on ms since the epoch (constants of this module written
+    // as integer literals, so SQLite divides as integers): UTC days, and weeks
+    // counted from 1970-01-05 (a Monday), as periodStart computes them.
+    const length = String(PERIOD_MS[query.period]);
+    const origin = String(query.period === 'day' ? 0 : FIRST_MONDAY_MS);
+    const rows = this.db
+      .prepare(
+        `SELECT ((finished_at - ${origin}) / ${length}) * ${length} + ${origin} AS start, verdict, count(*) AS n FROM jobs
+         WHERE status = 'done' AND finished_at >= @since AND finished_at < @until AND verdict IS NOT NULL
+         GROUP BY start, verdict`,
+      )
+      .all({ since: query.since.getTime(), until: query.until.getTime() }) as { start: number; verdict: string; n: number }[];
+    return Promise.resolve(rows.map((r) => ({ start: new Date(r.start), verdict: r.verdict as JobVerdict, count: r.n })));
   }
 
   depth(): Promise<QueueDepth> {

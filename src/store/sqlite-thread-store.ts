@@ -27,6 +27,8 @@ import type {
   QueueDepth,
   Store,
   StoreOptions,
+  SummaryCount,
+  SummaryQuery,
   TagSighting,
 } from './store.js';
 
@@ -144,6 +146,10 @@ export class SqliteThreadStore implements Store {
 
   count(filter?: JobFilter): Promise<number> {
     return this.#call('count', filter);
+  }
+
+  summary(query: SummaryQuery): Promise<SummaryCount[]> {
+    return this.#call('summary', query);
   }
 
   recordTagSeen(sighting: TagSighting): Promise<Alarm[]> {

@@ -132,6 +132,42 @@ export interface QueueDepth {
   readonly running: number;
 }
 
+/** The periods a summary counts verdicts by: UTC days, and ISO weeks (from Monday 00:00 UTC). */
+export type SummaryPeriod = 'day' | 'week';
+
+export interface SummaryQuery {
+  readonly period: SummaryPeriod;
+  /** Jobs finished at or after. */
+  readonly since: Date;
+  /** Jobs finished before. */
+  readonly until: Date;
+}
+
+/** How many jobs finished with one verdict in one period. */
+export interface SummaryCount {
+  /** The period's first instant (UTC midnight; a Monday for weeks). */
+  readonly start: Date;
+  readonly verdict: JobVerdict;
+  readonly count: number;
+}
+
+/** Each period's length in ms (UTC has no daylight saving time). */
+export const PERIOD_MS: Readonly<Record<SummaryPeriod, number>> = { day: 86_400_000, week: 7 * 86_400_000 };
+/** 1970-01-05, the first Monday after the epoch: weeks are counted from it. */
+export const FIRST_MONDAY_MS = 4 * PERIOD_MS.day;
+
+/** The start of the period that holds `at`: what both stores compute in SQL. */
+export function periodStart(at: Date, period: SummaryPeriod): Date {
+  const origin = period === 'day' ? 0 : FIRST_MONDAY_MS;
+  const length = PERIOD_MS[period];
+  return new Date(Math.floor((at.getTime() - origin) / length) * length + origin);
+}
+
+/** The start of the period after the one that starts at `start`. */
+export function nextPeriod(start: Date, period: SummaryPeriod): Date {
+  return new Date(start.getTime() + PERIOD_MS[period]);
+}
+
 export type AlarmCode = 'TAG_REPLAYED' | 'TAG_MOVED' | 'UPSTREAM_TREE_CHANGED';
 
 /** A ledger alarm: what was seen now contradicts what was seen before. */
@@ -194,6 +230,12 @@ export interface Store {
   depth(): Promise<QueueDepth>;
   /** How many jobs match (`limit` and `offset` are ignored). */
   count(filter?: JobFilter): Promise<number>;
+  /**
+   * Done jobs counted per period and verdict, by the time they finished
+   * (an indexed range scan: the window bounds the work). Only the
+   * (period, verdict) pairs that occur, in no particular order.
+   */
+  summary(query: SummaryQuery): Promise<SummaryCount[]>;
   /**
    * Records a tag object seen in a repository (docs/architecture.md §6) and returns the
    * alarms it raises against earlier sightings: the same object in another

@@ -69,7 +69,7 @@ describe('list page', () => {
     expect(listedIds((await get('/?status=running')).body)).toEqual([seeded.ids['running']]);
     expect(listedIds((await get('/?version=2.0-1')).body)).toEqual([seeded.ids['running']]);
     expect(listedIds((await get(`/?repo=${encodeURIComponent('https://salsa.debian.org/t2u-test/queued.git')}`)).body)).toEqual([seeded.ids['queued']]);
-    // The package comes from the report: five finished jobs are t2u-gbp, one t2u-linear; rejected tags and pending jobs have none.
+    // The package the verdict's report names: five finished jobs are t2u-gbp, one t2u-linear; rejected tags and pending jobs have none.
     expect(listedIds((await get('/?package=t2u-gbp')).body)).toHaveLength(5);
     expect(listedIds((await get('/?package=t2u-linear')).body)).toEqual([seeded.ids['equivalent']]);
     expect(listedIds((await get('/?package=other')).body)).toEqual([]);
@@ -126,7 +126,7 @@ describe('list page', () => {
       expect(p2.body).toContain('href="/?verdict=mismatch"');
       expect(p2.body).not.toContain('rel="next"');
       expect(new Set([...listedIds(p1.body), ...listedIds(p2.body)]).size).toBe(4);
-      // The package filter reads the reports, and pages the same way.
+      // The package filter pages the same way.
       const k1 = await a.inject({ method: 'GET', url: '/?package=t2u-gbp' });
       const k2 = await a.inject({ method: 'GET', url: '/?package=t2u-gbp&page=2' });
       expect(listedIds(k1.body)).toHaveLength(3);

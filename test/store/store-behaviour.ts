@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EnqueueRequest, Store, StoreOptions } from '../../src/store/store.js';
+import { periodStart, type EnqueueRequest, type Store, type StoreOptions } from '../../src/store/store.js';
 import { openBackend, type Backend } from './backend.js';
 import type { ChildCommand, EnqueueOutput } from './store-child.js';
 
@@ -387,6 +387,56 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect((await reopened.list({ package: 'hello' })).map((j) => j.id)).toEqual([b.id, a.id]);
       expect((await reopened.get(d.id))?.package).toBe('zlib');
       expect((await reopened.get(c.id))?.package).toBeNull();
+    });
+
+    /** Sets a job's finish time directly (the stores take it from their clock). */
+    const finishedAtSql = (backend: Backend, id: string, iso: string): string =>
+      backend.kind === 'postgres'
+        ? `UPDATE jobs SET finished_at = '${iso}'::timestamptz WHERE id = ${id}`
+        : `UPDATE jobs SET finished_at = ${Date.parse(iso)} WHERE id = ${id}`;
+
+    it('counts done jobs per UTC day and ISO week by verdict, by finish time, within the window only', async () => {
+      const { backend, store } = await fresh();
+      // Sunday 2026-11-29 ends a week; Monday 2026-11-30 starts the next.
+      const finished: [string, 'reproduced' | 'mismatch' | 'unverifiable'][] = [
+        ['2026-11-28T12:00:00.000Z', 'reproduced'], // before the window
+        ['2026-11-29T00:00:00.000Z', 'reproduced'], // the window's first instant
+        ['2026-11-29T23:59:59.999Z', 'mismatch'],
+        ['2026-11-30T00:00:00.000Z', 'mismatch'],
+        ['2026-11-30T08:00:00.000Z', 'mismatch'],
+        ['2026-12-01T10:00:00.000Z', 'unverifiable'],
+        ['2026-12-02T00:00:00.000Z', 'reproduced'], // the window's end, excluded
+      ];
+      const ids: string[] = [];
+      for (let i = 0; i < finished.length; i++) ids.push((await store.enqueue(job(i))).id);
+      await store.enqueue(job(99)); // queued: never counted
+      const claimed = await store.claim({ workerId: 'w', limit: finished.length });
+      expect(claimed).toHaveLength(finished.length);
+      for (const c of claimed) {
+        const i = ids.indexOf(c.id);
+        expect(await store.complete(c.id, c.leaseToken, { verdict: finished[i]![1], report: {} })).toBe(true);
+      }
+      await env().rawExec(backend, ids.map((id, i) => finishedAtSql(backend, id, finished[i]![0])).join(';\n'));
+      const window = { since: new Date('2026-11-29T00:00:00Z'), until: new Date('2026-12-02T00:00:00Z') };
+      const rows = async (period: 'day' | 'week') =>
+        (await store.summary({ period, ...window })).map((r) => `${r.start.toISOString()} ${r.verdict} ${r.count}`).sort();
+      expect(await rows('day')).toEqual([
+        '2026-11-29T00:00:00.000Z mismatch 1',
+        '2026-11-29T00:00:00.000Z reproduced 1',
+        '2026-11-30T00:00:00.000Z mismatch 2',
+        '2026-12-01T00:00:00.000Z unverifiable 1',
+      ]);
+      expect(await rows('week')).toEqual([
+        '2026-11-23T00:00:00.000Z mismatch 1',
+        '2026-11-23T00:00:00.000Z reproduced 1',
+        '2026-11-30T00:00:00.000Z mismatch 2',
+        '2026-11-30T00:00:00.000Z unverifiable 1',
+      ]);
+      // The same periods as periodStart's, which the API and the page fill in with.
+      for (const period of ['day', 'week'] as const) {
+        for (const row of await store.summary({ period, ...window })) expect(periodStart(row.start, period)).toEqual(row.start);
+      }
+      expect(await store.summary({ period: 'day', since: new Date('2020-01-01T00:00:00Z'), until: new Date('2020-02-01T00:00:00Z') })).toEqual([]);
     });
 
     it('raises TAG_REPLAYED, TAG_MOVED and UPSTREAM_TREE_CHANGED from the ledger', async () => {

@@ -9,14 +9,6 @@ import { html, type SafeHtml } from './html.js';
 
 export const PAGE_SIZE = 50;
 
-/**
- * The store filters on job columns; the source package is in the report, so
- * that filter reads pages of jobs and keeps the matches, over at most this
- * many jobs per request.
- */
-export const PACKAGE_SCAN_LIMIT = 5000;
-const SCAN_BATCH = 500;
-
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** An empty form field means "any". */
@@ -54,9 +46,9 @@ function reportField(report: unknown, ...path: string[]): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** The source package of a job: the tag's `source=` item, else the upload's Source. */
+/** The source package of a job: its column, else the tag's `source=` item, else the upload's Source. */
 export function jobPackage(job: Job): string | undefined {
-  return reportField(job.report, 'source', 'package') ?? reportField(job.report, 'upload', 'source');
+  return job.package ?? reportField(job.report, 'source', 'package') ?? reportField(job.report, 'upload', 'source');
 }
 
 export function jobVersion(job: Job): string | undefined {
@@ -70,6 +62,7 @@ export function storeFilter(q: ListQuery): JobFilter {
     ...(q.status !== undefined ? { status: q.status } : {}),
     ...(q.source !== undefined ? { source: q.source } : {}),
     ...(q.version !== undefined ? { version: q.version } : {}),
+    ...(q.package !== undefined ? { package: q.package } : {}),
     ...(q.repo !== undefined ? { repo: q.repo } : {}),
     ...(q.since !== undefined ? { since: new Date(`${q.since}T00:00:00Z`) } : {}),
     // `until` names a day and includes it.
@@ -80,34 +73,13 @@ export function storeFilter(q: ListQuery): JobFilter {
 export interface ListResult {
   readonly jobs: readonly Job[];
   readonly hasMore: boolean;
-  /** The package filter stopped after PACKAGE_SCAN_LIMIT jobs: older matches may exist. */
-  readonly scanLimited: boolean;
 }
 
 export async function listJobs(store: Store, q: ListQuery, pageSize = PAGE_SIZE): Promise<ListResult> {
-  const filter = storeFilter(q);
   const page = q.page ?? 1;
-  const skip = (page - 1) * pageSize;
-  if (q.package === undefined) {
-    // One more than a page tells whether an older page exists.
-    const jobs = await store.list({ ...filter, limit: pageSize + 1, offset: skip });
-    return { jobs: jobs.slice(0, pageSize), hasMore: jobs.length > pageSize, scanLimited: false };
-  }
-  const matches: Job[] = [];
-  let offset = 0;
-  let exhausted = false;
-  while (offset < PACKAGE_SCAN_LIMIT && matches.length <= skip + pageSize) {
-    const limit = Math.min(SCAN_BATCH, PACKAGE_SCAN_LIMIT - offset);
-    const batch = await store.list({ ...filter, limit, offset });
-    matches.push(...batch.filter((j) => jobPackage(j) === q.package));
-    offset += batch.length;
-    if (batch.length < limit) {
-      exhausted = true;
-      break;
-    }
-  }
-  const hasMore = matches.length > skip + pageSize;
-  return { jobs: matches.slice(skip, skip + pageSize), hasMore, scanLimited: !exhausted && !hasMore };
+  // One more than a page tells whether an older page exists.
+  const jobs = await store.list({ ...storeFilter(q), limit: pageSize + 1, offset: (page - 1) * pageSize });
+  return { jobs: jobs.slice(0, pageSize), hasMore: jobs.length > pageSize };
 }
 
 /** The query string of `q` with `page` replaced: paging links keep the filters. */
@@ -182,7 +154,6 @@ export function listBody(q: ListQuery, result: ListResult, paths: ListPaths, unv
   return html`<h1>Verifications</h1>
 ${unverifiableNotice(unverifiableArchive, paths)}
 ${filterForm(q, paths)}
-${result.scanLimited ? html`<p class="notice">The package filter looked at the newest ${PACKAGE_SCAN_LIMIT} matching jobs only; narrow the other filters (time, verdict) to reach older ones.</p>` : ''}
 ${
   result.jobs.length === 0
     ? html`<p class="muted">No verifications match.</p>`
