@@ -45,7 +45,6 @@ async function measure(variant: Variant): Promise<string> {
     workers: variant === 'idle' ? 0 : 1,
     config: {
       maxAttempts: 1,
-      allowHttp: true,
       fetch: { allowHttpLoopback: true },
       keyrings: [{ path: join(keys, 'uploaders.gpg'), role: 'uploader' }],
       dmTxt: join(keys, 'dm.txt'),

@@ -23,6 +23,7 @@ import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import { intakeRoutes } from '../src/server/intake/intake-routes.js';
+import { parseIntakeConfig } from '../src/server/intake/intake-config.js';
 import { signStandardWebhook } from '../src/server/intake/webhook-auth.js';
 import { MemoryQueue, tagPushBody, TOKEN } from '../test/server/intake-helpers.js';
 import pino from 'pino';
@@ -60,7 +61,7 @@ async function run(label: string, signing: boolean): Promise<Result> {
   const queue = new MemoryQueue();
   const app = Fastify({ logger: { level: 'info', stream: createWriteStream('/dev/null') } });
   await app.register(intakeRoutes, {
-    config: signing ? { gitlab: { signingSecrets: [`whsec_${key.toString('base64')}`] } } : { gitlab: { tokens: [TOKEN] } },
+    config: parseIntakeConfig(signing ? { gitlab: { signingSecrets: [`whsec_${key.toString('base64')}`] } } : { gitlab: { tokens: [TOKEN] } }),
     enqueue: queue.enqueue,
   });
   const address = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
@@ -155,7 +156,6 @@ async function service(variant: Variant): Promise<{ result: LoadResult; persiste
     dataDir: join(root, 'data'),
     workers: variant === 'hostile' ? 1 : 0,
     config: {
-      allowHttp: true,
       fetch: { allowHttpLoopback: true },
       keyrings: [{ path: join(keys, 'uploaders.gpg'), role: 'uploader' }],
       dmTxt: join(keys, 'dm.txt'),

@@ -4,7 +4,8 @@
 // one of the two commands runs, so --help need not load the service.
 import pino, { type Logger } from 'pino';
 import { EXIT } from '../report/report.js';
-import { loadServiceConfig, ServiceConfigError, type ServiceConfig } from '../server/service-config.js';
+import { loadServiceConfig, type ServiceConfig } from '../server/service-config.js';
+import { ConfigError } from '../config/load.js';
 import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
 import { isolatedVerifyJob } from '../server/queue/job-process.js';
 import { resolveAlertSigningSecrets, resolveSecrets } from './secret-sources.js';
@@ -18,7 +19,7 @@ export async function runService(mode: ServiceMode, flags: Flags, deps: ServeDep
     const alertSigningSecret = resolveAlertSigningSecrets(flags);
     config = await loadServiceConfig({ ...flags, ...(mode === 'serve' && resolveSecrets(flags)), alertSigningSecret }, mode);
   } catch (err) {
-    if (err instanceof ServiceConfigError) throw new UsageError(err.message);
+    if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
   const log: Logger = pino({ level: flags.logLevel, base: { pid: process.pid, mode } }, deps.logDestination ?? pino.destination(1));

@@ -3,14 +3,15 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ZodError } from 'zod';
+import type { z, ZodError, ZodTypeAny } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes `value` and everything it holds: a parsed configuration is never changed after start-up. */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);
@@ -25,13 +26,21 @@ export function formatZodError(err: ZodError, source: string): string {
 /** Parses `raw` (already JSON-decoded) merged under `overrides`, and freezes the result. */
 export function parseConfig(raw: unknown, source: string, overrides: Partial<Config> = {}): Readonly<Config> {
   const merged = isRecord(raw) ? mergeDeep(raw, overrides) : raw;
-  const result = configSchema.safeParse(merged);
-  if (!result.success) throw new ConfigError(formatZodError(result.error, source));
-  return deepFreeze(result.data);
+  return parseWith(configSchema, merged, source);
 }
 
-export async function loadConfig(path: string | undefined, overrides: Partial<Config> = {}): Promise<Readonly<Config>> {
-  if (path === undefined) return parseConfig({}, 'defaults', overrides);
+/**
+ * Validates `raw` against `schema`, applies `complete` (defaults that depend
+ * on other fields) and freezes the result; a failure names each field and why.
+ */
+export function parseWith<S extends ZodTypeAny>(schema: S, raw: unknown, source: string, complete: (value: z.infer<S>) => z.infer<S> = (v) => v): Readonly<z.infer<S>> {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatZodError(result.error, source));
+  return deepFreeze(complete(result.data as z.infer<S>));
+}
+
+/** Reads a JSON configuration file whose top level is an object. */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -44,10 +53,16 @@ export async function loadConfig(path: string | undefined, overrides: Partial<Co
   } catch (err) {
     throw new ConfigError(`${path}: not valid JSON: ${(err as Error).message}`);
   }
-  return parseConfig(raw, path, overrides);
+  if (!isRecord(raw)) throw new ConfigError(`${path}: (top level): must be a JSON object`);
+  return raw;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export async function loadConfig(path: string | undefined, overrides: Partial<Config> = {}): Promise<Readonly<Config>> {
+  if (path === undefined) return parseConfig({}, 'defaults', overrides);
+  return parseConfig(await readConfigFile(path), path, overrides);
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -5,7 +5,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Store } from '../store/store.js';
 import { apiRoutes } from './api/api-routes.js';
 import { intakeRoutes, type Enqueue } from './intake/intake-routes.js';
-import type { IntakeConfigInput } from './intake/intake-config.js';
+import type { IntakeConfig } from './intake/intake-config.js';
+import type { UrlPolicy } from '../net/url-policy.js';
 import type { ServiceMetrics } from './api/metrics.js';
 import { opsRoutes } from './api/ops-routes.js';
 import { dashboard } from './dashboard/dashboard.js';
@@ -18,7 +19,9 @@ export interface ServiceAppOptions {
   readonly metrics: ServiceMetrics;
   readonly log: FastifyBaseLogger;
   /** The intake's settings; absent: no intake and no API (a worker-only process serving health and metrics). */
-  readonly intake?: IntakeConfigInput;
+  readonly intake?: Readonly<IntakeConfig>;
+  /** The rule repository and upload URLs named at intake must meet (the service's `fetch` settings). */
+  readonly urlPolicy?: UrlPolicy;
   /** Called when the intake created a job (wakes this process's worker). */
   readonly onEnqueued?: () => void;
   /** Told of every route as it is added (the OpenAPI test checks each one is documented). */
@@ -56,8 +59,8 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
       if (result.created) options.onEnqueued?.();
       return result;
     };
-    await app.register(intakeRoutes, { config: options.intake, enqueue });
-    await app.register(apiRoutes, { store, apiTokens: options.intake.apiTokens ?? [], publicReads: options.intake.publicReads ?? false });
+    await app.register(intakeRoutes, { config: options.intake, enqueue, ...(options.urlPolicy !== undefined && { urlPolicy: options.urlPolicy }) });
+    await app.register(apiRoutes, { store, apiTokens: options.intake.apiTokens, publicReads: options.intake.publicReads });
     // The read-only HTML dashboard (no authentication of its own: docs/service.md).
     await app.register(dashboard, { store });
   }

@@ -4,13 +4,13 @@
 // the service runs. Loaded from `--config FILE` (JSON), flags on top, parsed
 // once at start-up and frozen; a bad file or flag fails with the field path
 // and the reason.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { formatZodError } from '../config/load.js';
+import { isRecord, parseWith, readConfigFile } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { STORE_DEFAULTS } from '../store/store.js';
-import { intakeConfigSchema } from './intake/intake-config.js';
+import { intakeConfigSchema, type IntakeConfig } from './intake/intake-config.js';
 import { signingSecretProblem } from './intake/webhook-auth.js';
+import type { UrlPolicy } from '../net/url-policy.js';
 import { logConfigSchema } from '../publish/log-config.js';
 
 /** `HOST:PORT`, `[IPv6]:PORT`; port 0 picks a free port (tests). */
@@ -120,10 +120,6 @@ export const workerConfigSchema = serviceConfigSchema.extend({ gitlab: z.unknown
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
 
-export class ServiceConfigError extends Error {
-  override readonly name = 'ServiceConfigError';
-}
-
 /** The flags of `serve` and `worker`, as commander gives them. */
 export interface ServiceFlags {
   readonly config?: string;
@@ -143,18 +139,6 @@ export interface ServiceFlags {
   readonly alertUrl?: readonly string[];
   /** The alert signing secrets, from --alert-signing-secret-file, the environment or credentials (src/cli/secret-sources.ts). */
   readonly alertSigningSecret?: readonly string[];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 const nonEmpty = (a: readonly string[] | undefined): a is readonly string[] => a !== undefined && a.length > 0;
@@ -188,8 +172,7 @@ export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): R
   if (nonEmpty(flags.alertUrl)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), urls: [...flags.alertUrl] };
   if (nonEmpty(flags.alertSigningSecret)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), signingSecrets: [...flags.alertSigningSecret] };
   if (flags.allowHttp === true) {
-    // One switch for both doors: webhook/API repository URLs and the fetcher.
-    out['allowHttp'] = true;
+    // One switch for both doors: the intake's repository URLs and the fetcher.
     out['fetch'] = { ...(isRecord(out['fetch']) ? out['fetch'] : {}), allowHttpLoopback: true };
   }
   return out;
@@ -198,9 +181,7 @@ export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): R
 /** Validates `raw` (the file's object with flags applied) for `mode`, and freezes it. */
 export function parseServiceConfig(raw: unknown, source: string, mode: 'serve' | 'worker' = 'serve'): Readonly<ServiceConfig> {
   const schema = mode === 'serve' ? serviceConfigSchema : workerConfigSchema;
-  const result = schema.safeParse(raw);
-  if (!result.success) throw new ServiceConfigError(formatZodError(result.error, source));
-  return deepFreeze(withDefaultHosts(result.data as ServiceConfig));
+  return parseWith(schema, raw, source, (c) => withDefaultHosts(c as ServiceConfig)) as Readonly<ServiceConfig>;
 }
 
 /**
@@ -222,34 +203,17 @@ function withDefaultHosts(config: ServiceConfig): ServiceConfig {
 
 /** Reads `--config FILE` (if any), applies the flags, validates. */
 export async function loadServiceConfig(flags: ServiceFlags, mode: 'serve' | 'worker' = 'serve'): Promise<Readonly<ServiceConfig>> {
-  let raw: unknown = {};
-  const source = flags.config ?? 'flags';
-  if (flags.config !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.config, 'utf8');
-    } catch (err) {
-      throw new ServiceConfigError(`${flags.config}: cannot read: ${(err as Error).message}`);
-    }
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new ServiceConfigError(`${flags.config}: not valid JSON: ${(err as Error).message}`);
-    }
-    if (!isRecord(raw)) throw new ServiceConfigError(`${flags.config}: (top level): must be a JSON object`);
-  }
-  return parseServiceConfig(applyFlags(raw as Record<string, unknown>, flags), source, mode);
+  const raw = flags.config !== undefined ? await readConfigFile(flags.config) : {};
+  return parseServiceConfig(applyFlags(raw, flags), flags.config ?? 'flags', mode);
 }
 
-/** The intake's part of the service configuration. */
-export function intakeSettings(config: ServiceConfig): z.input<typeof intakeConfigSchema> {
-  return {
-    gitlab: config.gitlab,
-    apiTokens: [...config.apiTokens],
-    publicReads: config.publicReads,
-    bodyLimit: config.bodyLimit,
-    enqueueTimeoutMs: config.enqueueTimeoutMs,
-    allowHttp: config.allowHttp,
-    ...(config.fetch.allowedHosts !== undefined && { allowedHosts: [...config.fetch.allowedHosts] }),
-  };
+/** The intake's part of the service configuration, already validated with it. */
+export function intakeSettings(config: Readonly<ServiceConfig>): IntakeConfig {
+  return { gitlab: config.gitlab, apiTokens: config.apiTokens, publicReads: config.publicReads, bodyLimit: config.bodyLimit, enqueueTimeoutMs: config.enqueueTimeoutMs };
+}
+
+/** The rule every repository and upload URL named from outside meets: at intake and when fetched. */
+export function urlPolicy(config: Readonly<ServiceConfig>): UrlPolicy {
+  const { allowHttpLoopback, allowedHosts } = config.fetch;
+  return { allowHttpLoopback, ...(allowedHosts !== undefined && { allowedHosts }) };
 }

@@ -11,7 +11,7 @@ import { AlertSender } from './alerts.js';
 import { loadOrCreateAlertSecret } from './alert-secret.js';
 import { ServiceMetrics } from './api/metrics.js';
 import { buildServiceApp } from './service-app.js';
-import { intakeSettings, type ServiceConfig } from './service-config.js';
+import { intakeSettings, urlPolicy, type ServiceConfig } from './service-config.js';
 import { Worker, type VerifyJob } from './queue/worker.js';
 import { openPublisher, type Publisher } from '../publish/publisher.js';
 
@@ -108,7 +108,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
         metrics,
         log,
         ...(publisher !== undefined && { publisher }),
-        ...(mode === 'serve' && { intake: intakeSettings(config), onEnqueued: () => worker.wake() }),
+        ...(mode === 'serve' && { intake: intakeSettings(config), urlPolicy: urlPolicy(config), onEnqueued: () => worker.wake() }),
       });
       const address = await app.listen({ host: listen.host, port: listen.port });
       url = address;

@@ -180,7 +180,7 @@ describe('a network of verifiers', () => {
     // A fourth instance signs a false verdict about the same .dsc.
     const liar = await startTestService({
       dataDir: join(root, 'liar'),
-      config: { allowHttp: true, log: { origin: 'liar.test/log' } },
+      config: { fetch: { allowHttpLoopback: true }, log: { origin: 'liar.test/log' } },
       verifyJob: (req) => Promise.resolve({ ...verifyReport(req, ['CONTENT_MISMATCH']), upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA } } as VerifyReport),
     });
     stops.push(() => liar.stop());
@@ -197,7 +197,7 @@ describe('a network of verifiers', () => {
     // own log holds only an unverifiable verdict; a proxy adds the other.
     const shady = await startTestService({
       dataDir: join(root, 'shady'),
-      config: { allowHttp: true, log: { origin: 'shady.test/log' } },
+      config: { fetch: { allowHttpLoopback: true }, log: { origin: 'shady.test/log' } },
       verifyJob: (req) => Promise.resolve({ ...verifyReport(req, ['FETCH_FAILED']), upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA } } as VerifyReport),
     });
     stops.push(() => shady.stop());

@@ -13,7 +13,7 @@ import { AlertSender } from '../../src/server/alerts.js';
 import { GENERATED_ALERT_SECRET_FILE } from '../../src/server/alert-secret.js';
 import { decodeSigningSecret, generateSigningSecret, verifyStandardWebhook } from '../../src/server/intake/webhook-auth.js';
 import type { ServiceHandle } from '../../src/server/service.js';
-import { ServiceConfigError } from '../../src/server/service-config.js';
+import { ConfigError } from '../../src/config/load.js';
 import { tagPushBody } from './intake-helpers.js';
 import { hookHeaders, startAlertReceiver, startTestService, testConfig, verifyReport, waitFor, type ReceivedAlert } from './service-helpers.js';
 
@@ -155,7 +155,7 @@ describe('the service signs its alerts', () => {
   });
 
   it('refuses a malformed configured secret at start-up, naming the field', () => {
-    expect(() => testConfig({ dataDir: dir, config: { alerts: { signingSecrets: ['not-a-whsec'] } } })).toThrow(ServiceConfigError);
+    expect(() => testConfig({ dataDir: dir, config: { alerts: { signingSecrets: ['not-a-whsec'] } } })).toThrow(ConfigError);
     expect(() => testConfig({ dataDir: dir, config: { alerts: { signingSecrets: ['not-a-whsec'] } } })).toThrow(/alerts\.signingSecrets\.0: signing secret must start with "whsec_"/);
   });
 });

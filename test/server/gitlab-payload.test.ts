@@ -5,7 +5,7 @@ import {
 } from './intake-helpers.js';
 
 const TAG = 'Tag Push Hook';
-const opts = { allowHttp: false };
+const opts = { policy: { allowHttpLoopback: false } };
 const parse = (s: string): unknown => JSON.parse(s);
 
 describe('interpretGitlabHook', () => {
@@ -65,8 +65,8 @@ describe('interpretGitlabHook', () => {
   it('accepts https only; http only to loopback when allowed', () => {
     // GitLab's documented example itself uses http://example.com.
     expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), opts)).toMatchObject({ kind: 'invalid', path: 'project.git_http_url', reason: expect.stringMatching(/UNSUPPORTED_URL/) as string });
-    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), { allowHttp: true })).toMatchObject({ kind: 'invalid' });
-    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://127.0.0.1:8080/x.git' })), { allowHttp: true })).toMatchObject({ kind: 'tag-push', event: { repo: 'http://127.0.0.1:8080/x.git' } });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), { policy: { allowHttpLoopback: true } })).toMatchObject({ kind: 'invalid' });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://127.0.0.1:8080/x.git' })), { policy: { allowHttpLoopback: true } })).toMatchObject({ kind: 'tag-push', event: { repo: 'http://127.0.0.1:8080/x.git' } });
     expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'https://user:pw@salsa.debian.org/x.git' })), opts)).toMatchObject({ kind: 'invalid' });
     expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'file:///etc' })), opts)).toMatchObject({ kind: 'invalid' });
   });

@@ -40,7 +40,6 @@ beforeAll(async () => {
     dataDir: join(root, 'data'),
     config: {
       maxAttempts: 1,
-      allowHttp: true,
       fetch: { allowHttpLoopback: true },
       keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }],
       dmTxt: join(KEYS, 'dm.txt'),

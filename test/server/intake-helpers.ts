@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { intakeRoutes, type Enqueue, type IntakeRequest } from '../../src/server/intake/intake-routes.js';
-import type { IntakeConfigInput } from '../../src/server/intake/intake-config.js';
+import { parseIntakeConfig, type IntakeConfigInput } from '../../src/server/intake/intake-config.js';
+import type { UrlPolicy } from '../../src/net/url-policy.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`../../fixtures/gitlab/${name}`, import.meta.url)), 'utf8');
 
@@ -62,10 +63,15 @@ export const TOKEN = 'gitlab-secret-token-0123456789';
 export const OLD_TOKEN = 'gitlab-old-token-9876543210ab';
 export const API_TOKEN = 'api-bearer-token-abcdefghijklmnop';
 
-export async function buildApp(config: Partial<IntakeConfigInput> = {}, enqueue: Enqueue = new MemoryQueue().enqueue, now?: () => number): Promise<FastifyInstance> {
+/** The intake's settings and, beside them, the URL rule the service passes it (`fetch.allowHttpLoopback`, `fetch.allowedHosts`). */
+export type TestIntakeSettings = Partial<IntakeConfigInput> & Partial<UrlPolicy>;
+
+export async function buildApp(settings: TestIntakeSettings = {}, enqueue: Enqueue = new MemoryQueue().enqueue, now?: () => number): Promise<FastifyInstance> {
+  const { allowHttpLoopback, allowedHosts, ...config } = settings;
   const app = Fastify({ logger: false });
   await app.register(intakeRoutes, {
-    config: { gitlab: { tokens: [OLD_TOKEN, TOKEN] }, apiTokens: [API_TOKEN], ...config },
+    config: parseIntakeConfig({ gitlab: { tokens: [OLD_TOKEN, TOKEN] }, apiTokens: [API_TOKEN], ...config }),
+    urlPolicy: { allowHttpLoopback: allowHttpLoopback ?? false, ...(allowedHosts !== undefined && { allowedHosts }) },
     enqueue,
     ...(now !== undefined && { now }),
   });

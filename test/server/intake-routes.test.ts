@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { intakeRoutes, type Enqueue } from '../../src/server/intake/intake-routes.js';
+import { parseIntakeConfig } from '../../src/server/intake/intake-config.js';
 import { signStandardWebhook } from '../../src/server/intake/webhook-auth.js';
 import {
   API_TOKEN, buildApp, MemoryQueue, OLD_TOKEN, PUSH_FIXTURE, SYSTEM_PROJECT_CREATE_FIXTURE, SYSTEM_PUSH_FIXTURE, SYSTEM_TAG_PUSH_FIXTURE,
@@ -151,7 +152,7 @@ describe('POST /hooks/gitlab: X-Gitlab-Token', () => {
     const stream = new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(chunk.toString()); cb(); } });
     const a = Fastify({ logger: { level: 'trace', stream } });
     apps.push(a);
-    await a.register(intakeRoutes, { config: { gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN] }, enqueue: new MemoryQueue().enqueue });
+    await a.register(intakeRoutes, { config: parseIntakeConfig({ gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN] }), enqueue: new MemoryQueue().enqueue });
     await a.inject(hook(tagPushBody()));
     await a.inject(hook(tagPushBody(), { 'x-gitlab-token': 'presented-wrong-secret-1234' }));
     await a.inject({ method: 'POST', url: '/api/v1/verifications', headers: { authorization: `Bearer ${API_TOKEN}` }, payload: { repo: 'https://x.org/r.git', tag: 'debian/1-1' } });
@@ -161,11 +162,10 @@ describe('POST /hooks/gitlab: X-Gitlab-Token', () => {
     for (const secret of [TOKEN, API_TOKEN, 'presented-wrong-secret-1234']) expect(log).not.toContain(secret);
   });
 
-  it('refuses to start without any webhook secret, or with a malformed signing secret', async () => {
-    const enqueue = new MemoryQueue().enqueue;
-    await expect(Fastify().register(intakeRoutes, { config: {}, enqueue }).ready()).rejects.toThrow(/gitlab.tokens or gitlab.signingSecrets/);
-    await expect(Fastify().register(intakeRoutes, { config: { gitlab: { signingSecrets: ['secret'] } }, enqueue }).ready()).rejects.toThrow(/whsec_/);
-    await expect(Fastify().register(intakeRoutes, { config: { gitlab: { tokens: ['short'] } }, enqueue }).ready()).rejects.toThrow(/16 characters/);
+  it('refuses settings without any webhook secret, or with a malformed signing secret', () => {
+    expect(() => parseIntakeConfig({})).toThrow(/gitlab.tokens or gitlab.signingSecrets/);
+    expect(() => parseIntakeConfig({ gitlab: { signingSecrets: ['secret'] } })).toThrow(/whsec_/);
+    expect(() => parseIntakeConfig({ gitlab: { tokens: ['short'] } })).toThrow(/16 characters/);
   });
 });
 
@@ -347,6 +347,17 @@ describe('POST /api/v1/verifications', () => {
     expect(queue.jobs).toHaveLength(0);
     const inside = await a.inject(api({ repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload }));
     expect(inside.statusCode).toBe(202);
+  });
+
+  it('answers 400 to a tag push hook whose project is on a host the service may not contact, and queues nothing', async () => {
+    const queue = new MemoryQueue();
+    const a = await app({ allowedHosts: ['salsa.debian.org'] }, queue.enqueue);
+    const outside = await a.inject(hook(tagPushBody({ url: 'https://git.example.org/jsmith/example.git' })));
+    expect(outside.statusCode).toBe(400);
+    expect(outside.json()).toMatchObject({ error: 'invalid', path: 'project.git_http_url' });
+    expect(outside.json<{ reason: string }>().reason).toMatch(/git\.example\.org is not one of the hosts/);
+    expect(queue.jobs).toHaveLength(0);
+    expect((await a.inject(hook(tagPushBody()))).statusCode).toBe(202);
   });
 
   it('refuses every token when none is configured', async () => {

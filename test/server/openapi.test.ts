@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import { ServiceMetrics } from '../../src/server/api/metrics.js';
 import { openApiDocument, renderOpenApi } from '../../src/server/api/openapi.js';
 import { buildServiceApp } from '../../src/server/service-app.js';
+import { parseIntakeConfig } from '../../src/server/intake/intake-config.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { API_TOKEN, TOKEN } from './intake-helpers.js';
 
@@ -21,7 +22,7 @@ it('is served as docs/openapi.json has it, and documents every route', async () 
     store,
     metrics: new ServiceMetrics(),
     log: pino({ level: 'silent' }),
-    intake: { gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN] },
+    intake: parseIntakeConfig({ gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN] }),
     onRoute: (r) => routes.push(r),
   });
   try {

@@ -79,7 +79,7 @@ describe('an upload URL whose last segment decodes to a path', () => {
 
   it('is a 400 naming the field from the API, and no job is queued', async () => {
     const queue = new MemoryQueue();
-    const app = await buildApp({ allowHttp: true }, queue.enqueue);
+    const app = await buildApp({ allowHttpLoopback: true }, queue.enqueue);
     try {
       for (const name of TRAVERSALS) {
         const res = await app.inject({

@@ -10,7 +10,7 @@
 // fields over time.
 import { z } from 'zod';
 import { decodeTagName, DISTRO } from '../../interpret/tag-name.js';
-import { checkRepositoryUrl } from '../../net/url-policy.js';
+import { checkRepositoryUrl, type UrlPolicy } from '../../net/url-policy.js';
 import { isVerificationError } from '../../report/verification-error.js';
 
 /** The X-Gitlab-Event value of tag creation and deletion, from a project or group webhook. */
@@ -71,8 +71,8 @@ export type GitlabPayloadResult =
   | { readonly kind: 'invalid'; readonly reason: string; readonly path?: string };
 
 export interface GitlabPayloadOptions {
-  /** Accept http:// repository URLs to loopback addresses (tests only). */
-  readonly allowHttp: boolean;
+  /** The rule the project's repository URL must meet: the hosts the service fetches from, http:// only on loopback in tests. */
+  readonly policy: UrlPolicy;
 }
 
 const TAG_PREFIX = 'refs/tags/';
@@ -127,7 +127,7 @@ export function interpretGitlabHook(eventHeader: string | undefined, body: unkno
   if (!name.ok) return { kind: 'ignored', reason: name.reasons.map((r) => r.message).join('; ') };
   let repo: string;
   try {
-    repo = checkRepositoryUrl(p.project.git_http_url, { allowHttpLoopback: options.allowHttp }).href;
+    repo = checkRepositoryUrl(p.project.git_http_url, options.policy).href;
   } catch (err) {
     if (!isVerificationError(err)) throw err;
     return { kind: 'invalid', reason: `project.git_http_url: ${err.message} (${err.code})`, path: 'project.git_http_url' };

@@ -1,7 +1,8 @@
 // The intake's settings: which secrets authenticate GitLab and API callers,
-// limits, and the loopback-http test switch. One zod schema, defaults beside
-// each field, validated once when the routes are registered.
+// and limits. One zod schema, defaults beside each field; the service
+// validates it once, as part of its own configuration (service-config.ts).
 import { z } from 'zod';
+import { parseWith } from '../../config/load.js';
 import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS, signingSecretProblem } from './webhook-auth.js';
 
 const MiB = 1024 * 1024;
@@ -56,16 +57,13 @@ export const intakeConfigSchema = z
      * the store is down"). A manual redelivery is idempotent.
      */
     enqueueTimeoutMs: z.number().int().positive().default(5_000),
-    /** Accept http:// repository and upload URLs to loopback addresses (tests only). */
-    allowHttp: z.boolean().default(false),
-    /**
-     * The hosts an API request may name for its repository and upload (the
-     * service's `fetch.allowedHosts`): others are refused with a 400 at once,
-     * rather than queued to end `unverifiable`. Absent: any public host.
-     */
-    allowedHosts: z.array(z.string()).optional(),
   })
   .strict();
 
 export type IntakeConfigInput = z.input<typeof intakeConfigSchema>;
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;
+
+/** Validates and freezes the intake's settings on their own (the service validates them with the rest of its file). */
+export function parseIntakeConfig(input: IntakeConfigInput, source = 'intake configuration'): Readonly<IntakeConfig> {
+  return parseWith(intakeConfigSchema, input, source);
+}

@@ -14,13 +14,12 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { formatZodError } from '../../config/load.js';
-import { checkEndpointUrl, checkRepositoryUrl } from '../../net/url-policy.js';
+import { checkEndpointUrl, checkRepositoryUrl, type UrlPolicy } from '../../net/url-policy.js';
 import { dscNameOfUrl } from '../../upload/obtain.js';
 import { decodeTagName } from '../../interpret/tag-name.js';
 import { isVerificationError } from '../../report/verification-error.js';
 import { interpretGitlabHook } from './gitlab-payload.js';
-import { intakeConfigSchema, type IntakeConfig, type IntakeConfigInput } from './intake-config.js';
+import type { IntakeConfig } from './intake-config.js';
 import { decodeSigningSecret, TokenSet, verifyStandardWebhook } from './webhook-auth.js';
 
 /** What the intake asks the store to persist. */
@@ -57,7 +56,10 @@ export interface IntakeRequest {
 export type Enqueue = (request: IntakeRequest) => Promise<{ id: string; created: boolean }>;
 
 export interface IntakeRoutesOptions {
-  readonly config: IntakeConfigInput;
+  /** Validated settings (parseIntakeConfig, or the service's configuration). */
+  readonly config: Readonly<IntakeConfig>;
+  /** The rule repository and upload URLs must meet (the service's `fetch` settings); absent: https to public hosts. */
+  readonly urlPolicy?: UrlPolicy;
   readonly enqueue: Enqueue;
   /** The clock, in ms since the epoch (tests move it). */
   readonly now?: () => number;
@@ -116,12 +118,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /** Registers the intake routes; register it in its own encapsulated context (its body parser is local). */
 export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, options, done) => {
-  const parsed = intakeConfigSchema.safeParse(options.config);
-  if (!parsed.success) {
-    done(new Error(formatZodError(parsed.error, 'intake configuration')));
-    return;
-  }
-  const config: IntakeConfig = parsed.data;
+  const { config } = options;
+  const policy: UrlPolicy = options.urlPolicy ?? { allowHttpLoopback: false };
   const now = options.now ?? Date.now;
   const gitlabTokens = new TokenSet(config.gitlab.tokens);
   const signingKeys = config.gitlab.signingSecrets.map(decodeSigningSecret);
@@ -196,7 +194,7 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       }
       const json = parseJson(request.body);
       if (!json.ok) return invalid(reply, json.reason);
-      const result = interpretGitlabHook(header(request, 'x-gitlab-event'), json.value, { allowHttp: config.allowHttp });
+      const result = interpretGitlabHook(header(request, 'x-gitlab-event'), json.value, { policy });
       if (result.kind === 'ignored') {
         request.log.info({ reason: result.reason }, 'webhook ignored');
         return reply.code(200).send({ ignored: result.reason });
@@ -236,7 +234,6 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
         const path = issue.path.join('.');
         return invalid(reply, `${path || '(top level)'}: ${issue.message}`, path);
       }
-      const policy = { allowHttpLoopback: config.allowHttp, ...(config.allowedHosts !== undefined && { allowedHosts: config.allowedHosts }) };
       let repo: string;
       let upload: string | undefined;
       try {
