@@ -8,7 +8,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ServiceMetrics } from '../../src/server/api/metrics.js';
-import { buildServiceApp, type ServiceAppOptions } from '../../src/server/service-app.js';
+import { buildServiceApp } from '../../src/server/service-app.js';
+import { parseIntakeConfig, type IntakeConfigInput } from '../../src/server/intake/intake-config.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Job } from '../../src/store/store.js';
 import { API_TOKEN, TOKEN } from './intake-helpers.js';
@@ -37,12 +38,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function app(intake: Partial<NonNullable<ServiceAppOptions['intake']>> = {}): Promise<FastifyInstance> {
+async function app(intake: Partial<IntakeConfigInput> = {}): Promise<FastifyInstance> {
   return buildServiceApp({
     store,
     metrics: new ServiceMetrics(),
     log: pino({ level: 'silent' }),
-    intake: { gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN], ...intake },
+    intake: parseIntakeConfig({ gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN], ...intake }),
   });
 }
 
