@@ -15,6 +15,14 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+export interface Staged {
+  readonly dir: string;
+  readonly tmp: string;
+  readonly target: string;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 export class DurableFiles {
   readonly #made = new Set<string>();
 
@@ -40,6 +48,26 @@ export class DurableFiles {
   }
 
   async write(path: string, data: Buffer | string): Promise<void> {
+    await this.writeAll([{ path, data }]);
+  }
+
+  /**
+   * Writes several files durably: every temporary file written and fsynced
+   * at once, then all renamed, then each directory fsynced once.
+   */
+  async writeAll(files: readonly { readonly path: string; readonly data: Buffer | string }[]): Promise<void> {
+    const staged = await Promise.all(files.map((f) => this.stage(f.path, f.data)));
+    await Promise.all(staged.map((s) => rename(s.tmp, s.target)));
+    await Promise.all([...new Set(staged.map((s) => s.dir))].map(fsyncDir));
+  }
+
+  /**
+   * Writes and fsyncs `data` under a temporary name beside `path`; commit()
+   * renames it over `path` and fsyncs the directory. Until then readers see
+   * the old file, so the expensive part can run ahead of the moment it may
+   * be published.
+   */
+  async stage(path: string, data: Buffer | string): Promise<Staged> {
     const dir = await this.parents(path);
     const target = join(this.root, path);
     const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
@@ -50,8 +78,16 @@ export class DurableFiles {
     } finally {
       await fh.close();
     }
-    await rename(tmp, target);
-    await fsyncDir(dir);
+    return {
+      dir,
+      tmp,
+      target,
+      commit: async () => {
+        await rename(tmp, target);
+        await fsyncDir(dir);
+      },
+      discard: () => unlink(tmp).catch(() => undefined),
+    };
   }
 
   async read(path: string): Promise<Buffer | undefined> {

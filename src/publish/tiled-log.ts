@@ -1,23 +1,32 @@
-// The service's transparency log: one sequencer appending attestation
-// envelopes in batches, tiles as plain files under the data directory
-// (c2sp.org/tlog-tiles layout, servable by any static web server), and a
-// signed checkpoint (c2sp.org/tlog-checkpoint) written last.
+// The service's transparency log: attestation envelopes appended in batches,
+// tiles as plain files under the data directory (c2sp.org/tlog-tiles layout,
+// servable by any static web server), and a signed checkpoint
+// (c2sp.org/tlog-checkpoint) written last.
 //
 // Durability, in order, for each batch:
-// 1. the leaves are committed to the store at the next indexes (the order is
-//    the store's: see src/store/log-store.ts);
-// 2. every tile and entry bundle of the new size is written durably;
-// 3. the checkpoint is written durably; only then are the appends answered.
+// 1. the batch's leaves are committed to the store, which gives them the next
+//    indexes, in one commit (the order is the store's: src/store/log-store.ts);
+// 2. under the store's sequencer lock, every leaf the store holds beyond the
+//    published checkpoint is turned into tiles and entry bundles, written
+//    durably;
+// 3. then the checkpoint, durably; only then are the appends answered.
+// Several processes sharing the store and the log directory may append: each
+// commits its own leaves (step 1, serialised by the database), and whoever
+// holds the lock publishes everyone's (steps 2 and 3), first re-reading the
+// checkpoint another holder may have written. Step 1 of the next batch runs
+// while steps 2 and 3 of the previous one do.
 // A process killed anywhere re-reads its checkpoint, checks that its tiles
 // rebuild the checkpoint's root, and integrates whatever leaves the store has
 // beyond it, which gives the same tiles the batch would have: the published
 // log only ever grows by the store's order, so it never forks.
 //
-// Partial entry bundles are kept only for the latest size (older widths are
-// served by cutting the newest bundle, which begins with the same entries);
-// partial hash tiles are kept for every checkpointed size.
+// Every partial tile and partial entry bundle is kept once written (as
+// c2sp.org/tlog-tiles asks, a client holding an older checkpoint can still
+// fetch the partial tiles it names after the full ones exist). A log written
+// before bundles were kept may lack older partial bundles: those are answered
+// by cutting a wider bundle, which begins with the same entries.
 import { formatCheckpoint, parseCheckpoint } from './checkpoint.js';
-import { DurableFiles } from './durable-files.js';
+import { DurableFiles, type Staged } from './durable-files.js';
 import { consistencyProof, inclusionProof, treeHash, type Hash } from './merkle.js';
 import { openNote, signNote, type NoteSigner, type NoteVerifier } from './signed-note.js';
 import { appendEntries, EMPTY_EDGE, edgeRoot, tileHashes, type TreeEdge } from './tile-builder.js';
@@ -32,7 +41,7 @@ export interface TiledLogOptions {
   readonly signer: NoteSigner;
   /** The verifier of the log's own key: the checkpoint found on start must verify with it. */
   readonly verifier: NoteVerifier;
-  /** Most leaves in one batch. */
+  /** Most leaves committed to the store in one batch. */
   readonly maxBatch?: number;
   /**
    * Asked for cosignature lines for each new checkpoint (witnesses); a
@@ -58,49 +67,120 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** A leaf committed to the store, waiting for a checkpoint that includes it. */
+interface Sequenced {
+  readonly index: number;
+  readonly resolve: (index: number) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Where the time of the appends went, cumulated (bench/transparency.bench.ts prints it). */
+export interface LogStats {
+  /** Store commits (one per batch of appends) and the leaves they held. */
+  commits: number;
+  committedLeaves: number;
+  commitMs: number;
+  /** Checkpoints published, the leaves they added, and the time to publish them (tiles, then the checkpoint). */
+  checkpoints: number;
+  publishedLeaves: number;
+  tilesMs: number;
+  checkpointMs: number;
+  /** Files written durably (each one fsync, plus one per directory touched). */
+  files: number;
+  /** Waiting for the sequencer lock. */
+  lockMs: number;
+}
+
+/** Most leaves turned into tiles under one checkpoint (bounds memory when catching up). */
+const MAX_INTEGRATE = 16_384;
+
 export class TiledLog {
   readonly #files: DurableFiles;
   readonly #opts: TiledLogOptions;
   #edge: TreeEdge = EMPTY_EDGE;
   #current: CurrentCheckpoint;
   #pending: Pending[] = [];
-  #flushing: Promise<void> | undefined;
+  #sequenced: Sequenced[] = [];
+  /** Entries this process committed and has not yet seen published, by index (saves reading them back). */
+  readonly #local = new Map<number, Buffer>();
+  #committing: Promise<void> | undefined;
+  #publishing: Promise<void> | undefined;
   #broken: Error | undefined;
+  readonly stats: LogStats = { commits: 0, committedLeaves: 0, commitMs: 0, checkpoints: 0, publishedLeaves: 0, tilesMs: 0, checkpointMs: 0, files: 0, lockMs: 0 };
 
-  private constructor(opts: TiledLogOptions, current: CurrentCheckpoint) {
+  private constructor(opts: TiledLogOptions) {
     this.#opts = opts;
     this.#files = new DurableFiles(opts.dir);
-    this.#current = current;
+    this.#current = { size: 0, root: edgeRoot(EMPTY_EDGE), note: '' };
   }
 
   /** Opens the log, checking its files against its checkpoint and integrating leaves a crash left behind. */
   static async open(opts: TiledLogOptions): Promise<TiledLog> {
-    const files = new DurableFiles(opts.dir);
-    const note = await files.read('checkpoint');
-    const log = new TiledLog(opts, { size: 0, root: edgeRoot(EMPTY_EDGE), note: '' });
-    if (note !== undefined) {
-      let size: number;
-      let root: Hash;
-      try {
-        const cp = parseCheckpoint(openNote(note, [opts.verifier]).text);
-        if (cp.origin !== opts.origin) throw new LogCorruptError(`the checkpoint's origin is ${cp.origin}, not ${opts.origin}`);
-        ({ size, root } = cp);
-      } catch (e) {
-        throw new LogCorruptError(`${opts.dir}/checkpoint: ${(e as Error).message} (a changed key or origin needs a new log directory)`);
-      }
-      log.#edge = await log.loadEdge(size);
-      if (!edgeRoot(log.#edge).equals(root)) throw new LogCorruptError(`the tiles under ${opts.dir} do not rebuild the checkpoint's root`);
-      log.#current = { size, root, note: note.toString('utf8') };
-    }
-    const count = await opts.store.leafCount();
-    if (count < log.#current.size) {
-      throw new LogCorruptError(`the store has ${count} log leaves but the checkpoint commits to ${log.#current.size}: refusing to fork the log`);
-    }
-    if (count > log.#current.size || note === undefined) {
-      const entries = await opts.store.leaves(log.#current.size, count);
-      await log.integrate(entries);
-    }
+    const log = new TiledLog(opts);
+    await opts.store.withSequencer(async () => {
+      const found = await log.syncFromDisk();
+      await log.catchUp(!found);
+    });
     return log;
+  }
+
+  /**
+   * Adopts the checkpoint on disk when it is not the one this process last
+   * published (another process sharing the store published since, or this
+   * one just started): checks its signature and origin, that it does not go
+   * back, and that the tiles rebuild its root. Returns whether there is one.
+   */
+  private async syncFromDisk(): Promise<boolean> {
+    const note = await this.#files.read('checkpoint');
+    if (note === undefined) {
+      if (this.#current.size > 0) throw new LogCorruptError(`${this.#opts.dir}/checkpoint is gone`);
+      return false;
+    }
+    const text = note.toString('utf8');
+    if (text === this.#current.note) return true;
+    let size: number;
+    let root: Hash;
+    try {
+      const cp = parseCheckpoint(openNote(note, [this.#opts.verifier]).text);
+      if (cp.origin !== this.#opts.origin) throw new LogCorruptError(`the checkpoint's origin is ${cp.origin}, not ${this.#opts.origin}`);
+      ({ size, root } = cp);
+    } catch (e) {
+      throw new LogCorruptError(`${this.#opts.dir}/checkpoint: ${(e as Error).message} (a changed key or origin needs a new log directory)`);
+    }
+    if (size < this.#current.size) throw new LogCorruptError(`${this.#opts.dir}/checkpoint went back from size ${this.#current.size} to ${size}`);
+    const edge = await this.loadEdge(size);
+    if (!edgeRoot(edge).equals(root)) throw new LogCorruptError(`the tiles under ${this.#opts.dir} do not rebuild the checkpoint's root`);
+    this.#edge = edge;
+    this.#current = { size, root, note: text };
+    for (const i of this.#local.keys()) if (i < size) this.#local.delete(i);
+    return true;
+  }
+
+  /**
+   * Publishes every leaf the store holds beyond the current checkpoint (under
+   * the sequencer lock). `always`: publish a checkpoint even with no new leaf
+   * (a new, empty log).
+   */
+  private async catchUp(always = false): Promise<void> {
+    const count = await this.#opts.store.leafCount();
+    if (count < this.#edge.size) {
+      throw new LogCorruptError(`the store has ${count} log leaves but the checkpoint commits to ${this.#edge.size}: refusing to fork the log`);
+    }
+    if (count === this.#edge.size && always) await this.integrate([]);
+    while (this.#edge.size < count) {
+      const from = this.#edge.size;
+      const to = Math.min(count, from + MAX_INTEGRATE);
+      let entries: Buffer[] = [];
+      for (let i = from; i < to; i++) {
+        const mine = this.#local.get(i);
+        if (mine === undefined) break;
+        entries.push(mine);
+      }
+      if (entries.length < to - from) entries = await this.#opts.store.leaves(from, to);
+      if (entries.length !== to - from) throw new LogCorruptError(`the store returned ${entries.length} leaves for [${from}, ${to})`);
+      await this.integrate(entries);
+      for (let i = from; i < to; i++) this.#local.delete(i);
+    }
   }
 
   get current(): CurrentCheckpoint {
@@ -161,62 +241,97 @@ export class TiledLog {
     if (leaf.entry.length > MAX_ENTRY_BYTES) return Promise.reject(new RangeError(`a log entry is at most ${MAX_ENTRY_BYTES} bytes`));
     return new Promise((resolve, reject) => {
       this.#pending.push({ leaf, resolve, reject });
-      this.#flushing ??= this.flushLoop();
+      this.#committing ??= this.commitLoop();
     });
   }
 
-  private async flushLoop(): Promise<void> {
+  /** Step 1: commits what was appended meanwhile, one store commit per batch. */
+  private async commitLoop(): Promise<void> {
     // Let appends made in the same turn join the first batch.
     await new Promise((r) => setImmediate(r));
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#opts.maxBatch ?? 1024);
-      const start = this.#edge.size;
       try {
         if (this.#broken !== undefined) throw this.#broken;
-        await this.#opts.store.appendLeaves(start, batch.map((p) => p.leaf));
-        try {
-          await this.integrate(batch.map((p) => p.leaf.entry));
-        } catch (e) {
-          // The leaves are in the store but not in the tiles: stop appending;
-          // a restart integrates them.
-          this.#broken = new Error(`the log stopped after a failed write (restart to recover): ${(e as Error).message}`);
-          throw e;
-        }
-        batch.forEach((p, i) => p.resolve(start + i));
+        const t0 = performance.now();
+        const start = await this.#opts.store.appendLeaves(batch.map((p) => p.leaf));
+        this.stats.commits += 1;
+        this.stats.committedLeaves += batch.length;
+        this.stats.commitMs += performance.now() - t0;
+        batch.forEach((p, i) => {
+          this.#local.set(start + i, p.leaf.entry);
+          this.#sequenced.push({ index: start + i, resolve: p.resolve, reject: p.reject });
+        });
+        this.#publishing ??= this.publishLoop();
       } catch (e) {
-        if ((e as Error).name === 'LogOrderError') this.#broken = e as Error;
         for (const p of batch) p.reject(e as Error);
       }
     }
-    this.#flushing = undefined;
+    this.#committing = undefined;
+  }
+
+  /** Steps 2 and 3: publishes checkpoints until every committed append of this process is in one. */
+  private async publishLoop(): Promise<void> {
+    while (this.#sequenced.length > 0) {
+      try {
+        const t0 = performance.now();
+        await this.#opts.store.withSequencer(async () => {
+          this.stats.lockMs += performance.now() - t0;
+          await this.syncFromDisk();
+          await this.catchUp();
+        });
+      } catch (e) {
+        // Leaves are in the store but maybe not in the tiles: stop appending; a restart integrates them.
+        this.#broken = new Error(`the log stopped after a failed write (restart to recover): ${(e as Error).message}`);
+        for (const s of this.#sequenced.splice(0)) s.reject(e as Error);
+        for (const p of this.#pending.splice(0)) p.reject(this.#broken);
+        break;
+      }
+      const size = this.#current.size;
+      const waiting: Sequenced[] = [];
+      for (const s of this.#sequenced) {
+        if (s.index < size) s.resolve(s.index);
+        else waiting.push(s);
+      }
+      this.#sequenced = waiting;
+    }
+    this.#publishing = undefined;
   }
 
   private async integrate(entries: readonly Buffer[]): Promise<void> {
-    const previous = this.#edge;
-    const { edge, tiles } = appendEntries(previous, entries);
-    await Promise.all(tiles.map((t) => this.#files.write(t.path, t.data)));
+    const t0 = performance.now();
+    const { edge, tiles } = appendEntries(this.#edge, entries);
     const root = edgeRoot(edge);
     const text = formatCheckpoint({ origin: this.#opts.origin, size: edge.size, root, extensions: [] });
     let note = signNote(text, [this.#opts.signer]);
-    if (this.#opts.cosign !== undefined) {
+    let staged: Staged | undefined;
+    if (this.#opts.cosign === undefined) {
+      // The checkpoint's bytes are known: write and fsync them beside the tiles, publish them after.
+      [staged] = await Promise.all([this.#files.stage('checkpoint', note), this.#files.writeAll(tiles)]);
+    } else {
+      await this.#files.writeAll(tiles);
+      // Witnesses check a consistency proof read from the tiles just written.
       const lines = await this.#opts.cosign(note, this.#current.size).catch(() => []);
       if (lines.length > 0) note = signNote(text, [this.#opts.signer], lines);
     }
-    await this.#files.write('checkpoint', note);
+    const t1 = performance.now();
+    if (staged !== undefined) await staged.commit();
+    else await this.#files.write('checkpoint', note);
     this.#edge = edge;
     this.#current = { size: edge.size, root, note };
-    // The previous partial entry bundle is superseded by the new one (or by the full bundle).
-    const oldWidth = previous.partialEntries.length;
-    const oldN = Math.floor(previous.size / TILE_WIDTH);
-    const newN = Math.floor(edge.size / TILE_WIDTH);
-    if (oldWidth > 0 && (oldN !== newN || edge.partialEntries.length !== oldWidth)) {
-      await this.#files.remove(tilePath({ level: 'entries', n: oldN, width: oldWidth }));
-    }
+    this.stats.checkpoints += 1;
+    this.stats.publishedLeaves += entries.length;
+    this.stats.files += tiles.length + 1;
+    this.stats.tilesMs += t1 - t0;
+    this.stats.checkpointMs += performance.now() - t1;
   }
 
   /** Waits for appends under way. */
   async drain(): Promise<void> {
-    while (this.#flushing !== undefined) await this.#flushing;
+    while (this.#committing !== undefined || this.#publishing !== undefined) {
+      await this.#committing;
+      await this.#publishing;
+    }
   }
 
   private reader(size: number) {

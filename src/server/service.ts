@@ -64,7 +64,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
       { ...(config.database !== undefined && { url: config.database }), dataDir: config.dataDir },
       { leaseMs: config.leaseMs, maxAttempts: config.maxAttempts, backoffBaseMs: config.backoffBaseMs, backoffMaxMs: config.backoffMaxMs },
     ));
-  // The log's one sequencer is the serve process: its workers' verdicts are attested.
+  // The serve process attests its workers' verdicts (worker processes' verdicts are reconciled below).
   let publisher: Publisher | undefined;
   if (mode === 'serve' && config.log.enabled) {
     try {

@@ -2,10 +2,14 @@
 // attestation envelope at a fixed index. The order is committed here, in the
 // store, before any tile is written, so the tiles and checkpoints built from
 // it are a function of this table: a process killed at any point rebuilds the
-// same tiles on restart and never forks its log. `appendLeaves` only extends
-// the table contiguously (start must be the current count), in one durable
-// commit, so two sequencers racing cannot both succeed. Indexes are
-// contiguous from 0, so the count is the greatest index plus one.
+// same tiles on restart and never forks its log.
+//
+// Any number of writers (processes, connections) append: the store gives each
+// batch the next indexes in one durable commit, appends being serialised by
+// the database, so indexes are contiguous from 0 and a reader never sees a
+// gap (the count is the greatest index plus one). Turning the table into
+// tiles and a checkpoint is done by one writer at a time, under the
+// sequencer lock, which the database releases when its holder dies.
 //
 // A table of its own (created if absent), beside the job queue and with its
 // own connection, in the same SQLite file or PostgreSQL database.
@@ -18,16 +22,9 @@ export interface LogLeaf {
   readonly jobId?: string | null;
 }
 
-export class LogOrderError extends Error {
-  override readonly name = 'LogOrderError';
-}
-
 export interface LogStore {
-  /**
-   * Stores `leaves` at indexes start, start + 1, … in one durable commit.
-   * Throws LogOrderError (nothing stored) unless `start` is the current count.
-   */
-  appendLeaves(start: number, leaves: readonly LogLeaf[]): Promise<void>;
+  /** Stores `leaves` at the next indexes in one durable commit; resolves with the first one's index. */
+  appendLeaves(leaves: readonly LogLeaf[]): Promise<number>;
   leafCount(): Promise<number>;
   /** The entries at indexes [from, to). */
   leaves(from: number, to: number): Promise<Buffer[]>;
@@ -35,5 +32,11 @@ export interface LogStore {
   indexesForDsc(sha256: string, limit: number): Promise<number[]>;
   /** Which of these jobs have an attestation in the log. */
   jobsLogged(jobIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Runs `fn` holding the sequencer lock: one holder at a time across every
+   * process and connection of this store, released when `fn` settles or its
+   * holder's process dies.
+   */
+  withSequencer<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

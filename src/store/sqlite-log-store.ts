@@ -1,17 +1,35 @@
 // The log's leaf order in the SQLite file (log-store.ts), on a connection of
-// its own with synchronous=FULL: an append is durable when it returns.
+// its own with synchronous=FULL: an append is durable when it returns. The
+// service runs it on a thread of its own (sqlite-thread-log-store.ts), so that
+// no commit's fsync waits on the event loop. `BEGIN IMMEDIATE` serialises
+// appends across connections and processes, so the count an append reads is
+// the count it extends.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { LogOrderError, type LogLeaf, type LogStore } from './log-store.js';
+import type { LogLeaf, LogStore } from './log-store.js';
+import { SqliteSequencerLock } from './sqlite-sequencer-lock.js';
 import { SQLITE_FILE_NAME } from './sqlite-store.js';
+
+export interface SqliteLogLocation {
+  readonly dataDir?: string;
+  readonly file?: string;
+}
+
+/** The sequencer lock's file is the database's name with this suffix (sqlite-sequencer-lock.ts). */
+export const LOCK_SUFFIX = '.log-lock';
+
+export function sqliteLogFile(location: SqliteLogLocation): string {
+  return location.file ?? join(location.dataDir ?? '.', SQLITE_FILE_NAME);
+}
 
 export class SqliteLogStore implements LogStore {
   private readonly db: Database.Database;
+  #lock: SqliteSequencerLock | undefined;
 
-  constructor(location: { readonly dataDir?: string; readonly file?: string }) {
+  constructor(location: SqliteLogLocation) {
     if (location.file === undefined && location.dataDir !== undefined) mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
-    this.db = new Database(location.file ?? join(location.dataDir ?? '.', SQLITE_FILE_NAME));
+    this.db = new Database(sqliteLogFile(location));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
@@ -29,21 +47,22 @@ export class SqliteLogStore implements LogStore {
     this.db.exec('CREATE INDEX IF NOT EXISTS log_leaves_job ON log_leaves (job_id) WHERE job_id IS NOT NULL');
   }
 
-  appendLeaves(start: number, leaves: readonly LogLeaf[]): Promise<void> {
+  appendLeaves(leaves: readonly LogLeaf[]): Promise<number> {
     const insert = this.db.prepare('INSERT INTO log_leaves (idx, entry, dsc_sha256, job_id, created_at) VALUES (?, ?, ?, ?, ?)');
     const now = Date.now();
     try {
-      this.db
+      const start = this.db
         .transaction(() => {
           const count = (this.db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves').get() as { n: number }).n;
-          if (count !== start) throw new LogOrderError(`the log has ${count} leaves, not ${start}: another sequencer appended`);
-          leaves.forEach((l, i) => insert.run(start + i, l.entry, l.dscSha256, l.jobId ?? null, now));
+          // A leaf that crossed a thread arrives as a Uint8Array; SQLite binds Buffers as blobs.
+          leaves.forEach((l, i) => insert.run(count + i, Buffer.from(l.entry.buffer, l.entry.byteOffset, l.entry.byteLength), l.dscSha256, l.jobId ?? null, now));
+          return count;
         })
         .immediate();
+      return Promise.resolve(start);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    return Promise.resolve();
   }
 
   leafCount(): Promise<number> {
@@ -65,7 +84,13 @@ export class SqliteLogStore implements LogStore {
     return Promise.resolve(new Set(jobIds.filter((id) => q.get(id) !== undefined)));
   }
 
+  withSequencer<T>(fn: () => Promise<T>): Promise<T> {
+    this.#lock ??= new SqliteSequencerLock(`${this.db.name}${LOCK_SUFFIX}`);
+    return this.#lock.run(fn);
+  }
+
   close(): Promise<void> {
+    this.#lock?.close();
     this.db.close();
     return Promise.resolve();
   }

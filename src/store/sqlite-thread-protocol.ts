@@ -1,9 +1,11 @@
-// The messages between src/store/sqlite-thread-store.ts and the thread that
+// The messages between src/store/sqlite-thread-client.ts and the thread that
 // owns the SQLite connection (src/store/sqlite-thread.ts).
 import type { SqliteStoreLocation } from './sqlite-store.js';
 import type { StoreOptions } from './store.js';
 
+/** `jobs`: the job store (sqlite-store.ts); `log`: the log's leaf order (sqlite-log-store.ts). */
 export interface ThreadData {
+  readonly kind: 'jobs' | 'log';
   readonly location: SqliteStoreLocation;
   readonly options?: StoreOptions;
 }

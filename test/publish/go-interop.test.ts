@@ -2,11 +2,9 @@
 // golang.org/x/mod/sumdb/note and sumdb/tlog (Debian's golang-go and
 // golang-golang-x-mod-dev, built offline in GOPATH mode) check a log we
 // write, and we check a log Go's code writes.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCheckpoint, parseCheckpoint } from '../../src/publish/checkpoint.js';
 import { generateEd25519 } from '../../src/publish/ed25519.js';
@@ -14,25 +12,14 @@ import { consistencyProof, inclusionProof, leafHash, treeHash, verifyConsistency
 import { ed25519NoteSigner, ed25519NoteVerifier, ed25519Vkey, openNote, signNote } from '../../src/publish/signed-note.js';
 import { appendEntries, EMPTY_EDGE, edgeRoot, type TreeEdge } from '../../src/publish/tile-builder.js';
 import { decodeBundle, tilePath, tileSubtreeReader, tileWidthAt, type TileCoord } from '../../src/publish/tiles.js';
+import { buildGoTlog } from './go-tlog.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 let work: string;
-let goTlog: string;
-
-function runGo(args: string[], input = '[]'): string {
-  return execFileSync(goTlog, args, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-}
+let runGo: (args: string[], input?: string) => string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'go-tlog-'));
-  mkdirSync(join(work, 'src'));
-  copyFileSync(join(here, 'go-tlog', 'main.go'), join(work, 'src', 'main.go'));
-  goTlog = join(work, 'go-tlog');
-  execFileSync('go', ['build', '-o', goTlog, 'main.go'], {
-    cwd: join(work, 'src'),
-    env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: join(work, 'cache'), GOFLAGS: '' },
-    stdio: 'pipe',
-  });
+  runGo = buildGoTlog(work);
 });
 
 afterAll(() => {

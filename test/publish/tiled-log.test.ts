@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseCheckpoint } from '../../src/publish/checkpoint.js';
 import { generateEd25519, type Ed25519Key } from '../../src/publish/ed25519.js';
 import { loadOrCreateKey } from '../../src/publish/log-keys.js';
@@ -11,7 +11,10 @@ import { consistencyProof, leafHash, treeHash, verifyConsistency, verifyInclusio
 import { ed25519NoteSigner, ed25519NoteVerifier, ed25519Vkey, openNote } from '../../src/publish/signed-note.js';
 import { LogCorruptError, TiledLog } from '../../src/publish/tiled-log.js';
 import { decodeBundle, tilePath, tileSubtreeReader, tileWidthAt } from '../../src/publish/tiles.js';
+import type { LogStore } from '../../src/store/log-store.js';
+import { openLogStore } from '../../src/store/open-log-store.js';
 import { SqliteLogStore } from '../../src/store/sqlite-log-store.js';
+import { buildGoTlog } from './go-tlog.js';
 
 const CHILD = fileURLToPath(new URL('./log-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,7 +30,7 @@ function tmp(): string {
   return d;
 }
 
-async function openLog(dataDir: string, key: Ed25519Key, store = new SqliteLogStore({ dataDir })) {
+async function openLog(dataDir: string, key: Ed25519Key, store: LogStore = new SqliteLogStore({ dataDir })) {
   const log = await TiledLog.open({
     dir: join(dataDir, 'log'),
     store,
@@ -95,7 +98,7 @@ describe('the tiled log', () => {
     const { log, store } = await openLog(dataDir, key);
     for (let i = 0; i < 10; i++) await log.append({ entry: Buffer.from(`e${i}`), dscSha256: null });
     // Committed to the store, never written to tiles (a crash between steps 1 and 2).
-    await store.appendLeaves(10, [{ entry: Buffer.from('e10'), dscSha256: null }]);
+    expect(await store.appendLeaves([{ entry: Buffer.from('e10'), dscSha256: null }])).toBe(10);
     await store.close();
     const reopened = await openLog(dataDir, key);
     expect(reopened.log.current.size).toBe(11);
@@ -131,7 +134,7 @@ describe('the tiled log', () => {
       await new Promise<void>((resolve) => {
         let lines = 0;
         child.stdout.on('data', (d: Buffer) => {
-          lines += d.toString().split('\n').length - 1;
+          lines += d.toString().split('\n').filter((l) => l.startsWith('size ')).length;
           if (lines >= batches) resolve();
         });
         void exited.then(() => resolve());
@@ -152,5 +155,121 @@ describe('the tiled log', () => {
       expect(verifyConsistency(s.size, final.size, s.root, final.root, await consistencyProof(s.size, final.size, read))).toBe(true);
     }
     await store.close();
+  });
+});
+
+describe('the tiled log, kept and shared', () => {
+  let runGo: (args: string[], input?: string) => string;
+  const goWork = mkdtempSync(join(tmpdir(), 'tiled-log-go-'));
+  beforeAll(() => {
+    runGo = buildGoTlog(goWork);
+  });
+  afterAll(() => rmSync(goWork, { recursive: true, force: true }));
+
+  it('keeps every partial tile and entry bundle it published, also after the full one exists', async () => {
+    const dataDir = tmp();
+    const key = generateEd25519().key;
+    const { log, store } = await openLog(dataDir, key);
+    for (let i = 0; i < 3; i++) await log.append({ entry: Buffer.from(`one ${i}`), dscSha256: null });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => log.append({ entry: Buffer.from(`many ${i}`), dscSha256: null })));
+    const dir = join(dataDir, 'log');
+    expect(existsSync(join(dir, 'tile/entries/000'))).toBe(true);
+    for (const w of [1, 2, 3]) {
+      const bundle = decodeBundle(readFileSync(join(dir, tilePath({ level: 'entries', n: 0, width: w }))));
+      expect(bundle.map(String)).toEqual(Array.from({ length: w }, (_, i) => `one ${i}`));
+      expect(readFileSync(join(dir, tilePath({ level: 0, n: 0, width: w }))).length).toBe(w * 32);
+    }
+    await store.close();
+    JSON.parse(runGo(['verify', dir, ed25519Vkey(ORIGIN, key)]));
+  });
+
+  /** Checks the final log: Go rebuilds it, every writer's entry is in it once, at the index its append returned. */
+  async function checkShared(dataDir: string, key: Ed25519Key, written: Map<string, number>): Promise<void> {
+    const dir = join(dataDir, 'log');
+    const go = JSON.parse(runGo(['verify', dir, ed25519Vkey(ORIGIN, key)])) as { size: number };
+    expect(go.size).toBe(written.size);
+    const final = await audit(dir, key);
+    const entries: string[] = [];
+    for (let n = 0; n * 256 < final.size; n++) {
+      entries.push(...decodeBundle(readFileSync(join(dir, tilePath({ level: 'entries', n, width: tileWidthAt(0, n, final.size) })))).map(String));
+    }
+    expect(new Set(entries).size).toBe(entries.length);
+    expect(new Map(entries.map((e, i) => [e, i]))).toEqual(written);
+  }
+
+  it('takes appends from two writers on two store connections at once: one log, each leaf once', async () => {
+    const dataDir = tmp();
+    const key = generateEd25519().key;
+    const a = await openLog(dataDir, key, await openLogStore({ dataDir }));
+    const b = await openLog(dataDir, key, await openLogStore({ dataDir }));
+    const written = new Map<string, number>();
+    await Promise.all(
+      [a, b].map(async ({ log }, w) => {
+        for (let round = 0; round < 12; round++) {
+          const batch = Array.from({ length: 1 + ((round * 5 + w * 3) % 23) }, (_, i) => `writer ${w} round ${round} leaf ${i}`);
+          const indexes = await Promise.all(batch.map((e) => log.append({ entry: Buffer.from(e), dscSha256: null })));
+          batch.forEach((e, i) => written.set(e, indexes[i] as number));
+          expect(log.current.size).toBeGreaterThan(Math.max(...indexes));
+        }
+      }),
+    );
+    await checkShared(dataDir, key, written);
+    // Each writer, on its next append, publishes on top of the other's checkpoint.
+    const last = await b.log.append({ entry: Buffer.from('last'), dscSha256: null });
+    written.set('last', last);
+    expect(b.log.current.size).toBe(written.size);
+    await a.log.append({ entry: Buffer.from('after'), dscSha256: null }).then((i) => written.set('after', i));
+    expect(a.log.current.size).toBe(written.size);
+    await checkShared(dataDir, key, written);
+    await a.store.close();
+    await b.store.close();
+  });
+
+  it('takes appends from two writer processes at once: checkpoints only grow, consistently, each leaf once', async () => {
+    const dataDir = tmp();
+    const { key, pem } = generateEd25519();
+    const keyFile = join(dataDir, 'key.pem');
+    writeFileSync(keyFile, pem, { mode: 0o600 });
+    const dir = join(dataDir, 'log');
+    // Both open the same empty log at once.
+    const children = ['p', 'q'].map((tag) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+      child.stdin.end(JSON.stringify({ dir, dataDir, keyFile, origin: ORIGIN, batches: 25, perBatch: tag === 'p' ? 3 : 7, tag }));
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<string>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer ${tag} exited ${code}`)))));
+    });
+    // Watch the published checkpoint meanwhile, as a client polling it would.
+    const seen: { size: number; root: Buffer }[] = [];
+    let running = true;
+    const watching = (async () => {
+      const verifier = ed25519NoteVerifier(ed25519Vkey(ORIGIN, key));
+      while (running) {
+        if (existsSync(join(dir, 'checkpoint'))) {
+          const cp = parseCheckpoint(openNote(readFileSync(join(dir, 'checkpoint')), [verifier]).text);
+          if (seen.at(-1)?.size !== cp.size) seen.push({ size: cp.size, root: cp.root });
+        }
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    })();
+    const outputs = await Promise.all(children);
+    running = false;
+    await watching;
+    const written = new Map<string, number>();
+    outputs.forEach((out, w) => {
+      const tag = w === 0 ? 'p' : 'q';
+      const perBatch = tag === 'p' ? 3 : 7;
+      const indexes = out.split('\n').filter((l) => l.startsWith('idx ')).flatMap((l) => l.slice(4).split(',').map(Number));
+      expect(indexes).toHaveLength(25 * perBatch);
+      indexes.forEach((idx, n) => written.set(`{"writer":"${tag}","n":${n}}`, idx));
+    });
+    await checkShared(dataDir, key, written);
+    const final = await audit(dir, key);
+    expect(seen.length).toBeGreaterThan(1);
+    const read = tileSubtreeReader(final.size, (c) => Promise.resolve(readFileSync(join(dir, tilePath(c)))));
+    for (const [i, s] of seen.entries()) {
+      if (i > 0) expect(s.size).toBeGreaterThan((seen[i - 1] as { size: number }).size);
+      expect(verifyConsistency(s.size, final.size, s.root, final.root, await consistencyProof(s.size, final.size, read))).toBe(true);
+    }
   });
 });
