@@ -104,6 +104,30 @@ const serviceFields = {
     .default({}),
   /** Attestations and the transparency log (docs/transparency.md). */
   log: logConfigSchema,
+  /**
+   * The archive watcher inside `serve` (src/server/archive-watch/): polls
+   * `mirror` for tag2upload uploads and queues each, as `t2u-verify watch`
+   * does. Absent `mirror`: no watcher in this process.
+   */
+  watch: z
+    .object({
+      /** The mirror polled, e.g. https://deb.debian.org/debian. Its host is added to the default fetch.allowedHosts (the jobs fetch their .dsc there). */
+      mirror: z.string().url().optional(),
+      suites: z.array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a suite name such as unstable')).min(1).default(['unstable']),
+      component: z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a component name such as main').default('main'),
+      /** Time between polls; after a failed poll the watcher backs off (min(60 s, interval) doubling, up to max(interval, 1 h)). */
+      intervalSeconds: z.number().positive().default(900),
+      /** The keyring that signs InRelease. Absent: /usr/share/keyrings/debian-archive-keyring.gpg. */
+      archiveKeyring: z.string().min(1).optional(),
+      /** Where tags are read instead of the URL the archive names (see docs/service.md, repoUrlMap). */
+      repoUrlMap: z.array(z.object({ from: z.string().url(), to: z.string().url() }).strict()).default([]),
+      /** Read the tag from dgit-repos and Vcs-Git before queueing. */
+      checkTagCopies: z.boolean().default(true),
+      /** Reconciliation lists an upload whose job is not done after this long. */
+      pendingBoundHours: z.number().positive().default(24),
+    })
+    .strict()
+    .default({}),
 };
 
 /** `serve`: intake, API and workers; a webhook secret is required (intakeConfigSchema). */
@@ -137,6 +161,9 @@ export interface ServiceFlags {
   readonly workers?: string;
   readonly database?: string;
   readonly alertUrl?: readonly string[];
+  readonly watchMirror?: string;
+  readonly watchSuite?: readonly string[];
+  readonly watchInterval?: string;
   /** The alert signing secrets, from --alert-signing-secret-file, the environment or credentials (src/cli/secret-sources.ts). */
   readonly alertSigningSecret?: readonly string[];
 }
@@ -171,6 +198,13 @@ export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): R
   }
   if (nonEmpty(flags.alertUrl)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), urls: [...flags.alertUrl] };
   if (nonEmpty(flags.alertSigningSecret)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), signingSecrets: [...flags.alertSigningSecret] };
+  if (flags.watchMirror !== undefined || nonEmpty(flags.watchSuite) || flags.watchInterval !== undefined) {
+    const watch = isRecord(out['watch']) ? { ...out['watch'] } : {};
+    if (flags.watchMirror !== undefined) watch['mirror'] = flags.watchMirror;
+    if (nonEmpty(flags.watchSuite)) watch['suites'] = [...flags.watchSuite];
+    if (flags.watchInterval !== undefined) watch['intervalSeconds'] = /^[0-9]+(?:\.[0-9]+)?$/.test(flags.watchInterval) ? Number(flags.watchInterval) : flags.watchInterval;
+    out['watch'] = watch;
+  }
   if (flags.allowHttp === true) {
     // One switch for both doors: the intake's repository URLs and the fetcher.
     out['fetch'] = { ...(isRecord(out['fetch']) ? out['fetch'] : {}), allowHttpLoopback: true };
@@ -193,11 +227,12 @@ export const DEFAULT_ALLOWED_HOSTS = ['salsa.debian.org', 'git.dgit.debian.org']
 /**
  * The service fetches repositories and uploads that others name, so it
  * contacts only known hosts: `fetch.allowedHosts` when set, else Salsa,
- * dgit-repos and the configured mirror.
+ * dgit-repos and the configured mirrors (the watched one included: its jobs
+ * fetch their .dsc there).
  */
 function withDefaultHosts(config: ServiceConfig): ServiceConfig {
   if (config.fetch.allowedHosts !== undefined) return config;
-  const mirrors = [config.mirror, config.upload.mirror].filter((m): m is string => m !== undefined).map((m) => new URL(m).hostname.toLowerCase());
+  const mirrors = [config.mirror, config.upload.mirror, config.watch.mirror].filter((m): m is string => m !== undefined).map((m) => new URL(m).hostname.toLowerCase());
   return { ...config, fetch: { ...config.fetch, allowedHosts: [...new Set([...DEFAULT_ALLOWED_HOSTS, ...mirrors])] } };
 }
 

@@ -1,8 +1,9 @@
-// The service's life cycle: open the store, start the HTTP application and
-// the workers, and stop them in the order that loses nothing: the listener
-// first (requests under way finish; each is persisted before its 2xx), then
-// the workers (grace period, then abort and hand back), then alert deliveries
-// under way, then the store.
+// The service's life cycle: open the store, start the HTTP application, the
+// workers and (serve with watch.mirror) the archive watcher, and stop them in
+// the order that loses nothing: the watcher (its poll under way aborted; what
+// it queued is queued), the listener (requests under way finish; each is
+// persisted before its 2xx), then the workers (grace period, then abort and
+// hand back), then alert deliveries under way, then the store.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openStore } from '../store/open-store.js';
@@ -14,6 +15,7 @@ import { buildServiceApp } from './service-app.js';
 import { intakeSettings, urlPolicy, type ServiceConfig } from './service-config.js';
 import { Worker, type VerifyJob } from './queue/worker.js';
 import { openPublisher, type Publisher } from '../publish/publisher.js';
+import { startArchiveWatcher, type ArchiveWatcher } from './archive-watch/archive-watcher.js';
 
 export interface ServiceDeps {
   readonly verifyJob: VerifyJob;
@@ -47,6 +49,26 @@ async function alertSigningSecrets(config: ServiceConfig, log: Logger): Promise<
   const { secret, path, created } = await loadOrCreateAlertSecret(config.dataDir);
   if (created) log.info({ path }, 'alert signing secret generated: give this file to the alert receivers');
   return [secret];
+}
+
+/** The archive watcher of `serve --watch-mirror`: `t2u-verify watch` without --once, inside the service. */
+function startWatcher(config: ServiceConfig, store: Store, log: Logger, signal: AbortSignal): ArchiveWatcher | undefined {
+  const w = config.watch;
+  if (w.mirror === undefined) return undefined;
+  return startArchiveWatcher({
+    store,
+    mirror: w.mirror,
+    suites: w.suites,
+    component: w.component,
+    ...(w.archiveKeyring !== undefined && { archiveKeyring: w.archiveKeyring }),
+    policy: { allowHttpLoopback: config.fetch.allowHttpLoopback === true },
+    repoUrlMap: w.repoUrlMap,
+    checkTagCopies: w.checkTagCopies,
+    pendingBoundMs: w.pendingBoundHours * 3600_000,
+    intervalMs: w.intervalSeconds * 1000,
+    signal,
+    log: log.child({ watcher: true }),
+  });
 }
 
 /** How often the serve process logs verdicts recorded without an attestation. */
@@ -120,6 +142,8 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
     throw err;
   }
   worker.start();
+  const watching = new AbortController();
+  const watcher = mode === 'serve' ? startWatcher(config, store, log, watching.signal) : undefined;
   // Verdicts recorded but not logged: by a previous process that stopped in
   // between, or by `worker` processes sharing the store (they do not append).
   const reconcile = (): void => {
@@ -128,13 +152,18 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
   reconcile();
   const reconciling = publisher === undefined ? undefined : setInterval(reconcile, RECONCILE_MS);
   reconciling?.unref();
-  log.info({ mode, url, workers: config.workers, store: config.database !== undefined ? 'postgresql' : 'sqlite', workerId: worker.id }, 'service started');
+  log.info(
+    { mode, url, workers: config.workers, store: config.database !== undefined ? 'postgresql' : 'sqlite', workerId: worker.id, ...(watcher !== undefined && { watching: config.watch.mirror }) },
+    'service started',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info('service stopping');
       clearInterval(reconciling);
+      watching.abort();
+      await watcher?.done;
       await app?.close();
       await worker.stop(config.shutdownGraceMs);
       await alerts.drain(config.alerts.timeoutMs);

@@ -46,6 +46,9 @@ describe('start-up errors: exit 2 with the field and the reason', () => {
     [['--alert-url', 'ftp://x/y'], /alerts\.urls\.0: must be an http/],
     [['--api-token', 'short'], /apiTokens\.0: must be at least 16 characters/],
     [['--log-level', 'loud'], /--log-level: must be one of/],
+    [['--watch-mirror', 'not a url'], /watch\.mirror: Invalid url/],
+    [['--watch-interval', 'soon'], /watch\.intervalSeconds: Expected number/],
+    [['--watch-mirror', 'https://deb.debian.org/debian', '--watch-suite', '../etc'], /watch\.suites\.0: must be a suite name/],
   ])('%s', async (extra, message) => {
     const r = await cli(...base(), ...extra);
     expect(r.code).toBe(2);
