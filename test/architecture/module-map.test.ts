@@ -16,6 +16,7 @@ const TIERS: readonly (readonly string[])[] = [
   ['server'],
   ['pipeline'],
   ['publish'],
+  ['bind'],
   ['authenticate', 'interpret', 'upload', 'reconstruct', 'compare', 'fetch'],
   ['archive', 'net', 'tarball', 'gitobj', 'sandbox', 'store', 'deb822', 'config', 'report', 'text'],
 ];

@@ -16,12 +16,15 @@
 // (or, when the view is dgit's own quilt-fixup commit, any commit: its id is
 // the builder's) and its tree being the rebuilt view's tree; its message is
 // dgit's. Then the upload's Dgit field says nothing the tag does not.
+import { trimEnd } from '../text/scan.js';
 import { ObjectParseError, parseCommit } from '../gitobj/commit-tree.js';
 import { checkObject } from '../gitobj/object-integrity.js';
 import { parseTagObject, TagParseError } from '../gitobj/tag-object.js';
 import type { Repository } from '../fetch/repository.js';
 import { mangleVersion } from '../interpret/tag-name.js';
-import { reason, type Reason } from '../report/reasons.js';
+import type { ReproduceResult } from '../reconstruct/reproduce.js';
+import { REASONS, reason, type Reason } from '../report/reasons.js';
+import { DscError, parseDgitField, type Dsc } from '../upload/dsc.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface PseudomergeInput {
@@ -92,4 +95,57 @@ export async function checkPseudomerge(input: PseudomergeInput): Promise<Pseudom
   } finally {
     await repo?.close();
   }
+}
+
+export interface DgitViewInput {
+  /** The upload's .dsc as obtained. */
+  readonly dsc: Dsc;
+  /** dgit-repos (configurable; the Dgit field's own URL is https://git.dgit.debian.org). */
+  readonly dgitReposUrl: string;
+  openRepository(url: string): Promise<Repository>;
+}
+
+/** The only codes a build's comparison gives for a file or a .dsc field that differs. */
+const COMPARISON_CODES: ReadonlySet<string> = new Set(['RECONSTRUCTION_MISMATCH', 'DSC_FIELD_MISMATCH', 'DSC_DGIT_FIELD_MISMATCH']);
+
+/**
+ * The bits layer's verdict, with the Dgit field's commit judged: when the
+ * only difference the build showed is DSC_DGIT_FIELD_MISMATCH (every file
+ * identical, every other field too) and the rest of the field agrees, the
+ * upload's commit may be dgit-repos' pseudo-merge over archive history
+ * (checkPseudomerge): checked there, the difference becomes a note
+ * (equivalent); unreadable, unverifiable; anything else stays a mismatch,
+ * with why.
+ */
+export async function explainDgitView(r: ReproduceResult, input: DgitViewInput): Promise<ReproduceResult> {
+  const isDgitField = (x: Reason): boolean => x.code === 'DSC_DGIT_FIELD_MISMATCH';
+  const compared = r.reasons.filter((x) => COMPARISON_CODES.has(x.code));
+  const view = r.build?.tag;
+  if (compared.length !== 1 || !isDgitField(compared[0]!) || !view?.dgitViewTree || !input.dsc.dgit) return r;
+  const field = r.fields.find((f) => f.field.toLowerCase() === 'dgit');
+  let rebuilt;
+  try {
+    rebuilt = field?.got === undefined ? undefined : parseDgitField(field.got);
+  } catch (e) {
+    if (e instanceof DscError) return r;
+    throw e;
+  }
+  const upload = input.dsc.dgit;
+  const rest = (d: typeof upload): string => `${d.distro ?? ''} ${d.tag ?? ''} ${d.url ?? ''}`;
+  if (!rebuilt || rest(upload) !== rest(rebuilt) || rebuilt.commit !== view.dgitView) return r;
+  const res = await checkPseudomerge({
+    repoUrl: `${trimEnd(input.dgitReposUrl, '/')}/${input.dsc.source}`,
+    version: input.dsc.version,
+    uploadCommit: upload.commit, rebuiltView: rebuilt.commit, rebuiltViewTree: view.dgitViewTree,
+    viewIsBuilderCommit: r.build!.dgitViewBuilderCommit,
+    openRepository: (url) => input.openRepository(url),
+  });
+  if (res.explained) {
+    const reasons = r.reasons.filter((x) => !isDgitField(x));
+    return { ...r, reasons, notes: [...r.notes, res.note], fields: r.fields.filter((f) => f !== field), verdict: reasons.length === 0 ? 'equivalent' : r.verdict };
+  }
+  // Undecidable is not a mismatch: the field difference is replaced by why it could not be judged.
+  const unchecked = res.reasons.some((x) => x.code === 'DGIT_VIEW_UNCHECKED');
+  const reasons = [...(unchecked ? r.reasons.filter((x) => !isDgitField(x)) : r.reasons), ...res.reasons];
+  return { ...r, reasons, verdict: unchecked && !reasons.some((x) => REASONS[x.code].effect === 'mismatch') ? 'unverifiable' : 'mismatch' };
 }
