@@ -73,8 +73,11 @@ export class ObjectStore {
    */
   startIndexPack(): { sink: Writable; done: () => Promise<void>; abort: () => void } {
     // zeroPaddedFilemode is tolerated: real Debian histories carry such trees (docs/architecture.md §3).
+    // --fix-thin: a pack fetched with `have` lines may hold deltas against
+    // objects the store already has (checked when they were indexed); their
+    // bases are appended, so each pack stands alone as git's own do.
     const proc: SandboxProcess = spawnSandboxed({
-      argv: ['git', 'index-pack', '--stdin', '--strict=zeroPaddedFilemode=ignore'],
+      argv: ['git', 'index-pack', '--stdin', '--fix-thin', '--strict=zeroPaddedFilemode=ignore'],
       rootfs: { kind: 'host' },
       workDir: this.gitDir,
       // The store persists across runs: bound as it is. What index-pack

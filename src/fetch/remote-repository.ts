@@ -29,6 +29,12 @@ export class RemoteRepository implements Repository {
   readonly kind = 'remote';
   private reader: ObjectReader | undefined;
   packBytes = 0;
+  /**
+   * Objects in the object store with all they reach down to its shallow
+   * boundaries: what every fetch so far wanted (the tags) and the commits it
+   * ended at, each with its tree.
+   */
+  private readonly haves = new Set<string>();
 
   private constructor(
     readonly location: string,
@@ -115,9 +121,16 @@ export class RemoteRepository implements Repository {
     return { oid: hit.oid, ...(hit.peeled ? { peeled: hit.peeled } : {}) };
   }
 
-  /** Fetches `oid` (a tag object) with depth 1 into the object store. */
+  /**
+   * Fetches `oid` (a tag object) with depth 1 into the object store. A later
+   * fetch (the upstream tag after the Debian tag) negotiates as `git fetch`
+   * does in a shallow repository: it names the commits already here as
+   * `have` and the store's boundaries as `shallow`, so the server sends only
+   * the objects those commits' trees lack, not the shared upstream files again.
+   */
   async fetchObjects(oid: string): Promise<void> {
-    await this.fetchInto([oid], 1);
+    if (this.haves.has(oid)) return;
+    await this.fetchInto([oid], 1, await this.store.shallow());
   }
 
   /**
@@ -135,7 +148,7 @@ export class RemoteRepository implements Repository {
   }
 
   /** One pack into the object store; returns the server's shallow boundaries. */
-  private async fetchInto(wants: readonly string[], depth: number, shallow?: readonly string[]): Promise<string[]> {
+  private async fetchInto(wants: readonly string[], depth: number, shallow: readonly string[]): Promise<string[]> {
     const signal = this.controller.signal;
     let indexer: ReturnType<ObjectStore['startIndexPack']> | undefined;
     try {
@@ -148,7 +161,8 @@ export class RemoteRepository implements Repository {
             capabilities: this.capabilities,
             wants,
             depth,
-            ...(shallow ? { shallow } : {}),
+            shallow,
+            haves: [...this.haves],
             agent: AGENT,
             maxPackBytes: this.limits.maxPackBytes - this.packBytes,
           },
@@ -161,6 +175,8 @@ export class RemoteRepository implements Repository {
       );
       this.packBytes += result.packBytes;
       await indexer!.done();
+      // The boundaries are commits the pack brought (or the store had), trees included.
+      for (const oid of [...wants, ...result.shallow]) this.haves.add(oid);
       return result.shallow;
     } catch (err) {
       if (indexer) {

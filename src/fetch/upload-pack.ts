@@ -18,6 +18,12 @@ export interface PackRequest {
   wants: readonly string[];
   /** Commits the repository already has shallow boundaries at (sent as `shallow`). */
   shallow?: readonly string[];
+  /**
+   * Commits the repository already has, with their trees (sent as `have`):
+   * the server leaves out every object they reach, down to the `shallow`
+   * boundaries, so an object fetched once does not cross the wire again.
+   */
+  haves?: readonly string[];
   depth: number;
   agent: string;
   maxPackBytes: number;
@@ -102,10 +108,15 @@ function requestV2(req: PackRequest): Buffer {
   }
   const lines: Buffer[] = [pktLine('command=fetch\n'), pktLine(`agent=${req.agent}\n`)];
   if (caps['object-format'] !== undefined) lines.push(pktLine('object-format=sha1\n'));
-  lines.push(DELIM, pktLine('ofs-delta\n'), pktLine('no-progress\n'));
+  // thin-pack, as git asks for it: only then does upload-pack mark the trees
+  // of the `have` commits uninteresting and leave out the objects they share
+  // with the wants (without it, a have saves only the have's own history).
+  // index-pack --fix-thin completes the pack from the store.
+  lines.push(DELIM, pktLine('thin-pack\n'), pktLine('ofs-delta\n'), pktLine('no-progress\n'));
   for (const s of req.shallow ?? []) lines.push(pktLine(`shallow ${s}\n`));
   lines.push(pktLine(`deepen ${req.depth}\n`));
   for (const w of req.wants) lines.push(pktLine(`want ${w}\n`));
+  for (const h of req.haves ?? []) lines.push(pktLine(`have ${h}\n`));
   lines.push(pktLine('done\n'), FLUSH);
   return Buffer.concat(lines);
 }
@@ -117,10 +128,13 @@ function requestV0(req: PackRequest): Buffer {
   }
   const ours = ['side-band-64k', 'shallow', 'no-progress', `agent=${req.agent}`];
   if (caps['ofs-delta'] !== undefined) ours.push('ofs-delta');
+  if (caps['thin-pack'] !== undefined) ours.push('thin-pack');
   if (caps['object-format'] !== undefined) ours.push('object-format=sha1');
   const lines: Buffer[] = req.wants.map((w, i) => pktLine(i === 0 ? `want ${w} ${ours.join(' ')}\n` : `want ${w}\n`));
   for (const s of req.shallow ?? []) lines.push(pktLine(`shallow ${s}\n`));
-  lines.push(pktLine(`deepen ${req.depth}\n`), FLUSH, pktLine('done\n'));
+  lines.push(pktLine(`deepen ${req.depth}\n`), FLUSH);
+  for (const h of req.haves ?? []) lines.push(pktLine(`have ${h}\n`));
+  lines.push(pktLine('done\n'));
   return Buffer.concat(lines);
 }
 
@@ -128,7 +142,10 @@ function errorOf(text: string): FetchError | undefined {
   return text.startsWith('ERR ') ? new FetchError('FETCH_FAILED', `remote error: ${text.slice(4)}`) : undefined;
 }
 
-/** v0: "shallow"/"unshallow" lines and a flush (sent because we deepen), then NAK. */
+/**
+ * v0: "shallow"/"unshallow" lines and a flush (sent because we deepen), then
+ * NAK, or one ACK when a `have` was common (no multi_ack was asked for).
+ */
 async function readV0Preamble(next: () => Promise<Pkt>): Promise<string[]> {
   const shallow: string[] = [];
   for (;;) {

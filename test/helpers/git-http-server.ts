@@ -34,7 +34,11 @@ export interface RequestRecord {
   status: number | undefined;
   /** Response body bytes sent. */
   bytesSent: number;
+  /** The request body as the CGI received it (its first 64 KiB): what the client asked for. */
+  body: Buffer;
 }
+
+const RECORDED_BODY_BYTES = 64 << 10;
 
 export interface GitHttpServer {
   /** Base URL, e.g. http://127.0.0.1:PORT; a repository is `${url}/<name>.git`. */
@@ -139,6 +143,9 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     });
     child.stderr?.resume();
     // Request body: streamed into the CGI; a client that goes away ends it.
+    req.on('data', (chunk: Buffer) => {
+      if (record.body.length < RECORDED_BODY_BYTES) record.body = Buffer.concat([record.body, chunk.subarray(0, RECORDED_BODY_BYTES - record.body.length)]);
+    });
     req.pipe(child.stdin);
     child.stdin.on('error', () => undefined);
     res.on('close', () => {
@@ -207,6 +214,7 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       gitProtocol: Array.isArray(gitProtocol) ? gitProtocol.join(', ') : gitProtocol,
       status: undefined,
       bytesSent: 0,
+      body: Buffer.alloc(0),
     };
     requests.push(record);
     const active = applies(faults, url.pathname, query) ? faults : undefined;
