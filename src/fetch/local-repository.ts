@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import git from 'isomorphic-git';
 import { FetchError } from '../net/fetch-error.js';
 import { CatFileReader } from './cat-file-reader.js';
 import type { ObjectReader } from './cat-file-reader.js';
@@ -43,6 +42,8 @@ export class LocalRepository implements Repository {
 
   async resolveTag(name: string): Promise<RefInfo | undefined> {
     const ref = `refs/tags/${name}`;
+    // Loaded here, not with the module: a remote repository's verification never needs it.
+    const { default: git } = await import('isomorphic-git');
     for (const dir of new Set([this.gitDir, this.commonDir])) {
       try {
         const oid = await git.resolveRef({ fs, gitdir: dir, ref, depth: 1 });

@@ -1,13 +1,13 @@
-// A repository reached over smart HTTP(S): refs are listed with isomorphic-git
-// (protocol v2 `ls-refs` with a ref prefix when the server speaks v2, the v0
-// advertisement otherwise), and each wanted tag is fetched shallowly into a
-// private object store, bounded in time and size.
-import { getRemoteInfo2, listServerRefs, type ServerRef } from 'isomorphic-git';
+// A repository reached over smart HTTP(S): refs are discovered once
+// (src/fetch/ref-discovery.ts: protocol v2 `ls-refs` with a ref prefix when the
+// server speaks v2, the v0 advertisement otherwise), and each wanted tag is
+// fetched shallowly into a private object store, bounded in time and size.
 import { FetchError } from '../net/fetch-error.js';
 import { HttpTransport, abortError } from '../net/http-transport.js';
 import { ObjectStore } from './object-store.js';
 import type { ObjectReader } from './cat-file-reader.js';
 import { fetchPack } from './upload-pack.js';
+import { discoverRefs, lsRefs, type Advertisement } from './ref-discovery.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import { checkRepositoryUrl } from '../net/url-policy.js';
 import type { RefInfo, Repository } from './repository.js';
@@ -43,10 +43,8 @@ export class RemoteRepository implements Repository {
     private readonly timer: NodeJS.Timeout,
     private readonly limits: RemoteLimits,
     private readonly store: ObjectStore,
-    private readonly protocol: 1 | 2,
-    private readonly capabilities: Record<string, string | true>,
-    private readonly baseUrl: string,
-    private readonly v0Refs: ServerRef[] | undefined,
+    /** What discovery found: protocol, capabilities, the URL after redirects, and (v0) the refs. */
+    private readonly adv: Advertisement,
   ) {}
 
   /**
@@ -62,60 +60,29 @@ export class RemoteRepository implements Repository {
     );
     timer.unref();
     const transport = new HttpTransport({ policy, signal: controller.signal, userAgent: `git/2.0 (${AGENT})` });
-    let store: ObjectStore | undefined;
+    // The private object store is made while the server answers.
+    const storing = ObjectStore.create({ timeoutMs: limits.timeoutMs, maxObjectBytes: limits.maxObjectBytes });
     try {
-      let finalUrl = url;
-      const client = transport.isomorphicGitClient(limits.maxRefsBytes);
-      const info = await withAbort(controller.signal, () =>
-        getRemoteInfo2({
-          http: {
-            request: async (r) => {
-              const res = await client.request(r);
-              // git follows redirects of the initial request only, and uses the final URL afterwards.
-              if (r.url.endsWith('/info/refs?service=git-upload-pack')) finalUrl = res.url.replace(/\/info\/refs\?service=git-upload-pack$/, '');
-              return res;
-            },
-          },
-          url,
-          protocolVersion,
-        }),
-      );
-      transport.throwIfBodyFailed();
-      const format = info.capabilities['object-format'];
+      const adv = await withAbort(controller.signal, () => discoverRefs(transport, url, protocolVersion, limits.maxRefsBytes));
+      const format = adv.capabilities['object-format'];
       if (format !== undefined && format !== 'sha1') {
         throw new FetchError('UNSUPPORTED_OBJECT_FORMAT', `the repository uses object-format=${String(format)}; only sha1 is supported`);
       }
-      store = await ObjectStore.create({ timeoutMs: limits.timeoutMs, maxObjectBytes: limits.maxObjectBytes });
-      return new RemoteRepository(url, transport, controller, timer, limits, store, info.protocolVersion, info.capabilities, finalUrl, info.refs);
+      return new RemoteRepository(url, transport, controller, timer, limits, await storing, adv);
     } catch (err) {
       clearTimeout(timer);
-      await store?.dispose();
-      // A broken or capped answer that isomorphic-git parsed as a short one is the real cause.
-      transport.throwIfBodyFailed();
+      await storing.then((s) => s.dispose(), () => undefined);
       throw normalise(err, controller.signal, url);
     }
   }
 
   async resolveTag(name: string): Promise<RefInfo | undefined> {
     const ref = `refs/tags/${name}`;
-    let refs: ServerRef[];
-    if (this.v0Refs) {
-      refs = this.v0Refs;
-    } else {
-      refs = await withAbort(this.controller.signal, () =>
-        listServerRefs({
-          http: this.transport.isomorphicGitClient(this.limits.maxRefsBytes),
-          url: this.baseUrl,
-          protocolVersion: 2,
-          prefix: ref,
-          peelTags: true,
-        }),
-      ).catch((err: unknown) => {
-        this.transport.throwIfBodyFailed();
-        throw normalise(err, this.controller.signal, this.location);
-      });
-      this.transport.throwIfBodyFailed();
-    }
+    const refs = this.adv.refs ?? await withAbort(this.controller.signal, () =>
+      lsRefs(this.transport, this.adv, ref, AGENT, this.limits.maxRefsBytes),
+    ).catch((err: unknown) => {
+      throw normalise(err, this.controller.signal, this.location);
+    });
     const hit = refs.find((r) => r.ref === ref);
     if (!hit) return undefined;
     return { oid: hit.oid, ...(hit.peeled ? { peeled: hit.peeled } : {}) };
@@ -156,9 +123,9 @@ export class RemoteRepository implements Repository {
         fetchPack(
           this.transport,
           {
-            baseUrl: this.baseUrl,
-            protocol: this.protocol,
-            capabilities: this.capabilities,
+            baseUrl: this.adv.url,
+            protocol: this.adv.protocol,
+            capabilities: this.adv.capabilities,
             wants,
             depth,
             shallow,
@@ -228,17 +195,5 @@ async function withAbort<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<
 function normalise(err: unknown, signal: AbortSignal, url: string): FetchError {
   if (err instanceof FetchError) return err;
   if (signal.aborted) return abortError(signal);
-  const e = err as { code?: string; data?: { statusCode?: number; statusMessage?: string; response?: unknown }; message?: string };
-  if (e.code === 'HttpError' && e.data?.statusCode !== undefined) {
-    return new FetchError('FETCH_FAILED', `${url}: HTTP ${e.data.statusCode} ${e.data.statusMessage ?? ''}`.trim(), { cause: err });
-  }
-  // isomorphic-git's parse errors quote the server's answer; the answer is
-  // whatever the URL served (possibly an internal page), so a report names
-  // the error and the answer's size, never its bytes.
-  if (e.data !== undefined && e.code !== undefined) {
-    const response = e.data.response;
-    const size = typeof response === 'string' || response instanceof Uint8Array ? `; the answer has ${response.length} bytes` : '';
-    return new FetchError('FETCH_FAILED', `${url}: the server did not answer in git's smart HTTP protocol (${e.code}${size})`, { cause: err });
-  }
-  return new FetchError('FETCH_FAILED', `${url}: ${e.message ?? String(err)}`, { cause: err });
+  return new FetchError('FETCH_FAILED', `${url}: ${(err as Error | undefined)?.message ?? String(err)}`, { cause: err });
 }

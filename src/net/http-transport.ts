@@ -2,11 +2,10 @@
 // (AbortSignal), byte caps, and redirects only where git itself follows them
 // (the initial info/refs request, http.followRedirects=initial) and only to
 // URLs the policy allows; every connection's address is checked after DNS
-// (src/net/url-policy.ts). It also serves as isomorphic-git's `http` plugin.
+// (src/net/url-policy.ts).
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { FetchError } from './fetch-error.js';
 import { checkEndpointUrl, policyLookup, type UrlPolicy } from './url-policy.js';
 
@@ -82,57 +81,6 @@ export class HttpTransport {
       });
       r.end(req.body ? Buffer.from(req.body) : undefined);
     });
-  }
-
-  private bodyError: Error | undefined;
-
-  /**
-   * isomorphic-git's pkt-line reader treats an error of the body stream as its
-   * end (GitPktLine.streamReader): a capped or broken advertisement would be
-   * parsed as a short one. The error is kept here and raised by
-   * `throwIfBodyFailed()` after each isomorphic-git call.
-   */
-  private async *remember(body: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
-    try {
-      yield* body;
-    } catch (err) {
-      this.bodyError ??= err instanceof Error ? err : new FetchError('FETCH_FAILED', String(err));
-      throw err;
-    }
-  }
-
-  throwIfBodyFailed(): void {
-    const err = this.bodyError;
-    this.bodyError = undefined;
-    if (err === undefined) return;
-    if (err instanceof FetchError) throw err;
-    throw this.opts.signal.aborted ? abortError(this.opts.signal) : new FetchError('FETCH_FAILED', `reading the server's answer: ${err.message}`, { cause: err });
-  }
-
-  /** Adapter for isomorphic-git (getRemoteInfo2, listServerRefs); `maxBytes` caps each body. */
-  isomorphicGitClient(maxBytes: number): HttpClient {
-    return {
-      request: async (r: GitHttpRequest): Promise<GitHttpResponse> => {
-        let body: Uint8Array | undefined;
-        if (r.body) body = await collect(r.body, maxBytes, 'request body');
-        const res = await this.request({
-          url: r.url,
-          method: r.method === 'POST' ? 'POST' : 'GET',
-          headers: r.headers ?? {},
-          ...(body ? { body } : {}),
-          maxRedirects: r.method === 'POST' ? 0 : 3,
-        });
-        const capped = this.remember(capStream(res.body, maxBytes, `the answer of ${r.url}`));
-        return {
-          url: res.url,
-          method: r.method ?? 'GET',
-          headers: res.headers,
-          statusCode: res.statusCode,
-          statusMessage: res.statusMessage,
-          body: capped,
-        };
-      },
-    };
   }
 }
 

@@ -139,7 +139,7 @@ describe('RemoteRepository over loopback smart HTTP', () => {
   });
 
   it('refuses a ref advertisement above its cap (FETCH_FAILED), before any pack', async () => {
-    // isomorphic-git reads a failing body as a short one: the cap must still surface.
+    // The cap applies while the advertisement streams in, before any parsing.
     const err = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, { ...limits, maxRefsBytes: 64 }).then(
       () => undefined,
       (e: unknown) => e,
