@@ -33,6 +33,9 @@ export interface ReasonInfo {
 }
 
 const INVESTIGATE = 'Treat the tag as hostile until the maintainer explains it; do not trust the upload.';
+/** For a difference between an authentic tag and its upload: the tag is not what failed. */
+const SUSPECT_UPLOAD_PATH =
+  "Do not trust the upload; the tag is not at fault. Suspect the upload path (the tag2upload service, its builder, or the archive): keep the upload and this report as evidence and tell the tag2upload service's operators.";
 const RETRY = 'Retry later; if it persists, check the repository URL and the network path.';
 
 export const REASONS = {
@@ -436,12 +439,12 @@ export const REASONS = {
   UPLOAD_SIGNATURE_MALFORMED: {
     layer: 'binding', effect: 'mismatch',
     meaning: "The .dsc's cleartext signature framework or signature block is malformed (not exactly one OpenPGP signature of class 01).",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPLOAD_SIGNATURE_INVALID: {
     layer: 'binding', effect: 'mismatch',
     meaning: "The .dsc's signature does not verify over its signed text: the .dsc was altered after signing, or forged.",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPLOAD_SIGNER_UNKNOWN: {
     layer: 'binding', effect: 'mismatch',
@@ -456,17 +459,17 @@ export const REASONS = {
   UPLOAD_KEY_REVOKED: {
     layer: 'binding', effect: 'mismatch',
     meaning: 'The service key was revoked when the .dsc was signed.',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPLOAD_KEY_UNUSABLE: {
     layer: 'binding', effect: 'mismatch',
     meaning: 'The service key could not sign at the signature time: not yet valid, not certified for signing, weak under the policy, or with a binding digest the policy rejects.',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPLOAD_WEAK_DIGEST: {
     layer: 'binding', effect: 'mismatch',
     meaning: 'The .dsc signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPLOAD_KEYRING_UNAVAILABLE: {
     layer: 'binding', effect: 'unverifiable',
@@ -486,22 +489,22 @@ export const REASONS = {
   TAG_OBJECT_MISMATCH: {
     layer: 'binding', effect: 'mismatch',
     meaning: 'Git-Tag-Info tag= names another tag object than the one fetched and authenticated: the upload was made from another tag.',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   TAG_SIGNER_MISMATCH: {
     layer: 'binding', effect: 'mismatch',
     meaning: 'Git-Tag-Info fp= is not the fingerprint of the key that made the tag\'s signature.',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   TAG_TAGGER_MISMATCH: {
     layer: 'binding', effect: 'mismatch',
     meaning: "Git-Tag-Tagger is not the tag's tagger (name and address as in the tag's tagger header, compared byte for byte: dgit copies the header's bytes, UTF-8 or not).",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   DGIT_FIELD_MISMATCH: {
     layer: 'binding', effect: 'mismatch',
     meaning: 'The Dgit field is missing or malformed, or does not name distro debian, archive/debian/<version> and https://git.dgit.debian.org/<source>.',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   // The archive watcher reads the tag from both copies before queueing: dgit-repos
   // (where tag2upload pushes it) and the maintainer's Vcs-Git (where git-debpush pushed it).
@@ -515,17 +518,17 @@ export const REASONS = {
   CONTENT_MISMATCH: {
     layer: 'content', effect: 'mismatch',
     meaning: "The upload, unpacked by dpkg-source -x, does not hold the tag's tree: files added, removed, changed or with other modes.",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   ORIG_CONTENT_MISMATCH: {
     layer: 'content', effect: 'mismatch',
     meaning: "The orig's content (the upload unpacked without patches, debian/ set aside) is not the tree of the tag's upstream= commit.",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPLOAD_UNPACK_FAILED: {
     layer: 'content', effect: 'mismatch',
     meaning: 'dpkg-source -x refused to unpack the upload (bad patch, bad tarball, unsafe path): the service never uploads such a package.',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPLOAD_UNPACK_REFUSED: {
     layer: 'content', effect: 'unverifiable',
@@ -552,17 +555,17 @@ export const REASONS = {
   RECONSTRUCTION_MISMATCH: {
     layer: 'bits', effect: 'mismatch',
     meaning: 'A file named in the .dsc differs (size or SHA-256) from the one rebuilt from the tag under every builder profile tried, or one side lacks it.',
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   DSC_FIELD_MISMATCH: {
     layer: 'bits', effect: 'mismatch',
     meaning: "A field of the upload's .dsc body differs from the rebuilt .dsc (including Git-Tag-Info and Git-Tag-Tagger when rebuilt from the repository; Dgit has its own code, DSC_DGIT_FIELD_MISMATCH).",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   DSC_DGIT_FIELD_MISMATCH: {
     layer: 'bits', effect: 'mismatch',
     meaning: "The upload's Dgit field differs from the rebuilt one. When only its commit differs, and every file and other field agrees, the verifier checks whether that commit is dgit-repos' pseudo-merge of the rebuilt dgit view (DGIT_VIEW_PSEUDOMERGE, DGIT_VIEW_MISMATCH, DGIT_VIEW_UNCHECKED).",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   BUILD_FAILED: {
     layer: 'bits', effect: 'unverifiable',
@@ -587,7 +590,7 @@ export const REASONS = {
   ORIG_TREE_MISMATCH: {
     layer: 'content', effect: 'mismatch',
     meaning: "dgit refused to build with the upload's orig: the orig and debian/patches do not give the tag's (or tree's) upstream files.",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   DGIT_VIEW_NOT_REPRODUCIBLE: {
     layer: 'bits', effect: 'note',
@@ -602,7 +605,7 @@ export const REASONS = {
   UPSTREAM_SIGNATURE_INVALID: {
     layer: 'content', effect: 'mismatch',
     meaning: "An upstream signature the upload carries (SRC_UVER.orig*.tar.*.asc) is by a key of the tree's debian/upstream/signing-key.asc but does not verify over its orig (gpgv's BADSIG), or holds no signature at all: the orig or the .asc was changed after signing.",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   UPSTREAM_SIGNATURE_GOOD: {
     layer: 'content', effect: 'note',
@@ -627,7 +630,7 @@ export const REASONS = {
   DGIT_VIEW_MISMATCH: {
     layer: 'bits', effect: 'mismatch',
     meaning: "The Dgit field's commit is neither the rebuilt dgit view nor a pseudo-merge of it (dgit-repos' archive/debian tag, its tree, parents or message say otherwise).",
-    action: INVESTIGATE,
+    action: SUSPECT_UPLOAD_PATH,
   },
   ORIG_NOT_REBUILT: {
     layer: 'bits', effect: 'note',

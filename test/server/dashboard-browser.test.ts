@@ -37,7 +37,7 @@ async function open(path: string): Promise<Page> {
 }
 
 /** The verdict badges shown in the list's rows. */
-const badges = (page: Page): Promise<string[]> => page.locator('table.jobs tbody tr td:nth-child(6) .badge').allTextContents();
+const badges = (page: Page): Promise<string[]> => page.locator('table.jobs tbody tr td.verdict .badge').allTextContents();
 
 describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   beforeAll(async () => {

@@ -139,7 +139,114 @@ describe('list page', () => {
   });
 });
 
+/** The table row of job `id` on a list page. */
+function rowOf(body: string, id: string): string {
+  const start = body.indexOf(`<tr>\n<td class="mono"><a href="/verifications/${id}">`);
+  expect(start, `row of job ${id}`).toBeGreaterThanOrEqual(0);
+  return body.slice(start, body.indexOf('</tr>', start));
+}
+
+describe('list rows', () => {
+  it("show each upload and its first reason, so that three mismatches of one tag are told apart", async () => {
+    const body = (await get('/?verdict=mismatch')).body;
+    const cells = new Set<string>();
+    for (const name of ['tamper-debian-tar', 'tamper-orig-byte', 'tamper-dsc-build-depends', 'hostile-tagger']) {
+      const row = rowOf(body, seeded.ids[name]!);
+      const first = reportOf(name).reasons[0]!;
+      expect(row, name).toContain(`<code>${first.code}</code> `);
+      // The message on one line, escaped, clipped.
+      expect(row, name).toContain(escapeHtml(first.message.replace(/\s+/g, ' ').slice(0, 60)));
+      expect(row, name).toContain('<span class="pkg">t2u-gbp</span> <span class="mono">1.0-1</span>');
+      expect(row, name).toContain('>debian/1.0-1</a>');
+      expect(row, name).toContain('t2u-gbp_1.0-1.dsc');
+      cells.add(/<td class="reason wrap">(.*?)<\/td>/s.exec(row)![1]!);
+    }
+    expect(cells.size).toBe(4);
+    // Every tag of the four is the same; only the upload and the reason tell them apart.
+    expect(new Set(['tamper-debian-tar', 'tamper-orig-byte', 'tamper-dsc-build-depends'].map((n) => reportOf(n).tag.name)).size).toBe(1);
+  });
+
+  it('round how long each verification took, and show a note for an equivalent verdict', async () => {
+    const body = (await get('/')).body;
+    for (const name of ['reproduced', 'equivalent', 'rejected']) expect(rowOf(body, seeded.ids[name]!), name).toMatch(/<td class="num">\d+(\.\d)? (ms|s)<\/td>/);
+    expect(rowOf(body, seeded.ids['queued']!)).toContain('<td class="num"></td>');
+    expect(rowOf(body, seeded.ids['equivalent']!)).toContain('<span class="muted"><code>DGIT_VIEW_NOT_REPRODUCIBLE</code> ');
+    expect(rowOf(body, seeded.ids['reproduced']!)).toContain('<td class="reason wrap"></td>');
+  });
+
+  it('name a job without a package by its repository and tag', async () => {
+    const body = (await get('/')).body;
+    expect(rowOf(body, seeded.ids['rejected']!)).toContain('<span class="pkg"><span class="muted">rejected</span></span>');
+    const detail = (await get(`/verifications/${seeded.ids['rejected']}`)).body;
+    expect(detail).toContain('<title>rejected debian/1.0-1: rejected · t2u-verify</title>');
+    expect(detail).toContain('<h1>rejected debian/1.0-1 <span class="muted small">verification');
+    const tamper = (await get(`/verifications/${seeded.ids['tamper-orig-byte']}`)).body;
+    expect(tamper).toContain('<title>t2u-gbp 1.0-1: mismatch · t2u-verify</title>');
+  });
+});
+
 describe('detail page', () => {
+  it('leads with the verdict, its advice and its reasons, then the metadata', async () => {
+    const body = (await get(`/verifications/${seeded.ids['tamper-debian-tar']}`)).body;
+    const at = (s: string) => {
+      const i = body.indexOf(s);
+      expect(i, s).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    expect(at('class="verdict-line"')).toBeLessThan(at('id="advice"'));
+    expect(at('id="advice"')).toBeLessThan(at('<h2>Reasons</h2>'));
+    expect(at('<h2>Reasons</h2>')).toBeLessThan(at('<h2>Layers</h2>'));
+    expect(at('<h2>Layers</h2>')).toBeLessThan(at('<h2>Verification</h2>'));
+    expect(at('<h2>Verification</h2>')).toBeLessThan(at('<h2>Tag</h2>'));
+    expect(at('<h2>Tag</h2>')).toBeLessThan(at('<h2>Differences</h2>'));
+  });
+
+  it('advises by the layer that failed: an authentic tag with a changed upload points at the upload path, not at the tag', async () => {
+    for (const name of ['tamper-debian-tar', 'tamper-orig-byte', 'tamper-dsc-build-depends', 'hostile-tagger']) {
+      const body = (await get(`/verifications/${seeded.ids[name]}`)).body;
+      expect(body, name).toContain('<div class="advice suspect-upload-path" id="advice">');
+      expect(body, name).toContain('The tag is authentic and valid, but the upload differs from what the tag says');
+      expect(body, name).toContain('suspect the upload path');
+      expect(body, name).toContain(`Decided by <code>${reportOf(name).reasons[0]!.code}</code>`);
+      // Neither the advice nor any reason's action blames the tag.
+      expect(body, name).not.toContain('Treat the tag as hostile');
+    }
+    const rejected = (await get(`/verifications/${seeded.ids['rejected']}`)).body;
+    expect(rejected).toContain('<div class="advice suspect-tag" id="advice">');
+    expect(rejected).toContain('The tag fails authenticity');
+    expect(rejected).toContain('Treat the tag as hostile');
+    for (const name of ['reproduced', 'equivalent', 'queued']) expect((await get(`/verifications/${seeded.ids[name]}`)).body, name).not.toContain('id="advice"');
+  });
+
+  it("advises the verifier's operator when it could not decide", async () => {
+    const base = reportOf('reproduced');
+    const report = {
+      ...base,
+      verdict: 'unverifiable',
+      reasons: [{ code: 'FETCH_FAILED', layer: 'fetch', message: 'connect ECONNREFUSED' }],
+      layers: { ...base.layers, authenticity: { status: 'skipped' } },
+    };
+    const job = (await seeded.store.get(seeded.ids['reproduced']!))!;
+    const a = await makeApp(storeWith({ get: () => Promise.resolve({ ...job, verdict: 'unverifiable' as const, report }) }));
+    try {
+      const body = (await a.inject({ method: 'GET', url: '/verifications/1' })).body;
+      expect(body).toContain('<div class="advice suspect-verifier" id="advice">');
+      expect(body).toContain('The verifier could not decide (fetch)');
+      expect(body).toContain('not an alarm');
+      expect(body).not.toContain('suspect the upload path');
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('rounds the timings', async () => {
+    const body = (await get(`/verifications/${seeded.ids['tamper-debian-tar']}`)).body;
+    // totalMs 42746, bitsMs 41311.5, fetchMs 57.4 in the report.
+    expect(body).toContain('<tr><td>total</td><td class="num">42.7 s</td></tr>');
+    expect(body).toContain('<tr><td>bits</td><td class="num">41.3 s</td></tr>');
+    expect(body).toContain('<tr><td>fetch</td><td class="num">57 ms</td></tr>');
+  });
+
   it('shows a mismatch: verdict line, layers, reasons with meaning and action, the files table with both hashes, and the member diff', async () => {
     const report = reportOf('tamper-debian-tar');
     const res = await get(`/verifications/${seeded.ids['tamper-debian-tar']}`);

@@ -7,8 +7,9 @@
 // as absent, never as a crash.
 import { REASONS, type ReasonCode } from '../../report/reasons.js';
 import type { Job } from '../../store/store.js';
-import { facts, timeText, VERDICT_MEANINGS, verdictBadge } from './dashboard-layout.js';
-import { jobPackage, jobVersion } from './dashboard-list.js';
+import { adviceFor } from '../../report/advice.js';
+import { durationText, facts, timeText, VERDICT_MEANINGS, verdictBadge } from './dashboard-layout.js';
+import { jobDurationMs, jobPackage, jobTitle } from './job-facts.js';
 import { html, type HtmlValue, type SafeHtml } from './html.js';
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -165,7 +166,7 @@ ${
     ? html`<h3>Profiles tried</h3><table class="attempts"><thead><tr><th>Profile</th><th>Outcome</th><th>Differences</th><th>Time</th></tr></thead><tbody>${attempts.map(
         (a) =>
           html`<tr><td>${text(a['profile']) ?? ''}</td><td>${text(a['outcome']) ?? ''}</td><td class="num">${text(a['differences']) ?? ''}</td><td class="num">${
-            typeof a['durationMs'] === 'number' ? `${(a['durationMs'] / 1000).toFixed(1)} s` : ''
+            typeof a['durationMs'] === 'number' ? durationText(a['durationMs']) : ''
           }</td></tr>`,
       )}</tbody></table>`
     : ''
@@ -192,6 +193,26 @@ function jobNotice(job: Job): HtmlValue {
 export interface DetailPaths {
   readonly home: string;
   readonly json: (id: string) => string;
+  /** The page of a package's uploads. */
+  readonly pkg?: (name: string) => string;
+}
+
+/** The advice for the verdict, from the layer of the reason that decided it (src/report/advice.ts). */
+function adviceBox(report: Obj | undefined): SafeHtml | string {
+  if (report === undefined) return '';
+  const layers = obj(report['layers']);
+  const passed = (l: string) => text(obj(layers[l])['status']) === 'pass';
+  const advice = adviceFor(list(report['reasons']), passed('authenticity') && passed('metadata'));
+  if (advice === undefined) return '';
+  return html`<div class="advice suspect-${advice.suspect}" id="advice"><p><strong>${advice.headline}</strong></p><p>${advice.steps}</p><p class="muted small">Decided by <code>${advice.code}</code> (layer ${advice.layer}).</p></div>`;
+}
+
+function timingsTable(timings: Obj): SafeHtml | string {
+  const rows = Object.entries(timings).filter((e): e is [string, number] => typeof e[1] === 'number');
+  if (rows.length === 0) return '';
+  // Reports name their timings fetchMs, bitsMs, …, totalMs.
+  const label = (k: string) => (k.endsWith('Ms') ? k.slice(0, -2) : k);
+  return html`<h2>Timings</h2><table class="timings"><tbody>${rows.map(([k, v]) => html`<tr><td>${label(k)}</td><td class="num">${durationText(v)}</td></tr>`)}</tbody></table>`;
 }
 
 export function detailBody(job: Job, paths: DetailPaths): SafeHtml {
@@ -203,13 +224,29 @@ export function detailBody(job: Job, paths: DetailPaths): SafeHtml {
   const upload = report?.['upload'];
   const content = report?.['content'];
   const reconstruction = report?.['reconstruction'];
-  const timings = obj(report?.['timings']);
-  const timingRows = Object.entries(timings).filter(([, v]) => typeof v === 'number') as [string, number][];
-  return html`<h1>Verification ${job.id}: ${jobPackage(job) ?? ''} ${jobVersion(job) ?? ''}</h1>
+  const pkg = jobPackage(job);
+  const took = jobDurationMs(job);
+  return html`<h1>${jobTitle(job)} <span class="muted small">verification ${job.id}</span></h1>
 <p class="verdict-line">${verdictBadge(job.verdict, job.status)} ${meaning ?? (verdict === undefined ? `This verification is ${job.status}.` : '')}</p>
 ${jobNotice(job)}
 ${job.lastError !== null ? html`<p class="error">Last error: ${job.lastError}</p>` : ''}
+${adviceBox(report)}
+${
+  report === undefined
+    ? ''
+    : html`<h2>Reasons</h2>
+${reasonsTable(list(report['reasons']), 'No reasons: every check that ran passed.')}
+${
+  list(report['notes']).length > 0
+    ? html`<h3>Notes</h3><p class="muted">Reported without failing a layer: a difference with a known, harmless cause (which makes the verdict equivalent) or a policy remark.</p>${reasonsTable(list(report['notes']), '')}`
+    : ''
+}
+<h2>Layers</h2>
+${layersTable(obj(report['layers']))}`
+}
+<h2>Verification</h2>
 ${facts([
+  ['Package', pkg !== undefined && paths.pkg !== undefined ? html`<a href="${paths.pkg(pkg)}">${pkg}</a> <span class="muted">(every upload of it)</span>` : pkg],
   ['Repository', mono(job.repo)],
   ['Tag', mono(job.tag)],
   ['Tag object', mono(job.tagObject)],
@@ -220,6 +257,7 @@ ${facts([
   ['Created', timeText(job.createdAt)],
   ['Started', timeText(job.startedAt)],
   ['Finished', timeText(job.finishedAt)],
+  ['Took', took !== undefined ? durationText(took) : undefined],
 ])}
 ${
   report === undefined
@@ -263,21 +301,10 @@ ${facts([
 ])}`
     : ''
 }
-<h2>Layers</h2>
-${layersTable(obj(report['layers']))}
-<h2>Reasons</h2>
-${reasonsTable(list(report['reasons']), 'No reasons: every check that ran passed.')}
-<h2>Notes</h2>
-${list(report['notes']).length > 0 ? html`<p class="muted">Reported without failing a layer: a difference with a known, harmless cause (which makes the verdict equivalent) or a policy remark.</p>` : ''}
-${reasonsTable(list(report['notes']), 'No notes.')}
 ${isObj(content) || isObj(reconstruction) ? html`<h2>Differences</h2>` : ''}
 ${isObj(content) ? contentSection(content) : ''}
 ${isObj(reconstruction) ? reconstructionSection(reconstruction) : ''}
-${
-  timingRows.length > 0
-    ? html`<h2>Timings</h2><table class="timings"><tbody>${timingRows.map(([k, v]) => html`<tr><td>${k}</td><td class="num">${v}</td></tr>`)}</tbody></table>`
-    : ''
-}
+${timingsTable(obj(report['timings']))}
 <p><a href="${paths.json(job.id)}">The report as JSON</a></p>`
 }
 <p><a href="${paths.home}">← all verifications</a></p>`;

@@ -77,6 +77,15 @@ form.filters { display: flex; flex-wrap: wrap; gap: .6rem 1rem; align-items: end
 form.filters label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); }
 form.filters input, form.filters select { font: inherit; padding: .15rem .3rem; }
 nav.pages { display: flex; gap: 1.5rem; margin: .6rem 0; }
+.small { font-size: 12px; }
+table.jobs td.upload .pkg { font-weight: 600; }
+table.jobs td.reason code { font-size: 12px; }
+.advice { border-left: 6px solid #6b6b70; background: var(--bg-alt); padding: .4rem .9rem; margin: .8rem 0 1.2rem; }
+.advice p { margin: .3rem 0; }
+.advice.suspect-tag { border-color: #8a1538; }
+.advice.suspect-upload-path { border-color: #c0152f; }
+.advice.suspect-verifier { border-color: #a15c00; }
+.advice.suspect-log { border-color: #2f7d87; }
 tr.added td.change { color: #1a7f37; }
 tr.removed td.change { color: #c0152f; }
 tr.changed td.change, tr.mode td.change { color: #a15c00; }
@@ -128,6 +137,24 @@ export function timeText(value: Date | string | null | undefined): string {
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
   return d.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}
+
+/**
+ * A duration rounded as a person reads it: "29 ms", "12.3 s", "4 min 10 s",
+ * "25 min", "1 h 5 min", "2 d 3 h".
+ */
+export function durationText(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 600) return seconds % 60 === 0 ? `${seconds / 60} min` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 24 * 60) return minutes % 60 === 0 ? `${minutes / 60} h` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  const hours = Math.round(ms / 3_600_000);
+  return hours % 24 === 0 ? `${hours / 24} d` : `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
 /** A definition list of the facts that are present. */

@@ -4,7 +4,8 @@
 // query with it).
 import { z } from 'zod';
 import { JOB_VERDICTS, type Job, type JobFilter, type Store } from '../../store/store.js';
-import { timeText, verdictBadge } from './dashboard-layout.js';
+import { durationText, timeText, verdictBadge } from './dashboard-layout.js';
+import { jobDurationMs, jobPackage, jobVersion, leadingReason, repoName, uploadName, type LeadingReason } from './job-facts.js';
 import { html, type SafeHtml } from './html.js';
 
 export const PAGE_SIZE = 50;
@@ -35,25 +36,6 @@ export const listQuerySchema = z
   .strip();
 
 export type ListQuery = z.infer<typeof listQuerySchema>;
-
-/** Reads a report's field defensively: reports are stored JSON of several versions. */
-function reportField(report: unknown, ...path: string[]): string | undefined {
-  let v: unknown = report;
-  for (const key of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** The source package of a job: its column, else the tag's `source=` item, else the upload's Source. */
-export function jobPackage(job: Job): string | undefined {
-  return job.package ?? reportField(job.report, 'source', 'package') ?? reportField(job.report, 'upload', 'source');
-}
-
-export function jobVersion(job: Job): string | undefined {
-  return job.version ?? reportField(job.report, 'source', 'version') ?? reportField(job.report, 'upload', 'version');
-}
 
 export function storeFilter(q: ListQuery): JobFilter {
   const DAY = 86_400_000;
@@ -134,20 +116,31 @@ function unverifiableNotice(count: number | undefined, paths: ListPaths): SafeHt
   return html`<p class="notice" id="unverifiable-archive"><a href="${link}">${count} archive ${count === 1 ? 'upload is' : 'uploads are'} unverifiable</a> after ${count === 1 ? 'its' : 'their'} retries: nobody has checked ${count === 1 ? 'it' : 'them'} against ${count === 1 ? 'its tag' : 'their tags'}.</p>`;
 }
 
+/** The reason a row leads with: its code and the message clipped to one line. */
+export function reasonCell(reason: LeadingReason | undefined): SafeHtml | string {
+  if (reason === undefined) return '';
+  return html`<span class="${reason.note ? 'muted' : ''}">${reason.code !== undefined ? html`<code>${reason.code}</code> ` : ''}${reason.text}</span>`;
+}
+
+/** One job as a row: when, which upload (package, version, tag, .dsc), the verdict, the leading reason, how long it took. */
+export function jobRow(job: Job, paths: ListPaths): SafeHtml {
+  const link = paths.detail(job.id);
+  const pkg = jobPackage(job);
+  const took = jobDurationMs(job);
+  return html`<tr>
+<td class="mono"><a href="${link}">${timeText(job.createdAt)}</a></td>
+<td class="upload"><span class="pkg">${pkg ?? html`<span class="muted">${repoName(job.repo)}</span>`}</span> <span class="mono">${jobVersion(job) ?? ''}</span><br><a class="mono small" href="${link}" title="${job.repo}">${job.tag}</a> <span class="muted small">${job.source}</span></td>
+<td class="mono small wrap" title="${job.upload ?? ''}">${uploadName(job) ?? '—'}</td>
+<td class="verdict">${verdictBadge(job.verdict, job.status)}</td>
+<td class="reason wrap">${reasonCell(leadingReason(job))}</td>
+<td class="num">${took !== undefined ? durationText(took) : ''}</td>
+</tr>`;
+}
+
+export const JOB_TABLE_HEAD = html`<thead><tr><th>Time (UTC)</th><th>Upload</th><th>.dsc</th><th>Verdict</th><th>First reason</th><th>Took</th></tr></thead>`;
+
 export function listBody(q: ListQuery, result: ListResult, paths: ListPaths, unverifiableArchive?: number): SafeHtml {
   const page = q.page ?? 1;
-  const rows = result.jobs.map((job) => {
-    const link = paths.detail(job.id);
-    return html`<tr>
-<td class="mono"><a href="${link}">${timeText(job.createdAt)}</a></td>
-<td>${jobPackage(job) ?? ''}</td>
-<td class="mono">${jobVersion(job) ?? ''}</td>
-<td class="mono"><a href="${link}">${job.tag}</a></td>
-<td class="mono wrap">${job.repo}</td>
-<td>${verdictBadge(job.verdict, job.status)}</td>
-<td>${job.status}</td>
-</tr>`;
-  });
   const nav = html`<nav class="pages">${page > 1 ? html`<a rel="prev" href="${paths.home}${queryString(q, page - 1)}">← newer</a>` : ''}<span class="muted">page ${page}</span>${
     result.hasMore ? html`<a rel="next" href="${paths.home}${queryString(q, page + 1)}">older →</a>` : ''
   }</nav>`;
@@ -157,8 +150,8 @@ ${filterForm(q, paths)}
 ${
   result.jobs.length === 0
     ? html`<p class="muted">No verifications match.</p>`
-    : html`<table class="jobs"><thead><tr><th>Time</th><th>Package</th><th>Version</th><th>Tag</th><th>Repository</th><th>Verdict</th><th>Status</th></tr></thead>
-<tbody>${rows}</tbody></table>`
+    : html`<table class="jobs">${JOB_TABLE_HEAD}
+<tbody>${result.jobs.map((job) => jobRow(job, paths))}</tbody></table>`
 }
 ${nav}`;
 }

@@ -13,6 +13,7 @@ import { detailBody } from './dashboard-detail.js';
 import { FAVICON_SVG, page, SECURITY_HEADERS, STYLESHEET } from './dashboard-layout.js';
 import { badQueryBody, listBody, listJobs, listQuerySchema, type ListQuery } from './dashboard-list.js';
 import { html, type SafeHtml } from './html.js';
+import { jobTitle } from './job-facts.js';
 
 export interface DashboardOptions {
   readonly store: Store;
@@ -66,7 +67,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     const { id } = request.params;
     const job = ID_RE.test(id) ? await options.store.get(id) : undefined;
     if (job === undefined) return notFound(reply, id);
-    return send(reply, 200, `Verification ${job.id}`, detailBody(job, paths));
+    return send(reply, 200, `${jobTitle(job)}: ${job.verdict ?? job.status}`, detailBody(job, paths));
   });
 
   app.get('/verifications/:id/report.json', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
