@@ -2,7 +2,11 @@
 // reason `{code, layer, message}`. Codes are stable (users and alerts key on
 // them); `docs/reason-codes.md` lists them all and a test keeps it in step.
 
-/** The layers of docs/architecture.md §2, plus the stages that can make a verdict undecidable. */
+/**
+ * The layers of docs/architecture.md §2, plus the stages that can make a
+ * verdict undecidable, and the service's own machinery (its store and its
+ * archive watcher), whose failures operators see in health, logs and metrics.
+ */
 export type Layer =
   | 'fetch'
   | 'authenticity'
@@ -12,7 +16,8 @@ export type Layer =
   | 'bits'
   | 'upload'
   | 'sandbox'
-  | 'transparency';
+  | 'transparency'
+  | 'service';
 
 /**
  * What a reason does to the verdict:
@@ -692,6 +697,17 @@ export const REASONS = {
     layer: 'transparency', effect: 'mismatch',
     meaning: "An attestation's inclusion proof does not place it in the verifier's signed log: it was shown, not published.",
     action: 'Do not count it; keep it as evidence of the verifier showing unlogged verdicts.',
+  },
+  // service: the service's own machinery, seen by operators (the archive watcher's status, logs).
+  STORE_FAILED: {
+    layer: 'service', effect: 'unverifiable',
+    meaning: "The service's store (SQLite or PostgreSQL) refused or failed a read or a write: nothing was lost, but the step was not done.",
+    action: "Check the store (disk space, the database's log, its connection limit); the step is retried at the next poll.",
+  },
+  INTERNAL_ERROR: {
+    layer: 'service', effect: 'unverifiable',
+    meaning: 'An error the service has no reason code for: a bug, or a failure of the machine under it.',
+    action: "Report it with the service's log line; the step is retried at the next poll.",
   },
 } as const satisfies Record<string, ReasonInfo>;
 

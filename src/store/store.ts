@@ -12,6 +12,7 @@
 // - a claim carries a fresh lease token; only the holder of the current token
 //   may complete, fail or extend the job, so a worker that lost its lease
 //   (its job reclaimed by another after expiry) cannot record a second verdict.
+import type { ReasonCode } from '../report/reasons.js';
 
 /** Where a request came from. */
 export type JobSource = 'webhook' | 'api' | 'archive';
@@ -168,7 +169,7 @@ export function nextPeriod(start: Date, period: SummaryPeriod): Date {
   return new Date(start.getTime() + PERIOD_MS[period]);
 }
 
-export type AlarmCode = 'TAG_REPLAYED' | 'TAG_MOVED' | 'UPSTREAM_TREE_CHANGED';
+export type AlarmCode = Extract<ReasonCode, 'TAG_REPLAYED' | 'TAG_MOVED' | 'UPSTREAM_TREE_CHANGED'>;
 
 /** A ledger alarm: what was seen now contradicts what was seen before. */
 export interface Alarm {

@@ -14,6 +14,7 @@ import {
   nextDelayMs,
   pollArchive,
   startArchiveWatcher,
+  watcherFailureOf,
   type ArchiveWatcherOptions,
   type PollResult,
   type SuitePoll,
@@ -190,6 +191,21 @@ describe('one poll', () => {
     expect(await store.list()).toEqual([]);
     expect(log.lines.map((l) => [l.level, l.obj.suite, l.obj.code])).toContainEqual(['error', 'badsig', 'UPLOAD_INDEX_UNVERIFIED']);
     await store.close();
+  });
+
+  it('a store that fails: STORE_FAILED with the step that failed, logged; nothing else is claimed', async () => {
+    const store = freshStore();
+    await store.close();
+    const log = recordingLog();
+    const poll = suite(await pollArchive(options(store, { log })));
+    expect(poll.status).toBe('failed');
+    expect(poll.error?.code).toBe('STORE_FAILED');
+    expect(log.lines.filter((l) => l.level === 'error' && l.obj.code === 'STORE_FAILED')).toHaveLength(1);
+  });
+
+  it('a failure that is neither a verification error nor the store is INTERNAL_ERROR, with its message', () => {
+    expect(watcherFailureOf(new TypeError('x is undefined'))).toEqual({ code: 'INTERNAL_ERROR', message: 'x is undefined' });
+    expect(watcherFailureOf('thrown string')).toEqual({ code: 'INTERNAL_ERROR', message: 'thrown string' });
   });
 
   it('a suite the mirror does not have fails alone; the next suite is still polled', async () => {

@@ -63,9 +63,9 @@ export interface ArchiveWatcherOptions {
   readonly now?: () => Date;
 }
 
-/** A failure of one suite's poll. Codes are reason codes, or STORE_FAILED / INTERNAL_ERROR. */
+/** A failure of one suite's poll, by reason code (STORE_FAILED and INTERNAL_ERROR for the service's own failures). */
 export interface WatcherFailure {
-  readonly code: ReasonCode | 'STORE_FAILED' | 'INTERNAL_ERROR';
+  readonly code: ReasonCode;
   readonly message: string;
 }
 
@@ -135,8 +135,10 @@ export function newWatcherState(): WatcherState {
   return { cursors: new Map(), indexes: new Map(), queued: new Set(), verified: new Set() };
 }
 
-function failureOf(e: unknown): WatcherFailure {
+/** A poll's failure by reason code: the verification's own code, STORE_FAILED for the store, INTERNAL_ERROR for anything else. */
+export function watcherFailureOf(e: unknown): WatcherFailure {
   if (isVerificationError(e)) return { code: e.code, message: e.message };
+  if (e instanceof StoreFailure) return { code: 'STORE_FAILED', message: e.message };
   return { code: 'INTERNAL_ERROR', message: e instanceof Error ? e.message : String(e) };
 }
 
@@ -252,7 +254,7 @@ async function pollSuite(suite: string, o: ArchiveWatcherOptions, state: Watcher
     }
     state.cursors.set(suite, fetched.cursor);
   } catch (e) {
-    const error: WatcherFailure = e instanceof StoreFailure ? { code: 'STORE_FAILED', message: e.message } : failureOf(e);
+    const error = watcherFailureOf(e);
     log.error({ suite, code: error.code }, `archive poll of ${suite} failed: ${error.message}`);
     return { suite, status: 'failed', error, uploads: 0, ...work, warnings };
   }
