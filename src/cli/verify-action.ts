@@ -23,7 +23,7 @@ import { dscNameOfUrl, obtainUpload, type UploadLocator } from '../upload/obtain
 import { UploadError } from '../upload/upload-error.js';
 import { isPlainFileName } from '../deb822/file-name.js';
 import { keyringOverrides } from './keyring-flags.js';
-import { progressFor, type Progress } from './progress.js';
+import { byteProgress, progressFor, type Progress } from './progress.js';
 import { renderVerify } from './render-verify.js';
 import { loadKeyFile } from '../publish/log-keys.js';
 import { isValidKeyName } from '../publish/signed-note.js';
@@ -102,7 +102,8 @@ export async function verifyAction(setExit: (code: number) => void, first: strin
 }
 
 async function run(target: Target, config: Readonly<Config>, trust: Trust, uploadKeyring: UploadKeyring, progress: Progress | undefined): Promise<VerifyReport> {
-  const deps = { ...verifyDepsFrom(config, trust, uploadKeyring), ...(progress ? { progress } : {}) };
+  const onPackBytes = progress && byteProgress(progress, 'fetching');
+  const deps = { ...verifyDepsFrom(config, trust, uploadKeyring, { ...(onPackBytes && { onPackBytes }) }), ...(progress ? { progress } : {}) };
   const withNotes = (report: VerifyReport): VerifyReport => {
     report.notes.unshift(...keyringNotes(trust, uploadKeyring));
     return report;

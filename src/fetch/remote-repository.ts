@@ -28,6 +28,7 @@ const AGENT = 't2u-verify/0.1';
 export class RemoteRepository implements Repository {
   readonly kind = 'remote';
   private reader: ObjectReader | undefined;
+  /** Pack bytes received by the fetches that completed. */
   packBytes = 0;
   /**
    * Objects in the object store with all they reach down to its shallow
@@ -35,6 +36,11 @@ export class RemoteRepository implements Repository {
    * ended at, each with its tree.
    */
   private readonly haves = new Set<string>();
+  /**
+   * Told the pack bytes received so far by this repository, every fetch
+   * included, as they arrive: a running count for progress lines.
+   */
+  onPackBytes: ((bytes: number) => void) | undefined;
 
   private constructor(
     readonly location: string,
@@ -132,6 +138,7 @@ export class RemoteRepository implements Repository {
             haves: [...this.haves],
             agent: AGENT,
             maxPackBytes: this.limits.maxPackBytes - this.packBytes,
+            ...(this.onPackBytes !== undefined && { onPackBytes: (n: number) => this.onPackBytes?.(this.packBytes + n) }),
           },
           async (boundaries) => {
             await this.store.addShallow(boundaries);

@@ -27,6 +27,8 @@ export interface PackRequest {
   depth: number;
   agent: string;
   maxPackBytes: number;
+  /** Told the pack bytes received so far, as they arrive (progress). */
+  onPackBytes?: (bytes: number) => void;
 }
 
 export interface PackResult {
@@ -84,6 +86,7 @@ export async function fetchPack(
         if (packBytes > req.maxPackBytes) {
           throw new FetchError('PACK_TOO_LARGE', `the server sent more than the maximum pack size (${req.maxPackBytes} bytes)`);
         }
+        req.onPackBytes?.(packBytes);
         if (!sink.write(payload)) await once(sink, 'drain');
       } else if (band === 3) {
         throw new FetchError('FETCH_FAILED', `remote error: ${payload.toString('utf8').trim()}`);

@@ -16,15 +16,19 @@ export function urlPolicyOf(config: Readonly<Config>): UrlPolicy {
   return { allowHttpLoopback, ...(allowedHosts !== undefined && { allowedHosts }) };
 }
 
-export async function openRepository(repo: string, config: Readonly<Config>): Promise<Repository> {
+/** `onPackBytes`: told the running count of pack bytes a remote repository receives (progress). */
+export async function openRepository(repo: string, config: Readonly<Config>, onPackBytes?: (bytes: number) => void): Promise<Repository> {
   const f = config.fetch;
   if (isUrl(repo)) {
-    return RemoteRepository.open(repo, urlPolicyOf(config), {
+    const remote = await RemoteRepository.open(repo, urlPolicyOf(config), {
       timeoutMs: f.timeoutMs,
       maxPackBytes: f.maxPackBytes,
       maxObjectBytes: f.maxObjectBytes,
       maxRefsBytes: f.maxRefsBytes,
     });
+    // open() lists refs only; the packs come later, so the observer misses nothing.
+    remote.onPackBytes = onPackBytes;
+    return remote;
   }
   return LocalRepository.open(repo, { timeoutMs: f.timeoutMs, maxObjectBytes: f.maxObjectBytes });
 }

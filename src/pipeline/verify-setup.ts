@@ -17,11 +17,13 @@ export interface RunContext {
   /** A verified Sources index to find uploads in (the service keeps one). */
   readonly index?: SourcesIndex;
   readonly signal?: AbortSignal;
+  /** Told the running count of pack bytes each remote repository receives (the CLI's progress). */
+  readonly onPackBytes?: (bytes: number) => void;
 }
 
 export function verifyDepsFrom(config: Readonly<Config>, trust: Trust, uploadKeyring: UploadKeyring, run: RunContext = {}): VerifyDeps {
   return {
-    openRepository: (r) => openRepository(r, config),
+    openRepository: (r) => openRepository(r, config, run.onPackBytes),
     keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
     ...(uploadKeyring.path !== undefined ? { uploadKeyring: uploadKeyring.path } : {}),
     ...(uploadKeyring.unavailable !== undefined ? { uploadKeyringUnavailable: uploadKeyring.unavailable } : {}),

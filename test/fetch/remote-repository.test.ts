@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FetchError } from '../../src/net/fetch-error.js';
 import { ObjectStore } from '../../src/fetch/object-store.js';
 import { RemoteRepository, type RemoteLimits } from '../../src/fetch/remote-repository.js';
+import { parseConfig } from '../../src/config/load.js';
+import { verifyDepsFrom } from '../../src/pipeline/verify-setup.js';
+import { KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
+import { DEFAULT_SIGNATURE_POLICY } from '../../src/authenticate/openpgp/verify-tag-signature.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 
 const git = (cwd: string, ...args: string[]): string =>
@@ -89,6 +93,42 @@ describe('RemoteRepository over loopback smart HTTP', () => {
       await repo.close();
     }
     expect(server.requests.some((r) => r.gitProtocol === 'version=2')).toBe(true);
+  });
+
+  it('tells onPackBytes the running count of pack bytes as they arrive, over every fetch of the repository', async () => {
+    server.setFaults(undefined);
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
+    const seen: number[] = [];
+    repo.onPackBytes = (n) => seen.push(n);
+    try {
+      await repo.fetchObjects(tagOid);
+      const first = repo.packBytes;
+      // The tree holds 300 kB of random bytes: the pack arrives in several side-band packets.
+      expect(first).toBeGreaterThan(300_000);
+      expect(seen.length).toBeGreaterThan(1);
+      expect(seen.at(-1)).toBe(first);
+      await repo.fetchObjects(upstreamTag);
+      expect(seen.at(-1)).toBe(repo.packBytes);
+      expect(repo.packBytes).toBeGreaterThan(first);
+      // Never backwards: the second fetch counts on from the first.
+      for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('the pipeline passes a running byte count to its progress: verifyDepsFrom({onPackBytes}) reaches the repository it opens', async () => {
+    const config = parseConfig({ fetch: { allowHttpLoopback: true } }, 'test');
+    const trust = { keyrings: new KeyringIndex(), dm: undefined, policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] }, keyringOrigin: 'test', warnings: [] };
+    const seen: number[] = [];
+    const deps = verifyDepsFrom(config, trust, { origin: 'none', unavailable: 'test', warnings: [] }, { onPackBytes: (n) => seen.push(n) });
+    const repo = await deps.openRepository(`${server.url}/pkg.git`);
+    try {
+      await repo.fetchObjects(tagOid);
+      expect(seen.at(-1)).toBe((repo as RemoteRepository).packBytes);
+    } finally {
+      await repo.close();
+    }
   });
 
   it('speaks protocol v0 to a server or client that does not use v2', async () => {
