@@ -1,9 +1,11 @@
-// One shallow single-tag fetch with the verifier's fetch stage (compiled CLI
-// code in dist/), for bench/fetch.bench.ts to time and measure in a process
-// of its own. Usage: node bench/fetch-one.mjs URL TAG
+// One fetch with the verifier's fetch stage (compiled CLI code in dist/), for
+// bench/fetch.bench.ts to time and measure in a process of its own: the tag
+// at depth 1, then (when given) the upstream tag at depth 1 and the history
+// of both, as `verify` fetches them.
+// Usage: node bench/fetch-one.mjs URL TAG [UPSTREAM_TAG]
 import { RemoteRepository } from '../dist/fetch/remote-repository.js';
 
-const [url, tag] = process.argv.slice(2);
+const [url, tag, upstream] = process.argv.slice(2);
 const t0 = performance.now();
 const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, {
   timeoutMs: 600_000, maxPackBytes: 4 * 2 ** 30, maxObjectBytes: 2 ** 30, maxRefsBytes: 64 << 20,
@@ -14,6 +16,12 @@ try {
   await repo.fetchObjects(ref.oid);
   const obj = await repo.objects().read(ref.oid);
   if (obj?.type !== 'tag') throw new Error('tag object not readable after the fetch');
+  if (upstream) {
+    const up = await repo.resolveTag(upstream);
+    if (!up) throw new Error(`no tag ${upstream}`);
+    await repo.fetchObjects(up.oid);
+    await repo.fetchHistory([ref.oid, up.oid]);
+  }
   // Pack bytes and the in-process time (without Node's start-up and module loading).
   process.stdout.write(`${repo.packBytes} ${Math.round(performance.now() - t0)}\n`);
 } finally {

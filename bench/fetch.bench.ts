@@ -1,17 +1,26 @@
-// Single-tag shallow fetch: the verifier's fetch stage (isomorphic-git ref
-// listing, pack streamed into sandboxed `git index-pack --strict`) against
-// `git fetch --depth 1` of the same tag from the same loopback http-backend,
-// on a small repository and on a large one made from a real Debian source
-// package. Time and peak RSS (largest process of each command's tree) as
-// ratios measured in the same run. Usage: npx tsx bench/fetch.bench.ts [--runs N]
+// The verifier's fetch stage (its own ref discovery, packs streamed into
+// sandboxed `git index-pack --strict`) against git on the same loopback
+// http-backend, ratios measured in the same run, with the load average:
+// - single-tag shallow fetch vs `git fetch --depth 1` of the same tag, on a
+//   tiny repository, on a large one made from a real Debian source package
+//   and on a huge one: time and peak RSS (largest process of each tree);
+// - two refs sharing a large history, fetched as `verify` does (the Debian
+//   tag at depth 1, the upstream tag at depth 1, then the history of both) vs
+//   git fetching the same two refs in one go: bytes on the wire (every
+//   response body the server sent) against the pack git receives, and time.
+// Needs `npx tsc -p tsconfig.build.json` first.
+// Usage: npx tsx bench/fetch.bench.ts [--runs N] [--only small,large,huge,shared] [--no-huge]
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]!.split(',')) : undefined;
+const wanted = (name: string): boolean => only === undefined || only.has(name);
 const cache = join(process.env['T2U_BENCH_CACHE'] ?? join(tmpdir(), 't2u-bench-cache'));
 mkdirSync(cache, { recursive: true });
 const git = (cwd: string, ...args: string[]) =>
@@ -40,15 +49,47 @@ const small = makeRepo('small', (d) => {
 });
 
 // emacs: a real, large Debian source package (~27 MB .orig.tar.xz, thousands of files).
-const large = makeRepo('emacs', (d) => {
+function emacsTree(d: string): void {
   const tarball = join(cache, 'emacs_28.2+1.orig.tar.xz');
   if (!existsSync(tarball)) execFileSync('curl', ['-sSf', '-o', tarball, 'http://deb.debian.org/debian/pool/main/e/emacs/emacs_28.2+1.orig.tar.xz']);
   execFileSync('tar', ['-xf', tarball, '-C', d, '--strip-components=1']);
-});
+}
+const large = wanted('large') ? makeRepo('emacs', emacsTree) : undefined;
+
+/**
+ * Upstream history (emacs imported, then two small upstream commits), the
+ * upstream tag, and the packaging commit on top with the Debian tag: the
+ * shape of a `--quilt=gbp` repository whose upstream tag shares nearly every
+ * object with the Debian tag's tree.
+ */
+function makeSharedRepo(): string {
+  const bare = join(cache, 'repos', 'shared.git');
+  if (existsSync(bare)) return bare;
+  const work = mkdtempSync(join(tmpdir(), 't2u-bench-shared-'));
+  emacsTree(work);
+  git(work, 'init', '-q', '-b', 'main');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'import emacs 28.2');
+  for (let i = 1; i <= 2; i++) {
+    writeFileSync(join(work, 'README'), `emacs, upstream change ${i}\n`);
+    git(work, 'commit', '-qam', `upstream change ${i}`);
+  }
+  git(work, 'tag', '-a', '-m', 'upstream 28.2', 'upstream/28.2');
+  mkdirSync(join(work, 'debian'));
+  writeFileSync(join(work, 'debian', 'changelog'), 'emacs (28.2-1) unstable; urgency=medium\n');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'packaging');
+  git(work, 'tag', '-a', '-m', 'release', 'debian/28.2-1');
+  mkdirSync(join(cache, 'repos'), { recursive: true });
+  git(cache, 'clone', '-q', '--bare', work, bare);
+  rmSync(work, { recursive: true, force: true });
+  return bare;
+}
+const shared = wanted('shared') ? makeSharedRepo() : undefined;
 
 // A repository whose pack is several hundred MB (incompressible data): the
 // size at which isomorphic-git's in-memory indexing (5–6× the pack) would hurt.
-const huge = process.argv.includes('--no-huge')
+const huge = process.argv.includes('--no-huge') || !wanted('huge')
   ? undefined
   : makeRepo('huge', (d) => {
       mkdirSync(join(d, 'debian'));
@@ -77,9 +118,15 @@ function measure(argv: string[], cwd: string): Promise<Sample> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const server = await startGitHttpServer({ root: join(cache, 'repos') });
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+/** Response bytes the server sent for the requests from index `from` on. */
+const wire = (from: number) => server.requests.slice(from).reduce((n, r) => n + r.bytesSent, 0);
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 try {
-  console.log(`runs per figure: ${runs} (median)`);
-  const repos: [string, string][] = [['small', small], ['large (emacs 28.2)', large]];
+  console.log(`runs per figure: ${runs} (median); load average at start ${load()}`);
+  const repos: [string, string][] = [];
+  if (wanted('small')) repos.push(['small', small]);
+  if (large) repos.push(['large (emacs 28.2)', large]);
   if (huge) repos.push(['huge (300 MiB random)', huge]);
   for (const [label, bare] of repos) {
     const name = bare.split('/').at(-1)!;
@@ -102,11 +149,42 @@ try {
     const m = median(ours.map((s) => s.maxRssKiB));
     const gm = median(theirs.map((s) => s.maxRssKiB));
     console.log(
-      `${label}: pack ${(packBytes / 1048576).toFixed(1)} MiB | t2u-verify ${t.toFixed(2)} s, peak ${(m / 1024).toFixed(0)} MiB | ` +
+      `${label}: pack ${mib(packBytes)} | t2u-verify ${t.toFixed(2)} s, peak ${(m / 1024).toFixed(0)} MiB | ` +
         `git fetch --depth 1 ${g.toFixed(2)} s, peak ${(gm / 1024).toFixed(0)} MiB | time ratio ${(t / g).toFixed(2)}x ` +
         `(in-process fetch ${inProc.toFixed(2)} s: ${(inProc / g).toFixed(2)}x), peak RSS ratio ${(m / gm).toFixed(2)}x`,
     );
   }
+  if (shared) {
+    const url = `${server.url}/shared.git`;
+    const tags = ['debian/28.2-1', 'upstream/28.2'];
+    const ours: { s: Sample; wire: number }[] = [];
+    const theirs: { s: Sample; wire: number; pack: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      let from = server.requests.length;
+      const s = await measure(['node', 'bench/fetch-one.mjs', url, ...tags], process.cwd());
+      ours.push({ s, wire: wire(from) });
+      const dir = mkdtempSync(join(tmpdir(), 't2u-bench-git-'));
+      git(dir, 'init', '-q', '--bare');
+      from = server.requests.length;
+      // unpackLimit=1 keeps git's pack as received, to give its size.
+      const g = await measure(['git', '-c', 'fetch.unpackLimit=1', 'fetch', '-q', '--no-tags', url, ...tags.map((t) => `refs/tags/${t}:refs/tags/${t}`)], dir);
+      const packDir = join(dir, 'objects', 'pack');
+      const pack = execFileSync('find', [packDir, '-name', '*.pack', '-printf', '%s\n'], { encoding: 'utf8' }).trim().split('\n').reduce((n, x) => n + Number(x), 0);
+      theirs.push({ s: g, wire: wire(from), pack });
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const w = median(ours.map((o) => o.wire));
+    const gw = median(theirs.map((o) => o.wire));
+    const pack = median(theirs.map((o) => o.pack));
+    const t = median(ours.map((o) => o.s.seconds));
+    const g = median(theirs.map((o) => o.s.seconds));
+    console.log(
+      `two refs sharing history (emacs 28.2; the Debian tag, the upstream tag, then the history, as verify fetches): ` +
+        `t2u-verify ${mib(w)} on the wire in ${t.toFixed(2)} s | git fetching both refs at once ${mib(gw)} on the wire in ${g.toFixed(2)} s, pack ${mib(pack)} | ` +
+        `wire ratio ${(w / gw).toFixed(3)}x, wire/pack ${(w / pack).toFixed(3)}x, time ratio ${(t / g).toFixed(2)}x`,
+    );
+  }
+  console.log(`load average at end ${load()}`);
 } finally {
   await server.close();
 }
