@@ -1,7 +1,8 @@
 // `t2u-verify log audit URL --key VKEY [--state DIR]`: checks a verifier's
 // transparency log as any client can (docs/transparency.md): the checkpoint's
-// signature, the root rebuilt from the tiles, and consistency with the
-// checkpoint last seen (kept in DIR). A rewritten history or a split view is
+// signature, the root rebuilt from the tiles, every entry bundle re-hashed
+// against the tiles' leaf hashes, and consistency with the checkpoint last
+// seen (kept in DIR). A rewritten history or a split view is
 // the alarm LOG_INCONSISTENT, printed with both signed checkpoints.
 // Exit status: 0 consistent, 1 an alarm, 2 usage error, 3 unreachable.
 // This module is the command's action: log-command.ts registers the command
@@ -28,13 +29,13 @@ export async function logAuditAction(setExit: (code: number) => void, url: strin
   }
   const state = new SeenStore(opts.state ?? defaultStateDir());
   try {
-    const { current, previous } = await auditLog(client, state);
+    const { current, previous } = await auditLog(client, state, { entries: true });
     const cp = current.checkpoint;
     const since = previous === undefined ? 'first seen' : `consistent with size ${previous.checkpoint.size} seen before`;
     process.stdout.write(
       opts.json
         ? `${JSON.stringify({ status: 'ok', origin: cp.origin, size: cp.size, root: cp.root.toString('base64'), previousSize: previous?.checkpoint.size ?? null, checkpoint: current.note })}\n`
-        : `OK: ${cp.origin} size ${cp.size} root ${cp.root.toString('base64')}: tiles rebuild it, ${since}\n`,
+        : `OK: ${cp.origin} size ${cp.size} root ${cp.root.toString('base64')}: tiles rebuild it, entries hash to its leaves, ${since}\n`,
     );
     setExit(EXIT.ok);
   } catch (e) {

@@ -15,11 +15,12 @@ import { cosignatureVerifier } from './cosignature.js';
 import { consistencyProof, leafHash, treeHash, verifyConsistency, verifyInclusion, type Hash } from './merkle.js';
 import { ed25519NoteVerifier, NoteError, openNote, type NoteVerifier } from './signed-note.js';
 import type { Statement } from './statement.js';
-import { tilePath, tileSubtreeReader, TILE_WIDTH } from './tiles.js';
+import { decodeBundle, MAX_ENTRY_BYTES, tilePath, tileSubtreeReader, tileWidthAt, TILE_WIDTH } from './tiles.js';
 import { trimEnd } from '../text/scan.js';
 
 const MAX_CHECKPOINT_BYTES = 64 * 1024;
 const MAX_TILE_BYTES = TILE_WIDTH * 32;
+const MAX_BUNDLE_BYTES = TILE_WIDTH * (2 + MAX_ENTRY_BYTES);
 const MAX_ATTESTATIONS_BYTES = 16 << 20;
 const TIMEOUT_MS = 30_000;
 
@@ -131,6 +132,36 @@ export class LogClient {
     if (!root.equals(seen.checkpoint.root)) throw new LogProblem('LOG_TILES_INVALID', `the tiles rebuild root ${root.toString('base64')}, not the checkpoint's ${seen.checkpoint.root.toString('base64')}`);
   }
 
+  /**
+   * Re-hashes every entry bundle of the checkpoint's tree against the leaf
+   * hashes of its level-0 tiles (which checkTiles ties to the root): the
+   * bundles are what a reader of the log reads, and nothing else binds them.
+   */
+  async checkEntries(seen: SeenCheckpoint): Promise<void> {
+    const size = seen.checkpoint.size;
+    for (let n = 0; n * TILE_WIDTH < size; n++) {
+      const width = tileWidthAt(0, n, size);
+      const [bundle, tile] = await Promise.all([
+        get(`${this.base}/log/${tilePath({ level: 'entries', n, width })}`, MAX_BUNDLE_BYTES),
+        get(`${this.base}/log/${tilePath({ level: 0, n, width })}`, MAX_TILE_BYTES),
+      ]);
+      const where = tilePath({ level: 'entries', n, width });
+      let entries: Buffer[];
+      try {
+        entries = decodeBundle(bundle);
+      } catch (e) {
+        throw new LogProblem('LOG_TILES_INVALID', `${where}: ${(e as Error).message}`);
+      }
+      if (entries.length !== width) throw new LogProblem('LOG_TILES_INVALID', `${where} holds ${entries.length} entries, not ${width}`);
+      if (tile.length !== width * 32) throw new LogProblem('LOG_TILES_INVALID', `${tilePath({ level: 0, n, width })} is ${tile.length} bytes, not ${width * 32}`);
+      for (const [i, entry] of entries.entries()) {
+        if (!leafHash(entry).equals(tile.subarray(i * 32, i * 32 + 32))) {
+          throw new LogProblem('LOG_TILES_INVALID', `entry ${n * TILE_WIDTH + i} in ${where} does not hash to its leaf hash in the tiles`);
+        }
+      }
+    }
+  }
+
   /** Checks that `current` extends `previous` (same log), with a proof computed from the current tiles. */
   async checkConsistency(previous: SeenCheckpoint, current: SeenCheckpoint): Promise<void> {
     const old = previous.checkpoint;
@@ -234,12 +265,18 @@ export class SeenStore {
 }
 
 /**
- * A full check of one log: the checkpoint, its tiles, and consistency with the
- * checkpoint last seen (which it then replaces). Throws LogProblem.
+ * A full check of one log: the checkpoint, its tiles, with `entries` every
+ * entry bundle re-hashed, and consistency with the checkpoint last seen
+ * (which it then replaces). Throws LogProblem.
  */
-export async function auditLog(client: LogClient, state: SeenStore | undefined): Promise<{ current: SeenCheckpoint; previous?: SeenCheckpoint }> {
+export async function auditLog(
+  client: LogClient,
+  state: SeenStore | undefined,
+  options: { readonly entries?: boolean } = {},
+): Promise<{ current: SeenCheckpoint; previous?: SeenCheckpoint }> {
   const current = await client.fetchCheckpoint();
   await client.checkTiles(current);
+  if (options.entries === true) await client.checkEntries(current);
   const previous = await state?.load(client);
   if (previous !== undefined) await client.checkConsistency(previous, current);
   if (state !== undefined && (previous === undefined || current.checkpoint.size >= previous.checkpoint.size)) await state.save(client, current);

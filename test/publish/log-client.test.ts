@@ -12,6 +12,7 @@ import { logConfigSchema } from '../../src/publish/log-config.js';
 import { auditLog, LogClient, LogProblem, SeenStore } from '../../src/publish/log-client.js';
 import { openPublisher, type Publisher } from '../../src/publish/publisher.js';
 import { ed25519Vkey } from '../../src/publish/signed-note.js';
+import { decodeBundle, encodeBundle } from '../../src/publish/tiles.js';
 import { ServiceMetrics } from '../../src/server/api/metrics.js';
 import { buildServiceApp } from '../../src/server/service-app.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -103,6 +104,24 @@ describe('the log client', () => {
       expect(await problem(auditLog(client, undefined))).toBe('LOG_TILES_INVALID');
     } finally {
       writeFileSync(tile, original);
+    }
+  });
+
+  it('LOG_TILES_INVALID for log audit: an entry bundle changed under the tiles (the root still rebuilds)', async () => {
+    const client = new LogClient(url, publisher.logVkey);
+    await expect(auditLog(client, undefined, { entries: true })).resolves.toBeDefined();
+    const bundle = join(dir, 'log', 'tile', 'entries', '001.p', '45');
+    const original = readFileSync(bundle);
+    const entries = decodeBundle(original);
+    const changedEntry = entries.map((e, i) => (i === 7 ? Buffer.from(String(e).replace('"n":', '"m":')) : e));
+    for (const changed of [encodeBundle(changedEntry), encodeBundle(entries.slice(0, -1)), Buffer.concat([original, Buffer.from([0])])]) {
+      writeFileSync(bundle, changed);
+      try {
+        await client.checkTiles(await client.fetchCheckpoint());
+        expect(await problem(auditLog(client, undefined, { entries: true }))).toBe('LOG_TILES_INVALID');
+      } finally {
+        writeFileSync(bundle, original);
+      }
     }
   });
 });
