@@ -1,7 +1,8 @@
-// Shared by the service benches: an open-loop webhook flood (request i is
-// sent at start + i/rate whatever the answers so far, and its latency runs
-// from that scheduled time, so a stall is not hidden by sending less), a
-// /healthz prober, quantiles and the machine's load average.
+// Shared by the service benches: an open-loop webhook flood and an open-loop
+// GET load (request i is sent at start + i/rate whatever the answers so far,
+// and its latency runs from that scheduled time, so a stall is not hidden by
+// sending less), a /healthz prober, quantiles and the machine's load average.
+// bench/open-loop-child.ts runs the GET load in a process of its own.
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { hookHeaders } from '../test/server/service-helpers.js';
@@ -65,6 +66,45 @@ export async function offerWebhooks(base: string, label: string, rate: number, s
   return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]!, rps: total / elapsed, errors };
 }
 
+/** GETs at `rate` per second for `seconds`, request i asking for paths[i mod n]; 200 is success. */
+export async function offerGets(base: string, rate: number, seconds: number, paths: readonly string[]): Promise<LoadResult> {
+  const url = new URL(base);
+  const total = rate * seconds;
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const get = (path: string): Promise<number> =>
+    new Promise((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path, method: 'GET', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+  // Warm-up: connections and JIT, not counted.
+  await Promise.all(Array.from({ length: 200 }, (_, i) => get(paths[i % paths.length] as string)));
+
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now() + 10;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      get(paths[i % paths.length] as string).then((status) => {
+        latencies.push(performance.now() - due);
+        if (status !== 200) errors++;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]!, rps: total / elapsed, errors };
+}
+
 /** GET /healthz every `intervalMs` (one at a time) until `until` resolves; latencies sorted, non-200 counted. */
 export async function probeHealth(base: string, until: Promise<unknown>, intervalMs = 20): Promise<{ latencies: number[]; failures: number }> {
   let done = false;
@@ -87,7 +127,7 @@ export async function probeHealth(base: string, until: Promise<unknown>, interva
   return { latencies, failures };
 }
 
-export const fmtLoad = (r: LoadResult): string =>
-  `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(1)} ms  ${Math.round(r.rps)} req/s  non-202: ${r.errors}`;
+export const fmtLoad = (r: LoadResult, ok = '202'): string =>
+  `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(1)} ms  ${Math.round(r.rps)} req/s  non-${ok}: ${r.errors}`;
 
 export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');

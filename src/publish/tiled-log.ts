@@ -25,6 +25,7 @@
 // fetch the partial tiles it names after the full ones exist). A log written
 // before bundles were kept may lack older partial bundles: those are answered
 // by cutting a wider bundle, which begins with the same entries.
+import { dirname } from 'node:path';
 import { formatCheckpoint, parseCheckpoint } from './checkpoint.js';
 import { DurableFiles, type Staged } from './durable-files.js';
 import { consistencyProof, inclusionProof, treeHash, type Hash } from './merkle.js';
@@ -85,8 +86,8 @@ export interface LogStats {
   publishedLeaves: number;
   tilesMs: number;
   checkpointMs: number;
-  /** Files written durably (each one fsync, plus one per directory touched). */
-  files: number;
+  /** fsync calls: one per file written (tiles, bundles, checkpoint) and one per directory they were renamed in. */
+  fsyncs: number;
   /** Waiting for the sequencer lock. */
   lockMs: number;
 }
@@ -106,7 +107,7 @@ export class TiledLog {
   #committing: Promise<void> | undefined;
   #publishing: Promise<void> | undefined;
   #broken: Error | undefined;
-  readonly stats: LogStats = { commits: 0, committedLeaves: 0, commitMs: 0, checkpoints: 0, publishedLeaves: 0, tilesMs: 0, checkpointMs: 0, files: 0, lockMs: 0 };
+  readonly stats: LogStats = { commits: 0, committedLeaves: 0, commitMs: 0, checkpoints: 0, publishedLeaves: 0, tilesMs: 0, checkpointMs: 0, fsyncs: 0, lockMs: 0 };
 
   private constructor(opts: TiledLogOptions) {
     this.#opts = opts;
@@ -321,7 +322,7 @@ export class TiledLog {
     this.#current = { size: edge.size, root, note };
     this.stats.checkpoints += 1;
     this.stats.publishedLeaves += entries.length;
-    this.stats.files += tiles.length + 1;
+    this.stats.fsyncs += tiles.length + 1 + new Set(['.', ...tiles.map((t) => dirname(t.path))]).size;
     this.stats.tilesMs += t1 - t0;
     this.stats.checkpointMs += performance.now() - t1;
   }
