@@ -1,34 +1,86 @@
-// The calling side of a SQLite connection on a worker thread of its own
+// The calling side of SQLite connections on a worker thread
 // (src/store/sqlite-thread.ts): each call is a message, answered once the
 // thread has done it (durably, for a write), so no commit's fsync waits on the
-// caller's event loop. Used by the job store (sqlite-thread-store.ts) and the
-// log's leaf order (sqlite-thread-log-store.ts).
+// caller's event loop. One thread per database file in a process: the job
+// store (sqlite-thread-store.ts) and the log's leaf order
+// (sqlite-thread-log-store.ts) opened on the same file share it, so their
+// commits follow each other instead of contending for the file's lock.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fromThreadError, type ThreadAnswer, type ThreadCall, type ThreadData, type ThreadError } from './sqlite-thread-protocol.js';
+import { SQLITE_FILE_NAME, type SqliteStoreLocation } from './sqlite-store.js';
+import { fromThreadError, type OpenArgs, type StoreKind, type ThreadAnswer, type ThreadCall, type ThreadError } from './sqlite-thread-protocol.js';
 
 /**
  * The thread's module: the compiled one beside this file, or the TypeScript
  * source loaded through tsx (tests and `tsx src/…`; a worker thread does not
  * inherit the parent's module hooks).
  */
-function threadWorker(data: ThreadData): Worker {
+function threadWorker(): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./sqlite-thread.js', here), { workerData: data });
+  if (!here.endsWith('.ts')) return new Worker(new URL('./sqlite-thread.js', here));
   const tsx = join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
   const entry = new URL('./sqlite-thread.ts', here).href;
   const code = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((t) => t.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
-  return new Worker(code, { eval: true, workerData: data });
+  return new Worker(code, { eval: true });
 }
 
-export class SqliteThread {
+/** The threads of this process, by database file. */
+const threads = new Map<string, Promise<SqliteThread>>();
+
+/** A store opened on the thread of its database file. */
+export class ThreadStoreHandle {
+  #closed: Promise<void> | undefined;
+
+  constructor(
+    private readonly thread: SqliteThread,
+    private readonly handle: number,
+  ) {}
+
+  /** Opens a store of `kind` on the thread of its file, starting the thread if this process has none. */
+  static async open(kind: StoreKind, location: SqliteStoreLocation, options?: SqliteThreadOptions): Promise<ThreadStoreHandle> {
+    if (location.file === undefined && location.dataDir === undefined) throw new Error('SqliteStore: dataDir or file is required');
+    const file = resolvePath(location.file ?? join(location.dataDir ?? '.', SQLITE_FILE_NAME));
+    let starting = threads.get(file);
+    if (starting === undefined) {
+      starting = SqliteThread.start();
+      threads.set(file, starting);
+      starting.catch(() => threads.delete(file));
+    }
+    const thread = await starting;
+    thread.users += 1;
+    try {
+      const handle = await thread.call<number>(0, 'open', ...([kind, location, ...(options !== undefined ? [options] : [])] as OpenArgs));
+      return new ThreadStoreHandle(thread, handle);
+    } catch (e) {
+      await thread.leave(file);
+      throw e;
+    }
+  }
+
+  call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.#closed !== undefined) return Promise.reject(new Error('the store is closed'));
+    return this.thread.call(this.handle, method, ...args);
+  }
+
+  close(): Promise<void> {
+    return (this.#closed ??= (async () => {
+      await this.thread.call(this.handle, 'close').catch(() => undefined);
+      await this.thread.leave();
+    })());
+  }
+}
+
+type SqliteThreadOptions = OpenArgs[2];
+
+class SqliteThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #next = 0;
-  #closed: Promise<void> | undefined;
   #failure: Error | undefined;
+  /** Stores open on this thread (and openings under way). */
+  users = 0;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -43,6 +95,7 @@ export class SqliteThread {
       this.#failure ??= err;
       for (const w of this.#pending.values()) w.reject(err);
       this.#pending.clear();
+      for (const [file, t] of threads) void t.then((x) => x === this && threads.get(file) === t && threads.delete(file));
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the SQLite thread ended (exit status ${code})`)));
@@ -50,9 +103,8 @@ export class SqliteThread {
     worker.unref();
   }
 
-  /** Opens the database on its thread; rejects with the thread's error if it cannot. */
-  static open(data: ThreadData): Promise<SqliteThread> {
-    const worker = threadWorker(data);
+  static start(): Promise<SqliteThread> {
+    const worker = threadWorker();
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       worker.once('error', onError);
@@ -67,23 +119,25 @@ export class SqliteThread {
     });
   }
 
-  call<T>(method: string, ...args: unknown[]): Promise<T> {
+  call<T>(handle: number, method: string, ...args: unknown[]): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#closed !== undefined && method !== 'close') return Promise.reject(new Error('the store is closed'));
     const id = ++this.#next;
     if (this.#pending.size === 0) this.#worker.ref();
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ id, method, args } satisfies ThreadCall);
+      this.#worker.postMessage({ id, handle, method, args } satisfies ThreadCall);
     }).finally(() => {
       if (this.#pending.size === 0) this.#worker.unref();
     });
   }
 
-  close(): Promise<void> {
-    return (this.#closed ??= (async () => {
-      if (this.#failure === undefined) await this.call('close').catch(() => undefined);
-      await this.#worker.terminate();
-    })());
+  /** A store on this thread closed: the last one ends the thread. */
+  async leave(file?: string): Promise<void> {
+    this.users -= 1;
+    if (this.users > 0) return;
+    for (const [f, t] of threads) {
+      if ((file === undefined || f === file) && (await t) === this && this.users === 0) threads.delete(f);
+    }
+    if (this.users === 0) await this.#worker.terminate();
   }
 }

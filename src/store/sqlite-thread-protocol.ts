@@ -4,17 +4,20 @@ import type { SqliteStoreLocation } from './sqlite-store.js';
 import type { StoreOptions } from './store.js';
 
 /** `jobs`: the job store (sqlite-store.ts); `log`: the log's leaf order (sqlite-log-store.ts). */
-export interface ThreadData {
-  readonly kind: 'jobs' | 'log';
-  readonly location: SqliteStoreLocation;
-  readonly options?: StoreOptions;
-}
+export type StoreKind = 'jobs' | 'log';
 
+/**
+ * A call to the store opened as `handle`, or, for method `open`, opening one
+ * (args: kind, location, options; the answer is the new handle).
+ */
 export interface ThreadCall {
   readonly id: number;
+  readonly handle: number;
   readonly method: string;
   readonly args: unknown[];
 }
+
+export type OpenArgs = [kind: StoreKind, location: SqliteStoreLocation, options?: StoreOptions];
 
 /** An error as it crosses the thread (a structured clone keeps only plain errors' fields). */
 export interface ThreadError {

@@ -7,7 +7,7 @@
 // together in the next), a webhook is acknowledged only after its job is on
 // disk, and the loop meanwhile reads and answers other requests.
 import type { SqliteStoreLocation } from './sqlite-store.js';
-import { SqliteThread } from './sqlite-thread-client.js';
+import { ThreadStoreHandle } from './sqlite-thread-client.js';
 import { fromThreadError, type ThreadError } from './sqlite-thread-protocol.js';
 import type {
   Alarm,
@@ -30,15 +30,15 @@ import type {
 } from './store.js';
 
 export class SqliteThreadStore implements Store {
-  readonly #thread: SqliteThread;
+  readonly #thread: ThreadStoreHandle;
 
-  private constructor(thread: SqliteThread) {
+  private constructor(thread: ThreadStoreHandle) {
     this.#thread = thread;
   }
 
   /** Opens the database on its thread; rejects with the thread's error if it cannot. */
   static async open(location: SqliteStoreLocation, options?: StoreOptions): Promise<SqliteThreadStore> {
-    return new SqliteThreadStore(await SqliteThread.open({ kind: 'jobs', location, ...(options !== undefined && { options }) }));
+    return new SqliteThreadStore(await ThreadStoreHandle.open('jobs', location, options));
   }
 
   #call<T>(method: string, ...args: unknown[]): Promise<T> {
