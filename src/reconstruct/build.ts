@@ -8,6 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
+import { tapOutput } from '../sandbox/output-tap.js';
 import { mentionsNoSpace } from '../sandbox/work-quota.js';
 import { recordSandboxTime } from '../sandbox/time-ledger.js';
 import { reason, type Reason } from '../report/reasons.js';
@@ -225,7 +226,9 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
       throw e;
     }
     const meta = await readMeta(join(dir, 'out', 'meta'));
-    const log = `${r.stderr.toString('utf8')}${await readFile(join(dir, 'out', 'build.log'), 'utf8').catch(() => '')}`;
+    const buildLog = await readFile(join(dir, 'out', 'build.log'), 'utf8').catch(() => '');
+    tapOutput(`--- the build's log under profile ${input.profile.name} (dgit, dpkg-source) ---\n${buildLog}${buildLog === '' || buildLog.endsWith('\n') ? '' : '\n'}--- end of the build's log ---\n`);
+    const log = `${r.stderr.toString('utf8')}${buildLog}`;
     const failed = (code: 'BUILD_FAILED' | 'BUILD_TIMEOUT', message: string): BuildResult => ({ ok: false, reasons: [reason(code, message)], log, durationMs: took() });
     if (r.timedOut) {
       await cleanup();

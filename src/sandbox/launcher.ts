@@ -17,6 +17,7 @@ import { seccompBytes } from './seccomp.js';
 import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK_ARGV, workBytesFor, wrapCommand } from './work-quota.js';
 import { SandboxError } from './sandbox-error.js';
 import { recordSandboxTime } from './time-ledger.js';
+import { tapCommand } from './output-tap.js';
 
 export type { Rootfs } from './bwrap-args.js';
 export type { SandboxIdentity } from './identity.js';
@@ -149,7 +150,9 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   spec.signal?.addEventListener('abort', onAbort, { once: true });
   if (spec.signal?.aborted) proc.kill();
   try {
-    return await proc.result;
+    const result = await proc.result;
+    tapCommand(spec.argv, result);
+    return result;
   } finally {
     spec.signal?.removeEventListener('abort', onAbort);
     recordSandboxTime('command', performance.now() - started);

@@ -21,10 +21,14 @@ import pg from 'pg';
 import {
   alarmMessage,
   backoffMs,
+  boundedLogText,
   listLimit,
   packageOf,
   resolveOptions,
   type Alarm,
+  type AttemptLog,
+  type AttemptLogEntry,
+  type AttemptLogInput,
   type ClaimOptions,
   type ClaimedJob,
   type CompleteInput,
@@ -121,6 +125,20 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
     // The summary counts done jobs per period and verdict by their finish time: an index range scan.
     version: 4,
     sql: 'CREATE INDEX jobs_finished ON jobs (status, finished_at, verdict);',
+  },
+  {
+    // What each attempt printed (at most MAX_ATTEMPT_LOG_BYTES).
+    version: 5,
+    sql: `
+      CREATE TABLE job_logs (
+        job_id bigint NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        attempt integer NOT NULL,
+        log text NOT NULL,
+        truncated boolean NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (job_id, attempt)
+      );
+    `,
   },
 ];
 
@@ -507,6 +525,35 @@ export class PostgresStore implements Store {
       }
     }
     return alarms;
+  }
+
+  async putAttemptLog(id: string, attempt: number, log: AttemptLogInput): Promise<void> {
+    if (!/^[0-9]+$/.test(id)) throw new Error(`putAttemptLog: no job ${JSON.stringify(id)}`);
+    // PostgreSQL text cannot hold NUL; the log is for reading, so it becomes U+FFFD.
+    await this.pool.query(
+      `INSERT INTO job_logs (job_id, attempt, log, truncated) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (job_id, attempt) DO UPDATE SET log = excluded.log, truncated = excluded.truncated, created_at = now()`,
+      [id, attempt, boundedLogText(log.text).replaceAll('\0', '\uFFFD'), log.truncated],
+    );
+  }
+
+  async getAttemptLog(id: string, attempt: number): Promise<AttemptLog | undefined> {
+    if (!/^[0-9]+$/.test(id) || !Number.isSafeInteger(attempt)) return undefined;
+    const r = await this.pool.query<{ log: string; truncated: boolean; created_at: Date }>(
+      'SELECT log, truncated, created_at FROM job_logs WHERE job_id = $1 AND attempt = $2',
+      [id, attempt],
+    );
+    const row = r.rows[0];
+    return row === undefined ? undefined : { attempt, text: row.log, truncated: row.truncated, createdAt: row.created_at };
+  }
+
+  async attemptLogs(id: string): Promise<AttemptLogEntry[]> {
+    if (!/^[0-9]+$/.test(id)) return [];
+    const r = await this.pool.query<{ attempt: number; bytes: number; truncated: boolean; created_at: Date }>(
+      'SELECT attempt, octet_length(log) AS bytes, truncated, created_at FROM job_logs WHERE job_id = $1 ORDER BY attempt',
+      [id],
+    );
+    return r.rows.map((row) => ({ attempt: row.attempt, bytes: row.bytes, truncated: row.truncated, createdAt: row.created_at }));
   }
 
   async close(): Promise<void> {

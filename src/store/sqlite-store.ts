@@ -14,10 +14,14 @@ import {
   backoffMs,
   FIRST_MONDAY_MS,
   PERIOD_MS,
+  boundedLogText,
   listLimit,
   packageOf,
   resolveOptions,
   type Alarm,
+  type AttemptLog,
+  type AttemptLogEntry,
+  type AttemptLogInput,
   type ClaimOptions,
   type ClaimedJob,
   type CompleteInput,
@@ -115,6 +119,20 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
     // The summary counts done jobs per period and verdict by their finish time: an index range scan.
     version: 4,
     sql: 'CREATE INDEX jobs_finished ON jobs (status, finished_at, verdict);',
+  },
+  {
+    // What each attempt printed (at most MAX_ATTEMPT_LOG_BYTES).
+    version: 5,
+    sql: `
+      CREATE TABLE job_logs (
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        log TEXT NOT NULL,
+        truncated INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (job_id, attempt)
+      );
+    `,
   },
 ];
 
@@ -507,6 +525,37 @@ export class SqliteStore implements Store {
         })
         .immediate(),
     );
+  }
+
+  putAttemptLog(id: string, attempt: number, log: AttemptLogInput): Promise<void> {
+    if (!/^[0-9]+$/.test(id)) return Promise.reject(new Error(`putAttemptLog: no job ${JSON.stringify(id)}`));
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO job_logs (job_id, attempt, log, truncated, created_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (job_id, attempt) DO UPDATE SET log = excluded.log, truncated = excluded.truncated, created_at = excluded.created_at`,
+        )
+        .run(Number(id), attempt, boundedLogText(log.text), log.truncated ? 1 : 0, Date.now());
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  getAttemptLog(id: string, attempt: number): Promise<AttemptLog | undefined> {
+    if (!/^[0-9]+$/.test(id)) return Promise.resolve(undefined);
+    const row = this.db.prepare('SELECT log, truncated, created_at FROM job_logs WHERE job_id = ? AND attempt = ?').get(Number(id), attempt) as
+      | { log: string; truncated: number; created_at: number }
+      | undefined;
+    return Promise.resolve(row === undefined ? undefined : { attempt, text: row.log, truncated: row.truncated !== 0, createdAt: new Date(row.created_at) });
+  }
+
+  attemptLogs(id: string): Promise<AttemptLogEntry[]> {
+    if (!/^[0-9]+$/.test(id)) return Promise.resolve([]);
+    const rows = this.db
+      .prepare('SELECT attempt, length(CAST(log AS BLOB)) AS bytes, truncated, created_at FROM job_logs WHERE job_id = ? ORDER BY attempt')
+      .all(Number(id)) as { attempt: number; bytes: number; truncated: number; created_at: number }[];
+    return Promise.resolve(rows.map((r) => ({ attempt: r.attempt, bytes: r.bytes, truncated: r.truncated !== 0, createdAt: new Date(r.created_at) })));
   }
 
   close(): Promise<void> {

@@ -11,6 +11,9 @@ import { ThreadStoreHandle } from './sqlite-thread-client.js';
 import { fromThreadError, type ThreadError } from './sqlite-thread-protocol.js';
 import type {
   Alarm,
+  AttemptLog,
+  AttemptLogEntry,
+  AttemptLogInput,
   ClaimOptions,
   ClaimedJob,
   CompleteInput,
@@ -96,6 +99,18 @@ export class SqliteThreadStore implements Store {
 
   recordTagSeen(sighting: TagSighting): Promise<Alarm[]> {
     return this.#call('recordTagSeen', sighting);
+  }
+
+  putAttemptLog(id: string, attempt: number, log: AttemptLogInput): Promise<void> {
+    return this.#call('putAttemptLog', id, attempt, log);
+  }
+
+  getAttemptLog(id: string, attempt: number): Promise<AttemptLog | undefined> {
+    return this.#call('getAttemptLog', id, attempt);
+  }
+
+  attemptLogs(id: string): Promise<AttemptLogEntry[]> {
+    return this.#call('attemptLogs', id);
   }
 
   close(): Promise<void> {

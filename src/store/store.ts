@@ -195,6 +195,39 @@ export interface TagSighting {
   readonly upstreamTree?: string;
 }
 
+/**
+ * The most of one attempt's log that is kept, as rebuilderd keeps at most
+ * 10 MiB of a build log: beyond it, the middle is dropped and a line says so.
+ */
+export const MAX_ATTEMPT_LOG_BYTES = 10 * 1024 * 1024;
+
+/** What one attempt at a job printed (src/server/queue/attempt-log.ts makes it). */
+export interface AttemptLogInput {
+  /** UTF-8 text, at most MAX_ATTEMPT_LOG_BYTES (bytes beyond are dropped by the store). */
+  readonly text: string;
+  /** Output was dropped to keep it within the cap (the text also says where). */
+  readonly truncated: boolean;
+}
+
+export interface AttemptLog extends AttemptLogInput {
+  readonly attempt: number;
+  readonly createdAt: Date;
+}
+
+/** One attempt's log, without its text. */
+export interface AttemptLogEntry {
+  readonly attempt: number;
+  readonly bytes: number;
+  readonly truncated: boolean;
+  readonly createdAt: Date;
+}
+
+/** The text as stored: within MAX_ATTEMPT_LOG_BYTES, cut at a character boundary. */
+export function boundedLogText(text: string): string {
+  if (Buffer.byteLength(text, 'utf8') <= MAX_ATTEMPT_LOG_BYTES) return text;
+  return Buffer.from(text, 'utf8').subarray(0, MAX_ATTEMPT_LOG_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+}
+
 /** The outcome of one request of a batch: a job, or why this request (alone) failed. */
 export type EnqueueOutcome = { readonly ok: true; readonly result: EnqueueResult } | { readonly ok: false; readonly error: Error };
 
@@ -245,6 +278,11 @@ export interface Store {
    * Recording the same sighting again returns the same alarms.
    */
   recordTagSeen(sighting: TagSighting): Promise<Alarm[]>;
+  /** Keeps what attempt `attempt` of job `id` printed (replacing an earlier log of that attempt: a handed-back attempt's number is used again). */
+  putAttemptLog(id: string, attempt: number, log: AttemptLogInput): Promise<void>;
+  getAttemptLog(id: string, attempt: number): Promise<AttemptLog | undefined>;
+  /** The attempts of job `id` that have a log, in order. */
+  attemptLogs(id: string): Promise<AttemptLogEntry[]>;
   close(): Promise<void>;
 }
 

@@ -31,6 +31,8 @@ beforeAll(async () => {
     await store.complete(claimed!.id, claimed!.leaseToken, { verdict: report.verdict, report });
     ids[name] = id;
   }
+  await store.putAttemptLog(ids['reproduced']!, 1, { text: '[t2u-verify] fetching\n<script>alert(1)</script>\n', truncated: false });
+  await store.putAttemptLog(ids['reproduced']!, 2, { text: 'again\n', truncated: true });
   ids['queued'] = (await store.enqueue({ repo: 'https://salsa.debian.org/x/q.git', tag: 'debian/9-1', source: 'webhook' })).id;
 });
 afterAll(async () => {
@@ -115,6 +117,32 @@ describe('who may read', () => {
     expect((await a.inject({ method: 'HEAD', url: '/api/v1/verifications' })).statusCode).toBe(200);
     const write = await a.inject({ method: 'POST', url: '/api/v1/verifications', payload: { repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/1-1' } });
     expect(write.statusCode).toBe(401);
+    await a.close();
+  });
+});
+
+describe("an attempt's log", () => {
+  it('is served as text, never to be rendered, and listed with its job', async () => {
+    const a = await app();
+    const id = ids['reproduced']!;
+    const res = await a.inject({ url: `/api/v1/verifications/${id}/attempts/1/log`, headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(res.headers['x-t2u-verify-log-truncated']).toBe('false');
+    expect(res.body).toBe('[t2u-verify] fetching\n<script>alert(1)</script>\n');
+    const second = await a.inject({ url: `/api/v1/verifications/${id}/attempts/2/log`, headers: auth });
+    expect(second.headers['x-t2u-verify-log-truncated']).toBe('true');
+    const job = (await a.inject({ url: `/api/v1/verifications/${id}`, headers: auth })).json<{ logs: unknown[] }>();
+    expect(job.logs).toEqual([
+      { attempt: 1, bytes: 48, truncated: false, createdAt: expect.any(String), url: `/api/v1/verifications/${id}/attempts/1/log` },
+      { attempt: 2, bytes: 6, truncated: true, createdAt: expect.any(String), url: `/api/v1/verifications/${id}/attempts/2/log` },
+    ]);
+    for (const url of [`/api/v1/verifications/${id}/attempts/3/log`, `/api/v1/verifications/${id}/attempts/0/log`, `/api/v1/verifications/${id}/attempts/x/log`, '/api/v1/verifications/99999/attempts/1/log']) {
+      expect((await a.inject({ url, headers: auth })).statusCode).toBe(404);
+    }
+    expect((await a.inject({ url: `/api/v1/verifications/${id}/attempts/1/log` })).statusCode).toBe(401);
     await a.close();
   });
 });

@@ -198,6 +198,17 @@ describe('serve with the real verification, on loopback', () => {
     const page = await detailPage(honestId);
     expect(page).toMatch(/class="[^"]*v-reproduced[^"]*"[^>]*>\s*reproduced/);
     expect(page).not.toContain('v-mismatch');
+    // What the attempt printed is kept: progress, the sandboxed commands with their output, dgit's build log, the end.
+    const logRes = await fetch(`${service.url}/api/v1/verifications/${honestId}/attempts/1/log`, { headers: apiHeaders });
+    expect(logRes.status).toBe(200);
+    expect(logRes.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    const log = await logRes.text();
+    expect(log).toMatch(/^\[t2u-verify\] attempt 1 at job /);
+    expect(log).toContain(`[t2u-verify] fetching ${gbp.tag} from ${repoUrl()}`);
+    expect(log).toMatch(/^\$ sh \/work\/build\.sh\n/m);
+    expect(log).toMatch(/--- the build's log under profile \S+ \(dgit, dpkg-source\) ---\n[^]*dpkg-source[^]*--- end of the build's log ---/);
+    expect(log).toMatch(/\[t2u-verify\] verdict reproduced, after [0-9.]+ s\n$/);
+    expect(page).toContain(`/verifications/${honestId}/attempts/1/log`);
   }, VERDICT_MS);
 
   it('the tampered upload is a mismatch naming the extra file, on the dashboard and in the alert', async () => {

@@ -48,7 +48,7 @@ describe('PostgresStore', () => {
     await client.connect();
     const versions = await client.query('SELECT version FROM schema_migrations ORDER BY version');
     await client.end();
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
   });
 
   it('is chosen by openStore for a postgres:// URL, which must be one', async () => {

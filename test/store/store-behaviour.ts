@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { periodStart, type EnqueueRequest, type Store, type StoreOptions } from '../../src/store/store.js';
+import { MAX_ATTEMPT_LOG_BYTES, periodStart, type EnqueueRequest, type Store, type StoreOptions } from '../../src/store/store.js';
 import { openBackend, type Backend } from './backend.js';
 import type { ChildCommand, EnqueueOutput } from './store-child.js';
 
@@ -437,6 +437,36 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
         for (const row of await store.summary({ period, ...window })) expect(periodStart(row.start, period)).toEqual(row.start);
       }
       expect(await store.summary({ period: 'day', since: new Date('2020-01-01T00:00:00Z'), until: new Date('2020-02-01T00:00:00Z') })).toEqual([]);
+    });
+
+    it("keeps each attempt's log, bounded, and replaces the log of an attempt run again", async () => {
+      const { store } = await fresh();
+      const a = await store.enqueue(job(1));
+      const b = await store.enqueue(job(2));
+      expect(await store.attemptLogs(a.id)).toEqual([]);
+      expect(await store.getAttemptLog(a.id, 1)).toBeUndefined();
+      await store.putAttemptLog(a.id, 1, { text: 'first try\n', truncated: false });
+      await store.putAttemptLog(a.id, 2, { text: 'ünïcode and a NUL \0 byte\n', truncated: true });
+      await store.putAttemptLog(b.id, 1, { text: 'other job\n', truncated: false });
+      expect(await store.getAttemptLog(a.id, 1)).toMatchObject({ attempt: 1, text: 'first try\n', truncated: false });
+      const second = await store.getAttemptLog(a.id, 2);
+      expect(second).toMatchObject({ attempt: 2, truncated: true });
+      expect(second!.text).toMatch(/^ünïcode and a NUL . byte\n$/);
+      expect(second!.createdAt).toBeInstanceOf(Date);
+      expect((await store.attemptLogs(a.id)).map((e) => [e.attempt, e.bytes, e.truncated])).toEqual([
+        [1, 10, false],
+        [2, Buffer.byteLength(second!.text), true],
+      ]);
+      await store.putAttemptLog(a.id, 1, { text: 'run again\n', truncated: false });
+      expect((await store.getAttemptLog(a.id, 1))?.text).toBe('run again\n');
+      // The store keeps at most MAX_ATTEMPT_LOG_BYTES, cut at a character boundary.
+      await store.putAttemptLog(b.id, 2, { text: 'é'.repeat(MAX_ATTEMPT_LOG_BYTES), truncated: true });
+      const big = await store.getAttemptLog(b.id, 2);
+      expect(Buffer.byteLength(big!.text)).toBe(MAX_ATTEMPT_LOG_BYTES);
+      expect(big!.text).toMatch(/^é+$/);
+      expect(await store.getAttemptLog('999999', 1)).toBeUndefined();
+      expect(await store.getAttemptLog("1'", 1)).toBeUndefined();
+      await expect(store.putAttemptLog('999999', 1, { text: '', truncated: false })).rejects.toThrow();
     });
 
     it('raises TAG_REPLAYED, TAG_MOVED and UPSTREAM_TREE_CHANGED from the ledger', async () => {

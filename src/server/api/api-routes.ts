@@ -1,6 +1,7 @@
 // The read side of the verification API: GET /api/v1/verifications (a
-// filtered, paged listing, newest first) and GET /api/v1/verifications/:id
-// (one job, with its report once done). Bearer tokens as for the POST
+// filtered, paged listing, newest first), GET /api/v1/verifications/:id
+// (one job, with its report once done and its attempts' logs) and
+// GET /api/v1/verifications/:id/attempts/:attempt/log (what one attempt printed). Bearer tokens as for the POST
 // (compared in constant time): reports name maintainers, keys and
 // repositories, and listing them is not for everyone, unless the operator
 // makes the reads public (`publicReads`: the dashboard shows the same).
@@ -74,6 +75,12 @@ export const listQuerySchema = z
   })
   .strict();
 
+/** Job ids are the stores' decimal row ids; attempts count from 1. */
+const ID = /^[0-9]{1,18}$/;
+const ATTEMPT = /^[1-9][0-9]{0,5}$/;
+
+export const attemptLogPath = (id: string, attempt: number): string => `/api/v1/verifications/${id}/attempts/${attempt}/log`;
+
 function invalid(reply: FastifyReply, error: z.ZodError): FastifyReply {
   const issue = error.issues[0]!;
   const path = issue.path.join('.');
@@ -113,9 +120,26 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/verifications/:id', async (request, reply) => {
-    const job = /^[0-9]{1,18}$/.test(request.params.id) ? await store.get(request.params.id) : undefined;
+    const job = ID.test(request.params.id) ? await store.get(request.params.id) : undefined;
     if (job === undefined) return reply.code(404).send({ error: 'not found' });
-    return reply.send(jobView(job, true));
+    const logs = await store.attemptLogs(job.id);
+    return reply.send({
+      ...jobView(job, true),
+      logs: logs.map((l) => ({ attempt: l.attempt, bytes: l.bytes, truncated: l.truncated, createdAt: l.createdAt.toISOString(), url: attemptLogPath(job.id, l.attempt) })),
+    });
+  });
+
+  // What one attempt printed, as text (never rendered: it holds output of builds of fetched trees).
+  app.get<{ Params: { id: string; attempt: string } }>('/api/v1/verifications/:id/attempts/:attempt/log', async (request, reply) => {
+    const { id, attempt } = request.params;
+    const log = ID.test(id) && ATTEMPT.test(attempt) ? await store.getAttemptLog(id, Number(attempt)) : undefined;
+    if (log === undefined) return reply.code(404).send({ error: 'not found' });
+    return reply
+      .type('text/plain; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('x-t2u-verify-log-truncated', String(log.truncated))
+      .send(log.text);
   });
   done();
 };

@@ -4,7 +4,8 @@
 // loop (intake, API, /healthz, lease renewals) is not the one waiting. It runs
 // the service's own verification (src/server/queue/verify-job.ts), keeps its caches
 // (keyrings, the Sources index) between the jobs it is given one at a time,
-// and sends its log lines and its report to the service over the IPC channel.
+// and sends its log lines, what the verification prints (the attempt's log)
+// and its report to the service over the IPC channel.
 // It ends when that channel closes: a service that died leaves no job running.
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -25,6 +26,13 @@ const toParent = new Writable({
   },
 });
 
+/** Output goes to the service in pieces of at most this many characters (one IPC message each). */
+const OUTPUT_PIECE = 64 * 1024;
+
+function sendOutput(id: number, text: string): void {
+  for (let i = 0; i < text.length; i += OUTPUT_PIECE) send({ type: 'output', id, text: text.slice(i, i + OUTPUT_PIECE) });
+}
+
 let verifyJob: VerifyJob | undefined;
 let log: pino.Logger = pino({ level: 'info', base: null, timestamp: false }, toParent);
 let running: { readonly id: number; readonly controller: AbortController } | undefined;
@@ -34,7 +42,7 @@ async function run(id: number, request: Parameters<VerifyJob>[0]): Promise<void>
   running = { id, controller };
   try {
     if (verifyJob === undefined) throw new Error('the job process was not initialised');
-    const report = await verifyJob(request, { signal: controller.signal, log });
+    const report = await verifyJob(request, { signal: controller.signal, log, output: (text) => sendOutput(id, text) });
     send({ type: 'report', id, report });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

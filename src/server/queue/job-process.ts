@@ -43,6 +43,7 @@ export type ParentMessage =
 export type ChildMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'log'; readonly line: string }
+  | { readonly type: 'output'; readonly id: number; readonly text: string }
   | { readonly type: 'report'; readonly id: number; readonly report: VerifyReport }
   | { readonly type: 'error'; readonly id: number; readonly message: string; readonly stack?: string };
 
@@ -105,6 +106,7 @@ class JobChild {
   #stderrTail = '';
   #current: ((outcome: Outcome) => void) | undefined;
   #currentId = 0;
+  #output: ((text: string) => void) | undefined;
   #log: Logger;
   #exited = false;
   #killed = false;
@@ -136,6 +138,9 @@ class JobChild {
           return;
         case 'log':
           this.#forwardLog(m.line);
+          return;
+        case 'output':
+          if (m.id === this.#currentId && typeof m.text === 'string') this.#output?.(m.text);
           return;
         case 'report':
           if (m.id === this.#currentId) this.#settle({ kind: 'report', report: m.report });
@@ -174,8 +179,9 @@ class JobChild {
   }
 
   /** Starts a job; the promise settles once, with the first of report, error, limit or exit. */
-  async run(id: number, request: JobRequest, log: Logger): Promise<Outcome> {
+  async run(id: number, request: JobRequest, log: Logger, output?: (text: string) => void): Promise<Outcome> {
     this.#log = log;
+    this.#output = output;
     this.#currentId = id;
     this.#stderrTail = '';
     this.process.channel?.ref();
@@ -253,12 +259,12 @@ export function isolatedVerifyJob(options: JobProcessOptions): IsolatedVerifyJob
     return child;
   };
 
-  const job = async (request: JobRequest, ctx: { signal: AbortSignal; log: Logger }): Promise<VerifyReport> => {
+  const job = async (request: JobRequest, ctx: Parameters<VerifyJob>[1]): Promise<VerifyReport> => {
     if (closed) throw new Error('the job processes are closed');
     const child = take(ctx.log);
     const id = ++nextId;
     const started = Date.now();
-    const outcome = child.run(id, request, ctx.log);
+    const outcome = child.run(id, request, ctx.log, ctx.output);
     let settled = false;
     // The time limit is the job's: it starts once the process is ready (a new
     // process loads its modules first); the start itself has its own bound.
@@ -309,10 +315,12 @@ export function isolatedVerifyJob(options: JobProcessOptions): IsolatedVerifyJob
       case 'error':
         throw result.error;
       case 'limit':
+        ctx.output?.(`[t2u-verify] ${result.code}: ${result.message}\n`);
         ctx.log.warn({ code: result.code, ms: Date.now() - started, limits }, result.message);
         return unverifiableReport(request.repo, request.tag, reason(result.code, result.message));
       case 'exit':
         if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted');
+        ctx.output?.(`[t2u-verify] JOB_PROCESS_FAILED: ${result.message}\n`);
         ctx.log.warn({ code: 'JOB_PROCESS_FAILED' }, result.message);
         return unverifiableReport(request.repo, request.tag, reason('JOB_PROCESS_FAILED', result.message));
     }

@@ -5,11 +5,14 @@
 // loaded once, on the first job, and again after a failure; the upload keyring
 // is resolved on the first job, again when it could not be obtained, and
 // again once the cached package is older than debianKeyrings.maxAgeHours.
+import { cacheDir } from '../../config/load.js';
 import { isUrl, urlPolicyOf } from '../../pipeline/open-repository.js';
 import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../../pipeline/trust.js';
 import { verify, type VerifyUpload } from '../../pipeline/verify.js';
 import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../../pipeline/verify-setup.js';
 import { reason } from '../../report/reasons.js';
+import { withSandboxOutput } from '../../sandbox/output-tap.js';
+import { ensureRootfs } from '../../sandbox/rootfs.js';
 import { fetchSourcesIndex, type SourcesIndex } from '../../upload/sources-index.js';
 import type { ServiceConfig } from '../service-config.js';
 import type { VerifyJob } from './worker.js';
@@ -67,7 +70,17 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       }
     }
     ctx.log.debug({ upload, uploadKeyring: uk.origin }, 'verifying');
-    const report = await verify({ repo: req.repo, tag: req.tag, upload }, verifyDepsFrom(config, t, uk, { ...(sources ? { index: sources } : {}), signal: ctx.signal }));
+    const deps = verifyDepsFrom(config, t, uk, { ...(sources ? { index: sources } : {}), signal: ctx.signal });
+    const output = ctx.output;
+    const report =
+      output === undefined
+        ? await verify({ repo: req.repo, tag: req.tag, upload }, deps)
+        : // What the verification prints is the attempt's log: its progress (the rootfs's included) and every sandboxed command's output.
+          await withSandboxOutput(output, () => {
+            const progress = (line: string): void => output(`[t2u-verify] ${line}\n`);
+            const rootfsFor = (name: Parameters<typeof ensureRootfs>[0]) => ensureRootfs(name, { cache: cacheDir(config), onProgress: (line) => progress(`rootfs ${name}: ${line}`) });
+            return verify({ repo: req.repo, tag: req.tag, upload }, { ...deps, progress, rootfsFor });
+          });
     report.notes.unshift(...keyringNotes(t, uk));
     // A webhook names the tag object that was pushed (GitLab's `after`); the
     // fetch reads the tag as it is now. Another object means the tag was

@@ -24,6 +24,7 @@ import type { Alarm, ClaimedJob, Store } from '../../store/store.js';
 import type { AlertSender } from '../alerts.js';
 import type { ServiceMetrics } from '../api/metrics.js';
 import { retryDecision } from './retry-rule.js';
+import { AttemptLogBuffer } from './attempt-log.js';
 
 /**
  * One verification: the pipeline, injected (src/server/queue/verify-job.ts makes the
@@ -32,7 +33,12 @@ import { retryDecision } from './retry-rule.js';
  */
 export type VerifyJob = ((
   req: { repo: string; tag: string; tagObject?: string; upload?: string },
-  ctx: { signal: AbortSignal; log: Logger },
+  ctx: {
+    signal: AbortSignal;
+    log: Logger;
+    /** Receives what the verification prints (progress, sandboxed commands' output): the attempt's log. */
+    output?: (text: string) => void;
+  },
 ) => Promise<VerifyReport>) & { close?: () => Promise<void> };
 
 /** The report as stored: the pipeline's, with the ledger's alarms. */
@@ -203,6 +209,8 @@ export class Worker {
 
     let report: VerifyReport | undefined;
     let error: unknown;
+    const output = new AttemptLogBuffer();
+    output.append(`[t2u-verify] attempt ${job.attempts} at job ${job.id} (${job.repo} ${job.tag}) by worker ${this.id}, ${new Date().toISOString()}\n`);
     try {
       const request = {
         repo: job.repo,
@@ -210,7 +218,7 @@ export class Worker {
         ...(job.tagObject !== null && { tagObject: job.tagObject }),
         ...(job.upload !== null && { upload: job.upload }),
       };
-      report = await Promise.race([verifyJob(request, { signal: r.controller.signal, log }), forced]);
+      report = await Promise.race([verifyJob(request, { signal: r.controller.signal, log, output: (text) => output.append(text) }), forced]);
     } catch (err) {
       error = err;
     } finally {
@@ -219,6 +227,9 @@ export class Worker {
     }
     // Stop silently forced promise rejections from surfacing later.
     forced.catch(() => undefined);
+    output.append(`[t2u-verify] ${attemptEnd(r.stopReason, report, error)}, after ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    // Kept before the outcome is recorded, so that a finished job's log is there; a log that cannot be kept loses nothing else.
+    await store.putAttemptLog(job.id, job.attempts, output.finish()).catch((err: unknown) => log.warn({ err }, "the attempt's log could not be kept"));
 
     if (r.stopReason === 'lease-lost') {
       log.warn('result dropped: the job belongs to another worker now');
@@ -332,6 +343,14 @@ function withAlarms(report: VerifyReport, alarms: Alarm[]): StoredReport {
   const all = [...report.reasons, ...reasons];
   const verdict = reasons.length === 0 ? report.verdict : verifyVerdict(all, report.verdict === 'equivalent');
   return { ...report, verdict, reasons: all, notes: [...report.notes, ...notes], alarms };
+}
+
+/** The attempt log's last line. */
+function attemptEnd(stopReason: StopReason | undefined, report: VerifyReport | undefined, error: unknown): string {
+  if (stopReason !== undefined) return `stopped: ${stopReason}`;
+  if (report === undefined) return `failed: ${describe(error)}`;
+  const codes = report.reasons.map((x) => x.code);
+  return `verdict ${report.verdict}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
 }
 
 function describe(err: unknown): string {
