@@ -1,8 +1,13 @@
 // An attempt's log within its cap: kept whole below it; above it, the head and
 // the tail with a line that says what was dropped; memory bounded meanwhile.
+// And the worker keeps one per attempt, with how the attempt began and ended.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AttemptLogBuffer } from '../../src/server/queue/attempt-log.js';
 import { MAX_ATTEMPT_LOG_BYTES } from '../../src/store/store.js';
+import { startTestService, verifyReport, waitFor } from './service-helpers.js';
 
 describe('AttemptLogBuffer', () => {
   it('keeps a log below the cap as it was written', () => {
@@ -41,5 +46,37 @@ describe('AttemptLogBuffer', () => {
     expect(Buffer.byteLength(text)).toBeGreaterThan(MAX_ATTEMPT_LOG_BYTES - 1024);
     expect(text.endsWith('éthe end\n')).toBe(true);
     expect(log.written).toBe(30 * 1024 * 1024 + 10 * 1024 * 1024 + 8);
+  });
+});
+
+describe("the worker's attempt logs", () => {
+  it('keeps what each attempt printed, with its start and its end, the failed attempt too', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 't2u-attempt-log-'));
+    let calls = 0;
+    const h = await startTestService({
+      dataDir,
+      config: { maxAttempts: 3 },
+      verifyJob: (req, ctx) => {
+        calls++;
+        ctx.output?.(`building, try ${calls}\n`);
+        if (calls === 1) return Promise.reject(new Error('the builder broke'));
+        return Promise.resolve(verifyReport(req, ['RECONSTRUCTION_MISMATCH']));
+      },
+    });
+    try {
+      const { id } = await h.store.enqueue({ repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/1-1', source: 'api' });
+      await waitFor(async () => (await h.store.get(id))?.status === 'done', 'the job to be done');
+      expect((await h.store.attemptLogs(id)).map((l) => l.attempt)).toEqual([1, 2]);
+      const first = (await h.store.getAttemptLog(id, 1))!.text.split('\n');
+      expect(first[0]).toMatch(new RegExp(`^\\[t2u-verify\\] attempt 1 at job ${id} \\(https://salsa.debian.org/x/y.git debian/1-1\\) by worker `));
+      expect(first[1]).toBe('building, try 1');
+      expect(first[2]).toMatch(/^\[t2u-verify\] failed: the builder broke, after [0-9.]+ s$/);
+      const second = (await h.store.getAttemptLog(id, 2))!.text;
+      expect(second).toContain('building, try 2\n');
+      expect(second).toMatch(/\[t2u-verify\] verdict mismatch \(RECONSTRUCTION_MISMATCH\), after [0-9.]+ s\n$/);
+    } finally {
+      await h.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -369,6 +369,26 @@ describe('detail page', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment;/);
     expect(JSON.parse(res.body)).toEqual(reportOf('hostile-tagger'));
   });
+
+  it("links each attempt's log and serves it as text, never rendered", async () => {
+    const id = seeded.ids['tamper-debian-tar']!;
+    expect((await get(`/verifications/${id}`)).body).not.toContain('Build log');
+    await seeded.store.putAttemptLog(id, 1, { text: `dpkg-source: info: ${HOSTILE_TAGGER_NAME}\n`, truncated: true });
+    const page = (await get(`/verifications/${id}`)).body;
+    expect(page).toContain(`Build log: <a href="/verifications/${id}/attempts/1/log">attempt 1</a> (`);
+    expect(page).toContain(', truncated)');
+    const res = await get(`/verifications/${id}/attempts/1/log`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(res.body).toBe(`dpkg-source: info: ${HOSTILE_TAGGER_NAME}\n`);
+    for (const url of [`/verifications/${id}/attempts/2/log`, `/verifications/${id}/attempts/0/log`, '/verifications/999999/attempts/1/log']) {
+      const missing = await get(url);
+      expect(missing.statusCode, url).toBe(404);
+      expect(missing.headers['content-type']).toBe('text/html; charset=utf-8');
+    }
+  });
 });
 
 describe('hostile strings', () => {

@@ -36,8 +36,9 @@ async function run(job: IsolatedVerifyJob, tag: string, signal = new AbortContro
     last = now;
   }, 10);
   try {
-    const report = await job({ repo: 'https://salsa.debian.org/x/y.git', tag }, { signal, log: capture.logger });
-    return { report, worstLagMs, codes: report.reasons.map((r) => r.code), log: capture.lines };
+    const printed: string[] = [];
+    const report = await job({ repo: 'https://salsa.debian.org/x/y.git', tag }, { signal, log: capture.logger, output: (t) => printed.push(t) });
+    return { report, worstLagMs, codes: report.reasons.map((r) => r.code), log: capture.lines, printed };
   } finally {
     clearInterval(ticker);
   }
@@ -52,6 +53,9 @@ describe('a verification in its own process', () => {
     expect(second.report.reasons[0]!.message).toBe(first.report.reasons[0]!.message);
     expect(first.report.reasons[0]!.message).not.toBe(`pid ${process.pid}`);
     expect(first.log.some((l) => l['msg'] === 'job started' && l['tag'] === 'ok')).toBe(true);
+    // What the job printed reaches its own attempt's log, and nothing of another job's.
+    expect(first.printed).toEqual(['printed by ok\n']);
+    expect(second.printed).toEqual(['printed by ok\n']);
   }, 60_000);
 
   it('a job that never returns to its event loop ends with JOB_TIME_LIMIT; this loop keeps running', async () => {
@@ -60,6 +64,7 @@ describe('a verification in its own process', () => {
     const r = await run(job, 'spin');
     expect(r.report.verdict).toBe('unverifiable');
     expect(r.codes).toEqual(['JOB_TIME_LIMIT']);
+    expect(r.printed.join('')).toMatch(/^\[t2u-verify\] JOB_TIME_LIMIT: the verification ran for more than 1500 ms/);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.worstLagMs).toBeLessThan(1_000);
     // The killed process is replaced for the next job.

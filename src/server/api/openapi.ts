@@ -199,6 +199,22 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/verifications/{id}/attempts/{attempt}/log': {
+      get: {
+        operationId: 'getAttemptLog',
+        summary: 'What one attempt printed: its progress, the sandboxed commands and their output, the build log (at most 10 MiB)',
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'attempt', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+        ],
+        responses: {
+          '200': { description: 'The log, as text.', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': unauthorized,
+          '404': { description: 'No log was kept for this attempt.', content: json(error) },
+        },
+      },
+    },
     '/api/v1/attestations': {
       get: {
         operationId: 'getAttestations',

@@ -6,7 +6,7 @@
 // verifier, so every field is read defensively: a missing or odd field shows
 // as absent, never as a crash.
 import { REASONS, type ReasonCode } from '../../report/reasons.js';
-import type { Job } from '../../store/store.js';
+import type { AttemptLogEntry, Job } from '../../store/store.js';
 import { adviceFor } from '../../report/advice.js';
 import { durationText, facts, timeText, VERDICT_MEANINGS, verdictBadge } from './dashboard-layout.js';
 import { jobDurationMs, jobPackage, jobTitle } from './job-facts.js';
@@ -195,6 +195,8 @@ export interface DetailPaths {
   readonly json: (id: string) => string;
   /** The page of a package's uploads. */
   readonly pkg?: (name: string) => string;
+  /** An attempt's log, as text. */
+  readonly log?: (id: string, attempt: number) => string;
 }
 
 /** The advice for the verdict, from the layer of the reason that decided it (src/report/advice.ts). */
@@ -215,7 +217,20 @@ function timingsTable(timings: Obj): SafeHtml | string {
   return html`<h2>Timings</h2><table class="timings"><tbody>${rows.map(([k, v]) => html`<tr><td>${label(k)}</td><td class="num">${durationText(v)}</td></tr>`)}</tbody></table>`;
 }
 
-export function detailBody(job: Job, paths: DetailPaths): SafeHtml {
+/** Links to what each attempt printed (its build log), when any was kept. */
+function logLinks(job: Job, logs: readonly AttemptLogEntry[], paths: DetailPaths): SafeHtml | '' {
+  const link = paths.log;
+  if (link === undefined || logs.length === 0) return '';
+  return html`<p class="logs">Build log${logs.length === 1 ? '' : 's'}: ${logs.map(
+    (l, i) => html`${i > 0 ? ', ' : ''}<a href="${link(job.id, l.attempt)}">attempt ${l.attempt}</a> (${formatSize(l.bytes)}${l.truncated ? ', truncated' : ''})`,
+  )}</p>`;
+}
+
+function formatSize(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+export function detailBody(job: Job, paths: DetailPaths, logs: readonly AttemptLogEntry[] = []): SafeHtml {
   const report = isObj(job.report) ? job.report : undefined;
   const verdict = job.verdict ?? undefined;
   const meaning = verdict !== undefined && Object.hasOwn(VERDICT_MEANINGS, verdict) ? VERDICT_MEANINGS[verdict] : undefined;
@@ -307,5 +322,6 @@ ${isObj(reconstruction) ? reconstructionSection(reconstruction) : ''}
 ${timingsTable(obj(report['timings']))}
 <p><a href="${paths.json(job.id)}">The report as JSON</a></p>`
 }
+${logLinks(job, logs, paths)}
 <p><a href="${paths.home}">← all verifications</a></p>`;
 }

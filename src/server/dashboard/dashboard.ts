@@ -1,7 +1,8 @@
 // The verification dashboard: server-rendered HTML over the store, read-only.
 // `GET /` lists recent verifications with filters and paging;
 // `GET /verifications/:id` shows one job's report and its diff;
-// `GET /verifications/:id/report.json` returns the stored report as it is.
+// `GET /verifications/:id/report.json` returns the stored report as it is;
+// `GET /verifications/:id/attempts/:attempt/log` what one attempt printed, as text.
 // Nothing here changes state (GET routes only, no forms that post). Every
 // value from a report is escaped by the `html` template (tag messages, tagger
 // names and paths are chosen by whoever pushed the tag), and the
@@ -32,6 +33,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     icon: `${base}/favicon.svg`,
     detail: (id: string) => `${base}/verifications/${encodeURIComponent(id)}`,
     json: (id: string) => `${base}/verifications/${encodeURIComponent(id)}/report.json`,
+    log: (id: string, attempt: number) => `${base}/verifications/${encodeURIComponent(id)}/attempts/${attempt}/log`,
   };
   const send = (reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply =>
     reply.code(status).type('text/html; charset=utf-8').send(page({ title, ...paths }, body).value);
@@ -67,7 +69,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     const { id } = request.params;
     const job = ID_RE.test(id) ? await options.store.get(id) : undefined;
     if (job === undefined) return notFound(reply, id);
-    return send(reply, 200, `${jobTitle(job)}: ${job.verdict ?? job.status}`, detailBody(job, paths));
+    return send(reply, 200, `${jobTitle(job)}: ${job.verdict ?? job.status}`, detailBody(job, paths, await options.store.attemptLogs(job.id)));
   });
 
   app.get('/verifications/:id/report.json', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
@@ -79,6 +81,13 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
       .type('application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="verification-${job.id}.json"`)
       .send(JSON.stringify(job.report ?? null, null, 2));
+  });
+  // What one attempt printed, as plain text (the security headers above forbid rendering anything in it).
+  app.get('/verifications/:id/attempts/:attempt/log', async (request: FastifyRequest<{ Params: { id: string; attempt: string } }>, reply) => {
+    const { id, attempt } = request.params;
+    const log = ID_RE.test(id) && /^[1-9][0-9]{0,5}$/.test(attempt) ? await options.store.getAttemptLog(id, Number(attempt)) : undefined;
+    if (log === undefined) return send(reply, 404, 'Not found', html`<h1>Not found</h1><p>No log was kept for attempt ${attempt} of verification ${id}.</p><p><a href="${paths.home}">← all verifications</a></p>`);
+    return reply.type('text/plain; charset=utf-8').send(log.text);
   });
   return Promise.resolve();
 };
