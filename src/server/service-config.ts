@@ -8,8 +8,7 @@ import { z } from 'zod';
 import { isRecord, parseWith, readConfigFile } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { STORE_DEFAULTS } from '../store/store.js';
-import { intakeConfigSchema, type IntakeConfig } from './intake/intake-config.js';
-import { signingSecretProblem } from './intake/webhook-auth.js';
+import { intakeConfigSchema, signingSecretSchema, type IntakeConfig } from './intake/intake-config.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import { logConfigSchema } from '../publish/log-config.js';
 
@@ -94,10 +93,7 @@ const serviceFields = {
        * there are `urls`.
        */
       signingSecrets: z
-        .array(z.string().superRefine((s, ctx) => {
-          const problem = signingSecretProblem(s);
-          if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `signing secret ${problem}` });
-        }))
+        .array(signingSecretSchema)
         .default([]),
     })
     .strict()

@@ -10,6 +10,12 @@ const MiB = 1024 * 1024;
 /** A shared secret; short ones are guessable over many requests. */
 const secret = z.string().min(16, 'must be at least 16 characters');
 
+/** A Standard Webhooks secret, `whsec_<base64 key>` (GitLab's signing token; the alerts' signing secret). */
+export const signingSecretSchema = z.string().superRefine((s, ctx) => {
+  const problem = signingSecretProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `signing secret ${problem}` });
+});
+
 export const intakeConfigSchema = z
   .object({
     gitlab: z
@@ -25,10 +31,7 @@ export const intakeConfigSchema = z
          * from one of them; with `tokens` also set, both are required.
          */
         signingSecrets: z
-          .array(z.string().superRefine((s, ctx) => {
-            const problem = signingSecretProblem(s);
-            if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `signing secret ${problem}` });
-          }))
+          .array(signingSecretSchema)
           .default([]),
         /** How far `webhook-timestamp` may be from our clock, in seconds. */
         signatureToleranceSeconds: z.number().int().positive().default(DEFAULT_SIGNATURE_TOLERANCE_SECONDS),
