@@ -236,13 +236,13 @@ describe('both copies of the tag', () => {
   it('both copies name the Git-Tag-Info object: no discrepancy, read at the rewritten URLs only', () => {
     expect(discrepancy('t2u-gbp')).toBeUndefined();
     expect(poll.notes.filter((n) => n.source === 't2u-gbp')).toEqual([]);
-    // The ref advertisement only: protocol v2 discovery (isomorphic-git's getRemoteInfo2, then
-    // listServerRefs' own) and one ls-refs; no second upload-pack request, so no fetch of objects.
+    // The ref advertisement only: one protocol v2 discovery (the fetch stage's own client asks once
+    // per repository) and one ls-refs; no second upload-pack request, so no fetch of objects.
     const reads = (requests: typeof f.salsa.requests, prefix: string): string[] =>
       requests.filter((r) => r.path.startsWith(prefix)).map((r) => `${r.method} ${r.path.slice(prefix.length)} ${r.gitProtocol ?? ''}`);
     for (const got of [reads(f.salsa.requests.slice(seen.salsa), '/debian/t2u-gbp.git/'), reads(f.dgit.requests.slice(seen.dgit), '/t2u-gbp/')]) {
       expect(got.filter((r) => r === 'POST git-upload-pack version=2')).toHaveLength(1);
-      expect(got.filter((r) => r !== 'POST git-upload-pack version=2')).toEqual(['GET info/refs version=2', 'GET info/refs version=2']);
+      expect(got.filter((r) => r !== 'POST git-upload-pack version=2')).toEqual(['GET info/refs version=2']);
     }
     expect(poll.enqueued.find((q) => q.source === 't2u-gbp')?.repo).toBe('https://git.dgit.debian.org/t2u-gbp');
   });
