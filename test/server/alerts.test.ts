@@ -5,6 +5,8 @@
 // signing token with. A real receiver on loopback verifies each delivery as it
 // arrives; a body changed after signing, or another key, fails.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -70,6 +72,36 @@ describe('AlertSender: Standard Webhooks signatures', () => {
       expect(check({ ...r, headers: { ...r.headers, 'webhook-id': 't2u-verify-job-8-rejected' } }, [secret])).toEqual({ ok: false, failure: 'signature-mismatch' });
     } finally {
       await receiver.close();
+    }
+  });
+
+  it('a receiver that verifies as it receives: the right secret is taken, another is refused with 401 and not retried', async () => {
+    const secret = generateSigningSecret();
+    const outcomes: number[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const h = (n: string): string | undefined => (typeof req.headers[n] === 'string' ? req.headers[n] : undefined);
+        const ok = verifyStandardWebhook(Buffer.concat(chunks), { id: h('webhook-id'), timestamp: h('webhook-timestamp'), signature: h('webhook-signature') }, [decodeSigningSecret(secret)], Date.now()).ok;
+        outcomes.push(ok ? 204 : 401);
+        res.writeHead(ok ? 204 : 401).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const url = `http://127.0.0.1:${port}/alerts`;
+      const good = new AlertSender({ urls: [url], ...settings, signingSecrets: [secret] });
+      good.send({ jobId: '3', event: 'mismatch', report: { verdict: 'mismatch' } }, log);
+      await good.drain(2_000);
+      const bad = new AlertSender({ urls: [url], ...settings, signingSecrets: [generateSigningSecret()] });
+      bad.send({ jobId: '4', event: 'mismatch', report: { verdict: 'mismatch' } }, log);
+      await bad.drain(2_000);
+      // 401 is the receiver refusing: not retried, whatever `retries` says.
+      expect(outcomes).toEqual([204, 401]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
