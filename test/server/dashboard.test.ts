@@ -156,7 +156,7 @@ describe('list rows', () => {
       expect(row, name).toContain(`<code>${first.code}</code> `);
       // The message on one line, escaped, clipped.
       expect(row, name).toContain(escapeHtml(first.message.replace(/\s+/g, ' ').slice(0, 60)));
-      expect(row, name).toContain('<span class="pkg">t2u-gbp</span> <span class="mono">1.0-1</span>');
+      expect(row, name).toContain('<span class="pkg"><a href="/packages/t2u-gbp">t2u-gbp</a></span> <span class="mono">1.0-1</span>');
       expect(row, name).toContain('>debian/1.0-1</a>');
       expect(row, name).toContain('t2u-gbp_1.0-1.dsc');
       cells.add(/<td class="reason wrap">(.*?)<\/td>/s.exec(row)![1]!);
@@ -182,6 +182,71 @@ describe('list rows', () => {
     expect(detail).toContain('<h1>rejected debian/1.0-1 <span class="muted small">verification');
     const tamper = (await get(`/verifications/${seeded.ids['tamper-orig-byte']}`)).body;
     expect(tamper).toContain('<title>t2u-gbp 1.0-1: mismatch · t2u-verify</title>');
+  });
+});
+
+describe('summary page', () => {
+  it('counts the verdicts of each day, newest first, with totals, a bar per day and the quiet days as zeros', async () => {
+    const res = await get('/summary?period=day&days=3');
+    expect(res.statusCode).toBe(200);
+    const body = res.body;
+    expect(body).toContain('<title>Summary · t2u-verify</title>');
+    const today = new Date().toISOString().slice(0, 10);
+    const rows = [...body.matchAll(/<tr><td class="mono">([^<]+)<\/td>/g)].map((m) => m[1]);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toBe(today);
+    // Today: 1 reproduced, 1 equivalent, 4 mismatch, 2 rejected (the seeded jobs); the queued and running ones are not done.
+    const todayRow = body.slice(body.indexOf(`<tr><td class="mono">${today}</td>`));
+    const cells = [...todayRow.slice(0, todayRow.indexOf('</tr>')).matchAll(/<td class="num[^"]*">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    expect(cells).toEqual([1, 1, 4, 2, 0, 0, 8]);
+    expect(todayRow).toContain('<rect class="v-mismatch" x="40.00" y="0" width="80.00" height="12"><title>4 mismatch</title></rect>');
+    expect(body).toContain('<tfoot><tr><td>All</td><td></td><td class="num">1</td><td class="num">1</td><td class="num">4</td><td class="num">2</td>');
+    expect(body).toContain('<option value="day" selected>day</option>');
+  });
+
+  it('counts per ISO week, and refuses a window it does not bound', async () => {
+    const week = await get('/summary?period=week&days=14');
+    expect(week.statusCode).toBe(200);
+    expect(week.body).toContain('Verifications finished per ISO week');
+    expect(week.body).toMatch(/<tr><td class="mono">week of \d{4}-\d{2}-\d{2}<\/td>/);
+    expect((await get('/summary?period=&days=')).statusCode).toBe(200);
+    for (const url of ['/summary?days=0', '/summary?days=367', '/summary?period=%3Cb%3Emonth', '/summary?days=1e9']) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.body, url).toContain('The window was not applied');
+      expect(res.body, url).not.toContain('<b>');
+    }
+  });
+});
+
+describe('package page', () => {
+  it("lists a package's verifications newest first, paged, linked from the list and the detail page", async () => {
+    const a = await makeApp(seeded.store, { pageSize: 3 });
+    try {
+      const p1 = await a.inject({ method: 'GET', url: '/packages/t2u-gbp' });
+      expect(p1.statusCode).toBe(200);
+      expect(p1.body).toContain('<title>t2u-gbp · t2u-verify</title>');
+      expect(p1.body).toContain('5 verifications of its uploads, newest first.');
+      const gbp = ['hostile-tagger', 'tamper-dsc-build-depends', 'tamper-orig-byte', 'tamper-debian-tar', 'reproduced'].map((n) => seeded.ids[n]);
+      expect(listedIds(p1.body)).toEqual(gbp.slice(0, 3));
+      expect(p1.body).toContain('<a rel="next" href="/packages/t2u-gbp?page=2">');
+      const p2 = await a.inject({ method: 'GET', url: '/packages/t2u-gbp?page=2' });
+      expect(listedIds(p2.body)).toEqual(gbp.slice(3));
+      expect(p2.body).toContain('<a rel="prev" href="/packages/t2u-gbp">');
+      expect(p2.body).not.toContain('rel="next"');
+    } finally {
+      await a.close();
+    }
+    expect((await get('/')).body).toContain('<a href="/packages/t2u-linear">t2u-linear</a>');
+    expect((await get(`/verifications/${seeded.ids['equivalent']}`)).body).toContain('<dt>Package</dt><dd><a href="/packages/t2u-linear">t2u-linear</a>');
+  });
+
+  it('answers 404 for a package with no verification, a name no package has, or a bad page', async () => {
+    for (const url of ['/packages/nothing-here', '/packages/Bad%20Name', '/packages/%3Cscript%3E', '/packages/t2u-gbp?page=0']) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body, url).not.toContain('<script>');
+    }
   });
 });
 
@@ -449,7 +514,7 @@ describe('hostile strings', () => {
 
 describe('headers, methods and errors', () => {
   it('sends a strict Content-Security-Policy and no inline script or style on any page', async () => {
-    for (const url of ['/', '/?verdict=mismatch', `/verifications/${seeded.ids['hostile-tagger']}`, '/verifications/0', '/?since=bad']) {
+    for (const url of ['/', '/?verdict=mismatch', `/verifications/${seeded.ids['hostile-tagger']}`, '/verifications/0', '/?since=bad', '/summary', '/packages/t2u-gbp']) {
       const res = await get(url);
       const csp = res.headers['content-security-policy'];
       expect(csp, url).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
@@ -470,7 +535,7 @@ describe('headers, methods and errors', () => {
 
   it('is read-only: no route takes another method', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
-      for (const url of ['/', `/verifications/${seeded.ids['queued']}`, `/verifications/${seeded.ids['queued']}/report.json`]) {
+      for (const url of ['/', '/summary', '/packages/t2u-gbp', `/verifications/${seeded.ids['queued']}`, `/verifications/${seeded.ids['queued']}/report.json`]) {
         expect((await app.inject({ method, url })).statusCode, `${method} ${url}`).toBe(404);
       }
     }

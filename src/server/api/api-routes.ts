@@ -9,6 +9,7 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import { z } from 'zod';
 import { JOB_VERDICTS, MAX_LIST_LIMIT, SOURCE_PACKAGE, type Job, type JobVerdict, type Store } from '../../store/store.js';
 import { TokenSet } from '../intake/webhook-auth.js';
+import { summaryRoute } from './summary-route.js';
 
 export interface ApiRoutesOptions {
   readonly store: Store;
@@ -141,5 +142,7 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
       .header('x-t2u-verify-log-truncated', String(log.truncated))
       .send(log.text);
   });
+
+  summaryRoute(app, store, invalid);
   done();
 };

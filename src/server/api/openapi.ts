@@ -2,6 +2,7 @@
 // GET /api/v1/openapi.json and kept, identical, in docs/openapi.json
 // (`npm run docs` writes it; a test checks both and that every route the
 // service registers is described here).
+import { DEFAULT_SUMMARY_DAYS, MAX_SUMMARY_DAYS } from '../../store/verdict-summary.js';
 import { JOB_VERDICTS, MAX_LIST_LIMIT } from '../../store/store.js';
 
 const error = { $ref: '#/components/schemas/Error' };
@@ -52,6 +53,13 @@ export const openApiDocument = {
         },
       },
       Verdict: { type: 'string', enum: [...JOB_VERDICTS] },
+      VerdictCounts: {
+        type: 'object',
+        description: 'How many verifications finished with each verdict.',
+        required: [...JOB_VERDICTS],
+        properties: Object.fromEntries(JOB_VERDICTS.map((v) => [v, { type: 'integer', minimum: 0 }])),
+        additionalProperties: false,
+      },
       Status: { type: 'string', enum: ['queued', 'running', 'done'] },
       Job: {
         type: 'object',
@@ -212,6 +220,53 @@ export const openApiDocument = {
           '200': { description: 'The log, as text.', content: { 'text/plain': { schema: { type: 'string' } } } },
           '401': unauthorized,
           '404': { description: 'No log was kept for this attempt.', content: json(error) },
+        },
+      },
+    },
+    '/api/v1/summary': {
+      get: {
+        operationId: 'getSummary',
+        summary: 'Verdict counts per UTC day or ISO week over a bounded window, by the time each verification finished',
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: 'period', in: 'query', schema: { type: 'string', enum: ['day', 'week'], default: 'day' }, description: 'UTC days, or ISO weeks from Monday 00:00 UTC.' },
+          {
+            name: 'days',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: MAX_SUMMARY_DAYS },
+            description: `How many days back from now, the current period included, aligned to the period's start (default ${DEFAULT_SUMMARY_DAYS.day} for days, ${DEFAULT_SUMMARY_DAYS.week} for weeks).`,
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Every period of the window, oldest first, zeros included.',
+            content: json({
+              type: 'object',
+              required: ['period', 'since', 'until', 'verdicts', 'periods', 'totals', 'total'],
+              properties: {
+                period: { type: 'string', enum: ['day', 'week'] },
+                since: { type: 'string', format: 'date-time', description: "The first period's start (inclusive)." },
+                until: { type: 'string', format: 'date-time', description: "The last period's end (exclusive)." },
+                verdicts: { type: 'array', items: { $ref: '#/components/schemas/Verdict' } },
+                periods: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['start', 'counts', 'total'],
+                    properties: {
+                      start: { type: 'string', format: 'date-time' },
+                      counts: { $ref: '#/components/schemas/VerdictCounts' },
+                      total: { type: 'integer' },
+                    },
+                  },
+                },
+                totals: { $ref: '#/components/schemas/VerdictCounts' },
+                total: { type: 'integer' },
+              },
+            }),
+          },
+          '400': invalid,
+          '401': unauthorized,
         },
       },
     },

@@ -43,6 +43,8 @@ export const STYLESHEET = `
 body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); margin: 0; }
 header.top { background: #a80030; color: #fff; padding: .6rem 1.2rem; }
 header.top a { color: #fff; text-decoration: none; font-weight: 600; }
+header.top nav { float: right; }
+header.top nav a { margin-left: 1.2rem; font-weight: 400; }
 main { padding: 1rem 1.2rem 3rem; max-width: 110rem; }
 h1 { font-size: 1.4rem; margin: .4rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.8rem 0 .6rem; border-bottom: 1px solid var(--line); padding-bottom: .2rem; }
@@ -80,6 +82,15 @@ nav.pages { display: flex; gap: 1.5rem; margin: .6rem 0; }
 .small { font-size: 12px; }
 table.jobs td.upload .pkg { font-weight: 600; }
 table.jobs td.reason code { font-size: 12px; }
+svg.bar { display: block; }
+svg.bar rect { fill: #6b6b70; }
+svg.bar rect.v-reproduced, svg.bar rect.v-authentic { fill: #1a7f37; }
+svg.bar rect.v-equivalent { fill: #2f7d87; }
+svg.bar rect.v-mismatch { fill: #c0152f; }
+svg.bar rect.v-rejected { fill: #8a1538; }
+svg.bar rect.v-unverifiable { fill: #a15c00; }
+table.summary td.zero { color: var(--line); }
+table.summary tfoot td { font-weight: 600; border-top: 2px solid var(--line); }
 .advice { border-left: 6px solid #6b6b70; background: var(--bg-alt); padding: .4rem .9rem; margin: .8rem 0 1.2rem; }
 .advice p { margin: .3rem 0; }
 .advice.suspect-tag { border-color: #8a1538; }
@@ -100,6 +111,8 @@ export interface PageOptions {
   readonly stylesheet: string;
   /** Path of the list page (the plugin's prefix applied). */
   readonly home: string;
+  /** Path of the summary page. */
+  readonly summary: string;
   readonly icon: string;
 }
 
@@ -115,7 +128,7 @@ export function page(options: PageOptions, body: HtmlValue): SafeHtml {
 <link rel="stylesheet" href="${options.stylesheet}">
 </head>
 <body>
-<header class="top"><a href="${options.home}">t2u-verify</a> <span>verifications of tag2upload uploads</span></header>
+<header class="top"><a href="${options.home}">t2u-verify</a> <span>verifications of tag2upload uploads</span><nav><a href="${options.home}">Verifications</a><a href="${options.summary}">Summary</a></nav></header>
 <main>
 ${body}
 </main>

@@ -89,6 +89,8 @@ function input(name: string, label: string, value: string | undefined, type = 't
 export interface ListPaths {
   readonly home: string;
   readonly detail: (id: string) => string;
+  /** The page of a package's uploads. */
+  readonly pkg: (name: string) => string;
 }
 
 export function filterForm(q: Partial<ListQuery>, paths: ListPaths): SafeHtml {
@@ -119,7 +121,8 @@ function unverifiableNotice(count: number | undefined, paths: ListPaths): SafeHt
 /** The reason a row leads with: its code and the message clipped to one line. */
 export function reasonCell(reason: LeadingReason | undefined): SafeHtml | string {
   if (reason === undefined) return '';
-  return html`<span class="${reason.note ? 'muted' : ''}">${reason.code !== undefined ? html`<code>${reason.code}</code> ` : ''}${reason.text}</span>`;
+  const content = html`${reason.code !== undefined ? html`<code>${reason.code}</code> ` : ''}${reason.text}`;
+  return reason.note ? html`<span class="muted">${content}</span>` : content;
 }
 
 /** One job as a row: when, which upload (package, version, tag, .dsc), the verdict, the leading reason, how long it took. */
@@ -129,7 +132,7 @@ export function jobRow(job: Job, paths: ListPaths): SafeHtml {
   const took = jobDurationMs(job);
   return html`<tr>
 <td class="mono"><a href="${link}">${timeText(job.createdAt)}</a></td>
-<td class="upload"><span class="pkg">${pkg ?? html`<span class="muted">${repoName(job.repo)}</span>`}</span> <span class="mono">${jobVersion(job) ?? ''}</span><br><a class="mono small" href="${link}" title="${job.repo}">${job.tag}</a> <span class="muted small">${job.source}</span></td>
+<td class="upload"><span class="pkg">${pkg !== undefined ? html`<a href="${paths.pkg(pkg)}">${pkg}</a>` : html`<span class="muted">${repoName(job.repo)}</span>`}</span> <span class="mono">${jobVersion(job) ?? ''}</span><br><a class="mono small" href="${link}" title="${job.repo}">${job.tag}</a> <span class="muted small">${job.source}</span></td>
 <td class="mono small wrap" title="${job.upload ?? ''}">${uploadName(job) ?? '—'}</td>
 <td class="verdict">${verdictBadge(job.verdict, job.status)}</td>
 <td class="reason wrap">${reasonCell(leadingReason(job))}</td>

@@ -1,5 +1,7 @@
 // The verification dashboard: server-rendered HTML over the store, read-only.
 // `GET /` lists recent verifications with filters and paging;
+// `GET /summary` counts verdicts per day or week;
+// `GET /packages/:name` lists one source package's verifications over time;
 // `GET /verifications/:id` shows one job's report and its diff;
 // `GET /verifications/:id/report.json` returns the stored report as it is;
 // `GET /verifications/:id/attempts/:attempt/log` what one attempt printed, as text.
@@ -9,10 +11,13 @@
 // Content-Security-Policy forbids scripts and inline style outright.
 // Authentication is left to a reverse proxy (docs/service.md, Dashboard).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Store } from '../../store/store.js';
 import { detailBody } from './dashboard-detail.js';
 import { FAVICON_SVG, page, SECURITY_HEADERS, STYLESHEET } from './dashboard-layout.js';
-import { badQueryBody, listBody, listJobs, listQuerySchema, type ListQuery } from './dashboard-list.js';
+import { SOURCE_PACKAGE, type Store } from '../../store/store.js';
+import { verdictSummary } from '../../store/verdict-summary.js';
+import { badQueryBody, listBody, listJobs, listQuerySchema, PAGE_SIZE, type ListQuery } from './dashboard-list.js';
+import { packageBody, packagePageQuerySchema } from './dashboard-package.js';
+import { badSummaryQueryBody, summaryBody, summaryPageQuerySchema, summaryWindow } from './dashboard-summary.js';
 import { html, type SafeHtml } from './html.js';
 import { jobTitle } from './job-facts.js';
 
@@ -31,10 +36,13 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     home: `${base}/`,
     stylesheet: `${base}/dashboard.css`,
     icon: `${base}/favicon.svg`,
+    summary: `${base}/summary`,
     detail: (id: string) => `${base}/verifications/${encodeURIComponent(id)}`,
     json: (id: string) => `${base}/verifications/${encodeURIComponent(id)}/report.json`,
     log: (id: string, attempt: number) => `${base}/verifications/${encodeURIComponent(id)}/attempts/${attempt}/log`,
+    pkg: (name: string) => `${base}/packages/${encodeURIComponent(name)}`,
   };
+  const pageSize = options.pageSize ?? PAGE_SIZE;
   const send = (reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply =>
     reply.code(status).type('text/html; charset=utf-8').send(page({ title, ...paths }, body).value);
   const notFound = (reply: FastifyReply, id: string): FastifyReply =>
@@ -60,9 +68,37 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
       return send(reply, 400, 'Verifications', badQueryBody(request.query, problems, paths));
     }
     const q: ListQuery = parsed.data;
-    const result = await listJobs(options.store, q, options.pageSize);
+    const result = await listJobs(options.store, q, pageSize);
     const unverifiable = await options.store.count({ source: 'archive', verdict: 'unverifiable' });
     return send(reply, 200, 'Verifications', listBody(q, result, paths, unverifiable));
+  });
+
+  app.get('/summary', async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
+    const parsed = summaryPageQuerySchema.safeParse(request.query);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
+      return send(reply, 400, 'Summary', badSummaryQueryBody(problems, paths));
+    }
+    const window = summaryWindow(parsed.data);
+    return send(reply, 200, 'Summary', summaryBody(window, await verdictSummary(options.store, window), paths));
+  });
+
+  app.get('/packages/:name', async (request: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, unknown> }>, reply) => {
+    const { name } = request.params;
+    const parsed = packagePageQuerySchema.safeParse(request.query);
+    if (!SOURCE_PACKAGE.test(name) || !parsed.success) {
+      return send(reply, 404, 'Not found', html`<h1>Not found</h1><p>There is no source package ${name} with that page.</p><p><a href="${paths.home}">← all verifications</a></p>`);
+    }
+    const page = parsed.data.page ?? 1;
+    // One more than a page tells whether an older page exists; both queries use the package index.
+    const [jobs, total] = await Promise.all([
+      options.store.list({ package: name, limit: pageSize + 1, offset: (page - 1) * pageSize }),
+      options.store.count({ package: name }),
+    ]);
+    if (total === 0) {
+      return send(reply, 404, name, html`<h1>${name}</h1><p>No verification of this source package is recorded.</p><p><a href="${paths.home}">← all verifications</a></p>`);
+    }
+    return send(reply, 200, name, packageBody(name, jobs.slice(0, pageSize), total, page, jobs.length > pageSize, paths));
   });
 
   app.get('/verifications/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
