@@ -20,7 +20,7 @@ tests=(
   test/deb822 test/interpret test/gitobj test/report test/config
   test/compare/unified-diff.test.ts test/fetch/pkt-line.test.ts test/net/url-policy.test.ts
   test/pipeline/locate-tag.test.ts test/cli/man-pages.test.ts test/cli/secret-sources.test.ts
-  test/reconstruct/field-difference.test.ts
+  test/compare/field-difference.test.ts
 )
 
 for major in "${majors[@]}"; do

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
 import { mangleVersion } from '../interpret/tag-name.js';
-import { checkDscSignature } from '../reconstruct/compare.js';
+import { checkDscSignature } from '../authenticate/openpgp/verify-dsc-signature.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { SourceFacts, TagFacts, UploadFacts } from '../report/report.js';
 import type { ObtainedUpload } from '../upload/obtain.js';

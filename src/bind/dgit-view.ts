@@ -24,7 +24,7 @@ import type { Repository } from '../fetch/repository.js';
 import { mangleVersion } from '../interpret/tag-name.js';
 import type { ReproduceResult } from '../reconstruct/reproduce.js';
 import { REASONS, reason, type Reason } from '../report/reasons.js';
-import { DscError, parseDgitField, type Dsc } from '../upload/dsc.js';
+import { DscError, parseDgitField, type Dsc } from '../deb822/dsc.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface PseudomergeInput {
@@ -125,7 +125,7 @@ export async function explainDgitView(r: ReproduceResult, input: DgitViewInput):
   const field = r.fields.find((f) => f.field.toLowerCase() === 'dgit');
   let rebuilt;
   try {
-    rebuilt = field?.got === undefined ? undefined : parseDgitField(field.got);
+    rebuilt = field?.expected === undefined ? undefined : parseDgitField(field.expected);
   } catch (e) {
     if (e instanceof DscError) return r;
     throw e;

@@ -54,18 +54,18 @@ export function renderVerify(r: VerifyReport): string {
       const given = f.origin === 'given' ? ' (the archive\'s orig, used as given)' : '';
       out.push(f.match
         ? `  same    ${f.name}${given}`
-        : `  DIFFERS ${f.name}: upload ${f.expected ? `${f.expected.size} bytes ${short(f.expected.sha256)}` : 'absent'}, rebuilt ${f.got ? `${f.got.size} bytes ${short(f.got.sha256)}` : 'absent'}`);
+        : `  DIFFERS ${f.name}: upload ${f.got ? `${f.got.size} bytes ${short(f.got.sha256)}` : 'absent'}, rebuilt ${f.expected ? `${f.expected.size} bytes ${short(f.expected.sha256)}` : 'absent'}`);
     }
     out.push(`  ${rec.dscIdentical ? 'same   ' : 'DIFFERS'} .dsc body`);
     for (const d of rec.fields) {
       // The checksum fields follow the files, which are listed above.
       if (/^(files|checksums-sha1|checksums-sha256)$/i.test(d.field)) continue;
       if (d.expected?.includes('\n') && d.got?.includes('\n')) {
-        // A multi-line field as a diff of its lines, upload → rebuilt.
-        const diff = unifiedDiff(`${d.expected}\n`, `${d.got}\n`, `upload ${d.field}`, `rebuilt ${d.field}`, { maxLines: 40 });
+        // A multi-line field as a diff of its lines, rebuilt → upload (as the tarball diffs run from the tag to the upload).
+        const diff = unifiedDiff(`${d.expected}\n`, `${d.got}\n`, `rebuilt ${d.field}`, `upload ${d.field}`, { maxLines: 40 });
         out.push(`    ${d.field}:`, ...diff.replace(/\n$/, '').split('\n').slice(2).map((l) => `      ${safe(l)}`));
       } else {
-        out.push(`    ${d.field}:`, `      upload  ${fieldValue(d.expected)}`, `      rebuilt ${fieldValue(d.got)}`);
+        out.push(`    ${d.field}:`, `      upload  ${fieldValue(d.got)}`, `      rebuilt ${fieldValue(d.expected)}`);
       }
     }
     for (const tb of rec.tarballs ?? []) out.push(...tarballLines(tb));

@@ -109,10 +109,10 @@ function render(opts: ReproduceOptions, r: ReproduceResult): string {
   out.push(`${r.verdict.toUpperCase()}: ${opts.tag !== undefined ? `${opts.repo} ${opts.tag}` : opts.tree} against ${opts.dsc}${r.profile ? ` (profile ${r.profile})` : ''}${unsigned}`);
   if (r.signature) out.push(`  .dsc signature: ${r.signature.ok ? `good, by ${r.signature.signer ?? '?'}` : 'FAILED'}${r.signature.created ? ` at ${r.signature.created}` : ''}`);
   for (const f of r.files) {
-    out.push(`  ${f.match ? 'same' : 'DIFF'} ${f.name}${f.origin === 'given' ? ' (the archive\'s orig, used as given)' : ''}${f.match ? '' : `: upload ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}`}`);
+    out.push(`  ${f.match ? 'same' : 'DIFF'} ${f.name}${f.origin === 'given' ? ' (the archive\'s orig, used as given)' : ''}${f.match ? '' : `: upload ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}`}`);
   }
   if (r.files.length) out.push(`  ${r.dscIdentical ? 'same' : 'DIFF'} .dsc body`);
-  for (const d of r.fields) out.push(`    field ${d.field}: upload ${JSON.stringify(d.expected ?? null)}, rebuilt ${JSON.stringify(d.got ?? null)}`);
+  for (const d of r.fields) out.push(`    field ${d.field}: upload ${JSON.stringify(d.got ?? null)}, rebuilt ${JSON.stringify(d.expected ?? null)}`);
   if (r.profileHint) out.push(`  profile order: ${r.profileHint}`);
   for (const a of r.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} differences)` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
   for (const [why, profiles] of skippedByWhy(r.skipped)) out.push(`  not tried ${profiles.join(', ')}: ${why}`);

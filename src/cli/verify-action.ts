@@ -18,7 +18,7 @@ import { formatBytes, verify, type VerifyUpload } from '../pipeline/verify.js';
 import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
 import { reason } from '../report/reasons.js';
 import { exitCodeForVerify, type VerifyReport } from '../report/report.js';
-import { SOURCE_NAME } from '../upload/dsc.js';
+import { SOURCE_NAME } from '../deb822/dsc.js';
 import { dscNameOfUrl, obtainUpload, type UploadLocator } from '../upload/obtain.js';
 import { UploadError } from '../upload/upload-error.js';
 import { isPlainFileName } from '../deb822/file-name.js';

@@ -11,7 +11,7 @@ import { tagNameForVersion } from '../interpret/tag-name.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { isVerificationError } from '../report/verification-error.js';
 import type { Repository } from '../fetch/repository.js';
-import type { Dsc } from '../upload/dsc.js';
+import type { Dsc } from '../deb822/dsc.js';
 
 export interface RepositoryCandidate {
   /** Where the URL came from, for messages: "Dgit field", "Vcs-Git", "Salsa". */

@@ -54,7 +54,7 @@ export async function explainMtimeLeak(input: MtimeLeakInput): Promise<MtimeLeak
   const tars = await decompressBoth(input);
   if ('why' in tars) return { explained: false, why: tars.why };
   const changelogTime = tars.changelogTime;
-  const c = compareTarsIgnoringMtime(tars.upload, tars.rebuilt);
+  const c = compareTarsIgnoringMtime(tars.rebuilt, tars.upload);
   if (!c.ok) return { explained: false, why: c.why };
   if (c.mtimes.length === 0) return { explained: false, why: 'the decompressed archives are identical; the compressed bytes differ' };
   const from = Math.min(input.taggerTime ?? changelogTime, changelogTime) - CHECKOUT_CLOCK_SKEW_S;
@@ -62,7 +62,7 @@ export async function explainMtimeLeak(input: MtimeLeakInput): Promise<MtimeLeak
   // Both sides: a leaked checkout time, or the changelog date it was clamped to.
   const outside = c.mtimes.find((m) => [m.expected, m.got].some((t) => t < from || t > to));
   if (outside) {
-    return { explained: false, why: `${outside.name}: mtime ${iso(outside.expected)} in the upload, ${iso(outside.got)} rebuilt, outside the checkout window ${iso(from)} to ${iso(to)}` };
+    return { explained: false, why: `${outside.name}: mtime ${iso(outside.got)} in the upload, ${iso(outside.expected)} rebuilt, outside the checkout window ${iso(from)} to ${iso(to)}` };
   }
   const leaked = [...new Set(c.mtimes.flatMap((m) => [m.expected, m.got]).filter((t) => t !== to))].sort((a, b) => a - b);
   return {

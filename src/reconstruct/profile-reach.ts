@@ -16,7 +16,7 @@
 // some difference that build showed would show that difference too: it is
 // not tried. A difference no setting changes (a .dsc field no profile
 // writes, a file present on one side only) leaves no profile to try.
-import type { FieldDifference, FileComparison } from './compare.js';
+import type { FieldDifference, FileComparison } from '../compare/rebuilt-package.js';
 import type { BuilderProfile } from './profiles.js';
 
 /** A builder setting a profile fixes. */
@@ -54,7 +54,7 @@ export function differencesOf(d: BuildDifferences): Difference[] {
     if (f.match || f.explainedBy) continue;
     if (!f.expected || !f.got) {
       // Which files a build makes follows the source format and the origs given, which no profile sets.
-      out.push({ what: `${f.name} (${f.expected ? 'not rebuilt' : 'not in the upload'})`, settings: [] });
+      out.push({ what: `${f.name} (${f.got ? 'not rebuilt' : 'not in the upload'})`, settings: [] });
     } else if (f.name === d.deborigName) {
       out.push({ what: f.name, settings: ['xz-threads', 'dgit', ...TARBALL] });
     } else if (/\.debian\.tar\.[a-z0-9]+$/.test(f.name)) {

@@ -1,4 +1,9 @@
 // The report object of docs/architecture.md §4 and the rule that turns reasons into a verdict.
+// Wherever the report compares two sides, `expected` is what the tag gives
+// (the tag's tree, the orig's upstream commit, the package rebuilt from the
+// tag) and `got` is what was uploaded (what the archive holds): the tag is
+// the authority and the upload is what is checked against it, so `added`
+// is something only the upload has.
 import { REASONS, type Effect, type Layer, type Reason } from './reasons.js';
 
 export const REPORT_SCHEMA = 't2u-verify/report/v1';
@@ -144,19 +149,27 @@ export interface ContentFacts {
   readonly truncated?: number;
 }
 
-/** One file of a source package, compared byte for byte. */
-export interface ReconstructedFile {
+export interface FileDigest {
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** One file of a source package, compared byte for byte (src/compare/rebuilt-package.ts). */
+export interface FileComparison {
   readonly name: string;
+  /** The rebuilt file (undefined when the rebuilt .dsc does not name it, or the build did not write it). */
+  readonly expected?: FileDigest;
   /** The upload's file (undefined when the upload's .dsc does not name it, or it is not beside the .dsc). */
-  readonly expected?: { readonly size: number; readonly sha256: string };
-  /** The rebuilt file (undefined when the rebuilt .dsc does not name it). */
-  readonly got?: { readonly size: number; readonly sha256: string };
+  readonly got?: FileDigest;
   readonly match: boolean;
   /** `given`: an orig taken from the upload as the archive's, so `match` is by construction. */
   readonly origin: 'rebuilt' | 'given';
+  /** The bytes differ in a way the builder explains (the code of the note that explains it). */
+  readonly explainedBy?: 'CHECKOUT_MTIME_LEAK';
 }
 
-export interface FieldDiff {
+/** A .dsc field whose values differ: `expected` the rebuilt .dsc's, `got` the upload's (absent: no such field). */
+export interface FieldDifference {
   readonly field: string;
   readonly expected?: string;
   readonly got?: string;
@@ -220,8 +233,8 @@ export interface ReconstructionFacts {
   /** Profiles not tried, and why (the upload already refuted, or a difference a tried profile showed that they could not change). */
   skipped?: readonly { readonly profile: string; readonly why: string }[];
   toolchains: ToolchainResult[];
-  files: readonly ReconstructedFile[];
-  fields: readonly FieldDiff[];
+  files: readonly FileComparison[];
+  fields: readonly FieldDifference[];
   /** The rebuilt .dsc body is byte-identical to the upload's signed body. */
   dscIdentical: boolean;
   tarballs?: TarballDiff[];

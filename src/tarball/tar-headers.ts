@@ -17,7 +17,7 @@ const TYPEFLAG = 156;
 
 export interface MtimeDifference {
   readonly name: string;
-  /** Seconds since the epoch. */
+  /** Seconds since the epoch: the member's mtime in the rebuilt archive (`expected`) and the upload's (`got`). */
   readonly expected: number;
   readonly got: number;
 }
@@ -44,7 +44,7 @@ export function compareTarsIgnoringMtime(expected: Uint8Array, got: Uint8Array):
       if (!equal(expected.subarray(at), got.subarray(at))) return { ok: false, why: `the archives differ after their end-of-archive block at byte ${at}` };
       return { ok: true, members, mtimes };
     }
-    for (const [h, side] of [[e, 'upload'], [g, 'rebuilt']] as const) {
+    for (const [h, side] of [[e, 'rebuilt'], [g, 'upload']] as const) {
       if (!checksumValid(h)) return { ok: false, why: `the ${side} archive has no valid tar header at byte ${at}` };
     }
     if (!equal(e.subarray(0, MTIME[0]), g.subarray(0, MTIME[0])) || !equal(e.subarray(CHKSUM[0] + CHKSUM[1]), g.subarray(CHKSUM[0] + CHKSUM[1]))) {

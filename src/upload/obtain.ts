@@ -16,7 +16,7 @@ import { checkEndpointUrl, type UrlPolicy } from '../net/url-policy.js';
 import { FetchError } from '../net/fetch-error.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { checkedCopy, type Expected } from './checked-copy.js';
-import { DscError, readDsc, type Dsc } from './dsc.js';
+import { DscError, readDsc, type Dsc } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { DEFAULT_UPLOAD_MIRROR, fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
 import { UploadError } from './upload-error.js';

@@ -17,7 +17,7 @@ import { collect } from '../net/http-transport.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { Deb822Error, iterateDeb822, parseDeb822Paragraph } from '../deb822/parse.js';
-import { DscError, parseChecksumField, parseDgitField, parseGitTagInfo, SOURCE_NAME, type DgitField, type DscFile, type GitTagInfo } from './dsc.js';
+import { DscError, parseChecksumField, parseDgitField, parseGitTagInfo, SOURCE_NAME, type DgitField, type DscFile, type GitTagInfo } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { UploadError } from './upload-error.js';
 

@@ -18,7 +18,7 @@ import { parseChangelog } from '../../src/interpret/changelog.js';
 import { interpretTag } from '../../src/interpret/interpret.js';
 import { isTarballError } from '../../src/tarball/tarball-error.js';
 import { readTar } from '../../src/tarball/tar-reader.js';
-import { DscError, readDsc } from '../../src/upload/dsc.js';
+import { DscError, readDsc } from '../../src/deb822/dsc.js';
 import { verifyDscSignature } from '../../src/authenticate/openpgp/verify-dsc-signature.js';
 import { fixtureKeys, Gpg, gpgv, KEYS_DIR } from '../authenticate/gpg-harness.js';
 import { buildApp, TAG_PUSH_FIXTURE, TOKEN } from '../server/intake-helpers.js';

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Deb822Paragraph } from '../../src/deb822/paragraph.js';
 import { formatDeb822 } from '../../src/deb822/write.js';
-import { readDsc } from '../../src/upload/dsc.js';
+import { readDsc } from '../../src/deb822/dsc.js';
 import type { Gpg } from '../authenticate/gpg-harness.js';
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

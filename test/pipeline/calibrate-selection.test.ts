@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrate, calibrationExitCode, entryBytes, orderCandidates, summarise, verdictTable, type CalibratedUpload } from '../../src/pipeline/calibrate.js';
 import { progressLine, render } from '../../src/cli/calibrate-action.js';
-import { readDsc, parseGitTagInfo } from '../../src/upload/dsc.js';
+import { readDsc, parseGitTagInfo } from '../../src/deb822/dsc.js';
 import type { SourcesEntry, SourcesIndex } from '../../src/upload/sources-index.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import type { Rootfs } from '../../src/sandbox/launcher.js';

@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { locateTag, repositoryCandidates, SALSA } from '../../src/pipeline/locate-tag.js';
 import { openRepository } from '../../src/pipeline/open-repository.js';
 import { Deb822Paragraph } from '../../src/deb822/paragraph.js';
-import { readDsc, type Dsc } from '../../src/upload/dsc.js';
+import { readDsc, type Dsc } from '../../src/deb822/dsc.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 

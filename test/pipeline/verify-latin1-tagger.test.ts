@@ -19,7 +19,7 @@ import { taggerIdentBytes } from '../../src/bind/index.js';
 import { verify, type VerifyDeps } from '../../src/pipeline/verify.js';
 import { PROFILES } from '../../src/reconstruct/profiles.js';
 import type { VerifyReport } from '../../src/report/report.js';
-import { readDsc } from '../../src/upload/dsc.js';
+import { readDsc } from '../../src/deb822/dsc.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 import { REPO_ROOT, SERVICE_KEYRING } from '../reconstruct/upload-fixtures.js';
 

@@ -3,7 +3,7 @@
 // made under any profile is never skipped after a build under another, for
 // every difference the settings in which the two differ produce.
 import { describe, expect, it } from 'vitest';
-import type { FileComparison } from '../../src/reconstruct/compare.js';
+import type { FileComparison } from '../../src/compare/rebuilt-package.js';
 import { differencesOf, whyNotReachable, type BuildDifferences } from '../../src/reconstruct/profile-reach.js';
 import { PROFILES, profileByName, type BuilderProfile } from '../../src/reconstruct/profiles.js';
 
@@ -47,7 +47,7 @@ describe('profile reach', () => {
     expect(reachable('trixie', build({ fields: [{ field: 'Build-Depends' }] }))).toEqual([]);
     expect(whyNotReachable(p('forky'), p('trixie'), differencesOf(build({ fields: [{ field: 'Build-Depends' }] }))))
       .toBe('trixie showed a difference no profile setting changes: the .dsc field Build-Depends');
-    expect(reachable('trixie', build({ files: [{ name: 'p_1.0-1.debian.tar.gz', expected: d, match: false, origin: 'rebuilt' }] }))).toEqual([]);
+    expect(reachable('trixie', build({ files: [{ name: 'p_1.0-1.debian.tar.gz', got: d, match: false, origin: 'rebuilt' }] }))).toEqual([]);
   });
 
   it('a debian.tar that differs: umask, dgit, dpkg-dev or the rootfs can change it, xz threading cannot', () => {

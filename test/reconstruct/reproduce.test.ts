@@ -61,7 +61,7 @@ describe.concurrent('honest uploads are reproduced', () => {
         return;
       }
       // Every file the .dsc names, with the sizes and digests of the manifest.
-      expect(r.files.map((f) => ({ name: f.name, size: f.got?.size, sha256: f.got?.sha256 }))).toEqual(
+      expect(r.files.map((f) => ({ name: f.name, size: f.expected?.size, sha256: f.expected?.sha256 }))).toEqual(
         [...u.dscFiles].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ name: f.name, size: f.size, sha256: f.sha256 })),
       );
       expect(r.files.every((f) => f.match)).toBe(true);

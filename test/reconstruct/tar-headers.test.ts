@@ -83,7 +83,7 @@ describe('compareTarsIgnoringMtime', () => {
     const a = await readFile((await pack('k', CHANGELOG - 21)).tar);
     const bad = Buffer.from(a);
     bad[512 + 136] = bad[512 + 136] === 0x31 ? 0x32 : 0x31; // the second header's mtime, checksum left as it was
-    expect(compareTarsIgnoringMtime(a, bad)).toEqual({ ok: false, why: 'the rebuilt archive has no valid tar header at byte 512' });
+    expect(compareTarsIgnoringMtime(a, bad)).toEqual({ ok: false, why: 'the upload archive has no valid tar header at byte 512' });
     expect(compareTarsIgnoringMtime(a, a.subarray(0, a.length - 512)).ok).toBe(false);
   });
 });

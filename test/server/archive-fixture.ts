@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Deb822Paragraph } from '../../src/deb822/paragraph.js';
 import { formatDeb822 } from '../../src/deb822/write.js';
-import { readDsc } from '../../src/upload/dsc.js';
+import { readDsc } from '../../src/deb822/dsc.js';
 import type { RepoUrlRewrite } from '../../src/server/intake/tag-copies.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { readDsc } from '../../src/upload/dsc.js';
+import { readDsc } from '../../src/deb822/dsc.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import {
   newWatcherState,

@@ -10,7 +10,7 @@
 import { SignaturePacket, enums } from 'openpgp';
 import { dearmor, ArmorError } from './armor.js';
 import { digestName, judgeKeyAt, verifiesWith } from './key-validity.js';
-import type { KeyMatch, KeyringIndex } from './keyring-index.js';
+import { loadKeyrings, type KeyMatch, type KeyringIndex } from './keyring-index.js';
 import { PacketFramingError, PacketTag, readPackets } from './packet-stream.js';
 import { DEFAULT_SIGNATURE_POLICY, type SignaturePolicy } from './verify-tag-signature.js';
 import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../../deb822/clearsigned.js';
@@ -141,4 +141,10 @@ export async function verifyDscSignature(dsc: Uint8Array, index: KeyringIndex, p
   }
   reasons.push(reason('UPLOAD_SIGNATURE_INVALID', `The .dsc's signature does not verify over its signed text (issuer ${fpr ?? keyId}).`));
   return { ok: false, reasons, weakBindings: [], ...facts };
+}
+
+/** The upload .dsc's signature by a key of `keyring` (the tag2upload service keyring), under the configured `policy`. */
+export async function checkDscSignature(dsc: Uint8Array, keyring: string, policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY): Promise<DscSignatureResult> {
+  const index = await loadKeyrings([{ path: keyring, role: 'uploader' }]);
+  return verifyDscSignature(dsc, index, policy);
 }

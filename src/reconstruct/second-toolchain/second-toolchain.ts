@@ -18,8 +18,8 @@ import { isClearsigned, parseClearsigned } from '../../deb822/clearsigned.js';
 import { Deb822Error, parseDeb822Paragraph } from '../../deb822/parse.js';
 import { parseChangelog } from '../../interpret/changelog.js';
 import type { Rootfs } from '../../sandbox/launcher.js';
-import type { Dsc } from '../../upload/dsc.js';
-import { fieldDifferences } from '../compare.js';
+import type { Dsc } from '../../deb822/dsc.js';
+import { fieldDifferences } from '../../compare/rebuilt-package.js';
 import { origPlan } from '../reproduce.js';
 import { decompress } from '../../tarball/decompress.js';
 import { compressStream, type Compressor } from './compress.js';
@@ -310,7 +310,7 @@ async function compareBody(input: SecondToolchainInput, body: Buffer): Promise<{
     // Both read the same way: UTF-8 when both are, else byte for byte (a .dsc is bytes).
     const encoding = isUtf8(uploaded) && isUtf8(body) ? 'utf8' : 'latin1';
     const decode = (b: Buffer): string => (encoding === 'utf8' ? new TextDecoder('utf-8', { fatal: true }).decode(b) : b.toString('latin1'));
-    fields = fieldDifferences(parseDeb822Paragraph(decode(uploaded)), parseDeb822Paragraph(decode(body)));
+    fields = fieldDifferences(parseDeb822Paragraph(decode(body)), parseDeb822Paragraph(decode(uploaded)));
   } catch (e) {
     if (!(e instanceof Deb822Error) && !(e instanceof TypeError)) throw e;
   }

@@ -94,7 +94,7 @@ ${truncated !== undefined ? html`<p class="notice">${truncated} more differences
 function filesTable(files: readonly Obj[]): SafeHtml {
   if (files.length === 0) return html`<p class="muted">No files recorded.</p>`;
   const cell = (v: unknown, k: string) => (isObj(v) ? text(v[k]) : undefined);
-  return html`<table class="files"><thead><tr><th>File</th><th>Match</th><th>Origin</th><th>Upload size</th><th>Upload SHA-256</th><th>Rebuilt size</th><th>Rebuilt SHA-256</th></tr></thead><tbody>${files.map(
+  return html`<table class="files"><thead><tr><th>File</th><th>Match</th><th>Origin</th><th>Rebuilt size</th><th>Rebuilt SHA-256</th><th>Upload size</th><th>Upload SHA-256</th></tr></thead><tbody>${files.map(
     (f) => html`<tr><td class="mono wrap">${text(f['name']) ?? ''}</td><td class="${f['match'] === true ? 's-pass' : 's-fail'}">${f['match'] === true ? 'identical' : 'differs'}</td><td>${
       text(f['origin']) ?? ''
     }</td><td class="num">${cell(f['expected'], 'size') ?? '—'}</td><td>${mono(cell(f['expected'], 'sha256')) ?? '—'}</td><td class="num">${
@@ -105,7 +105,7 @@ function filesTable(files: readonly Obj[]): SafeHtml {
 
 function fieldsTable(fields: readonly Obj[]): SafeHtml {
   if (fields.length === 0) return html`<p class="muted">No .dsc field differs.</p>`;
-  return html`<table class="fields"><thead><tr><th>Field</th><th>Upload value</th><th>Rebuilt value</th></tr></thead><tbody>${fields.map(
+  return html`<table class="fields"><thead><tr><th>Field</th><th>Rebuilt value</th><th>Upload value</th></tr></thead><tbody>${fields.map(
     (f) => html`<tr><td><code>${text(f['field']) ?? ''}</code></td><td><pre class="wrap">${text(f['expected']) ?? '(absent)'}</pre></td><td><pre class="wrap">${
       text(f['got']) ?? '(absent)'
     }</pre></td></tr>`,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
 import { runSecondToolchain } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
-import { readDsc } from '../../../src/upload/dsc.js';
+import { readDsc } from '../../../src/deb822/dsc.js';
 
 const args = JSON.parse(process.argv[2]!) as { repo: string; commit: string; uploadDir: string; dsc: string };
 const rootfs = await ensureRootfs('trixie');

@@ -14,7 +14,7 @@ import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
 import { runSecondToolchain, type SecondToolchainInput, type SecondToolchainResult } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
 import type { Rootfs } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
-import { readDsc } from '../../../src/upload/dsc.js';
+import { readDsc } from '../../../src/deb822/dsc.js';
 import { MANIFEST, REPO_ROOT, type UploadCase } from '../upload-fixtures.js';
 
 let rootfs: Rootfs;

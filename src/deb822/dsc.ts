@@ -7,10 +7,10 @@
 // listed in Files and Checksums-Sha256 (and Checksums-Sha1 when present) with
 // one size; docs/architecture.md §5 trusts only the SHA-256 hashes, the others are checked
 // for agreement of names and sizes only.
-import { checkFileName as checkDpkgFileName, FileNameError } from '../deb822/file-name.js';
-import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../deb822/clearsigned.js';
-import type { Deb822Paragraph } from '../deb822/paragraph.js';
-import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
+import { checkFileName as checkDpkgFileName, FileNameError } from './file-name.js';
+import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from './clearsigned.js';
+import type { Deb822Paragraph } from './paragraph.js';
+import { Deb822Error, parseDeb822Paragraph } from './parse.js';
 
 export class DscError extends Error {
   override readonly name = 'DscError';

@@ -1,44 +1,19 @@
-// Compares a rebuilt source package with an upload, byte for byte: every file
-// either .dsc names (size and SHA-256 of the bytes on both sides), and the
-// .dsc body: exactly (the service signs the body its builder wrote, so an
-// honest rebuild is identical to the signed text), and field by field to say
-// what differs. Also checks the upload .dsc's signature by the service key,
-// when a keyring is given.
+// Compares a source package rebuilt from the tag (`expected`) with the
+// upload (`got`), byte for byte: every file either .dsc names (size and
+// SHA-256 of the bytes on both sides), and the .dsc body: exactly (the
+// service signs the body its builder wrote, so an honest rebuild is
+// identical to the signed text), and field by field to say what differs.
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadKeyrings } from '../authenticate/openpgp/keyring-index.js';
-import { DEFAULT_SIGNATURE_POLICY, type SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
 import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { reason, type Reason } from '../report/reasons.js';
-import { verifyDscSignature, type DscSignatureResult } from '../authenticate/openpgp/verify-dsc-signature.js';
+import type { FieldDifference, FileComparison, FileDigest } from '../report/report.js';
 
-export interface FileDigest {
-  readonly size: number;
-  readonly sha256: string;
-}
-
-export interface FileComparison {
-  readonly name: string;
-  /** The upload's file (undefined when the upload's .dsc does not name it, or it is not beside the .dsc). */
-  readonly expected?: FileDigest;
-  /** The rebuilt file (undefined when the rebuilt .dsc does not name it). */
-  readonly got?: FileDigest;
-  readonly match: boolean;
-  /** `given`: an orig taken from the upload as the archive's, so `match` is by construction. */
-  readonly origin: 'rebuilt' | 'given';
-  /** The bytes differ in a way the builder explains (the code of the note in Comparison.explained). */
-  readonly explainedBy?: 'CHECKOUT_MTIME_LEAK';
-}
-
-export interface FieldDifference {
-  readonly field: string;
-  readonly expected?: string;
-  readonly got?: string;
-}
+export type { FieldDifference, FileComparison, FileDigest };
 
 export interface Comparison {
   readonly files: readonly FileComparison[];
@@ -88,16 +63,20 @@ export function namedFiles(p: Deb822Paragraph): string[] {
   return v.split('\n').map((l) => l.trim().split(/\s+/)[2]).filter((n): n is string => n !== undefined && n !== '');
 }
 
-/** Lines of `a` and `b` as deb822 fields; differing, missing or extra fields. */
+/**
+ * The fields whose values differ between a .dsc rebuilt from the tag
+ * (`expected`) and the upload's (`got`): differing, missing or extra, in
+ * the upload's order, then the fields only the rebuild has.
+ */
 export function fieldDifferences(expected: Deb822Paragraph, got: Deb822Paragraph): FieldDifference[] {
   const out: FieldDifference[] = [];
   const seen = new Set<string>();
-  for (const f of expected.fields) {
+  for (const f of got.fields) {
     seen.add(f.name.toLowerCase());
-    const g = got.get(f.name);
-    if (g !== f.value) out.push({ field: f.name, expected: f.value, ...(g !== undefined ? { got: g } : {}) });
+    const e = expected.get(f.name);
+    if (e !== f.value) out.push({ field: f.name, ...(e !== undefined ? { expected: e } : {}), got: f.value });
   }
-  for (const f of got.fields) if (!seen.has(f.name.toLowerCase())) out.push({ field: f.name, got: f.value });
+  for (const f of expected.fields) if (!seen.has(f.name.toLowerCase())) out.push({ field: f.name, expected: f.value });
   return out;
 }
 
@@ -137,21 +116,21 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const files: FileComparison[] = [];
   const explained: Reason[] = [];
   for (const name of names) {
-    const expected = upNames.includes(name) ? input.uploadDigests?.get(name) ?? await digestOf(input.uploadDir, name) : undefined;
-    const got = reNames.includes(name) ? await digestOf(input.rebuiltDir, name) : undefined;
-    const match = expected !== undefined && got !== undefined && expected.size === got.size && expected.sha256 === got.sha256;
+    const uploaded = upNames.includes(name) ? input.uploadDigests?.get(name) ?? await digestOf(input.uploadDir, name) : undefined;
+    const rebuilt = reNames.includes(name) ? await digestOf(input.rebuiltDir, name) : undefined;
+    const match = uploaded !== undefined && rebuilt !== undefined && uploaded.size === rebuilt.size && uploaded.sha256 === rebuilt.sha256;
     const origin = input.given.has(name) ? 'given' : 'rebuilt';
-    const note = !match && expected && got && origin === 'rebuilt' && input.explainFile
+    const note = !match && uploaded && rebuilt && origin === 'rebuilt' && input.explainFile
       ? await input.explainFile(name, join(input.uploadDir, name), join(input.rebuiltDir, name))
       : undefined;
-    files.push({ name, ...(expected ? { expected } : {}), ...(got ? { got } : {}), match, origin, ...(note ? { explainedBy: 'CHECKOUT_MTIME_LEAK' as const } : {}) });
+    files.push({ name, ...(rebuilt ? { expected: rebuilt } : {}), ...(uploaded ? { got: uploaded } : {}), match, origin, ...(note ? { explainedBy: 'CHECKOUT_MTIME_LEAK' as const } : {}) });
     if (note) {
       explained.push(note);
     } else if (!match) {
       const why = !upNames.includes(name) ? "the upload's .dsc does not name it"
-        : !expected ? 'the upload does not have it beside its .dsc'
-          : !got ? 'the rebuilt .dsc does not name it'
-            : `upload ${expected.size} bytes sha256 ${expected.sha256}, rebuilt ${got.size} bytes sha256 ${got.sha256}`;
+        : !uploaded ? 'the upload does not have it beside its .dsc'
+          : !rebuilt ? 'the rebuilt .dsc does not name it'
+            : `upload ${uploaded.size} bytes sha256 ${uploaded.sha256}, rebuilt ${rebuilt.size} bytes sha256 ${rebuilt.sha256}`;
       reasons.push(reason('RECONSTRUCTION_MISMATCH', `${name}: ${why}`));
     }
   }
@@ -159,12 +138,12 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   // the body is still compared byte for byte.
   let rebuiltBody = withChecksumLinesOf(input.uploadBody, input.rebuiltDsc, new Set(files.filter((f) => f.explainedBy).map((f) => f.name)));
   const reExplained = paragraphOf(rebuiltBody, encoding) ?? re;
-  const fields = fieldDifferences(up, reExplained).filter((d) => {
+  const fields = fieldDifferences(reExplained, up).filter((d) => {
     // dgit's commit_admin commit (linear, smash) carries the builder's
     // identity and clock, so the dgit view's id is the service's alone; the
     // rest of the field, and every file, must still agree.
-    const [upCommit, ...upRest] = (d.expected ?? '').split(' ');
-    const [reCommit, ...reRest] = (d.got ?? '').split(' ');
+    const [upCommit, ...upRest] = (d.got ?? '').split(' ');
+    const [reCommit, ...reRest] = (d.expected ?? '').split(' ');
     if (d.field.toLowerCase() !== 'dgit' || !input.dgitViewBuilderCommit || !upCommit || !reCommit || upRest.join(' ') !== reRest.join(' ')) return true;
     explained.push(reason('DGIT_VIEW_NOT_REPRODUCIBLE', `Dgit: the upload names dgit view ${upCommit}, the rebuild ${reCommit}: dgit committed its quilt fixup with the builder's identity and clock`));
     rebuiltBody = Buffer.from(rebuiltBody.toString('latin1').replace(`\nDgit: ${reCommit} `, `\nDgit: ${upCommit} `), 'latin1');
@@ -173,7 +152,7 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   for (const d of fields) {
     // The Dgit field has its own code: verify explains a differing dgit view commit by that code alone.
     const code = d.field.toLowerCase() === 'dgit' ? 'DSC_DGIT_FIELD_MISMATCH' : 'DSC_FIELD_MISMATCH';
-    reasons.push(reason(code, `${d.field}: ${fieldDifference(d.expected, d.got)}`));
+    reasons.push(reason(code, `${d.field}: ${fieldDifference(d.got, d.expected)}`));
   }
   const sameBytes = Buffer.compare(Buffer.from(input.uploadBody), rebuiltBody) === 0;
   const dscIdentical = sameBytes && explained.length === 0;
@@ -238,12 +217,6 @@ async function digestOf(dir: string, name: string): Promise<FileDigest | undefin
   } catch {
     return undefined;
   }
-}
-
-/** The upload .dsc's signature by a key of `keyring` (the tag2upload service keyring), under the configured `policy`. */
-export async function checkDscSignature(dsc: Uint8Array, keyring: string, policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY): Promise<DscSignatureResult> {
-  const index = await loadKeyrings([{ path: keyring, role: 'uploader' }]);
-  return verifyDscSignature(dsc, index, policy);
 }
 
 /**

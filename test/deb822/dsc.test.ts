@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkFileName, DscError, parseGitTagInfo, readDsc } from '../../src/upload/dsc.js';
+import { checkFileName, DscError, parseGitTagInfo, readDsc } from '../../src/deb822/dsc.js';
 
 const DSC_DIR = resolve(import.meta.dirname, '../../fixtures/dsc');
 const index = readFileSync(join(DSC_DIR, 'index.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));

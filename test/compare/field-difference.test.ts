@@ -2,7 +2,7 @@
 // multi-line field (Package-List, Uploaders) by its first differing line,
 // never a string of "\n" escapes.
 import { describe, expect, it } from 'vitest';
-import { fieldDifference } from '../../src/reconstruct/compare.js';
+import { fieldDifference } from '../../src/compare/rebuilt-package.js';
 
 describe('fieldDifference', () => {
   it('one-line values, and an absent side', () => {
