@@ -5,6 +5,7 @@
 // about a second to index) and shared by every verification.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/debian-keyrings.js';
@@ -87,7 +88,8 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
   if (sources.length === 0) throw new TrustSetupError('usage', 'no uploader keyrings: without the default keyrings, give at least one --keyring FILE');
   let keyrings: KeyringIndex;
   try {
-    keyrings = await loadKeyrings(sources);
+    // Layouts of large keyrings are cached beside Debian's keyrings (keyed by their sha256).
+    keyrings = await loadKeyrings(sources, { cacheDir: join(cacheDir(config), 'keyring-layouts') });
   } catch (err) {
     if (err instanceof KeyringLoadError) throw new TrustSetupError('usage', err.message, { cause: err });
     throw err;

@@ -11,12 +11,12 @@
 // has files of many owners and device nodes): as root we use root mode;
 // otherwise unshare mode, which needs unprivileged user namespaces and a
 // subordinate id range for the user in /etc/subuid and /etc/subgid.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { z } from 'zod';
 import type { Rootfs } from './bwrap-args.js';
 import { installedVersions, KEY_PACKAGES } from './dpkg-status.js';
@@ -100,9 +100,9 @@ export function rootfsKey(recipe: RootfsRecipe, architecture: string): string {
 let hostArch: string | undefined;
 export async function hostArchitecture(): Promise<string> {
   if (hostArch) return hostArch;
-  const r = await execa('dpkg', ['--print-architecture'], { reject: false });
+  const dpkg = await new Promise<string | undefined>((resolve) => execFile('dpkg', ['--print-architecture'], (err, stdout) => resolve(err ? undefined : stdout.trim())));
   const fromNode: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', ppc64: 'ppc64el', s390x: 's390x', riscv64: 'riscv64' };
-  hostArch = r.exitCode === 0 ? r.stdout.trim() : (fromNode[process.arch] ?? process.arch);
+  hostArch = dpkg || (fromNode[process.arch] ?? process.arch);
   return hostArch;
 }
 
@@ -168,6 +168,8 @@ export async function buildRootfs(name: string, opts: RootfsOptions & { force?: 
     where.recipe.mirror,
   ];
   progress(`building ${where.recipe.suite} (${mode} mode) into ${tmp}`);
+  // Loaded only to build: a verification with the rootfs cached never needs it.
+  const { execa } = await import('execa');
   try {
     const sub = execa('mmdebstrap', args, { reject: false, stdin: 'ignore', all: true, buffer: false, env: { LC_ALL: 'C.UTF-8' } });
     let pending = '';
@@ -224,6 +226,7 @@ export async function buildRootfs(name: string, opts: RootfsOptions & { force?: 
 
 /** `rm --one-file-system`: an interrupted root-mode build may leave /proc or /sys mounted inside. */
 async function removeTree(path: string): Promise<void> {
+  const { execa } = await import('execa');
   await execa('rm', ['-rf', '--one-file-system', '--', path]);
 }
 

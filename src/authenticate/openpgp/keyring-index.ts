@@ -4,9 +4,14 @@
 // RFC 9580 §5.5.4); a key is handed to openpgp.js when a signature names it,
 // and the parsed key is cached. A key whose packets cannot be framed, or that
 // openpgp.js cannot parse, is skipped and reported; the other keys still load.
+// A binary keyring that is exactly a sequence of well-framed keys can be
+// loaded from a cached layout (src/authenticate/openpgp/keyring-cache.ts):
+// each key packet the layout names is framed and hashed again, so a layout
+// can only leave keys out, never put other bytes under a fingerprint.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dearmorAll } from './armor.js';
+import { readLayout, writeLayout, type KeyringLayout, type LayoutKey } from './keyring-cache.js';
 import { parseKeyModel, type KeyModel } from './key-model.js';
 import { PacketFramingError, PacketTag, readPacket, type Packet } from './packet-stream.js';
 
@@ -184,9 +189,19 @@ export class KeyringIndex {
 
   /** Adds the keys of one keyring (binary or armored); later keyrings rank after earlier ones. */
   addKeyring(bytes: Uint8Array, source: KeyringSource): KeyringSummary {
+    return this.addKeyringWithLayout(bytes, source).summary;
+  }
+
+  /**
+   * addKeyring, and the keyring's layout when it can be cached: a binary
+   * keyring whose keys all framed, one after the other from its first byte to
+   * its last, without trust packets (`sha256` is left for the caller to set).
+   */
+  addKeyringWithLayout(bytes: Uint8Array, source: KeyringSource): { summary: KeyringSummary; layout?: Omit<KeyringLayout, 'sha256'> } {
     const skipped: SkippedKey[] = [];
     const chunks: Uint8Array[] = [];
-    if (isArmored(bytes)) {
+    const armored = isArmored(bytes);
+    if (armored) {
       try {
         for (const block of dearmorAll(Buffer.from(bytes).toString('latin1'))) chunks.push(block.data);
       } catch (e) {
@@ -196,22 +211,78 @@ export class KeyringIndex {
       chunks.push(bytes);
     }
     let keys = 0;
+    const layout: LayoutKey[] = [];
+    let tiles = !armored;
+    let next = 0;
     for (const buf of chunks) {
       for (const raw of splitKeys(buf, source.path, skipped)) {
-        if (this.indexKey(buf, raw, source, skipped)) keys++;
+        const key = this.indexKey(buf, raw, source, skipped);
+        if (key) keys++;
+        if (!tiles) continue;
+        const packets = raw.packets;
+        const contiguous = packets.every((p, i) => (i === 0 ? p.start === next : p.start === packets[i - 1]!.end));
+        if (!key || !contiguous) {
+          tiles = false;
+          continue;
+        }
+        next = packets.at(-1)!.end;
+        const subkeys = packets.filter((p) => p.tag === PacketTag.publicSubkey).flatMap((p) => {
+          const m = keyMaterialOf(p.body);
+          return 'unsupported' in m ? [] : [{ offset: p.start, fingerprint: m.fingerprint }];
+        });
+        layout.push({ start: raw.offset, fingerprint: key.primaryFingerprint, subkeys });
       }
     }
     this.skippedList.push(...skipped);
     const summary = { path: source.path, role: source.role, keys, skipped: skipped.length };
     this.summaryList.push(summary);
+    const cacheable = tiles && skipped.length === 0 && layout.length > 0 && next === bytes.length;
+    return cacheable ? { summary, layout: { size: bytes.length, keys: layout } } : { summary };
+  }
+
+  /**
+   * Adds a binary keyring's keys from its cached layout, checking each named
+   * packet: a public-key packet at each key's start whose fingerprint is the
+   * layout's, each subkey a public-subkey packet inside its key with the
+   * layout's fingerprint. Adds nothing and returns undefined when any check
+   * fails (the caller then frames the keyring).
+   */
+  addFromLayout(bytes: Uint8Array, source: KeyringSource, layout: KeyringLayout): KeyringSummary | undefined {
+    if (layout.size !== bytes.length || isArmored(bytes)) return undefined;
+    const keys: IndexedKey[] = [];
+    try {
+      for (let i = 0; i < layout.keys.length; i++) {
+        const k = layout.keys[i]!;
+        const end = layout.keys[i + 1]?.start ?? bytes.length;
+        const primary = readPacket(bytes, k.start);
+        if (primary.tag !== PacketTag.publicKey || primary.end > end) return undefined;
+        const m = keyMaterialOf(primary.body);
+        if ('unsupported' in m || m.fingerprint !== k.fingerprint) return undefined;
+        const subkeys: IndexedSubkey[] = [];
+        for (const s of k.subkeys) {
+          const p = readPacket(bytes, s.offset);
+          if (p.tag !== PacketTag.publicSubkey || p.end > end) return undefined;
+          const sm = keyMaterialOf(p.body);
+          if ('unsupported' in sm || sm.fingerprint !== s.fingerprint) return undefined;
+          subkeys.push(sm);
+        }
+        keys.push({ primaryFingerprint: m.fingerprint, primaryKeyId: m.keyId, subkeys, keyring: source.path, role: source.role, packets: bytes.subarray(k.start, end) });
+      }
+    } catch (e) {
+      if (e instanceof PacketFramingError) return undefined;
+      throw e;
+    }
+    for (const key of keys) this.addIndexed(key);
+    const summary = { path: source.path, role: source.role, keys: keys.length, skipped: 0 };
+    this.summaryList.push(summary);
     return summary;
   }
 
-  private indexKey(buf: Uint8Array, raw: RawKey, source: KeyringSource, skipped: SkippedKey[]): boolean {
+  private indexKey(buf: Uint8Array, raw: RawKey, source: KeyringSource, skipped: SkippedKey[]): IndexedKey | undefined {
     const primary = keyMaterialOf(raw.packets[0]!.body);
     if ('unsupported' in primary) {
       skipped.push({ keyring: source.path, offset: raw.offset, why: primary.unsupported });
-      return false;
+      return undefined;
     }
     const subkeys: IndexedSubkey[] = [];
     for (const p of raw.packets) {
@@ -228,14 +299,18 @@ export class KeyringIndex {
       role: source.role,
       packets: concatPackets(buf, raw.packets),
     };
+    this.addIndexed(key);
+    return key;
+  }
+
+  private addIndexed(key: IndexedKey): void {
     this.keyList.push(key);
-    add(this.byFingerprint, primary.fingerprint, { key, fingerprint: primary.fingerprint, isPrimary: true });
-    add(this.byKeyId, primary.keyId, { key, fingerprint: primary.fingerprint, isPrimary: true });
-    for (const sub of subkeys) {
+    add(this.byFingerprint, key.primaryFingerprint, { key, fingerprint: key.primaryFingerprint, isPrimary: true });
+    add(this.byKeyId, key.primaryKeyId, { key, fingerprint: key.primaryFingerprint, isPrimary: true });
+    for (const sub of key.subkeys) {
       add(this.byFingerprint, sub.fingerprint, { key, fingerprint: sub.fingerprint, isPrimary: false });
       add(this.byKeyId, sub.keyId, { key, fingerprint: sub.fingerprint, isPrimary: false });
     }
-    return true;
   }
 
   /** Keys (primary or subkey) with this fingerprint, in keyring order. */
@@ -252,7 +327,11 @@ export class KeyringIndex {
   parse(key: IndexedKey): Promise<KeyModel> {
     let p = this.parsed.get(key);
     if (!p) {
-      p = parseKeyModel(key.packets);
+      // The index's fingerprint must be the parsed key's own, however the index was made.
+      p = parseKeyModel(key.packets).then((model) => {
+        if (model.primary.getFingerprint() !== key.primaryFingerprint) throw new Error(`the key's packets are not those of ${key.primaryFingerprint}`);
+        return model;
+      });
       this.parsed.set(key, p);
     }
     return p;
@@ -295,8 +374,15 @@ function add(map: Map<string, KeyMatch[]>, k: string, m: KeyMatch): void {
   else map.set(k, [m]);
 }
 
+export interface LoadOptions {
+  /** Where keyring layouts are cached (keyring-cache.ts); none: every keyring is framed. */
+  readonly cacheDir?: string;
+  /** Keyrings smaller than this are always framed (default 1 MiB: below it framing is quicker than hashing). */
+  readonly minCachedBytes?: number;
+}
+
 /** Reads and indexes keyring files, in order (earlier keyrings win, as in dgit's AUTH-SPEC list). */
-export async function loadKeyrings(sources: readonly KeyringSource[]): Promise<KeyringIndex> {
+export async function loadKeyrings(sources: readonly KeyringSource[], options: LoadOptions = {}): Promise<KeyringIndex> {
   const index = new KeyringIndex();
   for (const source of sources) {
     let bytes: Buffer;
@@ -305,7 +391,17 @@ export async function loadKeyrings(sources: readonly KeyringSource[]): Promise<K
     } catch (e) {
       throw new KeyringLoadError(`cannot read keyring ${source.path}: ${(e as Error).message}`, { cause: e });
     }
-    index.addKeyring(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), source);
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    const dir = options.cacheDir;
+    if (dir === undefined || bytes.length < (options.minCachedBytes ?? 1 << 20)) {
+      index.addKeyring(view, source);
+      continue;
+    }
+    const sha256 = createHash('sha256').update(view).digest('hex');
+    const cached = await readLayout(dir, sha256, bytes.length);
+    if (cached && index.addFromLayout(view, source, cached)) continue;
+    const { layout } = index.addKeyringWithLayout(view, source);
+    if (layout) await writeLayout(dir, { ...layout, sha256 });
   }
   return index;
 }
