@@ -88,15 +88,17 @@ describe('start-up loads no heavy dependency', () => {
     // the recorder must see what that loads, or the checks below prove nothing.
     const r = await loadsOf('verify', 'hello', '2.10-5', '--config', join(dir, 'no-such-config.json'));
     expect(r.code).toBe(2);
-    expect(heavyIn(r.loaded)).toEqual(expect.arrayContaining(['isomorphic-git', 'openpgp', 'execa', 'zod']));
+    expect(heavyIn(r.loaded)).toEqual(expect.arrayContaining(['openpgp', 'zod']));
   });
 
-  it('verify, as it runs, loads no store (pg, better-sqlite3)', async () => {
+  it('verify, as it runs, loads no store (pg, better-sqlite3), no isomorphic-git and no execa', async () => {
     // Up to its action's first step: the modules the verification imports are all loaded by then.
     const r = await loadsOf('verify', 'hello', '2.10-5', '--attest', join(dir, 'no-such-key.pem'), '--config', join(dir, 'no-such-config.json'));
     expect(r.code).toBe(2);
     expect(packagesOf(r.loaded)).toContain('openpgp');
     expect([...packagesOf(r.loaded)].filter((p) => STORE.includes(p))).toEqual([]);
+    // A remote repository's refs are read by the fetch stage's own client; execa only builds a rootfs.
+    expect([...packagesOf(r.loaded)].filter((p) => p === 'isomorphic-git' || p === 'execa')).toEqual([]);
     expect(r.loaded.filter((u) => /\/(?:src|dist)\/store\//.test(u))).toEqual([]);
   });
 
