@@ -2,15 +2,19 @@
 // playwright-core, against a fastify server on loopback over a SQLite store
 // holding reports from real runs. Checks what only a browser can: the form
 // filters, the links lead to the diff, the stylesheet applies under the CSP
-// (no violation reported), and markup in a hostile tag's tagger name never
-// runs. Skipped, loudly, only when /usr/bin/chromium is missing
+// (no violation reported), markup in a hostile tag's tagger name never
+// runs, and screenshots of the four pages hold what the pages should show. Skipped, loudly, only when /usr/bin/chromium is missing
 // (scripts/setup.sh installs it).
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboard } from '../../src/server/dashboard/dashboard.js';
 import { HOSTILE_TAGGER_NAME, reportOf, seededStore, type SeededStore } from './dashboard-fixtures.js';
+import { pngFacts, takeScreenshots, VIEWPORT, writeScreenshots } from './dashboard-screenshots.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -122,6 +126,67 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     expect(await list.evaluate('window.__pwned')).toBeUndefined();
     await list.close();
   });
+
+  it("draws the summary's bars and reaches a package's page from a row, under the CSP", async () => {
+    const summary = await open('/summary');
+    type Css = { getComputedStyle(e: unknown): { fill: string } };
+    const fill = await summary.locator('svg.bar rect.v-mismatch').first().evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).fill);
+    expect(fill).toBe('rgb(192, 21, 47)');
+    await summary.close();
+    const list = await open('/');
+    await Promise.all([list.waitForURL(/\/packages\/t2u-linear$/), list.click('a[href="/packages/t2u-linear"]')]);
+    expect(await list.locator('h1').innerText()).toBe('t2u-linear source package');
+    expect(await list.locator('table.jobs tbody tr').count()).toBe(1);
+    await list.close();
+  });
+
+  it('takes screenshots of the list, detail, summary and package pages that show what they should', async () => {
+    const shots = await takeScreenshots(browser, seeded);
+    expect(shots.map((s) => s.name)).toEqual(['list', 'detail', 'summary', 'package']);
+    const blank = await browser.newPage();
+    for (const shot of shots) {
+      expect(shot.png.subarray(0, 8).toString('hex'), shot.name).toBe('89504e470d0a1a0a');
+      // Small enough to keep in the repository, large enough to hold a page.
+      expect(shot.png.length, shot.name).toBeLessThan(200 * 1024);
+      expect(shot.png.length, shot.name).toBeGreaterThan(10 * 1024);
+      const facts = await pngFacts(blank, shot.png);
+      expect({ width: facts.width, height: facts.height }, shot.name).toEqual(VIEWPORT);
+      // Not blank: many colours (text anti-aliasing, badges), and ink beside the background.
+      expect(facts.colours, shot.name).toBeGreaterThan(50);
+      expect(facts.inked, shot.name).toBeGreaterThan(0.05);
+    }
+    await blank.close();
+    const text = Object.fromEntries(shots.map((s) => [s.name, s.text]));
+    // The list: every tamper row's first reason, its code and message, in the rendered text.
+    for (const name of ['tamper-debian-tar', 'tamper-orig-byte', 'tamper-dsc-build-depends']) {
+      const first = reportOf(name).reasons[0]!;
+      expect(text['list'], name).toContain(`${first.code} ${first.message.replace(/\s+/g, ' ').slice(0, 50)}`);
+    }
+    // The detail: the advice and the reasons before the metadata.
+    const detail = text['detail']!;
+    expect(detail).toContain('suspect the upload path');
+    expect(detail.indexOf('Reasons')).toBeLessThan(detail.indexOf('Tag object'));
+    expect(detail.indexOf('CONTENT_MISMATCH')).toBeLessThan(detail.indexOf('Tag object'));
+    expect(text['summary']).toContain('8 in all');
+    expect(text['package']).toContain('5 verifications of its uploads');
+    // The first reason is visible in the list's screenshot, in the row of its job.
+    const list = await browser.newPage({ viewport: VIEWPORT });
+    await list.goto(`${base}/`);
+    const reason = list.locator('table.jobs tbody tr', { has: list.locator(`a[href="/verifications/${seeded.ids['tamper-dsc-build-depends']}"]`) }).locator('td.reason');
+    expect(await reason.innerText()).toMatch(/^DSC_FIELD_MISMATCH Build-Depends: upload "debhelper-compat \(= 13\), t2u-evil-build-helper"/);
+    const box = (await reason.boundingBox())!;
+    expect(box.y + box.height).toBeLessThanOrEqual(VIEWPORT.height);
+    await list.close();
+    // The script writes the same images, one file per page.
+    const dir = await mkdtemp(join(tmpdir(), 't2u-shots-'));
+    try {
+      const files = await writeScreenshots(shots, dir);
+      expect(files.map((f) => basename(f))).toEqual(['dashboard-list.png', 'dashboard-detail.png', 'dashboard-summary.png', 'dashboard-package.png']);
+      expect(await readFile(files[1]!)).toEqual(shots[1]!.png);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('reported no console error and no CSP violation on any page', () => {
     expect(problems).toEqual([]);
