@@ -9,11 +9,12 @@
 // identical but for member mtimes (and the header checksums that follow
 // them), every one of which lies in the window a checkout could have had:
 // from the tag's tagger date less CHECKOUT_CLOCK_SKEW_S to the changelog date.
+// The two archives are compared as they are decompressed, neither held whole.
 import { lstat, readFile } from 'node:fs/promises';
 import { reason, type Reason } from '../report/reasons.js';
 import { requireCompleted, runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
 import { compressionOf, decompress } from '../tarball/decompress.js';
-import { compareTarsIgnoringMtime } from '../tarball/tar-headers.js';
+import { compareTarStreamsIgnoringMtime, type TarComparison } from '../tarball/tar-headers.js';
 import { TarballError } from '../tarball/tarball-error.js';
 
 /**
@@ -51,10 +52,9 @@ export type MtimeLeakResult =
 export async function explainMtimeLeak(input: MtimeLeakInput): Promise<MtimeLeakResult> {
   if (!/\.tar\.[a-z0-9]+$/.test(input.name) || compressionOf(input.name) === undefined) return { explained: false, why: `${input.name} is not a compressed tarball` };
   if (!(await lstat(input.changelog).catch(() => undefined))?.isFile()) return { explained: false, why: 'the checkout has no debian/changelog file' };
-  const tars = await decompressBoth(input);
-  if ('why' in tars) return { explained: false, why: tars.why };
-  const changelogTime = tars.changelogTime;
-  const c = compareTarsIgnoringMtime(tars.rebuilt, tars.upload);
+  const changelogTime = await changelogDate(input);
+  if (typeof changelogTime !== 'number') return { explained: false, why: changelogTime.why };
+  const c = await compareDecompressed(input);
   if (!c.ok) return { explained: false, why: c.why };
   if (c.mtimes.length === 0) return { explained: false, why: 'the decompressed archives are identical; the compressed bytes differ' };
   const from = Math.min(input.taggerTime ?? changelogTime, changelogTime) - CHECKOUT_CLOCK_SKEW_S;
@@ -77,12 +77,8 @@ function iso(t: number): string {
   return new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/**
- * The changelog's date (dpkg-parsechangelog in the sandbox, the file on its
- * standard input), then both files decompressed in the sandbox by the
- * rootfs's own tools (compare/decompress.ts), each capped at MAX_TAR_BYTES.
- */
-async function decompressBoth(input: MtimeLeakInput): Promise<{ upload: Uint8Array; rebuilt: Uint8Array; changelogTime: number } | { why: string }> {
+/** The changelog's date (dpkg-parsechangelog in the sandbox, the file on its standard input). */
+async function changelogDate(input: MtimeLeakInput): Promise<number | { why: string }> {
   // Regular files only: the changelog is from the checkout the sandbox
   // wrote, and a symlink there must not make the host read its target.
   const st = await lstat(input.changelog).catch(() => undefined);
@@ -99,20 +95,44 @@ async function decompressBoth(input: MtimeLeakInput): Promise<{ upload: Uint8Arr
     return { why: `the sandbox could not read the changelog's date: ${(e as Error).message}` };
   }
   if (!/^\d{1,12}$/.test(timestamp)) return { why: 'dpkg-parsechangelog found no date in debian/changelog' };
-  const out = { upload: new Uint8Array(), rebuilt: new Uint8Array(), changelogTime: Number(timestamp) };
-  for (const [side, path] of [['upload', input.uploadPath], ['rebuilt', input.rebuiltPath]] as const) {
-    if (!(await lstat(path).catch(() => undefined))?.isFile()) return { why: `the ${side} ${input.name} is not a regular file` };
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of decompress(path, { rootfs: input.rootfs, timeoutMs: input.timeoutMs, maxOutputBytes: MAX_TAR_BYTES })) chunks.push(chunk);
-    } catch (e) {
-      if (e instanceof TarballError) {
-        return { why: e.code === 'DECOMPRESS_TOO_LARGE' ? `the ${side} ${input.name} decompresses to more than ${MAX_TAR_BYTES} bytes` : `the ${side} ${input.name} does not decompress cleanly: ${e.message}` };
-      }
-      if (e instanceof SandboxError) return { why: `the sandbox could not decompress ${input.name}: ${e.message}` };
-      throw e;
-    }
-    out[side] = Buffer.concat(chunks);
+  return Number(timestamp);
+}
+
+/** A decompression failure, with the side whose file it was. */
+class SideError extends Error {
+  override readonly name = 'SideError';
+  constructor(readonly side: 'upload' | 'rebuilt', readonly error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
   }
-  return out;
+}
+
+async function* sideOf(side: 'upload' | 'rebuilt', stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* stream;
+  } catch (e) {
+    throw new SideError(side, e);
+  }
+}
+
+/**
+ * Both files decompressed in the sandbox by the rootfs's own tools
+ * (tarball/decompress.ts), each capped at MAX_TAR_BYTES, and compared as
+ * they stream, neither held whole.
+ */
+async function compareDecompressed(input: MtimeLeakInput): Promise<TarComparison> {
+  for (const [side, path] of [['upload', input.uploadPath], ['rebuilt', input.rebuiltPath]] as const) {
+    if (!(await lstat(path).catch(() => undefined))?.isFile()) return { ok: false, why: `the ${side} ${input.name} is not a regular file` };
+  }
+  const options = { rootfs: input.rootfs, timeoutMs: input.timeoutMs, maxOutputBytes: MAX_TAR_BYTES };
+  try {
+    return await compareTarStreamsIgnoringMtime(sideOf('rebuilt', decompress(input.rebuiltPath, options)), sideOf('upload', decompress(input.uploadPath, options)));
+  } catch (err) {
+    if (!(err instanceof SideError)) throw err;
+    const { side, error: e } = err;
+    if (e instanceof TarballError) {
+      return { ok: false, why: e.code === 'DECOMPRESS_TOO_LARGE' ? `the ${side} ${input.name} decompresses to more than ${MAX_TAR_BYTES} bytes` : `the ${side} ${input.name} does not decompress cleanly: ${e.message}` };
+    }
+    if (e instanceof SandboxError) return { ok: false, why: `the sandbox could not decompress ${input.name}: ${e.message}` };
+    throw e;
+  }
 }

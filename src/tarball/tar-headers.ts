@@ -3,7 +3,8 @@
 // the mtime of a member header to differ (and with it the header checksum,
 // which sums the header's bytes). Every other header byte, every data block
 // and the end-of-archive blocks must be identical. Pure: the bytes come from
-// a decompressor that ran in the sandbox.
+// a decompressor that ran in the sandbox. The archives are compared as two
+// streams, one header and one piece of content at a time, so neither is held.
 
 import { trimEnd, trimStart } from '../text/scan.js';
 
@@ -26,53 +27,195 @@ export type TarComparison =
   | { readonly ok: true; readonly members: number; readonly mtimes: readonly MtimeDifference[] }
   | { readonly ok: false; readonly why: string };
 
-export function compareTarsIgnoringMtime(expected: Uint8Array, got: Uint8Array): TarComparison {
-  if (expected.length !== got.length) return { ok: false, why: `the archives have ${expected.length} and ${got.length} bytes` };
-  if (expected.length % BLOCK !== 0) return { ok: false, why: 'the archive is not a whole number of 512-byte blocks' };
-  const mtimes: MtimeDifference[] = [];
-  let members = 0;
-  // GNU tar's ././@LongLink members ('L' names, 'K' link targets) carry the
-  // next member's long name in their data.
-  let longName: string | undefined;
-  let at = 0;
-  while (at < expected.length) {
-    const e = expected.subarray(at, at + BLOCK);
-    const g = got.subarray(at, at + BLOCK);
+/** A long name larger than this is not kept (GNU tar's are a path and a NUL). */
+const MAX_LONG_NAME = 1024 * 1024;
+
+/**
+ * The comparison as a state machine fed equal-length pieces of both archives
+ * (the same offsets): a header is gathered to its 512 bytes and compared;
+ * content and the end of the archive are compared as they come.
+ */
+class MtimeOnlyComparison {
+  private at = 0;
+  private state: 'header' | 'data' | 'trailer' = 'header';
+  private readonly headerE = Buffer.alloc(BLOCK);
+  private readonly headerG = Buffer.alloc(BLOCK);
+  private filled = 0;
+  /** The member whose content is being compared. */
+  private member: { name: string; type: string; size: number; end: number; long: Buffer[] | undefined } | undefined;
+  private trailerAt = 0;
+  private longName: string | undefined;
+  private members = 0;
+  private readonly mtimes: MtimeDifference[] = [];
+  private why: string | undefined;
+
+  get failed(): boolean {
+    return this.why !== undefined;
+  }
+
+  feed(e: Uint8Array, g: Uint8Array): void {
+    let pos = 0;
+    while (pos < e.length && this.why === undefined) {
+      if (this.state === 'trailer') {
+        // End of archive (two zero blocks, then zero padding to the record
+        // size): whatever follows must be the same bytes.
+        if (!equal(e.subarray(pos), g.subarray(pos))) this.why = `the archives differ after their end-of-archive block at byte ${this.trailerAt}`;
+        this.at += e.length - pos;
+        return;
+      }
+      if (this.state === 'header') {
+        const n = Math.min(BLOCK - this.filled, e.length - pos);
+        this.headerE.set(e.subarray(pos, pos + n), this.filled);
+        this.headerG.set(g.subarray(pos, pos + n), this.filled);
+        this.filled += n;
+        pos += n;
+        this.at += n;
+        if (this.filled === BLOCK) {
+          this.filled = 0;
+          this.header(this.at - BLOCK);
+        }
+        continue;
+      }
+      const m = this.member!;
+      const n = Math.min(m.end - this.at, e.length - pos);
+      const x = e.subarray(pos, pos + n);
+      if (!equal(x, g.subarray(pos, pos + n))) {
+        this.why = `the content of ${m.name} differs`;
+        return;
+      }
+      if (m.long && m.size <= MAX_LONG_NAME) m.long.push(Buffer.from(x));
+      pos += n;
+      this.at += n;
+      if (this.at === m.end) this.endMember();
+    }
+  }
+
+  private header(at: number): void {
+    const e = this.headerE;
+    const g = this.headerG;
     if (e.every((b) => b === 0)) {
-      // End of archive (two zero blocks, then zero padding to the record
-      // size): whatever follows must be the same bytes.
-      if (!equal(expected.subarray(at), got.subarray(at))) return { ok: false, why: `the archives differ after their end-of-archive block at byte ${at}` };
-      return { ok: true, members, mtimes };
+      if (!g.every((b) => b === 0)) {
+        this.why = `the archives differ after their end-of-archive block at byte ${at}`;
+        return;
+      }
+      this.state = 'trailer';
+      this.trailerAt = at;
+      return;
     }
     for (const [h, side] of [[e, 'rebuilt'], [g, 'upload']] as const) {
-      if (!checksumValid(h)) return { ok: false, why: `the ${side} archive has no valid tar header at byte ${at}` };
+      if (!checksumValid(h)) {
+        this.why = `the ${side} archive has no valid tar header at byte ${at}`;
+        return;
+      }
     }
     if (!equal(e.subarray(0, MTIME[0]), g.subarray(0, MTIME[0])) || !equal(e.subarray(CHKSUM[0] + CHKSUM[1]), g.subarray(CHKSUM[0] + CHKSUM[1]))) {
-      return { ok: false, why: `the header of ${memberName(e, longName)} differs in more than its mtime` };
+      this.why = `the header of ${memberName(e, this.longName)} differs in more than its mtime`;
+      return;
     }
     const type = String.fromCharCode(e[TYPEFLAG] ?? 0);
     const size = numeric(e, SIZE);
-    if (size === undefined) return { ok: false, why: `the header at byte ${at} has no readable size` };
-    if (type === 'S') return { ok: false, why: `${memberName(e, longName)} is a GNU sparse member, which dpkg-source does not write` };
-    const name = memberName(e, longName);
+    if (size === undefined) {
+      this.why = `the header at byte ${at} has no readable size`;
+      return;
+    }
+    const name = memberName(e, this.longName);
+    if (type === 'S') {
+      this.why = `${name} is a GNU sparse member, which dpkg-source does not write`;
+      return;
+    }
     const eTime = numeric(e, MTIME);
     const gTime = numeric(g, MTIME);
-    if (eTime === undefined || gTime === undefined) return { ok: false, why: `the header of ${name} has no readable mtime` };
-    if (eTime !== gTime) mtimes.push({ name, expected: eTime, got: gTime });
+    if (eTime === undefined || gTime === undefined) {
+      this.why = `the header of ${name} has no readable mtime`;
+      return;
+    }
+    if (eTime !== gTime) this.mtimes.push({ name, expected: eTime, got: gTime });
     // Hard links, symlinks, devices, directories and FIFOs have no data blocks in GNU tar.
     const blocks = '123456'.includes(type) ? 0 : Math.ceil(size / BLOCK);
-    const dataEnd = at + BLOCK + blocks * BLOCK;
-    if (dataEnd > expected.length) return { ok: false, why: `${name} runs past the end of the archive` };
-    if (!equal(expected.subarray(at + BLOCK, dataEnd), got.subarray(at + BLOCK, dataEnd))) return { ok: false, why: `the content of ${name} differs` };
-    if (type === 'L') {
-      longName = cString(expected.subarray(at + BLOCK, at + BLOCK + size));
-    } else if (type !== 'K') {
-      longName = undefined;
-      members += 1;
-    }
-    at = dataEnd;
+    this.member = { name, type, size, end: at + BLOCK + blocks * BLOCK, long: type === 'L' ? [] : undefined };
+    this.state = 'data';
+    if (blocks === 0) this.endMember();
   }
-  return { ok: false, why: 'the archives have no end-of-archive block' };
+
+  private endMember(): void {
+    const m = this.member!;
+    if (m.type === 'L') {
+      this.longName = m.size <= MAX_LONG_NAME ? cString(Buffer.concat(m.long!).subarray(0, m.size)) : undefined;
+    } else if (m.type !== 'K') {
+      this.longName = undefined;
+      this.members += 1;
+    }
+    this.member = undefined;
+    this.state = 'header';
+  }
+
+  /** The outcome, once both archives (of these lengths) have been fed. */
+  end(expectedBytes: number, gotBytes: number): TarComparison {
+    if (expectedBytes !== gotBytes) return { ok: false, why: `the archives have ${expectedBytes} and ${gotBytes} bytes` };
+    if (expectedBytes % BLOCK !== 0) return { ok: false, why: 'the archive is not a whole number of 512-byte blocks' };
+    if (this.why !== undefined) return { ok: false, why: this.why };
+    if (this.state === 'data') return { ok: false, why: `${this.member!.name} runs past the end of the archive` };
+    if (this.state === 'header') return { ok: false, why: 'the archives have no end-of-archive block' };
+    return { ok: true, members: this.members, mtimes: this.mtimes };
+  }
+}
+
+export function compareTarsIgnoringMtime(expected: Uint8Array, got: Uint8Array): TarComparison {
+  const c = new MtimeOnlyComparison();
+  if (expected.length === got.length) c.feed(expected, got);
+  return c.end(expected.length, got.length);
+}
+
+/**
+ * compareTarsIgnoringMtime over two streams (each decompressed as it is
+ * read): both are read to their end, to compare their lengths first, but
+ * only as far as they agree is their content compared.
+ */
+export async function compareTarStreamsIgnoringMtime(expected: AsyncIterable<Uint8Array>, got: AsyncIterable<Uint8Array>): Promise<TarComparison> {
+  const c = new MtimeOnlyComparison();
+  const a = expected[Symbol.asyncIterator]();
+  const b = got[Symbol.asyncIterator]();
+  let x: Uint8Array = new Uint8Array(0);
+  let y: Uint8Array = new Uint8Array(0);
+  let xBytes = 0;
+  let yBytes = 0;
+  let aDone = false;
+  let bDone = false;
+  let finished = false;
+  try {
+    while (!(aDone && bDone)) {
+      if (x.length === 0 && !aDone) {
+        const r = await a.next();
+        if (r.done) aDone = true;
+        else {
+          x = r.value;
+          xBytes += x.length;
+        }
+      }
+      if (y.length === 0 && !bDone) {
+        const r = await b.next();
+        if (r.done) bDone = true;
+        else {
+          y = r.value;
+          yBytes += y.length;
+        }
+      }
+      const n = Math.min(x.length, y.length);
+      if (!c.failed && n > 0) c.feed(x.subarray(0, n), y.subarray(0, n));
+      // Once the lengths are bound to differ, or a difference is found, the rest is only counted.
+      if (c.failed || aDone || bDone) {
+        x = new Uint8Array(0);
+        y = new Uint8Array(0);
+      } else {
+        x = x.subarray(n);
+        y = y.subarray(n);
+      }
+    }
+    finished = true;
+  } finally {
+    if (!finished) await Promise.allSettled([a.return?.(), b.return?.()]);
+  }
+  return c.end(xBytes, yBytes);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

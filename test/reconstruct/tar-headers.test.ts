@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKOUT_CLOCK_SKEW_S, explainMtimeLeak } from '../../src/reconstruct/mtime-leak.js';
-import { compareTarsIgnoringMtime } from '../../src/tarball/tar-headers.js';
+import { compareTarsIgnoringMtime, compareTarStreamsIgnoringMtime } from '../../src/tarball/tar-headers.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 
@@ -85,6 +85,30 @@ describe('compareTarsIgnoringMtime', () => {
     bad[512 + 136] = bad[512 + 136] === 0x31 ? 0x32 : 0x31; // the second header's mtime, checksum left as it was
     expect(compareTarsIgnoringMtime(a, bad)).toEqual({ ok: false, why: 'the upload archive has no valid tar header at byte 512' });
     expect(compareTarsIgnoringMtime(a, a.subarray(0, a.length - 512)).ok).toBe(false);
+  });
+});
+
+/** A buffer as a stream of chunks of the given sizes, cycled. */
+async function* chunked(b: Buffer, sizes: readonly number[]): AsyncGenerator<Buffer> {
+  let i = 0;
+  for (let pos = 0; pos < b.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    yield await Promise.resolve(b.subarray(pos, pos + n));
+    pos += n;
+  }
+}
+
+describe('compareTarStreamsIgnoringMtime', () => {
+  it('says what compareTarsIgnoringMtime says, whatever the chunks', async () => {
+    const before = await readFile((await pack('s-before', CHANGELOG - 21)).tar);
+    const after = await readFile((await pack('s-after', CHANGELOG + 3600)).tar);
+    const changed = await readFile((await pack('s-changed', CHANGELOG + 60, `printf 'long\\n' | tr l j > "${LONG}"; touch -d @${CHANGELOG + 60} "${LONG}"`)).tar);
+    const longer = Buffer.concat([after, Buffer.alloc(512)]);
+    for (const [a, b] of [[before, after], [after, after], [before, changed], [after, longer], [longer, after]] as const) {
+      const whole = compareTarsIgnoringMtime(a, b);
+      expect(await compareTarStreamsIgnoringMtime(chunked(a, [1, 700, 511, 4096]), chunked(b, [10_000, 3]))).toEqual(whole);
+    }
+    expect(compareTarsIgnoringMtime(before, changed)).toEqual({ ok: false, why: `the content of ${LONG} differs` });
   });
 });
 
