@@ -128,6 +128,17 @@ echo step=done > /work/out/meta
 /** dpkg-source's error for a debian/ symlink that resolves outside the unpacked tree (Dpkg::Path, dpkg 1.22 and 1.23). */
 const TRAVERSAL_REFUSED = /dpkg-source: error: pathname '[^'\n]*' points outside source root/;
 
+/**
+ * UPLOAD_UNPACK_REFUSED when `stderr` (the end of a failed `dpkg-source -x`'s
+ * error output, lines joined by " | ") says it refused a debian/ symlink
+ * that resolves outside the tree (Dpkg::Path::check_directory_traversal),
+ * which dpkg-source -b never checks: an upload tag2upload makes from an
+ * honest tag, which no unpacking can compare.
+ */
+export function unpackRefusal(stderr: string): Reason | undefined {
+  return TRAVERSAL_REFUSED.test(stderr) ? reason('UPLOAD_UNPACK_REFUSED', `dpkg-source -x refuses the upload: ${stderr}`) : undefined;
+}
+
 /** Parses `git ls-tree -r -z` output: "<mode> <type> <oid>\t<path>\0". */
 export function parseListing(data: Buffer): Map<string, TreeEntry> {
   const out = new Map<string, TreeEntry>();
@@ -219,11 +230,9 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
       return { reasons: [reason('WORK_QUOTA_EXCEEDED', `unpacking and listing the upload filled its work directory (${r.workBytes} bytes) at step ${step}: ${stderr}`)], notes: [] };
     }
     if (r.exitCode === 66) {
-      // dpkg-source -x ends by refusing a debian/ symlink that resolves
-      // outside the tree (Dpkg::Path::check_directory_traversal), which
-      // dpkg-source -b never checks: an upload tag2upload makes from an honest
-      // tag. Not comparable here; the bits layer decides.
-      if (TRAVERSAL_REFUSED.test(stderr)) return { reasons: [reason('UPLOAD_UNPACK_REFUSED', `dpkg-source -x refuses the upload: ${stderr}`)], notes: [] };
+      // Not comparable here (unpackRefusal); the bits layer decides.
+      const refusal = unpackRefusal(stderr);
+      if (refusal) return { reasons: [refusal], notes: [] };
       // dpkg-source -x refused a file the service signed: dak would too.
       return { reasons: [reason('UPLOAD_UNPACK_FAILED', `the upload does not unpack: ${stderr}`)], notes: [] };
     }

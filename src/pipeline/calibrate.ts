@@ -4,7 +4,10 @@
 // serve only part of the pool: "not found" is counted and skipped), unpacks it
 // with `dpkg-source -x` in the sandbox (the upload is untrusted), rebuilds the
 // tree as tag2upload would under the builder profiles, and reports the rate
-// and every miss with its reasons and what differs.
+// and every miss with its reasons and what differs. An upload dpkg-source -x
+// refuses (a debian/ symlink pointing outside the tree) has no tree to
+// rebuild: it is unverifiable with UPLOAD_UNPACK_REFUSED, the reason verify's
+// content layer gives it.
 //
 // The Sources index carries no upload date, so "newest" cannot be read from it
 // without fetching every .dsc; selection is a seeded random sample (repeatable),
@@ -13,6 +16,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { unpackRefusal } from '../compare/content.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
 import type { BuilderProfile } from '../reconstruct/profiles.js';
@@ -340,6 +344,10 @@ async function unpack(upload: ObtainedUpload, rootfsFor: (name: BuilderProfile['
     }
     if (r.timedOut || r.exitCode !== 0) {
       await dispose();
+      // A debian/ symlink pointing outside the tree: refused as verify's content layer refuses it.
+      // Calibration rebuilds from the unpacked tree alone, so no rebuild can settle it.
+      const refusal = r.timedOut ? undefined : unpackRefusal(r.stderr.toString('utf8').trim().split('\n').slice(-8).join(' | '));
+      if (refusal) return { ok: false, reason: refusal };
       const why = r.timedOut ? 'timed out' : `exited with status ${r.exitCode ?? r.signal}`;
       return { ok: false, reason: reason('BUILD_FAILED', `dpkg-source -x ${name} ${why}: ${r.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')}`) };
     }

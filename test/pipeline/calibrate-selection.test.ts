@@ -2,7 +2,9 @@
 // files (fixtures/dsc, from the sid Sources index): which entries are
 // candidates and in what order, how settled uploads are counted, the exit
 // status; and one offline run against a loopback mirror that serves only one
-// of them (the others answer 404), rebuilt for real in the sandbox.
+// of them (the others answer 404), rebuilt for real in the sandbox, and one
+// upload dpkg-source -x refuses to unpack.
+import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js
 import { tag2uploadKeyring } from '../upload/tag2upload-keyring.js';
 
 const FIXTURES = new URL('../../fixtures/dsc/', import.meta.url).pathname;
+const REPO = new URL('../..', import.meta.url).pathname;
 
 /** Sources entries as dak writes them for these uploads: index.tsv's Directory and .dsc checksum, the .dsc's own file list and Git-Tag-Info. */
 async function fixtureEntries(): Promise<SourcesEntry[]> {
@@ -163,6 +166,23 @@ describe('against a mirror serving one upload of the index', () => {
     expect(render(r)).toMatch(/^reproduced +- +1$/m);
     expect(render(r)).toMatch(/time per upload: median \d+\.\d s, p90 \d+\.\d s; load average/);
   }, 600_000);
+
+  it('an upload dpkg-source -x refuses (a debian/ symlink out of the tree) is unverifiable with UPLOAD_UNPACK_REFUSED, as verify says', async () => {
+    const u = join(REPO, 'fixtures/uploads/symlink-outside');
+    const pool = join(scratch, 'mirror', 'pool/main/t/t2u-symlink');
+    await mkdir(pool, { recursive: true });
+    for (const f of await readdir(u)) await copyFile(join(u, f), join(pool, f));
+    const dscBytes = await readFile(join(u, 't2u-symlink_1.0-1.dsc'));
+    const { dsc } = readDsc(new Uint8Array(dscBytes));
+    const self = { name: 't2u-symlink_1.0-1.dsc', size: dscBytes.length, hash: createHash('sha256').update(dscBytes).digest('hex') };
+    const entry: SourcesEntry = { source: dsc.source, version: dsc.version, directory: 'pool/main/t/t2u-symlink', dsc: self, files: [self, ...dsc.files], gitTagInfo: dsc.gitTagInfo! };
+    const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries: [entry], skipped: [], warnings: [] };
+    const r = await calibrate({ index, sample: 1, selection: { kind: 'smallest' }, policy: { allowHttpLoopback: true }, rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch });
+    expect(r.uploads[0]!.verdict).toBe('unverifiable');
+    expect(r.uploads[0]!.reasons.map((x) => x.code)).toEqual(['UPLOAD_UNPACK_REFUSED']);
+    expect(r.uploads[0]!.reasons[0]!.message).toMatch(/^dpkg-source -x refuses the upload: .*points outside source root/);
+    expect(calibrationExitCode(r)).toBe(1);
+  }, 120_000);
 
   it('a file of the upload that does not match the .dsc is unverifiable, not skipped', async () => {
     const orig = await readFile(join(FIXTURES, 'upload', 'dh-ocaml_3.8.tar.xz'));
