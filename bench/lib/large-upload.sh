@@ -1,0 +1,67 @@
+#!/bin/bash
+# Makes one upload with a large orig for bench/memory.bench.ts, the way
+# fixtures/uploads/make.sh makes the upload fixtures (its helpers, the
+# trixie builder rootfs, offline): a gbp package whose upstream/2.0 adds
+# CONTENT_BYTES of incompressible data (files of 4 MiB, so the orig is about
+# as large), tagged by the real `git debpush`, built by dgit's builder mode
+# (git deborig makes the orig), signed with the test service key.
+# Usage: bench/lib/large-upload.sh CONTENT_BYTES OUT
+# Writes OUT/t2u-large.git (a bare mirror of the source repository),
+# OUT/upload/ (the .dsc and its files) and OUT/upload.json.
+set -euo pipefail
+
+CONTENT_BYTES=$1
+OUT=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+KEYS=$REPO_ROOT/fixtures/keys
+TAGS_LIB=$REPO_ROOT/fixtures/tags/lib
+UPLOADS_LIB=$REPO_ROOT/fixtures/uploads/lib
+export TZ=UTC LC_ALL=C.UTF-8
+umask 022
+# shellcheck source=../../fixtures/uploads/lib/env.sh
+. "$UPLOADS_LIB/env.sh"
+# shellcheck source=../../fixtures/uploads/lib/packages.sh
+. "$UPLOADS_LIB/packages.sh"
+# shellcheck source=../../fixtures/uploads/lib/service-key.sh
+. "$UPLOADS_LIB/service-key.sh"
+# shellcheck source=../../fixtures/uploads/lib/build.sh
+. "$UPLOADS_LIB/build.sh"
+
+builder_rootfs
+W=$(mktemp -d /tmp/t2u-large-upload.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+setup_work
+cp "$UPLOADS_LIB/add-fields.pl" "$W/bin/"
+setup_service_signing "$REPO_ROOT/fixtures/uploads/service-key"
+
+G=$W/src/t2u-large
+tick; as_key rsa3072
+make_patches_unapplied "$G" t2u-large
+# upstream/2.0: the data, in files of 4 MiB.
+R git -C "$G" checkout -q upstream
+mkdir -p "$G/data/large"
+left=$CONTENT_BYTES i=0
+while [ "$left" -gt 0 ]; do
+  n=$(( left < 4194304 ? left : 4194304 ))
+  head -c "$n" /dev/urandom > "$G/data/large/part-$(printf %05d "$i")"
+  left=$(( left - n )) i=$(( i + 1 ))
+done
+R git -C "$G" -c core.compression=1 add -A
+R git -C "$G" commit -q -m "Upstream 2.0"
+R git -C "$G" tag -a -m "Upstream 2.0" upstream/2.0
+R git -C "$G" checkout -q main
+R git -C "$G" merge -q --no-edit upstream/2.0
+new_version "$G" t2u-large 2.0-1
+debpush "$G" --gbp --upstream=upstream/2.0
+
+t2u_build "$G" debian/2.0-1 "$W/pg"
+tick
+service_sign "$SERVICE_FPR" "$BUILD_CHANGES"
+
+rm -rf "$OUT/t2u-large.git" "$OUT/upload"
+mkdir -p "$OUT/upload"
+git clone -q --mirror "$G" "$OUT/t2u-large.git"
+cp "$BUILD_DSC" "$OUT/upload/"
+for f in $(perl -ne 'if (/^Checksums-Sha256:/) { $in = 1; next } if ($in) { last unless /^ /; print((split)[2], "\n") }' "$BUILD_DSC"); do cp "$W/pg/bpd/$f" "$OUT/upload/"; done
+jq -n --arg dsc "$(basename "$BUILD_DSC")" --arg tag debian/2.0-1 '{dsc: $dsc, tag: $tag}' > "$OUT/upload.json"
