@@ -9,6 +9,7 @@
 // (its options and help) and loads this only when the command runs.
 import { auditLog, defaultStateDir, LogClient, LogProblem, SeenStore } from '../publish/log-client.js';
 import { isAlarm } from '../publish/consensus.js';
+import { rotateLogKey, RotationError } from '../publish/key-rotation.js';
 import { EXIT } from '../report/report.js';
 import { UsageError } from './usage-error.js';
 
@@ -49,4 +50,31 @@ export async function logAuditAction(setExit: (code: number) => void, url: strin
     }
     setExit(alarm ? EXIT.failed : EXIT.unverifiable);
   }
+}
+
+export interface RotateOptions {
+  dataDir: string;
+  origin: string;
+  keyFile?: string;
+}
+
+export async function logKeyRotateAction(setExit: (code: number) => void, opts: RotateOptions): Promise<void> {
+  let r;
+  try {
+    r = await rotateLogKey({ dataDir: opts.dataDir, newOrigin: opts.origin, ...(opts.keyFile !== undefined && { keyFile: opts.keyFile }) });
+  } catch (e) {
+    if (e instanceof RotationError) throw new UsageError(e.message);
+    throw e;
+  }
+  process.stdout.write(
+    [
+      `retired: ${r.oldOrigin} at size ${r.oldSize}, its checkpoint, tiles and key in ${r.retiredDir}`,
+      `old vkey: ${r.oldVkey} (kept at /attestations/key for the attestations it signed)`,
+      `new vkey: ${r.newVkey}`,
+      `next: set log.origin to ${r.newOrigin} in the configuration, start the service (the new log begins with the old log's ${r.oldSize} entries),`,
+      `      publish the new vkey beside the old one, and keep serving ${r.retiredDir}/log under the old log's URL.`,
+      '',
+    ].join('\n'),
+  );
+  setExit(EXIT.ok);
 }

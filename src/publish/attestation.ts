@@ -32,8 +32,21 @@ export type OpenedAttestation =
   | { readonly ok: true; readonly envelope: DsseEnvelope; readonly statement: Statement }
   | { readonly ok: false; readonly why: string };
 
-/** Checks an envelope's signature with an Ed25519 vkey and reads its verdict statement. */
-export function openAttestation(envelopeJson: Buffer | string, vkey: string): OpenedAttestation {
+/**
+ * Checks an envelope's signature with an Ed25519 vkey, or with any of
+ * several (a verifier's current attestation key and those it retired), and
+ * reads its verdict statement.
+ */
+export function openAttestation(envelopeJson: Buffer | string, vkeys: string | readonly string[]): OpenedAttestation {
+  let last: OpenedAttestation = { ok: false, why: 'no verifier key' };
+  for (const vkey of typeof vkeys === 'string' ? [vkeys] : vkeys) {
+    last = openWith(envelopeJson, vkey);
+    if (last.ok) return last;
+  }
+  return last;
+}
+
+function openWith(envelopeJson: Buffer | string, vkey: string): OpenedAttestation {
   let envelope: DsseEnvelope;
   try {
     envelope = parseEnvelope(envelopeJson);

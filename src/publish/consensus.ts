@@ -69,22 +69,26 @@ export interface ConsensusReport {
   readonly verifiers: readonly VerifierOutcome[];
 }
 
-async function attestationKey(client: LogClient): Promise<string> {
+/** The verifier's attestation keys: /attestations/key lists the current one first, then those it retired, one a line. */
+async function attestationKeys(client: LogClient): Promise<string[]> {
   try {
     const res = await fetch(`${client.base}/attestations/key`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-    const text = res.status === 200 ? (await res.text()).trim() : '';
-    if (text !== '' && text.length < 1000 && parseVkey(text).type === 1) return text;
+    const text = res.status === 200 ? await res.text() : '';
+    if (text.length < 16_000) {
+      const keys = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+      if (keys.length > 0 && keys.every((k) => parseVkey(k).type === 1)) return keys;
+    }
   } catch {
     // The log key then.
   }
-  return client.vkey;
+  return [client.vkey];
 }
 
 async function askOne(v: VerifierEntry, dscSha256: string, state: SeenStore | undefined): Promise<VerifierOutcome> {
   const client = new LogClient(v.baseUrl, v.vkey, v.witnessVkeys);
   try {
     const { current } = await auditLog(client, state);
-    const { found, rejected } = await client.attestations(dscSha256, current, await attestationKey(client));
+    const { found, rejected } = await client.attestations(dscSha256, current, await attestationKeys(client));
     const size = current.checkpoint.size;
     const bad = found.filter((a) => a.statement.predicate.verdict === 'mismatch' || a.statement.predicate.verdict === 'rejected');
     const good = found.filter((a) => a.statement.predicate.verdict === 'reproduced' || a.statement.predicate.verdict === 'equivalent');

@@ -186,11 +186,11 @@ export class LogClient {
 
   /**
    * The attestations the verifier serves for a .dsc, each checked: its
-   * signature (with `attestationVkey`, default the log key), that it is about
+   * signature (with one of `attestationVkeys`, default the log key), that it is about
    * this .dsc, and its inclusion in `seen` (the proof is against the checkpoint
    * served with it, which must be `seen`'s or consistent with it).
    */
-  async attestations(dscSha256: string, seen: SeenCheckpoint, attestationVkey = this.vkey): Promise<{ found: AttestationFound[]; rejected: AttestationRejected[] }> {
+  async attestations(dscSha256: string, seen: SeenCheckpoint, attestationVkeys: string | readonly string[] = this.vkey): Promise<{ found: AttestationFound[]; rejected: AttestationRejected[] }> {
     const body = await get(`${this.base}/api/v1/attestations?dsc-sha256=${dscSha256}`, MAX_ATTESTATIONS_BYTES);
     let parsed: { checkpoint?: unknown; attestations?: unknown };
     try {
@@ -217,7 +217,7 @@ export class LogClient {
         rejected.push({ index, code: 'ATTESTATION_NOT_IN_LOG', why: `the inclusion proof of leaf ${index} does not verify against the checkpoint` });
         continue;
       }
-      const opened = openAttestation(a.envelope, attestationVkey);
+      const opened = openAttestation(a.envelope, attestationVkeys);
       if (!opened.ok) {
         rejected.push({ index, code: 'ATTESTATION_SIGNATURE_INVALID', why: opened.why });
         continue;

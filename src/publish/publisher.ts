@@ -13,6 +13,7 @@ import { attestationVkey, signAttestation, type AttestationKey } from './attesta
 import { cosignatureVkey } from './cosignature.js';
 import type { Ed25519Key } from './ed25519.js';
 import { defaultOrigin, type LogConfig } from './log-config.js';
+import { readRetiredAttestationKeys } from './key-rotation.js';
 import { loadOrCreateKey } from './log-keys.js';
 import { ed25519NoteSigner, ed25519NoteVerifier, ed25519Vkey } from './signed-note.js';
 import { verdictStatement } from './statement.js';
@@ -36,6 +37,8 @@ export interface Publisher {
   readonly logVkey: string;
   /** The attestation key, served at /attestations/key (the log key unless configured apart). */
   readonly attestationVkey: string;
+  /** The current attestation key, then those retired (key-rotation.ts): all served at /attestations/key. */
+  readonly attestationVkeys: readonly string[];
   readonly witness: Witness | undefined;
   /** Appends the attestation of a finished job; resolves with its leaf index once durable. */
   attestJob(job: Job): Promise<number | undefined>;
@@ -65,6 +68,7 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
       ? { name: cfg.attestationKeyName ?? origin, key: logKey }
       : { name: cfg.attestationKeyName ?? `${origin}/attestations`, key: await loadOrCreateKey(settings.dataDir, cfg.attestationKeyFile) };
   const logVkey = ed25519Vkey(origin, logKey);
+  const retiredKeys = await readRetiredAttestationKeys(settings.dataDir);
   let witness: Witness | undefined;
   if (cfg.witness !== undefined) {
     const wkey: Ed25519Key = await loadOrCreateKey(settings.dataDir, cfg.witness.keyFile, 'witness-key.pem');
@@ -121,6 +125,7 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
     logStore,
     logVkey,
     attestationVkey: attestationVkey(attestation),
+    attestationVkeys: [attestationVkey(attestation), ...retiredKeys.filter((k) => k !== attestationVkey(attestation))],
     witness,
     attestJob,
     attesting(store, log) {

@@ -105,7 +105,7 @@ describe('start-up loads no heavy dependency', () => {
   for (const args of [
     ['--version'],
     ['--help'],
-    ...['verify', 'check-tag', 'reproduce', 'sandbox', 'sandbox build', 'sandbox status', 'calibrate', 'watch', 'serve', 'worker', 'log', 'log audit', 'consensus']
+    ...['verify', 'check-tag', 'reproduce', 'sandbox', 'sandbox build', 'sandbox status', 'calibrate', 'watch', 'serve', 'worker', 'log', 'log audit', 'log key rotate', 'consensus']
       .map((c) => [...c.split(' '), '--help']),
   ]) {
     it(`t2u-verify ${args.join(' ')}`, async () => {

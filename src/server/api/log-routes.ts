@@ -30,7 +30,7 @@ export async function logRoutes(app: FastifyInstance, options: LogRoutesOptions)
   });
 
   app.get('/log/key', async (_req, reply) => (p === undefined ? noLog(reply) : reply.type(plain).send(`${p.logVkey}\n`)));
-  app.get('/attestations/key', async (_req, reply) => (p === undefined ? noLog(reply) : reply.type(plain).send(`${p.attestationVkey}\n`)));
+  app.get('/attestations/key', async (_req, reply) => (p === undefined ? noLog(reply) : reply.type(plain).send(`${p.attestationVkeys.join('\n')}\n`)));
 
   app.get('/log/tile/*', async (req, reply) => {
     if (p === undefined) return noLog(reply);
