@@ -80,7 +80,11 @@ export async function verifyAction(setExit: (code: number) => void, first: strin
   const startedOn = new Date();
   let report: VerifyReport;
   try {
-    const trust = await loadTrust(config);
+    // The keyrings load while the tag is fetched (the signature check awaits
+    // them); a keyring that cannot be loaded is still reported as below,
+    // since the report's notes await it in any case.
+    const trust = loadTrust(config);
+    trust.catch(() => undefined);
     const uploadKeyring = await resolveUploadKeyring(config);
     report = await run(target, config, trust, uploadKeyring, progress);
   } catch (err) {
@@ -101,11 +105,11 @@ export async function verifyAction(setExit: (code: number) => void, first: strin
   setExit(exitCodeForVerify(report.verdict));
 }
 
-async function run(target: Target, config: Readonly<Config>, trust: Trust, uploadKeyring: UploadKeyring, progress: Progress | undefined): Promise<VerifyReport> {
+async function run(target: Target, config: Readonly<Config>, trust: Promise<Trust>, uploadKeyring: UploadKeyring, progress: Progress | undefined): Promise<VerifyReport> {
   const onPackBytes = progress && byteProgress(progress, 'fetching');
   const deps = { ...verifyDepsFrom(config, trust, uploadKeyring, { ...(onPackBytes && { onPackBytes }) }), ...(progress ? { progress } : {}) };
-  const withNotes = (report: VerifyReport): VerifyReport => {
-    report.notes.unshift(...keyringNotes(trust, uploadKeyring));
+  const withNotes = async (report: VerifyReport): Promise<VerifyReport> => {
+    report.notes.unshift(...keyringNotes(await trust, uploadKeyring));
     return report;
   };
   if (target.kind === 'tag') return withNotes(await verify({ repo: target.repo, tag: target.tag, upload: target.upload }, deps));

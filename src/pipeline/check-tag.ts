@@ -27,8 +27,13 @@ export interface CheckTagInput {
 
 export interface CheckTagDeps {
   openRepository(repo: string): Promise<Repository>;
-  readonly keyrings: KeyringIndex;
-  readonly dm: DmPermissions | undefined;
+  /**
+   * The uploader keyrings, or their loading still under way: awaited only when
+   * the signature is checked, so that loading them overlaps the fetch.
+   */
+  readonly keyrings: KeyringIndex | Promise<KeyringIndex>;
+  /** dm.txt's permissions, or their loading still under way (see `keyrings`). */
+  readonly dm: DmPermissions | undefined | Promise<DmPermissions | undefined>;
   readonly policy: SignaturePolicy;
   /**
    * Takes the open repository over (verify builds from it afterwards): given
@@ -134,7 +139,10 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
     if (tag.headers.type === 'commit') tagFacts.commit = tag.headers.object;
 
-    const sig = await timed('signatureMs', () => verifyTagSignature(tag, deps.keyrings, deps.policy));
+    const given = deps.keyrings;
+    // Time spent waiting for keyrings still loading when the tag arrived.
+    const keyrings = given instanceof Promise ? await timed('keyringsMs', () => given) : given;
+    const sig = await timed('signatureMs', () => verifyTagSignature(tag, keyrings, deps.policy));
     reasons.push(...sig.reasons);
     notes.push(...sig.notes);
     if (sig.signerFingerprint) tagFacts.signerFingerprint = sig.signerFingerprint;
@@ -190,7 +198,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     timings['metadataMs'] = Math.round((performance.now() - metadataStart) * 10) / 10;
 
     // DM permissions depend on the package the (now authenticated) tag names.
-    if (instruction?.source !== undefined) reasons.push(...checkDmAuthorisation(sig, instruction.source, deps.dm));
+    if (instruction?.source !== undefined) reasons.push(...checkDmAuthorisation(sig, instruction.source, await deps.dm));
 
     // Objects of a local repository did not pass through index-pack --strict:
     // hash everything the tag and upstream tag reach with collision detection.

@@ -104,15 +104,19 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
     }
     dm = parseDmTxt(text);
   }
+  return { keyrings, dm, policy: policyOf(config), keyringOrigin, warnings };
+}
+
+/** The signature policy of a configuration. */
+export function policyOf(config: Readonly<Config>): SignaturePolicy {
   const p = config.policy;
-  const policy: SignaturePolicy = {
+  return {
     rejectDigests: [...p.rejectDigests],
     minRsaBits: p.minRsaBits,
     rejectDsa: p.rejectDsa,
     rejectElgamal: p.rejectElgamal,
     sha1KeyBindings: p.sha1KeyBindings,
   };
-  return { keyrings, dm, policy, keyringOrigin, warnings };
 }
 
 /** The service keyring to check the .dsc signature with, or why there is none. */

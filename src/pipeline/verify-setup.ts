@@ -10,7 +10,7 @@ import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import type { SourcesIndex } from '../upload/sources-index.js';
 import { openRepository, urlPolicyOf } from './open-repository.js';
-import type { Trust, UploadKeyring } from './trust.js';
+import { policyOf, type Trust, type UploadKeyring } from './trust.js';
 import type { VerifyDeps } from './verify.js';
 
 export interface RunContext {
@@ -21,10 +21,17 @@ export interface RunContext {
   readonly onPackBytes?: (bytes: number) => void;
 }
 
-export function verifyDepsFrom(config: Readonly<Config>, trust: Trust, uploadKeyring: UploadKeyring, run: RunContext = {}): VerifyDeps {
+/**
+ * `trust` may still be loading (the CLI starts it and the fetch at once): the
+ * keyrings are awaited when the tag's signature is checked; the caller awaits
+ * `trust` itself too, so that a keyring that cannot be loaded is reported as
+ * before.
+ */
+export function verifyDepsFrom(config: Readonly<Config>, trust: Trust | Promise<Trust>, uploadKeyring: UploadKeyring, run: RunContext = {}): VerifyDeps {
   return {
     openRepository: (r) => openRepository(r, config, run.onPackBytes),
-    keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
+    ...(trust instanceof Promise ? { keyrings: awaited(trust.then((t) => t.keyrings)), dm: awaited(trust.then((t) => t.dm)) } : { keyrings: trust.keyrings, dm: trust.dm }),
+    policy: policyOf(config),
     ...(uploadKeyring.path !== undefined ? { uploadKeyring: uploadKeyring.path } : {}),
     ...(uploadKeyring.unavailable !== undefined ? { uploadKeyringUnavailable: uploadKeyring.unavailable } : {}),
     obtain: {
@@ -41,6 +48,16 @@ export function verifyDepsFrom(config: Readonly<Config>, trust: Trust, uploadKey
     dgitReposUrl: config.dgitReposUrl,
     ...(run.signal ? { signal: run.signal } : {}),
   };
+}
+
+/**
+ * A promise whose failure is someone else's to report: a verification that
+ * ends before it needs the keyrings leaves it unawaited, and the caller
+ * reports the failure from `trust` itself.
+ */
+function awaited<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 /** The keyrings' degradations (a stale cached copy), as notes for the report. */

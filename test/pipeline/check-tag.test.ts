@@ -124,6 +124,23 @@ describe('check-tag on the fixture corpus', async () => {
     expect(r.source.upstreamTree).toBe(tree);
   });
 
+  it('takes keyrings still loading: the same verdict, the wait timed, and a load that fails after the verification ended is not awaited', async () => {
+    const t = manifest.tags.find((x) => x.id === 'honest/ed25519-subkey')!;
+    const url = `${server.url}/${t.repo}.git`;
+    const late = <T>(v: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(v), 50));
+    const r = await checkTag({ repo: url, tag: t.tag }, { openRepository: (x) => openRepository(x, config), keyrings: late(trust.keyrings), dm: late(trust.dm), policy: trust.policy });
+    expect(r.verdict).toBe('authentic');
+    expect(r.tag.signerFingerprint).toBe((await run(url, t.tag)).tag.signerFingerprint);
+    expect(r.timings['keyringsMs']).toBeGreaterThanOrEqual(0);
+    // The tag is missing: the check ends before the signature, leaving the failing load alone.
+    const failing = Promise.reject(new Error('keyring unreadable'));
+    failing.catch(() => undefined);
+    const missing = await checkTag({ repo: url, tag: 'debian/9.9-9' }, { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy });
+    expect(codes(missing)).toEqual(['TAG_NOT_FOUND']);
+    // Reached, the failing load is the check's failure, not a verdict.
+    await expect(checkTag({ repo: url, tag: t.tag }, { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy })).rejects.toThrow('keyring unreadable');
+  });
+
   it('says unverifiable (TAG_NOT_FOUND) for a tag the repository does not have', async () => {
     const r = await run(`${server.url}/hello-t2u.git`, 'debian/9.9-9');
     expect(r.verdict).toBe('unverifiable');
