@@ -1,9 +1,21 @@
-// The open-loop GET load (bench/open-loop.ts offerGets) in a process of its
-// own, so that the load generator does not share an event loop with the
-// service it measures: reads {base, rate, seconds, paths} as JSON on stdin,
-// prints the LoadResult as JSON.
+// The open-loop loads of bench/open-loop.ts (webhooks or GETs) in a process
+// of its own, so that the load generator does not share an event loop with
+// the service it measures: reads {kind, base, rate, seconds, label, paths, ok}
+// as JSON on stdin, prints the LoadResult as JSON.
 import { readFileSync } from 'node:fs';
-import { offerGets } from './open-loop.js';
+import { offerGets, offerWebhooks } from './open-loop.js';
 
-const input = JSON.parse(readFileSync(0, 'utf8')) as { base: string; rate: number; seconds: number; paths: string[] };
-process.stdout.write(`${JSON.stringify(await offerGets(input.base, input.rate, input.seconds, input.paths))}\n`);
+const input = JSON.parse(readFileSync(0, 'utf8')) as {
+  kind?: 'webhooks' | 'gets';
+  base: string;
+  rate: number;
+  seconds: number;
+  label?: string;
+  paths?: string[];
+  ok?: number;
+};
+const result =
+  input.kind === 'webhooks'
+    ? await offerWebhooks(input.base, input.label ?? 'child', input.rate, input.seconds)
+    : await offerGets(input.base, input.rate, input.seconds, input.paths ?? ['/'], input.ok);
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -2,8 +2,11 @@
 // GET load (request i is sent at start + i/rate whatever the answers so far,
 // and its latency runs from that scheduled time, so a stall is not hidden by
 // sending less), a /healthz prober, quantiles and the machine's load average.
-// bench/open-loop-child.ts runs the GET load in a process of its own.
+// bench/open-loop-child.ts runs either load in a process of its own, and
+// inChild() starts it there.
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { hookHeaders } from '../test/server/service-helpers.js';
 import { tagPushBody } from '../test/server/intake-helpers.js';
@@ -66,8 +69,8 @@ export async function offerWebhooks(base: string, label: string, rate: number, s
   return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]!, rps: total / elapsed, errors };
 }
 
-/** GETs at `rate` per second for `seconds`, request i asking for paths[i mod n]; 200 is success. */
-export async function offerGets(base: string, rate: number, seconds: number, paths: readonly string[]): Promise<LoadResult> {
+/** GETs at `rate` per second for `seconds`, request i asking for paths[i mod n]; `ok` (200) is success. */
+export async function offerGets(base: string, rate: number, seconds: number, paths: readonly string[], ok = 200): Promise<LoadResult> {
   const url = new URL(base);
   const total = rate * seconds;
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
@@ -94,7 +97,7 @@ export async function offerGets(base: string, rate: number, seconds: number, pat
     pending.push(
       get(paths[i % paths.length] as string).then((status) => {
         latencies.push(performance.now() - due);
-        if (status !== 200) errors++;
+        if (status !== ok) errors++;
       }),
     );
   }
@@ -131,3 +134,20 @@ export const fmtLoad = (r: LoadResult, ok = '202'): string =>
   `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(1)} ms  ${Math.round(r.rps)} req/s  non-${ok}: ${r.errors}`;
 
 export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+const CHILD = fileURLToPath(new URL('./open-loop-child.ts', import.meta.url));
+
+export type ChildLoad =
+  | { readonly kind: 'webhooks'; readonly label: string }
+  | { readonly kind: 'gets'; readonly paths: readonly string[]; readonly ok?: number };
+
+/** One of the loads above at `rate`/s for `seconds`, offered from a process of its own (bench/open-loop-child.ts). */
+export function inChild(base: string, rate: number, seconds: number, load: ChildLoad): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify({ base, rate, seconds, ...load }));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`the load generator exited ${code}`)))),
+  );
+}

@@ -16,11 +16,9 @@
 // 3. consensus over 3 verifiers on loopback (fresh client state each run);
 //    baseline: fetching the 3 checkpoints alone.
 // Usage: npx tsx bench/transparency.bench.ts [--jobs N] [--seconds S] [--only appends|serving|consensus]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { consensus } from '../src/publish/consensus.js';
 import { logConfigSchema } from '../src/publish/log-config.js';
@@ -33,7 +31,7 @@ import { SqliteStore } from '../src/store/sqlite-store.js';
 import { SqliteThreadStore } from '../src/store/sqlite-thread-store.js';
 import type { Store } from '../src/store/store.js';
 import { verifyReport } from '../test/server/service-helpers.js';
-import { fmtLoad, type LoadResult } from './open-loop.js';
+import { fmtLoad, inChild, type LoadResult } from './open-loop.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -156,18 +154,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 }
 
-const CHILD = fileURLToPath(new URL('./open-loop-child.ts', import.meta.url));
-
 /** Open-loop GETs at `rate`/s for SECONDS from a process of its own. */
-function load(base: string, rate: number, paths: string[]): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.end(JSON.stringify({ base, rate, seconds: SECONDS, paths }));
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`the load generator exited ${code}`)))),
-  );
-}
+const load = (base: string, rate: number, paths: string[]): Promise<LoadResult> => inChild(base, rate, SECONDS, { kind: 'gets', paths });
 
 async function serving(): Promise<void> {
   const dataDir = tmp();
