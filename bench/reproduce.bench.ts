@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { profileByName } from '../src/reconstruct/profiles.js';
+import { profileByName } from '../src/sandbox/builder-profiles.js';
 import { reproduce } from '../src/reconstruct/reproduce.js';
 import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';

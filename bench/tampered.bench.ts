@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config/load.js';
 import { openRepository } from '../src/pipeline/open-repository.js';
 import { loadTrust } from '../src/pipeline/trust.js';
 import { verify, type VerifyDeps } from '../src/pipeline/verify.js';
-import { PROFILES } from '../src/reconstruct/profiles.js';
+import { PROFILES } from '../src/sandbox/builder-profiles.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
 
 const arg = (name: string): string | undefined => {

@@ -10,12 +10,12 @@
 // view and is the bits layer's to compare.
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
-import { mangleVersion } from '../interpret/tag-name.js';
-import { checkDscSignature } from '../authenticate/openpgp/verify-dsc-signature.js';
+import type { SignaturePolicy } from '../authenticate/index.js';
+import { mangleVersion } from '../interpret/index.js';
+import { checkDscSignature } from '../authenticate/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { SourceFacts, TagFacts, UploadFacts } from '../report/report.js';
-import type { ObtainedUpload } from '../upload/obtain.js';
+import type { ObtainedUpload } from '../upload/index.js';
 
 /** dgit-repos, as the Dgit field names it. */
 export const DGIT_REPOS = 'https://git.dgit.debian.org';

@@ -3,7 +3,7 @@
 // to unpack (UPLOAD_UNPACK_REFUSED, so the content layer compared nothing)
 // is settled by the bits layer when the rebuild from the tag gave every file
 // of the upload byte for byte.
-import type { ReproduceResult } from '../reconstruct/reproduce.js';
+import type { ReproduceResult } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { TagFacts } from '../report/report.js';
 

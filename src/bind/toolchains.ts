@@ -6,8 +6,8 @@
 // checkout (CHECKOUT_MTIME_LEAK, explained by dgit's comparison) cannot be
 // made from git objects alone, as the TypeScript toolchain clamps every
 // mtime: its other files and .dsc fields must still agree.
-import type { ReproduceResult } from '../reconstruct/reproduce.js';
-import type { SecondToolchainResult } from '../reconstruct/second-toolchain/second-toolchain.js';
+import type { ReproduceResult } from '../reconstruct/index.js';
+import type { SecondToolchainResult } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { ToolchainResult } from '../report/report.js';
 

@@ -10,8 +10,8 @@ import { basename } from 'node:path';
 import { consensus, parseVerifiersFile, renderConsensus, VerifiersFileError, type VerifierEntry } from '../publish/consensus.js';
 import { defaultStateDir } from '../publish/log-client.js';
 import { EXIT } from '../report/report.js';
-import { fetchSourcesIndex, findSourcesEntry, type SourcesIndex } from '../upload/sources-index.js';
-import { UploadError } from '../upload/upload-error.js';
+import { fetchSourcesIndex, findSourcesEntry, type SourcesIndex } from '../upload/index.js';
+import { UploadError } from '../upload/index.js';
 import { UsageError } from './usage-error.js';
 
 export interface ConsensusOptions {

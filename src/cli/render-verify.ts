@@ -3,7 +3,7 @@
 // layer, files and .dsc fields of the bits layer, tarball members with
 // bounded diffs), then every reason with its code. Strings from the tag or
 // the upload are shown escaped: a tagger name must not move the cursor.
-import { unifiedDiff } from '../compare/unified-diff.js';
+import { unifiedDiff } from '../compare/index.js';
 import type { ContentDifference, TarballDiff, VerifyReport } from '../report/report.js';
 
 /** Control characters (and the C1 range) as JSON escapes; everything else as it is. */

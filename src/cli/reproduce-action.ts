@@ -5,11 +5,11 @@
 // (its options and help) and loads this only when the command runs.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { profileByName, PROFILES } from '../reconstruct/profiles.js';
-import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
+import { profileByName, PROFILES } from '../sandbox/builder-profiles.js';
+import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
 import { FetchError } from '../net/fetch-error.js';
-import { LocalRepository } from '../fetch/local-repository.js';
-import { tagNameForVersion } from '../interpret/tag-name.js';
+import { LocalRepository } from '../fetch/index.js';
+import { tagNameForVersion } from '../interpret/index.js';
 import { reason } from '../report/reasons.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
 import { skippedByWhy } from './render-verify.js';

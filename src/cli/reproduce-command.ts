@@ -2,7 +2,7 @@
 // repository as tag2upload's builder would, under builder profiles, and
 // compares the result byte for byte with a given upload.
 import type { Command } from 'commander';
-import { PROFILES } from '../reconstruct/profiles.js';
+import { PROFILES } from '../sandbox/builder-profiles.js';
 import type { ReproduceOptions } from './reproduce-action.js';
 
 export function registerReproduce(program: Command, setExit: (code: number) => void): void {

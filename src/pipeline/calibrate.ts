@@ -18,14 +18,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { unpackRefusal } from '../compare/content.js';
 import { reason, type Reason } from '../report/reasons.js';
-import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/reproduce.js';
-import type { BuilderProfile } from '../reconstruct/profiles.js';
+import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
+import type { BuilderProfile } from '../sandbox/builder-profiles.js';
 import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import type { UrlPolicy } from '../net/url-policy.js';
-import type { HttpSource } from '../upload/http-source.js';
-import { obtainUpload, type ObtainedUpload } from '../upload/obtain.js';
-import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../upload/sources-index.js';
+import type { HttpSource } from '../upload/index.js';
+import { obtainUpload, type ObtainedUpload } from '../upload/index.js';
+import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../upload/index.js';
 
 export type Selection = { readonly kind: 'random'; readonly seed: number } | { readonly kind: 'smallest' } | { readonly kind: 'all' };
 

@@ -7,10 +7,10 @@
 // .dsc's `Vcs-Git`, and Salsa's debian/SOURCE. A repository whose tag of that
 // name is another object is not used: the report would then judge a tag other
 // than the one the upload names.
-import { tagNameForVersion } from '../interpret/tag-name.js';
+import { tagNameForVersion } from '../interpret/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { isVerificationError } from '../report/verification-error.js';
-import type { Repository } from '../fetch/repository.js';
+import type { Repository } from '../fetch/index.js';
 import type { Dsc } from '../deb822/dsc.js';
 
 export interface RepositoryCandidate {

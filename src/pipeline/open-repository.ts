@@ -1,9 +1,9 @@
 // Chooses the repository adapter: a URL is fetched over smart HTTP(S), anything
 // else is a local path read in place.
 import type { Config } from '../config/schema.js';
-import { LocalRepository } from '../fetch/local-repository.js';
-import { RemoteRepository } from '../fetch/remote-repository.js';
-import type { Repository } from '../fetch/repository.js';
+import { LocalRepository } from '../fetch/index.js';
+import { RemoteRepository } from '../fetch/index.js';
+import type { Repository } from '../fetch/index.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 
 export function isUrl(repo: string): boolean {

@@ -8,15 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/debian-keyrings.js';
-import { parseDmTxt, type DmPermissions } from '../authenticate/dm-txt.js';
+import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/index.js';
+import { parseDmTxt, type DmPermissions } from '../authenticate/index.js';
 import { makeHttpGet, type HttpGet } from '../archive/mirror-http.js';
 import type { MirrorPackageOptions } from '../archive/mirror-package.js';
 import { addressAllowed, policyLookup } from '../net/url-policy.js';
-import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/tag2upload-keyring.js';
+import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/index.js';
 import { compareVersions } from '../deb822/version-compare.js';
-import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/openpgp/keyring-index.js';
-import type { SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
+import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/index.js';
+import type { SignaturePolicy } from '../authenticate/index.js';
 import { INSTALLED_UPLOAD_KEYRING } from './upload-keyring-path.js';
 
 export interface Trust {

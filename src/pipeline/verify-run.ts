@@ -5,8 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Binding } from '../bind/index.js';
 import { builtTagProblem, settleUnpackRefusal } from '../bind/index.js';
-import type { ContentCheckResult } from '../compare/content.js';
-import type { ReproduceResult } from '../reconstruct/reproduce.js';
+import type { ContentCheckResult } from '../compare/index.js';
+import type { ReproduceResult } from '../reconstruct/index.js';
 import { REASONS, type Reason } from '../report/reasons.js';
 import {
   layerResult, REPORT_SCHEMA, verifyVerdict,

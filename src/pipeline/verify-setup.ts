@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
-import type { SourcesIndex } from '../upload/sources-index.js';
+import type { SourcesIndex } from '../upload/index.js';
 import { openRepository, urlPolicyOf } from './open-repository.js';
 import { policyOf, type Trust, type UploadKeyring } from './trust.js';
 import type { VerifyDeps } from './verify.js';

@@ -11,18 +11,18 @@
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { bindUpload, DGIT_REPOS, explainDgitView, judgeToolchains, taggerIdentBytes, type SecondToolchainOutcome } from '../bind/index.js';
-import { checkContent, type ContentCheckResult } from '../compare/content.js';
-import { diffTarballs } from '../compare/tar-diff.js';
+import { checkContent, type ContentCheckResult } from '../compare/index.js';
+import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
-import { profileByName, type BuilderProfile } from '../reconstruct/profiles.js';
-import { reproduce, type ReproduceResult } from '../reconstruct/reproduce.js';
-import { runSecondToolchain } from '../reconstruct/second-toolchain/second-toolchain.js';
+import { profileByName, type BuilderProfile } from '../sandbox/builder-profiles.js';
+import { reproduce, type ReproduceResult } from '../reconstruct/index.js';
+import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { VerifyReport } from '../report/report.js';
 import { isVerificationError } from '../report/verification-error.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
-import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocator } from '../upload/obtain.js';
+import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocator } from '../upload/index.js';
 import { checkTag, type CheckTagDeps, type HeldRepository } from './check-tag.js';
 import { refutation, VerifyRun } from './verify-run.js';
 

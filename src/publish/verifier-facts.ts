@@ -4,7 +4,7 @@
 // that `verify --attest` signs an attestation without loading a database
 // driver.
 import { readFileSync } from 'node:fs';
-import { PROFILES } from '../reconstruct/profiles.js';
+import { PROFILES } from '../sandbox/builder-profiles.js';
 
 function packageVersion(): string {
   try {

@@ -12,14 +12,14 @@ import { tapOutput } from '../sandbox/output-tap.js';
 import { mentionsNoSpace } from '../sandbox/work-quota.js';
 import { recordSandboxTime } from '../sandbox/time-ledger.js';
 import { reason, type Reason } from '../report/reasons.js';
-import { ObjectTooLargeError } from '../fetch/cat-file-reader.js';
+import { ObjectTooLargeError } from '../fetch/index.js';
 import { FetchError } from '../net/fetch-error.js';
-import { LocalRepository } from '../fetch/local-repository.js';
+import { LocalRepository } from '../fetch/index.js';
 import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
-import { parseTagMessage } from '../interpret/tag-message.js';
+import { parseTagMessage } from '../interpret/index.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
-import type { BuilderProfile } from './profiles.js';
+import type { BuilderProfile } from '../sandbox/builder-profiles.js';
 
 interface CommonBuildInput {
   /** Origs the archive already has: used as they are, `git deborig` is not run. */

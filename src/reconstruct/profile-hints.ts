@@ -18,7 +18,7 @@ import { compressionOf, decompress } from '../tarball/decompress.js';
 import { readTar } from '../tarball/tar-reader.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import type { Rootfs } from '../sandbox/launcher.js';
-import type { BuilderProfile } from './profiles.js';
+import type { BuilderProfile } from '../sandbox/builder-profiles.js';
 
 export interface UmaskHint {
   readonly umask: BuilderProfile['umask'];

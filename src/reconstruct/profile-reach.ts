@@ -16,8 +16,8 @@
 // some difference that build showed would show that difference too: it is
 // not tried. A difference no setting changes (a .dsc field no profile
 // writes, a file present on one side only) leaves no profile to try.
-import type { FieldDifference, FileComparison } from '../compare/rebuilt-package.js';
-import type { BuilderProfile } from './profiles.js';
+import type { FieldDifference, FileComparison } from '../compare/index.js';
+import type { BuilderProfile } from '../sandbox/builder-profiles.js';
 
 /** A builder setting a profile fixes. */
 export type ProfileSetting = 'umask' | 'dgit' | 'dpkg-dev' | 'xz-threads' | 'rootfs';

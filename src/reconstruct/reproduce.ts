@@ -9,21 +9,21 @@
 // the profiles left are reported as skipped, with why.
 import { lstat, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { KeyringIndex } from '../authenticate/openpgp/keyring-index.js';
-import type { SignaturePolicy } from '../authenticate/openpgp/verify-tag-signature.js';
+import { KeyringIndex } from '../authenticate/index.js';
+import type { SignaturePolicy } from '../authenticate/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduceVerdict, strongestEffect } from '../report/report.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import { DscError, readDsc, type Dsc } from '../deb822/dsc.js';
-import { checkDscSignature, verifyDscSignature } from '../authenticate/openpgp/verify-dsc-signature.js';
+import { checkDscSignature, verifyDscSignature } from '../authenticate/index.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
-import { compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from '../compare/rebuilt-package.js';
+import { compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from '../compare/index.js';
 import { explainMtimeLeak } from './mtime-leak.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
 import { differencesOf, whyNotReachable, type Difference } from './profile-reach.js';
-import { profileOrder, PROFILES, type BuilderProfile } from './profiles.js';
+import { profileOrder, PROFILES, type BuilderProfile } from '../sandbox/builder-profiles.js';
 import { checkUpstreamSignatures } from './upstream-signature.js';
 
 /** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */

@@ -2,7 +2,9 @@
 // src/: every folder is on the map and in the document's table, imports point
 // only down the map, folders of one tier (the stages) do not import each
 // other except for the edges listed as debts below, and there is no cycle.
-// A new edge that points up, or a new stage-to-stage edge, fails here.
+// A new edge that points up, a new stage-to-stage edge, or an import of a
+// stage's files other than its face (index.ts) fails here; the lint's
+// boundaries rule (eslint.config.js) says the same in the editor.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,30 +12,12 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
 
-/** Tiers from the top; a folder may import folders of a lower tier, and folders of its own tier only in the foundations. */
-const TIERS: readonly (readonly string[])[] = [
-  ['cli'],
-  ['server'],
-  ['pipeline'],
-  ['publish'],
-  ['bind'],
-  ['authenticate', 'interpret', 'upload', 'reconstruct', 'fetch'],
-  ['compare'],
-  ['archive', 'net', 'tarball', 'gitobj', 'sandbox', 'store', 'deb822', 'config', 'report', 'text'],
-];
+/** docs/module-map.json, which the lint's boundaries rule reads too. */
+const MAP = JSON.parse(readFileSync(join(ROOT, 'docs/module-map.json'), 'utf8')) as { tiers: string[][]; faced: string[]; stageEdgeDebts: string[] };
+const TIERS: readonly (readonly string[])[] = MAP.tiers;
+const FACED: readonly string[] = MAP.faced;
 const FOUNDATIONS = TIERS[TIERS.length - 1]!;
-
-/**
- * Stage-to-stage imports that exist today and are to be removed: the OpenPGP
- * check, the git object reader and the changelog parser are
- * shared through their stage folders instead of foundations of their own.
- * The list may only shrink.
- */
-const STAGE_EDGE_DEBTS: ReadonlySet<string> = new Set([
-  'reconstruct -> authenticate',
-  'reconstruct -> fetch',
-  'reconstruct -> interpret',
-]);
+const STAGE_EDGE_DEBTS: ReadonlySet<string> = new Set(MAP.stageEdgeDebts);
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];
@@ -62,6 +46,7 @@ function tierOf(folder: string): number {
 
 const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory());
 const edges = new Map<string, string[]>(); // "a -> b" -> files
+const pastFaces: string[] = []; // imports of a stage's files other than its face, from outside the stage
 for (const file of tsFiles(SRC)) {
   const from = folderOf(file);
   for (const spec of specifiers(readFileSync(file, 'utf8'))) {
@@ -71,6 +56,7 @@ for (const file of tsFiles(SRC)) {
     if (to === from) continue;
     const key = `${from} -> ${to}`;
     edges.set(key, [...(edges.get(key) ?? []), relative(ROOT, file)]);
+    if (FACED.includes(to) && target !== join(SRC, to, 'index.js')) pastFaces.push(`${relative(ROOT, file)} imports ${spec}`);
   }
 }
 
@@ -101,6 +87,11 @@ describe('the module map', () => {
       return tierOf(from) === tierOf(to) && !FOUNDATIONS.includes(from) && !STAGE_EDGE_DEBTS.has(key);
     });
     expect(sideways).toEqual([]);
+  });
+
+  it('imports each stage through its face (index.ts) only', () => {
+    expect(FACED.filter((f) => !folders.includes(f) || !statSync(join(SRC, f, 'index.ts'), { throwIfNoEntry: false }))).toEqual([]);
+    expect(pastFaces).toEqual([]);
   });
 
   it('lists no debt that is already paid', () => {

@@ -16,7 +16,7 @@ import { Gpg } from '../authenticate/gpg-harness.js';
 import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
-import { PROFILES } from '../../src/reconstruct/profiles.js';
+import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { deadPort } from '../helpers/dead-port.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 

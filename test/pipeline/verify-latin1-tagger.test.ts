@@ -17,7 +17,7 @@ import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import { taggerIdentBytes } from '../../src/bind/index.js';
 import { verify, type VerifyDeps } from '../../src/pipeline/verify.js';
-import { PROFILES } from '../../src/reconstruct/profiles.js';
+import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { readDsc } from '../../src/deb822/dsc.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';

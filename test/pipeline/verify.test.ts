@@ -17,7 +17,7 @@ import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/verify.js';
 import { runSecondToolchain } from '../../src/reconstruct/second-toolchain/second-toolchain.js';
-import { PROFILES } from '../../src/reconstruct/profiles.js';
+import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';

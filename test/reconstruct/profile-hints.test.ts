@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDeb822Paragraph } from '../../src/deb822/parse.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from '../../src/reconstruct/profile-hints.js';
-import { PROFILES, profileOrder } from '../../src/reconstruct/profiles.js';
+import { PROFILES, profileOrder } from '../../src/sandbox/builder-profiles.js';
 import type { Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileComparison } from '../../src/compare/rebuilt-package.js';
 import { differencesOf, whyNotReachable, type BuildDifferences } from '../../src/reconstruct/profile-reach.js';
-import { PROFILES, profileByName, type BuilderProfile } from '../../src/reconstruct/profiles.js';
+import { PROFILES, profileByName, type BuilderProfile } from '../../src/sandbox/builder-profiles.js';
 
 const d = { size: 1, sha256: 'a' };
 const e = { size: 1, sha256: 'b' };

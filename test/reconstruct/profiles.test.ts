@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROFILES, profileByName, profileOrder } from '../../src/reconstruct/profiles.js';
+import { PROFILES, profileByName, profileOrder } from '../../src/sandbox/builder-profiles.js';
 import { locateRootfs } from '../../src/sandbox/rootfs.js';
 import { existsSync } from 'node:fs';
 import { installedVersions } from '../../src/sandbox/dpkg-status.js';

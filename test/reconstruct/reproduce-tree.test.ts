@@ -8,7 +8,7 @@ import { chmod, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { profileByName } from '../../src/reconstruct/profiles.js';
+import { profileByName } from '../../src/sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';

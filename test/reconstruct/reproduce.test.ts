@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromGit } from '../../src/reconstruct/build.js';
-import { profileByName, PROFILES, type BuilderProfile } from '../../src/reconstruct/profiles.js';
+import { profileByName, PROFILES, type BuilderProfile } from '../../src/sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildFromTree } from '../../src/reconstruct/build.js';
-import { profileByName } from '../../src/reconstruct/profiles.js';
+import { profileByName } from '../../src/sandbox/builder-profiles.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import { copyOutCap, treeBytes } from '../../src/sandbox/work-quota.js';

@@ -26,7 +26,7 @@ import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase, type
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { tagPushBody } from './intake-helpers.js';
 import { API_TOKEN, TOKEN, apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
-import { PROFILES } from '../../src/reconstruct/profiles.js';
+import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
 const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCacheDir } from '../../src/config/load.js';
 import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
-import { PROFILES } from '../../src/reconstruct/profiles.js';
+import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { makeVerifyJob } from '../../src/server/queue/verify-job.js';
 import { REPO_ROOT, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';

@@ -11,7 +11,7 @@
 // archived tree's .gitattributes. dgit ≥ 14's setup-gitattributes negates
 // them (the builder's .git/info/attributes wins), dgit 12's does not; a tree
 // that sets them under dgit 12 is not modelled here (the caller is told).
-import type { ObjectReader } from '../../fetch/cat-file-reader.js';
+import type { ObjectReader } from '../../fetch/index.js';
 import { GitTreeError, readBlob, type TreeNode } from './git-tree.js';
 import { DEFAULT_TAR_LIMITS, type TarLimits } from './dpkg-source-tar.js';
 import { gitArchiveTar, type GitArchiveEntry } from './tar-writer.js';

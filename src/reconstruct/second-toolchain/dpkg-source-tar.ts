@@ -15,7 +15,7 @@
 // - `--mtime=@SOURCE_DATE_EPOCH --clamp-mtime`: the checkout is newer than
 //   the changelog date, so every member gets SOURCE_DATE_EPOCH.
 // - a gitlink (submodule) checks out as an empty directory.
-import type { ObjectReader } from '../../fetch/cat-file-reader.js';
+import type { ObjectReader } from '../../fetch/index.js';
 import { GitTreeError, readBlob, type TreeNode } from './git-tree.js';
 import { gnuTar, type TarEntry } from './tar-writer.js';
 

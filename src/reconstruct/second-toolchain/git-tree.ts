@@ -1,7 +1,7 @@
 // A commit's tree read from git objects, as a checkout would lay it out: the
 // second toolchain never looks at a working tree, only at the objects the
 // tag names. Blob contents are read on demand, so a tree is cheap to hold.
-import type { ObjectReader } from '../../fetch/cat-file-reader.js';
+import type { ObjectReader } from '../../fetch/index.js';
 import { ObjectParseError, parseCommit, parseTree } from '../../gitobj/commit-tree.js';
 
 export type NodeKind = 'dir' | 'file' | 'symlink' | 'gitlink';

@@ -13,13 +13,13 @@
 import { isUtf8 } from 'node:buffer';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ObjectReader } from '../../fetch/cat-file-reader.js';
+import type { ObjectReader } from '../../fetch/index.js';
 import { isClearsigned, parseClearsigned } from '../../deb822/clearsigned.js';
 import { Deb822Error, parseDeb822Paragraph } from '../../deb822/parse.js';
-import { parseChangelog } from '../../interpret/changelog.js';
+import { parseChangelog } from '../../interpret/index.js';
 import type { Rootfs } from '../../sandbox/launcher.js';
 import type { Dsc } from '../../deb822/dsc.js';
-import { fieldDifferences } from '../../compare/rebuilt-package.js';
+import { fieldDifferences } from '../../compare/index.js';
 import { origPlan } from '../reproduce.js';
 import { decompress } from '../../tarball/decompress.js';
 import { compressStream, type Compressor } from './compress.js';

@@ -3,9 +3,9 @@
 // repository tag2upload pushed it to (the Dgit field's URL), the .dsc in the
 // mirror, and the jobs that already verify it.
 import { trimEnd } from '../../text/scan.js';
-import { tagNameForVersion } from '../../interpret/tag-name.js';
+import { tagNameForVersion } from '../../interpret/index.js';
 import type { Job, Store } from '../../store/store.js';
-import type { SourcesEntry, SourcesIndex } from '../../upload/sources-index.js';
+import type { SourcesEntry, SourcesIndex } from '../../upload/index.js';
 
 /** dgit-repos: tag2upload pushes every tag it builds to `<base><source>` (the Dgit field's last word). */
 export const DGIT_REPOS_BASE = 'https://git.dgit.debian.org/';

@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { collect, HttpTransport } from '../../net/http-transport.js';
 import type { UrlPolicy } from '../../net/url-policy.js';
-import { makeHttpSource, uploadErrorOf, type HttpSource } from '../../upload/http-source.js';
-import { fetchSourcesIndex, type SourcesIndex } from '../../upload/sources-index.js';
-import { UploadError } from '../../upload/upload-error.js';
+import { makeHttpSource, uploadErrorOf, type HttpSource } from '../../upload/index.js';
+import { fetchSourcesIndex, type SourcesIndex } from '../../upload/index.js';
+import { UploadError } from '../../upload/index.js';
 
 /** What the watcher keeps of the last InRelease it processed for a suite. */
 export interface IndexCursor {

@@ -4,7 +4,7 @@
 // upload in the archive that nobody verified. Data only; routes and the CLI
 // render it.
 import type { JobStatus, Store } from '../../store/store.js';
-import type { SourcesIndex } from '../../upload/sources-index.js';
+import type { SourcesIndex } from '../../upload/index.js';
 import { archiveJobsFor, archiveUploadOf, uploadIdentity, type ArchiveUpload } from './archive-entry.js';
 
 export const DEFAULT_PENDING_BOUND_MS = 24 * 3600_000;

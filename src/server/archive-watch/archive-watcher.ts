@@ -10,7 +10,7 @@ import type { UrlPolicy } from '../../net/url-policy.js';
 import { reason, type Reason, type ReasonCode } from '../../report/reasons.js';
 import { isVerificationError } from '../../report/verification-error.js';
 import type { Store } from '../../store/store.js';
-import { tag2uploadEntries, type SourcesIndex } from '../../upload/sources-index.js';
+import { tag2uploadEntries, type SourcesIndex } from '../../upload/index.js';
 import { archiveIdempotencyKey, archiveJobsFor, archiveUploadOf, uploadIdentity, type ArchiveUpload } from './archive-entry.js';
 import { fetchIndexIfChanged, type IndexCursor } from './archive-index-fetch.js';
 import { reconcile, type Reconciliation } from './archive-reconcile.js';

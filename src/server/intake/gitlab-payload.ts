@@ -9,7 +9,7 @@
 // webhooks", without commits). Unknown fields are ignored, as GitLab adds
 // fields over time.
 import { z } from 'zod';
-import { decodeTagName, DISTRO } from '../../interpret/tag-name.js';
+import { decodeTagName, DISTRO } from '../../interpret/index.js';
 import { checkRepositoryUrl, type UrlPolicy } from '../../net/url-policy.js';
 import { isVerificationError } from '../../report/verification-error.js';
 

@@ -3,8 +3,8 @@
 // the same tag object to dgit-repos. Each copy is read from the server's ref
 // advertisement only (no objects fetched), bounded in size and time, and
 // compared with the object the archive's Git-Tag-Info names.
-import type { RefInfo } from '../../fetch/repository.js';
-import { RemoteRepository } from '../../fetch/remote-repository.js';
+import type { RefInfo } from '../../fetch/index.js';
+import { RemoteRepository } from '../../fetch/index.js';
 import type { UrlPolicy } from '../../net/url-policy.js';
 import { isVerificationError } from '../../report/verification-error.js';
 import type { ArchiveUpload } from '../archive-watch/archive-entry.js';

@@ -13,7 +13,7 @@ import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../../pipeline
 import { reason } from '../../report/reasons.js';
 import { withSandboxOutput } from '../../sandbox/output-tap.js';
 import { ensureRootfs } from '../../sandbox/rootfs.js';
-import { fetchSourcesIndex, type SourcesIndex } from '../../upload/sources-index.js';
+import { fetchSourcesIndex, type SourcesIndex } from '../../upload/index.js';
 import type { ServiceConfig } from '../service-config.js';
 import type { VerifyJob } from './worker.js';
 
