@@ -7,3 +7,5 @@ export { compareBuild, digestFile, fieldDifferences } from './rebuilt-package.js
 export type { Comparison, FieldDifference, FileComparison, FileDigest } from './rebuilt-package.js';
 export { diffTarballs } from './tar-diff.js';
 export { unifiedDiff } from './unified-diff.js';
+
+export { unpackRefusal } from './content.js';

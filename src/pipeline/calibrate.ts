@@ -16,7 +16,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { unpackRefusal } from '../compare/content.js';
+import { unpackRefusal } from '../compare/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
 import type { BuilderProfile } from '../sandbox/builder-profiles.js';
