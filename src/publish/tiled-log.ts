@@ -92,6 +92,9 @@ export interface LogStats {
   lockMs: number;
 }
 
+/** Complete-subtree hashes kept for proofs (32 bytes each, plus the key). */
+const MAX_CACHED_SUBTREES = 100_000;
+
 /** Most leaves turned into tiles under one checkpoint (bounds memory when catching up). */
 const MAX_INTEGRATE = 16_384;
 
@@ -104,6 +107,8 @@ export class TiledLog {
   #sequenced: Sequenced[] = [];
   /** Entries this process committed and has not yet seen published, by index (saves reading them back). */
   readonly #local = new Map<number, Buffer>();
+  /** Complete-subtree hashes already computed, by `level/n` (see reader). */
+  readonly #subtrees = new Map<string, Hash>();
   #committing: Promise<void> | undefined;
   #publishing: Promise<void> | undefined;
   #broken: Error | undefined;
@@ -335,12 +340,27 @@ export class TiledLog {
     }
   }
 
+  /**
+   * Reads complete-subtree hashes for proofs in a tree of `size`. The hash of
+   * a complete subtree never changes as the log grows, so the ones computed
+   * are kept (the most recent MAX_CACHED_SUBTREES): a proof then costs a few
+   * lookups instead of tile reads and up to 255 hashes per subtree.
+   */
   private reader(size: number) {
-    return tileSubtreeReader(size, async (coord) => {
+    const read = tileSubtreeReader(size, async (coord) => {
       const data = await this.readTile(coord);
       if (data === undefined) throw new LogCorruptError(`${tilePath(coord)} is missing`);
       return data;
     });
+    return async (level: number, n: number): Promise<Hash> => {
+      const key = `${level}/${n}`;
+      const known = this.#subtrees.get(key);
+      if (known !== undefined) return known;
+      const hash = await read(level, n);
+      if (this.#subtrees.size >= MAX_CACHED_SUBTREES) this.#subtrees.delete(this.#subtrees.keys().next().value as string);
+      this.#subtrees.set(key, hash);
+      return hash;
+    };
   }
 
   async inclusionProof(index: number, size: number): Promise<Hash[]> {
