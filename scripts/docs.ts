@@ -2,10 +2,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { renderManPages } from '../src/cli/man-pages.js';
 import { renderReasonCodes } from '../src/report/reason-codes-doc.js';
-import { renderOpenApi } from '../src/server/api/openapi.js';
+import { openApiText } from '../src/server/openapi-document.js';
 
 writeFileSync(new URL('../docs/reason-codes.md', import.meta.url), renderReasonCodes());
-writeFileSync(new URL('../docs/openapi.json', import.meta.url), renderOpenApi());
+writeFileSync(new URL('../docs/openapi.json', import.meta.url), await openApiText());
 
 // Manual pages, from the commands' own --help definitions.
 const man = new URL('../docs/man/', import.meta.url);

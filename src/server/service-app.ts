@@ -9,6 +9,7 @@ import type { IntakeConfig } from './intake/intake-config.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import type { ServiceMetrics } from './api/metrics.js';
 import { opsRoutes } from './api/ops-routes.js';
+import { registerOpenApi } from './api/openapi.js';
 import { dashboard } from './dashboard/dashboard.js';
 import { logRoutes } from './api/log-routes.js';
 import type { Publisher } from '../publish/publisher.js';
@@ -25,7 +26,7 @@ export interface ServiceAppOptions {
   /** Called when the intake created a job (wakes this process's worker). */
   readonly onEnqueued?: () => void;
   /** Told of every route as it is added (the OpenAPI test checks each one is documented). */
-  readonly onRoute?: (route: { readonly method: string; readonly url: string }) => void;
+  readonly onRoute?: (route: { readonly method: string; readonly url: string; readonly schema?: unknown }) => void;
   /** The transparency log and attestation keys (absent: the /log/ routes answer 404). */
   readonly publisher?: Publisher;
 }
@@ -43,13 +44,15 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
     trustProxy: false,
   });
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) options.onRoute?.({ method, url: route.url });
+    for (const method of [route.method].flat()) options.onRoute?.({ method, url: route.url, schema: route.schema });
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = `${request.method} ${request.routeOptions.url ?? ''}`;
     if (INTAKE_ROUTES.has(route)) metrics.request(route.slice(route.indexOf(' ') + 1), reply.statusCode);
     request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
+  // The OpenAPI document collects the routes registered after it (the full service; a worker-only process has no API).
+  if (options.intake !== undefined) await registerOpenApi(app);
   await app.register(opsRoutes, { store, metrics, openApi: options.intake !== undefined });
   await app.register(logRoutes, { ...(options.publisher !== undefined && { publisher: options.publisher }) });
   if (options.intake !== undefined) {

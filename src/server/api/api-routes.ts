@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { JOB_VERDICTS, MAX_LIST_LIMIT, SOURCE_PACKAGE, type Job, type JobVerdict, type Store } from '../../store/store.js';
 import { TokenSet } from '../intake/webhook-auth.js';
 import { summaryRoute } from './summary-route.js';
+import { schemasDocumentOnly, errorAnswer, idParams, INVALID, jobWithReportSchema, listSchema, text, UNAUTHORIZED } from './api-schemas.js';
 
 export interface ApiRoutesOptions {
   readonly store: Store;
@@ -65,14 +66,14 @@ const count = (max: number) => z.string().regex(/^[0-9]{1,9}$/, 'must be a whole
 export const listQuerySchema = z
   .object({
     source: z.enum(['webhook', 'api', 'archive']).optional(),
-    version: z.string().min(1).max(256).optional(),
-    package: z.string().regex(SOURCE_PACKAGE, 'must be a Debian source package name').optional(),
+    version: z.string().min(1).max(256).optional().describe('The Debian version.'),
+    package: z.string().regex(SOURCE_PACKAGE, 'must be a Debian source package name').optional().describe('The source package.'),
     verdict: z.enum(JOB_VERDICTS as [JobVerdict, ...JobVerdict[]]).optional(),
     status: z.enum(['queued', 'running', 'done']).optional(),
-    since: isoTime.optional(),
-    until: isoTime.optional(),
-    limit: count(MAX_LIST_LIMIT).pipe(z.number().min(1)).optional(),
-    offset: count(1e9).optional(),
+    since: isoTime.optional().describe('Created at or after.'),
+    until: isoTime.optional().describe('Created before.'),
+    limit: count(MAX_LIST_LIMIT).pipe(z.number().min(1)).optional().describe(`Jobs in the page, 1 to ${MAX_LIST_LIMIT} (default 100).`),
+    offset: count(1e9).optional().describe('Jobs skipped (default 0).'),
   })
   .strict();
 
@@ -89,6 +90,7 @@ function invalid(reply: FastifyReply, error: z.ZodError): FastifyReply {
 }
 
 export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options, done) => {
+  schemasDocumentOnly(app);
   const tokens = new TokenSet(options.apiTokens);
   const { store } = options;
 
@@ -102,7 +104,16 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
     }
   });
 
-  app.get('/api/v1/verifications', async (request, reply) => {
+  const security = [{ bearer: [] }];
+  app.get('/api/v1/verifications', {
+    schema: {
+      summary: 'List verifications, newest first',
+      operationId: 'listVerifications',
+      security,
+      querystring: listQuerySchema,
+      response: { 200: listSchema, 400: INVALID, 401: UNAUTHORIZED },
+    },
+  }, async (request, reply) => {
     const q = listQuerySchema.safeParse(request.query);
     if (!q.success) return invalid(reply, q.error);
     const limit = q.data.limit ?? 100;
@@ -120,7 +131,15 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
     return reply.send({ verifications: jobs.map((j) => jobView(j, false)), total, limit, offset });
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/verifications/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/verifications/:id', {
+    schema: {
+      summary: 'One verification, with its report once done, and its attempts\' logs',
+      operationId: 'getVerification',
+      security,
+      params: idParams,
+      response: { 200: jobWithReportSchema, 401: UNAUTHORIZED, 404: errorAnswer('No such job.') },
+    },
+  }, async (request, reply) => {
     const job = ID.test(request.params.id) ? await store.get(request.params.id) : undefined;
     if (job === undefined) return reply.code(404).send({ error: 'not found' });
     const logs = await store.attemptLogs(job.id);
@@ -131,7 +150,19 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
   });
 
   // What one attempt printed, as text (never rendered: it holds output of builds of fetched trees).
-  app.get<{ Params: { id: string; attempt: string } }>('/api/v1/verifications/:id/attempts/:attempt/log', async (request, reply) => {
+  app.get<{ Params: { id: string; attempt: string } }>('/api/v1/verifications/:id/attempts/:attempt/log', {
+    schema: {
+      summary: 'What one attempt printed: progress, the sandboxed commands and their stderr, the build log (at most 10 MiB)',
+      operationId: 'getAttemptLog',
+      security,
+      params: idParams.extend({ attempt: z.string().regex(ATTEMPT).describe('The attempt, from 1.') }),
+      response: {
+        200: text('The log. X-T2U-Verify-Log-Truncated says whether output was dropped (the text says where).'),
+        401: UNAUTHORIZED,
+        404: errorAnswer('No log was kept for this attempt.'),
+      },
+    },
+  }, async (request, reply) => {
     const { id, attempt } = request.params;
     const log = ID.test(id) && ATTEMPT.test(attempt) ? await store.getAttemptLog(id, Number(attempt)) : undefined;
     if (log === undefined) return reply.code(404).send({ error: 'not found' });

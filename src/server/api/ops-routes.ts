@@ -6,6 +6,8 @@ import type { FastifyPluginCallback } from 'fastify';
 import type { QueueDepth, Store } from '../../store/store.js';
 import { METRICS_CONTENT_TYPE, type ServiceMetrics } from './metrics.js';
 import { renderOpenApi } from './openapi.js';
+import { schemasDocumentOnly, text } from './api-schemas.js';
+import { z } from 'zod';
 
 export interface OpsRoutesOptions {
   readonly store: Store;
@@ -34,10 +36,22 @@ async function within<T>(answer: Promise<T>, ms: number): Promise<T | undefined>
 }
 
 export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options, done) => {
+  schemasDocumentOnly(app);
   const { store, metrics } = options;
   const timeoutMs = options.healthTimeoutMs ?? 2_000;
 
-  app.get('/healthz', async (request, reply) => {
+  const depthSchema = z.object({ ready: z.number().int(), delayed: z.number().int(), running: z.number().int() });
+  app.get('/healthz', {
+    schema: {
+      summary: 'The store answers',
+      operationId: 'health',
+      security: [],
+      response: {
+        200: z.object({ status: z.literal('ok'), queue: depthSchema }).describe('Healthy.'),
+        503: z.object({ status: z.literal('unavailable'), reason: z.string() }).describe('The store did not answer in time.'),
+      },
+    },
+  }, async (request, reply) => {
     const depth = await depthWithin(store, timeoutMs);
     if (depth === undefined) {
       request.log.warn('health check: the store did not answer');
@@ -46,7 +60,9 @@ export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options,
     return reply.send({ status: 'ok', queue: depth });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', {
+    schema: { summary: 'Prometheus metrics (text exposition format 0.0.4)', operationId: 'metrics', security: [], response: { 200: text('Metrics.') } },
+  }, async (_request, reply) => {
     const [depth, unverifiable] = await Promise.all([
       depthWithin(store, timeoutMs),
       within(store.count({ source: 'archive', verdict: 'unverifiable' }), timeoutMs),
@@ -55,8 +71,15 @@ export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options,
   });
 
   if (options.openApi) {
-    const text = renderOpenApi();
-    app.get('/api/v1/openapi.json', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(text));
+    let document: string | undefined;
+    app.get('/api/v1/openapi.json', {
+      schema: {
+        summary: 'This document',
+        operationId: 'openApi',
+        security: [],
+        response: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    }, async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send((document ??= renderOpenApi(app))));
   }
   done();
 };

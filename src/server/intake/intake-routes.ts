@@ -21,6 +21,18 @@ import { isVerificationError } from '../../report/verification-error.js';
 import { interpretGitlabHook } from './gitlab-payload.js';
 import type { IntakeConfig } from './intake-config.js';
 import { decodeSigningSecret, TokenSet, verifyStandardWebhook } from './webhook-auth.js';
+import { schemasDocumentOnly, acceptedSchema, errorAnswer, INVALID, UNAUTHORIZED } from '../api/api-schemas.js';
+
+const UNAVAILABLE = errorAnswer('The job could not be stored in time (with Retry-After); resend it: the retry is idempotent.');
+
+/** The headers the hook reads (the credentials are in the security schemes). */
+const hookHeadersSchema = z.object({
+  'x-gitlab-event': z.string().optional().describe('e.g. "Tag Push Hook" or "System Hook"'),
+  'idempotency-key': z.string().max(200).optional(),
+  'x-gitlab-event-uuid': z.string().max(200).optional(),
+  'webhook-id': z.string().optional(),
+  'webhook-timestamp': z.string().optional(),
+});
 
 /** What the intake asks the store to persist. */
 export interface IntakeRequest {
@@ -69,9 +81,9 @@ const DELIVERY_ID_RE = /^[\x21-\x7e]{1,200}$/;
 
 const apiBodySchema = z
   .object({
-    repo: z.string().min(1).max(2048),
-    tag: z.string().min(1).max(1024),
-    upload: z.string().min(1).max(2048).optional(),
+    repo: z.string().min(1).max(2048).describe('The https:// URL of the repository.'),
+    tag: z.string().min(1).max(1024).describe('e.g. debian/1.2-1'),
+    upload: z.string().min(1).max(2048).optional().describe('The .dsc to compare with; absent: the archive mirror.'),
   })
   .strict();
 
@@ -118,6 +130,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /** Registers the intake routes; register it in its own encapsulated context (its body parser is local). */
 export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, options, done) => {
+  schemasDocumentOnly(app);
   const { config } = options;
   const policy: UrlPolicy = options.urlPolicy ?? { allowHttpLoopback: false };
   const now = options.now ?? Date.now;
@@ -166,6 +179,25 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
   }
 
   app.post('/hooks/gitlab', {
+    schema: {
+      summary: "GitLab's Tag Push Hook, from a project hook or a system hook",
+      description:
+        'Only `refs/tags/debian/…` tags that git and tag2upload accept start a verification; other events, refs and tag deletions are acknowledged with 200 and ignored. ' +
+        'Idempotency-Key or X-Gitlab-Event-UUID deduplicates redeliveries.',
+      operationId: 'gitlabWebhook',
+      security: [{ gitlabToken: [] }, { webhookSignature: [] }, { gitlabToken: [], webhookSignature: [] }],
+      headers: hookHeadersSchema,
+      body: { type: 'object', description: 'GitLab\'s "Tag Push Hook" body: https://docs.gitlab.com/user/project/integrations/webhook_events/#tag-events' },
+      response: {
+        200: z.object({ ignored: z.string() }).describe('Not a tag2upload tag push: ignored.'),
+        202: acceptedSchema,
+        400: INVALID,
+        401: errorAnswer('X-Gitlab-Token or the webhook signature missing or wrong (the same answer whatever failed).'),
+        413: errorAnswer('Body larger than bodyLimit.'),
+        415: errorAnswer('Not application/json.'),
+        503: UNAVAILABLE,
+      },
+    },
     // Headers only: a wrong token is refused before the body is read.
     onRequest: async (request, reply) => {
       if (gitlabTokens.size > 0 && !gitlabTokens.matches(header(request, 'x-gitlab-token'))) {
@@ -218,6 +250,14 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
   });
 
   app.post('/api/v1/verifications', {
+    schema: {
+      summary: 'Ask for a verification of a tag',
+      operationId: 'requestVerification',
+      security: [{ bearer: [] }],
+      headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
+      body: apiBodySchema,
+      response: { 202: acceptedSchema, 400: INVALID, 401: UNAUTHORIZED, 503: UNAVAILABLE },
+    },
     onRequest: async (request, reply) => {
       const m = /^Bearer ([\x21-\x7e]+)$/i.exec(header(request, 'authorization') ?? '');
       if (!apiTokens.matches(m?.[1])) {
