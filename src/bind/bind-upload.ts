@@ -26,9 +26,9 @@ export interface BindInput {
   readonly tag: TagFacts;
   readonly source: SourceFacts;
   readonly policy: Readonly<SignaturePolicy>;
-  /** The tag2upload service keyring; absent: the signature check cannot pass (UPLOAD_KEYRING_UNAVAILABLE). */
+  /** The tag2upload service keyring; absent: the signature check cannot pass (KEYRING_UNAVAILABLE, subject upload). */
   readonly uploadKeyring?: string;
-  /** Why there is no upload keyring, for UPLOAD_KEYRING_UNAVAILABLE. */
+  /** Why there is no upload keyring, for KEYRING_UNAVAILABLE (subject upload). */
   readonly uploadKeyringUnavailable?: string;
 }
 
@@ -70,16 +70,16 @@ export async function bindUpload(input: BindInput): Promise<Binding> {
 
   let signedAt: Date | undefined;
   if (input.uploadKeyring === undefined) {
-    reasons.push(reason('UPLOAD_KEYRING_UNAVAILABLE', `${input.uploadKeyringUnavailable ?? 'no upload keyring is configured'}: the .dsc signature by the tag2upload service cannot be checked`));
+    reasons.push(reason('KEYRING_UNAVAILABLE', `${input.uploadKeyringUnavailable ?? 'no upload keyring is configured'}: the .dsc signature by the tag2upload service cannot be checked`, 'upload'));
   } else {
     let s;
     try {
       s = await checkDscSignature(upload.dscBytes, input.uploadKeyring, input.policy);
     } catch (e) {
-      reasons.push(reason('UPLOAD_KEYRING_UNAVAILABLE', `${input.uploadKeyring}: ${(e as Error).message}`));
+      reasons.push(reason('KEYRING_UNAVAILABLE', `${input.uploadKeyring}: ${(e as Error).message}`, 'upload'));
     }
     if (s) {
-      if (s.signerFingerprint) facts.signer = s.signerFingerprint.toLowerCase();
+      if (s.verified && s.signerFingerprint) facts.signer = s.signerFingerprint.toLowerCase();
       if (s.created) facts.signed = s.created.toISOString();
       if (s.ok) signedAt = s.created;
       else reasons.push(...s.reasons);

@@ -23,7 +23,7 @@ import { parseTagObject, TagParseError } from '../gitobj/tag-object.js';
 import type { Repository } from '../fetch/index.js';
 import { mangleVersion } from '../interpret/index.js';
 import type { ReproduceResult } from '../reconstruct/index.js';
-import { REASONS, reason, type Reason } from '../report/reasons.js';
+import { effectOf, reason, type Reason } from '../report/reasons.js';
 import { DscError, parseDgitField, type Dsc } from '../deb822/dsc.js';
 import { isVerificationError } from '../report/verification-error.js';
 
@@ -147,5 +147,5 @@ export async function explainDgitView(r: ReproduceResult, input: DgitViewInput):
   // Undecidable is not a mismatch: the field difference is replaced by why it could not be judged.
   const unchecked = res.reasons.some((x) => x.code === 'DGIT_VIEW_UNCHECKED');
   const reasons = [...(unchecked ? r.reasons.filter((x) => !isDgitField(x)) : r.reasons), ...res.reasons];
-  return { ...r, reasons, verdict: unchecked && !reasons.some((x) => REASONS[x.code].effect === 'mismatch') ? 'unverifiable' : 'mismatch' };
+  return { ...r, reasons, verdict: unchecked && !reasons.some((x) => effectOf(x) === 'mismatch') ? 'unverifiable' : 'mismatch' };
 }

@@ -122,7 +122,7 @@ export function policyOf(config: Readonly<Config>): SignaturePolicy {
 /** The service keyring to check the .dsc signature with, or why there is none. */
 export interface UploadKeyring {
   readonly path?: string;
-  /** Set when `path` is absent: the reason, for UPLOAD_KEYRING_UNAVAILABLE. */
+  /** Set when `path` is absent: the reason, for KEYRING_UNAVAILABLE (subject upload). */
   readonly unavailable?: string;
   /** Where the keyring came from, for logs. */
   readonly origin: string;
@@ -143,7 +143,7 @@ export interface UploadKeyringOptions {
  * `uploadKeyring` when configured; else the installed package's keyring;
  * else debian-tag2upload-keyring (1.2 or later) from the mirror and suite of
  * `debianKeyrings`, cached like Debian's uploader keyrings. Never throws for
- * an unobtainable package: the binding then reports UPLOAD_KEYRING_UNAVAILABLE
+ * an unobtainable package: the binding then reports KEYRING_UNAVAILABLE (subject upload)
  * with the reason.
  */
 export async function resolveUploadKeyring(config: Readonly<Config>, options: UploadKeyringOptions = {}): Promise<UploadKeyring> {

@@ -7,7 +7,7 @@ import type { Binding } from '../bind/index.js';
 import { builtTagProblem, settleUnpackRefusal } from '../bind/index.js';
 import type { ContentCheckResult } from '../compare/index.js';
 import type { ReproduceResult } from '../reconstruct/index.js';
-import { REASONS, type Reason } from '../report/reasons.js';
+import { effectOf, type Reason } from '../report/reasons.js';
 import {
   layerResult, REPORT_SCHEMA, verifyVerdict,
   type CheckTagReport, type ReconstructionFacts, type UploadFacts, type VerifyReport,
@@ -15,7 +15,7 @@ import {
 
 /** Why the reasons so far already make the upload a mismatch (the first alarm's layer and code), or undefined. */
 export function refutation(reasons: readonly Reason[]): string | undefined {
-  const alarm = reasons.find((r) => REASONS[r.code].effect === 'mismatch');
+  const alarm = reasons.find((r) => effectOf(r) === 'mismatch');
   return alarm ? `the ${alarm.layer} layer already refutes the upload (${alarm.code})` : undefined;
 }
 

@@ -43,9 +43,9 @@ export interface VerifyInput {
 }
 
 export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
-  /** The tag2upload service keyring; absent: the binding's signature check cannot pass (UPLOAD_KEYRING_UNAVAILABLE). */
+  /** The tag2upload service keyring; absent: the binding's signature check cannot pass (KEYRING_UNAVAILABLE, subject upload). */
   readonly uploadKeyring?: string;
-  /** Why there is no upload keyring (e.g. the package could not be obtained), for UPLOAD_KEYRING_UNAVAILABLE. */
+  /** Why there is no upload keyring (e.g. the package could not be obtained), for KEYRING_UNAVAILABLE (subject upload). */
   readonly uploadKeyringUnavailable?: string;
   /** Limits, URL policy and index options for obtaining the upload. */
   readonly obtain?: ObtainOptions;

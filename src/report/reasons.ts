@@ -28,13 +28,26 @@ export type Layer =
  */
 export type Effect = 'reject' | 'mismatch' | 'unverifiable' | 'note';
 
-export interface ReasonInfo {
+/**
+ * What an OpenPGP reason is about: the tag's signature (layer 1, made by an
+ * uploader) or the upload's .dsc signature (layer 3, made by the tag2upload
+ * service). One check makes both (src/authenticate/openpgp/), so one code
+ * names one failure whatever was signed, and the subject says which.
+ */
+export type Subject = 'tag' | 'upload';
+
+export interface SubjectInfo {
   readonly layer: Layer;
   readonly effect: Effect;
   /** One line: what it means. */
   readonly meaning: string;
   /** One line: what an operator should do. */
   readonly action: string;
+}
+
+export interface ReasonInfo extends SubjectInfo {
+  /** For a code of the OpenPGP family: its layer, effect and meaning when the subject is the upload's .dsc. */
+  readonly upload?: SubjectInfo;
 }
 
 const INVESTIGATE = 'Treat the tag as hostile until the maintainer explains it; do not trust the upload.';
@@ -136,6 +149,11 @@ export const REASONS = {
     layer: 'authenticity', effect: 'unverifiable',
     meaning: "Debian's keyrings could not be obtained (no network to the mirror and no cached copy), so no signature can be judged.",
     action: 'Restore access to the configured Debian mirror, or pass --keyring files explicitly.',
+    upload: {
+      layer: 'binding', effect: 'unverifiable',
+      meaning: "No upload keyring (the tag2upload service key) is configured, installed, obtainable from the mirror or readable, so the .dsc signature cannot be judged.",
+      action: 'Restore access to the Debian mirror (debian-tag2upload-keyring 1.2 or later is obtained from debianKeyrings.mirror), pass --upload-keyring (/usr/share/keyrings/debian-tag2upload.pgp) or set uploadKeyring in the configuration.',
+    },
   },
   KEYRING_STALE: {
     layer: 'authenticity', effect: 'note',
@@ -171,6 +189,11 @@ export const REASONS = {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The tag carries no signature.',
     action: 'The maintainer must sign the tag (git-debpush does).',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The .dsc is not clearsigned, but every tag2upload upload is signed by the service.',
+      action: 'Check that the .dsc is the one from the archive; an unsigned .dsc cannot be bound to the service.',
+    },
   },
   SIGNATURE_NOT_OPENPGP: {
     layer: 'authenticity', effect: 'reject',
@@ -181,66 +204,131 @@ export const REASONS = {
     layer: 'authenticity', effect: 'reject',
     meaning: "The tag's signature is a v6 (RFC 9580) signature. tag2upload's gpgv (GnuPG 2.4) cannot verify it, so tag2upload never uploads such a tag.",
     action: 'Sign the tag with a v4 key, as Debian keyrings hold.',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: "The .dsc's signature is a v6 (RFC 9580) signature; the tag2upload service signs with a v4 key.",
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   SIGNATURE_VERSION_UNSUPPORTED: {
     layer: 'authenticity', effect: 'unverifiable',
     meaning: "The tag's signature is a v5 (LibrePGP) or v3 signature: tag2upload's gpgv verifies it, but the verifier cannot, so it cannot say whether the tag is authentic.",
     action: 'Check the signature by hand with gpgv and the keyrings; Debian keyrings hold v4 keys.',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: "The .dsc's signature is a v5 (LibrePGP) or v3 signature; the tag2upload service signs with a v4 key.",
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   SIGNATURE_MALFORMED: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signature block cannot be parsed as exactly one OpenPGP signature.',
     action: INVESTIGATE,
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: "The .dsc's cleartext signature framework or signature block is malformed (not exactly one OpenPGP signature, or one without a creation time).",
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   SIGNATURE_CLASS: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signature is not of class 00 (binary document), the only class tag2upload accepts.',
     action: INVESTIGATE,
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: "The .dsc's signature is not of class 01 (canonical text), the class of a cleartext signature.",
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   SIGNATURE_INVALID: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signature does not verify over the tag\'s raw bytes: the tag was altered after signing, or forged.',
     action: INVESTIGATE,
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: "The .dsc's signature does not verify over its signed text (or its Hash: header does not name the signature's digest): the .dsc was altered after signing, or forged.",
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   KEY_UNKNOWN: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'No key in the configured keyrings made this signature.',
     action: 'Check that the keyrings are current; otherwise the signer is not a Debian uploader.',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'No key in the upload keyring (the tag2upload service key) made the .dsc signature.',
+      action: 'Check that the upload keyring is current (debian-tag2upload-keyring); otherwise the upload was not made by the service.',
+    },
   },
   KEY_EXPIRED: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signing key (or its primary key) had expired when the signature was made.',
     action: 'The maintainer must extend the key\'s expiry in the keyring and re-tag.',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The service key had expired when the .dsc was signed (gpgv still accepts such a signature).',
+      action: 'Use a current upload keyring (debian-tag2upload-keyring 1.2 or later extends the key); otherwise investigate.',
+    },
   },
   KEY_REVOKED: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signing key (or its primary key) was revoked when the signature was made.',
     action: INVESTIGATE,
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The service key was revoked when the .dsc was signed.',
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   KEY_NOT_YET_VALID: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signature predates the creation of the key that made it.',
     action: INVESTIGATE,
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The .dsc signature predates the creation of the service key that made it.',
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   KEY_NOT_SIGNING: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The key that made the signature is not certified for signing.',
     action: INVESTIGATE,
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The service key that made the .dsc signature is not certified for signing.',
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   WEAK_DIGEST: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
     action: 'The maintainer must re-sign with SHA-256 or better (gpg: personal-digest-preferences SHA512).',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The .dsc signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   WEAK_KEY: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The signing key is weak under the policy (RSA below the minimum size, DSA, ElGamal).',
     action: 'The maintainer must move to a stronger key.',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The service key is weak under the policy (RSA below the minimum size, DSA, ElGamal).',
+      action: SUSPECT_UPLOAD_PATH,
+    },
   },
   SHA1_KEY_BINDING: {
     layer: 'authenticity', effect: 'reject',
     meaning: 'The key\'s self-signature or subkey binding uses SHA-1 (an error when policy.sha1KeyBindings is "reject", a note when "report").',
     action: 'The key owner should refresh the key\'s self-signatures with a modern digest.',
+    upload: {
+      layer: 'binding', effect: 'mismatch',
+      meaning: 'The service key\'s self-signature or subkey binding uses SHA-1 (an error when policy.sha1KeyBindings is "reject", a note when "report").',
+      action: 'Ask the service operators to refresh the key\'s self-signatures with a modern digest.',
+    },
   },
   DM_NOT_AUTHORISED: {
     layer: 'authenticity', effect: 'reject',
@@ -435,52 +523,8 @@ export const REASONS = {
     action: 'Check the mirror and the archive keyring (debian-archive-keyring); an expired Release can be allowed explicitly.',
   },
 
-  // binding: the upload's .dsc is signed by the tag2upload service.
-  UPLOAD_SIGNATURE_MISSING: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: 'The .dsc is not clearsigned, but every tag2upload upload is signed by the service.',
-    action: 'Check that the .dsc is the one from the archive; an unsigned .dsc cannot be bound to the service.',
-  },
-  UPLOAD_SIGNATURE_MALFORMED: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: "The .dsc's cleartext signature framework or signature block is malformed (not exactly one OpenPGP signature of class 01).",
-    action: SUSPECT_UPLOAD_PATH,
-  },
-  UPLOAD_SIGNATURE_INVALID: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: "The .dsc's signature does not verify over its signed text: the .dsc was altered after signing, or forged.",
-    action: SUSPECT_UPLOAD_PATH,
-  },
-  UPLOAD_SIGNER_UNKNOWN: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: 'No key in the upload keyring (the tag2upload service key) made the .dsc signature.',
-    action: 'Check that the upload keyring is current (debian-tag2upload-keyring); otherwise the upload was not made by the service.',
-  },
-  UPLOAD_KEY_EXPIRED: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: 'The service key had expired when the .dsc was signed (gpgv still accepts such a signature).',
-    action: 'Use a current upload keyring (debian-tag2upload-keyring 1.2 or later extends the key); otherwise investigate.',
-  },
-  UPLOAD_KEY_REVOKED: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: 'The service key was revoked when the .dsc was signed.',
-    action: SUSPECT_UPLOAD_PATH,
-  },
-  UPLOAD_KEY_UNUSABLE: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: 'The service key could not sign at the signature time: not yet valid, not certified for signing, weak under the policy, or with a binding digest the policy rejects.',
-    action: SUSPECT_UPLOAD_PATH,
-  },
-  UPLOAD_WEAK_DIGEST: {
-    layer: 'binding', effect: 'mismatch',
-    meaning: 'The .dsc signature uses a digest the policy rejects (SHA-1, MD5 or RIPEMD160 by default).',
-    action: SUSPECT_UPLOAD_PATH,
-  },
-  UPLOAD_KEYRING_UNAVAILABLE: {
-    layer: 'binding', effect: 'unverifiable',
-    meaning: "No upload keyring (the tag2upload service key) is configured, installed, obtainable from the mirror or readable, so the .dsc signature cannot be judged.",
-    action: 'Restore access to the Debian mirror (debian-tag2upload-keyring 1.2 or later is obtained from debianKeyrings.mirror), pass --upload-keyring (/usr/share/keyrings/debian-tag2upload.pgp) or set uploadKeyring in the configuration.',
-  },
+  // binding: the upload's .dsc is signed by the tag2upload service (its signature's
+  // reasons are the OpenPGP family's above, with subject 'upload'), and names the tag.
   UPLOAD_NOT_FOR_TAG: {
     layer: 'binding', effect: 'mismatch',
     meaning: "The upload's Source or Version is not the package and version the tag asks to upload.",
@@ -716,10 +760,46 @@ export type ReasonCode = keyof typeof REASONS;
 export interface Reason {
   readonly code: ReasonCode;
   readonly layer: Layer;
+  /** Set on the OpenPGP family's reasons: whose signature the reason is about. */
+  readonly subject?: Subject;
   readonly message: string;
 }
 
-/** Builds a reason for `code`; the layer comes from the registry. */
-export function reason(code: ReasonCode, message: string): Reason {
-  return { code, layer: REASONS[code].layer, message };
+/** The registry's entry for `code` about `subject` (the tag's entry when the code has no other). */
+export function reasonInfo(code: ReasonCode, subject?: Subject): SubjectInfo {
+  const info: ReasonInfo = REASONS[code];
+  return subject === 'upload' && info.upload !== undefined ? info.upload : info;
 }
+
+/** What a reason does to the verdict. */
+export function effectOf(r: Pick<Reason, 'code' | 'subject'>): Effect {
+  return reasonInfo(r.code, r.subject).effect;
+}
+
+/** Builds a reason for `code`; the layer comes from the registry (the subject's entry, for the OpenPGP family). */
+export function reason(code: ReasonCode, message: string, subject?: Subject): Reason {
+  const { layer } = reasonInfo(code, subject);
+  return subject === undefined ? { code, layer, message } : { code, layer, subject, message };
+}
+
+/** The same finding about another subject (the key judgement is made once, for whichever signature). */
+export function withSubject(r: Reason, subject: Subject): Reason {
+  return reason(r.code, r.message, subject);
+}
+
+/**
+ * Codes of earlier versions, each the OpenPGP family's code about the upload
+ * now: reports stored before are read with these (src/report/stored-report.ts).
+ */
+export const RENAMED_CODES: Readonly<Record<string, { readonly code: ReasonCode; readonly subject: Subject }>> = {
+  UPLOAD_SIGNATURE_MISSING: { code: 'SIGNATURE_MISSING', subject: 'upload' },
+  UPLOAD_SIGNATURE_MALFORMED: { code: 'SIGNATURE_MALFORMED', subject: 'upload' },
+  UPLOAD_SIGNATURE_INVALID: { code: 'SIGNATURE_INVALID', subject: 'upload' },
+  UPLOAD_SIGNER_UNKNOWN: { code: 'KEY_UNKNOWN', subject: 'upload' },
+  UPLOAD_KEY_EXPIRED: { code: 'KEY_EXPIRED', subject: 'upload' },
+  UPLOAD_KEY_REVOKED: { code: 'KEY_REVOKED', subject: 'upload' },
+  // "could not sign at the signature time": now split into KEY_NOT_YET_VALID, KEY_NOT_SIGNING, WEAK_KEY and SHA1_KEY_BINDING.
+  UPLOAD_KEY_UNUSABLE: { code: 'KEY_NOT_SIGNING', subject: 'upload' },
+  UPLOAD_WEAK_DIGEST: { code: 'WEAK_DIGEST', subject: 'upload' },
+  UPLOAD_KEYRING_UNAVAILABLE: { code: 'KEYRING_UNAVAILABLE', subject: 'upload' },
+};

@@ -4,7 +4,7 @@
 // tag) and `got` is what was uploaded (what the archive holds): the tag is
 // the authority and the upload is what is checked against it, so `added`
 // is something only the upload has.
-import { REASONS, type Effect, type Layer, type Reason } from './reasons.js';
+import { effectOf, type Effect, type Layer, type Reason } from './reasons.js';
 
 export const REPORT_SCHEMA = 't2u-verify/report/v1';
 
@@ -71,7 +71,7 @@ export interface CheckTagReport {
  * never count; undefined means no reason changes the verdict.
  */
 export function strongestEffect(reasons: readonly Reason[]): Exclude<Effect, 'note'> | undefined {
-  const effects = new Set<Effect>(reasons.map((r) => REASONS[r.code].effect));
+  const effects = new Set<Effect>(reasons.map(effectOf));
   for (const e of EFFECT_PRECEDENCE) if (effects.has(e)) return e;
   return undefined;
 }

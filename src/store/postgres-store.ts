@@ -48,6 +48,7 @@ import {
   type SummaryQuery,
   type TagSighting,
 } from './store.js';
+import { upgradeStoredReport } from '../report/stored-report.js';
 
 /** Serialises migrations of workers starting together (an arbitrary constant: "t2uv"). */
 const MIGRATION_LOCK = 0x74327576;
@@ -185,7 +186,7 @@ function toJob(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     verdict: row.verdict as JobVerdict | null,
-    report: row.report ?? null,
+    report: row.report === null || row.report === undefined ? null : upgradeStoredReport(row.report),
     lastError: row.last_error,
     createdAt: row.created_at,
     startedAt: row.started_at,

@@ -42,6 +42,7 @@ import {
   type SummaryQuery,
   type TagSighting,
 } from './store.js';
+import { upgradeStoredReport } from '../report/stored-report.js';
 
 export const SQLITE_FILE_NAME = 't2u-verify.sqlite';
 
@@ -181,7 +182,7 @@ function toJob(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: date(row.lease_expires_at),
     verdict: row.verdict as JobVerdict | null,
-    report: row.report === null ? null : (JSON.parse(row.report) as unknown),
+    report: row.report === null ? null : upgradeStoredReport(JSON.parse(row.report) as unknown),
     lastError: row.last_error,
     createdAt: new Date(row.created_at),
     startedAt: date(row.started_at),

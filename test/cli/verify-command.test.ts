@@ -191,7 +191,7 @@ describe('verify command', () => {
   });
 
   // Without --upload-keyring and without the installed package, the package is obtained from the mirror.
-  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: UPLOAD_KEYRING_UNAVAILABLE with the reason, exit 3', async () => {
+  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: KEYRING_UNAVAILABLE with the reason, exit 3', async () => {
     const config = join(dir, 'dead-mirror.json');
     // A cache of its own for the keyring packages; the builder root filesystems, found under the
     // same cacheDir, are the shared ones (built by `sandbox build`).
@@ -204,7 +204,7 @@ describe('verify command', () => {
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.verdict).toBe('unverifiable');
     expect(r.code).toBe(3);
-    const why = report.reasons.find((x) => x.code === 'UPLOAD_KEYRING_UNAVAILABLE');
+    const why = report.reasons.find((x) => x.code === 'KEYRING_UNAVAILABLE');
     expect(why?.message).toContain(`debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `);
     expect(why?.message).toMatch(/no cached copy/);
   });

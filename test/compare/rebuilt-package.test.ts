@@ -84,7 +84,7 @@ describe('checkDscSignature', () => {
     expect(good.ok).toBe(true);
     const foreign = await checkDscSignature(new Uint8Array(await readFile(dscOf(uploadCase('foreign-signed')))), SERVICE_KEYRING);
     expect(foreign.ok).toBe(false);
-    expect(foreign.reasons.map((r) => r.code)).toEqual(['UPLOAD_SIGNER_UNKNOWN']);
+    expect(foreign.reasons.map((r) => r.code)).toEqual(['KEY_UNKNOWN']);
   });
 });
 

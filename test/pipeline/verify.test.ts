@@ -111,7 +111,7 @@ const TAMPER_CODES: Record<string, ReasonCode[]> = {
   'tamper-dsc-build-depends': ['DSC_FIELD_MISMATCH'],
   'tamper-tag-info-object': ['TAG_OBJECT_MISMATCH'],
   'tamper-tag-info-fp': ['TAG_SIGNER_MISMATCH'],
-  'foreign-signed': ['UPLOAD_SIGNER_UNKNOWN'],
+  'foreign-signed': ['KEY_UNKNOWN'],
   'tamper-component-orig': ['ORIG_TREE_MISMATCH'],
   'tamper-upstream-signature': ['UPSTREAM_SIGNATURE_INVALID'],
   'tamper-upstream-orig': ['ORIG_TREE_MISMATCH'],
@@ -303,23 +303,23 @@ describe('verify: binding failures and undecidable cases', () => {
     writeFileSync(join(dir, gbp.dsc), text);
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-path', path: join(dir, gbp.dsc) } }, deps());
     expect(r.verdict, describeReport(r)).toBe('mismatch');
-    expect(codes(r)).toEqual(expect.arrayContaining(['GIT_TAG_INFO_MISSING', 'TAG_TAGGER_MISMATCH', 'DGIT_FIELD_MISMATCH', 'UPLOAD_SIGNATURE_INVALID']));
+    expect(codes(r)).toEqual(expect.arrayContaining(['GIT_TAG_INFO_MISSING', 'TAG_TAGGER_MISMATCH', 'DGIT_FIELD_MISMATCH', 'SIGNATURE_INVALID']));
   });
 
   it('without an upload keyring the binding cannot pass: unverifiable, never reproduced', async () => {
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, { ...deps(), uploadKeyring: undefined });
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
-    expect(codes(r)).toEqual(['UPLOAD_KEYRING_UNAVAILABLE']);
+    expect(codes(r)).toEqual(['KEYRING_UNAVAILABLE']);
   });
 
-  it('the configured signature policy judges the .dsc signature too (UPLOAD_KEY_UNUSABLE for a service key below minRsaBits)', async () => {
+  it('the configured signature policy judges the .dsc signature too (WEAK_KEY for a service key below minRsaBits)', async () => {
     // The tag is signed by an Ed25519 subkey, which minRsaBits leaves alone; the service key is RSA 3072.
     const unapplied = MANIFEST.uploads.find((u) => u.case === 'unapplied')!;
     const r = await verify({ repo: local(unapplied), tag: unapplied.tag, upload: atPath(unapplied) }, deps({ policy: { ...trust.policy, minRsaBits: 4096 } }));
     expect(r.layers.authenticity.status).toBe('pass');
     expect(r.verdict, describeReport(r)).toBe('mismatch');
-    expect(codes(r)).toContain('UPLOAD_KEY_UNUSABLE');
-    expect(r.reasons.find((x) => x.code === 'UPLOAD_KEY_UNUSABLE')?.message).toContain('RSA 3072 bits');
+    expect(codes(r)).toContain('WEAK_KEY');
+    expect(r.reasons.find((x) => x.code === 'WEAK_KEY')?.message).toContain('RSA 3072 bits');
   });
 
   it('a tag the keyrings do not authenticate is rejected and nothing is obtained or built', async () => {

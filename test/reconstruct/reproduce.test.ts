@@ -100,7 +100,7 @@ describe.concurrent('tampered uploads are mismatches', () => {
       const d = u.expect.differs!;
       if (d.what === 'signature') {
         expect(r.signature?.ok).toBe(false);
-        expect(codes(r)).toEqual(['UPLOAD_SIGNER_UNKNOWN']);
+        expect(codes(r)).toEqual(['KEY_UNKNOWN']);
         // The body and files are the honest ones: only the signature fails.
         expect(r.files.every((f) => f.match)).toBe(true);
         return;
@@ -220,7 +220,7 @@ describe('builder profiles', () => {
     const r = await run(u, { profiles: ['trixie-umask002', 'trixie'].map((n) => profileByName(n)!) });
     expect(r.verdict).toBe('mismatch');
     expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['trixie-umask002', 'differs']]);
-    expect(r.skipped).toEqual([{ profile: 'trixie', why: 'the .dsc signature refutes the upload (UPLOAD_SIGNER_UNKNOWN)' }]);
+    expect(r.skipped).toEqual([{ profile: 'trixie', why: 'the .dsc signature refutes the upload (KEY_UNKNOWN)' }]);
   }, forSteps(1));
 });
 
@@ -262,7 +262,7 @@ describe('other inputs', () => {
       from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, profiles: [TRIXIE],
       rootfsFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
     });
-    expect(codes(r).sort()).toEqual(['ROOTFS_UNAVAILABLE', 'UPLOAD_SIGNER_UNKNOWN']);
+    expect(codes(r).sort()).toEqual(['KEY_UNKNOWN', 'ROOTFS_UNAVAILABLE']);
     expect(r.verdict).toBe('mismatch');
   });
 

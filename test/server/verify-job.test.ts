@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 describe('makeVerifyJob', () => {
-  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: UPLOAD_KEYRING_UNAVAILABLE with the reason', async () => {
+  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: KEYRING_UNAVAILABLE with the reason', async () => {
     const mirror = `http://127.0.0.1:${await deadPort()}/debian`;
     // A cache of its own for the keyring packages; the builder root filesystems, found under the
     // same cacheDir, are the shared ones (built by `sandbox build`), not built again here.
@@ -60,7 +60,7 @@ describe('makeVerifyJob', () => {
       { signal: new AbortController().signal, log: pino({ enabled: false }) },
     );
     expect(report.verdict).toBe('unverifiable');
-    const why = report.reasons.find((x) => x.code === 'UPLOAD_KEYRING_UNAVAILABLE');
+    const why = report.reasons.find((x) => x.code === 'KEYRING_UNAVAILABLE');
     expect(why?.message).toContain(`debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `);
     expect(why?.message).toMatch(/no cached copy/);
   }, forSteps(verifySteps(PROFILES.length)));

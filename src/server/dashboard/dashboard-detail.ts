@@ -5,7 +5,7 @@
 // files table. The stored report is JSON written by some version of the
 // verifier, so every field is read defensively: a missing or odd field shows
 // as absent, never as a crash.
-import { REASONS, type ReasonCode } from '../../report/reasons.js';
+import { REASONS, reasonInfo, type ReasonCode } from '../../report/reasons.js';
 import type { AttemptLogEntry, Job } from '../../store/store.js';
 import { adviceFor } from '../../report/advice.js';
 import { durationText, facts, timeText, VERDICT_MEANINGS, verdictBadge } from './dashboard-layout.js';
@@ -59,8 +59,9 @@ function reasonsTable(reasons: readonly Obj[], emptyText: string): SafeHtml {
   if (reasons.length === 0) return html`<p class="muted">${emptyText}</p>`;
   const rows = reasons.map((r) => {
     const code = text(r['code']) ?? '?';
-    const info = Object.hasOwn(REASONS, code) ? REASONS[code as ReasonCode] : undefined;
-    return html`<tr><td><code>${code}</code></td><td>${text(r['layer']) ?? ''}</td><td class="wrap">${text(r['message']) ?? ''}</td><td>${
+    const subject = r['subject'] === 'tag' || r['subject'] === 'upload' ? r['subject'] : undefined;
+    const info = Object.hasOwn(REASONS, code) ? reasonInfo(code as ReasonCode, subject) : undefined;
+    return html`<tr><td><code>${code}</code>${subject === undefined ? '' : html` <span class="muted">(${subject === 'upload' ? 'the .dsc' : 'the tag'})</span>`}</td><td>${text(r['layer']) ?? ''}</td><td class="wrap">${text(r['message']) ?? ''}</td><td>${
       info?.meaning ?? 'Unknown code (reported by another version of the verifier).'
     }</td><td>${info?.action ?? ''}</td></tr>`;
   });

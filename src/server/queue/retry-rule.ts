@@ -6,7 +6,7 @@
 // repository, a malformed .dsc, a checksum that does not match) makes retrying
 // pointless: the same input gives the same answer. `rejected` and `mismatch`
 // are never retried: they are verdicts about the input.
-import { REASONS, type ReasonCode } from '../../report/reasons.js';
+import { effectOf, type Reason, type ReasonCode } from '../../report/reasons.js';
 import type { VerifyReport } from '../../report/report.js';
 
 /** Reasons that may pass on a later attempt. */
@@ -39,8 +39,10 @@ export interface RetryDecision {
 
 export function retryDecision(report: Pick<VerifyReport, 'verdict' | 'reasons'>): RetryDecision {
   if (report.verdict !== 'unverifiable') return { retryable: false, codes: [] };
-  const undecided = report.reasons.filter((r) => REASONS[r.code].effect === 'unverifiable');
+  const undecided = report.reasons.filter((r) => effectOf(r) === 'unverifiable');
   const codes = undecided.map((r) => r.code);
   // No reason at all is a report we cannot explain: not retried, so that it is seen.
-  return { retryable: undecided.length > 0 && undecided.every((r) => TRANSIENT_REASONS.has(r.code)), codes };
+  // KEYRING_UNAVAILABLE is transient for the tag's keyrings; for the upload keyring it names what the operator must configure.
+  const transient = (r: Reason): boolean => TRANSIENT_REASONS.has(r.code) && !(r.code === 'KEYRING_UNAVAILABLE' && r.subject === 'upload');
+  return { retryable: undecided.length > 0 && undecided.every(transient), codes };
 }

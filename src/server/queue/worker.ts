@@ -18,7 +18,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { REASONS, reason, type ReasonCode } from '../../report/reasons.js';
+import { effectOf, REASONS, reason, type ReasonCode } from '../../report/reasons.js';
 import { verifyVerdict, type VerifyReport } from '../../report/report.js';
 import type { Alarm, ClaimedJob, Store } from '../../store/store.js';
 import type { AlertSender } from '../alerts.js';
@@ -338,8 +338,8 @@ export class Worker {
  */
 function withAlarms(report: VerifyReport, alarms: Alarm[]): StoredReport {
   const known = alarms.filter((a) => a.code in REASONS).map((a) => reason(a.code as ReasonCode, a.message));
-  const notes = known.filter((r) => REASONS[r.code].effect === 'note');
-  const reasons = known.filter((r) => REASONS[r.code].effect !== 'note');
+  const notes = known.filter((r) => effectOf(r) === 'note');
+  const reasons = known.filter((r) => effectOf(r) !== 'note');
   const all = [...report.reasons, ...reasons];
   const verdict = reasons.length === 0 ? report.verdict : verifyVerdict(all, report.verdict === 'equivalent');
   return { ...report, verdict, reasons: all, notes: [...report.notes, ...notes], alarms };

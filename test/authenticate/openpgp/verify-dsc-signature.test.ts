@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKeyrings, type KeyringIndex } from '../../../src/authenticate/openpgp/keyring-index.js';
 import { verifyDscSignature } from '../../../src/authenticate/openpgp/verify-dsc-signature.js';
+import { effectOf } from '../../../src/report/reasons.js';
 import { fixtureKeys, Gpg, KEYS_DIR } from '../gpg-harness.js';
 import { realMirrorProblem } from '../../helpers/real-mirror.js';
 import { tag2uploadKeyring } from '../../upload/tag2upload-keyring.js';
@@ -83,62 +84,68 @@ describe('verifyDscSignature with keys made by gpg', () => {
     expect((await verifyDscSignature(padded, await ring('rsa3072'))).ok).toBe(true);
   });
 
-  it('UPLOAD_SIGNATURE_INVALID when one signed byte changes (gpgv agrees)', async () => {
+  it('SIGNATURE_INVALID when one signed byte changes (gpgv agrees)', async () => {
     const tampered = Buffer.from(clearsign('rsa3072').toString().replace('Version: 3.8', 'Version: 3.9'));
     expect(gpgvStatus(join(KEYS_DIR, 'keyrings/uploaders.gpg'), tampered)).not.toBe(0);
     const r = await verifyDscSignature(tampered, await ring('rsa3072'));
     expect(r.ok).toBe(false);
-    expect(r.reasons.map((x) => x.code)).toEqual(['UPLOAD_SIGNATURE_INVALID']);
+    expect(r.reasons.map((x) => x.code)).toEqual(['SIGNATURE_INVALID']);
   });
 
-  it('UPLOAD_SIGNATURE_INVALID when the Hash: header does not name the digest', async () => {
+  it('SIGNATURE_INVALID when the Hash: header does not name the digest', async () => {
     const lied = Buffer.from(clearsign('rsa3072').toString().replace('Hash: SHA512', 'Hash: SHA256'));
     expect(gpgvStatus(join(KEYS_DIR, 'keyrings/uploaders.gpg'), lied)).not.toBe(0);
     const r = await verifyDscSignature(lied, await ring('rsa3072'));
-    expect(r.reasons.map((x) => x.code)).toContain('UPLOAD_SIGNATURE_INVALID');
+    expect(r.reasons.map((x) => x.code)).toContain('SIGNATURE_INVALID');
   });
 
-  it('UPLOAD_SIGNER_UNKNOWN when the key is not in the upload keyring', async () => {
+  it('KEY_UNKNOWN when the key is not in the upload keyring', async () => {
     const r = await verifyDscSignature(clearsign('outsider'), await ring('rsa3072'));
-    expect(r.reasons.map((x) => x.code)).toEqual(['UPLOAD_SIGNER_UNKNOWN']);
+    expect(r.reasons.map((x) => x.code)).toEqual(['KEY_UNKNOWN']);
   });
 
-  it('UPLOAD_KEY_EXPIRED when the key had expired at the signature time, although gpgv exits 0', async () => {
+  it('KEY_EXPIRED when the key had expired at the signature time, although gpgv exits 0', async () => {
     // expired.sec.asc is the key before its expiry was set; the public key expires 2024-01-02.
     const signed = clearsign('expired', TEXT, '20240301T000000');
     expect(gpgvStatus(join(KEYS_DIR, 'keyrings/uploaders.gpg'), signed)).toBe(0);
     const r = await verifyDscSignature(signed, await ring('expired'));
     expect(r.ok).toBe(false);
-    expect(r.reasons.map((x) => x.code)).toEqual(['UPLOAD_KEY_EXPIRED']);
+    expect(r.reasons.map((x) => x.code)).toEqual(['KEY_EXPIRED']);
     expect(r.signerFingerprint).toBe(keys.expired!.signing.toLowerCase());
   });
 
-  it('UPLOAD_KEY_REVOKED when the key was revoked', async () => {
+  it('KEY_REVOKED when the key was revoked', async () => {
     const r = await verifyDscSignature(clearsign('revoked', TEXT, '20240301T000000'), await ring('revoked'));
-    expect(r.reasons.map((x) => x.code)).toEqual(['UPLOAD_KEY_REVOKED']);
+    expect(r.reasons.map((x) => x.code)).toEqual(['KEY_REVOKED']);
   });
 
-  it('UPLOAD_WEAK_DIGEST for a SHA-1 signature, UPLOAD_KEY_UNUSABLE for an RSA-1024 key', async () => {
+  it('WEAK_DIGEST for a SHA-1 signature, WEAK_KEY for an RSA-1024 key', async () => {
     const weak = await verifyDscSignature(clearsign('sha1', TEXT, '20240301T000000', ['--digest-algo', 'SHA1']), await ring('sha1'));
-    expect(weak.reasons.map((x) => x.code)).toEqual(['UPLOAD_WEAK_DIGEST']);
+    expect(weak.reasons.map((x) => x.code)).toEqual(['WEAK_DIGEST']);
     const small = await verifyDscSignature(clearsign('rsa1024'), await ring('rsa1024'));
-    expect(small.reasons.map((x) => x.code)).toEqual(['UPLOAD_KEY_UNUSABLE']);
+    expect(small.reasons.map((x) => x.code)).toEqual(['WEAK_KEY']);
   });
 
-  it('UPLOAD_SIGNATURE_MISSING for a plain .dsc, UPLOAD_SIGNATURE_MALFORMED for a broken framing or block', async () => {
-    expect((await verifyDscSignature(Buffer.from(TEXT), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['UPLOAD_SIGNATURE_MISSING']);
+  it("names the upload as the subject: the tag's codes, in the binding layer, with the binding's verdict", async () => {
+    const r = await verifyDscSignature(clearsign('outsider'), await ring('rsa3072'));
+    expect(r.reasons.map((x) => [x.code, x.subject, x.layer, effectOf(x)])).toEqual([['KEY_UNKNOWN', 'upload', 'binding', 'mismatch']]);
+    expect(effectOf({ code: 'KEY_UNKNOWN', subject: 'tag' })).toBe('reject');
+  });
+
+  it('SIGNATURE_MISSING for a plain .dsc, SIGNATURE_MALFORMED for a broken framing or block', async () => {
+    expect((await verifyDscSignature(Buffer.from(TEXT), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['SIGNATURE_MISSING']);
     const good = clearsign('rsa3072').toString();
     const trailing = Buffer.from(`${good}Evil: field\n`);
-    expect((await verifyDscSignature(trailing, await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['UPLOAD_SIGNATURE_MALFORMED']);
+    expect((await verifyDscSignature(trailing, await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['SIGNATURE_MALFORMED']);
     // Two signatures in one block (the armored packets of two signers concatenated).
     const other = clearsign('ed25519').toString();
     const b64 = (s: string): string => s.slice(s.indexOf('-----BEGIN PGP SIGNATURE-----')).split('\n').slice(2).filter((l) => l && !l.startsWith('=') && !l.startsWith('-----')).join('');
     const both = Buffer.concat([Buffer.from(b64(good), 'base64'), Buffer.from(b64(other), 'base64')]).toString('base64');
     const doubled = `${good.slice(0, good.indexOf('-----BEGIN PGP SIGNATURE-----'))}-----BEGIN PGP SIGNATURE-----\n\n${both.match(/.{1,64}/g)!.join('\n')}\n-----END PGP SIGNATURE-----\n`;
-    expect((await verifyDscSignature(Buffer.from(doubled), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['UPLOAD_SIGNATURE_MALFORMED']);
+    expect((await verifyDscSignature(Buffer.from(doubled), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['SIGNATURE_MALFORMED']);
     // A corrupted armor checksum.
     const crc = good.replace(/\n=(....)\n/, (_m, c: string) => `\n=${c === 'AAAA' ? 'BBBB' : 'AAAA'}\n`);
-    expect((await verifyDscSignature(Buffer.from(crc), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['UPLOAD_SIGNATURE_MALFORMED']);
+    expect((await verifyDscSignature(Buffer.from(crc), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['SIGNATURE_MALFORMED']);
   });
 });
 
@@ -158,10 +165,10 @@ describe('real tag2upload uploads against the real debian-tag2upload-keyring', (
     }
     const raw = readFileSync(join(DSC_DIR, REAL[0]!), 'latin1');
     const forged = Buffer.from(raw.replace(/^Version: (.*)$/m, 'Version: $1+evil'), 'latin1');
-    expect((await verifyDscSignature(forged, idx)).reasons.map((x) => x.code)).toEqual(['UPLOAD_SIGNATURE_INVALID']);
+    expect((await verifyDscSignature(forged, idx)).reasons.map((x) => x.code)).toEqual(['SIGNATURE_INVALID']);
   });
 
-  it('keyring 1.1 (trixie) rejects the uploads signed after its key expired as UPLOAD_KEY_EXPIRED, while gpgv exits 0', async ({ skip }) => {
+  it('keyring 1.1 (trixie) rejects the uploads signed after its key expired as KEY_EXPIRED, while gpgv exits 0', async ({ skip }) => {
     const problem = await realMirrorProblem('trixie', ['main/binary-all/Packages.xz']);
     if (problem) skip(problem);
     const old = await tag2uploadKeyring('trixie');
@@ -175,7 +182,7 @@ describe('real tag2upload uploads against the real debian-tag2upload-keyring', (
       // 1.1's self-signature made the key expire at 2026-03-13T…; signatures before that still stand.
       const afterExpiry = stale.created!.getTime() > Date.parse('2026-03-14T00:00:00Z');
       if (afterExpiry) expired++;
-      expect(stale.reasons.map((x) => x.code), file).toEqual(afterExpiry ? ['UPLOAD_KEY_EXPIRED'] : []);
+      expect(stale.reasons.map((x) => x.code), file).toEqual(afterExpiry ? ['KEY_EXPIRED'] : []);
     }
     expect(expired).toBeGreaterThan(0);
   });
