@@ -1,26 +1,30 @@
 // Obtains one binary-all package from a Debian mirror the way apt would, into
 // a cache: InRelease of a suite, verified by gpgv against the host's
 // debian-archive-keyring; main/binary-all/Packages.xz, checked against the
-// Release SHA256 list; the .deb, checked against Packages' SHA256; unpacked
-// with dpkg-deb. Debian's keyring packages (debian-keyring,
+// Release SHA256 list (src/archive/release.ts); the .deb, checked against
+// Packages' SHA256; unpacked with dpkg-deb in the sandbox. Debian's keyring packages (debian-keyring,
 // debian-tag2upload-keyring) come this way, never from the verifier's own
 // repository. A fresh cached copy is reused; when the network fails a cached
 // copy stands in, with a warning. A verification failure is never papered
 // over by the cache.
-import { trimEnd } from '../text/scan.js';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPackage, parseStanzas, releaseSha256, type PackageEntry } from './apt-index.js';
-import { makeHttpGet, MirrorNetworkError, type HttpGet } from './mirror-http.js';
 import { defaultCacheDir } from '../config/load.js';
+import { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from '../config/schema.js';
+import { Deb822Error } from '../deb822/parse.js';
 import { compareVersions } from '../deb822/version-compare.js';
+import type { UrlPolicy } from '../net/url-policy.js';
+import { runSandboxed } from '../sandbox/launcher.js';
+import { trimEnd } from '../text/scan.js';
+import { makeMirrorGet } from './mirror-http.js';
+import { findPackage, type PackageEntry } from './packages-index.js';
+import { ArchiveError, checkRelease, fetchPoolFile, fetchReleaseFile, unxz, verifyInRelease, type MirrorGet } from './release.js';
 
-export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from '../config/schema.js';
+export { verifyInRelease } from './release.js';
+
 export const DEFAULT_SUITE = 'sid';
-export const DEFAULT_ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 export const DEFAULT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 export interface MirrorPackageOptions {
@@ -32,7 +36,10 @@ export interface MirrorPackageOptions {
   maxAgeMs?: number;
   /** The keyring that must sign InRelease (package debian-archive-keyring). */
   archiveKeyring?: string;
-  http?: HttpGet;
+  /** The URL policy for the mirror and its redirects (default: https and public addresses only). */
+  policy?: UrlPolicy;
+  /** Replaces the HTTP client (tests). */
+  http?: MirrorGet;
   now?: () => Date;
   /**
    * Accept a Release past its Valid-Until, with a warning (apt's
@@ -91,44 +98,6 @@ interface CacheRecord {
   fetchedAt: string;
 }
 
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function runTool(cmd: string, args: string[], input?: Uint8Array): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? Buffer.alloc(0));
-  });
-}
-
-/**
- * Verifies a clearsigned InRelease with gpgv and returns the signed text only
- * (gpgv --output), as apt does: at least one GOODSIG from the archive keyring
- * and no BADSIG.
- */
-export async function verifyInRelease(inRelease: Uint8Array, archiveKeyring: string, workDir: string): Promise<string> {
-  const input = join(workDir, 'InRelease');
-  const output = join(workDir, 'Release');
-  await writeFile(input, inRelease);
-  const r = await runTool('gpgv', ['--status-fd', '1', '--keyring', archiveKeyring, '--output', output, input]);
-  const status = r.stdout.toString().split('\n').filter((l) => l.startsWith('[GNUPG:] ')).map((l) => l.slice(9));
-  const good = status.filter((l) => l.startsWith('GOODSIG '));
-  const bad = status.filter((l) => l.startsWith('BADSIG '));
-  if (good.length === 0 || bad.length > 0 || !existsSync(output)) {
-    const why = r.stderr.split('\n').filter((l) => l.trim() !== '').slice(-3).join('; ');
-    throw new DebianKeyringError('verification', `InRelease does not verify against ${archiveKeyring}: ${why || status.join('; ')}`);
-  }
-  return readFile(output, 'latin1');
-}
-
 function safeVersion(version: string): string {
   return version.replace(/[^A-Za-z0-9.+~-]/g, '_');
 }
@@ -166,9 +135,42 @@ interface Download {
   readonly suite: string;
   readonly root: string;
   readonly archiveKeyring: string;
-  readonly get: HttpGet;
+  readonly get: MirrorGet;
   readonly now: Date;
   readonly allowExpired: boolean;
+}
+
+const MAX_IN_RELEASE_BYTES = 16 << 20;
+const MAX_PACKAGES_BYTES = 64 << 20;
+const MAX_DEB_BYTES = 256 << 20;
+const DPKG_DEB_TIMEOUT_MS = 120_000;
+
+/**
+ * `dpkg-deb -x` in the sandbox, the package's data tree copied to `dest`. The
+ * sandbox's work directory is a fresh one under the system's temporary
+ * directory, which the sandbox uid can reach wherever the cache is (a cache
+ * under /root is not).
+ */
+async function unpackDeb(deb: Uint8Array, dest: string): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 't2u-deb-'));
+  try {
+    await writeFile(join(work, 'package.deb'), deb);
+    const r = await runSandboxed({
+      argv: ['dpkg-deb', '-x', 'package.deb', 'tree'],
+      rootfs: { kind: 'host' },
+      workDir: work,
+      keep: ['tree'],
+      env: { LC_ALL: 'C' },
+      timeoutMs: DPKG_DEB_TIMEOUT_MS,
+    });
+    if (r.exitCode !== 0 || r.workQuotaExceeded) {
+      const why = r.timedOut ? `no end within ${DPKG_DEB_TIMEOUT_MS} ms` : r.workQuotaExceeded ? 'it unpacks to more than its work directory holds' : r.stderr.toString().trim();
+      throw new DebianKeyringError('format', `dpkg-deb -x failed: ${why}`);
+    }
+    await cp(join(work, 'tree'), dest, { recursive: true, verbatimSymlinks: true });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** Downloads, verifies and unpacks the package; returns the cache record and the selected files. */
@@ -177,50 +179,38 @@ async function download<T>(spec: MirrorPackageSpec<T>, d: Download, warnings: st
   await mkdir(d.root, { recursive: true });
   const work = await mkdtemp(join(d.root, '.download-'));
   try {
-    const release = parseStanzas(await verifyInRelease(await d.get(`${mirror}/dists/${suite}/InRelease`), d.archiveKeyring, work))[0];
-    if (!release) throw new DebianKeyringError('format', `the signed Release of ${suite} is empty`);
-    // A Release of another suite, or an expired one, would let a mirror replay old keyrings.
-    if (release.get('suite') !== suite && release.get('codename') !== suite) {
-      throw new DebianKeyringError('verification', `InRelease is for suite ${release.get('suite') ?? '?'} (${release.get('codename') ?? '?'}), not ${suite}`);
-    }
-    const validUntil = release.get('valid-until');
-    if (validUntil && Date.parse(validUntil) < d.now.getTime()) {
-      const msg = `InRelease of ${suite} expired at ${validUntil} (now ${d.now.toISOString()})`;
-      if (!d.allowExpired) {
-        throw new DebianKeyringError('verification', `${msg}: refused, as a mirror replaying an old Release would bring back removed keys; if the mirror is a known snapshot, pass --allow-expired-release (debianKeyrings.allowExpiredRelease)`);
-      }
-      warnings.push(`${msg}; accepted because expired Release files are allowed.`);
-    }
+    const signed = await verifyInRelease(await d.get(`${mirror}/dists/${suite}/InRelease`, MAX_IN_RELEASE_BYTES), d.archiveKeyring);
+    const release = checkRelease(signed, {
+      mirror, suite, now: d.now, allowExpired: d.allowExpired,
+      expiredHint: { replays: 'bring back removed keys', option: 'debianKeyrings.allowExpiredRelease' },
+    });
+    warnings.push(...release.warnings);
     const indexPath = 'main/binary-all/Packages.xz';
-    const want = releaseSha256(release).get(indexPath);
-    if (!want) throw new DebianKeyringError('format', `Release of ${suite} does not list ${indexPath}`);
-    const packagesXz = await d.get(`${mirror}/dists/${suite}/${indexPath}`);
-    if (packagesXz.length !== want.size || sha256(packagesXz) !== want.sha256) {
-      throw new DebianKeyringError('verification', `${indexPath} does not match the SHA256 in Release`);
+    const packagesXz = await fetchReleaseFile(d.get, `${mirror}/dists/${suite}`, release, indexPath, MAX_PACKAGES_BYTES);
+    const packages = (await unxz(packagesXz, 16 * MAX_PACKAGES_BYTES, indexPath)).toString('latin1');
+    let entries;
+    try {
+      entries = findPackage(packages, spec.name);
+    } catch (e) {
+      if (e instanceof Deb822Error) throw new DebianKeyringError('format', `${indexPath} of ${suite} is not a control file: ${e.message}`, { cause: e });
+      throw e;
     }
-    const xz = await runTool('xz', ['-dc'], packagesXz);
-    if (xz.code !== 0) throw new DebianKeyringError('format', `cannot decompress ${indexPath}: ${xz.stderr.trim()}`);
-    const entry = newest(findPackage(xz.stdout.toString('latin1'), spec.name));
+    const entry = newest(entries);
     if (!entry) throw new DebianKeyringError('format', `${suite} has no ${spec.name} package in ${indexPath}`);
     checkVersion(spec, entry.version, suite);
-    if (!/^pool\/[A-Za-z0-9._+~/-]+\.deb$/.test(entry.filename) || entry.filename.includes('..')) {
-      throw new DebianKeyringError('format', `unexpected Filename ${entry.filename}`);
-    }
-    const deb = await d.get(`${mirror}/${entry.filename}`);
-    if (deb.length !== entry.size || sha256(deb) !== entry.sha256) {
-      throw new DebianKeyringError('verification', `${entry.filename} does not match the SHA256 in Packages`);
-    }
-    const debFile = join(work, 'package.deb');
-    await writeFile(debFile, deb);
+    if (!entry.filename.endsWith('.deb') || entry.size > MAX_DEB_BYTES) throw new DebianKeyringError('format', `unexpected Filename ${entry.filename} (${entry.size} bytes)`);
+    const deb = await fetchPoolFile(d.get, mirror, entry.filename, entry, 'Packages');
     const tree = join(work, 'tree');
-    const x = await runTool('dpkg-deb', ['-x', debFile, tree]);
-    if (x.code !== 0) throw new DebianKeyringError('format', `dpkg-deb -x failed: ${x.stderr.trim()}`);
+    await unpackDeb(deb, tree);
 
     const dir = join(d.root, safeVersion(entry.version));
     await rm(dir, { recursive: true, force: true });
     await rename(tree, dir);
     const files = spec.select(dir, entry.version);
     return { rec: { package: spec.name, suite, mirror, version: entry.version, dir, fetchedAt: d.now.toISOString() }, files };
+  } catch (e) {
+    if (!(e instanceof ArchiveError) || e.kind === 'network') throw e;
+    throw new DebianKeyringError(e.kind === 'verification' ? 'verification' : 'format', e.message, { cause: e });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -245,11 +235,11 @@ export async function obtainMirrorPackage<T>(spec: MirrorPackageSpec<T>, options
     got = await download(spec, {
       mirror, suite, root, now,
       archiveKeyring: options.archiveKeyring ?? DEFAULT_ARCHIVE_KEYRING,
-      get: options.http ?? makeHttpGet(),
+      get: options.http ?? makeMirrorGet({ policy: options.policy ?? { allowHttpLoopback: false } }),
       allowExpired: options.allowExpiredRelease ?? false,
     }, warnings);
   } catch (e) {
-    if (!(e instanceof MirrorNetworkError)) {
+    if (!(e instanceof ArchiveError && e.kind === 'network')) {
       if (e instanceof DebianKeyringError) throw e;
       throw new DebianKeyringError('format', `cannot obtain ${spec.name}: ${(e as Error).message}`, { cause: e });
     }

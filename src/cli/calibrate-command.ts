@@ -5,12 +5,13 @@
 import type { Command } from 'commander';
 import { addAllowExpiredRelease } from './expired-release.js';
 import type { CalibrateFlags } from './calibrate-action.js';
+import { DEFAULT_MIRROR } from '../config/schema.js';
 
 export function registerCalibrate(program: Command, setExit: (code: number) => void): void {
   addAllowExpiredRelease(program
     .command('calibrate'))
     .description("Rebuild a sample of real tag2upload uploads from the archive and report how many the builder profiles reproduce")
-    .option('--mirror <url>', 'Debian mirror (https)', 'https://deb.debian.org/debian')
+    .option('--mirror <url>', 'Debian mirror (https)', DEFAULT_MIRROR)
     .option('--suite <name>', 'suite whose Sources index is read (repeatable; default sid)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--all', 'every tag2upload upload the suites list (each source and version once), not a sample')
     .option('--sample <n>', 'downloadable uploads to rebuild', '10')

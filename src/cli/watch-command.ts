@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { addAllowExpiredRelease } from './expired-release.js';
 import type { WatchFlags } from './watch-action.js';
+import { DEFAULT_MIRROR } from '../config/schema.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -12,7 +13,7 @@ export function registerWatch(program: Command, setExit: (code: number) => void)
   addAllowExpiredRelease(program
     .command('watch'))
     .description('Find tag2upload uploads in a Debian mirror and queue them for verification')
-    .option('--mirror <url>', 'Debian mirror', 'https://deb.debian.org/debian')
+    .option('--mirror <url>', 'Debian mirror', DEFAULT_MIRROR)
     .option('--suite <name>', 'suite to watch (repeatable; default unstable)', collect, [])
     .option('--component <name>', 'archive component', 'main')
     .option('--archive-keyring <file>', 'keyring that signs the InRelease files (default: debian-archive-keyring)')

@@ -7,6 +7,11 @@ const MiB = 1024 * 1024;
 /** The limit of one sandboxed build or unpacking unless configured (build.timeoutMs); the library's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 10 * 60_000;
 
+/** The Debian mirror of every default: keyring packages, Sources indexes, the archive watcher. */
+export const DEFAULT_MIRROR = 'https://deb.debian.org/debian';
+/** The keyring that signs a Debian mirror's InRelease files (package debian-archive-keyring). */
+export const DEFAULT_ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
 export const keyringRole = z.enum(['uploader', 'dm', 'nonupload']);
 const keyringSchema = z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict();
 
@@ -29,7 +34,7 @@ export const configSchema = z
     /** Where Debian's keyrings come from when `keyrings` (and, for debian-tag2upload-keyring, `uploadKeyring`) is absent. */
     debianKeyrings: z
       .object({
-        mirror: z.string().url().default('http://deb.debian.org/debian'),
+        mirror: z.string().url().default(DEFAULT_MIRROR),
         suite: z.string().min(1).default('sid'),
         /** Re-download when the cached copy is older than this. */
         maxAgeHours: z.number().positive().default(24),
@@ -94,10 +99,10 @@ export const configSchema = z
     upload: z
       .object({
         /** The mirror whose Sources index names the upload, when no .dsc is given. */
-        mirror: z.string().url().default('https://deb.debian.org/debian'),
+        mirror: z.string().url().default(DEFAULT_MIRROR),
         suite: z.string().min(1).default('sid'),
         /** Verifies the mirror's InRelease. */
-        archiveKeyring: z.string().min(1).default('/usr/share/keyrings/debian-archive-keyring.gpg'),
+        archiveKeyring: z.string().min(1).default(DEFAULT_ARCHIVE_KEYRING),
         /** Accept an InRelease past its Valid-Until, with a warning. */
         allowExpiredRelease: z.boolean().default(false),
         /** The whole upload (index, .dsc and files), in ms. */

@@ -7,6 +7,7 @@
 // listed in Files and Checksums-Sha256 (and Checksums-Sha1 when present) with
 // one size; docs/architecture.md §5 trusts only the SHA-256 hashes, the others are checked
 // for agreement of names and sizes only.
+import { ChecksumListError, parseChecksumList, type ChecksumAlgorithm, type ChecksumEntry } from './checksum-list.js';
 import { checkFileName as checkDpkgFileName, FileNameError } from './file-name.js';
 import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from './clearsigned.js';
 import type { Deb822Paragraph } from './paragraph.js';
@@ -16,12 +17,8 @@ export class DscError extends Error {
   override readonly name = 'DscError';
 }
 
-export interface DscFile {
-  readonly name: string;
-  readonly size: number;
-  /** Lower-case hex. */
-  readonly hash: string;
-}
+/** One file of a .dsc's Files or Checksums-* list. */
+export type DscFile = ChecksumEntry;
 
 export interface GitTagInfo {
   /** The tag object id (40 lower-case hex digits). */
@@ -66,8 +63,7 @@ export type DscEncoding = 'utf-8' | 'latin1';
 export const SOURCE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 /** Debian versions (Policy §5.6.12): [epoch:]upstream[-revision], from dpkg's allowed characters. */
 const VERSION = /^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/;
-const HASH_LENGTH = { md5: 32, sha1: 40, sha256: 64 } as const;
-export type ChecksumAlgorithm = keyof typeof HASH_LENGTH;
+export type { ChecksumAlgorithm } from '../deb822/checksum-list.js';
 
 /** Throws DscError unless `name` is a plain file name dpkg would accept (deb822/file-name.ts). */
 export function checkFileName(name: string): void {
@@ -81,25 +77,16 @@ export function checkFileName(name: string): void {
 
 /**
  * The entries of a Files or Checksums-* field ("hash size name" lines), as
- * Dpkg::Checksums::add_from_string reads them, refusing duplicate names.
+ * Dpkg::Checksums::add_from_string reads them (src/deb822/checksum-list.ts),
+ * each name a plain file name dpkg accepts.
  */
 export function parseChecksumField(value: string, algorithm: ChecksumAlgorithm, field: string): DscFile[] {
-  const out: DscFile[] = [];
-  const seen = new Set<string>();
-  const hashRe = new RegExp(`^[0-9a-f]{${HASH_LENGTH[algorithm]}}$`);
-  for (const line of value.split(/\n */)) {
-    if (line === '') continue;
-    const parts = line.split(/[ \t]+/);
-    if (parts.length !== 3) throw new DscError(`${field}: invalid line ${JSON.stringify(line.slice(0, 120))}`);
-    const [hash, sizeText, name] = parts as [string, string, string];
-    if (!hashRe.test(hash)) throw new DscError(`${field}: ${JSON.stringify(hash.slice(0, 80))} is not a lower-case ${algorithm} hash`);
-    if (!/^[0-9]+$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw new DscError(`${field}: invalid size ${JSON.stringify(sizeText.slice(0, 40))}`);
-    checkFileName(name);
-    if (seen.has(name)) throw new DscError(`${field} lists ${name} twice`);
-    seen.add(name);
-    out.push({ name, size: Number(sizeText), hash });
+  try {
+    return parseChecksumList(value, algorithm, field, checkFileName);
+  } catch (e) {
+    if (e instanceof ChecksumListError) throw new DscError(e.message);
+    throw e;
   }
-  return out;
 }
 
 /** `Git-Tag-Info: tag=<tag object id> fp=<fingerprint>`; other key=value items are tolerated. */

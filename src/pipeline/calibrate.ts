@@ -26,11 +26,12 @@ import type { UrlPolicy } from '../net/url-policy.js';
 import type { HttpSource } from '../upload/index.js';
 import { obtainUpload, type ObtainedUpload } from '../upload/index.js';
 import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../upload/index.js';
+import { DEFAULT_MIRROR } from '../config/schema.js';
 
 export type Selection = { readonly kind: 'random'; readonly seed: number } | { readonly kind: 'smallest' } | { readonly kind: 'all' };
 
 export interface CalibrateOptions {
-  /** Default https://deb.debian.org/debian. */
+  /** Default DEFAULT_MIRROR (src/config/schema.ts). */
   readonly mirror?: string;
   /** Default sid. */
   readonly suite?: string;
@@ -235,7 +236,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
     options.onUpload?.(u, { n: uploads.length, total });
   }
   return {
-    mirror: indexes[0]?.mirror ?? options.mirror ?? 'https://deb.debian.org/debian',
+    mirror: indexes[0]?.mirror ?? options.mirror ?? DEFAULT_MIRROR,
     suite: indexes.map((i) => i.suite).join(','),
     suites: indexes.map((i) => i.suite),
     selection,

@@ -11,7 +11,7 @@ export function isUrl(repo: string): boolean {
 }
 
 /** The URL policy of a configuration: every repository, upload and index fetch follows it. */
-export function urlPolicyOf(config: Readonly<Config>): UrlPolicy {
+export function urlPolicyOf(config: Readonly<Pick<Config, 'fetch'>>): UrlPolicy {
   const { allowHttpLoopback, allowedHosts } = config.fetch;
   return { allowHttpLoopback, ...(allowedHosts !== undefined && { allowedHosts }) };
 }

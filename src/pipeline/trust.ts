@@ -10,9 +10,10 @@ import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DebianKeyringError, obtainDebianKeyrings } from '../authenticate/index.js';
 import { parseDmTxt, type DmPermissions } from '../authenticate/index.js';
-import { makeHttpGet, type HttpGet } from '../archive/mirror-http.js';
+import { makeMirrorGet } from '../archive/mirror-http.js';
+import type { MirrorGet } from '../archive/release.js';
 import type { MirrorPackageOptions } from '../archive/mirror-package.js';
-import { addressAllowed, policyLookup } from '../net/url-policy.js';
+import { urlPolicyOf } from './open-repository.js';
 import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/index.js';
 import { compareVersions } from '../deb822/version-compare.js';
 import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/index.js';
@@ -45,13 +46,12 @@ export class TrustSetupError extends Error {
 }
 
 /**
- * The keyring mirror's HTTP client: a redirect to another host than the
- * configured mirror must lead to a public address, as every URL a job names
- * must (src/net/url-policy.ts).
+ * The keyring mirror's HTTP client: the mirror and every redirect follow the
+ * URL policy of the configuration, as every URL a job names does
+ * (src/net/url-policy.ts).
  */
-export function mirrorHttpGet(): HttpGet {
-  const policy = { allowHttpLoopback: false };
-  return makeHttpGet({ redirectGuard: { addressAllowed: (a) => addressAllowed(a, policy), lookup: policyLookup(policy) } });
+export function mirrorHttpGet(config: Pick<Config, 'fetch'>): MirrorGet {
+  return makeMirrorGet({ policy: urlPolicyOf(config) });
 }
 
 export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
@@ -65,7 +65,7 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
     const d = config.debianKeyrings;
     try {
       const debian = await obtainDebianKeyrings({
-        http: mirrorHttpGet(),
+        http: mirrorHttpGet(config),
         mirror: d.mirror,
         suite: d.suite,
         cacheDir: cacheDir(config),
@@ -160,7 +160,7 @@ export async function resolveUploadKeyring(config: Readonly<Config>, options: Up
   const d = config.debianKeyrings;
   try {
     const got = await obtainTag2uploadKeyring({
-      http: mirrorHttpGet(),
+      http: mirrorHttpGet(config),
       ...options.mirror,
       mirror: d.mirror,
       suite: d.suite,

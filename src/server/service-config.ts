@@ -223,12 +223,14 @@ export const DEFAULT_ALLOWED_HOSTS = ['salsa.debian.org', 'git.dgit.debian.org']
 /**
  * The service fetches repositories and uploads that others name, so it
  * contacts only known hosts: `fetch.allowedHosts` when set, else Salsa,
- * dgit-repos and the configured mirrors (the watched one included: its jobs
- * fetch their .dsc there).
+ * dgit-repos and the configured mirrors (the watched one, whose jobs fetch
+ * their .dsc there; the uploads'; the keyring packages').
  */
 function withDefaultHosts(config: ServiceConfig): ServiceConfig {
   if (config.fetch.allowedHosts !== undefined) return config;
-  const mirrors = [config.mirror, config.upload.mirror, config.watch.mirror].filter((m): m is string => m !== undefined).map((m) => new URL(m).hostname.toLowerCase());
+  const mirrors = [config.mirror, config.upload.mirror, config.watch.mirror, config.debianKeyrings.mirror]
+    .filter((m): m is string => m !== undefined)
+    .map((m) => new URL(m).hostname.toLowerCase());
   return { ...config, fetch: { ...config.fetch, allowedHosts: [...new Set([...DEFAULT_ALLOWED_HOSTS, ...mirrors])] } };
 }
 

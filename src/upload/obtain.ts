@@ -18,8 +18,9 @@ import { reason, type Reason } from '../report/reasons.js';
 import { checkedCopy, type Expected } from './checked-copy.js';
 import { DscError, readDsc, type Dsc } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
-import { DEFAULT_UPLOAD_MIRROR, fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
+import { fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
 import { UploadError } from './upload-error.js';
+import { DEFAULT_MIRROR } from '../config/schema.js';
 
 export type UploadLocator =
   | { readonly kind: 'dsc-path'; readonly path: string }
@@ -177,7 +178,7 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
       break;
     }
     case 'archive': {
-      const mirror = trimEnd(where.mirror ?? options.index?.mirror ?? DEFAULT_UPLOAD_MIRROR, '/');
+      const mirror = trimEnd(where.mirror ?? options.index?.mirror ?? DEFAULT_MIRROR, '/');
       const index = options.index ?? (await fetchSourcesIndex({ ...options.indexOptions, mirror, ...(where.suite ? { suite: where.suite } : {}), http, policy }));
       const entry = findSourcesEntry(index, where.source, where.version);
       if (!entry) throw new UploadError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);

@@ -119,7 +119,7 @@ beforeEach(() => {
 });
 
 function opts(cacheDir: string, extra: Partial<DebianKeyringOptions> = {}): DebianKeyringOptions {
-  return { mirror: base, suite: SUITE, cacheDir, archiveKeyring: archiveRing, ...extra };
+  return { mirror: base, suite: SUITE, cacheDir, archiveKeyring: archiveRing, policy: { allowHttpLoopback: true }, ...extra };
 }
 
 /** A mirror URL nothing listens on. */

@@ -44,7 +44,7 @@ describe('obtainTag2uploadKeyring against a loopback mirror', () => {
   });
 
   const opts = (suite: string, extra: MirrorPackageOptions = {}): MirrorPackageOptions =>
-    ({ mirror: mirror.url, suite, cacheDir: cache, archiveKeyring: mirror.archiveKeyring, ...extra });
+    ({ mirror: mirror.url, suite, cacheDir: cache, archiveKeyring: mirror.archiveKeyring, policy: { allowHttpLoopback: true }, ...extra });
 
   it('downloads, verifies and unpacks the package, then reuses the fresh cache without the network', async () => {
     const got = await obtainTag2uploadKeyring(opts('good'));

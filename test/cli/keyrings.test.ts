@@ -36,7 +36,8 @@ afterAll(async () => {
 
 function config(name: string, debianKeyrings: Record<string, unknown>): string {
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ debianKeyrings }));
+  // The mirrors here are loopback servers: the URL policy's test switch lets the verifier reach them.
+  writeFileSync(file, JSON.stringify({ debianKeyrings, fetch: { allowHttpLoopback: true } }));
   return file;
 }
 

@@ -34,7 +34,7 @@ beforeEach(() => {
 });
 
 function config(extra: Record<string, unknown> = {}, suite = 'sid'): Readonly<Config> {
-  return parseConfig({ debianKeyrings: { mirror: mirror.url, suite }, cacheDir: cache, ...extra }, 'test');
+  return parseConfig({ debianKeyrings: { mirror: mirror.url, suite }, fetch: { allowHttpLoopback: true }, cacheDir: cache, ...extra }, 'test');
 }
 
 const NOT_INSTALLED = (): UploadKeyringOptions => ({ installed: join(dir, 'not-installed.pgp'), mirror: { archiveKeyring: mirror.archiveKeyring } });

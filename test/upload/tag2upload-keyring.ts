@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPackage, parseStanzas, releaseSha256 } from '../../src/archive/apt-index.js';
-import { DEFAULT_ARCHIVE_KEYRING, verifyInRelease } from '../../src/authenticate/debian-keyrings.js';
+import { findPackage } from '../../src/archive/packages-index.js';
+import { checkRelease, verifyInRelease } from '../../src/archive/release.js';
+import { DEFAULT_ARCHIVE_KEYRING } from '../../src/config/schema.js';
 
 const MIRROR = 'https://deb.debian.org/debian';
 const CACHE = join(tmpdir(), 't2u-verify-test-debs', 'tag2upload-keyring');
@@ -31,10 +32,11 @@ export async function tag2uploadKeyring(suite: string): Promise<{ path: string; 
   if (existsSync(record) && existsSync(path)) return { path, version: readFileSync(record, 'utf8') };
   const work = mkdtempSync(join(tmpdir(), 't2u-kr-'));
   try {
-    const release = parseStanzas(await verifyInRelease(await get(`${MIRROR}/dists/${suite}/InRelease`), DEFAULT_ARCHIVE_KEYRING, work))[0]!;
-    const want = releaseSha256(release).get('main/binary-all/Packages.xz')!;
+    const signed = await verifyInRelease(await get(`${MIRROR}/dists/${suite}/InRelease`), DEFAULT_ARCHIVE_KEYRING);
+    const release = checkRelease(signed, { mirror: MIRROR, suite, now: new Date(), allowExpired: false, expiredHint: { replays: 'replay', option: '-' } });
+    const want = release.sha256.get('main/binary-all/Packages.xz')!;
     const xz = await get(`${MIRROR}/dists/${suite}/main/binary-all/Packages.xz`);
-    if (xz.length !== want.size || sha256(xz) !== want.sha256) throw new Error('Packages.xz does not match the Release');
+    if (xz.length !== want.size || sha256(xz) !== want.hash) throw new Error('Packages.xz does not match the Release');
     const packages = spawnSync('xz', ['-dc'], { input: xz, maxBuffer: 1 << 30 }).stdout.toString('latin1');
     const entry = findPackage(packages, 'debian-tag2upload-keyring')[0];
     if (!entry) throw new Error(`${suite} has no debian-tag2upload-keyring`);
