@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { addAllowExpiredRelease } from './expired-release.js';
 import type { CalibrateFlags } from './calibrate-action.js';
-import { DEFAULT_MIRROR } from '../config/schema.js';
+import { DEFAULT_MIRROR } from '../config/defaults.js';
 
 export function registerCalibrate(program: Command, setExit: (code: number) => void): void {
   addAllowExpiredRelease(program

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { addAllowExpiredRelease } from './expired-release.js';
 import type { WatchFlags } from './watch-action.js';
-import { DEFAULT_MIRROR } from '../config/schema.js';
+import { DEFAULT_MIRROR } from '../config/defaults.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 

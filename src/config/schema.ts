@@ -1,16 +1,14 @@
 // The configuration: one zod schema, defaults documented beside each field,
 // parsed once at start-up and then frozen (fastify's initial-config-validation).
 import { z } from 'zod';
+import { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from './defaults.js';
 
 const MiB = 1024 * 1024;
 
 /** The limit of one sandboxed build or unpacking unless configured (build.timeoutMs); the library's default too. */
 export const DEFAULT_BUILD_TIMEOUT_MS = 10 * 60_000;
 
-/** The Debian mirror of every default: keyring packages, Sources indexes, the archive watcher. */
-export const DEFAULT_MIRROR = 'https://deb.debian.org/debian';
-/** The keyring that signs a Debian mirror's InRelease files (package debian-archive-keyring). */
-export const DEFAULT_ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from './defaults.js';
 
 export const keyringRole = z.enum(['uploader', 'dm', 'nonupload']);
 const keyringSchema = z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict();
