@@ -16,6 +16,7 @@ export const reasonSchema = z
   .object({
     code: z.enum(Object.keys(REASONS) as [ReasonCode, ...ReasonCode[]]).describe('A stable reason code (docs/reason-codes.md).'),
     layer: z.enum(LAYERS),
+    subject: z.enum(['tag', 'upload']).optional().describe("Set on the OpenPGP codes: whose signature the reason is about, the tag's or the upload's .dsc's."),
     message: z.string(),
   })
   .strict();
