@@ -13,6 +13,8 @@ import { profileByName } from '../src/sandbox/builder-profiles.js';
 import { reproduce } from '../src/reconstruct/reproduce.js';
 import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
+import type { SourcePackage } from '../src/deb822/dsc.js';
+import { readLocalPackage } from '../src/upload/local-package.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,10 +52,16 @@ async function dgitAlone(u: Upload): Promise<number> {
   return Number(r.stdout.toString().trim()) / 1e6;
 }
 
+async function localPackage(dscPath: string): Promise<SourcePackage> {
+  const r = await readLocalPackage(dscPath);
+  if (!r.ok) throw new Error(`${dscPath}: ${JSON.stringify(r.reasons)}`);
+  return r.pkg;
+}
+
 async function reproduceOnce(u: Upload): Promise<number> {
   const t0 = performance.now();
   const r = await reproduce({
-    from: { kind: 'git', repo: join(ROOT, u.bundle), tag: u.tag }, dsc: join(ROOT, u.dir, u.dsc),
+    from: { kind: 'git', repo: join(ROOT, u.bundle), tag: u.tag }, upload: await localPackage(join(ROOT, u.dir, u.dsc)),
     uploadKeyring: join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'),
     profiles: [profile], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: 300_000, tmpDir: scratch,
   });

@@ -10,7 +10,8 @@ import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../recon
 import { FetchError } from '../net/fetch-error.js';
 import { LocalRepository } from '../fetch/index.js';
 import { tagNameForVersion } from '../interpret/index.js';
-import { reason } from '../report/reasons.js';
+import { reason, type Reason } from '../report/reasons.js';
+import { readLocalPackage } from '../upload/index.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
 import { skippedByWhy } from './render-verify.js';
 import { UsageError } from './usage-error.js';
@@ -57,9 +58,11 @@ export async function reproduceAction(setExit: (code: number) => void, opts: Rep
   }
   if (opts.tree !== undefined && !statSync(opts.tree).isDirectory()) throw new UsageError(`--tree ${opts.tree}: not a directory`);
   if (opts.repo !== undefined && statSync(opts.repo).isDirectory()) await checkTagIsThere(opts.repo, opts.tag!, seconds * 1000);
-  const run = await reproduce({
+  // The upload read once, in place: its .dsc, and its files checked against it.
+  const local = await readLocalPackage(resolve(opts.dsc));
+  const run = !local.ok ? unreadUpload(local.reasons) : await reproduce({
     from: opts.tree !== undefined ? { kind: 'tree', dir: resolve(opts.tree) } : { kind: 'git', repo: resolve(opts.repo!), tag: opts.tag! },
-    dsc: resolve(opts.dsc),
+    upload: local.pkg,
     ...(opts.uploadKeyring !== undefined ? { uploadKeyring: resolve(opts.uploadKeyring) } : {}),
     ...(profile ? { profiles: [profile] } : {}),
     existingOrigs: opts.existingOrig === true,
@@ -72,6 +75,11 @@ export async function reproduceAction(setExit: (code: number) => void, opts: Rep
   };
   process.stdout.write(opts.json ? `${JSON.stringify(reportOf(opts, result), null, 2)}\n` : render(opts, result));
   setExit(exitCodeForReproduce(result.verdict));
+}
+
+/** The result for an upload that could not be read: nothing was built. */
+function unreadUpload(reasons: readonly Reason[]): ReproduceResult {
+  return { verdict: 'unverifiable', reasons: [...reasons], notes: [], attempts: [], skipped: [], files: [], fields: [], dscIdentical: false, timings: { totalMs: 0 } };
 }
 
 function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, unknown> {

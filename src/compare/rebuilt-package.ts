@@ -12,6 +12,7 @@ import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { FieldDifference, FileComparison, FileDigest } from '../report/report.js';
+import type { SourcePackage } from '../deb822/dsc.js';
 
 export type { FieldDifference, FileComparison, FileDigest };
 
@@ -81,10 +82,8 @@ export function fieldDifferences(expected: Deb822Paragraph, got: Deb822Paragraph
 }
 
 export interface CompareInput {
-  /** The upload's .dsc body as signed (Clearsigned.body), or the whole file when unsigned. */
-  readonly uploadBody: Uint8Array;
-  /** Directory holding the upload's files. */
-  readonly uploadDir: string;
+  /** The upload as it was obtained: its .dsc read once, its signed body, its files checked against it. */
+  readonly upload: SourcePackage;
   readonly rebuiltDsc: Uint8Array;
   readonly rebuiltDir: string;
   /** Files taken from the upload as the archive's origs. */
@@ -93,16 +92,16 @@ export interface CompareInput {
   readonly dgitViewBuilderCommit: boolean;
   /** Asked about each rebuilt file that differs. */
   readonly explainFile?: ExplainFile;
-  /** Digests of the upload's files already taken (by name): not read again. */
-  readonly uploadDigests?: ReadonlyMap<string, FileDigest>;
 }
 
 export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const reasons: Reason[] = [];
+  const { upload } = input;
   // Both sides read the same way (UTF-8 when both are, else byte for byte),
-  // so equal bytes give equal field values.
-  const encoding = isUtf8(input.uploadBody) && isUtf8(input.rebuiltDsc) ? 'utf8' : 'latin1';
-  const up = paragraphOf(input.uploadBody, encoding);
+  // so equal bytes give equal field values: the upload's paragraph as it
+  // was read, unless it was UTF-8 and the rebuilt .dsc is not.
+  const encoding = upload.dsc.encoding === 'utf-8' && isUtf8(input.rebuiltDsc) ? 'utf8' : 'latin1';
+  const up = encoding === 'latin1' && upload.dsc.encoding === 'utf-8' ? paragraphOf(upload.dscBody, encoding) : upload.dsc.paragraph;
   const re = paragraphOf(input.rebuiltDsc, encoding);
   if (!up || !re) {
     return {
@@ -110,18 +109,20 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
       reasons: [reason(up ? 'BUILD_FAILED' : 'UPLOAD_DSC_INVALID', `the ${up ? 'rebuilt' : "upload's"} .dsc is not a control file`)],
     };
   }
-  const upNames = namedFiles(up);
+  // The upload's files as its .dsc lists them and as they were checked; the rebuilt side's names are the sandbox's, read as data.
+  const upNames = upload.dsc.files.map((f) => f.name);
+  const upDigests = new Map<string, FileDigest>(upload.files.map((f) => [f.name, { size: f.size, sha256: f.sha256 }]));
   const reNames = namedFiles(re);
   const names = [...new Set([...upNames, ...reNames])].sort();
   const files: FileComparison[] = [];
   const explained: Reason[] = [];
   for (const name of names) {
-    const uploaded = upNames.includes(name) ? input.uploadDigests?.get(name) ?? await digestOf(input.uploadDir, name) : undefined;
+    const uploaded = upNames.includes(name) ? upDigests.get(name) ?? await digestOf(upload.dir, name) : undefined;
     const rebuilt = reNames.includes(name) ? await digestOf(input.rebuiltDir, name) : undefined;
     const match = uploaded !== undefined && rebuilt !== undefined && uploaded.size === rebuilt.size && uploaded.sha256 === rebuilt.sha256;
     const origin = input.given.has(name) ? 'given' : 'rebuilt';
     const note = !match && uploaded && rebuilt && origin === 'rebuilt' && input.explainFile
-      ? await input.explainFile(name, join(input.uploadDir, name), join(input.rebuiltDir, name))
+      ? await input.explainFile(name, join(upload.dir, name), join(input.rebuiltDir, name))
       : undefined;
     files.push({ name, ...(rebuilt ? { expected: rebuilt } : {}), ...(uploaded ? { got: uploaded } : {}), match, origin, ...(note ? { explainedBy: 'CHECKOUT_MTIME_LEAK' as const } : {}) });
     if (note) {
@@ -136,7 +137,7 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   }
   // An explained file's checksum lines are the upload's, so that the rest of
   // the body is still compared byte for byte.
-  let rebuiltBody = withChecksumLinesOf(input.uploadBody, input.rebuiltDsc, new Set(files.filter((f) => f.explainedBy).map((f) => f.name)));
+  let rebuiltBody = withChecksumLinesOf(upload.dscBody, input.rebuiltDsc, new Set(files.filter((f) => f.explainedBy).map((f) => f.name)));
   const reExplained = paragraphOf(rebuiltBody, encoding) ?? re;
   const fields = fieldDifferences(reExplained, up).filter((d) => {
     // dgit's commit_admin commit (linear, smash) carries the builder's
@@ -154,7 +155,7 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
     const code = d.field.toLowerCase() === 'dgit' ? 'DSC_DGIT_FIELD_MISMATCH' : 'DSC_FIELD_MISMATCH';
     reasons.push(reason(code, `${d.field}: ${fieldDifference(d.got, d.expected)}`));
   }
-  const sameBytes = Buffer.compare(Buffer.from(input.uploadBody), rebuiltBody) === 0;
+  const sameBytes = Buffer.compare(Buffer.from(upload.dscBody), rebuiltBody) === 0;
   const dscIdentical = sameBytes && explained.length === 0;
   if (!sameBytes && fields.length === 0) {
     reasons.push(reason('DSC_FIELD_MISMATCH', 'the .dsc bodies have the same fields but differ in bytes (field order, spelling or white space)'));

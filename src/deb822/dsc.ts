@@ -230,3 +230,29 @@ export function readDsc(data: Uint8Array): ReadDsc {
   }
   return { dsc: dscFromParagraph(paragraph, encoding), ...(clearsigned ? { clearsigned } : {}) };
 }
+
+/** A file a .dsc lists, at hand and checked against its size and Checksums-Sha256. */
+export interface CheckedFile {
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/**
+ * A source package at hand: its .dsc read and checked once (`dsc`, with the
+ * bytes it was read from), and every file it lists in `dir`, checked against
+ * it. Obtained once (upload/) and passed on to every stage that needs it.
+ */
+export interface SourcePackage {
+  /** The directory holding the .dsc and its files. */
+  readonly dir: string;
+  readonly dscPath: string;
+  /** The .dsc file's bytes, signature included. */
+  readonly dscBytes: Uint8Array;
+  /** The signed body (the whole file when it is not clearsigned): what the service signed, and what a rebuild must equal. */
+  readonly dscBody: Uint8Array;
+  readonly dsc: Dsc;
+  /** The files `dsc.files` lists, in its order. */
+  readonly files: readonly CheckedFile[];
+}

@@ -285,7 +285,7 @@ async function calibrateOne(entry: SourcesEntry, index: SourcesIndex, options: C
     if (!unpacked.ok) return settled({ verdict: 'unverifiable', reasons: [unpacked.reason] });
     const r = await reproduce({
       from: { kind: 'tree', dir: unpacked.tree },
-      dsc: upload.dscPath,
+      upload,
       ...(options.uploadKeyring ? { uploadKeyring: options.uploadKeyring } : {}),
       ...(options.profiles ? { profiles: options.profiles } : {}),
       ...(options.buildTimeoutMs ? { timeoutMs: options.buildTimeoutMs } : {}),

@@ -10,7 +10,7 @@
 // code; nothing throws for bad input.
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { bindUpload, DGIT_REPOS, explainDgitView, judgeToolchains, taggerIdentBytes, type SecondToolchainOutcome } from '../bind/index.js';
+import { bindUpload, type Binding, DGIT_REPOS, explainDgitView, judgeToolchains, taggerIdentBytes, type SecondToolchainOutcome } from '../bind/index.js';
 import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
@@ -170,7 +170,7 @@ async function obtainStep(run: VerifyRun, given: VerifyUpload, deps: VerifyDeps,
 }
 
 /** Layer 3; the binding (its verified signing time orders the builder profiles). */
-async function bindStep(run: VerifyRun, upload: ObtainedUpload, deps: VerifyDeps): Promise<Awaited<ReturnType<typeof bindUpload>>> {
+async function bindStep(run: VerifyRun, upload: ObtainedUpload, deps: VerifyDeps): Promise<Binding> {
   const binding = await bindUpload({
     upload, tag: run.check.tag, source: run.check.source, policy: deps.policy,
     ...(deps.uploadKeyring !== undefined ? { uploadKeyring: deps.uploadKeyring } : {}),
@@ -225,15 +225,15 @@ async function contentStep(input: VerifyInput, run: VerifyRun, repoPath: string,
 
 /** Layer 5 by dgit's builder mode, under builder profiles. */
 function bitsStep(
-  input: VerifyInput, repoPath: string, upload: ObtainedUpload, binding: { readonly signedAt?: Date }, rootfsFor: RootfsFor,
+  input: VerifyInput, repoPath: string, upload: ObtainedUpload, binding: Binding, rootfsFor: RootfsFor,
   refuted: () => string | undefined, deps: VerifyDeps, progress: Progress,
 ): Promise<ReproduceResult> {
+  const madeAt = binding.signedAt ?? (binding.facts.signed !== undefined ? new Date(binding.facts.signed) : undefined);
   return reproduce({
     from: { kind: 'git', repo: repoPath, tag: input.tag },
-    dsc: upload.dscPath,
-    // Checked against the .dsc's Checksums-Sha256 as they were obtained.
-    uploadDigests: new Map(upload.files.map((f) => [f.name, { size: f.size, sha256: f.sha256 }])),
-    ...(deps.profiles ? { profiles: deps.profiles } : binding.signedAt ? { madeAt: binding.signedAt } : {}),
+    upload,
+    // The .dsc signature's time, as the binding read it (verified or not: it only orders the profiles).
+    ...(deps.profiles ? { profiles: deps.profiles } : madeAt ? { madeAt } : {}),
     rootfsFor, timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, keepProducts: true, onProgress: progress, refuted,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
@@ -298,8 +298,7 @@ async function secondToolchainStep(
             gitTagInfo: `tag=${tag.object} fp=${tag.signerFingerprint.toLowerCase()}`,
             gitTagTagger: taggerIdentBytes(tag)!,
           },
-          uploadDir: upload.dir,
-          uploadDsc: upload.dsc,
+          upload,
         }),
       };
     } catch (e) {

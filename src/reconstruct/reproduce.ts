@@ -8,7 +8,7 @@
 // shows a difference a profile's settings cannot change (profile-reach.ts),
 // the profiles left are reported as skipped, with why.
 import { lstat, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { KeyringIndex } from '../authenticate/index.js';
 import type { SignaturePolicy } from '../authenticate/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
@@ -16,10 +16,10 @@ import { reason, type Reason } from '../report/reasons.js';
 import { reproduceVerdict, strongestEffect } from '../report/report.js';
 import type { Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
-import { DscError, readDsc, type Dsc } from '../deb822/dsc.js';
+import type { Dsc, SourcePackage } from '../deb822/dsc.js';
 import { checkDscSignature, verifyDscSignature } from '../authenticate/index.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
-import { compareBuild, digestFile, type Comparison, type FieldDifference, type FileComparison, type FileDigest } from '../compare/index.js';
+import { compareBuild, type Comparison, type FieldDifference, type FileComparison } from '../compare/index.js';
 import { explainMtimeLeak } from './mtime-leak.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
 import { differencesOf, whyNotReachable, type Difference } from './profile-reach.js';
@@ -36,8 +36,8 @@ export type BuildSource =
 
 export interface ReproduceInput {
   readonly from: BuildSource;
-  /** Path of the upload's .dsc; the files it names are read beside it. */
-  readonly dsc: string;
+  /** The upload, obtained once (upload/): its .dsc read and checked, its files checked against it. */
+  readonly upload: SourcePackage;
   /** The tag2upload service keyring: the .dsc's signature must verify by one of its keys. */
   readonly uploadKeyring?: string;
   /** The signature policy the .dsc's signature is judged under (default docs/architecture.md §5's). */
@@ -59,9 +59,7 @@ export interface ReproduceInput {
   readonly tmpDir?: string;
   /** Stops the builds, and tries no further profile, once aborted. */
   readonly signal?: AbortSignal;
-  /** Digests of the upload's files (by name) the caller has already checked as it obtained them: not read again. */
-  readonly uploadDigests?: ReadonlyMap<string, FileDigest>;
-  /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
+    /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
   readonly keepProducts?: boolean;
   /** One line as each profile's build starts and ends (the CLI's progress). */
   readonly onProgress?: (line: string) => void;
@@ -126,42 +124,10 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     timings: { totalMs: Math.round(performance.now() - started) },
   });
 
-  // The upload: its .dsc and the files it names, checked against its Checksums-Sha256.
-  let raw: Buffer;
-  try {
-    raw = await readFile(input.dsc);
-  } catch (e) {
-    reasons.push(reason('UPLOAD_NOT_FOUND', `${input.dsc}: ${(e as Error).message}`));
-    return done('unverifiable');
-  }
-  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
-  let dsc: Dsc;
-  let body: Uint8Array;
-  try {
-    const read = readDsc(bytes);
-    dsc = read.dsc;
-    body = read.clearsigned?.body ?? bytes;
-  } catch (e) {
-    if (!(e instanceof DscError)) throw e;
-    reasons.push(reason('UPLOAD_DSC_INVALID', `${input.dsc}: ${e.message}`));
-    return done('unverifiable');
-  }
-  const uploadDir = dirname(input.dsc);
-  const uploadDigests = new Map<string, FileDigest>();
-  for (const f of dsc.files) {
-    let d = input.uploadDigests?.get(f.name);
-    try {
-      d ??= await digestFile(join(uploadDir, f.name));
-    } catch {
-      reasons.push(reason('UPLOAD_NOT_FOUND', `${f.name} (named in the .dsc) is not beside ${input.dsc}`));
-      continue;
-    }
-    uploadDigests.set(f.name, d);
-    if (d.size !== f.size || d.sha256 !== f.hash) {
-      reasons.push(reason('UPLOAD_CHECKSUM_MISMATCH', `${f.name}: ${d.size} bytes sha256 ${d.sha256}, the .dsc says ${f.size} bytes sha256 ${f.hash}`));
-    }
-  }
-  if (reasons.length) return done('unverifiable');
+  // The upload, obtained once: its .dsc read and its files checked against its Checksums-Sha256.
+  const { upload } = input;
+  const { dsc, dscBytes: bytes } = upload;
+  const uploadDir = upload.dir;
   if (!/^(1\.0|3\.0 \((quilt|native)\))$/.test(dsc.format)) {
     reasons.push(reason('SOURCE_FORMAT_UNSUPPORTED', `source format ${JSON.stringify(dsc.format)} is not one tag2upload builds`));
     return done('unverifiable');
@@ -298,7 +264,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
         return r.explained ? r.reason : undefined;
       };
       const compared = await compareBuild({
-        uploadBody: body, uploadDir, uploadDigests, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
+        upload, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
         dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, explainFile,
       });
       // The upstream signatures: the same under every profile, judged once.

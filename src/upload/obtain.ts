@@ -16,7 +16,7 @@ import { checkEndpointUrl, type UrlPolicy } from '../net/url-policy.js';
 import { FetchError } from '../net/fetch-error.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { checkedCopy, type Expected } from './checked-copy.js';
-import { DscError, readDsc, type Dsc } from '../deb822/dsc.js';
+import { DscError, readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
 import { UploadError } from './upload-error.js';
@@ -48,20 +48,10 @@ export interface ObtainOptions {
   readonly http?: HttpSource;
 }
 
-export interface ObtainedFile {
-  readonly name: string;
-  readonly path: string;
-  readonly size: number;
-  readonly sha256: string;
-}
+export type ObtainedFile = CheckedFile;
 
-export interface ObtainedUpload {
-  /** The private directory holding the .dsc and its files; the caller removes it (`dispose`). */
-  readonly dir: string;
-  readonly dscPath: string;
-  readonly dscBytes: Uint8Array;
-  readonly dsc: Dsc;
-  readonly files: readonly ObtainedFile[];
+/** The upload, obtained once: `dir` is a private directory the caller removes (`dispose`). */
+export interface ObtainedUpload extends SourcePackage {
   /** Where it came from: a path, a URL, or the index entry. */
   readonly origin: string;
   readonly indexEntry?: SourcesEntry;
@@ -196,7 +186,7 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
   const dscPath = fileInside(dir, dscName);
   await checkedCopy(await source(dscName), dscPath, { what: dscName, claim: dscClaim, maxBytes: maxDscBytes, ...(dscExpect ? { expect: dscExpect } : {}) });
   const dscBytes = new Uint8Array(await readFile(dscPath));
-  const { dsc } = readDsc(dscBytes);
+  const { dsc, clearsigned } = readDsc(dscBytes);
   if (indexEntry && (dsc.source !== indexEntry.source || dsc.version !== indexEntry.version)) {
     throw new UploadError('UPLOAD_DSC_INVALID', `the .dsc is for ${dsc.source} ${dsc.version}, the index entry for ${indexEntry.source} ${indexEntry.version}`);
   }
@@ -221,6 +211,7 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
     dir,
     dscPath,
     dscBytes,
+    dscBody: clearsigned?.body ?? dscBytes,
     dsc,
     files,
     origin,

@@ -12,18 +12,19 @@ import { checkDscSignature } from '../../src/authenticate/openpgp/verify-dsc-sig
 import { compareBuild, digestFile } from '../../src/compare/rebuilt-package.js';
 import { origPlan } from '../../src/reconstruct/reproduce.js';
 import { readDsc } from '../../src/deb822/dsc.js';
-import { REPO_ROOT, SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { REPO_ROOT, SERVICE_KEYRING, dscOf, packageOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
 async function bodyOf(name: string): Promise<Uint8Array> {
   const read = readDsc(new Uint8Array(await readFile(dscOf(uploadCase(name)))));
   return read.clearsigned!.body;
 }
 const dirOf = (name: string): string => join(REPO_ROOT, uploadCase(name).dir);
+const up = (name: string) => packageOf(dscOf(uploadCase(name)));
 
 describe('compareBuild', () => {
   it('an upload against itself: identical', async () => {
     const body = await bodyOf('gbp');
-    const c = await compareBuild({ uploadBody: body, uploadDir: dirOf('gbp'), rebuiltDsc: body, rebuiltDir: dirOf('gbp'), given: new Set(), dgitViewBuilderCommit: false });
+    const c = await compareBuild({ upload: await up('gbp'), rebuiltDsc: body, rebuiltDir: dirOf('gbp'), given: new Set(), dgitViewBuilderCommit: false });
     expect(c.reasons).toEqual([]);
     expect(c.dscIdentical).toBe(true);
     expect(c.files.map((f) => [f.name, f.match])).toEqual([['t2u-gbp_1.0-1.debian.tar.xz', true], ['t2u-gbp_1.0.orig.tar.xz', true]]);
@@ -31,7 +32,7 @@ describe('compareBuild', () => {
 
   it('names a differing field with both values', async () => {
     const c = await compareBuild({
-      uploadBody: await bodyOf('tamper-dsc-build-depends'), uploadDir: dirOf('tamper-dsc-build-depends'),
+      upload: await up('tamper-dsc-build-depends'),
       rebuiltDsc: await bodyOf('gbp'), rebuiltDir: dirOf('gbp'), given: new Set(), dgitViewBuilderCommit: false,
     });
     expect(c.fields).toEqual([{ field: 'Build-Depends', expected: 'debhelper-compat (= 13)', got: 'debhelper-compat (= 13), t2u-evil-build-helper' }]);
@@ -41,7 +42,7 @@ describe('compareBuild', () => {
 
   it('names a differing file with both sizes and digests', async () => {
     const c = await compareBuild({
-      uploadBody: await bodyOf('tamper-orig-byte'), uploadDir: dirOf('tamper-orig-byte'),
+      upload: await up('tamper-orig-byte'),
       rebuiltDsc: await bodyOf('gbp'), rebuiltDir: dirOf('gbp'), given: new Set(), dgitViewBuilderCommit: false,
     });
     const orig = c.files.find((f) => f.name === 't2u-gbp_1.0.orig.tar.xz')!;
@@ -56,7 +57,7 @@ describe('compareBuild', () => {
     try {
       await copyFile(join(dirOf('gbp'), 't2u-gbp_1.0.orig.tar.xz'), join(dir, 't2u-gbp_1.0.orig.tar.xz'));
       await symlink(join(dirOf('gbp'), 't2u-gbp_1.0-1.debian.tar.xz'), join(dir, 't2u-gbp_1.0-1.debian.tar.xz'));
-      const c = await compareBuild({ uploadBody: body, uploadDir: dirOf('gbp'), rebuiltDsc: body, rebuiltDir: dir, given: new Set(), dgitViewBuilderCommit: false });
+      const c = await compareBuild({ upload: await up('gbp'), rebuiltDsc: body, rebuiltDir: dir, given: new Set(), dgitViewBuilderCommit: false });
       expect(c.files.map((f) => [f.name, f.match, f.expected !== undefined])).toEqual([['t2u-gbp_1.0-1.debian.tar.xz', false, false], ['t2u-gbp_1.0.orig.tar.xz', true, true]]);
       expect(c.reasons.map((r) => r.code)).toEqual(['RECONSTRUCTION_MISMATCH']);
     } finally {
@@ -67,7 +68,7 @@ describe('compareBuild', () => {
   it('a Dgit commit id alone is explained only when dgit made its own commit', async () => {
     const body = await bodyOf('linear');
     const other = Buffer.from(Buffer.from(body).toString('latin1').replace(/\nDgit: [0-9a-f]{40} /, `\nDgit: ${'0'.repeat(40)} `), 'latin1');
-    const base = { uploadBody: body, uploadDir: dirOf('linear'), rebuiltDsc: other, rebuiltDir: dirOf('linear'), given: new Set<string>() };
+    const base = { upload: await up('linear'), rebuiltDsc: other, rebuiltDir: dirOf('linear'), given: new Set<string>() };
     const explained = await compareBuild({ ...base, dgitViewBuilderCommit: true });
     expect(explained.reasons).toEqual([]);
     expect(explained.explained.map((r) => r.code)).toEqual(['DGIT_VIEW_NOT_REPRODUCIBLE']);

@@ -12,7 +12,7 @@ import { profileByName } from '../../src/sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
-import { REPO_ROOT, SERVICE_KEYRING, dscOf, uploadCase } from './upload-fixtures.js';
+import { REPO_ROOT, SERVICE_KEYRING, dscOf, packageOf, uploadCase } from './upload-fixtures.js';
 import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
 
 // Each test unpacks a tree, builds it once, and may check the checkout's mtimes: three sandboxed steps.
@@ -43,9 +43,9 @@ async function unpack(name: string, skipPatches = false): Promise<{ dir: string;
   return { dir, tree: join(dir, 'tree') };
 }
 
-function run(tree: string, dsc: string): Promise<ReproduceResult> {
+async function run(tree: string, dsc: string): Promise<ReproduceResult> {
   return reproduce({
-    from: { kind: 'tree', dir: tree }, dsc, uploadKeyring: SERVICE_KEYRING,
+    from: { kind: 'tree', dir: tree }, upload: await packageOf(dsc), uploadKeyring: SERVICE_KEYRING,
     profiles: [profileByName('trixie')!], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: TEST_BUILD_MS,
   });
 }

@@ -14,7 +14,8 @@ import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce
 import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../src/sandbox/rootfs.js';
 import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
-import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase, type UploadCase } from './upload-fixtures.js';
+import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, packageOf, uploadCase, type UploadCase } from './upload-fixtures.js';
+import { readLocalPackage } from '../../src/upload/local-package.js';
 
 const TRIXIE = profileByName('trixie')!;
 let rootfs: Rootfs;
@@ -29,9 +30,9 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-function run(u: UploadCase, extra: { profiles?: readonly BuilderProfile[]; dsc?: string; tag?: string; timeoutMs?: number } = {}): Promise<ReproduceResult> {
+async function run(u: UploadCase, extra: { profiles?: readonly BuilderProfile[]; dsc?: string; tag?: string; timeoutMs?: number } = {}): Promise<ReproduceResult> {
   return reproduce({
-    from: { kind: 'git', repo: bundleOf(u), tag: extra.tag ?? u.tag }, dsc: extra.dsc ?? dscOf(u), uploadKeyring: SERVICE_KEYRING,
+    from: { kind: 'git', repo: bundleOf(u), tag: extra.tag ?? u.tag }, upload: await packageOf(extra.dsc ?? dscOf(u)), uploadKeyring: SERVICE_KEYRING,
     profiles: extra.profiles ?? [TRIXIE], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: extra.timeoutMs ?? TEST_BUILD_MS,
   });
 }
@@ -148,7 +149,7 @@ describe('builder profiles', () => {
 
   it('default order: most recent first; forky (dgit 17) differs on a baredebian dgit view, trixie reproduces', async () => {
     const u = uploadCase('baredebian');
-    const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, timeoutMs: TEST_BUILD_MS });
+    const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, upload: await packageOf(dscOf(u)), uploadKeyring: SERVICE_KEYRING, timeoutMs: TEST_BUILD_MS });
     expect(r.verdict).toBe('reproduced');
     expect(r.profile).toBe('trixie');
     // The debian.tar.xz's modes (not group-writable) put the umask 0022 profiles first: forky-umask002 is not tried.
@@ -164,7 +165,7 @@ describe('builder profiles', () => {
     if (!built.ok) throw new Error(built.log);
     try {
       const dsc = join(built.productsDir, built.facts.dsc);
-      const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc, madeAt: new Date('2026-06-01T00:00:00Z'), timeoutMs: TEST_BUILD_MS, tmpDir: scratch });
+      const r = await reproduce({ from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, upload: await packageOf(dsc), madeAt: new Date('2026-06-01T00:00:00Z'), timeoutMs: TEST_BUILD_MS, tmpDir: scratch });
       expect(r.profileHint).toMatch(/^profiles of umask 0002 \(t2u-gbp_1\.0-1\.debian\.tar\.xz: all \d+ files and directories read are group-writable\) first$/);
       // By date alone forky (umask 0022) would come first and differ.
       expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['forky-umask002', 'reproduced']]);
@@ -205,7 +206,7 @@ describe('builder profiles', () => {
   it('an upload another layer has refuted gets one build, and says why the rest were not tried', async () => {
     const u = uploadCase('tamper-debian-tar');
     const r = await reproduce({
-      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING,
+      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, upload: await packageOf(dscOf(u)), uploadKeyring: SERVICE_KEYRING,
       profiles: ['trixie', 'trixie-umask002'].map((n) => profileByName(n)!), rootfsFor: () => Promise.resolve(rootfs), timeoutMs: TEST_BUILD_MS,
       refuted: () => 'the content layer already refutes the upload (CONTENT_MISMATCH)',
     });
@@ -249,7 +250,7 @@ describe('other inputs', () => {
   it('a missing rootfs is unverifiable', async () => {
     const u = uploadCase('gbp');
     const r = await reproduce({
-      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), profiles: [TRIXIE],
+      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, upload: await packageOf(dscOf(u)), profiles: [TRIXIE],
       rootfsFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
     });
     expect(r.verdict).toBe('unverifiable');
@@ -259,7 +260,7 @@ describe('other inputs', () => {
   it('a refuted signature with no build to compare is still a mismatch: an alarm is never hidden by a failure', async () => {
     const u = uploadCase('foreign-signed');
     const r = await reproduce({
-      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, dsc: dscOf(u), uploadKeyring: SERVICE_KEYRING, profiles: [TRIXIE],
+      from: { kind: 'git', repo: bundleOf(u), tag: u.tag }, upload: await packageOf(dscOf(u)), uploadKeyring: SERVICE_KEYRING, profiles: [TRIXIE],
       rootfsFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
     });
     expect(codes(r).sort()).toEqual(['KEY_UNKNOWN', 'ROOTFS_UNAVAILABLE']);
@@ -282,14 +283,14 @@ describe('other inputs', () => {
     expect(r.attempts).toEqual([]);
   }, forSteps(2));
 
-  it('an upload file that does not match its .dsc is unverifiable, before any build', async () => {
+  it('an upload file that does not match its .dsc is refused as the upload is read, before any build', async () => {
+    // reproduce takes an upload read and checked once (upload/local-package.ts, or obtainUpload).
     const u = uploadCase('gbp');
     const dir = await mkdtemp(join(scratch, 'bad-'));
     for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
     await writeFile(join(dir, 't2u-gbp_1.0-1.debian.tar.xz'), 'not the file');
-    const r = await run(u, { dsc: join(dir, u.dsc) });
-    expect(r.verdict).toBe('unverifiable');
-    expect(codes(r)).toEqual(['UPLOAD_CHECKSUM_MISMATCH']);
-    expect(r.attempts).toEqual([]);
+    const r = await readLocalPackage(join(dir, u.dsc));
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.reasons.map((x) => x.code)).toEqual(['UPLOAD_CHECKSUM_MISMATCH']);
   });
 });

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SourcePackage } from '../../src/deb822/dsc.js';
+import { readLocalPackage } from '../../src/upload/local-package.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,3 +49,10 @@ export function uploadCase(name: string): UploadCase {
 
 export const bundleOf = (u: UploadCase): string => join(REPO_ROOT, u.bundle);
 export const dscOf = (u: UploadCase): string => join(REPO_ROOT, u.dir, u.dsc);
+
+/** The upload of a .dsc at hand, read once as `reproduce` takes it (its files checked beside it); throws when it cannot be read. */
+export async function packageOf(dscPath: string): Promise<SourcePackage> {
+  const r = await readLocalPackage(dscPath);
+  if (!r.ok) throw new Error(`${dscPath}: ${r.reasons.map((x) => `${x.code} ${x.message}`).join('; ')}`);
+  return r.pkg;
+}

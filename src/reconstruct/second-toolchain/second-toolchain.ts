@@ -11,15 +11,14 @@
 // and smash dgit writes the patches itself, so this toolchain does not
 // claim to make those packages.
 import { isUtf8 } from 'node:buffer';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectReader } from '../../fetch/index.js';
-import { isClearsigned, parseClearsigned } from '../../deb822/clearsigned.js';
 import { Deb822Error, parseDeb822Paragraph } from '../../deb822/parse.js';
 import { parseChangelog } from '../../interpret/index.js';
 import type { Rootfs } from '../../sandbox/launcher.js';
-import type { Dsc } from '../../deb822/dsc.js';
-import { fieldDifferences } from '../../compare/index.js';
+import type { Dsc, SourcePackage } from '../../deb822/dsc.js';
+import { fieldDifferences, type FieldDifference } from '../../compare/index.js';
 import { origPlan } from '../reproduce.js';
 import { decompress } from '../../tarball/decompress.js';
 import { compressStream, type Compressor } from './compress.js';
@@ -41,9 +40,8 @@ export interface SecondToolchainInput {
   /** For compressors. */
   readonly rootfs: Rootfs;
   readonly appended: { dgit: string; gitTagInfo: string; gitTagTagger: string | Uint8Array };
-  /** The upload's files, beside its .dsc, already checksum-checked. */
-  readonly uploadDir: string;
-  readonly uploadDsc: Dsc;
+  /** The upload, obtained once: its .dsc as read and its files, already checksum-checked. */
+  readonly upload: SourcePackage;
   /** The most compressed bytes a compressor may write (default DEFAULT_MAX_COMPRESSED_BYTES). */
   readonly maxCompressedBytes?: number;
 }
@@ -58,7 +56,7 @@ export type SecondToolchainResult =
   | {
     supported: true;
     files: { name: string; status: FileStatus; detail?: string }[];
-    dscBody: { status: 'identical' | 'differs'; fields?: { field: string; expected?: string; got?: string }[] };
+    dscBody: { status: 'identical' | 'differs'; fields?: FieldDifference[] };
     agrees: boolean;
   };
 
@@ -116,7 +114,8 @@ export async function runSecondToolchain(input: SecondToolchainInput): Promise<S
 }
 
 async function run(input: SecondToolchainInput): Promise<SecondToolchainResult> {
-  const { objects, uploadDsc: dsc } = input;
+  const { objects } = input;
+  const { dsc } = input.upload;
   const commit = await readCommitInfo(objects, input.commit);
   const root = await readTree(objects, commit.tree);
   const text = async (path: string): Promise<string | undefined> => (await readFileAt(objects, root, path))?.toString('latin1');
@@ -204,7 +203,7 @@ async function run(input: SecondToolchainInput): Promise<SecondToolchainResult> 
     files: order.map((n) => dscSums.get(n)).filter((s): s is DscFileSums => s !== undefined),
     appended: input.appended,
   });
-  const dscBodyResult = await compareBody(input, body);
+  const dscBodyResult = compareBody(input, body);
   const agrees = dscBodyResult.status === 'identical'
     && files.every((f) => f.status === 'identical' || f.status === 'same-tar-different-compression' || f.status === 'not-made');
   return { supported: true, files, dscBody: dscBodyResult, agrees };
@@ -258,8 +257,8 @@ async function openUploadFile(dir: string, name: string): Promise<{ file: FileHa
  * tar stream compared with ours, made once more.
  */
 async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<{ file: { name: string; status: FileStatus; detail?: string }; sums: DscFileSums }> {
-  const expectedSums = uploadSums(input.uploadDsc, p.name);
-  const upload = expectedSums ? await openUploadFile(input.uploadDir, p.name) : undefined;
+  const expectedSums = uploadSums(input.upload.dsc, p.name);
+  const upload = expectedSums ? await openUploadFile(input.upload.dir, p.name) : undefined;
   try {
     let ours: DscFileSums | undefined;
     let tarBytes = 0;
@@ -284,7 +283,7 @@ async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<
     if (!upload) return { file: { name: p.name, status: 'differs', detail: "the upload's .dsc does not name it, or the file is not beside it" }, sums: ours! };
     let d;
     try {
-      d = await firstDifference(p.tar(), decompress(join(input.uploadDir, p.name), { rootfs: input.rootfs, maxOutputBytes: tarBytes + 1 }));
+      d = await firstDifference(p.tar(), decompress(join(input.upload.dir, p.name), { rootfs: input.rootfs, maxOutputBytes: tarBytes + 1 }));
     } catch (e) {
       if (!(e instanceof TheirStreamError)) throw e;
       return { file: { name: p.name, status: 'differs', detail: `the upload's file does not decompress to a tar of ${tarBytes} bytes (${e.message})` }, sums: ours! };
@@ -300,17 +299,18 @@ async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<
   }
 }
 
-async function compareBody(input: SecondToolchainInput, body: Buffer): Promise<{ status: 'identical' | 'differs'; fields?: { field: string; expected?: string; got?: string }[] }> {
-  const dscName = `${input.uploadDsc.source}_${noEpoch(input.uploadDsc.version)}.dsc`;
-  const raw = await readFile(join(input.uploadDir, dscName));
-  const uploaded = isClearsigned(raw) ? Buffer.from(parseClearsigned(raw).body) : raw;
+function compareBody(input: SecondToolchainInput, body: Buffer): { status: 'identical' | 'differs'; fields?: FieldDifference[] } {
+  const { dsc, dscBody } = input.upload;
+  const uploaded = Buffer.from(dscBody.buffer, dscBody.byteOffset, dscBody.byteLength);
   if (uploaded.equals(body)) return { status: 'identical' };
-  let fields: { field: string; expected?: string; got?: string }[] = [];
+  let fields: FieldDifference[] = [];
   try {
-    // Both read the same way: UTF-8 when both are, else byte for byte (a .dsc is bytes).
-    const encoding = isUtf8(uploaded) && isUtf8(body) ? 'utf8' : 'latin1';
+    // Both read the same way (a .dsc is bytes): the upload's paragraph as it
+    // was read, unless it was UTF-8 and ours is not; then both byte for byte.
+    const encoding = dsc.encoding === 'utf-8' && isUtf8(body) ? 'utf8' : 'latin1';
     const decode = (b: Buffer): string => (encoding === 'utf8' ? new TextDecoder('utf-8', { fatal: true }).decode(b) : b.toString('latin1'));
-    fields = fieldDifferences(parseDeb822Paragraph(decode(body)), parseDeb822Paragraph(decode(uploaded)));
+    const theirs = encoding === 'latin1' && dsc.encoding === 'utf-8' ? parseDeb822Paragraph(decode(uploaded)) : dsc.paragraph;
+    fields = fieldDifferences(parseDeb822Paragraph(decode(body)), theirs);
   } catch (e) {
     if (!(e instanceof Deb822Error) && !(e instanceof TypeError)) throw e;
   }

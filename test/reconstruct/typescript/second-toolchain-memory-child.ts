@@ -3,22 +3,22 @@
 // second-toolchain-memory.test.ts: a Buffer's bytes live outside V8's heap,
 // so the heap limit alone would not see them; the resident set does).
 // Argument: JSON { repo, commit, uploadDir, dsc }.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
 import { runSecondToolchain } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
-import { readDsc } from '../../../src/deb822/dsc.js';
+import { packageOf } from '../upload-fixtures.js';
 
 const args = JSON.parse(process.argv[2]!) as { repo: string; commit: string; uploadDir: string; dsc: string };
 const rootfs = await ensureRootfs('trixie');
 const objects = new CatFileReader({ rootfs: { kind: 'host' }, readOnly: [{ host: args.repo, inside: '/repo' }], env: { GIT_DIR: '/repo' }, timeoutMs: 600_000, limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER } }, 64 * 1024 ** 2);
+// Read (and its files digested) before the measure starts: the upload as verify hands it over.
+const upload = await packageOf(join(args.uploadDir, args.dsc));
 const before = process.resourceUsage().maxRSS;
 try {
-  const { dsc } = readDsc(await readFile(join(args.uploadDir, args.dsc)));
   const r = await runSecondToolchain({
     objects, commit: args.commit, quiltMode: '', umask: '0022', dpkgDev: '1.22', rootfs,
-    appended: { dgit: '', gitTagInfo: '', gitTagTagger: '' }, uploadDir: args.uploadDir, uploadDsc: dsc,
+    appended: { dgit: '', gitTagInfo: '', gitTagTagger: '' }, upload,
   });
   process.stdout.write(JSON.stringify({ result: r, maxRssBefore: before * 1024, maxRss: process.resourceUsage().maxRSS * 1024 }));
 } finally {

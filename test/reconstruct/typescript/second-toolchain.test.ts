@@ -14,8 +14,7 @@ import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
 import { runSecondToolchain, type SecondToolchainInput, type SecondToolchainResult } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
 import type { Rootfs } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
-import { readDsc } from '../../../src/deb822/dsc.js';
-import { MANIFEST, REPO_ROOT, type UploadCase } from '../upload-fixtures.js';
+import { MANIFEST, REPO_ROOT, packageOf, type UploadCase } from '../upload-fixtures.js';
 
 let rootfs: Rootfs;
 let scratch: string;
@@ -49,14 +48,14 @@ async function runCase(u: Case, over: Partial<SecondToolchainInput> & { uploadDi
   try {
     const tag = await objects.read(u.tagObject);
     const commit = /^object ([0-9a-f]{40})$/m.exec(tag!.content.toString('latin1'))![1]!;
-    const uploadDir = over.uploadDir ?? join(REPO_ROOT, u.dir);
-    const { dsc } = readDsc(await readFile(join(uploadDir, u.dsc)));
-    const p = dsc.paragraph;
+    const { uploadDir: givenDir, ...rest } = over;
+    const upload = await packageOf(join(givenDir ?? join(REPO_ROOT, u.dir), u.dsc));
+    const p = upload.dsc.paragraph;
     return await runSecondToolchain({
       objects, commit, quiltMode: u.quiltMode ?? '', umask: '0022', dpkgDev: '1.22', rootfs,
       ...(u.upstreamCommit ? { upstreamCommit: u.upstreamCommit } : {}),
       appended: { dgit: p.get('Dgit')!, gitTagInfo: p.get('Git-Tag-Info')!, gitTagTagger: p.get('Git-Tag-Tagger')! },
-      uploadDir, uploadDsc: dsc, ...over,
+      upload, ...rest,
     });
   } finally {
     await objects.close();
