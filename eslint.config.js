@@ -18,10 +18,16 @@ function boundaryPatterns(folder) {
   const patterns = [];
   for (const stage of map.faced) {
     if (stage === folder) continue;
-    patterns.push({ regex: `^(?:\\.\\./)+${escape(stage)}/(?!index\\.js$)`, message: `import ${stage}/ through its face, ${stage}/index.js (docs/architecture.md §3)` });
+    patterns.push({
+      regex: `^(?:\\.\\./)+${escape(stage)}/(?!index\\.js$)`,
+      message: `import ${stage}/ through its face, ${stage}/index.js (docs/architecture.md §3)`,
+    });
   }
   for (const higher of map.tiers.slice(0, Math.max(tier, 0)).flat()) {
-    patterns.push({ regex: `^(?:\\.\\./)+${escape(higher)}/`, message: `${higher}/ is above ${folder}/ on the module map: imports point down only (docs/architecture.md §3)` });
+    patterns.push({
+      regex: `^(?:\\.\\./)+${escape(higher)}/`,
+      message: `${higher}/ is above ${folder}/ on the module map: imports point down only (docs/architecture.md §3)`,
+    });
   }
   return patterns;
 }

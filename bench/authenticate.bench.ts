@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   const heldAfter = held();
   const keys = index.keyrings.reduce((a, k) => a + k.keys, 0);
   const delta = heldAfter - heldBefore;
-  console.log(`load: ${loadMs.toFixed(0)} ms for ${keys} keys (${index.skipped.length} skipped); memory held by the index ${delta < 0 ? '-' : '+'}${mb(Math.abs(delta))}${gc ? '' : ' (no --expose-gc: includes garbage)'}; RSS ${mb(process.memoryUsage().rss)}`);
+  console.log(
+    `load: ${loadMs.toFixed(0)} ms for ${keys} keys (${index.skipped.length} skipped); memory held by the index ${delta < 0 ? '-' : '+'}${mb(Math.abs(delta))}${gc ? '' : ' (no --expose-gc: includes garbage)'}; RSS ${mb(process.memoryUsage().rss)}`,
+  );
   for (const k of index.keyrings) console.log(`  ${k.path}: ${k.keys} keys, ${k.skipped} skipped`);
 
   // Tags signed by real gpg with three fixture key types.
@@ -96,13 +98,17 @@ async function main(): Promise<void> {
       const gpgvMs: number[] = [];
       for (let i = 0; i < 5; i++) {
         const g0 = performance.now();
-        const r = spawnSync('gpgv', [...gpgvRings, join(work, 'sig.asc'), join(work, 'payload')], { env: { ...process.env, GNUPGHOME: work } });
+        const r = spawnSync('gpgv', [...gpgvRings, join(work, 'sig.asc'), join(work, 'payload')], {
+          env: { ...process.env, GNUPGHOME: work },
+        });
         gpgvMs.push(performance.now() - g0);
         if (r.status !== 0) throw new Error(`gpgv failed on ${t.name}: ${r.stderr.toString()}`);
       }
       const g = median(gpgvMs);
       const w = median(warm);
-      console.log(`  ${t.name.padEnd(8)} ours cold ${coldMs.toFixed(2)} ms, warm ${w.toFixed(3)} ms; gpgv ${g.toFixed(1)} ms; gpgv/ours(warm) = ${(g / w).toFixed(0)}x, gpgv/ours(cold) = ${(g / coldMs).toFixed(0)}x`);
+      console.log(
+        `  ${t.name.padEnd(8)} ours cold ${coldMs.toFixed(2)} ms, warm ${w.toFixed(3)} ms; gpgv ${g.toFixed(1)} ms; gpgv/ours(warm) = ${(g / w).toFixed(0)}x, gpgv/ours(cold) = ${(g / coldMs).toFixed(0)}x`,
+      );
     }
     console.log(`RSS after verification: ${mb(process.memoryUsage().rss)}`);
   } finally {

@@ -37,7 +37,10 @@ const BUCKETS = (arg('--buckets') ?? `${1 << 20},${10 << 20}`).split(',').map(Nu
 
 const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 const BIN = join(REPO_ROOT, 'bin', 't2u-verify.js');
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Busy and total jiffies of the whole machine. */
@@ -65,9 +68,25 @@ const uploadSize = (u: UploadCase): number =>
 function job(u: UploadCase): Promise<number> {
   const t0 = performance.now();
   const argv = [
-    BIN, 'verify', '--repo', `${server.url}/${u.case}.git`, '--tag', u.tag, '--upload', dscOf(u),
-    '--allow-http', '--keyring', join(KEYS, 'uploaders.gpg'), '--dm-txt', join(KEYS, 'dm.txt'),
-    '--upload-keyring', SERVICE_KEYRING, '--timeout', '600', '--json', '--no-progress',
+    BIN,
+    'verify',
+    '--repo',
+    `${server.url}/${u.case}.git`,
+    '--tag',
+    u.tag,
+    '--upload',
+    dscOf(u),
+    '--allow-http',
+    '--keyring',
+    join(KEYS, 'uploaders.gpg'),
+    '--dm-txt',
+    join(KEYS, 'dm.txt'),
+    '--upload-keyring',
+    SERVICE_KEYRING,
+    '--timeout',
+    '600',
+    '--json',
+    '--no-progress',
   ];
   return new Promise((resolve, reject) =>
     execFile(process.execPath, argv, { cwd: scratch, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
@@ -123,7 +142,9 @@ for (const stanza of text.split(/\n\n+/)) {
 }
 const edges = [0, ...BUCKETS, Infinity];
 const label = (n: number): string => (n === Infinity ? '∞' : n >= 1 << 20 ? `${n / (1 << 20)} MiB` : `${n} B`);
-console.log(`\nprojection: ${sizes.length} tag2upload uploads in ${SOURCES} on ${WORKERS} workers (the measured ${WORKERS}-worker rate, ${ratio.toFixed(2)}× one)`);
+console.log(
+  `\nprojection: ${sizes.length} tag2upload uploads in ${SOURCES} on ${WORKERS} workers (the measured ${WORKERS}-worker rate, ${ratio.toFixed(2)}× one)`,
+);
 let totalS = 0;
 let unmeasured = 0;
 for (let b = 0; b + 1 < edges.length; b++) {
@@ -139,8 +160,12 @@ for (let b = 0; b + 1 < edges.length; b++) {
   const perJob = median(times) / 1000;
   const s = (n * perJob) / ratio;
   totalS += s;
-  console.log(`  ${label(lo)}–${label(hi)}: ${n} uploads × ${perJob.toFixed(1)} s (median of ${measured.map((u) => `${u.case} ${uploadSize(u)} B`).join(', ')}) / ${ratio.toFixed(2)} = ${(s / 3600).toFixed(1)} h`);
+  console.log(
+    `  ${label(lo)}–${label(hi)}: ${n} uploads × ${perJob.toFixed(1)} s (median of ${measured.map((u) => `${u.case} ${uploadSize(u)} B`).join(', ')}) / ${ratio.toFixed(2)} = ${(s / 3600).toFixed(1)} h`,
+  );
 }
-console.log(`  total ${(totalS / 3600).toFixed(1)} h for the measured buckets${unmeasured > 0 ? `; ${unmeasured} uploads in buckets not measured are not in it` : ''}`);
+console.log(
+  `  total ${(totalS / 3600).toFixed(1)} h for the measured buckets${unmeasured > 0 ? `; ${unmeasured} uploads in buckets not measured are not in it` : ''}`,
+);
 await server.close();
 rmSync(scratch, { recursive: true, force: true });

@@ -7,9 +7,16 @@ import { RemoteRepository } from '../dist/fetch/remote-repository.js';
 
 const [url, tag, upstream] = process.argv.slice(2);
 const t0 = performance.now();
-const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, {
-  timeoutMs: 600_000, maxPackBytes: 4 * 2 ** 30, maxObjectBytes: 2 ** 30, maxRefsBytes: 64 << 20,
-});
+const repo = await RemoteRepository.open(
+  url,
+  { allowHttpLoopback: true },
+  {
+    timeoutMs: 600_000,
+    maxPackBytes: 4 * 2 ** 30,
+    maxObjectBytes: 2 ** 30,
+    maxRefsBytes: 64 << 20,
+  },
+);
 try {
   const ref = await repo.resolveTag(tag);
   if (!ref) throw new Error(`no tag ${tag}`);

@@ -24,7 +24,10 @@ const wanted = (name: string): boolean => only === undefined || only.has(name);
 const cache = join(process.env['T2U_BENCH_CACHE'] ?? join(tmpdir(), 't2u-bench-cache'));
 mkdirSync(cache, { recursive: true });
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.org', ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.org', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 
 /** A packaging repository: the tree committed once, tagged debian/<version>. */
 function makeRepo(name: string, fill: (dir: string) => void): string {
@@ -51,7 +54,8 @@ const small = makeRepo('small', (d) => {
 // emacs: a real, large Debian source package (~27 MB .orig.tar.xz, thousands of files).
 function emacsTree(d: string): void {
   const tarball = join(cache, 'emacs_28.2+1.orig.tar.xz');
-  if (!existsSync(tarball)) execFileSync('curl', ['-sSf', '-o', tarball, 'http://deb.debian.org/debian/pool/main/e/emacs/emacs_28.2+1.orig.tar.xz']);
+  if (!existsSync(tarball))
+    execFileSync('curl', ['-sSf', '-o', tarball, 'http://deb.debian.org/debian/pool/main/e/emacs/emacs_28.2+1.orig.tar.xz']);
   execFileSync('tar', ['-xf', tarball, '-C', d, '--strip-components=1']);
 }
 const large = wanted('large') ? makeRepo('emacs', emacsTree) : undefined;
@@ -89,15 +93,20 @@ const shared = wanted('shared') ? makeSharedRepo() : undefined;
 
 // A repository whose pack is several hundred MB (incompressible data): the
 // size at which isomorphic-git's in-memory indexing (5–6× the pack) would hurt.
-const huge = process.argv.includes('--no-huge') || !wanted('huge')
-  ? undefined
-  : makeRepo('huge', (d) => {
-      mkdirSync(join(d, 'debian'));
-      writeFileSync(join(d, 'debian', 'changelog'), 'huge (1.0-1) unstable; urgency=medium\n');
-      for (let i = 0; i < 30; i++) writeFileSync(join(d, `blob${i}.bin`), randomBytes(10 << 20));
-    });
+const huge =
+  process.argv.includes('--no-huge') || !wanted('huge')
+    ? undefined
+    : makeRepo('huge', (d) => {
+        mkdirSync(join(d, 'debian'));
+        writeFileSync(join(d, 'debian', 'changelog'), 'huge (1.0-1) unstable; urgency=medium\n');
+        for (let i = 0; i < 30; i++) writeFileSync(join(d, `blob${i}.bin`), randomBytes(10 << 20));
+      });
 
-interface Sample { seconds: number; maxRssKiB: number; inProcessMs?: number }
+interface Sample {
+  seconds: number;
+  maxRssKiB: number;
+  inProcessMs?: number;
+}
 
 /**
  * Wall time and the peak RSS of the largest process in the command's tree
@@ -118,7 +127,10 @@ function measure(argv: string[], cwd: string): Promise<Sample> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const server = await startGitHttpServer({ root: join(cache, 'repos') });
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 /** Response bytes the server sent for the requests from index `from` on. */
 const wire = (from: number) => server.requests.slice(from).reduce((n, r) => n + r.bytesSent, 0);
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -141,7 +153,9 @@ try {
       rmSync(dir, { recursive: true, force: true });
     }
     const packBytes = await new Promise<number>((resolve, reject) =>
-      execFile('node', ['bench/fetch-one.mjs', url, 'debian/1.0-1'], { encoding: 'utf8' }, (err, out) => (err ? reject(new Error(err.message)) : resolve(Number(out.trim().split(' ')[0])))),
+      execFile('node', ['bench/fetch-one.mjs', url, 'debian/1.0-1'], { encoding: 'utf8' }, (err, out) =>
+        err ? reject(new Error(err.message)) : resolve(Number(out.trim().split(' ')[0])),
+      ),
     );
     const inProc = median(ours.map((s) => s.inProcessMs ?? NaN)) / 1000;
     const t = median(ours.map((s) => s.seconds));
@@ -167,9 +181,15 @@ try {
       git(dir, 'init', '-q', '--bare');
       from = server.requests.length;
       // unpackLimit=1 keeps git's pack as received, to give its size.
-      const g = await measure(['git', '-c', 'fetch.unpackLimit=1', 'fetch', '-q', '--no-tags', url, ...tags.map((t) => `refs/tags/${t}:refs/tags/${t}`)], dir);
+      const g = await measure(
+        ['git', '-c', 'fetch.unpackLimit=1', 'fetch', '-q', '--no-tags', url, ...tags.map((t) => `refs/tags/${t}:refs/tags/${t}`)],
+        dir,
+      );
       const packDir = join(dir, 'objects', 'pack');
-      const pack = execFileSync('find', [packDir, '-name', '*.pack', '-printf', '%s\n'], { encoding: 'utf8' }).trim().split('\n').reduce((n, x) => n + Number(x), 0);
+      const pack = execFileSync('find', [packDir, '-name', '*.pack', '-printf', '%s\n'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .reduce((n, x) => n + Number(x), 0);
       theirs.push({ s: g, wire: wire(from), pack });
       rmSync(dir, { recursive: true, force: true });
     }

@@ -68,7 +68,8 @@ async function measure(variant: Variant): Promise<string> {
     const { latencies, failures } = await probeHealth(h.url!, job);
     const seconds = (performance.now() - started) / 1000;
     const report = id === undefined ? undefined : ((await h.store.get(id))?.report as VerifyReport | undefined);
-    const outcome = report === undefined ? '' : `  job ${seconds.toFixed(1)} s: ${report.verdict} ${report.reasons.map((r) => r.code).join(',')}`;
+    const outcome =
+      report === undefined ? '' : `  job ${seconds.toFixed(1)} s: ${report.verdict} ${report.reasons.map((r) => r.code).join(',')}`;
     return `p50 ${quantile(latencies, 0.5).toFixed(1)} ms  p99 ${quantile(latencies, 0.99).toFixed(1)} ms  max ${latencies[latencies.length - 1]!.toFixed(0)} ms  checks ${latencies.length}  failed ${failures}${outcome}  [load ${loadAverage()}]`;
   } finally {
     await h.stop();
@@ -76,7 +77,9 @@ async function measure(variant: Variant): Promise<string> {
   }
 }
 
-console.log(`node ${process.version}; hostile tag: one ${KIB} KiB line of white space in its signature block; /healthz every 20 ms, one at a time`);
+console.log(
+  `node ${process.version}; hostile tag: one ${KIB} KiB line of white space in its signature block; /healthz every 20 ms, one at a time`,
+);
 console.log(`load average at start: ${loadAverage()}`);
 console.log(`idle service (baseline)                      ${await measure('idle')}`);
 console.log(`hostile job in its own process (the service) ${await measure('process')}`);

@@ -32,11 +32,15 @@ const arg = (name: string): string | undefined => {
 const sizes = (arg('--sizes') ?? '16,64').split(',').map((s) => Number(s) * MiB);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEYS = join(ROOT, 'fixtures/keys/keyrings');
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 const free = statfsSync(tmpdir());
 const need = 6 * Math.max(...sizes);
-if (free.bavail * free.bsize < need) throw new Error(`${tmpdir()} has ${(free.bavail * free.bsize / MiB).toFixed(0)} MiB free; the bench needs about ${need / MiB} MiB`);
+if (free.bavail * free.bsize < need)
+  throw new Error(`${tmpdir()} has ${((free.bavail * free.bsize) / MiB).toFixed(0)} MiB free; the bench needs about ${need / MiB} MiB`);
 
 /** The pids of `root` and all its descendants, from /proc's parent links. */
 function tree(root: number): number[] {
@@ -79,7 +83,15 @@ function shmem(): number {
   return Number(m![1]) * 1024;
 }
 
-interface Peak { tree: number; node: number; shmemRise: number; wallMs: number; code: number | null; stdout: string; stderr: string }
+interface Peak {
+  tree: number;
+  node: number;
+  shmemRise: number;
+  wallMs: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command and samples its process tree until it exits. */
 function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
@@ -101,7 +113,10 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
     const sample = (): void => {
       if (child.pid === undefined) return;
       const pids = tree(child.pid);
-      peak = Math.max(peak, pids.reduce((n, p) => n + status(p, 'VmRSS'), 0));
+      peak = Math.max(
+        peak,
+        pids.reduce((n, p) => n + status(p, 'VmRSS'), 0),
+      );
       nodePeak = Math.max(nodePeak, status(child.pid, 'VmHWM'));
       shmemPeak = Math.max(shmemPeak, shmem());
     };
@@ -109,7 +124,15 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
     child.on('error', reject);
     child.on('exit', (code) => {
       clearInterval(timer);
-      resolve({ tree: peak, node: nodePeak, shmemRise: shmemPeak - shmemBefore, wallMs: performance.now() - started, code, stdout, stderr });
+      resolve({
+        tree: peak,
+        node: nodePeak,
+        shmemRise: shmemPeak - shmemBefore,
+        wallMs: performance.now() - started,
+        code,
+        stdout,
+        stderr,
+      });
     });
   });
 }
@@ -122,13 +145,25 @@ const repos = join(scratch, 'repos');
 execFileSync('mkdir', ['-p', repos]);
 const server = await startGitHttpServer({ root: repos });
 const config = join(scratch, 'config.json');
-writeFileSync(config, JSON.stringify({
-  keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
-  dmTxt: join(KEYS, 'dm.txt'),
-  fetch: { maxPackBytes: 4 * Math.max(...sizes) + 64 * MiB, maxObjectBytes: 64 * MiB, allowHttpLoopback: true },
-}));
+writeFileSync(
+  config,
+  JSON.stringify({
+    keyrings: [
+      { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
+      { path: join(KEYS, 'dm.gpg'), role: 'dm' },
+    ],
+    dmTxt: join(KEYS, 'dm.txt'),
+    fetch: { maxPackBytes: 4 * Math.max(...sizes) + 64 * MiB, maxObjectBytes: 64 * MiB, allowHttpLoopback: true },
+  }),
+);
 
-interface Row { size: number; orig: number; make: Peak; verify: Peak; verdict: string }
+interface Row {
+  size: number;
+  orig: number;
+  make: Peak;
+  verify: Peak;
+  verdict: string;
+}
 const rows: Row[] = [];
 try {
   for (const size of sizes) {
@@ -138,11 +173,28 @@ try {
     if (make.code !== 0) throw new Error(`large-upload.sh failed: ${make.stderr}`);
     const { dsc, tag } = JSON.parse(readFileSync(join(out, 'upload.json'), 'utf8')) as { dsc: string; tag: string };
     execFileSync('mv', [join(out, 't2u-large.git'), join(repos, `t2u-large-${size / MiB}.git`)]);
-    const orig = readdirSync(join(out, 'upload')).filter((n) => n.includes('.orig.')).reduce((n, f) => n + statSync(join(out, 'upload', f)).size, 0);
+    const orig = readdirSync(join(out, 'upload'))
+      .filter((n) => n.includes('.orig.'))
+      .reduce((n, f) => n + statSync(join(out, 'upload', f)).size, 0);
     process.stderr.write(`verifying it (load ${load()})\n`);
     const verify = await measured(process.execPath, [
-      join(ROOT, 'bin/t2u-verify.js'), 'verify', '--repo', `${server.url}/t2u-large-${size / MiB}.git`, '--tag', tag, '--upload', join(out, 'upload', dsc),
-      '--upload-keyring', join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'), '--config', config, '--allow-http', '--timeout', '3600', '--json', '--no-progress',
+      join(ROOT, 'bin/t2u-verify.js'),
+      'verify',
+      '--repo',
+      `${server.url}/t2u-large-${size / MiB}.git`,
+      '--tag',
+      tag,
+      '--upload',
+      join(out, 'upload', dsc),
+      '--upload-keyring',
+      join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'),
+      '--config',
+      config,
+      '--allow-http',
+      '--timeout',
+      '3600',
+      '--json',
+      '--no-progress',
     ]);
     let verdict = `exit ${verify.code}`;
     try {
@@ -160,12 +212,18 @@ try {
 }
 
 console.log(`\npeak resident memory of a whole verify (CLI, node + sandboxes), sampled every ${SAMPLE_MS} ms; load ${load()}`);
-console.log('| upstream content | orig (baseline) | verify: tree peak | node peak | tree / orig | tmpfs (Shmem) rise | verify wall | verdict | making the upload (reference tools): tree peak |');
+console.log(
+  '| upstream content | orig (baseline) | verify: tree peak | node peak | tree / orig | tmpfs (Shmem) rise | verify wall | verdict | making the upload (reference tools): tree peak |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${mib(r.size)} | ${mib(r.orig)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${(r.verify.tree / r.orig).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.verdict} | ${mib(r.make.tree)} |`);
+  console.log(
+    `| ${mib(r.size)} | ${mib(r.orig)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${(r.verify.tree / r.orig).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.verdict} | ${mib(r.make.tree)} |`,
+  );
 }
 if (rows.length >= 2) {
   const [a, b] = [rows[0]!, rows[rows.length - 1]!];
-  console.log(`\norig ×${(b.orig / a.orig).toFixed(1)} → verify tree peak ×${(b.verify.tree / a.verify.tree).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`);
+  console.log(
+    `\norig ×${(b.orig / a.orig).toFixed(1)} → verify tree peak ×${(b.verify.tree / a.verify.tree).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`,
+  );
 }

@@ -35,7 +35,14 @@ export async function offerWebhooks(base: string, label: string, rate: number, s
     new Promise((resolve) => {
       const body = i < 0 ? Buffer.from(tagPushBody({ ref: `refs/tags/debian/${tag}-1`, after: 'e'.repeat(40) })) : bodies[i]!;
       const req = request(
-        { host: url.hostname, port: url.port, path: '/hooks/gitlab', method: 'POST', agent, headers: { ...hookHeaders(`${label}-${tag}`), 'content-length': body.length } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/hooks/gitlab',
+          method: 'POST',
+          agent,
+          headers: { ...hookHeaders(`${label}-${tag}`), 'content-length': body.length },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -66,7 +73,13 @@ export async function offerWebhooks(base: string, label: string, rate: number, s
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]!, rps: total / elapsed, errors };
+  return {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    max: latencies[latencies.length - 1]!,
+    rps: total / elapsed,
+    errors,
+  };
 }
 
 /** GETs at `rate` per second for `seconds`, request i asking for paths[i mod n]; `ok` (200) is success. */
@@ -105,11 +118,21 @@ export async function offerGets(base: string, rate: number, seconds: number, pat
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]!, rps: total / elapsed, errors };
+  return {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    max: latencies[latencies.length - 1]!,
+    rps: total / elapsed,
+    errors,
+  };
 }
 
 /** GET /healthz every `intervalMs` (one at a time) until `until` resolves; latencies sorted, non-200 counted. */
-export async function probeHealth(base: string, until: Promise<unknown>, intervalMs = 20): Promise<{ latencies: number[]; failures: number }> {
+export async function probeHealth(
+  base: string,
+  until: Promise<unknown>,
+  intervalMs = 20,
+): Promise<{ latencies: number[]; failures: number }> {
   let done = false;
   void until.finally(() => (done = true));
   const latencies: number[] = [];
@@ -133,7 +156,10 @@ export async function probeHealth(base: string, until: Promise<unknown>, interva
 export const fmtLoad = (r: LoadResult, ok = '202'): string =>
   `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(1)} ms  ${Math.round(r.rps)} req/s  non-${ok}: ${r.errors}`;
 
-export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+export const loadAverage = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 const CHILD = fileURLToPath(new URL('./open-loop-child.ts', import.meta.url));
 
@@ -148,6 +174,8 @@ export function inChild(base: string, rate: number, seconds: number, load: Child
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`the load generator exited ${code}`)))),
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`the load generator exited ${code}`)),
+    ),
   );
 }

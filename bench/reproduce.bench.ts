@@ -18,7 +18,17 @@ import { readLocalPackage } from '../src/upload/local-package.js';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-interface Upload { case: string; kind: string; tag: string; bundle: string; dir: string; dsc: string; quiltMode: string | null; upstreamTag: string | null; upstreamCommit: string | null }
+interface Upload {
+  case: string;
+  kind: string;
+  tag: string;
+  bundle: string;
+  dir: string;
+  dsc: string;
+  quiltMode: string | null;
+  upstreamTag: string | null;
+  upstreamCommit: string | null;
+}
 const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as { uploads: Upload[] };
 const cases = ['gbp', 'linear', 'baredebian', 'native'].map((c) => manifest.uploads.find((u) => u.case === c)!);
 const profile = profileByName('trixie')!;
@@ -32,19 +42,30 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function dgitAlone(u: Upload): Promise<number> {
   const dir = mkdtempSync(join(scratch, 'direct-'));
   copyFileSync(join(ROOT, u.bundle), join(dir, 'repo.bundle'));
-  const quilt = u.quiltMode ? [`--quilt=${u.quiltMode}`, ...(u.quiltMode === 'baredebian' ? [`--upstream-commitish=refs/tags/${u.upstreamTag}`] : [])] : [];
+  const quilt = u.quiltMode
+    ? [`--quilt=${u.quiltMode}`, ...(u.quiltMode === 'baredebian' ? [`--upstream-commitish=refs/tags/${u.upstreamTag}`] : [])]
+    : [];
   const up = u.upstreamTag ? [`--tag2upload-upstream=${u.upstreamTag}`, `--tag2upload-upstream-commit=${u.upstreamCommit}`] : [];
   const script = [
-    'set -eu', 'umask 022', 'mkdir -p pg/work pg/bpd', 'cd pg/work', 'git init -q',
+    'set -eu',
+    'umask 022',
+    'mkdir -p pg/work pg/bpd',
+    'cd pg/work',
+    'git init -q',
     `git fetch -q /work/repo.bundle --no-tags refs/tags/${u.tag}:refs/tags/${u.tag}${u.upstreamTag ? ` refs/tags/${u.upstreamTag}:refs/tags/${u.upstreamTag}` : ''}`,
     `git checkout -q refs/tags/${u.tag}`,
     u.upstreamCommit ? `git deborig ${u.upstreamCommit} >/dev/null` : ':',
     'a=$(date +%s%N)',
     `dgit -wn --build-products-dir=../bpd -d debian --since-version=_ ${[...quilt, ...up].join(' ')} --tag2upload-builder-mode --split-view=always --new --trust-changelog build-source >/dev/null 2>&1`,
-    'b=$(date +%s%N)', 'echo $((b - a))',
+    'b=$(date +%s%N)',
+    'echo $((b - a))',
   ].join('\n');
   const r = await runSandboxed({
-    argv: ['sh', '-c', script], rootfs, workDir: dir, keep: ['.'], timeoutMs: 300_000,
+    argv: ['sh', '-c', script],
+    rootfs,
+    workDir: dir,
+    keep: ['.'],
+    timeoutMs: 300_000,
     env: { GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@invalid', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@invalid' },
   });
   rmSync(dir, { recursive: true, force: true });
@@ -61,9 +82,13 @@ async function localPackage(dscPath: string): Promise<SourcePackage> {
 async function reproduceOnce(u: Upload): Promise<number> {
   const t0 = performance.now();
   const r = await reproduce({
-    from: { kind: 'git', repo: join(ROOT, u.bundle), tag: u.tag }, upload: await localPackage(join(ROOT, u.dir, u.dsc)),
+    from: { kind: 'git', repo: join(ROOT, u.bundle), tag: u.tag },
+    upload: await localPackage(join(ROOT, u.dir, u.dsc)),
     uploadKeyring: join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'),
-    profiles: [profile], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: 300_000, tmpDir: scratch,
+    profiles: [profile],
+    rootfsFor: () => Promise.resolve(rootfs),
+    timeoutMs: 300_000,
+    tmpDir: scratch,
   });
   if (r.verdict !== 'reproduced' && r.verdict !== 'equivalent') throw new Error(`${u.case}: ${r.verdict} ${JSON.stringify(r.reasons)}`);
   return performance.now() - t0;

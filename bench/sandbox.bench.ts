@@ -44,9 +44,23 @@ function workWith(inputBytes: number): string {
 try {
   const script = 'mkdir -p out && cp input out/result';
   for (const size of [4096, 16 * 1024 ** 2]) {
-    const bind = await median(() => ({ argv: ['sh', '-c', script], rootfs: host, workDir: workWith(size), bindWorkDir: true, timeoutMs: 60_000 }));
-    const tmpfs = await median(() => ({ argv: ['sh', '-c', script], rootfs: host, workDir: workWith(size), keep: ['out'], timeoutMs: 60_000 }));
-    console.log(`work dir, ${size} B in and out: bound ${bind.toFixed(1)} ms, tmpfs ${tmpfs.toFixed(1)} ms, ratio ${(tmpfs / bind).toFixed(2)}`);
+    const bind = await median(() => ({
+      argv: ['sh', '-c', script],
+      rootfs: host,
+      workDir: workWith(size),
+      bindWorkDir: true,
+      timeoutMs: 60_000,
+    }));
+    const tmpfs = await median(() => ({
+      argv: ['sh', '-c', script],
+      rootfs: host,
+      workDir: workWith(size),
+      keep: ['out'],
+      timeoutMs: 60_000,
+    }));
+    console.log(
+      `work dir, ${size} B in and out: bound ${bind.toFixed(1)} ms, tmpfs ${tmpfs.toFixed(1)} ms, ratio ${(tmpfs / bind).toFixed(2)}`,
+    );
   }
   if (process.getuid?.() === 0) {
     const open = join(scratch, 'open');
@@ -58,16 +72,27 @@ try {
     chmodSync(hidden, 0o700);
     const files = execFileSync('git', ['-C', join(open, 'repo'), 'ls-files'], { encoding: 'utf8' }).split('\n').length;
     const bytes = await treeBytes(join(open, 'repo'));
-    const list = (dir: string) => (): SandboxSpec => ({ argv: ['sh', '-c', 'git -C /x rev-parse HEAD >/dev/null'], rootfs: host, readOnly: [{ host: join(dir, 'repo'), inside: '/x' }], timeoutMs: 60_000 });
+    const list = (dir: string) => (): SandboxSpec => ({
+      argv: ['sh', '-c', 'git -C /x rev-parse HEAD >/dev/null'],
+      rootfs: host,
+      readOnly: [{ host: join(dir, 'repo'), inside: '/x' }],
+      timeoutMs: 60_000,
+    });
     const direct = await median(list(open));
     // The first run makes the staged copy; later runs in the same process reuse it.
     const t = performance.now();
     await runSandboxed(list(hidden)());
     const first = performance.now() - t;
     const staged = await median(list(hidden));
-    console.log(`read-only input (${files} tracked files, ${(bytes / 1024 ** 2).toFixed(1)} MiB): direct ${direct.toFixed(1)} ms; staged: first run ${first.toFixed(1)} ms (ratio ${(first / direct).toFixed(2)}), later runs ${staged.toFixed(1)} ms (ratio ${(staged / direct).toFixed(2)})`);
+    console.log(
+      `read-only input (${files} tracked files, ${(bytes / 1024 ** 2).toFixed(1)} MiB): direct ${direct.toFixed(1)} ms; staged: first run ${first.toFixed(1)} ms (ratio ${(first / direct).toFixed(2)}), later runs ${staged.toFixed(1)} ms (ratio ${(staged / direct).toFixed(2)})`,
+    );
   }
-  console.log(`runs ${runs}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `runs ${runs}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

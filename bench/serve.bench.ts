@@ -53,7 +53,14 @@ async function offer(base: string, label: string): Promise<LoadResult> {
     new Promise((resolve) => {
       const body = bodies[i]!;
       const req = request(
-        { host: url.hostname, port: url.port, path: '/hooks/gitlab', method: 'POST', agent, headers: { ...hookHeaders(`${label}-${i}`), 'content-length': body.length } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/hooks/gitlab',
+          method: 'POST',
+          agent,
+          headers: { ...hookHeaders(`${label}-${i}`), 'content-length': body.length },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -117,7 +124,12 @@ async function throughput(workers: number): Promise<{ perHour: number; seconds: 
   const dir = mkdtempSync(join(tmpdir(), 't2u-bench-workers-'));
   const seed = new SqliteStore({ dataDir: dir });
   for (let i = 0; i < JOBS; i++) {
-    await seed.enqueue({ repo: `https://salsa.debian.org/pkg${i}/p.git`, tag: `debian/${i}-1`, tagObject: (i + 1).toString(16).padStart(40, 'e'), source: 'api' });
+    await seed.enqueue({
+      repo: `https://salsa.debian.org/pkg${i}/p.git`,
+      tag: `debian/${i}-1`,
+      tagObject: (i + 1).toString(16).padStart(40, 'e'),
+      source: 'api',
+    });
   }
   await seed.close();
   const began = performance.now();
@@ -161,6 +173,10 @@ console.log(`goal p99 ≤ 20 ms: ${svc.result.p99 <= 20 ? 'met' : 'NOT met'}`);
 const ideal = 3600_000 / JOB_MS;
 console.log(`\nworkers: ${JOBS} jobs, each verification takes ${JOB_MS} ms (ideal ${Math.round(ideal)} jobs/h per worker)`);
 const one = await throughput(1);
-console.log(`1 worker   ${Math.round(one.perHour)} jobs/h (${one.seconds.toFixed(2)} s, ${((one.perHour / ideal) * 100).toFixed(0)}% of ideal)`);
+console.log(
+  `1 worker   ${Math.round(one.perHour)} jobs/h (${one.seconds.toFixed(2)} s, ${((one.perHour / ideal) * 100).toFixed(0)}% of ideal)`,
+);
 const two = await throughput(2);
-console.log(`2 workers  ${Math.round(two.perHour)} jobs/h (${two.seconds.toFixed(2)} s, ${((two.perHour / (2 * ideal)) * 100).toFixed(0)}% of ideal; ×${(two.perHour / one.perHour).toFixed(2)} of 1 worker)`);
+console.log(
+  `2 workers  ${Math.round(two.perHour)} jobs/h (${two.seconds.toFixed(2)} s, ${((two.perHour / (2 * ideal)) * 100).toFixed(0)}% of ideal; ×${(two.perHour / one.perHour).toFixed(2)} of 1 worker)`,
+);

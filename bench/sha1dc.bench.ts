@@ -38,7 +38,10 @@ function blobsSha1dc(): string {
 function blobsNode(): string {
   let last = '';
   for (let off = 0; off < data.length; off += BLOB) {
-    last = createHash('sha1').update(`blob ${BLOB}\0`).update(data.subarray(off, off + BLOB)).digest('hex');
+    last = createHash('sha1')
+      .update(`blob ${BLOB}\0`)
+      .update(data.subarray(off, off + BLOB))
+      .digest('hex');
   }
   return last;
 }
@@ -71,4 +74,6 @@ console.log(`ratio sha1dc / node:crypto = ${(dc.mbps / plain.mbps).toFixed(3)}`)
 const dcBlobs = measure(blobsSha1dc);
 const plainBlobs = measure(blobsNode);
 if (dcBlobs.hash !== plainBlobs.hash) throw new Error('blob id mismatch');
-console.log(`${BLOB}-byte blobs: sha1dc ${dcBlobs.mbps.toFixed(0)} MB/s, node:crypto ${plainBlobs.mbps.toFixed(0)} MB/s, ratio ${(dcBlobs.mbps / plainBlobs.mbps).toFixed(3)}`);
+console.log(
+  `${BLOB}-byte blobs: sha1dc ${dcBlobs.mbps.toFixed(0)} MB/s, node:crypto ${plainBlobs.mbps.toFixed(0)} MB/s, ratio ${(dcBlobs.mbps / plainBlobs.mbps).toFixed(3)}`,
+);

@@ -58,8 +58,12 @@ const loadAfter = loadavg();
 
 const base = median(samples[0]!);
 const fmt = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
-process.stdout.write(`start-up, medians of ${rounds} interleaved runs (node ${process.version}); load average ${fmt(loadBefore)} before, ${fmt(loadAfter)} after\n`);
+process.stdout.write(
+  `start-up, medians of ${rounds} interleaved runs (node ${process.version}); load average ${fmt(loadBefore)} before, ${fmt(loadAfter)} after\n`,
+);
 for (const [k, c] of cases.entries()) {
   const m = median(samples[k]!);
-  process.stdout.write(`  ${c.name.padEnd(26)} ${m.toFixed(0).padStart(6)} ms  ${k === 0 ? 'baseline' : `${(m / base).toFixed(2)}×`}  (min ${Math.min(...samples[k]!).toFixed(0)}, max ${Math.max(...samples[k]!).toFixed(0)})\n`);
+  process.stdout.write(
+    `  ${c.name.padEnd(26)} ${m.toFixed(0).padStart(6)} ms  ${k === 0 ? 'baseline' : `${(m / base).toFixed(2)}×`}  (min ${Math.min(...samples[k]!).toFixed(0)}, max ${Math.max(...samples[k]!).toFixed(0)})\n`,
+  );
 }

@@ -27,8 +27,18 @@ const arg = (name: string): string | undefined => {
 const runs = Number(arg('--runs')) || 1;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-interface Upload { case: string; kind: string; tag: string; bundle: string; dir: string; dsc: string }
-const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as { serviceKey: { keyring: string }; uploads: Upload[] };
+interface Upload {
+  case: string;
+  kind: string;
+  tag: string;
+  bundle: string;
+  dir: string;
+  dsc: string;
+}
+const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as {
+  serviceKey: { keyring: string };
+  uploads: Upload[];
+};
 const wanted = arg('--cases')?.split(',');
 const tampered = manifest.uploads.filter((u) => u.kind === 'tampered' && (!wanted || wanted.includes(u.case)));
 /** The honest upload made from the same repository and tag as a tampered one. */
@@ -45,20 +55,30 @@ for (const b of new Set(manifest.uploads.map((u) => u.bundle))) {
 
 const KEYS = join(ROOT, 'fixtures/keys/keyrings');
 const config = await loadConfig(undefined, {
-  keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
+  keyrings: [
+    { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
+    { path: join(KEYS, 'dm.gpg'), role: 'dm' },
+  ],
   dmTxt: join(KEYS, 'dm.txt'),
 });
 const trust = await loadTrust(config);
 const deps: VerifyDeps = {
   openRepository: (r) => openRepository(r, config),
-  keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
+  keyrings: trust.keyrings,
+  dm: trust.dm,
+  policy: trust.policy,
   uploadKeyring: join(ROOT, manifest.serviceKey.keyring),
   rootfsFor: (name) => ensureRootfs(name),
   buildTimeoutMs: 300_000,
   tmpDir: scratch,
 };
 
-interface Timed { ms: number; verdict: string; builds: number; skipped: number }
+interface Timed {
+  ms: number;
+  verdict: string;
+  builds: number;
+  skipped: number;
+}
 
 async function once(u: Upload): Promise<Timed> {
   const t0 = performance.now();
@@ -73,7 +93,11 @@ const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 try {
   // Warm the rootfs cache and the page cache: the first verification pays for both.
   await once(honestOf(tampered[0]!));
-  console.log(`tampered vs honest verify(), ${runs} run(s) each, ${PROFILES.length} profiles; load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `tampered vs honest verify(), ${runs} run(s) each, ${PROFILES.length} profiles; load average at start ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   let sumT = 0;
   let sumH = 0;
   for (const t of tampered) {
@@ -89,9 +113,15 @@ try {
     sumT += mt;
     sumH += mh;
     const last = tt.at(-1)!;
-    console.log(`${t.case.padEnd(26)} ${last.verdict.padEnd(9)} ${s(mt).padStart(7)} (${last.builds} build${last.builds === 1 ? '' : 's'}, ${last.skipped} skipped)  honest ${h.case} ${hh.at(-1)!.verdict} ${s(mh)} (${hh.at(-1)!.builds} build)  ratio ${(mt / mh).toFixed(2)}`);
+    console.log(
+      `${t.case.padEnd(26)} ${last.verdict.padEnd(9)} ${s(mt).padStart(7)} (${last.builds} build${last.builds === 1 ? '' : 's'}, ${last.skipped} skipped)  honest ${h.case} ${hh.at(-1)!.verdict} ${s(mh)} (${hh.at(-1)!.builds} build)  ratio ${(mt / mh).toFixed(2)}`,
+    );
   }
-  console.log(`all tampered / their honest counterparts: ${s(sumT)} / ${s(sumH)} = ${(sumT / sumH).toFixed(2)}; load average at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `all tampered / their honest counterparts: ${s(sumT)} / ${s(sumH)} = ${(sumT / sumH).toFixed(2)}; load average at end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

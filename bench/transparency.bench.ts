@@ -56,7 +56,8 @@ async function open(dataDir: string, origin: string): Promise<Publisher> {
 
 /** Workers claim and complete `JOBS` jobs; returns ms until all are done (and, with a publisher, logged durably). */
 async function runJobs(store: Store, publisher?: Publisher): Promise<number> {
-  for (let i = 0; i < JOBS; i++) await store.enqueue({ repo: 'https://salsa.debian.org/debian/x.git', tag: `debian/1.${i}-1`, source: 'api' });
+  for (let i = 0; i < JOBS; i++)
+    await store.enqueue({ repo: 'https://salsa.debian.org/debian/x.git', tag: `debian/1.${i}-1`, source: 'api' });
   const target = publisher === undefined ? store : publisher.attesting(store, silent);
   const t0 = performance.now();
   await Promise.all(
@@ -64,7 +65,10 @@ async function runJobs(store: Store, publisher?: Publisher): Promise<number> {
       for (;;) {
         const [job] = await target.claim({ workerId: 'bench', limit: 1 });
         if (job === undefined) return;
-        const report = { ...verifyReport({ repo: job.repo, tag: job.tag }), upload: { origin: 'x', dsc: 'x.dsc', sha256: sha(Number(job.id)) } };
+        const report = {
+          ...verifyReport({ repo: job.repo, tag: job.tag }),
+          upload: { origin: 'x', dsc: 'x.dsc', sha256: sha(Number(job.id)) },
+        };
         await target.complete(job.id, job.leaseToken, { verdict: 'reproduced', report });
       }
     }),
@@ -140,13 +144,19 @@ async function appends(): Promise<void> {
   console.log(`appends (SQLite on its thread, ${WORKERS} workers, ${JOBS} jobs, fsynced tiles and checkpoint):`);
   flows.base.forEach((baseMs, r) => {
     const ms = flows.attested[r] as number;
-    console.log(`  round ${r + 1}: jobs completed, store only (baseline): ${rate(JOBS, baseMs)}; completed and attested in a durable checkpoint: ${rate(JOBS, ms)} (${(ms / baseMs).toFixed(2)}× the baseline's time)`);
+    console.log(
+      `  round ${r + 1}: jobs completed, store only (baseline): ${rate(JOBS, baseMs)}; completed and attested in a durable checkpoint: ${rate(JOBS, ms)} (${(ms / baseMs).toFixed(2)}× the baseline's time)`,
+    );
   });
   if (flows.stats !== undefined) console.log(`    ${where(flows.stats)}`);
   console.log(`  the store's bare write rate (one leaf per commit, in sequence; baseline): ${rate(bareN, bareMs)}`);
-  console.log(`  the log at capacity (${producers} appends in flight, ${capN} appends of ~1.2 kB): ${rate(capN, capMs)} (${((capN / capMs) / (bareN / bareMs)).toFixed(1)}× the store's bare write rate)`);
+  console.log(
+    `  the log at capacity (${producers} appends in flight, ${capN} appends of ~1.2 kB): ${rate(capN, capMs)} (${(capN / capMs / (bareN / bareMs)).toFixed(1)}× the store's bare write rate)`,
+  );
   console.log(`    ${where(capStats)}`);
-  console.log(`  one append at a time, each waiting for its checkpoint: ${rate(n, singleMs)} (${((n / singleMs) / (bareN / bareMs)).toFixed(2)}× the store's bare write rate)`);
+  console.log(
+    `  one append at a time, each waiting for its checkpoint: ${rate(n, singleMs)} (${(n / singleMs / (bareN / bareMs)).toFixed(2)}× the store's bare write rate)`,
+  );
   console.log(`    ${where(singleStats)}`);
 }
 
@@ -162,7 +172,11 @@ async function serving(): Promise<void> {
   const store = await SqliteThreadStore.open({ dataDir });
   const publisher = await open(dataDir, 'bench.test/serve');
   const n = 2000;
-  await Promise.all(Array.from({ length: n }, (_, i) => publisher.log.append({ entry: Buffer.from(`{"leaf":${i},"pad":"${'x'.repeat(800)}"}`), dscSha256: sha(i) })));
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      publisher.log.append({ entry: Buffer.from(`{"leaf":${i},"pad":"${'x'.repeat(800)}"}`), dscSha256: sha(i) }),
+    ),
+  );
   const app = await buildServiceApp({ store, metrics: new ServiceMetrics(), log: silent, publisher });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const rate = 500;
@@ -183,7 +197,9 @@ async function serving(): Promise<void> {
   const after = await load(base, rate, ['/log/key']);
   console.log(`serving at ${rate} req/s open loop for ${SECONDS} s each, load generator in its own process (log of ${n}):`);
   console.log(`  GET /log/key, a constant (baseline, before): ${fmtLoad(before, '200')}`);
-  console.log(`  attestations+inclusion, consistency, tiles, bundles:  ${fmtLoad(proofs, '200')} (p99 ${(proofs.p99 / before.p99).toFixed(1)}× the baseline's)`);
+  console.log(
+    `  attestations+inclusion, consistency, tiles, bundles:  ${fmtLoad(proofs, '200')} (p99 ${(proofs.p99 / before.p99).toFixed(1)}× the baseline's)`,
+  );
   console.log(`  GET /log/key, a constant (baseline, after):  ${fmtLoad(after, '200')}`);
   await app.close();
   await publisher.close();
@@ -199,8 +215,26 @@ async function consensusTime(): Promise<void> {
     const store = new SqliteStore({ dataDir });
     const publisher = await open(dataDir, `${name}.bench/log`);
     await publisher.attestJob({
-      id: '1', repo: 'r', tag: 't', tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, package: null, status: 'done', attempts: 1, maxAttempts: 1,
-      runAt: new Date(), leaseOwner: null, leaseExpiresAt: null, verdict: 'reproduced', lastError: null, createdAt: new Date(), startedAt: new Date(), finishedAt: new Date(),
+      id: '1',
+      repo: 'r',
+      tag: 't',
+      tagObject: null,
+      upload: null,
+      source: 'api',
+      idempotencyKey: null,
+      version: null,
+      package: null,
+      status: 'done',
+      attempts: 1,
+      maxAttempts: 1,
+      runAt: new Date(),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      verdict: 'reproduced',
+      lastError: null,
+      createdAt: new Date(),
+      startedAt: new Date(),
+      finishedAt: new Date(),
       report: { ...verifyReport({ repo: 'r', tag: 't' }), upload: { origin: 'x', dsc: 'x.dsc', sha256: dsc } },
     });
     for (let i = 0; i < 300; i++) await publisher.log.append({ entry: Buffer.from(`{"other":${i}}`), dscSha256: null });
@@ -233,13 +267,29 @@ async function consensusTime(): Promise<void> {
 }
 
 try {
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   if (ONLY === undefined || ONLY === 'appends') await appends();
-  console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   if (ONLY === undefined || ONLY === 'serving') await serving();
-  console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   if (ONLY === undefined || ONLY === 'consensus') await consensusTime();
-  console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }

@@ -38,10 +38,22 @@ const caseNames = (arg('--cases') ?? 'gbp,native,new-upstream,linear').split(','
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 interface Upload {
-  case: string; kind: string; source: string; version: string; tag: string; bundle: string; dir: string; dsc: string;
-  quiltMode: string | null; upstreamTag: string | null; upstreamCommit: string | null;
+  case: string;
+  kind: string;
+  source: string;
+  version: string;
+  tag: string;
+  bundle: string;
+  dir: string;
+  dsc: string;
+  quiltMode: string | null;
+  upstreamTag: string | null;
+  upstreamCommit: string | null;
 }
-const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as { serviceKey: { keyring: string }; uploads: Upload[] };
+const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as {
+  serviceKey: { keyring: string };
+  uploads: Upload[];
+};
 const cases = caseNames.map((c) => {
   const u = manifest.uploads.find((x) => x.case === c);
   if (!u) throw new Error(`no upload fixture ${c}`);
@@ -56,8 +68,12 @@ chmodSync(scratch, 0o755);
 // What the reference's signing steps read: the service's secret key, the uploader keyrings, the fields' Perl.
 const keysDir = join(scratch, 'keys');
 mkdirSync(keysDir);
-for (const [from, to] of [['fixtures/uploads/service-key/service.sec.asc', 'service.sec.asc'], ['fixtures/keys/keyrings/uploaders.gpg', 'uploaders.gpg'],
-  ['fixtures/keys/keyrings/dm.gpg', 'dm.gpg'], ['fixtures/uploads/lib/add-fields.pl', 'add-fields.pl']] as const) {
+for (const [from, to] of [
+  ['fixtures/uploads/service-key/service.sec.asc', 'service.sec.asc'],
+  ['fixtures/keys/keyrings/uploaders.gpg', 'uploaders.gpg'],
+  ['fixtures/keys/keyrings/dm.gpg', 'dm.gpg'],
+  ['fixtures/uploads/lib/add-fields.pl', 'add-fields.pl'],
+] as const) {
   copyFileSync(join(ROOT, from), join(keysDir, to));
   chmodSync(join(keysDir, to), 0o644);
 }
@@ -76,15 +92,41 @@ if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
 // default), the fixtures' uploader keyring and dm.txt come on top, the test
 // service keyring stands for debian-tag2upload-keyring.
 const cliArgs = (u: Upload): string[] => [
-  BIN, 'verify', '--repo', `${server.url}/${u.case}.git`, '--tag', u.tag, '--upload', join(ROOT, u.dir, u.dsc),
-  '--allow-http', '--keyring', join(KEYS, 'uploaders.gpg'), '--dm-txt', join(KEYS, 'dm.txt'),
-  '--upload-keyring', join(ROOT, manifest.serviceKey.keyring), '--timeout', '300', '--json', '--no-progress',
+  BIN,
+  'verify',
+  '--repo',
+  `${server.url}/${u.case}.git`,
+  '--tag',
+  u.tag,
+  '--upload',
+  join(ROOT, u.dir, u.dsc),
+  '--allow-http',
+  '--keyring',
+  join(KEYS, 'uploaders.gpg'),
+  '--dm-txt',
+  join(KEYS, 'dm.txt'),
+  '--upload-keyring',
+  join(ROOT, manifest.serviceKey.keyring),
+  '--timeout',
+  '300',
+  '--json',
+  '--no-progress',
 ];
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
-interface Reference { wall: number; inside: number; fetch: number; deborig: number; build: number; sign: number }
+interface Reference {
+  wall: number;
+  inside: number;
+  fetch: number;
+  deborig: number;
+  build: number;
+  sign: number;
+}
 
 /**
  * The reference builder's steps for the tag, as fixtures/uploads/lib/build.sh
@@ -102,17 +144,26 @@ interface Reference { wall: number; inside: number; fetch: number; deborig: numb
 async function reference(u: Upload, rootfsName: 'trixie' | 'forky'): Promise<Reference> {
   const dir = mkdtempSync(join(scratch, 'ref-'));
   const rootfs = rootfsByName[rootfsName];
-  const quilt = u.quiltMode ? [`--quilt=${u.quiltMode}`, ...(u.quiltMode.includes('baredebian') ? [`--upstream-commitish=refs/tags/${u.upstreamTag}`] : [])] : [];
+  const quilt = u.quiltMode
+    ? [`--quilt=${u.quiltMode}`, ...(u.quiltMode.includes('baredebian') ? [`--upstream-commitish=refs/tags/${u.upstreamTag}`] : [])]
+    : [];
   const opt = rootfsName === 'forky' ? '--t2u-upstream' : '--tag2upload-upstream';
   const up = [...(u.upstreamTag ? [`${opt}=${u.upstreamTag}`] : []), ...(u.upstreamCommit ? [`${opt}-commit=${u.upstreamCommit}`] : [])];
   const dg = `dgit -wn -p${u.source} --build-products-dir=../bpd`;
   const mver = u.version.replace(/^\d+:/, '');
   const script = [
-    'set -eu', 'umask 022', 'now() { date +%s%N; }',
-    'export GNUPGHOME=/work/gnupg', 'mkdir -m 700 "$GNUPGHOME"',
+    'set -eu',
+    'umask 022',
+    'now() { date +%s%N; }',
+    'export GNUPGHOME=/work/gnupg',
+    'mkdir -m 700 "$GNUPGHOME"',
     'gpg --batch --quiet --import /keys/service.sec.asc 2>/dev/null',
-    't0=$(now)', 'mkdir -p pg/work pg/bpd', 'cd pg/work', 'git init -q',
-    `${dg} setup-gitattributes >/dev/null`, 'git remote add origin /origin.git',
+    't0=$(now)',
+    'mkdir -p pg/work pg/bpd',
+    'cd pg/work',
+    'git init -q',
+    `${dg} setup-gitattributes >/dev/null`,
+    'git remote add origin /origin.git',
     `git fetch -q origin --no-tags refs/tags/${u.tag}:refs/tags/${u.tag}${u.upstreamTag ? ` refs/tags/${u.upstreamTag}:refs/tags/${u.upstreamTag}` : ''}`,
     `git checkout -q refs/tags/${u.tag}`,
     't1=$(now)',
@@ -125,7 +176,7 @@ async function reference(u: Upload, rootfsName: 'trixie' | 'forky'): Promise<Ref
     `git cat-file tag refs/tags/${u.tag} > ../tag.raw`,
     "sed '/^-----BEGIN PGP SIGNATURE-----/,$d' ../tag.raw > ../tag.payload",
     "sed -n '/^-----BEGIN PGP SIGNATURE-----/,$p' ../tag.raw > ../tag.sig",
-    "fpr=$(gpgv --status-fd 1 --keyring /keys/uploaders.gpg --keyring /keys/dm.gpg ../tag.sig ../tag.payload 2>/dev/null | awk '$2 == \"VALIDSIG\" {print $3; exit}')",
+    'fpr=$(gpgv --status-fd 1 --keyring /keys/uploaders.gpg --keyring /keys/dm.gpg ../tag.sig ../tag.payload 2>/dev/null | awk \'$2 == "VALIDSIG" {print $3; exit}\')',
     "tagger=$(perl -ne 'if (/^tagger ([^\\n\\r]+ <[^<>\\s]+>) \\d+ [-+]\\d+$/) { print $1; exit } exit 1 if /^$/' ../tag.raw)",
     `perl /keys/add-fields.pl ../bpd/${u.source}_${mver}.dsc ../bpd/${u.source}_${mver}_source.changes "$head" ${u.source} ${u.version} "$tagobj" "$fpr" "$tagger"`,
     `debsign --no-conf -k${serviceFpr} ../bpd/${u.source}_${mver}_source.changes >../debsign.log 2>&1 || { cat ../debsign.log >&2; exit 1; }`,
@@ -135,14 +186,32 @@ async function reference(u: Upload, rootfsName: 'trixie' | 'forky'): Promise<Ref
   ].join('\n');
   const t0 = performance.now();
   const r = await runSandboxed({
-    argv: ['sh', '-c', script], rootfs, workDir: dir, keep: ['.'], timeoutMs: 300_000,
-    readOnly: [{ host: join(repos, `${u.case}.git`), inside: '/origin.git' }, { host: keysDir, inside: '/keys' }],
-    env: { GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@invalid', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@invalid', TZ: 'UTC', LC_ALL: 'C.UTF-8' },
+    argv: ['sh', '-c', script],
+    rootfs,
+    workDir: dir,
+    keep: ['.'],
+    timeoutMs: 300_000,
+    readOnly: [
+      { host: join(repos, `${u.case}.git`), inside: '/origin.git' },
+      { host: keysDir, inside: '/keys' },
+    ],
+    env: {
+      GIT_COMMITTER_NAME: 'bench',
+      GIT_COMMITTER_EMAIL: 'bench@invalid',
+      GIT_AUTHOR_NAME: 'bench',
+      GIT_AUTHOR_EMAIL: 'bench@invalid',
+      TZ: 'UTC',
+      LC_ALL: 'C.UTF-8',
+    },
   });
   const wall = performance.now() - t0;
   rmSync(dir, { recursive: true, force: true });
   if (r.exitCode !== 0) throw new Error(`${u.case}: reference build (${rootfsName}) failed: ${r.stderr.toString()}`);
-  const [inside, fetch, deborig, build, sign] = r.stdout.toString().trim().split(' ').map((x) => Number(x) / 1e6) as [number, number, number, number, number];
+  const [inside, fetch, deborig, build, sign] = r.stdout
+    .toString()
+    .trim()
+    .split(' ')
+    .map((x) => Number(x) / 1e6) as [number, number, number, number, number];
   return { wall, inside, fetch, deborig, build, sign };
 }
 
@@ -163,7 +232,18 @@ function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<string, 
         reject(new Error(`${u.case}: ${r.verdict} ${r.reasons.map((x) => `${x.code} ${x.message}`).join('; ')}`));
         return;
       }
-      const attempts = (r.reconstruction?.attempts ?? []).map((a) => `${a.profile}:${a.outcome}:${a.durationMs}${a.stepsMs ? `(${Object.entries(a.stepsMs).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`).join(',');
+      const attempts = (r.reconstruction?.attempts ?? [])
+        .map(
+          (a) =>
+            `${a.profile}:${a.outcome}:${a.durationMs}${
+              a.stepsMs
+                ? `(${Object.entries(a.stepsMs)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(' ')})`
+                : ''
+            }`,
+        )
+        .join(',');
       // Before the verification: node's start-up, modules, configuration, keyrings; after it: rendering and exit.
       const outside = wall - (r.timings['totalMs'] ?? 0);
       resolve({ wall, timings: { ...r.timings, outsideMs: outside }, attempts, profile: r.reconstruction?.profile ?? '?' });
@@ -178,7 +258,19 @@ console.log(`load average at start: ${load()}`);
 console.log(`sandbox start-up (true under bwrap, trixie rootfs): median ${median(startups).toFixed(1)} ms over ${startups.length}`);
 console.log(`runs per case: ${runs}; medians in ms`);
 
-const SPLIT = ['outsideMs', 'fetchMs', 'signatureMs', 'metadataMs', 'integrityMs', 'obtainMs', 'bindingMs', 'contentMs', 'bitsMs', 'diffMs', 'secondToolchainMs'];
+const SPLIT = [
+  'outsideMs',
+  'fetchMs',
+  'signatureMs',
+  'metadataMs',
+  'integrityMs',
+  'obtainMs',
+  'bindingMs',
+  'contentMs',
+  'bitsMs',
+  'diffMs',
+  'secondToolchainMs',
+];
 const rows: string[][] = [];
 const ratios: string[][] = [];
 const splits: string[][] = [];
@@ -197,19 +289,39 @@ for (const u of cases) {
   const m = (name: 'trixie' | 'forky', f: (r: Reference) => number): number => median(refs[name].map(f));
   const b = median(vers.map((v) => v.wall));
   for (const name of ['trixie', 'forky'] as const) {
-    rows.push([u.case, name, m(name, (r) => r.wall).toFixed(0), m(name, (r) => r.inside).toFixed(0), m(name, (r) => r.fetch).toFixed(0), m(name, (r) => r.deborig).toFixed(0),
-      m(name, (r) => r.build).toFixed(0), m(name, (r) => r.sign).toFixed(0)]);
+    rows.push([
+      u.case,
+      name,
+      m(name, (r) => r.wall).toFixed(0),
+      m(name, (r) => r.inside).toFixed(0),
+      m(name, (r) => r.fetch).toFixed(0),
+      m(name, (r) => r.deborig).toFixed(0),
+      m(name, (r) => r.build).toFixed(0),
+      m(name, (r) => r.sign).toFixed(0),
+    ]);
   }
   // The reference without its signing steps (fields, debsign), sandbox start included.
   const unsigned = (name: 'trixie' | 'forky'): number => median(refs[name].map((r) => r.wall - r.sign));
   const profile = vers.at(-1)!.profile;
   const same = profile.startsWith('forky') ? 'forky' : 'trixie';
-  ratios.push([u.case, b.toFixed(0), profile,
-    (b / m('trixie', (r) => r.wall)).toFixed(2), (b / m(same, (r) => r.wall)).toFixed(2), (b / unsigned('trixie')).toFixed(2), (b / unsigned(same)).toFixed(2)]);
+  ratios.push([
+    u.case,
+    b.toFixed(0),
+    profile,
+    (b / m('trixie', (r) => r.wall)).toFixed(2),
+    (b / m(same, (r) => r.wall)).toFixed(2),
+    (b / unsigned('trixie')).toFixed(2),
+    (b / unsigned(same)).toFixed(2),
+  ]);
   const keys = [...SPLIT, ...Object.keys(vers[0]!.timings).filter((k) => !SPLIT.includes(k) && k !== 'totalMs')];
   // contentMs runs alongside bitsMs (verify starts both at once): not added.
   const accounted = median(vers.map((v) => keys.filter((k) => k !== 'contentMs').reduce((s, k) => s + (v.timings[k] ?? 0), 0)));
-  splits.push([u.case, ...keys.map((k) => `${k.replace(/Ms$/, '')}=${median(vers.map((v) => v.timings[k] ?? 0)).toFixed(0)}`), `other=${(b - accounted).toFixed(0)}`, `attempts(last run)=${vers.at(-1)!.attempts}`]);
+  splits.push([
+    u.case,
+    ...keys.map((k) => `${k.replace(/Ms$/, '')}=${median(vers.map((v) => v.timings[k] ?? 0)).toFixed(0)}`),
+    `other=${(b - accounted).toFixed(0)}`,
+    `attempts(last run)=${vers.at(-1)!.attempts}`,
+  ]);
   console.error(`${u.case} done (load ${load()})`);
 }
 
@@ -218,11 +330,17 @@ const table = (head: string[], body: string[][]): void => {
   console.log(head.map((h, i) => h.padStart(w[i]!)).join('  '));
   for (const r of body) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
 };
-console.log('\n(a) the reference builder in each rootfs (wall: sandbox included; inside: the steps; fetch = init+gitattributes+fetch+checkout; sign = signer, fields, debsign)');
+console.log(
+  '\n(a) the reference builder in each rootfs (wall: sandbox included; inside: the steps; fetch = init+gitattributes+fetch+checkout; sign = signer, fields, debsign)',
+);
 table(['case', 'rootfs', 'wall', 'inside', 'fetch', 'deborig', 'build-source', 'sign'], rows);
-console.log('\n(b) t2u-verify verify as a user runs it (the CLI, Debian\'s keyrings), and its ratio to (a): in trixie (the fixtures\' own; goal ≤ 0.8), in the rootfs of the profile that reproduced, and to (a) without its signing steps');
+console.log(
+  "\n(b) t2u-verify verify as a user runs it (the CLI, Debian's keyrings), and its ratio to (a): in trixie (the fixtures' own; goal ≤ 0.8), in the rootfs of the profile that reproduced, and to (a) without its signing steps",
+);
 table(['case', 'verify', 'profile', '/(a) trixie', '/(a) same', '/(a) trixie unsigned', '/(a) same unsigned'], ratios);
-console.log('\n(c) split of verify, medians: outside = the CLI\'s wall less its report\'s totalMs (start-up, configuration, keyrings, output); the rest from report.timings (content runs alongside bits; other: the CLI\'s wall less every timing but content)');
+console.log(
+  "\n(c) split of verify, medians: outside = the CLI's wall less its report's totalMs (start-up, configuration, keyrings, output); the rest from report.timings (content runs alongside bits; other: the CLI's wall less every timing but content)",
+);
 for (const s of splits) console.log(`${s[0]!.padEnd(13)} ${s.slice(1).join('  ')}`);
 console.log(`\nload average at end: ${load()}`);
 

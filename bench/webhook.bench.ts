@@ -58,7 +58,9 @@ const RATE = arg('--rate', 500);
 const SECONDS = arg('--seconds', 10);
 const HOSTILE_KB = arg('--hostile-kb', 1000);
 const REPEAT = arg('--repeat', 3);
-const VARIANTS = (process.argv.includes('--variants') ? process.argv[process.argv.indexOf('--variants') + 1]! : 'thread,loop').split(',') as Variant[];
+const VARIANTS = (process.argv.includes('--variants') ? process.argv[process.argv.indexOf('--variants') + 1]! : 'thread,loop').split(
+  ',',
+) as Variant[];
 
 interface Result {
   p50: number;
@@ -73,7 +75,9 @@ async function run(label: string, signing: boolean): Promise<Result> {
   const queue = new MemoryQueue();
   const app = Fastify({ logger: { level: 'info', stream: createWriteStream('/dev/null') } });
   await app.register(intakeRoutes, {
-    config: parseIntakeConfig(signing ? { gitlab: { signingSecrets: [`whsec_${key.toString('base64')}`] } } : { gitlab: { tokens: [TOKEN] } }),
+    config: parseIntakeConfig(
+      signing ? { gitlab: { signingSecrets: [`whsec_${key.toString('base64')}`] } } : { gitlab: { tokens: [TOKEN] } },
+    ),
     enqueue: queue.enqueue,
   });
   const address = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
@@ -133,8 +137,15 @@ async function run(label: string, signing: boolean): Promise<Result> {
   return result;
 }
 
-console.log(`POST /hooks/gitlab, ${concurrency} concurrent keep-alive connections, ${total} requests (first ${concurrency} are warm-up), node ${process.version}`);
-for (const [label, signing] of process.argv.includes('--skip-intake') ? [] : ([['X-Gitlab-Token', false], ['webhook-signature (HMAC)', true]] as const)) {
+console.log(
+  `POST /hooks/gitlab, ${concurrency} concurrent keep-alive connections, ${total} requests (first ${concurrency} are warm-up), node ${process.version}`,
+);
+for (const [label, signing] of process.argv.includes('--skip-intake')
+  ? []
+  : ([
+      ['X-Gitlab-Token', false],
+      ['webhook-signature (HMAC)', true],
+    ] as const)) {
   const r = await run(label, signing);
   const statuses = [...r.statuses].map(([s, n]) => `${s}×${n}`).join(' ');
   console.log(
@@ -187,7 +198,11 @@ async function service(variant: Variant): Promise<void> {
         );
   // The store the service opens (on its thread) is opened here only to time each group commit's round trip.
   const store: Store | undefined =
-    variant === 'loop' ? new SqliteStore({ dataDir: config.dataDir }) : variant === 'postgres' ? undefined : await SqliteThreadStore.open({ dataDir: config.dataDir });
+    variant === 'loop'
+      ? new SqliteStore({ dataDir: config.dataDir })
+      : variant === 'postgres'
+        ? undefined
+        : await SqliteThreadStore.open({ dataDir: config.dataDir });
   const commits: { ms: number; n: number }[] = [];
   if (store?.enqueueMany !== undefined) {
     const many = store.enqueueMany.bind(store);
@@ -258,5 +273,7 @@ const labels: Record<Variant, string> = {
   hostile: `SQLite on the store's thread, a hostile job running (${HOSTILE_KB} KiB line)`,
   postgres: 'PostgreSQL (fsync on, synchronous_commit on)',
 };
-console.log(`\nthe service, open loop from a process of its own: ${RATE} req/s offered for ${SECONDS} s (${RATE * SECONDS} distinct tag pushes), ${REPEAT} rounds; load average at start: ${loadAverage()}`);
+console.log(
+  `\nthe service, open loop from a process of its own: ${RATE} req/s offered for ${SECONDS} s (${RATE * SECONDS} distinct tag pushes), ${REPEAT} rounds; load average at start: ${loadAverage()}`,
+);
 for (const variant of VARIANTS) await service(variant);

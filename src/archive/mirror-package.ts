@@ -110,7 +110,11 @@ function checkVersion(spec: MirrorPackageSpec<unknown>, version: string, suite: 
 }
 
 /** A cached copy that still holds the wanted files at an acceptable version, or undefined. */
-async function readCached<T>(spec: MirrorPackageSpec<T>, file: string, mirror: string): Promise<{ rec: CacheRecord; files: T } | undefined> {
+async function readCached<T>(
+  spec: MirrorPackageSpec<T>,
+  file: string,
+  mirror: string,
+): Promise<{ rec: CacheRecord; files: T } | undefined> {
   try {
     const rec = JSON.parse(await readFile(file, 'utf8')) as CacheRecord;
     if (rec.mirror !== mirror || (rec.package !== undefined && rec.package !== spec.name)) return undefined;
@@ -127,7 +131,10 @@ function result<T>(rec: CacheRecord, files: T, fromCache: boolean, warnings: str
 
 /** The highest version among Packages' stanzas for the package (a suite may list more than one). */
 function newest(entries: PackageEntry[]): PackageEntry | undefined {
-  return entries.reduce<PackageEntry | undefined>((a, b) => (a === undefined || compareVersions(b.version, a.version) > 0 ? b : a), undefined);
+  return entries.reduce<PackageEntry | undefined>(
+    (a, b) => (a === undefined || compareVersions(b.version, a.version) > 0 ? b : a),
+    undefined,
+  );
 }
 
 interface Download {
@@ -164,7 +171,11 @@ async function unpackDeb(deb: Uint8Array, dest: string): Promise<void> {
       timeoutMs: DPKG_DEB_TIMEOUT_MS,
     });
     if (r.exitCode !== 0 || r.workQuotaExceeded) {
-      const why = r.timedOut ? `no end within ${DPKG_DEB_TIMEOUT_MS} ms` : r.workQuotaExceeded ? 'it unpacks to more than its work directory holds' : r.stderr.toString().trim();
+      const why = r.timedOut
+        ? `no end within ${DPKG_DEB_TIMEOUT_MS} ms`
+        : r.workQuotaExceeded
+          ? 'it unpacks to more than its work directory holds'
+          : r.stderr.toString().trim();
       throw new DebianKeyringError('format', `dpkg-deb -x failed: ${why}`);
     }
     await cp(join(work, 'tree'), dest, { recursive: true, verbatimSymlinks: true });
@@ -181,7 +192,10 @@ async function download<T>(spec: MirrorPackageSpec<T>, d: Download, warnings: st
   try {
     const signed = await verifyInRelease(await d.get(`${mirror}/dists/${suite}/InRelease`, MAX_IN_RELEASE_BYTES), d.archiveKeyring);
     const release = checkRelease(signed, {
-      mirror, suite, now: d.now, allowExpired: d.allowExpired,
+      mirror,
+      suite,
+      now: d.now,
+      allowExpired: d.allowExpired,
       expiredHint: { replays: 'bring back removed keys', option: 'debianKeyrings.allowExpiredRelease' },
     });
     warnings.push(...release.warnings);
@@ -192,13 +206,15 @@ async function download<T>(spec: MirrorPackageSpec<T>, d: Download, warnings: st
     try {
       entries = findPackage(packages, spec.name);
     } catch (e) {
-      if (e instanceof Deb822Error) throw new DebianKeyringError('format', `${indexPath} of ${suite} is not a control file: ${e.message}`, { cause: e });
+      if (e instanceof Deb822Error)
+        throw new DebianKeyringError('format', `${indexPath} of ${suite} is not a control file: ${e.message}`, { cause: e });
       throw e;
     }
     const entry = newest(entries);
     if (!entry) throw new DebianKeyringError('format', `${suite} has no ${spec.name} package in ${indexPath}`);
     checkVersion(spec, entry.version, suite);
-    if (!entry.filename.endsWith('.deb') || entry.size > MAX_DEB_BYTES) throw new DebianKeyringError('format', `unexpected Filename ${entry.filename} (${entry.size} bytes)`);
+    if (!entry.filename.endsWith('.deb') || entry.size > MAX_DEB_BYTES)
+      throw new DebianKeyringError('format', `unexpected Filename ${entry.filename} (${entry.size} bytes)`);
     const deb = await fetchPoolFile(d.get, mirror, entry.filename, entry, 'Packages');
     const tree = join(work, 'tree');
     await unpackDeb(deb, tree);
@@ -232,12 +248,19 @@ export async function obtainMirrorPackage<T>(spec: MirrorPackageSpec<T>, options
   let got: { rec: CacheRecord; files: T };
   const warnings: string[] = [];
   try {
-    got = await download(spec, {
-      mirror, suite, root, now,
-      archiveKeyring: options.archiveKeyring ?? DEFAULT_ARCHIVE_KEYRING,
-      get: options.http ?? makeMirrorGet({ policy: options.policy ?? { allowHttpLoopback: false } }),
-      allowExpired: options.allowExpiredRelease ?? false,
-    }, warnings);
+    got = await download(
+      spec,
+      {
+        mirror,
+        suite,
+        root,
+        now,
+        archiveKeyring: options.archiveKeyring ?? DEFAULT_ARCHIVE_KEYRING,
+        get: options.http ?? makeMirrorGet({ policy: options.policy ?? { allowHttpLoopback: false } }),
+        allowExpired: options.allowExpiredRelease ?? false,
+      },
+      warnings,
+    );
   } catch (e) {
     if (!(e instanceof ArchiveError && e.kind === 'network')) {
       if (e instanceof DebianKeyringError) throw e;
@@ -245,9 +268,15 @@ export async function obtainMirrorPackage<T>(spec: MirrorPackageSpec<T>, options
     }
     if (cached) {
       const { rec } = cached;
-      return result(rec, cached.files, true, [`Could not refresh ${spec.label} from ${mirror} (${e.message}); using the cached ${spec.name} ${rec.version} fetched at ${rec.fetchedAt}.`]);
+      return result(rec, cached.files, true, [
+        `Could not refresh ${spec.label} from ${mirror} (${e.message}); using the cached ${spec.name} ${rec.version} fetched at ${rec.fetchedAt}.`,
+      ]);
     }
-    throw new DebianKeyringError('network', `Cannot download ${spec.label} from ${mirror} (${e.message}) and there is no cached copy in ${cacheDir}.`, { cause: e });
+    throw new DebianKeyringError(
+      'network',
+      `Cannot download ${spec.label} from ${mirror} (${e.message}) and there is no cached copy in ${cacheDir}.`,
+      { cause: e },
+    );
   }
   await writeFile(`${recordFile}.tmp`, JSON.stringify(got.rec, null, 2));
   await rename(`${recordFile}.tmp`, recordFile);

@@ -67,11 +67,18 @@ export async function verifyInRelease(inRelease: Uint8Array, archiveKeyring: str
     ...(signal !== undefined && { signal }),
   });
   const stderr = r.stderr.toString('latin1');
-  const status = stderr.split('\n').filter((l) => l.startsWith('[GNUPG:] ')).map((l) => l.slice(9));
+  const status = stderr
+    .split('\n')
+    .filter((l) => l.startsWith('[GNUPG:] '))
+    .map((l) => l.slice(9));
   const good = status.filter((l) => l.startsWith('GOODSIG '));
   const bad = status.filter((l) => l.startsWith('BADSIG '));
   if (r.exitCode !== 0 || r.outputTruncated || good.length === 0 || bad.length > 0) {
-    const why = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[GNUPG:]')).slice(-3).join('; ');
+    const why = stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('[GNUPG:]'))
+      .slice(-3)
+      .join('; ');
     const how = r.timedOut ? `gpgv did not finish within ${GPGV_TIMEOUT_MS} ms` : why || status.join('; ') || `gpgv exited ${r.exitCode}`;
     throw new ArchiveError('verification', `InRelease does not verify against ${archiveKeyring}: ${how}`);
   }
@@ -85,12 +92,16 @@ export function checkRelease(text: string, check: ReleaseCheck): Release {
   try {
     paragraph = parseDeb822Paragraph(text);
   } catch (e) {
-    if (e instanceof Deb822Error) throw new ArchiveError('format', `the signed Release of ${suite} is not a control file: ${e.message}`, { cause: e });
+    if (e instanceof Deb822Error)
+      throw new ArchiveError('format', `the signed Release of ${suite} is not a control file: ${e.message}`, { cause: e });
     throw e;
   }
   // Another suite's Release, or an expired one, would let a mirror replay old files.
   if (paragraph.get('Suite') !== suite && paragraph.get('Codename') !== suite) {
-    throw new ArchiveError('verification', `InRelease is for suite ${paragraph.get('Suite') ?? '?'} (${paragraph.get('Codename') ?? '?'}), not ${suite}`);
+    throw new ArchiveError(
+      'verification',
+      `InRelease is for suite ${paragraph.get('Suite') ?? '?'} (${paragraph.get('Codename') ?? '?'}), not ${suite}`,
+    );
   }
   const warnings: string[] = [];
   const validUntil = paragraph.get('Valid-Until');
@@ -98,7 +109,10 @@ export function checkRelease(text: string, check: ReleaseCheck): Release {
   if (validUntil !== undefined && !(Date.parse(validUntil) >= now.getTime())) {
     const msg = `InRelease of ${suite} at ${check.mirror} expired at ${validUntil} (now ${now.toISOString()})`;
     if (!check.allowExpired) {
-      throw new ArchiveError('verification', `${msg}: refused, as a mirror replaying an old Release would ${check.expiredHint.replays}; if the mirror is a known snapshot, pass --allow-expired-release (${check.expiredHint.option})`);
+      throw new ArchiveError(
+        'verification',
+        `${msg}: refused, as a mirror replaying an old Release would ${check.expiredHint.replays}; if the mirror is a known snapshot, pass --allow-expired-release (${check.expiredHint.option})`,
+      );
     }
     warnings.push(`${msg}; accepted because expired Release files are allowed.`);
   }
@@ -116,7 +130,13 @@ export function checkRelease(text: string, check: ReleaseCheck): Release {
 const sha256Of = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** A file of the suite (under dists/SUITE/) the Release lists, checked against its SHA256 line. */
-export async function fetchReleaseFile(get: MirrorGet, base: string, release: Release, path: string, maxBytes: number): Promise<Uint8Array> {
+export async function fetchReleaseFile(
+  get: MirrorGet,
+  base: string,
+  release: Release,
+  path: string,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const want = release.sha256.get(path);
   if (!want) throw new ArchiveError('format', `the Release does not list ${path}`);
   if (want.size > maxBytes) throw new ArchiveError('too-large', `${path} is ${want.size} bytes, over the limit of ${maxBytes}`);
@@ -125,20 +145,29 @@ export async function fetchReleaseFile(get: MirrorGet, base: string, release: Re
     data = await get(`${base}/${path}`, want.size);
   } catch (e) {
     // A file longer than the Release says cannot match it.
-    if (e instanceof ArchiveError && e.kind === 'too-large') throw new ArchiveError('verification', `${path} is larger than the ${want.size} bytes the Release lists`, { cause: e });
+    if (e instanceof ArchiveError && e.kind === 'too-large')
+      throw new ArchiveError('verification', `${path} is larger than the ${want.size} bytes the Release lists`, { cause: e });
     throw e;
   }
-  if (data.length !== want.size || sha256Of(data) !== want.hash) throw new ArchiveError('verification', `${path} does not match the SHA256 line of the Release`);
+  if (data.length !== want.size || sha256Of(data) !== want.hash)
+    throw new ArchiveError('verification', `${path} does not match the SHA256 line of the Release`);
   return data;
 }
 
 /** A pool file checked against the size and SHA-256 an index gives for it. */
-export async function fetchPoolFile(get: MirrorGet, mirror: string, path: string, want: { readonly size: number; readonly sha256: string }, what: string): Promise<Uint8Array> {
+export async function fetchPoolFile(
+  get: MirrorGet,
+  mirror: string,
+  path: string,
+  want: { readonly size: number; readonly sha256: string },
+  what: string,
+): Promise<Uint8Array> {
   if (!/^pool\/[A-Za-z0-9._+~/-]+$/.test(path) || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw new ArchiveError('format', `${what}: ${JSON.stringify(path.slice(0, 120))} is not a pool path`);
   }
   const data = await get(`${mirror}/${path}`, want.size);
-  if (data.length !== want.size || sha256Of(data) !== want.sha256) throw new ArchiveError('verification', `${path} does not match the SHA256 in ${what}`);
+  if (data.length !== want.size || sha256Of(data) !== want.sha256)
+    throw new ArchiveError('verification', `${path} does not match the SHA256 in ${what}`);
   return data;
 }
 
@@ -154,7 +183,8 @@ export async function unxz(data: Uint8Array, maxBytes: number, what: string, sig
     limits: { maxOutputBytes: maxBytes + 65536 },
     ...(signal !== undefined && { signal }),
   });
-  if (r.outputTruncated || r.stdout.length > maxBytes) throw new ArchiveError('too-large', `${what} decompresses to more than ${maxBytes} bytes`);
+  if (r.outputTruncated || r.stdout.length > maxBytes)
+    throw new ArchiveError('too-large', `${what} decompresses to more than ${maxBytes} bytes`);
   if (r.exitCode !== 0) {
     const why = r.timedOut ? `xz did not finish within ${XZ_TIMEOUT_MS} ms` : r.stderr.toString().trim() || `xz exited ${r.exitCode}`;
     throw new ArchiveError('format', `cannot decompress ${what}: ${why}`);

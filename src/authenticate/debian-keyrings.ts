@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import type { KeyringRole, KeyringSource } from './openpgp/keyring-index.js';
 import { DebianKeyringError, obtainMirrorPackage, type MirrorPackageOptions, type MirrorPackageSpec } from '../archive/mirror-package.js';
 
-export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MAX_AGE_MS, DEFAULT_MIRROR, DEFAULT_SUITE, DebianKeyringError, verifyInRelease } from '../archive/mirror-package.js';
+export {
+  DEFAULT_ARCHIVE_KEYRING,
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MIRROR,
+  DEFAULT_SUITE,
+  DebianKeyringError,
+  verifyInRelease,
+} from '../archive/mirror-package.js';
 
 export type DebianKeyringOptions = MirrorPackageOptions;
 

@@ -70,7 +70,13 @@ export async function bindUpload(input: BindInput): Promise<Binding> {
 
   let signedAt: Date | undefined;
   if (input.uploadKeyring === undefined) {
-    reasons.push(reason('KEYRING_UNAVAILABLE', `${input.uploadKeyringUnavailable ?? 'no upload keyring is configured'}: the .dsc signature by the tag2upload service cannot be checked`, 'upload'));
+    reasons.push(
+      reason(
+        'KEYRING_UNAVAILABLE',
+        `${input.uploadKeyringUnavailable ?? 'no upload keyring is configured'}: the .dsc signature by the tag2upload service cannot be checked`,
+        'upload',
+      ),
+    );
   } else {
     let s;
     try {
@@ -87,7 +93,12 @@ export async function bindUpload(input: BindInput): Promise<Binding> {
   }
 
   if (dsc.source !== source.package || dsc.version !== source.version) {
-    reasons.push(reason('UPLOAD_NOT_FOR_TAG', `the upload is ${dsc.source} ${dsc.version}; the tag asks to upload ${source.package ?? '?'} ${source.version ?? '?'}`));
+    reasons.push(
+      reason(
+        'UPLOAD_NOT_FOR_TAG',
+        `the upload is ${dsc.source} ${dsc.version}; the tag asks to upload ${source.package ?? '?'} ${source.version ?? '?'}`,
+      ),
+    );
   }
   if (info === undefined || tagger === undefined) {
     reasons.push(reason('GIT_TAG_INFO_MISSING', `the .dsc has no ${info === undefined ? 'Git-Tag-Info' : 'Git-Tag-Tagger'} field`));
@@ -95,14 +106,27 @@ export async function bindUpload(input: BindInput): Promise<Binding> {
   // Parsed (tag= and fp= as lower-case hex) when the upload was read: a malformed one is UPLOAD_DSC_INVALID.
   const parsed = dsc.gitTagInfo;
   if (parsed) {
-    if (parsed.tag !== tag.object) reasons.push(reason('TAG_OBJECT_MISMATCH', `Git-Tag-Info names tag object ${parsed.tag}; the tag ${tag.name} is object ${tag.object ?? '?'}`));
+    if (parsed.tag !== tag.object)
+      reasons.push(
+        reason('TAG_OBJECT_MISMATCH', `Git-Tag-Info names tag object ${parsed.tag}; the tag ${tag.name} is object ${tag.object ?? '?'}`),
+      );
     if (parsed.fp !== tag.signerFingerprint?.toLowerCase()) {
-      reasons.push(reason('TAG_SIGNER_MISMATCH', `Git-Tag-Info names signer ${parsed.fp}; the tag's signature was made by ${tag.signerFingerprint ?? '?'}`));
+      reasons.push(
+        reason(
+          'TAG_SIGNER_MISMATCH',
+          `Git-Tag-Info names signer ${parsed.fp}; the tag's signature was made by ${tag.signerFingerprint ?? '?'}`,
+        ),
+      );
     }
   }
   // Byte for byte: dgit copies the tagger header's bytes, whatever their encoding.
   if (dsc.gitTagTaggerBytes !== undefined && !sameBytes(dsc.gitTagTaggerBytes, taggerIdentBytes(tag))) {
-    reasons.push(reason('TAG_TAGGER_MISMATCH', `Git-Tag-Tagger is ${JSON.stringify(tagger)}${dsc.encoding === 'utf-8' ? '' : ` (bytes ${Buffer.from(dsc.gitTagTaggerBytes).toString('hex')})`}; the tag's tagger is ${JSON.stringify(tag.tagger ?? null)}${tag.taggerBytes ? ` (bytes ${tag.taggerBytes})` : ''}`));
+    reasons.push(
+      reason(
+        'TAG_TAGGER_MISMATCH',
+        `Git-Tag-Tagger is ${JSON.stringify(tagger)}${dsc.encoding === 'utf-8' ? '' : ` (bytes ${Buffer.from(dsc.gitTagTaggerBytes).toString('hex')})`}; the tag's tagger is ${JSON.stringify(tag.tagger ?? null)}${tag.taggerBytes ? ` (bytes ${tag.taggerBytes})` : ''}`,
+      ),
+    );
   }
   // The Dgit field (parsed when the upload was read): the dgit view commit, then what dopush names.
   // Spelled as dopush spells it, single spaces between the words.

@@ -33,7 +33,14 @@ export function settleUnpackRefusal(reasons: readonly Reason[], notes: readonly 
   const refusal = reasons[i]!;
   return {
     reasons: reasons.filter((_, j) => j !== i),
-    notes: [...notes, reason('UPLOAD_UNPACK_REFUSED', `${refusal.message}; the rebuild from the tag gave every file of the upload byte for byte (profile ${r.profile ?? '?'}), so the upload is what the tag says, although Debian's own dpkg-source -x will not unpack it`)],
-    contentSkipped: 'dpkg-source -x refuses the upload (a debian/ symlink points outside the tree); the bits layer rebuilt every file from the tag',
+    notes: [
+      ...notes,
+      reason(
+        'UPLOAD_UNPACK_REFUSED',
+        `${refusal.message}; the rebuild from the tag gave every file of the upload byte for byte (profile ${r.profile ?? '?'}), so the upload is what the tag says, although Debian's own dpkg-source -x will not unpack it`,
+      ),
+    ],
+    contentSkipped:
+      'dpkg-source -x refuses the upload (a debian/ symlink points outside the tree); the bits layer rebuilt every file from the tag',
   };
 }

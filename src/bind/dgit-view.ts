@@ -42,7 +42,8 @@ export interface PseudomergeInput {
 }
 
 /** `explained`: a note (the pseudo-merge checks out); otherwise the reasons say why not. */
-export type PseudomergeResult = { readonly explained: true; readonly note: Reason } | { readonly explained: false; readonly reasons: readonly Reason[] };
+export type PseudomergeResult =
+  { readonly explained: true; readonly note: Reason } | { readonly explained: false; readonly reasons: readonly Reason[] };
 
 const MESSAGE = /^(?:Make|Declare) fast forward from \S+\n\n\[dgit[^\n]*\]\n?$/;
 
@@ -50,11 +51,21 @@ export async function checkPseudomerge(input: PseudomergeInput): Promise<Pseudom
   const tagName = `archive/debian/${mangleVersion(input.version)}`;
   const unchecked = (why: string): PseudomergeResult => ({
     explained: false,
-    reasons: [reason('DGIT_VIEW_UNCHECKED', `the upload's Dgit commit ${input.uploadCommit} is not the rebuilt dgit view ${input.rebuiltView}, and ${input.repoUrl} could not show whether it is a pseudo-merge over archive history: ${why}`)],
+    reasons: [
+      reason(
+        'DGIT_VIEW_UNCHECKED',
+        `the upload's Dgit commit ${input.uploadCommit} is not the rebuilt dgit view ${input.rebuiltView}, and ${input.repoUrl} could not show whether it is a pseudo-merge over archive history: ${why}`,
+      ),
+    ],
   });
   const mismatch = (why: string): PseudomergeResult => ({
     explained: false,
-    reasons: [reason('DGIT_VIEW_MISMATCH', `the upload's Dgit commit ${input.uploadCommit} is not the rebuilt dgit view ${input.rebuiltView} nor a pseudo-merge of it: ${why}`)],
+    reasons: [
+      reason(
+        'DGIT_VIEW_MISMATCH',
+        `the upload's Dgit commit ${input.uploadCommit} is not the rebuilt dgit view ${input.rebuiltView} nor a pseudo-merge of it: ${why}`,
+      ),
+    ],
   });
   let repo: Repository | undefined;
   try {
@@ -82,11 +93,15 @@ export async function checkPseudomerge(input: PseudomergeInput): Promise<Pseudom
     const message = end < 0 ? '' : commit.content.subarray(end + 2).toString('utf8');
     if (parents.length !== 2) return mismatch(`it has ${parents.length} parent(s), a pseudo-merge has 2`);
     if (tree !== input.rebuiltViewTree) return mismatch(`its tree is ${tree}, the rebuilt dgit view's is ${input.rebuiltViewTree}`);
-    if (!input.viewIsBuilderCommit && parents[0] !== input.rebuiltView) return mismatch(`its first parent is ${parents[0]!}, not the rebuilt dgit view`);
+    if (!input.viewIsBuilderCommit && parents[0] !== input.rebuiltView)
+      return mismatch(`its first parent is ${parents[0]!}, not the rebuilt dgit view`);
     if (!MESSAGE.test(message)) return mismatch(`its message is not dgit's pseudo-merge message: ${JSON.stringify(message.slice(0, 120))}`);
     return {
       explained: true,
-      note: reason('DGIT_VIEW_PSEUDOMERGE', `Dgit names ${input.uploadCommit}, dgit-repos' ${tagName}: a pseudo-merge of the rebuilt dgit view (tree ${tree}${input.viewIsBuilderCommit ? '' : `, first parent ${input.rebuiltView}`}) with archive history ${parents[1]!} (${message.split('\n')[0]!})`),
+      note: reason(
+        'DGIT_VIEW_PSEUDOMERGE',
+        `Dgit names ${input.uploadCommit}, dgit-repos' ${tagName}: a pseudo-merge of the rebuilt dgit view (tree ${tree}${input.viewIsBuilderCommit ? '' : `, first parent ${input.rebuiltView}`}) with archive history ${parents[1]!} (${message.split('\n')[0]!})`,
+      ),
     };
   } catch (e) {
     if (isVerificationError(e)) return unchecked(`${e.code}: ${e.message}`);
@@ -136,13 +151,21 @@ export async function explainDgitView(r: ReproduceResult, input: DgitViewInput):
   const res = await checkPseudomerge({
     repoUrl: `${trimEnd(input.dgitReposUrl, '/')}/${input.dsc.source}`,
     version: input.dsc.version,
-    uploadCommit: upload.commit, rebuiltView: rebuilt.commit, rebuiltViewTree: view.dgitViewTree,
+    uploadCommit: upload.commit,
+    rebuiltView: rebuilt.commit,
+    rebuiltViewTree: view.dgitViewTree,
     viewIsBuilderCommit: r.build!.dgitViewBuilderCommit,
     openRepository: (url) => input.openRepository(url),
   });
   if (res.explained) {
     const reasons = r.reasons.filter((x) => !isDgitField(x));
-    return { ...r, reasons, notes: [...r.notes, res.note], fields: r.fields.filter((f) => f !== field), verdict: reasons.length === 0 ? 'equivalent' : r.verdict };
+    return {
+      ...r,
+      reasons,
+      notes: [...r.notes, res.note],
+      fields: r.fields.filter((f) => f !== field),
+      verdict: reasons.length === 0 ? 'equivalent' : r.verdict,
+    };
   }
   // Undecidable is not a mismatch: the field difference is replaced by why it could not be judged.
   const unchecked = res.reasons.some((x) => x.code === 'DGIT_VIEW_UNCHECKED');

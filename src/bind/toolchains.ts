@@ -28,7 +28,9 @@ export function judgeToolchains(dgit: ReproduceResult, profile: string, second: 
   if (!result.supported) return { toolchain: { name: 'typescript', status: 'not-run', detail: result.why }, reasons: [] };
   const leaked = new Set(dgit.files.filter((f) => f.explainedBy === 'CHECKOUT_MTIME_LEAK').map((f) => f.name));
   const files = result.files.filter((f) => f.status === 'differs' && !leaked.has(f.name));
-  const fields = (result.dscBody.fields ?? []).filter((f) => !(leaked.size > 0 && /^(files|checksums-sha1|checksums-sha256)$/i.test(f.field)));
+  const fields = (result.dscBody.fields ?? []).filter(
+    (f) => !(leaked.size > 0 && /^(files|checksums-sha1|checksums-sha256)$/i.test(f.field)),
+  );
   const bodyDiffers = result.dscBody.status === 'differs' && (fields.length > 0 || leaked.size === 0);
   const differing = [
     ...files.map((f) => `${f.name}${f.detail ? ` (${f.detail})` : ''}`),
@@ -47,9 +49,14 @@ export function judgeToolchains(dgit: ReproduceResult, profile: string, second: 
   const dgitAgrees = dgit.verdict === 'reproduced' || dgit.verdict === 'equivalent';
   const reasons: Reason[] = [];
   if ((dgitAgrees && !agrees) || (dgit.verdict === 'mismatch' && agrees)) {
-    reasons.push(reason('TOOLCHAINS_DISAGREE', dgitAgrees
-      ? `dgit's build reproduced the upload under ${profile}, the TypeScript toolchain did not: ${differing.join('; ')}`
-      : `the TypeScript toolchain reproduced the upload under ${profile}, dgit's build did not`));
+    reasons.push(
+      reason(
+        'TOOLCHAINS_DISAGREE',
+        dgitAgrees
+          ? `dgit's build reproduced the upload under ${profile}, the TypeScript toolchain did not: ${differing.join('; ')}`
+          : `the TypeScript toolchain reproduced the upload under ${profile}, dgit's build did not`,
+      ),
+    );
   }
   return { toolchain, reasons };
 }

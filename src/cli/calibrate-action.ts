@@ -34,14 +34,18 @@ function positiveInt(flag: string, value: string): number {
 
 export async function calibrateAction(setExit: (code: number) => void, flags: CalibrateFlags): Promise<void> {
   if (flags.seed !== undefined && flags.smallest) throw new UsageError('give either --seed or --smallest');
-  if (flags.all && (flags.seed !== undefined || flags.smallest)) throw new UsageError('--all takes every upload: it has no --seed or --smallest');
+  if (flags.all && (flags.seed !== undefined || flags.smallest))
+    throw new UsageError('--all takes every upload: it has no --seed or --smallest');
   const suites = flags.suite.length ? flags.suite : ['sid'];
   const sample = positiveInt('--sample', flags.sample);
   const seconds = positiveInt('--timeout', flags.timeout);
-  if (flags.uploadKeyring !== undefined && !existsSync(flags.uploadKeyring)) throw new UsageError(`--upload-keyring ${flags.uploadKeyring}: no such file`);
-  const selection: Selection = flags.all ? { kind: 'all' } : flags.smallest
-    ? { kind: 'smallest' }
-    : { kind: 'random', seed: flags.seed !== undefined ? positiveInt('--seed', flags.seed) : 1 + Math.floor(Math.random() * 2 ** 31) };
+  if (flags.uploadKeyring !== undefined && !existsSync(flags.uploadKeyring))
+    throw new UsageError(`--upload-keyring ${flags.uploadKeyring}: no such file`);
+  const selection: Selection = flags.all
+    ? { kind: 'all' }
+    : flags.smallest
+      ? { kind: 'smallest' }
+      : { kind: 'random', seed: flags.seed !== undefined ? positiveInt('--seed', flags.seed) : 1 + Math.floor(Math.random() * 2 ** 31) };
   const report = await calibrate({
     ...(flags.mirror ? { mirror: flags.mirror } : {}),
     suites,
@@ -52,7 +56,12 @@ export async function calibrateAction(setExit: (code: number) => void, flags: Ca
     ...(flags.uploadKeyring !== undefined ? { uploadKeyring: resolve(flags.uploadKeyring) } : {}),
     ...(flags.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
     buildTimeoutMs: seconds * 1000,
-    ...(flags.json && !flags.all ? {} : { onUpload: (u: CalibratedUpload, at: { n: number; total: number }) => process.stderr.write(`${flags.all ? progressLine(u, at) : line(u)}\n`) }),
+    ...(flags.json && !flags.all
+      ? {}
+      : {
+          onUpload: (u: CalibratedUpload, at: { n: number; total: number }) =>
+            process.stderr.write(`${flags.all ? progressLine(u, at) : line(u)}\n`),
+        }),
   }).catch((e: unknown) => {
     // The index could not be had (unverified, expired, unreachable): nothing to calibrate on.
     if (e instanceof UploadError) return e;
@@ -60,12 +69,17 @@ export async function calibrateAction(setExit: (code: number) => void, flags: Ca
   });
   if (report instanceof Error) {
     const code = report.code;
-    if (flags.json) process.stdout.write(`${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'calibrate', error: { code, message: report.message } }, null, 2)}\n`);
+    if (flags.json)
+      process.stdout.write(
+        `${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'calibrate', error: { code, message: report.message } }, null, 2)}\n`,
+      );
     else process.stderr.write(`t2u-verify calibrate: ${code}: ${report.message}\n`);
     setExit(3);
     return;
   }
-  process.stdout.write(flags.json ? `${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'calibrate', ...report }, null, 2)}\n` : render(report));
+  process.stdout.write(
+    flags.json ? `${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'calibrate', ...report }, null, 2)}\n` : render(report),
+  );
   setExit(calibrationExitCode(report));
 }
 
@@ -84,7 +98,8 @@ function line(u: CalibratedUpload): string {
 export function render(r: CalibrationReport): string {
   const out: string[] = [];
   for (const w of r.warnings) out.push(`warning: ${w}`);
-  const sel = r.selection.kind === 'random' ? `random, seed ${r.selection.seed}` : r.selection.kind === 'all' ? 'every upload' : 'smallest first';
+  const sel =
+    r.selection.kind === 'random' ? `random, seed ${r.selection.seed}` : r.selection.kind === 'all' ? 'every upload' : 'smallest first';
   out.push(`calibration against ${r.mirror} ${r.suite} (${sel}): ${r.eligible} tag2upload uploads eligible`);
   out.push(`  tried ${r.tried}, not on the mirror ${r.notOnMirror}, downloadable ${r.downloadable}`);
   out.push(`  reproduced ${r.reproduced}, equivalent ${r.equivalent}, mismatch ${r.mismatch}, unverifiable ${r.unverifiable}`);
@@ -99,13 +114,22 @@ export function render(r: CalibrationReport): string {
       continue;
     }
     for (const x of u.reasons) out.push(`  ${x.code}: ${x.message}`);
-    for (const f of u.differs?.files ?? []) out.push(`  file ${f.name}: upload ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}`);
-    for (const f of u.differs?.fields ?? []) out.push(`  field ${f.field}: upload ${JSON.stringify(f.expected ?? null)}, rebuilt ${JSON.stringify(f.got ?? null)}`);
-    for (const a of u.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences !== undefined ? ` (${a.differences} differences)` : ''}${a.codes.length ? ` ${a.codes.join(',')}` : ''}`);
+    for (const f of u.differs?.files ?? [])
+      out.push(
+        `  file ${f.name}: upload ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}`,
+      );
+    for (const f of u.differs?.fields ?? [])
+      out.push(`  field ${f.field}: upload ${JSON.stringify(f.expected ?? null)}, rebuilt ${JSON.stringify(f.got ?? null)}`);
+    for (const a of u.attempts)
+      out.push(
+        `  tried ${a.profile}: ${a.outcome}${a.differences !== undefined ? ` (${a.differences} differences)` : ''}${a.codes.length ? ` ${a.codes.join(',')}` : ''}`,
+      );
   }
   out.push('', 'verdict       reason                              uploads');
   for (const row of r.byVerdictAndReason) out.push(`${row.verdict.padEnd(13)} ${row.code.padEnd(35)} ${row.count}`);
   const secs = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
-  out.push(`time per upload: median ${secs(r.timePerUpload.medianMs)}, p90 ${secs(r.timePerUpload.p90Ms)}; load average ${r.loadAverage.start.toFixed(2)} at the start, ${r.loadAverage.end.toFixed(2)} at the end`);
+  out.push(
+    `time per upload: median ${secs(r.timePerUpload.medianMs)}, p90 ${secs(r.timePerUpload.p90Ms)}; load average ${r.loadAverage.start.toFixed(2)} at the start, ${r.loadAverage.end.toFixed(2)} at the end`,
+  );
   return `${out.join('\n')}\n`;
 }

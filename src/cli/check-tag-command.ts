@@ -5,8 +5,7 @@ import { addAllowExpiredRelease } from './expired-release.js';
 import type { CheckTagOptions } from './check-tag-action.js';
 
 export function registerCheckTag(program: Command, setExit: (code: number) => void): void {
-  const cmd = addAllowExpiredRelease(program
-    .command('check-tag'))
+  const cmd = addAllowExpiredRelease(program.command('check-tag'))
     .description('Authenticate a tag2upload tag: signature over the raw tag bytes, key policy, tag2upload(5) metadata')
     .requiredOption('--repo <url|path>', 'repository: an https:// URL (smart HTTP) or a local git checkout')
     .requiredOption('--tag <name>', 'tag name, e.g. debian/1.2-3 (without refs/tags/)');

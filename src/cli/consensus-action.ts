@@ -27,7 +27,11 @@ export interface ConsensusOptions {
 
 const MAX_DSC_BYTES = 1 << 20;
 
-async function dscDigest(first: string | undefined, version: string | undefined, opts: ConsensusOptions): Promise<{ sha256: string; name: string } | { error: string }> {
+async function dscDigest(
+  first: string | undefined,
+  version: string | undefined,
+  opts: ConsensusOptions,
+): Promise<{ sha256: string; name: string } | { error: string }> {
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
   if (opts.upload !== undefined) {
     if (first !== undefined) throw new UsageError('give either --upload or SOURCE VERSION');
@@ -69,7 +73,12 @@ async function dscDigest(first: string | undefined, version: string | undefined,
   return { sha256: entry.dsc.hash, name: entry.dsc.name };
 }
 
-export async function consensusAction(setExit: (code: number) => void, first: string | undefined, version: string | undefined, opts: ConsensusOptions): Promise<void> {
+export async function consensusAction(
+  setExit: (code: number) => void,
+  first: string | undefined,
+  version: string | undefined,
+  opts: ConsensusOptions,
+): Promise<void> {
   let verifiers: VerifierEntry[];
   try {
     verifiers = parseVerifiersFile(await readFile(opts.verifiers, 'utf8'), opts.verifiers);
@@ -78,7 +87,8 @@ export async function consensusAction(setExit: (code: number) => void, first: st
     throw new UsageError(`--verifiers ${opts.verifiers}: ${(e as Error).message}`);
   }
   const threshold = opts.threshold === undefined ? new Set(verifiers.map((v) => v.vkey)).size : Number(opts.threshold);
-  if (!Number.isSafeInteger(threshold) || threshold < 1) throw new UsageError(`--threshold must be a positive integer, not ${JSON.stringify(opts.threshold)}`);
+  if (!Number.isSafeInteger(threshold) || threshold < 1)
+    throw new UsageError(`--threshold must be a positive integer, not ${JSON.stringify(opts.threshold)}`);
   const dsc = await dscDigest(first, version, opts);
   if ('error' in dsc) {
     process.stderr.write(`t2u-verify consensus: the .dsc could not be obtained: ${dsc.error}\n`);

@@ -21,5 +21,7 @@ export function registerConsensus(program: Command, setExit: (code: number) => v
     .option('--allow-http', 'allow plain http:// mirrors on loopback addresses (tests)')
     .option('--json', 'print the result object (schema t2u-verify/consensus/v1)')
     .addHelpText('after', '\nExit status: 0 agreed, 1 disputed, 2 usage error, 3 insufficient.')
-    .action(async (first: string | undefined, version: string | undefined, opts: ConsensusOptions) => (await import('./consensus-action.js')).consensusAction(setExit, first, version, opts));
+    .action(async (first: string | undefined, version: string | undefined, opts: ConsensusOptions) =>
+      (await import('./consensus-action.js')).consensusAction(setExit, first, version, opts),
+    );
 }

@@ -8,7 +8,8 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 
-export const ALLOW_EXPIRED_RELEASE_HELP = "accept a mirror's InRelease past its Valid-Until (a snapshot mirror), with a warning in the output";
+export const ALLOW_EXPIRED_RELEASE_HELP =
+  "accept a mirror's InRelease past its Valid-Until (a snapshot mirror), with a warning in the output";
 
 export function addAllowExpiredRelease(command: Command): Command {
   return command.option('--allow-expired-release', ALLOW_EXPIRED_RELEASE_HELP);

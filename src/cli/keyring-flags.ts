@@ -24,6 +24,7 @@ export function addKeyringOptions(cmd: Command): Command {
 export function keyringOverrides(flags: KeyringFlags): Pick<Partial<Config>, 'keyrings' | 'extraKeyrings'> {
   const out: Pick<Partial<Config>, 'keyrings' | 'extraKeyrings'> = {};
   if (flags.defaultKeyrings === false) out.keyrings = [];
-  if (flags.keyring !== undefined && flags.keyring.length > 0) out.extraKeyrings = flags.keyring.map((path) => ({ path, role: 'uploader' as const }));
+  if (flags.keyring !== undefined && flags.keyring.length > 0)
+    out.extraKeyrings = flags.keyring.map((path) => ({ path, role: 'uploader' as const }));
   return out;
 }

@@ -43,9 +43,14 @@ export async function logAuditAction(setExit: (code: number) => void, url: strin
     if (!(e instanceof LogProblem)) throw e;
     const alarm = isAlarm(e.code);
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ status: alarm ? 'alarm' : 'unverifiable', code: e.code, message: e.message, ...(e.evidence !== undefined && { evidence: e.evidence }) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ status: alarm ? 'alarm' : 'unverifiable', code: e.code, message: e.message, ...(e.evidence !== undefined && { evidence: e.evidence }) })}\n`,
+      );
     } else {
-      const evidence = e.evidence === undefined ? '' : `\ncheckpoint seen before:\n${e.evidence.previous.trimEnd()}\n\ncheckpoint served now:\n${e.evidence.current.trimEnd()}\n`;
+      const evidence =
+        e.evidence === undefined
+          ? ''
+          : `\ncheckpoint seen before:\n${e.evidence.previous.trimEnd()}\n\ncheckpoint served now:\n${e.evidence.current.trimEnd()}\n`;
       process.stdout.write(`${e.code}: ${e.message}\n${evidence}`);
     }
     setExit(alarm ? EXIT.failed : EXIT.unverifiable);

@@ -22,7 +22,10 @@ export function registerLog(program: Command, setExit: (code: number) => void): 
     .option('--witness <vkey>', 'a witness whose cosignature the checkpoint must carry (repeatable)', collect, [])
     .option('--state <dir>', `where the checkpoints seen are kept (default ${defaultStateDir()})`)
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExit status: 0 consistent, 1 alarm (LOG_INCONSISTENT, LOG_SIGNATURE_INVALID, LOG_TILES_INVALID), 2 usage error, 3 unreachable.')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 consistent, 1 alarm (LOG_INCONSISTENT, LOG_SIGNATURE_INVALID, LOG_TILES_INVALID), 2 usage error, 3 unreachable.',
+    )
     .action(async (url: string, opts: AuditOptions) => (await import('./log-action.js')).logAuditAction(setExit, url, opts));
   log
     .command('key')
@@ -30,8 +33,11 @@ export function registerLog(program: Command, setExit: (code: number) => void): 
     .command('rotate')
     .description('With the service stopped: retire the log and its key, make a new key, for a new log under a new origin')
     .requiredOption('--data-dir <dir>', "the service's data directory")
-    .requiredOption('--origin <origin>', 'the new log\'s origin (set log.origin to it before starting the service again)')
-    .option('--key-file <file>', 'the configured log.keyFile, when not the data directory\'s log-key.pem')
-    .addHelpText('after', '\nThe old log (checkpoint, tiles, key) moves to DATA_DIR/retired-logs/; its vkey is kept in DATA_DIR/retired-attestation-keys.\nExit status: 0 rotated, 2 usage error (nothing changed).')
+    .requiredOption('--origin <origin>', "the new log's origin (set log.origin to it before starting the service again)")
+    .option('--key-file <file>', "the configured log.keyFile, when not the data directory's log-key.pem")
+    .addHelpText(
+      'after',
+      '\nThe old log (checkpoint, tiles, key) moves to DATA_DIR/retired-logs/; its vkey is kept in DATA_DIR/retired-attestation-keys.\nExit status: 0 rotated, 2 usage error (nothing changed).',
+    )
     .action(async (opts: RotateOptions) => (await import('./log-action.js')).logKeyRotateAction(setExit, opts));
 }

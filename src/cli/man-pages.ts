@@ -69,7 +69,9 @@ function page(cmd: Command, help: Help, all: readonly Command[]): string {
   }
   const after = afterText(cmd);
   if (after !== '') out.push('.SH NOTES', '.nf', roff(after), '.fi');
-  const see = all.filter((c) => c !== cmd && (c === cmd.parent || c.parent === cmd || c.parent === null)).map((c) => `${pathOf(c).join('-')}(1)`);
+  const see = all
+    .filter((c) => c !== cmd && (c === cmd.parent || c.parent === cmd || c.parent === null))
+    .map((c) => `${pathOf(c).join('-')}(1)`);
   out.push('.SH SEE ALSO', roff([...new Set(see)].join(', ')));
   return `${out.join('\n')}\n`;
 }

@@ -29,7 +29,12 @@ export function progressFor(flags: ProgressFlags, stream: NodeJS.WriteStream = p
  * transfer has lasted `intervalMs` (a short fetch prints none: its total
  * follows on the step's own line).
  */
-export function byteProgress(progress: Progress, label: string, intervalMs = 1000, now: () => number = () => performance.now()): (bytes: number) => void {
+export function byteProgress(
+  progress: Progress,
+  label: string,
+  intervalMs = 1000,
+  now: () => number = () => performance.now(),
+): (bytes: number) => void {
   let last: number | undefined;
   let shown = 0;
   return (bytes) => {

@@ -22,39 +22,55 @@ export function renderVerify(r: VerifyReport): string {
   if (t.object) out.push(`  tag          ${t.object}${t.commit ? ` -> commit ${t.commit}` : ''}`);
   if (t.tagger) out.push(`  tagger       ${safe(t.tagger)}`);
   if (t.signerFingerprint) out.push(`  signed by    ${t.signerFingerprint}${t.signatureCreated ? ` at ${t.signatureCreated}` : ''}`);
-  if (s.quiltMode !== undefined) out.push(`  quilt mode   ${s.quiltMode || '(native)'}${s.upstreamTag ? `, upstream ${safe(s.upstreamTag)} = ${s.upstreamCommit ?? '?'}` : ''}`);
+  if (s.quiltMode !== undefined)
+    out.push(
+      `  quilt mode   ${s.quiltMode || '(native)'}${s.upstreamTag ? `, upstream ${safe(s.upstreamTag)} = ${s.upstreamCommit ?? '?'}` : ''}`,
+    );
   const u = r.upload;
   if (u) {
     out.push(`  upload       ${safe(u.origin)}`);
-    out.push(`               ${safe(u.dsc)} sha256 ${u.sha256}${u.signer ? `, signed by ${u.signer}` : ''}${u.signed ? ` at ${u.signed}` : ''}`);
+    out.push(
+      `               ${safe(u.dsc)} sha256 ${u.sha256}${u.signer ? `, signed by ${u.signer}` : ''}${u.signed ? ` at ${u.signed}` : ''}`,
+    );
   }
   const rec = r.reconstruction;
   if (rec?.profile) {
     const others = rec.attempts.filter((a) => a.profile !== rec.profile);
-    out.push(`  profile      ${rec.profile}${others.length ? ` (also tried: ${others.map((a) => `${a.profile} ${a.outcome}`).join(', ')})` : ''}`);
+    out.push(
+      `  profile      ${rec.profile}${others.length ? ` (also tried: ${others.map((a) => `${a.profile} ${a.outcome}`).join(', ')})` : ''}`,
+    );
   }
   for (const [why, profiles] of skippedByWhy(rec?.skipped ?? [])) out.push(`  not tried    ${profiles.join(', ')}: ${safe(why)}`);
   if (rec?.toolchains.length) out.push(`  toolchains   ${rec.toolchains.map((x) => `${x.name} ${x.status}`).join(', ')}`);
   const l = r.layers;
-  out.push(`  layers       ${(['authenticity', 'metadata', 'binding', 'content', 'bits'] as const).map((k) => `${k} ${l[k].status === 'skipped' && l[k].detail ? `skipped (${l[k].detail})` : l[k].status}`).join(', ')}`);
+  out.push(
+    `  layers       ${(['authenticity', 'metadata', 'binding', 'content', 'bits'] as const).map((k) => `${k} ${l[k].status === 'skipped' && l[k].detail ? `skipped (${l[k].detail})` : l[k].status}`).join(', ')}`,
+  );
 
   if (l.binding.status === 'fail' && u) {
     out.push('', 'binding: the upload does not name this tag');
-    if (u.gitTagInfo !== undefined) out.push(`  Git-Tag-Info   upload ${safe(u.gitTagInfo)}`, `                 tag    tag=${t.object ?? '?'} fp=${t.signerFingerprint ?? '?'}`);
-    if (u.gitTagTagger !== undefined && u.gitTagTagger !== t.tagger) out.push(`  Git-Tag-Tagger upload ${safe(u.gitTagTagger)}`, `                 tag    ${safe(t.tagger ?? '?')}`);
+    if (u.gitTagInfo !== undefined)
+      out.push(
+        `  Git-Tag-Info   upload ${safe(u.gitTagInfo)}`,
+        `                 tag    tag=${t.object ?? '?'} fp=${t.signerFingerprint ?? '?'}`,
+      );
+    if (u.gitTagTagger !== undefined && u.gitTagTagger !== t.tagger)
+      out.push(`  Git-Tag-Tagger upload ${safe(u.gitTagTagger)}`, `                 tag    ${safe(t.tagger ?? '?')}`);
   }
   if (r.content && r.content.differences.length > 0) {
-    out.push('', 'content: the unpacked upload is not the tag\'s tree');
+    out.push('', "content: the unpacked upload is not the tag's tree");
     for (const d of r.content.differences) out.push(`  ${contentLine(d)}`);
     if (r.content.truncated) out.push(`  … and ${r.content.truncated} more`);
   }
   if (rec && l.bits.status === 'fail') {
     out.push('', `bits: rebuilt${rec.profile ? ` under ${rec.profile}` : ''} against the upload`);
     for (const f of rec.files) {
-      const given = f.origin === 'given' ? ' (the archive\'s orig, used as given)' : '';
-      out.push(f.match
-        ? `  same    ${f.name}${given}`
-        : `  DIFFERS ${f.name}: upload ${f.got ? `${f.got.size} bytes ${short(f.got.sha256)}` : 'absent'}, rebuilt ${f.expected ? `${f.expected.size} bytes ${short(f.expected.sha256)}` : 'absent'}`);
+      const given = f.origin === 'given' ? " (the archive's orig, used as given)" : '';
+      out.push(
+        f.match
+          ? `  same    ${f.name}${given}`
+          : `  DIFFERS ${f.name}: upload ${f.got ? `${f.got.size} bytes ${short(f.got.sha256)}` : 'absent'}, rebuilt ${f.expected ? `${f.expected.size} bytes ${short(f.expected.sha256)}` : 'absent'}`,
+      );
     }
     out.push(`  ${rec.dscIdentical ? 'same   ' : 'DIFFERS'} .dsc body`);
     for (const d of rec.fields) {
@@ -63,7 +79,14 @@ export function renderVerify(r: VerifyReport): string {
       if (d.expected?.includes('\n') && d.got?.includes('\n')) {
         // A multi-line field as a diff of its lines, rebuilt → upload (as the tarball diffs run from the tag to the upload).
         const diff = unifiedDiff(`${d.expected}\n`, `${d.got}\n`, `rebuilt ${d.field}`, `upload ${d.field}`, { maxLines: 40 });
-        out.push(`    ${d.field}:`, ...diff.replace(/\n$/, '').split('\n').slice(2).map((l) => `      ${safe(l)}`));
+        out.push(
+          `    ${d.field}:`,
+          ...diff
+            .replace(/\n$/, '')
+            .split('\n')
+            .slice(2)
+            .map((l) => `      ${safe(l)}`),
+        );
       } else {
         out.push(`    ${d.field}:`, `      upload  ${fieldValue(d.got)}`, `      rebuilt ${fieldValue(d.expected)}`);
       }
@@ -100,7 +123,12 @@ function contentLine(d: ContentDifference): string {
 /** A tar mtime (seconds since the epoch) as a UTC date, as diffoscope shows it. */
 function date(seconds: number): string {
   const d = new Date(seconds * 1000);
-  return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString().replace('T', ' ').replace(/\.000Z$/, ' UTC');
+  return Number.isNaN(d.getTime())
+    ? String(seconds)
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.000Z$/, ' UTC');
 }
 
 function fieldValue(v: string | undefined): string {
@@ -114,7 +142,8 @@ function tarballLines(tb: TarballDiff): string[] {
   const out = [`  ${tb.file}, member by member (rebuilt from the tag → upload):`];
   if (tb.error) out.push(`    (members not listed: ${safe(tb.error)})`);
   for (const m of tb.members) {
-    const side = (x: typeof m.expected): string => (x ? `${x.mode} ${x.size} bytes ${short(x.sha256)}${x.mtime !== undefined ? ` mtime ${date(x.mtime)}` : ''}` : 'absent');
+    const side = (x: typeof m.expected): string =>
+      x ? `${x.mode} ${x.size} bytes ${short(x.sha256)}${x.mtime !== undefined ? ` mtime ${date(x.mtime)}` : ''}` : 'absent';
     out.push(`    ${m.change.padEnd(7)} ${safe(m.path)}: ${side(m.expected)} → ${side(m.got)}`);
     if (m.diff) out.push(...m.diff.split('\n').map((x) => `      ${safe(x)}`));
   }

@@ -12,7 +12,8 @@ export function renderCheckTag(r: CheckTagReport): string {
     const primary = t.primaryFingerprint && t.primaryFingerprint !== t.signerFingerprint ? ` (primary ${t.primaryFingerprint})` : '';
     out.push(`  signed by    ${t.signerFingerprint}${primary}`);
     if (t.keyring) out.push(`  keyring      ${t.keyring}`);
-    if (t.digestAlgorithm || t.signatureCreated) out.push(`  signature    ${[t.digestAlgorithm, t.signatureCreated].filter(Boolean).join(', ')}`);
+    if (t.digestAlgorithm || t.signatureCreated)
+      out.push(`  signature    ${[t.digestAlgorithm, t.signatureCreated].filter(Boolean).join(', ')}`);
   }
   const s = r.source;
   if (s.package) {

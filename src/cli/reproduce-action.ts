@@ -47,43 +47,78 @@ export async function reproduceAction(setExit: (code: number) => void, opts: Rep
     opts = { ...opts, repo: opts.tree, tag: opts.tag ?? tagForDsc(opts.dsc) };
     delete opts.tree;
   }
-  if (opts.tree !== undefined && (opts.repo !== undefined || opts.tag !== undefined)) throw new UsageError('give either --repo and --tag, or --tree');
-  if (opts.tree === undefined && (opts.repo === undefined || opts.tag === undefined)) throw new UsageError('give --repo and --tag (or --tree)');
+  if (opts.tree !== undefined && (opts.repo !== undefined || opts.tag !== undefined))
+    throw new UsageError('give either --repo and --tag, or --tree');
+  if (opts.tree === undefined && (opts.repo === undefined || opts.tag === undefined))
+    throw new UsageError('give --repo and --tag (or --tree)');
   const profile = opts.profile === undefined ? undefined : profileByName(opts.profile);
-  if (opts.profile !== undefined && !profile) throw new UsageError(`unknown builder profile ${JSON.stringify(opts.profile)} (known: ${PROFILES.map((p) => p.name).join(', ')})`);
+  if (opts.profile !== undefined && !profile)
+    throw new UsageError(`unknown builder profile ${JSON.stringify(opts.profile)} (known: ${PROFILES.map((p) => p.name).join(', ')})`);
   const seconds = Number(opts.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(opts.timeout)}`);
-  for (const [flag, path] of [['--dsc', opts.dsc], ['--upload-keyring', opts.uploadKeyring], ['--repo', opts.repo], ['--tree', opts.tree]] as const) {
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(opts.timeout)}`);
+  for (const [flag, path] of [
+    ['--dsc', opts.dsc],
+    ['--upload-keyring', opts.uploadKeyring],
+    ['--repo', opts.repo],
+    ['--tree', opts.tree],
+  ] as const) {
     if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
   }
   if (opts.tree !== undefined && !statSync(opts.tree).isDirectory()) throw new UsageError(`--tree ${opts.tree}: not a directory`);
   if (opts.repo !== undefined && statSync(opts.repo).isDirectory()) await checkTagIsThere(opts.repo, opts.tag!, seconds * 1000);
   // The upload read once, in place: its .dsc, and its files checked against it.
   const local = await readLocalPackage(resolve(opts.dsc));
-  const run = !local.ok ? unreadUpload(local.reasons) : await reproduce({
-    from: opts.tree !== undefined ? { kind: 'tree', dir: resolve(opts.tree) } : { kind: 'git', repo: resolve(opts.repo!), tag: opts.tag! },
-    upload: local.pkg,
-    ...(opts.uploadKeyring !== undefined ? { uploadKeyring: resolve(opts.uploadKeyring) } : {}),
-    ...(profile ? { profiles: [profile] } : {}),
-    existingOrigs: opts.existingOrig === true,
-    timeoutMs: seconds * 1000,
-  });
+  const run = !local.ok
+    ? unreadUpload(local.reasons)
+    : await reproduce({
+        from:
+          opts.tree !== undefined ? { kind: 'tree', dir: resolve(opts.tree) } : { kind: 'git', repo: resolve(opts.repo!), tag: opts.tag! },
+        upload: local.pkg,
+        ...(opts.uploadKeyring !== undefined ? { uploadKeyring: resolve(opts.uploadKeyring) } : {}),
+        ...(profile ? { profiles: [profile] } : {}),
+        existingOrigs: opts.existingOrig === true,
+        timeoutMs: seconds * 1000,
+      });
   // Without the service keyring the binding was never checked: the report says so, and so does the verdict line.
-  const result: ReproduceResult = opts.uploadKeyring !== undefined ? run : {
-    ...run,
-    notes: [...run.notes, reason('UPLOAD_SIGNATURE_NOT_CHECKED', `no --upload-keyring: the signature of ${opts.dsc} was not checked`)],
-  };
+  const result: ReproduceResult =
+    opts.uploadKeyring !== undefined
+      ? run
+      : {
+          ...run,
+          notes: [
+            ...run.notes,
+            reason('UPLOAD_SIGNATURE_NOT_CHECKED', `no --upload-keyring: the signature of ${opts.dsc} was not checked`),
+          ],
+        };
   process.stdout.write(opts.json ? `${JSON.stringify(reportOf(opts, result), null, 2)}\n` : render(opts, result));
   setExit(exitCodeForReproduce(result.verdict));
 }
 
 /** The result for an upload that could not be read: nothing was built. */
 function unreadUpload(reasons: readonly Reason[]): ReproduceResult {
-  return { verdict: 'unverifiable', reasons: [...reasons], notes: [], attempts: [], skipped: [], files: [], fields: [], dscIdentical: false, timings: { totalMs: 0 } };
+  return {
+    verdict: 'unverifiable',
+    reasons: [...reasons],
+    notes: [],
+    attempts: [],
+    skipped: [],
+    files: [],
+    fields: [],
+    dscIdentical: false,
+    timings: { totalMs: 0 },
+  };
 }
 
 function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, unknown> {
-  const bits = r.verdict === 'unverifiable' ? 'skipped' : r.verdict === 'mismatch' && !r.files.length ? 'skipped' : r.verdict === 'mismatch' ? 'fail' : 'pass';
+  const bits =
+    r.verdict === 'unverifiable'
+      ? 'skipped'
+      : r.verdict === 'mismatch' && !r.files.length
+        ? 'skipped'
+        : r.verdict === 'mismatch'
+          ? 'fail'
+          : 'pass';
   return {
     schema: REPORT_SCHEMA,
     kind: 'reproduce',
@@ -114,15 +149,26 @@ function reportOf(opts: ReproduceOptions, r: ReproduceResult): Record<string, un
 function render(opts: ReproduceOptions, r: ReproduceResult): string {
   const out: string[] = [];
   const unsigned = r.signature === undefined ? '; the .dsc signature was not checked (no --upload-keyring)' : '';
-  out.push(`${r.verdict.toUpperCase()}: ${opts.tag !== undefined ? `${opts.repo} ${opts.tag}` : opts.tree} against ${opts.dsc}${r.profile ? ` (profile ${r.profile})` : ''}${unsigned}`);
-  if (r.signature) out.push(`  .dsc signature: ${r.signature.ok ? `good, by ${r.signature.signer ?? '?'}` : 'FAILED'}${r.signature.created ? ` at ${r.signature.created}` : ''}`);
+  out.push(
+    `${r.verdict.toUpperCase()}: ${opts.tag !== undefined ? `${opts.repo} ${opts.tag}` : opts.tree} against ${opts.dsc}${r.profile ? ` (profile ${r.profile})` : ''}${unsigned}`,
+  );
+  if (r.signature)
+    out.push(
+      `  .dsc signature: ${r.signature.ok ? `good, by ${r.signature.signer ?? '?'}` : 'FAILED'}${r.signature.created ? ` at ${r.signature.created}` : ''}`,
+    );
   for (const f of r.files) {
-    out.push(`  ${f.match ? 'same' : 'DIFF'} ${f.name}${f.origin === 'given' ? ' (the archive\'s orig, used as given)' : ''}${f.match ? '' : `: upload ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}`}`);
+    out.push(
+      `  ${f.match ? 'same' : 'DIFF'} ${f.name}${f.origin === 'given' ? " (the archive's orig, used as given)" : ''}${f.match ? '' : `: upload ${f.got ? `${f.got.size} ${f.got.sha256.slice(0, 16)}` : '-'}, rebuilt ${f.expected ? `${f.expected.size} ${f.expected.sha256.slice(0, 16)}` : '-'}`}`,
+    );
   }
   if (r.files.length) out.push(`  ${r.dscIdentical ? 'same' : 'DIFF'} .dsc body`);
-  for (const d of r.fields) out.push(`    field ${d.field}: upload ${JSON.stringify(d.got ?? null)}, rebuilt ${JSON.stringify(d.expected ?? null)}`);
+  for (const d of r.fields)
+    out.push(`    field ${d.field}: upload ${JSON.stringify(d.got ?? null)}, rebuilt ${JSON.stringify(d.expected ?? null)}`);
   if (r.profileHint) out.push(`  profile order: ${r.profileHint}`);
-  for (const a of r.attempts) out.push(`  tried ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} differences)` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
+  for (const a of r.attempts)
+    out.push(
+      `  tried ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} differences)` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`,
+    );
   for (const [why, profiles] of skippedByWhy(r.skipped)) out.push(`  not tried ${profiles.join(', ')}: ${why}`);
   for (const x of r.reasons) out.push(`  ${x.code} (${x.layer}): ${x.message}`);
   for (const x of r.notes) out.push(`  note ${x.code}: ${x.message}`);

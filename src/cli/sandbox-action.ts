@@ -32,19 +32,24 @@ export async function sandboxStatusAction(setExit: (code: number) => void, opts:
   const profiles = loadRecipes();
   if (opts.json) {
     const missing = Object.keys(profiles).filter((p) => !entries.some((e) => e.name === p && e.current));
-    process.stdout.write(`${JSON.stringify({ schema: 't2u-verify/rootfs-status/v1', cache: defaultCacheDir(), rootfs: entries, notBuilt: missing }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ schema: 't2u-verify/rootfs-status/v1', cache: defaultCacheDir(), rootfs: entries, notBuilt: missing }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(`cache: ${defaultCacheDir()}\n`);
     for (const e of entries) process.stdout.write(`${describeLine(e)}\n`);
     for (const p of Object.keys(profiles)) {
-      if (!entries.some((e) => e.name === p && e.current)) process.stdout.write(`${p}: not built (t2u-verify sandbox build --profile ${p})\n`);
+      if (!entries.some((e) => e.name === p && e.current))
+        process.stdout.write(`${p}: not built (t2u-verify sandbox build --profile ${p})\n`);
     }
   }
   setExit(EXIT.ok);
 }
 
 function describeLine(e: CachedRootfs): string {
-  const versions = Object.entries(e.packages).map(([p, v]) => `${p} ${v}`).join(', ');
+  const versions = Object.entries(e.packages)
+    .map(([p, v]) => `${p} ${v}`)
+    .join(', ');
   const size = `${(e.sizeBytes / 1024 ** 2).toFixed(0)} MiB`;
   return `${e.name}${e.current ? '' : ' (stale recipe)'}: key ${e.key.slice(0, 16)}, ${size}, built ${e.builtAt}, ${e.path}; ${versions}`;
 }

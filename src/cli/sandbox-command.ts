@@ -21,13 +21,16 @@ export function registerSandboxCommands(program: Command, setExit: (code: number
     .option('--profile <name>', `rootfs profile from sandbox/rootfs.json (default: ${DEFAULT_PROFILE})`)
     .option('--all', 'build every profile of the recipe')
     .option('--force', 'rebuild even when the cache has it')
-    .addHelpText('after', [
-      '',
-      'Progress goes to stderr; the cache is $T2U_VERIFY_CACHE, else $XDG_CACHE_HOME/t2u-verify,',
-      'else ~/.cache/t2u-verify (/var/cache/t2u-verify for root). Needs mmdebstrap and network',
-      'access to the mirror; runs mmdebstrap in root mode as root, in unshare mode otherwise.',
-      'Exit status: 0 built or cached, 2 usage error, 3 build failed.',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Progress goes to stderr; the cache is $T2U_VERIFY_CACHE, else $XDG_CACHE_HOME/t2u-verify,',
+        'else ~/.cache/t2u-verify (/var/cache/t2u-verify for root). Needs mmdebstrap and network',
+        'access to the mirror; runs mmdebstrap in root mode as root, in unshare mode otherwise.',
+        'Exit status: 0 built or cached, 2 usage error, 3 build failed.',
+      ].join('\n'),
+    )
     .action(async (opts: BuildOptions) => (await import('./sandbox-action.js')).sandboxBuildAction(setExit, opts));
 
   sandbox

@@ -29,22 +29,33 @@ function readSecretFile(path: string, flag: string): string[] {
     throw new UsageError(`${flag} ${path}: cannot read: ${(err as Error).message}`);
   }
   if (text.length > 64 * 1024) throw new UsageError(`${flag} ${path}: larger than 64 KiB; a secret file holds one secret a line`);
-  const secrets = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const secrets = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (secrets.length === 0) throw new UsageError(`${flag} ${path}: empty`);
   return secrets;
 }
 
 function optionalFile(path: string): string[] {
   try {
-    return readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(0, 64);
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .slice(0, 64);
   } catch {
     return [];
   }
 }
 
 function one(
-  given: readonly string[] | undefined, files: readonly string[] | undefined, flag: string,
-  envName: string, credential: string, env: NodeJS.ProcessEnv,
+  given: readonly string[] | undefined,
+  files: readonly string[] | undefined,
+  flag: string,
+  envName: string,
+  credential: string,
+  env: NodeJS.ProcessEnv,
 ): string[] {
   const fromFlags = [...(given ?? []), ...(files ?? []).flatMap((f) => readSecretFile(f, flag))];
   if (fromFlags.length > 0) return fromFlags;
@@ -64,5 +75,12 @@ export function resolveSecrets(flags: SecretFlags, env: NodeJS.ProcessEnv = proc
 
 /** The alert signing secrets (`whsec_…`), from the first source that has them; none: the service generates one. */
 export function resolveAlertSigningSecrets(flags: SecretFlags, env: NodeJS.ProcessEnv = process.env): string[] {
-  return one(undefined, flags.alertSigningSecretFile, '--alert-signing-secret-file', 'T2U_ALERT_SIGNING_SECRET', 'alert-signing-secret', env);
+  return one(
+    undefined,
+    flags.alertSigningSecretFile,
+    '--alert-signing-secret-file',
+    'T2U_ALERT_SIGNING_SECRET',
+    'alert-signing-secret',
+    env,
+  );
 }

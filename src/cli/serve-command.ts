@@ -55,13 +55,33 @@ export function registerServe(program: Command, setExit: (code: number) => void,
   common(
     program
       .command('serve')
-      .description('Run the verification service: GitLab webhook and API intake, read API, health, metrics, workers and (--watch-mirror) the archive watcher')
+      .description(
+        'Run the verification service: GitLab webhook and API intake, read API, health, metrics, workers and (--watch-mirror) the archive watcher',
+      )
       .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080)')
-      .option('--webhook-secret <secret>', 'GitLab webhook secret token, or signing token (whsec_…) (repeatable; visible in ps: prefer the file)', collect, [])
-      .option('--webhook-secret-file <file>', 'read webhook secrets from FILE, one a line (repeatable; also $T2U_WEBHOOK_SECRET, $CREDENTIALS_DIRECTORY/webhook-secret)', collect, [])
+      .option(
+        '--webhook-secret <secret>',
+        'GitLab webhook secret token, or signing token (whsec_…) (repeatable; visible in ps: prefer the file)',
+        collect,
+        [],
+      )
+      .option(
+        '--webhook-secret-file <file>',
+        'read webhook secrets from FILE, one a line (repeatable; also $T2U_WEBHOOK_SECRET, $CREDENTIALS_DIRECTORY/webhook-secret)',
+        collect,
+        [],
+      )
       .option('--api-token <token>', 'bearer token for the API (repeatable; visible in ps: prefer the file)', collect, [])
-      .option('--api-token-file <file>', 'read API tokens from FILE, one a line (repeatable; also $T2U_API_TOKEN, $CREDENTIALS_DIRECTORY/api-token)', collect, [])
-      .option('--watch-mirror <url>', 'run the archive watcher in the service: poll this Debian mirror and queue every tag2upload upload (see watch)')
+      .option(
+        '--api-token-file <file>',
+        'read API tokens from FILE, one a line (repeatable; also $T2U_API_TOKEN, $CREDENTIALS_DIRECTORY/api-token)',
+        collect,
+        [],
+      )
+      .option(
+        '--watch-mirror <url>',
+        'run the archive watcher in the service: poll this Debian mirror and queue every tag2upload upload (see watch)',
+      )
       .option('--watch-suite <name>', 'suite the watcher polls (repeatable; default unstable)', collect, [])
       .option('--watch-interval <seconds>', 'time between polls of the watched mirror (default 900)'),
   ).action(async (flags: Flags) => {

@@ -61,16 +61,23 @@ type Target =
 
 const isUrl = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 
-export async function verifyAction(setExit: (code: number) => void, first: string | undefined, version: string | undefined, opts: VerifyOptions): Promise<void> {
+export async function verifyAction(
+  setExit: (code: number) => void,
+  first: string | undefined,
+  version: string | undefined,
+  opts: VerifyOptions,
+): Promise<void> {
   const badRepo = opts.repo === undefined ? undefined : repoArgumentProblem(opts.repo);
   if (badRepo !== undefined) throw new UsageError(badRepo);
   const config = await configFrom(opts);
   const target = targetOf(first, version, opts, config);
-  if (config.uploadKeyring !== undefined && !existsSync(config.uploadKeyring)) throw new UsageError(`upload keyring ${config.uploadKeyring}: no such file`);
+  if (config.uploadKeyring !== undefined && !existsSync(config.uploadKeyring))
+    throw new UsageError(`upload keyring ${config.uploadKeyring}: no such file`);
   const progress = progressFor(opts);
   let attestKey: Ed25519Key | undefined;
   if (opts.attest !== undefined) {
-    if (!isValidKeyName(opts.attestName)) throw new UsageError(`--attest-name ${JSON.stringify(opts.attestName)}: a key name has no spaces and no "+"`);
+    if (!isValidKeyName(opts.attestName))
+      throw new UsageError(`--attest-name ${JSON.stringify(opts.attestName)}: a key name has no spaces and no "+"`);
     try {
       attestKey = await loadKeyFile(opts.attest);
     } catch (err) {
@@ -90,7 +97,9 @@ export async function verifyAction(setExit: (code: number) => void, first: strin
   } catch (err) {
     if (!(err instanceof TrustSetupError)) throw err;
     if (err.kind === 'usage') throw new UsageError(err.message);
-    const named = target.tag ?? (target.kind === 'upload' && target.locator.kind === 'archive' ? tagNameForVersion(target.locator.version) : '(not located)');
+    const named =
+      target.tag ??
+      (target.kind === 'upload' && target.locator.kind === 'archive' ? tagNameForVersion(target.locator.version) : '(not located)');
     report = unverifiableReport(target.repo ?? '(not located)', named, reason('KEYRING_UNAVAILABLE', err.message));
   }
   // A tag the user named that the repository does not have is their mistake, not a verdict.
@@ -105,9 +114,18 @@ export async function verifyAction(setExit: (code: number) => void, first: strin
   setExit(exitCodeForVerify(report.verdict));
 }
 
-async function run(target: Target, config: Readonly<Config>, trust: Promise<Trust>, uploadKeyring: UploadKeyring, progress: Progress | undefined): Promise<VerifyReport> {
+async function run(
+  target: Target,
+  config: Readonly<Config>,
+  trust: Promise<Trust>,
+  uploadKeyring: UploadKeyring,
+  progress: Progress | undefined,
+): Promise<VerifyReport> {
   const onPackBytes = progress && byteProgress(progress, 'fetching');
-  const deps = { ...verifyDepsFrom(config, trust, uploadKeyring, { ...(onPackBytes && { onPackBytes }) }), ...(progress ? { progress } : {}) };
+  const deps = {
+    ...verifyDepsFrom(config, trust, uploadKeyring, { ...(onPackBytes && { onPackBytes }) }),
+    ...(progress ? { progress } : {}),
+  };
   const withNotes = async (report: VerifyReport): Promise<VerifyReport> => {
     report.notes.unshift(...keyringNotes(await trust, uploadKeyring));
     return report;
@@ -115,7 +133,11 @@ async function run(target: Target, config: Readonly<Config>, trust: Promise<Trus
   if (target.kind === 'tag') return withNotes(await verify({ repo: target.repo, tag: target.tag, upload: target.upload }, deps));
 
   const where = target.locator;
-  progress?.(where.kind === 'archive' ? `obtaining ${where.source} ${where.version} from the verified Sources index of ${where.suite ?? 'sid'}` : `obtaining the upload from ${where.kind === 'dsc-path' ? where.path : where.url}`);
+  progress?.(
+    where.kind === 'archive'
+      ? `obtaining ${where.source} ${where.version} from the verified Sources index of ${where.suite ?? 'sid'}`
+      : `obtaining the upload from ${where.kind === 'dsc-path' ? where.path : where.url}`,
+  );
   const obtained = await obtainUpload(where, deps.obtain);
   if (!obtained.ok) {
     const name = where.kind === 'archive' ? tagNameForVersion(where.version) : '(not located)';
@@ -125,15 +147,23 @@ async function run(target: Target, config: Readonly<Config>, trust: Promise<Trus
   }
   const upload = obtained.upload;
   const { dsc } = upload;
-  progress?.(`upload ${dsc.source} ${dsc.version}: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`);
+  progress?.(
+    `upload ${dsc.source} ${dsc.version}: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`,
+  );
   if (dsc.gitTagInfo === undefined) {
     await upload.dispose();
-    throw new UsageError(`${dsc.source} ${dsc.version} (${upload.origin}) is not a tag2upload upload: its .dsc has no Git-Tag-Info field, so no tag made it`);
+    throw new UsageError(
+      `${dsc.source} ${dsc.version} (${upload.origin}) is not a tag2upload upload: its .dsc has no Git-Tag-Info field, so no tag made it`,
+    );
   }
   const tag = target.tag ?? tagNameForVersion(dsc.version);
   let repo = target.repo;
   if (repo === undefined) {
-    const located = await locateTag(dsc, (url) => openRepository(url, config), (c) => progress?.(`looking for ${tag} in ${c.url} (${c.from})`));
+    const located = await locateTag(
+      dsc,
+      (url) => openRepository(url, config),
+      (c) => progress?.(`looking for ${tag} in ${c.url} (${c.from})`),
+    );
     for (const line of located.tried) progress?.(`  ${line}`);
     if (located.repo === undefined) {
       await upload.dispose();
@@ -158,7 +188,8 @@ function targetOf(first: string | undefined, version: string | undefined, opts: 
     if (repo === undefined || opts.tag === undefined) throw new UsageError('give SOURCE VERSION, a .dsc, or --repo and --tag');
     return { kind: 'tag', repo, tag: opts.tag, upload: uploadOf(opts, config) };
   }
-  if (opts.upload !== undefined) throw new UsageError('--upload names the upload of --repo and --tag; with SOURCE VERSION or a .dsc, leave it out');
+  if (opts.upload !== undefined)
+    throw new UsageError('--upload names the upload of --repo and --tag; with SOURCE VERSION or a .dsc, leave it out');
   const named = { ...(repo !== undefined ? { repo } : {}), ...(opts.tag !== undefined ? { tag: opts.tag } : {}) };
   if (version === undefined) {
     if (!first.endsWith('.dsc')) throw new UsageError(`${first}: give SOURCE VERSION, or a .dsc path or URL`);
@@ -166,8 +197,19 @@ function targetOf(first: string | undefined, version: string | undefined, opts: 
     return { kind: 'upload', locator: dscLocator(first, 'the .dsc'), ...named };
   }
   if (!SOURCE_NAME.test(first)) throw new UsageError(`${JSON.stringify(first)} is not a source package name`);
-  if (!/^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/.test(version)) throw new UsageError(`${JSON.stringify(version)} is not a Debian version`);
-  return { kind: 'upload', locator: { kind: 'archive', source: first, version, mirror: opts.mirror ?? config.upload.mirror, suite: opts.suite ?? config.upload.suite }, ...named };
+  if (!/^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/.test(version))
+    throw new UsageError(`${JSON.stringify(version)} is not a Debian version`);
+  return {
+    kind: 'upload',
+    locator: {
+      kind: 'archive',
+      source: first,
+      version,
+      mirror: opts.mirror ?? config.upload.mirror,
+      suite: opts.suite ?? config.upload.suite,
+    },
+    ...named,
+  };
 }
 
 function dscLocator(dsc: string, what: string): Extract<UploadLocator, { kind: 'dsc-path' | 'dsc-url' }> {
@@ -180,12 +222,14 @@ function dscLocator(dsc: string, what: string): Extract<UploadLocator, { kind: '
     return { kind: 'dsc-url', url: dsc };
   }
   if (!existsSync(dsc)) throw new UsageError(`${what} ${dsc}: no such file`);
-  if (!isPlainFileName(basename(dsc))) throw new UsageError(`${what} ${dsc}: ${JSON.stringify(basename(dsc))} is not a file name dpkg allows for a .dsc`);
+  if (!isPlainFileName(basename(dsc)))
+    throw new UsageError(`${what} ${dsc}: ${JSON.stringify(basename(dsc))} is not a file name dpkg allows for a .dsc`);
   return { kind: 'dsc-path', path: resolve(dsc) };
 }
 
 function uploadOf(opts: VerifyOptions, config: Readonly<Config>): VerifyUpload {
-  if (opts.upload === undefined) return { kind: 'mirror', mirror: opts.mirror ?? config.upload.mirror, suite: opts.suite ?? config.upload.suite };
+  if (opts.upload === undefined)
+    return { kind: 'mirror', mirror: opts.mirror ?? config.upload.mirror, suite: opts.suite ?? config.upload.suite };
   return dscLocator(opts.upload, '--upload');
 }
 
@@ -204,7 +248,8 @@ async function configFrom(opts: VerifyOptions): Promise<Readonly<Config>> {
   if (opts.allowExpiredRelease) config = allowingExpiredRelease(config);
   if (opts.timeout !== undefined) {
     const seconds = Number(opts.timeout);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(opts.timeout)}`);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(opts.timeout)}`);
     config.build = { ...config.build, timeoutMs: Math.round(seconds * 1000) };
   }
   return config;

@@ -59,9 +59,12 @@ function codeOf(obj: object): string {
 }
 
 export async function watchAction(setExit: (code: number) => void, flags: WatchFlags): Promise<void> {
-  if ((flags.dataDir === undefined) === (flags.database === undefined)) throw new UsageError('give exactly one of --data-dir and --database');
-  if (flags.database !== undefined && !isPostgresUrl(flags.database)) throw new UsageError('--database must be a postgres:// or postgresql:// URL');
-  if (flags.archiveKeyring !== undefined && !existsSync(flags.archiveKeyring)) throw new UsageError(`--archive-keyring ${flags.archiveKeyring}: no such file`);
+  if ((flags.dataDir === undefined) === (flags.database === undefined))
+    throw new UsageError('give exactly one of --data-dir and --database');
+  if (flags.database !== undefined && !isPostgresUrl(flags.database))
+    throw new UsageError('--database must be a postgres:// or postgresql:// URL');
+  if (flags.archiveKeyring !== undefined && !existsSync(flags.archiveKeyring))
+    throw new UsageError(`--archive-keyring ${flags.archiveKeyring}: no such file`);
   const pendingBoundMs = positive('--pending-bound', flags.pendingBound) * 3600_000;
   const intervalMs = positive('--interval', flags.interval) * 1000;
   const repoUrlMap = flags.repoUrlMap.map(parseRewrite);
@@ -82,7 +85,9 @@ export async function watchAction(setExit: (code: number) => void, flags: WatchF
     };
     if (flags.once) {
       const result = await pollArchive(options);
-      process.stdout.write(flags.json ? `${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'watch', ...result }, null, 2)}\n` : renderPoll(result));
+      process.stdout.write(
+        flags.json ? `${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'watch', ...result }, null, 2)}\n` : renderPoll(result),
+      );
       setExit(pollExitCode(result));
       return;
     }
@@ -94,7 +99,8 @@ export async function watchAction(setExit: (code: number) => void, flags: WatchF
       ...options,
       intervalMs,
       signal: controller.signal,
-      onPoll: (r) => process.stdout.write(flags.json ? `${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'watch', ...r })}\n` : renderPoll(r)),
+      onPoll: (r) =>
+        process.stdout.write(flags.json ? `${JSON.stringify({ schema: REPORT_SCHEMA, kind: 'watch', ...r })}\n` : renderPoll(r)),
     });
     await watcher.done;
     process.off('SIGINT', stop);
@@ -117,15 +123,21 @@ export function renderPoll(r: PollResult): string {
       out.push(`${s.suite}: FAILED ${s.error?.code ?? '?'}: ${s.error?.message ?? ''}`);
       continue;
     }
-    out.push(`${s.suite}: index ${s.status}${s.notModified ? ' (not modified)' : ''}, ${s.uploads} tag2upload uploads, ${s.enqueued.length} queued, ${s.known} already queued`);
+    out.push(
+      `${s.suite}: index ${s.status}${s.notModified ? ' (not modified)' : ''}, ${s.uploads} tag2upload uploads, ${s.enqueued.length} queued, ${s.known} already queued`,
+    );
     for (const w of s.warnings) out.push(`  warning: ${w}`);
     for (const q of s.enqueued) out.push(`  queued #${q.jobId} ${q.source} ${q.version} ${q.tag} ${q.tagObject} from ${q.repo}`);
     for (const d of s.discrepancies) out.push(`  ${d.reason.code}: ${d.reason.message}`);
-    for (const n of s.notes) out.push(`  note: ${n.source} ${n.version}: ${n.copy.role} ${n.copy.url} not read (${n.copy.error?.code ?? '?'})`);
+    for (const n of s.notes)
+      out.push(`  note: ${n.source} ${n.version}: ${n.copy.role} ${n.copy.url} not read (${n.copy.error?.code ?? '?'})`);
     const rec = s.reconciliation;
     if (rec) {
-      out.push(`  reconciliation: ${rec.verified} verified, ${rec.pending} pending, ${rec.unverified.length} without a finished verification`);
-      for (const u of rec.unverified) out.push(`  unverified ${u.source} ${u.version} (${u.state}${u.job ? `, job #${u.job.id} ${u.job.status}` : ''}) ${u.upload}`);
+      out.push(
+        `  reconciliation: ${rec.verified} verified, ${rec.pending} pending, ${rec.unverified.length} without a finished verification`,
+      );
+      for (const u of rec.unverified)
+        out.push(`  unverified ${u.source} ${u.version} (${u.state}${u.job ? `, job #${u.job.id} ${u.job.status}` : ''}) ${u.upload}`);
     }
   }
   return `${out.join('\n')}\n`;

@@ -73,7 +73,11 @@ const UNAPPLIED = new Set(['gbp', 'unapplied']);
 const isBare = (mode: string): boolean => mode === 'baredebian' || mode.startsWith('baredebian+');
 
 /** Modes this layer knows how to compare; others are unverifiable here (never passed). */
-export function contentPlan(format: string, quiltMode: string | undefined, upstream: boolean): { unpack: ('applied' | 'unapplied')[]; why?: string } {
+export function contentPlan(
+  format: string,
+  quiltMode: string | undefined,
+  upstream: boolean,
+): { unpack: ('applied' | 'unapplied')[]; why?: string } {
   const mode = quiltMode === undefined || quiltMode === '' ? 'linear' : quiltMode;
   if (format !== '3.0 (quilt)') return { unpack: ['applied'] };
   // The unapplied unpacking is the orig's content, compared with upstream=.
@@ -170,7 +174,12 @@ export function displayPath(p: string): string {
 }
 
 /** Paths of `expected` and `got` (each filtered by `keep`) that differ. */
-export function diffListings(scope: ContentDifference['scope'], expected: Listing, got: Listing, keep: (path: string) => boolean): ContentDifference[] {
+export function diffListings(
+  scope: ContentDifference['scope'],
+  expected: Listing,
+  got: Listing,
+  keep: (path: string) => boolean,
+): ContentDifference[] {
   const out: ContentDifference[] = [];
   const paths = [...new Set([...expected.keys(), ...got.keys()])].filter(keep).sort();
   for (const path of paths) {
@@ -185,8 +194,14 @@ export function diffListings(scope: ContentDifference['scope'], expected: Listin
   return out;
 }
 
-const under = (dir: string) => (p: string): boolean => p === dir || p.startsWith(`${dir}/`);
-const notUnder = (dir: string) => (p: string): boolean => !under(dir)(p);
+const under =
+  (dir: string) =>
+  (p: string): boolean =>
+    p === dir || p.startsWith(`${dir}/`);
+const notUnder =
+  (dir: string) =>
+  (p: string): boolean =>
+    !under(dir)(p);
 
 export async function checkContent(input: ContentCheckInput): Promise<ContentCheckResult> {
   const mode = input.quiltMode === undefined || input.quiltMode === '' ? 'linear' : input.quiltMode;
@@ -211,10 +226,14 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
         keep: ['out'],
         readOnly: [{ host: input.repo, inside: '/src/repo' }],
         env: {
-          T2U_TAG: input.tag, T2U_COMMIT: input.commit,
-          T2U_UT: upstream ? input.upstreamTag : '', T2U_UC: upstream ? input.upstreamCommit : '',
-          T2U_DSC: input.dscName, T2U_UNPACK: plan.unpack.join(' '),
-          LC_ALL: 'C.UTF-8', TZ: 'UTC',
+          T2U_TAG: input.tag,
+          T2U_COMMIT: input.commit,
+          T2U_UT: upstream ? input.upstreamTag : '',
+          T2U_UC: upstream ? input.upstreamCommit : '',
+          T2U_DSC: input.dscName,
+          T2U_UNPACK: plan.unpack.join(' '),
+          LC_ALL: 'C.UTF-8',
+          TZ: 'UTC',
         },
         timeoutMs: input.timeoutMs,
         ...(input.signal ? { signal: input.signal } : {}),
@@ -225,9 +244,21 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     }
     const step = (await readFile(join(dir, 'out', 'meta'), 'utf8').catch(() => 'step=start')).trim().replace(/^step=/, '');
     const stderr = r.stderr.toString('utf8').trim().split('\n').slice(-8).join(' | ');
-    if (r.timedOut) return { reasons: [reason('SANDBOX_TIMEOUT', `unpacking and listing the upload exceeded ${input.timeoutMs} ms (step ${step})`)], notes: [] };
+    if (r.timedOut)
+      return {
+        reasons: [reason('SANDBOX_TIMEOUT', `unpacking and listing the upload exceeded ${input.timeoutMs} ms (step ${step})`)],
+        notes: [],
+      };
     if (r.exitCode !== 0 && r.workQuotaExceeded) {
-      return { reasons: [reason('WORK_QUOTA_EXCEEDED', `unpacking and listing the upload filled its work directory (${r.workBytes} bytes) at step ${step}: ${stderr}`)], notes: [] };
+      return {
+        reasons: [
+          reason(
+            'WORK_QUOTA_EXCEEDED',
+            `unpacking and listing the upload filled its work directory (${r.workBytes} bytes) at step ${step}: ${stderr}`,
+          ),
+        ],
+        notes: [],
+      };
     }
     if (r.exitCode === 66) {
       // Not comparable here (unpackRefusal); the bits layer decides.
@@ -237,8 +268,15 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
       return { reasons: [reason('UPLOAD_UNPACK_FAILED', `the upload does not unpack: ${stderr}`)], notes: [] };
     }
     if (r.exitCode !== 0) {
-      const why = r.outputTruncated ? 'wrote more output than allowed' : r.memoryExceeded ? 'exceeded its memory limit' : `exited with status ${r.exitCode ?? r.signal}`;
-      return { reasons: [reason('SANDBOX_FAILED', `the content check failed at step ${step} (${why}): ${stderr || '(no output)'}`)], notes: [] };
+      const why = r.outputTruncated
+        ? 'wrote more output than allowed'
+        : r.memoryExceeded
+          ? 'exceeded its memory limit'
+          : `exited with status ${r.exitCode ?? r.signal}`;
+      return {
+        reasons: [reason('SANDBOX_FAILED', `the content check failed at step ${step} (${why}): ${stderr || '(no output)'}`)],
+        notes: [],
+      };
     }
     const list = async (name: string): Promise<Map<string, TreeEntry> | undefined> => {
       const path = join(dir, 'out', `${name}.list`);
@@ -268,7 +306,9 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     } else {
       const applied = await list('applied');
       const keep = DGIT_WRITES_PATCHES.has(mode) ? notUnder('debian/patches') : () => true;
-      checked.push(`dpkg-source -x (patches applied) against the tag's tree${DGIT_WRITES_PATCHES.has(mode) ? ', debian/patches excepted (dgit writes them in this quilt mode; their effect is in the applied tree)' : ''} (quilt mode ${mode})`);
+      checked.push(
+        `dpkg-source -x (patches applied) against the tag's tree${DGIT_WRITES_PATCHES.has(mode) ? ', debian/patches excepted (dgit writes them in this quilt mode; their effect is in the applied tree)' : ''} (quilt mode ${mode})`,
+      );
       differences.push(...diffListings('tree', tag, applied ?? new Map(), keep));
     }
 
@@ -282,13 +322,20 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
         const origDiff = diffListings('orig', up, unapplied, keep);
         const archive = origDiff.length > 0 ? await list('archive') : undefined;
         if (archive && diffListings('orig', archive, unapplied, keep).length === 0) {
-          notes.push(reason('ORIG_EXPORT_ATTRIBUTES', `the orig is git archive's rendering of ${input.upstreamCommit}: its .gitattributes export-ignore/export-subst shaped it (${origDiff.length} path(s) differ from the plain tree)`));
+          notes.push(
+            reason(
+              'ORIG_EXPORT_ATTRIBUTES',
+              `the orig is git archive's rendering of ${input.upstreamCommit}: its .gitattributes export-ignore/export-subst shaped it (${origDiff.length} path(s) differ from the plain tree)`,
+            ),
+          );
         } else {
           differences.push(...origDiff);
         }
       }
     } else if (mode === 'baredebian+tarball') {
-      notes.push(reason('ORIG_NOT_COMPARED', 'quilt mode baredebian+tarball: the orig tarball, not the upstream commit, is the upstream source'));
+      notes.push(
+        reason('ORIG_NOT_COMPARED', 'quilt mode baredebian+tarball: the orig tarball, not the upstream commit, is the upstream source'),
+      );
     }
 
     const max = input.maxDifferences ?? 200;
@@ -296,8 +343,17 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     if (differences.length > 0) {
       const tree = differences.filter((d) => d.scope === 'tree');
       const orig = differences.filter((d) => d.scope === 'orig');
-      if (tree.length) reasons.push(reason('CONTENT_MISMATCH', `the upload's content differs from the tag's tree in ${tree.length} path(s): ${summary(tree)}`));
-      if (orig.length) reasons.push(reason('ORIG_CONTENT_MISMATCH', `the orig differs from upstream commit ${input.upstreamCommit!} in ${orig.length} path(s): ${summary(orig)}`));
+      if (tree.length)
+        reasons.push(
+          reason('CONTENT_MISMATCH', `the upload's content differs from the tag's tree in ${tree.length} path(s): ${summary(tree)}`),
+        );
+      if (orig.length)
+        reasons.push(
+          reason(
+            'ORIG_CONTENT_MISMATCH',
+            `the orig differs from upstream commit ${input.upstreamCommit!} in ${orig.length} path(s): ${summary(orig)}`,
+          ),
+        );
     }
     const facts: ContentFacts = {
       checked,
@@ -311,6 +367,9 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
 }
 
 function summary(ds: readonly ContentDifference[]): string {
-  const shown = ds.slice(0, 5).map((d) => `${d.change} ${d.path}`).join(', ');
+  const shown = ds
+    .slice(0, 5)
+    .map((d) => `${d.change} ${d.path}`)
+    .join(', ');
   return ds.length > 5 ? `${shown}, …` : shown;
 }

@@ -61,7 +61,10 @@ export async function digestFile(path: string): Promise<FileDigest> {
 /** The names in Checksums-Sha256 (the one list docs/architecture.md §5 trusts). */
 export function namedFiles(p: Deb822Paragraph): string[] {
   const v = p.get('Checksums-Sha256') ?? '';
-  return v.split('\n').map((l) => l.trim().split(/\s+/)[2]).filter((n): n is string => n !== undefined && n !== '');
+  return v
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[2])
+    .filter((n): n is string => n !== undefined && n !== '');
 }
 
 /**
@@ -105,7 +108,10 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const re = paragraphOf(input.rebuiltDsc, encoding);
   if (!up || !re) {
     return {
-      files: [], dscIdentical: false, fields: [], explained: [],
+      files: [],
+      dscIdentical: false,
+      fields: [],
+      explained: [],
       reasons: [reason(up ? 'BUILD_FAILED' : 'UPLOAD_DSC_INVALID', `the ${up ? 'rebuilt' : "upload's"} .dsc is not a control file`)],
     };
   }
@@ -117,20 +123,31 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const files: FileComparison[] = [];
   const explained: Reason[] = [];
   for (const name of names) {
-    const uploaded = upNames.includes(name) ? upDigests.get(name) ?? await digestOf(upload.dir, name) : undefined;
+    const uploaded = upNames.includes(name) ? (upDigests.get(name) ?? (await digestOf(upload.dir, name))) : undefined;
     const rebuilt = reNames.includes(name) ? await digestOf(input.rebuiltDir, name) : undefined;
     const match = uploaded !== undefined && rebuilt !== undefined && uploaded.size === rebuilt.size && uploaded.sha256 === rebuilt.sha256;
     const origin = input.given.has(name) ? 'given' : 'rebuilt';
-    const note = !match && uploaded && rebuilt && origin === 'rebuilt' && input.explainFile
-      ? await input.explainFile(name, join(upload.dir, name), join(input.rebuiltDir, name))
-      : undefined;
-    files.push({ name, ...(rebuilt ? { expected: rebuilt } : {}), ...(uploaded ? { got: uploaded } : {}), match, origin, ...(note ? { explainedBy: 'CHECKOUT_MTIME_LEAK' as const } : {}) });
+    const note =
+      !match && uploaded && rebuilt && origin === 'rebuilt' && input.explainFile
+        ? await input.explainFile(name, join(upload.dir, name), join(input.rebuiltDir, name))
+        : undefined;
+    files.push({
+      name,
+      ...(rebuilt ? { expected: rebuilt } : {}),
+      ...(uploaded ? { got: uploaded } : {}),
+      match,
+      origin,
+      ...(note ? { explainedBy: 'CHECKOUT_MTIME_LEAK' as const } : {}),
+    });
     if (note) {
       explained.push(note);
     } else if (!match) {
-      const why = !upNames.includes(name) ? "the upload's .dsc does not name it"
-        : !uploaded ? 'the upload does not have it beside its .dsc'
-          : !rebuilt ? 'the rebuilt .dsc does not name it'
+      const why = !upNames.includes(name)
+        ? "the upload's .dsc does not name it"
+        : !uploaded
+          ? 'the upload does not have it beside its .dsc'
+          : !rebuilt
+            ? 'the rebuilt .dsc does not name it'
             : `upload ${uploaded.size} bytes sha256 ${uploaded.sha256}, rebuilt ${rebuilt.size} bytes sha256 ${rebuilt.sha256}`;
       reasons.push(reason('RECONSTRUCTION_MISMATCH', `${name}: ${why}`));
     }
@@ -145,8 +162,14 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
     // rest of the field, and every file, must still agree.
     const [upCommit, ...upRest] = (d.got ?? '').split(' ');
     const [reCommit, ...reRest] = (d.expected ?? '').split(' ');
-    if (d.field.toLowerCase() !== 'dgit' || !input.dgitViewBuilderCommit || !upCommit || !reCommit || upRest.join(' ') !== reRest.join(' ')) return true;
-    explained.push(reason('DGIT_VIEW_NOT_REPRODUCIBLE', `Dgit: the upload names dgit view ${upCommit}, the rebuild ${reCommit}: dgit committed its quilt fixup with the builder's identity and clock`));
+    if (d.field.toLowerCase() !== 'dgit' || !input.dgitViewBuilderCommit || !upCommit || !reCommit || upRest.join(' ') !== reRest.join(' '))
+      return true;
+    explained.push(
+      reason(
+        'DGIT_VIEW_NOT_REPRODUCIBLE',
+        `Dgit: the upload names dgit view ${upCommit}, the rebuild ${reCommit}: dgit committed its quilt fixup with the builder's identity and clock`,
+      ),
+    );
     rebuiltBody = Buffer.from(rebuiltBody.toString('latin1').replace(`\nDgit: ${reCommit} `, `\nDgit: ${upCommit} `), 'latin1');
     return false;
   });
@@ -158,7 +181,9 @@ export async function compareBuild(input: CompareInput): Promise<Comparison> {
   const sameBytes = Buffer.compare(Buffer.from(upload.dscBody), rebuiltBody) === 0;
   const dscIdentical = sameBytes && explained.length === 0;
   if (!sameBytes && fields.length === 0) {
-    reasons.push(reason('DSC_FIELD_MISMATCH', 'the .dsc bodies have the same fields but differ in bytes (field order, spelling or white space)'));
+    reasons.push(
+      reason('DSC_FIELD_MISMATCH', 'the .dsc bodies have the same fields but differ in bytes (field order, spelling or white space)'),
+    );
   }
   return { files, dscIdentical, fields, reasons, explained };
 }
@@ -182,20 +207,26 @@ export function withChecksumLinesOf(upload: Uint8Array, rebuilt: Uint8Array, nam
     if (name && names.has(name) && !lineOf.has(`${field}\0${name}`)) lineOf.set(`${field}\0${name}`, line);
   }
   field = '';
-  const out = Buffer.from(rebuilt).toString('latin1').split('\n').map((line) => {
-    const f = /^([^\s:]+):/.exec(line);
-    if (f?.[1]) field = f[1].toLowerCase();
-    const name = CHECKSUM_LINE.exec(line)?.[1];
-    if (!name || !names.has(name) || !CHECKSUM_FIELD.test(`${field}:`)) return line;
-    return lineOf.get(`${field}\0${name}`) ?? line;
-  });
+  const out = Buffer.from(rebuilt)
+    .toString('latin1')
+    .split('\n')
+    .map((line) => {
+      const f = /^([^\s:]+):/.exec(line);
+      if (f?.[1]) field = f[1].toLowerCase();
+      const name = CHECKSUM_LINE.exec(line)?.[1];
+      if (!name || !names.has(name) || !CHECKSUM_FIELD.test(`${field}:`)) return line;
+      return lineOf.get(`${field}\0${name}`) ?? line;
+    });
   return Buffer.from(out.join('\n'), 'latin1');
 }
 
 /** A .dsc's paragraph; a .dsc is bytes (Dpkg reads it undecoded): 'latin1' keeps every byte. */
 function paragraphOf(data: Uint8Array, encoding: 'utf8' | 'latin1'): Deb822Paragraph | undefined {
   try {
-    const text = encoding === 'utf8' ? new TextDecoder('utf-8').decode(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+    const text =
+      encoding === 'utf8'
+        ? new TextDecoder('utf-8').decode(data)
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
     return parseDeb822Paragraph(text);
   } catch (e) {
     if (e instanceof Deb822Error) return undefined;
@@ -228,7 +259,8 @@ async function digestOf(dir: string, name: string): Promise<FileDigest | undefin
  */
 export function fieldDifference(upload: string | undefined, rebuilt: string | undefined): string {
   const q = (v: string | undefined): string => (v === undefined ? 'absent' : JSON.stringify(v));
-  if (upload === undefined || rebuilt === undefined || (!upload.includes('\n') && !rebuilt.includes('\n'))) return `upload ${q(upload)}, rebuilt ${q(rebuilt)}`;
+  if (upload === undefined || rebuilt === undefined || (!upload.includes('\n') && !rebuilt.includes('\n')))
+    return `upload ${q(upload)}, rebuilt ${q(rebuilt)}`;
   const a = upload.split('\n');
   const b = rebuilt.split('\n');
   let i = 0;

@@ -18,7 +18,9 @@ export function renderTarballDiff(d: TarballDiff, indent = ''): string {
     return lines.map((l) => `${l}\n`).join('');
   }
   const count = d.members.length + (d.truncated ?? 0);
-  lines.push(`${indent}${file}: ${count === 0 ? 'no member differs' : `${count} member${count === 1 ? '' : 's'} differ${count === 1 ? 's' : ''}`}`);
+  lines.push(
+    `${indent}${file}: ${count === 0 ? 'no member differs' : `${count} member${count === 1 ? '' : 's'} differ${count === 1 ? 's' : ''}`}`,
+  );
   for (const m of d.members) {
     lines.push(`${indent}  ${SIGN[m.change]} ${escapeText(m.path)}  ${summary(m)}`);
     if (m.diff) {
@@ -33,24 +35,26 @@ function summary(m: Member): string {
   if (m.change !== 'changed') return side((m.got ?? m.expected)!);
   const e = m.expected!;
   const g = m.got!;
-  return (m.aspects ?? []).map((a) => {
-    switch (a) {
-      case 'content':
-        return `content ${size(e.size)} ${hash(e.sha256)} → ${size(g.size)} ${hash(g.sha256)}`;
-      case 'type':
-        return `type ${e.type ?? '?'} → ${g.type ?? '?'}`;
-      case 'mode':
-        return `mode ${e.mode} → ${g.mode}`;
-      case 'link':
-        return `link ${quote(e.link ?? '')} → ${quote(g.link ?? '')}`;
-      case 'owner':
-        return `owner ${escapeText(e.owner ?? '?')} → ${escapeText(g.owner ?? '?')}`;
-      case 'mtime':
-        return `mtime ${time(e.mtime)} → ${time(g.mtime)}`;
-      default:
-        return a;
-    }
-  }).join('; ');
+  return (m.aspects ?? [])
+    .map((a) => {
+      switch (a) {
+        case 'content':
+          return `content ${size(e.size)} ${hash(e.sha256)} → ${size(g.size)} ${hash(g.sha256)}`;
+        case 'type':
+          return `type ${e.type ?? '?'} → ${g.type ?? '?'}`;
+        case 'mode':
+          return `mode ${e.mode} → ${g.mode}`;
+        case 'link':
+          return `link ${quote(e.link ?? '')} → ${quote(g.link ?? '')}`;
+        case 'owner':
+          return `owner ${escapeText(e.owner ?? '?')} → ${escapeText(g.owner ?? '?')}`;
+        case 'mtime':
+          return `mtime ${time(e.mtime)} → ${time(g.mtime)}`;
+        default:
+          return a;
+      }
+    })
+    .join('; ');
 }
 
 function side(f: TarMemberFacts): string {
@@ -73,7 +77,12 @@ function hash(sha256: string): string {
 function time(t: number | undefined): string {
   if (t === undefined) return '?';
   const d = new Date(t * 1000);
-  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString().replace('T', ' ').replace(/\.000Z$/, 'Z');
+  return Number.isNaN(d.getTime())
+    ? String(t)
+    : d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.000Z$/, 'Z');
 }
 
 function quote(s: string): string {

@@ -116,7 +116,13 @@ function aspectsChanged(e: TarEntry, g: TarEntry): string[] {
   return ASPECTS.filter((a) => differs[a]);
 }
 
-function textDiff(path: string, e: TarEntry | undefined, g: TarEntry | undefined, aspects: readonly string[], limits?: UnifiedDiffLimits): string | undefined {
+function textDiff(
+  path: string,
+  e: TarEntry | undefined,
+  g: TarEntry | undefined,
+  aspects: readonly string[],
+  limits?: UnifiedDiffLimits,
+): string | undefined {
   if (e && g && !aspects.includes('content')) return undefined;
   // An added or removed text member is shown against nothing, as `diff -N` does.
   const a = e ? e.text : '';

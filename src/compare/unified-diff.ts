@@ -88,7 +88,10 @@ function editScript(a: readonly string[], b: readonly string[], lim: Required<Un
   const n = A.length - pre - suf;
   const m = B.length - pre - suf;
   // jsdiff's Myers search, abandoned (undefined) past the edit-length or time cap.
-  const changes = n === 0 || m === 0 ? undefined : diffArrays(A.slice(pre, pre + n), B.slice(pre, pre + m), { maxEditLength: lim.maxEditLength, timeout: lim.timeoutMs });
+  const changes =
+    n === 0 || m === 0
+      ? undefined
+      : diffArrays(A.slice(pre, pre + n), B.slice(pre, pre + m), { maxEditLength: lim.maxEditLength, timeout: lim.timeoutMs });
   const ops: Op[] = new Array<Op>(pre).fill(EQ);
   if (changes === undefined) {
     ops.push(...replacement(n, m));

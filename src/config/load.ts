@@ -33,7 +33,12 @@ export function parseConfig(raw: unknown, source: string, overrides: Partial<Con
  * Validates `raw` against `schema`, applies `complete` (defaults that depend
  * on other fields) and freezes the result; a failure names each field and why.
  */
-export function parseWith<S extends ZodTypeAny>(schema: S, raw: unknown, source: string, complete: (value: z.infer<S>) => z.infer<S> = (v) => v): Readonly<z.infer<S>> {
+export function parseWith<S extends ZodTypeAny>(
+  schema: S,
+  raw: unknown,
+  source: string,
+  complete: (value: z.infer<S>) => z.infer<S> = (v) => v,
+): Readonly<z.infer<S>> {
   const result = schema.safeParse(raw);
   if (!result.success) throw new ConfigError(formatZodError(result.error, source));
   return deepFreeze(complete(result.data as z.infer<S>));

@@ -49,7 +49,9 @@ export const configSchema = z
     policy: z
       .object({
         /** Data-signature digests that reject a signature (WEAK_DIGEST). */
-        rejectDigests: z.array(z.enum(['md5', 'sha1', 'ripemd160', 'sha224', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512'])).default(['md5', 'sha1', 'ripemd160']),
+        rejectDigests: z
+          .array(z.enum(['md5', 'sha1', 'ripemd160', 'sha224', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512']))
+          .default(['md5', 'sha1', 'ripemd160']),
         /** RSA keys below this size are weak (WEAK_KEY). */
         minRsaBits: z.number().int().min(1024).default(2048),
         rejectDsa: z.boolean().default(true),
@@ -66,13 +68,29 @@ export const configSchema = z
     fetch: z
       .object({
         /** Wall-clock limit for fetching one tag (discovery, packs, indexing), in ms. */
-        timeoutMs: z.number().int().positive().default(10 * 60_000),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 60_000),
         /** Maximum pack data per repository, in bytes. */
-        maxPackBytes: z.number().int().positive().default(2048 * MiB),
+        maxPackBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(2048 * MiB),
         /** Maximum size of one git object read back (e.g. a large upstream blob). */
-        maxObjectBytes: z.number().int().positive().default(1024 * MiB),
+        maxObjectBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * MiB),
         /** Maximum size of the server's ref advertisement. */
-        maxRefsBytes: z.number().int().positive().default(64 * MiB),
+        maxRefsBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * MiB),
         /** Allow http:// repositories on loopback addresses (tests only). */
         allowHttpLoopback: z.boolean().default(false),
         /**
@@ -104,11 +122,23 @@ export const configSchema = z
         /** Accept an InRelease past its Valid-Until, with a warning. */
         allowExpiredRelease: z.boolean().default(false),
         /** The whole upload (index, .dsc and files), in ms. */
-        timeoutMs: z.number().int().positive().default(10 * 60_000),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 60_000),
         /** Per file named by the .dsc, in bytes. */
-        maxFileBytes: z.number().int().positive().default(2048 * MiB),
+        maxFileBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(2048 * MiB),
         /** All files together, in bytes. */
-        maxTotalBytes: z.number().int().positive().default(4096 * MiB),
+        maxTotalBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4096 * MiB),
       })
       .strict()
       .default({}),

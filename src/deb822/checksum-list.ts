@@ -20,7 +20,12 @@ export interface ChecksumEntry {
 }
 
 /** The entries of a checksum list field; throws ChecksumListError on a malformed line or a name given twice. */
-export function parseChecksumList(value: string, algorithm: ChecksumAlgorithm, field: string, checkName: (name: string) => void = () => undefined): ChecksumEntry[] {
+export function parseChecksumList(
+  value: string,
+  algorithm: ChecksumAlgorithm,
+  field: string,
+  checkName: (name: string) => void = () => undefined,
+): ChecksumEntry[] {
   const out: ChecksumEntry[] = [];
   const seen = new Set<string>();
   const hashRe = new RegExp(`^[0-9a-f]{${HASH_LENGTH[algorithm]}}$`);
@@ -29,8 +34,10 @@ export function parseChecksumList(value: string, algorithm: ChecksumAlgorithm, f
     const parts = line.split(/[ \t]+/);
     if (parts.length !== 3) throw new ChecksumListError(`${field}: invalid line ${JSON.stringify(line.slice(0, 120))}`);
     const [hash, sizeText, name] = parts as [string, string, string];
-    if (!hashRe.test(hash)) throw new ChecksumListError(`${field}: ${JSON.stringify(hash.slice(0, 80))} is not a lower-case ${algorithm} hash`);
-    if (!/^[0-9]+$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) throw new ChecksumListError(`${field}: invalid size ${JSON.stringify(sizeText.slice(0, 40))}`);
+    if (!hashRe.test(hash))
+      throw new ChecksumListError(`${field}: ${JSON.stringify(hash.slice(0, 80))} is not a lower-case ${algorithm} hash`);
+    if (!/^[0-9]+$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
+      throw new ChecksumListError(`${field}: invalid size ${JSON.stringify(sizeText.slice(0, 40))}`);
     checkName(name);
     if (seen.has(name)) throw new ChecksumListError(`${field} lists ${name} twice`);
     seen.add(name);

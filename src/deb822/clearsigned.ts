@@ -118,7 +118,11 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
   const start = i;
   for (i++; i < lines.length; i++) if (END_SIGNATURE.test(lines[i]!)) break;
   if (i >= lines.length) throw new ClearsignError('the signature has no "-----END PGP SIGNATURE-----" line');
-  const signatureArmor = lines.slice(start, i + 1).map((l) => trimEnd(l, TRAILING)).join('\n') + '\n';
+  const signatureArmor =
+    lines
+      .slice(start, i + 1)
+      .map((l) => trimEnd(l, TRAILING))
+      .join('\n') + '\n';
   if (lines.slice(i + 1).some((l) => !/^[ \t\r\f\v]*$/.test(l))) throw new ClearsignError('data after the signature is not signed');
 
   // The line end before the signature block belongs to the framing, not to the text.

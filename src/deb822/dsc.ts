@@ -171,7 +171,8 @@ export function dscFromParagraph(paragraph: Deb822Paragraph, encoding: DscEncodi
   const dgitValue = single(paragraph, 'Dgit');
   const tagInfoValue = single(paragraph, 'Git-Tag-Info');
   const tagger = single(paragraph, 'Git-Tag-Tagger');
-  if (tagger !== undefined && !/^[^<>\n]*<[^<>\s]*>$/.test(tagger)) throw new DscError(`Git-Tag-Tagger ${JSON.stringify(tagger.slice(0, 120))} is not "Name <address>"`);
+  if (tagger !== undefined && !/^[^<>\n]*<[^<>\s]*>$/.test(tagger))
+    throw new DscError(`Git-Tag-Tagger ${JSON.stringify(tagger.slice(0, 120))} is not "Name <address>"`);
   return {
     source,
     version,
@@ -181,7 +182,9 @@ export function dscFromParagraph(paragraph: Deb822Paragraph, encoding: DscEncodi
     ...(sha1 ? { sha1 } : {}),
     ...(dgitValue !== undefined ? { dgit: parseDgitField(dgitValue) } : {}),
     ...(tagInfoValue !== undefined ? { gitTagInfo: parseGitTagInfo(tagInfoValue) } : {}),
-    ...(tagger !== undefined ? { gitTagTagger: tagger, gitTagTaggerBytes: new Uint8Array(Buffer.from(tagger, encoding === 'utf-8' ? 'utf8' : 'latin1')) } : {}),
+    ...(tagger !== undefined
+      ? { gitTagTagger: tagger, gitTagTaggerBytes: new Uint8Array(Buffer.from(tagger, encoding === 'utf-8' ? 'utf8' : 'latin1')) }
+      : {}),
     encoding,
     paragraph,
   };

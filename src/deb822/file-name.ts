@@ -16,7 +16,8 @@ const DPKG_FILE_NAME = /^[0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+$/;
 
 /** Throws FileNameError unless `name` is a plain file name dpkg would accept. */
 export function checkFileName(name: string): string {
-  if (!DPKG_FILE_NAME.test(name)) throw new FileNameError(`file name ${JSON.stringify(name.slice(0, 120))} has characters dpkg does not allow in a source package`);
+  if (!DPKG_FILE_NAME.test(name))
+    throw new FileNameError(`file name ${JSON.stringify(name.slice(0, 120))} has characters dpkg does not allow in a source package`);
   return name;
 }
 

@@ -68,7 +68,8 @@ export function* iterateDeb822(text: string, options: ParseOptions = {}): Genera
       value += `\n${cont}`;
       continue;
     }
-    if (line.startsWith('-----BEGIN PGP ')) throw new Deb822Error('OpenPGP armor is not allowed here (strip the clearsignature first)', lineNo);
+    if (line.startsWith('-----BEGIN PGP '))
+      throw new Deb822Error('OpenPGP armor is not allowed here (strip the clearsignature first)', lineNo);
     const colon = line.indexOf(':');
     if (colon === -1) throw new Deb822Error(`line is not "Field: value": ${JSON.stringify(line.slice(0, 60))}`, lineNo);
     const name = trimEnd(line.slice(0, colon), PERL_SPACE);

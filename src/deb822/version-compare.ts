@@ -4,7 +4,11 @@
 // simplification and for the minimum versions of Debian packages the
 // verifier downloads or finds installed.
 
-interface Version { epoch: string; upstream: string; revision: string }
+interface Version {
+  epoch: string;
+  upstream: string;
+  revision: string;
+}
 
 /** Dpkg::Version->new: epoch before the first ":", revision after the last "-". */
 function splitVersion(v: string): Version {
@@ -17,7 +21,9 @@ function splitVersion(v: string): Version {
   }
   // The revision follows the last hyphen.
   const hyphen = rest.lastIndexOf('-');
-  return hyphen === -1 ? { epoch, upstream: rest, revision: '0' } : { epoch, upstream: rest.slice(0, hyphen), revision: rest.slice(hyphen + 1) };
+  return hyphen === -1
+    ? { epoch, upstream: rest, revision: '0' }
+    : { epoch, upstream: rest.slice(0, hyphen), revision: rest.slice(hyphen + 1) };
 }
 
 /** Dpkg::Version::version_check (the Perl one, which Dpkg::Deps and is_valid use), check by check. */

@@ -28,7 +28,13 @@ const DPKG_SPELLING = new Map(
 /** A field name as dpkg capitalises it. */
 export function dpkgFieldName(name: string): string {
   const lower = name.toLowerCase();
-  return DPKG_SPELLING.get(lower) ?? lower.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+  return (
+    DPKG_SPELLING.get(lower) ??
+    lower
+      .split('-')
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join('-')
+  );
 }
 
 /** One field as dpkg writes it, ending in "\n". */

@@ -57,12 +57,18 @@ export class CatFileReader implements ObjectReader {
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(spec: Omit<SandboxSpec, 'argv'>, private readonly maxObjectBytes: number) {
+  constructor(
+    spec: Omit<SandboxSpec, 'argv'>,
+    private readonly maxObjectBytes: number,
+  ) {
     this.proc = spawnSandboxed({ ...spec, argv: ['git', 'cat-file', '--batch'] });
     this.proc.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     void this.proc.result.then(
       (r) => {
-        if (!this.closed) this.fail(new FetchError('SANDBOX_FAILED', `git cat-file exited early (${r.exitCode ?? r.signal}): ${r.stderr.toString('utf8').trim()}`));
+        if (!this.closed)
+          this.fail(
+            new FetchError('SANDBOX_FAILED', `git cat-file exited early (${r.exitCode ?? r.signal}): ${r.stderr.toString('utf8').trim()}`),
+          );
       },
       (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
     );

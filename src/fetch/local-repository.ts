@@ -71,14 +71,13 @@ export class LocalRepository implements Repository {
     this.reader ??= new CatFileReader(
       {
         rootfs: { kind: 'host' },
-        readOnly: [
-          { host: this.commonDir, inside: '/repo' },
-          ...this.alternates.map((host, i) => ({ host, inside: `/alternates/${i}` })),
-        ],
+        readOnly: [{ host: this.commonDir, inside: '/repo' }, ...this.alternates.map((host, i) => ({ host, inside: `/alternates/${i}` }))],
         // Alternates are read from the environment inside, since the file names host paths.
         env: {
           GIT_DIR: '/repo',
-          ...(this.alternates.length ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: this.alternates.map((_, i) => `/alternates/${i}`).join(':') } : {}),
+          ...(this.alternates.length
+            ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: this.alternates.map((_, i) => `/alternates/${i}`).join(':') }
+            : {}),
         },
         timeoutMs: this.limits.timeoutMs,
         limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER },
@@ -143,4 +142,3 @@ async function readAlternates(objectsDir: string, depth = 0): Promise<string[]> 
   }
   return out;
 }
-

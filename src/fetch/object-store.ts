@@ -37,7 +37,13 @@ export class ObjectStore {
     const file = join(this.gitDir, 'shallow');
     const have = new Set((await readFile(file, 'latin1').catch(() => '')).split('\n').filter(Boolean));
     for (const o of oids) have.add(o);
-    await writeFile(file, [...have].sort().map((o) => `${o}\n`).join(''));
+    await writeFile(
+      file,
+      [...have]
+        .sort()
+        .map((o) => `${o}\n`)
+        .join(''),
+    );
   }
 
   /**
@@ -60,7 +66,14 @@ export class ObjectStore {
   async setShallow(oids: readonly string[]): Promise<void> {
     const file = join(this.gitDir, 'shallow');
     if (oids.length === 0) await rm(file, { force: true });
-    else await writeFile(file, [...new Set(oids)].sort().map((o) => `${o}\n`).join(''));
+    else
+      await writeFile(
+        file,
+        [...new Set(oids)]
+          .sort()
+          .map((o) => `${o}\n`)
+          .join(''),
+      );
   }
 
   async shallow(): Promise<string[]> {
@@ -123,6 +136,10 @@ export function checkIndexPack(r: SandboxResult): void {
   // and index-pack finding an object whose id exists with other content
   // ("SHA1 COLLISION FOUND WITH <oid> !", builtin/index-pack.c).
   const collision = /(?:collision attack: |SHA1 COLLISION FOUND WITH )([0-9a-f]{40})/.exec(err);
-  if (collision) throw new FetchError('SHA1_COLLISION', `git detected a SHA-1 collision on object ${collision[1]}: ${err.split('\n').at(-1)}`);
-  throw new FetchError('PACK_INVALID', `git index-pack rejected the pack: ${err.split('\n').slice(-3).join(' / ') || `exit ${r.exitCode ?? r.signal}`}`);
+  if (collision)
+    throw new FetchError('SHA1_COLLISION', `git detected a SHA-1 collision on object ${collision[1]}: ${err.split('\n').at(-1)}`);
+  throw new FetchError(
+    'PACK_INVALID',
+    `git index-pack rejected the pack: ${err.split('\n').slice(-3).join(' / ') || `exit ${r.exitCode ?? r.signal}`}`,
+  );
 }

@@ -107,7 +107,12 @@ async function readCapabilitiesV2(next: () => Promise<Pkt>, url: string): Promis
 }
 
 /** v0/v1: "<oid> <name>\0<capabilities>", then "<oid> <name>" lines, peeled tags as "<name>^{}". */
-async function readRefsV0(first: string, firstPkt: Pkt, next: () => Promise<Pkt>, url: string): Promise<{ capabilities: Record<string, string | true>; refs: ServerRef[] }> {
+async function readRefsV0(
+  first: string,
+  firstPkt: Pkt,
+  next: () => Promise<Pkt>,
+  url: string,
+): Promise<{ capabilities: Record<string, string | true>; refs: ServerRef[] }> {
   const capabilities: Record<string, string | true> = {};
   const refs: ServerRef[] = [];
   if (firstPkt.kind === 'flush') return { capabilities, refs };

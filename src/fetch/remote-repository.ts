@@ -77,18 +77,23 @@ export class RemoteRepository implements Repository {
       return new RemoteRepository(url, transport, controller, timer, limits, await storing, adv);
     } catch (err) {
       clearTimeout(timer);
-      await storing.then((s) => s.dispose(), () => undefined);
+      await storing.then(
+        (s) => s.dispose(),
+        () => undefined,
+      );
       throw normalise(err, controller.signal, url);
     }
   }
 
   async resolveTag(name: string): Promise<RefInfo | undefined> {
     const ref = `refs/tags/${name}`;
-    const refs = this.adv.refs ?? await withAbort(this.controller.signal, () =>
-      lsRefs(this.transport, this.adv, ref, AGENT, this.limits.maxRefsBytes),
-    ).catch((err: unknown) => {
-      throw normalise(err, this.controller.signal, this.location);
-    });
+    const refs =
+      this.adv.refs ??
+      (await withAbort(this.controller.signal, () => lsRefs(this.transport, this.adv, ref, AGENT, this.limits.maxRefsBytes)).catch(
+        (err: unknown) => {
+          throw normalise(err, this.controller.signal, this.location);
+        },
+      ));
     const hit = refs.find((r) => r.ref === ref);
     if (!hit) return undefined;
     return { oid: hit.oid, ...(hit.peeled ? { peeled: hit.peeled } : {}) };

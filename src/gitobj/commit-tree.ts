@@ -14,7 +14,10 @@ export class ObjectParseError extends Error {
 /** The `tree` and `parent` headers of a commit object. */
 export function parseCommit(content: Buffer): { tree: string; parents: string[] } {
   const end = content.indexOf('\n\n');
-  const head = content.subarray(0, end === -1 ? content.length : end).toString('latin1').split('\n');
+  const head = content
+    .subarray(0, end === -1 ? content.length : end)
+    .toString('latin1')
+    .split('\n');
   const tree = /^tree ([0-9a-f]{40})$/.exec(head[0] ?? '');
   if (!tree) throw new ObjectParseError('commit does not start with a tree header');
   const parents: string[] = [];

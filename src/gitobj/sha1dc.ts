@@ -156,9 +156,15 @@ export class Sha1dc {
       buf.fill(0);
     }
     const hi = Math.floor(this.total / 0x20000000) | 0;
-    const lo = this.total * 8 % 0x100000000;
-    buf[56] = hi >>> 24; buf[57] = hi >>> 16; buf[58] = hi >>> 8; buf[59] = hi;
-    buf[60] = lo >>> 24; buf[61] = lo >>> 16; buf[62] = lo >>> 8; buf[63] = lo;
+    const lo = (this.total * 8) % 0x100000000;
+    buf[56] = hi >>> 24;
+    buf[57] = hi >>> 16;
+    buf[58] = hi >>> 8;
+    buf[59] = hi;
+    buf[60] = lo >>> 24;
+    buf[61] = lo >>> 16;
+    buf[62] = lo >>> 8;
+    buf[63] = lo;
     this.processBlock(this.bufferView, 0);
   }
 
@@ -177,7 +183,8 @@ export class Sha1dc {
       for (let j = 0; j < 80; j++) m2[j] = m1[j]! ^ DV_DM[dm + j]!;
       DV_RECOMPRESS[i]!(m2, this.states, ihvtmp);
       if (
-        ((ihvtmp[0]! ^ ihv[0]!) | (ihvtmp[1]! ^ ihv[1]!) | (ihvtmp[2]! ^ ihv[2]!) | (ihvtmp[3]! ^ ihv[3]!) | (ihvtmp[4]! ^ ihv[4]!)) === 0
+        ((ihvtmp[0]! ^ ihv[0]!) | (ihvtmp[1]! ^ ihv[1]!) | (ihvtmp[2]! ^ ihv[2]!) | (ihvtmp[3]! ^ ihv[3]!) | (ihvtmp[4]! ^ ihv[4]!)) ===
+        0
       ) {
         this.found = true;
         break;

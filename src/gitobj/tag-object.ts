@@ -132,7 +132,12 @@ export function parseTagObject(raw: Uint8Array): ParsedTag {
   if (sigBlock.length > 0) {
     signature = { format: formatOfLine(raw, cut)!, block: sigBlock };
   }
-  const headers: TagHeaders = { object: values.object!, type: values.type!, tag: values.tag!, ...(tagger === undefined ? {} : { tagger, taggerBytes: taggerBytes! }) };
+  const headers: TagHeaders = {
+    object: values.object!,
+    type: values.type!,
+    tag: values.tag!,
+    ...(tagger === undefined ? {} : { tagger, taggerBytes: taggerBytes! }),
+  };
   return { raw, headers, extraHeaders, payload, message, ...(signature ? { signature } : {}) };
 }
 

@@ -45,8 +45,7 @@ const NAME = '[-+0-9a-zA-Z.]';
 // Dpkg::Changelog::Entry::Debian $regex_header (with /i), on a chomped line,
 // less its final `\s*$`: the options group is trimmed by hand (headerOf), since
 // a lazy group before `\s*$` backtracks quadratically on a run of white space.
-const HEADER_RE = new RegExp(
-  `^(\\w${NAME}*) \\(([^() \\t]+)\\)((?:${SPACE}+${NAME}+)+);(.*)$`, 's');
+const HEADER_RE = new RegExp(`^(\\w${NAME}*) \\(([^() \\t]+)\\)((?:${SPACE}+${NAME}+)+);(.*)$`, 's');
 // The tail of $regex_trailer after the email's ">": blanks, date (day of week, date-time, month).
 const TRAILER_TAIL_RE =
   /^( {1,2})(((\w+),[\t\n\v\f\r ]*)?(\d{1,2}[\t\n\v\f\r ]+(\w+)[\t\n\v\f\r ]+\d{4}[\t\n\v\f\r ]+\d{1,2}:\d\d:\d\d[\t\n\v\f\r ]+[-+]\d{4}))[\t\n\v\f\r ]*$/;
@@ -107,11 +106,7 @@ function bracketTail(line: string, from: number): boolean {
 // expression would backtrack over the line are scanned by hand.
 const ANCIENT_DATE_TIME = /^\w+[\t\n\v\f\r ]+\w+[\t\n\v\f\r ]+\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}[\t\n\v\f\r ]/;
 const ANCIENT_DATE = /^\w+[\t\n\v\f\r ]+\w+[\t\n\v\f\r ]+\d{1,2},?[\t\n\v\f\r ]*\d{4}[\t\n\v\f\r ]/;
-const ANCIENT_SIMPLE = [
-  /^\w[-+0-9a-z.]* \([^() \t]+\);?/i,
-  /^old changelog:[\t\n\v\f\r ]*$/i,
-  /^(?:\d+:)?\w[-\w.+~]*:?[\t\n\v\f\r ]*$/,
-];
+const ANCIENT_SIMPLE = [/^\w[-+0-9a-z.]* \([^() \t]+\);?/i, /^old changelog:[\t\n\v\f\r ]*$/i, /^(?:\d+:)?\w[-\w.+~]*:?[\t\n\v\f\r ]*$/];
 
 export function isAncientDelimiter(line: string): boolean {
   if (ANCIENT_SIMPLE.some((re) => re.test(line))) return true;
@@ -172,8 +167,20 @@ const LOCAL_VARIABLES_RE = new RegExp(`^(?:;;${SPACE}*)?Local variables:`, 'i');
 
 const WEEK_DAYS = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const FULL_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July',
-  'August', 'September', 'October', 'November', 'December'];
+const FULL_MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 type Expect = 'first heading' | 'next heading or end of file' | 'start of change data' | 'more change data or trailer';
 
@@ -210,7 +217,9 @@ export function parseChangelog(bytes: Uint8Array): ChangelogResult {
   const entry: RawEntry = { changes: 0 };
   let first: RawEntry | undefined;
   const isEmpty = (e: RawEntry): boolean => e.header === undefined && e.trailer === undefined && e.changes === 0;
-  const warn = (n: number, msg: string): void => { warnings.push(`line ${n}: ${msg}`); };
+  const warn = (n: number, msg: string): void => {
+    warnings.push(`line ${n}: ${msg}`);
+  };
 
   const lines = perlLines(text).map(chompLine);
   let n = 0;
@@ -284,7 +293,10 @@ function describeEntry(raw: RawEntry, warnings: string[]): ChangelogEntry {
     problem = versionProblem(h[1]);
     if (problem === undefined) version = h[1];
     else warnings.push(`version '${h[1]}' is invalid: ${problem}`);
-    distribution = h[2].split(new RegExp(`${SPACE}+`)).filter((d) => d !== '').join(' ');
+    distribution = h[2]
+      .split(new RegExp(`${SPACE}+`))
+      .filter((d) => d !== '')
+      .join(' ');
     urgency = urgencyOf(h[3]);
   }
 
@@ -301,9 +313,11 @@ function describeEntry(raw: RawEntry, warnings: string[]): ChangelogEntry {
     if (timestamp === undefined) {
       const month = t.month;
       if (!MONTHS.includes(month)) {
-        warnings.push(FULL_MONTHS.includes(month)
-          ? `uses full '${month}' instead of abbreviated month name`
-          : `invalid abbreviated month name '${month}'`);
+        warnings.push(
+          FULL_MONTHS.includes(month)
+            ? `uses full '${month}' instead of abbreviated month name`
+            : `invalid abbreviated month name '${month}'`,
+        );
       }
       warnings.push(`cannot parse non-conformant date '${t.dateTime}'`);
     }
@@ -341,7 +355,9 @@ export function urgencyOf(options: string): string {
 /** Time::Piece->strptime($date, '%d %b %Y %T %z') in the C locale, as seconds since the epoch. */
 function parseDate(text: string): number | undefined {
   const m = new RegExp(
-    `^(\\d{1,2})${SPACE}+(\\w+)${SPACE}+(\\d{4})${SPACE}+(\\d{1,2}):(\\d\\d):(\\d\\d)${SPACE}+([-+])(\\d\\d)(\\d\\d)$`, 's').exec(text);
+    `^(\\d{1,2})${SPACE}+(\\w+)${SPACE}+(\\d{4})${SPACE}+(\\d{1,2}):(\\d\\d):(\\d\\d)${SPACE}+([-+])(\\d\\d)(\\d\\d)$`,
+    's',
+  ).exec(text);
   if (!m) return undefined;
   const month = MONTHS.findIndex((name) => name.toLowerCase() === m[2]!.toLowerCase());
   const [day, year, hour, minute, second] = [m[1], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];

@@ -78,7 +78,9 @@ export function interpretTag(input: InterpretInput): InterpretResult {
     if (parsed.fatal !== undefined || changelog === undefined) {
       reasons.push(reason('CHANGELOG_INVALID', `dpkg-parsechangelog fails on debian/changelog: ${parsed.fatal ?? 'no entry'}`));
     } else if (!changelog.headerParsed) {
-      reasons.push(reason('CHANGELOG_INVALID', 'the first entry of debian/changelog has no valid "SOURCE (VERSION) SUITE; urgency=…" line'));
+      reasons.push(
+        reason('CHANGELOG_INVALID', 'the first entry of debian/changelog has no valid "SOURCE (VERSION) SUITE; urgency=…" line'),
+      );
     } else {
       // tag2upload_inspect_changelog: Version against the tag name's, Source against source=, then the suite.
       if (changelog.versionProblem !== undefined) {
@@ -99,10 +101,17 @@ export function interpretTag(input: InterpretInput): InterpretResult {
   }
 
   // `git rev-parse refs/tags/UTAG~0` must print the upstream= commit.
-  if (instruction?.upstreamCommit !== undefined && input.upstreamTagTarget !== undefined
-      && input.upstreamTagTarget !== instruction.upstreamCommit) {
-    reasons.push(reason('UPSTREAM_MISMATCH',
-      `upstream-tag=${instruction.upstreamTag ?? ''} resolves to ${input.upstreamTagTarget}, not upstream=${instruction.upstreamCommit}`));
+  if (
+    instruction?.upstreamCommit !== undefined &&
+    input.upstreamTagTarget !== undefined &&
+    input.upstreamTagTarget !== instruction.upstreamCommit
+  ) {
+    reasons.push(
+      reason(
+        'UPSTREAM_MISMATCH',
+        `upstream-tag=${instruction.upstreamTag ?? ''} resolves to ${input.upstreamTagTarget}, not upstream=${instruction.upstreamCommit}`,
+      ),
+    );
   }
 
   return {

@@ -26,8 +26,19 @@ export type ServiceRules = 'current' | 'trixie';
 
 /** The quilt modes dgit's option parser knows ($quilt_modes_re in dgit 12.16 and 17.0). */
 export const QUILT_MODES = [
-  'linear', 'smash', 'try-linear', 'auto', 'single', 'nofix', 'nocheck', 'unapplied',
-  'gbp', 'dpm', 'baredebian', 'baredebian+git', 'baredebian+tarball',
+  'linear',
+  'smash',
+  'try-linear',
+  'auto',
+  'single',
+  'nofix',
+  'nocheck',
+  'unapplied',
+  'gbp',
+  'dpm',
+  'baredebian',
+  'baredebian+git',
+  'baredebian+tarball',
 ] as const;
 export type QuiltMode = (typeof QUILT_MODES)[number];
 
@@ -93,8 +104,9 @@ export function parseTagMessage(raw: Uint8Array, rules: ServiceRules = 'current'
   // tag2upload_check_args: every line of the whole tag object, "\n" included.
   const long = lines.flatMap((line, i) => (line.length > TAG_LINE_MAX_LENGTH ? [i + 1] : []));
   if (long.length > 0) {
-    reasons.push(reason('TAG_LINE_TOO_LONG',
-      `line ${long.join(', ')} of the tag object exceeds ${TAG_LINE_MAX_LENGTH} bytes (counting the newline)`));
+    reasons.push(
+      reason('TAG_LINE_TOO_LONG', `line ${long.join(', ')} of the tag object exceeds ${TAG_LINE_MAX_LENGTH} bytes (counting the newline)`),
+    );
   }
 
   // parsetag_split: the plaintext ends at the first line starting "-----BEGIN PGP" (git cuts
@@ -191,10 +203,19 @@ export function parseTagMessage(raw: Uint8Array, rules: ServiceRules = 'current'
           if (item === '') {
             reasons.push(reason('DGIT_ITEM_INVALID', `line ${n}: empty [dgit] item (two spaces, or a leading or trailing space)`));
           } else if (item.startsWith('!')) {
-            reasons.push(reason('DGIT_ITEM_UNKNOWN_CRITICAL',
-              `line ${n}: critical item ${JSON.stringify(displayText(item))} is not one tag2upload knows${rules === 'trixie' && item.startsWith('!pristine-tar=') ? ' (dgit 12.16 has no !pristine-tar)' : ''}`));
+            reasons.push(
+              reason(
+                'DGIT_ITEM_UNKNOWN_CRITICAL',
+                `line ${n}: critical item ${JSON.stringify(displayText(item))} is not one tag2upload knows${rules === 'trixie' && item.startsWith('!pristine-tar=') ? ' (dgit 12.16 has no !pristine-tar)' : ''}`,
+              ),
+            );
           } else {
-            reasons.push(reason('DGIT_ITEM_INVALID', `line ${n}: item ${JSON.stringify(displayText(item))} must start with one of - + . = 0-9 a-z and contain no whitespace`));
+            reasons.push(
+              reason(
+                'DGIT_ITEM_INVALID',
+                `line ${n}: item ${JSON.stringify(displayText(item))} must start with one of - + . = 0-9 a-z and contain no whitespace`,
+              ),
+            );
           }
         }
       }
@@ -218,7 +239,10 @@ export function parseTagMessage(raw: Uint8Array, rules: ServiceRules = 'current'
   } else {
     const m = TAGGER_RE.exec(taggers[0]!);
     if (m) tagger = displayText(m[1]!);
-    else reasons.push(reason('TAGGER_INVALID', `tagger ${JSON.stringify(displayText(taggers[0]!))} does not end in "Name <address> TIME ZONE"`));
+    else
+      reasons.push(
+        reason('TAGGER_INVALID', `tagger ${JSON.stringify(displayText(taggers[0]!))} does not end in "Name <address> TIME ZONE"`),
+      );
   }
 
   if (need.has('please-upload')) reasons.push(reason('PLEASE_UPLOAD_MISSING', 'the tag has no please-upload item'));
@@ -226,9 +250,14 @@ export function parseTagMessage(raw: Uint8Array, rules: ServiceRules = 'current'
   // `unless $package` and `unless $tagversion`: Perl truth, so "0" counts as missing.
   if (!perlTrue(source)) {
     const bad = ignoredItems.find((item) => item.startsWith('source='));
-    reasons.push(reason('SOURCE_INVALID', bad === undefined
-      ? 'the tag has no source= item'
-      : `${JSON.stringify(bad)} is not a valid source package name ([0-9a-z][-+.0-9a-z]*)`));
+    reasons.push(
+      reason(
+        'SOURCE_INVALID',
+        bad === undefined
+          ? 'the tag has no source= item'
+          : `${JSON.stringify(bad)} is not a valid source package name ([0-9a-z][-+.0-9a-z]*)`,
+      ),
+    );
   }
   if (!perlTrue(version)) {
     reasons.push(reason('VERSION_INVALID', 'the tag has no version= item'));
@@ -238,9 +267,14 @@ export function parseTagMessage(raw: Uint8Array, rules: ServiceRules = 'current'
   }
 
   if ((upstreamTag === undefined) !== (upstreamCommit === undefined)) {
-    reasons.push(reason('UPSTREAM_INCOMPLETE', upstreamTag === undefined
-      ? 'the tag has upstream= but no upstream-tag='
-      : 'the tag has upstream-tag= but no (valid) upstream= item'));
+    reasons.push(
+      reason(
+        'UPSTREAM_INCOMPLETE',
+        upstreamTag === undefined
+          ? 'the tag has upstream= but no upstream-tag='
+          : 'the tag has upstream-tag= but no (valid) upstream= item',
+      ),
+    );
   }
   if (pristineTar !== undefined && upstreamCommit === undefined) {
     reasons.push(reason('UPSTREAM_INCOMPLETE', 'the tag has !pristine-tar= but no upstream='));
@@ -265,22 +299,23 @@ export function parseTagMessage(raw: Uint8Array, rules: ServiceRules = 'current'
     }
   }
 
-  const instruction: TagInstruction | undefined = perlTrue(source) && perlTrue(version)
-    ? {
-      summary,
-      distros,
-      source: source!,
-      version: displayText(version!),
-      quiltMode: quilt ?? 'linear',
-      quiltModeExplicit: quilt !== undefined,
-      ...(upstreamCommit === undefined ? {} : { upstreamCommit }),
-      ...(upstreamTag === undefined ? {} : { upstreamTag: displayText(upstreamTag) }),
-      deliberately,
-      ...(pristineTar === undefined ? {} : { pristineTar }),
-      pleaseUpload: !need.has('please-upload'),
-      split: !need.has('split'),
-    }
-    : undefined;
+  const instruction: TagInstruction | undefined =
+    perlTrue(source) && perlTrue(version)
+      ? {
+          summary,
+          distros,
+          source: source!,
+          version: displayText(version!),
+          quiltMode: quilt ?? 'linear',
+          quiltModeExplicit: quilt !== undefined,
+          ...(upstreamCommit === undefined ? {} : { upstreamCommit }),
+          ...(upstreamTag === undefined ? {} : { upstreamTag: displayText(upstreamTag) }),
+          deliberately,
+          ...(pristineTar === undefined ? {} : { pristineTar }),
+          pleaseUpload: !need.has('please-upload'),
+          split: !need.has('split'),
+        }
+      : undefined;
   return {
     ...(instruction === undefined ? {} : { instruction }),
     headers,

@@ -29,9 +29,7 @@ const VERSIONTAG_RE = /^[-+.%_0-9a-zA-Z/]+$/;
  * final "lock" (so that git accepts the ref).
  */
 export function mangleVersion(version: string): string {
-  return version
-    .replace(/[:~]/g, (c) => (c === ':' ? '%' : '_'))
-    .replace(/\.(?=\.|$|lock$)/g, '.#');
+  return version.replace(/[:~]/g, (c) => (c === ':' ? '%' : '_')).replace(/\.(?=\.|$|lock$)/g, '.#');
 }
 
 /** The tag name git-debpush gives `version`: "debian/<mangled version>". */
@@ -44,9 +42,7 @@ export function unmangleVersion(mangled: string): string {
   return mangled.replace(/[_%#]/g, (c) => (c === '_' ? '~' : c === '%' ? ':' : ''));
 }
 
-export type TagNameResult =
-  | { readonly ok: true; readonly version: string }
-  | { readonly ok: false; readonly reasons: Reason[] };
+export type TagNameResult = { readonly ok: true; readonly version: string } | { readonly ok: false; readonly reasons: Reason[] };
 
 /** Checks a tag name (without "refs/tags/") as tag2upload does and returns the Debian version it names. */
 export function decodeTagName(name: string): TagNameResult {
@@ -56,7 +52,9 @@ export function decodeTagName(name: string): TagNameResult {
     reasons.push(reason('TAG_NAME_INVALID', `tag name ${JSON.stringify(name)} contains a character that is not printable ASCII`));
   }
   if (name.length > TAG_NAME_MAX_LENGTH) {
-    reasons.push(reason('TAG_NAME_INVALID', `tag name is ${name.length} characters long; tag2upload allows at most ${TAG_NAME_MAX_LENGTH}`));
+    reasons.push(
+      reason('TAG_NAME_INVALID', `tag name is ${name.length} characters long; tag2upload allows at most ${TAG_NAME_MAX_LENGTH}`),
+    );
   }
   const prefix = `${DISTRO}/`;
   const mangled = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;

@@ -112,7 +112,12 @@ export type TooLarge = (message: string) => Error;
 const tooLargeFetch: TooLarge = (message) => new FetchError('FETCH_FAILED', message);
 
 /** Yields the stream's chunks, failing once more than `maxBytes` have passed. */
-export async function* capStream(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string, tooLarge: TooLarge = tooLargeFetch): AsyncGenerator<Uint8Array> {
+export async function* capStream(
+  body: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  what: string,
+  tooLarge: TooLarge = tooLargeFetch,
+): AsyncGenerator<Uint8Array> {
   let n = 0;
   for await (const chunk of body) {
     n += chunk.length;
@@ -124,7 +129,12 @@ export async function* capStream(body: AsyncIterable<Uint8Array>, maxBytes: numb
   }
 }
 
-export async function collect(body: AsyncIterable<Uint8Array>, maxBytes: number, what: string, tooLarge: TooLarge = tooLargeFetch): Promise<Buffer> {
+export async function collect(
+  body: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  what: string,
+  tooLarge: TooLarge = tooLargeFetch,
+): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const chunk of capStream(body, maxBytes, what, tooLarge)) parts.push(chunk);
   return Buffer.concat(parts);

@@ -39,13 +39,31 @@ export function isLoopbackHost(hostname: string): boolean {
  */
 const NOT_PUBLIC = new BlockList();
 for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NOT_PUBLIC.addSubnet(net, bits, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NOT_PUBLIC.addSubnet(net, bits, 'ipv4');
 // 64:ff9b::/96 and /48: NAT64, which reaches any IPv4 address, private ones included.
 for (const [net, bits] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) NOT_PUBLIC.addSubnet(net, bits, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+] as const)
+  NOT_PUBLIC.addSubnet(net, bits, 'ipv6');
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
@@ -125,7 +143,10 @@ export function checkEndpointUrl(url: URL, policy: UrlPolicy): URL {
     throw new FetchError('UNSUPPORTED_URL', `${host} is not a public address`);
   }
   if (policy.allowedHosts !== undefined && !testServer && !policy.allowedHosts.includes(host)) {
-    throw new FetchError('UNSUPPORTED_URL', `${host} is not one of the hosts the verifier may contact (fetch.allowedHosts: ${policy.allowedHosts.join(', ')})`);
+    throw new FetchError(
+      'UNSUPPORTED_URL',
+      `${host} is not one of the hosts the verifier may contact (fetch.allowedHosts: ${policy.allowedHosts.join(', ')})`,
+    );
   }
   return url;
 }

@@ -139,7 +139,10 @@ export function orderCandidates(entries: readonly SourcesEntry[], selection: Sel
   const pool = entries.filter((e) => e.gitTagInfo !== undefined && (maxBytes === undefined || entryBytes(e) <= maxBytes));
   if (selection.kind === 'all') return pool;
   if (selection.kind === 'smallest') {
-    return pool.map((e, i) => ({ e, i })).sort((a, b) => entryBytes(a.e) - entryBytes(b.e) || a.i - b.i).map(({ e }) => e);
+    return pool
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => entryBytes(a.e) - entryBytes(b.e) || a.i - b.i)
+      .map(({ e }) => e);
   }
   // Fisher-Yates over the index order (Sources is sorted by name), seeded.
   const next = generator(selection.seed);
@@ -172,15 +175,33 @@ export function verdictTable(uploads: readonly CalibratedUpload[]): CalibrationR
     }
   }
   const order = ['reproduced', 'equivalent', 'mismatch', 'unverifiable'];
-  return [...counts.values()].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict) || b.count - a.count || a.code.localeCompare(b.code));
+  return [...counts.values()].sort(
+    (a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict) || b.count - a.count || a.code.localeCompare(b.code),
+  );
 }
 
 /** Counts, rate and per-profile tally of settled uploads. */
-export function summarise(uploads: readonly CalibratedUpload[]): Pick<CalibrationReport, 'tried' | 'notOnMirror' | 'downloadable' | 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' | 'rate' | 'byProfile' | 'byVerdictAndReason' | 'timePerUpload'> {
+export function summarise(
+  uploads: readonly CalibratedUpload[],
+): Pick<
+  CalibrationReport,
+  | 'tried'
+  | 'notOnMirror'
+  | 'downloadable'
+  | 'reproduced'
+  | 'equivalent'
+  | 'mismatch'
+  | 'unverifiable'
+  | 'rate'
+  | 'byProfile'
+  | 'byVerdictAndReason'
+  | 'timePerUpload'
+> {
   const count = (v: CalibratedUpload['verdict']): number => uploads.filter((u) => u.verdict === v).length;
   const downloadable = uploads.length - count('skipped');
   const byProfile: Record<string, number> = {};
-  for (const u of uploads) if ((u.verdict === 'reproduced' || u.verdict === 'equivalent') && u.profile) byProfile[u.profile] = (byProfile[u.profile] ?? 0) + 1;
+  for (const u of uploads)
+    if ((u.verdict === 'reproduced' || u.verdict === 'equivalent') && u.profile) byProfile[u.profile] = (byProfile[u.profile] ?? 0) + 1;
   const ok = count('reproduced') + count('equivalent');
   return {
     tried: uploads.length,
@@ -210,7 +231,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   const loadStart = loadavg()[0]!;
   const selection = options.selection ?? { kind: 'random', seed: 1 };
   const all = selection.kind === 'all';
-  const sample = all ? Infinity : options.sample ?? 10;
+  const sample = all ? Infinity : (options.sample ?? 10);
   const indexes = options.indexes ?? (options.index ? [options.index] : await fetchIndexes(options));
   // Each source and version once, from the first suite that lists it.
   const seen = new Set<string>();
@@ -223,7 +244,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
       candidates.push({ entry, index });
     }
   }
-  const maxCandidates = all ? Infinity : options.maxCandidates ?? 40 * sample;
+  const maxCandidates = all ? Infinity : (options.maxCandidates ?? 40 * sample);
   const total = Math.min(candidates.length, maxCandidates);
   const rootfsFor = options.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
   const uploads: CalibratedUpload[] = [];
@@ -252,26 +273,45 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
 async function fetchIndexes(options: CalibrateOptions): Promise<SourcesIndex[]> {
   const out: SourcesIndex[] = [];
   for (const suite of options.suites ?? [options.suite ?? 'sid']) {
-    out.push(await fetchSourcesIndex({
-      ...(options.mirror ? { mirror: options.mirror } : {}),
-      suite,
-      ...(options.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
-      ...(options.http ? { http: options.http } : {}),
-      ...(options.policy ? { policy: options.policy } : {}),
-    }));
+    out.push(
+      await fetchSourcesIndex({
+        ...(options.mirror ? { mirror: options.mirror } : {}),
+        suite,
+        ...(options.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
+        ...(options.http ? { http: options.http } : {}),
+        ...(options.policy ? { policy: options.policy } : {}),
+      }),
+    );
   }
   return out;
 }
 
-async function calibrateOne(entry: SourcesEntry, index: SourcesIndex, options: CalibrateOptions, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>): Promise<CalibratedUpload> {
+async function calibrateOne(
+  entry: SourcesEntry,
+  index: SourcesIndex,
+  options: CalibrateOptions,
+  rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>,
+): Promise<CalibratedUpload> {
   const started = performance.now();
   const base = { source: entry.source, version: entry.version, size: entryBytes(entry) };
-  const settled = (rest: Omit<CalibratedUpload, 'source' | 'version' | 'size' | 'durationMs' | 'notes' | 'attempts'> & Partial<Pick<CalibratedUpload, 'notes' | 'attempts'>>): CalibratedUpload => ({
-    ...base, notes: [], attempts: [], ...rest, durationMs: Math.round(performance.now() - started),
+  const settled = (
+    rest: Omit<CalibratedUpload, 'source' | 'version' | 'size' | 'durationMs' | 'notes' | 'attempts'> &
+      Partial<Pick<CalibratedUpload, 'notes' | 'attempts'>>,
+  ): CalibratedUpload => ({
+    ...base,
+    notes: [],
+    attempts: [],
+    ...rest,
+    durationMs: Math.round(performance.now() - started),
   });
   const got = await obtainUpload(
     { kind: 'archive', source: entry.source, version: entry.version },
-    { index, ...(options.tmpDir ? { parentDir: options.tmpDir } : {}), ...(options.http ? { http: options.http } : {}), ...(options.policy ? { policy: options.policy } : {}) },
+    {
+      index,
+      ...(options.tmpDir ? { parentDir: options.tmpDir } : {}),
+      ...(options.http ? { http: options.http } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+    },
   );
   if (!got.ok) {
     // Not on this mirror: skipped and counted. Anything else (a checksum that
@@ -293,15 +333,26 @@ async function calibrateOne(entry: SourcesEntry, index: SourcesIndex, options: C
       ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
     }).finally(() => unpacked.dispose());
     const differs: Miss = {
-      files: r.files.filter((f) => !f.match).map((f) => ({ name: f.name, ...(f.expected ? { expected: f.expected } : {}), ...(f.got ? { got: f.got } : {}) })),
-      fields: r.fields.map((f) => ({ field: f.field, ...(f.expected !== undefined ? { expected: f.expected } : {}), ...(f.got !== undefined ? { got: f.got } : {}) })),
+      files: r.files
+        .filter((f) => !f.match)
+        .map((f) => ({ name: f.name, ...(f.expected ? { expected: f.expected } : {}), ...(f.got ? { got: f.got } : {}) })),
+      fields: r.fields.map((f) => ({
+        field: f.field,
+        ...(f.expected !== undefined ? { expected: f.expected } : {}),
+        ...(f.got !== undefined ? { got: f.got } : {}),
+      })),
     };
     return settled({
       verdict: r.verdict,
       ...(r.profile ? { profile: r.profile } : {}),
       reasons: r.reasons,
       notes: r.notes,
-      attempts: r.attempts.map((a) => ({ profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), codes: a.reasons.map((x) => x.code) })),
+      attempts: r.attempts.map((a) => ({
+        profile: a.profile,
+        outcome: a.outcome,
+        ...(a.differences !== undefined ? { differences: a.differences } : {}),
+        codes: a.reasons.map((x) => x.code),
+      })),
       ...(differs.files.length || differs.fields.length ? { differs } : {}),
       ...(r.signature ? { signature: r.signature } : {}),
       ...(r.profileHint ? { profileHint: r.profileHint } : {}),
@@ -316,7 +367,11 @@ async function calibrateOne(entry: SourcesEntry, index: SourcesIndex, options: C
  * read-only (what is compared afterwards cannot be touched by the unpacking),
  * the tree written into a fresh work directory.
  */
-async function unpack(upload: ObtainedUpload, rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>, tmpDir?: string): Promise<{ ok: true; tree: string; dispose: () => Promise<void> } | { ok: false; reason: Reason }> {
+async function unpack(
+  upload: ObtainedUpload,
+  rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>,
+  tmpDir?: string,
+): Promise<{ ok: true; tree: string; dispose: () => Promise<void> } | { ok: false; reason: Reason }> {
   let rootfs: Rootfs;
   try {
     rootfs = await rootfsFor('trixie');
@@ -335,13 +390,20 @@ async function unpack(upload: ObtainedUpload, rootfsFor: (name: BuilderProfile['
     // uploader's key, which the sandbox has no keyring for.
     const r = await runSandboxed({
       argv: ['dpkg-source', '--no-check', '-x', `/upload/${name}`, '/work/tree'],
-      rootfs, workDir: work, keep: ['tree'], readOnly: [{ host: upload.dir, inside: '/upload' }], timeoutMs: 10 * 60_000,
+      rootfs,
+      workDir: work,
+      keep: ['tree'],
+      readOnly: [{ host: upload.dir, inside: '/upload' }],
+      timeoutMs: 10 * 60_000,
       // The work directory's limit follows the upload's size (it starts empty).
       limits: { inputBytes: upload.files.reduce((n, f) => n + f.size, 0) },
     });
     if (r.exitCode !== 0 && r.workQuotaExceeded) {
       await dispose();
-      return { ok: false, reason: reason('WORK_QUOTA_EXCEEDED', `dpkg-source -x ${name} filled its work directory (${r.workBytes} bytes)`) };
+      return {
+        ok: false,
+        reason: reason('WORK_QUOTA_EXCEEDED', `dpkg-source -x ${name} filled its work directory (${r.workBytes} bytes)`),
+      };
     }
     if (r.timedOut || r.exitCode !== 0) {
       await dispose();
@@ -350,7 +412,13 @@ async function unpack(upload: ObtainedUpload, rootfsFor: (name: BuilderProfile['
       const refusal = r.timedOut ? undefined : unpackRefusal(r.stderr.toString('utf8').trim().split('\n').slice(-8).join(' | '));
       if (refusal) return { ok: false, reason: refusal };
       const why = r.timedOut ? 'timed out' : `exited with status ${r.exitCode ?? r.signal}`;
-      return { ok: false, reason: reason('BUILD_FAILED', `dpkg-source -x ${name} ${why}: ${r.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')}`) };
+      return {
+        ok: false,
+        reason: reason(
+          'BUILD_FAILED',
+          `dpkg-source -x ${name} ${why}: ${r.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')}`,
+        ),
+      };
     }
   } catch (e) {
     await dispose();

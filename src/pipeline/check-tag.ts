@@ -112,7 +112,9 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     const read = (oid: string) => readChecked(objects, oid, reasons);
 
     // Layer 1: authenticity, over the tag object's raw bytes.
-    const tagObj = await timed('fetchMs', () => readCapped(objects, ref.oid, MAX_TAG_OBJECT_BYTES, 'TAG_TOO_LARGE', 'the tag object', reasons));
+    const tagObj = await timed('fetchMs', () =>
+      readCapped(objects, ref.oid, MAX_TAG_OBJECT_BYTES, 'TAG_TOO_LARGE', 'the tag object', reasons),
+    );
     if (!tagObj) return finish();
     tagFacts.object = ref.oid;
     authRan = true;
@@ -162,10 +164,20 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     const target = await read(tag.headers.object);
     if (!target) return finish();
     if (target.type !== tag.headers.type) {
-      reasons.push(reason('TAG_OBJECT_MALFORMED', `the tag says its object is a ${tag.headers.type}, but ${tag.headers.object} is a ${target.type}`));
+      reasons.push(
+        reason('TAG_OBJECT_MALFORMED', `the tag says its object is a ${tag.headers.type}, but ${tag.headers.object} is a ${target.type}`),
+      );
       return finish();
     }
-    const changelog = target.type === 'commit' ? await readChangelog(target, read, (oid) => readCapped(objects, oid, MAX_CHANGELOG_BYTES, 'CHANGELOG_TOO_LARGE', 'debian/changelog', reasons), reasons) : undefined;
+    const changelog =
+      target.type === 'commit'
+        ? await readChangelog(
+            target,
+            read,
+            (oid) => readCapped(objects, oid, MAX_CHANGELOG_BYTES, 'CHANGELOG_TOO_LARGE', 'debian/changelog', reasons),
+            reasons,
+          )
+        : undefined;
     if (reasons.length > 0) return finish();
 
     let result = interpretTag({ refName: input.tag, tag, changelog });
@@ -182,7 +194,11 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     }
     const upstreamTag = instruction && needsUpstreamTag(instruction) ? instruction.upstreamTag : undefined;
     let upstreamRoot: string | undefined;
-    if (upstreamTag !== undefined && refNameProblem(`refs/tags/${upstreamTag}`) === undefined && instruction?.upstreamCommit !== undefined) {
+    if (
+      upstreamTag !== undefined &&
+      refNameProblem(`refs/tags/${upstreamTag}`) === undefined &&
+      instruction?.upstreamCommit !== undefined
+    ) {
       const peeled = await resolveUpstream(repo, upstreamTag, read, reasons);
       if (peeled) {
         held?.refs.set(upstreamTag, peeled.root);
@@ -207,7 +223,9 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
       const walk = await timed('integrityMs', () => walkAndCheck(roots, (oid) => objects.read(oid)));
       for (const p of walk.problems) reasons.push(reason(p.code, p.message));
       if (walk.missing.length > 0) {
-        reasons.push(reason('OBJECT_MISSING', `${walk.missing.length} object(s) reachable from the tag are missing, e.g. ${walk.missing[0]}`));
+        reasons.push(
+          reason('OBJECT_MISSING', `${walk.missing.length} object(s) reachable from the tag are missing, e.g. ${walk.missing[0]}`),
+        );
       }
     }
     return finish();
@@ -224,7 +242,14 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
 
 /** Reads an object and checks its hash with sha1dc; records a reason and returns undefined on failure. */
 /** readChecked with a size cap: a larger object is never held, and `code` says so. */
-async function readCapped(objects: ObjectReader, oid: string, maxBytes: number, code: ReasonCode, what: string, reasons: Reason[]): Promise<GitObject | undefined> {
+async function readCapped(
+  objects: ObjectReader,
+  oid: string,
+  maxBytes: number,
+  code: ReasonCode,
+  what: string,
+  reasons: Reason[],
+): Promise<GitObject | undefined> {
   try {
     return await readChecked(objects, oid, reasons, maxBytes);
   } catch (err) {
@@ -275,7 +300,12 @@ async function upstreamTreeOf(commit: string, read: Read): Promise<string | unde
 }
 
 /** Fetches the upstream tag and peels it to a commit; records UPSTREAM_TAG_MISSING when absent. */
-async function resolveUpstream(repo: Repository, name: string, read: Read, reasons: Reason[]): Promise<{ commit: string; root: string } | undefined> {
+async function resolveUpstream(
+  repo: Repository,
+  name: string,
+  read: Read,
+  reasons: Reason[],
+): Promise<{ commit: string; root: string } | undefined> {
   const ref = await repo.resolveTag(name);
   if (!ref) {
     reasons.push(reason('UPSTREAM_TAG_MISSING', `the repository has no tag ${name}`));

@@ -85,7 +85,8 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
     sources.push(...extra.map((k) => ({ path: k.path, role: k.role })));
     keyringOrigin += ` + ${extra.map((k) => k.path).join(', ')}`;
   }
-  if (sources.length === 0) throw new TrustSetupError('usage', 'no uploader keyrings: without the default keyrings, give at least one --keyring FILE');
+  if (sources.length === 0)
+    throw new TrustSetupError('usage', 'no uploader keyrings: without the default keyrings, give at least one --keyring FILE');
   let keyrings: KeyringIndex;
   try {
     // Layouts of large keyrings are cached beside Debian's keyrings (keyed by their sha256).
@@ -154,8 +155,11 @@ export async function resolveUploadKeyring(config: Readonly<Config>, options: Up
     // trixie's 1.1 carries the service key that expired on 2026-03-13: every
     // later upload would look signed by an expired key. Not used; the mirror's is.
     const version = await installedPackageVersion(options.dpkgStatus ?? '/var/lib/dpkg/status', 'debian-tag2upload-keyring');
-    if (version === undefined || compareVersions(version, MIN_TAG2UPLOAD_KEYRING_VERSION) >= 0) return { path: installed, origin: `installed ${installed}`, warnings: [] };
-    warnings.push(`the installed debian-tag2upload-keyring ${version} is older than ${MIN_TAG2UPLOAD_KEYRING_VERSION} (its service key expired on 2026-03-13): ${installed} is not used`);
+    if (version === undefined || compareVersions(version, MIN_TAG2UPLOAD_KEYRING_VERSION) >= 0)
+      return { path: installed, origin: `installed ${installed}`, warnings: [] };
+    warnings.push(
+      `the installed debian-tag2upload-keyring ${version} is older than ${MIN_TAG2UPLOAD_KEYRING_VERSION} (its service key expired on 2026-03-13): ${installed} is not used`,
+    );
   }
   const d = config.debianKeyrings;
   try {

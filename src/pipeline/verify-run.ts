@@ -9,8 +9,13 @@ import type { ContentCheckResult } from '../compare/index.js';
 import type { ReproduceResult } from '../reconstruct/index.js';
 import { effectOf, type Reason } from '../report/reasons.js';
 import {
-  layerResult, REPORT_SCHEMA, verifyVerdict,
-  type CheckTagReport, type ReconstructionFacts, type UploadFacts, type VerifyReport,
+  layerResult,
+  REPORT_SCHEMA,
+  verifyVerdict,
+  type CheckTagReport,
+  type ReconstructionFacts,
+  type UploadFacts,
+  type VerifyReport,
 } from '../report/report.js';
 
 /** Why the reasons so far already make the upload a mismatch (the first alarm's layer and code), or undefined. */
@@ -83,15 +88,20 @@ export class VerifyRun {
       ...(r.profile ? { profile: r.profile } : {}),
       ...(r.profileHint ? { profileHint: r.profileHint } : {}),
       attempts: r.attempts.map((a) => ({
-        profile: a.profile, outcome: a.outcome, ...(a.differences !== undefined ? { differences: a.differences } : {}), durationMs: Math.round(a.durationMs),
+        profile: a.profile,
+        outcome: a.outcome,
+        ...(a.differences !== undefined ? { differences: a.differences } : {}),
+        durationMs: Math.round(a.durationMs),
         ...(a.steps ? { stepsMs: Object.fromEntries(Object.entries(a.steps).map(([k, v]) => [k, Math.round(v)])) } : {}),
       })),
       ...(r.skipped.length ? { skipped: r.skipped } : {}),
-      toolchains: [{
-        name: 'dgit',
-        status: r.profile === undefined ? 'failed' : r.verdict === 'reproduced' || r.verdict === 'equivalent' ? 'agrees' : 'differs',
-        ...(r.profile ? { detail: `dgit's builder mode under profile ${r.profile}` } : {}),
-      }],
+      toolchains: [
+        {
+          name: 'dgit',
+          status: r.profile === undefined ? 'failed' : r.verdict === 'reproduced' || r.verdict === 'equivalent' ? 'agrees' : 'differs',
+          ...(r.profile ? { detail: `dgit's builder mode under profile ${r.profile}` } : {}),
+        },
+      ],
       files: r.files,
       fields: r.fields,
       dscIdentical: r.dscIdentical,

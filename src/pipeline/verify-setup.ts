@@ -27,10 +27,17 @@ export interface RunContext {
  * `trust` itself too, so that a keyring that cannot be loaded is reported as
  * before.
  */
-export function verifyDepsFrom(config: Readonly<Config>, trust: Trust | Promise<Trust>, uploadKeyring: UploadKeyring, run: RunContext = {}): VerifyDeps {
+export function verifyDepsFrom(
+  config: Readonly<Config>,
+  trust: Trust | Promise<Trust>,
+  uploadKeyring: UploadKeyring,
+  run: RunContext = {},
+): VerifyDeps {
   return {
     openRepository: (r) => openRepository(r, config, run.onPackBytes),
-    ...(trust instanceof Promise ? { keyrings: awaited(trust.then((t) => t.keyrings)), dm: awaited(trust.then((t) => t.dm)) } : { keyrings: trust.keyrings, dm: trust.dm }),
+    ...(trust instanceof Promise
+      ? { keyrings: awaited(trust.then((t) => t.keyrings)), dm: awaited(trust.then((t) => t.dm)) }
+      : { keyrings: trust.keyrings, dm: trust.dm }),
     policy: policyOf(config),
     ...(uploadKeyring.path !== undefined ? { uploadKeyring: uploadKeyring.path } : {}),
     ...(uploadKeyring.unavailable !== undefined ? { uploadKeyringUnavailable: uploadKeyring.unavailable } : {}),
@@ -69,8 +76,15 @@ export function keyringNotes(trust: Trust, uploadKeyring: UploadKeyring): Reason
 export function unverifiableReport(repo: string, tag: string, why: Reason): VerifyReport {
   const skipped = { status: 'skipped' as const, detail: why.message };
   return {
-    schema: REPORT_SCHEMA, kind: 'verify', verdict: 'unverifiable', reasons: [why], notes: [],
+    schema: REPORT_SCHEMA,
+    kind: 'verify',
+    verdict: 'unverifiable',
+    reasons: [why],
+    notes: [],
     layers: { authenticity: skipped, metadata: skipped, binding: skipped, content: skipped, bits: skipped },
-    repo, tag: { name: tag }, source: {}, timings: {},
+    repo,
+    tag: { name: tag },
+    source: {},
+    timings: {},
   };
 }

@@ -10,7 +10,15 @@
 // code; nothing throws for bad input.
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { bindUpload, type Binding, DGIT_REPOS, explainDgitView, judgeToolchains, taggerIdentBytes, type SecondToolchainOutcome } from '../bind/index.js';
+import {
+  bindUpload,
+  type Binding,
+  DGIT_REPOS,
+  explainDgitView,
+  judgeToolchains,
+  taggerIdentBytes,
+  type SecondToolchainOutcome,
+} from '../bind/index.js';
 import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
@@ -70,7 +78,6 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
   readonly secondToolchain?: typeof runSecondToolchain;
 }
 
-
 /** Debian's debian-tag2upload-keyring package installs the service key here. */
 export { INSTALLED_UPLOAD_KEYRING } from './upload-keyring-path.js';
 
@@ -126,9 +133,13 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     if (c.status === 'rejected') throw c.reason;
     if (b.status === 'rejected') throw b.reason;
     run.takeContent(c.value);
-    const r = await run.timed('bitsMs', () => explainDgitView(b.value, {
-      dsc: upload!.dsc, dgitReposUrl: deps.dgitReposUrl ?? DGIT_REPOS, openRepository: (url) => deps.openRepository(url),
-    }));
+    const r = await run.timed('bitsMs', () =>
+      explainDgitView(b.value, {
+        dsc: upload!.dsc,
+        dgitReposUrl: deps.dgitReposUrl ?? DGIT_REPOS,
+        openRepository: (url) => deps.openRepository(url),
+      }),
+    );
     run.takeReproduction(r);
     const afterBuild = stopped();
     if (afterBuild) return afterBuild;
@@ -136,7 +147,9 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // What differs, member by member, for the human diff; then layer 5 by the second toolchain.
     if (products) await run.timed('diffMs', () => tarballDiffStep(run, upload!, products!.dir, rootfsFor));
     progress('rebuilding with the second toolchain');
-    await run.timed('secondToolchainMs', () => secondToolchainStep(run, held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain));
+    await run.timed('secondToolchainMs', () =>
+      secondToolchainStep(run, held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain),
+    );
     return run.finish();
   } finally {
     await upload?.dispose();
@@ -146,7 +159,9 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
 }
 
 function aborted(run: VerifyRun, signal: AbortSignal): VerifyReport {
-  run.reasons.push(reason('VERIFICATION_ABORTED', `the verification was stopped before it finished: ${String(signal.reason ?? 'aborted')}`));
+  run.reasons.push(
+    reason('VERIFICATION_ABORTED', `the verification was stopped before it finished: ${String(signal.reason ?? 'aborted')}`),
+  );
   return run.finish('the verification was stopped');
 }
 
@@ -155,11 +170,24 @@ async function obtainStep(run: VerifyRun, given: VerifyUpload, deps: VerifyDeps,
   if (given.kind === 'obtained') return given.upload;
   const source = run.check.source.package!;
   const version = run.check.source.version!;
-  const locator: UploadLocator = given.kind === 'mirror'
-    ? { kind: 'archive', source, version, ...(given.mirror ? { mirror: given.mirror } : {}), ...(given.suite ? { suite: given.suite } : {}) }
-    : given;
-  progress(locator.kind === 'archive' ? `obtaining ${source} ${version} from the archive` : `obtaining the upload from ${locator.kind === 'dsc-path' ? locator.path : locator.url}`);
-  const obtained = await run.timed('obtainMs', () => obtainUpload(locator, { ...deps.obtain, ...(deps.tmpDir ? { parentDir: deps.tmpDir } : {}) }));
+  const locator: UploadLocator =
+    given.kind === 'mirror'
+      ? {
+          kind: 'archive',
+          source,
+          version,
+          ...(given.mirror ? { mirror: given.mirror } : {}),
+          ...(given.suite ? { suite: given.suite } : {}),
+        }
+      : given;
+  progress(
+    locator.kind === 'archive'
+      ? `obtaining ${source} ${version} from the archive`
+      : `obtaining the upload from ${locator.kind === 'dsc-path' ? locator.path : locator.url}`,
+  );
+  const obtained = await run.timed('obtainMs', () =>
+    obtainUpload(locator, { ...deps.obtain, ...(deps.tmpDir ? { parentDir: deps.tmpDir } : {}) }),
+  );
   if (!obtained.ok) {
     run.reasons.push(...obtained.reasons);
     return undefined;
@@ -172,7 +200,10 @@ async function obtainStep(run: VerifyRun, given: VerifyUpload, deps: VerifyDeps,
 /** Layer 3; the binding (its verified signing time orders the builder profiles). */
 async function bindStep(run: VerifyRun, upload: ObtainedUpload, deps: VerifyDeps): Promise<Binding> {
   const binding = await bindUpload({
-    upload, tag: run.check.tag, source: run.check.source, policy: deps.policy,
+    upload,
+    tag: run.check.tag,
+    source: run.check.source,
+    policy: deps.policy,
     ...(deps.uploadKeyring !== undefined ? { uploadKeyring: deps.uploadKeyring } : {}),
     ...(deps.uploadKeyringUnavailable !== undefined ? { uploadKeyringUnavailable: deps.uploadKeyringUnavailable } : {}),
   });
@@ -196,7 +227,9 @@ async function fetchHistoryStep(run: VerifyRun, held: HeldRepository, progress: 
 
 /** One promise per rootfs for the whole run: the content check and the builds ask for the same one at once, and an uncached one is built once. */
 function rootfsCache(deps: VerifyDeps, progress: Progress): RootfsFor {
-  const rootfsOf = deps.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name, { onProgress: (line) => progress(`rootfs ${name}: ${line}`) }));
+  const rootfsOf =
+    deps.rootfsFor ??
+    ((name: BuilderProfile['rootfs']) => ensureRootfs(name, { onProgress: (line) => progress(`rootfs ${name}: ${line}`) }));
   const cache = new Map<string, Promise<Rootfs>>();
   return (name) => {
     let p = cache.get(name);
@@ -206,7 +239,14 @@ function rootfsCache(deps: VerifyDeps, progress: Progress): RootfsFor {
 }
 
 /** Layer 4: the upload's unpacked content against the tag's tree. */
-async function contentStep(input: VerifyInput, run: VerifyRun, repoPath: string, upload: ObtainedUpload, rootfsFor: RootfsFor, deps: VerifyDeps): Promise<ContentCheckResult | Reason> {
+async function contentStep(
+  input: VerifyInput,
+  run: VerifyRun,
+  repoPath: string,
+  upload: ObtainedUpload,
+  rootfsFor: RootfsFor,
+  deps: VerifyDeps,
+): Promise<ContentCheckResult | Reason> {
   let rootfs: Rootfs;
   try {
     rootfs = await rootfsFor('trixie');
@@ -215,18 +255,32 @@ async function contentStep(input: VerifyInput, run: VerifyRun, repoPath: string,
   }
   const src = run.check.source;
   return checkContent({
-    repo: repoPath, tag: input.tag, commit: run.check.tag.commit!,
+    repo: repoPath,
+    tag: input.tag,
+    commit: run.check.tag.commit!,
     ...(src.upstreamCommit && src.upstreamTag ? { upstreamCommit: src.upstreamCommit, upstreamTag: src.upstreamTag } : {}),
     ...(src.quiltMode !== undefined ? { quiltMode: src.quiltMode } : {}),
-    format: upload.dsc.format, uploadDir: upload.dir, dscName: basename(upload.dscPath), uploadFiles: upload.files.map((f) => f.name),
-    rootfs, timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}), ...(deps.signal ? { signal: deps.signal } : {}),
+    format: upload.dsc.format,
+    uploadDir: upload.dir,
+    dscName: basename(upload.dscPath),
+    uploadFiles: upload.files.map((f) => f.name),
+    rootfs,
+    timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
+    ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
 }
 
 /** Layer 5 by dgit's builder mode, under builder profiles. */
 function bitsStep(
-  input: VerifyInput, repoPath: string, upload: ObtainedUpload, binding: Binding, rootfsFor: RootfsFor,
-  refuted: () => string | undefined, deps: VerifyDeps, progress: Progress,
+  input: VerifyInput,
+  repoPath: string,
+  upload: ObtainedUpload,
+  binding: Binding,
+  rootfsFor: RootfsFor,
+  refuted: () => string | undefined,
+  deps: VerifyDeps,
+  progress: Progress,
 ): Promise<ReproduceResult> {
   const madeAt = binding.signedAt ?? (binding.facts.signed !== undefined ? new Date(binding.facts.signed) : undefined);
   return reproduce({
@@ -234,7 +288,11 @@ function bitsStep(
     upload,
     // The .dsc signature's time, as the binding read it (verified or not: it only orders the profiles).
     ...(deps.profiles ? { profiles: deps.profiles } : madeAt ? { madeAt } : {}),
-    rootfsFor, timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, keepProducts: true, onProgress: progress, refuted,
+    rootfsFor,
+    timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
+    keepProducts: true,
+    onProgress: progress,
+    refuted,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
@@ -249,13 +307,17 @@ function bitsStep(
 async function tarballDiffStep(run: VerifyRun, upload: ObtainedUpload, productsDir: string, rootfsFor: RootfsFor): Promise<void> {
   const rec = run.report.reconstruction;
   if (!rec) return;
-  const differing = rec.files.filter((f) => !f.match && f.expected && f.got && f.origin === 'rebuilt' && /\.tar(\.[a-z0-9]+)?$/.test(f.name));
+  const differing = rec.files.filter(
+    (f) => !f.match && f.expected && f.got && f.origin === 'rebuilt' && /\.tar(\.[a-z0-9]+)?$/.test(f.name),
+  );
   if (differing.length === 0) return;
   let rootfs: Rootfs;
   try {
     rootfs = await rootfsFor('trixie');
   } catch (e) {
-    rec.tarballs = differing.slice(0, 4).map((f) => ({ file: f.name, members: [], error: `no sandbox to decompress in: ${(e as Error).message}` }));
+    rec.tarballs = differing
+      .slice(0, 4)
+      .map((f) => ({ file: f.name, members: [], error: `no sandbox to decompress in: ${(e as Error).message}` }));
     return;
   }
   rec.tarballs = [];
@@ -270,7 +332,12 @@ async function tarballDiffStep(run: VerifyRun, upload: ObtainedUpload, productsD
  * whether the two agree.
  */
 async function secondToolchainStep(
-  run: VerifyRun, held: HeldRepository, upload: ObtainedUpload, r: ReproduceResult, rootfsFor: RootfsFor, second: typeof runSecondToolchain,
+  run: VerifyRun,
+  held: HeldRepository,
+  upload: ObtainedUpload,
+  r: ReproduceResult,
+  rootfsFor: RootfsFor,
+  second: typeof runSecondToolchain,
 ): Promise<void> {
   const rec = run.report.reconstruction;
   if (!rec) return;
@@ -279,7 +346,7 @@ async function secondToolchainStep(
   const src = run.check.source;
   let outcome: SecondToolchainOutcome;
   if (!profile || tag.object === undefined || tag.commit === undefined || tag.signerFingerprint === undefined || tag.tagger === undefined) {
-    outcome = { ran: false, status: 'not-run', detail: 'dgit\'s build did not run to a comparison, so no builder profile is known' };
+    outcome = { ran: false, status: 'not-run', detail: "dgit's build did not run to a comparison, so no builder profile is known" };
   } else {
     try {
       outcome = {

@@ -29,8 +29,7 @@ export function signAttestation(statement: Statement, k: AttestationKey): Buffer
 }
 
 export type OpenedAttestation =
-  | { readonly ok: true; readonly envelope: DsseEnvelope; readonly statement: Statement }
-  | { readonly ok: false; readonly why: string };
+  { readonly ok: true; readonly envelope: DsseEnvelope; readonly statement: Statement } | { readonly ok: false; readonly why: string };
 
 /**
  * Checks an envelope's signature with an Ed25519 vkey, or with any of

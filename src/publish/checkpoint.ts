@@ -31,7 +31,8 @@ export function parseCheckpoint(text: string): Checkpoint {
   const lines = text.slice(0, -1).split('\n');
   const [origin, sizeText, rootText, ...extensions] = lines;
   if (origin === undefined || origin === '') throw new CheckpointError('the checkpoint has no origin line');
-  if (sizeText === undefined || !/^(?:0|[1-9][0-9]{0,15})$/.test(sizeText)) throw new CheckpointError('the size line is not a decimal size');
+  if (sizeText === undefined || !/^(?:0|[1-9][0-9]{0,15})$/.test(sizeText))
+    throw new CheckpointError('the size line is not a decimal size');
   const size = Number(sizeText);
   if (!Number.isSafeInteger(size)) throw new CheckpointError('the size is too large');
   const root = Buffer.from(rootText ?? '', 'base64');

@@ -29,7 +29,8 @@ export function parseVerifiersFile(text: string, source = 'verifiers file'): Ver
     if (line === '') return;
     const [name, baseUrl, vkey, ...witnessVkeys] = line.split(/\s+/);
     const where = `${source}:${i + 1}`;
-    if (name === undefined || baseUrl === undefined || vkey === undefined) throw new VerifiersFileError(`${where}: expected NAME BASE_URL VKEY [WITNESS_VKEY…]`);
+    if (name === undefined || baseUrl === undefined || vkey === undefined)
+      throw new VerifiersFileError(`${where}: expected NAME BASE_URL VKEY [WITNESS_VKEY…]`);
     if (!/^https?:\/\/\S+$/.test(baseUrl)) throw new VerifiersFileError(`${where}: ${baseUrl} is not an http(s) URL`);
     for (const [k, expected] of [[vkey, 1], ...witnessVkeys.map((w) => [w, 4] as const)] as const) {
       let type: number;
@@ -38,7 +39,10 @@ export function parseVerifiersFile(text: string, source = 'verifiers file'): Ver
       } catch (e) {
         throw new VerifiersFileError(`${where}: ${k}: ${(e as Error).message}`);
       }
-      if (type !== expected) throw new VerifiersFileError(`${where}: ${k}: ${expected === 1 ? 'a log key has type 0x01 (Ed25519)' : 'a witness key has type 0x04 (cosignature/v1)'}`);
+      if (type !== expected)
+        throw new VerifiersFileError(
+          `${where}: ${k}: ${expected === 1 ? 'a log key has type 0x01 (Ed25519)' : 'a witness key has type 0x04 (cosignature/v1)'}`,
+        );
     }
     out.push({ name, baseUrl, vkey, witnessVkeys });
   });
@@ -75,7 +79,10 @@ async function attestationKeys(client: LogClient): Promise<string[]> {
     const res = await fetch(`${client.base}/attestations/key`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
     const text = res.status === 200 ? await res.text() : '';
     if (text.length < 16_000) {
-      const keys = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+      const keys = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
       if (keys.length > 0 && keys.every((k) => parseVkey(k).type === 1)) return keys;
     }
   } catch {
@@ -111,19 +118,34 @@ async function askOne(v: VerifierEntry, dscSha256: string, state: SeenStore | un
     }
     const first = rejected[0];
     if (first !== undefined) return { name: v.name, status: 'not-counted', code: first.code, why: first.why, checkpointSize: size };
-    return { name: v.name, status: 'not-counted', code: 'ATTESTATION_MISSING', why: 'no attestation of this .dsc in its log', checkpointSize: size };
+    return {
+      name: v.name,
+      status: 'not-counted',
+      code: 'ATTESTATION_MISSING',
+      why: 'no attestation of this .dsc in its log',
+      checkpointSize: size,
+    };
   } catch (e) {
     if (!(e instanceof LogProblem)) throw e;
     return { name: v.name, status: 'not-counted', code: e.code, why: e.message, ...(e.evidence !== undefined && { evidence: e.evidence }) };
   }
 }
 
-export async function consensus(dscSha256: string, verifiers: readonly VerifierEntry[], threshold: number, stateDir?: string): Promise<ConsensusReport> {
+export async function consensus(
+  dscSha256: string,
+  verifiers: readonly VerifierEntry[],
+  threshold: number,
+  stateDir?: string,
+): Promise<ConsensusReport> {
   const state = stateDir === undefined ? undefined : new SeenStore(stateDir);
   const outcomes = await Promise.all(verifiers.map((v) => askOne(v, dscSha256, state)));
   // Distinct verifiers: one key counts once, whatever its names.
   const agreeingKeys = new Set(verifiers.filter((_, i) => outcomes[i]?.status === 'agrees').map((v) => v.vkey));
-  const result: ConsensusResult = outcomes.some((o) => o.status === 'disputes') ? 'disputed' : agreeingKeys.size >= threshold ? 'agreed' : 'insufficient';
+  const result: ConsensusResult = outcomes.some((o) => o.status === 'disputes')
+    ? 'disputed'
+    : agreeingKeys.size >= threshold
+      ? 'agreed'
+      : 'insufficient';
   return { schema: 't2u-verify/consensus/v1', result, dscSha256, threshold, agreeing: agreeingKeys.size, verifiers: outcomes };
 }
 
@@ -142,7 +164,15 @@ export function renderConsensus(r: ConsensusReport, dscName: string): string {
         ? `DISPUTED: ${disputing.join(', ')} attest${disputing.length === 1 ? 's' : ''} a mismatch or rejection of ${dscName}`
         : `INSUFFICIENT: ${r.agreeing} of the ${r.threshold} verifiers required reproduced ${dscName}`;
   const evidence = r.verifiers.flatMap((v) =>
-    v.evidence === undefined ? [] : ['', `${v.name}: checkpoint seen before:`, v.evidence.previous.trimEnd(), `${v.name}: checkpoint served now:`, v.evidence.current.trimEnd()],
+    v.evidence === undefined
+      ? []
+      : [
+          '',
+          `${v.name}: checkpoint seen before:`,
+          v.evidence.previous.trimEnd(),
+          `${v.name}: checkpoint served now:`,
+          v.evidence.current.trimEnd(),
+        ],
   );
   return [head, ...lines, ...evidence].join('\n') + '\n';
 }

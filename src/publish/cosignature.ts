@@ -31,7 +31,8 @@ export function cosigner(name: string, key: Ed25519Key, now: () => number = () =
 /** A verifier of cosignature/v1 signatures for a type 0x04 vkey. */
 export function cosignatureVerifier(vkey: string): NoteVerifier & { lastTimestamp?: number } {
   const parsed = parseVkey(vkey);
-  if (parsed.type !== SIG_TYPE.cosignatureV1 || parsed.keyBytes.length !== 33) throw new NoteError('bad-key', 'not a cosignature/v1 Ed25519 key');
+  if (parsed.type !== SIG_TYPE.cosignatureV1 || parsed.keyBytes.length !== 33)
+    throw new NoteError('bad-key', 'not a cosignature/v1 Ed25519 key');
   const publicKey = publicKeyFromRaw(parsed.keyBytes.subarray(1));
   return {
     ...parsed,

@@ -36,7 +36,8 @@ export function parseEnvelope(json: string | Buffer): DsseEnvelope {
   }
   const sigs = signatures.map((s: unknown) => {
     const { keyid, sig } = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
-    if (typeof sig !== 'string' || (keyid !== undefined && typeof keyid !== 'string')) throw new Error('a DSSE signature has sig and keyid');
+    if (typeof sig !== 'string' || (keyid !== undefined && typeof keyid !== 'string'))
+      throw new Error('a DSSE signature has sig and keyid');
     return { keyid: keyid ?? '', sig };
   });
   return { payloadType, payload, signatures: sigs };

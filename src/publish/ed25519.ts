@@ -24,7 +24,8 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
 /** Parses a PKCS#8 PEM private key file's text, which must hold an Ed25519 key. */
 export function ed25519FromPem(pem: string | Buffer): Ed25519Key {
   const privateKey = createPrivateKey(pem);
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`the key is ${privateKey.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new Error(`the key is ${privateKey.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519`);
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, publicRaw: rawPublicKey(publicKey) };
 }

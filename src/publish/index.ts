@@ -31,6 +31,22 @@ export {
   type NoteVerifier,
   type OpenedNote,
 } from './signed-note.js';
-export { INTOTO_PAYLOAD_TYPE, parseVerdictStatement, VERDICT_PREDICATE_TYPE, verdictStatement, type Statement, type VerdictPredicate } from './statement.js';
+export {
+  INTOTO_PAYLOAD_TYPE,
+  parseVerdictStatement,
+  VERDICT_PREDICATE_TYPE,
+  verdictStatement,
+  type Statement,
+  type VerdictPredicate,
+} from './statement.js';
 export { appendEntries, EMPTY_EDGE, edgeRoot, tileHashes, type TreeEdge, type WrittenTile } from './tile-builder.js';
-export { decodeBundle, encodeBundle, parseTilePath, tilePath, tileSubtreeReader, tileWidthAt, type TileCoord, type TileFetcher } from './tiles.js';
+export {
+  decodeBundle,
+  encodeBundle,
+  parseTilePath,
+  tilePath,
+  tileSubtreeReader,
+  tileWidthAt,
+  type TileCoord,
+  type TileFetcher,
+} from './tiles.js';

@@ -49,9 +49,14 @@ export interface Rotation {
 
 const safeName = (origin: string): string => origin.replace(/[^A-Za-z0-9._-]+/g, '_');
 
-export async function rotateLogKey(options: { readonly dataDir: string; readonly newOrigin: string; readonly keyFile?: string }): Promise<Rotation> {
+export async function rotateLogKey(options: {
+  readonly dataDir: string;
+  readonly newOrigin: string;
+  readonly keyFile?: string;
+}): Promise<Rotation> {
   const { dataDir, newOrigin } = options;
-  if (!/^[\x21-\x7e]+$/.test(newOrigin) || newOrigin.includes('+')) throw new RotationError(`--origin ${JSON.stringify(newOrigin)}: an origin is printable ASCII without spaces or "+"`);
+  if (!/^[\x21-\x7e]+$/.test(newOrigin) || newOrigin.includes('+'))
+    throw new RotationError(`--origin ${JSON.stringify(newOrigin)}: an origin is printable ASCII without spaces or "+"`);
   const logDir = join(dataDir, 'log');
   const keyPath = options.keyFile ?? join(dataDir, GENERATED_KEY_FILE);
   let note: Buffer;
@@ -73,10 +78,20 @@ export async function rotateLogKey(options: { readonly dataDir: string; readonly
   }
   if (newOrigin === origin) throw new RotationError(`the new log needs an origin other than ${origin}`);
   const retiredDir = join(dataDir, RETIRED_LOGS, `${safeName(origin)}-${oldSize}`);
-  if (await stat(retiredDir).then(() => true, () => false)) throw new RotationError(`${retiredDir} exists already`);
+  if (
+    await stat(retiredDir).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new RotationError(`${retiredDir} exists already`);
   await mkdir(retiredDir, { recursive: true, mode: 0o700 });
   // The old attestations stay verifiable: their key is listed at /attestations/key after the current one.
-  await appendFile(join(dataDir, RETIRED_ATTESTATION_KEYS), `# ${origin}, retired at size ${oldSize} on ${new Date().toISOString()}\n${oldVkey}\n`, { mode: 0o644 });
+  await appendFile(
+    join(dataDir, RETIRED_ATTESTATION_KEYS),
+    `# ${origin}, retired at size ${oldSize} on ${new Date().toISOString()}\n${oldVkey}\n`,
+    { mode: 0o644 },
+  );
   await rename(logDir, join(retiredDir, 'log'));
   await rename(keyPath, join(retiredDir, 'log-key.pem'));
   // A new key where the old one was (made exclusively at mode 0600).

@@ -98,9 +98,11 @@ export class LogClient {
       throw new LogProblem('LOG_SIGNATURE_INVALID', `the checkpoint: ${(e as Error).message}`);
     }
     const signers = new Set(opened.verified.map((s) => `${s.name}\n${s.keyHash}`));
-    if (!signers.has(`${this.#verifier.name}\n${this.#verifier.keyHash}`)) throw new LogProblem('LOG_SIGNATURE_INVALID', 'the checkpoint is not signed by the log key');
+    if (!signers.has(`${this.#verifier.name}\n${this.#verifier.keyHash}`))
+      throw new LogProblem('LOG_SIGNATURE_INVALID', 'the checkpoint is not signed by the log key');
     for (const w of this.#witnesses) {
-      if (!signers.has(`${w.name}\n${w.keyHash}`)) throw new LogProblem('LOG_COSIGNATURE_MISSING', `no cosignature by the witness ${w.name}`);
+      if (!signers.has(`${w.name}\n${w.keyHash}`))
+        throw new LogProblem('LOG_COSIGNATURE_MISSING', `no cosignature by the witness ${w.name}`);
     }
     let checkpoint: Checkpoint;
     try {
@@ -108,7 +110,11 @@ export class LogClient {
     } catch (e) {
       throw new LogProblem('LOG_SIGNATURE_INVALID', `the signed note is not a checkpoint: ${(e as Error).message}`);
     }
-    if (checkpoint.origin !== this.#verifier.name) throw new LogProblem('LOG_SIGNATURE_INVALID', `the checkpoint's origin ${checkpoint.origin} is not the key's name ${this.#verifier.name}`);
+    if (checkpoint.origin !== this.#verifier.name)
+      throw new LogProblem(
+        'LOG_SIGNATURE_INVALID',
+        `the checkpoint's origin ${checkpoint.origin} is not the key's name ${this.#verifier.name}`,
+      );
     return { note: typeof note === 'string' ? note : note.toString('utf8'), checkpoint };
   }
 
@@ -129,7 +135,11 @@ export class LogClient {
       if (e instanceof LogProblem) throw e;
       throw new LogProblem('LOG_TILES_INVALID', `the tiles: ${(e as Error).message}`);
     }
-    if (!root.equals(seen.checkpoint.root)) throw new LogProblem('LOG_TILES_INVALID', `the tiles rebuild root ${root.toString('base64')}, not the checkpoint's ${seen.checkpoint.root.toString('base64')}`);
+    if (!root.equals(seen.checkpoint.root))
+      throw new LogProblem(
+        'LOG_TILES_INVALID',
+        `the tiles rebuild root ${root.toString('base64')}, not the checkpoint's ${seen.checkpoint.root.toString('base64')}`,
+      );
   }
 
   /**
@@ -153,7 +163,8 @@ export class LogClient {
         throw new LogProblem('LOG_TILES_INVALID', `${where}: ${(e as Error).message}`);
       }
       if (entries.length !== width) throw new LogProblem('LOG_TILES_INVALID', `${where} holds ${entries.length} entries, not ${width}`);
-      if (tile.length !== width * 32) throw new LogProblem('LOG_TILES_INVALID', `${tilePath({ level: 0, n, width })} is ${tile.length} bytes, not ${width * 32}`);
+      if (tile.length !== width * 32)
+        throw new LogProblem('LOG_TILES_INVALID', `${tilePath({ level: 0, n, width })} is ${tile.length} bytes, not ${width * 32}`);
       for (const [i, entry] of entries.entries()) {
         if (!leafHash(entry).equals(tile.subarray(i * 32, i * 32 + 32))) {
           throw new LogProblem('LOG_TILES_INVALID', `entry ${n * TILE_WIDTH + i} in ${where} does not hash to its leaf hash in the tiles`);
@@ -169,7 +180,8 @@ export class LogClient {
     const evidence = { previous: previous.note, current: current.note };
     if (old.size > now.size) throw new LogProblem('LOG_INCONSISTENT', `the log shrank from ${old.size} to ${now.size} entries`, evidence);
     if (old.size === now.size) {
-      if (!old.root.equals(now.root)) throw new LogProblem('LOG_INCONSISTENT', `two checkpoints of size ${old.size} with different roots`, evidence);
+      if (!old.root.equals(now.root))
+        throw new LogProblem('LOG_INCONSISTENT', `two checkpoints of size ${old.size} with different roots`, evidence);
       return;
     }
     let proof: Hash[];
@@ -180,7 +192,11 @@ export class LogClient {
       throw new LogProblem('LOG_TILES_INVALID', `the tiles: ${(e as Error).message}`);
     }
     if (!verifyConsistency(old.size, now.size, old.root, now.root, proof)) {
-      throw new LogProblem('LOG_INCONSISTENT', `the checkpoint of size ${now.size} does not extend the one of size ${old.size} seen before`, evidence);
+      throw new LogProblem(
+        'LOG_INCONSISTENT',
+        `the checkpoint of size ${now.size} does not extend the one of size ${old.size} seen before`,
+        evidence,
+      );
     }
   }
 
@@ -190,7 +206,11 @@ export class LogClient {
    * this .dsc, and its inclusion in `seen` (the proof is against the checkpoint
    * served with it, which must be `seen`'s or consistent with it).
    */
-  async attestations(dscSha256: string, seen: SeenCheckpoint, attestationVkeys: string | readonly string[] = this.vkey): Promise<{ found: AttestationFound[]; rejected: AttestationRejected[] }> {
+  async attestations(
+    dscSha256: string,
+    seen: SeenCheckpoint,
+    attestationVkeys: string | readonly string[] = this.vkey,
+  ): Promise<{ found: AttestationFound[]; rejected: AttestationRejected[] }> {
     const body = await get(`${this.base}/api/v1/attestations?dsc-sha256=${dscSha256}`, MAX_ATTESTATIONS_BYTES);
     let parsed: { checkpoint?: unknown; attestations?: unknown };
     try {
@@ -198,7 +218,8 @@ export class LogClient {
     } catch {
       throw new LogProblem('LOG_UNREACHABLE', 'the attestations answer is not JSON');
     }
-    if (typeof parsed.checkpoint !== 'string' || !Array.isArray(parsed.attestations)) throw new LogProblem('LOG_UNREACHABLE', 'the attestations answer lacks checkpoint or attestations');
+    if (typeof parsed.checkpoint !== 'string' || !Array.isArray(parsed.attestations))
+      throw new LogProblem('LOG_UNREACHABLE', 'the attestations answer lacks checkpoint or attestations');
     const served = this.open(parsed.checkpoint);
     // The proofs are against the served checkpoint; it must be the log the client checked.
     if (served.checkpoint.size >= seen.checkpoint.size) await this.checkConsistency(seen, served);
@@ -206,7 +227,11 @@ export class LogClient {
     const found: AttestationFound[] = [];
     const rejected: AttestationRejected[] = [];
     for (const item of parsed.attestations as unknown[]) {
-      const a = (typeof item === 'object' && item !== null ? item : {}) as { index?: unknown; envelope?: unknown; inclusionProof?: unknown };
+      const a = (typeof item === 'object' && item !== null ? item : {}) as {
+        index?: unknown;
+        envelope?: unknown;
+        inclusionProof?: unknown;
+      };
       const index = typeof a.index === 'number' && Number.isSafeInteger(a.index) ? a.index : -1;
       if (typeof a.envelope !== 'string' || !Array.isArray(a.inclusionProof) || a.inclusionProof.some((p) => typeof p !== 'string')) {
         rejected.push({ index, code: 'ATTESTATION_NOT_IN_LOG', why: 'no envelope or inclusion proof' });
@@ -214,7 +239,11 @@ export class LogClient {
       }
       const proof = (a.inclusionProof as string[]).map((p) => Buffer.from(p, 'base64'));
       if (!verifyInclusion(index, served.checkpoint.size, leafHash(Buffer.from(a.envelope, 'utf8')), proof, served.checkpoint.root)) {
-        rejected.push({ index, code: 'ATTESTATION_NOT_IN_LOG', why: `the inclusion proof of leaf ${index} does not verify against the checkpoint` });
+        rejected.push({
+          index,
+          code: 'ATTESTATION_NOT_IN_LOG',
+          why: `the inclusion proof of leaf ${index} does not verify against the checkpoint`,
+        });
         continue;
       }
       const opened = openAttestation(a.envelope, attestationVkeys);
@@ -279,6 +308,7 @@ export async function auditLog(
   if (options.entries === true) await client.checkEntries(current);
   const previous = await state?.load(client);
   if (previous !== undefined) await client.checkConsistency(previous, current);
-  if (state !== undefined && (previous === undefined || current.checkpoint.size >= previous.checkpoint.size)) await state.save(client, current);
+  if (state !== undefined && (previous === undefined || current.checkpoint.size >= previous.checkpoint.size))
+    await state.save(client, current);
   return { current, ...(previous !== undefined && { previous }) };
 }

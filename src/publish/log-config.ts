@@ -20,9 +20,7 @@ export const logConfigSchema = z
     /** The name in the attestation key's vkey and keyid. Default: `<origin>/attestations` with a separate key, else the origin. */
     attestationKeyName: keyName.optional(),
     /** Witnesses asked to cosign each new checkpoint (c2sp.org/tlog-witness add-checkpoint). */
-    witnesses: z
-      .array(z.object({ url: z.string().url(), vkey }).strict())
-      .default([]),
+    witnesses: z.array(z.object({ url: z.string().url(), vkey }).strict()).default([]),
     /** This instance as a witness: its cosigner name and the logs it cosigns, by origin and vkey. */
     witness: z
       .object({

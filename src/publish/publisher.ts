@@ -22,9 +22,13 @@ import { requestCosignatures } from './witness-client.js';
 import { Witness } from './witness.js';
 import { profileTools, VERIFIER_VERSION } from './verifier-facts.js';
 
-
 function isVerifyReport(value: unknown): value is VerifyReport {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'verify' && typeof (value as { verdict?: unknown }).verdict === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'verify' &&
+    typeof (value as { verdict?: unknown }).verdict === 'string'
+  );
 }
 
 /** How many of the most recent finished jobs are checked for a missing attestation on start. */
@@ -89,7 +93,8 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
       signer: ed25519NoteSigner(origin, logKey),
       verifier: ed25519NoteVerifier(logVkey),
       ...(cfg.witnesses.length > 0 && {
-        cosign: (note: string, previousSize: number) => requestCosignatures(cfg.witnesses, note, previousSize, (from, to) => tiled.consistencyProof(from, to)),
+        cosign: (note: string, previousSize: number) =>
+          requestCosignatures(cfg.witnesses, note, previousSize, (from, to) => tiled.consistencyProof(from, to)),
       }),
     });
   } catch (e) {
@@ -110,7 +115,8 @@ export async function openPublisher(settings: PublisherSettings): Promise<Publis
   };
   const appendAttestation = (job: Job, stored: VerifyReport): Promise<number> => {
     // The store's verdict is final (a job failed for good is `unverifiable` whatever its last report said).
-    const report: VerifyReport = job.verdict !== null && job.verdict !== 'authentic' && job.verdict !== stored.verdict ? { ...stored, verdict: job.verdict } : stored;
+    const report: VerifyReport =
+      job.verdict !== null && job.verdict !== 'authentic' && job.verdict !== stored.verdict ? { ...stored, verdict: job.verdict } : stored;
     const statement = verdictStatement(report, {
       verifierVersion: VERIFIER_VERSION,
       startedOn: job.startedAt ?? job.createdAt,

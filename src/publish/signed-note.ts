@@ -110,7 +110,8 @@ export function parseVkey(vkey: string): { name: string; keyHash: number; type: 
   const keyBytes = Buffer.from(b64, 'base64');
   const type = keyBytes[0];
   if (type === undefined || keyBytes.toString('base64') !== b64) throw new NoteError('bad-key', 'the vkey key is not canonical base64');
-  if (keyHash(name, keyBytes) !== Number.parseInt(hashText, 16)) throw new NoteError('bad-key', 'the vkey hash does not match its name and key');
+  if (keyHash(name, keyBytes) !== Number.parseInt(hashText, 16))
+    throw new NoteError('bad-key', 'the vkey hash does not match its name and key');
   return { name, keyHash: Number.parseInt(hashText, 16), type, keyBytes };
 }
 
@@ -131,7 +132,8 @@ function signatureLine(name: string, hash: number, signature: Buffer): string {
 
 /** Signs a note's text (which ends with a newline); `extraLines` are signature lines already held. */
 export function signNote(text: string, signers: readonly NoteSigner[], extraLines: readonly string[] = []): string {
-  if (!text.endsWith('\n') || text.includes('\n\n')) throw new NoteError('malformed', 'a note text ends with one newline and has no blank line');
+  if (!text.endsWith('\n') || text.includes('\n\n'))
+    throw new NoteError('malformed', 'a note text ends with one newline and has no blank line');
   const message = Buffer.from(text, 'utf8');
   const lines = signers.map((s) => signatureLine(s.name, s.keyHash, s.sign(message)));
   return `${text}\n${[...lines, ...extraLines].join('')}`;
@@ -165,7 +167,8 @@ export function openNote(bytes: Buffer | string, known: readonly NoteVerifier[])
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   if (buf.length > MAX_NOTE_BYTES) throw new NoteError('malformed', `the note is over ${MAX_NOTE_BYTES} bytes`);
   const msg = buf.toString('utf8');
-  if (hasBadCharacters(msg) || !Buffer.from(msg, 'utf8').equals(buf)) throw new NoteError('malformed', 'the note is not UTF-8 text without control characters');
+  if (hasBadCharacters(msg) || !Buffer.from(msg, 'utf8').equals(buf))
+    throw new NoteError('malformed', 'the note is not UTF-8 text without control characters');
   const split = msg.lastIndexOf('\n\n');
   if (split < 0) throw new NoteError('malformed', 'the note has no signature block');
   const text = msg.slice(0, split + 1);

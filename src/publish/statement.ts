@@ -133,7 +133,10 @@ export function parseVerdictStatement(payload: Buffer | string): Statement | und
   if (s._type !== STATEMENT_TYPE || s.predicateType !== VERDICT_PREDICATE_TYPE || !Array.isArray(s.subject)) return undefined;
   const p = s.predicate;
   if (typeof p !== 'object' || p === null || typeof p.verdict !== 'string' || !VERDICTS.has(p.verdict)) return undefined;
-  if (p.upload !== undefined && (typeof p.upload !== 'object' || p.upload === null || typeof p.upload.sha256 !== 'string' || !HEX64.test(p.upload.sha256))) {
+  if (
+    p.upload !== undefined &&
+    (typeof p.upload !== 'object' || p.upload === null || typeof p.upload.sha256 !== 'string' || !HEX64.test(p.upload.sha256))
+  ) {
     return undefined;
   }
   return s as Statement;

@@ -112,7 +112,17 @@ export class TiledLog {
   #committing: Promise<void> | undefined;
   #publishing: Promise<void> | undefined;
   #broken: Error | undefined;
-  readonly stats: LogStats = { commits: 0, committedLeaves: 0, commitMs: 0, checkpoints: 0, publishedLeaves: 0, tilesMs: 0, checkpointMs: 0, fsyncs: 0, lockMs: 0 };
+  readonly stats: LogStats = {
+    commits: 0,
+    committedLeaves: 0,
+    commitMs: 0,
+    checkpoints: 0,
+    publishedLeaves: 0,
+    tilesMs: 0,
+    checkpointMs: 0,
+    fsyncs: 0,
+    lockMs: 0,
+  };
 
   private constructor(opts: TiledLogOptions) {
     this.#opts = opts;
@@ -151,9 +161,12 @@ export class TiledLog {
       if (cp.origin !== this.#opts.origin) throw new LogCorruptError(`the checkpoint's origin is ${cp.origin}, not ${this.#opts.origin}`);
       ({ size, root } = cp);
     } catch (e) {
-      throw new LogCorruptError(`${this.#opts.dir}/checkpoint: ${(e as Error).message} (a changed key or origin needs a new log directory)`);
+      throw new LogCorruptError(
+        `${this.#opts.dir}/checkpoint: ${(e as Error).message} (a changed key or origin needs a new log directory)`,
+      );
     }
-    if (size < this.#current.size) throw new LogCorruptError(`${this.#opts.dir}/checkpoint went back from size ${this.#current.size} to ${size}`);
+    if (size < this.#current.size)
+      throw new LogCorruptError(`${this.#opts.dir}/checkpoint went back from size ${this.#current.size} to ${size}`);
     const edge = await this.loadEdge(size);
     if (!edgeRoot(edge).equals(root)) throw new LogCorruptError(`the tiles under ${this.#opts.dir} do not rebuild the checkpoint's root`);
     this.#edge = edge;
@@ -170,7 +183,9 @@ export class TiledLog {
   private async catchUp(always = false): Promise<void> {
     const count = await this.#opts.store.leafCount();
     if (count < this.#edge.size) {
-      throw new LogCorruptError(`the store has ${count} log leaves but the checkpoint commits to ${this.#edge.size}: refusing to fork the log`);
+      throw new LogCorruptError(
+        `the store has ${count} log leaves but the checkpoint commits to ${this.#edge.size}: refusing to fork the log`,
+      );
     }
     if (count === this.#edge.size && always) await this.integrate([]);
     while (this.#edge.size < count) {
@@ -232,7 +247,10 @@ export class TiledLog {
     let wider = await this.#files.read(tilePath({ ...coord, width: TILE_WIDTH }));
     if (wider === undefined) {
       const dir = `${tilePath({ ...coord, width: TILE_WIDTH })}.p`;
-      const widths = (await this.#files.list(dir)).filter((w) => /^[0-9]{1,3}$/.test(w)).map(Number).filter((w) => w > coord.width);
+      const widths = (await this.#files.list(dir))
+        .filter((w) => /^[0-9]{1,3}$/.test(w))
+        .map(Number)
+        .filter((w) => w > coord.width);
       if (widths.length === 0) return undefined;
       wider = await this.#files.read(`${dir}/${Math.max(...widths)}`);
       if (wider === undefined) return undefined;

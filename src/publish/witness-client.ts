@@ -17,7 +17,12 @@ const TIMEOUT_MS = 10_000;
 const known = new Map<string, number>();
 
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'text/plain' },
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
   return { status: res.status, text: (await res.text()).slice(0, 65536) };
 }
 
@@ -44,7 +49,10 @@ export async function requestCosignatures(
             continue;
           }
           if (res.status !== 200) return [];
-          const lines = res.text.split('\n').filter((l) => l !== '').map((l) => `${l}\n`);
+          const lines = res.text
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => `${l}\n`);
           known.set(endpoint, size);
           return lines.filter((line) => {
             try {

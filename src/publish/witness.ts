@@ -34,7 +34,11 @@ interface LogState {
   queue: Promise<unknown>;
 }
 
-const text = (status: WitnessResponse['status'], body: string): WitnessResponse => ({ status, contentType: 'text/plain; charset=utf-8', body });
+const text = (status: WitnessResponse['status'], body: string): WitnessResponse => ({
+  status,
+  contentType: 'text/plain; charset=utf-8',
+  body,
+});
 
 export class Witness {
   readonly name: string;

@@ -77,13 +77,17 @@ export interface BuildFacts {
 
 export type BuildResult =
   | {
-    readonly ok: true; readonly dir: string; readonly productsDir: string; readonly facts: BuildFacts; readonly durationMs: number;
-    /** Milliseconds each step of the script took inside the sandbox (init, origs, build, fields). */
-    readonly steps: Readonly<Record<string, number>>;
-    /** What dpkg-source -b warned of each upstream signature, by orig name (it goes on: upstream-signature.ts judges them). */
-    readonly upstreamWarnings: ReadonlyMap<string, string>;
-    cleanup(): Promise<void>;
-  }
+      readonly ok: true;
+      readonly dir: string;
+      readonly productsDir: string;
+      readonly facts: BuildFacts;
+      readonly durationMs: number;
+      /** Milliseconds each step of the script took inside the sandbox (init, origs, build, fields). */
+      readonly steps: Readonly<Record<string, number>>;
+      /** What dpkg-source -b warned of each upstream signature, by orig name (it goes on: upstream-signature.ts judges them). */
+      readonly upstreamWarnings: ReadonlyMap<string, string>;
+      cleanup(): Promise<void>;
+    }
   | { readonly ok: false; readonly reasons: readonly Reason[]; readonly log: string; readonly durationMs: number };
 
 /**
@@ -105,17 +109,28 @@ const BUILD_KEEPS = ['out', 'pg/bpd', 'pg/work/debian/changelog', 'pg/work/debia
 
 export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   if (!TAG_NAME.test(input.tag) || input.tag.includes('..') || input.tag.endsWith('/') || input.tag.endsWith('.lock')) {
-    return { ok: false, reasons: [reason('BUILD_FAILED', `${JSON.stringify(input.tag)} is not a tag name tag2upload could build`)], log: '', durationMs: 0 };
+    return {
+      ok: false,
+      reasons: [reason('BUILD_FAILED', `${JSON.stringify(input.tag)} is not a tag name tag2upload could build`)],
+      log: '',
+      durationMs: 0,
+    };
   }
   let items: Record<string, string>;
   try {
     items = await tagItemsOf(input.repo, input.tag, input.timeoutMs);
   } catch (e) {
-    if (!(e instanceof BuildInputError || e instanceof FetchError || e instanceof ObjectTooLargeError || e instanceof SandboxError)) throw e;
+    if (!(e instanceof BuildInputError || e instanceof FetchError || e instanceof ObjectTooLargeError || e instanceof SandboxError))
+      throw e;
     const why = e.message;
     return { ok: false, reasons: [reason('BUILD_FAILED', `the tag ${input.tag} cannot be read: ${why}`)], log: '', durationMs: 0 };
   }
-  return runBuild(input, BUILD_SCRIPT, { host: input.repo, inside: '/src/repo' }, { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption, ...items });
+  return runBuild(
+    input,
+    BUILD_SCRIPT,
+    { host: input.repo, inside: '/src/repo' },
+    { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption, ...items },
+  );
 }
 
 class BuildInputError extends Error {
@@ -161,27 +176,47 @@ async function tagOfRepository(repoPath: string, tag: string, timeoutMs: number)
 /** The tag of a git bundle, fetched from it by git in the sandbox (as the build script does). */
 async function tagOfBundle(bundle: string, tag: string, timeoutMs: number): Promise<{ oid: string; raw: Uint8Array }> {
   const r = await runSandboxed({
-    argv: ['sh', '-c', 'git init -q --bare /tmp/r && git -C /tmp/r fetch -q /src/bundle "refs/tags/$T:refs/tags/$T" && ' +
-      '[ "$(git -C /tmp/r cat-file -t "refs/tags/$T")" = tag ] && git -C /tmp/r rev-parse "refs/tags/$T" && git -C /tmp/r cat-file tag "refs/tags/$T"'],
-    rootfs: { kind: 'host' }, readOnly: [{ host: bundle, inside: '/src/bundle' }], env: { T: tag }, timeoutMs,
+    argv: [
+      'sh',
+      '-c',
+      'git init -q --bare /tmp/r && git -C /tmp/r fetch -q /src/bundle "refs/tags/$T:refs/tags/$T" && ' +
+        '[ "$(git -C /tmp/r cat-file -t "refs/tags/$T")" = tag ] && git -C /tmp/r rev-parse "refs/tags/$T" && git -C /tmp/r cat-file tag "refs/tags/$T"',
+    ],
+    rootfs: { kind: 'host' },
+    readOnly: [{ host: bundle, inside: '/src/bundle' }],
+    env: { T: tag },
+    timeoutMs,
     limits: { maxOutputBytes: MAX_TAG_OBJECT_BYTES + 64 },
   });
   const nl = r.stdout.indexOf(0x0a);
-  if (r.exitCode !== 0 || r.outputTruncated || nl !== 40) throw new BuildInputError(`the bundle has no annotated tag ${tag} of a readable size: ${r.stderr.toString('utf8').trim().slice(0, 300)}`);
+  if (r.exitCode !== 0 || r.outputTruncated || nl !== 40)
+    throw new BuildInputError(
+      `the bundle has no annotated tag ${tag} of a readable size: ${r.stderr.toString('utf8').trim().slice(0, 300)}`,
+    );
   return { oid: r.stdout.subarray(0, 40).toString('latin1'), raw: r.stdout.subarray(nl + 1) };
 }
 
 export async function buildFromTree(input: TreeBuildInput): Promise<BuildResult> {
-  return runBuild(input, TREE_SCRIPT, { host: input.tree, inside: '/src/tree' }, {
-    T2U_TREE: '/src/tree',
-    T2U_FIELD_DGIT: input.fields.dgit ?? '',
-    T2U_FIELD_INFO: input.fields.gitTagInfo ?? '',
-    // As hex: the environment is written as UTF-8, and the tagger's bytes may not be.
-    T2U_FIELD_TAGGER_HEX: input.fields.gitTagTagger !== undefined ? Buffer.from(input.fields.gitTagTagger).toString('hex') : '',
-  });
+  return runBuild(
+    input,
+    TREE_SCRIPT,
+    { host: input.tree, inside: '/src/tree' },
+    {
+      T2U_TREE: '/src/tree',
+      T2U_FIELD_DGIT: input.fields.dgit ?? '',
+      T2U_FIELD_INFO: input.fields.gitTagInfo ?? '',
+      // As hex: the environment is written as UTF-8, and the tagger's bytes may not be.
+      T2U_FIELD_TAGGER_HEX: input.fields.gitTagTagger !== undefined ? Buffer.from(input.fields.gitTagTagger).toString('hex') : '',
+    },
+  );
 }
 
-async function runBuild(input: CommonBuildInput, script: string, source: { host: string; inside: string }, sourceEnv: Record<string, string>): Promise<BuildResult> {
+async function runBuild(
+  input: CommonBuildInput,
+  script: string,
+  source: { host: string; inside: string },
+  sourceEnv: Record<string, string>,
+): Promise<BuildResult> {
   const started = performance.now();
   const took = (): number => performance.now() - started;
   const dir = await mkdtemp(join(input.tmpDir ?? tmpdir(), `t2u-reproduce-${input.profile.name}-`));
@@ -213,7 +248,13 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
       const t0 = performance.now();
       try {
         r = await runSandboxed({
-          argv: ['sh', '/work/build.sh'], rootfs: input.rootfs, workDir: dir, keep: BUILD_KEEPS, readOnly: [source], env, timeoutMs: input.timeoutMs,
+          argv: ['sh', '/work/build.sh'],
+          rootfs: input.rootfs,
+          workDir: dir,
+          keep: BUILD_KEEPS,
+          readOnly: [source],
+          env,
+          timeoutMs: input.timeoutMs,
           ...(input.inputBytes !== undefined ? { limits: { inputBytes: input.inputBytes } } : {}),
           ...(input.signal ? { signal: input.signal } : {}),
         });
@@ -227,36 +268,79 @@ async function runBuild(input: CommonBuildInput, script: string, source: { host:
     }
     const meta = await readMeta(join(dir, 'out', 'meta'));
     const buildLog = await readFile(join(dir, 'out', 'build.log'), 'utf8').catch(() => '');
-    tapOutput(`--- the build's log under profile ${input.profile.name} (dgit, dpkg-source) ---\n${buildLog}${buildLog === '' || buildLog.endsWith('\n') ? '' : '\n'}--- end of the build's log ---\n`);
+    tapOutput(
+      `--- the build's log under profile ${input.profile.name} (dgit, dpkg-source) ---\n${buildLog}${buildLog === '' || buildLog.endsWith('\n') ? '' : '\n'}--- end of the build's log ---\n`,
+    );
     const log = `${r.stderr.toString('utf8')}${buildLog}`;
-    const failed = (code: 'BUILD_FAILED' | 'BUILD_TIMEOUT', message: string): BuildResult => ({ ok: false, reasons: [reason(code, message)], log, durationMs: took() });
+    const failed = (code: 'BUILD_FAILED' | 'BUILD_TIMEOUT', message: string): BuildResult => ({
+      ok: false,
+      reasons: [reason(code, message)],
+      log,
+      durationMs: took(),
+    });
     if (r.timedOut) {
       await cleanup();
-      return failed('BUILD_TIMEOUT', `the build under profile ${input.profile.name} exceeded ${input.timeoutMs} ms (during step ${meta.step ?? 'start'}) and was killed`);
+      return failed(
+        'BUILD_TIMEOUT',
+        `the build under profile ${input.profile.name} exceeded ${input.timeoutMs} ms (during step ${meta.step ?? 'start'}) and was killed`,
+      );
     }
     // dgit keeps dpkg-source's messages in the build log, not on stderr.
     if (r.exitCode !== 0 && (r.workQuotaExceeded || (r.workBytes !== null && mentionsNoSpace(log)))) {
       await cleanup();
-      return { ok: false, log, durationMs: took(), reasons: [reason('WORK_QUOTA_EXCEEDED', `the build under profile ${input.profile.name} filled its work directory (${r.workBytes} bytes) during step ${meta.step ?? 'start'}: ${lastLines(r.stderr.toString('utf8'), 3)}`)] };
+      return {
+        ok: false,
+        log,
+        durationMs: took(),
+        reasons: [
+          reason(
+            'WORK_QUOTA_EXCEEDED',
+            `the build under profile ${input.profile.name} filled its work directory (${r.workBytes} bytes) during step ${meta.step ?? 'start'}: ${lastLines(r.stderr.toString('utf8'), 3)}`,
+          ),
+        ],
+      };
     }
     if (r.exitCode !== 0 && input.existingOrigs.length > 0 && ORIG_DIFFERS.test(log)) {
       await cleanup();
       return {
-        ok: false, log, durationMs: took(),
-        reasons: [reason('ORIG_TREE_MISMATCH', `dgit refused to build with the upload's orig${input.existingOrigs.length > 1 ? 's' : ''} ${input.existingOrigs.map((o) => basename(o)).join(', ')}: ${[...new Set(log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)))].slice(0, 6).join(' | ')}`)],
+        ok: false,
+        log,
+        durationMs: took(),
+        reasons: [
+          reason(
+            'ORIG_TREE_MISMATCH',
+            `dgit refused to build with the upload's orig${input.existingOrigs.length > 1 ? 's' : ''} ${input.existingOrigs.map((o) => basename(o)).join(', ')}: ${[...new Set(log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)))].slice(0, 6).join(' | ')}`,
+          ),
+        ],
       };
     }
     if (r.exitCode !== 0) {
       await cleanup();
-      const why = r.outputTruncated ? 'wrote more output than allowed' : r.memoryExceeded ? 'exceeded its memory limit' : `exited with status ${r.exitCode ?? r.signal}`;
-      return failed('BUILD_FAILED', `the build under profile ${input.profile.name} failed at step ${meta.step ?? 'start'} (${why}): ${lastLines(r.stderr.toString('utf8'), 6)}`);
+      const why = r.outputTruncated
+        ? 'wrote more output than allowed'
+        : r.memoryExceeded
+          ? 'exceeded its memory limit'
+          : `exited with status ${r.exitCode ?? r.signal}`;
+      return failed(
+        'BUILD_FAILED',
+        `the build under profile ${input.profile.name} failed at step ${meta.step ?? 'start'} (${why}): ${lastLines(r.stderr.toString('utf8'), 6)}`,
+      );
     }
     const facts = factsOf(meta);
     if (!facts) {
       await cleanup();
       return failed('BUILD_FAILED', `the build under profile ${input.profile.name} ended without naming its .dsc`);
     }
-    return { ok: true, dir, productsDir: join(dir, 'pg', 'bpd'), facts, steps: stepTimes(meta), upstreamWarnings: upstreamSignatureWarnings(log), durationMs: took(), cleanup };
+    return {
+      ok: true,
+      dir,
+      productsDir: join(dir, 'pg', 'bpd'),
+      facts,
+      steps: stepTimes(meta),
+      upstreamWarnings: upstreamSignatureWarnings(log),
+      durationMs: took(),
+      cleanup,
+    };
   } catch (e) {
     await cleanup();
     throw e;
@@ -275,7 +359,9 @@ async function readMeta(path: string): Promise<Record<string, string>> {
 
 /** `at.STEP` (ns since the epoch, in order of writing) to each step's duration in ms, up to `done`. */
 function stepTimes(m: Record<string, string>): Record<string, number> {
-  const marks = Object.entries(m).filter(([k, v]) => k.startsWith('at.') && /^\d{1,20}$/.test(v)).map(([k, v]) => [k.slice(3), BigInt(v)] as const);
+  const marks = Object.entries(m)
+    .filter(([k, v]) => k.startsWith('at.') && /^\d{1,20}$/.test(v))
+    .map(([k, v]) => [k.slice(3), BigInt(v)] as const);
   const out: Record<string, number> = {};
   for (let i = 0; i + 1 < marks.length; i++) out[marks[i]![0]] = Number(marks[i + 1]![1] - marks[i]![1]) / 1e6;
   return out;
@@ -287,16 +373,27 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
   // The name is the script's own SRC_VER.dsc, but from tag data: keep it a plain file name.
   if (dsc.includes('/') || dsc.startsWith('.')) return undefined;
   const origs = m.origs === 'given' || m.origs === 'deborig' ? m.origs : 'none';
-  const tag = tagObject && dgitView && fingerprint
-    ? {
-      object: tagObject, fingerprint: fingerprint.toLowerCase(), dgitView, upstreamTag: m.upstreamTag ?? '', upstreamCommit: m.upstreamCommit ?? '',
-      ...(m.dgitViewTree && /^[0-9a-f]{40}$/.test(m.dgitViewTree) ? { dgitViewTree: m.dgitViewTree } : {}),
-    }
-    : undefined;
+  const tag =
+    tagObject && dgitView && fingerprint
+      ? {
+          object: tagObject,
+          fingerprint: fingerprint.toLowerCase(),
+          dgitView,
+          upstreamTag: m.upstreamTag ?? '',
+          upstreamCommit: m.upstreamCommit ?? '',
+          ...(m.dgitViewTree && /^[0-9a-f]{40}$/.test(m.dgitViewTree) ? { dgitViewTree: m.dgitViewTree } : {}),
+        }
+      : undefined;
   const seconds = (v: string | undefined): number | undefined => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : undefined);
   const taggerTime = seconds(m.taggerTime);
   return {
-    source, version, dsc, origs, quilt: m.quilt ?? '', dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1', ...(tag ? { tag } : {}),
+    source,
+    version,
+    dsc,
+    origs,
+    quilt: m.quilt ?? '',
+    dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1',
+    ...(tag ? { tag } : {}),
     ...(taggerTime !== undefined ? { taggerTime } : {}),
   };
 }

@@ -32,14 +32,18 @@ const SET_UP = /^\[attr\]dgit-defuse-attrs\s.*\s-working-tree-encoding\b/m;
  * the file belongs to that dgit): each process, and each CLI run, would
  * otherwise start dgit once to learn it.
  */
-const besideRootfs = (rootfs: Rootfs): string | undefined => (rootfs.kind === 'dir' ? join(dirname(rootfs.path), 'dgit-gitattributes') : undefined);
+const besideRootfs = (rootfs: Rootfs): string | undefined =>
+  rootfs.kind === 'dir' ? join(dirname(rootfs.path), 'dgit-gitattributes') : undefined;
 
 async function make(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
   const saved = besideRootfs(rootfs);
   const known = saved ? await readFile(saved).catch(() => undefined) : undefined;
   if (known && SET_UP.test(known.toString('utf8'))) return known;
   const made = await run(rootfs, tmpDir);
-  if (made && saved) await writeFile(`${saved}.tmp`, made).then(() => rename(`${saved}.tmp`, saved)).catch(() => undefined);
+  if (made && saved)
+    await writeFile(`${saved}.tmp`, made)
+      .then(() => rename(`${saved}.tmp`, saved))
+      .catch(() => undefined);
   return made;
 }
 
@@ -47,8 +51,15 @@ async function run(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined>
   const dir = await mkdtemp(join(tmpDir ?? tmpdir(), 't2u-gitattributes-'));
   try {
     const r = await runSandboxed({
-      argv: ['sh', '-ec', 'mkdir r; cd r; git init -q; dgit -wn -pgitattributes --build-products-dir=../bpd setup-gitattributes >/dev/null'],
-      rootfs, workDir: dir, keep: ['r/.git/info/attributes'], timeoutMs: 60_000,
+      argv: [
+        'sh',
+        '-ec',
+        'mkdir r; cd r; git init -q; dgit -wn -pgitattributes --build-products-dir=../bpd setup-gitattributes >/dev/null',
+      ],
+      rootfs,
+      workDir: dir,
+      keep: ['r/.git/info/attributes'],
+      timeoutMs: 60_000,
     });
     if (r.exitCode !== 0) return undefined;
     const text = await readFile(join(dir, 'r', '.git', 'info', 'attributes')).catch(() => undefined);

@@ -45,13 +45,13 @@ export interface MtimeLeakInput {
   readonly timeoutMs: number;
 }
 
-export type MtimeLeakResult =
-  | { readonly explained: true; readonly reason: Reason }
-  | { readonly explained: false; readonly why: string };
+export type MtimeLeakResult = { readonly explained: true; readonly reason: Reason } | { readonly explained: false; readonly why: string };
 
 export async function explainMtimeLeak(input: MtimeLeakInput): Promise<MtimeLeakResult> {
-  if (!/\.tar\.[a-z0-9]+$/.test(input.name) || compressionOf(input.name) === undefined) return { explained: false, why: `${input.name} is not a compressed tarball` };
-  if (!(await lstat(input.changelog).catch(() => undefined))?.isFile()) return { explained: false, why: 'the checkout has no debian/changelog file' };
+  if (!/\.tar\.[a-z0-9]+$/.test(input.name) || compressionOf(input.name) === undefined)
+    return { explained: false, why: `${input.name} is not a compressed tarball` };
+  if (!(await lstat(input.changelog).catch(() => undefined))?.isFile())
+    return { explained: false, why: 'the checkout has no debian/changelog file' };
   const changelogTime = await changelogDate(input);
   if (typeof changelogTime !== 'number') return { explained: false, why: changelogTime.why };
   const c = await compareDecompressed(input);
@@ -62,14 +62,19 @@ export async function explainMtimeLeak(input: MtimeLeakInput): Promise<MtimeLeak
   // Both sides: a leaked checkout time, or the changelog date it was clamped to.
   const outside = c.mtimes.find((m) => [m.expected, m.got].some((t) => t < from || t > to));
   if (outside) {
-    return { explained: false, why: `${outside.name}: mtime ${iso(outside.got)} in the upload, ${iso(outside.expected)} rebuilt, outside the checkout window ${iso(from)} to ${iso(to)}` };
+    return {
+      explained: false,
+      why: `${outside.name}: mtime ${iso(outside.got)} in the upload, ${iso(outside.expected)} rebuilt, outside the checkout window ${iso(from)} to ${iso(to)}`,
+    };
   }
   const leaked = [...new Set(c.mtimes.flatMap((m) => [m.expected, m.got]).filter((t) => t !== to))].sort((a, b) => a - b);
   return {
     explained: true,
-    reason: reason('CHECKOUT_MTIME_LEAK',
-      `${input.name}: ${c.mtimes.length} of ${c.members} members differ only in their mtime: ${leaked.map(iso).join(', ')} (the builder's checkout) `
-      + `against the changelog date ${iso(to)} that --clamp-mtime gives; the checkout came before the changelog date, within ${CHECKOUT_CLOCK_SKEW_S / 3600} h of the tag (${iso(input.taggerTime ?? to)}); every other header byte and all content are identical`),
+    reason: reason(
+      'CHECKOUT_MTIME_LEAK',
+      `${input.name}: ${c.mtimes.length} of ${c.members} members differ only in their mtime: ${leaked.map(iso).join(', ')} (the builder's checkout) ` +
+        `against the changelog date ${iso(to)} that --clamp-mtime gives; the checkout came before the changelog date, within ${CHECKOUT_CLOCK_SKEW_S / 3600} h of the tag (${iso(input.taggerTime ?? to)}); every other header byte and all content are identical`,
+    ),
   };
 }
 
@@ -86,10 +91,15 @@ async function changelogDate(input: MtimeLeakInput): Promise<number | { why: str
   if (st.size > MAX_CHANGELOG_BYTES) return { why: `debian/changelog is larger than ${MAX_CHANGELOG_BYTES} bytes` };
   let timestamp: string;
   try {
-    const r = requireCompleted(await runSandboxed({
-      argv: ['dpkg-parsechangelog', '-l', '-', '-S', 'Timestamp'], rootfs: input.rootfs, timeoutMs: input.timeoutMs,
-      stdin: await readFile(input.changelog),
-    }), 'dpkg-parsechangelog');
+    const r = requireCompleted(
+      await runSandboxed({
+        argv: ['dpkg-parsechangelog', '-l', '-', '-S', 'Timestamp'],
+        rootfs: input.rootfs,
+        timeoutMs: input.timeoutMs,
+        stdin: await readFile(input.changelog),
+      }),
+      'dpkg-parsechangelog',
+    );
     timestamp = r.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
   } catch (e) {
     return { why: `the sandbox could not read the changelog's date: ${(e as Error).message}` };
@@ -101,7 +111,10 @@ async function changelogDate(input: MtimeLeakInput): Promise<number | { why: str
 /** A decompression failure, with the side whose file it was. */
 class SideError extends Error {
   override readonly name = 'SideError';
-  constructor(readonly side: 'upload' | 'rebuilt', readonly error: unknown) {
+  constructor(
+    readonly side: 'upload' | 'rebuilt',
+    readonly error: unknown,
+  ) {
     super(error instanceof Error ? error.message : String(error));
   }
 }
@@ -120,17 +133,29 @@ async function* sideOf(side: 'upload' | 'rebuilt', stream: AsyncIterable<Buffer>
  * they stream, neither held whole.
  */
 async function compareDecompressed(input: MtimeLeakInput): Promise<TarComparison> {
-  for (const [side, path] of [['upload', input.uploadPath], ['rebuilt', input.rebuiltPath]] as const) {
+  for (const [side, path] of [
+    ['upload', input.uploadPath],
+    ['rebuilt', input.rebuiltPath],
+  ] as const) {
     if (!(await lstat(path).catch(() => undefined))?.isFile()) return { ok: false, why: `the ${side} ${input.name} is not a regular file` };
   }
   const options = { rootfs: input.rootfs, timeoutMs: input.timeoutMs, maxOutputBytes: MAX_TAR_BYTES };
   try {
-    return await compareTarStreamsIgnoringMtime(sideOf('rebuilt', decompress(input.rebuiltPath, options)), sideOf('upload', decompress(input.uploadPath, options)));
+    return await compareTarStreamsIgnoringMtime(
+      sideOf('rebuilt', decompress(input.rebuiltPath, options)),
+      sideOf('upload', decompress(input.uploadPath, options)),
+    );
   } catch (err) {
     if (!(err instanceof SideError)) throw err;
     const { side, error: e } = err;
     if (e instanceof TarballError) {
-      return { ok: false, why: e.code === 'DECOMPRESS_TOO_LARGE' ? `the ${side} ${input.name} decompresses to more than ${MAX_TAR_BYTES} bytes` : `the ${side} ${input.name} does not decompress cleanly: ${e.message}` };
+      return {
+        ok: false,
+        why:
+          e.code === 'DECOMPRESS_TOO_LARGE'
+            ? `the ${side} ${input.name} decompresses to more than ${MAX_TAR_BYTES} bytes`
+            : `the ${side} ${input.name} does not decompress cleanly: ${e.message}`,
+      };
     }
     if (e instanceof SandboxError) return { ok: false, why: `the sandbox could not decompress ${input.name}: ${e.message}` };
     throw e;

@@ -52,7 +52,11 @@ export async function umaskHint(input: UmaskHintInput): Promise<UmaskHint | unde
   let writable = 0;
   let other = 0;
   try {
-    const stream = decompress(tarball.path, { rootfs: input.rootfs, timeoutMs: input.timeoutMs ?? 60_000, maxOutputBytes: MAX_STREAM_BYTES });
+    const stream = decompress(tarball.path, {
+      rootfs: input.rootfs,
+      timeoutMs: input.timeoutMs ?? 60_000,
+      maxOutputBytes: MAX_STREAM_BYTES,
+    });
     for await (const m of readTar(stream, { maxTextBytes: 0, maxTotalBytes: MAX_STREAM_BYTES })) {
       if (input.signal?.aborted) return undefined;
       if (m.type !== 'file' && m.type !== 'dir') continue;
@@ -64,8 +68,10 @@ export async function umaskHint(input: UmaskHintInput): Promise<UmaskHint | unde
     // Too large to read to the end within the caps, or unreadable: what was read still counts.
   }
   const name = basename(tarball.name);
-  if (writable > 0 && other === 0) return { umask: '0002', evidence: `${name}: all ${writable} files and directories read are group-writable` };
-  if (other > 0 && writable === 0) return { umask: '0022', evidence: `${name}: none of the ${other} files and directories read is group-writable` };
+  if (writable > 0 && other === 0)
+    return { umask: '0002', evidence: `${name}: all ${writable} files and directories read are group-writable` };
+  if (other > 0 && writable === 0)
+    return { umask: '0022', evidence: `${name}: none of the ${other} files and directories read is group-writable` };
   return undefined;
 }
 
@@ -79,7 +85,8 @@ export function dpkgDevHint(dsc: Deb822Paragraph): DpkgDevHint | undefined {
   const list = dsc.get('Package-List') ?? '';
   if (/ profile:v1=/.test(list)) return { dpkgDev: '1.23', evidence: 'Package-List has profile:v1= (dpkg-dev 1.23)' };
   if (/ profile=/.test(list)) return { dpkgDev: '1.22', evidence: 'Package-List has profile= without profile:v1= (dpkg-dev 1.22)' };
-  if (/,\s*$/.test(dsc.get('Uploaders') ?? '')) return { dpkgDev: '1.22', evidence: 'Uploaders ends in a comma, which dpkg-dev 1.23 drops' };
+  if (/,\s*$/.test(dsc.get('Uploaders') ?? ''))
+    return { dpkgDev: '1.22', evidence: 'Uploaders ends in a comma, which dpkg-dev 1.23 drops' };
   return undefined;
 }
 
@@ -95,7 +102,10 @@ export interface ProfileHints {
 export function preferHinted(order: readonly BuilderProfile[], hints: ProfileHints): BuilderProfile[] {
   const score = (p: BuilderProfile): number =>
     (hints.umask && p.umask === hints.umask.umask ? 1 : 0) + (hints.dpkgDev && p.packages['dpkg-dev'] === hints.dpkgDev.dpkgDev ? 1 : 0);
-  return order.map((p, i) => ({ p, i, s: score(p) })).sort((a, b) => b.s - a.s || a.i - b.i).map(({ p }) => p);
+  return order
+    .map((p, i) => ({ p, i, s: score(p) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .map(({ p }) => p);
 }
 
 /** What the hints say, for the report; undefined when there are none. */

@@ -31,8 +31,7 @@ export type ReproduceVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'unver
 
 /** What to build: a tag of a repository (work tree, bare repository or bundle), or a plain tree from `dpkg-source -x`. */
 export type BuildSource =
-  | { readonly kind: 'git'; readonly repo: string; readonly tag: string }
-  | { readonly kind: 'tree'; readonly dir: string };
+  { readonly kind: 'git'; readonly repo: string; readonly tag: string } | { readonly kind: 'tree'; readonly dir: string };
 
 export interface ReproduceInput {
   readonly from: BuildSource;
@@ -59,7 +58,7 @@ export interface ReproduceInput {
   readonly tmpDir?: string;
   /** Stops the builds, and tries no further profile, once aborted. */
   readonly signal?: AbortSignal;
-    /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
+  /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
   readonly keepProducts?: boolean;
   /** One line as each profile's build starts and ends (the CLI's progress). */
   readonly onProgress?: (line: string) => void;
@@ -120,7 +119,16 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   const skipped: SkippedProfile[] = [];
   let profileHint: string | undefined;
   const done = (verdict: ReproduceVerdict, extra: Partial<ReproduceResult> = {}): ReproduceResult => ({
-    verdict, reasons, notes, attempts, skipped, files: [], fields: [], dscIdentical: false, ...(profileHint ? { profileHint } : {}), ...extra,
+    verdict,
+    reasons,
+    notes,
+    attempts,
+    skipped,
+    files: [],
+    fields: [],
+    dscIdentical: false,
+    ...(profileHint ? { profileHint } : {}),
+    ...extra,
     timings: { totalMs: Math.round(performance.now() - started) },
   });
 
@@ -137,20 +145,32 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   // while the builds do (it needs none of them); the verdict waits for it.
   // A signature that fails refutes the upload: no further profile is needed.
   let signatureRefutes: string | undefined;
-  const sigCheck = input.uploadKeyring === undefined ? undefined
-    : checkDscSignature(bytes, input.uploadKeyring, input.policy).then((s) => {
-      const alarm = s.ok ? undefined : s.reasons.find((r) => strongestEffect([r]) === 'mismatch' || strongestEffect([r]) === 'reject');
-      if (alarm) signatureRefutes = `the .dsc signature refutes the upload (${alarm.code})`;
-      return { s };
-    }, (e: unknown) => ({ e }));
+  const sigCheck =
+    input.uploadKeyring === undefined
+      ? undefined
+      : checkDscSignature(bytes, input.uploadKeyring, input.policy).then(
+          (s) => {
+            const alarm = s.ok
+              ? undefined
+              : s.reasons.find((r) => strongestEffect([r]) === 'mismatch' || strongestEffect([r]) === 'reject');
+            if (alarm) signatureRefutes = `the .dsc signature refutes the upload (${alarm.code})`;
+            return { s };
+          },
+          (e: unknown) => ({ e }),
+        );
   // The signature's creation time orders the profiles (the builder as it was
   // then): unverified here, only an order; the same packet's time the check reports.
-  const madeAt = input.profiles ? undefined : input.madeAt ?? (await verifyDscSignature(bytes, new KeyringIndex())).created;
+  const madeAt = input.profiles ? undefined : (input.madeAt ?? (await verifyDscSignature(bytes, new KeyringIndex())).created);
 
   // A plain tree has no upstream commit for git deborig: its origs can only be the upload's.
   const { given, deborigName } = origPlan(dsc, input.existingOrigs === true || input.from.kind === 'tree');
   if (input.from.kind === 'tree') {
-    notes.push(reason('TAG_FIELDS_NOT_CHECKED', 'built from a plain tree: Dgit, Git-Tag-Info and Git-Tag-Tagger are the upload\'s own, not derived from a tag'));
+    notes.push(
+      reason(
+        'TAG_FIELDS_NOT_CHECKED',
+        "built from a plain tree: Dgit, Git-Tag-Info and Git-Tag-Tagger are the upload's own, not derived from a tag",
+      ),
+    );
   }
   for (const name of given) {
     // An .asc is judged against the tree's debian/upstream/signing-key.asc (upstream-signature.ts).
@@ -168,23 +188,33 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     const first = byDate[0]!.rootfs;
     const rootfs = rootfsFor(first);
     rootfsCache.set(first, rootfs);
-    const umask = await rootfs.then((r) => umaskHint({
-      files: dsc.files.map((f) => ({ name: f.name, path: join(uploadDir, f.name) })), origs: new Set(origNames(dsc)), rootfs: r,
-      ...(input.signal ? { signal: input.signal } : {}),
-    }), () => undefined);
+    const umask = await rootfs.then(
+      (r) =>
+        umaskHint({
+          files: dsc.files.map((f) => ({ name: f.name, path: join(uploadDir, f.name) })),
+          origs: new Set(origNames(dsc)),
+          rootfs: r,
+          ...(input.signal ? { signal: input.signal } : {}),
+        }),
+      () => undefined,
+    );
     const dpkgDev = dpkgDevHint(dsc.paragraph);
     const hints = { ...(umask ? { umask } : {}), ...(dpkgDev ? { dpkgDev } : {}) };
     order = preferHinted(byDate, hints);
     profileHint = describeHints(hints);
   }
   let upstream: { reasons: Reason[]; notes: Reason[] } | undefined;
-  let closest: { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> } | undefined;
+  let closest:
+    | { profile: string; comparison: Comparison; facts: BuildFacts; differences: number; productsDir: string; cleanup: () => Promise<void> }
+    | undefined;
   const progress = input.onProgress ?? (() => {});
   let told = 0;
   const tellAttempt = (): void => {
     for (; told < attempts.length; told++) {
       const a = attempts[told]!;
-      progress(`profile ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} difference${a.differences === 1 ? '' : 's'})` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`);
+      progress(
+        `profile ${a.profile}: ${a.outcome}${a.differences ? ` (${a.differences} difference${a.differences === 1 ? '' : 's'})` : ''} in ${(a.durationMs / 1000).toFixed(1)} s`,
+      );
     }
   };
   // What each compared build showed, and which settings could change it (profile-reach.ts).
@@ -198,7 +228,12 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       const refuted = signatureRefutes ?? input.refuted?.();
       if (refuted !== undefined) {
         skipped.push(...order.slice(i).map((p) => ({ profile: p.name, why: refuted })));
-        progress(`not trying ${order.slice(i).map((p) => p.name).join(', ')}: ${refuted}`);
+        progress(
+          `not trying ${order
+            .slice(i)
+            .map((p) => p.name)
+            .join(', ')}: ${refuted}`,
+        );
         break;
       }
       const why = shown.map((t) => whyNotReachable(profile, t.profile, t.differences)).find((w) => w !== undefined);
@@ -216,11 +251,17 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       if (!p) rootfsCache.set(profile.rootfs, (p = rootfsFor(profile.rootfs)));
       rootfs = await p;
     } catch (e) {
-      attempts.push({ profile: profile.name, outcome: 'failed', reasons: [reason('ROOTFS_UNAVAILABLE', `rootfs ${profile.rootfs}: ${(e as Error).message}`)], durationMs: performance.now() - t0 });
+      attempts.push({
+        profile: profile.name,
+        outcome: 'failed',
+        reasons: [reason('ROOTFS_UNAVAILABLE', `rootfs ${profile.rootfs}: ${(e as Error).message}`)],
+        durationMs: performance.now() - t0,
+      });
       continue;
     }
     const common = {
-      profile, rootfs,
+      profile,
+      rootfs,
       existingOrigs: given.map((n) => join(uploadDir, n)),
       // What the build unpacks follows the upload's size: the sandbox's work directory limit is a multiple of it.
       inputBytes: dsc.files.reduce((n, f) => n + f.size, 0),
@@ -233,15 +274,21 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       ...(dsc.paragraph.get('Git-Tag-Info') !== undefined ? { gitTagInfo: dsc.paragraph.get('Git-Tag-Info') } : {}),
       ...(dsc.gitTagTaggerBytes !== undefined ? { gitTagTagger: dsc.gitTagTaggerBytes } : {}),
     };
-    const built = input.from.kind === 'git'
-      ? await buildFromGit({ ...common, repo: input.from.repo, tag: input.from.tag })
-      : await buildFromTree({ ...common, tree: input.from.dir, fields });
+    const built =
+      input.from.kind === 'git'
+        ? await buildFromGit({ ...common, repo: input.from.repo, tag: input.from.tag })
+        : await buildFromTree({ ...common, tree: input.from.dir, fields });
     if (!built.ok) {
       attempts.push({ profile: profile.name, outcome: 'failed', reasons: built.reasons, durationMs: built.durationMs });
       // A timeout, a broken sandbox or an orig dgit refuses would recur under every profile.
       const recurs = built.reasons.find((r) => r.code !== 'BUILD_FAILED');
       if (recurs) {
-        skipped.push(...order.slice(i + 1).map((p) => ({ profile: p.name, why: `the build under ${profile.name} ended with ${recurs.code}, which no profile setting changes` })));
+        skipped.push(
+          ...order.slice(i + 1).map((p) => ({
+            profile: p.name,
+            why: `the build under ${profile.name} ended with ${recurs.code}, which no profile setting changes`,
+          })),
+        );
         break;
       }
       continue;
@@ -251,39 +298,73 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       const dscPath = join(built.productsDir, built.facts.dsc);
       const rebuilt = (await lstat(dscPath).catch(() => undefined))?.isFile() ? await readFile(dscPath).catch(() => undefined) : undefined;
       if (!rebuilt) {
-        attempts.push({ profile: profile.name, outcome: 'failed', reasons: [reason('BUILD_FAILED', `the build did not write ${built.facts.dsc} (the upload is ${dsc.source} ${dsc.version})`)], durationMs: built.durationMs });
+        attempts.push({
+          profile: profile.name,
+          outcome: 'failed',
+          reasons: [reason('BUILD_FAILED', `the build did not write ${built.facts.dsc} (the upload is ${dsc.source} ${dsc.version})`)],
+          durationMs: built.durationMs,
+        });
         await built.cleanup();
         continue;
       }
       const { taggerTime } = built.facts;
       const explainFile = async (name: string, uploadPath: string, rebuiltPath: string): Promise<Reason | undefined> => {
         const r = await explainMtimeLeak({
-          name, uploadPath, rebuiltPath, changelog: join(built.dir, 'pg', 'work', 'debian', 'changelog'), ...(taggerTime !== undefined ? { taggerTime } : {}),
-          rootfs, timeoutMs: common.timeoutMs,
+          name,
+          uploadPath,
+          rebuiltPath,
+          changelog: join(built.dir, 'pg', 'work', 'debian', 'changelog'),
+          ...(taggerTime !== undefined ? { taggerTime } : {}),
+          rootfs,
+          timeoutMs: common.timeoutMs,
         });
         return r.explained ? r.reason : undefined;
       };
       const compared = await compareBuild({
-        upload, rebuiltDsc: rebuilt, rebuiltDir: built.productsDir, given: new Set(given),
-        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit, explainFile,
+        upload,
+        rebuiltDsc: rebuilt,
+        rebuiltDir: built.productsDir,
+        given: new Set(given),
+        dgitViewBuilderCommit: built.facts.dgitViewBuilderCommit,
+        explainFile,
       });
       // The upstream signatures: the same under every profile, judged once.
       upstream ??= await checkUpstreamSignatures({
-        rootfs, pgDir: join(built.dir, 'pg'), ascs: given.filter((n) => n.endsWith('.asc')), builderWarnings: built.upstreamWarnings,
-        timeoutMs: common.timeoutMs, ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}), ...(input.signal ? { signal: input.signal } : {}),
+        rootfs,
+        pgDir: join(built.dir, 'pg'),
+        ascs: given.filter((n) => n.endsWith('.asc')),
+        builderWarnings: built.upstreamWarnings,
+        timeoutMs: common.timeoutMs,
+        ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
       });
       const comparison: Comparison = compared;
       // Files, then fields; the checksum fields follow the files and are not counted twice.
-      const differences = comparison.files.filter((f) => !f.match && !f.explainedBy).length
-        + comparison.fields.filter((f) => !CHECKSUM_FIELDS.has(f.field.toLowerCase())).length
-        + (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
+      const differences =
+        comparison.files.filter((f) => !f.match && !f.explainedBy).length +
+        comparison.fields.filter((f) => !CHECKSUM_FIELDS.has(f.field.toLowerCase())).length +
+        (comparison.fields.length === 0 && !comparison.dscIdentical && comparison.explained.length === 0 ? 1 : 0);
       const outcome = differences > 0 ? 'differs' : comparison.explained.length > 0 ? 'equivalent' : 'reproduced';
-      attempts.push({ profile: profile.name, outcome, differences, reasons: comparison.reasons, durationMs: performance.now() - t0, steps: built.steps });
+      attempts.push({
+        profile: profile.name,
+        outcome,
+        differences,
+        reasons: comparison.reasons,
+        durationMs: performance.now() - t0,
+        steps: built.steps,
+      });
       shown.push({ profile, differences: differencesOf({ ...comparison, ...(deborigName && given.length === 0 ? { deborigName } : {}) }) });
       let keep = false;
       if (!closest || differences < closest.differences) {
         if (input.keepProducts) await closest?.cleanup();
-        closest = { profile: profile.name, comparison, facts: built.facts, differences, productsDir: built.productsDir, cleanup: () => built.cleanup() };
+        closest = {
+          profile: profile.name,
+          comparison,
+          facts: built.facts,
+          differences,
+          productsDir: built.productsDir,
+          cleanup: () => built.cleanup(),
+        };
         keep = input.keepProducts === true;
       }
       // An explained difference (dgit's own quilt-fixup commit, checkout
@@ -306,7 +387,11 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     const checked = await sigCheck;
     if ('e' in checked) throw checked.e;
     const s = checked.s;
-    signature = { ok: s.ok, ...(s.signerFingerprint ? { signer: s.signerFingerprint } : {}), ...(s.created ? { created: s.created.toISOString() } : {}) };
+    signature = {
+      ok: s.ok,
+      ...(s.signerFingerprint ? { signer: s.signerFingerprint } : {}),
+      ...(s.created ? { created: s.created.toISOString() } : {}),
+    };
     if (!s.ok) reasons.push(...s.reasons);
   }
 
@@ -319,7 +404,11 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   reasons.push(...(upstream?.reasons ?? []), ...c.reasons);
   notes.push(...(upstream?.notes ?? []), ...c.explained);
   return done(reproduceVerdict(reasons, c.explained.length > 0 ? 'equivalent' : 'reproduced'), {
-    profile: closest.profile, files: c.files, fields: c.fields, dscIdentical: c.dscIdentical, build: closest.facts,
+    profile: closest.profile,
+    files: c.files,
+    fields: c.fields,
+    dscIdentical: c.dscIdentical,
+    build: closest.facts,
     ...(input.keepProducts ? { products: { dir: closest.productsDir, cleanup: closest.cleanup } } : {}),
     ...(signature ? { signature } : {}),
   });
@@ -348,5 +437,7 @@ export function origPlan(dsc: Dsc, forceGiven: boolean): { given: string[]; debo
 function origNames(dsc: Dsc): string[] {
   const uver = dsc.version.replace(/^\d+:/, '').replace(/-[^-]*$/, '');
   const prefix = `${dsc.source}_${uver}.orig`;
-  return dsc.files.map((f) => f.name).filter((n) => n.startsWith(prefix) && /^\.orig(-[0-9A-Za-z-]+)?\.tar\.[a-z0-9]+(\.asc)?$/.test(n.slice(prefix.length - 5)));
+  return dsc.files
+    .map((f) => f.name)
+    .filter((n) => n.startsWith(prefix) && /^\.orig(-[0-9A-Za-z-]+)?\.tar\.[a-z0-9]+(\.asc)?$/.test(n.slice(prefix.length - 5)));
 }

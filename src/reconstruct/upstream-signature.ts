@@ -52,17 +52,33 @@ export interface UpstreamSignatureVerdict {
  * and the .asc are the upload's and the tree's: hostile bytes). Undefined
  * when the tree has no key file (dpkg-source then checks nothing either).
  */
-async function listSignatures(input: { rootfs: Rootfs; pgDir: string; ascs: readonly string[]; timeoutMs: number; tmpDir?: string; signal?: AbortSignal }): Promise<{ ok: true; verdicts?: UpstreamSignatureVerdict[] } | { ok: false; reason: Reason }> {
+async function listSignatures(input: {
+  rootfs: Rootfs;
+  pgDir: string;
+  ascs: readonly string[];
+  timeoutMs: number;
+  tmpDir?: string;
+  signal?: AbortSignal;
+}): Promise<{ ok: true; verdicts?: UpstreamSignatureVerdict[] } | { ok: false; reason: Reason }> {
   const work = await mkdtemp(join(input.tmpDir ?? tmpdir(), 't2u-upstream-sig-'));
   try {
     const r = await runSandboxed({
       argv: ['sh', '-c', CHECK_SCRIPT, 'check', ...input.ascs],
-      rootfs: input.rootfs, workDir: work, readOnly: [{ host: input.pgDir, inside: '/pg' }],
-      timeoutMs: input.timeoutMs, limits: { maxOutputBytes: 4 * 1024 ** 2 },
+      rootfs: input.rootfs,
+      workDir: work,
+      readOnly: [{ host: input.pgDir, inside: '/pg' }],
+      timeoutMs: input.timeoutMs,
+      limits: { maxOutputBytes: 4 * 1024 ** 2 },
       ...(input.signal ? { signal: input.signal } : {}),
     });
     if (r.timedOut || r.exitCode !== 0) {
-      return { ok: false, reason: reason('BUILD_FAILED', `gpgv over the upstream signature${input.ascs.length > 1 ? 's' : ''} ${r.timedOut ? 'timed out' : `failed (status ${r.exitCode ?? r.signal}): ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ')}`}`) };
+      return {
+        ok: false,
+        reason: reason(
+          'BUILD_FAILED',
+          `gpgv over the upstream signature${input.ascs.length > 1 ? 's' : ''} ${r.timedOut ? 'timed out' : `failed (status ${r.exitCode ?? r.signal}): ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ')}`}`,
+        ),
+      };
     }
     return { ok: true, ...parseCheckOutput(r.stdout.toString('utf8')) };
   } catch (e) {
@@ -126,9 +142,15 @@ export function parseCheckOutput(text: string): { verdicts?: UpstreamSignatureVe
         flush();
         sig = { status: 'error', keyId: '' };
         break;
-      case 'GOODSIG': case 'EXPSIG': case 'EXPKEYSIG': case 'REVKEYSIG': case 'BADSIG': {
+      case 'GOODSIG':
+      case 'EXPSIG':
+      case 'EXPKEYSIG':
+      case 'REVKEYSIG':
+      case 'BADSIG': {
         sig ??= { status: 'error', keyId: '' };
-        const status = ({ GOODSIG: 'good', EXPSIG: 'expired-signature', EXPKEYSIG: 'expired-key', REVKEYSIG: 'revoked-key', BADSIG: 'bad' } as const)[kw];
+        const status = (
+          { GOODSIG: 'good', EXPSIG: 'expired-signature', EXPKEYSIG: 'expired-key', REVKEYSIG: 'revoked-key', BADSIG: 'bad' } as const
+        )[kw];
         sig.status = status;
         if (HEX.test(args[0] ?? '')) sig.keyId = args[0]!;
         break;
@@ -161,9 +183,9 @@ export function parseCheckOutput(text: string): { verdicts?: UpstreamSignatureVe
 
 const DESCRIBE: Record<UpstreamSignature['status'], string> = {
   good: 'good',
-  'expired-key': "good, by a key whose copy in the tree has expired",
+  'expired-key': 'good, by a key whose copy in the tree has expired',
   'expired-signature': 'good, but the signature itself has expired',
-  'revoked-key': 'good, by a key the tree\'s copy marks revoked',
+  'revoked-key': "good, by a key the tree's copy marks revoked",
   bad: 'BAD: does not verify over the orig',
   'no-key': 'by a key not in debian/upstream/signing-key.asc',
   error: 'unreadable or of an unsupported algorithm',
@@ -184,17 +206,29 @@ export function judgeUpstreamSignature(v: UpstreamSignatureVerdict, builderWarni
     ? ` dpkg-source -b's own check (its sqv or sop backend, stricter than gpgv) did not accept it: "${builderWarning}"; it only warns, so tag2upload's builder uploads it.`
     : '';
   if (v.signatures.length === 0) {
-    return reason('UPSTREAM_SIGNATURE_INVALID', `${v.asc} holds no OpenPGP signature gpgv can read: it is not upstream's signature of ${orig}`);
+    return reason(
+      'UPSTREAM_SIGNATURE_INVALID',
+      `${v.asc} holds no OpenPGP signature gpgv can read: it is not upstream's signature of ${orig}`,
+    );
   }
   const bad = v.signatures.filter((s) => s.status === 'bad');
   if (bad.length > 0) {
-    return reason('UPSTREAM_SIGNATURE_INVALID', `${v.asc}: a signature by a key of the tree's debian/upstream/signing-key.asc does not verify over ${orig}, so the orig or the .asc was changed after signing (${listed})`);
+    return reason(
+      'UPSTREAM_SIGNATURE_INVALID',
+      `${v.asc}: a signature by a key of the tree's debian/upstream/signing-key.asc does not verify over ${orig}, so the orig or the .asc was changed after signing (${listed})`,
+    );
   }
   const valid = v.signatures.filter((s) => VALID.has(s.status));
   if (valid.length > 0) {
-    return reason('UPSTREAM_SIGNATURE_GOOD', `${v.asc} verifies over ${orig} with debian/upstream/signing-key.asc (gpgv): ${listed}.${builder}`);
+    return reason(
+      'UPSTREAM_SIGNATURE_GOOD',
+      `${v.asc} verifies over ${orig} with debian/upstream/signing-key.asc (gpgv): ${listed}.${builder}`,
+    );
   }
-  return reason('UPSTREAM_SIGNATURE_UNVERIFIED', `${v.asc}: no signature in it is by a key of the tree's debian/upstream/signing-key.asc (${listed}); whether ${orig} is upstream's cannot be told from the tree.${builder}`);
+  return reason(
+    'UPSTREAM_SIGNATURE_UNVERIFIED',
+    `${v.asc}: no signature in it is by a key of the tree's debian/upstream/signing-key.asc (${listed}); whether ${orig} is upstream's cannot be told from the tree.${builder}`,
+  );
 }
 
 /**
@@ -203,7 +237,13 @@ export function judgeUpstreamSignature(v: UpstreamSignatureVerdict, builderWarni
  * of its signature.
  */
 export async function checkUpstreamSignatures(input: {
-  rootfs: Rootfs; pgDir: string; ascs: readonly string[]; builderWarnings: ReadonlyMap<string, string>; timeoutMs: number; tmpDir?: string; signal?: AbortSignal;
+  rootfs: Rootfs;
+  pgDir: string;
+  ascs: readonly string[];
+  builderWarnings: ReadonlyMap<string, string>;
+  timeoutMs: number;
+  tmpDir?: string;
+  signal?: AbortSignal;
 }): Promise<{ reasons: Reason[]; notes: Reason[] }> {
   if (input.ascs.length === 0) return { reasons: [], notes: [] };
   const listed = await listSignatures(input);

@@ -74,7 +74,8 @@ function words(suspect: Suspect, layer: Layer, tagPassed: boolean): { suspect: S
       return {
         suspect,
         headline: `The verifier could not decide (${layer}): nothing is known yet about the tag or the upload, and this is not an alarm.`,
-        steps: "For this verifier's operator: the reasons' actions say what to fix (network, sandbox, keyrings, configuration); then verify again.",
+        steps:
+          "For this verifier's operator: the reasons' actions say what to fix (network, sandbox, keyrings, configuration); then verify again.",
       };
     case 'log':
       return {

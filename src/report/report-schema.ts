@@ -16,7 +16,10 @@ export const reasonSchema = z
   .object({
     code: z.enum(Object.keys(REASONS) as [ReasonCode, ...ReasonCode[]]).describe('A stable reason code (docs/reason-codes.md).'),
     layer: z.enum(LAYERS),
-    subject: z.enum(['tag', 'upload']).optional().describe("Set on the OpenPGP codes: whose signature the reason is about, the tag's or the upload's .dsc's."),
+    subject: z
+      .enum(['tag', 'upload'])
+      .optional()
+      .describe("Set on the OpenPGP codes: whose signature the reason is about, the tag's or the upload's .dsc's."),
     message: z.string(),
   })
   .strict();
@@ -31,7 +34,10 @@ const tagFacts = z
     tagger: z.string().optional(),
     taggerBytes: z.string().optional().describe("The tagger identity's bytes in hex, when they are not UTF-8."),
     taggerDate: z.string().optional(),
-    signerFingerprint: z.string().optional().describe('The key that made the signature (often a subkey), lower case, as in Git-Tag-Info fp=.'),
+    signerFingerprint: z
+      .string()
+      .optional()
+      .describe('The key that made the signature (often a subkey), lower case, as in Git-Tag-Info fp=.'),
     primaryFingerprint: z.string().optional(),
     keyring: z.string().optional(),
     digestAlgorithm: z.string().optional(),
@@ -137,10 +143,24 @@ const reconstructionFacts = z
     ),
     skipped: z.array(z.object({ profile: z.string(), why: z.string() }).strict()).optional(),
     toolchains: z.array(
-      z.object({ name: z.enum(['dgit', 'typescript']), status: z.enum(['agrees', 'differs', 'not-run', 'failed']), detail: z.string().optional() }).strict(),
+      z
+        .object({
+          name: z.enum(['dgit', 'typescript']),
+          status: z.enum(['agrees', 'differs', 'not-run', 'failed']),
+          detail: z.string().optional(),
+        })
+        .strict(),
     ),
     files: z.array(
-      z.object({ name: z.string(), expected: fileSide.optional(), got: fileSide.optional(), match: z.boolean(), origin: z.enum(['rebuilt', 'given']) }).strict(),
+      z
+        .object({
+          name: z.string(),
+          expected: fileSide.optional(),
+          got: fileSide.optional(),
+          match: z.boolean(),
+          origin: z.enum(['rebuilt', 'given']),
+        })
+        .strict(),
     ),
     fields: z.array(z.object({ field: z.string(), expected: z.string().optional(), got: z.string().optional() }).strict()),
     dscIdentical: z.boolean(),

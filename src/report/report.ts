@@ -226,7 +226,10 @@ export interface ReconstructionFacts {
   /** Why the profiles were tried in their order, when what the upload shows set it. */
   profileHint?: string;
   attempts: readonly {
-    readonly profile: string; readonly outcome: string; readonly differences?: number; readonly durationMs: number;
+    readonly profile: string;
+    readonly outcome: string;
+    readonly differences?: number;
+    readonly durationMs: number;
     /** The build's steps inside the sandbox, ms (init, origs, build, fields). */
     readonly stepsMs?: Readonly<Record<string, number>>;
   }[];
@@ -278,7 +281,10 @@ export function verifyVerdict(reasons: readonly Reason[], explained: boolean): V
  * a reason that would reject a tag there (the .dsc signature) refutes the
  * upload, so it is a mismatch. Same precedence as verifyVerdict.
  */
-export function reproduceVerdict(reasons: readonly Reason[], clean: 'reproduced' | 'equivalent' | 'unverifiable'): 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' {
+export function reproduceVerdict(
+  reasons: readonly Reason[],
+  clean: 'reproduced' | 'equivalent' | 'unverifiable',
+): 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' {
   const e = strongestEffect(reasons);
   return e === undefined ? clean : e === 'unverifiable' ? 'unverifiable' : 'mismatch';
 }

@@ -23,7 +23,8 @@ export function upgradeStoredReport(report: unknown): unknown {
   let out: Obj | undefined;
   for (const key of ['reasons', 'notes'] as const) {
     const list = report[key];
-    if (!Array.isArray(list) || !list.some((r) => isObj(r) && typeof r['code'] === 'string' && Object.hasOwn(RENAMED_CODES, r['code']))) continue;
+    if (!Array.isArray(list) || !list.some((r) => isObj(r) && typeof r['code'] === 'string' && Object.hasOwn(RENAMED_CODES, r['code'])))
+      continue;
     out ??= { ...report };
     out[key] = list.map(upgradeStoredReason);
   }

@@ -40,11 +40,56 @@ export interface BuilderProfile {
 
 /** Most recent first within each group of equal `since`: the default order. */
 export const PROFILES: readonly BuilderProfile[] = Object.freeze([
-  { name: 'trixie', rootfs: 'trixie', packages: { 'dpkg-dev': '1.22', dgit: '12.16' }, umask: '0022', gitattributes: 'dgit<14', xzThreads: 'multi', upstreamOption: '--tag2upload-upstream', since: '2025-06-01' },
-  { name: 'trixie-umask002', rootfs: 'trixie', packages: { 'dpkg-dev': '1.22', dgit: '12.16' }, umask: '0002', gitattributes: 'dgit<14', xzThreads: 'multi', upstreamOption: '--tag2upload-upstream', since: '2025-06-01' },
-  { name: 'trixie-xz-single', rootfs: 'trixie', packages: { 'dpkg-dev': '1.22', dgit: '12.16' }, umask: '0022', gitattributes: 'dgit<14', xzThreads: 'single', upstreamOption: '--tag2upload-upstream', since: '2024-06-01' },
-  { name: 'forky', rootfs: 'forky', packages: { 'dpkg-dev': '1.23', dgit: '17' }, umask: '0022', gitattributes: 'dgit>=14', xzThreads: 'multi', upstreamOption: '--t2u-upstream', since: '2026-01-01' },
-  { name: 'forky-umask002', rootfs: 'forky', packages: { 'dpkg-dev': '1.23', dgit: '17' }, umask: '0002', gitattributes: 'dgit>=14', xzThreads: 'multi', upstreamOption: '--t2u-upstream', since: '2026-01-01' },
+  {
+    name: 'trixie',
+    rootfs: 'trixie',
+    packages: { 'dpkg-dev': '1.22', dgit: '12.16' },
+    umask: '0022',
+    gitattributes: 'dgit<14',
+    xzThreads: 'multi',
+    upstreamOption: '--tag2upload-upstream',
+    since: '2025-06-01',
+  },
+  {
+    name: 'trixie-umask002',
+    rootfs: 'trixie',
+    packages: { 'dpkg-dev': '1.22', dgit: '12.16' },
+    umask: '0002',
+    gitattributes: 'dgit<14',
+    xzThreads: 'multi',
+    upstreamOption: '--tag2upload-upstream',
+    since: '2025-06-01',
+  },
+  {
+    name: 'trixie-xz-single',
+    rootfs: 'trixie',
+    packages: { 'dpkg-dev': '1.22', dgit: '12.16' },
+    umask: '0022',
+    gitattributes: 'dgit<14',
+    xzThreads: 'single',
+    upstreamOption: '--tag2upload-upstream',
+    since: '2024-06-01',
+  },
+  {
+    name: 'forky',
+    rootfs: 'forky',
+    packages: { 'dpkg-dev': '1.23', dgit: '17' },
+    umask: '0022',
+    gitattributes: 'dgit>=14',
+    xzThreads: 'multi',
+    upstreamOption: '--t2u-upstream',
+    since: '2026-01-01',
+  },
+  {
+    name: 'forky-umask002',
+    rootfs: 'forky',
+    packages: { 'dpkg-dev': '1.23', dgit: '17' },
+    umask: '0002',
+    gitattributes: 'dgit>=14',
+    xzThreads: 'multi',
+    upstreamOption: '--t2u-upstream',
+    since: '2026-01-01',
+  },
 ] as const satisfies readonly BuilderProfile[]);
 
 export function profileByName(name: string): BuilderProfile | undefined {

@@ -19,8 +19,16 @@ const SYSTEM_DIRS = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
  * reads /etc/dpkg/origins for the vendor).
  */
 const HOST_ETC = [
-  'passwd', 'group', 'nsswitch.conf', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'alternatives',
-  'localtime', 'perl', 'dpkg',
+  'passwd',
+  'group',
+  'nsswitch.conf',
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'alternatives',
+  'localtime',
+  'perl',
+  'dpkg',
 ];
 
 /** Where the generated git configuration is mounted (GIT_CONFIG_GLOBAL). */
@@ -66,9 +74,15 @@ function systemEntries(root: string): string[] {
 export function bwrapArgs(p: BwrapPlan): string[] {
   const args = [
     // --unshare-all includes the network namespace: only a loopback device, down.
-    '--unshare-all', '--unshare-user', '--disable-userns',
-    '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
-    '--hostname', 'sandbox',
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--hostname',
+    'sandbox',
   ];
   if (p.rootfs.kind === 'host') {
     args.push(...systemEntries('/'));

@@ -125,8 +125,12 @@ export class RunCgroups {
       sweepStale(cached);
     }
     const name = `t2u-sandbox-${process.pid}-${++sequence}`;
-    const memory = limits.memoryBytes !== undefined ? make(cached, 'memory', name, (dir, v) => setMemory(dir, v, limits.memoryBytes!)) : undefined;
-    const pids = limits.maxProcesses !== undefined ? make(cached, 'pids', name, (dir) => writeFileSync(join(dir, 'pids.max'), String(limits.maxProcesses))) : undefined;
+    const memory =
+      limits.memoryBytes !== undefined ? make(cached, 'memory', name, (dir, v) => setMemory(dir, v, limits.memoryBytes!)) : undefined;
+    const pids =
+      limits.maxProcesses !== undefined
+        ? make(cached, 'pids', name, (dir) => writeFileSync(join(dir, 'pids.max'), String(limits.maxProcesses)))
+        : undefined;
     return new RunCgroups(memory, pids);
   }
 
@@ -204,7 +208,12 @@ function procs(dir: string): number[] {
   return (read(join(dir, 'cgroup.procs')) ?? '').split('\n').filter(Boolean).map(Number);
 }
 
-function make(layout: Layout, c: Controller, name: string, configure: (dir: string, v: CgroupVersion) => void): { version: CgroupVersion; dir: string } | undefined {
+function make(
+  layout: Layout,
+  c: Controller,
+  name: string,
+  configure: (dir: string, v: CgroupVersion) => void,
+): { version: CgroupVersion; dir: string } | undefined {
   const h = layout[c];
   if (!h || broken.has(c)) return undefined;
   const dir = join(h.dir, name);

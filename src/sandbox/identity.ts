@@ -87,12 +87,18 @@ export function checkReachable(path: string, who: SandboxIdentity, purpose: stri
   }
   const need = st.isDirectory() ? READ | SEARCH : READ;
   if (!canAccess(st, who, need)) {
-    throw new SandboxError('SANDBOX_FAILED', `${purpose} ${path} is not readable by the sandbox uid ${who.uid} (mode ${(st.mode & 0o7777).toString(8)}, owner ${st.uid})`);
+    throw new SandboxError(
+      'SANDBOX_FAILED',
+      `${purpose} ${path} is not readable by the sandbox uid ${who.uid} (mode ${(st.mode & 0o7777).toString(8)}, owner ${st.uid})`,
+    );
   }
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const d = statSync(dir);
     if (!canAccess(d, who, SEARCH)) {
-      throw new SandboxError('SANDBOX_FAILED', `${purpose} ${path} is not reachable by the sandbox uid ${who.uid}: ${dir} is mode ${(d.mode & 0o7777).toString(8)}; use a directory the uid can traverse (for the cache: T2U_VERIFY_CACHE)`);
+      throw new SandboxError(
+        'SANDBOX_FAILED',
+        `${purpose} ${path} is not reachable by the sandbox uid ${who.uid}: ${dir} is mode ${(d.mode & 0o7777).toString(8)}; use a directory the uid can traverse (for the cache: T2U_VERIFY_CACHE)`,
+      );
     }
     if (dir === '/') break;
   }

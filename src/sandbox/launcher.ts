@@ -212,13 +212,20 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     if (spec.argv.length === 0) throw new SandboxError('SANDBOX_FAILED', 'empty command');
     if (!(spec.timeoutMs > 0)) throw new SandboxError('SANDBOX_FAILED', `invalid timeout ${spec.timeoutMs}`);
     const who = sandboxIdentity(spec.identity);
-    const seccomp = seccompProgramBytes ??= seccompBytes();
+    const seccomp = (seccompProgramBytes ??= seccompBytes());
     if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
     const keep = spec.keep ?? [];
     checkKeep(keep);
-    const work: BwrapPlan['work'] = spec.workDir === undefined ? undefined
-      : spec.bindWorkDir ? { kind: 'bind', host: spec.workDir }
-      : { kind: 'tmpfs', host: spec.workDir, bytes: limits.workBytes ?? workBytesFor(await treeBytes(spec.workDir) + (limits.inputBytes ?? 0)) };
+    const work: BwrapPlan['work'] =
+      spec.workDir === undefined
+        ? undefined
+        : spec.bindWorkDir
+          ? { kind: 'bind', host: spec.workDir }
+          : {
+              kind: 'tmpfs',
+              host: spec.workDir,
+              bytes: limits.workBytes ?? workBytesFor((await treeBytes(spec.workDir)) + (limits.inputBytes ?? 0)),
+            };
     const workBytes = work?.kind === 'tmpfs' ? work.bytes : null;
     if (who && spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
     // An input the invoking user can read but the sandbox uid cannot reach is staged (src/sandbox/staging.ts).
@@ -263,8 +270,13 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const [file, fileArgs] = rlimits.length ? [PRLIMIT, [...rlimits, '--', BWRAP, ...args]] : [BWRAP, args];
 
       const stdio: (string | number)[] = [
-        streaming || spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe',
-        'pipe', 'pipe', block !== undefined ? 'pipe' : 'ignore', 'pipe',
+        streaming || spec.stdin !== undefined ? 'pipe' : 'ignore',
+        'pipe',
+        'pipe',
+        'pipe',
+        'pipe',
+        block !== undefined ? 'pipe' : 'ignore',
+        'pipe',
         ...(copying ? ['pipe', 'pipe'] : []),
       ];
       for (const fd of leakingFds(stdio.length)) {
@@ -372,7 +384,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       exited = true;
       // The timer runs on until the output is delivered: a streaming consumer
       // that stops reading would otherwise hold the result forever.
-      const [exitCode] = await Promise.all([status, ...ends.slice(1)]) as [number | undefined];
+      const [exitCode] = (await Promise.all([status, ...ends.slice(1)])) as [number | undefined];
       clearTimeout(timer);
       const base: Omit<SandboxResult, 'exitCode' | 'signal'> = {
         timedOut: killReason === 'timeout',
@@ -387,9 +399,14 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         durationMs: performance.now() - started,
       };
       const out = await copyOut;
-      base.workQuotaExceeded = workBytes !== null && (workFull || out?.exceeded === true || mentionsNoSpace(base.stderr.toString('latin1')));
+      base.workQuotaExceeded =
+        workBytes !== null && (workFull || out?.exceeded === true || mentionsNoSpace(base.stderr.toString('latin1')));
       if (setupError) throw setupError;
-      if (out?.error && !killReason && exitCode === 0) throw new SandboxError('SANDBOX_FAILED', `copying the results of ${JSON.stringify(spec.argv[0])} out of /work failed: ${out.error}`);
+      if (out?.error && !killReason && exitCode === 0)
+        throw new SandboxError(
+          'SANDBOX_FAILED',
+          `copying the results of ${JSON.stringify(spec.argv[0])} out of /work failed: ${out.error}`,
+        );
       if (killReason) return { ...base, exitCode: null, signal: 'SIGKILL' };
       if (exitCode === undefined) {
         // No "exit-code" status: bwrap never started the command (bad mount, missing program, no user namespaces).
@@ -415,8 +432,17 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
   function killedBeforeStart(reason: KillReason, started: number): SandboxResult {
     stdout.end();
     return {
-      exitCode: null, signal: 'SIGKILL', timedOut: reason === 'timeout', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0),
-      outputTruncated: false, memoryLimit: 'unavailable', processLimit: 'unavailable', memoryExceeded: false, workBytes: null, workQuotaExceeded: false,
+      exitCode: null,
+      signal: 'SIGKILL',
+      timedOut: reason === 'timeout',
+      stdout: Buffer.alloc(0),
+      stderr: Buffer.alloc(0),
+      outputTruncated: false,
+      memoryLimit: 'unavailable',
+      processLimit: 'unavailable',
+      memoryExceeded: false,
+      workBytes: null,
+      workQuotaExceeded: false,
       durationMs: performance.now() - started,
     };
   }
@@ -493,7 +519,11 @@ async function copyOutInto(spec: SandboxSpec, host: string, source: Readable, ca
   if (!first) return { exceeded: false };
   source.pause();
   const proc = spawnSandboxed({
-    argv: [...UNPACK_ARGV], rootfs: spec.rootfs, workDir: host, bindWorkDir: true, timeoutMs: spec.timeoutMs,
+    argv: [...UNPACK_ARGV],
+    rootfs: spec.rootfs,
+    workDir: host,
+    bindWorkDir: true,
+    timeoutMs: spec.timeoutMs,
     ...(spec.identity ? { identity: spec.identity } : {}),
   });
   proc.stdout.resume();
@@ -517,7 +547,11 @@ async function copyOutInto(spec: SandboxSpec, host: string, source: Readable, ca
   const r = await proc.result.catch((e: unknown) => e as Error);
   source.destroy();
   if (r instanceof Error) return { exceeded, error: r.message };
-  if (r.exitCode !== 0) return { exceeded, error: `tar exited with ${r.exitCode ?? r.signal}: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' / ')}` };
+  if (r.exitCode !== 0)
+    return {
+      exceeded,
+      error: `tar exited with ${r.exitCode ?? r.signal}: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' / ')}`,
+    };
   return { exceeded };
 }
 

@@ -27,11 +27,16 @@ export function tapOutput(text: string): void {
 const MAX_ARGV_CHARS = 500;
 
 /** A finished command's part of the log: `$ argv`, its stderr, and how it ended. */
-export function tapCommand(argv: readonly string[], result: { readonly stderr: Buffer; readonly exitCode: number | null; readonly signal: string | null; readonly durationMs: number }): void {
+export function tapCommand(
+  argv: readonly string[],
+  result: { readonly stderr: Buffer; readonly exitCode: number | null; readonly signal: string | null; readonly durationMs: number },
+): void {
   const sink = current.getStore();
   if (sink === undefined) return;
   const line = argv.join(' ');
   const stderr = result.stderr.toString('utf8');
   const end = result.exitCode !== null ? `exit status ${result.exitCode}` : `killed (${result.signal ?? 'signal'})`;
-  sink(`$ ${line.length > MAX_ARGV_CHARS ? `${line.slice(0, MAX_ARGV_CHARS)}…` : line}\n${stderr}${stderr === '' || stderr.endsWith('\n') ? '' : '\n'}[${end}, ${(result.durationMs / 1000).toFixed(1)} s]\n`);
+  sink(
+    `$ ${line.length > MAX_ARGV_CHARS ? `${line.slice(0, MAX_ARGV_CHARS)}…` : line}\n${stderr}${stderr === '' || stderr.endsWith('\n') ? '' : '\n'}[${end}, ${(result.durationMs / 1000).toFixed(1)} s]\n`,
+  );
 }

@@ -23,24 +23,31 @@ import { installedVersions, KEY_PACKAGES } from './dpkg-status.js';
 import { isRoot } from './identity.js';
 import { defaultCacheDir } from '../config/load.js';
 
-const RecipeSchema = z.object({
-  description: z.string(),
-  suite: z.string().regex(/^[a-z][-a-z0-9]*$/),
-  mirror: z.string().url().refine((u) => /^https?:\/\//.test(u), 'an http(s) mirror'),
-  components: z.array(z.string().regex(/^[a-z][-a-z0-9/]*$/)).nonempty(),
-  variant: z.enum(['extract', 'custom', 'essential', 'apt', 'required', 'minbase', 'buildd', 'important', 'standard']),
-  include: z.array(z.string().regex(/^[a-z0-9][-+.a-z0-9]*$/)),
-  /** apt configuration lines (mmdebstrap --aptopt), e.g. to accept a Release file past its Valid-Until. */
-  aptOptions: z.array(z.string().regex(/^[A-Za-z][-A-Za-z0-9:]* "[^"\n]*"$/)).optional(),
-  /** Why the apt options are needed: documentation only, but part of the key like the rest. */
-  aptOptionsWhy: z.string().optional(),
-}).strict();
+const RecipeSchema = z
+  .object({
+    description: z.string(),
+    suite: z.string().regex(/^[a-z][-a-z0-9]*$/),
+    mirror: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u), 'an http(s) mirror'),
+    components: z.array(z.string().regex(/^[a-z][-a-z0-9/]*$/)).nonempty(),
+    variant: z.enum(['extract', 'custom', 'essential', 'apt', 'required', 'minbase', 'buildd', 'important', 'standard']),
+    include: z.array(z.string().regex(/^[a-z0-9][-+.a-z0-9]*$/)),
+    /** apt configuration lines (mmdebstrap --aptopt), e.g. to accept a Release file past its Valid-Until. */
+    aptOptions: z.array(z.string().regex(/^[A-Za-z][-A-Za-z0-9:]* "[^"\n]*"$/)).optional(),
+    /** Why the apt options are needed: documentation only, but part of the key like the rest. */
+    aptOptionsWhy: z.string().optional(),
+  })
+  .strict();
 
-const RecipeFileSchema = z.object({
-  schema: z.literal('t2u-verify/rootfs-recipe/v1'),
-  comment: z.string().optional(),
-  profiles: z.record(z.string().regex(/^[a-z][-a-z0-9]*$/), RecipeSchema),
-}).strict();
+const RecipeFileSchema = z
+  .object({
+    schema: z.literal('t2u-verify/rootfs-recipe/v1'),
+    comment: z.string().optional(),
+    profiles: z.record(z.string().regex(/^[a-z][-a-z0-9]*$/), RecipeSchema),
+  })
+  .strict();
 
 export type RootfsRecipe = z.infer<typeof RecipeSchema>;
 
@@ -86,7 +93,9 @@ export function loadRecipes(file = DEFAULT_RECIPE_FILE): Record<string, RootfsRe
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -100,8 +109,17 @@ export function rootfsKey(recipe: RootfsRecipe, architecture: string): string {
 let hostArch: string | undefined;
 export async function hostArchitecture(): Promise<string> {
   if (hostArch) return hostArch;
-  const dpkg = await new Promise<string | undefined>((resolve) => execFile('dpkg', ['--print-architecture'], (err, stdout) => resolve(err ? undefined : stdout.trim())));
-  const fromNode: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', ppc64: 'ppc64el', s390x: 's390x', riscv64: 'riscv64' };
+  const dpkg = await new Promise<string | undefined>((resolve) =>
+    execFile('dpkg', ['--print-architecture'], (err, stdout) => resolve(err ? undefined : stdout.trim())),
+  );
+  const fromNode: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    ia32: 'i386',
+    ppc64: 'ppc64el',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+  };
   hostArch = dpkg || (fromNode[process.arch] ?? process.arch);
   return hostArch;
 }
@@ -116,7 +134,10 @@ export interface RootfsOptions {
 }
 
 /** Where a profile's rootfs is (or would be) cached, under the current recipe. */
-export async function locateRootfs(name: string, opts: RootfsOptions = {}): Promise<{ recipe: RootfsRecipe; key: string; dir: string; root: string; architecture: string }> {
+export async function locateRootfs(
+  name: string,
+  opts: RootfsOptions = {},
+): Promise<{ recipe: RootfsRecipe; key: string; dir: string; root: string; architecture: string }> {
   const recipes = loadRecipes(opts.recipeFile);
   const recipe = recipes[name];
   if (!recipe) throw new Error(`no rootfs profile ${JSON.stringify(name)} (known: ${Object.keys(recipes).join(', ')})`);
@@ -189,7 +210,9 @@ export async function buildRootfs(name: string, opts: RootfsOptions & { force?: 
     });
     const r = await sub;
     if (r.exitCode !== 0) {
-      throw new Error(`mmdebstrap failed (${r.exitCode ?? r.signal ?? r.code ?? 'not started'}): ${tail.slice(-8).join('\n') || r.message}`);
+      throw new Error(
+        `mmdebstrap failed (${r.exitCode ?? r.signal ?? r.code ?? 'not started'}): ${tail.slice(-8).join('\n') || r.message}`,
+      );
     }
     await chmod(root, 0o755);
     const packages = await installedVersions(root, [...new Set([...KEY_PACKAGES, ...where.recipe.include])]);
@@ -234,7 +257,15 @@ async function describe(dir: string, current: boolean): Promise<CachedRootfs> {
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as RootfsManifest;
   const root = join(dir, 'root');
   const packages = await installedVersions(root, KEY_PACKAGES).catch(() => ({}));
-  return { name: manifest.name, key: manifest.key, path: root, sizeBytes: manifest.sizeBytes, builtAt: manifest.builtAt, packages, current };
+  return {
+    name: manifest.name,
+    key: manifest.key,
+    path: root,
+    sizeBytes: manifest.sizeBytes,
+    builtAt: manifest.builtAt,
+    packages,
+    current,
+  };
 }
 
 /** Every rootfs in the cache, with whether the current recipe still uses it. */

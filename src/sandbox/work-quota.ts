@@ -28,7 +28,8 @@ function positiveFromEnv(name: string): number | undefined {
   const text = process.env[name];
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new SandboxError('SANDBOX_FAILED', `${name}=${JSON.stringify(text)} is not a positive integer`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new SandboxError('SANDBOX_FAILED', `${name}=${JSON.stringify(text)} is not a positive integer`);
   return n;
 }
 
@@ -56,7 +57,8 @@ const KEEP = /^[A-Za-z0-9_+][A-Za-z0-9._+/-]*$/;
 export function checkKeep(keep: readonly string[]): void {
   for (const p of keep) {
     if (p === '.') continue;
-    if (!KEEP.test(p) || p.split('/').some((s) => s === '..' || s === '')) throw new SandboxError('SANDBOX_FAILED', `${JSON.stringify(p)} is not a path under /work that can be kept`);
+    if (!KEEP.test(p) || p.split('/').some((s) => s === '..' || s === ''))
+      throw new SandboxError('SANDBOX_FAILED', `${JSON.stringify(p)} is not a path under /work that can be kept`);
   }
 }
 
@@ -114,7 +116,11 @@ export function mentionsNoSpace(text: string): boolean {
 }
 
 /** GNU tar unpacking the copy-out stream: ownership not restored, the umask applied, no setuid or setgid bit kept. */
-export const UNPACK_ARGV = ['sh', '-c', 'umask 022 && tar -x -f - --no-same-owner --no-same-permissions && find . -perm /6000 -exec chmod ug-s {} +'] as const;
+export const UNPACK_ARGV = [
+  'sh',
+  '-c',
+  'umask 022 && tar -x -f - --no-same-owner --no-same-permissions && find . -perm /6000 -exec chmod ug-s {} +',
+] as const;
 
 /** Room for tar's headers and padding beyond the data the limit allows. */
 export function copyOutCap(workBytes: number): number {

@@ -119,7 +119,10 @@ export class AlertSender {
         problem = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message;
       }
       const last = attempt === retries;
-      log.warn({ alert: where, event: alert.event, attempt: attempt + 1, problem }, last ? 'alert delivery failed' : 'alert delivery failed; will retry');
+      log.warn(
+        { alert: where, event: alert.event, attempt: attempt + 1, problem },
+        last ? 'alert delivery failed' : 'alert delivery failed; will retry',
+      );
       if (last) break;
       await sleep(backoffMs * 2 ** attempt, this.#stop.signal);
     }

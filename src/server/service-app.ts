@@ -49,7 +49,10 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
   app.addHook('onResponse', async (request, reply) => {
     const route = `${request.method} ${request.routeOptions.url ?? ''}`;
     if (INTAKE_ROUTES.has(route)) metrics.request(route.slice(route.indexOf(' ') + 1), reply.statusCode);
-    request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      'request',
+    );
   });
   // The OpenAPI document collects the routes registered after it (the full service; a worker-only process has no API).
   if (options.intake !== undefined) await registerOpenApi(app);
@@ -62,7 +65,11 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
       if (result.created) options.onEnqueued?.();
       return result;
     };
-    await app.register(intakeRoutes, { config: options.intake, enqueue, ...(options.urlPolicy !== undefined && { urlPolicy: options.urlPolicy }) });
+    await app.register(intakeRoutes, {
+      config: options.intake,
+      enqueue,
+      ...(options.urlPolicy !== undefined && { urlPolicy: options.urlPolicy }),
+    });
     await app.register(apiRoutes, { store, apiTokens: options.intake.apiTokens, publicReads: options.intake.publicReads });
     // The read-only HTML dashboard (no authentication of its own: docs/service.md).
     await app.register(dashboard, { store });

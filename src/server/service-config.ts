@@ -17,7 +17,10 @@ const listenSchema = z.string().transform((s, ctx) => {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(s);
   const port = m === null ? NaN : Number(m[3]);
   if (m === null || port > 65535) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), not ${JSON.stringify(s)}` });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), not ${JSON.stringify(s)}`,
+    });
     return z.NEVER;
   }
   return { host: m[1] ?? m[2]!, port };
@@ -55,7 +58,11 @@ const serviceFields = {
   /** On SIGTERM: how long running verifications may take to finish before they are aborted and released. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Wall-clock limit of one verification; beyond it the job is aborted and retried. */
-  jobTimeoutMs: z.number().int().min(1_000).default(60 * 60_000),
+  jobTimeoutMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(60 * 60_000),
   /**
    * Limits of the process each verification runs in (src/server/queue/job-process.ts):
    * the fetched bytes are parsed and judged there, never on the service's event
@@ -92,9 +99,7 @@ const serviceFields = {
        * one generated into `dataDir` (`alert-signing-secret`, mode 0600) when
        * there are `urls`.
        */
-      signingSecrets: z
-        .array(signingSecretSchema)
-        .default([]),
+      signingSecrets: z.array(signingSecretSchema).default([]),
     })
     .strict()
     .default({}),
@@ -109,8 +114,14 @@ const serviceFields = {
     .object({
       /** The mirror polled, e.g. https://deb.debian.org/debian. Its host is added to the default fetch.allowedHosts (the jobs fetch their .dsc there). */
       mirror: z.string().url().optional(),
-      suites: z.array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a suite name such as unstable')).min(1).default(['unstable']),
-      component: z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a component name such as main').default('main'),
+      suites: z
+        .array(z.string().regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a suite name such as unstable'))
+        .min(1)
+        .default(['unstable']),
+      component: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.+-]*$/, 'must be a component name such as main')
+        .default('main'),
       /** Time between polls; after a failed poll the watcher backs off (min(60 s, interval) doubling, up to max(interval, 1 h)). */
       intervalSeconds: z.number().positive().default(900),
       /** The keyring that signs InRelease. Absent: /usr/share/keyrings/debian-archive-keyring.gpg. */
@@ -193,12 +204,14 @@ export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): R
     out['gitlab'] = gitlab;
   }
   if (nonEmpty(flags.alertUrl)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), urls: [...flags.alertUrl] };
-  if (nonEmpty(flags.alertSigningSecret)) out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), signingSecrets: [...flags.alertSigningSecret] };
+  if (nonEmpty(flags.alertSigningSecret))
+    out['alerts'] = { ...(isRecord(out['alerts']) ? out['alerts'] : {}), signingSecrets: [...flags.alertSigningSecret] };
   if (flags.watchMirror !== undefined || nonEmpty(flags.watchSuite) || flags.watchInterval !== undefined) {
     const watch = isRecord(out['watch']) ? { ...out['watch'] } : {};
     if (flags.watchMirror !== undefined) watch['mirror'] = flags.watchMirror;
     if (nonEmpty(flags.watchSuite)) watch['suites'] = [...flags.watchSuite];
-    if (flags.watchInterval !== undefined) watch['intervalSeconds'] = /^[0-9]+(?:\.[0-9]+)?$/.test(flags.watchInterval) ? Number(flags.watchInterval) : flags.watchInterval;
+    if (flags.watchInterval !== undefined)
+      watch['intervalSeconds'] = /^[0-9]+(?:\.[0-9]+)?$/.test(flags.watchInterval) ? Number(flags.watchInterval) : flags.watchInterval;
     out['watch'] = watch;
   }
   if (flags.allowHttp === true) {
@@ -242,7 +255,13 @@ export async function loadServiceConfig(flags: ServiceFlags, mode: 'serve' | 'wo
 
 /** The intake's part of the service configuration, already validated with it. */
 export function intakeSettings(config: Readonly<ServiceConfig>): IntakeConfig {
-  return { gitlab: config.gitlab, apiTokens: config.apiTokens, publicReads: config.publicReads, bodyLimit: config.bodyLimit, enqueueTimeoutMs: config.enqueueTimeoutMs };
+  return {
+    gitlab: config.gitlab,
+    apiTokens: config.apiTokens,
+    publicReads: config.publicReads,
+    bodyLimit: config.bodyLimit,
+    enqueueTimeoutMs: config.enqueueTimeoutMs,
+  };
 }
 
 /** The rule every repository and upload URL named from outside meets: at intake and when fetched. */

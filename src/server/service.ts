@@ -90,7 +90,11 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
   let publisher: Publisher | undefined;
   if (mode === 'serve' && config.log.enabled) {
     try {
-      publisher = await openPublisher({ dataDir: config.dataDir, log: config.log, ...(config.database !== undefined && { database: config.database }) });
+      publisher = await openPublisher({
+        dataDir: config.dataDir,
+        log: config.log,
+        ...(config.database !== undefined && { database: config.database }),
+      });
     } catch (err) {
       if (deps.store === undefined) await store.close();
       throw err;
@@ -147,13 +151,22 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps, mod
   // Verdicts recorded but not logged: by a previous process that stopped in
   // between, or by `worker` processes sharing the store (they do not append).
   const reconcile = (): void => {
-    publisher?.reconcile(store, log).catch((err: unknown) => log.error({ err }, 'finished jobs could not be checked for missing attestations'));
+    publisher
+      ?.reconcile(store, log)
+      .catch((err: unknown) => log.error({ err }, 'finished jobs could not be checked for missing attestations'));
   };
   reconcile();
   const reconciling = publisher === undefined ? undefined : setInterval(reconcile, RECONCILE_MS);
   reconciling?.unref();
   log.info(
-    { mode, url, workers: config.workers, store: config.database !== undefined ? 'postgresql' : 'sqlite', workerId: worker.id, ...(watcher !== undefined && { watching: config.watch.mirror }) },
+    {
+      mode,
+      url,
+      workers: config.workers,
+      store: config.database !== undefined ? 'postgresql' : 'sqlite',
+      workerId: worker.id,
+      ...(watcher !== undefined && { watching: config.watch.mirror }),
+    },
     'service started',
   );
 

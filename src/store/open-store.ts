@@ -18,7 +18,8 @@ export function isPostgresUrl(url: string): boolean {
 
 export async function openStore(location: StoreLocation, options?: StoreOptions): Promise<Store> {
   if (location.url !== undefined) {
-    if (!isPostgresUrl(location.url)) throw new Error(`store URL must start with postgres:// or postgresql://, not ${JSON.stringify(location.url.split(':')[0])}`);
+    if (!isPostgresUrl(location.url))
+      throw new Error(`store URL must start with postgres:// or postgresql://, not ${JSON.stringify(location.url.split(':')[0])}`);
     return PostgresStore.open({ url: location.url }, options);
   }
   return SqliteThreadStore.open({ dataDir: location.dataDir }, options);

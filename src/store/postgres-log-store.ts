@@ -64,12 +64,18 @@ export class PostgresLogStore implements LogStore {
   }
 
   async leaves(from: number, to: number): Promise<Buffer[]> {
-    const r = await this.pool.query<{ entry: Buffer }>('SELECT entry FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx', [from, to]);
+    const r = await this.pool.query<{ entry: Buffer }>('SELECT entry FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx', [
+      from,
+      to,
+    ]);
     return r.rows.map((row) => row.entry);
   }
 
   async indexesForDsc(sha256: string, limit: number): Promise<number[]> {
-    const r = await this.pool.query<{ idx: string }>('SELECT idx FROM log_leaves WHERE dsc_sha256 = $1 ORDER BY idx LIMIT $2', [sha256, limit]);
+    const r = await this.pool.query<{ idx: string }>('SELECT idx FROM log_leaves WHERE dsc_sha256 = $1 ORDER BY idx LIMIT $2', [
+      sha256,
+      limit,
+    ]);
     return r.rows.map((row) => Number(row.idx));
   }
 

@@ -272,7 +272,9 @@ export class PostgresStore implements Store {
   private async migrate(): Promise<void> {
     await this.transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
       const applied = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
       for (const m of MIGRATIONS) {
         if (applied.has(m.version)) continue;
@@ -293,7 +295,16 @@ export class PostgresStore implements Store {
       const inserted = await this.pool.query<{ id: string }>(
         `INSERT INTO jobs (repo, tag, tag_object, upload, source, idempotency_key, version, status, max_attempts)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8) ON CONFLICT DO NOTHING RETURNING id`,
-        [request.repo, request.tag, obj, upload, request.source, request.idempotencyKey ?? null, request.version ?? null, this.options.maxAttempts],
+        [
+          request.repo,
+          request.tag,
+          obj,
+          upload,
+          request.source,
+          request.idempotencyKey ?? null,
+          request.version ?? null,
+          this.options.maxAttempts,
+        ],
       );
       const row = inserted.rows[0];
       if (row !== undefined) return { id: String(row.id), created: true };

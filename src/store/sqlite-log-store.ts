@@ -55,7 +55,9 @@ export class SqliteLogStore implements LogStore {
         .transaction(() => {
           const count = (this.db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves').get() as { n: number }).n;
           // A leaf that crossed a thread arrives as a Uint8Array; SQLite binds Buffers as blobs.
-          leaves.forEach((l, i) => insert.run(count + i, Buffer.from(l.entry.buffer, l.entry.byteOffset, l.entry.byteLength), l.dscSha256, l.jobId ?? null, now));
+          leaves.forEach((l, i) =>
+            insert.run(count + i, Buffer.from(l.entry.buffer, l.entry.byteOffset, l.entry.byteLength), l.dscSha256, l.jobId ?? null, now),
+          );
           return count;
         })
         .immediate();
@@ -70,12 +72,16 @@ export class SqliteLogStore implements LogStore {
   }
 
   leaves(from: number, to: number): Promise<Buffer[]> {
-    const rows = this.db.prepare('SELECT entry FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as { entry: Buffer }[];
+    const rows = this.db.prepare('SELECT entry FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as {
+      entry: Buffer;
+    }[];
     return Promise.resolve(rows.map((r) => r.entry));
   }
 
   indexesForDsc(sha256: string, limit: number): Promise<number[]> {
-    const rows = this.db.prepare('SELECT idx FROM log_leaves WHERE dsc_sha256 = ? ORDER BY idx LIMIT ?').all(sha256, limit) as { idx: number }[];
+    const rows = this.db.prepare('SELECT idx FROM log_leaves WHERE dsc_sha256 = ? ORDER BY idx LIMIT ?').all(sha256, limit) as {
+      idx: number;
+    }[];
     return Promise.resolve(rows.map((r) => r.idx));
   }
 

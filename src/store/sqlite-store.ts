@@ -379,7 +379,15 @@ export class SqliteStore implements Store {
            last_error = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
          WHERE id = ? AND lease_token = ? AND status = 'running'`,
       )
-      .run(input.verdict, JSON.stringify(input.report ?? null), input.version ?? null, packageOf(input.report), Date.now(), Number(id), leaseToken);
+      .run(
+        input.verdict,
+        JSON.stringify(input.report ?? null),
+        input.version ?? null,
+        packageOf(input.report),
+        Date.now(),
+        Number(id),
+        leaseToken,
+      );
     return Promise.resolve(info.changes === 1);
   }
 
@@ -492,7 +500,9 @@ export class SqliteStore implements Store {
             alarms.push({ code: 'TAG_REPLAYED', message: alarmMessage('TAG_REPLAYED', s, previous), previous });
           }
           const moves = this.db
-            .prepare('SELECT tag_object, first_seen FROM ledger_tags WHERE repo = ? AND tag_name = ? AND tag_object <> ? ORDER BY first_seen LIMIT 20')
+            .prepare(
+              'SELECT tag_object, first_seen FROM ledger_tags WHERE repo = ? AND tag_name = ? AND tag_object <> ? ORDER BY first_seen LIMIT 20',
+            )
             .all(s.repo, s.tagName, s.tagObject) as { tag_object: string; first_seen: number }[];
           for (const m of moves) {
             const previous = { repo: s.repo, tagName: s.tagName, tagObject: m.tag_object, firstSeen: new Date(m.first_seen) };
@@ -545,10 +555,12 @@ export class SqliteStore implements Store {
 
   getAttemptLog(id: string, attempt: number): Promise<AttemptLog | undefined> {
     if (!/^[0-9]+$/.test(id)) return Promise.resolve(undefined);
-    const row = this.db.prepare('SELECT log, truncated, created_at FROM job_logs WHERE job_id = ? AND attempt = ?').get(Number(id), attempt) as
-      | { log: string; truncated: number; created_at: number }
-      | undefined;
-    return Promise.resolve(row === undefined ? undefined : { attempt, text: row.log, truncated: row.truncated !== 0, createdAt: new Date(row.created_at) });
+    const row = this.db
+      .prepare('SELECT log, truncated, created_at FROM job_logs WHERE job_id = ? AND attempt = ?')
+      .get(Number(id), attempt) as { log: string; truncated: number; created_at: number } | undefined;
+    return Promise.resolve(
+      row === undefined ? undefined : { attempt, text: row.log, truncated: row.truncated !== 0, createdAt: new Date(row.created_at) },
+    );
   }
 
   attemptLogs(id: string): Promise<AttemptLogEntry[]> {
@@ -556,7 +568,9 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare('SELECT attempt, length(CAST(log AS BLOB)) AS bytes, truncated, created_at FROM job_logs WHERE job_id = ? ORDER BY attempt')
       .all(Number(id)) as { attempt: number; bytes: number; truncated: number; created_at: number }[];
-    return Promise.resolve(rows.map((r) => ({ attempt: r.attempt, bytes: r.bytes, truncated: r.truncated !== 0, createdAt: new Date(r.created_at) })));
+    return Promise.resolve(
+      rows.map((r) => ({ attempt: r.attempt, bytes: r.bytes, truncated: r.truncated !== 0, createdAt: new Date(r.created_at) })),
+    );
   }
 
   close(): Promise<void> {

@@ -10,7 +10,14 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SQLITE_FILE_NAME, type SqliteStoreLocation } from './sqlite-store.js';
-import { fromThreadError, type OpenArgs, type StoreKind, type ThreadAnswer, type ThreadCall, type ThreadError } from './sqlite-thread-protocol.js';
+import {
+  fromThreadError,
+  type OpenArgs,
+  type StoreKind,
+  type ThreadAnswer,
+  type ThreadCall,
+  type ThreadError,
+} from './sqlite-thread-protocol.js';
 
 /**
  * The thread's module: the compiled one beside this file, or the TypeScript

@@ -52,7 +52,11 @@ port.on('message', (call: ThreadCall) => {
   const store = stores.get(call.handle);
   const method = (store as unknown as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined> | undefined)?.[call.method];
   if (store === undefined || typeof method !== 'function') {
-    port.postMessage({ id: call.id, ok: false, error: toThreadError(new Error(`unknown store method ${call.method}`)) } satisfies ThreadAnswer);
+    port.postMessage({
+      id: call.id,
+      ok: false,
+      error: toThreadError(new Error(`unknown store method ${call.method}`)),
+    } satisfies ThreadAnswer);
     return;
   }
   if (call.method === 'close') stores.delete(call.handle);

@@ -102,9 +102,7 @@ export interface FailInput {
 }
 
 export type FailResult =
-  | { readonly outcome: 'retry'; readonly runAt: Date }
-  | { readonly outcome: 'failed' }
-  | { readonly outcome: 'lease-lost' };
+  { readonly outcome: 'retry'; readonly runAt: Date } | { readonly outcome: 'failed' } | { readonly outcome: 'lease-lost' };
 
 export interface JobFilter {
   readonly status?: JobStatus;
@@ -225,7 +223,10 @@ export interface AttemptLogEntry {
 /** The text as stored: within MAX_ATTEMPT_LOG_BYTES, cut at a character boundary. */
 export function boundedLogText(text: string): string {
   if (Buffer.byteLength(text, 'utf8') <= MAX_ATTEMPT_LOG_BYTES) return text;
-  return Buffer.from(text, 'utf8').subarray(0, MAX_ATTEMPT_LOG_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+  return Buffer.from(text, 'utf8')
+    .subarray(0, MAX_ATTEMPT_LOG_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }
 
 /** The outcome of one request of a batch: a job, or why this request (alone) failed. */

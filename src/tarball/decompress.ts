@@ -17,7 +17,12 @@ export type Compression = 'xz' | 'gzip' | 'bzip2' | 'lzma' | 'zstd' | 'none';
 
 /** The suffixes of dpkg-source's compressors (Dpkg::Compression), plus zstd. */
 const SUFFIXES: readonly (readonly [string, Compression])[] = [
-  ['.tar.xz', 'xz'], ['.tar.gz', 'gzip'], ['.tar.bz2', 'bzip2'], ['.tar.lzma', 'lzma'], ['.tar.zst', 'zstd'], ['.tar', 'none'],
+  ['.tar.xz', 'xz'],
+  ['.tar.gz', 'gzip'],
+  ['.tar.bz2', 'bzip2'],
+  ['.tar.lzma', 'lzma'],
+  ['.tar.zst', 'zstd'],
+  ['.tar', 'none'],
 ];
 
 /** argv of each decompressor, reading stdin and writing stdout. */
@@ -57,7 +62,10 @@ export function compressionOf(name: string): Compression | undefined {
 export async function* decompress(path: string, options: DecompressOptions = {}): AsyncGenerator<Buffer> {
   const compression = compressionOf(basename(path));
   if (compression === undefined) {
-    throw new TarballError('DECOMPRESS_UNSUPPORTED', `${basename(path)}: not a tarball name dpkg-source knows (.tar, .tar.xz, .tar.gz, .tar.bz2, .tar.lzma, .tar.zst)`);
+    throw new TarballError(
+      'DECOMPRESS_UNSUPPORTED',
+      `${basename(path)}: not a tarball name dpkg-source knows (.tar, .tar.xz, .tar.gz, .tar.bz2, .tar.lzma, .tar.zst)`,
+    );
   }
   const file = await open(path).catch((e: NodeJS.ErrnoException) => {
     throw new TarballError('DECOMPRESS_FAILED', `cannot read ${basename(path)}: ${e.code ?? e.message}`, { cause: e });
@@ -87,9 +95,12 @@ async function* runDecompressor(
   options: DecompressOptions,
 ): AsyncGenerator<Buffer> {
   const argv = [...COMMANDS[compression]];
-  const rootfs = options.rootfs ?? await ensureRootfs('trixie');
+  const rootfs = options.rootfs ?? (await ensureRootfs('trixie'));
   if (rootfs.kind === 'dir' && !['usr/bin', 'bin'].some((d) => existsSync(join(rootfs.path, d, argv[0]!)))) {
-    throw new TarballError('DECOMPRESSOR_MISSING', `${basename(path)}: ${argv[0]} is not installed in the sandbox root filesystem ${rootfs.path}`);
+    throw new TarballError(
+      'DECOMPRESSOR_MISSING',
+      `${basename(path)}: ${argv[0]} is not installed in the sandbox root filesystem ${rootfs.path}`,
+    );
   }
   const proc = spawnSandboxed({
     argv,
@@ -113,7 +124,9 @@ async function* runDecompressor(
       yield chunk;
     }
     const r = await proc.result.catch((e: unknown) => {
-      throw new TarballError('DECOMPRESS_FAILED', `${basename(path)}: ${argv[0]} could not run in the sandbox: ${(e as Error).message}`, { cause: e });
+      throw new TarballError('DECOMPRESS_FAILED', `${basename(path)}: ${argv[0]} could not run in the sandbox: ${(e as Error).message}`, {
+        cause: e,
+      });
     });
     finished = true;
     check(r, path, argv[0]!, cap, options.timeoutMs ?? DEFAULT_DECOMPRESS.timeoutMs);
@@ -135,7 +148,10 @@ function check(r: SandboxResult, path: string, tool: string, cap: number, timeou
   if (r.outputTruncated) throw tooLarge(path, cap);
   if (r.exitCode !== 0) {
     const err = r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' / ');
-    throw new TarballError('DECOMPRESS_FAILED', `${basename(path)}: ${tool} failed (${r.exitCode === null ? r.signal ?? 'killed' : `exit ${r.exitCode}`})${err ? `: ${err}` : ''}`);
+    throw new TarballError(
+      'DECOMPRESS_FAILED',
+      `${basename(path)}: ${tool} failed (${r.exitCode === null ? (r.signal ?? 'killed') : `exit ${r.exitCode}`})${err ? `: ${err}` : ''}`,
+    );
   }
 }
 

@@ -59,7 +59,8 @@ class MtimeOnlyComparison {
       if (this.state === 'trailer') {
         // End of archive (two zero blocks, then zero padding to the record
         // size): whatever follows must be the same bytes.
-        if (!equal(e.subarray(pos), g.subarray(pos))) this.why = `the archives differ after their end-of-archive block at byte ${this.trailerAt}`;
+        if (!equal(e.subarray(pos), g.subarray(pos)))
+          this.why = `the archives differ after their end-of-archive block at byte ${this.trailerAt}`;
         this.at += e.length - pos;
         return;
       }
@@ -102,13 +103,19 @@ class MtimeOnlyComparison {
       this.trailerAt = at;
       return;
     }
-    for (const [h, side] of [[e, 'rebuilt'], [g, 'upload']] as const) {
+    for (const [h, side] of [
+      [e, 'rebuilt'],
+      [g, 'upload'],
+    ] as const) {
       if (!checksumValid(h)) {
         this.why = `the ${side} archive has no valid tar header at byte ${at}`;
         return;
       }
     }
-    if (!equal(e.subarray(0, MTIME[0]), g.subarray(0, MTIME[0])) || !equal(e.subarray(CHKSUM[0] + CHKSUM[1]), g.subarray(CHKSUM[0] + CHKSUM[1]))) {
+    if (
+      !equal(e.subarray(0, MTIME[0]), g.subarray(0, MTIME[0])) ||
+      !equal(e.subarray(CHKSUM[0] + CHKSUM[1]), g.subarray(CHKSUM[0] + CHKSUM[1]))
+    ) {
       this.why = `the header of ${memberName(e, this.longName)} differs in more than its mtime`;
       return;
     }
@@ -171,7 +178,10 @@ export function compareTarsIgnoringMtime(expected: Uint8Array, got: Uint8Array):
  * read): both are read to their end, to compare their lengths first, but
  * only as far as they agree is their content compared.
  */
-export async function compareTarStreamsIgnoringMtime(expected: AsyncIterable<Uint8Array>, got: AsyncIterable<Uint8Array>): Promise<TarComparison> {
+export async function compareTarStreamsIgnoringMtime(
+  expected: AsyncIterable<Uint8Array>,
+  got: AsyncIterable<Uint8Array>,
+): Promise<TarComparison> {
   const c = new MtimeOnlyComparison();
   const a = expected[Symbol.asyncIterator]();
   const b = got[Symbol.asyncIterator]();
@@ -225,7 +235,7 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 /** The header checksum: the sum of its bytes with the checksum field read as spaces (POSIX ustar). */
 function checksumValid(h: Uint8Array): boolean {
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= CHKSUM[0] && i < CHKSUM[0] + CHKSUM[1] ? 0x20 : h[i] ?? 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= CHKSUM[0] && i < CHKSUM[0] + CHKSUM[1] ? 0x20 : (h[i] ?? 0);
   const stored = octal(h.subarray(CHKSUM[0], CHKSUM[0] + CHKSUM[1]));
   return stored === sum;
 }

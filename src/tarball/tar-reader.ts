@@ -30,8 +30,18 @@ export const DEFAULT_TAR_LIMITS: Required<TarLimits> = {
 };
 
 export type TarMemberType =
-  | 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'contiguous'
-  | 'pax-global' | 'gnu-dumpdir' | 'volume-label' | `unknown-${string}`;
+  | 'file'
+  | 'hardlink'
+  | 'symlink'
+  | 'char'
+  | 'block'
+  | 'dir'
+  | 'fifo'
+  | 'contiguous'
+  | 'pax-global'
+  | 'gnu-dumpdir'
+  | 'volume-label'
+  | `unknown-${string}`;
 
 export interface TarEntry {
   /** The member's name as written (pax `path`, GNU long name, or ustar prefix/name). */
@@ -67,8 +77,18 @@ export const BINARY_HEAD_BYTES = 512;
 
 /** Typeflags of POSIX and GNU tar (GNU tar's tar.h). */
 const TYPES: Record<string, TarMemberType> = {
-  '0': 'file', '\0': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block',
-  '5': 'dir', '6': 'fifo', '7': 'contiguous', g: 'pax-global', D: 'gnu-dumpdir', V: 'volume-label',
+  '0': 'file',
+  '\0': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'dir',
+  '6': 'fifo',
+  '7': 'contiguous',
+  g: 'pax-global',
+  D: 'gnu-dumpdir',
+  V: 'volume-label',
 };
 
 /** Members whose data is file content (and may be kept as text). */
@@ -204,7 +224,10 @@ export class TarParser {
     // first one too (it only warns about a lone zero block), so the rest is drained.
     if (h.every((b) => b === 0)) {
       if (this.memberStart !== undefined) {
-        throw new TarballError('TAR_HEADER_INVALID', `the end-of-archive block at byte ${offset} follows an extended header that applies to no member`);
+        throw new TarballError(
+          'TAR_HEADER_INVALID',
+          `the end-of-archive block at byte ${offset} follows an extended header that applies to no member`,
+        );
       }
       this.ended = true;
       return;
@@ -215,13 +238,19 @@ export class TarParser {
     const role = metaRole(header.typeflag);
     if (role) {
       if (header.size > this.limits.maxMetaBytes) {
-        throw new TarballError('TAR_LIMIT', `the ${metaName(role)} at byte ${offset} declares ${header.size} bytes, more than the limit of ${this.limits.maxMetaBytes}`);
+        throw new TarballError(
+          'TAR_LIMIT',
+          `the ${metaName(role)} at byte ${offset} declares ${header.size} bytes, more than the limit of ${this.limits.maxMetaBytes}`,
+        );
       }
       this.start({ header, role, remaining: header.size, kept: [], keptBytes: 0 }, out);
       return;
     }
     if (header.typeflag === 'S') {
-      throw new TarballError('TAR_UNSUPPORTED', `member ${JSON.stringify(this.nameOf(header))} at byte ${offset} is a GNU sparse file, which is not supported`);
+      throw new TarballError(
+        'TAR_UNSUPPORTED',
+        `member ${JSON.stringify(this.nameOf(header))} at byte ${offset} is a GNU sparse file, which is not supported`,
+      );
     }
     if (header.typeflag === 'M' || header.typeflag === 'N') {
       const what = header.typeflag === 'M' ? 'a GNU multi-volume continuation' : 'an old GNU long-name member';
@@ -234,14 +263,21 @@ export class TarParser {
     const pax = new Map([...this.globalPax, ...(this.pax ?? [])]);
     for (const key of pax.keys()) {
       if (key.startsWith('GNU.sparse.')) {
-        throw new TarballError('TAR_UNSUPPORTED', `member ${JSON.stringify(this.nameOf(header))} at byte ${header.offset} is a GNU sparse file (pax ${key}), which is not supported`);
+        throw new TarballError(
+          'TAR_UNSUPPORTED',
+          `member ${JSON.stringify(this.nameOf(header))} at byte ${header.offset} is a GNU sparse file (pax ${key}), which is not supported`,
+        );
       }
     }
     const applied: RawHeader = { ...header };
     applied.name = pax.get('path') ?? (this.longName ? decodeName(this.longName) : header.name);
     applied.linkname = pax.get('linkpath') ?? (this.longLink ? decodeName(this.longLink) : header.linkname);
     applied.offset = this.memberStart ?? header.offset;
-    for (const [key, field] of [['uid', 'uid'], ['gid', 'gid'], ['size', 'size']] as const) {
+    for (const [key, field] of [
+      ['uid', 'uid'],
+      ['gid', 'gid'],
+      ['size', 'size'],
+    ] as const) {
       const v = pax.get(key);
       if (v !== undefined) applied[field] = paxInteger(v, key, header.offset);
     }
@@ -261,13 +297,19 @@ export class TarParser {
     this.checkRoom(applied);
     const type = TYPES[applied.typeflag] ?? `unknown-${escapeByte(applied.typeflag)}`;
     const keep = applied.size <= this.limits.maxTextBytes && (CONTENT_TYPES.has(type) || type.startsWith('unknown-'));
-    this.start({ header: applied, role: 'member', remaining: applied.size, hash: createHash('sha256'), ...(keep ? { kept: [] } : {}), keptBytes: 0 }, out);
+    this.start(
+      { header: applied, role: 'member', remaining: applied.size, hash: createHash('sha256'), ...(keep ? { kept: [] } : {}), keptBytes: 0 },
+      out,
+    );
   }
 
   private checkRoom(h: RawHeader): void {
     const room = this.limits.maxTotalBytes - this.consumed;
     if (h.size > room) {
-      throw new TarballError('TAR_LIMIT', `${describe(h)} declares ${h.size} bytes, more than the archive size limit of ${this.limits.maxTotalBytes} allows`);
+      throw new TarballError(
+        'TAR_LIMIT',
+        `${describe(h)} declares ${h.size} bytes, more than the archive size limit of ${this.limits.maxTotalBytes} allows`,
+      );
     }
   }
 
@@ -310,7 +352,11 @@ export class TarParser {
         const type = TYPES[c.header.typeflag] ?? `unknown-${escapeByte(c.header.typeflag)}`;
         const text = data ? textOf(data) : undefined;
         const entry = entryOf(c.header, type, c.hash!.digest('hex'), text);
-        out.push(data && text === undefined && data.length > 0 ? { ...entry, binaryHead: Uint8Array.prototype.slice.call(data, 0, BINARY_HEAD_BYTES) } : entry);
+        out.push(
+          data && text === undefined && data.length > 0
+            ? { ...entry, binaryHead: Uint8Array.prototype.slice.call(data, 0, BINARY_HEAD_BYTES) }
+            : entry,
+        );
         return;
       }
     }
@@ -334,9 +380,21 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: TarLim
 
 function entryOf(h: RawHeader, type: TarMemberType, sha256: string, text: string | undefined): TarEntry {
   return {
-    name: h.name, type, mode: h.mode & 0o7777, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname,
-    mtime: h.mtime, size: h.size, linkname: h.linkname, devmajor: h.devmajor, devminor: h.devminor,
-    sha256, ...(text !== undefined ? { text } : {}), offset: h.offset,
+    name: h.name,
+    type,
+    mode: h.mode & 0o7777,
+    uid: h.uid,
+    gid: h.gid,
+    uname: h.uname,
+    gname: h.gname,
+    mtime: h.mtime,
+    size: h.size,
+    linkname: h.linkname,
+    devmajor: h.devmajor,
+    devminor: h.devminor,
+    sha256,
+    ...(text !== undefined ? { text } : {}),
+    offset: h.offset,
   };
 }
 
@@ -377,7 +435,10 @@ function checkChecksum(h: Buffer, offset: number): void {
     signed += b >= 0x80 ? b - 0x100 : b;
   }
   if (stored !== unsigned && stored !== signed) {
-    throw new TarballError('TAR_CHECKSUM', `the header at byte ${offset} has checksum ${stored}, but its bytes sum to ${unsigned}: not a tar header, or corrupted`);
+    throw new TarballError(
+      'TAR_CHECKSUM',
+      `the header at byte ${offset} has checksum ${stored}, but its bytes sum to ${unsigned}: not a tar header, or corrupted`,
+    );
   }
 }
 
@@ -425,7 +486,8 @@ function numeric(h: Buffer, at: number, len: number, field: string, offset: numb
     let v = 0;
     for (let i = 1; i < len; i++) {
       v = v * 256 + (negative ? 0xff - h[at + i]! : h[at + i]!);
-      if (v > Number.MAX_SAFE_INTEGER) throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a ${field} too large to represent`);
+      if (v > Number.MAX_SAFE_INTEGER)
+        throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a ${field} too large to represent`);
     }
     return negative ? -(v + 1) : v;
   }
@@ -438,7 +500,10 @@ function numeric(h: Buffer, at: number, len: number, field: string, offset: numb
     const c = h[i]!;
     if (c === 0 || c === 0x20) break;
     if (c < 0x30 || c > 0x37) {
-      throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a ${field} field that is not an octal number (${JSON.stringify(h.subarray(at, end).toString('latin1'))})`);
+      throw new TarballError(
+        'TAR_HEADER_INVALID',
+        `the header at byte ${offset} has a ${field} field that is not an octal number (${JSON.stringify(h.subarray(at, end).toString('latin1'))})`,
+      );
     }
     v = v * 8 + (c - 0x30);
     digits++;

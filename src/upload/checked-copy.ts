@@ -24,7 +24,11 @@ export interface Copied {
  * is UPLOAD_CHECKSUM_MISMATCH; without, more than `maxBytes` is UPLOAD_TOO_LARGE.
  * `what` names the file in messages; `claim` names who states the checksum.
  */
-export async function checkedCopy(source: AsyncIterable<Uint8Array>, dest: string, opts: { what: string; claim: string; expect?: Expected; maxBytes: number }): Promise<Copied> {
+export async function checkedCopy(
+  source: AsyncIterable<Uint8Array>,
+  dest: string,
+  opts: { what: string; claim: string; expect?: Expected; maxBytes: number },
+): Promise<Copied> {
   const limit = opts.expect ? opts.expect.size : opts.maxBytes;
   const hash = createHash('sha256');
   const fh = await open(dest, 'wx', 0o600);
@@ -34,7 +38,8 @@ export async function checkedCopy(source: AsyncIterable<Uint8Array>, dest: strin
       size += chunk.length;
       if (size > limit) {
         if (source instanceof Readable) source.destroy();
-        if (opts.expect) throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} is larger than the ${opts.expect.size} bytes ${opts.claim} says`);
+        if (opts.expect)
+          throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} is larger than the ${opts.expect.size} bytes ${opts.claim} says`);
         throw new UploadError('UPLOAD_TOO_LARGE', `${opts.what} is larger than the limit of ${opts.maxBytes} bytes`);
       }
       hash.update(chunk);
@@ -45,8 +50,10 @@ export async function checkedCopy(source: AsyncIterable<Uint8Array>, dest: strin
   }
   const sha256 = hash.digest('hex');
   if (opts.expect) {
-    if (size !== opts.expect.size) throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} has ${size} bytes; ${opts.claim} says ${opts.expect.size}`);
-    if (sha256 !== opts.expect.sha256) throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} has SHA-256 ${sha256}; ${opts.claim} says ${opts.expect.sha256}`);
+    if (size !== opts.expect.size)
+      throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} has ${size} bytes; ${opts.claim} says ${opts.expect.size}`);
+    if (sha256 !== opts.expect.sha256)
+      throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} has SHA-256 ${sha256}; ${opts.claim} says ${opts.expect.sha256}`);
   }
   return { size, sha256 };
 }

@@ -23,7 +23,8 @@ export type HttpSource = (url: string) => Promise<AsyncIterable<Uint8Array>>;
 /** Maps the transport's errors, and an aborted deadline, to upload reason codes. */
 export function uploadErrorOf(e: unknown, signal: AbortSignal, what: string): UploadError {
   if (e instanceof UploadError) return e;
-  if (signal.aborted) return new UploadError('UPLOAD_TIMEOUT', `${what}: the time limit for obtaining the upload was reached`, { cause: e });
+  if (signal.aborted)
+    return new UploadError('UPLOAD_TIMEOUT', `${what}: the time limit for obtaining the upload was reached`, { cause: e });
   if (e instanceof FetchError) {
     if (e.code === 'UNSUPPORTED_URL') return new UploadError('UPLOAD_URL_INVALID', `${what}: ${e.message}`, { cause: e });
     if (e.code === 'FETCH_TIMEOUT') return new UploadError('UPLOAD_TIMEOUT', `${what}: ${e.message}`, { cause: e });
@@ -43,7 +44,8 @@ export function makeHttpSource(options: HttpSourceOptions): HttpSource {
     }
     if (res.statusCode === 200) return res.body;
     drain(res.body);
-    if (res.statusCode === 404 || res.statusCode === 410) throw new UploadError('UPLOAD_NOT_FOUND', `${url}: HTTP ${res.statusCode} (not found)`);
+    if (res.statusCode === 404 || res.statusCode === 410)
+      throw new UploadError('UPLOAD_NOT_FOUND', `${url}: HTTP ${res.statusCode} (not found)`);
     throw new UploadError('UPLOAD_FETCH_FAILED', `${url}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
   };
 }

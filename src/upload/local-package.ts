@@ -9,7 +9,8 @@ import { digestFile } from '../compare/index.js';
 import { DscError, readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { reason, type Reason } from '../report/reasons.js';
 
-export type LocalPackageResult = { readonly ok: true; readonly pkg: SourcePackage } | { readonly ok: false; readonly reasons: readonly Reason[] };
+export type LocalPackageResult =
+  { readonly ok: true; readonly pkg: SourcePackage } | { readonly ok: false; readonly reasons: readonly Reason[] };
 
 /** Default 1 MiB, as obtainUpload's: a .dsc is a few kilobytes. */
 const MAX_DSC_BYTES = 1 << 20;
@@ -21,7 +22,8 @@ export async function readLocalPackage(dscPath: string): Promise<LocalPackageRes
   } catch (e) {
     return { ok: false, reasons: [reason('UPLOAD_NOT_FOUND', `${dscPath}: ${(e as Error).message}`)] };
   }
-  if (raw.length > MAX_DSC_BYTES) return { ok: false, reasons: [reason('UPLOAD_TOO_LARGE', `${dscPath} is ${raw.length} bytes, over the limit of ${MAX_DSC_BYTES}`)] };
+  if (raw.length > MAX_DSC_BYTES)
+    return { ok: false, reasons: [reason('UPLOAD_TOO_LARGE', `${dscPath} is ${raw.length} bytes, over the limit of ${MAX_DSC_BYTES}`)] };
   const dscBytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
   let read;
   try {
@@ -45,7 +47,9 @@ export async function readLocalPackage(dscPath: string): Promise<LocalPackageRes
       continue;
     }
     if (d.size !== f.size || d.sha256 !== f.hash) {
-      reasons.push(reason('UPLOAD_CHECKSUM_MISMATCH', `${f.name}: ${d.size} bytes sha256 ${d.sha256}, the .dsc says ${f.size} bytes sha256 ${f.hash}`));
+      reasons.push(
+        reason('UPLOAD_CHECKSUM_MISMATCH', `${f.name}: ${d.size} bytes sha256 ${d.sha256}, the .dsc says ${f.size} bytes sha256 ${f.hash}`),
+      );
       continue;
     }
     files.push({ name: f.name, path, size: f.size, sha256: f.hash });

@@ -58,7 +58,8 @@ export interface ObtainedUpload extends SourcePackage {
   dispose(): Promise<void>;
 }
 
-export type ObtainResult = { readonly ok: true; readonly upload: ObtainedUpload } | { readonly ok: false; readonly reasons: readonly Reason[] };
+export type ObtainResult =
+  { readonly ok: true; readonly upload: ObtainedUpload } | { readonly ok: false; readonly reasons: readonly Reason[] };
 
 /** Reads a file's bytes as a stream of chunks. */
 type ByteSource = (name: string) => Promise<AsyncIterable<Uint8Array>>;
@@ -87,7 +88,8 @@ function uploadFileName(name: string, from: string): string {
   try {
     return checkFileName(name);
   } catch (e) {
-    if (e instanceof FileNameError) throw new UploadError('UPLOAD_URL_INVALID', `${from} does not end in a plain .dsc file name: ${e.message}`);
+    if (e instanceof FileNameError)
+      throw new UploadError('UPLOAD_URL_INVALID', `${from} does not end in a plain .dsc file name: ${e.message}`);
     throw e;
   }
 }
@@ -127,7 +129,10 @@ function checkDscUrl(raw: string, policy: UrlPolicy): URL {
 export async function obtainUpload(where: UploadLocator, options: ObtainOptions = {}): Promise<ObtainResult> {
   const timeoutMs = options.timeoutMs ?? 600_000;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new UploadError('UPLOAD_TIMEOUT', `obtaining the upload took longer than ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new UploadError('UPLOAD_TIMEOUT', `obtaining the upload took longer than ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   const signal = controller.signal;
   const policy = options.policy ?? { allowHttpLoopback: false };
   const http = options.http ?? makeHttpSource({ policy, signal });
@@ -145,7 +150,14 @@ export async function obtainUpload(where: UploadLocator, options: ObtainOptions 
   }
 }
 
-async function obtainInto(dir: string, where: UploadLocator, options: ObtainOptions, policy: UrlPolicy, http: HttpSource, signal: AbortSignal): Promise<ObtainedUpload> {
+async function obtainInto(
+  dir: string,
+  where: UploadLocator,
+  options: ObtainOptions,
+  policy: UrlPolicy,
+  http: HttpSource,
+  signal: AbortSignal,
+): Promise<ObtainedUpload> {
   const maxDscBytes = options.maxDscBytes ?? 1 << 20;
   let source: ByteSource;
   let dscName: string;
@@ -169,7 +181,9 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
     }
     case 'archive': {
       const mirror = trimEnd(where.mirror ?? options.index?.mirror ?? DEFAULT_MIRROR, '/');
-      const index = options.index ?? (await fetchSourcesIndex({ ...options.indexOptions, mirror, ...(where.suite ? { suite: where.suite } : {}), http, policy }));
+      const index =
+        options.index ??
+        (await fetchSourcesIndex({ ...options.indexOptions, mirror, ...(where.suite ? { suite: where.suite } : {}), http, policy }));
       const entry = findSourcesEntry(index, where.source, where.version);
       if (!entry) throw new UploadError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);
       indexEntry = entry;
@@ -184,11 +198,19 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
   }
   if (!dscName.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${dscName} is not a .dsc`);
   const dscPath = fileInside(dir, dscName);
-  await checkedCopy(await source(dscName), dscPath, { what: dscName, claim: dscClaim, maxBytes: maxDscBytes, ...(dscExpect ? { expect: dscExpect } : {}) });
+  await checkedCopy(await source(dscName), dscPath, {
+    what: dscName,
+    claim: dscClaim,
+    maxBytes: maxDscBytes,
+    ...(dscExpect ? { expect: dscExpect } : {}),
+  });
   const dscBytes = new Uint8Array(await readFile(dscPath));
   const { dsc, clearsigned } = readDsc(dscBytes);
   if (indexEntry && (dsc.source !== indexEntry.source || dsc.version !== indexEntry.version)) {
-    throw new UploadError('UPLOAD_DSC_INVALID', `the .dsc is for ${dsc.source} ${dsc.version}, the index entry for ${indexEntry.source} ${indexEntry.version}`);
+    throw new UploadError(
+      'UPLOAD_DSC_INVALID',
+      `the .dsc is for ${dsc.source} ${dsc.version}, the index entry for ${indexEntry.source} ${indexEntry.version}`,
+    );
   }
 
   const maxFile = options.maxFileBytes ?? 2 ** 31;
@@ -201,7 +223,12 @@ async function obtainInto(dir: string, where: UploadLocator, options: ObtainOpti
     if (f.size > maxFile) throw new UploadError('UPLOAD_TOO_LARGE', `${f.name} is ${f.size} bytes, over the limit of ${maxFile}`);
     const path = fileInside(dir, f.name);
     try {
-      await checkedCopy(await source(f.name), path, { what: f.name, claim: 'the .dsc', expect: { size: f.size, sha256: f.hash }, maxBytes: maxFile });
+      await checkedCopy(await source(f.name), path, {
+        what: f.name,
+        claim: 'the .dsc',
+        expect: { size: f.size, sha256: f.hash },
+        maxBytes: maxFile,
+      });
     } catch (e) {
       throw uploadErrorOf(e, signal, f.name);
     }

@@ -12,7 +12,16 @@ import { Deb822Error, iterateDeb822 } from '../deb822/parse.js';
 import { collect } from '../net/http-transport.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import { trimEnd } from '../text/scan.js';
-import { DscError, parseChecksumField, parseDgitField, parseGitTagInfo, SOURCE_NAME, type DgitField, type DscFile, type GitTagInfo } from '../deb822/dsc.js';
+import {
+  DscError,
+  parseChecksumField,
+  parseDgitField,
+  parseGitTagInfo,
+  SOURCE_NAME,
+  type DgitField,
+  type DscFile,
+  type GitTagInfo,
+} from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { UploadError } from './upload-error.js';
 
@@ -79,7 +88,8 @@ export function sourcesEntry(p: Deb822Paragraph): SourcesEntry {
   const source = p.get('Package') ?? '';
   if (!SOURCE_NAME.test(source)) throw new DscError(`Package ${JSON.stringify(source.slice(0, 80))} is not a source package name`);
   const version = p.get('Version') ?? '';
-  if (!/^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/.test(version)) throw new DscError(`Version ${JSON.stringify(version.slice(0, 80))} is not a Debian version`);
+  if (!/^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/.test(version))
+    throw new DscError(`Version ${JSON.stringify(version.slice(0, 80))} is not a Debian version`);
   const directory = p.get('Directory') ?? '';
   checkDirectory(directory);
   const sha256 = p.get('Checksums-Sha256');
@@ -138,7 +148,8 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
   const mirror = trimEnd(options.mirror ?? DEFAULT_MIRROR, '/');
   const suite = options.suite ?? 'sid';
   const component = options.component ?? 'main';
-  if (!/^[A-Za-z0-9.+_-]+$/.test(suite) || !/^[A-Za-z0-9.+_-]+$/.test(component)) throw new UploadError('UPLOAD_URL_INVALID', 'invalid suite or component name');
+  if (!/^[A-Za-z0-9.+_-]+$/.test(suite) || !/^[A-Za-z0-9.+_-]+$/.test(component))
+    throw new UploadError('UPLOAD_URL_INVALID', 'invalid suite or component name');
   const now = (options.now ?? (() => new Date()))();
   const signal = AbortSignal.timeout(options.timeoutMs ?? 300_000);
   const http = options.http ?? makeHttpSource({ policy: options.policy ?? { allowHttpLoopback: false }, signal });
@@ -154,7 +165,10 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
   try {
     const inRelease = await get(`${mirror}/dists/${suite}/InRelease`, options.maxReleaseBytes ?? 16 << 20);
     const release = checkRelease(await verifyInRelease(inRelease, options.archiveKeyring ?? DEFAULT_ARCHIVE_KEYRING, signal), {
-      mirror, suite, now, allowExpired: options.allowExpiredRelease ?? false,
+      mirror,
+      suite,
+      now,
+      allowExpired: options.allowExpiredRelease ?? false,
       expiredHint: { replays: 'look the same', option: 'upload.allowExpiredRelease' },
     });
     const xz = await fetchReleaseFile(get, `${mirror}/dists/${suite}`, release, path, options.maxIndexBytes ?? 256 << 20);
@@ -180,7 +194,8 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
   } catch (e) {
     if (!(e instanceof ArchiveError)) throw e;
     // A sandboxed gpgv or xz killed by the deadline reads as a failure of its own.
-    if (signal.aborted) throw new UploadError('UPLOAD_TIMEOUT', `${suite}: the time limit for obtaining the upload was reached`, { cause: e });
+    if (signal.aborted)
+      throw new UploadError('UPLOAD_TIMEOUT', `${suite}: the time limit for obtaining the upload was reached`, { cause: e });
     throw uploadErrorOfArchive(e);
   }
 }

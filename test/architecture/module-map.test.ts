@@ -13,7 +13,11 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
 
 /** docs/module-map.json, which the lint's boundaries rule reads too. */
-const MAP = JSON.parse(readFileSync(join(ROOT, 'docs/module-map.json'), 'utf8')) as { tiers: string[][]; faced: string[]; stageEdgeDebts: string[] };
+const MAP = JSON.parse(readFileSync(join(ROOT, 'docs/module-map.json'), 'utf8')) as {
+  tiers: string[][];
+  faced: string[];
+  stageEdgeDebts: string[];
+};
 const TIERS: readonly (readonly string[])[] = MAP.tiers;
 const FACED: readonly string[] = MAP.faced;
 const FOUNDATIONS = TIERS[TIERS.length - 1]!;

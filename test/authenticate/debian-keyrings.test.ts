@@ -74,7 +74,9 @@ beforeAll(async () => {
   const filename = `pool/main/d/debian-keyring/debian-keyring_${debVersion}_all.deb`;
   write(filename, debBytes);
   const packages = [
-    'Package: debian-archive-keyring\nVersion: 1\nArchitecture: all\nFilename: pool/main/d/x/x.deb\nSize: 1\nSHA256: ' + '0'.repeat(64) + '\n',
+    'Package: debian-archive-keyring\nVersion: 1\nArchitecture: all\nFilename: pool/main/d/x/x.deb\nSize: 1\nSHA256: ' +
+      '0'.repeat(64) +
+      '\n',
     `Package: debian-keyring\nVersion: ${debVersion}\nArchitecture: all\nFilename: ${filename}\nSize: ${debBytes.length}\nSHA256: ${sha256(debBytes)}\nDescription: GnuPG keys of Debian Developers and Maintainers\n`,
   ].join('\n');
   write(`dists/${SUITE}/main/binary-all/Packages.xz`, spawnSync('xz', ['-z', '-c'], { input: packages }).stdout);
@@ -147,7 +149,11 @@ describe('obtainDebianKeyrings against a loopback mirror', () => {
     expect(got.keyrings[0]!.path).toMatch(/debian-keyring\.(gpg|pgp)$/);
     expect(got.keyrings[0]!.path.startsWith(join(cache, 'keyrings'))).toBe(true);
     for (const k of got.keyrings) expect(existsSync(k.path)).toBe(true);
-    expect(requests).toEqual([`dists/${SUITE}/InRelease`, `dists/${SUITE}/main/binary-all/Packages.xz`, `pool/main/d/debian-keyring/debian-keyring_${debVersion}_all.deb`]);
+    expect(requests).toEqual([
+      `dists/${SUITE}/InRelease`,
+      `dists/${SUITE}/main/binary-all/Packages.xz`,
+      `pool/main/d/debian-keyring/debian-keyring_${debVersion}_all.deb`,
+    ]);
     const index = await loadKeyrings(got.keyrings);
     expect(index.keyrings[0]!.keys).toBeGreaterThan(500);
 
@@ -189,7 +195,10 @@ describe('obtainDebianKeyrings against a loopback mirror', () => {
 
   it('refuses an InRelease whose signed text was altered', async () => {
     const signed = readFileSync(join(tree, `dists/${SUITE}/InRelease`), 'latin1');
-    overrides.set(`dists/${SUITE}/InRelease`, Buffer.from(signed.replace('Origin: t2u-verify tests', 'Origin: t2u-verify tesTs'), 'latin1'));
+    overrides.set(
+      `dists/${SUITE}/InRelease`,
+      Buffer.from(signed.replace('Origin: t2u-verify tests', 'Origin: t2u-verify tesTs'), 'latin1'),
+    );
     const err = await obtainDebianKeyrings(opts(cache)).catch((e: unknown) => e);
     expect((err as DebianKeyringError).kind).toBe('verification');
   });
@@ -208,7 +217,10 @@ describe('obtainDebianKeyrings against a loopback mirror', () => {
   });
 
   it('refuses a Packages.xz or a .deb that does not match its SHA256', async () => {
-    overrides.set(`dists/${SUITE}/main/binary-all/Packages.xz`, spawnSync('xz', ['-z', '-c'], { input: 'Package: debian-keyring\n' }).stdout);
+    overrides.set(
+      `dists/${SUITE}/main/binary-all/Packages.xz`,
+      spawnSync('xz', ['-z', '-c'], { input: 'Package: debian-keyring\n' }).stdout,
+    );
     expect(((await obtainDebianKeyrings(opts(cache)).catch((e: unknown) => e)) as Error).message).toMatch(/Packages\.xz does not match/);
     overrides.clear();
     const debPath = `pool/main/d/debian-keyring/debian-keyring_${debVersion}_all.deb`;
@@ -222,9 +234,8 @@ describe('obtainDebianKeyrings against a loopback mirror', () => {
   });
 });
 
-
 describe('real Debian mirror (deb.debian.org): obtainDebianKeyrings; skipped, with the reason, when the snapshot cannot show it', () => {
-  it('verifies the real sid InRelease with the host\'s debian-archive-keyring and unpacks the real keyrings', async ({ skip }) => {
+  it("verifies the real sid InRelease with the host's debian-archive-keyring and unpacks the real keyrings", async ({ skip }) => {
     const problem = await realMirrorProblem('sid', ['main/binary-all/Packages.xz']);
     if (problem) skip(problem);
     const cache = mkdtempSync(join(tmpdir(), 't2u-auth-real-'));
@@ -238,7 +249,12 @@ describe('real Debian mirror (deb.debian.org): obtainDebianKeyrings; skipped, wi
       expect(index.keyrings[0]!.keys).toBeGreaterThan(500);
       expect(index.skipped).toEqual([]);
       // The same InRelease does not verify against a keyring that lacks Debian's archive keys.
-      const wrong = await obtainDebianKeyrings({ cacheDir: cache, maxAgeMs: 0, archiveKeyring: archiveRing, allowExpiredRelease: true }).catch((e: unknown) => e);
+      const wrong = await obtainDebianKeyrings({
+        cacheDir: cache,
+        maxAgeMs: 0,
+        archiveKeyring: archiveRing,
+        allowExpiredRelease: true,
+      }).catch((e: unknown) => e);
       expect((wrong as DebianKeyringError).kind).toBe('verification');
     } finally {
       rmSync(cache, { recursive: true, force: true });

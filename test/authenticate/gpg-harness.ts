@@ -31,7 +31,12 @@ export interface RunResult {
 }
 
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Uint8Array | string; cwd?: string } = {}): RunResult {
-  const r = spawnSync(cmd, args, { env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8', ...opts.env }, input: opts.input, cwd: opts.cwd, maxBuffer: 1 << 28 });
+  const r = spawnSync(cmd, args, {
+    env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8', ...opts.env },
+    input: opts.input,
+    cwd: opts.cwd,
+    maxBuffer: 1 << 28,
+  });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
 }
@@ -54,7 +59,10 @@ export class Gpg {
   run(args: string[], opts: { at?: string; input?: Uint8Array | string; interactive?: boolean } = {}): RunResult {
     const time = opts.at ? ['--faked-system-time', `${opts.at}!`] : [];
     const batch = opts.interactive ? [] : ['--batch'];
-    return run('gpg', [...batch, '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...time, ...args], { env: { GNUPGHOME: this.home }, input: opts.input });
+    return run('gpg', [...batch, '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...time, ...args], {
+      env: { GNUPGHOME: this.home },
+      input: opts.input,
+    });
   }
 
   must(args: string[], opts: { at?: string; input?: Uint8Array | string; interactive?: boolean } = {}): Buffer {
@@ -68,7 +76,10 @@ export class Gpg {
   /** Fingerprints (upper case) of the primary key and then each subkey of `who`. */
   fingerprints(who: string): string[] {
     const out = this.must(['--with-colons', '--list-keys', who]).toString();
-    return out.split('\n').filter((l) => l.startsWith('fpr:')).map((l) => l.split(':')[9]!);
+    return out
+      .split('\n')
+      .filter((l) => l.startsWith('fpr:'))
+      .map((l) => l.split(':')[9]!);
   }
 
   /** Makes a key; returns its primary fingerprint. */
@@ -100,10 +111,21 @@ export class Gpg {
 export class TagRepo {
   readonly commit: string;
   private constructor(readonly dir: string) {
-    const env = { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t2u.test', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t2u.test', GIT_AUTHOR_DATE: '1709251200 +0000', GIT_COMMITTER_DATE: '1709251200 +0000' };
+    const env = {
+      GIT_AUTHOR_NAME: 'T',
+      GIT_AUTHOR_EMAIL: 't@t2u.test',
+      GIT_COMMITTER_NAME: 'T',
+      GIT_COMMITTER_EMAIL: 't@t2u.test',
+      GIT_AUTHOR_DATE: '1709251200 +0000',
+      GIT_COMMITTER_DATE: '1709251200 +0000',
+    };
     must(run('git', ['init', '-q', dir]), 'git init');
-    const tree = must(run('git', ['mktree'], { cwd: dir, input: '' }), 'git mktree').stdout.toString().trim();
-    this.commit = must(run('git', ['commit-tree', tree, '-m', 'root'], { cwd: dir, env }), 'git commit-tree').stdout.toString().trim();
+    const tree = must(run('git', ['mktree'], { cwd: dir, input: '' }), 'git mktree')
+      .stdout.toString()
+      .trim();
+    this.commit = must(run('git', ['commit-tree', tree, '-m', 'root'], { cwd: dir, env }), 'git commit-tree')
+      .stdout.toString()
+      .trim();
   }
 
   static create(): TagRepo {
@@ -111,13 +133,19 @@ export class TagRepo {
   }
 
   /** The tag payload (the part the signature covers) that git-debpush would sign. */
-  payload(name = 'debian/1.0-1', at = 1709251200, message = 'hello-t2u release 1.0-1 for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=hello-t2u version=1.0-1]\n'): Buffer {
+  payload(
+    name = 'debian/1.0-1',
+    at = 1709251200,
+    message = 'hello-t2u release 1.0-1 for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=hello-t2u version=1.0-1]\n',
+  ): Buffer {
     return Buffer.from(`object ${this.commit}\ntype commit\ntag ${name}\ntagger T2U Tester <t@t2u.test> ${at} +0000\n\n${message}`);
   }
 
   /** Stores raw tag bytes with `git mktag` (git's own checks) and returns the object id. */
   mktag(raw: Uint8Array): string {
-    return must(run('git', ['mktag'], { cwd: this.dir, input: raw }), 'git mktag').stdout.toString().trim();
+    return must(run('git', ['mktag'], { cwd: this.dir, input: raw }), 'git mktag')
+      .stdout.toString()
+      .trim();
   }
 
   /** `git verify-tag --raw` with the given GNUPGHOME: exit status and gpg's status lines. */
@@ -132,11 +160,18 @@ export class TagRepo {
 }
 
 function statusLines(text: string): string[] {
-  return text.split('\n').filter((l) => l.startsWith('[GNUPG:] ')).map((l) => l.slice(9));
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('[GNUPG:] '))
+    .map((l) => l.slice(9));
 }
 
 /** gpgv's verdict on a detached signature, with dgit's reading of it (VALIDSIG of class 00). */
-export function gpgv(keyrings: string[], payload: Uint8Array, signature: Uint8Array): { status: number; lines: string[]; validsig?: string[]; dgitAccepts: boolean } {
+export function gpgv(
+  keyrings: string[],
+  payload: Uint8Array,
+  signature: Uint8Array,
+): { status: number; lines: string[]; validsig?: string[]; dgitAccepts: boolean } {
   const dir = mkdtempSync(join(tmpdir(), 't2u-auth-gpgv-'));
   try {
     writeFileSync(join(dir, 'payload'), payload);

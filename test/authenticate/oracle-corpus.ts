@@ -51,8 +51,18 @@ export interface Corpus {
 }
 
 function git(dir: string, args: string[], input?: Uint8Array | string): string {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'T2U Tester', GIT_AUTHOR_EMAIL: 't@t2u.test', GIT_COMMITTER_NAME: 'T2U Tester', GIT_COMMITTER_EMAIL: 't@t2u.test', GIT_AUTHOR_DATE: `${SIGN_EPOCH} +0000`, GIT_COMMITTER_DATE: `${SIGN_EPOCH} +0000` };
-  return execFileSync('git', ['-C', dir, ...args], { env, input, maxBuffer: 1 << 26 }).toString('latin1').trim();
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'T2U Tester',
+    GIT_AUTHOR_EMAIL: 't@t2u.test',
+    GIT_COMMITTER_NAME: 'T2U Tester',
+    GIT_COMMITTER_EMAIL: 't@t2u.test',
+    GIT_AUTHOR_DATE: `${SIGN_EPOCH} +0000`,
+    GIT_COMMITTER_DATE: `${SIGN_EPOCH} +0000`,
+  };
+  return execFileSync('git', ['-C', dir, ...args], { env, input, maxBuffer: 1 << 26 })
+    .toString('latin1')
+    .trim();
 }
 
 /** RFC 9580 §6 armor of `data` as a PGP SIGNATURE, with its CRC-24 line. */
@@ -141,7 +151,9 @@ async function makeCorpusIn(root: string): Promise<Corpus> {
     const { commit, tree, blob } = commitFor(s.changelogVersion ?? version);
     const target = s.target ?? 'commit';
     const object = target === 'commit' ? commit : target === 'tree' ? tree : blob;
-    const message = s.message ?? `${PACKAGE} release ${version} for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=${version}]\n`;
+    const message =
+      s.message ??
+      `${PACKAGE} release ${version} for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=${version}]\n`;
     const headers = `object ${object}\ntype ${target}\ntag ${tag}\ntagger ${s.tagger ?? IDENT} ${SIGN_EPOCH} +0000\n${s.extraHeader ?? ''}`;
     let payload: Buffer = Buffer.from(`${headers}\n${message.replaceAll('VERSION', version)}`, 'latin1');
     if (s.editPayload) payload = s.editPayload(payload);
@@ -176,14 +188,25 @@ async function makeCorpusIn(root: string): Promise<Corpus> {
     gpg.must(['--quick-add-key', primary, algo, 'sign', 'never'], { at: T0 });
     return gpg.fingerprints(primary).at(-1)!;
   };
-  const gpgSign = (fpr: string, extra: string[] = [], at = SIGN_AT) => (payload: Buffer): Buffer => gpg.detachSign(payload, fpr, at, ['--digest-algo', 'SHA512', ...extra]);
+  const gpgSign =
+    (fpr: string, extra: string[] = [], at = SIGN_AT) =>
+    (payload: Buffer): Buffer =>
+      gpg.detachSign(payload, fpr, at, ['--digest-algo', 'SHA512', ...extra]);
   const REVOKE_MENU = { noReason: 0, compromised: 1, superseded: 2, retired: 3 } as const;
   const revoke = (fpr: string, why: keyof typeof REVOKE_MENU, at: string): void => {
-    const cert = gpg.must(['--yes', '--command-fd', '0', '--armor', '--gen-revoke', fpr], { at, input: `y\n${REVOKE_MENU[why]}\nt2u-verify test\n\ny\n`, interactive: true });
+    const cert = gpg.must(['--yes', '--command-fd', '0', '--armor', '--gen-revoke', fpr], {
+      at,
+      input: `y\n${REVOKE_MENU[why]}\nt2u-verify test\n\ny\n`,
+      interactive: true,
+    });
     gpg.must(['--import'], { input: cert });
   };
   const revokeSubkey = (primary: string, why: keyof typeof REVOKE_MENU, at: string): void => {
-    gpg.must(['--command-fd', '0', '--edit-key', primary], { at, input: `key 1\nrevkey\ny\n${REVOKE_MENU[why]}\nt2u-verify test\n\ny\nsave\n`, interactive: true });
+    gpg.must(['--command-fd', '0', '--edit-key', primary], {
+      at,
+      input: `key 1\nrevkey\ny\n${REVOKE_MENU[why]}\nt2u-verify test\n\ny\nsave\n`,
+      interactive: true,
+    });
   };
 
   // Keys: types and sizes.
@@ -263,57 +286,143 @@ async function makeCorpusIn(root: string): Promise<Corpus> {
     ['dm/also-uploader', 'key in the uploaders and DM keyrings, not in dm.txt', both],
   ];
   for (const [id, what, fpr] of plain) await add(id, what, { sign: gpgSign(fpr) });
-  await add('key/before-creation', 'signature dated before the key was made', { sign: gpgSign(late, ['--ignore-time-conflict'], '20231201T000000') });
+  await add('key/before-creation', 'signature dated before the key was made', {
+    sign: gpgSign(late, ['--ignore-time-conflict'], '20231201T000000'),
+  });
 
   // Digests (RSA 3072 and Ed25519).
   for (const d of ['SHA1', 'SHA224', 'SHA256', 'SHA384', 'RIPEMD160', 'MD5']) {
-    await add(`digest/${d.toLowerCase()}`, `RSA signature with ${d}`, { sign: (p) => gpg.detachSign(p, rsa3072, SIGN_AT, ['--allow-weak-digest-algos', '--digest-algo', d]) });
+    await add(`digest/${d.toLowerCase()}`, `RSA signature with ${d}`, {
+      sign: (p) => gpg.detachSign(p, rsa3072, SIGN_AT, ['--allow-weak-digest-algos', '--digest-algo', d]),
+    });
   }
-  await add('digest/ed25519-sha1', 'Ed25519 signature with SHA1', { sign: (p) => gpg.detachSign(p, ed25519, SIGN_AT, ['--digest-algo', 'SHA1']) });
-  await add('digest/ed25519-sha256', 'Ed25519 signature with SHA256', { sign: (p) => gpg.detachSign(p, ed25519, SIGN_AT, ['--digest-algo', 'SHA256']) });
+  await add('digest/ed25519-sha1', 'Ed25519 signature with SHA1', {
+    sign: (p) => gpg.detachSign(p, ed25519, SIGN_AT, ['--digest-algo', 'SHA1']),
+  });
+  await add('digest/ed25519-sha256', 'Ed25519 signature with SHA256', {
+    sign: (p) => gpg.detachSign(p, ed25519, SIGN_AT, ['--digest-algo', 'SHA256']),
+  });
 
   // The signature packet.
   await add('signature/textmode', 'class 01 (text) signature', { sign: gpgSign(rsa3072, ['--textmode']) });
-  await add('signature/critical-notation', 'critical notation gpg does not know', { sign: gpgSign(ed25519, ['--sig-notation', '!unknown@t2u.test=1']) });
+  await add('signature/critical-notation', 'critical notation gpg does not know', {
+    sign: gpgSign(ed25519, ['--sig-notation', '!unknown@t2u.test=1']),
+  });
   await add('signature/plain-notation', 'non-critical notation', { sign: gpgSign(ed25519, ['--sig-notation', 'note@t2u.test=1']) });
-  await add('signature/expired-signature', 'signature with an expiration time, past now', { sign: gpgSign(ed25519, ['--default-sig-expire', '1d']) });
-  await add('signature/wrong-digest-prefix-rsa', 'valid RSA signature, wrong 16-bit digest prefix', { sign: (p) => wrongPrefix(gpgSign(rsa3072)(p)) });
-  await add('signature/wrong-digest-prefix-ed25519', 'valid Ed25519 signature, wrong 16-bit digest prefix', { sign: (p) => wrongPrefix(gpgSign(ed25519)(p)) });
-  await add('signature/payload-altered', 'payload changed after signing', { sign: gpgSign(rsa3072), alterAfterSigning: (p) => Buffer.from(p.toString('latin1').replace('for unstable', 'for unstab1e'), 'latin1') });
+  await add('signature/expired-signature', 'signature with an expiration time, past now', {
+    sign: gpgSign(ed25519, ['--default-sig-expire', '1d']),
+  });
+  await add('signature/wrong-digest-prefix-rsa', 'valid RSA signature, wrong 16-bit digest prefix', {
+    sign: (p) => wrongPrefix(gpgSign(rsa3072)(p)),
+  });
+  await add('signature/wrong-digest-prefix-ed25519', 'valid Ed25519 signature, wrong 16-bit digest prefix', {
+    sign: (p) => wrongPrefix(gpgSign(ed25519)(p)),
+  });
+  await add('signature/payload-altered', 'payload changed after signing', {
+    sign: gpgSign(rsa3072),
+    alterAfterSigning: (p) => Buffer.from(p.toString('latin1').replace('for unstable', 'for unstab1e'), 'latin1'),
+  });
   await add('signature/unsigned', 'no signature', { sign: () => '' });
 
   // Blocks, packets and armor.
-  const two = (first: string, second: string) => (p: Buffer): string => `${gpgSign(first)(p).toString('latin1')}${gpgSign(second)(p).toString('latin1')}`;
+  const two =
+    (first: string, second: string) =>
+    (p: Buffer): string =>
+      `${gpgSign(first)(p).toString('latin1')}${gpgSign(second)(p).toString('latin1')}`;
   await add('blocks/good-then-outsider', 'two armored blocks: good, then a key in no keyring', { sign: two(rsa3072, outsider) });
   await add('blocks/outsider-then-good', 'two armored blocks: a key in no keyring, then good', { sign: two(outsider, rsa3072) });
   await add('blocks/good-then-good', 'two armored blocks, both good', { sign: two(ed25519, rsa3072) });
-  await add('blocks/dm-then-uploader', 'two armored blocks: a DM key for another package, then an uploader', { sign: two(dmOther, rsa3072) });
-  await add('blocks/good-then-garbage', 'two armored blocks: good, then one that is not base64', { sign: (p) => `${gpgSign(rsa3072)(p).toString('latin1')}-----BEGIN PGP SIGNATURE-----\n\nnot base64 at all!\n-----END PGP SIGNATURE-----\n` });
-  const packets = (first: string, second: string) => (p: Buffer): string => armorSignature(Buffer.concat([unarmor(gpgSign(first)(p)), unarmor(gpgSign(second)(p))]));
-  await add('packets/good-then-outsider', 'one armor, two signature packets: good, then a key in no keyring', { sign: packets(rsa3072, outsider) });
-  await add('packets/outsider-then-good', 'one armor, two signature packets: a key in no keyring, then good', { sign: packets(outsider, rsa3072) });
-  await add('armor/trailing-text', 'text after END PGP SIGNATURE', { sign: (p) => `${gpgSign(rsa3072)(p).toString('latin1')}this line follows the signature\n` });
-  await add('armor/trailing-begin', 'a lone BEGIN PGP line after the signature', { sign: (p) => `${gpgSign(rsa3072)(p).toString('latin1')}-----BEGIN PGP SIGNATURE-----\n` });
-  await add('armor/no-crc', 'armor without its CRC-24 line', { sign: (p) => gpgSign(rsa3072)(p).toString('latin1').replace(/\n=[A-Za-z0-9+/]{4}\n/, '\n') });
-  await add('armor/bad-crc', 'armor with a wrong CRC-24 line', { sign: (p) => gpgSign(rsa3072)(p).toString('latin1').replace(/\n=[A-Za-z0-9+/]{4}\n/, '\n=AAAA\n') });
-  await add('armor/comment-header', 'armor with a Comment: header', { sign: (p) => gpgSign(rsa3072)(p).toString('latin1').replace('-----BEGIN PGP SIGNATURE-----\n', '-----BEGIN PGP SIGNATURE-----\nComment: t2u-verify test\n') });
+  await add('blocks/dm-then-uploader', 'two armored blocks: a DM key for another package, then an uploader', {
+    sign: two(dmOther, rsa3072),
+  });
+  await add('blocks/good-then-garbage', 'two armored blocks: good, then one that is not base64', {
+    sign: (p) =>
+      `${gpgSign(rsa3072)(p).toString('latin1')}-----BEGIN PGP SIGNATURE-----\n\nnot base64 at all!\n-----END PGP SIGNATURE-----\n`,
+  });
+  const packets =
+    (first: string, second: string) =>
+    (p: Buffer): string =>
+      armorSignature(Buffer.concat([unarmor(gpgSign(first)(p)), unarmor(gpgSign(second)(p))]));
+  await add('packets/good-then-outsider', 'one armor, two signature packets: good, then a key in no keyring', {
+    sign: packets(rsa3072, outsider),
+  });
+  await add('packets/outsider-then-good', 'one armor, two signature packets: a key in no keyring, then good', {
+    sign: packets(outsider, rsa3072),
+  });
+  await add('armor/trailing-text', 'text after END PGP SIGNATURE', {
+    sign: (p) => `${gpgSign(rsa3072)(p).toString('latin1')}this line follows the signature\n`,
+  });
+  await add('armor/trailing-begin', 'a lone BEGIN PGP line after the signature', {
+    sign: (p) => `${gpgSign(rsa3072)(p).toString('latin1')}-----BEGIN PGP SIGNATURE-----\n`,
+  });
+  await add('armor/no-crc', 'armor without its CRC-24 line', {
+    sign: (p) =>
+      gpgSign(rsa3072)(p)
+        .toString('latin1')
+        .replace(/\n=[A-Za-z0-9+/]{4}\n/, '\n'),
+  });
+  await add('armor/bad-crc', 'armor with a wrong CRC-24 line', {
+    sign: (p) =>
+      gpgSign(rsa3072)(p)
+        .toString('latin1')
+        .replace(/\n=[A-Za-z0-9+/]{4}\n/, '\n=AAAA\n'),
+  });
+  await add('armor/comment-header', 'armor with a Comment: header', {
+    sign: (p) =>
+      gpgSign(rsa3072)(p)
+        .toString('latin1')
+        .replace('-----BEGIN PGP SIGNATURE-----\n', '-----BEGIN PGP SIGNATURE-----\nComment: t2u-verify test\n'),
+  });
   await add('armor/crlf', 'armor lines ending in CR LF', { sign: (p) => gpgSign(rsa3072)(p).toString('latin1').replaceAll('\n', '\r\n') });
-  await add('armor/message-type', 'a BEGIN PGP MESSAGE block (a signed message, not a detached signature)', { sign: (p) => gpg.must(['--armor', '-u', `${rsa3072}!`, '--sign', '-o', '-'], { at: SIGN_AT, input: p }) });
+  await add('armor/message-type', 'a BEGIN PGP MESSAGE block (a signed message, not a detached signature)', {
+    sign: (p) => gpg.must(['--armor', '-u', `${rsa3072}!`, '--sign', '-o', '-'], { at: SIGN_AT, input: p }),
+  });
 
   // The bytes of the message.
-  await add('bytes/marker-in-message', 'a -----BEGIN PGP SIGNATURE----- line inside the signed message', { message: `${PACKAGE} release VERSION for unstable\n\n-----BEGIN PGP SIGNATURE-----\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072) });
-  await add('bytes/cr-in-summary', 'a CR inside the summary line', { message: `${PACKAGE} release VERSION\rfor unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072) });
-  await add('bytes/crlf-lines', 'every message line ending in CR LF', { message: `${PACKAGE} release VERSION for unstable\r\n\r\n[dgit distro=debian split --quilt=linear]\r\n[dgit please-upload source=${PACKAGE} version=VERSION]\r\n`, sign: gpgSign(rsa3072) });
-  await add('bytes/nul-in-body', 'a NUL byte in a body line', { message: `${PACKAGE} release VERSION for unstable\n\nnul \0 here\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072) });
-  await add('bytes/latin1-tagger', 'a tagger name in ISO-8859-1 (not UTF-8)', { tagger: 'T\xe9st Tagger <t@t2u.test>', sign: gpgSign(rsa3072) });
-  await add('bytes/non-utf8-body', 'invalid UTF-8 in a body line', { message: `${PACKAGE} release VERSION for unstable\n\n\xff\xfe bytes\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072) });
+  await add('bytes/marker-in-message', 'a -----BEGIN PGP SIGNATURE----- line inside the signed message', {
+    message: `${PACKAGE} release VERSION for unstable\n\n-----BEGIN PGP SIGNATURE-----\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`,
+    sign: gpgSign(rsa3072),
+  });
+  await add('bytes/cr-in-summary', 'a CR inside the summary line', {
+    message: `${PACKAGE} release VERSION\rfor unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`,
+    sign: gpgSign(rsa3072),
+  });
+  await add('bytes/crlf-lines', 'every message line ending in CR LF', {
+    message: `${PACKAGE} release VERSION for unstable\r\n\r\n[dgit distro=debian split --quilt=linear]\r\n[dgit please-upload source=${PACKAGE} version=VERSION]\r\n`,
+    sign: gpgSign(rsa3072),
+  });
+  await add('bytes/nul-in-body', 'a NUL byte in a body line', {
+    message: `${PACKAGE} release VERSION for unstable\n\nnul \0 here\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`,
+    sign: gpgSign(rsa3072),
+  });
+  await add('bytes/latin1-tagger', 'a tagger name in ISO-8859-1 (not UTF-8)', {
+    tagger: 'T\xe9st Tagger <t@t2u.test>',
+    sign: gpgSign(rsa3072),
+  });
+  await add('bytes/non-utf8-body', 'invalid UTF-8 in a body line', {
+    message: `${PACKAGE} release VERSION for unstable\n\n\xff\xfe bytes\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`,
+    sign: gpgSign(rsa3072),
+  });
   await add('bytes/encoding-header', 'an encoding header', { extraHeader: 'encoding ISO-8859-1\n', sign: gpgSign(rsa3072) });
-  await add('bytes/trailing-space-item', 'a [dgit] line with a trailing space', { message: `${PACKAGE} release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear] \n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072) });
+  await add('bytes/trailing-space-item', 'a [dgit] line with a trailing space', {
+    message: `${PACKAGE} release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear] \n[dgit please-upload source=${PACKAGE} version=VERSION]\n`,
+    sign: gpgSign(rsa3072),
+  });
 
   // The message against the tag name and the changelog.
-  await add('metadata/tag-header-other-name', 'the signed tag header names another tag than the ref', { sign: gpgSign(rsa3072), editPayload: (p) => Buffer.from(p.toString('latin1').replace(/^tag debian\/\S+$/m, 'tag debian/9.9-9'), 'latin1') });
-  await add('metadata/version-not-changelog', 'version= and the tag name agree, the changelog says another version', { message: `${PACKAGE} release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`, sign: gpgSign(rsa3072), changelogVersion: '0.9-1' });
-  await add('metadata/source-other-package', 'source= names another package than the one pushed', { message: `other-pkg release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=other-pkg version=VERSION]\n`, sign: gpgSign(rsa3072) });
+  await add('metadata/tag-header-other-name', 'the signed tag header names another tag than the ref', {
+    sign: gpgSign(rsa3072),
+    editPayload: (p) => Buffer.from(p.toString('latin1').replace(/^tag debian\/\S+$/m, 'tag debian/9.9-9'), 'latin1'),
+  });
+  await add('metadata/version-not-changelog', 'version= and the tag name agree, the changelog says another version', {
+    message: `${PACKAGE} release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=${PACKAGE} version=VERSION]\n`,
+    sign: gpgSign(rsa3072),
+    changelogVersion: '0.9-1',
+  });
+  await add('metadata/source-other-package', 'source= names another package than the one pushed', {
+    message: `other-pkg release VERSION for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=other-pkg version=VERSION]\n`,
+    sign: gpgSign(rsa3072),
+  });
 
   // The kind of tag.
   addLightweight('kind/lightweight');
@@ -330,17 +439,36 @@ async function makeCorpusIn(root: string): Promise<Corpus> {
       return readFileSync(join(sshDir, 'payload.sig'));
     },
   });
-  await add('kind/x509-signature', 'an X.509 (CMS) signature block (git gpg.format=x509)', { sign: (p) => `-----BEGIN SIGNED MESSAGE-----\n${Buffer.from(p).toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END SIGNED MESSAGE-----\n` });
+  await add('kind/x509-signature', 'an X.509 (CMS) signature block (git gpg.format=x509)', {
+    sign: (p) =>
+      `-----BEGIN SIGNED MESSAGE-----\n${Buffer.from(p)
+        .toString('base64')
+        .match(/.{1,64}/g)!
+        .join('\n')}\n-----END SIGNED MESSAGE-----\n`,
+  });
 
   // v5 (LibrePGP) key: GnuPG 2.4 makes one for Ed448.
   const v5 = await v5KeyAndSigner(root);
   extraUploaderBytes.push(v5.publicKey);
   await add('version/v5-key', 'v5 (LibrePGP) Ed448 key, made by GnuPG 2.4', { sign: (p) => v5.sign(p) });
   // v6 (RFC 9580) key: openpgp.js.
-  const v6 = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'V6', email: 'v6@t2u.test' }], format: 'object', date: new Date('2024-01-01T00:00:00Z'), config: { v6Keys: true } });
+  const v6 = await openpgp.generateKey({
+    type: 'curve25519',
+    userIDs: [{ name: 'V6', email: 'v6@t2u.test' }],
+    format: 'object',
+    date: new Date('2024-01-01T00:00:00Z'),
+    config: { v6Keys: true },
+  });
   v6Ring = v6.publicKey.write();
   await add('version/v6-key', 'v6 (RFC 9580) Ed25519 key, made by openpgp.js', {
-    sign: async (p) => (await openpgp.sign({ message: await openpgp.createMessage({ binary: p }), signingKeys: v6.privateKey, detached: true, format: 'armored', date: new Date('2024-03-01T00:00:00Z') })) as string,
+    sign: async (p) =>
+      (await openpgp.sign({
+        message: await openpgp.createMessage({ binary: p }),
+        signingKeys: v6.privateKey,
+        detached: true,
+        format: 'armored',
+        date: new Date('2024-03-01T00:00:00Z'),
+      })) as string,
   });
 
   // After signing: expiry, revocation and usage changes, dated as each case says.
@@ -354,7 +482,11 @@ async function makeCorpusIn(root: string): Promise<Corpus> {
   revoke(revAfterHard, 'compromised', '20240401T000000');
   revoke(revAfterNone, 'noReason', '20240401T000000');
   await tick();
-  gpg.must(['--expert', '--command-fd', '0', '--edit-key', noSign], { at: '20240201T000000', input: 'change-usage\nS\nQ\nsave\n', interactive: true });
+  gpg.must(['--expert', '--command-fd', '0', '--edit-key', noSign], {
+    at: '20240201T000000',
+    input: 'change-usage\nS\nQ\nsave\n',
+    interactive: true,
+  });
   gpg.must(['--quick-set-expire', subExpPrimary, '20240102T000000', subExp], { at: '20240101T120000' });
   revokeSubkey(subRevPrimary, 'compromised', '20240401T000000');
   revokeSubkey(subRevBeforePrimary, 'retired', '20240201T000000');
@@ -366,12 +498,21 @@ async function makeCorpusIn(root: string): Promise<Corpus> {
   const dmTxt = join(root, 'dm.txt');
   writeFileSync(uploaders, Buffer.concat([gpg.must(['--export', ...uploaderKeys]), ...extraUploaderBytes]));
   writeFileSync(dm, gpg.must(['--export', ...dmKeys]));
-  const uid = (fpr: string): string => gpg.must(['--with-colons', '--list-keys', fpr]).toString().split('\n').find((l) => l.startsWith('uid:'))!.split(':')[9]!;
-  writeFileSync(dmTxt, [
-    `Fingerprint: ${dmAllowed}\nUid: ${uid(dmAllowed)}\nAllow: ${PACKAGE} (${rsa3072}),\n another-pkg (${rsa3072})\n`,
-    `Fingerprint: ${dmOther}\nUid: ${uid(dmOther)}\nAllow: another-pkg (${rsa3072})\n`,
-    `Fingerprint: ${dmSubPrimary}\nUid: ${uid(dmSubPrimary)}\nAllow: ${PACKAGE} (${rsa3072})\n`,
-  ].join('\n'));
+  const uid = (fpr: string): string =>
+    gpg
+      .must(['--with-colons', '--list-keys', fpr])
+      .toString()
+      .split('\n')
+      .find((l) => l.startsWith('uid:'))!
+      .split(':')[9]!;
+  writeFileSync(
+    dmTxt,
+    [
+      `Fingerprint: ${dmAllowed}\nUid: ${uid(dmAllowed)}\nAllow: ${PACKAGE} (${rsa3072}),\n another-pkg (${rsa3072})\n`,
+      `Fingerprint: ${dmOther}\nUid: ${uid(dmOther)}\nAllow: another-pkg (${rsa3072})\n`,
+      `Fingerprint: ${dmSubPrimary}\nUid: ${uid(dmSubPrimary)}\nAllow: ${PACKAGE} (${rsa3072})\n`,
+    ].join('\n'),
+  );
   gpg.close();
   for (const p of [uploaders, uploadersV6, dm, dmTxt]) chmodSync(p, 0o644);
   void dmSub;
@@ -384,19 +525,33 @@ async function v5KeyAndSigner(root: string): Promise<{ publicKey: Uint8Array; si
   const dir = join(root, 'v5');
   mkdirSync(dir);
   chmodSync(dir, 0o777);
-  const params = '%no-protection\nKey-Type: eddsa\nKey-Curve: Ed448\nKey-Usage: sign\nName-Real: V5 Ed448\nName-Email: v5@t2u.test\nExpire-Date: 0\n%commit\n';
+  const params =
+    '%no-protection\nKey-Type: eddsa\nKey-Curve: Ed448\nKey-Usage: sign\nName-Real: V5 Ed448\nName-Email: v5@t2u.test\nExpire-Date: 0\n%commit\n';
   writeFileSync(join(dir, 'params'), params);
   const r = await runSandboxed({
-    argv: ['sh', '-c', 'mkdir -m 700 /tmp/home && gpg --homedir /tmp/home --batch --faked-system-time 20240101T000000! --gen-key /work/params && gpg --homedir /tmp/home --export >/work/key.gpg && gpg --homedir /tmp/home --batch --export-secret-keys >/work/secret.gpg'],
-    rootfs, workDir: dir, keep: ['key.gpg', 'secret.gpg'], timeoutMs: 120_000,
+    argv: [
+      'sh',
+      '-c',
+      'mkdir -m 700 /tmp/home && gpg --homedir /tmp/home --batch --faked-system-time 20240101T000000! --gen-key /work/params && gpg --homedir /tmp/home --export >/work/key.gpg && gpg --homedir /tmp/home --batch --export-secret-keys >/work/secret.gpg',
+    ],
+    rootfs,
+    workDir: dir,
+    keep: ['key.gpg', 'secret.gpg'],
+    timeoutMs: 120_000,
   });
   if (r.exitCode !== 0) throw new Error(`trixie gpg could not make a v5 key: ${r.stderr.toString()}`);
   const publicKey = readFileSync(join(dir, 'key.gpg'));
   const sign = async (payload: Buffer): Promise<string> => {
     writeFileSync(join(dir, 'payload'), payload);
     const s = await runSandboxed({
-      argv: ['sh', '-c', 'mkdir -m 700 /tmp/home && gpg --homedir /tmp/home --batch --quiet --import /work/secret.gpg 2>/dev/null && gpg --homedir /tmp/home --batch --faked-system-time 20240301T000000! --armor --detach-sign -o - /work/payload'],
-      rootfs, workDir: dir, timeoutMs: 120_000,
+      argv: [
+        'sh',
+        '-c',
+        'mkdir -m 700 /tmp/home && gpg --homedir /tmp/home --batch --quiet --import /work/secret.gpg 2>/dev/null && gpg --homedir /tmp/home --batch --faked-system-time 20240301T000000! --armor --detach-sign -o - /work/payload',
+      ],
+      rootfs,
+      workDir: dir,
+      timeoutMs: 120_000,
     });
     if (s.exitCode !== 0) throw new Error(`trixie gpg could not sign with the v5 key: ${s.stderr.toString()}`);
     return s.stdout.toString('latin1');

@@ -58,7 +58,10 @@ describe.runIf(manifest !== undefined)('authenticity verdicts on the fixture tag
     const dm = parseDmTxt(readFileSync(join(ROOT, m.keyrings.dmTxt), 'utf8'));
     const raw = execFileSync('git', ['-C', repoDir(t.repo), 'cat-file', 'tag', t.object]);
     const tag = parseTagObject(raw);
-    const r = await verifyTagSignature(tag, index, { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] });
+    const r = await verifyTagSignature(tag, index, {
+      ...DEFAULT_SIGNATURE_POLICY,
+      rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests],
+    });
     const pkg = /\bsource=([0-9a-z][-+.0-9a-z]*)/.exec(Buffer.from(tag.message).toString('latin1'))?.[1] ?? t.repo;
     const ours = new Set<string>([...r.reasons, ...r.notes, ...checkDmAuthorisation(r, pkg, dm)].map((x) => x.code));
     const want = new Set(t.expect.codes.filter((c) => REASONS[c as ReasonCode]?.layer === 'authenticity' && !OTHER_STAGES.has(c)));

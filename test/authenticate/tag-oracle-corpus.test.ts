@@ -48,10 +48,15 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (results.length > 0) {
-    const lines = results.map((r) => `${r.verdict.padEnd(8)} ${r.c.id.padEnd(40)} tag2upload ${r.oracle.accepted ? 'uploads' : 'refuses'}; check-tag ${r.ours.verdict} ${[...r.ours.reasons].map((x) => x.code).join(',')}`);
+    const lines = results.map(
+      (r) =>
+        `${r.verdict.padEnd(8)} ${r.c.id.padEnd(40)} tag2upload ${r.oracle.accepted ? 'uploads' : 'refuses'}; check-tag ${r.ours.verdict} ${[...r.ours.reasons].map((x) => x.code).join(',')}`,
+    );
     const stricter = results.filter((r) => r.verdict === 'stricter').length;
     const disagree = results.filter((r) => r.verdict === 'DISAGREE').length;
-    process.stdout.write(`tag2upload oracle corpus: ${results.length} tags, ${results.length - stricter - disagree} agree, ${stricter} stricter by documented policy, ${disagree} disagreements\n${lines.join('\n')}\n`);
+    process.stdout.write(
+      `tag2upload oracle corpus: ${results.length} tags, ${results.length - stricter - disagree} agree, ${stricter} stricter by documented policy, ${disagree} disagreements\n${lines.join('\n')}\n`,
+    );
   }
   corpus?.close();
 });
@@ -66,14 +71,28 @@ describe('check-tag agrees with tag2upload (dgit-repos-server and gpgv in trixie
   it('every tag: same decision, or refused by a documented stricter rule', async () => {
     const failures: string[] = [];
     for (const c of corpus.cases) {
-      const oracle = await tag2uploadVerdict(corpus.repo, c.tag, c.package, { uploaders: corpus.uploaders, dm: [corpus.dm], dmTxt: corpus.dmTxt });
-      const ours = await checkTag({ repo: corpus.repo, tag: c.tag }, { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy });
+      const oracle = await tag2uploadVerdict(corpus.repo, c.tag, c.package, {
+        uploaders: corpus.uploaders,
+        dm: [corpus.dm],
+        dmTxt: corpus.dmTxt,
+      });
+      const ours = await checkTag(
+        { repo: corpus.repo, tag: c.tag },
+        { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
+      );
       const authentic = ours.verdict === 'authentic';
       const codes = ours.reasons.map((x) => x.code);
-      const verdict = authentic === oracle.accepted ? 'agree' : oracle.accepted && codes.length > 0 && codes.every((x) => stricter.has(x)) ? 'stricter' : 'DISAGREE';
+      const verdict =
+        authentic === oracle.accepted
+          ? 'agree'
+          : oracle.accepted && codes.length > 0 && codes.every((x) => stricter.has(x))
+            ? 'stricter'
+            : 'DISAGREE';
       results.push({ c, oracle, ours, verdict });
       if (verdict === 'DISAGREE') {
-        failures.push(`${c.id} (${c.what}): tag2upload ${oracle.accepted ? 'uploads it' : `refuses it (${oracle.message})`}; check-tag says ${ours.verdict}${codes.length ? ` (${ours.reasons.map((x) => `${x.code}: ${x.message}`).join('; ')})` : ''}`);
+        failures.push(
+          `${c.id} (${c.what}): tag2upload ${oracle.accepted ? 'uploads it' : `refuses it (${oracle.message})`}; check-tag says ${ours.verdict}${codes.length ? ` (${ours.reasons.map((x) => `${x.code}: ${x.message}`).join('; ')})` : ''}`,
+        );
       }
     }
     expect(failures).toEqual([]);
@@ -94,7 +113,7 @@ describe('check-tag agrees with tag2upload (dgit-repos-server and gpgv in trixie
     'revocation/compromised-after': { verdict: 'rejected', codes: ['KEY_REVOKED'] },
     'revocation/retired-after': { verdict: 'authentic', codes: [] },
   };
-  it('the classes that used to disagree: check-tag\'s answer for each', () => {
+  it("the classes that used to disagree: check-tag's answer for each", () => {
     for (const [id, want] of Object.entries(PINNED)) {
       const r = results.find((x) => x.c.id === id);
       expect(r, id).toBeDefined();

@@ -43,8 +43,14 @@ describe('obtainTag2uploadKeyring against a loopback mirror', () => {
     return () => rmSync(cache, { recursive: true, force: true });
   });
 
-  const opts = (suite: string, extra: MirrorPackageOptions = {}): MirrorPackageOptions =>
-    ({ mirror: mirror.url, suite, cacheDir: cache, archiveKeyring: mirror.archiveKeyring, policy: { allowHttpLoopback: true }, ...extra });
+  const opts = (suite: string, extra: MirrorPackageOptions = {}): MirrorPackageOptions => ({
+    mirror: mirror.url,
+    suite,
+    cacheDir: cache,
+    archiveKeyring: mirror.archiveKeyring,
+    policy: { allowHttpLoopback: true },
+    ...extra,
+  });
 
   it('downloads, verifies and unpacks the package, then reuses the fresh cache without the network', async () => {
     const got = await obtainTag2uploadKeyring(opts('good'));
@@ -82,7 +88,9 @@ describe('obtainTag2uploadKeyring against a loopback mirror', () => {
     const stale = await obtainTag2uploadKeyring(opts('good', { maxAgeMs: 0 }));
     expect(stale).toMatchObject({ version: '1.2', fromCache: true });
     expect(existsSync(stale.path)).toBe(true);
-    expect(stale.warnings.join('\n')).toMatch(/^Could not refresh the tag2upload service keyring from .*HTTP 503.*; using the cached debian-tag2upload-keyring 1\.2 fetched at /);
+    expect(stale.warnings.join('\n')).toMatch(
+      /^Could not refresh the tag2upload service keyring from .*HTTP 503.*; using the cached debian-tag2upload-keyring 1\.2 fetched at /,
+    );
 
     const empty = mkdtempSync(join(tmpdir(), 't2u-kr-cache-'));
     try {

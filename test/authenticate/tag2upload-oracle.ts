@@ -62,7 +62,12 @@ cat >/dev/null
  * host directory, read-only) for source package `putativePackage` (what the
  * manager read from the tag's `source=`).
  */
-export async function tag2uploadVerdict(repo: string, tagName: string, putativePackage: string, keyrings: OracleKeyrings): Promise<OracleVerdict> {
+export async function tag2uploadVerdict(
+  repo: string,
+  tagName: string,
+  putativePackage: string,
+  keyrings: OracleKeyrings,
+): Promise<OracleVerdict> {
   const rootfs = await ensureRootfs(ORACLE_ROOTFS);
   const work = mkdtempSync(join(tmpdir(), 't2u-oracle-'));
   try {
@@ -83,10 +88,25 @@ export async function tag2uploadVerdict(repo: string, tagName: string, putativeP
     chmodSync(work, 0o777);
     const r = await runSandboxed({
       argv: [
-        '/work/run', 'debian', '/work/distro', spec, '--tag2upload9',
-        '/work/ssh', 'builder.invalid', '/work/builder', 'env',
-        'tag2upload <noreply@t2u.test>', 'reply@t2u.test', 'copies@t2u.test', '600', '0000000000000000',
-        '--', 'job-1', 'file:///repo', tagName, putativePackage,
+        '/work/run',
+        'debian',
+        '/work/distro',
+        spec,
+        '--tag2upload9',
+        '/work/ssh',
+        'builder.invalid',
+        '/work/builder',
+        'env',
+        'tag2upload <noreply@t2u.test>',
+        'reply@t2u.test',
+        'copies@t2u.test',
+        '600',
+        '0000000000000000',
+        '--',
+        'job-1',
+        'file:///repo',
+        tagName,
+        putativePackage,
       ],
       rootfs,
       workDir: work,
@@ -111,7 +131,7 @@ export async function tag2uploadVerdict(repo: string, tagName: string, putativeP
     if (r.timedOut || r.exitCode === null) throw new Error(`dgit-repos-server did not finish: ${r.stderr.toString('utf8').slice(-2000)}`);
     // A rejection is a protocol response; a failure after the checks (a builder command) is a death with a message.
     const stderr = r.stderr.toString('utf8').trim().split('\n');
-    const message = /^message (.*)$/m.exec(stdout)?.[1] ?? (reached ? '' : stderr.at(-1) ?? `exit ${r.exitCode}`);
+    const message = /^message (.*)$/m.exec(stdout)?.[1] ?? (reached ? '' : (stderr.at(-1) ?? `exit ${r.exitCode}`));
     return { accepted: reached, message, report };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -46,7 +46,16 @@ afterAll(async () => {
 
 describe('t2u-verify check-tag', () => {
   it('exits 0 and prints the report object for an authentic tag fetched over HTTP', async () => {
-    const r = await cli('check-tag', '--repo', `${server.url}/hello-t2u.git`, '--tag', 'debian/1.0-1', ...keyringArgs, '--allow-http', '--json');
+    const r = await cli(
+      'check-tag',
+      '--repo',
+      `${server.url}/hello-t2u.git`,
+      '--tag',
+      'debian/1.0-1',
+      ...keyringArgs,
+      '--allow-http',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Record<string, unknown> & { tag: Record<string, string>; source: Record<string, string> };
     expect(report).toMatchObject({ schema: 't2u-verify/report/v1', verdict: 'authentic', reasons: [] });
@@ -83,7 +92,10 @@ describe('t2u-verify check-tag', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--repo', join(dir, 'nowhere'), '--tag', 'debian/1.0-1'], /^t2u-verify: --repo \S*nowhere: .*not a directory$/],
       [['--repo', dir, '--tag', 'debian/1.0-1'], /^t2u-verify: --repo \S+: .*not a git repository/],
-      [['--repo', 'htps:/salsa.debian.org/x.git', '--tag', 'debian/1.0-1'], /^t2u-verify: --repo htps:\/salsa\.debian\.org\/x\.git: not an https:\/\/ URL or a local path$/],
+      [
+        ['--repo', 'htps:/salsa.debian.org/x.git', '--tag', 'debian/1.0-1'],
+        /^t2u-verify: --repo htps:\/salsa\.debian\.org\/x\.git: not an https:\/\/ URL or a local path$/,
+      ],
       [['--repo', 'https://[salsa/x.git', '--tag', 'debian/1.0-1'], /^t2u-verify: --repo https:\/\/\[salsa\/x\.git: malformed URL$/],
       [['--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/../x'], /^t2u-verify: --tag debian\/\.\.\/x: .*not a valid git ref name/],
     ];
@@ -102,7 +114,18 @@ describe('t2u-verify check-tag', () => {
   });
 
   it('verify: a tag the repository does not have is a usage error too, before any upload is read', async () => {
-    const r = await cli('verify', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/9.9-9', '--upload', join(ROOT, 'fixtures', 'uploads', 'gbp', 't2u-gbp_1.0-1.dsc'), '--upload-keyring', fixtures.keyrings.uploaders, ...keyringArgs);
+    const r = await cli(
+      'verify',
+      '--repo',
+      fixtures.repos['hello-t2u']!,
+      '--tag',
+      'debian/9.9-9',
+      '--upload',
+      join(ROOT, 'fixtures', 'uploads', 'gbp', 't2u-gbp_1.0-1.dsc'),
+      '--upload-keyring',
+      fixtures.keyrings.uploaders,
+      ...keyringArgs,
+    );
     expect(r.code, r.stdout).toBe(2);
     expect(r.stderr.trim()).toBe(`t2u-verify: tag debian/9.9-9: no such tag in ${fixtures.repos['hello-t2u']!}`);
   });
@@ -116,8 +139,22 @@ describe('t2u-verify check-tag', () => {
   it("--keyring adds to Debian's keyrings, as dscverify's does; --no-default-keyrings leaves only the given ones", async () => {
     const dir = mkdtempSync(join(tmpdir(), 't2u-cli-'));
     const config = join(dir, 'dead-mirror.json');
-    writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror: `http://127.0.0.1:${await deadPort()}/debian` }, cacheDir: join(dir, 'cache') }));
-    const args = ['check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--keyring', fixtures.keyrings.uploaders, '--config', config, '--json'];
+    writeFileSync(
+      config,
+      JSON.stringify({ debianKeyrings: { mirror: `http://127.0.0.1:${await deadPort()}/debian` }, cacheDir: join(dir, 'cache') }),
+    );
+    const args = [
+      'check-tag',
+      '--repo',
+      fixtures.repos['hello-t2u']!,
+      '--tag',
+      'debian/1.0-1',
+      '--keyring',
+      fixtures.keyrings.uploaders,
+      '--config',
+      config,
+      '--json',
+    ];
     // Debian's keyrings are still wanted, and this mirror cannot give them.
     const added = await cli(...args);
     expect(added.code, added.stderr).toBe(3);
@@ -135,7 +172,16 @@ describe('t2u-verify check-tag', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--tag/);
 
-    const noKeyring = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--no-default-keyrings', '--keyring', '/nonexistent.gpg');
+    const noKeyring = await cli(
+      'check-tag',
+      '--repo',
+      fixtures.repos['hello-t2u']!,
+      '--tag',
+      'debian/1.0-1',
+      '--no-default-keyrings',
+      '--keyring',
+      '/nonexistent.gpg',
+    );
     expect(noKeyring.code).toBe(2);
     expect(noKeyring.stderr).toMatch(/nonexistent\.gpg/);
 
@@ -151,7 +197,14 @@ describe('t2u-verify check-tag', () => {
   });
 
   it('has --help on every subcommand, exiting 0', async () => {
-    for (const args of [['--help'], ['check-tag', '--help'], ['reproduce', '--help'], ['sandbox', '--help'], ['sandbox', 'build', '--help'], ['sandbox', 'status', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['check-tag', '--help'],
+      ['reproduce', '--help'],
+      ['sandbox', '--help'],
+      ['sandbox', 'build', '--help'],
+      ['sandbox', 'status', '--help'],
+    ]) {
       const r = await cli(...args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).toMatch(/Usage: t2u-verify/);

@@ -16,8 +16,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('node', [join(ROOT, 'bin', 't2u-verify.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 180_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    execFile(
+      'node',
+      [join(ROOT, 'bin', 't2u-verify.js'), ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 180_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );
   });
 }
@@ -44,27 +47,54 @@ function config(name: string, debianKeyrings: Record<string, unknown>): string {
 describe("check-tag with Debian's keyrings", () => {
   it('says unverifiable (KEYRING_UNAVAILABLE) when the mirror is unreachable and nothing is cached', async () => {
     const cfg = config('dead', { mirror: `http://127.0.0.1:${await deadPort()}/debian` });
-    const r = await cli({ T2U_VERIFY_CACHE: join(dir, 'empty-cache') }, 'check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--config', cfg, '--json');
+    const r = await cli(
+      { T2U_VERIFY_CACHE: join(dir, 'empty-cache') },
+      'check-tag',
+      '--repo',
+      fixtures.repos['hello-t2u']!,
+      '--tag',
+      'debian/1.0-1',
+      '--config',
+      cfg,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'unverifiable', reasons: [{ code: 'KEYRING_UNAVAILABLE', layer: 'authenticity' }] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      verdict: 'unverifiable',
+      reasons: [{ code: 'KEYRING_UNAVAILABLE', layer: 'authenticity' }],
+    });
   });
 
-  it('real Debian mirror (deb.debian.org): uses a stale cached copy when the mirror is unreachable, with a KEYRING_STALE note; skipped, with the reason, when the snapshot cannot fill the cache', async ({ skip }) => {
+  it('real Debian mirror (deb.debian.org): uses a stale cached copy when the mirror is unreachable, with a KEYRING_STALE note; skipped, with the reason, when the snapshot cannot fill the cache', async ({
+    skip,
+  }) => {
     const problem = await realMirrorProblem('sid', ['main/binary-all/Packages.xz'], 'http://deb.debian.org/debian');
     if (problem) skip(problem);
     const cache = join(dir, 'cache');
     // Fill the cache from Debian's real mirror (InRelease verified with the host's archive keyring),
     // reached through a loopback relay that is then shut: the same mirror URL becomes unreachable.
     const relay = httpCreateServer((req, res) => {
-      http.get(`http://deb.debian.org${req.url ?? '/'}`, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      }).on('error', () => res.destroy());
+      http
+        .get(`http://deb.debian.org${req.url ?? '/'}`, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        })
+        .on('error', () => res.destroy());
     });
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
     const mirror = `http://127.0.0.1:${(relay.address() as { port: number }).port}/debian`;
     const real = config('real', { mirror, allowExpiredRelease: true });
-    const first = await cli({ T2U_VERIFY_CACHE: cache }, 'check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--config', real, '--json');
+    const first = await cli(
+      { T2U_VERIFY_CACHE: cache },
+      'check-tag',
+      '--repo',
+      fixtures.repos['hello-t2u']!,
+      '--tag',
+      'debian/1.0-1',
+      '--config',
+      real,
+      '--json',
+    );
     const firstReport = JSON.parse(first.stdout) as { reasons: { code: string }[] };
     // The fixture key is not a Debian key: Debian's keyring was loaded and consulted.
     expect(firstReport.reasons.map((x) => x.code)).toEqual(['KEY_UNKNOWN']);
@@ -72,7 +102,17 @@ describe("check-tag with Debian's keyrings", () => {
     relay.closeAllConnections();
     await new Promise<void>((r) => relay.close(() => r()));
     const stale = config('stale', { mirror, maxAgeHours: 1e-9 });
-    const r = await cli({ T2U_VERIFY_CACHE: cache }, 'check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--config', stale, '--json');
+    const r = await cli(
+      { T2U_VERIFY_CACHE: cache },
+      'check-tag',
+      '--repo',
+      fixtures.repos['hello-t2u']!,
+      '--tag',
+      'debian/1.0-1',
+      '--config',
+      stale,
+      '--json',
+    );
     const report = JSON.parse(r.stdout) as { reasons: { code: string }[]; notes: { code: string }[] };
     expect(report.reasons.map((x) => x.code)).toEqual(['KEY_UNKNOWN']);
     expect(report.notes.map((x) => x.code)).toContain('KEYRING_STALE');

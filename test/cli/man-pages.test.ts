@@ -29,7 +29,9 @@ describe('manual pages', () => {
   });
 
   it.skipIf(spawnSync('groff', ['--version']).status !== 0)('groff reads every page without a warning', () => {
-    const r = spawnSync('groff', ['-k', '-man', '-Tutf8', '-ww', '-z', ...[...pages.keys()].map((n) => join(MAN, n))], { encoding: 'utf8' });
+    const r = spawnSync('groff', ['-k', '-man', '-Tutf8', '-ww', '-z', ...[...pages.keys()].map((n) => join(MAN, n))], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -47,22 +47,59 @@ afterAll(async () => {
 
 describe.runIf(root)('inputs under a mode-0700 directory, as root', () => {
   it('check-tag on a local repository there: authentic', async () => {
-    const r = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1',
-      '--no-default-keyrings', '--keyring', fixtures.keyrings.uploaders, '--dm-txt', fixtures.keyrings.dmTxt, '--json');
+    const r = await cli(
+      'check-tag',
+      '--repo',
+      fixtures.repos['hello-t2u']!,
+      '--tag',
+      'debian/1.0-1',
+      '--no-default-keyrings',
+      '--keyring',
+      fixtures.keyrings.uploaders,
+      '--dm-txt',
+      fixtures.keyrings.dmTxt,
+      '--json',
+    );
     expect(r.stderr).not.toContain('SANDBOX_FAILED');
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'authentic', reasons: [] });
     expect(r.code).toBe(0);
   }, 300_000);
 
   it('reproduce from a repository and a .dsc there: reproduced', async () => {
-    const r = await cli('reproduce', '--repo', repo, '--tag', gbp.tag, '--dsc', dsc, '--upload-keyring', SERVICE_KEYRING, '--profile', 'trixie', '--json');
+    const r = await cli(
+      'reproduce',
+      '--repo',
+      repo,
+      '--tag',
+      gbp.tag,
+      '--dsc',
+      dsc,
+      '--upload-keyring',
+      SERVICE_KEYRING,
+      '--profile',
+      'trixie',
+      '--json',
+    );
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'reproduced' });
     expect(r.code).toBe(0);
   }, 300_000);
 
   it('verify a repository and an upload there: reproduced, every layer passing', async () => {
-    const r = await cli('verify', '--repo', repo, '--tag', gbp.tag, '--upload', dsc,
-      '--no-default-keyrings', '--keyring', join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING, '--json');
+    const r = await cli(
+      'verify',
+      '--repo',
+      repo,
+      '--tag',
+      gbp.tag,
+      '--upload',
+      dsc,
+      '--no-default-keyrings',
+      '--keyring',
+      join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'),
+      '--upload-keyring',
+      SERVICE_KEYRING,
+      '--json',
+    );
     const report = JSON.parse(r.stdout) as { verdict: string; reasons: { code: string }[]; layers: Record<string, { status: string }> };
     expect(report.reasons.map((x) => x.code)).toEqual([]);
     expect(report.verdict).toBe('reproduced');

@@ -7,7 +7,12 @@ describe('byteProgress', () => {
   it('prints the running count at most once per interval, only when it moved, the first after one interval', () => {
     const lines: string[] = [];
     let t = 0;
-    const report = byteProgress((l) => lines.push(l), 'fetching', 1000, () => t);
+    const report = byteProgress(
+      (l) => lines.push(l),
+      'fetching',
+      1000,
+      () => t,
+    );
     report(100); // the transfer starts: nothing yet
     t = 500;
     report(600 * 1024);
@@ -27,7 +32,12 @@ describe('byteProgress', () => {
   it('a fetch shorter than the interval prints nothing', () => {
     const lines: string[] = [];
     let t = 0;
-    const report = byteProgress((l) => lines.push(l), 'fetching', 1000, () => t);
+    const report = byteProgress(
+      (l) => lines.push(l),
+      'fetching',
+      1000,
+      () => t,
+    );
     for (let n = 1; n <= 50; n++) {
       t = n * 10;
       report(n * 4096);

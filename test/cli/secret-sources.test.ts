@@ -17,7 +17,10 @@ const file = (name: string, text: string): string => {
 describe('resolveSecrets', () => {
   it('files hold one secret a line (rotation); flags and files together come first', () => {
     const hooks = file('hooks', 'old-secret-0123456789\n\n  new-secret-0123456789  \n');
-    const r = resolveSecrets({ webhookSecret: ['flag-secret-0123456789'], webhookSecretFile: [hooks] }, { T2U_WEBHOOK_SECRET: 'env-secret-0123456789' });
+    const r = resolveSecrets(
+      { webhookSecret: ['flag-secret-0123456789'], webhookSecretFile: [hooks] },
+      { T2U_WEBHOOK_SECRET: 'env-secret-0123456789' },
+    );
     expect(r.webhookSecret).toEqual(['flag-secret-0123456789', 'old-secret-0123456789', 'new-secret-0123456789']);
     expect(r.apiToken).toEqual([]);
   });
@@ -42,7 +45,10 @@ describe('resolveSecrets', () => {
     writeFileSync(join(creds, 'alert-signing-secret'), 'whsec_Y3JlZGVudGlhbC1rZXktMDEyMzQ1\n');
     const env = { CREDENTIALS_DIRECTORY: creds, T2U_ALERT_SIGNING_SECRET: 'whsec_ZW52aXJvbm1lbnQta2V5LTAxMjM0' };
     const rotation = file('alert', 'whsec_b2xkLWtleS0wMTIzNDU2Nzg5YWI=\nwhsec_bmV3LWtleS0wMTIzNDU2Nzg5YWI=\n');
-    expect(resolveAlertSigningSecrets({ alertSigningSecretFile: [rotation] }, env)).toEqual(['whsec_b2xkLWtleS0wMTIzNDU2Nzg5YWI=', 'whsec_bmV3LWtleS0wMTIzNDU2Nzg5YWI=']);
+    expect(resolveAlertSigningSecrets({ alertSigningSecretFile: [rotation] }, env)).toEqual([
+      'whsec_b2xkLWtleS0wMTIzNDU2Nzg5YWI=',
+      'whsec_bmV3LWtleS0wMTIzNDU2Nzg5YWI=',
+    ]);
     expect(resolveAlertSigningSecrets({}, env)).toEqual(['whsec_ZW52aXJvbm1lbnQta2V5LTAxMjM0']);
     expect(resolveAlertSigningSecrets({}, { CREDENTIALS_DIRECTORY: creds })).toEqual(['whsec_Y3JlZGVudGlhbC1rZXktMDEyMzQ1']);
     expect(resolveAlertSigningSecrets({}, {})).toEqual([]);

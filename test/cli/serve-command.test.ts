@@ -94,10 +94,26 @@ describe('running', () => {
       onStarted: (h) => (handle = h),
       logDestination: logs(),
     });
-    const done = program.parseAsync(['node', 't2u-verify', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dir, '--webhook-secret', TOKEN, '--workers', '2']);
+    const done = program.parseAsync([
+      'node',
+      't2u-verify',
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      dir,
+      '--webhook-secret',
+      TOKEN,
+      '--workers',
+      '2',
+    ]);
     const h = await waitFor(() => handle, 'the service to start');
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
-    const res = await fetch(`${h.url}/hooks/gitlab`, { method: 'POST', headers: hookHeaders(), body: tagPushBody({ after: 'a'.repeat(40) }) });
+    const res = await fetch(`${h.url}/hooks/gitlab`, {
+      method: 'POST',
+      headers: hookHeaders(),
+      body: tagPushBody({ after: 'a'.repeat(40) }),
+    });
     const { id } = (await res.json()) as { id: string };
     await waitFor(async () => ((await h.store.get(id))?.status === 'done' ? true : undefined), 'the verdict');
     controller.abort();
@@ -108,11 +124,20 @@ describe('running', () => {
 
   it('worker: runs jobs another process queued in the shared store', async () => {
     const seed = new SqliteStore({ dataDir: dir });
-    const { id } = await seed.enqueue({ repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/3-1', tagObject: 'c'.repeat(40), source: 'api' });
+    const { id } = await seed.enqueue({
+      repo: 'https://salsa.debian.org/x/y.git',
+      tag: 'debian/3-1',
+      tagObject: 'c'.repeat(40),
+      source: 'api',
+    });
     const controller = new AbortController();
     const program = new Command().exitOverride();
     let code = -1;
-    registerServe(program, (c) => (code = c), { makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req, ['RECONSTRUCTION_MISMATCH'])), signal: controller.signal, logDestination: logs() });
+    registerServe(program, (c) => (code = c), {
+      makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req, ['RECONSTRUCTION_MISMATCH'])),
+      signal: controller.signal,
+      logDestination: logs(),
+    });
     const done = program.parseAsync(['node', 't2u-verify', 'worker', '--data-dir', dir]);
     await waitFor(async () => ((await seed.get(id))?.status === 'done' ? true : undefined), 'the worker to finish the job');
     expect((await seed.get(id))?.verdict).toBe('mismatch');

@@ -61,7 +61,17 @@ function loadsOf(...args: string[]): Promise<{ code: number; stdout: string; loa
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         try {
-          resolve({ code, stdout, loaded: [...new Set(readFileSync(out, 'utf8').split('\n').filter((l) => l !== ''))] });
+          resolve({
+            code,
+            stdout,
+            loaded: [
+              ...new Set(
+                readFileSync(out, 'utf8')
+                  .split('\n')
+                  .filter((l) => l !== ''),
+              ),
+            ],
+          });
         } catch (e) {
           reject(new Error(`${(e as Error).message}; stderr: ${stderr}`));
         }
@@ -93,7 +103,15 @@ describe('start-up loads no heavy dependency', () => {
 
   it('verify, as it runs, loads no store (pg, better-sqlite3), no isomorphic-git and no execa', async () => {
     // Up to its action's first step: the modules the verification imports are all loaded by then.
-    const r = await loadsOf('verify', 'hello', '2.10-5', '--attest', join(dir, 'no-such-key.pem'), '--config', join(dir, 'no-such-config.json'));
+    const r = await loadsOf(
+      'verify',
+      'hello',
+      '2.10-5',
+      '--attest',
+      join(dir, 'no-such-key.pem'),
+      '--config',
+      join(dir, 'no-such-config.json'),
+    );
     expect(r.code).toBe(2);
     expect(packagesOf(r.loaded)).toContain('openpgp');
     expect([...packagesOf(r.loaded)].filter((p) => STORE.includes(p))).toEqual([]);
@@ -105,8 +123,22 @@ describe('start-up loads no heavy dependency', () => {
   for (const args of [
     ['--version'],
     ['--help'],
-    ...['verify', 'check-tag', 'reproduce', 'sandbox', 'sandbox build', 'sandbox status', 'calibrate', 'watch', 'serve', 'worker', 'log', 'log audit', 'log key rotate', 'consensus']
-      .map((c) => [...c.split(' '), '--help']),
+    ...[
+      'verify',
+      'check-tag',
+      'reproduce',
+      'sandbox',
+      'sandbox build',
+      'sandbox status',
+      'calibrate',
+      'watch',
+      'serve',
+      'worker',
+      'log',
+      'log audit',
+      'log key rotate',
+      'consensus',
+    ].map((c) => [...c.split(' '), '--help']),
   ]) {
     it(`t2u-verify ${args.join(' ')}`, async () => {
       const r = await loadsOf(...args);

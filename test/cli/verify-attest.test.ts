@@ -33,14 +33,35 @@ async function cli(...args: string[]): Promise<{ code: number | undefined; error
 }
 
 const gbp = uploadCase('gbp');
-const trust = ['--no-default-keyrings', '--keyring', join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING];
+const trust = [
+  '--no-default-keyrings',
+  '--keyring',
+  join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'),
+  '--upload-keyring',
+  SERVICE_KEYRING,
+];
 
 it('writes a signed attestation of the verdict, whatever it is', async () => {
   const { key, pem } = generateEd25519();
   const keyFile = join(dir, 'key.pem');
   writeFileSync(keyFile, pem, { mode: 0o600 });
   const out = join(dir, 'attestation.json');
-  const r = await cli('--repo', 'http://127.0.0.1:9/none.git', '--tag', gbp.tag, '--upload', dscOf(gbp), ...trust, '--allow-http', '--attest', keyFile, '--attest-out', out, '--attest-name', 'me.example/verify');
+  const r = await cli(
+    '--repo',
+    'http://127.0.0.1:9/none.git',
+    '--tag',
+    gbp.tag,
+    '--upload',
+    dscOf(gbp),
+    ...trust,
+    '--allow-http',
+    '--attest',
+    keyFile,
+    '--attest-out',
+    out,
+    '--attest-name',
+    'me.example/verify',
+  );
   expect(r.code).toBe(3);
   const opened = openAttestation(readFileSync(out), ed25519Vkey('me.example/verify', key));
   if (!opened.ok) throw new Error(opened.why);
@@ -56,5 +77,7 @@ it('a key that is not an Ed25519 PEM key, or a bad key name, is a usage error be
   expect((await cli('--repo', 'x', '--tag', gbp.tag, '--upload', dscOf(gbp), '--attest', bad)).error).toBeInstanceOf(UsageError);
   const keyFile = join(dir, 'key2.pem');
   writeFileSync(keyFile, generateEd25519().pem);
-  expect((await cli('--repo', 'x', '--tag', gbp.tag, '--upload', dscOf(gbp), '--attest', keyFile, '--attest-name', 'a b')).error).toBeInstanceOf(UsageError);
+  expect(
+    (await cli('--repo', 'x', '--tag', gbp.tag, '--upload', dscOf(gbp), '--attest', keyFile, '--attest-name', 'a b')).error,
+  ).toBeInstanceOf(UsageError);
 });

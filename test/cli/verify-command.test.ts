@@ -20,7 +20,11 @@ import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { deadPort } from '../helpers/dead-port.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
-interface Outcome { code: number | undefined; stdout: string; error?: unknown }
+interface Outcome {
+  code: number | undefined;
+  stdout: string;
+  error?: unknown;
+}
 
 async function cli(...args: string[]): Promise<Outcome> {
   let code: number | undefined;
@@ -62,8 +66,12 @@ beforeAll(async () => {
   const archiveRing = join(dir, 'archive.gpg');
   writeFileSync(archiveRing, archive.must(['--export']));
   const pool = `pool/main/t/${gbp.source}`;
-  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)]) writeTreeFile(tree, `${pool}/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
-  publishSuite(tree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), pool, gbp.dsc)], { signer: archive, uid: 'Test Archive <archive@t2u.test>' });
+  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)])
+    writeTreeFile(tree, `${pool}/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
+  publishSuite(tree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), pool, gbp.dsc)], {
+    signer: archive,
+    uid: 'Test Archive <archive@t2u.test>',
+  });
   mirror = await startMirrorServer(tree);
   mirrorConfig = join(dir, 'mirror.json');
   writeFileSync(mirrorConfig, JSON.stringify({ upload: { archiveKeyring: archiveRing } }));
@@ -76,7 +84,15 @@ afterAll(async () => {
 });
 
 // Each build or unpacking is limited to TEST_BUILD_MS by the command itself.
-const trustFlags = (): string[] => ['--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--upload-keyring', SERVICE_KEYRING, '--timeout', String(TEST_BUILD_MS / 1000)];
+const trustFlags = (): string[] => [
+  '--no-default-keyrings',
+  '--keyring',
+  join(KEYS, 'uploaders.gpg'),
+  '--upload-keyring',
+  SERVICE_KEYRING,
+  '--timeout',
+  String(TEST_BUILD_MS / 1000),
+];
 
 // Each test runs at most one verify, under every profile at worst.
 vi.setConfig({ testTimeout: forSteps(verifySteps(PROFILES.length)) });
@@ -89,9 +105,13 @@ describe('verify command', () => {
   });
 
   it('usage errors exit 2 before anything is fetched', async () => {
-    expect((await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--mirror', 'https://deb.debian.org/debian')).error).toBeInstanceOf(UsageError);
+    expect(
+      (await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--mirror', 'https://deb.debian.org/debian')).error,
+    ).toBeInstanceOf(UsageError);
     expect((await cli('--repo', repo, '--tag', gbp.tag, '--upload', join(dir, 'none.dsc'))).error).toBeInstanceOf(UsageError);
-    expect((await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--upload-keyring', join(dir, 'none.gpg'))).error).toBeInstanceOf(UsageError);
+    expect(
+      (await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--upload-keyring', join(dir, 'none.gpg'))).error,
+    ).toBeInstanceOf(UsageError);
     expect((await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--timeout', 'soon')).error).toBeInstanceOf(UsageError);
   });
 
@@ -121,7 +141,19 @@ describe('verify command', () => {
   });
 
   it("SOURCE VERSION: the upload from the mirror's verified Sources index, the tag named by git-debpush's mangling", async () => {
-    const r = await cli(gbp.source, gbp.version, '--repo', repo, '--mirror', mirror.url, '--allow-http', '--config', mirrorConfig, ...trustFlags(), '--json');
+    const r = await cli(
+      gbp.source,
+      gbp.version,
+      '--repo',
+      repo,
+      '--mirror',
+      mirror.url,
+      '--allow-http',
+      '--config',
+      mirrorConfig,
+      ...trustFlags(),
+      '--json',
+    );
     expect(r.error).toBeUndefined();
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.verdict).toBe('reproduced');
@@ -135,7 +167,19 @@ describe('verify command', () => {
     const r = await cli(dscOf(gbp), '--repo', repo, ...trustFlags(), '--json');
     expect(r.error).toBeUndefined();
     expect((JSON.parse(r.stdout) as VerifyReport).verdict).toBe('reproduced');
-    const absent = await cli(gbp.source, '9.9-9', '--repo', repo, '--mirror', mirror.url, '--allow-http', '--config', mirrorConfig, ...trustFlags(), '--json');
+    const absent = await cli(
+      gbp.source,
+      '9.9-9',
+      '--repo',
+      repo,
+      '--mirror',
+      mirror.url,
+      '--allow-http',
+      '--config',
+      mirrorConfig,
+      ...trustFlags(),
+      '--json',
+    );
     expect(absent.code).toBe(3);
     const report = JSON.parse(absent.stdout) as VerifyReport;
     expect(report.tag.name).toBe('debian/9.9-9');
@@ -178,14 +222,26 @@ describe('verify command', () => {
     const steps = lines.map((l) => l.replace(/^t2u-verify: \[ *[0-9.]+ s\] /, ''));
     expect(steps[0]).toBe(`fetching ${gbp.tag} from ${repo} and checking its signature`);
     expect(steps).toContain('tag authentic');
-    expect(steps).toContain(`upload: ${gbp.dscFiles.length + 1} files, ${((gbp.dscFiles.reduce((n, f) => n + f.size, 0) + readFileSync(dscOf(gbp)).length) / 1024).toFixed(1)} KiB`);
+    expect(steps).toContain(
+      `upload: ${gbp.dscFiles.length + 1} files, ${((gbp.dscFiles.reduce((n, f) => n + f.size, 0) + readFileSync(dscOf(gbp)).length) / 1024).toFixed(1)} KiB`,
+    );
     expect(steps.find((l) => /^building under profile \S+ \(1 of [0-9]+\)$/.test(l))).toBeDefined();
     expect(steps.find((l) => /^profile \S+: reproduced in [0-9.]+ s$/.test(l))).toBeDefined();
     expect(steps.at(-1)).toBe('verdict: reproduced');
   });
 
   it('an unreachable repository: exit 3', async () => {
-    const r = await cli('--repo', `http://127.0.0.1:${await deadPort()}/none.git`, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--allow-http', '--json');
+    const r = await cli(
+      '--repo',
+      `http://127.0.0.1:${await deadPort()}/none.git`,
+      '--tag',
+      gbp.tag,
+      '--upload',
+      dscOf(gbp),
+      ...trustFlags(),
+      '--allow-http',
+      '--json',
+    );
     expect(r.code).toBe(3);
     expect((JSON.parse(r.stdout) as VerifyReport).reasons.map((x) => x.code)).toEqual(['FETCH_FAILED']);
   });
@@ -199,13 +255,30 @@ describe('verify command', () => {
     symlinkSync(join(defaultCacheDir(), 'rootfs'), join(dir, 'cache', 'rootfs'));
     const mirror = `http://127.0.0.1:${await deadPort()}/debian`;
     writeFileSync(config, JSON.stringify({ debianKeyrings: { mirror }, cacheDir: join(dir, 'cache') }));
-    const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), '--no-default-keyrings', '--keyring', join(KEYS, 'uploaders.gpg'), '--config', config, '--timeout', String(TEST_BUILD_MS / 1000), '--json');
+    const r = await cli(
+      '--repo',
+      repo,
+      '--tag',
+      gbp.tag,
+      '--upload',
+      dscOf(gbp),
+      '--no-default-keyrings',
+      '--keyring',
+      join(KEYS, 'uploaders.gpg'),
+      '--config',
+      config,
+      '--timeout',
+      String(TEST_BUILD_MS / 1000),
+      '--json',
+    );
     expect(r.error).toBeUndefined();
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.verdict).toBe('unverifiable');
     expect(r.code).toBe(3);
     const why = report.reasons.find((x) => x.code === 'KEYRING_UNAVAILABLE');
-    expect(why?.message).toContain(`debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `);
+    expect(why?.message).toContain(
+      `debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `,
+    );
     expect(why?.message).toMatch(/no cached copy/);
   });
 });

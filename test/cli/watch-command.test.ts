@@ -35,9 +35,12 @@ async function cli(...args: string[]): Promise<Run> {
 
 const base = (): string[] => [
   'watch',
-  '--mirror', f.mirror.url,
-  '--archive-keyring', f.archiveRing,
-  '--data-dir', dataDir,
+  '--mirror',
+  f.mirror.url,
+  '--archive-keyring',
+  f.archiveRing,
+  '--data-dir',
+  dataDir,
   '--allow-http',
   ...f.repoUrlMap.flatMap((m) => ['--repo-url-map', `${m.from}=${m.to}`]),
   '--once',
@@ -49,7 +52,10 @@ beforeAll(async () => {
   f.addRepo('dgit', 't2u-gbp', u.gbp!.bundle!);
   const salsaGbp = f.addRepo('salsa', 'debian/t2u-gbp', u.gbp!.bundle!);
   f.addRepo('dgit', 't2u-linear', u.linear!.bundle!);
-  f.publish('unstable', [{ dscPath: u.gbp!.dscPath, vcsGit: 'https://salsa.debian.org/debian/t2u-gbp.git' }, { dscPath: u.linear!.dscPath }]);
+  f.publish('unstable', [
+    { dscPath: u.gbp!.dscPath, vcsGit: 'https://salsa.debian.org/debian/t2u-gbp.git' },
+    { dscPath: u.linear!.dscPath },
+  ]);
   f.publish('experimental', [{ dscPath: u['new-upstream']!.dscPath, vcsGit: 'https://salsa.debian.org/debian/t2u-gbp.git' }]);
   // Salsa lost 1.1-1's tag: experimental's upload has a copy missing.
   execFileSync('git', ['-C', salsaGbp, 'tag', '-d', 'debian/1.1-1'], { stdio: 'ignore' });
@@ -63,10 +69,18 @@ afterAll(async () => {
 });
 
 describe('t2u-verify watch --once', () => {
-  it('queues the suite\'s tag2upload uploads into the store and prints them (--json); a second run queues nothing', async () => {
+  it("queues the suite's tag2upload uploads into the store and prints them (--json); a second run queues nothing", async () => {
     const r = await cli(...base(), '--suite', 'unstable', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { kind: string; suites: Array<{ suite: string; status: string; enqueued: Array<{ source: string; repo: string }>; reconciliation: { pending: number } }> };
+    const out = JSON.parse(r.stdout) as {
+      kind: string;
+      suites: Array<{
+        suite: string;
+        status: string;
+        enqueued: Array<{ source: string; repo: string }>;
+        reconciliation: { pending: number };
+      }>;
+    };
     expect(out.kind).toBe('watch');
     expect(out.suites[0]).toMatchObject({ suite: 'unstable', status: 'changed' });
     expect(out.suites[0]!.enqueued.map((q) => [q.source, q.repo]).sort()).toEqual([
@@ -87,7 +101,9 @@ describe('t2u-verify watch --once', () => {
   it('exit 1 and TAG_COPIES_DIFFER when a copy of the tag is missing; exit 3 when a suite cannot be polled', async () => {
     const r = await cli(...base(), '--suite', 'experimental');
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/TAG_COPIES_DIFFER: t2u-gbp 1\.1-1: .*vcs-git https:\/\/salsa\.debian\.org\/debian\/t2u-gbp\.git has no such tag/);
+    expect(r.stdout).toMatch(
+      /TAG_COPIES_DIFFER: t2u-gbp 1\.1-1: .*vcs-git https:\/\/salsa\.debian\.org\/debian\/t2u-gbp\.git has no such tag/,
+    );
     expect(r.stderr).toContain('warning: TAG_COPIES_DIFFER: ');
 
     const bad = await cli(...base(), '--suite', 'badsig', '--suite', 'unstable');

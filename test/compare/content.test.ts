@@ -20,8 +20,18 @@ let commit: string;
 
 const git = (...args: string[]): string =>
   execFileSync('git', ['-C', repo, ...args], {
-    env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t2u.test', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t2u.test', GIT_AUTHOR_DATE: '2024-03-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-03-01T00:00:00Z' },
-  }).toString().trim();
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'T',
+      GIT_AUTHOR_EMAIL: 't@t2u.test',
+      GIT_COMMITTER_NAME: 'T',
+      GIT_COMMITTER_EMAIL: 't@t2u.test',
+      GIT_AUTHOR_DATE: '2024-03-01T00:00:00Z',
+      GIT_COMMITTER_DATE: '2024-03-01T00:00:00Z',
+    },
+  })
+    .toString()
+    .trim();
 
 function write(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
@@ -73,10 +83,18 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function input(extra: Partial<ContentCheckInput> = {}): Promise<ContentCheckInput> {
   return {
-    repo, tag: 'debian/1.0-1', commit, upstreamTag: 'upstream/1.0', upstreamCommit,
-    quiltMode: 'baredebian', format: '3.0 (quilt)',
-    uploadDir: upload, dscName: 'pkg_1.0-1.dsc', uploadFiles: ['pkg_1.0.orig.tar.xz', 'pkg_1.0-1.debian.tar.xz'],
-    rootfs: await ensureRootfs('trixie'), timeoutMs: 120_000,
+    repo,
+    tag: 'debian/1.0-1',
+    commit,
+    upstreamTag: 'upstream/1.0',
+    upstreamCommit,
+    quiltMode: 'baredebian',
+    format: '3.0 (quilt)',
+    uploadDir: upload,
+    dscName: 'pkg_1.0-1.dsc',
+    uploadFiles: ['pkg_1.0.orig.tar.xz', 'pkg_1.0-1.debian.tar.xz'],
+    rootfs: await ensureRootfs('trixie'),
+    timeoutMs: 120_000,
     ...extra,
   };
 }

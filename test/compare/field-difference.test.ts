@@ -14,8 +14,12 @@ describe('fieldDifference', () => {
     const upload = '\n hello deb devel optional arch=any\n hello-doc deb doc optional arch=all';
     const rebuilt = '\n hello deb devel optional arch=any\n hello-doc deb doc optional arch=all profile:v1=!nodoc';
     const line = fieldDifference(upload, rebuilt);
-    expect(line).toBe('line 3 of 3 lines each: upload " hello-doc deb doc optional arch=all", rebuilt " hello-doc deb doc optional arch=all profile:v1=!nodoc"');
+    expect(line).toBe(
+      'line 3 of 3 lines each: upload " hello-doc deb doc optional arch=all", rebuilt " hello-doc deb doc optional arch=all profile:v1=!nodoc"',
+    );
     expect(line).not.toContain('\\n');
-    expect(fieldDifference(upload, `${upload}\n extra deb x optional arch=all`)).toMatch(/^line 4 of upload 3 lines, rebuilt 4: upload absent, rebuilt " extra/);
+    expect(fieldDifference(upload, `${upload}\n extra deb x optional arch=all`)).toMatch(
+      /^line 4 of upload 3 lines, rebuilt 4: upload absent, rebuilt " extra/,
+    );
   });
 });

@@ -24,18 +24,32 @@ const up = (name: string) => packageOf(dscOf(uploadCase(name)));
 describe('compareBuild', () => {
   it('an upload against itself: identical', async () => {
     const body = await bodyOf('gbp');
-    const c = await compareBuild({ upload: await up('gbp'), rebuiltDsc: body, rebuiltDir: dirOf('gbp'), given: new Set(), dgitViewBuilderCommit: false });
+    const c = await compareBuild({
+      upload: await up('gbp'),
+      rebuiltDsc: body,
+      rebuiltDir: dirOf('gbp'),
+      given: new Set(),
+      dgitViewBuilderCommit: false,
+    });
     expect(c.reasons).toEqual([]);
     expect(c.dscIdentical).toBe(true);
-    expect(c.files.map((f) => [f.name, f.match])).toEqual([['t2u-gbp_1.0-1.debian.tar.xz', true], ['t2u-gbp_1.0.orig.tar.xz', true]]);
+    expect(c.files.map((f) => [f.name, f.match])).toEqual([
+      ['t2u-gbp_1.0-1.debian.tar.xz', true],
+      ['t2u-gbp_1.0.orig.tar.xz', true],
+    ]);
   });
 
   it('names a differing field with both values', async () => {
     const c = await compareBuild({
       upload: await up('tamper-dsc-build-depends'),
-      rebuiltDsc: await bodyOf('gbp'), rebuiltDir: dirOf('gbp'), given: new Set(), dgitViewBuilderCommit: false,
+      rebuiltDsc: await bodyOf('gbp'),
+      rebuiltDir: dirOf('gbp'),
+      given: new Set(),
+      dgitViewBuilderCommit: false,
     });
-    expect(c.fields).toEqual([{ field: 'Build-Depends', expected: 'debhelper-compat (= 13)', got: 'debhelper-compat (= 13), t2u-evil-build-helper' }]);
+    expect(c.fields).toEqual([
+      { field: 'Build-Depends', expected: 'debhelper-compat (= 13)', got: 'debhelper-compat (= 13), t2u-evil-build-helper' },
+    ]);
     expect(c.reasons.map((r) => r.code)).toEqual(['DSC_FIELD_MISMATCH']);
     expect(c.dscIdentical).toBe(false);
   });
@@ -43,12 +57,17 @@ describe('compareBuild', () => {
   it('names a differing file with both sizes and digests', async () => {
     const c = await compareBuild({
       upload: await up('tamper-orig-byte'),
-      rebuiltDsc: await bodyOf('gbp'), rebuiltDir: dirOf('gbp'), given: new Set(), dgitViewBuilderCommit: false,
+      rebuiltDsc: await bodyOf('gbp'),
+      rebuiltDir: dirOf('gbp'),
+      given: new Set(),
+      dgitViewBuilderCommit: false,
     });
     const orig = c.files.find((f) => f.name === 't2u-gbp_1.0.orig.tar.xz')!;
     expect(orig.match).toBe(false);
     expect(orig.expected?.sha256).not.toBe(orig.got?.sha256);
-    expect(c.reasons.filter((r) => r.code === 'RECONSTRUCTION_MISMATCH').map((r) => r.message.split(':')[0])).toEqual(['t2u-gbp_1.0.orig.tar.xz']);
+    expect(c.reasons.filter((r) => r.code === 'RECONSTRUCTION_MISMATCH').map((r) => r.message.split(':')[0])).toEqual([
+      't2u-gbp_1.0.orig.tar.xz',
+    ]);
   });
 
   it('does not follow a symlink the sandbox left in its products', async () => {
@@ -57,8 +76,17 @@ describe('compareBuild', () => {
     try {
       await copyFile(join(dirOf('gbp'), 't2u-gbp_1.0.orig.tar.xz'), join(dir, 't2u-gbp_1.0.orig.tar.xz'));
       await symlink(join(dirOf('gbp'), 't2u-gbp_1.0-1.debian.tar.xz'), join(dir, 't2u-gbp_1.0-1.debian.tar.xz'));
-      const c = await compareBuild({ upload: await up('gbp'), rebuiltDsc: body, rebuiltDir: dir, given: new Set(), dgitViewBuilderCommit: false });
-      expect(c.files.map((f) => [f.name, f.match, f.expected !== undefined])).toEqual([['t2u-gbp_1.0-1.debian.tar.xz', false, false], ['t2u-gbp_1.0.orig.tar.xz', true, true]]);
+      const c = await compareBuild({
+        upload: await up('gbp'),
+        rebuiltDsc: body,
+        rebuiltDir: dir,
+        given: new Set(),
+        dgitViewBuilderCommit: false,
+      });
+      expect(c.files.map((f) => [f.name, f.match, f.expected !== undefined])).toEqual([
+        ['t2u-gbp_1.0-1.debian.tar.xz', false, false],
+        ['t2u-gbp_1.0.orig.tar.xz', true, true],
+      ]);
       expect(c.reasons.map((r) => r.code)).toEqual(['RECONSTRUCTION_MISMATCH']);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -67,7 +95,12 @@ describe('compareBuild', () => {
 
   it('a Dgit commit id alone is explained only when dgit made its own commit', async () => {
     const body = await bodyOf('linear');
-    const other = Buffer.from(Buffer.from(body).toString('latin1').replace(/\nDgit: [0-9a-f]{40} /, `\nDgit: ${'0'.repeat(40)} `), 'latin1');
+    const other = Buffer.from(
+      Buffer.from(body)
+        .toString('latin1')
+        .replace(/\nDgit: [0-9a-f]{40} /, `\nDgit: ${'0'.repeat(40)} `),
+      'latin1',
+    );
     const base = { upload: await up('linear'), rebuiltDsc: other, rebuiltDir: dirOf('linear'), given: new Set<string>() };
     const explained = await compareBuild({ ...base, dgitViewBuilderCommit: true });
     expect(explained.reasons).toEqual([]);
@@ -94,7 +127,10 @@ describe('origPlan', () => {
   it('rebuilds the orig git deborig makes, takes any other from the upload', async () => {
     expect(origPlan(await dscOfCase('gbp'), false)).toEqual({ given: [], deborigName: 't2u-gbp_1.0.orig.tar.xz' });
     expect(origPlan(await dscOfCase('gbp'), true)).toEqual({ given: ['t2u-gbp_1.0.orig.tar.xz'], deborigName: 't2u-gbp_1.0.orig.tar.xz' });
-    expect(origPlan(await dscOfCase('existing-orig'), false)).toEqual({ given: ['t2u-existing_1.0.orig.tar.gz'], deborigName: 't2u-existing_1.0.orig.tar.xz' });
+    expect(origPlan(await dscOfCase('existing-orig'), false)).toEqual({
+      given: ['t2u-existing_1.0.orig.tar.gz'],
+      deborigName: 't2u-existing_1.0.orig.tar.xz',
+    });
     expect(origPlan(await dscOfCase('native'), false)).toEqual({ given: [] });
   });
 });

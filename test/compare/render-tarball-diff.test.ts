@@ -31,7 +31,11 @@ afterAll(async () => {
 
 describe('renderTarballDiff', () => {
   it('the tampered orig: one line for the member, then its diff indented', async () => {
-    const d = await diffTarballs(join(UPLOADS, 'gbp', 't2u-gbp_1.0.orig.tar.xz'), join(UPLOADS, 'tamper-orig-byte', 't2u-gbp_1.0.orig.tar.xz'), { decompress: { rootfs } });
+    const d = await diffTarballs(
+      join(UPLOADS, 'gbp', 't2u-gbp_1.0.orig.tar.xz'),
+      join(UPLOADS, 'tamper-orig-byte', 't2u-gbp_1.0.orig.tar.xz'),
+      { decompress: { rootfs } },
+    );
     const text = renderTarballDiff(d);
     const lines = text.split('\n');
     expect(lines[0]).toBe('t2u-gbp_1.0.orig.tar.xz: 1 member differs');
@@ -41,8 +45,14 @@ describe('renderTarballDiff', () => {
   });
 
   it('an added member: type, mode, size, hash, owner and time', async () => {
-    const d = await diffTarballs(join(UPLOADS, 'gbp', 't2u-gbp_1.0-1.debian.tar.xz'), join(UPLOADS, 'tamper-debian-tar', 't2u-gbp_1.0-1.debian.tar.xz'), { decompress: { rootfs } });
-    expect(renderTarballDiff(d).split('\n')[1]).toMatch(/^ {2}\+ debian\/extra-file {2}file 0644 37 B sha256:[0-9a-f]{12} 0\/0 2024-03-01 00:01:00Z$/);
+    const d = await diffTarballs(
+      join(UPLOADS, 'gbp', 't2u-gbp_1.0-1.debian.tar.xz'),
+      join(UPLOADS, 'tamper-debian-tar', 't2u-gbp_1.0-1.debian.tar.xz'),
+      { decompress: { rootfs } },
+    );
+    expect(renderTarballDiff(d).split('\n')[1]).toMatch(
+      /^ {2}\+ debian\/extra-file {2}file 0644 37 B sha256:[0-9a-f]{12} 0\/0 2024-03-01 00:01:00Z$/,
+    );
   });
 
   it('control characters in names and contents are escaped: no forged lines, no terminal escapes', async () => {
@@ -62,12 +72,22 @@ describe('renderTarballDiff', () => {
   });
 
   it('an error, and a truncated listing', () => {
-    expect(renderTarballDiff({ file: 'x.tar.xz', members: [], error: 'got x.tar.xz: TAR_CHECKSUM: bad\nline' }))
-      .toBe('x.tar.xz: members could not be listed: got x.tar.xz: TAR_CHECKSUM: bad\\x0aline\n');
+    expect(renderTarballDiff({ file: 'x.tar.xz', members: [], error: 'got x.tar.xz: TAR_CHECKSUM: bad\nline' })).toBe(
+      'x.tar.xz: members could not be listed: got x.tar.xz: TAR_CHECKSUM: bad\\x0aline\n',
+    );
     const text = renderTarballDiff({
-      file: 'y.tar', truncated: 3,
-      members: [{ path: 'p', change: 'removed', expected: { size: 1, mode: '0644', sha256: 'ab'.repeat(32), mtime: 0, type: 'file', owner: '0/0' } }],
+      file: 'y.tar',
+      truncated: 3,
+      members: [
+        {
+          path: 'p',
+          change: 'removed',
+          expected: { size: 1, mode: '0644', sha256: 'ab'.repeat(32), mtime: 0, type: 'file', owner: '0/0' },
+        },
+      ],
     });
-    expect(text).toBe('y.tar: 4 members differ\n  - p  file 0644 1 B sha256:abababababab 0/0 1970-01-01 00:00:00Z\n  … and 3 more members not listed\n');
+    expect(text).toBe(
+      'y.tar: 4 members differ\n  - p  file 0644 1 B sha256:abababababab 0/0 1970-01-01 00:00:00Z\n  … and 3 more members not listed\n',
+    );
   });
 });

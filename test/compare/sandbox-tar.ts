@@ -31,7 +31,10 @@ export async function scratch(rootfs: Rootfs): Promise<Scratch> {
     dir,
     host,
     async run(script, fs = rootfs) {
-      const r = requireCompleted(await runSandboxed({ argv: ['sh', '-ec', script], rootfs: fs, workDir: dir, keep: ['.'], timeoutMs: 120_000 }), 'tarball script');
+      const r = requireCompleted(
+        await runSandboxed({ argv: ['sh', '-ec', script], rootfs: fs, workDir: dir, keep: ['.'], timeoutMs: 120_000 }),
+        'tarball script',
+      );
       if (r.exitCode !== 0) throw new Error(`script failed (${r.exitCode}): ${r.stderr.toString('utf8')}\n${script}`);
       return r.stdout.toString('utf8');
     },

@@ -58,11 +58,16 @@ const diff = (a: string, b: string, o: TarDiffOptions = {}): Promise<TarballDiff
 
 describe('committed uploads', () => {
   it('the tampered debian.tar has one added member, shown in full', async () => {
-    const d = await diff(join(UPLOADS, 'gbp', 't2u-gbp_1.0-1.debian.tar.xz'), join(UPLOADS, 'tamper-debian-tar', 't2u-gbp_1.0-1.debian.tar.xz'));
+    const d = await diff(
+      join(UPLOADS, 'gbp', 't2u-gbp_1.0-1.debian.tar.xz'),
+      join(UPLOADS, 'tamper-debian-tar', 't2u-gbp_1.0-1.debian.tar.xz'),
+    );
     expect(d.file).toBe('t2u-gbp_1.0-1.debian.tar.xz');
     expect(d.members).toHaveLength(1);
     expect(d.members[0]).toMatchObject({ path: 'debian/extra-file', change: 'added', got: { type: 'file', mode: '0644', owner: '0/0' } });
-    expect(d.members[0]!.diff).toBe('--- a/debian/extra-file\n+++ b/debian/extra-file\n@@ -0,0 +1 @@\n+An extra file the tag does not have.\n');
+    expect(d.members[0]!.diff).toBe(
+      '--- a/debian/extra-file\n+++ b/debian/extra-file\n@@ -0,0 +1 @@\n+An extra file the tag does not have.\n',
+    );
   });
 
   it('the tampered orig has one changed member: hello became jello', async () => {
@@ -101,7 +106,12 @@ describe('each kind of change', () => {
 
   it('type: a file became a symlink', async () => {
     const m = await only('kind');
-    expect(m).toMatchObject({ path: 'd/kind', aspects: ['content', 'type', 'mode', 'link'], expected: { type: 'file' }, got: { type: 'symlink', link: 'text' } });
+    expect(m).toMatchObject({
+      path: 'd/kind',
+      aspects: ['content', 'type', 'mode', 'link'],
+      expected: { type: 'file' },
+      got: { type: 'symlink', link: 'text' },
+    });
     expect(m.diff).toBeUndefined();
   });
 
@@ -114,11 +124,16 @@ describe('each kind of change', () => {
   it('binary content: hashes and sizes, and a diff of hexdumps of the first bytes, as diffoscope shows', async () => {
     const m = await only('binary');
     expect(m).toMatchObject({ aspects: ['content'], expected: { size: 7 }, got: { size: 8 } });
-    expect(m.diff).toBe([
-      '--- a/d/bin (hexdump)', '+++ b/d/bin (hexdump)', '@@ -1 +1 @@',
-      '-00000000: 6269 6e00 6172 79                        bin.ary',
-      '+00000000: 6269 6e00 6172 7921                      bin.ary!', '',
-    ].join('\n'));
+    expect(m.diff).toBe(
+      [
+        '--- a/d/bin (hexdump)',
+        '+++ b/d/bin (hexdump)',
+        '@@ -1 +1 @@',
+        '-00000000: 6269 6e00 6172 79                        bin.ary',
+        '+00000000: 6269 6e00 6172 7921                      bin.ary!',
+        '',
+      ].join('\n'),
+    );
   });
 
   it.skipIf(spawnSync('xxd', ['-v']).status === null)("the hexdump is xxd's, bounded to the first bytes", () => {
@@ -140,7 +155,10 @@ describe('each kind of change', () => {
 
   it('added and removed members, ordered by path', async () => {
     const d = await diff('base.tar.xz', 'added.tar.xz');
-    expect(d.members.map((m) => [m.path, m.change])).toEqual([['d/added', 'added'], ['d/text', 'removed']]);
+    expect(d.members.map((m) => [m.path, m.change])).toEqual([
+      ['d/added', 'added'],
+      ['d/text', 'removed'],
+    ]);
     expect(d.members[1]!.diff).toBe('--- a/d/text\n+++ b/d/text\n@@ -1,3 +0,0 @@\n-one\n-two\n-three\n');
   });
 

@@ -71,7 +71,7 @@ describe('matches GNU diff -u', () => {
 });
 
 describe('random edits', () => {
-  it('apply with GNU patch and are as small as GNU diff\'s', () => {
+  it("apply with GNU patch and are as small as GNU diff's", () => {
     let seed = 7;
     const rnd = (n: number): number => {
       seed ^= seed << 13;
@@ -82,10 +82,13 @@ describe('random edits', () => {
     for (let t = 0; t < 80; t++) {
       const alphabet = 'abcdefgh'.slice(0, 2 + rnd(6));
       const a = Array.from({ length: rnd(30) }, () => `${alphabet[rnd(alphabet.length)]}\n`).join('') + (rnd(5) === 0 ? 'z' : '');
-      const b = a.split(/(?<=\n)/).flatMap((l) => {
-        const r = rnd(10);
-        return r === 0 ? [] : r === 1 ? [`${alphabet[rnd(alphabet.length)]}\n`, l] : r === 2 ? [l, 'x\n'] : [l];
-      }).join('');
+      const b = a
+        .split(/(?<=\n)/)
+        .flatMap((l) => {
+          const r = rnd(10);
+          return r === 0 ? [] : r === 1 ? [`${alphabet[rnd(alphabet.length)]}\n`, l] : r === 2 ? [l, 'x\n'] : [l];
+        })
+        .join('');
       const ours = unifiedDiff(a, b, 'a/f', 'b/f');
       if (a === b) continue;
       expect(applied(a, ours), JSON.stringify([a, b])).toBe(b);
@@ -96,7 +99,13 @@ describe('random edits', () => {
 
 describe('bounds', () => {
   it('stops at the line cap and says how much is left', () => {
-    const d = unifiedDiff(lines(100), lines(100, (i) => `other ${i}`), 'a/f', 'b/f', { maxLines: 10 });
+    const d = unifiedDiff(
+      lines(100),
+      lines(100, (i) => `other ${i}`),
+      'a/f',
+      'b/f',
+      { maxLines: 10 },
+    );
     const out = d.split('\n').filter(Boolean);
     expect(out).toHaveLength(11);
     expect(out.at(-1)).toBe(`... diff truncated: ${2 + 1 + 200 - 10} more lines not shown`);

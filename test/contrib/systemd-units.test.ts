@@ -20,14 +20,20 @@ const unitFiles = readdirSync(UNITS).filter((f) => /\.(service|timer)$/.test(f))
 function analyze(edit: (name: string, text: string) => string = (_, t) => t): { status: number | null; stderr: string } {
   const exe = join(dir, 't2u-verify');
   if (!readdirSync(dir).includes('t2u-verify')) symlinkSync(join(REPO_ROOT, 'bin', 't2u-verify.js'), exe);
-  for (const f of unitFiles) writeFileSync(join(dir, f), edit(f, readFileSync(join(UNITS, f), 'utf8').replaceAll('/usr/bin/t2u-verify', exe)));
+  for (const f of unitFiles)
+    writeFileSync(join(dir, f), edit(f, readFileSync(join(UNITS, f), 'utf8').replaceAll('/usr/bin/t2u-verify', exe)));
   const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...unitFiles.map((f) => join(dir, f))], { encoding: 'utf8' });
   return { status: r.status, stderr: r.stderr };
 }
 
 describe.skipIf(!haveAnalyze)('contrib/systemd', () => {
   it('has a unit for serve, one for worker, and a timer with its service for watch', () => {
-    expect(unitFiles.sort()).toEqual(['t2u-verify-watch.service', 't2u-verify-watch.timer', 't2u-verify-worker.service', 't2u-verify.service']);
+    expect(unitFiles.sort()).toEqual([
+      't2u-verify-watch.service',
+      't2u-verify-watch.timer',
+      't2u-verify-worker.service',
+      't2u-verify.service',
+    ]);
   });
 
   it('systemd-analyze verify accepts every unit, silently', () => {

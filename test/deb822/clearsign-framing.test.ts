@@ -27,7 +27,12 @@ beforeAll(async () => {
   keyring = join(work, 'ring.gpg');
   writeFileSync(keyring, gpg.must(['--export']));
   index = await loadKeyrings([{ path: join(KEYS_DIR, 'rsa3072.pub.asc'), role: 'uploader' }]);
-  signed = gpg.must(['--clearsign', '--digest-algo', 'SHA512', '-u', `${fixtureKeys().rsa3072!.signing}!`, '-o', '-'], { at: '20240301T000000', input: TEXT }).toString('latin1');
+  signed = gpg
+    .must(['--clearsign', '--digest-algo', 'SHA512', '-u', `${fixtureKeys().rsa3072!.signing}!`, '-o', '-'], {
+      at: '20240301T000000',
+      input: TEXT,
+    })
+    .toString('latin1');
 });
 afterAll(() => {
   gpg.close();
@@ -43,13 +48,48 @@ function gpgvAccepts(data: string): boolean {
 /** Header blocks: hand-picked edge cases and every combination of a few pieces. */
 function variants(): string[] {
   const out = new Set<string>([
-    'Hash: SHA512', 'Hash:SHA512', 'Hash:  SHA512', 'Hash:\tSHA512', 'Hash: SHA512 ', 'Hash: SHA512\t', 'Hash: SHA512\r',
-    'Hash: sha512', 'Hash: SHA', 'Hash: S', 'Hash: SHA5', 'Hash: SHA5120', 'Hash: SHA256', 'Hash: SHA1', 'Hash: SHA256, SHA512',
-    'Hash: SHA256,SHA512', 'Hash: SHA512,', 'Hash: ,SHA512', 'Hash: SHA512 SHA256', 'Hash: SHA512,,SHA256', 'Hash: MD5',
-    'Hash: RIPEMD160', 'Hash: SHA224, SHA384, SHA512', 'Hash: ', 'Hash:', 'hash: SHA512', 'HASH: SHA512', 'Hash : SHA512',
-    ' Hash: SHA512', 'Hash: SHA512\nHash: SHA256', 'Hash: SHA256\nHash: SHA512', 'Comment: x', 'Hash: SHA512\nComment: x',
-    'NotDashEscaped: yes', 'Version: 1', 'Hash: ' + 'SHA512, '.repeat(8) + 'SHA512', 'Hash: SHA512, RIPEMD160, SHA1, SHA224',
-    'Hash: SHA-512', 'Hash: SHA512;', 'Hash: SHA512 ,SHA256', 'Hash: SHA512\t,\tSHA256', '',
+    'Hash: SHA512',
+    'Hash:SHA512',
+    'Hash:  SHA512',
+    'Hash:\tSHA512',
+    'Hash: SHA512 ',
+    'Hash: SHA512\t',
+    'Hash: SHA512\r',
+    'Hash: sha512',
+    'Hash: SHA',
+    'Hash: S',
+    'Hash: SHA5',
+    'Hash: SHA5120',
+    'Hash: SHA256',
+    'Hash: SHA1',
+    'Hash: SHA256, SHA512',
+    'Hash: SHA256,SHA512',
+    'Hash: SHA512,',
+    'Hash: ,SHA512',
+    'Hash: SHA512 SHA256',
+    'Hash: SHA512,,SHA256',
+    'Hash: MD5',
+    'Hash: RIPEMD160',
+    'Hash: SHA224, SHA384, SHA512',
+    'Hash: ',
+    'Hash:',
+    'hash: SHA512',
+    'HASH: SHA512',
+    'Hash : SHA512',
+    ' Hash: SHA512',
+    'Hash: SHA512\nHash: SHA256',
+    'Hash: SHA256\nHash: SHA512',
+    'Comment: x',
+    'Hash: SHA512\nComment: x',
+    'NotDashEscaped: yes',
+    'Version: 1',
+    'Hash: ' + 'SHA512, '.repeat(8) + 'SHA512',
+    'Hash: SHA512, RIPEMD160, SHA1, SHA224',
+    'Hash: SHA-512',
+    'Hash: SHA512;',
+    'Hash: SHA512 ,SHA256',
+    'Hash: SHA512\t,\tSHA256',
+    '',
   ]);
   const names = ['SHA512', 'SHA256', 'sha512', 'SHA', 'X'];
   const seps = [', ', ',', ' ', '\t', ''];
@@ -70,7 +110,8 @@ describe('cleartext-signature headers agree with gpgv', () => {
       const truth = gpgvAccepts(data);
       if (truth) accepted++;
       const ours = (await verifyDscSignature(Buffer.from(data, 'latin1'), index)).ok;
-      if (ours !== truth) disagreements.push(`${JSON.stringify(header)}: gpgv ${truth ? 'accepts' : 'refuses'}, we ${ours ? 'accept' : 'refuse'}`);
+      if (ours !== truth)
+        disagreements.push(`${JSON.stringify(header)}: gpgv ${truth ? 'accepts' : 'refuses'}, we ${ours ? 'accept' : 'refuse'}`);
     }
     expect(disagreements).toEqual([]);
     // Both sides of the oracle are exercised.

@@ -48,7 +48,8 @@ function gpgv(data: Uint8Array): { status: number; output: Buffer } {
 
 const MESSAGES: Record<string, string> = {
   'a .dsc-like body': 'Source: x\nVersion: 1\nChecksums-Sha256:\n abc 1 x_1.tar.xz\n',
-  'trailing spaces and tabs, CR LF lines, lines starting with dashes and "From "': 'A: 1  \n-dash\n- x\n--- y\nB: 2\t\r\nFrom me\n\n \t\nlast',
+  'trailing spaces and tabs, CR LF lines, lines starting with dashes and "From "':
+    'A: 1  \n-dash\n- x\n--- y\nB: 2\t\r\nFrom me\n\n \t\nlast',
   'non-ASCII text': 'Maintainer: Stéphane Glondu <steph@glondu.net>\nGit-Tag-Tagger: Jérémy <j@example.org>\n',
   'empty lines at the end': 'A: 1\n\n\n',
 };

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { checkFileName, DscError, parseGitTagInfo, readDsc } from '../../src/deb822/dsc.js';
 
 const DSC_DIR = resolve(import.meta.dirname, '../../fixtures/dsc');
-const index = readFileSync(join(DSC_DIR, 'index.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+const index = readFileSync(join(DSC_DIR, 'index.tsv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split('\t'));
 
 describe('readDsc on real tag2upload uploads', () => {
   it('every fixture agrees with its Sources entry', () => {
@@ -61,10 +65,16 @@ describe('readDsc refuses', () => {
     'a file name with a slash inside': [(t) => t.replaceAll(TARBALL, `dh-ocaml_3.8/x.tar.xz`), /dpkg does not allow/],
     'a file of another package': [(t) => t.replaceAll(TARBALL, 'dpkg_3.8.tar.xz'), /not a file of source package/],
     'a file listed twice': [(t) => t.replace(/^(Checksums-Sha256:\n)( .*\n)/m, '$1$2$2'), /twice/],
-    'sizes that disagree between fields': [(t) => t.replace(/^(Files:\n [0-9a-f]+ )(\d+)/m, (_m, a: string, n: string) => `${a}${Number(n) + 1}`), /size/],
+    'sizes that disagree between fields': [
+      (t) => t.replace(/^(Files:\n [0-9a-f]+ )(\d+)/m, (_m, a: string, n: string) => `${a}${Number(n) + 1}`),
+      /size/,
+    ],
     'a file missing from Files': [(t) => t.replace(/^Files:\n .*\n/m, 'Files:\n'), /does not list/],
     'no Checksums-Sha256': [(t) => t.replace(/^Checksums-Sha256:\n .*\n/m, ''), /no Checksums-Sha256/],
-    'an upper-case hash': [(t) => t.replace(/^(Checksums-Sha256:\n )([0-9a-f]+)/m, (_m, a: string, h: string) => `${a}${h.toUpperCase()}`), /lower-case sha256/],
+    'an upper-case hash': [
+      (t) => t.replace(/^(Checksums-Sha256:\n )([0-9a-f]+)/m, (_m, a: string, h: string) => `${a}${h.toUpperCase()}`),
+      /lower-case sha256/,
+    ],
     'a bad Git-Tag-Info': [(t) => t.replace(/^Git-Tag-Info: .*$/m, 'Git-Tag-Info: tag=xyz fp=abc'), /Git-Tag-Info/],
     'a bad Dgit field': [(t) => t.replace(/^Dgit: \S+/m, 'Dgit: nothex'), /Dgit/],
     'an invalid source name': [(t) => t.replace(/^Source: .*$/m, 'Source: Dh_Ocaml'), /source package name/],
@@ -81,14 +91,20 @@ describe('readDsc refuses', () => {
 
   it('checkFileName allows dpkg names (".." inside is legitimate: weechat-matrix_0.3.0-3.4..dsc)', () => {
     expect(() => checkFileName('weechat-matrix_0.3.0-3.4..dsc')).not.toThrow();
-    for (const bad of ['..', '.hidden_1.dsc', 'a/b_1.dsc', 'a\\b_1.dsc', 'x_1 .dsc', 'x_1\n.dsc', '']) expect(() => checkFileName(bad)).toThrow(DscError);
+    for (const bad of ['..', '.hidden_1.dsc', 'a/b_1.dsc', 'a\\b_1.dsc', 'x_1 .dsc', 'x_1\n.dsc', ''])
+      expect(() => checkFileName(bad)).toThrow(DscError);
   });
 
   it('parseGitTagInfo wants tag= and fp= once each, in lower-case hex', () => {
     const tag = 'a'.repeat(40);
     expect(parseGitTagInfo(`tag=${tag} fp=${'b'.repeat(40)}`)).toEqual({ tag, fp: 'b'.repeat(40) });
     expect(parseGitTagInfo(`tag=${tag} fp=${'b'.repeat(64)} future=x`).fp).toHaveLength(64);
-    for (const bad of [`tag=${tag}`, `tag=${tag} tag=${tag} fp=${'b'.repeat(40)}`, `tag=${tag} fp=${'B'.repeat(40)}`, `tag=${tag} fp=${'b'.repeat(40)} junk`]) {
+    for (const bad of [
+      `tag=${tag}`,
+      `tag=${tag} tag=${tag} fp=${'b'.repeat(40)}`,
+      `tag=${tag} fp=${'B'.repeat(40)}`,
+      `tag=${tag} fp=${'b'.repeat(40)} junk`,
+    ]) {
       expect(() => parseGitTagInfo(bad)).toThrow(DscError);
     }
   });
@@ -101,7 +117,7 @@ describe('readDsc reads bytes', () => {
     expect(dsc.gitTagTagger).toBe('Zoë <z@example.org>');
     expect(Buffer.from(dsc.gitTagTaggerBytes!)).toEqual(Buffer.from('Zoë <z@example.org>', 'utf8'));
   });
-  it('reads a .dsc that is not UTF-8 byte for byte, keeping Git-Tag-Tagger\'s bytes', () => {
+  it("reads a .dsc that is not UTF-8 byte for byte, keeping Git-Tag-Tagger's bytes", () => {
     const text = Buffer.from(TEXT.replace(/^Git-Tag-Tagger: .*$/m, 'Git-Tag-Tagger: Jos\xe9 \xff <j@example.org>'), 'latin1');
     const { dsc } = readDsc(text);
     expect(dsc.encoding).toBe('latin1');

@@ -101,7 +101,11 @@ describe('Deb822Paragraph', () => {
   });
 
   it('dropEmpty leaves out white-space-only fields, as Dpkg::Control does', () => {
-    const p = new Deb822Paragraph([['A', '1'], ['B', ' '], ['C', '']]);
+    const p = new Deb822Paragraph([
+      ['A', '1'],
+      ['B', ' '],
+      ['C', ''],
+    ]);
     expect(formatParagraph(p, { dropEmpty: true })).toBe('A: 1\n');
     expect(formatDeb822([p, p], { dropEmpty: true })).toBe('A: 1\n\nA: 1\n');
   });

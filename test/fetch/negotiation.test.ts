@@ -16,7 +16,11 @@ import { RemoteRepository, type RemoteLimits } from '../../src/fetch/remote-repo
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 
 const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+  execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', ...args], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  }).trim();
 
 const limits: RemoteLimits = { timeoutMs: 60_000, maxPackBytes: 64 << 20, maxObjectBytes: 64 << 20, maxRefsBytes: 1 << 20 };
 const DEBIAN = 'debian/2.0-1';
@@ -60,16 +64,24 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const packs = (gitDir: string): string[] => readdirSync(join(gitDir, 'objects', 'pack')).filter((f) => f.endsWith('.idx')).sort();
+const packs = (gitDir: string): string[] =>
+  readdirSync(join(gitDir, 'objects', 'pack'))
+    .filter((f) => f.endsWith('.idx'))
+    .sort();
 
 /** The object ids in a pack, read from its index. */
 function packObjects(gitDir: string, idx: string): string[] {
   const out = execFileSync('git', ['show-index'], { input: readFileSync(join(gitDir, 'objects', 'pack', idx)), encoding: 'utf8' });
-  return out.trim().split('\n').map((l) => l.split(' ')[1]!).sort();
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[1]!)
+    .sort();
 }
 
 /** Every object in a repository, with type and size (ids name the bytes). */
-const allObjects = (gitDir: string): string => git(gitDir, '-c', 'safe.directory=*', 'cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype) %(objectsize)');
+const allObjects = (gitDir: string): string =>
+  git(gitDir, '-c', 'safe.directory=*', 'cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype) %(objectsize)');
 
 /**
  * What the real git client receives when it fetches `refs` in turn into one
@@ -82,8 +94,14 @@ async function gitFetches(steps: string[][]): Promise<{ dir: string; packs: stri
   const received: string[][] = [];
   for (const args of steps) {
     const before = new Set(packs(dir));
-    await promisify(execFile)('git', ['-c', 'fetch.unpackLimit=1', '-c', 'protocol.version=2', 'fetch', '-q', '--no-tags', ...args], { cwd: dir });
-    received.push(...packs(dir).filter((p) => !before.has(p)).map((p) => packObjects(dir, p)));
+    await promisify(execFile)('git', ['-c', 'fetch.unpackLimit=1', '-c', 'protocol.version=2', 'fetch', '-q', '--no-tags', ...args], {
+      cwd: dir,
+    });
+    received.push(
+      ...packs(dir)
+        .filter((p) => !before.has(p))
+        .map((p) => packObjects(dir, p)),
+    );
   }
   return { dir, packs: received };
 }
@@ -94,7 +112,7 @@ describe.each([
   ['protocol v2', 2 as const],
   ['protocol v0', 1 as const],
 ])('the upstream fetch negotiates (%s)', (_label, protocol) => {
-  it('sends have and shallow for the Debian tag\'s commit and receives only what that commit lacks, as git does', async () => {
+  it("sends have and shallow for the Debian tag's commit and receives only what that commit lacks, as git does", async () => {
     const before = server.requests.length;
     const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, limits, protocol);
     try {
@@ -116,7 +134,10 @@ describe.each([
       expect(two).toContain(`shallow ${debianCommit}\n`);
 
       // The real client, fetching the same two tags one after the other at depth 1.
-      const oracle = await gitFetches([['--depth', '1', url, spec(DEBIAN)], ['--depth', '1', url, spec(UPSTREAM)]]);
+      const oracle = await gitFetches([
+        ['--depth', '1', url, spec(DEBIAN)],
+        ['--depth', '1', url, spec(UPSTREAM)],
+      ]);
       expect(oracle.packs).toHaveLength(2);
       expect(secondObjects).toEqual(oracle.packs[1]);
       // The upstream files came with the Debian tag's tree and do not cross the wire again.
@@ -139,7 +160,10 @@ describe.each([
       expect(new Set(perPack.flat()).size).toBe(total);
       const full = await gitFetches([[url, spec(DEBIAN), spec(UPSTREAM)]]);
       expect(allObjects(gitDir)).toBe(allObjects(full.dir));
-      const third = server.requests.slice(before).filter((r) => r.path.endsWith('/git-upload-pack') && r.body.includes('deepen')).at(-1)!;
+      const third = server.requests
+        .slice(before)
+        .filter((r) => r.path.endsWith('/git-upload-pack') && r.body.includes('deepen'))
+        .at(-1)!;
       expect(third.body.toString('latin1')).toContain(`have ${debianCommit}\n`);
       // The older commits' files are all in the Debian tag's tree already.
       expect(third.bytesSent).toBeLessThan(BIG);

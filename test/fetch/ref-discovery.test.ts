@@ -21,7 +21,8 @@ let root: string;
 let server: GitHttpServer;
 let tagOid: string;
 let commit: string;
-const transport = (): HttpTransport => new HttpTransport({ policy: { allowHttpLoopback: true }, signal: new AbortController().signal, userAgent: 'test' });
+const transport = (): HttpTransport =>
+  new HttpTransport({ policy: { allowHttpLoopback: true }, signal: new AbortController().signal, userAgent: 'test' });
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 't2u-refs-'));
@@ -88,7 +89,10 @@ describe('answers that are not git', () => {
   afterAll(() => new Promise<void>((r) => fake.close(() => r())));
 
   async function failure(): Promise<FetchError> {
-    const err = await discoverRefs(transport(), url, 2, 1 << 20).then(() => undefined, (e: unknown) => e);
+    const err = await discoverRefs(transport(), url, 2, 1 << 20).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FetchError);
     expect((err as FetchError).code).toBe('FETCH_FAILED');
     return err as FetchError;
@@ -108,12 +112,18 @@ describe('answers that are not git', () => {
 
   it('a v0 ref line without an object id, and an answer cut short', async () => {
     const head = Buffer.concat([pktLine('# service=git-upload-pack\n'), Buffer.from('0000')]);
-    answer = { type: 'application/x-git-upload-pack-advertisement', body: Buffer.concat([head, pktLine('nothex refs/heads/x\0side-band-64k\n'), Buffer.from('0000')]) };
+    answer = {
+      type: 'application/x-git-upload-pack-advertisement',
+      body: Buffer.concat([head, pktLine('nothex refs/heads/x\0side-band-64k\n'), Buffer.from('0000')]),
+    };
     expect((await failure()).message).toMatch(/malformed ref line/);
     answer = { type: 'application/x-git-upload-pack-advertisement', body: head };
     expect((await failure()).message).toMatch(/ended early/);
     // Cut inside the ref list: not read as a shorter list.
-    answer = { type: 'application/x-git-upload-pack-advertisement', body: Buffer.concat([head, pktLine(`${'a'.repeat(40)} refs/heads/x\0side-band-64k\n`)]) };
+    answer = {
+      type: 'application/x-git-upload-pack-advertisement',
+      body: Buffer.concat([head, pktLine(`${'a'.repeat(40)} refs/heads/x\0side-band-64k\n`)]),
+    };
     expect((await failure()).message).toMatch(/ended early/);
   });
 });

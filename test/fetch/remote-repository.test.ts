@@ -80,7 +80,9 @@ describe('RemoteRepository over loopback smart HTTP', () => {
       const objects = repo.objects();
       const tag = await objects.read(tagOid);
       expect(tag?.type).toBe('tag');
-      expect(tag?.content.toString()).toBe(execFileSync('git', ['cat-file', 'tag', tagOid], { cwd: join(root, 'pkg.git'), encoding: 'utf8' }));
+      expect(tag?.content.toString()).toBe(
+        execFileSync('git', ['cat-file', 'tag', tagOid], { cwd: join(root, 'pkg.git'), encoding: 'utf8' }),
+      );
       expect((await objects.read(commit))?.type).toBe('commit');
       // Depth 1: the parent commit is not fetched.
       expect(await objects.read(parent)).toBeUndefined();
@@ -119,7 +121,13 @@ describe('RemoteRepository over loopback smart HTTP', () => {
 
   it('the pipeline passes a running byte count to its progress: verifyDepsFrom({onPackBytes}) reaches the repository it opens', async () => {
     const config = parseConfig({ fetch: { allowHttpLoopback: true } }, 'test');
-    const trust = { keyrings: new KeyringIndex(), dm: undefined, policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] }, keyringOrigin: 'test', warnings: [] };
+    const trust = {
+      keyrings: new KeyringIndex(),
+      dm: undefined,
+      policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] },
+      keyringOrigin: 'test',
+      warnings: [],
+    };
     const seen: number[] = [];
     const deps = verifyDepsFrom(config, trust, { origin: 'none', unavailable: 'test', warnings: [] }, { onPackBytes: (n) => seen.push(n) });
     const repo = await deps.openRepository(`${server.url}/pkg.git`);
@@ -232,7 +240,7 @@ describe('ObjectStore: index-pack in the sandbox', () => {
     }
   });
 
-  it('maps git\'s collision detection to SHA1_COLLISION: an object id already present with other content', async () => {
+  it("maps git's collision detection to SHA1_COLLISION: an object id already present with other content", async () => {
     const store = await ObjectStore.create({ timeoutMs: 30_000, maxObjectBytes: 1 << 20 });
     try {
       // Plant a loose object under the README blob's id whose content is different: when the

@@ -23,8 +23,14 @@ describe('mutation fuzzing from real fixtures', () => {
     }
   });
 
-  for (const name of ['tag object, signature and interpretation', 'debian/changelog', '.dsc: clearsigned framing, deb822, fields, signature',
-    'tar reader', 'pkt-line', 'webhook body through the intake app']) {
+  for (const name of [
+    'tag object, signature and interpretation',
+    'debian/changelog',
+    '.dsc: clearsigned framing, deb822, fields, signature',
+    'tar reader',
+    'pkt-line',
+    'webhook body through the intake app',
+  ]) {
     it(`${name}: ${ITERATIONS} inputs, typed errors only, bounded time, nothing signed accepted that gpgv refuses`, async () => {
       const target = fixtures.targets.find((t) => t.name === name)!;
       const r = await fuzz(target, ITERATIONS, SEED);

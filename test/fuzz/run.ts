@@ -14,7 +14,9 @@ try {
   for (const [i, target] of fixtures.targets.entries()) {
     const r = await fuzz(target, iterations, seed + i);
     failed += r.failures.length;
-    console.log(`${r.target}: ${r.runs} inputs (seed ${seed + i}), ${r.acceptedSigned} accepted as signed, max ${r.maxCpuMs.toFixed(1)} ms CPU, ${r.failures.length} failures`);
+    console.log(
+      `${r.target}: ${r.runs} inputs (seed ${seed + i}), ${r.acceptedSigned} accepted as signed, max ${r.maxCpuMs.toFixed(1)} ms CPU, ${r.failures.length} failures`,
+    );
     for (const f of r.failures.slice(0, 5)) console.log(`  ${f}`);
   }
 } finally {

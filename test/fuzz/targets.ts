@@ -29,13 +29,44 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
 }
 
-const INTERESTING = ['\n', '\r\n', ' ', '\t', '\0', '-', ':', ',', '<', '>', '[dgit ', ']', '"', '-----BEGIN PGP SIGNATURE-----\n',
-  '-----END PGP SIGNATURE-----\n', 'Hash: SHA512\n', '- ', '\n\n', '\xff', '\xc3\xa9', '=', '0000', '0001', 'ffff', '%2F', '..', '{', '}', '\\u0000'];
+const INTERESTING = [
+  '\n',
+  '\r\n',
+  ' ',
+  '\t',
+  '\0',
+  '-',
+  ':',
+  ',',
+  '<',
+  '>',
+  '[dgit ',
+  ']',
+  '"',
+  '-----BEGIN PGP SIGNATURE-----\n',
+  '-----END PGP SIGNATURE-----\n',
+  'Hash: SHA512\n',
+  '- ',
+  '\n\n',
+  '\xff',
+  '\xc3\xa9',
+  '=',
+  '0000',
+  '0001',
+  'ffff',
+  '%2F',
+  '..',
+  '{',
+  '}',
+  '\\u0000',
+];
 
 /** One to four byte-level edits: flip, delete, insert interesting text, duplicate or repeat a span. */
 export function mutate(input: Uint8Array, random: () => number): Buffer {
@@ -49,7 +80,12 @@ export function mutate(input: Uint8Array, random: () => number): Buffer {
       const i = Math.min(at, b.length - 1);
       b[i] = b[i]! ^ (1 << Math.floor(random() * 8));
     } else if (k < 0.45) b = Buffer.concat([b.subarray(0, at), b.subarray(at + len)]);
-    else if (k < 0.75) b = Buffer.concat([b.subarray(0, at), Buffer.from(INTERESTING[Math.floor(random() * INTERESTING.length)]!, 'latin1'), b.subarray(at)]);
+    else if (k < 0.75)
+      b = Buffer.concat([
+        b.subarray(0, at),
+        Buffer.from(INTERESTING[Math.floor(random() * INTERESTING.length)]!, 'latin1'),
+        b.subarray(at),
+      ]);
     else if (k < 0.95) b = Buffer.concat([b.subarray(0, at + len), b.subarray(at, at + len), b.subarray(at + len)]);
     else {
       // A span repeated up to 2,000 times: long lines and runs of white space.
@@ -91,10 +127,14 @@ export async function makeTargets(): Promise<Fixtures> {
   const index: KeyringIndex = await loadKeyrings([{ path: join(KEYS_DIR, 'rsa3072.pub.asc'), role: 'uploader' }]);
 
   // A tag as git-debpush writes it, signed by the fixture key.
-  const payload = Buffer.from('object 840976dd03ef23e0c4eea87ffd60260ed78863b1\ntype commit\ntag debian/1.0-1\ntagger T2U Test <rsa3072@t2u.test> 1709251200 +0000\n\n' +
-    'hello release 1.0-1 for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=hello version=1.0-1]\n');
+  const payload = Buffer.from(
+    'object 840976dd03ef23e0c4eea87ffd60260ed78863b1\ntype commit\ntag debian/1.0-1\ntagger T2U Test <rsa3072@t2u.test> 1709251200 +0000\n\n' +
+      'hello release 1.0-1 for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=hello version=1.0-1]\n',
+  );
   const tag = Buffer.concat([payload, gpg.detachSign(payload, signer, '20240301T000000')]);
-  const changelog = Buffer.from('hello (1.0-1) unstable; urgency=medium\n\n  * Initial release.\n\n -- T2U Test <rsa3072@t2u.test>  Fri, 01 Mar 2024 00:00:00 +0000\n');
+  const changelog = Buffer.from(
+    'hello (1.0-1) unstable; urgency=medium\n\n  * Initial release.\n\n -- T2U Test <rsa3072@t2u.test>  Fri, 01 Mar 2024 00:00:00 +0000\n',
+  );
 
   // A real tag2upload .dsc's text, clearsigned by the fixture key.
   const real = readFileSync(join(ROOT, 'fixtures/dsc/upload/dh-ocaml_3.8.dsc'), 'latin1');
@@ -103,7 +143,12 @@ export async function makeTargets(): Promise<Fixtures> {
 
   // A tar made by GNU tar.
   const tar = execFileSync('tar', ['--format=gnu', '-cf', '-', '-C', join(ROOT, 'fixtures/keys'), 'README.md', 'keys.json']);
-  const pkts = Buffer.concat([pktLine('# service=git-upload-pack\n'), FLUSH, pktLine('840976dd03ef23e0c4eea87ffd60260ed78863b1 refs/tags/debian/1.0-1\0multi_ack\n'), FLUSH]);
+  const pkts = Buffer.concat([
+    pktLine('# service=git-upload-pack\n'),
+    FLUSH,
+    pktLine('840976dd03ef23e0c4eea87ffd60260ed78863b1 refs/tags/debian/1.0-1\0multi_ack\n'),
+    FLUSH,
+  ]);
   const app = await buildApp();
 
   const targets: Target[] = [
@@ -168,7 +213,9 @@ export async function makeTargets(): Promise<Fixtures> {
       seed: tar,
       typed: isTarballError,
       async run(input) {
-        for await (const _ of readTar(toAsync([input]), { maxTotalBytes: 1 << 20 })) { /* read every member */ }
+        for await (const _ of readTar(toAsync([input]), { maxTotalBytes: 1 << 20 })) {
+          /* read every member */
+        }
         return undefined;
       },
     },
@@ -177,7 +224,9 @@ export async function makeTargets(): Promise<Fixtures> {
       seed: pkts,
       typed: (e) => e instanceof PktLineError,
       async run(input) {
-        for await (const _ of readPkts(toAsync([input]))) { /* read every packet */ }
+        for await (const _ of readPkts(toAsync([input]))) {
+          /* read every packet */
+        }
         return undefined;
       },
     },
@@ -186,8 +235,12 @@ export async function makeTargets(): Promise<Fixtures> {
       seed: Buffer.from(TAG_PUSH_FIXTURE),
       typed: () => false,
       async run(input) {
-        const res = await app.inject({ method: 'POST', url: '/hooks/gitlab', payload: input,
-          headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Tag Push Hook', 'x-gitlab-token': TOKEN } });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/hooks/gitlab',
+          payload: input,
+          headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Tag Push Hook', 'x-gitlab-token': TOKEN },
+        });
         if (res.statusCode >= 500) throw new Error(`the app answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
         return undefined;
       },
@@ -228,7 +281,10 @@ export async function fuzz(target: Target, iterations: number, seed: number): Pr
     try {
       ok = await target.run(input);
     } catch (err) {
-      if (!target.typed(err)) failures.push(`#${i}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)} for ${JSON.stringify(input.toString('latin1').slice(0, 300))}`);
+      if (!target.typed(err))
+        failures.push(
+          `#${i}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)} for ${JSON.stringify(input.toString('latin1').slice(0, 300))}`,
+        );
     }
     const used = process.cpuUsage(start);
     const ms = (used.user + used.system) / 1000;
@@ -236,7 +292,8 @@ export async function fuzz(target: Target, iterations: number, seed: number): Pr
     if (ms > STEP_BOUND_CPU_MS) failures.push(`#${i}: ${ms.toFixed(0)} ms of CPU for one input of ${input.length} bytes`);
     if (ok === true && !input.equals(Buffer.from(target.seed))) {
       acceptedSigned++;
-      if (target.gpgvAccepts && !target.gpgvAccepts(input)) failures.push(`#${i}: accepted as signed, gpgv refuses: ${JSON.stringify(input.toString('latin1').slice(0, 300))}`);
+      if (target.gpgvAccepts && !target.gpgvAccepts(input))
+        failures.push(`#${i}: accepted as signed, gpgv refuses: ${JSON.stringify(input.toString('latin1').slice(0, 300))}`);
     }
   }
   return { target: target.name, runs: iterations, acceptedSigned, failures, maxCpuMs };

@@ -36,7 +36,9 @@ function makeRepo(name: string): { dir: string; tag: string; commit: string } {
 /** Every object of the commit's tree, the commit and the tag, as git lists them. */
 function expectedObjects(dir: string, tag: string, commit: string): Set<string> {
   const tree = git(dir, 'rev-parse', `${commit}^{tree}`);
-  const listed = git(dir, 'ls-tree', '-r', '-t', commit).split('\n').map((l) => l.split(/\s+/)[2]!);
+  const listed = git(dir, 'ls-tree', '-r', '-t', commit)
+    .split('\n')
+    .map((l) => l.split(/\s+/)[2]!);
   return new Set([tag, commit, tree, ...listed]);
 }
 

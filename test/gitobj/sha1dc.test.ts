@@ -170,8 +170,7 @@ describe('gitObjectId agrees with git (which hashes with sha1dc too)', () => {
     GIT_COMMITTER_EMAIL: 'committer@example.org',
     GIT_COMMITTER_DATE: '1700000000 +0000',
   };
-  const git = (args: string[], input?: Uint8Array): Buffer =>
-    execFileSync('git', args, { cwd: dir, env, input, maxBuffer: 64 << 20 });
+  const git = (args: string[], input?: Uint8Array): Buffer => execFileSync('git', args, { cwd: dir, env, input, maxBuffer: 64 << 20 });
   const gitText = (args: string[], input?: Uint8Array): string => git(args, input).toString('utf8').trim();
 
   it.each([

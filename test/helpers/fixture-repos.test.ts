@@ -33,10 +33,19 @@ async function gitVerifyTag(repo: string, tag: string): Promise<string> {
   let out: string;
   let exit = 0;
   try {
-    const r = await run('git', [
-      '-c', `gpg.ssh.allowedSignersFile=${join(FIXTURE_TAGS_DIR, 'ssh-allowed-signers')}`,
-      '-C', repo, 'verify-tag', '--raw', `refs/tags/${tag}`,
-    ], { env: { PATH: process.env.PATH, GNUPGHOME: gnupgHome, HOME: gnupgHome, GIT_CONFIG_NOSYSTEM: '1' } });
+    const r = await run(
+      'git',
+      [
+        '-c',
+        `gpg.ssh.allowedSignersFile=${join(FIXTURE_TAGS_DIR, 'ssh-allowed-signers')}`,
+        '-C',
+        repo,
+        'verify-tag',
+        '--raw',
+        `refs/tags/${tag}`,
+      ],
+      { env: { PATH: process.env.PATH, GNUPGHOME: gnupgHome, HOME: gnupgHome, GIT_CONFIG_NOSYSTEM: '1' } },
+    );
     out = r.stdout + r.stderr;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; code?: number };

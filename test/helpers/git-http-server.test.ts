@@ -66,7 +66,12 @@ describe('git-http-server', () => {
     const dest = join(scratch, `clone-v${version}.git`);
     await git(['-c', `protocol.version=${version}`, 'clone', '--quiet', '--mirror', `${server.url}/hello-t2u.git`, dest]);
     const { stdout } = await git(['-C', dest, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/tags']);
-    const refs = new Map(stdout.trim().split('\n').map((l) => [l.slice(41), l.slice(0, 40)] as const));
+    const refs = new Map(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(41), l.slice(0, 40)] as const),
+    );
     const entries = fixtures.manifest.tags.filter((t) => t.repo === 'hello-t2u');
     expect(entries.length).toBeGreaterThan(50);
     for (const t of entries) expect(refs.get(`refs/tags/${t.tag}`), t.id).toBe(t.object);
@@ -89,8 +94,9 @@ describe('git-http-server', () => {
   it('injects HTTP 500 on the pack request only: the advertisement still works', async () => {
     server.setFaults({ status: 500, only: 'upload-pack' });
     const dest = join(scratch, 'clone-500.git');
-    await expect(git(['-c', 'protocol.version=0', 'clone', '--quiet', '--bare', `${server.url}/hello-t2u.git`, dest]))
-      .rejects.toThrow(/500/);
+    await expect(git(['-c', 'protocol.version=0', 'clone', '--quiet', '--bare', `${server.url}/hello-t2u.git`, dest])).rejects.toThrow(
+      /500/,
+    );
     const statuses = server.requests.slice(-2).map((r) => r.status);
     expect(statuses).toEqual([200, 500]);
   });

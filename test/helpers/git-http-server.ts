@@ -144,7 +144,8 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     child.stderr?.resume();
     // Request body: streamed into the CGI; a client that goes away ends it.
     req.on('data', (chunk: Buffer) => {
-      if (record.body.length < RECORDED_BODY_BYTES) record.body = Buffer.concat([record.body, chunk.subarray(0, RECORDED_BODY_BYTES - record.body.length)]);
+      if (record.body.length < RECORDED_BODY_BYTES)
+        record.body = Buffer.concat([record.body, chunk.subarray(0, RECORDED_BODY_BYTES - record.body.length)]);
     });
     req.pipe(child.stdin);
     child.stdin.on('error', () => undefined);

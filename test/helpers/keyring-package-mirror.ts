@@ -46,14 +46,17 @@ export async function startKeyringPackageMirror(): Promise<KeyringPackageMirror>
     mkdirSync(join(root, 'DEBIAN'), { recursive: true });
     mkdirSync(join(root, 'usr/share/keyrings'), { recursive: true });
     writeFileSync(join(root, 'usr/share/keyrings/debian-tag2upload.pgp'), serviceKeyring);
-    writeFileSync(join(root, 'DEBIAN/control'), [
-      'Package: debian-tag2upload-keyring',
-      `Version: ${version}`,
-      'Architecture: all',
-      'Maintainer: Test <test@t2u.test>',
-      'Description: OpenPGP key of a test tag2upload service',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(root, 'DEBIAN/control'),
+      [
+        'Package: debian-tag2upload-keyring',
+        `Version: ${version}`,
+        'Architecture: all',
+        'Maintainer: Test <test@t2u.test>',
+        'Description: OpenPGP key of a test tag2upload service',
+        '',
+      ].join('\n'),
+    );
     const out = join(dir, `debian-tag2upload-keyring_${version}_all.deb`);
     const r = spawnSync('dpkg-deb', ['--root-owner-group', '--build', root, out]);
     if (r.status !== 0) throw new Error(`dpkg-deb --build: ${r.stderr.toString()}`);
@@ -65,10 +68,12 @@ export async function startKeyringPackageMirror(): Promise<KeyringPackageMirror>
   };
 
   const publish = (suite: string, versions: readonly string[]): void => {
-    const packages = versions.map((v) => {
-      const { filename, deb } = build(v);
-      return `Package: debian-tag2upload-keyring\nVersion: ${v}\nArchitecture: all\nFilename: ${filename}\nSize: ${deb.length}\nSHA256: ${sha256(deb)}\n`;
-    }).join('\n');
+    const packages = versions
+      .map((v) => {
+        const { filename, deb } = build(v);
+        return `Package: debian-tag2upload-keyring\nVersion: ${v}\nArchitecture: all\nFilename: ${filename}\nSize: ${deb.length}\nSHA256: ${sha256(deb)}\n`;
+      })
+      .join('\n');
     const xz = spawnSync('xz', ['-z', '-c'], { input: packages }).stdout;
     writeTreeFile(tree, `dists/${suite}/main/binary-all/Packages.xz`, xz);
     const release = releaseText(suite, { 'main/binary-all/Packages.xz': xz });
@@ -78,7 +83,11 @@ export async function startKeyringPackageMirror(): Promise<KeyringPackageMirror>
   mkdirSync(tree, { recursive: true });
   const server = await startMirrorServer(tree);
   return {
-    url: server.url, server, archiveKeyring, serviceKeyring, publish,
+    url: server.url,
+    server,
+    archiveKeyring,
+    serviceKeyring,
+    publish,
     close: async () => {
       await server.close();
       archive.close();

@@ -95,7 +95,12 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   const log = join(dir, 'server.log');
   let started = false;
   try {
-    await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], ids, dir);
+    await run(
+      join(bin, 'initdb'),
+      ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+      ids,
+      dir,
+    );
     let port = 0;
     for (let attempt = 0; attempt < 3 && !started; attempt++) {
       port = await freePort();

@@ -24,7 +24,11 @@ async function get(url: string): Promise<Buffer> {
  * when it can: unreachable, or an index file (`main/binary-all/Packages.xz`,
  * `main/source/Sources.xz`, …) that is not the one its InRelease lists.
  */
-export async function realMirrorProblem(suite: string, indexFiles: readonly string[], mirror: string = REAL_MIRROR): Promise<string | undefined> {
+export async function realMirrorProblem(
+  suite: string,
+  indexFiles: readonly string[],
+  mirror: string = REAL_MIRROR,
+): Promise<string | undefined> {
   let inRelease: string;
   try {
     inRelease = (await get(`${mirror}/dists/${suite}/InRelease`)).toString('utf8');
@@ -32,10 +36,14 @@ export async function realMirrorProblem(suite: string, indexFiles: readonly stri
     return `the real mirror cannot be reached: ${(e as Error).message}`;
   }
   const validUntil = /^Valid-Until: (.+)$/m.exec(inRelease)?.[1];
-  const stale = validUntil !== undefined && Date.parse(validUntil) < Date.now() ? ` (its InRelease is also past Valid-Until ${validUntil})` : '';
+  const stale =
+    validUntil !== undefined && Date.parse(validUntil) < Date.now() ? ` (its InRelease is also past Valid-Until ${validUntil})` : '';
   const sha256Section = /^SHA256:\n((?: .*\n)*)/m.exec(inRelease)?.[1] ?? '';
   for (const path of indexFiles) {
-    const listed = sha256Section.split('\n').map((l) => l.trim().split(/\s+/)).find((w) => w[2] === path);
+    const listed = sha256Section
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find((w) => w[2] === path);
     if (!listed) return `${mirror}/dists/${suite}/InRelease lists no ${path}${stale}`;
     let data: Buffer;
     try {

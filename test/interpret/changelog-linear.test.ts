@@ -8,18 +8,24 @@ import { SPACE, NON_SPACE } from '../../src/interpret/perl-text.js';
 const NAME = '[-+0-9a-zA-Z.]';
 const HEADER = new RegExp(`^(\\w${NAME}*) \\(([^() \\t]+)\\)((?:${SPACE}+${NAME}+)+);(.*?)${SPACE}*$`, 's');
 const TRAILER = new RegExp(
-  `^ -- (.*) <(.*)>(  ?)(((\\w+),${SPACE}*)?(\\d{1,2}${SPACE}+(\\w+)${SPACE}+\\d{4}${SPACE}+\\d{1,2}:\\d\\d:\\d\\d${SPACE}+[-+]\\d{4}))${SPACE}*$`, 's');
+  `^ -- (.*) <(.*)>(  ?)(((\\w+),${SPACE}*)?(\\d{1,2}${SPACE}+(\\w+)${SPACE}+\\d{4}${SPACE}+\\d{1,2}:\\d\\d:\\d\\d${SPACE}+[-+]\\d{4}))${SPACE}*$`,
+  's',
+);
 const ANCIENT = new RegExp(
-  '^(?:' + [
-    `\\w+${SPACE}+\\w+${SPACE}+\\d{1,2} \\d{1,2}:\\d{1,2}:\\d{1,2}${SPACE}+[\\w\\t\\n\\x0b\\f\\r ]*\\d{4}${SPACE}+.*${SPACE}+[<(].*[)>]`,
-    `\\w+${SPACE}+\\w+${SPACE}+\\d{1,2},?${SPACE}*\\d{4}${SPACE}+.*${SPACE}+[<(].*[)>]`,
-    `\\w[-+0-9a-z.]* \\([^() \\t]+\\);?`,
-    `[\\w.+-]+[- ]${NON_SPACE}+ Debian ${NON_SPACE}+`,
-    `Changes from version .* to .*:`,
-    `Changes for [\\w.+-]+-[\\w.+-]+:?${SPACE}*$`,
-    `Old Changelog:${SPACE}*$`,
-    `(?:\\d+:)?\\w[\\w.+~-]*:?${SPACE}*$`,
-  ].join('|') + ')', 'is');
+  '^(?:' +
+    [
+      `\\w+${SPACE}+\\w+${SPACE}+\\d{1,2} \\d{1,2}:\\d{1,2}:\\d{1,2}${SPACE}+[\\w\\t\\n\\x0b\\f\\r ]*\\d{4}${SPACE}+.*${SPACE}+[<(].*[)>]`,
+      `\\w+${SPACE}+\\w+${SPACE}+\\d{1,2},?${SPACE}*\\d{4}${SPACE}+.*${SPACE}+[<(].*[)>]`,
+      `\\w[-+0-9a-z.]* \\([^() \\t]+\\);?`,
+      `[\\w.+-]+[- ]${NON_SPACE}+ Debian ${NON_SPACE}+`,
+      `Changes from version .* to .*:`,
+      `Changes for [\\w.+-]+-[\\w.+-]+:?${SPACE}*$`,
+      `Old Changelog:${SPACE}*$`,
+      `(?:\\d+:)?\\w[\\w.+~-]*:?${SPACE}*$`,
+    ].join('|') +
+    ')',
+  'is',
+);
 function referenceUrgency(options: string): string {
   const opts = options.replace(new RegExp(`^${SPACE}+`), '');
   if (opts === '') return '';
@@ -34,7 +40,9 @@ function referenceUrgency(options: string): string {
 function rng(seed: number): () => number {
   let x = seed || 1;
   return () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
 }
@@ -61,16 +69,79 @@ function mutated(random: () => number, seeds: readonly string[], parts: readonly
   return s;
 }
 
-const HEADER_SEEDS = ['a (1.0-1) unstable; urgency=high', 'b-1 (2:1.0) x y;urgency=low ', 'A (1) a;  ', 'a (1.0) unstable; foo=bar, urgency=medium x'];
-const TRAILER_SEEDS = [' -- Name <a@b>  Thu, 02 Jan 2025 00:00:00 +0100', ' -- A <B> <c@d> 2 Jan 2025 1:00:00 -0000 ', ' -- x  <y>  Thu,02  Jan 2025 00:00:00 +0100\t'];
-const ANCIENT_SEEDS = ['Mon Jan 12 12:00:00 CET 1999 x <a@b>', 'Mon Jan 12, 1999 name (a)', 'pkg-1 Debian x', 'a b Debian c',
-  'Changes from version 1 to 2:', 'Changes for a-b:', 'Old Changelog:', '1:pkg-1.0:', 'a (1.0);'];
+const HEADER_SEEDS = [
+  'a (1.0-1) unstable; urgency=high',
+  'b-1 (2:1.0) x y;urgency=low ',
+  'A (1) a;  ',
+  'a (1.0) unstable; foo=bar, urgency=medium x',
+];
+const TRAILER_SEEDS = [
+  ' -- Name <a@b>  Thu, 02 Jan 2025 00:00:00 +0100',
+  ' -- A <B> <c@d> 2 Jan 2025 1:00:00 -0000 ',
+  ' -- x  <y>  Thu,02  Jan 2025 00:00:00 +0100\t',
+];
+const ANCIENT_SEEDS = [
+  'Mon Jan 12 12:00:00 CET 1999 x <a@b>',
+  'Mon Jan 12, 1999 name (a)',
+  'pkg-1 Debian x',
+  'a b Debian c',
+  'Changes from version 1 to 2:',
+  'Changes for a-b:',
+  'Old Changelog:',
+  '1:pkg-1.0:',
+  'a (1.0);',
+];
 const HEADER_PARTS = ['a', 'b-1', ' ', '  ', '\t', '(', ')', '1.0-1', ';', ' urgency=high', ',', 'unstable', ' x', '=', 'A'];
-const TRAILER_PARTS = [' -- ', ' ', '  ', '<', '>', 'a@b', 'Name', 'Thu,', ' 02', ' Jan', ' 2025', ' 00:00:00', ' +0100', '1', ':', '\t', 'x', ','];
-const ANCIENT_PARTS = ['Mon', ' ', 'Jan', '12', '1999', '12:00:00', ' <', '(', ')', '>', 'x', '-', 'Debian', ' Debian ', 'Changes from version ',
-  ' to ', ':', 'Changes for ', 'a-b', 'Old Changelog:', '1:', 'pkg', '.', ',', '\t', '~'];
+const TRAILER_PARTS = [
+  ' -- ',
+  ' ',
+  '  ',
+  '<',
+  '>',
+  'a@b',
+  'Name',
+  'Thu,',
+  ' 02',
+  ' Jan',
+  ' 2025',
+  ' 00:00:00',
+  ' +0100',
+  '1',
+  ':',
+  '\t',
+  'x',
+  ',',
+];
+const ANCIENT_PARTS = [
+  'Mon',
+  ' ',
+  'Jan',
+  '12',
+  '1999',
+  '12:00:00',
+  ' <',
+  '(',
+  ')',
+  '>',
+  'x',
+  '-',
+  'Debian',
+  ' Debian ',
+  'Changes from version ',
+  ' to ',
+  ':',
+  'Changes for ',
+  'a-b',
+  'Old Changelog:',
+  '1:',
+  'pkg',
+  '.',
+  ',',
+  '\t',
+  '~',
+];
 
-describe('the changelog matchers agree with dpkg\'s regular expressions', () => {
+describe("the changelog matchers agree with dpkg's regular expressions", () => {
   const cases = 10000;
   const hits = { header: 0, trailer: 0, ancient: 0 };
   // The generators must reach the matching side often enough to mean something.
@@ -98,8 +169,15 @@ describe('the changelog matchers agree with dpkg\'s regular expressions', () => 
       const t = trailerOf(line);
       expect(t === null, JSON.stringify(line)).toBe(m === null);
       if (m && t) {
-        expect([t.name, t.email, t.blanks, t.date, t.weekDay, t.dateTime, t.month], JSON.stringify(line))
-          .toEqual([m[1], m[2], m[3], m[4], m[6], m[7], m[8]]);
+        expect([t.name, t.email, t.blanks, t.date, t.weekDay, t.dateTime, t.month], JSON.stringify(line)).toEqual([
+          m[1],
+          m[2],
+          m[3],
+          m[4],
+          m[6],
+          m[7],
+          m[8],
+        ]);
       }
     }
   });

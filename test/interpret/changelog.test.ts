@@ -33,12 +33,15 @@ describe('parseChangelog agrees with dpkg-parsechangelog', () => {
 
 describe('parseChangelog', () => {
   it('reads only the first entry', () => {
-    const r = parseChangelog(Buffer.from(
-      'a (2.0-1) unstable; urgency=high\n\n  * x\n\n -- A B <a@b.c>  Thu, 02 Jan 2025 00:00:00 +0100\n\n' +
-      'a (1.0-1) experimental; urgency=low\n\n  * y\n\n -- A B <a@b.c>  Wed, 01 Jan 2025 00:00:00 +0000\n'));
+    const r = parseChangelog(
+      Buffer.from(
+        'a (2.0-1) unstable; urgency=high\n\n  * x\n\n -- A B <a@b.c>  Thu, 02 Jan 2025 00:00:00 +0100\n\n' +
+          'a (1.0-1) experimental; urgency=low\n\n  * y\n\n -- A B <a@b.c>  Wed, 01 Jan 2025 00:00:00 +0000\n',
+      ),
+    );
     expect(r.entry).toMatchObject({ source: 'a', version: '2.0-1', distribution: 'unstable', urgency: 'high', timestamp: 1735772400 });
   });
-  it('marks an invalid version and keeps dpkg\'s reason', () => {
+  it("marks an invalid version and keeps dpkg's reason", () => {
     const r = parseChangelog(Buffer.from('a (1.0-) unstable; urgency=low\n\n  * x\n\n -- A B <a@b.c>  Wed, 01 Jan 2025 00:00:00 +0000\n'));
     expect(r.entry).toMatchObject({ version: 'unknown', headerParsed: true, versionProblem: 'revision cannot be empty' });
   });

@@ -30,9 +30,21 @@ describe('tags made by git-debpush 12.16 are valid instructions', () => {
 
   it('reads the instruction of each layout', () => {
     const get = (name: (typeof TAG_FIXTURES)[number]) => interpretTag(fixtureInput(name)).instruction!;
-    expect(get('native')).toMatchObject({ source: 'nat', version: '1.2', quiltMode: 'linear', quiltModeExplicit: false, distros: ['debian'] });
+    expect(get('native')).toMatchObject({
+      source: 'nat',
+      version: '1.2',
+      quiltMode: 'linear',
+      quiltModeExplicit: false,
+      distros: ['debian'],
+    });
     expect(get('native').upstreamCommit).toBeUndefined();
-    expect(get('linear')).toMatchObject({ source: 'lin', quiltMode: 'linear', quiltModeExplicit: true, upstreamTag: 'upstream/1.0', upstreamCommit: UPSTREAM });
+    expect(get('linear')).toMatchObject({
+      source: 'lin',
+      quiltMode: 'linear',
+      quiltModeExplicit: true,
+      upstreamTag: 'upstream/1.0',
+      upstreamCommit: UPSTREAM,
+    });
     expect(get('gbp')).toMatchObject({ source: 'gbpkg', version: '1.0-2', quiltMode: 'gbp' });
     expect(get('unapplied').quiltMode).toBe('unapplied');
     expect(get('baredebian')).toMatchObject({ quiltMode: 'baredebian', upstreamCommit: UPSTREAM });
@@ -114,7 +126,7 @@ describe('[dgit] items', () => {
   it('DGIT_ITEM_UNKNOWN_CRITICAL for an unknown !-item', () => {
     expect(codes(linearWith(' split', ' split !frobnicate=1'))).toEqual(['DGIT_ITEM_UNKNOWN_CRITICAL']);
   });
-  it('!pristine-tar= is known to the current service, unknown critical to trixie\'s', () => {
+  it("!pristine-tar= is known to the current service, unknown critical to trixie's", () => {
     const input = linearWith(' split', ` split !pristine-tar=${'1'.repeat(40)}`);
     expect(codes(input)).toEqual([]);
     expect(interpretTag(input).instruction!.pristineTar).toBe('1'.repeat(40));
@@ -209,8 +221,10 @@ describe('upstream', () => {
     expect(codes({ ...native, tag })).toEqual(['UPSTREAM_INCOMPLETE']);
   });
   it('UPSTREAM_INVALID for an abbreviated upstream= commit', () => {
-    expect(codes(linearWith(`upstream=${UPSTREAM}`, `upstream=${UPSTREAM.slice(0, 12)}`, { upstreamTagTarget: UPSTREAM })))
-      .toEqual(['UPSTREAM_INVALID', 'UPSTREAM_MISMATCH']);
+    expect(codes(linearWith(`upstream=${UPSTREAM}`, `upstream=${UPSTREAM.slice(0, 12)}`, { upstreamTagTarget: UPSTREAM }))).toEqual([
+      'UPSTREAM_INVALID',
+      'UPSTREAM_MISMATCH',
+    ]);
   });
   it('UPSTREAM_INVALID for an upstream-tag= git refuses', () => {
     expect(codes(linearWith('upstream-tag=upstream/1.0', 'upstream-tag=upstream/1..0'))).toEqual(['UPSTREAM_INVALID']);
@@ -224,13 +238,26 @@ describe('quilt mode', () => {
   it('QUILT_MODE_INVALID for a mode dgit does not know', () => {
     expect(codes(linearWith('--quilt=linear', '--quilt=linearish'))).toEqual(['QUILT_MODE_INVALID']);
   });
-  it.each(['linear', 'try-linear', 'auto', 'smash', 'single', 'nofix', 'nocheck', 'gbp', 'dpm', 'unapplied',
-    'baredebian', 'baredebian+git', 'baredebian+tarball'])('accepts --quilt=%s', (mode) => {
+  it.each([
+    'linear',
+    'try-linear',
+    'auto',
+    'smash',
+    'single',
+    'nofix',
+    'nocheck',
+    'gbp',
+    'dpm',
+    'unapplied',
+    'baredebian',
+    'baredebian+git',
+    'baredebian+tarball',
+  ])('accepts --quilt=%s', (mode) => {
     const input = linearWith('--quilt=linear', `--quilt=${mode}`);
     expect(codes(input)).toEqual([]);
     expect(interpretTag(input).instruction!.quiltMode).toBe(mode);
   });
-  it('the service ignores a --quilt= value outside [-+0-9a-z]+, leaving dgit\'s default', () => {
+  it("the service ignores a --quilt= value outside [-+0-9a-z]+, leaving dgit's default", () => {
     const input = linearWith('--quilt=linear', '--quilt=GBP');
     expect(codes(input)).toEqual([]);
     expect(interpretTag(input).instruction).toMatchObject({ quiltMode: 'linear', quiltModeExplicit: false });

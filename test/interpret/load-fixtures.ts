@@ -55,18 +55,21 @@ export interface ChangelogVariant {
 
 export function changelogVariants(): ChangelogVariant[] {
   const dir = join(FIXTURES, 'changelog');
-  return readdirSync(dir).filter((f) => f.endsWith('.changelog')).sort().map((f) => {
-    const name = f.slice(0, -'.changelog'.length);
-    const fields = new Map<string, string>();
-    for (const line of readFileSync(join(dir, `${name}.parsed`), 'latin1').split('\n')) {
-      const m = /^([A-Za-z-]+): ?(.*)$/.exec(line);
-      if (m) fields.set(m[1]!, m[2]!);
-    }
-    return {
-      name,
-      bytes: readFileSync(join(dir, f)),
-      fields,
-      rc: Number(readFileSync(join(dir, `${name}.rc`), 'latin1').trim()),
-    };
-  });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.changelog'))
+    .sort()
+    .map((f) => {
+      const name = f.slice(0, -'.changelog'.length);
+      const fields = new Map<string, string>();
+      for (const line of readFileSync(join(dir, `${name}.parsed`), 'latin1').split('\n')) {
+        const m = /^([A-Za-z-]+): ?(.*)$/.exec(line);
+        if (m) fields.set(m[1]!, m[2]!);
+      }
+      return {
+        name,
+        bytes: readFileSync(join(dir, f)),
+        fields,
+        rc: Number(readFileSync(join(dir, `${name}.rc`), 'latin1').trim()),
+      };
+    });
 }

@@ -22,7 +22,7 @@ describe('parseTagMessage on git-debpush output', () => {
 });
 
 describe('item rules', () => {
-  it('--deliberately-* items reach the instruction under current rules and are ignored under trixie\'s', () => {
+  it("--deliberately-* items reach the instruction under current rules and are ignored under trixie's", () => {
     const raw = edit(' split', ' split --deliberately-not-fast-forward --deliberately-TEST-x');
     expect(parseTagMessage(raw).instruction!.deliberately).toEqual(['--deliberately-not-fast-forward', '--deliberately-TEST-x']);
     const trixie = parseTagMessage(raw, 'trixie');

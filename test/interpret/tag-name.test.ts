@@ -55,8 +55,21 @@ describe('refNameProblem (git check-ref-format)', () => {
   it.each(['refs/tags/upstream/1.0', 'refs/tags/v1.0_rc1', 'refs/tags/1%2'])('accepts %s', (n) => {
     expect(refNameProblem(n)).toBeUndefined();
   });
-  it.each(['refs/tags/a..b', 'refs/tags/a~1', 'refs/tags/.a', 'refs/tags/a.lock', 'refs/tags/a/', 'refs/tags//a',
-    'refs/tags/a.', 'refs/tags/a@{1}', 'refs/tags/a b', 'refs/tags/a\\b', 'refs/tags/a*', 'refs/tags/a:b', '@'])('rejects %j', (n) => {
+  it.each([
+    'refs/tags/a..b',
+    'refs/tags/a~1',
+    'refs/tags/.a',
+    'refs/tags/a.lock',
+    'refs/tags/a/',
+    'refs/tags//a',
+    'refs/tags/a.',
+    'refs/tags/a@{1}',
+    'refs/tags/a b',
+    'refs/tags/a\\b',
+    'refs/tags/a*',
+    'refs/tags/a:b',
+    '@',
+  ])('rejects %j', (n) => {
     expect(refNameProblem(n)).toBeDefined();
   });
 });

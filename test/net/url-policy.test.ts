@@ -39,8 +39,18 @@ describe('repository URL policy', () => {
   });
 
   it('rejects other schemes, credentials, queries and garbage', () => {
-    for (const u of ['git://salsa.debian.org/x.git', 'ssh://git@salsa.debian.org/x.git', 'file:///tmp/x', 'https://user:pw@salsa.debian.org/x.git', 'https://salsa.debian.org/x.git?a=b', 'not a url']) {
-      expect(code(() => checkRepositoryUrl(u, tests)), u).toBe('UNSUPPORTED_URL');
+    for (const u of [
+      'git://salsa.debian.org/x.git',
+      'ssh://git@salsa.debian.org/x.git',
+      'file:///tmp/x',
+      'https://user:pw@salsa.debian.org/x.git',
+      'https://salsa.debian.org/x.git?a=b',
+      'not a url',
+    ]) {
+      expect(
+        code(() => checkRepositoryUrl(u, tests)),
+        u,
+      ).toBe('UNSUPPORTED_URL');
     }
   });
 });
@@ -48,12 +58,26 @@ describe('repository URL policy', () => {
 describe('addresses that are not public', () => {
   it('refuses loopback, private, shared, link-local, unique-local and mapped addresses, with or without the test switch (loopback aside)', () => {
     for (const u of [
-      'https://10.0.0.1/x.git', 'https://172.16.5.4/x.git', 'https://192.168.1.1/x.git', 'https://100.64.0.1/x.git',
-      'https://169.254.169.254/latest/meta-data/', 'https://0.0.0.0/x.git', 'https://[fd00::1]/x.git', 'https://[fe80::1]/x.git',
-      'https://[::ffff:10.0.0.1]/x.git', 'https://[::ffff:169.254.169.254]/x.git', 'https://224.0.0.1/x.git',
+      'https://10.0.0.1/x.git',
+      'https://172.16.5.4/x.git',
+      'https://192.168.1.1/x.git',
+      'https://100.64.0.1/x.git',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://0.0.0.0/x.git',
+      'https://[fd00::1]/x.git',
+      'https://[fe80::1]/x.git',
+      'https://[::ffff:10.0.0.1]/x.git',
+      'https://[::ffff:169.254.169.254]/x.git',
+      'https://224.0.0.1/x.git',
     ]) {
-      expect(code(() => checkRepositoryUrl(u, strict)), u).toBe('UNSUPPORTED_URL');
-      expect(code(() => checkRepositoryUrl(u, tests)), u).toBe('UNSUPPORTED_URL');
+      expect(
+        code(() => checkRepositoryUrl(u, strict)),
+        u,
+      ).toBe('UNSUPPORTED_URL');
+      expect(
+        code(() => checkRepositoryUrl(u, tests)),
+        u,
+      ).toBe('UNSUPPORTED_URL');
     }
     expect(code(() => checkRepositoryUrl('https://127.0.0.1/x.git', strict))).toBe('UNSUPPORTED_URL');
     expect(code(() => checkRepositoryUrl('https://[::1]/x.git', strict))).toBe('UNSUPPORTED_URL');
@@ -110,9 +134,12 @@ describe('redirects and answers', () => {
   });
 
   it('never copies what a non-git server answered into the error: its size at most', async () => {
-    const err = await RemoteRepository.open(`${base}/repo.git`, tests, { timeoutMs: 10_000, maxPackBytes: 1 << 20, maxObjectBytes: 1 << 20, maxRefsBytes: 1 << 20 }).catch(
-      (e: unknown) => e,
-    );
+    const err = await RemoteRepository.open(`${base}/repo.git`, tests, {
+      timeoutMs: 10_000,
+      maxPackBytes: 1 << 20,
+      maxObjectBytes: 1 << 20,
+      maxRefsBytes: 1 << 20,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FetchError);
     expect((err as FetchError).message).not.toContain('SECRET');
     expect((err as FetchError).message).not.toContain('aws_secret');

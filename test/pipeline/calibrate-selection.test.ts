@@ -9,7 +9,15 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrate, calibrationExitCode, entryBytes, orderCandidates, summarise, verdictTable, type CalibratedUpload } from '../../src/pipeline/calibrate.js';
+import {
+  calibrate,
+  calibrationExitCode,
+  entryBytes,
+  orderCandidates,
+  summarise,
+  verdictTable,
+  type CalibratedUpload,
+} from '../../src/pipeline/calibrate.js';
 import { progressLine, render } from '../../src/cli/calibrate-action.js';
 import { readDsc, parseGitTagInfo } from '../../src/deb822/dsc.js';
 import type { SourcesEntry, SourcesIndex } from '../../src/upload/sources-index.js';
@@ -23,12 +31,23 @@ const REPO = new URL('../..', import.meta.url).pathname;
 
 /** Sources entries as dak writes them for these uploads: index.tsv's Directory and .dsc checksum, the .dsc's own file list and Git-Tag-Info. */
 async function fixtureEntries(): Promise<SourcesEntry[]> {
-  const rows = (await readFile(join(FIXTURES, 'index.tsv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const rows = (await readFile(join(FIXTURES, 'index.tsv'), 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t'));
   const out: SourcesEntry[] = [];
   for (const [source, version, directory, dscName, sha256, size] of rows) {
     const { dsc } = readDsc(new Uint8Array(await readFile(join(FIXTURES, dscName!))));
     const self = { name: dscName!, size: Number(size), hash: sha256! };
-    out.push({ source: source!, version: version!, directory: directory!, dsc: self, files: [self, ...dsc.files], gitTagInfo: parseGitTagInfo(dsc.paragraph.get('Git-Tag-Info')!) });
+    out.push({
+      source: source!,
+      version: version!,
+      directory: directory!,
+      dsc: self,
+      files: [self, ...dsc.files],
+      gitTagInfo: parseGitTagInfo(dsc.paragraph.get('Git-Tag-Info')!),
+    });
   }
   return out;
 }
@@ -71,12 +90,29 @@ describe('selection', () => {
 
 describe('reporting', () => {
   const u = (verdict: CalibratedUpload['verdict'], profile?: string): CalibratedUpload => ({
-    source: 'p', version: '1', size: 1, verdict, ...(profile ? { profile } : {}), reasons: [], notes: [], attempts: [], durationMs: 0,
+    source: 'p',
+    version: '1',
+    size: 1,
+    verdict,
+    ...(profile ? { profile } : {}),
+    reasons: [],
+    notes: [],
+    attempts: [],
+    durationMs: 0,
   });
 
   it('counts skipped uploads apart from the rate', () => {
     const s = summarise([u('skipped'), u('reproduced', 'trixie'), u('equivalent', 'forky'), u('reproduced', 'trixie'), u('skipped')]);
-    expect(s).toMatchObject({ tried: 5, notOnMirror: 2, downloadable: 3, reproduced: 2, equivalent: 1, mismatch: 0, unverifiable: 0, rate: 1 });
+    expect(s).toMatchObject({
+      tried: 5,
+      notOnMirror: 2,
+      downloadable: 3,
+      reproduced: 2,
+      equivalent: 1,
+      mismatch: 0,
+      unverifiable: 0,
+      rate: 1,
+    });
     expect(s.byProfile).toEqual({ trixie: 2, forky: 1 });
     expect(calibrationExitCode(s)).toBe(0);
   });
@@ -84,9 +120,11 @@ describe('reporting', () => {
   it('tables downloadable uploads by verdict and reason code; times are the median and p90 of downloadable ones', () => {
     const r = (code: string) => ({ code, layer: 'bits', message: code }) as unknown as CalibratedUpload['reasons'][number];
     const list: CalibratedUpload[] = [
-      { ...u('reproduced', 'trixie'), durationMs: 1000 }, { ...u('reproduced', 'trixie'), durationMs: 3000 },
+      { ...u('reproduced', 'trixie'), durationMs: 1000 },
+      { ...u('reproduced', 'trixie'), durationMs: 3000 },
       { ...u('mismatch', 'trixie'), reasons: [r('RECONSTRUCTION_MISMATCH'), r('RECONSTRUCTION_MISMATCH')], durationMs: 2000 },
-      { ...u('unverifiable'), reasons: [r('BUILD_FAILED')], durationMs: 10_000 }, { ...u('skipped'), durationMs: 99_000 },
+      { ...u('unverifiable'), reasons: [r('BUILD_FAILED')], durationMs: 10_000 },
+      { ...u('skipped'), durationMs: 99_000 },
     ];
     expect(verdictTable(list)).toEqual([
       { verdict: 'reproduced', code: '-', count: 2 },
@@ -94,7 +132,9 @@ describe('reporting', () => {
       { verdict: 'unverifiable', code: 'BUILD_FAILED', count: 1 },
     ]);
     expect(summarise(list).timePerUpload).toEqual({ medianMs: 2000, p90Ms: 10_000 });
-    expect(progressLine({ ...list[2]!, suite: 'forky' }, { n: 3, total: 5 })).toBe('[3/5] p 1 [forky]: mismatch (RECONSTRUCTION_MISMATCH), profile trixie, 2.0 s');
+    expect(progressLine({ ...list[2]!, suite: 'forky' }, { n: 3, total: 5 })).toBe(
+      '[3/5] p 1 [forky]: mismatch (RECONSTRUCTION_MISMATCH), profile trixie, 2.0 s',
+    );
     expect(progressLine(list[4]!, { n: 5, total: 5 })).toBe('[5/5] p 1: not on the mirror, 99.0 s');
   });
 
@@ -129,8 +169,14 @@ describe('against a mirror serving one upload of the index', () => {
     const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries, skipped: [], warnings: [] };
     const keyring = (await tag2uploadKeyring('sid')).path;
     const r = await calibrate({
-      index, sample: 1, selection: { kind: 'random', seed: 3 }, uploadKeyring: keyring, policy: { allowHttpLoopback: true },
-      rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch, buildTimeoutMs: 120_000,
+      index,
+      sample: 1,
+      selection: { kind: 'random', seed: 3 },
+      uploadKeyring: keyring,
+      policy: { allowHttpLoopback: true },
+      rootfsFor: () => Promise.resolve(rootfs),
+      tmpDir: scratch,
+      buildTimeoutMs: 120_000,
     });
     const done = r.uploads.filter((x) => x.verdict !== 'skipped');
     expect(done.map((x) => x.source)).toEqual(['dh-ocaml']);
@@ -150,8 +196,14 @@ describe('against a mirror serving one upload of the index', () => {
     const forky: SourcesIndex = { ...sid, suite: 'forky', entries: entries.filter((e) => e.source === 'dh-ocaml' || e.source === 'mawk') };
     const seen: string[] = [];
     const r = await calibrate({
-      indexes: [sid, forky], selection: { kind: 'all' }, sample: 1, maxCandidates: 1, policy: { allowHttpLoopback: true },
-      rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch, buildTimeoutMs: 120_000,
+      indexes: [sid, forky],
+      selection: { kind: 'all' },
+      sample: 1,
+      maxCandidates: 1,
+      policy: { allowHttpLoopback: true },
+      rootfsFor: () => Promise.resolve(rootfs),
+      tmpDir: scratch,
+      buildTimeoutMs: 120_000,
       onUpload: (x, at) => seen.push(progressLine(x, at)),
     });
     // Neither --sample nor --max-candidates limits --all.
@@ -175,9 +227,23 @@ describe('against a mirror serving one upload of the index', () => {
     const dscBytes = await readFile(join(u, 't2u-symlink_1.0-1.dsc'));
     const { dsc } = readDsc(new Uint8Array(dscBytes));
     const self = { name: 't2u-symlink_1.0-1.dsc', size: dscBytes.length, hash: createHash('sha256').update(dscBytes).digest('hex') };
-    const entry: SourcesEntry = { source: dsc.source, version: dsc.version, directory: 'pool/main/t/t2u-symlink', dsc: self, files: [self, ...dsc.files], gitTagInfo: dsc.gitTagInfo! };
+    const entry: SourcesEntry = {
+      source: dsc.source,
+      version: dsc.version,
+      directory: 'pool/main/t/t2u-symlink',
+      dsc: self,
+      files: [self, ...dsc.files],
+      gitTagInfo: dsc.gitTagInfo!,
+    };
     const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries: [entry], skipped: [], warnings: [] };
-    const r = await calibrate({ index, sample: 1, selection: { kind: 'smallest' }, policy: { allowHttpLoopback: true }, rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch });
+    const r = await calibrate({
+      index,
+      sample: 1,
+      selection: { kind: 'smallest' },
+      policy: { allowHttpLoopback: true },
+      rootfsFor: () => Promise.resolve(rootfs),
+      tmpDir: scratch,
+    });
     expect(r.uploads[0]!.verdict).toBe('unverifiable');
     expect(r.uploads[0]!.reasons.map((x) => x.code)).toEqual(['UPLOAD_UNPACK_REFUSED']);
     expect(r.uploads[0]!.reasons[0]!.message).toMatch(/^dpkg-source -x refuses the upload: .*points outside source root/);
@@ -189,8 +255,22 @@ describe('against a mirror serving one upload of the index', () => {
     const tarball = join(scratch, 'mirror', 'pool/main/d/dh-ocaml', 'dh-ocaml_3.8.tar.xz');
     await writeFile(tarball, Buffer.concat([orig.subarray(0, orig.length - 1), Buffer.from([orig[orig.length - 1]! ^ 1])]));
     try {
-      const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries: entries.filter((e) => e.source === 'dh-ocaml'), skipped: [], warnings: [] };
-      const r = await calibrate({ index, sample: 1, selection: { kind: 'smallest' }, policy: { allowHttpLoopback: true }, rootfsFor: () => Promise.resolve(rootfs), tmpDir: scratch });
+      const index: SourcesIndex = {
+        mirror: mirror.url,
+        suite: 'sid',
+        component: 'main',
+        entries: entries.filter((e) => e.source === 'dh-ocaml'),
+        skipped: [],
+        warnings: [],
+      };
+      const r = await calibrate({
+        index,
+        sample: 1,
+        selection: { kind: 'smallest' },
+        policy: { allowHttpLoopback: true },
+        rootfsFor: () => Promise.resolve(rootfs),
+        tmpDir: scratch,
+      });
       expect(r.uploads[0]!.verdict).toBe('unverifiable');
       expect(r.uploads[0]!.reasons.map((x) => x.code)).toEqual(['UPLOAD_CHECKSUM_MISMATCH']);
       expect(calibrationExitCode(r)).toBe(1);

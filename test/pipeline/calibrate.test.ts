@@ -24,7 +24,9 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-it('real Debian mirror (deb.debian.org): a sample of real tag2upload uploads is reproduced, each with its profile; skipped, with the reason, when the snapshot cannot show it', async ({ skip }) => {
+it('real Debian mirror (deb.debian.org): a sample of real tag2upload uploads is reproduced, each with its profile; skipped, with the reason, when the snapshot cannot show it', async ({
+  skip,
+}) => {
   const problem = await realMirrorProblem('sid', ['main/source/Sources.xz', 'main/binary-all/Packages.xz']);
   if (problem) skip(problem);
   const keyring = (await tag2uploadKeyring('sid')).path;
@@ -53,6 +55,9 @@ it('real Debian mirror (deb.debian.org): a sample of real tag2upload uploads is 
     expect(u.signature?.ok, `${u.source} ${u.version}: .dsc signature`).toBe(true);
   }
   expect(report.mismatch + report.unverifiable, text).toBe(0);
-  expect(report.uploads.filter((u) => u.verdict !== 'skipped').every((u) => u.profile), text).toBe(true);
+  expect(
+    report.uploads.filter((u) => u.verdict !== 'skipped').every((u) => u.profile),
+    text,
+  ).toBe(true);
   expect(calibrationExitCode(report)).toBe(0);
 }, 600_000);

@@ -31,8 +31,13 @@ function bigTag(repo: string, honest: string, signatureBytes: number, name: stri
   const cut = raw.indexOf('-----BEGIN PGP SIGNATURE-----');
   const line = `${'A'.repeat(76)}\n`;
   const body = line.repeat(Math.ceil(signatureBytes / line.length));
-  const object = Buffer.concat([raw.subarray(0, cut), Buffer.from(`-----BEGIN PGP SIGNATURE-----\n\n${body}-----END PGP SIGNATURE-----\n`)]);
-  const oid = execFileSync('git', ['-C', repo, 'hash-object', '-t', 'tag', '-w', '--stdin', '--literally'], { input: object }).toString().trim();
+  const object = Buffer.concat([
+    raw.subarray(0, cut),
+    Buffer.from(`-----BEGIN PGP SIGNATURE-----\n\n${body}-----END PGP SIGNATURE-----\n`),
+  ]);
+  const oid = execFileSync('git', ['-C', repo, 'hash-object', '-t', 'tag', '-w', '--stdin', '--literally'], { input: object })
+    .toString()
+    .trim();
   execFileSync('git', ['-C', repo, 'update-ref', `refs/tags/${name}`, oid]);
 }
 
@@ -42,7 +47,9 @@ function bigTag(repo: string, honest: string, signatureBytes: number, name: stri
  */
 function bigChangelogTag(repo: string, base: string, bytes: number, name: string): void {
   const git = (args: string[], input?: Buffer, env: Record<string, string> = {}): string =>
-    execFileSync('git', ['-C', repo, ...args], { input, env: { ...process.env, ...env }, maxBuffer: 1 << 20 }).toString().trim();
+    execFileSync('git', ['-C', repo, ...args], { input, env: { ...process.env, ...env }, maxBuffer: 1 << 20 })
+      .toString()
+      .trim();
   const entry = 'x (1.0-1) unstable; urgency=low\n\n  * A line.\n\n -- A <a@b.c>  Thu, 02 Jan 2025 00:00:00 +0100\n\n';
   const blob = git(['hash-object', '-w', '--stdin'], Buffer.from(entry.repeat(Math.ceil(bytes / entry.length))));
   const index = join(mkdtempSync(join(tmpdir(), 't2u-index-')), 'index');
@@ -50,10 +57,19 @@ function bigChangelogTag(repo: string, base: string, bytes: number, name: string
   git(['update-index', '--add', '--cacheinfo', `100644,${blob},debian/changelog`], undefined, { GIT_INDEX_FILE: index });
   const tree = git(['write-tree'], undefined, { GIT_INDEX_FILE: index });
   rmSync(join(index, '..'), { recursive: true });
-  const ident = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@b.c', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@b.c', GIT_AUTHOR_DATE: '1709251200 +0000', GIT_COMMITTER_DATE: '1709251200 +0000' };
+  const ident = {
+    GIT_AUTHOR_NAME: 'A',
+    GIT_AUTHOR_EMAIL: 'a@b.c',
+    GIT_COMMITTER_NAME: 'A',
+    GIT_COMMITTER_EMAIL: 'a@b.c',
+    GIT_AUTHOR_DATE: '1709251200 +0000',
+    GIT_COMMITTER_DATE: '1709251200 +0000',
+  };
   const commit = git(['commit-tree', tree, '-m', 'big changelog'], undefined, ident);
-  const payload = Buffer.from(`object ${commit}\ntype commit\ntag ${name}\ntagger A <a@b.c> 1709251200 +0000\n\n` +
-    'x release 1.0-1 for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=x version=1.0-1]\n');
+  const payload = Buffer.from(
+    `object ${commit}\ntype commit\ntag ${name}\ntagger A <a@b.c> 1709251200 +0000\n\n` +
+      'x release 1.0-1 for unstable\n\n[dgit distro=debian split --quilt=linear]\n[dgit please-upload source=x version=1.0-1]\n',
+  );
   const gpg = Gpg.create();
   try {
     gpg.importFile(join(KEYS_DIR, 'rsa3072.sec.asc'));
@@ -90,7 +106,10 @@ afterAll(async () => {
 });
 
 function run(repo: string, tag: string): Promise<CheckTagReport> {
-  return checkTag({ repo, tag }, { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy });
+  return checkTag(
+    { repo, tag },
+    { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
+  );
 }
 
 describe('a tag object over the cap', () => {

@@ -42,7 +42,10 @@ afterAll(async () => {
 });
 
 function run(repo: string, tag: string): Promise<CheckTagReport> {
-  return checkTag({ repo, tag }, { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy });
+  return checkTag(
+    { repo, tag },
+    { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
+  );
 }
 
 function codes(r: CheckTagReport): string[] {
@@ -76,7 +79,12 @@ describe('check-tag on the fixture corpus', async () => {
   // Tags on which tag2upload and git disagree: tag2upload cuts at the first -----BEGIN PGP line
   // and acts on the first signature packet, git at the last line and refuses two packets.
   // check-tag follows tag2upload (test/authenticate/tag-oracle-corpus.test.ts runs its code).
-  const TAG2UPLOAD_NOT_GIT = new Set(['corpus/two-signature-blocks', 'corpus/nested-signature', 'corpus/two-signatures-one-armor', 'corpus/marker-in-message']);
+  const TAG2UPLOAD_NOT_GIT = new Set([
+    'corpus/two-signature-blocks',
+    'corpus/nested-signature',
+    'corpus/two-signatures-one-armor',
+    'corpus/marker-in-message',
+  ]);
 
   it.each(manifest.tags.map((t) => [t.id, t] as const))('authenticity agrees with git verify-tag: %s', async (_id, t) => {
     const r = await run(fixtures.repos[t.repo]!, t.tag);
@@ -120,7 +128,10 @@ describe('check-tag on the fixture corpus', async () => {
     expect(r.source).toMatchObject({ package: 'hello-t2u', version: '1.0-1', quiltMode: 'gbp', upstreamTag: 'upstream/1.0' });
     expect(r.source.upstreamCommit).toMatch(/^[0-9a-f]{40}$/);
     // The upstream commit's tree, for the ledger of upstream trees (UPSTREAM_TREE_CHANGED).
-    const tree = execFileSync('git', ['rev-parse', `${r.source.upstreamCommit!}^{tree}`], { cwd: fixtures.repos[t.repo]!, encoding: 'utf8' }).trim();
+    const tree = execFileSync('git', ['rev-parse', `${r.source.upstreamCommit!}^{tree}`], {
+      cwd: fixtures.repos[t.repo]!,
+      encoding: 'utf8',
+    }).trim();
     expect(r.source.upstreamTree).toBe(tree);
   });
 
@@ -128,17 +139,28 @@ describe('check-tag on the fixture corpus', async () => {
     const t = manifest.tags.find((x) => x.id === 'honest/ed25519-subkey')!;
     const url = `${server.url}/${t.repo}.git`;
     const late = <T>(v: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(v), 50));
-    const r = await checkTag({ repo: url, tag: t.tag }, { openRepository: (x) => openRepository(x, config), keyrings: late(trust.keyrings), dm: late(trust.dm), policy: trust.policy });
+    const r = await checkTag(
+      { repo: url, tag: t.tag },
+      { openRepository: (x) => openRepository(x, config), keyrings: late(trust.keyrings), dm: late(trust.dm), policy: trust.policy },
+    );
     expect(r.verdict).toBe('authentic');
     expect(r.tag.signerFingerprint).toBe((await run(url, t.tag)).tag.signerFingerprint);
     expect(r.timings['keyringsMs']).toBeGreaterThanOrEqual(0);
     // The tag is missing: the check ends before the signature, leaving the failing load alone.
     const failing = Promise.reject(new Error('keyring unreadable'));
     failing.catch(() => undefined);
-    const missing = await checkTag({ repo: url, tag: 'debian/9.9-9' }, { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy });
+    const missing = await checkTag(
+      { repo: url, tag: 'debian/9.9-9' },
+      { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy },
+    );
     expect(codes(missing)).toEqual(['TAG_NOT_FOUND']);
     // Reached, the failing load is the check's failure, not a verdict.
-    await expect(checkTag({ repo: url, tag: t.tag }, { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy })).rejects.toThrow('keyring unreadable');
+    await expect(
+      checkTag(
+        { repo: url, tag: t.tag },
+        { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy },
+      ),
+    ).rejects.toThrow('keyring unreadable');
   });
 
   it('says unverifiable (TAG_NOT_FOUND) for a tag the repository does not have', async () => {

@@ -48,9 +48,15 @@ describe('repositoryCandidates', () => {
       { from: 'Dgit field', url: `https://git.dgit.debian.org/${gbp.source}` },
       { from: 'Salsa', url: `${SALSA}/${gbp.source}.git` },
     ]);
-    const p = new Deb822Paragraph([...dsc.paragraph.fields.map((f) => [f.name, f.value] as const), ['Vcs-Git', `${SALSA}/${gbp.source}.git -b debian/latest`]]);
+    const p = new Deb822Paragraph([
+      ...dsc.paragraph.fields.map((f) => [f.name, f.value] as const),
+      ['Vcs-Git', `${SALSA}/${gbp.source}.git -b debian/latest`],
+    ]);
     expect(repositoryCandidates({ ...dsc, paragraph: p }).map((c) => c.from)).toEqual(['Dgit field', 'Vcs-Git']);
-    const q = new Deb822Paragraph([...dsc.paragraph.fields.map((f) => [f.name, f.value] as const), ['Vcs-Git', 'https://salsa.debian.org/someone/pkg.git -b debian/latest']]);
+    const q = new Deb822Paragraph([
+      ...dsc.paragraph.fields.map((f) => [f.name, f.value] as const),
+      ['Vcs-Git', 'https://salsa.debian.org/someone/pkg.git -b debian/latest'],
+    ]);
     expect(repositoryCandidates({ ...dsc, paragraph: q })[1]).toEqual({ from: 'Vcs-Git', url: 'https://salsa.debian.org/someone/pkg.git' });
   });
 });

@@ -34,10 +34,16 @@ beforeEach(() => {
 });
 
 function config(extra: Record<string, unknown> = {}, suite = 'sid'): Readonly<Config> {
-  return parseConfig({ debianKeyrings: { mirror: mirror.url, suite }, fetch: { allowHttpLoopback: true }, cacheDir: cache, ...extra }, 'test');
+  return parseConfig(
+    { debianKeyrings: { mirror: mirror.url, suite }, fetch: { allowHttpLoopback: true }, cacheDir: cache, ...extra },
+    'test',
+  );
 }
 
-const NOT_INSTALLED = (): UploadKeyringOptions => ({ installed: join(dir, 'not-installed.pgp'), mirror: { archiveKeyring: mirror.archiveKeyring } });
+const NOT_INSTALLED = (): UploadKeyringOptions => ({
+  installed: join(dir, 'not-installed.pgp'),
+  mirror: { archiveKeyring: mirror.archiveKeyring },
+});
 
 describe('resolveUploadKeyring', () => {
   it('the configured keyring first, then the installed one; neither asks the mirror', async () => {
@@ -54,7 +60,8 @@ describe('resolveUploadKeyring', () => {
     const installed = join(dir, 'installed-old.pgp');
     writeFileSync(installed, mirror.serviceKeyring);
     const status = join(dir, 'status');
-    const stanza = (version: string): string => `Package: debian-tag2upload-keyring\nStatus: install ok installed\nArchitecture: all\nVersion: ${version}\n`;
+    const stanza = (version: string): string =>
+      `Package: debian-tag2upload-keyring\nStatus: install ok installed\nArchitecture: all\nVersion: ${version}\n`;
     writeFileSync(status, `Package: dpkg\nStatus: install ok installed\nVersion: 1.22.21\n\n${stanza('1.1')}`);
     const old = await resolveUploadKeyring(config(), { ...NOT_INSTALLED(), installed, dpkgStatus: status });
     expect(old.path).toBe(join(cache, 'tag2upload-keyring', '1.2', 'usr/share/keyrings/debian-tag2upload.pgp'));
@@ -76,15 +83,22 @@ describe('resolveUploadKeyring', () => {
   it('a suite with 1.1 only: unavailable, saying the version is too old', async () => {
     const got = await resolveUploadKeyring(config({}, 'trixie'), NOT_INSTALLED());
     expect(got.path).toBeUndefined();
-    expect(got.unavailable).toMatch(/not-installed\.pgp is not installed and debian-tag2upload-keyring could not be obtained: debian-tag2upload-keyring 1\.1 in trixie is older than 1\.2/);
+    expect(got.unavailable).toMatch(
+      /not-installed\.pgp is not installed and debian-tag2upload-keyring could not be obtained: debian-tag2upload-keyring 1\.1 in trixie is older than 1\.2/,
+    );
   });
 
   it('offline: a stale cached package with a warning; without a cache, unavailable with the reason', async () => {
     await resolveUploadKeyring(config(), NOT_INSTALLED());
     mirror.server.faults.set('/dists/sid/InRelease', { status: 503 });
-    const stale = await resolveUploadKeyring(config({ debianKeyrings: { mirror: mirror.url, suite: 'sid', maxAgeHours: 1e-9 } }), NOT_INSTALLED());
+    const stale = await resolveUploadKeyring(
+      config({ debianKeyrings: { mirror: mirror.url, suite: 'sid', maxAgeHours: 1e-9 } }),
+      NOT_INSTALLED(),
+    );
     expect(stale.path).toBe(join(cache, 'tag2upload-keyring', '1.2', 'usr/share/keyrings/debian-tag2upload.pgp'));
-    expect(stale.warnings.join('\n')).toMatch(/Could not refresh the tag2upload service keyring .* using the cached debian-tag2upload-keyring 1\.2/);
+    expect(stale.warnings.join('\n')).toMatch(
+      /Could not refresh the tag2upload service keyring .* using the cached debian-tag2upload-keyring 1\.2/,
+    );
 
     cache = mkdtempSync(join(dir, 'cache-'));
     const none = await resolveUploadKeyring(config(), NOT_INSTALLED());

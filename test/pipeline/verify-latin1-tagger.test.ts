@@ -26,7 +26,12 @@ import { REPO_ROOT, SERVICE_KEYRING } from '../reconstruct/upload-fixtures.js';
 const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 const HONEST = join(REPO_ROOT, 'fixtures', 'uploads', 'latin1-tagger');
 const TAMPERED = join(REPO_ROOT, 'fixtures', 'uploads', 'tamper-latin1-tagger');
-interface LatinCase { tag: string; tagObject: string; dsc: string; bundle: string }
+interface LatinCase {
+  tag: string;
+  tagObject: string;
+  dsc: string;
+  bundle: string;
+}
 const CASE = JSON.parse(readFileSync(join(HONEST, 'case.json'), 'utf8')) as LatinCase;
 const TAGGER = Buffer.from('T2U Test Jos\xe9 RSA3072 <rsa3072@t2u.test>', 'latin1');
 
@@ -42,7 +47,10 @@ beforeAll(async () => {
   repo = join(root, 'repo.git');
   execFileSync('git', ['clone', '-q', '--mirror', join(REPO_ROOT, CASE.bundle), repo]);
   config = await loadConfig(undefined, {
-    keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
+    keyrings: [
+      { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
+      { path: join(KEYS, 'dm.gpg'), role: 'dm' },
+    ],
     dmTxt: join(KEYS, 'dm.txt'),
   });
   trust = await loadTrust(config);
@@ -55,7 +63,9 @@ afterAll(() => {
 function deps(): VerifyDeps {
   return {
     openRepository: (r) => openRepository(r, config),
-    keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
+    keyrings: trust.keyrings,
+    dm: trust.dm,
+    policy: trust.policy,
     uploadKeyring: SERVICE_KEYRING,
     buildTimeoutMs: TEST_BUILD_MS,
   };
@@ -65,7 +75,7 @@ const describeReport = (r: VerifyReport): string =>
   `${r.verdict}: ${[...r.reasons.map((x) => `${x.code} ${x.message}`), ...r.notes.map((x) => `note ${x.code}`)].join('; ')}`;
 
 describe('a Git-Tag-Tagger that is not UTF-8', () => {
-  it('the fixtures carry the tag\'s tagger bytes, and one byte changed in the tampered copy', () => {
+  it("the fixtures carry the tag's tagger bytes, and one byte changed in the tampered copy", () => {
     const honest = readDsc(readFileSync(join(HONEST, CASE.dsc))).dsc;
     expect(honest.encoding).toBe('latin1');
     expect(Buffer.from(honest.gitTagTaggerBytes!)).toEqual(TAGGER);
@@ -82,7 +92,10 @@ describe('a Git-Tag-Tagger that is not UTF-8', () => {
     expect(r.layers.binding.status, describeReport(r)).toBe('pass');
     expect(r.verdict, describeReport(r)).toBe('reproduced');
     expect(r.tag.taggerBytes).toBe(TAGGER.toString('hex'));
-    expect(r.reconstruction?.toolchains.map((t) => [t.name, t.status])).toEqual([['dgit', 'agrees'], ['typescript', 'agrees']]);
+    expect(r.reconstruction?.toolchains.map((t) => [t.name, t.status])).toEqual([
+      ['dgit', 'agrees'],
+      ['typescript', 'agrees'],
+    ]);
   });
 
   it('the same upload with one tagger byte changed, signed again by the service key, is TAG_TAGGER_MISMATCH', async () => {
@@ -96,7 +109,10 @@ describe('a Git-Tag-Tagger that is not UTF-8', () => {
 describe('taggerIdentBytes', () => {
   it('gives the UTF-8 bytes of a UTF-8 tagger and the recorded bytes of any other, so a Latin-1 é is not a UTF-8 é', () => {
     expect(taggerIdentBytes({ tagger: 'Zoë <z@t2u.test>' })).toEqual(new Uint8Array(Buffer.from('Zoë <z@t2u.test>', 'utf8')));
-    const latin1 = taggerIdentBytes({ tagger: 'Jos\xe9 <j@t2u.test>', taggerBytes: Buffer.from('Jos\xe9 <j@t2u.test>', 'latin1').toString('hex') });
+    const latin1 = taggerIdentBytes({
+      tagger: 'Jos\xe9 <j@t2u.test>',
+      taggerBytes: Buffer.from('Jos\xe9 <j@t2u.test>', 'latin1').toString('hex'),
+    });
     expect(Buffer.from(latin1!)).toEqual(Buffer.from('Jos\xe9 <j@t2u.test>', 'latin1'));
     expect(Buffer.from(latin1!).equals(Buffer.from('José <j@t2u.test>', 'utf8'))).toBe(false);
     expect(taggerIdentBytes({})).toBeUndefined();

@@ -16,7 +16,13 @@ afterAll(() => rmSync(cache, { recursive: true, force: true }));
 describe('verifyDepsFrom', () => {
   it('finds the builder root filesystems under the configured cacheDir', async () => {
     const config = await loadConfig(undefined, { cacheDir: cache });
-    const trust = { keyrings: new KeyringIndex(), dm: undefined, policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] }, keyringOrigin: 'test', warnings: [] };
+    const trust = {
+      keyrings: new KeyringIndex(),
+      dm: undefined,
+      policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] },
+      keyringOrigin: 'test',
+      warnings: [],
+    };
     const deps = verifyDepsFrom(config, trust, { origin: 'none', unavailable: 'test', warnings: [] });
     // A cached rootfs is one whose manifest exists: made here, so that nothing is built.
     const where = await locateRootfs('trixie', { cache });

@@ -62,12 +62,19 @@ beforeAll(async () => {
   writeFileSync(archiveRing, archive.must(['--export']));
   const gbp = MANIFEST.uploads.find((u) => u.case === 'gbp')!;
   const pool = 'pool/main/t/t2u-gbp';
-  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)]) writeTreeFile(mirrorTree, `${pool}/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
-  publishSuite(mirrorTree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), pool, gbp.dsc)], { signer: archive, uid: 'Test Archive <archive@t2u.test>' });
+  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)])
+    writeTreeFile(mirrorTree, `${pool}/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
+  publishSuite(mirrorTree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), pool, gbp.dsc)], {
+    signer: archive,
+    uid: 'Test Archive <archive@t2u.test>',
+  });
   mirror = await startMirrorServer(mirrorTree);
 
   config = await loadConfig(undefined, {
-    keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
+    keyrings: [
+      { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
+      { path: join(KEYS, 'dm.gpg'), role: 'dm' },
+    ],
     dmTxt: join(KEYS, 'dm.txt'),
     fetch: { timeoutMs: 60_000, maxPackBytes: 64 << 20, maxObjectBytes: 64 << 20, maxRefsBytes: 1 << 20, allowHttpLoopback: true },
   });
@@ -84,7 +91,9 @@ afterAll(async () => {
 function deps(extra: Partial<VerifyDeps> = {}): VerifyDeps {
   return {
     openRepository: (r) => openRepository(r, config),
-    keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy,
+    keyrings: trust.keyrings,
+    dm: trust.dm,
+    policy: trust.policy,
     uploadKeyring: SERVICE_KEYRING,
     obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: archiveRing } },
     buildTimeoutMs: TEST_BUILD_MS,
@@ -126,21 +135,24 @@ describe('verify on the reference builder uploads, over loopback smart HTTP', ()
     expect(tampered.map((u) => u.case).sort()).toEqual(Object.keys(TAMPER_CODES).sort());
   });
 
-  it.each(honest.filter((u) => u.case !== 'symlink-outside').map((u) => [u.case, u] as const))('honest %s is reproduced, every layer passing', async (_c, u) => {
-    const r = await verify({ repo: remote(u), tag: u.tag, upload: atPath(u) }, deps());
-    // linear: dgit's quilt fixup commit carries the builder's identity and clock (DGIT_VIEW_NOT_REPRODUCIBLE).
-    expect(r.verdict, describeReport(r)).toBe(u.quiltMode === 'linear' ? 'equivalent' : u.expect.verdict);
-    for (const code of [...(u.expect.explained ?? []), ...(u.expect.notes ?? [])]) expect(r.notes.map((n) => n.code)).toContain(code);
-    expect(r.reasons).toEqual([]);
-    for (const layer of Object.values(r.layers)) expect(layer.status).toBe('pass');
-    expect(r.content?.differences).toEqual([]);
-    expect(r.upload?.signer).toBe(MANIFEST.serviceKey.fingerprint.toLowerCase());
-    expect(r.tag.object).toBe(u.tagObject);
-    const toolchains = Object.fromEntries(r.reconstruction!.toolchains.map((t) => [t.name, t.status]));
-    expect(toolchains.dgit).toBe('agrees');
-    // The TypeScript toolchain covers the modes whose patches come from the tree.
-    expect(toolchains.typescript, JSON.stringify(r.reconstruction!.toolchains)).toBe(u.quiltMode === 'linear' ? 'not-run' : 'agrees');
-  });
+  it.each(honest.filter((u) => u.case !== 'symlink-outside').map((u) => [u.case, u] as const))(
+    'honest %s is reproduced, every layer passing',
+    async (_c, u) => {
+      const r = await verify({ repo: remote(u), tag: u.tag, upload: atPath(u) }, deps());
+      // linear: dgit's quilt fixup commit carries the builder's identity and clock (DGIT_VIEW_NOT_REPRODUCIBLE).
+      expect(r.verdict, describeReport(r)).toBe(u.quiltMode === 'linear' ? 'equivalent' : u.expect.verdict);
+      for (const code of [...(u.expect.explained ?? []), ...(u.expect.notes ?? [])]) expect(r.notes.map((n) => n.code)).toContain(code);
+      expect(r.reasons).toEqual([]);
+      for (const layer of Object.values(r.layers)) expect(layer.status).toBe('pass');
+      expect(r.content?.differences).toEqual([]);
+      expect(r.upload?.signer).toBe(MANIFEST.serviceKey.fingerprint.toLowerCase());
+      expect(r.tag.object).toBe(u.tagObject);
+      const toolchains = Object.fromEntries(r.reconstruction!.toolchains.map((t) => [t.name, t.status]));
+      expect(toolchains.dgit).toBe('agrees');
+      // The TypeScript toolchain covers the modes whose patches come from the tree.
+      expect(toolchains.typescript, JSON.stringify(r.reconstruction!.toolchains)).toBe(u.quiltMode === 'linear' ? 'not-run' : 'agrees');
+    },
+  );
 
   it('honest symlink-outside, which dpkg-source -x refuses: the bits layer reproduced it, so reproduced, the refusal a note', async () => {
     const u = MANIFEST.uploads.find((x) => x.case === 'symlink-outside')!;
@@ -158,7 +170,9 @@ describe('verify on the reference builder uploads, over loopback smart HTTP', ()
     const r = await verify({ repo: remote(u), tag: u.tag, upload: atPath(u) }, deps());
     expect(r.verdict, describeReport(r)).toBe('mismatch');
     for (const code of TAMPER_CODES[u.case]!) expect(codes(r), describeReport(r)).toContain(code);
-    const failing = Object.entries(r.layers).filter(([, l]) => l.status === 'fail').map(([k]) => k);
+    const failing = Object.entries(r.layers)
+      .filter(([, l]) => l.status === 'fail')
+      .map(([k]) => k);
     const layer = { content: 'content', bits: 'bits', binding: 'binding', signature: 'binding' }[u.expect.differs!.what];
     expect(failing, describeReport(r)).toContain(layer);
     // A decided mismatch is not rebuilt under every profile: those not tried
@@ -170,8 +184,15 @@ describe('verify on the reference builder uploads, over loopback smart HTTP', ()
     }
     if (u.expect.differs!.file) {
       // Named by the content layer (a path), the bits layer (a file), or the reason (an orig dgit refused, a signature).
-      const named = [...(r.content?.differences ?? []).map((d) => d.path), ...r.reconstruction!.files.filter((f) => !f.match).map((f) => f.name), ...r.reasons.map((x) => x.message)];
-      expect(named.some((n) => n.includes(u.expect.differs!.file!) || u.expect.differs!.file!.includes(n)), `${named.join(', ')} vs ${u.expect.differs!.file}`).toBe(true);
+      const named = [
+        ...(r.content?.differences ?? []).map((d) => d.path),
+        ...r.reconstruction!.files.filter((f) => !f.match).map((f) => f.name),
+        ...r.reasons.map((x) => x.message),
+      ];
+      expect(
+        named.some((n) => n.includes(u.expect.differs!.file!) || u.expect.differs!.file!.includes(n)),
+        `${named.join(', ')} vs ${u.expect.differs!.file}`,
+      ).toBe(true);
     }
   });
 });
@@ -185,7 +206,10 @@ describe('verify from a local repository, and the upload from each kind of sourc
   });
 
   it('a .dsc URL on a loopback mirror', async () => {
-    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-url', url: `${mirror.url}/pool/main/t/t2u-gbp/${gbp.dsc}` } }, deps());
+    const r = await verify(
+      { repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-url', url: `${mirror.url}/pool/main/t/t2u-gbp/${gbp.dsc}` } },
+      deps(),
+    );
     expect(r.verdict, describeReport(r)).toBe('reproduced');
     expect(r.upload?.origin).toBe(`${mirror.url}/pool/main/t/t2u-gbp/${gbp.dsc}`);
   });
@@ -196,9 +220,12 @@ describe('verify from a local repository, and the upload from each kind of sourc
   });
 
   it('a mirror whose InRelease is signed by another key is unverifiable, nothing built', async () => {
-    const r = await verify({ repo: remote(gbp), tag: gbp.tag, upload: { kind: 'mirror', mirror: mirror.url, suite: 'sid' } }, deps({
-      obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: join(KEYS, 'uploaders.gpg') } },
-    }));
+    const r = await verify(
+      { repo: remote(gbp), tag: gbp.tag, upload: { kind: 'mirror', mirror: mirror.url, suite: 'sid' } },
+      deps({
+        obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: join(KEYS, 'uploaders.gpg') } },
+      }),
+    );
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
     expect(codes(r)).toContain('UPLOAD_INDEX_UNVERIFIED');
     expect(r.layers.bits.status).toBe('skipped');
@@ -219,17 +246,37 @@ describe('verify: the Dgit field over archive history (pseudo-merge)', () => {
   let dgitServer: GitHttpServer;
   let service: Gpg;
 
-  const inRepo = (...args: string[]): string => execFileSync('git', ['-C', join(dgitRoot, native.source), ...args], {
-    env: { ...process.env, GIT_AUTHOR_NAME: 'T2U Test', GIT_AUTHOR_EMAIL: 't@t2u.test', GIT_COMMITTER_NAME: 'T2U Test', GIT_COMMITTER_EMAIL: 't@t2u.test', GIT_AUTHOR_DATE: '2024-03-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-03-01T00:00:00Z' },
-  }).toString().trim();
+  const inRepo = (...args: string[]): string =>
+    execFileSync('git', ['-C', join(dgitRoot, native.source), ...args], {
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'T2U Test',
+        GIT_AUTHOR_EMAIL: 't@t2u.test',
+        GIT_COMMITTER_NAME: 'T2U Test',
+        GIT_COMMITTER_EMAIL: 't@t2u.test',
+        GIT_AUTHOR_DATE: '2024-03-01T00:00:00Z',
+        GIT_COMMITTER_DATE: '2024-03-01T00:00:00Z',
+      },
+    })
+      .toString()
+      .trim();
 
   /** An upload whose Dgit field names `commit`, in its own directory, signed by the service key. */
   function uploadNaming(commit: string, name: string): VerifyUpload {
     const dir = mkdtempSync(join(root, `${name}-`));
     chmodSync(dir, 0o755);
     for (const f of native.dscFiles) copyFileSync(join(REPO_ROOT, native.dir, f.name), join(dir, f.name));
-    const body = service.must(['--decrypt'], { input: readFileSync(dscOf(native)) }).toString('utf8').replace(/^Dgit: \S+ /m, `Dgit: ${commit} `);
-    writeFileSync(join(dir, native.dsc), service.must(['--clearsign', '--digest-algo', 'SHA512', '-u', MANIFEST.serviceKey.fingerprint], { input: body, at: '20240301T003000' }));
+    const body = service
+      .must(['--decrypt'], { input: readFileSync(dscOf(native)) })
+      .toString('utf8')
+      .replace(/^Dgit: \S+ /m, `Dgit: ${commit} `);
+    writeFileSync(
+      join(dir, native.dsc),
+      service.must(['--clearsign', '--digest-algo', 'SHA512', '-u', MANIFEST.serviceKey.fingerprint], {
+        input: body,
+        at: '20240301T003000',
+      }),
+    );
     return { kind: 'dsc-path', path: join(dir, native.dsc) };
   }
 
@@ -258,7 +305,10 @@ describe('verify: the Dgit field over archive history (pseudo-merge)', () => {
     const view = inRepo('rev-parse', `${native.tag}^{commit}`);
     const history = inRepo('commit-tree', inRepo('mktree'), '-m', 'archive 1.0');
     const merge = archiveTag(inRepo('rev-parse', `${view}^{tree}`), [view, history], 'Make fast forward from 1.0\n\n[dgit --quilt=linear]');
-    const r = await verify({ repo: remote(native), tag: native.tag, upload: uploadNaming(merge, 'merge') }, deps({ dgitReposUrl: dgitServer.url }));
+    const r = await verify(
+      { repo: remote(native), tag: native.tag, upload: uploadNaming(merge, 'merge') },
+      deps({ dgitReposUrl: dgitServer.url }),
+    );
     expect(r.verdict, describeReport(r)).toBe('equivalent');
     expect(r.notes.map((n) => n.code)).toContain('DGIT_VIEW_PSEUDOMERGE');
     expect(r.layers.bits.status).toBe('pass');
@@ -269,13 +319,19 @@ describe('verify: the Dgit field over archive history (pseudo-merge)', () => {
     const empty = inRepo('mktree');
     const history = inRepo('commit-tree', empty, '-m', 'archive 1.0');
     const forged = archiveTag(empty, [view, history], 'Make fast forward from 1.0\n\n[dgit --quilt=linear]');
-    const r = await verify({ repo: remote(native), tag: native.tag, upload: uploadNaming(forged, 'forged') }, deps({ dgitReposUrl: dgitServer.url }));
+    const r = await verify(
+      { repo: remote(native), tag: native.tag, upload: uploadNaming(forged, 'forged') },
+      deps({ dgitReposUrl: dgitServer.url }),
+    );
     expect(r.verdict, describeReport(r)).toBe('mismatch');
     expect(codes(r)).toContain('DGIT_VIEW_MISMATCH');
   });
 
   it('a Dgit commit dgit-repos cannot show is unverifiable (DGIT_VIEW_UNCHECKED), not a pass', async () => {
-    const r = await verify({ repo: remote(native), tag: native.tag, upload: uploadNaming('1'.repeat(40), 'unknown') }, deps({ dgitReposUrl: `${dgitServer.url}/nowhere` }));
+    const r = await verify(
+      { repo: remote(native), tag: native.tag, upload: uploadNaming('1'.repeat(40), 'unknown') },
+      deps({ dgitReposUrl: `${dgitServer.url}/nowhere` }),
+    );
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
     expect(codes(r)).toEqual(['DGIT_VIEW_UNCHECKED']);
   });
@@ -303,7 +359,9 @@ describe('verify: binding failures and undecidable cases', () => {
     writeFileSync(join(dir, gbp.dsc), text);
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-path', path: join(dir, gbp.dsc) } }, deps());
     expect(r.verdict, describeReport(r)).toBe('mismatch');
-    expect(codes(r)).toEqual(expect.arrayContaining(['GIT_TAG_INFO_MISSING', 'TAG_TAGGER_MISMATCH', 'DGIT_FIELD_MISMATCH', 'SIGNATURE_INVALID']));
+    expect(codes(r)).toEqual(
+      expect.arrayContaining(['GIT_TAG_INFO_MISSING', 'TAG_TAGGER_MISMATCH', 'DGIT_FIELD_MISMATCH', 'SIGNATURE_INVALID']),
+    );
   });
 
   it('without an upload keyring the binding cannot pass: unverifiable, never reproduced', async () => {
@@ -315,7 +373,10 @@ describe('verify: binding failures and undecidable cases', () => {
   it('the configured signature policy judges the .dsc signature too (WEAK_KEY for a service key below minRsaBits)', async () => {
     // The tag is signed by an Ed25519 subkey, which minRsaBits leaves alone; the service key is RSA 3072.
     const unapplied = MANIFEST.uploads.find((u) => u.case === 'unapplied')!;
-    const r = await verify({ repo: local(unapplied), tag: unapplied.tag, upload: atPath(unapplied) }, deps({ policy: { ...trust.policy, minRsaBits: 4096 } }));
+    const r = await verify(
+      { repo: local(unapplied), tag: unapplied.tag, upload: atPath(unapplied) },
+      deps({ policy: { ...trust.policy, minRsaBits: 4096 } }),
+    );
     expect(r.layers.authenticity.status).toBe('pass');
     expect(r.verdict, describeReport(r)).toBe('mismatch');
     expect(codes(r)).toContain('WEAK_KEY');
@@ -323,7 +384,10 @@ describe('verify: binding failures and undecidable cases', () => {
   });
 
   it('a tag the keyrings do not authenticate is rejected and nothing is obtained or built', async () => {
-    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, { ...deps(), keyrings: (await loadTrust({ ...config, keyrings: [{ path: join(KEYS, 'dm.gpg'), role: 'dm' }] })).keyrings });
+    const r = await verify(
+      { repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) },
+      { ...deps(), keyrings: (await loadTrust({ ...config, keyrings: [{ path: join(KEYS, 'dm.gpg'), role: 'dm' }] })).keyrings },
+    );
     expect(r.verdict, describeReport(r)).toBe('rejected');
     expect(r.layers.binding).toEqual({ status: 'skipped', detail: 'the tag was not authenticated' });
     expect(r.upload).toBeUndefined();
@@ -340,14 +404,17 @@ describe('verify: binding failures and undecidable cases', () => {
 
   it('a verification stopped while it builds kills its sandboxes, starts no further profile and is unverifiable (VERIFICATION_ABORTED)', async () => {
     const stop = new AbortController();
-    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({
-      signal: stop.signal,
-      // Stopped as the sandboxed stages ask for their root filesystem.
-      rootfsFor: async (name) => {
-        stop.abort('service shutting down');
-        return ensureRootfs(name);
-      },
-    }));
+    const r = await verify(
+      { repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) },
+      deps({
+        signal: stop.signal,
+        // Stopped as the sandboxed stages ask for their root filesystem.
+        rootfsFor: async (name) => {
+          stop.abort('service shutting down');
+          return ensureRootfs(name);
+        },
+      }),
+    );
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
     expect(codes(r)).toContain('VERIFICATION_ABORTED');
     expect(r.reasons.find((x) => x.code === 'VERIFICATION_ABORTED')?.message).toContain('service shutting down');
@@ -373,6 +440,9 @@ describe('verify: binding failures and undecidable cases', () => {
   it('a sandboxed step past its time limit is unverifiable', async () => {
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ buildTimeoutMs: 50 }));
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
-    expect(codes(r).some((c) => c === 'SANDBOX_TIMEOUT' || c === 'BUILD_TIMEOUT'), describeReport(r)).toBe(true);
+    expect(
+      codes(r).some((c) => c === 'SANDBOX_TIMEOUT' || c === 'BUILD_TIMEOUT'),
+      describeReport(r),
+    ).toBe(true);
   });
 });

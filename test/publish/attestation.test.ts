@@ -15,7 +15,14 @@ const report = {
   repo: 'https://salsa.debian.org/debian/hello.git',
   tag: { name: 'debian/1.0-1', object: 'a'.repeat(40), signerFingerprint: 'b'.repeat(40) },
   source: {},
-  upload: { origin: '/tmp/x.dsc', dsc: 'hello_1.0-1.dsc', sha256: 'c'.repeat(64), source: 'hello', version: '1.0-1', gitTagInfo: 'tag=aaaa fp=bbbb' },
+  upload: {
+    origin: '/tmp/x.dsc',
+    dsc: 'hello_1.0-1.dsc',
+    sha256: 'c'.repeat(64),
+    source: 'hello',
+    version: '1.0-1',
+    gitTagInfo: 'tag=aaaa fp=bbbb',
+  },
   reconstruction: {
     profile: 'trixie-umask022',
     attempts: [],
@@ -29,13 +36,20 @@ const report = {
 
 describe('DSSE', () => {
   it("computes the pre-authentication encoding of the DSSE spec's example", () => {
-    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe('DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
   });
 });
 
 describe('verdict attestations', () => {
   const key = { name: 'verifier.example/log', key: generateEd25519().key };
-  const ctx = { verifierVersion: '0.1.0', startedOn: new Date('2026-01-01T00:00:00Z'), finishedOn: new Date('2026-01-01T00:01:00Z'), tools: { dgit: '12.16' } };
+  const ctx = {
+    verifierVersion: '0.1.0',
+    startedOn: new Date('2026-01-01T00:00:00Z'),
+    finishedOn: new Date('2026-01-01T00:01:00Z'),
+    tools: { dgit: '12.16' },
+  };
 
   it('names the .dsc and its files as subjects and carries the verdict', () => {
     const st = verdictStatement(report, ctx);
@@ -60,7 +74,10 @@ describe('verdict attestations', () => {
   it('refuses a changed payload, another key and a non-verdict statement', () => {
     const vkey = attestationVkey(key);
     const env = JSON.parse(signAttestation(verdictStatement(report, ctx), key).toString()) as { payload: string };
-    const changed = { ...env, payload: Buffer.from(Buffer.from(env.payload, 'base64').toString().replace('reproduced', 'mismatch')).toString('base64') };
+    const changed = {
+      ...env,
+      payload: Buffer.from(Buffer.from(env.payload, 'base64').toString().replace('reproduced', 'mismatch')).toString('base64'),
+    };
     expect(openAttestation(JSON.stringify(changed), vkey).ok).toBe(false);
     expect(openAttestation(JSON.stringify(env), attestationVkey({ name: key.name, key: generateEd25519().key })).ok).toBe(false);
     expect(openAttestation('not json', vkey).ok).toBe(false);

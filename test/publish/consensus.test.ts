@@ -9,7 +9,9 @@ const witnessVkey = cosignatureVkey('w.example/w1', generateEd25519().key);
 
 describe('the verifiers file', () => {
   it('reads NAME BASE_URL VKEY [WITNESS_VKEY…] lines, with comments and blank lines', () => {
-    const list = parseVerifiersFile(`# the network\n\nalpha https://a.example ${logVkey} ${witnessVkey}  # cosigned\nbeta\thttp://127.0.0.1:1 ${logVkey}\n`);
+    const list = parseVerifiersFile(
+      `# the network\n\nalpha https://a.example ${logVkey} ${witnessVkey}  # cosigned\nbeta\thttp://127.0.0.1:1 ${logVkey}\n`,
+    );
     expect(list).toEqual([
       { name: 'alpha', baseUrl: 'https://a.example', vkey: logVkey, witnessVkeys: [witnessVkey] },
       { name: 'beta', baseUrl: 'http://127.0.0.1:1', vkey: logVkey, witnessVkeys: [] },
@@ -36,7 +38,13 @@ describe('the human output', () => {
       agreeing: 1,
       verifiers: [
         { name: 'alpha', status: 'agrees', verdict: 'reproduced', why: 'reproduced, leaf 3 of 9' },
-        { name: 'gamma', status: 'not-counted', code: 'LOG_INCONSISTENT', why: 'rewritten', evidence: { previous: 'old\n', current: 'new\n' } },
+        {
+          name: 'gamma',
+          status: 'not-counted',
+          code: 'LOG_INCONSISTENT',
+          why: 'rewritten',
+          evidence: { previous: 'old\n', current: 'new\n' },
+        },
       ],
     };
     expect(renderConsensus(report, 'x.dsc')).toBe(

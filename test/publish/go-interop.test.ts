@@ -39,7 +39,7 @@ describe('Go checks our log', () => {
 
   beforeAll(() => {
     dir = join(work, 'ours');
-    for (let at = 0; at < entries.length; ) {
+    for (let at = 0; at < entries.length;) {
       const n = Math.min(entries.length - at, [7, 300, 4096, 1, 255][roots.size % 5] as number);
       const out = appendEntries(edge, entries.slice(at, at + n));
       for (const t of out.tiles) {
@@ -54,7 +54,7 @@ describe('Go checks our log', () => {
     writeFileSync(join(dir, 'checkpoint'), signNote(text, [ed25519NoteSigner(origin, key)]));
   });
 
-  it("verifies our checkpoint signature, rebuilds our root from our tiles and hashes our entry bundles", () => {
+  it('verifies our checkpoint signature, rebuilds our root from our tiles and hashes our entry bundles', () => {
     const out = JSON.parse(runGo(['verify', dir, ed25519Vkey(origin, key)])) as { size: number; root: string };
     expect(out.size).toBe(70_000);
     expect(out.root).toBe(edgeRoot(edge).toString('base64'));
@@ -83,12 +83,26 @@ describe('Go checks our log', () => {
     const olds = [...roots.keys()].filter((s) => s < size).filter((_, i) => i % 9 === 0);
     for (const old of olds) {
       const proof = await consistencyProof(old, size, read);
-      requests.push({ kind: 'consistency', old, oldRoot: roots.get(old)?.toString('base64'), size, root: root.toString('base64'), proof: b64(proof) });
+      requests.push({
+        kind: 'consistency',
+        old,
+        oldRoot: roots.get(old)?.toString('base64'),
+        size,
+        root: root.toString('base64'),
+        proof: b64(proof),
+      });
       expected.push('ok');
     }
     // A proof of a rewritten history must fail in Go too.
     const bad = await consistencyProof(olds[3] as number, size, read);
-    requests.push({ kind: 'consistency', old: olds[3], oldRoot: leafHash(Buffer.from('forged')).toString('base64'), size, root: root.toString('base64'), proof: b64(bad) });
+    requests.push({
+      kind: 'consistency',
+      old: olds[3],
+      oldRoot: leafHash(Buffer.from('forged')).toString('base64'),
+      size,
+      root: root.toString('base64'),
+      proof: b64(bad),
+    });
     const out = JSON.parse(runGo(['verify', dir, ed25519Vkey(origin, key)], JSON.stringify(requests))) as { results: string[] };
     expect(out.results.slice(0, -1)).toEqual(expected);
     expect(out.results.at(-1)).toMatch(/^fail/);
@@ -120,7 +134,10 @@ describe('we check a log written by Go', () => {
       const c = out.consistency[String(old)];
       const oldRoot = await treeHash(old, read);
       expect(oldRoot.toString('base64')).toBe(c?.root);
-      const proof = (c?.proof ?? '').split(',').filter((s) => s !== '').map((s) => Buffer.from(s, 'base64'));
+      const proof = (c?.proof ?? '')
+        .split(',')
+        .filter((s) => s !== '')
+        .map((s) => Buffer.from(s, 'base64'));
       expect(verifyConsistency(old, size, oldRoot, cp.root, proof)).toBe(true);
       expect(proof.map((h) => h.toString('base64'))).toEqual((await consistencyProof(old, size, read)).map((h) => h.toString('base64')));
     }

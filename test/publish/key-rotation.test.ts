@@ -33,8 +33,26 @@ const dscSha = (i: number): string => (i + 1).toString(16).padStart(64, 'a');
 function job(i: number): Job {
   const now = new Date();
   return {
-    id: String(i), repo: 'r', tag: `t${i}`, tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, package: null, status: 'done', attempts: 1, maxAttempts: 1,
-    runAt: now, leaseOwner: null, leaseExpiresAt: null, verdict: 'reproduced', lastError: null, createdAt: now, startedAt: now, finishedAt: now,
+    id: String(i),
+    repo: 'r',
+    tag: `t${i}`,
+    tagObject: null,
+    upload: null,
+    source: 'api',
+    idempotencyKey: null,
+    version: null,
+    package: null,
+    status: 'done',
+    attempts: 1,
+    maxAttempts: 1,
+    runAt: now,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    verdict: 'reproduced',
+    lastError: null,
+    createdAt: now,
+    startedAt: now,
+    finishedAt: now,
     report: { ...verifyReport({ repo: 'r', tag: `t${i}` }), upload: { origin: 'x', dsc: 'x.dsc', sha256: dscSha(i) } },
   };
 }
@@ -123,6 +141,10 @@ describe('log key rotate', () => {
     // A second rotation retires the new log beside the first.
     expect((await rotate(['--data-dir', dataDir, '--origin', 'third.test/log'])).code).toBe(0);
     expect(existsSync(join(dataDir, 'retired-logs', 'new.test_log-4', 'log', 'checkpoint'))).toBe(true);
-    expect(readFileSync(join(dataDir, 'retired-attestation-keys'), 'utf8').split('\n').filter((l) => l.includes('+'))).toHaveLength(2);
+    expect(
+      readFileSync(join(dataDir, 'retired-attestation-keys'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('+')),
+    ).toHaveLength(2);
   });
 });

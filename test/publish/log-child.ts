@@ -8,7 +8,15 @@ import { ed25519NoteSigner, ed25519NoteVerifier, ed25519Vkey } from '../../src/p
 import { TiledLog } from '../../src/publish/tiled-log.js';
 import { openLogStore } from '../../src/store/open-log-store.js';
 
-const input = JSON.parse(readFileSync(0, 'utf8')) as { dir: string; dataDir: string; keyFile: string; origin: string; batches: number; perBatch: number; tag?: string };
+const input = JSON.parse(readFileSync(0, 'utf8')) as {
+  dir: string;
+  dataDir: string;
+  keyFile: string;
+  origin: string;
+  batches: number;
+  perBatch: number;
+  tag?: string;
+};
 const key = ed25519FromPem(readFileSync(input.keyFile));
 const store = await openLogStore({ dataDir: input.dataDir });
 const log = await TiledLog.open({
@@ -22,7 +30,9 @@ process.stdout.write(`open ${log.current.size}\n`);
 const tag = input.tag ?? String(process.pid);
 for (let b = 0; b < input.batches; b++) {
   const indexes = await Promise.all(
-    Array.from({ length: input.perBatch }, (_, i) => log.append({ entry: Buffer.from(`{"writer":"${tag}","n":${b * input.perBatch + i}}`), dscSha256: null })),
+    Array.from({ length: input.perBatch }, (_, i) =>
+      log.append({ entry: Buffer.from(`{"writer":"${tag}","n":${b * input.perBatch + i}}`), dscSha256: null }),
+    ),
   );
   process.stdout.write(`size ${log.current.size}\nidx ${indexes.join(',')}\n`);
 }

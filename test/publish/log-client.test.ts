@@ -29,9 +29,30 @@ let url: string;
 function job(verdict: 'reproduced' | 'mismatch'): Job {
   const now = new Date();
   return {
-    id: '1', repo: 'r', tag: 't', tagObject: null, upload: null, source: 'api', idempotencyKey: null, version: null, package: null, status: 'done', attempts: 1, maxAttempts: 1,
-    runAt: now, leaseOwner: null, leaseExpiresAt: null, verdict, lastError: null, createdAt: now, startedAt: now, finishedAt: now,
-    report: { ...verifyReport({ repo: 'r', tag: 't' }, verdict === 'mismatch' ? ['CONTENT_MISMATCH'] : []), upload: { origin: 'x', dsc: 'x.dsc', sha256: SHA } },
+    id: '1',
+    repo: 'r',
+    tag: 't',
+    tagObject: null,
+    upload: null,
+    source: 'api',
+    idempotencyKey: null,
+    version: null,
+    package: null,
+    status: 'done',
+    attempts: 1,
+    maxAttempts: 1,
+    runAt: now,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    verdict,
+    lastError: null,
+    createdAt: now,
+    startedAt: now,
+    finishedAt: now,
+    report: {
+      ...verifyReport({ repo: 'r', tag: 't' }, verdict === 'mismatch' ? ['CONTENT_MISMATCH'] : []),
+      upload: { origin: 'x', dsc: 'x.dsc', sha256: SHA },
+    },
   };
 }
 
@@ -76,7 +97,9 @@ describe('the log client', () => {
   });
 
   it('LOG_SIGNATURE_INVALID: the checkpoint is not signed by the configured key', async () => {
-    expect(await problem(new LogClient(url, ed25519Vkey('client.test/log', generateEd25519().key)).fetchCheckpoint())).toBe('LOG_SIGNATURE_INVALID');
+    expect(await problem(new LogClient(url, ed25519Vkey('client.test/log', generateEd25519().key)).fetchCheckpoint())).toBe(
+      'LOG_SIGNATURE_INVALID',
+    );
   });
 
   it('ATTESTATION_SIGNATURE_INVALID: an attestation not signed by the expected key', async () => {
@@ -88,7 +111,12 @@ describe('the log client', () => {
   });
 
   it('ATTESTATION_MISSING: the verifier has no attestation of the .dsc', async () => {
-    const r = await consensus('01'.repeat(32), [{ name: 'one', baseUrl: url, vkey: publisher.logVkey, witnessVkeys: [] }], 1, join(dir, 'state2'));
+    const r = await consensus(
+      '01'.repeat(32),
+      [{ name: 'one', baseUrl: url, vkey: publisher.logVkey, witnessVkeys: [] }],
+      1,
+      join(dir, 'state2'),
+    );
     expect(r.result).toBe('insufficient');
     expect(r.verifiers[0]).toMatchObject({ status: 'not-counted', code: 'ATTESTATION_MISSING' });
   });

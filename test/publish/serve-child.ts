@@ -14,6 +14,9 @@ const handle = await startTestService({
   workers: 8,
   config: { log: { origin: input.origin } },
   verifyJob: (req) =>
-    Promise.resolve({ ...verifyReport(req), upload: { origin: 'x', dsc: 'x.dsc', sha256: createHash('sha256').update(req.tag).digest('hex') } } as VerifyReport),
+    Promise.resolve({
+      ...verifyReport(req),
+      upload: { origin: 'x', dsc: 'x.dsc', sha256: createHash('sha256').update(req.tag).digest('hex') },
+    } as VerifyReport),
 });
 process.stdout.write(`${handle.url}\n`);

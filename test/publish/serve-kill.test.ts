@@ -88,11 +88,15 @@ describe('kill -9 of the serve process mid-append', () => {
       const load = flood(serve.url, `r${round}`, 24);
       // Kill once the log has grown by a varying amount, between checkpoints or in the middle of one.
       const from = (await client.fetchCheckpoint()).checkpoint.size;
-      await waitFor(async () => {
-        const seen = await client.fetchCheckpoint();
-        lastSeen = seen;
-        return seen.checkpoint.size >= from + 40 + round * 37 ? true : undefined;
-      }, 'the log to grow', 60_000);
+      await waitFor(
+        async () => {
+          const seen = await client.fetchCheckpoint();
+          lastSeen = seen;
+          return seen.checkpoint.size >= from + 40 + round * 37 ? true : undefined;
+        },
+        'the log to grow',
+        60_000,
+      );
       await state.save(client, lastSeen as SeenCheckpoint);
       serve.child.kill('SIGKILL');
       await serve.exited;
@@ -110,13 +114,20 @@ describe('kill -9 of the serve process mid-append', () => {
       const jobs = () => db.prepare("SELECT count(*) AS n, sum(status = 'done') AS done FROM jobs").get() as { n: number; done: number };
       await waitFor(() => (jobs().done === jobs().n ? true : undefined), 'every job to finish', 60_000);
       const done = jobs().done;
-      const final = await waitFor(async () => {
-        const seen = await client.fetchCheckpoint();
-        return seen.checkpoint.size === done ? seen : undefined;
-      }, `a checkpoint of the ${done} finished jobs`, 60_000);
+      const final = await waitFor(
+        async () => {
+          const seen = await client.fetchCheckpoint();
+          return seen.checkpoint.size === done ? seen : undefined;
+        },
+        `a checkpoint of the ${done} finished jobs`,
+        60_000,
+      );
       expect(final.checkpoint.size).toBeGreaterThanOrEqual(current.checkpoint.size);
       await auditLog(client, state, { entries: true });
-      const leaves = db.prepare('SELECT count(*) AS n, count(DISTINCT job_id) AS jobs FROM log_leaves').get() as { n: number; jobs: number };
+      const leaves = db.prepare('SELECT count(*) AS n, count(DISTINCT job_id) AS jobs FROM log_leaves').get() as {
+        n: number;
+        jobs: number;
+      };
       expect(leaves).toEqual({ n: done, jobs: done });
       logged = done;
     } finally {

@@ -3,7 +3,15 @@ import { CheckpointError, formatCheckpoint, parseCheckpoint } from '../../src/pu
 import { cosignatureVerifier, cosignatureVkey, cosigner } from '../../src/publish/cosignature.js';
 import { generateEd25519 } from '../../src/publish/ed25519.js';
 import { EMPTY_ROOT } from '../../src/publish/merkle.js';
-import { ed25519NoteSigner, ed25519NoteVerifier, ed25519Vkey, NoteError, openNote, parseVkey, signNote } from '../../src/publish/signed-note.js';
+import {
+  ed25519NoteSigner,
+  ed25519NoteVerifier,
+  ed25519Vkey,
+  NoteError,
+  openNote,
+  parseVkey,
+  signNote,
+} from '../../src/publish/signed-note.js';
 
 // golang.org/x/mod/sumdb/note's documented example key and note.
 const PETER_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
@@ -22,10 +30,17 @@ describe('signed notes', () => {
 
   it('refuses a changed text, an unknown key, and malformed notes', () => {
     const v = ed25519NoteVerifier(PETER_VKEY);
-    expect(() => openNote(PETER_NOTE.replace('answer', 'answers'), [v])).toThrow(expect.objectContaining({ kind: 'bad-signature' }) as Error);
+    expect(() => openNote(PETER_NOTE.replace('answer', 'answers'), [v])).toThrow(
+      expect.objectContaining({ kind: 'bad-signature' }) as Error,
+    );
     const other = ed25519NoteVerifier(ed25519Vkey('PeterNeumann', generateEd25519().key));
     expect(() => openNote(PETER_NOTE, [other])).toThrow(expect.objectContaining({ kind: 'unverified' }) as Error);
-    for (const bad of [PETER_NOTE.replace('\n\n', '\n'), PETER_NOTE.slice(0, -1), PETER_NOTE.replace('is.', 'is.\u0007'), PETER_NOTE.replace('— ', '- ')]) {
+    for (const bad of [
+      PETER_NOTE.replace('\n\n', '\n'),
+      PETER_NOTE.slice(0, -1),
+      PETER_NOTE.replace('is.', 'is.\u0007'),
+      PETER_NOTE.replace('— ', '- '),
+    ]) {
       expect(() => openNote(bad, [v])).toThrow(NoteError);
     }
     expect(() => openNote(Buffer.concat([Buffer.from(PETER_NOTE), Buffer.from([0xff])]), [v])).toThrow(/UTF-8/);
@@ -56,7 +71,13 @@ describe('checkpoints', () => {
   });
 
   it('refuses leading zeroes, short roots and missing lines', () => {
-    for (const bad of ['o\n01\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n', 'o\n1\nAAAA\n', 'o\n1\n', '\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n', 'o\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=']) {
+    for (const bad of [
+      'o\n01\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n',
+      'o\n1\nAAAA\n',
+      'o\n1\n',
+      '\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n',
+      'o\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+    ]) {
       expect(() => parseCheckpoint(bad), bad).toThrow(CheckpointError);
     }
   });
@@ -75,7 +96,9 @@ describe('cosignatures', () => {
     expect(sig.length).toBe(4 + 8 + 64);
     expect(sig.readBigUInt64BE(4)).toBe(1679315147n);
     // A cosignature is not a plain note signature: the 0x01 key of the same name and key does not match its key hash.
-    expect(() => openNote(signed, [ed25519NoteVerifier(ed25519Vkey('witness.example/w1', witness))])).toThrow(expect.objectContaining({ kind: 'unverified' }) as Error);
+    expect(() => openNote(signed, [ed25519NoteVerifier(ed25519Vkey('witness.example/w1', witness))])).toThrow(
+      expect.objectContaining({ kind: 'unverified' }) as Error,
+    );
     const tampered = `${text.replace('\n3\n', '\n4\n')}\n` + signed.slice(signed.indexOf('\n\n') + 2);
     expect(() => openNote(tampered, [cosignatureVerifier(vkey)])).toThrow(expect.objectContaining({ kind: 'bad-signature' }) as Error);
   });

@@ -62,7 +62,11 @@ describe('the tiled log', () => {
     const key = generateEd25519().key;
     const { log, store } = await openLog(dataDir, key);
     expect(log.current.size).toBe(0);
-    const indexes = await Promise.all(Array.from({ length: 600 }, (_, i) => log.append({ entry: Buffer.from(`entry ${i}`), dscSha256: i % 2 === 0 ? 'a'.repeat(64) : null })));
+    const indexes = await Promise.all(
+      Array.from({ length: 600 }, (_, i) =>
+        log.append({ entry: Buffer.from(`entry ${i}`), dscSha256: i % 2 === 0 ? 'a'.repeat(64) : null }),
+      ),
+    );
     expect(new Set(indexes).size).toBe(600);
     expect(log.current.size).toBe(600);
     const first = await audit(join(dataDir, 'log'), key);
@@ -134,7 +138,10 @@ describe('the tiled log', () => {
       await new Promise<void>((resolve) => {
         let lines = 0;
         child.stdout.on('data', (d: Buffer) => {
-          lines += d.toString().split('\n').filter((l) => l.startsWith('size ')).length;
+          lines += d
+            .toString()
+            .split('\n')
+            .filter((l) => l.startsWith('size ')).length;
           if (lines >= batches) resolve();
         });
         void exited.then(() => resolve());
@@ -191,7 +198,9 @@ describe('the tiled log, kept and shared', () => {
     const final = await audit(dir, key);
     const entries: string[] = [];
     for (let n = 0; n * 256 < final.size; n++) {
-      entries.push(...decodeBundle(readFileSync(join(dir, tilePath({ level: 'entries', n, width: tileWidthAt(0, n, final.size) })))).map(String));
+      entries.push(
+        ...decodeBundle(readFileSync(join(dir, tilePath({ level: 'entries', n, width: tileWidthAt(0, n, final.size) })))).map(String),
+      );
     }
     expect(new Set(entries).size).toBe(entries.length);
     expect(new Map(entries.map((e, i) => [e, i]))).toEqual(written);
@@ -237,7 +246,9 @@ describe('the tiled log, kept and shared', () => {
       child.stdin.end(JSON.stringify({ dir, dataDir, keyFile, origin: ORIGIN, batches: 25, perBatch: tag === 'p' ? 3 : 7, tag }));
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      return new Promise<string>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer ${tag} exited ${code}`)))));
+      return new Promise<string>((resolve, reject) =>
+        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer ${tag} exited ${code}`)))),
+      );
     });
     // Watch the published checkpoint meanwhile, as a client polling it would.
     const seen: { size: number; root: Buffer }[] = [];
@@ -259,7 +270,10 @@ describe('the tiled log, kept and shared', () => {
     outputs.forEach((out, w) => {
       const tag = w === 0 ? 'p' : 'q';
       const perBatch = tag === 'p' ? 3 : 7;
-      const indexes = out.split('\n').filter((l) => l.startsWith('idx ')).flatMap((l) => l.slice(4).split(',').map(Number));
+      const indexes = out
+        .split('\n')
+        .filter((l) => l.startsWith('idx '))
+        .flatMap((l) => l.slice(4).split(',').map(Number));
       expect(indexes).toHaveLength(25 * perBatch);
       indexes.forEach((idx, n) => written.set(`{"writer":"${tag}","n":${n}}`, idx));
     });

@@ -23,7 +23,20 @@ describe('tile paths', () => {
     expect(parseTilePath('0/x001/x234/067')).toEqual({ level: 0, n: 1234067, width: 256 });
     expect(parseTilePath('2/000.p/17')).toEqual({ level: 2, n: 0, width: 17 });
     expect(parseTilePath('entries/001.p/255')).toEqual({ level: 'entries', n: 1, width: 255 });
-    for (const bad of ['00/000', '64/000', '0/1', '0/x000/001', '0/000.p/0', '0/000.p/256', '0/000.p/07', '0/../000', '0/000/', 'data/000', '0/001.p', '0/x1/000']) {
+    for (const bad of [
+      '00/000',
+      '64/000',
+      '0/1',
+      '0/x000/001',
+      '0/000.p/0',
+      '0/000.p/256',
+      '0/000.p/07',
+      '0/../000',
+      '0/000/',
+      'data/000',
+      '0/001.p',
+      '0/x1/000',
+    ]) {
       expect(parseTilePath(bad), bad).toBeUndefined();
     }
   });
@@ -46,7 +59,7 @@ describe('growing a tiled log', () => {
     let edge: TreeEdge = EMPTY_EDGE;
     const sizes: number[] = [];
     // Batches of varying sizes that cross tile boundaries at several levels.
-    for (let at = 0; at < entries.length; ) {
+    for (let at = 0; at < entries.length;) {
       const n = Math.min(entries.length - at, [1, 3, 255, 256, 1000, 4097][sizes.length % 6] as number);
       const out = appendEntries(edge, entries.slice(at, at + n));
       for (const t of out.tiles) files.set(t.path, t.data);

@@ -37,7 +37,9 @@ const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 /** Three real verifications at once on a shared machine. */
 const VERDICT_MS = 400_000;
 const gbp = uploadCase('gbp');
-const DSC_SHA = createHash('sha256').update(readFileSync(dscOf(gbp))).digest('hex');
+const DSC_SHA = createHash('sha256')
+  .update(readFileSync(dscOf(gbp)))
+  .digest('hex');
 
 let root: string;
 let gitServer: GitHttpServer;
@@ -54,11 +56,17 @@ async function serveInstance(name: string, log: Record<string, unknown>): Promis
   const dir = join(root, name);
   mkdirSync(dir);
   const configFile = join(dir, 'service.json');
-  writeFileSync(configFile, JSON.stringify({
-    keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
-    pollMs: 50,
-    log: { origin: `${name}.test/log`, ...log },
-  }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      keyrings: [
+        { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
+        { path: join(KEYS, 'dm.gpg'), role: 'dm' },
+      ],
+      pollMs: 50,
+      log: { origin: `${name}.test/log`, ...log },
+    }),
+  );
   const abort = new AbortController();
   let handle: ServiceHandle | undefined;
   const program = new Command().exitOverride();
@@ -68,9 +76,26 @@ async function serveInstance(name: string, log: Record<string, unknown>): Promis
     logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
   });
   const served = program.parseAsync([
-    'node', 't2u-verify', 'serve', '--config', configFile, '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'),
-    '--webhook-secret', TOKEN, '--api-token', API_TOKEN, '--dm-txt', join(KEYS, 'dm.txt'), '--upload-keyring', SERVICE_KEYRING,
-    '--allow-http', '--workers', '1',
+    'node',
+    't2u-verify',
+    'serve',
+    '--config',
+    configFile,
+    '--listen',
+    '127.0.0.1:0',
+    '--data-dir',
+    join(dir, 'data'),
+    '--webhook-secret',
+    TOKEN,
+    '--api-token',
+    API_TOKEN,
+    '--dm-txt',
+    join(KEYS, 'dm.txt'),
+    '--upload-keyring',
+    SERVICE_KEYRING,
+    '--allow-http',
+    '--workers',
+    '1',
   ]);
   stops.push(async () => {
     abort.abort();
@@ -93,13 +118,20 @@ async function requestVerification(h: ServiceHandle, upload: string): Promise<st
 
 /** Waits until the instance's log holds `count` attestations of the .dsc. */
 async function logged(h: ServiceHandle, count: number, sha = DSC_SHA, timeoutMs = VERDICT_MS): Promise<void> {
-  await waitFor(async () => {
-    const body = (await (await fetch(`${h.url}/api/v1/attestations?dsc-sha256=${sha}`)).json()) as { attestations: unknown[] };
-    return body.attestations.length >= count ? true : undefined;
-  }, 'the attestation in the log', timeoutMs);
+  await waitFor(
+    async () => {
+      const body = (await (await fetch(`${h.url}/api/v1/attestations?dsc-sha256=${sha}`)).json()) as { attestations: unknown[] };
+      return body.attestations.length >= count ? true : undefined;
+    },
+    'the attestation in the log',
+    timeoutMs,
+  );
 }
 
-async function cli(register: (p: Command, set: (c: number) => void) => void, args: string[]): Promise<{ code: number | undefined; stdout: string }> {
+async function cli(
+  register: (p: Command, set: (c: number) => void) => void,
+  args: string[],
+): Promise<{ code: number | undefined; stdout: string }> {
   let code: number | undefined;
   const program = new Command('t2u-verify').exitOverride();
   register(program, (c) => (code = c));
@@ -132,13 +164,18 @@ beforeAll(async () => {
   execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), join(repos, 'gbp.git')]);
   gitServer = await startGitHttpServer({ root: repos });
   const tree = join(root, 'mirror');
-  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)]) writeTreeFile(tree, `pool/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
+  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)])
+    writeTreeFile(tree, `pool/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
   mirror = await startMirrorServer(tree);
   writeFileSync(join(root, 'witness.pem'), witnessKey.pem, { mode: 0o600 });
   writeFileSync(join(root, 'epsilon.pem'), epsilonKey.pem, { mode: 0o600 });
   // alpha also witnesses epsilon's log (below).
   alpha = await serveInstance('alpha', {
-    witness: { name: 'alpha.test/witness', keyFile: join(root, 'witness.pem'), logs: [{ origin: 'epsilon.test/log', vkey: ed25519Vkey('epsilon.test/log', epsilonKey.key) }] },
+    witness: {
+      name: 'alpha.test/witness',
+      keyFile: join(root, 'witness.pem'),
+      logs: [{ origin: 'epsilon.test/log', vkey: ed25519Vkey('epsilon.test/log', epsilonKey.key) }],
+    },
   });
 }, 120_000);
 
@@ -150,93 +187,153 @@ afterAll(async () => {
 });
 
 describe('a network of verifiers', () => {
-  it('three instances reproduce the same upload and agree; a false verdict is disputed; an unlogged attestation does not count', async () => {
-    expect(alpha).toBeDefined();
-    beta = await serveInstance('beta', {});
-    gamma = await serveInstance('gamma', {});
-    const upload = `${mirror.url}/pool/${gbp.dsc}`;
-    await Promise.all([alpha, beta, gamma].map((i) => requestVerification(i.handle, upload)));
-    await Promise.all([alpha, beta, gamma].map((i) => logged(i.handle, 1)));
+  it(
+    'three instances reproduce the same upload and agree; a false verdict is disputed; an unlogged attestation does not count',
+    async () => {
+      expect(alpha).toBeDefined();
+      beta = await serveInstance('beta', {});
+      gamma = await serveInstance('gamma', {});
+      const upload = `${mirror.url}/pool/${gbp.dsc}`;
+      await Promise.all([alpha, beta, gamma].map((i) => requestVerification(i.handle, upload)));
+      await Promise.all([alpha, beta, gamma].map((i) => logged(i.handle, 1)));
 
-    const state = join(root, 'client-state');
-    const verifiers = join(root, 'verifiers');
-    writeFileSync(verifiers, `# three independent verifiers\n${line(alpha)}${line(beta)}${line(gamma)}`);
-    const t0 = performance.now();
-    const agreed = await cli(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state, '--json']);
-    const consensusMs = performance.now() - t0;
-    const report = JSON.parse(agreed.stdout) as ConsensusReport;
-    expect(report.verifiers.map((v) => `${v.name}:${v.status}:${v.verdict ?? v.code}`)).toEqual(['alpha:agrees:reproduced', 'beta:agrees:reproduced', 'gamma:agrees:reproduced']);
-    expect(report.result).toBe('agreed');
-    expect(agreed.code).toBe(0);
-    expect(consensusMs).toBeLessThan(30_000);
+      const state = join(root, 'client-state');
+      const verifiers = join(root, 'verifiers');
+      writeFileSync(verifiers, `# three independent verifiers\n${line(alpha)}${line(beta)}${line(gamma)}`);
+      const t0 = performance.now();
+      const agreed = await cli(registerConsensus, [
+        'consensus',
+        '--upload',
+        dscOf(gbp),
+        '--verifiers',
+        verifiers,
+        '--state',
+        state,
+        '--json',
+      ]);
+      const consensusMs = performance.now() - t0;
+      const report = JSON.parse(agreed.stdout) as ConsensusReport;
+      expect(report.verifiers.map((v) => `${v.name}:${v.status}:${v.verdict ?? v.code}`)).toEqual([
+        'alpha:agrees:reproduced',
+        'beta:agrees:reproduced',
+        'gamma:agrees:reproduced',
+      ]);
+      expect(report.result).toBe('agreed');
+      expect(agreed.code).toBe(0);
+      expect(consensusMs).toBeLessThan(30_000);
 
-    // Human output: a result line, then one line per verifier.
-    const human = await cli(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state]);
-    const lines = human.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^AGREED: 3 independent verifiers reproduced t2u-gbp_/);
-    expect(lines.slice(1)).toHaveLength(3);
-    expect(lines[1]).toMatch(/^alpha +agrees +reproduced, leaf 0 of 1/);
+      // Human output: a result line, then one line per verifier.
+      const human = await cli(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state]);
+      const lines = human.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^AGREED: 3 independent verifiers reproduced t2u-gbp_/);
+      expect(lines.slice(1)).toHaveLength(3);
+      expect(lines[1]).toMatch(/^alpha +agrees +reproduced, leaf 0 of 1/);
 
-    // A fourth instance signs a false verdict about the same .dsc.
-    const liar = await startTestService({
-      dataDir: join(root, 'liar'),
-      config: { fetch: { allowHttpLoopback: true }, log: { origin: 'liar.test/log' } },
-      verifyJob: (req) => Promise.resolve({ ...verifyReport(req, ['CONTENT_MISMATCH']), upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA } } as VerifyReport),
-    });
-    stops.push(() => liar.stop());
-    await requestVerification(liar, upload);
-    await logged(liar, 1, DSC_SHA, 20_000);
-    const liarInstance = { name: 'liar', handle: liar, vkey: (await (await fetch(`${liar.url}/log/key`)).text()).trim() };
-    writeFileSync(verifiers, `${line(alpha)}${line(beta)}${line(gamma)}${line(liarInstance)}`);
-    const disputed = await cli(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--threshold', '3', '--state', state]);
-    expect(disputed.code).toBe(1);
-    expect(disputed.stdout).toMatch(/^DISPUTED: liar attests a mismatch or rejection/);
-    expect(disputed.stdout).toMatch(/\nliar +disputes +mismatch \(CONTENT_MISMATCH\)/);
+      // A fourth instance signs a false verdict about the same .dsc.
+      const liar = await startTestService({
+        dataDir: join(root, 'liar'),
+        config: { fetch: { allowHttpLoopback: true }, log: { origin: 'liar.test/log' } },
+        verifyJob: (req) =>
+          Promise.resolve({
+            ...verifyReport(req, ['CONTENT_MISMATCH']),
+            upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA },
+          } as VerifyReport),
+      });
+      stops.push(() => liar.stop());
+      await requestVerification(liar, upload);
+      await logged(liar, 1, DSC_SHA, 20_000);
+      const liarInstance = { name: 'liar', handle: liar, vkey: (await (await fetch(`${liar.url}/log/key`)).text()).trim() };
+      writeFileSync(verifiers, `${line(alpha)}${line(beta)}${line(gamma)}${line(liarInstance)}`);
+      const disputed = await cli(registerConsensus, [
+        'consensus',
+        '--upload',
+        dscOf(gbp),
+        '--verifiers',
+        verifiers,
+        '--threshold',
+        '3',
+        '--state',
+        state,
+      ]);
+      expect(disputed.code).toBe(1);
+      expect(disputed.stdout).toMatch(/^DISPUTED: liar attests a mismatch or rejection/);
+      expect(disputed.stdout).toMatch(/\nliar +disputes +mismatch \(CONTENT_MISMATCH\)/);
 
-    // An instance that shows a signed "reproduced" that is not in its log: its
-    // own log holds only an unverifiable verdict; a proxy adds the other.
-    const shady = await startTestService({
-      dataDir: join(root, 'shady'),
-      config: { fetch: { allowHttpLoopback: true }, log: { origin: 'shady.test/log' } },
-      verifyJob: (req) => Promise.resolve({ ...verifyReport(req, ['FETCH_FAILED']), upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA } } as VerifyReport),
-    });
-    stops.push(() => shady.stop());
-    await requestVerification(shady, upload);
-    await logged(shady, 1, DSC_SHA, 20_000);
-    const shadyKey = ed25519FromPem(readFileSync(join(root, 'shady', 'log-key.pem')));
-    const forged = signAttestation(
-      verdictStatement({ ...verifyReport({ repo: 'r', tag: gbp.tag }), upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA } }, { verifierVersion: '0', startedOn: new Date(), finishedOn: new Date() }),
-      { name: 'shady.test/log', key: shadyKey },
-    ).toString();
-    const proxy: Server = createServer((req, res) => {
-      void (async () => {
-        const upstream = await fetch(`${shady.url}${req.url ?? '/'}`);
-        let body = Buffer.from(await upstream.arrayBuffer());
-        if ((req.url ?? '').startsWith('/api/v1/attestations')) {
-          const j = JSON.parse(body.toString()) as { attestations: { index: number; envelope: string; inclusionProof: string[] }[] };
-          const real = j.attestations[0];
-          j.attestations = [{ index: 0, envelope: forged, inclusionProof: real?.inclusionProof ?? [] }];
-          body = Buffer.from(JSON.stringify(j));
-        }
-        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
-        res.end(body);
-      })();
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    stops.push(() => new Promise((r) => proxy.close(r)));
-    const address = proxy.address();
-    const proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    const shadyVkey = (await (await fetch(`${shady.url}/log/key`)).text()).trim();
-    writeFileSync(verifiers, `${line(alpha)}${line(beta)}shady ${proxyUrl} ${shadyVkey}\n`);
-    const partial = await cli(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state, '--json']);
-    const partialReport = JSON.parse(partial.stdout) as ConsensusReport;
-    expect(partialReport.verifiers.find((v) => v.name === 'shady')).toMatchObject({ status: 'not-counted', code: 'ATTESTATION_NOT_IN_LOG' });
-    expect(partialReport.result).toBe('insufficient');
-    expect(partial.code).toBe(3);
-    // With a threshold the other two meet, the shady one is simply not counted.
-    const two = await cli(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--threshold', '2', '--state', state]);
-    expect(two.code).toBe(0);
-  }, VERDICT_MS + 120_000);
+      // An instance that shows a signed "reproduced" that is not in its log: its
+      // own log holds only an unverifiable verdict; a proxy adds the other.
+      const shady = await startTestService({
+        dataDir: join(root, 'shady'),
+        config: { fetch: { allowHttpLoopback: true }, log: { origin: 'shady.test/log' } },
+        verifyJob: (req) =>
+          Promise.resolve({
+            ...verifyReport(req, ['FETCH_FAILED']),
+            upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA },
+          } as VerifyReport),
+      });
+      stops.push(() => shady.stop());
+      await requestVerification(shady, upload);
+      await logged(shady, 1, DSC_SHA, 20_000);
+      const shadyKey = ed25519FromPem(readFileSync(join(root, 'shady', 'log-key.pem')));
+      const forged = signAttestation(
+        verdictStatement(
+          { ...verifyReport({ repo: 'r', tag: gbp.tag }), upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA } },
+          { verifierVersion: '0', startedOn: new Date(), finishedOn: new Date() },
+        ),
+        { name: 'shady.test/log', key: shadyKey },
+      ).toString();
+      const proxy: Server = createServer((req, res) => {
+        void (async () => {
+          const upstream = await fetch(`${shady.url}${req.url ?? '/'}`);
+          let body = Buffer.from(await upstream.arrayBuffer());
+          if ((req.url ?? '').startsWith('/api/v1/attestations')) {
+            const j = JSON.parse(body.toString()) as { attestations: { index: number; envelope: string; inclusionProof: string[] }[] };
+            const real = j.attestations[0];
+            j.attestations = [{ index: 0, envelope: forged, inclusionProof: real?.inclusionProof ?? [] }];
+            body = Buffer.from(JSON.stringify(j));
+          }
+          res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
+          res.end(body);
+        })();
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      stops.push(() => new Promise((r) => proxy.close(r)));
+      const address = proxy.address();
+      const proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+      const shadyVkey = (await (await fetch(`${shady.url}/log/key`)).text()).trim();
+      writeFileSync(verifiers, `${line(alpha)}${line(beta)}shady ${proxyUrl} ${shadyVkey}\n`);
+      const partial = await cli(registerConsensus, [
+        'consensus',
+        '--upload',
+        dscOf(gbp),
+        '--verifiers',
+        verifiers,
+        '--state',
+        state,
+        '--json',
+      ]);
+      const partialReport = JSON.parse(partial.stdout) as ConsensusReport;
+      expect(partialReport.verifiers.find((v) => v.name === 'shady')).toMatchObject({
+        status: 'not-counted',
+        code: 'ATTESTATION_NOT_IN_LOG',
+      });
+      expect(partialReport.result).toBe('insufficient');
+      expect(partial.code).toBe(3);
+      // With a threshold the other two meet, the shady one is simply not counted.
+      const two = await cli(registerConsensus, [
+        'consensus',
+        '--upload',
+        dscOf(gbp),
+        '--verifiers',
+        verifiers,
+        '--threshold',
+        '2',
+        '--state',
+        state,
+      ]);
+      expect(two.code).toBe(0);
+    },
+    VERDICT_MS + 120_000,
+  );
 
   it('a log rewritten after a client saw it is LOG_INCONSISTENT, with both checkpoints; the witness refuses to cosign the fork', async () => {
     const vkey = ed25519Vkey('epsilon.test/log', epsilonKey.key);
@@ -245,8 +342,24 @@ describe('a network of verifiers', () => {
     const start = async (history: string) => {
       const h = await startTestService({
         dataDir,
-        config: { log: { origin: 'epsilon.test/log', keyFile: join(root, 'epsilon.pem'), witnesses: [{ url: `${alpha.handle.url}/witness`, vkey: witnessVkey }] } },
-        verifyJob: (req) => Promise.resolve({ ...verifyReport(req, []), upload: { origin: history, dsc: 'x.dsc', sha256: createHash('sha256').update(history + req.tag).digest('hex') } } as VerifyReport),
+        config: {
+          log: {
+            origin: 'epsilon.test/log',
+            keyFile: join(root, 'epsilon.pem'),
+            witnesses: [{ url: `${alpha.handle.url}/witness`, vkey: witnessVkey }],
+          },
+        },
+        verifyJob: (req) =>
+          Promise.resolve({
+            ...verifyReport(req, []),
+            upload: {
+              origin: history,
+              dsc: 'x.dsc',
+              sha256: createHash('sha256')
+                .update(history + req.tag)
+                .digest('hex'),
+            },
+          } as VerifyReport),
       });
       stops.push(() => h.stop());
       return h;
@@ -260,7 +373,10 @@ describe('a network of verifiers', () => {
         });
         expect(res.status).toBe(202);
       }
-      await waitFor(async () => ((await (await fetch(`${h.url}/log/checkpoint`)).text()).split('\n')[1] === String(size) ? true : undefined), `size ${size}`);
+      await waitFor(
+        async () => ((await (await fetch(`${h.url}/log/checkpoint`)).text()).split('\n')[1] === String(size) ? true : undefined),
+        `size ${size}`,
+      );
     };
     const state = join(root, 'audit-state');
     const first = await start('first');
@@ -286,14 +402,27 @@ describe('a network of verifiers', () => {
 
     // The witness cosigned the first history and refused the rewritten one: a
     // client requiring its cosignature does not accept the new checkpoint.
-    const witnessed = await cli(registerLog, ['log', 'audit', rewritten.url ?? '', '--key', vkey, '--witness', witnessVkey, '--state', join(root, 'fresh-state')]);
+    const witnessed = await cli(registerLog, [
+      'log',
+      'audit',
+      rewritten.url ?? '',
+      '--key',
+      vkey,
+      '--witness',
+      witnessVkey,
+      '--state',
+      join(root, 'fresh-state'),
+    ]);
     expect(witnessed.stdout).toMatch(/^LOG_COSIGNATURE_MISSING: /);
     expect(witnessed.code).toBe(3);
     expect(alpha.handle.publisher?.witness?.latestSize('epsilon.test/log')).toBe(2);
     // Asked directly, with the rewritten log's own consistency proof.
     const note = await (await fetch(`${rewritten.url}/log/checkpoint`)).text();
     const proof = (await (await fetch(`${rewritten.url}/api/v1/log/consistency?from=2&to=3`)).json()) as { proof: string[] };
-    const refused = await fetch(`${alpha.handle.url}/witness/add-checkpoint`, { method: 'POST', body: `old 2\n${proof.proof.map((p) => `${p}\n`).join('')}\n${note}` });
+    const refused = await fetch(`${alpha.handle.url}/witness/add-checkpoint`, {
+      method: 'POST',
+      body: `old 2\n${proof.proof.map((p) => `${p}\n`).join('')}\n${note}`,
+    });
     expect(refused.status).toBe(422);
   }, 120_000);
 });

@@ -23,10 +23,15 @@ function makeLog(prefix: string) {
   let edge: TreeEdge = EMPTY_EDGE;
   return {
     grow(n: number, tag = prefix): string {
-      const out = appendEntries(edge, Array.from({ length: n }, (_, i) => Buffer.from(`${tag}${edge.size + i}`)));
+      const out = appendEntries(
+        edge,
+        Array.from({ length: n }, (_, i) => Buffer.from(`${tag}${edge.size + i}`)),
+      );
       for (const t of out.tiles) files.set(t.path, t.data);
       edge = out.edge;
-      return signNote(formatCheckpoint({ origin: ORIGIN, size: edge.size, root: edgeRoot(edge), extensions: [] }), [ed25519NoteSigner(ORIGIN, logKey)]);
+      return signNote(formatCheckpoint({ origin: ORIGIN, size: edge.size, root: edgeRoot(edge), extensions: [] }), [
+        ed25519NoteSigner(ORIGIN, logKey),
+      ]);
     },
     async proof(from: number, to: number): Promise<string> {
       const read = tileSubtreeReader(to, (c) => Promise.resolve(files.get(tilePath(c)) as Buffer));
@@ -35,7 +40,8 @@ function makeLog(prefix: string) {
   };
 }
 
-const open = () => Witness.open({ name: 'witness.test/w1', key: witnessKey, stateDir, logs: [{ origin: ORIGIN, vkey: ed25519Vkey(ORIGIN, logKey) }] });
+const open = () =>
+  Witness.open({ name: 'witness.test/w1', key: witnessKey, stateDir, logs: [{ origin: ORIGIN, vkey: ed25519Vkey(ORIGIN, logKey) }] });
 const req = (old: number, proof: string, note: string) => Buffer.from(`old ${old}\n${proof}\n${note}`);
 
 describe('the witness', () => {

@@ -14,7 +14,9 @@ const UC = '840976dd03ef23e0c4eea87ffd60260ed78863b1';
 
 function tag(name: string, message: string): Buffer {
   const env = { ...process.env, GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@b.c', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@b.c' };
-  const commit = execFileSync('git', ['-C', repo, 'commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', '-m', 'x'], { env }).toString().trim();
+  const commit = execFileSync('git', ['-C', repo, 'commit-tree', '4b825dc642cb6eb9a060e54bf8d69288fbee4904', '-m', 'x'], { env })
+    .toString()
+    .trim();
   const raw = Buffer.from(`object ${commit}\ntype commit\ntag ${name}\ntagger A <a@b.c> 1709251200 +0000\n\n${message}`);
   const oid = execFileSync('git', ['-C', repo, 'mktag'], { input: raw }).toString().trim();
   execFileSync('git', ['-C', repo, 'update-ref', `refs/tags/${name}`, oid]);
@@ -31,9 +33,12 @@ beforeAll(() => {
 
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
-describe('the builder\'s tag items', () => {
-  it('are the interpreter\'s: a [dgit …] summary line is not read', async () => {
-    const raw = tag('debian/1.0-1', `[dgit --quilt=gbp upstream=${UC} upstream-tag=upstream/1.0]\n\n[dgit distro=debian split]\n[dgit please-upload source=x version=1.0-1]\n`);
+describe("the builder's tag items", () => {
+  it("are the interpreter's: a [dgit …] summary line is not read", async () => {
+    const raw = tag(
+      'debian/1.0-1',
+      `[dgit --quilt=gbp upstream=${UC} upstream-tag=upstream/1.0]\n\n[dgit distro=debian split]\n[dgit please-upload source=x version=1.0-1]\n`,
+    );
     const items = await tagItemsOf(repo, 'debian/1.0-1', 60_000);
     expect(items).toMatchObject({ T2U_SOURCE: 'x', T2U_VERSION: '1.0-1', T2U_QUILT: '', T2U_UPSTREAM: '', T2U_UPSTREAM_TAG: '' });
     const parsed = parseTagMessage(raw);
@@ -41,9 +46,16 @@ describe('the builder\'s tag items', () => {
     expect(items.T2U_TAG_OBJECT).toMatch(/^[0-9a-f]{40}$/);
   });
 
-  it('carry the body\'s quilt mode and upstream pair', async () => {
-    tag('debian/1.0-2', `x release\n\n[dgit distro=debian split --quilt=gbp]\n[dgit please-upload source=x version=1.0-2 upstream-tag=upstream/1.0 upstream=${UC}]\n`);
-    expect(await tagItemsOf(repo, 'debian/1.0-2', 60_000)).toMatchObject({ T2U_QUILT: 'gbp', T2U_UPSTREAM: UC, T2U_UPSTREAM_TAG: 'upstream/1.0' });
+  it("carry the body's quilt mode and upstream pair", async () => {
+    tag(
+      'debian/1.0-2',
+      `x release\n\n[dgit distro=debian split --quilt=gbp]\n[dgit please-upload source=x version=1.0-2 upstream-tag=upstream/1.0 upstream=${UC}]\n`,
+    );
+    expect(await tagItemsOf(repo, 'debian/1.0-2', 60_000)).toMatchObject({
+      T2U_QUILT: 'gbp',
+      T2U_UPSTREAM: UC,
+      T2U_UPSTREAM_TAG: 'upstream/1.0',
+    });
   });
 
   it('are read the same from a git bundle', async () => {

@@ -12,7 +12,9 @@ describe('defusedGitattributes', () => {
   it("is the rootfs's dgit's text, made once per rootfs", async () => {
     const trixie = await ensureRootfs('trixie');
     const a = await defusedGitattributes(trixie);
-    expect(a?.toString('utf8')).toMatch(/^\*\tdgit-defuse-attrs\n\[attr\]dgit-defuse-attrs\t-text -eol -crlf -ident -filter -working-tree-encoding\n/);
+    expect(a?.toString('utf8')).toMatch(
+      /^\*\tdgit-defuse-attrs\n\[attr\]dgit-defuse-attrs\t-text -eol -crlf -ident -filter -working-tree-encoding\n/,
+    );
     expect(a?.toString('utf8')).toContain('# ^ see GITATTRIBUTES in dgit(7)');
     expect(await defusedGitattributes(trixie)).toBe(a);
     // Kept beside the cached rootfs, for the next process.

@@ -47,12 +47,18 @@ const hintOf = async (name: string, origs: string[] = []): Promise<Awaited<Retur
 describe('umaskHint', () => {
   it('no group-writable member: umask 0022', async () => {
     await tarball('a_1-1.debian.tar.xz', { dir: '0755', files: '0644', exec: '0755' });
-    expect(await hintOf('a_1-1.debian.tar.xz')).toEqual({ umask: '0022', evidence: 'a_1-1.debian.tar.xz: none of the 3 files and directories read is group-writable' });
+    expect(await hintOf('a_1-1.debian.tar.xz')).toEqual({
+      umask: '0022',
+      evidence: 'a_1-1.debian.tar.xz: none of the 3 files and directories read is group-writable',
+    });
   });
 
   it('every member group-writable: umask 0002', async () => {
     await tarball('b_1-1.debian.tar.xz', { dir: '0775', files: '0664', exec: '0775' });
-    expect(await hintOf('b_1-1.debian.tar.xz')).toEqual({ umask: '0002', evidence: 'b_1-1.debian.tar.xz: all 3 files and directories read are group-writable' });
+    expect(await hintOf('b_1-1.debian.tar.xz')).toEqual({
+      umask: '0002',
+      evidence: 'b_1-1.debian.tar.xz: all 3 files and directories read are group-writable',
+    });
   });
 
   it('mixed modes: no hint', async () => {
@@ -74,10 +80,12 @@ describe('umaskHint', () => {
 });
 
 describe('dpkgDevHint', () => {
-  const dsc = (fields: string): ReturnType<typeof parseDeb822Paragraph> => parseDeb822Paragraph(`Format: 3.0 (quilt)\nSource: x\n${fields}`);
+  const dsc = (fields: string): ReturnType<typeof parseDeb822Paragraph> =>
+    parseDeb822Paragraph(`Format: 3.0 (quilt)\nSource: x\n${fields}`);
   it('reads dpkg-dev 1.22 from a trailing comma in Uploaders (sid: boca 1.0.7+git20260412.690d4ffe+dfsg-2)', () => {
     expect(dpkgDevHint(dsc('Uploaders: Xiyue Deng <manphiz@gmail.com>, Christopher Obbard <obbardc@debian.org>,\n'))).toEqual({
-      dpkgDev: '1.22', evidence: 'Uploaders ends in a comma, which dpkg-dev 1.23 drops',
+      dpkgDev: '1.22',
+      evidence: 'Uploaders ends in a comma, which dpkg-dev 1.23 drops',
     });
   });
   it('reads the Package-List profile properties of each version', () => {
@@ -95,15 +103,34 @@ describe('preferHinted', () => {
   const names = (ps: readonly { name: string }[]): string[] => ps.map((p) => p.name);
   it('puts the profiles that match more hints first and keeps the date order among equals', () => {
     expect(names(byDate)).toEqual(['forky', 'forky-umask002', 'trixie', 'trixie-umask002', 'trixie-xz-single']);
-    expect(names(preferHinted(byDate, { umask: { umask: '0002', evidence: '' } }))).toEqual(['forky-umask002', 'trixie-umask002', 'forky', 'trixie', 'trixie-xz-single']);
-    expect(names(preferHinted(byDate, { umask: { umask: '0022', evidence: '' } }))).toEqual(['forky', 'trixie', 'trixie-xz-single', 'forky-umask002', 'trixie-umask002']);
+    expect(names(preferHinted(byDate, { umask: { umask: '0002', evidence: '' } }))).toEqual([
+      'forky-umask002',
+      'trixie-umask002',
+      'forky',
+      'trixie',
+      'trixie-xz-single',
+    ]);
+    expect(names(preferHinted(byDate, { umask: { umask: '0022', evidence: '' } }))).toEqual([
+      'forky',
+      'trixie',
+      'trixie-xz-single',
+      'forky-umask002',
+      'trixie-umask002',
+    ]);
     // boca and docker-compose in sid: group-writable debian.tar members and a trailing comma in Uploaders.
-    expect(names(preferHinted(byDate, { umask: { umask: '0002', evidence: '' }, dpkgDev: { dpkgDev: '1.22', evidence: '' } })))
-      .toEqual(['trixie-umask002', 'forky-umask002', 'trixie', 'trixie-xz-single', 'forky']);
+    expect(names(preferHinted(byDate, { umask: { umask: '0002', evidence: '' }, dpkgDev: { dpkgDev: '1.22', evidence: '' } }))).toEqual([
+      'trixie-umask002',
+      'forky-umask002',
+      'trixie',
+      'trixie-xz-single',
+      'forky',
+    ]);
     expect(names(preferHinted(byDate, {}))).toEqual(names(byDate));
   });
   it('describes the hints for the report', () => {
     expect(describeHints({})).toBeUndefined();
-    expect(describeHints({ umask: { umask: '0002', evidence: 'a' }, dpkgDev: { dpkgDev: '1.22', evidence: 'b' } })).toBe('profiles of umask 0002 (a) and dpkg-dev 1.22 (b) first');
+    expect(describeHints({ umask: { umask: '0002', evidence: 'a' }, dpkgDev: { dpkgDev: '1.22', evidence: 'b' } })).toBe(
+      'profiles of umask 0002 (a) and dpkg-dev 1.22 (b) first',
+    );
   });
 });

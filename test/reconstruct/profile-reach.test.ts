@@ -22,7 +22,10 @@ const ORIG = 'p_1.0.orig.tar.xz';
 function shows(tried: BuilderProfile, actual: BuilderProfile): BuildDifferences {
   const files: FileComparison[] = [];
   const fields: { field: string }[] = [];
-  const rootfs = tried.rootfs !== actual.rootfs || tried.packages['dpkg-dev'] !== actual.packages['dpkg-dev'] || tried.packages.dgit !== actual.packages.dgit;
+  const rootfs =
+    tried.rootfs !== actual.rootfs ||
+    tried.packages['dpkg-dev'] !== actual.packages['dpkg-dev'] ||
+    tried.packages.dgit !== actual.packages.dgit;
   if (tried.umask !== actual.umask || rootfs) files.push(differs('p_1.0-1.debian.tar.xz'));
   if (tried.xzThreads !== actual.xzThreads || tried.gitattributes !== actual.gitattributes || rootfs) files.push(differs(ORIG));
   if (tried.packages['dpkg-dev'] !== actual.packages['dpkg-dev']) fields.push({ field: 'Package-List' }, { field: 'Uploaders' });
@@ -45,19 +48,29 @@ describe('profile reach', () => {
 
   it('a .dsc field no profile writes, or a file on one side only, leaves no profile to try', () => {
     expect(reachable('trixie', build({ fields: [{ field: 'Build-Depends' }] }))).toEqual([]);
-    expect(whyNotReachable(p('forky'), p('trixie'), differencesOf(build({ fields: [{ field: 'Build-Depends' }] }))))
-      .toBe('trixie showed a difference no profile setting changes: the .dsc field Build-Depends');
+    expect(whyNotReachable(p('forky'), p('trixie'), differencesOf(build({ fields: [{ field: 'Build-Depends' }] })))).toBe(
+      'trixie showed a difference no profile setting changes: the .dsc field Build-Depends',
+    );
     expect(reachable('trixie', build({ files: [{ name: 'p_1.0-1.debian.tar.gz', got: d, match: false, origin: 'rebuilt' }] }))).toEqual([]);
   });
 
   it('a debian.tar that differs: umask, dgit, dpkg-dev or the rootfs can change it, xz threading cannot', () => {
-    expect(reachable('trixie', build({ files: [differs('p_1.0-1.debian.tar.xz'), same(ORIG)], deborigName: ORIG }))).toEqual(['trixie-umask002', 'forky', 'forky-umask002']);
-    expect(whyNotReachable(p('trixie-xz-single'), p('trixie'), differencesOf(build({ files: [differs('p_1.0-1.debian.tar.xz')] }))))
-      .toBe('trixie showed a difference only umask, dgit, dpkg-dev, rootfs can change, which trixie-xz-single shares with it: p_1.0-1.debian.tar.xz');
+    expect(reachable('trixie', build({ files: [differs('p_1.0-1.debian.tar.xz'), same(ORIG)], deborigName: ORIG }))).toEqual([
+      'trixie-umask002',
+      'forky',
+      'forky-umask002',
+    ]);
+    expect(whyNotReachable(p('trixie-xz-single'), p('trixie'), differencesOf(build({ files: [differs('p_1.0-1.debian.tar.xz')] })))).toBe(
+      'trixie showed a difference only umask, dgit, dpkg-dev, rootfs can change, which trixie-xz-single shares with it: p_1.0-1.debian.tar.xz',
+    );
   });
 
   it("git deborig's orig that differs: xz threading, dgit's gitattributes or the rootfs, not the umask", () => {
-    expect(reachable('trixie', build({ files: [differs(ORIG)], deborigName: ORIG }))).toEqual(['trixie-xz-single', 'forky', 'forky-umask002']);
+    expect(reachable('trixie', build({ files: [differs(ORIG)], deborigName: ORIG }))).toEqual([
+      'trixie-xz-single',
+      'forky',
+      'forky-umask002',
+    ]);
   });
 
   it('Package-List or Uploaders: dpkg-dev only; the Dgit field: dgit only', () => {
@@ -72,6 +85,9 @@ describe('profile reach', () => {
 
   it('several differences: a profile must be able to change every one', () => {
     // Package-List needs another dpkg-dev, which can change the debian.tar too: the forky profiles only.
-    expect(reachable('trixie', build({ files: [differs('p_1.0-1.debian.tar.xz')], fields: [{ field: 'Package-List' }] }))).toEqual(['forky', 'forky-umask002']);
+    expect(reachable('trixie', build({ files: [differs('p_1.0-1.debian.tar.xz')], fields: [{ field: 'Package-List' }] }))).toEqual([
+      'forky',
+      'forky-umask002',
+    ]);
   });
 });

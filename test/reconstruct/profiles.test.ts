@@ -21,8 +21,20 @@ describe('profile table', () => {
   });
 
   it('with a date: the profiles in service then come first', () => {
-    expect(profileOrder(new Date('2025-09-01T00:00:00Z')).map((p) => p.name)).toEqual(['trixie', 'trixie-umask002', 'trixie-xz-single', 'forky', 'forky-umask002']);
-    expect(profileOrder(new Date('2024-09-01T00:00:00Z')).map((p) => p.name)).toEqual(['trixie-xz-single', 'forky', 'forky-umask002', 'trixie', 'trixie-umask002']);
+    expect(profileOrder(new Date('2025-09-01T00:00:00Z')).map((p) => p.name)).toEqual([
+      'trixie',
+      'trixie-umask002',
+      'trixie-xz-single',
+      'forky',
+      'forky-umask002',
+    ]);
+    expect(profileOrder(new Date('2024-09-01T00:00:00Z')).map((p) => p.name)).toEqual([
+      'trixie-xz-single',
+      'forky',
+      'forky-umask002',
+      'trixie',
+      'trixie-umask002',
+    ]);
     expect(profileOrder(new Date('2026-06-01T00:00:00Z'))[0]?.name).toBe('forky');
   });
 });

@@ -11,7 +11,11 @@ import { registerReproduce } from '../../src/cli/reproduce-command.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from './upload-fixtures.js';
 
-interface Outcome { code: number | undefined; stdout: string; error?: unknown }
+interface Outcome {
+  code: number | undefined;
+  stdout: string;
+  error?: unknown;
+}
 
 async function cli(...args: string[]): Promise<Outcome> {
   let code: number | undefined;
@@ -45,7 +49,9 @@ describe('reproduce command', () => {
     const gbp = uploadCase('gbp');
     expect((await cli('--dsc', dscOf(gbp))).error).toBeInstanceOf(UsageError);
     expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--tree', '/tmp', '--dsc', dscOf(gbp))).error).toBeInstanceOf(UsageError);
-    expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--dsc', dscOf(gbp), '--profile', 'bookworm')).error).toBeInstanceOf(UsageError);
+    expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--dsc', dscOf(gbp), '--profile', 'bookworm')).error).toBeInstanceOf(
+      UsageError,
+    );
     expect((await cli('--repo', bundleOf(gbp), '--tag', gbp.tag, '--dsc', '/nonexistent.dsc')).error).toBeInstanceOf(UsageError);
     const missing = await cli('--repo', bundleOf(gbp), '--tag', gbp.tag);
     expect(missing.error).toBeInstanceOf(CommanderError);
@@ -95,10 +101,27 @@ describe('reproduce command', () => {
 
   it('reproduced: exit 0 and a report naming the profile', async () => {
     const u = uploadCase('native');
-    const r = await cli('--repo', bundleOf(u), '--tag', u.tag, '--dsc', dscOf(u), '--upload-keyring', SERVICE_KEYRING, '--profile', 'trixie', '--json');
+    const r = await cli(
+      '--repo',
+      bundleOf(u),
+      '--tag',
+      u.tag,
+      '--dsc',
+      dscOf(u),
+      '--upload-keyring',
+      SERVICE_KEYRING,
+      '--profile',
+      'trixie',
+      '--json',
+    );
     expect(r.error).toBeUndefined();
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { schema: string; verdict: string; reconstruction: { profile: string; files: { name: string; match: boolean }[] }; layers: Record<string, { status: string }> };
+    const report = JSON.parse(r.stdout) as {
+      schema: string;
+      verdict: string;
+      reconstruction: { profile: string; files: { name: string; match: boolean }[] };
+      layers: Record<string, { status: string }>;
+    };
     expect(report.schema).toBe('t2u-verify/report/v1');
     expect(report.verdict).toBe('reproduced');
     expect(report.reconstruction.profile).toBe('trixie');

@@ -38,20 +38,35 @@ async function unpack(name: string, skipPatches = false): Promise<{ dir: string;
   const u = uploadCase(name);
   const dir = await mkdtemp(join(scratch, `${name}-`));
   for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
-  const r = await runSandboxed({ argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'], rootfs, workDir: dir, keep: ['.'], timeoutMs: TEST_BUILD_MS });
+  const r = await runSandboxed({
+    argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'],
+    rootfs,
+    workDir: dir,
+    keep: ['.'],
+    timeoutMs: TEST_BUILD_MS,
+  });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
   return { dir, tree: join(dir, 'tree') };
 }
 
 async function run(tree: string, dsc: string): Promise<ReproduceResult> {
   return reproduce({
-    from: { kind: 'tree', dir: tree }, upload: await packageOf(dsc), uploadKeyring: SERVICE_KEYRING,
-    profiles: [profileByName('trixie')!], rootfsFor: () => Promise.resolve(rootfs), timeoutMs: TEST_BUILD_MS,
+    from: { kind: 'tree', dir: tree },
+    upload: await packageOf(dsc),
+    uploadKeyring: SERVICE_KEYRING,
+    profiles: [profileByName('trixie')!],
+    rootfsFor: () => Promise.resolve(rootfs),
+    timeoutMs: TEST_BUILD_MS,
   });
 }
 
 describe.concurrent('plain trees', () => {
-  for (const [name, skip] of [['gbp', false], ['gbp', true], ['linear', false], ['native', false]] as const) {
+  for (const [name, skip] of [
+    ['gbp', false],
+    ['gbp', true],
+    ['linear', false],
+    ['native', false],
+  ] as const) {
     it(`${name}${skip ? ' (--skip-patches)' : ''} is reproduced, the tag fields not checked`, async () => {
       const { tree, dir } = await unpack(name, skip);
       const r = await run(tree, join(dir, uploadCase(name).dsc));
@@ -71,7 +86,10 @@ describe.concurrent('plain trees', () => {
       expect(r.reasons).toEqual([]);
       expect(r.verdict).toBe('reproduced');
       expect(r.dscIdentical).toBe(true);
-      const origs = uploadCase(name).dscFiles.map((f) => f.name).filter((n) => n.includes('.orig')).sort();
+      const origs = uploadCase(name)
+        .dscFiles.map((f) => f.name)
+        .filter((n) => n.includes('.orig'))
+        .sort();
       expect(origs.length).toBe(2);
       expect(r.files.filter((f) => f.origin === 'given').map((f) => f.name)).toEqual(origs);
     });
@@ -103,7 +121,7 @@ describe.concurrent('plain trees', () => {
     expect(r.reasons[0]?.message).toContain(UPSTREAM_FPR.slice(-16));
   });
 
-  it('tamper-upstream-orig: a changed orig with upstream\'s .asc kept is refuted even from its own dpkg-source -x tree', async () => {
+  it("tamper-upstream-orig: a changed orig with upstream's .asc kept is refuted even from its own dpkg-source -x tree", async () => {
     // The tree agrees with the changed orig (it was unpacked from it): only the upstream signature tells.
     const { tree, dir } = await unpack('tamper-upstream-orig');
     const r = await run(tree, join(dir, uploadCase('tamper-upstream-orig').dsc));
@@ -116,9 +134,24 @@ describe.concurrent('plain trees', () => {
   // The trixie rootfs's Dpkg::OpenPGP backend is sopv-gpgv (sop, gpgv's rules): it refuses no key and an
   // expired key, and accepts the first good signature of the multi-block .asc (sqv, forky's rsopv refuse it: SHA-1 bindings).
   for (const [name, code, says, builderWarns] of [
-    ['upstream-signature-unknown-key', 'UPSTREAM_SIGNATURE_UNVERIFIED', /no signature in it is by a key of the tree's debian\/upstream\/signing-key\.asc \(456EBAC57CD9BA9E5B271079EC5C3E265FD24D98|EC5C3E265FD24D98/, true],
-    ['upstream-signature-multi', 'UPSTREAM_SIGNATURE_GOOD', /1E71B10C1B3D70A0B9DAC33FF5FD4161DA5491ED, made [-0-9]+: good;.*by a key not in debian\/upstream\/signing-key\.asc/, false],
-    ['upstream-signature-expired', 'UPSTREAM_SIGNATURE_GOOD', /CC51A6917AC7A0D587F46C71F474D5FF8115BA22, made [-0-9]+: good, by a key whose copy in the tree has expired/, true],
+    [
+      'upstream-signature-unknown-key',
+      'UPSTREAM_SIGNATURE_UNVERIFIED',
+      /no signature in it is by a key of the tree's debian\/upstream\/signing-key\.asc \(456EBAC57CD9BA9E5B271079EC5C3E265FD24D98|EC5C3E265FD24D98/,
+      true,
+    ],
+    [
+      'upstream-signature-multi',
+      'UPSTREAM_SIGNATURE_GOOD',
+      /1E71B10C1B3D70A0B9DAC33FF5FD4161DA5491ED, made [-0-9]+: good;.*by a key not in debian\/upstream\/signing-key\.asc/,
+      false,
+    ],
+    [
+      'upstream-signature-expired',
+      'UPSTREAM_SIGNATURE_GOOD',
+      /CC51A6917AC7A0D587F46C71F474D5FF8115BA22, made [-0-9]+: good, by a key whose copy in the tree has expired/,
+      true,
+    ],
   ] as const) {
     it(`${name}: reproduced, the upstream signature told in a note (${code})`, async () => {
       const { tree, dir } = await unpack(name);
@@ -174,7 +207,13 @@ describe('a plain tree whose upload names a non-UTF-8 tagger', () => {
     const dsc = JSON.parse(readFileSync(join(fixture, 'case.json'), 'utf8')) as { dsc: string };
     const dir = await mkdtemp(join(scratch, 'latin1-'));
     for (const f of await readdir(fixture)) await copyFile(join(fixture, f), join(dir, f));
-    const x = await runSandboxed({ argv: ['dpkg-source', '-x', dsc.dsc, 'tree'], rootfs, workDir: dir, keep: ['.'], timeoutMs: TEST_BUILD_MS });
+    const x = await runSandboxed({
+      argv: ['dpkg-source', '-x', dsc.dsc, 'tree'],
+      rootfs,
+      workDir: dir,
+      keep: ['.'],
+      timeoutMs: TEST_BUILD_MS,
+    });
     expect(x.exitCode, x.stderr.toString()).toBe(0);
     const r = await run(join(dir, 'tree'), join(dir, dsc.dsc));
     expect(r.reasons).toEqual([]);

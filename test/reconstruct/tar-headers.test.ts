@@ -102,9 +102,17 @@ describe('compareTarStreamsIgnoringMtime', () => {
   it('says what compareTarsIgnoringMtime says, whatever the chunks', async () => {
     const before = await readFile((await pack('s-before', CHANGELOG - 21)).tar);
     const after = await readFile((await pack('s-after', CHANGELOG + 3600)).tar);
-    const changed = await readFile((await pack('s-changed', CHANGELOG + 60, `printf 'long\\n' | tr l j > "${LONG}"; touch -d @${CHANGELOG + 60} "${LONG}"`)).tar);
+    const changed = await readFile(
+      (await pack('s-changed', CHANGELOG + 60, `printf 'long\\n' | tr l j > "${LONG}"; touch -d @${CHANGELOG + 60} "${LONG}"`)).tar,
+    );
     const longer = Buffer.concat([after, Buffer.alloc(512)]);
-    for (const [a, b] of [[before, after], [after, after], [before, changed], [after, longer], [longer, after]] as const) {
+    for (const [a, b] of [
+      [before, after],
+      [after, after],
+      [before, changed],
+      [after, longer],
+      [longer, after],
+    ] as const) {
       const whole = compareTarsIgnoringMtime(a, b);
       expect(await compareTarStreamsIgnoringMtime(chunked(a, [1, 700, 511, 4096]), chunked(b, [10_000, 3]))).toEqual(whole);
     }
@@ -116,7 +124,15 @@ describe('explainMtimeLeak', () => {
   it('explains checkout mtimes before the changelog date, within the window of the tag', async () => {
     const upload = await pack('up', CHANGELOG - 21);
     const rebuilt = await pack('re', CHANGELOG + 86400 * 900);
-    const r = await explainMtimeLeak({ name: 'x_1.0-1.debian.tar.xz', uploadPath: upload.xz, rebuiltPath: rebuilt.xz, changelog: rebuilt.changelog, taggerTime: CHANGELOG, rootfs, timeoutMs: 60_000 });
+    const r = await explainMtimeLeak({
+      name: 'x_1.0-1.debian.tar.xz',
+      uploadPath: upload.xz,
+      rebuiltPath: rebuilt.xz,
+      changelog: rebuilt.changelog,
+      taggerTime: CHANGELOG,
+      rootfs,
+      timeoutMs: 60_000,
+    });
     expect(r.explained).toBe(true);
     if (!r.explained) return;
     expect(r.reason.code).toBe('CHECKOUT_MTIME_LEAK');
@@ -127,10 +143,21 @@ describe('explainMtimeLeak', () => {
   it('does not explain mtimes from before the window, content changes, or a file that is not a tarball', async () => {
     const early = await pack('early', CHANGELOG - CHECKOUT_CLOCK_SKEW_S - 60);
     const rebuilt = await pack('re2', CHANGELOG + 60);
-    const base = { name: 'x_1.0-1.debian.tar.xz', rebuiltPath: rebuilt.xz, changelog: rebuilt.changelog, taggerTime: CHANGELOG, rootfs, timeoutMs: 60_000 };
+    const base = {
+      name: 'x_1.0-1.debian.tar.xz',
+      rebuiltPath: rebuilt.xz,
+      changelog: rebuilt.changelog,
+      taggerTime: CHANGELOG,
+      rootfs,
+      timeoutMs: 60_000,
+    };
     const r1 = await explainMtimeLeak({ ...base, uploadPath: early.xz });
     expect(r1).toMatchObject({ explained: false, why: expect.stringContaining('outside the checkout window') as unknown });
-    const changed = await pack('ch', CHANGELOG - 21, 'printf more >> debian/control; touch -d @' + String(CHANGELOG - 21) + ' debian/control');
+    const changed = await pack(
+      'ch',
+      CHANGELOG - 21,
+      'printf more >> debian/control; touch -d @' + String(CHANGELOG - 21) + ' debian/control',
+    );
     const r2 = await explainMtimeLeak({ ...base, uploadPath: changed.xz });
     expect(r2.explained).toBe(false);
     const r3 = await explainMtimeLeak({ ...base, name: 'x_1.0-1.dsc', uploadPath: changed.xz });
@@ -140,6 +167,11 @@ describe('explainMtimeLeak', () => {
     await writeFile(junk, 'not xz');
     await chmod(junk, 0o644);
     const r4 = await explainMtimeLeak({ ...base, uploadPath: junk });
-    expect(r4).toMatchObject({ explained: false, why: expect.stringMatching(/^the upload x_1\.0-1\.debian\.tar\.xz does not decompress cleanly: .*xz failed .*File format not recognized/) as unknown });
+    expect(r4).toMatchObject({
+      explained: false,
+      why: expect.stringMatching(
+        /^the upload x_1\.0-1\.debian\.tar\.xz does not decompress cleanly: .*xz failed .*File format not recognized/,
+      ) as unknown,
+    });
   });
 });

@@ -39,35 +39,51 @@ beforeAll(async () => {
   // The bomb: the orig's top directory holding one file of zeros, gzip -9 (about 500 KB).
   await mkdir(join(scratch, 'bomb'));
   bomb = join(scratch, 'bomb', origName);
-  execFileSync('python3', ['-c', [
-    'import sys, tarfile, io',
-    'class Zeros(io.RawIOBase):',
-    '    def __init__(self, n): self.n = n',
-    '    def readable(self): return True',
-    '    def readinto(self, b):',
-    '        k = min(len(b), self.n); b[:k] = bytes(k); self.n -= k; return k',
-    `with tarfile.open(sys.argv[1], 'w:gz', compresslevel=9) as t:`,
-    `    info = tarfile.TarInfo('t2u-existing-1.0/zeros'); info.size = ${BOMB}`,
-    `    t.addfile(info, io.BufferedReader(Zeros(${BOMB})))`,
-  ].join('\n'), bomb]);
+  execFileSync('python3', [
+    '-c',
+    [
+      'import sys, tarfile, io',
+      'class Zeros(io.RawIOBase):',
+      '    def __init__(self, n): self.n = n',
+      '    def readable(self): return True',
+      '    def readinto(self, b):',
+      '        k = min(len(b), self.n); b[:k] = bytes(k); self.n -= k; return k',
+      `with tarfile.open(sys.argv[1], 'w:gz', compresslevel=9) as t:`,
+      `    info = tarfile.TarInfo('t2u-existing-1.0/zeros'); info.size = ${BOMB}`,
+      `    t.addfile(info, io.BufferedReader(Zeros(${BOMB})))`,
+    ].join('\n'),
+    bomb,
+  ]);
 }, 300_000);
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function build(orig: string, tmpDir: string): Promise<{ result: Awaited<ReturnType<typeof buildFromTree>>; peakHostBytes: number; ms: number }> {
+async function build(
+  orig: string,
+  tmpDir: string,
+): Promise<{ result: Awaited<ReturnType<typeof buildFromTree>>; peakHostBytes: number; ms: number }> {
   await mkdir(tmpDir);
   await chmod(tmpDir, 0o755);
   let peak = 0;
   const sample = setInterval(() => {
-    void treeBytes(tmpDir).then((n) => (peak = Math.max(peak, n)), () => undefined);
+    void treeBytes(tmpDir).then(
+      (n) => (peak = Math.max(peak, n)),
+      () => undefined,
+    );
   }, 100);
   const started = performance.now();
   const saved = process.env.T2U_SANDBOX_WORK_FLOOR;
   process.env.T2U_SANDBOX_WORK_FLOOR = String(LIMIT);
   try {
     const result = await buildFromTree({
-      tree, fields: {}, existingOrigs: [orig], profile: profileByName('trixie')!, rootfs, timeoutMs: 300_000, tmpDir,
+      tree,
+      fields: {},
+      existingOrigs: [orig],
+      profile: profileByName('trixie')!,
+      rootfs,
+      timeoutMs: 300_000,
+      tmpDir,
     });
     return { result, peakHostBytes: peak, ms: performance.now() - started };
   } finally {
@@ -81,7 +97,10 @@ it('a decompression bomb in the orig ends WORK_QUOTA_EXCEEDED, quickly, writing 
   const { result, peakHostBytes, ms } = await build(bomb, join(scratch, 'hostile'));
   expect(result.ok).toBe(false);
   if (result.ok) return;
-  expect(result.reasons.map((r) => r.code), result.log.slice(-3000)).toEqual(['WORK_QUOTA_EXCEEDED']);
+  expect(
+    result.reasons.map((r) => r.code),
+    result.log.slice(-3000),
+  ).toEqual(['WORK_QUOTA_EXCEEDED']);
   expect(result.reasons[0]!.message).toContain(String(LIMIT));
   // Unbounded, the build writes the 512 MiB it unpacks (at least) before failing.
   expect(peakHostBytes).toBeLessThanOrEqual(copyOutCap(LIMIT));

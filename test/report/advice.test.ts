@@ -51,7 +51,8 @@ describe('adviceFor', () => {
 describe('the registry', () => {
   it("never tells the operator to treat the tag as hostile for a difference of an authentic tag's upload", () => {
     for (const [code, info] of Object.entries(REASONS)) {
-      if (info.effect === 'mismatch' && ['binding', 'content', 'bits'].includes(info.layer)) expect(info.action, code).not.toMatch(/hostile/i);
+      if (info.effect === 'mismatch' && ['binding', 'content', 'bits'].includes(info.layer))
+        expect(info.action, code).not.toMatch(/hostile/i);
     }
   });
 });

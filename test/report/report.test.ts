@@ -13,7 +13,10 @@ const note = reason('DGIT_VIEW_NOT_REPRODUCIBLE', 'explained');
 
 describe('verdict precedence', () => {
   it('mismatch beats unverifiable, in either order, in every verdict', () => {
-    for (const reasons of [[mismatch, unverifiable], [unverifiable, mismatch]]) {
+    for (const reasons of [
+      [mismatch, unverifiable],
+      [unverifiable, mismatch],
+    ]) {
       expect(strongestEffect(reasons)).toBe('mismatch');
       expect(verifyVerdict(reasons, false)).toBe('mismatch');
       expect(reproduceVerdict(reasons, 'reproduced')).toBe('mismatch');

@@ -30,7 +30,10 @@ function freshDir(name: string): string {
   return d;
 }
 
-function sh(script: string, more: Partial<SandboxSpec> = {}): Promise<ReturnType<typeof runSandboxed> extends Promise<infer R> ? R : never> {
+function sh(
+  script: string,
+  more: Partial<SandboxSpec> = {},
+): Promise<ReturnType<typeof runSandboxed> extends Promise<infer R> ? R : never> {
   return runSandboxed({ argv: ['/bin/bash', '-c', script], rootfs: host, timeoutMs: 10_000, ...more });
 }
 
@@ -148,7 +151,11 @@ describe('isolation', () => {
   });
 
   it.runIf(process.arch === 'x64')('kills a process making an x32 system call', async () => {
-    const r = await runSandboxed({ argv: ['perl', '-e', 'syscall(0x40000000 + 39); print "survived\\n"'], rootfs: host, timeoutMs: 10_000 });
+    const r = await runSandboxed({
+      argv: ['perl', '-e', 'syscall(0x40000000 + 39); print "survived\\n"'],
+      rootfs: host,
+      timeoutMs: 10_000,
+    });
     expect(text(r.stdout)).toBe('');
     expect(r.exitCode).toBe(128 + 31); // SIGSYS
   });
@@ -199,7 +206,9 @@ describe('isolation', () => {
     // A child of ours with fd 200 open without close-on-exec, as bash's `exec 200<` leaves it.
     const probe = new URL('./fd-leak-probe.ts', import.meta.url).pathname;
     const out = await new Promise<string>((resolve, reject) => {
-      const c = spawn('/bin/bash', ['-c', 'exec 200</dev/zero; exec "$0" --import tsx "$1"', process.execPath, probe], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn('/bin/bash', ['-c', 'exec 200</dev/zero; exec "$0" --import tsx "$1"', process.execPath, probe], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let text = '';
       c.stdout.on('data', (d: Buffer) => (text += d.toString()));
       c.stderr.on('data', (d: Buffer) => (text += d.toString()));
@@ -229,14 +238,32 @@ describe('git on a repository owned by another uid', () => {
   const repo = freshDir('repo');
   beforeAll(() => {
     execFileSync('git', ['init', '-q', repo]);
-    execFileSync('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.org', 'commit', '-q', '--allow-empty', '-m', 'probe commit']);
+    execFileSync('git', [
+      '-C',
+      repo,
+      '-c',
+      'user.name=T',
+      '-c',
+      'user.email=t@example.org',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'probe commit',
+    ]);
     execFileSync('chmod', ['-R', 'a+rX', repo]);
   });
 
   it.runIf(root)('reads it read-only despite "dubious ownership", through the generated global git config', async () => {
     // A uid other than 65534, so that root's files (unmapped: shown as 65534) are not "ours" inside.
     const identity = { uid: 4242, gid: 4242 };
-    const spec = { argv: ['git', '-C', '/repo', 'log', '--format=%s'], rootfs: host, readOnly: [{ host: repo, inside: '/repo' }], timeoutMs: 10_000, identity };
+    const spec = {
+      argv: ['git', '-C', '/repo', 'log', '--format=%s'],
+      rootfs: host,
+      readOnly: [{ host: repo, inside: '/repo' }],
+      timeoutMs: 10_000,
+      identity,
+    };
     const r = await runSandboxed(spec);
     expect(text(r.stderr)).toBe('');
     expect(text(r.stdout)).toBe('probe commit\n');
@@ -330,7 +357,11 @@ describe.each(mechanisms)('limits with $name', ({ env }) => {
 
   it('enforces the memory limit: an allocation beyond it is killed or refused', async () => {
     withCgroupPolicy(env);
-    const alloc = (mib: number): string[] => ['python3', '-c', `b = bytearray(${mib} * 1024 * 1024); b[::4096] = b"x" * len(b[::4096]); print("allocated")`];
+    const alloc = (mib: number): string[] => [
+      'python3',
+      '-c',
+      `b = bytearray(${mib} * 1024 * 1024); b[::4096] = b"x" * len(b[::4096]); print("allocated")`,
+    ];
     const limits = { memoryBytes: 128 * 1024 ** 2 };
     const small = await runSandboxed({ argv: alloc(16), rootfs: host, timeoutMs: 20_000, limits });
     expect(text(small.stdout)).toBe('allocated\n');
@@ -419,7 +450,12 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
   });
 
   it('reports a missing read-only path', async () => {
-    const err = await runSandboxed({ argv: ['true'], rootfs: host, readOnly: [{ host: '/no/such/dir', inside: '/x' }], timeoutMs: 5000 }).catch((e: unknown) => e);
+    const err = await runSandboxed({
+      argv: ['true'],
+      rootfs: host,
+      readOnly: [{ host: '/no/such/dir', inside: '/x' }],
+      timeoutMs: 5000,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SANDBOX_FAILED' });
   });
 
@@ -442,7 +478,9 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
     execFileSync('ln', ['-s', 'public', join(inner, 'link')]);
     execFileSync('chmod', ['700', hidden, inner]);
     const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-')));
-    const r = await sh('cat /x/public /x/sub/secret /x/link; (echo x > /x/public) 2>/dev/null && echo WROTE || echo read-only', { readOnly: [{ host: inner, inside: '/x' }] });
+    const r = await sh('cat /x/public /x/sub/secret /x/link; (echo x > /x/public) 2>/dev/null && echo WROTE || echo read-only', {
+      readOnly: [{ host: inner, inside: '/x' }],
+    });
     expect(text(r.stderr)).toBe('');
     expect(text(r.stdout)).toBe('public\nsecret\npublic\nread-only\n');
     expect(readFileSync(join(inner, 'public'), 'utf8')).toBe('public\n');

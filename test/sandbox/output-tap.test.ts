@@ -18,20 +18,31 @@ describe('withSandboxOutput', () => {
     const a: string[] = [];
     const b: string[] = [];
     await Promise.all([
-      withSandboxOutput((t) => a.push(t), async () => {
-        const r = await shell('echo data-on-stdout; echo warning-a >&2; exit 3');
-        expect(r.stdout.toString()).toBe('data-on-stdout\n');
-        tapOutput('a line of its own\n');
-      }),
-      withSandboxOutput((t) => b.push(t), () => shell('printf no-newline-b >&2')),
+      withSandboxOutput(
+        (t) => a.push(t),
+        async () => {
+          const r = await shell('echo data-on-stdout; echo warning-a >&2; exit 3');
+          expect(r.stdout.toString()).toBe('data-on-stdout\n');
+          tapOutput('a line of its own\n');
+        },
+      ),
+      withSandboxOutput(
+        (t) => b.push(t),
+        () => shell('printf no-newline-b >&2'),
+      ),
     ]);
-    expect(a.join('')).toMatch(/^\$ sh -c echo data-on-stdout; echo warning-a >&2; exit 3\nwarning-a\n\[exit status 3, [0-9.]+ s\]\na line of its own\n$/);
+    expect(a.join('')).toMatch(
+      /^\$ sh -c echo data-on-stdout; echo warning-a >&2; exit 3\nwarning-a\n\[exit status 3, [0-9.]+ s\]\na line of its own\n$/,
+    );
     expect(b.join('')).toMatch(/^\$ sh -c printf no-newline-b >&2\nno-newline-b\n\[exit status 0, [0-9.]+ s\]\n$/);
   });
 
   it('writes nothing outside such work', async () => {
     const seen: string[] = [];
-    await withSandboxOutput((t) => seen.push(t), () => Promise.resolve());
+    await withSandboxOutput(
+      (t) => seen.push(t),
+      () => Promise.resolve(),
+    );
     await shell('echo unheard >&2');
     tapOutput('unheard\n');
     expect(seen).toEqual([]);

@@ -11,7 +11,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { registerSandboxCommands } from '../../src/cli/sandbox-command.js';
 import { parseDpkgStatus } from '../../src/sandbox/dpkg-status.js';
 import { runSandboxed } from '../../src/sandbox/launcher.js';
-import { buildRootfs, canonicalJson, DEFAULT_RECIPE_FILE, loadRecipes, rootfsKey, rootfsStatus, type RootfsManifest } from '../../src/sandbox/rootfs.js';
+import {
+  buildRootfs,
+  canonicalJson,
+  DEFAULT_RECIPE_FILE,
+  loadRecipes,
+  rootfsKey,
+  rootfsStatus,
+  type RootfsManifest,
+} from '../../src/sandbox/rootfs.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-rootfs-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -29,7 +37,9 @@ describe('recipe and cache key', () => {
         expect(r.include).toEqual(expect.arrayContaining(['dgit-infrastructure', 'gpgv', 'git']));
         continue;
       }
-      expect(r.include).toEqual(expect.arrayContaining(['dgit', 'git-debpush', 'dpkg-dev', 'git', 'gnupg', 'xz-utils', 'gzip', 'python3-pygit2', 'devscripts']));
+      expect(r.include).toEqual(
+        expect.arrayContaining(['dgit', 'git-debpush', 'dpkg-dev', 'git', 'gnupg', 'xz-utils', 'gzip', 'python3-pygit2', 'devscripts']),
+      );
     }
   });
 
@@ -85,21 +95,29 @@ describe('build', () => {
     expect(performance.now() - started).toBeLessThan(5000);
 
     const status = await rootfsStatus();
-    expect(status.find((s) => s.key === built.key)).toMatchObject({ name: 'trixie', current: true, packages: { dgit: manifest.packages.dgit } });
+    expect(status.find((s) => s.key === built.key)).toMatchObject({
+      name: 'trixie',
+      current: true,
+      packages: { dgit: manifest.packages.dgit },
+    });
 
     // dgit from the rootfs, in the sandbox; the rootfs stays read-only.
     const rootfs = { kind: 'dir', path: built.path } as const;
     const r = await runSandboxed({ argv: ['dgit', '--version'], rootfs, timeoutMs: 30_000 });
     expect(r.stderr.toString()).toBe('');
     expect(r.stdout.toString()).toContain(`version ${manifest.packages.dgit}`);
-    const ro = await runSandboxed({ argv: ['/bin/sh', '-c', 'touch /usr/probe /etc/probe /var/probe 2>&1; touch /tmp/ok && echo tmp-ok'], rootfs, timeoutMs: 30_000 });
+    const ro = await runSandboxed({
+      argv: ['/bin/sh', '-c', 'touch /usr/probe /etc/probe /var/probe 2>&1; touch /tmp/ok && echo tmp-ok'],
+      rootfs,
+      timeoutMs: 30_000,
+    });
     expect(ro.stdout.toString().match(/Read-only file system/g)).toHaveLength(3);
     expect(ro.stdout.toString()).toContain('tmp-ok');
 
     // The CLI reports the same.
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => out.push(chunk) > 0);
+    process.stdout.write = (chunk: string) => out.push(chunk) > 0;
     try {
       const program = new Command().exitOverride();
       registerSandboxCommands(program, () => undefined);
@@ -116,10 +134,14 @@ describe('cli', () => {
   it('rejects an unknown profile and --profile with --all', async () => {
     const program = new Command().exitOverride();
     registerSandboxCommands(program, () => undefined);
-    await expect(program.parseAsync(['node', 't', 'sandbox', 'build', '--profile', 'nosuch'])).rejects.toThrow(/unknown rootfs profile "nosuch"/);
+    await expect(program.parseAsync(['node', 't', 'sandbox', 'build', '--profile', 'nosuch'])).rejects.toThrow(
+      /unknown rootfs profile "nosuch"/,
+    );
     const program2 = new Command().exitOverride();
     registerSandboxCommands(program2, () => undefined);
-    await expect(program2.parseAsync(['node', 't', 'sandbox', 'build', '--profile', 'trixie', '--all'])).rejects.toThrow(/either --profile or --all/);
+    await expect(program2.parseAsync(['node', 't', 'sandbox', 'build', '--profile', 'trixie', '--all'])).rejects.toThrow(
+      /either --profile or --all/,
+    );
   });
 
   it('documents its options in --help', () => {

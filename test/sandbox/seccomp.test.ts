@@ -3,7 +3,15 @@
 // its syscall numbers checked against the installed kernel headers.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CLONE_NAMESPACE_FLAGS, DENIED, SECCOMP_RET, seccompBytes, seccompProgram, syscallNumbers, type SockFilter } from '../../src/sandbox/seccomp.js';
+import {
+  CLONE_NAMESPACE_FLAGS,
+  DENIED,
+  SECCOMP_RET,
+  seccompBytes,
+  seccompProgram,
+  syscallNumbers,
+  type SockFilter,
+} from '../../src/sandbox/seccomp.js';
 
 const AUDIT = { x64: 0xc000003e, arm64: 0xc00000b7, i386: 0x40000003 } as const;
 

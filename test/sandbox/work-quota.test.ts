@@ -25,7 +25,14 @@ function freshDir(name: string): string {
 }
 
 const sh = (script: string, workDir: string, more: { keep?: string[]; workBytes?: number } = {}): ReturnType<typeof runSandboxed> =>
-  runSandboxed({ argv: ['sh', '-c', script], rootfs: host, workDir, keep: more.keep ?? [], timeoutMs: 60_000, limits: { workBytes: more.workBytes ?? 32 * MiB } });
+  runSandboxed({
+    argv: ['sh', '-c', script],
+    rootfs: host,
+    workDir,
+    keep: more.keep ?? [],
+    timeoutMs: 60_000,
+    limits: { workBytes: more.workBytes ?? 32 * MiB },
+  });
 
 describe('the default limit', () => {
   it('is a multiple of the inputs, never below the floor; both configurable', () => {
@@ -39,7 +46,7 @@ describe('the default limit', () => {
     expect(() => workBytesFor(1)).toThrow(/T2U_SANDBOX_WORK_FACTOR/);
   });
 
-  it('follows the work directory\'s content when none is given', async () => {
+  it("follows the work directory's content when none is given", async () => {
     const work = freshDir('default');
     writeFileSync(join(work, 'input'), Buffer.alloc(MiB));
     process.env.T2U_SANDBOX_WORK_FLOOR = String(MiB);
@@ -54,10 +61,11 @@ describe('the default limit', () => {
 describe('kept paths', () => {
   it('accepts relative plain paths and `.` only', () => {
     expect(() => checkKeep(['out', 'pg/bpd', 'r/.git/info/attributes', '.'])).not.toThrow();
-    for (const bad of ['/etc', '../x', 'a/../b', '-rf', 'a b', 'a//b', '', 'a\nb']) expect(() => checkKeep([bad])).toThrow(/cannot be kept|can be kept/);
+    for (const bad of ['/etc', '../x', 'a/../b', '-rf', 'a b', 'a//b', '', 'a\nb'])
+      expect(() => checkKeep([bad])).toThrow(/cannot be kept|can be kept/);
   });
 
-  it('reads the wrapper\'s report of free space and inodes', () => {
+  it("reads the wrapper's report of free space and inodes", () => {
     expect(reportedFull('100 4096 50\n')).toBe(true); // 400 KB free
     expect(reportedFull('1000 4096 50\n')).toBe(false);
     expect(reportedFull('1000 4096 0\n')).toBe(true);
@@ -74,7 +82,9 @@ describe('a tmpfs /work', () => {
     expect(r.workQuotaExceeded).toBe(true);
     expect(r.workBytes).toBe(32 * MiB);
     expect(readdirSync(work)).toEqual([]);
-    expect(() => requireCompleted({ ...r, exitCode: 1 }, 'probe')).toThrow(expect.objectContaining({ code: 'WORK_QUOTA_EXCEEDED' }) as Error);
+    expect(() => requireCompleted({ ...r, exitCode: 1 }, 'probe')).toThrow(
+      expect.objectContaining({ code: 'WORK_QUOTA_EXCEEDED' }) as Error,
+    );
   });
 
   it('a full /work at the end is reported even without an error message', async () => {
@@ -87,13 +97,17 @@ describe('a tmpfs /work', () => {
   it('within the limit: inputs are there, the host directory is read-only, only kept paths come back', async () => {
     const work = freshDir('kept');
     writeFileSync(join(work, 'input'), 'in\n');
-    const r = await sh([
-      'cat input',
-      '(echo x > /run/t2u-work-in/input) 2>/dev/null && echo "WROTE input" || echo "input read-only"',
-      'mkdir -p out/sub && echo result > out/sub/file && echo other > scratch && echo changed > input',
-      'ln -s /etc/shadow out/link && ln -s ../.. out/up',
-      'echo s > out/setuid && chmod 4755 out/setuid',
-    ].join('\n'), work, { keep: ['out', 'missing'] });
+    const r = await sh(
+      [
+        'cat input',
+        '(echo x > /run/t2u-work-in/input) 2>/dev/null && echo "WROTE input" || echo "input read-only"',
+        'mkdir -p out/sub && echo result > out/sub/file && echo other > scratch && echo changed > input',
+        'ln -s /etc/shadow out/link && ln -s ../.. out/up',
+        'echo s > out/setuid && chmod 4755 out/setuid',
+      ].join('\n'),
+      work,
+      { keep: ['out', 'missing'] },
+    );
     expect(r.exitCode).toBe(0);
     expect(r.stdout.toString()).toBe('in\ninput read-only\n');
     expect(r.workQuotaExceeded).toBe(false);

@@ -17,7 +17,15 @@ import { decodeSigningSecret, generateSigningSecret, verifyStandardWebhook } fro
 import type { ServiceHandle } from '../../src/server/service.js';
 import { ConfigError } from '../../src/config/load.js';
 import { tagPushBody } from './intake-helpers.js';
-import { hookHeaders, startAlertReceiver, startTestService, testConfig, verifyReport, waitFor, type ReceivedAlert } from './service-helpers.js';
+import {
+  hookHeaders,
+  startAlertReceiver,
+  startTestService,
+  testConfig,
+  verifyReport,
+  waitFor,
+  type ReceivedAlert,
+} from './service-helpers.js';
 
 const log = pino({ level: 'silent' });
 const settings = { retries: 2, backoffMs: 10, timeoutMs: 2_000 };
@@ -69,7 +77,10 @@ describe('AlertSender: Standard Webhooks signatures', () => {
       expect(tampered.equals(r.raw)).toBe(false);
       expect(check(r, [secret], tampered)).toEqual({ ok: false, failure: 'signature-mismatch' });
       expect(check(r, [generateSigningSecret()])).toEqual({ ok: false, failure: 'signature-mismatch' });
-      expect(check({ ...r, headers: { ...r.headers, 'webhook-id': 't2u-verify-job-8-rejected' } }, [secret])).toEqual({ ok: false, failure: 'signature-mismatch' });
+      expect(check({ ...r, headers: { ...r.headers, 'webhook-id': 't2u-verify-job-8-rejected' } }, [secret])).toEqual({
+        ok: false,
+        failure: 'signature-mismatch',
+      });
     } finally {
       await receiver.close();
     }
@@ -83,7 +94,12 @@ describe('AlertSender: Standard Webhooks signatures', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const h = (n: string): string | undefined => (typeof req.headers[n] === 'string' ? req.headers[n] : undefined);
-        const ok = verifyStandardWebhook(Buffer.concat(chunks), { id: h('webhook-id'), timestamp: h('webhook-timestamp'), signature: h('webhook-signature') }, [decodeSigningSecret(secret)], Date.now()).ok;
+        const ok = verifyStandardWebhook(
+          Buffer.concat(chunks),
+          { id: h('webhook-id'), timestamp: h('webhook-timestamp'), signature: h('webhook-signature') },
+          [decodeSigningSecret(secret)],
+          Date.now(),
+        ).ok;
         outcomes.push(ok ? 204 : 401);
         res.writeHead(ok ? 204 : 401).end();
       });
@@ -188,6 +204,8 @@ describe('the service signs its alerts', () => {
 
   it('refuses a malformed configured secret at start-up, naming the field', () => {
     expect(() => testConfig({ dataDir: dir, config: { alerts: { signingSecrets: ['not-a-whsec'] } } })).toThrow(ConfigError);
-    expect(() => testConfig({ dataDir: dir, config: { alerts: { signingSecrets: ['not-a-whsec'] } } })).toThrow(/alerts\.signingSecrets\.0: signing secret must start with "whsec_"/);
+    expect(() => testConfig({ dataDir: dir, config: { alerts: { signingSecrets: ['not-a-whsec'] } } })).toThrow(
+      /alerts\.signingSecrets\.0: signing secret must start with "whsec_"/,
+    );
   });
 });

@@ -115,7 +115,11 @@ describe('who may read', () => {
     expect(list.json()).toMatchObject({ total: 5 });
     expect((await a.inject({ url: `/api/v1/verifications/${ids['reproduced']}` })).json()).toMatchObject({ verdict: 'reproduced' });
     expect((await a.inject({ method: 'HEAD', url: '/api/v1/verifications' })).statusCode).toBe(200);
-    const write = await a.inject({ method: 'POST', url: '/api/v1/verifications', payload: { repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/1-1' } });
+    const write = await a.inject({
+      method: 'POST',
+      url: '/api/v1/verifications',
+      payload: { repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/1-1' },
+    });
     expect(write.statusCode).toBe(401);
     await a.close();
   });
@@ -139,7 +143,12 @@ describe("an attempt's log", () => {
       { attempt: 1, bytes: 48, truncated: false, at: 'date', url: `/api/v1/verifications/${id}/attempts/1/log` },
       { attempt: 2, bytes: 6, truncated: true, at: 'date', url: `/api/v1/verifications/${id}/attempts/2/log` },
     ]);
-    for (const url of [`/api/v1/verifications/${id}/attempts/3/log`, `/api/v1/verifications/${id}/attempts/0/log`, `/api/v1/verifications/${id}/attempts/x/log`, '/api/v1/verifications/99999/attempts/1/log']) {
+    for (const url of [
+      `/api/v1/verifications/${id}/attempts/3/log`,
+      `/api/v1/verifications/${id}/attempts/0/log`,
+      `/api/v1/verifications/${id}/attempts/x/log`,
+      '/api/v1/verifications/99999/attempts/1/log',
+    ]) {
       expect((await a.inject({ url, headers: auth })).statusCode).toBe(404);
     }
     expect((await a.inject({ url: `/api/v1/verifications/${id}/attempts/1/log` })).statusCode).toBe(401);

@@ -56,7 +56,14 @@ export function fixtureUploads(): Record<string, Upload> {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as { uploads: ManifestUpload[] };
   const out: Record<string, Upload> = {};
   for (const u of manifest.uploads.filter((x) => x.kind === 'honest')) {
-    out[u.case] = { source: u.source, version: u.version, tag: u.tag, tagObject: u.tagObject, dscPath: join(ROOT, u.dir, u.dsc), bundle: join(ROOT, u.bundle) };
+    out[u.case] = {
+      source: u.source,
+      version: u.version,
+      tag: u.tag,
+      tagObject: u.tagObject,
+      dscPath: join(ROOT, u.dir, u.dsc),
+      bundle: join(ROOT, u.bundle),
+    };
   }
   return out;
 }
@@ -64,7 +71,10 @@ export function fixtureUploads(): Record<string, Upload> {
 /** The real archive .dsc files of fixtures/dsc. */
 export function archiveDscs(): string[] {
   const dir = join(ROOT, 'fixtures/dsc');
-  return readdirSync(dir).filter((f) => f.endsWith('.dsc')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.dsc'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 export class ArchiveFixture {
@@ -110,7 +120,9 @@ export class ArchiveFixture {
   /** Replaces refs/tags/<tag> in a bare repository by a new annotated tag (made by git) on the same commit. */
   retag(repoDir: string, tag: string): string {
     const git = (...args: string[]): string =>
-      execFileSync('git', ['-C', repoDir, '-c', 'user.name=Someone Else', '-c', 'user.email=else@t2u.test', ...args], { encoding: 'utf8' }).trim();
+      execFileSync('git', ['-C', repoDir, '-c', 'user.name=Someone Else', '-c', 'user.email=else@t2u.test', ...args], {
+        encoding: 'utf8',
+      }).trim();
     const commit = git('rev-parse', `refs/tags/${tag}^{commit}`);
     git('tag', '-f', '-a', '-m', 'a tag made after the upload', tag, commit);
     return git('rev-parse', `refs/tags/${tag}`);
@@ -132,7 +144,8 @@ export class ArchiveFixture {
     for (const f of dsc.paragraph.fields) {
       if (f.name === 'Source') fields.push(['Package', f.value]);
       else if (f.name === 'Checksums-Sha256') fields.push([f.name, ['', ...files.map((x) => `${x.hash} ${x.size} ${x.name}`)].join('\n')]);
-      else if (f.name === 'Files' || f.name === 'Checksums-Sha1' || f.name === 'Git-Tag-Tagger') continue; // dak leaves Git-Tag-Tagger out
+      else if (f.name === 'Files' || f.name === 'Checksums-Sha1' || f.name === 'Git-Tag-Tagger')
+        continue; // dak leaves Git-Tag-Tagger out
       else if (f.name === 'Vcs-Git' && p.vcsGit !== undefined) continue;
       else if ((f.name === 'Dgit' || f.name === 'Git-Tag-Info') && p.plain) continue;
       else fields.push([f.name, f.value]);

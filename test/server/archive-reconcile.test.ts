@@ -19,8 +19,20 @@ beforeAll(async () => {
   f = await ArchiveFixture.start();
   const uploads = fixtureUploads();
   // One entry without Git-Tag-Info: an upload not made by tag2upload is no concern of the reconciliation.
-  f.publish('unstable', [{ dscPath: uploads.gbp!.dscPath }, { dscPath: uploads.native!.dscPath }, ...archiveDscs().slice(0, 2).map((dscPath) => ({ dscPath })), { dscPath: archiveDscs()[2]!, plain: true }]);
-  index = await fetchSourcesIndex({ mirror: f.mirror.url, suite: 'unstable', archiveKeyring: f.archiveRing, policy: { allowHttpLoopback: true } });
+  f.publish('unstable', [
+    { dscPath: uploads.gbp!.dscPath },
+    { dscPath: uploads.native!.dscPath },
+    ...archiveDscs()
+      .slice(0, 2)
+      .map((dscPath) => ({ dscPath })),
+    { dscPath: archiveDscs()[2]!, plain: true },
+  ]);
+  index = await fetchSourcesIndex({
+    mirror: f.mirror.url,
+    suite: 'unstable',
+    archiveKeyring: f.archiveRing,
+    policy: { allowHttpLoopback: true },
+  });
   dir = mkdtempSync(join(tmpdir(), 't2u-reconcile-store-'));
   store = new SqliteStore({ dataDir: dir });
 }, 60_000);
@@ -49,7 +61,13 @@ describe('reconcile', () => {
   });
 
   it('queued uploads are pending within the bound and listed as overdue after it; a done job stops the listing', async () => {
-    const poll = await pollArchive({ store, mirror: f.mirror.url, archiveKeyring: f.archiveRing, policy: { allowHttpLoopback: true }, checkTagCopies: false });
+    const poll = await pollArchive({
+      store,
+      mirror: f.mirror.url,
+      archiveKeyring: f.archiveRing,
+      policy: { allowHttpLoopback: true },
+      checkTagCopies: false,
+    });
     expect(poll.suites[0]?.reconciliation).toMatchObject({ uploads: 4, verified: 0, pending: 4, unverified: [] });
 
     const overdue = await reconcile(store, index, { now: later(25) });
@@ -74,7 +92,14 @@ describe('reconcile', () => {
     const s2dir = mkdtempSync(join(tmpdir(), 't2u-reconcile-store2-'));
     const s2 = new SqliteStore({ dataDir: s2dir });
     try {
-      await s2.enqueue({ repo: 'https://git.dgit.debian.org/t2u-native', tag: 'debian/2.0', tagObject: native.gitTagInfo!.tag, upload: 'https://elsewhere.example/t2u-native_2.0.dsc', source: 'archive', version: '2.0' });
+      await s2.enqueue({
+        repo: 'https://git.dgit.debian.org/t2u-native',
+        tag: 'debian/2.0',
+        tagObject: native.gitTagInfo!.tag,
+        upload: 'https://elsewhere.example/t2u-native_2.0.dsc',
+        source: 'archive',
+        version: '2.0',
+      });
       const [job] = await s2.claim({ workerId: 'test', limit: 1 });
       await s2.complete(job!.id, job!.leaseToken, { verdict: 'reproduced', report: {} });
       const r = await reconcile(s2, index);

@@ -173,7 +173,9 @@ describe('one poll', () => {
       const changed = suite(await pollArchive(opts, state));
       expect(f.mirror.requests.slice(before)).toEqual(['/dists/unstable/InRelease', '/dists/unstable/main/source/Sources.xz']);
       expect(changed.status).toBe('changed');
-      expect(changed.enqueued.map((q) => `${q.source} ${q.version} ${q.tagObject}`)).toEqual([`t2u-gbp 1.1-1 ${uploads['new-upstream']!.tagObject}`]);
+      expect(changed.enqueued.map((q) => `${q.source} ${q.version} ${q.tagObject}`)).toEqual([
+        `t2u-gbp 1.1-1 ${uploads['new-upstream']!.tagObject}`,
+      ]);
       expect(changed.known).toBe(unstable.length);
     } finally {
       f.publish('unstable', unstable);
@@ -240,7 +242,10 @@ describe('both copies of the tag', () => {
     // per repository) and one ls-refs; no second upload-pack request, so no fetch of objects.
     const reads = (requests: typeof f.salsa.requests, prefix: string): string[] =>
       requests.filter((r) => r.path.startsWith(prefix)).map((r) => `${r.method} ${r.path.slice(prefix.length)} ${r.gitProtocol ?? ''}`);
-    for (const got of [reads(f.salsa.requests.slice(seen.salsa), '/debian/t2u-gbp.git/'), reads(f.dgit.requests.slice(seen.dgit), '/t2u-gbp/')]) {
+    for (const got of [
+      reads(f.salsa.requests.slice(seen.salsa), '/debian/t2u-gbp.git/'),
+      reads(f.dgit.requests.slice(seen.dgit), '/t2u-gbp/'),
+    ]) {
       expect(got.filter((r) => r === 'POST git-upload-pack version=2')).toHaveLength(1);
       expect(got.filter((r) => r !== 'POST git-upload-pack version=2')).toEqual(['GET info/refs version=2']);
     }
@@ -252,8 +257,19 @@ describe('both copies of the tag', () => {
     expect(d?.reason.code).toBe('TAG_COPIES_DIFFER');
     expect(d?.reason.layer).toBe('binding');
     expect(d?.copies).toEqual([
-      expect.objectContaining({ role: 'dgit-repos', state: 'match', object: uploads.linear!.tagObject, url: 'https://git.dgit.debian.org/t2u-linear', readAt: `${f.dgit.url}/t2u-linear` }),
-      expect.objectContaining({ role: 'vcs-git', state: 'differs', object: retagged.linear, url: 'https://salsa.debian.org/debian/t2u-linear.git' }),
+      expect.objectContaining({
+        role: 'dgit-repos',
+        state: 'match',
+        object: uploads.linear!.tagObject,
+        url: 'https://git.dgit.debian.org/t2u-linear',
+        readAt: `${f.dgit.url}/t2u-linear`,
+      }),
+      expect.objectContaining({
+        role: 'vcs-git',
+        state: 'differs',
+        object: retagged.linear,
+        url: 'https://salsa.debian.org/debian/t2u-linear.git',
+      }),
     ]);
     expect(d?.reason.message).toContain(retagged.linear);
     expect(poll.enqueued.find((q) => q.source === 't2u-linear')?.repo).toBe('https://git.dgit.debian.org/t2u-linear');
@@ -329,14 +345,21 @@ describe('URL rewriting', () => {
   it('without a map a copy is read at the archive URL, which the https-only policy forbids over plain http', async () => {
     const store = freshStore();
     f.publish('plain-http', [{ dscPath: uploads.gbp!.dscPath, vcsGit: `${f.salsa.url}/debian/t2u-gbp.git` }]);
-    const r = suite(await pollArchive(options(store, { suites: ['plain-http'], repoUrlMap: [], policy: { allowHttpLoopback: false }, mirror: f.mirror.url })), 'plain-http');
+    const r = suite(
+      await pollArchive(
+        options(store, { suites: ['plain-http'], repoUrlMap: [], policy: { allowHttpLoopback: false }, mirror: f.mirror.url }),
+      ),
+      'plain-http',
+    );
     // The mirror itself is plain http here, so the index cannot be read either.
     expect(r).toMatchObject({ status: 'failed', error: { code: 'UPLOAD_URL_INVALID' } });
     await store.close();
   });
 
   it('Vcs-Git: the URL, without -b BRANCH or [PATH]', () => {
-    expect(vcsGitUrl('https://salsa.debian.org/debian/hello.git -b debian/latest [sub/dir]')).toBe('https://salsa.debian.org/debian/hello.git');
+    expect(vcsGitUrl('https://salsa.debian.org/debian/hello.git -b debian/latest [sub/dir]')).toBe(
+      'https://salsa.debian.org/debian/hello.git',
+    );
     expect(vcsGitUrl('  https://salsa.debian.org/debian/hello.git  ')).toBe('https://salsa.debian.org/debian/hello.git');
     expect(vcsGitUrl('   ')).toBeUndefined();
   });

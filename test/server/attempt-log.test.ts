@@ -26,7 +26,9 @@ describe('AttemptLogBuffer', () => {
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1000);
     expect(text.startsWith('line 000\nline 001\n')).toBe(true);
     expect(text.endsWith('line 198\nline 199\n')).toBe(true);
-    const m = /\[t2u-verify: log truncated: (\d+) bytes dropped here, of (\d+) written; kept are the first (\d+) and the last (\d+)\]/.exec(text);
+    const m = /\[t2u-verify: log truncated: (\d+) bytes dropped here, of (\d+) written; kept are the first (\d+) and the last (\d+)\]/.exec(
+      text,
+    );
     expect(m).not.toBeNull();
     const [dropped, written, head, tail] = m!.slice(1).map(Number);
     expect(written).toBe(200 * 9);
@@ -68,7 +70,9 @@ describe("the worker's attempt logs", () => {
       await waitFor(async () => (await h.store.get(id))?.status === 'done', 'the job to be done');
       expect((await h.store.attemptLogs(id)).map((l) => l.attempt)).toEqual([1, 2]);
       const first = (await h.store.getAttemptLog(id, 1))!.text.split('\n');
-      expect(first[0]).toMatch(new RegExp(`^\\[t2u-verify\\] attempt 1 at job ${id} \\(https://salsa.debian.org/x/y.git debian/1-1\\) by worker `));
+      expect(first[0]).toMatch(
+        new RegExp(`^\\[t2u-verify\\] attempt 1 at job ${id} \\(https://salsa.debian.org/x/y.git debian/1-1\\) by worker `),
+      );
       expect(first[1]).toBe('building, try 1');
       expect(first[2]).toMatch(/^\[t2u-verify\] failed: the builder broke, after [0-9.]+ s$/);
       const second = (await h.store.getAttemptLog(id, 2))!.text;

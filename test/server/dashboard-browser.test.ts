@@ -19,7 +19,9 @@ import { pngFacts, takeScreenshots, VIEWPORT, writeScreenshots } from './dashboa
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
-  console.warn(`\n!!! ${CHROMIUM} is missing: the dashboard browser test is SKIPPED. Install it: apt-get install chromium (scripts/setup.sh does). !!!\n`);
+  console.warn(
+    `\n!!! ${CHROMIUM} is missing: the dashboard browser test is SKIPPED. Install it: apt-get install chromium (scripts/setup.sh does). !!!\n`,
+  );
 }
 
 let seeded: SeededStore;
@@ -66,7 +68,10 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     for (const v of ['reproduced', 'equivalent', 'mismatch', 'rejected', 'queued', 'running']) expect(shown).toContain(v);
     // The stylesheet applied under style-src 'self': a mismatch badge is red.
     type Css = { getComputedStyle(e: unknown): { backgroundColor: string } };
-    const colour = await page.locator('.badge.v-mismatch').first().evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).backgroundColor);
+    const colour = await page
+      .locator('.badge.v-mismatch')
+      .first()
+      .evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).backgroundColor);
     expect(colour).toBe('rgb(192, 21, 47)');
     await page.close();
   });
@@ -87,7 +92,10 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     const report = reportOf('tamper-debian-tar');
     const file = report.reconstruction!.files.find((f) => !f.match)!;
     const page = await open('/?source=archive');
-    await Promise.all([page.waitForURL(/\/verifications\/\d+$/), page.click(`a[href="/verifications/${seeded.ids['tamper-debian-tar']}"] >> nth=0`)]);
+    await Promise.all([
+      page.waitForURL(/\/verifications\/\d+$/),
+      page.click(`a[href="/verifications/${seeded.ids['tamper-debian-tar']}"] >> nth=0`),
+    ]);
     const row = page.locator('table.files tr', { hasText: file.name });
     await expect.poll(() => row.count()).toBe(1);
     const text = await row.innerText();
@@ -130,7 +138,10 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   it("draws the summary's bars and reaches a package's page from a row, under the CSP", async () => {
     const summary = await open('/summary');
     type Css = { getComputedStyle(e: unknown): { fill: string } };
-    const fill = await summary.locator('svg.bar rect.v-mismatch').first().evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).fill);
+    const fill = await summary
+      .locator('svg.bar rect.v-mismatch')
+      .first()
+      .evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).fill);
     expect(fill).toBe('rgb(192, 21, 47)');
     await summary.close();
     const list = await open('/');
@@ -172,8 +183,12 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     // The first reason is visible in the list's screenshot, in the row of its job.
     const list = await browser.newPage({ viewport: VIEWPORT });
     await list.goto(`${base}/`);
-    const reason = list.locator('table.jobs tbody tr', { has: list.locator(`a[href="/verifications/${seeded.ids['tamper-dsc-build-depends']}"]`) }).locator('td.reason');
-    expect(await reason.innerText()).toMatch(/^DSC_FIELD_MISMATCH Build-Depends: upload "debhelper-compat \(= 13\), t2u-evil-build-helper"/);
+    const reason = list
+      .locator('table.jobs tbody tr', { has: list.locator(`a[href="/verifications/${seeded.ids['tamper-dsc-build-depends']}"]`) })
+      .locator('td.reason');
+    expect(await reason.innerText()).toMatch(
+      /^DSC_FIELD_MISMATCH Build-Depends: upload "debhelper-compat \(= 13\), t2u-evil-build-helper"/,
+    );
     const box = (await reason.boundingBox())!;
     expect(box.y + box.height).toBeLessThanOrEqual(VIEWPORT.height);
     await list.close();
@@ -181,7 +196,12 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     const dir = await mkdtemp(join(tmpdir(), 't2u-shots-'));
     try {
       const files = await writeScreenshots(shots, dir);
-      expect(files.map((f) => basename(f))).toEqual(['dashboard-list.png', 'dashboard-detail.png', 'dashboard-summary.png', 'dashboard-package.png']);
+      expect(files.map((f) => basename(f))).toEqual([
+        'dashboard-list.png',
+        'dashboard-detail.png',
+        'dashboard-summary.png',
+        'dashboard-package.png',
+      ]);
       expect(await readFile(files[1]!)).toEqual(shots[1]!.png);
     } finally {
       await rm(dir, { recursive: true, force: true });

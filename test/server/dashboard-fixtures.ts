@@ -21,7 +21,9 @@ export const HOSTILE_TAGGER_NAME = '<img src=x onerror=window.__pwned=1>';
 let reports: Record<string, ReportCase> | undefined;
 
 export function reportOf(name: string): VerifyReport {
-  reports ??= (JSON.parse(readFileSync(new URL('./fixtures/reports.json', import.meta.url), 'utf8')) as { cases: Record<string, ReportCase> }).cases;
+  reports ??= (
+    JSON.parse(readFileSync(new URL('./fixtures/reports.json', import.meta.url), 'utf8')) as { cases: Record<string, ReportCase> }
+  ).cases;
   const c = reports[name];
   if (!c) throw new Error(`no report fixture ${name}`);
   return c.report;
@@ -54,7 +56,13 @@ export async function seededStore(): Promise<SeededStore> {
   const ids: Record<string, string> = {};
   for (const { name, source } of DONE) {
     const report = reportOf(name);
-    const { id } = await store.enqueue({ repo: repoOf(name), tag: report.tag.name, ...(report.tag.object ? { tagObject: report.tag.object } : {}), source, upload: report.upload?.origin });
+    const { id } = await store.enqueue({
+      repo: repoOf(name),
+      tag: report.tag.name,
+      ...(report.tag.object ? { tagObject: report.tag.object } : {}),
+      source,
+      upload: report.upload?.origin,
+    });
     const [claimed] = await store.claim({ workerId: 'test-worker', limit: 1 });
     if (claimed?.id !== id) throw new Error(`claimed ${claimed?.id} instead of ${id}`);
     const version = report.source.version ?? report.upload?.version;

@@ -84,8 +84,14 @@ export async function pngFacts(page: Page, png: Buffer): Promise<PngFacts> {
   const url = `data:image/png;base64,${png.toString('base64')}`;
   return page.evaluate(async (src) => {
     type Img = { src: string; width: number; height: number; decode(): Promise<void> };
-    type Ctx = { drawImage(i: Img, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-    const g = globalThis as unknown as { Image: new () => Img; document: { createElement(t: 'canvas'): { width: number; height: number; getContext(t: '2d'): Ctx } } };
+    type Ctx = {
+      drawImage(i: Img, x: number, y: number): void;
+      getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+    };
+    const g = globalThis as unknown as {
+      Image: new () => Img;
+      document: { createElement(t: 'canvas'): { width: number; height: number; getContext(t: '2d'): Ctx } };
+    };
     const img = new g.Image();
     img.src = src;
     await img.decode();

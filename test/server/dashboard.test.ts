@@ -15,7 +15,11 @@ let app: FastifyInstance;
 
 async function makeApp(store: Store, options: { pageSize?: number; prefix?: string } = {}): Promise<FastifyInstance> {
   const a = Fastify({ logger: false });
-  await a.register(dashboard, { store, ...(options.pageSize ? { pageSize: options.pageSize } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) });
+  await a.register(dashboard, {
+    store,
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+  });
   await a.ready();
   return a;
 }
@@ -47,7 +51,8 @@ describe('list page', () => {
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     const ids = listedIds(res.body);
     expect(ids).toEqual(Object.values(seeded.ids).sort((a, b) => Number(b) - Number(a)));
-    for (const v of ['reproduced', 'equivalent', 'mismatch', 'rejected']) expect(res.body).toContain(`<span class="badge v-${v}">${v}</span>`);
+    for (const v of ['reproduced', 'equivalent', 'mismatch', 'rejected'])
+      expect(res.body).toContain(`<span class="badge v-${v}">${v}</span>`);
     expect(res.body).toContain('<span class="badge v-none">queued</span>');
     expect(res.body).toContain('<span class="badge v-none">running</span>');
     expect(res.body).toContain('t2u-gbp');
@@ -58,17 +63,28 @@ describe('list page', () => {
     const res = await get('/?verdict=mismatch');
     expect(res.statusCode).toBe(200);
     const ids = listedIds(res.body);
-    expect(ids.sort()).toEqual([seeded.ids['tamper-debian-tar'], seeded.ids['tamper-orig-byte'], seeded.ids['tamper-dsc-build-depends'], seeded.ids['hostile-tagger']].sort());
+    expect(ids.sort()).toEqual(
+      [
+        seeded.ids['tamper-debian-tar'],
+        seeded.ids['tamper-orig-byte'],
+        seeded.ids['tamper-dsc-build-depends'],
+        seeded.ids['hostile-tagger'],
+      ].sort(),
+    );
     // The form shows the filter that is applied.
     expect(res.body).toContain('<option value="mismatch" selected>');
   });
 
   it('filters by request source, status, version, repository and source package', async () => {
-    expect(listedIds((await get('/?source=archive')).body).sort()).toEqual([seeded.ids['tamper-debian-tar'], seeded.ids['tamper-orig-byte']].sort());
+    expect(listedIds((await get('/?source=archive')).body).sort()).toEqual(
+      [seeded.ids['tamper-debian-tar'], seeded.ids['tamper-orig-byte']].sort(),
+    );
     expect(listedIds((await get('/?status=queued')).body)).toEqual([seeded.ids['queued']]);
     expect(listedIds((await get('/?status=running')).body)).toEqual([seeded.ids['running']]);
     expect(listedIds((await get('/?version=2.0-1')).body)).toEqual([seeded.ids['running']]);
-    expect(listedIds((await get(`/?repo=${encodeURIComponent('https://salsa.debian.org/t2u-test/queued.git')}`)).body)).toEqual([seeded.ids['queued']]);
+    expect(listedIds((await get(`/?repo=${encodeURIComponent('https://salsa.debian.org/t2u-test/queued.git')}`)).body)).toEqual([
+      seeded.ids['queued'],
+    ]);
     // The package the verdict's report names: five finished jobs are t2u-gbp, one t2u-linear; rejected tags and pending jobs have none.
     expect(listedIds((await get('/?package=t2u-gbp')).body)).toHaveLength(5);
     expect(listedIds((await get('/?package=t2u-linear')).body)).toEqual([seeded.ids['equivalent']]);
@@ -76,7 +92,9 @@ describe('list page', () => {
     expect((await get('/?package=other')).body).toContain('No verifications match.');
     // Filters combine.
     expect(listedIds((await get('/?package=t2u-gbp&verdict=reproduced')).body)).toEqual([seeded.ids['reproduced']]);
-    expect(listedIds((await get('/?verdict=rejected')).body).sort()).toEqual([seeded.ids['rejected'], seeded.ids['hostile-tagger-rejected']].sort());
+    expect(listedIds((await get('/?verdict=rejected')).body).sort()).toEqual(
+      [seeded.ids['rejected'], seeded.ids['hostile-tagger-rejected']].sort(),
+    );
   });
 
   it('filters by time (UTC days, the end day included)', async () => {
@@ -147,7 +165,7 @@ function rowOf(body: string, id: string): string {
 }
 
 describe('list rows', () => {
-  it("show each upload and its first reason, so that three mismatches of one tag are told apart", async () => {
+  it('show each upload and its first reason, so that three mismatches of one tag are told apart', async () => {
     const body = (await get('/?verdict=mismatch')).body;
     const cells = new Set<string>();
     for (const name of ['tamper-debian-tar', 'tamper-orig-byte', 'tamper-dsc-build-depends', 'hostile-tagger']) {
@@ -168,7 +186,8 @@ describe('list rows', () => {
 
   it('round how long each verification took, and show a note for an equivalent verdict', async () => {
     const body = (await get('/')).body;
-    for (const name of ['reproduced', 'equivalent', 'rejected']) expect(rowOf(body, seeded.ids[name]!), name).toMatch(/<td class="num">\d+(\.\d)? (ms|s)<\/td>/);
+    for (const name of ['reproduced', 'equivalent', 'rejected'])
+      expect(rowOf(body, seeded.ids[name]!), name).toMatch(/<td class="num">\d+(\.\d)? (ms|s)<\/td>/);
     expect(rowOf(body, seeded.ids['queued']!)).toContain('<td class="num"></td>');
     expect(rowOf(body, seeded.ids['equivalent']!)).toContain('<span class="muted"><code>DGIT_VIEW_NOT_REPRODUCIBLE</code> ');
     expect(rowOf(body, seeded.ids['reproduced']!)).toContain('<td class="reason wrap"></td>');
@@ -200,7 +219,9 @@ describe('summary page', () => {
     const cells = [...todayRow.slice(0, todayRow.indexOf('</tr>')).matchAll(/<td class="num[^"]*">(\d+)<\/td>/g)].map((m) => Number(m[1]));
     expect(cells).toEqual([1, 1, 4, 2, 0, 0, 8]);
     expect(todayRow).toContain('<rect class="v-mismatch" x="40.00" y="0" width="80.00" height="12"><title>4 mismatch</title></rect>');
-    expect(body).toContain('<tfoot><tr><td>All</td><td></td><td class="num">1</td><td class="num">1</td><td class="num">4</td><td class="num">2</td>');
+    expect(body).toContain(
+      '<tfoot><tr><td>All</td><td></td><td class="num">1</td><td class="num">1</td><td class="num">4</td><td class="num">2</td>',
+    );
     expect(body).toContain('<option value="day" selected>day</option>');
   });
 
@@ -227,7 +248,9 @@ describe('package page', () => {
       expect(p1.statusCode).toBe(200);
       expect(p1.body).toContain('<title>t2u-gbp · t2u-verify</title>');
       expect(p1.body).toContain('5 verifications of its uploads, newest first.');
-      const gbp = ['hostile-tagger', 'tamper-dsc-build-depends', 'tamper-orig-byte', 'tamper-debian-tar', 'reproduced'].map((n) => seeded.ids[n]);
+      const gbp = ['hostile-tagger', 'tamper-dsc-build-depends', 'tamper-orig-byte', 'tamper-debian-tar', 'reproduced'].map(
+        (n) => seeded.ids[n],
+      );
       expect(listedIds(p1.body)).toEqual(gbp.slice(0, 3));
       expect(p1.body).toContain('<a rel="next" href="/packages/t2u-gbp?page=2">');
       const p2 = await a.inject({ method: 'GET', url: '/packages/t2u-gbp?page=2' });
@@ -238,7 +261,9 @@ describe('package page', () => {
       await a.close();
     }
     expect((await get('/')).body).toContain('<a href="/packages/t2u-linear">t2u-linear</a>');
-    expect((await get(`/verifications/${seeded.ids['equivalent']}`)).body).toContain('<dt>Package</dt><dd><a href="/packages/t2u-linear">t2u-linear</a>');
+    expect((await get(`/verifications/${seeded.ids['equivalent']}`)).body).toContain(
+      '<dt>Package</dt><dd><a href="/packages/t2u-linear">t2u-linear</a>',
+    );
   });
 
   it('answers 404 for a package with no verification, a name no package has, or a bad page', async () => {
@@ -280,7 +305,8 @@ describe('detail page', () => {
     expect(rejected).toContain('<div class="advice suspect-tag" id="advice">');
     expect(rejected).toContain('The tag fails authenticity');
     expect(rejected).toContain('Treat the tag as hostile');
-    for (const name of ['reproduced', 'equivalent', 'queued']) expect((await get(`/verifications/${seeded.ids[name]}`)).body, name).not.toContain('id="advice"');
+    for (const name of ['reproduced', 'equivalent', 'queued'])
+      expect((await get(`/verifications/${seeded.ids[name]}`)).body, name).not.toContain('id="advice"');
   });
 
   it("advises the verifier's operator when it could not decide", async () => {
@@ -333,14 +359,18 @@ describe('detail page', () => {
     // verify's content layer: the path only the upload has, with its blob.
     const added = report.content!.differences.find((d) => d.path === 'debian/extra-file')!;
     expect(added).toMatchObject({ scope: 'tree', change: 'added' });
-    expect(body).toContain(`<tr class="added"><td>tree</td><td class="mono wrap">debian/extra-file</td><td class="change">added</td><td>—</td><td>`);
+    expect(body).toContain(
+      `<tr class="added"><td>tree</td><td class="mono wrap">debian/extra-file</td><td class="change">added</td><td>—</td><td>`,
+    );
     expect(body).toContain(added.got!.oid);
     // The member table of the debian tarball (tar-diff: expected = the rebuild, got = the upload), with the unified diff.
     const tar = report.reconstruction!.tarballs!.find((t) => t.file === file.name)!;
     const member = tar.members.find((m) => m.path === 'debian/extra-file')!;
     expect(member.change).toBe('added');
     expect(body).toContain('<th>Rebuilt from the tag</th><th>Upload</th>');
-    expect(body).toContain(`<tr class="added"><td class="mono wrap">debian/extra-file</td><td class="change">added</td><td></td><td>—</td><td>`);
+    expect(body).toContain(
+      `<tr class="added"><td class="mono wrap">debian/extra-file</td><td class="change">added</td><td></td><td>—</td><td>`,
+    );
     expect(body).toContain(member.got!.sha256);
     expect(body).toContain('<pre class="diff">--- a/debian/extra-file\n+++ b/debian/extra-file');
     expect(body).toContain('+An extra file the tag does not have.');
@@ -381,7 +411,8 @@ describe('detail page', () => {
     expect(body).toContain('<td>dgit</td><td class="s-pass">agrees</td>');
     expect(body).toContain('<td>typescript</td><td class="s-pass">agrees</td>');
     expect(body).not.toContain('s-fail">');
-    for (const layer of ['authenticity', 'metadata', 'binding', 'content', 'bits']) expect(body).toContain(`<td>${layer}</td><td class="s-pass">pass</td>`);
+    for (const layer of ['authenticity', 'metadata', 'binding', 'content', 'bits'])
+      expect(body).toContain(`<td>${layer}</td><td class="s-pass">pass</td>`);
   });
 
   it('shows an equivalent job with the note that explains it and the toolchain that did not run', async () => {
@@ -403,7 +434,10 @@ describe('detail page', () => {
     expect(body).toContain('<span class="badge v-rejected">rejected</span>');
     expect(body).toContain('<code>KEY_UNKNOWN</code>');
     expect(body).toMatch(/<td>authenticity<\/td><td class="s-fail">fail<\/td>/);
-    for (const layer of ['binding', 'content', 'bits']) expect(body).toMatch(new RegExp(`<td>${layer}</td><td class="s-skipped">skipped</td><td>[^<]*</td><td>the tag was not authenticated</td>`));
+    for (const layer of ['binding', 'content', 'bits'])
+      expect(body).toMatch(
+        new RegExp(`<td>${layer}</td><td class="s-skipped">skipped</td><td>[^<]*</td><td>the tag was not authenticated</td>`),
+      );
     expect(body).not.toContain('<h2>Reconstruction</h2>');
   });
 
@@ -448,7 +482,11 @@ describe('detail page', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toMatch(/default-src 'none'/);
     expect(res.body).toBe(`dpkg-source: info: ${HOSTILE_TAGGER_NAME}\n`);
-    for (const url of [`/verifications/${id}/attempts/2/log`, `/verifications/${id}/attempts/0/log`, '/verifications/999999/attempts/1/log']) {
+    for (const url of [
+      `/verifications/${id}/attempts/2/log`,
+      `/verifications/${id}/attempts/0/log`,
+      '/verifications/999999/attempts/1/log',
+    ]) {
       const missing = await get(url);
       expect(missing.statusCode, url).toBe(404);
       expect(missing.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -475,7 +513,10 @@ describe('hostile strings', () => {
       ...base,
       tag: { ...base.tag, tagger: `${evil} <a@b>` },
       reasons: base.reasons.map((r) => ({ ...r, message: evil })),
-      content: { checked: [evil], differences: [{ scope: 'tree', path: `debian/${evil}`, change: 'added', got: { mode: '100644', oid: evil } }] },
+      content: {
+        checked: [evil],
+        differences: [{ scope: 'tree', path: `debian/${evil}`, change: 'added', got: { mode: '100644', oid: evil } }],
+      },
       reconstruction: {
         ...recon,
         profile: evil,
@@ -498,7 +539,13 @@ describe('hostile strings', () => {
   });
 
   it('survives reports of another shape without a crash', async () => {
-    for (const report of [null, 'text', 42, [], { tag: 'x', layers: [], reasons: 'no', reconstruction: { files: {}, tarballs: [null, 1] } }]) {
+    for (const report of [
+      null,
+      'text',
+      42,
+      [],
+      { tag: 'x', layers: [], reasons: 'no', reconstruction: { files: {}, tarballs: [null, 1] } },
+    ]) {
       const job = (await seeded.store.get(seeded.ids['reproduced']!))!;
       const store = storeWith({ get: () => Promise.resolve({ ...job, report }) });
       const a = await makeApp(store);
@@ -514,10 +561,20 @@ describe('hostile strings', () => {
 
 describe('headers, methods and errors', () => {
   it('sends a strict Content-Security-Policy and no inline script or style on any page', async () => {
-    for (const url of ['/', '/?verdict=mismatch', `/verifications/${seeded.ids['hostile-tagger']}`, '/verifications/0', '/?since=bad', '/summary', '/packages/t2u-gbp']) {
+    for (const url of [
+      '/',
+      '/?verdict=mismatch',
+      `/verifications/${seeded.ids['hostile-tagger']}`,
+      '/verifications/0',
+      '/?since=bad',
+      '/summary',
+      '/packages/t2u-gbp',
+    ]) {
       const res = await get(url);
       const csp = res.headers['content-security-policy'];
-      expect(csp, url).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      expect(csp, url).toBe(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      );
       expect(csp).not.toContain('unsafe');
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['referrer-policy']).toBe('no-referrer');
@@ -535,7 +592,13 @@ describe('headers, methods and errors', () => {
 
   it('is read-only: no route takes another method', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
-      for (const url of ['/', '/summary', '/packages/t2u-gbp', `/verifications/${seeded.ids['queued']}`, `/verifications/${seeded.ids['queued']}/report.json`]) {
+      for (const url of [
+        '/',
+        '/summary',
+        '/packages/t2u-gbp',
+        `/verifications/${seeded.ids['queued']}`,
+        `/verifications/${seeded.ids['queued']}/report.json`,
+      ]) {
         expect((await app.inject({ method, url })).statusCode, `${method} ${url}`).toBe(404);
       }
     }
@@ -543,7 +606,10 @@ describe('headers, methods and errors', () => {
   });
 
   it('answers a store failure with a 500 page that tells nothing of the cause', async () => {
-    const failing = storeWith({ list: () => Promise.reject(new Error('SQLITE_CORRUPT secret-path')), get: () => Promise.reject(new Error('boom')) });
+    const failing = storeWith({
+      list: () => Promise.reject(new Error('SQLITE_CORRUPT secret-path')),
+      get: () => Promise.reject(new Error('boom')),
+    });
     const a = await makeApp(failing);
     try {
       for (const url of ['/', '/verifications/1']) {

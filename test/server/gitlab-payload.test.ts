@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { interpretGitlabHook } from '../../src/server/intake/gitlab-payload.js';
 import {
-  PUSH_FIXTURE, SYSTEM_PROJECT_CREATE_FIXTURE, SYSTEM_PUSH_FIXTURE, SYSTEM_TAG_PUSH_FIXTURE, TAG_PUSH_FIXTURE, tagPushBody,
+  PUSH_FIXTURE,
+  SYSTEM_PROJECT_CREATE_FIXTURE,
+  SYSTEM_PUSH_FIXTURE,
+  SYSTEM_TAG_PUSH_FIXTURE,
+  TAG_PUSH_FIXTURE,
+  tagPushBody,
 } from './intake-helpers.js';
 
 const TAG = 'Tag Push Hook';
@@ -31,18 +36,30 @@ describe('interpretGitlabHook', () => {
   });
 
   it('ignores other events, including the documented Push Hook', () => {
-    expect(interpretGitlabHook('Push Hook', parse(PUSH_FIXTURE), opts)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/Push Hook/) as string });
+    expect(interpretGitlabHook('Push Hook', parse(PUSH_FIXTURE), opts)).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/Push Hook/) as string,
+    });
     expect(interpretGitlabHook(undefined, parse(tagPushBody()), opts)).toMatchObject({ kind: 'ignored' });
   });
 
   it('ignores a tag deletion (after is all zeros)', () => {
-    const body = parse(tagPushBody({ before: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', after: '0'.repeat(40) })) as Record<string, unknown>;
+    const body = parse(tagPushBody({ before: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', after: '0'.repeat(40) })) as Record<
+      string,
+      unknown
+    >;
     body['checkout_sha'] = null;
     expect(interpretGitlabHook(TAG, body, opts)).toEqual({ kind: 'ignored', reason: 'tag deletion of refs/tags/debian/1.0-1' });
   });
 
   it('ignores tag names that git or tag2upload refuse', () => {
-    for (const ref of ['refs/tags/debian/1.0..1', 'refs/tags/debian/1.0.lock', 'refs/tags/debian/1:2.0-1', 'refs/tags/debian/', 'refs/tags/debian/1.0~1']) {
+    for (const ref of [
+      'refs/tags/debian/1.0..1',
+      'refs/tags/debian/1.0.lock',
+      'refs/tags/debian/1:2.0-1',
+      'refs/tags/debian/',
+      'refs/tags/debian/1.0~1',
+    ]) {
       expect(interpretGitlabHook(TAG, parse(tagPushBody({ ref })), opts)).toMatchObject({ kind: 'ignored' });
     }
     expect(interpretGitlabHook(TAG, parse(tagPushBody({ ref: 'refs/heads/debian/1.0-1' })), opts)).toMatchObject({ kind: 'ignored' });
@@ -64,10 +81,22 @@ describe('interpretGitlabHook', () => {
 
   it('accepts https only; http only to loopback when allowed', () => {
     // GitLab's documented example itself uses http://example.com.
-    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), opts)).toMatchObject({ kind: 'invalid', path: 'project.git_http_url', reason: expect.stringMatching(/UNSUPPORTED_URL/) as string });
-    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), { policy: { allowHttpLoopback: true } })).toMatchObject({ kind: 'invalid' });
-    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://127.0.0.1:8080/x.git' })), { policy: { allowHttpLoopback: true } })).toMatchObject({ kind: 'tag-push', event: { repo: 'http://127.0.0.1:8080/x.git' } });
-    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'https://user:pw@salsa.debian.org/x.git' })), opts)).toMatchObject({ kind: 'invalid' });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), opts)).toMatchObject({
+      kind: 'invalid',
+      path: 'project.git_http_url',
+      reason: expect.stringMatching(/UNSUPPORTED_URL/) as string,
+    });
+    expect(
+      interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://example.com/jsmith/example.git' })), {
+        policy: { allowHttpLoopback: true },
+      }),
+    ).toMatchObject({ kind: 'invalid' });
+    expect(
+      interpretGitlabHook(TAG, parse(tagPushBody({ url: 'http://127.0.0.1:8080/x.git' })), { policy: { allowHttpLoopback: true } }),
+    ).toMatchObject({ kind: 'tag-push', event: { repo: 'http://127.0.0.1:8080/x.git' } });
+    expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'https://user:pw@salsa.debian.org/x.git' })), opts)).toMatchObject({
+      kind: 'invalid',
+    });
     expect(interpretGitlabHook(TAG, parse(tagPushBody({ url: 'file:///etc' })), opts)).toMatchObject({ kind: 'invalid' });
   });
 
@@ -94,16 +123,33 @@ describe('interpretGitlabHook', () => {
     });
 
     it('applies the same rules as the project hook: v1.0.0 as documented, deletions, bad names are ignored', () => {
-      expect(interpretGitlabHook(SYSTEM, parse(SYSTEM_TAG_PUSH_FIXTURE), opts)).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('refs/tags/v1.0.0') as string });
-      expect(interpretGitlabHook(SYSTEM, parse(tagPushBody({ after: '0'.repeat(40) }, SYSTEM_TAG_PUSH_FIXTURE)), opts)).toEqual({ kind: 'ignored', reason: 'tag deletion of refs/tags/debian/1.0-1' });
-      expect(interpretGitlabHook(SYSTEM, parse(tagPushBody({ ref: 'refs/tags/debian/1.0..1' }, SYSTEM_TAG_PUSH_FIXTURE)), opts)).toMatchObject({ kind: 'ignored' });
+      expect(interpretGitlabHook(SYSTEM, parse(SYSTEM_TAG_PUSH_FIXTURE), opts)).toMatchObject({
+        kind: 'ignored',
+        reason: expect.stringContaining('refs/tags/v1.0.0') as string,
+      });
+      expect(interpretGitlabHook(SYSTEM, parse(tagPushBody({ after: '0'.repeat(40) }, SYSTEM_TAG_PUSH_FIXTURE)), opts)).toEqual({
+        kind: 'ignored',
+        reason: 'tag deletion of refs/tags/debian/1.0-1',
+      });
+      expect(
+        interpretGitlabHook(SYSTEM, parse(tagPushBody({ ref: 'refs/tags/debian/1.0..1' }, SYSTEM_TAG_PUSH_FIXTURE)), opts),
+      ).toMatchObject({ kind: 'ignored' });
     });
 
     it('ignores the other system hook events, naming them: the documented push and project_create', () => {
-      expect(interpretGitlabHook(SYSTEM, parse(SYSTEM_PUSH_FIXTURE), opts)).toEqual({ kind: 'ignored', reason: 'system hook event "push" is not a tag_push' });
-      expect(interpretGitlabHook(SYSTEM, parse(SYSTEM_PROJECT_CREATE_FIXTURE), opts)).toEqual({ kind: 'ignored', reason: 'system hook event "project_create" is not a tag_push' });
+      expect(interpretGitlabHook(SYSTEM, parse(SYSTEM_PUSH_FIXTURE), opts)).toEqual({
+        kind: 'ignored',
+        reason: 'system hook event "push" is not a tag_push',
+      });
+      expect(interpretGitlabHook(SYSTEM, parse(SYSTEM_PROJECT_CREATE_FIXTURE), opts)).toEqual({
+        kind: 'ignored',
+        reason: 'system hook event "project_create" is not a tag_push',
+      });
       // The newer form names the event in object_kind (GitLab's merge request system hook).
-      expect(interpretGitlabHook(SYSTEM, { object_kind: 'merge_request' }, opts)).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('merge_request') as string });
+      expect(interpretGitlabHook(SYSTEM, { object_kind: 'merge_request' }, opts)).toMatchObject({
+        kind: 'ignored',
+        reason: expect.stringContaining('merge_request') as string,
+      });
       expect(interpretGitlabHook(SYSTEM, {}, opts)).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('(none)') as string });
     });
 
@@ -116,7 +162,10 @@ describe('interpretGitlabHook', () => {
     });
 
     it('a project hook body needs its object_kind: the system hook body sent as a Tag Push Hook is invalid', () => {
-      expect(interpretGitlabHook(TAG, parse(tagPushBody({}, SYSTEM_TAG_PUSH_FIXTURE)), opts)).toMatchObject({ kind: 'invalid', path: 'object_kind' });
+      expect(interpretGitlabHook(TAG, parse(tagPushBody({}, SYSTEM_TAG_PUSH_FIXTURE)), opts)).toMatchObject({
+        kind: 'invalid',
+        path: 'object_kind',
+      });
     });
   });
 });

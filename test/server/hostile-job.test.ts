@@ -64,35 +64,39 @@ function quantile(sorted: number[], q: number): number {
 }
 
 describe('a hostile tag in the queue', () => {
-  it('/healthz keeps answering while the job runs, and the job ends with a verdict and a reason', async () => {
-    const res = await fetch(`${service.url}/api/v1/verifications`, {
-      method: 'POST',
-      headers: { ...apiHeaders, 'content-type': 'application/json' },
-      body: JSON.stringify({ repo: `${git.url}/hostile.git`, tag, upload: `${git.url}/none/x_1.0-1.dsc` }),
-    });
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+  it(
+    '/healthz keeps answering while the job runs, and the job ends with a verdict and a reason',
+    async () => {
+      const res = await fetch(`${service.url}/api/v1/verifications`, {
+        method: 'POST',
+        headers: { ...apiHeaders, 'content-type': 'application/json' },
+        body: JSON.stringify({ repo: `${git.url}/hostile.git`, tag, upload: `${git.url}/none/x_1.0-1.dsc` }),
+      });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
 
-    const latencies: number[] = [];
-    let job: Job | undefined;
-    const started = Date.now();
-    // At least 3 s of checks, so a job that ends quickly still shows the loop was free meanwhile.
-    while (job?.status !== 'done' || Date.now() - started < 3_000) {
-      const t0 = performance.now();
-      const health = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(30_000) });
-      latencies.push(performance.now() - t0);
-      expect(health.status).toBe(200);
-      await health.arrayBuffer();
-      if (job?.status !== 'done') job = await service.store.get(id);
-      expect(Date.now() - started).toBeLessThan(JOB_TIME_LIMIT_MS + 60_000);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    latencies.sort((a, b) => a - b);
-    const p99 = quantile(latencies, 0.99);
-    expect(p99, `p99 of ${latencies.length} health checks`).toBeLessThan(HEALTH_P99_BOUND_MS);
-    // Whatever the parsers make of it (a time limit, or a rejection once they are fast), the job has a verdict and a reason.
-    const report = (await service.store.get(id))!.report as VerifyReport;
-    expect(['rejected', 'unverifiable']).toContain(report.verdict);
-    expect(report.reasons.length).toBeGreaterThan(0);
-  }, JOB_TIME_LIMIT_MS + 120_000);
+      const latencies: number[] = [];
+      let job: Job | undefined;
+      const started = Date.now();
+      // At least 3 s of checks, so a job that ends quickly still shows the loop was free meanwhile.
+      while (job?.status !== 'done' || Date.now() - started < 3_000) {
+        const t0 = performance.now();
+        const health = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(30_000) });
+        latencies.push(performance.now() - t0);
+        expect(health.status).toBe(200);
+        await health.arrayBuffer();
+        if (job?.status !== 'done') job = await service.store.get(id);
+        expect(Date.now() - started).toBeLessThan(JOB_TIME_LIMIT_MS + 60_000);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      latencies.sort((a, b) => a - b);
+      const p99 = quantile(latencies, 0.99);
+      expect(p99, `p99 of ${latencies.length} health checks`).toBeLessThan(HEALTH_P99_BOUND_MS);
+      // Whatever the parsers make of it (a time limit, or a rejection once they are fast), the job has a verdict and a reason.
+      const report = (await service.store.get(id))!.report as VerifyReport;
+      expect(['rejected', 'unverifiable']).toContain(report.verdict);
+      expect(report.reasons.length).toBeGreaterThan(0);
+    },
+    JOB_TIME_LIMIT_MS + 120_000,
+  );
 });

@@ -7,10 +7,17 @@ import { execFileSync } from 'node:child_process';
 
 export function hostileTagRepository(dir: string, lineBytes: number): string {
   const git = (args: string[], input?: string): string =>
-    execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', ...(input !== undefined && { input }), maxBuffer: 64 * 1024 * 1024 }).trim();
+    execFileSync('git', ['-C', dir, ...args], {
+      encoding: 'utf8',
+      ...(input !== undefined && { input }),
+      maxBuffer: 64 * 1024 * 1024,
+    }).trim();
   execFileSync('git', ['init', '-q', '--bare', dir]);
   const tree = git(['mktree'], '');
-  const commit = git(['hash-object', '-t', 'commit', '-w', '--stdin'], `tree ${tree}\nauthor T <t@t2u.test> 1700000000 +0000\ncommitter T <t@t2u.test> 1700000000 +0000\n\nx\n`);
+  const commit = git(
+    ['hash-object', '-t', 'commit', '-w', '--stdin'],
+    `tree ${tree}\nauthor T <t@t2u.test> 1700000000 +0000\ncommitter T <t@t2u.test> 1700000000 +0000\n\nx\n`,
+  );
   const name = 'debian/1.0-1';
   const tag = [
     `object ${commit}`,

@@ -66,7 +66,11 @@ export const API_TOKEN = 'api-bearer-token-abcdefghijklmnop';
 /** The intake's settings and, beside them, the URL rule the service passes it (`fetch.allowHttpLoopback`, `fetch.allowedHosts`). */
 export type TestIntakeSettings = Partial<IntakeConfigInput> & Partial<UrlPolicy>;
 
-export async function buildApp(settings: TestIntakeSettings = {}, enqueue: Enqueue = new MemoryQueue().enqueue, now?: () => number): Promise<FastifyInstance> {
+export async function buildApp(
+  settings: TestIntakeSettings = {},
+  enqueue: Enqueue = new MemoryQueue().enqueue,
+  now?: () => number,
+): Promise<FastifyInstance> {
   const { allowHttpLoopback, allowedHosts, ...config } = settings;
   const app = Fastify({ logger: false });
   await app.register(intakeRoutes, {

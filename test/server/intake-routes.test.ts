@@ -6,8 +6,17 @@ import { intakeRoutes, type Enqueue } from '../../src/server/intake/intake-route
 import { parseIntakeConfig } from '../../src/server/intake/intake-config.js';
 import { signStandardWebhook } from '../../src/server/intake/webhook-auth.js';
 import {
-  API_TOKEN, buildApp, MemoryQueue, OLD_TOKEN, PUSH_FIXTURE, SYSTEM_PROJECT_CREATE_FIXTURE, SYSTEM_PUSH_FIXTURE, SYSTEM_TAG_PUSH_FIXTURE,
-  TAG_PUSH_FIXTURE, tagPushBody, TOKEN,
+  API_TOKEN,
+  buildApp,
+  MemoryQueue,
+  OLD_TOKEN,
+  PUSH_FIXTURE,
+  SYSTEM_PROJECT_CREATE_FIXTURE,
+  SYSTEM_PUSH_FIXTURE,
+  SYSTEM_TAG_PUSH_FIXTURE,
+  TAG_PUSH_FIXTURE,
+  tagPushBody,
+  TOKEN,
 } from './intake-helpers.js';
 
 type App = Awaited<ReturnType<typeof buildApp>>;
@@ -24,7 +33,10 @@ async function app(...args: Parameters<typeof buildApp>): Promise<App> {
 const hook = (payload: string, headers: Record<string, string> = {}) => ({
   method: 'POST' as const,
   url: '/hooks/gitlab',
-  headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Tag Push Hook', 'x-gitlab-token': TOKEN, ...headers } as Record<string, string>,
+  headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Tag Push Hook', 'x-gitlab-token': TOKEN, ...headers } as Record<
+    string,
+    string
+  >,
   payload,
 });
 
@@ -149,13 +161,26 @@ describe('POST /hooks/gitlab: X-Gitlab-Token', () => {
 
   it('never writes a secret to the log', async () => {
     const lines: string[] = [];
-    const stream = new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
     const a = Fastify({ logger: { level: 'trace', stream } });
     apps.push(a);
-    await a.register(intakeRoutes, { config: parseIntakeConfig({ gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN] }), enqueue: new MemoryQueue().enqueue });
+    await a.register(intakeRoutes, {
+      config: parseIntakeConfig({ gitlab: { tokens: [TOKEN] }, apiTokens: [API_TOKEN] }),
+      enqueue: new MemoryQueue().enqueue,
+    });
     await a.inject(hook(tagPushBody()));
     await a.inject(hook(tagPushBody(), { 'x-gitlab-token': 'presented-wrong-secret-1234' }));
-    await a.inject({ method: 'POST', url: '/api/v1/verifications', headers: { authorization: `Bearer ${API_TOKEN}` }, payload: { repo: 'https://x.org/r.git', tag: 'debian/1-1' } });
+    await a.inject({
+      method: 'POST',
+      url: '/api/v1/verifications',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      payload: { repo: 'https://x.org/r.git', tag: 'debian/1-1' },
+    });
     const log = lines.join('');
     expect(log).toMatch(/verification queued/);
     expect(log).toMatch(/webhook refused/);
@@ -341,7 +366,13 @@ describe('POST /api/v1/verifications', () => {
     expect(outside.statusCode).toBe(400);
     expect(outside.json()).toMatchObject({ error: 'invalid', path: 'repo' });
     expect(outside.json<{ reason: string }>().reason).toMatch(/git\.example\.org is not one of the hosts/);
-    const badUpload = await a.inject(api({ repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload: 'https://mirror.example.org/hello_2.10-3.dsc' }));
+    const badUpload = await a.inject(
+      api({
+        repo: 'https://salsa.debian.org/debian/hello.git',
+        tag: 'debian/2.10-3',
+        upload: 'https://mirror.example.org/hello_2.10-3.dsc',
+      }),
+    );
     expect(badUpload.statusCode).toBe(400);
     expect(badUpload.json()).toMatchObject({ error: 'invalid', path: 'upload' });
     expect(queue.jobs).toHaveLength(0);
@@ -375,7 +406,8 @@ describe('load', () => {
       const i = n % distinct;
       const after = i.toString(16).padStart(40, '0').replace(/^0/, 'a');
       // Redeliveries reuse the delivery id; every fifth copy comes from "another hook" with its own UUID.
-      const headers: Record<string, string> = n % 5 === 4 ? { 'x-gitlab-event-uuid': `other-${n}` } : { 'idempotency-key': `delivery-${i}` };
+      const headers: Record<string, string> =
+        n % 5 === 4 ? { 'x-gitlab-event-uuid': `other-${n}` } : { 'idempotency-key': `delivery-${i}` };
       return hook(tagPushBody({ ref: `refs/tags/debian/1.${i}-1`, after }), headers);
     });
     const results = [];
@@ -383,7 +415,7 @@ describe('load', () => {
       results.push(...(await Promise.all(requests.slice(start, start + 500).map((r) => a.inject(r)))));
     }
     expect(results.every((r) => r.statusCode === 202)).toBe(true);
-    expect(results.filter((r) => (r.json<{ created: boolean }>()).created)).toHaveLength(distinct);
+    expect(results.filter((r) => r.json<{ created: boolean }>().created)).toHaveLength(distinct);
     expect(queue.jobs).toHaveLength(distinct);
     expect(new Set(queue.jobs.map((j) => j.tag)).size).toBe(distinct);
     expect(queue.seen).toHaveLength(5000);
@@ -396,7 +428,11 @@ describe('a real listening server', () => {
     const a = await app({}, queue.enqueue);
     const address = await a.listen({ host: '127.0.0.1', port: 0 });
     const post = (headers: Record<string, string>, body: string) =>
-      fetch(`${address}/hooks/gitlab`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Tag Push Hook', ...headers }, body });
+      fetch(`${address}/hooks/gitlab`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Tag Push Hook', ...headers },
+        body,
+      });
     const ok = await post({ 'x-gitlab-token': TOKEN, 'idempotency-key': 'real-1' }, tagPushBody());
     expect(ok.status).toBe(202);
     expect(await ok.json()).toEqual({ id: 'job-1', created: true });

@@ -37,7 +37,10 @@ async function run(job: IsolatedVerifyJob, tag: string, signal = new AbortContro
   }, 10);
   try {
     const printed: string[] = [];
-    const report = await job({ repo: 'https://salsa.debian.org/x/y.git', tag }, { signal, log: capture.logger, output: (t) => printed.push(t) });
+    const report = await job(
+      { repo: 'https://salsa.debian.org/x/y.git', tag },
+      { signal, log: capture.logger, output: (t) => printed.push(t) },
+    );
     return { report, worstLagMs, codes: report.reasons.map((r) => r.code), log: capture.lines, printed };
   } finally {
     clearInterval(ticker);

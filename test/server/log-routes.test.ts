@@ -94,7 +94,15 @@ describe('the log routes', () => {
     // Consistency from the empty log's checkpoint.
     const old = parseCheckpoint(openNote(first, [ed25519NoteVerifier(vkey)]).text);
     const cons = (await (await fetch(`${h.url}/api/v1/log/consistency?from=${old.size}&to=2`)).json()) as { proof: string[] };
-    expect(verifyConsistency(old.size, 2, old.root, cp.root, cons.proof.map((p) => Buffer.from(p, 'base64')))).toBe(true);
+    expect(
+      verifyConsistency(
+        old.size,
+        2,
+        old.root,
+        cp.root,
+        cons.proof.map((p) => Buffer.from(p, 'base64')),
+      ),
+    ).toBe(true);
     expect((await fetch(`${h.url}/api/v1/log/consistency?from=1&to=3`)).status).toBe(400);
     expect((await fetch(`${h.url}/api/v1/attestations?dsc-sha256=zz`)).status).toBe(400);
     const none = (await (await fetch(`${h.url}/api/v1/attestations?dsc-sha256=${'cd'.repeat(32)}`)).json()) as { attestations: unknown[] };

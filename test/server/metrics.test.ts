@@ -80,7 +80,8 @@ function parseExposition(text: string): Map<string, Family> {
 }
 
 const value = (fs: Map<string, Family>, name: string, labels: Record<string, string> = {}): number | undefined =>
-  [...fs.values()].flatMap((f) => f.samples).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  [...fs.values()].flatMap((f) => f.samples).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    ?.value;
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -88,11 +89,20 @@ describe('ServiceMetrics exposition', () => {
   it('parses, and carries the default process and Node.js metrics and the build info', async () => {
     const fs = parseExposition(await new ServiceMetrics().render({ ready: 0, delayed: 0, running: 0 }, 0));
     expect(METRICS_CONTENT_TYPE).toBe('text/plain; version=0.0.4; charset=utf-8');
-    for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_version_info']) {
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_version_info',
+    ]) {
       expect(fs.has(name), name).toBe(true);
     }
     expect(fs.get('t2u_verify_build_info')?.type).toBe('gauge');
-    expect(fs.get('t2u_verify_build_info')?.samples).toEqual([{ name: 't2u_verify_build_info', labels: { version: PACKAGE_VERSION, node: process.versions.node }, value: 1 }]);
+    expect(fs.get('t2u_verify_build_info')?.samples).toEqual([
+      { name: 't2u_verify_build_info', labels: { version: PACKAGE_VERSION, node: process.versions.node }, value: 1 },
+    ]);
   });
 
   it('keeps every t2u_verify_* family with its type and meaning', async () => {
@@ -123,7 +133,11 @@ describe('ServiceMetrics exposition', () => {
     });
     // Every verdict and alert event is present from the start, at 0.
     expect(fs.get('t2u_verify_verifications_total')?.samples.map((s) => [s.labels['verdict'], s.value])).toEqual([
-      ['reproduced', 1], ['equivalent', 0], ['mismatch', 1], ['rejected', 0], ['unverifiable', 1],
+      ['reproduced', 1],
+      ['equivalent', 0],
+      ['mismatch', 1],
+      ['rejected', 0],
+      ['unverifiable', 1],
     ]);
     expect(value(fs, 't2u_verify_alerts_raised_total', { event: 'alarm' })).toBe(1);
     expect(value(fs, 't2u_verify_alerts_raised_total', { event: 'mismatch' })).toBe(0);
@@ -139,7 +153,11 @@ describe('ServiceMetrics exposition', () => {
     expect(value(fs, 't2u_verify_verification_duration_seconds_sum')).toBeCloseTo(45.7);
     expect(value(fs, 't2u_verify_verification_duration_seconds_count')).toBe(2);
     // Read from the store at scrape time.
-    expect(fs.get('t2u_verify_queue_depth')?.samples.map((s) => [s.labels['state'], s.value])).toEqual([['ready', 3], ['delayed', 1], ['running', 2]]);
+    expect(fs.get('t2u_verify_queue_depth')?.samples.map((s) => [s.labels['state'], s.value])).toEqual([
+      ['ready', 3],
+      ['delayed', 1],
+      ['running', 2],
+    ]);
     expect(value(fs, 't2u_verify_store_up')).toBe(1);
     expect(value(fs, 't2u_verify_unverifiable_archive_uploads')).toBe(4);
   });

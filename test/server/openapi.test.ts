@@ -29,8 +29,17 @@ const { Ajv2020 } = fastifysOwn('ajv/dist/2020') as { Ajv2020: new (options: obj
 const addFormats = fastifysOwn('ajv-formats') as { default: (ajv: AjvLike) => void };
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-type Operation = { operationId?: string; parameters?: { name: string; in: string; schema?: unknown }[]; responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }> };
-type Document = { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, Operation>>; components?: { securitySchemes?: Record<string, unknown> } };
+type Operation = {
+  operationId?: string;
+  parameters?: { name: string; in: string; schema?: unknown }[];
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
+};
+type Document = {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components?: { securitySchemes?: Record<string, unknown> };
+};
 
 let dir: string;
 let store: SqliteStore;
@@ -99,12 +108,22 @@ describe('the OpenAPI document', () => {
   it('describes every API route, each with a schema; only the dashboard pages are left out', () => {
     const api = routes.filter((r) => r.method !== 'HEAD' && isApiRoute(r.url));
     // A route added without a schema fails here.
-    expect(api.filter((r) => typeof r.schema !== 'object' || r.schema === null || !('response' in r.schema)).map((r) => `${r.method} ${r.url}`)).toEqual([]);
+    expect(
+      api.filter((r) => typeof r.schema !== 'object' || r.schema === null || !('response' in r.schema)).map((r) => `${r.method} ${r.url}`),
+    ).toEqual([]);
     const documented = Object.entries(doc().paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     // fastify's :id and * are OpenAPI's {id} and {*}.
     const registered = api.map((r) => `${r.method} ${r.url.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\*$/, '{*}')}`);
     expect([...documented].sort()).toEqual([...new Set(registered)].sort());
-    expect(registered).toEqual(expect.arrayContaining(['POST /hooks/gitlab', 'GET /healthz', 'GET /metrics', 'GET /log/checkpoint', 'GET /api/v1/verifications/{id}/attempts/{attempt}/log']));
+    expect(registered).toEqual(
+      expect.arrayContaining([
+        'POST /hooks/gitlab',
+        'GET /healthz',
+        'GET /metrics',
+        'GET /log/checkpoint',
+        'GET /api/v1/verifications/{id}/attempts/{attempt}/log',
+      ]),
+    );
     // The dashboard's pages are routes too, and not API.
     expect(routes.some((r) => r.url === '/verifications/:id' && !isApiRoute(r.url))).toBe(true);
     expect(documented.some((d) => d.includes(' /verifications/'))).toBe(false);
@@ -116,13 +135,25 @@ describe('the OpenAPI document', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats.default(ajv);
     const validate = ajv.compile(job.properties.report);
-    const names = ['reproduced', 'equivalent', 'tamper-debian-tar', 'tamper-orig-byte', 'tamper-dsc-build-depends', 'rejected', 'hostile-tagger', 'hostile-tagger-rejected'];
+    const names = [
+      'reproduced',
+      'equivalent',
+      'tamper-debian-tar',
+      'tamper-orig-byte',
+      'tamper-dsc-build-depends',
+      'rejected',
+      'hostile-tagger',
+      'hostile-tagger-rejected',
+    ];
     for (const name of names) {
       const report = reportOf(name);
       expect(validate(report), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
       expect(storedReportSchema.safeParse(report).success, name).toBe(true);
     }
-    const alarmed = { ...reportOf('reproduced'), alarms: [{ code: 'TAG_MOVED', message: 'm', previous: { tagObject: 'a'.repeat(40), firstSeen: '2026-01-01T00:00:00.000Z' } }] };
+    const alarmed = {
+      ...reportOf('reproduced'),
+      alarms: [{ code: 'TAG_MOVED', message: 'm', previous: { tagObject: 'a'.repeat(40), firstSeen: '2026-01-01T00:00:00.000Z' } }],
+    };
     expect(validate(alarmed), ajv.errorsText(validate.errors)).toBe(true);
     const stray = { ...reportOf('reproduced'), surprise: 1 };
     expect(validate(stray)).toBe(false);
@@ -137,7 +168,9 @@ describe('the OpenAPI document', () => {
     expect(pkg).toMatchObject({ in: 'query', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]{1,199}$' } });
     const page = list.responses!['200']!.content!['application/json']!.schema as { required: string[] };
     expect(page.required).toEqual(['verifications', 'total', 'limit', 'offset']);
-    const post = doc().paths['/api/v1/verifications']!['post'] as Operation & { requestBody: { content: Record<string, { schema: { required: string[]; additionalProperties: boolean } }> } };
+    const post = doc().paths['/api/v1/verifications']!['post'] as Operation & {
+      requestBody: { content: Record<string, { schema: { required: string[]; additionalProperties: boolean } }> };
+    };
     expect(post.requestBody.content['application/json']!.schema).toMatchObject({ required: ['repo', 'tag'], additionalProperties: false });
   });
 });

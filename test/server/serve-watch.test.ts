@@ -18,7 +18,10 @@ let f: ArchiveFixture;
 let dir: string;
 beforeAll(async () => {
   f = await ArchiveFixture.start();
-  f.publish('unstable', archiveDscs().map((dscPath) => ({ dscPath })));
+  f.publish(
+    'unstable',
+    archiveDscs().map((dscPath) => ({ dscPath })),
+  );
   dir = mkdtempSync(join(tmpdir(), 't2u-serve-watch-'));
 }, 60_000);
 afterAll(async () => {
@@ -49,9 +52,26 @@ describe('serve --watch-mirror', () => {
       logDestination,
     });
     const done = program.parseAsync([
-      'node', 't2u-verify', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--webhook-secret', TOKEN,
-      '--workers', '0', '--config', config, '--allow-http',
-      '--watch-mirror', f.mirror.url, '--watch-suite', 'unstable', '--watch-interval', '3600',
+      'node',
+      't2u-verify',
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      join(dir, 'data'),
+      '--webhook-secret',
+      TOKEN,
+      '--workers',
+      '0',
+      '--config',
+      config,
+      '--allow-http',
+      '--watch-mirror',
+      f.mirror.url,
+      '--watch-suite',
+      'unstable',
+      '--watch-interval',
+      '3600',
     ]);
     const h = await waitFor(() => handle, 'the service to start');
     const expected = archiveDscs().length;
@@ -85,7 +105,19 @@ describe('serve --watch-mirror', () => {
       onStarted: (h) => (handle = h),
       logDestination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }),
     });
-    const done = program.parseAsync(['node', 't2u-verify', 'serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'plain'), '--webhook-secret', TOKEN, '--workers', '0']);
+    const done = program.parseAsync([
+      'node',
+      't2u-verify',
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      join(dir, 'plain'),
+      '--webhook-secret',
+      TOKEN,
+      '--workers',
+      '0',
+    ]);
     const h = await waitFor(() => handle, 'the service to start');
     expect(await h.store.list({ source: 'archive' })).toEqual([]);
     controller.abort();

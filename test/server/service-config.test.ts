@@ -21,6 +21,8 @@ describe('the service URL policy', () => {
   });
 
   it('refuses a host list entry that is not a lower-case host name', () => {
-    expect(() => parseServiceConfig(applyFlags({ fetch: { allowedHosts: ['https://salsa.debian.org/'] } }, flags), 'test')).toThrow(/fetch\.allowedHosts/);
+    expect(() => parseServiceConfig(applyFlags({ fetch: { allowedHosts: ['https://salsa.debian.org/'] } }, flags), 'test')).toThrow(
+      /fetch\.allowedHosts/,
+    );
   });
 });

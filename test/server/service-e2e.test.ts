@@ -80,12 +80,18 @@ beforeAll(async () => {
 
   // What flags cannot say goes in the file: keyring roles and the archive keyring.
   const configFile = join(root, 'service.json');
-  writeFileSync(configFile, JSON.stringify({
-    keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }, { path: join(KEYS, 'dm.gpg'), role: 'dm' }],
-    upload: { suite: 'sid', archiveKeyring: archiveRing },
-    build: { timeoutMs: TEST_BUILD_MS },
-    pollMs: 50,
-  }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      keyrings: [
+        { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
+        { path: join(KEYS, 'dm.gpg'), role: 'dm' },
+      ],
+      upload: { suite: 'sid', archiveKeyring: archiveRing },
+      build: { timeoutMs: TEST_BUILD_MS },
+      pollMs: 50,
+    }),
+  );
   const dataDir = join(root, 'data');
   stopService = new AbortController();
   const program = new Command().exitOverride();
@@ -95,18 +101,30 @@ beforeAll(async () => {
     logDestination: new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString('utf8')), cb()) }),
   });
   served = program.parseAsync([
-    'node', 't2u-verify', 'serve',
-    '--config', configFile,
-    '--listen', '127.0.0.1:0',
-    '--data-dir', dataDir,
-    '--webhook-secret', TOKEN,
-    '--api-token', API_TOKEN,
-    '--dm-txt', join(KEYS, 'dm.txt'),
-    '--upload-keyring', SERVICE_KEYRING,
-    '--mirror', mirror.url,
-    '--alert-url', alerts.url,
+    'node',
+    't2u-verify',
+    'serve',
+    '--config',
+    configFile,
+    '--listen',
+    '127.0.0.1:0',
+    '--data-dir',
+    dataDir,
+    '--webhook-secret',
+    TOKEN,
+    '--api-token',
+    API_TOKEN,
+    '--dm-txt',
+    join(KEYS, 'dm.txt'),
+    '--upload-keyring',
+    SERVICE_KEYRING,
+    '--mirror',
+    mirror.url,
+    '--alert-url',
+    alerts.url,
     '--allow-http',
-    '--workers', '1',
+    '--workers',
+    '1',
   ]);
   await waitFor(() => service, 'the service to start');
 }, 60_000);
@@ -138,12 +156,16 @@ async function requestVerification(upload: string): Promise<string> {
 }
 
 async function finished(id: string): Promise<ApiJob> {
-  return waitFor(async () => {
-    const res = await fetch(`${service.url}/api/v1/verifications/${id}`, { headers: apiHeaders });
-    expect(res.status).toBe(200);
-    const job = (await res.json()) as ApiJob;
-    return job.status === 'done' ? job : undefined;
-  }, `verification ${id}`, VERDICT_MS);
+  return waitFor(
+    async () => {
+      const res = await fetch(`${service.url}/api/v1/verifications/${id}`, { headers: apiHeaders });
+      expect(res.status).toBe(200);
+      const job = (await res.json()) as ApiJob;
+      return job.status === 'done' ? job : undefined;
+    },
+    `verification ${id}`,
+    VERDICT_MS,
+  );
 }
 
 function describeReport(r: VerifyReport | undefined): string {
@@ -184,81 +206,99 @@ describe('serve with the real verification, on loopback', () => {
     movedId = ((await moved.json()) as { id: string }).id;
   });
 
-  it('the honest upload by .dsc URL is reproduced, every layer passing, and the dashboard says so', async () => {
-    const job = await finished(honestId);
-    const r = job.report;
-    expect(job.verdict, describeReport(r)).toBe('reproduced');
-    expect(job.source).toBe('api');
-    expect(job.upload).toBe(`${mirror.url}/${POOL}/${gbp.dsc}`);
-    expect(job.version).toBe(gbp.version);
-    expect(r?.reasons).toEqual([]);
-    for (const [name, layer] of Object.entries(r!.layers)) expect(layer.status, name).toBe('pass');
-    expect(r?.tag.object).toBe(gbp.tagObject);
-    expect(r?.upload?.signer).toBe(MANIFEST.serviceKey.fingerprint.toLowerCase());
-    const page = await detailPage(honestId);
-    expect(page).toMatch(/class="[^"]*v-reproduced[^"]*"[^>]*>\s*reproduced/);
-    expect(page).not.toContain('v-mismatch');
-    // What the attempt printed is kept: progress, the sandboxed commands with their output, dgit's build log, the end.
-    const logRes = await fetch(`${service.url}/api/v1/verifications/${honestId}/attempts/1/log`, { headers: apiHeaders });
-    expect(logRes.status).toBe(200);
-    expect(logRes.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-    const log = await logRes.text();
-    expect(log).toMatch(/^\[t2u-verify\] attempt 1 at job /);
-    expect(log).toContain(`[t2u-verify] fetching ${gbp.tag} from ${repoUrl()}`);
-    expect(log).toMatch(/^\$ sh \/work\/build\.sh\n/m);
-    expect(log).toMatch(/--- the build's log under profile \S+ \(dgit, dpkg-source\) ---\n[^]*dpkg-source[^]*--- end of the build's log ---/);
-    expect(log).toMatch(/\[t2u-verify\] verdict reproduced, after [0-9.]+ s\n$/);
-    expect(page).toContain(`/verifications/${honestId}/attempts/1/log`);
-  }, VERDICT_MS);
+  it(
+    'the honest upload by .dsc URL is reproduced, every layer passing, and the dashboard says so',
+    async () => {
+      const job = await finished(honestId);
+      const r = job.report;
+      expect(job.verdict, describeReport(r)).toBe('reproduced');
+      expect(job.source).toBe('api');
+      expect(job.upload).toBe(`${mirror.url}/${POOL}/${gbp.dsc}`);
+      expect(job.version).toBe(gbp.version);
+      expect(r?.reasons).toEqual([]);
+      for (const [name, layer] of Object.entries(r!.layers)) expect(layer.status, name).toBe('pass');
+      expect(r?.tag.object).toBe(gbp.tagObject);
+      expect(r?.upload?.signer).toBe(MANIFEST.serviceKey.fingerprint.toLowerCase());
+      const page = await detailPage(honestId);
+      expect(page).toMatch(/class="[^"]*v-reproduced[^"]*"[^>]*>\s*reproduced/);
+      expect(page).not.toContain('v-mismatch');
+      // What the attempt printed is kept: progress, the sandboxed commands with their output, dgit's build log, the end.
+      const logRes = await fetch(`${service.url}/api/v1/verifications/${honestId}/attempts/1/log`, { headers: apiHeaders });
+      expect(logRes.status).toBe(200);
+      expect(logRes.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      const log = await logRes.text();
+      expect(log).toMatch(/^\[t2u-verify\] attempt 1 at job /);
+      expect(log).toContain(`[t2u-verify] fetching ${gbp.tag} from ${repoUrl()}`);
+      expect(log).toMatch(/^\$ sh \/work\/build\.sh\n/m);
+      expect(log).toMatch(
+        /--- the build's log under profile \S+ \(dgit, dpkg-source\) ---\n[^]*dpkg-source[^]*--- end of the build's log ---/,
+      );
+      expect(log).toMatch(/\[t2u-verify\] verdict reproduced, after [0-9.]+ s\n$/);
+      expect(page).toContain(`/verifications/${honestId}/attempts/1/log`);
+    },
+    VERDICT_MS,
+  );
 
-  it('the tampered upload is a mismatch naming the extra file, on the dashboard and in the alert', async () => {
-    const job = await finished(tamperedId);
-    const r = job.report;
-    expect(job.verdict, describeReport(r)).toBe('mismatch');
-    expect(r?.reasons.map((x) => x.code)).toContain('CONTENT_MISMATCH');
-    expect(r?.layers.content.status).toBe('fail');
-    expect(r?.content?.differences.map((d) => d.path)).toContain('debian/extra-file');
-    const page = await detailPage(tamperedId);
-    expect(page).toMatch(/class="[^"]*v-mismatch[^"]*"[^>]*>\s*mismatch/);
-    expect(page).toContain('CONTENT_MISMATCH');
-    expect(page).toContain('debian/extra-file');
-    const alert = await waitFor(() => alerts.received.find((a) => (a.body as VerifyReport).verdict === 'mismatch'), 'the alert', 10_000);
-    const body = alert.body as VerifyReport;
-    expect(body.reasons.map((x) => x.code)).toContain('CONTENT_MISMATCH');
-    expect(body.repo).toBe(repoUrl());
-    expect(body.tag.object).toBe(gbp.tagObject);
-    // Only the mismatch is alerted; the reproduced job before it is not.
-    expect(alerts.received.filter((a) => (a.body as VerifyReport).verdict !== 'mismatch')).toEqual([]);
-  }, VERDICT_MS);
+  it(
+    'the tampered upload is a mismatch naming the extra file, on the dashboard and in the alert',
+    async () => {
+      const job = await finished(tamperedId);
+      const r = job.report;
+      expect(job.verdict, describeReport(r)).toBe('mismatch');
+      expect(r?.reasons.map((x) => x.code)).toContain('CONTENT_MISMATCH');
+      expect(r?.layers.content.status).toBe('fail');
+      expect(r?.content?.differences.map((d) => d.path)).toContain('debian/extra-file');
+      const page = await detailPage(tamperedId);
+      expect(page).toMatch(/class="[^"]*v-mismatch[^"]*"[^>]*>\s*mismatch/);
+      expect(page).toContain('CONTENT_MISMATCH');
+      expect(page).toContain('debian/extra-file');
+      const alert = await waitFor(() => alerts.received.find((a) => (a.body as VerifyReport).verdict === 'mismatch'), 'the alert', 10_000);
+      const body = alert.body as VerifyReport;
+      expect(body.reasons.map((x) => x.code)).toContain('CONTENT_MISMATCH');
+      expect(body.repo).toBe(repoUrl());
+      expect(body.tag.object).toBe(gbp.tagObject);
+      // Only the mismatch is alerted; the reproduced job before it is not.
+      expect(alerts.received.filter((a) => (a.body as VerifyReport).verdict !== 'mismatch')).toEqual([]);
+    },
+    VERDICT_MS,
+  );
 
-  it("a GitLab Tag Push Hook is verified against the mirror's signed archive entry", async () => {
-    const job = await finished(hookId);
-    const r = job.report;
-    expect(job.source).toBe('webhook');
-    expect(job.tagObject).toBe(gbp.tagObject);
-    expect(job.upload).toBeNull();
-    expect(job.verdict, describeReport(r)).toBe('reproduced');
-    expect(r?.upload?.origin).toContain(`${mirror.url}/${POOL}/${gbp.dsc}`);
-    // The mirror was read through its signed index, not guessed.
-    expect(mirror.requests).toContain('/dists/sid/InRelease');
-    expect(r?.notes.map((x) => x.code)).not.toContain('TAG_MOVED');
-    expect(await detailPage(hookId)).toContain('v-reproduced');
-  }, VERDICT_MS);
+  it(
+    "a GitLab Tag Push Hook is verified against the mirror's signed archive entry",
+    async () => {
+      const job = await finished(hookId);
+      const r = job.report;
+      expect(job.source).toBe('webhook');
+      expect(job.tagObject).toBe(gbp.tagObject);
+      expect(job.upload).toBeNull();
+      expect(job.verdict, describeReport(r)).toBe('reproduced');
+      expect(r?.upload?.origin).toContain(`${mirror.url}/${POOL}/${gbp.dsc}`);
+      // The mirror was read through its signed index, not guessed.
+      expect(mirror.requests).toContain('/dists/sid/InRelease');
+      expect(r?.notes.map((x) => x.code)).not.toContain('TAG_MOVED');
+      expect(await detailPage(hookId)).toContain('v-reproduced');
+    },
+    VERDICT_MS,
+  );
 
-  it('a push event naming another tag object than the one fetched: the report is about the fetched one and says so', async () => {
-    const job = await finished(movedId);
-    const r = job.report;
-    expect(job.tagObject).toBe(OTHER_OBJECT);
-    expect(r?.tag.object).toBe(gbp.tagObject);
-    // The tag fetched is still authentic and reproduced; the move is a note, not a verdict.
-    expect(job.verdict, describeReport(r)).toBe('reproduced');
-    const moved = r?.notes.find((x) => x.code === 'TAG_MOVED');
-    expect(moved, JSON.stringify(r?.notes)).toBeDefined();
-    expect(moved?.message).toContain(OTHER_OBJECT);
-    expect(moved?.message).toContain(gbp.tagObject);
-    // Both webhook jobs found their upload in one verified index, fetched once.
-    expect(mirror.requests.filter((p) => p === '/dists/sid/InRelease')).toHaveLength(1);
-  }, VERDICT_MS);
+  it(
+    'a push event naming another tag object than the one fetched: the report is about the fetched one and says so',
+    async () => {
+      const job = await finished(movedId);
+      const r = job.report;
+      expect(job.tagObject).toBe(OTHER_OBJECT);
+      expect(r?.tag.object).toBe(gbp.tagObject);
+      // The tag fetched is still authentic and reproduced; the move is a note, not a verdict.
+      expect(job.verdict, describeReport(r)).toBe('reproduced');
+      const moved = r?.notes.find((x) => x.code === 'TAG_MOVED');
+      expect(moved, JSON.stringify(r?.notes)).toBeDefined();
+      expect(moved?.message).toContain(OTHER_OBJECT);
+      expect(moved?.message).toContain(gbp.tagObject);
+      // Both webhook jobs found their upload in one verified index, fetched once.
+      expect(mirror.requests.filter((p) => p === '/dists/sid/InRelease')).toHaveLength(1);
+    },
+    VERDICT_MS,
+  );
 
   it('stops gracefully with exit 0', async () => {
     stopService.abort();

@@ -49,11 +49,23 @@ it('persists every distinct push of a concurrent flood with duplicates exactly o
     new Promise((resolve, reject) => {
       const body = Buffer.from(r.body);
       const req = request(
-        { host: url.hostname, port: url.port, path: '/hooks/gitlab', method: 'POST', agent, headers: { ...hookHeaders(r.uuid), 'content-length': body.length } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/hooks/gitlab',
+          method: 'POST',
+          agent,
+          headers: { ...hookHeaders(r.uuid), 'content-length': body.length },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(JSON.parse(Buffer.concat(chunks).toString()) as { id?: string; created?: boolean }) }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              ...(JSON.parse(Buffer.concat(chunks).toString()) as { id?: string; created?: boolean }),
+            }),
+          );
         },
       );
       req.on('error', reject);

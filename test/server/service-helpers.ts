@@ -47,7 +47,8 @@ export class LogCapture {
   readonly lines: Record<string, unknown>[] = [];
   readonly stream = new Writable({
     write: (chunk: Buffer, _enc, cb) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') this.lines.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
@@ -113,7 +114,9 @@ export interface ReceivedAlert {
 }
 
 /** An alert receiver on loopback that answers `statuses[i]` to the i-th request (then 200). */
-export async function startAlertReceiver(statuses: number[] = []): Promise<{ url: string; received: ReceivedAlert[]; close(): Promise<void> }> {
+export async function startAlertReceiver(
+  statuses: number[] = [],
+): Promise<{ url: string; received: ReceivedAlert[]; close(): Promise<void> }> {
   const received: ReceivedAlert[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];

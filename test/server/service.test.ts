@@ -80,11 +80,20 @@ describe.each(backends)('service over $name', (backend) => {
     const { id, created } = (await res.json()) as { id: string; created: boolean };
     expect(created).toBe(true);
     const stored = await h.store.get(id);
-    expect(stored).toMatchObject({ repo: 'https://salsa.debian.org/jsmith/example.git', tag: 'debian/1.0-1', tagObject: OBJECT_A, source: 'webhook' });
+    expect(stored).toMatchObject({
+      repo: 'https://salsa.debian.org/jsmith/example.git',
+      tag: 'debian/1.0-1',
+      tagObject: OBJECT_A,
+      source: 'webhook',
+    });
 
     const done = await waitFor(async () => ((await getJob(h, id)).status === 'done' ? getJob(h, id) : undefined), 'the job to be done');
     expect(done).toMatchObject({ id, status: 'done', verdict: 'reproduced', version: '1.0-1', attempts: 1 });
-    expect(done.report).toMatchObject({ schema: 't2u-verify/report/v1', verdict: 'reproduced', tag: { name: 'debian/1.0-1', object: OBJECT_A } });
+    expect(done.report).toMatchObject({
+      schema: 't2u-verify/report/v1',
+      verdict: 'reproduced',
+      tag: { name: 'debian/1.0-1', object: OBJECT_A },
+    });
     expect(calls).toEqual([{ repo: 'https://salsa.debian.org/jsmith/example.git', tag: 'debian/1.0-1', tagObject: OBJECT_A }]);
 
     // A redelivery is the same job; it is not verified again.
@@ -99,7 +108,9 @@ describe.each(backends)('service over $name', (backend) => {
     expect((await list('?verdict=reproduced&source=webhook&version=1.0-1')).body.verifications.map((j) => j.id)).toEqual([id]);
     expect((await list('?verdict=mismatch')).body.verifications).toEqual([]);
     expect((await list('?source=api')).body.verifications).toEqual([]);
-    expect((await list(`?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}&limit=5`)).body.verifications).toHaveLength(1);
+    expect(
+      (await list(`?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}&limit=5`)).body.verifications,
+    ).toHaveLength(1);
     expect((await list(`?until=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`)).body.verifications).toHaveLength(0);
     expect((await list('?offset=1')).body.verifications).toHaveLength(0);
     const bad = await list('?limit=0');
@@ -108,7 +119,9 @@ describe.each(backends)('service over $name', (backend) => {
     expect((await list('?verdict=great')).status).toBe(400);
     expect((await list('?colour=red')).status).toBe(400);
     expect((await fetch(`${h.url}/api/v1/verifications`)).status).toBe(401);
-    expect((await fetch(`${h.url}/api/v1/verifications/${id}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+    expect(
+      (await fetch(`${h.url}/api/v1/verifications/${id}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status,
+    ).toBe(401);
     expect((await fetch(`${h.url}/api/v1/verifications/999999`, { headers: apiHeaders })).status).toBe(404);
     expect((await fetch(`${h.url}/api/v1/verifications/x'1`, { headers: apiHeaders })).status).toBe(404);
 
@@ -147,7 +160,11 @@ describe.each(backends)('service over $name', (backend) => {
         expect(r.body).toMatchObject({ verdict: 'mismatch', reasons: [{ code: 'RECONSTRUCTION_MISMATCH' }] });
       }
       expect((await getJob(h, id)).verdict).toBe('mismatch');
-      await waitFor(async () => ((await (await fetch(`${h.url}/metrics`)).text()).includes('t2u_verify_alerts_total{outcome="delivered"} 1') ? true : undefined), 'the delivery to be counted');
+      await waitFor(
+        async () =>
+          (await (await fetch(`${h.url}/metrics`)).text()).includes('t2u_verify_alerts_total{outcome="delivered"} 1') ? true : undefined,
+        'the delivery to be counted',
+      );
       // Nothing more is sent once delivered.
       await new Promise((r) => setTimeout(r, 100));
       expect(receiver.received).toHaveLength(3);
@@ -184,18 +201,26 @@ describe.each(backends)('service over $name', (backend) => {
       await waitFor(() => (receiver.received.length >= 2 ? true : undefined), 'the unverifiable alerts');
       await new Promise((r) => setTimeout(r, 100));
       expect(receiver.received.map((r) => [r.headers['t2u-verify-job'], r.headers['t2u-verify-event']]).sort()).toEqual(
-        [[archive.id, 'unverifiable'], [crashing.id, 'unverifiable']].sort(),
+        [
+          [archive.id, 'unverifiable'],
+          [crashing.id, 'unverifiable'],
+        ].sort(),
       );
       const fromArchive = receiver.received.find((r) => r.headers['t2u-verify-job'] === archive.id)!;
       expect(fromArchive.body).toMatchObject({ verdict: 'unverifiable', reasons: [{ code: 'UPLOAD_FETCH_FAILED' }] });
       const crashed = receiver.received.find((r) => r.headers['t2u-verify-job'] === crashing.id)!;
-      expect(crashed.body).toMatchObject({ verdict: 'unverifiable', error: expect.stringContaining('the verification crashed') as unknown });
+      expect(crashed.body).toMatchObject({
+        verdict: 'unverifiable',
+        error: expect.stringContaining('the verification crashed') as unknown,
+      });
 
       const metrics = await (await fetch(`${h.url}/metrics`)).text();
       expect(metrics).toContain('t2u_verify_unverifiable_archive_uploads 2\n');
       expect(metrics).toContain('t2u_verify_alerts_raised_total{event="unverifiable"} 2\n');
       const page = await (await fetch(`${h.url}/`)).text();
-      expect(page).toMatch(/<p class="notice" id="unverifiable-archive"><a href="\/\?verdict=unverifiable&amp;source=archive">2 archive uploads are unverifiable<\/a>/);
+      expect(page).toMatch(
+        /<p class="notice" id="unverifiable-archive"><a href="\/\?verdict=unverifiable&amp;source=archive">2 archive uploads are unverifiable<\/a>/,
+      );
     } finally {
       await receiver.close();
     }
@@ -218,7 +243,10 @@ describe.each(backends)('service over $name', (backend) => {
         return j.status === 'done' ? j : undefined;
       }, 'the second job');
       expect(done.verdict).toBe('reproduced');
-      expect(done.report).toMatchObject({ notes: [{ code: 'TAG_MOVED' }], alarms: [{ code: 'TAG_MOVED', previous: { tagObject: OBJECT_A } }] });
+      expect(done.report).toMatchObject({
+        notes: [{ code: 'TAG_MOVED' }],
+        alarms: [{ code: 'TAG_MOVED', previous: { tagObject: OBJECT_A } }],
+      });
       await waitFor(() => (receiver.received.length > 0 ? true : undefined), 'the alarm alert');
       expect(receiver.received[0]!.headers['t2u-verify-event']).toBe('alarm');
       expect(receiver.received[0]!.body).toMatchObject({ notes: [{ code: 'TAG_MOVED' }] });
@@ -248,7 +276,10 @@ describe.each(backends)('service over $name', (backend) => {
       return j.status === 'done' ? j : undefined;
     }, 'the second job');
     expect(done.verdict).toBe('rejected');
-    expect(done.report).toMatchObject({ reasons: [{ code: 'UPSTREAM_TREE_CHANGED' }], alarms: [{ code: 'UPSTREAM_TREE_CHANGED', previous: { upstreamCommit, upstreamTree: treeOf['debian/1.0-1'] } }] });
+    expect(done.report).toMatchObject({
+      reasons: [{ code: 'UPSTREAM_TREE_CHANGED' }],
+      alarms: [{ code: 'UPSTREAM_TREE_CHANGED', previous: { upstreamCommit, upstreamTree: treeOf['debian/1.0-1'] } }],
+    });
   });
 
   it('retries a transient unverifiable outcome and keeps a permanent one', async () => {

@@ -69,7 +69,13 @@ describe('intake → store', () => {
 });
 
 describe('group commit', () => {
-  const request = (i: number) => ({ repo: 'https://salsa.debian.org/x/y.git', tag: `debian/1.${i}-1`, tagObject: (i + 1).toString(16).padStart(40, 'f'), source: 'webhook' as const, idempotencyKey: `gitlab:d-${i}` });
+  const request = (i: number) => ({
+    repo: 'https://salsa.debian.org/x/y.git',
+    tag: `debian/1.${i}-1`,
+    tagObject: (i + 1).toString(16).padStart(40, 'f'),
+    source: 'webhook' as const,
+    idempotencyKey: `gitlab:d-${i}`,
+  });
 
   it('persists requests that arrive together in one transaction, each answered with its own job', async () => {
     const batches: number[] = [];
@@ -93,11 +99,16 @@ describe('group commit', () => {
     const bad = { ...request(1), source: 'elsewhere' as never };
     const [ok, failed] = await Promise.allSettled([enqueue(request(0)), enqueue(bad)]);
     expect(ok).toMatchObject({ status: 'fulfilled', value: { created: true } });
-    expect(failed).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/CHECK constraint/) as unknown }) as unknown });
+    expect(failed).toMatchObject({
+      status: 'rejected',
+      reason: expect.objectContaining({ message: expect.stringMatching(/CHECK constraint/) as unknown }) as unknown,
+    });
     expect((await store.list({})).map((j) => j.tag)).toEqual(['debian/1.0-1']);
 
     const calls: string[] = [];
-    const single = groupCommit({ enqueue: (r: { tag: string }) => (calls.push(r.tag), Promise.resolve({ id: r.tag, created: true })) } as unknown as Store);
+    const single = groupCommit({
+      enqueue: (r: { tag: string }) => (calls.push(r.tag), Promise.resolve({ id: r.tag, created: true })),
+    } as unknown as Store);
     await Promise.all([single(request(5)), single(request(6))]);
     expect(calls).toEqual(['debian/1.5-1', 'debian/1.6-1']);
   });

@@ -38,30 +38,36 @@ afterAll(async () => {
 });
 
 describe('makeVerifyJob', () => {
-  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))('no upload keyring obtainable: KEYRING_UNAVAILABLE with the reason', async () => {
-    const mirror = `http://127.0.0.1:${await deadPort()}/debian`;
-    // A cache of its own for the keyring packages; the builder root filesystems, found under the
-    // same cacheDir, are the shared ones (built by `sandbox build`), not built again here.
-    mkdirSync(join(dir, 'cache'));
-    symlinkSync(join(defaultCacheDir(), 'rootfs'), join(dir, 'cache', 'rootfs'));
-    const config = testConfig({
-      dataDir: join(dir, 'data'),
-      config: {
-        keyrings: [{ path: join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), role: 'uploader' }],
-        debianKeyrings: { mirror },
-        cacheDir: join(dir, 'cache'),
-        build: { timeoutMs: TEST_BUILD_MS },
-        fetch: { allowHttpLoopback: true },
-      },
-    });
-    const job = makeVerifyJob(config);
-    const report = await job(
-      { repo, tag: gbp.tag, upload: `${uploads.url}/${basename(dscOf(gbp))}` },
-      { signal: new AbortController().signal, log: pino({ enabled: false }) },
-    );
-    expect(report.verdict).toBe('unverifiable');
-    const why = report.reasons.find((x) => x.code === 'KEYRING_UNAVAILABLE');
-    expect(why?.message).toContain(`debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `);
-    expect(why?.message).toMatch(/no cached copy/);
-  }, forSteps(verifySteps(PROFILES.length)));
+  it.skipIf(existsSync(INSTALLED_UPLOAD_KEYRING))(
+    'no upload keyring obtainable: KEYRING_UNAVAILABLE with the reason',
+    async () => {
+      const mirror = `http://127.0.0.1:${await deadPort()}/debian`;
+      // A cache of its own for the keyring packages; the builder root filesystems, found under the
+      // same cacheDir, are the shared ones (built by `sandbox build`), not built again here.
+      mkdirSync(join(dir, 'cache'));
+      symlinkSync(join(defaultCacheDir(), 'rootfs'), join(dir, 'cache', 'rootfs'));
+      const config = testConfig({
+        dataDir: join(dir, 'data'),
+        config: {
+          keyrings: [{ path: join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'), role: 'uploader' }],
+          debianKeyrings: { mirror },
+          cacheDir: join(dir, 'cache'),
+          build: { timeoutMs: TEST_BUILD_MS },
+          fetch: { allowHttpLoopback: true },
+        },
+      });
+      const job = makeVerifyJob(config);
+      const report = await job(
+        { repo, tag: gbp.tag, upload: `${uploads.url}/${basename(dscOf(gbp))}` },
+        { signal: new AbortController().signal, log: pino({ enabled: false }) },
+      );
+      expect(report.verdict).toBe('unverifiable');
+      const why = report.reasons.find((x) => x.code === 'KEYRING_UNAVAILABLE');
+      expect(why?.message).toContain(
+        `debian-tag2upload-keyring could not be obtained: Cannot download the tag2upload service keyring from ${mirror} `,
+      );
+      expect(why?.message).toMatch(/no cached copy/);
+    },
+    forSteps(verifySteps(PROFILES.length)),
+  );
 });

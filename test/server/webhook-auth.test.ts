@@ -52,7 +52,9 @@ describe('Standard Webhooks signatures', () => {
     const other = randomBytes(32);
     const otherSig = signStandardWebhook(other, vector.id, vector.timestamp, vector.body);
     expect(verifyStandardWebhook(vector.body, headers, [other, key], at)).toEqual({ ok: true });
-    expect(verifyStandardWebhook(vector.body, { ...headers, signature: `v1a,xyz ${otherSig} ${vector.signature}` }, [key], at)).toEqual({ ok: true });
+    expect(verifyStandardWebhook(vector.body, { ...headers, signature: `v1a,xyz ${otherSig} ${vector.signature}` }, [key], at)).toEqual({
+      ok: true,
+    });
   });
 
   it('refuses a changed body, id or timestamp, or another key', () => {
@@ -62,7 +64,9 @@ describe('Standard Webhooks signatures', () => {
     expect(verifyStandardWebhook(vector.body, { ...headers, timestamp: '1614265331' }, [key], at)).toEqual(mismatch);
     expect(verifyStandardWebhook(vector.body, headers, [randomBytes(32)], at)).toEqual(mismatch);
     expect(verifyStandardWebhook(vector.body, headers, [], at)).toEqual(mismatch);
-    expect(verifyStandardWebhook(vector.body, { ...headers, signature: 'v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' }, [key], at)).toEqual(mismatch);
+    expect(
+      verifyStandardWebhook(vector.body, { ...headers, signature: 'v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' }, [key], at),
+    ).toEqual(mismatch);
     expect(verifyStandardWebhook(vector.body, { ...headers, signature: 'v1,AAAA' }, [key], at)).toEqual(mismatch);
   });
 
@@ -77,7 +81,10 @@ describe('Standard Webhooks signatures', () => {
     expect(verifyStandardWebhook(vector.body, { ...headers, id: undefined }, [key], at)).toEqual({ ok: false, failure: 'headers-missing' });
     expect(verifyStandardWebhook(vector.body, { ...headers, signature: '' }, [key], at)).toEqual({ ok: false, failure: 'headers-missing' });
     for (const ts of ['1614265330.0', '-1614265330', '1614265330000000', 'now']) {
-      expect(verifyStandardWebhook(vector.body, { ...headers, timestamp: ts }, [key], at)).toEqual({ ok: false, failure: 'timestamp-invalid' });
+      expect(verifyStandardWebhook(vector.body, { ...headers, timestamp: ts }, [key], at)).toEqual({
+        ok: false,
+        failure: 'timestamp-invalid',
+      });
     }
   });
 

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../../src/store/store.js';
 
 /** `sqlite-thread`: the same file, its connection on a worker thread (what the service opens). */
-export type Backend = { readonly kind: 'sqlite' | 'sqlite-thread'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+export type Backend =
+  { readonly kind: 'sqlite' | 'sqlite-thread'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
 
 export async function openBackend(backend: Backend, options?: StoreOptions): Promise<Store> {
   switch (backend.kind) {
@@ -23,7 +24,10 @@ export async function openBackend(backend: Backend, options?: StoreOptions): Pro
 let sqliteFiles = 0;
 
 /** Fresh SQLite files of one kind under `dir` (never the same file twice in a process), and raw SQL run on them by a connection of the test's own. */
-export function sqliteEnv(kind: 'sqlite' | 'sqlite-thread', dir: string): { fresh: () => Promise<Backend>; rawExec: (backend: Backend, sql: string) => Promise<void> } {
+export function sqliteEnv(
+  kind: 'sqlite' | 'sqlite-thread',
+  dir: string,
+): { fresh: () => Promise<Backend>; rawExec: (backend: Backend, sql: string) => Promise<void> } {
   return {
     fresh: () => Promise.resolve({ kind, file: join(dir, `store-${sqliteFiles++}.sqlite`) }),
     // An error of the statement is the promise's rejection, as the PostgreSQL store's would be.

@@ -25,7 +25,13 @@ describe('SqliteStore', () => {
     await reopened.close();
     const db = new Database(store.file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+      { version: 4 },
+      { version: 5 },
+    ]);
     db.close();
   });
 
@@ -34,12 +40,18 @@ describe('SqliteStore', () => {
     await new SqliteStore({ file }).close();
     const db = new Database(file, { readonly: true });
     const plan = (sql: string): string =>
-      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ since: 0, until: 1, package: 'p' }) as { detail: string }[]).map((r) => r.detail).join('; ');
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ since: 0, until: 1, package: 'p' }) as { detail: string }[])
+        .map((r) => r.detail)
+        .join('; ');
     // The shapes of SqliteStore.summary and of list({ package }).
-    expect(plan(`SELECT verdict, count(*) FROM jobs WHERE status = 'done' AND finished_at >= @since AND finished_at < @until AND verdict IS NOT NULL GROUP BY 1`)).toMatch(
-      /USING COVERING INDEX jobs_finished/,
+    expect(
+      plan(
+        `SELECT verdict, count(*) FROM jobs WHERE status = 'done' AND finished_at >= @since AND finished_at < @until AND verdict IS NOT NULL GROUP BY 1`,
+      ),
+    ).toMatch(/USING COVERING INDEX jobs_finished/);
+    expect(plan('SELECT * FROM jobs WHERE package = @package ORDER BY created_at DESC, id DESC LIMIT 50')).toMatch(
+      /USING INDEX jobs_by_package \(package=\?\)/,
     );
-    expect(plan('SELECT * FROM jobs WHERE package = @package ORDER BY created_at DESC, id DESC LIMIT 50')).toMatch(/USING INDEX jobs_by_package \(package=\?\)/);
     db.close();
   });
 

@@ -23,7 +23,10 @@ describe('SqliteThreadStore', () => {
     const job = await store.get(id);
     expect(job?.createdAt).toBeInstanceOf(Date);
     const [bad] = await store.enqueueMany([{ repo: 'r', tag: 'debian/2', source: 'elsewhere' as never }]);
-    expect(bad).toMatchObject({ ok: false, error: expect.objectContaining({ message: expect.stringMatching(/CHECK constraint/) as unknown }) as unknown });
+    expect(bad).toMatchObject({
+      ok: false,
+      error: expect.objectContaining({ message: expect.stringMatching(/CHECK constraint/) as unknown }) as unknown,
+    });
     await store.close();
     await expect(store.depth()).rejects.toThrow(/closed|ended/);
     const reader = new SqliteStore({ dataDir });

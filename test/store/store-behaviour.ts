@@ -135,7 +135,9 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(results.filter((r) => r.created)).toHaveLength(distinct);
       expect(await store.depth()).toEqual({ ready: distinct, delayed: 0, running: 0 });
       const seconds = (Math.max(...outputs.map((o) => o.endedAt)) - Math.min(...outputs.map((o) => o.startedAt))) / 1000;
-      console.log(`[store figures] ${name}: ${Math.round(requests.length / seconds)} enqueues/s (4 processes x 8 callers, 5000 requests, ${distinct} jobs)`);
+      console.log(
+        `[store figures] ${name}: ${Math.round(requests.length / seconds)} enqueues/s (4 processes x 8 callers, 5000 requests, ${distinct} jobs)`,
+      );
     });
 
     it('measures enqueue and claim rates in one process', async () => {
@@ -160,7 +162,9 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       const claimRate = n / ((performance.now() - t) / 1000);
       expect(claimed).toHaveLength(n);
       expect(new Set(claimed).size).toBe(n);
-      console.log(`[store figures] ${name}: ${Math.round(enqueueRate)} enqueues/s (one caller, sequential), ${Math.round(claimRate)} claims/s (2 workers, batches of 10)`);
+      console.log(
+        `[store figures] ${name}: ${Math.round(enqueueRate)} enqueues/s (one caller, sequential), ${Math.round(claimRate)} claims/s (2 workers, batches of 10)`,
+      );
     });
 
     it('returns the existing job for a redelivery by key, by tag object, and for a pending request by name', async () => {
@@ -170,7 +174,13 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(await store.enqueue(job(1, { idempotencyKey: 'k1' }))).toEqual({ id: first.id, created: false });
       expect(await store.enqueue(job(2, { idempotencyKey: 'k1' }))).toEqual({ id: first.id, created: false });
       expect(await store.enqueue(job(1, { idempotencyKey: 'k2', source: 'api' }))).toEqual({ id: first.id, created: false });
-      expect(await store.get(first.id)).toMatchObject({ status: 'queued', idempotencyKey: 'k1', tagObject: job(1).tagObject, source: 'webhook', attempts: 0 });
+      expect(await store.get(first.id)).toMatchObject({
+        status: 'queued',
+        idempotencyKey: 'k1',
+        tagObject: job(1).tagObject,
+        source: 'webhook',
+        attempts: 0,
+      });
       // Another upload of the same tag object is another verification.
       expect((await store.enqueue(job(1, { upload: 'https://deb.debian.org/x.dsc', source: 'archive' }))).created).toBe(true);
       // A request by name (no object) is collapsed only while one is pending.
@@ -269,7 +279,11 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
         }
         expect(claimed[0]).toMatchObject({ id, attempts: attempt });
         const before = Date.now();
-        const result = await store.fail(id, claimed[0]!.leaseToken, { error: `fetch failed ${attempt}`, retryable: true, report: { attempt } });
+        const result = await store.fail(id, claimed[0]!.leaseToken, {
+          error: `fetch failed ${attempt}`,
+          retryable: true,
+          report: { attempt },
+        });
         if (attempt < 3) {
           expect(result.outcome).toBe('retry');
           if (result.outcome !== 'retry') return;
@@ -286,7 +300,13 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(delays[0]).toBeLessThanOrEqual(260);
       expect(delays[1]).toBeGreaterThanOrEqual(380);
       expect(delays[1]).toBeLessThanOrEqual(500);
-      expect(await store.get(id)).toMatchObject({ status: 'done', verdict: 'unverifiable', attempts: 3, lastError: 'fetch failed 3', report: { attempt: 3 } });
+      expect(await store.get(id)).toMatchObject({
+        status: 'done',
+        verdict: 'unverifiable',
+        attempts: 3,
+        lastError: 'fetch failed 3',
+        report: { attempt: 3 },
+      });
       expect(await store.claim({ workerId: 'w', limit: 1 })).toEqual([]);
     });
 
@@ -373,7 +393,9 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(await store.complete(b.id, token(b.id), { verdict: 'mismatch', report: { source: { package: 'hello' } } })).toBe(true);
       // A name that is not a source package's is not kept.
       expect(await store.complete(c.id, token(c.id), { verdict: 'rejected', report: { source: { package: 'Bad Name' } } })).toBe(true);
-      expect(await store.fail(d.id, token(d.id), { error: 'x', retryable: false, report: { source: { package: 'zlib' } } })).toEqual({ outcome: 'failed' });
+      expect(await store.fail(d.id, token(d.id), { error: 'x', retryable: false, report: { source: { package: 'zlib' } } })).toEqual({
+        outcome: 'failed',
+      });
       const ids = async (f: Parameters<Store['list']>[0]): Promise<string[]> => (await store.list(f)).map((j) => j.id);
       expect(await ids({ package: 'hello' })).toEqual([b.id, a.id]);
       expect(await ids({ package: 'hello', verdict: 'mismatch' })).toEqual([b.id]);
@@ -382,7 +404,10 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect((await store.get(a.id))?.package).toBe('hello');
       expect((await store.get(c.id))?.package).toBeNull();
       // A database made before the column: the migration reads the package from the stored reports.
-      await env().rawExec(backend, 'DROP INDEX jobs_by_package; ALTER TABLE jobs DROP COLUMN package; DELETE FROM schema_migrations WHERE version = 3');
+      await env().rawExec(
+        backend,
+        'DROP INDEX jobs_by_package; ALTER TABLE jobs DROP COLUMN package; DELETE FROM schema_migrations WHERE version = 3',
+      );
       const reopened = await another();
       expect((await reopened.list({ package: 'hello' })).map((j) => j.id)).toEqual([b.id, a.id]);
       expect((await reopened.get(d.id))?.package).toBe('zlib');
@@ -436,7 +461,9 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       for (const period of ['day', 'week'] as const) {
         for (const row of await store.summary({ period, ...window })) expect(periodStart(row.start, period)).toEqual(row.start);
       }
-      expect(await store.summary({ period: 'day', since: new Date('2020-01-01T00:00:00Z'), until: new Date('2020-02-01T00:00:00Z') })).toEqual([]);
+      expect(
+        await store.summary({ period: 'day', since: new Date('2020-01-01T00:00:00Z'), until: new Date('2020-02-01T00:00:00Z') }),
+      ).toEqual([]);
     });
 
     it("keeps each attempt's log, bounded, and replaces the log of an attempt run again", async () => {
@@ -491,8 +518,24 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
         'TAG_REPLAYED',
       ]);
       const commit = 'c'.repeat(40);
-      expect(await store.recordTagSeen({ repo: r1, tagName: 'debian/2.0-1', tagObject: 'd'.repeat(40), upstreamCommit: commit, upstreamTree: '1'.repeat(40) })).toEqual([]);
-      expect(await store.recordTagSeen({ repo: r1, tagName: 'debian/2.0-2', tagObject: 'e'.repeat(40), upstreamCommit: commit, upstreamTree: '1'.repeat(40) })).toEqual([]);
+      expect(
+        await store.recordTagSeen({
+          repo: r1,
+          tagName: 'debian/2.0-1',
+          tagObject: 'd'.repeat(40),
+          upstreamCommit: commit,
+          upstreamTree: '1'.repeat(40),
+        }),
+      ).toEqual([]);
+      expect(
+        await store.recordTagSeen({
+          repo: r1,
+          tagName: 'debian/2.0-2',
+          tagObject: 'e'.repeat(40),
+          upstreamCommit: commit,
+          upstreamTree: '1'.repeat(40),
+        }),
+      ).toEqual([]);
       const changed = await store.recordTagSeen({
         repo: r2,
         tagName: 'debian/2.0-3',
@@ -501,7 +544,10 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
         upstreamTree: '2'.repeat(40),
       });
       expect(changed).toEqual([
-        expect.objectContaining({ code: 'UPSTREAM_TREE_CHANGED', previous: expect.objectContaining({ upstreamCommit: commit, upstreamTree: '1'.repeat(40), repo: r1 }) as unknown }),
+        expect.objectContaining({
+          code: 'UPSTREAM_TREE_CHANGED',
+          previous: expect.objectContaining({ upstreamCommit: commit, upstreamTree: '1'.repeat(40), repo: r1 }) as unknown,
+        }),
       ]);
     });
 

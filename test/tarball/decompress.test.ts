@@ -38,12 +38,25 @@ async function collect(path: string, options: DecompressOptions = {}): Promise<B
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e);
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e,
+  );
 
 describe('decompress', () => {
-  it('names dpkg-source\'s compressions by suffix', () => {
-    expect(['a.tar.xz', 'a.tar.gz', 'a.tar.bz2', 'a.tar.lzma', 'a.tar.zst', 'a.tar', 'a.zip'].map(compressionOf))
-      .toEqual(['xz', 'gzip', 'bzip2', 'lzma', 'zstd', 'none', undefined]);
+  it("names dpkg-source's compressions by suffix", () => {
+    expect(['a.tar.xz', 'a.tar.gz', 'a.tar.bz2', 'a.tar.lzma', 'a.tar.zst', 'a.tar', 'a.zip'].map(compressionOf)).toEqual([
+      'xz',
+      'gzip',
+      'bzip2',
+      'lzma',
+      'zstd',
+      'none',
+      undefined,
+    ]);
   });
 
   for (const ext of ['xz', 'gz', 'bz2', 'lzma']) {
@@ -60,7 +73,10 @@ describe('decompress', () => {
   });
 
   it('.tar.zst: refused clearly when zstd is not in the rootfs, read when it is', async () => {
-    expect(await failure(collect(s.path('p.tar.zst')))).toMatchObject({ code: 'DECOMPRESSOR_MISSING', message: expect.stringMatching(/zstd is not installed/) as string });
+    expect(await failure(collect(s.path('p.tar.zst')))).toMatchObject({
+      code: 'DECOMPRESSOR_MISSING',
+      message: expect.stringMatching(/zstd is not installed/) as string,
+    });
     const tar = await readFile(s.path('p.tar'));
     expect(sha(await collect(s.path('p.tar.zst'), { rootfs: HOST }))).toBe(sha(tar));
   });
@@ -78,7 +94,10 @@ describe('decompress', () => {
     try {
       const size = (await readFile(s.path('bomb.tar.gz'))).length;
       const err = await failure(collect(s.path('bomb.tar.gz')));
-      expect(err).toMatchObject({ code: 'DECOMPRESS_TOO_LARGE', message: expect.stringContaining(`more than ${Math.max(1 << 20, 64 * size)} bytes`) as string });
+      expect(err).toMatchObject({
+        code: 'DECOMPRESS_TOO_LARGE',
+        message: expect.stringContaining(`more than ${Math.max(1 << 20, 64 * size)} bytes`) as string,
+      });
     } finally {
       if (saved === undefined) delete process.env.T2U_SANDBOX_WORK_FLOOR;
       else process.env.T2U_SANDBOX_WORK_FLOOR = saved;
@@ -93,18 +112,27 @@ describe('decompress', () => {
     expect(await failure(slow)).toMatchObject({ code: 'DECOMPRESS_TIMEOUT' });
   });
 
-  it('corrupt or mislabelled data fails with the decompressor\'s message', async () => {
+  it("corrupt or mislabelled data fails with the decompressor's message", async () => {
     const xz = await readFile(s.path('p.tar.xz'));
     xz[xz.length - 20] = xz[xz.length - 20]! ^ 0xff;
     await writeFile(join(s.host, 'bad.tar.xz'), xz);
-    expect(await failure(collect(join(s.host, 'bad.tar.xz')))).toMatchObject({ code: 'DECOMPRESS_FAILED', message: expect.stringMatching(/xz failed \(exit 1\): .*(corrupt|Compressed data)/) as string });
+    expect(await failure(collect(join(s.host, 'bad.tar.xz')))).toMatchObject({
+      code: 'DECOMPRESS_FAILED',
+      message: expect.stringMatching(/xz failed \(exit 1\): .*(corrupt|Compressed data)/) as string,
+    });
     await writeFile(join(s.host, 'gz.tar.xz'), await readFile(s.path('p.tar.gz')));
-    expect(await failure(collect(join(s.host, 'gz.tar.xz')))).toMatchObject({ code: 'DECOMPRESS_FAILED', message: expect.stringMatching(/File format not recognized/) as string });
+    expect(await failure(collect(join(s.host, 'gz.tar.xz')))).toMatchObject({
+      code: 'DECOMPRESS_FAILED',
+      message: expect.stringMatching(/File format not recognized/) as string,
+    });
   });
 
   it('an unknown suffix or a missing file', async () => {
     expect(await failure(collect(join(s.host, 'x.zip')))).toMatchObject({ code: 'DECOMPRESS_UNSUPPORTED' });
-    expect(await failure(collect(join(s.host, 'missing.tar.xz')))).toMatchObject({ code: 'DECOMPRESS_FAILED', message: expect.stringMatching(/ENOENT/) as string });
+    expect(await failure(collect(join(s.host, 'missing.tar.xz')))).toMatchObject({
+      code: 'DECOMPRESS_FAILED',
+      message: expect.stringMatching(/ENOENT/) as string,
+    });
   });
 
   it('a consumer that stops early leaves nothing running', async () => {

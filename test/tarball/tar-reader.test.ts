@@ -97,7 +97,9 @@ describe('archives made by GNU tar', () => {
   for (const format of ['gnu', 'posix', 'ustar'] as const) {
     it(`${format}: names as GNU tar lists them, every member type and field`, async () => {
       const got = (await entries(s.path(`${format}.tar`))).filter((e) => e.type !== 'pax-global');
-      const listed = readFileSync(s.path(`${format}.list`), 'utf8').split('\n').filter(Boolean);
+      const listed = readFileSync(s.path(`${format}.list`), 'utf8')
+        .split('\n')
+        .filter(Boolean);
       expect(got.map((e) => e.name)).toEqual(listed);
       const by = new Map(got.map((e) => [e.name, e]));
       expect(by.get('d/a.txt')).toMatchObject({ type: 'file', mode: 0o750, size: 6, mtime: 1700000000, uid: 0, gid: 0, text: 'hello\n' });
@@ -112,7 +114,10 @@ describe('archives made by GNU tar', () => {
       expect(by.get('d/bin')!.text).toBeUndefined();
       expect(by.get('d/latin')!.text).toBeUndefined();
       // The hashes are those of the files GNU tar archived.
-      const sums = readFileSync(s.path('sums'), 'utf8').trim().split('\n').map((l) => l.split(/ {2}/));
+      const sums = readFileSync(s.path('sums'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/ {2}/));
       for (const [hash, name] of sums) expect(by.get(name!)!.sha256, name).toBe(hash);
     });
   }
@@ -144,7 +149,10 @@ describe('archives made by GNU tar', () => {
 
   it('GNU sparse members are refused (GNU format and pax GNU.sparse keys)', async () => {
     for (const f of ['sparse-gnu.tar', 'sparse-pax.tar']) {
-      const err = await entries(s.path(f)).then(() => undefined, (e: unknown) => e);
+      const err = await entries(s.path(f)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(TarballError);
       expect(err).toMatchObject({ code: 'TAR_UNSUPPORTED', message: expect.stringMatching(/sparse/) as string });
     }
@@ -161,7 +169,11 @@ describe('committed uploads', () => {
 
   it('a git-archive orig: its pax global header (the commit id) is a member', async () => {
     const got = await entries(join(UPLOADS, 'gbp', 't2u-gbp_1.0.orig.tar.xz'));
-    expect(got[0]).toMatchObject({ type: 'pax-global', name: 'pax_global_header', text: '52 comment=e3b06029f5d58a2a27272b988d2d9f8f9efe0bb3\n' });
+    expect(got[0]).toMatchObject({
+      type: 'pax-global',
+      name: 'pax_global_header',
+      text: '52 comment=e3b06029f5d58a2a27272b988d2d9f8f9efe0bb3\n',
+    });
   });
 });
 
@@ -183,7 +195,10 @@ describe('malformed archives', () => {
   it('a bad checksum', () => {
     const bad = Buffer.from(tar);
     bad[10] = bad[10]! ^ 1;
-    expect(failure(() => parseAll(bad))).toMatchObject({ code: 'TAR_CHECKSUM', message: expect.stringMatching(/byte 0 has checksum/) as string });
+    expect(failure(() => parseAll(bad))).toMatchObject({
+      code: 'TAR_CHECKSUM',
+      message: expect.stringMatching(/byte 0 has checksum/) as string,
+    });
     // Not a tar at all.
     expect(failure(() => parseAll(Buffer.alloc(1024, 0x41))).code).toBe('TAR_HEADER_INVALID');
   });
@@ -225,7 +240,10 @@ describe('malformed archives', () => {
     expect(String.fromCharCode(pax[header + 156]!)).toBe('x');
     const nan = Buffer.from(pax);
     nan.write('mtime=abc', at, 'latin1');
-    expect(failure(() => parseAll(nan))).toMatchObject({ code: 'TAR_PAX_INVALID', message: expect.stringMatching(/invalid mtime "abc/) as string });
+    expect(failure(() => parseAll(nan))).toMatchObject({
+      code: 'TAR_PAX_INVALID',
+      message: expect.stringMatching(/invalid mtime "abc/) as string,
+    });
     const len = Buffer.from(pax);
     len.write('9', Math.floor(at / 512) * 512, 'latin1');
     expect(failure(() => parseAll(len)).code).toBe('TAR_PAX_INVALID');

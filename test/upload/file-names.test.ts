@@ -17,7 +17,15 @@ import { obtainUpload } from '../../src/upload/obtain.js';
 import { parseSources } from '../../src/upload/sources-index.js';
 import { API_TOKEN, buildApp, MemoryQueue } from '../server/intake-helpers.js';
 
-const TRAVERSALS = ['..%2Foutside%2Fx.dsc', '..%2F..%2Foutside%2Fx.dsc', '%2E%2E%2Foutside%2Fx.dsc', 'a%2Fx.dsc', '..%5Cx.dsc', '%00x.dsc', '%ZZx.dsc'];
+const TRAVERSALS = [
+  '..%2Foutside%2Fx.dsc',
+  '..%2F..%2Foutside%2Fx.dsc',
+  '%2E%2E%2Foutside%2Fx.dsc',
+  'a%2Fx.dsc',
+  '..%5Cx.dsc',
+  '%00x.dsc',
+  '%ZZx.dsc',
+];
 
 let work: string;
 let outside: string;
@@ -60,7 +68,11 @@ describe('an upload URL whose last segment decodes to a path', () => {
     for (const name of TRAVERSALS) {
       const r = await obtainUpload({ kind: 'dsc-url', url: `${base}/${name}` }, { policy: { allowHttpLoopback: true }, parentDir: work });
       expect(r.ok, name).toBe(false);
-      if (!r.ok) expect(r.reasons.map((x) => x.code), name).toEqual(['UPLOAD_URL_INVALID']);
+      if (!r.ok)
+        expect(
+          r.reasons.map((x) => x.code),
+          name,
+        ).toEqual(['UPLOAD_URL_INVALID']);
     }
     expect(readdirSync(outside)).toEqual([]);
     expect(readdirSync(work).sort()).toEqual(['outside']);
@@ -70,8 +82,18 @@ describe('an upload URL whose last segment decodes to a path', () => {
     for (const name of TRAVERSALS) {
       const program = new Command('t2u-verify').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
       registerVerify(program, () => undefined);
-      const run = program.parseAsync(['node', 't2u-verify', 'verify', '--repo', 'https://salsa.debian.org/x.git', '--tag', 'debian/1',
-        '--upload', `${base}/${name}`, '--allow-http']);
+      const run = program.parseAsync([
+        'node',
+        't2u-verify',
+        'verify',
+        '--repo',
+        'https://salsa.debian.org/x.git',
+        '--tag',
+        'debian/1',
+        '--upload',
+        `${base}/${name}`,
+        '--allow-http',
+      ]);
       await expect(run, name).rejects.toThrow(UsageError);
     }
     expect(readdirSync(outside)).toEqual([]);
@@ -83,9 +105,14 @@ describe('an upload URL whose last segment decodes to a path', () => {
     try {
       for (const name of TRAVERSALS) {
         const res = await app.inject({
-          method: 'POST', url: '/api/v1/verifications',
+          method: 'POST',
+          url: '/api/v1/verifications',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
-          payload: JSON.stringify({ repo: 'https://salsa.debian.org/x.git', tag: 'debian/1-1', upload: `https://deb.debian.org/debian/pool/main/x/${name}` }),
+          payload: JSON.stringify({
+            repo: 'https://salsa.debian.org/x.git',
+            tag: 'debian/1-1',
+            upload: `https://deb.debian.org/debian/pool/main/x/${name}`,
+          }),
         });
         expect(res.statusCode, name).toBe(400);
         expect(res.json(), name).toMatchObject({ error: 'invalid', path: 'upload' });
@@ -100,7 +127,8 @@ describe('an upload URL whose last segment decodes to a path', () => {
 describe('names listed by a Sources index (the archive watcher, and webhook jobs)', () => {
   it('a stanza naming a path is skipped with the reason, never an entry', () => {
     const sha = 'a'.repeat(64);
-    const stanza = (name: string): string => `Package: xx\nVersion: 1\nDirectory: pool/main/x/xx\nChecksums-Sha256:\n ${sha} 10 ${name}\n ${sha} 10 xx_1.tar.xz\n`;
+    const stanza = (name: string): string =>
+      `Package: xx\nVersion: 1\nDirectory: pool/main/x/xx\nChecksums-Sha256:\n ${sha} 10 ${name}\n ${sha} 10 xx_1.tar.xz\n`;
     const { entries, skipped } = parseSources([stanza('../../outside/xx_1.dsc'), stanza('xx_1.dsc')].join('\n'));
     expect(entries.map((e) => e.dsc.name)).toEqual(['xx_1.dsc']);
     expect(skipped).toHaveLength(1);

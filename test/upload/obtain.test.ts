@@ -45,7 +45,11 @@ beforeAll(async () => {
   // Broken copies of the same upload, one directory each.
   const flipped = Buffer.from(tarball);
   flipped[1000] = flipped[1000]! ^ 1;
-  for (const [dir, data] of [['bad-hash', flipped], ['too-long', Buffer.concat([tarball, Buffer.from('!')])], ['too-short', tarball.subarray(0, tarball.length - 1)]] as const) {
+  for (const [dir, data] of [
+    ['bad-hash', flipped],
+    ['too-long', Buffer.concat([tarball, Buffer.from('!')])],
+    ['too-short', tarball.subarray(0, tarball.length - 1)],
+  ] as const) {
     write(`${dir}/${DSC}`, dscBytes);
     write(`${dir}/${TARBALL}`, data);
   }
@@ -61,8 +65,14 @@ beforeAll(async () => {
   writeFileSync(archiveRing, archive.must(['--export']));
 
   const good = sourcesStanza(dscBytes, POOL, DSC);
-  const missing = new Deb822Paragraph(good.fields.map((f) => [f.name, f.value] as const)).set('Version', '3.7').set('Checksums-Sha256', good.get('Checksums-Sha256')!.replaceAll('3.8', '3.7'));
-  const plain = new Deb822Paragraph(good.fields.filter((f) => f.name !== 'Git-Tag-Info' && f.name !== 'Dgit').map((f) => [f.name, f.value] as const)).set('Package', 'dh-ocaml-evil').set('Directory', 'pool/main/d/dh-ocaml-evil');
+  const missing = new Deb822Paragraph(good.fields.map((f) => [f.name, f.value] as const))
+    .set('Version', '3.7')
+    .set('Checksums-Sha256', good.get('Checksums-Sha256')!.replaceAll('3.8', '3.7'));
+  const plain = new Deb822Paragraph(
+    good.fields.filter((f) => f.name !== 'Git-Tag-Info' && f.name !== 'Dgit').map((f) => [f.name, f.value] as const),
+  )
+    .set('Package', 'dh-ocaml-evil')
+    .set('Directory', 'pool/main/d/dh-ocaml-evil');
   publish('t2u-test', [plain, good, missing]);
   publish('expired', [good], { validUntil: new Date(Date.now() - 86400_000) });
   publish('stranger', [good], { signer: stranger });
@@ -186,7 +196,12 @@ describe('obtainUpload from a local .dsc', () => {
 
 describe('obtainUpload from a verified Sources index', () => {
   it('lists the tag2upload entries and obtains one by source and version', async () => {
-    const index = await fetchSourcesIndex({ mirror: server.url, suite: 't2u-test', archiveKeyring: archiveRing, policy: { allowHttpLoopback: true } });
+    const index = await fetchSourcesIndex({
+      mirror: server.url,
+      suite: 't2u-test',
+      archiveKeyring: archiveRing,
+      policy: { allowHttpLoopback: true },
+    });
     expect(index.entries.map((e) => `${e.source} ${e.version}`)).toEqual(['dh-ocaml-evil 3.8', 'dh-ocaml 3.8', 'dh-ocaml 3.7']);
     expect(tag2uploadEntries(index).map((e) => e.version)).toEqual(['3.8', '3.7']);
     const r = await obtain({ kind: 'archive', source: 'dh-ocaml', version: '3.8' }, { index });
@@ -195,7 +210,10 @@ describe('obtainUpload from a verified Sources index', () => {
     expect(r.upload.origin).toBe(`${server.url}/${POOL}/${DSC}`);
     await r.upload.dispose();
     // Fetching the index itself, through obtainUpload.
-    const again = await obtain({ kind: 'archive', source: 'dh-ocaml', version: '3.8', mirror: server.url, suite: 't2u-test' }, { indexOptions: indexOptions() });
+    const again = await obtain(
+      { kind: 'archive', source: 'dh-ocaml', version: '3.8', mirror: server.url, suite: 't2u-test' },
+      { indexOptions: indexOptions() },
+    );
     expect(again.ok).toBe(true);
     if (again.ok) await again.upload.dispose();
   });
@@ -207,19 +225,34 @@ describe('obtainUpload from a verified Sources index', () => {
   });
 
   it('UPLOAD_CHECKSUM_MISMATCH when the pool .dsc differs from the verified index', async () => {
-    const r = await obtain({ kind: 'archive', source: 'dh-ocaml-evil', version: '3.8', mirror: server.url, suite: 't2u-test' }, { indexOptions: indexOptions() });
+    const r = await obtain(
+      { kind: 'archive', source: 'dh-ocaml-evil', version: '3.8', mirror: server.url, suite: 't2u-test' },
+      { indexOptions: indexOptions() },
+    );
     expect(codes(r)).toEqual(['UPLOAD_CHECKSUM_MISMATCH']);
   });
 
   it('UPLOAD_INDEX_UNVERIFIED for an InRelease by another key, an expired one, or a Sources.xz that does not match', async () => {
     for (const suite of ['stranger', 'expired', 'tampered', 'renamed']) {
-      const r = await obtain({ kind: 'archive', source: 'dh-ocaml', version: '3.8', mirror: server.url, suite }, { indexOptions: indexOptions() });
+      const r = await obtain(
+        { kind: 'archive', source: 'dh-ocaml', version: '3.8', mirror: server.url, suite },
+        { indexOptions: indexOptions() },
+      );
       expect(codes(r), suite).toEqual(['UPLOAD_INDEX_UNVERIFIED']);
       // Why it was refused, and how to accept it.
-      if (suite === 'expired') expect(r.ok ? '' : r.reasons[0]!.message).toMatch(/expired at .*refused, as a mirror replaying an old Release would look the same.*--allow-expired-release/);
+      if (suite === 'expired')
+        expect(r.ok ? '' : r.reasons[0]!.message).toMatch(
+          /expired at .*refused, as a mirror replaying an old Release would look the same.*--allow-expired-release/,
+        );
     }
     // An expired Release is accepted, with a warning, when explicitly allowed.
-    const index = fetchSourcesIndex({ mirror: server.url, suite: 'expired', archiveKeyring: archiveRing, policy: { allowHttpLoopback: true }, allowExpiredRelease: true });
+    const index = fetchSourcesIndex({
+      mirror: server.url,
+      suite: 'expired',
+      archiveKeyring: archiveRing,
+      policy: { allowHttpLoopback: true },
+      allowExpiredRelease: true,
+    });
     await expect(index).resolves.toMatchObject({ warnings: [expect.stringMatching(/expired/)] });
   });
 });

@@ -31,7 +31,11 @@ describe('real Debian mirror (deb.debian.org): the Sources index; skipped, with 
       expect(e.files).toContainEqual(e.dsc);
     }
     // The fixtures came from this index; those still in sid agree with it.
-    const rows = readFileSync(FIXTURE_INDEX, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const rows = readFileSync(FIXTURE_INDEX, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'));
     for (const [source, version, directory, dsc, sha, , tag, fp] of rows) {
       const e = findSourcesEntry(index, source!, version!);
       if (!e) continue;

@@ -33,7 +33,13 @@ export async function tag2uploadKeyring(suite: string): Promise<{ path: string; 
   const work = mkdtempSync(join(tmpdir(), 't2u-kr-'));
   try {
     const signed = await verifyInRelease(await get(`${MIRROR}/dists/${suite}/InRelease`), DEFAULT_ARCHIVE_KEYRING);
-    const release = checkRelease(signed, { mirror: MIRROR, suite, now: new Date(), allowExpired: false, expiredHint: { replays: 'replay', option: '-' } });
+    const release = checkRelease(signed, {
+      mirror: MIRROR,
+      suite,
+      now: new Date(),
+      allowExpired: false,
+      expiredHint: { replays: 'replay', option: '-' },
+    });
     const want = release.sha256.get('main/binary-all/Packages.xz')!;
     const xz = await get(`${MIRROR}/dists/${suite}/main/binary-all/Packages.xz`);
     if (xz.length !== want.size || sha256(xz) !== want.hash) throw new Error('Packages.xz does not match the Release');

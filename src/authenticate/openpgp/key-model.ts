@@ -101,7 +101,12 @@ export async function parseKeyModel(bytes: Uint8Array): Promise<KeyModel> {
 
   const directSignatures: SignaturePacket[] = [];
   const revocations: SignaturePacket[] = [];
-  const users: Array<{ userId?: UserIDPacket; userAttribute?: UserAttributePacket; selfCertifications: SignaturePacket[]; revocations: SignaturePacket[] }> = [];
+  const users: Array<{
+    userId?: UserIDPacket;
+    userAttribute?: UserAttributePacket;
+    selfCertifications: SignaturePacket[];
+    revocations: SignaturePacket[];
+  }> = [];
   const subkeys: Array<{ packet: PublicSubkeyPacket; bindings: SignaturePacket[]; revocations: SignaturePacket[] }> = [];
   let user: (typeof users)[number] | undefined;
   let subkey: (typeof subkeys)[number] | undefined;

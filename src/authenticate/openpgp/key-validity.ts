@@ -64,7 +64,12 @@ type AnyKeyPacket = PublicKeyPacket | PublicSubkeyPacket;
  * subpacket makes openpgp.js refuse a self-signature outright; gpg honours
  * such keys, so the subpacket is set aside for the check.
  */
-export async function verifiesWith(sig: SignaturePacket, key: AnyKeyPacket, type: enums.signature, data: object | Uint8Array): Promise<boolean> {
+export async function verifiesWith(
+  sig: SignaturePacket,
+  key: AnyKeyPacket,
+  type: enums.signature,
+  data: object | Uint8Array,
+): Promise<boolean> {
   const revocationKeyClass = sig.revocationKeyClass;
   const signedHashValue = sig.signedHashValue;
   sig.revocationKeyClass = null;
@@ -82,7 +87,10 @@ export async function verifiesWith(sig: SignaturePacket, key: AnyKeyPacket, type
       // The 16-bit digest prefix is a hint, not part of the signature: gpg verifies the
       // signature whatever it says. So the check is made again with the right prefix.
       // hash() and toHash() are openpgp.js's own steps of verify(), not in its typings.
-      const inner = sig as unknown as { toHash(t: enums.signature, d: object | Uint8Array, detached: boolean): Uint8Array; hash(t: enums.signature, d: object | Uint8Array, toHash: Uint8Array, detached: boolean): Promise<Uint8Array> };
+      const inner = sig as unknown as {
+        toHash(t: enums.signature, d: object | Uint8Array, detached: boolean): Uint8Array;
+        hash(t: enums.signature, d: object | Uint8Array, toHash: Uint8Array, detached: boolean): Promise<Uint8Array>;
+      };
       try {
         const hash = await inner.hash(type, data, inner.toHash(type, data, true), true);
         sig.signedHashValue = hash.subarray(0, 2);
@@ -214,7 +222,12 @@ export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefine
   }
   const keyRevoked = applyingRevocation(keyRevocations, at);
   if (keyRevoked) {
-    reasons.push(reason('KEY_REVOKED', `Key ${fpr} was revoked at ${iso(keyRevoked.created!)} (${revocationReason(keyRevoked)}); the signature is from ${iso(at)}.`));
+    reasons.push(
+      reason(
+        'KEY_REVOKED',
+        `Key ${fpr} was revoked at ${iso(keyRevoked.created!)} (${revocationReason(keyRevoked)}); the signature is from ${iso(at)}.`,
+      ),
+    );
   }
   const primaryWeak = weakness(primary, policy);
   if (primaryWeak) reasons.push(reason('WEAK_KEY', `Primary key ${fpr} is weak: ${primaryWeak}.`));
@@ -231,7 +244,9 @@ export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefine
   const sub = signer.packet;
   const subFpr = sub.getFingerprint();
   if (sub.created > at) {
-    reasons.push(reason('KEY_NOT_YET_VALID', `The signature (${iso(at)}) predates the creation of subkey ${subFpr} (${iso(sub.created)}).`));
+    reasons.push(
+      reason('KEY_NOT_YET_VALID', `The signature (${iso(at)}) predates the creation of subkey ${subFpr} (${iso(sub.created)}).`),
+    );
   }
   const bindData = { key: primary, bind: sub };
   const bindings: SignaturePacket[] = [];
@@ -255,7 +270,11 @@ export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefine
     } else {
       // A signing subkey must cross-certify its primary (RFC 9580 §5.2.1, 0x19); gpg refuses subkeys that do not.
       const back = binding.embeddedSignature;
-      if (!back || back.signatureType !== enums.signature.keyBinding || !(await verifiesWith(back, sub, enums.signature.keyBinding, bindData))) {
+      if (
+        !back ||
+        back.signatureType !== enums.signature.keyBinding ||
+        !(await verifiesWith(back, sub, enums.signature.keyBinding, bindData))
+      ) {
         reasons.push(reason('KEY_NOT_SIGNING', `Signing subkey ${subFpr} has no valid back-signature (it is not cross-certified).`));
       } else {
         weakDigest(back, `back-signature of subkey ${subFpr}`);
@@ -272,7 +291,12 @@ export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefine
   }
   const subRevoked = applyingRevocation(subRevocations, at);
   if (subRevoked) {
-    reasons.push(reason('KEY_REVOKED', `Subkey ${subFpr} was revoked at ${iso(subRevoked.created!)} (${revocationReason(subRevoked)}); the signature is from ${iso(at)}.`));
+    reasons.push(
+      reason(
+        'KEY_REVOKED',
+        `Subkey ${subFpr} was revoked at ${iso(subRevoked.created!)} (${revocationReason(subRevoked)}); the signature is from ${iso(at)}.`,
+      ),
+    );
   }
   const subWeak = weakness(sub, policy);
   if (subWeak) reasons.push(reason('WEAK_KEY', `Signing subkey ${subFpr} is weak: ${subWeak}.`));

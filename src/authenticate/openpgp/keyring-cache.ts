@@ -102,9 +102,19 @@ export async function writeLayout(dir: string, layout: KeyringLayout): Promise<v
  */
 export function parseLayout(json: unknown, sha256: string, size: number): KeyringLayout | undefined {
   const o = json as { format?: unknown; sha256?: unknown; size?: unknown; keys?: unknown };
-  if (typeof o !== 'object' || o === null || o.format !== LAYOUT_FORMAT || o.sha256 !== sha256 || o.size !== size || !Array.isArray(o.keys) || o.keys.length === 0) return undefined;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    o.format !== LAYOUT_FORMAT ||
+    o.sha256 !== sha256 ||
+    o.size !== size ||
+    !Array.isArray(o.keys) ||
+    o.keys.length === 0
+  )
+    return undefined;
   const keys: LayoutKey[] = [];
-  const offset = (x: unknown, min: number, max: number): x is number => Number.isSafeInteger(x) && (x as number) >= min && (x as number) < max;
+  const offset = (x: unknown, min: number, max: number): x is number =>
+    Number.isSafeInteger(x) && (x as number) >= min && (x as number) < max;
   for (let i = 0; i < o.keys.length; i++) {
     const k: unknown = o.keys[i];
     if (!Array.isArray(k) || k.length !== 3) return undefined;

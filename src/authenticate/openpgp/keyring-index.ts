@@ -83,7 +83,10 @@ export function keyMaterialOf(body: Uint8Array): KeyMaterial | { unsupported: st
   if (version === 4) {
     // v4: SHA-1 over 0x99, a two-octet length and the packet body; the key id is its low 64 bits.
     if (body.length > 0xffff) return { unsupported: 'v4 key packet too long' };
-    const fpr = createHash('sha1').update(Uint8Array.of(0x99, body.length >> 8, body.length & 0xff)).update(body).digest('hex');
+    const fpr = createHash('sha1')
+      .update(Uint8Array.of(0x99, body.length >> 8, body.length & 0xff))
+      .update(body)
+      .digest('hex');
     return { fingerprint: fpr, keyId: fpr.slice(-16) };
   }
   if (version === 6 || version === 5) {
@@ -226,10 +229,12 @@ export class KeyringIndex {
           continue;
         }
         next = packets.at(-1)!.end;
-        const subkeys = packets.filter((p) => p.tag === PacketTag.publicSubkey).flatMap((p) => {
-          const m = keyMaterialOf(p.body);
-          return 'unsupported' in m ? [] : [{ offset: p.start, fingerprint: m.fingerprint }];
-        });
+        const subkeys = packets
+          .filter((p) => p.tag === PacketTag.publicSubkey)
+          .flatMap((p) => {
+            const m = keyMaterialOf(p.body);
+            return 'unsupported' in m ? [] : [{ offset: p.start, fingerprint: m.fingerprint }];
+          });
         layout.push({ start: raw.offset, fingerprint: key.primaryFingerprint, subkeys });
       }
     }
@@ -266,7 +271,14 @@ export class KeyringIndex {
           if ('unsupported' in sm || sm.fingerprint !== s.fingerprint) return undefined;
           subkeys.push(sm);
         }
-        keys.push({ primaryFingerprint: m.fingerprint, primaryKeyId: m.keyId, subkeys, keyring: source.path, role: source.role, packets: bytes.subarray(k.start, end) });
+        keys.push({
+          primaryFingerprint: m.fingerprint,
+          primaryKeyId: m.keyId,
+          subkeys,
+          keyring: source.path,
+          role: source.role,
+          packets: bytes.subarray(k.start, end),
+        });
       }
     } catch (e) {
       if (e instanceof PacketFramingError) return undefined;
@@ -329,7 +341,8 @@ export class KeyringIndex {
     if (!p) {
       // The index's fingerprint must be the parsed key's own, however the index was made.
       p = parseKeyModel(key.packets).then((model) => {
-        if (model.primary.getFingerprint() !== key.primaryFingerprint) throw new Error(`the key's packets are not those of ${key.primaryFingerprint}`);
+        if (model.primary.getFingerprint() !== key.primaryFingerprint)
+          throw new Error(`the key's packets are not those of ${key.primaryFingerprint}`);
         return model;
       });
       this.parsed.set(key, p);
@@ -348,7 +361,12 @@ export class KeyringIndex {
       try {
         await this.parse(key);
       } catch (e) {
-        bad.push({ keyring: key.keyring, offset: -1, fingerprint: key.primaryFingerprint, why: `cannot parse the key: ${(e as Error).message}` });
+        bad.push({
+          keyring: key.keyring,
+          offset: -1,
+          fingerprint: key.primaryFingerprint,
+          why: `cannot parse the key: ${(e as Error).message}`,
+        });
       }
     }
     this.parsed.clear();

@@ -11,7 +11,15 @@ import { enums, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePac
 
 type AnyKeyPacket = PublicKeyPacket | PublicSubkeyPacket;
 
-const NODE_HASH: Partial<Record<number, string>> = { 1: 'md5', 2: 'sha1', 3: 'ripemd160', 8: 'sha256', 9: 'sha384', 10: 'sha512', 11: 'sha224' };
+const NODE_HASH: Partial<Record<number, string>> = {
+  1: 'md5',
+  2: 'sha1',
+  3: 'ripemd160',
+  8: 'sha256',
+  9: 'sha384',
+  10: 'sha512',
+  11: 'sha224',
+};
 
 /** DER of the named curves' OIDs (RFC 5639), by openpgp.js's curve name, and their field size in bytes. */
 const BRAINPOOL: Record<string, { oid: string; size: number }> = {
@@ -46,7 +54,12 @@ interface EcParams {
  * Verifies `sig` by `key` over `data` with node:crypto when the algorithm is
  * one of the two above; undefined when it is not (the caller's answer stands).
  */
-export async function verifyWithNodeCrypto(sig: SignaturePacket, key: AnyKeyPacket, type: enums.signature, data: object | Uint8Array): Promise<boolean | undefined> {
+export async function verifyWithNodeCrypto(
+  sig: SignaturePacket,
+  key: AnyKeyPacket,
+  type: enums.signature,
+  data: object | Uint8Array,
+): Promise<boolean | undefined> {
   const algorithm = key.algorithm as number;
   if (algorithm !== Number(enums.publicKey.ecdsa) && algorithm !== Number(enums.publicKey.eddsaLegacy)) return undefined;
   if (!sig.issuerKeyID.equals(key.getKeyID()) || sig.publicKeyAlgorithm !== key.algorithm) return false;
@@ -62,7 +75,10 @@ export async function verifyWithNodeCrypto(sig: SignaturePacket, key: AnyKeyPack
   try {
     if (algorithm === Number(enums.publicKey.eddsaLegacy)) {
       if (curve !== 'ed25519Legacy' || Q.length !== 33 || Q[0] !== 0x40) return undefined;
-      publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(Q.subarray(1)).toString('base64url') }, format: 'jwk' });
+      publicKey = createPublicKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(Q.subarray(1)).toString('base64url') },
+        format: 'jwk',
+      });
       // OpenPGP's EdDSA signs the digest itself (RFC 9580 §5.2.3.3 with the legacy encoding of r and s).
       const digest = createHash(hashName).update(toHash).digest();
       return verify(null, digest, publicKey, Buffer.concat([leftPad(params.r, 32), leftPad(params.s, 32)]));
@@ -72,7 +88,12 @@ export async function verifyWithNodeCrypto(sig: SignaturePacket, key: AnyKeyPack
     const algorithmId = der(0x30, Buffer.concat([Buffer.from(EC_PUBLIC_KEY_OID, 'hex'), Buffer.from(bp.oid, 'hex')]));
     const spki = der(0x30, Buffer.concat([algorithmId, der(0x03, Buffer.concat([Buffer.from([0]), Q]))]));
     publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    return verify(hashName, toHash, { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.concat([leftPad(params.r, bp.size), leftPad(params.s, bp.size)]));
+    return verify(
+      hashName,
+      toHash,
+      { key: publicKey, dsaEncoding: 'ieee-p1363' },
+      Buffer.concat([leftPad(params.r, bp.size), leftPad(params.s, bp.size)]),
+    );
   } catch {
     return false;
   }

@@ -18,8 +18,17 @@ export interface DscSignatureResult extends SignatureResult {
 }
 
 /** Verifies a clearsigned .dsc against the upload keyring; never throws for bad input. */
-export async function verifyDscSignature(dsc: Uint8Array, index: KeyringIndex, policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY): Promise<DscSignatureResult> {
-  const failed = (message: string, code: 'SIGNATURE_MISSING' | 'SIGNATURE_MALFORMED'): DscSignatureResult => ({ ok: false, verified: false, reasons: [reason(code, message, 'upload')], notes: [] });
+export async function verifyDscSignature(
+  dsc: Uint8Array,
+  index: KeyringIndex,
+  policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY,
+): Promise<DscSignatureResult> {
+  const failed = (message: string, code: 'SIGNATURE_MISSING' | 'SIGNATURE_MALFORMED'): DscSignatureResult => ({
+    ok: false,
+    verified: false,
+    reasons: [reason(code, message, 'upload')],
+    notes: [],
+  });
   if (!isClearsigned(dsc)) return failed('The .dsc is not clearsigned.', 'SIGNATURE_MISSING');
   let clearsigned: Clearsigned;
   try {
@@ -30,7 +39,15 @@ export async function verifyDscSignature(dsc: Uint8Array, index: KeyringIndex, p
   }
   // The signed text as the signature covers it; openpgp.js turns line ends into CR LF for class 01, which they already are.
   const result = await verifySignature(
-    { subject: 'upload', what: 'the .dsc', signed: clearsigned.signed, armor: clearsigned.signatureArmor, signatureClass: 'text', packets: 'only', hashHeader: clearsigned.hashes },
+    {
+      subject: 'upload',
+      what: 'the .dsc',
+      signed: clearsigned.signed,
+      armor: clearsigned.signatureArmor,
+      signatureClass: 'text',
+      packets: 'only',
+      hashHeader: clearsigned.hashes,
+    },
     index,
     policy,
   );
@@ -38,7 +55,11 @@ export async function verifyDscSignature(dsc: Uint8Array, index: KeyringIndex, p
 }
 
 /** The upload .dsc's signature by a key of `keyring` (the tag2upload service keyring), under the configured `policy`. */
-export async function checkDscSignature(dsc: Uint8Array, keyring: string, policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY): Promise<DscSignatureResult> {
+export async function checkDscSignature(
+  dsc: Uint8Array,
+  keyring: string,
+  policy: Readonly<SignaturePolicy> = DEFAULT_SIGNATURE_POLICY,
+): Promise<DscSignatureResult> {
   const index = await loadKeyrings([{ path: keyring, role: 'uploader' }]);
   return verifyDscSignature(dsc, index, policy);
 }

@@ -117,10 +117,18 @@ function readSignature(input: SignedBytes): SignaturePacket | Reason {
   if (packet.tag !== PacketTag.signature) return malformed(`starts with a packet of type ${packet.tag}, not a signature packet`);
   const version = packet.body[0];
   if (version === 6) {
-    return reason('SIGNATURE_VERSION_REJECTED', `The signature of ${input.what} is a v6 (RFC 9580) signature, which tag2upload's gpgv (GnuPG 2.4) cannot verify.`, input.subject);
+    return reason(
+      'SIGNATURE_VERSION_REJECTED',
+      `The signature of ${input.what} is a v6 (RFC 9580) signature, which tag2upload's gpgv (GnuPG 2.4) cannot verify.`,
+      input.subject,
+    );
   }
   if (version === 5 || version === 3) {
-    return reason('SIGNATURE_VERSION_UNSUPPORTED', `The signature of ${input.what} is a v${version} signature: gpgv verifies it, the verifier cannot.`, input.subject);
+    return reason(
+      'SIGNATURE_VERSION_UNSUPPORTED',
+      `The signature of ${input.what} is a v${version} signature: gpgv verifies it, the verifier cannot.`,
+      input.subject,
+    );
   }
   const sig = new SignaturePacket();
   try {
@@ -146,9 +154,19 @@ function signerOf(match: KeyMatch, model: KeyModel): Signer | undefined {
 }
 
 /** Verifies one signature against the keyrings under `policy`. Never throws for bad input. */
-export async function verifySignature(input: SignedBytes, index: KeyringIndex, policy: Readonly<SignaturePolicy>): Promise<SignatureResult> {
+export async function verifySignature(
+  input: SignedBytes,
+  index: KeyringIndex,
+  policy: Readonly<SignaturePolicy>,
+): Promise<SignatureResult> {
   const { subject, what } = input;
-  const failed = (reasons: Reason[], facts: Partial<SignatureResult> = {}): SignatureResult => ({ ok: false, verified: false, reasons, notes: [], ...facts });
+  const failed = (reasons: Reason[], facts: Partial<SignatureResult> = {}): SignatureResult => ({
+    ok: false,
+    verified: false,
+    reasons,
+    notes: [],
+    ...facts,
+  });
   const sig = readSignature(input);
   if (!(sig instanceof SignaturePacket)) return failed([sig]);
 
@@ -163,18 +181,37 @@ export async function verifySignature(input: SignedBytes, index: KeyringIndex, p
     const t = sig.signatureType ?? -1;
     const name = SIGNATURE_TYPE_NAMES[t] ?? 'not a document signature';
     const want = input.signatureClass === 'binary' ? '00 (binary)' : '01 (canonical text)';
-    reasons.push(reason('SIGNATURE_CLASS', `The signature of ${what} is of class 0x${t.toString(16).padStart(2, '0')} (${name}); ${what} needs class ${want}.`, subject));
+    reasons.push(
+      reason(
+        'SIGNATURE_CLASS',
+        `The signature of ${what} is of class 0x${t.toString(16).padStart(2, '0')} (${name}); ${what} needs class ${want}.`,
+        subject,
+      ),
+    );
   }
   if (input.hashHeader !== undefined && !input.hashHeader.some((h) => h.toLowerCase() === digestAlgorithm)) {
-    reasons.push(reason('SIGNATURE_INVALID', `The Hash: header of ${what} (${input.hashHeader.join(', ')}) does not name the signature's digest (${digestAlgorithm}).`, subject));
+    reasons.push(
+      reason(
+        'SIGNATURE_INVALID',
+        `The Hash: header of ${what} (${input.hashHeader.join(', ')}) does not name the signature's digest (${digestAlgorithm}).`,
+        subject,
+      ),
+    );
   }
   if (policy.rejectDigests.includes(digestAlgorithm)) {
-    reasons.push(reason('WEAK_DIGEST', `The signature of ${what} uses ${digestAlgorithm.toUpperCase()}, which the policy rejects.`, subject));
+    reasons.push(
+      reason('WEAK_DIGEST', `The signature of ${what} uses ${digestAlgorithm.toUpperCase()}, which the policy rejects.`, subject),
+    );
   }
   // gpg refuses a signature with a critical subpacket or notation it does not understand (RFC 9580 §5.2.3.7).
-  const critical = [...sig.unknownSubpackets.filter((s) => s.critical).map((s) => `subpacket ${s.type}`), ...sig.rawNotations.filter((n) => n.critical).map((n) => `notation ${n.name}`)];
+  const critical = [
+    ...sig.unknownSubpackets.filter((s) => s.critical).map((s) => `subpacket ${s.type}`),
+    ...sig.rawNotations.filter((n) => n.critical).map((n) => `notation ${n.name}`),
+  ];
   if (critical.length > 0) {
-    reasons.push(reason('SIGNATURE_INVALID', `The signature of ${what} has critical ${critical.join(', ')}, which no verifier may ignore.`, subject));
+    reasons.push(
+      reason('SIGNATURE_INVALID', `The signature of ${what} has critical ${critical.join(', ')}, which no verifier may ignore.`, subject),
+    );
   }
 
   // The issuer: by the Issuer Fingerprint subpacket when present (as gpg does), else by key id.
@@ -183,7 +220,13 @@ export async function verifySignature(input: SignedBytes, index: KeyringIndex, p
   const matches = fpr ? index.findByFingerprint(fpr) : keyId === '0000000000000000' ? [] : index.findByKeyId(keyId);
   if (matches.length === 0) {
     const named = fpr ? `fingerprint ${fpr}` : keyId === '0000000000000000' ? 'no issuer' : `key id ${keyId}`;
-    return failed([...reasons, reason('KEY_UNKNOWN', `No key in the configured keyrings matches the issuer of the signature of ${what} (${named}).`, subject)], facts);
+    return failed(
+      [
+        ...reasons,
+        reason('KEY_UNKNOWN', `No key in the configured keyrings matches the issuer of the signature of ${what} (${named}).`, subject),
+      ],
+      facts,
+    );
   }
   const signers: Signer[] = [];
   const unusable: string[] = [];
@@ -195,7 +238,8 @@ export async function verifySignature(input: SignedBytes, index: KeyringIndex, p
       unusable.push(`${match.key.primaryFingerprint} in ${match.key.keyring}: ${(e as Error).message}`);
     }
   }
-  if (signers.length === 0) return failed([...reasons, reason('KEY_UNKNOWN', `The issuer's key cannot be used: ${unusable.join('; ')}.`, subject)], facts);
+  if (signers.length === 0)
+    return failed([...reasons, reason('KEY_UNKNOWN', `The issuer's key cannot be used: ${unusable.join('; ')}.`, subject)], facts);
 
   // Like dgit's keyring loop: the first key (in keyring order) that verifies the signature decides.
   // A signature of the other document class (00 for 01, 01 for 00) is rejected above, but still checked, so that a forged one also says so.
@@ -211,7 +255,10 @@ export async function verifySignature(input: SignedBytes, index: KeyringIndex, p
         break;
       }
     }
-    if (!chosen) reasons.push(reason('SIGNATURE_INVALID', `The signature of ${what} does not verify over its signed bytes (issuer ${fpr ?? keyId}).`, subject));
+    if (!chosen)
+      reasons.push(
+        reason('SIGNATURE_INVALID', `The signature of ${what} does not verify over its signed bytes (issuer ${fpr ?? keyId}).`, subject),
+      );
   }
   const signer = chosen ?? signers[0]!;
   const judgement = await judgeKeyAt(signer.model, signer.subkey, created, policy);

@@ -38,16 +38,28 @@ export function dgitSplit(raw: Uint8Array): { plaintext: Uint8Array; signature: 
 }
 
 /** Verifies the tag's signature against the keyrings under `policy`. Never throws for bad input. */
-export async function verifyTagSignature(tag: ParsedTag, index: KeyringIndex, policy: Readonly<SignaturePolicy>): Promise<TagSignatureResult> {
+export async function verifyTagSignature(
+  tag: ParsedTag,
+  index: KeyringIndex,
+  policy: Readonly<SignaturePolicy>,
+): Promise<TagSignatureResult> {
   const split = dgitSplit(tag.raw);
   if (!split) {
     const r = tag.signature
-      ? reason('SIGNATURE_NOT_OPENPGP', `The tag is signed with ${tag.signature.format === 'ssh' ? 'SSH' : 'X.509'}; tag2upload accepts only OpenPGP.`, 'tag')
+      ? reason(
+          'SIGNATURE_NOT_OPENPGP',
+          `The tag is signed with ${tag.signature.format === 'ssh' ? 'SSH' : 'X.509'}; tag2upload accepts only OpenPGP.`,
+          'tag',
+        )
       : reason('SIGNATURE_MISSING', 'The tag object carries no signature.', 'tag');
     return { ok: false, verified: false, reasons: [r], notes: [] };
   }
   const armor = Buffer.from(split.signature).toString('latin1');
-  return verifySignature({ subject: 'tag', what: 'the tag', signed: split.plaintext, armor, signatureClass: 'binary', packets: 'first' }, index, policy);
+  return verifySignature(
+    { subject: 'tag', what: 'the tag', signed: split.plaintext, armor, signatureClass: 'binary', packets: 'first' },
+    index,
+    policy,
+  );
 }
 
 /**

@@ -27,7 +27,9 @@ export function compressorArgv(c: Compressor): { argv: string[]; env: Record<str
       : { argv: ['gzip', '-n', '--rsyncable', `-${c.level}`], env: {} };
   }
   return c.format === 'xz'
-    ? (c.xzThreads === 'single' ? { argv: ['xz', '-c'], env: { XZ_DEFAULTS: '-T1' } } : { argv: ['xz', '-c', '-T+1'], env: {} })
+    ? c.xzThreads === 'single'
+      ? { argv: ['xz', '-c'], env: { XZ_DEFAULTS: '-T1' } }
+      : { argv: ['xz', '-c', '-T+1'], env: {} }
     : { argv: ['gzip', '-cn'], env: {} };
 }
 
@@ -45,7 +47,11 @@ const TIMEOUT_MS = 10 * 60_000;
  * input stream throws (the compressor is then killed).
  */
 export async function compressStream(
-  rootfs: Rootfs, c: Compressor, input: AsyncIterable<Buffer>, sink: (chunk: Buffer) => void | Promise<void>, maxOutputBytes: number,
+  rootfs: Rootfs,
+  c: Compressor,
+  input: AsyncIterable<Buffer>,
+  sink: (chunk: Buffer) => void | Promise<void>,
+  maxOutputBytes: number,
 ): Promise<void> {
   const { argv, env } = compressorArgv(c);
   const what = argv.join(' ');
@@ -54,7 +60,10 @@ export async function compressStream(
   const result = proc.result.finally(() => {
     settled = true;
   });
-  const stopped = result.then(() => undefined, () => undefined);
+  const stopped = result.then(
+    () => undefined,
+    () => undefined,
+  );
   const feed = async (): Promise<void> => {
     try {
       for await (const chunk of input) {

@@ -34,11 +34,14 @@ export type Dep = SimpleDep | OrDep;
 
 // ------------------------------------------------------------- parsing
 
-const simpleRe = (pkg: string): RegExp => new RegExp(
-  String.raw`^\s*(${pkg})(?::([a-zA-Z0-9][a-zA-Z0-9-]*))?` +
-  String.raw`(?:\s*\(\s*(<<|<=|=|>=|>>|[<>])\s*([^)\s]+)\s*\))?` +
-  String.raw`(?:\s*\[([^\]]+)\])?` +
-  String.raw`((?:\s*<[^>]+>)+)?\s*$`, 's');
+const simpleRe = (pkg: string): RegExp =>
+  new RegExp(
+    String.raw`^\s*(${pkg})(?::([a-zA-Z0-9][a-zA-Z0-9-]*))?` +
+      String.raw`(?:\s*\(\s*(<<|<=|=|>=|>>|[<>])\s*([^)\s]+)\s*\))?` +
+      String.raw`(?:\s*\[([^\]]+)\])?` +
+      String.raw`((?:\s*<[^>]+>)+)?\s*$`,
+    's',
+  );
 const SIMPLE_RE = simpleRe('[a-zA-Z0-9][a-zA-Z0-9+.-]*');
 /** tests_dep: debian/tests/control may name "@" and "@builddeps@". */
 const TESTS_RE = simpleRe('[@a-zA-Z0-9][@a-zA-Z0-9+.-]*');
@@ -216,7 +219,11 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Dpkg::Deps::deps_compare, for a union of simple dependencies (versions compare as Dpkg::Version objects). */
 function compareSimple(a: SimpleDep, b: SimpleDep): number {
-  return cmp(a.package, b.package) || RELATION_ORDER[a.relation ?? 'undef']! - RELATION_ORDER[b.relation ?? 'undef']! || compareVersions(a.version ?? '', b.version ?? '');
+  return (
+    cmp(a.package, b.package) ||
+    RELATION_ORDER[a.relation ?? 'undef']! - RELATION_ORDER[b.relation ?? 'undef']! ||
+    compareVersions(a.version ?? '', b.version ?? '')
+  );
 }
 
 /** Dpkg::Deps::Simple::merge_union: the merged dependency, or undefined when the two stay apart. */

@@ -52,7 +52,12 @@ const byName = (a: TreeNode, b: TreeNode): number => Buffer.compare(a.name, b.na
 
 /** The checkout's members under `top`, in tar's --sort=name order, each blob read as its turn comes. */
 async function* members(
-  objects: ObjectReader, top: Buffer, nodes: readonly TreeNode[], modes: CheckoutModes, mtime: number, limits: TarLimits,
+  objects: ObjectReader,
+  top: Buffer,
+  nodes: readonly TreeNode[],
+  modes: CheckoutModes,
+  mtime: number,
+  limits: TarLimits,
 ): AsyncGenerator<TarEntry> {
   let bytes = 0;
   const slash = Buffer.from('/');
@@ -89,10 +94,28 @@ export interface CheckoutTarInput {
 export function debianTar(input: CheckoutTarInput): AsyncGenerator<Buffer> {
   const debian = input.root.find((n) => n.name.toString('latin1') === 'debian');
   if (!debian || debian.kind !== 'dir') throw new GitTreeError('the tree has no debian/ directory');
-  return gnuTar(members(input.objects, Buffer.from('debian'), debian.children ?? [], checkoutModes(input.umask), input.sourceDateEpoch, input.limits ?? DEFAULT_TAR_LIMITS));
+  return gnuTar(
+    members(
+      input.objects,
+      Buffer.from('debian'),
+      debian.children ?? [],
+      checkoutModes(input.umask),
+      input.sourceDateEpoch,
+      input.limits ?? DEFAULT_TAR_LIMITS,
+    ),
+  );
 }
 
 /** The native tarball (uncompressed), as a stream: the whole tree under `work/`. */
 export function nativeTar(input: CheckoutTarInput): AsyncGenerator<Buffer> {
-  return gnuTar(members(input.objects, Buffer.from(PLAYTREE), input.root, checkoutModes(input.umask), input.sourceDateEpoch, input.limits ?? DEFAULT_TAR_LIMITS));
+  return gnuTar(
+    members(
+      input.objects,
+      Buffer.from(PLAYTREE),
+      input.root,
+      checkoutModes(input.umask),
+      input.sourceDateEpoch,
+      input.limits ?? DEFAULT_TAR_LIMITS,
+    ),
+  );
 }

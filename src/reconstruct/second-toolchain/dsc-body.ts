@@ -41,22 +41,62 @@ export interface DscBodyInput {
 
 /** Dpkg::Control::FieldsCore field_ordered_list(CTRL_DSC), the same in 1.22 and 1.23. */
 const DSC_ORDER = [
-  'Format', 'Source', 'Binary', 'Architecture', 'Version', 'Origin', 'Maintainer', 'Uploaders', 'Homepage', 'Description',
-  'Standards-Version', 'Vcs-Browser', 'Vcs-Arch', 'Vcs-Bzr', 'Vcs-Cvs', 'Vcs-Darcs', 'Vcs-Git', 'Vcs-Hg', 'Vcs-Mtn', 'Vcs-Svn',
-  'Testsuite', 'Testsuite-Triggers', 'Build-Depends', 'Build-Depends-Arch', 'Build-Depends-Indep', 'Build-Conflicts',
-  'Build-Conflicts-Arch', 'Build-Conflicts-Indep', 'Package-List', 'Checksums-Md5', 'Checksums-Sha1', 'Checksums-Sha256', 'Files',
+  'Format',
+  'Source',
+  'Binary',
+  'Architecture',
+  'Version',
+  'Origin',
+  'Maintainer',
+  'Uploaders',
+  'Homepage',
+  'Description',
+  'Standards-Version',
+  'Vcs-Browser',
+  'Vcs-Arch',
+  'Vcs-Bzr',
+  'Vcs-Cvs',
+  'Vcs-Darcs',
+  'Vcs-Git',
+  'Vcs-Hg',
+  'Vcs-Mtn',
+  'Vcs-Svn',
+  'Testsuite',
+  'Testsuite-Triggers',
+  'Build-Depends',
+  'Build-Depends-Arch',
+  'Build-Depends-Indep',
+  'Build-Conflicts',
+  'Build-Conflicts-Arch',
+  'Build-Conflicts-Indep',
+  'Package-List',
+  'Checksums-Md5',
+  'Checksums-Sha1',
+  'Checksums-Sha256',
+  'Files',
 ];
 /** The fields field_is_allowed_in(…, CTRL_DSC) accepts: exactly the ordered ones. */
 const DSC_ALLOWED = new Map(DSC_ORDER.map((f) => [f.toLowerCase(), f]));
 /** field_list_src_dep() and field_get_dep_type(). */
 const SRC_DEP: Record<string, boolean> = {
-  'Build-Depends': false, 'Build-Depends-Arch': false, 'Build-Depends-Indep': false,
-  'Build-Conflicts': true, 'Build-Conflicts-Arch': true, 'Build-Conflicts-Indep': true,
+  'Build-Depends': false,
+  'Build-Depends-Arch': false,
+  'Build-Depends-Indep': false,
+  'Build-Conflicts': true,
+  'Build-Conflicts-Arch': true,
+  'Build-Conflicts-Indep': true,
 };
 
 /** field_capitalize: a known field's spelling, otherwise each dash-separated word capitalised. */
 function capitalize(name: string): string {
-  return DSC_ALLOWED.get(name.toLowerCase()) ?? name.toLowerCase().split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+  return (
+    DSC_ALLOWED.get(name.toLowerCase()) ??
+    name
+      .toLowerCase()
+      .split('-')
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join('-')
+  );
 }
 
 /** A Dpkg::Control hash: looked up case-insensitively, keeping the first spelling. */
@@ -81,7 +121,10 @@ class Fields {
       if (rb !== undefined) return 1;
       return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     });
-    return entries.filter((e) => /[^ \t\n\v\f\r]/.test(e.value)).map((e) => formatField(e.name, e.value)).join('');
+    return entries
+      .filter((e) => /[^ \t\n\v\f\r]/.test(e.value))
+      .map((e) => formatField(e.name, e.value))
+      .join('');
   }
 }
 
@@ -196,7 +239,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 function testTriggers(tests: Buffer, binaries: readonly string[]): string {
   const names = new Set<string>();
   for (const p of parseDeb822(tests.toString('latin1'))) {
-    if (!p.has('Tests') && !p.has('Test-Command')) throw new DscBodyError('test control debian/tests/control is missing Tests or Test-Command field');
+    if (!p.has('Tests') && !p.has('Test-Command'))
+      throw new DscBodyError('test control debian/tests/control is missing Tests or Test-Command field');
     const depends = p.get('Depends');
     if (depends === undefined) continue;
     for (const d of parseDeps(depends, { testsDep: true })) {
@@ -228,7 +272,10 @@ export function dpkgSourceDsc(input: Omit<DscBodyInput, 'appended'>): Buffer {
  */
 export function dscBody(input: DscBodyInput): Buffer {
   const field = (name: string, value: string | Uint8Array): Buffer =>
-    Buffer.from(formatField(name, Buffer.from(typeof value === 'string' ? Buffer.from(value, 'utf8') : value).toString('latin1')), 'latin1');
+    Buffer.from(
+      formatField(name, Buffer.from(typeof value === 'string' ? Buffer.from(value, 'utf8') : value).toString('latin1')),
+      'latin1',
+    );
   return Buffer.concat([
     dpkgSourceDsc(input),
     field('Dgit', input.appended.dgit),
@@ -260,10 +307,14 @@ function build(input: Omit<DscBodyInput, 'appended'>): string {
   for (const pkg of packages) {
     const p = pkg.get('Package') ?? '';
     // `$pkg->{$f} || $src->{$f} || default`: Perl's || also skips "" and "0".
-    const pick = (f: string, dflt: string): string => [pkg.get(f), src.get(f)].find((v) => v !== undefined && v !== '' && v !== '0') ?? dflt;
+    const pick = (f: string, dflt: string): string =>
+      [pkg.get(f), src.get(f)].find((v) => v !== undefined && v !== '' && v !== '0') ?? dflt;
     const type = [pkg.get('Package-Type'), customField(pkg, 'Package-Type')].find((v) => v !== undefined && v !== '' && v !== '0') ?? 'deb';
     let line = `${p} ${type} ${pick('Section', 'unknown')} ${pick('Priority', 'optional')}`;
-    line += ` arch=${(pkg.get('Architecture') ?? '').split(/\s+/).filter((a) => a !== '').join(',')}`;
+    line += ` arch=${(pkg.get('Architecture') ?? '')
+      .split(/\s+/)
+      .filter((a) => a !== '')
+      .join(',')}`;
     const profiles = pkg.get('Build-Profiles');
     if (profiles !== undefined) line += profileProps(profiles, input.dpkgDev);
     for (const f of ['Protected', 'Essential']) if (pkg.get(f) === 'yes') line += ` ${f.toLowerCase()}=yes`;

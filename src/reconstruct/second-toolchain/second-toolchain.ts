@@ -54,11 +54,11 @@ export type FileStatus = 'identical' | 'same-tar-different-compression' | 'diffe
 export type SecondToolchainResult =
   | { supported: false; why: string }
   | {
-    supported: true;
-    files: { name: string; status: FileStatus; detail?: string }[];
-    dscBody: { status: 'identical' | 'differs'; fields?: FieldDifference[] };
-    agrees: boolean;
-  };
+      supported: true;
+      files: { name: string; status: FileStatus; detail?: string }[];
+      dscBody: { status: 'identical' | 'differs'; fields?: FieldDifference[] };
+      agrees: boolean;
+    };
 
 /** dgit's quilt modes in which the tree carries debian/patches as they are uploaded. */
 const TREE_PATCH_MODES = new Set(['gbp', 'dpm', 'unapplied', 'nofix', 'baredebian', 'baredebian+git', 'baredebian+tarball']);
@@ -71,7 +71,13 @@ class Unsupported extends Error {
 function uploadSums(dsc: Dsc, name: string): DscFileSums | undefined {
   const f = dsc.files.find((x) => x.name === name);
   if (!f) return undefined;
-  return { name, size: f.size, sha256: f.hash, md5: dsc.md5.find((x) => x.name === name)?.hash ?? '', sha1: dsc.sha1?.find((x) => x.name === name)?.hash ?? '' };
+  return {
+    name,
+    size: f.size,
+    sha256: f.hash,
+    md5: dsc.md5.find((x) => x.name === name)?.hash ?? '',
+    sha1: dsc.sha1?.find((x) => x.name === name)?.hash ?? '',
+  };
 }
 
 /** A file this toolchain makes: the uncompressed tar and how dpkg-source or git deborig compresses it. */
@@ -125,7 +131,8 @@ async function run(input: SecondToolchainInput): Promise<SecondToolchainResult> 
   const changelogBytes = await readFileAt(objects, root, 'debian/changelog');
   if (!changelogBytes) return { supported: false, why: 'the tree has no debian/changelog file' };
   const entry = parseChangelog(changelogBytes).entry;
-  if (!entry?.headerParsed || entry.timestamp === undefined) return { supported: false, why: 'debian/changelog has no first entry with a date dpkg can read' };
+  if (!entry?.headerParsed || entry.timestamp === undefined)
+    return { supported: false, why: 'debian/changelog has no first entry with a date dpkg can read' };
   const control = await readFileAt(objects, root, 'debian/control');
   if (!control) return { supported: false, why: 'the tree has no debian/control file' };
   const optionsText = `${(await text('debian/source/options')) ?? ''}\n${(await text('debian/source/local-options')) ?? ''}`;
@@ -138,7 +145,10 @@ async function run(input: SecondToolchainInput): Promise<SecondToolchainResult> 
   let order: string[];
   if (format === '3.0 (quilt)') {
     if (!TREE_PATCH_MODES.has(input.quiltMode)) {
-      return { supported: false, why: `--quilt=${input.quiltMode || 'linear'}: dgit writes the patches itself, which this toolchain does not model` };
+      return {
+        supported: false,
+        why: `--quilt=${input.quiltMode || 'linear'}: dgit writes the patches itself, which this toolchain does not model`,
+      };
     }
     const { given, deborigName } = origPlan(dsc, false);
     const origs = [...given];
@@ -157,7 +167,10 @@ async function run(input: SecondToolchainInput): Promise<SecondToolchainResult> 
     order = [...sorted.flatMap((n) => (origs.includes(`${n}.asc`) ? [n, `${n}.asc`] : [n])), debianName];
   } else if (format === '3.0 (native)' || format === '1.0') {
     if (format === '1.0' && dsc.files.some((f) => /\.diff\.gz$/.test(f.name))) {
-      return { supported: false, why: 'format 1.0 with a .diff.gz (not native): dpkg-source writes the diff, which this toolchain does not model' };
+      return {
+        supported: false,
+        why: 'format 1.0 with a .diff.gz (not native): dpkg-source writes the diff, which this toolchain does not model',
+      };
     }
     const c = dpkgCompressor(format, optionsText);
     const name = `${base}.tar.${c.format === 'xz' ? 'xz' : 'gz'}`;
@@ -187,10 +200,12 @@ async function run(input: SecondToolchainInput): Promise<SecondToolchainResult> 
   }
   const made = new Set(order);
   for (const f of dsc.files) {
-    if (!made.has(f.name)) files.push({ name: f.name, status: 'differs', detail: "the upload's .dsc names it; dpkg-source would not have added it" });
+    if (!made.has(f.name))
+      files.push({ name: f.name, status: 'differs', detail: "the upload's .dsc names it; dpkg-source would not have added it" });
   }
   const missing = order.filter((n) => !dscSums.has(n));
-  for (const name of missing) files.push({ name, status: 'differs', detail: "dpkg-source would have added it; the upload's .dsc does not name it" });
+  for (const name of missing)
+    files.push({ name, status: 'differs', detail: "dpkg-source would have added it; the upload's .dsc does not name it" });
 
   const testsNode = findNode(root, 'debian/tests/control');
   if (testsNode && testsNode.kind !== 'file') return { supported: false, why: 'debian/tests/control is not a regular file' };
@@ -204,8 +219,9 @@ async function run(input: SecondToolchainInput): Promise<SecondToolchainResult> 
     appended: input.appended,
   });
   const dscBodyResult = compareBody(input, body);
-  const agrees = dscBodyResult.status === 'identical'
-    && files.every((f) => f.status === 'identical' || f.status === 'same-tar-different-compression' || f.status === 'not-made');
+  const agrees =
+    dscBodyResult.status === 'identical' &&
+    files.every((f) => f.status === 'identical' || f.status === 'same-tar-different-compression' || f.status === 'not-made');
   return { supported: true, files, dscBody: dscBodyResult, agrees };
 }
 
@@ -229,12 +245,25 @@ function deborigPlan(input: SecondToolchainInput, name: string, source: string, 
     format,
     tar: async function* () {
       const u = await readCommitInfo(input.objects, upstream);
-      yield* deborigTar({ objects: input.objects, commit: upstream, committerTime: u.committerTime, root: await readTree(input.objects, u.tree), prefix: `${source}-${uver}` });
+      yield* deborigTar({
+        objects: input.objects,
+        commit: upstream,
+        committerTime: u.committerTime,
+        root: await readTree(input.objects, u.tree),
+        prefix: `${source}-${uver}`,
+      });
     },
     // xz ≥ 5.6 (trixie, forky) compresses multi-threaded by default; an older builder's xz single-threaded.
     compressors: [
       { compressor: { tool: 'git-deborig', format, xzThreads: 'multi' } },
-      ...(format === 'xz' ? [{ compressor: { tool: 'git-deborig', format, xzThreads: 'single' } as const, note: "with xz's single-threaded format (a builder with xz < 5.6)" }] : []),
+      ...(format === 'xz'
+        ? [
+            {
+              compressor: { tool: 'git-deborig', format, xzThreads: 'single' } as const,
+              note: "with xz's single-threaded format (a builder with xz < 5.6)",
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -256,7 +285,10 @@ async function openUploadFile(dir: string, name: string): Promise<{ file: FileHa
  * they come; only when none agrees is the upload's file decompressed and its
  * tar stream compared with ours, made once more.
  */
-async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<{ file: { name: string; status: FileStatus; detail?: string }; sums: DscFileSums }> {
+async function makeAndCompare(
+  input: SecondToolchainInput,
+  p: Planned,
+): Promise<{ file: { name: string; status: FileStatus; detail?: string }; sums: DscFileSums }> {
   const expectedSums = uploadSums(input.upload.dsc, p.name);
   const upload = expectedSums ? await openUploadFile(input.upload.dir, p.name) : undefined;
   try {
@@ -272,25 +304,52 @@ async function makeAndCompare(input: SecondToolchainInput, p: Planned): Promise<
           yield chunk;
         }
       };
-      await compressStream(input.rootfs, compressor, counted(p.tar()), async (chunk) => {
-        sums.update(chunk);
-        await match?.update(chunk);
-      }, input.maxCompressedBytes ?? DEFAULT_MAX_COMPRESSED_BYTES);
+      await compressStream(
+        input.rootfs,
+        compressor,
+        counted(p.tar()),
+        async (chunk) => {
+          sums.update(chunk);
+          await match?.update(chunk);
+        },
+        input.maxCompressedBytes ?? DEFAULT_MAX_COMPRESSED_BYTES,
+      );
       const made = { name: p.name, ...sums.digest() };
       ours ??= made;
       if (match?.matches()) return { file: { name: p.name, status: 'identical', ...(note ? { detail: note } : {}) }, sums: made };
     }
-    if (!upload) return { file: { name: p.name, status: 'differs', detail: "the upload's .dsc does not name it, or the file is not beside it" }, sums: ours! };
+    if (!upload)
+      return {
+        file: { name: p.name, status: 'differs', detail: "the upload's .dsc does not name it, or the file is not beside it" },
+        sums: ours!,
+      };
     let d;
     try {
-      d = await firstDifference(p.tar(), decompress(join(input.upload.dir, p.name), { rootfs: input.rootfs, maxOutputBytes: tarBytes + 1 }));
+      d = await firstDifference(
+        p.tar(),
+        decompress(join(input.upload.dir, p.name), { rootfs: input.rootfs, maxOutputBytes: tarBytes + 1 }),
+      );
     } catch (e) {
       if (!(e instanceof TheirStreamError)) throw e;
-      return { file: { name: p.name, status: 'differs', detail: `the upload's file does not decompress to a tar of ${tarBytes} bytes (${e.message})` }, sums: ours! };
+      return {
+        file: {
+          name: p.name,
+          status: 'differs',
+          detail: `the upload's file does not decompress to a tar of ${tarBytes} bytes (${e.message})`,
+        },
+        sums: ours!,
+      };
     }
     if (d.offset === undefined) {
       // The tar streams agree: the .dsc is then checked with the upload's own checksums for this file.
-      return { file: { name: p.name, status: 'same-tar-different-compression', detail: 'the decompressed tar streams are byte-identical; the compressed bytes differ' }, sums: expectedSums! };
+      return {
+        file: {
+          name: p.name,
+          status: 'same-tar-different-compression',
+          detail: 'the decompressed tar streams are byte-identical; the compressed bytes differ',
+        },
+        sums: expectedSums!,
+      };
     }
     const detail = `the tar streams first differ at byte ${d.offset}${d.member ? ` (member ${JSON.stringify(d.member)})` : ''}; upload ${d.theirsBytes} bytes, made ${d.oursBytes} bytes`;
     return { file: { name: p.name, status: 'differs', detail }, sums: ours! };
@@ -308,7 +367,8 @@ function compareBody(input: SecondToolchainInput, body: Buffer): { status: 'iden
     // Both read the same way (a .dsc is bytes): the upload's paragraph as it
     // was read, unless it was UTF-8 and ours is not; then both byte for byte.
     const encoding = dsc.encoding === 'utf-8' && isUtf8(body) ? 'utf8' : 'latin1';
-    const decode = (b: Buffer): string => (encoding === 'utf8' ? new TextDecoder('utf-8', { fatal: true }).decode(b) : b.toString('latin1'));
+    const decode = (b: Buffer): string =>
+      encoding === 'utf8' ? new TextDecoder('utf-8', { fatal: true }).decode(b) : b.toString('latin1');
     const theirs = encoding === 'latin1' && dsc.encoding === 'utf-8' ? parseDeb822Paragraph(decode(uploaded)) : dsc.paragraph;
     fields = fieldDifferences(parseDeb822Paragraph(decode(body)), theirs);
   } catch (e) {

@@ -38,7 +38,8 @@ export function parseSourceOptions(text: string): SourceOptions {
     else if (name === 'compression-level') level = value;
     else if (/^-Z./.test(name)) compression = name.slice(2);
     else if (/^-z./.test(name)) level = name.slice(2);
-    else if (UNMODELLED.test(name) || /^-I/.test(name)) throw new SourceOptionsError(`debian/source options set ${name}, which is not modelled`);
+    else if (UNMODELLED.test(name) || /^-I/.test(name))
+      throw new SourceOptionsError(`debian/source options set ${name}, which is not modelled`);
   }
   return { ...(compression !== undefined ? { compression } : {}), ...(level !== undefined ? { level } : {}) };
 }

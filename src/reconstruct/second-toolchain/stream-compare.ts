@@ -31,7 +31,10 @@ export class FileMatch {
   private differs = false;
   private scratch = Buffer.alloc(0);
 
-  constructor(private readonly file: FileHandle, private readonly size: number) {}
+  constructor(
+    private readonly file: FileHandle,
+    private readonly size: number,
+  ) {}
 
   async update(chunk: Buffer): Promise<void> {
     if (this.differs) return;
@@ -142,6 +145,6 @@ export async function firstDifference(ours: AsyncIterable<Buffer>, theirs: Async
   } finally {
     if (!finished) await Promise.allSettled([a.it.return?.(), b.it.return?.()]);
   }
-  const member = offset === undefined ? undefined : b.tracker.at(offset) ?? a.tracker.at(offset);
+  const member = offset === undefined ? undefined : (b.tracker.at(offset) ?? a.tracker.at(offset));
   return { offset, member, oursBytes: a.bytes, theirsBytes: b.bytes };
 }

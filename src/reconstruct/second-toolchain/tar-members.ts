@@ -75,7 +75,9 @@ export class TarMemberTracker {
     const type = String.fromCharCode(h[156]!);
     const end = start + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
     const prefix = field(h, 345, 155);
-    const name = this.longName ?? (h.subarray(257, 263).toString('latin1') === 'ustar\0' && prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
+    const name =
+      this.longName ??
+      (h.subarray(257, 263).toString('latin1') === 'ustar\0' && prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
     this.spans.push({ start, end, name: type === 'L' || type === 'x' || type === 'g' ? `${name} (header of the next member)` : name });
     this.longName = undefined;
     this.nameData = type === 'L' || type === 'x' ? { type, size, chunks: [], got: 0 } : undefined;

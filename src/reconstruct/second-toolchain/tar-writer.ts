@@ -204,7 +204,10 @@ export interface GitArchiveEntry extends TarEntry {
  */
 export function gitArchiveTar(commit: string, mtime: number, entries: Entries<GitArchiveEntry>): AsyncGenerator<Buffer> {
   const global = paxRecord('comment', Buffer.from(commit, 'latin1'));
-  return archive(entries, (e) => gitMember(e, mtime), [gitHeader(Buffer.from('pax_global_header', 'latin1'), 'g', 0o666, global.length, mtime), ...pad(global)]);
+  return archive(entries, (e) => gitMember(e, mtime), [
+    gitHeader(Buffer.from('pax_global_header', 'latin1'), 'g', 0o666, global.length, mtime),
+    ...pad(global),
+  ]);
 }
 
 /** One member of git archive's tar: a pax extended header where needed, header, padded content. */

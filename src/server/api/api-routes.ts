@@ -61,7 +61,12 @@ export function jobView(job: Job, withReport: boolean): JobView {
 }
 
 const isoTime = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-06-01T00:00:00Z' });
-const count = (max: number) => z.string().regex(/^[0-9]{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().max(max));
+const count = (max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,9}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().max(max));
 
 export const listQuerySchema = z
   .object({
@@ -105,74 +110,92 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
   });
 
   const security = [{ bearer: [] }];
-  app.get('/api/v1/verifications', {
-    schema: {
-      summary: 'List verifications, newest first',
-      operationId: 'listVerifications',
-      security,
-      querystring: listQuerySchema,
-      response: { 200: listSchema, 400: INVALID, 401: UNAUTHORIZED },
-    },
-  }, async (request, reply) => {
-    const q = listQuerySchema.safeParse(request.query);
-    if (!q.success) return invalid(reply, q.error);
-    const limit = q.data.limit ?? 100;
-    const offset = q.data.offset ?? 0;
-    const filter = {
-      ...(q.data.source !== undefined && { source: q.data.source }),
-      ...(q.data.version !== undefined && { version: q.data.version }),
-      ...(q.data.package !== undefined && { package: q.data.package }),
-      ...(q.data.verdict !== undefined && { verdict: q.data.verdict }),
-      ...(q.data.status !== undefined && { status: q.data.status }),
-      ...(q.data.since !== undefined && { since: new Date(q.data.since) }),
-      ...(q.data.until !== undefined && { until: new Date(q.data.until) }),
-    };
-    const [jobs, total] = await Promise.all([store.list({ ...filter, limit, offset }), store.count(filter)]);
-    return reply.send({ verifications: jobs.map((j) => jobView(j, false)), total, limit, offset });
-  });
-
-  app.get<{ Params: { id: string } }>('/api/v1/verifications/:id', {
-    schema: {
-      summary: 'One verification, with its report once done, and its attempts\' logs',
-      operationId: 'getVerification',
-      security,
-      params: idParams,
-      response: { 200: jobWithReportSchema, 401: UNAUTHORIZED, 404: errorAnswer('No such job.') },
-    },
-  }, async (request, reply) => {
-    const job = ID.test(request.params.id) ? await store.get(request.params.id) : undefined;
-    if (job === undefined) return reply.code(404).send({ error: 'not found' });
-    const logs = await store.attemptLogs(job.id);
-    return reply.send({
-      ...jobView(job, true),
-      logs: logs.map((l) => ({ attempt: l.attempt, bytes: l.bytes, truncated: l.truncated, createdAt: l.createdAt.toISOString(), url: attemptLogPath(job.id, l.attempt) })),
-    });
-  });
-
-  // What one attempt printed, as text (never rendered: it holds output of builds of fetched trees).
-  app.get<{ Params: { id: string; attempt: string } }>('/api/v1/verifications/:id/attempts/:attempt/log', {
-    schema: {
-      summary: 'What one attempt printed: progress, the sandboxed commands and their stderr, the build log (at most 10 MiB)',
-      operationId: 'getAttemptLog',
-      security,
-      params: idParams.extend({ attempt: z.string().regex(ATTEMPT).describe('The attempt, from 1.') }),
-      response: {
-        200: text('The log. X-T2U-Verify-Log-Truncated says whether output was dropped (the text says where).'),
-        401: UNAUTHORIZED,
-        404: errorAnswer('No log was kept for this attempt.'),
+  app.get(
+    '/api/v1/verifications',
+    {
+      schema: {
+        summary: 'List verifications, newest first',
+        operationId: 'listVerifications',
+        security,
+        querystring: listQuerySchema,
+        response: { 200: listSchema, 400: INVALID, 401: UNAUTHORIZED },
       },
     },
-  }, async (request, reply) => {
-    const { id, attempt } = request.params;
-    const log = ID.test(id) && ATTEMPT.test(attempt) ? await store.getAttemptLog(id, Number(attempt)) : undefined;
-    if (log === undefined) return reply.code(404).send({ error: 'not found' });
-    return reply
-      .type('text/plain; charset=utf-8')
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('x-t2u-verify-log-truncated', String(log.truncated))
-      .send(log.text);
-  });
+    async (request, reply) => {
+      const q = listQuerySchema.safeParse(request.query);
+      if (!q.success) return invalid(reply, q.error);
+      const limit = q.data.limit ?? 100;
+      const offset = q.data.offset ?? 0;
+      const filter = {
+        ...(q.data.source !== undefined && { source: q.data.source }),
+        ...(q.data.version !== undefined && { version: q.data.version }),
+        ...(q.data.package !== undefined && { package: q.data.package }),
+        ...(q.data.verdict !== undefined && { verdict: q.data.verdict }),
+        ...(q.data.status !== undefined && { status: q.data.status }),
+        ...(q.data.since !== undefined && { since: new Date(q.data.since) }),
+        ...(q.data.until !== undefined && { until: new Date(q.data.until) }),
+      };
+      const [jobs, total] = await Promise.all([store.list({ ...filter, limit, offset }), store.count(filter)]);
+      return reply.send({ verifications: jobs.map((j) => jobView(j, false)), total, limit, offset });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/verifications/:id',
+    {
+      schema: {
+        summary: "One verification, with its report once done, and its attempts' logs",
+        operationId: 'getVerification',
+        security,
+        params: idParams,
+        response: { 200: jobWithReportSchema, 401: UNAUTHORIZED, 404: errorAnswer('No such job.') },
+      },
+    },
+    async (request, reply) => {
+      const job = ID.test(request.params.id) ? await store.get(request.params.id) : undefined;
+      if (job === undefined) return reply.code(404).send({ error: 'not found' });
+      const logs = await store.attemptLogs(job.id);
+      return reply.send({
+        ...jobView(job, true),
+        logs: logs.map((l) => ({
+          attempt: l.attempt,
+          bytes: l.bytes,
+          truncated: l.truncated,
+          createdAt: l.createdAt.toISOString(),
+          url: attemptLogPath(job.id, l.attempt),
+        })),
+      });
+    },
+  );
+
+  // What one attempt printed, as text (never rendered: it holds output of builds of fetched trees).
+  app.get<{ Params: { id: string; attempt: string } }>(
+    '/api/v1/verifications/:id/attempts/:attempt/log',
+    {
+      schema: {
+        summary: 'What one attempt printed: progress, the sandboxed commands and their stderr, the build log (at most 10 MiB)',
+        operationId: 'getAttemptLog',
+        security,
+        params: idParams.extend({ attempt: z.string().regex(ATTEMPT).describe('The attempt, from 1.') }),
+        response: {
+          200: text('The log. X-T2U-Verify-Log-Truncated says whether output was dropped (the text says where).'),
+          401: UNAUTHORIZED,
+          404: errorAnswer('No log was kept for this attempt.'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, attempt } = request.params;
+      const log = ID.test(id) && ATTEMPT.test(attempt) ? await store.getAttemptLog(id, Number(attempt)) : undefined;
+      if (log === undefined) return reply.code(404).send({ error: 'not found' });
+      return reply
+        .type('text/plain; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .header('x-t2u-verify-log-truncated', String(log.truncated))
+        .send(log.text);
+    },
+  );
 
   summaryRoute(app, store, invalid);
   done();

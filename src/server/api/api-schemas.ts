@@ -8,10 +8,15 @@ import { storedReportSchema } from '../../report/report-schema.js';
 import { JOB_VERDICTS, type JobVerdict } from '../../store/store.js';
 
 /** What a route's schema says of one answer: a zod schema (JSON), or content types with their schemas (text, bytes). */
-export type ResponseSchema = z.ZodTypeAny | { readonly description: string; readonly content: Readonly<Record<string, { readonly schema: object }>> };
+export type ResponseSchema =
+  z.ZodTypeAny | { readonly description: string; readonly content: Readonly<Record<string, { readonly schema: object }>> };
 
 export const errorSchema = z
-  .object({ error: z.string(), reason: z.string().optional(), path: z.string().optional().describe('The parameter or body field at fault.') })
+  .object({
+    error: z.string(),
+    reason: z.string().optional(),
+    path: z.string().optional().describe('The parameter or body field at fault.'),
+  })
   .describe('An error; `path` names the parameter at fault when one is.');
 
 /** An error answer with its own description. */
@@ -21,7 +26,10 @@ export const UNAUTHORIZED = errorAnswer('Bearer token missing or wrong (the same
 export const INVALID = errorAnswer('A parameter or the body is not valid; `path` names it.');
 
 /** A text answer. */
-export const text = (description: string, type = 'text/plain'): ResponseSchema => ({ description, content: { [type]: { schema: { type: 'string' } } } });
+export const text = (description: string, type = 'text/plain'): ResponseSchema => ({
+  description,
+  content: { [type]: { schema: { type: 'string' } } },
+});
 
 export const acceptedSchema = z
   .object({

@@ -40,19 +40,43 @@ export class ServiceMetrics {
       labelNames: ['version', 'node'] as const,
       registers,
     }).set({ version: VERIFIER_VERSION, node: process.versions.node }, 1);
-    this.#verdicts = new Counter({ name: 't2u_verify_verifications_total', help: 'Verdicts recorded by the workers of this process.', labelNames: ['verdict'] as const, registers });
+    this.#verdicts = new Counter({
+      name: 't2u_verify_verifications_total',
+      help: 'Verdicts recorded by the workers of this process.',
+      labelNames: ['verdict'] as const,
+      registers,
+    });
     for (const verdict of VERIFY_VERDICTS) this.#verdicts.inc({ verdict }, 0);
-    this.#duration = new Histogram({ name: 't2u_verify_verification_duration_seconds', help: 'Time from claim to recorded verdict.', buckets: [...DURATION_BUCKETS], registers });
-    this.#released = new Counter({ name: 't2u_verify_jobs_released_total', help: 'Jobs handed back to the queue for a later attempt.', registers });
+    this.#duration = new Histogram({
+      name: 't2u_verify_verification_duration_seconds',
+      help: 'Time from claim to recorded verdict.',
+      buckets: [...DURATION_BUCKETS],
+      registers,
+    });
+    this.#released = new Counter({
+      name: 't2u_verify_jobs_released_total',
+      help: 'Jobs handed back to the queue for a later attempt.',
+      registers,
+    });
     this.#requests = new Counter({
       name: 't2u_verify_intake_requests_total',
       help: 'Webhook and API intake requests by route and status.',
       labelNames: ['route', 'status'] as const,
       registers,
     });
-    this.#alerts = new Counter({ name: 't2u_verify_alerts_total', help: 'Alert deliveries by outcome (after retries).', labelNames: ['outcome'] as const, registers });
+    this.#alerts = new Counter({
+      name: 't2u_verify_alerts_total',
+      help: 'Alert deliveries by outcome (after retries).',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
     for (const outcome of ['delivered', 'failed']) this.#alerts.inc({ outcome }, 0);
-    this.#raised = new Counter({ name: 't2u_verify_alerts_raised_total', help: 'Alerts raised by the workers of this process, by event.', labelNames: ['event'] as const, registers });
+    this.#raised = new Counter({
+      name: 't2u_verify_alerts_raised_total',
+      help: 'Alerts raised by the workers of this process, by event.',
+      labelNames: ['event'] as const,
+      registers,
+    });
     for (const event of ALERT_EVENTS) this.#raised.inc({ event }, 0);
   }
 
@@ -91,10 +115,19 @@ export class ServiceMetrics {
   async render(depth: QueueDepth | undefined, unverifiableArchive?: number): Promise<string> {
     const scrape = new Registry();
     const registers = [scrape];
-    const queue = new Gauge({ name: 't2u_verify_queue_depth', help: 'Jobs in the store by state (all processes sharing it).', labelNames: ['state'] as const, registers });
+    const queue = new Gauge({
+      name: 't2u_verify_queue_depth',
+      help: 'Jobs in the store by state (all processes sharing it).',
+      labelNames: ['state'] as const,
+      registers,
+    });
     if (depth !== undefined) for (const state of ['ready', 'delayed', 'running'] as const) queue.set({ state }, depth[state]);
     new Gauge({ name: 't2u_verify_store_up', help: 'Whether the store answered this scrape.', registers }).set(depth === undefined ? 0 : 1);
-    const archive = new Gauge({ name: 't2u_verify_unverifiable_archive_uploads', help: 'Archive uploads whose verification ended unverifiable (the whole store).', registers });
+    const archive = new Gauge({
+      name: 't2u_verify_unverifiable_archive_uploads',
+      help: 'Archive uploads whose verification ended unverifiable (the whole store).',
+      registers,
+    });
     if (unverifiableArchive !== undefined) archive.set(unverifiableArchive);
     else scrape.removeSingleMetric('t2u_verify_unverifiable_archive_uploads');
     return `${await this.#registry.metrics()}\n${await scrape.metrics()}`;

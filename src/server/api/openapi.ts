@@ -20,7 +20,12 @@ export function isApiRoute(url: string): boolean {
 /** A route schema part as JSON Schema: zod converted (requests as the input they accept), JSON Schema as it is. */
 export function jsonSchemaOf(schema: unknown, io: 'input' | 'output' = 'input'): unknown {
   if (!(schema instanceof ZodType)) return schema;
-  const converted = zodToJsonSchema(schema as unknown as Parameters<typeof zodToJsonSchema>[0], { target: 'jsonSchema2019-09', $refStrategy: 'none', effectStrategy: 'input', pipeStrategy: io }) as Record<string, unknown>;
+  const converted = zodToJsonSchema(schema as unknown as Parameters<typeof zodToJsonSchema>[0], {
+    target: 'jsonSchema2019-09',
+    $refStrategy: 'none',
+    effectStrategy: 'input',
+    pipeStrategy: io,
+  }) as Record<string, unknown>;
   delete converted['$schema'];
   return converted;
 }
@@ -41,7 +46,11 @@ const INFO = {
 };
 
 const SECURITY_SCHEMES = {
-  bearer: { type: 'http', scheme: 'bearer', description: 'One of the configured apiTokens; reads need none when the service sets publicReads.' },
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'One of the configured apiTokens; reads need none when the service sets publicReads.',
+  },
   gitlabToken: { type: 'apiKey', in: 'header', name: 'X-Gitlab-Token', description: "The webhook's secret token (gitlab.tokens)." },
   webhookSignature: {
     type: 'apiKey',

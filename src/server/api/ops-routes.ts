@@ -41,45 +41,62 @@ export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options,
   const timeoutMs = options.healthTimeoutMs ?? 2_000;
 
   const depthSchema = z.object({ ready: z.number().int(), delayed: z.number().int(), running: z.number().int() });
-  app.get('/healthz', {
-    schema: {
-      summary: 'The store answers',
-      operationId: 'health',
-      security: [],
-      response: {
-        200: z.object({ status: z.literal('ok'), queue: depthSchema }).describe('Healthy.'),
-        503: z.object({ status: z.literal('unavailable'), reason: z.string() }).describe('The store did not answer in time.'),
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        summary: 'The store answers',
+        operationId: 'health',
+        security: [],
+        response: {
+          200: z.object({ status: z.literal('ok'), queue: depthSchema }).describe('Healthy.'),
+          503: z.object({ status: z.literal('unavailable'), reason: z.string() }).describe('The store did not answer in time.'),
+        },
       },
     },
-  }, async (request, reply) => {
-    const depth = await depthWithin(store, timeoutMs);
-    if (depth === undefined) {
-      request.log.warn('health check: the store did not answer');
-      return reply.code(503).send({ status: 'unavailable', reason: 'the store did not answer' });
-    }
-    return reply.send({ status: 'ok', queue: depth });
-  });
+    async (request, reply) => {
+      const depth = await depthWithin(store, timeoutMs);
+      if (depth === undefined) {
+        request.log.warn('health check: the store did not answer');
+        return reply.code(503).send({ status: 'unavailable', reason: 'the store did not answer' });
+      }
+      return reply.send({ status: 'ok', queue: depth });
+    },
+  );
 
-  app.get('/metrics', {
-    schema: { summary: 'Prometheus metrics (text exposition format 0.0.4)', operationId: 'metrics', security: [], response: { 200: text('Metrics.') } },
-  }, async (_request, reply) => {
-    const [depth, unverifiable] = await Promise.all([
-      depthWithin(store, timeoutMs),
-      within(store.count({ source: 'archive', verdict: 'unverifiable' }), timeoutMs),
-    ]);
-    return reply.header('content-type', METRICS_CONTENT_TYPE).send(await metrics.render(depth, unverifiable));
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format 0.0.4)',
+        operationId: 'metrics',
+        security: [],
+        response: { 200: text('Metrics.') },
+      },
+    },
+    async (_request, reply) => {
+      const [depth, unverifiable] = await Promise.all([
+        depthWithin(store, timeoutMs),
+        within(store.count({ source: 'archive', verdict: 'unverifiable' }), timeoutMs),
+      ]);
+      return reply.header('content-type', METRICS_CONTENT_TYPE).send(await metrics.render(depth, unverifiable));
+    },
+  );
 
   if (options.openApi) {
     let document: string | undefined;
-    app.get('/api/v1/openapi.json', {
-      schema: {
-        summary: 'This document',
-        operationId: 'openApi',
-        security: [],
-        response: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+    app.get(
+      '/api/v1/openapi.json',
+      {
+        schema: {
+          summary: 'This document',
+          operationId: 'openApi',
+          security: [],
+          response: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
       },
-    }, async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send((document ??= renderOpenApi(app))));
+      async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send((document ??= renderOpenApi(app))),
+    );
   }
   done();
 };

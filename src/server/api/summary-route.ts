@@ -42,18 +42,22 @@ const summarySchema = z
   .describe('Every period of the window, oldest first, zeros included.');
 
 export function summaryRoute(app: FastifyInstance, store: Store, invalid: (reply: FastifyReply, error: z.ZodError) => unknown): void {
-  app.get('/api/v1/summary', {
-    schema: {
-      summary: 'Verdict counts per UTC day or ISO week over a bounded window, by the time each verification finished',
-      operationId: 'getSummary',
-      security: [{ bearer: [] }],
-      querystring: summaryQuerySchema,
-      response: { 200: summarySchema, 400: INVALID, 401: UNAUTHORIZED },
+  app.get(
+    '/api/v1/summary',
+    {
+      schema: {
+        summary: 'Verdict counts per UTC day or ISO week over a bounded window, by the time each verification finished',
+        operationId: 'getSummary',
+        security: [{ bearer: [] }],
+        querystring: summaryQuerySchema,
+        response: { 200: summarySchema, 400: INVALID, 401: UNAUTHORIZED },
+      },
     },
-  }, async (request, reply) => {
-    const q = summaryQuerySchema.safeParse(request.query);
-    if (!q.success) return invalid(reply, q.error);
-    const period = q.data.period ?? 'day';
-    return reply.send(await verdictSummary(store, { period, days: q.data.days ?? DEFAULT_SUMMARY_DAYS[period] }));
-  });
+    async (request, reply) => {
+      const q = summaryQuerySchema.safeParse(request.query);
+      if (!q.success) return invalid(reply, q.error);
+      const period = q.data.period ?? 'day';
+      return reply.send(await verdictSummary(store, { period, days: q.data.days ?? DEFAULT_SUMMARY_DAYS[period] }));
+    },
+  );
 }

@@ -46,7 +46,8 @@ const MAX_IN_RELEASE_BYTES = 16 << 20;
 export async function fetchIndexIfChanged(options: IndexFetchOptions): Promise<IndexFetch> {
   const mirror = trimEnd(options.mirror, '/');
   const { suite, previous } = options;
-  if (!/^[A-Za-z0-9.+_-]+$/.test(suite)) throw new UploadError('UPLOAD_URL_INVALID', `invalid suite name ${JSON.stringify(suite.slice(0, 80))}`);
+  if (!/^[A-Za-z0-9.+_-]+$/.test(suite))
+    throw new UploadError('UPLOAD_URL_INVALID', `invalid suite name ${JSON.stringify(suite.slice(0, 80))}`);
   const timeoutMs = options.timeoutMs ?? 300_000;
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   const now = (options.now ?? (() => new Date()))();
@@ -108,7 +109,10 @@ export async function fetchIndexIfChanged(options: IndexFetchOptions): Promise<I
  */
 function stillValid(cursor: IndexCursor, suite: string, now: Date, allowExpired: boolean | undefined): IndexCursor {
   if (cursor.validUntil !== undefined && !allowExpired && !(Date.parse(cursor.validUntil) >= now.getTime())) {
-    throw new UploadError('UPLOAD_INDEX_UNVERIFIED', `InRelease of ${suite} expired at ${cursor.validUntil} (now ${now.toISOString()}) and the mirror serves no newer one`);
+    throw new UploadError(
+      'UPLOAD_INDEX_UNVERIFIED',
+      `InRelease of ${suite} expired at ${cursor.validUntil} (now ${now.toISOString()}) and the mirror serves no newer one`,
+    );
   }
   return cursor;
 }

@@ -51,7 +51,11 @@ export interface ReconcileOptions {
   readonly verifiedCache?: Set<string>;
 }
 
-export async function reconcile(store: Store, index: Pick<SourcesIndex, 'mirror' | 'suite' | 'entries'>, options: ReconcileOptions = {}): Promise<Reconciliation> {
+export async function reconcile(
+  store: Store,
+  index: Pick<SourcesIndex, 'mirror' | 'suite' | 'entries'>,
+  options: ReconcileOptions = {},
+): Promise<Reconciliation> {
   const now = (options.now ?? (() => new Date()))();
   const bound = options.pendingBoundMs ?? DEFAULT_PENDING_BOUND_MS;
   const cache = options.verifiedCache;

@@ -14,7 +14,15 @@ import { tag2uploadEntries, type SourcesIndex } from '../../upload/index.js';
 import { archiveIdempotencyKey, archiveJobsFor, archiveUploadOf, uploadIdentity, type ArchiveUpload } from './archive-entry.js';
 import { fetchIndexIfChanged, type IndexCursor } from './archive-index-fetch.js';
 import { reconcile, type Reconciliation } from './archive-reconcile.js';
-import { checkTagCopies, describeCopies, remoteTagRefReader, REF_READ_DEFAULTS, type RepoUrlRewrite, type TagCopy, type TagRefReader } from '../intake/tag-copies.js';
+import {
+  checkTagCopies,
+  describeCopies,
+  remoteTagRefReader,
+  REF_READ_DEFAULTS,
+  type RepoUrlRewrite,
+  type TagCopy,
+  type TagRefReader,
+} from '../intake/tag-copies.js';
 
 /** A pino-style logger (fastify's `log` fits). */
 export interface WatcherLog {
@@ -168,7 +176,13 @@ interface SuiteWork {
   notes: CopyNote[];
 }
 
-async function queueUpload(u: ArchiveUpload, o: ArchiveWatcherOptions, state: WatcherState, read: TagRefReader, work: SuiteWork): Promise<void> {
+async function queueUpload(
+  u: ArchiveUpload,
+  o: ArchiveWatcherOptions,
+  state: WatcherState,
+  read: TagRefReader,
+  work: SuiteWork,
+): Promise<void> {
   const log = o.log ?? SILENT_LOG;
   const id = uploadIdentity(u);
   if (state.queued.has(id)) {
@@ -186,11 +200,21 @@ async function queueUpload(u: ArchiveUpload, o: ArchiveWatcherOptions, state: Wa
     repo = check.repo;
     for (const copy of check.copies.filter((c) => c.state === 'unreachable')) {
       work.notes.push({ source: u.source, version: u.version, copy });
-      log.info({ source: u.source, version: u.version, role: copy.role, url: copy.url, code: copy.error?.code }, `tag copy not read: ${copy.error?.message ?? '?'}`);
+      log.info(
+        { source: u.source, version: u.version, role: copy.role, url: copy.url, code: copy.error?.code },
+        `tag copy not read: ${copy.error?.message ?? '?'}`,
+      );
     }
     if (check.differ) {
       const r = reason('TAG_COPIES_DIFFER', describeCopies(u, check));
-      work.discrepancies.push({ reason: r, source: u.source, version: u.version, tag: u.tag, tagObject: u.tagObject, copies: check.copies });
+      work.discrepancies.push({
+        reason: r,
+        source: u.source,
+        version: u.version,
+        tag: u.tag,
+        tagObject: u.tagObject,
+        copies: check.copies,
+      });
       log.warn({ code: r.code, source: u.source, version: u.version, tag: u.tag, tagObject: u.tagObject, copies: check.copies }, r.message);
     }
   }
@@ -215,7 +239,13 @@ async function queueUpload(u: ArchiveUpload, o: ArchiveWatcherOptions, state: Wa
   log.info({ ...queued, suite: u.suite }, 'archive upload queued for verification');
 }
 
-async function pollSuite(suite: string, o: ArchiveWatcherOptions, state: WatcherState, read: TagRefReader, signal: AbortSignal | undefined): Promise<SuitePoll> {
+async function pollSuite(
+  suite: string,
+  o: ArchiveWatcherOptions,
+  state: WatcherState,
+  read: TagRefReader,
+  signal: AbortSignal | undefined,
+): Promise<SuitePoll> {
   const log = o.log ?? SILENT_LOG;
   const work: SuiteWork = { enqueued: [], known: 0, discrepancies: [], notes: [] };
   const previous = state.cursors.get(suite);
@@ -268,7 +298,10 @@ async function pollSuite(suite: string, o: ArchiveWatcherOptions, state: Watcher
         ...(o.now ? { now: o.now } : {}),
       });
       if (reconciliation.unverified.length > 0) {
-        log.warn({ suite, unverified: reconciliation.unverified.length, uploads: reconciliation.uploads }, `${reconciliation.unverified.length} tag2upload uploads in ${suite} have no finished verification`);
+        log.warn(
+          { suite, unverified: reconciliation.unverified.length, uploads: reconciliation.uploads },
+          `${reconciliation.unverified.length} tag2upload uploads in ${suite} have no finished verification`,
+        );
       }
     } catch (e) {
       const error: WatcherFailure = { code: 'STORE_FAILED', message: `reconciliation: ${e instanceof Error ? e.message : String(e)}` };
@@ -276,11 +309,23 @@ async function pollSuite(suite: string, o: ArchiveWatcherOptions, state: Watcher
       return { suite, status: 'failed', error, uploads: index.entries.length, ...work, warnings };
     }
   }
-  return { suite, status, ...(notModified ? { notModified } : {}), uploads: index?.entries.length ?? 0, ...work, warnings, ...(reconciliation ? { reconciliation } : {}) };
+  return {
+    suite,
+    status,
+    ...(notModified ? { notModified } : {}),
+    uploads: index?.entries.length ?? 0,
+    ...work,
+    warnings,
+    ...(reconciliation ? { reconciliation } : {}),
+  };
 }
 
 /** One poll of every configured suite. Never throws: a suite's failure is in its result. */
-export async function pollArchive(options: ArchiveWatcherOptions, state: WatcherState = newWatcherState(), signal?: AbortSignal): Promise<PollResult> {
+export async function pollArchive(
+  options: ArchiveWatcherOptions,
+  state: WatcherState = newWatcherState(),
+  signal?: AbortSignal,
+): Promise<PollResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now().toISOString();
   const read =
@@ -320,7 +365,11 @@ export interface ArchiveWatcher {
 }
 
 /** The delay before the next poll: the interval, or a capped exponential backoff after failures; with jitter. */
-export function nextDelayMs(failures: number, o: Pick<ArchiveWatcherLoopOptions, 'intervalMs' | 'retryMs' | 'maxBackoffMs' | 'jitter'>, random: () => number = Math.random): number {
+export function nextDelayMs(
+  failures: number,
+  o: Pick<ArchiveWatcherLoopOptions, 'intervalMs' | 'retryMs' | 'maxBackoffMs' | 'jitter'>,
+  random: () => number = Math.random,
+): number {
   const base =
     failures === 0
       ? o.intervalMs

@@ -44,9 +44,19 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
   };
   const pageSize = options.pageSize ?? PAGE_SIZE;
   const send = (reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply =>
-    reply.code(status).type('text/html; charset=utf-8').send(page({ title, ...paths }, body).value);
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(page({ title, ...paths }, body).value);
   const notFound = (reply: FastifyReply, id: string): FastifyReply =>
-    send(reply, 404, 'Not found', html`<h1>Not found</h1><p>There is no verification ${id}.</p><p><a href="${paths.home}">← all verifications</a></p>`);
+    send(
+      reply,
+      404,
+      'Not found',
+      html`<h1>Not found</h1>
+        <p>There is no verification ${id}.</p>
+        <p><a href="${paths.home}">← all verifications</a></p>`,
+    );
 
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
@@ -54,7 +64,13 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
 
   app.setErrorHandler(async (error, request, reply) => {
     request.log.error({ err: error }, 'dashboard request failed');
-    return send(reply, 500, 'Error', html`<h1>Error</h1><p>The verifications could not be read. The service log has the details.</p>`);
+    return send(
+      reply,
+      500,
+      'Error',
+      html`<h1>Error</h1>
+        <p>The verifications could not be read. The service log has the details.</p>`,
+    );
   });
 
   app.get('/dashboard.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
@@ -87,7 +103,14 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     const { name } = request.params;
     const parsed = packagePageQuerySchema.safeParse(request.query);
     if (!SOURCE_PACKAGE.test(name) || !parsed.success) {
-      return send(reply, 404, 'Not found', html`<h1>Not found</h1><p>There is no source package ${name} with that page.</p><p><a href="${paths.home}">← all verifications</a></p>`);
+      return send(
+        reply,
+        404,
+        'Not found',
+        html`<h1>Not found</h1>
+          <p>There is no source package ${name} with that page.</p>
+          <p><a href="${paths.home}">← all verifications</a></p>`,
+      );
     }
     const page = parsed.data.page ?? 1;
     // One more than a page tells whether an older page exists; both queries use the package index.
@@ -96,7 +119,14 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
       options.store.count({ package: name }),
     ]);
     if (total === 0) {
-      return send(reply, 404, name, html`<h1>${name}</h1><p>No verification of this source package is recorded.</p><p><a href="${paths.home}">← all verifications</a></p>`);
+      return send(
+        reply,
+        404,
+        name,
+        html`<h1>${name}</h1>
+          <p>No verification of this source package is recorded.</p>
+          <p><a href="${paths.home}">← all verifications</a></p>`,
+      );
     }
     return send(reply, 200, name, packageBody(name, jobs.slice(0, pageSize), total, page, jobs.length > pageSize, paths));
   });
@@ -105,7 +135,12 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     const { id } = request.params;
     const job = ID_RE.test(id) ? await options.store.get(id) : undefined;
     if (job === undefined) return notFound(reply, id);
-    return send(reply, 200, `${jobTitle(job)}: ${job.verdict ?? job.status}`, detailBody(job, paths, await options.store.attemptLogs(job.id)));
+    return send(
+      reply,
+      200,
+      `${jobTitle(job)}: ${job.verdict ?? job.status}`,
+      detailBody(job, paths, await options.store.attemptLogs(job.id)),
+    );
   });
 
   app.get('/verifications/:id/report.json', async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
@@ -119,11 +154,22 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
       .send(JSON.stringify(job.report ?? null, null, 2));
   });
   // What one attempt printed, as plain text (the security headers above forbid rendering anything in it).
-  app.get('/verifications/:id/attempts/:attempt/log', async (request: FastifyRequest<{ Params: { id: string; attempt: string } }>, reply) => {
-    const { id, attempt } = request.params;
-    const log = ID_RE.test(id) && /^[1-9][0-9]{0,5}$/.test(attempt) ? await options.store.getAttemptLog(id, Number(attempt)) : undefined;
-    if (log === undefined) return send(reply, 404, 'Not found', html`<h1>Not found</h1><p>No log was kept for attempt ${attempt} of verification ${id}.</p><p><a href="${paths.home}">← all verifications</a></p>`);
-    return reply.type('text/plain; charset=utf-8').send(log.text);
-  });
+  app.get(
+    '/verifications/:id/attempts/:attempt/log',
+    async (request: FastifyRequest<{ Params: { id: string; attempt: string } }>, reply) => {
+      const { id, attempt } = request.params;
+      const log = ID_RE.test(id) && /^[1-9][0-9]{0,5}$/.test(attempt) ? await options.store.getAttemptLog(id, Number(attempt)) : undefined;
+      if (log === undefined)
+        return send(
+          reply,
+          404,
+          'Not found',
+          html`<h1>Not found</h1>
+            <p>No log was kept for attempt ${attempt} of verification ${id}.</p>
+            <p><a href="${paths.home}">← all verifications</a></p>`,
+        );
+      return reply.type('text/plain; charset=utf-8').send(log.text);
+    },
+  );
   return Promise.resolve();
 };

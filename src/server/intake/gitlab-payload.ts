@@ -48,7 +48,11 @@ const tagPushSchema = z.object({ object_kind: z.literal('tag_push'), ...tagPushF
  * example has no `object_kind` (GitLab's push data builder adds one; when
  * present it must agree).
  */
-const systemTagPushSchema = z.object({ event_name: z.literal('tag_push'), object_kind: z.literal('tag_push').optional(), ...tagPushFields });
+const systemTagPushSchema = z.object({
+  event_name: z.literal('tag_push'),
+  object_kind: z.literal('tag_push').optional(),
+  ...tagPushFields,
+});
 
 export interface TagPushEvent {
   /** project.git_http_url, checked (https://, or http:// to loopback when allowed). */
@@ -106,7 +110,10 @@ export function interpretGitlabHook(eventHeader: string | undefined, body: unkno
     if (name !== 'tag_push') return { kind: 'ignored', reason: `system hook event ${JSON.stringify(name ?? '(none)')} is not a tag_push` };
     schema = systemTagPushSchema;
   } else {
-    return { kind: 'ignored', reason: `event ${JSON.stringify(eventHeader ?? '(none)')} is not a ${TAG_PUSH_EVENT} or a ${SYSTEM_HOOK_EVENT}` };
+    return {
+      kind: 'ignored',
+      reason: `event ${JSON.stringify(eventHeader ?? '(none)')} is not a ${TAG_PUSH_EVENT} or a ${SYSTEM_HOOK_EVENT}`,
+    };
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {

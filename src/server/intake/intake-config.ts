@@ -30,9 +30,7 @@ export const intakeConfigSchema = z
          * token"). When set, every webhook must carry a valid `webhook-signature`
          * from one of them; with `tokens` also set, both are required.
          */
-        signingSecrets: z
-          .array(signingSecretSchema)
-          .default([]),
+        signingSecrets: z.array(signingSecretSchema).default([]),
         /** How far `webhook-timestamp` may be from our clock, in seconds. */
         signatureToleranceSeconds: z.number().int().positive().default(DEFAULT_SIGNATURE_TOLERANCE_SECONDS),
       })
@@ -52,7 +50,12 @@ export const intakeConfigSchema = z
      */
     publicReads: z.boolean().default(false),
     /** Largest request body accepted, in bytes (413 beyond). GitLab's tag push bodies are a few KiB. */
-    bodyLimit: z.number().int().positive().max(64 * MiB).default(1 * MiB),
+    bodyLimit: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * MiB)
+      .default(1 * MiB),
     /**
      * Longest wait for the job to be persisted before answering 503. GitLab
      * gives a webhook 10 s; it does not redeliver a failed one by itself, and

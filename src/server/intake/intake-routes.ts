@@ -97,7 +97,9 @@ function header(request: FastifyRequest, name: string): string | undefined {
 }
 
 function workKey(parts: readonly (string | undefined)[]): string {
-  return createHash('sha256').update(JSON.stringify(parts.map((p) => p ?? null))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map((p) => p ?? null)))
+    .digest('hex');
 }
 
 function unauthorized(reply: FastifyReply, scheme?: string): FastifyReply {
@@ -165,7 +167,10 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       request.log.error({ err, source: job.source, repo: job.repo, tag: job.tag }, 'could not persist job');
       return reply.code(503).header('retry-after', '30').send({ error: 'unavailable', reason: 'the job could not be stored; retry later' });
     }
-    request.log.info({ source: job.source, repo: job.repo, tag: job.tag, object: job.object, job: result.id, created: result.created }, 'verification queued');
+    request.log.info(
+      { source: job.source, repo: job.repo, tag: job.tag, object: job.object, job: result.id, created: result.created },
+      'verification queued',
+    );
     return reply.code(202).send({ id: result.id, created: result.created });
   }
 
@@ -187,7 +192,10 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       operationId: 'gitlabWebhook',
       security: [{ gitlabToken: [] }, { webhookSignature: [] }, { gitlabToken: [], webhookSignature: [] }],
       headers: hookHeadersSchema,
-      body: { type: 'object', description: 'GitLab\'s "Tag Push Hook" body: https://docs.gitlab.com/user/project/integrations/webhook_events/#tag-events' },
+      body: {
+        type: 'object',
+        description: 'GitLab\'s "Tag Push Hook" body: https://docs.gitlab.com/user/project/integrations/webhook_events/#tag-events',
+      },
       response: {
         200: z.object({ ignored: z.string() }).describe('Not a tag2upload tag push: ignored.'),
         202: acceptedSchema,
@@ -214,7 +222,11 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       if (signingKeys.length > 0) {
         const check = verifyStandardWebhook(
           raw,
-          { id: header(request, 'webhook-id'), timestamp: header(request, 'webhook-timestamp'), signature: header(request, 'webhook-signature') },
+          {
+            id: header(request, 'webhook-id'),
+            timestamp: header(request, 'webhook-timestamp'),
+            signature: header(request, 'webhook-signature'),
+          },
           signingKeys,
           now(),
           config.gitlab.signatureToleranceSeconds,

@@ -75,7 +75,13 @@ export interface TagCopiesCheck {
   readonly repo: string;
 }
 
-async function readCopy(role: CopyRole, url: string, u: ArchiveUpload, read: TagRefReader, map: readonly RepoUrlRewrite[]): Promise<TagCopy> {
+async function readCopy(
+  role: CopyRole,
+  url: string,
+  u: ArchiveUpload,
+  read: TagRefReader,
+  map: readonly RepoUrlRewrite[],
+): Promise<TagCopy> {
   const at = rewriteRepoUrl(url, map);
   const base = { role, url, ...(at !== url ? { readAt: at } : {}) };
   let ref: RefInfo | undefined;

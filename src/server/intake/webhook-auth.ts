@@ -100,7 +100,12 @@ export function generateSigningSecret(): string {
  * holding either the old or the new secret accepts the message during a
  * rotation.
  */
-export function standardWebhookHeaders(keys: readonly Buffer[], id: string, nowMs: number, body: Buffer): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+export function standardWebhookHeaders(
+  keys: readonly Buffer[],
+  id: string,
+  nowMs: number,
+  body: Buffer,
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
   const timestamp = String(Math.floor(nowMs / 1000));
   return {
     'webhook-id': id,

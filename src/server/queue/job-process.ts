@@ -162,8 +162,17 @@ class JobChild {
       const how = signal !== null ? `signal ${signal}` : `exit status ${code}`;
       onFail(new Error(`the job process ended (${how}) before it was ready`));
       const oom = /heap out of memory|Reached heap limit|Allocation failed/i.test(this.#stderrTail);
-      if (oom) this.#settle({ kind: 'limit', code: 'JOB_MEMORY_LIMIT', message: `the job process ran out of its ${limits.heapMb} MiB heap (${how})` });
-      else this.#settle({ kind: 'exit', message: `the job process ended without a report (${how})${this.#stderrTail.trim() === '' ? '' : `: ${lastLine(this.#stderrTail)}`}` });
+      if (oom)
+        this.#settle({
+          kind: 'limit',
+          code: 'JOB_MEMORY_LIMIT',
+          message: `the job process ran out of its ${limits.heapMb} MiB heap (${how})`,
+        });
+      else
+        this.#settle({
+          kind: 'exit',
+          message: `the job process ended without a report (${how})${this.#stderrTail.trim() === '' ? '' : `: ${lastLine(this.#stderrTail)}`}`,
+        });
     });
     this.idle();
   }
@@ -187,7 +196,13 @@ class JobChild {
     this.process.channel?.ref();
     const outcome = new Promise<Outcome>((resolve) => (this.#current = resolve));
     // A child that never became ready has exited, and that settled the outcome.
-    if (await this.ready.then(() => true, () => false)) this.send({ type: 'run', id, request });
+    if (
+      await this.ready.then(
+        () => true,
+        () => false,
+      )
+    )
+      this.send({ type: 'run', id, request });
     return outcome;
   }
 
@@ -269,18 +284,28 @@ export function isolatedVerifyJob(options: JobProcessOptions): IsolatedVerifyJob
     // The time limit is the job's: it starts once the process is ready (a new
     // process loads its modules first); the start itself has its own bound.
     let timer: NodeJS.Timeout | undefined;
-    const startup = setTimeout(() => child.limit('JOB_PROCESS_FAILED', `the job process did not start within ${STARTUP_MS} ms`), STARTUP_MS);
+    const startup = setTimeout(
+      () => child.limit('JOB_PROCESS_FAILED', `the job process did not start within ${STARTUP_MS} ms`),
+      STARTUP_MS,
+    );
     child.ready.then(
       () => {
         clearTimeout(startup);
-        if (!settled) timer = setTimeout(() => child.limit('JOB_TIME_LIMIT', `the verification ran for more than ${limits.timeMs} ms and was stopped`), limits.timeMs);
+        if (!settled)
+          timer = setTimeout(
+            () => child.limit('JOB_TIME_LIMIT', `the verification ran for more than ${limits.timeMs} ms and was stopped`),
+            limits.timeMs,
+          );
       },
       () => clearTimeout(startup),
     );
     const memory = setInterval(() => {
       void residentBytes(child.process.pid ?? 0).then((bytes) => {
         if (bytes !== undefined && bytes > limits.rssMb * 1024 * 1024) {
-          child.limit('JOB_MEMORY_LIMIT', `the verification's process used ${Math.round(bytes / 1048576)} MiB, more than its ${limits.rssMb} MiB`);
+          child.limit(
+            'JOB_MEMORY_LIMIT',
+            `the verification's process used ${Math.round(bytes / 1048576)} MiB, more than its ${limits.rssMb} MiB`,
+          );
         }
       });
     }, memoryPollMs);
@@ -329,7 +354,12 @@ export function isolatedVerifyJob(options: JobProcessOptions): IsolatedVerifyJob
   return Object.assign(job, {
     close(): Promise<void> {
       closed = true;
-      const ending = [...all].map((c) => new Promise<void>((resolve) => (c.process.exitCode === null && c.process.signalCode === null ? c.process.once('exit', () => resolve()) : resolve())));
+      const ending = [...all].map(
+        (c) =>
+          new Promise<void>((resolve) =>
+            c.process.exitCode === null && c.process.signalCode === null ? c.process.once('exit', () => resolve()) : resolve(),
+          ),
+      );
       for (const c of idle.splice(0)) c.kill();
       return Promise.all(ending).then(() => undefined);
     },

@@ -36,7 +36,12 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
     let upload: VerifyUpload;
     if (req.upload === undefined) upload = { kind: 'mirror', mirror: config.mirror ?? config.upload.mirror, suite: config.upload.suite };
     else if (isUrl(req.upload)) upload = { kind: 'dsc-url', url: req.upload };
-    else return unverifiableReport(req.repo, req.tag, reason('UPLOAD_URL_INVALID', `the job's upload ${JSON.stringify(req.upload.slice(0, 200))} is not a URL`));
+    else
+      return unverifiableReport(
+        req.repo,
+        req.tag,
+        reason('UPLOAD_URL_INVALID', `the job's upload ${JSON.stringify(req.upload.slice(0, 200))} is not a URL`),
+      );
     let t: Trust;
     try {
       trust ??= loadTrust(config);
@@ -46,7 +51,8 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       if (!(err instanceof TrustSetupError)) throw err;
       return unverifiableReport(req.repo, req.tag, reason('KEYRING_UNAVAILABLE', err.message));
     }
-    if (uploadKeyring === undefined || Date.now() - uploadKeyring.at >= maxAgeMs) uploadKeyring = { at: Date.now(), keyring: resolveUploadKeyring(config) };
+    if (uploadKeyring === undefined || Date.now() - uploadKeyring.at >= maxAgeMs)
+      uploadKeyring = { at: Date.now(), keyring: resolveUploadKeyring(config) };
     const uk = await uploadKeyring.keyring;
     // Not kept: the next job asks the mirror again.
     if (uk.path === undefined) uploadKeyring = undefined;
@@ -58,8 +64,11 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
         index = {
           at: Date.now(),
           index: fetchSourcesIndex({
-            mirror: upload.mirror ?? config.upload.mirror, suite: upload.suite ?? config.upload.suite, policy,
-            archiveKeyring: config.upload.archiveKeyring, allowExpiredRelease: config.upload.allowExpiredRelease,
+            mirror: upload.mirror ?? config.upload.mirror,
+            suite: upload.suite ?? config.upload.suite,
+            policy,
+            archiveKeyring: config.upload.archiveKeyring,
+            allowExpiredRelease: config.upload.allowExpiredRelease,
           }),
         };
       }
@@ -78,7 +87,8 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
         : // What the verification prints is the attempt's log: its progress (the rootfs's included) and every sandboxed command's output.
           await withSandboxOutput(output, () => {
             const progress = (line: string): void => output(`[t2u-verify] ${line}\n`);
-            const rootfsFor = (name: Parameters<typeof ensureRootfs>[0]) => ensureRootfs(name, { cache: cacheDir(config), onProgress: (line) => progress(`rootfs ${name}: ${line}`) });
+            const rootfsFor = (name: Parameters<typeof ensureRootfs>[0]) =>
+              ensureRootfs(name, { cache: cacheDir(config), onProgress: (line) => progress(`rootfs ${name}: ${line}`) });
             return verify({ repo: req.repo, tag: req.tag, upload }, { ...deps, progress, rootfsFor });
           });
     report.notes.unshift(...keyringNotes(t, uk));
@@ -87,7 +97,12 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
     // replaced in between: the report is about the one fetched, and says so.
     const fetched = report.tag.object;
     if (req.tagObject !== undefined && fetched !== undefined && fetched !== req.tagObject) {
-      report.notes.push(reason('TAG_MOVED', `refs/tags/${req.tag} was announced as tag object ${req.tagObject} but names ${fetched} now; the report is about ${fetched}`));
+      report.notes.push(
+        reason(
+          'TAG_MOVED',
+          `refs/tags/${req.tag} was announced as tag object ${req.tagObject} but names ${fetched} now; the report is about ${fetched}`,
+        ),
+      );
     }
     return report;
   };

@@ -191,17 +191,20 @@ export class Worker {
     log.info({ tagObject: job.tagObject, upload: job.upload }, 'verification started');
     // Renew the lease well before it runs out; a refused renewal means another
     // worker took the job (this one stalled past the lease): stop working on it.
-    const heartbeat = setInterval(() => {
-      store.heartbeat(job.id, job.leaseToken, leaseMs).then(
-        (ok) => {
-          if (!ok) {
-            log.warn('lease lost: another worker has the job');
-            this.#abort(r, 'lease-lost');
-          }
-        },
-        (err: unknown) => log.warn({ err }, 'lease renewal failed; will try again'),
-      );
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        store.heartbeat(job.id, job.leaseToken, leaseMs).then(
+          (ok) => {
+            if (!ok) {
+              log.warn('lease lost: another worker has the job');
+              this.#abort(r, 'lease-lost');
+            }
+          },
+          (err: unknown) => log.warn({ err }, 'lease renewal failed; will try again'),
+        );
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
     const timeout = setTimeout(() => {
       log.warn({ jobTimeoutMs }, 'verification took too long: aborting');
       this.#abort(r, 'timeout');
@@ -210,7 +213,9 @@ export class Worker {
     let report: VerifyReport | undefined;
     let error: unknown;
     const output = new AttemptLogBuffer();
-    output.append(`[t2u-verify] attempt ${job.attempts} at job ${job.id} (${job.repo} ${job.tag}) by worker ${this.id}, ${new Date().toISOString()}\n`);
+    output.append(
+      `[t2u-verify] attempt ${job.attempts} at job ${job.id} (${job.repo} ${job.tag}) by worker ${this.id}, ${new Date().toISOString()}\n`,
+    );
     try {
       const request = {
         repo: job.repo,
@@ -218,7 +223,10 @@ export class Worker {
         ...(job.tagObject !== null && { tagObject: job.tagObject }),
         ...(job.upload !== null && { upload: job.upload }),
       };
-      report = await Promise.race([verifyJob(request, { signal: r.controller.signal, log, output: (text) => output.append(text) }), forced]);
+      report = await Promise.race([
+        verifyJob(request, { signal: r.controller.signal, log, output: (text) => output.append(text) }),
+        forced,
+      ]);
     } catch (err) {
       error = err;
     } finally {
@@ -227,9 +235,13 @@ export class Worker {
     }
     // Stop silently forced promise rejections from surfacing later.
     forced.catch(() => undefined);
-    output.append(`[t2u-verify] ${attemptEnd(r.stopReason, report, error)}, after ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    output.append(
+      `[t2u-verify] ${attemptEnd(r.stopReason, report, error)}, after ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
     // Kept before the outcome is recorded, so that a finished job's log is there; a log that cannot be kept loses nothing else.
-    await store.putAttemptLog(job.id, job.attempts, output.finish()).catch((err: unknown) => log.warn({ err }, "the attempt's log could not be kept"));
+    await store
+      .putAttemptLog(job.id, job.attempts, output.finish())
+      .catch((err: unknown) => log.warn({ err }, "the attempt's log could not be kept"));
 
     if (r.stopReason === 'lease-lost') {
       log.warn('result dropped: the job belongs to another worker now');
@@ -271,7 +283,11 @@ export class Worker {
         // The store recorded `unverifiable` after the last attempt.
         this.#o.metrics?.verdict('unverifiable');
         log.warn({ ...fields, verdict: 'unverifiable' }, 'job failed for good: attempts exhausted');
-        this.#alertUnverifiable(r.job, report ?? { verdict: 'unverifiable', repo: r.job.repo, tag: { name: r.job.tag }, upload: r.job.upload, error: why }, log);
+        this.#alertUnverifiable(
+          r.job,
+          report ?? { verdict: 'unverifiable', repo: r.job.repo, tag: { name: r.job.tag }, upload: r.job.upload, error: why },
+          log,
+        );
         return;
       case 'lease-lost':
         log.warn(fields, 'could not hand the job back: the lease was lost');

@@ -19,7 +19,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** What a verification relies on of an index: each key's identity, role, order and bytes. */
 const shape = (index: KeyringIndex) =>
-  index.keys.map((k: IndexedKey) => ({ fpr: k.primaryFingerprint, id: k.primaryKeyId, subkeys: k.subkeys, role: k.role, keyring: k.keyring, packets: Buffer.from(k.packets).toString('base64') }));
+  index.keys.map((k: IndexedKey) => ({
+    fpr: k.primaryFingerprint,
+    id: k.primaryKeyId,
+    subkeys: k.subkeys,
+    role: k.role,
+    keyring: k.keyring,
+    packets: Buffer.from(k.packets).toString('base64'),
+  }));
 
 /** A copy of the fixture uploader keyring, its layout directory, and a load through the cache. */
 function setup(name: string): { dir: string; ring: string; load: () => Promise<KeyringIndex> } {
@@ -29,9 +36,13 @@ function setup(name: string): { dir: string; ring: string; load: () => Promise<K
   return { dir, ring, load: () => loadKeyrings([{ path: ring, role: 'uploader' }], { cacheDir: dir, minCachedBytes: 0 }) };
 }
 
-const layoutFile = (dir: string): string => join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
+const layoutFile = (dir: string): string =>
+  join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.json'))!,
+  );
 
-describe('keyring layouts cached under the keyring\'s sha256', () => {
+describe("keyring layouts cached under the keyring's sha256", () => {
   it('writes the layout (0600, directory 0700) and loads the same index from it', async () => {
     const { dir, ring, load } = setup('same');
     const framed = new KeyringIndex();
@@ -90,7 +101,7 @@ describe('keyring layouts cached under the keyring\'s sha256', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('parsing a key checks that its packets are the indexed fingerprint\'s', async () => {
+  it("parsing a key checks that its packets are the indexed fingerprint's", async () => {
     const index = await loadKeyrings([{ path: UPLOADERS, role: 'uploader' }]);
     const [a, b] = index.keys;
     await expect(index.parse(a!)).resolves.toBeDefined();

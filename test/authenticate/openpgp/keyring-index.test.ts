@@ -13,7 +13,10 @@ import { DM_RING, fixtureKeys, KEYS_DIR, UPLOADERS } from '../gpg-harness.js';
 function gpgListing(file: string): Map<string, string[]> {
   const home = mkdtempSync(join(tmpdir(), 't2u-auth-list-'));
   try {
-    const r = spawnSync('gpg', ['--batch', '--with-colons', '--show-keys', file], { env: { ...process.env, GNUPGHOME: home }, maxBuffer: 1 << 28 });
+    const r = spawnSync('gpg', ['--batch', '--with-colons', '--show-keys', file], {
+      env: { ...process.env, GNUPGHOME: home },
+      maxBuffer: 1 << 28,
+    });
     const out = new Map<string, string[]>();
     let current: string[] = [];
     let pending: string | undefined;
@@ -45,7 +48,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('KeyringIndex on the fixture keyrings', () => {
   it('indexes every primary key and subkey that gpg lists, by fingerprint and key id', async () => {
-    const index = await loadKeyrings([{ path: UPLOADERS, role: 'uploader' }, { path: DM_RING, role: 'dm' }]);
+    const index = await loadKeyrings([
+      { path: UPLOADERS, role: 'uploader' },
+      { path: DM_RING, role: 'dm' },
+    ]);
     const listed = new Map([...gpgListing(UPLOADERS), ...gpgListing(DM_RING)]);
     expect(index.keys.length).toBe(listed.size);
     for (const [primary, all] of listed) {
@@ -76,7 +82,10 @@ describe('KeyringIndex on the fixture keyrings', () => {
   });
 
   it('keeps keyring order: the same key in two keyrings is found in both, first keyring first', async () => {
-    const index = await loadKeyrings([{ path: DM_RING, role: 'dm' }, { path: DM_RING, role: 'nonupload' }]);
+    const index = await loadKeyrings([
+      { path: DM_RING, role: 'dm' },
+      { path: DM_RING, role: 'nonupload' },
+    ]);
     const m = index.findByFingerprint(fixtureKeys().dm!.primary);
     expect(m.map((x) => x.key.role)).toEqual(['dm', 'nonupload']);
   });
@@ -149,7 +158,10 @@ describe.runIf(existsSync(HOST_KEYRING))('KeyringIndex on a full Debian keyring'
     let subkeys = 0;
     for (const [primary, all] of listed) {
       for (const fpr of all) {
-        expect(index.findByFingerprint(fpr).some((m) => m.key.primaryFingerprint === primary), fpr).toBe(true);
+        expect(
+          index.findByFingerprint(fpr).some((m) => m.key.primaryFingerprint === primary),
+          fpr,
+        ).toBe(true);
         if (fpr !== primary) subkeys++;
       }
     }

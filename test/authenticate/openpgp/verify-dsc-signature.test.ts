@@ -48,7 +48,8 @@ function gpgvStatus(keyring: string, data: Uint8Array): number {
 
 beforeAll(() => {
   gpg = Gpg.create();
-  for (const k of ['rsa3072', 'ed25519', 'sha1', 'outsider', 'expired', 'revoked', 'rsa1024']) gpg.importFile(join(KEYS_DIR, `${k}.sec.asc`));
+  for (const k of ['rsa3072', 'ed25519', 'sha1', 'outsider', 'expired', 'revoked', 'rsa1024'])
+    gpg.importFile(join(KEYS_DIR, `${k}.sec.asc`));
   work = mkdtempSync(join(tmpdir(), 't2u-dscsig-'));
 });
 afterAll(() => {
@@ -139,10 +140,18 @@ describe('verifyDscSignature with keys made by gpg', () => {
     expect((await verifyDscSignature(trailing, await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['SIGNATURE_MALFORMED']);
     // Two signatures in one block (the armored packets of two signers concatenated).
     const other = clearsign('ed25519').toString();
-    const b64 = (s: string): string => s.slice(s.indexOf('-----BEGIN PGP SIGNATURE-----')).split('\n').slice(2).filter((l) => l && !l.startsWith('=') && !l.startsWith('-----')).join('');
+    const b64 = (s: string): string =>
+      s
+        .slice(s.indexOf('-----BEGIN PGP SIGNATURE-----'))
+        .split('\n')
+        .slice(2)
+        .filter((l) => l && !l.startsWith('=') && !l.startsWith('-----'))
+        .join('');
     const both = Buffer.concat([Buffer.from(b64(good), 'base64'), Buffer.from(b64(other), 'base64')]).toString('base64');
     const doubled = `${good.slice(0, good.indexOf('-----BEGIN PGP SIGNATURE-----'))}-----BEGIN PGP SIGNATURE-----\n\n${both.match(/.{1,64}/g)!.join('\n')}\n-----END PGP SIGNATURE-----\n`;
-    expect((await verifyDscSignature(Buffer.from(doubled), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['SIGNATURE_MALFORMED']);
+    expect((await verifyDscSignature(Buffer.from(doubled), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual([
+      'SIGNATURE_MALFORMED',
+    ]);
     // A corrupted armor checksum.
     const crc = good.replace(/\n=(....)\n/, (_m, c: string) => `\n=${c === 'AAAA' ? 'BBBB' : 'AAAA'}\n`);
     expect((await verifyDscSignature(Buffer.from(crc), await ring('rsa3072'))).reasons.map((x) => x.code)).toEqual(['SIGNATURE_MALFORMED']);
@@ -182,7 +191,10 @@ describe('real tag2upload uploads against the real debian-tag2upload-keyring', (
       // 1.1's self-signature made the key expire at 2026-03-13T…; signatures before that still stand.
       const afterExpiry = stale.created!.getTime() > Date.parse('2026-03-14T00:00:00Z');
       if (afterExpiry) expired++;
-      expect(stale.reasons.map((x) => x.code), file).toEqual(afterExpiry ? ['KEY_EXPIRED'] : []);
+      expect(
+        stale.reasons.map((x) => x.code),
+        file,
+      ).toEqual(afterExpiry ? ['KEY_EXPIRED'] : []);
     }
     expect(expired).toBeGreaterThan(0);
   });

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDmTxt } from '../../../src/authenticate/dm-txt.js';
 import { loadKeyrings, type KeyringIndex } from '../../../src/authenticate/openpgp/keyring-index.js';
-import { checkDmAuthorisation, DEFAULT_SIGNATURE_POLICY, verifyTagSignature, type TagSignatureResult } from '../../../src/authenticate/openpgp/verify-tag-signature.js';
+import {
+  checkDmAuthorisation,
+  DEFAULT_SIGNATURE_POLICY,
+  verifyTagSignature,
+  type TagSignatureResult,
+} from '../../../src/authenticate/openpgp/verify-tag-signature.js';
 import { parseTagObject } from '../../../src/gitobj/tag-object.js';
 import type { ReasonCode } from '../../../src/report/reasons.js';
 import { DM_RING, DM_TXT, fixtureKeys, Gpg, gpgv, KEYS_DIR, signedTag, TagRepo, UPLOADERS, type FixtureKey } from '../gpg-harness.js';
@@ -32,7 +37,11 @@ const REVOKE_MENU = { noReason: 0, compromised: 1, superseded: 2, retired: 3 } a
 
 function revoke(gpg: Gpg, fpr: string, why: keyof typeof REVOKE_MENU, at: string): void {
   // gpg --gen-revoke is interactive: confirm, reason, description (ended by an empty line), confirm.
-  const cert = gpg.must(['--yes', '--command-fd', '0', '--armor', '--gen-revoke', fpr], { at, input: `y\n${REVOKE_MENU[why]}\nt2u-verify test\n\ny\n`, interactive: true });
+  const cert = gpg.must(['--yes', '--command-fd', '0', '--armor', '--gen-revoke', fpr], {
+    at,
+    input: `y\n${REVOKE_MENU[why]}\nt2u-verify test\n\ny\n`,
+    interactive: true,
+  });
   gpg.must(['--import'], { input: cert });
 }
 
@@ -43,7 +52,11 @@ function makeScenarioKeys(): void {
   // Certify-only from 2024-02-01; the signature is made with the copy from before.
   scenario.nosign = maker.genKey('No Sign <nosign@t2u.test>', 'ed25519', 'sign', T0);
   signer.must(['--import'], { input: maker.exportSecret(scenario.nosign) });
-  maker.must(['--expert', '--command-fd', '0', '--edit-key', scenario.nosign], { at: '20240201T000000', input: 'change-usage\nS\nQ\nsave\n', interactive: true });
+  maker.must(['--expert', '--command-fd', '0', '--edit-key', scenario.nosign], {
+    at: '20240201T000000',
+    input: 'change-usage\nS\nQ\nsave\n',
+    interactive: true,
+  });
   scenario.dsa = maker.genKey('DSA <dsa@t2u.test>', 'dsa2048', 'sign', T0);
   // Retired (soft) and compromised (hard) revocations dated 2024-04-01, after SIGN_AT.
   scenario.retired = maker.genKey('Retired <retired@t2u.test>', 'ed25519', 'sign', T0);
@@ -59,7 +72,12 @@ function makeScenarioKeys(): void {
   maker.must(['--quick-set-expire', subPrimary, '20240102T000000', scenario.subexp], { at: '20240101T120000' });
   scenario.subexpPrimary = subPrimary;
   // A key in no keyring at all is the fixture `outsider`.
-  maker.must(['--export', '-o', extraRing, ...['late', 'nosign', 'dsa', 'retired', 'compromised', 'subexpPrimary'].map((n) => scenario[n]!)]);
+  maker.must([
+    '--export',
+    '-o',
+    extraRing,
+    ...['late', 'nosign', 'dsa', 'retired', 'compromised', 'subexpPrimary'].map((n) => scenario[n]!),
+  ]);
 }
 
 beforeAll(async () => {
@@ -94,9 +112,14 @@ interface Made {
 }
 
 /** A tag signed by `fpr` at `at` with real gpg and stored by git mktag. */
-function makeTag(fpr: string, opts: { at?: string; epoch?: number; gpgArgs?: string[]; tamper?: (raw: Buffer) => Buffer; signature?: (payload: Buffer) => Buffer } = {}): Made {
+function makeTag(
+  fpr: string,
+  opts: { at?: string; epoch?: number; gpgArgs?: string[]; tamper?: (raw: Buffer) => Buffer; signature?: (payload: Buffer) => Buffer } = {},
+): Made {
   const payload = repo.payload('debian/1.0-1', opts.epoch ?? SIGN_EPOCH);
-  const signature = opts.signature ? opts.signature(payload) : signer.detachSign(payload, fpr, opts.at ?? SIGN_AT, ['--digest-algo', 'SHA512', ...(opts.gpgArgs ?? [])]);
+  const signature = opts.signature
+    ? opts.signature(payload)
+    : signer.detachSign(payload, fpr, opts.at ?? SIGN_AT, ['--digest-algo', 'SHA512', ...(opts.gpgArgs ?? [])]);
   let raw = signedTag(payload, signature);
   if (opts.tamper) raw = opts.tamper(raw);
   const id = repo.mktag(raw);
@@ -209,27 +232,65 @@ interface BadCase {
 const BAD: BadCase[] = [
   { name: 'unsigned tag', make: () => unsignedTag(), want: ['SIGNATURE_MISSING'] },
   { name: 'SSH-signed tag', make: () => sshTag(), want: ['SIGNATURE_NOT_OPENPGP'] },
-  { name: 'an inline-signed PGP MESSAGE', make: () => makeTag('', { signature: (p) => signer.must(['--armor', '-u', `${keys.rsa3072!.signing}!`, '--sign', '-o', '-'], { at: SIGN_AT, input: p }) }), want: ['SIGNATURE_MALFORMED'] },
-  { name: 'armor CRC-24 mismatch', make: () => makeTag(keys.rsa3072!.signing, { tamper: (raw) => corruptCrc(raw) }), want: ['SIGNATURE_MALFORMED'] },
-  { name: 'text-mode signature (class 01)', make: () => makeTag(keys.rsa3072!.signing, { gpgArgs: ['--textmode'] }), want: ['SIGNATURE_CLASS'] },
+  {
+    name: 'an inline-signed PGP MESSAGE',
+    make: () =>
+      makeTag('', {
+        signature: (p) => signer.must(['--armor', '-u', `${keys.rsa3072!.signing}!`, '--sign', '-o', '-'], { at: SIGN_AT, input: p }),
+      }),
+    want: ['SIGNATURE_MALFORMED'],
+  },
+  {
+    name: 'armor CRC-24 mismatch',
+    make: () => makeTag(keys.rsa3072!.signing, { tamper: (raw) => corruptCrc(raw) }),
+    want: ['SIGNATURE_MALFORMED'],
+  },
+  {
+    name: 'text-mode signature (class 01)',
+    make: () => makeTag(keys.rsa3072!.signing, { gpgArgs: ['--textmode'] }),
+    want: ['SIGNATURE_CLASS'],
+  },
   {
     name: 'text-mode signature, altered after signing',
-    make: () => makeTag(keys.rsa3072!.signing, { gpgArgs: ['--textmode'], tamper: (raw) => Buffer.from(raw.toString('latin1').replace('version=1.0-1', 'version=1.0-2'), 'latin1') }),
+    make: () =>
+      makeTag(keys.rsa3072!.signing, {
+        gpgArgs: ['--textmode'],
+        tamper: (raw) => Buffer.from(raw.toString('latin1').replace('version=1.0-1', 'version=1.0-2'), 'latin1'),
+      }),
     want: ['SIGNATURE_CLASS', 'SIGNATURE_INVALID'],
   },
-  { name: 'payload altered after signing', make: () => makeTag(keys.rsa3072!.signing, { tamper: (raw) => Buffer.from(raw.toString('latin1').replace('version=1.0-1', 'version=1.0-2'), 'latin1') }), want: ['SIGNATURE_INVALID'] },
+  {
+    name: 'payload altered after signing',
+    make: () =>
+      makeTag(keys.rsa3072!.signing, {
+        tamper: (raw) => Buffer.from(raw.toString('latin1').replace('version=1.0-1', 'version=1.0-2'), 'latin1'),
+      }),
+    want: ['SIGNATURE_INVALID'],
+  },
   { name: 'key in no keyring', make: () => makeTag(keys.outsider!.signing), want: ['KEY_UNKNOWN'] },
   { name: 'key expired before signing', make: () => makeTag(keys.expired!.signing), want: ['KEY_EXPIRED'] },
   { name: 'signing subkey expired before signing', make: () => makeTag(scenario.subexp!), want: ['KEY_EXPIRED'] },
   { name: 'key revoked (no reason) before signing', make: () => makeTag(keys.revoked!.signing), want: ['KEY_REVOKED'] },
   { name: 'key revoked as compromised after signing', make: () => makeTag(scenario.compromised!), want: ['KEY_REVOKED'] },
-  { name: 'key retired before signing', make: () => makeTag(scenario.retired!, { at: '20240501T000000', epoch: 1714521600 }), want: ['KEY_REVOKED'] },
-  { name: 'signature older than the key', make: () => makeTag(scenario.late!, { at: '20230601T000000', epoch: 1685577600, gpgArgs: ['--ignore-time-conflict'] }), want: ['KEY_NOT_YET_VALID'] },
+  {
+    name: 'key retired before signing',
+    make: () => makeTag(scenario.retired!, { at: '20240501T000000', epoch: 1714521600 }),
+    want: ['KEY_REVOKED'],
+  },
+  {
+    name: 'signature older than the key',
+    make: () => makeTag(scenario.late!, { at: '20230601T000000', epoch: 1685577600, gpgArgs: ['--ignore-time-conflict'] }),
+    want: ['KEY_NOT_YET_VALID'],
+  },
   { name: 'key certified only, not for signing', make: () => makeTag(scenario.nosign!), want: ['KEY_NOT_SIGNING'] },
   { name: 'SHA-1 data signature', make: () => makeTag(keys.sha1!.signing, { gpgArgs: ['--digest-algo', 'SHA1'] }), want: ['WEAK_DIGEST'] },
   { name: 'RSA-1024 key', make: () => makeTag(keys.rsa1024!.signing), want: ['WEAK_KEY'] },
   { name: 'DSA key', make: () => makeTag(scenario.dsa!, { gpgArgs: ['--digest-algo', 'SHA256'] }), want: ['WEAK_KEY'] },
-  { name: 'RSA-1024 key and SHA-1 digest (both reported)', make: () => makeTag(keys.rsa1024!.signing, { gpgArgs: ['--digest-algo', 'SHA1'] }), want: ['WEAK_DIGEST', 'WEAK_KEY'] },
+  {
+    name: 'RSA-1024 key and SHA-1 digest (both reported)',
+    make: () => makeTag(keys.rsa1024!.signing, { gpgArgs: ['--digest-algo', 'SHA1'] }),
+    want: ['WEAK_DIGEST', 'WEAK_KEY'],
+  },
 ];
 
 function unsignedTag(): Made {
@@ -278,11 +339,13 @@ describe('verifyTagSignature: each reason code', () => {
  * which gpg applies at verification time and RFC 9580 §5.2.3.31 does not.
  */
 describe('signatures judged as tag2upload judges them', () => {
-  it('two signatures in one block: the first decides, as gpgv\'s first status line does for dgit', async () => {
+  it("two signatures in one block: the first decides, as gpgv's first status line does for dgit", async () => {
     const made = makeTag(keys.rsa3072!.signing, { gpgArgs: ['-u', `${keys.outsider!.signing}!`] });
     const r = await verify(made);
     // gpg writes the packets in its own order: the verdict follows whichever comes first.
-    const first = spawnSync('gpg', ['--list-packets'], { input: made.signature, env: { ...process.env, GNUPGHOME: work } }).stdout.toString().match(/keyid ([0-9A-F]{16})/)?.[1];
+    const first = spawnSync('gpg', ['--list-packets'], { input: made.signature, env: { ...process.env, GNUPGHOME: work } })
+      .stdout.toString()
+      .match(/keyid ([0-9A-F]{16})/)?.[1];
     if (first === keys.rsa3072!.signing.slice(-16)) {
       expect(r.ok, codes(r).join()).toBe(true);
       expect(r.signerFingerprint).toBe(keys.rsa3072!.signing.toLowerCase());
@@ -305,14 +368,27 @@ describe('verdicts compared with git verify-tag and gpgv', () => {
       // gpg reports REVKEYSIG for any revocation, whenever made; git verify-tag then fails.
       { name: 'retired after signing', made: makeTag(scenario.retired!), lenient: true },
       // git verify-tag refuses more than one signature; tag2upload acts on gpgv's first (dgit's checksig_keyring).
-      { name: 'two signatures in one block', made: makeTag(keys.rsa3072!.signing, { gpgArgs: ['-u', `${keys.ed25519!.signing}!`] }), lenient: true },
+      {
+        name: 'two signatures in one block',
+        made: makeTag(keys.rsa3072!.signing, { gpgArgs: ['-u', `${keys.ed25519!.signing}!`] }),
+        lenient: true,
+      },
       ...BAD.map((c) => ({ name: c.name, made: c.make() })),
     ];
     for (const c of cases) {
       const ours = await verify(c.made);
       const git = repo.verifyTag(c.made.id, verifyHome.home);
       const gpgOk = git.status === 0;
-      rows.push(`${c.name}: ours=${ours.ok ? 'ok' : codes(ours).join('+')} git=${gpgOk ? 'ok' : git.lines.filter((l) => /SIG|PUBKEY|EXP|REV/.test(l)).map((l) => l.split(' ')[0]).join('+') || git.status}`);
+      rows.push(
+        `${c.name}: ours=${ours.ok ? 'ok' : codes(ours).join('+')} git=${
+          gpgOk
+            ? 'ok'
+            : git.lines
+                .filter((l) => /SIG|PUBKEY|EXP|REV/.test(l))
+                .map((l) => l.split(' ')[0])
+                .join('+') || git.status
+        }`,
+      );
       if (c.lenient) {
         expect(ours.ok, c.name).toBe(true);
         expect(gpgOk, c.name).toBe(false);
@@ -320,7 +396,10 @@ describe('verdicts compared with git verify-tag and gpgv', () => {
         expect(gpgOk, `${c.name}: we accept, gpg rejects`).toBe(true);
       } else if (gpgOk) {
         // We reject what gpg accepts: only for a policy reason.
-        expect(codes(ours).every((code) => stricter.has(code)), `${c.name}: ${codes(ours).join(',')}`).toBe(true);
+        expect(
+          codes(ours).every((code) => stricter.has(code)),
+          `${c.name}: ${codes(ours).join(',')}`,
+        ).toBe(true);
       }
     }
     console.log(rows.join('\n'));

@@ -22,14 +22,30 @@ async function* chunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
 
 async function ours(c: Compressor, data: Buffer): Promise<Buffer> {
   const out: Buffer[] = [];
-  await compressStream(rootfs, c, chunks(data, 100_000), (b) => {
-    out.push(b);
-  }, data.length * 2);
+  await compressStream(
+    rootfs,
+    c,
+    chunks(data, 100_000),
+    (b) => {
+      out.push(b);
+    },
+    data.length * 2,
+  );
   return Buffer.concat(out);
 }
 
 async function xz(args: string[], data: Buffer, env: Record<string, string> = {}): Promise<Buffer> {
-  const r = requireCompleted(await runSandboxed({ argv: ['xz', ...args], rootfs, stdin: data, env, timeoutMs: 600_000, limits: { maxOutputBytes: data.length * 2 } }), 'xz');
+  const r = requireCompleted(
+    await runSandboxed({
+      argv: ['xz', ...args],
+      rootfs,
+      stdin: data,
+      env,
+      timeoutMs: 600_000,
+      limits: { maxOutputBytes: data.length * 2 },
+    }),
+    'xz',
+  );
   expect(r.exitCode).toBe(0);
   return r.stdout;
 }
@@ -48,13 +64,20 @@ describe('compressStream', () => {
 
   it("git deborig's xz: the multi-threaded default of xz ≥ 5.6 with two threads, and XZ_DEFAULTS=-T1", async () => {
     const small = randomBytes(MiB);
-    expect((await ours({ tool: 'git-deborig', format: 'xz', xzThreads: 'multi' }, small)).equals(await xz(['-c', '-T2'], small))).toBe(true);
-    expect((await ours({ tool: 'git-deborig', format: 'xz', xzThreads: 'single' }, small)).equals(await xz(['-c'], small, { XZ_DEFAULTS: '-T1' }))).toBe(true);
+    expect((await ours({ tool: 'git-deborig', format: 'xz', xzThreads: 'multi' }, small)).equals(await xz(['-c', '-T2'], small))).toBe(
+      true,
+    );
+    expect(
+      (await ours({ tool: 'git-deborig', format: 'xz', xzThreads: 'single' }, small)).equals(
+        await xz(['-c'], small, { XZ_DEFAULTS: '-T1' }),
+      ),
+    ).toBe(true);
   }, 600_000);
 
   it('a compressor writing more than allowed is killed and reported', async () => {
-    await expect(compressStream(rootfs, { tool: 'dpkg-source', format: 'gzip', level: 9 }, chunks(randomBytes(4 * MiB), 65536), () => undefined, MiB))
-      .rejects.toThrow(/more output than allowed/);
+    await expect(
+      compressStream(rootfs, { tool: 'dpkg-source', format: 'gzip', level: 9 }, chunks(randomBytes(4 * MiB), 65536), () => undefined, MiB),
+    ).rejects.toThrow(/more output than allowed/);
   });
 
   it("the input stream's error is thrown and the compressor killed", async () => {
@@ -62,6 +85,8 @@ describe('compressStream', () => {
       yield await Promise.resolve(Buffer.alloc(MiB));
       throw new Error('the tree went away');
     }
-    await expect(compressStream(rootfs, { tool: 'dpkg-source', format: 'gzip', level: 9 }, failing(), () => undefined, 10 * MiB)).rejects.toThrow('the tree went away');
+    await expect(
+      compressStream(rootfs, { tool: 'dpkg-source', format: 'gzip', level: 9 }, failing(), () => undefined, 10 * MiB),
+    ).rejects.toThrow('the tree went away');
   });
 });

@@ -25,7 +25,8 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-const CHANGELOG = 't2u-fields (1.0) unstable; urgency=medium\n\n  * Test.\n\n -- Jane Doe <jane@example.org>  Fri, 01 Mar 2024 00:01:00 +0000\n';
+const CHANGELOG =
+  't2u-fields (1.0) unstable; urgency=medium\n\n  * Test.\n\n -- Jane Doe <jane@example.org>  Fri, 01 Mar 2024 00:01:00 +0000\n';
 
 const RICH = `Source: t2u-fields
 Section: devel
@@ -85,9 +86,14 @@ Description: x
  y
 `;
 
-const TESTS = 'Tests: smoke\nDepends: @, python3-foo (>= 1), @builddeps@, t2u-fields, bar | baz [amd64]\n\nTest-Command: true\nDepends: zlib1g <!nocheck>\n\nTests: other\n';
+const TESTS =
+  'Tests: smoke\nDepends: @, python3-foo (>= 1), @builddeps@, t2u-fields, bar | baz [amd64]\n\nTest-Command: true\nDepends: zlib1g <!nocheck>\n\nTests: other\n';
 
-async function dpkgSource(rootfsName: 'trixie' | 'forky', control: string, tests?: string): Promise<{ dsc: Buffer; tarball: Buffer; name: string }> {
+async function dpkgSource(
+  rootfsName: 'trixie' | 'forky',
+  control: string,
+  tests?: string,
+): Promise<{ dsc: Buffer; tarball: Buffer; name: string }> {
   const dir = await mkdtemp(join(scratch, `${rootfsName}-`));
   await mkdir(join(dir, 'work', 'debian', 'source'), { recursive: true });
   await writeFile(join(dir, 'work', 'debian', 'changelog'), CHANGELOG);
@@ -98,22 +104,35 @@ async function dpkgSource(rootfsName: 'trixie' | 'forky', control: string, tests
     await writeFile(join(dir, 'work', 'debian', 'tests', 'control'), tests);
   }
   const rootfs = await ensureRootfs(rootfsName);
-  const r = requireCompleted(await runSandboxed({ argv: ['dpkg-source', '-I.git', '-b', 'work'], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 }), 'dpkg-source');
+  const r = requireCompleted(
+    await runSandboxed({ argv: ['dpkg-source', '-I.git', '-b', 'work'], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 }),
+    'dpkg-source',
+  );
   expect(r.exitCode, r.stderr.toString()).toBe(0);
-  return { dsc: await readFile(join(dir, 't2u-fields_1.0.dsc')), tarball: await readFile(join(dir, 't2u-fields_1.0.tar.xz')), name: 't2u-fields_1.0.tar.xz' };
+  return {
+    dsc: await readFile(join(dir, 't2u-fields_1.0.dsc')),
+    tarball: await readFile(join(dir, 't2u-fields_1.0.tar.xz')),
+    name: 't2u-fields_1.0.tar.xz',
+  };
 }
 
 function ours(control: string, dpkgDev: '1.22' | '1.23', tarball: Buffer, name: string, tests?: string): Buffer {
   const h = (alg: string): string => createHash(alg).update(tarball).digest('hex');
   return dpkgSourceDsc({
-    format: '3.0 (native)', control: Buffer.from(control), changelog: { source: 't2u-fields', version: '1.0' }, dpkgDev,
+    format: '3.0 (native)',
+    control: Buffer.from(control),
+    changelog: { source: 't2u-fields', version: '1.0' },
+    dpkgDev,
     ...(tests ? { testsControl: Buffer.from(tests) } : {}),
     files: [{ name, size: tarball.length, md5: h('md5'), sha1: h('sha1'), sha256: h('sha256') }],
   });
 }
 
 describe('the .dsc dpkg-source writes', () => {
-  for (const [rootfsName, dpkgDev] of [['trixie', '1.22'], ['forky', '1.23']] as const) {
+  for (const [rootfsName, dpkgDev] of [
+    ['trixie', '1.22'],
+    ['forky', '1.23'],
+  ] as const) {
     it(`dpkg-dev ${dpkgDev}: every field rule`, async () => {
       const real = await dpkgSource(rootfsName, RICH, TESTS);
       expect(ours(RICH, dpkgDev, real.tarball, real.name, TESTS).toString('latin1')).toBe(real.dsc.toString('latin1'));
@@ -133,15 +152,25 @@ describe('the .dsc dpkg-source writes', () => {
 
 describe('pieces', () => {
   it('appends Dgit, Git-Tag-Info and Git-Tag-Tagger (UTF-8) after the dpkg-source fields', () => {
-    const input = { format: '3.0 (native)', control: Buffer.from(ARCHES), changelog: { source: 't2u-fields', version: '1.0' }, dpkgDev: '1.22' as const, files: [] };
+    const input = {
+      format: '3.0 (native)',
+      control: Buffer.from(ARCHES),
+      changelog: { source: 't2u-fields', version: '1.0' },
+      dpkgDev: '1.22' as const,
+      files: [],
+    };
     const body = dscBody({ ...input, appended: { dgit: 'c d', gitTagInfo: 'tag=t fp=f', gitTagTagger: 'Zoë <z@example.org>' } });
-    expect(body.toString('utf8')).toBe(`${dpkgSourceDsc(input).toString('latin1')}Dgit: c d\nGit-Tag-Info: tag=t fp=f\nGit-Tag-Tagger: Zoë <z@example.org>\n`);
+    expect(body.toString('utf8')).toBe(
+      `${dpkgSourceDsc(input).toString('latin1')}Dgit: c d\nGit-Tag-Info: tag=t fp=f\nGit-Tag-Tagger: Zoë <z@example.org>\n`,
+    );
   });
 
   it('a control file without a source paragraph, or a dependency dpkg cannot parse, is an error', () => {
     const base = { format: '1.0', changelog: { source: 's', version: '1' }, dpkgDev: '1.22' as const, files: [] };
     expect(() => dpkgSourceDsc({ ...base, control: Buffer.from('Package: x\n') })).toThrow(DscBodyError);
-    expect(() => dpkgSourceDsc({ ...base, control: Buffer.from('Source: s\nBuild-Depends: a b\n\nPackage: s\nArchitecture: any\n') })).toThrow(DscBodyError);
+    expect(() =>
+      dpkgSourceDsc({ ...base, control: Buffer.from('Source: s\nBuild-Depends: a b\n\nPackage: s\nArchitecture: any\n') }),
+    ).toThrow(DscBodyError);
     expect(() => normalizeBuildDeps('a | b', true)).toThrow(/union/);
   });
 

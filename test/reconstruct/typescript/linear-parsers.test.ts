@@ -19,20 +19,33 @@ function referenceList(value: string): string | null {
 }
 const SIMPLE = new RegExp(
   String.raw`^\s*([a-zA-Z0-9][a-zA-Z0-9+.-]*)(?::([a-zA-Z0-9][a-zA-Z0-9-]*))?` +
-  String.raw`(?:\s*\(\s*(<<|<=|=|>=|>>|[<>])\s*([^)\s]+)\s*\))?` +
-  String.raw`(?:\s*\[\s*([^\]]+)\s*\])?` +
-  String.raw`((?:\s*<\s*[^>]+\s*>)+)?\s*$`, 's');
+    String.raw`(?:\s*\(\s*(<<|<=|=|>=|>>|[<>])\s*([^)\s]+)\s*\))?` +
+    String.raw`(?:\s*\[\s*([^\]]+)\s*\])?` +
+    String.raw`((?:\s*<\s*[^>]+\s*>)+)?\s*$`,
+  's',
+);
 const words = (s: string): string[] => s.split(/[ \t\n\v\f\r]+/).filter((w) => w !== '');
 function referenceDeps(line: string): unknown {
-  const flat = line.replace(/\s*[\r\n]\s*/g, ' ').replace(/^\s+/, '').replace(/\s+$/, '');
+  const flat = line
+    .replace(/\s*[\r\n]\s*/g, ' ')
+    .replace(/^\s+/, '')
+    .replace(/\s+$/, '');
   const ands = flat.split(/\s*,\s*/);
   while (ands.length > 0 && ands[ands.length - 1] === '') ands.pop();
-  return ands.map((and) => and.split(/\s*\|\s*/).map((t) => {
-    const m = SIMPLE.exec(t);
-    if (!m) return 'error';
-    return [m[1], m[2], m[3], m[4], m[5] === undefined ? undefined : words(m[5]),
-      m[6] === undefined ? undefined : [...m[6].matchAll(/<\s*([^>]+?)\s*>/g)].map((g) => words(g[1]!))];
-  }));
+  return ands.map((and) =>
+    and.split(/\s*\|\s*/).map((t) => {
+      const m = SIMPLE.exec(t);
+      if (!m) return 'error';
+      return [
+        m[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5] === undefined ? undefined : words(m[5]),
+        m[6] === undefined ? undefined : [...m[6].matchAll(/<\s*([^>]+?)\s*>/g)].map((g) => words(g[1]!)),
+      ];
+    }),
+  );
 }
 function linearDeps(line: string): unknown {
   let deps;
@@ -41,9 +54,11 @@ function linearDeps(line: string): unknown {
   } catch {
     return 'error';
   }
-  return deps.map((d) => (d.kind === 'or' ? d.alternatives : [d]).map((s) => {
-    return [s.package, s.archqual, s.relation, s.version, s.arches, s.restrictions];
-  }));
+  return deps.map((d) =>
+    (d.kind === 'or' ? d.alternatives : [d]).map((s) => {
+      return [s.package, s.archqual, s.relation, s.version, s.arches, s.restrictions];
+    }),
+  );
 }
 function referenceOption(line: string): [string, string | undefined] | null {
   const m = /^(?:--)?([^=\s]+)\s*(?:=\s*(.*))?$/.exec(line);
@@ -53,7 +68,9 @@ function referenceOption(line: string): [string, string | undefined] | null {
 function rng(seed: number): () => number {
   let x = seed;
   return () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
 }
@@ -72,7 +89,7 @@ function mutated(random: () => number, seeds: readonly string[], parts: readonly
 }
 
 const cases = 5000;
-describe('the second toolchain\'s scans agree with dpkg\'s regular expressions', () => {
+describe("the second toolchain's scans agree with dpkg's regular expressions", () => {
   it(`addresses and address lists (${cases} generated)`, () => {
     const random = rng(11);
     const seeds = ['A B <a@b>', ' "X, Y" <x@y> ', 'A <a@b>, C D <c@d>,', 'A\t <a@b>', '  <a@b>', '"" <a@b>', 'A <a@b>,, B <b@c>'];
@@ -118,7 +135,14 @@ describe('the second toolchain\'s scans agree with dpkg\'s regular expressions',
       const v = mutated(random, seeds, parts);
       const line = v.trim();
       const ref = line === '' || line.startsWith('#') ? null : referenceOption(line);
-      const want = ref === null ? {} : ref[0] === 'compression' ? { compression: ref[1] } : ref[0] === 'compression-level' ? { level: ref[1] } : undefined;
+      const want =
+        ref === null
+          ? {}
+          : ref[0] === 'compression'
+            ? { compression: ref[1] }
+            : ref[0] === 'compression-level'
+              ? { level: ref[1] }
+              : undefined;
       if (want === undefined) continue;
       let got: unknown;
       try {

@@ -11,14 +11,29 @@ import { packageOf } from '../upload-fixtures.js';
 
 const args = JSON.parse(process.argv[2]!) as { repo: string; commit: string; uploadDir: string; dsc: string };
 const rootfs = await ensureRootfs('trixie');
-const objects = new CatFileReader({ rootfs: { kind: 'host' }, readOnly: [{ host: args.repo, inside: '/repo' }], env: { GIT_DIR: '/repo' }, timeoutMs: 600_000, limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER } }, 64 * 1024 ** 2);
+const objects = new CatFileReader(
+  {
+    rootfs: { kind: 'host' },
+    readOnly: [{ host: args.repo, inside: '/repo' }],
+    env: { GIT_DIR: '/repo' },
+    timeoutMs: 600_000,
+    limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER },
+  },
+  64 * 1024 ** 2,
+);
 // Read (and its files digested) before the measure starts: the upload as verify hands it over.
 const upload = await packageOf(join(args.uploadDir, args.dsc));
 const before = process.resourceUsage().maxRSS;
 try {
   const r = await runSecondToolchain({
-    objects, commit: args.commit, quiltMode: '', umask: '0022', dpkgDev: '1.22', rootfs,
-    appended: { dgit: '', gitTagInfo: '', gitTagTagger: '' }, upload,
+    objects,
+    commit: args.commit,
+    quiltMode: '',
+    umask: '0022',
+    dpkgDev: '1.22',
+    rootfs,
+    appended: { dgit: '', gitTagInfo: '', gitTagTagger: '' },
+    upload,
   });
   process.stdout.write(JSON.stringify({ result: r, maxRssBefore: before * 1024, maxRss: process.resourceUsage().maxRSS * 1024 }));
 } finally {

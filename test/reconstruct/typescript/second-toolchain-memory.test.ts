@@ -36,7 +36,15 @@ const CHILD = fileURLToPath(new URL('./second-toolchain-memory-child.ts', import
 let work: string;
 let commit: string;
 
-const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t.test', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t.test', GIT_AUTHOR_DATE: '1709251260 +0000', GIT_COMMITTER_DATE: '1709251260 +0000' };
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'T',
+  GIT_AUTHOR_EMAIL: 't@t.test',
+  GIT_COMMITTER_NAME: 'T',
+  GIT_COMMITTER_EMAIL: 't@t.test',
+  GIT_AUTHOR_DATE: '1709251260 +0000',
+  GIT_COMMITTER_DATE: '1709251260 +0000',
+};
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 't2u-second-toolchain-memory-'));
@@ -44,12 +52,21 @@ beforeAll(async () => {
   const repo = join(work, 'repo');
   await mkdir(join(repo, 'debian', 'source'), { recursive: true });
   await mkdir(join(repo, 'data'));
-  await writeFile(join(repo, 'debian', 'changelog'), 't2u-big (1.0) unstable; urgency=medium\n\n  * Release.\n\n -- T <t@t.test>  Fri, 01 Mar 2024 00:01:00 +0000\n');
-  await writeFile(join(repo, 'debian', 'control'), 'Source: t2u-big\nMaintainer: T <t@t.test>\n\nPackage: t2u-big\nArchitecture: all\nDescription: big\n big\n');
+  await writeFile(
+    join(repo, 'debian', 'changelog'),
+    't2u-big (1.0) unstable; urgency=medium\n\n  * Release.\n\n -- T <t@t.test>  Fri, 01 Mar 2024 00:01:00 +0000\n',
+  );
+  await writeFile(
+    join(repo, 'debian', 'control'),
+    'Source: t2u-big\nMaintainer: T <t@t.test>\n\nPackage: t2u-big\nArchitecture: all\nDescription: big\n big\n',
+  );
   await writeFile(join(repo, 'debian', 'source', 'format'), '3.0 (native)\n');
   await writeFile(join(repo, 'debian', 'source', 'options'), 'compression = "gzip"\n');
   for (let i = 0; i < FILES; i++) await writeFile(join(repo, 'data', `part-${String(i).padStart(2, '0')}`), randomBytes(FILE_BYTES));
-  const git = (...args: string[]): string => execFileSync('git', ['-C', repo, '-c', 'core.compression=0', ...args], { env: gitEnv }).toString().trim();
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-C', repo, '-c', 'core.compression=0', ...args], { env: gitEnv })
+      .toString()
+      .trim();
   git('init', '-q');
   git('add', '-A');
   git('commit', '-q', '-m', 'big');
@@ -58,11 +75,18 @@ beforeAll(async () => {
   // The upload: dgit's builder-mode playtree is `work`, packed by dpkg-source with -I.git.
   const out = join(work, 'upload');
   await mkdir(out);
-  requireCompleted(await runSandboxed({
-    argv: ['sh', '-ec', 'umask 022; git clone -q /repo work; dpkg-source -I.git -b work >/dev/null; rm -rf work'],
-    rootfs: await ensureRootfs('trixie'), workDir: out, keep: ['.'], readOnly: [{ host: join(repo, '.git'), inside: '/repo' }],
-    timeoutMs: 600_000, limits: { workBytes: 4 * CONTENT_BYTES },
-  }), 'dpkg-source -b');
+  requireCompleted(
+    await runSandboxed({
+      argv: ['sh', '-ec', 'umask 022; git clone -q /repo work; dpkg-source -I.git -b work >/dev/null; rm -rf work'],
+      rootfs: await ensureRootfs('trixie'),
+      workDir: out,
+      keep: ['.'],
+      readOnly: [{ host: join(repo, '.git'), inside: '/repo' }],
+      timeoutMs: 600_000,
+      limits: { workBytes: 4 * CONTENT_BYTES },
+    }),
+    'dpkg-source -b',
+  );
 }, 900_000);
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -79,7 +103,9 @@ describe('the second toolchain streams', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
     const { result, maxRss, maxRssBefore } = JSON.parse(text) as { result: SecondToolchainResult; maxRss: number; maxRssBefore: number };
-    process.stderr.write(`second toolchain on ${CONTENT_BYTES / MiB} MiB: peak RSS ${(maxRss / MiB).toFixed(0)} MiB (${(maxRssBefore / MiB).toFixed(0)} MiB before it started)\n`);
+    process.stderr.write(
+      `second toolchain on ${CONTENT_BYTES / MiB} MiB: peak RSS ${(maxRss / MiB).toFixed(0)} MiB (${(maxRssBefore / MiB).toFixed(0)} MiB before it started)\n`,
+    );
     expect(result.supported).toBe(true);
     if (!result.supported) return;
     // The tarball dpkg-source made is made again byte for byte (the .dsc body lacks dgit's fields, so it differs).

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseClearsigned } from '../../../src/deb822/clearsigned.js';
 import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
-import { runSecondToolchain, type SecondToolchainInput, type SecondToolchainResult } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
+import {
+  runSecondToolchain,
+  type SecondToolchainInput,
+  type SecondToolchainResult,
+} from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
 import type { Rootfs } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
 import { MANIFEST, REPO_ROOT, packageOf, type UploadCase } from '../upload-fixtures.js';
@@ -40,11 +44,22 @@ function repoOf(u: UploadCase & { bundle: string }): string {
   return dir;
 }
 
-interface Case extends UploadCase { upstreamCommit?: string | null }
+interface Case extends UploadCase {
+  upstreamCommit?: string | null;
+}
 
 async function runCase(u: Case, over: Partial<SecondToolchainInput> & { uploadDir?: string } = {}): Promise<SecondToolchainResult> {
   const repo = repoOf(u);
-  const objects = new CatFileReader({ rootfs: { kind: 'host' }, readOnly: [{ host: repo, inside: '/repo' }], env: { GIT_DIR: '/repo' }, timeoutMs: 120_000, limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER } }, 256 * 1024 ** 2);
+  const objects = new CatFileReader(
+    {
+      rootfs: { kind: 'host' },
+      readOnly: [{ host: repo, inside: '/repo' }],
+      env: { GIT_DIR: '/repo' },
+      timeoutMs: 120_000,
+      limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER },
+    },
+    256 * 1024 ** 2,
+  );
   try {
     const tag = await objects.read(u.tagObject);
     const commit = /^object ([0-9a-f]{40})$/m.exec(tag!.content.toString('latin1'))![1]!;
@@ -52,10 +67,16 @@ async function runCase(u: Case, over: Partial<SecondToolchainInput> & { uploadDi
     const upload = await packageOf(join(givenDir ?? join(REPO_ROOT, u.dir), u.dsc));
     const p = upload.dsc.paragraph;
     return await runSecondToolchain({
-      objects, commit, quiltMode: u.quiltMode ?? '', umask: '0022', dpkgDev: '1.22', rootfs,
+      objects,
+      commit,
+      quiltMode: u.quiltMode ?? '',
+      umask: '0022',
+      dpkgDev: '1.22',
+      rootfs,
       ...(u.upstreamCommit ? { upstreamCommit: u.upstreamCommit } : {}),
       appended: { dgit: p.get('Dgit')!, gitTagInfo: p.get('Git-Tag-Info')!, gitTagTagger: p.get('Git-Tag-Tagger')! },
-      upload, ...rest,
+      upload,
+      ...rest,
     });
   } finally {
     await objects.close();
@@ -74,7 +95,8 @@ describe('honest uploads agree', () => {
       expect(r.supported).toBe(true);
       if (!r.supported) return;
       expect(r.dscBody).toEqual({ status: 'identical' });
-      for (const f of r.files) expect(f.status, `${f.name}: ${f.detail ?? ''}`).toBe(u.existingOrig && /\.orig\./.test(f.name) ? 'not-made' : 'identical');
+      for (const f of r.files)
+        expect(f.status, `${f.name}: ${f.detail ?? ''}`).toBe(u.existingOrig && /\.orig\./.test(f.name) ? 'not-made' : 'identical');
       expect(r.files.map((f) => f.name).sort()).toEqual(u.dscFiles.map((f) => f.name).sort());
       expect(r.agrees).toBe(true);
     });
@@ -133,7 +155,13 @@ describe('builder parameters and scope', () => {
   });
 
   it('another appended field value makes the .dsc body differ there', async () => {
-    const r = await runCase(gbp, { appended: { dgit: `${'0'.repeat(40)} debian archive/debian/1.0-1 https://git.dgit.debian.org/t2u-gbp`, gitTagInfo: 'tag=d8d56703546d19bb1bc96f530b374e2b4b0ecbc2 fp=24f424a367355329697d092dc68afc82f3a2064e', gitTagTagger: 'T2U Test RSA3072 <rsa3072@t2u.test>' } });
+    const r = await runCase(gbp, {
+      appended: {
+        dgit: `${'0'.repeat(40)} debian archive/debian/1.0-1 https://git.dgit.debian.org/t2u-gbp`,
+        gitTagInfo: 'tag=d8d56703546d19bb1bc96f530b374e2b4b0ecbc2 fp=24f424a367355329697d092dc68afc82f3a2064e',
+        gitTagTagger: 'T2U Test RSA3072 <rsa3072@t2u.test>',
+      },
+    });
     expect(r.supported && r.dscBody.fields?.map((x) => x.field)).toEqual(['Dgit']);
   });
 
@@ -148,7 +176,10 @@ describe('builder parameters and scope', () => {
     // The .dsc (unsigned here) names the recompressed file, as an upload that passed its checksum check would.
     let body = Buffer.from(parseClearsigned(await readFile(join(dir, gbp.dsc))).body).toString('latin1');
     for (const alg of ['md5', 'sha1', 'sha256']) {
-      body = body.replace(`${createHash(alg).update(before).digest('hex')} ${before.length} ${name}`, `${createHash(alg).update(after).digest('hex')} ${after.length} ${name}`);
+      body = body.replace(
+        `${createHash(alg).update(before).digest('hex')} ${before.length} ${name}`,
+        `${createHash(alg).update(after).digest('hex')} ${after.length} ${name}`,
+      );
     }
     await writeFile(join(dir, gbp.dsc), body, 'latin1');
     await chmod(dir, 0o755);
@@ -170,7 +201,9 @@ describe('builder parameters and scope', () => {
     // gbp's upload checked against new-upstream's tag commit (1.1-1).
     const nu = cases.find((x) => x.case === 'new-upstream')!;
     const repo = repoOf(nu);
-    const tag = execFileSync('git', ['-C', repo, 'rev-parse', `${nu.tagObject}^{commit}`]).toString().trim();
+    const tag = execFileSync('git', ['-C', repo, 'rev-parse', `${nu.tagObject}^{commit}`])
+      .toString()
+      .trim();
     const r = await runCase(gbp, { commit: tag });
     expect(r.supported && r.agrees).toBe(false);
   });

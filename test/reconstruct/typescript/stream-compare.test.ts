@@ -48,7 +48,18 @@ describe('firstDifference', () => {
     expect(d).toEqual({ offset: undefined, member: undefined, oursBytes: tar.length, theirsBytes: tar.length });
   });
 
-  for (const [what, make] of [['GNU tar', () => gnuTar(entries)], ['git archive', () => gitArchiveTar('0'.repeat(40), 1, entries.map((e) => ({ ...e, oid: '1'.repeat(40) })))]] as const) {
+  for (const [what, make] of [
+    ['GNU tar', () => gnuTar(entries)],
+    [
+      'git archive',
+      () =>
+        gitArchiveTar(
+          '0'.repeat(40),
+          1,
+          entries.map((e) => ({ ...e, oid: '1'.repeat(40) })),
+        ),
+    ],
+  ] as const) {
     it(`${what}: names the member at the first difference as memberAt does, at any offset and chunking`, async () => {
       const tar = await bytes(make());
       for (let at = 0; at < tar.length - 10 * 512; at += 97) {
@@ -117,7 +128,9 @@ describe('FileMatch and StreamSums', () => {
     s.update(Buffer.from('ab'));
     s.update(Buffer.from('c'));
     expect(s.digest()).toEqual({
-      size: 3, md5: '900150983cd24fb0d6963f7d28e17f72', sha1: 'a9993e364706816aba3e25717850c26c9cd0d89d',
+      size: 3,
+      md5: '900150983cd24fb0d6963f7d28e17f72',
+      sha1: 'a9993e364706816aba3e25717850c26c9cd0d89d',
       sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     });
   });

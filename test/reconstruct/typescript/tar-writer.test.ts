@@ -24,9 +24,20 @@ let rootfs: Rootfs;
 let work: string;
 let commit: string;
 
-const git = (...args: string[]): string => execFileSync('git', ['-C', join(work, 'repo'), ...args], {
-  env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t.test', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t.test', GIT_AUTHOR_DATE: '1700000000 +0000', GIT_COMMITTER_DATE: '1700000100 +0000' },
-}).toString().trim();
+const git = (...args: string[]): string =>
+  execFileSync('git', ['-C', join(work, 'repo'), ...args], {
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'T',
+      GIT_AUTHOR_EMAIL: 't@t.test',
+      GIT_COMMITTER_NAME: 'T',
+      GIT_COMMITTER_EMAIL: 't@t.test',
+      GIT_AUTHOR_DATE: '1700000000 +0000',
+      GIT_COMMITTER_DATE: '1700000100 +0000',
+    },
+  })
+    .toString()
+    .trim();
 
 async function put(path: string, content: string, mode = 0o644): Promise<void> {
   const full = join(work, 'repo', path);
@@ -73,10 +84,18 @@ afterAll(async () => {
 
 async function sandboxed(script: string): Promise<Buffer> {
   const out = await mkdtemp(join(work, 'run-'));
-  const r = requireCompleted(await runSandboxed({
-    argv: ['sh', '-ec', script], rootfs, workDir: out, keep: ['.'], readOnly: [{ host: join(work, 'repo'), inside: '/repo' }],
-    env: { GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t.test' }, timeoutMs: 60_000,
-  }), 'tar');
+  const r = requireCompleted(
+    await runSandboxed({
+      argv: ['sh', '-ec', script],
+      rootfs,
+      workDir: out,
+      keep: ['.'],
+      readOnly: [{ host: join(work, 'repo'), inside: '/repo' }],
+      env: { GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t.test' },
+      timeoutMs: 60_000,
+    }),
+    'tar',
+  );
   expect(r.stderr.toString(), r.stderr.toString()).toBe('');
   expect(r.exitCode).toBe(0);
   return r.stdout;
@@ -93,7 +112,15 @@ async function bytes(stream: AsyncIterable<Buffer>): Promise<Buffer> {
 
 /** The tar our writer streams, collected. */
 async function ours(f: (objects: CatFileReader) => Promise<AsyncIterable<Buffer>>): Promise<Buffer> {
-  const objects = new CatFileReader({ rootfs: { kind: 'host' }, readOnly: [{ host: join(work, 'repo', '.git'), inside: '/repo' }], env: { GIT_DIR: '/repo' }, timeoutMs: 60_000 }, 1024 ** 3);
+  const objects = new CatFileReader(
+    {
+      rootfs: { kind: 'host' },
+      readOnly: [{ host: join(work, 'repo', '.git'), inside: '/repo' }],
+      env: { GIT_DIR: '/repo' },
+      timeoutMs: 60_000,
+    },
+    1024 ** 3,
+  );
   try {
     return await bytes(await f(objects));
   } finally {
@@ -105,20 +132,31 @@ describe('GNU tar as dpkg-source runs it', () => {
   for (const umask of ['0022', '0002'] as const) {
     it(`debian.tar of a checkout made with umask ${umask}`, async () => {
       const real = await sandboxed(`umask ${umask}; git clone -q /repo work; cd work; printf 'debian\\0' | ${TAR}`);
-      const made = await ours(async (objects) => debianTar({ objects, root: await readTree(objects, (await readCommitInfo(objects, commit)).tree), umask, sourceDateEpoch: SDE }));
+      const made = await ours(async (objects) =>
+        debianTar({ objects, root: await readTree(objects, (await readCommitInfo(objects, commit)).tree), umask, sourceDateEpoch: SDE }),
+      );
       expect(c1(made, real)).toBe(true);
     });
 
     it(`native tarball (top directory work/) with umask ${umask}`, async () => {
       const real = await sandboxed(`umask ${umask}; git clone -q /repo work; printf 'work\\0' | ${TAR}`);
-      const made = await ours(async (objects) => nativeTar({ objects, root: await readTree(objects, (await readCommitInfo(objects, commit)).tree), umask, sourceDateEpoch: SDE }));
+      const made = await ours(async (objects) =>
+        nativeTar({ objects, root: await readTree(objects, (await readCommitInfo(objects, commit)).tree), umask, sourceDateEpoch: SDE }),
+      );
       expect(c1(made, real)).toBe(true);
     });
   }
 
   it('a member that differs is named (the check can fail)', async () => {
     const real = await sandboxed(`umask 0022; git clone -q /repo work; cd work; chmod 0600 debian/changelog; printf 'debian\\0' | ${TAR}`);
-    const made = await ours(async (objects) => debianTar({ objects, root: await readTree(objects, (await readCommitInfo(objects, commit)).tree), umask: '0022', sourceDateEpoch: SDE }));
+    const made = await ours(async (objects) =>
+      debianTar({
+        objects,
+        root: await readTree(objects, (await readCommitInfo(objects, commit)).tree),
+        umask: '0022',
+        sourceDateEpoch: SDE,
+      }),
+    );
     expect(made.equals(real)).toBe(false);
     expect(memberAt(real, firstDifference(made, real))).toBe('debian/changelog');
   });
