@@ -14,7 +14,7 @@ describe('html', () => {
   });
 
   it('renders lists, numbers and nothing for null, undefined and false', () => {
-    expect(html`${['<a>', html`<i></i>`, 3]}|${null}|${undefined}|${false}|${0}`.value).toBe('&lt;a&gt;<i>3||||0');
+    expect(html`${['<a>', html`<i>`, 3]}|${null}|${undefined}|${false}|${0}`.value).toBe('&lt;a&gt;<i>3||||0');
   });
 
   it('does not treat a string that looks like markup as markup', () => {

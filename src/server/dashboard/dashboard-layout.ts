@@ -118,23 +118,23 @@ export interface PageOptions {
 
 export function page(options: PageOptions, body: HtmlValue): SafeHtml {
   return html`<!DOCTYPE html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>${options.title} · t2u-verify</title>
-        <link rel="icon" href="${options.icon}" type="image/svg+xml" />
-        <link rel="stylesheet" href="${options.stylesheet}" />
-      </head>
-      <body>
-        <header class="top">
-          <a href="${options.home}">t2u-verify</a> <span>verifications of tag2upload uploads</span>
-          <nav><a href="${options.home}">Verifications</a><a href="${options.summary}">Summary</a></nav>
-        </header>
-        <main>${body}</main>
-      </body>
-    </html> `;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${options.title} · t2u-verify</title>
+<link rel="icon" href="${options.icon}" type="image/svg+xml">
+<link rel="stylesheet" href="${options.stylesheet}">
+</head>
+<body>
+<header class="top"><a href="${options.home}">t2u-verify</a> <span>verifications of tag2upload uploads</span><nav><a href="${options.home}">Verifications</a><a href="${options.summary}">Summary</a></nav></header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
 }
 
 /** A coloured verdict badge; a job without a verdict shows its status. */
@@ -177,11 +177,5 @@ export function durationText(ms: number): string {
 export function facts(rows: readonly (readonly [string, HtmlValue])[]): SafeHtml {
   const present = rows.filter(([, v]) => v !== undefined && v !== null && v !== '');
   if (present.length === 0) return html`<p class="muted">None recorded.</p>`;
-  return html`<dl class="facts">
-    ${present.map(
-      ([k, v]) =>
-        html`<dt>${k}</dt>
-          <dd>${v}</dd>`,
-    )}
-  </dl>`;
+  return html`<dl class="facts">${present.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
 }

@@ -76,16 +76,13 @@ export function queryString(q: ListQuery, page: number | undefined): string {
 }
 
 function select(name: string, label: string, options: readonly string[], value: string | undefined): SafeHtml {
-  return html`<label
-    >${label}<select name="${name}">
-      <option value="">any</option>
-      ${options.map((o) => html`<option value="${o}" ${o === value ? html` selected` : ''}>${o}</option>`)}
-    </select></label
-  >`;
+  return html`<label>${label}<select name="${name}"><option value="">any</option>${options.map(
+    (o) => html`<option value="${o}"${o === value ? html` selected` : ''}>${o}</option>`,
+  )}</select></label>`;
 }
 
 function input(name: string, label: string, value: string | undefined, type = 'text'): SafeHtml {
-  return html`<label>${label}<input type="${type}" name="${name}" value="${value ?? ''}" /></label>`;
+  return html`<label>${label}<input type="${type}" name="${name}" value="${value ?? ''}"></label>`;
 }
 
 export interface ListPaths {
@@ -97,12 +94,16 @@ export interface ListPaths {
 
 export function filterForm(q: Partial<ListQuery>, paths: ListPaths): SafeHtml {
   return html`<form class="filters" method="get" action="${paths.home}">
-    ${select('verdict', 'Verdict', JOB_VERDICTS, q.verdict)} ${select('status', 'Status', ['queued', 'running', 'done'], q.status)}
-    ${input('package', 'Source package', q.package)} ${input('version', 'Version', q.version)}
-    ${select('source', 'Requested by', ['webhook', 'api', 'archive'], q.source)} ${input('repo', 'Repository (exact)', q.repo)}
-    ${input('since', 'From (UTC)', q.since, 'date')} ${input('until', 'To (UTC, inclusive)', q.until, 'date')}
-    <button type="submit">Filter</button> <a href="${paths.home}">clear</a>
-  </form>`;
+${select('verdict', 'Verdict', JOB_VERDICTS, q.verdict)}
+${select('status', 'Status', ['queued', 'running', 'done'], q.status)}
+${input('package', 'Source package', q.package)}
+${input('version', 'Version', q.version)}
+${select('source', 'Requested by', ['webhook', 'api', 'archive'], q.source)}
+${input('repo', 'Repository (exact)', q.repo)}
+${input('since', 'From (UTC)', q.since, 'date')}
+${input('until', 'To (UTC, inclusive)', q.until, 'date')}
+<button type="submit">Filter</button> <a href="${paths.home}">clear</a>
+</form>`;
 }
 
 /**
@@ -113,10 +114,7 @@ export function filterForm(q: Partial<ListQuery>, paths: ListPaths): SafeHtml {
 function unverifiableNotice(count: number | undefined, paths: ListPaths): SafeHtml | string {
   if (count === undefined || count === 0) return '';
   const link = `${paths.home}${queryString({ verdict: 'unverifiable', source: 'archive' }, undefined)}`;
-  return html`<p class="notice" id="unverifiable-archive">
-    <a href="${link}">${count} archive ${count === 1 ? 'upload is' : 'uploads are'} unverifiable</a> after ${count === 1 ? 'its' : 'their'}
-    retries: nobody has checked ${count === 1 ? 'it' : 'them'} against ${count === 1 ? 'its tag' : 'their tags'}.
-  </p>`;
+  return html`<p class="notice" id="unverifiable-archive"><a href="${link}">${count} archive ${count === 1 ? 'upload is' : 'uploads are'} unverifiable</a> after ${count === 1 ? 'its' : 'their'} retries: nobody has checked ${count === 1 ? 'it' : 'them'} against ${count === 1 ? 'its tag' : 'their tags'}.</p>`;
 }
 
 /** The reason a row leads with: its code and the message clipped to one line. */
@@ -132,62 +130,38 @@ export function jobRow(job: Job, paths: ListPaths): SafeHtml {
   const pkg = jobPackage(job);
   const took = jobDurationMs(job);
   return html`<tr>
-    <td class="mono"><a href="${link}">${timeText(job.createdAt)}</a></td>
-    <td class="upload">
-      <span class="pkg"
-        >${pkg !== undefined ? html`<a href="${paths.pkg(pkg)}">${pkg}</a>` : html`<span class="muted">${repoName(job.repo)}</span>`}</span
-      >
-      <span class="mono">${jobVersion(job) ?? ''}</span><br /><a class="mono small" href="${link}" title="${job.repo}">${job.tag}</a>
-      <span class="muted small">${job.source}</span>
-    </td>
-    <td class="mono small wrap" title="${job.upload ?? ''}">${uploadName(job) ?? '—'}</td>
-    <td class="verdict">${verdictBadge(job.verdict, job.status)}</td>
-    <td class="reason wrap">${reasonCell(leadingReason(job))}</td>
-    <td class="num">${took !== undefined ? durationText(took) : ''}</td>
-  </tr>`;
+<td class="mono"><a href="${link}">${timeText(job.createdAt)}</a></td>
+<td class="upload"><span class="pkg">${pkg !== undefined ? html`<a href="${paths.pkg(pkg)}">${pkg}</a>` : html`<span class="muted">${repoName(job.repo)}</span>`}</span> <span class="mono">${jobVersion(job) ?? ''}</span><br><a class="mono small" href="${link}" title="${job.repo}">${job.tag}</a> <span class="muted small">${job.source}</span></td>
+<td class="mono small wrap" title="${job.upload ?? ''}">${uploadName(job) ?? '—'}</td>
+<td class="verdict">${verdictBadge(job.verdict, job.status)}</td>
+<td class="reason wrap">${reasonCell(leadingReason(job))}</td>
+<td class="num">${took !== undefined ? durationText(took) : ''}</td>
+</tr>`;
 }
 
-export const JOB_TABLE_HEAD = html`<thead>
-  <tr>
-    <th>Time (UTC)</th>
-    <th>Upload</th>
-    <th>.dsc</th>
-    <th>Verdict</th>
-    <th>First reason</th>
-    <th>Took</th>
-  </tr>
-</thead>`;
+export const JOB_TABLE_HEAD = html`<thead><tr><th>Time (UTC)</th><th>Upload</th><th>.dsc</th><th>Verdict</th><th>First reason</th><th>Took</th></tr></thead>`;
 
 export function listBody(q: ListQuery, result: ListResult, paths: ListPaths, unverifiableArchive?: number): SafeHtml {
   const page = q.page ?? 1;
-  const nav = html`<nav class="pages">
-    ${page > 1 ? html`<a rel="prev" href="${paths.home}${queryString(q, page - 1)}">← newer</a>` : ''}<span class="muted">page ${page}</span
-    >${result.hasMore ? html`<a rel="next" href="${paths.home}${queryString(q, page + 1)}">older →</a>` : ''}
-  </nav>`;
+  const nav = html`<nav class="pages">${page > 1 ? html`<a rel="prev" href="${paths.home}${queryString(q, page - 1)}">← newer</a>` : ''}<span class="muted">page ${page}</span>${
+    result.hasMore ? html`<a rel="next" href="${paths.home}${queryString(q, page + 1)}">older →</a>` : ''
+  }</nav>`;
   return html`<h1>Verifications</h1>
-    ${unverifiableNotice(unverifiableArchive, paths)} ${filterForm(q, paths)}
-    ${
-      result.jobs.length === 0
-        ? html`<p class="muted">No verifications match.</p>`
-        : html`<table class="jobs">
-            ${JOB_TABLE_HEAD}
-            <tbody>
-              ${result.jobs.map((job) => jobRow(job, paths))}
-            </tbody>
-          </table>`
-    }
-    ${nav}`;
+${unverifiableNotice(unverifiableArchive, paths)}
+${filterForm(q, paths)}
+${
+  result.jobs.length === 0
+    ? html`<p class="muted">No verifications match.</p>`
+    : html`<table class="jobs">${JOB_TABLE_HEAD}
+<tbody>${result.jobs.map((job) => jobRow(job, paths))}</tbody></table>`
+}
+${nav}`;
 }
 
 export function badQueryBody(q: Record<string, unknown>, problems: readonly string[], paths: ListPaths): SafeHtml {
   const keep: Partial<ListQuery> = {};
   for (const key of ['package', 'version', 'repo'] as const) if (typeof q[key] === 'string') keep[key] = q[key];
   return html`<h1>Verifications</h1>
-    <div class="error">
-      <p>The filter was not applied:</p>
-      <ul>
-        ${problems.map((p) => html`<li>${p}</li>`)}
-      </ul>
-    </div>
-    ${filterForm(keep, paths)}`;
+<div class="error"><p>The filter was not applied:</p><ul>${problems.map((p) => html`<li>${p}</li>`)}</ul></div>
+${filterForm(keep, paths)}`;
 }

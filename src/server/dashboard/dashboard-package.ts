@@ -11,25 +11,16 @@ export const packagePageQuerySchema = z
 
 export function packageBody(name: string, jobs: readonly Job[], total: number, page: number, hasMore: boolean, paths: ListPaths): SafeHtml {
   const here = paths.pkg(name);
-  const nav = html`<nav class="pages">
-    ${page > 1 ? html`<a rel="prev" href="${here}${page > 2 ? `?page=${page - 1}` : ''}">← newer</a>` : ''}<span class="muted"
-      >page ${page}</span
-    >${hasMore ? html`<a rel="next" href="${here}?page=${page + 1}">older →</a>` : ''}
-  </nav>`;
+  const nav = html`<nav class="pages">${page > 1 ? html`<a rel="prev" href="${here}${page > 2 ? `?page=${page - 1}` : ''}">← newer</a>` : ''}<span class="muted">page ${page}</span>${
+    hasMore ? html`<a rel="next" href="${here}?page=${page + 1}">older →</a>` : ''
+  }</nav>`;
   return html`<h1>${name} <span class="muted small">source package</span></h1>
-    <p>
-      ${total} ${total === 1 ? 'verification' : 'verifications'} of its uploads, newest first.
-      <a href="${paths.home}${queryString({ package: name }, undefined)}">Filter the list by it</a> to combine with other filters.
-    </p>
-    ${
-      jobs.length === 0
-        ? html`<p class="muted">No verifications on this page.</p>`
-        : html`<table class="jobs">
-            ${JOB_TABLE_HEAD}
-            <tbody>
-              ${jobs.map((job) => jobRow(job, paths))}
-            </tbody>
-          </table>`
-    }
-    ${nav}`;
+<p>${total} ${total === 1 ? 'verification' : 'verifications'} of its uploads, newest first. <a href="${paths.home}${queryString({ package: name }, undefined)}">Filter the list by it</a> to combine with other filters.</p>
+${
+  jobs.length === 0
+    ? html`<p class="muted">No verifications on this page.</p>`
+    : html`<table class="jobs">${JOB_TABLE_HEAD}
+<tbody>${jobs.map((job) => jobRow(job, paths))}</tbody></table>`
+}
+${nav}`;
 }

@@ -53,9 +53,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
       reply,
       404,
       'Not found',
-      html`<h1>Not found</h1>
-        <p>There is no verification ${id}.</p>
-        <p><a href="${paths.home}">← all verifications</a></p>`,
+      html`<h1>Not found</h1><p>There is no verification ${id}.</p><p><a href="${paths.home}">← all verifications</a></p>`,
     );
 
   app.addHook('onSend', async (_request, reply) => {
@@ -64,13 +62,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
 
   app.setErrorHandler(async (error, request, reply) => {
     request.log.error({ err: error }, 'dashboard request failed');
-    return send(
-      reply,
-      500,
-      'Error',
-      html`<h1>Error</h1>
-        <p>The verifications could not be read. The service log has the details.</p>`,
-    );
+    return send(reply, 500, 'Error', html`<h1>Error</h1><p>The verifications could not be read. The service log has the details.</p>`);
   });
 
   app.get('/dashboard.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
@@ -107,9 +99,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
         reply,
         404,
         'Not found',
-        html`<h1>Not found</h1>
-          <p>There is no source package ${name} with that page.</p>
-          <p><a href="${paths.home}">← all verifications</a></p>`,
+        html`<h1>Not found</h1><p>There is no source package ${name} with that page.</p><p><a href="${paths.home}">← all verifications</a></p>`,
       );
     }
     const page = parsed.data.page ?? 1;
@@ -123,9 +113,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
         reply,
         404,
         name,
-        html`<h1>${name}</h1>
-          <p>No verification of this source package is recorded.</p>
-          <p><a href="${paths.home}">← all verifications</a></p>`,
+        html`<h1>${name}</h1><p>No verification of this source package is recorded.</p><p><a href="${paths.home}">← all verifications</a></p>`,
       );
     }
     return send(reply, 200, name, packageBody(name, jobs.slice(0, pageSize), total, page, jobs.length > pageSize, paths));
@@ -164,9 +152,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
           reply,
           404,
           'Not found',
-          html`<h1>Not found</h1>
-            <p>No log was kept for attempt ${attempt} of verification ${id}.</p>
-            <p><a href="${paths.home}">← all verifications</a></p>`,
+          html`<h1>Not found</h1><p>No log was kept for attempt ${attempt} of verification ${id}.</p><p><a href="${paths.home}">← all verifications</a></p>`,
         );
       return reply.type('text/plain; charset=utf-8').send(log.text);
     },
