@@ -73,8 +73,27 @@ export class HttpTransport {
       const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...req.headers };
       if (req.body) headers['content-length'] = String(req.body.length);
       // Every connection resolves its host through the policy's lookup: the address connected to is checked.
-      const r = mod.request(url, { method: req.method, headers, signal, lookup: this.lookup }, resolve);
+      // The abort reaches this request only while it lasts. Node's own `signal`
+      // option would also destroy the keep-alive socket the request gave back to
+      // the agent's pool, which then fails with no listener: an uncaught
+      // exception that stops the process.
+      const onAbort = (): void => {
+        // Destroying the request destroys its socket with the same error, after
+        // node has stopped listening to the socket once the response began.
+        r.socket?.on('error', () => {});
+        r.destroy(abortError(signal));
+      };
+      const release = (): void => signal.removeEventListener('abort', onAbort);
+      const r = mod.request(url, { method: req.method, headers, lookup: this.lookup }, (res) => {
+        // A response whose body nobody reads any more is destroyed by the abort:
+        // whoever iterates the body sees the error; an unread one must not be uncaught.
+        res.on('error', () => {});
+        res.once('close', release);
+        resolve(res);
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
       r.on('error', (err) => {
+        release();
         if (signal.aborted) reject(abortError(signal));
         else if (err instanceof FetchError) reject(err);
         else reject(new FetchError('FETCH_FAILED', `${url.href}: ${err.message}`, { cause: err }));
