@@ -30,6 +30,7 @@ import { openLogStore } from '../src/store/open-log-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { SqliteThreadStore } from '../src/store/sqlite-thread-store.js';
 import type { Store } from '../src/store/store.js';
+import { finishedJob } from '../test/helpers/finished-job.js';
 import { verifyReport } from '../test/server/service-helpers.js';
 import { fmtLoad, inChild, type LoadResult } from './open-loop.js';
 
@@ -214,29 +215,12 @@ async function consensusTime(): Promise<void> {
     const dataDir = tmp();
     const store = new SqliteStore({ dataDir });
     const publisher = await open(dataDir, `${name}.bench/log`);
-    await publisher.attestJob({
-      id: '1',
-      repo: 'r',
-      tag: 't',
-      tagObject: null,
-      upload: null,
-      source: 'api',
-      idempotencyKey: null,
-      version: null,
-      package: null,
-      status: 'done',
-      attempts: 1,
-      maxAttempts: 1,
-      runAt: new Date(),
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      verdict: 'reproduced',
-      lastError: null,
-      createdAt: new Date(),
-      startedAt: new Date(),
-      finishedAt: new Date(),
-      report: { ...verifyReport({ repo: 'r', tag: 't' }), upload: { origin: 'x', dsc: 'x.dsc', sha256: dsc } },
-    });
+    await publisher.attestJob(
+      finishedJob({
+        verdict: 'reproduced',
+        report: { ...verifyReport({ repo: 'r', tag: 't' }), upload: { origin: 'x', dsc: 'x.dsc', sha256: dsc } },
+      }),
+    );
     for (let i = 0; i < 300; i++) await publisher.log.append({ entry: Buffer.from(`{"other":${i}}`), dscSha256: null });
     const app = await buildServiceApp({ store, metrics: new ServiceMetrics(), log: silent, publisher });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });

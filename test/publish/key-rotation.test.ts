@@ -22,6 +22,7 @@ import { ServiceMetrics } from '../../src/server/api/metrics.js';
 import { buildServiceApp } from '../../src/server/service-app.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Job } from '../../src/store/store.js';
+import { finishedJob } from '../helpers/finished-job.js';
 import { verifyReport } from '../server/service-helpers.js';
 import { buildGoTlog } from './go-tlog.js';
 
@@ -31,30 +32,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const dscSha = (i: number): string => (i + 1).toString(16).padStart(64, 'a');
 
 function job(i: number): Job {
-  const now = new Date();
-  return {
+  return finishedJob({
     id: String(i),
-    repo: 'r',
     tag: `t${i}`,
-    tagObject: null,
-    upload: null,
-    source: 'api',
-    idempotencyKey: null,
-    version: null,
-    package: null,
-    status: 'done',
-    attempts: 1,
-    maxAttempts: 1,
-    runAt: now,
-    leaseOwner: null,
-    leaseExpiresAt: null,
     verdict: 'reproduced',
-    lastError: null,
-    createdAt: now,
-    startedAt: now,
-    finishedAt: now,
     report: { ...verifyReport({ repo: 'r', tag: `t${i}` }), upload: { origin: 'x', dsc: 'x.dsc', sha256: dscSha(i) } },
-  };
+  });
 }
 
 async function rotate(args: string[]): Promise<{ code: number | undefined; stdout: string; error?: Error }> {

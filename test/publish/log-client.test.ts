@@ -17,6 +17,7 @@ import { ServiceMetrics } from '../../src/server/api/metrics.js';
 import { buildServiceApp } from '../../src/server/service-app.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Job } from '../../src/store/store.js';
+import { finishedJob } from '../helpers/finished-job.js';
 import { verifyReport } from '../server/service-helpers.js';
 
 const SHA = 'ef'.repeat(32);
@@ -27,33 +28,13 @@ let app: FastifyInstance;
 let url: string;
 
 function job(verdict: 'reproduced' | 'mismatch'): Job {
-  const now = new Date();
-  return {
-    id: '1',
-    repo: 'r',
-    tag: 't',
-    tagObject: null,
-    upload: null,
-    source: 'api',
-    idempotencyKey: null,
-    version: null,
-    package: null,
-    status: 'done',
-    attempts: 1,
-    maxAttempts: 1,
-    runAt: now,
-    leaseOwner: null,
-    leaseExpiresAt: null,
+  return finishedJob({
     verdict,
-    lastError: null,
-    createdAt: now,
-    startedAt: now,
-    finishedAt: now,
     report: {
       ...verifyReport({ repo: 'r', tag: 't' }, verdict === 'mismatch' ? ['CONTENT_MISMATCH'] : []),
       upload: { origin: 'x', dsc: 'x.dsc', sha256: SHA },
     },
-  };
+  });
 }
 
 beforeAll(async () => {
