@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ServiceMetrics } from '../../src/server/api/metrics.js';
+import { wholeNumber } from '../../src/server/api/api-schemas.js';
 import { isApiRoute } from '../../src/server/api/openapi.js';
 import { parseIntakeConfig } from '../../src/server/intake/intake-config.js';
 import { openApiText } from '../../src/server/openapi-document.js';
@@ -172,5 +173,43 @@ describe('the OpenAPI document', () => {
       requestBody: { content: Record<string, { schema: { required: string[]; additionalProperties: boolean } }> };
     };
     expect(post.requestBody.content['application/json']!.schema).toMatchObject({ required: ['repo', 'tag'], additionalProperties: false });
+  });
+
+  it('documents each whole-number query parameter as a bounded integer, as the route parses it', () => {
+    const numeric = Object.entries(doc().paths).flatMap(([path, ops]) =>
+      Object.values(ops).flatMap((op) =>
+        (op.parameters ?? [])
+          .filter((p) => p.in === 'query' && ['limit', 'offset', 'days', 'from', 'to'].includes(p.name))
+          .map((p) => [`${path} ${p.name}`, p.schema] as const),
+      ),
+    );
+    expect(numeric.map(([where]) => where).sort()).toEqual([
+      '/api/v1/log/consistency from',
+      '/api/v1/log/consistency to',
+      '/api/v1/summary days',
+      '/api/v1/verifications limit',
+      '/api/v1/verifications offset',
+    ]);
+    for (const [where, schema] of numeric) {
+      const s = schema as { type?: string; minimum?: unknown; maximum?: unknown };
+      expect([s.type, typeof s.minimum, typeof s.maximum], where).toEqual(['integer', 'number', 'number']);
+    }
+    // No query parameter anywhere is a string that only holds digits.
+    const digitStrings = Object.values(doc().paths).flatMap((ops) =>
+      Object.values(ops).flatMap((op) =>
+        (op.parameters ?? []).filter(
+          (p) => p.in === 'query' && /^\^\[0-9\]/.test(String((p.schema as { pattern?: string } | undefined)?.pattern)),
+        ),
+      ),
+    );
+    expect(digitStrings).toEqual([]);
+  });
+
+  it('parses a whole number strictly: what Number() would also take is refused', () => {
+    const n = wholeNumber(0, 1000);
+    expect(n.parse('0')).toBe(0);
+    expect(n.parse('1000')).toBe(1000);
+    for (const bad of ['', ' 1', '1 ', '+1', '-1', '1e3', '0x10', '01', '1.0', '1001', '12345678901234567'])
+      expect(n.safeParse(bad).success, bad).toBe(false);
   });
 });

@@ -10,7 +10,17 @@ import { z } from 'zod';
 import { JOB_VERDICTS, MAX_LIST_LIMIT, SOURCE_PACKAGE, type Job, type JobVerdict, type Store } from '../../store/store.js';
 import { TokenSet } from '../intake/webhook-auth.js';
 import { summaryRoute } from './summary-route.js';
-import { schemasDocumentOnly, errorAnswer, idParams, INVALID, jobWithReportSchema, listSchema, text, UNAUTHORIZED } from './api-schemas.js';
+import {
+  schemasDocumentOnly,
+  errorAnswer,
+  idParams,
+  INVALID,
+  jobWithReportSchema,
+  listSchema,
+  text,
+  UNAUTHORIZED,
+  wholeNumber,
+} from './api-schemas.js';
 
 export interface ApiRoutesOptions {
   readonly store: Store;
@@ -61,13 +71,6 @@ export function jobView(job: Job, withReport: boolean): JobView {
 }
 
 const isoTime = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-06-01T00:00:00Z' });
-const count = (max: number) =>
-  z
-    .string()
-    .regex(/^[0-9]{1,9}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().max(max));
-
 export const listQuerySchema = z
   .object({
     source: z.enum(['webhook', 'api', 'archive']).optional(),
@@ -77,8 +80,8 @@ export const listQuerySchema = z
     status: z.enum(['queued', 'running', 'done']).optional(),
     since: isoTime.optional().describe('Created at or after.'),
     until: isoTime.optional().describe('Created before.'),
-    limit: count(MAX_LIST_LIMIT).pipe(z.number().min(1)).optional().describe(`Jobs in the page, 1 to ${MAX_LIST_LIMIT} (default 100).`),
-    offset: count(1e9).optional().describe('Jobs skipped (default 0).'),
+    limit: wholeNumber(1, MAX_LIST_LIMIT).optional().describe(`Jobs in the page, 1 to ${MAX_LIST_LIMIT} (default 100).`),
+    offset: wholeNumber(0, 1e9).optional().describe('Jobs skipped (default 0).'),
   })
   .strict();
 

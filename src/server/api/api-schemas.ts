@@ -86,6 +86,20 @@ export const listSchema = z
 export const idParams = z.object({ id: z.string().describe('A job id.') });
 
 /**
+ * A whole-number query parameter from `min` to `max`: decimal digits only
+ * (no sign, exponent, spaces or leading zeros, which `Number()` would take),
+ * at most 16 of them, so it is exact as a JavaScript number. The document
+ * shows it as the integer it is (query schemas are documented by their
+ * output, src/server/api/openapi.ts).
+ */
+export const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^(?:0|[1-9][0-9]{0,15})$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/**
  * Route schemas here document; they do not validate or serialise. The
  * handlers validate with the same zod schemas and answer a bad request with
  * the service's own error (`{error, reason, path}`); JSON answers are written

@@ -7,7 +7,7 @@ import { parseTilePath, tileWidthAt, TILE_WIDTH } from '../../publish/tiles.js';
 import type { Publisher } from '../../publish/publisher.js';
 import { MAX_ADD_CHECKPOINT_BYTES } from '../../publish/witness.js';
 import { z } from 'zod';
-import { schemasDocumentOnly, errorAnswer, INVALID, text } from './api-schemas.js';
+import { schemasDocumentOnly, errorAnswer, INVALID, text, wholeNumber } from './api-schemas.js';
 
 const NO_LOG = errorAnswer('This instance keeps no log.');
 
@@ -20,9 +20,12 @@ const MAX_ATTESTATIONS = 100;
 
 const noLog = (reply: FastifyReply) => reply.code(404).send({ error: 'this instance keeps no log' });
 
-function queryInt(value: unknown): number | undefined {
-  return typeof value === 'string' && /^(?:0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : undefined;
-}
+/** A tree size in a query (the document shows it as an integer). */
+const treeSize = wholeNumber(0, Number.MAX_SAFE_INTEGER);
+const queryInt = (value: unknown): number | undefined => {
+  const parsed = treeSize.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+};
 
 export async function logRoutes(app: FastifyInstance, options: LogRoutesOptions): Promise<void> {
   schemasDocumentOnly(app);
@@ -155,11 +158,8 @@ export async function logRoutes(app: FastifyInstance, options: LogRoutesOptions)
         operationId: 'getConsistencyProof',
         security: [],
         querystring: z.object({
-          from: z.string().regex(/^[0-9]+$/),
-          to: z
-            .string()
-            .regex(/^[0-9]+$/)
-            .describe('At most the current checkpoint size.'),
+          from: treeSize,
+          to: treeSize.describe('At most the current checkpoint size.'),
         }),
         response: {
           200: z

@@ -79,7 +79,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       if (schema === undefined || schema === null || !isApiRoute(url)) return { schema: { ...schema, hide: true }, url };
       const s = schema as Record<string, unknown>;
       const out: Record<string, unknown> = { ...s };
-      for (const part of ['params', 'querystring', 'headers', 'body']) if (s[part] !== undefined) out[part] = jsonSchemaOf(s[part]);
+      // Parameters as what they mean (a number parsed from the query string is
+      // an integer in the document); a body as the JSON it must be.
+      for (const part of ['params', 'querystring', 'headers']) if (s[part] !== undefined) out[part] = jsonSchemaOf(s[part], 'output');
+      if (s['body'] !== undefined) out['body'] = jsonSchemaOf(s['body']);
       if (s['response'] !== undefined) out['response'] = responsesOf(s['response']);
       return { schema: out, url };
     },

@@ -5,17 +5,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { JOB_VERDICTS, type JobVerdict, type Store } from '../../store/store.js';
-import { INVALID, UNAUTHORIZED } from './api-schemas.js';
+import { INVALID, UNAUTHORIZED, wholeNumber } from './api-schemas.js';
 import { DEFAULT_SUMMARY_DAYS, MAX_SUMMARY_DAYS, verdictSummary } from '../../store/verdict-summary.js';
 
 export const summaryQuerySchema = z
   .object({
     period: z.enum(['day', 'week']).optional().describe('UTC days, or ISO weeks from Monday 00:00 UTC (default day).'),
-    days: z
-      .string()
-      .regex(/^[0-9]{1,4}$/, 'must be a whole number')
-      .transform(Number)
-      .pipe(z.number().min(1).max(MAX_SUMMARY_DAYS))
+    days: wholeNumber(1, MAX_SUMMARY_DAYS)
       .optional()
       .describe(
         `How many days back from now, the current period included, aligned to the period's start (1 to ${MAX_SUMMARY_DAYS}; default ${DEFAULT_SUMMARY_DAYS.day} for days, ${DEFAULT_SUMMARY_DAYS.week} for weeks).`,
