@@ -90,6 +90,24 @@ export async function consistencyProof(oldSize: number, newSize: number, read: S
   return sub(oldSize, 0, newSize, true);
 }
 
+/**
+ * One step up the tree in RFC 9162's proof checks (§2.1.3.2 step 6, §2.1.4.2
+ * step 7), over the node indices fn and sn: whether the proof's hash is the
+ * left sibling (LSB(fn) set, or fn = sn), and fn and sn one level up (after
+ * a left sibling with LSB(fn) clear, first shifted until LSB(fn) is set or fn
+ * is 0).
+ */
+function proofStep(fn: number, sn: number): { left: boolean; fn: number; sn: number } {
+  const left = fn % 2 === 1 || fn === sn;
+  if (left) {
+    while (fn % 2 === 0 && fn !== 0) {
+      fn = Math.floor(fn / 2);
+      sn = Math.floor(sn / 2);
+    }
+  }
+  return { left, fn: Math.floor(fn / 2), sn: Math.floor(sn / 2) };
+}
+
 /** Checks an inclusion proof (RFC 9162 §2.1.3.2). */
 export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): boolean {
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) return false;
@@ -98,19 +116,9 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
   let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
     if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    const step = proofStep(fn, sn);
+    r = step.left ? nodeHash(p, r) : nodeHash(r, p);
+    ({ fn, sn } = step);
   }
   return sn === 0 && r.equals(root);
 }
@@ -140,20 +148,14 @@ export function verifyConsistency(
   let sr: Buffer = Buffer.from(first);
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
+    const step = proofStep(fn, sn);
+    if (step.left) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
     } else {
       sr = nodeHash(sr, c);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    ({ fn, sn } = step);
   }
   return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
 }

@@ -113,18 +113,11 @@ export async function parseKeyModel(bytes: Uint8Array): Promise<KeyModel> {
 
   for (const p of packets.slice(1)) {
     switch (p.tag) {
-      case PacketTag.userId: {
-        const uid = new UserIDPacket();
-        uid.read(p.body);
-        user = { userId: uid, selfCertifications: [], revocations: [] };
-        users.push(user);
-        subkey = undefined;
-        break;
-      }
+      case PacketTag.userId:
       case PacketTag.userAttribute: {
-        const attr = new UserAttributePacket();
-        attr.read(p.body);
-        user = { userAttribute: attr, selfCertifications: [], revocations: [] };
+        user = { selfCertifications: [], revocations: [] };
+        if (p.tag === PacketTag.userId) (user.userId = new UserIDPacket()).read(p.body);
+        else (user.userAttribute = new UserAttributePacket()).read(p.body);
         users.push(user);
         subkey = undefined;
         break;

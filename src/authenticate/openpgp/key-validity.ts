@@ -13,7 +13,7 @@
 import { config as defaultConfig, enums, type Config, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePacket } from 'openpgp';
 import { reason, type Reason } from '../../report/reasons.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
-import { verifyWithNodeCrypto } from './node-crypto-verify.js';
+import { RFC4880_DIGESTS, verifyWithNodeCrypto } from './node-crypto-verify.js';
 
 export interface KeyPolicy {
   readonly rejectDigests: readonly string[];
@@ -39,17 +39,8 @@ export const CRYPTO_ONLY_CONFIG: Config = {
   minRSABits: 0,
 };
 
-const DIGEST_NAMES: Record<number, string> = {
-  1: 'md5',
-  2: 'sha1',
-  3: 'ripemd160',
-  8: 'sha256',
-  9: 'sha384',
-  10: 'sha512',
-  11: 'sha224',
-  12: 'sha3-256',
-  14: 'sha3-512',
-};
+// RFC 9580 adds SHA3-256 and SHA3-512 (which node-crypto-verify.ts leaves to openpgp.js).
+const DIGEST_NAMES: Readonly<Partial<Record<number, string>>> = { ...RFC4880_DIGESTS, 12: 'sha3-256', 14: 'sha3-512' };
 
 /** The policy name of an OpenPGP hash algorithm id ("sha256"; "hash-N" when unknown). */
 export function digestName(id: number | null): string {
@@ -133,11 +124,27 @@ function revocationReason(sig: SignaturePacket): string {
   return sig.reasonForRevocationString ? `${name}: "${sig.reasonForRevocationString}"` : name;
 }
 
-/** The revocation among `revocations` (already verified) that applies at `at`, if any. */
-function applyingRevocation(revocations: readonly SignaturePacket[], at: Date): SignaturePacket | undefined {
+/**
+ * KEY_REVOKED for `what` when one of `revocations` verifies (as a signature of
+ * `type` by `primary` over `data`) and applies at `at`: a revocation that
+ * says the key was superseded or retired applies from its date on, any other
+ * whatever its date.
+ */
+async function revocationAt(
+  revocations: readonly SignaturePacket[],
+  primary: PublicKeyPacket,
+  type: enums.signature,
+  data: object,
+  at: Date,
+  what: string,
+): Promise<Reason | undefined> {
   for (const rev of revocations) {
     const soft = rev.reasonForRevocationFlag !== null && SOFT_REVOCATIONS.has(rev.reasonForRevocationFlag);
-    if (!soft || rev.created! <= at) return rev;
+    if ((soft && rev.created! > at) || !(await verifiesWith(rev, primary, type, data))) continue;
+    return reason(
+      'KEY_REVOKED',
+      `${what} was revoked at ${iso(rev.created!)} (${revocationReason(rev)}); the signature is from ${iso(at)}.`,
+    );
   }
   return undefined;
 }
@@ -216,19 +223,8 @@ export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefine
   if (primaryExpiry && at >= primaryExpiry) {
     reasons.push(reason('KEY_EXPIRED', `Key ${fpr} expired at ${iso(primaryExpiry)}, before the signature (${iso(at)}).`));
   }
-  const keyRevocations: SignaturePacket[] = [];
-  for (const sig of model.revocations) {
-    if (await verifiesWith(sig, primary, enums.signature.keyRevocation, { key: primary })) keyRevocations.push(sig);
-  }
-  const keyRevoked = applyingRevocation(keyRevocations, at);
-  if (keyRevoked) {
-    reasons.push(
-      reason(
-        'KEY_REVOKED',
-        `Key ${fpr} was revoked at ${iso(keyRevoked.created!)} (${revocationReason(keyRevoked)}); the signature is from ${iso(at)}.`,
-      ),
-    );
-  }
+  const keyRevoked = await revocationAt(model.revocations, primary, enums.signature.keyRevocation, { key: primary }, at, `Key ${fpr}`);
+  if (keyRevoked) reasons.push(keyRevoked);
   const primaryWeak = weakness(primary, policy);
   if (primaryWeak) reasons.push(reason('WEAK_KEY', `Primary key ${fpr} is weak: ${primaryWeak}.`));
 
@@ -285,19 +281,8 @@ export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefine
       reasons.push(reason('KEY_EXPIRED', `Subkey ${subFpr} expired at ${iso(subExpiry)}, before the signature (${iso(at)}).`));
     }
   }
-  const subRevocations: SignaturePacket[] = [];
-  for (const sig of signer.revocations) {
-    if (await verifiesWith(sig, primary, enums.signature.subkeyRevocation, bindData)) subRevocations.push(sig);
-  }
-  const subRevoked = applyingRevocation(subRevocations, at);
-  if (subRevoked) {
-    reasons.push(
-      reason(
-        'KEY_REVOKED',
-        `Subkey ${subFpr} was revoked at ${iso(subRevoked.created!)} (${revocationReason(subRevoked)}); the signature is from ${iso(at)}.`,
-      ),
-    );
-  }
+  const subRevoked = await revocationAt(signer.revocations, primary, enums.signature.subkeyRevocation, bindData, at, `Subkey ${subFpr}`);
+  if (subRevoked) reasons.push(subRevoked);
   const subWeak = weakness(sub, policy);
   if (subWeak) reasons.push(reason('WEAK_KEY', `Signing subkey ${subFpr} is weak: ${subWeak}.`));
   return { reasons, weakBindings };

@@ -11,7 +11,11 @@ import { enums, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePac
 
 type AnyKeyPacket = PublicKeyPacket | PublicSubkeyPacket;
 
-const NODE_HASH: Partial<Record<number, string>> = {
+/**
+ * The hash algorithms of RFC 4880 (§9.4) by id, under node:crypto's (OpenSSL's)
+ * names, which are the signature policy's names too. gpg 2.2 knows no others.
+ */
+export const RFC4880_DIGESTS: Readonly<Partial<Record<number, string>>> = {
   1: 'md5',
   2: 'sha1',
   3: 'ripemd160',
@@ -63,7 +67,7 @@ export async function verifyWithNodeCrypto(
   const algorithm = key.algorithm as number;
   if (algorithm !== Number(enums.publicKey.ecdsa) && algorithm !== Number(enums.publicKey.eddsaLegacy)) return undefined;
   if (!sig.issuerKeyID.equals(key.getKeyID()) || sig.publicKeyAlgorithm !== key.algorithm) return false;
-  const hashName = NODE_HASH[sig.hashAlgorithm as number];
+  const hashName = RFC4880_DIGESTS[sig.hashAlgorithm as number];
   if (!hashName) return undefined;
   const inner = sig as unknown as Inner;
   const params = await inner.params;
