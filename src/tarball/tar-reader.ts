@@ -1,13 +1,17 @@
-// A streaming tar reader for the tarball diff: it turns the bytes of an
-// uncompressed tar stream into member records (header fields, SHA-256 of the
-// data, and the data itself for small text members). It never writes to
-// disk and never resolves a name against a filesystem: member names, link
-// targets and owners are data to show, so `../../etc/passwd` or `/etc/passwd`
-// is just a name. Formats: POSIX ustar, GNU (`././@LongLink` L and K
-// headers, base-256 numbers), pax extended (x) and global (g) headers. GNU
-// sparse members are refused, since their data is not the file's content.
-// Every input ends in members or a TarballError; limits bound members,
-// bytes and the metadata held in memory.
+// The one tar reader: every tar stream the verifier reads (an upload's or a
+// rebuilt tarball, decompressed in the sandbox; what the second toolchain
+// makes) goes through TarScanner, which reports headers, data and padding as
+// they stream past; TarParser turns them into member records (header fields,
+// SHA-256 of the data, and the data itself for small text members), and
+// tar-mtime-compare.ts and tar-member-spans.ts use the scanner directly. It
+// never writes to disk and never resolves a name against a filesystem: member
+// names, link targets and owners are data to show, so `../../etc/passwd` or
+// `/etc/passwd` is just a name. Formats as GNU tar (which dpkg-source runs)
+// reads them: POSIX ustar, GNU (`././@LongLink` L and K headers, base-256
+// numbers), pax extended (x) and global (g) headers; no data after a
+// directory or a hard link header. GNU sparse members are refused, since
+// their data is not the file's content. Every input ends in members or a
+// TarballError; limits bound members, bytes and the metadata held in memory.
 import { createHash, type Hash } from 'node:crypto';
 import { TarballError } from './tarball-error.js';
 
@@ -92,12 +96,24 @@ const TYPES: Record<string, TarMemberType> = {
 };
 
 /** Members whose data is file content (and may be kept as text). */
-const CONTENT_TYPES = new Set<TarMemberType>(['file', 'contiguous', 'pax-global']);
+const CONTENT_TYPES = new Set<TarMemberType>(['file', 'contiguous']);
+
+/**
+ * A member's type from its typeflag. GNU tar takes a regular file whose name
+ * ends in a slash for a directory (old tars wrote directories so), and lists
+ * and extracts it as one.
+ */
+function typeOf(h: TarHeader): TarMemberType {
+  const type = TYPES[h.typeflag] ?? `unknown-${escapeByte(h.typeflag)}`;
+  return (type === 'file' || type === 'contiguous') && h.name.endsWith('/') ? 'dir' : type;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Lossy = new TextDecoder('utf-8');
 
-interface RawHeader {
+/** A header's fields as read; a member's with its pax records and GNU long names applied. */
+export interface TarHeader {
+  /** Offset of the header; a member's is that of its first extended header, when it has one. */
   offset: number;
   name: string;
   mode: number;
@@ -113,24 +129,58 @@ interface RawHeader {
   devminor: number;
 }
 
+/** What a header block is: a member's own, or an extended header for the next member (GNU L and K, pax x) or all later ones (pax g). */
+export type TarHeaderKind = 'member' | 'L' | 'K' | 'x' | 'g';
+
+export interface TarHeaderBlock {
+  readonly kind: TarHeaderKind;
+  /** Offset of this block in the stream. */
+  readonly at: number;
+  /** The 512 bytes of the block; valid only during the call. */
+  readonly block: Buffer;
+  /** The fields as this block holds them. */
+  readonly raw: Readonly<TarHeader>;
+  /** For a member, the fields with its extended headers applied; otherwise raw. */
+  readonly header: Readonly<TarHeader>;
+  /** Bytes of data that follow the block (before padding to 512). */
+  readonly dataBytes: number;
+}
+
+/**
+ * What the scanner reports as it reads, in stream order: every byte before
+ * the end-of-archive block is in exactly one header, data or padding call.
+ * Buffers are valid only during the call.
+ */
+export interface TarVisitor {
+  header?(h: TarHeaderBlock): void;
+  /** Data of the last header (a member's content, or an extended header's records), from stream offset `at`. */
+  data?(bytes: Buffer, at: number): void;
+  /** The last header's data is complete; `data` is an extended header's whole data. */
+  dataEnd?(h: TarHeaderBlock, data: Buffer | undefined): void;
+  /** Padding after the data, to the next 512-byte boundary. */
+  padding?(bytes: Buffer, at: number): void;
+  /** The end-of-archive block at `at`; later input is ignored. */
+  end?(at: number): void;
+}
+
 interface Current {
-  header: RawHeader;
-  /** What the data is for: a member's content, or metadata for the next header. */
-  role: 'member' | 'L' | 'K' | 'x' | 'g';
+  block: TarHeaderBlock;
   remaining: number;
-  hash?: Hash;
+  /** An extended header's data, kept to apply it. */
   kept?: Buffer[];
-  keptBytes: number;
 }
 
 /** Pax attributes the reader applies; others are ignored (GNU tar ignores unknown keywords too). */
 type Pax = Map<string, string>;
 
 /**
- * A push parser: feed chunks with write(), call end() at the end of input.
- * Entries come out in archive order once their data has been read.
+ * The one tar header parser: feed chunks with write(), call end() at the end
+ * of input. It checks each header (checksum, numeric fields), applies GNU
+ * long names and pax records, enforces the limits, and reports headers, data
+ * and padding to its visitor; it keeps nothing but extended headers, so its
+ * memory is bounded by maxMetaBytes whatever the archive's size.
  */
-export class TarParser {
+export class TarScanner {
   private readonly limits: Required<TarLimits>;
   private consumed = 0;
   private readonly header = Buffer.alloc(BLOCK);
@@ -146,7 +196,10 @@ export class TarParser {
   /** Offset of the first header of the member being assembled (its L/K/x headers included). */
   private memberStart: number | undefined;
 
-  constructor(limits: TarLimits = {}) {
+  constructor(
+    private readonly visitor: TarVisitor,
+    limits: TarLimits = {},
+  ) {
     this.limits = { ...DEFAULT_TAR_LIMITS, ...limits };
   }
 
@@ -155,23 +208,31 @@ export class TarParser {
     return this.ended;
   }
 
-  write(chunk: Uint8Array): TarEntry[] {
-    const out: TarEntry[] = [];
+  /** Bytes read so far. */
+  get position(): number {
+    return this.consumed;
+  }
+
+  write(chunk: Uint8Array): void {
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.ended) return out;
     let off = 0;
     while (off < buf.length && !this.ended) {
+      const at = this.consumed;
       if (this.padding > 0) {
         const n = Math.min(this.padding, buf.length - off);
         this.padding -= n;
-        off += n;
         this.advance(n);
+        this.visitor.padding?.(buf.subarray(off, off + n), at);
+        off += n;
       } else if (this.cur) {
         const n = Math.min(this.cur.remaining, buf.length - off);
-        this.take(buf.subarray(off, off + n));
-        off += n;
+        const data = buf.subarray(off, off + n);
+        this.cur.remaining -= n;
+        this.cur.kept?.push(Buffer.from(data));
         this.advance(n);
-        if (this.cur.remaining === 0) this.finish(out);
+        this.visitor.data?.(data, at);
+        off += n;
+        if (this.cur.remaining === 0) this.finish();
       } else {
         const n = Math.min(BLOCK - this.headerFill, buf.length - off);
         buf.copy(this.header, this.headerFill, off, off + n);
@@ -180,18 +241,17 @@ export class TarParser {
         this.advance(n);
         if (this.headerFill === BLOCK) {
           this.headerFill = 0;
-          this.onHeader(out);
+          this.onHeader();
         }
       }
     }
-    return out;
   }
 
   /** Checks that the input ended at the end-of-archive block. */
   end(): void {
     if (this.ended) return;
     if (this.cur || this.padding > 0) {
-      const what = this.cur ? `the data of ${describe(this.cur.header)}` : 'the padding after a member';
+      const what = this.cur ? `the data of ${describe(this.cur.block.header)}` : 'the padding after a member';
       throw new TarballError('TAR_TRUNCATED', `the archive is truncated: it ends at byte ${this.consumed}, inside ${what}`);
     }
     if (this.headerFill > 0) {
@@ -207,17 +267,7 @@ export class TarParser {
     }
   }
 
-  private take(data: Buffer): void {
-    const c = this.cur!;
-    c.remaining -= data.length;
-    c.hash?.update(data);
-    if (c.kept) {
-      c.kept.push(Buffer.from(data));
-      c.keptBytes += data.length;
-    }
-  }
-
-  private onHeader(out: TarEntry[]): void {
+  private onHeader(): void {
     const offset = this.consumed - BLOCK;
     const h = this.header;
     // POSIX: the archive ends with zero-filled blocks. GNU tar stops at the
@@ -230,59 +280,60 @@ export class TarParser {
         );
       }
       this.ended = true;
+      this.visitor.end?.(offset);
       return;
     }
     checkChecksum(h, offset);
-    const header = parseHeader(h, offset);
+    const raw = parseHeader(h, offset);
     this.memberStart ??= offset;
-    const role = metaRole(header.typeflag);
-    if (role) {
-      if (header.size > this.limits.maxMetaBytes) {
+    const kind = metaKind(raw.typeflag);
+    if (kind) {
+      if (raw.size > this.limits.maxMetaBytes) {
         throw new TarballError(
           'TAR_LIMIT',
-          `the ${metaName(role)} at byte ${offset} declares ${header.size} bytes, more than the limit of ${this.limits.maxMetaBytes}`,
+          `the ${metaName(kind)} at byte ${offset} declares ${raw.size} bytes, more than the limit of ${this.limits.maxMetaBytes}`,
         );
       }
-      this.start({ header, role, remaining: header.size, kept: [], keptBytes: 0 }, out);
+      this.start({ kind, at: offset, block: h, raw, header: raw, dataBytes: raw.size }, []);
       return;
     }
-    if (header.typeflag === 'S') {
+    if (raw.typeflag === 'S') {
       throw new TarballError(
         'TAR_UNSUPPORTED',
-        `member ${JSON.stringify(this.nameOf(header))} at byte ${offset} is a GNU sparse file, which is not supported`,
+        `member ${JSON.stringify(this.nameOf(raw))} at byte ${offset} is a GNU sparse file, which is not supported`,
       );
     }
-    if (header.typeflag === 'M' || header.typeflag === 'N') {
-      const what = header.typeflag === 'M' ? 'a GNU multi-volume continuation' : 'an old GNU long-name member';
+    if (raw.typeflag === 'M' || raw.typeflag === 'N') {
+      const what = raw.typeflag === 'M' ? 'a GNU multi-volume continuation' : 'an old GNU long-name member';
       throw new TarballError('TAR_UNSUPPORTED', `the header at byte ${offset} is ${what}, which is not supported`);
     }
-    this.startMember(header, out);
+    this.startMember(h, raw);
   }
 
-  private startMember(header: RawHeader, out: TarEntry[]): void {
+  private startMember(block: Buffer, raw: TarHeader): void {
     const pax = new Map([...this.globalPax, ...(this.pax ?? [])]);
     for (const key of pax.keys()) {
       if (key.startsWith('GNU.sparse.')) {
         throw new TarballError(
           'TAR_UNSUPPORTED',
-          `member ${JSON.stringify(this.nameOf(header))} at byte ${header.offset} is a GNU sparse file (pax ${key}), which is not supported`,
+          `member ${JSON.stringify(this.nameOf(raw))} at byte ${raw.offset} is a GNU sparse file (pax ${key}), which is not supported`,
         );
       }
     }
-    const applied: RawHeader = { ...header };
-    applied.name = pax.get('path') ?? (this.longName ? decodeName(this.longName) : header.name);
-    applied.linkname = pax.get('linkpath') ?? (this.longLink ? decodeName(this.longLink) : header.linkname);
-    applied.offset = this.memberStart ?? header.offset;
+    const applied: TarHeader = { ...raw };
+    applied.name = pax.get('path') ?? (this.longName ? decodeName(this.longName) : raw.name);
+    applied.linkname = pax.get('linkpath') ?? (this.longLink ? decodeName(this.longLink) : raw.linkname);
+    applied.offset = this.memberStart ?? raw.offset;
     for (const [key, field] of [
       ['uid', 'uid'],
       ['gid', 'gid'],
       ['size', 'size'],
     ] as const) {
       const v = pax.get(key);
-      if (v !== undefined) applied[field] = paxInteger(v, key, header.offset);
+      if (v !== undefined) applied[field] = paxInteger(v, key, raw.offset);
     }
     const mtime = pax.get('mtime');
-    if (mtime !== undefined) applied.mtime = paxTime(mtime, header.offset);
+    if (mtime !== undefined) applied.mtime = paxTime(mtime, raw.offset);
     for (const key of ['uname', 'gname'] as const) {
       const v = pax.get(key);
       if (v !== undefined) applied[key] = v;
@@ -294,50 +345,44 @@ export class TarParser {
     if (++this.members > this.limits.maxMembers) {
       throw new TarballError('TAR_LIMIT', `the archive has more than ${this.limits.maxMembers} members`);
     }
-    this.checkRoom(applied);
-    const type = TYPES[applied.typeflag] ?? `unknown-${escapeByte(applied.typeflag)}`;
-    const keep = applied.size <= this.limits.maxTextBytes && (CONTENT_TYPES.has(type) || type.startsWith('unknown-'));
-    this.start(
-      { header: applied, role: 'member', remaining: applied.size, hash: createHash('sha256'), ...(keep ? { kept: [] } : {}), keptBytes: 0 },
-      out,
-    );
+    // GNU tar reads no data after a directory or a hard link, whatever their size field says.
+    const dataBytes = applied.typeflag === '5' || applied.typeflag === '1' ? 0 : applied.size;
+    if (applied.typeflag === '1') applied.size = 0;
+    this.start({ kind: 'member', at: raw.offset, block, raw, header: applied, dataBytes });
   }
 
-  private checkRoom(h: RawHeader): void {
+  private start(block: TarHeaderBlock, kept?: Buffer[]): void {
     const room = this.limits.maxTotalBytes - this.consumed;
-    if (h.size > room) {
+    if (block.dataBytes > room) {
       throw new TarballError(
         'TAR_LIMIT',
-        `${describe(h)} declares ${h.size} bytes, more than the archive size limit of ${this.limits.maxTotalBytes} allows`,
+        `${describe(block.header)} declares ${block.dataBytes} bytes, more than the archive size limit of ${this.limits.maxTotalBytes} allows`,
       );
     }
+    this.cur = { block, remaining: block.dataBytes, ...(kept ? { kept } : {}) };
+    this.visitor.header?.(block);
+    if (block.dataBytes === 0) this.finish();
   }
 
-  private start(c: Current, out: TarEntry[]): void {
-    this.checkRoom(c.header);
-    this.cur = c;
-    if (c.remaining === 0) this.finish(out);
-  }
-
-  private finish(out: TarEntry[]): void {
-    const c = this.cur!;
+  private finish(): void {
+    const { block, kept } = this.cur!;
     this.cur = undefined;
-    this.padding = (BLOCK - (c.header.size % BLOCK)) % BLOCK;
-    const data = c.kept ? Buffer.concat(c.kept, c.keptBytes) : undefined;
-    switch (c.role) {
+    this.padding = (BLOCK - (block.dataBytes % BLOCK)) % BLOCK;
+    const data = kept ? Buffer.concat(kept) : undefined;
+    switch (block.kind) {
       case 'L':
         this.longName = cString(data!);
-        return;
+        break;
       case 'K':
         this.longLink = cString(data!);
-        return;
+        break;
       case 'x':
-        this.pax = parsePax(data!, c.header.offset);
-        return;
-      case 'g': {
-        // A global header applies to every later member; it is also listed, since
-        // git archive records the commit id in one (`comment=`) and it is part of the bytes.
-        for (const [k, v] of parsePax(data!, c.header.offset)) {
+        this.pax = parsePax(data!, block.at);
+        break;
+      case 'g':
+        // A global header applies to every later member; it is also a member of
+        // its own, since git archive records the commit id in one (`comment=`).
+        for (const [k, v] of parsePax(data!, block.at)) {
           if (v === '') this.globalPax.delete(k);
           else this.globalPax.set(k, v);
         }
@@ -345,25 +390,80 @@ export class TarParser {
         if (++this.members > this.limits.maxMembers) {
           throw new TarballError('TAR_LIMIT', `the archive has more than ${this.limits.maxMembers} members`);
         }
-        out.push(entryOf(c.header, 'pax-global', createHash('sha256').update(data!).digest('hex'), textOf(data!)));
-        return;
-      }
-      case 'member': {
-        const type = TYPES[c.header.typeflag] ?? `unknown-${escapeByte(c.header.typeflag)}`;
-        const text = data ? textOf(data) : undefined;
-        const entry = entryOf(c.header, type, c.hash!.digest('hex'), text);
-        out.push(
-          data && text === undefined && data.length > 0
-            ? { ...entry, binaryHead: Uint8Array.prototype.slice.call(data, 0, BINARY_HEAD_BYTES) }
-            : entry,
-        );
-        return;
-      }
+        break;
+      case 'member':
+        break;
     }
+    this.visitor.dataEnd?.(block, data);
   }
 
-  private nameOf(h: RawHeader): string {
+  private nameOf(h: TarHeader): string {
     return this.pax?.get('path') ?? (this.longName ? decodeName(this.longName) : h.name);
+  }
+}
+
+/**
+ * Members as records (TarEntry): the scanner, with each member's data hashed
+ * and small text kept. Entries come out in archive order once their data has
+ * been read.
+ */
+export class TarParser {
+  private readonly scanner: TarScanner;
+  private readonly maxTextBytes: number;
+  private out: TarEntry[] = [];
+  private member: { type: TarMemberType; hash: Hash; kept: Buffer[] | undefined } | undefined;
+
+  constructor(limits: TarLimits = {}) {
+    this.maxTextBytes = limits.maxTextBytes ?? DEFAULT_TAR_LIMITS.maxTextBytes;
+    this.scanner = new TarScanner(
+      {
+        header: ({ kind, header }) => {
+          if (kind !== 'member') return;
+          const type = typeOf(header);
+          const keep = header.size <= this.maxTextBytes && (CONTENT_TYPES.has(type) || type.startsWith('unknown-'));
+          this.member = { type, hash: createHash('sha256'), kept: keep ? [] : undefined };
+        },
+        data: (bytes) => {
+          this.member?.hash.update(bytes);
+          this.member?.kept?.push(Buffer.from(bytes));
+        },
+        dataEnd: ({ kind, header }, data) => {
+          if (kind === 'g') {
+            this.out.push(entryOf(header, 'pax-global', createHash('sha256').update(data!).digest('hex'), textOf(data!)));
+            return;
+          }
+          if (kind !== 'member') return;
+          const { type, hash, kept } = this.member!;
+          this.member = undefined;
+          const content = kept ? Buffer.concat(kept) : undefined;
+          const text = content ? textOf(content) : undefined;
+          const entry = entryOf(header, type, hash.digest('hex'), text);
+          this.out.push(
+            content && text === undefined && content.length > 0
+              ? { ...entry, binaryHead: Uint8Array.prototype.slice.call(content, 0, BINARY_HEAD_BYTES) }
+              : entry,
+          );
+        },
+      },
+      limits,
+    );
+  }
+
+  /** True once the end-of-archive block was read; later input is ignored. */
+  get done(): boolean {
+    return this.scanner.done;
+  }
+
+  write(chunk: Uint8Array): TarEntry[] {
+    this.scanner.write(chunk);
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  /** Checks that the input ended at the end-of-archive block. */
+  end(): void {
+    this.scanner.end();
   }
 }
 
@@ -378,7 +478,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, limits: TarLim
   parser.end();
 }
 
-function entryOf(h: RawHeader, type: TarMemberType, sha256: string, text: string | undefined): TarEntry {
+function entryOf(h: TarHeader, type: TarMemberType, sha256: string, text: string | undefined): TarEntry {
   return {
     name: h.name,
     type,
@@ -408,7 +508,7 @@ function textOf(data: Buffer): string | undefined {
   }
 }
 
-function metaRole(typeflag: string): 'L' | 'K' | 'x' | 'g' | undefined {
+function metaKind(typeflag: string): 'L' | 'K' | 'x' | 'g' | undefined {
   return typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g' ? typeflag : undefined;
 }
 
@@ -416,7 +516,7 @@ function metaName(role: 'L' | 'K' | 'x' | 'g'): string {
   return { L: 'GNU long name', K: 'GNU long link name', x: 'pax extended header', g: 'pax global header' }[role];
 }
 
-function describe(h: RawHeader): string {
+function describe(h: TarHeader): string {
   return `member ${JSON.stringify(h.name)} at byte ${h.offset}`;
 }
 
@@ -442,7 +542,7 @@ function checkChecksum(h: Buffer, offset: number): void {
   }
 }
 
-function parseHeader(h: Buffer, offset: number): RawHeader {
+function parseHeader(h: Buffer, offset: number): TarHeader {
   const typeflag = String.fromCharCode(h[156]!);
   // The 155-byte prefix exists only in POSIX ustar ("ustar\0"); GNU's
   // "ustar  \0" headers keep atime, ctime and sparse data there instead.
@@ -450,7 +550,7 @@ function parseHeader(h: Buffer, offset: number): RawHeader {
   const name = cString(h.subarray(0, 100));
   const prefix = posix ? cString(h.subarray(345, 500)) : Buffer.alloc(0);
   const full = prefix.length > 0 ? Buffer.concat([prefix, Buffer.from('/'), name]) : name;
-  const header: RawHeader = {
+  const header: TarHeader = {
     offset,
     name: decodeName(full),
     mode: numeric(h, 100, 8, 'mode', offset),
