@@ -16,10 +16,11 @@ import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
+import { numberOption, option } from './lib/args.js';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
-const onlyArg = process.argv.indexOf('--only');
-const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]!.split(',')) : undefined;
+const runs = numberOption('--runs', 3);
+const onlyList = option('--only');
+const only = onlyList === undefined ? undefined : new Set(onlyList.split(','));
 const wanted = (name: string): boolean => only === undefined || only.has(name);
 const cache = join(process.env['T2U_BENCH_CACHE'] ?? join(tmpdir(), 't2u-bench-cache'));
 mkdirSync(cache, { recursive: true });
@@ -29,20 +30,27 @@ const git = (cwd: string, ...args: string[]) =>
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 
-/** A packaging repository: the tree committed once, tagged debian/<version>. */
-function makeRepo(name: string, fill: (dir: string) => void): string {
+/** The bare repository `name` in the cache, made once by `build` in a scratch work tree. */
+function cachedRepo(name: string, build: (work: string) => void): string {
   const bare = join(cache, 'repos', `${name}.git`);
   if (existsSync(bare)) return bare;
   const work = mkdtempSync(join(tmpdir(), `t2u-bench-${name}-`));
-  fill(work);
-  git(work, 'init', '-q', '-b', 'main');
-  git(work, 'add', '-A');
-  git(work, 'commit', '-qm', 'import');
-  git(work, 'tag', '-a', '-m', 'release', 'debian/1.0-1');
+  build(work);
   mkdirSync(join(cache, 'repos'), { recursive: true });
   git(cache, 'clone', '-q', '--bare', work, bare);
   rmSync(work, { recursive: true, force: true });
   return bare;
+}
+
+/** A packaging repository: the tree committed once, tagged debian/<version>. */
+function makeRepo(name: string, fill: (dir: string) => void): string {
+  return cachedRepo(name, (work) => {
+    fill(work);
+    git(work, 'init', '-q', '-b', 'main');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-qm', 'import');
+    git(work, 'tag', '-a', '-m', 'release', 'debian/1.0-1');
+  });
 }
 
 const small = makeRepo('small', (d) => {
@@ -67,27 +75,22 @@ const large = wanted('large') ? makeRepo('emacs', emacsTree) : undefined;
  * object with the Debian tag's tree.
  */
 function makeSharedRepo(): string {
-  const bare = join(cache, 'repos', 'shared.git');
-  if (existsSync(bare)) return bare;
-  const work = mkdtempSync(join(tmpdir(), 't2u-bench-shared-'));
-  emacsTree(work);
-  git(work, 'init', '-q', '-b', 'main');
-  git(work, 'add', '-A');
-  git(work, 'commit', '-qm', 'import emacs 28.2');
-  for (let i = 1; i <= 2; i++) {
-    writeFileSync(join(work, 'README'), `emacs, upstream change ${i}\n`);
-    git(work, 'commit', '-qam', `upstream change ${i}`);
-  }
-  git(work, 'tag', '-a', '-m', 'upstream 28.2', 'upstream/28.2');
-  mkdirSync(join(work, 'debian'));
-  writeFileSync(join(work, 'debian', 'changelog'), 'emacs (28.2-1) unstable; urgency=medium\n');
-  git(work, 'add', '-A');
-  git(work, 'commit', '-qm', 'packaging');
-  git(work, 'tag', '-a', '-m', 'release', 'debian/28.2-1');
-  mkdirSync(join(cache, 'repos'), { recursive: true });
-  git(cache, 'clone', '-q', '--bare', work, bare);
-  rmSync(work, { recursive: true, force: true });
-  return bare;
+  return cachedRepo('shared', (work) => {
+    emacsTree(work);
+    git(work, 'init', '-q', '-b', 'main');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-qm', 'import emacs 28.2');
+    for (let i = 1; i <= 2; i++) {
+      writeFileSync(join(work, 'README'), `emacs, upstream change ${i}\n`);
+      git(work, 'commit', '-qam', `upstream change ${i}`);
+    }
+    git(work, 'tag', '-a', '-m', 'upstream 28.2', 'upstream/28.2');
+    mkdirSync(join(work, 'debian'));
+    writeFileSync(join(work, 'debian', 'changelog'), 'emacs (28.2-1) unstable; urgency=medium\n');
+    git(work, 'add', '-A');
+    git(work, 'commit', '-qm', 'packaging');
+    git(work, 'tag', '-a', '-m', 'release', 'debian/28.2-1');
+  });
 }
 const shared = wanted('shared') ? makeSharedRepo() : undefined;
 

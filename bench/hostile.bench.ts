@@ -22,13 +22,10 @@ import { REPO_ROOT, SERVICE_KEYRING } from '../test/reconstruct/upload-fixtures.
 import { hostileTagRepository } from '../test/server/hostile-tag.js';
 import { testConfig } from '../test/server/service-helpers.js';
 import { loadAverage, probeHealth, quantile } from './open-loop.js';
+import { numberOption } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) || fallback : fallback;
-};
-const KIB = arg('--kib', 1000);
-const IDLE_SECONDS = arg('--idle-seconds', 5);
+const KIB = numberOption('--kib', 1000);
+const IDLE_SECONDS = numberOption('--idle-seconds', 5);
 
 const root = mkdtempSync(join(tmpdir(), 't2u-bench-hostile-'));
 const repos = join(root, 'repos');

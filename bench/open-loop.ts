@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { hookHeaders } from '../test/server/service-helpers.js';
+import { postHook } from '../test/server/service-helpers.js';
 import { tagPushBody } from '../test/server/intake-helpers.js';
 
 export interface LoadResult {
@@ -23,37 +23,12 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-/** GitLab Tag Push Hooks at `rate` per second for `seconds`, each a distinct tag; 202 is success. */
-export async function offerWebhooks(base: string, label: string, rate: number, seconds: number): Promise<LoadResult> {
-  const url = new URL(base);
-  const total = rate * seconds;
-  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
-  const bodies = Array.from({ length: total }, (_, i) =>
-    Buffer.from(tagPushBody({ ref: `refs/tags/debian/${label}.${i}-1`, after: (i + 1).toString(16).padStart(40, 'd') })),
-  );
-  const post = (i: number, tag: string): Promise<number> =>
-    new Promise((resolve) => {
-      const body = i < 0 ? Buffer.from(tagPushBody({ ref: `refs/tags/debian/${tag}-1`, after: 'e'.repeat(40) })) : bodies[i]!;
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: '/hooks/gitlab',
-          method: 'POST',
-          agent,
-          headers: { ...hookHeaders(`${label}-${tag}`), 'content-length': body.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', () => resolve(0));
-      req.end(body);
-    });
-  // Warm-up: connections and JIT, not counted (one job, redelivered).
-  for (let i = 0; i < 200; i++) await post(-1, 'warm-up');
-
+/**
+ * Request i (`send(i)`, resolving to its status) at start + i/rate, for `total`
+ * requests, whatever the answers so far; latency runs from the scheduled time.
+ * A status other than `ok` is an error.
+ */
+async function openLoop(total: number, rate: number, send: (i: number) => Promise<number>, ok: number): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now() + 10;
@@ -63,15 +38,14 @@ export async function offerWebhooks(base: string, label: string, rate: number, s
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     pending.push(
-      post(i, String(i)).then((status) => {
+      send(i).then((status) => {
         latencies.push(performance.now() - due);
-        if (status !== 202) errors++;
+        if (status !== ok) errors++;
       }),
     );
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
-  agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
     p50: quantile(latencies, 0.5),
@@ -82,11 +56,35 @@ export async function offerWebhooks(base: string, label: string, rate: number, s
   };
 }
 
+const keepAlive = (): Agent => new Agent({ keepAlive: true, maxSockets: 512 });
+
+/** GitLab Tag Push Hooks at `rate` per second for `seconds`, each a distinct tag; 202 is success. */
+export async function offerWebhooks(base: string, label: string, rate: number, seconds: number): Promise<LoadResult> {
+  const url = new URL(base);
+  const total = rate * seconds;
+  const agent = keepAlive();
+  const bodies = Array.from({ length: total }, (_, i) =>
+    Buffer.from(tagPushBody({ ref: `refs/tags/debian/${label}.${i}-1`, after: (i + 1).toString(16).padStart(40, 'd') })),
+  );
+  const post = (body: Buffer, delivery: string): Promise<number> =>
+    postHook(url, agent, body, `${label}-${delivery}`).then(
+      (r) => r.status,
+      () => 0,
+    );
+  // Warm-up: connections and JIT, not counted (one job, redelivered).
+  const warmUp = Buffer.from(tagPushBody({ ref: 'refs/tags/debian/warm-up-1', after: 'e'.repeat(40) }));
+  for (let i = 0; i < 200; i++) await post(warmUp, 'warm-up');
+  try {
+    return await openLoop(total, rate, (i) => post(bodies[i]!, String(i)), 202);
+  } finally {
+    agent.destroy();
+  }
+}
+
 /** GETs at `rate` per second for `seconds`, request i asking for paths[i mod n]; `ok` (200) is success. */
 export async function offerGets(base: string, rate: number, seconds: number, paths: readonly string[], ok = 200): Promise<LoadResult> {
   const url = new URL(base);
-  const total = rate * seconds;
-  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const agent = keepAlive();
   const get = (path: string): Promise<number> =>
     new Promise((resolve) => {
       const req = request({ host: url.hostname, port: url.port, path, method: 'GET', agent }, (res) => {
@@ -96,35 +94,14 @@ export async function offerGets(base: string, rate: number, seconds: number, pat
       req.on('error', () => resolve(0));
       req.end();
     });
+  const pathOf = (i: number): string => paths[i % paths.length]!;
   // Warm-up: connections and JIT, not counted.
-  await Promise.all(Array.from({ length: 200 }, (_, i) => get(paths[i % paths.length] as string)));
-
-  const latencies: number[] = [];
-  let errors = 0;
-  const start = performance.now() + 10;
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(
-      get(paths[i % paths.length] as string).then((status) => {
-        latencies.push(performance.now() - due);
-        if (status !== ok) errors++;
-      }),
-    );
+  await Promise.all(Array.from({ length: 200 }, (_, i) => get(pathOf(i))));
+  try {
+    return await openLoop(rate * seconds, rate, (i) => get(pathOf(i)), ok);
+  } finally {
+    agent.destroy();
   }
-  await Promise.all(pending);
-  const elapsed = (performance.now() - start) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    max: latencies[latencies.length - 1]!,
-    rps: total / elapsed,
-    errors,
-  };
 }
 
 /** GET /healthz every `intervalMs` (one at a time) until `until` resolves; latencies sorted, non-200 counted. */

@@ -16,84 +16,21 @@
 // Client and server share this process (and the machine's cores).
 // Usage: npx tsx bench/serve.bench.ts [--rate 500] [--seconds 10] [--jobs 60] [--job-ms 100]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { startTestService, verifyReport, hookHeaders } from '../test/server/service-helpers.js';
-import { tagPushBody } from '../test/server/intake-helpers.js';
+import { startTestService, verifyReport } from '../test/server/service-helpers.js';
+import { numberOption } from './lib/args.js';
+import { fmtLoad as fmt, offerWebhooks, type LoadResult } from './open-loop.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) || fallback : fallback;
-};
-const RATE = arg('--rate', 500);
-const SECONDS = arg('--seconds', 10);
-const JOBS = arg('--jobs', 60);
-const JOB_MS = arg('--job-ms', 100);
+const RATE = numberOption('--rate', 500);
+const SECONDS = numberOption('--seconds', 10);
+const JOBS = numberOption('--jobs', 60);
+const JOB_MS = numberOption('--job-ms', 100);
 
-interface LoadResult {
-  p50: number;
-  p99: number;
-  max: number;
-  rps: number;
-  errors: number;
-}
-
-async function offer(base: string, label: string): Promise<LoadResult> {
-  const url = new URL(base);
-  const total = RATE * SECONDS;
-  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
-  const bodies = Array.from({ length: total }, (_, i) =>
-    Buffer.from(tagPushBody({ ref: `refs/tags/debian/${label}.${i}-1`, after: (i + 1).toString(16).padStart(40, 'd') })),
-  );
-  const post = (i: number): Promise<number> =>
-    new Promise((resolve) => {
-      const body = bodies[i]!;
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: '/hooks/gitlab',
-          method: 'POST',
-          agent,
-          headers: { ...hookHeaders(`${label}-${i}`), 'content-length': body.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', () => resolve(0));
-      req.end(body);
-    });
-  // Warm-up: connections and JIT, not counted.
-  for (let i = 0; i < 200; i++) await post(i % total).catch(() => 0);
-
-  const latencies: number[] = [];
-  let errors = 0;
-  const start = performance.now() + 10;
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(
-      post(i).then((status) => {
-        latencies.push(performance.now() - due);
-        if (status !== 202) errors++;
-      }),
-    );
-  }
-  await Promise.all(pending);
-  const elapsed = (performance.now() - start) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1]!, rps: total / elapsed, errors };
-}
+const offer = (base: string, label: string): Promise<LoadResult> => offerWebhooks(base, label, RATE, SECONDS);
 
 async function baseline(): Promise<LoadResult> {
   const app = Fastify({ logger: false });
@@ -157,14 +94,11 @@ async function throughput(workers: number): Promise<{ perHour: number; seconds: 
   }
 }
 
-const fmt = (r: LoadResult): string =>
-  `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(1)} ms  ${Math.round(r.rps)} req/s  non-202: ${r.errors}`;
-
 console.log(`node ${process.version}; offered ${RATE} req/s for ${SECONDS} s (${RATE * SECONDS} distinct tag pushes), open loop`);
 const base = await baseline();
 console.log(`baseline (no-op route)          ${fmt(base)}`);
 const svc = await service();
-console.log(`service (SQLite, persisted)     ${fmt(svc.result)}  jobs in store: ${svc.persisted}`);
+console.log(`service (SQLite, persisted)     ${fmt(svc.result)}  jobs in store: ${svc.persisted} (with the warm-up's one)`);
 console.log(
   `ratio service/baseline          p50 ×${(svc.result.p50 / base.p50).toFixed(1)}  p99 ×${(svc.result.p99 / base.p99).toFixed(1)}  req/s ×${(svc.result.rps / base.rps).toFixed(2)}`,
 );

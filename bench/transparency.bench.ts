@@ -33,14 +33,11 @@ import type { Store } from '../src/store/store.js';
 import { finishedJob } from '../test/helpers/finished-job.js';
 import { verifyReport } from '../test/server/service-helpers.js';
 import { fmtLoad, inChild, type LoadResult } from './open-loop.js';
+import { numberOption, option } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) || fallback : fallback;
-};
-const JOBS = arg('--jobs', 600);
-const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-const SECONDS = arg('--seconds', 5);
+const JOBS = numberOption('--jobs', 600);
+const ONLY = option('--only');
+const SECONDS = numberOption('--seconds', 5);
 const WORKERS = 16;
 const silent = pino({ level: 'silent' });
 const dirs: string[] = [];

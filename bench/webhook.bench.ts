@@ -47,20 +47,15 @@ import { testConfig, verifyReport } from '../test/server/service-helpers.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fmtLoad, inChild, loadAverage, quantile } from './open-loop.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+import { numberOption, option } from './lib/args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) || fallback : fallback;
-};
-const concurrency = arg('--concurrency', 32);
-const total = arg('--total', 20_000);
-const RATE = arg('--rate', 500);
-const SECONDS = arg('--seconds', 10);
-const HOSTILE_KB = arg('--hostile-kb', 1000);
-const REPEAT = arg('--repeat', 3);
-const VARIANTS = (process.argv.includes('--variants') ? process.argv[process.argv.indexOf('--variants') + 1]! : 'thread,loop').split(
-  ',',
-) as Variant[];
+const concurrency = numberOption('--concurrency', 32);
+const total = numberOption('--total', 20_000);
+const RATE = numberOption('--rate', 500);
+const SECONDS = numberOption('--seconds', 10);
+const HOSTILE_KB = numberOption('--hostile-kb', 1000);
+const REPEAT = numberOption('--repeat', 3);
+const VARIANTS = (option('--variants') ?? 'thread,loop').split(',') as Variant[];
 
 interface Result {
   p50: number;

@@ -4,13 +4,13 @@
 // their originals. Every distinct push must be persisted exactly once, every
 // request must get the id of that one job, and nothing may be lost.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ServiceHandle } from '../../src/server/service.js';
 import { tagPushBody } from './intake-helpers.js';
-import { hookHeaders, startTestService, verifyReport } from './service-helpers.js';
+import { postHook, startTestService, verifyReport } from './service-helpers.js';
 
 const DISTINCT = 2_000;
 const TOTAL = 5_000;
@@ -45,32 +45,10 @@ it('persists every distinct push of a concurrent flood with duplicates exactly o
     const j = (i * 7919) % (i + 1);
     [requests[i], requests[j]] = [requests[j]!, requests[i]!];
   }
-  const post = (r: (typeof requests)[number]): Promise<{ status: number; id?: string; created?: boolean }> =>
-    new Promise((resolve, reject) => {
-      const body = Buffer.from(r.body);
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: '/hooks/gitlab',
-          method: 'POST',
-          agent,
-          headers: { ...hookHeaders(r.uuid), 'content-length': body.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              ...(JSON.parse(Buffer.concat(chunks).toString()) as { id?: string; created?: boolean }),
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = async (r: (typeof requests)[number]): Promise<{ status: number; id?: string; created?: boolean }> => {
+    const res = await postHook(url, agent, Buffer.from(r.body), r.uuid);
+    return { status: res.status, ...(JSON.parse(res.body.toString()) as { id?: string; created?: boolean }) };
+  };
 
   const results: { push: number; status: number; id?: string; created?: boolean }[] = [];
   let next = 0;

@@ -1,8 +1,9 @@
-// Shared by the service tests and bench/serve.bench.ts: a service on loopback
+// Shared by the service tests and the service benches: a service on loopback
 // over a real store, a stand-in for the verification (the worker is under
 // test, not the pipeline: src/pipeline/verify.ts has its own tests), a log
-// captured line by line, and a loopback receiver for alerts.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+// captured line by line, a loopback receiver for alerts, and a GitLab hook
+// posted over a keep-alive connection pool.
+import { createServer, request, type Agent, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { reason, type ReasonCode } from '../../src/report/reasons.js';
@@ -146,3 +147,27 @@ export const hookHeaders = (uuid?: string): Record<string, string> => ({
 });
 
 export const apiHeaders = { authorization: `Bearer ${API_TOKEN}` };
+
+/** A GitLab Tag Push Hook (`body`, delivery `uuid`) POSTed to the service at `base` over `agent`: the status and the answer's bytes. */
+export function postHook(base: URL, agent: Agent, body: Buffer, uuid: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path: '/hooks/gitlab',
+        method: 'POST',
+        agent,
+        headers: { ...hookHeaders(uuid), 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
