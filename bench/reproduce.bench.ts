@@ -5,32 +5,18 @@
 // rootfs (timed inside the sandbox around that one command), as a ratio in
 // the same run; and the sandbox's start-up cost (`true` under bwrap).
 // Usage: npx tsx bench/reproduce.bench.ts [--runs N]
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { profileByName } from '../src/sandbox/builder-profiles.js';
 import { reproduce } from '../src/reconstruct/reproduce.js';
 import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
-import type { SourcePackage } from '../src/deb822/dsc.js';
-import { readLocalPackage } from '../src/upload/local-package.js';
+import { SERVICE_KEYRING, bundleOf, dscOf, packageOf, uploadCase, type UploadCase } from '../test/reconstruct/upload-fixtures.js';
+import { numberOption } from './lib/args.js';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-interface Upload {
-  case: string;
-  kind: string;
-  tag: string;
-  bundle: string;
-  dir: string;
-  dsc: string;
-  quiltMode: string | null;
-  upstreamTag: string | null;
-  upstreamCommit: string | null;
-}
-const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as { uploads: Upload[] };
-const cases = ['gbp', 'linear', 'baredebian', 'native'].map((c) => manifest.uploads.find((u) => u.case === c)!);
+const runs = numberOption('--runs', 3);
+const cases = ['gbp', 'linear', 'baredebian', 'native'].map(uploadCase);
 const profile = profileByName('trixie')!;
 const rootfs = await ensureRootfs('trixie');
 const scratch = mkdtempSync(join(tmpdir(), 't2u-bench-reproduce-'));
@@ -39,9 +25,9 @@ chmodSync(scratch, 0o755);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** dgit build-source alone: the playground is prepared first, then only dgit is timed (inside the sandbox, in ns). */
-async function dgitAlone(u: Upload): Promise<number> {
+async function dgitAlone(u: UploadCase): Promise<number> {
   const dir = mkdtempSync(join(scratch, 'direct-'));
-  copyFileSync(join(ROOT, u.bundle), join(dir, 'repo.bundle'));
+  copyFileSync(bundleOf(u), join(dir, 'repo.bundle'));
   const quilt = u.quiltMode
     ? [`--quilt=${u.quiltMode}`, ...(u.quiltMode === 'baredebian' ? [`--upstream-commitish=refs/tags/${u.upstreamTag}`] : [])]
     : [];
@@ -73,18 +59,12 @@ async function dgitAlone(u: Upload): Promise<number> {
   return Number(r.stdout.toString().trim()) / 1e6;
 }
 
-async function localPackage(dscPath: string): Promise<SourcePackage> {
-  const r = await readLocalPackage(dscPath);
-  if (!r.ok) throw new Error(`${dscPath}: ${JSON.stringify(r.reasons)}`);
-  return r.pkg;
-}
-
-async function reproduceOnce(u: Upload): Promise<number> {
+async function reproduceOnce(u: UploadCase): Promise<number> {
   const t0 = performance.now();
   const r = await reproduce({
-    from: { kind: 'git', repo: join(ROOT, u.bundle), tag: u.tag },
-    upload: await localPackage(join(ROOT, u.dir, u.dsc)),
-    uploadKeyring: join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'),
+    from: { kind: 'git', repo: bundleOf(u), tag: u.tag },
+    upload: await packageOf(dscOf(u)),
+    uploadKeyring: SERVICE_KEYRING,
     profiles: [profile],
     rootfsFor: () => Promise.resolve(rootfs),
     timeoutMs: 300_000,

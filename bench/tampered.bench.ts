@@ -8,66 +8,35 @@
 // under every profile (five builds against the honest one's one).
 // Usage: npx tsx bench/tampered.bench.ts [--runs N] [--cases tamper-debian-tar,...]
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config/load.js';
-import { openRepository } from '../src/pipeline/open-repository.js';
-import { loadTrust } from '../src/pipeline/trust.js';
 import { verify, type VerifyDeps } from '../src/pipeline/verify.js';
 import { PROFILES } from '../src/sandbox/builder-profiles.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
+import { loadFixtureTrust } from '../test/helpers/fixture-keyrings.js';
+import { MANIFEST, SERVICE_KEYRING, bundleOf, dscOf, type UploadCase } from '../test/reconstruct/upload-fixtures.js';
+import { numberOption, option } from './lib/args.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const runs = Number(arg('--runs')) || 1;
+const runs = numberOption('--runs', 1);
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-interface Upload {
-  case: string;
-  kind: string;
-  tag: string;
-  bundle: string;
-  dir: string;
-  dsc: string;
-}
-const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/uploads/manifest.json'), 'utf8')) as {
-  serviceKey: { keyring: string };
-  uploads: Upload[];
-};
-const wanted = arg('--cases')?.split(',');
-const tampered = manifest.uploads.filter((u) => u.kind === 'tampered' && (!wanted || wanted.includes(u.case)));
+const wanted = option('--cases')?.split(',');
+const tampered = MANIFEST.uploads.filter((u) => u.kind === 'tampered' && (!wanted || wanted.includes(u.case)));
 /** The honest upload made from the same repository and tag as a tampered one. */
-const honestOf = (t: Upload): Upload => manifest.uploads.find((u) => u.kind === 'honest' && u.bundle === t.bundle && u.tag === t.tag)!;
+const honestOf = (t: UploadCase): UploadCase =>
+  MANIFEST.uploads.find((u) => u.kind === 'honest' && u.bundle === t.bundle && u.tag === t.tag)!;
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-bench-tampered-'));
 chmodSync(scratch, 0o755);
 const repos = join(scratch, 'repos');
 mkdirSync(repos);
-const repoOf = (u: Upload): string => join(repos, u.bundle.replace(/[^a-z0-9]+/gi, '-'));
-for (const b of new Set(manifest.uploads.map((u) => u.bundle))) {
-  execFileSync('git', ['clone', '-q', '--mirror', join(ROOT, b), join(repos, b.replace(/[^a-z0-9]+/gi, '-'))]);
-}
+const repoOf = (u: UploadCase): string => join(repos, u.bundle.replace(/[^a-z0-9]+/gi, '-'));
+for (const u of MANIFEST.uploads) if (!existsSync(repoOf(u))) execFileSync('git', ['clone', '-q', '--mirror', bundleOf(u), repoOf(u)]);
 
-const KEYS = join(ROOT, 'fixtures/keys/keyrings');
-const config = await loadConfig(undefined, {
-  keyrings: [
-    { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
-    { path: join(KEYS, 'dm.gpg'), role: 'dm' },
-  ],
-  dmTxt: join(KEYS, 'dm.txt'),
-});
-const trust = await loadTrust(config);
 const deps: VerifyDeps = {
-  openRepository: (r) => openRepository(r, config),
-  keyrings: trust.keyrings,
-  dm: trust.dm,
-  policy: trust.policy,
-  uploadKeyring: join(ROOT, manifest.serviceKey.keyring),
+  ...(await loadFixtureTrust()).deps,
+  uploadKeyring: SERVICE_KEYRING,
   rootfsFor: (name) => ensureRootfs(name),
   buildTimeoutMs: 300_000,
   tmpDir: scratch,
@@ -80,9 +49,9 @@ interface Timed {
   skipped: number;
 }
 
-async function once(u: Upload): Promise<Timed> {
+async function once(u: UploadCase): Promise<Timed> {
   const t0 = performance.now();
-  const r = await verify({ repo: repoOf(u), tag: u.tag, upload: { kind: 'dsc-path', path: join(ROOT, u.dir, u.dsc) } }, deps);
+  const r = await verify({ repo: repoOf(u), tag: u.tag, upload: { kind: 'dsc-path', path: dscOf(u) } }, deps);
   const ms = performance.now() - t0;
   return { ms, verdict: r.verdict, builds: r.reconstruction?.attempts.length ?? 0, skipped: r.reconstruction?.skipped?.length ?? 0 };
 }

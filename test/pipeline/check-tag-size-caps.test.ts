@@ -8,21 +8,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { MAX_TAG_OBJECT_BYTES } from '../../src/gitobj/tag-object.js';
 import { MAX_CHANGELOG_BYTES } from '../../src/interpret/changelog.js';
 import { Gpg, KEYS_DIR, signedTag } from '../authenticate/gpg-harness.js';
 import { checkTag } from '../../src/pipeline/check-tag.js';
-import { openRepository } from '../../src/pipeline/open-repository.js';
-import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import type { CheckTagReport } from '../../src/report/report.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { loadFixtureTrust, type FixtureTrust } from '../helpers/fixture-keyrings.js';
 import { loadManifest, unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
 
 let fixtures: FixtureRepos;
 let server: GitHttpServer;
-let trust: Trust;
-let config: Awaited<ReturnType<typeof loadConfig>>;
+let trusted: FixtureTrust;
 let repoName: string;
 
 /** A tag object: a real tag's headers and message, then a signature block of `signatureBytes`. */
@@ -92,12 +89,12 @@ beforeAll(async () => {
   bigChangelogTag(repo, `refs/tags/${honest.tag}`, MAX_CHANGELOG_BYTES + 1, 'debian/9.9-3');
   execFileSync('git', ['-C', repo, 'update-server-info']);
   server = await startGitHttpServer({ root: fixtures.root });
-  config = await loadConfig(undefined, {
+  trusted = await loadFixtureTrust({
     keyrings: [{ path: fixtures.keyrings.uploaders, role: 'uploader' }],
+    dmTxt: undefined,
     // Objects up to 1 GiB may be read (the default); the tag has its own, smaller cap.
     fetch: { timeoutMs: 120_000, maxPackBytes: 256 << 20, maxObjectBytes: 1 << 30, maxRefsBytes: 1 << 20, allowHttpLoopback: true },
   });
-  trust = await loadTrust(config);
 }, 120_000);
 
 afterAll(async () => {
@@ -106,10 +103,7 @@ afterAll(async () => {
 });
 
 function run(repo: string, tag: string): Promise<CheckTagReport> {
-  return checkTag(
-    { repo, tag },
-    { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
-  );
+  return checkTag({ repo, tag }, trusted.deps);
 }
 
 describe('a tag object over the cap', () => {

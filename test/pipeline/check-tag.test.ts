@@ -9,31 +9,22 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { checkTag } from '../../src/pipeline/check-tag.js';
-import { openRepository } from '../../src/pipeline/open-repository.js';
-import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import type { CheckTagReport } from '../../src/report/report.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { loadFixtureTrust, type FixtureTrust } from '../helpers/fixture-keyrings.js';
 import { unpackFixtureRepos, type FixtureRepos, type FixtureTag } from '../helpers/fixture-repos.js';
 
 let fixtures: FixtureRepos;
 let server: GitHttpServer;
-let trust: Trust;
-let config: Awaited<ReturnType<typeof loadConfig>>;
+let trusted: FixtureTrust;
 
 beforeAll(async () => {
   fixtures = await unpackFixtureRepos();
   server = await startGitHttpServer({ root: fixtures.root });
-  config = await loadConfig(undefined, {
-    keyrings: [
-      { path: fixtures.keyrings.uploaders, role: 'uploader' },
-      { path: fixtures.keyrings.dm, role: 'dm' },
-    ],
-    dmTxt: fixtures.keyrings.dmTxt,
+  trusted = await loadFixtureTrust({
     fetch: { timeoutMs: 60_000, maxPackBytes: 64 << 20, maxObjectBytes: 64 << 20, maxRefsBytes: 1 << 20, allowHttpLoopback: true },
   });
-  trust = await loadTrust(config);
 });
 
 afterAll(async () => {
@@ -42,10 +33,7 @@ afterAll(async () => {
 });
 
 function run(repo: string, tag: string): Promise<CheckTagReport> {
-  return checkTag(
-    { repo, tag },
-    { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
-  );
+  return checkTag({ repo, tag }, trusted.deps);
 }
 
 function codes(r: CheckTagReport): string[] {
@@ -141,7 +129,7 @@ describe('check-tag on the fixture corpus', async () => {
     const late = <T>(v: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(v), 50));
     const r = await checkTag(
       { repo: url, tag: t.tag },
-      { openRepository: (x) => openRepository(x, config), keyrings: late(trust.keyrings), dm: late(trust.dm), policy: trust.policy },
+      { ...trusted.deps, keyrings: late(trusted.trust.keyrings), dm: late(trusted.trust.dm) },
     );
     expect(r.verdict).toBe('authentic');
     expect(r.tag.signerFingerprint).toBe((await run(url, t.tag)).tag.signerFingerprint);
@@ -149,18 +137,12 @@ describe('check-tag on the fixture corpus', async () => {
     // The tag is missing: the check ends before the signature, leaving the failing load alone.
     const failing = Promise.reject(new Error('keyring unreadable'));
     failing.catch(() => undefined);
-    const missing = await checkTag(
-      { repo: url, tag: 'debian/9.9-9' },
-      { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy },
-    );
+    const missing = await checkTag({ repo: url, tag: 'debian/9.9-9' }, { ...trusted.deps, keyrings: failing, dm: undefined });
     expect(codes(missing)).toEqual(['TAG_NOT_FOUND']);
     // Reached, the failing load is the check's failure, not a verdict.
-    await expect(
-      checkTag(
-        { repo: url, tag: t.tag },
-        { openRepository: (x) => openRepository(x, config), keyrings: failing, dm: undefined, policy: trust.policy },
-      ),
-    ).rejects.toThrow('keyring unreadable');
+    await expect(checkTag({ repo: url, tag: t.tag }, { ...trusted.deps, keyrings: failing, dm: undefined })).rejects.toThrow(
+      'keyring unreadable',
+    );
   });
 
   it('says unverifiable (TAG_NOT_FOUND) for a tag the repository does not have', async () => {

@@ -16,6 +16,9 @@ export interface UploadCase {
   readonly tag: string;
   readonly tagObject: string;
   readonly quiltMode: string | null;
+  /** The upstream tag a quilt-mode upload names (git-debpush's upstream=), and its commit. */
+  readonly upstreamTag?: string | null;
+  readonly upstreamCommit?: string | null;
   readonly existingOrig: boolean;
   readonly bundle: string;
   readonly dir: string;
