@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { calibrate, calibrationExitCode, type CalibratedUpload, type CalibrationReport, type Selection } from '../pipeline/calibrate.js';
 import { REPORT_SCHEMA } from '../report/report.js';
-import { UploadError } from '../upload/index.js';
 import { UsageError } from './usage-error.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 export interface CalibrateFlags {
   mirror?: string;
@@ -64,7 +64,7 @@ export async function calibrateAction(setExit: (code: number) => void, flags: Ca
         }),
   }).catch((e: unknown) => {
     // The index could not be had (unverified, expired, unreachable): nothing to calibrate on.
-    if (e instanceof UploadError) return e;
+    if (isVerificationError(e)) return e;
     throw e;
   });
   if (report instanceof Error) {

@@ -11,8 +11,8 @@ import { consensus, parseVerifiersFile, renderConsensus, VerifiersFileError, typ
 import { defaultStateDir } from '../publish/log-client.js';
 import { EXIT } from '../report/report.js';
 import { fetchSourcesIndex, findSourcesEntry, type SourcesIndex } from '../upload/index.js';
-import { UploadError } from '../upload/index.js';
 import { UsageError } from './usage-error.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 export interface ConsensusOptions {
   upload?: string;
@@ -65,7 +65,7 @@ async function dscDigest(
       policy: { allowHttpLoopback: opts.allowHttp === true },
     });
   } catch (e) {
-    if (e instanceof UploadError) return { error: `${e.code}: ${e.message}` };
+    if (isVerificationError(e)) return { error: `${e.code}: ${e.message}` };
     throw e;
   }
   const entry = findSourcesEntry(index, first, version);

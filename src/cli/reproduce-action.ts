@@ -7,14 +7,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { profileByName, PROFILES } from '../sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
-import { FetchError } from '../net/fetch-error.js';
 import { LocalRepository } from '../fetch/index.js';
 import { tagNameForVersion } from '../interpret/index.js';
-import { reason, type Reason } from '../report/reasons.js';
+import { reason, reasonInfo, type Reason } from '../report/reasons.js';
 import { readLocalPackage } from '../upload/index.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
 import { skippedByWhy } from './render-verify.js';
 import { UsageError } from './usage-error.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 export interface ReproduceOptions {
   repo?: string;
@@ -185,7 +185,7 @@ async function checkTagIsThere(repoPath: string, tag: string, timeoutMs: number)
   try {
     repo = await LocalRepository.open(repoPath, { timeoutMs, maxObjectBytes: 1 << 20 });
   } catch (err) {
-    if (err instanceof FetchError) throw new UsageError(`--repo ${repoPath}: ${err.message}`);
+    if (isVerificationError(err) && reasonInfo(err.code).layer === 'fetch') throw new UsageError(`--repo ${repoPath}: ${err.message}`);
     throw err;
   }
   try {

@@ -20,7 +20,6 @@ import { reason } from '../report/reasons.js';
 import { exitCodeForVerify, type VerifyReport } from '../report/report.js';
 import { SOURCE_NAME } from '../deb822/dsc.js';
 import { dscNameOfUrl, obtainUpload, type UploadLocator } from '../upload/index.js';
-import { UploadError } from '../upload/index.js';
 import { isPlainFileName } from '../deb822/file-name.js';
 import { keyringOverrides } from './keyring-flags.js';
 import { byteProgress, progressFor, type Progress } from './progress.js';
@@ -32,6 +31,7 @@ import type { Ed25519Key } from '../publish/ed25519.js';
 import { UsageError } from './usage-error.js';
 import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
 import { allowingExpiredRelease } from './expired-release.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 export interface VerifyOptions {
   repo?: string;
@@ -217,7 +217,7 @@ function dscLocator(dsc: string, what: string): Extract<UploadLocator, { kind: '
     try {
       dscNameOfUrl(new URL(dsc));
     } catch (e) {
-      throw new UsageError(`${what} ${dsc}: ${e instanceof UploadError ? e.message : 'not a URL'}`);
+      throw new UsageError(`${what} ${dsc}: ${isVerificationError(e) ? e.message : 'not a URL'}`);
     }
     return { kind: 'dsc-url', url: dsc };
   }

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { fileInside } from '../deb822/file-name.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { ContentDifference, ContentFacts } from '../report/report.js';
-import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
+import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 export interface ContentCheckInput {
   /** Host path of a git repository holding refs/tags/<tag> (and refs/tags/<upstreamTag>). */
@@ -239,7 +240,7 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
         ...(input.signal ? { signal: input.signal } : {}),
       });
     } catch (e) {
-      if (e instanceof SandboxError) return { reasons: [reason(e.code, e.message)], notes: [] };
+      if (isVerificationError(e)) return { reasons: [reason(e.code, e.message)], notes: [] };
       throw e;
     }
     const step = (await readFile(join(dir, 'out', 'meta'), 'utf8').catch(() => 'step=start')).trim().replace(/^step=/, '');

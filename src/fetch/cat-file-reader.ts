@@ -1,8 +1,8 @@
 // Reads git objects through one long-running `git cat-file --batch` in the
 // sandbox. Memory stays bounded by the largest object read, not by the pack:
 // isomorphic-git's reader loads whole packfiles into memory.
-import { FetchError } from '../net/fetch-error.js';
 import { spawnSandboxed, type SandboxProcess, type SandboxSpec } from '../sandbox/launcher.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export type GitObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 
@@ -67,7 +67,10 @@ export class CatFileReader implements ObjectReader {
       (r) => {
         if (!this.closed)
           this.fail(
-            new FetchError('SANDBOX_FAILED', `git cat-file exited early (${r.exitCode ?? r.signal}): ${r.stderr.toString('utf8').trim()}`),
+            new VerificationError(
+              'SANDBOX_FAILED',
+              `git cat-file exited early (${r.exitCode ?? r.signal}): ${r.stderr.toString('utf8').trim()}`,
+            ),
           );
       },
       (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
@@ -75,7 +78,7 @@ export class CatFileReader implements ObjectReader {
   }
 
   read(oid: string, options: ReadOptions = {}): Promise<GitObject | undefined> {
-    if (!OID.test(oid)) return Promise.reject(new FetchError('OBJECT_MISSING', `not an object id: ${JSON.stringify(oid)}`));
+    if (!OID.test(oid)) return Promise.reject(new VerificationError('OBJECT_MISSING', `not an object id: ${JSON.stringify(oid)}`));
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.queue.push({ oid, ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }), resolve, reject });
@@ -141,11 +144,13 @@ export class CatFileReader implements ObjectReader {
       const [oid, type, sizeText] = parts;
       const size = Number(sizeText);
       if (parts.length !== 3 || oid !== head.oid || !/^(commit|tree|blob|tag)$/.test(type ?? '') || !Number.isSafeInteger(size)) {
-        this.fail(new FetchError('SANDBOX_FAILED', `unexpected git cat-file output ${JSON.stringify(header)}`));
+        this.fail(new VerificationError('SANDBOX_FAILED', `unexpected git cat-file output ${JSON.stringify(header)}`));
         return;
       }
       if (size > this.maxObjectBytes) {
-        this.fail(new FetchError('PACK_TOO_LARGE', `object ${oid} is ${size} bytes, above the maximum object size ${this.maxObjectBytes}`));
+        this.fail(
+          new VerificationError('PACK_TOO_LARGE', `object ${oid} is ${size} bytes, above the maximum object size ${this.maxObjectBytes}`),
+        );
         void this.proc.kill();
         return;
       }

@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { FetchError } from '../net/fetch-error.js';
 import { CatFileReader } from './cat-file-reader.js';
 import type { ObjectReader } from './cat-file-reader.js';
 import type { RefInfo, Repository } from './repository.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface LocalLimits {
   timeoutMs: number;
@@ -34,7 +34,7 @@ export class LocalRepository implements Repository {
     const commonDir = await readCommonDir(gitDir);
     const format = await readObjectFormat(commonDir);
     if (format !== 'sha1') {
-      throw new FetchError('UNSUPPORTED_OBJECT_FORMAT', `${path} uses object-format=${format}; only sha1 is supported`);
+      throw new VerificationError('UNSUPPORTED_OBJECT_FORMAT', `${path} uses object-format=${format}; only sha1 is supported`);
     }
     const alternates = await readAlternates(join(commonDir, 'objects'));
     return new LocalRepository(path, gitDir, commonDir, alternates, limits);
@@ -97,20 +97,20 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 async function findGitDir(path: string): Promise<string> {
-  if (!(await isDir(path))) throw new FetchError('LOCAL_REPO_INVALID', `${path} is not a directory`);
+  if (!(await isDir(path))) throw new VerificationError('LOCAL_REPO_INVALID', `${path} is not a directory`);
   const dotGit = join(path, '.git');
   const st = await stat(dotGit).catch(() => undefined);
   if (st?.isDirectory()) return dotGit;
   if (st?.isFile()) {
     // A worktree or submodule: ".git" is a file "gitdir: <path>".
     const m = /^gitdir: (.+)$/m.exec(await readFile(dotGit, 'utf8'));
-    if (!m) throw new FetchError('LOCAL_REPO_INVALID', `${dotGit} is not a gitdir pointer`);
+    if (!m) throw new VerificationError('LOCAL_REPO_INVALID', `${dotGit} is not a gitdir pointer`);
     const target = isAbsolute(m[1]!) ? m[1]! : resolve(path, m[1]!);
     return target;
   }
   // A bare repository.
   if ((await isDir(join(path, 'objects'))) && (await stat(join(path, 'HEAD')).catch(() => undefined))) return path;
-  throw new FetchError('LOCAL_REPO_INVALID', `${path} is not a git repository (no .git, not bare)`);
+  throw new VerificationError('LOCAL_REPO_INVALID', `${path} is not a git repository (no .git, not bare)`);
 }
 
 async function readCommonDir(gitDir: string): Promise<string> {

@@ -6,9 +6,9 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { FetchError } from '../net/fetch-error.js';
 import { CatFileReader } from './cat-file-reader.js';
 import { spawnSandboxed, type SandboxProcess, type SandboxResult } from '../sandbox/launcher.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface StoreLimits {
   timeoutMs: number;
@@ -54,7 +54,7 @@ export class ObjectStore {
   async writeTagRefs(refs: ReadonlyMap<string, string>): Promise<void> {
     for (const [name, oid] of refs) {
       if (!/^[0-9a-f]{40}$/.test(oid) || name.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-        throw new FetchError('PACK_INVALID', `refusing to write ref refs/tags/${name} -> ${oid}`);
+        throw new VerificationError('PACK_INVALID', `refusing to write ref refs/tags/${name} -> ${oid}`);
       }
       const path = join(this.gitDir, 'refs', 'tags', ...name.split('/'));
       await mkdir(dirname(path), { recursive: true });
@@ -128,7 +128,7 @@ export class ObjectStore {
 }
 
 export function checkIndexPack(r: SandboxResult): void {
-  if (r.timedOut) throw new FetchError('SANDBOX_TIMEOUT', 'git index-pack exceeded the time limit');
+  if (r.timedOut) throw new VerificationError('SANDBOX_TIMEOUT', 'git index-pack exceeded the time limit');
   if (r.exitCode === 0) return;
   const err = r.stderr.toString('utf8').trim();
   // git's two collision messages: sha1dc detecting an attack while hashing
@@ -137,8 +137,8 @@ export function checkIndexPack(r: SandboxResult): void {
   // ("SHA1 COLLISION FOUND WITH <oid> !", builtin/index-pack.c).
   const collision = /(?:collision attack: |SHA1 COLLISION FOUND WITH )([0-9a-f]{40})/.exec(err);
   if (collision)
-    throw new FetchError('SHA1_COLLISION', `git detected a SHA-1 collision on object ${collision[1]}: ${err.split('\n').at(-1)}`);
-  throw new FetchError(
+    throw new VerificationError('SHA1_COLLISION', `git detected a SHA-1 collision on object ${collision[1]}: ${err.split('\n').at(-1)}`);
+  throw new VerificationError(
     'PACK_INVALID',
     `git index-pack rejected the pack: ${err.split('\n').slice(-3).join(' / ') || `exit ${r.exitCode ?? r.signal}`}`,
   );

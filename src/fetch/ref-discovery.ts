@@ -4,9 +4,9 @@
 // v2 `ls-refs` command restricted to one ref prefix. The answers are read as
 // pkt-lines under a byte cap; an answer that is not git's smart protocol is
 // named by its size, never quoted (it may be any page the URL serves).
-import { FetchError } from '../net/fetch-error.js';
 import { capStream, type HttpTransport } from '../net/http-transport.js';
 import { DELIM, FLUSH, pktLine, pktText, readPkts, PktLineError, type Pkt } from './pkt-line.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface ServerRef {
   readonly ref: string;
@@ -28,8 +28,8 @@ const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ADVERTISEMENT = 'application/x-git-upload-pack-advertisement';
 const RESULT = 'application/x-git-upload-pack-result';
 
-function notGit(url: string, why: string): FetchError {
-  return new FetchError('FETCH_FAILED', `${url}: the server did not answer in git's smart HTTP protocol (${why})`);
+function notGit(url: string, why: string): VerificationError {
+  return new VerificationError('FETCH_FAILED', `${url}: the server did not answer in git's smart HTTP protocol (${why})`);
 }
 
 /** The packets of an answer, capped at `maxBytes` in all; the end of the answer reads as an `end` packet. */
@@ -61,7 +61,7 @@ export async function discoverRefs(transport: HttpTransport, url: string, protoc
   const finalUrl = res.url.replace(/\/info\/refs\?service=git-upload-pack$/, '');
   if (res.statusCode !== 200) {
     destroy(res.body);
-    throw new FetchError('FETCH_FAILED', `${url}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
+    throw new VerificationError('FETCH_FAILED', `${url}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
   }
   const ctype = res.headers['content-type'] ?? '';
   if (ctype.split(';')[0]!.trim() !== ADVERTISEMENT) {
@@ -169,7 +169,7 @@ export async function lsRefs(
   });
   if (res.statusCode !== 200) {
     destroy(res.body);
-    throw new FetchError('FETCH_FAILED', `${adv.url}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
+    throw new VerificationError('FETCH_FAILED', `${adv.url}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
   }
   const ctype = res.headers['content-type'] ?? '';
   if (ctype.split(';')[0]!.trim() !== RESULT) {
@@ -184,7 +184,7 @@ export async function lsRefs(
     if (p.kind === 'end') throw notGit(adv.url, 'the answer ended early');
     if (p.kind !== 'data') throw notGit(adv.url, 'an unexpected packet in the ref list');
     const text = pktText(p.data);
-    if (text.startsWith('ERR ')) throw new FetchError('FETCH_FAILED', `remote error: ${text.slice(4)}`);
+    if (text.startsWith('ERR ')) throw new VerificationError('FETCH_FAILED', `remote error: ${text.slice(4)}`);
     // "<oid> <name>[ symref-target:<t>][ peeled:<oid>]"
     const [oid, name, ...attrs] = text.split(' ');
     if (oid === undefined || !OID.test(oid) || name === undefined || name === '') throw notGit(adv.url, 'a malformed ref line');

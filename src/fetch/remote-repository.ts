@@ -2,7 +2,6 @@
 // (src/fetch/ref-discovery.ts: protocol v2 `ls-refs` with a ref prefix when the
 // server speaks v2, the v0 advertisement otherwise), and each wanted tag is
 // fetched shallowly into a private object store, bounded in time and size.
-import { FetchError } from '../net/fetch-error.js';
 import { HttpTransport, abortError } from '../net/http-transport.js';
 import { ObjectStore } from './object-store.js';
 import type { ObjectReader } from './cat-file-reader.js';
@@ -11,6 +10,7 @@ import { discoverRefs, lsRefs, type Advertisement } from './ref-discovery.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import { checkRepositoryUrl } from '../net/url-policy.js';
 import type { RefInfo, Repository } from './repository.js';
+import { isVerificationError, VerificationError } from '../report/verification-error.js';
 
 export interface RemoteLimits {
   /** Wall-clock limit for everything this repository does (discovery, packs, indexing). */
@@ -61,7 +61,7 @@ export class RemoteRepository implements Repository {
     checkRepositoryUrl(url, policy);
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new FetchError('FETCH_TIMEOUT', `fetching from ${url} took longer than ${limits.timeoutMs} ms`)),
+      () => controller.abort(new VerificationError('FETCH_TIMEOUT', `fetching from ${url} took longer than ${limits.timeoutMs} ms`)),
       limits.timeoutMs,
     );
     timer.unref();
@@ -72,7 +72,10 @@ export class RemoteRepository implements Repository {
       const adv = await withAbort(controller.signal, () => discoverRefs(transport, url, protocolVersion, limits.maxRefsBytes));
       const format = adv.capabilities['object-format'];
       if (format !== undefined && format !== 'sha1') {
-        throw new FetchError('UNSUPPORTED_OBJECT_FORMAT', `the repository uses object-format=${String(format)}; only sha1 is supported`);
+        throw new VerificationError(
+          'UNSUPPORTED_OBJECT_FORMAT',
+          `the repository uses object-format=${String(format)}; only sha1 is supported`,
+        );
       }
       return new RemoteRepository(url, transport, controller, timer, limits, await storing, adv);
     } catch (err) {
@@ -166,7 +169,7 @@ export class RemoteRepository implements Repository {
           () => undefined,
           (e: unknown) => e,
         );
-        if (indexed instanceof FetchError && indexed.code === 'SHA1_COLLISION') throw indexed;
+        if (isVerificationError(indexed) && indexed.code === 'SHA1_COLLISION') throw indexed;
       }
       throw normalise(err, signal, this.location);
     }
@@ -184,7 +187,7 @@ export class RemoteRepository implements Repository {
 
   async close(): Promise<void> {
     clearTimeout(this.timer);
-    this.controller.abort(new FetchError('FETCH_FAILED', 'repository closed'));
+    this.controller.abort(new VerificationError('FETCH_FAILED', 'repository closed'));
     await this.reader?.close();
     await this.store.dispose();
   }
@@ -204,8 +207,8 @@ async function withAbort<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<
   }
 }
 
-function normalise(err: unknown, signal: AbortSignal, url: string): FetchError {
-  if (err instanceof FetchError) return err;
+function normalise(err: unknown, signal: AbortSignal, url: string): VerificationError {
+  if (isVerificationError(err)) return err;
   if (signal.aborted) return abortError(signal);
-  return new FetchError('FETCH_FAILED', `${url}: ${(err as Error | undefined)?.message ?? String(err)}`, { cause: err });
+  return new VerificationError('FETCH_FAILED', `${url}: ${(err as Error | undefined)?.message ?? String(err)}`, { cause: err });
 }

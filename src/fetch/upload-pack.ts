@@ -5,9 +5,9 @@
 // straight into `git index-pack --stdin --strict` in the sandbox.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { FetchError } from '../net/fetch-error.js';
 import type { HttpTransport } from '../net/http-transport.js';
 import { DELIM, FLUSH, pktLine, pktText, readPkts, type Pkt } from './pkt-line.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface PackRequest {
   /** The repository URL that answered discovery (after its redirects). */
@@ -58,16 +58,16 @@ export async function fetchPack(
     body,
   });
   if (res.statusCode !== 200) {
-    throw new FetchError('FETCH_FAILED', `upload-pack answered HTTP ${res.statusCode} ${res.statusMessage}`);
+    throw new VerificationError('FETCH_FAILED', `upload-pack answered HTTP ${res.statusCode} ${res.statusMessage}`);
   }
   const ctype = res.headers['content-type'] ?? '';
   if (!ctype.startsWith('application/x-git-upload-pack-result')) {
-    throw new FetchError('FETCH_FAILED', `upload-pack answered with content-type ${JSON.stringify(ctype)}, not a git response`);
+    throw new VerificationError('FETCH_FAILED', `upload-pack answered with content-type ${JSON.stringify(ctype)}, not a git response`);
   }
   const pkts = readPkts(res.body)[Symbol.asyncIterator]();
   const next = async (): Promise<Pkt> => {
     const r = await pkts.next();
-    if (r.done) throw new FetchError('FETCH_FAILED', 'upload-pack response ended early');
+    if (r.done) throw new VerificationError('FETCH_FAILED', 'upload-pack response ended early');
     return r.value;
   };
 
@@ -78,20 +78,21 @@ export async function fetchPack(
     for (;;) {
       const p = await next();
       if (p.kind === 'flush' || p.kind === 'end') break;
-      if (p.kind !== 'data' || p.data.length === 0) throw new FetchError('FETCH_FAILED', 'unexpected packet inside the packfile section');
+      if (p.kind !== 'data' || p.data.length === 0)
+        throw new VerificationError('FETCH_FAILED', 'unexpected packet inside the packfile section');
       const band = p.data[0];
       const payload = p.data.subarray(1);
       if (band === 1) {
         packBytes += payload.length;
         if (packBytes > req.maxPackBytes) {
-          throw new FetchError('PACK_TOO_LARGE', `the server sent more than the maximum pack size (${req.maxPackBytes} bytes)`);
+          throw new VerificationError('PACK_TOO_LARGE', `the server sent more than the maximum pack size (${req.maxPackBytes} bytes)`);
         }
         req.onPackBytes?.(packBytes);
         if (!sink.write(payload)) await once(sink, 'drain');
       } else if (band === 3) {
-        throw new FetchError('FETCH_FAILED', `remote error: ${payload.toString('utf8').trim()}`);
+        throw new VerificationError('FETCH_FAILED', `remote error: ${payload.toString('utf8').trim()}`);
       } else if (band !== 2) {
-        throw new FetchError('FETCH_FAILED', `unknown side-band ${band}`);
+        throw new VerificationError('FETCH_FAILED', `unknown side-band ${band}`);
       }
     }
   } catch (err) {
@@ -107,7 +108,7 @@ function requestV2(req: PackRequest): Buffer {
   const caps = req.capabilities;
   const fetchFeatures = typeof caps['fetch'] === 'string' ? caps['fetch'].split(' ') : [];
   if (!fetchFeatures.includes('shallow')) {
-    throw new FetchError('FETCH_FAILED', 'the server does not support shallow fetches');
+    throw new VerificationError('FETCH_FAILED', 'the server does not support shallow fetches');
   }
   const lines: Buffer[] = [pktLine('command=fetch\n'), pktLine(`agent=${req.agent}\n`)];
   if (caps['object-format'] !== undefined) lines.push(pktLine('object-format=sha1\n'));
@@ -127,7 +128,7 @@ function requestV2(req: PackRequest): Buffer {
 function requestV0(req: PackRequest): Buffer {
   const caps = req.capabilities;
   for (const need of ['side-band-64k', 'shallow']) {
-    if (caps[need] === undefined) throw new FetchError('FETCH_FAILED', `the server lacks the ${need} capability`);
+    if (caps[need] === undefined) throw new VerificationError('FETCH_FAILED', `the server lacks the ${need} capability`);
   }
   const ours = ['side-band-64k', 'shallow', 'no-progress', `agent=${req.agent}`];
   if (caps['ofs-delta'] !== undefined) ours.push('ofs-delta');
@@ -141,8 +142,8 @@ function requestV0(req: PackRequest): Buffer {
   return Buffer.concat(lines);
 }
 
-function errorOf(text: string): FetchError | undefined {
-  return text.startsWith('ERR ') ? new FetchError('FETCH_FAILED', `remote error: ${text.slice(4)}`) : undefined;
+function errorOf(text: string): VerificationError | undefined {
+  return text.startsWith('ERR ') ? new VerificationError('FETCH_FAILED', `remote error: ${text.slice(4)}`) : undefined;
 }
 
 /**
@@ -154,17 +155,17 @@ async function readV0Preamble(next: () => Promise<Pkt>): Promise<string[]> {
   for (;;) {
     const p = await next();
     if (p.kind === 'flush') break;
-    if (p.kind !== 'data') throw new FetchError('FETCH_FAILED', 'unexpected packet in the shallow list');
+    if (p.kind !== 'data') throw new VerificationError('FETCH_FAILED', 'unexpected packet in the shallow list');
     const text = pktText(p.data);
     const err = errorOf(text);
     if (err) throw err;
     if (text.startsWith('shallow ')) shallow.push(text.slice(8));
-    else if (!text.startsWith('unshallow ')) throw new FetchError('FETCH_FAILED', `unexpected line ${JSON.stringify(text)}`);
+    else if (!text.startsWith('unshallow ')) throw new VerificationError('FETCH_FAILED', `unexpected line ${JSON.stringify(text)}`);
   }
   const nak = await next();
   const text = nak.kind === 'data' ? pktText(nak.data) : '';
   if (text !== 'NAK' && !text.startsWith('ACK ')) {
-    throw new FetchError('FETCH_FAILED', errorOf(text)?.message ?? `expected NAK, got ${JSON.stringify(text)}`);
+    throw new VerificationError('FETCH_FAILED', errorOf(text)?.message ?? `expected NAK, got ${JSON.stringify(text)}`);
   }
   return shallow;
 }
@@ -179,7 +180,7 @@ async function readV2Preamble(next: () => Promise<Pkt>): Promise<string[]> {
       section = '';
       continue;
     }
-    if (p.kind !== 'data') throw new FetchError('FETCH_FAILED', 'upload-pack response ended before the packfile');
+    if (p.kind !== 'data') throw new VerificationError('FETCH_FAILED', 'upload-pack response ended before the packfile');
     const text = pktText(p.data);
     const err = errorOf(text);
     if (err) throw err;
@@ -190,7 +191,7 @@ async function readV2Preamble(next: () => Promise<Pkt>): Promise<string[]> {
     }
     if (section === 'shallow-info') {
       if (text.startsWith('shallow ')) shallow.push(text.slice(8));
-      else if (!text.startsWith('unshallow ')) throw new FetchError('FETCH_FAILED', `unexpected line ${JSON.stringify(text)}`);
+      else if (!text.startsWith('unshallow ')) throw new VerificationError('FETCH_FAILED', `unexpected line ${JSON.stringify(text)}`);
     }
     // Other sections (acknowledgments, wanted-refs) carry nothing we rely on.
   }

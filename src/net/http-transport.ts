@@ -6,8 +6,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import { FetchError } from './fetch-error.js';
 import { checkEndpointUrl, policyLookup, type UrlPolicy } from './url-policy.js';
+import { isVerificationError, VerificationError } from '../report/verification-error.js';
 
 export interface HttpRequest {
   url: string;
@@ -50,7 +50,7 @@ export class HttpTransport {
       if (status >= 300 && status < 400 && location !== undefined) {
         res.destroy();
         if (hop >= redirects) {
-          throw new FetchError('FETCH_FAILED', `${url.href} redirects to ${location}; not followed`);
+          throw new VerificationError('FETCH_FAILED', `${url.href} redirects to ${location}; not followed`);
         }
         url = checkEndpointUrl(parseUrl(location, url), this.opts.policy);
         continue;
@@ -95,8 +95,8 @@ export class HttpTransport {
       r.on('error', (err) => {
         release();
         if (signal.aborted) reject(abortError(signal));
-        else if (err instanceof FetchError) reject(err);
-        else reject(new FetchError('FETCH_FAILED', `${url.href}: ${err.message}`, { cause: err }));
+        else if (isVerificationError(err)) reject(err);
+        else reject(new VerificationError('FETCH_FAILED', `${url.href}: ${err.message}`, { cause: err }));
       });
       r.end(req.body ? Buffer.from(req.body) : undefined);
     });
@@ -107,7 +107,7 @@ function parseUrl(raw: string, base?: URL): URL {
   try {
     return new URL(raw, base);
   } catch {
-    throw new FetchError('FETCH_FAILED', `not a URL: ${JSON.stringify(raw)}`);
+    throw new VerificationError('FETCH_FAILED', `not a URL: ${JSON.stringify(raw)}`);
   }
 }
 
@@ -119,16 +119,16 @@ function flattenHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
-export function abortError(signal: AbortSignal): FetchError {
+export function abortError(signal: AbortSignal): VerificationError {
   const why: unknown = signal.reason;
-  if (why instanceof FetchError) return why;
-  return new FetchError('FETCH_TIMEOUT', 'the fetch time limit was reached');
+  if (isVerificationError(why)) return why;
+  return new VerificationError('FETCH_TIMEOUT', 'the fetch time limit was reached');
 }
 
 /** What to throw when a body passes its cap. */
 export type TooLarge = (message: string) => Error;
 
-const tooLargeFetch: TooLarge = (message) => new FetchError('FETCH_FAILED', message);
+const tooLargeFetch: TooLarge = (message) => new VerificationError('FETCH_FAILED', message);
 
 /** Yields the stream's chunks, failing once more than `maxBytes` have passed. */
 export async function* capStream(

@@ -14,7 +14,7 @@
 // - every redirect is checked again by the same rules (src/net/http-transport.ts).
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { FetchError } from './fetch-error.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface UrlPolicy {
   /** Allow http:// to loopback addresses (127.0.0.0/8, ::1, localhost), and loopback addresses at all. Tests only. */
@@ -93,7 +93,7 @@ export function policyLookup(policy: UrlPolicy): LookupFunction {
       if (err) return callback(err, '', 0);
       const refused = addresses.find((a) => !addressAllowed(a.address, policy));
       if (refused !== undefined) {
-        const e = new FetchError('UNSUPPORTED_URL', `${hostname} resolves to ${refused.address}, which is not a public address`);
+        const e = new VerificationError('UNSUPPORTED_URL', `${hostname} resolves to ${refused.address}, which is not a public address`);
         return callback(e, '', 0);
       }
       if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
@@ -103,19 +103,19 @@ export function policyLookup(policy: UrlPolicy): LookupFunction {
   };
 }
 
-/** Parses and checks a repository URL; throws FetchError(UNSUPPORTED_URL) when not allowed. */
+/** Parses and checks a repository URL; throws VerificationError(UNSUPPORTED_URL) when not allowed. */
 export function checkRepositoryUrl(raw: string, policy: UrlPolicy): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new FetchError('UNSUPPORTED_URL', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`);
+    throw new VerificationError('UNSUPPORTED_URL', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new FetchError('UNSUPPORTED_URL', 'repository URLs must not carry credentials');
+    throw new VerificationError('UNSUPPORTED_URL', 'repository URLs must not carry credentials');
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new FetchError('UNSUPPORTED_URL', 'repository URLs must not have a query or fragment');
+    throw new VerificationError('UNSUPPORTED_URL', 'repository URLs must not have a query or fragment');
   }
   return checkEndpointUrl(url, policy);
 }
@@ -123,11 +123,11 @@ export function checkRepositoryUrl(raw: string, policy: UrlPolicy): URL {
 /** The scheme, host and address rules, for every request the verifier makes (including redirects). */
 export function checkEndpointUrl(url: URL, policy: UrlPolicy): URL {
   if (url.username !== '' || url.password !== '') {
-    throw new FetchError('UNSUPPORTED_URL', 'URLs must not carry credentials');
+    throw new VerificationError('UNSUPPORTED_URL', 'URLs must not carry credentials');
   }
   if (url.protocol === 'http:') {
     if (!policy.allowHttpLoopback || !isLoopbackHost(url.hostname)) {
-      throw new FetchError(
+      throw new VerificationError(
         'UNSUPPORTED_URL',
         policy.allowHttpLoopback
           ? `plain http is allowed only to loopback addresses, not ${url.hostname}`
@@ -135,15 +135,15 @@ export function checkEndpointUrl(url: URL, policy: UrlPolicy): URL {
       );
     }
   } else if (url.protocol !== 'https:') {
-    throw new FetchError('UNSUPPORTED_URL', `unsupported scheme ${url.protocol} (only https:// is supported)`);
+    throw new VerificationError('UNSUPPORTED_URL', `unsupported scheme ${url.protocol} (only https:// is supported)`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const testServer = policy.allowHttpLoopback && isLoopbackHost(host);
   if (isIP(host) !== 0 && !addressAllowed(host, policy)) {
-    throw new FetchError('UNSUPPORTED_URL', `${host} is not a public address`);
+    throw new VerificationError('UNSUPPORTED_URL', `${host} is not a public address`);
   }
   if (policy.allowedHosts !== undefined && !testServer && !policy.allowedHosts.includes(host)) {
-    throw new FetchError(
+    throw new VerificationError(
       'UNSUPPORTED_URL',
       `${host} is not one of the hosts the verifier may contact (fetch.allowedHosts: ${policy.allowedHosts.join(', ')})`,
     );

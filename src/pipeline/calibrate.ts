@@ -20,13 +20,14 @@ import { unpackRefusal } from '../compare/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
 import type { BuilderProfile } from '../sandbox/builder-profiles.js';
-import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
+import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
 import { ensureRootfs } from '../sandbox/rootfs.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import type { HttpSource } from '../upload/index.js';
 import { obtainUpload, type ObtainedUpload } from '../upload/index.js';
 import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../upload/index.js';
 import { DEFAULT_MIRROR } from '../config/schema.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 export type Selection = { readonly kind: 'random'; readonly seed: number } | { readonly kind: 'smallest' } | { readonly kind: 'all' };
 
@@ -422,7 +423,7 @@ async function unpack(
     }
   } catch (e) {
     await dispose();
-    if (e instanceof SandboxError) return { ok: false, reason: reason(e.code, e.message) };
+    if (isVerificationError(e)) return { ok: false, reason: reason(e.code, e.message) };
     throw e;
   }
   return { ok: true, tree: join(work, 'tree'), dispose };

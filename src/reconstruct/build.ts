@@ -7,19 +7,19 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { runSandboxed, SandboxError, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
+import { runSandboxed, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { tapOutput } from '../sandbox/output-tap.js';
 import { mentionsNoSpace } from '../sandbox/work-quota.js';
 import { recordSandboxTime } from '../sandbox/time-ledger.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { ObjectTooLargeError } from '../fetch/index.js';
-import { FetchError } from '../net/fetch-error.js';
 import { LocalRepository } from '../fetch/index.js';
 import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { parseTagMessage } from '../interpret/index.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
 import type { BuilderProfile } from '../sandbox/builder-profiles.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 interface CommonBuildInput {
   /** Origs the archive already has: used as they are, `git deborig` is not run. */
@@ -120,8 +120,7 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   try {
     items = await tagItemsOf(input.repo, input.tag, input.timeoutMs);
   } catch (e) {
-    if (!(e instanceof BuildInputError || e instanceof FetchError || e instanceof ObjectTooLargeError || e instanceof SandboxError))
-      throw e;
+    if (!(e instanceof BuildInputError || isVerificationError(e) || e instanceof ObjectTooLargeError)) throw e;
     const why = e.message;
     return { ok: false, reasons: [reason('BUILD_FAILED', `the tag ${input.tag} cannot be read: ${why}`)], log: '', durationMs: 0 };
   }
@@ -263,7 +262,7 @@ async function runBuild(
       }
     } catch (e) {
       await cleanup();
-      if (e instanceof SandboxError) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };
+      if (isVerificationError(e)) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };
       throw e;
     }
     const meta = await readMeta(join(dir, 'out', 'meta'));

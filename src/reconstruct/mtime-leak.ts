@@ -12,10 +12,11 @@
 // The two archives are compared as they are decompressed, neither held whole.
 import { lstat, readFile } from 'node:fs/promises';
 import { reason, type Reason } from '../report/reasons.js';
-import { requireCompleted, runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
+import { requireCompleted, runSandboxed, type Rootfs } from '../sandbox/launcher.js';
 import { compressionOf, decompress } from '../tarball/decompress.js';
 import { compareTarStreamsIgnoringMtime, type TarComparison } from '../tarball/tar-headers.js';
 import { TarballError } from '../tarball/tarball-error.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 /**
  * How far the builder's clock may be behind the uploader's (whose clock dated
@@ -157,7 +158,7 @@ async function compareDecompressed(input: MtimeLeakInput): Promise<TarComparison
             : `the ${side} ${input.name} does not decompress cleanly: ${e.message}`,
       };
     }
-    if (e instanceof SandboxError) return { ok: false, why: `the sandbox could not decompress ${input.name}: ${e.message}` };
+    if (isVerificationError(e)) return { ok: false, why: `the sandbox could not decompress ${input.name}: ${e.message}` };
     throw e;
   }
 }

@@ -28,7 +28,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reason, type Reason } from '../report/reasons.js';
-import { runSandboxed, SandboxError, type Rootfs } from '../sandbox/launcher.js';
+import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
+import { isVerificationError } from '../report/verification-error.js';
 
 /** One signature packet of an .asc, as gpgv's status lines tell it. */
 export interface UpstreamSignature {
@@ -82,7 +83,7 @@ async function listSignatures(input: {
     }
     return { ok: true, ...parseCheckOutput(r.stdout.toString('utf8')) };
   } catch (e) {
-    if (e instanceof SandboxError) return { ok: false, reason: reason(e.code, e.message) };
+    if (isVerificationError(e)) return { ok: false, reason: reason(e.code, e.message) };
     throw e;
   } finally {
     await rm(work, { recursive: true, force: true });

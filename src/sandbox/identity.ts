@@ -7,7 +7,7 @@
 import { chmod, lchown, lstat, opendir } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SandboxError } from './sandbox-error.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface SandboxIdentity {
   readonly uid: number;
@@ -22,7 +22,7 @@ function idFromEnv(name: string): number | undefined {
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n <= 0 || n >= 2 ** 32 - 1) {
-    throw new SandboxError('SANDBOX_FAILED', `${name}=${JSON.stringify(text)} is not a valid non-root id`);
+    throw new VerificationError('SANDBOX_FAILED', `${name}=${JSON.stringify(text)} is not a valid non-root id`);
   }
   return n;
 }
@@ -37,7 +37,7 @@ export const isRoot = (): boolean => process.getuid?.() === 0;
 export function sandboxIdentity(requested?: SandboxIdentity): SandboxIdentity | undefined {
   if (!isRoot()) return undefined;
   if (requested) {
-    if (requested.uid === 0) throw new SandboxError('SANDBOX_FAILED', 'the sandbox uid must not be 0');
+    if (requested.uid === 0) throw new VerificationError('SANDBOX_FAILED', 'the sandbox uid must not be 0');
     return requested;
   }
   const uid = idFromEnv('T2U_SANDBOX_UID') ?? DEFAULT_ID;
@@ -83,11 +83,11 @@ export function checkReachable(path: string, who: SandboxIdentity, purpose: stri
   try {
     st = statSync(path);
   } catch (e) {
-    throw new SandboxError('SANDBOX_FAILED', `${purpose} ${path} does not exist`, { cause: e });
+    throw new VerificationError('SANDBOX_FAILED', `${purpose} ${path} does not exist`, { cause: e });
   }
   const need = st.isDirectory() ? READ | SEARCH : READ;
   if (!canAccess(st, who, need)) {
-    throw new SandboxError(
+    throw new VerificationError(
       'SANDBOX_FAILED',
       `${purpose} ${path} is not readable by the sandbox uid ${who.uid} (mode ${(st.mode & 0o7777).toString(8)}, owner ${st.uid})`,
     );
@@ -95,7 +95,7 @@ export function checkReachable(path: string, who: SandboxIdentity, purpose: stri
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const d = statSync(dir);
     if (!canAccess(d, who, SEARCH)) {
-      throw new SandboxError(
+      throw new VerificationError(
         'SANDBOX_FAILED',
         `${purpose} ${path} is not reachable by the sandbox uid ${who.uid}: ${dir} is mode ${(d.mode & 0o7777).toString(8)}; use a directory the uid can traverse (for the cache: T2U_VERIFY_CACHE)`,
       );
@@ -111,9 +111,9 @@ export function checkReachable(path: string, who: SandboxIdentity, purpose: stri
  */
 export async function prepareWorkDir(path: string, who: SandboxIdentity | undefined): Promise<void> {
   const st = await lstat(path).catch((e: unknown) => {
-    throw new SandboxError('SANDBOX_FAILED', `work directory ${path} does not exist`, { cause: e });
+    throw new VerificationError('SANDBOX_FAILED', `work directory ${path} does not exist`, { cause: e });
   });
-  if (!st.isDirectory()) throw new SandboxError('SANDBOX_FAILED', `work directory ${path} is not a directory`);
+  if (!st.isDirectory()) throw new VerificationError('SANDBOX_FAILED', `work directory ${path} is not a directory`);
   if (!who) {
     if ((st.mode & 0o700) !== 0o700) await chmod(path, st.mode | 0o700);
     return;

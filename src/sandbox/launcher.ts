@@ -4,7 +4,7 @@
 // no network (a fresh network namespace), its own PID namespace, no
 // capabilities, an unprivileged uid, a clean environment, and caps on wall
 // time, memory, processes and output. The command's own behaviour is data in
-// SandboxResult; only a sandbox that could not be set up throws SandboxError.
+// SandboxResult; only a sandbox that could not be set up throws VerificationError.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { spawn, type StdioOptions } from 'node:child_process';
@@ -15,13 +15,12 @@ import { stagedFor } from './staging.js';
 import { devNullFd, leakingFds } from './inherited-fds.js';
 import { seccompBytes } from './seccomp.js';
 import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK_ARGV, workBytesFor, wrapCommand } from './work-quota.js';
-import { SandboxError } from './sandbox-error.js';
 import { recordSandboxTime } from './time-ledger.js';
 import { tapCommand } from './output-tap.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export type { Rootfs } from './bwrap-args.js';
 export type { SandboxIdentity } from './identity.js';
-export { SandboxError, type SandboxErrorCode } from './sandbox-error.js';
 
 export interface SandboxLimits {
   /** Address-space or cgroup memory cap for the whole sandbox. Default 2 GiB. */
@@ -169,11 +168,11 @@ export function spawnSandboxed(spec: Omit<SandboxSpec, 'stdin'>): SandboxProcess
  * end (whatever its exit status, which stays for the caller to judge).
  */
 export function requireCompleted(r: SandboxResult, what: string): SandboxResult {
-  if (r.timedOut) throw new SandboxError('SANDBOX_TIMEOUT', `${what} exceeded its time limit and was killed`);
-  if (r.outputTruncated) throw new SandboxError('SANDBOX_FAILED', `${what} wrote more output than allowed and was killed`);
-  if (r.memoryExceeded) throw new SandboxError('SANDBOX_FAILED', `${what} exceeded its memory limit and was killed`);
-  if (r.workQuotaExceeded) throw new SandboxError('WORK_QUOTA_EXCEEDED', `${what} filled its work directory (${r.workBytes} bytes)`);
-  if (r.exitCode === null) throw new SandboxError('SANDBOX_FAILED', `${what} was killed (${r.signal ?? 'unknown signal'})`);
+  if (r.timedOut) throw new VerificationError('SANDBOX_TIMEOUT', `${what} exceeded its time limit and was killed`);
+  if (r.outputTruncated) throw new VerificationError('SANDBOX_FAILED', `${what} wrote more output than allowed and was killed`);
+  if (r.memoryExceeded) throw new VerificationError('SANDBOX_FAILED', `${what} exceeded its memory limit and was killed`);
+  if (r.workQuotaExceeded) throw new VerificationError('WORK_QUOTA_EXCEEDED', `${what} filled its work directory (${r.workBytes} bytes)`);
+  if (r.exitCode === null) throw new VerificationError('SANDBOX_FAILED', `${what} was killed (${r.signal ?? 'unknown signal'})`);
   return r;
 }
 
@@ -209,8 +208,8 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
 
   const result = (async (): Promise<SandboxResult> => {
     const started = performance.now();
-    if (spec.argv.length === 0) throw new SandboxError('SANDBOX_FAILED', 'empty command');
-    if (!(spec.timeoutMs > 0)) throw new SandboxError('SANDBOX_FAILED', `invalid timeout ${spec.timeoutMs}`);
+    if (spec.argv.length === 0) throw new VerificationError('SANDBOX_FAILED', 'empty command');
+    if (!(spec.timeoutMs > 0)) throw new VerificationError('SANDBOX_FAILED', `invalid timeout ${spec.timeoutMs}`);
     const who = sandboxIdentity(spec.identity);
     const seccomp = (seccompProgramBytes ??= seccompBytes());
     if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
@@ -332,14 +331,16 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
 
       const stderrChunks: Buffer[] = [];
       const stdoutChunks: Buffer[] = [];
-      let setupError: SandboxError | undefined;
+      let setupError: VerificationError | undefined;
       const status = collectStatus(extra[FD_STATUS] as Readable | undefined, (pid) => {
         innerPid = pid;
         if (block === undefined) return;
         try {
           cg.attach(child.pid === undefined ? [pid] : [child.pid, pid]);
         } catch (e) {
-          setupError = new SandboxError('SANDBOX_FAILED', `cannot move the sandbox into its cgroup: ${(e as Error).message}`, { cause: e });
+          setupError = new VerificationError('SANDBOX_FAILED', `cannot move the sandbox into its cgroup: ${(e as Error).message}`, {
+            cause: e,
+          });
           kill('kill');
           return;
         }
@@ -403,7 +404,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         workBytes !== null && (workFull || out?.exceeded === true || mentionsNoSpace(base.stderr.toString('latin1')));
       if (setupError) throw setupError;
       if (out?.error && !killReason && exitCode === 0)
-        throw new SandboxError(
+        throw new VerificationError(
           'SANDBOX_FAILED',
           `copying the results of ${JSON.stringify(spec.argv[0])} out of /work failed: ${out.error}`,
         );
@@ -411,7 +412,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       if (exitCode === undefined) {
         // No "exit-code" status: bwrap never started the command (bad mount, missing program, no user namespaces).
         const why = base.stderr.toString('utf8').trim() || outcome.error?.message || `exit ${outcome.code ?? outcome.signal}`;
-        throw new SandboxError('SANDBOX_FAILED', `the sandbox could not start ${JSON.stringify(spec.argv[0])}: ${why}`);
+        throw new VerificationError('SANDBOX_FAILED', `the sandbox could not start ${JSON.stringify(spec.argv[0])}: ${why}`);
       }
       return { ...base, exitCode, signal: null };
     }

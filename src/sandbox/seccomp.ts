@@ -16,7 +16,7 @@
 // tool in the sandbox uses them, and they would otherwise bypass a list
 // written for the native numbers.
 import { arch, endianness } from 'node:os';
-import { SandboxError } from './sandbox-error.js';
+import { VerificationError } from '../report/verification-error.js';
 
 /** What the sandbox may not do, and why; every name has a number in each table below. */
 export const DENIED = {
@@ -226,7 +226,7 @@ export interface SockFilter {
 function tableFor(machine: string): ArchTable {
   const t = TABLES[machine];
   if (!t || endianness() !== 'LE') {
-    throw new SandboxError(
+    throw new VerificationError(
       'SANDBOX_FAILED',
       `no seccomp filter for the ${machine} architecture (known: ${Object.keys(TABLES).join(', ')}); the sandbox does not run without one`,
     );

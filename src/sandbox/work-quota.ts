@@ -9,7 +9,7 @@
 // to the memory cap.
 import { lstat, opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SandboxError } from './sandbox-error.js';
+import { VerificationError } from '../report/verification-error.js';
 
 /** Where the host work directory is bound read-only inside, for the copy in. */
 export const WORK_INPUT = '/run/t2u-work-in';
@@ -29,7 +29,7 @@ function positiveFromEnv(name: string): number | undefined {
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n <= 0)
-    throw new SandboxError('SANDBOX_FAILED', `${name}=${JSON.stringify(text)} is not a positive integer`);
+    throw new VerificationError('SANDBOX_FAILED', `${name}=${JSON.stringify(text)} is not a positive integer`);
   return n;
 }
 
@@ -58,7 +58,7 @@ export function checkKeep(keep: readonly string[]): void {
   for (const p of keep) {
     if (p === '.') continue;
     if (!KEEP.test(p) || p.split('/').some((s) => s === '..' || s === ''))
-      throw new SandboxError('SANDBOX_FAILED', `${JSON.stringify(p)} is not a path under /work that can be kept`);
+      throw new VerificationError('SANDBOX_FAILED', `${JSON.stringify(p)} is not a path under /work that can be kept`);
   }
 }
 

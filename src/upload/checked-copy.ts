@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { UploadError } from './upload-error.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface Expected {
   readonly size: number;
@@ -39,8 +39,11 @@ export async function checkedCopy(
       if (size > limit) {
         if (source instanceof Readable) source.destroy();
         if (opts.expect)
-          throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} is larger than the ${opts.expect.size} bytes ${opts.claim} says`);
-        throw new UploadError('UPLOAD_TOO_LARGE', `${opts.what} is larger than the limit of ${opts.maxBytes} bytes`);
+          throw new VerificationError(
+            'UPLOAD_CHECKSUM_MISMATCH',
+            `${opts.what} is larger than the ${opts.expect.size} bytes ${opts.claim} says`,
+          );
+        throw new VerificationError('UPLOAD_TOO_LARGE', `${opts.what} is larger than the limit of ${opts.maxBytes} bytes`);
       }
       hash.update(chunk);
       await fh.write(chunk);
@@ -51,9 +54,12 @@ export async function checkedCopy(
   const sha256 = hash.digest('hex');
   if (opts.expect) {
     if (size !== opts.expect.size)
-      throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} has ${size} bytes; ${opts.claim} says ${opts.expect.size}`);
+      throw new VerificationError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} has ${size} bytes; ${opts.claim} says ${opts.expect.size}`);
     if (sha256 !== opts.expect.sha256)
-      throw new UploadError('UPLOAD_CHECKSUM_MISMATCH', `${opts.what} has SHA-256 ${sha256}; ${opts.claim} says ${opts.expect.sha256}`);
+      throw new VerificationError(
+        'UPLOAD_CHECKSUM_MISMATCH',
+        `${opts.what} has SHA-256 ${sha256}; ${opts.claim} says ${opts.expect.sha256}`,
+      );
   }
   return { size, sha256 };
 }

@@ -5,10 +5,10 @@
 // InRelease signature and the .dsc signature vouch for it), but https keeps
 // the verifier's one rule for every URL it contacts. HTTP 404 is "not found";
 // every other failure is a fetch failure or a timeout.
-import { FetchError } from '../net/fetch-error.js';
 import { HttpTransport } from '../net/http-transport.js';
 import type { UrlPolicy } from '../net/url-policy.js';
-import { UploadError } from './upload-error.js';
+import { isVerificationError, VerificationError } from '../report/verification-error.js';
+import { reasonInfo } from '../report/reasons.js';
 
 export interface HttpSourceOptions {
   readonly policy: UrlPolicy;
@@ -17,20 +17,20 @@ export interface HttpSourceOptions {
   readonly userAgent?: string;
 }
 
-/** A GET whose body streams; errors are UploadErrors. */
+/** A GET whose body streams; errors are VerificationErrors with an upload-layer code. */
 export type HttpSource = (url: string) => Promise<AsyncIterable<Uint8Array>>;
 
 /** Maps the transport's errors, and an aborted deadline, to upload reason codes. */
-export function uploadErrorOf(e: unknown, signal: AbortSignal, what: string): UploadError {
-  if (e instanceof UploadError) return e;
+export function uploadErrorOf(e: unknown, signal: AbortSignal, what: string): VerificationError {
+  if (isVerificationError(e) && reasonInfo(e.code).layer === 'upload') return e;
   if (signal.aborted)
-    return new UploadError('UPLOAD_TIMEOUT', `${what}: the time limit for obtaining the upload was reached`, { cause: e });
-  if (e instanceof FetchError) {
-    if (e.code === 'UNSUPPORTED_URL') return new UploadError('UPLOAD_URL_INVALID', `${what}: ${e.message}`, { cause: e });
-    if (e.code === 'FETCH_TIMEOUT') return new UploadError('UPLOAD_TIMEOUT', `${what}: ${e.message}`, { cause: e });
-    return new UploadError('UPLOAD_FETCH_FAILED', `${what}: ${e.message}`, { cause: e });
+    return new VerificationError('UPLOAD_TIMEOUT', `${what}: the time limit for obtaining the upload was reached`, { cause: e });
+  if (isVerificationError(e)) {
+    if (e.code === 'UNSUPPORTED_URL') return new VerificationError('UPLOAD_URL_INVALID', `${what}: ${e.message}`, { cause: e });
+    if (e.code === 'FETCH_TIMEOUT') return new VerificationError('UPLOAD_TIMEOUT', `${what}: ${e.message}`, { cause: e });
+    return new VerificationError('UPLOAD_FETCH_FAILED', `${what}: ${e.message}`, { cause: e });
   }
-  return new UploadError('UPLOAD_FETCH_FAILED', `${what}: ${(e as Error).message}`, { cause: e });
+  return new VerificationError('UPLOAD_FETCH_FAILED', `${what}: ${(e as Error).message}`, { cause: e });
 }
 
 export function makeHttpSource(options: HttpSourceOptions): HttpSource {
@@ -45,8 +45,8 @@ export function makeHttpSource(options: HttpSourceOptions): HttpSource {
     if (res.statusCode === 200) return res.body;
     drain(res.body);
     if (res.statusCode === 404 || res.statusCode === 410)
-      throw new UploadError('UPLOAD_NOT_FOUND', `${url}: HTTP ${res.statusCode} (not found)`);
-    throw new UploadError('UPLOAD_FETCH_FAILED', `${url}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
+      throw new VerificationError('UPLOAD_NOT_FOUND', `${url}: HTTP ${res.statusCode} (not found)`);
+    throw new VerificationError('UPLOAD_FETCH_FAILED', `${url}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
   };
 }
 

@@ -7,6 +7,5 @@ export { dscNameOfUrl, obtainUpload } from './obtain.js';
 export type { ObtainOptions, ObtainedUpload, UploadLocator } from './obtain.js';
 export { fetchSourcesIndex, findSourcesEntry, tag2uploadEntries } from './sources-index.js';
 export type { SourcesEntry, SourcesIndex } from './sources-index.js';
-export { UploadError } from './upload-error.js';
 export { readLocalPackage } from './local-package.js';
 export type { LocalPackageResult } from './local-package.js';

@@ -13,14 +13,13 @@ import { basename, dirname, join } from 'node:path';
 import { trimEnd } from '../text/scan.js';
 import { checkFileName, fileInside, FileNameError } from '../deb822/file-name.js';
 import { checkEndpointUrl, type UrlPolicy } from '../net/url-policy.js';
-import { FetchError } from '../net/fetch-error.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { checkedCopy, type Expected } from './checked-copy.js';
 import { DscError, readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
-import { UploadError } from './upload-error.js';
 import { DEFAULT_MIRROR } from '../config/schema.js';
+import { isVerificationError, VerificationError } from '../report/verification-error.js';
 
 export type UploadLocator =
   | { readonly kind: 'dsc-path'; readonly path: string }
@@ -69,10 +68,10 @@ function localSource(dir: string): ByteSource {
     const path = join(dir, name);
     try {
       const st = await stat(path);
-      if (!st.isFile()) throw new UploadError('UPLOAD_NOT_FOUND', `${path} is not a regular file`);
+      if (!st.isFile()) throw new VerificationError('UPLOAD_NOT_FOUND', `${path} is not a regular file`);
     } catch (e) {
-      if (e instanceof UploadError) throw e;
-      throw new UploadError('UPLOAD_NOT_FOUND', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if (isVerificationError(e)) throw e;
+      throw new VerificationError('UPLOAD_NOT_FOUND', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     return createReadStream(path);
   };
@@ -89,7 +88,7 @@ function uploadFileName(name: string, from: string): string {
     return checkFileName(name);
   } catch (e) {
     if (e instanceof FileNameError)
-      throw new UploadError('UPLOAD_URL_INVALID', `${from} does not end in a plain .dsc file name: ${e.message}`);
+      throw new VerificationError('UPLOAD_URL_INVALID', `${from} does not end in a plain .dsc file name: ${e.message}`);
     throw e;
   }
 }
@@ -104,10 +103,10 @@ export function dscNameOfUrl(url: URL): string {
   try {
     name = decodeURIComponent(segment);
   } catch {
-    throw new UploadError('UPLOAD_URL_INVALID', `${url.href} ends in a malformed percent-encoding`);
+    throw new VerificationError('UPLOAD_URL_INVALID', `${url.href} ends in a malformed percent-encoding`);
   }
   uploadFileName(name, url.href);
-  if (!name.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${url.href} does not name a .dsc`);
+  if (!name.endsWith('.dsc')) throw new VerificationError('UPLOAD_URL_INVALID', `${url.href} does not name a .dsc`);
   return name;
 }
 
@@ -117,11 +116,12 @@ function checkDscUrl(raw: string, policy: UrlPolicy): URL {
   try {
     url = checkEndpointUrl(new URL(raw), policy);
   } catch (e) {
-    if (e instanceof FetchError) throw new UploadError('UPLOAD_URL_INVALID', e.message);
-    throw new UploadError('UPLOAD_URL_INVALID', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`);
+    if (isVerificationError(e)) throw new VerificationError('UPLOAD_URL_INVALID', e.message);
+    throw new VerificationError('UPLOAD_URL_INVALID', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`);
   }
-  if (url.search !== '' || url.hash !== '') throw new UploadError('UPLOAD_URL_INVALID', 'a .dsc URL must not have a query or fragment');
-  if (!url.pathname.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${url.href} does not name a .dsc`);
+  if (url.search !== '' || url.hash !== '')
+    throw new VerificationError('UPLOAD_URL_INVALID', 'a .dsc URL must not have a query or fragment');
+  if (!url.pathname.endsWith('.dsc')) throw new VerificationError('UPLOAD_URL_INVALID', `${url.href} does not name a .dsc`);
   return url;
 }
 
@@ -130,7 +130,7 @@ export async function obtainUpload(where: UploadLocator, options: ObtainOptions 
   const timeoutMs = options.timeoutMs ?? 600_000;
   const controller = new AbortController();
   const timer = setTimeout(
-    () => controller.abort(new UploadError('UPLOAD_TIMEOUT', `obtaining the upload took longer than ${timeoutMs} ms`)),
+    () => controller.abort(new VerificationError('UPLOAD_TIMEOUT', `obtaining the upload took longer than ${timeoutMs} ms`)),
     timeoutMs,
   );
   const signal = controller.signal;
@@ -143,7 +143,8 @@ export async function obtainUpload(where: UploadLocator, options: ObtainOptions 
     return { ok: true, upload };
   } catch (e) {
     if (dir) await rm(dir, { recursive: true, force: true });
-    const err = e instanceof DscError ? new UploadError('UPLOAD_DSC_INVALID', e.message) : uploadErrorOf(e, signal, 'obtaining the upload');
+    const err =
+      e instanceof DscError ? new VerificationError('UPLOAD_DSC_INVALID', e.message) : uploadErrorOf(e, signal, 'obtaining the upload');
     return { ok: false, reasons: [reason(err.code, err.message)] };
   } finally {
     clearTimeout(timer);
@@ -185,7 +186,7 @@ async function obtainInto(
         options.index ??
         (await fetchSourcesIndex({ ...options.indexOptions, mirror, ...(where.suite ? { suite: where.suite } : {}), http, policy }));
       const entry = findSourcesEntry(index, where.source, where.version);
-      if (!entry) throw new UploadError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);
+      if (!entry) throw new VerificationError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);
       indexEntry = entry;
       dscName = uploadFileName(entry.dsc.name, `the ${index.suite} index entry`);
       dscExpect = { size: entry.dsc.size, sha256: entry.dsc.hash };
@@ -196,7 +197,7 @@ async function obtainInto(
       break;
     }
   }
-  if (!dscName.endsWith('.dsc')) throw new UploadError('UPLOAD_URL_INVALID', `${dscName} is not a .dsc`);
+  if (!dscName.endsWith('.dsc')) throw new VerificationError('UPLOAD_URL_INVALID', `${dscName} is not a .dsc`);
   const dscPath = fileInside(dir, dscName);
   await checkedCopy(await source(dscName), dscPath, {
     what: dscName,
@@ -207,7 +208,7 @@ async function obtainInto(
   const dscBytes = new Uint8Array(await readFile(dscPath));
   const { dsc, clearsigned } = readDsc(dscBytes);
   if (indexEntry && (dsc.source !== indexEntry.source || dsc.version !== indexEntry.version)) {
-    throw new UploadError(
+    throw new VerificationError(
       'UPLOAD_DSC_INVALID',
       `the .dsc is for ${dsc.source} ${dsc.version}, the index entry for ${indexEntry.source} ${indexEntry.version}`,
     );
@@ -216,11 +217,12 @@ async function obtainInto(
   const maxFile = options.maxFileBytes ?? 2 ** 31;
   const maxTotal = options.maxTotalBytes ?? 2 ** 32;
   const total = dsc.files.reduce((n, f) => n + f.size, 0);
-  if (total > maxTotal) throw new UploadError('UPLOAD_TOO_LARGE', `the .dsc lists ${total} bytes of files, over the limit of ${maxTotal}`);
+  if (total > maxTotal)
+    throw new VerificationError('UPLOAD_TOO_LARGE', `the .dsc lists ${total} bytes of files, over the limit of ${maxTotal}`);
   const files: ObtainedFile[] = [];
   for (const f of dsc.files) {
     if (signal.aborted) throw uploadErrorOf(signal.reason, signal, f.name);
-    if (f.size > maxFile) throw new UploadError('UPLOAD_TOO_LARGE', `${f.name} is ${f.size} bytes, over the limit of ${maxFile}`);
+    if (f.size > maxFile) throw new VerificationError('UPLOAD_TOO_LARGE', `${f.name} is ${f.size} bytes, over the limit of ${maxFile}`);
     const path = fileInside(dir, f.name);
     try {
       await checkedCopy(await source(f.name), path, {

@@ -23,7 +23,7 @@ import {
   type GitTagInfo,
 } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
-import { UploadError } from './upload-error.js';
+import { VerificationError } from '../report/verification-error.js';
 
 export interface SourcesEntry {
   readonly source: string;
@@ -137,19 +137,19 @@ export function findSourcesEntry(index: SourcesIndex, source: string, version: s
 }
 
 /** An archive failure as the upload stage's reason: the index cannot be trusted, is too large, or could not be fetched. */
-function uploadErrorOfArchive(e: ArchiveError): UploadError {
-  if (e.kind === 'too-large') return new UploadError('UPLOAD_TOO_LARGE', e.message, { cause: e });
-  if (e.kind === 'network') return new UploadError('UPLOAD_FETCH_FAILED', e.message, { cause: e });
-  return new UploadError('UPLOAD_INDEX_UNVERIFIED', e.message, { cause: e });
+function uploadErrorOfArchive(e: ArchiveError): VerificationError {
+  if (e.kind === 'too-large') return new VerificationError('UPLOAD_TOO_LARGE', e.message, { cause: e });
+  if (e.kind === 'network') return new VerificationError('UPLOAD_FETCH_FAILED', e.message, { cause: e });
+  return new VerificationError('UPLOAD_INDEX_UNVERIFIED', e.message, { cause: e });
 }
 
-/** Downloads and verifies a suite's Sources index. Throws UploadError. */
+/** Downloads and verifies a suite's Sources index. Throws VerificationError. */
 export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Promise<SourcesIndex> {
   const mirror = trimEnd(options.mirror ?? DEFAULT_MIRROR, '/');
   const suite = options.suite ?? 'sid';
   const component = options.component ?? 'main';
   if (!/^[A-Za-z0-9.+_-]+$/.test(suite) || !/^[A-Za-z0-9.+_-]+$/.test(component))
-    throw new UploadError('UPLOAD_URL_INVALID', 'invalid suite or component name');
+    throw new VerificationError('UPLOAD_URL_INVALID', 'invalid suite or component name');
   const now = (options.now ?? (() => new Date()))();
   const signal = AbortSignal.timeout(options.timeoutMs ?? 300_000);
   const http = options.http ?? makeHttpSource({ policy: options.policy ?? { allowHttpLoopback: false }, signal });
@@ -178,7 +178,7 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
     try {
       parsed = parseSources(text);
     } catch (e) {
-      if (e instanceof Deb822Error) throw new UploadError('UPLOAD_INDEX_UNVERIFIED', `${path} is not a control file: ${e.message}`);
+      if (e instanceof Deb822Error) throw new VerificationError('UPLOAD_INDEX_UNVERIFIED', `${path} is not a control file: ${e.message}`);
       throw e;
     }
     return {
@@ -195,7 +195,7 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
     if (!(e instanceof ArchiveError)) throw e;
     // A sandboxed gpgv or xz killed by the deadline reads as a failure of its own.
     if (signal.aborted)
-      throw new UploadError('UPLOAD_TIMEOUT', `${suite}: the time limit for obtaining the upload was reached`, { cause: e });
+      throw new VerificationError('UPLOAD_TIMEOUT', `${suite}: the time limit for obtaining the upload was reached`, { cause: e });
     throw uploadErrorOfArchive(e);
   }
 }

@@ -8,11 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FetchError } from '../../src/net/fetch-error.js';
 import { HttpTransport } from '../../src/net/http-transport.js';
 import { discoverRefs, lsRefs } from '../../src/fetch/ref-discovery.js';
 import { pktLine } from '../../src/fetch/pkt-line.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { VerificationError } from '../../src/report/verification-error.js';
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', ...args], { cwd, encoding: 'utf8' }).trim();
@@ -88,14 +88,14 @@ describe('answers that are not git', () => {
   });
   afterAll(() => new Promise<void>((r) => fake.close(() => r())));
 
-  async function failure(): Promise<FetchError> {
+  async function failure(): Promise<VerificationError> {
     const err = await discoverRefs(transport(), url, 2, 1 << 20).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(FetchError);
-    expect((err as FetchError).code).toBe('FETCH_FAILED');
-    return err as FetchError;
+    expect(err).toBeInstanceOf(VerificationError);
+    expect((err as VerificationError).code).toBe('FETCH_FAILED');
+    return err as VerificationError;
   }
 
   it('a web page: named by its content type, its text not quoted', async () => {

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FetchError } from '../../src/net/fetch-error.js';
 import { ObjectStore } from '../../src/fetch/object-store.js';
 import { RemoteRepository, type RemoteLimits } from '../../src/fetch/remote-repository.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -15,6 +14,7 @@ import { verifyDepsFrom } from '../../src/pipeline/verify-setup.js';
 import { KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
 import { DEFAULT_SIGNATURE_POLICY } from '../../src/authenticate/openpgp/verify-tag-signature.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { isVerificationError, VerificationError } from '../../src/report/verification-error.js';
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', ...args], { cwd, encoding: 'utf8' }).trim();
@@ -34,7 +34,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
     await p;
     return 'ok';
   } catch (err) {
-    if (err instanceof FetchError) return err.code;
+    if (isVerificationError(err)) return err.code;
     throw err;
   }
 }
@@ -192,7 +192,7 @@ describe('RemoteRepository over loopback smart HTTP', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(FetchError);
+    expect(err).toBeInstanceOf(VerificationError);
     expect(err).toMatchObject({ code: 'FETCH_FAILED', message: expect.stringMatching(/larger than the limit of 64 bytes/) as unknown });
   });
 

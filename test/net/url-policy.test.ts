@@ -5,11 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressAllowed, checkRepositoryUrl } from '../../src/net/url-policy.js';
-import { FetchError } from '../../src/net/fetch-error.js';
 import { HttpTransport } from '../../src/net/http-transport.js';
 import { RemoteRepository } from '../../src/fetch/remote-repository.js';
 import { makeHttpSource } from '../../src/upload/http-source.js';
-import { UploadError } from '../../src/upload/upload-error.js';
+import { isVerificationError, VerificationError } from '../../src/report/verification-error.js';
 
 const strict = { allowHttpLoopback: false };
 const tests = { allowHttpLoopback: true };
@@ -19,7 +18,7 @@ function code(fn: () => unknown): string | undefined {
     fn();
     return undefined;
   } catch (err) {
-    return err instanceof FetchError ? err.code : 'other';
+    return isVerificationError(err) ? err.code : 'other';
   }
 }
 
@@ -100,9 +99,9 @@ describe('addresses that are not public', () => {
   it('refuses a name that resolves to a loopback address, after DNS, at connection time', async () => {
     const transport = new HttpTransport({ policy: strict, signal: new AbortController().signal, userAgent: 'test' });
     const err = await transport.request({ url: 'https://localhost:9/x.git/info/refs', method: 'GET' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(FetchError);
-    expect((err as FetchError).code).toBe('UNSUPPORTED_URL');
-    expect((err as FetchError).message).toMatch(/localhost resolves to (127\.0\.0\.1|::1), which is not a public address/);
+    expect(err).toBeInstanceOf(VerificationError);
+    expect((err as VerificationError).code).toBe('UNSUPPORTED_URL');
+    expect((err as VerificationError).message).toMatch(/localhost resolves to (127\.0\.0\.1|::1), which is not a public address/);
   });
 });
 
@@ -124,13 +123,13 @@ describe('redirects and answers', () => {
     const get = makeHttpSource({ policy: tests, signal: new AbortController().signal });
     for (const path of ['/to-private', '/to-metadata']) {
       const err = await get(`${base}${path}`).catch((e: unknown) => e);
-      expect(err, path).toBeInstanceOf(UploadError);
-      expect((err as UploadError).code, path).toBe('UPLOAD_URL_INVALID');
+      expect(err, path).toBeInstanceOf(VerificationError);
+      expect((err as VerificationError).code, path).toBe('UPLOAD_URL_INVALID');
     }
     // A name that resolves inward, as a redirect would name it, under the production policy.
     const transport = new HttpTransport({ policy: { allowHttpLoopback: false }, signal: new AbortController().signal, userAgent: 'test' });
     const err = await transport.request({ url: 'https://localhost:9/x', method: 'GET', maxRedirects: 3 }).catch((e: unknown) => e);
-    expect((err as FetchError).code).toBe('UNSUPPORTED_URL');
+    expect((err as VerificationError).code).toBe('UNSUPPORTED_URL');
   });
 
   it('never copies what a non-git server answered into the error: its size at most', async () => {
@@ -140,8 +139,8 @@ describe('redirects and answers', () => {
       maxObjectBytes: 1 << 20,
       maxRefsBytes: 1 << 20,
     }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(FetchError);
-    expect((err as FetchError).message).not.toContain('SECRET');
-    expect((err as FetchError).message).not.toContain('aws_secret');
+    expect(err).toBeInstanceOf(VerificationError);
+    expect((err as VerificationError).message).not.toContain('SECRET');
+    expect((err as VerificationError).message).not.toContain('aws_secret');
   });
 });

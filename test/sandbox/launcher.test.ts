@@ -7,8 +7,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requireCompleted, runSandboxed, SandboxError, spawnSandboxed, type SandboxSpec } from '../../src/sandbox/launcher.js';
+import { requireCompleted, runSandboxed, spawnSandboxed, type SandboxSpec } from '../../src/sandbox/launcher.js';
 import { disposeStaged } from '../../src/sandbox/staging.js';
+import { VerificationError } from '../../src/report/verification-error.js';
 
 const root = process.getuid?.() === 0;
 const scratch = mkdtempSync(join(tmpdir(), 't2u-sandbox-test-'));
@@ -444,9 +445,9 @@ describe('streaming', () => {
 describe('setup failures are SANDBOX_FAILED, not command results', () => {
   it('reports a missing program', async () => {
     const err = await runSandboxed({ argv: ['/no/such/program'], rootfs: host, timeoutMs: 5000 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SandboxError);
-    expect((err as SandboxError).code).toBe('SANDBOX_FAILED');
-    expect((err as SandboxError).message).toContain('/no/such/program');
+    expect(err).toBeInstanceOf(VerificationError);
+    expect((err as VerificationError).code).toBe('SANDBOX_FAILED');
+    expect((err as VerificationError).message).toContain('/no/such/program');
   });
 
   it('reports a missing read-only path', async () => {

@@ -11,7 +11,7 @@ import { collect, HttpTransport } from '../../net/http-transport.js';
 import type { UrlPolicy } from '../../net/url-policy.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from '../../upload/index.js';
 import { fetchSourcesIndex, type SourcesIndex } from '../../upload/index.js';
-import { UploadError } from '../../upload/index.js';
+import { VerificationError } from '../../report/verification-error.js';
 
 /** What the watcher keeps of the last InRelease it processed for a suite. */
 export interface IndexCursor {
@@ -47,7 +47,7 @@ export async function fetchIndexIfChanged(options: IndexFetchOptions): Promise<I
   const mirror = trimEnd(options.mirror, '/');
   const { suite, previous } = options;
   if (!/^[A-Za-z0-9.+_-]+$/.test(suite))
-    throw new UploadError('UPLOAD_URL_INVALID', `invalid suite name ${JSON.stringify(suite.slice(0, 80))}`);
+    throw new VerificationError('UPLOAD_URL_INVALID', `invalid suite name ${JSON.stringify(suite.slice(0, 80))}`);
   const timeoutMs = options.timeoutMs ?? 300_000;
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   const now = (options.now ?? (() => new Date()))();
@@ -66,10 +66,10 @@ export async function fetchIndexIfChanged(options: IndexFetchOptions): Promise<I
     if (res.statusCode !== 200) {
       drain(res.body);
       const code = res.statusCode === 404 || res.statusCode === 410 ? 'UPLOAD_NOT_FOUND' : 'UPLOAD_FETCH_FAILED';
-      throw new UploadError(code, `${inReleaseUrl}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
+      throw new VerificationError(code, `${inReleaseUrl}: HTTP ${res.statusCode} ${res.statusMessage}`.trim());
     }
     lastModified = res.headers['last-modified'];
-    bytes = await collect(res.body, MAX_IN_RELEASE_BYTES, `${suite} InRelease`, (m) => new UploadError('UPLOAD_TOO_LARGE', m));
+    bytes = await collect(res.body, MAX_IN_RELEASE_BYTES, `${suite} InRelease`, (m) => new VerificationError('UPLOAD_TOO_LARGE', m));
   } catch (e) {
     throw uploadErrorOf(e, signal, `${suite} InRelease`);
   }
@@ -109,7 +109,7 @@ export async function fetchIndexIfChanged(options: IndexFetchOptions): Promise<I
  */
 function stillValid(cursor: IndexCursor, suite: string, now: Date, allowExpired: boolean | undefined): IndexCursor {
   if (cursor.validUntil !== undefined && !allowExpired && !(Date.parse(cursor.validUntil) >= now.getTime())) {
-    throw new UploadError(
+    throw new VerificationError(
       'UPLOAD_INDEX_UNVERIFIED',
       `InRelease of ${suite} expired at ${cursor.validUntil} (now ${now.toISOString()}) and the mirror serves no newer one`,
     );

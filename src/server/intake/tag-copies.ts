@@ -24,7 +24,7 @@ export function rewriteRepoUrl(url: string, map: readonly RepoUrlRewrite[]): str
   return hit === undefined ? url : `${hit.to}${url.slice(hit.from.length)}`;
 }
 
-/** Reads `refs/tags/<tag>` from a repository's ref advertisement; throws FetchError. */
+/** Reads `refs/tags/<tag>` from a repository's ref advertisement; throws VerificationError. */
 export type TagRefReader = (url: string, tag: string) => Promise<RefInfo | undefined>;
 
 export interface RefReadLimits {
