@@ -14,7 +14,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { reason, type Reason } from '../report/reasons.js';
 import { requireCompleted, runSandboxed, type Rootfs } from '../sandbox/launcher.js';
 import { compressionOf, decompress } from '../tarball/decompress.js';
-import { compareTarStreamsIgnoringMtime, type TarComparison } from '../tarball/tar-headers.js';
+import { compareTarStreamsIgnoringMtime, type TarComparison } from '../tarball/tar-mtime-compare.js';
 import { TarballError } from '../tarball/tarball-error.js';
 import { isVerificationError } from '../report/verification-error.js';
 
