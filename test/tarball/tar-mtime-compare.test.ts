@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTarsIgnoringMtime, compareTarStreamsIgnoringMtime } from '../../src/tarball/tar-mtime-compare.js';
 import { CHANGELOG, LONG, packer, type Packed, type Packer } from './dpkg-source-pack.js';
+import { chunked } from '../helpers/chunked.js';
 
 let p: Packer;
 beforeAll(async () => {
@@ -77,16 +78,6 @@ describe('compareTarsIgnoringMtime', () => {
     });
   });
 });
-
-/** A buffer as a stream of chunks of the given sizes, cycled. */
-async function* chunked(b: Buffer, sizes: readonly number[]): AsyncGenerator<Buffer> {
-  let i = 0;
-  for (let pos = 0; pos < b.length; i++) {
-    const n = sizes[i % sizes.length]!;
-    yield await Promise.resolve(b.subarray(pos, pos + n));
-    pos += n;
-  }
-}
 
 describe('compareTarStreamsIgnoringMtime', () => {
   it('says what compareTarsIgnoringMtime says, whatever the chunks', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileMatch, firstDifference, StreamSums, TheirStreamError } from '../../../src/reconstruct/second-toolchain/stream-compare.js';
 import { memberAt } from '../../../src/reconstruct/second-toolchain/tar-members.js';
 import { gitArchiveTar, gnuTar, type TarEntry } from '../../../src/reconstruct/second-toolchain/tar-writer.js';
+import { chunked } from '../../helpers/chunked.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -22,16 +23,6 @@ async function bytes(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c);
   return Buffer.concat(chunks);
-}
-
-/** A buffer as a stream of chunks of the given sizes, cycled. */
-async function* chunked(b: Buffer, sizes: readonly number[]): AsyncGenerator<Buffer> {
-  let i = 0;
-  for (let pos = 0; pos < b.length; i++) {
-    const n = sizes[i % sizes.length]!;
-    yield await Promise.resolve(b.subarray(pos, pos + n));
-    pos += n;
-  }
 }
 
 const entries: TarEntry[] = [
