@@ -14,10 +14,28 @@ export function safe(text: string): string {
 
 const short = (hex: string | undefined): string => (hex ? hex.slice(0, 12) : '-');
 
+/** The report's repository when none was found to hold the tag (`verify SOURCE VERSION`). */
+export const NOT_LOCATED = '(not located)';
+
+const LAYERS = ['authenticity', 'metadata', 'binding', 'content', 'bits'] as const;
+
+/** Each layer's status, neighbours with the same status (and reason for a skip) said once: "binding, content, bits skipped (why)". */
+function layersLine(l: VerifyReport['layers']): string {
+  const groups: { names: string[]; status: string }[] = [];
+  for (const k of LAYERS) {
+    const status = l[k].status === 'skipped' && l[k].detail ? `skipped (${safe(l[k].detail)})` : l[k].status;
+    const last = groups.at(-1);
+    if (last?.status === status) last.names.push(k);
+    else groups.push({ names: [k], status });
+  }
+  return groups.map((g) => `${g.names.join(', ')} ${g.status}`).join('; ');
+}
+
 export function renderVerify(r: VerifyReport): string {
   const out: string[] = [];
   const s = r.source;
-  out.push(`${r.verdict.toUpperCase()}: ${safe(r.tag.name)} in ${safe(r.repo)}${s.package ? ` (${s.package} ${s.version ?? '?'})` : ''}`);
+  const where = r.repo === NOT_LOCATED ? ' (no repository located)' : ` in ${safe(r.repo)}`;
+  out.push(`${r.verdict.toUpperCase()}: ${safe(r.tag.name)}${where}${s.package ? ` (${s.package} ${s.version ?? '?'})` : ''}`);
   const t = r.tag;
   if (t.object) out.push(`  tag          ${t.object}${t.commit ? ` -> commit ${t.commit}` : ''}`);
   if (t.tagger) out.push(`  tagger       ${safe(t.tagger)}`);
@@ -43,9 +61,7 @@ export function renderVerify(r: VerifyReport): string {
   for (const [why, profiles] of skippedByWhy(rec?.skipped ?? [])) out.push(`  not tried    ${profiles.join(', ')}: ${safe(why)}`);
   if (rec?.toolchains.length) out.push(`  toolchains   ${rec.toolchains.map((x) => `${x.name} ${x.status}`).join(', ')}`);
   const l = r.layers;
-  out.push(
-    `  layers       ${(['authenticity', 'metadata', 'binding', 'content', 'bits'] as const).map((k) => `${k} ${l[k].status === 'skipped' && l[k].detail ? `skipped (${l[k].detail})` : l[k].status}`).join(', ')}`,
-  );
+  out.push(`  layers       ${layersLine(l)}`);
 
   if (l.binding.status === 'fail' && u) {
     out.push('', 'binding: the upload does not name this tag');

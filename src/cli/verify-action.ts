@@ -23,7 +23,7 @@ import { dscNameOfUrl, obtainUpload, type UploadLocator } from '../upload/index.
 import { isPlainFileName } from '../deb822/file-name.js';
 import { keyringOverrides } from './keyring-flags.js';
 import { byteProgress, progressFor, type Progress } from './progress.js';
-import { renderVerify } from './render-verify.js';
+import { NOT_LOCATED, renderVerify } from './render-verify.js';
 import { loadKeyFile } from '../publish/log-keys.js';
 import { isValidKeyName } from '../publish/signed-note.js';
 import { writeAttestation } from './attest-file.js';
@@ -99,8 +99,8 @@ export async function verifyAction(
     if (err.kind === 'usage') throw new UsageError(err.message);
     const named =
       target.tag ??
-      (target.kind === 'upload' && target.locator.kind === 'archive' ? tagNameForVersion(target.locator.version) : '(not located)');
-    report = unverifiableReport(target.repo ?? '(not located)', named, reason('KEYRING_UNAVAILABLE', err.message));
+      (target.kind === 'upload' && target.locator.kind === 'archive' ? tagNameForVersion(target.locator.version) : NOT_LOCATED);
+    report = unverifiableReport(target.repo ?? NOT_LOCATED, named, reason('KEYRING_UNAVAILABLE', err.message));
   }
   // A tag the user named that the repository does not have is their mistake, not a verdict.
   const mistake = target.kind === 'tag' ? usageMistakeOf(report, opts.repo ?? target.repo, target.tag) : undefined;
@@ -140,9 +140,10 @@ async function run(
   );
   const obtained = await obtainUpload(where, deps.obtain);
   if (!obtained.ok) {
-    const name = where.kind === 'archive' ? tagNameForVersion(where.version) : '(not located)';
-    const report = unverifiableReport(target.repo ?? '(not located)', target.tag ?? name, obtained.reasons[0]!);
+    const name = where.kind === 'archive' ? tagNameForVersion(where.version) : NOT_LOCATED;
+    const report = unverifiableReport(target.repo ?? NOT_LOCATED, target.tag ?? name, obtained.reasons[0]!);
     report.reasons.push(...obtained.reasons.slice(1));
+    report.notes.push(...obtained.notes);
     return withNotes(report);
   }
   const upload = obtained.upload;
@@ -169,7 +170,8 @@ async function run(
       await upload.dispose();
       const skipped = { status: 'skipped' as const, detail: 'no repository holds the tag' };
       return withNotes({
-        ...unverifiableReport('(not located)', tag, located.reason!),
+        ...unverifiableReport(NOT_LOCATED, tag, located.reason!),
+        notes: [...upload.notes],
         layers: { authenticity: skipped, metadata: skipped, binding: skipped, content: skipped, bits: skipped },
         source: { package: dsc.source, version: dsc.version },
         tag: { name: tag, object: located.tagObject },

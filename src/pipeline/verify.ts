@@ -104,6 +104,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     if (early) return early;
     upload ??= await obtainStep(run, input.upload, deps, progress);
     if (upload === undefined) return run.finish('the upload could not be obtained');
+    run.notes.push(...upload.notes);
     const binding = await run.timed('bindingMs', () => bindStep(run, upload!, deps));
 
     // Layers 4 and 5 need the tag's objects where the sandbox can fetch them.
@@ -190,6 +191,7 @@ async function obtainStep(run: VerifyRun, given: VerifyUpload, deps: VerifyDeps,
   );
   if (!obtained.ok) {
     run.reasons.push(...obtained.reasons);
+    run.notes.push(...obtained.notes);
     return undefined;
   }
   const upload = obtained.upload;

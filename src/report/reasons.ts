@@ -624,6 +624,14 @@ export const REASONS = {
       "The archive's InRelease does not verify against the archive keyring, is for another suite or has expired, or its Sources index does not match it.",
     action: 'Check the mirror and the archive keyring (debian-archive-keyring); an expired Release can be allowed explicitly.',
   },
+  UPLOAD_INDEX_EXPIRED: {
+    layer: 'upload',
+    effect: 'note',
+    meaning:
+      "The archive's InRelease that located the upload was past its Valid-Until and was accepted because expired Release files were allowed (--allow-expired-release, upload.allowExpiredRelease): a snapshot mirror, or a replayed index, would look the same.",
+    action:
+      'Use a current mirror where one is reachable; the .dsc is still checked against its own signature, so a replayed index can only offer an older upload, which the report names.',
+  },
 
   // binding: the upload's .dsc is signed by the tag2upload service (its signature's
   // reasons are the OpenPGP family's above, with subject 'upload'), and names the tag.

@@ -54,11 +54,15 @@ export interface ObtainedUpload extends SourcePackage {
   /** Where it came from: a path, a URL, or the index entry. */
   readonly origin: string;
   readonly indexEntry?: SourcesEntry;
+  /** Notes for the report: what the index's InRelease check accepted with a warning (UPLOAD_INDEX_EXPIRED). */
+  readonly notes: readonly Reason[];
   dispose(): Promise<void>;
 }
 
+/** On failure too, `notes` say what was accepted with a warning on the way (the report keeps them). */
 export type ObtainResult =
-  { readonly ok: true; readonly upload: ObtainedUpload } | { readonly ok: false; readonly reasons: readonly Reason[] };
+  | { readonly ok: true; readonly upload: ObtainedUpload }
+  | { readonly ok: false; readonly reasons: readonly Reason[]; readonly notes: readonly Reason[] };
 
 /** Reads a file's bytes as a stream of chunks. */
 type ByteSource = (name: string) => Promise<AsyncIterable<Uint8Array>>;
@@ -137,15 +141,16 @@ export async function obtainUpload(where: UploadLocator, options: ObtainOptions 
   const policy = options.policy ?? { allowHttpLoopback: false };
   const http = options.http ?? makeHttpSource({ policy, signal });
   let dir: string | undefined;
+  const notes: Reason[] = [];
   try {
     dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 't2u-upload-'));
-    const upload = await obtainInto(dir, where, options, policy, http, signal);
+    const upload = await obtainInto(dir, where, options, policy, http, signal, notes);
     return { ok: true, upload };
   } catch (e) {
     if (dir) await rm(dir, { recursive: true, force: true });
     const err =
       e instanceof DscError ? new VerificationError('UPLOAD_DSC_INVALID', e.message) : uploadErrorOf(e, signal, 'obtaining the upload');
-    return { ok: false, reasons: [reason(err.code, err.message)] };
+    return { ok: false, reasons: [reason(err.code, err.message)], notes };
   } finally {
     clearTimeout(timer);
   }
@@ -158,6 +163,7 @@ async function obtainInto(
   policy: UrlPolicy,
   http: HttpSource,
   signal: AbortSignal,
+  notes: Reason[],
 ): Promise<ObtainedUpload> {
   const maxDscBytes = options.maxDscBytes ?? 1 << 20;
   let source: ByteSource;
@@ -185,6 +191,7 @@ async function obtainInto(
       const index =
         options.index ??
         (await fetchSourcesIndex({ ...options.indexOptions, mirror, ...(where.suite ? { suite: where.suite } : {}), http, policy }));
+      notes.push(...index.warnings.map((w) => reason('UPLOAD_INDEX_EXPIRED', w)));
       const entry = findSourcesEntry(index, where.source, where.version);
       if (!entry) throw new VerificationError('UPLOAD_NOT_FOUND', `${index.suite} has no source ${where.source} version ${where.version}`);
       indexEntry = entry;
@@ -245,6 +252,7 @@ async function obtainInto(
     files,
     origin,
     ...(indexEntry ? { indexEntry } : {}),
+    notes,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }

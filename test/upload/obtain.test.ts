@@ -255,4 +255,22 @@ describe('obtainUpload from a verified Sources index', () => {
     });
     await expect(index).resolves.toMatchObject({ warnings: [expect.stringMatching(/expired/)] });
   });
+
+  it('keeps an allowed expired InRelease as an UPLOAD_INDEX_EXPIRED note, whether the upload is then obtained or not', async () => {
+    const allowed = { indexOptions: { ...indexOptions(), allowExpiredRelease: true } };
+    const where = { kind: 'archive' as const, source: 'dh-ocaml', mirror: server.url, suite: 'expired' };
+    const got = await obtain({ ...where, version: '3.8' }, allowed);
+    if (!got.ok) throw new Error(JSON.stringify(got.reasons));
+    expect(got.upload.notes.map((n) => n.code)).toEqual(['UPLOAD_INDEX_EXPIRED']);
+    expect(got.upload.notes[0]!.message).toMatch(/^InRelease of expired at .* expired at /);
+    await got.upload.dispose();
+    const missing = await obtain({ ...where, version: '9.9' }, allowed);
+    expect(codes(missing)).toEqual(['UPLOAD_NOT_FOUND']);
+    expect(missing.ok ? [] : missing.notes.map((n) => n.code)).toEqual(['UPLOAD_INDEX_EXPIRED']);
+    // A current index adds no note.
+    const current = await obtain({ ...where, suite: 't2u-test', version: '3.8' }, { indexOptions: indexOptions() });
+    if (!current.ok) throw new Error(JSON.stringify(current.reasons));
+    expect(current.upload.notes).toEqual([]);
+    await current.upload.dispose();
+  });
 });
