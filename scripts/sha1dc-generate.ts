@@ -27,7 +27,8 @@ interface DvRow {
   readonly dm: readonly string[];
 }
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+/** Where the generated files go. */
+const GITOBJ = join(dirname(fileURLToPath(import.meta.url)), '../src/gitobj');
 
 function fail(message: string): never {
   throw new Error(`sha1dc-generate: ${message}`);
@@ -254,7 +255,10 @@ function generateCompress(storedSteps: readonly number[], licence: string): stri
   out.push('  ihv[4] = (ihv[4]! + e) | 0;');
   out.push('}');
   out.push('');
-  // sha1recompress_fast_T of sha1.c (the SHA1_RECOMPRESS macro), one function per stored step.
+  // sha1recompress_fast_T of sha1.c (the SHA1_RECOMPRESS macro). sha1.c has one function
+  // per stored step; here one function serves them all, each step written once: going
+  // backwards, the steps above a lower stored step run only when `t` is above it, and
+  // going forwards, the steps below a higher one only when `t` is below it.
   const fs = [
     (B: string, C: string, D: string): string => `(${D} ^ (${B} & (${C} ^ ${D})))`,
     (B: string, C: string, D: string): string => `(${B} ^ ${C} ^ ${D})`,
@@ -262,44 +266,81 @@ function generateCompress(storedSteps: readonly number[], licence: string): stri
     (B: string, C: string, D: string): string => `(${B} ^ ${C} ^ ${D})`,
   ];
   const rotr = (x: string, n: number): string => `((${x} >>> ${n}) | (${x} << ${32 - n}))`;
+  const roles = (i: number): [string, string, string, string, string] =>
+    [0, 1, 2, 3, 4].map((k) => role(i, k)) as [string, string, string, string, string];
+  /**
+   * The steps from each stored step (in `order`) to the next, each run guarded by `guard`
+   * but the last, which every `t` goes through: a run is written once whatever `t` is.
+   */
+  const runs = (
+    order: readonly number[],
+    guard: (t: number) => string,
+    steps: (j: number) => number[],
+    line: (i: number) => string[],
+  ): void => {
+    order.forEach((t, j) => {
+      const last = j === order.length - 1;
+      const indent = last ? '  ' : '    ';
+      if (!last) out.push(`  if (${guard(t)}) {`);
+      for (const i of steps(j)) for (const l of line(i)) out.push(`${indent}${l}`);
+      if (!last) out.push('  }');
+    });
+  };
+  const range = (from: number, to: number, by: number): number[] => {
+    const r: number[] = [];
+    for (let i = from; by > 0 ? i < to : i > to; i += by) r.push(i);
+    return r;
+  };
+  const descending = [...storedSteps].reverse();
+  out.push('/**');
+  out.push(' * Recompression from step `t` (sha1recompress_fast_t), one of STORED_STEPS: from the');
+  out.push(' * state stored before step `t` and the expanded message `me2`, runs the steps backwards');
+  out.push(' * to the input chaining value and forwards to the end; writes ihvin + state to `ihvout`.');
+  out.push(' */');
+  out.push('export function recompress(t: number, me2: Int32Array, states: Int32Array, ihvout: Int32Array): void {');
+  out.push('  let a: number, b: number, c: number, d: number, e: number;');
+  out.push('  switch (t) {');
   storedSteps.forEach((t, slot) => {
-    const load = (): void => {
-      out.push(`  ${[0, 1, 2, 3, 4].map((k) => `${role(t, k)} = states[${5 * slot + k}]!`).join('; ')};`);
-    };
-    out.push('/**');
-    out.push(` * Recompression from step ${t} (sha1recompress_fast_${t}): from the state before step ${t}`);
-    out.push(' * (states[' + 5 * slot + '..' + (5 * slot + 4) + ']) and the expanded message `me2`, runs the steps');
-    out.push(' * backwards to the input chaining value and forwards to the end; writes ihvin + state to `ihvout`.');
-    out.push(' */');
-    out.push(`function recompressFrom${t}(me2: Int32Array, states: Int32Array, ihvout: Int32Array): void {`);
-    out.push('  let a: number, b: number, c: number, d: number, e: number;');
-    load();
-    for (let i = t - 1; i >= 0; i--) {
-      const [A, B, C, D, E] = [0, 1, 2, 3, 4].map((k) => role(i, k)) as [string, string, string, string, string];
-      const round = Math.floor(i / 20);
-      out.push(`  ${B} = ${rotr(B, 30)};`);
-      out.push(`  ${E} = (${E} - ${rotl(A, 5)} - ${fs[round]?.(B, C, D)} - ${constants[round]} - me2[${i}]!) | 0;`);
-    }
-    out.push('  const in0 = a, in1 = b, in2 = c, in3 = d, in4 = e;');
-    load();
-    for (let i = t; i < 80; i++) {
-      const [A, B, C, D, E] = [0, 1, 2, 3, 4].map((k) => role(i, k)) as [string, string, string, string, string];
-      const round = Math.floor(i / 20);
-      out.push(`  ${E} = (${E} + ${rotl(A, 5)} + ${fs[round]?.(B, C, D)} + ${constants[round]} + me2[${i}]!) | 0;`);
-      out.push(`  ${B} = ${rotl(B, 30)};`);
-    }
-    out.push('  ihvout[0] = (in0 + a) | 0;');
-    out.push('  ihvout[1] = (in1 + b) | 0;');
-    out.push('  ihvout[2] = (in2 + c) | 0;');
-    out.push('  ihvout[3] = (in3 + d) | 0;');
-    out.push('  ihvout[4] = (in4 + e) | 0;');
-    out.push('}');
-    out.push('');
+    out.push(`    case ${t}:`);
+    out.push(`      ${[0, 1, 2, 3, 4].map((k) => `${role(t, k)} = states[${5 * slot + k}]!`).join('; ')};`);
+    out.push('      break;');
   });
-  out.push('/** The recompression functions, parallel to STORED_STEPS. */');
-  out.push('export const RECOMPRESS: ReadonlyArray<(me2: Int32Array, states: Int32Array, ihvout: Int32Array) => void> = [');
-  for (const t of storedSteps) out.push(`  recompressFrom${t},`);
-  out.push('];');
+  out.push('    default:');
+  out.push('      throw new RangeError(`sha1dc stores no state before step ${t}`);');
+  out.push('  }');
+  out.push('  const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;');
+  runs(
+    descending,
+    (t) => `t >= ${t}`,
+    (j) => range(descending[j]! - 1, (descending[j + 1] ?? 0) - 1, -1),
+    (i) => {
+      const [A, B, C, D, E] = roles(i);
+      const round = Math.floor(i / 20);
+      return [`${B} = ${rotr(B, 30)};`, `${E} = (${E} - ${rotl(A, 5)} - ${fs[round]?.(B, C, D)} - ${constants[round]} - me2[${i}]!) | 0;`];
+    },
+  );
+  out.push('  const in0 = a, in1 = b, in2 = c, in3 = d, in4 = e;');
+  out.push('  a = a0;');
+  out.push('  b = b0;');
+  out.push('  c = c0;');
+  out.push('  d = d0;');
+  out.push('  e = e0;');
+  runs(
+    storedSteps,
+    (t) => `t <= ${t}`,
+    (j) => range(storedSteps[j]!, storedSteps[j + 1] ?? 80, 1),
+    (i) => {
+      const [A, B, C, D, E] = roles(i);
+      const round = Math.floor(i / 20);
+      return [`${E} = (${E} + ${rotl(A, 5)} + ${fs[round]?.(B, C, D)} + ${constants[round]} + me2[${i}]!) | 0;`, `${B} = ${rotl(B, 30)};`];
+    },
+  );
+  out.push('  ihvout[0] = (in0 + a) | 0;');
+  out.push('  ihvout[1] = (in1 + b) | 0;');
+  out.push('  ihvout[2] = (in2 + c) | 0;');
+  out.push('  ihvout[3] = (in3 + d) | 0;');
+  out.push('  ihvout[4] = (in4 + e) | 0;');
+  out.push('}');
   out.push('');
   return out.join('\n');
 }
@@ -322,8 +363,8 @@ function main(): void {
   if (stored.join() !== testts.join()) fail(`stored states ${stored.join()} differ from DV test steps ${testts.join()}`);
   if (!/#define DVMASKSIZE 1\b/.test(ubcH)) fail('this port assumes DVMASKSIZE 1');
 
-  writeFileSync(join(HERE, 'sha1dc-ubc.ts'), generateUbc({ ubc, licence, hashes }));
-  writeFileSync(join(HERE, 'sha1dc-compress.ts'), generateCompress(stored, licence));
+  writeFileSync(join(GITOBJ, 'sha1dc-ubc.ts'), generateUbc({ ubc, licence, hashes }));
+  writeFileSync(join(GITOBJ, 'sha1dc-compress.ts'), generateCompress(stored, licence));
 }
 
 // Only when run as a program, so that importing this file (a test, a type check) writes nothing.

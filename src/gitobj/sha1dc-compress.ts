@@ -450,13 +450,39 @@ export function compress(ihv: Int32Array, block: DataView, offset: number, W: In
 }
 
 /**
- * Recompression from step 58 (sha1recompress_fast_58): from the state before step 58
- * (states[0..4]) and the expanded message `me2`, runs the steps
- * backwards to the input chaining value and forwards to the end; writes ihvin + state to `ihvout`.
+ * Recompression from step `t` (sha1recompress_fast_t), one of STORED_STEPS: from the
+ * state stored before step `t` and the expanded message `me2`, runs the steps backwards
+ * to the input chaining value and forwards to the end; writes ihvin + state to `ihvout`.
  */
-function recompressFrom58(me2: Int32Array, states: Int32Array, ihvout: Int32Array): void {
+export function recompress(t: number, me2: Int32Array, states: Int32Array, ihvout: Int32Array): void {
   let a: number, b: number, c: number, d: number, e: number;
-  c = states[0]!; d = states[1]!; e = states[2]!; a = states[3]!; b = states[4]!;
+  switch (t) {
+    case 58:
+      c = states[0]!; d = states[1]!; e = states[2]!; a = states[3]!; b = states[4]!;
+      break;
+    case 65:
+      a = states[5]!; b = states[6]!; c = states[7]!; d = states[8]!; e = states[9]!;
+      break;
+    default:
+      throw new RangeError(`sha1dc stores no state before step ${t}`);
+  }
+  const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;
+  if (t >= 65) {
+    c = ((c >>> 30) | (c << 2));
+    a = (a - ((b << 5) | (b >>> 27)) - (c ^ d ^ e) - 0xca62c1d6 - me2[64]!) | 0;
+    d = ((d >>> 30) | (d << 2));
+    b = (b - ((c << 5) | (c >>> 27)) - (d ^ e ^ a) - 0xca62c1d6 - me2[63]!) | 0;
+    e = ((e >>> 30) | (e << 2));
+    c = (c - ((d << 5) | (d >>> 27)) - (e ^ a ^ b) - 0xca62c1d6 - me2[62]!) | 0;
+    a = ((a >>> 30) | (a << 2));
+    d = (d - ((e << 5) | (e >>> 27)) - (a ^ b ^ c) - 0xca62c1d6 - me2[61]!) | 0;
+    b = ((b >>> 30) | (b << 2));
+    e = (e - ((a << 5) | (a >>> 27)) - (b ^ c ^ d) - 0xca62c1d6 - me2[60]!) | 0;
+    c = ((c >>> 30) | (c << 2));
+    a = (a - ((b << 5) | (b >>> 27)) - ((c & d) | (e & (c ^ d))) - 0x8f1bbcdc - me2[59]!) | 0;
+    d = ((d >>> 30) | (d << 2));
+    b = (b - ((c << 5) | (c >>> 27)) - ((d & e) | (a & (d ^ e))) - 0x8f1bbcdc - me2[58]!) | 0;
+  }
   e = ((e >>> 30) | (e << 2));
   c = (c - ((d << 5) | (d >>> 27)) - ((e & a) | (b & (e ^ a))) - 0x8f1bbcdc - me2[57]!) | 0;
   a = ((a >>> 30) | (a << 2));
@@ -574,21 +600,27 @@ function recompressFrom58(me2: Int32Array, states: Int32Array, ihvout: Int32Arra
   b = ((b >>> 30) | (b << 2));
   e = (e - ((a << 5) | (a >>> 27)) - (d ^ (b & (c ^ d))) - 0x5a827999 - me2[0]!) | 0;
   const in0 = a, in1 = b, in2 = c, in3 = d, in4 = e;
-  c = states[0]!; d = states[1]!; e = states[2]!; a = states[3]!; b = states[4]!;
-  b = (b + ((c << 5) | (c >>> 27)) + ((d & e) | (a & (d ^ e))) + 0x8f1bbcdc + me2[58]!) | 0;
-  d = ((d << 30) | (d >>> 2));
-  a = (a + ((b << 5) | (b >>> 27)) + ((c & d) | (e & (c ^ d))) + 0x8f1bbcdc + me2[59]!) | 0;
-  c = ((c << 30) | (c >>> 2));
-  e = (e + ((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0xca62c1d6 + me2[60]!) | 0;
-  b = ((b << 30) | (b >>> 2));
-  d = (d + ((e << 5) | (e >>> 27)) + (a ^ b ^ c) + 0xca62c1d6 + me2[61]!) | 0;
-  a = ((a << 30) | (a >>> 2));
-  c = (c + ((d << 5) | (d >>> 27)) + (e ^ a ^ b) + 0xca62c1d6 + me2[62]!) | 0;
-  e = ((e << 30) | (e >>> 2));
-  b = (b + ((c << 5) | (c >>> 27)) + (d ^ e ^ a) + 0xca62c1d6 + me2[63]!) | 0;
-  d = ((d << 30) | (d >>> 2));
-  a = (a + ((b << 5) | (b >>> 27)) + (c ^ d ^ e) + 0xca62c1d6 + me2[64]!) | 0;
-  c = ((c << 30) | (c >>> 2));
+  a = a0;
+  b = b0;
+  c = c0;
+  d = d0;
+  e = e0;
+  if (t <= 58) {
+    b = (b + ((c << 5) | (c >>> 27)) + ((d & e) | (a & (d ^ e))) + 0x8f1bbcdc + me2[58]!) | 0;
+    d = ((d << 30) | (d >>> 2));
+    a = (a + ((b << 5) | (b >>> 27)) + ((c & d) | (e & (c ^ d))) + 0x8f1bbcdc + me2[59]!) | 0;
+    c = ((c << 30) | (c >>> 2));
+    e = (e + ((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0xca62c1d6 + me2[60]!) | 0;
+    b = ((b << 30) | (b >>> 2));
+    d = (d + ((e << 5) | (e >>> 27)) + (a ^ b ^ c) + 0xca62c1d6 + me2[61]!) | 0;
+    a = ((a << 30) | (a >>> 2));
+    c = (c + ((d << 5) | (d >>> 27)) + (e ^ a ^ b) + 0xca62c1d6 + me2[62]!) | 0;
+    e = ((e << 30) | (e >>> 2));
+    b = (b + ((c << 5) | (c >>> 27)) + (d ^ e ^ a) + 0xca62c1d6 + me2[63]!) | 0;
+    d = ((d << 30) | (d >>> 2));
+    a = (a + ((b << 5) | (b >>> 27)) + (c ^ d ^ e) + 0xca62c1d6 + me2[64]!) | 0;
+    c = ((c << 30) | (c >>> 2));
+  }
   e = (e + ((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0xca62c1d6 + me2[65]!) | 0;
   b = ((b << 30) | (b >>> 2));
   d = (d + ((e << 5) | (e >>> 27)) + (a ^ b ^ c) + 0xca62c1d6 + me2[66]!) | 0;
@@ -625,186 +657,3 @@ function recompressFrom58(me2: Int32Array, states: Int32Array, ihvout: Int32Arra
   ihvout[3] = (in3 + d) | 0;
   ihvout[4] = (in4 + e) | 0;
 }
-
-/**
- * Recompression from step 65 (sha1recompress_fast_65): from the state before step 65
- * (states[5..9]) and the expanded message `me2`, runs the steps
- * backwards to the input chaining value and forwards to the end; writes ihvin + state to `ihvout`.
- */
-function recompressFrom65(me2: Int32Array, states: Int32Array, ihvout: Int32Array): void {
-  let a: number, b: number, c: number, d: number, e: number;
-  a = states[5]!; b = states[6]!; c = states[7]!; d = states[8]!; e = states[9]!;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (c ^ d ^ e) - 0xca62c1d6 - me2[64]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (d ^ e ^ a) - 0xca62c1d6 - me2[63]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (e ^ a ^ b) - 0xca62c1d6 - me2[62]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (a ^ b ^ c) - 0xca62c1d6 - me2[61]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (b ^ c ^ d) - 0xca62c1d6 - me2[60]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - ((c & d) | (e & (c ^ d))) - 0x8f1bbcdc - me2[59]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - ((d & e) | (a & (d ^ e))) - 0x8f1bbcdc - me2[58]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - ((e & a) | (b & (e ^ a))) - 0x8f1bbcdc - me2[57]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - ((a & b) | (c & (a ^ b))) - 0x8f1bbcdc - me2[56]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - ((b & c) | (d & (b ^ c))) - 0x8f1bbcdc - me2[55]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - ((c & d) | (e & (c ^ d))) - 0x8f1bbcdc - me2[54]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - ((d & e) | (a & (d ^ e))) - 0x8f1bbcdc - me2[53]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - ((e & a) | (b & (e ^ a))) - 0x8f1bbcdc - me2[52]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - ((a & b) | (c & (a ^ b))) - 0x8f1bbcdc - me2[51]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - ((b & c) | (d & (b ^ c))) - 0x8f1bbcdc - me2[50]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - ((c & d) | (e & (c ^ d))) - 0x8f1bbcdc - me2[49]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - ((d & e) | (a & (d ^ e))) - 0x8f1bbcdc - me2[48]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - ((e & a) | (b & (e ^ a))) - 0x8f1bbcdc - me2[47]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - ((a & b) | (c & (a ^ b))) - 0x8f1bbcdc - me2[46]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - ((b & c) | (d & (b ^ c))) - 0x8f1bbcdc - me2[45]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - ((c & d) | (e & (c ^ d))) - 0x8f1bbcdc - me2[44]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - ((d & e) | (a & (d ^ e))) - 0x8f1bbcdc - me2[43]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - ((e & a) | (b & (e ^ a))) - 0x8f1bbcdc - me2[42]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - ((a & b) | (c & (a ^ b))) - 0x8f1bbcdc - me2[41]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - ((b & c) | (d & (b ^ c))) - 0x8f1bbcdc - me2[40]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (c ^ d ^ e) - 0x6ed9eba1 - me2[39]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (d ^ e ^ a) - 0x6ed9eba1 - me2[38]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (e ^ a ^ b) - 0x6ed9eba1 - me2[37]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (a ^ b ^ c) - 0x6ed9eba1 - me2[36]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (b ^ c ^ d) - 0x6ed9eba1 - me2[35]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (c ^ d ^ e) - 0x6ed9eba1 - me2[34]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (d ^ e ^ a) - 0x6ed9eba1 - me2[33]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (e ^ a ^ b) - 0x6ed9eba1 - me2[32]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (a ^ b ^ c) - 0x6ed9eba1 - me2[31]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (b ^ c ^ d) - 0x6ed9eba1 - me2[30]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (c ^ d ^ e) - 0x6ed9eba1 - me2[29]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (d ^ e ^ a) - 0x6ed9eba1 - me2[28]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (e ^ a ^ b) - 0x6ed9eba1 - me2[27]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (a ^ b ^ c) - 0x6ed9eba1 - me2[26]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (b ^ c ^ d) - 0x6ed9eba1 - me2[25]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (c ^ d ^ e) - 0x6ed9eba1 - me2[24]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (d ^ e ^ a) - 0x6ed9eba1 - me2[23]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (e ^ a ^ b) - 0x6ed9eba1 - me2[22]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (a ^ b ^ c) - 0x6ed9eba1 - me2[21]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (b ^ c ^ d) - 0x6ed9eba1 - me2[20]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (e ^ (c & (d ^ e))) - 0x5a827999 - me2[19]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (a ^ (d & (e ^ a))) - 0x5a827999 - me2[18]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (b ^ (e & (a ^ b))) - 0x5a827999 - me2[17]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (c ^ (a & (b ^ c))) - 0x5a827999 - me2[16]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (d ^ (b & (c ^ d))) - 0x5a827999 - me2[15]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (e ^ (c & (d ^ e))) - 0x5a827999 - me2[14]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (a ^ (d & (e ^ a))) - 0x5a827999 - me2[13]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (b ^ (e & (a ^ b))) - 0x5a827999 - me2[12]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (c ^ (a & (b ^ c))) - 0x5a827999 - me2[11]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (d ^ (b & (c ^ d))) - 0x5a827999 - me2[10]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (e ^ (c & (d ^ e))) - 0x5a827999 - me2[9]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (a ^ (d & (e ^ a))) - 0x5a827999 - me2[8]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (b ^ (e & (a ^ b))) - 0x5a827999 - me2[7]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (c ^ (a & (b ^ c))) - 0x5a827999 - me2[6]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (d ^ (b & (c ^ d))) - 0x5a827999 - me2[5]!) | 0;
-  c = ((c >>> 30) | (c << 2));
-  a = (a - ((b << 5) | (b >>> 27)) - (e ^ (c & (d ^ e))) - 0x5a827999 - me2[4]!) | 0;
-  d = ((d >>> 30) | (d << 2));
-  b = (b - ((c << 5) | (c >>> 27)) - (a ^ (d & (e ^ a))) - 0x5a827999 - me2[3]!) | 0;
-  e = ((e >>> 30) | (e << 2));
-  c = (c - ((d << 5) | (d >>> 27)) - (b ^ (e & (a ^ b))) - 0x5a827999 - me2[2]!) | 0;
-  a = ((a >>> 30) | (a << 2));
-  d = (d - ((e << 5) | (e >>> 27)) - (c ^ (a & (b ^ c))) - 0x5a827999 - me2[1]!) | 0;
-  b = ((b >>> 30) | (b << 2));
-  e = (e - ((a << 5) | (a >>> 27)) - (d ^ (b & (c ^ d))) - 0x5a827999 - me2[0]!) | 0;
-  const in0 = a, in1 = b, in2 = c, in3 = d, in4 = e;
-  a = states[5]!; b = states[6]!; c = states[7]!; d = states[8]!; e = states[9]!;
-  e = (e + ((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0xca62c1d6 + me2[65]!) | 0;
-  b = ((b << 30) | (b >>> 2));
-  d = (d + ((e << 5) | (e >>> 27)) + (a ^ b ^ c) + 0xca62c1d6 + me2[66]!) | 0;
-  a = ((a << 30) | (a >>> 2));
-  c = (c + ((d << 5) | (d >>> 27)) + (e ^ a ^ b) + 0xca62c1d6 + me2[67]!) | 0;
-  e = ((e << 30) | (e >>> 2));
-  b = (b + ((c << 5) | (c >>> 27)) + (d ^ e ^ a) + 0xca62c1d6 + me2[68]!) | 0;
-  d = ((d << 30) | (d >>> 2));
-  a = (a + ((b << 5) | (b >>> 27)) + (c ^ d ^ e) + 0xca62c1d6 + me2[69]!) | 0;
-  c = ((c << 30) | (c >>> 2));
-  e = (e + ((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0xca62c1d6 + me2[70]!) | 0;
-  b = ((b << 30) | (b >>> 2));
-  d = (d + ((e << 5) | (e >>> 27)) + (a ^ b ^ c) + 0xca62c1d6 + me2[71]!) | 0;
-  a = ((a << 30) | (a >>> 2));
-  c = (c + ((d << 5) | (d >>> 27)) + (e ^ a ^ b) + 0xca62c1d6 + me2[72]!) | 0;
-  e = ((e << 30) | (e >>> 2));
-  b = (b + ((c << 5) | (c >>> 27)) + (d ^ e ^ a) + 0xca62c1d6 + me2[73]!) | 0;
-  d = ((d << 30) | (d >>> 2));
-  a = (a + ((b << 5) | (b >>> 27)) + (c ^ d ^ e) + 0xca62c1d6 + me2[74]!) | 0;
-  c = ((c << 30) | (c >>> 2));
-  e = (e + ((a << 5) | (a >>> 27)) + (b ^ c ^ d) + 0xca62c1d6 + me2[75]!) | 0;
-  b = ((b << 30) | (b >>> 2));
-  d = (d + ((e << 5) | (e >>> 27)) + (a ^ b ^ c) + 0xca62c1d6 + me2[76]!) | 0;
-  a = ((a << 30) | (a >>> 2));
-  c = (c + ((d << 5) | (d >>> 27)) + (e ^ a ^ b) + 0xca62c1d6 + me2[77]!) | 0;
-  e = ((e << 30) | (e >>> 2));
-  b = (b + ((c << 5) | (c >>> 27)) + (d ^ e ^ a) + 0xca62c1d6 + me2[78]!) | 0;
-  d = ((d << 30) | (d >>> 2));
-  a = (a + ((b << 5) | (b >>> 27)) + (c ^ d ^ e) + 0xca62c1d6 + me2[79]!) | 0;
-  c = ((c << 30) | (c >>> 2));
-  ihvout[0] = (in0 + a) | 0;
-  ihvout[1] = (in1 + b) | 0;
-  ihvout[2] = (in2 + c) | 0;
-  ihvout[3] = (in3 + d) | 0;
-  ihvout[4] = (in4 + e) | 0;
-}
-
-/** The recompression functions, parallel to STORED_STEPS. */
-export const RECOMPRESS: ReadonlyArray<(me2: Int32Array, states: Int32Array, ihvout: Int32Array) => void> = [
-  recompressFrom58,
-  recompressFrom65,
-];

@@ -20,7 +20,7 @@
 // - The flag is sticky: once a block is detected, the digest of that input says so.
 //
 // The DV table and ubc_check (sha1dc-ubc.ts), and the unrolled compression and
-// recompression functions (sha1dc-compress.ts), are generated from sha1dc's C
+// recompression function (sha1dc-compress.ts), are generated from sha1dc's C
 // sources by sha1dc-generate.ts.
 //
 // Parts of this file are a translation of sha1dc/sha1.c, under this licence:
@@ -56,7 +56,7 @@
 // OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
 // SOFTWARE.
 
-import { compress, RECOMPRESS, STORED_STEPS } from './sha1dc-compress.js';
+import { compress, recompress, STORED_STEPS } from './sha1dc-compress.js';
 import { DV_COUNT, DV_DM, DV_TESTT, ubcCheck } from './sha1dc-ubc.js';
 
 /** The result of hashing: the SHA-1 and whether a collision attack was detected in the input. */
@@ -71,13 +71,6 @@ export interface Sha1dcResult {
 export type GitObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
 const INITIAL_IHV: readonly number[] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
-
-/** The recompression function of each DV: the one from the step sha1_dvs[i].testt. */
-const DV_RECOMPRESS = Array.from(DV_TESTT, (t) => {
-  const fn = RECOMPRESS[STORED_STEPS.indexOf(t)];
-  if (fn === undefined) throw new Error(`sha1dc: no recompression from step ${t}`);
-  return fn;
-});
 
 /** Incremental SHA-1 with collision detection. */
 export class Sha1dc {
@@ -181,7 +174,7 @@ export class Sha1dc {
       if ((mask & (1 << i)) === 0) continue;
       const dm = 80 * i;
       for (let j = 0; j < 80; j++) m2[j] = m1[j]! ^ DV_DM[dm + j]!;
-      DV_RECOMPRESS[i]!(m2, this.states, ihvtmp);
+      recompress(DV_TESTT[i]!, m2, this.states, ihvtmp);
       if (
         ((ihvtmp[0]! ^ ihv[0]!) | (ihvtmp[1]! ^ ihv[1]!) | (ihvtmp[2]! ^ ihv[2]!) | (ihvtmp[3]! ^ ihv[3]!) | (ihvtmp[4]! ^ ihv[4]!)) ===
         0
