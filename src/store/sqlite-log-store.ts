@@ -6,10 +6,11 @@
 // the count it extends.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { LogLeaf, LogStore } from './log-store.js';
 import { SqliteSequencerLock } from './sqlite-sequencer-lock.js';
 import { SQLITE_FILE_NAME } from './sqlite-store.js';
+import { hasTable, migrateOnce, openSqlite } from './sqlite-connection.js';
 
 export interface SqliteLogLocation {
   readonly dataDir?: string;
@@ -29,22 +30,27 @@ export class SqliteLogStore implements LogStore {
 
   constructor(location: SqliteLogLocation) {
     if (location.file === undefined && location.dataDir !== undefined) mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
-    this.db = new Database(sqliteLogFile(location));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS log_leaves (
-        idx INTEGER PRIMARY KEY,
-        entry BLOB NOT NULL,
-        dsc_sha256 TEXT,
-        created_at INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS log_leaves_dsc ON log_leaves (dsc_sha256) WHERE dsc_sha256 IS NOT NULL;
-    `);
-    const columns = this.db.prepare('PRAGMA table_info(log_leaves)').all() as { name: string }[];
-    if (!columns.some((c) => c.name === 'job_id')) this.db.exec('ALTER TABLE log_leaves ADD COLUMN job_id TEXT');
-    this.db.exec('CREATE INDEX IF NOT EXISTS log_leaves_job ON log_leaves (job_id) WHERE job_id IS NOT NULL');
+    this.db = openSqlite(sqliteLogFile(location), 'FULL');
+    const hasJobColumn = (): boolean =>
+      (this.db.prepare('PRAGMA table_info(log_leaves)').all() as { name: string }[]).some((c) => c.name === 'job_id');
+    migrateOnce(
+      this.db,
+      () => hasTable(this.db, 'log_leaves') && hasJobColumn(),
+      () => {
+        this.db.exec(`
+          CREATE TABLE IF NOT EXISTS log_leaves (
+            idx INTEGER PRIMARY KEY,
+            entry BLOB NOT NULL,
+            dsc_sha256 TEXT,
+            created_at INTEGER NOT NULL
+          );
+          CREATE INDEX IF NOT EXISTS log_leaves_dsc ON log_leaves (dsc_sha256) WHERE dsc_sha256 IS NOT NULL;
+        `);
+        // A file made before leaves named their job has the table without the column.
+        if (!hasJobColumn()) this.db.exec('ALTER TABLE log_leaves ADD COLUMN job_id TEXT');
+        this.db.exec('CREATE INDEX IF NOT EXISTS log_leaves_job ON log_leaves (job_id) WHERE job_id IS NOT NULL');
+      },
+    );
   }
 
   appendLeaves(leaves: readonly LogLeaf[]): Promise<number> {

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import {
   alarmMessage,
   backoffMs,
@@ -43,6 +43,7 @@ import {
   type TagSighting,
 } from './store.js';
 import { upgradeStoredReport } from '../report/stored-report.js';
+import { hasTable, migrateOnce, openSqlite } from './sqlite-connection.js';
 
 export const SQLITE_FILE_NAME = 't2u-verify.sqlite';
 
@@ -234,31 +235,33 @@ export class SqliteStore implements Store {
     if (location.file === undefined && location.dataDir !== undefined) mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
     this.file = location.file ?? join(location.dataDir ?? '.', SQLITE_FILE_NAME);
     this.options = resolveOptions(options);
-    this.db = new Database(this.file);
-    this.db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL can lose the last transactions on power loss
     // (not on a process crash); a webhook is acknowledged only after its job
     // is persisted, so keep FULL.
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('foreign_keys = ON');
+    this.db = openSqlite(this.file, 'FULL');
     this.migrate();
   }
 
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    this.db
-      .transaction(() => {
-        const applied = new Set(
-          (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
-        );
+    const applied = (): Set<number> =>
+      new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    migrateOnce(
+      this.db,
+      () => {
+        if (!hasTable(this.db, 'schema_migrations')) return false;
+        const done = applied();
+        return MIGRATIONS.every((m) => done.has(m.version));
+      },
+      () => {
+        this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+        const done = applied();
         for (const m of MIGRATIONS) {
-          if (applied.has(m.version)) continue;
+          if (done.has(m.version)) continue;
           this.db.exec(m.sql);
           this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
         }
-      })
-      .immediate();
+      },
+    );
   }
 
   /** One request, inside the caller's transaction. */
