@@ -4,7 +4,7 @@
 export { DebianKeyringError, obtainDebianKeyrings } from './debian-keyrings.js';
 export { parseDmTxt } from './dm-txt.js';
 export type { DmPermissions } from './dm-txt.js';
-export { KeyringIndex, KeyringLoadError, loadKeyrings } from './openpgp/keyring-index.js';
+export { KeyringIndex, loadKeyrings } from './openpgp/keyring-index.js';
 export type { KeyringSource } from './openpgp/keyring-index.js';
 export { checkDscSignature, verifyDscSignature } from './openpgp/verify-dsc-signature.js';
 export { checkDmAuthorisation, verifyTagSignature } from './openpgp/verify-tag-signature.js';

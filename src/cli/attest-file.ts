@@ -5,7 +5,7 @@ import { signAttestation, type AttestationKey } from '../publish/attestation.js'
 import { profileTools, VERIFIER_VERSION } from '../publish/verifier-facts.js';
 import { verdictStatement } from '../publish/statement.js';
 import type { VerifyReport } from '../report/report.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 
 export function defaultAttestationPath(report: VerifyReport): string {
   const name = report.upload?.dsc.replace(/\.dsc$/, '') ?? 't2u-verify';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { calibrate, calibrationExitCode, type CalibratedUpload, type CalibrationReport, type Selection } from '../pipeline/calibrate.js';
 import { REPORT_SCHEMA } from '../report/report.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface CalibrateFlags {

@@ -1,17 +1,17 @@
 // `t2u-verify check-tag`: layers 1–2 (authenticity, metadata) for one tag.
 // This module is the command's action: check-tag-command.ts registers the command
 // (its options and help) and loads this only when the command runs.
-import { loadConfig, ConfigError } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { checkTag } from '../pipeline/check-tag.js';
 import { openRepository } from '../pipeline/open-repository.js';
-import { loadTrust, TrustSetupError } from '../pipeline/trust.js';
+import { loadTrust, isTrustUnavailable } from '../pipeline/trust.js';
 import { reason } from '../report/reasons.js';
 import { exitCodeFor, REPORT_SCHEMA, type CheckTagReport } from '../report/report.js';
 import { renderCheckTag } from './render.js';
 import { keyringOverrides } from './keyring-flags.js';
 import { allowingExpiredRelease } from './expired-release.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
 
 export interface CheckTagOptions {
@@ -39,8 +39,7 @@ export async function checkTagAction(setExit: (code: number) => void, opts: Chec
     );
     report.notes.unshift(...trust.warnings.map((w: string) => reason('KEYRING_STALE', w)));
   } catch (err) {
-    if (!(err instanceof TrustSetupError)) throw err;
-    if (err.kind === 'usage') throw new UsageError(err.message);
+    if (!isTrustUnavailable(err)) throw err;
     report = unverifiableReport(opts, reason('KEYRING_UNAVAILABLE', err.message));
   }
   const mistake = usageMistakeOf(report, opts.repo, opts.tag);
@@ -53,14 +52,9 @@ async function configFrom(opts: CheckTagOptions): Promise<Readonly<Config>> {
   const overrides: Partial<Config> = {};
   Object.assign(overrides, keyringOverrides(opts));
   if (opts.dmTxt !== undefined) overrides.dmTxt = opts.dmTxt;
-  try {
-    const loaded = await loadConfig(opts.config, overrides);
-    const config = opts.allowExpiredRelease ? allowingExpiredRelease(loaded) : loaded;
-    return opts.allowHttp ? { ...config, fetch: { ...config.fetch, allowHttpLoopback: true } } : config;
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const loaded = await loadConfig(opts.config, overrides);
+  const config = opts.allowExpiredRelease ? allowingExpiredRelease(loaded) : loaded;
+  return opts.allowHttp ? { ...config, fetch: { ...config.fetch, allowHttpLoopback: true } } : config;
 }
 
 function unverifiableReport(opts: CheckTagOptions, why: ReturnType<typeof reason>): CheckTagReport {

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { consensus, parseVerifiersFile, renderConsensus, VerifiersFileError, type VerifierEntry } from '../publish/consensus.js';
+import { consensus, parseVerifiersFile, renderConsensus, type VerifierEntry } from '../publish/consensus.js';
 import { defaultStateDir } from '../publish/log-client.js';
 import { EXIT } from '../report/report.js';
 import { fetchSourcesIndex, findSourcesEntry, type SourcesIndex } from '../upload/index.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface ConsensusOptions {
@@ -83,7 +83,7 @@ export async function consensusAction(
   try {
     verifiers = parseVerifiersFile(await readFile(opts.verifiers, 'utf8'), opts.verifiers);
   } catch (e) {
-    if (e instanceof VerifiersFileError) throw new UsageError(e.message);
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`--verifiers ${opts.verifiers}: ${(e as Error).message}`);
   }
   const threshold = opts.threshold === undefined ? new Set(verifiers.map((v) => v.vkey)).size : Number(opts.threshold);

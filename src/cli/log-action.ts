@@ -9,9 +9,9 @@
 // (its options and help) and loads this only when the command runs.
 import { auditLog, defaultStateDir, LogClient, LogProblem, SeenStore } from '../publish/log-client.js';
 import { isAlarm } from '../publish/consensus.js';
-import { rotateLogKey, RotationError } from '../publish/key-rotation.js';
+import { rotateLogKey } from '../publish/key-rotation.js';
 import { EXIT } from '../report/report.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 
 export interface AuditOptions {
   key: string;
@@ -64,13 +64,11 @@ export interface RotateOptions {
 }
 
 export async function logKeyRotateAction(setExit: (code: number) => void, opts: RotateOptions): Promise<void> {
-  let r;
-  try {
-    r = await rotateLogKey({ dataDir: opts.dataDir, newOrigin: opts.origin, ...(opts.keyFile !== undefined && { keyFile: opts.keyFile }) });
-  } catch (e) {
-    if (e instanceof RotationError) throw new UsageError(e.message);
-    throw e;
-  }
+  const r = await rotateLogKey({
+    dataDir: opts.dataDir,
+    newOrigin: opts.origin,
+    ...(opts.keyFile !== undefined && { keyFile: opts.keyFile }),
+  });
   process.stdout.write(
     [
       `retired: ${r.oldOrigin} at size ${r.oldSize}, its checkpoint, tiles and key in ${r.retiredDir}`,

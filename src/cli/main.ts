@@ -16,7 +16,7 @@ import { registerWatch } from './watch-command.js';
 import { registerLog } from './log-command.js';
 import { registerConsensus } from './consensus-command.js';
 import { EXIT } from '../report/exit-codes.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 
 // commander is CommonJS: required directly, it loads without the ES module
 // loader's translation of it (about a third of the start-up time measured).

@@ -13,7 +13,7 @@ import { reason, reasonInfo, type Reason } from '../report/reasons.js';
 import { readLocalPackage } from '../upload/index.js';
 import { EXIT, REPORT_SCHEMA } from '../report/report.js';
 import { skippedByWhy } from './render-verify.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface ReproduceOptions {

@@ -4,7 +4,7 @@
 import { EXIT } from '../report/report.js';
 import { buildRootfs, loadRecipes, rootfsStatus, type CachedRootfs } from '../sandbox/rootfs.js';
 import { defaultCacheDir } from '../config/load.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 import { DEFAULT_PROFILE, type BuildOptions } from './sandbox-command.js';
 
 export async function sandboxBuildAction(setExit: (code: number) => void, opts: BuildOptions): Promise<void> {

@@ -10,7 +10,7 @@
 // and `worker` alike, since both send alerts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 
 export interface SecretFlags {
   readonly webhookSecret?: readonly string[];

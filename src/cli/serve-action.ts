@@ -5,23 +5,19 @@
 import pino, { type Logger } from 'pino';
 import { EXIT } from '../report/report.js';
 import { loadServiceConfig, type ServiceConfig } from '../server/service-config.js';
-import { ConfigError } from '../config/load.js';
 import { startService, type ServiceHandle, type ServiceMode } from '../server/service.js';
 import { isolatedVerifyJob } from '../server/queue/job-process.js';
 import { resolveAlertSigningSecrets, resolveSecrets } from './secret-sources.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 import { LOG_LEVELS, type Flags, type ServeDeps } from './serve-command.js';
 
 export async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Promise<number> {
   if (!LOG_LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
-  let config: Readonly<ServiceConfig>;
-  try {
-    const alertSigningSecret = resolveAlertSigningSecrets(flags);
-    config = await loadServiceConfig({ ...flags, ...(mode === 'serve' && resolveSecrets(flags)), alertSigningSecret }, mode);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const alertSigningSecret = resolveAlertSigningSecrets(flags);
+  const config: Readonly<ServiceConfig> = await loadServiceConfig(
+    { ...flags, ...(mode === 'serve' && resolveSecrets(flags)), alertSigningSecret },
+    mode,
+  );
   const log: Logger = pino({ level: flags.logLevel, base: { pid: process.pid, mode } }, deps.logDestination ?? pino.destination(1));
   const verifyJob = (deps.makeVerifyJob ?? ((c) => isolatedVerifyJob({ config: c })))(config);
   let handle: ServiceHandle;

@@ -6,7 +6,7 @@
 // by others, keeps them as reasons in the report.
 import type { ReasonCode } from '../report/reasons.js';
 import type { CheckTagReport } from '../report/report.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 
 const MISTAKES: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['TAG_NOT_FOUND', 'LOCAL_REPO_INVALID', 'UNSUPPORTED_URL']);
 

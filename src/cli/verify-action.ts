@@ -8,12 +8,12 @@
 // (its options and help) and loads this only when the command runs.
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { tagNameForVersion } from '../interpret/index.js';
 import { locateTag } from '../pipeline/locate-tag.js';
 import { openRepository } from '../pipeline/open-repository.js';
-import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../pipeline/trust.js';
+import { loadTrust, resolveUploadKeyring, isTrustUnavailable, type Trust, type UploadKeyring } from '../pipeline/trust.js';
 import { formatBytes, verify, type VerifyUpload } from '../pipeline/verify.js';
 import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
 import { reason } from '../report/reasons.js';
@@ -28,7 +28,7 @@ import { loadKeyFile } from '../publish/log-keys.js';
 import { isValidKeyName } from '../publish/signed-note.js';
 import { writeAttestation } from './attest-file.js';
 import type { Ed25519Key } from '../publish/ed25519.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
 import { allowingExpiredRelease } from './expired-release.js';
 import { isVerificationError } from '../report/verification-error.js';
@@ -95,8 +95,7 @@ export async function verifyAction(
     const uploadKeyring = await resolveUploadKeyring(config);
     report = await run(target, config, trust, uploadKeyring, progress);
   } catch (err) {
-    if (!(err instanceof TrustSetupError)) throw err;
-    if (err.kind === 'usage') throw new UsageError(err.message);
+    if (!isTrustUnavailable(err)) throw err;
     const named =
       target.tag ??
       (target.kind === 'upload' && target.locator.kind === 'archive' ? tagNameForVersion(target.locator.version) : NOT_LOCATED);
@@ -239,13 +238,7 @@ async function configFrom(opts: VerifyOptions): Promise<Readonly<Config>> {
   const overrides: Partial<Config> = { ...keyringOverrides(opts) };
   if (opts.dmTxt !== undefined) overrides.dmTxt = opts.dmTxt;
   if (opts.uploadKeyring !== undefined) overrides.uploadKeyring = resolve(opts.uploadKeyring);
-  let config: Config;
-  try {
-    config = { ...(await loadConfig(opts.config, overrides)) };
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  let config: Config = { ...(await loadConfig(opts.config, overrides)) };
   if (opts.allowHttp) config.fetch = { ...config.fetch, allowHttpLoopback: true };
   if (opts.allowExpiredRelease) config = allowingExpiredRelease(config);
   if (opts.timeout !== undefined) {

@@ -10,7 +10,7 @@ import { REPORT_SCHEMA } from '../report/report.js';
 import { pollArchive, startArchiveWatcher, type PollResult, type WatcherLog } from '../server/archive-watch/archive-watcher.js';
 import type { RepoUrlRewrite } from '../server/intake/tag-copies.js';
 import { isPostgresUrl, openStore } from '../store/open-store.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../report/usage-error.js';
 
 export interface WatchFlags {
   mirror: string;

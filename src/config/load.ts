@@ -4,9 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { z, ZodError, ZodTypeAny } from 'zod';
+import { UsageError } from '../report/usage-error.js';
 import { configSchema, type Config } from './schema.js';
 
-export class ConfigError extends Error {
+/** A configuration file that cannot be read or does not validate: a usage error (exit 2) that names the field. */
+export class ConfigError extends UsageError {
   override readonly name = 'ConfigError';
 }
 

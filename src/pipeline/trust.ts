@@ -16,9 +16,11 @@ import type { MirrorPackageOptions } from '../archive/mirror-package.js';
 import { urlPolicyOf } from './open-repository.js';
 import { MIN_TAG2UPLOAD_KEYRING_VERSION, obtainTag2uploadKeyring } from '../authenticate/index.js';
 import { compareVersions } from '../deb822/version-compare.js';
-import { KeyringLoadError, loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/index.js';
+import { loadKeyrings, type KeyringIndex, type KeyringSource } from '../authenticate/index.js';
 import type { SignaturePolicy } from '../authenticate/index.js';
 import { INSTALLED_UPLOAD_KEYRING } from './upload-keyring-path.js';
+import { UsageError } from '../report/usage-error.js';
+import { isVerificationError, VerificationError } from '../report/verification-error.js';
 
 export interface Trust {
   readonly keyrings: KeyringIndex;
@@ -31,18 +33,13 @@ export interface Trust {
 }
 
 /**
- * `usage`: a file the configuration names is missing or unreadable (exit 2);
- * `unavailable`: Debian's keyrings could not be obtained (the verdict is unverifiable).
+ * Whether `err`, thrown by loadTrust, leaves the trust unavailable rather than
+ * wrong: Debian's keyrings could not be obtained (KEYRING_UNAVAILABLE, the
+ * verdict is unverifiable). A file the configuration names that is missing or
+ * unreadable is a UsageError (exit 2).
  */
-export class TrustSetupError extends Error {
-  override readonly name = 'TrustSetupError';
-  constructor(
-    readonly kind: 'usage' | 'unavailable',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+export function isTrustUnavailable(err: unknown): err is VerificationError {
+  return isVerificationError(err) && err.code === 'KEYRING_UNAVAILABLE';
 }
 
 /**
@@ -76,7 +73,8 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
       warnings.push(...debian.warnings);
       keyringOrigin = `debian-keyring ${debian.version} (${d.suite})`;
     } catch (err) {
-      if (err instanceof DebianKeyringError) throw new TrustSetupError('unavailable', `Debian's keyrings: ${err.message}`, { cause: err });
+      if (err instanceof DebianKeyringError)
+        throw new VerificationError('KEYRING_UNAVAILABLE', `Debian's keyrings: ${err.message}`, { cause: err });
       throw err;
     }
   }
@@ -85,23 +83,16 @@ export async function loadTrust(config: Readonly<Config>): Promise<Trust> {
     sources.push(...extra.map((k) => ({ path: k.path, role: k.role })));
     keyringOrigin += ` + ${extra.map((k) => k.path).join(', ')}`;
   }
-  if (sources.length === 0)
-    throw new TrustSetupError('usage', 'no uploader keyrings: without the default keyrings, give at least one --keyring FILE');
-  let keyrings: KeyringIndex;
-  try {
-    // Layouts of large keyrings are cached beside Debian's keyrings (keyed by their sha256).
-    keyrings = await loadKeyrings(sources, { cacheDir: join(cacheDir(config), 'keyring-layouts') });
-  } catch (err) {
-    if (err instanceof KeyringLoadError) throw new TrustSetupError('usage', err.message, { cause: err });
-    throw err;
-  }
+  if (sources.length === 0) throw new UsageError('no uploader keyrings: without the default keyrings, give at least one --keyring FILE');
+  // Layouts of large keyrings are cached beside Debian's keyrings (keyed by their sha256).
+  const keyrings: KeyringIndex = await loadKeyrings(sources, { cacheDir: join(cacheDir(config), 'keyring-layouts') });
   let dm: DmPermissions | undefined;
   if (config.dmTxt !== undefined) {
     let text: string;
     try {
       text = await readFile(config.dmTxt, 'utf8');
     } catch (err) {
-      throw new TrustSetupError('usage', `${config.dmTxt}: cannot read dm.txt: ${(err as Error).message}`, { cause: err });
+      throw new UsageError(`${config.dmTxt}: cannot read dm.txt: ${(err as Error).message}`, { cause: err });
     }
     dm = parseDmTxt(text);
   }

@@ -8,16 +8,13 @@
 import { REASONS, type ReasonCode } from '../report/reasons.js';
 import { LogClient, LogProblem, SeenStore, auditLog } from './log-client.js';
 import { parseVkey } from './signed-note.js';
+import { UsageError } from '../report/usage-error.js';
 
 export interface VerifierEntry {
   readonly name: string;
   readonly baseUrl: string;
   readonly vkey: string;
   readonly witnessVkeys: readonly string[];
-}
-
-export class VerifiersFileError extends Error {
-  override readonly name = 'VerifiersFileError';
 }
 
 /** Parses the verifiers file: `NAME BASE_URL VKEY [WITNESS_VKEY…]` a line, `#` starts a comment. */
@@ -30,23 +27,23 @@ export function parseVerifiersFile(text: string, source = 'verifiers file'): Ver
     const [name, baseUrl, vkey, ...witnessVkeys] = line.split(/\s+/);
     const where = `${source}:${i + 1}`;
     if (name === undefined || baseUrl === undefined || vkey === undefined)
-      throw new VerifiersFileError(`${where}: expected NAME BASE_URL VKEY [WITNESS_VKEY…]`);
-    if (!/^https?:\/\/\S+$/.test(baseUrl)) throw new VerifiersFileError(`${where}: ${baseUrl} is not an http(s) URL`);
+      throw new UsageError(`${where}: expected NAME BASE_URL VKEY [WITNESS_VKEY…]`);
+    if (!/^https?:\/\/\S+$/.test(baseUrl)) throw new UsageError(`${where}: ${baseUrl} is not an http(s) URL`);
     for (const [k, expected] of [[vkey, 1], ...witnessVkeys.map((w) => [w, 4] as const)] as const) {
       let type: number;
       try {
         type = parseVkey(k).type;
       } catch (e) {
-        throw new VerifiersFileError(`${where}: ${k}: ${(e as Error).message}`);
+        throw new UsageError(`${where}: ${k}: ${(e as Error).message}`);
       }
       if (type !== expected)
-        throw new VerifiersFileError(
+        throw new UsageError(
           `${where}: ${k}: ${expected === 1 ? 'a log key has type 0x01 (Ed25519)' : 'a witness key has type 0x04 (cosignature/v1)'}`,
         );
     }
     out.push({ name, baseUrl, vkey, witnessVkeys });
   });
-  if (out.length === 0) throw new VerifiersFileError(`${source}: no verifiers`);
+  if (out.length === 0) throw new UsageError(`${source}: no verifiers`);
   return out;
 }
 

@@ -13,13 +13,10 @@ import { basename, dirname, join } from 'node:path';
 import { parseCheckpoint } from './checkpoint.js';
 import { GENERATED_KEY_FILE, loadKeyFile, loadOrCreateKey } from './log-keys.js';
 import { ed25519NoteVerifier, ed25519Vkey, openNote, parseVkey } from './signed-note.js';
+import { UsageError } from '../report/usage-error.js';
 
 export const RETIRED_ATTESTATION_KEYS = 'retired-attestation-keys';
 export const RETIRED_LOGS = 'retired-logs';
-
-export class RotationError extends Error {
-  override readonly name = 'RotationError';
-}
 
 /** The vkeys of retired attestation keys, one a line (`#` starts a comment); none when the file is absent. */
 export async function readRetiredAttestationKeys(dataDir: string): Promise<string[]> {
@@ -56,27 +53,27 @@ export async function rotateLogKey(options: {
 }): Promise<Rotation> {
   const { dataDir, newOrigin } = options;
   if (!/^[\x21-\x7e]+$/.test(newOrigin) || newOrigin.includes('+'))
-    throw new RotationError(`--origin ${JSON.stringify(newOrigin)}: an origin is printable ASCII without spaces or "+"`);
+    throw new UsageError(`--origin ${JSON.stringify(newOrigin)}: an origin is printable ASCII without spaces or "+"`);
   const logDir = join(dataDir, 'log');
   const keyPath = options.keyFile ?? join(dataDir, GENERATED_KEY_FILE);
   let note: Buffer;
   try {
     note = await readFile(join(logDir, 'checkpoint'));
   } catch {
-    throw new RotationError(`${logDir}/checkpoint: no log to rotate`);
+    throw new UsageError(`${logDir}/checkpoint: no log to rotate`);
   }
   const origin = note.toString('utf8').split('\n')[0] ?? '';
   const oldKey = await loadKeyFile(keyPath).catch((e: unknown) => {
-    throw new RotationError((e as Error).message);
+    throw new UsageError((e as Error).message);
   });
   const oldVkey = ed25519Vkey(origin, oldKey);
   let oldSize: number;
   try {
     oldSize = parseCheckpoint(openNote(note, [ed25519NoteVerifier(oldVkey)]).text).size;
   } catch (e) {
-    throw new RotationError(`${logDir}/checkpoint does not verify with ${keyPath}: ${(e as Error).message}`);
+    throw new UsageError(`${logDir}/checkpoint does not verify with ${keyPath}: ${(e as Error).message}`);
   }
-  if (newOrigin === origin) throw new RotationError(`the new log needs an origin other than ${origin}`);
+  if (newOrigin === origin) throw new UsageError(`the new log needs an origin other than ${origin}`);
   const retiredDir = join(dataDir, RETIRED_LOGS, `${safeName(origin)}-${oldSize}`);
   if (
     await stat(retiredDir).then(
@@ -84,7 +81,7 @@ export async function rotateLogKey(options: {
       () => false,
     )
   )
-    throw new RotationError(`${retiredDir} exists already`);
+    throw new UsageError(`${retiredDir} exists already`);
   await mkdir(retiredDir, { recursive: true, mode: 0o700 });
   // The old attestations stay verifiable: their key is listed at /attestations/key after the current one.
   await appendFile(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveAlertSigningSecrets, resolveSecrets } from '../../src/cli/secret-sources.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/report/usage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 't2u-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, expect, it, vi } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/report/usage-error.js';
 import { openAttestation } from '../../src/publish/attestation.js';
 import { generateEd25519 } from '../../src/publish/ed25519.js';
 import { ed25519Vkey } from '../../src/publish/signed-note.js';

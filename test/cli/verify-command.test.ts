@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
 import { defaultCacheDir } from '../../src/config/load.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/report/usage-error.js';
 import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseVerifiersFile, renderConsensus, VerifiersFileError, type ConsensusReport } from '../../src/publish/consensus.js';
+import { parseVerifiersFile, renderConsensus, type ConsensusReport } from '../../src/publish/consensus.js';
+import { UsageError } from '../../src/report/usage-error.js';
 import { cosignatureVkey } from '../../src/publish/cosignature.js';
 import { generateEd25519 } from '../../src/publish/ed25519.js';
 import { ed25519Vkey } from '../../src/publish/signed-note.js';
@@ -19,7 +20,7 @@ describe('the verifiers file', () => {
   });
 
   it('names the line of a bad entry', () => {
-    expect(() => parseVerifiersFile('# nothing\n')).toThrow(VerifiersFileError);
+    expect(() => parseVerifiersFile('# nothing\n')).toThrow(UsageError);
     expect(() => parseVerifiersFile(`alpha https://a.example\n`, 'v')).toThrow(/^v:1: expected NAME BASE_URL VKEY/);
     expect(() => parseVerifiersFile(`\nalpha ftp://a ${logVkey}\n`, 'v')).toThrow(/^v:2: .* not an http/);
     expect(() => parseVerifiersFile(`alpha https://a ${witnessVkey}\n`, 'v')).toThrow(/a log key has type 0x01/);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerReproduce } from '../../src/cli/reproduce-command.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/report/usage-error.js';
 import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from './upload-fixtures.js';
 
 interface Outcome {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/report/usage-error.js';
 import { checkFileName, fileInside, FileNameError } from '../../src/deb822/file-name.js';
 import { obtainUpload } from '../../src/upload/obtain.js';
 import { parseSources } from '../../src/upload/sources-index.js';

@@ -14,6 +14,7 @@ import { dearmorAll } from './armor.js';
 import { readLayout, writeLayout, type KeyringLayout, type LayoutKey } from './keyring-cache.js';
 import { parseKeyModel, type KeyModel } from './key-model.js';
 import { PacketFramingError, PacketTag, readPacket, type Packet } from './packet-stream.js';
+import { UsageError } from '../../report/usage-error.js';
 
 /**
  * What a keyring authorises (dgit-repos-server's AUTH-SPEC): `uploader` is
@@ -66,10 +67,6 @@ export interface KeyringSummary {
   readonly role: KeyringRole;
   readonly keys: number;
   readonly skipped: number;
-}
-
-export class KeyringLoadError extends Error {
-  override readonly name = 'KeyringLoadError';
 }
 
 interface KeyMaterial {
@@ -208,7 +205,7 @@ export class KeyringIndex {
       try {
         for (const block of dearmorAll(Buffer.from(bytes).toString('latin1'))) chunks.push(block.data);
       } catch (e) {
-        throw new KeyringLoadError(`${source.path}: ${(e as Error).message}`);
+        throw new UsageError(`${source.path}: ${(e as Error).message}`);
       }
     } else {
       chunks.push(bytes);
@@ -407,7 +404,7 @@ export async function loadKeyrings(sources: readonly KeyringSource[], options: L
     try {
       bytes = await readFile(source.path);
     } catch (e) {
-      throw new KeyringLoadError(`cannot read keyring ${source.path}: ${(e as Error).message}`, { cause: e });
+      throw new UsageError(`cannot read keyring ${source.path}: ${(e as Error).message}`, { cause: e });
     }
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     const dir = options.cacheDir;

@@ -7,10 +7,11 @@
 // again once the cached package is older than debianKeyrings.maxAgeHours.
 import { cacheDir } from '../../config/load.js';
 import { isUrl, urlPolicyOf } from '../../pipeline/open-repository.js';
-import { loadTrust, resolveUploadKeyring, TrustSetupError, type Trust, type UploadKeyring } from '../../pipeline/trust.js';
+import { loadTrust, resolveUploadKeyring, isTrustUnavailable, type Trust, type UploadKeyring } from '../../pipeline/trust.js';
 import { verify, type VerifyUpload } from '../../pipeline/verify.js';
 import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../../pipeline/verify-setup.js';
 import { reason } from '../../report/reasons.js';
+import { UsageError } from '../../report/usage-error.js';
 import { withSandboxOutput } from '../../sandbox/output-tap.js';
 import { ensureRootfs } from '../../sandbox/rootfs.js';
 import { fetchSourcesIndex, type SourcesIndex } from '../../upload/index.js';
@@ -48,7 +49,7 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
       t = await trust;
     } catch (err) {
       trust = undefined;
-      if (!(err instanceof TrustSetupError)) throw err;
+      if (!isTrustUnavailable(err) && !(err instanceof UsageError)) throw err;
       return unverifiableReport(req.repo, req.tag, reason('KEYRING_UNAVAILABLE', err.message));
     }
     if (uploadKeyring === undefined || Date.now() - uploadKeyring.at >= maxAgeMs)

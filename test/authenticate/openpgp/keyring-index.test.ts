@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyringIndex, KeyringLoadError, loadKeyrings } from '../../../src/authenticate/openpgp/keyring-index.js';
+import { KeyringIndex, loadKeyrings } from '../../../src/authenticate/openpgp/keyring-index.js';
+import { UsageError } from '../../../src/report/usage-error.js';
 import { DM_RING, fixtureKeys, KEYS_DIR, UPLOADERS } from '../gpg-harness.js';
 
 /** gpg's view of a keyring: primary fingerprint → [primary, ...subkeys] fingerprints (lower case). */
@@ -123,7 +124,7 @@ describe('KeyringIndex on the fixture keyrings', () => {
   });
 
   it('fails clearly on a missing keyring file', async () => {
-    await expect(loadKeyrings([{ path: join(work, 'nope.gpg'), role: 'uploader' }])).rejects.toBeInstanceOf(KeyringLoadError);
+    await expect(loadKeyrings([{ path: join(work, 'nope.gpg'), role: 'uploader' }])).rejects.toBeInstanceOf(UsageError);
   });
 });
 
