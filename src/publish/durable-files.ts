@@ -3,7 +3,7 @@
 // after `kill -9` or power loss a reader finds either the old bytes or the new
 // ones, and a rename that returned is on disk.
 import { randomBytes } from 'node:crypto';
-import { open, mkdir, rename, unlink, readFile, readdir } from 'node:fs/promises';
+import { open, mkdir, rename, unlink, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -109,5 +109,10 @@ export class DurableFiles {
 
   async remove(path: string): Promise<void> {
     await unlink(join(this.root, path)).catch(() => undefined);
+  }
+
+  /** Removes a directory and what it holds; nothing when it is not there. */
+  async removeTree(dir: string): Promise<void> {
+    await rm(join(this.root, dir), { recursive: true, force: true });
   }
 }

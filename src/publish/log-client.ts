@@ -15,7 +15,16 @@ import { cosignatureVerifier } from './cosignature.js';
 import { consistencyProof, leafHash, treeHash, verifyConsistency, verifyInclusion, type Hash } from './merkle.js';
 import { ed25519NoteVerifier, NoteError, openNote, type NoteVerifier } from './signed-note.js';
 import type { Statement } from './statement.js';
-import { decodeBundle, MAX_ENTRY_BYTES, tilePath, tileSubtreeReader, tileWidthAt, TILE_WIDTH } from './tiles.js';
+import {
+  decodeBundle,
+  encodeBundle,
+  MAX_ENTRY_BYTES,
+  tilePath,
+  tileSubtreeReader,
+  tileWidthAt,
+  TILE_WIDTH,
+  type TileCoord,
+} from './tiles.js';
 import { trimEnd } from '../text/scan.js';
 
 const MAX_CHECKPOINT_BYTES = 64 * 1024;
@@ -43,7 +52,8 @@ export interface SeenCheckpoint {
 
 export { defaultStateDir } from './state-dir.js';
 
-async function get(url: string, maxBytes: number): Promise<Buffer> {
+/** The body of a GET, bounded; 'not found' for an HTTP 404. */
+async function fetchBody(url: string, maxBytes: number): Promise<Buffer | 'not found'> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
@@ -52,6 +62,7 @@ async function get(url: string, maxBytes: number): Promise<Buffer> {
   }
   if (res.status !== 200) {
     await res.body?.cancel();
+    if (res.status === 404) return 'not found';
     throw new LogProblem('LOG_UNREACHABLE', `${url}: HTTP ${res.status}`);
   }
   const chunks: Buffer[] = [];
@@ -62,6 +73,12 @@ async function get(url: string, maxBytes: number): Promise<Buffer> {
     chunks.push(Buffer.from(chunk as Uint8Array));
   }
   return Buffer.concat(chunks);
+}
+
+async function get(url: string, maxBytes: number): Promise<Buffer> {
+  const body = await fetchBody(url, maxBytes);
+  if (body === 'not found') throw new LogProblem('LOG_UNREACHABLE', `${url}: HTTP 404`);
+  return body;
 }
 
 export interface AttestationFound {
@@ -122,8 +139,29 @@ export class LogClient {
     return this.open(await get(`${this.base}/log/checkpoint`, MAX_CHECKPOINT_BYTES));
   }
 
+  /**
+   * A tile or entry bundle; a partial one the log no longer serves (deleted
+   * once its full tile exists, as c2sp.org/tlog-tiles allows) is cut from the
+   * full one, which begins with the same hashes or entries.
+   */
+  private async tile(coord: TileCoord): Promise<Buffer> {
+    const max = coord.level === 'entries' ? MAX_BUNDLE_BYTES : MAX_TILE_BYTES;
+    const url = `${this.base}/log/${tilePath(coord)}`;
+    const body = await fetchBody(url, max);
+    if (body !== 'not found') return body;
+    if (coord.width === TILE_WIDTH) throw new LogProblem('LOG_UNREACHABLE', `${url}: HTTP 404`);
+    const where = tilePath({ ...coord, width: TILE_WIDTH });
+    const full = await get(`${this.base}/log/${where}`, max);
+    if (coord.level !== 'entries') return full.subarray(0, coord.width * 32);
+    try {
+      return encodeBundle(decodeBundle(full).slice(0, coord.width));
+    } catch (e) {
+      throw new LogProblem('LOG_TILES_INVALID', `${where}: ${(e as Error).message}`);
+    }
+  }
+
   private reader(size: number) {
-    return tileSubtreeReader(size, (coord) => get(`${this.base}/log/${tilePath(coord)}`, MAX_TILE_BYTES));
+    return tileSubtreeReader(size, (coord) => this.tile(coord));
   }
 
   /** Rebuilds the checkpoint's root from the tiles. */
@@ -151,10 +189,7 @@ export class LogClient {
     const size = seen.checkpoint.size;
     for (let n = 0; n * TILE_WIDTH < size; n++) {
       const width = tileWidthAt(0, n, size);
-      const [bundle, tile] = await Promise.all([
-        get(`${this.base}/log/${tilePath({ level: 'entries', n, width })}`, MAX_BUNDLE_BYTES),
-        get(`${this.base}/log/${tilePath({ level: 0, n, width })}`, MAX_TILE_BYTES),
-      ]);
+      const [bundle, tile] = await Promise.all([this.tile({ level: 'entries', n, width }), this.tile({ level: 0, n, width })]);
       const where = tilePath({ level: 'entries', n, width });
       let entries: Buffer[];
       try {

@@ -20,11 +20,14 @@
 // beyond it, which gives the same tiles the batch would have: the published
 // log only ever grows by the store's order, so it never forks.
 //
-// Every partial tile and partial entry bundle is kept once written (as
-// c2sp.org/tlog-tiles asks, a client holding an older checkpoint can still
-// fetch the partial tiles it names after the full ones exist). A log written
-// before bundles were kept may lack older partial bundles: those are answered
-// by cutting a wider bundle, which begins with the same entries.
+// A partial tile or entry bundle is deleted once the full one is durable and
+// a checkpoint names it, as c2sp.org/tlog-tiles allows: without that, a log
+// appended one entry per checkpoint would keep 255 partial bundles for each
+// full one (each up to 255 entries), quadratic in the bundle's size. The
+// service still answers a partial path a client of an older checkpoint asks
+// for, by cutting the full tile or a wider partial one, which begins with the
+// same hashes or entries; a static copy of the directory answers 404, and a
+// client then reads the full tile (src/publish/log-client.ts does).
 import { dirname } from 'node:path';
 import { formatCheckpoint, parseCheckpoint } from './checkpoint.js';
 import { DurableFiles, type Staged } from './durable-files.js';
@@ -341,6 +344,8 @@ export class TiledLog {
     const t1 = performance.now();
     if (staged !== undefined) await staged.commit();
     else await this.#files.write('checkpoint', note);
+    // The full tiles are durable and named by the checkpoint: their partial ones can go.
+    await Promise.all(tiles.filter((t) => !t.path.includes('.p/')).map((t) => this.#files.removeTree(`${t.path}.p`)));
     this.#edge = edge;
     this.#current = { size: edge.size, root, note };
     this.stats.checkpoints += 1;

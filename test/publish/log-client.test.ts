@@ -1,6 +1,8 @@
 // The log client against a real service app on loopback: each failure a
 // client must tell apart has its reason code.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -12,7 +14,7 @@ import { logConfigSchema } from '../../src/publish/log-config.js';
 import { auditLog, LogClient, LogProblem, SeenStore } from '../../src/publish/log-client.js';
 import { openPublisher, type Publisher } from '../../src/publish/publisher.js';
 import { ed25519Vkey } from '../../src/publish/signed-note.js';
-import { decodeBundle, encodeBundle } from '../../src/publish/tiles.js';
+import { decodeBundle, encodeBundle, parseTilePath, tilePath } from '../../src/publish/tiles.js';
 import { ServiceMetrics } from '../../src/server/api/metrics.js';
 import { buildServiceApp } from '../../src/server/service-app.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -26,6 +28,8 @@ let store: SqliteStore;
 let publisher: Publisher;
 let app: FastifyInstance;
 let url: string;
+/** The checkpoint after the first entry, before 300 more made tile 0 full (and its partial tiles were deleted). */
+let firstNote: string;
 
 function job(verdict: 'reproduced' | 'mismatch'): Job {
   return finishedJob({
@@ -42,6 +46,7 @@ beforeAll(async () => {
   store = new SqliteStore({ dataDir: dir });
   publisher = await openPublisher({ dataDir: dir, log: logConfigSchema.parse({ origin: 'client.test/log' }) });
   await publisher.attestJob(job('reproduced'));
+  firstNote = publisher.log.current.note;
   for (let i = 0; i < 300; i++) await publisher.log.append({ entry: Buffer.from(`{"n":${i}}`), dscSha256: null });
   app = await buildServiceApp({ store, metrics: new ServiceMetrics(), log: pino({ level: 'silent' }), publisher });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -64,7 +69,45 @@ const problem = async (p: Promise<unknown>): Promise<string> => {
   return 'none';
 };
 
+/** A static web server over a copy of the log directory, serving `checkpoint` as given: what an operator's mirror looks like. */
+async function staticCopy(checkpoint: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const logDir = join(dir, 'log');
+  const server = createServer((req, res) => {
+    const rest = (req.url ?? '').replace(/^\/log\//, '');
+    if (rest === 'checkpoint') return void res.end(checkpoint);
+    const coord = rest.startsWith('tile/') ? parseTilePath(rest.slice('tile/'.length)) : undefined;
+    const path = coord && join(logDir, tilePath(coord));
+    if (path === undefined || !existsSync(path)) return void res.writeHead(404).end();
+    res.end(readFileSync(path));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 describe('the log client', () => {
+  it('reads a partial tile the log deleted from the full one: a static copy still audits at an older checkpoint', async () => {
+    const logDir = join(dir, 'log');
+    // Tile 0 is full: its partial tiles and bundles are gone; tile 1's current partial is there.
+    expect(existsSync(join(logDir, 'tile/0/000'))).toBe(true);
+    expect(existsSync(join(logDir, 'tile/0/000.p'))).toBe(false);
+    expect(existsSync(join(logDir, 'tile/entries/000.p'))).toBe(false);
+    expect(existsSync(join(logDir, tilePath({ level: 'entries', n: 1, width: 45 })))).toBe(true);
+    const copy = await staticCopy(firstNote);
+    try {
+      const client = new LogClient(copy.url, publisher.logVkey);
+      const seen = await client.fetchCheckpoint();
+      expect(seen.checkpoint.size).toBe(1);
+      await client.checkTiles(seen);
+      await client.checkEntries(seen);
+      // The service itself answers the deleted path, cut from the full tile.
+      const cut = await fetch(`${url}/log/${tilePath({ level: 'entries', n: 0, width: 1 })}`);
+      expect(decodeBundle(Buffer.from(await cut.arrayBuffer()))).toHaveLength(1);
+    } finally {
+      await copy.close();
+    }
+  });
+
   it('audits a good log and finds its attestation', async () => {
     const client = new LogClient(url, publisher.logVkey);
     const { current } = await auditLog(client, new SeenStore(join(dir, 'state')));

@@ -173,18 +173,25 @@ describe('the tiled log, kept and shared', () => {
   });
   afterAll(() => rmSync(goWork, { recursive: true, force: true }));
 
-  it('keeps every partial tile and entry bundle it published, also after the full one exists', async () => {
+  it('deletes the partial tiles and bundles of a full tile once a checkpoint names it, and still answers their paths', async () => {
     const dataDir = tmp();
     const key = generateEd25519().key;
     const { log, store } = await openLog(dataDir, key);
     for (let i = 0; i < 3; i++) await log.append({ entry: Buffer.from(`one ${i}`), dscSha256: null });
-    await Promise.all(Array.from({ length: 300 }, (_, i) => log.append({ entry: Buffer.from(`many ${i}`), dscSha256: null })));
     const dir = join(dataDir, 'log');
+    // Before tile 0 is full, each checkpoint's partial bundle is there.
+    for (const w of [1, 2, 3]) expect(existsSync(join(dir, tilePath({ level: 'entries', n: 0, width: w })))).toBe(true);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => log.append({ entry: Buffer.from(`many ${i}`), dscSha256: null })));
     expect(existsSync(join(dir, 'tile/entries/000'))).toBe(true);
+    expect(existsSync(join(dir, 'tile/entries/000.p'))).toBe(false);
+    expect(existsSync(join(dir, 'tile/0/000.p'))).toBe(false);
+    // The current partial tile of the next one is kept.
+    expect(existsSync(join(dir, tilePath({ level: 0, n: 1, width: 47 })))).toBe(true);
+    const full = readFileSync(join(dir, 'tile/0/000'));
     for (const w of [1, 2, 3]) {
-      const bundle = decodeBundle(readFileSync(join(dir, tilePath({ level: 'entries', n: 0, width: w }))));
+      const bundle = decodeBundle((await log.readTile({ level: 'entries', n: 0, width: w })) as Buffer);
       expect(bundle.map(String)).toEqual(Array.from({ length: w }, (_, i) => `one ${i}`));
-      expect(readFileSync(join(dir, tilePath({ level: 0, n: 0, width: w }))).length).toBe(w * 32);
+      expect((await log.readTile({ level: 0, n: 0, width: w }))?.equals(full.subarray(0, w * 32))).toBe(true);
     }
     await store.close();
     JSON.parse(runGo(['verify', dir, ed25519Vkey(ORIGIN, key)]));
