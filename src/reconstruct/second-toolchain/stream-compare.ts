@@ -6,7 +6,7 @@
 // difference named from the headers seen on the way.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { TarMemberTracker } from './tar-members.js';
+import { TarMemberTracker } from '../../tarball/tar-member-spans.js';
 import { BLOCK } from './tar-writer.js';
 
 /** The .dsc's checksums of a stream: size, MD5, SHA-1, SHA-256. */

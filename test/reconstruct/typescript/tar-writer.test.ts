@@ -15,9 +15,9 @@ import { deborigTar } from '../../../src/reconstruct/second-toolchain/deborig.js
 import { debianTar, nativeTar } from '../../../src/reconstruct/second-toolchain/dpkg-source-tar.js';
 import { readCommitInfo, readTree } from '../../../src/reconstruct/second-toolchain/git-tree.js';
 import { gnuTar } from '../../../src/reconstruct/second-toolchain/tar-writer.js';
-import { memberAt } from '../../../src/reconstruct/second-toolchain/tar-members.js';
 import { requireCompleted, runSandboxed, type Rootfs } from '../../../src/sandbox/launcher.js';
 import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
+import { TarParser } from '../../../src/tarball/tar-reader.js';
 
 const SDE = 1709251260;
 let rootfs: Rootfs;
@@ -182,6 +182,17 @@ function firstDifference(a: Buffer, b: Buffer): number {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return i === a.length && i === b.length ? -1 : i;
+}
+
+/** The member whose headers or data hold byte `at`: the last one the tar reader read that starts at or before it. */
+function memberAt(tar: Buffer, at: number): string | undefined {
+  let name: string | undefined;
+  try {
+    for (const e of new TarParser({ maxTextBytes: 0 }).write(tar)) if (e.offset <= at) name = e.name;
+  } catch {
+    // A tar that cannot be read to its end: the members before names nothing more.
+  }
+  return name;
 }
 
 const c1 = (a: Buffer, b: Buffer): boolean => {
