@@ -6,12 +6,13 @@
 // (tar-reader.ts), which says where each header lies; they are compared as
 // two streams fed in pieces at the same offsets, so neither is held. Pure:
 // the bytes come from a decompressor that ran in the sandbox.
-import { TarScanner, type TarHeaderBlock } from './tar-reader.js';
+import { headerNumber, TarScanner, type TarHeaderBlock } from './tar-reader.js';
 import { isTarballError } from './tarball-error.js';
 
 const BLOCK = 512;
 /** The ustar mtime and checksum fields (POSIX.1-1988 and GNU tar): the only bytes allowed to differ. */
 const MTIME_AT = 136;
+const MTIME_LEN = 12;
 const CHKSUM_END = 156;
 
 export interface MtimeDifference {
@@ -131,21 +132,30 @@ class MtimeOnlyComparison {
         this.why = this.g.error !== undefined ? this.g.failure() : `the archives differ after their end-of-archive block at byte ${at}`;
         return;
       }
-      this.header(ev.h, ev.block, other.h, other.block);
+      this.header(ev.h, ev.block, other.block);
       if (this.why !== undefined) return;
     }
     if (this.e.error !== undefined) this.why = this.e.failure();
     else if (this.g.error !== undefined) this.why = this.g.failure();
   }
 
-  private header(h: TarHeaderBlock, e: Buffer, other: TarHeaderBlock, g: Buffer): void {
+  private header(h: TarHeaderBlock, e: Buffer, g: Buffer): void {
     const name = h.header.name;
     if (!equal(e.subarray(0, MTIME_AT), g.subarray(0, MTIME_AT)) || !equal(e.subarray(CHKSUM_END), g.subarray(CHKSUM_END))) {
       this.why = `the header of ${name} differs in more than its mtime`;
       return;
     }
-    // The block's own mtime field: a pax mtime record is data, compared as such.
-    if (h.raw.mtime !== other.raw.mtime) this.mtimes.push({ name, expected: h.raw.mtime, got: other.raw.mtime });
+    // The block's own mtime field (a pax mtime record is data, compared as such);
+    // bytes that differ must be two numbers that differ.
+    if (!equal(e.subarray(MTIME_AT, MTIME_AT + MTIME_LEN), g.subarray(MTIME_AT, MTIME_AT + MTIME_LEN))) {
+      const expected = headerNumber(e, MTIME_AT, MTIME_LEN);
+      const got = headerNumber(g, MTIME_AT, MTIME_LEN);
+      if (expected === undefined || got === undefined || expected === got) {
+        this.why = `the header of ${name} differs in more than its mtime`;
+        return;
+      }
+      this.mtimes.push({ name, expected, got });
+    }
     if (h.kind === 'member' || h.kind === 'g') this.members += 1;
     this.current = name;
   }

@@ -109,7 +109,6 @@ function typeOf(h: TarHeader): TarMemberType {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const utf8Lossy = new TextDecoder('utf-8');
 
 /** A header's fields as read; a member's with its pax records and GNU long names applied. */
 export interface TarHeader {
@@ -542,6 +541,12 @@ function checkChecksum(h: Buffer, offset: number): void {
   }
 }
 
+/**
+ * The fields of a header block. As in GNU tar (list.c), an extended
+ * header's (L, K, x, g) fields other than its size are not read as numbers,
+ * nor a device number but a character or block device's: garbage there is
+ * no error, and reads 0.
+ */
 function parseHeader(h: Buffer, offset: number): TarHeader {
   const typeflag = String.fromCharCode(h[156]!);
   // The 155-byte prefix exists only in POSIX ustar ("ustar\0"); GNU's
@@ -550,25 +555,39 @@ function parseHeader(h: Buffer, offset: number): TarHeader {
   const name = cString(h.subarray(0, 100));
   const prefix = posix ? cString(h.subarray(345, 500)) : Buffer.alloc(0);
   const full = prefix.length > 0 ? Buffer.concat([prefix, Buffer.from('/'), name]) : name;
-  const header: TarHeader = {
+  const meta = metaKind(typeflag) !== undefined;
+  const device = typeflag === '3' || typeflag === '4';
+  const field = (at: number, len: number, what: string, read = !meta): number => {
+    const v = read ? numeric(h, at, len, what, offset) : (headerNumber(h, at, len) ?? 0);
+    if (read && v < 0 && what !== 'mtime') {
+      throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a negative ${what} (${v})`);
+    }
+    return v;
+  };
+  return {
     offset,
     name: decodeName(full),
-    mode: numeric(h, 100, 8, 'mode', offset),
-    uid: numeric(h, 108, 8, 'uid', offset),
-    gid: numeric(h, 116, 8, 'gid', offset),
-    size: numeric(h, 124, 12, 'size', offset),
-    mtime: numeric(h, 136, 12, 'mtime', offset),
+    mode: field(100, 8, 'mode'),
+    uid: field(108, 8, 'uid'),
+    gid: field(116, 8, 'gid'),
+    size: field(124, 12, 'size', true),
+    mtime: field(136, 12, 'mtime'),
     typeflag,
     linkname: decodeName(cString(h.subarray(157, 257))),
     uname: decodeName(cString(h.subarray(265, 297))),
     gname: decodeName(cString(h.subarray(297, 329))),
-    devmajor: numeric(h, 329, 8, 'devmajor', offset),
-    devminor: numeric(h, 337, 8, 'devminor', offset),
+    devmajor: field(329, 8, 'devmajor', device),
+    devminor: field(337, 8, 'devminor', device),
   };
-  for (const f of ['mode', 'uid', 'gid', 'size', 'devmajor', 'devminor'] as const) {
-    if (header[f] < 0) throw new TarballError('TAR_HEADER_INVALID', `the header at byte ${offset} has a negative ${f} (${header[f]})`);
+}
+
+/** A numeric header field (`at`, `len` bytes) as a number, or undefined when it is not one. */
+export function headerNumber(h: Buffer, at: number, len: number): number | undefined {
+  try {
+    return numeric(h, at, len, '', 0);
+  } catch {
+    return undefined;
   }
-  return header;
 }
 
 /**
@@ -643,7 +662,8 @@ function parsePax(data: Buffer, offset: number): Pax {
     const eq = record.indexOf(0x3d);
     if (eq <= 0) throw bad('record has no keyword');
     const key = record.subarray(0, eq).toString('utf8');
-    out.set(key, utf8Lossy.decode(record.subarray(eq + 1)));
+    // Values are UTF-8, or bytes under hdrcharset=BINARY (GNU tar writes names so): shown as names are.
+    out.set(key, decodeName(record.subarray(eq + 1)));
     pos += len;
   }
   return out;
