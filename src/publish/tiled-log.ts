@@ -98,6 +98,9 @@ export interface LogStats {
 /** Complete-subtree hashes kept for proofs (32 bytes each, plus the key). */
 const MAX_CACHED_SUBTREES = 100_000;
 
+/** Bytes of full tiles and bundles kept in memory for serving (fullTile). */
+const MAX_CACHED_TILE_BYTES = 32 << 20;
+
 /** Most leaves turned into tiles under one checkpoint (bounds memory when catching up). */
 const MAX_INTEGRATE = 16_384;
 
@@ -112,6 +115,9 @@ export class TiledLog {
   readonly #local = new Map<number, Buffer>();
   /** Complete-subtree hashes already computed, by `level/n` (see reader). */
   readonly #subtrees = new Map<string, Hash>();
+  /** Full tiles and bundles read, by path, least recently used first (fullTile). */
+  readonly #tiles = new Map<string, Buffer>();
+  #tileBytes = 0;
   #committing: Promise<void> | undefined;
   #publishing: Promise<void> | undefined;
   #broken: Error | undefined;
@@ -244,10 +250,10 @@ export class TiledLog {
    * one. Undefined when the log has no such tile.
    */
   async readTile(coord: TileCoord): Promise<Buffer | undefined> {
+    if (coord.width === TILE_WIDTH) return this.fullTile(coord);
     const exact = await this.#files.read(tilePath(coord));
     if (exact !== undefined) return exact;
-    if (coord.width === TILE_WIDTH) return undefined;
-    let wider = await this.#files.read(tilePath({ ...coord, width: TILE_WIDTH }));
+    let wider = await this.fullTile({ ...coord, width: TILE_WIDTH });
     if (wider === undefined) {
       const dir = `${tilePath({ ...coord, width: TILE_WIDTH })}.p`;
       const widths = (await this.#files.list(dir))
@@ -260,6 +266,31 @@ export class TiledLog {
     }
     if (coord.level === 'entries') return encodeBundle(decodeBundle(wider).slice(0, coord.width));
     return wider.subarray(0, coord.width * 32);
+  }
+
+  /**
+   * A full tile or bundle. Full ones never change once written, so the most
+   * recently read are kept in memory, up to MAX_CACHED_TILE_BYTES: serving
+   * one then costs no file read (a bundle can be hundreds of kilobytes).
+   */
+  private async fullTile(coord: TileCoord): Promise<Buffer | undefined> {
+    const path = tilePath(coord);
+    const known = this.#tiles.get(path);
+    if (known !== undefined) {
+      this.#tiles.delete(path);
+      this.#tiles.set(path, known);
+      return known;
+    }
+    const data = await this.#files.read(path);
+    if (data === undefined || data.length > MAX_CACHED_TILE_BYTES) return data;
+    this.#tiles.set(path, data);
+    this.#tileBytes += data.length;
+    for (const [oldest, old] of this.#tiles) {
+      if (this.#tileBytes <= MAX_CACHED_TILE_BYTES) break;
+      this.#tiles.delete(oldest);
+      this.#tileBytes -= old.length;
+    }
+    return data;
   }
 
   /** Appends one entry; resolves with its index once a checkpoint that includes it is durable. */
