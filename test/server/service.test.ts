@@ -338,7 +338,6 @@ describe.each(backends)('service over $name', (backend) => {
     expect(secondCalls).toEqual([]);
 
     await first.stop();
-    const stoppedAt = Date.now();
     expect(sawAbort).toBe(true);
     // Handed back at once (not left for its lease to expire): queued again, or already taken by the second worker.
     const handedBack = await second.store.get(id);
@@ -351,7 +350,6 @@ describe.each(backends)('service over $name', (backend) => {
     // The first worker's attempt was handed back uncounted.
     expect(done).toMatchObject({ verdict: 'reproduced', attempts: 1, report: { timings: { second: 1 } } });
     expect(done.lastError).toBeNull();
-    expect(Date.now() - stoppedAt).toBeLessThan(2_000); // well within the 3 s lease
     expect(secondCalls).toEqual(['debian/1.0-1']);
 
     // The first verification's late result changes nothing.
