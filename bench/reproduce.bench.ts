@@ -12,6 +12,7 @@ import { profileByName } from '../src/sandbox/builder-profiles.js';
 import { reproduce } from '../src/reconstruct/reproduce.js';
 import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
+import { bwrapSandbox } from '../src/sandbox/index.js';
 import { SERVICE_KEYRING, bundleOf, dscOf, packageOf, uploadCase, type UploadCase } from '../test/reconstruct/upload-fixtures.js';
 import { numberOption } from './lib/args.js';
 
@@ -66,7 +67,7 @@ async function reproduceOnce(u: UploadCase): Promise<number> {
     upload: await packageOf(dscOf(u)),
     uploadKeyring: SERVICE_KEYRING,
     profiles: [profile],
-    rootfsFor: () => Promise.resolve(rootfs),
+    sandboxFor: () => Promise.resolve(bwrapSandbox(rootfs)),
     timeoutMs: 300_000,
     tmpDir: scratch,
   });

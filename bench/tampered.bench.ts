@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { verify, type VerifyDeps } from '../src/pipeline/verify.js';
 import { PROFILES } from '../src/sandbox/builder-profiles.js';
-import { ensureRootfs } from '../src/sandbox/rootfs.js';
+import { builderSandbox } from '../src/sandbox/index.js';
 import { loadFixtureTrust } from '../test/helpers/fixture-keyrings.js';
 import { MANIFEST, SERVICE_KEYRING, bundleOf, dscOf, type UploadCase } from '../test/reconstruct/upload-fixtures.js';
 import { numberOption, option } from './lib/args.js';
@@ -37,7 +37,7 @@ for (const u of MANIFEST.uploads) if (!existsSync(repoOf(u))) execFileSync('git'
 const deps: VerifyDeps = {
   ...(await loadFixtureTrust()).deps,
   uploadKeyring: SERVICE_KEYRING,
-  rootfsFor: (name) => ensureRootfs(name),
+  sandboxFor: (name) => builderSandbox(name),
   buildTimeoutMs: 300_000,
   tmpDir: scratch,
 };

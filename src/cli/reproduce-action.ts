@@ -5,7 +5,7 @@
 // (its options and help) and loads this only when the command runs.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { profileByName, PROFILES } from '../sandbox/builder-profiles.js';
+import { builderSandbox, profileByName, PROFILES } from '../sandbox/index.js';
 import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
 import { LocalRepository } from '../fetch/index.js';
 import { tagNameForVersion } from '../interpret/index.js';
@@ -79,6 +79,8 @@ export async function reproduceAction(setExit: (code: number) => void, opts: Rep
         ...(profile ? { profiles: [profile] } : {}),
         existingOrigs: opts.existingOrig === true,
         timeoutMs: seconds * 1000,
+        // The builder root filesystems in the default cache, built there when missing.
+        sandboxFor: (name) => builderSandbox(name),
       });
   // Without the service keyring the binding was never checked: the report says so, and so does the verdict line.
   const result: ReproduceResult =

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileInside } from '../deb822/file-name.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { ContentDifference, ContentFacts } from '../report/report.js';
-import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
+import type { Sandbox } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface ContentCheckInput {
@@ -41,7 +41,8 @@ export interface ContentCheckInput {
   readonly dscName: string;
   /** The files the .dsc names (plain names, checked when the upload was obtained). */
   readonly uploadFiles: readonly string[];
-  readonly rootfs: Rootfs;
+  /** Where dpkg-source and git run: the builder's root filesystem, whose dpkg-source is tag2upload's. */
+  readonly sandbox: Sandbox;
   readonly timeoutMs: number;
   readonly tmpDir?: string;
   /** Stops the sandbox (the verification was abandoned). */
@@ -220,9 +221,8 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     }
     let r;
     try {
-      r = await runSandboxed({
+      r = await input.sandbox.run({
         argv: ['sh', '/work/content.sh'],
-        rootfs: input.rootfs,
         workDir: dir,
         keep: ['out'],
         readOnly: [{ host: input.repo, inside: '/src/repo' }],

@@ -12,7 +12,8 @@ import { BINARY_HEAD_BYTES, readTar, type TarEntry, type TarLimits } from '../ta
 import { unifiedDiff, type UnifiedDiffLimits } from './unified-diff.js';
 
 export interface TarDiffOptions {
-  decompress?: DecompressOptions;
+  /** How both tarballs are decompressed, and in which sandbox. */
+  decompress: DecompressOptions;
   tar?: TarLimits;
   diff?: UnifiedDiffLimits;
   /** Members listed before `truncated` counts the rest. Default 200. */
@@ -35,7 +36,7 @@ export const ASPECTS = ['content', 'type', 'mode', 'link', 'owner', 'mtime'] as 
  * verify passes the tarball rebuilt from the tag as `expected` and the
  * upload's as `got` (TarballDiff in src/report/report.ts).
  */
-export async function diffTarballs(expectedPath: string, gotPath: string, options: TarDiffOptions = {}): Promise<TarballDiff> {
+export async function diffTarballs(expectedPath: string, gotPath: string, options: TarDiffOptions): Promise<TarballDiff> {
   const file = options.file ?? basename(expectedPath);
   const [expected, got] = await Promise.all([
     index(expectedPath, options).catch((e: unknown) => failure('expected', expectedPath, e)),

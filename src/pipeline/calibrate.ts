@@ -19,9 +19,7 @@ import { basename, join } from 'node:path';
 import { unpackRefusal } from '../compare/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
-import type { BuilderProfile } from '../sandbox/builder-profiles.js';
-import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
-import { ensureRootfs } from '../sandbox/rootfs.js';
+import { builderSandbox, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import type { HttpSource } from '../upload/index.js';
 import { obtainUpload, type ObtainedUpload } from '../upload/index.js';
@@ -56,8 +54,8 @@ export interface CalibrateOptions {
   readonly profiles?: readonly BuilderProfile[];
   /** Per build. Default 10 minutes. */
   readonly buildTimeoutMs?: number;
-  /** The rootfs of a profile; `trixie` also runs dpkg-source -x. */
-  readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
+  /** The sandbox over a profile's root filesystem (default builderSandbox); `trixie`'s also runs dpkg-source -x. */
+  readonly sandboxFor?: (name: BuilderProfile['rootfs']) => Promise<Sandbox>;
   readonly tmpDir?: string;
   /** Replaces the HTTP client (tests). */
   readonly http?: HttpSource;
@@ -247,12 +245,12 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   }
   const maxCandidates = all ? Infinity : (options.maxCandidates ?? 40 * sample);
   const total = Math.min(candidates.length, maxCandidates);
-  const rootfsFor = options.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
+  const sandboxFor = options.sandboxFor ?? ((name: BuilderProfile['rootfs']) => builderSandbox(name));
   const uploads: CalibratedUpload[] = [];
   let obtained = 0;
   for (const { entry, index } of candidates) {
     if (obtained >= sample || uploads.length >= maxCandidates) break;
-    const u = { ...(await calibrateOne(entry, index, options, rootfsFor)), ...(indexes.length > 1 ? { suite: index.suite } : {}) };
+    const u = { ...(await calibrateOne(entry, index, options, sandboxFor)), ...(indexes.length > 1 ? { suite: index.suite } : {}) };
     if (u.verdict !== 'skipped') obtained++;
     uploads.push(u);
     options.onUpload?.(u, { n: uploads.length, total });
@@ -291,7 +289,7 @@ async function calibrateOne(
   entry: SourcesEntry,
   index: SourcesIndex,
   options: CalibrateOptions,
-  rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>,
+  sandboxFor: (name: BuilderProfile['rootfs']) => Promise<Sandbox>,
 ): Promise<CalibratedUpload> {
   const started = performance.now();
   const base = { source: entry.source, version: entry.version, size: entryBytes(entry) };
@@ -322,7 +320,7 @@ async function calibrateOne(
   }
   const upload = got.upload;
   try {
-    const unpacked = await unpack(upload, rootfsFor, options.tmpDir);
+    const unpacked = await unpack(upload, sandboxFor, options.tmpDir);
     if (!unpacked.ok) return settled({ verdict: 'unverifiable', reasons: [unpacked.reason] });
     const r = await reproduce({
       from: { kind: 'tree', dir: unpacked.tree },
@@ -330,7 +328,7 @@ async function calibrateOne(
       ...(options.uploadKeyring ? { uploadKeyring: options.uploadKeyring } : {}),
       ...(options.profiles ? { profiles: options.profiles } : {}),
       ...(options.buildTimeoutMs ? { timeoutMs: options.buildTimeoutMs } : {}),
-      rootfsFor,
+      sandboxFor,
       ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
     }).finally(() => unpacked.dispose());
     const differs: Miss = {
@@ -370,12 +368,12 @@ async function calibrateOne(
  */
 async function unpack(
   upload: ObtainedUpload,
-  rootfsFor: (name: BuilderProfile['rootfs']) => Promise<Rootfs>,
+  sandboxFor: (name: BuilderProfile['rootfs']) => Promise<Sandbox>,
   tmpDir?: string,
 ): Promise<{ ok: true; tree: string; dispose: () => Promise<void> } | { ok: false; reason: Reason }> {
-  let rootfs: Rootfs;
+  let sandbox: Sandbox;
   try {
-    rootfs = await rootfsFor('trixie');
+    sandbox = await sandboxFor('trixie');
   } catch (e) {
     return { ok: false, reason: reason('ROOTFS_UNAVAILABLE', `rootfs trixie (for dpkg-source -x): ${(e as Error).message}`) };
   }
@@ -389,9 +387,8 @@ async function unpack(
     // --no-check: the files were already checked against the .dsc (and the
     // .dsc against the verified index); dpkg-source would look for the
     // uploader's key, which the sandbox has no keyring for.
-    const r = await runSandboxed({
+    const r = await sandbox.run({
       argv: ['dpkg-source', '--no-check', '-x', `/upload/${name}`, '/work/tree'],
-      rootfs,
       workDir: work,
       keep: ['tree'],
       readOnly: [{ host: upload.dir, inside: '/upload' }],

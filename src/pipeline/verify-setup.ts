@@ -7,7 +7,7 @@ import { cacheDir } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { REPORT_SCHEMA, type VerifyReport } from '../report/report.js';
-import { ensureRootfs } from '../sandbox/rootfs.js';
+import { builderSandbox } from '../sandbox/index.js';
 import type { SourcesIndex } from '../upload/index.js';
 import { openRepository, urlPolicyOf } from './open-repository.js';
 import { policyOf, type Trust, type UploadKeyring } from './trust.js';
@@ -51,7 +51,7 @@ export function verifyDepsFrom(
     },
     buildTimeoutMs: config.build.timeoutMs,
     // The builder root filesystems live (and are built) under the configured cache directory.
-    rootfsFor: (name) => ensureRootfs(name, { cache: cacheDir(config) }),
+    sandboxFor: (name) => builderSandbox(name, { cache: cacheDir(config) }),
     dgitReposUrl: config.dgitReposUrl,
     ...(run.signal ? { signal: run.signal } : {}),
   };

@@ -22,14 +22,12 @@ import {
 import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
-import { profileByName, type BuilderProfile } from '../sandbox/builder-profiles.js';
+import { builderSandbox, profileByName, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import { reproduce, type ReproduceResult } from '../reconstruct/index.js';
 import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { VerifyReport } from '../report/report.js';
 import { isVerificationError } from '../report/verification-error.js';
-import type { Rootfs } from '../sandbox/launcher.js';
-import { ensureRootfs } from '../sandbox/rootfs.js';
 import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocator } from '../upload/index.js';
 import { checkTag, type CheckTagDeps, type HeldRepository } from './check-tag.js';
 import { refutation, VerifyRun } from './verify-run.js';
@@ -57,8 +55,8 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
   readonly uploadKeyringUnavailable?: string;
   /** Limits, URL policy and index options for obtaining the upload. */
   readonly obtain?: ObtainOptions;
-  /** The rootfs of a profile (default ensureRootfs, which builds it when it is not cached). */
-  readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
+  /** The sandbox over a profile's root filesystem (default builderSandbox, which builds the rootfs when it is not cached). */
+  readonly sandboxFor?: (name: BuilderProfile['rootfs']) => Promise<Sandbox>;
   /** Builder profiles to try (default all, ordered by the .dsc signature's date). */
   readonly profiles?: readonly BuilderProfile[];
   /** Per sandboxed build or unpacking. Default 10 minutes. */
@@ -81,7 +79,7 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
 /** Debian's debian-tag2upload-keyring package installs the service key here. */
 export { INSTALLED_UPLOAD_KEYRING } from './upload-keyring-path.js';
 
-type RootfsFor = (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
+type SandboxFor = (name: BuilderProfile['rootfs']) => Promise<Sandbox>;
 type Progress = (line: string) => void;
 
 export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyReport> {
@@ -112,7 +110,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const beforeBuild = stopped();
     if (beforeBuild) return beforeBuild;
     const repoPath = await held!.repo.buildSource(held!.refs);
-    const rootfsFor = rootfsCache(deps, progress);
+    const sandboxFor = sandboxCache(deps, progress);
 
     // Layers 4 and 5 at once: each reads the repository and the upload
     // read-only, in its own sandbox and scratch directory; their findings
@@ -122,12 +120,12 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     progress("comparing the upload's content with the tag's tree, and rebuilding the tag");
     let contentRefutes: string | undefined;
     const content = run.timed('contentMs', async () => {
-      const c = await contentStep(input, run, repoPath, upload!, rootfsFor, deps);
+      const c = await contentStep(input, run, repoPath, upload!, sandboxFor, deps);
       if (!('code' in c)) contentRefutes = refutation(c.reasons);
       return c;
     });
     const refuted = (): string | undefined => refutation(run.reasons) ?? contentRefutes;
-    const bits = run.timed('bitsMs', () => bitsStep(input, repoPath, upload!, binding, rootfsFor, refuted, deps, progress));
+    const bits = run.timed('bitsMs', () => bitsStep(input, repoPath, upload!, binding, sandboxFor, refuted, deps, progress));
     // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
     const [c, b] = await Promise.allSettled([content, bits]);
     if (b.status === 'fulfilled') products = b.value.products;
@@ -146,10 +144,10 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     if (afterBuild) return afterBuild;
 
     // What differs, member by member, for the human diff; then layer 5 by the second toolchain.
-    if (products) await run.timed('diffMs', () => tarballDiffStep(run, upload!, products!.dir, rootfsFor));
+    if (products) await run.timed('diffMs', () => tarballDiffStep(run, upload!, products!.dir, sandboxFor));
     progress('rebuilding with the second toolchain');
     await run.timed('secondToolchainMs', () =>
-      secondToolchainStep(run, held!, upload!, r, rootfsFor, deps.secondToolchain ?? runSecondToolchain),
+      secondToolchainStep(run, held!, upload!, r, sandboxFor, deps.secondToolchain ?? runSecondToolchain),
     );
     return run.finish();
   } finally {
@@ -228,14 +226,14 @@ async function fetchHistoryStep(run: VerifyRun, held: HeldRepository, progress: 
 }
 
 /** One promise per rootfs for the whole run: the content check and the builds ask for the same one at once, and an uncached one is built once. */
-function rootfsCache(deps: VerifyDeps, progress: Progress): RootfsFor {
-  const rootfsOf =
-    deps.rootfsFor ??
-    ((name: BuilderProfile['rootfs']) => ensureRootfs(name, { onProgress: (line) => progress(`rootfs ${name}: ${line}`) }));
-  const cache = new Map<string, Promise<Rootfs>>();
+function sandboxCache(deps: VerifyDeps, progress: Progress): SandboxFor {
+  const sandboxOf =
+    deps.sandboxFor ??
+    ((name: BuilderProfile['rootfs']) => builderSandbox(name, { onProgress: (line) => progress(`rootfs ${name}: ${line}`) }));
+  const cache = new Map<string, Promise<Sandbox>>();
   return (name) => {
     let p = cache.get(name);
-    if (!p) cache.set(name, (p = rootfsOf(name)));
+    if (!p) cache.set(name, (p = sandboxOf(name)));
     return p;
   };
 }
@@ -246,12 +244,12 @@ async function contentStep(
   run: VerifyRun,
   repoPath: string,
   upload: ObtainedUpload,
-  rootfsFor: RootfsFor,
+  sandboxFor: SandboxFor,
   deps: VerifyDeps,
 ): Promise<ContentCheckResult | Reason> {
-  let rootfs: Rootfs;
+  let sandbox: Sandbox;
   try {
-    rootfs = await rootfsFor('trixie');
+    sandbox = await sandboxFor('trixie');
   } catch (e) {
     return reason('ROOTFS_UNAVAILABLE', `rootfs trixie: ${(e as Error).message}`);
   }
@@ -266,7 +264,7 @@ async function contentStep(
     uploadDir: upload.dir,
     dscName: basename(upload.dscPath),
     uploadFiles: upload.files.map((f) => f.name),
-    rootfs,
+    sandbox,
     timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
@@ -279,7 +277,7 @@ function bitsStep(
   repoPath: string,
   upload: ObtainedUpload,
   binding: Binding,
-  rootfsFor: RootfsFor,
+  sandboxFor: SandboxFor,
   refuted: () => string | undefined,
   deps: VerifyDeps,
   progress: Progress,
@@ -290,7 +288,7 @@ function bitsStep(
     upload,
     // The .dsc signature's time, as the binding read it (verified or not: it only orders the profiles).
     ...(deps.profiles ? { profiles: deps.profiles } : madeAt ? { madeAt } : {}),
-    rootfsFor,
+    sandboxFor,
     timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     keepProducts: true,
     onProgress: progress,
@@ -306,16 +304,16 @@ function bitsStep(
  * (`got`). Read by the verifier's own tar reader after sandboxed
  * decompression; names are data, never paths on the host.
  */
-async function tarballDiffStep(run: VerifyRun, upload: ObtainedUpload, productsDir: string, rootfsFor: RootfsFor): Promise<void> {
+async function tarballDiffStep(run: VerifyRun, upload: ObtainedUpload, productsDir: string, sandboxFor: SandboxFor): Promise<void> {
   const rec = run.report.reconstruction;
   if (!rec) return;
   const differing = rec.files.filter(
     (f) => !f.match && f.expected && f.got && f.origin === 'rebuilt' && /\.tar(\.[a-z0-9]+)?$/.test(f.name),
   );
   if (differing.length === 0) return;
-  let rootfs: Rootfs;
+  let sandbox: Sandbox;
   try {
-    rootfs = await rootfsFor('trixie');
+    sandbox = await sandboxFor('trixie');
   } catch (e) {
     rec.tarballs = differing
       .slice(0, 4)
@@ -324,7 +322,7 @@ async function tarballDiffStep(run: VerifyRun, upload: ObtainedUpload, productsD
   }
   rec.tarballs = [];
   for (const f of differing.slice(0, 4)) {
-    rec.tarballs.push(await diffTarballs(join(productsDir, f.name), join(upload.dir, f.name), { file: f.name, decompress: { rootfs } }));
+    rec.tarballs.push(await diffTarballs(join(productsDir, f.name), join(upload.dir, f.name), { file: f.name, decompress: { sandbox } }));
   }
 }
 
@@ -338,7 +336,7 @@ async function secondToolchainStep(
   held: HeldRepository,
   upload: ObtainedUpload,
   r: ReproduceResult,
-  rootfsFor: RootfsFor,
+  sandboxFor: SandboxFor,
   second: typeof runSecondToolchain,
 ): Promise<void> {
   const rec = run.report.reconstruction;
@@ -360,7 +358,7 @@ async function secondToolchainStep(
           quiltMode: src.quiltMode ?? '',
           umask: profile.umask,
           dpkgDev: profile.packages['dpkg-dev'],
-          rootfs: await rootfsFor(profile.rootfs),
+          sandbox: await sandboxFor(profile.rootfs),
           appended: {
             // dgit's view commit is dgit's alone: the upload's value is taken, and compared by the dgit toolchain.
             dgit: upload.dsc.paragraph.get('Dgit') ?? '',

@@ -7,7 +7,6 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { runSandboxed, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
 import { tapOutput } from '../sandbox/output-tap.js';
 import { mentionsNoSpace } from '../sandbox/work-quota.js';
 import { recordSandboxTime } from '../sandbox/time-ledger.js';
@@ -18,14 +17,15 @@ import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { parseTagMessage } from '../interpret/index.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
-import type { BuilderProfile } from '../sandbox/builder-profiles.js';
+import { type BuilderProfile, type Sandbox, type SandboxResult } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 interface CommonBuildInput {
   /** Origs the archive already has: used as they are, `git deborig` is not run. */
   readonly existingOrigs: readonly string[];
   readonly profile: BuilderProfile;
-  readonly rootfs: Rootfs;
+  /** The sandbox over the profile's root filesystem: its dgit and dpkg-source make the package. */
+  readonly sandbox: Sandbox;
   readonly timeoutMs: number;
   /** Stops the build (the verification was abandoned). */
   readonly signal?: AbortSignal;
@@ -118,7 +118,7 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   }
   let items: Record<string, string>;
   try {
-    items = await tagItemsOf(input.repo, input.tag, input.timeoutMs);
+    items = await tagItemsOf(input.repo, input.tag, input.timeoutMs, input.sandbox);
   } catch (e) {
     if (!(e instanceof BuildInputError || isVerificationError(e) || e instanceof ObjectTooLargeError)) throw e;
     const why = e.message;
@@ -142,10 +142,10 @@ class BuildInputError extends Error {
  * dgit-repos-server's tag2upload_parsetag), with the tag object's id the
  * script checks it builds.
  */
-export async function tagItemsOf(repoPath: string, tag: string, timeoutMs: number): Promise<Record<string, string>> {
+export async function tagItemsOf(repoPath: string, tag: string, timeoutMs: number, sandbox: Sandbox): Promise<Record<string, string>> {
   const st = await stat(repoPath).catch(() => undefined);
   if (!st) throw new BuildInputError(`${repoPath} does not exist`);
-  const { oid, raw } = st.isFile() ? await tagOfBundle(repoPath, tag, timeoutMs) : await tagOfRepository(repoPath, tag, timeoutMs);
+  const { oid, raw } = st.isFile() ? await tagOfBundle(sandbox, repoPath, tag, timeoutMs) : await tagOfRepository(repoPath, tag, timeoutMs);
   const parsed = parseTagMessage(raw);
   const i = parsed.instruction;
   if (parsed.source === undefined || parsed.version === undefined) throw new BuildInputError('the tag has no source= or version= item');
@@ -172,16 +172,15 @@ async function tagOfRepository(repoPath: string, tag: string, timeoutMs: number)
   }
 }
 
-/** The tag of a git bundle, fetched from it by git in the sandbox (as the build script does). */
-async function tagOfBundle(bundle: string, tag: string, timeoutMs: number): Promise<{ oid: string; raw: Uint8Array }> {
-  const r = await runSandboxed({
+/** The tag of a git bundle, fetched from it by the sandbox's git (as the build script does, in the same root). */
+async function tagOfBundle(sandbox: Sandbox, bundle: string, tag: string, timeoutMs: number): Promise<{ oid: string; raw: Uint8Array }> {
+  const r = await sandbox.run({
     argv: [
       'sh',
       '-c',
       'git init -q --bare /tmp/r && git -C /tmp/r fetch -q /src/bundle "refs/tags/$T:refs/tags/$T" && ' +
         '[ "$(git -C /tmp/r cat-file -t "refs/tags/$T")" = tag ] && git -C /tmp/r rev-parse "refs/tags/$T" && git -C /tmp/r cat-file tag "refs/tags/$T"',
     ],
-    rootfs: { kind: 'host' },
     readOnly: [{ host: bundle, inside: '/src/bundle' }],
     env: { T: tag },
     timeoutMs,
@@ -227,7 +226,7 @@ async function runBuild(
     await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
     await mkdir(join(dir, 'bin'));
     for (const [name, text] of Object.entries(NO_PRODUCT_SCRIPTS)) await writeFile(join(dir, 'bin', name), text, { mode: 0o755 });
-    const attributes = await defusedGitattributes(input.rootfs, input.tmpDir);
+    const attributes = await defusedGitattributes(input.sandbox, input.tmpDir);
     if (attributes) await writeFile(join(dir, 'gitattributes'), attributes);
     const env: Record<string, string> = {
       ...sourceEnv,
@@ -246,9 +245,8 @@ async function runBuild(
     try {
       const t0 = performance.now();
       try {
-        r = await runSandboxed({
+        r = await input.sandbox.run({
           argv: ['sh', '/work/build.sh'],
-          rootfs: input.rootfs,
           workDir: dir,
           keep: BUILD_KEEPS,
           readOnly: [source],

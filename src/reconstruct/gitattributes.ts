@@ -8,17 +8,17 @@
 // sandbox; a build without the copy runs dgit itself.
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
+import { join } from 'node:path';
+import type { Sandbox } from '../sandbox/index.js';
 
 const cache = new Map<string, Promise<Buffer | undefined>>();
 
-/** The file for `rootfs` (undefined when dgit could not make it: the build then runs dgit itself). */
-export function defusedGitattributes(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
-  const key = rootfs.kind === 'host' ? 'host' : rootfs.path;
+/** The file for the sandbox's root (undefined when dgit could not make it: the build then runs dgit itself). */
+export function defusedGitattributes(sandbox: Sandbox, tmpDir?: string): Promise<Buffer | undefined> {
+  const key = sandbox.root;
   let p = cache.get(key);
   if (!p) {
-    p = make(rootfs, tmpDir);
+    p = make(sandbox, tmpDir);
     cache.set(key, p);
   }
   return p;
@@ -28,18 +28,18 @@ export function defusedGitattributes(rootfs: Rootfs, tmpDir?: string): Promise<B
 const SET_UP = /^\[attr\]dgit-defuse-attrs\s.*\s-working-tree-encoding\b/m;
 
 /**
- * Beside a cached rootfs (its directory is named by its recipe's hash, so
- * the file belongs to that dgit): each process, and each CLI run, would
- * otherwise start dgit once to learn it.
+ * In the root's own state directory (beside a cached rootfs, whose directory
+ * is named by its recipe's hash, so the file belongs to that dgit): each
+ * process, and each CLI run, would otherwise start dgit once to learn it.
  */
-const besideRootfs = (rootfs: Rootfs): string | undefined =>
-  rootfs.kind === 'dir' ? join(dirname(rootfs.path), 'dgit-gitattributes') : undefined;
+const savedFor = (sandbox: Sandbox): string | undefined =>
+  sandbox.stateDir === undefined ? undefined : join(sandbox.stateDir, 'dgit-gitattributes');
 
-async function make(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
-  const saved = besideRootfs(rootfs);
+async function make(sandbox: Sandbox, tmpDir?: string): Promise<Buffer | undefined> {
+  const saved = savedFor(sandbox);
   const known = saved ? await readFile(saved).catch(() => undefined) : undefined;
   if (known && SET_UP.test(known.toString('utf8'))) return known;
-  const made = await run(rootfs, tmpDir);
+  const made = await run(sandbox, tmpDir);
   if (made && saved)
     await writeFile(`${saved}.tmp`, made)
       .then(() => rename(`${saved}.tmp`, saved))
@@ -47,16 +47,15 @@ async function make(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined
   return made;
 }
 
-async function run(rootfs: Rootfs, tmpDir?: string): Promise<Buffer | undefined> {
+async function run(sandbox: Sandbox, tmpDir?: string): Promise<Buffer | undefined> {
   const dir = await mkdtemp(join(tmpDir ?? tmpdir(), 't2u-gitattributes-'));
   try {
-    const r = await runSandboxed({
+    const r = await sandbox.run({
       argv: [
         'sh',
         '-ec',
         'mkdir r; cd r; git init -q; dgit -wn -pgitattributes --build-products-dir=../bpd setup-gitattributes >/dev/null',
       ],
-      rootfs,
       workDir: dir,
       keep: ['r/.git/info/attributes'],
       timeoutMs: 60_000,

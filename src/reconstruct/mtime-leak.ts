@@ -12,7 +12,7 @@
 // The two archives are compared as they are decompressed, neither held whole.
 import { lstat, readFile } from 'node:fs/promises';
 import { reason, type Reason } from '../report/reasons.js';
-import { requireCompleted, runSandboxed, type Rootfs } from '../sandbox/launcher.js';
+import { requireCompleted, type Sandbox } from '../sandbox/index.js';
 import { compressionOf, decompress } from '../tarball/decompress.js';
 import { compareTarStreamsIgnoringMtime, type TarComparison } from '../tarball/tar-mtime-compare.js';
 import { TarballError } from '../tarball/tarball-error.js';
@@ -42,7 +42,8 @@ export interface MtimeLeakInput {
   readonly changelog: string;
   /** The tag's tagger date, seconds (absent for a plain tree: the changelog date stands in). */
   readonly taggerTime?: number;
-  readonly rootfs: Rootfs;
+  /** Where dpkg-parsechangelog and the decompressors run: the profile's root filesystem. */
+  readonly sandbox: Sandbox;
   readonly timeoutMs: number;
 }
 
@@ -93,9 +94,8 @@ async function changelogDate(input: MtimeLeakInput): Promise<number | { why: str
   let timestamp: string;
   try {
     const r = requireCompleted(
-      await runSandboxed({
+      await input.sandbox.run({
         argv: ['dpkg-parsechangelog', '-l', '-', '-S', 'Timestamp'],
-        rootfs: input.rootfs,
         timeoutMs: input.timeoutMs,
         stdin: await readFile(input.changelog),
       }),
@@ -140,7 +140,7 @@ async function compareDecompressed(input: MtimeLeakInput): Promise<TarComparison
   ] as const) {
     if (!(await lstat(path).catch(() => undefined))?.isFile()) return { ok: false, why: `the ${side} ${input.name} is not a regular file` };
   }
-  const options = { rootfs: input.rootfs, timeoutMs: input.timeoutMs, maxOutputBytes: MAX_TAR_BYTES };
+  const options = { sandbox: input.sandbox, timeoutMs: input.timeoutMs, maxOutputBytes: MAX_TAR_BYTES };
   try {
     return await compareTarStreamsIgnoringMtime(
       sideOf('rebuilt', decompress(input.rebuiltPath, options)),

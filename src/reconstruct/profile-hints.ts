@@ -17,8 +17,7 @@ import { basename } from 'node:path';
 import { compressionOf, decompress } from '../tarball/decompress.js';
 import { readTar } from '../tarball/tar-reader.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
-import type { Rootfs } from '../sandbox/launcher.js';
-import type { BuilderProfile } from '../sandbox/builder-profiles.js';
+import type { BuilderProfile, Sandbox } from '../sandbox/index.js';
 
 export interface UmaskHint {
   readonly umask: BuilderProfile['umask'];
@@ -32,7 +31,7 @@ export interface UmaskHintInput {
   /** Names of origs (not read). */
   readonly origs: ReadonlySet<string>;
   /** Where the decompressor runs. */
-  readonly rootfs: Rootfs;
+  readonly sandbox: Sandbox;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
@@ -53,7 +52,7 @@ export async function umaskHint(input: UmaskHintInput): Promise<UmaskHint | unde
   let other = 0;
   try {
     const stream = decompress(tarball.path, {
-      rootfs: input.rootfs,
+      sandbox: input.sandbox,
       timeoutMs: input.timeoutMs ?? 60_000,
       maxOutputBytes: MAX_STREAM_BYTES,
     });

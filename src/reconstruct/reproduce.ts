@@ -14,8 +14,6 @@ import type { SignaturePolicy } from '../authenticate/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduceVerdict, strongestEffect } from '../report/report.js';
-import type { Rootfs } from '../sandbox/launcher.js';
-import { ensureRootfs } from '../sandbox/rootfs.js';
 import type { Dsc, SourcePackage } from '../deb822/dsc.js';
 import { checkDscSignature, verifyDscSignature } from '../authenticate/index.js';
 import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
@@ -23,7 +21,7 @@ import { compareBuild, type Comparison, type FieldDifference, type FileCompariso
 import { explainMtimeLeak } from './mtime-leak.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
 import { differencesOf, whyNotReachable, type Difference } from './profile-reach.js';
-import { profileOrder, PROFILES, type BuilderProfile } from '../sandbox/builder-profiles.js';
+import { profileOrder, PROFILES, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import { checkUpstreamSignatures } from './upstream-signature.js';
 
 /** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
@@ -53,8 +51,8 @@ export interface ReproduceInput {
   readonly existingOrigs?: boolean;
   /** Per build. Default 10 minutes. */
   readonly timeoutMs?: number;
-  /** The rootfs of a profile (default ensureRootfs, which builds it if it is not cached). */
-  readonly rootfsFor?: (name: BuilderProfile['rootfs']) => Promise<Rootfs>;
+  /** The sandbox over a profile's root filesystem (the verifier's: builderSandbox, which builds the rootfs if it is not cached). */
+  readonly sandboxFor: (name: BuilderProfile['rootfs']) => Promise<Sandbox>;
   readonly tmpDir?: string;
   /** Stops the builds, and tries no further profile, once aborted. */
   readonly signal?: AbortSignal;
@@ -178,22 +176,21 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     notes.push(reason('ORIG_NOT_REBUILT', `${name} is used as the archive's ${what}; its bytes are not reproduced`));
   }
 
-  const rootfsFor = input.rootfsFor ?? ((name: BuilderProfile['rootfs']) => ensureRootfs(name));
-  const rootfsCache = new Map<string, Promise<Rootfs>>();
+  const sandboxes = new Map<string, Promise<Sandbox>>();
   let order: readonly BuilderProfile[];
   if (input.profiles) {
     order = input.profiles;
   } else {
     const byDate = profileOrder(madeAt, PROFILES);
     const first = byDate[0]!.rootfs;
-    const rootfs = rootfsFor(first);
-    rootfsCache.set(first, rootfs);
-    const umask = await rootfs.then(
-      (r) =>
+    const sandbox = input.sandboxFor(first);
+    sandboxes.set(first, sandbox);
+    const umask = await sandbox.then(
+      (s) =>
         umaskHint({
           files: dsc.files.map((f) => ({ name: f.name, path: join(uploadDir, f.name) })),
           origs: new Set(origNames(dsc)),
-          rootfs: r,
+          sandbox: s,
           ...(input.signal ? { signal: input.signal } : {}),
         }),
       () => undefined,
@@ -245,11 +242,11 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     }
     progress(`building under profile ${profile.name} (${i + 1} of ${order.length})`);
     const t0 = performance.now();
-    let rootfs: Rootfs;
+    let sandbox: Sandbox;
     try {
-      let p = rootfsCache.get(profile.rootfs);
-      if (!p) rootfsCache.set(profile.rootfs, (p = rootfsFor(profile.rootfs)));
-      rootfs = await p;
+      let p = sandboxes.get(profile.rootfs);
+      if (!p) sandboxes.set(profile.rootfs, (p = input.sandboxFor(profile.rootfs)));
+      sandbox = await p;
     } catch (e) {
       attempts.push({
         profile: profile.name,
@@ -261,7 +258,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     }
     const common = {
       profile,
-      rootfs,
+      sandbox,
       existingOrigs: given.map((n) => join(uploadDir, n)),
       // What the build unpacks follows the upload's size: the sandbox's work directory limit is a multiple of it.
       inputBytes: dsc.files.reduce((n, f) => n + f.size, 0),
@@ -315,7 +312,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
           rebuiltPath,
           changelog: join(built.dir, 'pg', 'work', 'debian', 'changelog'),
           ...(taggerTime !== undefined ? { taggerTime } : {}),
-          rootfs,
+          sandbox,
           timeoutMs: common.timeoutMs,
         });
         return r.explained ? r.reason : undefined;
@@ -330,7 +327,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       });
       // The upstream signatures: the same under every profile, judged once.
       upstream ??= await checkUpstreamSignatures({
-        rootfs,
+        sandbox,
         pgDir: join(built.dir, 'pg'),
         ascs: given.filter((n) => n.endsWith('.asc')),
         builderWarnings: built.upstreamWarnings,

@@ -28,7 +28,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reason, type Reason } from '../report/reasons.js';
-import { runSandboxed, type Rootfs } from '../sandbox/launcher.js';
+import type { Sandbox } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 /** One signature packet of an .asc, as gpgv's status lines tell it. */
@@ -54,7 +54,7 @@ export interface UpstreamSignatureVerdict {
  * when the tree has no key file (dpkg-source then checks nothing either).
  */
 async function listSignatures(input: {
-  rootfs: Rootfs;
+  sandbox: Sandbox;
   pgDir: string;
   ascs: readonly string[];
   timeoutMs: number;
@@ -63,9 +63,8 @@ async function listSignatures(input: {
 }): Promise<{ ok: true; verdicts?: UpstreamSignatureVerdict[] } | { ok: false; reason: Reason }> {
   const work = await mkdtemp(join(input.tmpDir ?? tmpdir(), 't2u-upstream-sig-'));
   try {
-    const r = await runSandboxed({
+    const r = await input.sandbox.run({
       argv: ['sh', '-c', CHECK_SCRIPT, 'check', ...input.ascs],
-      rootfs: input.rootfs,
       workDir: work,
       readOnly: [{ host: input.pgDir, inside: '/pg' }],
       timeoutMs: input.timeoutMs,
@@ -238,7 +237,7 @@ export function judgeUpstreamSignature(v: UpstreamSignatureVerdict, builderWarni
  * of its signature.
  */
 export async function checkUpstreamSignatures(input: {
-  rootfs: Rootfs;
+  sandbox: Sandbox;
   pgDir: string;
   ascs: readonly string[];
   builderWarnings: ReadonlyMap<string, string>;

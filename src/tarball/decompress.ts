@@ -4,12 +4,10 @@
 // reading the file on stdin and streaming its output back; the output is
 // capped (a decompression bomb stops at the cap) and timed. A plain `.tar`
 // is read directly.
-import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { spawnSandboxed, type Rootfs, type SandboxResult } from '../sandbox/launcher.js';
-import { ensureRootfs } from '../sandbox/rootfs.js';
+import type { Sandbox, SandboxResult } from '../sandbox/index.js';
 import { workBytesFor } from '../sandbox/work-quota.js';
 import { TarballError } from './tarball-error.js';
 
@@ -36,8 +34,8 @@ const COMMANDS: Record<Exclude<Compression, 'none'>, readonly string[]> = {
 };
 
 export interface DecompressOptions {
-  /** Where the decompressor runs (default: the trixie builder rootfs). */
-  rootfs?: Rootfs;
+  /** Where the decompressor runs: the caller's (a builder profile's root filesystem in the verifier). */
+  sandbox: Sandbox;
   /** Wall-clock limit for the whole decompression. Default 120 s. */
   timeoutMs?: number;
   /**
@@ -59,7 +57,7 @@ export function compressionOf(name: string): Compression | undefined {
 }
 
 /** Streams the uncompressed bytes of a tarball; throws TarballError. */
-export async function* decompress(path: string, options: DecompressOptions = {}): AsyncGenerator<Buffer> {
+export async function* decompress(path: string, options: DecompressOptions): AsyncGenerator<Buffer> {
   const compression = compressionOf(basename(path));
   if (compression === undefined) {
     throw new TarballError(
@@ -95,16 +93,15 @@ async function* runDecompressor(
   options: DecompressOptions,
 ): AsyncGenerator<Buffer> {
   const argv = [...COMMANDS[compression]];
-  const rootfs = options.rootfs ?? (await ensureRootfs('trixie'));
-  if (rootfs.kind === 'dir' && !['usr/bin', 'bin'].some((d) => existsSync(join(rootfs.path, d, argv[0]!)))) {
+  const { sandbox } = options;
+  if (!sandbox.hasProgram(argv[0]!)) {
     throw new TarballError(
       'DECOMPRESSOR_MISSING',
-      `${basename(path)}: ${argv[0]} is not installed in the sandbox root filesystem ${rootfs.path}`,
+      `${basename(path)}: ${argv[0]} is not installed in the sandbox root filesystem ${sandbox.root}`,
     );
   }
-  const proc = spawnSandboxed({
+  const proc = sandbox.spawn({
     argv,
-    rootfs,
     timeoutMs: options.timeoutMs ?? DEFAULT_DECOMPRESS.timeoutMs,
     // Our own count stops stdout at the cap; the launcher's cap (stdout and
     // stderr together) is a backstop with room for an error message.

@@ -16,7 +16,7 @@ import * as openpgp from 'openpgp';
 import { crc24, dearmor } from '../../src/authenticate/openpgp/armor.js';
 import { readPackets } from '../../src/authenticate/openpgp/packet-stream.js';
 import { runSandboxed } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { builderRootfs } from '../helpers/builder-rootfs.js';
 import { Gpg } from './gpg-harness.js';
 
 export const PACKAGE = 'hello-t2u';
@@ -521,7 +521,7 @@ async function makeCorpusIn(root: string): Promise<Corpus> {
 
 /** A v5 Ed448 key made by trixie's GnuPG 2.4 in the sandbox, and a signer that uses it there. */
 async function v5KeyAndSigner(root: string): Promise<{ publicKey: Uint8Array; sign: (payload: Buffer) => Promise<string> }> {
-  const rootfs = await ensureRootfs('trixie');
+  const rootfs = await builderRootfs('trixie');
   const dir = join(root, 'v5');
   mkdirSync(dir);
   chmodSync(dir, 0o777);

@@ -17,7 +17,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSandboxed } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { builderRootfs } from '../helpers/builder-rootfs.js';
 
 export const ORACLE_ROOTFS = 'tag2upload-server';
 
@@ -68,7 +68,7 @@ export async function tag2uploadVerdict(
   putativePackage: string,
   keyrings: OracleKeyrings,
 ): Promise<OracleVerdict> {
-  const rootfs = await ensureRootfs(ORACLE_ROOTFS);
+  const rootfs = await builderRootfs(ORACLE_ROOTFS);
   const work = mkdtempSync(join(tmpdir(), 't2u-oracle-'));
   try {
     const ring = (src: string, name: string): string => {

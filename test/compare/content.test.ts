@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkContent, contentPlan, type ContentCheckInput } from '../../src/compare/content.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 
 let root: string;
 let repo: string;
@@ -81,7 +81,7 @@ beforeAll(() => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function input(extra: Partial<ContentCheckInput> = {}): Promise<ContentCheckInput> {
+function input(extra: Partial<ContentCheckInput> = {}): ContentCheckInput {
   return {
     repo,
     tag: 'debian/1.0-1',
@@ -93,7 +93,7 @@ async function input(extra: Partial<ContentCheckInput> = {}): Promise<ContentChe
     uploadDir: upload,
     dscName: 'pkg_1.0-1.dsc',
     uploadFiles: ['pkg_1.0.orig.tar.xz', 'pkg_1.0-1.debian.tar.xz'],
-    rootfs: await ensureRootfs('trixie'),
+    sandbox,
     timeoutMs: 120_000,
     ...extra,
   };
@@ -101,7 +101,7 @@ async function input(extra: Partial<ContentCheckInput> = {}): Promise<ContentChe
 
 describe('content layer', () => {
   it('an orig that is git archive of the upstream commit (export-ignore honoured) is a note, not a mismatch', async () => {
-    const r = await checkContent(await input());
+    const r = await checkContent(input());
     expect(r.reasons).toEqual([]);
     expect(r.notes.map((n) => n.code)).toEqual(['ORIG_EXPORT_ATTRIBUTES']);
     expect(r.facts?.differences).toEqual([]);
@@ -114,13 +114,13 @@ describe('content layer', () => {
     git('tag', 'upstream/1.0-other');
     const other = git('rev-parse', 'HEAD');
     git('checkout', '-q', 'debian');
-    const r = await checkContent(await input({ upstreamTag: 'upstream/1.0-other', upstreamCommit: other }));
+    const r = await checkContent(input({ upstreamTag: 'upstream/1.0-other', upstreamCommit: other }));
     expect(r.reasons.map((x) => x.code)).toEqual(['ORIG_CONTENT_MISMATCH']);
     expect(r.facts?.differences.map((d) => `${d.scope} ${d.change} ${d.path}`)).toContain('orig changed hello.c');
   });
 
   it('baredebian+tarball: the orig is the upstream source, not compared', async () => {
-    const r = await checkContent(await input({ quiltMode: 'baredebian+tarball' }));
+    const r = await checkContent(input({ quiltMode: 'baredebian+tarball' }));
     expect(r.reasons).toEqual([]);
     expect(r.notes.map((n) => n.code)).toEqual(['ORIG_NOT_COMPARED']);
   });
@@ -130,13 +130,13 @@ describe('content layer', () => {
     mkdirSync(broken);
     for (const f of readdirSync(upload)) copyFileSync(join(upload, f), join(broken, f));
     writeFileSync(join(broken, 'pkg_1.0-1.debian.tar.xz'), 'not xz');
-    const r = await checkContent(await input({ uploadDir: broken }));
+    const r = await checkContent(input({ uploadDir: broken }));
     expect(r.reasons.map((x) => x.code)).toEqual(['UPLOAD_UNPACK_FAILED']);
   });
 
   it('a quilt mode the layer does not know is CONTENT_UNSUPPORTED, never a pass', async () => {
     expect(contentPlan('3.0 (quilt)', 'mystery', true).unpack).toEqual([]);
-    const r = await checkContent(await input({ quiltMode: 'mystery' }));
+    const r = await checkContent(input({ quiltMode: 'mystery' }));
     expect(r.reasons.map((x) => x.code)).toEqual(['CONTENT_UNSUPPORTED']);
     expect(r.facts).toBeUndefined();
   });

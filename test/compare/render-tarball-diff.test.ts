@@ -5,16 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffTarballs } from '../../src/compare/tar-diff.js';
 import { escapeText, renderTarballDiff } from '../../src/compare/render-tarball-diff.js';
-import type { Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 import { scratch, UPLOADS, type Scratch } from './sandbox-tar.js';
 
-let rootfs: Rootfs;
 let s: Scratch;
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
-  s = await scratch(rootfs);
+  s = await scratch(sandbox);
   await s.run(`
     mkdir -p a b
     printf 'ok\\n' > a/plain; cp a/plain b/plain
@@ -34,7 +31,7 @@ describe('renderTarballDiff', () => {
     const d = await diffTarballs(
       join(UPLOADS, 'gbp', 't2u-gbp_1.0.orig.tar.xz'),
       join(UPLOADS, 'tamper-orig-byte', 't2u-gbp_1.0.orig.tar.xz'),
-      { decompress: { rootfs } },
+      { decompress: { sandbox } },
     );
     const text = renderTarballDiff(d);
     const lines = text.split('\n');
@@ -48,7 +45,7 @@ describe('renderTarballDiff', () => {
     const d = await diffTarballs(
       join(UPLOADS, 'gbp', 't2u-gbp_1.0-1.debian.tar.xz'),
       join(UPLOADS, 'tamper-debian-tar', 't2u-gbp_1.0-1.debian.tar.xz'),
-      { decompress: { rootfs } },
+      { decompress: { sandbox } },
     );
     expect(renderTarballDiff(d).split('\n')[1]).toMatch(
       /^ {2}\+ debian\/extra-file {2}file 0644 37 B sha256:[0-9a-f]{12} 0\/0 2024-03-01 00:01:00Z$/,
@@ -56,7 +53,7 @@ describe('renderTarballDiff', () => {
   });
 
   it('control characters in names and contents are escaped: no forged lines, no terminal escapes', async () => {
-    const d = await diffTarballs(s.path('a.tar.xz'), s.path('b.tar.xz'), { decompress: { rootfs } });
+    const d = await diffTarballs(s.path('a.tar.xz'), s.path('b.tar.xz'), { decompress: { sandbox } });
     const text = renderTarballDiff(d);
     // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);

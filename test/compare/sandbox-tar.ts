@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireCompleted, runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
+import { requireCompleted, type Sandbox } from '../../src/sandbox/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const UPLOADS = join(REPO_ROOT, 'fixtures', 'uploads');
@@ -15,12 +15,12 @@ export interface Scratch {
   /** A host-only directory beside the work directory, for files the tests write. */
   readonly host: string;
   /** Runs `sh -ec script` with the work directory as /work (and cwd); returns stdout. */
-  run(script: string, rootfs?: Rootfs): Promise<string>;
+  run(script: string, sandbox?: Sandbox): Promise<string>;
   path(name: string): string;
   dispose(): Promise<void>;
 }
 
-export async function scratch(rootfs: Rootfs): Promise<Scratch> {
+export async function scratch(sandbox: Sandbox): Promise<Scratch> {
   const parent = await mkdtemp(join(tmpdir(), 't2u-compare-test-'));
   await chmod(parent, 0o755);
   const dir = join(parent, 'work');
@@ -30,9 +30,9 @@ export async function scratch(rootfs: Rootfs): Promise<Scratch> {
   return {
     dir,
     host,
-    async run(script, fs = rootfs) {
+    async run(script, where = sandbox) {
       const r = requireCompleted(
-        await runSandboxed({ argv: ['sh', '-ec', script], rootfs: fs, workDir: dir, keep: ['.'], timeoutMs: 120_000 }),
+        await where.run({ argv: ['sh', '-ec', script], workDir: dir, keep: ['.'], timeoutMs: 120_000 }),
         'tarball script',
       );
       if (r.exitCode !== 0) throw new Error(`script failed (${r.exitCode}): ${r.stderr.toString('utf8')}\n${script}`);

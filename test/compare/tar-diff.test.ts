@@ -9,17 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffTarballs, hexdump, type TarDiffOptions } from '../../src/compare/tar-diff.js';
 import { BINARY_HEAD_BYTES } from '../../src/tarball/tar-reader.js';
 import type { TarballDiff } from '../../src/report/report.js';
-import type { Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 import { scratch, UPLOADS, type Scratch } from './sandbox-tar.js';
 
-let rootfs: Rootfs;
 let s: Scratch;
 const LONG = `${'l'.repeat(70)}/${'m'.repeat(70)}.txt`;
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
-  s = await scratch(rootfs);
+  s = await scratch(sandbox);
   // base/ is the expected tree; each variant copies it and changes one thing.
   await s.run(`
     mkdir -p base/d "base/d/$(dirname ${LONG})"
@@ -53,8 +50,8 @@ afterAll(async () => {
   await s?.dispose();
 });
 
-const diff = (a: string, b: string, o: TarDiffOptions = {}): Promise<TarballDiff> =>
-  diffTarballs(a.startsWith('/') ? a : s.path(a), b.startsWith('/') ? b : s.path(b), { decompress: { rootfs }, ...o });
+const diff = (a: string, b: string, o: Partial<TarDiffOptions> = {}): Promise<TarballDiff> =>
+  diffTarballs(a.startsWith('/') ? a : s.path(a), b.startsWith('/') ? b : s.path(b), { decompress: { sandbox }, ...o });
 
 describe('committed uploads', () => {
   it('the tampered debian.tar has one added member, shown in full', async () => {

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCacheDir } from '../../src/config/load.js';
 import type { VerifyReport } from '../../src/report/report.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { builderRootfs } from '../helpers/builder-rootfs.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
 const run = promisify(execFile);
@@ -35,8 +35,8 @@ let work: string;
 
 beforeAll(async () => {
   if (!havePodman) return;
-  await ensureRootfs('trixie');
-  await ensureRootfs('forky');
+  await builderRootfs('trixie');
+  await builderRootfs('forky');
   // The first build installs Debian's nodejs and npm and runs npm ci: minutes; later ones reuse the layers.
   image = (await run('bash', [join(REPO_ROOT, 'scripts', 'container-image.sh')], { maxBuffer: 64 << 20 })).stdout.trim();
   work = mkdtempSync(join(tmpdir(), 't2u-container-'));

@@ -21,8 +21,8 @@ import {
 import { progressLine, render } from '../../src/cli/calibrate-action.js';
 import { readDsc, parseGitTagInfo } from '../../src/deb822/dsc.js';
 import type { SourcesEntry, SourcesIndex } from '../../src/upload/sources-index.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
-import type { Rootfs } from '../../src/sandbox/launcher.js';
+import { builderSandboxFor } from '../helpers/builder-rootfs.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { tag2uploadKeyring } from '../upload/tag2upload-keyring.js';
 
@@ -150,9 +150,9 @@ describe('reporting', () => {
 describe('against a mirror serving one upload of the index', () => {
   let scratch: string;
   let mirror: MirrorServer;
-  let rootfs: Rootfs;
+  let sandbox: Sandbox;
   beforeAll(async () => {
-    rootfs = await ensureRootfs('trixie');
+    sandbox = await builderSandboxFor();
     scratch = await mkdtemp(join(tmpdir(), 't2u-calibrate-test-'));
     await chmod(scratch, 0o755);
     const pool = join(scratch, 'mirror', 'pool/main/d/dh-ocaml');
@@ -174,7 +174,7 @@ describe('against a mirror serving one upload of the index', () => {
       selection: { kind: 'random', seed: 3 },
       uploadKeyring: keyring,
       policy: { allowHttpLoopback: true },
-      rootfsFor: () => Promise.resolve(rootfs),
+      sandboxFor: () => Promise.resolve(sandbox),
       tmpDir: scratch,
       buildTimeoutMs: 120_000,
     });
@@ -201,7 +201,7 @@ describe('against a mirror serving one upload of the index', () => {
       sample: 1,
       maxCandidates: 1,
       policy: { allowHttpLoopback: true },
-      rootfsFor: () => Promise.resolve(rootfs),
+      sandboxFor: () => Promise.resolve(sandbox),
       tmpDir: scratch,
       buildTimeoutMs: 120_000,
       onUpload: (x, at) => seen.push(progressLine(x, at)),
@@ -241,7 +241,7 @@ describe('against a mirror serving one upload of the index', () => {
       sample: 1,
       selection: { kind: 'smallest' },
       policy: { allowHttpLoopback: true },
-      rootfsFor: () => Promise.resolve(rootfs),
+      sandboxFor: () => Promise.resolve(sandbox),
       tmpDir: scratch,
     });
     expect(r.uploads[0]!.verdict).toBe('unverifiable');
@@ -268,7 +268,7 @@ describe('against a mirror serving one upload of the index', () => {
         sample: 1,
         selection: { kind: 'smallest' },
         policy: { allowHttpLoopback: true },
-        rootfsFor: () => Promise.resolve(rootfs),
+        sandboxFor: () => Promise.resolve(sandbox),
         tmpDir: scratch,
       });
       expect(r.uploads[0]!.verdict).toBe('unverifiable');

@@ -28,7 +28,7 @@ describe('verifyDepsFrom', () => {
     const where = await locateRootfs('trixie', { cache });
     mkdirSync(where.root, { recursive: true });
     writeFileSync(join(where.dir, 'manifest.json'), '{}');
-    expect(deps.rootfsFor).toBeDefined();
-    expect(await deps.rootfsFor!('trixie')).toEqual({ kind: 'dir', path: where.root });
+    expect(deps.sandboxFor).toBeDefined();
+    expect((await deps.sandboxFor!('trixie')).root).toBe(where.root);
   });
 });

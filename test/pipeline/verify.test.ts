@@ -18,7 +18,7 @@ import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
 import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/verify.js';
 import { runSecondToolchain } from '../../src/reconstruct/second-toolchain/second-toolchain.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
@@ -409,9 +409,9 @@ describe('verify: binding failures and undecidable cases', () => {
       deps({
         signal: stop.signal,
         // Stopped as the sandboxed stages ask for their root filesystem.
-        rootfsFor: async (name) => {
+        sandboxFor: async (name) => {
           stop.abort('service shutting down');
-          return ensureRootfs(name);
+          return builderSandboxFor(name);
         },
       }),
     );

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tagItemsOf } from '../../src/reconstruct/build.js';
 import { parseTagMessage } from '../../src/interpret/tag-message.js';
+import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 
 let repo: string;
 const UC = '840976dd03ef23e0c4eea87ffd60260ed78863b1';
@@ -39,7 +40,7 @@ describe("the builder's tag items", () => {
       'debian/1.0-1',
       `[dgit --quilt=gbp upstream=${UC} upstream-tag=upstream/1.0]\n\n[dgit distro=debian split]\n[dgit please-upload source=x version=1.0-1]\n`,
     );
-    const items = await tagItemsOf(repo, 'debian/1.0-1', 60_000);
+    const items = await tagItemsOf(repo, 'debian/1.0-1', 60_000, sandbox);
     expect(items).toMatchObject({ T2U_SOURCE: 'x', T2U_VERSION: '1.0-1', T2U_QUILT: '', T2U_UPSTREAM: '', T2U_UPSTREAM_TAG: '' });
     const parsed = parseTagMessage(raw);
     expect(parsed.instruction?.quiltModeExplicit).toBe(false);
@@ -51,7 +52,7 @@ describe("the builder's tag items", () => {
       'debian/1.0-2',
       `x release\n\n[dgit distro=debian split --quilt=gbp]\n[dgit please-upload source=x version=1.0-2 upstream-tag=upstream/1.0 upstream=${UC}]\n`,
     );
-    expect(await tagItemsOf(repo, 'debian/1.0-2', 60_000)).toMatchObject({
+    expect(await tagItemsOf(repo, 'debian/1.0-2', 60_000, sandbox)).toMatchObject({
       T2U_QUILT: 'gbp',
       T2U_UPSTREAM: UC,
       T2U_UPSTREAM_TAG: 'upstream/1.0',
@@ -62,12 +63,12 @@ describe("the builder's tag items", () => {
     const bundle = join(repo, 'x.bundle');
     execFileSync('git', ['-C', repo, 'bundle', 'create', '-q', bundle, 'refs/tags/debian/1.0-1', 'refs/tags/debian/1.0-2']);
     chmodSync(bundle, 0o644);
-    expect(await tagItemsOf(bundle, 'debian/1.0-1', 60_000)).toEqual(await tagItemsOf(repo, 'debian/1.0-1', 60_000));
-    expect(await tagItemsOf(bundle, 'debian/1.0-2', 60_000)).toMatchObject({ T2U_QUILT: 'gbp', T2U_UPSTREAM: UC });
+    expect(await tagItemsOf(bundle, 'debian/1.0-1', 60_000, sandbox)).toEqual(await tagItemsOf(repo, 'debian/1.0-1', 60_000, sandbox));
+    expect(await tagItemsOf(bundle, 'debian/1.0-2', 60_000, sandbox)).toMatchObject({ T2U_QUILT: 'gbp', T2U_UPSTREAM: UC });
   });
 
   it('refuse a tag without source= or version=', async () => {
     tag('debian/1.0-3', 'x release\n\n[dgit distro=debian split please-upload]\n');
-    await expect(tagItemsOf(repo, 'debian/1.0-3', 60_000)).rejects.toThrow(/no source= or version=/);
+    await expect(tagItemsOf(repo, 'debian/1.0-3', 60_000, sandbox)).rejects.toThrow(/no source= or version=/);
   });
 });

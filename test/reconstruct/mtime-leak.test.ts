@@ -1,20 +1,20 @@
-// The checkout-mtime explanation on archives made by the rootfs's own GNU
-// tar with dpkg-source's options: checkout mtimes before the changelog date
+// The checkout-mtime explanation on archives made by GNU tar (the host's, in
+// the sandbox) with dpkg-source's options: checkout mtimes before the changelog date
 // are explained; an mtime outside the checkout window, a content change or
 // a file that is not a tarball is not.
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKOUT_CLOCK_SKEW_S, explainMtimeLeak } from '../../src/reconstruct/mtime-leak.js';
-import type { Rootfs } from '../../src/sandbox/launcher.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import { CHANGELOG, packer, type Packed, type Packer } from '../tarball/dpkg-source-pack.js';
 
 let p: Packer;
-let rootfs: Rootfs;
+let sandbox: Sandbox;
 let scratch: string;
 beforeAll(async () => {
   p = await packer();
-  rootfs = p.rootfs;
+  sandbox = p.sandbox;
   scratch = p.scratch;
 });
 afterAll(async () => {
@@ -33,7 +33,7 @@ describe('explainMtimeLeak', () => {
       rebuiltPath: rebuilt.xz,
       changelog: rebuilt.changelog,
       taggerTime: CHANGELOG,
-      rootfs,
+      sandbox,
       timeoutMs: 60_000,
     });
     expect(r.explained).toBe(true);
@@ -51,7 +51,7 @@ describe('explainMtimeLeak', () => {
       rebuiltPath: rebuilt.xz,
       changelog: rebuilt.changelog,
       taggerTime: CHANGELOG,
-      rootfs,
+      sandbox,
       timeoutMs: 60_000,
     };
     const r1 = await explainMtimeLeak({ ...base, uploadPath: early.xz });

@@ -9,14 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDeb822Paragraph } from '../../src/deb822/parse.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from '../../src/reconstruct/profile-hints.js';
 import { PROFILES, profileOrder } from '../../src/sandbox/builder-profiles.js';
-import type { Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 
-let rootfs: Rootfs;
 let scratch: string;
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
   scratch = await mkdtemp(join(tmpdir(), 't2u-profile-hints-'));
   await chmod(scratch, 0o755);
 });
@@ -42,7 +39,7 @@ async function tarball(name: string, modes: { dir: string; files: string; exec?:
 }
 
 const hintOf = async (name: string, origs: string[] = []): Promise<Awaited<ReturnType<typeof umaskHint>>> =>
-  umaskHint({ files: [{ name, path: join(scratch, name) }], origs: new Set(origs), rootfs });
+  umaskHint({ files: [{ name, path: join(scratch, name) }], origs: new Set(origs), sandbox });
 
 describe('umaskHint', () => {
   it('no group-writable member: umask 0022', async () => {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { profileByName } from '../../src/sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
-import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import { REPO_ROOT, SERVICE_KEYRING, dscOf, packageOf, uploadCase } from './upload-fixtures.js';
 import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
 
@@ -20,11 +20,11 @@ vi.setConfig({ testTimeout: forSteps(3) });
 
 const UPSTREAM_FPR = readFileSync(join(REPO_ROOT, 'fixtures/uploads/upstream-key/fingerprint'), 'utf8').trim();
 
-let rootfs: Rootfs;
+let sandbox: Sandbox;
 let scratch: string;
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
+  sandbox = await builderSandboxFor();
   scratch = await mkdtemp(join(tmpdir(), 't2u-reproduce-tree-test-'));
   // The sandbox uid must traverse to its work directories.
   await chmod(scratch, 0o755);
@@ -38,9 +38,8 @@ async function unpack(name: string, skipPatches = false): Promise<{ dir: string;
   const u = uploadCase(name);
   const dir = await mkdtemp(join(scratch, `${name}-`));
   for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
-  const r = await runSandboxed({
+  const r = await sandbox.run({
     argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'],
-    rootfs,
     workDir: dir,
     keep: ['.'],
     timeoutMs: TEST_BUILD_MS,
@@ -55,7 +54,7 @@ async function run(tree: string, dsc: string): Promise<ReproduceResult> {
     upload: await packageOf(dsc),
     uploadKeyring: SERVICE_KEYRING,
     profiles: [profileByName('trixie')!],
-    rootfsFor: () => Promise.resolve(rootfs),
+    sandboxFor: () => Promise.resolve(sandbox),
     timeoutMs: TEST_BUILD_MS,
   });
 }
@@ -207,9 +206,8 @@ describe('a plain tree whose upload names a non-UTF-8 tagger', () => {
     const dsc = JSON.parse(readFileSync(join(fixture, 'case.json'), 'utf8')) as { dsc: string };
     const dir = await mkdtemp(join(scratch, 'latin1-'));
     for (const f of await readdir(fixture)) await copyFile(join(fixture, f), join(dir, f));
-    const x = await runSandboxed({
+    const x = await sandbox.run({
       argv: ['dpkg-source', '-x', dsc.dsc, 'tree'],
-      rootfs,
       workDir: dir,
       keep: ['.'],
       timeoutMs: TEST_BUILD_MS,

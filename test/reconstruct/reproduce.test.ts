@@ -11,18 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromGit } from '../../src/reconstruct/build.js';
 import { profileByName, PROFILES, type BuilderProfile } from '../../src/sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
-import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
 import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, packageOf, uploadCase, type UploadCase } from './upload-fixtures.js';
 import { readLocalPackage } from '../../src/upload/local-package.js';
 
 const TRIXIE = profileByName('trixie')!;
-let rootfs: Rootfs;
+let sandbox: Sandbox;
 let scratch: string;
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
+  sandbox = await builderSandboxFor();
   scratch = await mkdtemp(join(tmpdir(), 't2u-reproduce-test-'));
   await chmod(scratch, 0o755);
 });
@@ -39,7 +39,7 @@ async function run(
     upload: await packageOf(extra.dsc ?? dscOf(u)),
     uploadKeyring: SERVICE_KEYRING,
     profiles: extra.profiles ?? [TRIXIE],
-    rootfsFor: () => Promise.resolve(rootfs),
+    sandboxFor: () => Promise.resolve(sandbox),
     timeoutMs: extra.timeoutMs ?? TEST_BUILD_MS,
   });
 }
@@ -186,6 +186,8 @@ describe('builder profiles', () => {
         upload: await packageOf(dscOf(u)),
         uploadKeyring: SERVICE_KEYRING,
         timeoutMs: TEST_BUILD_MS,
+        // Each profile on its own root filesystem: forky's dgit 17 is what differs.
+        sandboxFor: builderSandboxFor,
       });
       expect(r.verdict).toBe('reproduced');
       expect(r.profile).toBe('trixie');
@@ -211,7 +213,7 @@ describe('builder profiles', () => {
         repo: bundleOf(u),
         tag: u.tag,
         profile: profileByName('trixie-umask002')!,
-        rootfs,
+        sandbox,
         existingOrigs: [],
         timeoutMs: TEST_BUILD_MS,
         tmpDir: scratch,
@@ -225,6 +227,7 @@ describe('builder profiles', () => {
           madeAt: new Date('2026-06-01T00:00:00Z'),
           timeoutMs: TEST_BUILD_MS,
           tmpDir: scratch,
+          sandboxFor: builderSandboxFor,
         });
         expect(r.profileHint).toMatch(
           /^profiles of umask 0002 \(t2u-gbp_1\.0-1\.debian\.tar\.xz: all \d+ files and directories read are group-writable\) first$/,
@@ -301,7 +304,7 @@ describe('builder profiles', () => {
         upload: await packageOf(dscOf(u)),
         uploadKeyring: SERVICE_KEYRING,
         profiles: ['trixie', 'trixie-umask002'].map((n) => profileByName(n)!),
-        rootfsFor: () => Promise.resolve(rootfs),
+        sandboxFor: () => Promise.resolve(sandbox),
         timeoutMs: TEST_BUILD_MS,
         refuted: () => 'the content layer already refutes the upload (CONTENT_MISMATCH)',
       });
@@ -366,7 +369,7 @@ describe('other inputs', () => {
       from: { kind: 'git', repo: bundleOf(u), tag: u.tag },
       upload: await packageOf(dscOf(u)),
       profiles: [TRIXIE],
-      rootfsFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
+      sandboxFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
     });
     expect(r.verdict).toBe('unverifiable');
     expect(codes(r)).toEqual(['ROOTFS_UNAVAILABLE']);
@@ -379,7 +382,7 @@ describe('other inputs', () => {
       upload: await packageOf(dscOf(u)),
       uploadKeyring: SERVICE_KEYRING,
       profiles: [TRIXIE],
-      rootfsFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
+      sandboxFor: () => Promise.reject(new Error('mmdebstrap failed: no network')),
     });
     expect(codes(r).sort()).toEqual(['KEY_UNKNOWN', 'ROOTFS_UNAVAILABLE']);
     expect(r.verdict).toBe('mismatch');
@@ -392,13 +395,12 @@ describe('other inputs', () => {
       const dir = await mkdtemp(join(scratch, 'git-format-'));
       for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
       const id = '-c user.name=t2u-test -c user.email=test@t2u.invalid';
-      const made = await runSandboxed({
+      const made = await sandbox.run({
         argv: [
           'sh',
           '-ec',
           `dpkg-source -x ${u.dsc} tree; cd tree; echo '3.0 (git)' > debian/source/format; git init -q; git add -A -f; git ${id} commit -qm import; mkdir ../out; cd ../out; dpkg-source -b ../tree`,
         ],
-        rootfs,
         workDir: dir,
         keep: ['.'],
         timeoutMs: TEST_BUILD_MS,

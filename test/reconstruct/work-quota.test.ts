@@ -10,28 +10,28 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildFromTree } from '../../src/reconstruct/build.js';
 import { profileByName } from '../../src/sandbox/builder-profiles.js';
-import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import { copyOutCap, treeBytes } from '../../src/sandbox/work-quota.js';
 import { REPO_ROOT, uploadCase } from './upload-fixtures.js';
 
 const LIMIT = 64 * 1024 ** 2;
 const BOMB = 512 * 1024 ** 2;
-let rootfs: Rootfs;
+let sandbox: Sandbox;
 let scratch: string;
 let tree: string;
 let honestOrig: string;
 let bomb: string;
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
+  sandbox = await builderSandboxFor();
   scratch = await mkdtemp(join(tmpdir(), 't2u-work-quota-test-'));
   await chmod(scratch, 0o755);
   const u = uploadCase('existing-orig');
   const dir = join(scratch, 'upload');
   await mkdir(dir);
   for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
-  const r = await runSandboxed({ argv: ['dpkg-source', '-x', u.dsc, 'tree'], rootfs, workDir: dir, keep: ['tree'], timeoutMs: 60_000 });
+  const r = await sandbox.run({ argv: ['dpkg-source', '-x', u.dsc, 'tree'], workDir: dir, keep: ['tree'], timeoutMs: 60_000 });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
   tree = join(dir, 'tree');
   const origName = u.dscFiles.find((f) => f.name.includes('.orig.'))!.name;
@@ -81,7 +81,7 @@ async function build(
       fields: {},
       existingOrigs: [orig],
       profile: profileByName('trixie')!,
-      rootfs,
+      sandbox,
       timeoutMs: 300_000,
       tmpDir,
     });

@@ -1,13 +1,13 @@
-// Packs a small debian/ tree as dpkg-source packs it, with the rootfs's own
-// GNU tar, for the tests of the mtime-only comparison and the checkout-mtime
+// Packs a small debian/ tree as dpkg-source packs it, with GNU tar (the
+// host's, in the sandbox), for the tests of the mtime-only comparison and the checkout-mtime
 // explanation: the same tree checked out at another time, or changed, packs
 // to an archive that differs in mtimes only, or in more.
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { runSandboxed, type Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { hostSandbox } from '../helpers/host-sandbox.js';
 
 export const CHANGELOG = 1_711_929_780; // 2024-04-01T00:03:00Z
 export const LONG = `debian/${'a-long-directory-name/'.repeat(6)}file.txt`;
@@ -19,7 +19,8 @@ export interface Packed {
 }
 
 export interface Packer {
-  readonly rootfs: Rootfs;
+  /** Where the archives are made, and read by the code under test. */
+  readonly sandbox: Sandbox;
   /** A directory the sandbox can read, removed by dispose(). */
   readonly scratch: string;
   /**
@@ -33,11 +34,11 @@ export interface Packer {
 }
 
 export async function packer(): Promise<Packer> {
-  const rootfs = await ensureRootfs('trixie');
+  const sandbox = hostSandbox;
   const scratch = await mkdtemp(join(tmpdir(), 't2u-dpkg-source-pack-'));
   await chmod(scratch, 0o777);
   return {
-    rootfs,
+    sandbox,
     scratch,
     async pack(name, checkout, change = ':') {
       const script = `set -e; mkdir -p t/debian/source "t/$(dirname "${LONG}")"; cd t
@@ -50,7 +51,7 @@ tar --format=gnu --sort=name --mtime=@${CHANGELOG} --clamp-mtime --numeric-owner
 xz -6 -c ../${name}.tar > ../${name}.tar.xz`;
       const dir = await mkdtemp(join(scratch, `${name}-`));
       await chmod(dir, 0o777);
-      const r = await runSandboxed({ argv: ['sh', '-c', script], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 });
+      const r = await sandbox.run({ argv: ['sh', '-c', script], workDir: dir, keep: ['.'], timeoutMs: 60_000 });
       expect(r.exitCode, r.stderr.toString()).toBe(0);
       return { tar: join(dir, `${name}.tar`), xz: join(dir, `${name}.tar.xz`), changelog: join(dir, 't', 'debian', 'changelog') };
     },

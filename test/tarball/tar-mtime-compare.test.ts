@@ -1,4 +1,4 @@
-// The mtime-only comparison on archives made by the rootfs's own GNU tar
+// The mtime-only comparison on archives made by GNU tar (the host's, in the sandbox)
 // with dpkg-source's options: the same tree packed at two checkout times
 // differs only in mtimes; a changed byte of content, a changed mode or a
 // broken header is more; the streaming form says what the whole-buffer one

@@ -10,19 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TarballError, isTarballError } from '../../src/tarball/tarball-error.js';
 import { decompress } from '../../src/tarball/decompress.js';
 import { readTar, TarParser, type TarEntry, type TarLimits } from '../../src/tarball/tar-reader.js';
-import type { Rootfs } from '../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../src/sandbox/rootfs.js';
+import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 import { REPO_ROOT, scratch, UPLOADS, type Scratch } from '../compare/sandbox-tar.js';
 import { seededBelow } from '../helpers/seeded.js';
 
-let rootfs: Rootfs;
 let s: Scratch;
 /** 122 bytes in two components, so that ustar can split it into prefix and name. */
 const LONG = `${'x'.repeat(60)}/${'y'.repeat(60)}`;
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
-  s = await scratch(rootfs);
+  s = await scratch(sandbox);
   await s.run(`
     mkdir -p t/d "t/d/${LONG}" && cd t
     printf 'hello\\n' > d/a.txt
@@ -58,7 +55,7 @@ afterAll(async () => {
 
 async function entries(file: string, limits: TarLimits = {}): Promise<TarEntry[]> {
   const out: TarEntry[] = [];
-  for await (const e of readTar(decompress(file, { rootfs }), limits)) out.push(e);
+  for await (const e of readTar(decompress(file, { sandbox }), limits)) out.push(e);
   return out;
 }
 

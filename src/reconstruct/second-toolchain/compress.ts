@@ -14,7 +14,7 @@
 // thread (xz ≥ 5.4), the same bytes as -T0 on any machine, at one thread's
 // memory: about 170 MiB at -6 where two threads take 300 MiB.
 import { once } from 'node:events';
-import { requireCompleted, spawnSandboxed, type Rootfs } from '../../sandbox/launcher.js';
+import { requireCompleted, type Sandbox } from '../../sandbox/index.js';
 
 export type Compressor =
   | { readonly tool: 'dpkg-source'; readonly format: 'xz' | 'gzip'; readonly level: number }
@@ -47,7 +47,7 @@ const TIMEOUT_MS = 10 * 60_000;
  * input stream throws (the compressor is then killed).
  */
 export async function compressStream(
-  rootfs: Rootfs,
+  sandbox: Sandbox,
   c: Compressor,
   input: AsyncIterable<Buffer>,
   sink: (chunk: Buffer) => void | Promise<void>,
@@ -55,7 +55,7 @@ export async function compressStream(
 ): Promise<void> {
   const { argv, env } = compressorArgv(c);
   const what = argv.join(' ');
-  const proc = spawnSandboxed({ argv, rootfs, env, timeoutMs: TIMEOUT_MS, limits: { maxOutputBytes } });
+  const proc = sandbox.spawn({ argv, env, timeoutMs: TIMEOUT_MS, limits: { maxOutputBytes } });
   let settled = false;
   const result = proc.result.finally(() => {
     settled = true;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { ObjectReader } from '../../fetch/index.js';
 import { Deb822Error, parseDeb822Paragraph } from '../../deb822/parse.js';
 import { parseChangelog } from '../../interpret/index.js';
-import type { Rootfs } from '../../sandbox/launcher.js';
+import type { Sandbox } from '../../sandbox/index.js';
 import type { Dsc, SourcePackage } from '../../deb822/dsc.js';
 import { fieldDifferences, type FieldDifference } from '../../compare/index.js';
 import { origPlan } from '../reproduce.js';
@@ -37,8 +37,8 @@ export interface SecondToolchainInput {
   readonly quiltMode: string;
   readonly umask: Umask;
   readonly dpkgDev: '1.22' | '1.23';
-  /** For compressors. */
-  readonly rootfs: Rootfs;
+  /** Where the compressors and decompressors run: the root filesystem of the profile that reproduced. */
+  readonly sandbox: Sandbox;
   readonly appended: { dgit: string; gitTagInfo: string; gitTagTagger: string | Uint8Array };
   /** The upload, obtained once: its .dsc as read and its files, already checksum-checked. */
   readonly upload: SourcePackage;
@@ -305,7 +305,7 @@ async function makeAndCompare(
         }
       };
       await compressStream(
-        input.rootfs,
+        input.sandbox,
         compressor,
         counted(p.tar()),
         async (chunk) => {
@@ -327,7 +327,7 @@ async function makeAndCompare(
     try {
       d = await firstDifference(
         p.tar(),
-        decompress(join(input.upload.dir, p.name), { rootfs: input.rootfs, maxOutputBytes: tarBytes + 1 }),
+        decompress(join(input.upload.dir, p.name), { sandbox: input.sandbox, maxOutputBytes: tarBytes + 1 }),
       );
     } catch (e) {
       if (!(e instanceof TheirStreamError)) throw e;

@@ -13,7 +13,7 @@ import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../../pipeline
 import { reason } from '../../report/reasons.js';
 import { UsageError } from '../../report/usage-error.js';
 import { withSandboxOutput } from '../../sandbox/output-tap.js';
-import { ensureRootfs } from '../../sandbox/rootfs.js';
+import { builderSandbox } from '../../sandbox/index.js';
 import { fetchSourcesIndex, type SourcesIndex } from '../../upload/index.js';
 import type { ServiceConfig } from '../service-config.js';
 import type { VerifyJob } from './worker.js';
@@ -88,9 +88,9 @@ export function makeVerifyJob(config: Readonly<ServiceConfig>): VerifyJob {
         : // What the verification prints is the attempt's log: its progress (the rootfs's included) and every sandboxed command's output.
           await withSandboxOutput(output, () => {
             const progress = (line: string): void => output(`[t2u-verify] ${line}\n`);
-            const rootfsFor = (name: Parameters<typeof ensureRootfs>[0]) =>
-              ensureRootfs(name, { cache: cacheDir(config), onProgress: (line) => progress(`rootfs ${name}: ${line}`) });
-            return verify({ repo: req.repo, tag: req.tag, upload }, { ...deps, progress, rootfsFor });
+            const sandboxFor = (name: string) =>
+              builderSandbox(name, { cache: cacheDir(config), onProgress: (line) => progress(`rootfs ${name}: ${line}`) });
+            return verify({ repo: req.repo, tag: req.tag, upload }, { ...deps, progress, sandboxFor });
           });
     report.notes.unshift(...keyringNotes(t, uk));
     // A webhook names the tag object that was pushed (GitLab's `after`); the

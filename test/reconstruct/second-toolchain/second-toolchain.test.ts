@@ -16,16 +16,16 @@ import {
   type SecondToolchainInput,
   type SecondToolchainResult,
 } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
-import type { Rootfs } from '../../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
+import type { Sandbox } from '../../../src/sandbox/index.js';
+import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 import { MANIFEST, REPO_ROOT, packageOf, type UploadCase } from '../upload-fixtures.js';
 
-let rootfs: Rootfs;
+let sandbox: Sandbox;
 let scratch: string;
 const repos = new Map<string, string>();
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
+  sandbox = await builderSandboxFor();
   scratch = await mkdtemp(join(tmpdir(), 't2u-second-toolchain-'));
   await chmod(scratch, 0o755);
 });
@@ -72,7 +72,7 @@ async function runCase(u: Case, over: Partial<SecondToolchainInput> & { uploadDi
       quiltMode: u.quiltMode ?? '',
       umask: '0022',
       dpkgDev: '1.22',
-      rootfs,
+      sandbox,
       ...(u.upstreamCommit ? { upstreamCommit: u.upstreamCommit } : {}),
       appended: { dgit: p.get('Dgit')!, gitTagInfo: p.get('Git-Tag-Info')!, gitTagTagger: p.get('Git-Tag-Tagger')! },
       upload,

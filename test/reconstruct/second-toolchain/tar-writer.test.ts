@@ -15,12 +15,12 @@ import { deborigTar } from '../../../src/reconstruct/second-toolchain/deborig.js
 import { debianTar, nativeTar } from '../../../src/reconstruct/second-toolchain/dpkg-source-tar.js';
 import { readCommitInfo, readTree } from '../../../src/reconstruct/second-toolchain/git-tree.js';
 import { gnuTar } from '../../../src/reconstruct/second-toolchain/tar-writer.js';
-import { requireCompleted, runSandboxed, type Rootfs } from '../../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
+import { requireCompleted, type Sandbox } from '../../../src/sandbox/index.js';
 import { TarParser } from '../../../src/tarball/tar-reader.js';
+import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 
 const SDE = 1709251260;
-let rootfs: Rootfs;
+let sandbox: Sandbox;
 let work: string;
 let commit: string;
 
@@ -47,7 +47,7 @@ async function put(path: string, content: string, mode = 0o644): Promise<void> {
 }
 
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
+  sandbox = await builderSandboxFor();
   work = await mkdtemp(join(tmpdir(), 't2u-tar-writer-'));
   await chmod(work, 0o755);
   await mkdir(join(work, 'repo'));
@@ -85,9 +85,8 @@ afterAll(async () => {
 async function sandboxed(script: string): Promise<Buffer> {
   const out = await mkdtemp(join(work, 'run-'));
   const r = requireCompleted(
-    await runSandboxed({
+    await sandbox.run({
       argv: ['sh', '-ec', script],
-      rootfs,
       workDir: out,
       keep: ['.'],
       readOnly: [{ host: join(work, 'repo'), inside: '/repo' }],

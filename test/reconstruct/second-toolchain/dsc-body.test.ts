@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dpkgSourceDsc, dscBody, DscBodyError } from '../../../src/reconstruct/second-toolchain/dsc-body.js';
 import { compareVersions } from '../../../src/deb822/version-compare.js';
 import { normalizeBuildDeps } from '../../../src/reconstruct/second-toolchain/dpkg-deps.js';
-import { requireCompleted, runSandboxed } from '../../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
+import { requireCompleted } from '../../../src/sandbox/index.js';
+import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 
 let scratch: string;
 beforeAll(async () => {
@@ -103,9 +103,9 @@ async function dpkgSource(
     await mkdir(join(dir, 'work', 'debian', 'tests'));
     await writeFile(join(dir, 'work', 'debian', 'tests', 'control'), tests);
   }
-  const rootfs = await ensureRootfs(rootfsName);
+  const sandbox = await builderSandboxFor(rootfsName);
   const r = requireCompleted(
-    await runSandboxed({ argv: ['dpkg-source', '-I.git', '-b', 'work'], rootfs, workDir: dir, keep: ['.'], timeoutMs: 60_000 }),
+    await sandbox.run({ argv: ['dpkg-source', '-I.git', '-b', 'work'], workDir: dir, keep: ['.'], timeoutMs: 60_000 }),
     'dpkg-source',
   );
   expect(r.exitCode, r.stderr.toString()).toBe(0);

@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
 import { runSecondToolchain } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
-import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
+import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 import { packageOf } from '../upload-fixtures.js';
 
 const args = JSON.parse(process.argv[2]!) as { repo: string; commit: string; uploadDir: string; dsc: string };
-const rootfs = await ensureRootfs('trixie');
+const sandbox = await builderSandboxFor();
 const objects = new CatFileReader(
   {
     rootfs: { kind: 'host' },
@@ -31,7 +31,7 @@ try {
     quiltMode: '',
     umask: '0022',
     dpkgDev: '1.22',
-    rootfs,
+    sandbox,
     appended: { dgit: '', gitTagInfo: '', gitTagTagger: '' },
     upload,
   });

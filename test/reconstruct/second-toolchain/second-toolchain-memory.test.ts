@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecondToolchainResult } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
-import { requireCompleted, runSandboxed } from '../../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
+import { requireCompleted } from '../../../src/sandbox/index.js';
+import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 
 const MiB = 1024 ** 2;
 /** The package's content: 48 files of 4 MiB (a blob is held whole while it is written). */
@@ -76,9 +76,10 @@ beforeAll(async () => {
   const out = join(work, 'upload');
   await mkdir(out);
   requireCompleted(
-    await runSandboxed({
+    await (
+      await builderSandboxFor()
+    ).run({
       argv: ['sh', '-ec', 'umask 022; git clone -q /repo work; dpkg-source -I.git -b work >/dev/null; rm -rf work'],
-      rootfs: await ensureRootfs('trixie'),
       workDir: out,
       keep: ['.'],
       readOnly: [{ host: join(repo, '.git'), inside: '/repo' }],

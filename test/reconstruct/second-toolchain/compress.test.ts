@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compressorArgv, compressStream, type Compressor } from '../../../src/reconstruct/second-toolchain/compress.js';
-import { requireCompleted, runSandboxed, type Rootfs } from '../../../src/sandbox/launcher.js';
-import { ensureRootfs } from '../../../src/sandbox/rootfs.js';
+import { requireCompleted, type Sandbox } from '../../../src/sandbox/index.js';
+import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 
-let rootfs: Rootfs;
+let sandbox: Sandbox;
 beforeAll(async () => {
-  rootfs = await ensureRootfs('trixie');
+  sandbox = await builderSandboxFor();
 });
 
 const MiB = 1024 ** 2;
@@ -23,7 +23,7 @@ async function* chunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
 async function ours(c: Compressor, data: Buffer): Promise<Buffer> {
   const out: Buffer[] = [];
   await compressStream(
-    rootfs,
+    sandbox,
     c,
     chunks(data, 100_000),
     (b) => {
@@ -36,9 +36,8 @@ async function ours(c: Compressor, data: Buffer): Promise<Buffer> {
 
 async function xz(args: string[], data: Buffer, env: Record<string, string> = {}): Promise<Buffer> {
   const r = requireCompleted(
-    await runSandboxed({
+    await sandbox.run({
       argv: ['xz', ...args],
-      rootfs,
       stdin: data,
       env,
       timeoutMs: 600_000,
@@ -76,7 +75,7 @@ describe('compressStream', () => {
 
   it('a compressor writing more than allowed is killed and reported', async () => {
     await expect(
-      compressStream(rootfs, { tool: 'dpkg-source', format: 'gzip', level: 9 }, chunks(randomBytes(4 * MiB), 65536), () => undefined, MiB),
+      compressStream(sandbox, { tool: 'dpkg-source', format: 'gzip', level: 9 }, chunks(randomBytes(4 * MiB), 65536), () => undefined, MiB),
     ).rejects.toThrow(/more output than allowed/);
   });
 
@@ -86,7 +85,7 @@ describe('compressStream', () => {
       throw new Error('the tree went away');
     }
     await expect(
-      compressStream(rootfs, { tool: 'dpkg-source', format: 'gzip', level: 9 }, failing(), () => undefined, 10 * MiB),
+      compressStream(sandbox, { tool: 'dpkg-source', format: 'gzip', level: 9 }, failing(), () => undefined, 10 * MiB),
     ).rejects.toThrow('the tree went away');
   });
 });

@@ -1,0 +1,15 @@
+// The sandbox's face: the port the stages receive (Sandbox) and what makes
+// the real one (bwrapSandbox over a root filesystem, builderSandbox for a
+// builder profile's), with the builder profiles, which are data about those
+// root filesystems.
+export {
+  builderSandbox,
+  bwrapSandbox,
+  requireCompleted,
+  type Sandbox,
+  type SandboxCommand,
+  type SandboxLimits,
+  type SandboxProcess,
+  type SandboxResult,
+} from './sandbox.js';
+export { profileByName, profileOrder, PROFILES, type BuilderProfile } from './builder-profiles.js';
