@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../config/load.js';
 import { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from '../config/schema.js';
-import { Deb822Error } from '../deb822/parse.js';
 import { compareVersions } from '../deb822/version-compare.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import { runSandboxed } from '../sandbox/launcher.js';
@@ -20,6 +19,7 @@ import { trimEnd } from '../text/scan.js';
 import { makeMirrorGet } from './mirror-http.js';
 import { findPackage, type PackageEntry } from './packages-index.js';
 import { ArchiveError, checkRelease, fetchPoolFile, fetchReleaseFile, unxz, verifyInRelease, type MirrorGet } from './release.js';
+import { isFormatError } from '../report/format-error.js';
 
 export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from '../config/schema.js';
 export { verifyInRelease } from './release.js';
@@ -206,7 +206,7 @@ async function download<T>(spec: MirrorPackageSpec<T>, d: Download, warnings: st
     try {
       entries = findPackage(packages, spec.name);
     } catch (e) {
-      if (e instanceof Deb822Error)
+      if (isFormatError(e, 'deb822'))
         throw new DebianKeyringError('format', `${indexPath} of ${suite} is not a control file: ${e.message}`, { cause: e });
       throw e;
     }

@@ -7,10 +7,11 @@
 // decompressed. gpgv and xz parse bytes from the network, so they run in the
 // sandbox (src/sandbox/launcher.ts, the host's /usr read-only, no network).
 import { createHash } from 'node:crypto';
-import { ChecksumListError, parseChecksumList, type ChecksumEntry } from '../deb822/checksum-list.js';
+import { parseChecksumList, type ChecksumEntry } from '../deb822/checksum-list.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
-import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
+import { parseDeb822Paragraph } from '../deb822/parse.js';
 import { runSandboxed } from '../sandbox/launcher.js';
+import { isFormatError } from '../report/format-error.js';
 
 /**
  * Why a suite or one of its files cannot be used: `network` (the mirror did
@@ -92,7 +93,7 @@ export function checkRelease(text: string, check: ReleaseCheck): Release {
   try {
     paragraph = parseDeb822Paragraph(text);
   } catch (e) {
-    if (e instanceof Deb822Error)
+    if (isFormatError(e, 'deb822'))
       throw new ArchiveError('format', `the signed Release of ${suite} is not a control file: ${e.message}`, { cause: e });
     throw e;
   }
@@ -120,7 +121,7 @@ export function checkRelease(text: string, check: ReleaseCheck): Release {
   try {
     sha256 = new Map(parseChecksumList(paragraph.get('SHA256') ?? '', 'sha256', 'SHA256').map((e) => [e.name, e]));
   } catch (e) {
-    if (e instanceof ChecksumListError) throw new ArchiveError('format', `the Release of ${suite}: ${e.message}`, { cause: e });
+    if (isFormatError(e, 'checksum-list')) throw new ArchiveError('format', `the Release of ${suite}: ${e.message}`, { cause: e });
     throw e;
   }
   const date = paragraph.get('Date');

@@ -17,15 +17,16 @@
 // the builder's) and its tree being the rebuilt view's tree; its message is
 // dgit's. Then the upload's Dgit field says nothing the tag does not.
 import { trimEnd } from '../text/scan.js';
-import { ObjectParseError, parseCommit } from '../gitobj/commit-tree.js';
+import { parseCommit } from '../gitobj/commit-tree.js';
 import { checkObject } from '../gitobj/object-integrity.js';
-import { parseTagObject, TagParseError } from '../gitobj/tag-object.js';
+import { parseTagObject } from '../gitobj/tag-object.js';
 import type { Repository } from '../fetch/index.js';
 import { mangleVersion } from '../interpret/index.js';
 import type { ReproduceResult } from '../reconstruct/index.js';
 import { effectOf, reason, type Reason } from '../report/reasons.js';
-import { DscError, parseDgitField, type Dsc } from '../deb822/dsc.js';
+import { parseDgitField, type Dsc } from '../deb822/dsc.js';
 import { isVerificationError } from '../report/verification-error.js';
+import { isFormatError } from '../report/format-error.js';
 
 export interface PseudomergeInput {
   /** The repository the Dgit field names (possibly rewritten by configuration). */
@@ -105,7 +106,8 @@ export async function checkPseudomerge(input: PseudomergeInput): Promise<Pseudom
     };
   } catch (e) {
     if (isVerificationError(e)) return unchecked(`${e.code}: ${e.message}`);
-    if (e instanceof TagParseError || e instanceof ObjectParseError) return mismatch(`${tagName} or its commit is malformed: ${e.message}`);
+    if (isFormatError(e, 'git-tag') || isFormatError(e, 'git-object'))
+      return mismatch(`${tagName} or its commit is malformed: ${e.message}`);
     throw e;
   } finally {
     await repo?.close();
@@ -142,7 +144,7 @@ export async function explainDgitView(r: ReproduceResult, input: DgitViewInput):
   try {
     rebuilt = field?.expected === undefined ? undefined : parseDgitField(field.expected);
   } catch (e) {
-    if (e instanceof DscError) return r;
+    if (isFormatError(e, 'dsc')) return r;
     throw e;
   }
   const upload = input.dsc.dgit;

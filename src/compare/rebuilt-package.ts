@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Deb822Error, parseDeb822Paragraph } from '../deb822/parse.js';
+import { parseDeb822Paragraph } from '../deb822/parse.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { FieldDifference, FileComparison, FileDigest } from '../report/report.js';
 import type { SourcePackage } from '../deb822/dsc.js';
+import { isFormatError } from '../report/format-error.js';
 
 export type { FieldDifference, FileComparison, FileDigest };
 
@@ -229,7 +230,7 @@ function paragraphOf(data: Uint8Array, encoding: 'utf8' | 'latin1'): Deb822Parag
         : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
     return parseDeb822Paragraph(text);
   } catch (e) {
-    if (e instanceof Deb822Error) return undefined;
+    if (isFormatError(e, 'deb822')) return undefined;
     throw e;
   }
 }

@@ -4,10 +4,7 @@
 // Release parser) read them: three words, a lower-case hash of the
 // algorithm's length, a decimal size, and each name at most once. What a name
 // may be is the caller's (a .dsc names plain files; a Release names paths).
-
-export class ChecksumListError extends Error {
-  override readonly name = 'ChecksumListError';
-}
+import { FormatError } from '../report/format-error.js';
 
 export const HASH_LENGTH = { md5: 32, sha1: 40, sha256: 64 } as const;
 export type ChecksumAlgorithm = keyof typeof HASH_LENGTH;
@@ -32,14 +29,14 @@ export function parseChecksumList(
   for (const line of value.split(/\n */)) {
     if (line === '') continue;
     const parts = line.split(/[ \t]+/);
-    if (parts.length !== 3) throw new ChecksumListError(`${field}: invalid line ${JSON.stringify(line.slice(0, 120))}`);
+    if (parts.length !== 3) throw new FormatError('checksum-list', `${field}: invalid line ${JSON.stringify(line.slice(0, 120))}`);
     const [hash, sizeText, name] = parts as [string, string, string];
     if (!hashRe.test(hash))
-      throw new ChecksumListError(`${field}: ${JSON.stringify(hash.slice(0, 80))} is not a lower-case ${algorithm} hash`);
+      throw new FormatError('checksum-list', `${field}: ${JSON.stringify(hash.slice(0, 80))} is not a lower-case ${algorithm} hash`);
     if (!/^[0-9]+$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
-      throw new ChecksumListError(`${field}: invalid size ${JSON.stringify(sizeText.slice(0, 40))}`);
+      throw new FormatError('checksum-list', `${field}: invalid size ${JSON.stringify(sizeText.slice(0, 40))}`);
     checkName(name);
-    if (seen.has(name)) throw new ChecksumListError(`${field} lists ${name} twice`);
+    if (seen.has(name)) throw new FormatError('checksum-list', `${field} lists ${name} twice`);
     seen.add(name);
     out.push({ name, size: Number(sizeText), hash });
   }

@@ -11,10 +11,7 @@
 // reader might take for signed.
 
 import { trimEnd } from '../text/scan.js';
-
-export class ClearsignError extends Error {
-  override readonly name = 'ClearsignError';
-}
+import { FormatError } from '../report/format-error.js';
 
 export interface Clearsigned {
   /** The digests the "Hash:" headers declare, by gpg's names (e.g. ["SHA512"]); ["MD5"] when there is no Hash: header. */
@@ -87,7 +84,7 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
   let i = 0;
   while (i < lines.length && /^[ \t\r\f\v]*$/.test(lines[i]!)) i++;
   if (i >= lines.length || !BEGIN_MESSAGE.test(lines[i]!)) {
-    throw new ClearsignError('the data does not start with "-----BEGIN PGP SIGNED MESSAGE-----"');
+    throw new FormatError('clearsigned', 'the data does not start with "-----BEGIN PGP SIGNED MESSAGE-----"');
   }
   i++;
   const hashes = new Set<string>();
@@ -97,33 +94,35 @@ export function parseClearsigned(data: Uint8Array): Clearsigned {
     if (line === '') break;
     // gpg's parse_header_line: "Name: value", a space after the colon.
     const colon = line.indexOf(':');
-    if (colon === -1 || line[colon + 1] !== ' ') throw new ClearsignError(`invalid armor header ${JSON.stringify(line.slice(0, 60))}`);
+    if (colon === -1 || line[colon + 1] !== ' ')
+      throw new FormatError('clearsigned', `invalid armor header ${JSON.stringify(line.slice(0, 60))}`);
     // gpg: "invalid clearsig header" for anything but Hash: (NotDashEscaped: is refused here too).
     const names = hashHeader(line);
-    if (!names) throw new ClearsignError(`invalid cleartext header ${JSON.stringify(line.slice(0, 60))}`);
+    if (!names) throw new FormatError('clearsigned', `invalid cleartext header ${JSON.stringify(line.slice(0, 60))}`);
     for (const name of names) hashes.add(name);
     declared = true;
   }
-  if (i >= lines.length) throw new ClearsignError('the cleartext headers are not followed by an empty line');
+  if (i >= lines.length) throw new FormatError('clearsigned', 'the cleartext headers are not followed by an empty line');
   i++;
   const body: string[] = [];
   for (; i < lines.length; i++) {
     const line = lines[i]!;
     if (BEGIN_SIGNATURE.test(line)) break;
     if (line.startsWith('- ')) body.push(line.slice(2));
-    else if (line.startsWith('-')) throw new ClearsignError(`line ${i + 1} starts with "-" but is not dash-escaped`);
+    else if (line.startsWith('-')) throw new FormatError('clearsigned', `line ${i + 1} starts with "-" but is not dash-escaped`);
     else body.push(line);
   }
-  if (i >= lines.length) throw new ClearsignError('no "-----BEGIN PGP SIGNATURE-----" line');
+  if (i >= lines.length) throw new FormatError('clearsigned', 'no "-----BEGIN PGP SIGNATURE-----" line');
   const start = i;
   for (i++; i < lines.length; i++) if (END_SIGNATURE.test(lines[i]!)) break;
-  if (i >= lines.length) throw new ClearsignError('the signature has no "-----END PGP SIGNATURE-----" line');
+  if (i >= lines.length) throw new FormatError('clearsigned', 'the signature has no "-----END PGP SIGNATURE-----" line');
   const signatureArmor =
     lines
       .slice(start, i + 1)
       .map((l) => trimEnd(l, TRAILING))
       .join('\n') + '\n';
-  if (lines.slice(i + 1).some((l) => !/^[ \t\r\f\v]*$/.test(l))) throw new ClearsignError('data after the signature is not signed');
+  if (lines.slice(i + 1).some((l) => !/^[ \t\r\f\v]*$/.test(l)))
+    throw new FormatError('clearsigned', 'data after the signature is not signed');
 
   // The line end before the signature block belongs to the framing, not to the text.
   const hashed = body.map((l) => trimEnd(l, TRAILING));

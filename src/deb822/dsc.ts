@@ -7,15 +7,12 @@
 // listed in Files and Checksums-Sha256 (and Checksums-Sha1 when present) with
 // one size; docs/architecture.md §5 trusts only the SHA-256 hashes, the others are checked
 // for agreement of names and sizes only.
-import { ChecksumListError, parseChecksumList, type ChecksumAlgorithm, type ChecksumEntry } from './checksum-list.js';
-import { checkFileName as checkDpkgFileName, FileNameError } from './file-name.js';
-import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from './clearsigned.js';
+import { parseChecksumList, type ChecksumAlgorithm, type ChecksumEntry } from './checksum-list.js';
+import { checkFileName as checkDpkgFileName } from './file-name.js';
+import { isClearsigned, parseClearsigned, type Clearsigned } from './clearsigned.js';
 import type { Deb822Paragraph } from './paragraph.js';
-import { Deb822Error, parseDeb822Paragraph } from './parse.js';
-
-export class DscError extends Error {
-  override readonly name = 'DscError';
-}
+import { parseDeb822Paragraph } from './parse.js';
+import { FormatError, isFormatError } from '../report/format-error.js';
 
 /** One file of a .dsc's Files or Checksums-* list. */
 export type DscFile = ChecksumEntry;
@@ -70,7 +67,7 @@ export function checkFileName(name: string): void {
   try {
     checkDpkgFileName(name);
   } catch (e) {
-    if (e instanceof FileNameError) throw new DscError(e.message);
+    if (isFormatError(e, 'file-name')) throw new FormatError('dsc', e.message);
     throw e;
   }
 }
@@ -84,7 +81,7 @@ export function parseChecksumField(value: string, algorithm: ChecksumAlgorithm, 
   try {
     return parseChecksumList(value, algorithm, field, checkFileName);
   } catch (e) {
-    if (e instanceof ChecksumListError) throw new DscError(e.message);
+    if (isFormatError(e, 'checksum-list')) throw new FormatError('dsc', e.message);
     throw e;
   }
 }
@@ -94,15 +91,16 @@ export function parseGitTagInfo(value: string): GitTagInfo {
   const items = new Map<string, string>();
   for (const item of value.trim().split(/ +/)) {
     const m = /^([a-z][a-z0-9-]*)=(\S+)$/.exec(item);
-    if (!m) throw new DscError(`Git-Tag-Info: invalid item ${JSON.stringify(item.slice(0, 80))}`);
-    if (items.has(m[1]!)) throw new DscError(`Git-Tag-Info: ${m[1]}= given twice`);
+    if (!m) throw new FormatError('dsc', `Git-Tag-Info: invalid item ${JSON.stringify(item.slice(0, 80))}`);
+    if (items.has(m[1]!)) throw new FormatError('dsc', `Git-Tag-Info: ${m[1]}= given twice`);
     items.set(m[1]!, m[2]!);
   }
   const tag = items.get('tag');
   const fp = items.get('fp');
-  if (!tag || !/^[0-9a-f]{40}$/.test(tag)) throw new DscError('Git-Tag-Info: tag= must be a 40-digit lower-case object id');
+  if (!tag || !/^[0-9a-f]{40}$/.test(tag)) throw new FormatError('dsc', 'Git-Tag-Info: tag= must be a 40-digit lower-case object id');
   // dgit writes the signing key's fingerprint in lower case: 40 digits (v4) or 64 (v6).
-  if (!fp || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(fp)) throw new DscError('Git-Tag-Info: fp= must be a lower-case OpenPGP fingerprint');
+  if (!fp || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(fp))
+    throw new FormatError('dsc', 'Git-Tag-Info: fp= must be a lower-case OpenPGP fingerprint');
   return { tag, fp };
 }
 
@@ -110,9 +108,9 @@ export function parseGitTagInfo(value: string): GitTagInfo {
 export function parseDgitField(value: string): DgitField {
   const parts = value.trim().split(/ +/);
   const commit = parts[0] ?? '';
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw new DscError('Dgit: the first word must be a 40-digit lower-case commit id');
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new FormatError('dsc', 'Dgit: the first word must be a 40-digit lower-case commit id');
   if (parts.length === 1) return { commit };
-  if (parts.length !== 4) throw new DscError(`Dgit: expected "<commit> <distro> <tag> <url>", found ${parts.length} words`);
+  if (parts.length !== 4) throw new FormatError('dsc', `Dgit: expected "<commit> <distro> <tag> <url>", found ${parts.length} words`);
   return { commit, distro: parts[1]!, tag: parts[2]!, url: parts[3]! };
 }
 
@@ -121,20 +119,20 @@ function agree(sha256: readonly DscFile[], other: readonly DscFile[], field: str
   const want = new Map(sha256.map((f) => [f.name, f.size]));
   for (const f of other) {
     const size = want.get(f.name);
-    if (size === undefined) throw new DscError(`${field} lists ${f.name}, which Checksums-Sha256 does not`);
-    if (size !== f.size) throw new DscError(`${field} gives ${f.name} size ${f.size}, Checksums-Sha256 says ${size}`);
+    if (size === undefined) throw new FormatError('dsc', `${field} lists ${f.name}, which Checksums-Sha256 does not`);
+    if (size !== f.size) throw new FormatError('dsc', `${field} gives ${f.name} size ${f.size}, Checksums-Sha256 says ${size}`);
   }
   if (other.length !== sha256.length) {
     const listed = new Set(other.map((f) => f.name));
     const missing = sha256.filter((f) => !listed.has(f.name)).map((f) => f.name);
-    throw new DscError(`${field} does not list ${missing.join(', ')}`);
+    throw new FormatError('dsc', `${field} does not list ${missing.join(', ')}`);
   }
 }
 
 function single(paragraph: Deb822Paragraph, name: string): string | undefined {
   const v = paragraph.get(name);
   if (v === undefined) return undefined;
-  if (v.includes('\n')) throw new DscError(`${name} must be a single line`);
+  if (v.includes('\n')) throw new FormatError('dsc', `${name} must be a single line`);
   return v;
 }
 
@@ -145,18 +143,21 @@ function single(paragraph: Deb822Paragraph, name: string): string | undefined {
  */
 export function dscFromParagraph(paragraph: Deb822Paragraph, encoding: DscEncoding = 'utf-8'): Dsc {
   const source = single(paragraph, 'Source');
-  if (!source || !SOURCE_NAME.test(source)) throw new DscError(`Source ${JSON.stringify(source ?? '')} is not a valid source package name`);
+  if (!source || !SOURCE_NAME.test(source))
+    throw new FormatError('dsc', `Source ${JSON.stringify(source ?? '')} is not a valid source package name`);
   const version = single(paragraph, 'Version');
-  if (!version || !VERSION.test(version)) throw new DscError(`Version ${JSON.stringify(version ?? '')} is not a valid Debian version`);
+  if (!version || !VERSION.test(version))
+    throw new FormatError('dsc', `Version ${JSON.stringify(version ?? '')} is not a valid Debian version`);
   const format = single(paragraph, 'Format') ?? '1.0';
-  if (!/^[0-9]+\.[0-9]+(?: \([a-z0-9]+\))?$/.test(format)) throw new DscError(`Format ${JSON.stringify(format)} is not a source format`);
+  if (!/^[0-9]+\.[0-9]+(?: \([a-z0-9]+\))?$/.test(format))
+    throw new FormatError('dsc', `Format ${JSON.stringify(format)} is not a source format`);
 
   const sha256Field = paragraph.get('Checksums-Sha256');
-  if (sha256Field === undefined) throw new DscError('the .dsc has no Checksums-Sha256 field, the only checksums trusted');
+  if (sha256Field === undefined) throw new FormatError('dsc', 'the .dsc has no Checksums-Sha256 field, the only checksums trusted');
   const filesField = paragraph.get('Files');
-  if (filesField === undefined) throw new DscError('the .dsc has no Files field (dpkg-source requires it)');
+  if (filesField === undefined) throw new FormatError('dsc', 'the .dsc has no Files field (dpkg-source requires it)');
   const files = parseChecksumField(sha256Field, 'sha256', 'Checksums-Sha256');
-  if (files.length === 0) throw new DscError('Checksums-Sha256 lists no files');
+  if (files.length === 0) throw new FormatError('dsc', 'Checksums-Sha256 lists no files');
   const md5 = parseChecksumField(filesField, 'md5', 'Files');
   agree(files, md5, 'Files');
   const sha1Field = paragraph.get('Checksums-Sha1');
@@ -164,15 +165,15 @@ export function dscFromParagraph(paragraph: Deb822Paragraph, encoding: DscEncodi
   if (sha1) agree(files, sha1, 'Checksums-Sha1');
   for (const f of files) {
     // dak: every file of a source package is named after it (SOURCE_VERSION.dsc, SOURCE_UVERSION.orig.tar.*).
-    if (!f.name.startsWith(`${source}_`)) throw new DscError(`${f.name} is not a file of source package ${source}`);
-    if (f.name.endsWith('.dsc')) throw new DscError(`the .dsc lists another .dsc (${f.name})`);
+    if (!f.name.startsWith(`${source}_`)) throw new FormatError('dsc', `${f.name} is not a file of source package ${source}`);
+    if (f.name.endsWith('.dsc')) throw new FormatError('dsc', `the .dsc lists another .dsc (${f.name})`);
   }
 
   const dgitValue = single(paragraph, 'Dgit');
   const tagInfoValue = single(paragraph, 'Git-Tag-Info');
   const tagger = single(paragraph, 'Git-Tag-Tagger');
   if (tagger !== undefined && !/^[^<>\n]*<[^<>\s]*>$/.test(tagger))
-    throw new DscError(`Git-Tag-Tagger ${JSON.stringify(tagger.slice(0, 120))} is not "Name <address>"`);
+    throw new FormatError('dsc', `Git-Tag-Tagger ${JSON.stringify(tagger.slice(0, 120))} is not "Name <address>"`);
   return {
     source,
     version,
@@ -211,7 +212,7 @@ export function readDsc(data: Uint8Array): ReadDsc {
     try {
       clearsigned = parseClearsigned(data);
     } catch (e) {
-      if (e instanceof ClearsignError) throw new DscError(`the .dsc's cleartext signature is malformed: ${e.message}`);
+      if (isFormatError(e, 'clearsigned')) throw new FormatError('dsc', `the .dsc's cleartext signature is malformed: ${e.message}`);
       throw e;
     }
     text = clearsigned.text;
@@ -228,7 +229,7 @@ export function readDsc(data: Uint8Array): ReadDsc {
   try {
     paragraph = parseDeb822Paragraph(decoded);
   } catch (e) {
-    if (e instanceof Deb822Error) throw new DscError(`the .dsc is not a control file: ${e.message}`);
+    if (isFormatError(e, 'deb822')) throw new FormatError('dsc', `the .dsc is not a control file: ${e.message}`);
     throw e;
   }
   return { dsc: dscFromParagraph(paragraph, encoding), ...(clearsigned ? { clearsigned } : {}) };

@@ -6,10 +6,7 @@
 // the file stays in the directory it is joined to. A ".." inside a name is
 // legitimate (sid carries weechat-matrix_0.3.0-3.4..dsc, version 0.3.0-3.4.).
 import { join, resolve } from 'node:path';
-
-export class FileNameError extends Error {
-  override readonly name = 'FileNameError';
-}
+import { FormatError } from '../report/format-error.js';
 
 /** Dpkg::Checksums' file-name pattern. */
 const DPKG_FILE_NAME = /^[0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+$/;
@@ -17,7 +14,10 @@ const DPKG_FILE_NAME = /^[0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+$/;
 /** Throws FileNameError unless `name` is a plain file name dpkg would accept. */
 export function checkFileName(name: string): string {
   if (!DPKG_FILE_NAME.test(name))
-    throw new FileNameError(`file name ${JSON.stringify(name.slice(0, 120))} has characters dpkg does not allow in a source package`);
+    throw new FormatError(
+      'file-name',
+      `file name ${JSON.stringify(name.slice(0, 120))} has characters dpkg does not allow in a source package`,
+    );
   return name;
 }
 
@@ -30,6 +30,7 @@ export function isPlainFileName(name: string): boolean {
 export function fileInside(dir: string, name: string): string {
   const path = join(dir, checkFileName(name));
   // Belt and braces: the checked name has no separator, so the parent is `dir` itself.
-  if (resolve(path, '..') !== resolve(dir)) throw new FileNameError(`file name ${JSON.stringify(name.slice(0, 120))} leaves its directory`);
+  if (resolve(path, '..') !== resolve(dir))
+    throw new FormatError('file-name', `file name ${JSON.stringify(name.slice(0, 120))} leaves its directory`);
   return path;
 }

@@ -9,17 +9,7 @@
 // and a name of printable US-ASCII, and a field may not appear twice.
 import { PERL_SPACE, trimEnd, trimStart } from '../text/scan.js';
 import { Deb822Paragraph } from './paragraph.js';
-
-export class Deb822Error extends Error {
-  override readonly name = 'Deb822Error';
-  constructor(
-    message: string,
-    /** 1-based line number of the offending line. */
-    readonly line: number,
-  ) {
-    super(`line ${line}: ${message}`);
-  }
-}
+import { FormatError } from '../report/format-error.js';
 
 export interface ParseOptions {
   /** Skip "#" lines, as dpkg does. Default true. */
@@ -62,23 +52,22 @@ export function* iterateDeb822(text: string, options: ParseOptions = {}): Genera
     }
     if (line[0] === '#' && comments) continue;
     if (WS.test(line)) {
-      if (field === undefined) throw new Deb822Error('continuation line outside any field', lineNo);
+      if (field === undefined) throw malformed('continuation line outside any field', lineNo);
       let cont = line.slice(1);
       if (/^\.+$/.test(cont)) cont = cont.slice(1);
       value += `\n${cont}`;
       continue;
     }
-    if (line.startsWith('-----BEGIN PGP '))
-      throw new Deb822Error('OpenPGP armor is not allowed here (strip the clearsignature first)', lineNo);
+    if (line.startsWith('-----BEGIN PGP ')) throw malformed('OpenPGP armor is not allowed here (strip the clearsignature first)', lineNo);
     const colon = line.indexOf(':');
-    if (colon === -1) throw new Deb822Error(`line is not "Field: value": ${JSON.stringify(line.slice(0, 60))}`, lineNo);
+    if (colon === -1) throw malformed(`line is not "Field: value": ${JSON.stringify(line.slice(0, 60))}`, lineNo);
     const name = trimEnd(line.slice(0, colon), PERL_SPACE);
     if (!FIELD_NAME.test(name) || name[0] === '-' || name[0] === '#') {
-      throw new Deb822Error(`invalid field name ${JSON.stringify(name.slice(0, 60))}`, lineNo);
+      throw malformed(`invalid field name ${JSON.stringify(name.slice(0, 60))}`, lineNo);
     }
     flush();
     current ??= new Deb822Paragraph();
-    if (current.has(name)) throw new Deb822Error(`duplicate field ${name}`, lineNo);
+    if (current.has(name)) throw malformed(`duplicate field ${name}`, lineNo);
     field = name;
     value = trimStart(line.slice(colon + 1), PERL_SPACE);
   }
@@ -89,6 +78,10 @@ export function* iterateDeb822(text: string, options: ParseOptions = {}): Genera
 /** Exactly one paragraph (a .dsc, a Release file); throws Deb822Error otherwise. */
 export function parseDeb822Paragraph(text: string, options: ParseOptions = {}): Deb822Paragraph {
   const paragraphs = parseDeb822(text, options);
-  if (paragraphs.length !== 1) throw new Deb822Error(`expected one paragraph, found ${paragraphs.length}`, 1);
+  if (paragraphs.length !== 1) throw malformed(`expected one paragraph, found ${paragraphs.length}`, 1);
   return paragraphs[0]!;
+}
+
+function malformed(message: string, line: number): FormatError {
+  return new FormatError('deb822', `line ${line}: ${message}`, { line });
 }

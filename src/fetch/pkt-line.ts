@@ -1,5 +1,6 @@
 // git's pkt-line framing (gitprotocol-common(5)): a 4-hex-digit length that
 // counts itself, then the payload; 0000 flush, 0001 delimiter, 0002 response end.
+import { FormatError } from '../report/format-error.js';
 
 const MAX_PKT = 65520;
 
@@ -14,10 +15,6 @@ export const DELIM = Buffer.from('0001');
 
 export type Pkt = { kind: 'data'; data: Buffer } | { kind: 'flush' } | { kind: 'delim' } | { kind: 'end' };
 
-export class PktLineError extends Error {
-  override readonly name = 'PktLineError';
-}
-
 /** Splits a byte stream into packets without holding more than one packet in memory. */
 export async function* readPkts(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Pkt> {
   let buf = Buffer.alloc(0);
@@ -25,21 +22,21 @@ export async function* readPkts(chunks: AsyncIterable<Uint8Array>): AsyncGenerat
     buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
     while (buf.length >= 4) {
       const head = buf.subarray(0, 4).toString('ascii');
-      if (!/^[0-9a-f]{4}$/.test(head)) throw new PktLineError(`bad pkt-line length ${JSON.stringify(head)}`);
+      if (!/^[0-9a-f]{4}$/.test(head)) throw new FormatError('pkt-line', `bad pkt-line length ${JSON.stringify(head)}`);
       const len = parseInt(head, 16);
       if (len < 4) {
         buf = buf.subarray(4);
         yield len === 0 ? { kind: 'flush' } : len === 1 ? { kind: 'delim' } : { kind: 'end' };
         continue;
       }
-      if (len > MAX_PKT) throw new PktLineError(`pkt-line of ${len} bytes exceeds the protocol maximum`);
+      if (len > MAX_PKT) throw new FormatError('pkt-line', `pkt-line of ${len} bytes exceeds the protocol maximum`);
       if (buf.length < len) break;
       const data = buf.subarray(4, len);
       buf = buf.subarray(len);
       yield { kind: 'data', data };
     }
   }
-  if (buf.length > 0) throw new PktLineError('stream ended inside a pkt-line');
+  if (buf.length > 0) throw new FormatError('pkt-line', 'stream ended inside a pkt-line');
 }
 
 /** A text packet without its trailing newline. */

@@ -5,8 +5,9 @@
 // pkt-lines under a byte cap; an answer that is not git's smart protocol is
 // named by its size, never quoted (it may be any page the URL serves).
 import { capStream, type HttpTransport } from '../net/http-transport.js';
-import { DELIM, FLUSH, pktLine, pktText, readPkts, PktLineError, type Pkt } from './pkt-line.js';
+import { DELIM, FLUSH, pktLine, pktText, readPkts, type Pkt } from './pkt-line.js';
 import { VerificationError } from '../report/verification-error.js';
+import { isFormatError } from '../report/format-error.js';
 
 export interface ServerRef {
   readonly ref: string;
@@ -40,7 +41,7 @@ function packets(body: AsyncIterable<Buffer>, maxBytes: number, what: string, ur
       const r = await it.next();
       return r.done ? { kind: 'end' } : r.value;
     } catch (err) {
-      if (err instanceof PktLineError) throw notGit(url, err.message);
+      if (isFormatError(err, 'pkt-line')) throw notGit(url, err.message);
       throw err;
     }
   };

@@ -1,14 +1,11 @@
 // Minimal parsers for the git commit and tree objects the verifier walks.
+import { FormatError } from '../report/format-error.js';
 
 export interface TreeEntry {
   readonly mode: string;
   readonly name: Buffer;
   readonly oid: string;
   readonly kind: 'tree' | 'blob' | 'commit';
-}
-
-export class ObjectParseError extends Error {
-  override readonly name = 'ObjectParseError';
 }
 
 /** The `tree` and `parent` headers of a commit object. */
@@ -19,7 +16,7 @@ export function parseCommit(content: Buffer): { tree: string; parents: string[] 
     .toString('latin1')
     .split('\n');
   const tree = /^tree ([0-9a-f]{40})$/.exec(head[0] ?? '');
-  if (!tree) throw new ObjectParseError('commit does not start with a tree header');
+  if (!tree) throw new FormatError('git-object', 'commit does not start with a tree header');
   const parents: string[] = [];
   for (const line of head.slice(1)) {
     const m = /^parent ([0-9a-f]{40})$/.exec(line);
@@ -36,9 +33,9 @@ export function parseTree(content: Buffer): TreeEntry[] {
   while (pos < content.length) {
     const sp = content.indexOf(0x20, pos);
     const nul = content.indexOf(0x00, sp + 1);
-    if (sp === -1 || nul === -1 || nul + 21 > content.length) throw new ObjectParseError('truncated tree entry');
+    if (sp === -1 || nul === -1 || nul + 21 > content.length) throw new FormatError('git-object', 'truncated tree entry');
     const mode = content.subarray(pos, sp).toString('latin1');
-    if (!/^[0-7]{5,6}$/.test(mode)) throw new ObjectParseError(`bad tree entry mode ${JSON.stringify(mode)}`);
+    if (!/^[0-7]{5,6}$/.test(mode)) throw new FormatError('git-object', `bad tree entry mode ${JSON.stringify(mode)}`);
     const name = content.subarray(sp + 1, nul);
     const oid = content.subarray(nul + 1, nul + 21).toString('hex');
     const kind = mode === '40000' || mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';

@@ -1,6 +1,7 @@
 // Parses a git tag object from its raw bytes (the object's content, without
 // the "tag <size>\0" header), splitting off the signature exactly as git does,
 // so that the signed payload is byte for byte what the signer's gpg saw.
+import { FormatError } from '../report/format-error.js';
 
 /** Signature formats git recognises, by the first line of the block (gpg-interface.c). */
 export type SignatureFormat = 'openpgp' | 'x509' | 'ssh';
@@ -32,10 +33,6 @@ export interface ParsedTag {
   /** The message: the payload after the blank line that ends the headers. */
   readonly message: Uint8Array;
   readonly signature?: { readonly format: SignatureFormat; readonly block: Uint8Array };
-}
-
-export class TagParseError extends Error {
-  override readonly name = 'TagParseError';
 }
 
 function formatOfLine(bytes: Uint8Array, start: number): SignatureFormat | undefined {
@@ -105,13 +102,14 @@ export function parseTagObject(raw: Uint8Array): ParsedTag {
     const line = lines[i];
     const key = want[i]!;
     if (line === undefined || !line.startsWith(`${key} `)) {
-      throw new TagParseError(`tag object header ${i + 1} must be "${key} …"`);
+      throw new FormatError('git-tag', `tag object header ${i + 1} must be "${key} …"`);
     }
     values[key] = line.slice(key.length + 1);
   }
-  if (!HEX40.test(values.object!)) throw new TagParseError('tag object header "object" is not a 40-hex object id');
-  if (!/^(commit|tree|blob|tag)$/.test(values.type!)) throw new TagParseError(`tag object type "${values.type}" is not a git object type`);
-  if (values.tag === '') throw new TagParseError('tag object header "tag" is empty');
+  if (!HEX40.test(values.object!)) throw new FormatError('git-tag', 'tag object header "object" is not a 40-hex object id');
+  if (!/^(commit|tree|blob|tag)$/.test(values.type!))
+    throw new FormatError('git-tag', `tag object type "${values.type}" is not a git object type`);
+  if (values.tag === '') throw new FormatError('git-tag', 'tag object header "tag" is empty');
 
   let tagger: string | undefined;
   let taggerBytes: Uint8Array | undefined;
@@ -122,7 +120,7 @@ export function parseTagObject(raw: Uint8Array): ParsedTag {
       taggerBytes = new Uint8Array(Buffer.from(line.slice('tagger '.length), 'latin1'));
       tagger = decodeHeaderValue(line.slice('tagger '.length));
     } else if (line.startsWith('tagger ')) {
-      throw new TagParseError('tag object has a misplaced or repeated tagger header');
+      throw new FormatError('git-tag', 'tag object has a misplaced or repeated tagger header');
     } else {
       extraHeaders.push(line);
     }

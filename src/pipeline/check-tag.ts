@@ -7,7 +7,7 @@ import { isVerificationError } from '../report/verification-error.js';
 import { refNameProblem } from '../gitobj/ref-name.js';
 import type { Repository } from '../fetch/index.js';
 import { ObjectTooLargeError, type GitObject, type ObjectReader } from '../fetch/index.js';
-import { identBytes, MAX_TAG_OBJECT_BYTES, parseTagObject, splitIdent, TagParseError, type ParsedTag } from '../gitobj/tag-object.js';
+import { identBytes, MAX_TAG_OBJECT_BYTES, parseTagObject, splitIdent, type ParsedTag } from '../gitobj/tag-object.js';
 import { parseCommit, parseTree } from '../gitobj/commit-tree.js';
 import { checkObject, walkAndCheck } from '../gitobj/object-integrity.js';
 import type { KeyringIndex } from '../authenticate/index.js';
@@ -17,6 +17,7 @@ import { interpretTag, needsUpstreamTag } from '../interpret/index.js';
 import { MAX_CHANGELOG_BYTES } from '../interpret/index.js';
 import { reason, type Reason, type ReasonCode } from '../report/reasons.js';
 import { checkTagVerdict, layerResult, REPORT_SCHEMA, type CheckTagReport, type SourceFacts, type TagFacts } from '../report/report.js';
+import { isFormatError } from '../report/format-error.js';
 
 export interface CheckTagInput {
   /** URL or local path, as given by the user or the intake. */
@@ -127,7 +128,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
     try {
       tag = parseTagObject(tagObj.content);
     } catch (err) {
-      if (!(err instanceof TagParseError)) throw err;
+      if (!isFormatError(err, 'git-tag')) throw err;
       reasons.push(reason('TAG_OBJECT_MALFORMED', err.message));
       metaSkipped = 'authenticity failed';
       return finish();
@@ -324,7 +325,7 @@ async function resolveUpstream(
     try {
       oid = parseTagObject(obj.content).headers.object;
     } catch (err) {
-      if (!(err instanceof TagParseError)) throw err;
+      if (!isFormatError(err, 'git-tag')) throw err;
       reasons.push(reason('UPSTREAM_MISMATCH', `upstream tag ${name} is malformed: ${err.message}`));
       return undefined;
     }

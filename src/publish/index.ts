@@ -1,7 +1,7 @@
 // Publishing verdicts others can check (docs/architecture.md §7): attestations, the
 // tiled log's formats and proofs, and the note signatures that bind them.
 export { attestationVkey, keyidOf, openAttestation, signAttestation, type AttestationKey, type OpenedAttestation } from './attestation.js';
-export { formatCheckpoint, parseCheckpoint, CheckpointError, type Checkpoint } from './checkpoint.js';
+export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
 export { cosignatureVerifier, cosignatureVkey, cosigner } from './cosignature.js';
 export { pae, parseEnvelope, openEnvelope, signEnvelope, type DsseEnvelope } from './dsse.js';
 export { ed25519FromPem, generateEd25519, type Ed25519Key } from './ed25519.js';

@@ -6,8 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestFile } from '../compare/index.js';
-import { DscError, readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
+import { readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { reason, type Reason } from '../report/reasons.js';
+import { isFormatError } from '../report/format-error.js';
 
 export type LocalPackageResult =
   { readonly ok: true; readonly pkg: SourcePackage } | { readonly ok: false; readonly reasons: readonly Reason[] };
@@ -29,7 +30,7 @@ export async function readLocalPackage(dscPath: string): Promise<LocalPackageRes
   try {
     read = readDsc(dscBytes);
   } catch (e) {
-    if (!(e instanceof DscError)) throw e;
+    if (!isFormatError(e, 'dsc')) throw e;
     return { ok: false, reasons: [reason('UPLOAD_DSC_INVALID', `${dscPath}: ${e.message}`)] };
   }
   const { dsc } = read;

@@ -11,15 +11,16 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { trimEnd } from '../text/scan.js';
-import { checkFileName, fileInside, FileNameError } from '../deb822/file-name.js';
+import { checkFileName, fileInside } from '../deb822/file-name.js';
 import { checkEndpointUrl, type UrlPolicy } from '../net/url-policy.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { checkedCopy, type Expected } from './checked-copy.js';
-import { DscError, readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
+import { readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
 import { DEFAULT_MIRROR } from '../config/schema.js';
 import { isVerificationError, VerificationError } from '../report/verification-error.js';
+import { isFormatError } from '../report/format-error.js';
 
 export type UploadLocator =
   | { readonly kind: 'dsc-path'; readonly path: string }
@@ -91,7 +92,7 @@ function uploadFileName(name: string, from: string): string {
   try {
     return checkFileName(name);
   } catch (e) {
-    if (e instanceof FileNameError)
+    if (isFormatError(e, 'file-name'))
       throw new VerificationError('UPLOAD_URL_INVALID', `${from} does not end in a plain .dsc file name: ${e.message}`);
     throw e;
   }
@@ -148,8 +149,9 @@ export async function obtainUpload(where: UploadLocator, options: ObtainOptions 
     return { ok: true, upload };
   } catch (e) {
     if (dir) await rm(dir, { recursive: true, force: true });
-    const err =
-      e instanceof DscError ? new VerificationError('UPLOAD_DSC_INVALID', e.message) : uploadErrorOf(e, signal, 'obtaining the upload');
+    const err = isFormatError(e, 'dsc')
+      ? new VerificationError('UPLOAD_DSC_INVALID', e.message)
+      : uploadErrorOf(e, signal, 'obtaining the upload');
     return { ok: false, reasons: [reason(err.code, err.message)], notes };
   } finally {
     clearTimeout(timer);

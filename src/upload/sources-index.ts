@@ -8,12 +8,11 @@
 import { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from '../config/schema.js';
 import { ArchiveError, checkRelease, fetchReleaseFile, unxz, verifyInRelease, type MirrorGet } from '../archive/release.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
-import { Deb822Error, iterateDeb822 } from '../deb822/parse.js';
+import { iterateDeb822 } from '../deb822/parse.js';
 import { collect } from '../net/http-transport.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import { trimEnd } from '../text/scan.js';
 import {
-  DscError,
   parseChecksumField,
   parseDgitField,
   parseGitTagInfo,
@@ -24,6 +23,7 @@ import {
 } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { VerificationError } from '../report/verification-error.js';
+import { FormatError, isFormatError } from '../report/format-error.js';
 
 export interface SourcesEntry {
   readonly source: string;
@@ -79,24 +79,25 @@ export interface SourcesIndexOptions {
 /** A pool directory: relative, under pool/, no empty, "." or ".." segments. */
 function checkDirectory(dir: string): void {
   if (!/^pool\/[A-Za-z0-9._+~-]+(?:\/[A-Za-z0-9._+~-]+)*$/.test(dir) || dir.split('/').some((s) => s === '.' || s === '..')) {
-    throw new DscError(`Directory ${JSON.stringify(dir.slice(0, 120))} is not a pool directory`);
+    throw new FormatError('dsc', `Directory ${JSON.stringify(dir.slice(0, 120))} is not a pool directory`);
   }
 }
 
 /** One Sources stanza as an entry; throws DscError when it is not a usable one. */
 export function sourcesEntry(p: Deb822Paragraph): SourcesEntry {
   const source = p.get('Package') ?? '';
-  if (!SOURCE_NAME.test(source)) throw new DscError(`Package ${JSON.stringify(source.slice(0, 80))} is not a source package name`);
+  if (!SOURCE_NAME.test(source))
+    throw new FormatError('dsc', `Package ${JSON.stringify(source.slice(0, 80))} is not a source package name`);
   const version = p.get('Version') ?? '';
   if (!/^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/.test(version))
-    throw new DscError(`Version ${JSON.stringify(version.slice(0, 80))} is not a Debian version`);
+    throw new FormatError('dsc', `Version ${JSON.stringify(version.slice(0, 80))} is not a Debian version`);
   const directory = p.get('Directory') ?? '';
   checkDirectory(directory);
   const sha256 = p.get('Checksums-Sha256');
-  if (sha256 === undefined) throw new DscError('no Checksums-Sha256 field');
+  if (sha256 === undefined) throw new FormatError('dsc', 'no Checksums-Sha256 field');
   const files = parseChecksumField(sha256, 'sha256', 'Checksums-Sha256');
   const dscs = files.filter((f) => f.name.endsWith('.dsc'));
-  if (dscs.length !== 1) throw new DscError(`lists ${dscs.length} .dsc files, not one`);
+  if (dscs.length !== 1) throw new FormatError('dsc', `lists ${dscs.length} .dsc files, not one`);
   const tagInfo = p.get('Git-Tag-Info');
   const dgit = p.get('Dgit');
   const vcsGit = p.get('Vcs-Git');
@@ -120,7 +121,7 @@ export function parseSources(text: string): { entries: SourcesEntry[]; skipped: 
     try {
       entries.push(sourcesEntry(p));
     } catch (e) {
-      if (!(e instanceof DscError)) throw e;
+      if (!isFormatError(e, 'dsc')) throw e;
       skipped.push({ source: p.get('Package') ?? '?', why: e.message });
     }
   }
@@ -178,7 +179,7 @@ export async function fetchSourcesIndex(options: SourcesIndexOptions = {}): Prom
     try {
       parsed = parseSources(text);
     } catch (e) {
-      if (e instanceof Deb822Error) throw new VerificationError('UPLOAD_INDEX_UNVERIFIED', `${path} is not a control file: ${e.message}`);
+      if (isFormatError(e, 'deb822')) throw new VerificationError('UPLOAD_INDEX_UNVERIFIED', `${path} is not a control file: ${e.message}`);
       throw e;
     }
     return {

@@ -6,8 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClearsignError, isClearsigned, parseClearsigned } from '../../src/deb822/clearsigned.js';
+import { isClearsigned, parseClearsigned } from '../../src/deb822/clearsigned.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
+import { FormatError } from '../../src/report/format-error.js';
 
 let gpg: Gpg;
 let fpr: string;
@@ -102,7 +103,7 @@ describe('parseClearsigned refuses malformed framings', () => {
   for (const [name, mutate] of Object.entries(cases)) {
     it(name, () => {
       const bad = Buffer.from(mutate(good()), 'latin1');
-      expect(() => parseClearsigned(bad)).toThrow(ClearsignError);
+      expect(() => parseClearsigned(bad)).toThrow(FormatError);
     });
   }
 

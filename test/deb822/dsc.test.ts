@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkFileName, DscError, parseGitTagInfo, readDsc } from '../../src/deb822/dsc.js';
+import { checkFileName, parseGitTagInfo, readDsc } from '../../src/deb822/dsc.js';
+import { FormatError } from '../../src/report/format-error.js';
 
 const DSC_DIR = resolve(import.meta.dirname, '../../fixtures/dsc');
 const index = readFileSync(join(DSC_DIR, 'index.tsv'), 'utf8')
@@ -50,7 +51,7 @@ function refused(text: string): string {
   try {
     readDsc(Buffer.from(text));
   } catch (e) {
-    expect(e).toBeInstanceOf(DscError);
+    expect(e).toBeInstanceOf(FormatError);
     return (e as Error).message;
   }
   throw new Error('accepted');
@@ -92,7 +93,7 @@ describe('readDsc refuses', () => {
   it('checkFileName allows dpkg names (".." inside is legitimate: weechat-matrix_0.3.0-3.4..dsc)', () => {
     expect(() => checkFileName('weechat-matrix_0.3.0-3.4..dsc')).not.toThrow();
     for (const bad of ['..', '.hidden_1.dsc', 'a/b_1.dsc', 'a\\b_1.dsc', 'x_1 .dsc', 'x_1\n.dsc', ''])
-      expect(() => checkFileName(bad)).toThrow(DscError);
+      expect(() => checkFileName(bad)).toThrow(FormatError);
   });
 
   it('parseGitTagInfo wants tag= and fp= once each, in lower-case hex', () => {
@@ -105,7 +106,7 @@ describe('readDsc refuses', () => {
       `tag=${tag} fp=${'B'.repeat(40)}`,
       `tag=${tag} fp=${'b'.repeat(40)} junk`,
     ]) {
-      expect(() => parseGitTagInfo(bad)).toThrow(DscError);
+      expect(() => parseGitTagInfo(bad)).toThrow(FormatError);
     }
   });
 });

@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseClearsigned } from '../../src/deb822/clearsigned.js';
 import { Deb822Paragraph } from '../../src/deb822/paragraph.js';
-import { Deb822Error, parseDeb822, parseDeb822Paragraph } from '../../src/deb822/parse.js';
+import { parseDeb822, parseDeb822Paragraph } from '../../src/deb822/parse.js';
 import { formatDeb822, formatField, formatParagraph } from '../../src/deb822/write.js';
 import { dpkgRoundTrip } from './dpkg-reference.js';
+import { FormatError } from '../../src/report/format-error.js';
 
 const DSC_DIR = resolve(import.meta.dirname, '../../fixtures/dsc');
 const dscFiles = readdirSync(DSC_DIR).filter((f) => f.endsWith('.dsc'));
@@ -54,7 +55,7 @@ describe('parseDeb822 and formatParagraph agree with dpkg', () => {
   for (const [name, text] of Object.entries(REFUSED)) {
     it(`refuses ${name}, as dpkg does`, () => {
       expect(dpkgRoundTrip(text).status).not.toBe(0);
-      expect(() => parseDeb822(text)).toThrow(Deb822Error);
+      expect(() => parseDeb822(text)).toThrow(FormatError);
     });
   }
 
@@ -70,7 +71,7 @@ describe('parseDeb822 and formatParagraph agree with dpkg', () => {
       parseDeb822('A: 1\nB: 2\nA: 3\n');
       expect.unreachable();
     } catch (e) {
-      expect((e as Deb822Error).line).toBe(3);
+      expect((e as FormatError).line).toBe(3);
     }
   });
 

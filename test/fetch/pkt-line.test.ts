@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pktLine, readPkts, PktLineError, type Pkt } from '../../src/fetch/pkt-line.js';
+import { pktLine, readPkts, type Pkt } from '../../src/fetch/pkt-line.js';
+import { FormatError } from '../../src/report/format-error.js';
 
 async function* chunks(...parts: (string | Buffer)[]): AsyncGenerator<Uint8Array> {
   for (const p of parts) yield await Promise.resolve(typeof p === 'string' ? Buffer.from(p) : p);
@@ -24,7 +25,7 @@ describe('pkt-line', () => {
   });
 
   it('rejects a non-hex length and a stream that ends inside a packet', async () => {
-    await expect(all(readPkts(chunks('zzzzhello')))).rejects.toBeInstanceOf(PktLineError);
+    await expect(all(readPkts(chunks('zzzzhello')))).rejects.toBeInstanceOf(FormatError);
     await expect(all(readPkts(chunks('000ahel')))).rejects.toThrow(/ended inside/);
   });
 

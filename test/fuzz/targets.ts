@@ -10,18 +10,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadKeyrings, type KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
 import { DEFAULT_SIGNATURE_POLICY, verifyTagSignature } from '../../src/authenticate/openpgp/verify-tag-signature.js';
-import { ClearsignError, parseClearsigned } from '../../src/deb822/clearsigned.js';
-import { Deb822Error, parseDeb822 } from '../../src/deb822/parse.js';
-import { PktLineError, pktLine, readPkts, FLUSH } from '../../src/fetch/pkt-line.js';
-import { parseTagObject, signatureOffset, TagParseError } from '../../src/gitobj/tag-object.js';
+import { parseClearsigned } from '../../src/deb822/clearsigned.js';
+import { parseDeb822 } from '../../src/deb822/parse.js';
+import { pktLine, readPkts, FLUSH } from '../../src/fetch/pkt-line.js';
+import { parseTagObject, signatureOffset } from '../../src/gitobj/tag-object.js';
 import { parseChangelog } from '../../src/interpret/changelog.js';
 import { interpretTag } from '../../src/interpret/interpret.js';
 import { isTarballError } from '../../src/tarball/tarball-error.js';
 import { readTar } from '../../src/tarball/tar-reader.js';
-import { DscError, readDsc } from '../../src/deb822/dsc.js';
+import { readDsc } from '../../src/deb822/dsc.js';
 import { verifyDscSignature } from '../../src/authenticate/openpgp/verify-dsc-signature.js';
 import { fixtureKeys, Gpg, gpgv, KEYS_DIR } from '../authenticate/gpg-harness.js';
 import { buildApp, TAG_PUSH_FIXTURE, TOKEN } from '../server/intake-helpers.js';
+import { isFormatError } from '../../src/report/format-error.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -155,7 +156,7 @@ export async function makeTargets(): Promise<Fixtures> {
     {
       name: 'tag object, signature and interpretation',
       seed: tag,
-      typed: (e) => e instanceof TagParseError,
+      typed: (e) => isFormatError(e, 'git-tag'),
       async run(input) {
         const parsed = parseTagObject(input);
         interpretTag({ refName: 'debian/1.0-1', tag: parsed, changelog });
@@ -178,22 +179,22 @@ export async function makeTargets(): Promise<Fixtures> {
     {
       name: '.dsc: clearsigned framing, deb822, fields, signature',
       seed: dsc,
-      typed: (e) => e instanceof DscError || e instanceof ClearsignError || e instanceof Deb822Error,
+      typed: (e) => isFormatError(e, 'dsc') || isFormatError(e, 'clearsigned') || isFormatError(e, 'deb822'),
       async run(input) {
         try {
           parseClearsigned(input);
         } catch (e) {
-          if (!(e instanceof ClearsignError)) throw e;
+          if (!isFormatError(e, 'clearsigned')) throw e;
         }
         try {
           parseDeb822(input.toString('latin1'));
         } catch (e) {
-          if (!(e instanceof Deb822Error)) throw e;
+          if (!isFormatError(e, 'deb822')) throw e;
         }
         try {
           readDsc(input);
         } catch (e) {
-          if (!(e instanceof DscError)) throw e;
+          if (!isFormatError(e, 'dsc')) throw e;
         }
         return (await verifyDscSignature(input, index)).ok;
       },
@@ -222,7 +223,7 @@ export async function makeTargets(): Promise<Fixtures> {
     {
       name: 'pkt-line',
       seed: pkts,
-      typed: (e) => e instanceof PktLineError,
+      typed: (e) => isFormatError(e, 'pkt-line'),
       async run(input) {
         for await (const _ of readPkts(toAsync([input]))) {
           /* read every packet */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, formatCheckpoint, parseCheckpoint } from '../../src/publish/checkpoint.js';
+import { formatCheckpoint, parseCheckpoint } from '../../src/publish/checkpoint.js';
 import { cosignatureVerifier, cosignatureVkey, cosigner } from '../../src/publish/cosignature.js';
 import { generateEd25519 } from '../../src/publish/ed25519.js';
 import { EMPTY_ROOT } from '../../src/publish/merkle.js';
@@ -12,6 +12,7 @@ import {
   parseVkey,
   signNote,
 } from '../../src/publish/signed-note.js';
+import { FormatError } from '../../src/report/format-error.js';
 
 // golang.org/x/mod/sumdb/note's documented example key and note.
 const PETER_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
@@ -78,7 +79,7 @@ describe('checkpoints', () => {
       '\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n',
       'o\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
     ]) {
-      expect(() => parseCheckpoint(bad), bad).toThrow(CheckpointError);
+      expect(() => parseCheckpoint(bad), bad).toThrow(FormatError);
     }
   });
 });

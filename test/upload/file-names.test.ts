@@ -12,10 +12,11 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
 import { UsageError } from '../../src/report/usage-error.js';
-import { checkFileName, fileInside, FileNameError } from '../../src/deb822/file-name.js';
+import { checkFileName, fileInside } from '../../src/deb822/file-name.js';
 import { obtainUpload } from '../../src/upload/obtain.js';
 import { parseSources } from '../../src/upload/sources-index.js';
 import { API_TOKEN, buildApp, MemoryQueue } from '../server/intake-helpers.js';
+import { FormatError } from '../../src/report/format-error.js';
 
 const TRAVERSALS = [
   '..%2Foutside%2Fx.dsc',
@@ -56,8 +57,8 @@ describe('the one file-name check', () => {
   it('accepts dpkg names and refuses separators, leading dots and the empty name', () => {
     expect(checkFileName('weechat-matrix_0.3.0-3.4..dsc')).toBe('weechat-matrix_0.3.0-3.4..dsc');
     for (const bad of ['..', '../x.dsc', '.x.dsc', 'a/b.dsc', 'a\\b.dsc', 'a b.dsc', 'x\n.dsc', 'x\0.dsc', '']) {
-      expect(() => checkFileName(bad), JSON.stringify(bad)).toThrow(FileNameError);
-      expect(() => fileInside(work, bad), JSON.stringify(bad)).toThrow(FileNameError);
+      expect(() => checkFileName(bad), JSON.stringify(bad)).toThrow(FormatError);
+      expect(() => fileInside(work, bad), JSON.stringify(bad)).toThrow(FormatError);
     }
     expect(fileInside(work, 'x_1.dsc')).toBe(join(work, 'x_1.dsc'));
   });

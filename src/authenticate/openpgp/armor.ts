@@ -3,6 +3,7 @@
 // openpgp.js 6 ignores it. Used for tag signature blocks and armored keyrings.
 
 import { trimEnd } from '../../text/scan.js';
+import { FormatError } from '../../report/format-error.js';
 
 export interface ArmorBlock {
   /** The word(s) after BEGIN PGP, e.g. "SIGNATURE", "MESSAGE", "PUBLIC KEY BLOCK". */
@@ -11,10 +12,6 @@ export interface ArmorBlock {
   readonly data: Uint8Array;
   /** Offset just past the END line in the input text. */
   readonly end: number;
-}
-
-export class ArmorError extends Error {
-  override readonly name = 'ArmorError';
 }
 
 const BEGIN = /^-----BEGIN PGP ([A-Z0-9 ,/]+)-----$/;
@@ -54,34 +51,35 @@ export function dearmor(text: string, from = 0): ArmorBlock | undefined {
   for (; i < lines.length && lines[i]!.text !== ''; i++) {
     const line = lines[i]!.text;
     // An armor header is "Key: Value"; a line of base64 here means the blank line is missing.
-    if (!/^[^\s:]+: /.test(line)) throw new ArmorError(`invalid armor header line "${line.slice(0, 40)}"`);
+    if (!/^[^\s:]+: /.test(line)) throw new FormatError('armor', `invalid armor header line "${line.slice(0, 40)}"`);
     headers.push(line);
   }
-  if (i >= lines.length) throw new ArmorError('armor ends before its body');
+  if (i >= lines.length) throw new FormatError('armor', 'armor ends before its body');
   i++;
   const body: string[] = [];
   let crcText: string | undefined;
   for (; i < lines.length; i++) {
     const line = lines[i]!.text;
     if (line.startsWith('-----END PGP ')) {
-      if (line !== `-----END PGP ${type}-----`) throw new ArmorError(`armor END line "${line}" does not match BEGIN PGP ${type}`);
+      if (line !== `-----END PGP ${type}-----`) throw new FormatError('armor', `armor END line "${line}" does not match BEGIN PGP ${type}`);
       const data = Buffer.from(body.join(''), 'base64');
       if (crcText !== undefined) {
         const want = Buffer.from(crcText, 'base64');
-        if (want.length !== 3 || !/^[A-Za-z0-9+/]{4}$/.test(crcText)) throw new ArmorError('armor checksum line is malformed');
-        if (((want[0]! << 16) | (want[1]! << 8) | want[2]!) !== crc24(data)) throw new ArmorError('armor CRC-24 checksum does not match');
+        if (want.length !== 3 || !/^[A-Za-z0-9+/]{4}$/.test(crcText)) throw new FormatError('armor', 'armor checksum line is malformed');
+        if (((want[0]! << 16) | (want[1]! << 8) | want[2]!) !== crc24(data))
+          throw new FormatError('armor', 'armor CRC-24 checksum does not match');
       }
       return { type, headers, data: new Uint8Array(data.buffer, data.byteOffset, data.length), end: lines[i]!.end };
     }
-    if (crcText !== undefined) throw new ArmorError('data after the armor checksum line');
+    if (crcText !== undefined) throw new FormatError('armor', 'data after the armor checksum line');
     if (line.startsWith('=') && line.length === 5) {
       crcText = line.slice(1);
       continue;
     }
-    if (!BASE64_LINE.test(line)) throw new ArmorError('invalid character in armored data');
+    if (!BASE64_LINE.test(line)) throw new FormatError('armor', 'invalid character in armored data');
     body.push(line);
   }
-  throw new ArmorError(`armor has no END PGP ${type} line`);
+  throw new FormatError('armor', `armor has no END PGP ${type} line`);
 }
 
 /** Every armored block in `text`, in order. */

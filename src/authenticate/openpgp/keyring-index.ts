@@ -13,8 +13,9 @@ import { readFile } from 'node:fs/promises';
 import { dearmorAll } from './armor.js';
 import { readLayout, writeLayout, type KeyringLayout, type LayoutKey } from './keyring-cache.js';
 import { parseKeyModel, type KeyModel } from './key-model.js';
-import { PacketFramingError, PacketTag, readPacket, type Packet } from './packet-stream.js';
+import { PacketTag, readPacket, type Packet } from './packet-stream.js';
 import { UsageError } from '../../report/usage-error.js';
+import { isFormatError } from '../../report/format-error.js';
 
 /**
  * What a keyring authorises (dgit-repos-server's AUTH-SPEC): `uploader` is
@@ -120,7 +121,7 @@ function splitKeys(buf: Uint8Array, keyring: string, skipped: SkippedKey[]): Raw
     try {
       packet = readPacket(buf, pos);
     } catch (e) {
-      if (!(e instanceof PacketFramingError)) throw e;
+      if (!isFormatError(e, 'openpgp-packet')) throw e;
       // The key the bad packet falls in is lost; the next key is found by resync.
       if (current) keys.pop();
       skipped.push({ keyring, offset: current?.offset ?? pos, why: `unreadable packet at byte ${pos}: ${e.message}` });
@@ -278,7 +279,7 @@ export class KeyringIndex {
         });
       }
     } catch (e) {
-      if (e instanceof PacketFramingError) return undefined;
+      if (isFormatError(e, 'openpgp-packet')) return undefined;
       throw e;
     }
     for (const key of keys) this.addIndexed(key);

@@ -4,6 +4,7 @@
 // the first malformed packet; Debian's keyrings are concatenations of exported
 // keys (debian-keyring's Makefile: `cat debian-keyring-gpg/0x* > …`), so one
 // bad key must cost only that key.
+import { FormatError } from '../../report/format-error.js';
 
 export interface Packet {
   readonly tag: number;
@@ -13,16 +14,6 @@ export interface Packet {
   readonly end: number;
   /** The body; for partial-length packets, the concatenated chunks. */
   readonly body: Uint8Array;
-}
-
-export class PacketFramingError extends Error {
-  override readonly name = 'PacketFramingError';
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
 }
 
 export const PacketTag = {
@@ -42,9 +33,9 @@ export const PacketTag = {
 export function readPacket(buf: Uint8Array, pos: number): Packet {
   const start = pos;
   const first = buf[pos];
-  if (first === undefined) throw new PacketFramingError('end of data where a packet was expected', pos);
+  if (first === undefined) throw badFraming('end of data where a packet was expected', pos);
   // Bit 7 is always set in a packet header (RFC 9580 §4.2).
-  if ((first & 0x80) === 0) throw new PacketFramingError(`byte 0x${first.toString(16)} is not a packet header`, pos);
+  if ((first & 0x80) === 0) throw badFraming(`byte 0x${first.toString(16)} is not a packet header`, pos);
   pos++;
   if ((first & 0x40) === 0) {
     // Legacy format: tag in bits 5-2, length type in bits 1-0.
@@ -56,19 +47,19 @@ export function readPacket(buf: Uint8Array, pos: number): Packet {
       len = buf.length - pos;
     } else {
       const n = 1 << lengthType;
-      if (pos + n > buf.length) throw new PacketFramingError('truncated packet length', start);
+      if (pos + n > buf.length) throw badFraming('truncated packet length', start);
       len = 0;
       for (let i = 0; i < n; i++) len = len * 256 + buf[pos + i]!;
       pos += n;
     }
-    if (pos + len > buf.length) throw new PacketFramingError(`packet length ${len} runs past the end of the data`, start);
+    if (pos + len > buf.length) throw badFraming(`packet length ${len} runs past the end of the data`, start);
     return { tag, start, end: pos + len, body: buf.subarray(pos, pos + len) };
   }
   const tag = first & 0x3f;
   const chunks: Uint8Array[] = [];
   for (;;) {
     const l0 = buf[pos];
-    if (l0 === undefined) throw new PacketFramingError('truncated packet length', start);
+    if (l0 === undefined) throw badFraming('truncated packet length', start);
     let len: number;
     let partial = false;
     if (l0 < 192) {
@@ -76,11 +67,11 @@ export function readPacket(buf: Uint8Array, pos: number): Packet {
       pos += 1;
     } else if (l0 < 224) {
       const l1 = buf[pos + 1];
-      if (l1 === undefined) throw new PacketFramingError('truncated packet length', start);
+      if (l1 === undefined) throw badFraming('truncated packet length', start);
       len = ((l0 - 192) << 8) + l1 + 192;
       pos += 2;
     } else if (l0 === 255) {
-      if (pos + 5 > buf.length) throw new PacketFramingError('truncated packet length', start);
+      if (pos + 5 > buf.length) throw badFraming('truncated packet length', start);
       len = ((buf[pos + 1]! << 24) >>> 0) + (buf[pos + 2]! << 16) + (buf[pos + 3]! << 8) + buf[pos + 4]!;
       pos += 5;
     } else {
@@ -88,7 +79,7 @@ export function readPacket(buf: Uint8Array, pos: number): Packet {
       partial = true;
       pos += 1;
     }
-    if (pos + len > buf.length) throw new PacketFramingError(`packet length ${len} runs past the end of the data`, start);
+    if (pos + len > buf.length) throw badFraming(`packet length ${len} runs past the end of the data`, start);
     chunks.push(buf.subarray(pos, pos + len));
     pos += len;
     if (!partial) break;
@@ -107,4 +98,8 @@ export function readPackets(buf: Uint8Array): Packet[] {
     pos = p.end;
   }
   return out;
+}
+
+function badFraming(message: string, offset: number): FormatError {
+  return new FormatError('openpgp-packet', message, { offset });
 }

@@ -7,10 +7,11 @@
 // expired when it signed, as debian-tag2upload-keyring 1.1's did on
 // 2026-03-13). The check is the one of src/authenticate/openpgp/verify-signature.ts,
 // with subject `upload`.
-import { ClearsignError, isClearsigned, parseClearsigned, type Clearsigned } from '../../deb822/clearsigned.js';
+import { isClearsigned, parseClearsigned, type Clearsigned } from '../../deb822/clearsigned.js';
 import { reason } from '../../report/reasons.js';
 import { loadKeyrings, type KeyringIndex } from './keyring-index.js';
 import { DEFAULT_SIGNATURE_POLICY, verifySignature, type SignaturePolicy, type SignatureResult } from './verify-signature.js';
+import { isFormatError } from '../../report/format-error.js';
 
 export interface DscSignatureResult extends SignatureResult {
   /** The cleartext parts, when the framing could be read. */
@@ -34,7 +35,7 @@ export async function verifyDscSignature(
   try {
     clearsigned = parseClearsigned(dsc);
   } catch (e) {
-    if (e instanceof ClearsignError) return failed(`The .dsc's cleartext signature is malformed: ${e.message}.`, 'SIGNATURE_MALFORMED');
+    if (isFormatError(e, 'clearsigned')) return failed(`The .dsc's cleartext signature is malformed: ${e.message}.`, 'SIGNATURE_MALFORMED');
     throw e;
   }
   // The signed text as the signature covers it; openpgp.js turns line ends into CR LF for class 01, which they already are.

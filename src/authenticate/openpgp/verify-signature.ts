@@ -14,11 +14,12 @@
 // reason; every applicable reason is reported, each with the subject.
 import { SignaturePacket, enums } from 'openpgp';
 import { reason, withSubject, type Reason, type Subject } from '../../report/reasons.js';
-import { ArmorError, dearmor } from './armor.js';
+import { dearmor } from './armor.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
 import { digestName, judgeKeyAt, verifiesWith } from './key-validity.js';
 import type { KeyMatch, KeyringIndex, KeyringRole } from './keyring-index.js';
-import { PacketFramingError, PacketTag, readPacket, readPackets } from './packet-stream.js';
+import { PacketTag, readPacket, readPackets } from './packet-stream.js';
+import { isFormatError } from '../../report/format-error.js';
 
 export interface SignaturePolicy {
   /** Data-signature digests to reject (WEAK_DIGEST); also what counts as a weak key binding. */
@@ -96,7 +97,7 @@ function readSignature(input: SignedBytes): SignaturePacket | Reason {
   try {
     armor = dearmor(input.armor);
   } catch (e) {
-    if (e instanceof ArmorError) return malformed(`is not valid ASCII armor: ${e.message}`);
+    if (isFormatError(e, 'armor')) return malformed(`is not valid ASCII armor: ${e.message}`);
     throw e;
   }
   if (!armor) return malformed('has no BEGIN PGP line');
@@ -111,7 +112,7 @@ function readSignature(input: SignedBytes): SignaturePacket | Reason {
       packet = all[0]!;
     }
   } catch (e) {
-    if (e instanceof PacketFramingError) return malformed(`cannot be read: ${e.message}`);
+    if (isFormatError(e, 'openpgp-packet')) return malformed(`cannot be read: ${e.message}`);
     throw e;
   }
   if (packet.tag !== PacketTag.signature) return malformed(`starts with a packet of type ${packet.tag}, not a signature packet`);

@@ -6,12 +6,13 @@
 //
 // Control data is handled as bytes (each byte one character), as Perl
 // reads it; the appended fields are UTF-8.
-import { Deb822Error, parseDeb822 } from '../../deb822/parse.js';
+import { parseDeb822 } from '../../deb822/parse.js';
 import { angleGroups, foldLineBreaks, isJsSpace, splitAround, trimBoth, trimEnd, trimStart } from '../../text/scan.js';
 import type { Deb822Paragraph } from '../../deb822/paragraph.js';
 import { formatField } from '../../deb822/write.js';
 import { ArchError, sourceArchitecture } from './debian-arch.js';
 import { DepsError, normalizeBuildDeps, parseDeps } from './dpkg-deps.js';
+import { isFormatError } from '../../report/format-error.js';
 
 export class DscBodyError extends Error {
   override readonly name = 'DscBodyError';
@@ -260,7 +261,7 @@ export function dpkgSourceDsc(input: Omit<DscBodyInput, 'appended'>): Buffer {
   try {
     return Buffer.from(build(input), 'latin1');
   } catch (e) {
-    if (e instanceof Deb822Error || e instanceof DepsError || e instanceof ArchError) throw new DscBodyError(e.message);
+    if (isFormatError(e, 'deb822') || e instanceof DepsError || e instanceof ArchError) throw new DscBodyError(e.message);
     throw e;
   }
 }

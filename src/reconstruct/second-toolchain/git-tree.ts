@@ -2,7 +2,8 @@
 // second toolchain never looks at a working tree, only at the objects the
 // tag names. Blob contents are read on demand, so a tree is cheap to hold.
 import type { ObjectReader } from '../../fetch/index.js';
-import { ObjectParseError, parseCommit, parseTree } from '../../gitobj/commit-tree.js';
+import { parseCommit, parseTree } from '../../gitobj/commit-tree.js';
+import { isFormatError } from '../../report/format-error.js';
 
 export type NodeKind = 'dir' | 'file' | 'symlink' | 'gitlink';
 
@@ -50,7 +51,7 @@ export async function readCommitInfo(objects: ObjectReader, commit: string): Pro
   try {
     tree = parseCommit(content).tree;
   } catch (e) {
-    if (e instanceof ObjectParseError) throw new GitTreeError(`commit ${commit}: ${e.message}`);
+    if (isFormatError(e, 'git-object')) throw new GitTreeError(`commit ${commit}: ${e.message}`);
     throw e;
   }
   const end = content.indexOf('\n\n');
@@ -70,7 +71,7 @@ export async function readTree(objects: ObjectReader, tree: string, limits: Tree
     try {
       entries = parseTree(await readTyped(objects, oid, 'tree'));
     } catch (e) {
-      if (e instanceof ObjectParseError) throw new GitTreeError(`tree ${oid}: ${e.message}`);
+      if (isFormatError(e, 'git-object')) throw new GitTreeError(`tree ${oid}: ${e.message}`);
       throw e;
     }
     const out: TreeNode[] = [];

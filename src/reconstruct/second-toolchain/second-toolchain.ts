@@ -14,7 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectReader } from '../../fetch/index.js';
-import { Deb822Error, parseDeb822Paragraph } from '../../deb822/parse.js';
+import { parseDeb822Paragraph } from '../../deb822/parse.js';
 import { parseChangelog } from '../../interpret/index.js';
 import type { Sandbox } from '../../sandbox/index.js';
 import type { Dsc, SourcePackage } from '../../deb822/dsc.js';
@@ -28,6 +28,7 @@ import { debianTar, DEFAULT_TAR_LIMITS, nativeTar, type Umask } from './dpkg-sou
 import { findNode, GitTreeError, readBlob, readCommitInfo, readFileAt, readTree } from './git-tree.js';
 import { parseSourceOptions, SourceOptionsError } from './source-options.js';
 import { FileMatch, firstDifference, StreamSums, TheirStreamError } from './stream-compare.js';
+import { isFormatError } from '../../report/format-error.js';
 
 export interface SecondToolchainInput {
   readonly objects: ObjectReader;
@@ -372,7 +373,7 @@ function compareBody(input: SecondToolchainInput, body: Buffer): { status: 'iden
     const theirs = encoding === 'latin1' && dsc.encoding === 'utf-8' ? parseDeb822Paragraph(decode(uploaded)) : dsc.paragraph;
     fields = fieldDifferences(parseDeb822Paragraph(decode(body)), theirs);
   } catch (e) {
-    if (!(e instanceof Deb822Error) && !(e instanceof TypeError)) throw e;
+    if (!isFormatError(e, 'deb822') && !(e instanceof TypeError)) throw e;
   }
   if (fields.length === 0) fields = [{ field: '(bytes)', expected: 'the same fields, other bytes (order, spelling or white space)' }];
   return { status: 'differs', fields };
