@@ -12,28 +12,10 @@ set -euo pipefail
 
 CONTENT_BYTES=$1
 OUT=$2
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO_ROOT=$(cd "$HERE/../.." && pwd)
-KEYS=$REPO_ROOT/fixtures/keys
-TAGS_LIB=$REPO_ROOT/fixtures/tags/lib
-UPLOADS_LIB=$REPO_ROOT/fixtures/uploads/lib
-export TZ=UTC LC_ALL=C.UTF-8
-umask 022
-# shellcheck source=../../fixtures/uploads/lib/env.sh
-. "$UPLOADS_LIB/env.sh"
-# shellcheck source=../../fixtures/uploads/lib/packages.sh
-. "$UPLOADS_LIB/packages.sh"
-# shellcheck source=../../fixtures/uploads/lib/service-key.sh
-. "$UPLOADS_LIB/service-key.sh"
-# shellcheck source=../../fixtures/uploads/lib/build.sh
-. "$UPLOADS_LIB/build.sh"
+# shellcheck source=../../fixtures/uploads/lib/start.sh
+. "$(dirname "$0")/../../fixtures/uploads/lib/start.sh"
 
-builder_rootfs
-W=$(mktemp -d /tmp/t2u-large-upload.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-setup_work
-cp "$UPLOADS_LIB/add-fields.pl" "$W/bin/"
-setup_service_signing "$REPO_ROOT/fixtures/uploads/service-key"
+start_work large-upload
 
 G=$W/src/t2u-large
 tick; as_key rsa3072
