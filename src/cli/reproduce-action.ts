@@ -6,12 +6,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builderSandbox, profileByName, PROFILES } from '../sandbox/index.js';
-import { reproduce, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
+import { reproduce, type ReproduceResult } from '../reconstruct/index.js';
 import { LocalRepository } from '../fetch/index.js';
 import { tagNameForVersion } from '../interpret/index.js';
 import { reason, reasonInfo, type Reason } from '../report/reasons.js';
 import { readLocalPackage } from '../upload/index.js';
-import { EXIT, REPORT_SCHEMA } from '../report/report.js';
+import { exitCodeFor, REPORT_SCHEMA } from '../report/report.js';
 import { skippedByWhy } from './render-verify.js';
 import { UsageError } from '../report/usage-error.js';
 import { isVerificationError } from '../report/verification-error.js';
@@ -26,18 +26,6 @@ export interface ReproduceOptions {
   existingOrig?: boolean;
   timeout: string;
   json?: boolean;
-}
-
-export function exitCodeForReproduce(verdict: ReproduceVerdict): number {
-  switch (verdict) {
-    case 'reproduced':
-    case 'equivalent':
-      return EXIT.ok;
-    case 'mismatch':
-      return EXIT.failed;
-    case 'unverifiable':
-      return EXIT.unverifiable;
-  }
 }
 
 export async function reproduceAction(setExit: (code: number) => void, opts: ReproduceOptions): Promise<void> {
@@ -94,7 +82,7 @@ export async function reproduceAction(setExit: (code: number) => void, opts: Rep
           ],
         };
   process.stdout.write(opts.json ? `${JSON.stringify(reportOf(opts, result), null, 2)}\n` : render(opts, result));
-  setExit(exitCodeForReproduce(result.verdict));
+  setExit(exitCodeFor(result.verdict));
 }
 
 /** The result for an upload that could not be read: nothing was built. */

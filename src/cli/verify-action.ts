@@ -17,7 +17,7 @@ import { loadTrust, resolveUploadKeyring, isTrustUnavailable, type Trust, type U
 import { formatBytes, verify, type VerifyUpload } from '../pipeline/verify.js';
 import { keyringNotes, unverifiableReport, verifyDepsFrom } from '../pipeline/verify-setup.js';
 import { reason } from '../report/reasons.js';
-import { exitCodeForVerify, type VerifyReport } from '../report/report.js';
+import { exitCodeFor, type VerifyReport } from '../report/report.js';
 import { SOURCE_NAME } from '../deb822/dsc.js';
 import { dscNameOfUrl, obtainUpload, type UploadLocator } from '../upload/index.js';
 import { isPlainFileName } from '../deb822/file-name.js';
@@ -110,7 +110,7 @@ export async function verifyAction(
     const path = await writeAttestation(report, { name: opts.attestName, key: attestKey }, startedOn, opts.attestOut);
     process.stderr.write(`attestation: ${path}\n`);
   }
-  setExit(exitCodeForVerify(report.verdict));
+  setExit(exitCodeFor(report.verdict));
 }
 
 async function run(

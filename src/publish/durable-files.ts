@@ -15,6 +15,17 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Creates `path` exclusively (EEXIST when it is there) with `mode`, writes `data` and fsyncs it. */
+export async function writeNewFile(path: string, data: Buffer | string, mode: number): Promise<void> {
+  const fh = await open(path, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export interface Staged {
   readonly dir: string;
   readonly tmp: string;
@@ -71,13 +82,7 @@ export class DurableFiles {
     const dir = await this.parents(path);
     const target = join(this.root, path);
     const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeNewFile(tmp, data, 0o644);
     return {
       dir,
       tmp,

@@ -1,8 +1,9 @@
 // The instance's Ed25519 keys: a configured PKCS#8 PEM file, or one generated
 // on first start into the data directory at mode 0600 (created exclusively, so
 // two processes starting together end with the same key).
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeNewFile } from './durable-files.js';
 import { ed25519FromPem, generateEd25519, type Ed25519Key } from './ed25519.js';
 
 export const GENERATED_KEY_FILE = 'log-key.pem';
@@ -28,13 +29,7 @@ export async function loadOrCreateKey(dataDir: string, configured?: string, file
   const path = join(dataDir, fileName);
   const { pem } = generateEd25519();
   try {
-    const fh = await open(path, 'wx', 0o600);
-    try {
-      await fh.writeFile(pem);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeNewFile(path, pem, 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }

@@ -90,19 +90,7 @@ export function layerResult(layer: Layer, reasons: readonly Reason[], ran: boole
   return { status: 'pass' };
 }
 
-import { EXIT } from './exit-codes.js';
-export { EXIT };
-
-export function exitCodeFor(verdict: CheckTagVerdict): number {
-  switch (verdict) {
-    case 'authentic':
-      return EXIT.ok;
-    case 'rejected':
-      return EXIT.failed;
-    case 'unverifiable':
-      return EXIT.unverifiable;
-  }
-}
+export { EXIT, exitCodeFor } from './exit-codes.js';
 
 /** The verdicts of `verify` (docs/architecture.md §2). */
 export type VerifyVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'rejected' | 'unverifiable';
@@ -287,17 +275,4 @@ export function reproduceVerdict(
 ): 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable' {
   const e = strongestEffect(reasons);
   return e === undefined ? clean : e === 'unverifiable' ? 'unverifiable' : 'mismatch';
-}
-
-export function exitCodeForVerify(verdict: VerifyVerdict): number {
-  switch (verdict) {
-    case 'reproduced':
-    case 'equivalent':
-      return EXIT.ok;
-    case 'mismatch':
-    case 'rejected':
-      return EXIT.failed;
-    case 'unverifiable':
-      return EXIT.unverifiable;
-  }
 }

@@ -6,7 +6,7 @@
 // knows it). Each ServiceMetrics has registries of its own, never
 // prom-client's global one, so that several services in one process (the
 // tests) keep their counts apart.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type LabelValues } from 'prom-client';
 import { VERIFIER_VERSION } from '../../publish/verifier-facts.js';
 import { VERIFY_VERDICTS } from '../../report/report.js';
 import type { QueueDepth } from '../../store/store.js';
@@ -21,6 +21,23 @@ export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 export const DURATION_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600] as const;
 
 const ALERT_EVENTS = ['mismatch', 'rejected', 'alarm', 'unverifiable'] as const;
+const ALERT_OUTCOMES = ['delivered', 'failed'] as const;
+
+/**
+ * A counter with one label, every value of which is exported at 0 before its
+ * first event, so that a rate over it is defined from the start.
+ */
+function zeroedCounter<L extends string>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  label: L,
+  values: readonly string[],
+): Counter<L> {
+  const counter = new Counter<L>({ name, help, labelNames: [label], registers });
+  for (const value of values) counter.inc({ [label]: value } as LabelValues<L>, 0);
+  return counter;
+}
 
 export class ServiceMetrics {
   readonly #registry = new Registry();
@@ -40,13 +57,13 @@ export class ServiceMetrics {
       labelNames: ['version', 'node'] as const,
       registers,
     }).set({ version: VERIFIER_VERSION, node: process.versions.node }, 1);
-    this.#verdicts = new Counter({
-      name: 't2u_verify_verifications_total',
-      help: 'Verdicts recorded by the workers of this process.',
-      labelNames: ['verdict'] as const,
+    this.#verdicts = zeroedCounter(
       registers,
-    });
-    for (const verdict of VERIFY_VERDICTS) this.#verdicts.inc({ verdict }, 0);
+      't2u_verify_verifications_total',
+      'Verdicts recorded by the workers of this process.',
+      'verdict',
+      VERIFY_VERDICTS,
+    );
     this.#duration = new Histogram({
       name: 't2u_verify_verification_duration_seconds',
       help: 'Time from claim to recorded verdict.',
@@ -64,20 +81,20 @@ export class ServiceMetrics {
       labelNames: ['route', 'status'] as const,
       registers,
     });
-    this.#alerts = new Counter({
-      name: 't2u_verify_alerts_total',
-      help: 'Alert deliveries by outcome (after retries).',
-      labelNames: ['outcome'] as const,
+    this.#alerts = zeroedCounter(
       registers,
-    });
-    for (const outcome of ['delivered', 'failed']) this.#alerts.inc({ outcome }, 0);
-    this.#raised = new Counter({
-      name: 't2u_verify_alerts_raised_total',
-      help: 'Alerts raised by the workers of this process, by event.',
-      labelNames: ['event'] as const,
+      't2u_verify_alerts_total',
+      'Alert deliveries by outcome (after retries).',
+      'outcome',
+      ALERT_OUTCOMES,
+    );
+    this.#raised = zeroedCounter(
       registers,
-    });
-    for (const event of ALERT_EVENTS) this.#raised.inc({ event }, 0);
+      't2u_verify_alerts_raised_total',
+      'Alerts raised by the workers of this process, by event.',
+      'event',
+      ALERT_EVENTS,
+    );
   }
 
   /** A verdict recorded in the store (not counted when the lease was lost); its duration, when this worker ran it to the end. */
@@ -101,7 +118,7 @@ export class ServiceMetrics {
     this.#raised.inc({ event });
   }
 
-  alert(outcome: 'delivered' | 'failed'): void {
+  alert(outcome: (typeof ALERT_OUTCOMES)[number]): void {
     this.#alerts.inc({ outcome });
   }
 
