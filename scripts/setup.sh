@@ -7,12 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the runtime needs git, gpgv, bwrap, mmdebstrap; the test
-# suite also uses gpg (fixture checks), git's http-backend, dpkg-dev, ssh-keygen
+# suite also uses gpg (fixture checks), git's http-backend, dpkg-dev, xz-utils,
+# bzip2 and zstd (the stages' unit tests run the host's tools in the sandbox:
+# test/helpers/host-sandbox.ts), ssh-keygen
 # (SSH-signed fixture tags) and python3; debian-archive-keyring verifies InRelease;
 # Go and golang.org/x/mod (sumdb/note, sumdb/tlog) check the transparency log
 # independently. podman and runc build and run the service image
 # (test/e2e/container.test.ts); systemd's systemd-analyze checks the units.
-packages=(git gnupg gpgv bubblewrap mmdebstrap dpkg-dev xz-utils ca-certificates curl debian-archive-keyring openssh-client python3 util-linux postgresql chromium golang-go golang-golang-x-mod-dev podman runc systemd)
+packages=(git gnupg gpgv bubblewrap mmdebstrap dpkg-dev xz-utils bzip2 zstd ca-certificates curl debian-archive-keyring openssh-client python3 util-linux postgresql chromium golang-go golang-golang-x-mod-dev podman runc systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -66,7 +66,7 @@ describe('check-tag on the fixture corpus', async () => {
 
   // Tags on which tag2upload and git disagree: tag2upload cuts at the first -----BEGIN PGP line
   // and acts on the first signature packet, git at the last line and refuses two packets.
-  // check-tag follows tag2upload (test/authenticate/tag-oracle-corpus.test.ts runs its code).
+  // check-tag follows tag2upload (test/authenticate/tag-oracle-corpus.integration.test.ts runs its code).
   const TAG2UPLOAD_NOT_GIT = new Set([
     'corpus/two-signature-blocks',
     'corpus/nested-signature',

@@ -1,6 +1,6 @@
 // Runs the second toolchain once in a process of its own and prints its
 // outcome and the process's peak resident set (for
-// second-toolchain-memory.test.ts: a Buffer's bytes live outside V8's heap,
+// second-toolchain-memory.integration.test.ts: a Buffer's bytes live outside V8's heap,
 // so the heap limit alone would not see them; the resident set does).
 // Argument: JSON { repo, commit, uploadDir, dsc }.
 import { join } from 'node:path';

@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerReproduce } from '../../src/cli/reproduce-command.js';
 import { UsageError } from '../../src/report/usage-error.js';
-import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from './upload-fixtures.js';
+import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
 interface Outcome {
   code: number | undefined;

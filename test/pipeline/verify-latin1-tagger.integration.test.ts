@@ -15,7 +15,6 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
-import { taggerIdentBytes } from '../../src/bind/index.js';
 import { verify, type VerifyDeps } from '../../src/pipeline/verify.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import type { VerifyReport } from '../../src/report/report.js';
@@ -103,18 +102,5 @@ describe('a Git-Tag-Tagger that is not UTF-8', () => {
     expect(r.verdict, describeReport(r)).toBe('mismatch');
     expect(r.layers.binding.status).toBe('fail');
     expect(r.reasons.filter((x) => x.layer === 'binding').map((x) => x.code)).toEqual(['TAG_TAGGER_MISMATCH']);
-  });
-});
-
-describe('taggerIdentBytes', () => {
-  it('gives the UTF-8 bytes of a UTF-8 tagger and the recorded bytes of any other, so a Latin-1 é is not a UTF-8 é', () => {
-    expect(taggerIdentBytes({ tagger: 'Zoë <z@t2u.test>' })).toEqual(new Uint8Array(Buffer.from('Zoë <z@t2u.test>', 'utf8')));
-    const latin1 = taggerIdentBytes({
-      tagger: 'Jos\xe9 <j@t2u.test>',
-      taggerBytes: Buffer.from('Jos\xe9 <j@t2u.test>', 'latin1').toString('hex'),
-    });
-    expect(Buffer.from(latin1!)).toEqual(Buffer.from('Jos\xe9 <j@t2u.test>', 'latin1'));
-    expect(Buffer.from(latin1!).equals(Buffer.from('José <j@t2u.test>', 'utf8'))).toBe(false);
-    expect(taggerIdentBytes({})).toBeUndefined();
   });
 });
