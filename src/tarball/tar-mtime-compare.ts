@@ -4,8 +4,9 @@
 // Every other header byte, every data and padding byte and the end-of-archive
 // blocks must be identical. Both archives are read by the one tar reader
 // (tar-reader.ts), which says where each header lies; they are compared as
-// two streams fed in pieces at the same offsets, so neither is held. Pure:
-// the bytes come from a decompressor that ran in the sandbox.
+// two streams read in step (lockstep.ts), so neither is held. Pure: the
+// bytes come from a decompressor that ran in the sandbox.
+import { readInStep } from './lockstep.js';
 import { headerNumber, TarScanner, type TarHeaderBlock } from './tar-reader.js';
 import { isTarballError } from './tarball-error.js';
 
@@ -193,49 +194,13 @@ export async function compareTarStreamsIgnoringMtime(
   got: AsyncIterable<Uint8Array>,
 ): Promise<TarComparison> {
   const c = new MtimeOnlyComparison();
-  const a = expected[Symbol.asyncIterator]();
-  const b = got[Symbol.asyncIterator]();
-  let x: Uint8Array = new Uint8Array(0);
-  let y: Uint8Array = new Uint8Array(0);
-  let xBytes = 0;
-  let yBytes = 0;
-  let aDone = false;
-  let bDone = false;
-  let finished = false;
-  try {
-    while (!(aDone && bDone)) {
-      if (x.length === 0 && !aDone) {
-        const r = await a.next();
-        if (r.done) aDone = true;
-        else {
-          x = r.value;
-          xBytes += x.length;
-        }
-      }
-      if (y.length === 0 && !bDone) {
-        const r = await b.next();
-        if (r.done) bDone = true;
-        else {
-          y = r.value;
-          yBytes += y.length;
-        }
-      }
-      const n = Math.min(x.length, y.length);
-      if (!c.failed && n > 0) c.feed(x.subarray(0, n), y.subarray(0, n));
-      // Once the lengths are bound to differ, or a difference is found, the rest is only counted.
-      if (c.failed || aDone || bDone) {
-        x = new Uint8Array(0);
-        y = new Uint8Array(0);
-      } else {
-        x = x.subarray(n);
-        y = y.subarray(n);
-      }
-    }
-    finished = true;
-  } finally {
-    if (!finished) await Promise.allSettled([a.return?.(), b.return?.()]);
-  }
-  return c.end(xBytes, yBytes);
+  const [expectedBytes, gotBytes] = await readInStep(expected, got, {
+    piece: (e, g) => {
+      c.feed(e, g);
+      return !c.failed;
+    },
+  });
+  return c.end(expectedBytes, gotBytes);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -6,6 +6,7 @@
 // difference named from the headers seen on the way.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { readInStep } from '../../tarball/lockstep.js';
 import { TarMemberTracker } from '../../tarball/tar-member-spans.js';
 import { BLOCK } from './tar-writer.js';
 
@@ -74,77 +75,43 @@ export interface StreamDifference {
   readonly theirsBytes: number;
 }
 
-interface Side {
-  readonly it: AsyncIterator<Buffer>;
-  readonly tracker: TarMemberTracker;
-  chunk: Buffer;
-  bytes: number;
-  done: boolean;
-}
-
 /**
  * Compares two tar streams. An error of `theirs` is rethrown as
  * TheirStreamError; one of `ours` as it is. Both streams are read to their
  * end (to report their lengths), and closed early on an error.
  */
 export async function firstDifference(ours: AsyncIterable<Buffer>, theirs: AsyncIterable<Buffer>): Promise<StreamDifference> {
-  const a: Side = { it: ours[Symbol.asyncIterator](), tracker: new TarMemberTracker(), chunk: Buffer.alloc(0), bytes: 0, done: false };
-  const b: Side = { it: theirs[Symbol.asyncIterator](), tracker: new TarMemberTracker(), chunk: Buffer.alloc(0), bytes: 0, done: false };
+  const trackers = [new TarMemberTracker(), new TarMemberTracker()] as const;
+  const seen = [0, 0];
   let offset: number | undefined;
-  // Members are tracked until the header of the one at the difference has been seen.
-  const tracking = (s: Side): boolean => offset === undefined || s.bytes < offset + BLOCK;
-  const pull = async (s: Side, mine: boolean): Promise<void> => {
-    let r: IteratorResult<Buffer>;
-    try {
-      r = await s.it.next();
-    } catch (e) {
-      if (mine) throw e;
-      throw new TheirStreamError((e as Error).message, { cause: e });
-    }
-    if (r.done) {
-      s.done = true;
-      return;
-    }
-    if (tracking(s)) s.tracker.feed(r.value);
-    s.chunk = r.value;
-    s.bytes += r.value.length;
-  };
-  let pos = 0;
-  let finished = false;
-  try {
-    while (!(a.done && b.done)) {
-      if (a.chunk.length === 0 && !a.done) await pull(a, true);
-      if (b.chunk.length === 0 && !b.done) await pull(b, false);
-      if (offset === undefined) {
-        if (a.done || b.done) {
-          if (a.chunk.length > 0 || b.chunk.length > 0 || !(a.done && b.done)) offset = pos;
-        } else {
-          const n = Math.min(a.chunk.length, b.chunk.length);
-          const x = a.chunk.subarray(0, n);
-          const y = b.chunk.subarray(0, n);
-          if (!x.equals(y)) {
-            let i = 0;
-            while (x[i] === y[i]) i++;
-            offset = pos + i;
-          }
-          pos += n;
-          a.chunk = a.chunk.subarray(n);
-          b.chunk = b.chunk.subarray(n);
-          if (offset === undefined) {
-            a.tracker.forgetBefore(pos);
-            b.tracker.forgetBefore(pos);
-          }
-          continue;
-        }
+  const [oursBytes, theirsBytes] = await readInStep(ours, theirStream(theirs), {
+    chunk: (side, chunk) => {
+      // Members are tracked until the header of the one at the difference has been seen.
+      if (offset === undefined || seen[side]! < offset + BLOCK)
+        trackers[side].feed(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      seen[side]! += chunk.length;
+    },
+    piece: (x, y, at) => {
+      if (Buffer.compare(x, y) === 0) {
+        for (const t of trackers) t.forgetBefore(at + x.length);
+        return true;
       }
-      // A difference is known: the rest is only counted.
-      a.chunk = Buffer.alloc(0);
-      b.chunk = Buffer.alloc(0);
-    }
-    finished = true;
-  } finally {
-    if (!finished) await Promise.allSettled([a.it.return?.(), b.it.return?.()]);
+      let i = 0;
+      while (x[i] === y[i]) i++;
+      offset = at + i;
+      return false;
+    },
+  });
+  // One stream ended first: they differ where it ends.
+  if (offset === undefined && oursBytes !== theirsBytes) offset = Math.min(oursBytes, theirsBytes);
+  const member = offset === undefined ? undefined : (trackers[1].at(offset) ?? trackers[0].at(offset));
+  return { offset, member, oursBytes, theirsBytes };
+}
+
+async function* theirStream(theirs: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* theirs;
+  } catch (e) {
+    throw new TheirStreamError((e as Error).message, { cause: e });
   }
-  const member = offset === undefined ? undefined : (b.tracker.at(offset) ?? a.tracker.at(offset));
-  return { offset, member, oursBytes: a.bytes, theirsBytes: b.bytes };
 }
