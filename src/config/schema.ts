@@ -10,6 +10,9 @@ export const DEFAULT_BUILD_TIMEOUT_MS = 10 * 60_000;
 
 export { DEFAULT_ARCHIVE_KEYRING, DEFAULT_MIRROR } from './defaults.js';
 
+/** A limit: a positive whole number (bytes, milliseconds), `byDefault` when absent. */
+export const limit = (byDefault: number) => z.number().int().positive().default(byDefault);
+
 export const keyringRole = z.enum(['uploader', 'dm', 'nonupload']);
 const keyringSchema = z.object({ path: z.string().min(1), role: keyringRole.default('uploader') }).strict();
 
@@ -68,29 +71,13 @@ export const configSchema = z
     fetch: z
       .object({
         /** Wall-clock limit for fetching one tag (discovery, packs, indexing), in ms. */
-        timeoutMs: z
-          .number()
-          .int()
-          .positive()
-          .default(10 * 60_000),
+        timeoutMs: limit(10 * 60_000),
         /** Maximum pack data per repository, in bytes. */
-        maxPackBytes: z
-          .number()
-          .int()
-          .positive()
-          .default(2048 * MiB),
+        maxPackBytes: limit(2048 * MiB),
         /** Maximum size of one git object read back (e.g. a large upstream blob). */
-        maxObjectBytes: z
-          .number()
-          .int()
-          .positive()
-          .default(1024 * MiB),
+        maxObjectBytes: limit(1024 * MiB),
         /** Maximum size of the server's ref advertisement. */
-        maxRefsBytes: z
-          .number()
-          .int()
-          .positive()
-          .default(64 * MiB),
+        maxRefsBytes: limit(64 * MiB),
         /** Allow http:// repositories on loopback addresses (tests only). */
         allowHttpLoopback: z.boolean().default(false),
         /**
@@ -122,23 +109,11 @@ export const configSchema = z
         /** Accept an InRelease past its Valid-Until, with a warning. */
         allowExpiredRelease: z.boolean().default(false),
         /** The whole upload (index, .dsc and files), in ms. */
-        timeoutMs: z
-          .number()
-          .int()
-          .positive()
-          .default(10 * 60_000),
+        timeoutMs: limit(10 * 60_000),
         /** Per file named by the .dsc, in bytes. */
-        maxFileBytes: z
-          .number()
-          .int()
-          .positive()
-          .default(2048 * MiB),
+        maxFileBytes: limit(2048 * MiB),
         /** All files together, in bytes. */
-        maxTotalBytes: z
-          .number()
-          .int()
-          .positive()
-          .default(4096 * MiB),
+        maxTotalBytes: limit(4096 * MiB),
       })
       .strict()
       .default({}),
@@ -146,7 +121,7 @@ export const configSchema = z
     build: z
       .object({
         /** Per sandboxed build or unpacking, in ms. */
-        timeoutMs: z.number().int().positive().default(DEFAULT_BUILD_TIMEOUT_MS),
+        timeoutMs: limit(DEFAULT_BUILD_TIMEOUT_MS),
       })
       .strict()
       .default({}),

@@ -3,6 +3,7 @@
 // validates it once, as part of its own configuration (service-config.ts).
 import { z } from 'zod';
 import { parseWith } from '../../config/load.js';
+import { limit } from '../../config/schema.js';
 import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS, signingSecretProblem } from './webhook-auth.js';
 
 const MiB = 1024 * 1024;
@@ -32,7 +33,7 @@ export const intakeConfigSchema = z
          */
         signingSecrets: z.array(signingSecretSchema).default([]),
         /** How far `webhook-timestamp` may be from our clock, in seconds. */
-        signatureToleranceSeconds: z.number().int().positive().default(DEFAULT_SIGNATURE_TOLERANCE_SECONDS),
+        signatureToleranceSeconds: limit(DEFAULT_SIGNATURE_TOLERANCE_SECONDS),
       })
       .strict()
       .default({})
@@ -62,7 +63,7 @@ export const intakeConfigSchema = z
      * counts every failure toward disabling the hook (docs/service.md, "When
      * the store is down"). A manual redelivery is idempotent.
      */
-    enqueueTimeoutMs: z.number().int().positive().default(5_000),
+    enqueueTimeoutMs: limit(5_000),
   })
   .strict();
 
