@@ -41,7 +41,12 @@ const serviceFields = {
     .string()
     .regex(/^postgres(?:ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  /** Verifications run at once by this process. Each one builds in the sandbox: about one per two cores. */
+  /**
+   * Verifications run at once by this process. A small upload's job keeps
+   * about half a core busy (short sandboxed processes one after another):
+   * two per core pays; a large upload's compressions take whole cores
+   * (docs/service.md, bench/backfill.bench.ts).
+   */
   workers: z.number().int().min(0).max(64).default(1),
   /**
    * A job's lease: a worker that stops renewing it (it died) loses the job to
