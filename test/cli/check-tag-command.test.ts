@@ -1,42 +1,28 @@
 // The CLI as users run it (`node bin/t2u-verify.js`, the compiled code that
 // `npx t2u-verify` runs): exit codes, --json report shape, human output,
 // --help on every subcommand, usage and configuration errors.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, type CliRun } from '../helpers/cli.js';
+import { FIXTURE_KEYRING_FLAGS } from '../helpers/fixture-keyrings.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
-import { unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
+import { REPO_ROOT, unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
 import { deadPort } from '../helpers/dead-port.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 't2u-verify.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]): Promise<CliRun> => runBin(args);
+/** check-tag of `tag` in the fixture repository read in place. */
+const checkLocal = (tag: string, ...more: string[]): Promise<CliRun> =>
+  cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', tag, ...more);
 
 let fixtures: FixtureRepos;
 let server: GitHttpServer;
-let keyringArgs: string[];
+const keyringArgs = FIXTURE_KEYRING_FLAGS;
 
 beforeAll(async () => {
   fixtures = await unpackFixtureRepos(['hello-t2u']);
   server = await startGitHttpServer({ root: fixtures.root });
-  keyringArgs = ['--no-default-keyrings', '--keyring', fixtures.keyrings.uploaders, '--dm-txt', fixtures.keyrings.dmTxt];
 });
 
 afterAll(async () => {
@@ -71,7 +57,7 @@ describe('t2u-verify check-tag', () => {
   });
 
   it('exits 1 with the reason code for a rejected tag, in human output', async () => {
-    const r = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-10', ...keyringArgs);
+    const r = await checkLocal('debian/1.0-10', ...keyringArgs);
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')[0]).toMatch(/^rejected: debian\/1\.0-10/);
     expect(r.stdout).toContain('PLEASE_UPLOAD_MISSING (metadata)');
@@ -121,7 +107,7 @@ describe('t2u-verify check-tag', () => {
       '--tag',
       'debian/9.9-9',
       '--upload',
-      join(ROOT, 'fixtures', 'uploads', 'gbp', 't2u-gbp_1.0-1.dsc'),
+      join(REPO_ROOT, 'fixtures', 'uploads', 'gbp', 't2u-gbp_1.0-1.dsc'),
       '--upload-keyring',
       fixtures.keyrings.uploaders,
       ...keyringArgs,
@@ -131,7 +117,7 @@ describe('t2u-verify check-tag', () => {
   });
 
   it('a tag that exists and fails the rules is rejected (exit 1), not a usage error', async () => {
-    const r = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-5', ...keyringArgs, '--json');
+    const r = await checkLocal('debian/1.0-5', ...keyringArgs, '--json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'rejected', reasons: [{ code: 'KEY_UNKNOWN' }] });
   });
@@ -161,7 +147,7 @@ describe('t2u-verify check-tag', () => {
     expect(JSON.parse(added.stdout)).toMatchObject({ verdict: 'unverifiable', reasons: [{ code: 'KEYRING_UNAVAILABLE' }] });
     const only = await cli(...args, '--no-default-keyrings');
     expect(only.code, only.stderr).toBe(0);
-    const none = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--no-default-keyrings');
+    const none = await checkLocal('debian/1.0-1', '--no-default-keyrings');
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no uploader keyrings/);
     rmSync(dir, { recursive: true, force: true });
@@ -172,23 +158,14 @@ describe('t2u-verify check-tag', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--tag/);
 
-    const noKeyring = await cli(
-      'check-tag',
-      '--repo',
-      fixtures.repos['hello-t2u']!,
-      '--tag',
-      'debian/1.0-1',
-      '--no-default-keyrings',
-      '--keyring',
-      '/nonexistent.gpg',
-    );
+    const noKeyring = await checkLocal('debian/1.0-1', '--no-default-keyrings', '--keyring', '/nonexistent.gpg');
     expect(noKeyring.code).toBe(2);
     expect(noKeyring.stderr).toMatch(/nonexistent\.gpg/);
 
     const dir = mkdtempSync(join(tmpdir(), 't2u-cli-'));
     const bad = join(dir, 'config.json');
     writeFileSync(bad, JSON.stringify({ fetch: { timeoutMs: 'soon' } }));
-    const badConfig = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--config', bad);
+    const badConfig = await checkLocal('debian/1.0-1', '--config', bad);
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/fetch\.timeoutMs/);
 

@@ -1,29 +1,22 @@
 // check-tag with Debian's own keyrings (the default): what the report says when
 // they cannot be obtained (KEYRING_UNAVAILABLE, exit 3) and when a stale cached
 // copy stands in for them (a KEYRING_STALE note). Uses the real mirror once.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { createServer as httpCreateServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, type CliRun } from '../helpers/cli.js';
 import { deadPort } from '../helpers/dead-port.js';
 import { unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
 import { realMirrorProblem } from '../helpers/real-mirror.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'node',
-      [join(ROOT, 'bin', 't2u-verify.js'), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 180_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
+/** `check-tag --json` of the fixture tag with the configuration `cfg` and the cache directory `cache`. */
+const checkTag = (cache: string, cfg: string): Promise<CliRun> =>
+  runBin(['check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', '--config', cfg, '--json'], {
+    env: { T2U_VERIFY_CACHE: cache },
+    timeoutMs: 180_000,
   });
-}
 
 let fixtures: FixtureRepos;
 let dir: string;
@@ -47,17 +40,7 @@ function config(name: string, debianKeyrings: Record<string, unknown>): string {
 describe("check-tag with Debian's keyrings", () => {
   it('says unverifiable (KEYRING_UNAVAILABLE) when the mirror is unreachable and nothing is cached', async () => {
     const cfg = config('dead', { mirror: `http://127.0.0.1:${await deadPort()}/debian` });
-    const r = await cli(
-      { T2U_VERIFY_CACHE: join(dir, 'empty-cache') },
-      'check-tag',
-      '--repo',
-      fixtures.repos['hello-t2u']!,
-      '--tag',
-      'debian/1.0-1',
-      '--config',
-      cfg,
-      '--json',
-    );
+    const r = await checkTag(join(dir, 'empty-cache'), cfg);
     expect(r.code, r.stderr).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({
       verdict: 'unverifiable',
@@ -84,17 +67,7 @@ describe("check-tag with Debian's keyrings", () => {
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
     const mirror = `http://127.0.0.1:${(relay.address() as { port: number }).port}/debian`;
     const real = config('real', { mirror, allowExpiredRelease: true });
-    const first = await cli(
-      { T2U_VERIFY_CACHE: cache },
-      'check-tag',
-      '--repo',
-      fixtures.repos['hello-t2u']!,
-      '--tag',
-      'debian/1.0-1',
-      '--config',
-      real,
-      '--json',
-    );
+    const first = await checkTag(cache, real);
     const firstReport = JSON.parse(first.stdout) as { reasons: { code: string }[] };
     // The fixture key is not a Debian key: Debian's keyring was loaded and consulted.
     expect(firstReport.reasons.map((x) => x.code)).toEqual(['KEY_UNKNOWN']);
@@ -102,17 +75,7 @@ describe("check-tag with Debian's keyrings", () => {
     relay.closeAllConnections();
     await new Promise<void>((r) => relay.close(() => r()));
     const stale = config('stale', { mirror, maxAgeHours: 1e-9 });
-    const r = await cli(
-      { T2U_VERIFY_CACHE: cache },
-      'check-tag',
-      '--repo',
-      fixtures.repos['hello-t2u']!,
-      '--tag',
-      'debian/1.0-1',
-      '--config',
-      stale,
-      '--json',
-    );
+    const r = await checkTag(cache, stale);
     const report = JSON.parse(r.stdout) as { reasons: { code: string }[]; notes: { code: string }[] };
     expect(report.reasons.map((x) => x.code)).toEqual(['KEY_UNKNOWN']);
     expect(report.notes.map((x) => x.code)).toContain('KEYRING_STALE');

@@ -3,24 +3,19 @@
 // the invoking user can read must work. check-tag, reproduce and verify, run
 // as users run them (node bin/t2u-verify.js), on a repository and an upload
 // there. Without staging they ended unverifiable with SANDBOX_FAILED.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, type CliRun } from '../helpers/cli.js';
+import { FIXTURE_KEYRING_FLAGS, FIXTURE_KEYRINGS } from '../helpers/fixture-keyrings.js';
 import { unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
-const BIN = join(REPO_ROOT, 'bin', 't2u-verify.js');
 const root = process.getuid?.() === 0;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { cwd: REPO_ROOT, timeout: 300_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]): Promise<CliRun> => runBin(args, { timeoutMs: 300_000 });
 
 const gbp = uploadCase('gbp');
 let fixtures: FixtureRepos;
@@ -47,19 +42,7 @@ afterAll(async () => {
 
 describe.runIf(root)('inputs under a mode-0700 directory, as root', () => {
   it('check-tag on a local repository there: authentic', async () => {
-    const r = await cli(
-      'check-tag',
-      '--repo',
-      fixtures.repos['hello-t2u']!,
-      '--tag',
-      'debian/1.0-1',
-      '--no-default-keyrings',
-      '--keyring',
-      fixtures.keyrings.uploaders,
-      '--dm-txt',
-      fixtures.keyrings.dmTxt,
-      '--json',
-    );
+    const r = await cli('check-tag', '--repo', fixtures.repos['hello-t2u']!, '--tag', 'debian/1.0-1', ...FIXTURE_KEYRING_FLAGS, '--json');
     expect(r.stderr).not.toContain('SANDBOX_FAILED');
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'authentic', reasons: [] });
     expect(r.code).toBe(0);
@@ -95,7 +78,7 @@ describe.runIf(root)('inputs under a mode-0700 directory, as root', () => {
       dsc,
       '--no-default-keyrings',
       '--keyring',
-      join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'),
+      FIXTURE_KEYRINGS.uploaders,
       '--upload-keyring',
       SERVICE_KEYRING,
       '--json',

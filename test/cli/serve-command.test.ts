@@ -5,13 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
-import { registerServe } from '../../src/cli/serve-command.js';
-import type { ServiceHandle } from '../../src/server/service.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { runMain } from '../helpers/cli.js';
+import { runServe, runServeCommand } from '../helpers/serve-command.js';
 import { tagPushBody } from '../server/intake-helpers.js';
 import { TOKEN, hookHeaders, verifyReport, waitFor } from '../server/service-helpers.js';
 
@@ -23,17 +20,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const code = await run(['node', 't2u-verify', ...args]);
-  vi.restoreAllMocks();
-  return { code, stderr };
-}
 
 describe('start-up errors: exit 2 with the field and the reason', () => {
   const base = () => ['serve', '--data-dir', dir, '--webhook-secret', TOKEN];
@@ -50,27 +36,27 @@ describe('start-up errors: exit 2 with the field and the reason', () => {
     [['--watch-interval', 'soon'], /watch\.intervalSeconds: Expected number/],
     [['--watch-mirror', 'https://deb.debian.org/debian', '--watch-suite', '../etc'], /watch\.suites\.0: must be a suite name/],
   ])('%s', async (extra, message) => {
-    const r = await cli(...base(), ...extra);
+    const r = await runMain(...base(), ...extra);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
 
   it('refuses to serve webhooks without a secret, and reads the config file with its name in the message', async () => {
-    const none = await cli('serve', '--data-dir', dir);
+    const none = await runMain('serve', '--data-dir', dir);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/gitlab: set gitlab\.tokens or gitlab\.signingSecrets/);
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ gitlab: { tokens: [TOKEN] }, workers: -1, colour: 'red' }));
-    const bad = await cli('serve', '--config', file);
+    const bad = await runMain('serve', '--config', file);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`${file}: workers: Number must be greater than or equal to 0`);
     expect(bad.stderr).toContain(`${file}: (top level): Unrecognized key(s) in object: 'colour'`);
     writeFileSync(file, '{ not json');
-    expect((await cli('serve', '--config', file)).stderr).toMatch(/not valid JSON/);
+    expect((await runMain('serve', '--config', file)).stderr).toMatch(/not valid JSON/);
   });
 
   it('lets a worker start without webhook secrets', async () => {
-    const r = await cli('worker', '--data-dir', dir, '--workers', 'x');
+    const r = await runMain('worker', '--data-dir', dir, '--workers', 'x');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/workers: Expected number/);
     expect(r.stderr).not.toMatch(/gitlab/);
@@ -78,36 +64,14 @@ describe('start-up errors: exit 2 with the field and the reason', () => {
 });
 
 describe('running', () => {
-  const logs = () => new Writable({ write: (_c, _e, cb) => cb() });
-
   it('serve: listens, verifies, stops gracefully with exit 0', async () => {
-    const controller = new AbortController();
-    let handle: ServiceHandle | undefined;
-    let code = -1;
-    const program = new Command().exitOverride();
-    registerServe(program, (c) => (code = c), {
+    const serve = runServe(['--data-dir', dir, '--workers', '2'], {
       makeVerifyJob: (config) => {
         expect(config.workers).toBe(2);
         return (req) => Promise.resolve(verifyReport(req));
       },
-      signal: controller.signal,
-      onStarted: (h) => (handle = h),
-      logDestination: logs(),
     });
-    const done = program.parseAsync([
-      'node',
-      't2u-verify',
-      'serve',
-      '--listen',
-      '127.0.0.1:0',
-      '--data-dir',
-      dir,
-      '--webhook-secret',
-      TOKEN,
-      '--workers',
-      '2',
-    ]);
-    const h = await waitFor(() => handle, 'the service to start');
+    const h = await serve.started();
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
     const res = await fetch(`${h.url}/hooks/gitlab`, {
       method: 'POST',
@@ -116,9 +80,7 @@ describe('running', () => {
     });
     const { id } = (await res.json()) as { id: string };
     await waitFor(async () => ((await h.store.get(id))?.status === 'done' ? true : undefined), 'the verdict');
-    controller.abort();
-    await done;
-    expect(code).toBe(0);
+    expect(await serve.stop()).toBe(0);
     await expect(fetch(`${h.url}/healthz`)).rejects.toThrow();
   });
 
@@ -130,20 +92,12 @@ describe('running', () => {
       tagObject: 'c'.repeat(40),
       source: 'api',
     });
-    const controller = new AbortController();
-    const program = new Command().exitOverride();
-    let code = -1;
-    registerServe(program, (c) => (code = c), {
+    const worker = runServeCommand(['worker', '--data-dir', dir], {
       makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req, ['RECONSTRUCTION_MISMATCH'])),
-      signal: controller.signal,
-      logDestination: logs(),
     });
-    const done = program.parseAsync(['node', 't2u-verify', 'worker', '--data-dir', dir]);
     await waitFor(async () => ((await seed.get(id))?.status === 'done' ? true : undefined), 'the worker to finish the job');
     expect((await seed.get(id))?.verdict).toBe('mismatch');
-    controller.abort();
-    await done;
-    expect(code).toBe(0);
+    expect(await worker.stop()).toBe(0);
     await seed.close();
   });
 });

@@ -5,33 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { runMain } from '../helpers/cli.js';
 import { ArchiveFixture, fixtureUploads } from '../server/archive-fixture.js';
 
 let f: ArchiveFixture;
 let dataDir: string;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await run(['node', 't2u-verify', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const base = (): string[] => [
   'watch',
@@ -70,7 +50,7 @@ afterAll(async () => {
 
 describe('t2u-verify watch --once', () => {
   it("queues the suite's tag2upload uploads into the store and prints them (--json); a second run queues nothing", async () => {
-    const r = await cli(...base(), '--suite', 'unstable', '--json');
+    const r = await runMain(...base(), '--suite', 'unstable', '--json');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as {
       kind: string;
@@ -92,32 +72,32 @@ describe('t2u-verify watch --once', () => {
     expect(await store.list({ source: 'archive' })).toHaveLength(2);
     await store.close();
 
-    const again = await cli(...base(), '--suite', 'unstable');
+    const again = await runMain(...base(), '--suite', 'unstable');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('unstable: index changed, 2 tag2upload uploads, 0 queued, 2 already queued');
     expect(again.stdout).toContain('reconciliation: 0 verified, 2 pending, 0 without a finished verification');
   });
 
   it('exit 1 and TAG_COPIES_DIFFER when a copy of the tag is missing; exit 3 when a suite cannot be polled', async () => {
-    const r = await cli(...base(), '--suite', 'experimental');
+    const r = await runMain(...base(), '--suite', 'experimental');
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(
       /TAG_COPIES_DIFFER: t2u-gbp 1\.1-1: .*vcs-git https:\/\/salsa\.debian\.org\/debian\/t2u-gbp\.git has no such tag/,
     );
     expect(r.stderr).toContain('warning: TAG_COPIES_DIFFER: ');
 
-    const bad = await cli(...base(), '--suite', 'badsig', '--suite', 'unstable');
+    const bad = await runMain(...base(), '--suite', 'badsig', '--suite', 'unstable');
     expect(bad.code).toBe(3);
     expect(bad.stdout).toContain('badsig: FAILED UPLOAD_INDEX_UNVERIFIED');
     expect(bad.stderr).toContain('error: UPLOAD_INDEX_UNVERIFIED: ');
   });
 
   it('usage errors exit 2: no store, two stores, a malformed --repo-url-map', async () => {
-    const noStore = await cli('watch', '--mirror', f.mirror.url, '--once');
+    const noStore = await runMain('watch', '--mirror', f.mirror.url, '--once');
     expect(noStore.code).toBe(2);
     expect(noStore.stderr).toContain('give exactly one of --data-dir and --database');
-    expect((await cli(...base(), '--database', 'postgres://x/y')).code).toBe(2);
-    const map = await cli(...base(), '--repo-url-map', 'salsa=elsewhere');
+    expect((await runMain(...base(), '--database', 'postgres://x/y')).code).toBe(2);
+    const map = await runMain(...base(), '--repo-url-map', 'salsa=elsewhere');
     expect(map.code).toBe(2);
     expect(map.stderr).toContain('expected FROM=TO');
   });

@@ -7,9 +7,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import pino from 'pino';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { registerLog } from '../../src/cli/log-command.js';
 import { openAttestation } from '../../src/publish/attestation.js';
 import { parseCheckpoint } from '../../src/publish/checkpoint.js';
@@ -22,6 +21,7 @@ import { ServiceMetrics } from '../../src/server/api/metrics.js';
 import { buildServiceApp } from '../../src/server/service-app.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Job } from '../../src/store/store.js';
+import { runCommand } from '../helpers/cli.js';
 import { finishedJob } from '../helpers/finished-job.js';
 import { verifyReport } from '../server/service-helpers.js';
 import { buildGoTlog } from './go-tlog.js';
@@ -41,22 +41,8 @@ function job(i: number): Job {
 }
 
 async function rotate(args: string[]): Promise<{ code: number | undefined; stdout: string; error?: Error }> {
-  let code: number | undefined;
-  const program = new Command('t2u-verify').exitOverride();
-  registerLog(program, (c) => (code = c));
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 't2u-verify', 'log', 'key', 'rotate', ...args]);
-  } catch (e) {
-    return { code, stdout, error: e as Error };
-  } finally {
-    spy.mockRestore();
-  }
-  return { code, stdout };
+  const r = await runCommand(registerLog, ['log', 'key', 'rotate', ...args]);
+  return { code: r.code, stdout: r.stdout, error: r.error as Error | undefined };
 }
 
 const open = (dataDir: string, origin: string): Promise<Publisher> => openPublisher({ dataDir, log: logConfigSchema.parse({ origin }) });

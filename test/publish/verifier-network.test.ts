@@ -8,32 +8,31 @@
 // LOG_INCONSISTENT for `log audit`, and the witness asked to cosign the
 // rewritten log refuses.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerConsensus } from '../../src/cli/consensus-command.js';
 import { registerLog } from '../../src/cli/log-command.js';
-import { registerServe } from '../../src/cli/serve-command.js';
 import { signAttestation } from '../../src/publish/attestation.js';
 import type { ConsensusReport } from '../../src/publish/consensus.js';
 import { cosignatureVkey } from '../../src/publish/cosignature.js';
 import { ed25519FromPem, generateEd25519 } from '../../src/publish/ed25519.js';
 import { ed25519Vkey } from '../../src/publish/signed-note.js';
 import { verdictStatement } from '../../src/publish/statement.js';
+import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import type { ServiceHandle } from '../../src/server/service.js';
-import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
-import { writeTreeFile } from '../helpers/debian-mirror.js';
-import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
-import { API_TOKEN, TOKEN, apiHeaders, startTestService, verifyReport, waitFor } from '../server/service-helpers.js';
+import { runCommand } from '../helpers/cli.js';
+import { FIXTURE_KEYRINGS, fixtureTrustConfig } from '../helpers/fixture-keyrings.js';
+import type { GitHttpServer } from '../helpers/git-http-server.js';
+import { runServe } from '../helpers/serve-command.js';
+import { publishUpload, serveUploadRepos } from '../helpers/upload-served.js';
+import { SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { API_TOKEN, apiHeaders, startTestService, verifyReport, waitFor } from '../server/service-helpers.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 
-const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 /** Three real verifications at once on a shared machine. */
 const VERDICT_MS = 400_000;
 const gbp = uploadCase('gbp');
@@ -59,49 +58,28 @@ async function serveInstance(name: string, log: Record<string, unknown>): Promis
   writeFileSync(
     configFile,
     JSON.stringify({
-      keyrings: [
-        { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
-        { path: join(KEYS, 'dm.gpg'), role: 'dm' },
-      ],
+      keyrings: fixtureTrustConfig().keyrings,
       pollMs: 50,
       log: { origin: `${name}.test/log`, ...log },
     }),
   );
-  const abort = new AbortController();
-  let handle: ServiceHandle | undefined;
-  const program = new Command().exitOverride();
-  registerServe(program, () => undefined, {
-    signal: abort.signal,
-    onStarted: (h) => (handle = h),
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-  });
-  const served = program.parseAsync([
-    'node',
-    't2u-verify',
-    'serve',
+  const serve = runServe([
     '--config',
     configFile,
-    '--listen',
-    '127.0.0.1:0',
     '--data-dir',
     join(dir, 'data'),
-    '--webhook-secret',
-    TOKEN,
     '--api-token',
     API_TOKEN,
     '--dm-txt',
-    join(KEYS, 'dm.txt'),
+    FIXTURE_KEYRINGS.dmTxt,
     '--upload-keyring',
     SERVICE_KEYRING,
     '--allow-http',
     '--workers',
     '1',
   ]);
-  stops.push(async () => {
-    abort.abort();
-    await served;
-  });
-  const h = await waitFor(() => handle, `${name} to start`, 60_000);
+  stops.push(() => serve.stop());
+  const h = await serve.started(60_000);
   const vkey = (await (await fetch(`${h.url}/log/key`)).text()).trim();
   return { name, handle: h, vkey };
 }
@@ -128,24 +106,25 @@ async function logged(h: ServiceHandle, count: number, sha = DSC_SHA, timeoutMs 
   );
 }
 
-async function cli(
-  register: (p: Command, set: (c: number) => void) => void,
-  args: string[],
-): Promise<{ code: number | undefined; stdout: string }> {
-  let code: number | undefined;
-  const program = new Command('t2u-verify').exitOverride();
-  register(program, (c) => (code = c));
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
+/**
+ * An instance whose verification says `code` about the gbp .dsc without
+ * building anything, its origin `<name>.test/log`; returns once that verdict of
+ * the upload is in its log.
+ */
+async function loggedVerdict(name: string, code: ReasonCode, upload: string): Promise<ServiceHandle> {
+  const h = await startTestService({
+    dataDir: join(root, name),
+    config: { fetch: { allowHttpLoopback: true }, log: { origin: `${name}.test/log` } },
+    verifyJob: (req) =>
+      Promise.resolve({
+        ...verifyReport(req, [code]),
+        upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA },
+      } as VerifyReport),
   });
-  try {
-    await program.parseAsync(['node', 't2u-verify', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return { code, stdout };
+  stops.push(() => h.stop());
+  await requestVerification(h, upload);
+  await logged(h, 1, DSC_SHA, 20_000);
+  return h;
 }
 
 const line = (i: Instance, ...witnesses: string[]) => `${i.name} ${i.handle.url} ${i.vkey} ${witnesses.join(' ')}\n`;
@@ -159,13 +138,9 @@ const epsilonKey = generateEd25519();
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 't2u-network-'));
   chmodSync(root, 0o755);
-  const repos = join(root, 'repos');
-  mkdirSync(repos);
-  execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), join(repos, 'gbp.git')]);
-  gitServer = await startGitHttpServer({ root: repos });
+  gitServer = await serveUploadRepos(root, [gbp]);
   const tree = join(root, 'mirror');
-  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)])
-    writeTreeFile(tree, `pool/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
+  publishUpload(tree, 'pool', gbp);
   mirror = await startMirrorServer(tree);
   writeFileSync(join(root, 'witness.pem'), witnessKey.pem, { mode: 0o600 });
   writeFileSync(join(root, 'epsilon.pem'), epsilonKey.pem, { mode: 0o600 });
@@ -201,7 +176,7 @@ describe('a network of verifiers', () => {
       const verifiers = join(root, 'verifiers');
       writeFileSync(verifiers, `# three independent verifiers\n${line(alpha)}${line(beta)}${line(gamma)}`);
       const t0 = performance.now();
-      const agreed = await cli(registerConsensus, [
+      const agreed = await runCommand(registerConsensus, [
         'consensus',
         '--upload',
         dscOf(gbp),
@@ -223,28 +198,17 @@ describe('a network of verifiers', () => {
       expect(consensusMs).toBeLessThan(30_000);
 
       // Human output: a result line, then one line per verifier.
-      const human = await cli(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state]);
+      const human = await runCommand(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state]);
       const lines = human.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^AGREED: 3 independent verifiers reproduced t2u-gbp_/);
       expect(lines.slice(1)).toHaveLength(3);
       expect(lines[1]).toMatch(/^alpha +agrees +reproduced, leaf 0 of 1/);
 
       // A fourth instance signs a false verdict about the same .dsc.
-      const liar = await startTestService({
-        dataDir: join(root, 'liar'),
-        config: { fetch: { allowHttpLoopback: true }, log: { origin: 'liar.test/log' } },
-        verifyJob: (req) =>
-          Promise.resolve({
-            ...verifyReport(req, ['CONTENT_MISMATCH']),
-            upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA },
-          } as VerifyReport),
-      });
-      stops.push(() => liar.stop());
-      await requestVerification(liar, upload);
-      await logged(liar, 1, DSC_SHA, 20_000);
+      const liar = await loggedVerdict('liar', 'CONTENT_MISMATCH', upload);
       const liarInstance = { name: 'liar', handle: liar, vkey: (await (await fetch(`${liar.url}/log/key`)).text()).trim() };
       writeFileSync(verifiers, `${line(alpha)}${line(beta)}${line(gamma)}${line(liarInstance)}`);
-      const disputed = await cli(registerConsensus, [
+      const disputed = await runCommand(registerConsensus, [
         'consensus',
         '--upload',
         dscOf(gbp),
@@ -261,18 +225,7 @@ describe('a network of verifiers', () => {
 
       // An instance that shows a signed "reproduced" that is not in its log: its
       // own log holds only an unverifiable verdict; a proxy adds the other.
-      const shady = await startTestService({
-        dataDir: join(root, 'shady'),
-        config: { fetch: { allowHttpLoopback: true }, log: { origin: 'shady.test/log' } },
-        verifyJob: (req) =>
-          Promise.resolve({
-            ...verifyReport(req, ['FETCH_FAILED']),
-            upload: { origin: 'x', dsc: gbp.dsc, sha256: DSC_SHA },
-          } as VerifyReport),
-      });
-      stops.push(() => shady.stop());
-      await requestVerification(shady, upload);
-      await logged(shady, 1, DSC_SHA, 20_000);
+      const shady = await loggedVerdict('shady', 'FETCH_FAILED', upload);
       const shadyKey = ed25519FromPem(readFileSync(join(root, 'shady', 'log-key.pem')));
       const forged = signAttestation(
         verdictStatement(
@@ -301,7 +254,7 @@ describe('a network of verifiers', () => {
       const proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
       const shadyVkey = (await (await fetch(`${shady.url}/log/key`)).text()).trim();
       writeFileSync(verifiers, `${line(alpha)}${line(beta)}shady ${proxyUrl} ${shadyVkey}\n`);
-      const partial = await cli(registerConsensus, [
+      const partial = await runCommand(registerConsensus, [
         'consensus',
         '--upload',
         dscOf(gbp),
@@ -319,7 +272,7 @@ describe('a network of verifiers', () => {
       expect(partialReport.result).toBe('insufficient');
       expect(partial.code).toBe(3);
       // With a threshold the other two meet, the shady one is simply not counted.
-      const two = await cli(registerConsensus, [
+      const two = await runCommand(registerConsensus, [
         'consensus',
         '--upload',
         dscOf(gbp),
@@ -381,10 +334,10 @@ describe('a network of verifiers', () => {
     const state = join(root, 'audit-state');
     const first = await start('first');
     await grow(first, ['debian/1-1', 'debian/1-2'], 2);
-    const ok = await cli(registerLog, ['log', 'audit', first.url ?? '', '--key', vkey, '--witness', witnessVkey, '--state', state]);
+    const ok = await runCommand(registerLog, ['log', 'audit', first.url ?? '', '--key', vkey, '--witness', witnessVkey, '--state', state]);
     expect(ok.stdout).toMatch(/^OK: epsilon\.test\/log size 2 /);
     expect(ok.code).toBe(0);
-    const again = await cli(registerLog, ['log', 'audit', first.url ?? '', '--key', vkey, '--state', state]);
+    const again = await runCommand(registerLog, ['log', 'audit', first.url ?? '', '--key', vkey, '--state', state]);
     expect(again.stdout).toMatch(/consistent with size 2 seen before/);
 
     // The operator (or an intruder with the key) rewrites the history: same key, other entries.
@@ -392,17 +345,17 @@ describe('a network of verifiers', () => {
     rmSync(dataDir, { recursive: true, force: true });
     const rewritten = await start('second');
     await grow(rewritten, ['debian/2-1', 'debian/2-2', 'debian/2-3'], 3);
-    const alarm = await cli(registerLog, ['log', 'audit', rewritten.url ?? '', '--key', vkey, '--state', state]);
+    const alarm = await runCommand(registerLog, ['log', 'audit', rewritten.url ?? '', '--key', vkey, '--state', state]);
     expect(alarm.code).toBe(1);
     expect(alarm.stdout).toMatch(/^LOG_INCONSISTENT: the checkpoint of size 3 does not extend the one of size 2 seen before/);
     expect(alarm.stdout).toMatch(/checkpoint seen before:\nepsilon\.test\/log\n2\n[^\n]+\n\n— epsilon\.test\/log /);
     expect(alarm.stdout).toMatch(/checkpoint served now:\nepsilon\.test\/log\n3\n/);
     // The saved state is not replaced by the rewritten log: the alarm stays.
-    expect((await cli(registerLog, ['log', 'audit', rewritten.url ?? '', '--key', vkey, '--state', state])).code).toBe(1);
+    expect((await runCommand(registerLog, ['log', 'audit', rewritten.url ?? '', '--key', vkey, '--state', state])).code).toBe(1);
 
     // The witness cosigned the first history and refused the rewritten one: a
     // client requiring its cosignature does not accept the new checkpoint.
-    const witnessed = await cli(registerLog, [
+    const witnessed = await runCommand(registerLog, [
       'log',
       'audit',
       rewritten.url ?? '',

@@ -6,13 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerServe } from '../../src/cli/serve-command.js';
-import type { ServiceHandle } from '../../src/server/service.js';
 import { ArchiveFixture, archiveDscs } from './archive-fixture.js';
-import { TOKEN, verifyReport, waitFor } from './service-helpers.js';
+import { runServe } from '../helpers/serve-command.js';
+import { verifyReport, waitFor } from './service-helpers.js';
 
 let f: ArchiveFixture;
 let dir: string;
@@ -31,49 +28,28 @@ afterAll(async () => {
 
 describe('serve --watch-mirror', () => {
   it('polls the mirror from inside the service, queues every tag2upload upload once, and stops with it', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const logDestination = new Writable({
-      write: (chunk: Buffer, _e, cb) => {
-        for (const l of chunk.toString('utf8').split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
-        cb();
-      },
-    });
     // What has no flag comes from the file: the test archive's keyring, and no tag copies (no git servers here).
     const config = join(dir, 'service.json');
     writeFileSync(config, JSON.stringify({ watch: { archiveKeyring: f.archiveRing, checkTagCopies: false } }));
-    const controller = new AbortController();
-    let handle: ServiceHandle | undefined;
-    let code = -1;
-    const program = new Command().exitOverride();
-    registerServe(program, (c) => (code = c), {
-      makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req)),
-      signal: controller.signal,
-      onStarted: (h) => (handle = h),
-      logDestination,
-    });
-    const done = program.parseAsync([
-      'node',
-      't2u-verify',
-      'serve',
-      '--listen',
-      '127.0.0.1:0',
-      '--data-dir',
-      join(dir, 'data'),
-      '--webhook-secret',
-      TOKEN,
-      '--workers',
-      '0',
-      '--config',
-      config,
-      '--allow-http',
-      '--watch-mirror',
-      f.mirror.url,
-      '--watch-suite',
-      'unstable',
-      '--watch-interval',
-      '3600',
-    ]);
-    const h = await waitFor(() => handle, 'the service to start');
+    const serve = runServe(
+      [
+        '--data-dir',
+        join(dir, 'data'),
+        '--workers',
+        '0',
+        '--config',
+        config,
+        '--allow-http',
+        '--watch-mirror',
+        f.mirror.url,
+        '--watch-suite',
+        'unstable',
+        '--watch-interval',
+        '3600',
+      ],
+      { makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req)) },
+    );
+    const h = await serve.started();
     const expected = archiveDscs().length;
     const jobs = await waitFor(async () => {
       const list = await h.store.list({ source: 'archive' });
@@ -85,43 +61,21 @@ describe('serve --watch-mirror', () => {
       expect(j.repo).toMatch(/^https:\/\/git\.dgit\.debian\.org\//);
       expect(j.tag).toMatch(/^debian\//);
     }
-    expect(lines.find((l) => l['msg'] === 'service started')).toMatchObject({ watching: f.mirror.url });
-    controller.abort();
-    await done;
-    expect(code).toBe(0);
+    expect(serve.records().find((l) => l['msg'] === 'service started')).toMatchObject({ watching: f.mirror.url });
+    expect(await serve.stop()).toBe(0);
     // The watcher stopped before the store closed, and said so.
+    const lines = serve.records();
     expect(lines.some((l) => l['watcher'] === true && l['msg'] === 'archive watcher stopped')).toBe(true);
     expect(lines.filter((l) => l['level'] === 50)).toEqual([]);
   });
 
   it('without --watch-mirror there is no watcher', async () => {
-    const controller = new AbortController();
-    let handle: ServiceHandle | undefined;
-    const lines: string[] = [];
-    const program = new Command().exitOverride();
-    registerServe(program, () => undefined, {
+    const serve = runServe(['--data-dir', join(dir, 'plain'), '--workers', '0'], {
       makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req)),
-      signal: controller.signal,
-      onStarted: (h) => (handle = h),
-      logDestination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }),
     });
-    const done = program.parseAsync([
-      'node',
-      't2u-verify',
-      'serve',
-      '--listen',
-      '127.0.0.1:0',
-      '--data-dir',
-      join(dir, 'plain'),
-      '--webhook-secret',
-      TOKEN,
-      '--workers',
-      '0',
-    ]);
-    const h = await waitFor(() => handle, 'the service to start');
+    const h = await serve.started();
     expect(await h.store.list({ source: 'archive' })).toEqual([]);
-    controller.abort();
-    await done;
-    expect(lines.join('')).not.toContain('archive watcher');
+    await serve.stop();
+    expect(serve.log.join('')).not.toContain('archive watcher');
   });
 });

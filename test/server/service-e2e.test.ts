@@ -8,28 +8,26 @@
 // alert receiver; GitLab's Tag Push Hook without an upload is verified against
 // the mirror's archive entry, and one that names another tag object than the
 // one fetched gets a TAG_MOVED note.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerServe } from '../../src/cli/serve-command.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import type { ServiceHandle } from '../../src/server/service.js';
 import type { Job } from '../../src/store/store.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
-import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
-import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
-import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase, type UploadCase } from '../reconstruct/upload-fixtures.js';
+import { publishSuite, sourcesStanza } from '../helpers/debian-mirror.js';
+import { FIXTURE_KEYRINGS, fixtureTrustConfig } from '../helpers/fixture-keyrings.js';
+import type { GitHttpServer } from '../helpers/git-http-server.js';
+import { runServe, type ServeCommand } from '../helpers/serve-command.js';
+import { publishUpload, serveUploadRepos } from '../helpers/upload-served.js';
+import { MANIFEST, SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { tagPushBody } from './intake-helpers.js';
-import { API_TOKEN, TOKEN, apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
+import { API_TOKEN, apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
-const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 const ARCHIVE_UID = 'Test Archive <archive@t2u.test>';
 const POOL = 'pool/main/t/t2u-gbp';
 /** One verification: each of its sandboxed steps limited to TEST_BUILD_MS by the service's configuration (build.timeoutMs). */
@@ -45,25 +43,14 @@ let gitServer: GitHttpServer;
 let mirror: MirrorServer;
 let archive: Gpg;
 let alerts: Awaited<ReturnType<typeof startAlertReceiver>>;
+let serve: ServeCommand;
 let service: ServiceHandle;
-let stopService: AbortController;
-let served: Promise<unknown>;
-let exitCode = -1;
-const logLines: string[] = [];
-
-/** Copies the upload's .dsc and the files it names into `dir` of the mirror tree. */
-function publishUpload(tree: string, dir: string, u: UploadCase): void {
-  for (const f of [u.dsc, ...u.dscFiles.map((x) => x.name)]) writeTreeFile(tree, `${dir}/${f}`, readFileSync(join(REPO_ROOT, u.dir, f)));
-}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 't2u-service-e2e-'));
   // The sandbox user (when the tests run as root) must read the repositories.
   chmodSync(root, 0o755);
-  const repos = join(root, 'repos');
-  mkdirSync(repos);
-  execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), join(repos, 'gbp.git')]);
-  gitServer = await startGitHttpServer({ root: repos });
+  gitServer = await serveUploadRepos(root, [gbp]);
 
   // The honest upload in the pool, indexed by a suite the test archive key signs; the tampered copy elsewhere.
   const tree = join(root, 'mirror');
@@ -83,39 +70,21 @@ beforeAll(async () => {
   writeFileSync(
     configFile,
     JSON.stringify({
-      keyrings: [
-        { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
-        { path: join(KEYS, 'dm.gpg'), role: 'dm' },
-      ],
+      keyrings: fixtureTrustConfig().keyrings,
       upload: { suite: 'sid', archiveKeyring: archiveRing },
       build: { timeoutMs: TEST_BUILD_MS },
       pollMs: 50,
     }),
   );
-  const dataDir = join(root, 'data');
-  stopService = new AbortController();
-  const program = new Command().exitOverride();
-  registerServe(program, (c) => (exitCode = c), {
-    signal: stopService.signal,
-    onStarted: (h) => (service = h),
-    logDestination: new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString('utf8')), cb()) }),
-  });
-  served = program.parseAsync([
-    'node',
-    't2u-verify',
-    'serve',
+  serve = runServe([
     '--config',
     configFile,
-    '--listen',
-    '127.0.0.1:0',
     '--data-dir',
-    dataDir,
-    '--webhook-secret',
-    TOKEN,
+    join(root, 'data'),
     '--api-token',
     API_TOKEN,
     '--dm-txt',
-    join(KEYS, 'dm.txt'),
+    FIXTURE_KEYRINGS.dmTxt,
     '--upload-keyring',
     SERVICE_KEYRING,
     '--mirror',
@@ -126,12 +95,11 @@ beforeAll(async () => {
     '--workers',
     '1',
   ]);
-  await waitFor(() => service, 'the service to start');
+  service = await serve.started();
 }, 60_000);
 
 afterAll(async () => {
-  stopService?.abort();
-  await served;
+  await serve?.stop();
   await alerts?.close();
   await gitServer?.close();
   await mirror?.close();
@@ -301,9 +269,7 @@ describe('serve with the real verification, on loopback', () => {
   );
 
   it('stops gracefully with exit 0', async () => {
-    stopService.abort();
-    await served;
-    expect(exitCode).toBe(0);
+    expect(await serve.stop()).toBe(0);
     await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
   });
 });
