@@ -4,21 +4,12 @@ import {
   EMPTY_ROOT,
   inclusionProof,
   leafHash,
-  nodeHash,
   treeHash,
   verifyConsistency,
   verifyInclusion,
   type Hash,
 } from '../../src/publish/merkle.js';
-
-// RFC 6962 §2.1's MTH, written directly from the definition.
-function mth(leaves: readonly Buffer[]): Hash {
-  if (leaves.length === 0) return EMPTY_ROOT;
-  if (leaves.length === 1) return leafHash(leaves[0] as Buffer);
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
+import { mth } from './merkle-reference.js';
 
 const entries = Array.from({ length: 300 }, (_, i) => Buffer.from(`entry ${i}`));
 // A reader over the complete subtrees of `entries`, computed naively.

@@ -30,6 +30,14 @@ function tmp(): string {
   return d;
 }
 
+/** A new log key, its PEM file written in `dataDir` as an operator keeps it (mode 0600), for a log run by a child process. */
+function keyIn(dataDir: string): { key: Ed25519Key; keyFile: string } {
+  const { key, pem } = generateEd25519();
+  const keyFile = join(dataDir, 'key.pem');
+  writeFileSync(keyFile, pem, { mode: 0o600 });
+  return { key, keyFile };
+}
+
 async function openLog(dataDir: string, key: Ed25519Key, store: LogStore = new SqliteLogStore({ dataDir })) {
   const log = await TiledLog.open({
     dir: join(dataDir, 'log'),
@@ -124,9 +132,7 @@ describe('the tiled log', () => {
 
   it('survives kill -9 at any point: every restart audits, and every checkpoint seen is consistent with the last', async () => {
     const dataDir = tmp();
-    const { key, pem } = generateEd25519();
-    const keyFile = join(dataDir, 'key.pem');
-    writeFileSync(keyFile, pem, { mode: 0o600 });
+    const { key, keyFile } = keyIn(dataDir);
     const dir = join(dataDir, 'log');
     const seen: { size: number; root: Buffer }[] = [];
     for (let round = 0; round < 6; round++) {
@@ -243,9 +249,7 @@ describe('the tiled log, kept and shared', () => {
 
   it('takes appends from two writer processes at once: checkpoints only grow, consistently, each leaf once', async () => {
     const dataDir = tmp();
-    const { key, pem } = generateEd25519();
-    const keyFile = join(dataDir, 'key.pem');
-    writeFileSync(keyFile, pem, { mode: 0o600 });
+    const { key, keyFile } = keyIn(dataDir);
     const dir = join(dataDir, 'log');
     // Both open the same empty log at once.
     const children = ['p', 'q'].map((tag) => {

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_ROOT, leafHash, nodeHash, treeHash, type Hash } from '../../src/publish/merkle.js';
+import { treeHash } from '../../src/publish/merkle.js';
 import { appendEntries, EMPTY_EDGE, edgeRoot, type TreeEdge } from '../../src/publish/tile-builder.js';
 import { decodeBundle, encodeBundle, encodeTileIndex, parseTilePath, tilePath, tileSubtreeReader } from '../../src/publish/tiles.js';
-
-function mth(leaves: readonly Buffer[]): Hash {
-  if (leaves.length === 0) return EMPTY_ROOT;
-  if (leaves.length === 1) return leafHash(leaves[0] as Buffer);
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
+import { mth } from './merkle-reference.js';
 
 describe('tile paths', () => {
   it('encodes indexes in 3-digit groups as c2sp.org/tlog-tiles shows', () => {

@@ -45,6 +45,15 @@ async function open(path: string): Promise<Page> {
 /** The verdict badges shown in the list's rows. */
 const badges = (page: Page): Promise<string[]> => page.locator('table.jobs tbody tr td.verdict .badge').allTextContents();
 
+/** A CSS property of the first element `selector` finds, as the browser computed it (the served stylesheet applied). */
+function computedStyle(page: Page, selector: string, property: 'backgroundColor' | 'fill'): Promise<string> {
+  type Css = { getComputedStyle(e: unknown): Record<typeof property, string> };
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((e, p) => (globalThis as unknown as Css).getComputedStyle(e)[p], property);
+}
+
 describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   beforeAll(async () => {
     seeded = await seededStore();
@@ -67,12 +76,7 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     expect(shown).toHaveLength(10);
     for (const v of ['reproduced', 'equivalent', 'mismatch', 'rejected', 'queued', 'running']) expect(shown).toContain(v);
     // The stylesheet applied under style-src 'self': a mismatch badge is red.
-    type Css = { getComputedStyle(e: unknown): { backgroundColor: string } };
-    const colour = await page
-      .locator('.badge.v-mismatch')
-      .first()
-      .evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).backgroundColor);
-    expect(colour).toBe('rgb(192, 21, 47)');
+    expect(await computedStyle(page, '.badge.v-mismatch', 'backgroundColor')).toBe('rgb(192, 21, 47)');
     await page.close();
   });
 
@@ -137,12 +141,7 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
 
   it("draws the summary's bars and reaches a package's page from a row, under the CSP", async () => {
     const summary = await open('/summary');
-    type Css = { getComputedStyle(e: unknown): { fill: string } };
-    const fill = await summary
-      .locator('svg.bar rect.v-mismatch')
-      .first()
-      .evaluate((e) => (globalThis as unknown as Css).getComputedStyle(e).fill);
-    expect(fill).toBe('rgb(192, 21, 47)');
+    expect(await computedStyle(summary, 'svg.bar rect.v-mismatch', 'fill')).toBe('rgb(192, 21, 47)');
     await summary.close();
     const list = await open('/');
     await Promise.all([list.waitForURL(/\/packages\/t2u-linear$/), list.click('a[href="/packages/t2u-linear"]')]);

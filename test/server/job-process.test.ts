@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isolatedVerifyJob, type IsolatedVerifyJob } from '../../src/server/queue/job-process.js';
 import { LogCapture, testConfig } from './service-helpers.js';
+import { withTimerLag } from '../helpers/event-loop-lag.js';
 
 const ENTRY = new URL('./fixtures/job-child-limits.ts', import.meta.url);
 const dataDir = mkdtempSync(join(tmpdir(), 't2u-job-process-'));
@@ -28,23 +29,11 @@ function make(jobLimits: Record<string, number>, killGraceMs = 5_000): IsolatedV
 
 /** Runs one job while measuring how late a 10 ms timer on this event loop fires. */
 async function run(job: IsolatedVerifyJob, tag: string, signal = new AbortController().signal, capture = new LogCapture()) {
-  let worstLagMs = 0;
-  let last = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    worstLagMs = Math.max(worstLagMs, now - last - 10);
-    last = now;
-  }, 10);
-  try {
-    const printed: string[] = [];
-    const report = await job(
-      { repo: 'https://salsa.debian.org/x/y.git', tag },
-      { signal, log: capture.logger, output: (t) => printed.push(t) },
-    );
-    return { report, worstLagMs, codes: report.reasons.map((r) => r.code), log: capture.lines, printed };
-  } finally {
-    clearInterval(ticker);
-  }
+  const printed: string[] = [];
+  const { value: report, worstLagMs } = await withTimerLag(10, () =>
+    job({ repo: 'https://salsa.debian.org/x/y.git', tag }, { signal, log: capture.logger, output: (t) => printed.push(t) }),
+  );
+  return { report, worstLagMs, codes: report.reasons.map((r) => r.code), log: capture.lines, printed };
 }
 
 describe('a verification in its own process', () => {
@@ -74,26 +63,37 @@ describe('a verification in its own process', () => {
     expect((await run(job, 'ok')).codes).toEqual(['UPLOAD_NOT_FOUND']);
   }, 60_000);
 
-  it('a job past its heap ends with JOB_MEMORY_LIMIT', async () => {
-    const job = make({ heapMb: 64, rssMb: 4096, timeMs: 60_000 });
-    const r = await run(job, 'heap');
-    expect(r.codes).toEqual(['JOB_MEMORY_LIMIT']);
-    expect(r.report.reasons[0]!.message).toContain('64 MiB heap');
-  }, 90_000);
-
-  it('a job past its resident memory (outside the heap) ends with JOB_MEMORY_LIMIT', async () => {
-    const job = make({ heapMb: 256, rssMb: 400, timeMs: 60_000 });
-    const r = await run(job, 'buffers');
-    expect(r.codes).toEqual(['JOB_MEMORY_LIMIT']);
-    expect(r.report.reasons[0]!.message).toMatch(/more than its 400 MiB/);
-  }, 60_000);
-
-  it('a process that ends without a report is JOB_PROCESS_FAILED', async () => {
-    const job = make({ heapMb: 256, rssMb: 1024, timeMs: 30_000 });
-    const r = await run(job, 'exit');
-    expect(r.codes).toEqual(['JOB_PROCESS_FAILED']);
-    expect(r.report.reasons[0]!.message).toContain('exit status 7');
-  }, 60_000);
+  it.each([
+    [
+      'a job past its heap ends with JOB_MEMORY_LIMIT',
+      { heapMb: 64, rssMb: 4096, timeMs: 60_000 },
+      'heap',
+      'JOB_MEMORY_LIMIT',
+      /64 MiB heap/,
+    ],
+    [
+      'a job past its resident memory (outside the heap) ends with JOB_MEMORY_LIMIT',
+      { heapMb: 256, rssMb: 400, timeMs: 60_000 },
+      'buffers',
+      'JOB_MEMORY_LIMIT',
+      /more than its 400 MiB/,
+    ],
+    [
+      'a process that ends without a report is JOB_PROCESS_FAILED',
+      { heapMb: 256, rssMb: 1024, timeMs: 30_000 },
+      'exit',
+      'JOB_PROCESS_FAILED',
+      /exit status 7/,
+    ],
+  ])(
+    '%s',
+    async (_name, limits, tag, code, message) => {
+      const r = await run(make(limits), tag);
+      expect(r.codes).toEqual([code]);
+      expect(r.report.reasons[0]!.message).toMatch(message);
+    },
+    90_000,
+  );
 
   it('an aborted job that does not stop is killed after the grace period, and the abort is the answer', async () => {
     const job = make({ heapMb: 256, rssMb: 1024, timeMs: 60_000 }, 300);

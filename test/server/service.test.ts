@@ -63,6 +63,12 @@ describe.each(backends)('service over $name', (backend) => {
     const res = await fetch(`${h.url}/api/v1/verifications/${id}`, { headers: apiHeaders });
     return (await res.json()) as Job & { report?: VerifyReport };
   };
+  /** The job as the API serves it once it is done. */
+  const doneJob = (h: ServiceHandle, id: string, what: string) =>
+    waitFor(async () => {
+      const j = await getJob(h, id);
+      return j.status === 'done' ? j : undefined;
+    }, what);
 
   it('persists a webhook before acknowledging it, verifies it, and serves the verdict', async () => {
     const capture = new LogCapture();
@@ -87,7 +93,7 @@ describe.each(backends)('service over $name', (backend) => {
       source: 'webhook',
     });
 
-    const done = await waitFor(async () => ((await getJob(h, id)).status === 'done' ? getJob(h, id) : undefined), 'the job to be done');
+    const done = await doneJob(h, id, 'the job to be done');
     expect(done).toMatchObject({ id, status: 'done', verdict: 'reproduced', version: '1.0-1', attempts: 1 });
     expect(done.report).toMatchObject({
       schema: 't2u-verify/report/v1',
@@ -194,7 +200,7 @@ describe.each(backends)('service over $name', (backend) => {
       const api = (await (await postHook(h, tagPushBody({ after: 'c'.repeat(40) }))).json()) as { id: string };
       h.worker.wake();
       for (const id of [archive.id, crashing.id, api.id]) {
-        await waitFor(async () => ((await getJob(h, id)).status === 'done' ? true : undefined), `job ${id}`);
+        await doneJob(h, id, `job ${id}`);
         expect((await getJob(h, id)).verdict).toBe('unverifiable');
       }
       expect([...attempts.values()]).toEqual([2, 2, 2]);
@@ -234,14 +240,11 @@ describe.each(backends)('service over $name', (backend) => {
         verifyJob: (req) => Promise.resolve(verifyReport(req)),
       });
       const first = (await (await postHook(h, tagPushBody({ after: OBJECT_A }))).json()) as { id: string };
-      await waitFor(async () => ((await getJob(h, first.id)).status === 'done' ? true : undefined), 'the first job');
+      await doneJob(h, first.id, 'the first job');
       expect(receiver.received).toHaveLength(0);
       // The same tag name, now another tag object (the tag was moved or re-made).
       const second = (await (await postHook(h, tagPushBody({ after: OBJECT_B }))).json()) as { id: string };
-      const done = await waitFor(async () => {
-        const j = await getJob(h, second.id);
-        return j.status === 'done' ? j : undefined;
-      }, 'the second job');
+      const done = await doneJob(h, second.id, 'the second job');
       expect(done.verdict).toBe('reproduced');
       expect(done.report).toMatchObject({
         notes: [{ code: 'TAG_MOVED' }],
@@ -265,16 +268,10 @@ describe.each(backends)('service over $name', (backend) => {
       },
     });
     const first = (await (await postHook(h, tagPushBody({ after: OBJECT_A }))).json()) as { id: string };
-    const one = await waitFor(async () => {
-      const j = await getJob(h, first.id);
-      return j.status === 'done' ? j : undefined;
-    }, 'the first job');
+    const one = await doneJob(h, first.id, 'the first job');
     expect(one.verdict).toBe('reproduced');
     const second = (await (await postHook(h, tagPushBody({ ref: 'refs/tags/debian/1.0-2', after: OBJECT_B }))).json()) as { id: string };
-    const done = await waitFor(async () => {
-      const j = await getJob(h, second.id);
-      return j.status === 'done' ? j : undefined;
-    }, 'the second job');
+    const done = await doneJob(h, second.id, 'the second job');
     expect(done.verdict).toBe('rejected');
     expect(done.report).toMatchObject({
       reasons: [{ code: 'UPSTREAM_TREE_CHANGED' }],
@@ -294,8 +291,8 @@ describe.each(backends)('service over $name', (backend) => {
     });
     const a = (await (await postHook(h, tagPushBody({ after: OBJECT_A }))).json()) as { id: string };
     const b = (await (await postHook(h, tagPushBody({ ref: 'refs/tags/debian/2.0-1', after: OBJECT_B }))).json()) as { id: string };
-    const ja = await waitFor(async () => ((await getJob(h, a.id)).status === 'done' ? getJob(h, a.id) : undefined), 'job a');
-    const jb = await waitFor(async () => ((await getJob(h, b.id)).status === 'done' ? getJob(h, b.id) : undefined), 'job b');
+    const ja = await doneJob(h, a.id, 'job a');
+    const jb = await doneJob(h, b.id, 'job b');
     expect(ja).toMatchObject({ verdict: 'reproduced', attempts: 2 });
     expect(jb).toMatchObject({ verdict: 'unverifiable', attempts: 1 });
     expect(jb.report?.reasons.map((r) => r.code)).toEqual(['UNSUPPORTED_OBJECT_FORMAT', 'FETCH_TIMEOUT']);

@@ -10,6 +10,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { SqliteThreadStore } from '../../src/store/sqlite-thread-store.js';
 import { sqliteEnv } from './backend.js';
 import { storeBehaviour } from './store-behaviour.js';
+import { withTimerLag } from '../helpers/event-loop-lag.js';
 
 const dir = mkdtempSync(join(tmpdir(), 't2u-sqlite-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,16 +43,10 @@ describe('SqliteThreadStore', () => {
 
   it('leaves this event loop free while it commits', async () => {
     const store = await SqliteThreadStore.open({ file: join(dir, 'busy.sqlite') });
-    let worstLagMs = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      worstLagMs = Math.max(worstLagMs, now - last - 5);
-      last = now;
-    }, 5);
     // 200 commits, each with its own fsync, one after the other.
-    for (let i = 0; i < 200; i++) await store.enqueue({ repo: 'r', tag: `debian/${i}`, source: 'api' });
-    clearInterval(ticker);
+    const { worstLagMs } = await withTimerLag(5, async () => {
+      for (let i = 0; i < 200; i++) await store.enqueue({ repo: 'r', tag: `debian/${i}`, source: 'api' });
+    });
     expect((await store.list({ limit: 1000 })).length).toBe(200);
     expect(worstLagMs).toBeLessThan(200);
     await store.close();
