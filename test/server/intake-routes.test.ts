@@ -53,7 +53,7 @@ describe('POST /hooks/gitlab: X-Gitlab-Token', () => {
       idempotencyKey: 'gitlab:d1',
       repo: 'https://salsa.debian.org/jsmith/example.git',
       tag: 'debian/1.0-1',
-      object: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+      tagObject: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
       gitlab: { project: 'jsmith/example', commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', pusher: { id: 1, name: 'John Smith' } },
     });
   });
@@ -269,7 +269,7 @@ describe('POST /hooks/gitlab: system hook', () => {
       idempotencyKey: 'gitlab:s1',
       repo: 'https://salsa.debian.org/jsmith/example.git',
       tag: 'debian/1.0-1',
-      object: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+      tagObject: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
       gitlab: { project: 'jsmith/example', commit: '5937ac0a7beb003549fc5fd26fc247adbce4a52e' },
     });
     const wrong = await a.inject(system(tagPushBody({}, SYSTEM_TAG_PUSH_FIXTURE), { 'x-gitlab-token': 'wrong-token-wrong-token' }));
@@ -326,7 +326,7 @@ describe('POST /api/v1/verifications', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ id: 'job-1', created: true });
     expect(queue.jobs[0]).toMatchObject({ source: 'api', repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload });
-    expect(queue.jobs[0]!.object).toBeUndefined();
+    expect(queue.jobs[0]!.tagObject).toBeUndefined();
     const again = await a.inject(api({ repo: 'https://salsa.debian.org/debian/hello.git', tag: 'refs/tags/debian/2.10-3', upload }));
     expect(again.json()).toEqual({ id: 'job-1', created: false });
   });

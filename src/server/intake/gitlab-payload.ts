@@ -61,8 +61,8 @@ export interface TagPushEvent {
   readonly tag: string;
   /** The Debian version the tag name encodes. */
   readonly version: string;
-  /** `after`: the tag object the ref now names. */
-  readonly object: string;
+  /** The tag object the ref now names (GitLab's `after`). */
+  readonly tagObject: string;
   /** `checkout_sha`: the commit the tag points at, as GitLab saw it. */
   readonly commit: string | undefined;
   readonly project: string;
@@ -151,7 +151,7 @@ export function interpretGitlabHook(eventHeader: string | undefined, body: unkno
       repo,
       tag,
       version: name.version,
-      object: p.after,
+      tagObject: p.after,
       commit: p.checkout_sha ?? undefined,
       project: p.project.path_with_namespace,
       pusher,

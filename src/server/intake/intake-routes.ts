@@ -44,7 +44,7 @@ export interface IntakeRequest {
    */
   readonly idempotencyKey: string;
   /**
-   * A digest of (repo, tag, object, upload): the same work under another
+   * A digest of (repo, tag, tagObject, upload): the same work under another
    * delivery id (a second hook on the same project, a re-pushed tag). The
    * store creates no job when either key is already known.
    */
@@ -52,7 +52,7 @@ export interface IntakeRequest {
   readonly repo: string;
   readonly tag: string;
   /** The tag object GitLab reported (`after`); absent for API requests. */
-  readonly object?: string;
+  readonly tagObject?: string;
   /** The upload (.dsc URL) to compare with, for API requests that name one. */
   readonly upload?: string;
   /** When the request was accepted (ISO 8601). */
@@ -168,7 +168,7 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       return reply.code(503).header('retry-after', '30').send({ error: 'unavailable', reason: 'the job could not be stored; retry later' });
     }
     request.log.info(
-      { source: job.source, repo: job.repo, tag: job.tag, object: job.object, job: result.id, created: result.created },
+      { source: job.source, repo: job.repo, tag: job.tag, tagObject: job.tagObject, job: result.id, created: result.created },
       'verification queued',
     );
     return reply.code(202).send({ id: result.id, created: result.created });
@@ -247,14 +247,14 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       const id = deliveryId(request, 'gitlab', ['idempotency-key', 'x-gitlab-event-uuid']);
       if (id === false) return invalid(reply, 'Idempotency-Key / X-Gitlab-Event-UUID must be 1-200 printable ASCII characters');
       const e = result.event;
-      const work = workKey([e.repo, e.tag, e.object, undefined]);
+      const work = workKey([e.repo, e.tag, e.tagObject, undefined]);
       return accept(request, reply, {
         source: 'gitlab',
         idempotencyKey: id ?? `work:${work}`,
         workKey: work,
         repo: e.repo,
         tag: e.tag,
-        object: e.object,
+        tagObject: e.tagObject,
         receivedAt: new Date(now()).toISOString(),
         gitlab: { project: e.project, ...(e.commit !== undefined && { commit: e.commit }), pusher: e.pusher },
       });

@@ -19,11 +19,11 @@ function toEnqueueRequest(r: IntakeRequest): EnqueueRequest {
   return {
     repo: r.repo,
     tag: r.tag,
-    ...(r.object !== undefined ? { tagObject: r.object } : {}),
+    ...(r.tagObject !== undefined ? { tagObject: r.tagObject } : {}),
     ...(r.upload !== undefined ? { upload: r.upload } : {}),
     source: r.source === 'gitlab' ? 'webhook' : 'api',
     // Delivery ids only ("gitlab:…", "api:…"). The intake's "work:" fallback stands for
-    // (repo, tag, object, upload), which the store deduplicates itself, with its own rule
+    // (repo, tag, tagObject, upload), which the store deduplicates itself, with its own rule
     // for requests by tag name (merged while pending, not with a finished job).
     ...(r.idempotencyKey.startsWith('work:') ? {} : { idempotencyKey: r.idempotencyKey }),
   };
