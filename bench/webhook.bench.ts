@@ -22,7 +22,7 @@
 // measured --repeat times so that the spread on a shared machine shows.
 // A profile of the service under load: node --cpu-prof --import tsx bench/webhook.bench.ts --variants thread
 // Usage: npx tsx bench/webhook.bench.ts [--concurrency N] [--total M] [--rate R] [--seconds S] [--hostile-kb K]
-//          [--repeat N] [--variants thread,loop,hostile,postgres] [--skip-intake]
+//          [--repeat N] [--variants thread,on-commit,loop,hostile,postgres] [--skip-intake]
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,7 +148,7 @@ for (const [label, signing] of process.argv.includes('--skip-intake')
   );
 }
 
-type Variant = 'loop' | 'thread' | 'hostile' | 'postgres';
+type Variant = 'loop' | 'thread' | 'on-commit' | 'hostile' | 'postgres';
 
 /** The service with its store's commits on the event loop, on the store's thread, on the thread with a hostile job running, or in PostgreSQL. */
 async function service(variant: Variant): Promise<void> {
@@ -197,7 +197,10 @@ async function service(variant: Variant): Promise<void> {
       ? new SqliteStore({ dataDir: config.dataDir })
       : variant === 'postgres'
         ? undefined
-        : await SqliteThreadStore.open({ dataDir: config.dataDir });
+        : await SqliteThreadStore.open({
+            dataDir: config.dataDir,
+            ...(variant === 'on-commit' && { walCheckpoints: 'on-commit' as const }),
+          });
   const commits: { ms: number; n: number }[] = [];
   if (store?.enqueueMany !== undefined) {
     const many = store.enqueueMany.bind(store);
@@ -264,7 +267,8 @@ async function service(variant: Variant): Promise<void> {
 
 const labels: Record<Variant, string> = {
   loop: 'SQLite, store commits on the event loop',
-  thread: "SQLite, store commits on the store's thread (the service's default)",
+  thread: "SQLite, store commits on the store's thread, WAL checkpoints on a thread of their own (the service's default)",
+  'on-commit': "SQLite, store commits on the store's thread, WAL checkpoints by the commit that fills the WAL (SQLite's default)",
   hostile: `SQLite on the store's thread, a hostile job running (${HOSTILE_KB} KiB line)`,
   postgres: 'PostgreSQL (fsync on, synchronous_commit on)',
 };

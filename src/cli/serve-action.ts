@@ -11,6 +11,9 @@ import { resolveAlertSigningSecrets, resolveSecrets } from './secret-sources.js'
 import { UsageError } from '../report/usage-error.js';
 import { LOG_LEVELS, type Flags, type ServeDeps } from './serve-command.js';
 
+/** Log bytes waiting for standard output beyond which lines are dropped rather than held in memory. */
+const MAX_LOG_BUFFER = 16 * 1024 * 1024;
+
 export async function runService(mode: ServiceMode, flags: Flags, deps: ServeDeps): Promise<number> {
   if (!LOG_LEVELS.includes(flags.logLevel)) throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
   const alertSigningSecret = resolveAlertSigningSecrets(flags);
@@ -18,7 +21,14 @@ export async function runService(mode: ServiceMode, flags: Flags, deps: ServeDep
     { ...flags, ...(mode === 'serve' && resolveSecrets(flags)), alertSigningSecret },
     mode,
   );
-  const log: Logger = pino({ level: flags.logLevel, base: { pid: process.pid, mode } }, deps.logDestination ?? pino.destination(1));
+  // Lines are written to standard output asynchronously: a slow reader of the
+  // log (a full pipe, journald under load) never holds the event loop, and
+  // so never an acknowledgement. At most MAX_LOG_BUFFER bytes wait; what is
+  // buffered is written at exit (pino flushes its destination then) or below.
+  const log: Logger = pino(
+    { level: flags.logLevel, base: { pid: process.pid, mode } },
+    deps.logDestination ?? pino.destination({ dest: 1, sync: false, maxLength: MAX_LOG_BUFFER }),
+  );
   const verifyJob = (deps.makeVerifyJob ?? ((c) => isolatedVerifyJob({ config: c })))(config);
   let handle: ServiceHandle;
   try {
@@ -49,6 +59,6 @@ export async function runService(mode: ServiceMode, flags: Flags, deps: ServeDep
   });
   await handle.stop();
   await verifyJob.close?.();
-  log.flush();
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
   return EXIT.ok;
 }

@@ -25,8 +25,19 @@ const isBusy = (e: unknown): boolean => {
 /** Blocks this thread for `ms` (a connection is opened synchronously; the service does it on the store's thread). */
 const pause = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/**
+ * Who checkpoints a connection's WAL: `on-commit`, SQLite's default (the commit
+ * that takes the WAL past 1,000 pages does it); `checkpointer`, never this
+ * connection: a checkpointer thread does (sqlite-checkpointer.ts).
+ */
+export type WalCheckpoints = 'on-commit' | 'checkpointer';
+
 /** A connection in WAL mode with the busy timeout set, `synchronous` as given. */
-export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Database.Database {
+export function openSqlite(
+  file: string,
+  synchronous: 'FULL' | 'NORMAL' = 'FULL',
+  checkpoints: WalCheckpoints = 'on-commit',
+): Database.Database {
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     const deadline = Date.now() + BUSY_TIMEOUT_MS;
@@ -39,6 +50,7 @@ export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'
       }
     }
     db.pragma(`synchronous = ${synchronous}`);
+    if (checkpoints === 'checkpointer') db.pragma('wal_autocheckpoint = 0');
     db.pragma('foreign_keys = ON');
     return db;
   } catch (e) {

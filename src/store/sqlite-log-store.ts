@@ -10,11 +10,13 @@ import type Database from 'better-sqlite3';
 import type { LogLeaf, LogStore } from './log-store.js';
 import { SqliteSequencerLock } from './sqlite-sequencer-lock.js';
 import { SQLITE_FILE_NAME } from './sqlite-store.js';
-import { hasTable, migrateOnce, openSqlite } from './sqlite-connection.js';
+import { hasTable, migrateOnce, openSqlite, type WalCheckpoints } from './sqlite-connection.js';
 
 export interface SqliteLogLocation {
   readonly dataDir?: string;
   readonly file?: string;
+  /** Who checkpoints the WAL (sqlite-connection.ts); default: `on-commit`. */
+  readonly walCheckpoints?: WalCheckpoints;
 }
 
 /** The sequencer lock's file is the database's name with this suffix (sqlite-sequencer-lock.ts). */
@@ -30,7 +32,7 @@ export class SqliteLogStore implements LogStore {
 
   constructor(location: SqliteLogLocation) {
     if (location.file === undefined && location.dataDir !== undefined) mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
-    this.db = openSqlite(sqliteLogFile(location), 'FULL');
+    this.db = openSqlite(sqliteLogFile(location), 'FULL', location.walCheckpoints);
     const hasJobColumn = (): boolean =>
       (this.db.prepare('PRAGMA table_info(log_leaves)').all() as { name: string }[]).some((c) => c.name === 'job_id');
     migrateOnce(

@@ -43,7 +43,7 @@ import {
   type TagSighting,
 } from './store.js';
 import { upgradeStoredReport } from '../report/stored-report.js';
-import { hasTable, migrateOnce, openSqlite } from './sqlite-connection.js';
+import { hasTable, migrateOnce, openSqlite, type WalCheckpoints } from './sqlite-connection.js';
 
 export const SQLITE_FILE_NAME = 't2u-verify.sqlite';
 
@@ -196,6 +196,8 @@ export interface SqliteStoreLocation {
   readonly dataDir?: string;
   /** An explicit database file (overrides dataDir). */
   readonly file?: string;
+  /** Who checkpoints the WAL (sqlite-connection.ts); default: `on-commit`. */
+  readonly walCheckpoints?: WalCheckpoints;
 }
 
 /** The WHERE clause of a job filter, with its named parameters. */
@@ -238,7 +240,7 @@ export class SqliteStore implements Store {
     // WAL with synchronous=NORMAL can lose the last transactions on power loss
     // (not on a process crash); a webhook is acknowledged only after its job
     // is persisted, so keep FULL.
-    this.db = openSqlite(this.file, 'FULL');
+    this.db = openSqlite(this.file, 'FULL', location.walCheckpoints);
     this.migrate();
   }
 

@@ -2,7 +2,8 @@
 // opens): the shared behaviour, the same file readable by the in-process
 // store, a failure to open reported to the caller, and this event loop free
 // while the thread commits.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,31 @@ describe('SqliteThreadStore', () => {
     });
     expect((await store.list({ limit: 1000 })).length).toBe(200);
     expect(worstLagMs).toBeLessThan(200);
+    await store.close();
+  });
+
+  it("leaves the WAL's checkpoints to a thread of their own: commits never copy the WAL into the database", async () => {
+    // A job's commit writes several pages; 300 of them take the WAL well past SQLite's 1,000-page checkpoint.
+    const commits = async (store: { enqueue: SqliteStore['enqueue'] }): Promise<void> => {
+      for (let i = 0; i < 300; i++)
+        await store.enqueue({ repo: 'r', tag: `debian/${i}`, tagObject: i.toString(16).padStart(40, 'a'), source: 'webhook' });
+    };
+    const size = (file: string): number => statSync(file).size;
+    // The store's connection as the thread opens it, without the checkpointer: the database file does not grow.
+    const alone = join(dir, 'no-checkpointer.sqlite');
+    const inProcess = new SqliteStore({ file: alone, walCheckpoints: 'checkpointer' });
+    const before = size(alone);
+    await commits(inProcess);
+    expect(size(alone)).toBe(before);
+    expect(size(`${alone}-wal`)).toBeGreaterThan(1000 * 4096);
+    await inProcess.close();
+    // On its thread, the checkpointer copies the same commits into the database file while the store goes on.
+    const file = join(dir, 'checkpointed.sqlite');
+    const store = await SqliteThreadStore.open({ file });
+    const initial = size(file);
+    await commits(store);
+    while (size(file) <= initial) await sleep(50);
+    expect(await store.count()).toBe(300);
     await store.close();
   });
 });
