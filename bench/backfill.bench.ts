@@ -364,6 +364,9 @@ async function pool(width: number): Promise<PoolRun> {
 console.log(
   `backfill: ${cases.map((u) => `${u.jobs} × ${u.case} (${u.size} B)`).join(', ')}, 1 then ${WIDTHS.join(', ')} at a time on ${CORES} cores, ${VIA === 'pool' ? "the service's job processes" : 'the CLI, a process per job'}; load average at start ${load()}`,
 );
+const total = cases.reduce((sum, u) => sum + u.jobs, 0);
+if (total < 2 * Math.max(...WIDTHS))
+  console.log(`  (${total} jobs in all: fewer than twice the widest run, whose ratio then mostly shows its last jobs running alone)`);
 // Warm-up, not counted: the page cache, the rootfs, and (pool) as many job processes as the widest run, each with its keyrings loaded.
 await Promise.all(Array.from({ length: VIA === 'pool' ? Math.max(1, ...WIDTHS) : 1 }, () => job(cases[0]!)));
 const one = await pool(1);
