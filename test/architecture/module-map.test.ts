@@ -4,7 +4,9 @@
 // other except for the edges listed as debts below, and there is no cycle.
 // A new edge that points up, a new stage-to-stage edge, or an import of a
 // stage's files other than its face (index.ts) fails here; the lint's
-// boundaries rule (eslint.config.js) says the same in the editor.
+// boundaries rule (eslint.config.js) says the same in the editor. The stages
+// that run commands (reconstruct/, compare/, tarball/) receive the sandbox as a
+// port and do not import the launcher or the rootfs builder.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +98,19 @@ describe('the module map', () => {
   it('imports each stage through its face (index.ts) only', () => {
     expect(FACED.filter((f) => !folders.includes(f) || !statSync(join(SRC, f, 'index.ts'), { throwIfNoEntry: false }))).toEqual([]);
     expect(pastFaces).toEqual([]);
+  });
+
+  it('gives the sandbox to the stages that run commands: they import its port, never the launcher or the rootfs builder', () => {
+    const RECEIVERS = ['reconstruct', 'compare', 'tarball'];
+    const LAUNCHER = [join(SRC, 'sandbox', 'launcher.js'), join(SRC, 'sandbox', 'rootfs.js')];
+    const starting = tsFiles(SRC)
+      .filter((file) => RECEIVERS.includes(folderOf(file)))
+      .flatMap((file) =>
+        specifiers(readFileSync(file, 'utf8'))
+          .filter((spec) => LAUNCHER.includes(resolve(join(file, '..'), spec)))
+          .map((spec) => `${relative(ROOT, file)} imports ${spec}`),
+      );
+    expect(starting).toEqual([]);
   });
 
   it('lists no debt that is already paid', () => {
