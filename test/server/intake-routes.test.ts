@@ -49,7 +49,7 @@ describe('POST /hooks/gitlab: X-Gitlab-Token', () => {
     expect(res.json()).toEqual({ id: 'job-1', created: true });
     expect(queue.jobs).toHaveLength(1);
     expect(queue.jobs[0]).toMatchObject({
-      source: 'gitlab',
+      intake: 'webhook',
       idempotencyKey: 'gitlab:d1',
       repo: 'https://salsa.debian.org/jsmith/example.git',
       tag: 'debian/1.0-1',
@@ -265,7 +265,7 @@ describe('POST /hooks/gitlab: system hook', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ id: 'job-1', created: true });
     expect(queue.jobs[0]).toMatchObject({
-      source: 'gitlab',
+      intake: 'webhook',
       idempotencyKey: 'gitlab:s1',
       repo: 'https://salsa.debian.org/jsmith/example.git',
       tag: 'debian/1.0-1',
@@ -325,7 +325,7 @@ describe('POST /api/v1/verifications', () => {
     const res = await a.inject(api({ repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload }));
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ id: 'job-1', created: true });
-    expect(queue.jobs[0]).toMatchObject({ source: 'api', repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload });
+    expect(queue.jobs[0]).toMatchObject({ intake: 'api', repo: 'https://salsa.debian.org/debian/hello.git', tag: 'debian/2.10-3', upload });
     expect(queue.jobs[0]!.tagObject).toBeUndefined();
     const again = await a.inject(api({ repo: 'https://salsa.debian.org/debian/hello.git', tag: 'refs/tags/debian/2.10-3', upload }));
     expect(again.json()).toEqual({ id: 'job-1', created: false });

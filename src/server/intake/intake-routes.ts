@@ -22,6 +22,7 @@ import { interpretGitlabHook } from './gitlab-payload.js';
 import type { IntakeConfig } from './intake-config.js';
 import { decodeSigningSecret, TokenSet, verifyStandardWebhook } from './webhook-auth.js';
 import { schemasDocumentOnly, acceptedSchema, errorAnswer, INVALID, UNAUTHORIZED } from '../api/api-schemas.js';
+import type { JobSource } from '../../store/store.js';
 
 const UNAVAILABLE = errorAnswer('The job could not be stored in time (with Retry-After); resend it: the retry is idempotent.');
 
@@ -36,10 +37,11 @@ const hookHeadersSchema = z.object({
 
 /** What the intake asks the store to persist. */
 export interface IntakeRequest {
-  readonly source: 'gitlab' | 'api';
+  /** Where the job came from (the store's and the API's `source`). */
+  readonly intake: Extract<JobSource, 'webhook' | 'api'>;
   /**
    * The sender's delivery id (Idempotency-Key, else X-Gitlab-Event-UUID),
-   * namespaced by source; without one, the work key. A redelivery carries
+   * namespaced by the sender (`gitlab:`, `api:`); without one, the work key. A redelivery carries
    * the same id.
    */
   readonly idempotencyKey: string;
@@ -164,21 +166,21 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       result = await withTimeout(options.enqueue(job), config.enqueueTimeoutMs);
     } catch (err) {
       // Not a 2xx: the job may not exist. A redelivery (resent by hand) finds the job if it was persisted after all.
-      request.log.error({ err, source: job.source, repo: job.repo, tag: job.tag }, 'could not persist job');
+      request.log.error({ err, intake: job.intake, repo: job.repo, tag: job.tag }, 'could not persist job');
       return reply.code(503).header('retry-after', '30').send({ error: 'unavailable', reason: 'the job could not be stored; retry later' });
     }
     request.log.info(
-      { source: job.source, repo: job.repo, tag: job.tag, tagObject: job.tagObject, job: result.id, created: result.created },
+      { intake: job.intake, repo: job.repo, tag: job.tag, tagObject: job.tagObject, job: result.id, created: result.created },
       'verification queued',
     );
     return reply.code(202).send({ id: result.id, created: result.created });
   }
 
-  function deliveryId(request: FastifyRequest, source: 'gitlab' | 'api', names: readonly string[]): string | undefined | false {
+  function deliveryId(request: FastifyRequest, sender: 'gitlab' | 'api', names: readonly string[]): string | undefined | false {
     for (const name of names) {
       const v = header(request, name);
       if (v === undefined) continue;
-      return DELIVERY_ID_RE.test(v) ? `${source}:${v}` : false;
+      return DELIVERY_ID_RE.test(v) ? `${sender}:${v}` : false;
     }
     return undefined;
   }
@@ -249,7 +251,7 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       const e = result.event;
       const work = workKey([e.repo, e.tag, e.tagObject, undefined]);
       return accept(request, reply, {
-        source: 'gitlab',
+        intake: 'webhook',
         idempotencyKey: id ?? `work:${work}`,
         workKey: work,
         repo: e.repo,
@@ -311,7 +313,7 @@ export const intakeRoutes: FastifyPluginCallback<IntakeRoutesOptions> = (app, op
       if (id === false) return invalid(reply, 'Idempotency-Key must be 1-200 printable ASCII characters');
       const work = workKey([repo, tag, undefined, upload]);
       return accept(request, reply, {
-        source: 'api',
+        intake: 'api',
         idempotencyKey: id ?? `work:${work}`,
         workKey: work,
         repo,
