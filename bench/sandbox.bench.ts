@@ -1,7 +1,8 @@
 // Benchmark of the sandbox's set-up costs, each as a ratio to a baseline
 // measured in the same run:
-// - a size-limited tmpfs /work (inputs copied in, a result copied out by a
-//   second sandbox) against the work directory bound as it is;
+// - a size-limited /work (inputs copied in, a result copied out by a second
+//   sandbox), as a tmpfs and (as root) as a loop-mounted disk volume, against
+//   the work directory bound as it is;
 // - a read-only input under a mode-0700 directory, staged for the sandbox
 //   uid (as root), against the same input bound directly.
 //
@@ -51,15 +52,21 @@ try {
       bindWorkDir: true,
       timeoutMs: 60_000,
     }));
-    const tmpfs = await median(() => ({
-      argv: ['sh', '-c', script],
-      rootfs: host,
-      workDir: workWith(size),
-      keep: ['out'],
-      timeoutMs: 60_000,
-    }));
+    const limited = (volume: 'tmpfs' | 'disk'): Promise<number> => {
+      process.env.T2U_SANDBOX_WORK_VOLUME = volume;
+      return median(() => ({
+        argv: ['sh', '-c', script],
+        rootfs: host,
+        workDir: workWith(size),
+        keep: ['out'],
+        timeoutMs: 60_000,
+      })).finally(() => delete process.env.T2U_SANDBOX_WORK_VOLUME);
+    };
+    const tmpfs = await limited('tmpfs');
+    const disk = process.getuid?.() === 0 ? await limited('disk') : undefined;
     console.log(
-      `work dir, ${size} B in and out: bound ${bind.toFixed(1)} ms, tmpfs ${tmpfs.toFixed(1)} ms, ratio ${(tmpfs / bind).toFixed(2)}`,
+      `work dir, ${size} B in and out: bound ${bind.toFixed(1)} ms, tmpfs ${tmpfs.toFixed(1)} ms (ratio ${(tmpfs / bind).toFixed(2)})` +
+        (disk === undefined ? '' : `, disk volume ${disk.toFixed(1)} ms (ratio ${(disk / bind).toFixed(2)})`),
     );
   }
   if (process.getuid?.() === 0) {

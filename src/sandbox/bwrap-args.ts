@@ -38,9 +38,13 @@ export interface BwrapPlan {
   rootfs: Rootfs;
   /**
    * The host work directory: bound read-write at /work as it is ('bind'), or
-   * bound read-only at WORK_INPUT under a tmpfs /work of `bytes` ('tmpfs').
+   * bound read-only at WORK_INPUT under a /work of `bytes` that is a tmpfs
+   * ('tmpfs') or a volume mounted at `mountPoint` ('volume', work-volume.ts).
    */
-  work?: { kind: 'bind'; host: string } | { kind: 'tmpfs'; host: string; bytes: number };
+  work?:
+    | { kind: 'bind'; host: string }
+    | { kind: 'tmpfs'; host: string; bytes: number }
+    | { kind: 'volume'; host: string; bytes: number; mountPoint: string };
   readOnly?: readonly { host: string; inside: string }[];
   argv: readonly string[];
   /** Size cap of the private /tmp (bytes); it also counts against the memory cgroup. */
@@ -97,6 +101,7 @@ export function bwrapArgs(p: BwrapPlan): string[] {
   args.push('--perms', '0444', '--ro-bind-data', String(p.fds.gitconfig), GITCONFIG_INSIDE);
   if (p.work?.kind === 'bind') args.push('--bind', p.work.host, '/work');
   if (p.work?.kind === 'tmpfs') args.push('--ro-bind', p.work.host, WORK_INPUT, '--size', String(p.work.bytes), '--tmpfs', '/work');
+  if (p.work?.kind === 'volume') args.push('--ro-bind', p.work.host, WORK_INPUT, '--bind', p.work.mountPoint, '/work');
   for (const ro of p.readOnly ?? []) args.push('--ro-bind', ro.host, ro.inside);
   // bwrap's root and /dev are tmpfs of its own, writable unless remounted:
   // read-only, so that /work and /tmp are the only writable places.

@@ -6,6 +6,7 @@
 // time, memory, processes and output. The command's own behaviour is data in
 // SandboxResult; only a sandbox that could not be set up throws VerificationError.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { spawn, type StdioOptions } from 'node:child_process';
 import { bwrapArgs, GITCONFIG_INSIDE, type BwrapPlan, type Rootfs } from './bwrap-args.js';
@@ -16,6 +17,7 @@ import { devNullFd, leakingFds } from './inherited-fds.js';
 import { seccompBytes } from './seccomp.js';
 import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK_ARGV, workBytesFor, wrapCommand } from './work-quota.js';
 import { recordSandboxTime } from './time-ledger.js';
+import { makeWorkVolume, mountedCommand, workVolumeKind, type WorkVolume } from './work-volume.js';
 import { tapCommand } from './output-tap.js';
 import { VerificationError } from '../report/verification-error.js';
 
@@ -30,7 +32,7 @@ export interface SandboxLimits {
   /** Bytes of stdout plus stderr kept; beyond it the sandbox is killed. Default 64 MiB. */
   maxOutputBytes?: number;
   /**
-   * Size of the tmpfs /work (and the most the copy-out writes to the host).
+   * Size of /work, a disk volume or a tmpfs (and the most the copy-out writes to the host).
    * Default: DEFAULT_WORK.factor times the inputs (the work directory's
    * content plus `inputBytes`), at least DEFAULT_WORK.floorBytes.
    */
@@ -46,9 +48,10 @@ export interface SandboxSpec {
   rootfs: Rootfs;
   /**
    * Host directory whose content is /work, the working directory; given to
-   * the sandbox uid. /work is a tmpfs of limits.workBytes: the directory is
-   * copied in when the command starts, and `keep` copied back out when it
-   * has ended (src/sandbox/work-quota.ts).
+   * the sandbox uid. /work is a filesystem of limits.workBytes (a loop-mounted
+   * disk volume as root, else a tmpfs: src/sandbox/work-volume.ts): the
+   * directory is copied in when the command starts, and `keep` copied back
+   * out when it has ended (src/sandbox/work-quota.ts).
    */
   workDir?: string;
   /** Paths under /work copied back into workDir when the command has ended (default none; `.` is all of /work). */
@@ -86,6 +89,8 @@ export interface SandboxResult {
   memoryExceeded: boolean;
   /** The size limit of /work; null when there was no work directory or it was bound as it is. */
   workBytes: number | null;
+  /** What held /work: a loop-mounted disk volume or a tmpfs (memory); null as for workBytes. */
+  workVolume: 'disk' | 'tmpfs' | null;
   /** /work was full when the command ended, or what it kept exceeded the limit: writes beyond the limit failed. */
   workQuotaExceeded: boolean;
   durationMs: number;
@@ -215,17 +220,15 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
     const keep = spec.keep ?? [];
     checkKeep(keep);
-    const work: BwrapPlan['work'] =
-      spec.workDir === undefined
+    const sized =
+      spec.workDir === undefined || spec.bindWorkDir
         ? undefined
-        : spec.bindWorkDir
-          ? { kind: 'bind', host: spec.workDir }
-          : {
-              kind: 'tmpfs',
-              host: spec.workDir,
-              bytes: limits.workBytes ?? workBytesFor((await treeBytes(spec.workDir)) + (limits.inputBytes ?? 0)),
-            };
-    const workBytes = work?.kind === 'tmpfs' ? work.bytes : null;
+        : {
+            host: spec.workDir,
+            bytes: limits.workBytes ?? workBytesFor((await treeBytes(spec.workDir)) + (limits.inputBytes ?? 0)),
+            kind: await workVolumeKind(who),
+          };
+    const workBytes = sized?.bytes ?? null;
     if (who && spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
     // An input the invoking user can read but the sandbox uid cannot reach is staged (src/sandbox/staging.ts).
     const readOnly: { host: string; inside: string }[] = [];
@@ -239,14 +242,29 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     }
     if (killReason) return killedBeforeStart(killReason, started);
 
-    // tmpfs pages are charged to the memory cgroup: the work directory's limit comes on top.
-    const cgroups = RunCgroups.create({ memoryBytes: limits.memoryBytes + (workBytes ?? 0), maxProcesses: limits.maxProcesses });
+    const volume: WorkVolume | undefined =
+      sized?.kind === 'disk' ? await makeWorkVolume(dirname(sized.host), sized.bytes, who!) : undefined;
+    const work: BwrapPlan['work'] =
+      spec.workDir !== undefined && spec.bindWorkDir
+        ? { kind: 'bind', host: spec.workDir }
+        : sized && volume
+          ? { kind: 'volume', host: sized.host, bytes: sized.bytes, mountPoint: volume.mountPoint }
+          : sized
+            ? { kind: 'tmpfs', host: sized.host, bytes: sized.bytes }
+            : undefined;
+    // tmpfs pages are charged to the memory cgroup: a tmpfs work directory's limit comes on top.
+    const cgroups = RunCgroups.create({
+      memoryBytes: limits.memoryBytes + (work?.kind === 'tmpfs' ? work.bytes : 0),
+      maxProcesses: limits.maxProcesses,
+    });
     try {
       return await runInCgroups(cgroups);
     } finally {
       // Not awaited: the kernel may take a few ms to release the cgroups of
       // reaped processes, and the result does not depend on it.
       void cgroups.remove();
+      // The mount went with the run's mount namespace; the image file is left.
+      await volume?.dispose();
     }
 
     async function runInCgroups(cg: RunCgroups): Promise<SandboxResult> {
@@ -255,7 +273,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const rlimits: string[] = [];
       const canRlimit = hasPrlimit();
       if (!cg.memory && canRlimit) rlimits.push(`--as=${limits.memoryBytes}`);
-      const copying = work?.kind === 'tmpfs';
+      const copying = work !== undefined && work.kind !== 'bind';
       if (!cg.pids && canRlimit) rlimits.push(`--nproc=${processesOf(who?.uid ?? process.getuid?.() ?? -1) + limits.maxProcesses + 3}`);
       const block = cg.empty ? undefined : FD_BLOCK;
       const args = bwrapArgs({
@@ -266,7 +284,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         tmpBytes: limits.memoryBytes,
         fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block, seccomp: FD_SECCOMP },
       });
-      const [file, fileArgs] = rlimits.length ? [PRLIMIT, [...rlimits, '--', BWRAP, ...args]] : [BWRAP, args];
+      const command = rlimits.length ? [PRLIMIT, ...rlimits, '--', BWRAP, ...args] : [BWRAP, ...args];
 
       const stdio: (string | number)[] = [
         streaming || spec.stdin !== undefined ? 'pipe' : 'ignore',
@@ -283,13 +301,23 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         stdio[fd] = devNullFd();
       }
 
+      // A disk volume is mounted by root in the run's own mount namespace,
+      // then setpriv becomes the sandbox uid (work-volume.ts).
+      const [file, fileArgs] = volume
+        ? mountedCommand(
+            volume,
+            who!,
+            command,
+            stdio.map((_, fd) => fd).filter((fd) => fd > 2),
+          )
+        : [command[0]!, command.slice(1)];
       // node:child_process rather than execa here: execa costs ~10 ms per
       // spawn (more with many stdio entries), more than bwrap itself.
       const child = spawn(file, fileArgs, {
         stdio: stdio as StdioOptions,
         env: { ...BASE_ENV, ...spec.env },
         // libuv drops supplementary groups (setgroups(0)) before setgid/setuid.
-        ...(who ? { uid: who.uid, gid: who.gid } : {}),
+        ...(who && !volume ? { uid: who.uid, gid: who.gid } : {}),
         // Its own process group, so a kill reaches bwrap and not us.
         detached: true,
       });
@@ -350,7 +378,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const ends: Promise<unknown>[] = [status];
       let workFull = false;
       let copyOut: Promise<CopyOutcome> | undefined;
-      if (copying) {
+      if (work !== undefined && work.kind !== 'bind') {
         const report = collectText(extra[FD_WORK_REPORT] as Readable | undefined).then((t) => {
           workFull = reportedFull(t);
         });
@@ -396,6 +424,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         processLimit: cg.pids?.version ?? (canRlimit ? 'rlimit-nproc' : 'unavailable'),
         memoryExceeded: cg.oomKilled(),
         workBytes,
+        workVolume: work?.kind === 'volume' ? 'disk' : work?.kind === 'tmpfs' ? 'tmpfs' : null,
         workQuotaExceeded: false,
         durationMs: performance.now() - started,
       };
@@ -443,6 +472,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       processLimit: 'unavailable',
       memoryExceeded: false,
       workBytes: null,
+      workVolume: null,
       workQuotaExceeded: false,
       durationMs: performance.now() - started,
     };

@@ -1,7 +1,7 @@
 // A decompression bomb in a real build: an orig of a few hundred KB that
 // unpacks to far more than the sandbox's work directory may hold. dgit and
-// dpkg-source unpack it in /work (a size-limited tmpfs), run out of room,
-// and the build ends WORK_QUOTA_EXCEEDED, quickly, having written on the
+// dpkg-source unpack it in /work (a size-limited filesystem: a disk volume
+// as root, else a tmpfs), run out of room, and the build ends WORK_QUOTA_EXCEEDED, quickly, having written on the
 // host no more than the limit. The honest orig, under the same limit, builds.
 import { execFileSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';

@@ -1,12 +1,16 @@
-// The work directory's size limit: /work is a tmpfs of the given size, the
-// host directory is read-only inside, only the kept paths come back, and
-// what comes back is bounded and defused (no symlink followed, no setuid bit).
+// The work directory's size limit: /work is a filesystem of the given size
+// (a loop-mounted disk volume as root, else a tmpfs; both are tested where
+// they can be made), the host directory is read-only inside, only the kept
+// paths come back, and what comes back is bounded and defused (no symlink
+// followed, no setuid bit).
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
-import { checkKeep, DEFAULT_WORK, reportedFull, treeBytes, workBytesFor } from '../../src/sandbox/work-quota.js';
+import { checkKeep, copyOutCap, DEFAULT_WORK, reportedFull, treeBytes, workBytesFor } from '../../src/sandbox/work-quota.js';
+import { imageBytes, workVolumeKind } from '../../src/sandbox/work-volume.js';
+import { sandboxIdentity } from '../../src/sandbox/identity.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-work-quota-'));
 chmodSync(scratch, 0o755);
@@ -14,7 +18,16 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 afterEach(() => {
   delete process.env.T2U_SANDBOX_WORK_FLOOR;
   delete process.env.T2U_SANDBOX_WORK_FACTOR;
+  delete process.env.T2U_SANDBOX_WORK_VOLUME;
 });
+const diskPossible = await workVolumeKind(sandboxIdentity()).then(
+  (k) => k === 'disk',
+  () => false,
+);
+const volumes = [
+  { kind: 'tmpfs', possible: true },
+  { kind: 'disk', possible: diskPossible },
+] as const;
 const host = { kind: 'host' } as const;
 const MiB = 1024 ** 2;
 
@@ -46,15 +59,27 @@ describe('the default limit', () => {
     expect(() => workBytesFor(1)).toThrow(/T2U_SANDBOX_WORK_FACTOR/);
   });
 
-  it("follows the work directory's content when none is given", async () => {
+  it.each(volumes)("follows the work directory's content when none is given ($kind)", async ({ kind, possible }) => {
+    if (!possible) return;
+    process.env.T2U_SANDBOX_WORK_VOLUME = kind;
     const work = freshDir('default');
     writeFileSync(join(work, 'input'), Buffer.alloc(MiB));
     process.env.T2U_SANDBOX_WORK_FLOOR = String(MiB);
     process.env.T2U_SANDBOX_WORK_FACTOR = '3';
     expect(await treeBytes(work)).toBe(MiB);
-    const r = await runSandboxed({ argv: ['df', '-B1', '--output=size', '/work'], rootfs: host, workDir: work, timeoutMs: 20_000 });
+    const r = await runSandboxed({ argv: ['df', '-B1', '--output=size,avail', '/work'], rootfs: host, workDir: work, timeoutMs: 20_000 });
     expect(r.workBytes).toBe(3 * MiB);
-    expect(Number(r.stdout.toString().trim().split('\n')[1])).toBe(3 * MiB);
+    expect(r.workVolume).toBe(kind);
+    const [size, avail] = r.stdout.toString().trim().split('\n')[1]!.trim().split(/ +/).map(Number) as [number, number];
+    if (kind === 'tmpfs') expect(size).toBe(3 * MiB);
+    // ext4's metadata takes some of the image: what is free for files is about the limit.
+    else expect(avail).toBeGreaterThanOrEqual(3 * MiB);
+    if (kind === 'disk') expect(avail).toBeLessThanOrEqual(imageBytes(3 * MiB));
+  });
+
+  it('a disk volume never takes more of the host disk than the copy-out may write', () => {
+    for (const limit of [MiB, 64 * MiB, 200 * MiB, 1024 ** 3, 64 * 1024 ** 3])
+      expect(imageBytes(limit)).toBeLessThanOrEqual(copyOutCap(limit));
   });
 });
 
@@ -73,28 +98,32 @@ describe('kept paths', () => {
   });
 });
 
-describe('a tmpfs /work', () => {
-  it('stops writes at the limit with ENOSPC, says so, and writes nothing more on the host', async () => {
+describe.each(volumes)('a $kind /work', ({ kind, possible }) => {
+  beforeEach(() => {
+    process.env.T2U_SANDBOX_WORK_VOLUME = kind;
+  });
+  it.runIf(possible)('stops writes at the limit with ENOSPC, says so, and writes nothing more on the host', async () => {
     const work = freshDir('full');
     const r = await sh('head -c 100M /dev/zero > big; echo "rc=$?"; rm big; echo done', work, { keep: ['big'] });
     expect(r.stdout.toString()).toBe('rc=1\ndone\n');
     expect(r.stderr.toString()).toContain('No space left on device');
     expect(r.workQuotaExceeded).toBe(true);
     expect(r.workBytes).toBe(32 * MiB);
+    expect(r.workVolume).toBe(kind);
     expect(readdirSync(work)).toEqual([]);
     expect(() => requireCompleted({ ...r, exitCode: 1 }, 'probe')).toThrow(
       expect.objectContaining({ code: 'WORK_QUOTA_EXCEEDED' }) as Error,
     );
   });
 
-  it('a full /work at the end is reported even without an error message', async () => {
+  it.runIf(possible)('a full /work at the end is reported even without an error message', async () => {
     const work = freshDir('silent');
     const r = await sh('head -c 100M /dev/zero > big 2>/dev/null; exit 0', work);
     expect(r.stderr.toString()).toBe('');
     expect(r.workQuotaExceeded).toBe(true);
   });
 
-  it('within the limit: inputs are there, the host directory is read-only, only kept paths come back', async () => {
+  it.runIf(possible)('within the limit: inputs are there, the host directory is read-only, only kept paths come back', async () => {
     const work = freshDir('kept');
     writeFileSync(join(work, 'input'), 'in\n');
     const r = await sh(
@@ -112,6 +141,12 @@ describe('a tmpfs /work', () => {
     expect(r.stdout.toString()).toBe('in\ninput read-only\n');
     expect(r.workQuotaExceeded).toBe(false);
     expect(readdirSync(work).sort()).toEqual(['input', 'out']);
+    // /work starts with the inputs alone (no lost+found on a disk volume): all of it can be kept.
+    const fresh = freshDir('all');
+    writeFileSync(join(fresh, 'input'), 'in\n');
+    const all = await sh('ls -A', fresh, { keep: ['.'] });
+    expect(all.exitCode).toBe(0);
+    expect(all.stdout.toString()).toBe('input\n');
     expect(readFileSync(join(work, 'input'), 'utf8')).toBe('in\n');
     expect(readFileSync(join(work, 'out', 'sub', 'file'), 'utf8')).toBe('result\n');
     // Symlinks come back as symlinks, never followed on the host.
@@ -121,15 +156,19 @@ describe('a tmpfs /work', () => {
     expect(existsSync(join(work, 'scratch'))).toBe(false);
   });
 
-  it('what comes back is bounded too: tar headers of many empty files beyond the limit are cut', async () => {
-    const work = freshDir('headers');
-    // 60,000 empty files take no blocks but 30 MB of tar headers; the copy-out cap is 1 MiB + 16 MiB.
-    const r = await sh('mkdir -p out && cd out && seq 60000 | xargs touch', work, { keep: ['out'], workBytes: MiB });
-    // The command succeeded; its results could not all be copied out, and the run says so.
-    expect(r.exitCode).toBe(125);
-    expect(r.stderr.toString()).toContain('cannot copy the results out of /work');
-    expect(r.workQuotaExceeded).toBe(true);
-    expect(await treeBytes(work)).toBe(0);
-    expect(readdirSync(join(work, 'out')).length).toBeLessThan(60000);
-  });
+  // On a disk volume 60,000 files need 60,000 inodes, which a 1 MiB volume does not have; the copy-out is the same wrapper.
+  it.runIf(possible && kind === 'tmpfs')(
+    'what comes back is bounded too: tar headers of many empty files beyond the limit are cut',
+    async () => {
+      const work = freshDir('headers');
+      // 60,000 empty files take no blocks but 30 MB of tar headers; the copy-out cap is 1 MiB + 16 MiB.
+      const r = await sh('mkdir -p out && cd out && seq 60000 | xargs touch', work, { keep: ['out'], workBytes: MiB });
+      // The command succeeded; its results could not all be copied out, and the run says so.
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr.toString()).toContain('cannot copy the results out of /work');
+      expect(r.workQuotaExceeded).toBe(true);
+      expect(await treeBytes(work)).toBe(0);
+      expect(readdirSync(join(work, 'out')).length).toBeLessThan(60000);
+    },
+  );
 });
