@@ -8,7 +8,7 @@
 // never lets a failure escape: each is logged with a code.
 import type { UrlPolicy } from '../../net/url-policy.js';
 import { reason, type Reason, type ReasonCode } from '../../report/reasons.js';
-import { isVerificationError } from '../../report/verification-error.js';
+import { isVerificationError, VerificationError } from '../../report/verification-error.js';
 import type { Store } from '../../store/store.js';
 import { tag2uploadEntries, type SourcesIndex } from '../../upload/index.js';
 import { archiveIdempotencyKey, archiveJobsFor, archiveUploadOf, uploadIdentity, type ArchiveUpload } from './archive-entry.js';
@@ -146,17 +146,14 @@ export function newWatcherState(): WatcherState {
 /** A poll's failure by reason code: the verification's own code, STORE_FAILED for the store, INTERNAL_ERROR for anything else. */
 export function watcherFailureOf(e: unknown): WatcherFailure {
   if (isVerificationError(e)) return { code: e.code, message: e.message };
-  if (e instanceof StoreFailure) return { code: 'STORE_FAILED', message: e.message };
   return { code: 'INTERNAL_ERROR', message: e instanceof Error ? e.message : String(e) };
 }
-
-class StoreFailure extends Error {}
 
 async function storeCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    throw new StoreFailure(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new VerificationError('STORE_FAILED', `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 

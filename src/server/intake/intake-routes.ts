@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { checkEndpointUrl, checkRepositoryUrl, type UrlPolicy } from '../../net/url-policy.js';
 import { dscNameOfUrl } from '../../upload/index.js';
 import { decodeTagName } from '../../interpret/index.js';
-import { isVerificationError } from '../../report/verification-error.js';
+import { isVerificationError, VerificationError } from '../../report/verification-error.js';
 import { interpretGitlabHook } from './gitlab-payload.js';
 import type { IntakeConfig } from './intake-config.js';
 import { decodeSigningSecret, TokenSet, verifyStandardWebhook } from './webhook-auth.js';
@@ -89,10 +89,6 @@ const apiBodySchema = z
   })
   .strict();
 
-class IntakeTimeout extends Error {
-  override readonly name = 'IntakeTimeout';
-}
-
 function header(request: FastifyRequest, name: string): string | undefined {
   const v = request.headers[name];
   return typeof v === 'string' ? v : undefined;
@@ -127,7 +123,7 @@ function parseJson(body: unknown): { ok: true; value: unknown } | { ok: false; r
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new IntakeTimeout(`not persisted within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new VerificationError('STORE_FAILED', `not persisted within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
