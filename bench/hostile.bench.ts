@@ -8,7 +8,7 @@
 // the same verification on the service's event loop (the design before it),
 // against the idle service measured in the same run. Goal: p99 under 100 ms.
 // Usage: npx tsx bench/hostile.bench.ts [--kib 1000] [--idle-seconds 5]
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -17,9 +17,7 @@ import { isolatedVerifyJob } from '../src/server/queue/job-process.js';
 import { startService } from '../src/server/service.js';
 import { makeVerifyJob } from '../src/server/queue/verify-job.js';
 import type { VerifyJob } from '../src/server/queue/worker.js';
-import { startGitHttpServer } from '../test/helpers/git-http-server.js';
-import { REPO_ROOT, SERVICE_KEYRING } from '../test/reconstruct/upload-fixtures.js';
-import { hostileTagRepository } from '../test/server/hostile-tag.js';
+import { hostileJobConfig, serveHostileTag } from '../test/server/hostile-tag.js';
 import { testConfig } from '../test/server/service-helpers.js';
 import { loadAverage, probeHealth, quantile } from './open-loop.js';
 import { numberOption } from './lib/args.js';
@@ -28,11 +26,7 @@ const KIB = numberOption('--kib', 1000);
 const IDLE_SECONDS = numberOption('--idle-seconds', 5);
 
 const root = mkdtempSync(join(tmpdir(), 't2u-bench-hostile-'));
-const repos = join(root, 'repos');
-mkdirSync(repos);
-const tag = hostileTagRepository(join(repos, 'hostile.git'), KIB * 1024);
-const git = await startGitHttpServer({ root: repos });
-const keys = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
+const { git, tag } = await serveHostileTag(root, KIB * 1024);
 
 type Variant = 'idle' | 'process' | 'loop';
 
@@ -40,14 +34,7 @@ async function measure(variant: Variant): Promise<string> {
   const config = testConfig({
     dataDir: join(root, `data-${variant}`),
     workers: variant === 'idle' ? 0 : 1,
-    config: {
-      maxAttempts: 1,
-      fetch: { allowHttpLoopback: true },
-      keyrings: [{ path: join(keys, 'uploaders.gpg'), role: 'uploader' }],
-      dmTxt: join(keys, 'dm.txt'),
-      uploadKeyring: SERVICE_KEYRING,
-      jobTimeoutMs: 30 * 60_000,
-    },
+    config: hostileJobConfig(30 * 60_000),
   });
   const verifyJob: VerifyJob = variant === 'loop' ? makeVerifyJob(config) : isolatedVerifyJob({ config });
   const h = await startService(config, { verifyJob, log: pino({ level: 'info' }, pino.destination('/dev/null')) });

@@ -2,12 +2,17 @@
 // the flags and --config file a user gives, the log kept line by line, the
 // service's handle once it listens, and a stop that aborts it as SIGTERM
 // would and answers the command's exit code. The end-to-end tests of the
-// service start it this way.
+// service start it this way, with the real verification as an operator
+// configures it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { registerServe, type ServeDeps } from '../../src/cli/serve-command.js';
 import type { ServiceHandle } from '../../src/server/service.js';
-import { TOKEN, waitFor } from '../server/service-helpers.js';
+import { SERVICE_KEYRING } from '../reconstruct/upload-fixtures.js';
+import { API_TOKEN, TOKEN, waitFor } from '../server/service-helpers.js';
+import { FIXTURE_KEYRINGS, fixtureTrustConfig } from './fixture-keyrings.js';
 
 export interface ServeCommand {
   /** The log as written, one entry per write (pino writes a line at a time). */
@@ -54,4 +59,32 @@ export function runServeCommand(argv: readonly string[], deps: Pick<ServeDeps, '
 /** `t2u-verify serve` on an ephemeral loopback port, taking webhooks with the test token, and `flags`. */
 export function runServe(flags: readonly string[], deps: Pick<ServeDeps, 'makeVerifyJob'> = {}): ServeCommand {
   return runServeCommand(['serve', '--listen', '127.0.0.1:0', '--webhook-secret', TOKEN, ...flags], deps);
+}
+
+/**
+ * `t2u-verify serve` with the real verification and the fixture trust, as an
+ * operator configures it: what flags cannot say (the keyrings' roles, and
+ * `config`) in `<dir>/service.json`, the store in `<dir>/data`, the API token,
+ * dm.txt, the test service's upload keyring, loopback HTTP allowed, one
+ * worker; then `flags`.
+ */
+export function runVerifyingServe(dir: string, config: Record<string, unknown>, flags: readonly string[] = []): ServeCommand {
+  const configFile = join(dir, 'service.json');
+  writeFileSync(configFile, JSON.stringify({ keyrings: fixtureTrustConfig().keyrings, ...config }));
+  return runServe([
+    '--config',
+    configFile,
+    '--data-dir',
+    join(dir, 'data'),
+    '--api-token',
+    API_TOKEN,
+    '--dm-txt',
+    FIXTURE_KEYRINGS.dmTxt,
+    '--upload-keyring',
+    SERVICE_KEYRING,
+    '--allow-http',
+    '--workers',
+    '1',
+    ...flags,
+  ]);
 }

@@ -154,26 +154,19 @@ describe('[dgit] items', () => {
 });
 
 describe('source and version', () => {
-  it('SOURCE_INVALID without source=', () => {
-    expect(codes(linearWith('source=lin ', ''))).toEqual(['SOURCE_INVALID']);
-  });
-  it('SOURCE_INVALID for a name outside [0-9a-z][-+.0-9a-z]*', () => {
-    expect(codes(linearWith('source=lin', 'source=Lin'))).toEqual(['SOURCE_INVALID']);
-  });
-  it('SOURCE_INVALID for source=0 (Perl treats "0" as false)', () => {
-    expect(codes(linearWith('source=lin', 'source=0'))).toContain('SOURCE_INVALID');
-  });
-  it('SOURCE_MISMATCH when source= differs from debian/changelog', () => {
-    expect(codes(linearWith('source=lin', 'source=other'))).toEqual(['SOURCE_MISMATCH']);
-  });
-  it('VERSION_INVALID without version=', () => {
-    expect(codes(linearWith('version=1.0-1 ', ''))).toEqual(['VERSION_INVALID']);
-  });
-  it('VERSION_INVALID for a version dpkg rejects', () => {
-    expect(codes(linearWith('version=1.0-1', 'version=1.0-'))).toContain('VERSION_INVALID');
-  });
-  it('VERSION_MISMATCH when version= differs from the tag name', () => {
-    expect(codes(linearWith('version=1.0-1', 'version=1.0-2'))).toEqual(['VERSION_MISMATCH']);
+  // [case, text of the linear tag replaced, by, the code, whether it is the only one or among others]
+  it.each([
+    ['SOURCE_INVALID without source=', 'source=lin ', '', 'SOURCE_INVALID', 'only'],
+    ['SOURCE_INVALID for a name outside [0-9a-z][-+.0-9a-z]*', 'source=lin', 'source=Lin', 'SOURCE_INVALID', 'only'],
+    ['SOURCE_INVALID for source=0 (Perl treats "0" as false)', 'source=lin', 'source=0', 'SOURCE_INVALID', 'among'],
+    ['SOURCE_MISMATCH when source= differs from debian/changelog', 'source=lin', 'source=other', 'SOURCE_MISMATCH', 'only'],
+    ['VERSION_INVALID without version=', 'version=1.0-1 ', '', 'VERSION_INVALID', 'only'],
+    ['VERSION_INVALID for a version dpkg rejects', 'version=1.0-1', 'version=1.0-', 'VERSION_INVALID', 'among'],
+    ['VERSION_MISMATCH when version= differs from the tag name', 'version=1.0-1', 'version=1.0-2', 'VERSION_MISMATCH', 'only'],
+  ] as const)('%s', (_case, from, to, code, how) => {
+    const got = codes(linearWith(from, to));
+    if (how === 'only') expect(got).toEqual([code]);
+    else expect(got).toContain(code);
   });
 });
 

@@ -25,12 +25,11 @@ import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import type { ServiceHandle } from '../../src/server/service.js';
 import { runCommand } from '../helpers/cli.js';
-import { FIXTURE_KEYRINGS, fixtureTrustConfig } from '../helpers/fixture-keyrings.js';
 import type { GitHttpServer } from '../helpers/git-http-server.js';
-import { runServe } from '../helpers/serve-command.js';
+import { runVerifyingServe } from '../helpers/serve-command.js';
 import { publishUpload, serveUploadRepos } from '../helpers/upload-served.js';
-import { SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
-import { API_TOKEN, apiHeaders, startTestService, verifyReport, waitFor } from '../server/service-helpers.js';
+import { dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { apiHeaders, startTestService, verifyReport, waitFor } from '../server/service-helpers.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 
 /** Three real verifications at once on a shared machine. */
@@ -54,30 +53,7 @@ interface Instance {
 async function serveInstance(name: string, log: Record<string, unknown>): Promise<Instance> {
   const dir = join(root, name);
   mkdirSync(dir);
-  const configFile = join(dir, 'service.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      keyrings: fixtureTrustConfig().keyrings,
-      pollMs: 50,
-      log: { origin: `${name}.test/log`, ...log },
-    }),
-  );
-  const serve = runServe([
-    '--config',
-    configFile,
-    '--data-dir',
-    join(dir, 'data'),
-    '--api-token',
-    API_TOKEN,
-    '--dm-txt',
-    FIXTURE_KEYRINGS.dmTxt,
-    '--upload-keyring',
-    SERVICE_KEYRING,
-    '--allow-http',
-    '--workers',
-    '1',
-  ]);
+  const serve = runVerifyingServe(dir, { pollMs: 50, log: { origin: `${name}.test/log`, ...log } });
   stops.push(() => serve.stop());
   const h = await serve.started(60_000);
   const vkey = (await (await fetch(`${h.url}/log/key`)).text()).trim();
@@ -175,17 +151,11 @@ describe('a network of verifiers', () => {
       const state = join(root, 'client-state');
       const verifiers = join(root, 'verifiers');
       writeFileSync(verifiers, `# three independent verifiers\n${line(alpha)}${line(beta)}${line(gamma)}`);
+      /** `consensus` on the gbp upload with the verifiers listed in `verifiers` and the client's state kept in `state`. */
+      const consensusOf = (...more: string[]) =>
+        runCommand(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state, ...more]);
       const t0 = performance.now();
-      const agreed = await runCommand(registerConsensus, [
-        'consensus',
-        '--upload',
-        dscOf(gbp),
-        '--verifiers',
-        verifiers,
-        '--state',
-        state,
-        '--json',
-      ]);
+      const agreed = await consensusOf('--json');
       const consensusMs = performance.now() - t0;
       const report = JSON.parse(agreed.stdout) as ConsensusReport;
       expect(report.verifiers.map((v) => `${v.name}:${v.status}:${v.verdict ?? v.code}`)).toEqual([
@@ -198,7 +168,7 @@ describe('a network of verifiers', () => {
       expect(consensusMs).toBeLessThan(30_000);
 
       // Human output: a result line, then one line per verifier.
-      const human = await runCommand(registerConsensus, ['consensus', '--upload', dscOf(gbp), '--verifiers', verifiers, '--state', state]);
+      const human = await consensusOf();
       const lines = human.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^AGREED: 3 independent verifiers reproduced t2u-gbp_/);
       expect(lines.slice(1)).toHaveLength(3);
@@ -208,17 +178,7 @@ describe('a network of verifiers', () => {
       const liar = await loggedVerdict('liar', 'CONTENT_MISMATCH', upload);
       const liarInstance = { name: 'liar', handle: liar, vkey: (await (await fetch(`${liar.url}/log/key`)).text()).trim() };
       writeFileSync(verifiers, `${line(alpha)}${line(beta)}${line(gamma)}${line(liarInstance)}`);
-      const disputed = await runCommand(registerConsensus, [
-        'consensus',
-        '--upload',
-        dscOf(gbp),
-        '--verifiers',
-        verifiers,
-        '--threshold',
-        '3',
-        '--state',
-        state,
-      ]);
+      const disputed = await consensusOf('--threshold', '3');
       expect(disputed.code).toBe(1);
       expect(disputed.stdout).toMatch(/^DISPUTED: liar attests a mismatch or rejection/);
       expect(disputed.stdout).toMatch(/\nliar +disputes +mismatch \(CONTENT_MISMATCH\)/);
@@ -254,16 +214,7 @@ describe('a network of verifiers', () => {
       const proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
       const shadyVkey = (await (await fetch(`${shady.url}/log/key`)).text()).trim();
       writeFileSync(verifiers, `${line(alpha)}${line(beta)}shady ${proxyUrl} ${shadyVkey}\n`);
-      const partial = await runCommand(registerConsensus, [
-        'consensus',
-        '--upload',
-        dscOf(gbp),
-        '--verifiers',
-        verifiers,
-        '--state',
-        state,
-        '--json',
-      ]);
+      const partial = await consensusOf('--json');
       const partialReport = JSON.parse(partial.stdout) as ConsensusReport;
       expect(partialReport.verifiers.find((v) => v.name === 'shady')).toMatchObject({
         status: 'not-counted',
@@ -272,17 +223,7 @@ describe('a network of verifiers', () => {
       expect(partialReport.result).toBe('insufficient');
       expect(partial.code).toBe(3);
       // With a threshold the other two meet, the shady one is simply not counted.
-      const two = await runCommand(registerConsensus, [
-        'consensus',
-        '--upload',
-        dscOf(gbp),
-        '--verifiers',
-        verifiers,
-        '--threshold',
-        '2',
-        '--state',
-        state,
-      ]);
+      const two = await consensusOf('--threshold', '2');
       expect(two.code).toBe(0);
     },
     VERDICT_MS + 120_000,

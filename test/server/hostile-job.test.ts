@@ -5,7 +5,7 @@
 // service, with the real verification in its job process, is asked to verify
 // it, and /healthz is asked every 20 ms until the job has a verdict. On the
 // service's own event loop this froze every answer for the whole job.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +13,10 @@ import type { VerifyReport } from '../../src/report/report.js';
 import { isolatedVerifyJob, type IsolatedVerifyJob } from '../../src/server/queue/job-process.js';
 import type { ServiceHandle } from '../../src/server/service.js';
 import type { Job } from '../../src/store/store.js';
-import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
-import { REPO_ROOT, SERVICE_KEYRING } from '../reconstruct/upload-fixtures.js';
+import type { GitHttpServer } from '../helpers/git-http-server.js';
 import { apiHeaders, startTestService, testConfig } from './service-helpers.js';
-import { hostileTagRepository } from './hostile-tag.js';
+import { hostileJobConfig, serveHostileTag } from './hostile-tag.js';
 
-const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 /** Generous: a frozen loop misses it by minutes; a free one answers in milliseconds. */
 const HEALTH_P99_BOUND_MS = 1_000;
 const JOB_TIME_LIMIT_MS = 20_000;
@@ -32,21 +30,10 @@ let tag: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 't2u-hostile-job-'));
   chmodSync(root, 0o755);
-  const repos = join(root, 'repos');
-  mkdirSync(repos);
-  tag = hostileTagRepository(join(repos, 'hostile.git'), 400 * 1024);
-  git = await startGitHttpServer({ root: repos });
+  ({ git, tag } = await serveHostileTag(root, 400 * 1024));
   const options = {
     dataDir: join(root, 'data'),
-    config: {
-      maxAttempts: 1,
-      fetch: { allowHttpLoopback: true },
-      keyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }],
-      dmTxt: join(KEYS, 'dm.txt'),
-      uploadKeyring: SERVICE_KEYRING,
-      jobTimeoutMs: 60_000,
-      jobLimits: { timeMs: JOB_TIME_LIMIT_MS },
-    },
+    config: { ...hostileJobConfig(60_000), jobLimits: { timeMs: JOB_TIME_LIMIT_MS } },
   };
   verifyJob = isolatedVerifyJob({ config: testConfig(options) });
   service = await startTestService({ ...options, verifyJob });

@@ -17,14 +17,13 @@ import type { ServiceHandle } from '../../src/server/service.js';
 import type { Job } from '../../src/store/store.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { publishSuite, sourcesStanza } from '../helpers/debian-mirror.js';
-import { FIXTURE_KEYRINGS, fixtureTrustConfig } from '../helpers/fixture-keyrings.js';
 import type { GitHttpServer } from '../helpers/git-http-server.js';
-import { runServe, type ServeCommand } from '../helpers/serve-command.js';
+import { runVerifyingServe, type ServeCommand } from '../helpers/serve-command.js';
 import { publishUpload, serveUploadRepos } from '../helpers/upload-served.js';
-import { MANIFEST, SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { MANIFEST, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { tagPushBody } from './intake-helpers.js';
-import { API_TOKEN, apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
+import { apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
@@ -65,36 +64,12 @@ beforeAll(async () => {
 
   alerts = await startAlertReceiver();
 
-  // What flags cannot say goes in the file: keyring roles and the archive keyring.
-  const configFile = join(root, 'service.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      keyrings: fixtureTrustConfig().keyrings,
-      upload: { suite: 'sid', archiveKeyring: archiveRing },
-      build: { timeoutMs: TEST_BUILD_MS },
-      pollMs: 50,
-    }),
+  // The archive keyring has no flag: it goes in the configuration file.
+  serve = runVerifyingServe(
+    root,
+    { upload: { suite: 'sid', archiveKeyring: archiveRing }, build: { timeoutMs: TEST_BUILD_MS }, pollMs: 50 },
+    ['--mirror', mirror.url, '--alert-url', alerts.url],
   );
-  serve = runServe([
-    '--config',
-    configFile,
-    '--data-dir',
-    join(root, 'data'),
-    '--api-token',
-    API_TOKEN,
-    '--dm-txt',
-    FIXTURE_KEYRINGS.dmTxt,
-    '--upload-keyring',
-    SERVICE_KEYRING,
-    '--mirror',
-    mirror.url,
-    '--alert-url',
-    alerts.url,
-    '--allow-http',
-    '--workers',
-    '1',
-  ]);
   service = await serve.started();
 }, 60_000);
 
