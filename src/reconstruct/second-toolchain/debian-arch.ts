@@ -1,10 +1,7 @@
 // Debian architecture names as dpkg-source minimises a source package's
 // Architecture field (Dpkg::Arch: debarch_is_wildcard, debarch_is and the
 // tuple table /usr/share/dpkg/tupletable, abi-libc-os-cpu).
-
-export class ArchError extends Error {
-  override readonly name = 'ArchError';
-}
+import { UnsupportedInput } from './unsupported-input.js';
 
 /** The tupletable entries that are not `base-gnu-linux-<cpu>`. */
 const SPECIAL: Record<string, string> = {
@@ -130,7 +127,7 @@ export function sourceArchitecture(binaryArchitectures: readonly string[]): stri
     if (v === 'any' || v === 'all') add(v);
     else {
       for (const a of v.split(/\s+/).filter((x) => x !== '')) {
-        if (a === 'any' || a === 'all') throw new ArchError(`architecture ${a} only allowed on its own (list is '${v}')`);
+        if (a === 'any' || a === 'all') throw new UnsupportedInput(`architecture ${a} only allowed on its own (list is '${v}')`);
         add(a);
       }
     }

@@ -12,9 +12,10 @@
 // them (the builder's .git/info/attributes wins), dgit 12's does not; a tree
 // that sets them under dgit 12 is not modelled here (the caller is told).
 import type { ObjectReader } from '../../fetch/index.js';
-import { GitTreeError, readBlob, type TreeNode } from './git-tree.js';
+import { readBlob, type TreeNode } from './git-tree.js';
 import { DEFAULT_TAR_LIMITS, type TarLimits } from './dpkg-source-tar.js';
 import { gitArchiveTar, type GitArchiveEntry } from './tar-writer.js';
+import { UnsupportedInput } from './unsupported-input.js';
 
 /** git's tar.umask default (archive-tar.c: tar_umask = 002). */
 const GIT_TAR_UMASK = 0o002;
@@ -48,8 +49,8 @@ export function deborigTar(input: DeborigInput): AsyncGenerator<Buffer> {
       else {
         const data = await readBlob(input.objects, n.oid);
         bytes += data.length;
-        if (bytes > limits.maxBytes) throw new GitTreeError(`the upstream tree holds more than ${limits.maxBytes} bytes`);
-        if (data.length > USTAR_MAX_SIZE) throw new GitTreeError('an upstream file is 8 GiB or more');
+        if (bytes > limits.maxBytes) throw new UnsupportedInput(`the upstream tree holds more than ${limits.maxBytes} bytes`);
+        if (data.length > USTAR_MAX_SIZE) throw new UnsupportedInput('an upstream file is 8 GiB or more');
         if (n.kind === 'symlink') yield { name, oid: n.oid, type: 'symlink', mode: 0o777, mtime, linkname: data };
         else yield { name, oid: n.oid, type: 'file', mode: (n.executable ? 0o777 : 0o666) & ~GIT_TAR_UMASK, mtime, data };
       }

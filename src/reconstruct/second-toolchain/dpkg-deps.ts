@@ -8,10 +8,7 @@
 
 import { angleGroups, foldLineBreaks, isJsSpace, splitAround, trimBoth, trimStart } from '../../text/scan.js';
 import { compareVersions, isValidVersion } from '../../deb822/version-compare.js';
-
-export class DepsError extends Error {
-  override readonly name = 'DepsError';
-}
+import { UnsupportedInput } from './unsupported-input.js';
 
 type Relation = '<<' | '<=' | '=' | '>=' | '>>';
 
@@ -68,7 +65,7 @@ function bracketed(inner: string, ends: 'start' | 'both'): string {
 
 function parseSimple(text: string, testsDep: boolean): SimpleDep {
   const m = (testsDep ? TESTS_RE : SIMPLE_RE).exec(text);
-  if (!m) throw new DepsError(`cannot parse dependency ${JSON.stringify(text)}`);
+  if (!m) throw new UnsupportedInput(`cannot parse dependency ${JSON.stringify(text)}`);
   // Dpkg::BuildProfiles: the restriction formula is a list of "<a b>" groups.
   const restrictions = m[6] === undefined ? undefined : angleGroups(m[6]).map((g) => words(bracketed(g, 'both')));
   return {
@@ -278,6 +275,6 @@ export function outputDeps(deps: readonly Dep[]): string {
 export function normalizeBuildDeps(value: string, union: boolean): string {
   const deps = parseDeps(value);
   if (!union) return outputDeps(simplifyDeps(deps));
-  if (deps.some((d) => d.kind !== 'simple')) throw new DepsError('an union dependency can only contain simple dependencies');
+  if (deps.some((d) => d.kind !== 'simple')) throw new UnsupportedInput('an union dependency can only contain simple dependencies');
   return outputDeps(simplifyUnion(deps as SimpleDep[]).sort(compareSimple));
 }

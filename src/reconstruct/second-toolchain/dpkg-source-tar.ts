@@ -16,8 +16,9 @@
 //   the changelog date, so every member gets SOURCE_DATE_EPOCH.
 // - a gitlink (submodule) checks out as an empty directory.
 import type { ObjectReader } from '../../fetch/index.js';
-import { GitTreeError, readBlob, type TreeNode } from './git-tree.js';
+import { readBlob, type TreeNode } from './git-tree.js';
 import { gnuTar, type TarEntry } from './tar-writer.js';
+import { UnsupportedInput } from './unsupported-input.js';
 
 export type Umask = '0022' | '0002';
 
@@ -71,7 +72,7 @@ async function* members(
       else {
         const data = await readBlob(objects, n.oid);
         bytes += data.length;
-        if (bytes > limits.maxBytes) throw new GitTreeError(`the tree holds more than ${limits.maxBytes} bytes`);
+        if (bytes > limits.maxBytes) throw new UnsupportedInput(`the tree holds more than ${limits.maxBytes} bytes`);
         if (n.kind === 'symlink') yield { name, type: 'symlink', mode: 0o777, mtime, linkname: data };
         else yield { name, type: 'file', mode: n.executable ? modes.executable : modes.file, mtime, data };
       }
@@ -93,7 +94,7 @@ export interface CheckoutTarInput {
 /** `SRC_VER.debian.tar` (uncompressed), as a stream: the tree's debian/ directory. */
 export function debianTar(input: CheckoutTarInput): AsyncGenerator<Buffer> {
   const debian = input.root.find((n) => n.name.toString('latin1') === 'debian');
-  if (!debian || debian.kind !== 'dir') throw new GitTreeError('the tree has no debian/ directory');
+  if (!debian || debian.kind !== 'dir') throw new UnsupportedInput('the tree has no debian/ directory');
   return gnuTar(
     members(
       input.objects,

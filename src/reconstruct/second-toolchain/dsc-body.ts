@@ -10,13 +10,10 @@ import { parseDeb822 } from '../../deb822/parse.js';
 import { angleGroups, foldLineBreaks, isJsSpace, splitAround, trimBoth, trimEnd, trimStart } from '../../text/scan.js';
 import type { Deb822Paragraph } from '../../deb822/paragraph.js';
 import { formatField } from '../../deb822/write.js';
-import { ArchError, sourceArchitecture } from './debian-arch.js';
-import { DepsError, normalizeBuildDeps, parseDeps } from './dpkg-deps.js';
+import { sourceArchitecture } from './debian-arch.js';
+import { normalizeBuildDeps, parseDeps } from './dpkg-deps.js';
 import { isFormatError } from '../../report/format-error.js';
-
-export class DscBodyError extends Error {
-  override readonly name = 'DscBodyError';
-}
+import { UnsupportedInput } from './unsupported-input.js';
 
 export interface DscFileSums {
   readonly name: string;
@@ -192,7 +189,7 @@ export function parseAddress(value: string): { name: string; email: string } | n
 
 function formatAddress(value: string, field: string): string {
   const a = parseAddress(value);
-  if (!a) throw new DscBodyError(`cannot parse ${field} field value "${value}"`);
+  if (!a) throw new UnsupportedInput(`cannot parse ${field} field value "${value}"`);
   return `${a.name} <${a.email}>`;
 }
 
@@ -214,7 +211,7 @@ export function formatAddressList(value: string): string {
   for (const [i, piece] of pieces.entries()) {
     if (i > 0 && trimStart(piece, isJsSpace) === '') continue;
     const a = parseAddress(piece);
-    if (!a) throw new DscBodyError(`cannot parse Uploaders field value "${value}"`);
+    if (!a) throw new UnsupportedInput(`cannot parse Uploaders field value "${value}"`);
     out.push(`${a.name} <${a.email}>`);
   }
   return out.join(', ');
@@ -241,7 +238,7 @@ function testTriggers(tests: Buffer, binaries: readonly string[]): string {
   const names = new Set<string>();
   for (const p of parseDeb822(tests.toString('latin1'))) {
     if (!p.has('Tests') && !p.has('Test-Command'))
-      throw new DscBodyError('test control debian/tests/control is missing Tests or Test-Command field');
+      throw new UnsupportedInput('test control debian/tests/control is missing Tests or Test-Command field');
     const depends = p.get('Depends');
     if (depends === undefined) continue;
     for (const d of parseDeps(depends, { testsDep: true })) {
@@ -261,7 +258,7 @@ export function dpkgSourceDsc(input: Omit<DscBodyInput, 'appended'>): Buffer {
   try {
     return Buffer.from(build(input), 'latin1');
   } catch (e) {
-    if (isFormatError(e, 'deb822') || e instanceof DepsError || e instanceof ArchError) throw new DscBodyError(e.message);
+    if (isFormatError(e, 'deb822')) throw new UnsupportedInput(e.message);
     throw e;
   }
 }
@@ -288,7 +285,7 @@ export function dscBody(input: DscBodyInput): Buffer {
 function build(input: Omit<DscBodyInput, 'appended'>): string {
   const paragraphs = parseDeb822(input.control.toString('latin1'));
   const src = paragraphs[0];
-  if (!src || !src.has('Source')) throw new DscBodyError("debian/control doesn't contain any information about the source package");
+  if (!src || !src.has('Source')) throw new UnsupportedInput("debian/control doesn't contain any information about the source package");
   const fields = new Fields();
   // Dpkg::Source::Package->new(format => …) sets Format first.
   fields.set('Format', input.format);
@@ -301,7 +298,7 @@ function build(input: Omit<DscBodyInput, 'appended'>): string {
   }
 
   const packages = paragraphs.slice(1);
-  if (packages.length === 0) throw new DscBodyError("debian/control doesn't list any binary package");
+  if (packages.length === 0) throw new UnsupportedInput("debian/control doesn't list any binary package");
   const pkgList: string[] = [];
   const binaries: string[] = [];
   const arches: string[] = [];

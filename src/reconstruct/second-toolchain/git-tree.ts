@@ -4,6 +4,7 @@
 import type { ObjectReader } from '../../fetch/index.js';
 import { parseCommit, parseTree } from '../../gitobj/commit-tree.js';
 import { isFormatError } from '../../report/format-error.js';
+import { UnsupportedInput } from './unsupported-input.js';
 
 export type NodeKind = 'dir' | 'file' | 'symlink' | 'gitlink';
 
@@ -17,10 +18,6 @@ export interface TreeNode {
   readonly executable: boolean;
   /** Children of a directory, in git's tree order. */
   readonly children?: readonly TreeNode[];
-}
-
-export class GitTreeError extends Error {
-  override readonly name = 'GitTreeError';
 }
 
 export interface CommitInfo {
@@ -39,8 +36,8 @@ export const DEFAULT_TREE_LIMITS: TreeLimits = { maxEntries: 1_000_000, maxDepth
 
 async function readTyped(objects: ObjectReader, oid: string, type: 'commit' | 'tree' | 'blob'): Promise<Buffer> {
   const o = await objects.read(oid);
-  if (!o) throw new GitTreeError(`object ${oid} is missing`);
-  if (o.type !== type) throw new GitTreeError(`object ${oid} is a ${o.type}, expected a ${type}`);
+  if (!o) throw new UnsupportedInput(`object ${oid} is missing`);
+  if (o.type !== type) throw new UnsupportedInput(`object ${oid} is a ${o.type}, expected a ${type}`);
   return o.content;
 }
 
@@ -51,14 +48,14 @@ export async function readCommitInfo(objects: ObjectReader, commit: string): Pro
   try {
     tree = parseCommit(content).tree;
   } catch (e) {
-    if (isFormatError(e, 'git-object')) throw new GitTreeError(`commit ${commit}: ${e.message}`);
+    if (isFormatError(e, 'git-object')) throw new UnsupportedInput(`commit ${commit}: ${e.message}`);
     throw e;
   }
   const end = content.indexOf('\n\n');
   const head = content.subarray(0, end === -1 ? content.length : end).toString('latin1');
   // "committer Name <email> 1709251260 +0000": git archive uses this time (archive.c, commit->date).
   const m = /^committer .*> (\d+) [-+]\d{4}$/m.exec(head);
-  if (!m) throw new GitTreeError(`commit ${commit} has no parsable committer line`);
+  if (!m) throw new UnsupportedInput(`commit ${commit} has no parsable committer line`);
   return { tree, committerTime: Number(m[1]) };
 }
 
@@ -66,21 +63,21 @@ export async function readCommitInfo(objects: ObjectReader, commit: string): Pro
 export async function readTree(objects: ObjectReader, tree: string, limits: TreeLimits = DEFAULT_TREE_LIMITS): Promise<TreeNode[]> {
   let count = 0;
   const walk = async (oid: string, depth: number): Promise<TreeNode[]> => {
-    if (depth > limits.maxDepth) throw new GitTreeError(`tree nesting deeper than ${limits.maxDepth}`);
+    if (depth > limits.maxDepth) throw new UnsupportedInput(`tree nesting deeper than ${limits.maxDepth}`);
     let entries;
     try {
       entries = parseTree(await readTyped(objects, oid, 'tree'));
     } catch (e) {
-      if (isFormatError(e, 'git-object')) throw new GitTreeError(`tree ${oid}: ${e.message}`);
+      if (isFormatError(e, 'git-object')) throw new UnsupportedInput(`tree ${oid}: ${e.message}`);
       throw e;
     }
     const out: TreeNode[] = [];
     for (const e of entries) {
-      if (++count > limits.maxEntries) throw new GitTreeError(`tree has more than ${limits.maxEntries} entries`);
+      if (++count > limits.maxEntries) throw new UnsupportedInput(`tree has more than ${limits.maxEntries} entries`);
       const name = e.name.toString('latin1');
       // A checkout refuses these names (git's verify_path), so no builder could have archived them.
       if (name === '' || name === '.' || name === '..' || name.includes('/') || /^\.git$/i.test(name)) {
-        throw new GitTreeError(`tree ${oid} has an entry named ${JSON.stringify(name)}, which git would not check out`);
+        throw new UnsupportedInput(`tree ${oid} has an entry named ${JSON.stringify(name)}, which git would not check out`);
       }
       const mode = e.mode.replace(/^0/, '');
       if (e.kind === 'tree') out.push({ name: e.name, kind: 'dir', oid: e.oid, executable: false, children: await walk(e.oid, depth + 1) });

@@ -23,12 +23,13 @@ import { origPlan } from '../reproduce.js';
 import { decompress } from '../../tarball/decompress.js';
 import { compressStream, type Compressor } from './compress.js';
 import { deborigTar, usesExportAttributes } from './deborig.js';
-import { dscBody, DscBodyError, type DscFileSums } from './dsc-body.js';
+import { dscBody, type DscFileSums } from './dsc-body.js';
 import { debianTar, DEFAULT_TAR_LIMITS, nativeTar, type Umask } from './dpkg-source-tar.js';
-import { findNode, GitTreeError, readBlob, readCommitInfo, readFileAt, readTree } from './git-tree.js';
-import { parseSourceOptions, SourceOptionsError } from './source-options.js';
+import { findNode, readBlob, readCommitInfo, readFileAt, readTree } from './git-tree.js';
+import { parseSourceOptions } from './source-options.js';
 import { FileMatch, firstDifference, StreamSums, TheirStreamError } from './stream-compare.js';
 import { isFormatError } from '../../report/format-error.js';
+import { UnsupportedInput } from './unsupported-input.js';
 
 export interface SecondToolchainInput {
   readonly objects: ObjectReader;
@@ -64,10 +65,6 @@ export type SecondToolchainResult =
 /** dgit's quilt modes in which the tree carries debian/patches as they are uploaded. */
 const TREE_PATCH_MODES = new Set(['gbp', 'dpm', 'unapplied', 'nofix', 'baredebian', 'baredebian+git', 'baredebian+tarball']);
 
-class Unsupported extends Error {
-  override readonly name = 'Unsupported';
-}
-
 /** The upload's own sums for a file, from its .dsc. */
 function uploadSums(dsc: Dsc, name: string): DscFileSums | undefined {
   const f = dsc.files.find((x) => x.name === name);
@@ -95,9 +92,9 @@ function dpkgCompressor(format: string, optionsText: string): Compressor {
   const o = parseSourceOptions(optionsText);
   // Format 1.0 only supports gzip (Dpkg::Source::Package::V1).
   const comp = format === '1.0' ? 'gzip' : (o.compression ?? 'xz');
-  if (comp !== 'xz' && comp !== 'gzip') throw new Unsupported(`compression ${comp} is not modelled`);
+  if (comp !== 'xz' && comp !== 'gzip') throw new UnsupportedInput(`compression ${comp} is not modelled`);
   const level = o.level ?? (comp === 'xz' ? '6' : '9');
-  if (!/^[1-9]$/.test(level)) throw new Unsupported(`compression-level ${level} is not modelled`);
+  if (!/^[1-9]$/.test(level)) throw new UnsupportedInput(`compression-level ${level} is not modelled`);
   return { tool: 'dpkg-source', format: comp, level: Number(level) };
 }
 
@@ -113,7 +110,7 @@ export async function runSecondToolchain(input: SecondToolchainInput): Promise<S
   try {
     return await run(input);
   } catch (e) {
-    if (e instanceof Unsupported || e instanceof GitTreeError || e instanceof DscBodyError || e instanceof SourceOptionsError) {
+    if (e instanceof UnsupportedInput) {
       return { supported: false, why: e.message };
     }
     throw e;

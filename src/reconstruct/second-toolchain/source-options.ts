@@ -4,10 +4,7 @@
 // change the bytes of the tarballs this toolchain makes.
 
 import { isJsSpace, trimStart } from '../../text/scan.js';
-
-export class SourceOptionsError extends Error {
-  override readonly name = 'SourceOptionsError';
-}
+import { UnsupportedInput } from './unsupported-input.js';
 
 export interface SourceOptions {
   /** `compression` (-Z). */
@@ -39,7 +36,7 @@ export function parseSourceOptions(text: string): SourceOptions {
     else if (/^-Z./.test(name)) compression = name.slice(2);
     else if (/^-z./.test(name)) level = name.slice(2);
     else if (UNMODELLED.test(name) || /^-I/.test(name))
-      throw new SourceOptionsError(`debian/source options set ${name}, which is not modelled`);
+      throw new UnsupportedInput(`debian/source options set ${name}, which is not modelled`);
   }
   return { ...(compression !== undefined ? { compression } : {}), ...(level !== undefined ? { level } : {}) };
 }

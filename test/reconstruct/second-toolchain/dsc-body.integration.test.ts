@@ -10,11 +10,12 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dpkgSourceDsc, dscBody, DscBodyError } from '../../../src/reconstruct/second-toolchain/dsc-body.js';
+import { dpkgSourceDsc, dscBody } from '../../../src/reconstruct/second-toolchain/dsc-body.js';
 import { compareVersions } from '../../../src/deb822/version-compare.js';
 import { normalizeBuildDeps } from '../../../src/reconstruct/second-toolchain/dpkg-deps.js';
 import { requireCompleted } from '../../../src/sandbox/index.js';
 import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
+import { UnsupportedInput } from '../../../src/reconstruct/second-toolchain/unsupported-input.js';
 
 let scratch: string;
 beforeAll(async () => {
@@ -167,10 +168,10 @@ describe('pieces', () => {
 
   it('a control file without a source paragraph, or a dependency dpkg cannot parse, is an error', () => {
     const base = { format: '1.0', changelog: { source: 's', version: '1' }, dpkgDev: '1.22' as const, files: [] };
-    expect(() => dpkgSourceDsc({ ...base, control: Buffer.from('Package: x\n') })).toThrow(DscBodyError);
+    expect(() => dpkgSourceDsc({ ...base, control: Buffer.from('Package: x\n') })).toThrow(UnsupportedInput);
     expect(() =>
       dpkgSourceDsc({ ...base, control: Buffer.from('Source: s\nBuild-Depends: a b\n\nPackage: s\nArchitecture: any\n') }),
-    ).toThrow(DscBodyError);
+    ).toThrow(UnsupportedInput);
     expect(() => normalizeBuildDeps('a | b', true)).toThrow(/union/);
   });
 
