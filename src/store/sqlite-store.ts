@@ -231,6 +231,8 @@ export class SqliteStore implements Store {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly options: Required<StoreOptions>;
+  /** Each statement prepared once (the SQL texts are this module's, a bounded set): preparing again each time took 5% of the store thread's time under a webhook flood. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(location: SqliteStoreLocation, options?: StoreOptions) {
     if (location.file === undefined && location.dataDir === undefined) throw new Error('SqliteStore: dataDir or file is required');
@@ -244,9 +246,18 @@ export class SqliteStore implements Store {
     this.migrate();
   }
 
+  private prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private migrate(): void {
     const applied = (): Set<number> =>
-      new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+      new Set((this.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
     migrateOnce(
       this.db,
       () => {
@@ -260,7 +271,7 @@ export class SqliteStore implements Store {
         for (const m of MIGRATIONS) {
           if (done.has(m.version)) continue;
           this.db.exec(m.sql);
-          this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+          this.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
         }
       },
     );
@@ -269,38 +280,34 @@ export class SqliteStore implements Store {
   /** One request, inside the caller's transaction. */
   private enqueueOne(request: EnqueueRequest): EnqueueResult {
     const now = Date.now();
-    const info = this.db
-      .prepare(
-        `INSERT INTO jobs (repo, tag, tag_object, upload, source, idempotency_key, version, status, max_attempts, run_at, created_at)
+    const info = this.prepare(
+      `INSERT INTO jobs (repo, tag, tag_object, upload, source, idempotency_key, version, status, max_attempts, run_at, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT DO NOTHING`,
-      )
-      .run(
-        request.repo,
-        request.tag,
-        request.tagObject ?? null,
-        request.upload ?? null,
-        request.source,
-        request.idempotencyKey ?? null,
-        request.version ?? null,
-        this.options.maxAttempts,
-        now,
-        now,
-      );
+    ).run(
+      request.repo,
+      request.tag,
+      request.tagObject ?? null,
+      request.upload ?? null,
+      request.source,
+      request.idempotencyKey ?? null,
+      request.version ?? null,
+      this.options.maxAttempts,
+      now,
+      now,
+    );
     if (info.changes === 1) return { id: String(info.lastInsertRowid), created: true };
-    const existing = this.db
-      .prepare(
-        `SELECT id FROM jobs WHERE idempotency_key = @key
+    const existing = this.prepare(
+      `SELECT id FROM jobs WHERE idempotency_key = @key
            OR (tag_object IS NOT NULL AND repo = @repo AND tag = @tag AND tag_object = @obj AND coalesce(upload, '') = @upload)
            OR (tag_object IS NULL AND @obj IS NULL AND repo = @repo AND tag = @tag AND coalesce(upload, '') = @upload AND status <> 'done')
          ORDER BY (idempotency_key IS NOT @key), id LIMIT 1`,
-      )
-      .get({
-        key: request.idempotencyKey ?? null,
-        repo: request.repo,
-        tag: request.tag,
-        obj: request.tagObject ?? null,
-        upload: request.upload ?? '',
-      }) as { id: number } | undefined;
+    ).get({
+      key: request.idempotencyKey ?? null,
+      repo: request.repo,
+      tag: request.tag,
+      obj: request.tagObject ?? null,
+      upload: request.upload ?? '',
+    }) as { id: number } | undefined;
     if (existing === undefined) throw new Error('enqueue: conflicting job not found');
     return { id: String(existing.id), created: false };
   }
@@ -337,25 +344,21 @@ export class SqliteStore implements Store {
           const now = Date.now();
           // A job whose every attempt ended with its worker's lease expiring
           // (a build that kills the worker each time) fails for good.
-          this.db
-            .prepare(
-              `UPDATE jobs SET status = 'done', verdict = 'unverifiable', finished_at = @now,
+          this.prepare(
+            `UPDATE jobs SET status = 'done', verdict = 'unverifiable', finished_at = @now,
                  last_error = 'the worker stopped renewing its lease on the last attempt',
                  lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                WHERE status = 'running' AND lease_expires_at <= @now AND attempts >= max_attempts`,
-            )
-            .run({ now });
+          ).run({ now });
           // One job per (repo, tag): the oldest claimable one, and none for a
           // (repo, tag) that is running under a live or other lease.
-          const ids = this.db
-            .prepare(
-              `SELECT min(id) AS id FROM jobs j
+          const ids = this.prepare(
+            `SELECT min(id) AS id FROM jobs j
                WHERE ((status = 'queued' AND run_at <= @now) OR (status = 'running' AND lease_expires_at <= @now))
                  AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running' AND r.repo = j.repo AND r.tag = j.tag AND r.id <> j.id)
                GROUP BY repo, tag ORDER BY min(run_at), min(id) LIMIT @limit`,
-            )
-            .all({ now, limit: Math.max(0, options.limit) }) as { id: number }[];
-          const update = this.db.prepare(
+          ).all({ now, limit: Math.max(0, options.limit) }) as { id: number }[];
+          const update = this.prepare(
             `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner, lease_token = @token,
                lease_expires_at = @expires, started_at = @now
              WHERE id = @id RETURNING *`,
@@ -371,39 +374,37 @@ export class SqliteStore implements Store {
   }
 
   heartbeat(id: string, leaseToken: string, leaseMs?: number): Promise<boolean> {
-    const info = this.db
-      .prepare(`UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_token = ? AND status = 'running'`)
-      .run(Date.now() + (leaseMs ?? this.options.leaseMs), Number(id), leaseToken);
+    const info = this.prepare(`UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_token = ? AND status = 'running'`).run(
+      Date.now() + (leaseMs ?? this.options.leaseMs),
+      Number(id),
+      leaseToken,
+    );
     return Promise.resolve(info.changes === 1);
   }
 
   complete(id: string, leaseToken: string, input: CompleteInput): Promise<boolean> {
-    const info = this.db
-      .prepare(
-        `UPDATE jobs SET status = 'done', verdict = ?, report = ?, version = coalesce(?, version), package = coalesce(?, package), finished_at = ?,
+    const info = this.prepare(
+      `UPDATE jobs SET status = 'done', verdict = ?, report = ?, version = coalesce(?, version), package = coalesce(?, package), finished_at = ?,
            last_error = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
          WHERE id = ? AND lease_token = ? AND status = 'running'`,
-      )
-      .run(
-        input.verdict,
-        JSON.stringify(input.report ?? null),
-        input.version ?? null,
-        packageOf(input.report),
-        Date.now(),
-        Number(id),
-        leaseToken,
-      );
+    ).run(
+      input.verdict,
+      JSON.stringify(input.report ?? null),
+      input.version ?? null,
+      packageOf(input.report),
+      Date.now(),
+      Number(id),
+      leaseToken,
+    );
     return Promise.resolve(info.changes === 1);
   }
 
   handBack(id: string, leaseToken: string, why: string): Promise<boolean> {
-    const info = this.db
-      .prepare(
-        `UPDATE jobs SET status = 'queued', run_at = ?, attempts = max(attempts - 1, 0), last_error = ?,
+    const info = this.prepare(
+      `UPDATE jobs SET status = 'queued', run_at = ?, attempts = max(attempts - 1, 0), last_error = ?,
            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
          WHERE id = ? AND lease_token = ? AND status = 'running'`,
-      )
-      .run(Date.now(), why, Number(id), leaseToken);
+    ).run(Date.now(), why, Number(id), leaseToken);
     return Promise.resolve(info.changes === 1);
   }
 
@@ -411,27 +412,24 @@ export class SqliteStore implements Store {
     return Promise.resolve(
       this.db
         .transaction((): FailResult => {
-          const row = this.db
-            .prepare(`SELECT attempts, max_attempts FROM jobs WHERE id = ? AND lease_token = ? AND status = 'running'`)
-            .get(Number(id), leaseToken) as { attempts: number; max_attempts: number } | undefined;
+          const row = this.prepare(`SELECT attempts, max_attempts FROM jobs WHERE id = ? AND lease_token = ? AND status = 'running'`).get(
+            Number(id),
+            leaseToken,
+          ) as { attempts: number; max_attempts: number } | undefined;
           if (row === undefined) return { outcome: 'lease-lost' };
           const now = Date.now();
           if (input.retryable && row.attempts < row.max_attempts) {
             const runAt = now + backoffMs(row.attempts, this.options);
-            this.db
-              .prepare(
-                `UPDATE jobs SET status = 'queued', run_at = ?, last_error = ?,
+            this.prepare(
+              `UPDATE jobs SET status = 'queued', run_at = ?, last_error = ?,
                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
-              )
-              .run(runAt, input.error, Number(id));
+            ).run(runAt, input.error, Number(id));
             return { outcome: 'retry', runAt: new Date(runAt) };
           }
-          this.db
-            .prepare(
-              `UPDATE jobs SET status = 'done', verdict = 'unverifiable', report = ?, package = coalesce(?, package), last_error = ?, finished_at = ?,
+          this.prepare(
+            `UPDATE jobs SET status = 'done', verdict = 'unverifiable', report = ?, package = coalesce(?, package), last_error = ?, finished_at = ?,
                  lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
-            )
-            .run(input.report === undefined ? null : JSON.stringify(input.report), packageOf(input.report), input.error, now, Number(id));
+          ).run(input.report === undefined ? null : JSON.stringify(input.report), packageOf(input.report), input.error, now, Number(id));
           return { outcome: 'failed' };
         })
         .immediate(),
@@ -440,7 +438,7 @@ export class SqliteStore implements Store {
 
   get(id: string): Promise<Job | undefined> {
     if (!/^[0-9]+$/.test(id)) return Promise.resolve(undefined);
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(Number(id)) as JobRow | undefined;
+    const row = this.prepare('SELECT * FROM jobs WHERE id = ?').get(Number(id)) as JobRow | undefined;
     return Promise.resolve(row === undefined ? undefined : toJob(row));
   }
 
@@ -449,12 +447,12 @@ export class SqliteStore implements Store {
     params.limit = listLimit(filter);
     params.offset = Math.max(0, filter.offset ?? 0);
     const sql = `SELECT * FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`;
-    return Promise.resolve((this.db.prepare(sql).all(params) as JobRow[]).map(toJob));
+    return Promise.resolve((this.prepare(sql).all(params) as JobRow[]).map(toJob));
   }
 
   count(filter: JobFilter = {}): Promise<number> {
     const { where, params } = whereOf(filter);
-    return Promise.resolve((this.db.prepare(`SELECT count(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n);
+    return Promise.resolve((this.prepare(`SELECT count(*) AS n FROM jobs ${where}`).get(params) as { n: number }).n);
   }
 
   summary(query: SummaryQuery): Promise<SummaryCount[]> {
@@ -463,25 +461,21 @@ export class SqliteStore implements Store {
     // counted from 1970-01-05 (a Monday), as periodStart computes them.
     const length = String(PERIOD_MS[query.period]);
     const origin = String(query.period === 'day' ? 0 : FIRST_MONDAY_MS);
-    const rows = this.db
-      .prepare(
-        `SELECT ((finished_at - ${origin}) / ${length}) * ${length} + ${origin} AS start, verdict, count(*) AS n FROM jobs
+    const rows = this.prepare(
+      `SELECT ((finished_at - ${origin}) / ${length}) * ${length} + ${origin} AS start, verdict, count(*) AS n FROM jobs
          WHERE status = 'done' AND finished_at >= @since AND finished_at < @until AND verdict IS NOT NULL
          GROUP BY start, verdict`,
-      )
-      .all({ since: query.since.getTime(), until: query.until.getTime() }) as { start: number; verdict: string; n: number }[];
+    ).all({ since: query.since.getTime(), until: query.until.getTime() }) as { start: number; verdict: string; n: number }[];
     return Promise.resolve(rows.map((r) => ({ start: new Date(r.start), verdict: r.verdict as JobVerdict, count: r.n })));
   }
 
   depth(): Promise<QueueDepth> {
-    const row = this.db
-      .prepare(
-        `SELECT coalesce(sum(status = 'queued' AND run_at <= @now), 0) AS ready,
+    const row = this.prepare(
+      `SELECT coalesce(sum(status = 'queued' AND run_at <= @now), 0) AS ready,
                 coalesce(sum(status = 'queued' AND run_at > @now), 0) AS delayed,
                 coalesce(sum(status = 'running'), 0) AS running
          FROM jobs WHERE status <> 'done'`,
-      )
-      .get({ now: Date.now() }) as QueueDepth;
+    ).get({ now: Date.now() }) as QueueDepth;
     return Promise.resolve({ ready: row.ready, delayed: row.delayed, running: row.running });
   }
 
@@ -490,42 +484,34 @@ export class SqliteStore implements Store {
       this.db
         .transaction((): Alarm[] => {
           const now = Date.now();
-          this.db
-            .prepare(
-              `INSERT INTO ledger_tags (repo, tag_name, tag_object, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+          this.prepare(
+            `INSERT INTO ledger_tags (repo, tag_name, tag_object, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (repo, tag_name, tag_object) DO UPDATE SET last_seen = excluded.last_seen`,
-            )
-            .run(s.repo, s.tagName, s.tagObject, now, now);
+          ).run(s.repo, s.tagName, s.tagObject, now, now);
           const alarms: Alarm[] = [];
-          const replays = this.db
-            .prepare('SELECT repo, tag_name, first_seen FROM ledger_tags WHERE tag_object = ? AND repo <> ? ORDER BY first_seen LIMIT 20')
-            .all(s.tagObject, s.repo) as { repo: string; tag_name: string; first_seen: number }[];
+          const replays = this.prepare(
+            'SELECT repo, tag_name, first_seen FROM ledger_tags WHERE tag_object = ? AND repo <> ? ORDER BY first_seen LIMIT 20',
+          ).all(s.tagObject, s.repo) as { repo: string; tag_name: string; first_seen: number }[];
           for (const r of replays) {
             const previous = { repo: r.repo, tagName: r.tag_name, tagObject: s.tagObject, firstSeen: new Date(r.first_seen) };
             alarms.push({ code: 'TAG_REPLAYED', message: alarmMessage('TAG_REPLAYED', s, previous), previous });
           }
-          const moves = this.db
-            .prepare(
-              'SELECT tag_object, first_seen FROM ledger_tags WHERE repo = ? AND tag_name = ? AND tag_object <> ? ORDER BY first_seen LIMIT 20',
-            )
-            .all(s.repo, s.tagName, s.tagObject) as { tag_object: string; first_seen: number }[];
+          const moves = this.prepare(
+            'SELECT tag_object, first_seen FROM ledger_tags WHERE repo = ? AND tag_name = ? AND tag_object <> ? ORDER BY first_seen LIMIT 20',
+          ).all(s.repo, s.tagName, s.tagObject) as { tag_object: string; first_seen: number }[];
           for (const m of moves) {
             const previous = { repo: s.repo, tagName: s.tagName, tagObject: m.tag_object, firstSeen: new Date(m.first_seen) };
             alarms.push({ code: 'TAG_MOVED', message: alarmMessage('TAG_MOVED', s, previous), previous });
           }
           if (s.upstreamCommit !== undefined && s.upstreamTree !== undefined) {
-            this.db
-              .prepare(
-                `INSERT INTO ledger_upstream (upstream_commit, upstream_tree, repo, tag_name, first_seen) VALUES (?, ?, ?, ?, ?)
+            this.prepare(
+              `INSERT INTO ledger_upstream (upstream_commit, upstream_tree, repo, tag_name, first_seen) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT DO NOTHING`,
-              )
-              .run(s.upstreamCommit, s.upstreamTree, s.repo, s.tagName, now);
-            const trees = this.db
-              .prepare(
-                `SELECT upstream_tree, repo, tag_name, first_seen FROM ledger_upstream
+            ).run(s.upstreamCommit, s.upstreamTree, s.repo, s.tagName, now);
+            const trees = this.prepare(
+              `SELECT upstream_tree, repo, tag_name, first_seen FROM ledger_upstream
                  WHERE upstream_commit = ? AND upstream_tree <> ? ORDER BY first_seen LIMIT 20`,
-              )
-              .all(s.upstreamCommit, s.upstreamTree) as { upstream_tree: string; repo: string; tag_name: string; first_seen: number }[];
+            ).all(s.upstreamCommit, s.upstreamTree) as { upstream_tree: string; repo: string; tag_name: string; first_seen: number }[];
             for (const t of trees) {
               const previous = {
                 repo: t.repo,
@@ -546,12 +532,10 @@ export class SqliteStore implements Store {
   putAttemptLog(id: string, attempt: number, log: AttemptLogInput): Promise<void> {
     if (!/^[0-9]+$/.test(id)) return Promise.reject(new Error(`putAttemptLog: no job ${JSON.stringify(id)}`));
     try {
-      this.db
-        .prepare(
-          `INSERT INTO job_logs (job_id, attempt, log, truncated, created_at) VALUES (?, ?, ?, ?, ?)
+      this.prepare(
+        `INSERT INTO job_logs (job_id, attempt, log, truncated, created_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (job_id, attempt) DO UPDATE SET log = excluded.log, truncated = excluded.truncated, created_at = excluded.created_at`,
-        )
-        .run(Number(id), attempt, boundedLogText(log.text), log.truncated ? 1 : 0, Date.now());
+      ).run(Number(id), attempt, boundedLogText(log.text), log.truncated ? 1 : 0, Date.now());
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
@@ -560,9 +544,10 @@ export class SqliteStore implements Store {
 
   getAttemptLog(id: string, attempt: number): Promise<AttemptLog | undefined> {
     if (!/^[0-9]+$/.test(id)) return Promise.resolve(undefined);
-    const row = this.db
-      .prepare('SELECT log, truncated, created_at FROM job_logs WHERE job_id = ? AND attempt = ?')
-      .get(Number(id), attempt) as { log: string; truncated: number; created_at: number } | undefined;
+    const row = this.prepare('SELECT log, truncated, created_at FROM job_logs WHERE job_id = ? AND attempt = ?').get(
+      Number(id),
+      attempt,
+    ) as { log: string; truncated: number; created_at: number } | undefined;
     return Promise.resolve(
       row === undefined ? undefined : { attempt, text: row.log, truncated: row.truncated !== 0, createdAt: new Date(row.created_at) },
     );
@@ -570,9 +555,9 @@ export class SqliteStore implements Store {
 
   attemptLogs(id: string): Promise<AttemptLogEntry[]> {
     if (!/^[0-9]+$/.test(id)) return Promise.resolve([]);
-    const rows = this.db
-      .prepare('SELECT attempt, length(CAST(log AS BLOB)) AS bytes, truncated, created_at FROM job_logs WHERE job_id = ? ORDER BY attempt')
-      .all(Number(id)) as { attempt: number; bytes: number; truncated: number; created_at: number }[];
+    const rows = this.prepare(
+      'SELECT attempt, length(CAST(log AS BLOB)) AS bytes, truncated, created_at FROM job_logs WHERE job_id = ? ORDER BY attempt',
+    ).all(Number(id)) as { attempt: number; bytes: number; truncated: number; created_at: number }[];
     return Promise.resolve(
       rows.map((r) => ({ attempt: r.attempt, bytes: r.bytes, truncated: r.truncated !== 0, createdAt: new Date(r.created_at) })),
     );
