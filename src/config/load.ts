@@ -21,14 +21,14 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function formatZodError(err: ZodError, source: string): string {
-  return err.issues.map((i) => `${source}: ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
+export function formatZodError(err: ZodError, file: string): string {
+  return err.issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
 }
 
 /** Parses `raw` (already JSON-decoded) merged under `overrides`, and freezes the result. */
-export function parseConfig(raw: unknown, source: string, overrides: Partial<Config> = {}): Readonly<Config> {
+export function parseConfig(raw: unknown, file: string, overrides: Partial<Config> = {}): Readonly<Config> {
   const merged = isRecord(raw) ? mergeDeep(raw, overrides) : raw;
-  return parseWith(configSchema, merged, source);
+  return parseWith(configSchema, merged, file);
 }
 
 /**
@@ -38,11 +38,11 @@ export function parseConfig(raw: unknown, source: string, overrides: Partial<Con
 export function parseWith<S extends ZodTypeAny>(
   schema: S,
   raw: unknown,
-  source: string,
+  file: string,
   complete: (value: z.infer<S>) => z.infer<S> = (v) => v,
 ): Readonly<z.infer<S>> {
   const result = schema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatZodError(result.error, source));
+  if (!result.success) throw new ConfigError(formatZodError(result.error, file));
   return deepFreeze(complete(result.data as z.infer<S>));
 }
 

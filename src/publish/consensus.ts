@@ -18,14 +18,14 @@ export interface VerifierEntry {
 }
 
 /** Parses the verifiers file: `NAME BASE_URL VKEY [WITNESS_VKEY…]` a line, `#` starts a comment. */
-export function parseVerifiersFile(text: string, source = 'verifiers file'): VerifierEntry[] {
+export function parseVerifiersFile(text: string, file = 'verifiers file'): VerifierEntry[] {
   const out: VerifierEntry[] = [];
   text.split('\n').forEach((raw, i) => {
     const hash = raw.indexOf('#');
     const line = (hash < 0 ? raw : raw.slice(0, hash)).trim();
     if (line === '') return;
     const [name, baseUrl, vkey, ...witnessVkeys] = line.split(/\s+/);
-    const where = `${source}:${i + 1}`;
+    const where = `${file}:${i + 1}`;
     if (name === undefined || baseUrl === undefined || vkey === undefined)
       throw new UsageError(`${where}: expected NAME BASE_URL VKEY [WITNESS_VKEY…]`);
     if (!/^https?:\/\/\S+$/.test(baseUrl)) throw new UsageError(`${where}: ${baseUrl} is not an http(s) URL`);
@@ -43,7 +43,7 @@ export function parseVerifiersFile(text: string, source = 'verifiers file'): Ver
     }
     out.push({ name, baseUrl, vkey, witnessVkeys });
   });
-  if (out.length === 0) throw new UsageError(`${source}: no verifiers`);
+  if (out.length === 0) throw new UsageError(`${file}: no verifiers`);
   return out;
 }
 

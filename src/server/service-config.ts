@@ -227,9 +227,9 @@ export function applyFlags(raw: Record<string, unknown>, flags: ServiceFlags): R
 }
 
 /** Validates `raw` (the file's object with flags applied) for `mode`, and freezes it. */
-export function parseServiceConfig(raw: unknown, source: string, mode: 'serve' | 'worker' = 'serve'): Readonly<ServiceConfig> {
+export function parseServiceConfig(raw: unknown, file: string, mode: 'serve' | 'worker' = 'serve'): Readonly<ServiceConfig> {
   const schema = mode === 'serve' ? serviceConfigSchema : workerConfigSchema;
-  return parseWith(schema, raw, source, (c) => withDefaultHosts(c as ServiceConfig)) as Readonly<ServiceConfig>;
+  return parseWith(schema, raw, file, (c) => withDefaultHosts(c as ServiceConfig)) as Readonly<ServiceConfig>;
 }
 
 /**

@@ -71,6 +71,6 @@ export type IntakeConfigInput = z.input<typeof intakeConfigSchema>;
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;
 
 /** Validates and freezes the intake's settings on their own (the service validates them with the rest of its file). */
-export function parseIntakeConfig(input: IntakeConfigInput, source = 'intake configuration'): Readonly<IntakeConfig> {
-  return parseWith(intakeConfigSchema, input, source);
+export function parseIntakeConfig(input: IntakeConfigInput, file = 'intake configuration'): Readonly<IntakeConfig> {
+  return parseWith(intakeConfigSchema, input, file);
 }
