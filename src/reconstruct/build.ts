@@ -17,7 +17,7 @@ import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { parseTagMessage } from '../interpret/index.js';
 import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
-import { type BuilderProfile, type Sandbox, type SandboxResult } from '../sandbox/index.js';
+import { XZ_DECOMPRESS_ONE_THREAD, type BuilderProfile, type Sandbox, type SandboxResult } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 interface CommonBuildInput {
@@ -239,8 +239,14 @@ async function runBuild(
       GIT_AUTHOR_NAME: 't2u-verify rebuild',
       GIT_AUTHOR_EMAIL: 'rebuild@t2u-verify.invalid',
     };
-    // xz ≥ 5.6 runs multi-threaded by default; -T1 gives xz 5.4's single-threaded format.
-    if (input.profile.xzThreads === 'single') env.XZ_DEFAULTS = '-T1';
+    // xz at one thread's memory, the same bytes (decompression: src/sandbox/launcher.ts):
+    // xz ≥ 5.6 runs multi-threaded by default (git deborig's `xz -c`), and
+    // -T+1 is that multi-threaded format with one thread, the bytes -T0 makes
+    // on any machine, where -T0 starts a thread per core, each holding its
+    // own blocks (measured: 315 MiB for -6 -T0 on two cores, 167 MiB for
+    // -T+1); -T1 gives xz 5.4's single-threaded format. dpkg-source passes
+    // -T0 itself: see build_source (builder-script.ts).
+    env.XZ_DEFAULTS = `${input.profile.xzThreads === 'single' ? '-T1' : '-T+1'} ${XZ_DECOMPRESS_ONE_THREAD}`;
     let r: SandboxResult;
     try {
       const t0 = performance.now();

@@ -23,10 +23,14 @@ fact() { printf 'step=%s\nat.%s=%s\n' "$1" "$1" "$(date +%s%N)" >> /work/out/met
 # dgit-distro.*.build-source-check-correspondence); 12.16's build-source does
 # not, and neither does this rebuild under either dgit: the verifier's
 # content layer makes that comparison on the upload itself, and the check
-# writes nothing the products depend on.
+# writes nothing the products depend on. --threads-max=1: dpkg-source's xz
+# at one thread's memory; Dpkg::Compression then passes -T+1 instead of -T0,
+# "multi-threaded mode with a single thread", the same bytes (its own
+# comment: -T1 would be the other format), and unxz -T1.
 build_source() {
   T2U_STEM=$1; export T2U_STEM; shift
   dg -cdgit-distro.debian.build-source-check-correspondence=false "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
+    --dpkg-source:--threads-max=1 \
     --dpkg-genbuildinfo=/work/bin/no-buildinfo --dpkg-query=/work/bin/no-installed \
     --mini-git-tag-fsck=/work/bin/no-git-tarball --dpkg-genchanges=/work/bin/no-changes \
     build-source > /work/out/build.log 2>&1 || { tail -n 40 /work/out/build.log >&2; exit 66; }

@@ -13,3 +13,4 @@ export {
   type SandboxResult,
 } from './sandbox.js';
 export { profileByName, profileOrder, PROFILES, type BuilderProfile } from './builder-profiles.js';
+export { XZ_DECOMPRESS_ONE_THREAD } from './launcher.js';
