@@ -14,8 +14,15 @@
 //   all (it would otherwise queue behind every writer of a busy file).
 import Database from 'better-sqlite3';
 
-/** How long a connection waits for another's lock before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * How long a connection waits for another's lock before SQLITE_BUSY. SQLite's
+ * busy handler polls (up to every 100 ms) rather than queueing, so a process
+ * among several that write back to back can miss the lock for many seconds on
+ * a loaded machine; failing then would refuse a webhook that a moment later
+ * would have been stored. Every transaction here is short, so a wait this long
+ * means contention, not a stuck holder (a dead process's locks are released).
+ */
+export const BUSY_TIMEOUT_MS = 30_000;
 
 const isBusy = (e: unknown): boolean => {
   const code = (e as { code?: unknown }).code;
