@@ -13,21 +13,24 @@ const TAG = 'Tag Push Hook';
 const opts = { policy: { allowHttpLoopback: false } };
 const parse = (s: string): unknown => JSON.parse(s);
 
+/** The tag push event of GitLab's documented examples (project jsmith/example, pushed by John Smith, tag object 82b3d5a…) for `tag`. */
+const documentedPush = (tag: string, version: string, commit: string) => ({
+  kind: 'tag-push',
+  event: {
+    repo: 'https://salsa.debian.org/jsmith/example.git',
+    tag,
+    version,
+    tagObject: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
+    commit,
+    project: 'jsmith/example',
+    pusher: { id: 1, name: 'John Smith' },
+  },
+});
+
 describe('interpretGitlabHook', () => {
   it('turns the documented Tag Push Hook, with a debian/ ref, into a tag push event', () => {
     const result = interpretGitlabHook(TAG, parse(tagPushBody({ ref: 'refs/tags/debian/1%2.0_rc1-1' })), opts);
-    expect(result).toEqual({
-      kind: 'tag-push',
-      event: {
-        repo: 'https://salsa.debian.org/jsmith/example.git',
-        tag: 'debian/1%2.0_rc1-1',
-        version: '1:2.0~rc1-1',
-        tagObject: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
-        commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
-        project: 'jsmith/example',
-        pusher: { id: 1, name: 'John Smith' },
-      },
-    });
+    expect(result).toEqual(documentedPush('debian/1%2.0_rc1-1', '1:2.0~rc1-1', '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7'));
   });
 
   it('ignores the documented payload as is: v1.0.0 is not a DEP-14 debian/ tag', () => {
@@ -108,18 +111,7 @@ describe('interpretGitlabHook', () => {
 
     it('turns the documented system hook tag_push, with a debian/ ref, into a tag push event', () => {
       const result = interpretGitlabHook(SYSTEM, parse(tagPushBody({}, SYSTEM_TAG_PUSH_FIXTURE)), opts);
-      expect(result).toEqual({
-        kind: 'tag-push',
-        event: {
-          repo: 'https://salsa.debian.org/jsmith/example.git',
-          tag: 'debian/1.0-1',
-          version: '1.0-1',
-          tagObject: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7',
-          commit: '5937ac0a7beb003549fc5fd26fc247adbce4a52e',
-          project: 'jsmith/example',
-          pusher: { id: 1, name: 'John Smith' },
-        },
-      });
+      expect(result).toEqual(documentedPush('debian/1.0-1', '1.0-1', '5937ac0a7beb003549fc5fd26fc247adbce4a52e'));
     });
 
     it('applies the same rules as the project hook: v1.0.0 as documented, deletions, bad names are ignored', () => {
