@@ -5,36 +5,14 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerReproduce } from '../../src/cli/reproduce-command.js';
 import { UsageError } from '../../src/report/usage-error.js';
+import { runCommand, type CommandRun } from '../helpers/cli.js';
 import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
-interface Outcome {
-  code: number | undefined;
-  stdout: string;
-  error?: unknown;
-}
-
-async function cli(...args: string[]): Promise<Outcome> {
-  let code: number | undefined;
-  const program = new Command('t2u-verify').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  registerReproduce(program, (c) => (code = c));
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 't2u-verify', 'reproduce', ...args]);
-    return { code, stdout };
-  } catch (error) {
-    return { code, stdout, error };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CommandRun> => runCommand(registerReproduce, ['reproduce', ...args]);
 
 afterEach(() => vi.restoreAllMocks());
 

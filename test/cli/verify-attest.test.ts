@@ -3,43 +3,23 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, expect, it, vi } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
 import { UsageError } from '../../src/report/usage-error.js';
 import { openAttestation } from '../../src/publish/attestation.js';
 import { generateEd25519 } from '../../src/publish/ed25519.js';
 import { ed25519Vkey } from '../../src/publish/signed-note.js';
-import { REPO_ROOT, SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { runCommand, type CommandRun } from '../helpers/cli.js';
+import { FIXTURE_KEYRINGS } from '../helpers/fixture-keyrings.js';
+import { SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 't2u-verify-attest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number | undefined; error?: unknown }> {
-  let code: number | undefined;
-  const program = new Command('t2u-verify').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  registerVerify(program, (c) => (code = c));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.parseAsync(['node', 't2u-verify', 'verify', ...args]);
-    return { code };
-  } catch (error) {
-    return { code, error };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CommandRun> => runCommand(registerVerify, ['verify', ...args]);
 
 const gbp = uploadCase('gbp');
-const trust = [
-  '--no-default-keyrings',
-  '--keyring',
-  join(REPO_ROOT, 'fixtures', 'keys', 'keyrings', 'uploaders.gpg'),
-  '--upload-keyring',
-  SERVICE_KEYRING,
-];
+const trust = ['--no-default-keyrings', '--keyring', FIXTURE_KEYRINGS.uploaders, '--upload-keyring', SERVICE_KEYRING];
 
 it('writes a signed attestation of the verdict, whatever it is', async () => {
   const { key, pem } = generateEd25519();

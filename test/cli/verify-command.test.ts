@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerVerify } from '../../src/cli/verify-command.js';
 import { defaultCacheDir } from '../../src/config/load.js';
@@ -13,40 +13,19 @@ import { UsageError } from '../../src/report/usage-error.js';
 import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
-import { publishSuite, sourcesStanza, writeTreeFile } from '../helpers/debian-mirror.js';
-import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { publishSuite, sourcesStanza } from '../helpers/debian-mirror.js';
+import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
+import { runCommand, type CommandRun } from '../helpers/cli.js';
+import { FIXTURE_KEYRINGS } from '../helpers/fixture-keyrings.js';
+import { publishUpload } from '../helpers/upload-served.js';
 import { deadPort } from '../helpers/dead-port.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
-interface Outcome {
-  code: number | undefined;
-  stdout: string;
-  error?: unknown;
-}
-
-async function cli(...args: string[]): Promise<Outcome> {
-  let code: number | undefined;
-  const program = new Command('t2u-verify').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  registerVerify(program, (c) => (code = c));
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 't2u-verify', 'verify', ...args]);
-    return { code, stdout };
-  } catch (error) {
-    return { code, stdout, error };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CommandRun> => runCommand(registerVerify, ['verify', ...args]);
 
 const gbp = uploadCase('gbp');
-const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 let dir: string;
 let repo: string;
 let mirror: MirrorServer;
@@ -66,8 +45,7 @@ beforeAll(async () => {
   const archiveRing = join(dir, 'archive.gpg');
   writeFileSync(archiveRing, archive.must(['--export']));
   const pool = `pool/main/t/${gbp.source}`;
-  for (const f of [gbp.dsc, ...gbp.dscFiles.map((x) => x.name)])
-    writeTreeFile(tree, `${pool}/${f}`, readFileSync(join(REPO_ROOT, gbp.dir, f)));
+  publishUpload(tree, pool, gbp);
   publishSuite(tree, 'sid', [sourcesStanza(readFileSync(dscOf(gbp)), pool, gbp.dsc)], {
     signer: archive,
     uid: 'Test Archive <archive@t2u.test>',
@@ -87,12 +65,16 @@ afterAll(async () => {
 const trustFlags = (): string[] => [
   '--no-default-keyrings',
   '--keyring',
-  join(KEYS, 'uploaders.gpg'),
+  FIXTURE_KEYRINGS.uploaders,
   '--upload-keyring',
   SERVICE_KEYRING,
   '--timeout',
   String(TEST_BUILD_MS / 1000),
 ];
+
+/** `verify SOURCE VERSION --json`: the upload from the loopback mirror's signed Sources index, the tag from `repo`. */
+const fromMirror = (source: string, version: string): Promise<CommandRun> =>
+  cli(source, version, '--repo', repo, '--mirror', mirror.url, '--allow-http', '--config', mirrorConfig, ...trustFlags(), '--json');
 
 // Each test runs at most one verify, under every profile at worst.
 vi.setConfig({ testTimeout: forSteps(verifySteps(PROFILES.length)) });
@@ -141,19 +123,7 @@ describe('verify command', () => {
   });
 
   it("SOURCE VERSION: the upload from the mirror's verified Sources index, the tag named by git-debpush's mangling", async () => {
-    const r = await cli(
-      gbp.source,
-      gbp.version,
-      '--repo',
-      repo,
-      '--mirror',
-      mirror.url,
-      '--allow-http',
-      '--config',
-      mirrorConfig,
-      ...trustFlags(),
-      '--json',
-    );
+    const r = await fromMirror(gbp.source, gbp.version);
     expect(r.error).toBeUndefined();
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.verdict).toBe('reproduced');
@@ -167,19 +137,7 @@ describe('verify command', () => {
     const r = await cli(dscOf(gbp), '--repo', repo, ...trustFlags(), '--json');
     expect(r.error).toBeUndefined();
     expect((JSON.parse(r.stdout) as VerifyReport).verdict).toBe('reproduced');
-    const absent = await cli(
-      gbp.source,
-      '9.9-9',
-      '--repo',
-      repo,
-      '--mirror',
-      mirror.url,
-      '--allow-http',
-      '--config',
-      mirrorConfig,
-      ...trustFlags(),
-      '--json',
-    );
+    const absent = await fromMirror(gbp.source, '9.9-9');
     expect(absent.code).toBe(3);
     const report = JSON.parse(absent.stdout) as VerifyReport;
     expect(report.tag.name).toBe('debian/9.9-9');
@@ -204,20 +162,11 @@ describe('verify command', () => {
   });
 
   it('progress: none on a pipe or with --json; --progress prints each long step on stderr', async () => {
-    let stderr = '';
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += chunk.toString();
-      return true;
-    });
-    try {
-      await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--json');
-      expect(stderr).toBe('');
-      const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--json', '--progress');
-      expect(r.code).toBe(0);
-    } finally {
-      spy.mockRestore();
-    }
-    const lines = stderr.split('\n').filter(Boolean);
+    const quiet = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--json');
+    expect(quiet.stderr).toBe('');
+    const r = await cli('--repo', repo, '--tag', gbp.tag, '--upload', dscOf(gbp), ...trustFlags(), '--json', '--progress');
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines.every((l) => /^t2u-verify: \[ *[0-9]+\.[0-9] s\] /.test(l))).toBe(true);
     const steps = lines.map((l) => l.replace(/^t2u-verify: \[ *[0-9.]+ s\] /, ''));
     expect(steps[0]).toBe(`fetching ${gbp.tag} from ${repo} and checking its signature`);
@@ -264,7 +213,7 @@ describe('verify command', () => {
       dscOf(gbp),
       '--no-default-keyrings',
       '--keyring',
-      join(KEYS, 'uploaders.gpg'),
+      FIXTURE_KEYRINGS.uploaders,
       '--config',
       config,
       '--timeout',
