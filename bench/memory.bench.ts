@@ -9,15 +9,18 @@
 // the summed resident sets is reported beside node's own peak (VmHWM), the
 // orig's size (the baseline: what a buffering verifier would hold at least
 // once), and the peak of the tree that made the upload with the reference
-// tools, sampled the same way. Files in a sandbox's tmpfs /work (the
-// rebuild's checkout, the content check's unpacked trees) are memory too but
-// in no process's resident set; their peak is the rise of the kernel's
-// Shmem counter (machine-wide, so other work on the machine shows in it).
-// The load average is printed.
+// tools, sampled the same way. Files in each sandbox's tmpfs (/work and
+// /tmp: the rebuild's checkout, the content check's unpacked trees) are
+// memory in no process's resident set, charged to the sandbox's memory
+// cgroup: they are counted through statfs of /proc/PID/root/{work,tmp}, once
+// per mount namespace, and added to the resident sets in the same sample for
+// the whole peak (the rise of the kernel's Shmem counter is printed too; it
+// is machine-wide, so other work on the machine shows in it). The load
+// average is printed, and an idle node's peak as the baseline.
 // Usage: npx tsx bench/memory.bench.ts [--sizes 16,64] (MiB of orig content; 64,1024 for the 1 GiB figure)
 // Needs about 6× the largest size free under /tmp (checked first).
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,10 +86,62 @@ function shmem(): number {
   return Number(m![1]) * 1024;
 }
 
+/** The command of `pid` (its /proc comm), for naming what held the memory. */
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * Bytes in use on the tmpfs /work and /tmp of each sandbox whose processes
+ * are in `pids`: one statfs per mount namespace, through /proc/PID/root
+ * (bwrap's own mounts, visible to the bench's uid: root, or the uid that
+ * runs the sandboxes). Files there are in no resident set, yet held in
+ * memory, and charged to the sandbox's memory cgroup. A disk-backed work
+ * directory is not a tmpfs and is not counted.
+ */
+function sandboxTmpfs(pids: number[]): number {
+  const own = nsOf(process.pid);
+  const seen = new Set<string>([own]);
+  let total = 0;
+  for (const pid of pids) {
+    const ns = nsOf(pid);
+    if (ns === '' || seen.has(ns)) continue;
+    seen.add(ns);
+    for (const dir of ['work', 'tmp']) {
+      try {
+        const s = statfsSync(`/proc/${pid}/root/${dir}`);
+        if (s.type !== TMPFS_MAGIC) continue;
+        total += (s.blocks - s.bfree) * s.bsize;
+      } catch {
+        // exited meanwhile, or no such directory
+      }
+    }
+  }
+  return total;
+}
+const TMPFS_MAGIC = 0x01021994;
+
+function nsOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return '';
+  }
+}
+
 interface Peak {
+  /** Peak of the summed resident sets plus the sandboxes' tmpfs, sampled together. */
+  whole: number;
   tree: number;
   node: number;
+  tmpfs: number;
   shmemRise: number;
+  /** At the sample of the whole's peak: resident bytes by command, and tmpfs. */
+  atPeak: string;
   wallMs: number;
   code: number | null;
   stdout: string;
@@ -99,9 +154,12 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
     const started = performance.now();
     const shmemBefore = shmem();
     const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let whole = 0;
     let peak = 0;
     let nodePeak = 0;
+    let tmpfsPeak = 0;
     let shmemPeak = shmemBefore;
+    let atPeak = '';
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -113,10 +171,27 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
     const sample = (): void => {
       if (child.pid === undefined) return;
       const pids = tree(child.pid);
-      peak = Math.max(
-        peak,
-        pids.reduce((n, p) => n + status(p, 'VmRSS'), 0),
-      );
+      const byComm = new Map<string, number>();
+      let rss = 0;
+      for (const p of pids) {
+        const r = status(p, 'VmRSS');
+        rss += r;
+        const c = comm(p);
+        byComm.set(c, (byComm.get(c) ?? 0) + r);
+      }
+      const tmpfs = sandboxTmpfs(pids);
+      peak = Math.max(peak, rss);
+      tmpfsPeak = Math.max(tmpfsPeak, tmpfs);
+      if (rss + tmpfs > whole) {
+        whole = rss + tmpfs;
+        atPeak = [
+          ...[...byComm]
+            .filter(([, n]) => n >= MiB)
+            .sort((a, b) => b[1] - a[1])
+            .map(([c, n]) => `${c} ${mib(n)}`),
+          `tmpfs ${mib(tmpfs)}`,
+        ].join(', ');
+      }
       nodePeak = Math.max(nodePeak, status(child.pid, 'VmHWM'));
       shmemPeak = Math.max(shmemPeak, shmem());
     };
@@ -125,9 +200,12 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
     child.on('exit', (code) => {
       clearInterval(timer);
       resolve({
+        whole,
         tree: peak,
         node: nodePeak,
+        tmpfs: tmpfsPeak,
         shmemRise: shmemPeak - shmemBefore,
+        atPeak,
         wallMs: performance.now() - started,
         code,
         stdout,
@@ -156,6 +234,8 @@ writeFileSync(
     fetch: { maxPackBytes: 4 * Math.max(...sizes) + 64 * MiB, maxObjectBytes: 64 * MiB, allowHttpLoopback: true },
   }),
 );
+
+const idle = await measured(process.execPath, ['-e', 'setTimeout(() => undefined, 1000)']);
 
 interface Row {
   size: number;
@@ -211,19 +291,24 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-console.log(`\npeak resident memory of a whole verify (CLI, node + sandboxes), sampled every ${SAMPLE_MS} ms; load ${load()}`);
 console.log(
-  '| upstream content | orig (baseline) | verify: tree peak | node peak | tree / orig | tmpfs (Shmem) rise | verify wall | verdict | making the upload (reference tools): tree peak |',
+  `\npeak memory of a whole verify (CLI: node and every sandboxed process, resident sets summed, plus the files in the sandboxes' tmpfs), sampled every ${SAMPLE_MS} ms; load ${load()}`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log(`baseline: an idle node (node -e, 1 s) peaks at ${mib(idle.node)} resident`);
+console.log(
+  '| upstream content | orig | verify: whole peak | processes | node | sandbox tmpfs | whole / orig | Shmem rise (machine) | verify wall | verdict | making the upload (reference tools): whole peak |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${mib(r.size)} | ${mib(r.orig)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${(r.verify.tree / r.orig).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.verdict} | ${mib(r.make.tree)} |`,
+    `| ${mib(r.size)} | ${mib(r.orig)} | ${mib(r.verify.whole)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${mib(r.verify.tmpfs)} | ${(r.verify.whole / r.orig).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.verdict} | ${mib(r.make.whole)} |`,
   );
 }
+console.log('\nat the whole peak (resident by command, tmpfs):');
+for (const r of rows) console.log(`- ${mib(r.size)}: verify: ${r.verify.atPeak}; making the upload: ${r.make.atPeak}`);
 if (rows.length >= 2) {
   const [a, b] = [rows[0]!, rows[rows.length - 1]!];
   console.log(
-    `\norig ×${(b.orig / a.orig).toFixed(1)} → verify tree peak ×${(b.verify.tree / a.verify.tree).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`,
+    `\norig ×${(b.orig / a.orig).toFixed(1)} → verify whole peak ×${(b.verify.whole / a.verify.whole).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`,
   );
 }
