@@ -37,7 +37,15 @@ afterAll(async () => {
 const get = async (url: string) => app.inject({ method: 'GET', url });
 
 /** The seeded store with some methods replaced (its others still reach the database). */
-const storeWith = (overrides: Partial<Store>): Store => Object.assign(Object.create(seeded.store) as Store, overrides);
+/** The seeded store with some methods replaced; the others called on the store itself (its private fields are its own). */
+const storeWith = (overrides: Partial<Store>): Store =>
+  new Proxy(seeded.store, {
+    get(target, name, receiver) {
+      if (Object.hasOwn(overrides, name)) return overrides[name as keyof Store];
+      const value: unknown = Reflect.get(target, name, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 
 /** Job ids listed on a page, in order. */
 function listedIds(body: string): string[] {
