@@ -43,7 +43,7 @@ async function measure(variant: Variant): Promise<string> {
     let id: string | undefined;
     const started = performance.now();
     if (variant !== 'idle') {
-      id = (await h.store.enqueue({ repo: `${git.url}/hostile.git`, tag, upload: `${git.url}/none/x_1.0-1.dsc`, source: 'api' })).id;
+      id = (await h.store.enqueue({ repo: `${git.url}/hostile.git`, tag, upload: `${git.url}/none/x_1.0-1.dsc`, intake: 'api' })).id;
       h.worker.wake();
       job = (async () => {
         while ((await h.store.get(id))?.status !== 'done') await new Promise((r) => setTimeout(r, 50));

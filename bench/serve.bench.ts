@@ -65,7 +65,7 @@ async function throughput(workers: number): Promise<{ perHour: number; seconds: 
       repo: `https://salsa.debian.org/pkg${i}/p.git`,
       tag: `debian/${i}-1`,
       tagObject: (i + 1).toString(16).padStart(40, 'e'),
-      source: 'api',
+      intake: 'api',
     });
   }
   await seed.close();

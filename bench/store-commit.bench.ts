@@ -35,7 +35,7 @@ async function run(checkpoints: WalCheckpoints): Promise<void> {
         repo: 'https://salsa.debian.org/debian/pkg.git',
         tag: `debian/1.${i}-1`,
         tagObject: i.toString(16).padStart(40, 'd'),
-        source: 'webhook',
+        intake: 'webhook',
         idempotencyKey: `gitlab:${i}`,
       },
     ]);

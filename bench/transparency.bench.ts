@@ -55,7 +55,7 @@ async function open(dataDir: string, origin: string): Promise<Publisher> {
 /** Workers claim and complete `JOBS` jobs; returns ms until all are done (and, with a publisher, logged durably). */
 async function runJobs(store: Store, publisher?: Publisher): Promise<number> {
   for (let i = 0; i < JOBS; i++)
-    await store.enqueue({ repo: 'https://salsa.debian.org/debian/x.git', tag: `debian/1.${i}-1`, source: 'api' });
+    await store.enqueue({ repo: 'https://salsa.debian.org/debian/x.git', tag: `debian/1.${i}-1`, intake: 'api' });
   const target = publisher === undefined ? store : publisher.attesting(store, silent);
   const t0 = performance.now();
   await Promise.all(

@@ -214,7 +214,7 @@ async function service(variant: Variant): Promise<void> {
   const h = await startService(config, { verifyJob, log, ...(store !== undefined && { store }) });
   try {
     if (git !== undefined) {
-      const { id } = await h.store.enqueue({ repo: `${git.url}/hostile.git`, tag, upload: `${git.url}/none/x_1.0-1.dsc`, source: 'api' });
+      const { id } = await h.store.enqueue({ repo: `${git.url}/hostile.git`, tag, upload: `${git.url}/none/x_1.0-1.dsc`, intake: 'api' });
       h.worker.wake();
       while ((await h.store.get(id))?.status !== 'running') await new Promise((r) => setTimeout(r, 50));
       // The job's process starts, loads its keyrings and fetches the tag before it parses it.

@@ -38,7 +38,7 @@ import {
   type FailResult,
   type Job,
   type JobFilter,
-  type JobSource,
+  type JobIntake,
   type JobStatus,
   type JobVerdict,
   type QueueDepth,
@@ -175,7 +175,7 @@ function toJob(row: JobRow): Job {
     tag: row.tag,
     tagObject: row.tag_object,
     upload: row.upload,
-    source: row.source as JobSource,
+    intake: row.source as JobIntake,
     idempotencyKey: row.idempotency_key,
     version: row.version,
     package: row.package,
@@ -218,7 +218,7 @@ function whereOf(filter: JobFilter): { where: string; params: unknown[] } {
     where.push(sql.replace('?', `$${params.length}`));
   };
   if (filter.status !== undefined) add('status = ?', filter.status);
-  if (filter.source !== undefined) add('source = ?', filter.source);
+  if (filter.intake !== undefined) add('source = ?', filter.intake);
   if (filter.version !== undefined) add('version = ?', filter.version);
   if (filter.verdict !== undefined) add('verdict = ?', filter.verdict);
   if (filter.repo !== undefined) add('repo = ?', filter.repo);
@@ -300,7 +300,7 @@ export class PostgresStore implements Store {
           request.tag,
           obj,
           upload,
-          request.source,
+          request.intake,
           request.idempotencyKey ?? null,
           request.version ?? null,
           this.options.maxAttempts,

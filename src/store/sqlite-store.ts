@@ -32,7 +32,7 @@ import {
   type FailResult,
   type Job,
   type JobFilter,
-  type JobSource,
+  type JobIntake,
   type JobStatus,
   type JobVerdict,
   type QueueDepth,
@@ -172,7 +172,7 @@ function toJob(row: JobRow): Job {
     tag: row.tag,
     tagObject: row.tag_object,
     upload: row.upload,
-    source: row.source as JobSource,
+    intake: row.source as JobIntake,
     idempotencyKey: row.idempotency_key,
     version: row.version,
     package: row.package,
@@ -210,7 +210,7 @@ function whereOf(filter: JobFilter): { where: string; params: Record<string, str
     params[column] = value;
   };
   eq('status', filter.status);
-  eq('source', filter.source);
+  eq('source', filter.intake);
   eq('version', filter.version);
   eq('verdict', filter.verdict);
   eq('repo', filter.repo);
@@ -288,7 +288,7 @@ export class SqliteStore implements Store {
       request.tag,
       request.tagObject ?? null,
       request.upload ?? null,
-      request.source,
+      request.intake,
       request.idempotencyKey ?? null,
       request.version ?? null,
       this.options.maxAttempts,

@@ -14,8 +14,8 @@
 //   (its job reclaimed by another after expiry) cannot record a second verdict.
 import type { ReasonCode } from '../report/reasons.js';
 
-/** Where a request came from. */
-export type JobSource = 'webhook' | 'api' | 'archive';
+/** Where a request came from: a GitLab hook, the API, the archive watcher (stored, and shown by the API, as `source`). */
+export type JobIntake = 'webhook' | 'api' | 'archive';
 
 export type JobStatus = 'queued' | 'running' | 'done';
 
@@ -31,7 +31,7 @@ export interface EnqueueRequest {
   readonly tagObject?: string;
   /** The upload to compare with (a .dsc path or URL). */
   readonly upload?: string;
-  readonly source: JobSource;
+  readonly intake: JobIntake;
   /** A delivery id (e.g. a webhook's): a redelivery with the same key creates no second job. */
   readonly idempotencyKey?: string;
   /** The Debian version, when known at intake; `complete` may fill it in later. */
@@ -50,7 +50,7 @@ export interface Job {
   readonly tag: string;
   readonly tagObject: string | null;
   readonly upload: string | null;
-  readonly source: JobSource;
+  readonly intake: JobIntake;
   readonly idempotencyKey: string | null;
   readonly version: string | null;
   /** The source package, once a report names it (filled in with the verdict). */
@@ -106,7 +106,7 @@ export type FailResult =
 
 export interface JobFilter {
   readonly status?: JobStatus;
-  readonly source?: JobSource;
+  readonly intake?: JobIntake;
   readonly version?: string;
   readonly verdict?: JobVerdict;
   readonly repo?: string;

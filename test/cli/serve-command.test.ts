@@ -90,7 +90,7 @@ describe('running', () => {
       repo: 'https://salsa.debian.org/x/y.git',
       tag: 'debian/3-1',
       tagObject: 'c'.repeat(40),
-      source: 'api',
+      intake: 'api',
     });
     const worker = runServeCommand(['worker', '--data-dir', dir], {
       makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req, ['RECONSTRUCTION_MISMATCH'])),

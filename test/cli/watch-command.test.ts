@@ -69,7 +69,7 @@ describe('t2u-verify watch --once', () => {
     ]);
     expect(out.suites[0]!.reconciliation.pending).toBe(2);
     const store = new SqliteStore({ dataDir });
-    expect(await store.list({ source: 'archive' })).toHaveLength(2);
+    expect(await store.list({ intake: 'archive' })).toHaveLength(2);
     await store.close();
 
     const again = await runMain(...base(), '--suite', 'unstable');

@@ -10,7 +10,7 @@ export function finishedJob(fields: Partial<Job> & Pick<Job, 'verdict' | 'report
     tag: 't',
     tagObject: null,
     upload: null,
-    source: 'api',
+    intake: 'api',
     idempotencyKey: null,
     version: null,
     package: null,

@@ -183,7 +183,7 @@ describe('reconciling on start', () => {
     const d = mkdtempSync(join(tmpdir(), 't2u-reconcile-'));
     const s = new SqliteStore({ dataDir: d });
     try {
-      await s.enqueue({ repo: 'r', tag: 'debian/1-1', source: 'api' });
+      await s.enqueue({ repo: 'r', tag: 'debian/1-1', intake: 'api' });
       const [claimed] = await s.claim({ workerId: 'w', limit: 1 });
       if (claimed === undefined) throw new Error('no job');
       // Recorded by a process that stopped before logging it.

@@ -26,14 +26,14 @@ beforeAll(async () => {
   store = new SqliteStore({ dataDir: dir });
   for (const [i, name] of ['reproduced', 'equivalent', 'tamper-debian-tar', 'rejected'].entries()) {
     const report = reportOf(name);
-    const { id } = await store.enqueue({ repo: `https://salsa.debian.org/x/p${i}.git`, tag: report.tag.name, source: 'api' });
+    const { id } = await store.enqueue({ repo: `https://salsa.debian.org/x/p${i}.git`, tag: report.tag.name, intake: 'api' });
     const [claimed] = await store.claim({ workerId: 'test', limit: 1 });
     await store.complete(claimed!.id, claimed!.leaseToken, { verdict: report.verdict, report });
     ids[name] = id;
   }
   await store.putAttemptLog(ids['reproduced']!, 1, { text: '[t2u-verify] fetching\n<script>alert(1)</script>\n', truncated: false });
   await store.putAttemptLog(ids['reproduced']!, 2, { text: 'again\n', truncated: true });
-  ids['queued'] = (await store.enqueue({ repo: 'https://salsa.debian.org/x/q.git', tag: 'debian/9-1', source: 'webhook' })).id;
+  ids['queued'] = (await store.enqueue({ repo: 'https://salsa.debian.org/x/q.git', tag: 'debian/9-1', intake: 'webhook' })).id;
 });
 afterAll(async () => {
   await store.close();

@@ -97,7 +97,7 @@ describe('reconcile', () => {
         tag: 'debian/2.0',
         tagObject: native.gitTagInfo!.tag,
         upload: 'https://elsewhere.example/t2u-native_2.0.dsc',
-        source: 'archive',
+        intake: 'archive',
         version: '2.0',
       });
       const [job] = await s2.claim({ workerId: 'test', limit: 1 });

@@ -108,7 +108,7 @@ describe('one poll', () => {
     expect(first.status).toBe('changed');
     expect(first.uploads).toBe(unstable.length);
     expect(first.enqueued).toHaveLength(unstable.length);
-    const jobs = await store.list({ source: 'archive' });
+    const jobs = await store.list({ intake: 'archive' });
     expect(jobs).toHaveLength(unstable.length);
     const gbp = jobs.find((j) => j.repo.endsWith('/t2u-gbp'))!;
     expect(gbp).toMatchObject({
@@ -117,7 +117,7 @@ describe('one poll', () => {
       tagObject: uploads.gbp!.tagObject,
       upload: `${f.mirror.url}/pool/main/t/t2u-gbp/t2u-gbp_1.0-1.dsc`,
       version: '1.0-1',
-      source: 'archive',
+      intake: 'archive',
       status: 'queued',
       idempotencyKey: `archive:unstable:t2u-gbp:1.0-1:${uploads.gbp!.tagObject}`,
     });
@@ -137,7 +137,7 @@ describe('one poll', () => {
     expect(second.status).toBe('changed');
     expect(second.enqueued).toEqual([]);
     expect(second.known).toBe(unstable.length);
-    expect(await store.list({ source: 'archive' })).toHaveLength(unstable.length);
+    expect(await store.list({ intake: 'archive' })).toHaveLength(unstable.length);
     await store.close();
   });
 

@@ -66,7 +66,7 @@ describe("the worker's attempt logs", () => {
       },
     });
     try {
-      const { id } = await h.store.enqueue({ repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/1-1', source: 'api' });
+      const { id } = await h.store.enqueue({ repo: 'https://salsa.debian.org/x/y.git', tag: 'debian/1-1', intake: 'api' });
       await waitFor(async () => (await h.store.get(id))?.status === 'done', 'the job to be done');
       expect((await h.store.attemptLogs(id)).map((l) => l.attempt)).toEqual([1, 2]);
       const first = (await h.store.getAttemptLog(id, 1))!.text.split('\n');

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { JobSource } from '../../src/store/store.js';
+import type { JobIntake } from '../../src/store/store.js';
 import type { VerifyReport } from '../../src/report/report.js';
 
 export interface ReportCase {
@@ -30,7 +30,7 @@ export function reportOf(name: string): VerifyReport {
 }
 
 /** Finished jobs, oldest first: name → how the job was requested. */
-const DONE: readonly { name: string; source: JobSource }[] = [
+const DONE: readonly { name: string; source: JobIntake }[] = [
   { name: 'reproduced', source: 'webhook' },
   { name: 'equivalent', source: 'webhook' },
   { name: 'tamper-debian-tar', source: 'archive' },
@@ -60,7 +60,7 @@ export async function seededStore(): Promise<SeededStore> {
       repo: repoOf(name),
       tag: report.tag.name,
       ...(report.tag.object ? { tagObject: report.tag.object } : {}),
-      source,
+      intake: source,
       upload: report.upload?.origin,
     });
     const [claimed] = await store.claim({ workerId: 'test-worker', limit: 1 });
@@ -69,11 +69,11 @@ export async function seededStore(): Promise<SeededStore> {
     await store.complete(id, claimed.leaseToken, { verdict: report.verdict, report, ...(version ? { version } : {}) });
     ids[name] = id;
   }
-  const running = await store.enqueue({ repo: repoOf('running'), tag: 'debian/2.0-1', source: 'api', version: '2.0-1' });
+  const running = await store.enqueue({ repo: repoOf('running'), tag: 'debian/2.0-1', intake: 'api', version: '2.0-1' });
   const [claimed] = await store.claim({ workerId: 'worker-7@test', limit: 1 });
   if (claimed?.id !== running.id) throw new Error('could not claim the running job');
   ids['running'] = running.id;
-  ids['queued'] = (await store.enqueue({ repo: repoOf('queued'), tag: 'debian/3.0-1', source: 'webhook', version: '3.0-1' })).id;
+  ids['queued'] = (await store.enqueue({ repo: repoOf('queued'), tag: 'debian/3.0-1', intake: 'webhook', version: '3.0-1' })).id;
   return {
     store,
     ids,

@@ -52,7 +52,7 @@ describe('serve --watch-mirror', () => {
     const h = await serve.started();
     const expected = archiveDscs().length;
     const jobs = await waitFor(async () => {
-      const list = await h.store.list({ source: 'archive' });
+      const list = await h.store.list({ intake: 'archive' });
       return list.length >= expected ? list : undefined;
     }, 'the watcher to queue the archive uploads');
     expect(jobs).toHaveLength(expected);
@@ -74,7 +74,7 @@ describe('serve --watch-mirror', () => {
       makeVerifyJob: () => (req) => Promise.resolve(verifyReport(req)),
     });
     const h = await serve.started();
-    expect(await h.store.list({ source: 'archive' })).toEqual([]);
+    expect(await h.store.list({ intake: 'archive' })).toEqual([]);
     await serve.stop();
     expect(serve.log.join('')).not.toContain('archive watcher');
   });

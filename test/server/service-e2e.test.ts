@@ -155,7 +155,7 @@ describe('serve with the real verification, on loopback', () => {
       const job = await finished(honestId);
       const r = job.report;
       expect(job.verdict, describeReport(r)).toBe('reproduced');
-      expect(job.source).toBe('api');
+      expect(job.intake).toBe('api');
       expect(job.upload).toBe(`${mirror.url}/${POOL}/${gbp.dsc}`);
       expect(job.version).toBe(gbp.version);
       expect(r?.reasons).toEqual([]);
@@ -211,7 +211,7 @@ describe('serve with the real verification, on loopback', () => {
     async () => {
       const job = await finished(hookId);
       const r = job.report;
-      expect(job.source).toBe('webhook');
+      expect(job.intake).toBe('webhook');
       expect(job.tagObject).toBe(gbp.tagObject);
       expect(job.upload).toBeNull();
       expect(job.verdict, describeReport(r)).toBe('reproduced');

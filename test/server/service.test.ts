@@ -90,7 +90,7 @@ describe.each(backends)('service over $name', (backend) => {
       repo: 'https://salsa.debian.org/jsmith/example.git',
       tag: 'debian/1.0-1',
       tagObject: OBJECT_A,
-      source: 'webhook',
+      intake: 'webhook',
     });
 
     const done = await doneJob(h, id, 'the job to be done');
@@ -195,8 +195,8 @@ describe.each(backends)('service over $name', (backend) => {
       const repo = 'https://git.dgit.debian.org/hello';
       const upload = 'https://deb.debian.org/debian/pool/main/h/hello/hello_2.0-1.dsc';
       // As the archive watcher queues them, and the same failure for a job that names no archive upload.
-      const archive = await h.store.enqueue({ repo, tag: 'debian/2.0-1', tagObject: OBJECT_A, upload, source: 'archive' });
-      const crashing = await h.store.enqueue({ repo, tag: 'debian/3.0-1', tagObject: OBJECT_B, upload, source: 'archive' });
+      const archive = await h.store.enqueue({ repo, tag: 'debian/2.0-1', tagObject: OBJECT_A, upload, intake: 'archive' });
+      const crashing = await h.store.enqueue({ repo, tag: 'debian/3.0-1', tagObject: OBJECT_B, upload, intake: 'archive' });
       const api = (await (await postHook(h, tagPushBody({ after: 'c'.repeat(40) }))).json()) as { id: string };
       h.worker.wake();
       for (const id of [archive.id, crashing.id, api.id]) {

@@ -37,7 +37,7 @@ describe('intake → store', () => {
     const { id, created } = first.json<{ id: string; created: boolean }>();
     expect(created).toBe(true);
     const job = await store.get(id);
-    expect(job).toMatchObject({ status: 'queued', source: 'webhook' });
+    expect(job).toMatchObject({ status: 'queued', intake: 'webhook' });
     expect(job?.tagObject).toMatch(/^[0-9a-f]{40}$/);
 
     // A redelivery (same UUID) and a second hook for the same tag object (new UUID): the same job.
@@ -63,7 +63,7 @@ describe('intake → store', () => {
     expect(a.statusCode).toBe(202);
     expect(b.json<{ id: string }>().id).toBe(a.json<{ id: string }>().id);
     expect(b.json<{ created: boolean }>().created).toBe(false);
-    expect(await store.get(a.json<{ id: string }>().id)).toMatchObject({ source: 'api', status: 'queued', tagObject: null });
+    expect(await store.get(a.json<{ id: string }>().id)).toMatchObject({ intake: 'api', status: 'queued', tagObject: null });
     await app.close();
   });
 });
@@ -73,7 +73,7 @@ describe('group commit', () => {
     repo: 'https://salsa.debian.org/x/y.git',
     tag: `debian/1.${i}-1`,
     tagObject: (i + 1).toString(16).padStart(40, 'f'),
-    source: 'webhook' as const,
+    intake: 'webhook' as const,
     idempotencyKey: `gitlab:d-${i}`,
   });
 
@@ -96,7 +96,7 @@ describe('group commit', () => {
 
   it('fails only the request that fails, and a store without enqueueMany gets them one by one', async () => {
     const enqueue = groupCommit(store);
-    const bad = { ...request(1), source: 'elsewhere' as never };
+    const bad = { ...request(1), intake: 'elsewhere' as never };
     const [ok, failed] = await Promise.allSettled([enqueue(request(0)), enqueue(bad)]);
     expect(ok).toMatchObject({ status: 'fulfilled', value: { created: true } });
     expect(failed).toMatchObject({

@@ -23,11 +23,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 't2u-summary-api-'));
   store = new SqliteStore({ dataDir: dir });
   for (const verdict of ['reproduced', 'reproduced', 'mismatch'] as const) {
-    await store.enqueue({ repo: `https://salsa.debian.org/x/${verdict}-${Math.random()}.git`, tag: 'debian/1-1', source: 'api' });
+    await store.enqueue({ repo: `https://salsa.debian.org/x/${verdict}-${Math.random()}.git`, tag: 'debian/1-1', intake: 'api' });
     const [c] = await store.claim({ workerId: 'w', limit: 1 });
     await store.complete(c!.id, c!.leaseToken, { verdict, report: {} });
   }
-  await store.enqueue({ repo: 'https://salsa.debian.org/x/q.git', tag: 'debian/1-1', source: 'api' });
+  await store.enqueue({ repo: 'https://salsa.debian.org/x/q.git', tag: 'debian/1-1', intake: 'api' });
   app = await buildServiceApp({
     store,
     metrics: new ServiceMetrics(),

@@ -29,7 +29,7 @@ for (const round of rounds) {
     const firstStore = open[round.first]();
     const second = open[round.first === 'jobs' ? 'log' : 'jobs']();
     const jobs = (firstStore instanceof SqliteStore ? firstStore : second) as SqliteStore;
-    await jobs.enqueue({ repo: 'https://salsa.debian.org/x/y.git', tag: `debian/${name}-1`, source: 'api' });
+    await jobs.enqueue({ repo: 'https://salsa.debian.org/x/y.git', tag: `debian/${name}-1`, intake: 'api' });
     await firstStore.close();
     await second.close();
   } catch (e) {

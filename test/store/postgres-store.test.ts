@@ -41,7 +41,7 @@ describe('PostgresStore', () => {
   it('migrates once when several workers open a new database together', async () => {
     const url = await started().createDatabase(`store_${n++}`);
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url, poolSize: 2 })));
-    const { id } = await stores[0]!.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' });
+    const { id } = await stores[0]!.enqueue({ repo: 'r', tag: 'debian/1', intake: 'api' });
     expect(await stores[3]!.get(id)).toMatchObject({ repo: 'r' });
     await Promise.all(stores.map((s) => s.close()));
     const client = new pg.Client({ connectionString: url });

@@ -17,7 +17,7 @@ describe('SqliteStore', () => {
   it('keeps one WAL-mode file under the data directory and migrates it once', async () => {
     const dataDir = join(dir, 'data', 'nested');
     const store = new SqliteStore({ dataDir });
-    const { id } = await store.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' });
+    const { id } = await store.enqueue({ repo: 'r', tag: 'debian/1', intake: 'api' });
     await store.close();
     expect(store.file).toBe(join(dataDir, SQLITE_FILE_NAME));
     const reopened = new SqliteStore({ dataDir });

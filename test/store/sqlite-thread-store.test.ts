@@ -21,10 +21,10 @@ describe('SqliteThreadStore', () => {
   it('writes the same database the in-process store reads, with dates and errors intact across the thread', async () => {
     const dataDir = join(dir, 'data');
     const store = await SqliteThreadStore.open({ dataDir });
-    const { id } = await store.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' });
+    const { id } = await store.enqueue({ repo: 'r', tag: 'debian/1', intake: 'api' });
     const job = await store.get(id);
     expect(job?.createdAt).toBeInstanceOf(Date);
-    const [bad] = await store.enqueueMany([{ repo: 'r', tag: 'debian/2', source: 'elsewhere' as never }]);
+    const [bad] = await store.enqueueMany([{ repo: 'r', tag: 'debian/2', intake: 'elsewhere' as never }]);
     expect(bad).toMatchObject({
       ok: false,
       error: expect.objectContaining({ message: expect.stringMatching(/CHECK constraint/) as unknown }) as unknown,
@@ -46,7 +46,7 @@ describe('SqliteThreadStore', () => {
     const store = await SqliteThreadStore.open({ file: join(dir, 'busy.sqlite') });
     // 200 commits, each with its own fsync, one after the other.
     const { worstLagMs } = await withTimerLag(5, async () => {
-      for (let i = 0; i < 200; i++) await store.enqueue({ repo: 'r', tag: `debian/${i}`, source: 'api' });
+      for (let i = 0; i < 200; i++) await store.enqueue({ repo: 'r', tag: `debian/${i}`, intake: 'api' });
     });
     expect((await store.list({ limit: 1000 })).length).toBe(200);
     expect(worstLagMs).toBeLessThan(200);
@@ -57,7 +57,7 @@ describe('SqliteThreadStore', () => {
     // A job's commit writes several pages; 300 of them take the WAL well past SQLite's 1,000-page checkpoint.
     const commits = async (store: { enqueue: SqliteStore['enqueue'] }): Promise<void> => {
       for (let i = 0; i < 300; i++)
-        await store.enqueue({ repo: 'r', tag: `debian/${i}`, tagObject: i.toString(16).padStart(40, 'a'), source: 'webhook' });
+        await store.enqueue({ repo: 'r', tag: `debian/${i}`, tagObject: i.toString(16).padStart(40, 'a'), intake: 'webhook' });
     };
     const size = (file: string): number => statSync(file).size;
     // The store's connection as the thread opens it, without the checkpointer: the database file does not grow.

@@ -74,7 +74,7 @@ export function duplicateRequests(): { requests: EnqueueRequest[]; distinct: num
       tag,
       ...(tagObject !== undefined ? { tagObject } : {}),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-      source: variant === 3 ? 'api' : 'webhook',
+      intake: variant === 3 ? 'api' : 'webhook',
     });
     groups.push(d);
   }
@@ -109,7 +109,7 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       repo: `https://salsa.debian.org/debian/pkg${n}.git`,
       tag: `debian/${n}.0-1`,
       tagObject: n.toString(16).padStart(40, 'a'),
-      source: 'webhook',
+      intake: 'webhook',
       ...extra,
     });
 
@@ -173,25 +173,25 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(first.created).toBe(true);
       expect(await store.enqueue(job(1, { idempotencyKey: 'k1' }))).toEqual({ id: first.id, created: false });
       expect(await store.enqueue(job(2, { idempotencyKey: 'k1' }))).toEqual({ id: first.id, created: false });
-      expect(await store.enqueue(job(1, { idempotencyKey: 'k2', source: 'api' }))).toEqual({ id: first.id, created: false });
+      expect(await store.enqueue(job(1, { idempotencyKey: 'k2', intake: 'api' }))).toEqual({ id: first.id, created: false });
       expect(await store.get(first.id)).toMatchObject({
         status: 'queued',
         idempotencyKey: 'k1',
         tagObject: job(1).tagObject,
-        source: 'webhook',
+        intake: 'webhook',
         attempts: 0,
       });
       // Another upload of the same tag object is another verification.
-      expect((await store.enqueue(job(1, { upload: 'https://deb.debian.org/x.dsc', source: 'archive' }))).created).toBe(true);
+      expect((await store.enqueue(job(1, { upload: 'https://deb.debian.org/x.dsc', intake: 'archive' }))).created).toBe(true);
       // A request by name (no object) is collapsed only while one is pending.
-      const byName = await store.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' });
+      const byName = await store.enqueue({ repo: 'r', tag: 'debian/1', intake: 'api' });
       expect(byName.created).toBe(true);
-      expect(await store.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' })).toEqual({ id: byName.id, created: false });
+      expect(await store.enqueue({ repo: 'r', tag: 'debian/1', intake: 'api' })).toEqual({ id: byName.id, created: false });
       const [claimed] = await store.claim({ workerId: 'w', limit: 10 }).then((js) => js.filter((j) => j.id === byName.id));
       expect(claimed).toBeDefined();
-      expect(await store.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' })).toEqual({ id: byName.id, created: false });
+      expect(await store.enqueue({ repo: 'r', tag: 'debian/1', intake: 'api' })).toEqual({ id: byName.id, created: false });
       expect(await store.complete(byName.id, claimed!.leaseToken, { verdict: 'authentic', report: {} })).toBe(true);
-      const again = await store.enqueue({ repo: 'r', tag: 'debian/1', source: 'api' });
+      const again = await store.enqueue({ repo: 'r', tag: 'debian/1', intake: 'api' });
       expect(again.created).toBe(true);
       expect(again.id).not.toBe(byName.id);
       expect(await store.get('999999')).toBeUndefined();
@@ -248,7 +248,7 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       const { backend, store, another } = await fresh();
       const repo = 'https://salsa.debian.org/debian/hello.git';
       const objects = Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(40, 'b'));
-      for (const tagObject of objects) await store.enqueue({ repo, tag: 'debian/2.10-3', tagObject, source: 'webhook' });
+      for (const tagObject of objects) await store.enqueue({ repo, tag: 'debian/2.10-3', tagObject, intake: 'webhook' });
       await store.enqueue(job(7));
       // The raw UPDATE that would make two of them running is refused by the unique index.
       await expect(env().rawExec(backend, `UPDATE jobs SET status = 'running' WHERE repo = '${repo}'`)).rejects.toThrow(/unique/i);
@@ -343,12 +343,12 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
 
     it('lists jobs filtered by status, source, version, verdict, repository, tag object and time', async () => {
       const { store } = await fresh();
-      const a = await store.enqueue(job(1, { source: 'webhook', version: '1.0-1' }));
-      const b = await store.enqueue(job(2, { source: 'archive' }));
+      const a = await store.enqueue(job(1, { intake: 'webhook', version: '1.0-1' }));
+      const b = await store.enqueue(job(2, { intake: 'archive' }));
       await sleep(60);
       const middle = new Date();
       await sleep(60);
-      const c = await store.enqueue(job(3, { source: 'api' }));
+      const c = await store.enqueue(job(3, { intake: 'api' }));
       const claimed = await store.claim({ workerId: 'w', limit: 2 });
       const byId = new Map(claimed.map((j) => [j.id, j]));
       expect(await store.complete(a.id, byId.get(a.id)!.leaseToken, { verdict: 'reproduced', report: { ok: 1 } })).toBe(true);
@@ -357,24 +357,24 @@ export function storeBehaviour(name: string, env: () => StoreEnv): void {
       expect(await ids({})).toEqual([c.id, b.id, a.id]);
       expect(await ids({ status: 'done' })).toEqual([b.id, a.id]);
       expect(await ids({ status: 'queued' })).toEqual([c.id]);
-      expect(await ids({ source: 'archive' })).toEqual([b.id]);
+      expect(await ids({ intake: 'archive' })).toEqual([b.id]);
       expect(await ids({ version: '1.0-1' })).toEqual([a.id]);
       expect(await ids({ version: '2.0-1' })).toEqual([b.id]);
       expect(await ids({ verdict: 'mismatch' })).toEqual([b.id]);
       expect(await ids({ verdict: 'rejected' })).toEqual([]);
       expect(await ids({ repo: job(3).repo })).toEqual([c.id]);
       expect(await ids({ tagObject: job(2).tagObject })).toEqual([b.id]);
-      expect(await ids({ tagObject: job(2).tagObject, source: 'webhook' })).toEqual([]);
+      expect(await ids({ tagObject: job(2).tagObject, intake: 'webhook' })).toEqual([]);
       expect(await ids({ since: middle })).toEqual([c.id]);
       expect(await ids({ until: middle })).toEqual([b.id, a.id]);
-      expect(await ids({ status: 'done', verdict: 'reproduced', source: 'webhook' })).toEqual([a.id]);
+      expect(await ids({ status: 'done', verdict: 'reproduced', intake: 'webhook' })).toEqual([a.id]);
       expect(await ids({ limit: 1, offset: 1 })).toEqual([b.id]);
       // count takes the same filters, and ignores limit and offset.
       expect(await store.count()).toBe(3);
       expect(await store.count({ status: 'done', limit: 1 })).toBe(2);
-      expect(await store.count({ source: 'archive', verdict: 'mismatch' })).toBe(1);
+      expect(await store.count({ intake: 'archive', verdict: 'mismatch' })).toBe(1);
       expect(await store.count({ since: middle })).toBe(1);
-      expect(await store.count({ verdict: 'unverifiable', source: 'archive' })).toBe(0);
+      expect(await store.count({ verdict: 'unverifiable', intake: 'archive' })).toBe(0);
       const [done] = await store.list({ verdict: 'reproduced' });
       expect(done).toMatchObject({ report: { ok: 1 }, status: 'done' });
       expect(done!.finishedAt).toBeInstanceOf(Date);

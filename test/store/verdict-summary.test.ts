@@ -24,7 +24,7 @@ beforeAll(async () => {
     ['2026-11-29T23:00:00Z', 'rejected'], // Sunday: the week before
     ['2026-11-01T12:00:00Z', 'reproduced'], // a month back
   ];
-  for (let i = 0; i < finished.length; i++) await store.enqueue({ repo: `r${i}`, tag: 'debian/1', source: 'api' });
+  for (let i = 0; i < finished.length; i++) await store.enqueue({ repo: `r${i}`, tag: 'debian/1', intake: 'api' });
   for (const c of await store.claim({ workerId: 'w', limit: 10 })) {
     await store.complete(c.id, c.leaseToken, { verdict: finished[Number(c.id) - 1]![1], report: {} });
   }

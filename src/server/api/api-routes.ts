@@ -38,7 +38,7 @@ export interface JobView {
   readonly tag: string;
   readonly tagObject: string | null;
   readonly upload: string | null;
-  readonly source: Job['source'];
+  readonly source: Job['intake'];
   readonly version: string | null;
   readonly package: string | null;
   readonly attempts: number;
@@ -58,7 +58,7 @@ export function jobView(job: Job, withReport: boolean): JobView {
     tag: job.tag,
     tagObject: job.tagObject,
     upload: job.upload,
-    source: job.source,
+    source: job.intake,
     version: job.version,
     package: job.package,
     attempts: job.attempts,
@@ -130,7 +130,7 @@ export const apiRoutes: FastifyPluginCallback<ApiRoutesOptions> = (app, options,
       const limit = q.data.limit ?? 100;
       const offset = q.data.offset ?? 0;
       const filter = {
-        ...(q.data.source !== undefined && { source: q.data.source }),
+        ...(q.data.source !== undefined && { intake: q.data.source }),
         ...(q.data.version !== undefined && { version: q.data.version }),
         ...(q.data.package !== undefined && { package: q.data.package }),
         ...(q.data.verdict !== undefined && { verdict: q.data.verdict }),

@@ -77,7 +77,7 @@ export const opsRoutes: FastifyPluginCallback<OpsRoutesOptions> = (app, options,
     async (_request, reply) => {
       const [depth, unverifiable] = await Promise.all([
         depthWithin(store, timeoutMs),
-        within(store.count({ source: 'archive', verdict: 'unverifiable' }), timeoutMs),
+        within(store.count({ intake: 'archive', verdict: 'unverifiable' }), timeoutMs),
       ]);
       return reply.header('content-type', METRICS_CONTENT_TYPE).send(await metrics.render(depth, unverifiable));
     },

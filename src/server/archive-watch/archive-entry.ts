@@ -77,6 +77,6 @@ export function uploadIdentity(u: Pick<ArchiveUpload, 'tagObject' | 'poolPath'>)
  * migrates from unstable to testing is one upload). Newest first.
  */
 export async function archiveJobsFor(store: Store, u: ArchiveUpload): Promise<Job[]> {
-  const jobs = await store.list({ source: 'archive', tagObject: u.tagObject, limit: 1000 });
+  const jobs = await store.list({ intake: 'archive', tagObject: u.tagObject, limit: 1000 });
   return jobs.filter((j) => j.upload !== null && j.upload.endsWith(`/${u.poolPath}`));
 }

@@ -221,7 +221,7 @@ async function queueUpload(
       tag: u.tag,
       tagObject: u.tagObject,
       upload: u.upload,
-      source: 'archive',
+      intake: 'archive',
       version: u.version,
       idempotencyKey: archiveIdempotencyKey(u),
     }),

@@ -288,7 +288,7 @@ ${facts([
   ['Tag', mono(job.tag)],
   ['Tag object', mono(job.tagObject)],
   ['Upload', mono(job.upload)],
-  ['Requested by', job.source],
+  ['Requested by', job.intake],
   ['Status', job.status],
   ['Attempts', `${job.attempts} of ${job.maxAttempts}`],
   ['Created', timeText(job.createdAt)],

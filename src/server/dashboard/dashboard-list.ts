@@ -41,7 +41,7 @@ export function storeFilter(q: ListQuery): JobFilter {
   return {
     ...(q.verdict !== undefined ? { verdict: q.verdict as JobFilter['verdict'] } : {}),
     ...(q.status !== undefined ? { status: q.status } : {}),
-    ...(q.source !== undefined ? { source: q.source } : {}),
+    ...(q.source !== undefined ? { intake: q.source } : {}),
     ...(q.version !== undefined ? { version: q.version } : {}),
     ...(q.package !== undefined ? { package: q.package } : {}),
     ...(q.repo !== undefined ? { repo: q.repo } : {}),
@@ -131,7 +131,7 @@ export function jobRow(job: Job, paths: ListPaths): SafeHtml {
   const took = jobDurationMs(job);
   return html`<tr>
 <td class="mono"><a href="${link}">${timeText(job.createdAt)}</a></td>
-<td class="upload"><span class="pkg">${pkg !== undefined ? html`<a href="${paths.pkg(pkg)}">${pkg}</a>` : html`<span class="muted">${repoName(job.repo)}</span>`}</span> <span class="mono">${jobVersion(job) ?? ''}</span><br><a class="mono small" href="${link}" title="${job.repo}">${job.tag}</a> <span class="muted small">${job.source}</span></td>
+<td class="upload"><span class="pkg">${pkg !== undefined ? html`<a href="${paths.pkg(pkg)}">${pkg}</a>` : html`<span class="muted">${repoName(job.repo)}</span>`}</span> <span class="mono">${jobVersion(job) ?? ''}</span><br><a class="mono small" href="${link}" title="${job.repo}">${job.tag}</a> <span class="muted small">${job.intake}</span></td>
 <td class="mono small wrap" title="${job.upload ?? ''}">${uploadName(job) ?? '—'}</td>
 <td class="verdict">${verdictBadge(job.verdict, job.status)}</td>
 <td class="reason wrap">${reasonCell(leadingReason(job))}</td>

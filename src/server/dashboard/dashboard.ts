@@ -77,7 +77,7 @@ export const dashboard: FastifyPluginAsync<DashboardOptions> = (app, options) =>
     }
     const q: ListQuery = parsed.data;
     const result = await listJobs(options.store, q, pageSize);
-    const unverifiable = await options.store.count({ source: 'archive', verdict: 'unverifiable' });
+    const unverifiable = await options.store.count({ intake: 'archive', verdict: 'unverifiable' });
     return send(reply, 200, 'Verifications', listBody(q, result, paths, unverifiable));
   });
 

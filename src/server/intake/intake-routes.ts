@@ -22,7 +22,7 @@ import { interpretGitlabHook } from './gitlab-payload.js';
 import type { IntakeConfig } from './intake-config.js';
 import { decodeSigningSecret, TokenSet, verifyStandardWebhook } from './webhook-auth.js';
 import { schemasDocumentOnly, acceptedSchema, errorAnswer, INVALID, UNAUTHORIZED } from '../api/api-schemas.js';
-import type { JobSource } from '../../store/store.js';
+import type { JobIntake } from '../../store/store.js';
 
 const UNAVAILABLE = errorAnswer('The job could not be stored in time (with Retry-After); resend it: the retry is idempotent.');
 
@@ -38,7 +38,7 @@ const hookHeadersSchema = z.object({
 /** What the intake asks the store to persist. */
 export interface IntakeRequest {
   /** Where the job came from (the store's and the API's `source`). */
-  readonly intake: Extract<JobSource, 'webhook' | 'api'>;
+  readonly intake: Extract<JobIntake, 'webhook' | 'api'>;
   /**
    * The sender's delivery id (Idempotency-Key, else X-Gitlab-Event-UUID),
    * namespaced by the sender (`gitlab:`, `api:`); without one, the work key. A redelivery carries

@@ -21,7 +21,7 @@ function toEnqueueRequest(r: IntakeRequest): EnqueueRequest {
     tag: r.tag,
     ...(r.tagObject !== undefined ? { tagObject: r.tagObject } : {}),
     ...(r.upload !== undefined ? { upload: r.upload } : {}),
-    source: r.intake,
+    intake: r.intake,
     // Delivery ids only ("gitlab:…", "api:…"). The intake's "work:" fallback stands for
     // (repo, tag, tagObject, upload), which the store deduplicates itself, with its own rule
     // for requests by tag name (merged while pending, not with a finished job).

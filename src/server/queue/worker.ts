@@ -340,7 +340,7 @@ export class Worker {
    * may never exist (a tag tag2upload refused), so they do not.
    */
   #alertUnverifiable(job: ClaimedJob, report: unknown, log: Logger): void {
-    if (job.source !== 'archive') return;
+    if (job.intake !== 'archive') return;
     log.error({ verdict: 'unverifiable', upload: job.upload }, 'an archive upload is unverifiable after its retries');
     this.#o.alerts?.send({ jobId: job.id, event: 'unverifiable', report }, log);
   }
