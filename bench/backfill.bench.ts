@@ -54,6 +54,8 @@ import type { VerifyReport } from '../src/report/report.js';
 import { isolatedVerifyJob } from '../src/server/queue/job-process.js';
 import { testConfig } from '../test/server/service-helpers.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
+import { FIXTURE_KEYRINGS } from '../test/helpers/fixture-keyrings.js';
+import { fixtureVerifyArgs } from './lib/verify-args.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../test/reconstruct/upload-fixtures.js';
 
 const arg = (name: string): string | undefined => {
@@ -73,7 +75,6 @@ const LARGE_JOBS = Number(arg('--large-jobs')) || 2;
 const VIA = arg('--via') ?? 'pool';
 if (VIA !== 'pool' && VIA !== 'cli') throw new Error(`--via pool|cli, not ${VIA}`);
 
-const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 const BIN = join(REPO_ROOT, 'bin', 't2u-verify.js');
 const load = (): string =>
   loadavg()
@@ -237,26 +238,9 @@ function cliJob(u: Case): Promise<JobTime> {
     '--import',
     CPU_HOOK,
     BIN,
-    'verify',
-    '--repo',
-    `${server.url}/${u.case}.git`,
-    '--tag',
-    u.tag,
-    '--upload',
-    u.dsc,
-    '--allow-http',
-    '--keyring',
-    join(KEYS, 'uploaders.gpg'),
-    '--dm-txt',
-    join(KEYS, 'dm.txt'),
-    '--upload-keyring',
-    SERVICE_KEYRING,
-    '--timeout',
-    '600',
+    ...fixtureVerifyArgs(`${server.url}/${u.case}.git`, u.tag, u.dsc, 600),
     // Debian's keyrings from the mirror this machine reaches, which may be a snapshot past its Valid-Until.
     '--allow-expired-release',
-    '--json',
-    '--no-progress',
   ];
   return new Promise((resolve, reject) =>
     execFile(process.execPath, argv, { cwd: scratch, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
@@ -291,8 +275,8 @@ const jobProcesses =
           mode: 'worker',
           config: {
             fetch: { allowHttpLoopback: true },
-            extraKeyrings: [{ path: join(KEYS, 'uploaders.gpg'), role: 'uploader' }],
-            dmTxt: join(KEYS, 'dm.txt'),
+            extraKeyrings: [{ path: FIXTURE_KEYRINGS.uploaders, role: 'uploader' }],
+            dmTxt: FIXTURE_KEYRINGS.dmTxt,
             uploadKeyring: SERVICE_KEYRING,
             // Debian's keyrings from the mirror this machine reaches, which may be a snapshot past its Valid-Until.
             debianKeyrings: { allowExpiredRelease: true },

@@ -28,6 +28,7 @@ import type { VerifyReport } from '../src/report/report.js';
 import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
+import { fixtureVerifyArgs } from './lib/verify-args.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -59,7 +60,6 @@ const cases = caseNames.map((c) => {
   if (!u) throw new Error(`no upload fixture ${c}`);
   return u;
 });
-const KEYS = join(ROOT, 'fixtures/keys/keyrings');
 const rootfsByName = { trixie: await ensureRootfs('trixie'), forky: await ensureRootfs('forky') };
 const rootfs = rootfsByName.trixie;
 const scratch = mkdtempSync(join(tmpdir(), 't2u-bench-verify-'));
@@ -88,30 +88,8 @@ if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
   process.stderr.write('verify.bench: build first (npx tsc -p tsconfig.build.json)\n');
   process.exit(2);
 }
-// What a user passes to verify a fixture upload: Debian's keyrings stay (the
-// default), the fixtures' uploader keyring and dm.txt come on top, the test
-// service keyring stands for debian-tag2upload-keyring.
-const cliArgs = (u: Upload): string[] => [
-  BIN,
-  'verify',
-  '--repo',
-  `${server.url}/${u.case}.git`,
-  '--tag',
-  u.tag,
-  '--upload',
-  join(ROOT, u.dir, u.dsc),
-  '--allow-http',
-  '--keyring',
-  join(KEYS, 'uploaders.gpg'),
-  '--dm-txt',
-  join(KEYS, 'dm.txt'),
-  '--upload-keyring',
-  join(ROOT, manifest.serviceKey.keyring),
-  '--timeout',
-  '300',
-  '--json',
-  '--no-progress',
-];
+// What a user passes to verify a fixture upload (bench/lib/verify-args.ts).
+const cliArgs = (u: Upload): string[] => [BIN, ...fixtureVerifyArgs(`${server.url}/${u.case}.git`, u.tag, join(ROOT, u.dir, u.dsc), 300)];
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const load = (): string =>

@@ -1,9 +1,7 @@
 // `t2u-verify verify` as registered on a program: exit codes (0 reproduced,
 // 1 mismatch, 2 usage, 3 unverifiable), the --json report and the human
 // output, on the reference builder's uploads.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,12 +12,12 @@ import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { publishSuite, sourcesStanza } from '../helpers/debian-mirror.js';
-import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { SERVICE_KEYRING, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { runCommand, type CommandRun } from '../helpers/cli.js';
 import { FIXTURE_KEYRINGS } from '../helpers/fixture-keyrings.js';
-import { publishUpload } from '../helpers/upload-served.js';
+import { mirrorUploadRepo, publishUpload, readableTempDir } from '../helpers/upload-served.js';
 import { deadPort } from '../helpers/dead-port.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
@@ -34,10 +32,8 @@ let archive: Gpg;
 let mirrorConfig: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 't2u-verify-cli-'));
-  chmodSync(dir, 0o755);
-  repo = join(dir, 'repo.git');
-  execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), repo]);
+  dir = readableTempDir('t2u-verify-cli-');
+  repo = mirrorUploadRepo(gbp, join(dir, 'repo.git'));
   // A loopback mirror with the gbp upload in its pool, sid signed by a test archive key.
   const tree = join(dir, 'mirror');
   archive = Gpg.create();

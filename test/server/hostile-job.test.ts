@@ -5,8 +5,7 @@
 // service, with the real verification in its job process, is asked to verify
 // it, and /healthz is asked every 20 ms until the job has a verdict. On the
 // service's own event loop this froze every answer for the whole job.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/report/report.js';
@@ -14,6 +13,7 @@ import { isolatedVerifyJob, type IsolatedVerifyJob } from '../../src/server/queu
 import type { ServiceHandle } from '../../src/server/service.js';
 import type { Job } from '../../src/store/store.js';
 import type { GitHttpServer } from '../helpers/git-http-server.js';
+import { readableTempDir } from '../helpers/upload-served.js';
 import { apiHeaders, startTestService, testConfig } from './service-helpers.js';
 import { hostileJobConfig, serveHostileTag } from './hostile-tag.js';
 
@@ -28,8 +28,7 @@ let verifyJob: IsolatedVerifyJob;
 let tag: string;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 't2u-hostile-job-'));
-  chmodSync(root, 0o755);
+  root = readableTempDir('t2u-hostile-job-');
   ({ git, tag } = await serveHostileTag(root, 400 * 1024));
   const options = {
     dataDir: join(root, 'data'),

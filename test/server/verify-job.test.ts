@@ -3,9 +3,7 @@
 // installed, debian-tag2upload-keyring is asked of the configured mirror, and
 // a mirror that cannot be reached makes the binding unverifiable with the
 // reason, not a pass.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +11,11 @@ import { defaultCacheDir } from '../../src/config/load.js';
 import { INSTALLED_UPLOAD_KEYRING } from '../../src/pipeline/verify.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { makeVerifyJob } from '../../src/server/queue/verify-job.js';
-import { REPO_ROOT, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
+import { REPO_ROOT, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { testConfig } from './service-helpers.js';
 import { deadPort } from '../helpers/dead-port.js';
+import { mirrorUploadRepo, readableTempDir } from '../helpers/upload-served.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 
 const gbp = uploadCase('gbp');
@@ -25,10 +24,8 @@ let repo: string;
 let uploads: MirrorServer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 't2u-verify-job-'));
-  chmodSync(dir, 0o755);
-  repo = join(dir, 'repo.git');
-  execFileSync('git', ['clone', '-q', '--mirror', bundleOf(gbp), repo]);
+  dir = readableTempDir('t2u-verify-job-');
+  repo = mirrorUploadRepo(gbp, join(dir, 'repo.git'));
   uploads = await startMirrorServer(dirname(dscOf(gbp)));
 });
 
