@@ -6,23 +6,14 @@
 // The assertion is the calibration target itself: every downloadable upload
 // reproduced or equivalent, with its profile named. A miss fails the test and
 // its report (reasons, files, fields) is in the failure message.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { calibrate, calibrationExitCode, type CalibrationReport } from '../../src/pipeline/calibrate.js';
 import { render } from '../../src/cli/calibrate-action.js';
 import { tag2uploadKeyring } from '../upload/tag2upload-keyring.js';
 import { realMirrorProblem } from '../helpers/real-mirror.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
-let scratch: string;
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 't2u-calibrate-real-'));
-  await chmod(scratch, 0o755);
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const work = scratchDir('t2u-calibrate-real-');
 
 it('real Debian mirror (deb.debian.org): a sample of real tag2upload uploads is reproduced, each with its profile; skipped, with the reason, when the snapshot cannot show it', async ({
   skip,
@@ -39,7 +30,7 @@ it('real Debian mirror (deb.debian.org): a sample of real tag2upload uploads is 
     uploadKeyring: keyring,
     // sid's InRelease on this mirror can be past its Valid-Until; the report says so.
     allowExpiredRelease: true,
-    tmpDir: scratch,
+    tmpDir: work.dir,
     buildTimeoutMs: 300_000,
   });
   const text = render(report);

@@ -2,32 +2,24 @@
 // only orders the builder profiles: tarballs written here by GNU tar with
 // chosen modes, decompressed in the sandbox as the verifier does.
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDeb822Paragraph } from '../../src/deb822/parse.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from '../../src/reconstruct/profile-hints.js';
 import { PROFILES, profileOrder } from '../../src/sandbox/builder-profiles.js';
 import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
-let scratch: string;
-
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 't2u-profile-hints-'));
-  await chmod(scratch, 0o755);
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const work = scratchDir('t2u-profile-hints-');
 
 /** NAME (a .tar.xz) holding debian/ with two files, packed with GNU tar's --mode for files and directories. */
 async function tarball(name: string, modes: { dir: string; files: string; exec?: string }): Promise<string> {
-  const src = await mkdtemp(join(scratch, 'src-'));
+  const src = await mkdtemp(join(work.dir, 'src-'));
   await mkdir(join(src, 'debian'));
   await writeFile(join(src, 'debian', 'changelog'), 'x\n');
   await writeFile(join(src, 'debian', 'rules'), '#!/usr/bin/make -f\n');
-  const out = join(scratch, name);
+  const out = join(work.dir, name);
   const tar = (mode: string, ...paths: string[]): void => {
     execFileSync('tar', ['--append', '-f', out.replace(/\.xz$/, ''), '-C', src, '--no-recursion', `--mode=${mode}`, ...paths]);
   };
@@ -39,7 +31,7 @@ async function tarball(name: string, modes: { dir: string; files: string; exec?:
 }
 
 const hintOf = async (name: string, origs: string[] = []): Promise<Awaited<ReturnType<typeof umaskHint>>> =>
-  umaskHint({ files: [{ name, path: join(scratch, name) }], origs: new Set(origs), sandbox });
+  umaskHint({ files: [{ name, path: join(work.dir, name) }], origs: new Set(origs), sandbox });
 
 describe('umaskHint', () => {
   it('no group-writable member: umask 0022', async () => {
@@ -66,12 +58,12 @@ describe('umaskHint', () => {
   it('an orig is not read (git archive writes its own modes), nor a file that is not a tarball', async () => {
     await tarball('d_1.orig.tar.xz', { dir: '0775', files: '0664' });
     expect(await hintOf('d_1.orig.tar.xz', ['d_1.orig.tar.xz'])).toBeUndefined();
-    await writeFile(join(scratch, 'd_1-1.diff.gz'), 'not a tarball');
+    await writeFile(join(work.dir, 'd_1-1.diff.gz'), 'not a tarball');
     expect(await hintOf('d_1-1.diff.gz')).toBeUndefined();
   });
 
   it('a tarball that does not decompress: no hint, no error', async () => {
-    await writeFile(join(scratch, 'e_1-1.debian.tar.xz'), 'not xz');
+    await writeFile(join(work.dir, 'e_1-1.debian.tar.xz'), 'not xz');
     expect(await hintOf('e_1-1.debian.tar.xz')).toBeUndefined();
   });
 });

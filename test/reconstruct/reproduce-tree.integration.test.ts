@@ -4,41 +4,28 @@
 // as tag2upload would. The three fields the service adds come from the
 // upload (noted as not checked); everything else is compared byte for byte.
 import { readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { profileByName } from '../../src/sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import { REPO_ROOT, SERVICE_KEYRING, dscOf, packageOf, uploadCase } from './upload-fixtures.js';
 import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
+import { builderWork } from '../helpers/scratch-dir.js';
 
 // Each test unpacks a tree, builds it once, and may check the checkout's mtimes: three sandboxed steps.
 vi.setConfig({ testTimeout: forSteps(3) });
 
 const UPSTREAM_FPR = readFileSync(join(REPO_ROOT, 'fixtures/uploads/upstream-key/fingerprint'), 'utf8').trim();
 
-let sandbox: Sandbox;
-let scratch: string;
-
-beforeAll(async () => {
-  sandbox = await builderSandboxFor();
-  scratch = await mkdtemp(join(tmpdir(), 't2u-reproduce-tree-test-'));
-  // The sandbox uid must traverse to its work directories.
-  await chmod(scratch, 0o755);
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const work = builderWork('t2u-reproduce-tree-test-');
 
 /** The upload's files in a fresh directory, unpacked there by dpkg-source -x into `tree/`. */
 async function unpack(name: string, skipPatches = false): Promise<{ dir: string; tree: string }> {
   const u = uploadCase(name);
-  const dir = await mkdtemp(join(scratch, `${name}-`));
+  const dir = await mkdtemp(join(work.dir, `${name}-`));
   for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
-  const r = await sandbox.run({
+  const r = await work.sandbox.run({
     argv: ['dpkg-source', ...(skipPatches ? ['--skip-patches'] : []), '-x', u.dsc, 'tree'],
     workDir: dir,
     keep: ['.'],
@@ -54,7 +41,7 @@ async function run(tree: string, dsc: string): Promise<ReproduceResult> {
     upload: await packageOf(dsc),
     uploadKeyring: SERVICE_KEYRING,
     profiles: [profileByName('trixie')!],
-    sandboxFor: () => Promise.resolve(sandbox),
+    sandboxFor: () => Promise.resolve(work.sandbox),
     timeoutMs: TEST_BUILD_MS,
   });
 }
@@ -204,9 +191,9 @@ describe('a plain tree whose upload names a non-UTF-8 tagger', () => {
   it('gets Git-Tag-Tagger back byte for byte (0xE9, not its UTF-8 spelling), so the .dsc is identical', async () => {
     const fixture = join(REPO_ROOT, 'fixtures/uploads/latin1-tagger');
     const dsc = JSON.parse(readFileSync(join(fixture, 'case.json'), 'utf8')) as { dsc: string };
-    const dir = await mkdtemp(join(scratch, 'latin1-'));
+    const dir = await mkdtemp(join(work.dir, 'latin1-'));
     for (const f of await readdir(fixture)) await copyFile(join(fixture, f), join(dir, f));
-    const x = await sandbox.run({
+    const x = await work.sandbox.run({
       argv: ['dpkg-source', '-x', dsc.dsc, 'tree'],
       workDir: dir,
       keep: ['.'],

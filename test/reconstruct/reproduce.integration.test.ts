@@ -4,31 +4,21 @@
 // each tampered copy is a mismatch naming what differs; a .dsc signed by a
 // key outside the service keyring fails the signature check; a build that
 // runs out of time or has no rootfs is unverifiable.
-import { chmod, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildFromGit } from '../../src/reconstruct/build.js';
 import { profileByName, PROFILES, type BuilderProfile } from '../../src/sandbox/builder-profiles.js';
 import { reproduce, type ReproduceResult } from '../../src/reconstruct/reproduce.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
 import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import { forSteps, TEST_BUILD_MS } from '../helpers/work-limits.js';
 import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, packageOf, uploadCase, type UploadCase } from './upload-fixtures.js';
 import { readLocalPackage } from '../../src/upload/local-package.js';
+import { builderWork } from '../helpers/scratch-dir.js';
 
 const TRIXIE = profileByName('trixie')!;
-let sandbox: Sandbox;
-let scratch: string;
 
-beforeAll(async () => {
-  sandbox = await builderSandboxFor();
-  scratch = await mkdtemp(join(tmpdir(), 't2u-reproduce-test-'));
-  await chmod(scratch, 0o755);
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const work = builderWork('t2u-reproduce-test-');
 
 async function run(
   u: UploadCase,
@@ -39,7 +29,7 @@ async function run(
     upload: await packageOf(extra.dsc ?? dscOf(u)),
     uploadKeyring: SERVICE_KEYRING,
     profiles: extra.profiles ?? [TRIXIE],
-    sandboxFor: () => Promise.resolve(sandbox),
+    sandboxFor: () => Promise.resolve(work.sandbox),
     timeoutMs: extra.timeoutMs ?? TEST_BUILD_MS,
   });
 }
@@ -213,10 +203,10 @@ describe('builder profiles', () => {
         repo: bundleOf(u),
         tag: u.tag,
         profile: profileByName('trixie-umask002')!,
-        sandbox,
+        sandbox: work.sandbox,
         existingOrigs: [],
         timeoutMs: TEST_BUILD_MS,
-        tmpDir: scratch,
+        tmpDir: work.dir,
       });
       if (!built.ok) throw new Error(built.log);
       try {
@@ -226,7 +216,7 @@ describe('builder profiles', () => {
           upload: await packageOf(dsc),
           madeAt: new Date('2026-06-01T00:00:00Z'),
           timeoutMs: TEST_BUILD_MS,
-          tmpDir: scratch,
+          tmpDir: work.dir,
           sandboxFor: builderSandboxFor,
         });
         expect(r.profileHint).toMatch(
@@ -304,7 +294,7 @@ describe('builder profiles', () => {
         upload: await packageOf(dscOf(u)),
         uploadKeyring: SERVICE_KEYRING,
         profiles: ['trixie', 'trixie-umask002'].map((n) => profileByName(n)!),
-        sandboxFor: () => Promise.resolve(sandbox),
+        sandboxFor: () => Promise.resolve(work.sandbox),
         timeoutMs: TEST_BUILD_MS,
         refuted: () => 'the content layer already refutes the upload (CONTENT_MISMATCH)',
       });
@@ -392,10 +382,10 @@ describe('other inputs', () => {
     'a source format tag2upload does not build (3.0 (git), made by dpkg-source) is unverifiable',
     async () => {
       const u = uploadCase('native');
-      const dir = await mkdtemp(join(scratch, 'git-format-'));
+      const dir = await mkdtemp(join(work.dir, 'git-format-'));
       for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
       const id = '-c user.name=t2u-test -c user.email=test@t2u.invalid';
-      const made = await sandbox.run({
+      const made = await work.sandbox.run({
         argv: [
           'sh',
           '-ec',
@@ -417,7 +407,7 @@ describe('other inputs', () => {
   it('an upload file that does not match its .dsc is refused as the upload is read, before any build', async () => {
     // reproduce takes an upload read and checked once (upload/local-package.ts, or obtainUpload).
     const u = uploadCase('gbp');
-    const dir = await mkdtemp(join(scratch, 'bad-'));
+    const dir = await mkdtemp(join(work.dir, 'bad-'));
     for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
     await writeFile(join(dir, 't2u-gbp_1.0-1.debian.tar.xz'), 'not the file');
     const r = await readLocalPackage(join(dir, u.dsc));

@@ -4,41 +4,35 @@
 // as root, else a tmpfs), run out of room, and the build ends WORK_QUOTA_EXCEEDED, quickly, having written on the
 // host no more than the limit. The honest orig, under the same limit, builds.
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { buildFromTree } from '../../src/reconstruct/build.js';
 import { profileByName } from '../../src/sandbox/builder-profiles.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import { copyOutCap, treeBytes } from '../../src/sandbox/work-quota.js';
 import { REPO_ROOT, uploadCase } from './upload-fixtures.js';
+import { builderWork } from '../helpers/scratch-dir.js';
 
 const LIMIT = 64 * 1024 ** 2;
 const BOMB = 512 * 1024 ** 2;
-let sandbox: Sandbox;
-let scratch: string;
 let tree: string;
 let honestOrig: string;
 let bomb: string;
 
+const work = builderWork('t2u-work-quota-test-');
 beforeAll(async () => {
-  sandbox = await builderSandboxFor();
-  scratch = await mkdtemp(join(tmpdir(), 't2u-work-quota-test-'));
-  await chmod(scratch, 0o755);
   const u = uploadCase('existing-orig');
-  const dir = join(scratch, 'upload');
+  const dir = join(work.dir, 'upload');
   await mkdir(dir);
   for (const f of await readdir(join(REPO_ROOT, u.dir))) await copyFile(join(REPO_ROOT, u.dir, f), join(dir, f));
-  const r = await sandbox.run({ argv: ['dpkg-source', '-x', u.dsc, 'tree'], workDir: dir, keep: ['tree'], timeoutMs: 60_000 });
+  const r = await work.sandbox.run({ argv: ['dpkg-source', '-x', u.dsc, 'tree'], workDir: dir, keep: ['tree'], timeoutMs: 60_000 });
   expect(r.exitCode, r.stderr.toString()).toBe(0);
   tree = join(dir, 'tree');
   const origName = u.dscFiles.find((f) => f.name.includes('.orig.'))!.name;
   honestOrig = join(dir, origName);
   // The bomb: the orig's top directory holding one file of zeros, gzip -9 (about 500 KB).
-  await mkdir(join(scratch, 'bomb'));
-  bomb = join(scratch, 'bomb', origName);
+  await mkdir(join(work.dir, 'bomb'));
+  bomb = join(work.dir, 'bomb', origName);
   execFileSync('python3', [
     '-c',
     [
@@ -55,9 +49,6 @@ beforeAll(async () => {
     bomb,
   ]);
 }, 300_000);
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
 
 async function build(
   orig: string,
@@ -81,7 +72,7 @@ async function build(
       fields: {},
       existingOrigs: [orig],
       profile: profileByName('trixie')!,
-      sandbox,
+      sandbox: work.sandbox,
       timeoutMs: 300_000,
       tmpDir,
     });
@@ -94,7 +85,7 @@ async function build(
 }
 
 it('a decompression bomb in the orig ends WORK_QUOTA_EXCEEDED, quickly, writing at most the limit on the host', async () => {
-  const { result, peakHostBytes, ms } = await build(bomb, join(scratch, 'hostile'));
+  const { result, peakHostBytes, ms } = await build(bomb, join(work.dir, 'hostile'));
   expect(result.ok).toBe(false);
   if (result.ok) return;
   expect(
@@ -105,11 +96,11 @@ it('a decompression bomb in the orig ends WORK_QUOTA_EXCEEDED, quickly, writing 
   // Unbounded, the build writes the 512 MiB it unpacks (at least) before failing.
   expect(peakHostBytes).toBeLessThanOrEqual(copyOutCap(LIMIT));
   expect(ms).toBeLessThan(120_000);
-  expect(await readdir(join(scratch, 'hostile'))).toEqual([]);
+  expect(await readdir(join(work.dir, 'hostile'))).toEqual([]);
 }, 300_000);
 
 it('the honest orig builds under the same limit', async () => {
-  const { result } = await build(honestOrig, join(scratch, 'honest'));
+  const { result } = await build(honestOrig, join(work.dir, 'honest'));
   expect(result.ok ? [] : result.reasons.map((r) => `${r.code}: ${r.message}`)).toEqual([]);
   if (result.ok) await result.cleanup();
 }, 300_000);

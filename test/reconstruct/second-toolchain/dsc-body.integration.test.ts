@@ -6,25 +6,18 @@
 // trixie (dpkg-dev 1.22) and forky (1.23) rootfs; the TypeScript body,
 // given the checksums of the tarball dpkg-source made, must be the same bytes.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dpkgSourceDsc, dscBody } from '../../../src/reconstruct/second-toolchain/dsc-body.js';
 import { compareVersions } from '../../../src/deb822/version-compare.js';
 import { normalizeBuildDeps } from '../../../src/reconstruct/second-toolchain/dpkg-deps.js';
 import { requireCompleted } from '../../../src/sandbox/index.js';
 import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 import { UnsupportedInput } from '../../../src/reconstruct/second-toolchain/unsupported-input.js';
+import { scratchDir } from '../../helpers/scratch-dir.js';
 
-let scratch: string;
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 't2u-dsc-body-'));
-  await chmod(scratch, 0o755);
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const work = scratchDir('t2u-dsc-body-');
 
 const CHANGELOG =
   't2u-fields (1.0) unstable; urgency=medium\n\n  * Test.\n\n -- Jane Doe <jane@example.org>  Fri, 01 Mar 2024 00:01:00 +0000\n';
@@ -95,7 +88,7 @@ async function dpkgSource(
   control: string,
   tests?: string,
 ): Promise<{ dsc: Buffer; tarball: Buffer; name: string }> {
-  const dir = await mkdtemp(join(scratch, `${rootfsName}-`));
+  const dir = await mkdtemp(join(work.dir, `${rootfsName}-`));
   await mkdir(join(dir, 'work', 'debian', 'source'), { recursive: true });
   await writeFile(join(dir, 'work', 'debian', 'changelog'), CHANGELOG);
   await writeFile(join(dir, 'work', 'debian', 'control'), control);

@@ -5,10 +5,9 @@
 // is refused as unsupported.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseClearsigned } from '../../../src/deb822/clearsigned.js';
 import { CatFileReader } from '../../../src/fetch/cat-file-reader.js';
 import {
@@ -16,28 +15,18 @@ import {
   type SecondToolchainInput,
   type SecondToolchainResult,
 } from '../../../src/reconstruct/second-toolchain/second-toolchain.js';
-import type { Sandbox } from '../../../src/sandbox/index.js';
-import { builderSandboxFor } from '../../helpers/builder-rootfs.js';
 import { MANIFEST, REPO_ROOT, packageOf, type UploadCase } from '../upload-fixtures.js';
+import { builderWork } from '../../helpers/scratch-dir.js';
 
-let sandbox: Sandbox;
-let scratch: string;
 const repos = new Map<string, string>();
 
-beforeAll(async () => {
-  sandbox = await builderSandboxFor();
-  scratch = await mkdtemp(join(tmpdir(), 't2u-second-toolchain-'));
-  await chmod(scratch, 0o755);
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const work = builderWork('t2u-second-toolchain-');
 
 /** A bare repository made from the case's bundle (once per bundle). */
 function repoOf(u: UploadCase & { bundle: string }): string {
   const hit = repos.get(u.bundle);
   if (hit) return hit;
-  const dir = join(scratch, `repo-${repos.size}.git`);
+  const dir = join(work.dir, `repo-${repos.size}.git`);
   execFileSync('git', ['clone', '-q', '--bare', join(REPO_ROOT, u.bundle), dir], { stdio: 'ignore' });
   execFileSync('chmod', ['-R', 'a+rX', dir]);
   repos.set(u.bundle, dir);
@@ -72,7 +61,7 @@ async function runCase(u: Case, over: Partial<SecondToolchainInput> & { uploadDi
       quiltMode: u.quiltMode ?? '',
       umask: '0022',
       dpkgDev: '1.22',
-      sandbox,
+      sandbox: work.sandbox,
       ...(u.upstreamCommit ? { upstreamCommit: u.upstreamCommit } : {}),
       appended: { dgit: p.get('Dgit')!, gitTagInfo: p.get('Git-Tag-Info')!, gitTagTagger: p.get('Git-Tag-Tagger')! },
       upload,
@@ -166,7 +155,7 @@ describe('builder parameters and scope', () => {
   });
 
   it('an orig recompressed with other xz settings has the same tar, other compression, and still agrees', async () => {
-    const dir = join(scratch, 'recompressed');
+    const dir = join(work.dir, 'recompressed');
     await cp(join(REPO_ROOT, gbp.dir), dir, { recursive: true });
     const name = 't2u-gbp_1.0.orig.tar.xz';
     const before = await readFile(join(dir, name));
