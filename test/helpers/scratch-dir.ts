@@ -1,6 +1,7 @@
 // A test file's temporary directory, and the builder sandbox beside it: the
-// directory is made before the file's tests (mode 0755, so that the sandbox
-// user, when the tests run as root, can traverse to its work directories)
+// directory is made before the file's tests (mode 0755 unless asked, so that
+// the sandbox user, when the tests run as root, can traverse to its work
+// directories)
 // and removed after them. The hooks are registered where the helper is
 // called (the file, or a describe); the fields are set once beforeAll ran.
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -20,12 +21,12 @@ export interface BuilderWork extends Scratch {
   readonly sandbox: Sandbox;
 }
 
-/** A fresh directory named PREFIX… under the system's temporary directory, for the tests of the enclosing scope. */
-export function scratchDir(prefix: string): Scratch {
+/** A fresh directory named PREFIX… under the system's temporary directory (MODE, default 0755), for the tests of the enclosing scope. */
+export function scratchDir(prefix: string, mode = 0o755): Scratch {
   const s = { dir: '' };
   beforeAll(async () => {
     s.dir = await mkdtemp(join(tmpdir(), prefix));
-    await chmod(s.dir, 0o755);
+    await chmod(s.dir, mode);
   });
   afterAll(async () => {
     if (s.dir) await rm(s.dir, { recursive: true, force: true });

@@ -4,24 +4,12 @@
 // a file that is not a tarball is not.
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CHECKOUT_CLOCK_SKEW_S, explainMtimeLeak } from '../../src/reconstruct/mtime-leak.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
-import { CHANGELOG, packer, type Packed, type Packer } from '../tarball/dpkg-source-pack.js';
+import { CHANGELOG, packerForTests } from '../tarball/dpkg-source-pack.js';
 
-let p: Packer;
-let sandbox: Sandbox;
-let scratch: string;
-beforeAll(async () => {
-  p = await packer();
-  sandbox = p.sandbox;
-  scratch = p.scratch;
-});
-afterAll(async () => {
-  await p?.dispose();
-});
-
-const pack = (name: string, checkout: number, change?: string): Promise<Packed> => p.pack(name, checkout, change);
+const p = packerForTests();
+const { pack, sandbox } = p;
 
 describe('explainMtimeLeak', () => {
   it('explains checkout mtimes before the changelog date, within the window of the tag', async () => {
@@ -66,7 +54,7 @@ describe('explainMtimeLeak', () => {
     const r3 = await explainMtimeLeak({ ...base, name: 'x_1.0-1.dsc', uploadPath: changed.xz });
     expect(r3).toEqual({ explained: false, why: 'x_1.0-1.dsc is not a compressed tarball' });
     // Not xz at all: the decompressor fails in the sandbox.
-    const junk = join(scratch, 'junk.tar.xz');
+    const junk = join(p.scratch, 'junk.tar.xz');
     await writeFile(junk, 'not xz');
     await chmod(junk, 0o644);
     const r4 = await explainMtimeLeak({ ...base, uploadPath: junk });

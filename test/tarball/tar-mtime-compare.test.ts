@@ -4,20 +4,12 @@
 // broken header is more; the streaming form says what the whole-buffer one
 // says, whatever the chunks.
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareTarsIgnoringMtime, compareTarStreamsIgnoringMtime } from '../../src/tarball/tar-mtime-compare.js';
-import { CHANGELOG, LONG, packer, type Packed, type Packer } from './dpkg-source-pack.js';
+import { CHANGELOG, LONG, packerForTests } from './dpkg-source-pack.js';
 import { chunked } from '../helpers/chunked.js';
 
-let p: Packer;
-beforeAll(async () => {
-  p = await packer();
-});
-afterAll(async () => {
-  await p?.dispose();
-});
-
-const pack = (name: string, checkout: number, change?: string): Promise<Packed> => p.pack(name, checkout, change);
+const { pack } = packerForTests();
 
 describe('compareTarsIgnoringMtime', () => {
   it('the same tree checked out before and after the changelog date differs only in mtimes', async () => {
