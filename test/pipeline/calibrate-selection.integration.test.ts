@@ -5,8 +5,7 @@
 // of them (the others answer 404), rebuilt for real in the sandbox, and one
 // upload dpkg-source -x refuses to unpack.
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,12 +16,13 @@ import {
   summarise,
   verdictTable,
   type CalibratedUpload,
+  type CalibrateOptions,
+  type CalibrationReport,
 } from '../../src/pipeline/calibrate.js';
 import { progressLine, render } from '../../src/cli/calibrate-action.js';
 import { readDsc, parseGitTagInfo } from '../../src/deb822/dsc.js';
 import type { SourcesEntry, SourcesIndex } from '../../src/upload/sources-index.js';
-import { builderSandboxFor } from '../helpers/builder-rootfs.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { builderWork } from '../helpers/scratch-dir.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 import { tag2uploadKeyring } from '../upload/tag2upload-keyring.js';
 
@@ -148,34 +148,34 @@ describe('reporting', () => {
 });
 
 describe('against a mirror serving one upload of the index', () => {
-  let scratch: string;
+  const work = builderWork('t2u-calibrate-test-');
   let mirror: MirrorServer;
-  let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await builderSandboxFor();
-    scratch = await mkdtemp(join(tmpdir(), 't2u-calibrate-test-'));
-    await chmod(scratch, 0o755);
-    const pool = join(scratch, 'mirror', 'pool/main/d/dh-ocaml');
+    const pool = join(work.dir, 'mirror', 'pool/main/d/dh-ocaml');
     await mkdir(pool, { recursive: true });
     for (const f of await readdir(join(FIXTURES, 'upload'))) await copyFile(join(FIXTURES, 'upload', f), join(pool, f));
-    mirror = await startMirrorServer(join(scratch, 'mirror'));
+    mirror = await startMirrorServer(join(work.dir, 'mirror'));
   });
   afterAll(async () => {
     await mirror?.close();
-    await rm(scratch, { recursive: true, force: true });
   });
+  /** Calibration of one upload against the loopback mirror, in these tests' sandbox and scratch directory; OVER names the rest. */
+  const offline = (over: CalibrateOptions): Promise<CalibrationReport> =>
+    calibrate({
+      sample: 1,
+      policy: { allowHttpLoopback: true },
+      sandboxFor: () => Promise.resolve(work.sandbox),
+      tmpDir: work.dir,
+      ...over,
+    });
 
   it('skips what is not served, rebuilds what is, names the profile', async () => {
     const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries, skipped: [], warnings: [] };
     const keyring = (await tag2uploadKeyring('sid')).path;
-    const r = await calibrate({
+    const r = await offline({
       index,
-      sample: 1,
       selection: { kind: 'random', seed: 3 },
       uploadKeyring: keyring,
-      policy: { allowHttpLoopback: true },
-      sandboxFor: () => Promise.resolve(sandbox),
-      tmpDir: scratch,
       buildTimeoutMs: 120_000,
     });
     const done = r.uploads.filter((x) => x.verdict !== 'skipped');
@@ -195,14 +195,10 @@ describe('against a mirror serving one upload of the index', () => {
     const sid: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries, skipped: [], warnings: [] };
     const forky: SourcesIndex = { ...sid, suite: 'forky', entries: entries.filter((e) => e.source === 'dh-ocaml' || e.source === 'mawk') };
     const seen: string[] = [];
-    const r = await calibrate({
+    const r = await offline({
       indexes: [sid, forky],
       selection: { kind: 'all' },
-      sample: 1,
       maxCandidates: 1,
-      policy: { allowHttpLoopback: true },
-      sandboxFor: () => Promise.resolve(sandbox),
-      tmpDir: scratch,
       buildTimeoutMs: 120_000,
       onUpload: (x, at) => seen.push(progressLine(x, at)),
     });
@@ -221,7 +217,7 @@ describe('against a mirror serving one upload of the index', () => {
 
   it('an upload dpkg-source -x refuses (a debian/ symlink out of the tree) is unverifiable with UPLOAD_UNPACK_REFUSED, as verify says', async () => {
     const u = join(REPO, 'fixtures/uploads/symlink-outside');
-    const pool = join(scratch, 'mirror', 'pool/main/t/t2u-symlink');
+    const pool = join(work.dir, 'mirror', 'pool/main/t/t2u-symlink');
     await mkdir(pool, { recursive: true });
     for (const f of await readdir(u)) await copyFile(join(u, f), join(pool, f));
     const dscBytes = await readFile(join(u, 't2u-symlink_1.0-1.dsc'));
@@ -236,13 +232,9 @@ describe('against a mirror serving one upload of the index', () => {
       gitTagInfo: dsc.gitTagInfo!,
     };
     const index: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries: [entry], skipped: [], warnings: [] };
-    const r = await calibrate({
+    const r = await offline({
       index,
-      sample: 1,
       selection: { kind: 'smallest' },
-      policy: { allowHttpLoopback: true },
-      sandboxFor: () => Promise.resolve(sandbox),
-      tmpDir: scratch,
     });
     expect(r.uploads[0]!.verdict).toBe('unverifiable');
     expect(r.uploads[0]!.reasons.map((x) => x.code)).toEqual(['UPLOAD_UNPACK_REFUSED']);
@@ -252,7 +244,7 @@ describe('against a mirror serving one upload of the index', () => {
 
   it('a file of the upload that does not match the .dsc is unverifiable, not skipped', async () => {
     const orig = await readFile(join(FIXTURES, 'upload', 'dh-ocaml_3.8.tar.xz'));
-    const tarball = join(scratch, 'mirror', 'pool/main/d/dh-ocaml', 'dh-ocaml_3.8.tar.xz');
+    const tarball = join(work.dir, 'mirror', 'pool/main/d/dh-ocaml', 'dh-ocaml_3.8.tar.xz');
     await writeFile(tarball, Buffer.concat([orig.subarray(0, orig.length - 1), Buffer.from([orig[orig.length - 1]! ^ 1])]));
     try {
       const index: SourcesIndex = {
@@ -263,13 +255,9 @@ describe('against a mirror serving one upload of the index', () => {
         skipped: [],
         warnings: [],
       };
-      const r = await calibrate({
+      const r = await offline({
         index,
-        sample: 1,
         selection: { kind: 'smallest' },
-        policy: { allowHttpLoopback: true },
-        sandboxFor: () => Promise.resolve(sandbox),
-        tmpDir: scratch,
       });
       expect(r.uploads[0]!.verdict).toBe('unverifiable');
       expect(r.uploads[0]!.reasons.map((x) => x.code)).toEqual(['UPLOAD_CHECKSUM_MISMATCH']);
