@@ -7,22 +7,18 @@
 // one tagger byte changed and signed again by the service key is a mismatch
 // (TAG_TAGGER_MISMATCH).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { openRepository } from '../../src/pipeline/open-repository.js';
-import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { verify, type VerifyDeps } from '../../src/pipeline/verify.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { readDsc } from '../../src/deb822/dsc.js';
 import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js';
 import { REPO_ROOT, SERVICE_KEYRING } from '../reconstruct/upload-fixtures.js';
+import { loadFixtureTrust, type FixtureTrust } from '../helpers/fixture-keyrings.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
-const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
 const HONEST = join(REPO_ROOT, 'fixtures', 'uploads', 'latin1-tagger');
 const TAMPERED = join(REPO_ROOT, 'fixtures', 'uploads', 'tamper-latin1-tagger');
 interface LatinCase {
@@ -36,38 +32,18 @@ const TAGGER = Buffer.from('T2U Test Jos\xe9 RSA3072 <rsa3072@t2u.test>', 'latin
 
 vi.setConfig({ testTimeout: forSteps(verifySteps(PROFILES.length)) });
 
-let root: string;
+const work = scratchDir('t2u-verify-latin1-');
 let repo: string;
-let config: Readonly<Config>;
-let trust: Trust;
+let fixture: FixtureTrust;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 't2u-verify-latin1-'));
-  repo = join(root, 'repo.git');
+  repo = join(work.dir, 'repo.git');
   execFileSync('git', ['clone', '-q', '--mirror', join(REPO_ROOT, CASE.bundle), repo]);
-  config = await loadConfig(undefined, {
-    keyrings: [
-      { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
-      { path: join(KEYS, 'dm.gpg'), role: 'dm' },
-    ],
-    dmTxt: join(KEYS, 'dm.txt'),
-  });
-  trust = await loadTrust(config);
-});
-
-afterAll(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
+  fixture = await loadFixtureTrust();
 });
 
 function deps(): VerifyDeps {
-  return {
-    openRepository: (r) => openRepository(r, config),
-    keyrings: trust.keyrings,
-    dm: trust.dm,
-    policy: trust.policy,
-    uploadKeyring: SERVICE_KEYRING,
-    buildTimeoutMs: TEST_BUILD_MS,
-  };
+  return { ...fixture.deps, uploadKeyring: SERVICE_KEYRING, buildTimeoutMs: TEST_BUILD_MS };
 }
 
 const describeReport = (r: VerifyReport): string =>
