@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileByName } from '../src/sandbox/builder-profiles.js';
 import { reproduce } from '../src/reconstruct/reproduce.js';
-import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
 import { bwrapSandbox } from '../src/sandbox/index.js';
 import { SERVICE_KEYRING, bundleOf, dscOf, packageOf, uploadCase, type UploadCase } from '../test/reconstruct/upload-fixtures.js';
+import { runSandboxed } from '../src/sandbox/launcher.js';
 import { numberOption } from './lib/args.js';
+import { runBenchScript } from './lib/sandbox-script.js';
 
 const runs = numberOption('--runs', 3);
 const cases = ['gbp', 'linear', 'baredebian', 'native'].map(uploadCase);
@@ -47,14 +48,7 @@ async function dgitAlone(u: UploadCase): Promise<number> {
     'b=$(date +%s%N)',
     'echo $((b - a))',
   ].join('\n');
-  const r = await runSandboxed({
-    argv: ['sh', '-c', script],
-    rootfs,
-    workDir: dir,
-    keep: ['.'],
-    timeoutMs: 300_000,
-    env: { GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@invalid', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@invalid' },
-  });
+  const r = await runBenchScript(rootfs, dir, script);
   rmSync(dir, { recursive: true, force: true });
   if (r.exitCode !== 0) throw new Error(`${u.case}: direct dgit failed: ${r.stderr.toString()}`);
   return Number(r.stdout.toString().trim()) / 1e6;

@@ -28,6 +28,7 @@ import type { VerifyReport } from '../src/report/report.js';
 import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
+import { runBenchScript } from './lib/sandbox-script.js';
 import { fixtureVerifyArgs } from './lib/verify-args.js';
 
 const arg = (name: string): string | undefined => {
@@ -163,24 +164,12 @@ async function reference(u: Upload, rootfsName: 'trixie' | 'forky'): Promise<Ref
     'echo $((t4 - t0)) $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t4 - t3))',
   ].join('\n');
   const t0 = performance.now();
-  const r = await runSandboxed({
-    argv: ['sh', '-c', script],
-    rootfs,
-    workDir: dir,
-    keep: ['.'],
-    timeoutMs: 300_000,
+  const r = await runBenchScript(rootfs, dir, script, {
     readOnly: [
       { host: join(repos, `${u.case}.git`), inside: '/origin.git' },
       { host: keysDir, inside: '/keys' },
     ],
-    env: {
-      GIT_COMMITTER_NAME: 'bench',
-      GIT_COMMITTER_EMAIL: 'bench@invalid',
-      GIT_AUTHOR_NAME: 'bench',
-      GIT_AUTHOR_EMAIL: 'bench@invalid',
-      TZ: 'UTC',
-      LC_ALL: 'C.UTF-8',
-    },
+    env: { TZ: 'UTC', LC_ALL: 'C.UTF-8' },
   });
   const wall = performance.now() - t0;
   rmSync(dir, { recursive: true, force: true });
