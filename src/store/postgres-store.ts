@@ -38,8 +38,6 @@ import {
   type FailResult,
   type Job,
   type JobFilter,
-  type JobIntake,
-  type JobStatus,
   type JobVerdict,
   type QueueDepth,
   type Store,
@@ -48,7 +46,7 @@ import {
   type SummaryQuery,
   type TagSighting,
 } from './store.js';
-import { upgradeStoredReport } from '../report/stored-report.js';
+import { jobOfRow, type JobRow as GenericJobRow } from './job-row.js';
 
 /** Serialises migrations of workers starting together (an arbitrary constant: "t2uv"). */
 const MIGRATION_LOCK = 0x74327576;
@@ -143,56 +141,15 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
   },
 ];
 
-interface JobRow {
-  id: string;
-  repo: string;
-  tag: string;
-  tag_object: string | null;
-  upload: string | null;
-  source: string;
-  idempotency_key: string | null;
-  version: string | null;
-  package: string | null;
-  status: string;
-  attempts: number;
-  max_attempts: number;
-  run_at: Date;
-  lease_owner: string | null;
-  lease_token: string | null;
-  lease_expires_at: Date | null;
-  verdict: string | null;
-  report: unknown;
-  last_error: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
+type JobRow = GenericJobRow<string, Date, unknown>;
 
-function toJob(row: JobRow): Job {
-  return {
-    id: String(row.id),
-    repo: row.repo,
-    tag: row.tag,
-    tagObject: row.tag_object,
-    upload: row.upload,
-    intake: row.source as JobIntake,
-    idempotencyKey: row.idempotency_key,
-    version: row.version,
-    package: row.package,
-    status: row.status as JobStatus,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    runAt: row.run_at,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
-    verdict: row.verdict as JobVerdict | null,
-    report: row.report === null || row.report === undefined ? null : upgradeStoredReport(row.report),
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
+/** Postgres answers timestamptz as a Date and a json column parsed. */
+const toJob = (row: JobRow): Job =>
+  jobOfRow(
+    row,
+    (d) => d,
+    (report) => report,
+  );
 
 const UNIQUE_VIOLATION = '23505';
 

@@ -32,8 +32,6 @@ import {
   type FailResult,
   type Job,
   type JobFilter,
-  type JobIntake,
-  type JobStatus,
   type JobVerdict,
   type QueueDepth,
   type Store,
@@ -42,7 +40,7 @@ import {
   type SummaryQuery,
   type TagSighting,
 } from './store.js';
-import { upgradeStoredReport } from '../report/stored-report.js';
+import { jobOfRow, type JobRow as GenericJobRow } from './job-row.js';
 import { hasTable, migrateOnce, openSqlite, type WalCheckpoints } from './sqlite-connection.js';
 
 export const SQLITE_FILE_NAME = 't2u-verify.sqlite';
@@ -138,58 +136,15 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
   },
 ];
 
-interface JobRow {
-  id: number;
-  repo: string;
-  tag: string;
-  tag_object: string | null;
-  upload: string | null;
-  source: string;
-  idempotency_key: string | null;
-  version: string | null;
-  package: string | null;
-  status: string;
-  attempts: number;
-  max_attempts: number;
-  run_at: number;
-  lease_owner: string | null;
-  lease_token: string | null;
-  lease_expires_at: number | null;
-  verdict: string | null;
-  report: string | null;
-  last_error: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-}
+type JobRow = GenericJobRow<number, number, string | null>;
 
-const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-
-function toJob(row: JobRow): Job {
-  return {
-    id: String(row.id),
-    repo: row.repo,
-    tag: row.tag,
-    tagObject: row.tag_object,
-    upload: row.upload,
-    intake: row.source as JobIntake,
-    idempotencyKey: row.idempotency_key,
-    version: row.version,
-    package: row.package,
-    status: row.status as JobStatus,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    runAt: new Date(row.run_at),
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: date(row.lease_expires_at),
-    verdict: row.verdict as JobVerdict | null,
-    report: row.report === null ? null : upgradeStoredReport(JSON.parse(row.report) as unknown),
-    lastError: row.last_error,
-    createdAt: new Date(row.created_at),
-    startedAt: date(row.started_at),
-    finishedAt: date(row.finished_at),
-  };
-}
+/** SQLite keeps times as milliseconds since the epoch and the report as JSON text. */
+const toJob = (row: JobRow): Job =>
+  jobOfRow(
+    row,
+    (ms) => new Date(ms),
+    (report) => (report === null ? null : (JSON.parse(report) as unknown)),
+  );
 
 export interface SqliteStoreLocation {
   /** The data directory; the database is `t2u-verify.sqlite` in it. */
