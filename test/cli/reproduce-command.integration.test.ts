@@ -9,7 +9,7 @@ import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerReproduce } from '../../src/cli/reproduce-command.js';
 import { UsageError } from '../../src/report/usage-error.js';
-import { runCommand, type CommandRun } from '../helpers/cli.js';
+import { commanderExitCode, runCommand, type CommandRun } from '../helpers/cli.js';
 import { SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
 const cli = (...args: string[]): Promise<CommandRun> => runCommand(registerReproduce, ['reproduce', ...args]);
@@ -18,9 +18,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('reproduce command', () => {
   it('--help exits through commander with code 0', async () => {
-    const r = await cli('--help');
-    expect(r.error).toBeInstanceOf(CommanderError);
-    expect((r.error as CommanderError).exitCode).toBe(0);
+    expect(commanderExitCode(await cli('--help'))).toBe(0);
   });
 
   it('usage errors', async () => {

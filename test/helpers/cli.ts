@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { vi } from 'vitest';
 import { run } from '../../src/cli/main.js';
 
@@ -66,6 +66,11 @@ export interface CommandRun {
   readonly stderr: string;
   /** What parsing or the action threw (a UsageError, commander's CommanderError for --help or a missing option, ...). */
   readonly error?: unknown;
+}
+
+/** The exit code commander ended the run with (its CommanderError, as for --help or a missing option); undefined when it did not end it. */
+export function commanderExitCode(r: CommandRun): number | undefined {
+  return r.error instanceof CommanderError ? r.error.exitCode : undefined;
 }
 
 /** `t2u-verify ...args` on a program where only `register` registered its command, in this process; commander's own output is dropped. */
