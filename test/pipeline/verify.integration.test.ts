@@ -7,14 +7,12 @@
 // loopback mirror whose InRelease is signed by a test archive key; and the
 // undecidable cases are unverifiable.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { openRepository } from '../../src/pipeline/open-repository.js';
-import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
+import { loadTrust } from '../../src/pipeline/trust.js';
+import { FIXTURE_KEYRINGS, loadFixtureTrust, type FixtureTrust } from '../helpers/fixture-keyrings.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/verify.js';
 import { runSecondToolchain } from '../../src/reconstruct/second-toolchain/second-toolchain.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
@@ -28,37 +26,31 @@ import { forSteps, TEST_BUILD_MS, verifySteps } from '../helpers/work-limits.js'
 import { MANIFEST, REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, type UploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
 
-const KEYS = join(REPO_ROOT, 'fixtures', 'keys', 'keyrings');
-
 // Each test runs at most one verify, under every profile at worst.
 vi.setConfig({ testTimeout: forSteps(verifySteps(PROFILES.length)) });
 
-let root: string;
+const work = scratchDir('t2u-verify-test-');
 let gitServer: GitHttpServer;
 let mirror: MirrorServer;
 let mirrorTree: string;
 let archive: Gpg;
 let archiveRing: string;
-let config: Readonly<Config>;
-let trust: Trust;
+let fixture: FixtureTrust;
 
 /** One bare repository per fixture bundle, named after the case. */
 const repoName = (u: UploadCase): string => `${u.case}.git`;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 't2u-verify-test-'));
-  // The sandbox user (when the tests run as root) must read the repositories.
-  chmodSync(root, 0o755);
-  const repos = join(root, 'repos');
+  const repos = join(work.dir, 'repos');
   mkdirSync(repos);
   for (const u of MANIFEST.uploads) execFileSync('git', ['clone', '-q', '--mirror', bundleOf(u), join(repos, repoName(u))]);
   gitServer = await startGitHttpServer({ root: repos });
 
   // A mirror with the gbp upload in its pool, and one suite signed by the test archive key.
-  mirrorTree = join(root, 'mirror');
+  mirrorTree = join(work.dir, 'mirror');
   archive = Gpg.create();
   archive.must(['--quick-gen-key', 'Test Archive <archive@t2u.test>', 'ed25519', 'sign', 'never']);
-  archiveRing = join(root, 'archive.gpg');
+  archiveRing = join(work.dir, 'archive.gpg');
   writeFileSync(archiveRing, archive.must(['--export']));
   const gbp = MANIFEST.uploads.find((u) => u.case === 'gbp')!;
   const pool = 'pool/main/t/t2u-gbp';
@@ -70,30 +62,20 @@ beforeAll(async () => {
   });
   mirror = await startMirrorServer(mirrorTree);
 
-  config = await loadConfig(undefined, {
-    keyrings: [
-      { path: join(KEYS, 'uploaders.gpg'), role: 'uploader' },
-      { path: join(KEYS, 'dm.gpg'), role: 'dm' },
-    ],
-    dmTxt: join(KEYS, 'dm.txt'),
+  fixture = await loadFixtureTrust({
     fetch: { timeoutMs: 60_000, maxPackBytes: 64 << 20, maxObjectBytes: 64 << 20, maxRefsBytes: 1 << 20, allowHttpLoopback: true },
   });
-  trust = await loadTrust(config);
 });
 
 afterAll(async () => {
   await gitServer?.close();
   await mirror?.close();
   archive?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 function deps(extra: Partial<VerifyDeps> = {}): VerifyDeps {
   return {
-    openRepository: (r) => openRepository(r, config),
-    keyrings: trust.keyrings,
-    dm: trust.dm,
-    policy: trust.policy,
+    ...fixture.deps,
     uploadKeyring: SERVICE_KEYRING,
     obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: archiveRing } },
     buildTimeoutMs: TEST_BUILD_MS,
@@ -102,7 +84,7 @@ function deps(extra: Partial<VerifyDeps> = {}): VerifyDeps {
 }
 
 const remote = (u: UploadCase): string => `${gitServer.url}/${repoName(u)}`;
-const local = (u: UploadCase): string => join(root, 'repos', repoName(u));
+const local = (u: UploadCase): string => join(work.dir, 'repos', repoName(u));
 const atPath = (u: UploadCase): VerifyUpload => ({ kind: 'dsc-path', path: dscOf(u) });
 
 function codes(r: VerifyReport): string[] {
@@ -223,7 +205,7 @@ describe('verify from a local repository, and the upload from each kind of sourc
     const r = await verify(
       { repo: remote(gbp), tag: gbp.tag, upload: { kind: 'mirror', mirror: mirror.url, suite: 'sid' } },
       deps({
-        obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: join(KEYS, 'uploaders.gpg') } },
+        obtain: { policy: { allowHttpLoopback: true }, indexOptions: { archiveKeyring: FIXTURE_KEYRINGS.uploaders } },
       }),
     );
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
@@ -263,7 +245,7 @@ describe('verify: the Dgit field over archive history (pseudo-merge)', () => {
 
   /** An upload whose Dgit field names `commit`, in its own directory, signed by the service key. */
   function uploadNaming(commit: string, name: string): VerifyUpload {
-    const dir = mkdtempSync(join(root, `${name}-`));
+    const dir = mkdtempSync(join(work.dir, `${name}-`));
     chmodSync(dir, 0o755);
     for (const f of native.dscFiles) copyFileSync(join(REPO_ROOT, native.dir, f.name), join(dir, f.name));
     const body = service
@@ -288,7 +270,7 @@ describe('verify: the Dgit field over archive history (pseudo-merge)', () => {
   }
 
   beforeAll(async () => {
-    dgitRoot = join(root, 'dgit-repos');
+    dgitRoot = join(work.dir, 'dgit-repos');
     mkdirSync(dgitRoot);
     execFileSync('git', ['clone', '-q', '--mirror', bundleOf(native), join(dgitRoot, native.source)]);
     dgitServer = await startGitHttpServer({ root: dgitRoot });
@@ -349,7 +331,7 @@ describe('verify: binding failures and undecidable cases', () => {
   });
 
   it('a .dsc without Git-Tag-Info, with another tagger and a Dgit field naming another version and repository is a mismatch', async () => {
-    const dir = mkdtempSync(join(root, 'edited-'));
+    const dir = mkdtempSync(join(work.dir, 'edited-'));
     chmodSync(dir, 0o755);
     for (const f of gbp.dscFiles) copyFileSync(join(REPO_ROOT, gbp.dir, f.name), join(dir, f.name));
     const text = readFileSync(dscOf(gbp), 'utf8')
@@ -375,7 +357,7 @@ describe('verify: binding failures and undecidable cases', () => {
     const unapplied = MANIFEST.uploads.find((u) => u.case === 'unapplied')!;
     const r = await verify(
       { repo: local(unapplied), tag: unapplied.tag, upload: atPath(unapplied) },
-      deps({ policy: { ...trust.policy, minRsaBits: 4096 } }),
+      deps({ policy: { ...fixture.trust.policy, minRsaBits: 4096 } }),
     );
     expect(r.layers.authenticity.status).toBe('pass');
     expect(r.verdict, describeReport(r)).toBe('mismatch');
@@ -386,7 +368,7 @@ describe('verify: binding failures and undecidable cases', () => {
   it('a tag the keyrings do not authenticate is rejected and nothing is obtained or built', async () => {
     const r = await verify(
       { repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) },
-      { ...deps(), keyrings: (await loadTrust({ ...config, keyrings: [{ path: join(KEYS, 'dm.gpg'), role: 'dm' }] })).keyrings },
+      { ...deps(), keyrings: (await loadTrust({ ...fixture.config, keyrings: [{ path: FIXTURE_KEYRINGS.dm, role: 'dm' }] })).keyrings },
     );
     expect(r.verdict, describeReport(r)).toBe('rejected');
     expect(r.layers.binding).toEqual({ status: 'skipped', detail: 'the tag was not authenticated' });
@@ -426,7 +408,10 @@ describe('verify: binding failures and undecidable cases', () => {
   });
 
   it('a missing upload is unverifiable (UPLOAD_NOT_FOUND)', async () => {
-    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-path', path: join(root, 'nothing', gbp.dsc) } }, deps());
+    const r = await verify(
+      { repo: local(gbp), tag: gbp.tag, upload: { kind: 'dsc-path', path: join(work.dir, 'nothing', gbp.dsc) } },
+      deps(),
+    );
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
     expect(codes(r)).toEqual(['UPLOAD_NOT_FOUND']);
   });
