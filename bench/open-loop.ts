@@ -25,7 +25,8 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 /**
  * Request i (`send(i)`, resolving to its status) at start + i/rate, for `total`
- * requests, whatever the answers so far; latency runs from the scheduled time.
+ * requests, whatever the answers so far; latency runs from the scheduled time
+ * (or from the send, for one sent a little before it).
  * A status other than `ok` is an error.
  */
 async function openLoop(total: number, rate: number, send: (i: number) => Promise<number>, ok: number): Promise<LoadResult> {
@@ -37,9 +38,12 @@ async function openLoop(total: number, rate: number, send: (i: number) => Promis
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Sent up to a millisecond early (a shorter wait is not slept): timed from
+    // the send then; sent late: from when it was due, so a stall counts.
+    const from = Math.min(due, performance.now());
     pending.push(
       send(i).then((status) => {
-        latencies.push(performance.now() - due);
+        latencies.push(performance.now() - from);
         if (status !== ok) errors++;
       }),
     );
