@@ -9,7 +9,7 @@
 // than the one the upload names.
 import { tagNameForVersion } from '../interpret/index.js';
 import { reason, type Reason } from '../report/reasons.js';
-import { isVerificationError } from '../report/verification-error.js';
+import { isVerificationError, type VerificationError } from '../report/verification-error.js';
 import type { Repository } from '../fetch/index.js';
 import type { Dsc } from '../deb822/dsc.js';
 
@@ -66,22 +66,34 @@ export async function locateTag(
   const tagObject = dsc.gitTagInfo?.tag;
   if (tagObject === undefined) throw new Error('locateTag: the .dsc has no Git-Tag-Info');
   const tried: string[] = [];
+  let firstFailure: VerificationError | undefined;
+  let read = 0;
   for (const c of candidates) {
     onTry(c);
     let repo: Repository | undefined;
     try {
       repo = await openRepository(c.url);
       const ref = await repo.resolveTag(tag);
+      read++;
       if (ref === undefined) tried.push(`${c.from} ${c.url}: no tag ${tag}`);
       else if (ref.oid !== tagObject) tried.push(`${c.from} ${c.url}: its ${tag} is object ${ref.oid}, not ${tagObject}`);
       else return { tag, tagObject, repo: c.url, tried: [...tried, `${c.from} ${c.url}: has ${tag} ${tagObject}`] };
     } catch (e) {
       if (!isVerificationError(e)) throw e;
+      firstFailure ??= e;
       tried.push(`${c.from} ${c.url}: ${e.message}`);
     } finally {
       await repo?.close();
     }
   }
-  const why = `no repository has ${tag} as the tag object ${tagObject} that the upload names (give it with --repo): ${tried.join('; ')}`;
+  // None could be read (the network, the URL policy): that is the reason, not the tag's absence.
+  if (read === 0 && firstFailure !== undefined) {
+    const why = `no repository that may hold ${tag} could be read (give the one that does with --repo): ${tried.join('; ')}`;
+    return { tag, tagObject, reason: reason(firstFailure.code, why), tried };
+  }
+  const unread = tried.length - read;
+  const why =
+    `no repository has ${tag} as the tag object ${tagObject} that the upload names` +
+    `${unread > 0 ? ` (${unread} of ${tried.length} could not be read)` : ''} (give it with --repo): ${tried.join('; ')}`;
   return { tag, tagObject, reason: reason('REPOSITORY_NOT_FOUND', why), tried };
 }

@@ -89,7 +89,7 @@ export const REASONS = {
     layer: 'fetch',
     effect: 'unverifiable',
     meaning:
-      "Verifying by source and version (or by .dsc): no repository tried (the .dsc's Dgit URL, its Vcs-Git, Salsa's debian/SOURCE) has the tag object the upload's Git-Tag-Info names.",
+      "Verifying by source and version (or by .dsc): no repository tried (the .dsc's Dgit URL, its Vcs-Git, Salsa's debian/SOURCE) has the tag object the upload's Git-Tag-Info names. When none of them could be read at all, the reason is the first failure's own code (FETCH_FAILED, UNSUPPORTED_URL, …).",
     action:
       'Give the repository that holds the tag with --repo (and --tag if it is not named as git-debpush names it); a tag moved or deleted since the upload deserves a question to the maintainer.',
   },

@@ -13,6 +13,7 @@ import { locateTag, repositoryCandidates, SALSA } from '../../src/pipeline/locat
 import { openRepository } from '../../src/pipeline/open-repository.js';
 import { Deb822Paragraph } from '../../src/deb822/paragraph.js';
 import { readDsc, type Dsc } from '../../src/deb822/dsc.js';
+import { deadPort } from '../helpers/dead-port.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { bundleOf, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 
@@ -86,9 +87,25 @@ describe('locateTag', () => {
     ]);
     expect(r.repo).toBeUndefined();
     expect(r.reason?.code).toBe('REPOSITORY_NOT_FOUND');
-    expect(r.reason?.message).toContain(`no repository has ${gbp.tag} as the tag object ${gbp.tagObject}`);
+    expect(r.reason?.message).toContain(
+      `no repository has ${gbp.tag} as the tag object ${gbp.tagObject} that the upload names (2 of 3 could not be read)`,
+    );
     expect(r.tried).toHaveLength(3);
     expect(r.tried[0]).toMatch(/^Dgit field .*absent\.git: /);
     expect(r.tried[2]).toMatch(/^insecure http:\/\/example\.org\/x\.git: .*http/);
+  });
+
+  it("none could be read at all: the first failure's own code, not REPOSITORY_NOT_FOUND", async () => {
+    const port = await deadPort();
+    const r = await locateTag(dsc, open, undefined, [
+      { from: 'Dgit field', url: `http://127.0.0.1:${port}/x.git` },
+      { from: 'insecure', url: 'http://example.org/x.git' },
+    ]);
+    expect(r.repo).toBeUndefined();
+    expect(r.reason?.code).toBe('FETCH_FAILED');
+    expect(r.reason?.message).toMatch(
+      new RegExp(`^no repository that may hold ${gbp.tag} could be read \\(give the one that does with --repo\\): Dgit field `),
+    );
+    expect(r.tried).toHaveLength(2);
   });
 });
