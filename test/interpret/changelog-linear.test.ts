@@ -1,3 +1,4 @@
+import { mutated, seededUnit } from '../helpers/seeded.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { headerOf, isAncientDelimiter, trailerOf, urgencyOf } from '../../src/interpret/changelog.js';
 import { SPACE, NON_SPACE } from '../../src/interpret/perl-text.js';
@@ -36,36 +37,10 @@ function referenceUrgency(options: string): string {
   return '';
 }
 
-/** A deterministic generator (xorshift), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 function pieces(random: () => number, parts: readonly string[], max: number): string {
   let s = '';
   const n = Math.floor(random() * max);
   for (let i = 0; i < n; i++) s += parts[Math.floor(random() * parts.length)];
-  return s;
-}
-
-/** A valid line, then up to three random edits: insert a part, delete a span, repeat a span. */
-function mutated(random: () => number, seeds: readonly string[], parts: readonly string[]): string {
-  let s = seeds[Math.floor(random() * seeds.length)]!;
-  const edits = Math.floor(random() * 4);
-  for (let e = 0; e < edits; e++) {
-    const at = Math.floor(random() * (s.length + 1));
-    const len = Math.floor(random() * 4);
-    const kind = random();
-    if (kind < 0.5) s = s.slice(0, at) + parts[Math.floor(random() * parts.length)]! + s.slice(at);
-    else if (kind < 0.8) s = s.slice(0, at) + s.slice(at + len);
-    else s = s.slice(0, at + len) + s.slice(at, at + len) + s.slice(at + len);
-  }
   return s;
 }
 
@@ -151,7 +126,7 @@ describe("the changelog matchers agree with dpkg's regular expressions", () => {
     expect(hits.ancient).toBeGreaterThan(cases / 100);
   });
   it(`header lines (${cases} generated)`, () => {
-    const random = rng(1);
+    const random = seededUnit(1);
     for (let i = 0; i < cases; i++) {
       const line = random() < 0.2 ? pieces(random, HEADER_PARTS, 12) : mutated(random, HEADER_SEEDS, HEADER_PARTS);
       const m = HEADER.exec(line);
@@ -161,7 +136,7 @@ describe("the changelog matchers agree with dpkg's regular expressions", () => {
     }
   });
   it(`trailer lines (${cases} generated)`, () => {
-    const random = rng(2);
+    const random = seededUnit(2);
     for (let i = 0; i < cases; i++) {
       const line = random() < 0.2 ? ` -- ${pieces(random, TRAILER_PARTS, 14)}` : mutated(random, TRAILER_SEEDS, TRAILER_PARTS);
       const m = TRAILER.exec(line);
@@ -182,7 +157,7 @@ describe("the changelog matchers agree with dpkg's regular expressions", () => {
     }
   });
   it(`old-format delimiters (${cases} generated)`, () => {
-    const random = rng(3);
+    const random = seededUnit(3);
     for (let i = 0; i < cases; i++) {
       const line = random() < 0.2 ? pieces(random, ANCIENT_PARTS, 10) : mutated(random, ANCIENT_SEEDS, ANCIENT_PARTS);
       const want = ANCIENT.test(line);
@@ -191,7 +166,7 @@ describe("the changelog matchers agree with dpkg's regular expressions", () => {
     }
   });
   it('urgency options', () => {
-    const random = rng(4);
+    const random = seededUnit(4);
     const parts = ['urgency', '=', 'high', ' ', '\t', ',', 'low', 'x=1', 'URGENCY', ' medium'];
     for (let i = 0; i < cases; i++) {
       const opts = pieces(random, parts, 10);

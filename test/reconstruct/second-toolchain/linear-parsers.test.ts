@@ -1,3 +1,4 @@
+import { mutated, seededUnit } from '../../helpers/seeded.js';
 import { describe, expect, it } from 'vitest';
 import { formatAddressList, parseAddress } from '../../../src/reconstruct/second-toolchain/dsc-body.js';
 import { parseDeps } from '../../../src/reconstruct/second-toolchain/dpkg-deps.js';
@@ -65,33 +66,10 @@ function referenceOption(line: string): [string, string | undefined] | null {
   return m ? [m[1]!, m[2]?.replace(/^(['"])(.*)\1$/, '$2')] : null;
 }
 
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-function mutated(random: () => number, seeds: readonly string[], parts: readonly string[]): string {
-  let s = seeds[Math.floor(random() * seeds.length)]!;
-  const edits = Math.floor(random() * 4);
-  for (let e = 0; e < edits; e++) {
-    const at = Math.floor(random() * (s.length + 1));
-    const len = Math.floor(random() * 4);
-    const kind = random();
-    if (kind < 0.5) s = s.slice(0, at) + parts[Math.floor(random() * parts.length)]! + s.slice(at);
-    else if (kind < 0.8) s = s.slice(0, at) + s.slice(at + len);
-    else s = s.slice(0, at + len) + s.slice(at, at + len) + s.slice(at + len);
-  }
-  return s;
-}
-
 const cases = 5000;
 describe("the second toolchain's scans agree with dpkg's regular expressions", () => {
   it(`addresses and address lists (${cases} generated)`, () => {
-    const random = rng(11);
+    const random = seededUnit(11);
     const seeds = ['A B <a@b>', ' "X, Y" <x@y> ', 'A <a@b>, C D <c@d>,', 'A\t <a@b>', '  <a@b>', '"" <a@b>', 'A <a@b>,, B <b@c>'];
     const parts = [' ', '\t', '\u00a0', '"', ',', '<', '>', '@', 'a', 'Name', '\x01', '\n'];
     let hits = 0;
@@ -107,7 +85,7 @@ describe("the second toolchain's scans agree with dpkg's regular expressions", (
     expect(hits).toBeGreaterThan(cases / 20);
   });
   it(`dependency fields (${cases} generated)`, () => {
-    const random = rng(12);
+    const random = seededUnit(12);
     const seeds = ['a (>= 1), b | c [amd64] <!nocheck>', 'a:any (<< 2) [ !i386 ] < a b > <c>', 'x,\n y ,', 'p [ ] < >', 'q (= 1.0-1)'];
     const parts = [' ', '\t', '\u00a0', '\n', ',', '|', '(', ')', '[', ']', '<', '>', 'a', '=', '1', ':'];
     let hits = 0;
@@ -128,7 +106,7 @@ describe("the second toolchain's scans agree with dpkg's regular expressions", (
     expect(hits).toBeGreaterThan(cases / 20);
   });
   it(`debian/source/options lines (${cases} generated)`, () => {
-    const random = rng(13);
+    const random = seededUnit(13);
     const seeds = ['compression = "xz"', '--compression-level=9', 'compression', 'compression =\r x', 'compression = gzip'];
     const parts = [' ', '\t', '=', '"', "'", '\r', '\u2028', '-', 'x', 'compression'];
     for (let i = 0; i < cases; i++) {
