@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/report/report.js';
 import type { ServiceHandle } from '../../src/server/service.js';
-import type { Job } from '../../src/store/store.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
 import { publishSuite, sourcesStanza } from '../helpers/debian-mirror.js';
 import type { GitHttpServer } from '../helpers/git-http-server.js';
@@ -22,6 +21,7 @@ import { runVerifyingServe, type ServeCommand } from '../helpers/serve-command.j
 import { publishUpload, serveUploadRepos } from '../helpers/upload-served.js';
 import { MANIFEST, dscOf, uploadCase } from '../reconstruct/upload-fixtures.js';
 import { startMirrorServer, type MirrorServer } from '../upload/mirror-server.js';
+import type { JobView } from '../../src/server/api/api-routes.js';
 import { tagPushBody } from './intake-helpers.js';
 import { apiHeaders, hookHeaders, startAlertReceiver, waitFor } from './service-helpers.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
@@ -82,7 +82,8 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-type ApiJob = Job & { report?: VerifyReport };
+/** A job as the API answers it (its origin is `source` there). */
+type ApiJob = JobView & { report?: VerifyReport };
 
 const repoUrl = (): string => `${gitServer.url}/gbp.git`;
 
@@ -155,7 +156,7 @@ describe('serve with the real verification, on loopback', () => {
       const job = await finished(honestId);
       const r = job.report;
       expect(job.verdict, describeReport(r)).toBe('reproduced');
-      expect(job.intake).toBe('api');
+      expect(job.source).toBe('api');
       expect(job.upload).toBe(`${mirror.url}/${POOL}/${gbp.dsc}`);
       expect(job.version).toBe(gbp.version);
       expect(r?.reasons).toEqual([]);
@@ -211,7 +212,7 @@ describe('serve with the real verification, on loopback', () => {
     async () => {
       const job = await finished(hookId);
       const r = job.report;
-      expect(job.intake).toBe('webhook');
+      expect(job.source).toBe('webhook');
       expect(job.tagObject).toBe(gbp.tagObject);
       expect(job.upload).toBeNull();
       expect(job.verdict, describeReport(r)).toBe('reproduced');
