@@ -10,7 +10,7 @@ export interface PackageEntry {
   readonly size: number;
 }
 
-/** The stanzas of `name` in a Packages file that name a file with its SHA256 and size; throws Deb822Error on malformed input. */
+/** The stanzas of `name` in a Packages file that name a file with its SHA256 and size; throws a FormatError on malformed input. */
 export function findPackage(packages: string, name: string): PackageEntry[] {
   const found: PackageEntry[] = [];
   for (const s of parseDeb822(packages)) {

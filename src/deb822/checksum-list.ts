@@ -16,7 +16,7 @@ export interface ChecksumEntry {
   readonly hash: string;
 }
 
-/** The entries of a checksum list field; throws ChecksumListError on a malformed line or a name given twice. */
+/** The entries of a checksum list field; throws a FormatError on a malformed line or a name given twice. */
 export function parseChecksumList(
   value: string,
   algorithm: ChecksumAlgorithm,

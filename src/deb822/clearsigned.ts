@@ -78,7 +78,7 @@ export function isClearsigned(data: Uint8Array): boolean {
   return head.startsWith('-----BEGIN PGP SIGNED MESSAGE-----');
 }
 
-/** Splits a clearsigned file; throws ClearsignError when it is not one well-formed cleartext signature. */
+/** Splits a clearsigned file; throws a FormatError when it is not one well-formed cleartext signature. */
 export function parseClearsigned(data: Uint8Array): Clearsigned {
   const lines = Buffer.from(data).toString('latin1').split('\n');
   let i = 0;

@@ -62,7 +62,7 @@ export const SOURCE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 const VERSION = /^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~-]*$/;
 export type { ChecksumAlgorithm } from '../deb822/checksum-list.js';
 
-/** Throws DscError unless `name` is a plain file name dpkg would accept (deb822/file-name.ts). */
+/** Throws a FormatError unless `name` is a plain file name dpkg would accept (deb822/file-name.ts). */
 export function checkFileName(name: string): void {
   try {
     checkDpkgFileName(name);
@@ -137,7 +137,7 @@ function single(paragraph: Deb822Paragraph, name: string): string | undefined {
 }
 
 /**
- * The typed view of a parsed .dsc paragraph; throws DscError when it is not a
+ * The typed view of a parsed .dsc paragraph; throws a FormatError when it is not a
  * valid one. `encoding` is how the paragraph's text was decoded from the
  * file's bytes (field values turn back into those bytes by it).
  */

@@ -11,7 +11,7 @@ import { FormatError } from '../report/format-error.js';
 /** Dpkg::Checksums' file-name pattern. */
 const DPKG_FILE_NAME = /^[0-9a-zA-Z][-+:.,=0-9a-zA-Z_~]+$/;
 
-/** Throws FileNameError unless `name` is a plain file name dpkg would accept. */
+/** Throws a FormatError unless `name` is a plain file name dpkg would accept. */
 export function checkFileName(name: string): string {
   if (!DPKG_FILE_NAME.test(name))
     throw new FormatError(

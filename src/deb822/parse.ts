@@ -21,7 +21,7 @@ const WS = /^[ \t\n\v\f\r]/;
 /** deb822(5): a field name is US-ASCII without control characters, space or colon, and does not start with "#" or "-". */
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 
-/** Every paragraph of `text`, in order. Throws Deb822Error with the line number on malformed input. */
+/** Every paragraph of `text`, in order. Throws a FormatError with the line number on malformed input. */
 export function parseDeb822(text: string, options: ParseOptions = {}): Deb822Paragraph[] {
   return [...iterateDeb822(text, options)];
 }
@@ -75,7 +75,7 @@ export function* iterateDeb822(text: string, options: ParseOptions = {}): Genera
   if (current) yield current;
 }
 
-/** Exactly one paragraph (a .dsc, a Release file); throws Deb822Error otherwise. */
+/** Exactly one paragraph (a .dsc, a Release file); throws a FormatError otherwise. */
 export function parseDeb822Paragraph(text: string, options: ParseOptions = {}): Deb822Paragraph {
   const paragraphs = parseDeb822(text, options);
   if (paragraphs.length !== 1) throw malformed(`expected one paragraph, found ${paragraphs.length}`, 1);

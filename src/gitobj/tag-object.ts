@@ -76,7 +76,7 @@ export const MAX_TAG_OBJECT_BYTES = 1 << 20;
 
 const HEX40 = /^[0-9a-f]{40}$/;
 
-/** Parses a tag object; throws TagParseError when git would not call it a tag. */
+/** Parses a tag object; throws a FormatError when git would not call it a tag. */
 export function parseTagObject(raw: Uint8Array): ParsedTag {
   const cut = signatureOffset(raw);
   const payload = raw.subarray(0, cut);

@@ -83,7 +83,7 @@ function checkDirectory(dir: string): void {
   }
 }
 
-/** One Sources stanza as an entry; throws DscError when it is not a usable one. */
+/** One Sources stanza as an entry; throws a FormatError when it is not a usable one. */
 export function sourcesEntry(p: Deb822Paragraph): SourcesEntry {
   const source = p.get('Package') ?? '';
   if (!SOURCE_NAME.test(source))

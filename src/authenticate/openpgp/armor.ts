@@ -32,7 +32,7 @@ export function crc24(data: Uint8Array): number {
 
 /**
  * Decodes the first armored block at or after `from` in `text`.
- * Returns undefined when there is no BEGIN line; throws ArmorError when the block is malformed.
+ * Returns undefined when there is no BEGIN line; throws a FormatError when the block is malformed.
  */
 export function dearmor(text: string, from = 0): ArmorBlock | undefined {
   // gpg tolerates trailing white space (and CR) on armor lines.

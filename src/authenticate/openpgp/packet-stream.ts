@@ -29,7 +29,7 @@ export const PacketTag = {
   userAttribute: 17,
 } as const;
 
-/** Reads the packet at `pos`; throws PacketFramingError when its header or length is impossible. */
+/** Reads the packet at `pos`; throws a FormatError when its header or length is impossible. */
 export function readPacket(buf: Uint8Array, pos: number): Packet {
   const start = pos;
   const first = buf[pos];
@@ -88,7 +88,7 @@ export function readPacket(buf: Uint8Array, pos: number): Packet {
   return { tag, start, end: pos, body };
 }
 
-/** All packets of `buf`; throws PacketFramingError on the first impossible header. */
+/** All packets of `buf`; throws a FormatError on the first impossible header. */
 export function readPackets(buf: Uint8Array): Packet[] {
   const out: Packet[] = [];
   let pos = 0;
