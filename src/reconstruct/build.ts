@@ -275,7 +275,10 @@ async function runBuild(
       `--- the build's log under profile ${input.profile.name} (dgit, dpkg-source) ---\n${buildLog}${buildLog === '' || buildLog.endsWith('\n') ? '' : '\n'}--- end of the build's log ---\n`,
     );
     const log = `${r.stderr.toString('utf8')}${buildLog}`;
-    const failed = (code: 'BUILD_FAILED' | 'BUILD_TIMEOUT', message: string): BuildResult => ({
+    const failed = (
+      code: 'BUILD_FAILED' | 'BUILD_TIMEOUT' | 'WORK_QUOTA_EXCEEDED' | 'ORIG_TREE_MISMATCH',
+      message: string,
+    ): BuildResult => ({
       ok: false,
       reasons: [reason(code, message)],
       log,
@@ -291,31 +294,17 @@ async function runBuild(
     // dgit keeps dpkg-source's messages in the build log, not on stderr.
     if (r.exitCode !== 0 && (r.workQuotaExceeded || (r.workBytes !== null && mentionsNoSpace(log)))) {
       await cleanup();
-      return {
-        ok: false,
-        log,
-        durationMs: took(),
-        reasons: [
-          reason(
-            'WORK_QUOTA_EXCEEDED',
-            `the build under profile ${input.profile.name} filled its work directory (${r.workBytes} bytes) during step ${meta.step ?? 'start'}: ${lastLines(r.stderr.toString('utf8'), 3)}`,
-          ),
-        ],
-      };
+      return failed(
+        'WORK_QUOTA_EXCEEDED',
+        `the build under profile ${input.profile.name} filled its work directory (${r.workBytes} bytes) during step ${meta.step ?? 'start'}: ${lastLines(r.stderr.toString('utf8'), 3)}`,
+      );
     }
     if (r.exitCode !== 0 && input.existingOrigs.length > 0 && ORIG_DIFFERS.test(log)) {
       await cleanup();
-      return {
-        ok: false,
-        log,
-        durationMs: took(),
-        reasons: [
-          reason(
-            'ORIG_TREE_MISMATCH',
-            `dgit refused to build with the upload's orig${input.existingOrigs.length > 1 ? 's' : ''} ${input.existingOrigs.map((o) => basename(o)).join(', ')}: ${[...new Set(log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)))].slice(0, 6).join(' | ')}`,
-          ),
-        ],
-      };
+      return failed(
+        'ORIG_TREE_MISMATCH',
+        `dgit refused to build with the upload's orig${input.existingOrigs.length > 1 ? 's' : ''} ${input.existingOrigs.map((o) => basename(o)).join(', ')}: ${[...new Set(log.split('\n').filter((l) => /quilt differences|differs from|not identical/.test(l)))].slice(0, 6).join(' | ')}`,
+      );
     }
     if (r.exitCode !== 0) {
       await cleanup();

@@ -11,8 +11,7 @@ import { ObjectStore } from '../../src/fetch/object-store.js';
 import { RemoteRepository, type RemoteLimits } from '../../src/fetch/remote-repository.js';
 import { parseConfig } from '../../src/config/load.js';
 import { verifyDepsFrom } from '../../src/pipeline/verify-setup.js';
-import { KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
-import { DEFAULT_SIGNATURE_POLICY } from '../../src/authenticate/openpgp/verify-tag-signature.js';
+import { emptyTrust } from '../helpers/fixture-keyrings.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { isVerificationError, VerificationError } from '../../src/report/verification-error.js';
 
@@ -121,13 +120,7 @@ describe('RemoteRepository over loopback smart HTTP', () => {
 
   it('the pipeline passes a running byte count to its progress: verifyDepsFrom({onPackBytes}) reaches the repository it opens', async () => {
     const config = parseConfig({ fetch: { allowHttpLoopback: true } }, 'test');
-    const trust = {
-      keyrings: new KeyringIndex(),
-      dm: undefined,
-      policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] },
-      keyringOrigin: 'test',
-      warnings: [],
-    };
+    const trust = emptyTrust();
     const seen: number[] = [];
     const deps = verifyDepsFrom(config, trust, { origin: 'none', unavailable: 'test', warnings: [] }, { onPackBytes: (n) => seen.push(n) });
     const repo = await deps.openRepository(`${server.url}/pkg.git`);

@@ -11,6 +11,8 @@ import type { Config } from '../../src/config/schema.js';
 import type { CheckTagDeps } from '../../src/pipeline/check-tag.js';
 import { openRepository } from '../../src/pipeline/open-repository.js';
 import { loadTrust, type Trust } from '../../src/pipeline/trust.js';
+import { KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
+import { DEFAULT_SIGNATURE_POLICY } from '../../src/authenticate/openpgp/verify-tag-signature.js';
 
 const DIR = fileURLToPath(new URL('../../fixtures/keys/keyrings', import.meta.url));
 
@@ -55,5 +57,16 @@ export async function loadFixtureTrust(overrides: Partial<Config> = {}): Promise
     config,
     trust,
     deps: { openRepository: (r) => openRepository(r, config), keyrings: trust.keyrings, dm: trust.dm, policy: trust.policy },
+  };
+}
+
+/** A trust with no keys at all (for a stage that must be given one but judges no signature). */
+export function emptyTrust(): Trust {
+  return {
+    keyrings: new KeyringIndex(),
+    dm: undefined,
+    policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] },
+    keyringOrigin: 'test',
+    warnings: [],
   };
 }

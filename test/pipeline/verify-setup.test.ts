@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { verifyDepsFrom } from '../../src/pipeline/verify-setup.js';
+import { emptyTrust } from '../helpers/fixture-keyrings.js';
 import { locateRootfs } from '../../src/sandbox/rootfs.js';
-import { KeyringIndex } from '../../src/authenticate/openpgp/keyring-index.js';
-import { DEFAULT_SIGNATURE_POLICY } from '../../src/authenticate/openpgp/verify-tag-signature.js';
 
 const cache = mkdtempSync(join(tmpdir(), 't2u-verify-setup-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
@@ -16,13 +15,7 @@ afterAll(() => rmSync(cache, { recursive: true, force: true }));
 describe('verifyDepsFrom', () => {
   it('finds the builder root filesystems under the configured cacheDir', async () => {
     const config = await loadConfig(undefined, { cacheDir: cache });
-    const trust = {
-      keyrings: new KeyringIndex(),
-      dm: undefined,
-      policy: { ...DEFAULT_SIGNATURE_POLICY, rejectDigests: [...DEFAULT_SIGNATURE_POLICY.rejectDigests] },
-      keyringOrigin: 'test',
-      warnings: [],
-    };
+    const trust = emptyTrust();
     const deps = verifyDepsFrom(config, trust, { origin: 'none', unavailable: 'test', warnings: [] });
     // A cached rootfs is one whose manifest exists: made here, so that nothing is built.
     const where = await locateRootfs('trixie', { cache });
