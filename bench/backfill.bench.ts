@@ -1,10 +1,21 @@
 // Backfill throughput: real verification jobs (the upload fixtures made by
 // Debian's own tooling, their repositories served by a loopback smart-HTTP
-// git server) run one at a time and then W at a time; jobs per minute of
-// each and their ratio (goal: W workers on W cores ≥ 0.85·W× one; widths
-// above the core count are measured too, without a goal), with the machine's
-// load average and its busy CPU share (/proc/stat) during each, so that a
-// shortfall can be told from a machine that had no idle core to give.
+// git server) run by W workers confined to C of the machine's CPUs, for each
+// configuration W@C asked (--configs; the default 1@1, 1@N and N@N on N
+// cores), the configurations interleaved round by round (--rounds), so that
+// a machine whose other load changes meanwhile weighs on each alike; jobs per
+// minute of each (the median of its rounds) and two ratios: N workers on N
+// cores against one worker on one core (the goal: ≥ 0.85·N×), and N workers
+// on N cores against one worker on the same N cores (what a second worker
+// gains a machine; a single job's steps partly run side by side, so one
+// worker alone already keeps more than one core partly busy).
+// The confinement is the scheduler's CPU affinity of the bench and of every
+// process it starts, sandboxes included (bench/lib/cpu-pinning.ts); each run
+// prints how many processes it saw (how many under bwrap) and whether any was
+// allowed on another CPU. With each run come the load average and the busy,
+// I/O-wait and steal shares (/proc/stat) of the run's CPUs and of the whole
+// machine, so that a shortfall can be told from a machine that had no idle
+// core to give.
 // --via pool (the default) runs them as the service's worker pool does: in
 // its job processes (src/server/queue/job-process.ts), each kept for the
 // next job with its modules and keyrings loaded, the upload a .dsc URL on a
@@ -14,22 +25,23 @@
 // Then a projection for the tag2upload uploads in a Sources index (the
 // stanzas with a Git-Tag-Info field), bucketed by the size of their source
 // package (the sum of the Files sizes): each bucket's per-job time at W is the
-// median wall measured here, W at a time, for a case of that bucket's size,
-// divided by W, never interpolated;
+// median wall measured here, W at a time on all cores, for a case of that
+// bucket's size, divided by W, never interpolated;
 // a bucket with no measured case is printed as not measured and left out
-// of the total. --large BYTES,... adds uploads of about that size, made by
+// of the total (--sources none: no projection). --large BYTES,... adds uploads of about that size, made by
 // Debian's own tools (bench/lib/large-upload.sh: git debpush, dgit's builder
 // mode, the orig by git deborig; its content incompressible, so the upload
-// is about as large as asked), for the buckets the fixtures do not reach;
-// --large-dir keeps them between runs.
-// Where a job's time goes is printed per case at 1 and at W workers (the
+// is about as large as asked), for the buckets the fixtures do not reach,
+// --large-jobs of each per run; --large-dir keeps them between runs.
+// Where a job's time goes is printed per case and configuration (the
 // report's timings), with the CPU seconds per job of the job's node process
 // and of all its processes (sandboxes included, from a cpuacct cgroup of the
-// bench's own) and the machine's I/O-wait share.
+// bench's own).
 // Needs `npx tsc -p tsconfig.build.json` first.
 // Usage: npx tsx bench/backfill.bench.ts [--via pool|cli] [--jobs N] [--cases gbp,native]
-//          [--workers W,...] [--large BYTES,...] [--large-jobs N] [--large-dir DIR]
-//          [--sources FILE|URL of Sources.gz] [--buckets 1048576,10485760]
+//          [--configs 1@1,1@2,2@2] [--rounds R] [--workers W,...]
+//          [--large BYTES,...] [--large-jobs N] [--large-dir DIR]
+//          [--sources FILE|URL of Sources.gz|none] [--buckets 1048576,10485760]
 import { execFile, execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -44,7 +56,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -56,23 +68,38 @@ import { testConfig } from '../test/server/service-helpers.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
 import { FIXTURE_KEYRINGS } from '../test/helpers/fixture-keyrings.js';
 import { fixtureVerifyArgs } from './lib/verify-args.js';
+import { numberOption, option } from './lib/args.js';
+import { allowedCpus, pinTree, samplePinning, type PinningCheck } from './lib/cpu-pinning.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../test/reconstruct/upload-fixtures.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+const JOBS = numberOption('--jobs', 4);
+/** The CPUs the bench may use (its own affinity as it starts): a configuration's C CPUs are the first C of them. */
+const ALL_CPUS = allowedCpus();
+const CORES = ALL_CPUS.length;
+/** Widths run on all the cores besides the configurations' own (a job waits on its sandboxes' start-ups and I/O, so more workers than cores may still gain). */
+const WIDTHS = (option('--workers') ?? String(CORES)).split(',').map(Number);
+interface Config {
+  readonly workers: number;
+  readonly cores: number;
+  readonly name: string;
+}
+const configOf = (text: string): Config => {
+  const m = /^(\d+)@(\d+)$/.exec(text);
+  const [workers, cores] = [Number(m?.[1]), Number(m?.[2])];
+  if (!m || workers < 1 || cores < 1 || cores > CORES) throw new Error(`--configs takes WORKERS@CORES with 1 ≤ CORES ≤ ${CORES}, not ${text}`);
+  return { workers, cores, name: `${workers}@${cores}` };
 };
-const JOBS = Number(arg('--jobs')) || 4;
-/** Widths to compare with one at a time: the machine's cores, and more (a job waits on its sandboxes' start-ups and I/O). */
-const WIDTHS = (arg('--workers') ?? '2').split(',').map(Number);
-const CORES = availableParallelism();
-const CASES = (arg('--cases') ?? 'gbp,native').split(',').filter(Boolean);
-const SOURCES = arg('--sources') ?? 'http://deb.debian.org/debian/dists/sid/main/source/Sources.gz';
-const BUCKETS = (arg('--buckets') ?? `${1 << 20},${10 << 20}`).split(',').map(Number);
-const LARGE = (arg('--large') ?? '').split(',').filter(Boolean).map(Number);
-const LARGE_JOBS = Number(arg('--large-jobs')) || 2;
+const CONFIGS: Config[] = [
+  ...new Set([...(option('--configs') ?? `1@1,1@${CORES},${CORES}@${CORES}`).split(','), ...WIDTHS.map((w) => `${w}@${CORES}`)]),
+].map(configOf);
+const ROUNDS = numberOption('--rounds', 1);
+const CASES = (option('--cases') ?? 'gbp,native').split(',').filter(Boolean);
+const SOURCES = option('--sources') ?? 'http://deb.debian.org/debian/dists/sid/main/source/Sources.gz';
+const BUCKETS = (option('--buckets') ?? `${1 << 20},${10 << 20}`).split(',').map(Number);
+const LARGE = (option('--large') ?? '').split(',').filter(Boolean).map(Number);
+const LARGE_JOBS = numberOption('--large-jobs', 2);
 /** `pool`: the service's job processes, kept from job to job (a backfill); `cli`: the CLI, a process per job (as a user runs it). */
-const VIA = arg('--via') ?? 'pool';
+const VIA = option('--via') ?? 'pool';
 if (VIA !== 'pool' && VIA !== 'cli') throw new Error(`--via pool|cli, not ${VIA}`);
 
 const BIN = join(REPO_ROOT, 'bin', 't2u-verify.js');
@@ -82,12 +109,34 @@ const load = (): string =>
     .join(' ');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Busy, I/O-wait and total jiffies of the whole machine. */
-function cpuTicks(): [number, number, number] {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const idle = f[3]! + f[4]!;
-  const total = f.reduce((a, b) => a + b, 0);
-  return [total - idle, f[4]!, total];
+/** Busy, I/O-wait, steal (time the hypervisor gave to others) and total jiffies of the whole machine, or of `cpus` only. */
+interface Ticks {
+  readonly busy: number;
+  readonly iowait: number;
+  readonly steal: number;
+  readonly total: number;
+}
+function cpuTicks(cpus?: readonly number[]): Ticks {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const want = cpus === undefined ? ['cpu'] : cpus.map((c) => `cpu${c}`);
+  const sum = { busy: 0, iowait: 0, steal: 0, total: 0 };
+  for (const line of lines) {
+    const [name, ...rest] = line.trim().split(/\s+/);
+    if (!want.includes(name!)) continue;
+    // user nice system idle iowait irq softirq steal (guest and guest_nice are counted in user and nice already)
+    const f = rest.slice(0, 8).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    sum.total += total;
+    sum.iowait += f[4]!;
+    sum.steal += f[7]!;
+    sum.busy += total - f[3]! - f[4]! - f[7]!;
+  }
+  return sum;
+}
+/** Each share of the time between two readings. */
+function shares(a: Ticks, b: Ticks): { busy: number; iowait: number; steal: number } {
+  const total = b.total - a.total || 1;
+  return { busy: (b.busy - a.busy) / total, iowait: (b.iowait - a.iowait) / total, steal: (b.steal - a.steal) / total };
 }
 
 /** CPU seconds (user + system) of this process's live node children: the pool's job processes, kept from job to job. */
@@ -174,7 +223,7 @@ const cases: Case[] = CASES.map((c) => {
     jobs: JOBS,
   };
 });
-const largeDir = arg('--large-dir') ?? join(scratch, 'large');
+const largeDir = option('--large-dir') ?? join(scratch, 'large');
 for (const bytes of LARGE) {
   const out = join(largeDir, String(bytes));
   if (!existsSync(join(out, 'upload.json'))) {
@@ -301,84 +350,126 @@ const job = VIA === 'pool' ? poolJob : cliJob;
 interface PoolRun {
   readonly perMin: number;
   readonly jobs: Map<string, JobTime[]>;
-  /** The machine's busy and I/O-wait shares of all its CPU time during the run. */
-  readonly busy: number;
-  readonly iowait: number;
+  /** The busy, I/O-wait and steal shares of the run's CPUs, and of the whole machine, during the run. */
+  readonly cpus: ReturnType<typeof shares>;
+  readonly machine: ReturnType<typeof shares>;
   /** CPU seconds (user + system) per job of the job's node process (with what it reaped), and of every process of the job (sandboxes included; undefined without a cgroup). */
   readonly cpuPerJob: { readonly node: number; readonly all: number | undefined };
   readonly elapsed: number;
   readonly load: string;
+  readonly pinning: PinningCheck;
 }
 
-/** JOBS jobs of each case, `width` at a time: jobs per minute, each job's split, the machine's busy share and the jobs' CPU. */
-async function pool(width: number): Promise<PoolRun> {
+/**
+ * JOBS jobs of each case, `config.workers` at a time, the bench and every
+ * process it starts confined to the first `config.cores` CPUs: jobs per
+ * minute, each job's split, the CPUs' busy shares and the jobs' CPU.
+ */
+async function pool(config: Config): Promise<PoolRun> {
+  const cpus = ALL_CPUS.slice(0, config.cores);
+  pinTree(cpus);
   // The largest first, so that the W at a time run alongside jobs of their own size and no large one is left alone at the end.
   const queue = cases.flatMap((u) => Array.from({ length: u.jobs }, () => u)).sort((a, b) => b.size - a.size);
   const jobs = new Map<string, JobTime[]>(cases.map((u) => [u.case, []]));
-  const [b0, w0, t0] = cpuTicks();
+  const pinning = samplePinning(cpus);
+  const [m0, p0] = [cpuTicks(), cpuTicks(cpus)];
   const c0 = jobProcessesCpuS();
   const g0 = groupCpuS();
   const began = performance.now();
   await Promise.all(
-    Array.from({ length: width }, async () => {
+    Array.from({ length: config.workers }, async () => {
       for (let u = queue.shift(); u !== undefined; u = queue.shift()) {
         const j = await job(u);
         jobs.get(u.case)!.push(j);
-        process.stderr.write(`  [${width} at a time] ${u.case} ${(j.wall / 1000).toFixed(1)} s [load ${load()}]\n`);
+        process.stderr.write(`  [${config.name}] ${u.case} ${(j.wall / 1000).toFixed(1)} s [load ${load()}]\n`);
       }
     }),
   );
   const elapsed = performance.now() - began;
-  const [b1, w1, t1] = cpuTicks();
+  const [m1, p1] = [cpuTicks(), cpuTicks(cpus)];
   const n = cases.reduce((sum, u) => sum + u.jobs, 0);
   return {
     perMin: (n * 60_000) / elapsed,
     jobs,
-    busy: (b1 - b0) / (t1 - t0),
-    iowait: (w1 - w0) / (t1 - t0),
+    cpus: shares(p0, p1),
+    machine: shares(m0, m1),
     cpuPerJob: {
       node: VIA === 'pool' ? (jobProcessesCpuS() - c0) / n : [...jobs.values()].flat().reduce((sum, j) => sum + (j.nodeCpuS ?? 0), 0) / n,
       all: g0 === undefined ? undefined : (groupCpuS()! - g0) / n,
     },
     elapsed,
     load: load(),
+    pinning: pinning.stop(),
   };
 }
 
 console.log(
-  `backfill: ${cases.map((u) => `${u.jobs} × ${u.case} (${u.size} B)`).join(', ')}, 1 then ${WIDTHS.join(', ')} at a time on ${CORES} cores, ${VIA === 'pool' ? "the service's job processes" : 'the CLI, a process per job'}; load average at start ${load()}`,
+  `backfill: ${cases.map((u) => `${u.jobs} × ${u.case} (${u.size} B)`).join(', ')} per run; configurations (workers@cores) ${CONFIGS.map((c) => c.name).join(', ')}, ` +
+    `interleaved over ${ROUNDS} round(s), on CPUs ${ALL_CPUS.join(',')}; ${VIA === 'pool' ? "the service's job processes" : 'the CLI, a process per job'}; load average at start ${load()}`,
 );
 const total = cases.reduce((sum, u) => sum + u.jobs, 0);
-if (total < 2 * Math.max(...WIDTHS))
-  console.log(`  (${total} jobs in all: fewer than twice the widest run, whose ratio then mostly shows its last jobs running alone)`);
+const widest = Math.max(...CONFIGS.map((c) => c.workers));
+if (total < 2 * widest) console.log(`  (${total} jobs a run: fewer than twice the widest run, whose ratio then mostly shows its last jobs running alone)`);
 // Warm-up, not counted: the page cache, the rootfs, and (pool) as many job processes as the widest run, each with its keyrings loaded.
-await Promise.all(Array.from({ length: VIA === 'pool' ? Math.max(1, ...WIDTHS) : 1 }, () => job(cases[0]!)));
-const one = await pool(1);
-const runs = new Map<number, PoolRun>([[1, one]]);
-for (const w of WIDTHS) runs.set(w, await pool(w));
-const walls = (r: PoolRun, c: string): number[] => r.jobs.get(c)!.map((j) => j.wall);
-const fmt = (r: PoolRun): string =>
-  `${r.perMin.toFixed(2)} jobs/min; median job ${cases.map((u) => `${u.case} ${(median(walls(r, u.case)) / 1000).toFixed(1)} s`).join(', ')}; ` +
-  `CPU a job: ${r.cpuPerJob.all === undefined ? '' : `${r.cpuPerJob.all.toFixed(1)} s in all, `}${r.cpuPerJob.node.toFixed(1)} s node; machine busy ${(100 * r.busy).toFixed(0)}%, I/O wait ${(100 * r.iowait).toFixed(0)}% [load ${r.load}]`;
-for (const [w, r] of runs) {
-  const ratio = r.perMin / one.perMin;
-  // The goal is for W workers on W cores; more workers than cores are compared with one, without a goal.
-  const goal = w > 1 && w <= CORES ? ` (goal ≥ ${(0.85 * w).toFixed(2)}×: ${ratio >= 0.85 * w ? 'met' : 'NOT met'})` : '';
-  console.log(`  ${w} at a time: ${fmt(r)}${w > 1 ? `; ${ratio.toFixed(2)}× one${goal}` : ''}`);
+await Promise.all(Array.from({ length: VIA === 'pool' ? widest : 1 }, () => job(cases[0]!)));
+const walls = (runs: readonly PoolRun[], c: string): number[] => runs.flatMap((r) => r.jobs.get(c)!.map((j) => j.wall));
+const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+function fmt(r: PoolRun): string {
+  const p = r.pinning;
+  return (
+    `${r.perMin.toFixed(2)} jobs/min; median job ${cases.map((u) => `${u.case} ${(median(walls([r], u.case)) / 1000).toFixed(1)} s`).join(', ')}; ` +
+    `CPU a job: ${r.cpuPerJob.all === undefined ? '' : `${r.cpuPerJob.all.toFixed(2)} s in all, `}${r.cpuPerJob.node.toFixed(2)} s node; ` +
+    `its CPUs busy ${pct(r.cpus.busy)}, I/O wait ${pct(r.cpus.iowait)}, steal ${pct(r.cpus.steal)}; machine busy ${pct(r.machine.busy)} [load ${r.load}]; ` +
+    `pinning ${p.escaped.length === 0 ? 'held' : `NOT held (${p.escaped.slice(0, 5).join('; ')})`}: ${p.processes} processes seen in ${p.samples} samples, ${p.sandboxed} under bwrap`
+  );
 }
-// Where a job's time goes at each width: the median of each of the report's timings, in the order the report has them.
-const PHASES = [...new Set([...runs.values()].flatMap((r) => [...r.jobs.values()].flat().flatMap((j) => Object.keys(j.timings))))];
+const rounds = new Map<string, PoolRun[]>(CONFIGS.map((c) => [c.name, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  // Each round starts with the next configuration, so that none always runs first (after the warm-up) or last.
+  for (let i = 0; i < CONFIGS.length; i++) {
+    const config = CONFIGS[(i + r) % CONFIGS.length]!;
+    const run = await pool(config);
+    rounds.get(config.name)!.push(run);
+    console.log(`  round ${r + 1}, ${config.name}: ${fmt(run)}`);
+  }
+}
+pinTree(ALL_CPUS);
+const perMin = new Map([...rounds].map(([name, runs]) => [name, median(runs.map((r) => r.perMin))]));
+console.log(`per configuration, the median of its ${ROUNDS} round(s):`);
+for (const c of CONFIGS) {
+  const runs = rounds.get(c.name)!;
+  const cpu = median(runs.map((r) => r.cpuPerJob.all ?? Number.NaN));
+  console.log(
+    `  ${c.name}: ${perMin.get(c.name)!.toFixed(2)} jobs/min (rounds ${runs.map((r) => r.perMin.toFixed(1)).join(', ')}); CPU a job ${cpu.toFixed(2)} s; ` +
+      `its CPUs busy ${pct(median(runs.map((r) => r.cpus.busy)))}, I/O wait ${pct(median(runs.map((r) => r.cpus.iowait)))}, steal ${pct(median(runs.map((r) => r.cpus.steal)))}; ` +
+      `load ${runs.map((r) => r.load.split(' ')[0]).join(', ')}; pinning ${runs.every((r) => r.pinning.escaped.length === 0) ? 'held' : 'NOT held'}`,
+  );
+}
+// The goal's ratio (W workers on W cores against one on one) and an operator's (W workers against one, both on all the cores).
+const ratio = (a: string, b: string): string => {
+  const [x, y] = [perMin.get(a), perMin.get(b)];
+  return x === undefined || y === undefined ? 'not measured' : `${(x / y).toFixed(2)}×`;
+};
+const goal = perMin.get(`${CORES}@${CORES}`)! / perMin.get('1@1')!;
+console.log(
+  `summary: ${CORES}@${CORES} / 1@1 = ${ratio(`${CORES}@${CORES}`, '1@1')}` +
+    `${Number.isFinite(goal) ? ` (goal ≥ ${(0.85 * CORES).toFixed(2)}×: ${goal >= 0.85 * CORES ? 'met' : 'NOT met'})` : ''}; ` +
+    `${CORES}@${CORES} / 1@${CORES} = ${ratio(`${CORES}@${CORES}`, `1@${CORES}`)}; ` +
+    `${CONFIGS.map((c) => `${c.name} ${perMin.get(c.name)!.toFixed(1)}/min`).join(', ')}; load ${load()}`,
+);
+// Where a job's time goes in each configuration: the median of each of the report's timings, in the order the report has them.
+const PHASES = [...new Set([...rounds.values()].flat().flatMap((r) => [...r.jobs.values()].flat().flatMap((j) => Object.keys(j.timings))))];
 for (const u of cases)
-  for (const [w, r] of runs) {
-    const js = r.jobs.get(u.case)!;
+  for (const [name, runs] of rounds) {
+    const js = runs.flatMap((r) => r.jobs.get(u.case)!);
     const split = PHASES.filter((k) => js.some((j) => j.timings[k] !== undefined))
       .map((k) => `${k.replace(/Ms$/, '')}=${median(js.map((j) => j.timings[k] ?? 0)).toFixed(0)}`)
       .join(' ');
-    console.log(`  ${u.case} at ${w}: ${split}; attempts ${js.at(-1)!.attempts}`);
+    console.log(`  ${u.case} at ${name}: ${split}; attempts ${js.at(-1)!.attempts}`);
   }
 
 // The projection.
-const raw = /^https?:/.test(SOURCES) ? Buffer.from(await (await fetch(SOURCES)).arrayBuffer()) : readFileSync(SOURCES);
+const raw = SOURCES === 'none' ? Buffer.alloc(0) : /^https?:/.test(SOURCES) ? Buffer.from(await (await fetch(SOURCES)).arrayBuffer()) : readFileSync(SOURCES);
 const text = (SOURCES.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
 const sizes: number[] = [];
 for (const stanza of text.split(/\n\n+/)) {
@@ -388,8 +479,8 @@ for (const stanza of text.split(/\n\n+/)) {
 }
 const edges = [0, ...BUCKETS, Infinity];
 const label = (n: number): string => (n === Infinity ? '∞' : n >= 1 << 20 ? `${n / (1 << 20)} MiB` : `${n} B`);
-for (const w of WIDTHS) {
-  const r = runs.get(w)!;
+for (const w of SOURCES === 'none' ? [] : WIDTHS) {
+  const r = rounds.get(`${w}@${CORES}`)!;
   console.log(
     `\nprojection: ${sizes.length} tag2upload uploads in ${SOURCES}, ${w} at a time: each bucket's uploads × the median wall of its measured cases when ${w} ran at a time, / ${w}`,
   );
