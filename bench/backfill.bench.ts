@@ -39,7 +39,7 @@
 // bench's own).
 // Needs `npx tsc -p tsconfig.build.json` first.
 // Usage: npx tsx bench/backfill.bench.ts [--via pool|cli] [--jobs N] [--cases gbp,native]
-//          [--configs 1@1,1@2,2@2] [--rounds R] [--workers W,...]
+//          [--configs 1@1,1@2,2@2] [--rounds R] [--pin-check-ms MS] [--workers W,...]
 //          [--large BYTES,...] [--large-jobs N] [--large-dir DIR]
 //          [--sources FILE|URL of Sources.gz|none] [--buckets 1048576,10485760]
 import { execFile, execFileSync } from 'node:child_process';
@@ -93,6 +93,8 @@ const CONFIGS: Config[] = [
   ...new Set([...(option('--configs') ?? `1@1,1@${CORES},${CORES}@${CORES}`).split(','), ...WIDTHS.map((w) => `${w}@${CORES}`)]),
 ].map(configOf);
 const ROUNDS = numberOption('--rounds', 1);
+/** How often the confinement is checked while the jobs run (each check reads every process's /proc/PID/stat: a few ms of CPU). */
+const PIN_CHECK_MS = numberOption('--pin-check-ms', 1000);
 const CASES = (option('--cases') ?? 'gbp,native').split(',').filter(Boolean);
 const SOURCES = option('--sources') ?? 'http://deb.debian.org/debian/dists/sid/main/source/Sources.gz';
 const BUCKETS = (option('--buckets') ?? `${1 << 20},${10 << 20}`).split(',').map(Number);
@@ -355,6 +357,8 @@ interface PoolRun {
   readonly machine: ReturnType<typeof shares>;
   /** CPU seconds (user + system) per job of the job's node process (with what it reaped), and of every process of the job (sandboxes included; undefined without a cgroup). */
   readonly cpuPerJob: { readonly node: number; readonly all: number | undefined };
+  /** The jobs' CPU (all their processes) as a share of the run's CPUs over the run: what they used of what they were given, the rest idle or taken by other work. */
+  readonly jobsShare: number | undefined;
   readonly elapsed: number;
   readonly load: string;
   readonly pinning: PinningCheck;
@@ -371,7 +375,7 @@ async function pool(config: Config): Promise<PoolRun> {
   // The largest first, so that the W at a time run alongside jobs of their own size and no large one is left alone at the end.
   const queue = cases.flatMap((u) => Array.from({ length: u.jobs }, () => u)).sort((a, b) => b.size - a.size);
   const jobs = new Map<string, JobTime[]>(cases.map((u) => [u.case, []]));
-  const pinning = samplePinning(cpus);
+  const pinning = samplePinning(cpus, PIN_CHECK_MS);
   const [m0, p0] = [cpuTicks(), cpuTicks(cpus)];
   const c0 = jobProcessesCpuS();
   const g0 = groupCpuS();
@@ -388,6 +392,7 @@ async function pool(config: Config): Promise<PoolRun> {
   const elapsed = performance.now() - began;
   const [m1, p1] = [cpuTicks(), cpuTicks(cpus)];
   const n = cases.reduce((sum, u) => sum + u.jobs, 0);
+  const all = g0 === undefined ? undefined : groupCpuS()! - g0;
   return {
     perMin: (n * 60_000) / elapsed,
     jobs,
@@ -395,8 +400,9 @@ async function pool(config: Config): Promise<PoolRun> {
     machine: shares(m0, m1),
     cpuPerJob: {
       node: VIA === 'pool' ? (jobProcessesCpuS() - c0) / n : [...jobs.values()].flat().reduce((sum, j) => sum + (j.nodeCpuS ?? 0), 0) / n,
-      all: g0 === undefined ? undefined : (groupCpuS()! - g0) / n,
+      all: all === undefined ? undefined : all / n,
     },
+    jobsShare: all === undefined ? undefined : all / ((elapsed / 1000) * config.cores),
     elapsed,
     load: load(),
     pinning: pinning.stop(),
@@ -419,8 +425,8 @@ function fmt(r: PoolRun): string {
   return (
     `${r.perMin.toFixed(2)} jobs/min; median job ${cases.map((u) => `${u.case} ${(median(walls([r], u.case)) / 1000).toFixed(1)} s`).join(', ')}; ` +
     `CPU a job: ${r.cpuPerJob.all === undefined ? '' : `${r.cpuPerJob.all.toFixed(2)} s in all, `}${r.cpuPerJob.node.toFixed(2)} s node; ` +
-    `its CPUs busy ${pct(r.cpus.busy)}, I/O wait ${pct(r.cpus.iowait)}, steal ${pct(r.cpus.steal)}; machine busy ${pct(r.machine.busy)} [load ${r.load}]; ` +
-    `pinning ${p.escaped.length === 0 ? 'held' : `NOT held (${p.escaped.slice(0, 5).join('; ')})`}: ${p.processes} processes seen in ${p.samples} samples, ${p.sandboxed} under bwrap`
+    `${r.jobsShare === undefined ? '' : `the jobs used ${pct(r.jobsShare)} of their CPUs, `}its CPUs busy ${pct(r.cpus.busy)}, I/O wait ${pct(r.cpus.iowait)}, steal ${pct(r.cpus.steal)}; machine busy ${pct(r.machine.busy)} [load ${r.load}]; ` +
+    `pinning ${p.escaped.length === 0 ? 'held' : `NOT held (${p.escaped.slice(0, 5).join('; ')})`}: ${p.processes} processes seen in ${p.samples} samples, ${p.sandboxed} under bwrap, the checks' CPU ${p.cpuMs.toFixed(0)} ms`
   );
 }
 const rounds = new Map<string, PoolRun[]>(CONFIGS.map((c) => [c.name, []]));
@@ -441,6 +447,7 @@ for (const c of CONFIGS) {
   const cpu = median(runs.map((r) => r.cpuPerJob.all ?? Number.NaN));
   console.log(
     `  ${c.name}: ${perMin.get(c.name)!.toFixed(2)} jobs/min (rounds ${runs.map((r) => r.perMin.toFixed(1)).join(', ')}); CPU a job ${cpu.toFixed(2)} s; ` +
+      `the jobs used ${pct(median(runs.map((r) => r.jobsShare ?? Number.NaN)))} of their CPUs, ` +
       `its CPUs busy ${pct(median(runs.map((r) => r.cpus.busy)))}, I/O wait ${pct(median(runs.map((r) => r.cpus.iowait)))}, steal ${pct(median(runs.map((r) => r.cpus.steal)))}; ` +
       `load ${runs.map((r) => r.load.split(' ')[0]).join(', ')}; pinning ${runs.every((r) => r.pinning.escaped.length === 0) ? 'held' : 'NOT held'}`,
   );
