@@ -2,37 +2,84 @@
 // repository over loopback smart HTTP, the upload a local .dsc), for
 // packages of several sizes: does it grow with the package? For each size,
 // bench/lib/large-upload.sh makes a real upload whose orig is about that
-// large (incompressible data: git deborig and dgit build-source with the
-// reference tools, in the trixie builder rootfs), then the CLI verifies it
-// while the process tree (node and every sandboxed process: bwrap, git, dgit,
-// dpkg-source, xz, tar) is sampled from /proc every SAMPLE_MS: the peak of
-// the summed resident sets is reported beside node's own peak (VmHWM), the
-// orig's size (the baseline: what a buffering verifier would hold at least
-// once), and the peak of the tree that made the upload with the reference
-// tools, sampled the same way. Files in each sandbox's tmpfs (/work and
-// /tmp: the rebuild's checkout, the content check's unpacked trees) are
+// large (git debpush tags it, dgit's builder mode builds it, git deborig
+// makes the orig: the reference tools in the trixie builder rootfs), then the
+// CLI verifies it while the process tree (node and every sandboxed process:
+// bwrap, git, dgit, dpkg-source, xz, tar) is sampled from /proc every
+// SAMPLE_MS: the peak of the summed resident sets is reported beside node's
+// own peak (VmHWM), each command's peak (its processes' resident sets summed
+// per sample), the orig's size (the baseline: what a buffering verifier would
+// hold at least once), and the peak of the tree that made the upload with the
+// reference tools, sampled the same way. Files in each sandbox's tmpfs (/work
+// and /tmp: the rebuild's checkout, the content check's unpacked trees) are
 // memory in no process's resident set, charged to the sandbox's memory
 // cgroup: they are counted through statfs of /proc/PID/root/{work,tmp}, once
 // per mount namespace, and added to the resident sets in the same sample for
 // the whole peak (the rise of the kernel's Shmem counter is printed too; it
 // is machine-wide, so other work on the machine shows in it). The load
 // average is printed, and an idle node's peak as the baseline.
-// Usage: npx tsx bench/memory.bench.ts [--sizes 16,64] (MiB of orig content; 64,1024 for the 1 GiB figure)
-// Needs about 6× the largest size free under /tmp (checked first).
+//
+// The content. `--sizes` uploads hold low-entropy text (bench/lib/text-parts.pl:
+// lines of words, 1 KiB paragraphs drawn from 64, files of 4 MiB), which xz
+// compresses about 20 times faster than incompressible bytes: made with
+// random bytes, the reference tools took 25 minutes for a 128 MiB orig, so a
+// 1 GiB one would take hours. What the bench asks is how memory grows with the
+// package, and that does not depend on the content: the verifier streams
+// every file whatever its bytes, and xz's allocations are fixed by its preset
+// and thread count (dictionary, block buffers). The content does change how
+// much of those fixed allocations an xz process touches (incompressible data
+// fills the whole output block and every hash-table page; text fills fewer),
+// a constant per process, so `--random` sizes (incompressible, as before) run
+// in the same invocation and the table shows both: text for the trend,
+// random for the worst-case constant at a size that can be made quickly.
+//
+// The uploads are made once and kept, under /var/cache/t2u-verify/bench-uploads
+// (as root; else $TMPDIR/t2u-bench-uploads), keyed by size, content and the
+// hash of every script that makes them and of sandbox/rootfs.json; a kept
+// upload is reused with the peak measured when it was made (its date and load
+// are printed). `--remake` makes them again.
+// Usage: npx tsx bench/memory.bench.ts [--sizes 32,128,1024] [--random 32] [--remake]
+// (MiB of upstream content; a 1 GiB upload takes about 15 minutes to make on
+// two cores, once). Needs about 4x the largest size free under the cache
+// directory and 2x under /tmp (checked first).
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
+import { option } from './lib/args.js';
 
 const MiB = 1024 ** 2;
 const SAMPLE_MS = 100;
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const sizes = (arg('--sizes') ?? '16,64').split(',').map((s) => Number(s) * MiB);
+const sizesOf = (list: string): number[] =>
+  list
+    .split(',')
+    .filter((x) => x !== '')
+    .map((x) => Number(x) * MiB);
+type Content = 'text' | 'random';
+const uploads: { size: number; content: Content }[] = [
+  ...sizesOf(option('--random') ?? '32').map((size) => ({ size, content: 'random' as const })),
+  ...sizesOf(option('--sizes') ?? '32,128').map((size) => ({ size, content: 'text' as const })),
+];
+const remake = process.argv.includes('--remake');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEYS = join(ROOT, 'fixtures/keys/keyrings');
 const load = (): string =>
@@ -40,10 +87,47 @@ const load = (): string =>
     .map((x) => x.toFixed(2))
     .join(' ');
 
-const free = statfsSync(tmpdir());
-const need = 6 * Math.max(...sizes);
-if (free.bavail * free.bsize < need)
-  throw new Error(`${tmpdir()} has ${((free.bavail * free.bsize) / MiB).toFixed(0)} MiB free; the bench needs about ${need / MiB} MiB`);
+/** Where made uploads are kept: the shared cache as root, else under $TMPDIR. */
+function cacheRoot(): string {
+  const shared = '/var/cache/t2u-verify';
+  try {
+    accessSync(shared, constants.W_OK);
+    return join(shared, 'bench-uploads');
+  } catch {
+    return join(tmpdir(), 't2u-bench-uploads');
+  }
+}
+const CACHE = cacheRoot();
+mkdirSync(CACHE, { recursive: true, mode: 0o755 });
+
+/** The hash of everything that decides what large-upload.sh makes. */
+function scriptsKey(): string {
+  const hash = createHash('sha256');
+  const dirs = ['fixtures/uploads/lib', 'fixtures/tags/lib', 'fixtures/uploads/service-key'];
+  const own = ['bench/lib/large-upload.sh', 'bench/lib/text-parts.pl', 'sandbox/rootfs.json'];
+  const files = [...dirs.flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(d, f))), ...own]
+    .filter((f) => statSync(join(ROOT, f)).isFile())
+    .sort();
+  for (const f of files)
+    hash
+      .update(`${f}\0`)
+      .update(readFileSync(join(ROOT, f)))
+      .update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+const KEY = scriptsKey();
+
+const largest = Math.max(...uploads.map((u) => u.size));
+for (const [dir, factor] of [
+  [CACHE, 4],
+  [tmpdir(), 2],
+] as const) {
+  const free = statfsSync(dir);
+  if (free.bavail * free.bsize < factor * largest)
+    throw new Error(
+      `${dir} has ${((free.bavail * free.bsize) / MiB).toFixed(0)} MiB free; the bench needs about ${(factor * largest) / MiB} MiB`,
+    );
+}
 
 /** The pids of `root` and all its descendants, from /proc's parent links. */
 function tree(root: number): number[] {
@@ -142,6 +226,8 @@ interface Peak {
   shmemRise: number;
   /** At the sample of the whole's peak: resident bytes by command, and tmpfs. */
   atPeak: string;
+  /** Each command's own peak: its processes' resident sets summed per sample. */
+  byCommand: Record<string, number>;
   wallMs: number;
   code: number | null;
   stdout: string;
@@ -160,6 +246,7 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
     let tmpfsPeak = 0;
     let shmemPeak = shmemBefore;
     let atPeak = '';
+    const byCommand: Record<string, number> = {};
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -179,6 +266,7 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
         const c = comm(p);
         byComm.set(c, (byComm.get(c) ?? 0) + r);
       }
+      for (const [c, n] of byComm) byCommand[c] = Math.max(byCommand[c] ?? 0, n);
       const tmpfs = sandboxTmpfs(pids);
       peak = Math.max(peak, rss);
       tmpfsPeak = Math.max(tmpfsPeak, tmpfs);
@@ -206,6 +294,7 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
         tmpfs: tmpfsPeak,
         shmemRise: shmemPeak - shmemBefore,
         atPeak,
+        byCommand,
         wallMs: performance.now() - started,
         code,
         stdout,
@@ -216,11 +305,53 @@ function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
 }
 
 const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
+
+interface Made {
+  /** The directory holding t2u-large.git, upload/ and upload.json. */
+  dir: string;
+  make: Peak;
+  /** When and under what load the upload was made (now, or a kept one's). */
+  made: string;
+  kept: boolean;
+}
+
+/** The upload of `size` bytes of `content`, made now or kept from before. */
+async function upload(size: number, content: Content): Promise<Made> {
+  const dir = join(CACHE, `${content}-${size / MiB}-${KEY}`);
+  const record = join(dir, 'make.json');
+  if (!remake && existsSync(record)) {
+    const kept = JSON.parse(readFileSync(record, 'utf8')) as { make: Peak; made: string };
+    return { dir, make: kept.make, made: kept.made, kept: true };
+  }
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { mode: 0o755 });
+  const before = load();
+  process.stderr.write(`making an upload with ${mib(size)} of ${content} upstream content (load ${before})\n`);
+  const make = await measured('bash', [join(ROOT, 'bench/lib/large-upload.sh'), String(size), partial, content]);
+  if (make.code !== 0) throw new Error(`large-upload.sh failed: ${make.stderr}`);
+  const made = `${new Date().toISOString()}, ${(make.wallMs / 60_000).toFixed(1)} min, load before ${before}, after ${load()}`;
+  make.stdout = '';
+  make.stderr = '';
+  writeFileSync(join(partial, 'make.json'), JSON.stringify({ make, made }));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir);
+  return { dir, make, made, kept: false };
+}
+
+if (process.argv.includes('--make-only')) {
+  for (const { size, content } of uploads) {
+    const made = await upload(size, content);
+    console.log(`${made.dir}: ${made.kept ? 'kept' : 'made'} ${made.made}; whole peak ${mib(made.make.whole)}`);
+  }
+  process.exit(0);
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 't2u-bench-memory-'));
 chmodSync(scratch, 0o755);
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 const repos = join(scratch, 'repos');
-execFileSync('mkdir', ['-p', repos]);
+mkdirSync(repos);
 const server = await startGitHttpServer({ root: repos });
 const config = join(scratch, 'config.json');
 writeFileSync(
@@ -231,7 +362,7 @@ writeFileSync(
       { path: join(KEYS, 'dm.gpg'), role: 'dm' },
     ],
     dmTxt: join(KEYS, 'dm.txt'),
-    fetch: { maxPackBytes: 4 * Math.max(...sizes) + 64 * MiB, maxObjectBytes: 64 * MiB, allowHttpLoopback: true },
+    fetch: { maxPackBytes: 4 * largest + 64 * MiB, maxObjectBytes: 64 * MiB, allowHttpLoopback: true },
   }),
 );
 
@@ -239,33 +370,34 @@ const idle = await measured(process.execPath, ['-e', 'setTimeout(() => undefined
 
 interface Row {
   size: number;
+  content: Content;
   orig: number;
-  make: Peak;
+  made: Made;
   verify: Peak;
   verdict: string;
+  load: string;
 }
 const rows: Row[] = [];
 try {
-  for (const size of sizes) {
-    const out = join(scratch, `${size / MiB}`);
-    process.stderr.write(`making an upload with ${mib(size)} of upstream content (load ${load()})\n`);
-    const make = await measured('bash', [join(ROOT, 'bench/lib/large-upload.sh'), String(size), out]);
-    if (make.code !== 0) throw new Error(`large-upload.sh failed: ${make.stderr}`);
-    const { dsc, tag } = JSON.parse(readFileSync(join(out, 'upload.json'), 'utf8')) as { dsc: string; tag: string };
-    execFileSync('mv', [join(out, 't2u-large.git'), join(repos, `t2u-large-${size / MiB}.git`)]);
-    const orig = readdirSync(join(out, 'upload'))
+  for (const { size, content } of uploads) {
+    const made = await upload(size, content);
+    const { dsc, tag } = JSON.parse(readFileSync(join(made.dir, 'upload.json'), 'utf8')) as { dsc: string; tag: string };
+    const name = `t2u-large-${content}-${size / MiB}.git`;
+    symlinkSync(join(made.dir, 't2u-large.git'), join(repos, name));
+    const orig = readdirSync(join(made.dir, 'upload'))
       .filter((n) => n.includes('.orig.'))
-      .reduce((n, f) => n + statSync(join(out, 'upload', f)).size, 0);
-    process.stderr.write(`verifying it (load ${load()})\n`);
+      .reduce((n, f) => n + statSync(join(made.dir, 'upload', f)).size, 0);
+    const before = load();
+    process.stderr.write(`verifying ${mib(size)} of ${content} (load ${before})\n`);
     const verify = await measured(process.execPath, [
       join(ROOT, 'bin/t2u-verify.js'),
       'verify',
       '--repo',
-      `${server.url}/t2u-large-${size / MiB}.git`,
+      `${server.url}/${name}`,
       '--tag',
       tag,
       '--upload',
-      join(out, 'upload', dsc),
+      join(made.dir, 'upload', dsc),
       '--upload-keyring',
       join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'),
       '--config',
@@ -282,33 +414,43 @@ try {
     } catch {
       process.stderr.write(verify.stderr.slice(-2000));
     }
-    rows.push({ size, orig, make, verify, verdict });
-    rmSync(out, { recursive: true, force: true });
-    rmSync(join(repos, `t2u-large-${size / MiB}.git`), { recursive: true, force: true });
+    rows.push({ size, content, orig, made, verify, verdict, load: `${before} → ${load()}` });
   }
 } finally {
   await server.close();
   rmSync(scratch, { recursive: true, force: true });
 }
 
+const perCommand = (p: Peak): string =>
+  Object.entries(p.byCommand)
+    .filter(([, n]) => n >= 4 * MiB)
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, n]) => `${c} ${mib(n)}`)
+    .join(', ');
 console.log(
   `\npeak memory of a whole verify (CLI: node and every sandboxed process, resident sets summed, plus the files in the sandboxes' tmpfs), sampled every ${SAMPLE_MS} ms; load ${load()}`,
 );
 console.log(`baseline: an idle node (node -e, 1 s) peaks at ${mib(idle.node)} resident`);
 console.log(
-  '| upstream content | orig | verify: whole peak | processes | node | sandbox tmpfs | whole / orig | Shmem rise (machine) | verify wall | verdict | making the upload (reference tools): whole peak |',
+  '| upstream content | orig | verify: whole peak | processes | node | sandbox tmpfs | whole / orig | Shmem rise (machine) | verify wall | load | verdict | making the upload (reference tools): whole peak |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${mib(r.size)} | ${mib(r.orig)} | ${mib(r.verify.whole)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${mib(r.verify.tmpfs)} | ${(r.verify.whole / r.orig).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.verdict} | ${mib(r.make.whole)} |`,
+    `| ${mib(r.size)} ${r.content} | ${mib(r.orig)} | ${mib(r.verify.whole)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${mib(r.verify.tmpfs)} | ${(r.verify.whole / r.orig).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.load} | ${r.verdict} | ${mib(r.made.make.whole)}${r.made.kept ? ' (kept)' : ''} |`,
   );
 }
 console.log('\nat the whole peak (resident by command, tmpfs):');
-for (const r of rows) console.log(`- ${mib(r.size)}: verify: ${r.verify.atPeak}; making the upload: ${r.make.atPeak}`);
-if (rows.length >= 2) {
-  const [a, b] = [rows[0]!, rows[rows.length - 1]!];
+for (const r of rows) console.log(`- ${mib(r.size)} ${r.content}: verify: ${r.verify.atPeak}; making the upload: ${r.made.make.atPeak}`);
+console.log("\neach command's own peak (its processes summed, at any time):");
+for (const r of rows)
+  console.log(`- ${mib(r.size)} ${r.content}: verify: ${perCommand(r.verify)}; making the upload: ${perCommand(r.made.make)}`);
+console.log('\nthe uploads were made:');
+for (const r of rows) console.log(`- ${mib(r.size)} ${r.content}: ${r.made.made}${r.made.kept ? ' (kept)' : ''}`);
+const text = rows.filter((r) => r.content === 'text');
+if (text.length >= 2) {
+  const [a, b] = [text[0]!, text[text.length - 1]!];
   console.log(
-    `\norig ×${(b.orig / a.orig).toFixed(1)} → verify whole peak ×${(b.verify.whole / a.verify.whole).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`,
+    `\ntext: orig ×${(b.orig / a.orig).toFixed(1)} → verify whole peak ×${(b.verify.whole / a.verify.whole).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`,
   );
 }
