@@ -49,7 +49,8 @@ export interface SandboxSpec {
   /**
    * Host directory whose content is /work, the working directory; given to
    * the sandbox uid. /work is a filesystem of limits.workBytes (a loop-mounted
-   * disk volume as root, else a tmpfs: src/sandbox/work-volume.ts): the
+   * disk volume as root for inputs of DISK_VOLUME_FROM or more, else a tmpfs:
+   * src/sandbox/work-volume.ts): the
    * directory is copied in when the command starts, and `keep` copied back
    * out when it has ended (src/sandbox/work-quota.ts).
    */
@@ -236,13 +237,14 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
     const keep = spec.keep ?? [];
     checkKeep(keep);
+    const inputs = spec.workDir === undefined || spec.bindWorkDir ? undefined : (await treeBytes(spec.workDir)) + (limits.inputBytes ?? 0);
     const sized =
-      spec.workDir === undefined || spec.bindWorkDir
+      spec.workDir === undefined || inputs === undefined
         ? undefined
         : {
             host: spec.workDir,
-            bytes: limits.workBytes ?? workBytesFor((await treeBytes(spec.workDir)) + (limits.inputBytes ?? 0)),
-            kind: await workVolumeKind(who),
+            bytes: limits.workBytes ?? workBytesFor(inputs),
+            kind: await workVolumeKind(who, inputs),
           };
     const workBytes = sized?.bytes ?? null;
     if (who && spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');

@@ -24,7 +24,8 @@ export const WORK_INPUT = '/run/t2u-work-in';
  */
 export const DEFAULT_WORK = { floorBytes: 1024 ** 3, factor: 64 } as const;
 
-function positiveFromEnv(name: string): number | undefined {
+/** A positive integer from the environment variable `name`, or undefined when it is unset or empty. */
+export function positiveFromEnv(name: string): number | undefined {
   const text = process.env[name];
   if (text === undefined || text === '') return undefined;
   const n = Number(text);

@@ -11,9 +11,14 @@
 // device (autoclear), so a verifier killed mid-run leaves no mount once its
 // sandboxes have died with it. A full /work
 // is ENOSPC as on the tmpfs, and what reaches the host's disk is at most the
-// image. Mounting needs root: otherwise, or where the kernel or the tools
-// refuse it, /work stays a tmpfs. T2U_SANDBOX_WORK_VOLUME=tmpfs|disk forces
-// one (disk fails where it cannot be made).
+// image. Making and mounting the volume costs about as much as a small
+// command (mkfs.ext4, the mount, a probe once per process), and a small
+// input holds little memory on a tmpfs, so a run whose inputs are under
+// DISK_VOLUME_FROM bytes keeps the tmpfs; the volume is for the inputs whose
+// unpacked trees would make memory grow with the package. Mounting needs
+// root: otherwise, or where the kernel or the tools refuse it, /work stays a
+// tmpfs. T2U_SANDBOX_WORK_VOLUME=tmpfs|disk forces one (disk fails where it
+// cannot be made).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
@@ -21,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isRoot, reachability, type SandboxIdentity } from './identity.js';
+import { positiveFromEnv } from './work-quota.js';
 import { VerificationError } from '../report/verification-error.js';
 
 const run = promisify(execFile);
@@ -88,12 +94,25 @@ export interface WorkVolume {
 
 let available: Promise<boolean> | undefined;
 
-/** Which /work the launcher gives a run of `who` (undefined: not root, so tmpfs). */
-export async function workVolumeKind(who: SandboxIdentity | undefined): Promise<WorkVolumeKind> {
+/**
+ * Inputs (the work directory's content plus what the command unpacks) from
+ * which /work is a disk volume when one can be made. Below it a tmpfs: an
+ * honest package's unpacked trees and products there are a few times its
+ * size (measured: 49 MiB of tmpfs for an 8 MiB orig, 193 MiB for 32 MiB), so
+ * under 4 MiB of inputs they stay a few tens of MiB, and the volume's cost
+ * (tens of milliseconds per run) is saved where it would be most of the
+ * overhead. The size limit is the same either way. T2U_SANDBOX_WORK_DISK_FROM
+ * (bytes) changes it.
+ */
+export const DISK_VOLUME_FROM = 4 * 1024 ** 2;
+
+/** Which /work the launcher gives a run of `who` (undefined: not root, so tmpfs) with `inputBytes` of inputs. */
+export async function workVolumeKind(who: SandboxIdentity | undefined, inputBytes: number): Promise<WorkVolumeKind> {
   const forced = process.env.T2U_SANDBOX_WORK_VOLUME;
   if (forced !== undefined && forced !== '' && forced !== 'auto' && forced !== 'disk' && forced !== 'tmpfs')
     throw new VerificationError('SANDBOX_FAILED', `T2U_SANDBOX_WORK_VOLUME=${JSON.stringify(forced)} is not auto, disk or tmpfs`);
   if (forced === 'tmpfs') return 'tmpfs';
+  if (forced !== 'disk' && inputBytes < (positiveFromEnv('T2U_SANDBOX_WORK_DISK_FROM') ?? DISK_VOLUME_FROM)) return 'tmpfs';
   const can = who !== undefined && (await (available ??= probe()));
   if (forced === 'disk' && !can)
     throw new VerificationError(

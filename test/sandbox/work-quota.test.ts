@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
 import { checkKeep, copyOutCap, DEFAULT_WORK, reportedFull, treeBytes, workBytesFor } from '../../src/sandbox/work-quota.js';
-import { imageBytes, workVolumeKind } from '../../src/sandbox/work-volume.js';
+import { DISK_VOLUME_FROM, imageBytes, workVolumeKind } from '../../src/sandbox/work-volume.js';
 import { sandboxIdentity } from '../../src/sandbox/identity.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-work-quota-'));
@@ -19,8 +19,9 @@ afterEach(() => {
   delete process.env.T2U_SANDBOX_WORK_FLOOR;
   delete process.env.T2U_SANDBOX_WORK_FACTOR;
   delete process.env.T2U_SANDBOX_WORK_VOLUME;
+  delete process.env.T2U_SANDBOX_WORK_DISK_FROM;
 });
-const diskPossible = await workVolumeKind(sandboxIdentity()).then(
+const diskPossible = await workVolumeKind(sandboxIdentity(), DISK_VOLUME_FROM).then(
   (k) => k === 'disk',
   () => false,
 );
@@ -75,6 +76,30 @@ describe('the default limit', () => {
     // ext4's metadata takes some of the image: what is free for files is about the limit.
     else expect(avail).toBeGreaterThanOrEqual(3 * MiB);
     if (kind === 'disk') expect(avail).toBeLessThanOrEqual(imageBytes(3 * MiB));
+  });
+
+  it('is a disk volume, where one can be made, only for inputs of DISK_VOLUME_FROM bytes or more', async () => {
+    const who = sandboxIdentity();
+    expect(await workVolumeKind(who, DISK_VOLUME_FROM - 1)).toBe('tmpfs');
+    expect(await workVolumeKind(who, DISK_VOLUME_FROM)).toBe(diskPossible ? 'disk' : 'tmpfs');
+    process.env.T2U_SANDBOX_WORK_DISK_FROM = '10';
+    expect(await workVolumeKind(who, 9)).toBe('tmpfs');
+    expect(await workVolumeKind(who, 10)).toBe(diskPossible ? 'disk' : 'tmpfs');
+    // Forced either way, whatever the size.
+    process.env.T2U_SANDBOX_WORK_VOLUME = 'tmpfs';
+    expect(await workVolumeKind(who, 10 * DISK_VOLUME_FROM)).toBe('tmpfs');
+    if (diskPossible) {
+      process.env.T2U_SANDBOX_WORK_VOLUME = 'disk';
+      expect(await workVolumeKind(who, 0)).toBe('disk');
+    }
+  });
+
+  it.runIf(diskPossible)('puts a run with inputs over the threshold on disk, and a small one on a tmpfs', async () => {
+    process.env.T2U_SANDBOX_WORK_DISK_FROM = String(MiB);
+    const run = (inputBytes: number): ReturnType<typeof runSandboxed> =>
+      runSandboxed({ argv: ['true'], rootfs: host, workDir: freshDir('auto'), timeoutMs: 20_000, limits: { inputBytes } });
+    expect((await run(MiB - 1)).workVolume).toBe('tmpfs');
+    expect((await run(MiB)).workVolume).toBe('disk');
   });
 
   it('a disk volume never takes more of the host disk than the copy-out may write', () => {
