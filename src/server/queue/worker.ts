@@ -85,6 +85,12 @@ export class Worker {
   #stopping = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /**
+   * A wake-up that came while no idle wait was pending (a claim was in
+   * flight, or a job was being started): the next wait ends at once, as the
+   * job queued or the slot freed meanwhile may not have been seen by that claim.
+   */
+  #woken = false;
 
   constructor(options: WorkerOptions) {
     this.#o = options;
@@ -104,6 +110,7 @@ export class Worker {
 
   /** Asks for work now (a job was just queued in this process, or one finished). */
   wake(): void {
+    this.#woken = true;
     this.#wake?.();
   }
 
@@ -133,6 +140,8 @@ export class Worker {
     while (!this.#stopping) {
       const free = concurrency - this.#running.size;
       let claimed = 0;
+      // What was queued before this claim, it sees; a wake from now on asks again.
+      this.#woken = false;
       if (free > 0) {
         try {
           const jobs = await store.claim({ workerId: this.id, limit: free, leaseMs });
@@ -150,14 +159,14 @@ export class Worker {
 
   #idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const wake = (): void => done();
-      this.#wake = wake;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        if (this.#wake === done) this.#wake = undefined;
         resolve();
-      }
-      if (this.#stopping) done();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      if (this.#stopping || this.#woken) done();
     });
   }
 
