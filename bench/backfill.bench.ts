@@ -33,6 +33,15 @@
 // mode, the orig by git deborig; its content incompressible, so the upload
 // is about as large as asked), for the buckets the fixtures do not reach,
 // --large-jobs of each per run; --large-dir keeps them between runs.
+// --real N adds N real tag2upload uploads of sid per bucket, drawn with a
+// seed (--real-seed) among those the mirror serves (--real-max-bytes leaves
+// out the largest), each run as calibration runs it (obtained from the
+// mirror, unpacked by dpkg-source -x, rebuilt under the builder profiles,
+// compared): their repositories are not reachable from every machine, so a
+// real upload's job has no tag fetch, no content check and no second
+// toolchain, and its bucket's time is a bound from below on a verification's;
+// its node CPU (this process's) is not in "CPU a job". For a projection run
+// in bounded time, name only the configurations it reads: --configs N@N.
 // Where a job's time goes is printed per case and configuration (the
 // report's timings), with the CPU seconds per job of the job's node process
 // and of all its processes (sandboxes included, from a cpuacct cgroup of the
@@ -41,6 +50,7 @@
 // Usage: npx tsx bench/backfill.bench.ts [--via pool|cli] [--jobs N] [--cases gbp,native]
 //          [--configs 1@1,1@2,2@2] [--rounds R] [--pin-check-ms MS] [--workers W,...]
 //          [--large BYTES,...] [--large-jobs N] [--large-dir DIR]
+//          [--real N] [--real-seed S] [--real-max-bytes BYTES]
 //          [--sources FILE|URL of Sources.gz|none] [--buckets 1048576,10485760]
 import { execFile, execFileSync } from 'node:child_process';
 import {
@@ -63,6 +73,8 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { gunzipSync } from 'node:zlib';
 import type { VerifyReport } from '../src/report/report.js';
+import { calibrate, entryBytes, orderCandidates } from '../src/pipeline/calibrate.js';
+import { fetchSourcesIndex, tag2uploadEntries, type SourcesEntry, type SourcesIndex } from '../src/upload/index.js';
 import { isolatedVerifyJob } from '../src/server/queue/job-process.js';
 import { testConfig } from '../test/server/service-helpers.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
@@ -100,6 +112,11 @@ const SOURCES = option('--sources') ?? 'http://deb.debian.org/debian/dists/sid/m
 const BUCKETS = (option('--buckets') ?? `${1 << 20},${10 << 20}`).split(',').map(Number);
 const LARGE = (option('--large') ?? '').split(',').filter(Boolean).map(Number);
 const LARGE_JOBS = numberOption('--large-jobs', 2);
+/** Real uploads of sid (from the mirror) per size bucket, and the seed of their draw. */
+const REAL = numberOption('--real', 0);
+const REAL_SEED = numberOption('--real-seed', 1);
+/** Real uploads above this size are not drawn (their jobs take minutes each). */
+const REAL_MAX_BYTES = numberOption('--real-max-bytes', Infinity);
 /** `pool`: the service's job processes, kept from job to job (a backfill); `cli`: the CLI, a process per job (as a user runs it). */
 const VIA = option('--via') ?? 'pool';
 if (VIA !== 'pool' && VIA !== 'cli') throw new Error(`--via pool|cli, not ${VIA}`);
@@ -212,6 +229,8 @@ interface Case {
   readonly size: number;
   /** Jobs of this case in each run. */
   readonly jobs: number;
+  /** A real upload of the archive (no tag to fetch: its repository is not reachable from here), run as calibration runs it. */
+  readonly real?: { readonly entry: SourcesEntry; readonly index: SourcesIndex };
 }
 const sizeOf = (dir: string, names: readonly string[]): number => names.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
 const cases: Case[] = CASES.map((c) => {
@@ -238,11 +257,31 @@ for (const bytes of LARGE) {
   const dir = join(out, 'upload');
   cases.push({ case: name, tag, dsc: join(dir, dsc), size: sizeOf(dir, readdirSync(dir)), jobs: LARGE_JOBS });
 }
+// Real uploads: REAL of each size bucket, drawn (seeded) from sid's tag2upload uploads that the mirror serves.
+if (REAL > 0) {
+  const index = await fetchSourcesIndex({ suite: 'sid', allowExpiredRelease: true });
+  const drawn = orderCandidates(tag2uploadEntries(index), { kind: 'random', seed: REAL_SEED }, REAL_MAX_BYTES === Infinity ? undefined : REAL_MAX_BYTES);
+  const edges = [0, ...BUCKETS, Infinity];
+  for (let b = 0; b + 1 < edges.length; b++) {
+    let taken = 0;
+    for (const entry of drawn) {
+      if (taken >= REAL) break;
+      const size = entryBytes(entry);
+      if (size < edges[b]! || size >= edges[b + 1]!) continue;
+      // A mirror may serve only part of the pool: only uploads whose .dsc it has.
+      const head = await fetch(`${index.mirror.replace(/\/$/, '')}/${entry.directory}/${entry.dsc.name}`, { method: 'HEAD' }).catch(() => undefined);
+      if (!head?.ok) continue;
+      taken++;
+      cases.push({ case: `${entry.source}_${entry.version}`, tag: '', dsc: '', size, jobs: 1, real: { entry, index: { ...index, entries: [entry] } } });
+    }
+    if (taken < REAL) console.log(`  only ${taken} real uploads of ${edges[b]}–${edges[b + 1]} B found on the mirror`);
+  }
+}
 const server = await startGitHttpServer({ root: repos });
 
 /** The uploads over loopback HTTP: /CASE/NAME, a file of that case's upload directory (a plain name, nothing else). */
 const files = await (async () => {
-  const dirs = new Map(cases.map((u) => [u.case, dirname(u.dsc)]));
+  const dirs = new Map(cases.filter((u) => u.real === undefined).map((u) => [u.case, dirname(u.dsc)]));
   const http = createServer((req, res) => {
     const m = /^\/([^/]+)\/([A-Za-z0-9][A-Za-z0-9._+~-]*)$/.exec(req.url ?? '');
     const dir = m ? dirs.get(m[1]!) : undefined;
@@ -347,7 +386,26 @@ async function poolJob(u: Case): Promise<JobTime> {
   return jobTime(u, r, performance.now() - t0);
 }
 
-const job = VIA === 'pool' ? poolJob : cliJob;
+/**
+ * A real upload as calibration runs it (src/pipeline/calibrate.ts): obtained
+ * from the mirror and checked against the verified index, unpacked by
+ * dpkg-source -x in the sandbox, rebuilt under the builder profiles and
+ * compared; in this process, whatever --via says (calibration has no job
+ * process). Its verdict is printed, not required: the time is what is measured.
+ */
+async function realJob(u: Case): Promise<JobTime> {
+  const t0 = performance.now();
+  const r = await calibrate({ indexes: [u.real!.index], selection: { kind: 'all' }, tmpDir: scratch });
+  const c = r.uploads[0];
+  if (c === undefined || c.verdict === 'skipped') throw new Error(`${u.case}: not obtained from the mirror (${c?.reasons.map((x) => x.code).join(', ')})`);
+  return {
+    wall: performance.now() - t0,
+    timings: { totalMs: c.durationMs },
+    attempts: `${c.verdict}${c.attempts.length > 0 ? ` ${c.attempts.map((a) => `${a.profile}:${a.outcome}`).join(',')}` : ''}`,
+  };
+}
+
+const job = (u: Case): Promise<JobTime> => (u.real !== undefined ? realJob(u) : VIA === 'pool' ? poolJob(u) : cliJob(u));
 
 interface PoolRun {
   readonly perMin: number;
