@@ -29,6 +29,7 @@ import { reason, type Reason } from '../report/reasons.js';
 import type { VerifyReport } from '../report/report.js';
 import { isVerificationError } from '../report/verification-error.js';
 import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocator } from '../upload/index.js';
+import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { checkTag, type CheckTagDeps, type HeldRepository } from './check-tag.js';
 import { refutation, VerifyRun } from './verify-run.js';
 
@@ -125,7 +126,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       return c;
     });
     const refuted = (): string | undefined => refutation(run.reasons) ?? contentRefutes;
-    const bits = run.timed('bitsMs', () => bitsStep(input, repoPath, upload!, binding, sandboxFor, refuted, deps, progress));
+    const bits = run.timed('bitsMs', () => bitsStep(input, held!, repoPath, upload!, binding, sandboxFor, refuted, deps, progress));
     // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
     const [c, b] = await Promise.allSettled([content, bits]);
     if (b.status === 'fulfilled') products = b.value.products;
@@ -272,8 +273,9 @@ async function contentStep(
 }
 
 /** Layer 5 by dgit's builder mode, under builder profiles. */
-function bitsStep(
+async function bitsStep(
   input: VerifyInput,
+  held: HeldRepository,
   repoPath: string,
   upload: ObtainedUpload,
   binding: Binding,
@@ -283,8 +285,13 @@ function bitsStep(
   progress: Progress,
 ): Promise<ReproduceResult> {
   const madeAt = binding.signedAt ?? (binding.facts.signed !== undefined ? new Date(binding.facts.signed) : undefined);
+  // The tag object whose signature layer 1 checked, read again through the
+  // held repository's reader (already running), so that the build need not
+  // open the repository to learn it.
+  const oid = held.refs.get(input.tag);
+  const tag = oid === undefined ? undefined : await held.repo.objects().read(oid, { maxBytes: MAX_TAG_OBJECT_BYTES }).catch(() => undefined);
   return reproduce({
-    from: { kind: 'git', repo: repoPath, tag: input.tag },
+    from: { kind: 'git', repo: repoPath, tag: input.tag, ...(tag?.type === 'tag' ? { tagObject: { oid: oid!, raw: tag.content } } : {}) },
     upload,
     // The .dsc signature's time, as the binding read it (verified or not: it only orders the profiles).
     ...(deps.profiles ? { profiles: deps.profiles } : madeAt ? { madeAt } : {}),

@@ -40,6 +40,18 @@ export interface GitBuildInput extends CommonBuildInput {
   readonly repo: string;
   /** Tag name without refs/tags/. */
   readonly tag: string;
+  /**
+   * refs/tags/<tag>'s object as the caller already read it (the verifier:
+   * the object whose signature it checked); else it is read from `repo`.
+   * The build script checks that the repository's tag is this object.
+   */
+  readonly tagObject?: TagObject;
+}
+
+/** An annotated tag object: its id and raw bytes. */
+export interface TagObject {
+  readonly oid: string;
+  readonly raw: Uint8Array;
 }
 
 export interface TreeBuildInput extends CommonBuildInput {
@@ -118,7 +130,7 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   }
   let items: Record<string, string>;
   try {
-    items = await tagItemsOf(input.repo, input.tag, input.timeoutMs, input.sandbox);
+    items = input.tagObject ? itemsOfTag(input.tagObject) : await tagItemsOf(input.repo, input.tag, input.timeoutMs, input.sandbox);
   } catch (e) {
     if (!(e instanceof BuildInputError || isVerificationError(e) || e instanceof ObjectTooLargeError)) throw e;
     const why = e.message;
@@ -145,7 +157,12 @@ class BuildInputError extends Error {
 export async function tagItemsOf(repoPath: string, tag: string, timeoutMs: number, sandbox: Sandbox): Promise<Record<string, string>> {
   const st = await stat(repoPath).catch(() => undefined);
   if (!st) throw new BuildInputError(`${repoPath} does not exist`);
-  const { oid, raw } = st.isFile() ? await tagOfBundle(sandbox, repoPath, tag, timeoutMs) : await tagOfRepository(repoPath, tag, timeoutMs);
+  return itemsOfTag(st.isFile() ? await tagOfBundle(sandbox, repoPath, tag, timeoutMs) : await tagOfRepository(repoPath, tag, timeoutMs));
+}
+
+function itemsOfTag({ oid, raw }: TagObject): Record<string, string> {
+  if (!/^[0-9a-f]{40}$/.test(oid)) throw new BuildInputError(`${JSON.stringify(oid)} is not a tag object id`);
+  if (raw.length > MAX_TAG_OBJECT_BYTES) throw new BuildInputError(`the tag object is larger than ${MAX_TAG_OBJECT_BYTES} bytes`);
   const parsed = parseTagMessage(raw);
   const i = parsed.instruction;
   if (parsed.source === undefined || parsed.version === undefined) throw new BuildInputError('the tag has no source= or version= item');
@@ -159,7 +176,7 @@ export async function tagItemsOf(repoPath: string, tag: string, timeoutMs: numbe
   };
 }
 
-async function tagOfRepository(repoPath: string, tag: string, timeoutMs: number): Promise<{ oid: string; raw: Uint8Array }> {
+async function tagOfRepository(repoPath: string, tag: string, timeoutMs: number): Promise<TagObject> {
   const repo = await LocalRepository.open(repoPath, { timeoutMs, maxObjectBytes: MAX_TAG_OBJECT_BYTES });
   try {
     const ref = await repo.resolveTag(tag);
@@ -173,7 +190,7 @@ async function tagOfRepository(repoPath: string, tag: string, timeoutMs: number)
 }
 
 /** The tag of a git bundle, fetched from it by the sandbox's git (as the build script does, in the same root). */
-async function tagOfBundle(sandbox: Sandbox, bundle: string, tag: string, timeoutMs: number): Promise<{ oid: string; raw: Uint8Array }> {
+async function tagOfBundle(sandbox: Sandbox, bundle: string, tag: string, timeoutMs: number): Promise<TagObject> {
   const r = await sandbox.run({
     argv: [
       'sh',

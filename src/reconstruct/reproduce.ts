@@ -16,7 +16,7 @@ import { reason, type Reason } from '../report/reasons.js';
 import { reproduceVerdict, strongestEffect } from '../report/report.js';
 import type { Dsc, SourcePackage } from '../deb822/dsc.js';
 import { checkDscSignature, verifyDscSignature } from '../authenticate/index.js';
-import { buildFromGit, buildFromTree, type BuildFacts } from './build.js';
+import { buildFromGit, buildFromTree, type BuildFacts, type TagObject } from './build.js';
 import { compareBuild, type Comparison, type FieldDifference, type FileComparison } from '../compare/index.js';
 import { explainMtimeLeak } from './mtime-leak.js';
 import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
@@ -29,7 +29,14 @@ export type ReproduceVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'unver
 
 /** What to build: a tag of a repository (work tree, bare repository or bundle), or a plain tree from `dpkg-source -x`. */
 export type BuildSource =
-  { readonly kind: 'git'; readonly repo: string; readonly tag: string } | { readonly kind: 'tree'; readonly dir: string };
+  | {
+      readonly kind: 'git';
+      readonly repo: string;
+      readonly tag: string;
+      /** The tag's object as the caller read it (build.ts GitBuildInput.tagObject): not read from `repo` again. */
+      readonly tagObject?: TagObject;
+    }
+  | { readonly kind: 'tree'; readonly dir: string };
 
 export interface ReproduceInput {
   readonly from: BuildSource;
@@ -273,7 +280,12 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     };
     const built =
       input.from.kind === 'git'
-        ? await buildFromGit({ ...common, repo: input.from.repo, tag: input.from.tag })
+        ? await buildFromGit({
+            ...common,
+            repo: input.from.repo,
+            tag: input.from.tag,
+            ...(input.from.tagObject ? { tagObject: input.from.tagObject } : {}),
+          })
         : await buildFromTree({ ...common, tree: input.from.dir, fields });
     if (!built.ok) {
       attempts.push({ profile: profile.name, outcome: 'failed', reasons: built.reasons, durationMs: built.durationMs });

@@ -6,7 +6,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tagItemsOf } from '../../src/reconstruct/build.js';
+import { buildFromGit, tagItemsOf } from '../../src/reconstruct/build.js';
+import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { parseTagMessage } from '../../src/interpret/tag-message.js';
 import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 
@@ -65,6 +66,19 @@ describe("the builder's tag items", () => {
     chmodSync(bundle, 0o644);
     expect(await tagItemsOf(bundle, 'debian/1.0-1', 60_000, sandbox)).toEqual(await tagItemsOf(repo, 'debian/1.0-1', 60_000, sandbox));
     expect(await tagItemsOf(bundle, 'debian/1.0-2', 60_000, sandbox)).toMatchObject({ T2U_QUILT: 'gbp', T2U_UPSTREAM: UC });
+  });
+
+  it("given by the caller, are that object's, and the build refuses a repository whose tag is another object", async () => {
+    const other = tag('debian/1.0-4', 'x release\n\n[dgit distro=debian split please-upload source=y version=1.0-4]\n');
+    const otherOid = execFileSync('git', ['-C', repo, 'rev-parse', 'refs/tags/debian/1.0-4']).toString().trim();
+    const common = { existingOrigs: [], profile: PROFILES[0]!, sandbox, timeoutMs: 60_000 };
+    // debian/1.0-1 in the repository, debian/1.0-4's object given: the script's check stops the build before dgit.
+    const built = await buildFromGit({ ...common, repo, tag: 'debian/1.0-1', tagObject: { oid: otherOid, raw: other } });
+    expect(built.ok).toBe(false);
+    if (!built.ok) expect(built.reasons[0]?.message).toMatch(/is not the tag object whose items were read/);
+    const notAnId = await buildFromGit({ ...common, repo, tag: 'debian/1.0-4', tagObject: { oid: 'HEAD', raw: other } });
+    expect(notAnId.ok).toBe(false);
+    if (!notAnId.ok) expect(notAnId.reasons[0]?.message).toMatch(/not a tag object id/);
   });
 
   it('refuse a tag without source= or version=', async () => {
