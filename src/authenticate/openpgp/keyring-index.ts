@@ -6,13 +6,29 @@
 // openpgp.js cannot parse, is skipped and reported; the other keys still load.
 // A binary keyring that is exactly a sequence of well-framed keys can be
 // loaded from a cached layout (src/authenticate/openpgp/keyring-cache.ts):
-// each key packet the layout names is framed and hashed again, so a layout
+// when the file still has the identity the layout was recorded under, its
+// keys are read from the file only when a lookup finds them, and each is
+// framed again and checked against the layout first (mapped-keyring.ts); a
+// key that does not match makes the whole keyring framed again and the
+// lookup repeated. Otherwise the file is read and hashed, and each key
+// packet the layout names is framed and hashed again. Either way a layout
 // can only leave keys out, never put other bytes under a fingerprint.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { dearmorAll } from './armor.js';
-import { readLayout, writeLayout, type KeyringLayout, type LayoutKey } from './keyring-cache.js';
+import {
+  readLayout,
+  recordedDigest,
+  sameIdentity,
+  settled,
+  writeLayout,
+  writeRecord,
+  type FileIdentity,
+  type KeyringLayout,
+  type LayoutKey,
+} from './keyring-cache.js';
+import { keyMaterialOf } from './key-material.js';
 import { parseKeyModel, type KeyModel } from './key-model.js';
+import { KeyringFile, LayoutMismatch, MappedKeyring } from './mapped-keyring.js';
 import { PacketTag, readPacket, type Packet } from './packet-stream.js';
 import { UsageError } from '../../report/usage-error.js';
 import { isFormatError } from '../../report/format-error.js';
@@ -44,8 +60,6 @@ export interface IndexedKey {
   readonly subkeys: readonly IndexedSubkey[];
   readonly keyring: string;
   readonly role: KeyringRole;
-  /** The transferable key's packets (trust packets removed), for openpgp.js. */
-  readonly packets: Uint8Array;
 }
 
 export interface KeyMatch {
@@ -68,36 +82,8 @@ export interface KeyringSummary {
   readonly role: KeyringRole;
   readonly keys: number;
   readonly skipped: number;
-}
-
-interface KeyMaterial {
-  readonly fingerprint: string;
-  readonly keyId: string;
-}
-
-/** Fingerprint and key id of a public (sub)key packet body; undefined for versions openpgp.js cannot use. */
-export function keyMaterialOf(body: Uint8Array): KeyMaterial | { unsupported: string } {
-  const version = body[0];
-  if (version === 4) {
-    // v4: SHA-1 over 0x99, a two-octet length and the packet body; the key id is its low 64 bits.
-    if (body.length > 0xffff) return { unsupported: 'v4 key packet too long' };
-    const fpr = createHash('sha1')
-      .update(Uint8Array.of(0x99, body.length >> 8, body.length & 0xff))
-      .update(body)
-      .digest('hex');
-    return { fingerprint: fpr, keyId: fpr.slice(-16) };
-  }
-  if (version === 6 || version === 5) {
-    // v6 (and LibrePGP v5): SHA-256 over 0x9b (0x9a), a four-octet length and the body; the key id is its high 64 bits.
-    const n = body.length;
-    const fpr = createHash('sha256')
-      .update(Uint8Array.of(version === 6 ? 0x9b : 0x9a, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff))
-      .update(body)
-      .digest('hex');
-    return { fingerprint: fpr, keyId: fpr.slice(0, 16) };
-  }
-  // v3 keys (MD5 fingerprints) left Debian's keyrings in 2012 and openpgp.js 6 cannot parse them.
-  return { unsupported: `version ${version ?? '(none)'} key packet` };
+  /** framed: every packet read; layout: read, hashed and checked against its cached layout; mapped: keys read when found. */
+  readonly loaded: 'framed' | 'layout' | 'mapped';
 }
 
 /** A keyring cut into transferable keys (RFC 9580 §10.1), before indexing. */
@@ -179,14 +165,32 @@ function isArmored(buf: Uint8Array): boolean {
   return /^\s*-----BEGIN PGP PUBLIC KEY BLOCK-----/.test(head);
 }
 
+/** One keyring's keys, in file order, with its lookup maps. */
+interface Ring {
+  readonly source: KeyringSource;
+  keys: IndexedKey[];
+  byFingerprint: Map<string, KeyMatch[]>;
+  byKeyId: Map<string, KeyMatch[]>;
+  skipped: SkippedKey[];
+  loaded: KeyringSummary['loaded'];
+  /** Set while the keys are read from the file when found (a cached layout the file's identity vouches for). */
+  mapped?: { readonly keyring: MappedKeyring; readonly cacheDir: string | undefined };
+  /** A framing of the whole file under way, after a key did not match the layout. */
+  reframing?: Promise<void>;
+}
+
+function emptyRing(source: KeyringSource, loaded: KeyringSummary['loaded'] = 'framed'): Ring {
+  return { source, keys: [], byFingerprint: new Map(), byKeyId: new Map(), skipped: [], loaded };
+}
+
 /** The index of one or more keyrings, in their configured order. */
 export class KeyringIndex {
-  private readonly byFingerprint = new Map<string, KeyMatch[]>();
-  private readonly byKeyId = new Map<string, KeyMatch[]>();
+  private readonly rings: Ring[] = [];
+  /** Each key's packets: in memory for a framed keyring; read and checked when first found for a mapped one. */
+  private readonly packetsByKey = new Map<IndexedKey, Uint8Array | Promise<Uint8Array>>();
+  /** A mapped key's ring and its entry in the ring's layout. */
+  private readonly mappedAt = new Map<IndexedKey, { ring: Ring; entry: number }>();
   private readonly parsed = new Map<IndexedKey, Promise<KeyModel>>();
-  private readonly keyList: IndexedKey[] = [];
-  private readonly skippedList: SkippedKey[] = [];
-  private readonly summaryList: KeyringSummary[] = [];
 
   /** Adds the keys of one keyring (binary or armored); later keyrings rank after earlier ones. */
   addKeyring(bytes: Uint8Array, source: KeyringSource): KeyringSummary {
@@ -199,7 +203,15 @@ export class KeyringIndex {
    * its last, without trust packets (`sha256` is left for the caller to set).
    */
   addKeyringWithLayout(bytes: Uint8Array, source: KeyringSource): { summary: KeyringSummary; layout?: Omit<KeyringLayout, 'sha256'> } {
-    const skipped: SkippedKey[] = [];
+    const ring = emptyRing(source);
+    const layout = this.frame(bytes, ring);
+    this.rings.push(ring);
+    return layout ? { summary: summaryOf(ring), layout } : { summary: summaryOf(ring) };
+  }
+
+  /** Frames `bytes` into `ring`; returns the layout when it can be cached. */
+  private frame(bytes: Uint8Array, ring: Ring): Omit<KeyringLayout, 'sha256'> | undefined {
+    const { source } = ring;
     const chunks: Uint8Array[] = [];
     const armored = isArmored(bytes);
     if (armored) {
@@ -211,14 +223,12 @@ export class KeyringIndex {
     } else {
       chunks.push(bytes);
     }
-    let keys = 0;
     const layout: LayoutKey[] = [];
     let tiles = !armored;
     let next = 0;
     for (const buf of chunks) {
-      for (const raw of splitKeys(buf, source.path, skipped)) {
-        const key = this.indexKey(buf, raw, source, skipped);
-        if (key) keys++;
+      for (const raw of splitKeys(buf, source.path, ring.skipped)) {
+        const key = this.indexKey(buf, raw, ring);
         if (!tiles) continue;
         const packets = raw.packets;
         const contiguous = packets.every((p, i) => (i === 0 ? p.start === next : p.start === packets[i - 1]!.end));
@@ -236,11 +246,8 @@ export class KeyringIndex {
         layout.push({ start: raw.offset, fingerprint: key.primaryFingerprint, subkeys });
       }
     }
-    this.skippedList.push(...skipped);
-    const summary = { path: source.path, role: source.role, keys, skipped: skipped.length };
-    this.summaryList.push(summary);
-    const cacheable = tiles && skipped.length === 0 && layout.length > 0 && next === bytes.length;
-    return cacheable ? { summary, layout: { size: bytes.length, keys: layout } } : { summary };
+    const cacheable = tiles && ring.skipped.length === 0 && layout.length > 0 && next === bytes.length;
+    return cacheable ? { size: bytes.length, keys: layout } : undefined;
   }
 
   /**
@@ -252,7 +259,7 @@ export class KeyringIndex {
    */
   addFromLayout(bytes: Uint8Array, source: KeyringSource, layout: KeyringLayout): KeyringSummary | undefined {
     if (layout.size !== bytes.length || isArmored(bytes)) return undefined;
-    const keys: IndexedKey[] = [];
+    const keys: Array<{ key: IndexedKey; packets: Uint8Array }> = [];
     try {
       for (let i = 0; i < layout.keys.length; i++) {
         const k = layout.keys[i]!;
@@ -269,29 +276,48 @@ export class KeyringIndex {
           if ('unsupported' in sm || sm.fingerprint !== s.fingerprint) return undefined;
           subkeys.push(sm);
         }
-        keys.push({
-          primaryFingerprint: m.fingerprint,
-          primaryKeyId: m.keyId,
-          subkeys,
-          keyring: source.path,
-          role: source.role,
-          packets: bytes.subarray(k.start, end),
-        });
+        const key = { primaryFingerprint: m.fingerprint, primaryKeyId: m.keyId, subkeys, keyring: source.path, role: source.role };
+        keys.push({ key, packets: bytes.subarray(k.start, end) });
       }
     } catch (e) {
       if (isFormatError(e, 'openpgp-packet')) return undefined;
       throw e;
     }
-    for (const key of keys) this.addIndexed(key);
-    const summary = { path: source.path, role: source.role, keys: keys.length, skipped: 0 };
-    this.summaryList.push(summary);
-    return summary;
+    const ring = emptyRing(source, 'layout');
+    for (const { key, packets } of keys) this.addIndexed(ring, key, packets);
+    this.rings.push(ring);
+    return summaryOf(ring);
   }
 
-  private indexKey(buf: Uint8Array, raw: RawKey, source: KeyringSource, skipped: SkippedKey[]): IndexedKey | undefined {
+  /**
+   * Adds a binary keyring's keys from its cached layout without reading the
+   * file: each key is read, framed and checked against the layout when a
+   * lookup finds it (the file's identity vouches for the layout until then).
+   * A key that does not match makes the whole file framed again.
+   */
+  addMapped(source: KeyringSource, keyring: MappedKeyring, cacheDir?: string): KeyringSummary {
+    const ring: Ring = { ...emptyRing(source, 'mapped'), mapped: { keyring, cacheDir } };
+    keyring.layout.keys.forEach((k, entry) => {
+      const primary = k.fingerprint;
+      const key: IndexedKey = {
+        primaryFingerprint: primary,
+        primaryKeyId: keyIdOf(primary),
+        subkeys: k.subkeys.map((s) => ({ fingerprint: s.fingerprint, keyId: keyIdOf(s.fingerprint) })),
+        keyring: source.path,
+        role: source.role,
+      };
+      this.addIndexed(ring, key);
+      this.mappedAt.set(key, { ring, entry });
+    });
+    this.rings.push(ring);
+    return summaryOf(ring);
+  }
+
+  private indexKey(buf: Uint8Array, raw: RawKey, ring: Ring): IndexedKey | undefined {
+    const { source } = ring;
     const primary = keyMaterialOf(raw.packets[0]!.body);
     if ('unsupported' in primary) {
-      skipped.push({ keyring: source.path, offset: raw.offset, why: primary.unsupported });
+      ring.skipped.push({ keyring: source.path, offset: raw.offset, why: primary.unsupported });
       return undefined;
     }
     const subkeys: IndexedSubkey[] = [];
@@ -307,30 +333,95 @@ export class KeyringIndex {
       subkeys,
       keyring: source.path,
       role: source.role,
-      packets: concatPackets(buf, raw.packets),
     };
-    this.addIndexed(key);
+    this.addIndexed(ring, key, concatPackets(buf, raw.packets));
     return key;
   }
 
-  private addIndexed(key: IndexedKey): void {
-    this.keyList.push(key);
-    add(this.byFingerprint, key.primaryFingerprint, { key, fingerprint: key.primaryFingerprint, isPrimary: true });
-    add(this.byKeyId, key.primaryKeyId, { key, fingerprint: key.primaryFingerprint, isPrimary: true });
+  private addIndexed(ring: Ring, key: IndexedKey, packets?: Uint8Array): void {
+    ring.keys.push(key);
+    if (packets) this.packetsByKey.set(key, packets);
+    add(ring.byFingerprint, key.primaryFingerprint, { key, fingerprint: key.primaryFingerprint, isPrimary: true });
+    add(ring.byKeyId, key.primaryKeyId, { key, fingerprint: key.primaryFingerprint, isPrimary: true });
     for (const sub of key.subkeys) {
-      add(this.byFingerprint, sub.fingerprint, { key, fingerprint: sub.fingerprint, isPrimary: false });
-      add(this.byKeyId, sub.keyId, { key, fingerprint: sub.fingerprint, isPrimary: false });
+      add(ring.byFingerprint, sub.fingerprint, { key, fingerprint: sub.fingerprint, isPrimary: false });
+      add(ring.byKeyId, sub.keyId, { key, fingerprint: sub.fingerprint, isPrimary: false });
     }
   }
 
   /** Keys (primary or subkey) with this fingerprint, in keyring order. */
-  findByFingerprint(fingerprint: string): readonly KeyMatch[] {
-    return this.byFingerprint.get(fingerprint.toLowerCase()) ?? [];
+  findByFingerprint(fingerprint: string): Promise<readonly KeyMatch[]> {
+    return this.find('fingerprint', fingerprint.toLowerCase());
   }
 
   /** Keys (primary or subkey) with this 16-hex key id, in keyring order. */
-  findByKeyId(keyId: string): readonly KeyMatch[] {
-    return this.byKeyId.get(keyId.toLowerCase()) ?? [];
+  findByKeyId(keyId: string): Promise<readonly KeyMatch[]> {
+    return this.find('keyId', keyId.toLowerCase());
+  }
+
+  private async find(by: 'fingerprint' | 'keyId', id: string): Promise<readonly KeyMatch[]> {
+    const out: KeyMatch[] = [];
+    for (const ring of this.rings) out.push(...(await this.findIn(ring, by, id)));
+    return out;
+  }
+
+  /** The ring's matches, their packets read and checked; a mapped ring whose key does not match is framed again and searched again. */
+  private async findIn(ring: Ring, by: 'fingerprint' | 'keyId', id: string): Promise<readonly KeyMatch[]> {
+    await ring.reframing;
+    const matches = (by === 'fingerprint' ? ring.byFingerprint : ring.byKeyId).get(id) ?? [];
+    if (!ring.mapped) return matches;
+    try {
+      for (const m of matches) await this.packetsOf(m.key);
+      return matches;
+    } catch (e) {
+      if (!(e instanceof LayoutMismatch)) throw e;
+      ring.reframing ??= this.reframe(ring);
+      return this.findIn(ring, by, id);
+    }
+  }
+
+  /** Replaces a mapped ring's keys by a framing of its whole file (as it is now), and caches the new layout. */
+  private async reframe(ring: Ring): Promise<void> {
+    const { keyring, cacheDir } = ring.mapped!;
+    const fresh = emptyRing(ring.source);
+    const whole = await readWhole(keyring.file);
+    const layout = this.frame(whole.bytes, fresh);
+    for (const key of ring.keys) {
+      this.packetsByKey.delete(key);
+      this.mappedAt.delete(key);
+      this.parsed.delete(key);
+    }
+    Object.assign(ring, {
+      keys: fresh.keys,
+      byFingerprint: fresh.byFingerprint,
+      byKeyId: fresh.byKeyId,
+      skipped: fresh.skipped,
+      loaded: 'framed',
+    });
+    delete ring.mapped;
+    try {
+      if (cacheDir === undefined || !layout) return;
+      const sha256 = sha256Of(whole.bytes);
+      await writeLayout(cacheDir, { ...layout, sha256 });
+      await recordIdentity(cacheDir, keyring.file, whole, sha256);
+    } finally {
+      await keyring.file.close();
+    }
+  }
+
+  /** The key's packets (trust packets removed), as openpgp.js is given them. */
+  packetsOf(key: IndexedKey): Promise<Uint8Array> {
+    const known = this.packetsByKey.get(key);
+    if (known) return Promise.resolve(known);
+    const at = this.mappedAt.get(key);
+    if (!at?.ring.mapped) return Promise.reject(new Error(`${key.primaryFingerprint} is not a key of this index`));
+    const read = at.ring.mapped.keyring.packets(at.entry);
+    this.packetsByKey.set(key, read);
+    read.then(
+      (bytes) => this.packetsByKey.get(key) === read && this.packetsByKey.set(key, bytes),
+      () => this.packetsByKey.get(key) === read && this.packetsByKey.delete(key),
+    );
+    return read;
   }
 
   /** The key's packets parsed (cached); rejects when its primary key cannot be parsed. */
@@ -338,11 +429,13 @@ export class KeyringIndex {
     let p = this.parsed.get(key);
     if (!p) {
       // The index's fingerprint must be the parsed key's own, however the index was made.
-      p = parseKeyModel(key.packets).then((model) => {
-        if (model.primary.getFingerprint() !== key.primaryFingerprint)
-          throw new Error(`the key's packets are not those of ${key.primaryFingerprint}`);
-        return model;
-      });
+      p = this.packetsOf(key)
+        .then(parseKeyModel)
+        .then((model) => {
+          if (model.primary.getFingerprint() !== key.primaryFingerprint)
+            throw new Error(`the key's packets are not those of ${key.primaryFingerprint}`);
+          return model;
+        });
       this.parsed.set(key, p);
     }
     return p;
@@ -355,7 +448,7 @@ export class KeyringIndex {
    */
   async parseAll(): Promise<SkippedKey[]> {
     const bad: SkippedKey[] = [];
-    for (const key of this.keyList) {
+    for (const key of this.keys) {
       try {
         await this.parse(key);
       } catch (e) {
@@ -372,16 +465,25 @@ export class KeyringIndex {
   }
 
   get keys(): readonly IndexedKey[] {
-    return this.keyList;
+    return this.rings.flatMap((r) => r.keys);
   }
 
   get skipped(): readonly SkippedKey[] {
-    return this.skippedList;
+    return this.rings.flatMap((r) => r.skipped);
   }
 
   get keyrings(): readonly KeyringSummary[] {
-    return this.summaryList;
+    return this.rings.map(summaryOf);
   }
+}
+
+function summaryOf(ring: Ring): KeyringSummary {
+  return { path: ring.source.path, role: ring.source.role, keys: ring.keys.length, skipped: ring.skipped.length, loaded: ring.loaded };
+}
+
+/** The key id a fingerprint implies: its low 64 bits for v4 (40 hex digits), its high 64 bits for v5 and v6. */
+function keyIdOf(fingerprint: string): string {
+  return fingerprint.length === 40 ? fingerprint.slice(-16) : fingerprint.slice(0, 16);
 }
 
 function add(map: Map<string, KeyMatch[]>, k: string, m: KeyMatch): void {
@@ -397,27 +499,77 @@ export interface LoadOptions {
   readonly minCachedBytes?: number;
 }
 
-/** Reads and indexes keyring files, in order (earlier keyrings win, as in dgit's AUTH-SPEC list). */
+/** A keyring file's bytes, with its identity when the reading began and our clock then. */
+interface WholeFile {
+  readonly bytes: Uint8Array;
+  readonly identity: FileIdentity;
+  readonly from: number;
+}
+
+async function readWhole(file: KeyringFile): Promise<WholeFile> {
+  const from = Date.now();
+  const identity = await file.current();
+  const buf = await file.readAt(0, identity.size);
+  return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), identity, from };
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Records the file's identity for its bytes' layout, when the file held still while it was read and had settled before. */
+async function recordIdentity(dir: string, file: KeyringFile, whole: WholeFile, sha256: string): Promise<void> {
+  const after = await file.current();
+  if (sameIdentity(whole.identity, after) && after.size === whole.bytes.length && settled(after, whole.from))
+    await writeRecord(dir, file.path, after, sha256);
+}
+
+/**
+ * Reads and indexes keyring files, in order (earlier keyrings win, as in
+ * dgit's AUTH-SPEC list). With a cache directory, a keyring of
+ * minCachedBytes or more whose identity has a recorded layout is mapped (its
+ * keys read when found); otherwise it is read and hashed, loaded from its
+ * layout or framed, and its layout and identity recorded for the next load.
+ */
 export async function loadKeyrings(sources: readonly KeyringSource[], options: LoadOptions = {}): Promise<KeyringIndex> {
   const index = new KeyringIndex();
+  const dir = options.cacheDir;
   for (const source of sources) {
-    let bytes: Buffer;
+    let file: KeyringFile;
+    let whole: WholeFile | undefined;
     try {
-      bytes = await readFile(source.path);
+      file = await KeyringFile.open(source.path);
+      const mappable = dir !== undefined && file.identity.size >= (options.minCachedBytes ?? 1 << 20);
+      const recorded = mappable ? await recordedDigest(dir, source.path, file.identity) : undefined;
+      const layout = recorded === undefined ? undefined : await readLayout(dir!, recorded, file.identity.size);
+      if (layout) {
+        index.addMapped(source, new MappedKeyring(file, layout), dir);
+        continue;
+      }
+      whole = await readWhole(file);
+      if (!mappable) {
+        await file.close();
+        index.addKeyring(whole.bytes, source);
+        continue;
+      }
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       throw new UsageError(`cannot read keyring ${source.path}: ${(e as Error).message}`, { cause: e });
     }
-    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-    const dir = options.cacheDir;
-    if (dir === undefined || bytes.length < (options.minCachedBytes ?? 1 << 20)) {
-      index.addKeyring(view, source);
-      continue;
+    try {
+      const sha256 = sha256Of(whole.bytes);
+      const cached = await readLayout(dir, sha256, whole.bytes.length);
+      if (cached && index.addFromLayout(whole.bytes, source, cached)) {
+        await recordIdentity(dir, file, whole, sha256);
+        continue;
+      }
+      const { layout } = index.addKeyringWithLayout(whole.bytes, source);
+      if (!layout) continue;
+      await writeLayout(dir, { ...layout, sha256 });
+      await recordIdentity(dir, file, whole, sha256);
+    } finally {
+      await file.close();
     }
-    const sha256 = createHash('sha256').update(view).digest('hex');
-    const cached = await readLayout(dir, sha256, bytes.length);
-    if (cached && index.addFromLayout(view, source, cached)) continue;
-    const { layout } = index.addKeyringWithLayout(view, source);
-    if (layout) await writeLayout(dir, { ...layout, sha256 });
   }
   return index;
 }

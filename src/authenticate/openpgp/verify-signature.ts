@@ -218,7 +218,7 @@ export async function verifySignature(
   // The issuer: by the Issuer Fingerprint subpacket when present (as gpg does), else by key id.
   const fpr = sig.issuerFingerprint && sig.issuerFingerprint.length > 0 ? hex(sig.issuerFingerprint) : undefined;
   const keyId = sig.issuerKeyID.toHex();
-  const matches = fpr ? index.findByFingerprint(fpr) : keyId === '0000000000000000' ? [] : index.findByKeyId(keyId);
+  const matches = fpr ? await index.findByFingerprint(fpr) : keyId === '0000000000000000' ? [] : await index.findByKeyId(keyId);
   if (matches.length === 0) {
     const named = fpr ? `fingerprint ${fpr}` : keyId === '0000000000000000' ? 'no issuer' : `key id ${keyId}`;
     return failed(

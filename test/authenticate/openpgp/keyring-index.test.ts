@@ -57,19 +57,19 @@ describe('KeyringIndex on the fixture keyrings', () => {
     expect(index.keys.length).toBe(listed.size);
     for (const [primary, all] of listed) {
       for (const fpr of all) {
-        const byFpr = index.findByFingerprint(fpr.toUpperCase());
+        const byFpr = await index.findByFingerprint(fpr.toUpperCase());
         expect(byFpr.length, fpr).toBe(1);
         expect(byFpr[0]!.key.primaryFingerprint).toBe(primary);
         expect(byFpr[0]!.isPrimary).toBe(fpr === primary);
-        expect(index.findByKeyId(fpr.slice(-16))[0]!.fingerprint).toBe(fpr);
+        expect((await index.findByKeyId(fpr.slice(-16)))[0]!.fingerprint).toBe(fpr);
       }
     }
     const keys = fixtureKeys();
-    const dm = index.findByFingerprint(keys.dm!.signing)[0]!;
+    const dm = (await index.findByFingerprint(keys.dm!.signing))[0]!;
     expect(dm.key.role).toBe('dm');
     expect(dm.key.keyring).toBe(DM_RING);
     expect(dm.key.primaryFingerprint).toBe(keys.dm!.primary.toLowerCase());
-    expect(index.findByFingerprint(keys.outsider!.primary)).toEqual([]);
+    expect(await index.findByFingerprint(keys.outsider!.primary)).toEqual([]);
     expect(index.skipped).toEqual([]);
   });
 
@@ -79,7 +79,7 @@ describe('KeyringIndex on the fixture keyrings', () => {
     const index = await loadKeyrings([{ path: file, role: 'uploader' }]);
     const keys = fixtureKeys();
     expect(index.keys.length).toBe(2);
-    expect(index.findByFingerprint(keys.ed25519!.signing)[0]!.key.primaryFingerprint).toBe(keys.ed25519!.primary.toLowerCase());
+    expect((await index.findByFingerprint(keys.ed25519!.signing))[0]!.key.primaryFingerprint).toBe(keys.ed25519!.primary.toLowerCase());
   });
 
   it('keeps keyring order: the same key in two keyrings is found in both, first keyring first', async () => {
@@ -87,19 +87,20 @@ describe('KeyringIndex on the fixture keyrings', () => {
       { path: DM_RING, role: 'dm' },
       { path: DM_RING, role: 'nonupload' },
     ]);
-    const m = index.findByFingerprint(fixtureKeys().dm!.primary);
+    const m = await index.findByFingerprint(fixtureKeys().dm!.primary);
     expect(m.map((x) => x.key.role)).toEqual(['dm', 'nonupload']);
   });
 
-  it('skips a damaged key and still loads the keys around it', () => {
+  it('skips a damaged key and still loads the keys around it', async () => {
     const ring = readFileSync(UPLOADERS);
     const index0 = new KeyringIndex();
     index0.addKeyring(ring, { path: 'whole', role: 'uploader' });
-    const offsets = index0.keys.map((k) => k.packets.byteOffset - ring.byteOffset);
+    const packets = await Promise.all(index0.keys.map((k) => index0.packetsOf(k)));
+    const offsets = packets.map((p) => p.byteOffset - ring.byteOffset);
     // Overwrite the second key's first user ID packet header with an impossible length.
     const second = index0.keys[1]!;
     const damaged = Buffer.from(ring);
-    const uidAt = offsets[1]! + packetLength(second.packets);
+    const uidAt = offsets[1]! + packetLength(packets[1]!);
     damaged[uidAt] = 0xff; // new-format tag 63 …
     damaged[uidAt + 1] = 0xff; // … with a five-octet length
     damaged.writeUInt32BE(0x7fffffff, uidAt + 2);
@@ -108,11 +109,11 @@ describe('KeyringIndex on the fixture keyrings', () => {
     expect(summary.keys).toBe(index0.keys.length - 1);
     expect(summary.skipped).toBe(1);
     expect(index.skipped[0]!.why).toMatch(/unreadable packet/);
-    expect(index.findByFingerprint(second.primaryFingerprint)).toEqual([]);
-    for (const k of index0.keys.filter((k) => k !== second)) expect(index.findByFingerprint(k.primaryFingerprint).length).toBe(1);
+    expect(await index.findByFingerprint(second.primaryFingerprint)).toEqual([]);
+    for (const k of index0.keys.filter((k) => k !== second)) expect((await index.findByFingerprint(k.primaryFingerprint)).length).toBe(1);
   });
 
-  it('skips garbage between keys and a secret key, reporting both', () => {
+  it('skips garbage between keys and a secret key, reporting both', async () => {
     const pub = readFileSync(UPLOADERS);
     const secret = spawnSync('gpg', ['--dearmor'], { input: readFileSync(join(KEYS_DIR, 'outsider.sec.asc')) }).stdout;
     const ring = Buffer.concat([pub.subarray(0, 0), Buffer.from('not a packet at all'), pub, secret, readFileSync(DM_RING)]);
@@ -120,7 +121,7 @@ describe('KeyringIndex on the fixture keyrings', () => {
     const summary = index.addKeyring(ring, { path: 'mixed', role: 'uploader' });
     expect(summary.keys).toBe(gpgListing(UPLOADERS).size + 1);
     expect(index.skipped.map((s) => s.why).join('\n')).toMatch(/unreadable packet[\s\S]*secret key packet/);
-    expect(index.findByFingerprint(fixtureKeys().dm!.signing).length).toBe(1);
+    expect((await index.findByFingerprint(fixtureKeys().dm!.signing)).length).toBe(1);
   });
 
   it('fails clearly on a missing keyring file', async () => {
@@ -160,7 +161,7 @@ describe.runIf(existsSync(HOST_KEYRING))('KeyringIndex on a full Debian keyring'
     for (const [primary, all] of listed) {
       for (const fpr of all) {
         expect(
-          index.findByFingerprint(fpr).some((m) => m.key.primaryFingerprint === primary),
+          (await index.findByFingerprint(fpr)).some((m) => m.key.primaryFingerprint === primary),
           fpr,
         ).toBe(true);
         if (fpr !== primary) subkeys++;
