@@ -381,16 +381,16 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const status = collectStatus(extra[FD_STATUS] as Readable | undefined, (pid) => {
         innerPid = pid;
         if (block === undefined) return;
-        try {
-          cg.attach(child.pid === undefined ? [pid] : [child.pid, pid]);
-        } catch (e) {
-          setupError = new VerificationError('SANDBOX_FAILED', `cannot move the sandbox into its cgroup: ${(e as Error).message}`, {
-            cause: e,
-          });
-          kill('kill');
-          return;
-        }
-        (extra[FD_BLOCK] as Writable).end('x');
+        // The command waits on the gate until it is in its cgroups; a failed move kills it there.
+        cg.attach(child.pid === undefined ? [pid] : [child.pid, pid]).then(
+          () => (extra[FD_BLOCK] as Writable).end('x'),
+          (e: unknown) => {
+            setupError = new VerificationError('SANDBOX_FAILED', `cannot move the sandbox into its cgroup: ${(e as Error).message}`, {
+              cause: e,
+            });
+            kill('kill');
+          },
+        );
       });
 
       const ends: Promise<unknown>[] = [status];
