@@ -12,10 +12,12 @@
 // The confinement is the scheduler's CPU affinity of the bench and of every
 // process it starts, sandboxes included (bench/lib/cpu-pinning.ts); each run
 // prints how many processes it saw (how many under bwrap) and whether any was
-// allowed on another CPU. With each run come the load average and the busy,
+// allowed on another CPU. With each run come the load average, the busy,
 // I/O-wait and steal shares (/proc/stat) of the run's CPUs and of the whole
-// machine, so that a shortfall can be told from a machine that had no idle
-// core to give.
+// machine, what share of its CPUs the jobs used, and how long some of the
+// jobs' processes waited for a CPU or on I/O (the kernel's pressure stall
+// information of a cgroup of the bench's own, bench/lib/pressure.ts), so that
+// a shortfall can be told from a machine that had no idle core to give.
 // --via pool (the default) runs them as the service's worker pool does: in
 // its job processes (src/server/queue/job-process.ts), each kept for the
 // next job with its modules and keyrings loaded, the upload a .dsc URL on a
@@ -82,6 +84,7 @@ import { FIXTURE_KEYRINGS } from '../test/helpers/fixture-keyrings.js';
 import { fixtureVerifyArgs } from './lib/verify-args.js';
 import { numberOption, option } from './lib/args.js';
 import { allowedCpus, pinTree, samplePinning, type PinningCheck } from './lib/cpu-pinning.js';
+import { joinPressureGroup, type Stalls } from './lib/pressure.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../test/reconstruct/upload-fixtures.js';
 
 const JOBS = numberOption('--jobs', 4);
@@ -214,6 +217,9 @@ function groupCpuS(): number | undefined {
   const self = process.cpuUsage();
   return (user! + sys!) / 1e9 - (self.user + self.system) / 1e6;
 }
+
+/** The stall totals of this process and everything it starts (bench/lib/pressure.ts); undefined where none can be read. */
+const stalls = joinPressureGroup(`t2u-bench-backfill-${process.pid}`);
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-bench-backfill-'));
 // The sandbox user (when run as root) reads the origin repositories.
@@ -417,6 +423,12 @@ interface PoolRun {
   readonly cpuPerJob: { readonly node: number; readonly all: number | undefined };
   /** The jobs' CPU (all their processes) as a share of the run's CPUs over the run: what they used of what they were given, the rest idle or taken by other work. */
   readonly jobsShare: number | undefined;
+  /**
+   * Shares of the run during which some process of the jobs waited for a CPU
+   * (cpu), all of them did (cpuFull), or some waited on I/O (io), from the
+   * kernel's pressure stall information; undefined without it.
+   */
+  readonly waits: { readonly cpu: number; readonly cpuFull: number; readonly io: number } | undefined;
   readonly elapsed: number;
   readonly load: string;
   readonly pinning: PinningCheck;
@@ -437,6 +449,7 @@ async function pool(config: Config): Promise<PoolRun> {
   const [m0, p0] = [cpuTicks(), cpuTicks(cpus)];
   const c0 = jobProcessesCpuS();
   const g0 = groupCpuS();
+  const s0 = stalls?.();
   const began = performance.now();
   await Promise.all(
     Array.from({ length: config.workers }, async () => {
@@ -448,7 +461,9 @@ async function pool(config: Config): Promise<PoolRun> {
     }),
   );
   const elapsed = performance.now() - began;
+  const s1 = stalls?.();
   const [m1, p1] = [cpuTicks(), cpuTicks(cpus)];
+  const stalled = (k: keyof Stalls): number => (s1![k] - s0![k]) / 1000 / elapsed;
   const n = cases.reduce((sum, u) => sum + u.jobs, 0);
   const all = g0 === undefined ? undefined : groupCpuS()! - g0;
   return {
@@ -461,6 +476,7 @@ async function pool(config: Config): Promise<PoolRun> {
       all: all === undefined ? undefined : all / n,
     },
     jobsShare: all === undefined ? undefined : all / ((elapsed / 1000) * config.cores),
+    waits: s0 === undefined ? undefined : { cpu: stalled('cpuSome'), cpuFull: stalled('cpuFull'), io: stalled('ioSome') },
     elapsed,
     load: load(),
     pinning: pinning.stop(),
@@ -483,7 +499,8 @@ function fmt(r: PoolRun): string {
   return (
     `${r.perMin.toFixed(2)} jobs/min; median job ${cases.map((u) => `${u.case} ${(median(walls([r], u.case)) / 1000).toFixed(1)} s`).join(', ')}; ` +
     `CPU a job: ${r.cpuPerJob.all === undefined ? '' : `${r.cpuPerJob.all.toFixed(2)} s in all, `}${r.cpuPerJob.node.toFixed(2)} s node; ` +
-    `${r.jobsShare === undefined ? '' : `the jobs used ${pct(r.jobsShare)} of their CPUs, `}its CPUs busy ${pct(r.cpus.busy)}, I/O wait ${pct(r.cpus.iowait)}, steal ${pct(r.cpus.steal)}; machine busy ${pct(r.machine.busy)} [load ${r.load}]; ` +
+    `${r.jobsShare === undefined ? '' : `the jobs used ${pct(r.jobsShare)} of their CPUs, `}` +
+    `${r.waits === undefined ? '' : `waited for a CPU ${pct(r.waits.cpu)} of the run (all of them ${pct(r.waits.cpuFull)}), on I/O ${pct(r.waits.io)}; `}its CPUs busy ${pct(r.cpus.busy)}, I/O wait ${pct(r.cpus.iowait)}, steal ${pct(r.cpus.steal)}; machine busy ${pct(r.machine.busy)} [load ${r.load}]; ` +
     `pinning ${p.escaped.length === 0 ? 'held' : `NOT held (${p.escaped.slice(0, 5).join('; ')})`}: ${p.processes} processes seen in ${p.samples} samples, ${p.sandboxed} under bwrap, the checks' CPU ${p.cpuMs.toFixed(0)} ms`
   );
 }
@@ -506,6 +523,7 @@ for (const c of CONFIGS) {
   console.log(
     `  ${c.name}: ${perMin.get(c.name)!.toFixed(2)} jobs/min (rounds ${runs.map((r) => r.perMin.toFixed(1)).join(', ')}); CPU a job ${cpu.toFixed(2)} s; ` +
       `the jobs used ${pct(median(runs.map((r) => r.jobsShare ?? Number.NaN)))} of their CPUs, ` +
+      `${runs[0]!.waits === undefined ? '' : `waited for a CPU ${pct(median(runs.map((r) => r.waits!.cpu)))}, on I/O ${pct(median(runs.map((r) => r.waits!.io)))}; `}` +
       `its CPUs busy ${pct(median(runs.map((r) => r.cpus.busy)))}, I/O wait ${pct(median(runs.map((r) => r.cpus.iowait)))}, steal ${pct(median(runs.map((r) => r.cpus.steal)))}; ` +
       `load ${runs.map((r) => r.load.split(' ')[0]).join(', ')}; pinning ${runs.every((r) => r.pinning.escaped.length === 0) ? 'held' : 'NOT held'}`,
   );
