@@ -63,10 +63,8 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmdirSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -85,6 +83,7 @@ import { fixtureVerifyArgs } from './lib/verify-args.js';
 import { numberOption, option } from './lib/args.js';
 import { allowedCpus, pinTree, samplePinning, type PinningCheck } from './lib/cpu-pinning.js';
 import { joinPressureGroup, type Stalls } from './lib/pressure.js';
+import { joinOwnCgroup } from './lib/join-cgroup.js';
 import { REPO_ROOT, SERVICE_KEYRING, bundleOf, dscOf, uploadCase } from '../test/reconstruct/upload-fixtures.js';
 
 const JOBS = numberOption('--jobs', 4);
@@ -189,28 +188,7 @@ const CPU_HOOK = `data:text/javascript,process.on('exit',()=>{const u=process.cp
  * It counts the loopback git server's `git http-backend` too (the remote's
  * side of each fetch), and this process itself (subtracted).
  */
-const cpuacct = ((): string | undefined => {
-  const dir = `/sys/fs/cgroup/cpuacct/t2u-bench-backfill-${process.pid}`;
-  const leave = (): void => {
-    try {
-      writeFileSync(join(dir, '..', 'cgroup.procs'), String(process.pid));
-      rmdirSync(dir);
-    } catch {
-      // a process of a job still in it: the group stays, empty once it ends
-    }
-  };
-  try {
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'cgroup.procs'), String(process.pid));
-  } catch {
-    leave();
-    return undefined;
-  }
-  // Back to the parent group as this process ends, so that this one can be removed (an interrupted run too).
-  process.on('exit', leave);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  return dir;
-})();
+const cpuacct = joinOwnCgroup('/sys/fs/cgroup/cpuacct', `t2u-bench-backfill-${process.pid}`);
 function groupCpuS(): number | undefined {
   if (cpuacct === undefined) return undefined;
   const [user, sys] = ['cpuacct.usage_user', 'cpuacct.usage_sys'].map((f) => Number(readFileSync(join(cpuacct, f), 'utf8')));

@@ -10,8 +10,9 @@
 // bench would move its memory and pids accounting too, and with it where the
 // sandboxes make their own groups (src/sandbox/cgroups.ts), which is part of
 // what is measured.
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { joinOwnCgroup } from './join-cgroup.js';
 
 export interface Stalls {
   /** Microseconds, since the group was made. */
@@ -51,23 +52,8 @@ export function joinPressureGroup(name: string): (() => Stalls) | undefined {
   } catch {
     return undefined;
   }
-  const dir = join(parent, name);
-  const leave = (): void => {
-    try {
-      writeFileSync(join(parent, 'cgroup.procs'), String(process.pid));
-      rmdirSync(dir);
-    } catch {
-      // a process of a job still in it: the group stays, empty once it ends
-    }
-  };
-  try {
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'cgroup.procs'), String(process.pid));
-  } catch {
-    leave();
-    return undefined;
-  }
-  process.on('exit', leave);
+  const dir = joinOwnCgroup(parent, name);
+  if (dir === undefined) return undefined;
   const totals = (file: string): [number, number] => {
     // Lines "some avg10=… total=N" and "full avg10=… total=N".
     const lines = readFileSync(join(dir, file), 'utf8').split('\n');
