@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { CatFileReader } from './cat-file-reader.js';
 import { spawnSandboxed, type SandboxProcess, type SandboxResult } from '../sandbox/launcher.js';
+import { prepareWorkDir, sandboxIdentity } from '../sandbox/identity.js';
 import { VerificationError } from '../report/verification-error.js';
 
 export interface StoreLimits {
@@ -29,6 +30,11 @@ export class ObjectStore {
     await mkdir(join(gitDir, 'refs'), { recursive: true });
     await writeFile(join(gitDir, 'HEAD'), 'ref: refs/heads/none\n');
     await writeFile(join(gitDir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = true\n');
+    // Given to the sandbox uid at once, as index-pack's launch would: a
+    // reader started before the first index-pack must bind the store itself,
+    // whose packs it then sees arrive, not a copy staged for a uid that could
+    // not reach it yet (src/sandbox/staging.ts).
+    await prepareWorkDir(gitDir, sandboxIdentity());
     return new ObjectStore(gitDir, limits);
   }
 

@@ -131,7 +131,24 @@ export class RemoteRepository implements Repository {
   /** One pack into the object store; returns the server's shallow boundaries. */
   private async fetchInto(wants: readonly string[], depth: number, shallow: readonly string[]): Promise<string[]> {
     const signal = this.controller.signal;
-    let indexer: ReturnType<ObjectStore['startIndexPack']> | undefined;
+    // The sandboxes start while the server prepares the pack, not after it:
+    // index-pack waits on its stdin, and git reads the shallow file only
+    // when it parses the first commit, after the boundaries are recorded
+    // below. The object reader, which every fetch is followed by, starts
+    // now too; git cat-file looks again for packs that arrive after it
+    // started.
+    const indexer = this.store.startIndexPack();
+    this.objects();
+    // index-pack ending before the pack does (an object it rejects, a
+    // sandbox that could not start) stops the fetch at once, with its reason.
+    let endedEarly = false;
+    void indexer.done().then(
+      () => undefined,
+      () => {
+        endedEarly = !indexer.sink.writableFinished;
+        indexer.sink.destroy();
+      },
+    );
     try {
       const result = await withAbort(signal, () =>
         fetchPack(
@@ -150,27 +167,25 @@ export class RemoteRepository implements Repository {
           },
           async (boundaries) => {
             await this.store.addShallow(boundaries);
-            indexer = this.store.startIndexPack();
             return indexer.sink;
           },
         ),
       );
       this.packBytes += result.packBytes;
-      await indexer!.done();
+      await indexer.done();
       // The boundaries are commits the pack brought (or the store had), trees included.
       for (const oid of [...wants, ...result.shallow]) this.haves.add(oid);
       return result.shallow;
     } catch (err) {
-      if (indexer) {
-        // The pack is incomplete: index-pack is killed, not left waiting for more.
-        indexer.abort();
-        // index-pack's own verdict (e.g. a detected collision) is the more precise reason.
-        const indexed = await indexer.done().then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        if (isVerificationError(indexed) && indexed.code === 'SHA1_COLLISION') throw indexed;
-      }
+      // The pack is incomplete or never came: index-pack is killed, not left waiting for more.
+      const early = endedEarly;
+      if (!early) indexer.abort();
+      // index-pack's own verdict (e.g. a detected collision) is the more precise reason.
+      const indexed = await indexer.done().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (isVerificationError(indexed) && (early || indexed.code === 'SHA1_COLLISION')) throw indexed;
       throw normalise(err, signal, this.location);
     }
   }

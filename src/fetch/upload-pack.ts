@@ -4,6 +4,7 @@
 // in RSS, measured), so the pack bytes are demultiplexed here and streamed
 // straight into `git index-pack --stdin --strict` in the sandbox.
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { HttpTransport } from '../net/http-transport.js';
 import { DELIM, FLUSH, pktLine, pktText, readPkts, type Pkt } from './pkt-line.js';
@@ -88,7 +89,9 @@ export async function fetchPack(
           throw new VerificationError('PACK_TOO_LARGE', `the server sent more than the maximum pack size (${req.maxPackBytes} bytes)`);
         }
         req.onPackBytes?.(packBytes);
-        if (!sink.write(payload)) await once(sink, 'drain');
+        // A sink destroyed by its consumer (index-pack ended) takes no more, and never drains.
+        if (sink.destroyed) throw new VerificationError('FETCH_FAILED', 'the pack could not be passed on: its consumer stopped');
+        if (!sink.write(payload)) await Promise.race([once(sink, 'drain'), once(sink, 'close')]);
       } else if (band === 3) {
         throw new VerificationError('FETCH_FAILED', `remote error: ${payload.toString('utf8').trim()}`);
       } else if (band !== 2) {
@@ -100,7 +103,7 @@ export async function fetchPack(
     throw err;
   }
   sink.end();
-  await once(sink, 'finish');
+  await finished(sink, { readable: false });
   return { shallow, packBytes };
 }
 

@@ -198,6 +198,31 @@ describe('RemoteRepository over loopback smart HTTP', () => {
     }
   });
 
+  it('stops as soon as index-pack rejects an object (PACK_INVALID), without waiting for the rest of the pack', async () => {
+    // A commit without an author (git fsck: missingAuthor) and 4 MB of
+    // random bytes in its tree: pack-objects sends the commit first, and
+    // index-pack --strict dies on it while the server is still sending.
+    const bad = join(root, 'bad.git');
+    execFileSync('git', ['init', '-q', '--bare', bad]);
+    const blob = execFileSync('git', ['-C', bad, 'hash-object', '-w', '--stdin'], { input: randomBytes(4 << 20), encoding: 'utf8' }).trim();
+    const tree = execFileSync('git', ['-C', bad, 'mktree'], { input: `100644 blob ${blob}\tbig\n`, encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['-C', bad, 'hash-object', '-t', 'commit', '-w', '--literally', '--stdin'], {
+      input: `tree ${tree}\ncommitter T <t@example.org> 1700000000 +0000\n\nno author\n`,
+      encoding: 'utf8',
+    }).trim();
+    git(bad, 'update-ref', 'refs/heads/main', commit);
+    const repo = await RemoteRepository.open(`${server.url}/bad.git`, loopback, { ...limits, timeoutMs: 600_000 });
+    try {
+      const err = await repo.fetchObjects(commit).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'PACK_INVALID', message: expect.stringMatching(/author/) as unknown });
+    } finally {
+      await repo.close();
+    }
+  });
+
   it('reports a connection cut in the middle of the pack as FETCH_FAILED', async () => {
     const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
     server.setFaults({ cutAfterBytes: 200, only: 'upload-pack' });
