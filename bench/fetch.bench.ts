@@ -5,7 +5,7 @@
 //   tiny repository, on a large one made from a real Debian source package
 //   and on a huge one: time and peak RSS (largest process of each tree);
 // - two refs sharing a large history, fetched as `verify` does (the Debian
-//   tag at depth 1, the upstream tag at depth 1, then the history of both) vs
+//   tag with its history, then the upstream tag with its history) vs
 //   git fetching the same two refs in one go: bytes on the wire (every
 //   response body the server sent) against the pack git receives, and time.
 // Needs `npx tsc -p tsconfig.build.json` first.
@@ -202,7 +202,7 @@ try {
     const t = median(ours.map((o) => o.s.seconds));
     const g = median(theirs.map((o) => o.s.seconds));
     console.log(
-      `two refs sharing history (emacs 28.2; the Debian tag, the upstream tag, then the history, as verify fetches): ` +
+      `two refs sharing history (emacs 28.2; the Debian tag with its history, then the upstream tag's, as verify fetches): ` +
         `t2u-verify ${mib(w)} on the wire in ${t.toFixed(2)} s | git fetching both refs at once ${mib(gw)} on the wire in ${g.toFixed(2)} s, pack ${mib(pack)} | ` +
         `wire ratio ${(w / gw).toFixed(3)}x, wire/pack ${(w / pack).toFixed(3)}x, time ratio ${(t / g).toFixed(2)}x`,
     );

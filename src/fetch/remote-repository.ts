@@ -115,16 +115,19 @@ export class RemoteRepository implements Repository {
   }
 
   /**
-   * Deepens what was fetched to the whole history of `oids`, as `git fetch
-   * --unshallow` does (deepen 2147483647, git's infinite depth, sending our
-   * shallow boundaries): dgit's build walks history (gbp pq, quilt
-   * linearisation) in playtrees that do not carry a shallow file. Bounded by
-   * the same pack limit and deadline as the first fetch.
+   * Makes the whole history of `oids` readable in one fetch (deepen
+   * 2147483647, git's infinite depth): the objects not fetched yet come with
+   * their history, and what earlier fetches brought shallowly is deepened, as
+   * `git fetch --unshallow` does (sending our shallow boundaries). dgit's
+   * build walks history (gbp pq, quilt linearisation) in playtrees that do
+   * not carry a shallow file. Named as `have`, what the store holds is not
+   * sent again. Bounded by the same pack limit and deadline as every fetch.
    */
   async fetchHistory(oids: readonly string[]): Promise<void> {
     const before = await this.store.shallow();
-    if (before.length === 0) return;
-    const remaining = await this.fetchInto(oids, 2147483647, before);
+    const wants = before.length > 0 ? oids : oids.filter((oid) => !this.haves.has(oid));
+    if (wants.length === 0) return;
+    const remaining = await this.fetchInto(wants, 2147483647, before);
     await this.store.setShallow(remaining);
   }
 

@@ -20,7 +20,11 @@ export interface Repository {
    * local repository, which has its objects already.
    */
   fetchObjects(oid: string): Promise<void>;
-  /** Makes the whole history of `oids` (fetched tags) readable: what dgit's build walks. */
+  /**
+   * Makes the whole history of `oids` (tags) readable: what dgit's build
+   * walks. Fetches what is not here yet with its history, and deepens what
+   * an earlier fetchObjects brought shallowly.
+   */
   fetchHistory(oids: readonly string[]): Promise<void>;
   objects(): ObjectReader;
   /**

@@ -37,6 +37,15 @@ export interface CheckTagDeps {
   readonly dm: DmPermissions | undefined | Promise<DmPermissions | undefined>;
   readonly policy: SignaturePolicy;
   /**
+   * The caller builds from the repository afterwards (verify): each tag is
+   * fetched with its whole history at once, rather than shallowly and
+   * deepened later, so the history arrives while the keyrings load and the
+   * upstream tag's fetch names all of it as `have`. Nothing fetched is read
+   * before the tag's signature is checked, and the upstream tag is fetched
+   * only once the tag that names it is authenticated.
+   */
+  readonly wholeHistory?: boolean;
+  /**
    * Takes the open repository over (verify builds from it afterwards): given
    * the repository and the refs it was judged by, the callee closes it. Called
    * only when the tag was found.
@@ -108,7 +117,8 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
       held = { repo, refs: new Map([[input.tag, ref.oid]]) };
       deps.hold(held);
     }
-    await timed('fetchMs', () => repo!.fetchObjects(ref.oid));
+    const fetch = (oid: string): Promise<void> => (deps.wholeHistory ? repo!.fetchHistory([oid]) : repo!.fetchObjects(oid));
+    await timed('fetchMs', () => fetch(ref.oid));
     const objects = repo.objects();
     const read = (oid: string) => readChecked(objects, oid, reasons);
 
@@ -200,7 +210,7 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
       refNameProblem(`refs/tags/${upstreamTag}`) === undefined &&
       instruction?.upstreamCommit !== undefined
     ) {
-      const peeled = await resolveUpstream(repo, upstreamTag, read, reasons);
+      const peeled = await resolveUpstream(repo, fetch, upstreamTag, read, reasons);
       if (peeled) {
         held?.refs.set(upstreamTag, peeled.root);
         upstreamRoot = peeled.root;
@@ -300,9 +310,10 @@ async function upstreamTreeOf(commit: string, read: Read): Promise<string | unde
   return /^tree ([0-9a-f]{40})\n/.exec(Buffer.from(obj.content.subarray(0, 64)).toString('latin1'))?.[1];
 }
 
-/** Fetches the upstream tag and peels it to a commit; records UPSTREAM_TAG_MISSING when absent. */
+/** Fetches the upstream tag (with `fetch`) and peels it to a commit; records UPSTREAM_TAG_MISSING when absent. */
 async function resolveUpstream(
   repo: Repository,
+  fetch: (oid: string) => Promise<void>,
   name: string,
   read: Read,
   reasons: Reason[],
@@ -312,7 +323,7 @@ async function resolveUpstream(
     reasons.push(reason('UPSTREAM_TAG_MISSING', `the repository has no tag ${name}`));
     return undefined;
   }
-  await repo.fetchObjects(ref.oid);
+  await fetch(ref.oid);
   let oid = ref.oid;
   for (let depth = 0; depth <= MAX_PEEL; depth++) {
     const obj = await read(oid);

@@ -49,7 +49,7 @@ export interface VerifyInput {
   readonly upload: VerifyUpload;
 }
 
-export interface VerifyDeps extends Omit<CheckTagDeps, 'hold'> {
+export interface VerifyDeps extends Omit<CheckTagDeps, 'hold' | 'wholeHistory'> {
   /** The tag2upload service keyring; absent: the binding's signature check cannot pass (KEYRING_UNAVAILABLE, subject upload). */
   readonly uploadKeyring?: string;
   /** Why there is no upload keyring (e.g. the package could not be obtained), for KEYRING_UNAVAILABLE (subject upload). */
@@ -91,8 +91,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   let products: ReproduceResult['products'];
   try {
     // Layers 1 and 2.
-    progress(`fetching ${input.tag} from ${input.repo} and checking its signature`);
-    const check = await checkTag({ repo: input.repo, tag: input.tag }, { ...deps, hold: (h) => (held = h) });
+    progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
+    const check = await checkTag({ repo: input.repo, tag: input.tag }, { ...deps, wholeHistory: true, hold: (h) => (held = h) });
     const run = new VerifyRun(input.repo, check, started);
     progress(`tag ${check.verdict}${fetchedBytes(held)}`);
     if (check.verdict !== 'authentic') return run.finish('the tag was not authenticated');
@@ -106,8 +106,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     run.notes.push(...upload.notes);
     const binding = await run.timed('bindingMs', () => bindStep(run, upload!, deps));
 
-    // Layers 4 and 5 need the tag's objects where the sandbox can fetch them.
-    if (!(await fetchHistoryStep(run, held!, progress))) return run.finish('the history of the tag could not be fetched');
+    // Layers 4 and 5 need the tags' history (check-tag fetched it) where the sandbox can fetch it.
+    if (!(await fetchHistoryStep(run, held!))) return run.finish('the history of the tag could not be fetched');
     const beforeBuild = stopped();
     if (beforeBuild) return beforeBuild;
     const repoPath = await held!.repo.buildSource(held!.refs);
@@ -212,12 +212,14 @@ async function bindStep(run: VerifyRun, upload: ObtainedUpload, deps: VerifyDeps
   return binding;
 }
 
-/** The tag's history into the held repository; false, with why in `run`, when it could not be fetched. */
-async function fetchHistoryStep(run: VerifyRun, held: HeldRepository, progress: Progress): Promise<boolean> {
+/**
+ * The tags' history in the held repository: check-tag fetched each tag with
+ * it, so this fetches nothing unless a tag came shallowly. False, with why
+ * in `run`, when it could not be fetched.
+ */
+async function fetchHistoryStep(run: VerifyRun, held: HeldRepository): Promise<boolean> {
   try {
-    progress('fetching the history of the tag');
     await run.timed('fetchMs', () => held.repo.fetchHistory([...held.refs.values()]));
-    progress(`fetched${fetchedBytes(held) || ' (a local repository)'}`);
     return true;
   } catch (e) {
     if (!isVerificationError(e)) throw e;

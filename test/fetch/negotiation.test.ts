@@ -172,3 +172,42 @@ describe.each([
     }
   });
 });
+
+describe.each([
+  ['protocol v2', 2 as const],
+  ['protocol v0', 1 as const],
+])("verify's fetches: each tag with its whole history (%s)", (_label, protocol) => {
+  it('fetches the Debian tag with its history, then the upstream tag naming it as have: every object once, as git fetching both at once', async () => {
+    const before = server.requests.length;
+    const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, limits, protocol);
+    try {
+      const gitDir = await repo.buildSource(new Map());
+      const debian = (await repo.resolveTag(DEBIAN))!;
+      await repo.fetchHistory([debian.oid]);
+      // The whole history, and no shallow boundary left.
+      expect(readdirSync(gitDir)).not.toContain('shallow');
+      const upstream = (await repo.resolveTag(UPSTREAM))!;
+      await repo.fetchHistory([upstream.oid]);
+      const fetches = server.requests.slice(before).filter((r) => r.path.endsWith('/git-upload-pack') && r.body.includes('deepen'));
+      expect(fetches).toHaveLength(2);
+      const [one, two] = fetches.map((r) => r.body.toString('latin1'));
+      expect(one).toContain('deepen 2147483647\n');
+      expect(one).not.toMatch(/(?:have|shallow) [0-9a-f]{40}/);
+      expect(two).toContain(`have ${debian.oid}\n`);
+      // The upstream history is the Debian tag's: only the upstream tag object crosses the wire.
+      expect(fetches[1]!.bytesSent).toBeLessThan(2_000);
+      const perPack = packs(gitDir).map((p) => packObjects(gitDir, p));
+      const total = perPack.reduce((n, objs) => n + objs.length, 0);
+      expect(new Set(perPack.flat()).size).toBe(total);
+      const full = await gitFetches([[url, spec(DEBIAN), spec(UPSTREAM)]]);
+      expect(allObjects(gitDir)).toBe(allObjects(full.dir));
+      // Asked again (verify's history step), nothing is fetched.
+      const asked = server.requests.length;
+      await repo.fetchHistory([debian.oid, upstream.oid]);
+      await repo.fetchObjects(upstream.oid);
+      expect(server.requests.length).toBe(asked);
+    } finally {
+      await repo.close();
+    }
+  });
+});

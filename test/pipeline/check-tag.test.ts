@@ -9,7 +9,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTag } from '../../src/pipeline/check-tag.js';
+import { checkTag, type HeldRepository } from '../../src/pipeline/check-tag.js';
 import type { CheckTagReport } from '../../src/report/report.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { loadFixtureTrust, type FixtureTrust } from '../helpers/fixture-keyrings.js';
@@ -143,6 +143,44 @@ describe('check-tag on the fixture corpus', async () => {
     await expect(checkTag({ repo: url, tag: t.tag }, { ...trusted.deps, keyrings: failing, dm: undefined })).rejects.toThrow(
       'keyring unreadable',
     );
+  });
+
+  it("with the whole history (verify's fetch): the tag with its history, then, once it is authentic, the upstream tag it names; a rejected tag's upstream tag is never asked for", async () => {
+    const packRequests = (from: number): string[] =>
+      server.requests
+        .slice(from)
+        .filter((r) => r.path.endsWith('/git-upload-pack') && r.body.includes('deepen'))
+        .map((r) => r.body.toString('latin1'));
+    const repo = fixtures.repos['hello-t2u']!;
+    const upstream = execFileSync('git', ['rev-parse', 'refs/tags/upstream/1.0'], { cwd: repo, encoding: 'utf8' }).trim();
+    const url = `${server.url}/hello-t2u.git`;
+    for (const id of ['honest/rsa3072', 'key/outsider']) {
+      const t = manifest.tags.find((x) => x.id === id)!;
+      expect(execFileSync('git', ['cat-file', 'tag', t.object], { cwd: repo, encoding: 'utf8' })).toContain('upstream-tag=upstream/1.0');
+      const from = server.requests.length;
+      let held: HeldRepository | undefined;
+      const r = await checkTag({ repo: url, tag: t.tag }, { ...trusted.deps, wholeHistory: true, hold: (h) => (held = h) });
+      try {
+        expectMatches(t, r);
+        const packs = packRequests(from);
+        for (const body of packs) expect(body).toContain('deepen 2147483647\n');
+        expect(packs[0]).toContain(`want ${t.object}\n`);
+        if (t.expect.verdict === 'authentic') {
+          expect(packs).toHaveLength(2);
+          expect(packs[1]).toContain(`want ${upstream}\n`);
+          expect(packs[1]).toContain(`have ${t.object}\n`);
+          // The history is all here: verify's history step asks for nothing.
+          const asked = server.requests.length;
+          await held!.repo.fetchHistory([...held!.refs.values()]);
+          expect(server.requests.length).toBe(asked);
+        } else {
+          expect(packs).toHaveLength(1);
+          expect(server.requests.slice(from).some((r) => r.body.includes('upstream/1.0'))).toBe(false);
+        }
+      } finally {
+        await held?.repo.close();
+      }
+    }
   });
 
   it('says unverifiable (TAG_NOT_FOUND) for a tag the repository does not have', async () => {
