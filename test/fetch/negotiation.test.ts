@@ -108,16 +108,26 @@ async function gitFetches(steps: string[][]): Promise<{ dir: string; packs: stri
 
 const spec = (tag: string): string => `refs/tags/${tag}:refs/tags/${tag}`;
 
+/** Runs `body` on the repository opened over `protocol`, with its object store and the Debian tag's ref; closes it after. */
+async function withRepository(
+  protocol: 1 | 2,
+  body: (repo: RemoteRepository, gitDir: string, debian: { oid: string }) => Promise<void>,
+): Promise<void> {
+  const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, limits, protocol);
+  try {
+    await body(repo, await repo.buildSource(new Map()), (await repo.resolveTag(DEBIAN))!);
+  } finally {
+    await repo.close();
+  }
+}
+
 describe.each([
   ['protocol v2', 2 as const],
   ['protocol v0', 1 as const],
-])('the upstream fetch negotiates (%s)', (_label, protocol) => {
+])('the upstream fetch negotiates with what the store has (%s)', (_label, protocol) => {
   it("sends have and shallow for the Debian tag's commit and receives only what that commit lacks, as git does", async () => {
     const before = server.requests.length;
-    const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, limits, protocol);
-    try {
-      const gitDir = await repo.buildSource(new Map());
-      const debian = (await repo.resolveTag(DEBIAN))!;
+    await withRepository(protocol, async (repo, gitDir, debian) => {
       await repo.fetchObjects(debian.oid);
       const first = packs(gitDir);
       const upstream = (await repo.resolveTag(UPSTREAM))!;
@@ -167,22 +177,12 @@ describe.each([
       expect(third.body.toString('latin1')).toContain(`have ${debianCommit}\n`);
       // The older commits' files are all in the Debian tag's tree already.
       expect(third.bytesSent).toBeLessThan(BIG);
-    } finally {
-      await repo.close();
-    }
+    });
   });
-});
 
-describe.each([
-  ['protocol v2', 2 as const],
-  ['protocol v0', 1 as const],
-])("verify's fetches: each tag with its whole history (%s)", (_label, protocol) => {
   it('fetches the Debian tag with its history, then the upstream tag naming it as have: every object once, as git fetching both at once', async () => {
     const before = server.requests.length;
-    const repo = await RemoteRepository.open(url, { allowHttpLoopback: true }, limits, protocol);
-    try {
-      const gitDir = await repo.buildSource(new Map());
-      const debian = (await repo.resolveTag(DEBIAN))!;
+    await withRepository(protocol, async (repo, gitDir, debian) => {
       await repo.fetchHistory([debian.oid]);
       // The whole history, and no shallow boundary left.
       expect(readdirSync(gitDir)).not.toContain('shallow');
@@ -206,8 +206,6 @@ describe.each([
       await repo.fetchHistory([debian.oid, upstream.oid]);
       await repo.fetchObjects(upstream.oid);
       expect(server.requests.length).toBe(asked);
-    } finally {
-      await repo.close();
-    }
+    });
   });
 });
