@@ -30,7 +30,8 @@
 // median wall measured here, W at a time on all cores, for a case of that
 // bucket's size, divided by W, never interpolated;
 // a bucket with no measured case is printed as not measured and left out
-// of the total (--sources none: no projection). --large BYTES,... adds uploads of about that size, made by
+// of the total (--sources none: no projection); whole verifications and real
+// uploads (--real, below) are projected apart. --large BYTES,... adds uploads of about that size, made by
 // Debian's own tools (bench/lib/large-upload.sh: git debpush, dgit's builder
 // mode, the orig by git deborig; its content incompressible, so the upload
 // is about as large as asked), for the buckets the fixtures do not reach,
@@ -540,36 +541,42 @@ for (const stanza of text.split(/\n\n+/)) {
 }
 const edges = [0, ...BUCKETS, Infinity];
 const label = (n: number): string => (n === Infinity ? '∞' : n >= 1 << 20 ? `${n / (1 << 20)} MiB` : `${n} B`);
-for (const w of SOURCES === 'none' ? [] : WIDTHS) {
-  const r = rounds.get(`${w}@${CORES}`)!;
-  console.log(
-    `\nprojection: ${sizes.length} tag2upload uploads in ${SOURCES}, ${w} at a time: each bucket's uploads × the median wall of its measured cases when ${w} ran at a time, / ${w}`,
-  );
-  let totalS = 0;
-  let unmeasured = 0;
-  for (let b = 0; b + 1 < edges.length; b++) {
-    const [lo, hi] = [edges[b]!, edges[b + 1]!];
-    const inBucket = sizes.filter((s) => s >= lo && s < hi);
-    const n = inBucket.length;
-    const mean = n === 0 ? 0 : inBucket.reduce((a, x) => a + x, 0) / n;
-    const shape = `${n} uploads (median ${median(inBucket.length ? inBucket : [0])} B, mean ${mean.toFixed(0)} B)`;
-    const measured = cases.filter((u) => u.size >= lo && u.size < hi);
-    const times = measured.flatMap((u) => walls(r, u.case));
-    if (times.length === 0) {
-      unmeasured += n;
-      console.log(`  ${label(lo)}–${label(hi)}: ${shape}; per-job time NOT measured (no case of this size)`);
-      continue;
-    }
-    const perJob = median(times) / 1000 / w;
-    totalS += n * perJob;
+/** The two kinds of measured case, projected apart: whole verifications (of fixtures and made uploads), and real uploads rebuilt as calibration rebuilds them. */
+const KINDS = [
+  { name: 'verifications (the fixtures and the uploads made by Debian\'s tools)', of: (u: Case) => u.real === undefined },
+  { name: 'real sid uploads rebuilt as calibration does (no tag fetch, content check or second toolchain: a bound from below)', of: (u: Case) => u.real !== undefined },
+].filter((k) => cases.some(k.of));
+for (const w of SOURCES === 'none' ? [] : WIDTHS)
+  for (const kind of KINDS) {
+    const r = rounds.get(`${w}@${CORES}`)!;
     console.log(
-      `  ${label(lo)}–${label(hi)}: ${shape} × ${perJob.toFixed(1)} s (median of ${measured.map((u) => `${u.case} ${u.size} B`).join(', ')}: ${(median(times) / 1000).toFixed(1)} s a job / ${w}) = ${((n * perJob) / 3600).toFixed(2)} h`,
+      `\nprojection from ${kind.name}: ${sizes.length} tag2upload uploads in ${SOURCES}, ${w} at a time: each bucket's uploads × the median wall of its measured cases when ${w} ran at a time, / ${w}`,
+    );
+    let totalS = 0;
+    let unmeasured = 0;
+    for (let b = 0; b + 1 < edges.length; b++) {
+      const [lo, hi] = [edges[b]!, edges[b + 1]!];
+      const inBucket = sizes.filter((s) => s >= lo && s < hi);
+      const n = inBucket.length;
+      const mean = n === 0 ? 0 : inBucket.reduce((a, x) => a + x, 0) / n;
+      const shape = `${n} uploads (median ${median(inBucket.length ? inBucket : [0])} B, mean ${mean.toFixed(0)} B)`;
+      const measured = cases.filter((u) => kind.of(u) && u.size >= lo && u.size < hi);
+      const times = measured.flatMap((u) => walls(r, u.case));
+      if (times.length === 0) {
+        unmeasured += n;
+        console.log(`  ${label(lo)}–${label(hi)}: ${shape}; per-job time NOT measured (no case of this size)`);
+        continue;
+      }
+      const perJob = median(times) / 1000 / w;
+      totalS += n * perJob;
+      console.log(
+        `  ${label(lo)}–${label(hi)}: ${shape} × ${perJob.toFixed(1)} s (median of ${measured.map((u) => `${u.case} ${u.size} B`).join(', ')}: ${(median(times) / 1000).toFixed(1)} s a job / ${w}) = ${((n * perJob) / 3600).toFixed(2)} h`,
+      );
+    }
+    console.log(
+      `  total ${(totalS / 3600).toFixed(1)} h for the measured buckets${unmeasured > 0 ? `; ${unmeasured} uploads in buckets not measured are not in it` : ''}`,
     );
   }
-  console.log(
-    `  total ${(totalS / 3600).toFixed(1)} h for the measured buckets${unmeasured > 0 ? `; ${unmeasured} uploads in buckets not measured are not in it` : ''}`,
-  );
-}
 console.log(`load average at end: ${load()}`);
 await jobProcesses?.close();
 await files.close();
