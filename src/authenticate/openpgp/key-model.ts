@@ -6,7 +6,8 @@
 // per key, mostly spent on certifications by other keys, which gpgv ignores
 // too) and because the policy needs every self-signature, not only the one
 // openpgp.js would pick.
-import { PublicKeyPacket, PublicSubkeyPacket, SignaturePacket, UserAttributePacket, UserIDPacket, enums } from 'openpgp';
+import type { PublicKeyPacket, PublicSubkeyPacket, SignaturePacket, UserAttributePacket, UserIDPacket } from 'openpgp';
+import { loadOpenpgp, openpgp } from './openpgp-module.js';
 import { PacketTag, readPackets } from './packet-stream.js';
 
 export interface UserModel {
@@ -75,7 +76,7 @@ export function signatureIssuers(body: Uint8Array): string[] {
 
 /** Signature packets of types we need, parsed; unparsable ones are dropped (they cannot verify). */
 function readSignature(body: Uint8Array): SignaturePacket | undefined {
-  const sig = new SignaturePacket();
+  const sig = new (openpgp().SignaturePacket)();
   try {
     sig.read(body);
     return sig;
@@ -91,6 +92,7 @@ function issuedBy(sig: SignaturePacket, primary: PublicKeyPacket): boolean {
 
 /** Groups a key's packets; throws when the primary key packet cannot be parsed. */
 export async function parseKeyModel(bytes: Uint8Array): Promise<KeyModel> {
+  const { PublicKeyPacket, PublicSubkeyPacket, UserAttributePacket, UserIDPacket, enums } = await loadOpenpgp();
   const packets = readPackets(bytes);
   const first = packets[0];
   if (!first || first.tag !== PacketTag.publicKey) throw new Error('a key must start with a public-key packet');

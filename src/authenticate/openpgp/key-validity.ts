@@ -10,7 +10,8 @@
 // every signature suspect, whenever it was made. gpg instead judges expiry and
 // revocation at verification time, and gpgv emits VALIDSIG either way (which
 // is all dgit's tag check looks at).
-import { config as defaultConfig, enums, type Config, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePacket } from 'openpgp';
+import type { Config, enums, PublicKeyPacket, PublicSubkeyPacket, SignaturePacket } from 'openpgp';
+import { loadOpenpgp, openpgp } from './openpgp-module.js';
 import { reason, type Reason } from '../../report/reasons.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
 import { RFC4880_DIGESTS, verifyWithNodeCrypto } from './node-crypto-verify.js';
@@ -29,15 +30,19 @@ export interface KeyJudgement {
   readonly weakBindings: Array<{ what: string; digest: string }>;
 }
 
+let cryptoOnly: Config | undefined;
+
 /** openpgp.js does the cryptography only; every policy decision is ours, so its own refusals are switched off. */
-export const CRYPTO_ONLY_CONFIG: Config = {
-  ...defaultConfig,
-  rejectHashAlgorithms: new Set<enums.hash>(),
-  rejectMessageHashAlgorithms: new Set<enums.hash>(),
-  rejectPublicKeyAlgorithms: new Set<enums.publicKey>(),
-  rejectCurves: new Set<enums.curve>(),
-  minRSABits: 0,
-};
+function cryptoOnlyConfig(): Config {
+  return (cryptoOnly ??= {
+    ...openpgp().config,
+    rejectHashAlgorithms: new Set<enums.hash>(),
+    rejectMessageHashAlgorithms: new Set<enums.hash>(),
+    rejectPublicKeyAlgorithms: new Set<enums.publicKey>(),
+    rejectCurves: new Set<enums.curve>(),
+    minRSABits: 0,
+  });
+}
 
 // RFC 9580 adds SHA3-256 and SHA3-512 (which node-crypto-verify.ts leaves to openpgp.js).
 const DIGEST_NAMES: Readonly<Partial<Record<number, string>>> = { ...RFC4880_DIGESTS, 12: 'sha3-256', 14: 'sha3-512' };
@@ -61,12 +66,13 @@ export async function verifiesWith(
   type: enums.signature,
   data: object | Uint8Array,
 ): Promise<boolean> {
+  await loadOpenpgp();
   const revocationKeyClass = sig.revocationKeyClass;
   const signedHashValue = sig.signedHashValue;
   sig.revocationKeyClass = null;
   const attempt = async (): Promise<Error | undefined> => {
     try {
-      await sig.verify(key, type, data, null as unknown as Date, true, CRYPTO_ONLY_CONFIG);
+      await sig.verify(key, type, data, null as unknown as Date, true, cryptoOnlyConfig());
       return undefined;
     } catch (e) {
       return e as Error;
@@ -115,7 +121,11 @@ function newest(sigs: readonly SignaturePacket[]): SignaturePacket | undefined {
   return best;
 }
 
-const SOFT_REVOCATIONS = new Set<number>([enums.reasonForRevocation.keySuperseded, enums.reasonForRevocation.keyRetired]);
+/** Revocations for "key superseded" and "key retired" (RFC 9580 §5.2.3.31): soft. */
+function isSoft(flag: number | null): boolean {
+  const { keySuperseded, keyRetired } = openpgp().enums.reasonForRevocation;
+  return flag === Number(keySuperseded) || flag === Number(keyRetired);
+}
 
 function revocationReason(sig: SignaturePacket): string {
   const names: Record<number, string> = { 0: 'no reason given', 1: 'key superseded', 2: 'key compromised', 3: 'key retired' };
@@ -139,7 +149,7 @@ async function revocationAt(
   what: string,
 ): Promise<Reason | undefined> {
   for (const rev of revocations) {
-    const soft = rev.reasonForRevocationFlag !== null && SOFT_REVOCATIONS.has(rev.reasonForRevocationFlag);
+    const soft = isSoft(rev.reasonForRevocationFlag);
     if ((soft && rev.created! > at) || !(await verifiesWith(rev, primary, type, data))) continue;
     return reason(
       'KEY_REVOKED',
@@ -155,7 +165,7 @@ const SIGNING_ALGORITHMS = new Set<number>([1, 3, 17, 19, 22, 27, 28]);
 function canSign(flags: Uint8Array | null, algorithm: number): boolean {
   // Without a key-flags subpacket, usage follows the algorithm (as in gpg and openpgp.js).
   if (!flags || flags.length === 0) return SIGNING_ALGORITHMS.has(algorithm);
-  return (flags[0]! & enums.keyFlags.signData) !== 0;
+  return (flags[0]! & openpgp().enums.keyFlags.signData) !== 0;
 }
 
 function weakness(key: AnyKeyPacket, policy: KeyPolicy): string | undefined {
@@ -177,6 +187,7 @@ function expiryOf(created: Date, sig: SignaturePacket | undefined): Date | undef
 
 /** Judges `model` (and its subkey `signer`, when the signature was made by a subkey) at time `at`. */
 export async function judgeKeyAt(model: KeyModel, signer: SubkeyModel | undefined, at: Date, policy: KeyPolicy): Promise<KeyJudgement> {
+  const { enums } = await loadOpenpgp();
   const reasons: Reason[] = [];
   const weakBindings: KeyJudgement['weakBindings'] = [];
   const primary = model.primary;

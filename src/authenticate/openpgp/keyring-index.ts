@@ -29,6 +29,7 @@ import {
 import { keyMaterialOf } from './key-material.js';
 import { parseKeyModel, type KeyModel } from './key-model.js';
 import { KeyringFile, LayoutMismatch, MappedKeyring } from './mapped-keyring.js';
+import { loadOpenpgp } from './openpgp-module.js';
 import { PacketTag, readPacket, type Packet } from './packet-stream.js';
 import { UsageError } from '../../report/usage-error.js';
 import { isFormatError } from '../../report/format-error.js';
@@ -532,6 +533,8 @@ async function recordIdentity(dir: string, file: KeyringFile, whole: WholeFile, 
  * layout or framed, and its layout and identity recorded for the next load.
  */
 export async function loadKeyrings(sources: readonly KeyringSource[], options: LoadOptions = {}): Promise<KeyringIndex> {
+  // The keys will be parsed by openpgp.js: its loading overlaps the keyrings' (and a verification's fetch).
+  loadOpenpgp().catch(() => undefined);
   const index = new KeyringIndex();
   const dir = options.cacheDir;
   for (const source of sources) {

@@ -7,7 +7,8 @@
 // would hash. Whether such a digest is acceptable is the policy's question
 // (WEAK_DIGEST), not the cryptography's.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { enums, type PublicKeyPacket, type PublicSubkeyPacket, type SignaturePacket } from 'openpgp';
+import type { enums, PublicKeyPacket, PublicSubkeyPacket, SignaturePacket } from 'openpgp';
+import { loadOpenpgp } from './openpgp-module.js';
 
 type AnyKeyPacket = PublicKeyPacket | PublicSubkeyPacket;
 
@@ -64,6 +65,7 @@ export async function verifyWithNodeCrypto(
   type: enums.signature,
   data: object | Uint8Array,
 ): Promise<boolean | undefined> {
+  const { enums } = await loadOpenpgp();
   const algorithm = key.algorithm as number;
   if (algorithm !== Number(enums.publicKey.ecdsa) && algorithm !== Number(enums.publicKey.eddsaLegacy)) return undefined;
   if (!sig.issuerKeyID.equals(key.getKeyID()) || sig.publicKeyAlgorithm !== key.algorithm) return false;

@@ -12,7 +12,8 @@
 // key that had expired when it signed. openpgp.js does the cryptography with
 // its own refusals switched off, so that each policy failure has its own
 // reason; every applicable reason is reported, each with the subject.
-import { SignaturePacket, enums } from 'openpgp';
+import type { SignaturePacket } from 'openpgp';
+import { loadOpenpgp, openpgp } from './openpgp-module.js';
 import { reason, withSubject, type Reason, type Subject } from '../../report/reasons.js';
 import { dearmor } from './armor.js';
 import type { KeyModel, SubkeyModel } from './key-model.js';
@@ -83,7 +84,6 @@ export interface SignatureResult {
   readonly created?: Date;
 }
 
-const CLASS_OF = { binary: enums.signature.binary, text: enums.signature.text } as const;
 const SIGNATURE_TYPE_NAMES: Record<number, string> = { 0x00: 'binary', 0x01: 'canonical text', 0x02: 'standalone' };
 
 function hex(bytes: Uint8Array): string {
@@ -131,7 +131,7 @@ function readSignature(input: SignedBytes): SignaturePacket | Reason {
       input.subject,
     );
   }
-  const sig = new SignaturePacket();
+  const sig = new (openpgp().SignaturePacket)();
   try {
     sig.read(packet.body);
   } catch (e) {
@@ -168,6 +168,7 @@ export async function verifySignature(
     notes: [],
     ...facts,
   });
+  const { SignaturePacket, enums } = await loadOpenpgp();
   const sig = readSignature(input);
   if (!(sig instanceof SignaturePacket)) return failed([sig]);
 
@@ -177,7 +178,7 @@ export async function verifySignature(
   const created = sig.created!;
   const facts = { digestAlgorithm, created };
 
-  const required = CLASS_OF[input.signatureClass];
+  const required = input.signatureClass === 'binary' ? enums.signature.binary : enums.signature.text;
   if (sig.signatureType !== required) {
     const t = sig.signatureType ?? -1;
     const name = SIGNATURE_TYPE_NAMES[t] ?? 'not a document signature';
