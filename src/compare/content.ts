@@ -14,8 +14,7 @@
 // dpm, single) against `dpkg-source -x`, debian/patches excepted where dgit
 // writes the patches itself; bare-debian trees against the debian/ directory
 // only. `.pc/` (dpkg-source's quilt state) is not content.
-import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileInside } from '../deb822/file-name.js';
@@ -121,7 +120,7 @@ fi
 for how in $T2U_UNPACK; do
   echo "step=unpack-$how" > /work/out/meta
   opt=; [ "$how" = unapplied ] && opt=--skip-patches
-  dpkg-source -q -x $opt "/work/upload/$T2U_DSC" "/work/x/$how" > /work/out/unpack-$how.log 2>&1 \
+  dpkg-source -q -x $opt "/src/upload/$T2U_DSC" "/work/x/$how" > /work/out/unpack-$how.log 2>&1 \
     || { echo "dpkg-source -x $opt failed:" >&2; tail -n 20 /work/out/unpack-$how.log >&2; exit 66; }
   rm -rf "/work/x/$how/.pc"
   GIT_INDEX_FILE=/work/idx-$how git --work-tree="/work/x/$how" add -A -f .
@@ -213,19 +212,21 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
   const dir = await mkdtemp(join(input.tmpDir ?? tmpdir(), 't2u-content-'));
   try {
     await writeFile(join(dir, 'content.sh'), CONTENT_SCRIPT);
-    // The upload's private directory is not the sandbox user's to read: its
-    // .dsc and files are copied into the work directory, which is.
-    await mkdir(join(dir, 'upload'));
-    for (const name of [input.dscName, ...input.uploadFiles]) {
-      await copyFile(fileInside(input.uploadDir, name), fileInside(join(dir, 'upload'), name), constants.COPYFILE_FICLONE);
-    }
+    // The .dsc and its files, each bound read-only at /src/upload (dpkg-source
+    // -x only reads them), not copied into /work: the launcher stages those
+    // the sandbox uid cannot reach (hard links). What they unpack to is
+    // limited as when they were in the work directory: a multiple of their size.
+    const files = [input.dscName, ...input.uploadFiles].map((name) => ({ name, host: fileInside(input.uploadDir, name) }));
+    let inputBytes = 0;
+    for (const f of files) inputBytes += (await stat(f.host)).size;
     let r;
     try {
       r = await input.sandbox.run({
         argv: ['sh', '/work/content.sh'],
         workDir: dir,
         keep: ['out'],
-        readOnly: [{ host: input.repo, inside: '/src/repo' }],
+        readOnly: [{ host: input.repo, inside: '/src/repo' }, ...files.map((f) => ({ host: f.host, inside: `/src/upload/${f.name}` }))],
+        limits: { inputBytes },
         env: {
           T2U_TAG: input.tag,
           T2U_COMMIT: input.commit,

@@ -1,10 +1,9 @@
 // Rebuilds one tag of a git repository (or a plain source tree) into a source
 // package exactly as tag2upload's builder would, under one builder profile,
 // inside the sandbox (read-only rootfs, no network, the source bound
-// read-only). Nothing of the source runs outside: the host only copies given
-// origs in and reads the products out.
-import { constants } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+// read-only). Nothing of the source runs outside: the host only binds given
+// origs in, read-only, and reads the products out.
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { tapOutput } from '../sandbox/output-tap.js';
@@ -237,8 +236,12 @@ async function runBuild(
   const dir = await mkdtemp(join(input.tmpDir ?? tmpdir(), `t2u-reproduce-${input.profile.name}-`));
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
-    await mkdir(join(dir, 'origs'));
-    for (const orig of input.existingOrigs) await copyFile(orig, join(dir, 'origs', basename(orig)), constants.COPYFILE_FICLONE);
+    // Given origs are bound read-only (staged by the launcher where the sandbox
+    // uid cannot reach them) and copied once, inside; they count towards the
+    // work limit besides the upload's size, as the copy sits in /work too.
+    const origs = input.existingOrigs.map((orig) => ({ host: orig, inside: `/src/origs/${basename(orig)}` }));
+    let origBytes = 0;
+    for (const o of origs) origBytes += (await stat(o.host)).size;
     await writeFile(join(dir, 'build.sh'), script);
     await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
     await mkdir(join(dir, 'bin'));
@@ -272,10 +275,10 @@ async function runBuild(
           argv: ['sh', '/work/build.sh'],
           workDir: dir,
           keep: BUILD_KEEPS,
-          readOnly: [source],
+          readOnly: [source, ...origs],
           env,
           timeoutMs: input.timeoutMs,
-          ...(input.inputBytes !== undefined ? { limits: { inputBytes: input.inputBytes } } : {}),
+          limits: { inputBytes: (input.inputBytes ?? 0) + origBytes },
           ...(input.signal ? { signal: input.signal } : {}),
         });
       } finally {

@@ -39,7 +39,7 @@ cd /work/pg/work`;
 
 /**
  * Inputs (environment): T2U_TAG, T2U_UMASK, T2U_REPO (the read-only source:
- * a repository or a bundle), T2U_UPSTREAM_OPT (the profile's dgit spelling). Given origs are in /work/origs. Writes the build
+ * a repository or a bundle), T2U_UPSTREAM_OPT (the profile's dgit spelling). Given origs are bound read-only in /src/origs. Writes the build
  * products to /work/pg/bpd and `key=value` facts to /work/out/meta.
  */
 export const BUILD_SCRIPT = String.raw`${PRELUDE}
@@ -91,9 +91,9 @@ git checkout -q "refs/tags/$T2U_TAG"
 meta taggerTime "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)"
 fact origs
 # tag2upload_obtain_origs: the archive's origs when it has them, else git deborig.
-if [ -n "$(ls /work/origs 2>/dev/null)" ]; then
-  # Moved, not copied: the host wrote them here for this build alone.
-  mv /work/origs/* ../bpd/
+if [ -n "$(ls /src/origs 2>/dev/null)" ]; then
+  # Copied from their read-only binding: the one copy of them this build makes.
+  cp /src/origs/* ../bpd/
   meta origs given
 elif [ -n "$UC" ]; then
   [ "$(git rev-parse "refs/tags/$UT^{commit}")" = "$UC" ] || { echo "upstream-tag $UT is not upstream=$UC" >&2; exit 65; }
@@ -207,7 +207,7 @@ git tag -a -m tree "debian/$(printf '%s' "$VER" | tr ':~' '%_')"
 find . -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
 git reset -q --hard
 fact origs
-if [ -n "$(ls /work/origs 2>/dev/null)" ]; then mv /work/origs/* ../bpd/; meta origs given; else meta origs none; fi
+if [ -n "$(ls /src/origs 2>/dev/null)" ]; then cp /src/origs/* ../bpd/; meta origs given; else meta origs none; fi
 fact build
 set -- -d debian --since-version=_
 [ -z "$QUILT" ] || set -- "$@" "--quilt=$QUILT"

@@ -19,7 +19,7 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, copyFile, link, lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { SandboxIdentity } from './identity.js';
@@ -81,7 +81,10 @@ export async function stageForSandbox(source: string, who: SandboxIdentity, pare
   const dispose = (): Promise<void> => rm(top, { recursive: true, force: true });
   try {
     const path = join(top, 'input');
-    stageEntry(source, path, counts);
+    // A single file (an upload's orig, say) may be large: its copy, where a
+    // link will not do, goes off the event loop.
+    if ((await lstat(source)).isFile()) await stageFile(source, path, counts);
+    else stageEntry(source, path, counts);
     return { path, ...counts, dispose };
   } catch (e) {
     await dispose();
@@ -95,6 +98,27 @@ export async function disposeStaged(): Promise<void> {
   made.clear();
   tops.clear();
   for (const r of all) if (r.status === 'fulfilled') await r.value.dispose();
+}
+
+async function stageFile(from: string, to: string, counts: { linked: number; copied: number }): Promise<void> {
+  const st = await lstat(from);
+  if ((st.mode & OTHERS_READ) !== 0) {
+    try {
+      await link(from, to);
+      counts.linked++;
+      return;
+    } catch {
+      // another filesystem, or a link the kernel refuses: copy instead
+    }
+  }
+  await copyFile(from, to, constants.COPYFILE_FICLONE);
+  await chmod(to, readableMode(st.mode));
+  counts.copied++;
+}
+
+/** Readable, and executable where the owner could execute it; never setuid. */
+function readableMode(mode: number): number {
+  return (mode & 0o777) | 0o444 | ((mode & 0o100) !== 0 ? 0o111 : 0);
 }
 
 // Synchronous calls: a tree is thousands of small operations, and each
@@ -124,7 +148,6 @@ function stageEntry(from: string, to: string, counts: { linked: number; copied: 
     }
   }
   copyFileSync(from, to, constants.COPYFILE_FICLONE);
-  // Readable, and executable where the owner could execute it; never setuid.
-  chmodSync(to, (st.mode & 0o777) | 0o444 | ((st.mode & 0o100) !== 0 ? 0o111 : 0));
+  chmodSync(to, readableMode(st.mode));
   counts.copied++;
 }

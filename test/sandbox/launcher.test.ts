@@ -495,6 +495,25 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-') && !before.has(n))).toEqual(made);
   });
 
+  it.runIf(root)('stages a single file the sandbox uid cannot reach: linked when others may read it, else copied readable', async () => {
+    const hidden = freshDir('private-files');
+    writeFileSync(join(hidden, 'open'), 'open\n', { mode: 0o644 });
+    writeFileSync(join(hidden, 'closed'), 'closed\n', { mode: 0o600 });
+    execFileSync('chmod', ['700', hidden]);
+    const r = await sh('cat /in/open /in/closed; (echo x > /in/closed) 2>/dev/null && echo WROTE || echo read-only', {
+      readOnly: [
+        { host: join(hidden, 'open'), inside: '/in/open' },
+        { host: join(hidden, 'closed'), inside: '/in/closed' },
+      ],
+    });
+    expect(text(r.stderr)).toBe('');
+    expect(text(r.stdout)).toBe('open\nclosed\nread-only\n');
+    // The open file is the same inode (a link); the closed one is left as it was.
+    expect(statSync(join(hidden, 'open')).nlink).toBe(2);
+    expect(statSync(join(hidden, 'closed')).nlink).toBe(1);
+    expect(statSync(join(hidden, 'closed')).mode & 0o777).toBe(0o600);
+  });
+
   it('a command failing on its own is a result, not an error', async () => {
     const r = await sh('exit 7');
     expect(r.exitCode).toBe(7);
