@@ -1,12 +1,13 @@
 // A repository reached over smart HTTP(S): refs are discovered once
-// (src/fetch/ref-discovery.ts: protocol v2 `ls-refs` with a ref prefix when the
+// (src/fetch/ref-discovery.ts: protocol v2 `ls-refs` of the tags when the
 // server speaks v2, the v0 advertisement otherwise), and each wanted tag is
-// fetched shallowly into a private object store, bounded in time and size.
+// fetched, shallowly or with its history, into a private object store,
+// bounded in time and size.
 import { HttpTransport, abortError } from '../net/http-transport.js';
 import { ObjectStore } from './object-store.js';
 import type { ObjectReader } from './cat-file-reader.js';
 import { fetchPack } from './upload-pack.js';
-import { discoverRefs, lsRefs, type Advertisement } from './ref-discovery.js';
+import { discoverRefs, lsRefs, type Advertisement, type ServerRef } from './ref-discovery.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import { checkRepositoryUrl } from '../net/url-policy.js';
 import type { RefInfo, Repository } from './repository.js';
@@ -36,6 +37,8 @@ export class RemoteRepository implements Repository {
    * ended at, each with its tree.
    */
   private readonly haves = new Set<string>();
+  /** v2: the tags, once listed. */
+  private tags: Promise<ServerRef[]> | undefined;
   /**
    * Told the pack bytes received so far by this repository, every fetch
    * included, as they arrive: a running count for progress lines.
@@ -90,16 +93,24 @@ export class RemoteRepository implements Repository {
 
   async resolveTag(name: string): Promise<RefInfo | undefined> {
     const ref = `refs/tags/${name}`;
-    const refs =
-      this.adv.refs ??
-      (await withAbort(this.controller.signal, () => lsRefs(this.transport, this.adv, ref, AGENT, this.limits.maxRefsBytes)).catch(
-        (err: unknown) => {
-          throw normalise(err, this.controller.signal, this.location);
-        },
-      ));
+    const refs = this.adv.refs ?? (await this.listTags());
     const hit = refs.find((r) => r.ref === ref);
     if (!hit) return undefined;
     return { oid: hit.oid, ...(hit.peeled ? { peeled: hit.peeled } : {}) };
+  }
+
+  /**
+   * v2: every tag, listed by one `ls-refs` and kept: the tag and the
+   * upstream tag it names resolve from one listing, one round trip, as the
+   * v0 advertisement (every ref) does for v0. Under the same size cap.
+   */
+  private listTags(): Promise<ServerRef[]> {
+    this.tags ??= withAbort(this.controller.signal, () =>
+      lsRefs(this.transport, this.adv, 'refs/tags/', AGENT, this.limits.maxRefsBytes),
+    ).catch((err: unknown) => {
+      throw normalise(err, this.controller.signal, this.location);
+    });
+    return this.tags;
   }
 
   /**

@@ -68,13 +68,19 @@ afterAll(async () => {
 });
 
 describe('RemoteRepository over loopback smart HTTP', () => {
-  it('lists the tag with protocol v2 and fetches it shallowly: tag, commit and tree, no history', async () => {
+  it('lists the tags once with protocol v2 and fetches one shallowly: tag, commit and tree, no history', async () => {
     server.setFaults(undefined);
+    const before = server.requests.length;
     const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
     try {
       const ref = await repo.resolveTag('debian/1.0-1');
       expect(ref).toEqual({ oid: tagOid, peeled: commit });
       expect(await repo.resolveTag('debian/9.9-9')).toBeUndefined();
+      expect(await repo.resolveTag('upstream/1.0')).toMatchObject({ oid: upstreamTag });
+      // One ls-refs for every tag: the upstream tag costs no round trip of its own.
+      const listings = server.requests.slice(before).filter((r) => r.body.includes('command=ls-refs'));
+      expect(listings).toHaveLength(1);
+      expect(listings[0]!.body.toString('latin1')).toContain('ref-prefix refs/tags/\n');
       await repo.fetchObjects(tagOid);
       const objects = repo.objects();
       const tag = await objects.read(tagOid);
