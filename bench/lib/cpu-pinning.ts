@@ -66,7 +66,10 @@ export function processTree(root: number): { pid: number; comm: string; sandboxe
 /**
  * Confines `root` (default this process) and every process descended from it,
  * each of its threads, to `cpus`; those started later inherit it. A process
- * that ends meanwhile is skipped.
+ * that ends meanwhile is skipped. A process that forks while the tree is
+ * walked may start a child the walk does not see, with the old affinity:
+ * pin a quiet tree (the backfill bench pins between runs, its job processes
+ * idle), and let samplePinning say whether it held.
  */
 export function pinTree(cpus: readonly number[], root: number = process.pid): void {
   for (const { pid } of processTree(root)) {
