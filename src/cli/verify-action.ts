@@ -24,10 +24,8 @@ import { isPlainFileName } from '../deb822/file-name.js';
 import { keyringOverrides } from './keyring-flags.js';
 import { byteProgress, progressFor, type Progress } from './progress.js';
 import { NOT_LOCATED, renderVerify } from './render-verify.js';
-import { loadKeyFile } from '../publish/log-keys.js';
-import { isValidKeyName } from '../publish/signed-note.js';
-import { writeAttestation } from './attest-file.js';
 import type { Ed25519Key } from '../publish/ed25519.js';
+import type { writeAttestation } from './attest-file.js';
 import { UsageError } from '../report/usage-error.js';
 import { repoArgumentProblem, usageMistakeOf } from './usage-mistake.js';
 import { allowingExpiredRelease } from './expired-release.js';
@@ -74,12 +72,18 @@ export async function verifyAction(
   if (config.uploadKeyring !== undefined && !existsSync(config.uploadKeyring))
     throw new UsageError(`upload keyring ${config.uploadKeyring}: no such file`);
   const progress = progressFor(opts);
-  let attestKey: Ed25519Key | undefined;
+  // The attestation's code is loaded only when one is asked for.
+  let attest: { key: Ed25519Key; write: typeof writeAttestation } | undefined;
   if (opts.attest !== undefined) {
+    const [{ isValidKeyName }, { loadKeyFile }, attestFile] = await Promise.all([
+      import('../publish/signed-note.js'),
+      import('../publish/log-keys.js'),
+      import('./attest-file.js'),
+    ]);
     if (!isValidKeyName(opts.attestName))
       throw new UsageError(`--attest-name ${JSON.stringify(opts.attestName)}: a key name has no spaces and no "+"`);
     try {
-      attestKey = await loadKeyFile(opts.attest);
+      attest = { key: await loadKeyFile(opts.attest), write: attestFile.writeAttestation };
     } catch (err) {
       throw new UsageError(`--attest: ${(err as Error).message}`);
     }
@@ -106,8 +110,8 @@ export async function verifyAction(
   if (mistake) throw mistake;
   progress?.(`verdict: ${report.verdict}`);
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
-  if (attestKey !== undefined) {
-    const path = await writeAttestation(report, { name: opts.attestName, key: attestKey }, startedOn, opts.attestOut);
+  if (attest !== undefined) {
+    const path = await attest.write(report, { name: opts.attestName, key: attest.key }, startedOn, opts.attestOut);
     process.stderr.write(`attestation: ${path}\n`);
   }
   setExit(exitCodeFor(report.verdict));
