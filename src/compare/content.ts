@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileInside } from '../deb822/file-name.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { ContentDifference, ContentFacts } from '../report/report.js';
-import type { Sandbox } from '../sandbox/index.js';
+import { TAKE_TAG_SH, type Sandbox } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface ContentCheckInput {
@@ -98,11 +98,13 @@ mkdir -p /work/out /work/x
 export GIT_DIR=/work/g.git
 git init -q --bare "$GIT_DIR"
 echo step=fetch > /work/out/meta
-git fetch -q --update-shallow /src/repo --no-tags "refs/tags/$T2U_TAG:refs/tags/$T2U_TAG"
+T2U_REPO=/src/repo
+${TAKE_TAG_SH}
+take_tag "$T2U_TAG"
 [ "$(git rev-parse "refs/tags/$T2U_TAG^{commit}")" = "$T2U_COMMIT" ] || { echo "refs/tags/$T2U_TAG no longer names commit $T2U_COMMIT" >&2; exit 65; }
 git ls-tree -r -z --full-tree "$T2U_COMMIT" > /work/out/tag.list
 if [ -n "$T2U_UC" ]; then
-  git fetch -q --update-shallow /src/repo --no-tags "refs/tags/$T2U_UT:refs/tags/$T2U_UT"
+  take_tag "$T2U_UT"
   [ "$(git rev-parse "refs/tags/$T2U_UT^{commit}")" = "$T2U_UC" ] || { echo "refs/tags/$T2U_UT is not upstream commit $T2U_UC" >&2; exit 65; }
   git ls-tree -r -z --full-tree "$T2U_UC" > /work/out/upstream.list
   # git deborig is git archive: without dgit >= 14's defusing, export-ignore

@@ -5,6 +5,8 @@
 // fields the oracle's push_mktags adds. Both are our own code, written into
 // the sandbox's work directory; only their data comes from the repository.
 
+import { TAKE_TAG_SH } from '../sandbox/index.js';
+
 /**
  * Shared by both scripts: the umask, the playground, the `meta`/`fact`
  * writers (a step's start in nanoseconds since the epoch as `at.STEP`), and
@@ -49,29 +51,8 @@ fact init
 # upstream tag) without other tags; check the tag out.
 dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
 git init -q
-# take_tag NAME: refs/tags/NAME of the source, with every object it reaches.
-# A repository's object store is shared read-only (git's alternates, its
-# shallow list copied) instead of fetched: the objects are the same, and a
-# fetch would pack them and index-pack them a second time, which for a large
-# history costs more than the build. A bundle (or a repository git cannot
-# find objects/ in, such as a linked worktree) is fetched; --update-shallow
-# takes a shallow source's boundaries as the verifier's own fetch left them.
-GD=
-for d in "$T2U_REPO" "$T2U_REPO/.git"; do
-  if [ -d "$d/objects" ] && [ -f "$d/HEAD" ]; then GD=$d; break; fi
-done
-if [ -n "$GD" ]; then
-  printf '%s\n' "$GD/objects" > .git/objects/info/alternates
-  [ ! -f "$GD/shallow" ] || cp "$GD/shallow" .git/shallow
-fi
-take_tag() {
-  if [ -n "$GD" ]; then
-    oid=$(git --git-dir="$GD" rev-parse -q --verify "refs/tags/$1") || { echo "the repository has no tag $1" >&2; exit 65; }
-    git update-ref "refs/tags/$1" "$oid"
-  else
-    git fetch -q --update-shallow "$T2U_REPO" --no-tags "refs/tags/$1:refs/tags/$1"
-  fi
-}
+# take_tag NAME: refs/tags/NAME of the source, shared, not fetched (src/sandbox/take-tag.ts).
+${TAKE_TAG_SH}
 take_tag "$T2U_TAG"
 [ "$(git cat-file -t "refs/tags/$T2U_TAG")" = tag ] || { echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65; }
 git cat-file tag "refs/tags/$T2U_TAG" > /work/out/tag.raw

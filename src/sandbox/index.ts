@@ -14,3 +14,4 @@ export {
 } from './sandbox.js';
 export { profileByName, profileOrder, PROFILES, type BuilderProfile } from './builder-profiles.js';
 export { XZ_DECOMPRESS_ONE_THREAD } from './launcher.js';
+export { TAKE_TAG_SH } from './take-tag.js';
