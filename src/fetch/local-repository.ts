@@ -55,6 +55,10 @@ export class LocalRepository implements Repository {
     return undefined;
   }
 
+  prepare(): void {
+    this.objects();
+  }
+
   async fetchObjects(): Promise<void> {
     // A local repository has its objects already; missing ones are reported when read.
   }

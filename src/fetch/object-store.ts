@@ -17,6 +17,13 @@ export interface StoreLimits {
   memoryBytes?: number;
 }
 
+/** A running `git index-pack --stdin`: the pack goes into `sink`; `done()` gives its verdict. */
+export interface Indexer {
+  readonly sink: Writable;
+  done(): Promise<void>;
+  abort(): void;
+}
+
 export class ObjectStore {
   private constructor(
     readonly gitDir: string,
@@ -90,7 +97,7 @@ export class ObjectStore {
    * Starts index-pack and returns its stdin; `done()` resolves when the pack
    * is indexed, or rejects with SHA1_COLLISION / PACK_INVALID / SANDBOX_*.
    */
-  startIndexPack(): { sink: Writable; done: () => Promise<void>; abort: () => void } {
+  startIndexPack(): Indexer {
     // zeroPaddedFilemode is tolerated: real Debian histories carry such trees (docs/architecture.md §3).
     // --fix-thin: a pack fetched with `have` lines may hold deltas against
     // objects the store already has (checked when they were indexed); their

@@ -4,7 +4,7 @@
 // fetched, shallowly or with its history, into a private object store,
 // bounded in time and size.
 import { HttpTransport, abortError } from '../net/http-transport.js';
-import { ObjectStore } from './object-store.js';
+import { ObjectStore, type Indexer } from './object-store.js';
 import type { ObjectReader } from './cat-file-reader.js';
 import { fetchPack } from './upload-pack.js';
 import { discoverRefs, lsRefs, type Advertisement, type ServerRef } from './ref-discovery.js';
@@ -29,6 +29,7 @@ const AGENT = 't2u-verify/0.1';
 export class RemoteRepository implements Repository {
   readonly kind = 'remote';
   private reader: ObjectReader | undefined;
+  private closed = false;
   /** Pack bytes received by the fetches that completed. */
   packBytes = 0;
   /**
@@ -39,6 +40,8 @@ export class RemoteRepository implements Repository {
   private readonly haves = new Set<string>();
   /** v2: the tags, once listed. */
   private tags: Promise<ServerRef[]> | undefined;
+  /** An index-pack started ahead of the next fetch (prepare()). */
+  private spare: Indexer | undefined;
   /**
    * Told the pack bytes received so far by this repository, every fetch
    * included, as they arrive: a running count for progress lines.
@@ -99,6 +102,12 @@ export class RemoteRepository implements Repository {
     return { oid: hit.oid, ...(hit.peeled ? { peeled: hit.peeled } : {}) };
   }
 
+  prepare(): void {
+    if (this.closed) return;
+    this.spare ??= this.store.startIndexPack();
+    this.objects();
+  }
+
   /**
    * v2: every tag, listed by one `ls-refs` and kept: the tag and the
    * upstream tag it names resolve from one listing, one round trip, as the
@@ -151,7 +160,8 @@ export class RemoteRepository implements Repository {
     // below. The object reader, which every fetch is followed by, starts
     // now too; git cat-file looks again for packs that arrive after it
     // started.
-    const indexer = this.store.startIndexPack();
+    const indexer = this.spare ?? this.store.startIndexPack();
+    this.spare = undefined;
     this.objects();
     // index-pack ending before the pack does (an object it rejects, a
     // sandbox that could not start) stops the fetch at once, with its reason.
@@ -215,9 +225,13 @@ export class RemoteRepository implements Repository {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.timer);
     this.controller.abort(new VerificationError('FETCH_FAILED', 'repository closed'));
-    await this.reader?.close();
+    const spare = this.spare;
+    this.spare = undefined;
+    spare?.abort();
+    await Promise.all([this.reader?.close(), spare?.done().catch(() => undefined)]);
     await this.store.dispose();
   }
 }

@@ -15,6 +15,13 @@ export interface Repository {
   readonly location: string;
   resolveTag(name: string): Promise<RefInfo | undefined>;
   /**
+   * Says that objects will be fetched and read: the sandboxed helpers that
+   * takes (index-pack for the first pack, the object reader) start now, so
+   * that their start overlaps the ref lookup. Closing the repository stops
+   * what was not used.
+   */
+  prepare(): void;
+  /**
    * Makes the object `oid` (a tag) and what it needs readable: its target
    * commit and that commit's tree. A shallow fetch for a remote; nothing for a
    * local repository, which has its objects already.

@@ -108,6 +108,8 @@ export async function checkTag(input: CheckTagInput, deps: CheckTagDeps): Promis
   let held: HeldRepository | undefined;
   try {
     repo = await timed('fetchMs', () => deps.openRepository(input.repo));
+    // The fetch and reads follow the ref lookup: their sandboxes start alongside it.
+    repo.prepare();
     const ref = await timed('fetchMs', () => repo!.resolveTag(input.tag));
     if (!ref) {
       reasons.push(reason('TAG_NOT_FOUND', `${input.repo} has no tag ${input.tag}`));

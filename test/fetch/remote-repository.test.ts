@@ -138,6 +138,24 @@ describe('RemoteRepository over loopback smart HTTP', () => {
     }
   });
 
+  it('prepare() starts index-pack and the reader ahead of the fetch, which uses them; unused, closing the repository stops them', async () => {
+    const unused = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
+    unused.prepare();
+    await unused.close();
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
+    try {
+      repo.prepare();
+      repo.prepare();
+      await repo.fetchObjects(tagOid);
+      expect((await repo.objects().read(tagOid))?.type).toBe('tag');
+      // The next fetch starts an index-pack of its own.
+      await repo.fetchObjects(upstreamTag);
+      expect((await repo.objects().read(upstreamTag))?.type).toBe('tag');
+    } finally {
+      await repo.close();
+    }
+  });
+
   it('speaks protocol v0 to a server or client that does not use v2', async () => {
     const before = server.requests.length;
     const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits, 1);
