@@ -1,8 +1,10 @@
 // The trust configuration a verification runs under: the uploader keyrings
 // (given, or Debian's own from its keyring package), dm.txt, the signature
 // policy, and the tag2upload service keyring (given, installed, or Debian's
-// debian-tag2upload-keyring package). Loaded once per process (the full Debian keyring takes
-// about a second to index) and shared by every verification.
+// debian-tag2upload-keyring package). Loaded once per process and shared by
+// every verification: the full Debian keyring takes about a second to frame
+// the first time, and a few tens of milliseconds once its layout is cached
+// (authenticate/openpgp/keyring-cache.ts), its keys then read when found.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
