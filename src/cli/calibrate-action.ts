@@ -23,6 +23,7 @@ export interface CalibrateFlags {
   uploadKeyring?: string;
   allowExpiredRelease?: boolean;
   timeout: string;
+  jobs: string;
   json?: boolean;
 }
 
@@ -39,6 +40,7 @@ export async function calibrateAction(setExit: (code: number) => void, flags: Ca
   const suites = flags.suite.length ? flags.suite : ['sid'];
   const sample = positiveInt('--sample', flags.sample);
   const seconds = positiveInt('--timeout', flags.timeout);
+  const concurrency = positiveInt('--jobs', flags.jobs);
   if (flags.uploadKeyring !== undefined && !existsSync(flags.uploadKeyring))
     throw new UsageError(`--upload-keyring ${flags.uploadKeyring}: no such file`);
   const selection: Selection = flags.all
@@ -56,6 +58,7 @@ export async function calibrateAction(setExit: (code: number) => void, flags: Ca
     ...(flags.uploadKeyring !== undefined ? { uploadKeyring: resolve(flags.uploadKeyring) } : {}),
     ...(flags.allowExpiredRelease ? { allowExpiredRelease: true } : {}),
     buildTimeoutMs: seconds * 1000,
+    concurrency,
     ...(flags.json && !flags.all
       ? {}
       : {

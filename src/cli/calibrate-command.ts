@@ -28,6 +28,7 @@ export function registerCalibrate(program: Command, setExit: (code: number) => v
       "the tag2upload service keyring (debian-tag2upload-keyring): each .dsc's signature must verify by it",
     )
     .option('--timeout <seconds>', 'time limit per build', '600')
+    .option('--jobs <n>', 'uploads rebuilt at once (about one per core keeps the machine busy)', '1')
     .option('--json', 'print the calibration report object')
     .addHelpText(
       'after',

@@ -191,7 +191,7 @@ describe('against a mirror serving one upload of the index', () => {
     expect(render(r)).toMatch(/REPRODUCED dh-ocaml 3\.8 .*profile /);
   }, 600_000);
 
-  it('all: every entry of every suite asked, an upload two suites list taken once, each reported as it settles', async () => {
+  it('all: every entry of every suite asked, an upload two suites list taken once, each reported as it settles; three at once, listed in index order', async () => {
     const sid: SourcesIndex = { mirror: mirror.url, suite: 'sid', component: 'main', entries, skipped: [], warnings: [] };
     const forky: SourcesIndex = { ...sid, suite: 'forky', entries: entries.filter((e) => e.source === 'dh-ocaml' || e.source === 'mawk') };
     const seen: string[] = [];
@@ -200,8 +200,11 @@ describe('against a mirror serving one upload of the index', () => {
       selection: { kind: 'all' },
       maxCandidates: 1,
       buildTimeoutMs: 120_000,
+      concurrency: 3,
       onUpload: (x, at) => seen.push(progressLine(x, at)),
     });
+    // In the index's order whichever settled first.
+    expect(r.uploads.map((x) => x.source)).toEqual(entries.map((e) => e.source));
     // Neither --sample nor --max-candidates limits --all.
     expect(r.tried).toBe(entries.length);
     expect(r.suites).toEqual(['sid', 'forky']);
