@@ -118,12 +118,15 @@ if [ -n "$T2U_UC" ]; then
   fi
 fi
 # Unpack the upload and list it as git sees it. dpkg-source -x checks the
-# files against the .dsc itself; its signature was judged on the host.
+# files against the .dsc itself; its signature was judged on the host. Its
+# messages go to /tmp, not /work: when what it unpacks fills /work, the
+# message that says so must still reach stderr (the launcher reads "No space
+# left on device" there as the work limit, not a refusal of the upload).
 for how in $T2U_UNPACK; do
   echo "step=unpack-$how" > /work/out/meta
   opt=; [ "$how" = unapplied ] && opt=--skip-patches
-  dpkg-source -q -x $opt "/src/upload/$T2U_DSC" "/work/x/$how" > /work/out/unpack-$how.log 2>&1 \
-    || { echo "dpkg-source -x $opt failed:" >&2; tail -n 20 /work/out/unpack-$how.log >&2; exit 66; }
+  dpkg-source -q -x $opt "/src/upload/$T2U_DSC" "/work/x/$how" > /tmp/unpack-$how.log 2>&1 \
+    || { echo "dpkg-source -x $opt failed:" >&2; tail -n 20 /tmp/unpack-$how.log >&2; exit 66; }
   rm -rf "/work/x/$how/.pc"
   GIT_INDEX_FILE=/work/idx-$how git --work-tree="/work/x/$how" add -A -f .
   git ls-tree -r -z --full-tree "$(GIT_INDEX_FILE=/work/idx-$how git write-tree)" > "/work/out/$how.list"

@@ -134,6 +134,30 @@ describe('content layer', () => {
     expect(r.reasons.map((x) => x.code)).toEqual(['UPLOAD_UNPACK_FAILED']);
   });
 
+  it('an upload that unpacks to more than the work directory holds is WORK_QUOTA_EXCEEDED, not UPLOAD_UNPACK_FAILED', async () => {
+    // An orig of a few KB that unpacks to 32 MiB (any large package looks
+    // like this to a limit): dpkg-source -x runs out of room, and so does any
+    // log written beside what it unpacks.
+    const big = join(root, 'big');
+    const tree = join(big, 'pkg-1.0');
+    mkdirSync(tree, { recursive: true });
+    execFileSync('sh', ['-c', `git -C ${repo} archive upstream/1.0 | tar -x -C ${tree} && head -c 33554432 /dev/zero > ${tree}/zeros`]);
+    execFileSync('tar', ['--sort=name', '-cJf', 'pkg_1.0.orig.tar.xz', 'pkg-1.0'], { cwd: big });
+    write(tree, DEBIAN);
+    execFileSync('dpkg-source', ['-b', 'pkg-1.0'], { cwd: big, stdio: 'ignore' });
+    rmSync(tree, { recursive: true });
+    const saved = process.env.T2U_SANDBOX_WORK_FLOOR;
+    process.env.T2U_SANDBOX_WORK_FLOOR = String(16 * 1024 ** 2);
+    try {
+      const r = await checkContent(input({ uploadDir: big }));
+      expect(r.reasons.map((x) => x.code)).toEqual(['WORK_QUOTA_EXCEEDED']);
+      expect(r.reasons[0]!.message).toContain(String(16 * 1024 ** 2));
+    } finally {
+      if (saved === undefined) delete process.env.T2U_SANDBOX_WORK_FLOOR;
+      else process.env.T2U_SANDBOX_WORK_FLOOR = saved;
+    }
+  });
+
   it('a quilt mode the layer does not know is CONTENT_UNSUPPORTED, never a pass', async () => {
     expect(contentPlan('3.0 (quilt)', 'mystery', true).unpack).toEqual([]);
     const r = await checkContent(input({ quiltMode: 'mystery' }));
