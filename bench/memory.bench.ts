@@ -8,8 +8,8 @@
 // bwrap, git, dgit, dpkg-source, xz, tar) is sampled from /proc every
 // SAMPLE_MS: the peak of the summed resident sets is reported beside node's
 // own peak (VmHWM), each command's peak (its processes' resident sets summed
-// per sample), the orig's size (the baseline: what a buffering verifier would
-// hold at least once), and the peak of the tree that made the upload with the
+// per sample), the upstream content's size (the baseline: what a buffering
+// verifier would hold at least once, as the orig's tar), and the peak of the tree that made the upload with the
 // reference tools, sampled the same way. Files in each sandbox's tmpfs (/work
 // and /tmp: the rebuild's checkout, the content check's unpacked trees) are
 // memory in no process's resident set, charged to the sandbox's memory
@@ -235,11 +235,11 @@ interface Peak {
 }
 
 /** Runs a command and samples its process tree until it exits. */
-function measured(file: string, args: string[], cwd = ROOT): Promise<Peak> {
+function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Peak> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const shmemBefore = shmem();
-    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let whole = 0;
     let peak = 0;
     let nodePeak = 0;
@@ -389,28 +389,41 @@ try {
       .reduce((n, f) => n + statSync(join(made.dir, 'upload', f)).size, 0);
     const before = load();
     process.stderr.write(`verifying ${mib(size)} of ${content} (load ${before})\n`);
-    const verify = await measured(process.execPath, [
-      join(ROOT, 'bin/t2u-verify.js'),
-      'verify',
-      '--repo',
-      `${server.url}/${name}`,
-      '--tag',
-      tag,
-      '--upload',
-      join(made.dir, 'upload', dsc),
-      '--upload-keyring',
-      join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'),
-      '--config',
-      config,
-      '--allow-http',
-      '--timeout',
-      '3600',
-      '--json',
-      '--no-progress',
-    ]);
+    const verify = await measured(
+      process.execPath,
+      [
+        join(ROOT, 'bin/t2u-verify.js'),
+        'verify',
+        '--repo',
+        `${server.url}/${name}`,
+        '--tag',
+        tag,
+        '--upload',
+        join(made.dir, 'upload', dsc),
+        '--upload-keyring',
+        join(ROOT, 'fixtures/uploads/service-key/tag2upload-test.gpg'),
+        '--config',
+        config,
+        '--allow-http',
+        '--timeout',
+        '3600',
+        '--json',
+        '--no-progress',
+      ],
+      // The work directories' default limit is 64 times the upload's files,
+      // at least 1 GiB: text content compresses 200-fold, and a checkout and
+      // an unpacked orig of it are each as large as the content.
+      { ...process.env, T2U_SANDBOX_WORK_FLOOR: String(3 * size + 1024 * MiB) },
+    );
     let verdict = `exit ${verify.code}`;
     try {
-      verdict = (JSON.parse(verify.stdout) as { verdict: string }).verdict;
+      const report = JSON.parse(verify.stdout) as { verdict: string; reasons: { code: string }[] };
+      verdict = report.verdict;
+      if (verdict !== 'reproduced') {
+        verdict += ` (${[...new Set(report.reasons.map((r) => r.code))].join(', ')})`;
+        writeFileSync(join(CACHE, `verify-${content}-${size / MiB}.json`), verify.stdout);
+        process.stderr.write(`the report: ${join(CACHE, `verify-${content}-${size / MiB}.json`)}\n`);
+      }
     } catch {
       process.stderr.write(verify.stderr.slice(-2000));
     }
@@ -432,12 +445,12 @@ console.log(
 );
 console.log(`baseline: an idle node (node -e, 1 s) peaks at ${mib(idle.node)} resident`);
 console.log(
-  '| upstream content | orig | verify: whole peak | processes | node | sandbox tmpfs | whole / orig | Shmem rise (machine) | verify wall | load | verdict | making the upload (reference tools): whole peak |',
+  '| upstream content | orig (compressed) | verify: whole peak | processes | node | sandbox tmpfs | whole / content | Shmem rise (machine) | verify wall | load | verdict | making the upload (reference tools): whole peak |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${mib(r.size)} ${r.content} | ${mib(r.orig)} | ${mib(r.verify.whole)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${mib(r.verify.tmpfs)} | ${(r.verify.whole / r.orig).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.load} | ${r.verdict} | ${mib(r.made.make.whole)}${r.made.kept ? ' (kept)' : ''} |`,
+    `| ${mib(r.size)} ${r.content} | ${mib(r.orig)} | ${mib(r.verify.whole)} | ${mib(r.verify.tree)} | ${mib(r.verify.node)} | ${mib(r.verify.tmpfs)} | ${(r.verify.whole / r.size).toFixed(2)} | ${mib(r.verify.shmemRise)} | ${(r.verify.wallMs / 1000).toFixed(0)} s | ${r.load} | ${r.verdict} | ${mib(r.made.make.whole)}${r.made.kept ? ' (kept)' : ''} |`,
   );
 }
 console.log('\nat the whole peak (resident by command, tmpfs):');
@@ -451,6 +464,6 @@ const text = rows.filter((r) => r.content === 'text');
 if (text.length >= 2) {
   const [a, b] = [text[0]!, text[text.length - 1]!];
   console.log(
-    `\ntext: orig ×${(b.orig / a.orig).toFixed(1)} → verify whole peak ×${(b.verify.whole / a.verify.whole).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`,
+    `\ntext: content ×${(b.size / a.size).toFixed(1)} → verify whole peak ×${(b.verify.whole / a.verify.whole).toFixed(2)}, node peak ×${(b.verify.node / a.verify.node).toFixed(2)}`,
   );
 }
