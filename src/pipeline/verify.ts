@@ -152,10 +152,18 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     );
     return run.finish();
   } finally {
-    await upload?.dispose();
-    await products?.cleanup();
-    await held?.repo.close();
+    await cleanUp([upload?.dispose(), products?.cleanup(), held?.repo.close()].filter((p) => p !== undefined));
   }
+}
+
+/**
+ * Independent clean-ups (scratch directories, the repository's reader and
+ * object store), run at once: each runs to its end even when another fails,
+ * and the first failure is thrown after all have ended.
+ */
+async function cleanUp(steps: readonly Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function aborted(run: VerifyRun, signal: AbortSignal): VerifyReport {
@@ -291,7 +299,13 @@ async function bitsStep(
   // held repository's reader (already running), so that the build need not
   // open the repository to learn it.
   const oid = held.refs.get(input.tag);
-  const tag = oid === undefined ? undefined : await held.repo.objects().read(oid, { maxBytes: MAX_TAG_OBJECT_BYTES }).catch(() => undefined);
+  const tag =
+    oid === undefined
+      ? undefined
+      : await held.repo
+          .objects()
+          .read(oid, { maxBytes: MAX_TAG_OBJECT_BYTES })
+          .catch(() => undefined);
   return reproduce({
     from: { kind: 'git', repo: repoPath, tag: input.tag, ...(tag?.type === 'tag' ? { tagObject: { oid: oid!, raw: tag.content } } : {}) },
     upload,
