@@ -162,7 +162,7 @@ describe('verify command', () => {
     const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines.every((l) => /^t2u-verify: \[ *[0-9]+\.[0-9] s\] /.test(l))).toBe(true);
     const steps = lines.map((l) => l.replace(/^t2u-verify: \[ *[0-9.]+ s\] /, ''));
-    expect(steps[0]).toBe(`fetching ${gbp.tag} from ${repo} and checking its signature`);
+    expect(steps[0]).toBe(`fetching ${gbp.tag} and its history from ${repo} and checking its signature`);
     expect(steps).toContain('tag authentic');
     expect(steps).toContain(
       `upload: ${gbp.dscFiles.length + 1} files, ${((gbp.dscFiles.reduce((n, f) => n + f.size, 0) + readFileSync(dscOf(gbp)).length) / 1024).toFixed(1)} KiB`,
