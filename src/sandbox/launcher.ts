@@ -401,7 +401,11 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
           workFull = reportedFull(t);
         });
         ends.push(report);
-        copyOut = copyOutInto(spec, work.host, extra[FD_COPYOUT] as Readable, copyOutCap(work.bytes));
+        // Nothing kept: the wrapper writes nothing (its channel is drained to its end), and no second sandbox is started.
+        copyOut =
+          keep.length === 0
+            ? ended((extra[FD_COPYOUT] as Readable).resume()).then(() => ({ exceeded: false }))
+            : copyOutInto(spec, work.host, extra[FD_COPYOUT] as Readable, copyOutCap(work.bytes));
         ends.push(copyOut);
       }
       child.stderr?.on('data', (c: Buffer) => {
@@ -558,24 +562,33 @@ interface CopyOutcome {
 async function copyOutInto(spec: SandboxSpec, host: string, source: Readable, cap: number): Promise<CopyOutcome> {
   let total = 0;
   let exceeded = false;
+  // Started with the command, so that its start-up (bwrap, the cgroups)
+  // overlaps the command's run instead of following it; tar waits on its
+  // input, which comes only once the command has ended. Its time limit
+  // covers the command's and its own.
+  const proc = spawnSandboxed({
+    argv: [...UNPACK_ARGV],
+    rootfs: spec.rootfs,
+    workDir: host,
+    bindWorkDir: true,
+    timeoutMs: 2 * spec.timeoutMs,
+    ...(spec.identity ? { identity: spec.identity } : {}),
+  });
+  proc.stdout.resume();
+  proc.stdin.on('error', () => undefined);
   const first = await new Promise<Buffer | undefined>((resolve) => {
     source.once('data', (c: Buffer) => resolve(c));
     source.once('end', () => resolve(undefined));
     source.once('close', () => resolve(undefined));
     source.once('error', () => resolve(undefined));
   });
-  // Nothing kept, or nothing to keep: no second sandbox.
-  if (!first) return { exceeded: false };
+  if (!first) {
+    // Nothing to keep (or the command was killed before): tar has nothing to unpack.
+    proc.kill();
+    await proc.result.catch(() => undefined);
+    return { exceeded: false };
+  }
   source.pause();
-  const proc = spawnSandboxed({
-    argv: [...UNPACK_ARGV],
-    rootfs: spec.rootfs,
-    workDir: host,
-    bindWorkDir: true,
-    timeoutMs: spec.timeoutMs,
-    ...(spec.identity ? { identity: spec.identity } : {}),
-  });
-  proc.stdout.resume();
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       total += chunk.length;
@@ -590,7 +603,6 @@ async function copyOutInto(spec: SandboxSpec, host: string, source: Readable, ca
     },
   });
   counter.pipe(proc.stdin);
-  proc.stdin.on('error', () => undefined);
   counter.write(first);
   source.pipe(counter);
   const r = await proc.result.catch((e: unknown) => e as Error);
