@@ -172,7 +172,7 @@ describe('serve with the real verification, on loopback', () => {
       expect(logRes.headers.get('content-type')).toBe('text/plain; charset=utf-8');
       const log = await logRes.text();
       expect(log).toMatch(/^\[t2u-verify\] attempt 1 at job /);
-      expect(log).toContain(`[t2u-verify] fetching ${gbp.tag} from ${repoUrl()}`);
+      expect(log).toContain(`[t2u-verify] fetching ${gbp.tag} and its history from ${repoUrl()}`);
       expect(log).toMatch(/^\$ sh \/work\/build\.sh\n/m);
       expect(log).toMatch(
         /--- the build's log under profile \S+ \(dgit, dpkg-source\) ---\n[^]*dpkg-source[^]*--- end of the build's log ---/,
