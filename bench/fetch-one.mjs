@@ -19,6 +19,8 @@ const repo = await RemoteRepository.open(
   },
 );
 try {
+  // As check-tag does: index-pack and the reader start while the refs are listed.
+  repo.prepare();
   const ref = await repo.resolveTag(tag);
   if (!ref) throw new Error(`no tag ${tag}`);
   if (upstream) await repo.fetchHistory([ref.oid]);
