@@ -510,7 +510,7 @@ interface WholeFile {
 async function readWhole(file: KeyringFile): Promise<WholeFile> {
   const from = Date.now();
   const identity = await file.current();
-  const buf = await file.readAt(0, identity.size);
+  const buf = file.regular ? await file.readAt(0, identity.size) : await file.readToEnd();
   return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), identity, from };
 }
 
@@ -542,7 +542,7 @@ export async function loadKeyrings(sources: readonly KeyringSource[], options: L
     let whole: WholeFile | undefined;
     try {
       file = await KeyringFile.open(source.path);
-      const mappable = dir !== undefined && file.identity.size >= (options.minCachedBytes ?? 1 << 20);
+      const mappable = dir !== undefined && file.regular && file.identity.size >= (options.minCachedBytes ?? 1 << 20);
       const recorded = mappable ? await recordedDigest(dir, source.path, file.identity) : undefined;
       const layout = recorded === undefined ? undefined : await readLayout(dir!, recorded, file.identity.size);
       if (layout) {

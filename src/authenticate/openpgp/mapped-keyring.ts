@@ -22,7 +22,9 @@ const openFd = promisify(open);
 const readFd = promisify(read);
 const closeFd = promisify(close);
 const fstatBig = (fd: number) =>
-  new Promise<FileIdentity>((resolve, reject) => fstat(fd, { bigint: true }, (err, st) => (err ? reject(err) : resolve(identityOf(st)))));
+  new Promise<{ identity: FileIdentity; regular: boolean }>((resolve, reject) =>
+    fstat(fd, { bigint: true }, (err, st) => (err ? reject(err) : resolve({ identity: identityOf(st), regular: st.isFile() }))),
+  );
 
 /** How far past a key's end its successor's public-key packet is read (a v4 key packet is at most 64 KiB). */
 const NEXT_KEY_PEEK = 66 << 10;
@@ -39,6 +41,8 @@ export class KeyringFile {
     private readonly fd: number,
     readonly path: string,
     readonly identity: FileIdentity,
+    /** A regular file (not a pipe, as a shell's process substitution gives, nor a device). */
+    readonly regular: boolean,
   ) {
     closer.register(this, fd, this);
   }
@@ -49,7 +53,8 @@ export class KeyringFile {
   static async open(path: string): Promise<KeyringFile> {
     const fd = await openFd(path, 'r');
     try {
-      return new KeyringFile(fd, path, await fstatBig(fd));
+      const { identity, regular } = await fstatBig(fd);
+      return new KeyringFile(fd, path, identity, regular);
     } catch (e) {
       close(fd, () => undefined);
       throw e;
@@ -57,8 +62,8 @@ export class KeyringFile {
   }
 
   /** The file's identity now. */
-  current(): Promise<FileIdentity> {
-    return fstatBig(this.fd);
+  async current(): Promise<FileIdentity> {
+    return (await fstatBig(this.fd)).identity;
   }
 
   /** `length` bytes from `position`, fewer at the end of the file. */
@@ -71,6 +76,17 @@ export class KeyringFile {
       got += bytesRead;
     }
     return got === length ? buf : buf.subarray(0, got);
+  }
+
+  /** What is left to read of a file that is not a regular one, read to its end. */
+  async readToEnd(): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      const { bytesRead } = await readFd(this.fd, buf, 0, buf.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks);
+      chunks.push(buf.subarray(0, bytesRead));
+    }
   }
 
   /** Closes the file (once; later reads fail). */

@@ -1,7 +1,7 @@
 // The keyring index against gpg's own listing of the same keyrings: every
 // primary key and subkey is found by fingerprint and key id, a damaged key
 // costs only itself, and Debian's full keyring loads within the goal.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,17 @@ describe('KeyringIndex on the fixture keyrings', () => {
     expect(summary.keys).toBe(gpgListing(UPLOADERS).size + 1);
     expect(index.skipped.map((s) => s.why).join('\n')).toMatch(/unreadable packet[\s\S]*secret key packet/);
     expect((await index.findByFingerprint(fixtureKeys().dm!.signing)).length).toBe(1);
+  });
+
+  it('reads a keyring from a pipe to its end (a shell process substitution, --keyring <(...))', async () => {
+    const fifo = join(work, 'keyring.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', UPLOADERS, fifo]);
+    const written = new Promise((resolve) => writer.on('exit', resolve));
+    const index = await loadKeyrings([{ path: fifo, role: 'uploader' }], { cacheDir: join(work, 'fifo-cache'), minCachedBytes: 0 });
+    expect(await written).toBe(0);
+    expect(index.keys.length).toBe(gpgListing(UPLOADERS).size);
+    expect(index.keyrings.map((k) => k.loaded)).toEqual(['framed']);
   });
 
   it('fails clearly on a missing keyring file', async () => {
