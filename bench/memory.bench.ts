@@ -39,9 +39,10 @@
 // upload is reused with the peak measured when it was made (its date and load
 // are printed). `--remake` makes them again.
 // Usage: npx tsx bench/memory.bench.ts [--sizes 32,128,1024] [--random 32] [--remake]
-// (MiB of upstream content; a 1 GiB upload takes about 15 minutes to make on
-// two cores, once). Needs about 4x the largest size free under the cache
-// directory and 2x under /tmp (checked first).
+// (MiB of upstream content; a 1 GiB text upload took 6.4 minutes to make on
+// two cores at load 4-8, once; its verification 5 minutes). Needs about 2x the
+// largest size free under the cache directory and 4x under /tmp (the
+// verification's work directories; checked first).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -119,8 +120,8 @@ const KEY = scriptsKey();
 
 const largest = Math.max(...uploads.map((u) => u.size));
 for (const [dir, factor] of [
-  [CACHE, 4],
-  [tmpdir(), 2],
+  [CACHE, 2],
+  [tmpdir(), 4],
 ] as const) {
   const free = statfsSync(dir);
   if (free.bavail * free.bsize < factor * largest)
@@ -411,9 +412,10 @@ try {
         '--no-progress',
       ],
       // The work directories' default limit is 64 times the upload's files,
-      // at least 1 GiB: text content compresses 200-fold, and a checkout and
-      // an unpacked orig of it are each as large as the content.
-      { ...process.env, T2U_SANDBOX_WORK_FLOOR: String(3 * size + 1024 * MiB) },
+      // at least 1 GiB: text content compresses 200-fold, and the rebuild
+      // holds the checkout, dgit's unpacked orig and dpkg-source's, each as
+      // large as the content (4 GiB was too little for 1 GiB).
+      { ...process.env, T2U_SANDBOX_WORK_FLOOR: String(6 * size + 1024 * MiB) },
     );
     let verdict = `exit ${verify.code}`;
     try {
