@@ -13,13 +13,13 @@
 // without fetching every .dsc; selection is a seeded random sample (repeatable),
 // the smallest uploads first (cheap runs), or every upload of the suites asked
 // (`all`: each source and version once, in index order).
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { unpackRefusal } from '../compare/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
-import { builderSandbox, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
+import { builderSandbox, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import type { HttpSource } from '../upload/index.js';
 import { obtainUpload, type ObtainedUpload } from '../upload/index.js';
@@ -401,8 +401,7 @@ async function unpack(
   }
   const name = basename(upload.dscPath);
   // The sandbox uid reads the upload through the read-only bind.
-  await chmod(upload.dir, 0o755);
-  for (const f of [upload.dscPath, ...upload.files.map((x) => x.path)]) await chmod(f, 0o644);
+  await shareReadOnly(upload.dir, [upload.dscPath, ...upload.files.map((x) => x.path)]);
   const work = await mkdtemp(join(tmpDir ?? tmpdir(), 't2u-calibrate-unpack-'));
   const dispose = (): Promise<void> => rm(work, { recursive: true, force: true });
   try {

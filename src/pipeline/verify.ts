@@ -22,7 +22,7 @@ import {
 import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
-import { builderSandbox, profileByName, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
+import { builderSandbox, profileByName, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import { reproduce, type ReproduceResult } from '../reconstruct/index.js';
 import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
@@ -104,6 +104,9 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     upload ??= await obtainStep(run, input.upload, deps, progress);
     if (upload === undefined) return run.finish('the upload could not be obtained');
     run.notes.push(...upload.notes);
+    // The sandboxes read the upload where it is (content check, given origs);
+    // where its directory cannot be shared, the launcher stages a copy per run.
+    await shareReadOnly(upload.dir, [upload.dscPath, ...upload.files.map((f) => f.path)]).catch(() => undefined);
     const binding = await run.timed('bindingMs', () => bindStep(run, upload!, deps));
 
     // Layers 4 and 5 need the tags' history (check-tag fetched it) where the sandbox can fetch it.

@@ -4,7 +4,7 @@
 // starts bwrap as a dedicated unprivileged uid; bwrap then makes its own user
 // namespace and holds no capability on the host. That uid sets up the mounts,
 // so every bound path must be reachable by it.
-import { chmod, lchown, lstat, opendir } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, opendir } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VerificationError } from '../report/verification-error.js';
@@ -101,6 +101,31 @@ export function checkReachable(path: string, who: SandboxIdentity, purpose: stri
       );
     }
     if (dir === '/') break;
+  }
+}
+
+/**
+ * Lets the sandbox uid read a private directory of the verifier's own (an
+ * obtained upload's) and the given files in it, without handing them over:
+ * they stay the invoking user's, and the sandbox's group may read, not
+ * write (0750 and 0640). Otherwise the launcher would stage a copy of each
+ * for every run (staging.ts). Nothing to do when the sandbox runs as the
+ * invoking user; the directory's ancestors must already be searchable.
+ */
+export async function shareReadOnly(
+  dir: string,
+  files: readonly string[],
+  who: SandboxIdentity | undefined = sandboxIdentity(),
+): Promise<void> {
+  if (!who) return;
+  const owner = process.getuid?.() ?? 0;
+  for (const [path, mode] of [[dir, 0o750] as const, ...files.map((f) => [f, 0o640] as const)]) {
+    const st = await lstat(path);
+    // Only the verifier's own regular files and directories: never a link it would follow.
+    if (st.isSymbolicLink() || st.uid !== owner)
+      throw new VerificationError('SANDBOX_FAILED', `${path} is not the verifier's own file to share`);
+    await chown(path, owner, who.gid);
+    await chmod(path, mode);
   }
 }
 

@@ -15,3 +15,4 @@ export {
 export { profileByName, profileOrder, PROFILES, type BuilderProfile } from './builder-profiles.js';
 export { XZ_DECOMPRESS_ONE_THREAD } from './launcher.js';
 export { TAKE_TAG_SH } from './take-tag.js';
+export { shareReadOnly } from './identity.js';

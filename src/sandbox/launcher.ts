@@ -12,7 +12,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { bwrapArgs, GITCONFIG_INSIDE, type BwrapPlan, type Rootfs } from './bwrap-args.js';
 import { RunCgroups, type CgroupVersion } from './cgroups.js';
 import { checkReachable, prepareWorkDir, reachability, sandboxIdentity, type SandboxIdentity } from './identity.js';
-import { stagedFor } from './staging.js';
+import { stagedFor, type StagedLease } from './staging.js';
 import { devNullFd, leakingFds } from './inherited-fds.js';
 import { seccompBytes } from './seccomp.js';
 import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK_ARGV, workBytesFor, wrapCommand } from './work-quota.js';
@@ -250,18 +250,32 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     if (who && spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');
     // An input the invoking user can read but the sandbox uid cannot reach is staged (src/sandbox/staging.ts).
     const readOnly: { host: string; inside: string }[] = [];
-    for (const ro of spec.readOnly ?? []) {
-      if (who && reachability(ro.host, who) === 'unreachable') {
-        readOnly.push({ host: (await stagedFor(ro.host, who)).path, inside: ro.inside });
-      } else {
-        if (who) checkReachable(ro.host, who, 'read-only path');
-        readOnly.push(ro);
+    // A staged copy lives as long as the runs that use it (staging.ts): released when this run is over.
+    const leases: StagedLease[] = [];
+    const releaseStaged = async (): Promise<void> => {
+      await Promise.allSettled(leases.splice(0).map((l) => l.release()));
+    };
+    let volume: WorkVolume | undefined;
+    try {
+      for (const ro of spec.readOnly ?? []) {
+        if (who && reachability(ro.host, who) === 'unreachable') {
+          const lease = await stagedFor(ro.host, who);
+          leases.push(lease);
+          readOnly.push({ host: lease.path, inside: ro.inside });
+        } else {
+          if (who) checkReachable(ro.host, who, 'read-only path');
+          readOnly.push(ro);
+        }
       }
+      if (killReason) {
+        await releaseStaged();
+        return killedBeforeStart(killReason, started);
+      }
+      volume = sized?.kind === 'disk' ? await makeWorkVolume(dirname(sized.host), sized.bytes, who!) : undefined;
+    } catch (e) {
+      await releaseStaged();
+      throw e;
     }
-    if (killReason) return killedBeforeStart(killReason, started);
-
-    const volume: WorkVolume | undefined =
-      sized?.kind === 'disk' ? await makeWorkVolume(dirname(sized.host), sized.bytes, who!) : undefined;
     const work: BwrapPlan['work'] =
       spec.workDir !== undefined && spec.bindWorkDir
         ? { kind: 'bind', host: spec.workDir }
@@ -283,6 +297,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       void cgroups.remove();
       // The mount went with the run's mount namespace; the image file is left.
       await volume?.dispose();
+      await releaseStaged();
     }
 
     async function runInCgroups(cg: RunCgroups): Promise<SandboxResult> {

@@ -35,35 +35,69 @@ export interface Staged {
 
 const OTHERS_READ = 0o004;
 
-/** Staged copies by source path and uid, made once per process (a rebuild runs several sandboxes on one repository). */
-const made = new Map<string, Promise<Staged>>();
+/** Staged copies by source path and uid, with the number of runs using each: runs at once share one copy. */
+const made = new Map<string, { staged: Promise<Staged>; users: number }>();
 const tops = new Set<string>();
 let cleanupRegistered = false;
 
+/** A staged copy held for one sandbox run; `release` when the run is over. */
+export interface StagedLease {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
 /**
- * The staged copy of `source` for `who`, made on first use and removed when
- * the process exits. The invoking user's inputs do not change during one
- * command; a process killed outright leaves the copy (mostly hard links) in
- * the temporary directory.
+ * The staged copy of `source` for `who`, shared by the runs that hold it at
+ * once and removed when the last of them releases it (or when the process
+ * exits). A copy is never kept past its runs: a long-lived process (the
+ * service's job processes) would otherwise keep every job's inputs on disk,
+ * and serve a later run a stale copy of a path whose content changed. A
+ * process killed outright leaves the copy (mostly hard links) in the
+ * temporary directory.
  */
-export function stagedFor(source: string, who: SandboxIdentity): Promise<Staged> {
+export async function stagedFor(source: string, who: SandboxIdentity): Promise<StagedLease> {
   const key = `${who.uid}:${who.gid}:${source}`;
-  let p = made.get(key);
-  if (!p) {
+  let entry = made.get(key);
+  if (!entry) {
     if (!cleanupRegistered) {
       cleanupRegistered = true;
       process.once('exit', () => {
         for (const t of tops) rmSync(t, { recursive: true, force: true });
       });
     }
-    p = stageForSandbox(source, who).then((s) => {
+    const staged = stageForSandbox(source, who).then((s) => {
       tops.add(dirname(s.path));
       return s;
     });
-    made.set(key, p);
-    p.catch(() => made.delete(key));
+    entry = { staged, users: 0 };
+    made.set(key, entry);
   }
-  return p;
+  const held = entry;
+  held.users++;
+  let staged: Staged;
+  try {
+    staged = await held.staged;
+  } catch (e) {
+    if (--held.users === 0 && made.get(key) === held) made.delete(key);
+    throw e;
+  }
+  let released = false;
+  return {
+    path: staged.path,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--held.users > 0) return;
+      if (made.get(key) === held) made.delete(key);
+      tops.delete(dirname(staged.path));
+      await staged.dispose();
+    },
+  };
+}
+
+/** How many staged copies exist now (for tests). */
+export function stagedCount(): number {
+  return made.size;
 }
 
 /**
@@ -94,7 +128,7 @@ export async function stageForSandbox(source: string, who: SandboxIdentity, pare
 
 /** Removes every staged copy made so far (a test's clean-up; processes do it at exit). */
 export async function disposeStaged(): Promise<void> {
-  const all = await Promise.allSettled(made.values());
+  const all = await Promise.allSettled([...made.values()].map((e) => e.staged));
   made.clear();
   tops.clear();
   for (const r of all) if (r.status === 'fulfilled') await r.value.dispose();

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requireCompleted, runSandboxed, spawnSandboxed, type SandboxSpec } from '../../src/sandbox/launcher.js';
-import { disposeStaged } from '../../src/sandbox/staging.js';
+import { disposeStaged, stagedCount } from '../../src/sandbox/staging.js';
+import { reachability, shareReadOnly } from '../../src/sandbox/identity.js';
 import { VerificationError } from '../../src/report/verification-error.js';
 
 const root = process.getuid?.() === 0;
@@ -486,13 +487,32 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
     expect(text(r.stdout)).toBe('public\nsecret\npublic\nread-only\n');
     expect(readFileSync(join(inner, 'public'), 'utf8')).toBe('public\n');
     expect(statSync(join(inner, 'sub', 'secret')).mode & 0o777).toBe(0o600);
-    // One staged copy, entered by the sandbox uid alone, and reused by the next run on the same input.
-    const made = readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-') && !before.has(n));
+    // The staged copy went with the run: a long-lived process keeps no run's inputs.
+    const left = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-') && !before.has(n));
+    expect(left()).toEqual([]);
+    expect(stagedCount()).toBe(0);
+    // Runs at once share one copy, entered by the sandbox uid alone, removed when the last one ends.
+    const held = [0, 1].map(() =>
+      spawnSandboxed({
+        argv: ['/bin/bash', '-c', 'cat /x/public; cat > /dev/null'],
+        rootfs: host,
+        timeoutMs: 10_000,
+        readOnly: [{ host: inner, inside: '/x' }],
+      }),
+    );
+    for (const p of held) await new Promise((resolve) => p.stdout.once('data', resolve));
+    const made = left();
     expect(made).toHaveLength(1);
+    expect(stagedCount()).toBe(1);
     const top = statSync(join(tmpdir(), made[0]!));
     expect([top.uid, top.mode & 0o777]).toEqual([65534, 0o700]);
-    await sh('cat /x/public', { readOnly: [{ host: inner, inside: '/x' }] });
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('t2u-stage-') && !before.has(n))).toEqual(made);
+    held[0]!.stdin.end();
+    expect((await held[0]!.result).exitCode).toBe(0);
+    expect(left()).toEqual(made);
+    held[1]!.stdin.end();
+    expect((await held[1]!.result).exitCode).toBe(0);
+    expect(left()).toEqual([]);
+    expect(stagedCount()).toBe(0);
   });
 
   it.runIf(root)('stages a single file the sandbox uid cannot reach: linked when others may read it, else copied readable', async () => {
@@ -508,10 +528,43 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
     });
     expect(text(r.stderr)).toBe('');
     expect(text(r.stdout)).toBe('open\nclosed\nread-only\n');
-    // The open file is the same inode (a link); the closed one is left as it was.
-    expect(statSync(join(hidden, 'open')).nlink).toBe(2);
+    // The closed one is left as it was; the open one's link went with the run.
     expect(statSync(join(hidden, 'closed')).nlink).toBe(1);
     expect(statSync(join(hidden, 'closed')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(hidden, 'open')).nlink).toBe(1);
+    // While a run holds it, the open file is the same inode (a link), not a copy.
+    const p = spawnSandboxed({
+      argv: ['/bin/bash', '-c', 'cat /in/open; cat > /dev/null'],
+      rootfs: host,
+      timeoutMs: 10_000,
+      readOnly: [{ host: join(hidden, 'open'), inside: '/in/open' }],
+    });
+    await new Promise((resolve) => p.stdout.once('data', resolve));
+    expect(statSync(join(hidden, 'open')).nlink).toBe(2);
+    p.stdin.end();
+    expect((await p.result).exitCode).toBe(0);
+    expect(statSync(join(hidden, 'open')).nlink).toBe(1);
+  });
+
+  it.runIf(root)('shares a private upload directory with the sandbox group read-only, so that nothing is staged', async () => {
+    const dir = freshDir('shared-upload');
+    writeFileSync(join(dir, 'x.dsc'), 'dsc\n', { mode: 0o600 });
+    execFileSync('chmod', ['700', dir]);
+    await shareReadOnly(dir, [join(dir, 'x.dsc')]);
+    expect([statSync(dir).gid, statSync(dir).mode & 0o777]).toEqual([65534, 0o750]);
+    expect([statSync(join(dir, 'x.dsc')).uid, statSync(join(dir, 'x.dsc')).mode & 0o777]).toEqual([0, 0o640]);
+    const r = await sh('cat /in/x.dsc; (echo x > /in/x.dsc) 2>/dev/null && echo WROTE || echo read-only', {
+      readOnly: [{ host: join(dir, 'x.dsc'), inside: '/in/x.dsc' }],
+    });
+    expect(text(r.stdout)).toBe('dsc\nread-only\n');
+    expect(statSync(join(dir, 'x.dsc')).nlink).toBe(1);
+    expect(reachability(join(dir, 'x.dsc'), { uid: 65534, gid: 65534 })).toBe('reachable');
+    // A link is never followed to share what it points at.
+    const target = join(freshDir('elsewhere'), 'private');
+    writeFileSync(target, 'private\n', { mode: 0o600 });
+    execFileSync('ln', ['-s', target, join(dir, 'link')]);
+    await expect(shareReadOnly(dir, [join(dir, 'link')])).rejects.toMatchObject({ code: 'SANDBOX_FAILED' });
+    expect([statSync(target).gid, statSync(target).mode & 0o777]).toEqual([0, 0o600]);
   });
 
   it('a command failing on its own is a result, not an error', async () => {
