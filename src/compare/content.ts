@@ -21,6 +21,7 @@ import { fileInside } from '../deb822/file-name.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { ContentDifference, ContentFacts } from '../report/report.js';
 import { TAKE_TAG_SH, type Sandbox } from '../sandbox/index.js';
+import { unpackedEstimate } from '../tarball/unpacked-size.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface ContentCheckInput {
@@ -221,9 +222,11 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     // -x only reads them), not copied into /work: the launcher stages those
     // the sandbox uid cannot reach (hard links). What they unpack to is
     // limited as when they were in the work directory: a multiple of their size.
+    // Where /work lives follows what their headers say they unpack to.
     const files = [input.dscName, ...input.uploadFiles].map((name) => ({ name, host: fileInside(input.uploadDir, name) }));
     let inputBytes = 0;
     for (const f of files) inputBytes += (await stat(f.host)).size;
+    const unpackedBytes = await unpackedEstimate(files.map((f) => f.host));
     let r;
     try {
       r = await input.sandbox.run({
@@ -231,7 +234,7 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
         workDir: dir,
         keep: ['out'],
         readOnly: [{ host: input.repo, inside: '/src/repo' }, ...files.map((f) => ({ host: f.host, inside: `/src/upload/${f.name}` }))],
-        limits: { inputBytes },
+        limits: { inputBytes, unpackedBytes },
         env: {
           T2U_TAG: input.tag,
           T2U_COMMIT: input.commit,

@@ -20,6 +20,7 @@ import { unpackRefusal } from '../compare/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { reproduce, type Attempt, type ReproduceResult, type ReproduceVerdict } from '../reconstruct/index.js';
 import { builderSandbox, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
+import { unpackedEstimate } from '../tarball/unpacked-size.js';
 import type { UrlPolicy } from '../net/url-policy.js';
 import type { HttpSource } from '../upload/index.js';
 import { obtainUpload, type ObtainedUpload } from '../upload/index.js';
@@ -414,8 +415,11 @@ async function unpack(
       keep: ['tree'],
       readOnly: [{ host: upload.dir, inside: '/upload' }],
       timeoutMs: 10 * 60_000,
-      // The work directory's limit follows the upload's size (it starts empty).
-      limits: { inputBytes: upload.files.reduce((n, f) => n + f.size, 0) },
+      // The work directory's limit follows the upload's size (it starts empty); where it lives, what the files say they unpack to.
+      limits: {
+        inputBytes: upload.files.reduce((n, f) => n + f.size, 0),
+        unpackedBytes: await unpackedEstimate(upload.files.map((f) => f.path)),
+      },
     });
     if (r.exitCode !== 0 && r.workQuotaExceeded) {
       await dispose();

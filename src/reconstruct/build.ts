@@ -32,6 +32,8 @@ interface CommonBuildInput {
   readonly tmpDir?: string;
   /** Size of the upload being rebuilt (its files together): the work directory's limit is a multiple of it. */
   readonly inputBytes?: number;
+  /** What the upload's files unpack to beyond their own bytes (unpackedEstimate): where the work directory lives follows it. */
+  readonly unpackedBytes?: number;
 }
 
 export interface GitBuildInput extends CommonBuildInput {
@@ -278,7 +280,10 @@ async function runBuild(
           readOnly: [source, ...origs],
           env,
           timeoutMs: input.timeoutMs,
-          limits: { inputBytes: (input.inputBytes ?? 0) + origBytes },
+          limits: {
+            inputBytes: (input.inputBytes ?? 0) + origBytes,
+            ...(input.unpackedBytes !== undefined ? { unpackedBytes: input.unpackedBytes } : {}),
+          },
           ...(input.signal ? { signal: input.signal } : {}),
         });
       } finally {

@@ -23,6 +23,7 @@ import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-h
 import { differencesOf, whyNotReachable, type Difference } from './profile-reach.js';
 import { profileOrder, PROFILES, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import { checkUpstreamSignatures } from './upstream-signature.js';
+import { unpackedEstimate } from '../tarball/unpacked-size.js';
 
 /** `equivalent`: every file and every field but what the builder alone determines (DGIT_VIEW_NOT_REPRODUCIBLE, CHECKOUT_MTIME_LEAK) is identical. */
 export type ReproduceVerdict = 'reproduced' | 'equivalent' | 'mismatch' | 'unverifiable';
@@ -221,6 +222,8 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       );
     }
   };
+  // Where each build's work directory lives (a disk volume or memory) follows what the upload's files say they unpack to.
+  const unpackedBytes = await unpackedEstimate(dsc.files.map((f) => join(uploadDir, f.name)));
   // What each compared build showed, and which settings could change it (profile-reach.ts).
   const shown: { profile: BuilderProfile; differences: Difference[] }[] = [];
   for (const [i, profile] of order.entries()) {
@@ -269,6 +272,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       existingOrigs: given.map((n) => join(uploadDir, n)),
       // What the build unpacks follows the upload's size: the sandbox's work directory limit is a multiple of it.
       inputBytes: dsc.files.reduce((n, f) => n + f.size, 0),
+      unpackedBytes,
       timeoutMs: input.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
       ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
       ...(input.signal ? { signal: input.signal } : {}),

@@ -39,6 +39,13 @@ export interface SandboxLimits {
   workBytes?: number;
   /** Bytes the command is expected to unpack from inputs bound elsewhere (e.g. an upload's files), for the default workBytes. */
   inputBytes?: number;
+  /**
+   * What the inputs unpack to beyond their own bytes, as the compressed
+   * files' headers say (unpackedEstimate, src/tarball/unpacked-size.ts;
+   * Infinity when unknown): counted only in the choice of a disk volume or
+   * a tmpfs for /work (work-volume.ts), never in workBytes.
+   */
+  unpackedBytes?: number;
 }
 
 export interface SandboxSpec {
@@ -49,7 +56,8 @@ export interface SandboxSpec {
   /**
    * Host directory whose content is /work, the working directory; given to
    * the sandbox uid. /work is a filesystem of limits.workBytes (a loop-mounted
-   * disk volume as root for inputs of DISK_VOLUME_FROM or more, else a tmpfs:
+   * disk volume as root for inputs of DISK_VOLUME_FROM or more, counted at
+   * their unpacked size (limits.unpackedBytes), else a tmpfs:
    * src/sandbox/work-volume.ts): the
    * directory is copied in when the command starts, and `keep` copied back
    * out when it has ended (src/sandbox/work-quota.ts).
@@ -110,7 +118,7 @@ export const DEFAULT_LIMITS = {
   memoryBytes: 2 * 1024 ** 3,
   maxProcesses: 256,
   maxOutputBytes: 64 * 1024 ** 2,
-} as const satisfies Required<Omit<SandboxLimits, 'workBytes' | 'inputBytes'>>;
+} as const satisfies Required<Omit<SandboxLimits, 'workBytes' | 'inputBytes' | 'unpackedBytes'>>;
 
 const BWRAP = '/usr/bin/bwrap';
 /** The seccomp program (src/sandbox/seccomp.ts), made once: it depends on the machine alone. */
@@ -244,7 +252,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         : {
             host: spec.workDir,
             bytes: limits.workBytes ?? workBytesFor(inputs),
-            kind: await workVolumeKind(who, inputs),
+            kind: await workVolumeKind(who, inputs + (limits.unpackedBytes ?? 0)),
           };
     const workBytes = sized?.bytes ?? null;
     if (who && spec.rootfs.kind === 'dir') checkReachable(spec.rootfs.path, who, 'root filesystem');

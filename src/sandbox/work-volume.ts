@@ -13,8 +13,9 @@
 // is ENOSPC as on the tmpfs, and what reaches the host's disk is at most the
 // image. Making and mounting the volume costs about as much as a small
 // command (mkfs.ext4, the mount, a probe once per process), and a small
-// input holds little memory on a tmpfs, so a run whose inputs are under
-// DISK_VOLUME_FROM bytes keeps the tmpfs; the volume is for the inputs whose
+// input holds little memory on a tmpfs, so a run whose inputs, unpacked as
+// their compressed files' headers say, are under DISK_VOLUME_FROM bytes
+// keeps the tmpfs; the volume is for the inputs whose
 // unpacked trees would make memory grow with the package. Mounting needs
 // root: otherwise, or where the kernel or the tools refuse it, /work stays a
 // tmpfs. T2U_SANDBOX_WORK_VOLUME=tmpfs|disk forces one (disk fails where it
@@ -95,18 +96,21 @@ export interface WorkVolume {
 let available: Promise<boolean> | undefined;
 
 /**
- * Inputs (the work directory's content plus what the command unpacks) from
- * which /work is a disk volume when one can be made. Below it a tmpfs: an
- * honest package's unpacked trees and products there are a few times its
- * size (measured: 49 MiB of tmpfs for an 8 MiB orig, 193 MiB for 32 MiB), so
- * under 4 MiB of inputs they stay a few tens of MiB, and the volume's cost
- * (tens of milliseconds per run) is saved where it would be most of the
- * overhead. The size limit is the same either way. T2U_SANDBOX_WORK_DISK_FROM
- * (bytes) changes it.
+ * Inputs (the work directory's content plus what the command unpacks,
+ * compressed files counted at the size their headers say they unpack to:
+ * SandboxLimits.unpackedBytes, unknown counting as large) from which /work
+ * is a disk volume when one can be made. The compressed size says little: 5
+ * MiB of xz'd text unpacked to 1 GiB, held in memory on a tmpfs. Below it a
+ * tmpfs: an honest package's unpacked trees and products there are a few
+ * times its unpacked size, so under 4 MiB they stay a few tens of MiB, and
+ * the volume's cost (tens of milliseconds per run) is saved where it would
+ * be most of the overhead. The size limit is the same either way, so a
+ * header that lies only changes where the bytes sit.
+ * T2U_SANDBOX_WORK_DISK_FROM (bytes) changes it.
  */
 export const DISK_VOLUME_FROM = 4 * 1024 ** 2;
 
-/** Which /work the launcher gives a run of `who` (undefined: not root, so tmpfs) with `inputBytes` of inputs. */
+/** Which /work the launcher gives a run of `who` (undefined: not root, so tmpfs) with `inputBytes` of inputs, unpacked (Infinity: unknown). */
 export async function workVolumeKind(who: SandboxIdentity | undefined, inputBytes: number): Promise<WorkVolumeKind> {
   const forced = process.env.T2U_SANDBOX_WORK_VOLUME;
   if (forced !== undefined && forced !== '' && forced !== 'auto' && forced !== 'disk' && forced !== 'tmpfs')

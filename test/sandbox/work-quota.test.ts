@@ -3,6 +3,7 @@
 // they can be made), the host directory is read-only inside, only the kept
 // paths come back, and what comes back is bounded and defused (no symlink
 // followed, no setuid bit).
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
 import { checkKeep, copyOutCap, DEFAULT_WORK, reportedFull, treeBytes, workBytesFor } from '../../src/sandbox/work-quota.js';
 import { DISK_VOLUME_FROM, imageBytes, workVolumeKind } from '../../src/sandbox/work-volume.js';
 import { sandboxIdentity } from '../../src/sandbox/identity.js';
+import { unpackedEstimate } from '../../src/tarball/unpacked-size.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-work-quota-'));
 chmodSync(scratch, 0o755);
@@ -100,6 +102,31 @@ describe('the default limit', () => {
       runSandboxed({ argv: ['true'], rootfs: host, workDir: freshDir('auto'), timeoutMs: 20_000, limits: { inputBytes } });
     expect((await run(MiB - 1)).workVolume).toBe('tmpfs');
     expect((await run(MiB)).workVolume).toBe('disk');
+  });
+
+  it('counts compressed inputs at what their headers say they unpack to: a small orig of text goes on disk', async () => {
+    const who = sandboxIdentity();
+    // 8 MiB of text, a few KiB of xz: under the threshold by its size, over it unpacked.
+    const work = freshDir('unpacks');
+    const line = 'the quick brown fox jumps over the lazy dog\n';
+    writeFileSync(join(work, 'p.orig.tar.xz'), execFileSync('xz', ['-c'], { input: line.repeat(Math.ceil((8 * MiB) / line.length)) }));
+    const files = [join(work, 'p.orig.tar.xz')];
+    const inputs = await treeBytes(work);
+    expect(inputs).toBeLessThan(DISK_VOLUME_FROM / 64);
+    const unpackedBytes = await unpackedEstimate(files);
+    expect(unpackedBytes).toBeGreaterThan(DISK_VOLUME_FROM);
+    expect(await workVolumeKind(who, inputs)).toBe('tmpfs');
+    expect(await workVolumeKind(who, inputs + unpackedBytes)).toBe(diskPossible ? 'disk' : 'tmpfs');
+    // Unknown (bzip2 keeps no size) counts as large.
+    writeFileSync(join(work, 'p.debian.tar.bz2'), execFileSync('bzip2', ['-c'], { input: 'x' }));
+    expect(await workVolumeKind(who, inputs + (await unpackedEstimate([join(work, 'p.debian.tar.bz2')])))).toBe(
+      diskPossible ? 'disk' : 'tmpfs',
+    );
+    if (!diskPossible) return;
+    const r = await runSandboxed({ argv: ['true'], rootfs: host, workDir: work, timeoutMs: 20_000, limits: { unpackedBytes } });
+    expect(r.workVolume).toBe('disk');
+    // The limit is what it was: the estimate only chose where /work lives.
+    expect(r.workBytes).toBe(workBytesFor(await treeBytes(work)));
   });
 
   it('a disk volume never takes more of the host disk than the copy-out may write', () => {
