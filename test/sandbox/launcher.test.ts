@@ -567,6 +567,11 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
     expect([statSync(target).gid, statSync(target).mode & 0o777]).toEqual([0, 0o600]);
   });
 
+  it("bounds git's pack windows and delta base cache (the same bytes, less resident memory)", async () => {
+    const r = await sh('git config --global --get core.packedGitLimit; git config --global --get core.deltaBaseCacheLimit');
+    expect(text(r.stdout)).toBe('32m\n16m\n');
+  });
+
   it('a command failing on its own is a result, not an error', async () => {
     const r = await sh('exit 7');
     expect(r.exitCode).toBe(7);
