@@ -89,6 +89,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   let held: HeldRepository | undefined;
   let upload: ObtainedUpload | undefined = input.upload.kind === 'obtained' ? input.upload.upload : undefined;
   let products: ReproduceResult['products'];
+  // The second toolchain's rebuild, when it was started beside dgit's build (secondToolchainEarly).
+  let earlySecond: EarlySecond | undefined;
   try {
     // Layers 1 and 2.
     progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
@@ -123,13 +125,35 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // builder profile: the bits layer stops after its first build.
     progress("comparing the upload's content with the tag's tree, and rebuilding the tag");
     let contentRefutes: string | undefined;
+    const second = deps.secondToolchain ?? runSecondToolchain;
+    const secondFor = (profile: BuilderProfile): Promise<SecondToolchainOutcome> =>
+      secondToolchainOutcome(run, held!, upload!, profile, sandboxFor, second);
+    // The second toolchain may start beside dgit's build, under the profile
+    // dgit builds first, once the content check has left its core free.
+    let firstProfile: BuilderProfile | undefined;
+    let contentDone = false;
+    const startEarly = (): void => {
+      if (earlySecond || !firstProfile || !contentDone || deps.signal?.aborted || !secondToolchainEarly(upload!)) return;
+      earlySecond = { profile: firstProfile.name, outcome: secondFor(firstProfile) };
+    };
     const content = run.timed('contentMs', async () => {
-      const c = await contentStep(input, run, repoPath, upload!, sandboxFor, deps);
-      if (!('code' in c)) contentRefutes = refutation(c.reasons);
-      return c;
+      try {
+        const c = await contentStep(input, run, repoPath, upload!, sandboxFor, deps);
+        if (!('code' in c)) contentRefutes = refutation(c.reasons);
+        return c;
+      } finally {
+        contentDone = true;
+        startEarly();
+      }
     });
     const refuted = (): string | undefined => refutation(run.reasons) ?? contentRefutes;
-    const bits = run.timed('bitsMs', () => bitsStep(input, held!, repoPath, upload!, binding, sandboxFor, refuted, deps, progress));
+    const onBuildStart = (p: BuilderProfile): void => {
+      firstProfile ??= p;
+      startEarly();
+    };
+    const bits = run.timed('bitsMs', () =>
+      bitsStep(input, held!, repoPath, upload!, binding, sandboxFor, refuted, deps, progress, onBuildStart),
+    );
     // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
     const [c, b] = await Promise.allSettled([content, bits]);
     if (b.status === 'fulfilled') products = b.value.products;
@@ -150,11 +174,11 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // What differs, member by member, for the human diff; then layer 5 by the second toolchain.
     if (products) await run.timed('diffMs', () => tarballDiffStep(run, upload!, products!.dir, sandboxFor));
     progress('rebuilding with the second toolchain');
-    await run.timed('secondToolchainMs', () =>
-      secondToolchainStep(run, held!, upload!, r, sandboxFor, deps.secondToolchain ?? runSecondToolchain),
-    );
+    await run.timed('secondToolchainMs', () => secondToolchainStep(run, r, earlySecond, secondFor));
     return run.finish();
   } finally {
+    // An early second-toolchain rebuild reads the repository and the upload: it ends before they go.
+    await earlySecond?.outcome;
     await cleanUp([upload?.dispose(), products?.cleanup(), held?.repo.close()].filter((p) => p !== undefined));
   }
 }
@@ -296,6 +320,7 @@ async function bitsStep(
   refuted: () => string | undefined,
   deps: VerifyDeps,
   progress: Progress,
+  onBuildStart: (profile: BuilderProfile) => void,
 ): Promise<ReproduceResult> {
   const madeAt = binding.signedAt ?? (binding.facts.signed !== undefined ? new Date(binding.facts.signed) : undefined);
   // The tag object whose signature layer 1 checked, read again through the
@@ -318,6 +343,7 @@ async function bitsStep(
     timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     keepProducts: true,
     onProgress: progress,
+    onBuildStart,
     refuted,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
@@ -352,55 +378,87 @@ async function tarballDiffStep(run: VerifyRun, upload: ObtainedUpload, productsD
   }
 }
 
+/** A second-toolchain rebuild started beside dgit's build, under the profile dgit built first. */
+interface EarlySecond {
+  readonly profile: string;
+  readonly outcome: Promise<SecondToolchainOutcome>;
+}
+
+/**
+ * Uploads (their files together) below which the second toolchain starts
+ * beside dgit's build instead of after it: its rebuild (tens of
+ * milliseconds for a small package) then takes a core the build leaves idle.
+ * Above it the two would hold their compressors' memory at once, so the
+ * second waits, as the memory bench measures it.
+ */
+export const SECOND_TOOLCHAIN_EARLY_BELOW_BYTES = 16 * 1024 ** 2;
+
+function secondToolchainEarly(upload: ObtainedUpload): boolean {
+  return upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length) < SECOND_TOOLCHAIN_EARLY_BELOW_BYTES;
+}
+
 /**
  * Layer 5 again, by the verifier's own TypeScript toolchain, under the
  * profile dgit's build reproduced with (or came closest under); bind/ judges
- * whether the two agree.
+ * whether the two agree. A rebuild started early under that same profile is
+ * taken; under another, it is set aside and the rebuild runs again.
  */
 async function secondToolchainStep(
   run: VerifyRun,
-  held: HeldRepository,
-  upload: ObtainedUpload,
   r: ReproduceResult,
-  sandboxFor: SandboxFor,
-  second: typeof runSecondToolchain,
+  early: EarlySecond | undefined,
+  secondFor: (profile: BuilderProfile) => Promise<SecondToolchainOutcome>,
 ): Promise<void> {
   const rec = run.report.reconstruction;
   if (!rec) return;
   const profile = r.profile !== undefined ? profileByName(r.profile) : undefined;
-  const tag = run.check.tag;
-  const src = run.check.source;
-  let outcome: SecondToolchainOutcome;
-  if (!profile || tag.object === undefined || tag.commit === undefined || tag.signerFingerprint === undefined || tag.tagger === undefined) {
-    outcome = { ran: false, status: 'not-run', detail: "dgit's build did not run to a comparison, so no builder profile is known" };
-  } else {
-    try {
-      outcome = {
-        ran: true,
-        result: await second({
-          objects: held.repo.objects(),
-          commit: tag.commit,
-          ...(src.upstreamCommit ? { upstreamCommit: src.upstreamCommit } : {}),
-          quiltMode: src.quiltMode ?? '',
-          umask: profile.umask,
-          dpkgDev: profile.packages['dpkg-dev'],
-          sandbox: await sandboxFor(profile.rootfs),
-          appended: {
-            // dgit's view commit is dgit's alone: the upload's value is taken, and compared by the dgit toolchain.
-            dgit: upload.dsc.paragraph.get('Dgit') ?? '',
-            gitTagInfo: `tag=${tag.object} fp=${tag.signerFingerprint.toLowerCase()}`,
-            gitTagTagger: taggerIdentBytes(tag)!,
-          },
-          upload,
-        }),
-      };
-    } catch (e) {
-      outcome = { ran: false, status: 'failed', detail: (e as Error).message };
-    }
-  }
+  const outcome: SecondToolchainOutcome = !profile
+    ? { ran: false, status: 'not-run', detail: "dgit's build did not run to a comparison, so no builder profile is known" }
+    : early?.profile === profile.name
+      ? await early.outcome
+      : await secondFor(profile);
   const judged = judgeToolchains(r, profile?.name ?? '?', outcome);
   rec.toolchains.push(judged.toolchain);
   run.reasons.push(...judged.reasons);
+}
+
+/** The second toolchain's rebuild under `profile`; never throws (a failure is its outcome). */
+async function secondToolchainOutcome(
+  run: VerifyRun,
+  held: HeldRepository,
+  upload: ObtainedUpload,
+  profile: BuilderProfile,
+  sandboxFor: SandboxFor,
+  second: typeof runSecondToolchain,
+): Promise<SecondToolchainOutcome> {
+  const tag = run.check.tag;
+  const src = run.check.source;
+  if (tag.object === undefined || tag.commit === undefined || tag.signerFingerprint === undefined || tag.tagger === undefined) {
+    return { ran: false, status: 'not-run', detail: "dgit's build did not run to a comparison, so no builder profile is known" };
+  }
+  try {
+    return {
+      ran: true,
+      result: await second({
+        objects: held.repo.objects(),
+        commit: tag.commit,
+        ...(src.upstreamCommit ? { upstreamCommit: src.upstreamCommit } : {}),
+        quiltMode: src.quiltMode ?? '',
+        umask: profile.umask,
+        dpkgDev: profile.packages['dpkg-dev'],
+        sandbox: await sandboxFor(profile.rootfs),
+        appended: {
+          // dgit's view commit is dgit's alone: the upload's value is taken, and compared by the dgit toolchain.
+          dgit: upload.dsc.paragraph.get('Dgit') ?? '',
+          gitTagInfo: `tag=${tag.object} fp=${tag.signerFingerprint.toLowerCase()}`,
+          gitTagTagger: taggerIdentBytes(tag)!,
+        },
+        upload,
+      }),
+    };
+  } catch (e) {
+    return { ran: false, status: 'failed', detail: (e as Error).message };
+  }
 }
 
 /** ", N bytes fetched" for a remote repository, for progress lines. */

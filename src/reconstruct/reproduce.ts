@@ -68,6 +68,8 @@ export interface ReproduceInput {
   readonly keepProducts?: boolean;
   /** One line as each profile's build starts and ends (the CLI's progress). */
   readonly onProgress?: (line: string) => void;
+  /** Called as each profile's build starts, before it runs. */
+  readonly onBuildStart?: (profile: BuilderProfile) => void;
   /**
    * Asked before each profile after the first: why the upload is already
    * refuted by another layer (content, binding), if it is. Then no further
@@ -251,6 +253,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       }
     }
     progress(`building under profile ${profile.name} (${i + 1} of ${order.length})`);
+    input.onBuildStart?.(profile);
     const t0 = performance.now();
     let sandbox: Sandbox;
     try {

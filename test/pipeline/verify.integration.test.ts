@@ -384,6 +384,22 @@ describe('verify: binding failures and undecidable cases', () => {
     expect(r.reconstruction!.toolchains.map((t) => `${t.name}:${t.status}`)).toEqual(['dgit:agrees', 'typescript:differs']);
   });
 
+  it("the second toolchain, started beside dgit's first build, is run again under the profile that reproduced when that is another", async () => {
+    // dgit builds under the wrong umask first (it differs), then reproduces under the right one.
+    const order = ['trixie-umask002', 'trixie'].map((n) => PROFILES.find((p) => p.name === n)!);
+    const umasks: string[] = [];
+    const watched: VerifyDeps['secondToolchain'] = (i) => {
+      umasks.push(i.umask);
+      return runSecondToolchain(i);
+    };
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ profiles: order, secondToolchain: watched }));
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+    expect(r.reconstruction!.attempts.map((a) => `${a.profile}:${a.outcome}`)).toEqual(['trixie-umask002:differs', 'trixie:reproduced']);
+    expect(r.reconstruction!.toolchains.map((t) => `${t.name}:${t.status}`)).toEqual(['dgit:agrees', 'typescript:agrees']);
+    // The early run under 0002 (the upload is small), then the one under the profile that reproduced.
+    expect(umasks).toEqual(['0002', '0022']);
+  });
+
   it('a verification stopped while it builds kills its sandboxes, starts no further profile and is unverifiable (VERIFICATION_ABORTED)', async () => {
     const stop = new AbortController();
     const r = await verify(
