@@ -30,6 +30,7 @@ import type { VerifyReport } from '../report/report.js';
 import { isVerificationError } from '../report/verification-error.js';
 import { obtainUpload, type ObtainedUpload, type ObtainOptions, type UploadLocator } from '../upload/index.js';
 import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
+import { unpackedEstimate } from '../tarball/unpacked-size.js';
 import { checkTag, type CheckTagDeps, type HeldRepository } from './check-tag.js';
 import { refutation, VerifyRun } from './verify-run.js';
 
@@ -132,8 +133,9 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // dgit builds first, once the content check has left its core free.
     let firstProfile: BuilderProfile | undefined;
     let contentDone = false;
+    const earlyAllowed = await secondToolchainEarly(upload);
     const startEarly = (): void => {
-      if (earlySecond || !firstProfile || !contentDone || deps.signal?.aborted || !secondToolchainEarly(upload!)) return;
+      if (earlySecond || !earlyAllowed || !firstProfile || !contentDone || deps.signal?.aborted) return;
       earlySecond = { profile: firstProfile.name, outcome: secondFor(firstProfile) };
     };
     const content = run.timed('contentMs', async () => {
@@ -385,16 +387,20 @@ interface EarlySecond {
 }
 
 /**
- * Uploads (their files together) below which the second toolchain starts
- * beside dgit's build instead of after it: its rebuild (tens of
- * milliseconds for a small package) then takes a core the build leaves idle.
- * Above it the two would hold their compressors' memory at once, so the
- * second waits, as the memory bench measures it.
+ * Uploads below which the second toolchain starts beside dgit's build
+ * instead of after it, counted as what their files unpack to (their own
+ * headers say; unknown counts as large): its rebuild (tens of milliseconds
+ * for a small package) then takes a core the build leaves idle. Above it
+ * the two would compress the package at once (git deborig's xz and the
+ * second toolchain's, about 120 MiB each), so the second waits, as the
+ * memory bench measures it. A few MiB of xz may unpack to a GiB.
  */
 export const SECOND_TOOLCHAIN_EARLY_BELOW_BYTES = 16 * 1024 ** 2;
 
-function secondToolchainEarly(upload: ObtainedUpload): boolean {
-  return upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length) < SECOND_TOOLCHAIN_EARLY_BELOW_BYTES;
+export async function secondToolchainEarly(upload: Pick<ObtainedUpload, 'files' | 'dscBytes'>): Promise<boolean> {
+  const files = upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length);
+  const unpacked = await unpackedEstimate(upload.files.map((f) => f.path)).catch(() => Infinity);
+  return files + unpacked < SECOND_TOOLCHAIN_EARLY_BELOW_BYTES;
 }
 
 /**
