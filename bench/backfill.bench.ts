@@ -56,17 +56,7 @@
 //          [--real N] [--real-seed S] [--real-max-bytes BYTES]
 //          [--sources FILE|URL of Sources.gz|none] [--buckets 1048576,10485760]
 import { execFile, execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createServer } from 'node:http';
@@ -101,7 +91,8 @@ interface Config {
 const configOf = (text: string): Config => {
   const m = /^(\d+)@(\d+)$/.exec(text);
   const [workers, cores] = [Number(m?.[1]), Number(m?.[2])];
-  if (!m || workers < 1 || cores < 1 || cores > CORES) throw new Error(`--configs takes WORKERS@CORES with 1 ≤ CORES ≤ ${CORES}, not ${text}`);
+  if (!m || workers < 1 || cores < 1 || cores > CORES)
+    throw new Error(`--configs takes WORKERS@CORES with 1 ≤ CORES ≤ ${CORES}, not ${text}`);
   return { workers, cores, name: `${workers}@${cores}` };
 };
 const CONFIGS: Config[] = [
@@ -245,7 +236,11 @@ for (const bytes of LARGE) {
 // Real uploads: REAL of each size bucket, drawn (seeded) from sid's tag2upload uploads that the mirror serves.
 if (REAL > 0) {
   const index = await fetchSourcesIndex({ suite: 'sid', allowExpiredRelease: true });
-  const drawn = orderCandidates(tag2uploadEntries(index), { kind: 'random', seed: REAL_SEED }, REAL_MAX_BYTES === Infinity ? undefined : REAL_MAX_BYTES);
+  const drawn = orderCandidates(
+    tag2uploadEntries(index),
+    { kind: 'random', seed: REAL_SEED },
+    REAL_MAX_BYTES === Infinity ? undefined : REAL_MAX_BYTES,
+  );
   const edges = [0, ...BUCKETS, Infinity];
   for (let b = 0; b + 1 < edges.length; b++) {
     let taken = 0;
@@ -254,10 +249,19 @@ if (REAL > 0) {
       const size = entryBytes(entry);
       if (size < edges[b]! || size >= edges[b + 1]!) continue;
       // A mirror may serve only part of the pool: only uploads whose .dsc it has.
-      const head = await fetch(`${index.mirror.replace(/\/$/, '')}/${entry.directory}/${entry.dsc.name}`, { method: 'HEAD' }).catch(() => undefined);
+      const head = await fetch(`${index.mirror.replace(/\/$/, '')}/${entry.directory}/${entry.dsc.name}`, { method: 'HEAD' }).catch(
+        () => undefined,
+      );
       if (!head?.ok) continue;
       taken++;
-      cases.push({ case: `${entry.source}_${entry.version}`, tag: '', dsc: '', size, jobs: 1, real: { entry, index: { ...index, entries: [entry] } } });
+      cases.push({
+        case: `${entry.source}_${entry.version}`,
+        tag: '',
+        dsc: '',
+        size,
+        jobs: 1,
+        real: { entry, index: { ...index, entries: [entry] } },
+      });
     }
     if (taken < REAL) console.log(`  only ${taken} real uploads of ${edges[b]}–${edges[b + 1]} B found on the mirror`);
   }
@@ -382,7 +386,8 @@ async function realJob(u: Case): Promise<JobTime> {
   const t0 = performance.now();
   const r = await calibrate({ indexes: [u.real!.index], selection: { kind: 'all' }, tmpDir: scratch });
   const c = r.uploads[0];
-  if (c === undefined || c.verdict === 'skipped') throw new Error(`${u.case}: not obtained from the mirror (${c?.reasons.map((x) => x.code).join(', ')})`);
+  if (c === undefined || c.verdict === 'skipped')
+    throw new Error(`${u.case}: not obtained from the mirror (${c?.reasons.map((x) => x.code).join(', ')})`);
   return {
     wall: performance.now() - t0,
     timings: { totalMs: c.durationMs },
@@ -468,7 +473,8 @@ console.log(
 );
 const total = cases.reduce((sum, u) => sum + u.jobs, 0);
 const widest = Math.max(...CONFIGS.map((c) => c.workers));
-if (total < 2 * widest) console.log(`  (${total} jobs a run: fewer than twice the widest run, whose ratio then mostly shows its last jobs running alone)`);
+if (total < 2 * widest)
+  console.log(`  (${total} jobs a run: fewer than twice the widest run, whose ratio then mostly shows its last jobs running alone)`);
 // Warm-up, not counted: the page cache, the rootfs, and (pool) as many job processes as the widest run, each with its keyrings loaded.
 await Promise.all(Array.from({ length: VIA === 'pool' ? widest : 1 }, () => job(cases[0]!)));
 const walls = (runs: readonly PoolRun[], c: string): number[] => runs.flatMap((r) => r.jobs.get(c)!.map((j) => j.wall));
@@ -531,7 +537,12 @@ for (const u of cases)
   }
 
 // The projection.
-const raw = SOURCES === 'none' ? Buffer.alloc(0) : /^https?:/.test(SOURCES) ? Buffer.from(await (await fetch(SOURCES)).arrayBuffer()) : readFileSync(SOURCES);
+const raw =
+  SOURCES === 'none'
+    ? Buffer.alloc(0)
+    : /^https?:/.test(SOURCES)
+      ? Buffer.from(await (await fetch(SOURCES)).arrayBuffer())
+      : readFileSync(SOURCES);
 const text = (SOURCES.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
 const sizes: number[] = [];
 for (const stanza of text.split(/\n\n+/)) {
@@ -543,8 +554,11 @@ const edges = [0, ...BUCKETS, Infinity];
 const label = (n: number): string => (n === Infinity ? '∞' : n >= 1 << 20 ? `${n / (1 << 20)} MiB` : `${n} B`);
 /** The two kinds of measured case, projected apart: whole verifications (of fixtures and made uploads), and real uploads rebuilt as calibration rebuilds them. */
 const KINDS = [
-  { name: 'verifications (the fixtures and the uploads made by Debian\'s tools)', of: (u: Case) => u.real === undefined },
-  { name: 'real sid uploads rebuilt as calibration does (no tag fetch, content check or second toolchain: a bound from below)', of: (u: Case) => u.real !== undefined },
+  { name: "verifications (the fixtures and the uploads made by Debian's tools)", of: (u: Case) => u.real === undefined },
+  {
+    name: 'real sid uploads rebuilt as calibration does (no tag fetch, content check or second toolchain: a bound from below)',
+    of: (u: Case) => u.real !== undefined,
+  },
 ].filter((k) => cases.some(k.of));
 for (const w of SOURCES === 'none' ? [] : WIDTHS)
   for (const kind of KINDS) {

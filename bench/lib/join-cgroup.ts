@@ -25,6 +25,7 @@ export function joinOwnCgroup(parent: string, name: string): string | undefined 
   }
   process.on('exit', leave);
   // An interrupted run exits through process.exit, which runs the 'exit' handlers.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(130));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(130));
   return dir;
 }

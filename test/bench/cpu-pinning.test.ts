@@ -21,13 +21,24 @@ describe('CPU pinning of a bench', () => {
     // Waits for a line, then widens its own affinity to every CPU and says so.
     const child = spawn(
       'bwrap',
-      ['--die-with-parent', '--dev-bind', '/', '/', 'sh', '-c', `read x; taskset -cp ${cpus.join(',')} $$ >/dev/null; echo widened; exec sleep 30`],
+      [
+        '--die-with-parent',
+        '--dev-bind',
+        '/',
+        '/',
+        'sh',
+        '-c',
+        `read x; taskset -cp ${cpus.join(',')} $$ >/dev/null; echo widened; exec sleep 30`,
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     try {
       await once(child, 'spawn');
       // Pinned once the tree is quiet (the shell waiting for its line), as the bench pins between runs.
-      await waitFor(() => (processTree(child.pid!).some((p) => p.sandboxed && p.comm === 'sh') ? true : undefined), 'the shell under bwrap');
+      await waitFor(
+        () => (processTree(child.pid!).some((p) => p.sandboxed && p.comm === 'sh') ? true : undefined),
+        'the shell under bwrap',
+      );
       pinTree(one, child.pid);
       const check = samplePinning(one, 20, child.pid);
       const before = samplePinning(one, 1_000, child.pid).stop();
