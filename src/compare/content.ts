@@ -25,6 +25,8 @@ import { unpackedEstimate } from '../tarball/unpacked-size.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 export interface ContentCheckInput {
+  /** What the upload's files unpack to beyond their own bytes (unpackedEstimate), when the caller has it: where /work lives follows it. */
+  readonly unpackedBytes?: number;
   /** Host path of a git repository holding refs/tags/<tag> (and refs/tags/<upstreamTag>). */
   readonly repo: string;
   readonly tag: string;
@@ -226,7 +228,7 @@ export async function checkContent(input: ContentCheckInput): Promise<ContentChe
     const files = [input.dscName, ...input.uploadFiles].map((name) => ({ name, host: fileInside(input.uploadDir, name) }));
     let inputBytes = 0;
     for (const f of files) inputBytes += (await stat(f.host)).size;
-    const unpackedBytes = await unpackedEstimate(files.map((f) => f.host));
+    const unpackedBytes = input.unpackedBytes ?? (await unpackedEstimate(files.map((f) => f.host)));
     let r;
     try {
       r = await input.sandbox.run({

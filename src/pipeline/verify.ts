@@ -133,14 +133,20 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // dgit builds first, once the content check has left its core free.
     let firstProfile: BuilderProfile | undefined;
     let contentDone = false;
-    const earlyAllowed = await secondToolchainEarly(upload);
+    // What the upload unpacks to, as its files' headers say: read once, for the
+    // content check's and the builds' work directories and for the above.
+    const unpackedBytes = await unpackedEstimate(upload.files.map((f) => f.path)).catch(() => Number.POSITIVE_INFINITY);
+    const earlyAllowed = secondToolchainEarly(
+      upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length),
+      unpackedBytes,
+    );
     const startEarly = (): void => {
       if (earlySecond || !earlyAllowed || !firstProfile || !contentDone || deps.signal?.aborted) return;
       earlySecond = { profile: firstProfile.name, outcome: secondFor(firstProfile) };
     };
     const content = run.timed('contentMs', async () => {
       try {
-        const c = await contentStep(input, run, repoPath, upload!, sandboxFor, deps);
+        const c = await contentStep(input, run, repoPath, upload!, unpackedBytes, sandboxFor, deps);
         if (!('code' in c)) contentRefutes = refutation(c.reasons);
         return c;
       } finally {
@@ -154,7 +160,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       startEarly();
     };
     const bits = run.timed('bitsMs', () =>
-      bitsStep(input, held!, repoPath, upload!, binding, sandboxFor, refuted, deps, progress, onBuildStart),
+      bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, sandboxFor, refuted, deps, progress, onBuildStart),
     );
     // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
     const [c, b] = await Promise.allSettled([content, bits]);
@@ -284,6 +290,7 @@ async function contentStep(
   run: VerifyRun,
   repoPath: string,
   upload: ObtainedUpload,
+  unpackedBytes: number,
   sandboxFor: SandboxFor,
   deps: VerifyDeps,
 ): Promise<ContentCheckResult | Reason> {
@@ -304,6 +311,7 @@ async function contentStep(
     uploadDir: upload.dir,
     dscName: basename(upload.dscPath),
     uploadFiles: upload.files.map((f) => f.name),
+    unpackedBytes,
     sandbox,
     timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
@@ -317,6 +325,7 @@ async function bitsStep(
   held: HeldRepository,
   repoPath: string,
   upload: ObtainedUpload,
+  unpackedBytes: number,
   binding: Binding,
   sandboxFor: SandboxFor,
   refuted: () => string | undefined,
@@ -339,6 +348,7 @@ async function bitsStep(
   return reproduce({
     from: { kind: 'git', repo: repoPath, tag: input.tag, ...(tag?.type === 'tag' ? { tagObject: { oid: oid!, raw: tag.content } } : {}) },
     upload,
+    unpackedBytes,
     // The .dsc signature's time, as the binding read it (verified or not: it only orders the profiles).
     ...(deps.profiles ? { profiles: deps.profiles } : madeAt ? { madeAt } : {}),
     sandboxFor,
@@ -397,10 +407,9 @@ interface EarlySecond {
  */
 export const SECOND_TOOLCHAIN_EARLY_BELOW_BYTES = 16 * 1024 ** 2;
 
-export async function secondToolchainEarly(upload: Pick<ObtainedUpload, 'files' | 'dscBytes'>): Promise<boolean> {
-  const files = upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length);
-  const unpacked = await unpackedEstimate(upload.files.map((f) => f.path)).catch(() => Infinity);
-  return files + unpacked < SECOND_TOOLCHAIN_EARLY_BELOW_BYTES;
+/** `packedBytes`: the upload's files; `unpackedBytes`: what they unpack to beyond that (unpackedEstimate). */
+export function secondToolchainEarly(packedBytes: number, unpackedBytes: number): boolean {
+  return packedBytes + unpackedBytes < SECOND_TOOLCHAIN_EARLY_BELOW_BYTES;
 }
 
 /**

@@ -66,6 +66,8 @@ export interface ReproduceInput {
   readonly signal?: AbortSignal;
   /** Keep the closest attempt's build products (`products`) for the caller, who removes them. */
   readonly keepProducts?: boolean;
+  /** What the upload's files unpack to beyond their own bytes (unpackedEstimate), when the caller has it. */
+  readonly unpackedBytes?: number;
   /** One line as each profile's build starts and ends (the CLI's progress). */
   readonly onProgress?: (line: string) => void;
   /** Called as each profile's build starts, before it runs. */
@@ -225,7 +227,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     }
   };
   // Where each build's work directory lives (a disk volume or memory) follows what the upload's files say they unpack to.
-  const unpackedBytes = await unpackedEstimate(dsc.files.map((f) => join(uploadDir, f.name)));
+  const unpackedBytes = input.unpackedBytes ?? (await unpackedEstimate(dsc.files.map((f) => join(uploadDir, f.name))));
   // What each compared build showed, and which settings could change it (profile-reach.ts).
   const shown: { profile: BuilderProfile; differences: Difference[] }[] = [];
   for (const [i, profile] of order.entries()) {
