@@ -259,4 +259,9 @@ export interface SourcePackage {
   readonly dsc: Dsc;
   /** The files `dsc.files` lists, in its order. */
   readonly files: readonly CheckedFile[];
+  /**
+   * The service's SRC_VER_source.buildinfo found beside the .dsc, unverified:
+   * read only to choose which builder profile to try first.
+   */
+  readonly buildinfo?: Uint8Array;
 }

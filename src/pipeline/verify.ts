@@ -23,7 +23,7 @@ import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
 import { builderSandbox, profileByName, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
-import { reproduce, type ReproduceResult } from '../reconstruct/index.js';
+import { reproduce, uploadHints, type ProfileHints, type ReproduceResult } from '../reconstruct/index.js';
 import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { VerifyReport } from '../report/report.js';
@@ -92,6 +92,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   let products: ReproduceResult['products'];
   // The second toolchain's rebuild, when it was started beside dgit's build (secondToolchainEarly).
   let earlySecond: EarlySecond | undefined;
+  // What the upload shows of its builder, read while the binding and the history are checked.
+  let hints: Promise<ProfileHints> | undefined;
   try {
     // Layers 1 and 2.
     progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
@@ -110,6 +112,9 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // The sandboxes read the upload where it is (content check, given origs);
     // where its directory cannot be shared, the launcher stages a copy per run.
     await shareReadOnly(upload.dir, [upload.dscPath, ...upload.files.map((f) => f.path)]).catch(() => undefined);
+    const sandboxFor = sandboxCache(deps, progress);
+    // The profile hints' tarball is read in the sandbox the content check uses; they order the builds, so they start first.
+    if (!deps.profiles) hints = uploadHints(upload, sandboxFor('trixie'), deps.signal);
     const binding = await run.timed('bindingMs', () => bindStep(run, upload!, deps));
 
     // Layers 4 and 5 need the tags' history (check-tag fetched it) where the sandbox can fetch it.
@@ -117,7 +122,6 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const beforeBuild = stopped();
     if (beforeBuild) return beforeBuild;
     const repoPath = await held!.repo.buildSource(held!.refs);
-    const sandboxFor = sandboxCache(deps, progress);
 
     // Layers 4 and 5 at once: each reads the repository and the upload
     // read-only, in its own sandbox and scratch directory; their findings
@@ -160,7 +164,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       startEarly();
     };
     const bits = run.timed('bitsMs', () =>
-      bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, sandboxFor, refuted, deps, progress, onBuildStart),
+      bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, onBuildStart),
     );
     // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
     const [c, b] = await Promise.allSettled([content, bits]);
@@ -187,6 +191,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   } finally {
     // An early second-toolchain rebuild reads the repository and the upload: it ends before they go.
     await earlySecond?.outcome;
+    await hints;
     await cleanUp([upload?.dispose(), products?.cleanup(), held?.repo.close()].filter((p) => p !== undefined));
   }
 }
@@ -327,6 +332,7 @@ async function bitsStep(
   upload: ObtainedUpload,
   unpackedBytes: number,
   binding: Binding,
+  hints: Promise<ProfileHints> | undefined,
   sandboxFor: SandboxFor,
   refuted: () => string | undefined,
   deps: VerifyDeps,
@@ -351,6 +357,7 @@ async function bitsStep(
     unpackedBytes,
     // The .dsc signature's time, as the binding read it (verified or not: it only orders the profiles).
     ...(deps.profiles ? { profiles: deps.profiles } : madeAt ? { madeAt } : {}),
+    ...(hints ? { hints } : {}),
     sandboxFor,
     timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     keepProducts: true,

@@ -13,7 +13,17 @@
 // Package-List; 1.22 copies Uploaders as written and writes `profile=` alone.
 // So an Uploaders ending in a comma, or a `profile=` without `profile:v1=`,
 // is 1.22's; a `profile:v1=` is 1.23's; anything else tells nothing.
+//
+// The builder itself: the service uploads a SRC_VER_source.buildinfo beside
+// the .dsc (docs/architecture.md §1, fact 5), whose Installed-Build-Depends
+// lists the builder's own dgit and dpkg-dev, `dgit (= 12.16)`. Where the user
+// has it beside the .dsc, the profiles whose rootfs carries that dgit come
+// first. It is read unverified (a hint, like the others): its Source and
+// Version must be the .dsc's, and it is read under a size cap.
 import { basename } from 'node:path';
+import { isClearsigned, parseClearsigned } from '../deb822/clearsigned.js';
+import type { Dsc } from '../deb822/dsc.js';
+import { parseDeb822 } from '../deb822/parse.js';
 import { compressionOf, decompress } from '../tarball/decompress.js';
 import { readTar } from '../tarball/tar-reader.js';
 import type { Deb822Paragraph } from '../deb822/paragraph.js';
@@ -89,18 +99,63 @@ export function dpkgDevHint(dsc: Deb822Paragraph): DpkgDevHint | undefined {
   return undefined;
 }
 
+export interface BuilderHint {
+  /** dgit's version as the buildinfo lists it. */
+  readonly dgit: string;
+  readonly evidence: string;
+}
+
+/** A buildinfo is a few kilobytes (its Installed-Build-Depends a few hundred lines); anything larger is not read. */
+export const MAX_BUILDINFO_BYTES = 256 * 1024;
+
+/** `pkg (= version)` or `pkg:arch (= version)`, one Installed-Build-Depends entry. */
+const EXACT_DEPENDENCY = /^([a-z0-9][a-z0-9+.-]*)(?::[a-z0-9-]+)? \(= ([A-Za-z0-9.+~:-]+)\)$/;
+
+/**
+ * The dgit that made the upload, as its own `_source.buildinfo` lists it;
+ * undefined when the bytes are no buildinfo of this .dsc's source and
+ * version, or list no dgit.
+ */
+export function builderHint(buildinfo: Uint8Array, dsc: Pick<Dsc, 'source' | 'version'>): BuilderHint | undefined {
+  if (buildinfo.length > MAX_BUILDINFO_BYTES) return undefined;
+  let paragraph;
+  try {
+    const body = isClearsigned(buildinfo) ? parseClearsigned(buildinfo).body : buildinfo;
+    paragraph = parseDeb822(Buffer.from(body).toString('utf8'))[0];
+  } catch {
+    return undefined;
+  }
+  if (!paragraph || paragraph.get('Source') !== dsc.source || paragraph.get('Version') !== dsc.version) return undefined;
+  for (const entry of (paragraph.get('Installed-Build-Depends') ?? '').split(',')) {
+    const m = EXACT_DEPENDENCY.exec(entry.trim());
+    if (m?.[1] === 'dgit') return { dgit: m[2]!, evidence: `the upload's buildinfo lists dgit (= ${m[2]!})` };
+  }
+  return undefined;
+}
+
+/** Whether the profile's rootfs carries the dgit `listed` names: its version's components begin with the profile's (17 covers 17.0 and 17.2). */
+export function profileHasDgit(profile: BuilderProfile, listed: string): boolean {
+  const have = profile.packages.dgit.split('.');
+  const got = listed.split(/[.~+-]/);
+  return have.every((c, i) => got[i] === c);
+}
+
 export interface ProfileHints {
   readonly umask?: UmaskHint;
   readonly dpkgDev?: DpkgDevHint;
+  readonly builder?: BuilderHint;
 }
 
 /**
- * `order` with the profiles that match more of the hints first (each hint
- * counting once), the date order kept among equals.
+ * `order` with the profiles that match more of the hints first, the date
+ * order kept among equals. The builder's own dgit counts twice: it names the
+ * rootfs, which the .dsc's fields only suggest.
  */
 export function preferHinted(order: readonly BuilderProfile[], hints: ProfileHints): BuilderProfile[] {
   const score = (p: BuilderProfile): number =>
-    (hints.umask && p.umask === hints.umask.umask ? 1 : 0) + (hints.dpkgDev && p.packages['dpkg-dev'] === hints.dpkgDev.dpkgDev ? 1 : 0);
+    (hints.umask && p.umask === hints.umask.umask ? 1 : 0) +
+    (hints.dpkgDev && p.packages['dpkg-dev'] === hints.dpkgDev.dpkgDev ? 1 : 0) +
+    (hints.builder && profileHasDgit(p, hints.builder.dgit) ? 2 : 0);
   return order
     .map((p, i) => ({ p, i, s: score(p) }))
     .sort((a, b) => b.s - a.s || a.i - b.i)
@@ -112,6 +167,7 @@ export function describeHints(hints: ProfileHints): string | undefined {
   const parts = [
     ...(hints.umask ? [`umask ${hints.umask.umask} (${hints.umask.evidence})`] : []),
     ...(hints.dpkgDev ? [`dpkg-dev ${hints.dpkgDev.dpkgDev} (${hints.dpkgDev.evidence})`] : []),
+    ...(hints.builder ? [`dgit ${hints.builder.dgit} (${hints.builder.evidence})`] : []),
   ];
   return parts.length ? `profiles of ${parts.join(' and ')} first` : undefined;
 }

@@ -19,7 +19,7 @@ import { checkDscSignature, verifyDscSignature } from '../authenticate/index.js'
 import { buildFromGit, buildFromTree, type BuildFacts, type TagObject } from './build.js';
 import { compareBuild, type Comparison, type FieldDifference, type FileComparison } from '../compare/index.js';
 import { explainMtimeLeak } from './mtime-leak.js';
-import { describeHints, dpkgDevHint, preferHinted, umaskHint } from './profile-hints.js';
+import { builderHint, describeHints, dpkgDevHint, preferHinted, umaskHint, type ProfileHints } from './profile-hints.js';
 import { differencesOf, whyNotReachable, type Difference } from './profile-reach.js';
 import { profileOrder, PROFILES, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import { checkUpstreamSignatures } from './upstream-signature.js';
@@ -49,10 +49,12 @@ export interface ReproduceInput {
   readonly policy?: Readonly<SignaturePolicy>;
   /**
    * Profiles to try, in this order. Default: PROFILES ordered by `madeAt`,
-   * those matching the umask and dpkg-dev the upload itself shows first
+   * those matching the umask, dpkg-dev and dgit the upload itself shows first
    * (profile-hints.ts).
    */
   readonly profiles?: readonly BuilderProfile[];
+  /** What the upload shows of its builder (uploadHints), when the caller started reading it earlier; default read here. */
+  readonly hints?: Promise<ProfileHints>;
   /** When the upload was made (its verified signature's time); default the .dsc signature's time, unverified (it only orders the profiles). */
   readonly madeAt?: Date;
   /** Use every orig beside the .dsc as the archive's existing orig, even one git deborig could make. */
@@ -197,18 +199,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     const first = byDate[0]!.rootfs;
     const sandbox = input.sandboxFor(first);
     sandboxes.set(first, sandbox);
-    const umask = await sandbox.then(
-      (s) =>
-        umaskHint({
-          files: dsc.files.map((f) => ({ name: f.name, path: join(uploadDir, f.name) })),
-          origs: new Set(origNames(dsc)),
-          sandbox: s,
-          ...(input.signal ? { signal: input.signal } : {}),
-        }),
-      () => undefined,
-    );
-    const dpkgDev = dpkgDevHint(dsc.paragraph);
-    const hints = { ...(umask ? { umask } : {}), ...(dpkgDev ? { dpkgDev } : {}) };
+    const hints = await (input.hints ?? uploadHints(upload, sandbox, input.signal));
     order = preferHinted(byDate, hints);
     profileHint = describeHints(hints);
   }
@@ -430,6 +421,30 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
     ...(input.keepProducts ? { products: { dir: closest.productsDir, cleanup: closest.cleanup } } : {}),
     ...(signature ? { signature } : {}),
   });
+}
+
+/**
+ * What the upload's own files show of the builder that made it
+ * (profile-hints.ts): the umask its debian or native tarball records (read in
+ * `sandbox`), the dpkg-dev its .dsc fields suggest, and the dgit its
+ * buildinfo lists. Only orders the profiles; never fails (a hint that cannot
+ * be read is absent).
+ */
+export async function uploadHints(upload: SourcePackage, sandbox: Promise<Sandbox>, signal?: AbortSignal): Promise<ProfileHints> {
+  const { dsc } = upload;
+  const umask = await sandbox.then(
+    (s) =>
+      umaskHint({
+        files: upload.files.map((f) => ({ name: f.name, path: f.path })),
+        origs: new Set(origNames(dsc)),
+        sandbox: s,
+        ...(signal ? { signal } : {}),
+      }),
+    () => undefined,
+  );
+  const dpkgDev = dpkgDevHint(dsc.paragraph);
+  const builder = upload.buildinfo ? builderHint(upload.buildinfo, dsc) : undefined;
+  return { ...(umask ? { umask } : {}), ...(dpkgDev ? { dpkgDev } : {}), ...(builder ? { builder } : {}) };
 }
 
 /**

@@ -9,6 +9,7 @@ import { digestFile } from '../compare/index.js';
 import { readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { isFormatError } from '../report/format-error.js';
+import { buildinfoBeside } from './buildinfo-beside.js';
 
 export type LocalPackageResult =
   { readonly ok: true; readonly pkg: SourcePackage } | { readonly ok: false; readonly reasons: readonly Reason[] };
@@ -56,5 +57,9 @@ export async function readLocalPackage(dscPath: string): Promise<LocalPackageRes
     files.push({ name: f.name, path, size: f.size, sha256: f.hash });
   }
   if (reasons.length) return { ok: false, reasons };
-  return { ok: true, pkg: { dir, dscPath, dscBytes, dscBody: read.clearsigned?.body ?? dscBytes, dsc, files } };
+  const buildinfo = await buildinfoBeside(dir, dsc);
+  return {
+    ok: true,
+    pkg: { dir, dscPath, dscBytes, dscBody: read.clearsigned?.body ?? dscBytes, dsc, files, ...(buildinfo ? { buildinfo } : {}) },
+  };
 }

@@ -15,6 +15,7 @@ import { checkFileName, fileInside } from '../deb822/file-name.js';
 import { checkEndpointUrl, type UrlPolicy } from '../net/url-policy.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { checkedCopy, type Expected } from './checked-copy.js';
+import { buildinfoBeside } from './buildinfo-beside.js';
 import { readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
 import { fetchSourcesIndex, findSourcesEntry, type SourcesEntry, type SourcesIndex, type SourcesIndexOptions } from './sources-index.js';
@@ -174,10 +175,13 @@ async function obtainInto(
   let origin: string;
   let indexEntry: SourcesEntry | undefined;
   let dscClaim = 'the limit';
+  // Where a local .dsc's own directory is (its buildinfo may be beside it).
+  let localDir: string | undefined;
   switch (where.kind) {
     case 'dsc-path': {
       dscName = uploadFileName(basename(where.path), where.path);
-      source = localSource(dirname(where.path));
+      localDir = dirname(where.path);
+      source = localSource(localDir);
       origin = where.path;
       break;
     }
@@ -245,6 +249,7 @@ async function obtainInto(
     }
     files.push({ name: f.name, path, size: f.size, sha256: f.hash });
   }
+  const buildinfo = localDir === undefined ? undefined : await buildinfoBeside(localDir, dsc);
   return {
     dir,
     dscPath,
@@ -254,6 +259,7 @@ async function obtainInto(
     files,
     origin,
     ...(indexEntry ? { indexEntry } : {}),
+    ...(buildinfo ? { buildinfo } : {}),
     notes,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };

@@ -6,8 +6,10 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDeb822Paragraph } from '../../src/deb822/parse.js';
-import { describeHints, dpkgDevHint, preferHinted, umaskHint } from '../../src/reconstruct/profile-hints.js';
-import { PROFILES, profileOrder } from '../../src/sandbox/builder-profiles.js';
+import { builderHint, describeHints, dpkgDevHint, preferHinted, profileHasDgit, umaskHint } from '../../src/reconstruct/profile-hints.js';
+import { PROFILES, profileByName, profileOrder } from '../../src/sandbox/builder-profiles.js';
+import { readFileSync } from 'node:fs';
+import { MANIFEST, REPO_ROOT, uploadCase } from './upload-fixtures.js';
 import { hostSandbox as sandbox } from '../helpers/host-sandbox.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
 
@@ -121,5 +123,49 @@ describe('preferHinted', () => {
     expect(describeHints({ umask: { umask: '0002', evidence: 'a' }, dpkgDev: { dpkgDev: '1.22', evidence: 'b' } })).toBe(
       'profiles of umask 0002 (a) and dpkg-dev 1.22 (b) first',
     );
+  });
+});
+
+describe('builderHint', () => {
+  // The buildinfo Debian's own tag2upload code wrote for the gbp fixture (clearsigned by the service key).
+  const u = uploadCase('gbp');
+  const bytes = new Uint8Array(readFileSync(join(REPO_ROOT, u.dir, `${u.source}_${u.version}_source.buildinfo`)));
+  const dgit = MANIFEST.profiles.trixie!.packages.dgit;
+  it("reads the builder's dgit from Installed-Build-Depends", () => {
+    expect(builderHint(bytes, u)).toEqual({ dgit, evidence: `the upload's buildinfo lists dgit (= ${dgit})` });
+  });
+  it("says nothing for another source's or version's buildinfo, an unsigned body read the same way, or bytes that are no buildinfo", () => {
+    expect(builderHint(bytes, { source: u.source, version: '9.9-9' })).toBeUndefined();
+    expect(builderHint(bytes, { source: 'other', version: u.version })).toBeUndefined();
+    const body = `Format: 1.0\nSource: a\nVersion: 1-1\nInstalled-Build-Depends:\n base-files (= 13.8),\n dgit (= 17.2),\n dpkg-dev (= 1.23.1)\n`;
+    expect(builderHint(new TextEncoder().encode(body), { source: 'a', version: '1-1' })?.dgit).toBe('17.2');
+    expect(
+      builderHint(new TextEncoder().encode(body.replace('dgit (= 17.2)', 'dgit (>= 17.2)')), { source: 'a', version: '1-1' }),
+    ).toBeUndefined();
+    expect(builderHint(new TextEncoder().encode('not: deb822\n\x00\n'), { source: 'a', version: '1-1' })).toBeUndefined();
+    expect(builderHint(new Uint8Array(300 * 1024).fill(0x41), { source: 'a', version: '1-1' })).toBeUndefined();
+  });
+  it("matches a profile whose rootfs's dgit version begins the listed one", () => {
+    expect(profileHasDgit(profileByName('forky')!, '17.2')).toBe(true);
+    expect(profileHasDgit(profileByName('forky')!, '17')).toBe(true);
+    expect(profileHasDgit(profileByName('forky')!, '170.1')).toBe(false);
+    expect(profileHasDgit(profileByName('trixie')!, '12.16')).toBe(true);
+    expect(profileHasDgit(profileByName('trixie')!, '12.1')).toBe(false);
+    expect(profileHasDgit(profileByName('trixie')!, '12.16~bpo13+1')).toBe(true);
+  });
+  it('puts the profiles of that dgit first, over the date and over one other hint', () => {
+    const byDate = profileOrder(new Date('2026-06-01T00:00:00Z'), PROFILES);
+    const names = (ps: readonly { name: string }[]): string[] => ps.map((p) => p.name);
+    expect(names(preferHinted(byDate, { builder: { dgit: '12.16', evidence: '' } }))).toEqual([
+      'trixie',
+      'trixie-umask002',
+      'trixie-xz-single',
+      'forky',
+      'forky-umask002',
+    ]);
+    expect(names(preferHinted(byDate, { builder: { dgit: '12.16', evidence: '' }, dpkgDev: { dpkgDev: '1.23', evidence: '' } }))[0]).toBe(
+      'trixie',
+    );
+    expect(describeHints({ builder: { dgit: '17.2', evidence: 'c' } })).toBe('profiles of dgit 17.2 (c) first');
   });
 });

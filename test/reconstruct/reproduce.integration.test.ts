@@ -171,9 +171,12 @@ describe('builder profiles', () => {
     'default order: most recent first; forky (dgit 17) differs on a baredebian dgit view, trixie reproduces',
     async () => {
       const u = uploadCase('baredebian');
+      // Without its buildinfo, whose dgit would put trixie first (the next test).
+      const { buildinfo, ...upload } = await packageOf(dscOf(u));
+      expect(buildinfo).toBeDefined();
       const r = await reproduce({
         from: { kind: 'git', repo: bundleOf(u), tag: u.tag },
-        upload: await packageOf(dscOf(u)),
+        upload,
         uploadKeyring: SERVICE_KEYRING,
         timeoutMs: TEST_BUILD_MS,
         // Each profile on its own root filesystem: forky's dgit 17 is what differs.
@@ -192,6 +195,27 @@ describe('builder profiles', () => {
       expect(r.attempts[0]?.reasons.map((x) => x.message.split(':')[0])).toEqual(['Dgit']);
     },
     forSteps(5),
+  );
+
+  it(
+    "the upload's own buildinfo names the builder's dgit: the profiles of that rootfs come first, whatever the date",
+    async () => {
+      const u = uploadCase('baredebian');
+      const r = await reproduce({
+        from: { kind: 'git', repo: bundleOf(u), tag: u.tag },
+        upload: await packageOf(dscOf(u)),
+        uploadKeyring: SERVICE_KEYRING,
+        // After forky's date: by date alone forky comes first (and differs, the test above).
+        madeAt: new Date('2026-06-01T00:00:00Z'),
+        timeoutMs: TEST_BUILD_MS,
+        sandboxFor: builderSandboxFor,
+      });
+      expect(r.verdict).toBe('reproduced');
+      const dgit = MANIFEST.profiles.trixie!.packages.dgit;
+      expect(r.profileHint).toContain(`dgit ${dgit} (the upload's buildinfo lists dgit (= ${dgit}))`);
+      expect(r.attempts.map((a) => [a.profile, a.outcome])).toEqual([['trixie', 'reproduced']]);
+    },
+    forSteps(1),
   );
 
   it(

@@ -38,6 +38,8 @@ export interface UploadCase {
 
 interface Manifest {
   readonly serviceKey: { keyring: string; fingerprint: string };
+  /** The builder that made the uploads: its rootfs's package versions, as the fixtures' generator recorded them. */
+  readonly profiles: Readonly<Record<string, { readonly packages: { readonly dgit: string } }>>;
   readonly uploads: readonly UploadCase[];
 }
 
