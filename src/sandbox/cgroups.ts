@@ -4,8 +4,8 @@
 // controller enabled for our subtree; or nothing writable. We create a child
 // of our own cgroup in whichever hierarchy holds each controller, and report
 // which one applied; the launcher falls back to rlimits where none does.
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export type CgroupVersion = 'cgroup-v1' | 'cgroup-v2';
@@ -116,9 +116,11 @@ export class RunCgroups {
   /**
    * Creates the run's cgroups with their limits. A controller that cannot be
    * used (no hierarchy, or not writable: we are not root, or no delegation) is
-   * left out, and the caller falls back to rlimits for it.
+   * left out, and the caller falls back to rlimits for it. Off the event loop:
+   * the kernel's cgroup creation takes a millisecond or more per directory,
+   * and a verification starts a dozen sandboxes.
    */
-  static create(limits: CgroupLimits): RunCgroups {
+  static async create(limits: CgroupLimits): Promise<RunCgroups> {
     if (policy() === 'off') return new RunCgroups(undefined, undefined);
     cached ??= detect();
     if (!swept) {
@@ -126,12 +128,13 @@ export class RunCgroups {
       sweepStale(cached);
     }
     const name = `t2u-sandbox-${process.pid}-${++sequence}`;
-    const memory =
-      limits.memoryBytes !== undefined ? make(cached, 'memory', name, (dir, v) => setMemory(dir, v, limits.memoryBytes!)) : undefined;
-    const pids =
+    const layout = cached;
+    const [memory, pids] = await Promise.all([
+      limits.memoryBytes !== undefined ? make(layout, 'memory', name, (dir, v) => setMemory(dir, v, limits.memoryBytes!)) : undefined,
       limits.maxProcesses !== undefined
-        ? make(cached, 'pids', name, (dir) => writeFileSync(join(dir, 'pids.max'), String(limits.maxProcesses)))
-        : undefined;
+        ? make(layout, 'pids', name, (dir) => writeFile(join(dir, 'pids.max'), String(limits.maxProcesses)))
+        : undefined,
+    ]);
     return new RunCgroups(memory, pids);
   }
 
@@ -198,7 +201,7 @@ export class RunCgroups {
       if (!g) continue;
       for (let attempt = 0; ; attempt++) {
         try {
-          rmdirSync(g.dir);
+          await rmdir(g.dir);
           break;
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
@@ -216,27 +219,27 @@ function procs(dir: string): number[] {
   return (read(join(dir, 'cgroup.procs')) ?? '').split('\n').filter(Boolean).map(Number);
 }
 
-function make(
+async function make(
   layout: Layout,
   c: Controller,
   name: string,
-  configure: (dir: string, v: CgroupVersion) => void,
-): { version: CgroupVersion; dir: string } | undefined {
+  configure: (dir: string, v: CgroupVersion) => Promise<void>,
+): Promise<{ version: CgroupVersion; dir: string } | undefined> {
   const h = layout[c];
   if (!h || broken.has(c)) return undefined;
   const dir = join(h.dir, name);
   try {
-    mkdirSync(dir);
+    await mkdir(dir);
   } catch {
     broken.add(c);
     return undefined;
   }
   try {
-    configure(dir, h.version);
+    await configure(dir, h.version);
   } catch {
     broken.add(c);
     try {
-      rmdirSync(dir);
+      await rmdir(dir);
     } catch {
       // nothing was attached; nothing to keep
     }
@@ -245,21 +248,21 @@ function make(
   return { version: h.version, dir };
 }
 
-function setMemory(dir: string, v: CgroupVersion, bytes: number): void {
+async function setMemory(dir: string, v: CgroupVersion, bytes: number): Promise<void> {
   if (v === 'cgroup-v2') {
-    writeFileSync(join(dir, 'memory.max'), String(bytes));
+    await writeFile(join(dir, 'memory.max'), String(bytes));
     // No swapping around the limit; the file exists only with swap accounting.
     try {
-      writeFileSync(join(dir, 'memory.swap.max'), '0');
+      await writeFile(join(dir, 'memory.swap.max'), '0');
     } catch {
       // no swap accounting
     }
     return;
   }
-  writeFileSync(join(dir, 'memory.limit_in_bytes'), String(bytes));
+  await writeFile(join(dir, 'memory.limit_in_bytes'), String(bytes));
   // memsw (memory+swap) must be ≥ the memory limit, so it is written second.
   try {
-    writeFileSync(join(dir, 'memory.memsw.limit_in_bytes'), String(bytes));
+    await writeFile(join(dir, 'memory.memsw.limit_in_bytes'), String(bytes));
   } catch {
     // no swap accounting
   }

@@ -298,7 +298,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
             ? { kind: 'tmpfs', host: sized.host, bytes: sized.bytes }
             : undefined;
     // tmpfs pages are charged to the memory cgroup: a tmpfs work directory's limit comes on top.
-    const cgroups = RunCgroups.create({
+    const cgroups = await RunCgroups.create({
       memoryBytes: limits.memoryBytes + (work?.kind === 'tmpfs' ? work.bytes : 0),
       maxProcesses: limits.maxProcesses,
     });

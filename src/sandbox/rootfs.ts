@@ -15,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -106,21 +107,38 @@ export function rootfsKey(recipe: RootfsRecipe, architecture: string): string {
   return createHash('sha256').update(canonicalJson({ architecture, recipe })).digest('hex');
 }
 
+/**
+ * Debian architectures that Node's own process.arch names without doubt: no
+ * process is run to ask dpkg. Others (arm: armel or armhf; ia32; a big-endian
+ * ppc64) ask `dpkg --print-architecture`.
+ */
+function unambiguousArchitecture(): string | undefined {
+  switch (process.arch) {
+    case 'x64':
+      return 'amd64';
+    case 'arm64':
+      return 'arm64';
+    case 'riscv64':
+      return 'riscv64';
+    case 's390x':
+      return 's390x';
+    case 'ppc64':
+      return endianness() === 'LE' ? 'ppc64el' : undefined;
+    default:
+      return undefined;
+  }
+}
+
 let hostArch: string | undefined;
 export async function hostArchitecture(): Promise<string> {
   if (hostArch) return hostArch;
-  const dpkg = await new Promise<string | undefined>((resolve) =>
-    execFile('dpkg', ['--print-architecture'], (err, stdout) => resolve(err ? undefined : stdout.trim())),
-  );
-  const fromNode: Record<string, string> = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    ia32: 'i386',
-    ppc64: 'ppc64el',
-    s390x: 's390x',
-    riscv64: 'riscv64',
-  };
-  hostArch = dpkg || (fromNode[process.arch] ?? process.arch);
+  const known = unambiguousArchitecture();
+  const dpkg =
+    known ??
+    (await new Promise<string | undefined>((resolve) =>
+      execFile('dpkg', ['--print-architecture'], (err, stdout) => resolve(err ? undefined : stdout.trim())),
+    ));
+  hostArch = dpkg || ({ ia32: 'i386' } as Record<string, string>)[process.arch] || process.arch;
   return hostArch;
 }
 

@@ -15,6 +15,7 @@ import {
   buildRootfs,
   canonicalJson,
   DEFAULT_RECIPE_FILE,
+  hostArchitecture,
   loadRecipes,
   rootfsKey,
   rootfsStatus,
@@ -25,6 +26,10 @@ const scratch = mkdtempSync(join(tmpdir(), 't2u-rootfs-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('recipe and cache key', () => {
+  it("names the host's architecture as dpkg does (the cache key and mmdebstrap's --architectures), without asking it where Node's is unambiguous", async () => {
+    expect(await hostArchitecture()).toBe(execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim());
+  });
+
   const recipes = loadRecipes();
   const trixie = recipes.trixie!;
 
