@@ -8,6 +8,21 @@
 import { TAKE_TAG_SH } from '../sandbox/index.js';
 
 /**
+ * `mver`: MVER is VER without its epoch, as `sed 's/^[0-9]*://'` makes it of
+ * the one line VER is (what precedes the first colon goes with it when it is
+ * all digits), without a process. A plain string: the shell's `${` is not a
+ * template's.
+ */
+const MVER_SH = [
+  'mver() {',
+  '  case $VER in',
+  '    *:*) case ${VER%%:*} in *[!0-9]*) MVER=$VER ;; *) MVER=${VER#*:} ;; esac ;;',
+  '    *) MVER=$VER ;;',
+  '  esac',
+  '}',
+].join('\n');
+
+/**
  * Shared by both scripts: the umask, the playground, the `meta`/`fact`
  * writers (a step's start in nanoseconds since the epoch as `at.STEP`), and
  * `build_source`, dgit's build-source with the products the archive does not
@@ -35,7 +50,24 @@ build_source() {
     --dpkg-source:--threads-max=1 \
     --dpkg-genbuildinfo=/work/bin/no-buildinfo --dpkg-query=/work/bin/no-installed \
     --mini-git-tag-fsck=/work/bin/no-git-tarball --dpkg-genchanges=/work/bin/no-changes \
-    build-source > /work/out/build.log 2>&1 || { tail -n 40 /work/out/build.log >&2; exit 66; }
+    build-source > /work/out/build.log 2>&1 3>&- || { tail -n 40 /work/out/build.log >&2; exit 66; }
+}
+${MVER_SH}
+# add-fields.pl starts before dgit builds, in the background, so that perl
+# has compiled Debian::Dgit and Dpkg::Control by the time the .dsc exists.
+# It waits for one line on the FIFO /tmp/t2u-go, read through fd 4, which is
+# open before it starts and closed in the script once it has; the script
+# alone holds the FIFO for writing (fd 3, closed for dgit), so the helper
+# reads end of file and stops when the script stops first. fields_done LINE:
+# sends the line; the helper's failure is the script's (its exit status, and
+# what it wrote to standard error, kept in /tmp/t2u-fields.err).
+mkfifo /tmp/t2u-go
+exec 3<>/tmp/t2u-go
+fields_done() {
+  printf '%s\n' "$1" >&3
+  exec 3>&-
+  wait "$AF" || { st=$?; cat /tmp/t2u-fields.err >&2; exit "$st"; }
+  [ ! -s /tmp/t2u-fields.err ] || cat /tmp/t2u-fields.err >&2
 }
 cd /work/pg/work`;
 
@@ -54,22 +86,48 @@ git init -q
 # take_tag NAME: refs/tags/NAME of the source, shared, not fetched (src/sandbox/take-tag.ts).
 ${TAKE_TAG_SH}
 take_tag "$T2U_TAG"
-[ "$(git cat-file -t "refs/tags/$T2U_TAG")" = tag ] || { echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65; }
-git cat-file tag "refs/tags/$T2U_TAG" > /work/out/tag.raw
-# The [dgit ...] items come from the verifier's one tag parser (interpret/tag-message.ts,
-# dgit-repos-server's tag2upload_parsetag: only body lines), which read this very object.
-[ "$(git rev-parse "refs/tags/$T2U_TAG")" = "$T2U_TAG_OBJECT" ] || { echo "refs/tags/$T2U_TAG is not the tag object whose items were read" >&2; exit 65; }
+# The ref's type and object in one git: an annotated tag, and the very object
+# whose [dgit ...] items the verifier's one tag parser (interpret/tag-message.ts,
+# dgit-repos-server's tag2upload_parsetag: only body lines) read.
+TT=$(printf 'refs/tags/%s\n' "$T2U_TAG" | git cat-file --batch-check='%(objecttype) %(objectname)')
+case $TT in
+  "tag $T2U_TAG_OBJECT") ;;
+  "tag "*) echo "refs/tags/$T2U_TAG is not the tag object whose items were read" >&2; exit 65 ;;
+  *) echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65 ;;
+esac
+git cat-file tag "$T2U_TAG_OBJECT" > /work/out/tag.raw
 SRC=$T2U_SOURCE; VER=$T2U_VERSION; QUILT=$T2U_QUILT; UT=$T2U_UPSTREAM_TAG; UC=$T2U_UPSTREAM
 [ -n "$SRC" ] && [ -n "$VER" ] || { echo "the tag has no source= or version= item" >&2; exit 65; }
 meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "$UT"; meta upstreamCommit "$UC"
+mver
+DSC=$SRC'_'$MVER.dsc
+# What the fields step takes from the tag object alone, worked out while the
+# rest runs, and add-fields.pl started; failures wait for the fields step
+# (fields_done), as if they had happened there.
+# Git-Tag-Info fp=: the key that made the signature (gpgv's VALIDSIG), which
+# the signature's hashed Issuer Fingerprint subpacket names; a subkey when a
+# subkey signed. Authenticity is checked elsewhere (layer 1).
+# tag2upload_parsetag's $t2u_tagger: the tagger header up to the angle-addr.
+# The tag's date: where the window of a checkout mtime leaking past
+# dpkg-source's --clamp-mtime begins.
+exec 4< /tmp/t2u-go
+(
+  sed -n '/^-----BEGIN PGP SIGNATURE-----/,$p' /work/out/tag.raw > /work/out/tag.sig
+  FPR=$(GNUPGHOME=/tmp/gnupg-list gpg --batch --list-packets /work/out/tag.sig 2>/dev/null \
+    | sed -n 's/^[[:space:]]*hashed subpkt 33 len [0-9]* (issuer fpr v[0-9] \([0-9A-Fa-f]*\))$/\1/p' | head -n 1)
+  [ -n "$FPR" ] || { echo "the tag's signature names no issuer fingerprint" >&2; exit 67; }
+  TAGGER=$(perl -ne 'if (/^tagger ([^\n\r]+ <[^<>\s]+>) \d+ [-+]\d+$/) { print $1; exit } exit 1 if /^$/' /work/out/tag.raw) \
+    || { echo "the tag has no usable tagger header" >&2; exit 65; }
+  printf 'fingerprint=%s\ntaggerTime=%s\n' "$FPR" "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)" > /tmp/t2u-tag-meta
+  exec perl /work/add-fields.pl "../bpd/$DSC" "$SRC" "$VER" "$T2U_TAG_OBJECT" "$FPR" "$TAGGER" <&4 4<&-
+) 2> /tmp/t2u-fields.err 3>&- &
+AF=$!
+exec 4<&-
 # /work/gitattributes: what this rootfs's dgit setup-gitattributes writes
 # into a fresh repository (src/reconstruct/gitattributes.ts).
 if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes; else dg setup-gitattributes >/dev/null; fi
 [ -z "$UT" ] || take_tag "$UT"
 git checkout -q "refs/tags/$T2U_TAG"
-# The tag's date: where the window of a checkout mtime leaking past
-# dpkg-source's --clamp-mtime begins.
-meta taggerTime "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)"
 fact origs
 # tag2upload_obtain_origs: the archive's origs when it has them, else git deborig.
 if [ -n "$(ls /src/origs 2>/dev/null)" ]; then
@@ -95,7 +153,6 @@ if [ -n "$QUILT" ]; then
 fi
 [ -z "$UT" ] || set -- "$@" "$T2U_UPSTREAM_OPT=$UT"
 [ -z "$UC" ] || set -- "$@" "$T2U_UPSTREAM_OPT-commit=$UC"
-MVER=$(printf '%s' "$VER" | sed 's/^[0-9]*://')
 build_source "$SRC"_"$MVER" "$@" --dgit-view-save=refs/heads/t2u-dgit-view
 fact fields
 # dopush: the dgit view is the split-brain cache's commit for quilt formats,
@@ -106,20 +163,9 @@ HEAD=$(git rev-parse -q --verify refs/heads/t2u-dgit-view || git rev-parse HEAD)
 # smash modes) commits in the dgit view with the builder's own git identity
 # and clock, unlike quiltify_splitting, which takes them from the changelog.
 if git log -1 --format=%B "$HEAD" | grep -q '^\[dgit ([^)]*) quilt-fixup\]$'; then meta dgitViewBuilderCommit 1; fi
-TAGOBJ=$(git rev-parse "refs/tags/$T2U_TAG")
-# Git-Tag-Info fp=: the key that made the signature (gpgv's VALIDSIG), which
-# the signature's hashed Issuer Fingerprint subpacket names; a subkey when a
-# subkey signed. Authenticity is checked elsewhere (layer 1).
-sed -n '/^-----BEGIN PGP SIGNATURE-----/,$p' /work/out/tag.raw > /work/out/tag.sig
-FPR=$(GNUPGHOME=/tmp/gnupg-list gpg --batch --list-packets /work/out/tag.sig 2>/dev/null \
-  | sed -n 's/^[[:space:]]*hashed subpkt 33 len [0-9]* (issuer fpr v[0-9] \([0-9A-Fa-f]*\))$/\1/p' | head -n 1)
-[ -n "$FPR" ] || { echo "the tag's signature names no issuer fingerprint" >&2; exit 67; }
-# tag2upload_parsetag's $t2u_tagger: the tagger header up to the angle-addr.
-TAGGER=$(perl -ne 'if (/^tagger ([^\n\r]+ <[^<>\s]+>) \d+ [-+]\d+$/) { print $1; exit } exit 1 if /^$/' /work/out/tag.raw) \
-  || { echo "the tag has no usable tagger header" >&2; exit 65; }
-DSC=$SRC'_'$MVER.dsc
-meta dsc "$DSC"; meta tagObject "$TAGOBJ"; meta dgitView "$HEAD"; meta dgitViewTree "$(git rev-parse "$HEAD^{tree}")"; meta fingerprint "$FPR"
-perl /work/add-fields.pl "../bpd/$DSC" "$HEAD" "$SRC" "$VER" "$TAGOBJ" "$FPR" "$TAGGER"
+fields_done "$HEAD"
+while IFS= read -r line; do printf '%s\n' "$line"; done < /tmp/t2u-tag-meta >> /work/out/meta
+meta dsc "$DSC"; meta tagObject "$T2U_TAG_OBJECT"; meta dgitView "$HEAD"; meta dgitViewTree "$(git rev-parse "$HEAD^{tree}")"
 fact done
 `;
 
@@ -134,6 +180,12 @@ fact init
 SRC=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Source)
 VER=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Version)
 meta source "$SRC"; meta version "$VER"
+mver
+DSC=$SRC'_'$MVER.dsc
+exec 4< /tmp/t2u-go
+perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER_HEX" <&4 4<&- 3>&- 2> /tmp/t2u-fields.err &
+AF=$!
+exec 4<&-
 dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
 git init -q
 # Before anything is added: in-tree .gitattributes must not filter the files.
@@ -192,12 +244,10 @@ if [ -n "$(ls /src/origs 2>/dev/null)" ]; then cp /src/origs/* ../bpd/; meta ori
 fact build
 set -- -d debian --since-version=_
 [ -z "$QUILT" ] || set -- "$@" "--quilt=$QUILT"
-MVER=$(printf '%s' "$VER" | sed 's/^[0-9]*://')
 build_source "$SRC"_"$MVER" "$@"
 fact fields
-DSC=$SRC'_'$MVER.dsc
 meta dsc "$DSC"
-perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER_HEX"
+fields_done go
 fact done
 `;
 
@@ -211,18 +261,24 @@ fact done
 export const ADD_FIELDS_PL = String.raw`use strict;
 use warnings;
 use Debian::Dgit qw(parsecontrol debiantag_new);
+# Started before the build: one line on standard input says the .dsc is
+# there (and, for a tag, names the dgit view); at end of input without one
+# the build stopped first, and nothing is done.
+my $go = <STDIN>;
+exit 1 unless defined $go && $go =~ s/\n\z//;
 my ($dscfn, $dgit, %control_add);
 if (@ARGV && $ARGV[0] eq '--verbatim') {
   # A plain tree: the upload's own values, added by the same code path.
   (undef, $dscfn, $dgit, my $info, my $taggerhex) = @ARGV;
-  die "usage: add-fields.pl --verbatim DSC DGIT GIT-TAG-INFO GIT-TAG-TAGGER-HEX\n" unless defined $taggerhex;
+  die "usage: add-fields.pl --verbatim DSC DGIT GIT-TAG-INFO GIT-TAG-TAGGER-HEX < GO-LINE\n" unless defined $taggerhex;
   $control_add{'Git-Tag-Info'} = $info if length $info;
   # The tagger's bytes, whatever they are, as dgit copies them from the tag.
   $control_add{'Git-Tag-Tagger'} = pack('H*', $taggerhex) if length $taggerhex;
 } else {
-  my ($head, $package, $version, $tagval, $tagfp, $tagger);
-  ($dscfn, $head, $package, $version, $tagval, $tagfp, $tagger) = @ARGV;
-  die "usage: add-fields.pl DSC HEAD SOURCE VERSION TAG-OBJECT FP TAGGER\n" unless defined $tagger;
+  my ($package, $version, $tagval, $tagfp, $tagger);
+  ($dscfn, $package, $version, $tagval, $tagfp, $tagger) = @ARGV;
+  die "usage: add-fields.pl DSC SOURCE VERSION TAG-OBJECT FP TAGGER < DGIT-VIEW-LINE\n" unless defined $tagger;
+  my $head = $go;
   # dgit-repos-server tag2upload_push: "Downcase it for display consistency".
   $tagfp = lc $tagfp;
   %control_add = ('Git-Tag-Tagger' => $tagger, 'Git-Tag-Info' => "tag=$tagval fp=$tagfp");

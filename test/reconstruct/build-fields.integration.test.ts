@@ -1,0 +1,157 @@
+// The fields step of the build script: what it takes from the tag object
+// (the issuer fingerprint, the tagger) is worked out, and add-fields.pl
+// started, in the background while dgit builds; each of their failures is
+// still the build's, at step fields, with its own exit status and message,
+// and a build that fails first is reported as before, without waiting on them.
+// Tags are made here on the native fixture's commit, signed with a test key
+// where they need a signature, and built by the trixie rootfs's dgit.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFromGit, buildFromTree, type BuildResult } from '../../src/reconstruct/build.js';
+import { profileByName } from '../../src/sandbox/builder-profiles.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { builderSandboxFor, ROOTFS_BUILD_MS } from '../helpers/builder-rootfs.js';
+import { REPO_ROOT, bundleOf, dscOf, uploadCase } from './upload-fixtures.js';
+
+const profile = profileByName('trixie')!;
+const native = uploadCase('native');
+let sandbox: Sandbox;
+let dir: string;
+let repo: string;
+let gnupg: string;
+let signer: string;
+/** The native upload's commit, as its tag names it. */
+let base: string;
+
+const git = (args: string[], input?: string | Buffer): string =>
+  execFileSync('git', ['-C', repo, ...args], {
+    ...(input !== undefined ? { input } : {}),
+    env: { ...process.env, GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@b.c', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@b.c' },
+  })
+    .toString()
+    .trim();
+
+/** refs/tags/NAME: an annotated tag of COMMIT for the native package, signed by the test key unless `unsigned`, stored as given (git's checks of a tagger left out). */
+function makeTag(name: string, commit: string, opts: { tagger?: string; unsigned?: boolean } = {}): void {
+  const body =
+    `object ${commit}\ntype commit\ntag ${name}\ntagger ${opts.tagger ?? 'T2U Test Ed25519 <ed25519@t2u.test> 1709251560 +0000'}\n\n` +
+    `t2u-native release 2.0 for unstable\n\n[dgit distro=debian split]\n[dgit please-upload source=t2u-native version=2.0]\n`;
+  const signature = opts.unsigned
+    ? ''
+    : execFileSync('gpg', ['--homedir', gnupg, '--batch', '--quiet', '--armor', '--detach-sign', '--local-user', signer], {
+        input: body,
+      }).toString();
+  const oid = git(['hash-object', '-t', 'tag', '-w', '--literally', '--stdin'], body + signature);
+  git(['update-ref', `refs/tags/${name}`, oid]);
+}
+
+/** A commit of the native package with debian/control's source paragraph given one more field. */
+function commitWithControlField(field: string): string {
+  const tip = base;
+  const control = git(['show', `${tip}:debian/control`]).replace(/^(Rules-Requires-Root: no)$/m, `$1\n${field}`);
+  const index = join(dir, 'index');
+  const env = { ...process.env, GIT_INDEX_FILE: index };
+  execFileSync('git', ['-C', repo, 'read-tree', tip], { env });
+  const blob = git(['hash-object', '-w', '--stdin'], control);
+  execFileSync('git', ['-C', repo, 'update-index', '--cacheinfo', `100644,${blob},debian/control`], { env });
+  const tree = execFileSync('git', ['-C', repo, 'write-tree'], { env }).toString().trim();
+  return git(['commit-tree', tree, '-p', tip, '-m', 'control field']);
+}
+
+const build = (tag: string): Promise<BuildResult> =>
+  buildFromGit({ repo, tag, existingOrigs: [], profile, sandbox, timeoutMs: 300_000, tmpDir: dir });
+
+function failure(r: BuildResult): string {
+  expect(r.ok).toBe(false);
+  return r.ok ? '' : (r.reasons[0]?.message ?? '');
+}
+
+beforeAll(async () => {
+  sandbox = await builderSandboxFor('trixie');
+  dir = mkdtempSync(join(tmpdir(), 't2u-build-fields-'));
+  chmodSync(dir, 0o755);
+  repo = join(dir, 'repo.git');
+  execFileSync('git', ['clone', '-q', '--mirror', bundleOf(native), repo]);
+  execFileSync('chmod', ['-R', 'a+rX', repo]);
+  base = git(['rev-parse', `refs/tags/${native.tag}^{commit}`]);
+  gnupg = join(dir, 'gnupg');
+  execFileSync('mkdir', ['-m', '700', gnupg]);
+  execFileSync('gpg', ['--homedir', gnupg, '--batch', '--quiet', '--import', join(REPO_ROOT, 'fixtures', 'keys', 'ed25519.sec.asc')]);
+  signer = /^fpr:{9}([0-9A-F]{40}):/m.exec(
+    execFileSync('gpg', ['--homedir', gnupg, '--batch', '--with-colons', '--list-secret-keys']).toString(),
+  )![1]!;
+}, ROOTFS_BUILD_MS);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the build script’s fields step', () => {
+  it('adds the fields from the tag worked out beside the build', async () => {
+    const commit = base;
+    makeTag('debian/2.0', commit);
+    const r = await build('debian/2.0');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    try {
+      const oid = git(['rev-parse', 'refs/tags/debian/2.0']);
+      // The key's signing subkey, as the fixture's own upload (made by tag2upload's code, signed by the same key) names it.
+      const fp = /^Git-Tag-Info: tag=[0-9a-f]{40} fp=([0-9a-f]{40})$/m.exec(readFileSync(dscOf(native), 'utf8'))![1]!;
+      expect(r.facts.tag).toMatchObject({ object: oid, fingerprint: fp, dgitView: commit });
+      expect(r.facts.taggerTime).toBe(1709251560);
+      expect(Object.keys(r.steps)).toEqual(['init', 'origs', 'build', 'fields']);
+      const dsc = readFileSync(join(r.productsDir, 't2u-native_2.0.dsc'), 'utf8');
+      expect(dsc).toContain(`\nGit-Tag-Info: tag=${oid} fp=${fp}\nGit-Tag-Tagger: T2U Test Ed25519 <ed25519@t2u.test>\n`);
+      expect(dsc).toContain(`\nDgit: ${commit} debian archive/debian/2.0 https://git.dgit.debian.org/t2u-native\n`);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('fails at step fields when the tag’s signature names no issuer fingerprint', async () => {
+    makeTag('debian/2.0', base, { unsigned: true });
+    expect(failure(await build('debian/2.0'))).toMatch(
+      /failed at step fields \(exited with status 67\): .*the tag's signature names no issuer fingerprint/,
+    );
+  });
+
+  it('fails at step fields when the tag has no usable tagger', async () => {
+    makeTag('debian/2.0', base, { tagger: 'A <a b@c> 1709251560 +0000' });
+    expect(failure(await build('debian/2.0'))).toMatch(
+      /failed at step fields \(exited with status 65\): .*the tag has no usable tagger header/,
+    );
+  });
+
+  it('fails at step fields with add-fields.pl’s own message when it fails', async () => {
+    // dpkg-source copies an XS- field of the source paragraph into the .dsc, so the field is there before the service adds it.
+    makeTag('debian/2.0', commitWithControlField('XS-Git-Tag-Info: x'));
+    expect(failure(await build('debian/2.0'))).toMatch(
+      /failed at step fields \(exited with status 255\): .*dsc already contains field Git-Tag-Info/,
+    );
+  });
+
+  it('reports a build that fails first as the build’s failure, without waiting on the fields', async () => {
+    makeTag('debian/2.0', commitWithControlField('Bogus field without a colon'));
+    const r = await build('debian/2.0');
+    expect(failure(r)).toMatch(/failed at step build \(exited with status 66\)/);
+    expect(r.durationMs).toBeLessThan(120_000);
+  });
+
+  it('fails at step fields for a plain tree when add-fields.pl fails', async () => {
+    const tree = join(dir, 'tree');
+    execFileSync('mkdir', [tree]);
+    execFileSync('sh', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'sh', repo, commitWithControlField('XS-Git-Tag-Info: x'), tree]);
+    execFileSync('chmod', ['-R', 'a+rX', tree]);
+    const r = await buildFromTree({
+      tree,
+      fields: { gitTagInfo: 'tag=x fp=y' },
+      existingOrigs: [],
+      profile,
+      sandbox,
+      timeoutMs: 300_000,
+      tmpDir: dir,
+    });
+    expect(failure(r)).toMatch(/failed at step fields \(exited with status 255\): .*dsc already contains field Git-Tag-Info/);
+  });
+});
