@@ -4,4 +4,4 @@
 export { MAX_CHANGELOG_BYTES, parseChangelog } from './changelog.js';
 export { interpretTag, needsUpstreamTag } from './interpret.js';
 export { parseTagMessage } from './tag-message.js';
-export { DISTRO, decodeTagName, mangleVersion, tagNameForVersion } from './tag-name.js';
+export { DISTRO, decodeTagName, likelyUpstreamTags, mangleVersion, tagNameForVersion } from './tag-name.js';

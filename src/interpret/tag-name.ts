@@ -13,6 +13,7 @@
 
 import { reason, type Reason } from '../report/reasons.js';
 import { refNameProblem } from '../gitobj/ref-name.js';
+import { splitVersion } from './debian-version.js';
 
 /** The distribution this verifier checks tags for: the DEP-14 vendor and `distro=` value. */
 export const DISTRO = 'debian';
@@ -69,4 +70,21 @@ export function decodeTagName(name: string): TagNameResult {
   }
   if (reasons.length > 0 || mangled === undefined) return { ok: false, reasons };
   return { ok: true, version: unmangleVersion(mangled) };
+}
+
+/**
+ * The upstream tags a Debian tag's upstream-tag= most likely names, in the
+ * order git-deborig(1) looks for them when none is given: upstream/UVER
+ * (DEP-14), UVER, vUVER, each mangled as DEP-14 mangles versions. Empty for a
+ * name tag2upload refuses and for a native version (no revision). Only a
+ * guess: verify fetches the first the repository has together with the tag,
+ * and reads it only if the authenticated tag names it.
+ */
+export function likelyUpstreamTags(name: string): string[] {
+  const decoded = decodeTagName(name);
+  if (!decoded.ok) return [];
+  const v = splitVersion(decoded.version);
+  if (v.revision === undefined || v.upstream === '') return [];
+  const u = mangleVersion(v.upstream);
+  return [`upstream/${u}`, u, `v${u}`];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTagName, mangleVersion, tagNameForVersion, unmangleVersion } from '../../src/interpret/tag-name.js';
+import { decodeTagName, likelyUpstreamTags, mangleVersion, tagNameForVersion, unmangleVersion } from '../../src/interpret/tag-name.js';
 import { refNameProblem } from '../../src/gitobj/ref-name.js';
 import { parseTagObject } from '../../src/gitobj/tag-object.js';
 import { TAG_FIXTURES, tagBytes } from './load-fixtures.js';
@@ -71,5 +71,27 @@ describe('refNameProblem (git check-ref-format)', () => {
     '@',
   ])('rejects %j', (n) => {
     expect(refNameProblem(n)).toBeDefined();
+  });
+});
+
+describe('likelyUpstreamTags', () => {
+  it('names the upstream tag every git-debpush fixture tag names among its guesses, DEP-14 first', () => {
+    let named = 0;
+    for (const name of TAG_FIXTURES) {
+      const tag = parseTagObject(tagBytes(name));
+      const upstream = /upstream-tag=([^\s\]]+)/.exec(Buffer.from(tag.message).toString('latin1'))?.[1];
+      if (upstream === undefined) continue;
+      named++;
+      const guesses = likelyUpstreamTags(tag.headers.tag);
+      if (upstream.startsWith('upstream/')) expect(guesses[0]).toBe(upstream);
+      else expect(guesses).toContain(upstream);
+    }
+    expect(named).toBeGreaterThan(0);
+  });
+  it('mangles the upstream version, drops epoch and revision, and guesses nothing for a native version or a refused name', () => {
+    expect(likelyUpstreamTags('debian/1%2.0_rc1-1')).toEqual(['upstream/2.0_rc1', '2.0_rc1', 'v2.0_rc1']);
+    expect(likelyUpstreamTags('debian/1.0-1-2')).toEqual(['upstream/1.0-1', '1.0-1', 'v1.0-1']);
+    expect(likelyUpstreamTags('debian/2.0')).toEqual([]);
+    expect(likelyUpstreamTags('ubuntu/1.0-1')).toEqual([]);
   });
 });
