@@ -23,6 +23,27 @@ const MVER_SH = [
 ].join('\n');
 
 /**
+ * `source_version FILE`: SRC and VER, the Source and Version dpkg-parsechangelog
+ * gives for the changelog FILE, from one run of it (-S FIELD shows one field
+ * a run): each its field's line, the first of that name (a continuation line
+ * starts with a space); its failure is the script's. A plain string, as MVER_SH.
+ */
+const SOURCE_VERSION_SH = [
+  'source_version() {',
+  '  CL=$(dpkg-parsechangelog -l "$1")',
+  '  SRC= VER= S= V=',
+  '  while IFS= read -r line; do',
+  '    case $line in',
+  '      "Source: "*) [ -n "$S" ] || { S=1; SRC=${line#Source: }; } ;;',
+  '      "Version: "*) [ -n "$V" ] || { V=1; VER=${line#Version: }; } ;;',
+  '    esac',
+  '  done <<EOF',
+  '$CL',
+  'EOF',
+  '}',
+].join('\n');
+
+/**
  * Shared by both scripts: the umask, the playground, the `meta`/`fact`
  * writers (a step's start in nanoseconds since the epoch as `at.STEP`), and
  * `build_source`, dgit's build-source with the products the archive does not
@@ -177,8 +198,8 @@ fact done
  */
 export const TREE_SCRIPT = String.raw`${PRELUDE}
 fact init
-SRC=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Source)
-VER=$(dpkg-parsechangelog -l "$T2U_TREE/debian/changelog" -S Version)
+${SOURCE_VERSION_SH}
+source_version "$T2U_TREE/debian/changelog"
 meta source "$SRC"; meta version "$VER"
 mver
 DSC=$SRC'_'$MVER.dsc
