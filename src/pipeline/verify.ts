@@ -148,6 +148,15 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       if (earlySecond || !earlyAllowed || !firstProfile || !contentDone || deps.signal?.aborted) return;
       earlySecond = { profile: firstProfile.name, outcome: secondFor(firstProfile) };
     };
+    const refuted = (): string | undefined => refutation(run.reasons) ?? contentRefutes;
+    const onBuildStart = (p: BuilderProfile): void => {
+      firstProfile ??= p;
+      startEarly();
+    };
+    // The build first: it is the longer of the two, and both begin by preparing on this thread.
+    const bits = run.timed('bitsMs', () =>
+      bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, onBuildStart),
+    );
     const content = run.timed('contentMs', async () => {
       try {
         const c = await contentStep(input, run, repoPath, upload!, unpackedBytes, sandboxFor, deps);
@@ -158,14 +167,6 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
         startEarly();
       }
     });
-    const refuted = (): string | undefined => refutation(run.reasons) ?? contentRefutes;
-    const onBuildStart = (p: BuilderProfile): void => {
-      firstProfile ??= p;
-      startEarly();
-    };
-    const bits = run.timed('bitsMs', () =>
-      bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, onBuildStart),
-    );
     // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
     const [c, b] = await Promise.allSettled([content, bits]);
     if (b.status === 'fulfilled') products = b.value.products;
