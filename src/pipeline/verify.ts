@@ -92,11 +92,19 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   let products: ReproduceResult['products'];
   // The second toolchain's rebuild, when it was started beside dgit's build (secondToolchainEarly).
   let earlySecond: EarlySecond | undefined;
-  // What the upload shows of its builder, read while the binding and the history are checked.
+  // What the upload shows of its builder, read before the first build.
   let hints: Promise<ProfileHints> | undefined;
+  const sandboxFor = sandboxCache(deps, progress);
+  // An upload a .dsc path or URL names does not depend on the tag: it is
+  // obtained, and what it shows of its builder read, while the tag is
+  // fetched and checked. Nothing of it is used unless the tag is authentic.
+  const given = input.upload;
+  progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
+  const ahead = given.kind === 'dsc-path' || given.kind === 'dsc-url' ? obtainAhead(given, deps, sandboxFor, progress) : undefined;
+  // Awaited where it is used; a failure is the verification's (rethrown there), never an unhandled rejection meanwhile.
+  void ahead?.catch(() => undefined);
   try {
     // Layers 1 and 2.
-    progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
     const check = await checkTag({ repo: input.repo, tag: input.tag }, { ...deps, wholeHistory: true, hold: (h) => (held = h) });
     const run = new VerifyRun(input.repo, check, started);
     progress(`tag ${check.verdict}${fetchedBytes(held)}`);
@@ -106,15 +114,23 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // The upload, obtained once; then layer 3.
     const early = stopped();
     if (early) return early;
-    upload ??= await obtainStep(run, input.upload, deps, progress);
-    if (upload === undefined) return run.finish('the upload could not be obtained');
+    if (ahead) {
+      const a = await ahead;
+      run.timings['obtainMs'] = a.ms;
+      if (!a.result.ok) {
+        run.reasons.push(...a.result.reasons);
+        run.notes.push(...a.result.notes);
+        return run.finish('the upload could not be obtained');
+      }
+      upload = a.result.upload;
+      hints = a.hints;
+    } else {
+      upload ??= await obtainStep(run, given, deps, progress);
+      if (upload === undefined) return run.finish('the upload could not be obtained');
+      await shareUpload(upload);
+      if (!deps.profiles) hints = uploadHints(upload, sandboxFor('trixie'), deps.signal);
+    }
     run.notes.push(...upload.notes);
-    // The sandboxes read the upload where it is (content check, given origs);
-    // where its directory cannot be shared, the launcher stages a copy per run.
-    await shareReadOnly(upload.dir, [upload.dscPath, ...upload.files.map((f) => f.path)]).catch(() => undefined);
-    const sandboxFor = sandboxCache(deps, progress);
-    // The profile hints' tarball is read in the sandbox the content check uses; they order the builds, so they start first.
-    if (!deps.profiles) hints = uploadHints(upload, sandboxFor('trixie'), deps.signal);
     const binding = await run.timed('bindingMs', () => bindStep(run, upload!, deps));
 
     // Layers 4 and 5 need the tags' history (check-tag fetched it) where the sandbox can fetch it.
@@ -192,8 +208,12 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   } finally {
     // An early second-toolchain rebuild reads the repository and the upload: it ends before they go.
     await earlySecond?.outcome;
+    // An upload obtained ahead of a tag that was not authentic (or of a stop) goes too.
+    const a = await ahead?.catch(() => undefined);
+    await a?.hints;
     await hints;
-    await cleanUp([upload?.dispose(), products?.cleanup(), held?.repo.close()].filter((p) => p !== undefined));
+    const unused = a?.result.ok && a.result.upload !== upload ? a.result.upload : undefined;
+    await cleanUp([upload?.dispose(), unused?.dispose(), products?.cleanup(), held?.repo.close()].filter((p) => p !== undefined));
   }
 }
 
@@ -245,6 +265,39 @@ async function obtainStep(run: VerifyRun, given: VerifyUpload, deps: VerifyDeps,
   const upload = obtained.upload;
   progress(`upload: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`);
   return upload;
+}
+
+/**
+ * The sandboxes read the upload where it is (content check, given origs);
+ * where its directory cannot be shared, the launcher stages a copy per run.
+ */
+async function shareUpload(upload: ObtainedUpload): Promise<void> {
+  await shareReadOnly(upload.dir, [upload.dscPath, ...upload.files.map((f) => f.path)]).catch(() => undefined);
+}
+
+/** An upload obtained before the tag is judged (obtainAhead): how long it took, and its profile hints already being read. */
+interface Ahead {
+  readonly result: Awaited<ReturnType<typeof obtainUpload>>;
+  readonly ms: number;
+  readonly hints?: Promise<ProfileHints>;
+}
+
+/** Obtains a .dsc path's or URL's upload, shares it with the sandboxes and starts reading its profile hints. */
+async function obtainAhead(
+  given: Extract<VerifyUpload, { kind: 'dsc-path' | 'dsc-url' }>,
+  deps: VerifyDeps,
+  sandboxFor: SandboxFor,
+  progress: Progress,
+): Promise<Ahead> {
+  const t0 = performance.now();
+  progress(`obtaining the upload from ${given.kind === 'dsc-path' ? given.path : given.url}`);
+  const result = await obtainUpload(given, { ...deps.obtain, ...(deps.tmpDir ? { parentDir: deps.tmpDir } : {}) });
+  const ms = Math.round((performance.now() - t0) * 10) / 10;
+  if (!result.ok) return { result, ms };
+  const upload = result.upload;
+  progress(`upload: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`);
+  await shareUpload(upload);
+  return { result, ms, ...(deps.profiles ? {} : { hints: uploadHints(upload, sandboxFor('trixie'), deps.signal) }) };
 }
 
 /** Layer 3; the binding (its verified signing time orders the builder profiles). */

@@ -8,6 +8,7 @@
 // undecidable cases are unverifiable.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTrust } from '../../src/pipeline/trust.js';
@@ -365,15 +366,24 @@ describe('verify: binding failures and undecidable cases', () => {
     expect(r.reasons.find((x) => x.code === 'WEAK_KEY')?.message).toContain('RSA 3072 bits');
   });
 
-  it('a tag the keyrings do not authenticate is rejected and nothing is obtained or built', async () => {
+  it('a tag the keyrings do not authenticate is rejected, nothing is built, and the upload obtained meanwhile is not used and is removed', async () => {
+    const tmpDir = await mkdtemp(join(work.dir, 'rejected-'));
+    const lines: string[] = [];
     const r = await verify(
       { repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) },
-      { ...deps(), keyrings: (await loadTrust({ ...fixture.config, keyrings: [{ path: FIXTURE_KEYRINGS.dm, role: 'dm' }] })).keyrings },
+      {
+        ...deps({ tmpDir, progress: (l) => lines.push(l) }),
+        keyrings: (await loadTrust({ ...fixture.config, keyrings: [{ path: FIXTURE_KEYRINGS.dm, role: 'dm' }] })).keyrings,
+      },
     );
     expect(r.verdict, describeReport(r)).toBe('rejected');
     expect(r.layers.binding).toEqual({ status: 'skipped', detail: 'the tag was not authenticated' });
     expect(r.upload).toBeUndefined();
     expect(r.timings.obtainMs).toBeUndefined();
+    // A .dsc path does not depend on the tag: it was obtained while the tag was checked, and is gone.
+    expect(lines.some((l) => l.startsWith('obtaining the upload from '))).toBe(true);
+    expect(lines.some((l) => l.startsWith('building'))).toBe(false);
+    expect(await readdir(tmpDir)).toEqual([]);
   });
 
   it('a second toolchain that disagrees with dgit (here: run under the wrong umask) makes the verdict unverifiable', async () => {
