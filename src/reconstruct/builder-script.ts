@@ -76,14 +76,19 @@ build_source() {
 ${MVER_SH}
 # add-fields.pl starts before dgit builds, in the background, so that perl
 # has compiled Debian::Dgit and Dpkg::Control by the time the .dsc exists.
-# It waits for one line on the FIFO /tmp/t2u-go, read through fd 4, which is
-# open before it starts and closed in the script once it has; the script
-# alone holds the FIFO for writing (fd 3, closed for dgit), so the helper
-# reads end of file and stops when the script stops first. fields_done LINE:
-# sends the line; the helper's failure is the script's (its exit status, and
-# what it wrote to standard error, kept in /tmp/t2u-fields.err).
-mkfifo /tmp/t2u-go
-exec 3<>/tmp/t2u-go
+# It waits for one line on the FIFO /tmp/t2u-go (made while the script goes
+# on). fields_open: opens it, fd 4 for the helper to read (closed in the
+# script once the helper has started) and fd 3 for the script alone to write
+# (closed for dgit), so the helper reads end of file and stops when the
+# script stops first. fields_done LINE: sends the line; the helper's failure
+# is the script's (its exit status, and what it wrote to standard error,
+# kept in /tmp/t2u-fields.err).
+mkfifo /tmp/t2u-go &
+MKFIFO=$!
+fields_open() {
+  wait "$MKFIFO"
+  exec 3<>/tmp/t2u-go 4</tmp/t2u-go
+}
 fields_done() {
   printf '%s\n' "$1" >&3
   exec 3>&-
@@ -122,28 +127,6 @@ SRC=$T2U_SOURCE; VER=$T2U_VERSION; QUILT=$T2U_QUILT; UT=$T2U_UPSTREAM_TAG; UC=$T
 meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "$UT"; meta upstreamCommit "$UC"
 mver
 DSC=$SRC'_'$MVER.dsc
-# What the fields step takes from the tag object alone, worked out while the
-# rest runs, and add-fields.pl started; failures wait for the fields step
-# (fields_done), as if they had happened there.
-# Git-Tag-Info fp=: the key that made the signature (gpgv's VALIDSIG), which
-# the signature's hashed Issuer Fingerprint subpacket names; a subkey when a
-# subkey signed. Authenticity is checked elsewhere (layer 1).
-# tag2upload_parsetag's $t2u_tagger: the tagger header up to the angle-addr.
-# The tag's date: where the window of a checkout mtime leaking past
-# dpkg-source's --clamp-mtime begins.
-exec 4< /tmp/t2u-go
-(
-  sed -n '/^-----BEGIN PGP SIGNATURE-----/,$p' /work/out/tag.raw > /work/out/tag.sig
-  FPR=$(GNUPGHOME=/tmp/gnupg-list gpg --batch --list-packets /work/out/tag.sig 2>/dev/null \
-    | sed -n 's/^[[:space:]]*hashed subpkt 33 len [0-9]* (issuer fpr v[0-9] \([0-9A-Fa-f]*\))$/\1/p' | head -n 1)
-  [ -n "$FPR" ] || { echo "the tag's signature names no issuer fingerprint" >&2; exit 67; }
-  TAGGER=$(perl -ne 'if (/^tagger ([^\n\r]+ <[^<>\s]+>) \d+ [-+]\d+$/) { print $1; exit } exit 1 if /^$/' /work/out/tag.raw) \
-    || { echo "the tag has no usable tagger header" >&2; exit 65; }
-  printf 'fingerprint=%s\ntaggerTime=%s\n' "$FPR" "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)" > /tmp/t2u-tag-meta
-  exec perl /work/add-fields.pl "../bpd/$DSC" "$SRC" "$VER" "$T2U_TAG_OBJECT" "$FPR" "$TAGGER" <&4 4<&-
-) 2> /tmp/t2u-fields.err 3>&- &
-AF=$!
-exec 4<&-
 # /work/gitattributes: what this rootfs's dgit setup-gitattributes writes
 # into a fresh repository (src/reconstruct/gitattributes.ts).
 if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes; else dg setup-gitattributes >/dev/null; fi
@@ -174,6 +157,28 @@ if [ -n "$QUILT" ]; then
 fi
 [ -z "$UT" ] || set -- "$@" "$T2U_UPSTREAM_OPT=$UT"
 [ -z "$UC" ] || set -- "$@" "$T2U_UPSTREAM_OPT-commit=$UC"
+# What the fields step takes from the tag object alone, worked out while dgit
+# builds (mostly on one core), and add-fields.pl started; failures wait for
+# the fields step (fields_done), as if they had happened there.
+# Git-Tag-Info fp=: the key that made the signature (gpgv's VALIDSIG), which
+# the signature's hashed Issuer Fingerprint subpacket names; a subkey when a
+# subkey signed. Authenticity is checked elsewhere (layer 1).
+# tag2upload_parsetag's $t2u_tagger: the tagger header up to the angle-addr.
+# The tag's date: where the window of a checkout mtime leaking past
+# dpkg-source's --clamp-mtime begins.
+fields_open
+(
+  sed -n '/^-----BEGIN PGP SIGNATURE-----/,$p' /work/out/tag.raw > /work/out/tag.sig
+  FPR=$(GNUPGHOME=/tmp/gnupg-list gpg --batch --list-packets /work/out/tag.sig 2>/dev/null \
+    | sed -n 's/^[[:space:]]*hashed subpkt 33 len [0-9]* (issuer fpr v[0-9] \([0-9A-Fa-f]*\))$/\1/p' | head -n 1)
+  [ -n "$FPR" ] || { echo "the tag's signature names no issuer fingerprint" >&2; exit 67; }
+  TAGGER=$(perl -ne 'if (/^tagger ([^\n\r]+ <[^<>\s]+>) \d+ [-+]\d+$/) { print $1; exit } exit 1 if /^$/' /work/out/tag.raw) \
+    || { echo "the tag has no usable tagger header" >&2; exit 65; }
+  printf 'fingerprint=%s\ntaggerTime=%s\n' "$FPR" "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)" > /tmp/t2u-tag-meta
+  exec perl /work/add-fields.pl "../bpd/$DSC" "$SRC" "$VER" "$T2U_TAG_OBJECT" "$FPR" "$TAGGER" <&4 4<&-
+) 2> /tmp/t2u-fields.err 3>&- &
+AF=$!
+exec 4<&-
 build_source "$SRC"_"$MVER" "$@" --dgit-view-save=refs/heads/t2u-dgit-view
 fact fields
 # dopush: the dgit view is the split-brain cache's commit for quilt formats,
@@ -203,10 +208,6 @@ source_version "$T2U_TREE/debian/changelog"
 meta source "$SRC"; meta version "$VER"
 mver
 DSC=$SRC'_'$MVER.dsc
-exec 4< /tmp/t2u-go
-perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER_HEX" <&4 4<&- 3>&- 2> /tmp/t2u-fields.err &
-AF=$!
-exec 4<&-
 dg() { dgit -wn "-p$SRC" --build-products-dir=../bpd "$@"; }
 git init -q
 # Before anything is added: in-tree .gitattributes must not filter the files.
@@ -265,6 +266,11 @@ if [ -n "$(ls /src/origs 2>/dev/null)" ]; then cp /src/origs/* ../bpd/; meta ori
 fact build
 set -- -d debian --since-version=_
 [ -z "$QUILT" ] || set -- "$@" "--quilt=$QUILT"
+# add-fields.pl, started to compile while dgit builds (fields_done).
+fields_open
+perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER_HEX" <&4 4<&- 3>&- 2> /tmp/t2u-fields.err &
+AF=$!
+exec 4<&-
 build_source "$SRC"_"$MVER" "$@"
 fact fields
 meta dsc "$DSC"
