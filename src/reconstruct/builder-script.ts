@@ -80,18 +80,20 @@ ${MVER_SH}
 # on). fields_open: opens it, fd 4 for the helper to read (closed in the
 # script once the helper has started) and fd 3 for the script alone to write
 # (closed for dgit), so the helper reads end of file and stops when the
-# script stops first. fields_done LINE: sends the line; the helper's failure
-# is the script's (its exit status, and what it wrote to standard error,
-# kept in /tmp/t2u-fields.err).
+# script stops first. fields_go LINE: sends the line. fields_done: the
+# helper's failure is the script's (its exit status, and what it wrote to
+# standard error, kept in /tmp/t2u-fields.err).
 mkfifo /tmp/t2u-go &
 MKFIFO=$!
 fields_open() {
   wait "$MKFIFO"
   exec 3<>/tmp/t2u-go 4</tmp/t2u-go
 }
-fields_done() {
+fields_go() {
   printf '%s\n' "$1" >&3
   exec 3>&-
+}
+fields_done() {
   wait "$AF" || { st=$?; cat /tmp/t2u-fields.err >&2; exit "$st"; }
   [ ! -s /tmp/t2u-fields.err ] || cat /tmp/t2u-fields.err >&2
 }
@@ -185,13 +187,15 @@ fact fields
 # HEAD otherwise (splitbrain_pseudomerge returns it unchanged for a package
 # new to the archive).
 HEAD=$(git rev-parse -q --verify refs/heads/t2u-dgit-view || git rev-parse HEAD)
+fields_go "$HEAD"
 # dgit's commit_admin ("Commit Debian 3.0 (quilt) metadata", linear and
 # smash modes) commits in the dgit view with the builder's own git identity
 # and clock, unlike quiltify_splitting, which takes them from the changelog.
 if git log -1 --format=%B "$HEAD" | grep -q '^\[dgit ([^)]*) quilt-fixup\]$'; then meta dgitViewBuilderCommit 1; fi
-fields_done "$HEAD"
+meta dgitViewTree "$(git rev-parse "$HEAD^{tree}")"
+fields_done
 while IFS= read -r line; do printf '%s\n' "$line"; done < /tmp/t2u-tag-meta >> /work/out/meta
-meta dsc "$DSC"; meta tagObject "$T2U_TAG_OBJECT"; meta dgitView "$HEAD"; meta dgitViewTree "$(git rev-parse "$HEAD^{tree}")"
+meta dsc "$DSC"; meta tagObject "$T2U_TAG_OBJECT"; meta dgitView "$HEAD"
 fact done
 `;
 
@@ -274,7 +278,8 @@ exec 4<&-
 build_source "$SRC"_"$MVER" "$@"
 fact fields
 meta dsc "$DSC"
-fields_done go
+fields_go go
+fields_done
 fact done
 `;
 
