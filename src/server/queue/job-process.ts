@@ -360,7 +360,11 @@ export function isolatedVerifyJob(options: JobProcessOptions): IsolatedVerifyJob
             c.process.exitCode === null && c.process.signalCode === null ? c.process.once('exit', () => resolve()) : resolve(),
           ),
       );
-      for (const c of idle.splice(0)) c.kill();
+      // An idle child is unref'd (idle()): referenced again, the wait for its exit keeps the process alive until it comes.
+      for (const c of idle.splice(0)) {
+        c.process.ref();
+        c.kill();
+      }
       return Promise.all(ending).then(() => undefined);
     },
   });
