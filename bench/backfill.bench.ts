@@ -49,7 +49,7 @@
 // report's timings), with the CPU seconds per job of the job's node process
 // and of all its processes (sandboxes included, from a cpuacct cgroup of the
 // bench's own).
-// Needs `npx tsc -p tsconfig.build.json` first.
+// Needs `npm run build` first (the CLI's bundle, for --via cli).
 // Usage: npx tsx bench/backfill.bench.ts [--via pool|cli] [--jobs N] [--cases gbp,native]
 //          [--configs 1@1,1@2,2@2] [--rounds R] [--pin-check-ms MS] [--workers W,...]
 //          [--large BYTES,...] [--large-jobs N] [--large-dir DIR]

@@ -350,7 +350,8 @@ if (process.argv.includes('--make-only')) {
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-bench-memory-'));
 chmodSync(scratch, 0o755);
-execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+// The CLI as bin/t2u-verify.js runs it: compiled and bundled (a no-op when nothing changed).
+execFileSync('bash', ['scripts/build.sh'], { cwd: ROOT, stdio: 'inherit' });
 const repos = join(scratch, 'repos');
 mkdirSync(repos);
 const server = await startGitHttpServer({ root: repos });

@@ -7,7 +7,7 @@
 // in one sandbox, on the trixie rootfs (dgit 12.16, which made the fixtures)
 // and on the forky one (dgit 17), timed inside it step by step and from
 // outside (sandbox start included); (b) `t2u-verify verify` as a user runs
-// it: the compiled CLI in a process of its own (start-up included), Debian's
+// it: the CLI (its bundle, bin/t2u-verify.js) in a process of its own (start-up included), Debian's
 // real keyrings (the default, from the cache) with the fixtures' uploader
 // keyring added by --keyring, the repository served by a loopback
 // smart-HTTP git server, the upload a local .dsc path; as a ratio to (a) in
@@ -16,7 +16,7 @@
 // from its report's timings, and the time before the verification starts
 // (start-up, configuration, keyrings). Medians of N runs, (a) and (b)
 // interleaved so both see the same machine load; the load average is printed.
-// Needs `npx tsc -p tsconfig.build.json` first.
+// Needs `npm run build` first.
 // Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...]
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -85,8 +85,8 @@ for (const u of cases) execFileSync('git', ['clone', '-q', '--mirror', join(ROOT
 const server = await startGitHttpServer({ root: repos });
 
 const BIN = join(ROOT, 'bin', 't2u-verify.js');
-if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-  process.stderr.write('verify.bench: build first (npx tsc -p tsconfig.build.json)\n');
+if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) {
+  process.stderr.write('verify.bench: build first (npm run build)\n');
   process.exit(2);
 }
 // What a user passes to verify a fixture upload (bench/lib/verify-args.ts).

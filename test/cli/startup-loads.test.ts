@@ -4,17 +4,34 @@
 // its action when it runs; this test runs the compiled CLI
 // (`node bin/t2u-verify.js`) with a module-loading hook that records every
 // module resolved (ES modules) or required (CommonJS), and fails when one of
-// the heavy dependencies is among them. It checks what is loaded, not how
-// long it takes (the time is bench/startup.bench.ts's).
+// the heavy dependencies is among them. The CLI runs from its bundle
+// (dist/bundle/, scripts/bundle.mjs): a file of the bundle loaded stands for
+// the compiled modules joined into it, as the bundle's metafile lists them.
+// It checks what is loaded, not how long it takes (the time is
+// bench/startup.bench.ts's).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 't2u-verify.js');
+const BUNDLE = join(ROOT, 'dist', 'bundle');
+
+/** The bundle's files (their URLs) and the compiled modules joined into each (their URLs), from its metafile. */
+const joined: ReadonlyMap<string, readonly string[]> = (() => {
+  const meta = JSON.parse(readFileSync(join(BUNDLE, 'meta.json'), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  return new Map(
+    Object.entries(meta.outputs).map(([file, o]) => [
+      pathToFileURL(join(ROOT, file)).href,
+      Object.keys(o.inputs).map((i) => pathToFileURL(join(ROOT, i)).href),
+    ]),
+  );
+})();
 
 /** The packages that make start-up slow, or that only some commands need. */
 const HEAVY = ['fastify', 'isomorphic-git', 'openpgp', 'pg', 'pino', 'execa', 'better-sqlite3', 'zod'];
@@ -50,8 +67,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let runs = 0;
 
-/** The CLI run with `args`: its exit code, output, and the URLs of the modules it loaded. */
-function loadsOf(...args: string[]): Promise<{ code: number; stdout: string; loaded: string[] }> {
+/** The CLI run with `args`: its exit code, output, and the URLs of the modules it loaded (files: as recorded; loaded: with the modules each file of the bundle joins). */
+function loadsOf(...args: string[]): Promise<{ code: number; stdout: string; files: string[]; loaded: string[] }> {
   const out = join(dir, `loads-${runs++}.txt`);
   return new Promise((resolve, reject) => {
     execFile(
@@ -61,17 +78,14 @@ function loadsOf(...args: string[]): Promise<{ code: number; stdout: string; loa
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         try {
-          resolve({
-            code,
-            stdout,
-            loaded: [
-              ...new Set(
-                readFileSync(out, 'utf8')
-                  .split('\n')
-                  .filter((l) => l !== ''),
-              ),
-            ],
-          });
+          const files = [
+            ...new Set(
+              readFileSync(out, 'utf8')
+                .split('\n')
+                .filter((l) => l !== ''),
+            ),
+          ];
+          resolve({ code, stdout, files, loaded: [...new Set(files.flatMap((f) => [f, ...(joined.get(f) ?? [])]))] });
         } catch (e) {
           reject(new Error(`${(e as Error).message}; stderr: ${stderr}`));
         }
@@ -93,6 +107,14 @@ function packagesOf(urls: readonly string[]): Set<string> {
 const heavyIn = (urls: readonly string[]): string[] => [...packagesOf(urls)].filter((p) => HEAVY.includes(p));
 
 describe('start-up loads no heavy dependency', () => {
+  it('the CLI runs from its bundle, and loads no compiled module on its own', async () => {
+    const r = await loadsOf('--version');
+    expect(r.code).toBe(0);
+    expect(r.files).toContain(pathToFileURL(join(BUNDLE, 'main.js')).href);
+    const dist = pathToFileURL(join(ROOT, 'dist')).href + '/';
+    expect(r.files.filter((u) => u.startsWith(dist) && !joined.has(u))).toEqual([]);
+  });
+
   it('the recorder sees the heavy dependencies a command that runs loads', async () => {
     // `verify` with a missing --config gets as far as loading its action (then a usage error):
     // the recorder must see what that loads, or the checks below prove nothing.

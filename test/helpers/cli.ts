@@ -1,6 +1,6 @@
 // The CLI as a test runs it, three ways, each answering the exit code and
-// what was written: the compiled CLI in a process of its own (`node
-// bin/t2u-verify.js`, what `npx t2u-verify` runs: ./dist must be built), the
+// what was written: the CLI's bundle in a process of its own (`node
+// bin/t2u-verify.js`, what `npx t2u-verify` runs: `npm run build` first), the
 // entry point `run` in this process, and one command registered on a program
 // of its own (its errors returned, as commander's exitOverride throws them).
 import { execFile } from 'node:child_process';
