@@ -8,7 +8,7 @@
 //   tag with its history, then the upstream tag with its history) vs
 //   git fetching the same two refs in one go: bytes on the wire (every
 //   response body the server sent) against the pack git receives, and time.
-// Needs `npx tsc -p tsconfig.build.json` first.
+// Needs `npm run build` first (the CLI runs its bundle).
 // Usage: npx tsx bench/fetch.bench.ts [--runs N] [--only small,large,huge,shared] [--no-huge]
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
