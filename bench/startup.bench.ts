@@ -2,7 +2,7 @@
 // the bundle, dist/bundle/main.js) against `node -e 0` on the same machine in
 // the same run: --version, --help, `verify --help`, and `verify` as far as its
 // action's first step (a --config that does not exist: exit 2 once the
-// verification's modules are loaded); and the last two again from the compiled
+// verification's modules are loaded); and --version and the last two again from the compiled
 // tree the bundle is made from (dist/cli/main.js, as bin/t2u-verify.js ran it
 // before there was a bundle), so the bundle's gain is measured in the same run.
 // Each run is interleaved with the others so that a change in the machine's
@@ -41,6 +41,7 @@ const cases: ReadonlyArray<{ name: string; args: string[]; status?: number }> = 
   { name: 't2u-verify --help', args: [BIN, '--help'] },
   { name: 't2u-verify verify --help', args: [BIN, 'verify', '--help'] },
   { name: 't2u-verify verify (to its action)', args: [BIN, ...verifyArgs], status: 2 },
+  { name: '  dist/cli: --version', args: [UNBUNDLED, '--version'] },
   { name: '  dist/cli: verify --help', args: [UNBUNDLED, 'verify', '--help'] },
   { name: '  dist/cli: verify (to its action)', args: [UNBUNDLED, ...verifyArgs], status: 2 },
 ];
