@@ -13,25 +13,23 @@
 // (test/cli/startup-loads.test.ts checks what is loaded).
 // Needs `npm run build` first. Run: npx tsx bench/startup.bench.ts [ROUNDS]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { COMPILED_MAIN, compiledCli } from './lib/compiled-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/t2u-verify.js', import.meta.url));
 const rounds = Number(process.argv[2] ?? 9);
 
-const COMPILED = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-if (!existsSync(fileURLToPath(new URL('../dist/bundle/main.js', import.meta.url))) || !existsSync(COMPILED)) {
+if (!existsSync(fileURLToPath(new URL('../dist/bundle/main.js', import.meta.url))) || !existsSync(COMPILED_MAIN)) {
   process.stderr.write('startup.bench: build first (npm run build)\n');
   process.exit(2);
 }
-// The compiled tree run as bin/t2u-verify.js ran it before the bundle.
 const scratch = mkdtempSync(join(tmpdir(), 't2u-startup-'));
-const UNBUNDLED = join(scratch, 'unbundled.mjs');
-writeFileSync(UNBUNDLED, `const { run } = await import(${JSON.stringify(COMPILED)});\nprocess.exitCode = await run(process.argv);\n`);
+const UNBUNDLED = compiledCli(scratch);
 const missing = join(scratch, 'no-such-config.json');
 const verifyArgs = ['verify', 'hello', '2.10-5', '--config', missing];
 

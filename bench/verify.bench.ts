@@ -14,10 +14,12 @@
 // trixie (the goal: ≤ 0.8), to (a) in the rootfs of the profile that
 // reproduced, and to both without the signing steps; (c) the split of (b)
 // from its report's timings, and the time before the verification starts
-// (start-up, configuration, keyrings). Medians of N runs, (a) and (b)
-// interleaved so both see the same machine load; the load average is printed.
+// (start-up, configuration, keyrings). With --compiled, (d): (b) again from
+// the compiled tree the bundle is made from (dist/cli/main.js), interleaved
+// too. Medians of N runs, (a) and (b) interleaved so both see the same
+// machine load; the load average is printed.
 // Needs `npm run build` first.
-// Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...]
+// Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...] [--compiled]
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ import { runSandboxed } from '../src/sandbox/launcher.js';
 import { ensureRootfs } from '../src/sandbox/rootfs.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
 import { runBenchScript } from './lib/sandbox-script.js';
+import { compiledCli } from './lib/compiled-cli.js';
 import { fixtureVerifyArgs } from './lib/verify-args.js';
 
 const arg = (name: string): string | undefined => {
@@ -37,6 +40,7 @@ const arg = (name: string): string | undefined => {
 };
 const runs = Number(arg('--runs')) || 3;
 const caseNames = (arg('--cases') ?? 'gbp,native,new-upstream,linear').split(',');
+const withCompiled = process.argv.includes('--compiled');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 interface Upload {
@@ -90,7 +94,11 @@ if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) {
   process.exit(2);
 }
 // What a user passes to verify a fixture upload (bench/lib/verify-args.ts).
-const cliArgs = (u: Upload): string[] => [BIN, ...fixtureVerifyArgs(`${server.url}/${u.case}.git`, u.tag, join(ROOT, u.dir, u.dsc), 300)];
+const cliArgs = (u: Upload, bin: string): string[] => [
+  bin,
+  ...fixtureVerifyArgs(`${server.url}/${u.case}.git`, u.tag, join(ROOT, u.dir, u.dsc), 300),
+];
+const COMPILED = compiledCli(scratch);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const load = (): string =>
@@ -182,11 +190,11 @@ async function reference(u: Upload, rootfsName: 'trixie' | 'forky'): Promise<Ref
   return { wall, inside, fetch, deborig, build, sign };
 }
 
-/** The CLI as a user runs it: wall time from spawn to exit, and its report. */
-function verifyOnce(u: Upload): Promise<{ wall: number; timings: Record<string, number>; attempts: string; profile: string }> {
+/** The CLI as a user runs it (or `bin`): wall time from spawn to exit, and its report. */
+function verifyOnce(u: Upload, bin = BIN): Promise<{ wall: number; timings: Record<string, number>; attempts: string; profile: string }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, cliArgs(u), { cwd: scratch, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(process.execPath, cliArgs(u, bin), { cwd: scratch, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
       const wall = performance.now() - t0;
       let r: VerifyReport;
       try {
@@ -241,6 +249,7 @@ const SPLIT = [
 const rows: string[][] = [];
 const ratios: string[][] = [];
 const splits: string[][] = [];
+const compiledRows: string[][] = [];
 for (const u of cases) {
   const refs: Record<'trixie' | 'forky', Reference[]> = { trixie: [], forky: [] };
   const vers: { wall: number; timings: Record<string, number>; attempts: string; profile: string }[] = [];
@@ -248,10 +257,13 @@ for (const u of cases) {
   await reference(u, 'trixie');
   await reference(u, 'forky');
   await verifyOnce(u);
+  const compiled: typeof vers = [];
+  if (withCompiled) await verifyOnce(u, COMPILED);
   for (let i = 0; i < runs; i++) {
     refs.trixie.push(await reference(u, 'trixie'));
     refs.forky.push(await reference(u, 'forky'));
     vers.push(await verifyOnce(u));
+    if (withCompiled) compiled.push(await verifyOnce(u, COMPILED));
   }
   const m = (name: 'trixie' | 'forky', f: (r: Reference) => number): number => median(refs[name].map(f));
   const b = median(vers.map((v) => v.wall));
@@ -291,6 +303,11 @@ for (const u of cases) {
     `other=${(b - accounted).toFixed(0)}`,
     `attempts(last run)=${vers.at(-1)!.attempts}`,
   ]);
+  if (withCompiled) {
+    const c = median(compiled.map((v) => v.wall));
+    const outside = (vs: typeof vers): string => median(vs.map((v) => v.timings['outsideMs'] ?? 0)).toFixed(0);
+    compiledRows.push([u.case, b.toFixed(0), c.toFixed(0), (b / c).toFixed(2), outside(vers), outside(compiled)]);
+  }
   console.error(`${u.case} done (load ${load()})`);
 }
 
@@ -311,6 +328,10 @@ console.log(
   "\n(c) split of verify, medians: outside = the CLI's wall less its report's totalMs (start-up, configuration, keyrings, output); the rest from report.timings (content runs alongside bits, obtain alongside fetch; other: the CLI's wall less every timing but those two)",
 );
 for (const s of splits) console.log(`${s[0]!.padEnd(13)} ${s.slice(1).join('  ')}`);
+if (withCompiled) {
+  console.log('\n(d) verify from the bundle (b) and from the compiled tree (dist/cli/main.js), interleaved; outside as in (c)');
+  table(['case', 'bundle', 'compiled', 'bundle/compiled', 'outside bundle', 'outside compiled'], compiledRows);
+}
 console.log(`\nload average at end: ${load()}`);
 
 await server.close();
