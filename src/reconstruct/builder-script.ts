@@ -74,6 +74,11 @@ build_source() {
     build-source > /work/out/build.log 2>&1 3>&- || { tail -n 40 /work/out/build.log >&2; exit 66; }
 }
 ${MVER_SH}
+# given_origs: whether /src/origs has an entry that ls lists (not a dot file), without a process.
+given_origs() {
+  for f in /src/origs/*; do if [ -e "$f" ] || [ -L "$f" ]; then return 0; fi; done
+  return 1
+}
 # add-fields.pl starts before dgit builds, in the background, so that perl
 # has compiled Debian::Dgit and Dpkg::Control by the time the .dsc exists.
 # It waits for one line on the FIFO /tmp/t2u-go (made while the script goes
@@ -136,7 +141,7 @@ if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes;
 git checkout -q "refs/tags/$T2U_TAG"
 fact origs
 # tag2upload_obtain_origs: the archive's origs when it has them, else git deborig.
-if [ -n "$(ls /src/origs 2>/dev/null)" ]; then
+if given_origs; then
   # Copied from their read-only binding: the one copy of them this build makes.
   cp /src/origs/* ../bpd/
   meta origs given
@@ -266,7 +271,7 @@ git tag -a -m tree "debian/$(printf '%s' "$VER" | tr ':~' '%_')"
 find . -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
 git reset -q --hard
 fact origs
-if [ -n "$(ls /src/origs 2>/dev/null)" ]; then cp /src/origs/* ../bpd/; meta origs given; else meta origs none; fi
+if given_origs; then cp /src/origs/* ../bpd/; meta origs given; else meta origs none; fi
 fact build
 set -- -d debian --since-version=_
 [ -z "$QUILT" ] || set -- "$@" "--quilt=$QUILT"
