@@ -130,6 +130,9 @@ for (const [dir, factor] of [
     );
 }
 
+/** Each process's parent, from the last `tree` walk (to name who ran a process). */
+const parentOf = new Map<number, number>();
+
 /** The pids of `root` and all its descendants, from /proc's parent links. */
 function tree(root: number): number[] {
   const children = new Map<number, number[]>();
@@ -143,6 +146,7 @@ function tree(root: number): number[] {
     }
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    parentOf.set(Number(name), ppid);
     const list = children.get(ppid) ?? [];
     list.push(Number(name));
     children.set(ppid, list);
@@ -157,7 +161,7 @@ function tree(root: number): number[] {
   return out;
 }
 
-function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function status(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
     return m ? Number(m[1]) * 1024 : 0;
@@ -179,6 +183,26 @@ function comm(pid: number): string {
     return '?';
   }
 }
+
+/**
+ * One process named for the breakdown: its command, its arguments and the
+ * command that ran it, so that the xz which compresses (git deborig's, the
+ * second toolchain's, dpkg-source -b's) is told from the ones that
+ * decompress (dpkg-source -x's, dgit's), and with which -T.
+ */
+function described(pid: number): string {
+  let args: string[] = [];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').slice(1, -1);
+  } catch {
+    // exited meanwhile
+  }
+  const words = args.map((a) => (a.length > 24 ? `${a.slice(0, 21)}...` : a)).join(' ');
+  const line = `${comm(pid)}${words === '' ? '' : ` ${words}`}`;
+  return `[${line.length > 72 ? `${line.slice(0, 69)}...` : line} ← ${comm(parentOf.get(pid) ?? 0)}]`;
+}
+/** Processes at least this large are named one by one in the breakdown. */
+const DESCRIBED_FROM = 8 * MiB;
 
 /**
  * Bytes in use on the tmpfs /work and /tmp of each sandbox whose processes
@@ -229,6 +253,8 @@ interface Peak {
   atPeak: string;
   /** Each command's own peak: its processes' resident sets summed per sample. */
   byCommand: Record<string, number>;
+  /** Each large process's own peak, by what it ran and who ran it (described). */
+  byProcess?: Record<string, number>;
   wallMs: number;
   code: number | null;
   stdout: string;
@@ -248,6 +274,7 @@ function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process
     let shmemPeak = shmemBefore;
     let atPeak = '';
     const byCommand: Record<string, number> = {};
+    const byProcess: Record<string, number> = {};
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -260,12 +287,18 @@ function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process
       if (child.pid === undefined) return;
       const pids = tree(child.pid);
       const byComm = new Map<string, number>();
+      const large: [string, number][] = [];
       let rss = 0;
       for (const p of pids) {
         const r = status(p, 'VmRSS');
         rss += r;
         const c = comm(p);
         byComm.set(c, (byComm.get(c) ?? 0) + r);
+        if (r >= DESCRIBED_FROM && p !== child.pid) {
+          const d = described(p);
+          large.push([d, r]);
+          byProcess[d] = Math.max(byProcess[d] ?? 0, r);
+        }
       }
       for (const [c, n] of byComm) byCommand[c] = Math.max(byCommand[c] ?? 0, n);
       const tmpfs = sandboxTmpfs(pids);
@@ -279,6 +312,8 @@ function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process
             .sort((a, b) => b[1] - a[1])
             .map(([c, n]) => `${c} ${mib(n)}`),
           `tmpfs ${mib(tmpfs)}`,
+          `(node: anonymous ${mib(status(child.pid, 'RssAnon'))}, files ${mib(status(child.pid, 'RssFile'))})`,
+          ...large.sort((a, b) => b[1] - a[1]).map(([d, n]) => `${d} ${mib(n)}`),
         ].join(', ');
       }
       nodePeak = Math.max(nodePeak, status(child.pid, 'VmHWM'));
@@ -296,6 +331,7 @@ function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process
         shmemRise: shmemPeak - shmemBefore,
         atPeak,
         byCommand,
+        byProcess,
         wallMs: performance.now() - started,
         code,
         stdout,
@@ -461,6 +497,15 @@ for (const r of rows) console.log(`- ${mib(r.size)} ${r.content}: verify: ${r.ve
 console.log("\neach command's own peak (its processes summed, at any time):");
 for (const r of rows)
   console.log(`- ${mib(r.size)} ${r.content}: verify: ${perCommand(r.verify)}; making the upload: ${perCommand(r.made.make)}`);
+console.log("\neach large process's own peak (what it ran ← who ran it), verify:");
+for (const r of rows)
+  console.log(
+    `- ${mib(r.size)} ${r.content}: ${Object.entries(r.verify.byProcess ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([d, n]) => `${d} ${mib(n)}`)
+      .join(', ')}`,
+  );
 console.log('\nthe uploads were made:');
 for (const r of rows) console.log(`- ${mib(r.size)} ${r.content}: ${r.made.made}${r.made.kept ? ' (kept)' : ''}`);
 const text = rows.filter((r) => r.content === 'text');

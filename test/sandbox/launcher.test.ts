@@ -568,8 +568,10 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
   });
 
   it("bounds git's pack windows and delta base cache (the same bytes, less resident memory)", async () => {
-    const r = await sh('git config --global --get core.packedGitLimit; git config --global --get core.deltaBaseCacheLimit');
-    expect(text(r.stdout)).toBe('32m\n16m\n');
+    const r = await sh(
+      'git config --global --get core.packedGitWindowSize; git config --global --get core.packedGitLimit; git config --global --get core.deltaBaseCacheLimit',
+    );
+    expect(text(r.stdout)).toBe('1m\n4m\n16m\n');
   });
 
   it('a command failing on its own is a result, not an error', async () => {
