@@ -14,7 +14,7 @@ import { ObjectTooLargeError } from '../fetch/index.js';
 import { LocalRepository } from '../fetch/index.js';
 import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { parseTagMessage } from '../interpret/index.js';
-import { ADD_FIELDS_PL, BUILD_SCRIPT, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
+import { ADD_FIELDS_PL, BUILD_SCRIPT, DEBORIG_WAIT_PM, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
 import { XZ_DECOMPRESS_ONE_THREAD, type BuilderProfile, type Sandbox, type SandboxResult } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
@@ -246,6 +246,8 @@ async function runBuild(
     for (const o of origs) origBytes += (await stat(o.host)).size;
     await writeFile(join(dir, 'build.sh'), script);
     await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
+    await mkdir(join(dir, 'perl5'));
+    await writeFile(join(dir, 'perl5', 'T2uDeborigWait.pm'), DEBORIG_WAIT_PM);
     await mkdir(join(dir, 'bin'));
     for (const [name, text] of Object.entries(NO_PRODUCT_SCRIPTS)) await writeFile(join(dir, 'bin', name), text, { mode: 0o755 });
     const attributes = await defusedGitattributes(input.sandbox, input.tmpDir);

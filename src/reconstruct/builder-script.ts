@@ -88,10 +88,14 @@ given_origs() {
 # script stops first. fields_go LINE: sends the line. fields_done: the
 # helper's failure is the script's (its exit status, and what it wrote to
 # standard error, kept in /tmp/t2u-fields.err).
-mkfifo /tmp/t2u-go &
+mkfifo /tmp/t2u-go /tmp/t2u-deborig &
 MKFIFO=$!
+fifos_made() {
+  [ -z "$MKFIFO" ] || wait "$MKFIFO"
+  MKFIFO=
+}
 fields_open() {
-  wait "$MKFIFO"
+  fifos_made
   exec 3<>/tmp/t2u-go 4</tmp/t2u-go
 }
 fields_go() {
@@ -111,6 +115,31 @@ cd /work/pg/work`;
  */
 export const BUILD_SCRIPT = String.raw`${PRELUDE}
 fact init
+# git deborig, when it will make the orig, starts compiling now: git runs it
+# as a program of its exec path (GIT_EXEC_PATH set, the exec path first in
+# PATH), and so does this, with T2uDeborigWait (DEBORIG_WAIT_PM) loaded
+# first by -M: it loads the modules the program's use lines name and waits
+# for a line on fd 6, read from the FIFO /tmp/t2u-deborig, which only the
+# script holds for writing (fd 5); deborig_run sends it. A git-deborig that
+# is no /usr/bin/perl program is run by git as it is, when its turn comes.
+DBH=
+if ! given_origs && [ -n "$T2U_UPSTREAM" ]; then
+  fifos_made
+  exec 5<>/tmp/t2u-deborig 6</tmp/t2u-deborig
+  (
+    GIT_EXEC_PATH=$(git --exec-path) && PATH=$GIT_EXEC_PATH:$PATH && export GIT_EXEC_PATH PATH       && DB=$(command -v git-deborig) && IFS= read -r L < "$DB" && [ "$L" = '#!/usr/bin/perl' ]       || { : > /tmp/t2u-deborig-plain; exit 0; }
+    exec /usr/bin/perl -I/work/perl5 -MT2uDeborigWait "$DB" "$T2U_UPSTREAM" > /dev/null
+  ) 2> /tmp/t2u-deborig.err 5>&- &
+  DBH=$!
+  exec 6<&-
+fi
+deborig_run() {
+  printf 'go\n' >&5
+  exec 5>&-
+  wait "$DBH" || { st=$?; cat /tmp/t2u-deborig.err >&2; exit "$st"; }
+  [ ! -s /tmp/t2u-deborig.err ] || cat /tmp/t2u-deborig.err >&2
+  [ ! -e /tmp/t2u-deborig-plain ] || git deborig "$UC" > /dev/null
+}
 # tag2upload_fetch: git init; dgit setup-gitattributes (neutralises in-tree
 # .gitattributes through .git/info/attributes); fetch the tag (and the
 # upstream tag) without other tags; check the tag out.
@@ -147,7 +176,7 @@ if given_origs; then
   meta origs given
 elif [ -n "$UC" ]; then
   [ "$(git rev-parse "refs/tags/$UT^{commit}")" = "$UC" ] || { echo "upstream-tag $UT is not upstream=$UC" >&2; exit 65; }
-  git deborig "$UC" >/dev/null
+  deborig_run
   meta origs deborig
 else
   meta origs none
@@ -330,6 +359,32 @@ foreach my $field (sort keys %control_add) {
 }
 $dsc->save("$dscfn.tmp") or die "$dscfn.tmp: $!\n";
 rename "$dscfn.tmp", $dscfn or die "$dscfn: $!\n";
+`;
+
+/**
+ * T2uDeborigWait.pm, loaded by `perl -MT2uDeborigWait` before git-deborig is
+ * compiled (BUILD_SCRIPT): it loads the modules the program's own `use`
+ * lines name (one that fails is left to the program's `use` to report), then
+ * waits for the line "go" on fd 6; at end of file the build stopped first,
+ * and it exits. The program then runs as it would under git, its messages
+ * and exit status its own.
+ */
+export const DEBORIG_WAIT_PM = String.raw`package T2uDeborigWait;
+use strict;
+use warnings;
+if (open my $fh, '<', $0) {
+  while (my $l = <$fh>) {
+    next unless $l =~ /^use ([A-Za-z][\w:]*)/;
+    (my $file = "$1.pm") =~ s{::}{/}g;
+    eval { require $file };
+  }
+  close $fh;
+}
+open my $go, '<&=', 6 or exit 1;
+my $line = <$go>;
+close $go;
+exit 1 unless defined $line && $line eq "go\n";
+1;
 `;
 
 /**

@@ -1,8 +1,10 @@
-// The fields step of the build script: what it takes from the tag object
-// (the issuer fingerprint, the tagger) is worked out, and add-fields.pl
-// started, in the background while dgit builds; each of their failures is
-// still the build's, at step fields, with its own exit status and message,
-// and a build that fails first is reported as before, without waiting on them.
+// The build script's work started in the background. The fields step: what
+// it takes from the tag object (the issuer fingerprint, the tagger) is
+// worked out, and add-fields.pl started, while dgit builds; each of their
+// failures is still the build's, at step fields, with its own exit status
+// and message, and a build that fails first is reported as before, without
+// waiting on them. git deborig: compiled while the tag is checked out, run
+// after; its failure is the build's at step origs, as git's run of it fails.
 // Tags are made here on the native fixture's commit, signed with a test key
 // where they need a signature, and built by the trixie rootfs's dgit.
 import { execFileSync } from 'node:child_process';
@@ -35,10 +37,10 @@ const git = (args: string[], input?: string | Buffer): string =>
     .trim();
 
 /** refs/tags/NAME: an annotated tag of COMMIT for the native package, signed by the test key unless `unsigned`, stored as given (git's checks of a tagger left out). */
-function makeTag(name: string, commit: string, opts: { tagger?: string; unsigned?: boolean } = {}): void {
+function makeTag(name: string, commit: string, opts: { tagger?: string; unsigned?: boolean; items?: string } = {}): void {
   const body =
     `object ${commit}\ntype commit\ntag ${name}\ntagger ${opts.tagger ?? 'T2U Test Ed25519 <ed25519@t2u.test> 1709251560 +0000'}\n\n` +
-    `t2u-native release 2.0 for unstable\n\n[dgit distro=debian split]\n[dgit please-upload source=t2u-native version=2.0]\n`;
+    `t2u-native release 2.0 for unstable\n\n[dgit distro=debian split]\n[dgit please-upload source=t2u-native version=2.0${opts.items ?? ''}]\n`;
   const signature = opts.unsigned
     ? ''
     : execFileSync('gpg', ['--homedir', gnupg, '--batch', '--quiet', '--armor', '--detach-sign', '--local-user', signer], {
@@ -153,5 +155,50 @@ describe('the build script’s fields step', () => {
       tmpDir: dir,
     });
     expect(failure(r)).toMatch(/failed at step fields \(exited with status 255\): .*dsc already contains field Git-Tag-Info/);
+  });
+});
+
+describe('the build script’s git deborig', () => {
+  it('fails at step origs as git’s own run of git deborig fails (a native package has no orig)', async () => {
+    git(['update-ref', 'refs/tags/upstream/2.0', base]);
+    makeTag('debian/2.0', base, { items: ` upstream-tag=upstream/2.0 upstream=${base}` });
+    const message = failure(await build('debian/2.0'));
+    // The same checkout, and git deborig as git runs it, in the same rootfs.
+    const direct = await sandbox.run({
+      argv: [
+        'sh',
+        '-c',
+        'cd /tmp && git init -q w && cd w && git fetch -q /src/repo refs/tags/debian/2.0 && git checkout -q FETCH_HEAD && git deborig "$1" >/dev/null; echo "status $?"',
+        'sh',
+        base,
+      ],
+      readOnly: [{ host: repo, inside: '/src/repo' }],
+      timeoutMs: 120_000,
+    });
+    const [, status] = /status (\d+)/.exec(direct.stdout.toString())!;
+    const said = direct.stderr.toString().trim();
+    expect(said).toMatch(/native package/);
+    expect(message).toContain(`failed at step origs (exited with status ${status}): ${said}`);
+  });
+
+  it('does not run when the build stops before the origs step', async () => {
+    const other = git(['rev-parse', 'refs/tags/debian/2.0']);
+    makeTag('debian/2.0-2', base, { items: ` upstream-tag=upstream/2.0 upstream=${base}` });
+    const raw = Buffer.from(git(['cat-file', 'tag', other]) + '\n');
+    // The repository's debian/2.0-2 is not the object given: the script stops in its init step, before git deborig.
+    const r = await buildFromGit({
+      repo,
+      tag: 'debian/2.0-2',
+      tagObject: { oid: other, raw },
+      existingOrigs: [],
+      profile,
+      sandbox,
+      timeoutMs: 300_000,
+      tmpDir: dir,
+    });
+    const message = failure(r);
+    expect(message).toMatch(
+      /failed at step init \(exited with status 65\): refs\/tags\/debian\/2\.0-2 is not the tag object whose items were read$/,
+    );
   });
 });
