@@ -80,7 +80,8 @@ given_origs() {
   return 1
 }
 # add-fields.pl starts before dgit builds, in the background, so that perl
-# has compiled Debian::Dgit and Dpkg::Control by the time the .dsc exists.
+# has compiled Debian::Dgit and Dpkg::Control by the time the .dsc exists;
+# niced, so that it takes a core dgit would use only when dgit leaves it.
 # It waits for one line on the FIFO /tmp/t2u-go (made while the script goes
 # on). fields_open: opens it, fd 4 for the helper to read (closed in the
 # script once the helper has started) and fd 3 for the script alone to write
@@ -211,7 +212,7 @@ fields_open
   TAGGER=$(perl -ne 'if (/^tagger ([^\n\r]+ <[^<>\s]+>) \d+ [-+]\d+$/) { print $1; exit } exit 1 if /^$/' /work/out/tag.raw) \
     || { echo "the tag has no usable tagger header" >&2; exit 65; }
   printf 'fingerprint=%s\ntaggerTime=%s\n' "$FPR" "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)" > /tmp/t2u-tag-meta
-  exec perl /work/add-fields.pl "../bpd/$DSC" "$SRC" "$VER" "$T2U_TAG_OBJECT" "$FPR" "$TAGGER" <&4 4<&-
+  exec nice -n 10 perl /work/add-fields.pl "../bpd/$DSC" "$SRC" "$VER" "$T2U_TAG_OBJECT" "$FPR" "$TAGGER" <&4 4<&-
 ) 2> /tmp/t2u-fields.err 3>&- &
 AF=$!
 exec 4<&-
@@ -306,7 +307,7 @@ set -- -d debian --since-version=_
 [ -z "$QUILT" ] || set -- "$@" "--quilt=$QUILT"
 # add-fields.pl, started to compile while dgit builds (fields_done).
 fields_open
-perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER_HEX" <&4 4<&- 3>&- 2> /tmp/t2u-fields.err &
+nice -n 10 perl /work/add-fields.pl --verbatim "../bpd/$DSC" "$T2U_FIELD_DGIT" "$T2U_FIELD_INFO" "$T2U_FIELD_TAGGER_HEX" <&4 4<&- 3>&- 2> /tmp/t2u-fields.err &
 AF=$!
 exec 4<&-
 build_source "$SRC"_"$MVER" "$@"
