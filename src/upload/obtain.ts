@@ -6,7 +6,6 @@
 // index and checked against it, files from its Directory). Names come only
 // from the .dsc, already checked to be plain file names; nothing else is
 // fetched. One deadline covers the whole upload; failures are reasons.
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -15,6 +14,7 @@ import { checkFileName, fileInside } from '../deb822/file-name.js';
 import { checkEndpointUrl, type UrlPolicy } from '../net/url-policy.js';
 import { reason, type Reason } from '../report/reasons.js';
 import { checkedCopy, type Expected } from './checked-copy.js';
+import { fileChunks } from './file-chunks.js';
 import { buildinfoBeside } from './buildinfo-beside.js';
 import { readDsc, type CheckedFile, type SourcePackage } from '../deb822/dsc.js';
 import { makeHttpSource, uploadErrorOf, type HttpSource } from './http-source.js';
@@ -66,7 +66,7 @@ export type ObtainResult =
   | { readonly ok: true; readonly upload: ObtainedUpload }
   | { readonly ok: false; readonly reasons: readonly Reason[]; readonly notes: readonly Reason[] };
 
-/** Reads a file's bytes as a stream of chunks. */
+/** Reads a file's bytes as a stream of chunks, each consumed before the next is asked for (fileChunks reuses its buffer). */
 type ByteSource = (name: string) => Promise<AsyncIterable<Uint8Array>>;
 
 function localSource(dir: string): ByteSource {
@@ -79,7 +79,7 @@ function localSource(dir: string): ByteSource {
       if (isVerificationError(e)) throw e;
       throw new VerificationError('UPLOAD_NOT_FOUND', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    return createReadStream(path);
+    return fileChunks(path);
   };
 }
 
