@@ -96,16 +96,32 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   let hints: Promise<ProfileHints> | undefined;
   const sandboxFor = sandboxCache(deps, progress);
   // An upload a .dsc path or URL names does not depend on the tag: it is
-  // obtained, and what it shows of its builder read, while the tag is
-  // fetched and checked. Nothing of it is used unless the tag is authentic.
+  // obtained, and what it shows of its builder read, while the tag's pack is
+  // fetched and checked: started once the tag is found, in a later turn of
+  // the event loop, so that the fetch (on which everything waits) goes out
+  // first. Nothing of it is used unless the tag is authentic.
   const given = input.upload;
-  progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
-  const ahead = given.kind === 'dsc-path' || given.kind === 'dsc-url' ? obtainAhead(given, deps, sandboxFor, progress) : undefined;
-  // Awaited where it is used; a failure is the verification's (rethrown there), never an unhandled rejection meanwhile.
-  void ahead?.catch(() => undefined);
+  let ahead: Promise<Ahead> | undefined;
+  const startAhead = (): void => {
+    if (ahead || (given.kind !== 'dsc-path' && given.kind !== 'dsc-url')) return;
+    ahead = new Promise<void>((resolve) => setImmediate(resolve)).then(() => obtainAhead(given, deps, sandboxFor, progress));
+    // Awaited where it is used; a failure is the verification's (rethrown there), never an unhandled rejection meanwhile.
+    void ahead.catch(() => undefined);
+  };
   try {
     // Layers 1 and 2.
-    const check = await checkTag({ repo: input.repo, tag: input.tag }, { ...deps, wholeHistory: true, hold: (h) => (held = h) });
+    progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
+    const check = await checkTag(
+      { repo: input.repo, tag: input.tag },
+      {
+        ...deps,
+        wholeHistory: true,
+        hold: (h) => {
+          held = h;
+          startAhead();
+        },
+      },
+    );
     const run = new VerifyRun(input.repo, check, started);
     progress(`tag ${check.verdict}${fetchedBytes(held)}`);
     if (check.verdict !== 'authentic') return run.finish('the tag was not authenticated');
