@@ -9,7 +9,6 @@ import type { Writable } from 'node:stream';
 import type { HttpTransport } from '../net/http-transport.js';
 import { DELIM, FLUSH, pktLine, pktText, readPkts, type Pkt } from './pkt-line.js';
 import { VerificationError } from '../report/verification-error.js';
-import { COLLECT_EVERY_BYTES, collectYoungGarbage } from './young-garbage.js';
 
 export interface PackRequest {
   /** The repository URL that answered discovery (after its redirects). */
@@ -76,7 +75,6 @@ export async function fetchPack(
   const shallow = req.protocol === 2 ? await readV2Preamble(next) : await readV0Preamble(next);
   const sink = await openSink(shallow);
   let packBytes = 0;
-  let collectedAt = 0;
   try {
     for (;;) {
       const p = await next();
@@ -91,11 +89,6 @@ export async function fetchPack(
           throw new VerificationError('PACK_TOO_LARGE', `the server sent more than the maximum pack size (${req.maxPackBytes} bytes)`);
         }
         req.onPackBytes?.(packBytes);
-        // The chunks passed on are garbage once index-pack has them: collected every MiB, not every tens (young-garbage.ts).
-        if (packBytes - collectedAt >= COLLECT_EVERY_BYTES) {
-          collectedAt = packBytes;
-          collectYoungGarbage();
-        }
         // A sink destroyed by its consumer (index-pack ended) takes no more, and never drains.
         if (sink.destroyed) throw new VerificationError('FETCH_FAILED', 'the pack could not be passed on: its consumer stopped');
         if (!sink.write(payload)) await Promise.race([once(sink, 'drain'), once(sink, 'close')]);

@@ -7,7 +7,7 @@
 // SandboxResult; only a sandbox that could not be set up throws VerificationError.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { spawn, type StdioOptions } from 'node:child_process';
 import { bwrapArgs, GITCONFIG_INSIDE, type BwrapPlan, type Rootfs } from './bwrap-args.js';
 import { RunCgroups, type CgroupVersion } from './cgroups.js';
@@ -19,6 +19,7 @@ import { checkKeep, copyOutCap, mentionsNoSpace, reportedFull, treeBytes, UNPACK
 import { recordSandboxTime } from './time-ledger.js';
 import { makeWorkVolume, mountedCommand, workVolumeKind, type WorkVolume } from './work-volume.js';
 import { tapCommand } from './output-tap.js';
+import { streamed } from './young-garbage.js';
 import { VerificationError } from '../report/verification-error.js';
 
 export type { Rootfs } from './bwrap-args.js';
@@ -215,7 +216,13 @@ export function requireCompleted(r: SandboxResult, what: string): SandboxResult 
 }
 
 function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
-  const stdin = new PassThrough();
+  // Streamed input and output count towards a collection of their dropped chunks (young-garbage.ts).
+  const stdin = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      streamed(chunk.length);
+      done(null, chunk);
+    },
+  });
   const limits = { ...DEFAULT_LIMITS, ...spec.limits };
   let outputBytes = 0;
   let truncated = false;
@@ -227,6 +234,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
   };
   const stdout = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      streamed(chunk.length);
       done(null, takeOutput(chunk));
     },
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectYoungGarbage } from '../../src/fetch/young-garbage.js';
+import { collectYoungGarbage, streamed } from '../../src/sandbox/young-garbage.js';
 
 describe('collectYoungGarbage', () => {
   it("frees dropped chunks' buffers now, not when V8 would get round to it", () => {
@@ -14,5 +14,17 @@ describe('collectYoungGarbage', () => {
     const after = process.memoryUsage().arrayBuffers - before;
     expect(dropped).toBeGreaterThanOrEqual(8 * 1024 ** 2);
     expect(after).toBeLessThan(1024 ** 2);
+  });
+
+  it('streamed() collects once a MiB has passed, so dropped chunks never add up to more', () => {
+    collectYoungGarbage();
+    const before = process.memoryUsage().arrayBuffers;
+    let most = 0;
+    for (let i = 0; i < 256; i++) {
+      const chunk = Buffer.allocUnsafeSlow(64 * 1024);
+      streamed(chunk.length);
+      most = Math.max(most, process.memoryUsage().arrayBuffers - before);
+    }
+    expect(most).toBeLessThan(4 * 1024 ** 2);
   });
 });
