@@ -6,8 +6,11 @@
 // diff, only not minimal). The hunks are laid out as GNU diff lays them out
 // (context, ranges, "\ No newline at end of file"). The output is capped in
 // lines and bytes and then says it was truncated.
-
-import { diffArrays } from 'diff';
+//
+// jsdiff's array diff is imported alone (its package exports lib/*.js):
+// its index would load every diff kind, 19 modules that a verify without a
+// difference to show loads for nothing.
+import { diffArrays } from 'diff/lib/diff/array.js';
 
 export interface UnifiedDiffLimits {
   /** Lines of context around each change, as `diff -U`. Default 3. */
