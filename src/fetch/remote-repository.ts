@@ -40,6 +40,8 @@ export class RemoteRepository implements Repository {
   private readonly haves = new Set<string>();
   /** v2: the tags, once listed. */
   private tags: Promise<ServerRef[]> | undefined;
+  /** v2: the tags as listed beside the discovery (undefined when that listing failed), when it can stand for the listing. */
+  private listedEarly: Promise<ServerRef[] | undefined> | undefined;
   /** An index-pack started ahead of the next fetch (prepare()). */
   private spare: Indexer | undefined;
   /**
@@ -74,6 +76,19 @@ export class RemoteRepository implements Repository {
     const transport = new HttpTransport({ policy, signal: controller.signal, userAgent: `git/2.0 (${AGENT})` });
     // The private object store is made while the server answers.
     const storing = ObjectStore.create({ timeoutMs: limits.timeoutMs, maxObjectBytes: limits.maxObjectBytes });
+    // v2: the tags are asked for beside the discovery, one round trip where
+    // there were two. Used only when the discovery shows a v2 server with
+    // ls-refs, sha1 objects and no redirect (the request went to the URL
+    // the discovery answered from); otherwise, or when it failed, they are
+    // asked for again, after the discovery, as before. Bounded as any answer.
+    const base = url.replace(/\/$/, '');
+    const early =
+      protocolVersion === 2
+        ? lsRefs(transport, { url: base, protocol: 2, capabilities: { 'ls-refs': true } }, 'refs/tags/', AGENT, limits.maxRefsBytes).then(
+            (refs) => refs,
+            () => undefined,
+          )
+        : undefined;
     try {
       const adv = await withAbort(controller.signal, () => discoverRefs(transport, url, protocolVersion, limits.maxRefsBytes));
       const format = adv.capabilities['object-format'];
@@ -83,14 +98,19 @@ export class RemoteRepository implements Repository {
           `the repository uses object-format=${String(format)}; only sha1 is supported`,
         );
       }
-      return new RemoteRepository(url, transport, controller, timer, limits, await storing, adv);
+      const repo = new RemoteRepository(url, transport, controller, timer, limits, await storing, adv);
+      if (early && adv.protocol === 2 && adv.url === base && adv.capabilities['ls-refs'] !== undefined) repo.listedEarly = early;
+      return repo;
     } catch (err) {
+      const failure = normalise(err, controller.signal, url);
+      // The early listing, if still under way, goes with the rest.
+      controller.abort(failure);
       clearTimeout(timer);
       await storing.then(
         (s) => s.dispose(),
         () => undefined,
       );
-      throw normalise(err, controller.signal, url);
+      throw failure;
     }
   }
 
@@ -114,9 +134,11 @@ export class RemoteRepository implements Repository {
    * v0 advertisement (every ref) does for v0. Under the same size cap.
    */
   private listTags(): Promise<ServerRef[]> {
-    this.tags ??= withAbort(this.controller.signal, () =>
-      lsRefs(this.transport, this.adv, 'refs/tags/', AGENT, this.limits.maxRefsBytes),
-    ).catch((err: unknown) => {
+    const early = this.listedEarly;
+    this.tags ??= withAbort(this.controller.signal, async () => {
+      const refs = early ? await early : undefined;
+      return refs ?? lsRefs(this.transport, this.adv, 'refs/tags/', AGENT, this.limits.maxRefsBytes);
+    }).catch((err: unknown) => {
       throw normalise(err, this.controller.signal, this.location);
     });
     return this.tags;

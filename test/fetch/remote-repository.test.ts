@@ -259,6 +259,73 @@ describe('RemoteRepository over loopback smart HTTP', () => {
   });
 });
 
+describe('protocol v2: the tags listed beside the discovery', () => {
+  const isLsRefs = (r: { path: string; body: Buffer }): boolean =>
+    r.path.endsWith('/git-upload-pack') && r.body.includes('command=ls-refs');
+  const isDiscovery = (r: { query: string }): boolean => r.query.includes('service=git-upload-pack');
+
+  it('asks for the tags while the discovery is still unanswered, once, and resolves from that listing', async () => {
+    const from = server.requests.length;
+    // The discovery is held back: a listing asked for after its answer could not be answered first.
+    server.setFaults({ delayMs: 5000, only: 'info-refs' });
+    const opening = RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
+    let seen: { listed: boolean; discoveryAnswered: boolean } | undefined;
+    try {
+      while (!seen) {
+        const since = server.requests.slice(from);
+        const listing = since.find(isLsRefs);
+        if (listing?.status !== undefined)
+          seen = { listed: true, discoveryAnswered: since.some((r) => isDiscovery(r) && r.status !== undefined) };
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      server.setFaults(undefined);
+    }
+    expect(seen).toEqual({ listed: true, discoveryAnswered: false });
+    const repo = await opening;
+    try {
+      expect((await repo.resolveTag('debian/1.0-1'))?.oid).toBe(tagOid);
+      expect((await repo.resolveTag('upstream/1.0'))?.oid).toBe(upstreamTag);
+      expect(server.requests.slice(from).filter(isLsRefs)).toHaveLength(1);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('asks again after the discovery when the early listing failed', async () => {
+    const from = server.requests.length;
+    // A status fault answers without running git (the request's body is not read): upload-pack requests are told apart by their path.
+    const isUploadPack = (r: { path: string }): boolean => r.path.endsWith('/git-upload-pack');
+    server.setFaults({ status: 500, only: 'upload-pack' });
+    let repo: RemoteRepository | undefined;
+    try {
+      repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits);
+      while (!server.requests.slice(from).some((r) => isUploadPack(r) && r.status === 500)) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      server.setFaults(undefined);
+    }
+    try {
+      expect((await repo.resolveTag('debian/1.0-1'))?.oid).toBe(tagOid);
+      const asked = server.requests.slice(from).filter(isUploadPack);
+      expect(asked.map((r) => r.status)).toEqual([500, 200]);
+      expect(isLsRefs(asked[1]!)).toBe(true);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('asks for nothing early of a client speaking v0', async () => {
+    const from = server.requests.length;
+    const repo = await RemoteRepository.open(`${server.url}/pkg.git`, loopback, limits, 1);
+    try {
+      expect((await repo.resolveTag('debian/1.0-1'))?.oid).toBe(tagOid);
+      expect(server.requests.slice(from).filter(isLsRefs)).toHaveLength(0);
+    } finally {
+      await repo.close();
+    }
+  });
+});
+
 describe('ObjectStore: index-pack in the sandbox', () => {
   const packOf = (revs: string): Buffer =>
     execFileSync('git', ['pack-objects', '--stdout', '--revs', '-q'], { cwd: join(root, 'pkg.git'), input: `${revs}\n` });
