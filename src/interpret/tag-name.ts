@@ -73,9 +73,11 @@ export function decodeTagName(name: string): TagNameResult {
 }
 
 /**
- * The upstream tags a Debian tag's upstream-tag= most likely names, in the
- * order git-deborig(1) looks for them when none is given: upstream/UVER
- * (DEP-14), UVER, vUVER, each mangled as DEP-14 mangles versions. Empty for a
+ * The upstream tags a Debian tag's upstream-tag= most likely names: the
+ * names git-deborig(1) accepts for an upstream version (its candidate tags,
+ * `git deborig --just-print-tag-names`: UVER, vUVER, upstream/UVER), the
+ * DEP-14 one first, as git-debpush and gbp name it by default, the version
+ * mangled as DEP-14 mangles versions. Empty for a
  * name tag2upload refuses and for a native version (no revision). Only a
  * guess: verify fetches the first the repository has together with the tag,
  * and reads it only if the authenticated tag names it.
