@@ -261,7 +261,11 @@ export interface SourcePackage {
   readonly files: readonly CheckedFile[];
   /**
    * The service's SRC_VER_source.buildinfo found beside the .dsc, unverified:
-   * read only to choose which builder profile to try first.
+   * read only to choose which builder profile to try first (at most
+   * MAX_BUILDINFO_BYTES).
    */
   readonly buildinfo?: Uint8Array;
 }
+
+/** A buildinfo is a few kilobytes (its Installed-Build-Depends a few hundred lines); a larger one is not read. */
+export const MAX_BUILDINFO_BYTES = 256 * 1024;

@@ -279,8 +279,13 @@ async function obtainStep(run: VerifyRun, given: VerifyUpload, deps: VerifyDeps,
     return undefined;
   }
   const upload = obtained.upload;
-  progress(`upload: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`);
+  progress(uploadLine(upload));
   return upload;
+}
+
+/** The progress line of an obtained upload: its files and their bytes. */
+function uploadLine(upload: ObtainedUpload): string {
+  return `upload: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`;
 }
 
 /**
@@ -311,7 +316,7 @@ async function obtainAhead(
   const ms = Math.round((performance.now() - t0) * 10) / 10;
   if (!result.ok) return { result, ms };
   const upload = result.upload;
-  progress(`upload: ${upload.files.length + 1} files, ${formatBytes(upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length))}`);
+  progress(uploadLine(upload));
   await shareUpload(upload);
   return { result, ms, ...(deps.profiles ? {} : { hints: uploadHints(upload, sandboxFor('trixie'), deps.signal) }) };
 }

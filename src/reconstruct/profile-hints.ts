@@ -22,7 +22,7 @@
 // Version must be the .dsc's, and it is read under a size cap.
 import { basename } from 'node:path';
 import { isClearsigned, parseClearsigned } from '../deb822/clearsigned.js';
-import type { Dsc } from '../deb822/dsc.js';
+import { MAX_BUILDINFO_BYTES, type Dsc } from '../deb822/dsc.js';
 import { parseDeb822 } from '../deb822/parse.js';
 import { compressionOf, decompress } from '../tarball/decompress.js';
 import { readTar } from '../tarball/tar-reader.js';
@@ -104,9 +104,6 @@ export interface BuilderHint {
   readonly dgit: string;
   readonly evidence: string;
 }
-
-/** A buildinfo is a few kilobytes (its Installed-Build-Depends a few hundred lines); anything larger is not read. */
-export const MAX_BUILDINFO_BYTES = 256 * 1024;
 
 /** `pkg (= version)` or `pkg:arch (= version)`, one Installed-Build-Depends entry. */
 const EXACT_DEPENDENCY = /^([a-z0-9][a-z0-9+.-]*)(?::[a-z0-9-]+)? \(= ([A-Za-z0-9.+~:-]+)\)$/;

@@ -5,11 +5,8 @@
 // missing, unreadable or oversized one is simply absent.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Dsc } from '../deb822/dsc.js';
+import { MAX_BUILDINFO_BYTES, type Dsc } from '../deb822/dsc.js';
 import { fileInside, isPlainFileName } from '../deb822/file-name.js';
-
-/** A buildinfo is a few kilobytes; one larger than this is not read. */
-const MAX_BYTES = 256 * 1024;
 
 /** The name dgit gives it: SOURCE_VERSION-without-epoch_source.buildinfo. */
 export function buildinfoName(dsc: Pick<Dsc, 'source' | 'version'>): string {
@@ -29,7 +26,7 @@ export async function buildinfoBeside(dir: string, dsc: Pick<Dsc, 'source' | 've
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile() || st.size > MAX_BYTES) return undefined;
+    if (!st.isFile() || st.size > MAX_BUILDINFO_BYTES) return undefined;
     const buf = Buffer.alloc(st.size);
     const { bytesRead } = await handle.read(buf, 0, st.size, 0);
     return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
