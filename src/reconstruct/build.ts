@@ -14,7 +14,7 @@ import { ObjectTooLargeError } from '../fetch/index.js';
 import { LocalRepository } from '../fetch/index.js';
 import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { parseTagMessage } from '../interpret/index.js';
-import { ADD_FIELDS_PL, BUILD_SCRIPT, DEBORIG_WAIT_PM, NO_PRODUCT_SCRIPTS, TREE_SCRIPT } from './builder-script.js';
+import { ADD_FIELDS_PL, BUILD_SCRIPT, DEBORIG_WAIT_PM, NO_PRODUCT_SCRIPTS, ORIGS_WAIT_SH, TREE_SCRIPT } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
 import { XZ_DECOMPRESS_ONE_THREAD, type BuilderProfile, type Sandbox, type SandboxResult } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
@@ -84,6 +84,8 @@ export interface BuildFacts {
   };
   /** The dgit view's head is dgit's own quilt-fixup commit, made with the builder's identity and clock. */
   readonly dgitViewBuilderCommit: boolean;
+  /** git deborig ran while dgit started, dgit waiting for it (BUILD_SCRIPT, deborigBeside). */
+  readonly deborigBeside?: true;
   /** The tag's tagger date, seconds since the epoch (absent for a plain tree). */
   readonly taggerTime?: number;
 }
@@ -137,13 +139,30 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
     const why = e.message;
     return { ok: false, reasons: [reason('BUILD_FAILED', `the tag ${input.tag} cannot be read: ${why}`)], log: '', durationMs: 0 };
   }
-  return runBuild(
-    input,
-    BUILD_SCRIPT,
-    { host: input.repo, inside: '/src/repo' },
-    { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption, ...items },
+  const env = { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption, ...items };
+  const source = { host: input.repo, inside: '/src/repo' };
+  return runBuild(input, BUILD_SCRIPT, source, { ...env, T2U_DEBORIG_BESIDE: deborigBeside(input) ? '1' : '' });
+}
+
+/**
+ * Uploads below which git deborig runs beside dgit's start instead of before
+ * it (BUILD_SCRIPT, origs_hold), counted as what their files unpack to
+ * (unknown counts as large): about a tenth of a small gbp build. Above it,
+ * git deborig's xz (about 120 MiB at level 6) would share the sandbox's
+ * memory with dgit's perl, and the time saved is a small part of the build.
+ */
+export const DEBORIG_BESIDE_BELOW_BYTES = 16 * 1024 ** 2;
+
+export function deborigBeside(input: Pick<CommonBuildInput, 'inputBytes' | 'unpackedBytes'>): boolean {
+  return (
+    input.inputBytes !== undefined &&
+    input.unpackedBytes !== undefined &&
+    input.inputBytes + input.unpackedBytes < DEBORIG_BESIDE_BELOW_BYTES
   );
 }
+
+/** The script's exit status when dgit ran beside git deborig without waiting for it (BUILD_SCRIPT). */
+const DGIT_NOT_HELD = 68;
 
 class BuildInputError extends Error {
   override readonly name = 'BuildInputError';
@@ -250,6 +269,10 @@ async function runBuild(
     await writeFile(join(dir, 'perl5', 'T2uDeborigWait.pm'), DEBORIG_WAIT_PM);
     await mkdir(join(dir, 'bin'));
     for (const [name, text] of Object.entries(NO_PRODUCT_SCRIPTS)) await writeFile(join(dir, 'bin', name), text, { mode: 0o755 });
+    if (sourceEnv['T2U_DEBORIG_BESIDE']) {
+      await mkdir(join(dir, 'origs-wait'));
+      await writeFile(join(dir, 'origs-wait', 'dpkg-parsechangelog'), ORIGS_WAIT_SH, { mode: 0o755 });
+    }
     const attributes = await defusedGitattributes(input.sandbox, input.tmpDir);
     if (attributes) await writeFile(join(dir, 'gitattributes'), attributes);
     const env: Record<string, string> = {
@@ -295,6 +318,12 @@ async function runBuild(
       await cleanup();
       if (isVerificationError(e)) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };
       throw e;
+    }
+    if (r.exitCode === DGIT_NOT_HELD && sourceEnv['T2U_DEBORIG_BESIDE']) {
+      // A dgit that never ran the dpkg-parsechangelog which waits was not held
+      // back: the build is not trusted, and is made again with git deborig first.
+      await cleanup();
+      return runBuild(input, script, source, { ...sourceEnv, T2U_DEBORIG_BESIDE: '' });
     }
     const meta = await readMeta(join(dir, 'out', 'meta'));
     const buildLog = await readFile(join(dir, 'out', 'build.log'), 'utf8').catch(() => '');
@@ -412,6 +441,7 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
     origs,
     quilt: m.quilt ?? '',
     dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1',
+    ...(m.deborigBeside === '1' ? { deborigBeside: true as const } : {}),
     ...(tag ? { tag } : {}),
     ...(taggerTime !== undefined ? { taggerTime } : {}),
   };

@@ -65,13 +65,22 @@ fact() { printf 'step=%s\nat.%s=%s\n' "$1" "$1" "$(date +%s%N)" >> /work/out/met
 # at one thread's memory; Dpkg::Compression then passes -T+1 instead of -T0,
 # "multi-threaded mode with a single thread", the same bytes (its own
 # comment: -T1 would be the other format), and unxz -T1.
-build_source() {
+# dgit_build_source runs it and returns its status; build_source's failure
+# is the script's (exit 66, the log's end on standard error).
+dgit_build_source() {
   T2U_STEM=$1; export T2U_STEM; shift
   dg -cdgit-distro.debian.build-source-check-correspondence=false "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
     --dpkg-source:--threads-max=1 \
     --dpkg-genbuildinfo=/work/bin/no-buildinfo --dpkg-query=/work/bin/no-installed \
     --mini-git-tag-fsck=/work/bin/no-git-tarball --dpkg-genchanges=/work/bin/no-changes \
-    build-source > /work/out/build.log 2>&1 3>&- || { tail -n 40 /work/out/build.log >&2; exit 66; }
+    build-source > /work/out/build.log 2>&1 3>&-
+}
+build_failed() {
+  tail -n 40 /work/out/build.log >&2
+  exit 66
+}
+build_source() {
+  dgit_build_source "$@" || build_failed
 }
 ${MVER_SH}
 # given_origs: whether /src/origs has an entry that ls lists (not a dot file), without a process.
@@ -123,7 +132,7 @@ fact init
 # for a line on fd 6, read from the FIFO /tmp/t2u-deborig, which only the
 # script holds for writing (fd 5); deborig_run sends it. A git-deborig that
 # is no /usr/bin/perl program is run by git as it is, when its turn comes.
-DBH=
+DBH= BESIDE=
 if ! given_origs && [ -n "$T2U_UPSTREAM" ]; then
   fifos_made
   exec 5<>/tmp/t2u-deborig 6</tmp/t2u-deborig
@@ -134,12 +143,43 @@ if ! given_origs && [ -n "$T2U_UPSTREAM" ]; then
   DBH=$!
   exec 6<&-
 fi
-deborig_run() {
+# deborig_go: lets it run. deborig_end: waits for it; its status is git
+# deborig's, and what it wrote to standard error is the script's.
+deborig_go() {
   printf 'go\n' >&5
   exec 5>&-
-  wait "$DBH" || { st=$?; cat /tmp/t2u-deborig.err >&2; exit "$st"; }
+}
+deborig_end() {
+  wait "$DBH" || { st=$?; cat /tmp/t2u-deborig.err >&2; return "$st"; }
   [ ! -s /tmp/t2u-deborig.err ] || cat /tmp/t2u-deborig.err >&2
   [ ! -e /tmp/t2u-deborig-plain ] || git deborig "$UC" > /dev/null
+}
+# Beside dgit (T2U_DEBORIG_BESIDE, small uploads only: their wall time is
+# dgit's start plus git deborig's, and git deborig's xz would otherwise meet
+# dgit's in memory): git deborig runs while dgit starts, and dgit waits for
+# it at its first dpkg-parsechangelog. dgit learns the version, without
+# which it can name no orig, from that run (build_or_push_prep_early, the
+# first thing build-source does, in dgit 12 and 17); before it, dgit only
+# reads its options and git's configuration, while git deborig swaps
+# .git/info/attributes for its own during git archive. The dpkg-parsechangelog
+# first in dgit's PATH (ORIGS_WAIT_SH, /work/origs-wait) takes a shared lock
+# on /tmp/t2u-origs.lock, which the script holds (fd 7) until git deborig has
+# ended, then runs the real one if /tmp/t2u-origs.status says ok. It leaves
+# /tmp/t2u-origs.waited: a dgit that never ran it was not held back, and the
+# build is not trusted (exit 68: the host builds again, git deborig first).
+origs_hold() {
+  : > /tmp/t2u-origs.status
+  exec 7> /tmp/t2u-origs.lock
+  flock -x 7
+}
+origs_release() {
+  printf '%s\n' "$1" > /tmp/t2u-origs.status
+  flock -u 7
+  exec 7>&-
+}
+deborig_run() {
+  deborig_go
+  deborig_end || exit $?
 }
 # tag2upload_fetch: git init; dgit setup-gitattributes (neutralises in-tree
 # .gitattributes through .git/info/attributes); fetch the tag (and the
@@ -177,8 +217,14 @@ if given_origs; then
   meta origs given
 elif [ -n "$UC" ]; then
   [ "$(git rev-parse "refs/tags/$UT^{commit}")" = "$UC" ] || { echo "upstream-tag $UT is not upstream=$UC" >&2; exit 65; }
-  deborig_run
-  meta origs deborig
+  if [ -n "$DBH" ] && [ -n "$T2U_DEBORIG_BESIDE" ]; then
+    origs_hold
+    deborig_go
+    BESIDE=1
+  else
+    deborig_run
+    meta origs deborig
+  fi
 else
   meta origs none
 fi
@@ -213,10 +259,36 @@ fields_open
     || { echo "the tag has no usable tagger header" >&2; exit 65; }
   printf 'fingerprint=%s\ntaggerTime=%s\n' "$FPR" "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)" > /tmp/t2u-tag-meta
   exec nice -n 10 perl /work/add-fields.pl "../bpd/$DSC" "$SRC" "$VER" "$T2U_TAG_OBJECT" "$FPR" "$TAGGER" <&4 4<&-
-) 2> /tmp/t2u-fields.err 3>&- &
+) 2> /tmp/t2u-fields.err 3>&- 7>&- &
 AF=$!
 exec 4<&-
-build_source "$SRC"_"$MVER" "$@" --dgit-view-save=refs/heads/t2u-dgit-view
+set -- "$SRC"_"$MVER" "$@" --dgit-view-save=refs/heads/t2u-dgit-view
+if [ -n "$BESIDE" ]; then
+  (
+    PATH=/work/origs-wait:$PATH
+    export PATH
+    dgit_build_source "$@"
+  ) 7>&- &
+  BS=$!
+  if deborig_end; then
+    origs_release ok
+    meta origs deborig
+    meta deborigBeside 1
+    BST=0
+    wait "$BS" || BST=$?
+    [ -e /tmp/t2u-origs.waited ] || { echo "dgit did not wait for git deborig" >&2; exit 68; }
+    [ "$BST" -eq 0 ] || build_failed
+  else
+    st=$?
+    origs_release failed
+    wait "$BS" || :
+    # git deborig's failure is the origs step's, as when it runs first.
+    printf 'step=origs\n' >> /work/out/meta
+    exit "$st"
+  fi
+else
+  build_source "$@"
+fi
 fact fields
 # dopush: the dgit view is the split-brain cache's commit for quilt formats,
 # HEAD otherwise (splitbrain_pseudomerge returns it unchanged for a package
@@ -386,6 +458,23 @@ my $line = <$go>;
 close $go;
 exit 1 unless defined $line && $line eq "go\n";
 1;
+`;
+
+/**
+ * /work/origs-wait/dpkg-parsechangelog, first in dgit's PATH when git deborig
+ * runs beside dgit's start (BUILD_SCRIPT, origs_hold): it waits until the
+ * script's origs step has ended, then is the real dpkg-parsechangelog, or
+ * fails if that step failed. It leaves /tmp/t2u-origs.waited, which the
+ * script checks after dgit.
+ */
+export const ORIGS_WAIT_SH = String.raw`#!/bin/sh
+: > /tmp/t2u-origs.waited
+exec 8< /tmp/t2u-origs.lock
+flock -s 8
+exec 8<&-
+IFS= read -r S < /tmp/t2u-origs.status || S=
+[ "$S" = ok ] || { echo "dpkg-parsechangelog: not run: the origs step failed" >&2; exit 1; }
+exec /usr/bin/dpkg-parsechangelog "$@"
 `;
 
 /**

@@ -8,7 +8,8 @@
 // Tags are made here on the native fixture's commit, signed with a test key
 // where they need a signature, and built by the trixie rootfs's dgit.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,10 +160,15 @@ describe('the build script’s fields step', () => {
 });
 
 describe('the build script’s git deborig', () => {
-  it('fails at step origs as git’s own run of git deborig fails (a native package has no orig)', async () => {
+  it.each([
+    ['first', {}],
+    ['beside dgit’s start', { inputBytes: 0, unpackedBytes: 0 }],
+  ] as const)('fails at step origs as git’s own run of git deborig fails (a native package has no orig), run %s', async (_, sizes) => {
     git(['update-ref', 'refs/tags/upstream/2.0', base]);
     makeTag('debian/2.0', base, { items: ` upstream-tag=upstream/2.0 upstream=${base}` });
-    const message = failure(await build('debian/2.0'));
+    const message = failure(
+      await buildFromGit({ repo, tag: 'debian/2.0', existingOrigs: [], profile, sandbox, timeoutMs: 300_000, tmpDir: dir, ...sizes }),
+    );
     // The same checkout, and git deborig as git runs it, in the same rootfs.
     const direct = await sandbox.run({
       argv: [
@@ -200,5 +206,121 @@ describe('the build script’s git deborig', () => {
     expect(message).toMatch(
       /failed at step init \(exited with status 65\): refs\/tags\/debian\/2\.0-2 is not the tag object whose items were read$/,
     );
+  });
+});
+
+// git deborig beside dgit's start (small uploads): dgit waits for it at its
+// first dpkg-parsechangelog. Here git deborig is made to take 3 s more than
+// it does (its wait module sleeps after its "go"), far longer than dgit's
+// start, and the gbp upload, made by tag2upload's code, must still come out
+// byte for byte, under the dgit of each rootfs the profiles use.
+describe('git deborig beside dgit’s start', () => {
+  const gbp = uploadCase('gbp');
+  const small = { inputBytes: 0, unpackedBytes: 0 };
+  /** The sandbox, with each build's files changed first by `change` (the build directory on the host). */
+  const changed = (inner: Sandbox, change: (workDir: string) => void): Sandbox & { runs: number } => {
+    const s = {
+      ...inner,
+      runs: 0,
+      run: (command: Parameters<Sandbox['run']>[0]) => {
+        if (command.workDir !== undefined && command.argv.includes('/work/build.sh')) {
+          s.runs++;
+          change(command.workDir);
+        }
+        return inner.run(command);
+      },
+    };
+    return s;
+  };
+  const slowDeborig = (workDir: string): void => {
+    const pm = join(workDir, 'perl5', 'T2uDeborigWait.pm');
+    writeFileSync(pm, readFileSync(pm, 'utf8').replace(/\n1;\n$/, '\nselect(undef, undef, undef, 3);\n1;\n'));
+  };
+
+  for (const name of ['trixie', 'forky'] as const) {
+    it(`makes the upload's orig and ${name === 'trixie' ? 'every file' : 'the .dsc naming it'} when git deborig ends long after dgit started (${name})`, async () => {
+      const inner = await builderSandboxFor(name);
+      const slowed = changed(inner, slowDeborig);
+      const r = await buildFromGit({
+        repo: bundleOf(gbp),
+        tag: gbp.tag,
+        existingOrigs: [],
+        profile: profileByName(name)!,
+        sandbox: slowed,
+        timeoutMs: 300_000,
+        tmpDir: dir,
+        ...small,
+      });
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      try {
+        expect(r.facts).toMatchObject({ origs: 'deborig', deborigBeside: true });
+        expect(slowed.runs).toBe(1);
+        // dgit's build (with the slowed git deborig inside it) took the 3 s; its start did not wait for them.
+        expect(r.steps['origs']).toBeLessThan(3000);
+        expect(r.steps['build']).toBeGreaterThan(3000);
+        const sha256 = (f: string): string =>
+          createHash('sha256')
+            .update(readFileSync(join(r.productsDir, f)))
+            .digest('hex');
+        const orig = gbp.dscFiles.find((f) => f.name.includes('.orig.'))!;
+        expect(sha256(orig.name)).toBe(orig.sha256);
+        expect(readFileSync(join(r.productsDir, r.facts.dsc), 'utf8')).toContain(` ${orig.sha256} ${orig.size} ${orig.name}\n`);
+        if (name === 'trixie') for (const f of gbp.dscFiles) expect(sha256(f.name)).toBe(f.sha256);
+      } finally {
+        await r.cleanup();
+      }
+    });
+  }
+
+  it('builds again with git deborig first when dgit did not run the dpkg-parsechangelog that waits', async () => {
+    // The waiting dpkg-parsechangelog removed: dgit finds the real one, and is not held back.
+    const unheld = changed(sandbox, (workDir) => {
+      slowDeborig(workDir);
+      rmSync(join(workDir, 'origs-wait'), { recursive: true, force: true });
+    });
+    const r = await buildFromGit({
+      repo: bundleOf(gbp),
+      tag: gbp.tag,
+      existingOrigs: [],
+      profile,
+      sandbox: unheld,
+      timeoutMs: 300_000,
+      tmpDir: dir,
+      ...small,
+    });
+    expect(unheld.runs).toBe(2);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    try {
+      expect(r.facts.origs).toBe('deborig');
+      expect(r.facts.deborigBeside).toBeUndefined();
+      for (const f of gbp.dscFiles)
+        expect(
+          createHash('sha256')
+            .update(readFileSync(join(r.productsDir, f.name)))
+            .digest('hex'),
+        ).toBe(f.sha256);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('runs git deborig first for an upload of unknown or large size', async () => {
+    const r = await buildFromGit({
+      repo: bundleOf(gbp),
+      tag: gbp.tag,
+      existingOrigs: [],
+      profile,
+      sandbox,
+      timeoutMs: 300_000,
+      tmpDir: dir,
+      inputBytes: 20 * 1024 ** 2,
+      unpackedBytes: 0,
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.facts.deborigBeside).toBeUndefined();
+    await r.cleanup();
   });
 });
