@@ -17,7 +17,10 @@
 // per mount namespace, and added to the resident sets in the same sample for
 // the whole peak (the rise of the kernel's Shmem counter is printed too; it
 // is machine-wide, so other work on the machine shows in it). The load
-// average is printed, and an idle node's peak as the baseline.
+// average is printed, and an idle node's peak as the baseline. The peak of
+// each 2 s of a verification, with the commands that held it, is written
+// to timeline-CONTENT-SIZE.json in the cache directory: which step made the
+// peak, and what the next step peaks at.
 //
 // The content. `--sizes` uploads hold low-entropy text (bench/lib/text-parts.pl:
 // lines of words, 1 KiB paragraphs drawn from 64, files of 4 MiB), which xz
@@ -202,6 +205,8 @@ function described(pid: number): string {
   const line = `${comm(pid)}${words === '' ? '' : ` ${words}`}`;
   return `[${line.length > 72 ? `${line.slice(0, 69)}...` : line} ← ${comm(parentOf.get(pid) ?? 0)}]`;
 }
+/** The timeline's window: its peak in each, with what held it, is written beside the reports. */
+const TIMELINE_MS = 2_000;
 /** Processes at least this large are named one by one in the breakdown. */
 const DESCRIBED_FROM = 8 * MiB;
 
@@ -256,6 +261,8 @@ interface Peak {
   byCommand: Record<string, number>;
   /** Each large process's own peak, by what it ran and who ran it (described). */
   byProcess?: Record<string, number>;
+  /** Per TIMELINE_MS from the start: the whole's peak in that window and what held it (which step of the verification was running). */
+  timeline?: { atMs: number; whole: number; at: string }[];
   wallMs: number;
   code: number | null;
   stdout: string;
@@ -276,6 +283,7 @@ function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process
     let atPeak = '';
     const byCommand: Record<string, number> = {};
     const byProcess: Record<string, number> = {};
+    const timeline: { atMs: number; whole: number; at: string }[] = [];
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -303,6 +311,17 @@ function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process
       }
       for (const [c, n] of byComm) byCommand[c] = Math.max(byCommand[c] ?? 0, n);
       const tmpfs = sandboxTmpfs(pids);
+      const window = Math.floor((performance.now() - started) / TIMELINE_MS) * TIMELINE_MS;
+      const last = timeline[timeline.length - 1];
+      if (last?.atMs !== window || rss + tmpfs > last.whole) {
+        const at = [...byComm]
+          .filter(([, n]) => n >= 4 * MiB)
+          .sort((a, b) => b[1] - a[1])
+          .map(([c, n]) => `${c} ${mib(n)}`)
+          .join(', ');
+        if (last?.atMs === window) timeline.pop();
+        timeline.push({ atMs: window, whole: rss + tmpfs, at });
+      }
       peak = Math.max(peak, rss);
       tmpfsPeak = Math.max(tmpfsPeak, tmpfs);
       if (rss + tmpfs > whole) {
@@ -333,6 +352,7 @@ function measured(file: string, args: string[], env: NodeJS.ProcessEnv = process
         atPeak,
         byCommand,
         byProcess,
+        timeline,
         wallMs: performance.now() - started,
         code,
         stdout,
@@ -370,6 +390,7 @@ async function upload(size: number, content: Content): Promise<Made> {
   if (make.code !== 0) throw new Error(`large-upload.sh failed: ${make.stderr}`);
   const made = `${new Date().toISOString()}, ${(make.wallMs / 60_000).toFixed(1)} min, load before ${before}, after ${load()}`;
   make.stdout = '';
+  make.timeline = undefined;
   make.stderr = '';
   writeFileSync(join(partial, 'make.json'), JSON.stringify({ make, made }));
   rmSync(dir, { recursive: true, force: true });
@@ -455,6 +476,10 @@ try {
       // large as the content (4 GiB was too little for 1 GiB).
       { ...process.env, T2U_SANDBOX_WORK_FLOOR: String(6 * size + 1024 * MiB) },
     );
+    const timelineFile = join(CACHE, `timeline-${content}-${size / MiB}.json`);
+    writeFileSync(timelineFile, JSON.stringify(verify.timeline, null, 1));
+    verify.timeline = undefined;
+    process.stderr.write(`the peak per ${TIMELINE_MS / 1000} s: ${timelineFile}\n`);
     let verdict = `exit ${verify.code}`;
     try {
       const report = JSON.parse(verify.stdout) as { verdict: string; reasons: { code: string }[] };

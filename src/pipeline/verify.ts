@@ -76,6 +76,8 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold' | 'wholeHistory'> 
   readonly progress?: (line: string) => void;
   /** The second toolchain (default the verifier's own; replaced only to test disagreement handling). */
   readonly secondToolchain?: typeof runSecondToolchain;
+  /** Uploads below this (files plus what they unpack to) run layers 4 and 5 at once (default SMALL_UPLOAD_BELOW_BYTES; replaced only to test the order). */
+  readonly smallUploadBelowBytes?: number;
 }
 
 /** Debian's debian-tag2upload-keyring package installs the service key here. */
@@ -90,7 +92,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   let held: HeldRepository | undefined;
   let upload: ObtainedUpload | undefined = input.upload.kind === 'obtained' ? input.upload.upload : undefined;
   let products: ReproduceResult['products'];
-  // The second toolchain's rebuild, when it was started beside dgit's build (secondToolchainEarly).
+  // The second toolchain's rebuild, when it was started beside dgit's build (a small upload: smallUpload).
   let earlySecond: EarlySecond | undefined;
   // What the upload shows of its builder, read before the first build.
   let hints: Promise<ProfileHints> | undefined;
@@ -155,12 +157,12 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     if (beforeBuild) return beforeBuild;
     const repoPath = await held!.repo.buildSource(held!.refs);
 
-    // Layers 4 and 5 at once: each reads the repository and the upload
-    // read-only, in its own sandbox and scratch directory; their findings
-    // are taken in the same order as if one had run after the other. A
-    // mismatch the binding or the content layer has decided needs no further
-    // builder profile: the bits layer stops after its first build.
-    progress("comparing the upload's content with the tag's tree, and rebuilding the tag");
+    // Layers 4 and 5, each reading the repository and the upload read-only,
+    // in its own sandbox and scratch directory; their findings are taken in
+    // the same order whichever ran first. A mismatch the binding or the
+    // content layer has decided needs no further builder profile: the bits
+    // layer stops after its first build. A small upload runs both at once;
+    // a large one runs the content check first, then the build (smallUpload).
     let contentRefutes: string | undefined;
     const second = deps.secondToolchain ?? runSecondToolchain;
     const secondFor = (profile: BuilderProfile): Promise<SecondToolchainOutcome> =>
@@ -172,12 +174,18 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     // What the upload unpacks to, as its files' headers say: read once, for the
     // content check's and the builds' work directories and for the above.
     const unpackedBytes = await unpackedEstimate(upload.files.map((f) => f.path)).catch(() => Number.POSITIVE_INFINITY);
-    const earlyAllowed = secondToolchainEarly(
+    const small = smallUpload(
       upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length),
       unpackedBytes,
+      deps.smallUploadBelowBytes,
+    );
+    progress(
+      small
+        ? "comparing the upload's content with the tag's tree, and rebuilding the tag"
+        : "comparing the upload's content with the tag's tree, then rebuilding the tag (a large upload: one after the other)",
     );
     const startEarly = (): void => {
-      if (earlySecond || !earlyAllowed || !firstProfile || !contentDone || deps.signal?.aborted) return;
+      if (earlySecond || !small || !firstProfile || !contentDone || deps.signal?.aborted) return;
       earlySecond = { profile: firstProfile.name, outcome: secondFor(firstProfile) };
     };
     const refuted = (): string | undefined => refutation(run.reasons) ?? contentRefutes;
@@ -185,22 +193,34 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       firstProfile ??= p;
       startEarly();
     };
-    // The build first: it is the longer of the two, and both begin by preparing on this thread.
-    const bits = run.timed('bitsMs', () =>
-      bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, onBuildStart),
-    );
-    const content = run.timed('contentMs', async () => {
-      try {
-        const c = await contentStep(input, run, repoPath, upload!, unpackedBytes, sandboxFor, deps);
-        if (!('code' in c)) contentRefutes = refutation(c.reasons);
-        return c;
-      } finally {
-        contentDone = true;
-        startEarly();
-      }
-    });
-    // Both settled before either is used: a throw from one never leaves the other running past the clean-up below.
-    const [c, b] = await Promise.allSettled([content, bits]);
+    const bits = (): Promise<ReproduceResult> =>
+      run.timed('bitsMs', () =>
+        bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, onBuildStart),
+      );
+    const content = (): Promise<ContentCheckResult | Reason> =>
+      run.timed('contentMs', async () => {
+        try {
+          const c = await contentStep(input, run, repoPath, upload!, unpackedBytes, sandboxFor, deps);
+          if (!('code' in c)) contentRefutes = refutation(c.reasons);
+          return c;
+        } finally {
+          contentDone = true;
+          startEarly();
+        }
+      });
+    // Both settled before either is used: a throw from one never leaves the
+    // other running past the clean-up below. At once, the build first: it is
+    // the longer of the two, and both begin by preparing on this thread.
+    let c: PromiseSettledResult<ContentCheckResult | Reason>;
+    let b: PromiseSettledResult<ReproduceResult>;
+    if (small) {
+      const started = bits();
+      [c, b] = await Promise.allSettled([content(), started]);
+    } else {
+      [c] = await Promise.allSettled([content()]);
+      if (c.status === 'rejected') throw c.reason;
+      [b] = await Promise.allSettled([bits()]);
+    }
     if (b.status === 'fulfilled') products = b.value.products;
     if (c.status === 'rejected') throw c.reason;
     if (b.status === 'rejected') throw b.reason;
@@ -479,19 +499,33 @@ interface EarlySecond {
 }
 
 /**
- * Uploads below which the second toolchain starts beside dgit's build
- * instead of after it, counted as what their files unpack to (their own
- * headers say; unknown counts as large): its rebuild (tens of milliseconds
- * for a small package) then takes a core the build leaves idle. Above it
- * the two would compress the package at once (git deborig's xz and the
- * second toolchain's, about 120 MiB each), so the second waits, as the
- * memory bench measures it. A few MiB of xz may unpack to a GiB.
+ * Uploads below which the content check (layer 4) and the second toolchain
+ * run beside dgit's build, counted as the upload's files plus what they
+ * unpack to (their own headers say; unknown counts as large). For a small
+ * upload the content check and the second toolchain's rebuild (tens of
+ * milliseconds each) take a core the build leaves idle. For a large one
+ * nothing runs beside the build's compression (git deborig's xz at level 6
+ * in its multi-threaded format, 120-170 MiB whatever the size, the bytes
+ * fixed by those settings): the content check runs first (its dpkg-source -x
+ * unpacks the whole orig, about 50 MiB with its decompressor and tar, and
+ * node streams the trees), then the build, then the second toolchain (whose
+ * own xz is as large as git deborig's). The memory bench measured both: at
+ * 1 GiB of incompressible content the content check was still unpacking
+ * when git deborig compressed (a peak of 340 MiB), and the second toolchain
+ * beside the build had both compressors at once (476 MiB). A few MiB of xz
+ * may unpack to a GiB. Above the bound a verification takes the content
+ * check's time longer (12 s of 155 s for 1 GiB of text).
  */
-export const SECOND_TOOLCHAIN_EARLY_BELOW_BYTES = 16 * 1024 ** 2;
+export const SMALL_UPLOAD_BELOW_BYTES = 16 * 1024 ** 2;
 
-/** `packedBytes`: the upload's files; `unpackedBytes`: what they unpack to beyond that (unpackedEstimate). */
-export function secondToolchainEarly(packedBytes: number, unpackedBytes: number): boolean {
-  return packedBytes + unpackedBytes < SECOND_TOOLCHAIN_EARLY_BELOW_BYTES;
+/**
+ * Whether an upload is small (SMALL_UPLOAD_BELOW_BYTES): `packedBytes`, the
+ * upload's files; `unpackedBytes`, what they unpack to beyond that
+ * (unpackedEstimate); `below`, the bound (the default, unless a test orders
+ * a small upload as a large one).
+ */
+export function smallUpload(packedBytes: number, unpackedBytes: number, below = SMALL_UPLOAD_BELOW_BYTES): boolean {
+  return packedBytes + unpackedBytes < below;
 }
 
 /**

@@ -18,6 +18,7 @@ import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/v
 import { runSecondToolchain } from '../../src/reconstruct/second-toolchain/second-toolchain.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { builderSandboxFor } from '../helpers/builder-rootfs.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
@@ -317,6 +318,93 @@ describe('verify: the Dgit field over archive history (pseudo-merge)', () => {
     );
     expect(r.verdict, describeReport(r)).toBe('unverifiable');
     expect(codes(r)).toEqual(['DGIT_VIEW_UNCHECKED']);
+  });
+});
+
+describe('verify: the content check beside the build, or before it', () => {
+  const gbp = MANIFEST.uploads.find((u) => u.case === 'gbp')!;
+  /** How long the content check's script is held back, waiting for the build's to start. */
+  const HOLD_MS = 8_000;
+
+  /**
+   * Real sandboxes that note when the content check's script (content.sh)
+   * and the first build's (build.sh) run, and hold the content check's back
+   * until the build's has started (at most HOLD_MS): run at once, the two
+   * then overlap whatever the machine's speed; one after the other, the
+   * build's cannot start while the content check's waits.
+   */
+  function watched(): { sandboxFor: NonNullable<VerifyDeps['sandboxFor']>; spans: Map<string, { start: number; end?: number }> } {
+    const spans = new Map<string, { start: number; end?: number }>();
+    let buildStarted = (): void => {};
+    const buildStart = new Promise<void>((resolve) => (buildStarted = resolve));
+    const sandboxFor = async (name: string): Promise<Sandbox> => {
+      const inner = await builderSandboxFor(name);
+      return {
+        ...inner,
+        run: async (command) => {
+          const script = ['/work/content.sh', '/work/build.sh'].find((s) => command.argv.includes(s));
+          if (script === undefined || spans.has(script)) return inner.run(command);
+          const span: { start: number; end?: number } = { start: performance.now() };
+          spans.set(script, span);
+          if (script === '/work/build.sh') buildStarted();
+          else await Promise.race([buildStart, new Promise((resolve) => setTimeout(resolve, HOLD_MS))]);
+          try {
+            return await inner.run(command);
+          } finally {
+            span.end = performance.now();
+          }
+        },
+      };
+    };
+    return { sandboxFor, spans };
+  }
+
+  it('a large upload is compared before it is built: the content check has ended before the build starts', async () => {
+    const { sandboxFor, spans } = watched();
+    const lines: string[] = [];
+    // Every upload counts as large here (the bound 0): the fixture stays small.
+    const r = await verify(
+      { repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) },
+      deps({ sandboxFor, smallUploadBelowBytes: 0, progress: (l) => lines.push(l) }),
+    );
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+    const content = spans.get('/work/content.sh')!;
+    const build = spans.get('/work/build.sh')!;
+    expect(content.end).toBeDefined();
+    expect(build.start).toBeGreaterThanOrEqual(content.end!);
+    expect(lines).toContain(
+      "comparing the upload's content with the tag's tree, then rebuilding the tag (a large upload: one after the other)",
+    );
+    expect(r.reconstruction!.toolchains.map((t) => `${t.name}:${t.status}`)).toEqual(['dgit:agrees', 'typescript:agrees']);
+  });
+
+  it('a tampered upload has the same findings in either order: the content mismatch still stops the bits layer after its first build', async () => {
+    const u = MANIFEST.uploads.find((x) => x.case === 'tamper-debian-tar')!;
+    const findings = (r: VerifyReport): unknown => ({
+      verdict: r.verdict,
+      codes: codes(r),
+      notes: r.notes.map((n) => n.code),
+      layers: Object.fromEntries(Object.entries(r.layers).map(([k, l]) => [k, l.status])),
+      content: r.content?.differences,
+      attempts: r.reconstruction?.attempts.map((a) => `${a.profile}:${a.outcome}`),
+      skipped: r.reconstruction?.skipped,
+      toolchains: r.reconstruction?.toolchains.map((t) => `${t.name}:${t.status}`),
+    });
+    const small = await verify({ repo: local(u), tag: u.tag, upload: atPath(u) }, deps());
+    const large = await verify({ repo: local(u), tag: u.tag, upload: atPath(u) }, deps({ smallUploadBelowBytes: 0 }));
+    expect(large.verdict, describeReport(large)).toBe('mismatch');
+    expect(large.reconstruction!.attempts).toHaveLength(1);
+    expect(findings(large)).toEqual(findings(small));
+  });
+
+  it('a small upload is compared while it is built', async () => {
+    const { sandboxFor, spans } = watched();
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ sandboxFor }));
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+    const content = spans.get('/work/content.sh')!;
+    const build = spans.get('/work/build.sh')!;
+    expect(build.start).toBeLessThan(content.end!);
+    expect(content.start).toBeLessThan(build.end!);
   });
 });
 
