@@ -23,7 +23,7 @@ import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
 import { builderSandbox, profileByName, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
-import { reproduce, uploadHints, type ProfileHints, type ReproduceResult } from '../reconstruct/index.js';
+import { reproduce, uploadHints, type ProfileHints, type ReproduceInput, type ReproduceResult } from '../reconstruct/index.js';
 import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { VerifyReport } from '../report/report.js';
@@ -193,9 +193,15 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       firstProfile ??= p;
       startEarly();
     };
+    // Told when the first build is running in its sandbox (or will not run).
+    let buildRunning = (): void => {};
+    const running = new Promise<void>((resolve) => (buildRunning = resolve));
     const bits = (): Promise<ReproduceResult> =>
       run.timed('bitsMs', () =>
-        bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, onBuildStart),
+        bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, {
+          onBuildStart,
+          onBuildRunning: buildRunning,
+        }),
       );
     const content = (): Promise<ContentCheckResult | Reason> =>
       run.timed('contentMs', async () => {
@@ -210,12 +216,15 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       });
     // Both settled before either is used: a throw from one never leaves the
     // other running past the clean-up below. At once, the build first: it is
-    // the longer of the two, and both begin by preparing on this thread.
+    // the longer of the two, and both begin by preparing on this thread, so
+    // the content check begins once the build's sandbox has started (or the
+    // bits layer has ended without one).
     let c: PromiseSettledResult<ContentCheckResult | Reason>;
     let b: PromiseSettledResult<ReproduceResult>;
     if (small) {
       const started = bits();
-      [c, b] = await Promise.allSettled([content(), started]);
+      void started.then(buildRunning, buildRunning);
+      [c, b] = await Promise.allSettled([running.then(content), started]);
     } else {
       [c] = await Promise.allSettled([content()]);
       if (c.status === 'rejected') throw c.reason;
@@ -432,7 +441,7 @@ async function bitsStep(
   refuted: () => string | undefined,
   deps: VerifyDeps,
   progress: Progress,
-  onBuildStart: (profile: BuilderProfile) => void,
+  on: Pick<ReproduceInput, 'onBuildStart' | 'onBuildRunning'>,
 ): Promise<ReproduceResult> {
   const madeAt = binding.signedAt ?? (binding.facts.signed !== undefined ? new Date(binding.facts.signed) : undefined);
   // The tag object whose signature layer 1 checked, read again through the
@@ -457,7 +466,7 @@ async function bitsStep(
     timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     keepProducts: true,
     onProgress: progress,
-    onBuildStart,
+    ...on,
     refuted,
     ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),

@@ -34,6 +34,8 @@ interface CommonBuildInput {
   readonly inputBytes?: number;
   /** What the upload's files unpack to beyond their own bytes (unpackedEstimate): where the work directory lives follows it. */
   readonly unpackedBytes?: number;
+  /** Told once the build's sandbox has started. */
+  readonly onRunning?: () => void;
 }
 
 export interface GitBuildInput extends CommonBuildInput {
@@ -310,6 +312,7 @@ async function runBuild(
             ...(input.unpackedBytes !== undefined ? { unpackedBytes: input.unpackedBytes } : {}),
           },
           ...(input.signal ? { signal: input.signal } : {}),
+          ...(input.onRunning ? { onSpawn: input.onRunning } : {}),
         });
       } finally {
         recordSandboxTime('build', performance.now() - t0);

@@ -3,6 +3,6 @@
 // boundaries rule and test/architecture/module-map.test.ts check it).
 export { reproduce, uploadHints } from './reproduce.js';
 export type { ProfileHints } from './profile-hints.js';
-export type { Attempt, ReproduceResult, ReproduceVerdict } from './reproduce.js';
+export type { Attempt, ReproduceInput, ReproduceResult, ReproduceVerdict } from './reproduce.js';
 export { runSecondToolchain } from './second-toolchain/second-toolchain.js';
 export type { SecondToolchainResult } from './second-toolchain/second-toolchain.js';

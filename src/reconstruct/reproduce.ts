@@ -74,6 +74,8 @@ export interface ReproduceInput {
   readonly onProgress?: (line: string) => void;
   /** Called as each profile's build starts, before it runs. */
   readonly onBuildStart?: (profile: BuilderProfile) => void;
+  /** Called once each profile's build is running in its sandbox. */
+  readonly onBuildRunning?: (profile: BuilderProfile) => void;
   /**
    * Asked before each profile after the first: why the upload is already
    * refuted by another layer (content, binding), if it is. Then no further
@@ -272,6 +274,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       timeoutMs: input.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
       ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
+      ...(input.onBuildRunning ? { onRunning: () => input.onBuildRunning!(profile) } : {}),
     };
     const fields = {
       ...(dsc.paragraph.get('Dgit') !== undefined ? { dgit: dsc.paragraph.get('Dgit') } : {}),

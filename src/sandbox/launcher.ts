@@ -80,6 +80,8 @@ export interface SandboxSpec {
   limits?: SandboxLimits;
   /** Kills everything in the sandbox when aborted (runSandboxed): the result then has signal SIGKILL. */
   signal?: AbortSignal;
+  /** Told once the command's process has been started (runSandboxed), before it ends. */
+  onSpawn?: () => void;
   /** The uid/gid bwrap runs as when we are root (default T2U_SANDBOX_UID/GID, else 65534). */
   identity?: SandboxIdentity;
 }
@@ -378,6 +380,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         // Its own process group, so a kill reaches bwrap and not us.
         detached: true,
       });
+      spec.onSpawn?.();
       const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
         child.on('error', (error) => {
           // Spawning failed (no bwrap, no prlimit): there will be no 'close' with a status.

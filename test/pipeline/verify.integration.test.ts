@@ -406,6 +406,34 @@ describe('verify: the content check beside the build, or before it', () => {
     expect(build.start).toBeLessThan(content.end!);
     expect(content.start).toBeLessThan(build.end!);
   });
+
+  it('a small upload’s content check is asked for once the build is running, not before', async () => {
+    // The order in which the two scripts are handed to the sandbox, and whether the build's had started by then.
+    const order: string[] = [];
+    let buildSpawned = false;
+    const sandboxFor = async (name: string): Promise<Sandbox> => {
+      const inner = await builderSandboxFor(name);
+      return {
+        ...inner,
+        run: (command) => {
+          const script = ['/work/content.sh', '/work/build.sh'].find((s) => command.argv.includes(s));
+          if (script === '/work/content.sh') order.push(`content (build running: ${buildSpawned})`);
+          if (script !== '/work/build.sh') return inner.run(command);
+          order.push('build');
+          return inner.run({
+            ...command,
+            onSpawn: () => {
+              buildSpawned = true;
+              command.onSpawn?.();
+            },
+          });
+        },
+      };
+    };
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ sandboxFor }));
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+    expect(order).toEqual(['build', 'content (build running: true)']);
+  });
 });
 
 describe('verify: binding failures and undecidable cases', () => {
