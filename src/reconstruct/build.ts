@@ -14,7 +14,15 @@ import { ObjectTooLargeError } from '../fetch/index.js';
 import { LocalRepository } from '../fetch/index.js';
 import { MAX_TAG_OBJECT_BYTES } from '../gitobj/tag-object.js';
 import { parseTagMessage } from '../interpret/index.js';
-import { ADD_FIELDS_PL, BUILD_SCRIPT, DEBORIG_WAIT_PM, NO_PRODUCT_SCRIPTS, ORIGS_WAIT_SH, TREE_SCRIPT } from './builder-script.js';
+import {
+  ADD_FIELDS_PL,
+  BUILD_SCRIPT,
+  DEBORIG_WAIT_PM,
+  DGIT_WAIT_PM,
+  NO_PRODUCT_SCRIPTS,
+  ORIGS_WAIT_SH,
+  TREE_SCRIPT,
+} from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
 import { XZ_DECOMPRESS_ONE_THREAD, type BuilderProfile, type Sandbox, type SandboxResult } from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
@@ -86,8 +94,10 @@ export interface BuildFacts {
   };
   /** The dgit view's head is dgit's own quilt-fixup commit, made with the builder's identity and clock. */
   readonly dgitViewBuilderCommit: boolean;
-  /** git deborig ran while dgit started, dgit waiting for it (BUILD_SCRIPT, deborigBeside). */
+  /** git deborig ran while dgit started, dgit waiting for it (BUILD_SCRIPT, startsEarly). */
   readonly deborigBeside?: true;
+  /** dgit was compiled while the tag was checked out (BUILD_SCRIPT, startsEarly). */
+  readonly dgitEarly?: true;
   /** The tag's tagger date, seconds since the epoch (absent for a plain tree). */
   readonly taggerTime?: number;
 }
@@ -143,23 +153,23 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
   }
   const env = { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption, ...items };
   const source = { host: input.repo, inside: '/src/repo' };
-  return runBuild(input, BUILD_SCRIPT, source, { ...env, T2U_DEBORIG_BESIDE: deborigBeside(input) ? '1' : '' });
+  return runBuild(input, BUILD_SCRIPT, source, { ...env, T2U_EARLY: startsEarly(input) ? '1' : '' });
 }
 
 /**
- * Uploads below which git deborig runs beside dgit's start instead of before
- * it (BUILD_SCRIPT, origs_hold), counted as what their files unpack to
- * (unknown counts as large): about a tenth of a small gbp build. Above it,
- * git deborig's xz (about 120 MiB at level 6) would share the sandbox's
- * memory with dgit's perl, and the time saved is a small part of the build.
+ * Uploads below which dgit is compiled while the tag is checked out, and git
+ * deborig runs beside dgit's start instead of before it (BUILD_SCRIPT,
+ * T2U_EARLY), counted as what their files unpack to (unknown counts as
+ * large): for a small gbp upload, about a tenth of its build. Above it, dgit's
+ * Perl would wait in memory beside git deborig's xz (about 120 MiB at level
+ * 6), and the time saved is a small part of the build. The same bound as
+ * verify's for running its layers at once (SMALL_UPLOAD_BELOW_BYTES).
  */
-export const DEBORIG_BESIDE_BELOW_BYTES = 16 * 1024 ** 2;
+export const EARLY_START_BELOW_BYTES = 16 * 1024 ** 2;
 
-export function deborigBeside(input: Pick<CommonBuildInput, 'inputBytes' | 'unpackedBytes'>): boolean {
+export function startsEarly(input: Pick<CommonBuildInput, 'inputBytes' | 'unpackedBytes'>): boolean {
   return (
-    input.inputBytes !== undefined &&
-    input.unpackedBytes !== undefined &&
-    input.inputBytes + input.unpackedBytes < DEBORIG_BESIDE_BELOW_BYTES
+    input.inputBytes !== undefined && input.unpackedBytes !== undefined && input.inputBytes + input.unpackedBytes < EARLY_START_BELOW_BYTES
   );
 }
 
@@ -271,7 +281,8 @@ async function runBuild(
     await writeFile(join(dir, 'perl5', 'T2uDeborigWait.pm'), DEBORIG_WAIT_PM);
     await mkdir(join(dir, 'bin'));
     for (const [name, text] of Object.entries(NO_PRODUCT_SCRIPTS)) await writeFile(join(dir, 'bin', name), text, { mode: 0o755 });
-    if (sourceEnv['T2U_DEBORIG_BESIDE']) {
+    await writeFile(join(dir, 'perl5', 'T2uDgitWait.pm'), DGIT_WAIT_PM);
+    if (sourceEnv['T2U_EARLY']) {
       await mkdir(join(dir, 'origs-wait'));
       await writeFile(join(dir, 'origs-wait', 'dpkg-parsechangelog'), ORIGS_WAIT_SH, { mode: 0o755 });
     }
@@ -322,11 +333,11 @@ async function runBuild(
       if (isVerificationError(e)) return { ok: false, reasons: [reason(e.code, e.message)], log: '', durationMs: took() };
       throw e;
     }
-    if (r.exitCode === DGIT_NOT_HELD && sourceEnv['T2U_DEBORIG_BESIDE']) {
+    if (r.exitCode === DGIT_NOT_HELD && sourceEnv['T2U_EARLY']) {
       // A dgit that never ran the dpkg-parsechangelog which waits was not held
       // back: the build is not trusted, and is made again with git deborig first.
       await cleanup();
-      return runBuild(input, script, source, { ...sourceEnv, T2U_DEBORIG_BESIDE: '' });
+      return runBuild(input, script, source, { ...sourceEnv, T2U_EARLY: '' });
     }
     const meta = await readMeta(join(dir, 'out', 'meta'));
     const buildLog = await readFile(join(dir, 'out', 'build.log'), 'utf8').catch(() => '');
@@ -445,6 +456,7 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
     quilt: m.quilt ?? '',
     dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1',
     ...(m.deborigBeside === '1' ? { deborigBeside: true as const } : {}),
+    ...(m.dgitEarly === '1' ? { dgitEarly: true as const } : {}),
     ...(tag ? { tag } : {}),
     ...(taggerTime !== undefined ? { taggerTime } : {}),
   };

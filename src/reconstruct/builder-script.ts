@@ -65,11 +65,13 @@ fact() { printf 'step=%s\nat.%s=%s\n' "$1" "$1" "$(date +%s%N)" >> /work/out/met
 # at one thread's memory; Dpkg::Compression then passes -T+1 instead of -T0,
 # "multi-threaded mode with a single thread", the same bytes (its own
 # comment: -T1 would be the other format), and unxz -T1.
-# dgit_build_source runs it and returns its status; build_source's failure
-# is the script's (exit 66, the log's end on standard error).
+# dgit_build_source runs it (as $DGIT, dgit unless it was started early)
+# and returns its status; build_source's failure is the script's (exit 66,
+# the log's end on standard error).
+DGIT=dgit
 dgit_build_source() {
   T2U_STEM=$1; export T2U_STEM; shift
-  dg -cdgit-distro.debian.build-source-check-correspondence=false "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
+  $DGIT -wn "-p$SRC" --build-products-dir=../bpd -cdgit-distro.debian.build-source-check-correspondence=false "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
     --dpkg-source:--threads-max=1 \
     --dpkg-genbuildinfo=/work/bin/no-buildinfo --dpkg-query=/work/bin/no-installed \
     --mini-git-tag-fsck=/work/bin/no-git-tarball --dpkg-genchanges=/work/bin/no-changes \
@@ -98,7 +100,7 @@ given_origs() {
 # script stops first. fields_go LINE: sends the line. fields_done: the
 # helper's failure is the script's (its exit status, and what it wrote to
 # standard error, kept in /tmp/t2u-fields.err).
-mkfifo /tmp/t2u-go /tmp/t2u-deborig &
+mkfifo /tmp/t2u-go /tmp/t2u-deborig /tmp/t2u-dgit &
 MKFIFO=$!
 fifos_made() {
   [ -z "$MKFIFO" ] || wait "$MKFIFO"
@@ -154,7 +156,7 @@ deborig_end() {
   [ ! -s /tmp/t2u-deborig.err ] || cat /tmp/t2u-deborig.err >&2
   [ ! -e /tmp/t2u-deborig-plain ] || git deborig "$UC" > /dev/null
 }
-# Beside dgit (T2U_DEBORIG_BESIDE, small uploads only: their wall time is
+# Beside dgit (T2U_EARLY, small uploads only: their wall time is
 # dgit's start plus git deborig's, and git deborig's xz would otherwise meet
 # dgit's in memory): git deborig runs while dgit starts, and dgit waits for
 # it at its first dpkg-parsechangelog. dgit learns the version, without
@@ -181,6 +183,47 @@ deborig_run() {
   deborig_go
   deborig_end || exit $?
 }
+# The tag's items, as the host read them with the verifier's one tag parser
+# (build.ts itemsOfTag); the init step checks below that the repository's
+# tag is the very object they were read from.
+SRC=$T2U_SOURCE; VER=$T2U_VERSION; QUILT=$T2U_QUILT; UT=$T2U_UPSTREAM_TAG; UC=$T2U_UPSTREAM
+[ -n "$SRC" ] && [ -n "$VER" ] || { echo "the tag has no source= or version= item" >&2; exit 65; }
+mver
+DSC=$SRC'_'$MVER.dsc
+# tag2upload_push, build half (cmd_push_source: build_check_quilt_splitbrain,
+# build_source); -d debian and --since-version=_ stand for what the service
+# learns from the archive; --dgit-view-save keeps the split-brain view that
+# dopush names in the Dgit field.
+set -- -d debian --since-version=_
+if [ -n "$QUILT" ]; then
+  set -- "$@" "--quilt=$QUILT"
+  case "$QUILT" in *baredebian*) set -- "$@" "--upstream-commitish=refs/tags/$UT";; esac
+fi
+[ -z "$UT" ] || set -- "$@" "$T2U_UPSTREAM_OPT=$UT"
+[ -z "$UC" ] || set -- "$@" "$T2U_UPSTREAM_OPT-commit=$UC"
+set -- "$SRC"_"$MVER" "$@" --dgit-view-save=refs/heads/t2u-dgit-view
+# A small upload (T2U_EARLY): dgit is compiled while the tag is checked out,
+# and runs from the build step on. It is started now, with its final
+# arguments, environment and directory, as perl runs a #!/usr/bin/perl
+# program, with T2uDgitWait (DGIT_WAIT_PM) loaded first by -M: its INIT
+# block, which perl runs once the program is compiled and before any of it
+# runs, waits for a line on fd 9, read from the FIFO /tmp/t2u-dgit, which
+# only the script holds for writing (fd 8); at end of file the build stopped
+# first, and it exits without running anything of dgit. A dgit that is no
+# /usr/bin/perl program runs as it is, when its turn comes. When git deborig
+# makes the orig, it runs beside dgit's start (BESIDE, below).
+DGH=
+[ -z "$T2U_EARLY" ] || [ -z "$DBH" ] || BESIDE=1
+if [ -n "$T2U_EARLY" ] && DGP=$(command -v dgit) && IFS= read -r L < "$DGP" && case $L in '#!/usr/bin/perl' | '#!/usr/bin/perl '*) true ;; *) false ;; esac; then
+  fifos_made
+  exec 8<>/tmp/t2u-dgit
+  (
+    [ -z "$BESIDE" ] || { PATH=/work/origs-wait:$PATH; export PATH; }
+    DGIT="/usr/bin/perl -I/work/perl5 -MT2uDgitWait $DGP"
+    dgit_build_source "$@"
+  ) 9</tmp/t2u-dgit 8>&- 5>&- &
+  DGH=$!
+fi
 # tag2upload_fetch: git init; dgit setup-gitattributes (neutralises in-tree
 # .gitattributes through .git/info/attributes); fetch the tag (and the
 # upstream tag) without other tags; check the tag out.
@@ -199,11 +242,7 @@ case $TT in
   *) echo "refs/tags/$T2U_TAG is not an annotated tag" >&2; exit 65 ;;
 esac
 git cat-file tag "$T2U_TAG_OBJECT" > /work/out/tag.raw
-SRC=$T2U_SOURCE; VER=$T2U_VERSION; QUILT=$T2U_QUILT; UT=$T2U_UPSTREAM_TAG; UC=$T2U_UPSTREAM
-[ -n "$SRC" ] && [ -n "$VER" ] || { echo "the tag has no source= or version= item" >&2; exit 65; }
 meta source "$SRC"; meta version "$VER"; meta quilt "$QUILT"; meta upstreamTag "$UT"; meta upstreamCommit "$UC"
-mver
-DSC=$SRC'_'$MVER.dsc
 # /work/gitattributes: what this rootfs's dgit setup-gitattributes writes
 # into a fresh repository (src/reconstruct/gitattributes.ts).
 if [ -f /work/gitattributes ]; then cp /work/gitattributes .git/info/attributes; else dg setup-gitattributes >/dev/null; fi
@@ -217,10 +256,9 @@ if given_origs; then
   meta origs given
 elif [ -n "$UC" ]; then
   [ "$(git rev-parse "refs/tags/$UT^{commit}")" = "$UC" ] || { echo "upstream-tag $UT is not upstream=$UC" >&2; exit 65; }
-  if [ -n "$DBH" ] && [ -n "$T2U_DEBORIG_BESIDE" ]; then
+  if [ -n "$BESIDE" ]; then
     origs_hold
     deborig_go
-    BESIDE=1
   else
     deborig_run
     meta origs deborig
@@ -229,17 +267,6 @@ else
   meta origs none
 fi
 fact build
-# tag2upload_push, build half (cmd_push_source: build_check_quilt_splitbrain,
-# build_source); -d debian and --since-version=_ stand for what the service
-# learns from the archive; --dgit-view-save keeps the split-brain view that
-# dopush names in the Dgit field.
-set -- -d debian --since-version=_
-if [ -n "$QUILT" ]; then
-  set -- "$@" "--quilt=$QUILT"
-  case "$QUILT" in *baredebian*) set -- "$@" "--upstream-commitish=refs/tags/$UT";; esac
-fi
-[ -z "$UT" ] || set -- "$@" "$T2U_UPSTREAM_OPT=$UT"
-[ -z "$UC" ] || set -- "$@" "$T2U_UPSTREAM_OPT-commit=$UC"
 # What the fields step takes from the tag object alone, worked out while dgit
 # builds (mostly on one core), and add-fields.pl started; failures wait for
 # the fields step (fields_done), as if they had happened there.
@@ -259,17 +286,23 @@ fields_open
     || { echo "the tag has no usable tagger header" >&2; exit 65; }
   printf 'fingerprint=%s\ntaggerTime=%s\n' "$FPR" "$(sed -n '/^$/q; s/^tagger .* \([0-9][0-9]*\) [-+][0-9][0-9][0-9][0-9]$/\1/p' /work/out/tag.raw)" > /tmp/t2u-tag-meta
   exec nice -n 10 perl /work/add-fields.pl "../bpd/$DSC" "$SRC" "$VER" "$T2U_TAG_OBJECT" "$FPR" "$TAGGER" <&4 4<&-
-) 2> /tmp/t2u-fields.err 3>&- 7>&- &
+) 2> /tmp/t2u-fields.err 3>&- 7>&- 8>&- &
 AF=$!
 exec 4<&-
-set -- "$SRC"_"$MVER" "$@" --dgit-view-save=refs/heads/t2u-dgit-view
-if [ -n "$BESIDE" ]; then
+if [ -n "$DGH" ]; then
+  printf 'go\n' >&8
+  exec 8>&-
+  BS=$DGH
+  meta dgitEarly 1
+elif [ -n "$BESIDE" ]; then
   (
     PATH=/work/origs-wait:$PATH
     export PATH
     dgit_build_source "$@"
   ) 7>&- &
   BS=$!
+fi
+if [ -n "$BESIDE" ]; then
   if deborig_end; then
     origs_release ok
     meta origs deborig
@@ -286,6 +319,8 @@ if [ -n "$BESIDE" ]; then
     printf 'step=origs\n' >> /work/out/meta
     exit "$st"
   fi
+elif [ -n "$DGH" ]; then
+  wait "$DGH" || build_failed
 else
   build_source "$@"
 fi
@@ -457,6 +492,31 @@ open my $go, '<&=', 6 or exit 1;
 my $line = <$go>;
 close $go;
 exit 1 unless defined $line && $line eq "go\n";
+1;
+`;
+
+/**
+ * T2uDgitWait.pm, loaded by `perl -MT2uDgitWait` before dgit is compiled
+ * (BUILD_SCRIPT, T2U_EARLY): its INIT block, which perl runs once the
+ * program is compiled and before any of it runs, waits for the line "go" on
+ * fd 9 and closes it. At end of file the build stopped first: it exits at
+ * once, without dgit's END blocks (nothing of dgit has run). Then dgit runs as
+ * it would, its arguments, environment and directory those it was started
+ * with, its messages and exit status its own.
+ */
+export const DGIT_WAIT_PM = String.raw`package T2uDgitWait;
+use strict;
+use warnings;
+use POSIX ();
+INIT {
+  my $line;
+  if (open my $go, '<&=', 9) {
+    $line = <$go>;
+    close $go;
+  }
+  POSIX::_exit(1) unless defined $line && $line eq "go
+";
+}
 1;
 `;
 

@@ -187,7 +187,10 @@ describe('the build script’s git deborig', () => {
     expect(message).toContain(`failed at step origs (exited with status ${status}): ${said}`);
   });
 
-  it('does not run when the build stops before the origs step', async () => {
+  it.each([
+    ['', {}],
+    [' (nor the dgit started early)', { inputBytes: 0, unpackedBytes: 0 }],
+  ] as const)('does not run when the build stops before the origs step%s', async (_, sizes) => {
     const other = git(['rev-parse', 'refs/tags/debian/2.0']);
     makeTag('debian/2.0-2', base, { items: ` upstream-tag=upstream/2.0 upstream=${base}` });
     const raw = Buffer.from(git(['cat-file', 'tag', other]) + '\n');
@@ -201,6 +204,7 @@ describe('the build script’s git deborig', () => {
       sandbox,
       timeoutMs: 300_000,
       tmpDir: dir,
+      ...sizes,
     });
     const message = failure(r);
     expect(message).toMatch(
@@ -217,6 +221,18 @@ describe('the build script’s git deborig', () => {
 describe('git deborig beside dgit’s start', () => {
   const gbp = uploadCase('gbp');
   const small = { inputBytes: 0, unpackedBytes: 0 };
+  /** An upload fixture's tag, built under `p` by `s`, for an upload of `sizes`. */
+  const buildCase = (
+    u: typeof gbp,
+    s: Sandbox,
+    sizes: { inputBytes?: number; unpackedBytes?: number },
+    p = profile,
+  ): Promise<BuildResult> =>
+    buildFromGit({ repo: bundleOf(u), tag: u.tag, existingOrigs: [], profile: p, sandbox: s, timeoutMs: 300_000, tmpDir: dir, ...sizes });
+  const sha256Of = (dir: string, name: string): string =>
+    createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
   /** The sandbox, with each build's files changed first by `change` (the build directory on the host). */
   const changed = (inner: Sandbox, change: (workDir: string) => void): Sandbox & { runs: number } => {
     const s = {
@@ -241,32 +257,20 @@ describe('git deborig beside dgit’s start', () => {
     it(`makes the upload's orig and ${name === 'trixie' ? 'every file' : 'the .dsc naming it'} when git deborig ends long after dgit started (${name})`, async () => {
       const inner = await builderSandboxFor(name);
       const slowed = changed(inner, slowDeborig);
-      const r = await buildFromGit({
-        repo: bundleOf(gbp),
-        tag: gbp.tag,
-        existingOrigs: [],
-        profile: profileByName(name)!,
-        sandbox: slowed,
-        timeoutMs: 300_000,
-        tmpDir: dir,
-        ...small,
-      });
+      const under = profileByName(name)!;
+      const r = await buildCase(gbp, slowed, small, under);
       expect(r.ok).toBe(true);
       if (!r.ok) return;
       try {
-        expect(r.facts).toMatchObject({ origs: 'deborig', deborigBeside: true });
+        expect(r.facts).toMatchObject({ origs: 'deborig', deborigBeside: true, dgitEarly: true });
         expect(slowed.runs).toBe(1);
         // dgit's build (with the slowed git deborig inside it) took the 3 s; its start did not wait for them.
         expect(r.steps['origs']).toBeLessThan(3000);
         expect(r.steps['build']).toBeGreaterThan(3000);
-        const sha256 = (f: string): string =>
-          createHash('sha256')
-            .update(readFileSync(join(r.productsDir, f)))
-            .digest('hex');
         const orig = gbp.dscFiles.find((f) => f.name.includes('.orig.'))!;
-        expect(sha256(orig.name)).toBe(orig.sha256);
+        expect(sha256Of(r.productsDir, orig.name)).toBe(orig.sha256);
         expect(readFileSync(join(r.productsDir, r.facts.dsc), 'utf8')).toContain(` ${orig.sha256} ${orig.size} ${orig.name}\n`);
-        if (name === 'trixie') for (const f of gbp.dscFiles) expect(sha256(f.name)).toBe(f.sha256);
+        if (name === 'trixie') for (const f of gbp.dscFiles) expect(sha256Of(r.productsDir, f.name)).toBe(f.sha256);
       } finally {
         await r.cleanup();
       }
@@ -279,48 +283,49 @@ describe('git deborig beside dgit’s start', () => {
       slowDeborig(workDir);
       rmSync(join(workDir, 'origs-wait'), { recursive: true, force: true });
     });
-    const r = await buildFromGit({
-      repo: bundleOf(gbp),
-      tag: gbp.tag,
-      existingOrigs: [],
-      profile,
-      sandbox: unheld,
-      timeoutMs: 300_000,
-      tmpDir: dir,
-      ...small,
-    });
+    const r = await buildCase(gbp, unheld, small);
     expect(unheld.runs).toBe(2);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     try {
       expect(r.facts.origs).toBe('deborig');
       expect(r.facts.deborigBeside).toBeUndefined();
-      for (const f of gbp.dscFiles)
-        expect(
-          createHash('sha256')
-            .update(readFileSync(join(r.productsDir, f.name)))
-            .digest('hex'),
-        ).toBe(f.sha256);
+      expect(r.facts.dgitEarly).toBeUndefined();
+      for (const f of gbp.dscFiles) expect(sha256Of(r.productsDir, f.name)).toBe(f.sha256);
     } finally {
       await r.cleanup();
     }
   });
 
   it('runs git deborig first for an upload of unknown or large size', async () => {
-    const r = await buildFromGit({
-      repo: bundleOf(gbp),
-      tag: gbp.tag,
-      existingOrigs: [],
-      profile,
-      sandbox,
-      timeoutMs: 300_000,
-      tmpDir: dir,
-      inputBytes: 20 * 1024 ** 2,
-      unpackedBytes: 0,
-    });
+    const r = await buildCase(gbp, sandbox, { inputBytes: 20 * 1024 ** 2, unpackedBytes: 0 });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.facts.deborigBeside).toBeUndefined();
+    expect(r.facts.dgitEarly).toBeUndefined();
     await r.cleanup();
   });
+
+  it('compiles dgit while a native tag is checked out, and makes every file of its upload', async () => {
+    // A native upload has no git deborig: only dgit starts early.
+    const r = await buildCase(native, sandbox, small);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    try {
+      expect(r.facts.dgitEarly).toBe(true);
+      expect(r.facts.deborigBeside).toBeUndefined();
+      for (const f of native.dscFiles) expect(sha256Of(r.productsDir, f.name)).toBe(f.sha256);
+      expect(readFileSync(join(r.productsDir, r.facts.dsc), 'utf8')).toBe(signedBody(readFileSync(dscOf(native), 'utf8')));
+    } finally {
+      await r.cleanup();
+    }
+  });
 });
+
+/** The body of a clearsigned .dsc (no dash-escaped lines in a .dsc), as dgit wrote it before it was signed. */
+function signedBody(text: string): string {
+  const m = /^-----BEGIN PGP SIGNED MESSAGE-----\nHash: [^\n]+\n\n([\s\S]*?)-----BEGIN PGP SIGNATURE-----/.exec(text);
+  if (!m) throw new Error('not a clearsigned .dsc');
+  // The line break before the armour belongs to it (RFC 4880 §7.1).
+  return m[1]!.slice(0, -1);
+}
