@@ -3,7 +3,8 @@
 // text) and imports the code that does the work when the command runs, so
 // --version and --help load commander and little else (bench/startup.bench.ts).
 // Exit codes (docs/architecture.md §4): 0 authentic/reproduced/equivalent, 1 rejected/
-// mismatch, 2 usage or configuration error, 3 unverifiable.
+// mismatch, 2 usage or configuration error, 3 unverifiable; 141 when standard
+// output was closed before everything was written (EXIT_BROKEN_PIPE).
 import { createRequire } from 'node:module';
 import type * as commander from 'commander';
 import { registerCalibrate } from './calibrate-command.js';
@@ -42,7 +43,19 @@ export function buildProgram(setExit: (code: number) => void): commander.Command
   return program;
 }
 
+/**
+ * The shell's status of a process that SIGPIPE ended (128 + 13): what a
+ * command whose standard output was closed early (`t2u-verify verify --help |
+ * head -1`) ends with, quietly, as it would had node not ignored SIGPIPE.
+ */
+export const EXIT_BROKEN_PIPE = 141;
+
 export async function run(argv: string[]): Promise<number> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    process.stderr.write(`t2u-verify: cannot write to standard output: ${e.message}\n`);
+    process.exit(EXIT.unverifiable);
+  });
   let code: number = EXIT.ok;
   const program = buildProgram((c) => (code = c));
   try {

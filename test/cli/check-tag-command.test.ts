@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBin, type CliRun } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, runBin, type CliRun } from '../helpers/cli.js';
 import { FIXTURE_KEYRING_FLAGS } from '../helpers/fixture-keyrings.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
 import { REPO_ROOT, unpackFixtureRepos, type FixtureRepos } from '../helpers/fixture-repos.js';
@@ -188,5 +189,17 @@ describe('t2u-verify check-tag', () => {
     }
     const top = await cli('--help');
     for (const sub of ['check-tag', 'reproduce', 'sandbox']) expect(top.stdout).toContain(sub);
+  });
+});
+
+describe('t2u-verify with its standard output closed early', () => {
+  it('ends quietly with the status SIGPIPE gives (141), not a stack trace', async () => {
+    // `t2u-verify verify --help | head -0`: the reader is gone before anything is written.
+    const child = spawn('node', [BIN, 'verify', '--help'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
   });
 });
