@@ -80,10 +80,17 @@ export class CatFileReader implements ObjectReader {
   read(oid: string, options: ReadOptions = {}): Promise<GitObject | undefined> {
     if (!OID.test(oid)) return Promise.reject(new VerificationError('OBJECT_MISSING', `not an object id: ${JSON.stringify(oid)}`));
     if (this.failure) return Promise.reject(this.failure);
+    // Its input has ended: a read would wait for ever.
+    if (this.closed) return Promise.reject(new Error('the object reader was closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ oid, ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }), resolve, reject });
       this.proc.stdin.write(`${oid}\n`);
     });
+  }
+
+  /** Whether its process has ended or is ending (closed, failed, or killed at its time limit): a new reader is needed to read on. */
+  get ended(): boolean {
+    return this.closed || this.failure !== undefined;
   }
 
   async close(): Promise<void> {

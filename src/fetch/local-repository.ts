@@ -16,7 +16,8 @@ export interface LocalLimits {
 
 export class LocalRepository implements Repository {
   readonly kind = 'local';
-  private reader: ObjectReader | undefined;
+  private reader: CatFileReader | undefined;
+  private closed = false;
 
   private constructor(
     readonly location: string,
@@ -72,7 +73,9 @@ export class LocalRepository implements Repository {
   }
 
   objects(): ObjectReader {
-    this.reader ??= new CatFileReader(
+    // Once the repository is closed, no reader is started again.
+    if (this.reader && (!this.reader.ended || this.closed)) return this.reader;
+    this.reader = new CatFileReader(
       {
         rootfs: { kind: 'host' },
         readOnly: [{ host: this.commonDir, inside: '/repo' }, ...this.alternates.map((host, i) => ({ host, inside: `/alternates/${i}` }))],
@@ -91,7 +94,14 @@ export class LocalRepository implements Repository {
     return this.reader;
   }
 
+  async idle(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    await reader?.close();
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await this.reader?.close();
   }
 }

@@ -5,7 +5,7 @@
 // bounded in time and size.
 import { HttpTransport, abortError } from '../net/http-transport.js';
 import { ObjectStore, type Indexer } from './object-store.js';
-import type { ObjectReader } from './cat-file-reader.js';
+import type { CatFileReader, ObjectReader } from './cat-file-reader.js';
 import { fetchPack } from './upload-pack.js';
 import { discoverRefs, lsRefs, type Advertisement, type ServerRef } from './ref-discovery.js';
 import type { UrlPolicy } from '../net/url-policy.js';
@@ -28,7 +28,7 @@ const AGENT = 't2u-verify/0.1';
 
 export class RemoteRepository implements Repository {
   readonly kind = 'remote';
-  private reader: ObjectReader | undefined;
+  private reader: CatFileReader | undefined;
   private closed = false;
   /** Pack bytes received by the fetches that completed. */
   packBytes = 0;
@@ -242,8 +242,15 @@ export class RemoteRepository implements Repository {
   }
 
   objects(): ObjectReader {
-    this.reader ??= this.store.reader();
+    // Once the repository is closed, no reader is started again.
+    if (!this.reader || (this.reader.ended && !this.closed)) this.reader = this.store.reader();
     return this.reader;
+  }
+
+  async idle(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    await reader?.close();
   }
 
   async close(): Promise<void> {

@@ -33,7 +33,18 @@ export interface Repository {
    * an earlier fetchObjects brought shallowly.
    */
   fetchHistory(oids: readonly string[]): Promise<void>;
+  /**
+   * The object reader: one long-running process, started again when the
+   * last one has ended (idle, or its time limit).
+   */
   objects(): ObjectReader;
+  /**
+   * Ends the object reader's process until objects() is next asked for: a
+   * long wait (a large upload's build, minutes beside its compressor) holds
+   * no reader (a sandbox of git cat-file, about 8 MiB resident), and the
+   * reader's time limit starts again when it is needed.
+   */
+  idle(): Promise<void>;
   /**
    * A git repository on the host that the sandboxed builder may fetch
    * `refs` from (tag name → object id, objects already fetched): the private

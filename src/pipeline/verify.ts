@@ -198,10 +198,21 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     const running = new Promise<void>((resolve) => (buildRunning = resolve));
     const bits = (): Promise<ReproduceResult> =>
       run.timed('bitsMs', () =>
-        bitsStep(input, held!, repoPath, upload!, unpackedBytes, binding, hints, sandboxFor, refuted, deps, progress, {
-          onBuildStart,
-          onBuildRunning: buildRunning,
-        }),
+        bitsStep(
+          input,
+          held!,
+          repoPath,
+          upload!,
+          unpackedBytes,
+          binding,
+          hints,
+          sandboxFor,
+          refuted,
+          deps,
+          progress,
+          { onBuildStart, onBuildRunning: buildRunning },
+          { idleReader: !small },
+        ),
       );
     const content = (): Promise<ContentCheckResult | Reason> =>
       run.timed('contentMs', async () => {
@@ -442,6 +453,8 @@ async function bitsStep(
   deps: VerifyDeps,
   progress: Progress,
   on: Pick<ReproduceInput, 'onBuildStart' | 'onBuildRunning'>,
+  /** idleReader: the repository's object reader ends once the tag object is read (a large upload's build takes minutes). */
+  { idleReader }: { idleReader: boolean },
 ): Promise<ReproduceResult> {
   const madeAt = binding.signedAt ?? (binding.facts.signed !== undefined ? new Date(binding.facts.signed) : undefined);
   // The tag object whose signature layer 1 checked, read again through the
@@ -455,6 +468,8 @@ async function bitsStep(
           .objects()
           .read(oid, { maxBytes: MAX_TAG_OBJECT_BYTES })
           .catch(() => undefined);
+  // Unused through the build: its process ends, and the second toolchain starts another (smallUpload).
+  if (idleReader) await held.repo.idle();
   return reproduce({
     from: { kind: 'git', repo: repoPath, tag: input.tag, ...(tag?.type === 'tag' ? { tagObject: { oid: oid!, raw: tag.content } } : {}) },
     upload,

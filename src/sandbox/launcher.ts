@@ -447,7 +447,9 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         copyOut =
           keep.length === 0
             ? ended((extra[FD_COPYOUT] as Readable).resume()).then(() => ({ exceeded: false }))
-            : copyOutInto(spec, work.host, extra[FD_COPYOUT] as Readable, copyOutCap(work.bytes));
+            : copyOutInto(spec, work.host, extra[FD_COPYOUT] as Readable, copyOutCap(work.bytes), {
+                early: inputs! + (limits.unpackedBytes ?? 0) < COPY_OUT_EARLY_BELOW_BYTES,
+              });
         ends.push(copyOut);
       }
       child.stderr?.on('data', (c: Buffer) => {
@@ -597,27 +599,52 @@ interface CopyOutcome {
 }
 
 /**
+ * Runs whose inputs (the work directory's files and what they unpack to)
+ * come to this or more start their copy-out's unpacker when the kept bytes
+ * come, not with the command. Such a run takes seconds to minutes (a large
+ * upload's build), during which the idle unpacker (two bwrap processes and
+ * a shell, about 6 MiB resident) would sit beside the command's own memory;
+ * its start (tens of milliseconds) then follows the command instead of
+ * overlapping it. Smaller runs, whose wall time that start would lengthen
+ * noticeably, start it with the command. The bound is verify's small upload
+ * (SMALL_UPLOAD_BELOW_BYTES in src/pipeline/verify.ts).
+ */
+export const COPY_OUT_EARLY_BELOW_BYTES = 16 * 1024 ** 2;
+
+/**
  * Unpacks the wrapper's tar of the kept paths into the host work directory,
  * by GNU tar in a sandbox of its own whose only writable place is that
- * directory, reading at most `cap` bytes.
+ * directory, reading at most `cap` bytes. `early`: the unpacker starts with
+ * the command rather than when the first kept bytes come
+ * (COPY_OUT_EARLY_BELOW_BYTES).
  */
-async function copyOutInto(spec: SandboxSpec, host: string, source: Readable, cap: number): Promise<CopyOutcome> {
+async function copyOutInto(
+  spec: SandboxSpec,
+  host: string,
+  source: Readable,
+  cap: number,
+  { early }: { early: boolean },
+): Promise<CopyOutcome> {
   let total = 0;
   let exceeded = false;
-  // Started with the command, so that its start-up (bwrap, the cgroups)
-  // overlaps the command's run instead of following it; tar waits on its
-  // input, which comes only once the command has ended. Its time limit
-  // covers the command's and its own.
-  const proc = spawnSandboxed({
-    argv: [...UNPACK_ARGV],
-    rootfs: spec.rootfs,
-    workDir: host,
-    bindWorkDir: true,
-    timeoutMs: 2 * spec.timeoutMs,
-    ...(spec.identity ? { identity: spec.identity } : {}),
-  });
-  proc.stdout.resume();
-  proc.stdin.on('error', () => undefined);
+  // Its time limit covers the command's and its own.
+  const start = (): SandboxProcess => {
+    const p = spawnSandboxed({
+      argv: [...UNPACK_ARGV],
+      rootfs: spec.rootfs,
+      workDir: host,
+      bindWorkDir: true,
+      timeoutMs: 2 * spec.timeoutMs,
+      ...(spec.identity ? { identity: spec.identity } : {}),
+    });
+    p.stdout.resume();
+    p.stdin.on('error', () => undefined);
+    return p;
+  };
+  // Started early, its start-up (bwrap, the cgroups) overlaps the command's
+  // run instead of following it; tar waits on its input, which comes only
+  // once the command has ended.
+  const started = early ? start() : undefined;
   const first = await new Promise<Buffer | undefined>((resolve) => {
     source.once('data', (c: Buffer) => resolve(c));
     source.once('end', () => resolve(undefined));
@@ -626,11 +653,12 @@ async function copyOutInto(spec: SandboxSpec, host: string, source: Readable, ca
   });
   if (!first) {
     // Nothing to keep (or the command was killed before): tar has nothing to unpack.
-    proc.kill();
-    await proc.result.catch(() => undefined);
+    started?.kill();
+    await started?.result.catch(() => undefined);
     return { exceeded: false };
   }
   source.pause();
+  const proc = started ?? start();
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       total += chunk.length;

@@ -19,6 +19,7 @@ import { runSecondToolchain } from '../../src/reconstruct/second-toolchain/secon
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { builderSandboxFor } from '../helpers/builder-rootfs.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { descendantsRunning } from '../helpers/descendants.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
 import { Gpg } from '../authenticate/gpg-harness.js';
@@ -333,8 +334,14 @@ describe('verify: the content check beside the build, or before it', () => {
    * then overlap whatever the machine's speed; one after the other, the
    * build's cannot start while the content check's waits.
    */
-  function watched(): { sandboxFor: NonNullable<VerifyDeps['sandboxFor']>; spans: Map<string, { start: number; end?: number }> } {
+  function watched(): {
+    sandboxFor: NonNullable<VerifyDeps['sandboxFor']>;
+    spans: Map<string, { start: number; end?: number }>;
+    readers: () => number;
+  } {
     const spans = new Map<string, { start: number; end?: number }>();
+    // The repository's object readers (git cat-file) alive as the build's script starts.
+    let readersAtBuild = -1;
     let buildStarted = (): void => {};
     const buildStart = new Promise<void>((resolve) => (buildStarted = resolve));
     const sandboxFor = async (name: string): Promise<Sandbox> => {
@@ -346,8 +353,10 @@ describe('verify: the content check beside the build, or before it', () => {
           if (script === undefined || spans.has(script)) return inner.run(command);
           const span: { start: number; end?: number } = { start: performance.now() };
           spans.set(script, span);
-          if (script === '/work/build.sh') buildStarted();
-          else await Promise.race([buildStart, new Promise((resolve) => setTimeout(resolve, HOLD_MS))]);
+          if (script === '/work/build.sh') {
+            readersAtBuild = descendantsRunning('git cat-file --batch');
+            buildStarted();
+          } else await Promise.race([buildStart, new Promise((resolve) => setTimeout(resolve, HOLD_MS))]);
           try {
             return await inner.run(command);
           } finally {
@@ -356,11 +365,11 @@ describe('verify: the content check beside the build, or before it', () => {
         },
       };
     };
-    return { sandboxFor, spans };
+    return { sandboxFor, spans, readers: () => readersAtBuild };
   }
 
   it('a large upload is compared before it is built: the content check has ended before the build starts', async () => {
-    const { sandboxFor, spans } = watched();
+    const { sandboxFor, spans, readers } = watched();
     const lines: string[] = [];
     // Every upload counts as large here (the bound 0): the fixture stays small.
     const r = await verify(
@@ -372,6 +381,8 @@ describe('verify: the content check beside the build, or before it', () => {
     const build = spans.get('/work/build.sh')!;
     expect(content.end).toBeDefined();
     expect(build.start).toBeGreaterThanOrEqual(content.end!);
+    // No object reader waits through the build; the second toolchain started another (it agrees).
+    expect(readers()).toBe(0);
     expect(lines).toContain(
       "comparing the upload's content with the tag's tree, then rebuilding the tag (a large upload: one after the other)",
     );

@@ -8,11 +8,12 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
+import { COPY_OUT_EARLY_BELOW_BYTES, requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
 import { checkKeep, copyOutCap, DEFAULT_WORK, reportedFull, treeBytes, workBytesFor } from '../../src/sandbox/work-quota.js';
 import { DISK_VOLUME_FROM, imageBytes, workVolumeKind } from '../../src/sandbox/work-volume.js';
 import { sandboxIdentity } from '../../src/sandbox/identity.js';
 import { unpackedEstimate } from '../../src/tarball/unpacked-size.js';
+import { descendantsRunning } from '../helpers/descendants.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 't2u-work-quota-'));
 chmodSync(scratch, 0o755);
@@ -223,4 +224,45 @@ describe.each(volumes)('a $kind /work', ({ kind, possible }) => {
       expect(readdirSync(join(work, 'out')).length).toBeLessThan(60000);
     },
   );
+});
+
+describe('the copy-out unpacker', () => {
+  /** Runs a command that sleeps, then writes the kept file; the most unpackers seen while it slept. */
+  async function unpackersWhileRunning(unpackedBytes: number): Promise<{ most: number; kept: string }> {
+    const work = freshDir('unpacker');
+    let most = 0;
+    let slept = false;
+    const poll = setInterval(() => {
+      if (descendantsRunning('sleep 2.5') === 0) return;
+      slept = true;
+      most = Math.max(most, descendantsRunning('tar -x -f - --no-same-owner'));
+    }, 50);
+    try {
+      const r = await runSandboxed({
+        argv: ['sh', '-c', 'sleep 2.5; echo result > out'],
+        rootfs: host,
+        workDir: work,
+        keep: ['out'],
+        timeoutMs: 60_000,
+        limits: { workBytes: 32 * MiB, unpackedBytes },
+      });
+      expect(r.exitCode, r.stderr.toString()).toBe(0);
+    } finally {
+      clearInterval(poll);
+    }
+    expect(slept).toBe(true);
+    return { most, kept: readFileSync(join(work, 'out'), 'utf8') };
+  }
+
+  it('starts with the command of a small run, so that its start overlaps the run', async () => {
+    const r = await unpackersWhileRunning(0);
+    expect(r.kept).toBe('result\n');
+    expect(r.most).toBeGreaterThan(0);
+  });
+
+  it('starts when the kept bytes come for a run of large inputs, so that it takes no memory while the command runs', async () => {
+    const r = await unpackersWhileRunning(COPY_OUT_EARLY_BELOW_BYTES);
+    expect(r.kept).toBe('result\n');
+    expect(r.most).toBe(0);
+  });
 });

@@ -1,0 +1,64 @@
+// A repository's object reader is one long-running git cat-file in a
+// sandbox: idle() ends it for a long wait, and objects() starts another when
+// the last one has ended (idle, or killed at its time limit), so that a
+// verification longer than the limit still reads its objects afterwards.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalRepository } from '../../src/fetch/local-repository.js';
+
+const dir = mkdtempSync(join(tmpdir(), 't2u-reader-restart-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const git = (...args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+git('init', '-q');
+writeFileSync(join(dir, 'file'), 'content\n');
+const blob = git('hash-object', '-w', 'file');
+
+describe('the object reader, started again', () => {
+  it('after idle(): the process ends, and the next objects() reads through a new one', async () => {
+    const repo = await LocalRepository.open(dir, { timeoutMs: 60_000, maxObjectBytes: 1 << 20 });
+    try {
+      const first = repo.objects();
+      expect((await first.read(blob))?.content.toString()).toBe('content\n');
+      await repo.idle();
+      await expect(first.read(blob)).rejects.toThrow();
+      const second = repo.objects();
+      expect(second).not.toBe(first);
+      expect((await second.read(blob))?.content.toString()).toBe('content\n');
+      expect(repo.objects()).toBe(second);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('after its time limit killed it: the next objects() reads through a new one', async () => {
+    const repo = await LocalRepository.open(dir, { timeoutMs: 1_500, maxObjectBytes: 1 << 20 });
+    try {
+      const first = repo.objects();
+      expect((await first.read(blob))?.content.toString()).toBe('content\n');
+      // Past the limit, the reader's sandbox is killed.
+      await expect
+        .poll(
+          () =>
+            first.read(blob).then(
+              () => 'read',
+              () => 'failed',
+            ),
+          { timeout: 20_000, interval: 250 },
+        )
+        .toBe('failed');
+      expect((await repo.objects().read(blob))?.content.toString()).toBe('content\n');
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('not once the repository is closed', async () => {
+    const repo = await LocalRepository.open(dir, { timeoutMs: 60_000, maxObjectBytes: 1 << 20 });
+    const reader = repo.objects();
+    await repo.close();
+    expect(repo.objects()).toBe(reader);
+  });
+});
