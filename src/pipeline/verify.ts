@@ -533,7 +533,8 @@ interface EarlySecond {
  * fixed by those settings): the content check runs first (its dpkg-source -x
  * unpacks the whole orig, about 50 MiB with its decompressor and tar, and
  * node streams the trees), then the build, then the second toolchain (whose
- * own xz is as large as git deborig's). The memory bench measured both: at
+ * own xz is as large as git deborig's), and the repository's object reader
+ * ends through the build. The memory bench measured both: at
  * 1 GiB of incompressible content the content check was still unpacking
  * when git deborig compressed (a peak of 340 MiB), and the second toolchain
  * beside the build had both compressors at once (476 MiB). A few MiB of xz
