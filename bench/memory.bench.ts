@@ -482,9 +482,16 @@ try {
     process.stderr.write(`the peak per ${TIMELINE_MS / 1000} s: ${timelineFile}\n`);
     let verdict = `exit ${verify.code}`;
     try {
-      const report = JSON.parse(verify.stdout) as { verdict: string; reasons: { code: string }[] };
+      const report = JSON.parse(verify.stdout) as {
+        verdict: string;
+        reasons: { code: string }[];
+        reconstruction?: { toolchains: { name: string; status: string; detail?: string }[] };
+      };
       verdict = report.verdict;
-      if (verdict !== 'reproduced') {
+      // The second toolchain's outcome, which a verdict does not show when it did not run to the end.
+      const second = report.reconstruction?.toolchains.find((t) => t.name === 'typescript');
+      if (second && second.status !== 'agrees') verdict += `, typescript ${second.status}: ${second.detail ?? ''}`;
+      if (report.verdict !== 'reproduced') {
         verdict += ` (${[...new Set(report.reasons.map((r) => r.code))].join(', ')})`;
         writeFileSync(join(CACHE, `verify-${content}-${size / MiB}.json`), verify.stdout);
         process.stderr.write(`the report: ${join(CACHE, `verify-${content}-${size / MiB}.json`)}\n`);
