@@ -22,7 +22,7 @@ import {
 import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
-import { builderSandbox, profileByName, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
+import { besideTheBuild, builderSandbox, profileByName, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
 import { reproduce, uploadHints, type ProfileHints, type ReproduceInput, type ReproduceResult } from '../reconstruct/index.js';
 import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
@@ -416,7 +416,7 @@ async function contentStep(
 ): Promise<ContentCheckResult | Reason> {
   let sandbox: Sandbox;
   try {
-    sandbox = await sandboxFor('trixie');
+    sandbox = besideTheBuild(await sandboxFor('trixie'));
   } catch (e) {
     return reason('ROOTFS_UNAVAILABLE', `rootfs trixie: ${(e as Error).message}`);
   }
@@ -602,7 +602,7 @@ async function secondToolchainOutcome(
         quiltMode: src.quiltMode ?? '',
         umask: profile.umask,
         dpkgDev: profile.packages['dpkg-dev'],
-        sandbox: await sandboxFor(profile.rootfs),
+        sandbox: besideTheBuild(await sandboxFor(profile.rootfs)),
         appended: {
           // dgit's view commit is dgit's alone: the upload's value is taken, and compared by the dgit toolchain.
           dgit: upload.dsc.paragraph.get('Dgit') ?? '',

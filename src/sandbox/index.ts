@@ -3,6 +3,7 @@
 // builder profile's), with the builder profiles, which are data about those
 // root filesystems.
 export {
+  besideTheBuild,
   builderSandbox,
   bwrapSandbox,
   requireCompleted,

@@ -82,6 +82,11 @@ export interface SandboxSpec {
   signal?: AbortSignal;
   /** Told once the command's process has been started (runSandboxed), before it ends. */
   onSpawn?: () => void;
+  /**
+   * Runs the whole sandbox at this niceness (1–19, `nice -n`), so that it
+   * takes a core from other work only when that work leaves it idle.
+   */
+  nice?: number;
   /** The uid/gid bwrap runs as when we are root (default T2U_SANDBOX_UID/GID, else 65534). */
   identity?: SandboxIdentity;
 }
@@ -127,6 +132,7 @@ const BWRAP = '/usr/bin/bwrap';
 /** The seccomp program (src/sandbox/seccomp.ts), made once: it depends on the machine alone. */
 let seccompProgramBytes: Buffer | undefined;
 const PRLIMIT = '/usr/bin/prlimit';
+const NICE = '/usr/bin/nice';
 
 /**
  * git refuses a repository owned by another uid ("dubious ownership") unless
@@ -258,6 +264,9 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
     const started = performance.now();
     if (spec.argv.length === 0) throw new VerificationError('SANDBOX_FAILED', 'empty command');
     if (!(spec.timeoutMs > 0)) throw new VerificationError('SANDBOX_FAILED', `invalid timeout ${spec.timeoutMs}`);
+    if (spec.nice !== undefined && !(Number.isInteger(spec.nice) && spec.nice >= 1 && spec.nice <= 19)) {
+      throw new VerificationError('SANDBOX_FAILED', `invalid niceness ${spec.nice}`);
+    }
     const who = sandboxIdentity(spec.identity);
     const seccomp = (seccompProgramBytes ??= seccompBytes());
     if (spec.workDir !== undefined) await prepareWorkDir(spec.workDir, who);
@@ -343,7 +352,9 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         tmpBytes: limits.memoryBytes,
         fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block, seccomp: FD_SECCOMP },
       });
-      const command = rlimits.length ? [PRLIMIT, ...rlimits, '--', BWRAP, ...args] : [BWRAP, ...args];
+      const sandboxed = rlimits.length ? [PRLIMIT, ...rlimits, '--', BWRAP, ...args] : [BWRAP, ...args];
+      // Set before bwrap starts, so that every process of the sandbox inherits it.
+      const command = spec.nice !== undefined && hasNice() ? [NICE, '-n', String(spec.nice), ...sandboxed] : sandboxed;
 
       const stdio: (string | number)[] = [
         streaming || spec.stdin !== undefined ? 'pipe' : 'ignore',
@@ -693,6 +704,13 @@ function ended(stream: Readable | null | undefined): Promise<void> {
     stream.on('end', resolve);
     stream.on('error', () => resolve());
   });
+}
+
+let niceFound: boolean | undefined;
+/** nice (coreutils) sets a sandbox's niceness; without it the sandbox runs at ours. */
+function hasNice(): boolean {
+  niceFound ??= existsSync(NICE);
+  return niceFound;
 }
 
 let prlimitFound: boolean | undefined;

@@ -44,6 +44,20 @@ export function bwrapSandbox(rootfs: Rootfs): Sandbox {
   };
 }
 
+/**
+ * The same sandbox, its commands run at niceness 10: for work beside a
+ * build whose end the verdict waits for (the content check, the second
+ * toolchain), which then takes a core from the build only when the build
+ * leaves it idle.
+ */
+export function besideTheBuild(sandbox: Sandbox): Sandbox {
+  return {
+    ...sandbox,
+    run: (command) => sandbox.run({ ...command, nice: command.nice ?? 10 }),
+    spawn: (command) => sandbox.spawn({ ...command, nice: command.nice ?? 10 }),
+  };
+}
+
 /** The sandbox of a builder profile's root filesystem, which is built first when the cache does not have it. */
 export async function builderSandbox(name: string, options: RootfsOptions = {}): Promise<Sandbox> {
   return bwrapSandbox(await ensureRootfs(name, options));

@@ -418,7 +418,7 @@ describe('verify: the content check beside the build, or before it', () => {
     expect(content.start).toBeLessThan(build.end!);
   });
 
-  it('a small upload’s content check is asked for once the build is running, not before', async () => {
+  it('a small upload’s content check is asked for once the build is running, not before, and runs nicer than it', async () => {
     // The order in which the two scripts are handed to the sandbox, and whether the build's had started by then.
     const order: string[] = [];
     let buildSpawned = false;
@@ -428,9 +428,9 @@ describe('verify: the content check beside the build, or before it', () => {
         ...inner,
         run: (command) => {
           const script = ['/work/content.sh', '/work/build.sh'].find((s) => command.argv.includes(s));
-          if (script === '/work/content.sh') order.push(`content (build running: ${buildSpawned})`);
+          if (script === '/work/content.sh') order.push(`content (build running: ${buildSpawned}, nice ${command.nice})`);
           if (script !== '/work/build.sh') return inner.run(command);
-          order.push('build');
+          order.push(`build (nice ${command.nice})`);
           return inner.run({
             ...command,
             onSpawn: () => {
@@ -443,7 +443,8 @@ describe('verify: the content check beside the build, or before it', () => {
     };
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ sandboxFor }));
     expect(r.verdict, describeReport(r)).toBe('reproduced');
-    expect(order).toEqual(['build', 'content (build running: true)']);
+    // The content check runs beside the build at a lower priority (besideTheBuild), the build at ours.
+    expect(order).toEqual(['build (nice undefined)', 'content (build running: true, nice 10)']);
   });
 });
 

@@ -580,3 +580,13 @@ describe('setup failures are SANDBOX_FAILED, not command results', () => {
     expect(requireCompleted(r, 'probe')).toBe(r);
   });
 });
+
+describe('niceness', () => {
+  it('runs every process of a sandbox given `nice` that much nicer than one without, and refuses a niceness out of range', async () => {
+    // nice(1) with no operand prints the niceness it runs at; a child of the sandbox's shell shows what it inherits.
+    const plain = Number(text((await sh('nice')).stdout).trim());
+    const niced = Number(text((await sh('(nice)', { nice: 10 })).stdout).trim());
+    expect(niced).toBe(Math.min(plain + 10, 19));
+    for (const bad of [0, 20, 2.5]) await expect(sh('true', { nice: bad })).rejects.toThrow(/invalid niceness/);
+  });
+});
