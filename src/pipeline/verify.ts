@@ -166,7 +166,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     let contentRefutes: string | undefined;
     const second = deps.secondToolchain ?? runSecondToolchain;
     const secondFor = (profile: BuilderProfile): Promise<SecondToolchainOutcome> =>
-      secondToolchainOutcome(run, held!, upload!, profile, sandboxFor, second);
+      secondToolchainOutcome(run, held!, upload!, profile, sandboxFor, second, deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS);
     // The second toolchain may start beside dgit's build, under the profile
     // dgit builds first, once the content check has left its core free.
     let firstProfile: BuilderProfile | undefined;
@@ -586,6 +586,8 @@ async function secondToolchainOutcome(
   profile: BuilderProfile,
   sandboxFor: SandboxFor,
   second: typeof runSecondToolchain,
+  /** Per compressor run: the build's own limit (the same xz on the same bytes). */
+  timeoutMs: number,
 ): Promise<SecondToolchainOutcome> {
   const tag = run.check.tag;
   const src = run.check.source;
@@ -603,6 +605,7 @@ async function secondToolchainOutcome(
         umask: profile.umask,
         dpkgDev: profile.packages['dpkg-dev'],
         sandbox: besideTheBuild(await sandboxFor(profile.rootfs)),
+        timeoutMs,
         appended: {
           // dgit's view commit is dgit's alone: the upload's value is taken, and compared by the dgit toolchain.
           dgit: upload.dsc.paragraph.get('Dgit') ?? '',

@@ -37,7 +37,8 @@ export class CompressError extends Error {
   override readonly name = 'CompressError';
 }
 
-const TIMEOUT_MS = 10 * 60_000;
+/** A compressor's time limit unless the caller gives one. */
+export const COMPRESS_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Compresses a stream (the tar as it is written) with the builder's tool in
@@ -52,10 +53,11 @@ export async function compressStream(
   input: AsyncIterable<Buffer>,
   sink: (chunk: Buffer) => void | Promise<void>,
   maxOutputBytes: number,
+  timeoutMs = COMPRESS_TIMEOUT_MS,
 ): Promise<void> {
   const { argv, env } = compressorArgv(c);
   const what = argv.join(' ');
-  const proc = sandbox.spawn({ argv, env, timeoutMs: TIMEOUT_MS, limits: { maxOutputBytes } });
+  const proc = sandbox.spawn({ argv, env, timeoutMs, limits: { maxOutputBytes } });
   let settled = false;
   const result = proc.result.finally(() => {
     settled = true;

@@ -21,7 +21,7 @@ import type { Dsc, SourcePackage } from '../../deb822/dsc.js';
 import { fieldDifferences, type FieldDifference } from '../../compare/index.js';
 import { origPlan } from '../reproduce.js';
 import { decompress } from '../../tarball/decompress.js';
-import { compressStream, type Compressor } from './compress.js';
+import { COMPRESS_TIMEOUT_MS, compressStream, type Compressor } from './compress.js';
 import { deborigTar, usesExportAttributes } from './deborig.js';
 import { dscBody, type DscFileSums } from './dsc-body.js';
 import { debianTar, DEFAULT_TAR_LIMITS, nativeTar, type Umask } from './dpkg-source-tar.js';
@@ -46,6 +46,12 @@ export interface SecondToolchainInput {
   readonly upload: SourcePackage;
   /** The most compressed bytes a compressor may write (default DEFAULT_MAX_COMPRESSED_BYTES). */
   readonly maxCompressedBytes?: number;
+  /**
+   * Per compressor or decompressor run (default COMPRESS_TIMEOUT_MS): the
+   * verifier passes its build's, as xz at level 6 takes as long on a large
+   * orig here as in the build.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Beyond the tar size limit (DEFAULT_TAR_LIMITS) with room for incompressible content. */
@@ -311,6 +317,7 @@ async function makeAndCompare(
           await match?.update(chunk);
         },
         input.maxCompressedBytes ?? DEFAULT_MAX_COMPRESSED_BYTES,
+        input.timeoutMs,
       );
       const made = { name: p.name, ...sums.digest() };
       ours ??= made;
@@ -325,7 +332,11 @@ async function makeAndCompare(
     try {
       d = await firstDifference(
         p.tar(),
-        decompress(join(input.upload.dir, p.name), { sandbox: input.sandbox, maxOutputBytes: tarBytes + 1 }),
+        decompress(join(input.upload.dir, p.name), {
+          sandbox: input.sandbox,
+          maxOutputBytes: tarBytes + 1,
+          timeoutMs: input.timeoutMs ?? COMPRESS_TIMEOUT_MS,
+        }),
       );
     } catch (e) {
       if (!(e instanceof TheirStreamError)) throw e;

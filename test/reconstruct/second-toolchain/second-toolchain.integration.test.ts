@@ -129,6 +129,12 @@ describe('tampered uploads differ, naming what', () => {
 describe('builder parameters and scope', () => {
   const gbp = cases.find((x) => x.case === 'gbp')!;
 
+  it('runs each compressor under the time limit it is given (the verifier gives its build’s), not a fixed one', async () => {
+    await expect(runCase(gbp, { timeoutMs: 1 })).rejects.toThrow(/time|timed out|killed/i);
+    const r = await runCase(gbp, { timeoutMs: 120_000 });
+    expect(r.supported && r.agrees).toBe(true);
+  });
+
   it('umask 0002 gives other modes in the debian tarball, so the honest upload differs', async () => {
     const r = await runCase(gbp, { umask: '0002' });
     expect(r.supported && r.agrees).toBe(false);
