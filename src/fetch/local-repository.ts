@@ -72,7 +72,7 @@ export class LocalRepository implements Repository {
     return Promise.resolve(resolve(this.location));
   }
 
-  objects(): ObjectReader {
+  objects(options: { readonly timeoutMs?: number } = {}): ObjectReader {
     // Once the repository is closed, no reader is started again.
     if (this.reader && (!this.reader.ended || this.closed)) return this.reader;
     this.reader = new CatFileReader(
@@ -86,7 +86,7 @@ export class LocalRepository implements Repository {
             ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: this.alternates.map((_, i) => `/alternates/${i}`).join(':') }
             : {}),
         },
-        timeoutMs: this.limits.timeoutMs,
+        timeoutMs: options.timeoutMs ?? this.limits.timeoutMs,
         limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER },
       },
       this.limits.maxObjectBytes,

@@ -122,13 +122,14 @@ export class ObjectStore {
     };
   }
 
-  reader(): CatFileReader {
+  /** A git cat-file reader of the store, living at most `timeoutMs` (default the store's limit). */
+  reader(timeoutMs = this.limits.timeoutMs): CatFileReader {
     return new CatFileReader(
       {
         rootfs: { kind: 'host' },
         readOnly: [{ host: this.gitDir, inside: '/repo' }],
         env: { GIT_DIR: '/repo' },
-        timeoutMs: this.limits.timeoutMs,
+        timeoutMs,
         limits: { maxOutputBytes: Number.MAX_SAFE_INTEGER },
       },
       this.limits.maxObjectBytes,

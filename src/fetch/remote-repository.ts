@@ -241,9 +241,9 @@ export class RemoteRepository implements Repository {
     return this.store.gitDir;
   }
 
-  objects(): ObjectReader {
+  objects(options: { readonly timeoutMs?: number } = {}): ObjectReader {
     // Once the repository is closed, no reader is started again.
-    if (!this.reader || (this.reader.ended && !this.closed)) this.reader = this.store.reader();
+    if (!this.reader || (this.reader.ended && !this.closed)) this.reader = this.store.reader(options.timeoutMs);
     return this.reader;
   }
 

@@ -35,9 +35,12 @@ export interface Repository {
   fetchHistory(oids: readonly string[]): Promise<void>;
   /**
    * The object reader: one long-running process, started again when the
-   * last one has ended (idle, or its time limit).
+   * last one has ended (idle, or its time limit). A reader started by this
+   * call lives at most `timeoutMs` (default the repository's own limit, the
+   * fetch's): a caller that reads for longer (the second toolchain of a large
+   * upload, after its build) gives its own.
    */
-  objects(): ObjectReader;
+  objects(options?: { readonly timeoutMs?: number }): ObjectReader;
   /**
    * Ends the object reader's process until objects() is next asked for: a
    * long wait (a large upload's build, minutes beside its compressor) holds

@@ -598,7 +598,8 @@ async function secondToolchainOutcome(
     return {
       ran: true,
       result: await second({
-        objects: held.repo.objects(),
+        // Its reader, when this starts one (a large upload's was idle through the build), lives as long as a build may.
+        objects: held.repo.objects({ timeoutMs }),
         commit: tag.commit,
         ...(src.upstreamCommit ? { upstreamCommit: src.upstreamCommit } : {}),
         quiltMode: src.quiltMode ?? '',

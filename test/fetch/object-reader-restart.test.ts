@@ -55,6 +55,20 @@ describe('the object reader, started again', () => {
     }
   });
 
+  it('with the time limit its caller gives, past the repository’s own', async () => {
+    const repo = await LocalRepository.open(dir, { timeoutMs: 1_500, maxObjectBytes: 1 << 20 });
+    try {
+      const reader = repo.objects({ timeoutMs: 120_000 });
+      expect((await reader.read(blob))?.content.toString()).toBe('content\n');
+      // Twice the repository's limit later, the same process still reads.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect((await reader.read(blob))?.content.toString()).toBe('content\n');
+      expect(repo.objects()).toBe(reader);
+    } finally {
+      await repo.close();
+    }
+  });
+
   it('not once the repository is closed', async () => {
     const repo = await LocalRepository.open(dir, { timeoutMs: 60_000, maxObjectBytes: 1 << 20 });
     const reader = repo.objects();
