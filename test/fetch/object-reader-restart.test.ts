@@ -16,28 +16,37 @@ git('init', '-q');
 writeFileSync(join(dir, 'file'), 'content\n');
 const blob = git('hash-object', '-w', 'file');
 
+/** The repository opened with a reader limit of `timeoutMs`, given to `fn`, closed after it. */
+async function withRepository(timeoutMs: number, fn: (repo: LocalRepository) => Promise<void>): Promise<void> {
+  const repo = await LocalRepository.open(dir, { timeoutMs, maxObjectBytes: 1 << 20 });
+  try {
+    await fn(repo);
+  } finally {
+    await repo.close();
+  }
+}
+
+/** The blob's content, read through `reader`. */
+const contentVia = async (reader: ReturnType<LocalRepository['objects']>): Promise<string | undefined> =>
+  (await reader.read(blob))?.content.toString();
+
 describe('the object reader, started again', () => {
-  it('after idle(): the process ends, and the next objects() reads through a new one', async () => {
-    const repo = await LocalRepository.open(dir, { timeoutMs: 60_000, maxObjectBytes: 1 << 20 });
-    try {
+  it('after idle(): the process ends, and the next objects() reads through a new one', () =>
+    withRepository(60_000, async (repo) => {
       const first = repo.objects();
-      expect((await first.read(blob))?.content.toString()).toBe('content\n');
+      expect(await contentVia(first)).toBe('content\n');
       await repo.idle();
       await expect(first.read(blob)).rejects.toThrow();
       const second = repo.objects();
       expect(second).not.toBe(first);
-      expect((await second.read(blob))?.content.toString()).toBe('content\n');
+      expect(await contentVia(second)).toBe('content\n');
       expect(repo.objects()).toBe(second);
-    } finally {
-      await repo.close();
-    }
-  });
+    }));
 
-  it('after its time limit killed it: the next objects() reads through a new one', async () => {
-    const repo = await LocalRepository.open(dir, { timeoutMs: 1_500, maxObjectBytes: 1 << 20 });
-    try {
+  it('after its time limit killed it: the next objects() reads through a new one', () =>
+    withRepository(1_500, async (repo) => {
       const first = repo.objects();
-      expect((await first.read(blob))?.content.toString()).toBe('content\n');
+      expect(await contentVia(first)).toBe('content\n');
       // Past the limit, the reader's sandbox is killed.
       await expect
         .poll(
@@ -49,25 +58,18 @@ describe('the object reader, started again', () => {
           { timeout: 20_000, interval: 250 },
         )
         .toBe('failed');
-      expect((await repo.objects().read(blob))?.content.toString()).toBe('content\n');
-    } finally {
-      await repo.close();
-    }
-  });
+      expect(await contentVia(repo.objects())).toBe('content\n');
+    }));
 
-  it('with the time limit its caller gives, past the repository’s own', async () => {
-    const repo = await LocalRepository.open(dir, { timeoutMs: 1_500, maxObjectBytes: 1 << 20 });
-    try {
+  it('with the time limit its caller gives, past the repository’s own', () =>
+    withRepository(1_500, async (repo) => {
       const reader = repo.objects({ timeoutMs: 120_000 });
-      expect((await reader.read(blob))?.content.toString()).toBe('content\n');
+      expect(await contentVia(reader)).toBe('content\n');
       // Twice the repository's limit later, the same process still reads.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      expect((await reader.read(blob))?.content.toString()).toBe('content\n');
+      expect(await contentVia(reader)).toBe('content\n');
       expect(repo.objects()).toBe(reader);
-    } finally {
-      await repo.close();
-    }
-  });
+    }));
 
   it('not once the repository is closed', async () => {
     const repo = await LocalRepository.open(dir, { timeoutMs: 60_000, maxObjectBytes: 1 << 20 });
