@@ -656,19 +656,13 @@ async function copyOutInto(
   // run instead of following it; tar waits on its input, which comes only
   // once the command has ended.
   const started = early ? start() : undefined;
-  const first = await new Promise<Buffer | undefined>((resolve) => {
-    source.once('data', (c: Buffer) => resolve(c));
-    source.once('end', () => resolve(undefined));
-    source.once('close', () => resolve(undefined));
-    source.once('error', () => resolve(undefined));
-  });
+  const first = await firstChunk(source);
   if (!first) {
     // Nothing to keep (or the command was killed before): tar has nothing to unpack.
     started?.kill();
     await started?.result.catch(() => undefined);
     return { exceeded: false };
   }
-  source.pause();
   const proc = started ?? start();
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -695,6 +689,25 @@ async function copyOutInto(
       error: `tar exited with ${r.exitCode ?? r.signal}: ${r.stderr.toString('utf8').trim().split('\n').slice(-3).join(' / ')}`,
     };
   return { exceeded };
+}
+
+/**
+ * The stream's first chunk, the stream then paused with the rest unread;
+ * undefined when it ended (or failed) first. Paused in the listener itself:
+ * a stream with chunks already buffered emits them one after another in one
+ * go, and any after the first would otherwise reach no listener.
+ */
+export function firstChunk(source: Readable): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    source.once('data', (c: Buffer) => {
+      source.pause();
+      resolve(c);
+    });
+    // Left attached: a later failure of the source is the reader's to see, never an unhandled 'error'.
+    source.once('end', () => resolve(undefined));
+    source.once('close', () => resolve(undefined));
+    source.once('error', () => resolve(undefined));
+  });
 }
 
 function ended(stream: Readable | null | undefined): Promise<void> {

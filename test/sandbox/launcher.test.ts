@@ -2,12 +2,13 @@
 // the host root filesystem, with a control that shows the check can fail.
 import { createServer, type Server } from 'node:net';
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requireCompleted, runSandboxed, spawnSandboxed, type SandboxSpec } from '../../src/sandbox/launcher.js';
+import { firstChunk, requireCompleted, runSandboxed, spawnSandboxed, type SandboxSpec } from '../../src/sandbox/launcher.js';
 import { disposeStaged, stagedCount } from '../../src/sandbox/staging.js';
 import { reachability, shareReadOnly } from '../../src/sandbox/identity.js';
 import { VerificationError } from '../../src/report/verification-error.js';
@@ -440,6 +441,29 @@ describe('streaming', () => {
     expect(r.exitCode).toBe(0);
     await sleep(10);
     expect(Buffer.concat(got).toString().trim()).toBe('5');
+  });
+
+  it('takes the first chunk of a stream whose chunks are already buffered and loses none of the others', async () => {
+    // A stream with chunks waiting emits them one after another in one go once it flows.
+    const source = new PassThrough();
+    for (const c of ['one ', 'two ', 'three']) source.write(c);
+    source.end();
+    const first = await firstChunk(source);
+    expect(first?.toString()).toBe('one ');
+    expect(source.isPaused()).toBe(true);
+    const rest: Buffer[] = [];
+    for await (const c of source) rest.push(c as Buffer);
+    expect(Buffer.concat(rest).toString()).toBe('two three');
+  });
+
+  it('gives no first chunk for a stream that ends empty or fails', async () => {
+    const empty = new PassThrough();
+    empty.end();
+    expect(await firstChunk(empty)).toBeUndefined();
+    const failing = new PassThrough();
+    const first = firstChunk(failing);
+    failing.destroy(new Error('gone'));
+    expect(await first).toBeUndefined();
   });
 });
 
