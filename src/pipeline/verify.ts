@@ -22,7 +22,15 @@ import {
 import { checkContent, type ContentCheckResult } from '../compare/index.js';
 import { diffTarballs } from '../compare/index.js';
 import { DEFAULT_BUILD_TIMEOUT_MS } from '../config/schema.js';
-import { besideTheBuild, builderSandbox, profileByName, shareReadOnly, type BuilderProfile, type Sandbox } from '../sandbox/index.js';
+import {
+  besideTheBuild,
+  builderSandbox,
+  profileByName,
+  shareReadOnly,
+  SMALL_INPUT_BELOW_BYTES,
+  type BuilderProfile,
+  type Sandbox,
+} from '../sandbox/index.js';
 import { reproduce, uploadHints, type ProfileHints, type ReproduceInput, type ReproduceResult } from '../reconstruct/index.js';
 import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
@@ -76,7 +84,7 @@ export interface VerifyDeps extends Omit<CheckTagDeps, 'hold' | 'wholeHistory'> 
   readonly progress?: (line: string) => void;
   /** The second toolchain (default the verifier's own; replaced only to test disagreement handling). */
   readonly secondToolchain?: typeof runSecondToolchain;
-  /** Uploads below this (files plus what they unpack to) run layers 4 and 5 at once (default SMALL_UPLOAD_BELOW_BYTES; replaced only to test the order). */
+  /** Uploads below this (files plus what they unpack to) run layers 4 and 5 at once (default SMALL_INPUT_BELOW_BYTES; replaced only to test the order). */
   readonly smallUploadBelowBytes?: number;
 }
 
@@ -523,9 +531,10 @@ interface EarlySecond {
 }
 
 /**
- * Uploads below which the content check (layer 4) and the second toolchain
- * run beside dgit's build, counted as the upload's files plus what they
- * unpack to (their own headers say; unknown counts as large). For a small
+ * Whether an upload is small: below SMALL_INPUT_BELOW_BYTES, counted as its
+ * files plus what they unpack to (their own headers say; unknown counts as
+ * large). Then the content check (layer 4) and the second toolchain run
+ * beside dgit's build. For a small
  * upload the content check and the second toolchain's rebuild (tens of
  * milliseconds each) take a core the build leaves idle. For a large one
  * nothing runs beside the build's compression (git deborig's xz at level 6
@@ -540,16 +549,12 @@ interface EarlySecond {
  * beside the build had both compressors at once (476 MiB). A few MiB of xz
  * may unpack to a GiB. Above the bound a verification takes the content
  * check's time longer (12 s of 155 s for 1 GiB of text).
+ *
+ * `packedBytes`, the upload's files; `unpackedBytes`, what they unpack to
+ * beyond that (unpackedEstimate); `below`, the bound (the default, unless a
+ * test orders a small upload as a large one).
  */
-export const SMALL_UPLOAD_BELOW_BYTES = 16 * 1024 ** 2;
-
-/**
- * Whether an upload is small (SMALL_UPLOAD_BELOW_BYTES): `packedBytes`, the
- * upload's files; `unpackedBytes`, what they unpack to beyond that
- * (unpackedEstimate); `below`, the bound (the default, unless a test orders
- * a small upload as a large one).
- */
-export function smallUpload(packedBytes: number, unpackedBytes: number, below = SMALL_UPLOAD_BELOW_BYTES): boolean {
+export function smallUpload(packedBytes: number, unpackedBytes: number, below = SMALL_INPUT_BELOW_BYTES): boolean {
   return packedBytes + unpackedBytes < below;
 }
 

@@ -24,7 +24,13 @@ import {
   TREE_SCRIPT,
 } from './builder-script.js';
 import { defusedGitattributes } from './gitattributes.js';
-import { XZ_DECOMPRESS_ONE_THREAD, type BuilderProfile, type Sandbox, type SandboxResult } from '../sandbox/index.js';
+import {
+  SMALL_INPUT_BELOW_BYTES,
+  XZ_DECOMPRESS_ONE_THREAD,
+  type BuilderProfile,
+  type Sandbox,
+  type SandboxResult,
+} from '../sandbox/index.js';
 import { isVerificationError } from '../report/verification-error.js';
 
 interface CommonBuildInput {
@@ -157,19 +163,17 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
 }
 
 /**
- * Uploads below which dgit is compiled while the tag is checked out, and git
- * deborig runs beside dgit's start instead of before it (BUILD_SCRIPT,
- * T2U_EARLY), counted as what their files unpack to (unknown counts as
- * large): for a small gbp upload, about a tenth of its build. Above it, dgit's
- * Perl would wait in memory beside git deborig's xz (about 120 MiB at level
- * 6), and the time saved is a small part of the build. The same bound as
- * verify's for running its layers at once (SMALL_UPLOAD_BELOW_BYTES).
+ * Whether dgit is compiled while the tag is checked out, and git deborig
+ * runs beside dgit's start instead of before it (BUILD_SCRIPT, T2U_EARLY):
+ * for uploads below SMALL_INPUT_BELOW_BYTES, counted with what their files
+ * unpack to (unknown counts as large). For a small gbp upload that is about
+ * a tenth of its build. Above it, dgit's Perl would wait in memory beside
+ * git deborig's xz (about 120 MiB at level 6), and the time saved is a small
+ * part of the build.
  */
-export const EARLY_START_BELOW_BYTES = 16 * 1024 ** 2;
-
 export function startsEarly(input: Pick<CommonBuildInput, 'inputBytes' | 'unpackedBytes'>): boolean {
   return (
-    input.inputBytes !== undefined && input.unpackedBytes !== undefined && input.inputBytes + input.unpackedBytes < EARLY_START_BELOW_BYTES
+    input.inputBytes !== undefined && input.unpackedBytes !== undefined && input.inputBytes + input.unpackedBytes < SMALL_INPUT_BELOW_BYTES
   );
 }
 

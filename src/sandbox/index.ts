@@ -14,6 +14,6 @@ export {
   type SandboxResult,
 } from './sandbox.js';
 export { profileByName, profileOrder, PROFILES, type BuilderProfile } from './builder-profiles.js';
-export { XZ_DECOMPRESS_ONE_THREAD } from './launcher.js';
+export { SMALL_INPUT_BELOW_BYTES, XZ_DECOMPRESS_ONE_THREAD } from './launcher.js';
 export { TAKE_TAG_SH } from './take-tag.js';
 export { shareReadOnly } from './identity.js';

@@ -459,7 +459,7 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
           keep.length === 0
             ? ended((extra[FD_COPYOUT] as Readable).resume()).then(() => ({ exceeded: false }))
             : copyOutInto(spec, work.host, extra[FD_COPYOUT] as Readable, copyOutCap(work.bytes), {
-                early: inputs! + (limits.unpackedBytes ?? 0) < COPY_OUT_EARLY_BELOW_BYTES,
+                early: inputs! + (limits.unpackedBytes ?? 0) < SMALL_INPUT_BELOW_BYTES,
               });
         ends.push(copyOut);
       }
@@ -610,24 +610,27 @@ interface CopyOutcome {
 }
 
 /**
- * Runs whose inputs (the work directory's files and what they unpack to)
- * come to this or more start their copy-out's unpacker when the kept bytes
- * come, not with the command. Such a run takes seconds to minutes (a large
- * upload's build), during which the idle unpacker (two bwrap processes and
- * a shell, about 6 MiB resident) would sit beside the command's own memory;
- * its start (tens of milliseconds) then follows the command instead of
- * overlapping it. Smaller runs, whose wall time that start would lengthen
- * noticeably, start it with the command. The bound is verify's small upload
- * (SMALL_UPLOAD_BELOW_BYTES in src/pipeline/verify.ts).
+ * Inputs (an upload's files and what they unpack to) below which the work
+ * on them is small: the one bound for three choices, each explained where it
+ * is made. A sandbox run's copy-out unpacker starts with the command
+ * (copyOutInto); dgit compiles while the tag is checked out, and git
+ * deborig runs beside its start (reconstruct/build.ts startsEarly); verify
+ * runs the content check and the build at once (pipeline/verify.ts
+ * smallUpload). Above it, memory counts more than the milliseconds.
  */
-export const COPY_OUT_EARLY_BELOW_BYTES = 16 * 1024 ** 2;
+export const SMALL_INPUT_BELOW_BYTES = 16 * 1024 ** 2;
 
 /**
  * Unpacks the wrapper's tar of the kept paths into the host work directory,
  * by GNU tar in a sandbox of its own whose only writable place is that
  * directory, reading at most `cap` bytes. `early`: the unpacker starts with
- * the command rather than when the first kept bytes come
- * (COPY_OUT_EARLY_BELOW_BYTES).
+ * the command rather than when the first kept bytes come. Runs whose inputs
+ * come to SMALL_INPUT_BELOW_BYTES or more start it late: such a run takes
+ * seconds to minutes (a large upload's build), during which the idle
+ * unpacker (two bwrap processes and a shell, about 6 MiB resident) would sit
+ * beside the command's own memory, and its start (tens of milliseconds)
+ * then follows the command instead of overlapping it. Smaller runs, whose
+ * wall time that start would lengthen noticeably, start it with the command.
  */
 async function copyOutInto(
   spec: SandboxSpec,

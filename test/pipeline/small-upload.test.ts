@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SMALL_UPLOAD_BELOW_BYTES, smallUpload } from '../../src/pipeline/verify.js';
+import { smallUpload } from '../../src/pipeline/verify.js';
+import { SMALL_INPUT_BELOW_BYTES } from '../../src/sandbox/index.js';
 import { unpackedEstimate } from '../../src/tarball/unpacked-size.js';
 
 /** As verify decides it: the upload's files (a .dsc of 800 bytes beside them) and what their headers say they unpack to. */
@@ -37,7 +38,7 @@ describe('smallUpload', () => {
   });
 
   it('an upload whose few compressed KiB unpack past the bound is large', async () => {
-    const f = xzOf('large.tar.xz', SMALL_UPLOAD_BELOW_BYTES + (1 << 20));
+    const f = xzOf('large.tar.xz', SMALL_INPUT_BELOW_BYTES + (1 << 20));
     expect(f.size).toBeLessThan(1 << 20);
     expect(await small([f])).toBe(false);
   });

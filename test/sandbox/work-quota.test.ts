@@ -8,7 +8,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { COPY_OUT_EARLY_BELOW_BYTES, requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
+import { SMALL_INPUT_BELOW_BYTES, requireCompleted, runSandboxed } from '../../src/sandbox/launcher.js';
 import { checkKeep, copyOutCap, DEFAULT_WORK, reportedFull, treeBytes, workBytesFor } from '../../src/sandbox/work-quota.js';
 import { DISK_VOLUME_FROM, imageBytes, workVolumeKind } from '../../src/sandbox/work-volume.js';
 import { sandboxIdentity } from '../../src/sandbox/identity.js';
@@ -261,7 +261,7 @@ describe('the copy-out unpacker', () => {
   });
 
   it('starts when the kept bytes come for a run of large inputs, so that it takes no memory while the command runs', async () => {
-    const r = await unpackersWhileRunning(COPY_OUT_EARLY_BELOW_BYTES);
+    const r = await unpackersWhileRunning(SMALL_INPUT_BELOW_BYTES);
     expect(r.kept).toBe('result\n');
     expect(r.most).toBe(0);
   });
