@@ -534,21 +534,20 @@ interface EarlySecond {
  * Whether an upload is small: below SMALL_INPUT_BELOW_BYTES, counted as its
  * files plus what they unpack to (their own headers say; unknown counts as
  * large). Then the content check (layer 4) and the second toolchain run
- * beside dgit's build. For a small
- * upload the content check and the second toolchain's rebuild (tens of
- * milliseconds each) take a core the build leaves idle. For a large one
- * nothing runs beside the build's compression (git deborig's xz at level 6
- * in its multi-threaded format, 120-170 MiB whatever the size, the bytes
- * fixed by those settings): the content check runs first (its dpkg-source -x
- * unpacks the whole orig, about 50 MiB with its decompressor and tar, and
- * node streams the trees), then the build, then the second toolchain (whose
- * own xz is as large as git deborig's), and the repository's object reader
- * ends through the build. The memory bench measured both: at
- * 1 GiB of incompressible content the content check was still unpacking
- * when git deborig compressed (a peak of 340 MiB), and the second toolchain
- * beside the build had both compressors at once (476 MiB). A few MiB of xz
- * may unpack to a GiB. Above the bound a verification takes the content
- * check's time longer (12 s of 155 s for 1 GiB of text).
+ * beside dgit's build: their work (tens of milliseconds each) takes a core
+ * the build leaves idle. For a large one nothing runs beside the build's
+ * compression (git deborig's xz at level 6 in its multi-threaded format,
+ * 120-170 MiB whatever the size, the bytes fixed by those settings): the
+ * content check runs first (its dpkg-source -x unpacks the whole orig, about
+ * 50 MiB with its decompressor and tar, and node streams the trees), then
+ * the build, then the second toolchain (whose own xz is as large as git
+ * deborig's), and the repository's object reader ends through the build.
+ * The memory bench measured both: at 1 GiB of incompressible content the
+ * content check was still unpacking when git deborig compressed (a peak of
+ * 340 MiB), and the second toolchain beside the build had both compressors
+ * at once (476 MiB). A few MiB of xz may unpack to a GiB. Above the bound a
+ * verification takes the content check's time longer (12 s of 155 s for
+ * 1 GiB of text).
  *
  * `packedBytes`, the upload's files; `unpackedBytes`, what they unpack to
  * beyond that (unpackedEstimate); `below`, the bound (the default, unless a
