@@ -17,9 +17,13 @@
 // (start-up, configuration, keyrings). With --compiled, (d): (b) again from
 // the compiled tree the bundle is made from (dist/cli/main.js), interleaved
 // too. Medians of N runs, (a) and (b) interleaved so both see the same
-// machine load; the load average is printed.
+// machine load; the load average is printed. --latency-ms MS: the git server
+// answers each request MS later, as a forge across a network does (Salsa:
+// each of the fetch's requests); the reference's fetch reads the repository
+// locally and is not slowed, so the ratio to it then says less than the
+// verify time itself, which shows what runs while the fetch waits.
 // Needs `npm run build` first.
-// Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...] [--compiled]
+// Usage: npx tsx bench/verify.bench.ts [--runs N] [--cases gbp,native,...] [--compiled] [--latency-ms MS]
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,6 +45,9 @@ const arg = (name: string): string | undefined => {
 const runs = Number(arg('--runs')) || 3;
 const caseNames = (arg('--cases') ?? 'gbp,native,new-upstream,linear').split(',');
 const withCompiled = process.argv.includes('--compiled');
+// Each request to the git server answered this much later, as a forge across a network answers (0: loopback as it is).
+const latencyMs = Number(arg('--latency-ms') ?? 0);
+if (!(Number.isInteger(latencyMs) && latencyMs >= 0)) throw new Error('--latency-ms takes a whole number of milliseconds');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 interface Upload {
@@ -86,7 +93,7 @@ const serviceFpr = readFileSync(join(ROOT, 'fixtures/uploads/service-key/fingerp
 const repos = join(scratch, 'repos');
 mkdirSync(repos);
 for (const u of cases) execFileSync('git', ['clone', '-q', '--mirror', join(ROOT, u.bundle), join(repos, `${u.case}.git`)]);
-const server = await startGitHttpServer({ root: repos });
+const server = await startGitHttpServer({ root: repos, ...(latencyMs > 0 ? { faults: { delayMs: latencyMs } } : {}) });
 
 const BIN = join(ROOT, 'bin', 't2u-verify.js');
 if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) {
@@ -232,6 +239,10 @@ for (let i = 0; i < 5; i++) startups.push((await runSandboxed({ argv: ['true'], 
 console.log(`load average at start: ${load()}`);
 console.log(`sandbox start-up (true under bwrap, trixie rootfs): median ${median(startups).toFixed(1)} ms over ${startups.length}`);
 console.log(`runs per case: ${runs}; medians in ms`);
+if (latencyMs > 0)
+  console.log(
+    `the git server answers each request ${latencyMs} ms late (--latency-ms): verify's fetch waits for it; the reference's reads the repository locally`,
+  );
 
 const SPLIT = [
   'outsideMs',

@@ -69,7 +69,11 @@ export class LocalRepository implements Repository {
   }
 
   buildSource(): Promise<string> {
-    return Promise.resolve(resolve(this.location));
+    return Promise.resolve(this.buildSourcePath());
+  }
+
+  buildSourcePath(): string {
+    return resolve(this.location);
   }
 
   objects(options: { readonly timeoutMs?: number } = {}): ObjectReader {

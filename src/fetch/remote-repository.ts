@@ -238,6 +238,10 @@ export class RemoteRepository implements Repository {
 
   async buildSource(refs: ReadonlyMap<string, string>): Promise<string> {
     await this.store.writeTagRefs(refs);
+    return this.buildSourcePath();
+  }
+
+  buildSourcePath(): string {
     return this.store.gitDir;
   }
 

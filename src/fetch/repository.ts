@@ -56,5 +56,12 @@ export interface Repository {
    * they still name the judged objects).
    */
   buildSource(refs: ReadonlyMap<string, string>): Promise<string>;
+  /**
+   * The path buildSource gives, known before it is asked for: a build
+   * started before the tag is authenticated (reconstruct/build.ts
+   * warmBuild) binds it then, and reads it only once buildSource has
+   * written the refs.
+   */
+  buildSourcePath(): string;
   close(): Promise<void>;
 }

@@ -31,7 +31,15 @@ import {
   type BuilderProfile,
   type Sandbox,
 } from '../sandbox/index.js';
-import { reproduce, uploadHints, type ProfileHints, type ReproduceInput, type ReproduceResult } from '../reconstruct/index.js';
+import {
+  reproduce,
+  uploadHints,
+  warmFirstBuild,
+  type ProfileHints,
+  type ReproduceInput,
+  type ReproduceResult,
+  type WarmBuild,
+} from '../reconstruct/index.js';
 import { runSecondToolchain } from '../reconstruct/index.js';
 import { reason, type Reason } from '../report/reasons.js';
 import type { VerifyReport } from '../report/report.js';
@@ -112,11 +120,38 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   // first. Nothing of it is used unless the tag is authentic.
   const given = input.upload;
   let ahead: Promise<Ahead> | undefined;
+  // What the upload's files unpack to, as their headers say (unpackedOf).
+  let unpacked: Promise<number> | undefined;
+  // A small upload obtained ahead: its first build starts too, its sandbox
+  // waiting, so that dgit compiles while the tag is checked (warmFirstBuild);
+  // it reads the repository only if the bits layer adopts it.
+  let warm: Promise<WarmBuild | undefined> | undefined;
   const startAhead = (): void => {
     if (ahead || (given.kind !== 'dsc-path' && given.kind !== 'dsc-url')) return;
     ahead = new Promise<void>((resolve) => setImmediate(resolve)).then(() => obtainAhead(given, deps, sandboxFor, progress));
     // Awaited where it is used; a failure is the verification's (rethrown there), never an unhandled rejection meanwhile.
     void ahead.catch(() => undefined);
+    const repo = held!.repo;
+    warm = ahead.then(async (a) => {
+      if (!a.result.ok || deps.signal?.aborted) return undefined;
+      const upload = a.result.upload;
+      unpacked = unpackedOf(upload);
+      const unpackedBytes = await unpacked;
+      // A large upload builds after its content check: a warm build would only wait.
+      if (!smallUpload(packedBytes(upload), unpackedBytes, deps.smallUploadBelowBytes)) return undefined;
+      return warmFirstBuild({
+        upload,
+        repo: repo.buildSourcePath(),
+        unpackedBytes,
+        sandboxFor,
+        timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
+        ...(deps.profiles ? { profiles: deps.profiles } : {}),
+        ...(deps.tmpDir ? { tmpDir: deps.tmpDir } : {}),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+    });
+    // A warm build that could not start is no failure: the build starts as it would have.
+    warm = warm.catch(() => undefined);
   };
   try {
     // Layers 1 and 2.
@@ -181,17 +216,15 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     let contentDone = false;
     // What the upload unpacks to, as its files' headers say: read once, for the
     // content check's and the builds' work directories and for the above.
-    const unpackedBytes = await unpackedEstimate(upload.files.map((f) => f.path)).catch(() => Number.POSITIVE_INFINITY);
-    const small = smallUpload(
-      upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length),
-      unpackedBytes,
-      deps.smallUploadBelowBytes,
-    );
+    const unpackedBytes = await (unpacked ?? unpackedOf(upload));
+    const small = smallUpload(packedBytes(upload), unpackedBytes, deps.smallUploadBelowBytes);
     progress(
       small
         ? "comparing the upload's content with the tag's tree, and rebuilding the tag"
         : "comparing the upload's content with the tag's tree, then rebuilding the tag (a large upload: one after the other)",
     );
+    // Started for a small upload only (the same bound as here).
+    const warmFirst = await warm;
     const startEarly = (): void => {
       if (earlySecond || !small || !firstProfile || !contentDone || deps.signal?.aborted) return;
       earlySecond = { profile: firstProfile.name, outcome: secondFor(firstProfile) };
@@ -219,7 +252,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
           deps,
           progress,
           { onBuildStart, onBuildRunning: buildRunning },
-          { idleReader: !small },
+          { idleReader: !small, warm: warmFirst },
         ),
       );
     const content = (): Promise<ContentCheckResult | Reason> =>
@@ -270,6 +303,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     await run.timed('secondToolchainMs', () => secondToolchainStep(run, r, earlySecond, secondFor));
     return run.finish();
   } finally {
+    // A warm build binds the repository: it ends before it goes (reproduce released it when it ran).
+    await (await warm)?.release();
     // An early second-toolchain rebuild reads the repository and the upload: it ends before they go.
     await earlySecond?.outcome;
     // An upload obtained ahead of a tag that was not authentic (or of a stop) goes too.
@@ -461,8 +496,12 @@ async function bitsStep(
   deps: VerifyDeps,
   progress: Progress,
   on: Pick<ReproduceInput, 'onBuildStart' | 'onBuildRunning'>,
-  /** idleReader: the repository's object reader ends once the tag object is read (a large upload's build takes minutes). */
-  { idleReader }: { idleReader: boolean },
+  /**
+   * idleReader: the repository's object reader ends once the tag object is
+   * read (a large upload's build takes minutes). warm: the first build, if
+   * it was started ahead (warmFirstBuild).
+   */
+  { idleReader, warm }: { idleReader: boolean; warm: WarmBuild | undefined },
 ): Promise<ReproduceResult> {
   const madeAt = binding.signedAt ?? (binding.facts.signed !== undefined ? new Date(binding.facts.signed) : undefined);
   // The tag object whose signature layer 1 checked, read again through the
@@ -485,6 +524,7 @@ async function bitsStep(
     // The .dsc signature's time, as the binding read it (verified or not: it only orders the profiles).
     ...(deps.profiles ? { profiles: deps.profiles } : madeAt ? { madeAt } : {}),
     ...(hints ? { hints } : {}),
+    ...(warm ? { warm } : {}),
     sandboxFor,
     timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     keepProducts: true,
@@ -555,6 +595,16 @@ interface EarlySecond {
  */
 export function smallUpload(packedBytes: number, unpackedBytes: number, below = SMALL_INPUT_BELOW_BYTES): boolean {
   return packedBytes + unpackedBytes < below;
+}
+
+/** An upload's bytes: its files and its .dsc. */
+function packedBytes(upload: ObtainedUpload): number {
+  return upload.files.reduce((n, f) => n + f.size, upload.dscBytes.length);
+}
+
+/** What an upload's files unpack to, as their headers say (unpackedEstimate); unreadable counts as unbounded. */
+function unpackedOf(upload: ObtainedUpload): Promise<number> {
+  return unpackedEstimate(upload.files.map((f) => f.path)).catch(() => Number.POSITIVE_INFINITY);
 }
 
 /**

@@ -104,6 +104,8 @@ export interface BuildFacts {
   readonly deborigBeside?: true;
   /** dgit was compiled while the tag was checked out (BUILD_SCRIPT, startsEarly). */
   readonly dgitEarly?: true;
+  /** The build was started before the tag was authenticated, and adopted (warmBuild). */
+  readonly warm?: true;
   /** The tag's tagger date, seconds since the epoch (absent for a plain tree). */
   readonly taggerTime?: number;
 }
@@ -141,7 +143,7 @@ const TAG_NAME = /^[A-Za-z0-9][-+.%_0-9A-Za-z/]*$/;
 const BUILD_KEEPS = ['out', 'pg/bpd', 'pg/work/debian/changelog', 'pg/work/debian/upstream/signing-key.asc'] as const;
 
 export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
-  if (!TAG_NAME.test(input.tag) || input.tag.includes('..') || input.tag.endsWith('/') || input.tag.endsWith('.lock')) {
+  if (!validTagName(input.tag)) {
     return {
       ok: false,
       reasons: [reason('BUILD_FAILED', `${JSON.stringify(input.tag)} is not a tag name tag2upload could build`)],
@@ -157,9 +159,147 @@ export async function buildFromGit(input: GitBuildInput): Promise<BuildResult> {
     const why = e.message;
     return { ok: false, reasons: [reason('BUILD_FAILED', `the tag ${input.tag} cannot be read: ${why}`)], log: '', durationMs: 0 };
   }
-  const env = { T2U_TAG: input.tag, T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: input.profile.upstreamOption, ...items };
-  const source = { host: input.repo, inside: '/src/repo' };
-  return runBuild(input, BUILD_SCRIPT, source, { ...env, T2U_EARLY: startsEarly(input) ? '1' : '' });
+  return runBuild(input, BUILD_SCRIPT, repoSource(input.repo), {
+    ...gitEnv(input.profile),
+    T2U_TAG: input.tag,
+    ...items,
+    T2U_EARLY: startsEarly(input) ? '1' : '',
+  });
+}
+
+function repoSource(repo: string): { host: string; inside: string } {
+  return { host: repo, inside: '/src/repo' };
+}
+
+/** BUILD_SCRIPT's environment but for the tag's items. */
+function gitEnv(profile: BuilderProfile): Record<string, string> {
+  return { T2U_REPO: '/src/repo', T2U_UPSTREAM_OPT: profile.upstreamOption, T2U_WARM: '', T2U_WARM_DEBORIG: '' };
+}
+
+function validTagName(tag: string): boolean {
+  return TAG_NAME.test(tag) && !tag.includes('..') && !tag.endsWith('/') && !tag.endsWith('.lock');
+}
+
+/**
+ * A build started before the tag is authenticated (BUILD_SCRIPT, T2U_WARM),
+ * so that dgit and git deborig compile while the tag is fetched and
+ * checked: with a forge whose every answer comes 150 ms late, a small
+ * upload's verification took 0.87-0.92 times as long (docs/verify.md); over
+ * loopback, where node's start-up and the fetch keep both cores busy, as
+ * long as before. Its sandbox is the
+ * build's, bound to the repository's path (Repository.buildSourcePath),
+ * and it reads nothing of the repository, nor runs anything of it, until
+ * `adopt` hands it the tag's items; the verifier adopts it only for the
+ * authenticated tag, once the build it would start anyway is this one.
+ * `release` ends it unused: its script exits at the end of its input.
+ * Small uploads only (startsEarly). Its time limit counts from its start:
+ * one that waited more than a tenth of it is not adopted.
+ */
+export interface WarmBuild {
+  readonly profile: BuilderProfile;
+  /**
+   * The build of `input`, when it is the one this was started for (the same
+   * profile, sandbox, repository, origs, sizes and limits, and a tag object
+   * given) and it has not waited long (WARM_WAIT_SHARE); else undefined,
+   * and this one is released.
+   */
+  adopt(input: GitBuildInput): Promise<BuildResult> | undefined;
+  /** Ends it unused, if it was not adopted, and waits for its sandbox to end. */
+  release(): Promise<void>;
+}
+
+export interface WarmBuildInput extends CommonBuildInput {
+  /** Repository.buildSourcePath(): bound now, read once adopted. */
+  readonly repo: string;
+  /** git deborig will make the orig (no origs given), when the tag names an upstream commit: it compiles too. */
+  readonly deborig: boolean;
+}
+
+/** The share of its time limit a warm build may have waited and still be adopted. */
+const WARM_WAIT_SHARE = 0.1;
+
+export function warmBuild(input: WarmBuildInput): WarmBuild | undefined {
+  if (!startsEarly(input)) return undefined;
+  const startedAt = performance.now();
+  let hand: (block: string) => void = () => {};
+  const stdin = new Promise<string>((resolve) => (hand = resolve));
+  let items: Record<string, string> | undefined;
+  let spawned = false;
+  let tell: (() => void) | undefined;
+  const result = runBuild(
+    {
+      ...input,
+      onRunning: () => {
+        spawned = true;
+        tell?.();
+      },
+    },
+    BUILD_SCRIPT,
+    repoSource(input.repo),
+    { ...gitEnv(input.profile), T2U_EARLY: '1', T2U_WARM: '1', T2U_WARM_DEBORIG: input.deborig ? '1' : '' },
+    { stdin, items: () => items },
+  );
+  // Awaited by adopt or release, later: a failure before that (an unusable work directory) is never an unhandled rejection.
+  void result.catch(() => undefined);
+  let state: 'waiting' | 'adopted' | 'released' = 'waiting';
+  const release = async (): Promise<void> => {
+    if (state === 'waiting') {
+      state = 'released';
+      hand('');
+    }
+    if (state !== 'released') return;
+    const r = await result.catch(() => undefined);
+    if (r?.ok) await r.cleanup();
+  };
+  return {
+    profile: input.profile,
+    adopt(build) {
+      if (state !== 'waiting') return undefined;
+      let tagItems: Record<string, string> | undefined;
+      try {
+        // One that waited long (a large repository's fetch) would build with less of its time limit left.
+        const fresh = performance.now() - startedAt < input.timeoutMs * WARM_WAIT_SHARE;
+        if (fresh && sameBuild(input, build) && build.tagObject && validTagName(build.tag)) tagItems = itemsOfTag(build.tagObject);
+      } catch (e) {
+        if (!(e instanceof BuildInputError)) throw e;
+      }
+      if (!tagItems) {
+        void release();
+        return undefined;
+      }
+      state = 'adopted';
+      items = { T2U_TAG: build.tag, ...tagItems };
+      const t0 = performance.now();
+      hand(
+        `${Object.entries(items)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join('')}go\n`,
+      );
+      if (build.onRunning) {
+        if (spawned) build.onRunning();
+        else tell = build.onRunning;
+      }
+      // Its duration is the adopted build's, from the go.
+      return result.then((r) => ({ ...r, durationMs: performance.now() - t0 }));
+    },
+    release,
+  };
+}
+
+/** Whether a warm build was started for the build `b` asks for. */
+function sameBuild(a: WarmBuildInput, b: GitBuildInput): boolean {
+  const origs = (x: readonly string[]): string => JSON.stringify(x);
+  return (
+    a.profile.name === b.profile.name &&
+    a.sandbox === b.sandbox &&
+    a.repo === b.repo &&
+    origs(a.existingOrigs) === origs(b.existingOrigs) &&
+    a.inputBytes === b.inputBytes &&
+    a.unpackedBytes === b.unpackedBytes &&
+    a.timeoutMs === b.timeoutMs &&
+    a.tmpDir === b.tmpDir &&
+    a.signal === b.signal
+  );
 }
 
 /**
@@ -202,7 +342,7 @@ function itemsOfTag({ oid, raw }: TagObject): Record<string, string> {
   const parsed = parseTagMessage(raw);
   const i = parsed.instruction;
   if (parsed.source === undefined || parsed.version === undefined) throw new BuildInputError('the tag has no source= or version= item');
-  return {
+  const items = {
     T2U_TAG_OBJECT: oid,
     T2U_SOURCE: parsed.source,
     T2U_VERSION: parsed.version,
@@ -210,6 +350,10 @@ function itemsOfTag({ oid, raw }: TagObject): Record<string, string> {
     T2U_UPSTREAM_TAG: i?.upstreamTag ?? '',
     T2U_UPSTREAM: i?.upstreamCommit ?? '',
   };
+  // Each goes to the script as one line (take_items, dgit_go) or an environment variable.
+  for (const [k, v] of Object.entries(items))
+    if (/[\n\0]/.test(v)) throw new BuildInputError(`the tag's ${k} item has a line break or NUL`);
+  return items;
 }
 
 async function tagOfRepository(repoPath: string, tag: string, timeoutMs: number): Promise<TagObject> {
@@ -267,6 +411,8 @@ async function runBuild(
   script: string,
   source: { host: string; inside: string },
   sourceEnv: Record<string, string>,
+  /** A warm build's: its standard input (the tag's items once adopted), and those items. */
+  warm?: { readonly stdin: Promise<string>; items(): Record<string, string> | undefined },
 ): Promise<BuildResult> {
   const started = performance.now();
   const took = (): number => performance.now() - started;
@@ -321,6 +467,7 @@ async function runBuild(
           keep: BUILD_KEEPS,
           readOnly: [source, ...origs],
           env,
+          ...(warm ? { stdin: warm.stdin } : {}),
           timeoutMs: input.timeoutMs,
           limits: {
             inputBytes: (input.inputBytes ?? 0) + origBytes,
@@ -341,7 +488,7 @@ async function runBuild(
       // A dgit that never ran the dpkg-parsechangelog which waits was not held
       // back: the build is not trusted, and is made again with git deborig first.
       await cleanup();
-      return runBuild(input, script, source, { ...sourceEnv, T2U_EARLY: '' });
+      return runBuild(input, script, source, { ...sourceEnv, ...warm?.items(), T2U_EARLY: '', T2U_WARM: '', T2U_WARM_DEBORIG: '' });
     }
     const meta = await readMeta(join(dir, 'out', 'meta'));
     const buildLog = await readFile(join(dir, 'out', 'build.log'), 'utf8').catch(() => '');
@@ -461,6 +608,7 @@ function factsOf(m: Record<string, string>): BuildFacts | undefined {
     dgitViewBuilderCommit: m.dgitViewBuilderCommit === '1',
     ...(m.deborigBeside === '1' ? { deborigBeside: true as const } : {}),
     ...(m.dgitEarly === '1' ? { dgitEarly: true as const } : {}),
+    ...(m.warm === '1' ? { warm: true as const } : {}),
     ...(tag ? { tag } : {}),
     ...(taggerTime !== undefined ? { taggerTime } : {}),
   };

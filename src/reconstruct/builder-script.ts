@@ -44,6 +44,29 @@ const SOURCE_VERSION_SH = [
 ].join('\n');
 
 /**
+ * `take_items` (BUILD_SCRIPT, T2U_WARM): the tag's items, from standard
+ * input. A plain string, as MVER_SH.
+ */
+const TAKE_ITEMS_SH = [
+  'take_items() {',
+  '  while IFS= read -r L; do',
+  '    case $L in',
+  '      go) return 0 ;;',
+  '      T2U_TAG=*) T2U_TAG=${L#*=} ;;',
+  '      T2U_TAG_OBJECT=*) T2U_TAG_OBJECT=${L#*=} ;;',
+  '      T2U_SOURCE=*) T2U_SOURCE=${L#*=} ;;',
+  '      T2U_VERSION=*) T2U_VERSION=${L#*=} ;;',
+  '      T2U_QUILT=*) T2U_QUILT=${L#*=} ;;',
+  '      T2U_UPSTREAM_TAG=*) T2U_UPSTREAM_TAG=${L#*=} ;;',
+  '      T2U_UPSTREAM=*) T2U_UPSTREAM=${L#*=} ;;',
+  '      *) echo "not an item of the tag: $L" >&2; exit 65 ;;',
+  '    esac',
+  '  done',
+  '  exit 69',
+  '}',
+].join('\n');
+
+/**
  * Shared by both scripts: the umask, the playground, the `meta`/`fact`
  * writers (a step's start in nanoseconds since the epoch as `at.STEP`), and
  * `build_source`, dgit's build-source with the products the archive does not
@@ -65,17 +88,24 @@ fact() { printf 'step=%s\nat.%s=%s\n' "$1" "$1" "$(date +%s%N)" >> /work/out/met
 # at one thread's memory; Dpkg::Compression then passes -T+1 instead of -T0,
 # "multi-threaded mode with a single thread", the same bytes (its own
 # comment: -T1 would be the other format), and unxz -T1.
-# dgit_build_source runs it (as $DGIT, dgit unless it was started early)
-# and returns its status; build_source's failure is the script's (exit 66,
-# the log's end on standard error).
-DGIT=dgit
+# dgit_build_source runs it and returns its status; when dgit was started
+# early (DGH, dgit_start) it hands dgit its arguments and environment
+# instead (dgit_go) and returns at once, the caller waiting for DGH.
+# build_source's failure is the script's (exit 66, the log's end on
+# standard error).
+DGH=
 dgit_build_source() {
   T2U_STEM=$1; export T2U_STEM; shift
-  $DGIT -wn "-p$SRC" --build-products-dir=../bpd -cdgit-distro.debian.build-source-check-correspondence=false "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
+  set -- -wn "-p$SRC" --build-products-dir=../bpd -cdgit-distro.debian.build-source-check-correspondence=false "$@" --tag2upload-builder-mode --split-view=always --new --trust-changelog \
     --dpkg-source:--threads-max=1 \
     --dpkg-genbuildinfo=/work/bin/no-buildinfo --dpkg-query=/work/bin/no-installed \
     --mini-git-tag-fsck=/work/bin/no-git-tarball --dpkg-genchanges=/work/bin/no-changes \
-    build-source > /work/out/build.log 2>&1 3>&-
+    build-source
+  if [ -n "$DGH" ]; then
+    dgit_go "$@"
+    return 0
+  fi
+  dgit "$@" > /work/out/build.log 2>&1 3>&-
 }
 build_failed() {
   tail -n 40 /work/out/build.log >&2
@@ -121,34 +151,41 @@ fields_done() {
 cd /work/pg/work`;
 
 /**
- * Inputs (environment): T2U_TAG, T2U_UMASK, T2U_REPO (the read-only source:
- * a repository or a bundle), T2U_UPSTREAM_OPT (the profile's dgit spelling). Given origs are bound read-only in /src/origs. Writes the build
- * products to /work/pg/bpd and `key=value` facts to /work/out/meta.
+ * Inputs (environment): T2U_UMASK, T2U_REPO (the read-only source: a
+ * repository or a bundle), T2U_UPSTREAM_OPT (the profile's dgit spelling),
+ * and the tag's items (T2U_TAG, T2U_TAG_OBJECT, T2U_SOURCE, T2U_VERSION,
+ * T2U_QUILT, T2U_UPSTREAM_TAG, T2U_UPSTREAM); with T2U_WARM, the items come
+ * on standard input instead (take_items). Given origs are bound read-only in
+ * /src/origs. Writes the build products to /work/pg/bpd and `key=value`
+ * facts to /work/out/meta.
  */
 export const BUILD_SCRIPT = String.raw`${PRELUDE}
-fact init
-# git deborig, when it will make the orig, starts compiling now: git runs it
-# as a program of its exec path (GIT_EXEC_PATH set, the exec path first in
-# PATH), and so does this, with T2uDeborigWait (DEBORIG_WAIT_PM) loaded
-# first by -M: it loads the modules the program's use lines name and waits
-# for a line on fd 6, read from the FIFO /tmp/t2u-deborig, which only the
-# script holds for writing (fd 5); deborig_run sends it. A git-deborig that
-# is no /usr/bin/perl program is run by git as it is, when its turn comes.
+# git deborig, when it will make the orig, starts compiling before the
+# checkout (deborig_start): git runs it as a program of its exec path
+# (GIT_EXEC_PATH set, the exec path first in PATH), and so does this, with
+# T2uDeborigWait (DEBORIG_WAIT_PM) loaded first by -M: it loads the modules
+# the program's use lines name and waits for its go block on fd 6, read
+# from the FIFO /tmp/t2u-deborig, which only the script holds for writing
+# (fd 5); deborig_go sends it, with the upstream commit as the program's
+# argument, and deborig_drop ends it unused. A git-deborig that is no
+# /usr/bin/perl program is run by git as it is, when its turn comes.
 DBH= BESIDE=
-if ! given_origs && [ -n "$T2U_UPSTREAM" ]; then
+deborig_start() {
   fifos_made
   exec 5<>/tmp/t2u-deborig 6</tmp/t2u-deborig
   (
     GIT_EXEC_PATH=$(git --exec-path) && PATH=$GIT_EXEC_PATH:$PATH && export GIT_EXEC_PATH PATH       && DB=$(command -v git-deborig) && IFS= read -r L < "$DB" && [ "$L" = '#!/usr/bin/perl' ]       || { : > /tmp/t2u-deborig-plain; exit 0; }
-    exec /usr/bin/perl -I/work/perl5 -MT2uDeborigWait "$DB" "$T2U_UPSTREAM" > /dev/null
-  ) 2> /tmp/t2u-deborig.err 5>&- &
+    exec /usr/bin/perl -I/work/perl5 -MT2uDeborigWait "$DB" > /dev/null
+  ) 2> /tmp/t2u-deborig.err 5>&- 8>&- &
   DBH=$!
   exec 6<&-
-fi
-# deborig_go: lets it run. deborig_end: waits for it; its status is git
-# deborig's, and what it wrote to standard error is the script's.
+}
+# deborig_go: lets it run on the upstream commit. deborig_end: waits for it;
+# its status is git deborig's, and what it wrote to standard error is the
+# script's. deborig_drop: it was started for nothing (the tag names no
+# upstream commit): end of file on its FIFO, and it exits.
 deborig_go() {
-  printf 'go\n' >&5
+  printf 'go 1\narg:%s\n' "$UC" >&5
   exec 5>&-
 }
 deborig_end() {
@@ -156,6 +193,65 @@ deborig_end() {
   [ ! -s /tmp/t2u-deborig.err ] || cat /tmp/t2u-deborig.err >&2
   [ ! -e /tmp/t2u-deborig-plain ] || git deborig "$UC" > /dev/null
 }
+deborig_drop() {
+  exec 5>&-
+  wait "$DBH" || :
+  DBH=
+}
+deborig_run() {
+  deborig_go
+  deborig_end || exit $?
+}
+# dgit_start: dgit compiles now, and runs from the build step on
+# (T2U_EARLY, small uploads only), as perl runs a #!/usr/bin/perl program,
+# with T2uDgitWait (DGIT_WAIT_PM) loaded first by -M: its INIT block, which
+# perl runs once the program is compiled and before any of it runs, waits
+# for its go block on fd 9, read from the FIFO /tmp/t2u-dgit, which only the
+# script holds for writing (fd 8): dgit_go sends it, with dgit's arguments
+# and what its environment lacks. At end of file the build stopped first,
+# and it exits without running anything of dgit. A dgit that is no
+# /usr/bin/perl program runs as it is, when its turn comes.
+dgit_start() {
+  DGP=$(command -v dgit) && IFS= read -r L < "$DGP" && case $L in '#!/usr/bin/perl' | '#!/usr/bin/perl '*) true ;; *) false ;; esac || return 0
+  fifos_made
+  exec 8<>/tmp/t2u-dgit
+  /usr/bin/perl -I/work/perl5 -MT2uDgitWait "$DGP" > /work/out/build.log 2>&1 9</tmp/t2u-dgit 8>&- 5>&- 3>&- &
+  DGH=$!
+}
+# dgit_go ARGS...: dgit's whole argument list, and T2U_STEM (the
+# no-product programs read it) and, beside git deborig, the PATH that
+# holds dpkg-parsechangelog back (ORIGS_WAIT_SH): "go N", then N lines,
+# each "arg:" or "env:NAME=" and its value (none has a newline: the host
+# refuses such an item, build.ts itemsOfTag).
+dgit_go() {
+  N=$(( $# + 1 ))
+  [ -z "$BESIDE" ] || N=$(( N + 1 ))
+  {
+    printf 'go %s\nenv:T2U_STEM=%s\n' "$N" "$T2U_STEM"
+    [ -z "$BESIDE" ] || printf 'env:PATH=%s\n' "/work/origs-wait:$PATH"
+    printf 'arg:%s\n' "$@"
+  } >&8
+  exec 8>&-
+}
+# take_items: a warm build (T2U_WARM) was started before the tag was
+# authenticated, to compile dgit and git deborig meanwhile (build.ts
+# warmBuild); the tag's items come on standard input once it was, one
+# NAME=VALUE line each, then "go". At end of input without it the build was
+# not wanted, and the script exits 69 having read nothing of the source.
+${TAKE_ITEMS_SH}
+if [ -n "$T2U_WARM" ]; then
+  [ -z "$T2U_WARM_DEBORIG" ] || given_origs || deborig_start
+  dgit_start
+  T2U_TAG= T2U_TAG_OBJECT= T2U_SOURCE= T2U_VERSION= T2U_QUILT= T2U_UPSTREAM_TAG= T2U_UPSTREAM=
+  take_items
+  meta warm 1
+fi
+fact init
+if [ -z "$DBH" ] && ! given_origs && [ -n "$T2U_UPSTREAM" ]; then
+  deborig_start
+elif [ -n "$DBH" ] && [ -z "$T2U_UPSTREAM" ]; then
+  deborig_drop
+fi
 # Beside dgit (T2U_EARLY, small uploads only: their wall time is
 # dgit's start plus git deborig's, and git deborig's xz would otherwise meet
 # dgit's in memory): git deborig runs while dgit starts, and dgit waits for
@@ -179,10 +275,6 @@ origs_release() {
   flock -u 7
   exec 7>&-
 }
-deborig_run() {
-  deborig_go
-  deborig_end || exit $?
-}
 # The tag's items, as the host read them with the verifier's one tag parser
 # (build.ts itemsOfTag); the init step checks below that the repository's
 # tag is the very object they were read from.
@@ -202,28 +294,11 @@ fi
 [ -z "$UT" ] || set -- "$@" "$T2U_UPSTREAM_OPT=$UT"
 [ -z "$UC" ] || set -- "$@" "$T2U_UPSTREAM_OPT-commit=$UC"
 set -- "$SRC"_"$MVER" "$@" --dgit-view-save=refs/heads/t2u-dgit-view
-# A small upload (T2U_EARLY): dgit is compiled while the tag is checked out,
-# and runs from the build step on. It is started now, with its final
-# arguments, environment and directory, as perl runs a #!/usr/bin/perl
-# program, with T2uDgitWait (DGIT_WAIT_PM) loaded first by -M: its INIT
-# block, which perl runs once the program is compiled and before any of it
-# runs, waits for a line on fd 9, read from the FIFO /tmp/t2u-dgit, which
-# only the script holds for writing (fd 8); at end of file the build stopped
-# first, and it exits without running anything of dgit. A dgit that is no
-# /usr/bin/perl program runs as it is, when its turn comes. When git deborig
-# makes the orig, it runs beside dgit's start (BESIDE, below).
-DGH=
+# A small upload (T2U_EARLY): dgit is compiled while the tag is checked
+# out (a warm build's already is). When git deborig makes the orig, it runs
+# beside dgit's start (BESIDE, above).
 [ -z "$T2U_EARLY" ] || [ -z "$DBH" ] || BESIDE=1
-if [ -n "$T2U_EARLY" ] && DGP=$(command -v dgit) && IFS= read -r L < "$DGP" && case $L in '#!/usr/bin/perl' | '#!/usr/bin/perl '*) true ;; *) false ;; esac; then
-  fifos_made
-  exec 8<>/tmp/t2u-dgit
-  (
-    [ -z "$BESIDE" ] || { PATH=/work/origs-wait:$PATH; export PATH; }
-    DGIT="/usr/bin/perl -I/work/perl5 -MT2uDgitWait $DGP"
-    dgit_build_source "$@"
-  ) 9</tmp/t2u-dgit 8>&- 5>&- &
-  DGH=$!
-fi
+[ -z "$T2U_EARLY" ] || [ -n "$DGH" ] || dgit_start
 # tag2upload_fetch: git init; dgit setup-gitattributes (neutralises in-tree
 # .gitattributes through .git/info/attributes); fetch the tag (and the
 # upstream tag) without other tags; check the tag out.
@@ -290,8 +365,7 @@ fields_open
 AF=$!
 exec 4<&-
 if [ -n "$DGH" ]; then
-  printf 'go\n' >&8
-  exec 8>&-
+  dgit_build_source "$@"
   BS=$DGH
   meta dgitEarly 1
 elif [ -n "$BESIDE" ]; then
@@ -470,12 +544,39 @@ rename "$dscfn.tmp", $dscfn or die "$dscfn: $!\n";
 `;
 
 /**
+ * `take_go`, in each waiting module: reads the go block the script sends
+ * on fd FD ("go N", then N lines: "arg:VALUE", the program's arguments in
+ * order, or "env:NAME=VALUE"), sets @ARGV and those variables, and returns
+ * true; false at end of file (the build stopped first) or on anything else.
+ */
+function takeGoPl(fd: number): string {
+  return String.raw`sub take_go {
+  open my $go, '<&=', ${fd} or return 0;
+  my $head = <$go>;
+  return 0 unless defined $head && $head =~ /\Ago (\d{1,4})\n\z/;
+  my (@argv, %env);
+  for (1 .. $1) {
+    my $l = <$go>;
+    return 0 unless defined $l && $l =~ s/\n\z//;
+    if ($l =~ /\Aarg:(.*)\z/s) { push @argv, $1 }
+    elsif ($l =~ /\Aenv:([A-Za-z_][A-Za-z0-9_]*)=(.*)\z/s) { $env{$1} = $2 }
+    else { return 0 }
+  }
+  close $go;
+  @ARGV = @argv;
+  $ENV{$_} = $env{$_} for keys %env;
+  return 1;
+}`;
+}
+
+/**
  * T2uDeborigWait.pm, loaded by `perl -MT2uDeborigWait` before git-deborig is
- * compiled (BUILD_SCRIPT): it loads the modules the program's own `use`
- * lines name (one that fails is left to the program's `use` to report), then
- * waits for the line "go" on fd 6; at end of file the build stopped first,
- * and it exits. The program then runs as it would under git, its messages
- * and exit status its own.
+ * compiled (BUILD_SCRIPT, deborig_start): it loads the modules the program's
+ * own `use` lines name (one that fails is left to the program's `use` to
+ * report), then waits for its go block on fd 6 (take_go: the upstream
+ * commit, its one argument); at end of file the build stopped first, or
+ * did not need it, and it exits. The program then runs as it would under
+ * git, its messages and exit status its own.
  */
 export const DEBORIG_WAIT_PM = String.raw`package T2uDeborigWait;
 use strict;
@@ -488,34 +589,30 @@ if (open my $fh, '<', $0) {
   }
   close $fh;
 }
-open my $go, '<&=', 6 or exit 1;
-my $line = <$go>;
-close $go;
-exit 1 unless defined $line && $line eq "go\n";
+${takeGoPl(6)}
+take_go() or exit 1;
 1;
 `;
 
 /**
  * T2uDgitWait.pm, loaded by `perl -MT2uDgitWait` before dgit is compiled
- * (BUILD_SCRIPT, T2U_EARLY): its INIT block, which perl runs once the
- * program is compiled and before any of it runs, waits for the line "go" on
- * fd 9 and closes it. At end of file the build stopped first: it exits at
- * once, without dgit's END blocks (nothing of dgit has run). Then dgit runs as
- * it would, its arguments, environment and directory those it was started
- * with, its messages and exit status its own.
+ * (BUILD_SCRIPT, dgit_start): its INIT block, which perl runs once the
+ * program is compiled and before any of it runs, waits for its go block on
+ * fd 9 (take_go: dgit's arguments, T2U_STEM, and the PATH beside git
+ * deborig). At end of file the build stopped first: it exits at once,
+ * without dgit's END blocks (nothing of dgit has run). Then dgit runs as it
+ * would have been started with those arguments and that environment, in the
+ * directory it was started in, its messages and exit status its own:
+ * nothing of dgit (12.16, 17) reads its arguments or environment before
+ * its main program runs.
  */
 export const DGIT_WAIT_PM = String.raw`package T2uDgitWait;
 use strict;
 use warnings;
 use POSIX ();
+${takeGoPl(9)}
 INIT {
-  my $line;
-  if (open my $go, '<&=', 9) {
-    $line = <$go>;
-    close $go;
-  }
-  POSIX::_exit(1) unless defined $line && $line eq "go
-";
+  take_go() or POSIX::_exit(1);
 }
 1;
 `;

@@ -16,7 +16,16 @@ import { reason, type Reason } from '../report/reasons.js';
 import { reproduceVerdict, strongestEffect } from '../report/report.js';
 import type { Dsc, SourcePackage } from '../deb822/dsc.js';
 import { checkDscSignature, verifyDscSignature } from '../authenticate/index.js';
-import { buildFromGit, buildFromTree, type BuildFacts, type TagObject } from './build.js';
+import {
+  buildFromGit,
+  buildFromTree,
+  startsEarly,
+  warmBuild,
+  type BuildFacts,
+  type BuildResult,
+  type TagObject,
+  type WarmBuild,
+} from './build.js';
 import { compareBuild, type Comparison, type FieldDifference, type FileComparison } from '../compare/index.js';
 import { explainMtimeLeak } from './mtime-leak.js';
 import { builderHint, describeHints, dpkgDevHint, preferHinted, umaskHint, type ProfileHints } from './profile-hints.js';
@@ -53,6 +62,12 @@ export interface ReproduceInput {
    * (profile-hints.ts).
    */
   readonly profiles?: readonly BuilderProfile[];
+  /**
+   * A build the caller started before the tag was authenticated (build.ts
+   * warmBuild): the first profile's build is it when it was started for that
+   * very build; else it is released. Released when this ends, whatever happened.
+   */
+  readonly warm?: WarmBuild;
   /** What the upload shows of its builder (uploadHints), when the caller started reading it earlier; default read here. */
   readonly hints?: Promise<ProfileHints>;
   /** When the upload was made (its verified signature's time); default the .dsc signature's time, unverified (it only orders the profiles). */
@@ -123,9 +138,20 @@ export interface ReproduceResult {
   readonly timings: { readonly totalMs: number };
 }
 
+/** The source formats tag2upload builds. */
+const BUILT_FORMATS = /^(1\.0|3\.0 \((quilt|native)\))$/;
+
 const CHECKSUM_FIELDS = new Set(['files', 'checksums-sha1', 'checksums-sha256']);
 
 export async function reproduce(input: ReproduceInput): Promise<ReproduceResult> {
+  try {
+    return await reproduceWith(input);
+  } finally {
+    await input.warm?.release();
+  }
+}
+
+async function reproduceWith(input: ReproduceInput): Promise<ReproduceResult> {
   const started = performance.now();
   const reasons: Reason[] = [];
   const notes: Reason[] = [];
@@ -150,7 +176,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
   const { upload } = input;
   const { dsc, dscBytes: bytes } = upload;
   const uploadDir = upload.dir;
-  if (!/^(1\.0|3\.0 \((quilt|native)\))$/.test(dsc.format)) {
+  if (!BUILT_FORMATS.test(dsc.format)) {
     reasons.push(reason('SOURCE_FORMAT_UNSUPPORTED', `source format ${JSON.stringify(dsc.format)} is not one tag2upload builds`));
     return done('unverifiable');
   }
@@ -265,15 +291,7 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       continue;
     }
     const common = {
-      profile,
-      sandbox,
-      existingOrigs: given.map((n) => join(uploadDir, n)),
-      // What the build unpacks follows the upload's size: the sandbox's work directory limit is a multiple of it.
-      inputBytes: dsc.files.reduce((n, f) => n + f.size, 0),
-      unpackedBytes,
-      timeoutMs: input.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
-      ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
-      ...(input.signal ? { signal: input.signal } : {}),
+      ...buildInputs(input, profile, sandbox, given, unpackedBytes),
       ...(input.onBuildRunning ? { onRunning: () => input.onBuildRunning!(profile) } : {}),
     };
     const fields = {
@@ -281,15 +299,11 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
       ...(dsc.paragraph.get('Git-Tag-Info') !== undefined ? { gitTagInfo: dsc.paragraph.get('Git-Tag-Info') } : {}),
       ...(dsc.gitTagTaggerBytes !== undefined ? { gitTagTagger: dsc.gitTagTaggerBytes } : {}),
     };
-    const built =
-      input.from.kind === 'git'
-        ? await buildFromGit({
-            ...common,
-            repo: input.from.repo,
-            tag: input.from.tag,
-            ...(input.from.tagObject ? { tagObject: input.from.tagObject } : {}),
-          })
-        : await buildFromTree({ ...common, tree: input.from.dir, fields });
+    const fromGit = async (from: Extract<BuildSource, { kind: 'git' }>): Promise<BuildResult> => {
+      const build = { ...common, repo: from.repo, tag: from.tag, ...(from.tagObject ? { tagObject: from.tagObject } : {}) };
+      return (await input.warm?.adopt(build)) ?? buildFromGit(build);
+    };
+    const built = input.from.kind === 'git' ? await fromGit(input.from) : await buildFromTree({ ...common, tree: input.from.dir, fields });
     if (!built.ok) {
       attempts.push({ profile: profile.name, outcome: 'failed', reasons: built.reasons, durationMs: built.durationMs });
       // A timeout, a broken sandbox or an orig dgit refuses would recur under every profile.
@@ -433,6 +447,61 @@ export async function reproduce(input: ReproduceInput): Promise<ReproduceResult>
  * buildinfo lists. Only orders the profiles; never fails (a hint that cannot
  * be read is absent).
  */
+type BuildSettings = Pick<ReproduceInput, 'upload' | 'timeoutMs' | 'tmpDir' | 'signal'>;
+
+/** What a build under `profile` is given but its source: the same for reproduce's builds and warmFirstBuild's. */
+function buildInputs(input: BuildSettings, profile: BuilderProfile, sandbox: Sandbox, given: readonly string[], unpackedBytes: number) {
+  return {
+    profile,
+    sandbox,
+    existingOrigs: given.map((n) => join(input.upload.dir, n)),
+    // What the build unpacks follows the upload's size: the sandbox's work directory limit is a multiple of it.
+    inputBytes: input.upload.dsc.files.reduce((n, f) => n + f.size, 0),
+    unpackedBytes,
+    timeoutMs: input.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
+    ...(input.tmpDir ? { tmpDir: input.tmpDir } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+  };
+}
+
+/**
+ * reproduce's first build of a tag of `repo`, started now as a warm build
+ * (build.ts warmBuild: dgit and git deborig compile while the tag is
+ * authenticated), for reproduce's `warm`. Its profile is the caller's first,
+ * else the one the upload alone points to: its .dsc signature's time
+ * (unverified) and what its buildinfo and Build-Depends show, without the
+ * umask hint, which needs a sandbox. A wrong guess costs only this build,
+ * which reproduce then releases. Undefined for an upload too large to start
+ * early, or a format reproduce does not build.
+ */
+export async function warmFirstBuild(
+  input: BuildSettings & Pick<ReproduceInput, 'profiles' | 'sandboxFor'> & { readonly repo: string; readonly unpackedBytes: number },
+): Promise<WarmBuild | undefined> {
+  const { dsc } = input.upload;
+  if (!startsEarly({ inputBytes: dsc.files.reduce((n, f) => n + f.size, 0), unpackedBytes: input.unpackedBytes })) return undefined;
+  if (!BUILT_FORMATS.test(dsc.format)) return undefined;
+  const profile =
+    input.profiles?.[0] ??
+    preferHinted(
+      profileOrder((await verifyDscSignature(input.upload.dscBytes, new KeyringIndex())).created, PROFILES),
+      quickHints(input.upload),
+    )[0];
+  if (!profile) return undefined;
+  const { given, deborigName } = origPlan(dsc, false);
+  return warmBuild({
+    ...buildInputs(input, profile, await input.sandboxFor(profile.rootfs), given, input.unpackedBytes),
+    repo: input.repo,
+    deborig: given.length === 0 && deborigName !== undefined,
+  });
+}
+
+/** The hints that need no sandbox: the Build-Depends' dpkg-dev and the buildinfo's dgit. */
+function quickHints(upload: SourcePackage): ProfileHints {
+  const dpkgDev = dpkgDevHint(upload.dsc.paragraph);
+  const builder = upload.buildinfo ? builderHint(upload.buildinfo, upload.dsc) : undefined;
+  return { ...(dpkgDev ? { dpkgDev } : {}), ...(builder ? { builder } : {}) };
+}
+
 export async function uploadHints(upload: SourcePackage, sandbox: Promise<Sandbox>, signal?: AbortSignal): Promise<ProfileHints> {
   const { dsc } = upload;
   const umask = await sandbox.then(
@@ -445,9 +514,7 @@ export async function uploadHints(upload: SourcePackage, sandbox: Promise<Sandbo
       }),
     () => undefined,
   );
-  const dpkgDev = dpkgDevHint(dsc.paragraph);
-  const builder = upload.buildinfo ? builderHint(upload.buildinfo, dsc) : undefined;
-  return { ...(umask ? { umask } : {}), ...(dpkgDev ? { dpkgDev } : {}), ...(builder ? { builder } : {}) };
+  return { ...(umask ? { umask } : {}), ...quickHints(upload) };
 }
 
 /**

@@ -75,7 +75,12 @@ export interface SandboxSpec {
   readOnly?: { host: string; inside: string }[];
   /** Added to a clean environment (PATH, HOME=/tmp, LANG=C.UTF-8, git's configuration isolated). */
   env?: Record<string, string>;
-  stdin?: Uint8Array | string;
+  /**
+   * The command's standard input. A promise: written when it resolves (the
+   * command meanwhile waits on its input), and end of input at once if it
+   * rejects.
+   */
+  stdin?: Uint8Array | string | Promise<Uint8Array | string>;
   timeoutMs: number;
   limits?: SandboxLimits;
   /** Kills everything in the sandbox when aborted (runSandboxed): the result then has signal SIGKILL. */
@@ -472,7 +477,13 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
         // The command may exit without reading its input: EPIPE is not our failure.
         child.stdin.on('error', () => undefined);
         if (streaming) stdin.pipe(child.stdin);
-        else child.stdin.end(spec.stdin);
+        else if (spec.stdin instanceof Promise) {
+          const input = child.stdin;
+          spec.stdin.then(
+            (data) => input.end(data),
+            () => input.end(),
+          );
+        } else child.stdin.end(spec.stdin);
       }
       if (streaming) {
         child.stdout?.pipe(stdout);

@@ -18,7 +18,7 @@ import { verify, type VerifyDeps, type VerifyUpload } from '../../src/pipeline/v
 import { runSecondToolchain } from '../../src/reconstruct/second-toolchain/second-toolchain.js';
 import { PROFILES } from '../../src/sandbox/builder-profiles.js';
 import { builderSandboxFor } from '../helpers/builder-rootfs.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox, SandboxResult } from '../../src/sandbox/index.js';
 import { descendantsRunning } from '../helpers/descendants.js';
 import type { ReasonCode } from '../../src/report/reasons.js';
 import type { VerifyReport } from '../../src/report/report.js';
@@ -92,6 +92,26 @@ const atPath = (u: UploadCase): VerifyUpload => ({ kind: 'dsc-path', path: dscOf
 
 function codes(r: VerifyReport): string[] {
   return r.reasons.map((x) => x.code);
+}
+
+/** Real sandboxes that record each build script's run: whether it was started warm (before the tag was authenticated), and its result. */
+function buildsRecorded(): {
+  sandboxFor: NonNullable<VerifyDeps['sandboxFor']>;
+  builds: { warm: boolean; result: Promise<SandboxResult> }[];
+} {
+  const builds: { warm: boolean; result: Promise<SandboxResult> }[] = [];
+  const sandboxFor = async (name: string): Promise<Sandbox> => {
+    const inner = await builderSandboxFor(name);
+    return {
+      ...inner,
+      run: (command) => {
+        const result = inner.run(command);
+        if (command.argv.includes('/work/build.sh')) builds.push({ warm: command.env?.['T2U_WARM'] === '1', result });
+        return result;
+      },
+    };
+  };
+  return { sandboxFor, builds };
 }
 
 function describeReport(r: VerifyReport): string {
@@ -408,6 +428,21 @@ describe('verify: the content check beside the build, or before it', () => {
     expect(findings(large)).toEqual(findings(small));
   });
 
+  it("a small upload's first build starts while the tag is checked, and is the build that reproduces it", async () => {
+    const { sandboxFor, builds } = buildsRecorded();
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ sandboxFor }));
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+    expect(builds.map((b) => b.warm)).toEqual([true]);
+    expect((await builds[0]!.result).exitCode).toBe(0);
+  });
+
+  it('a large upload starts no build before its content check', async () => {
+    const { sandboxFor, builds } = buildsRecorded();
+    const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ sandboxFor, smallUploadBelowBytes: 0 }));
+    expect(r.verdict, describeReport(r)).toBe('reproduced');
+    expect(builds.map((b) => b.warm)).toEqual([false]);
+  });
+
   it('a small upload is compared while it is built', async () => {
     const { sandboxFor, spans } = watched();
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ sandboxFor }));
@@ -496,11 +531,14 @@ describe('verify: binding failures and undecidable cases', () => {
 
   it('a tag the keyrings do not authenticate is rejected, nothing is built, and the upload obtained meanwhile is not used and is removed', async () => {
     const tmpDir = await mkdtemp(join(work.dir, 'rejected-'));
+    // Where the sandbox uid can reach the build's work directory, as the verifier's own temporary directory is.
+    chmodSync(tmpDir, 0o755);
     const lines: string[] = [];
+    const { sandboxFor, builds } = buildsRecorded();
     const r = await verify(
       { repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) },
       {
-        ...deps({ tmpDir, progress: (l) => lines.push(l) }),
+        ...deps({ tmpDir, sandboxFor, progress: (l) => lines.push(l) }),
         keyrings: (await loadTrust({ ...fixture.config, keyrings: [{ path: FIXTURE_KEYRINGS.dm, role: 'dm' }] })).keyrings,
       },
     );
@@ -511,6 +549,9 @@ describe('verify: binding failures and undecidable cases', () => {
     // A .dsc path does not depend on the tag: it was obtained while the tag was checked, and is gone.
     expect(lines.some((l) => l.startsWith('obtaining the upload from '))).toBe(true);
     expect(lines.some((l) => l.startsWith('building'))).toBe(false);
+    // The build started while the tag was checked (the upload is small) ended where it waited for the tag's items (69), having read nothing.
+    expect(builds.map((b) => b.warm)).toEqual([true]);
+    expect((await builds[0]!.result).exitCode).toBe(69);
     expect(await readdir(tmpDir)).toEqual([]);
   });
 

@@ -9,13 +9,20 @@
 // where they need a signature, and built by the trixie rootfs's dgit.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFromGit, buildFromTree, type BuildResult } from '../../src/reconstruct/build.js';
+import {
+  buildFromGit,
+  buildFromTree,
+  warmBuild,
+  type BuildResult,
+  type GitBuildInput,
+  type TagObject,
+} from '../../src/reconstruct/build.js';
 import { profileByName } from '../../src/sandbox/builder-profiles.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import type { Sandbox, SandboxResult } from '../../src/sandbox/index.js';
 import { builderSandboxFor, ROOTFS_BUILD_MS } from '../helpers/builder-rootfs.js';
 import { REPO_ROOT, bundleOf, dscOf, uploadCase } from './upload-fixtures.js';
 
@@ -329,3 +336,127 @@ function signedBody(text: string): string {
   // The line break before the armour belongs to it (RFC 4880 §7.1).
   return m[1]!.slice(0, -1);
 }
+
+// A build started before the tag is authenticated (warmBuild): dgit and git
+// deborig compile while the tag is checked, the script waiting for the
+// tag's items on its standard input; adopted, it makes the upload as any
+// build does; released, it ends at the end of its input, having read
+// nothing of the repository.
+describe('a build started before the tag is authenticated', () => {
+  const gbp = uploadCase('gbp');
+  const small = { inputBytes: 0, unpackedBytes: 0 };
+  const sha256Of = (dir: string, name: string): string =>
+    createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
+  /** The sandbox, each build script's run recorded (its result too). */
+  const recorded = (inner: Sandbox): Sandbox & { results: Promise<SandboxResult>[] } => {
+    const results: Promise<SandboxResult>[] = [];
+    return {
+      ...inner,
+      results,
+      run: (command: Parameters<Sandbox['run']>[0]) => {
+        const r = inner.run(command);
+        if (command.argv.includes('/work/build.sh')) results.push(r);
+        return r;
+      },
+    };
+  };
+  /** The upload's tag object, read from its bundle as the verifier reads the tag it authenticated. */
+  const tagObjectOf = (u: typeof gbp): TagObject => {
+    const mirror = mkdtempSync(join(dir, 'tag-'));
+    execFileSync('git', ['clone', '-q', '--mirror', bundleOf(u), mirror]);
+    const oid = execFileSync('git', ['-C', mirror, 'rev-parse', `refs/tags/${u.tag}`])
+      .toString()
+      .trim();
+    const raw = execFileSync('git', ['-C', mirror, 'cat-file', 'tag', oid]);
+    rmSync(mirror, { recursive: true, force: true });
+    return { oid, raw };
+  };
+  const inputsOf = (u: typeof gbp, s: Sandbox, timeoutMs = 300_000) => ({
+    repo: bundleOf(u),
+    existingOrigs: [],
+    profile,
+    sandbox: s,
+    timeoutMs,
+    tmpDir: dir,
+    ...small,
+  });
+
+  for (const name of ['gbp', 'native'] as const) {
+    it(`makes every file of the ${name} upload once adopted`, async () => {
+      const u = uploadCase(name);
+      const s = recorded(sandbox);
+      const warm = warmBuild({ ...inputsOf(u, s), deborig: name === 'gbp' })!;
+      expect(warm).toBeDefined();
+      // The tag is authenticated meanwhile; dgit and git deborig compile.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const adopted = warm.adopt({ ...inputsOf(u, s), tag: u.tag, tagObject: tagObjectOf(u) });
+      expect(adopted).toBeDefined();
+      const r = await adopted!;
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      try {
+        expect(s.results).toHaveLength(1);
+        expect(r.facts).toMatchObject({ warm: true, dgitEarly: true, origs: name === 'gbp' ? 'deborig' : 'none' });
+        if (name === 'gbp') expect(r.facts.deborigBeside).toBe(true);
+        for (const f of u.dscFiles) expect(sha256Of(r.productsDir, f.name)).toBe(f.sha256);
+        expect(readFileSync(join(r.productsDir, r.facts.dsc), 'utf8')).toBe(signedBody(readFileSync(dscOf(u), 'utf8')));
+        // Its duration is the adopted build's, not the wait before it.
+        expect(r.durationMs).toBeLessThan((await s.results[0]!).durationMs);
+      } finally {
+        await r.cleanup();
+      }
+    });
+  }
+
+  it('ends unused when released, having read nothing of the repository, and leaves no build directory', async () => {
+    const before = readdirSync(dir).filter((n) => n.startsWith('t2u-reproduce-')).length;
+    const s = recorded(sandbox);
+    // A path that is no repository at all: the script would fail on it at once (exit 65) if it read it.
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    chmodSync(empty, 0o755);
+    const warm = warmBuild({ ...inputsOf(gbp, s), repo: empty, deborig: true })!;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await warm.release();
+    const r = await s.results[0]!;
+    // 69: end of input where the tag's items were awaited (take_items).
+    expect(r.exitCode).toBe(69);
+    expect(r.stderr.toString()).toBe('');
+    expect(readdirSync(dir).filter((n) => n.startsWith('t2u-reproduce-'))).toHaveLength(before);
+    // Released, it is adopted by nothing.
+    expect(warm.adopt({ ...inputsOf(gbp, s), repo: empty, tag: gbp.tag, tagObject: tagObjectOf(gbp) })).toBeUndefined();
+  });
+
+  it('is not adopted for another build, and is released', async () => {
+    const s = recorded(sandbox);
+    const forky = profileByName('forky')!;
+    const cases: [string, Partial<GitBuildInput>][] = [
+      ['another profile', { profile: forky }],
+      ['another time limit', { timeoutMs: 200_000 }],
+      ['other origs', { existingOrigs: [join(dir, 'some.orig.tar.xz')] }],
+      ['no tag object', { tagObject: undefined }],
+    ];
+    for (const [why, change] of cases) {
+      const warm = warmBuild({ ...inputsOf(gbp, s), deborig: true })!;
+      const build = { ...inputsOf(gbp, s), tag: gbp.tag, tagObject: tagObjectOf(gbp), ...change } as GitBuildInput;
+      expect(warm.adopt(build), why).toBeUndefined();
+      await warm.release();
+      expect((await s.results.at(-1)!).exitCode, why).toBe(69);
+    }
+  });
+
+  it('is not adopted once it has waited a tenth of its time limit', async () => {
+    const s = recorded(sandbox);
+    const warm = warmBuild({ ...inputsOf(gbp, s, 2_000), deborig: true })!;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(warm.adopt({ ...inputsOf(gbp, s, 2_000), tag: gbp.tag, tagObject: tagObjectOf(gbp) })).toBeUndefined();
+    await warm.release();
+    expect((await s.results[0]!).exitCode).toBe(69);
+  });
+
+  it('is not started for an upload of unknown or large size', () => {
+    expect(warmBuild({ ...inputsOf(gbp, sandbox), inputBytes: 20 * 1024 ** 2, deborig: true })).toBeUndefined();
+    expect(warmBuild({ ...inputsOf(gbp, sandbox), unpackedBytes: undefined, deborig: true })).toBeUndefined();
+  });
+});
