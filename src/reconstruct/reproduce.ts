@@ -440,13 +440,7 @@ async function reproduceWith(input: ReproduceInput): Promise<ReproduceResult> {
   });
 }
 
-/**
- * What the upload's own files show of the builder that made it
- * (profile-hints.ts): the umask its debian or native tarball records (read in
- * `sandbox`), the dpkg-dev its .dsc fields suggest, and the dgit its
- * buildinfo lists. Only orders the profiles; never fails (a hint that cannot
- * be read is absent).
- */
+/** What reproduce's builds and warmFirstBuild's take from their input alike. */
 type BuildSettings = Pick<ReproduceInput, 'upload' | 'timeoutMs' | 'tmpDir' | 'signal'>;
 
 /** What a build under `profile` is given but its source: the same for reproduce's builds and warmFirstBuild's. */
@@ -502,6 +496,13 @@ function quickHints(upload: SourcePackage): ProfileHints {
   return { ...(dpkgDev ? { dpkgDev } : {}), ...(builder ? { builder } : {}) };
 }
 
+/**
+ * What the upload's own files show of the builder that made it
+ * (profile-hints.ts): the umask its debian or native tarball records (read in
+ * `sandbox`), the dpkg-dev its .dsc fields suggest, and the dgit its
+ * buildinfo lists. Only orders the profiles; never fails (a hint that cannot
+ * be read is absent).
+ */
 export async function uploadHints(upload: SourcePackage, sandbox: Promise<Sandbox>, signal?: AbortSignal): Promise<ProfileHints> {
   const { dsc } = upload;
   const umask = await sandbox.then(
