@@ -71,6 +71,13 @@ function commitWithControlField(field: string): string {
   return git(['commit-tree', tree, '-p', tip, '-m', 'control field']);
 }
 
+/** Sizes of a small upload (startsEarly): dgit compiles early, git deborig runs beside its start. */
+const small = { inputBytes: 0, unpackedBytes: 0 };
+const sha256Of = (dir: string, name: string): string =>
+  createHash('sha256')
+    .update(readFileSync(join(dir, name)))
+    .digest('hex');
+
 const build = (tag: string): Promise<BuildResult> =>
   buildFromGit({ repo, tag, existingOrigs: [], profile, sandbox, timeoutMs: 300_000, tmpDir: dir });
 
@@ -227,7 +234,6 @@ describe('the build script’s git deborig', () => {
 // byte for byte, under the dgit of each rootfs the profiles use.
 describe('git deborig beside dgit’s start', () => {
   const gbp = uploadCase('gbp');
-  const small = { inputBytes: 0, unpackedBytes: 0 };
   /** An upload fixture's tag, built under `p` by `s`, for an upload of `sizes`. */
   const buildCase = (
     u: typeof gbp,
@@ -236,10 +242,6 @@ describe('git deborig beside dgit’s start', () => {
     p = profile,
   ): Promise<BuildResult> =>
     buildFromGit({ repo: bundleOf(u), tag: u.tag, existingOrigs: [], profile: p, sandbox: s, timeoutMs: 300_000, tmpDir: dir, ...sizes });
-  const sha256Of = (dir: string, name: string): string =>
-    createHash('sha256')
-      .update(readFileSync(join(dir, name)))
-      .digest('hex');
   /** The sandbox, with each build's files changed first by `change` (the build directory on the host). */
   const changed = (inner: Sandbox, change: (workDir: string) => void): Sandbox & { runs: number } => {
     const s = {
@@ -344,11 +346,6 @@ function signedBody(text: string): string {
 // nothing of the repository.
 describe('a build started before the tag is authenticated', () => {
   const gbp = uploadCase('gbp');
-  const small = { inputBytes: 0, unpackedBytes: 0 };
-  const sha256Of = (dir: string, name: string): string =>
-    createHash('sha256')
-      .update(readFileSync(join(dir, name)))
-      .digest('hex');
   /** The sandbox, each build script's run recorded (its result too). */
   const recorded = (inner: Sandbox): Sandbox & { results: Promise<SandboxResult>[] } => {
     const results: Promise<SandboxResult>[] = [];
