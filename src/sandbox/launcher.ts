@@ -9,6 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { spawn, type StdioOptions } from 'node:child_process';
+import { inNicedGroup } from './autogroup.js';
 import { bwrapArgs, GITCONFIG_INSIDE, type BwrapPlan, type Rootfs } from './bwrap-args.js';
 import { RunCgroups, type CgroupVersion } from './cgroups.js';
 import { checkReachable, prepareWorkDir, reachability, sandboxIdentity, type SandboxIdentity } from './identity.js';
@@ -88,8 +89,9 @@ export interface SandboxSpec {
   /** Told once the command's process has been started (runSandboxed), before it ends. */
   onSpawn?: () => void;
   /**
-   * Runs the whole sandbox at this niceness (1–19, `nice -n`), so that it
-   * takes a core from other work only when that work leaves it idle.
+   * Runs the whole sandbox at this niceness (1–19, `nice -n`), its
+   * session's autogroup too (autogroup.ts), so that it takes a core from
+   * other work only when that work leaves it idle.
    */
   nice?: number;
   /** The uid/gid bwrap runs as when we are root (default T2U_SANDBOX_UID/GID, else 65534). */
@@ -349,11 +351,13 @@ function launch(spec: SandboxSpec, streaming: boolean): SandboxProcess {
       const copying = work !== undefined && work.kind !== 'bind';
       if (!cg.pids && canRlimit) rlimits.push(`--nproc=${processesOf(who?.uid ?? process.getuid?.() ?? -1) + limits.maxProcesses + 3}`);
       const block = cg.empty ? undefined : FD_BLOCK;
+      // A niceness holds across sandboxes only with the session's autogroup set too (autogroup.ts).
+      const inGroup = (argv: readonly string[]): readonly string[] => (spec.nice !== undefined ? inNicedGroup(argv, spec.nice) : argv);
       const args = bwrapArgs({
         rootfs: spec.rootfs,
         ...(work ? { work } : {}),
         readOnly,
-        argv: copying ? wrapCommand(spec.argv, keep, { copyOut: FD_COPYOUT, report: FD_WORK_REPORT }) : spec.argv,
+        argv: inGroup(copying ? wrapCommand(spec.argv, keep, { copyOut: FD_COPYOUT, report: FD_WORK_REPORT }) : spec.argv),
         tmpBytes: limits.memoryBytes,
         fds: { gitconfig: FD_GITCONFIG, status: FD_STATUS, block, seccomp: FD_SECCOMP },
       });

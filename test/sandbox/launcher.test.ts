@@ -613,4 +613,20 @@ describe('niceness', () => {
     expect(niced).toBe(Math.min(plain + 10, 19));
     for (const bad of [0, 20, 2.5]) await expect(sh('true', { nice: bad })).rejects.toThrow(/invalid niceness/);
   });
+
+  // Each sandbox is a session, and so an autogroup of its own where the kernel has them (autogroup.ts).
+  it.skipIf(!existsSync('/proc/self/autogroup'))(
+    "sets its session's autogroup to that niceness too, without holding the command back, and leaves one without `nice` at 0",
+    async () => {
+      // The group's niceness is set in the background, tried again while the kernel refuses (at most 40 × 50 ms): the probe waits longer.
+      const probe =
+        'i=0; until grep -q " nice 10$" /proc/self/autogroup || [ $i -ge 80 ]; do i=$((i+1)); sleep 0.05; done; cat /proc/self/autogroup';
+      const niced = text((await sh(probe, { nice: 10 })).stdout);
+      expect(niced).toMatch(/^\/autogroup-\d+ nice 10\n$/);
+      const plain = text((await sh('sleep 0.3; cat /proc/self/autogroup')).stdout);
+      expect(plain).toMatch(/^\/autogroup-\d+ nice 0\n$/);
+      // Another session from ours: the sandbox's group is its own, not the verifier's.
+      expect(niced.split(' ')[0]).not.toBe(readFileSync('/proc/self/autogroup', 'utf8').split(' ')[0]);
+    },
+  );
 });
