@@ -423,21 +423,32 @@ async function runBuild(
     // uid cannot reach them) and copied once, inside; they count towards the
     // work limit besides the upload's size, as the copy sits in /work too.
     const origs = input.existingOrigs.map((orig) => ({ host: orig, inside: `/src/origs/${basename(orig)}` }));
+    // The work directory's files at once: a build (a warm one, before the
+    // tag is checked) starts the sooner for it while node's thread is busy.
+    // Each has ended before a failure is thrown: nothing still writes when
+    // the directory is removed.
+    const write = (path: string, text: string | Uint8Array, mode?: number): Promise<void> =>
+      writeFile(join(dir, path), text, mode ? { mode } : {});
     let origBytes = 0;
-    for (const o of origs) origBytes += (await stat(o.host)).size;
-    await writeFile(join(dir, 'build.sh'), script);
-    await writeFile(join(dir, 'add-fields.pl'), ADD_FIELDS_PL);
-    await mkdir(join(dir, 'perl5'));
-    await writeFile(join(dir, 'perl5', 'T2uDeborigWait.pm'), DEBORIG_WAIT_PM);
-    await mkdir(join(dir, 'bin'));
-    for (const [name, text] of Object.entries(NO_PRODUCT_SCRIPTS)) await writeFile(join(dir, 'bin', name), text, { mode: 0o755 });
-    await writeFile(join(dir, 'perl5', 'T2uDgitWait.pm'), DGIT_WAIT_PM);
-    if (sourceEnv['T2U_EARLY']) {
-      await mkdir(join(dir, 'origs-wait'));
-      await writeFile(join(dir, 'origs-wait', 'dpkg-parsechangelog'), ORIGS_WAIT_SH, { mode: 0o755 });
-    }
-    const attributes = await defusedGitattributes(input.sandbox, input.tmpDir);
-    if (attributes) await writeFile(join(dir, 'gitattributes'), attributes);
+    const preparing = await Promise.allSettled([
+      ...origs.map(async (o) => {
+        origBytes += (await stat(o.host)).size;
+      }),
+      write('build.sh', script),
+      write('add-fields.pl', ADD_FIELDS_PL),
+      mkdir(join(dir, 'perl5')).then(() =>
+        Promise.all([write('perl5/T2uDeborigWait.pm', DEBORIG_WAIT_PM), write('perl5/T2uDgitWait.pm', DGIT_WAIT_PM)]),
+      ),
+      mkdir(join(dir, 'bin')).then(() =>
+        Promise.all(Object.entries(NO_PRODUCT_SCRIPTS).map(([name, text]) => write(`bin/${name}`, text, 0o755))),
+      ),
+      sourceEnv['T2U_EARLY']
+        ? mkdir(join(dir, 'origs-wait')).then(() => write('origs-wait/dpkg-parsechangelog', ORIGS_WAIT_SH, 0o755))
+        : undefined,
+      defusedGitattributes(input.sandbox, input.tmpDir).then((attributes) => (attributes ? write('gitattributes', attributes) : undefined)),
+    ]);
+    const unprepared = preparing.find((r) => r.status === 'rejected');
+    if (unprepared) throw unprepared.reason;
     const env: Record<string, string> = {
       ...sourceEnv,
       T2U_UMASK: input.profile.umask,

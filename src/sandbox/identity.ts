@@ -4,7 +4,7 @@
 // starts bwrap as a dedicated unprivileged uid; bwrap then makes its own user
 // namespace and holds no capability on the host. That uid sets up the mounts,
 // so every bound path must be reachable by it.
-import { chmod, chown, lchown, lstat, opendir } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, readdir } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VerificationError } from '../report/verification-error.js';
@@ -148,12 +148,12 @@ export async function prepareWorkDir(path: string, who: SandboxIdentity | undefi
   checkReachable(path, who, 'work directory');
 }
 
-async function chownTree(path: string, who: SandboxIdentity): Promise<void> {
+/** A directory and everything in it; the entries of a directory at once (a build's start waits for it). */
+async function chownTree(dir: string, who: SandboxIdentity): Promise<void> {
   // lchown: a symlink in the tree is re-owned itself, never followed.
-  await lchown(path, who.uid, who.gid);
-  const st = await lstat(path);
-  if (!st.isDirectory()) return;
-  for await (const entry of await opendir(path)) {
-    await chownTree(join(path, entry.name), who);
-  }
+  await lchown(dir, who.uid, who.gid);
+  const entries = await readdir(dir, { withFileTypes: true });
+  await Promise.all(
+    entries.map((e) => (e.isDirectory() ? chownTree(join(dir, e.name), who) : lchown(join(dir, e.name), who.uid, who.gid))),
+  );
 }

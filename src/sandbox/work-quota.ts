@@ -7,7 +7,7 @@
 // second sandbox whose only writable place is that directory. tmpfs pages
 // are charged to the sandbox's memory cgroup, so the launcher adds the limit
 // to the memory cap.
-import { lstat, opendir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VerificationError } from '../report/verification-error.js';
 
@@ -43,13 +43,16 @@ export function workBytesFor(inputBytes: number): number {
 
 /** Bytes of the regular files under `dir` (symlinks not followed). */
 export async function treeBytes(dir: string): Promise<number> {
-  let total = 0;
-  for await (const entry of await opendir(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(path);
-    else if (entry.isFile()) total += (await lstat(path)).size;
-  }
-  return total;
+  // The entries of a directory at once: a sandbox's start waits for this.
+  const entries = await readdir(dir, { withFileTypes: true });
+  const sizes = await Promise.all(
+    entries.map((e) => {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) return treeBytes(path);
+      return e.isFile() ? lstat(path).then((st) => st.size) : Promise.resolve(0);
+    }),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 /** A path kept from /work: relative, plain characters, no `..`; our callers' constants, checked all the same. `.` keeps all of /work. */
