@@ -115,25 +115,31 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   const sandboxFor = sandboxCache(deps, progress);
   // An upload a .dsc path or URL names does not depend on the tag: it is
   // obtained, and what it shows of its builder read, while the tag's pack is
-  // fetched and checked: started once the tag is found, in a later turn of
-  // the event loop, so that the fetch (on which everything waits) goes out
-  // first. Nothing of it is used unless the tag is authentic.
+  // fetched and checked. A local .dsc from the start (in a later turn of the
+  // event loop, so that the fetch, on which everything waits, goes out
+  // first): its copy is local work; a URL's once the tag is found, so that a
+  // tag that is not there downloads nothing. Nothing of it is used unless the
+  // tag is authentic.
   const given = input.upload;
   let ahead: Promise<Ahead> | undefined;
   // What the upload's files unpack to, as their headers say (unpackedOf).
   let unpacked: Promise<number> | undefined;
-  // A small upload obtained ahead: its first build starts too, its sandbox
-  // waiting, so that dgit compiles while the tag is checked (warmFirstBuild);
-  // it reads the repository only if the bits layer adopts it.
+  // A small upload obtained ahead: its first build starts too, once the
+  // repository is held as well, its sandbox waiting, so that dgit compiles
+  // while the tag is checked (warmFirstBuild); it reads the repository only
+  // if the bits layer adopts it.
   let warm: Promise<WarmBuild | undefined> | undefined;
+  // The repository, once check-tag holds it; undefined once check-tag has
+  // ended without (no tag, no repository) or the verification has.
+  let holdRepo: (held: HeldRepository | undefined) => void = () => {};
+  const heldRepo = new Promise<HeldRepository | undefined>((resolve) => (holdRepo = resolve));
   const startAhead = (): void => {
     if (ahead || (given.kind !== 'dsc-path' && given.kind !== 'dsc-url')) return;
     ahead = new Promise<void>((resolve) => setImmediate(resolve)).then(() => obtainAhead(given, deps, sandboxFor, progress));
     // Awaited where it is used; a failure is the verification's (rethrown there), never an unhandled rejection meanwhile.
     void ahead.catch(() => undefined);
-    const repo = held!.repo;
-    warm = ahead.then(async (a) => {
-      if (!a.result.ok || deps.signal?.aborted) return undefined;
+    warm = Promise.all([ahead, heldRepo]).then(async ([a, h]) => {
+      if (!h || !a.result.ok || deps.signal?.aborted) return undefined;
       const upload = a.result.upload;
       unpacked = unpackedOf(upload);
       const unpackedBytes = await unpacked;
@@ -141,7 +147,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
       if (!smallUpload(packedBytes(upload), unpackedBytes, deps.smallUploadBelowBytes)) return undefined;
       return warmFirstBuild({
         upload,
-        repo: repo.buildSourcePath(),
+        repo: h.repo.buildSourcePath(),
         unpackedBytes,
         sandboxFor,
         timeoutMs: deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
@@ -156,6 +162,7 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
   try {
     // Layers 1 and 2.
     progress(`fetching ${input.tag} and its history from ${input.repo} and checking its signature`);
+    if (given.kind === 'dsc-path') startAhead();
     const check = await checkTag(
       { repo: input.repo, tag: input.tag },
       {
@@ -163,10 +170,12 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
         wholeHistory: true,
         hold: (h) => {
           held = h;
+          holdRepo(h);
           startAhead();
         },
       },
     );
+    holdRepo(undefined);
     const run = new VerifyRun(input.repo, check, started);
     progress(`tag ${check.verdict}${fetchedBytes(held)}`);
     if (check.verdict !== 'authentic') return run.finish('the tag was not authenticated');
@@ -303,6 +312,8 @@ export async function verify(input: VerifyInput, deps: VerifyDeps): Promise<Veri
     await run.timed('secondToolchainMs', () => secondToolchainStep(run, r, earlySecond, secondFor));
     return run.finish();
   } finally {
+    // No warm build starts after this (a check-tag that threw never held the repository).
+    holdRepo(undefined);
     // A warm build binds the repository: it ends before it goes (reproduce released it when it ran).
     await (await warm)?.release();
     // An early second-toolchain rebuild reads the repository and the upload: it ends before they go.

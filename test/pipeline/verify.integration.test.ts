@@ -555,6 +555,23 @@ describe('verify: binding failures and undecidable cases', () => {
     expect(await readdir(tmpDir)).toEqual([]);
   });
 
+  it('a tag the repository does not have: a local .dsc obtained from the start is removed, and no build starts', async () => {
+    const tmpDir = await mkdtemp(join(work.dir, 'no-tag-'));
+    chmodSync(tmpDir, 0o755);
+    const lines: string[] = [];
+    const { sandboxFor, builds } = buildsRecorded();
+    const r = await verify(
+      { repo: local(gbp), tag: `${gbp.tag}-typo`, upload: atPath(gbp) },
+      deps({ tmpDir, sandboxFor, progress: (l) => lines.push(l) }),
+    );
+    expect(codes(r)).toEqual(['TAG_NOT_FOUND']);
+    expect(r.upload).toBeUndefined();
+    // Obtained while the tag was looked for (a local .dsc does not wait for it), then removed unused.
+    expect(lines.some((l) => l.startsWith('obtaining the upload from '))).toBe(true);
+    expect(builds).toEqual([]);
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
   it('a second toolchain that disagrees with dgit (here: run under the wrong umask) makes the verdict unverifiable', async () => {
     const wrongUmask: VerifyDeps['secondToolchain'] = (i) => runSecondToolchain({ ...i, umask: i.umask === '0022' ? '0002' : '0022' });
     const r = await verify({ repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) }, deps({ secondToolchain: wrongUmask }));
