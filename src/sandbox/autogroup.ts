@@ -24,8 +24,11 @@
 export function inNicedGroup(argv: readonly string[], nice: number): string[] {
   if (!(Number.isInteger(nice) && nice >= 1 && nice <= 19)) throw new Error(`invalid niceness ${nice}`);
   const script = [
-    // ( ( … ) & ): the inner process is orphaned at once, so the command (exec'd below) never has it as a child to wait for.
-    `[ ! -w /proc/self/autogroup ] || ( ( i=0; until { echo ${nice} > /proc/self/autogroup; } 2>/dev/null || [ $i -ge 40 ]; do i=$((i+1)); sleep 0.05; done ) & )`,
+    // ( ( … ) & ): the inner process is orphaned at once, so the command
+    // (exec'd below) never has it as a child to wait for; it holds none of
+    // the sandbox's descriptors (output, the copy-out, the report), so that
+    // no reader waits for it.
+    `[ ! -w /proc/self/autogroup ] || ( ( i=0; until { echo ${nice} > /proc/self/autogroup; } 2>/dev/null || [ $i -ge 40 ]; do i=$((i+1)); sleep 0.05; done ) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- & )`,
     'exec "$@"',
   ].join('\n');
   return ['sh', '-c', script, 'sh', ...argv];
