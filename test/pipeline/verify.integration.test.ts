@@ -114,6 +114,22 @@ function buildsRecorded(): {
   return { sandboxFor, builds };
 }
 
+/**
+ * The dependencies of a verification whose builds are recorded
+ * (buildsRecorded), its progress lines kept, and its temporary files in a
+ * directory of their own (reachable by the sandbox uid, as the verifier's
+ * own temporary directory is), to be found empty afterwards.
+ */
+async function watchedRun(
+  prefix: string,
+): Promise<ReturnType<typeof buildsRecorded> & { tmpDir: string; lines: string[]; deps: VerifyDeps }> {
+  const tmpDir = await mkdtemp(join(work.dir, prefix));
+  chmodSync(tmpDir, 0o755);
+  const lines: string[] = [];
+  const recorded = buildsRecorded();
+  return { ...recorded, tmpDir, lines, deps: deps({ tmpDir, sandboxFor: recorded.sandboxFor, progress: (l) => lines.push(l) }) };
+}
+
 function describeReport(r: VerifyReport): string {
   return `${r.verdict}: ${[...r.reasons.map((x) => `${x.code} ${x.message}`), ...r.notes.map((x) => `note ${x.code}`)].join('; ')}`;
 }
@@ -530,15 +546,11 @@ describe('verify: binding failures and undecidable cases', () => {
   });
 
   it('a tag the keyrings do not authenticate is rejected, nothing is built, and the upload obtained meanwhile is not used and is removed', async () => {
-    const tmpDir = await mkdtemp(join(work.dir, 'rejected-'));
-    // Where the sandbox uid can reach the build's work directory, as the verifier's own temporary directory is.
-    chmodSync(tmpDir, 0o755);
-    const lines: string[] = [];
-    const { sandboxFor, builds } = buildsRecorded();
+    const { tmpDir, lines, builds, deps: watched } = await watchedRun('rejected-');
     const r = await verify(
       { repo: local(gbp), tag: gbp.tag, upload: atPath(gbp) },
       {
-        ...deps({ tmpDir, sandboxFor, progress: (l) => lines.push(l) }),
+        ...watched,
         keyrings: (await loadTrust({ ...fixture.config, keyrings: [{ path: FIXTURE_KEYRINGS.dm, role: 'dm' }] })).keyrings,
       },
     );
@@ -556,14 +568,8 @@ describe('verify: binding failures and undecidable cases', () => {
   });
 
   it('a tag the repository does not have: a local .dsc obtained from the start is removed, and no build starts', async () => {
-    const tmpDir = await mkdtemp(join(work.dir, 'no-tag-'));
-    chmodSync(tmpDir, 0o755);
-    const lines: string[] = [];
-    const { sandboxFor, builds } = buildsRecorded();
-    const r = await verify(
-      { repo: local(gbp), tag: `${gbp.tag}-typo`, upload: atPath(gbp) },
-      deps({ tmpDir, sandboxFor, progress: (l) => lines.push(l) }),
-    );
+    const { tmpDir, lines, builds, deps: watched } = await watchedRun('no-tag-');
+    const r = await verify({ repo: local(gbp), tag: `${gbp.tag}-typo`, upload: atPath(gbp) }, watched);
     expect(codes(r)).toEqual(['TAG_NOT_FOUND']);
     expect(r.upload).toBeUndefined();
     // Obtained while the tag was looked for (a local .dsc does not wait for it), then removed unused.
